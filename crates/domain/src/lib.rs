@@ -1,0 +1,12 @@
+//! yijia's types and rules. Nothing here does IO: values are validated once,
+//! at the edge, and after that a `Username` or an `OrgCode` is trusted.
+
+pub mod audit;
+pub mod error;
+pub mod org;
+pub mod password;
+pub mod role;
+pub mod time;
+pub mod user;
+
+pub use error::{Invalid, Msg};
