@@ -1,1 +1,22 @@
+//! Everything that touches the database. Both backends run the same SQL
+//! (written with `$1` placeholders, which SQLite and PostgreSQL both take);
+//! only dialect-specific statements are written twice, side by side. The
+//! shared storage suite (`tests/story.rs`) runs every query on both.
 
+mod db;
+mod error;
+
+pub mod audit;
+pub mod jobs;
+pub mod meta;
+pub mod org;
+pub mod sessions;
+pub mod users;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use db::{Backend, Db, DbOptions, Tx};
+pub use error::StoreError;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,114 @@
+//! The append-only, hash-chained audit log.
+
+use serde::Serialize;
+use yijia_domain::audit::{EntryFields, entry_hash};
+
+use crate::{Result, Tx, on_tx};
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct Entry {
+    pub seq: i64,
+    pub at: i64,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub action: String,
+    pub outcome: String,
+    pub object: String,
+    pub org_path: String,
+    pub ip: String,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl Entry {
+    pub fn fields(&self) -> EntryFields<'_> {
+        EntryFields {
+            seq: self.seq,
+            at_ms: self.at,
+            actor: self.actor_id,
+            action: &self.action,
+            outcome: &self.outcome,
+            object: &self.object,
+            org_path: &self.org_path,
+            ip: &self.ip,
+            detail: &self.detail,
+        }
+    }
+}
+
+/// What a caller appends; the store adds the sequence number and hashes.
+#[derive(Debug, Clone)]
+pub struct NewEntry<'a> {
+    pub at: i64,
+    pub actor_id: Option<i64>,
+    pub actor_name: &'a str,
+    pub action: &'a str,
+    pub outcome: &'a str,
+    pub object: &'a str,
+    pub org_path: &'a str,
+    pub ip: &'a str,
+    pub detail: &'a str,
+}
+
+const COLS: &str = "seq, at, actor_id, actor_name, action, outcome, object, org_path, ip, detail, prev_hash, hash";
+
+/// Appends an entry in the caller's transaction. Bumping the head row first
+/// takes its lock, so concurrent appenders queue and the chain never forks.
+pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> Result<i64> {
+    let (seq, prev): (i64, String) = on_tx!(tx, c => sqlx::query_as(
+        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+        .fetch_one(&mut *c).await?);
+    let fields = EntryFields {
+        seq,
+        at_ms: e.at,
+        actor: e.actor_id,
+        action: e.action,
+        outcome: e.outcome,
+        object: e.object,
+        org_path: e.org_path,
+        ip: e.ip,
+        detail: e.detail,
+    };
+    let hash = entry_hash(&prev, &fields);
+    let sql = format!("INSERT INTO audit_log ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
+    on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(seq).bind(e.at).bind(e.actor_id).bind(e.actor_name).bind(e.action).bind(e.outcome)
+        .bind(e.object).bind(e.org_path).bind(e.ip).bind(e.detail).bind(&prev).bind(&hash)
+        .execute(&mut *c).await?.rows_affected());
+    on_tx!(tx, c => sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut *c).await?.rows_affected());
+    Ok(seq)
+}
+
+/// Entries after `after_seq`, in order, at most `limit`: for walking the chain.
+pub async fn chunk(tx: &mut Tx, after_seq: i64, limit: i64) -> Result<Vec<Entry>> {
+    let sql = format!("SELECT {COLS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(after_seq).bind(limit).fetch_all(c).await?))
+}
+
+pub async fn head(tx: &mut Tx) -> Result<(i64, String)> {
+    Ok(on_tx!(tx, c => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(c).await?))
+}
+
+/// Filters for the audit log page: entries about nodes inside `path`
+/// (deployment-wide entries have the root path), newest first.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub path: String,
+    pub action: Option<String>,
+    pub actor_id: Option<i64>,
+}
+
+pub async fn list(tx: &mut Tx, f: &Filter, limit: i64, offset: i64) -> Result<(Vec<Entry>, i64)> {
+    let upper = format!("{}\u{10FFFF}", f.path);
+    let cond = "org_path >= $1 AND org_path < $2 AND ($3 IS NULL OR action = $3) AND ($4 IS NULL OR actor_id = $4)";
+    let sql = format!("SELECT {COLS} FROM audit_log WHERE {cond} ORDER BY seq DESC LIMIT $5 OFFSET $6");
+    let count_sql = format!("SELECT COUNT(*) FROM audit_log WHERE {cond}");
+    let rows: Vec<Entry> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(&f.path).bind(&upper).bind(f.action.as_deref()).bind(f.actor_id).bind(limit).bind(offset)
+        .fetch_all(&mut *c).await?);
+    let total: i64 = on_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.as_str()))
+        .bind(&f.path).bind(&upper).bind(f.action.as_deref()).bind(f.actor_id)
+        .fetch_one(&mut *c).await?);
+    Ok((rows, total))
+}

@@ -1,0 +1,238 @@
+//! The backend comes from the URL: `sqlite://…` or `postgres://…`; anything
+//! else is refused at start.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use crate::{Result, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self> {
+        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+        match scheme {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            _ => Err(StoreError::UnsupportedUrl(redact_url(url))),
+        }
+    }
+}
+
+/// A URL with its password replaced, fit for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}://{}:***{}", &url[..s], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub max_connections: u32,
+    /// PostgreSQL only: run in this schema (tests use one per test).
+    pub pg_schema: Option<String>,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            pg_schema: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A transaction on either backend. Store functions take `&mut Tx`; the
+/// service layer opens it, calls the store and commits.
+#[derive(Debug)]
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs one body against whichever backend a `Tx` holds; the body is
+/// type-checked once per backend.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+impl Db {
+    pub async fn connect(url: &str, opts: &DbOptions) -> Result<Self> {
+        match Backend::from_url(url)? {
+            Backend::Sqlite => {
+                let co = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .pragma("mmap_size", "268435456")
+                    .pragma("cache_size", "-65536");
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(opts.max_connections.max(1))
+                    .connect_with(co)
+                    .await?;
+                Ok(Db::Sqlite(pool))
+            }
+            Backend::Postgres => {
+                let mut co = PgConnectOptions::from_str(url)?;
+                if let Some(schema) = &opts.pg_schema {
+                    co = co.options([("search_path", schema.as_str())]);
+                }
+                let pool = PgPoolOptions::new()
+                    .max_connections(opts.max_connections.max(1))
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(co)
+                    .await?;
+                Ok(Db::Postgres(pool))
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the migrations embedded in the binary; returns how many were new.
+    pub async fn migrate(&self) -> Result<usize> {
+        match self {
+            Db::Sqlite(p) => {
+                let m = sqlx::migrate!("./migrations/sqlite");
+                let before = applied(self).await;
+                m.run(p).await?;
+                Ok(applied(self).await.saturating_sub(before))
+            }
+            Db::Postgres(p) => {
+                let m = sqlx::migrate!("./migrations/postgres");
+                let before = applied(self).await;
+                m.run(p).await?;
+                Ok(applied(self).await.saturating_sub(before))
+            }
+        }
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at
+    /// once (`BEGIN IMMEDIATE`), so it never fails half-way on a busy lock.
+    pub async fn write(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// A transaction that only reads: a consistent snapshot, no write lock.
+    pub async fn read(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// A quick round trip, for `/healthz`.
+    pub async fn ping(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ())?,
+            Db::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ())?,
+        }
+        Ok(())
+    }
+}
+
+async fn applied(db: &Db) -> usize {
+    let q = "SELECT COUNT(*) FROM _sqlx_migrations WHERE success";
+    let n: std::result::Result<i64, _> = match db {
+        Db::Sqlite(p) => sqlx::query_scalar(q).fetch_one(p).await,
+        Db::Postgres(p) => sqlx::query_scalar(q).fetch_one(p).await,
+    };
+    n.map(|n| n as usize).unwrap_or(0)
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_by_scheme() {
+        assert_eq!(Backend::from_url("sqlite:///tmp/x.db").ok(), Some(Backend::Sqlite));
+        assert_eq!(Backend::from_url("postgres://u@h/d").ok(), Some(Backend::Postgres));
+        assert_eq!(Backend::from_url("postgresql://u@h/d").ok(), Some(Backend::Postgres));
+        let e = Backend::from_url("mysql://root:hunter2@h/d").unwrap_err().to_string();
+        assert!(e.contains("sqlite://") && e.contains("postgres://"), "{e}");
+        assert!(!e.contains("hunter2"), "password leaked: {e}");
+    }
+
+    #[test]
+    fn redaction() {
+        assert_eq!(redact_url("postgres://u:secret@h:5432/d"), "postgres://u:***@h:5432/d");
+        assert_eq!(redact_url("postgres://u@h/d"), "postgres://u@h/d");
+        assert_eq!(redact_url("sqlite:///x.db"), "sqlite:///x.db");
+    }
+}

@@ -1,0 +1,33 @@
+use thiserror::Error;
+
+/// The storage layer's error. A unique-constraint violation is reported as
+/// `Conflict` so that the service layer can answer 409 with the field;
+/// everything else the database says is `Db`, which the web layer logs and
+/// answers as a 500 without details.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("unsupported database URL scheme in '{0}': use sqlite://PATH or postgres://USER@HOST/DB")]
+    UnsupportedUrl(String),
+    #[error("not found")]
+    NotFound,
+    #[error("conflict on {0}")]
+    Conflict(String),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let Some(d) = e.as_database_error() {
+            if d.is_unique_violation() {
+                return StoreError::Conflict(d.constraint().unwrap_or(d.message()).to_owned());
+            }
+        }
+        match e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            e => StoreError::Db(e),
+        }
+    }
+}

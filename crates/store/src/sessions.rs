@@ -1,0 +1,96 @@
+//! Sessions (stored by the hash of their token) and login attempts.
+
+use crate::{Result, Tx, on_tx};
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Session {
+    pub token_hash: String,
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub ip: String,
+}
+
+pub async fn insert(tx: &mut Tx, s: &Session) -> Result<()> {
+    let sql = "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, ip) \
+               VALUES ($1, $2, $3, $4, $5, $6)";
+    on_tx!(tx, c => sqlx::query(sql)
+        .bind(&s.token_hash).bind(s.user_id).bind(&s.csrf_token).bind(s.created_at).bind(s.last_seen_at).bind(&s.ip)
+        .execute(c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn get(tx: &mut Tx, token_hash: &str) -> Result<Option<Session>> {
+    let sql = "SELECT token_hash, user_id, csrf_token, created_at, last_seen_at, ip FROM sessions WHERE token_hash = $1";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(token_hash).fetch_optional(c).await?))
+}
+
+pub async fn touch(tx: &mut Tx, token_hash: &str, now: i64) -> Result<()> {
+    let sql = "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1";
+    on_tx!(tx, c => sqlx::query(sql).bind(token_hash).bind(now).execute(c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn delete(tx: &mut Tx, token_hash: &str) -> Result<u64> {
+    let sql = "DELETE FROM sessions WHERE token_hash = $1";
+    Ok(on_tx!(tx, c => sqlx::query(sql).bind(token_hash).execute(c).await?.rows_affected()))
+}
+
+pub async fn delete_for_user(tx: &mut Tx, user_id: i64) -> Result<u64> {
+    let sql = "DELETE FROM sessions WHERE user_id = $1";
+    Ok(on_tx!(tx, c => sqlx::query(sql).bind(user_id).execute(c).await?.rows_affected()))
+}
+
+/// Removes sessions idle since before `idle_before` or created before
+/// `created_before`.
+pub async fn delete_expired(tx: &mut Tx, idle_before: i64, created_before: i64) -> Result<u64> {
+    let sql = "DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2";
+    Ok(on_tx!(tx, c => sqlx::query(sql).bind(idle_before).bind(created_before).execute(c).await?.rows_affected()))
+}
+
+pub async fn record_attempt(tx: &mut Tx, username: &str, ip: &str, at: i64, success: bool) -> Result<()> {
+    let sql = "INSERT INTO login_attempts (username, ip, at, success) VALUES ($1, $2, $3, $4)";
+    on_tx!(tx, c => sqlx::query(sql).bind(username).bind(ip).bind(at).bind(success).execute(c).await?.rows_affected());
+    Ok(())
+}
+
+/// Failed attempts for a username since `since`.
+pub async fn failures_since(tx: &mut Tx, username: &str, since: i64) -> Result<i64> {
+    let sql = "SELECT COUNT(*) FROM login_attempts WHERE username = $1 AND at >= $2 AND NOT success";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(username).bind(since).fetch_one(c).await?))
+}
+
+/// The latest successful attempt of a username, if any.
+pub async fn last_success(tx: &mut Tx, username: &str) -> Result<Option<i64>> {
+    let sql = "SELECT MAX(at) FROM login_attempts WHERE username = $1 AND success";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(username).fetch_one(c).await?))
+}
+
+/// All attempts (good or bad) from an IP since `since`.
+pub async fn attempts_from_ip(tx: &mut Tx, ip: &str, since: i64) -> Result<i64> {
+    let sql = "SELECT COUNT(*) FROM login_attempts WHERE ip = $1 AND at >= $2";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(ip).bind(since).fetch_one(c).await?))
+}
+
+pub async fn prune_attempts(tx: &mut Tx, before: i64) -> Result<u64> {
+    let sql = "DELETE FROM login_attempts WHERE at < $1";
+    Ok(on_tx!(tx, c => sqlx::query(sql).bind(before).execute(c).await?.rows_affected()))
+}
+
+pub async fn lockout_until(tx: &mut Tx, username: &str) -> Result<Option<(i64, i64)>> {
+    let sql = "SELECT locked_at, until FROM lockouts WHERE username = $1";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(username).fetch_optional(c).await?))
+}
+
+pub async fn set_lockout(tx: &mut Tx, username: &str, at: i64, until: i64) -> Result<()> {
+    let sql = "INSERT INTO lockouts (username, locked_at, until) VALUES ($1, $2, $3) \
+               ON CONFLICT (username) DO UPDATE SET locked_at = excluded.locked_at, until = excluded.until";
+    on_tx!(tx, c => sqlx::query(sql).bind(username).bind(at).bind(until).execute(c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn clear_lockout(tx: &mut Tx, username: &str) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("DELETE FROM lockouts WHERE username = $1").bind(username).execute(c).await?.rows_affected());
+    Ok(())
+}
