@@ -1,1 +1,306 @@
-fn main() {}
+//! `yijia`: one binary for the server and the operator's commands.
+
+mod config;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use yijia_service::users::{NewGrant, NewUser};
+use yijia_service::{Caller, PageReq, Services, SystemClock};
+use yijia_store::{Db, DbOptions};
+
+use crate::config::{Config, Overrides, redact};
+
+/// yijia (驿家): community grid governance and resident services.
+///
+/// Runs on SQLite in the data directory by default, or on PostgreSQL when
+/// given a postgres:// URL. Settings come from flags, then YIJIA_*
+/// environment variables, then yijia.toml.
+#[derive(Parser)]
+#[command(name = "yijia", version, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Global {
+    /// Data directory (SQLite database, keys); created on first start.
+    #[arg(long, global = true, env = "YIJIA_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = "YIJIA_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Configuration file.
+    #[arg(long, global = true, env = "YIJIA_CONFIG", value_name = "FILE", default_value = "yijia.toml")]
+    config: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (API, pages, background jobs).
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, env = "YIJIA_ADDR", value_name = "HOST:PORT")]
+        addr: Option<String>,
+        /// Seed the demo community 城南社区 (once) and print its logins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply the database migrations embedded in this binary.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create a user with one role on one org node.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// resident, grid_worker, station_clerk, community_staff, secretary, street_officer or admin.
+        #[arg(long)]
+        role: String,
+        /// Org code the role applies to (root, zhengyang, chengnan, chengnan-g01, …).
+        #[arg(long)]
+        scope: String,
+        /// Name shown on pages [default: the username].
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from standard input (one line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a user; their sessions end at once.
+    Disable { username: String },
+    /// Enable a disabled user again.
+    Enable { username: String },
+    /// Set a user's password; their sessions end.
+    Passwd {
+        username: String,
+        /// Read the password from standard input (one line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Walk the hash chain; report the first broken link (exit code 1).
+    Verify,
+}
+
+fn read_password() -> Result<String> {
+    let mut s = String::new();
+    std::io::stdin().read_to_string(&mut s).context("reading the password from standard input")?;
+    let line = s.lines().next().unwrap_or("").to_owned();
+    if line.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok(line)
+}
+
+async fn open(cfg: &Config) -> Result<Db> {
+    let url = cfg.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&cfg.data_dir)
+            .with_context(|| format!("creating the data directory {}", cfg.data_dir.display()))?;
+    }
+    let opts = DbOptions { max_connections: cfg.max_connections, pg_schema: None };
+    let db = Db::connect(&url, &opts).await.with_context(|| format!("opening the database {}", redact(&url)))?;
+    db.migrate().await.context("applying migrations")?;
+    Ok(db)
+}
+
+fn services(cfg: &Config, db: Db) -> Services {
+    Services::new(db, Arc::new(SystemClock), cfg.settings())
+}
+
+fn service_error(e: yijia_service::ServiceError) -> anyhow::Error {
+    match e {
+        yijia_service::ServiceError::Invalid(i) => anyhow::anyhow!("{}: {}", i.field, i.msg),
+        yijia_service::ServiceError::NotFound => anyhow::anyhow!("not found (找不到)"),
+        e => anyhow::anyhow!("{e}"),
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("YIJIA_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("yijia: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<std::process::ExitCode> {
+    let addr = match &cli.command {
+        Command::Serve { addr, .. } => addr.clone(),
+        _ => None,
+    };
+    let flags = Overrides { addr, data_dir: cli.global.data_dir.clone(), database_url: cli.global.database_url.clone() };
+    let cfg = Config::load(Some(&cli.global.config), flags).context("reading the configuration")?;
+    tracing::debug!(config = ?cfg, "configuration");
+    let ok = std::process::ExitCode::SUCCESS;
+    match cli.command {
+        Command::Serve { demo, .. } => serve(cfg, demo).await.map(|_| ok),
+        Command::Migrate => {
+            let url = cfg.database_url();
+            if url.starts_with("sqlite:") {
+                std::fs::create_dir_all(&cfg.data_dir)?;
+            }
+            let db = Db::connect(&url, &DbOptions::default()).await.with_context(|| format!("opening {}", redact(&url)))?;
+            let n = db.migrate().await?;
+            println!("{n} migration(s) applied to {}", redact(&url));
+            Ok(ok)
+        }
+        Command::User(cmd) => {
+            let svc = services(&cfg, open(&cfg).await?);
+            user(&svc, cmd).await.map(|_| ok)
+        }
+        Command::Audit(AuditCmd::Verify) => {
+            let svc = services(&cfg, open(&cfg).await?);
+            match svc.audit_verify().await.map_err(service_error)? {
+                yijia_service::audit::Verification::Intact { entries } => {
+                    println!("audit log intact: {entries} entries");
+                    Ok(ok)
+                }
+                yijia_service::audit::Verification::Broken { seq, problem } => {
+                    println!("audit log BROKEN at entry {seq}: {problem}");
+                    Ok(std::process::ExitCode::from(1))
+                }
+            }
+        }
+    }
+}
+
+async fn user(svc: &Services, cmd: UserCmd) -> Result<()> {
+    let op = Caller::operator();
+    match cmd {
+        UserCmd::Add { username, role, scope, display_name, password_stdin: _ } => {
+            let password = read_password()?;
+            let role = role.parse().map_err(|e: yijia_domain::Invalid| anyhow::anyhow!("{}", e.msg))?;
+            let new = NewUser {
+                display_name: display_name.unwrap_or_else(|| username.clone()),
+                username,
+                password,
+                grants: vec![NewGrant { role, scope }],
+            };
+            let u = svc.add_user(&op, new).await.map_err(service_error)?;
+            println!("created user {} (id {})", u.username, u.id);
+        }
+        UserCmd::List { json } => {
+            let mut page = 1;
+            let mut all = Vec::new();
+            loop {
+                let p = svc.list_users(&op, PageReq::new(Some(page), Some(500)).map_err(service_error)?).await.map_err(service_error)?;
+                let done = p.items.len() < 500;
+                all.extend(p.items);
+                if done {
+                    break;
+                }
+                page += 1;
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&all)?);
+            } else {
+                println!("{:<20} {:<12} {:<9} grants", "username", "name", "status");
+                for u in all {
+                    let grants: Vec<String> = u.grants.iter().map(|g| format!("{}@{}", g.role, g.org_code)).collect();
+                    let status = if u.disabled { "disabled" } else { "active" };
+                    println!("{:<20} {:<12} {:<9} {}", u.username, u.display_name, status, grants.join(", "));
+                }
+            }
+        }
+        UserCmd::Disable { username } => {
+            svc.set_user_disabled(&op, &username, true).await.map_err(service_error)?;
+            println!("disabled {username}; their sessions have ended");
+        }
+        UserCmd::Enable { username } => {
+            svc.set_user_disabled(&op, &username, false).await.map_err(service_error)?;
+            println!("enabled {username}");
+        }
+        UserCmd::Passwd { username, password_stdin: _ } => {
+            let password = read_password()?;
+            svc.reset_password(&op, &username, &password).await.map_err(service_error)?;
+            println!("password of {username} changed; their sessions have ended");
+        }
+    }
+    Ok(())
+}
+
+async fn serve(cfg: Config, demo: bool) -> Result<()> {
+    let started = std::time::Instant::now();
+    let db = open(&cfg).await?;
+    let svc = services(&cfg, db);
+    if demo {
+        let seeded = svc.seed_demo().await.map_err(service_error)?;
+        if seeded {
+            tracing::info!("demo community seeded");
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(&cfg.addr).await.with_context(|| format!("listening on {}", cfg.addr))?;
+    let local = listener.local_addr()?;
+    println!("yijia listening on http://{local}/  (database: {})", redact(&cfg.database_url()));
+    if demo {
+        println!("demo logins (password for all: {}):", yijia_service::demo::PASSWORD);
+        for (username, name, role, scope) in yijia_service::demo::USERS {
+            println!("  {username:<10} {name} · {} @ {scope}", role.name_zh());
+        }
+    }
+    tracing::info!(ms = started.elapsed().as_millis() as u64, "ready");
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let runner = format!("{}-{}", std::process::id(), local.port());
+    let jobs = {
+        let svc = svc.clone();
+        tokio::spawn(async move { svc.run_jobs(runner, stop_rx).await })
+    };
+    let state = yijia_web::AppState { svc, cfg: yijia_web::WebConfig { tls: cfg.tls } };
+    yijia_web::serve(listener, state, shutdown_signal()).await?;
+    let _ = stop_tx.send(true);
+    let _ = jobs.await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

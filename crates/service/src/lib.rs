@@ -1,1 +1,116 @@
+//! The use cases. Every function takes the caller, checks role and scope,
+//! runs its transaction and writes the audit entry, so that a rule holds the
+//! same way for the API, the pages and the command line.
 
+pub mod audit;
+pub mod auth;
+pub mod caller;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod jobs;
+pub mod org;
+pub mod users;
+
+use std::sync::Arc;
+
+pub use caller::Caller;
+pub use clock::{ManualClock, SystemClock};
+pub use error::ServiceError;
+use yijia_domain::password::PasswordPolicy;
+use yijia_domain::time::{Clock, HOUR_MS, MINUTE_MS};
+pub use yijia_store::Db;
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// Settings the use cases need (the CLI fills them from configuration).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub session_idle_ms: i64,
+    pub session_absolute_ms: i64,
+    pub password_policy: PasswordPolicy,
+    /// Failed logins of one username within `lockout_window_ms` that lock it.
+    pub lockout_failures: i64,
+    pub lockout_window_ms: i64,
+    pub lockout_ms: i64,
+    /// Login attempts one IP address may make within `ip_window_ms`.
+    pub ip_attempts: i64,
+    pub ip_window_ms: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            session_idle_ms: 30 * MINUTE_MS,
+            session_absolute_ms: 12 * HOUR_MS,
+            password_policy: PasswordPolicy::default(),
+            lockout_failures: 5,
+            lockout_window_ms: 15 * MINUTE_MS,
+            lockout_ms: 30 * MINUTE_MS,
+            ip_attempts: 30,
+            ip_window_ms: 5 * MINUTE_MS,
+        }
+    }
+}
+
+/// Everything a use case needs: the database, the clock and the settings.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<Settings>,
+}
+
+impl Services {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        Self {
+            db,
+            clock,
+            settings: Arc::new(settings),
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
+
+/// A page request as in DESIGN section 7: `page` from 1, `per_page` 1–500.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageReq {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl PageReq {
+    pub const MAX: i64 = 500;
+
+    pub fn new(page: Option<i64>, per_page: Option<i64>) -> Result<Self> {
+        let page = page.unwrap_or(1);
+        let per_page = per_page.unwrap_or(50);
+        if page < 1 {
+            return Err(ServiceError::invalid("page", "页码须从 1 开始", "page starts at 1"));
+        }
+        if !(1..=Self::MAX).contains(&per_page) {
+            return Err(ServiceError::invalid(
+                "per_page",
+                "每页条数须在 1 到 500 之间",
+                "per_page must be between 1 and 500",
+            ));
+        }
+        Ok(Self { page, per_page })
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
+/// A page of results.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}

@@ -1,0 +1,165 @@
+//! Configuration: command-line flags, then `YIJIA_*` environment variables,
+//! then `yijia.toml`, then defaults — the first that sets a value wins.
+//! Secrets (the database URL may hold a password) are redacted in `Debug`.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Deserialize)]
+pub struct Config {
+    /// Address to listen on.
+    pub addr: String,
+    /// Where the SQLite database and the key file live.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default: SQLite in the data directory.
+    pub database_url: Option<SecretString>,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    /// The stricter password profile: character classes.
+    pub password_require_classes: bool,
+    /// The stricter password profile: days until a password must change (0 = never).
+    pub password_max_age_days: u32,
+    /// Failed logins of one username within 15 minutes that lock it for 30.
+    pub lockout_failures: i64,
+    /// Login attempts one address may make within 5 minutes.
+    pub login_attempts_per_ip: i64,
+    /// Served behind TLS (a reverse proxy): Secure cookies and HSTS.
+    pub tls: bool,
+    /// Database connections per server.
+    pub max_connections: u32,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_ref().map(|u| redact(u.expose_secret())))
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("session_absolute_hours", &self.session_absolute_hours)
+            .field("password_require_classes", &self.password_require_classes)
+            .field("password_max_age_days", &self.password_max_age_days)
+            .field("lockout_failures", &self.lockout_failures)
+            .field("login_attempts_per_ip", &self.login_attempts_per_ip)
+            .field("tls", &self.tls)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// A URL without its password.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}://{}:***{}", &url[..s], user, &url[at..]),
+            None => url.to_owned(),
+        },
+        _ => url.to_owned(),
+    }
+}
+
+#[derive(Serialize)]
+struct Defaults {
+    addr: &'static str,
+    data_dir: &'static str,
+    session_idle_minutes: i64,
+    session_absolute_hours: i64,
+    password_require_classes: bool,
+    password_max_age_days: u32,
+    lockout_failures: i64,
+    login_attempts_per_ip: i64,
+    tls: bool,
+    max_connections: u32,
+}
+
+/// Values given as flags; `None` leaves the lower layers' value.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>, flags: Overrides) -> Result<Self, figment::Error> {
+        let defaults = Defaults {
+            addr: "127.0.0.1:8080",
+            data_dir: "yijia-data",
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            password_require_classes: false,
+            password_max_age_days: 0,
+            lockout_failures: 5,
+            login_attempts_per_ip: 30,
+            tls: false,
+            max_connections: 16,
+        };
+        let file = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("yijia.toml"));
+        Figment::from(Serialized::defaults(defaults))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("YIJIA_").ignore(&["test_database_url", "config"]))
+            .merge(Serialized::defaults(flags))
+            .extract()
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) if !u.expose_secret().is_empty() => u.expose_secret().to_owned(),
+            _ => format!("sqlite://{}", self.data_dir.join("yijia.db").display()),
+        }
+    }
+
+    pub fn settings(&self) -> yijia_service::Settings {
+        use yijia_domain::time::{HOUR_MS, MINUTE_MS};
+        yijia_service::Settings {
+            session_idle_ms: self.session_idle_minutes * MINUTE_MS,
+            session_absolute_ms: self.session_absolute_hours * HOUR_MS,
+            password_policy: yijia_domain::password::PasswordPolicy {
+                require_classes: self.password_require_classes,
+                max_age_days: self.password_max_age_days,
+            },
+            lockout_failures: self.lockout_failures,
+            ip_attempts: self.login_attempts_per_ip,
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_env_beat_file_beat_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("yijia.toml", "addr = \"0.0.0.0:1\"\ndata_dir = \"from-file\"\nsession_idle_minutes = 5\n")?;
+            jail.set_env("YIJIA_DATA_DIR", "from-env");
+            jail.set_env("YIJIA_DATABASE_URL", "postgres://u:hunter2@h/d");
+            let c = Config::load(None, Overrides { addr: Some("127.0.0.1:9".into()), ..Default::default() })?;
+            assert_eq!(c.addr, "127.0.0.1:9");
+            assert_eq!(c.data_dir, PathBuf::from("from-env"));
+            assert_eq!(c.session_idle_minutes, 5);
+            assert_eq!(c.session_absolute_hours, 12);
+            let dbg = format!("{c:?}");
+            assert!(!dbg.contains("hunter2"), "{dbg}");
+            assert!(dbg.contains("postgres://u:***@h/d"), "{dbg}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn default_database_is_sqlite_in_the_data_dir() {
+        figment::Jail::expect_with(|_| {
+            let c = Config::load(None, Overrides { data_dir: Some("d".into()), ..Default::default() })?;
+            assert_eq!(c.database_url(), "sqlite://d/yijia.db");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,164 @@
+//! Writing and reading the audit log.
+
+use serde::Serialize;
+use serde_json::Value;
+use yijia_domain::audit::{GENESIS, entry_hash};
+use yijia_domain::role::Role;
+use yijia_store::{Tx, audit as store};
+
+use crate::{Caller, Page, PageReq, Result, ServiceError, Services};
+
+/// What happened, for the audit log.
+#[derive(Debug, Clone)]
+pub(crate) struct Event<'a> {
+    pub action: &'a str,
+    pub outcome: &'a str,
+    pub object: String,
+    pub org_path: &'a str,
+    pub detail: Value,
+}
+
+impl<'a> Event<'a> {
+    pub fn ok(action: &'a str, object: String, org_path: &'a str) -> Self {
+        Self { action, outcome: "ok", object, org_path, detail: Value::Null }
+    }
+
+    pub fn with(mut self, detail: Value) -> Self {
+        self.detail = detail;
+        self
+    }
+}
+
+/// Appends an entry about `caller`'s action in the caller's transaction, so
+/// that the change and its record commit together or not at all.
+pub(crate) async fn record(tx: &mut Tx, caller: &Caller, now: i64, e: &Event<'_>) -> Result<()> {
+    let detail = if e.detail.is_null() { String::new() } else { e.detail.to_string() };
+    store::append(
+        tx,
+        &store::NewEntry {
+            at: now,
+            actor_id: caller.user_id,
+            actor_name: &caller.username,
+            action: e.action,
+            outcome: e.outcome,
+            object: &e.object,
+            org_path: e.org_path,
+            ip: &caller.ip,
+            detail: &detail,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The roles that read the audit log, each within its grants.
+pub const READERS: &[Role] = &[Role::Secretary, Role::StreetOfficer, Role::Admin];
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct EntryView {
+    pub seq: i64,
+    /// RFC 3339, Asia/Shanghai.
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub outcome: String,
+    pub object: String,
+    pub ip: String,
+    pub detail: String,
+}
+
+impl Services {
+    /// Records that `caller` asked for something outside their scope. The
+    /// caller gets a plain 404; the log keeps what was asked.
+    pub async fn deny(&self, caller: &Caller, action: &str, object: &str) -> ServiceError {
+        let result = async {
+            let mut tx = self.db.write().await?;
+            let e = Event { outcome: "denied", ..Event::ok(action, object.to_owned(), caller.home_path()) };
+            record(&mut tx, caller, self.now(), &e).await?;
+            tx.commit().await?;
+            Ok::<_, ServiceError>(())
+        }
+        .await;
+        match result {
+            Ok(()) => ServiceError::NotFound,
+            Err(e) => e,
+        }
+    }
+
+    /// The log within the caller's scope, newest first.
+    pub async fn audit_list(&self, caller: &Caller, action: Option<&str>, page: PageReq) -> Result<Page<EntryView>> {
+        let paths = caller.scope_paths(READERS);
+        let Some(path) = paths.first() else {
+            return Err(ServiceError::forbidden());
+        };
+        // A reader with grants on several nodes sees the first; deployments
+        // give secretaries and officers one node each.
+        let filter = store::Filter { path: path.clone(), action: action.map(str::to_owned), actor_id: None };
+        let mut tx = self.db.read().await?;
+        let (rows, total) = store::list(&mut tx, &filter, page.per_page, page.offset()).await?;
+        tx.commit().await?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(|e| EntryView {
+                    seq: e.seq,
+                    at: yijia_domain::time::rfc3339(e.at),
+                    actor: e.actor_name,
+                    action: e.action,
+                    outcome: e.outcome,
+                    object: e.object,
+                    ip: e.ip,
+                    detail: e.detail,
+                })
+                .collect(),
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    /// Walks the whole chain. `Ok(n)` when all `n` entries link up; otherwise
+    /// the first broken link.
+    pub async fn audit_verify(&self) -> Result<Verification> {
+        let mut tx = self.db.read().await?;
+        let mut prev = GENESIS.to_owned();
+        let mut expected_seq = 1;
+        loop {
+            let chunk = store::chunk(&mut tx, expected_seq - 1, 1000).await?;
+            if chunk.is_empty() {
+                break;
+            }
+            for e in chunk {
+                let problem = if e.seq != expected_seq {
+                    Some(format!("entry {expected_seq} is missing (next is {})", e.seq))
+                } else if e.prev_hash != prev {
+                    Some(format!("entry {} does not point at entry {}", e.seq, e.seq - 1))
+                } else if entry_hash(&prev, &e.fields()) != e.hash {
+                    Some(format!("entry {} was changed after it was written", e.seq))
+                } else {
+                    None
+                };
+                if let Some(problem) = problem {
+                    return Ok(Verification::Broken { seq: expected_seq, problem });
+                }
+                prev = e.hash;
+                expected_seq += 1;
+            }
+        }
+        let (head_seq, head_hash) = store::head(&mut tx).await?;
+        tx.commit().await?;
+        if head_seq != expected_seq - 1 || head_hash != prev {
+            return Ok(Verification::Broken {
+                seq: expected_seq,
+                problem: format!("the log ends at entry {} but the head says {head_seq}", expected_seq - 1),
+            });
+        }
+        Ok(Verification::Intact { entries: expected_seq - 1 })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    Intact { entries: i64 },
+    Broken { seq: i64, problem: String },
+}

@@ -1,0 +1,277 @@
+//! Logging in and out, sessions, passwords.
+//!
+//! Lockout is kept per username string, whether or not such a user exists,
+//! and unknown usernames are checked against a dummy hash: both kinds of
+//! name get the same answers in the same time.
+
+use std::sync::LazyLock;
+
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use yijia_domain::Msg;
+use yijia_domain::org::OrgKind;
+use yijia_domain::role::Role;
+use yijia_store::{Tx, sessions, users};
+
+use crate::audit::{Event, record};
+use crate::caller::Grant;
+use crate::{Caller, Result, ServiceError, Services};
+
+/// Refresh `last_seen_at` at most this often, so that reads stay reads.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("this is not anybody's password").unwrap_or_default());
+
+pub fn hash_password(password: &str) -> Result<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| ServiceError::Internal(format!("hashing a password failed: {e}")))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    Argon2::default().verify_password(password.as_bytes(), hash).is_ok()
+}
+
+/// Argon2 takes tens of milliseconds: keep it off the async threads.
+async fn verify_blocking(password: String, hash: String) -> Result<bool> {
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
+pub(crate) async fn hash_blocking(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?
+}
+
+fn random_token() -> String {
+    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn bad_credentials() -> ServiceError {
+    ServiceError::Unauthenticated(Msg::new("用户名或密码不正确", "wrong username or password"))
+}
+
+fn locked() -> ServiceError {
+    ServiceError::Locked(Msg::new(
+        "登录失败次数过多,该账户已暂时锁定,请 30 分钟后再试",
+        "too many failed logins: this account is locked for 30 minutes",
+    ))
+}
+
+fn session_over() -> ServiceError {
+    ServiceError::Unauthenticated(Msg::new("登录已过期,请重新登录", "your session has ended; please log in again"))
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub grants: Vec<Grant>,
+    pub disabled: bool,
+    /// Under the strict password profile: the password must be changed now.
+    pub password_expired: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoggedIn {
+    pub token: String,
+    pub csrf_token: String,
+    pub user: UserView,
+}
+
+pub(crate) fn to_grants(rows: Vec<users::Grant>) -> Vec<Grant> {
+    rows.into_iter()
+        .filter_map(|g| {
+            Some(Grant {
+                role: g.role.parse::<Role>().ok()?,
+                org_kind: g.org_kind.parse::<OrgKind>().ok()?,
+                org_code: g.org_code,
+                org_name: g.org_name,
+                org_path: g.org_path,
+            })
+        })
+        .collect()
+}
+
+impl Services {
+    pub(crate) async fn user_view(&self, tx: &mut Tx, u: users::User) -> Result<UserView> {
+        let grants = to_grants(users::grants_of(tx, u.id).await?);
+        Ok(UserView {
+            id: u.id,
+            password_expired: self.settings.password_policy.expired(u.password_set_at, self.now()),
+            username: u.username,
+            display_name: u.display_name,
+            grants,
+            disabled: u.disabled_at.is_some(),
+        })
+    }
+
+    pub async fn login(&self, username: &str, password: &str, ip: &str) -> Result<LoggedIn> {
+        let name = username.trim().to_lowercase();
+        let s = &self.settings;
+        let now = self.now();
+        let anonymous = Caller { user_id: None, username: name.clone(), ip: ip.to_owned(), grants: vec![], ..Caller::operator() };
+
+        let mut tx = self.db.read().await?;
+        if sessions::attempts_from_ip(&mut tx, ip, now - s.ip_window_ms).await? >= s.ip_attempts {
+            return Err(ServiceError::RateLimited(Msg::new(
+                "登录尝试过于频繁,请稍后再试",
+                "too many login attempts from this address; try again later",
+            )));
+        }
+        let lock = sessions::lockout_until(&mut tx, &name).await?;
+        let user = users::by_username(&mut tx, &name).await?;
+        tx.commit().await?;
+
+        if let Some((_, until)) = lock.filter(|(_, until)| *until > now) {
+            let mut tx = self.db.write().await?;
+            sessions::record_attempt(&mut tx, &name, ip, now, false).await?;
+            let e = Event { outcome: "locked", ..Event::ok("login", format!("user:{name}"), "/root/") };
+            record(&mut tx, &anonymous, now, &e.with(json!({ "locked_until": until }))).await?;
+            tx.commit().await?;
+            return Err(locked());
+        }
+
+        let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.clone());
+        let password_ok = verify_blocking(password.to_owned(), hash).await?;
+        let enabled = user.as_ref().is_some_and(|u| u.disabled_at.is_none());
+
+        let mut tx = self.db.write().await?;
+        let (Some(user), true, true) = (user, password_ok, enabled) else {
+            sessions::record_attempt(&mut tx, &name, ip, now, false).await?;
+            let since = [now - s.lockout_window_ms, sessions::last_success(&mut tx, &name).await?.unwrap_or(0) + 1, lock.map(|l| l.1).unwrap_or(0)]
+                .into_iter()
+                .max()
+                .unwrap_or(now);
+            let failures = sessions::failures_since(&mut tx, &name, since).await?;
+            let outcome = if !password_ok { "failed" } else { "disabled" };
+            let e = Event { outcome, ..Event::ok("login", format!("user:{name}"), "/root/") };
+            record(&mut tx, &anonymous, now, &e.with(json!({ "failures": failures }))).await?;
+            if failures >= s.lockout_failures {
+                sessions::set_lockout(&mut tx, &name, now, now + s.lockout_ms).await?;
+                let e = Event::ok("lockout", format!("user:{name}"), "/root/");
+                record(&mut tx, &anonymous, now, &e.with(json!({ "until": now + s.lockout_ms }))).await?;
+            }
+            tx.commit().await?;
+            return Err(bad_credentials());
+        };
+
+        sessions::record_attempt(&mut tx, &name, ip, now, true).await?;
+        sessions::clear_lockout(&mut tx, &name).await?;
+        let token = random_token();
+        let csrf_token = random_token();
+        sessions::insert(
+            &mut tx,
+            &sessions::Session {
+                token_hash: token_hash(&token),
+                user_id: user.id,
+                csrf_token: csrf_token.clone(),
+                created_at: now,
+                last_seen_at: now,
+                ip: ip.to_owned(),
+            },
+        )
+        .await?;
+        let view = self.user_view(&mut tx, user).await?;
+        let who = Caller { user_id: Some(view.id), ..anonymous };
+        let home = view.grants.first().map(|g| g.org_path.clone()).unwrap_or_else(|| "/root/".to_owned());
+        record(&mut tx, &who, now, &Event::ok("login", format!("user:{}", view.id), &home)).await?;
+        tx.commit().await?;
+        Ok(LoggedIn { token, csrf_token, user: view })
+    }
+
+    /// The caller behind a session token, or `Unauthenticated` when the
+    /// session is unknown, idle too long, too old, or its user disabled.
+    pub async fn authenticate(&self, token: &str, ip: &str) -> Result<Caller> {
+        let now = self.now();
+        let th = token_hash(token);
+        let mut tx = self.db.read().await?;
+        let Some(session) = sessions::get(&mut tx, &th).await? else {
+            return Err(session_over());
+        };
+        let user = users::by_id(&mut tx, session.user_id).await?;
+        let grants = to_grants(users::grants_of(&mut tx, user.id).await?);
+        tx.commit().await?;
+
+        let idle = now - session.last_seen_at > self.settings.session_idle_ms;
+        let old = now - session.created_at > self.settings.session_absolute_ms;
+        if idle || old || user.disabled_at.is_some() {
+            let mut tx = self.db.write().await?;
+            sessions::delete(&mut tx, &th).await?;
+            tx.commit().await?;
+            return Err(session_over());
+        }
+        if now - session.last_seen_at > TOUCH_EVERY_MS {
+            let mut tx = self.db.write().await?;
+            sessions::touch(&mut tx, &th, now).await?;
+            tx.commit().await?;
+        }
+        Ok(Caller {
+            user_id: Some(user.id),
+            username: user.username,
+            display_name: user.display_name,
+            grants,
+            ip: ip.to_owned(),
+            csrf_token: Some(session.csrf_token),
+            token_hash: Some(th),
+        })
+    }
+
+    pub async fn logout(&self, caller: &Caller) -> Result<()> {
+        let Some(th) = &caller.token_hash else {
+            return Ok(());
+        };
+        let mut tx = self.db.write().await?;
+        sessions::delete(&mut tx, th).await?;
+        record(&mut tx, caller, self.now(), &Event::ok("logout", format!("user:{}", caller.user_id.unwrap_or(0)), caller.home_path())).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn me(&self, caller: &Caller) -> Result<UserView> {
+        let id = caller.user_id.ok_or(ServiceError::NotFound)?;
+        let mut tx = self.db.read().await?;
+        let u = users::by_id(&mut tx, id).await?;
+        let v = self.user_view(&mut tx, u).await?;
+        tx.commit().await?;
+        Ok(v)
+    }
+
+    /// Changes the caller's own password; every session of theirs ends,
+    /// this one included.
+    pub async fn change_own_password(&self, caller: &Caller, current: &str, new: &str) -> Result<()> {
+        let id = caller.user_id.ok_or(ServiceError::NotFound)?;
+        let mut tx = self.db.read().await?;
+        let u = users::by_id(&mut tx, id).await?;
+        tx.commit().await?;
+        if !verify_blocking(current.to_owned(), u.password_hash.clone()).await? {
+            return Err(ServiceError::invalid("current_password", "当前密码不正确", "the current password is wrong"));
+        }
+        if current == new {
+            return Err(ServiceError::invalid("new_password", "新密码不能与当前密码相同", "the new password must differ from the current one"));
+        }
+        self.settings.password_policy.check(new, &u.username)?;
+        let hash = hash_blocking(new.to_owned()).await?;
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        users::set_password(&mut tx, id, &hash, now).await?;
+        let ended = sessions::delete_for_user(&mut tx, id).await?;
+        let e = Event::ok("password_change", format!("user:{id}"), caller.home_path());
+        record(&mut tx, caller, now, &e.with(json!({ "sessions_ended": ended }))).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

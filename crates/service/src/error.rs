@@ -1,0 +1,56 @@
+//! The service layer's error, and the policy behind it:
+//!
+//! - `Invalid`: the caller sent something wrong; the field and a message in
+//!   both languages go back to them (400 / 422).
+//! - `NotFound`: the object does not exist *or is outside the caller's
+//!   scope*; the two are never told apart (404). Out-of-scope lookups are
+//!   audited as denials before this is returned.
+//! - `Unauthenticated`, `Forbidden`, `Locked`, `RateLimited`, `Conflict`: as
+//!   their names say, with a message meant for the person.
+//! - `Store` and `Internal`: something broke on our side. The web layer logs
+//!   the cause and answers 500 without details.
+
+use thiserror::Error;
+use yijia_domain::{Invalid, Msg};
+use yijia_store::StoreError;
+
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    #[error("not found")]
+    NotFound,
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(Msg),
+    #[error("forbidden: {0}")]
+    Forbidden(Msg),
+    #[error("locked: {0}")]
+    Locked(Msg),
+    #[error("rate limited: {0}")]
+    RateLimited(Msg),
+    #[error("conflict: {0}")]
+    Conflict(Msg),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub fn invalid(field: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        ServiceError::Invalid(Invalid::new(field, zh, en))
+    }
+
+    pub fn forbidden() -> Self {
+        ServiceError::Forbidden(Msg::new("没有权限执行此操作", "you are not allowed to do this"))
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ServiceError::NotFound,
+            e => ServiceError::Store(e),
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! The org tree: everyone on staff sees the part they work in (and the way
+//! up to it); admins edit it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::json;
+use yijia_domain::Msg;
+use yijia_domain::org::{Boundary, OrgCode, OrgKind, child_path, validate_org_name};
+use yijia_domain::role::Role;
+use yijia_store::{StoreError, org};
+
+use crate::audit::{Event, record};
+use crate::{Caller, Result, ServiceError, Services};
+
+pub const VIEWERS: &[Role] = &[
+    Role::GridWorker,
+    Role::StationClerk,
+    Role::CommunityStaff,
+    Role::Secretary,
+    Role::StreetOfficer,
+    Role::Admin,
+];
+pub const EDITORS: &[Role] = &[Role::Admin];
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct OrgNodeView {
+    pub code: String,
+    pub kind: OrgKind,
+    pub name: String,
+    pub parent: Option<String>,
+    pub depth: usize,
+    /// The grid boundary as a GeoJSON geometry, when it has one.
+    #[schema(value_type = Option<Object>)]
+    pub boundary: Option<serde_json::Value>,
+}
+
+fn depth(path: &str) -> usize {
+    path.matches('/').count().saturating_sub(2)
+}
+
+fn view(n: org::OrgNode, codes: &BTreeMap<i64, String>) -> OrgNodeView {
+    OrgNodeView {
+        kind: n.kind.parse().unwrap_or(OrgKind::Grid),
+        parent: n.parent_id.and_then(|p| codes.get(&p).cloned()),
+        depth: depth(&n.path),
+        boundary: n.boundary.as_deref().and_then(|b| serde_json::from_str(b).ok()),
+        code: n.code,
+        name: n.name,
+    }
+}
+
+/// An org node to create.
+#[derive(Debug, Clone)]
+pub struct NewNode {
+    pub code: String,
+    pub kind: String,
+    pub name: String,
+    pub parent: String,
+    pub boundary: Option<String>,
+}
+
+fn parse_boundary(kind: OrgKind, boundary: Option<&str>) -> Result<Option<String>> {
+    match boundary.map(str::trim).filter(|b| !b.is_empty()) {
+        None => Ok(None),
+        Some(_) if kind != OrgKind::Grid => Err(ServiceError::invalid(
+            "boundary",
+            "只有网格可以设置边界",
+            "only grids carry a boundary",
+        )),
+        Some(b) => Ok(Some(Boundary::parse(b)?.to_json().to_owned())),
+    }
+}
+
+impl Services {
+    /// The nodes the caller may see, in tree order: their subtrees and the
+    /// way up from each.
+    pub async fn org_tree(&self, caller: &Caller) -> Result<Vec<OrgNodeView>> {
+        let paths = caller.scope_paths(VIEWERS);
+        if paths.is_empty() {
+            return Err(ServiceError::forbidden());
+        }
+        let mut tx = self.db.read().await?;
+        let mut nodes: BTreeMap<String, org::OrgNode> = BTreeMap::new();
+        for p in &paths {
+            for n in org::subtree(&mut tx, p).await? {
+                nodes.insert(n.path.clone(), n);
+            }
+            // ancestors: each prefix of the path that ends at a '/'
+            let mut cut = 0;
+            while let Some(i) = p[cut + 1..].find('/') {
+                cut += i + 1;
+                let prefix = &p[..=cut];
+                if prefix.len() < p.len() && !nodes.contains_key(prefix) {
+                    let code = prefix.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+                    if let Some(n) = org::by_code(&mut tx, code).await? {
+                        nodes.insert(n.path.clone(), n);
+                    }
+                }
+            }
+        }
+        tx.commit().await?;
+        let codes: BTreeMap<i64, String> = nodes.values().map(|n| (n.id, n.code.clone())).collect();
+        Ok(nodes.into_values().map(|n| view(n, &codes)).collect())
+    }
+
+    async fn node_in_scope(&self, caller: &Caller, code: &str, roles: &[Role], action: &str) -> Result<org::OrgNode> {
+        let mut tx = self.db.read().await?;
+        let node = org::by_code(&mut tx, code).await?;
+        tx.commit().await?;
+        match node {
+            Some(n) if caller.covers(roles, &n.path) => Ok(n),
+            Some(n) => Err(self.deny(caller, action, &format!("org:{}", n.code)).await),
+            None => Err(ServiceError::NotFound),
+        }
+    }
+
+    /// One node and its children.
+    pub async fn org_node(&self, caller: &Caller, code: &str) -> Result<(OrgNodeView, Vec<OrgNodeView>)> {
+        let n = self.node_in_scope(caller, code, VIEWERS, "org_read").await?;
+        let mut tx = self.db.read().await?;
+        let parent = match n.parent_id {
+            Some(p) => Some(org::by_id(&mut tx, p).await?),
+            None => None,
+        };
+        let children = org::children(&mut tx, n.id).await?;
+        tx.commit().await?;
+        let mut codes: BTreeMap<i64, String> = children.iter().map(|c| (c.id, c.code.clone())).collect();
+        codes.insert(n.id, n.code.clone());
+        if let Some(p) = parent {
+            codes.insert(p.id, p.code);
+        }
+        let kids = children.into_iter().map(|c| view(c, &codes)).collect();
+        Ok((view(n, &codes), kids))
+    }
+
+    pub async fn org_create(&self, caller: &Caller, new: NewNode) -> Result<OrgNodeView> {
+        if !caller.has_any(EDITORS) {
+            return Err(ServiceError::forbidden());
+        }
+        let code = OrgCode::parse(&new.code)?;
+        let kind: OrgKind = new.kind.parse()?;
+        if kind == OrgKind::Root {
+            return Err(ServiceError::invalid("kind", "只能有一个根节点", "there is only one root"));
+        }
+        let name = validate_org_name(&new.name)?;
+        let boundary = parse_boundary(kind, new.boundary.as_deref())?;
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let Some(parent) = org::by_code(&mut tx, new.parent.trim()).await? else {
+            return Err(ServiceError::invalid(
+                "parent",
+                format!("找不到上级组织「{}」", new.parent),
+                format!("no parent node with code '{}'", new.parent),
+            ));
+        };
+        let parent_kind: OrgKind = parent.kind.parse()?;
+        if kind.parent_kind() != Some(parent_kind) {
+            return Err(ServiceError::invalid(
+                "parent",
+                format!("{}须建在{}之下,而「{}」是{}", kind.name_zh(),
+                    kind.parent_kind().map(|k| k.name_zh()).unwrap_or(""), parent.code, parent_kind.name_zh()),
+                format!("a {} belongs under a {}, but '{}' is a {}", kind.code(),
+                    kind.parent_kind().map(|k| k.code()).unwrap_or(""), parent.code, parent_kind.code()),
+            ));
+        }
+        if !caller.covers(EDITORS, &parent.path) {
+            return Err(ServiceError::forbidden());
+        }
+        let path = child_path(&parent.path, &code);
+        let node = org::NewNode {
+            code: code.as_str(),
+            kind: kind.code(),
+            name: &name,
+            parent_id: parent.id,
+            path: &path,
+            boundary: boundary.as_deref(),
+            now,
+        };
+        let n = match org::insert(&mut tx, &node).await {
+            Err(StoreError::Conflict(_)) => {
+                return Err(ServiceError::Conflict(Msg::new(
+                    format!("组织编码「{code}」已存在"),
+                    format!("the org code '{code}' exists already"),
+                )));
+            }
+            r => r?,
+        };
+        let e = Event::ok("org_create", format!("org:{code}"), &path);
+        record(&mut tx, caller, now, &e.with(json!({ "name": name, "kind": kind.code() }))).await?;
+        tx.commit().await?;
+        let codes = BTreeMap::from([(parent.id, parent.code)]);
+        Ok(view(n, &codes))
+    }
+
+    /// Renames a node or sets its boundary (codes are stable and never change).
+    pub async fn org_update(&self, caller: &Caller, code: &str, name: Option<&str>, boundary: Option<Option<&str>>) -> Result<OrgNodeView> {
+        let n = self.node_in_scope(caller, code, EDITORS, "org_update").await?;
+        let kind: OrgKind = n.kind.parse()?;
+        if kind == OrgKind::Root {
+            return Err(ServiceError::invalid("code", "根节点不能修改", "the root cannot be changed"));
+        }
+        let name = match name {
+            Some(s) => validate_org_name(s)?,
+            None => n.name.clone(),
+        };
+        let boundary = match boundary {
+            Some(b) => parse_boundary(kind, b)?,
+            None => n.boundary.clone(),
+        };
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let updated = org::update(&mut tx, n.id, &name, boundary.as_deref(), now).await?;
+        let e = Event::ok("org_update", format!("org:{}", n.code), &n.path);
+        record(&mut tx, caller, now, &e.with(json!({ "name": name, "boundary": boundary.is_some() }))).await?;
+        let parent = match n.parent_id {
+            Some(p) => Some(org::by_id(&mut tx, p).await?),
+            None => None,
+        };
+        tx.commit().await?;
+        let codes: BTreeMap<i64, String> = parent.into_iter().map(|p| (p.id, p.code)).collect();
+        Ok(view(updated, &codes))
+    }
+
+    /// Removes a node that has no children and no grants.
+    pub async fn org_delete(&self, caller: &Caller, code: &str) -> Result<()> {
+        let n = self.node_in_scope(caller, code, EDITORS, "org_delete").await?;
+        if n.kind == "root" {
+            return Err(ServiceError::invalid("code", "根节点不能删除", "the root cannot be removed"));
+        }
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        if org::count_children(&mut tx, n.id).await? > 0 || org::count_grants(&mut tx, n.id).await? > 0 {
+            return Err(ServiceError::Conflict(Msg::new(
+                format!("「{}」下还有下级组织或用户授权,不能删除", n.name),
+                format!("'{}' still has child nodes or user grants", n.code),
+            )));
+        }
+        org::delete(&mut tx, n.id).await?;
+        record(&mut tx, caller, now, &Event::ok("org_delete", format!("org:{}", n.code), &n.path)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn depth_counts_levels_below_root() {
+        assert_eq!(super::depth("/root/"), 0);
+        assert_eq!(super::depth("/root/zhengyang/chengnan/"), 2);
+    }
+}

@@ -1,0 +1,102 @@
+//! The JSON API under `/api/v1`, documented by the OpenAPI document at
+//! `/api/openapi.json`, which is generated from the annotations here.
+
+mod auth;
+mod audit;
+mod org;
+mod users;
+
+use axum::Json;
+use axum::http::Method;
+use axum::routing::{delete, get, patch, post};
+use serde::Deserialize;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi};
+use yijia_domain::role::Role;
+use yijia_service::ServiceError;
+
+use crate::error::ApiError;
+use crate::i18n::Lang;
+use crate::policy::{Policy, Routes, Scope};
+
+pub(crate) trait ApiResult<T> {
+    fn api(self, lang: Lang) -> Result<T, ApiError>;
+}
+
+impl<T> ApiResult<T> for Result<T, ServiceError> {
+    fn api(self, lang: Lang) -> Result<T, ApiError> {
+        self.map_err(|e| ApiError::from_service(&e, lang))
+    }
+}
+
+/// `?page=&per_page=` as in DESIGN section 7.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
+    /// From 1; default 1.
+    pub page: Option<i64>,
+    /// 1 to 500; default 50.
+    pub per_page: Option<i64>,
+}
+
+const STAFF: &[Role] = yijia_service::org::VIEWERS;
+const MANAGERS: &[Role] = yijia_service::users::MANAGERS;
+const ADMINS: &[Role] = yijia_service::org::EDITORS;
+const AUDIT_READERS: &[Role] = yijia_service::audit::READERS;
+
+pub fn routes(r: Routes) -> Routes {
+    use Method as M;
+    use Policy::*;
+    r.add(M::GET, "/healthz", Public, Scope::None, get(healthz))
+        .add(M::GET, "/api/openapi.json", Public, Scope::None, get(openapi))
+        .add(M::POST, "/api/v1/auth/login", Public, Scope::None, post(auth::login))
+        .add(M::POST, "/api/v1/auth/logout", LoggedIn, Scope::Own, post(auth::logout))
+        .add(M::GET, "/api/v1/me", LoggedIn, Scope::Own, get(auth::me))
+        .add(M::POST, "/api/v1/me/password", LoggedIn, Scope::Own, post(auth::change_password))
+        .add(M::GET, "/api/v1/org", Roles(STAFF), Scope::Grants, get(org::tree))
+        .add(M::POST, "/api/v1/org", Roles(ADMINS), Scope::Object, post(org::create))
+        .add(M::GET, "/api/v1/org/{code}", Roles(STAFF), Scope::Object, get(org::show))
+        .add(M::PATCH, "/api/v1/org/{code}", Roles(ADMINS), Scope::Object, patch(org::update))
+        .add(M::DELETE, "/api/v1/org/{code}", Roles(ADMINS), Scope::Object, delete(org::remove))
+        .add(M::GET, "/api/v1/users", Roles(MANAGERS), Scope::Grants, get(users::list))
+        .add(M::POST, "/api/v1/users", Roles(MANAGERS), Scope::Object, post(users::create))
+        .add(M::GET, "/api/v1/users/{username}", Roles(MANAGERS), Scope::Object, get(users::show))
+        .add(M::POST, "/api/v1/users/{username}/disable", Roles(MANAGERS), Scope::Object, post(users::disable))
+        .add(M::POST, "/api/v1/users/{username}/enable", Roles(MANAGERS), Scope::Object, post(users::enable))
+        .add(M::GET, "/api/v1/audit", Roles(AUDIT_READERS), Scope::Grants, get(audit::list))
+}
+
+/// 200 while the database answers.
+async fn healthz(axum::extract::State(st): axum::extract::State<crate::AppState>) -> Result<&'static str, ApiError> {
+    st.svc.db.ping().await.map_err(|e| ApiError::from_service(&ServiceError::from(e), Lang::Zh))?;
+    Ok("ok")
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "yijia (驿家) API", description = "Community grid governance and resident services. \
+        Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`; lists take `?page=&per_page=`; \
+        times are RFC 3339 in Asia/Shanghai."),
+    paths(
+        auth::login, auth::logout, auth::me, auth::change_password,
+        org::tree, org::create, org::show, org::update, org::remove,
+        users::list, users::create, users::show, users::disable, users::enable,
+        audit::list,
+    ),
+    modifiers(&Bearer),
+    security(("bearer" = [])),
+)]
+pub struct ApiDoc;

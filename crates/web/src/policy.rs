@@ -1,0 +1,237 @@
+//! Authorization in one place. Every route is added with a [`Policy`] (who
+//! may call it) and a [`Scope`] (how the objects it touches are limited to
+//! the caller's grants). The router cannot be built any other way, and a
+//! test walks the table to prove that no route was forgotten.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::MethodRouter;
+use yijia_domain::role::Role;
+use yijia_service::{Caller, ServiceError};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::i18n::Lang;
+
+pub const SESSION_COOKIE: &str = "yijia_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const CSRF_FIELD: &str = "_csrf";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// Anyone, logged in or not (on the short public allowlist).
+    Public,
+    /// Any logged-in user.
+    LoggedIn,
+    /// A logged-in user holding one of these roles somewhere.
+    Roles(&'static [Role]),
+}
+
+/// How a route's objects are limited to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// No objects of anybody's (public pages, health).
+    None,
+    /// The caller's own account or session.
+    Own,
+    /// Lists filtered to the caller's grants in the service layer.
+    Grants,
+    /// One object, looked up and checked against the caller's grants in the
+    /// service layer: outside them it answers 404 and the denial is audited.
+    Object,
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub policy: Policy,
+    pub scope: Scope,
+}
+
+pub struct Routes {
+    router: Router<AppState>,
+    table: Vec<RouteSpec>,
+    state: AppState,
+}
+
+impl Routes {
+    pub fn new(state: AppState) -> Self {
+        Self { router: Router::new(), table: Vec::new(), state }
+    }
+
+    /// Adds one method on one path with its policy.
+    pub fn add(
+        mut self,
+        method: Method,
+        path: &'static str,
+        policy: Policy,
+        scope: Scope,
+        handler: MethodRouter<AppState>,
+    ) -> Self {
+        let handler = match policy {
+            Policy::Public => handler,
+            _ => handler.route_layer(middleware::from_fn_with_state(
+                (self.state.clone(), policy),
+                enforce,
+            )),
+        };
+        self.router = self.router.route(path, handler);
+        self.table.push(RouteSpec { method, path, policy, scope });
+        self
+    }
+
+    pub fn finish(self) -> (Router<AppState>, Vec<RouteSpec>) {
+        (self.router, self.table)
+    }
+}
+
+pub fn client_ip(parts_or_req_ext: &axum::http::Extensions) -> String {
+    parts_or_req_ext
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(name).and_then(|r| r.strip_prefix('=')).map(str::to_owned))
+}
+
+/// The session token and whether it came in a cookie (then unsafe methods
+/// need the CSRF token too).
+fn credentials(headers: &HeaderMap) -> Option<(String, bool)> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    match bearer {
+        Some(t) => Some((t, false)),
+        None => cookie(headers, SESSION_COOKIE).map(|t| (t, true)),
+    }
+}
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+fn unsafe_method(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Reads a form body to find its CSRF field, then puts the body back.
+async fn form_csrf(req: Request<Body>) -> (Request<Body>, Option<String>) {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return (req, None);
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, crate::BODY_LIMIT).await.unwrap_or_default();
+    let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+        .ok()
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v));
+    (Request::from_parts(parts, Body::from(bytes)), token)
+}
+
+fn refuse(path: &str, lang: Lang, e: ServiceError, uri: &str) -> Response {
+    if is_api(path) {
+        return ApiError::from_service(&e, lang).into_response();
+    }
+    match e {
+        ServiceError::Unauthenticated(_) => {
+            let next: String = form_urlencoded_encode(uri);
+            Redirect::to(&format!("/login?next={next}")).into_response()
+        }
+        e => crate::ui::error_page(&e, lang).into_response(),
+    }
+}
+
+fn form_urlencoded_encode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)]).unwrap_or_default().trim_start_matches('=').to_owned()
+}
+
+/// The middleware behind every non-public route.
+async fn enforce(
+    State((state, policy)): State<(AppState, Policy)>,
+    req: Request<Body>,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_owned();
+    let uri = req.uri().to_string();
+    let (parts, body) = req.into_parts();
+    let lang = Lang::from_parts(&parts);
+    let req = Request::from_parts(parts, body);
+    let ip = client_ip(req.extensions());
+    let Some((token, by_cookie)) = credentials(req.headers()) else {
+        let e = ServiceError::Unauthenticated(yijia_domain::Msg::new("请先登录", "please log in"));
+        return refuse(&path, lang, e, &uri);
+    };
+    let caller = match state.svc.authenticate(&token, &ip).await {
+        Ok(c) => c,
+        Err(e) => return refuse(&path, lang, e, &uri),
+    };
+    let mut req = req;
+    if by_cookie && unsafe_method(req.method()) {
+        let header_token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let (r, form_token) = form_csrf(req).await;
+        req = r;
+        let sent = header_token.or(form_token);
+        if sent.is_none() || sent != caller.csrf_token {
+            let e = ServiceError::Forbidden(yijia_domain::Msg::new(
+                "页面已过期(CSRF 校验失败),请刷新后重试",
+                "this page has expired (CSRF check failed); reload and try again",
+            ));
+            let _ = state.svc.deny(&caller, "csrf", &path).await;
+            return refuse(&path, lang, e, &uri);
+        }
+    }
+    if let Policy::Roles(roles) = policy {
+        if !caller.has_any(roles) {
+            let _ = state.svc.deny(&caller, "route", &path).await;
+            return refuse(&path, lang, ServiceError::NotFound, &uri);
+        }
+    }
+    req.extensions_mut().insert(caller);
+    next.run(req).await
+}
+
+/// The caller, as `enforce` found them.
+pub struct Auth(pub Caller);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .map(Auth)
+            .ok_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+    }
+}
+
+/// The session cookie, set at login.
+pub fn session_cookie(token: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}")
+}
+
+pub fn clear_session_cookie() -> String {
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+}

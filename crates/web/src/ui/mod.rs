@@ -1,0 +1,591 @@
+//! Server-rendered pages (askama, compiled in), mobile first, zh-CN with an
+//! English switch. Forms post with a CSRF field; htmx swaps table rows.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use yijia_domain::org::OrgKind;
+use yijia_domain::role::Role;
+use yijia_service::auth::UserView;
+use yijia_service::users::{NewGrant, NewUser};
+use yijia_service::{Caller, PageReq, ServiceError};
+
+use crate::AppState;
+use crate::error::describe;
+use crate::i18n::Lang;
+use crate::policy::{Auth, Policy, Routes, Scope, clear_session_cookie, session_cookie};
+
+const STAFF: &[Role] = yijia_service::org::VIEWERS;
+const MANAGERS: &[Role] = yijia_service::users::MANAGERS;
+const ADMINS: &[Role] = yijia_service::org::EDITORS;
+const AUDIT_READERS: &[Role] = yijia_service::audit::READERS;
+
+pub fn routes(r: Routes) -> Routes {
+    use Method as M;
+    use Policy::*;
+    r.add(M::GET, "/login", Public, Scope::None, get(login_page))
+        .add(M::POST, "/login", Public, Scope::None, post(login_submit))
+        .add(M::GET, "/lang/{lang}", Public, Scope::None, get(set_lang))
+        .add(M::POST, "/logout", LoggedIn, Scope::Own, post(logout))
+        .add(M::GET, "/", LoggedIn, Scope::Own, get(home))
+        .add(M::GET, "/password", LoggedIn, Scope::Own, get(password_page))
+        .add(M::POST, "/password", LoggedIn, Scope::Own, post(password_submit))
+        .add(M::GET, "/org", Roles(STAFF), Scope::Grants, get(org_tree))
+        .add(M::POST, "/org", Roles(ADMINS), Scope::Object, post(org_create))
+        .add(M::GET, "/org/{code}", Roles(STAFF), Scope::Object, get(org_node))
+        .add(M::POST, "/org/{code}", Roles(ADMINS), Scope::Object, post(org_update))
+        .add(M::GET, "/users", Roles(MANAGERS), Scope::Grants, get(users_page))
+        .add(M::POST, "/users", Roles(MANAGERS), Scope::Object, post(users_create))
+        .add(M::POST, "/users/{username}/disable", Roles(MANAGERS), Scope::Object, post(user_disable))
+        .add(M::POST, "/users/{username}/enable", Roles(MANAGERS), Scope::Object, post(user_enable))
+        .add(M::GET, "/audit", Roles(AUDIT_READERS), Scope::Grants, get(audit_page))
+}
+
+/// What every page's frame needs: language, who is logged in, the CSRF
+/// token for forms, and the links this caller may follow.
+pub struct Chrome {
+    pub l: Lang,
+    pub user: Option<String>,
+    pub csrf: String,
+    pub links: Vec<(&'static str, &'static str)>,
+    pub active: &'static str,
+    pub here: String,
+}
+
+impl Chrome {
+    pub fn anonymous(l: Lang, here: &str) -> Self {
+        Self { l, user: None, csrf: String::new(), links: vec![], active: "", here: here.to_owned() }
+    }
+
+    pub fn for_caller(l: Lang, c: &Caller, active: &'static str, here: &str) -> Self {
+        Self {
+            l,
+            user: Some(c.display_name.clone()),
+            csrf: c.csrf_token.clone().unwrap_or_default(),
+            links: links(l, c).into_iter().map(|(h, t, _)| (h, t)).collect(),
+            active,
+            here: here.to_owned(),
+        }
+    }
+}
+
+/// The pages a caller may open: (href, title, what it is for).
+fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)> {
+    let mut v = vec![("/", l.t("首页", "Home"), "")];
+    if c.has_any(STAFF) {
+        v.push(("/org", l.t("组织架构", "Org tree"), l.t("街道、社区、网格及网格边界", "Subdistricts, communities, grids and their boundaries")));
+    }
+    if c.has_any(MANAGERS) {
+        v.push(("/users", l.t("用户", "Users"), l.t("账户、角色授权、停用", "Accounts, role grants, disabling")));
+    }
+    if c.has_any(AUDIT_READERS) {
+        v.push(("/audit", l.t("审计日志", "Audit log"), l.t("登录、拒绝访问与每一次修改", "Logins, denials and every change")));
+    }
+    v.push(("/password", l.t("修改密码", "Password"), l.t("修改自己的登录密码", "Change your own password")));
+    v
+}
+
+fn role_name(l: Lang, r: Role) -> &'static str {
+    if l.en() { r.name_en() } else { r.name_zh() }
+}
+
+fn kind_name(l: Lang, k: OrgKind) -> &'static str {
+    if l.en() { k.name_en() } else { k.name_zh() }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    c: Chrome,
+    title: String,
+    message: String,
+}
+
+pub fn error_page(e: &ServiceError, l: Lang) -> Response {
+    let (status, _, message, _) = describe(e, l);
+    let title = match status {
+        StatusCode::NOT_FOUND => l.t("找不到页面", "Not found"),
+        StatusCode::FORBIDDEN => l.t("无法执行", "Not allowed"),
+        StatusCode::TOO_MANY_REQUESTS => l.t("请稍后再试", "Try again later"),
+        _ if status.is_server_error() => l.t("出错了", "Something went wrong"),
+        _ => l.t("请求有误", "Cannot do that"),
+    };
+    (status, ErrorPage { c: Chrome::anonymous(l, "/"), title: title.to_owned(), message }).into_response()
+}
+
+pub async fn not_found(lang: Lang, uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return crate::error::ApiError::from_service(&ServiceError::NotFound, lang).into_response();
+    }
+    error_page(&ServiceError::NotFound, lang)
+}
+
+type PageResult = Result<Response, Response>;
+
+trait PageErr<T> {
+    fn page(self, l: Lang) -> Result<T, Response>;
+}
+
+impl<T> PageErr<T> for Result<T, ServiceError> {
+    fn page(self, l: Lang) -> Result<T, Response> {
+        self.map_err(|e| error_page(&e, l))
+    }
+}
+
+/// The message of an error a person can fix, or the error page otherwise.
+fn fixable(e: ServiceError, l: Lang) -> Result<String, Response> {
+    match &e {
+        ServiceError::Invalid(_)
+        | ServiceError::Conflict(_)
+        | ServiceError::Forbidden(_)
+        | ServiceError::Unauthenticated(_)
+        | ServiceError::Locked(_)
+        | ServiceError::RateLimited(_) => Ok(describe(&e, l).2),
+        _ => Err(error_page(&e, l)),
+    }
+}
+
+// ---- login, language, logout -------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    error: Option<String>,
+    next: String,
+    username: String,
+}
+
+#[derive(Deserialize)]
+struct NextParam {
+    next: Option<String>,
+}
+
+/// Only same-site paths, so that `next` cannot send anyone elsewhere.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+async fn login_page(lang: Lang, Query(q): Query<NextParam>) -> Response {
+    LoginPage { c: Chrome::anonymous(lang, "/login"), error: None, next: safe_next(q.next.as_deref()), username: String::new() }
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn login_submit(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    lang: Lang,
+    Form(f): Form<LoginForm>,
+) -> PageResult {
+    let next = safe_next(f.next.as_deref());
+    match st.svc.login(&f.username, &f.password, &addr.ip().to_string()).await {
+        Ok(li) => {
+            let target = if li.user.password_expired { "/password".to_owned() } else { next };
+            let mut res = Redirect::to(&target).into_response();
+            if let Ok(v) = HeaderValue::from_str(&session_cookie(&li.token, st.cfg.tls)) {
+                res.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            Ok(res)
+        }
+        Err(e) => {
+            let status = describe(&e, lang).0;
+            let error = fixable(e, lang)?;
+            let page = LoginPage { c: Chrome::anonymous(lang, "/login"), error: Some(error), next, username: f.username };
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+async fn set_lang(Path(lang): Path<String>, Query(q): Query<NextParam>) -> Response {
+    let lang = if lang == "en" { "en" } else { "zh" };
+    let mut res = Redirect::to(&safe_next(q.next.as_deref())).into_response();
+    let cookie = format!("lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax");
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
+
+async fn logout(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
+    st.svc.logout(&c).await.page(lang)?;
+    let mut res = Redirect::to("/login").into_response();
+    if let Ok(v) = HeaderValue::from_str(&clear_session_cookie()) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+// ---- home ----------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+struct HomePage {
+    c: Chrome,
+    display_name: String,
+    grants: Vec<(String, String)>,
+    tiles: Vec<(&'static str, &'static str, &'static str)>,
+}
+
+async fn home(Auth(c): Auth, lang: Lang) -> Response {
+    let grants = c
+        .grants
+        .iter()
+        .map(|g| (role_name(lang, g.role).to_owned(), format!("{} ({})", g.org_name, g.org_code)))
+        .collect();
+    let tiles = links(lang, &c).into_iter().skip(1).collect();
+    HomePage { c: Chrome::for_caller(lang, &c, "/", "/"), display_name: c.display_name.clone(), grants, tiles }
+        .into_response()
+}
+
+// ---- password --------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    c: Chrome,
+    error: Option<String>,
+    expired: bool,
+}
+
+async fn password_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
+    let me = st.svc.me(&c).await.page(lang)?;
+    Ok(PasswordPage { c: Chrome::for_caller(lang, &c, "/password", "/password"), error: None, expired: me.password_expired }
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    current_password: String,
+    new_password: String,
+}
+
+async fn password_submit(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<PasswordForm>) -> PageResult {
+    match st.svc.change_own_password(&c, &f.current_password, &f.new_password).await {
+        Ok(()) => {
+            let mut res = Redirect::to("/login").into_response();
+            if let Ok(v) = HeaderValue::from_str(&clear_session_cookie()) {
+                res.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            Ok(res)
+        }
+        Err(e) => {
+            let status = describe(&e, lang).0;
+            let error = Some(fixable(e, lang)?);
+            Ok((status, PasswordPage { c: Chrome::for_caller(lang, &c, "/password", "/password"), error, expired: false })
+                .into_response())
+        }
+    }
+}
+
+// ---- org -------------------------------------------------------------------
+
+struct NodeLine {
+    code: String,
+    name: String,
+    kind_name: &'static str,
+    depth: usize,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "org.html")]
+struct OrgPage {
+    c: Chrome,
+    nodes: Vec<NodeLine>,
+}
+
+async fn org_tree(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
+    let nodes = st.svc.org_tree(&c).await.page(lang)?;
+    let nodes = nodes
+        .into_iter()
+        .map(|n| NodeLine { kind_name: kind_name(lang, n.kind), code: n.code, name: n.name, depth: n.depth })
+        .collect();
+    Ok(OrgPage { c: Chrome::for_caller(lang, &c, "/org", "/org"), nodes }.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "org_node.html")]
+struct OrgNodePage {
+    c: Chrome,
+    node: yijia_service::org::OrgNodeView,
+    kind_name: &'static str,
+    parent: Option<String>,
+    children: Vec<(String, String)>,
+    map: Option<String>,
+    editable: bool,
+    is_grid: bool,
+    boundary_text: String,
+    child_kind: Option<&'static str>,
+    message: Option<String>,
+}
+
+/// The boundary as an SVG path in a 200×200 box (no tile server is needed).
+fn boundary_svg(b: &serde_json::Value) -> Option<String> {
+    let polys = b["coordinates"].as_array()?;
+    let mut rings: Vec<Vec<(f64, f64)>> = Vec::new();
+    for poly in polys {
+        for ring in poly.as_array()? {
+            let pts = ring.as_array()?.iter().filter_map(|p| Some((p[0].as_f64()?, p[1].as_f64()?))).collect();
+            rings.push(pts);
+        }
+    }
+    let all = rings.iter().flatten();
+    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for (x, y) in all {
+        x0 = x0.min(*x);
+        y0 = y0.min(*y);
+        x1 = x1.max(*x);
+        y1 = y1.max(*y);
+    }
+    let span = (x1 - x0).max(y1 - y0);
+    if !(span > 0.0) {
+        return None;
+    }
+    let k = 180.0 / span;
+    let mut d = String::new();
+    for ring in rings {
+        for (i, (x, y)) in ring.iter().enumerate() {
+            let cmd = if i == 0 { 'M' } else { 'L' };
+            d.push_str(&format!("{cmd}{:.1},{:.1} ", 10.0 + (x - x0) * k, 190.0 - (y - y0) * k));
+        }
+        d.push_str("Z ");
+    }
+    Some(d)
+}
+
+async fn render_node(st: &AppState, c: &Caller, lang: Lang, code: &str, message: Option<String>) -> PageResult {
+    let (node, children) = st.svc.org_node(c, code).await.page(lang)?;
+    let editable = c.has_any(ADMINS) && node.kind != OrgKind::Root;
+    let child_kind = match node.kind {
+        OrgKind::Root => Some("subdistrict"),
+        OrgKind::Subdistrict => Some("community"),
+        OrgKind::Community => Some("grid"),
+        OrgKind::Grid => None,
+    }
+    .filter(|_| c.has_any(ADMINS));
+    let here = format!("/org/{}", node.code);
+    let page = OrgNodePage {
+        c: Chrome::for_caller(lang, c, "/org", &here),
+        kind_name: kind_name(lang, node.kind),
+        parent: node.parent.clone(),
+        children: children.into_iter().map(|ch| (ch.code, ch.name)).collect(),
+        map: node.boundary.as_ref().and_then(boundary_svg),
+        editable: editable || (c.has_any(ADMINS) && child_kind.is_some()),
+        is_grid: node.kind == OrgKind::Grid,
+        boundary_text: node.boundary.as_ref().map(|b| b.to_string()).unwrap_or_default(),
+        child_kind,
+        message,
+        node,
+    };
+    Ok(page.into_response())
+}
+
+async fn org_node(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(code): Path<String>) -> PageResult {
+    render_node(&st, &c, lang, &code, None).await
+}
+
+#[derive(Deserialize)]
+struct OrgUpdateForm {
+    name: String,
+    boundary: Option<String>,
+}
+
+async fn org_update(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(code): Path<String>,
+    Form(f): Form<OrgUpdateForm>,
+) -> PageResult {
+    let boundary = f.boundary.as_deref().map(|b| Some(b).filter(|b| !b.trim().is_empty()));
+    let msg = match st.svc.org_update(&c, &code, Some(&f.name), boundary).await {
+        Ok(_) => lang.t("已保存", "Saved").to_owned(),
+        Err(e) => fixable(e, lang)?,
+    };
+    render_node(&st, &c, lang, &code, Some(msg)).await
+}
+
+#[derive(Deserialize)]
+struct OrgCreateForm {
+    parent: String,
+    kind: String,
+    code: String,
+    name: String,
+}
+
+async fn org_create(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<OrgCreateForm>) -> PageResult {
+    let parent = f.parent.clone();
+    let new = yijia_service::org::NewNode { code: f.code, kind: f.kind, name: f.name, parent: f.parent, boundary: None };
+    match st.svc.org_create(&c, new).await {
+        Ok(n) => Ok(Redirect::to(&format!("/org/{}", n.code)).into_response()),
+        Err(e) => {
+            let msg = fixable(e, lang)?;
+            render_node(&st, &c, lang, &parent, Some(msg)).await
+        }
+    }
+}
+
+// ---- users -----------------------------------------------------------------
+
+struct UserLine {
+    username: String,
+    display_name: String,
+    roles: String,
+    disabled: bool,
+    is_self: bool,
+}
+
+fn user_line(l: Lang, u: &UserView, me: &Caller) -> UserLine {
+    UserLine {
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        roles: u
+            .grants
+            .iter()
+            .map(|g| format!("{}@{}", role_name(l, g.role), g.org_name))
+            .collect::<Vec<_>>()
+            .join(", "),
+        disabled: u.disabled,
+        is_self: me.user_id == Some(u.id),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "users.html")]
+struct UsersPage {
+    c: Chrome,
+    users: Vec<UserLine>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    roles: Vec<(&'static str, &'static str)>,
+    scopes: Vec<(String, String)>,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    page: Option<i64>,
+}
+
+async fn render_users(st: &AppState, c: &Caller, lang: Lang, page: i64, message: Option<String>, error: Option<String>) -> PageResult {
+    let req = PageReq::new(Some(page), Some(50)).page(lang)?;
+    let p = st.svc.list_users(c, req).await.page(lang)?;
+    let tree = st.svc.org_tree(c).await.page(lang)?;
+    let admin = c.has_any(ADMINS);
+    let roles = Role::ALL
+        .into_iter()
+        .filter(|r| admin || matches!(r, Role::Resident | Role::GridWorker | Role::StationClerk | Role::CommunityStaff))
+        .map(|r| (r.code(), role_name(lang, r)))
+        .collect();
+    let scopes = tree
+        .into_iter()
+        // a secretary's tree is her community, its grids and the way up
+        .filter(|n| n.kind != OrgKind::Root && (admin || matches!(n.kind, OrgKind::Community | OrgKind::Grid)))
+        .map(|n| (n.code.clone(), format!("{}{} ({})", "  ".repeat(n.depth), n.name, n.code)))
+        .collect();
+    let pages = ((p.total + 49) / 50).max(1);
+    let users = p.items.iter().map(|u| user_line(lang, u, c)).collect();
+    Ok(UsersPage { c: Chrome::for_caller(lang, c, "/users", "/users"), users, total: p.total, page, pages, roles, scopes, message, error }
+        .into_response())
+}
+
+async fn users_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<PageQuery>) -> PageResult {
+    render_users(&st, &c, lang, q.page.unwrap_or(1), None, None).await
+}
+
+#[derive(Deserialize)]
+struct UserForm {
+    username: String,
+    display_name: String,
+    password: String,
+    role: String,
+    scope: String,
+}
+
+async fn users_create(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<UserForm>) -> PageResult {
+    let result = async {
+        let role: Role = f.role.parse()?;
+        let new = NewUser {
+            username: f.username.clone(),
+            display_name: f.display_name,
+            password: f.password,
+            grants: vec![NewGrant { role, scope: f.scope }],
+        };
+        st.svc.add_user(&c, new).await
+    }
+    .await;
+    match result {
+        Ok(u) => {
+            let msg = format!("{}{}", lang.t("已新建用户 ", "Created the user "), u.username);
+            render_users(&st, &c, lang, 1, Some(msg), None).await
+        }
+        Err(e) => {
+            let msg = fixable(e, lang)?;
+            render_users(&st, &c, lang, 1, None, Some(msg)).await
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "user_row.html")]
+struct UserRow {
+    c: Chrome,
+    u: UserLine,
+}
+
+async fn set_disabled(st: &AppState, c: &Caller, lang: Lang, username: &str, disabled: bool, headers: &HeaderMap) -> PageResult {
+    let u = st.svc.set_user_disabled(c, username, disabled).await.page(lang)?;
+    if headers.contains_key("hx-request") {
+        return Ok(UserRow { c: Chrome::for_caller(lang, c, "/users", "/users"), u: user_line(lang, &u, c) }.into_response());
+    }
+    Ok(Redirect::to("/users").into_response())
+}
+
+async fn user_disable(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(u): Path<String>, headers: HeaderMap) -> PageResult {
+    set_disabled(&st, &c, lang, &u, true, &headers).await
+}
+
+async fn user_enable(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(u): Path<String>, headers: HeaderMap) -> PageResult {
+    set_disabled(&st, &c, lang, &u, false, &headers).await
+}
+
+// ---- audit -----------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    c: Chrome,
+    entries: Vec<yijia_service::audit::EntryView>,
+    total: i64,
+    page: i64,
+    pages: i64,
+}
+
+async fn audit_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<PageQuery>) -> PageResult {
+    let page = q.page.unwrap_or(1).max(1);
+    let req = PageReq::new(Some(page), Some(50)).page(lang)?;
+    let p = st.svc.audit_list(&c, None, req).await.page(lang)?;
+    let mut entries = p.items;
+    for e in &mut entries {
+        // "2026-11-29T21:47:00+08:00" → "2026-11-29 21:47:00"
+        e.at = e.at.replace('T', " ").trim_end_matches("+08:00").to_owned();
+    }
+    let pages = ((p.total + 49) / 50).max(1);
+    Ok(AuditPage { c: Chrome::for_caller(lang, &c, "/audit", "/audit"), entries, total: p.total, page, pages }.into_response())
+}
