@@ -38,7 +38,13 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("addr", &self.addr)
             .field("data_dir", &self.data_dir)
-            .field("database_url", &self.database_url.as_ref().map(|u| redact(u.expose_secret())))
+            .field(
+                "database_url",
+                &self
+                    .database_url
+                    .as_ref()
+                    .map(|u| redact(u.expose_secret())),
+            )
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("session_absolute_hours", &self.session_absolute_hours)
             .field("password_require_classes", &self.password_require_classes)
@@ -88,7 +94,7 @@ pub struct Overrides {
 }
 
 impl Config {
-    pub fn load(file: Option<&Path>, flags: Overrides) -> Result<Self, figment::Error> {
+    pub fn load(file: Option<&Path>, flags: Overrides) -> Result<Self, Box<figment::Error>> {
         let defaults = Defaults {
             addr: "127.0.0.1:8080",
             data_dir: "yijia-data",
@@ -101,12 +107,15 @@ impl Config {
             tls: false,
             max_connections: 16,
         };
-        let file = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("yijia.toml"));
+        let file = file
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("yijia.toml"));
         Figment::from(Serialized::defaults(defaults))
             .merge(Toml::file(file))
             .merge(Env::prefixed("YIJIA_").ignore(&["test_database_url", "config"]))
             .merge(Serialized::defaults(flags))
             .extract()
+            .map_err(Box::new)
     }
 
     pub fn database_url(&self) -> String {
@@ -133,16 +142,27 @@ impl Config {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's own signature
 mod tests {
     use super::*;
 
     #[test]
     fn flags_beat_env_beat_file_beat_defaults() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("yijia.toml", "addr = \"0.0.0.0:1\"\ndata_dir = \"from-file\"\nsession_idle_minutes = 5\n")?;
+            jail.create_file(
+                "yijia.toml",
+                "addr = \"0.0.0.0:1\"\ndata_dir = \"from-file\"\nsession_idle_minutes = 5\n",
+            )?;
             jail.set_env("YIJIA_DATA_DIR", "from-env");
             jail.set_env("YIJIA_DATABASE_URL", "postgres://u:hunter2@h/d");
-            let c = Config::load(None, Overrides { addr: Some("127.0.0.1:9".into()), ..Default::default() })?;
+            let c = Config::load(
+                None,
+                Overrides {
+                    addr: Some("127.0.0.1:9".into()),
+                    ..Default::default()
+                },
+            )
+            .map_err(|e| *e)?;
             assert_eq!(c.addr, "127.0.0.1:9");
             assert_eq!(c.data_dir, PathBuf::from("from-env"));
             assert_eq!(c.session_idle_minutes, 5);
@@ -157,7 +177,14 @@ mod tests {
     #[test]
     fn default_database_is_sqlite_in_the_data_dir() {
         figment::Jail::expect_with(|_| {
-            let c = Config::load(None, Overrides { data_dir: Some("d".into()), ..Default::default() })?;
+            let c = Config::load(
+                None,
+                Overrides {
+                    data_dir: Some("d".into()),
+                    ..Default::default()
+                },
+            )
+            .map_err(|e| *e)?;
             assert_eq!(c.database_url(), "sqlite://d/yijia.db");
             Ok(())
         });

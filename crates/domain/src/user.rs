@@ -8,7 +8,8 @@ pub fn validate_username(s: &str) -> Result<String, Invalid> {
     let s = s.trim();
     let n = s.chars().count();
     let ok = (2..=64).contains(&n)
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
     if !ok {
         return Err(Invalid::new(
             "username",

@@ -35,7 +35,9 @@ pub fn hash_password(password: &str) -> Result<String> {
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {
-    Argon2::default().verify_password(password.as_bytes(), hash).is_ok()
+    Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
 }
 
 /// Argon2 takes tens of milliseconds: keep it off the async threads.
@@ -71,7 +73,10 @@ fn locked() -> ServiceError {
 }
 
 fn session_over() -> ServiceError {
-    ServiceError::Unauthenticated(Msg::new("登录已过期,请重新登录", "your session has ended; please log in again"))
+    ServiceError::Unauthenticated(Msg::new(
+        "登录已过期,请重新登录",
+        "your session has ended; please log in again",
+    ))
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -111,7 +116,10 @@ impl Services {
         let grants = to_grants(users::grants_of(tx, u.id).await?);
         Ok(UserView {
             id: u.id,
-            password_expired: self.settings.password_policy.expired(u.password_set_at, self.now()),
+            password_expired: self
+                .settings
+                .password_policy
+                .expired(u.password_set_at, self.now()),
             username: u.username,
             display_name: u.display_name,
             grants,
@@ -123,7 +131,13 @@ impl Services {
         let name = username.trim().to_lowercase();
         let s = &self.settings;
         let now = self.now();
-        let anonymous = Caller { user_id: None, username: name.clone(), ip: ip.to_owned(), grants: vec![], ..Caller::operator() };
+        let anonymous = Caller {
+            user_id: None,
+            username: name.clone(),
+            ip: ip.to_owned(),
+            grants: vec![],
+            ..Caller::operator()
+        };
 
         let mut tx = self.db.read().await?;
         if sessions::attempts_from_ip(&mut tx, ip, now - s.ip_window_ms).await? >= s.ip_attempts {
@@ -139,31 +153,62 @@ impl Services {
         if let Some((_, until)) = lock.filter(|(_, until)| *until > now) {
             let mut tx = self.db.write().await?;
             sessions::record_attempt(&mut tx, &name, ip, now, false).await?;
-            let e = Event { outcome: "locked", ..Event::ok("login", format!("user:{name}"), "/root/") };
-            record(&mut tx, &anonymous, now, &e.with(json!({ "locked_until": until }))).await?;
+            let e = Event {
+                outcome: "locked",
+                ..Event::ok("login", format!("user:{name}"), "/root/")
+            };
+            record(
+                &mut tx,
+                &anonymous,
+                now,
+                &e.with(json!({ "locked_until": until })),
+            )
+            .await?;
             tx.commit().await?;
             return Err(locked());
         }
 
-        let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.clone());
+        let hash = user
+            .as_ref()
+            .map(|u| u.password_hash.clone())
+            .unwrap_or_else(|| DUMMY_HASH.clone());
         let password_ok = verify_blocking(password.to_owned(), hash).await?;
         let enabled = user.as_ref().is_some_and(|u| u.disabled_at.is_none());
 
         let mut tx = self.db.write().await?;
         let (Some(user), true, true) = (user, password_ok, enabled) else {
             sessions::record_attempt(&mut tx, &name, ip, now, false).await?;
-            let since = [now - s.lockout_window_ms, sessions::last_success(&mut tx, &name).await?.unwrap_or(0) + 1, lock.map(|l| l.1).unwrap_or(0)]
-                .into_iter()
-                .max()
-                .unwrap_or(now);
+            let since = [
+                now - s.lockout_window_ms,
+                sessions::last_success(&mut tx, &name).await?.unwrap_or(0) + 1,
+                lock.map(|l| l.1).unwrap_or(0),
+            ]
+            .into_iter()
+            .max()
+            .unwrap_or(now);
             let failures = sessions::failures_since(&mut tx, &name, since).await?;
             let outcome = if !password_ok { "failed" } else { "disabled" };
-            let e = Event { outcome, ..Event::ok("login", format!("user:{name}"), "/root/") };
-            record(&mut tx, &anonymous, now, &e.with(json!({ "failures": failures }))).await?;
+            let e = Event {
+                outcome,
+                ..Event::ok("login", format!("user:{name}"), "/root/")
+            };
+            record(
+                &mut tx,
+                &anonymous,
+                now,
+                &e.with(json!({ "failures": failures })),
+            )
+            .await?;
             if failures >= s.lockout_failures {
                 sessions::set_lockout(&mut tx, &name, now, now + s.lockout_ms).await?;
                 let e = Event::ok("lockout", format!("user:{name}"), "/root/");
-                record(&mut tx, &anonymous, now, &e.with(json!({ "until": now + s.lockout_ms }))).await?;
+                record(
+                    &mut tx,
+                    &anonymous,
+                    now,
+                    &e.with(json!({ "until": now + s.lockout_ms })),
+                )
+                .await?;
             }
             tx.commit().await?;
             return Err(bad_credentials());
@@ -186,11 +231,28 @@ impl Services {
         )
         .await?;
         let view = self.user_view(&mut tx, user).await?;
-        let who = Caller { user_id: Some(view.id), ..anonymous };
-        let home = view.grants.first().map(|g| g.org_path.clone()).unwrap_or_else(|| "/root/".to_owned());
-        record(&mut tx, &who, now, &Event::ok("login", format!("user:{}", view.id), &home)).await?;
+        let who = Caller {
+            user_id: Some(view.id),
+            ..anonymous
+        };
+        let home = view
+            .grants
+            .first()
+            .map(|g| g.org_path.clone())
+            .unwrap_or_else(|| "/root/".to_owned());
+        record(
+            &mut tx,
+            &who,
+            now,
+            &Event::ok("login", format!("user:{}", view.id), &home),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(LoggedIn { token, csrf_token, user: view })
+        Ok(LoggedIn {
+            token,
+            csrf_token,
+            user: view,
+        })
     }
 
     /// The caller behind a session token, or `Unauthenticated` when the
@@ -236,7 +298,17 @@ impl Services {
         };
         let mut tx = self.db.write().await?;
         sessions::delete(&mut tx, th).await?;
-        record(&mut tx, caller, self.now(), &Event::ok("logout", format!("user:{}", caller.user_id.unwrap_or(0)), caller.home_path())).await?;
+        record(
+            &mut tx,
+            caller,
+            self.now(),
+            &Event::ok(
+                "logout",
+                format!("user:{}", caller.user_id.unwrap_or(0)),
+                caller.home_path(),
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -252,16 +324,29 @@ impl Services {
 
     /// Changes the caller's own password; every session of theirs ends,
     /// this one included.
-    pub async fn change_own_password(&self, caller: &Caller, current: &str, new: &str) -> Result<()> {
+    pub async fn change_own_password(
+        &self,
+        caller: &Caller,
+        current: &str,
+        new: &str,
+    ) -> Result<()> {
         let id = caller.user_id.ok_or(ServiceError::NotFound)?;
         let mut tx = self.db.read().await?;
         let u = users::by_id(&mut tx, id).await?;
         tx.commit().await?;
         if !verify_blocking(current.to_owned(), u.password_hash.clone()).await? {
-            return Err(ServiceError::invalid("current_password", "当前密码不正确", "the current password is wrong"));
+            return Err(ServiceError::invalid(
+                "current_password",
+                "当前密码不正确",
+                "the current password is wrong",
+            ));
         }
         if current == new {
-            return Err(ServiceError::invalid("new_password", "新密码不能与当前密码相同", "the new password must differ from the current one"));
+            return Err(ServiceError::invalid(
+                "new_password",
+                "新密码不能与当前密码相同",
+                "the new password must differ from the current one",
+            ));
         }
         self.settings.password_policy.check(new, &u.username)?;
         let hash = hash_blocking(new.to_owned()).await?;
@@ -270,7 +355,13 @@ impl Services {
         users::set_password(&mut tx, id, &hash, now).await?;
         let ended = sessions::delete_for_user(&mut tx, id).await?;
         let e = Event::ok("password_change", format!("user:{id}"), caller.home_path());
-        record(&mut tx, caller, now, &e.with(json!({ "sessions_ended": ended }))).await?;
+        record(
+            &mut tx,
+            caller,
+            now,
+            &e.with(json!({ "sessions_ended": ended })),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -88,7 +88,10 @@ impl Caller {
 
     /// Where the caller's own actions are filed in the audit log.
     pub fn home_path(&self) -> &str {
-        self.grants.first().map(|g| g.org_path.as_str()).unwrap_or("/root/")
+        self.grants
+            .first()
+            .map(|g| g.org_path.as_str())
+            .unwrap_or("/root/")
     }
 }
 
@@ -107,12 +110,19 @@ mod tests {
     }
 
     fn caller(grants: Vec<Grant>) -> Caller {
-        Caller { grants, user_id: Some(1), ..Caller::operator() }
+        Caller {
+            grants,
+            user_id: Some(1),
+            ..Caller::operator()
+        }
     }
 
     #[test]
     fn coverage_is_by_role_and_path() {
-        let c = caller(vec![grant(Role::GridWorker, "/root/z/c/g1/"), grant(Role::Resident, "/root/z/c/")]);
+        let c = caller(vec![
+            grant(Role::GridWorker, "/root/z/c/g1/"),
+            grant(Role::Resident, "/root/z/c/"),
+        ]);
         assert!(c.covers(&[Role::GridWorker], "/root/z/c/g1/"));
         assert!(!c.covers(&[Role::GridWorker], "/root/z/c/g2/"));
         assert!(c.covers(&[Role::Resident], "/root/z/c/g2/"));
@@ -126,6 +136,9 @@ mod tests {
             grant(Role::CommunityStaff, "/root/z/c/g1/"),
             grant(Role::CommunityStaff, "/root/z/d/"),
         ]);
-        assert_eq!(c.scope_paths(&[Role::CommunityStaff]), ["/root/z/c/", "/root/z/d/"]);
+        assert_eq!(
+            c.scope_paths(&[Role::CommunityStaff]),
+            ["/root/z/c/", "/root/z/d/"]
+        );
     }
 }

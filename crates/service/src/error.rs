@@ -42,7 +42,10 @@ impl ServiceError {
     }
 
     pub fn forbidden() -> Self {
-        ServiceError::Forbidden(Msg::new("没有权限执行此操作", "you are not allowed to do this"))
+        ServiceError::Forbidden(Msg::new(
+            "没有权限执行此操作",
+            "you are not allowed to do this",
+        ))
     }
 }
 

@@ -89,7 +89,11 @@ impl PageReq {
         let page = page.unwrap_or(1);
         let per_page = per_page.unwrap_or(50);
         if page < 1 {
-            return Err(ServiceError::invalid("page", "页码须从 1 开始", "page starts at 1"));
+            return Err(ServiceError::invalid(
+                "page",
+                "页码须从 1 开始",
+                "page starts at 1",
+            ));
         }
         if !(1..=Self::MAX).contains(&per_page) {
             return Err(ServiceError::invalid(

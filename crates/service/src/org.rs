@@ -44,7 +44,10 @@ fn view(n: org::OrgNode, codes: &BTreeMap<i64, String>) -> OrgNodeView {
         kind: n.kind.parse().unwrap_or(OrgKind::Grid),
         parent: n.parent_id.and_then(|p| codes.get(&p).cloned()),
         depth: depth(&n.path),
-        boundary: n.boundary.as_deref().and_then(|b| serde_json::from_str(b).ok()),
+        boundary: n
+            .boundary
+            .as_deref()
+            .and_then(|b| serde_json::from_str(b).ok()),
         code: n.code,
         name: n.name,
     }
@@ -92,7 +95,11 @@ impl Services {
                 cut += i + 1;
                 let prefix = &p[..=cut];
                 if prefix.len() < p.len() && !nodes.contains_key(prefix) {
-                    let code = prefix.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+                    let code = prefix
+                        .trim_end_matches('/')
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or("");
                     if let Some(n) = org::by_code(&mut tx, code).await? {
                         nodes.insert(n.path.clone(), n);
                     }
@@ -104,7 +111,13 @@ impl Services {
         Ok(nodes.into_values().map(|n| view(n, &codes)).collect())
     }
 
-    async fn node_in_scope(&self, caller: &Caller, code: &str, roles: &[Role], action: &str) -> Result<org::OrgNode> {
+    async fn node_in_scope(
+        &self,
+        caller: &Caller,
+        code: &str,
+        roles: &[Role],
+        action: &str,
+    ) -> Result<org::OrgNode> {
         let mut tx = self.db.read().await?;
         let node = org::by_code(&mut tx, code).await?;
         tx.commit().await?;
@@ -116,8 +129,14 @@ impl Services {
     }
 
     /// One node and its children.
-    pub async fn org_node(&self, caller: &Caller, code: &str) -> Result<(OrgNodeView, Vec<OrgNodeView>)> {
-        let n = self.node_in_scope(caller, code, VIEWERS, "org_read").await?;
+    pub async fn org_node(
+        &self,
+        caller: &Caller,
+        code: &str,
+    ) -> Result<(OrgNodeView, Vec<OrgNodeView>)> {
+        let n = self
+            .node_in_scope(caller, code, VIEWERS, "org_read")
+            .await?;
         let mut tx = self.db.read().await?;
         let parent = match n.parent_id {
             Some(p) => Some(org::by_id(&mut tx, p).await?),
@@ -125,7 +144,8 @@ impl Services {
         };
         let children = org::children(&mut tx, n.id).await?;
         tx.commit().await?;
-        let mut codes: BTreeMap<i64, String> = children.iter().map(|c| (c.id, c.code.clone())).collect();
+        let mut codes: BTreeMap<i64, String> =
+            children.iter().map(|c| (c.id, c.code.clone())).collect();
         codes.insert(n.id, n.code.clone());
         if let Some(p) = parent {
             codes.insert(p.id, p.code);
@@ -141,7 +161,11 @@ impl Services {
         let code = OrgCode::parse(&new.code)?;
         let kind: OrgKind = new.kind.parse()?;
         if kind == OrgKind::Root {
-            return Err(ServiceError::invalid("kind", "只能有一个根节点", "there is only one root"));
+            return Err(ServiceError::invalid(
+                "kind",
+                "只能有一个根节点",
+                "there is only one root",
+            ));
         }
         let name = validate_org_name(&new.name)?;
         let boundary = parse_boundary(kind, new.boundary.as_deref())?;
@@ -158,10 +182,20 @@ impl Services {
         if kind.parent_kind() != Some(parent_kind) {
             return Err(ServiceError::invalid(
                 "parent",
-                format!("{}须建在{}之下,而「{}」是{}", kind.name_zh(),
-                    kind.parent_kind().map(|k| k.name_zh()).unwrap_or(""), parent.code, parent_kind.name_zh()),
-                format!("a {} belongs under a {}, but '{}' is a {}", kind.code(),
-                    kind.parent_kind().map(|k| k.code()).unwrap_or(""), parent.code, parent_kind.code()),
+                format!(
+                    "{}须建在{}之下,而「{}」是{}",
+                    kind.name_zh(),
+                    kind.parent_kind().map(|k| k.name_zh()).unwrap_or(""),
+                    parent.code,
+                    parent_kind.name_zh()
+                ),
+                format!(
+                    "a {} belongs under a {}, but '{}' is a {}",
+                    kind.code(),
+                    kind.parent_kind().map(|k| k.code()).unwrap_or(""),
+                    parent.code,
+                    parent_kind.code()
+                ),
             ));
         }
         if !caller.covers(EDITORS, &parent.path) {
@@ -187,18 +221,36 @@ impl Services {
             r => r?,
         };
         let e = Event::ok("org_create", format!("org:{code}"), &path);
-        record(&mut tx, caller, now, &e.with(json!({ "name": name, "kind": kind.code() }))).await?;
+        record(
+            &mut tx,
+            caller,
+            now,
+            &e.with(json!({ "name": name, "kind": kind.code() })),
+        )
+        .await?;
         tx.commit().await?;
         let codes = BTreeMap::from([(parent.id, parent.code)]);
         Ok(view(n, &codes))
     }
 
     /// Renames a node or sets its boundary (codes are stable and never change).
-    pub async fn org_update(&self, caller: &Caller, code: &str, name: Option<&str>, boundary: Option<Option<&str>>) -> Result<OrgNodeView> {
-        let n = self.node_in_scope(caller, code, EDITORS, "org_update").await?;
+    pub async fn org_update(
+        &self,
+        caller: &Caller,
+        code: &str,
+        name: Option<&str>,
+        boundary: Option<Option<&str>>,
+    ) -> Result<OrgNodeView> {
+        let n = self
+            .node_in_scope(caller, code, EDITORS, "org_update")
+            .await?;
         let kind: OrgKind = n.kind.parse()?;
         if kind == OrgKind::Root {
-            return Err(ServiceError::invalid("code", "根节点不能修改", "the root cannot be changed"));
+            return Err(ServiceError::invalid(
+                "code",
+                "根节点不能修改",
+                "the root cannot be changed",
+            ));
         }
         let name = match name {
             Some(s) => validate_org_name(s)?,
@@ -212,7 +264,13 @@ impl Services {
         let mut tx = self.db.write().await?;
         let updated = org::update(&mut tx, n.id, &name, boundary.as_deref(), now).await?;
         let e = Event::ok("org_update", format!("org:{}", n.code), &n.path);
-        record(&mut tx, caller, now, &e.with(json!({ "name": name, "boundary": boundary.is_some() }))).await?;
+        record(
+            &mut tx,
+            caller,
+            now,
+            &e.with(json!({ "name": name, "boundary": boundary.is_some() })),
+        )
+        .await?;
         let parent = match n.parent_id {
             Some(p) => Some(org::by_id(&mut tx, p).await?),
             None => None,
@@ -224,20 +282,34 @@ impl Services {
 
     /// Removes a node that has no children and no grants.
     pub async fn org_delete(&self, caller: &Caller, code: &str) -> Result<()> {
-        let n = self.node_in_scope(caller, code, EDITORS, "org_delete").await?;
+        let n = self
+            .node_in_scope(caller, code, EDITORS, "org_delete")
+            .await?;
         if n.kind == "root" {
-            return Err(ServiceError::invalid("code", "根节点不能删除", "the root cannot be removed"));
+            return Err(ServiceError::invalid(
+                "code",
+                "根节点不能删除",
+                "the root cannot be removed",
+            ));
         }
         let now = self.now();
         let mut tx = self.db.write().await?;
-        if org::count_children(&mut tx, n.id).await? > 0 || org::count_grants(&mut tx, n.id).await? > 0 {
+        if org::count_children(&mut tx, n.id).await? > 0
+            || org::count_grants(&mut tx, n.id).await? > 0
+        {
             return Err(ServiceError::Conflict(Msg::new(
                 format!("「{}」下还有下级组织或用户授权,不能删除", n.name),
                 format!("'{}' still has child nodes or user grants", n.code),
             )));
         }
         org::delete(&mut tx, n.id).await?;
-        record(&mut tx, caller, now, &Event::ok("org_delete", format!("org:{}", n.code), &n.path)).await?;
+        record(
+            &mut tx,
+            caller,
+            now,
+            &Event::ok("org_delete", format!("org:{}", n.code), &n.path),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

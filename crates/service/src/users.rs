@@ -15,7 +15,12 @@ use crate::{Caller, Page, PageReq, Result, ServiceError, Services};
 pub const MANAGERS: &[Role] = &[Role::Admin, Role::Secretary];
 
 /// The roles a secretary may hand out; the rest need an admin.
-const SECRETARY_GIVES: &[Role] = &[Role::Resident, Role::GridWorker, Role::StationClerk, Role::CommunityStaff];
+const SECRETARY_GIVES: &[Role] = &[
+    Role::Resident,
+    Role::GridWorker,
+    Role::StationClerk,
+    Role::CommunityStaff,
+];
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewGrant {
@@ -40,10 +45,17 @@ impl Services {
     /// Resolves and checks one grant: the node exists, suits the role, and
     /// the caller may give that role there. An unknown node and one outside
     /// the caller's scope look the same.
-    async fn check_grant(&self, tx: &mut Tx, caller: &Caller, g: &NewGrant, i: usize) -> Result<org::OrgNode> {
+    async fn check_grant(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        g: &NewGrant,
+        i: usize,
+    ) -> Result<org::OrgNode> {
         let field = format!("grants[{i}].scope");
         let node = org::by_code(tx, g.scope.trim()).await?;
-        let Some(node) = node.filter(|n| caller.is_operator() || caller.covers(MANAGERS, &n.path)) else {
+        let Some(node) = node.filter(|n| caller.is_operator() || caller.covers(MANAGERS, &n.path))
+        else {
             return Err(ServiceError::invalid(
                 &field,
                 format!("找不到组织编码「{}」", g.scope),
@@ -55,9 +67,25 @@ impl Services {
             let kinds: Vec<&str> = g.role.scope_kinds().iter().map(|k| k.code()).collect();
             return Err(ServiceError::invalid(
                 &field,
-                format!("角色「{}」须授予在{}上,而「{}」是{}", g.role.name_zh(),
-                    g.role.scope_kinds().iter().map(|k| k.name_zh()).collect::<Vec<_>>().join("或"), node.code, kind.name_zh()),
-                format!("role '{}' is granted on a {}, but '{}' is a {}", g.role, kinds.join(" or "), node.code, kind.code()),
+                format!(
+                    "角色「{}」须授予在{}上,而「{}」是{}",
+                    g.role.name_zh(),
+                    g.role
+                        .scope_kinds()
+                        .iter()
+                        .map(|k| k.name_zh())
+                        .collect::<Vec<_>>()
+                        .join("或"),
+                    node.code,
+                    kind.name_zh()
+                ),
+                format!(
+                    "role '{}' is granted on a {}, but '{}' is a {}",
+                    g.role,
+                    kinds.join(" or "),
+                    node.code,
+                    kind.code()
+                ),
             ));
         }
         if !may_give(caller, g.role, &node.path) {
@@ -76,9 +104,15 @@ impl Services {
         let username = validate_username(&new.username)?;
         let display_name = validate_display_name(&new.display_name)?;
         if new.grants.is_empty() {
-            return Err(ServiceError::invalid("grants", "至少需要一个角色授权", "at least one grant is needed"));
+            return Err(ServiceError::invalid(
+                "grants",
+                "至少需要一个角色授权",
+                "at least one grant is needed",
+            ));
         }
-        self.settings.password_policy.check(&new.password, &username)?;
+        self.settings
+            .password_policy
+            .check(&new.password, &username)?;
         let hash = hash_blocking(new.password.clone()).await?;
         let now = self.now();
         let mut tx = self.db.write().await?;
@@ -98,15 +132,28 @@ impl Services {
         for (role, node) in &nodes {
             match users::add_grant(&mut tx, user.id, role.code(), node.id, now).await {
                 Err(StoreError::Conflict(_)) => {
-                    return Err(ServiceError::invalid("grants", "同一授权重复出现", "the same grant appears twice"));
+                    return Err(ServiceError::invalid(
+                        "grants",
+                        "同一授权重复出现",
+                        "the same grant appears twice",
+                    ));
                 }
                 r => r?,
             };
         }
         let home = nodes[0].1.path.clone();
-        let grants: Vec<String> = nodes.iter().map(|(r, n)| format!("{r}@{}", n.code)).collect();
+        let grants: Vec<String> = nodes
+            .iter()
+            .map(|(r, n)| format!("{r}@{}", n.code))
+            .collect();
         let e = Event::ok("user_add", format!("user:{}", user.id), &home);
-        record(&mut tx, caller, now, &e.with(json!({ "username": username, "grants": grants }))).await?;
+        record(
+            &mut tx,
+            caller,
+            now,
+            &e.with(json!({ "username": username, "grants": grants })),
+        )
+        .await?;
         let view = self.user_view(&mut tx, user).await?;
         tx.commit().await?;
         Ok(view)
@@ -125,26 +172,44 @@ impl Services {
             items.push(self.user_view(&mut tx, u).await?);
         }
         tx.commit().await?;
-        Ok(Page { items, total, page: page.page, per_page: page.per_page })
+        Ok(Page {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
     }
 
     /// A user the caller may manage: every grant of theirs lies inside the
     /// caller's scope. Anyone else is "not found", and the attempt audited.
-    async fn managed_user(&self, tx: &mut Tx, caller: &Caller, username: &str, action: &str) -> Result<users::User> {
+    /// Looks in a transaction of its own, so that a denial can be audited
+    /// without waiting on the caller's.
+    async fn managed_user(
+        &self,
+        caller: &Caller,
+        username: &str,
+        action: &str,
+    ) -> Result<users::User> {
         let name = username.trim().to_lowercase();
-        let user = users::by_username(tx, &name).await?;
+        let mut tx = self.db.read().await?;
+        let user = users::by_username(&mut tx, &name).await?;
         let Some(user) = user else {
             return Err(ServiceError::NotFound);
         };
-        let grants = users::grants_of(tx, user.id).await?;
+        let grants = users::grants_of(&mut tx, user.id).await?;
+        tx.commit().await?;
         let in_scope = caller.is_operator()
             || caller.covers(&[Role::Admin], "/root/")
             || (!grants.is_empty()
                 && grants.iter().all(|g| {
-                    g.role.parse::<Role>().is_ok_and(|r| may_give(caller, r, &g.org_path))
+                    g.role
+                        .parse::<Role>()
+                        .is_ok_and(|r| may_give(caller, r, &g.org_path))
                 }));
         if !in_scope {
-            return Err(self.deny(caller, action, &format!("user:{}", user.id)).await);
+            return Err(self
+                .deny(caller, action, &format!("user:{}", user.id))
+                .await);
         }
         Ok(user)
     }
@@ -153,29 +218,52 @@ impl Services {
         if !caller.has_any(MANAGERS) {
             return Err(ServiceError::forbidden());
         }
+        let u = self.managed_user(caller, username, "user_read").await?;
         let mut tx = self.db.read().await?;
-        let u = self.managed_user(&mut tx, caller, username, "user_read").await?;
         let v = self.user_view(&mut tx, u).await?;
         tx.commit().await?;
         Ok(v)
     }
 
     /// Disables (or re-enables) an account; disabling ends its sessions.
-    pub async fn set_user_disabled(&self, caller: &Caller, username: &str, disabled: bool) -> Result<UserView> {
+    pub async fn set_user_disabled(
+        &self,
+        caller: &Caller,
+        username: &str,
+        disabled: bool,
+    ) -> Result<UserView> {
         if !caller.has_any(MANAGERS) {
             return Err(ServiceError::forbidden());
         }
+        let u = self.managed_user(caller, username, "user_disable").await?;
         let now = self.now();
         let mut tx = self.db.write().await?;
-        let u = self.managed_user(&mut tx, caller, username, "user_disable").await?;
         if caller.user_id == Some(u.id) && disabled {
-            return Err(ServiceError::invalid("username", "不能停用自己的账户", "you cannot disable your own account"));
+            return Err(ServiceError::invalid(
+                "username",
+                "不能停用自己的账户",
+                "you cannot disable your own account",
+            ));
         }
         users::set_disabled(&mut tx, u.id, disabled.then_some(now)).await?;
-        let ended = if disabled { sessions::delete_for_user(&mut tx, u.id).await? } else { 0 };
-        let action = if disabled { "user_disable" } else { "user_enable" };
+        let ended = if disabled {
+            sessions::delete_for_user(&mut tx, u.id).await?
+        } else {
+            0
+        };
+        let action = if disabled {
+            "user_disable"
+        } else {
+            "user_enable"
+        };
         let e = Event::ok(action, format!("user:{}", u.id), caller.home_path());
-        record(&mut tx, caller, now, &e.with(json!({ "sessions_ended": ended }))).await?;
+        record(
+            &mut tx,
+            caller,
+            now,
+            &e.with(json!({ "sessions_ended": ended })),
+        )
+        .await?;
         let u = users::by_id(&mut tx, u.id).await?;
         let v = self.user_view(&mut tx, u).await?;
         tx.commit().await?;
@@ -184,21 +272,36 @@ impl Services {
 
     /// Sets another user's password (an admin, a secretary for their
     /// community, or the operator); their sessions end.
-    pub async fn reset_password(&self, caller: &Caller, username: &str, password: &str) -> Result<()> {
+    pub async fn reset_password(
+        &self,
+        caller: &Caller,
+        username: &str,
+        password: &str,
+    ) -> Result<()> {
         if !caller.has_any(MANAGERS) {
             return Err(ServiceError::forbidden());
         }
-        let mut tx = self.db.read().await?;
-        let u = self.managed_user(&mut tx, caller, username, "password_reset").await?;
-        tx.commit().await?;
+        let u = self
+            .managed_user(caller, username, "password_reset")
+            .await?;
         self.settings.password_policy.check(password, &u.username)?;
         let hash = hash_blocking(password.to_owned()).await?;
         let now = self.now();
         let mut tx = self.db.write().await?;
         users::set_password(&mut tx, u.id, &hash, now).await?;
         let ended = sessions::delete_for_user(&mut tx, u.id).await?;
-        let e = Event::ok("password_reset", format!("user:{}", u.id), caller.home_path());
-        record(&mut tx, caller, now, &e.with(json!({ "sessions_ended": ended }))).await?;
+        let e = Event::ok(
+            "password_reset",
+            format!("user:{}", u.id),
+            caller.home_path(),
+        );
+        record(
+            &mut tx,
+            caller,
+            now,
+            &e.with(json!({ "sessions_ended": ended })),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -221,17 +221,31 @@ mod tests {
 
     #[test]
     fn backend_by_scheme() {
-        assert_eq!(Backend::from_url("sqlite:///tmp/x.db").ok(), Some(Backend::Sqlite));
-        assert_eq!(Backend::from_url("postgres://u@h/d").ok(), Some(Backend::Postgres));
-        assert_eq!(Backend::from_url("postgresql://u@h/d").ok(), Some(Backend::Postgres));
-        let e = Backend::from_url("mysql://root:hunter2@h/d").unwrap_err().to_string();
+        assert_eq!(
+            Backend::from_url("sqlite:///tmp/x.db").ok(),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(
+            Backend::from_url("postgres://u@h/d").ok(),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/d").ok(),
+            Some(Backend::Postgres)
+        );
+        let e = Backend::from_url("mysql://root:hunter2@h/d")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("sqlite://") && e.contains("postgres://"), "{e}");
         assert!(!e.contains("hunter2"), "password leaked: {e}");
     }
 
     #[test]
     fn redaction() {
-        assert_eq!(redact_url("postgres://u:secret@h:5432/d"), "postgres://u:***@h:5432/d");
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/d"),
+            "postgres://u:***@h:5432/d"
+        );
         assert_eq!(redact_url("postgres://u@h/d"), "postgres://u@h/d");
         assert_eq!(redact_url("sqlite:///x.db"), "sqlite:///x.db");
     }

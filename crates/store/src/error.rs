@@ -6,7 +6,9 @@ use thiserror::Error;
 /// answers as a 500 without details.
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("unsupported database URL scheme in '{0}': use sqlite://PATH or postgres://USER@HOST/DB")]
+    #[error(
+        "unsupported database URL scheme in '{0}': use sqlite://PATH or postgres://USER@HOST/DB"
+    )]
     UnsupportedUrl(String),
     #[error("not found")]
     NotFound,
@@ -20,10 +22,10 @@ pub enum StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        if let Some(d) = e.as_database_error() {
-            if d.is_unique_violation() {
-                return StoreError::Conflict(d.constraint().unwrap_or(d.message()).to_owned());
-            }
+        if let Some(d) = e.as_database_error()
+            && d.is_unique_violation()
+        {
+            return StoreError::Conflict(d.constraint().unwrap_or(d.message()).to_owned());
         }
         match e {
             sqlx::Error::RowNotFound => StoreError::NotFound,

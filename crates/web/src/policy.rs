@@ -64,7 +64,11 @@ pub struct Routes {
 
 impl Routes {
     pub fn new(state: AppState) -> Self {
-        Self { router: Router::new(), table: Vec::new(), state }
+        Self {
+            router: Router::new(),
+            table: Vec::new(),
+            state,
+        }
     }
 
     /// Adds one method on one path with its policy.
@@ -84,7 +88,12 @@ impl Routes {
             )),
         };
         self.router = self.router.route(path, handler);
-        self.table.push(RouteSpec { method, path, policy, scope });
+        self.table.push(RouteSpec {
+            method,
+            path,
+            policy,
+            scope,
+        });
         self
     }
 
@@ -106,7 +115,12 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix(name).and_then(|r| r.strip_prefix('=')).map(str::to_owned))
+        .find_map(|c| {
+            c.trim()
+                .strip_prefix(name)
+                .and_then(|r| r.strip_prefix('='))
+                .map(str::to_owned)
+        })
 }
 
 /// The session token and whether it came in a cookie (then unsafe methods
@@ -142,10 +156,17 @@ async fn form_csrf(req: Request<Body>) -> (Request<Body>, Option<String>) {
         return (req, None);
     }
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, crate::BODY_LIMIT).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, crate::BODY_LIMIT)
+        .await
+        .unwrap_or_default();
     let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
         .ok()
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v));
+        .and_then(|pairs| {
+            pairs
+                .into_iter()
+                .find(|(k, _)| k == CSRF_FIELD)
+                .map(|(_, v)| v)
+        });
     (Request::from_parts(parts, Body::from(bytes)), token)
 }
 
@@ -163,7 +184,10 @@ fn refuse(path: &str, lang: Lang, e: ServiceError, uri: &str) -> Response {
 }
 
 fn form_urlencoded_encode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).unwrap_or_default().trim_start_matches('=').to_owned()
+    serde_urlencoded::to_string([("", s)])
+        .unwrap_or_default()
+        .trim_start_matches('=')
+        .to_owned()
 }
 
 /// The middleware behind every non-public route.
@@ -188,7 +212,11 @@ async fn enforce(
     };
     let mut req = req;
     if by_cookie && unsafe_method(req.method()) {
-        let header_token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let header_token = req
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let (r, form_token) = form_csrf(req).await;
         req = r;
         let sent = header_token.or(form_token);
@@ -201,11 +229,11 @@ async fn enforce(
             return refuse(&path, lang, e, &uri);
         }
     }
-    if let Policy::Roles(roles) = policy {
-        if !caller.has_any(roles) {
-            let _ = state.svc.deny(&caller, "route", &path).await;
-            return refuse(&path, lang, ServiceError::NotFound, &uri);
-        }
+    if let Policy::Roles(roles) = policy
+        && !caller.has_any(roles)
+    {
+        let _ = state.svc.deny(&caller, "route", &path).await;
+        return refuse(&path, lang, ServiceError::NotFound, &uri);
     }
     req.extensions_mut().insert(caller);
     next.run(req).await

@@ -1,8 +1,8 @@
 //! The JSON API under `/api/v1`, documented by the OpenAPI document at
 //! `/api/openapi.json`, which is generated from the annotations here.
 
-mod auth;
 mod audit;
+mod auth;
 mod org;
 mod users;
 
@@ -48,27 +48,123 @@ pub fn routes(r: Routes) -> Routes {
     use Method as M;
     use Policy::*;
     r.add(M::GET, "/healthz", Public, Scope::None, get(healthz))
-        .add(M::GET, "/api/openapi.json", Public, Scope::None, get(openapi))
-        .add(M::POST, "/api/v1/auth/login", Public, Scope::None, post(auth::login))
-        .add(M::POST, "/api/v1/auth/logout", LoggedIn, Scope::Own, post(auth::logout))
+        .add(
+            M::GET,
+            "/api/openapi.json",
+            Public,
+            Scope::None,
+            get(openapi),
+        )
+        .add(
+            M::POST,
+            "/api/v1/auth/login",
+            Public,
+            Scope::None,
+            post(auth::login),
+        )
+        .add(
+            M::POST,
+            "/api/v1/auth/logout",
+            LoggedIn,
+            Scope::Own,
+            post(auth::logout),
+        )
         .add(M::GET, "/api/v1/me", LoggedIn, Scope::Own, get(auth::me))
-        .add(M::POST, "/api/v1/me/password", LoggedIn, Scope::Own, post(auth::change_password))
-        .add(M::GET, "/api/v1/org", Roles(STAFF), Scope::Grants, get(org::tree))
-        .add(M::POST, "/api/v1/org", Roles(ADMINS), Scope::Object, post(org::create))
-        .add(M::GET, "/api/v1/org/{code}", Roles(STAFF), Scope::Object, get(org::show))
-        .add(M::PATCH, "/api/v1/org/{code}", Roles(ADMINS), Scope::Object, patch(org::update))
-        .add(M::DELETE, "/api/v1/org/{code}", Roles(ADMINS), Scope::Object, delete(org::remove))
-        .add(M::GET, "/api/v1/users", Roles(MANAGERS), Scope::Grants, get(users::list))
-        .add(M::POST, "/api/v1/users", Roles(MANAGERS), Scope::Object, post(users::create))
-        .add(M::GET, "/api/v1/users/{username}", Roles(MANAGERS), Scope::Object, get(users::show))
-        .add(M::POST, "/api/v1/users/{username}/disable", Roles(MANAGERS), Scope::Object, post(users::disable))
-        .add(M::POST, "/api/v1/users/{username}/enable", Roles(MANAGERS), Scope::Object, post(users::enable))
-        .add(M::GET, "/api/v1/audit", Roles(AUDIT_READERS), Scope::Grants, get(audit::list))
+        .add(
+            M::POST,
+            "/api/v1/me/password",
+            LoggedIn,
+            Scope::Own,
+            post(auth::change_password),
+        )
+        .add(
+            M::GET,
+            "/api/v1/org",
+            Roles(STAFF),
+            Scope::Grants,
+            get(org::tree),
+        )
+        .add(
+            M::POST,
+            "/api/v1/org",
+            Roles(ADMINS),
+            Scope::Object,
+            post(org::create),
+        )
+        .add(
+            M::GET,
+            "/api/v1/org/{code}",
+            Roles(STAFF),
+            Scope::Object,
+            get(org::show),
+        )
+        .add(
+            M::PATCH,
+            "/api/v1/org/{code}",
+            Roles(ADMINS),
+            Scope::Object,
+            patch(org::update),
+        )
+        .add(
+            M::DELETE,
+            "/api/v1/org/{code}",
+            Roles(ADMINS),
+            Scope::Object,
+            delete(org::remove),
+        )
+        .add(
+            M::GET,
+            "/api/v1/users",
+            Roles(MANAGERS),
+            Scope::Grants,
+            get(users::list),
+        )
+        .add(
+            M::POST,
+            "/api/v1/users",
+            Roles(MANAGERS),
+            Scope::Object,
+            post(users::create),
+        )
+        .add(
+            M::GET,
+            "/api/v1/users/{username}",
+            Roles(MANAGERS),
+            Scope::Object,
+            get(users::show),
+        )
+        .add(
+            M::POST,
+            "/api/v1/users/{username}/disable",
+            Roles(MANAGERS),
+            Scope::Object,
+            post(users::disable),
+        )
+        .add(
+            M::POST,
+            "/api/v1/users/{username}/enable",
+            Roles(MANAGERS),
+            Scope::Object,
+            post(users::enable),
+        )
+        .add(
+            M::GET,
+            "/api/v1/audit",
+            Roles(AUDIT_READERS),
+            Scope::Grants,
+            get(audit::list),
+        )
 }
 
 /// 200 while the database answers.
-async fn healthz(axum::extract::State(st): axum::extract::State<crate::AppState>) -> Result<&'static str, ApiError> {
-    st.svc.db.ping().await.map_err(|e| ApiError::from_service(&ServiceError::from(e), Lang::Zh))?;
+async fn healthz(
+    axum::extract::State(st): axum::extract::State<crate::AppState>,
+) -> Result<&'static str, ApiError> {
+    st.svc
+        .db
+        .ping()
+        .await
+        .map_err(|e| ApiError::from_service(&ServiceError::from(e), Lang::Zh))?;
     Ok("ok")
 }
 
@@ -81,7 +177,10 @@ struct Bearer;
 impl Modify for Bearer {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let components = doc.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
     }
 }
 

@@ -33,17 +33,77 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/lang/{lang}", Public, Scope::None, get(set_lang))
         .add(M::POST, "/logout", LoggedIn, Scope::Own, post(logout))
         .add(M::GET, "/", LoggedIn, Scope::Own, get(home))
-        .add(M::GET, "/password", LoggedIn, Scope::Own, get(password_page))
-        .add(M::POST, "/password", LoggedIn, Scope::Own, post(password_submit))
+        .add(
+            M::GET,
+            "/password",
+            LoggedIn,
+            Scope::Own,
+            get(password_page),
+        )
+        .add(
+            M::POST,
+            "/password",
+            LoggedIn,
+            Scope::Own,
+            post(password_submit),
+        )
         .add(M::GET, "/org", Roles(STAFF), Scope::Grants, get(org_tree))
-        .add(M::POST, "/org", Roles(ADMINS), Scope::Object, post(org_create))
-        .add(M::GET, "/org/{code}", Roles(STAFF), Scope::Object, get(org_node))
-        .add(M::POST, "/org/{code}", Roles(ADMINS), Scope::Object, post(org_update))
-        .add(M::GET, "/users", Roles(MANAGERS), Scope::Grants, get(users_page))
-        .add(M::POST, "/users", Roles(MANAGERS), Scope::Object, post(users_create))
-        .add(M::POST, "/users/{username}/disable", Roles(MANAGERS), Scope::Object, post(user_disable))
-        .add(M::POST, "/users/{username}/enable", Roles(MANAGERS), Scope::Object, post(user_enable))
-        .add(M::GET, "/audit", Roles(AUDIT_READERS), Scope::Grants, get(audit_page))
+        .add(
+            M::POST,
+            "/org",
+            Roles(ADMINS),
+            Scope::Object,
+            post(org_create),
+        )
+        .add(
+            M::GET,
+            "/org/{code}",
+            Roles(STAFF),
+            Scope::Object,
+            get(org_node),
+        )
+        .add(
+            M::POST,
+            "/org/{code}",
+            Roles(ADMINS),
+            Scope::Object,
+            post(org_update),
+        )
+        .add(
+            M::GET,
+            "/users",
+            Roles(MANAGERS),
+            Scope::Grants,
+            get(users_page),
+        )
+        .add(
+            M::POST,
+            "/users",
+            Roles(MANAGERS),
+            Scope::Object,
+            post(users_create),
+        )
+        .add(
+            M::POST,
+            "/users/{username}/disable",
+            Roles(MANAGERS),
+            Scope::Object,
+            post(user_disable),
+        )
+        .add(
+            M::POST,
+            "/users/{username}/enable",
+            Roles(MANAGERS),
+            Scope::Object,
+            post(user_enable),
+        )
+        .add(
+            M::GET,
+            "/audit",
+            Roles(AUDIT_READERS),
+            Scope::Grants,
+            get(audit_page),
+        )
 }
 
 /// What every page's frame needs: language, who is logged in, the CSRF
@@ -59,7 +119,14 @@ pub struct Chrome {
 
 impl Chrome {
     pub fn anonymous(l: Lang, here: &str) -> Self {
-        Self { l, user: None, csrf: String::new(), links: vec![], active: "", here: here.to_owned() }
+        Self {
+            l,
+            user: None,
+            csrf: String::new(),
+            links: vec![],
+            active: "",
+            here: here.to_owned(),
+        }
     }
 
     pub fn for_caller(l: Lang, c: &Caller, active: &'static str, here: &str) -> Self {
@@ -78,15 +145,37 @@ impl Chrome {
 fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)> {
     let mut v = vec![("/", l.t("首页", "Home"), "")];
     if c.has_any(STAFF) {
-        v.push(("/org", l.t("组织架构", "Org tree"), l.t("街道、社区、网格及网格边界", "Subdistricts, communities, grids and their boundaries")));
+        v.push((
+            "/org",
+            l.t("组织架构", "Org tree"),
+            l.t(
+                "街道、社区、网格及网格边界",
+                "Subdistricts, communities, grids and their boundaries",
+            ),
+        ));
     }
     if c.has_any(MANAGERS) {
-        v.push(("/users", l.t("用户", "Users"), l.t("账户、角色授权、停用", "Accounts, role grants, disabling")));
+        v.push((
+            "/users",
+            l.t("用户", "Users"),
+            l.t("账户、角色授权、停用", "Accounts, role grants, disabling"),
+        ));
     }
     if c.has_any(AUDIT_READERS) {
-        v.push(("/audit", l.t("审计日志", "Audit log"), l.t("登录、拒绝访问与每一次修改", "Logins, denials and every change")));
+        v.push((
+            "/audit",
+            l.t("审计日志", "Audit log"),
+            l.t(
+                "登录、拒绝访问与每一次修改",
+                "Logins, denials and every change",
+            ),
+        ));
     }
-    v.push(("/password", l.t("修改密码", "Password"), l.t("修改自己的登录密码", "Change your own password")));
+    v.push((
+        "/password",
+        l.t("修改密码", "Password"),
+        l.t("修改自己的登录密码", "Change your own password"),
+    ));
     v
 }
 
@@ -115,7 +204,15 @@ pub fn error_page(e: &ServiceError, l: Lang) -> Response {
         _ if status.is_server_error() => l.t("出错了", "Something went wrong"),
         _ => l.t("请求有误", "Cannot do that"),
     };
-    (status, ErrorPage { c: Chrome::anonymous(l, "/"), title: title.to_owned(), message }).into_response()
+    (
+        status,
+        ErrorPage {
+            c: Chrome::anonymous(l, "/"),
+            title: title.to_owned(),
+            message,
+        },
+    )
+        .into_response()
 }
 
 pub async fn not_found(lang: Lang, uri: Uri) -> Response {
@@ -125,20 +222,29 @@ pub async fn not_found(lang: Lang, uri: Uri) -> Response {
     error_page(&ServiceError::NotFound, lang)
 }
 
-type PageResult = Result<Response, Response>;
+/// A page that could not be made: the error page to show instead.
+pub struct PageError(Box<Response>);
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+type PageResult = Result<Response, PageError>;
 
 trait PageErr<T> {
-    fn page(self, l: Lang) -> Result<T, Response>;
+    fn page(self, l: Lang) -> Result<T, PageError>;
 }
 
 impl<T> PageErr<T> for Result<T, ServiceError> {
-    fn page(self, l: Lang) -> Result<T, Response> {
-        self.map_err(|e| error_page(&e, l))
+    fn page(self, l: Lang) -> Result<T, PageError> {
+        self.map_err(|e| PageError(Box::new(error_page(&e, l))))
     }
 }
 
 /// The message of an error a person can fix, or the error page otherwise.
-fn fixable(e: ServiceError, l: Lang) -> Result<String, Response> {
+fn fixable(e: ServiceError, l: Lang) -> Result<String, PageError> {
     match &e {
         ServiceError::Invalid(_)
         | ServiceError::Conflict(_)
@@ -146,7 +252,7 @@ fn fixable(e: ServiceError, l: Lang) -> Result<String, Response> {
         | ServiceError::Unauthenticated(_)
         | ServiceError::Locked(_)
         | ServiceError::RateLimited(_) => Ok(describe(&e, l).2),
-        _ => Err(error_page(&e, l)),
+        _ => Err(PageError(Box::new(error_page(&e, l)))),
     }
 }
 
@@ -169,14 +275,21 @@ struct NextParam {
 /// Only same-site paths, so that `next` cannot send anyone elsewhere.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
 
 async fn login_page(lang: Lang, Query(q): Query<NextParam>) -> Response {
-    LoginPage { c: Chrome::anonymous(lang, "/login"), error: None, next: safe_next(q.next.as_deref()), username: String::new() }
-        .into_response()
+    LoginPage {
+        c: Chrome::anonymous(lang, "/login"),
+        error: None,
+        next: safe_next(q.next.as_deref()),
+        username: String::new(),
+    }
+    .into_response()
 }
 
 #[derive(Deserialize)]
@@ -193,9 +306,17 @@ async fn login_submit(
     Form(f): Form<LoginForm>,
 ) -> PageResult {
     let next = safe_next(f.next.as_deref());
-    match st.svc.login(&f.username, &f.password, &addr.ip().to_string()).await {
+    match st
+        .svc
+        .login(&f.username, &f.password, &addr.ip().to_string())
+        .await
+    {
         Ok(li) => {
-            let target = if li.user.password_expired { "/password".to_owned() } else { next };
+            let target = if li.user.password_expired {
+                "/password".to_owned()
+            } else {
+                next
+            };
             let mut res = Redirect::to(&target).into_response();
             if let Ok(v) = HeaderValue::from_str(&session_cookie(&li.token, st.cfg.tls)) {
                 res.headers_mut().insert(header::SET_COOKIE, v);
@@ -205,7 +326,12 @@ async fn login_submit(
         Err(e) => {
             let status = describe(&e, lang).0;
             let error = fixable(e, lang)?;
-            let page = LoginPage { c: Chrome::anonymous(lang, "/login"), error: Some(error), next, username: f.username };
+            let page = LoginPage {
+                c: Chrome::anonymous(lang, "/login"),
+                error: Some(error),
+                next,
+                username: f.username,
+            };
             Ok((status, page).into_response())
         }
     }
@@ -245,11 +371,21 @@ async fn home(Auth(c): Auth, lang: Lang) -> Response {
     let grants = c
         .grants
         .iter()
-        .map(|g| (role_name(lang, g.role).to_owned(), format!("{} ({})", g.org_name, g.org_code)))
+        .map(|g| {
+            (
+                role_name(lang, g.role).to_owned(),
+                format!("{} ({})", g.org_name, g.org_code),
+            )
+        })
         .collect();
     let tiles = links(lang, &c).into_iter().skip(1).collect();
-    HomePage { c: Chrome::for_caller(lang, &c, "/", "/"), display_name: c.display_name.clone(), grants, tiles }
-        .into_response()
+    HomePage {
+        c: Chrome::for_caller(lang, &c, "/", "/"),
+        display_name: c.display_name.clone(),
+        grants,
+        tiles,
+    }
+    .into_response()
 }
 
 // ---- password --------------------------------------------------------------
@@ -264,8 +400,12 @@ struct PasswordPage {
 
 async fn password_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
     let me = st.svc.me(&c).await.page(lang)?;
-    Ok(PasswordPage { c: Chrome::for_caller(lang, &c, "/password", "/password"), error: None, expired: me.password_expired }
-        .into_response())
+    Ok(PasswordPage {
+        c: Chrome::for_caller(lang, &c, "/password", "/password"),
+        error: None,
+        expired: me.password_expired,
+    }
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -274,8 +414,17 @@ struct PasswordForm {
     new_password: String,
 }
 
-async fn password_submit(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<PasswordForm>) -> PageResult {
-    match st.svc.change_own_password(&c, &f.current_password, &f.new_password).await {
+async fn password_submit(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Form(f): Form<PasswordForm>,
+) -> PageResult {
+    match st
+        .svc
+        .change_own_password(&c, &f.current_password, &f.new_password)
+        .await
+    {
         Ok(()) => {
             let mut res = Redirect::to("/login").into_response();
             if let Ok(v) = HeaderValue::from_str(&clear_session_cookie()) {
@@ -286,7 +435,14 @@ async fn password_submit(State(st): State<AppState>, Auth(c): Auth, lang: Lang, 
         Err(e) => {
             let status = describe(&e, lang).0;
             let error = Some(fixable(e, lang)?);
-            Ok((status, PasswordPage { c: Chrome::for_caller(lang, &c, "/password", "/password"), error, expired: false })
+            Ok((
+                status,
+                PasswordPage {
+                    c: Chrome::for_caller(lang, &c, "/password", "/password"),
+                    error,
+                    expired: false,
+                },
+            )
                 .into_response())
         }
     }
@@ -312,9 +468,18 @@ async fn org_tree(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Page
     let nodes = st.svc.org_tree(&c).await.page(lang)?;
     let nodes = nodes
         .into_iter()
-        .map(|n| NodeLine { kind_name: kind_name(lang, n.kind), code: n.code, name: n.name, depth: n.depth })
+        .map(|n| NodeLine {
+            kind_name: kind_name(lang, n.kind),
+            code: n.code,
+            name: n.name,
+            depth: n.depth,
+        })
         .collect();
-    Ok(OrgPage { c: Chrome::for_caller(lang, &c, "/org", "/org"), nodes }.into_response())
+    Ok(OrgPage {
+        c: Chrome::for_caller(lang, &c, "/org", "/org"),
+        nodes,
+    }
+    .into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -339,7 +504,11 @@ fn boundary_svg(b: &serde_json::Value) -> Option<String> {
     let mut rings: Vec<Vec<(f64, f64)>> = Vec::new();
     for poly in polys {
         for ring in poly.as_array()? {
-            let pts = ring.as_array()?.iter().filter_map(|p| Some((p[0].as_f64()?, p[1].as_f64()?))).collect();
+            let pts = ring
+                .as_array()?
+                .iter()
+                .filter_map(|p| Some((p[0].as_f64()?, p[1].as_f64()?)))
+                .collect();
             rings.push(pts);
         }
     }
@@ -352,7 +521,7 @@ fn boundary_svg(b: &serde_json::Value) -> Option<String> {
         y1 = y1.max(*y);
     }
     let span = (x1 - x0).max(y1 - y0);
-    if !(span > 0.0) {
+    if span.is_nan() || span <= 0.0 {
         return None;
     }
     let k = 180.0 / span;
@@ -360,14 +529,24 @@ fn boundary_svg(b: &serde_json::Value) -> Option<String> {
     for ring in rings {
         for (i, (x, y)) in ring.iter().enumerate() {
             let cmd = if i == 0 { 'M' } else { 'L' };
-            d.push_str(&format!("{cmd}{:.1},{:.1} ", 10.0 + (x - x0) * k, 190.0 - (y - y0) * k));
+            d.push_str(&format!(
+                "{cmd}{:.1},{:.1} ",
+                10.0 + (x - x0) * k,
+                190.0 - (y - y0) * k
+            ));
         }
         d.push_str("Z ");
     }
     Some(d)
 }
 
-async fn render_node(st: &AppState, c: &Caller, lang: Lang, code: &str, message: Option<String>) -> PageResult {
+async fn render_node(
+    st: &AppState,
+    c: &Caller,
+    lang: Lang,
+    code: &str,
+    message: Option<String>,
+) -> PageResult {
     let (node, children) = st.svc.org_node(c, code).await.page(lang)?;
     let editable = c.has_any(ADMINS) && node.kind != OrgKind::Root;
     let child_kind = match node.kind {
@@ -386,7 +565,11 @@ async fn render_node(st: &AppState, c: &Caller, lang: Lang, code: &str, message:
         map: node.boundary.as_ref().and_then(boundary_svg),
         editable: editable || (c.has_any(ADMINS) && child_kind.is_some()),
         is_grid: node.kind == OrgKind::Grid,
-        boundary_text: node.boundary.as_ref().map(|b| b.to_string()).unwrap_or_default(),
+        boundary_text: node
+            .boundary
+            .as_ref()
+            .map(|b| b.to_string())
+            .unwrap_or_default(),
         child_kind,
         message,
         node,
@@ -394,7 +577,12 @@ async fn render_node(st: &AppState, c: &Caller, lang: Lang, code: &str, message:
     Ok(page.into_response())
 }
 
-async fn org_node(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(code): Path<String>) -> PageResult {
+async fn org_node(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(code): Path<String>,
+) -> PageResult {
     render_node(&st, &c, lang, &code, None).await
 }
 
@@ -411,7 +599,10 @@ async fn org_update(
     Path(code): Path<String>,
     Form(f): Form<OrgUpdateForm>,
 ) -> PageResult {
-    let boundary = f.boundary.as_deref().map(|b| Some(b).filter(|b| !b.trim().is_empty()));
+    let boundary = f
+        .boundary
+        .as_deref()
+        .map(|b| Some(b).filter(|b| !b.trim().is_empty()));
     let msg = match st.svc.org_update(&c, &code, Some(&f.name), boundary).await {
         Ok(_) => lang.t("已保存", "Saved").to_owned(),
         Err(e) => fixable(e, lang)?,
@@ -427,9 +618,20 @@ struct OrgCreateForm {
     name: String,
 }
 
-async fn org_create(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<OrgCreateForm>) -> PageResult {
+async fn org_create(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Form(f): Form<OrgCreateForm>,
+) -> PageResult {
     let parent = f.parent.clone();
-    let new = yijia_service::org::NewNode { code: f.code, kind: f.kind, name: f.name, parent: f.parent, boundary: None };
+    let new = yijia_service::org::NewNode {
+        code: f.code,
+        kind: f.kind,
+        name: f.name,
+        parent: f.parent,
+        boundary: None,
+    };
     match st.svc.org_create(&c, new).await {
         Ok(n) => Ok(Redirect::to(&format!("/org/{}", n.code)).into_response()),
         Err(e) => {
@@ -483,29 +685,65 @@ struct PageQuery {
     page: Option<i64>,
 }
 
-async fn render_users(st: &AppState, c: &Caller, lang: Lang, page: i64, message: Option<String>, error: Option<String>) -> PageResult {
+async fn render_users(
+    st: &AppState,
+    c: &Caller,
+    lang: Lang,
+    page: i64,
+    message: Option<String>,
+    error: Option<String>,
+) -> PageResult {
     let req = PageReq::new(Some(page), Some(50)).page(lang)?;
     let p = st.svc.list_users(c, req).await.page(lang)?;
     let tree = st.svc.org_tree(c).await.page(lang)?;
     let admin = c.has_any(ADMINS);
     let roles = Role::ALL
         .into_iter()
-        .filter(|r| admin || matches!(r, Role::Resident | Role::GridWorker | Role::StationClerk | Role::CommunityStaff))
+        .filter(|r| {
+            admin
+                || matches!(
+                    r,
+                    Role::Resident | Role::GridWorker | Role::StationClerk | Role::CommunityStaff
+                )
+        })
         .map(|r| (r.code(), role_name(lang, r)))
         .collect();
     let scopes = tree
         .into_iter()
         // a secretary's tree is her community, its grids and the way up
-        .filter(|n| n.kind != OrgKind::Root && (admin || matches!(n.kind, OrgKind::Community | OrgKind::Grid)))
-        .map(|n| (n.code.clone(), format!("{}{} ({})", "  ".repeat(n.depth), n.name, n.code)))
+        .filter(|n| {
+            n.kind != OrgKind::Root
+                && (admin || matches!(n.kind, OrgKind::Community | OrgKind::Grid))
+        })
+        .map(|n| {
+            (
+                n.code.clone(),
+                format!("{}{} ({})", "  ".repeat(n.depth), n.name, n.code),
+            )
+        })
         .collect();
     let pages = ((p.total + 49) / 50).max(1);
     let users = p.items.iter().map(|u| user_line(lang, u, c)).collect();
-    Ok(UsersPage { c: Chrome::for_caller(lang, c, "/users", "/users"), users, total: p.total, page, pages, roles, scopes, message, error }
-        .into_response())
+    Ok(UsersPage {
+        c: Chrome::for_caller(lang, c, "/users", "/users"),
+        users,
+        total: p.total,
+        page,
+        pages,
+        roles,
+        scopes,
+        message,
+        error,
+    }
+    .into_response())
 }
 
-async fn users_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<PageQuery>) -> PageResult {
+async fn users_page(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Query(q): Query<PageQuery>,
+) -> PageResult {
     render_users(&st, &c, lang, q.page.unwrap_or(1), None, None).await
 }
 
@@ -518,21 +756,33 @@ struct UserForm {
     scope: String,
 }
 
-async fn users_create(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<UserForm>) -> PageResult {
+async fn users_create(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Form(f): Form<UserForm>,
+) -> PageResult {
     let result = async {
         let role: Role = f.role.parse()?;
         let new = NewUser {
             username: f.username.clone(),
             display_name: f.display_name,
             password: f.password,
-            grants: vec![NewGrant { role, scope: f.scope }],
+            grants: vec![NewGrant {
+                role,
+                scope: f.scope,
+            }],
         };
         st.svc.add_user(&c, new).await
     }
     .await;
     match result {
         Ok(u) => {
-            let msg = format!("{}{}", lang.t("已新建用户 ", "Created the user "), u.username);
+            let msg = format!(
+                "{}{}",
+                lang.t("已新建用户 ", "Created the user "),
+                u.username
+            );
             render_users(&st, &c, lang, 1, Some(msg), None).await
         }
         Err(e) => {
@@ -549,19 +799,46 @@ struct UserRow {
     u: UserLine,
 }
 
-async fn set_disabled(st: &AppState, c: &Caller, lang: Lang, username: &str, disabled: bool, headers: &HeaderMap) -> PageResult {
-    let u = st.svc.set_user_disabled(c, username, disabled).await.page(lang)?;
+async fn set_disabled(
+    st: &AppState,
+    c: &Caller,
+    lang: Lang,
+    username: &str,
+    disabled: bool,
+    headers: &HeaderMap,
+) -> PageResult {
+    let u = st
+        .svc
+        .set_user_disabled(c, username, disabled)
+        .await
+        .page(lang)?;
     if headers.contains_key("hx-request") {
-        return Ok(UserRow { c: Chrome::for_caller(lang, c, "/users", "/users"), u: user_line(lang, &u, c) }.into_response());
+        return Ok(UserRow {
+            c: Chrome::for_caller(lang, c, "/users", "/users"),
+            u: user_line(lang, &u, c),
+        }
+        .into_response());
     }
     Ok(Redirect::to("/users").into_response())
 }
 
-async fn user_disable(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(u): Path<String>, headers: HeaderMap) -> PageResult {
+async fn user_disable(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(u): Path<String>,
+    headers: HeaderMap,
+) -> PageResult {
     set_disabled(&st, &c, lang, &u, true, &headers).await
 }
 
-async fn user_enable(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(u): Path<String>, headers: HeaderMap) -> PageResult {
+async fn user_enable(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(u): Path<String>,
+    headers: HeaderMap,
+) -> PageResult {
     set_disabled(&st, &c, lang, &u, false, &headers).await
 }
 
@@ -577,7 +854,12 @@ struct AuditPage {
     pages: i64,
 }
 
-async fn audit_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<PageQuery>) -> PageResult {
+async fn audit_page(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Query(q): Query<PageQuery>,
+) -> PageResult {
     let page = q.page.unwrap_or(1).max(1);
     let req = PageReq::new(Some(page), Some(50)).page(lang)?;
     let p = st.svc.audit_list(&c, None, req).await.page(lang)?;
@@ -587,5 +869,12 @@ async fn audit_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query
         e.at = e.at.replace('T', " ").trim_end_matches("+08:00").to_owned();
     }
     let pages = ((p.total + 49) / 50).max(1);
-    Ok(AuditPage { c: Chrome::for_caller(lang, &c, "/audit", "/audit"), entries, total: p.total, page, pages }.into_response())
+    Ok(AuditPage {
+        c: Chrome::for_caller(lang, &c, "/audit", "/audit"),
+        entries,
+        total: p.total,
+        page,
+        pages,
+    }
+    .into_response())
 }

@@ -1,0 +1,152 @@
+use std::sync::Arc;
+
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use yijia_service::{ManualClock, Services, Settings};
+use yijia_store::testing::TestDb;
+use yijia_web::{AppState, WebConfig};
+
+pub const PASSWORD: &str = yijia_service::demo::PASSWORD;
+
+pub struct TestApp {
+    pub url: String,
+    pub clock: Arc<ManualClock>,
+    pub svc: Services,
+    pub db: TestDb,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+impl TestApp {
+    /// The demo community on a fresh database, served on port 0.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Settings::default()).await
+    }
+
+    pub async fn spawn_with(settings: Settings) -> Self {
+        let db = TestDb::new().await;
+        Self::serve(db, settings, true).await
+    }
+
+    pub async fn serve(db: TestDb, settings: Settings, demo: bool) -> Self {
+        let clock = Arc::new(ManualClock::new(now_ms()));
+        let svc = Services::new(db.db.clone(), clock.clone(), settings);
+        if demo {
+            svc.seed_demo().await.unwrap();
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let state = AppState {
+            svc: svc.clone(),
+            cfg: WebConfig { tls: false },
+        };
+        tokio::spawn(async move {
+            yijia_web::serve(listener, state, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        Self {
+            url,
+            clock,
+            svc,
+            db,
+            stop: Some(tx),
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// A client that keeps cookies, as a browser does.
+    pub fn browser(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    pub async fn login_raw(&self, username: &str, password: &str) -> Response {
+        self.client()
+            .post(format!("{}/api/v1/auth/login", self.url))
+            .json(&json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Logs in and answers the bearer token.
+    pub async fn token(&self, username: &str) -> String {
+        let r = self.login_raw(username, PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::OK, "login as {username}");
+        let v: Value = r.json().await.unwrap();
+        v["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .client()
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let r = self
+            .client()
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, token, path, body).await
+    }
+
+    /// The audit entries (all of them, oldest first) as (action, outcome, object).
+    pub async fn audit(&self) -> Vec<(String, String, String)> {
+        let mut tx = self.db.db.read().await.unwrap();
+        let rows = yijia_store::audit::chunk(&mut tx, 0, 100_000)
+            .await
+            .unwrap();
+        rows.into_iter()
+            .map(|e| (e.action, e.outcome, e.object))
+            .collect()
+    }
+}

@@ -1,0 +1,13 @@
+//! Integration tests: the real server on port 0 with a fresh database per
+//! test (SQLite, or PostgreSQL when YIJIA_TEST_DATABASE_URL is set), driven
+//! over real HTTP.
+
+mod helpers;
+
+mod auth;
+mod errors;
+mod jobs;
+mod org;
+mod pages;
+mod policy;
+mod users;

@@ -1,0 +1,167 @@
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+fn codes(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+const SQUARE: &str = r#"{"type":"Polygon","coordinates":[[[126.55,44.81],[126.56,44.81],[126.56,44.82],[126.55,44.82],[126.55,44.81]]]}"#;
+
+#[tokio::test]
+async fn each_role_sees_its_part_of_the_tree() {
+    let app = TestApp::spawn().await;
+    let (s, v) = app.get(&app.token("secretary").await, "/api/v1/org").await;
+    assert_eq!(s, StatusCode::OK);
+    let c = codes(&v);
+    assert_eq!(&c[..3], ["root", "zhengyang", "chengnan"]);
+    assert_eq!(
+        c.len(),
+        9,
+        "root, subdistrict, community and six grids: {c:?}"
+    );
+    assert!(
+        v[3]["boundary"]["type"].is_string(),
+        "grids carry their boundary"
+    );
+
+    let (_, v) = app.get(&app.token("worker1").await, "/api/v1/org").await;
+    assert_eq!(codes(&v), ["root", "zhengyang", "chengnan", "chengnan-g01"]);
+}
+
+#[tokio::test]
+async fn a_node_outside_the_scope_is_not_found_and_the_denial_audited() {
+    let app = TestApp::spawn().await;
+    let t = app.token("worker1").await;
+    let (s, v) = app.get(&t, "/api/v1/org/chengnan-g01").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["node"]["name"], "第1网格");
+    assert_eq!(v["node"]["parent"], "chengnan");
+    let (s1, v1) = app.get(&t, "/api/v1/org/chengnan-g02").await;
+    let (s2, v2) = app.get(&t, "/api/v1/org/no-such-grid").await;
+    assert_eq!((s1, s2), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
+    assert_eq!(v1, v2, "outside the scope looks exactly like nonexistent");
+    let audit = app.audit().await;
+    assert!(
+        audit.contains(&(
+            "org_read".into(),
+            "denied".into(),
+            "org:chengnan-g02".into()
+        )),
+        "{audit:?}"
+    );
+}
+
+#[tokio::test]
+async fn admins_edit_the_tree_with_checks() {
+    let app = TestApp::spawn().await;
+    let a = app.token("admin").await;
+    let grid = |code: &str, parent: &str, boundary: Value| json!({"code": code, "kind": "grid", "name": "第7网格", "parent": parent, "boundary": boundary});
+    let sq: Value = serde_json::from_str(SQUARE).unwrap();
+
+    let (s, v) = app
+        .post(
+            &a,
+            "/api/v1/org",
+            grid("chengnan-g07", "chengnan", sq.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["boundary"]["type"], "MultiPolygon");
+
+    let (s, v) = app
+        .post(
+            &a,
+            "/api/v1/org",
+            grid("chengnan-g07", "chengnan", Value::Null),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let (s, v) = app
+        .post(
+            &a,
+            "/api/v1/org",
+            grid("chengnan-g08", "zhengyang", Value::Null),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("parent"))
+    );
+    let (s, v) = app
+        .post(
+            &a,
+            "/api/v1/org",
+            grid("Chengnan G8", "chengnan", Value::Null),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("code"))
+    );
+    let (s, v) = app
+        .post(
+            &a,
+            "/api/v1/org",
+            grid(
+                "chengnan-g08",
+                "chengnan",
+                json!({"type": "Point", "coordinates": [1, 2]}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("boundary"))
+    );
+
+    let (s, v) = app
+        .send(
+            Method::PATCH,
+            &a,
+            "/api/v1/org/chengnan-g07",
+            json!({"name": "第七网格"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["name"], "第七网格");
+    assert!(v["boundary"].is_object(), "a rename keeps the boundary");
+    let (_, v) = app
+        .send(
+            Method::PATCH,
+            &a,
+            "/api/v1/org/chengnan-g07",
+            json!({"boundary": null}),
+        )
+        .await;
+    assert!(v["boundary"].is_null());
+
+    let (s, _) = app
+        .send(Method::DELETE, &a, "/api/v1/org/chengnan-g01", json!({}))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "grid workers hold grants there");
+    let (s, _) = app
+        .send(Method::DELETE, &a, "/api/v1/org/chengnan-g07", json!({}))
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+
+    // a secretary cannot edit the tree
+    let sec = app.token("secretary").await;
+    let (s, _) = app
+        .post(
+            &sec,
+            "/api/v1/org",
+            grid("chengnan-g09", "chengnan", Value::Null),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let actions: Vec<String> = app.audit().await.into_iter().map(|a| a.0).collect();
+    for a in ["org_create", "org_update", "org_delete"] {
+        assert!(actions.iter().any(|x| x == a), "{a} audited");
+    }
+}
