@@ -13,6 +13,7 @@ pub struct EntryFields<'a> {
     pub seq: i64,
     pub at_ms: i64,
     pub actor: Option<i64>,
+    pub actor_name: &'a str,
     pub action: &'a str,
     pub outcome: &'a str,
     pub object: &'a str,
@@ -38,6 +39,7 @@ pub fn entry_hash(prev_hash: &str, e: &EntryFields<'_>) -> String {
             .unwrap_or_default()
             .as_bytes(),
     );
+    field(e.actor_name.as_bytes());
     field(e.action.as_bytes());
     field(e.outcome.as_bytes());
     field(e.object.as_bytes());
@@ -56,6 +58,7 @@ mod tests {
             seq: 1,
             at_ms: 5,
             actor: Some(2),
+            actor_name: "secretary",
             action,
             outcome: "ok",
             object: "user:2",
@@ -73,6 +76,9 @@ mod tests {
         assert_ne!(a, entry_hash(&a, &fields("login")));
         let mut f = fields("login");
         f.actor = None;
+        assert_ne!(a, entry_hash(GENESIS, &f));
+        let mut f = fields("login");
+        f.actor_name = "someone-else";
         assert_ne!(a, entry_hash(GENESIS, &f));
     }
 
