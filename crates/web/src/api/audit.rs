@@ -13,6 +13,7 @@ use crate::json::ApiQuery;
 use crate::policy::Auth;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     pub page: Option<i64>,
@@ -30,7 +31,7 @@ pub struct AuditParams {
         (status = 404, description = "Your role does not read the audit log", body = ErrorBody),
         (status = 422, description = "page or per_page out of range", body = ErrorBody),
     ))]
-pub async fn list(
+pub async fn list_audit(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,

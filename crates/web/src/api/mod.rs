@@ -31,6 +31,7 @@ impl<T> ApiResult<T> for Result<T, ServiceError> {
 
 /// `?page=&per_page=` as in DESIGN section 7.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// From 1; default 1.
@@ -82,77 +83,77 @@ pub fn routes(r: Routes) -> Routes {
             "/api/v1/org",
             Roles(STAFF),
             Scope::Grants,
-            get(org::tree),
+            get(org::org_tree),
         )
         .add(
             M::POST,
             "/api/v1/org",
             Roles(ADMINS),
             Scope::Object,
-            post(org::create),
+            post(org::create_org_node),
         )
         .add(
             M::GET,
             "/api/v1/org/{code}",
             Roles(STAFF),
             Scope::Object,
-            get(org::show),
+            get(org::get_org_node),
         )
         .add(
             M::PATCH,
             "/api/v1/org/{code}",
             Roles(ADMINS),
             Scope::Object,
-            patch(org::update),
+            patch(org::update_org_node),
         )
         .add(
             M::DELETE,
             "/api/v1/org/{code}",
             Roles(ADMINS),
             Scope::Object,
-            delete(org::remove),
+            delete(org::delete_org_node),
         )
         .add(
             M::GET,
             "/api/v1/users",
             Roles(MANAGERS),
             Scope::Grants,
-            get(users::list),
+            get(users::list_users),
         )
         .add(
             M::POST,
             "/api/v1/users",
             Roles(MANAGERS),
             Scope::Object,
-            post(users::create),
+            post(users::create_user),
         )
         .add(
             M::GET,
             "/api/v1/users/{username}",
             Roles(MANAGERS),
             Scope::Object,
-            get(users::show),
+            get(users::get_user),
         )
         .add(
             M::POST,
             "/api/v1/users/{username}/disable",
             Roles(MANAGERS),
             Scope::Object,
-            post(users::disable),
+            post(users::disable_user),
         )
         .add(
             M::POST,
             "/api/v1/users/{username}/enable",
             Roles(MANAGERS),
             Scope::Object,
-            post(users::enable),
+            post(users::enable_user),
         )
         .add(
             M::GET,
             "/api/v1/audit",
             Roles(AUDIT_READERS),
             Scope::Grants,
-            get(audit::list),
+            get(audit::list_audit),
         )
 }
 
@@ -191,9 +192,9 @@ impl Modify for Bearer {
         times are RFC 3339 in Asia/Shanghai."),
     paths(
         auth::login, auth::logout, auth::me, auth::change_password,
-        org::tree, org::create, org::show, org::update, org::remove,
-        users::list, users::create, users::show, users::disable, users::enable,
-        audit::list,
+        org::org_tree, org::create_org_node, org::get_org_node, org::update_org_node, org::delete_org_node,
+        users::list_users, users::create_user, users::get_user, users::disable_user, users::enable_user,
+        audit::list_audit,
     ),
     modifiers(&Bearer),
     security(("bearer" = [])),

@@ -19,7 +19,7 @@ use crate::policy::Auth;
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Your role has no org view", body = ErrorBody),
     ))]
-pub async fn tree(
+pub async fn org_tree(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
@@ -41,7 +41,7 @@ pub struct NodeWithChildren {
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such node within your scope", body = ErrorBody),
     ))]
-pub async fn show(
+pub async fn get_org_node(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
@@ -80,7 +80,7 @@ pub struct CreateNode {
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is invalid", body = ErrorBody),
     ))]
-pub async fn create(
+pub async fn create_org_node(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
@@ -130,7 +130,7 @@ fn double_option<'de, D: serde::Deserializer<'de>>(
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is invalid", body = ErrorBody),
     ))]
-pub async fn update(
+pub async fn update_org_node(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
@@ -158,7 +158,7 @@ pub async fn update(
         (status = 409, description = "The node still has children or grants", body = ErrorBody),
         (status = 422, description = "The root cannot be removed", body = ErrorBody),
     ))]
-pub async fn remove(
+pub async fn delete_org_node(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,

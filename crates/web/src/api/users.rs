@@ -24,7 +24,7 @@ use crate::policy::Auth;
         (status = 404, description = "Your role does not manage users", body = ErrorBody),
         (status = 422, description = "page or per_page out of range", body = ErrorBody),
     ))]
-pub async fn list(
+pub async fn list_users(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
@@ -66,7 +66,7 @@ pub struct CreateUser {
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is invalid", body = ErrorBody),
     ))]
-pub async fn create(
+pub async fn create_user(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
@@ -99,7 +99,7 @@ pub async fn create(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such user within your scope", body = ErrorBody),
     ))]
-pub async fn show(
+pub async fn get_user(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
@@ -118,7 +118,7 @@ pub async fn show(
         (status = 404, description = "No such user within your scope", body = ErrorBody),
         (status = 422, description = "You cannot disable yourself", body = ErrorBody),
     ))]
-pub async fn disable(
+pub async fn disable_user(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
@@ -141,7 +141,7 @@ pub async fn disable(
         (status = 403, description = "CSRF token missing", body = ErrorBody),
         (status = 404, description = "No such user within your scope", body = ErrorBody),
     ))]
-pub async fn enable(
+pub async fn enable_user(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,

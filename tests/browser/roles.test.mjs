@@ -1,0 +1,106 @@
+// Logs in as each demo role in Debian's Chromium at phone size, checks the
+// home page and saves a screenshot. Expects a server started with
+// `yijia serve --demo` at YIJIA_URL.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.YIJIA_URL ?? 'http://127.0.0.1:8080';
+const PASSWORD = 'chengnan-demo-2024';
+const OUT = new URL('./out/', import.meta.url).pathname;
+mkdirSync(OUT, { recursive: true });
+
+const ROLES = [
+  { user: 'admin', name: '系统管理员', links: ['/org', '/users', '/audit'] },
+  { user: 'officer', name: '赵街道', links: ['/org', '/audit'] },
+  { user: 'secretary', name: '王小红', links: ['/org', '/users', '/audit'] },
+  { user: 'staff', name: '刘社工', links: ['/org'] },
+  { user: 'worker1', name: '李网格', links: ['/org'] },
+  { user: 'clerk', name: '孙站长', links: ['/org'] },
+  { user: 'resident', name: '张大爷', links: [] },
+];
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+after(async () => { await browser?.close(); });
+
+async function phone() {
+  const context = await browser.newContext({ viewport: { width: 360, height: 800 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', m => { if (m.type() === 'error') problems.push(m.text()); });
+  page.on('pageerror', e => problems.push(String(e)));
+  return { context, page, problems };
+}
+
+async function login(page, user) {
+  await page.goto(`${BASE}/`);
+  assert.match(page.url(), /\/login\?next=/, 'an anonymous visit lands on the login page');
+  await page.fill('input[name=username]', user);
+  await page.fill('input[name=password]', PASSWORD);
+  await Promise.all([page.waitForURL(`${BASE}/`), page.click('button[type=submit]')]);
+}
+
+for (const role of ROLES) {
+  test(`${role.user} logs in and sees their home page`, async () => {
+    const { context, page, problems } = await phone();
+    await login(page, role.user);
+    const h1 = await page.textContent('h1');
+    assert.ok(h1.includes(role.name), `greets ${role.name}: ${h1}`);
+    const hrefs = await page.$$eval('main a.tile', as => as.map(a => a.getAttribute('href')));
+    for (const l of role.links) assert.ok(hrefs.includes(l), `${role.user} has a tile for ${l}: ${hrefs}`);
+    for (const l of ['/org', '/users', '/audit']) {
+      if (!role.links.includes(l)) assert.ok(!hrefs.includes(l), `${role.user} has no tile for ${l}`);
+    }
+    // nothing is wider than the phone
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page overflows the screen by ${overflow}px`);
+    await page.screenshot({ path: `${OUT}home-${role.user}.png`, fullPage: true });
+    // every link on the home page opens a real page
+    for (const href of hrefs) {
+      const res = await page.goto(`${BASE}${href}`);
+      assert.equal(res.status(), 200, `${role.user} opens ${href}`);
+    }
+    assert.deepEqual(problems, [], 'no console errors (CSP violations show here)');
+    await context.close();
+  });
+}
+
+test('the secretary disables and enables a user in place (htmx)', async () => {
+  const { context, page, problems } = await phone();
+  await login(page, 'secretary');
+  await page.goto(`${BASE}/users`);
+  page.on('dialog', d => d.accept());
+  const row = page.locator('#user-clerk');
+  await row.getByRole('button', { name: '停用' }).click();
+  await page.locator('#user-clerk .tag.off').waitFor();
+  await page.screenshot({ path: `${OUT}users-secretary.png`, fullPage: true });
+  await page.locator('#user-clerk').getByRole('button', { name: '启用' }).click();
+  await page.locator('#user-clerk .tag.on').waitFor();
+  assert.equal(page.url(), `${BASE}/users`, 'no page load: the row was swapped');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the language switch turns the pages into English', async () => {
+  const { context, page } = await phone();
+  await page.goto(`${BASE}/login`);
+  await page.click('text=English');
+  await page.waitForURL(`${BASE}/login`);
+  assert.equal(await page.textContent('h1'), 'Log in to yijia');
+  await page.fill('input[name=username]', 'worker1');
+  await page.fill('input[name=password]', PASSWORD);
+  await Promise.all([page.waitForURL(`${BASE}/`), page.click('button[type=submit]')]);
+  assert.ok((await page.textContent('h1')).startsWith('Hello'));
+  await page.goto(`${BASE}/org/chengnan-g01`);
+  assert.ok(await page.locator('svg path.grid-shape').count() === 1, 'the grid is drawn');
+  await page.screenshot({ path: `${OUT}grid-worker1-en.png`, fullPage: true });
+  await context.close();
+});
