@@ -1,6 +1,8 @@
 //! The binary itself, as an operator runs it (SQLite in a temporary data
 //! directory).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches fail loudly
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 

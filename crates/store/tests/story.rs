@@ -1,6 +1,8 @@
 //! One storage story, run on SQLite always and on PostgreSQL when
 //! `YIJIA_TEST_DATABASE_URL` is set: the same test body on every backend.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches fail loudly
+
 use yijia_domain::audit::{GENESIS, entry_hash};
 use yijia_store::testing::TestDb;
 use yijia_store::{StoreError, audit, jobs, meta, org, sessions, users};

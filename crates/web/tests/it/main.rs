@@ -2,6 +2,8 @@
 //! test (SQLite, or PostgreSQL when YIJIA_TEST_DATABASE_URL is set), driven
 //! over real HTTP.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches fail loudly
+
 mod helpers;
 
 mod audit;
