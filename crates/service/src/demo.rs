@@ -1,5 +1,5 @@
-//! The demo community of the story: 正阳街道, 城南社区 and its six grids,
-//! one user for each role. Seeded once; later capabilities add their own.
+//! The demo community of the story: 正阳街道, 城南社区, its six grids and
+//! five estates (丁香花园, 丁香花园三期, …), one user for each role. Seeded once; later capabilities add their own.
 
 use serde_json::Value;
 use yijia_domain::role::Role;
@@ -72,6 +72,17 @@ impl Services {
                 ),
             )
             .await?;
+        }
+        // the estates of the story, placed in their grids by their location
+        for f in grids["features"].as_array().into_iter().flatten() {
+            let (Some(name), Some(lon), Some(lat)) = (
+                f["properties"]["estate"].as_str(),
+                f["geometry"]["coordinates"][0].as_f64(),
+                f["geometry"]["coordinates"][1].as_f64(),
+            ) else {
+                continue;
+            };
+            self.add_estate_at(&op, name, lon, lat).await?;
         }
         for (username, display_name, role, scope) in USERS {
             self.add_user(

@@ -57,3 +57,15 @@ impl From<StoreError> for ServiceError {
         }
     }
 }
+
+/// A store result in which a unique-constraint conflict means `msg` to the
+/// person (a taken username, an existing code).
+pub(crate) fn on_conflict<T>(
+    r: Result<T, StoreError>,
+    msg: impl FnOnce() -> Msg,
+) -> Result<T, ServiceError> {
+    match r {
+        Err(StoreError::Conflict(_)) => Err(ServiceError::Conflict(msg())),
+        r => Ok(r?),
+    }
+}

@@ -8,9 +8,10 @@ use serde_json::json;
 use yijia_domain::Msg;
 use yijia_domain::org::{Boundary, OrgCode, OrgKind, child_path, validate_org_name};
 use yijia_domain::role::Role;
-use yijia_store::{StoreError, org};
+use yijia_store::{org, places};
 
 use crate::audit::{Event, record};
+use crate::error::on_conflict;
 use crate::{Caller, Result, ServiceError, Services};
 
 pub const VIEWERS: &[Role] = &[
@@ -51,6 +52,25 @@ fn view(n: org::OrgNode, codes: &BTreeMap<i64, String>) -> OrgNodeView {
         code: n.code,
         name: n.name,
     }
+}
+
+/// An estate (小区) and the grid it lies in.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct EstateView {
+    pub name: String,
+    /// Code of its grid.
+    pub grid: String,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+}
+
+/// A node with what lies directly below it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct NodeDetail {
+    pub node: OrgNodeView,
+    pub children: Vec<OrgNodeView>,
+    /// Estates in this grid, or in the grids of this community.
+    pub estates: Vec<EstateView>,
 }
 
 /// An org node to create.
@@ -128,12 +148,8 @@ impl Services {
         }
     }
 
-    /// One node and its children.
-    pub async fn org_node(
-        &self,
-        caller: &Caller,
-        code: &str,
-    ) -> Result<(OrgNodeView, Vec<OrgNodeView>)> {
+    /// One node, its children and the estates in it.
+    pub async fn org_node(&self, caller: &Caller, code: &str) -> Result<NodeDetail> {
         let n = self
             .node_in_scope(caller, code, VIEWERS, "org_read")
             .await?;
@@ -143,6 +159,10 @@ impl Services {
             None => None,
         };
         let children = org::children(&mut tx, n.id).await?;
+        let estates = match n.kind.as_str() {
+            "grid" | "community" => places::estates_within(&mut tx, &n.path).await?,
+            _ => vec![],
+        };
         tx.commit().await?;
         let mut codes: BTreeMap<i64, String> =
             children.iter().map(|c| (c.id, c.code.clone())).collect();
@@ -150,8 +170,21 @@ impl Services {
         if let Some(p) = parent {
             codes.insert(p.id, p.code);
         }
-        let kids = children.into_iter().map(|c| view(c, &codes)).collect();
-        Ok((view(n, &codes), kids))
+        let children = children.into_iter().map(|c| view(c, &codes)).collect();
+        let estates = estates
+            .into_iter()
+            .map(|e| EstateView {
+                name: e.name,
+                grid: e.grid_code,
+                lon: e.lon,
+                lat: e.lat,
+            })
+            .collect();
+        Ok(NodeDetail {
+            node: view(n, &codes),
+            children,
+            estates,
+        })
     }
 
     pub async fn org_create(&self, caller: &Caller, new: NewNode) -> Result<OrgNodeView> {
@@ -211,15 +244,12 @@ impl Services {
             boundary: boundary.as_deref(),
             now,
         };
-        let n = match org::insert(&mut tx, &node).await {
-            Err(StoreError::Conflict(_)) => {
-                return Err(ServiceError::Conflict(Msg::new(
-                    format!("组织编码「{code}」已存在"),
-                    format!("the org code '{code}' exists already"),
-                )));
-            }
-            r => r?,
-        };
+        let n = on_conflict(org::insert(&mut tx, &node).await, || {
+            Msg::new(
+                format!("组织编码「{code}」已存在"),
+                format!("the org code '{code}' exists already"),
+            )
+        })?;
         let e = Event::ok("org_create", format!("org:{code}"), &path);
         record(
             &mut tx,
@@ -296,10 +326,11 @@ impl Services {
         let mut tx = self.db.write().await?;
         if org::count_children(&mut tx, n.id).await? > 0
             || org::count_grants(&mut tx, n.id).await? > 0
+            || places::count_estates(&mut tx, n.id).await? > 0
         {
             return Err(ServiceError::Conflict(Msg::new(
-                format!("「{}」下还有下级组织或用户授权,不能删除", n.name),
-                format!("'{}' still has child nodes or user grants", n.code),
+                format!("「{}」下还有下级组织、小区或用户授权,不能删除", n.name),
+                format!("'{}' still has child nodes, estates or user grants", n.code),
             )));
         }
         org::delete(&mut tx, n.id).await?;
@@ -312,6 +343,62 @@ impl Services {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+impl Services {
+    /// The grid whose boundary holds the point, if any.
+    pub async fn grid_at(&self, lon: f64, lat: f64) -> Result<Option<(i64, String)>> {
+        let mut tx = self.db.read().await?;
+        let grids = places::grid_boundaries(&mut tx).await?;
+        tx.commit().await?;
+        Ok(grids.into_iter().find_map(|(id, code, b)| {
+            Boundary::parse(&b)
+                .ok()
+                .filter(|b| b.contains(lon, lat))
+                .map(|_| (id, code))
+        }))
+    }
+
+    /// Records an estate at a point, in the grid that holds the point
+    /// (admins and the operator; the registry adds the everyday path).
+    pub async fn add_estate_at(
+        &self,
+        caller: &Caller,
+        name: &str,
+        lon: f64,
+        lat: f64,
+    ) -> Result<EstateView> {
+        if !caller.has_any(EDITORS) {
+            return Err(ServiceError::forbidden());
+        }
+        let name = validate_org_name(name)?;
+        let Some((grid_id, grid)) = self.grid_at(lon, lat).await? else {
+            return Err(ServiceError::invalid(
+                "location",
+                format!("坐标 ({lon}, {lat}) 不在任何网格内"),
+                format!("the point ({lon}, {lat}) lies in no grid"),
+            ));
+        };
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let path = org::by_id(&mut tx, grid_id).await?.path;
+        let inserted = places::insert_estate(&mut tx, grid_id, &name, Some((lon, lat)), now).await;
+        on_conflict(inserted, || {
+            Msg::new(
+                format!("网格「{grid}」中已有小区「{name}」"),
+                format!("grid '{grid}' has an estate '{name}' already"),
+            )
+        })?;
+        let e = Event::ok("estate_add", format!("estate:{name}"), &path);
+        record(&mut tx, caller, now, &e.with(json!({ "grid": grid }))).await?;
+        tx.commit().await?;
+        Ok(EstateView {
+            name,
+            grid,
+            lon: Some(lon),
+            lat: Some(lat),
+        })
     }
 }
 

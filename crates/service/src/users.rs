@@ -9,6 +9,7 @@ use yijia_store::{StoreError, Tx, org, sessions, users};
 
 use crate::audit::{Event, record};
 use crate::auth::{UserView, hash_blocking};
+use crate::error::on_conflict;
 use crate::{Caller, Page, PageReq, Result, ServiceError, Services};
 
 /// Who manages accounts: admins anywhere, secretaries in their community.
@@ -120,15 +121,15 @@ impl Services {
         for (i, g) in new.grants.iter().enumerate() {
             nodes.push((g.role, self.check_grant(&mut tx, caller, g, i).await?));
         }
-        let user = match users::insert(&mut tx, &username, &display_name, &hash, now).await {
-            Err(StoreError::Conflict(_)) => {
-                return Err(ServiceError::Conflict(yijia_domain::Msg::new(
+        let user = on_conflict(
+            users::insert(&mut tx, &username, &display_name, &hash, now).await,
+            || {
+                yijia_domain::Msg::new(
                     format!("用户名「{username}」已被使用"),
                     format!("the username '{username}' is taken"),
-                )));
-            }
-            r => r?,
-        };
+                )
+            },
+        )?;
         for (role, node) in &nodes {
             match users::add_grant(&mut tx, user.id, role.code(), node.id, now).await {
                 Err(StoreError::Conflict(_)) => {

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod jobs;
 pub mod meta;
 pub mod org;
+pub mod places;
 pub mod sessions;
 pub mod users;
 

@@ -465,3 +465,39 @@ async fn migrations_are_idempotent() {
     let t = TestDb::new().await;
     assert_eq!(t.db.migrate().await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn estates_belong_to_grids() {
+    let t = TestDb::new().await;
+    let mut tx = t.db.write().await.unwrap();
+    let (_, com, grid) = chengnan(&mut tx).await;
+    yijia_store::places::insert_estate(&mut tx, grid.id, "丁香花园三期", Some((126.54, 44.81)), 1)
+        .await
+        .unwrap();
+    yijia_store::places::insert_estate(&mut tx, grid.id, "丁香花园", None, 1)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = t.db.write().await.unwrap();
+    let e = yijia_store::places::estates_within(&mut tx, &com.path)
+        .await
+        .unwrap();
+    assert_eq!(
+        e.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+        ["丁香花园", "丁香花园三期"]
+    );
+    assert_eq!(
+        (e[1].lon, e[1].lat, e[1].grid_code.as_str()),
+        (Some(126.54), Some(44.81), "chengnan-g01")
+    );
+    assert_eq!(
+        yijia_store::places::count_estates(&mut tx, grid.id)
+            .await
+            .unwrap(),
+        2
+    );
+    let b = yijia_store::places::grid_boundaries(&mut tx).await.unwrap();
+    assert_eq!(b, [(grid.id, "chengnan-g01".to_owned(), "{}".to_owned())]);
+    let dup = yijia_store::places::insert_estate(&mut tx, grid.id, "丁香花园", None, 2).await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))));
+}

@@ -1,9 +1,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
-use yijia_service::org::{NewNode, OrgNodeView};
+use yijia_service::org::{NewNode, NodeDetail, OrgNodeView};
 
 use super::ApiResult;
 use crate::AppState;
@@ -27,17 +27,11 @@ pub async fn org_tree(
     Ok(Json(st.svc.org_tree(&c).await.api(lang)?))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NodeWithChildren {
-    pub node: OrgNodeView,
-    pub children: Vec<OrgNodeView>,
-}
-
-/// One node and its children.
+/// One node, its children and its estates.
 #[utoipa::path(get, path = "/api/v1/org/{code}", tag = "org",
     params(("code" = String, Path, description = "Org code, e.g. chengnan-g01")),
     responses(
-        (status = 200, description = "The node", body = NodeWithChildren),
+        (status = 200, description = "The node", body = NodeDetail),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such node within your scope", body = ErrorBody),
     ))]
@@ -46,9 +40,8 @@ pub async fn get_org_node(
     Auth(c): Auth,
     lang: Lang,
     Path(code): Path<String>,
-) -> Result<Json<NodeWithChildren>, ApiError> {
-    let (node, children) = st.svc.org_node(&c, &code).await.api(lang)?;
-    Ok(Json(NodeWithChildren { node, children }))
+) -> Result<Json<NodeDetail>, ApiError> {
+    Ok(Json(st.svc.org_node(&c, &code).await.api(lang)?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

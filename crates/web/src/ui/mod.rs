@@ -15,6 +15,8 @@ use yijia_service::auth::UserView;
 use yijia_service::users::{NewGrant, NewUser};
 use yijia_service::{Caller, PageReq, ServiceError};
 
+mod map;
+
 use crate::AppState;
 use crate::error::describe;
 use crate::i18n::Lang;
@@ -490,54 +492,13 @@ struct OrgNodePage {
     kind_name: &'static str,
     parent: Option<String>,
     children: Vec<(String, String)>,
-    map: Option<String>,
+    estates: Vec<(String, String)>,
+    map: Option<map::MapSvg>,
     editable: bool,
     is_grid: bool,
     boundary_text: String,
     child_kind: Option<&'static str>,
     message: Option<String>,
-}
-
-/// The boundary as an SVG path in a 200×200 box (no tile server is needed).
-fn boundary_svg(b: &serde_json::Value) -> Option<String> {
-    let polys = b["coordinates"].as_array()?;
-    let mut rings: Vec<Vec<(f64, f64)>> = Vec::new();
-    for poly in polys {
-        for ring in poly.as_array()? {
-            let pts = ring
-                .as_array()?
-                .iter()
-                .filter_map(|p| Some((p[0].as_f64()?, p[1].as_f64()?)))
-                .collect();
-            rings.push(pts);
-        }
-    }
-    let all = rings.iter().flatten();
-    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for (x, y) in all {
-        x0 = x0.min(*x);
-        y0 = y0.min(*y);
-        x1 = x1.max(*x);
-        y1 = y1.max(*y);
-    }
-    let span = (x1 - x0).max(y1 - y0);
-    if span.is_nan() || span <= 0.0 {
-        return None;
-    }
-    let k = 180.0 / span;
-    let mut d = String::new();
-    for ring in rings {
-        for (i, (x, y)) in ring.iter().enumerate() {
-            let cmd = if i == 0 { 'M' } else { 'L' };
-            d.push_str(&format!(
-                "{cmd}{:.1},{:.1} ",
-                10.0 + (x - x0) * k,
-                190.0 - (y - y0) * k
-            ));
-        }
-        d.push_str("Z ");
-    }
-    Some(d)
 }
 
 async fn render_node(
@@ -547,7 +508,23 @@ async fn render_node(
     code: &str,
     message: Option<String>,
 ) -> PageResult {
-    let (node, children) = st.svc.org_node(c, code).await.page(lang)?;
+    let detail = st.svc.org_node(c, code).await.page(lang)?;
+    let node = detail.node;
+    let points: Vec<(f64, f64, String)> = detail
+        .estates
+        .iter()
+        .filter_map(|e| Some((e.lon?, e.lat?, e.name.clone())))
+        .collect();
+    // a grid's own boundary, or its community's grids, each a link
+    let mut shapes: Vec<(&serde_json::Value, Option<String>)> = detail
+        .children
+        .iter()
+        .filter_map(|c| Some((c.boundary.as_ref()?, Some(format!("/org/{}", c.code)))))
+        .collect();
+    if let Some(b) = &node.boundary {
+        shapes.push((b, None));
+    }
+    let map = map::MapSvg::new(&shapes, &points);
     let editable = c.has_any(ADMINS) && node.kind != OrgKind::Root;
     let child_kind = match node.kind {
         OrgKind::Root => Some("subdistrict"),
@@ -561,8 +538,17 @@ async fn render_node(
         c: Chrome::for_caller(lang, c, "/org", &here),
         kind_name: kind_name(lang, node.kind),
         parent: node.parent.clone(),
-        children: children.into_iter().map(|ch| (ch.code, ch.name)).collect(),
-        map: node.boundary.as_ref().and_then(boundary_svg),
+        children: detail
+            .children
+            .into_iter()
+            .map(|ch| (ch.code, ch.name))
+            .collect(),
+        estates: detail
+            .estates
+            .into_iter()
+            .map(|e| (e.name, e.grid))
+            .collect(),
+        map,
         editable: editable || (c.has_any(ADMINS) && child_kind.is_some()),
         is_grid: node.kind == OrgKind::Grid,
         boundary_text: node

@@ -35,7 +35,19 @@ async fn two_servers_run_each_job_once() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 
-    const N: i64 = 120;
+    // Both runners start idle and poll; the jobs arrive over a second or
+    // two, so each runner finds work on its rounds.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let first = app.svc.clone();
+    let a = tokio::spawn({
+        let rx = stop_rx.clone();
+        async move { first.run_jobs("server-a".into(), rx).await }
+    });
+    let b = tokio::spawn({
+        let s = second.clone();
+        async move { s.run_jobs("server-b".into(), stop_rx).await }
+    });
+    const N: i64 = 400;
     for _ in 0..N {
         // due for both clocks: the first server's stands still at its start
         app.svc
@@ -48,16 +60,6 @@ async fn two_servers_run_each_job_once() {
             .await
             .unwrap();
     }
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let first = app.svc.clone();
-    let a = tokio::spawn({
-        let rx = stop_rx.clone();
-        async move { first.run_jobs("server-a".into(), rx).await }
-    });
-    let b = tokio::spawn({
-        let s = second.clone();
-        async move { s.run_jobs("server-b".into(), stop_rx).await }
-    });
 
     let mut counts = Default::default();
     for _ in 0..600 {

@@ -165,3 +165,51 @@ async fn admins_edit_the_tree_with_checks() {
         assert!(actions.iter().any(|x| x == a), "{a} audited");
     }
 }
+
+#[tokio::test]
+async fn the_demo_estates_lie_in_the_grids_that_hold_them() {
+    let app = TestApp::spawn().await;
+    let t = app.token("secretary").await;
+    let (s, v) = app.get(&t, "/api/v1/org/chengnan").await;
+    assert_eq!(s, StatusCode::OK);
+    let estates = v["estates"].as_array().unwrap();
+    let names: Vec<&str> = estates
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(estates.len(), 5, "{names:?}");
+    assert!(names.contains(&"丁香花园三期"));
+    // every estate's point is inside its grid's boundary
+    for e in estates {
+        let (lon, lat) = (e["lon"].as_f64().unwrap(), e["lat"].as_f64().unwrap());
+        let (_, g) = app
+            .get(&t, &format!("/api/v1/org/{}", e["grid"].as_str().unwrap()))
+            .await;
+        let b = yijia_domain::org::Boundary::parse(&g["node"]["boundary"].to_string()).unwrap();
+        assert!(b.contains(lon, lat), "{e}");
+        assert!(
+            g["estates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["name"] == e["name"])
+        );
+    }
+    // a point outside every grid is refused, saying why
+    let err = app
+        .svc
+        .add_estate_at(&yijia_service::Caller::operator(), "城外小区", 120.0, 30.0)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, yijia_service::ServiceError::Invalid(ref i) if i.field == "location"),
+        "{err:?}"
+    );
+    // a grid with estates cannot be removed
+    let a = app.token("admin").await;
+    let g = estates[0]["grid"].as_str().unwrap();
+    let (s, v) = app
+        .send(Method::DELETE, &a, &format!("/api/v1/org/{g}"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+}
