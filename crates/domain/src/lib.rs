@@ -3,8 +3,10 @@
 
 pub mod audit;
 pub mod error;
+pub mod id_number;
 pub mod org;
 pub mod password;
+pub mod phone;
 pub mod role;
 pub mod time;
 pub mod user;
