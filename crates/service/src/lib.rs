@@ -9,6 +9,7 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod jobs;
+pub mod keys;
 pub mod org;
 pub mod users;
 

@@ -1,0 +1,346 @@
+//! Keys for personal data at rest: AES-256-GCM for sealed fields (with the
+//! field and row bound in as associated data, and the key id in front of
+//! every ciphertext) and an HMAC-SHA256 blind index for exact search.
+//!
+//! The keys live in `master.key` in the data directory (mode 0600, created
+//! on first start) or come from `YIJIA_MASTER_KEY`; never in the database.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use aes_gcm::aead::{Aead, Generate, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::{Result, ServiceError};
+
+pub const KEY_FILE: &str = "master.key";
+pub const ENV_KEY: &str = "YIJIA_MASTER_KEY";
+
+type Key = Zeroizing<[u8; 32]>;
+
+/// The keys that open sealed fields; one of them seals new ones.
+pub struct Keyring {
+    active: String,
+    keys: BTreeMap<String, Key>,
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keyring")
+            .field("active", &self.active)
+            .field("keys", &self.keys.keys())
+            .finish()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct KeyFile {
+    active: String,
+    keys: BTreeMap<String, String>,
+}
+
+fn key_id(key: &[u8; 32]) -> String {
+    hex::encode(&Sha256::digest(key)[..4])
+}
+
+fn decode_key(b64: &str) -> Result<Key> {
+    let bytes = Zeroizing::new(
+        STANDARD
+            .decode(b64.trim())
+            .map_err(|_| ServiceError::Internal("a key is not valid base64".into()))?,
+    );
+    let arr: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+        ServiceError::Internal(format!("a key must be 32 bytes, not {}", bytes.len()))
+    })?;
+    Ok(Zeroizing::new(arr))
+}
+
+fn crypto_error(what: &str) -> ServiceError {
+    ServiceError::Internal(format!("could not {what} a protected field"))
+}
+
+impl Keyring {
+    /// A keyring of one new random key (tests, and a first start).
+    pub fn generate() -> Self {
+        let key = Zeroizing::new(rand::random::<[u8; 32]>());
+        let id = key_id(&key);
+        Self {
+            active: id.clone(),
+            keys: BTreeMap::from([(id, key)]),
+        }
+    }
+
+    /// From `YIJIA_MASTER_KEY` (base64 of 32 bytes) when set, else from the
+    /// key file in `data_dir`, created with mode 0600 when missing.
+    pub fn load_or_create(data_dir: &Path, env_key: Option<&str>) -> Result<Self> {
+        if let Some(b64) = env_key.filter(|k| !k.trim().is_empty()) {
+            let key = decode_key(b64)?;
+            let id = key_id(&key);
+            return Ok(Self {
+                active: id.clone(),
+                keys: BTreeMap::from([(id, key)]),
+            });
+        }
+        let path = data_dir.join(KEY_FILE);
+        if path.exists() {
+            let text =
+                Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
+                    ServiceError::Internal(format!("reading {}: {e}", path.display()))
+                })?);
+            let file: KeyFile = serde_json::from_str(&text).map_err(|e| {
+                ServiceError::Internal(format!("{} is not a key file: {e}", path.display()))
+            })?;
+            let mut keys = BTreeMap::new();
+            for (id, b64) in &file.keys {
+                keys.insert(id.clone(), decode_key(b64)?);
+            }
+            if !keys.contains_key(&file.active) {
+                return Err(ServiceError::Internal(format!(
+                    "{}: the active key is missing",
+                    path.display()
+                )));
+            }
+            return Ok(Self {
+                active: file.active,
+                keys,
+            });
+        }
+        let ring = Self::generate();
+        ring.save(&path)?;
+        Ok(ring)
+    }
+
+    /// Writes the key file (mode 0600), replacing it atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let file = KeyFile {
+            active: self.active.clone(),
+            keys: self
+                .keys
+                .iter()
+                .map(|(id, k)| (id.clone(), STANDARD.encode(k.as_slice())))
+                .collect(),
+        };
+        let text = Zeroizing::new(
+            serde_json::to_string_pretty(&file)
+                .map_err(|e| ServiceError::Internal(e.to_string()))?,
+        );
+        let tmp = path.with_extension("key.new");
+        write_private(&tmp, text.as_bytes())?;
+        std::fs::rename(&tmp, path)
+            .map_err(|e| ServiceError::Internal(format!("writing {}: {e}", path.display())))?;
+        Ok(())
+    }
+
+    /// Adds a new key and makes it the one that seals; the old ones stay to
+    /// open what they sealed until everything is re-sealed.
+    pub fn rotate(&mut self) -> &str {
+        let key = Zeroizing::new(rand::random::<[u8; 32]>());
+        let id = key_id(&key);
+        self.keys.insert(id.clone(), key);
+        self.active = id;
+        &self.active
+    }
+
+    /// Forgets every key but the active one (after re-sealing).
+    pub fn retire_old(&mut self) {
+        let active = self.active.clone();
+        self.keys.retain(|id, _| *id == active);
+    }
+
+    pub fn active_id(&self) -> &str {
+        &self.active
+    }
+
+    fn cipher(&self, id: &str) -> Result<Aes256Gcm> {
+        let key = self
+            .keys
+            .get(id)
+            .ok_or_else(|| ServiceError::Internal(format!("no key with id {id}")))?;
+        Aes256Gcm::new_from_slice(key.as_slice()).map_err(|_| crypto_error("load the key for"))
+    }
+
+    /// `v1.<key id>.<nonce and ciphertext, base64url>`; `aad` names the
+    /// field and the row (`residents.id_number:42`), so that a ciphertext
+    /// moved to another field or row does not open.
+    pub fn seal(&self, aad: &str, plain: &str) -> Result<String> {
+        let nonce = Nonce::generate();
+        let ct = self
+            .cipher(&self.active)?
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plain.as_bytes(),
+                    aad: aad.as_bytes(),
+                },
+            )
+            .map_err(|_| crypto_error("seal"))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        Ok(format!(
+            "v1.{}.{}",
+            self.active,
+            URL_SAFE_NO_PAD.encode(out)
+        ))
+    }
+
+    pub fn open(&self, aad: &str, sealed: &str) -> Result<String> {
+        let mut parts = sealed.splitn(3, '.');
+        let (Some("v1"), Some(id), Some(body)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(crypto_error("read"));
+        };
+        let bytes = URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| crypto_error("decode"))?;
+        if bytes.len() < 12 + 16 {
+            return Err(crypto_error("decode"));
+        }
+        let (nonce, ct) = bytes.split_at(12);
+        let nonce = Nonce::try_from(nonce).map_err(|_| crypto_error("decode"))?;
+        let plain = self
+            .cipher(id)?
+            .decrypt(
+                &nonce,
+                Payload {
+                    msg: ct,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .map_err(|_| crypto_error("open"))?;
+        String::from_utf8(plain).map_err(|_| crypto_error("decode"))
+    }
+
+    /// Whether a sealed value was sealed with the active key.
+    pub fn is_current(&self, sealed: &str) -> bool {
+        sealed.split('.').nth(1) == Some(self.active.as_str())
+    }
+
+    /// The blind index of a normalised value: the same value always gives
+    /// the same index (so it can be searched), but without the key nobody
+    /// can go back from the index to the value.
+    pub fn blind(&self, field: &str, normalized: &str) -> Result<String> {
+        let key = self
+            .keys
+            .get(&self.active)
+            .ok_or_else(|| crypto_error("index"))?;
+        // The index key is derived from the active key, so that the two are
+        // never the same key used for two purposes.
+        let mut derive = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key.as_slice())
+            .map_err(|_| crypto_error("index"))?;
+        derive.update(b"yijia blind index v1");
+        let index_key: Zeroizing<[u8; 32]> = Zeroizing::new(derive.finalize().into_bytes().into());
+        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(index_key.as_slice())
+            .map_err(|_| crypto_error("index"))?;
+        mac.update(field.as_bytes());
+        mac.update(b"\0");
+        mac.update(normalized.as_bytes());
+        Ok(hex::encode(mac.finalize().into_bytes()))
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| ServiceError::Internal(format!("creating {}: {e}", path.display())))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| ServiceError::Internal(format!("writing {}: {e}", path.display())))
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes)
+        .map_err(|e| ServiceError::Internal(format!("writing {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_and_open_with_the_row_bound_in() {
+        let k = Keyring::generate();
+        let s = k
+            .seal("residents.id_number:1", "11010519491231002X")
+            .unwrap();
+        assert!(s.starts_with(&format!("v1.{}.", k.active_id())));
+        assert!(!s.contains("19491231"));
+        assert_eq!(
+            k.open("residents.id_number:1", &s).unwrap(),
+            "11010519491231002X"
+        );
+        assert!(k.open("residents.id_number:2", &s).is_err(), "another row");
+        assert!(k.open("residents.phone:1", &s).is_err(), "another field");
+        assert_ne!(
+            s,
+            k.seal("residents.id_number:1", "11010519491231002X")
+                .unwrap(),
+            "a fresh nonce each time"
+        );
+    }
+
+    #[test]
+    fn rotation_keeps_old_values_readable_until_retired() {
+        let mut k = Keyring::generate();
+        let old = k.seal("f:1", "x").unwrap();
+        let first = k.active_id().to_owned();
+        let new_id = k.rotate().to_owned();
+        assert_ne!(first, new_id);
+        assert!(!k.is_current(&old));
+        assert_eq!(k.open("f:1", &old).unwrap(), "x");
+        let resealed = k.seal("f:1", "x").unwrap();
+        assert!(k.is_current(&resealed));
+        k.retire_old();
+        assert!(k.open("f:1", &old).is_err());
+        assert_eq!(k.open("f:1", &resealed).unwrap(), "x");
+    }
+
+    #[test]
+    fn blind_indexes_are_stable_keyed_and_per_field() {
+        let k = Keyring::generate();
+        let a = k.blind("phone", "13812345678").unwrap();
+        assert_eq!(a, k.blind("phone", "13812345678").unwrap());
+        assert_ne!(a, k.blind("id_number", "13812345678").unwrap());
+        assert_ne!(
+            a,
+            Keyring::generate().blind("phone", "13812345678").unwrap()
+        );
+        assert_eq!(a.len(), 64);
+    }
+
+    #[test]
+    fn the_key_file_is_created_private_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let k1 = Keyring::load_or_create(dir.path(), None).unwrap();
+        let path = dir.path().join(KEY_FILE);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        let sealed = k1.seal("f:1", "secret").unwrap();
+        let k2 = Keyring::load_or_create(dir.path(), None).unwrap();
+        assert_eq!(k2.open("f:1", &sealed).unwrap(), "secret");
+        assert!(!format!("{k2:?}").contains(&std::fs::read_to_string(&path).unwrap()[40..60]));
+        // the environment wins over the file
+        let env = STANDARD.encode([7u8; 32]);
+        let k3 = Keyring::load_or_create(dir.path(), Some(&env)).unwrap();
+        assert!(k3.open("f:1", &sealed).is_err());
+        assert!(Keyring::load_or_create(dir.path(), Some("not base64!")).is_err());
+    }
+}
