@@ -153,7 +153,7 @@ async fn load(client: &reqwest::Client, url: &str, token: Option<&str>) -> f64 {
     ok.load(Ordering::Relaxed) as f64 / LOAD_SECONDS as f64
 }
 
-async fn throughput(client: &reqwest::Client) -> (f64, f64, &'static str) {
+async fn throughput(client: &reqwest::Client) -> (f64, f64, f64, &'static str) {
     // the raw baseline: a bare axum handler answering a small JSON body
     let bare = axum::Router::new().route(
         "/bare",
@@ -187,8 +187,14 @@ async fn throughput(client: &reqwest::Client) -> (f64, f64, &'static str) {
     load(client, &me, Some(&token)).await;
     let b = load(client, &bare_url, None).await;
     let y = load(client, &me, Some(&token)).await;
+    let org = load(
+        client,
+        &format!("{base}/api/v1/org/chengnan-g01"),
+        Some(&token),
+    )
+    .await;
     drop(db);
-    (y, b, backend)
+    (y, org, b, backend)
 }
 
 fn main() {
@@ -200,7 +206,7 @@ fn main() {
         let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
         let (fresh, warm) = startup(&client).await;
         let rss = idle_rss(&client).await;
-        let (api, bare, backend) = throughput(&client).await;
+        let (api, org, bare, backend) = throughput(&client).await;
         let p = |v: &[f64], q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
         println!("| measure | result | target | baseline (same run) | ratio |");
         println!("|---|---|---|---|---|");
@@ -217,6 +223,10 @@ fn main() {
         println!(
             "| authenticated API read `GET /api/v1/me` ({backend}), {CONCURRENCY} clients | {api:.0} req/s | ≥ 0.5 × bare | bare axum JSON handler {bare:.0} req/s | {:.2} |",
             api / bare
+        );
+        println!(
+            "| authenticated read from the database `GET /api/v1/org/chengnan-g01` ({backend}): node, children, estates | {org:.0} req/s | (none) | bare axum JSON handler {bare:.0} req/s | {:.2} |",
+            org / bare
         );
         println!("| resident memory at idle (demo seeded, after 200 requests) | {rss:.1} MB | < 50 MB | | |");
         let ok = p(&fresh, 1.0) < 1000.0 && api / bare >= 0.5 && rss < 50.0;

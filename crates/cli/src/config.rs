@@ -31,6 +31,8 @@ pub struct Config {
     pub tls: bool,
     /// Database connections per server.
     pub max_connections: u32,
+    /// How long a server trusts a session it has just checked, in ms.
+    pub session_cache_ms: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -53,6 +55,7 @@ impl std::fmt::Debug for Config {
             .field("login_attempts_per_ip", &self.login_attempts_per_ip)
             .field("tls", &self.tls)
             .field("max_connections", &self.max_connections)
+            .field("session_cache_ms", &self.session_cache_ms)
             .finish()
     }
 }
@@ -80,6 +83,7 @@ struct Defaults {
     login_attempts_per_ip: i64,
     tls: bool,
     max_connections: u32,
+    session_cache_ms: i64,
 }
 
 /// Values given as flags; `None` leaves the lower layers' value.
@@ -106,6 +110,7 @@ impl Config {
             login_attempts_per_ip: 30,
             tls: false,
             max_connections: 16,
+            session_cache_ms: 1_000,
         };
         let file = file
             .map(Path::to_path_buf)
@@ -136,6 +141,7 @@ impl Config {
             },
             lockout_failures: self.lockout_failures,
             ip_attempts: self.login_attempts_per_ip,
+            session_cache_ms: self.session_cache_ms,
             ..Default::default()
         }
     }

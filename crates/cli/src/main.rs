@@ -14,6 +14,12 @@ use yijia_store::{Db, DbOptions};
 
 use crate::config::{Config, Overrides, redact};
 
+// glibc keeps the 19 MiB that each Argon2 hash works in for the life of the
+// process (its mmap threshold grows after the first free); mimalloc gives
+// it back, which keeps an idle server small.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// yijia (驿家): community grid governance and resident services.
 ///
 /// Runs on SQLite in the data directory by default, or on PostgreSQL when

@@ -79,6 +79,44 @@ fn session_over() -> ServiceError {
     ))
 }
 
+/// Sessions this server checked against the database a moment ago.
+#[derive(Debug, Default)]
+pub(crate) struct SessionCache {
+    map: std::sync::Mutex<std::collections::HashMap<String, (Caller, i64)>>,
+}
+
+const SESSION_CACHE_MAX: usize = 10_000;
+
+impl SessionCache {
+    fn get(&self, token_hash: &str, now: i64, ttl: i64) -> Option<Caller> {
+        let map = self.map.lock().ok()?;
+        map.get(token_hash)
+            .filter(|(_, at)| now - *at < ttl && now >= *at)
+            .map(|(c, _)| c.clone())
+    }
+
+    fn put(&self, token_hash: String, caller: Caller, now: i64) {
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= SESSION_CACHE_MAX {
+                map.clear();
+            }
+            map.insert(token_hash, (caller, now));
+        }
+    }
+
+    pub(crate) fn remove(&self, token_hash: &str) {
+        if let Ok(mut map) = self.map.lock() {
+            map.remove(token_hash);
+        }
+    }
+
+    pub(crate) fn remove_user(&self, user_id: i64) {
+        if let Ok(mut map) = self.map.lock() {
+            map.retain(|_, (c, _)| c.user_id != Some(user_id));
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: i64,
@@ -257,45 +295,56 @@ impl Services {
 
     /// The caller behind a session token, or `Unauthenticated` when the
     /// session is unknown, idle too long, too old, or its user disabled.
+    /// A session checked within the last `session_cache_ms` is answered from
+    /// memory; every change that ends sessions clears it here at once.
     pub async fn authenticate(&self, token: &str, ip: &str) -> Result<Caller> {
         let now = self.now();
         let th = token_hash(token);
-        let mut tx = self.db.read().await?;
-        let Some(session) = sessions::get(&mut tx, &th).await? else {
+        if let Some(c) = self.sessions.get(&th, now, self.settings.session_cache_ms) {
+            return Ok(Caller {
+                ip: ip.to_owned(),
+                ..c
+            });
+        }
+        let mut conn = self.db.conn().await?;
+        let Some(s) = sessions::with_user(&mut conn, &th).await? else {
             return Err(session_over());
         };
-        let user = users::by_id(&mut tx, session.user_id).await?;
-        let grants = to_grants(users::grants_of(&mut tx, user.id).await?);
-        tx.commit().await?;
-
-        let idle = now - session.last_seen_at > self.settings.session_idle_ms;
-        let old = now - session.created_at > self.settings.session_absolute_ms;
-        if idle || old || user.disabled_at.is_some() {
+        let idle = now - s.last_seen_at > self.settings.session_idle_ms;
+        let old = now - s.created_at > self.settings.session_absolute_ms;
+        if idle || old || s.disabled_at.is_some() {
+            drop(conn);
             let mut tx = self.db.write().await?;
             sessions::delete(&mut tx, &th).await?;
             tx.commit().await?;
             return Err(session_over());
         }
-        if now - session.last_seen_at > TOUCH_EVERY_MS {
+        let grants = to_grants(users::grants_of(&mut conn, s.user_id).await?);
+        drop(conn);
+        if now - s.last_seen_at > TOUCH_EVERY_MS {
             let mut tx = self.db.write().await?;
             sessions::touch(&mut tx, &th, now).await?;
             tx.commit().await?;
         }
-        Ok(Caller {
-            user_id: Some(user.id),
-            username: user.username,
-            display_name: user.display_name,
+        let caller = Caller {
+            user_id: Some(s.user_id),
+            username: s.username,
+            display_name: s.display_name,
             grants,
             ip: ip.to_owned(),
-            csrf_token: Some(session.csrf_token),
-            token_hash: Some(th),
-        })
+            csrf_token: Some(s.csrf_token),
+            token_hash: Some(th.clone()),
+            password_set_at: s.password_set_at,
+        };
+        self.sessions.put(th, caller.clone(), now);
+        Ok(caller)
     }
 
     pub async fn logout(&self, caller: &Caller) -> Result<()> {
         let Some(th) = &caller.token_hash else {
             return Ok(());
         };
+        self.sessions.remove(th);
         let mut tx = self.db.write().await?;
         sessions::delete(&mut tx, th).await?;
         record(
@@ -313,13 +362,20 @@ impl Services {
         Ok(())
     }
 
-    pub async fn me(&self, caller: &Caller) -> Result<UserView> {
+    /// The caller as a user: all of it was read when the session was.
+    pub fn me(&self, caller: &Caller) -> Result<UserView> {
         let id = caller.user_id.ok_or(ServiceError::NotFound)?;
-        let mut tx = self.db.read().await?;
-        let u = users::by_id(&mut tx, id).await?;
-        let v = self.user_view(&mut tx, u).await?;
-        tx.commit().await?;
-        Ok(v)
+        Ok(UserView {
+            id,
+            username: caller.username.clone(),
+            display_name: caller.display_name.clone(),
+            grants: caller.grants.clone(),
+            disabled: false,
+            password_expired: self
+                .settings
+                .password_policy
+                .expired(caller.password_set_at, self.now()),
+        })
     }
 
     /// Changes the caller's own password; every session of theirs ends,
@@ -354,6 +410,7 @@ impl Services {
         let mut tx = self.db.write().await?;
         users::set_password(&mut tx, id, &hash, now).await?;
         let ended = sessions::delete_for_user(&mut tx, id).await?;
+        self.sessions.remove_user(id);
         let e = Event::ok("password_change", format!("user:{id}"), caller.home_path());
         record(
             &mut tx,

@@ -26,6 +26,7 @@ pub struct Caller {
     /// The session's CSRF token, when the caller came with a session.
     pub csrf_token: Option<String>,
     pub(crate) token_hash: Option<String>,
+    pub(crate) password_set_at: i64,
 }
 
 impl Caller {
@@ -46,6 +47,7 @@ impl Caller {
             ip: "local".to_owned(),
             csrf_token: None,
             token_hash: None,
+            password_set_at: 0,
         }
     }
 

@@ -37,6 +37,9 @@ pub struct Settings {
     /// Login attempts one IP address may make within `ip_window_ms`.
     pub ip_attempts: i64,
     pub ip_window_ms: i64,
+    /// How long a server may answer from its memory that a session is
+    /// valid before asking the database again (0: always ask).
+    pub session_cache_ms: i64,
 }
 
 impl Default for Settings {
@@ -50,6 +53,7 @@ impl Default for Settings {
             lockout_ms: 30 * MINUTE_MS,
             ip_attempts: 30,
             ip_window_ms: 5 * MINUTE_MS,
+            session_cache_ms: 1_000,
         }
     }
 }
@@ -60,6 +64,7 @@ pub struct Services {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
+    pub(crate) sessions: Arc<auth::SessionCache>,
 }
 
 impl Services {
@@ -68,6 +73,7 @@ impl Services {
             db,
             clock,
             settings: Arc::new(settings),
+            sessions: Arc::default(),
         }
     }
 

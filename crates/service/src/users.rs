@@ -252,6 +252,7 @@ impl Services {
         } else {
             0
         };
+        self.sessions.remove_user(u.id);
         let action = if disabled {
             "user_disable"
         } else {
@@ -291,6 +292,7 @@ impl Services {
         let mut tx = self.db.write().await?;
         users::set_password(&mut tx, u.id, &hash, now).await?;
         let ended = sessions::delete_for_user(&mut tx, u.id).await?;
+        self.sessions.remove_user(u.id);
         let e = Event::ok(
             "password_reset",
             format!("user:{}", u.id),

@@ -4,6 +4,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
@@ -69,6 +70,10 @@ pub enum Db {
 pub enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
+    /// A plain connection (autocommit): for reads of one statement, where a
+    /// transaction would only add two round trips.
+    SqliteConn(PoolConnection<Sqlite>),
+    PostgresConn(PoolConnection<Postgres>),
 }
 
 /// Runs one body against whichever backend a `Tx` holds; the body is
@@ -82,6 +87,14 @@ macro_rules! on_tx {
                 $body
             }
             $crate::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::Tx::SqliteConn(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::Tx::PostgresConn(t) => {
                 let $c = &mut **t;
                 $body
             }
@@ -164,6 +177,14 @@ impl Db {
         })
     }
 
+    /// A connection without a transaction, for a read of one statement.
+    pub async fn conn(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::SqliteConn(p.acquire().await?),
+            Db::Postgres(p) => Tx::PostgresConn(p.acquire().await?),
+        })
+    }
+
     pub async fn close(&self) {
         match self {
             Db::Sqlite(p) => p.close().await,
@@ -195,6 +216,7 @@ impl Tx {
         match self {
             Tx::Sqlite(t) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
+            Tx::SqliteConn(_) | Tx::PostgresConn(_) => {}
         }
         Ok(())
     }
@@ -203,14 +225,15 @@ impl Tx {
         match self {
             Tx::Sqlite(t) => t.rollback().await?,
             Tx::Postgres(t) => t.rollback().await?,
+            Tx::SqliteConn(_) | Tx::PostgresConn(_) => {}
         }
         Ok(())
     }
 
     pub fn backend(&self) -> Backend {
         match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
+            Tx::Sqlite(_) | Tx::SqliteConn(_) => Backend::Sqlite,
+            Tx::Postgres(_) | Tx::PostgresConn(_) => Backend::Postgres,
         }
     }
 }

@@ -103,3 +103,24 @@ pub async fn clear_lockout(tx: &mut Tx, username: &str) -> Result<()> {
     on_tx!(tx, c => sqlx::query("DELETE FROM lockouts WHERE username = $1").bind(username).execute(c).await?.rows_affected());
     Ok(())
 }
+
+/// A session with the fields of its user that authentication needs.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SessionUser {
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub username: String,
+    pub display_name: String,
+    pub password_set_at: i64,
+    pub disabled_at: Option<i64>,
+}
+
+/// The session and its user in one statement.
+pub async fn with_user(tx: &mut Tx, token_hash: &str) -> Result<Option<SessionUser>> {
+    let sql = "SELECT s.user_id, s.csrf_token, s.created_at, s.last_seen_at, u.username, u.display_name, \
+               u.password_set_at, u.disabled_at \
+               FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(token_hash).fetch_optional(c).await?))
+}

@@ -94,7 +94,7 @@ pub async fn me(
     Auth(c): Auth,
     lang: Lang,
 ) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(st.svc.me(&c).await.api(lang)?))
+    Ok(Json(st.svc.me(&c).api(lang)?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

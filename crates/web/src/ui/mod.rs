@@ -401,7 +401,7 @@ struct PasswordPage {
 }
 
 async fn password_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
-    let me = st.svc.me(&c).await.page(lang)?;
+    let me = st.svc.me(&c).page(lang)?;
     Ok(PasswordPage {
         c: Chrome::for_caller(lang, &c, "/password", "/password"),
         error: None,

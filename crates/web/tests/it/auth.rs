@@ -337,3 +337,28 @@ async fn cookie_sessions_need_the_csrf_token_for_unsafe_requests() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap()["disabled"], false);
 }
+
+#[tokio::test]
+async fn another_server_notices_a_logout_within_the_session_cache_time() {
+    let app = TestApp::spawn().await;
+    // a second server on the same database, with its own memory and clock
+    let clock = std::sync::Arc::new(yijia_service::ManualClock::new(app.svc.now()));
+    let other = yijia_service::Services::new(
+        app.db.another_pool().await,
+        clock.clone(),
+        Settings::default(),
+    );
+    let t = app.token("staff").await;
+    let caller = other.authenticate(&t, "127.0.0.1").await.unwrap();
+    assert_eq!(caller.username, "staff");
+    let (s, _) = app.post(&t, "/api/v1/auth/logout", json!({})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    // this server forgot at once; the other still trusts its check of a moment ago
+    assert_eq!(app.get(&t, "/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+    assert!(other.authenticate(&t, "127.0.0.1").await.is_ok());
+    clock.advance(1_000);
+    assert!(
+        other.authenticate(&t, "127.0.0.1").await.is_err(),
+        "within a second it asks again"
+    );
+}
