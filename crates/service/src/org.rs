@@ -58,8 +58,8 @@ fn view(n: org::OrgNode, codes: &BTreeMap<i64, String>) -> OrgNodeView {
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct EstateView {
     pub name: String,
-    /// Code of its grid.
-    pub grid: String,
+    /// Code of the grid its point lies in.
+    pub grid: Option<String>,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
 }
@@ -159,8 +159,9 @@ impl Services {
             None => None,
         };
         let children = org::children(&mut tx, n.id).await?;
-        let estates = match n.kind.as_str() {
-            "grid" | "community" => places::estates_within(&mut tx, &n.path).await?,
+        let estates = match (n.kind.as_str(), n.parent_id) {
+            ("community", _) => places::estates(&mut tx, n.id, None).await?,
+            ("grid", Some(community)) => places::estates(&mut tx, community, Some(n.id)).await?,
             _ => vec![],
         };
         tx.commit().await?;
@@ -326,7 +327,7 @@ impl Services {
         let mut tx = self.db.write().await?;
         if org::count_children(&mut tx, n.id).await? > 0
             || org::count_grants(&mut tx, n.id).await? > 0
-            || places::count_estates(&mut tx, n.id).await? > 0
+            || places::count_places(&mut tx, n.id).await? > 0
         {
             return Err(ServiceError::Conflict(Msg::new(
                 format!("「{}」下还有下级组织、小区或用户授权,不能删除", n.name),
@@ -382,8 +383,17 @@ impl Services {
         };
         let now = self.now();
         let mut tx = self.db.write().await?;
-        let path = org::by_id(&mut tx, grid_id).await?.path;
-        let inserted = places::insert_estate(&mut tx, grid_id, &name, Some((lon, lat)), now).await;
+        let g = org::by_id(&mut tx, grid_id).await?;
+        let path = g.path;
+        let community_id = g.parent_id.ok_or(ServiceError::NotFound)?;
+        let new = places::NewEstate {
+            community_id,
+            grid_id: Some(grid_id),
+            name: &name,
+            point: Some((lon, lat)),
+            now,
+        };
+        let inserted = places::insert_estate(&mut tx, &new).await;
         on_conflict(inserted, || {
             Msg::new(
                 format!("网格「{grid}」中已有小区「{name}」"),
@@ -395,7 +405,7 @@ impl Services {
         tx.commit().await?;
         Ok(EstateView {
             name,
-            grid,
+            grid: Some(grid),
             lon: Some(lon),
             lat: Some(lat),
         })

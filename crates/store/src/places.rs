@@ -1,5 +1,4 @@
-//! Places: estates so far (buildings, entrances and households come with the
-//! registry).
+//! Places: estates, buildings, households.
 
 use serde::Serialize;
 
@@ -8,47 +7,100 @@ use crate::{Result, Tx, on_tx};
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct Estate {
     pub id: i64,
-    pub grid_id: i64,
-    pub grid_code: String,
+    pub community_id: i64,
+    pub grid_code: Option<String>,
     pub name: String,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
 }
 
-const COLS: &str = "e.id, e.grid_id, o.code AS grid_code, e.name, e.lon, e.lat";
+const COLS: &str = "e.id, e.community_id, g.code AS grid_code, e.name, e.lon, e.lat";
 
-pub async fn insert_estate(
-    tx: &mut Tx,
-    grid_id: i64,
-    name: &str,
-    point: Option<(f64, f64)>,
-    now: i64,
-) -> Result<i64> {
-    let sql = "INSERT INTO estates (grid_id, name, lon, lat, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+pub struct NewEstate<'a> {
+    pub community_id: i64,
+    pub grid_id: Option<i64>,
+    pub name: &'a str,
+    pub point: Option<(f64, f64)>,
+    pub now: i64,
+}
+
+pub async fn insert_estate(tx: &mut Tx, e: &NewEstate<'_>) -> Result<i64> {
+    let sql = "INSERT INTO estates (community_id, grid_id, name, lon, lat, created_at) \
+               VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
     Ok(on_tx!(tx, c => sqlx::query_scalar(sql)
-        .bind(grid_id).bind(name).bind(point.map(|p| p.0)).bind(point.map(|p| p.1)).bind(now)
+        .bind(e.community_id).bind(e.grid_id).bind(e.name).bind(e.point.map(|p| p.0)).bind(e.point.map(|p| p.1)).bind(e.now)
         .fetch_one(c).await?))
 }
 
-/// The estates in the grids below `path`, by grid and name.
-pub async fn estates_within(tx: &mut Tx, path: &str) -> Result<Vec<Estate>> {
-    let upper = format!("{path}\u{10FFFF}");
+/// The estates of a community, or (with `grid_id`) those whose point lies in
+/// that grid, by name.
+pub async fn estates(tx: &mut Tx, community_id: i64, grid_id: Option<i64>) -> Result<Vec<Estate>> {
     let sql = format!(
-        "SELECT {COLS} FROM estates e JOIN org_nodes o ON o.id = e.grid_id \
-         WHERE o.path >= $1 AND o.path < $2 ORDER BY o.code, e.name"
+        "SELECT {COLS} FROM estates e LEFT JOIN org_nodes g ON g.id = e.grid_id \
+         WHERE e.community_id = $1 AND ($2 IS NULL OR e.grid_id = $2) ORDER BY e.name"
     );
     Ok(
-        on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(path).bind(&upper).fetch_all(c).await?),
+        on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(community_id).bind(grid_id).fetch_all(c).await?),
     )
 }
 
-pub async fn count_estates(tx: &mut Tx, grid_id: i64) -> Result<i64> {
-    let sql = "SELECT COUNT(*) FROM estates WHERE grid_id = $1";
-    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(grid_id).fetch_one(c).await?))
+pub async fn estate_by_name(tx: &mut Tx, community_id: i64, name: &str) -> Result<Option<i64>> {
+    let sql = "SELECT id FROM estates WHERE community_id = $1 AND name = $2";
+    Ok(
+        on_tx!(tx, c => sqlx::query_scalar(sql).bind(community_id).bind(name).fetch_optional(c).await?),
+    )
+}
+
+/// Estates and households that hang on an org node (which then cannot go).
+pub async fn count_places(tx: &mut Tx, org_id: i64) -> Result<i64> {
+    let sql = "SELECT (SELECT COUNT(*) FROM estates WHERE community_id = $1 OR grid_id = $1) \
+                    + (SELECT COUNT(*) FROM households WHERE grid_id = $1)";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(org_id).fetch_one(c).await?))
 }
 
 /// Grids that carry a boundary, as (id, code, boundary GeoJSON).
 pub async fn grid_boundaries(tx: &mut Tx) -> Result<Vec<(i64, String, String)>> {
     let sql = "SELECT id, code, boundary FROM org_nodes WHERE kind = 'grid' AND boundary IS NOT NULL ORDER BY code";
     Ok(on_tx!(tx, c => sqlx::query_as(sql).fetch_all(c).await?))
+}
+
+/// The building of an estate with that name, made when missing.
+pub async fn building(tx: &mut Tx, estate_id: i64, name: &str, now: i64) -> Result<i64> {
+    let sql = "INSERT INTO buildings (estate_id, name, created_at) VALUES ($1, $2, $3) \
+               ON CONFLICT (estate_id, name) DO UPDATE SET name = excluded.name RETURNING id";
+    Ok(
+        on_tx!(tx, c => sqlx::query_scalar(sql).bind(estate_id).bind(name).bind(now).fetch_one(c).await?),
+    )
+}
+
+/// The household at a door in a grid, made when missing.
+pub async fn household(
+    tx: &mut Tx,
+    grid_id: i64,
+    building_id: i64,
+    entrance: &str,
+    door: &str,
+    now: i64,
+) -> Result<i64> {
+    let sql = "INSERT INTO households (grid_id, building_id, entrance, door, created_at) VALUES ($1, $2, $3, $4, $5) \
+               ON CONFLICT (grid_id, building_id, entrance, door) DO UPDATE SET door = excluded.door RETURNING id";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql)
+        .bind(grid_id).bind(building_id).bind(entrance).bind(door).bind(now).fetch_one(c).await?))
+}
+
+/// A household's address: estate, building, entrance, door.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct Address {
+    pub household_id: i64,
+    pub estate: String,
+    pub building: String,
+    pub entrance: String,
+    pub door: String,
+}
+
+pub async fn address(tx: &mut Tx, household_id: i64) -> Result<Option<Address>> {
+    let sql = "SELECT h.id AS household_id, e.name AS estate, b.name AS building, h.entrance, h.door \
+               FROM households h JOIN buildings b ON b.id = h.building_id JOIN estates e ON e.id = b.estate_id \
+               WHERE h.id = $1";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(household_id).fetch_optional(c).await?))
 }

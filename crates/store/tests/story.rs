@@ -467,37 +467,106 @@ async fn migrations_are_idempotent() {
 }
 
 #[tokio::test]
-async fn estates_belong_to_grids() {
+async fn places_from_estate_to_household() {
+    use yijia_store::places;
     let t = TestDb::new().await;
     let mut tx = t.db.write().await.unwrap();
     let (_, com, grid) = chengnan(&mut tx).await;
-    yijia_store::places::insert_estate(&mut tx, grid.id, "丁香花园三期", Some((126.54, 44.81)), 1)
-        .await
-        .unwrap();
-    yijia_store::places::insert_estate(&mut tx, grid.id, "丁香花园", None, 1)
-        .await
-        .unwrap();
+    let e3 = places::insert_estate(
+        &mut tx,
+        &places::NewEstate {
+            community_id: com.id,
+            grid_id: Some(grid.id),
+            name: "丁香花园三期",
+            point: Some((126.54, 44.81)),
+            now: 1,
+        },
+    )
+    .await
+    .unwrap();
+    places::insert_estate(
+        &mut tx,
+        &places::NewEstate {
+            community_id: com.id,
+            grid_id: None,
+            name: "丁香花园",
+            point: None,
+            now: 1,
+        },
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
+
     let mut tx = t.db.write().await.unwrap();
-    let e = yijia_store::places::estates_within(&mut tx, &com.path)
-        .await
-        .unwrap();
+    let all = places::estates(&mut tx, com.id, None).await.unwrap();
     assert_eq!(
-        e.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+        all.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
         ["丁香花园", "丁香花园三期"]
     );
     assert_eq!(
-        (e[1].lon, e[1].lat, e[1].grid_code.as_str()),
-        (Some(126.54), Some(44.81), "chengnan-g01")
+        (all[1].lon, all[1].grid_code.as_deref()),
+        (Some(126.54), Some("chengnan-g01"))
     );
     assert_eq!(
-        yijia_store::places::count_estates(&mut tx, grid.id)
+        places::estates(&mut tx, com.id, Some(grid.id))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        places::estate_by_name(&mut tx, com.id, "丁香花园三期")
             .await
             .unwrap(),
-        2
+        Some(e3)
     );
-    let b = yijia_store::places::grid_boundaries(&mut tx).await.unwrap();
-    assert_eq!(b, [(grid.id, "chengnan-g01".to_owned(), "{}".to_owned())]);
-    let dup = yijia_store::places::insert_estate(&mut tx, grid.id, "丁香花园", None, 2).await;
+    let b = places::building(&mut tx, e3, "8号楼", 1).await.unwrap();
+    assert_eq!(
+        places::building(&mut tx, e3, "8号楼", 2).await.unwrap(),
+        b,
+        "found, not made twice"
+    );
+    let h = places::household(&mut tx, grid.id, b, "2单元", "502", 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        places::household(&mut tx, grid.id, b, "2单元", "502", 2)
+            .await
+            .unwrap(),
+        h
+    );
+    let a = places::address(&mut tx, h).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            a.estate.as_str(),
+            a.building.as_str(),
+            a.entrance.as_str(),
+            a.door.as_str()
+        ),
+        ("丁香花园三期", "8号楼", "2单元", "502")
+    );
+    assert_eq!(
+        places::count_places(&mut tx, grid.id).await.unwrap(),
+        2,
+        "one estate's point and one household"
+    );
+    assert_eq!(
+        places::grid_boundaries(&mut tx).await.unwrap(),
+        [(grid.id, "chengnan-g01".to_owned(), "{}".to_owned())]
+    );
+    tx.commit().await.unwrap();
+    let mut tx = t.db.write().await.unwrap();
+    let dup = places::insert_estate(
+        &mut tx,
+        &places::NewEstate {
+            community_id: com.id,
+            grid_id: None,
+            name: "丁香花园",
+            point: None,
+            now: 2,
+        },
+    )
+    .await;
     assert!(matches!(dup, Err(StoreError::Conflict(_))));
 }

@@ -492,7 +492,7 @@ struct OrgNodePage {
     kind_name: &'static str,
     parent: Option<String>,
     children: Vec<(String, String)>,
-    estates: Vec<(String, String)>,
+    estates: Vec<(String, Option<String>)>,
     map: Option<map::MapSvg>,
     editable: bool,
     is_grid: bool,
