@@ -7,6 +7,7 @@ pub mod id_number;
 pub mod org;
 pub mod password;
 pub mod phone;
+pub mod registry;
 pub mod role;
 pub mod time;
 pub mod user;

@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod meta;
 pub mod org;
 pub mod places;
+pub mod residents;
 pub mod sessions;
 pub mod users;
 

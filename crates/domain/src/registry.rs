@@ -1,0 +1,235 @@
+//! The registry's words: resident categories, residence status, relations,
+//! and the categories that follow from data.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::Invalid;
+
+/// The built-in categories (人员类别).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Hardship,
+    Subsistence,
+    ElderlyAlone,
+    Disabled,
+    Pregnant,
+    Child,
+    Veteran,
+    PartyMember,
+}
+
+impl Category {
+    pub const ALL: [Category; 8] = [
+        Category::Hardship,
+        Category::Subsistence,
+        Category::ElderlyAlone,
+        Category::Disabled,
+        Category::Pregnant,
+        Category::Child,
+        Category::Veteran,
+        Category::PartyMember,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Category::Hardship => "hardship",
+            Category::Subsistence => "subsistence",
+            Category::ElderlyAlone => "elderly_alone",
+            Category::Disabled => "disabled",
+            Category::Pregnant => "pregnant",
+            Category::Child => "child",
+            Category::Veteran => "veteran",
+            Category::PartyMember => "party_member",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Category::Hardship => "困难群众",
+            Category::Subsistence => "低保户",
+            Category::ElderlyAlone => "独居老人",
+            Category::Disabled => "残障人员",
+            Category::Pregnant => "孕妇",
+            Category::Child => "儿童",
+            Category::Veteran => "退役军人",
+            Category::PartyMember => "党员",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Category::Hardship => "People in hardship",
+            Category::Subsistence => "Subsistence allowance",
+            Category::ElderlyAlone => "Elderly living alone",
+            Category::Disabled => "Disabled",
+            Category::Pregnant => "Pregnant",
+            Category::Child => "Child",
+            Category::Veteran => "Veteran",
+            Category::PartyMember => "Party member",
+        }
+    }
+
+    /// The code, or one of the names rosters use for it (独居老人 and
+    /// 孤寡老人, 残疾人 and 残障人员, …).
+    pub fn parse(s: &str) -> Option<Category> {
+        let s = s.trim();
+        Category::ALL.into_iter().find(|c| c.code() == s).or(match s {
+            "困难群众" | "困难户" | "困难家庭" => Some(Category::Hardship),
+            "低保户" | "低保" | "低保对象" => Some(Category::Subsistence),
+            "独居老人" | "孤寡老人" | "空巢老人" => Some(Category::ElderlyAlone),
+            "残障人员" | "残疾人" | "残障人士" | "残疾" => Some(Category::Disabled),
+            "孕妇" | "孕产妇" => Some(Category::Pregnant),
+            "儿童" | "未成年人" => Some(Category::Child),
+            "退役军人" | "复员军人" | "退伍军人" => Some(Category::Veteran),
+            "党员" | "中共党员" => Some(Category::PartyMember),
+            _ => None,
+        })
+    }
+
+    /// Categories that follow from data and are never entered by hand.
+    pub fn derived(self) -> bool {
+        self == Category::Child
+    }
+
+    /// The detail fields this category keeps (sealed at rest).
+    pub fn detail_fields(self) -> &'static [&'static str] {
+        match self {
+            Category::Disabled => &["kind", "grade"],
+            Category::Hardship | Category::Subsistence => &["kind"],
+            Category::Pregnant => &["due_date"],
+            _ => &[],
+        }
+    }
+}
+
+/// Under 14 on `today`.
+pub fn is_child(birth: NaiveDate, today: NaiveDate) -> bool {
+    age_on(birth, today).is_some_and(|a| a < 14)
+}
+
+pub fn age_on(birth: NaiveDate, today: NaiveDate) -> Option<u32> {
+    let mut age = today.year() - birth.year();
+    if (today.month(), today.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    u32::try_from(age).ok()
+}
+
+/// Days after the due date that a pregnancy still counts (the postpartum
+/// period the care plan covers).
+pub const PREGNANCY_GRACE_DAYS: i64 = 42;
+
+pub fn pregnancy_active(due: NaiveDate, today: NaiveDate) -> bool {
+    today <= due + chrono::Duration::days(PREGNANCY_GRACE_DAYS)
+}
+
+/// Residence status (居住状态).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Residence {
+    /// 常住
+    Permanent,
+    /// 租户
+    Tenant,
+    /// 户在人不在: registered here, living elsewhere
+    RegisteredAbsent,
+    /// 人在户不在: living here, registered elsewhere
+    PresentUnregistered,
+    /// 外出务工
+    WorkingAway,
+}
+
+impl Residence {
+    pub const ALL: [Residence; 5] = [
+        Residence::Permanent,
+        Residence::Tenant,
+        Residence::RegisteredAbsent,
+        Residence::PresentUnregistered,
+        Residence::WorkingAway,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Residence::Permanent => "permanent",
+            Residence::Tenant => "tenant",
+            Residence::RegisteredAbsent => "registered_absent",
+            Residence::PresentUnregistered => "present_unregistered",
+            Residence::WorkingAway => "working_away",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Residence::Permanent => "常住",
+            Residence::Tenant => "租户",
+            Residence::RegisteredAbsent => "户在人不在",
+            Residence::PresentUnregistered => "人在户不在",
+            Residence::WorkingAway => "外出务工",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Residence> {
+        let s = s.trim();
+        Residence::ALL.into_iter().find(|r| r.code() == s || r.name_zh() == s)
+    }
+}
+
+/// A person's name: 1–32 characters, no digits or control characters
+/// (`·` for minority names is fine).
+pub fn validate_person_name(s: &str) -> Result<String, Invalid> {
+    let s = s.trim();
+    let n = s.chars().count();
+    if n == 0 || n > 32 || s.chars().any(|c| c.is_control() || c.is_ascii_digit()) {
+        return Err(Invalid::new("name", "姓名须为 1–32 个字符,不含数字", "a name has 1–32 characters and no digits"));
+    }
+    Ok(s.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn categories_by_the_names_rosters_use() {
+        assert_eq!(Category::parse("孤寡老人"), Some(Category::ElderlyAlone));
+        assert_eq!(Category::parse("独居老人"), Some(Category::ElderlyAlone));
+        assert_eq!(Category::parse("残疾人"), Some(Category::Disabled));
+        assert_eq!(Category::parse("残障人员"), Some(Category::Disabled));
+        assert_eq!(Category::parse("party_member"), Some(Category::PartyMember));
+        assert_eq!(Category::parse("宠物"), None);
+        for c in Category::ALL {
+            assert_eq!(Category::parse(c.code()), Some(c));
+            assert_eq!(Category::parse(c.name_zh()), Some(c));
+        }
+    }
+
+    #[test]
+    fn children_are_under_fourteen() {
+        assert!(is_child(d(2012, 11, 30), d(2026, 11, 29)), "a day before the 14th birthday");
+        assert!(!is_child(d(2012, 11, 29), d(2026, 11, 29)), "on the birthday");
+        assert_eq!(age_on(d(1945, 3, 2), d(2026, 3, 1)), Some(80));
+        assert_eq!(age_on(d(2030, 1, 1), d(2026, 1, 1)), None);
+    }
+
+    #[test]
+    fn pregnancy_ends_after_the_grace_period() {
+        let due = d(2026, 10, 1);
+        assert!(pregnancy_active(due, d(2026, 11, 12)));
+        assert!(!pregnancy_active(due, d(2026, 11, 13)));
+    }
+
+    #[test]
+    fn residence_and_names() {
+        assert_eq!(Residence::parse("户在人不在"), Some(Residence::RegisteredAbsent));
+        assert_eq!(Residence::parse("tenant"), Some(Residence::Tenant));
+        assert_eq!(validate_person_name(" 阿依古丽·买买提 ").unwrap(), "阿依古丽·买买提");
+        assert!(validate_person_name("张三3").is_err());
+        assert!(validate_person_name("").is_err());
+    }
+}

@@ -1,0 +1,202 @@
+//! Residents and their categories. Sealed fields arrive sealed and leave
+//! sealed: this layer never sees a plain ID number or phone.
+
+use crate::{Result, StoreError, Tx, on_tx};
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Resident {
+    pub id: i64,
+    pub uid: String,
+    pub grid_id: i64,
+    pub grid_code: String,
+    pub grid_path: String,
+    pub household_id: Option<i64>,
+    pub name: String,
+    pub sex: Option<String>,
+    pub birth_date: Option<String>,
+    pub id_number_sealed: Option<String>,
+    pub id_number_masked: Option<String>,
+    pub phone_sealed: Option<String>,
+    pub phone_masked: Option<String>,
+    pub relation: String,
+    pub residence: String,
+    pub notes: String,
+    pub flags: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+const COLS: &str = "r.id, r.uid, r.grid_id, o.code AS grid_code, o.path AS grid_path, r.household_id, r.name, r.sex, \
+                    r.birth_date, r.id_number_sealed, r.id_number_masked, r.phone_sealed, r.phone_masked, r.relation, \
+                    r.residence, r.notes, r.flags, r.created_at, r.updated_at, r.version";
+
+#[derive(Debug, Clone, Default)]
+pub struct NewResident {
+    pub uid: String,
+    pub grid_id: i64,
+    pub household_id: Option<i64>,
+    pub name: String,
+    pub sex: Option<String>,
+    pub birth_date: Option<String>,
+    pub id_number_sealed: Option<String>,
+    pub id_number_index: Option<String>,
+    pub id_number_masked: Option<String>,
+    pub phone_sealed: Option<String>,
+    pub phone_index: Option<String>,
+    pub phone_masked: Option<String>,
+    pub relation: String,
+    pub residence: String,
+    pub notes: String,
+    pub flags: String,
+    pub now: i64,
+}
+
+/// Inserts a resident; `Conflict("id_number")` when the ID number (by its
+/// blind index) is registered already.
+pub async fn insert(tx: &mut Tx, r: &NewResident) -> Result<i64> {
+    let sql = "INSERT INTO residents (uid, grid_id, household_id, name, sex, birth_date, id_number_sealed, \
+               id_number_index, id_number_masked, phone_sealed, phone_index, phone_masked, relation, residence, notes, \
+               flags, created_at, updated_at, version) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, 1) RETURNING id";
+    let r: Result<i64> = async {
+        Ok(on_tx!(tx, c => sqlx::query_scalar(sql)
+            .bind(&r.uid).bind(r.grid_id).bind(r.household_id).bind(&r.name).bind(&r.sex).bind(&r.birth_date)
+            .bind(&r.id_number_sealed).bind(&r.id_number_index).bind(&r.id_number_masked)
+            .bind(&r.phone_sealed).bind(&r.phone_index).bind(&r.phone_masked)
+            .bind(&r.relation).bind(&r.residence).bind(&r.notes).bind(&r.flags).bind(r.now)
+            .fetch_one(c).await?))
+    }
+    .await;
+    r.map_err(|e| match e {
+        StoreError::Conflict(_) => StoreError::Conflict("id_number".into()),
+        e => e,
+    })
+}
+
+pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<Resident>> {
+    let sql = format!("SELECT {COLS} FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE r.id = $1");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await?))
+}
+
+/// Residents found by a blind index of their ID number or phone.
+pub async fn by_index(tx: &mut Tx, id_number_index: &str, phone_index: &str) -> Result<Vec<Resident>> {
+    let sql = format!(
+        "SELECT {COLS} FROM residents r JOIN org_nodes o ON o.id = r.grid_id \
+         WHERE r.id_number_index = $1 OR r.phone_index = $2 ORDER BY r.id LIMIT 50"
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id_number_index).bind(phone_index).fetch_all(c).await?))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// The grids searched: those whose path starts with one of these.
+    pub paths: Vec<String>,
+    pub category: Option<String>,
+    /// A name prefix (works for two-character names too).
+    pub name: Option<String>,
+}
+
+/// The filter's condition, its path ranges bound from `$first` on.
+fn filter_sql(f: &Filter, first: usize) -> String {
+    let ranges: Vec<String> = (0..f.paths.len())
+        .map(|i| format!("(o.path >= ${} AND o.path < ${})", first + 2 * i, first + 2 * i + 1))
+        .collect();
+    format!(
+        "({}) AND ($1 IS NULL OR EXISTS (SELECT 1 FROM resident_categories rc \
+         WHERE rc.resident_id = r.id AND rc.category = $1)) AND ($2 IS NULL OR (r.name >= $2 AND r.name < $3))",
+        ranges.join(" OR ")
+    )
+}
+
+/// A page of residents by name, and the total.
+pub async fn list(tx: &mut Tx, f: &Filter, limit: i64, offset: i64) -> Result<(Vec<Resident>, i64)> {
+    if f.paths.is_empty() {
+        return Ok((vec![], 0));
+    }
+    let sql = format!(
+        "SELECT {COLS} FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE {} ORDER BY r.name, r.id LIMIT $4 OFFSET $5",
+        filter_sql(f, 6)
+    );
+    let count_sql = format!(
+        "SELECT COUNT(*) FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE {}",
+        filter_sql(f, 4)
+    );
+    let name_upper = f.name.as_ref().map(|n| format!("{n}\u{10FFFF}"));
+    let ranges: Vec<(String, String)> = f.paths.iter().map(|p| (p.clone(), format!("{p}\u{10FFFF}"))).collect();
+    let rows: Vec<Resident> = on_tx!(tx, c => {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(&f.category).bind(&f.name).bind(&name_upper).bind(limit).bind(offset);
+        for (lo, hi) in &ranges {
+            q = q.bind(lo).bind(hi);
+        }
+        q.fetch_all(&mut *c).await?
+    });
+    let total: i64 = on_tx!(tx, c => {
+        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.as_str()))
+            .bind(&f.category).bind(&f.name).bind(&name_upper);
+        for (lo, hi) in &ranges {
+            q = q.bind(lo).bind(hi);
+        }
+        q.fetch_one(&mut *c).await?
+    });
+    Ok((rows, total))
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct CategoryRow {
+    pub category: String,
+    pub details_sealed: Option<String>,
+    pub since: i64,
+}
+
+pub async fn categories(tx: &mut Tx, resident_id: i64) -> Result<Vec<CategoryRow>> {
+    let sql = "SELECT category, details_sealed, since FROM resident_categories WHERE resident_id = $1 ORDER BY category";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(resident_id).fetch_all(c).await?))
+}
+
+/// Adds a category and its history line.
+pub async fn add_category(
+    tx: &mut Tx,
+    resident_id: i64,
+    category: &str,
+    details_sealed: Option<&str>,
+    reason: &str,
+    by_user: &str,
+    now: i64,
+) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO resident_categories (resident_id, category, details_sealed, since) VALUES ($1, $2, $3, $4)")
+        .bind(resident_id).bind(category).bind(details_sealed).bind(now).execute(&mut *c).await?.rows_affected());
+    history(tx, resident_id, category, "added", reason, by_user, now).await
+}
+
+pub async fn history(
+    tx: &mut Tx,
+    resident_id: i64,
+    category: &str,
+    change: &str,
+    reason: &str,
+    by_user: &str,
+    now: i64,
+) -> Result<()> {
+    let sql = "INSERT INTO category_history (resident_id, category, change, reason, by_user, at) VALUES ($1, $2, $3, $4, $5, $6)";
+    on_tx!(tx, c => sqlx::query(sql)
+        .bind(resident_id).bind(category).bind(change).bind(reason).bind(by_user).bind(now)
+        .execute(c).await?.rows_affected());
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct HistoryRow {
+    pub category: String,
+    pub change: String,
+    pub reason: String,
+    pub by_user: String,
+    pub at: i64,
+}
+
+pub async fn history_of(tx: &mut Tx, resident_id: i64) -> Result<Vec<HistoryRow>> {
+    let sql = "SELECT category, change, reason, by_user, at FROM category_history WHERE resident_id = $1 ORDER BY at DESC, id DESC";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(resident_id).fetch_all(c).await?))
+}
