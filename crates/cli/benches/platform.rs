@@ -170,7 +170,13 @@ async fn throughput(client: &reqwest::Client) -> (f64, f64, f64, &'static str) {
         yijia_store::Backend::Sqlite => "SQLite",
         yijia_store::Backend::Postgres => "PostgreSQL",
     };
-    let svc = Services::new(db.db.clone(), Arc::new(SystemClock), Settings::default());
+    let keys = Arc::new(yijia_service::keys::Keyring::generate());
+    let svc = Services::new(
+        db.db.clone(),
+        Arc::new(SystemClock),
+        Settings::default(),
+        keys,
+    );
     svc.seed_demo().await.unwrap();
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", l.local_addr().unwrap());

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use yijia_service::keys::Keyring;
 use yijia_service::users::{NewGrant, NewUser};
 use yijia_service::{Caller, PageReq, Services, SystemClock};
 use yijia_store::{Db, DbOptions};
@@ -153,8 +154,17 @@ async fn open(cfg: &Config) -> Result<Db> {
     Ok(db)
 }
 
-fn services(cfg: &Config, db: Db) -> Services {
-    Services::new(db, Arc::new(SystemClock), cfg.settings())
+fn services(cfg: &Config, db: Db) -> Result<Services> {
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("creating the data directory {}", cfg.data_dir.display()))?;
+    let env_key = std::env::var(yijia_service::keys::ENV_KEY).ok();
+    let keys = Keyring::load_or_create(&cfg.data_dir, env_key.as_deref()).map_err(service_error)?;
+    Ok(Services::new(
+        db,
+        Arc::new(SystemClock),
+        cfg.settings(),
+        Arc::new(keys),
+    ))
 }
 
 fn service_error(e: yijia_service::ServiceError) -> anyhow::Error {
@@ -211,11 +221,11 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             Ok(ok)
         }
         Command::User(cmd) => {
-            let svc = services(&cfg, open(&cfg).await?);
+            let svc = services(&cfg, open(&cfg).await?)?;
             user(&svc, cmd).await.map(|_| ok)
         }
         Command::Audit(AuditCmd::Verify) => {
-            let svc = services(&cfg, open(&cfg).await?);
+            let svc = services(&cfg, open(&cfg).await?)?;
             match svc.audit_verify().await.map_err(service_error)? {
                 yijia_service::audit::Verification::Intact { entries } => {
                     println!("audit log intact: {entries} entries");
@@ -321,7 +331,7 @@ async fn user(svc: &Services, cmd: UserCmd) -> Result<()> {
 async fn serve(cfg: Config, demo: bool) -> Result<()> {
     let started = std::time::Instant::now();
     let db = open(&cfg).await?;
-    let svc = services(&cfg, db);
+    let svc = services(&cfg, db)?;
     if demo {
         let seeded = svc.seed_demo().await.map_err(service_error)?;
         if seeded {

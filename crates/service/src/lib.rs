@@ -11,6 +11,7 @@ pub mod error;
 pub mod jobs;
 pub mod keys;
 pub mod org;
+pub mod registry;
 pub mod users;
 
 use std::sync::Arc;
@@ -65,15 +66,23 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     pub(crate) sessions: Arc<auth::SessionCache>,
+    /// The keys that seal personal data; never in the database.
+    pub(crate) keys: Arc<keys::Keyring>,
 }
 
 impl Services {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+        keys: Arc<keys::Keyring>,
+    ) -> Self {
         Self {
             db,
             clock,
             settings: Arc::new(settings),
             sessions: Arc::default(),
+            keys,
         }
     }
 

@@ -122,3 +122,11 @@ pub async fn list(tx: &mut Tx, f: &Filter, limit: i64, offset: i64) -> Result<(V
         .fetch_one(&mut *c).await?);
     Ok((rows, total))
 }
+
+/// The entries about one object (`resident:42`), newest first.
+pub async fn by_object(tx: &mut Tx, object: &str, limit: i64) -> Result<Vec<Entry>> {
+    let sql = format!("SELECT {COLS} FROM audit_log WHERE object = $1 ORDER BY seq DESC LIMIT $2");
+    Ok(
+        on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(object).bind(limit).fetch_all(c).await?),
+    )
+}

@@ -577,42 +577,144 @@ async fn residents_by_scope_category_name_and_index() {
     let t = TestDb::new().await;
     let mut tx = t.db.write().await.unwrap();
     let (sub, com, grid) = chengnan(&mut tx).await;
-    let other = org::insert(&mut tx, &org::NewNode { code: "chengnan-g02", kind: "grid", name: "第2网格", parent_id: com.id, path: "/root/zhengyang/chengnan/chengnan-g02/", boundary: None, now: 1 }).await.unwrap();
+    let other = org::insert(
+        &mut tx,
+        &org::NewNode {
+            code: "chengnan-g02",
+            kind: "grid",
+            name: "第2网格",
+            parent_id: com.id,
+            path: "/root/zhengyang/chengnan/chengnan-g02/",
+            boundary: None,
+            now: 1,
+        },
+    )
+    .await
+    .unwrap();
     let new = |uid: &str, grid_id: i64, name: &str, idx: Option<&str>| NewResident {
-        uid: uid.into(), grid_id, name: name.into(), id_number_sealed: idx.map(|i| format!("sealed-{i}")),
-        id_number_index: idx.map(str::to_owned), id_number_masked: Some("220182********1234".into()),
-        phone_index: Some(format!("p-{uid}")), relation: "户主".into(), residence: "permanent".into(), now: 5,
+        uid: uid.into(),
+        grid_id,
+        name: name.into(),
+        id_number_sealed: idx.map(|i| format!("sealed-{i}")),
+        id_number_index: idx.map(str::to_owned),
+        id_number_masked: Some("220182********1234".into()),
+        phone_index: Some(format!("p-{uid}")),
+        relation: "户主".into(),
+        residence: "permanent".into(),
+        now: 5,
         ..Default::default()
     };
-    let a = residents::insert(&mut tx, &new("u1", grid.id, "崔晓红", Some("i1"))).await.unwrap();
-    let b = residents::insert(&mut tx, &new("u2", grid.id, "崔晓", Some("i2"))).await.unwrap();
-    residents::insert(&mut tx, &new("u3", other.id, "崔晓明", None)).await.unwrap();
-    residents::insert(&mut tx, &new("u4", grid.id, "王芳", None)).await.unwrap();
-    residents::add_category(&mut tx, a, "elderly_alone", Some("sealed-details"), "登记", "worker1", 6).await.unwrap();
+    let a = residents::insert(&mut tx, &new("u1", grid.id, "崔晓红", Some("i1")))
+        .await
+        .unwrap();
+    let b = residents::insert(&mut tx, &new("u2", grid.id, "崔晓", Some("i2")))
+        .await
+        .unwrap();
+    residents::insert(&mut tx, &new("u3", other.id, "崔晓明", None))
+        .await
+        .unwrap();
+    residents::insert(&mut tx, &new("u4", grid.id, "王芳", None))
+        .await
+        .unwrap();
+    residents::add_category(
+        &mut tx,
+        a,
+        "elderly_alone",
+        Some("sealed-details"),
+        "登记",
+        "worker1",
+        6,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 
     let mut tx = t.db.write().await.unwrap();
     let dup = residents::insert(&mut tx, &new("u5", grid.id, "重复", Some("i1"))).await;
-    assert!(matches!(dup, Err(StoreError::Conflict(ref f)) if f == "id_number"), "{dup:?}");
+    assert!(
+        matches!(dup, Err(StoreError::Conflict(ref f)) if f == "id_number"),
+        "{dup:?}"
+    );
     drop(tx);
 
     let mut tx = t.db.read().await.unwrap();
     let r = residents::get(&mut tx, a).await.unwrap().unwrap();
-    assert_eq!((r.name.as_str(), r.grid_code.as_str(), r.version), ("崔晓红", "chengnan-g01", 1));
-    let f = |paths: Vec<String>, category: Option<&str>, name: Option<&str>| Filter { paths, category: category.map(str::to_owned), name: name.map(str::to_owned) };
-    let (rows, total) = residents::list(&mut tx, &f(vec![grid.path.clone()], None, Some("崔晓")), 50, 0).await.unwrap();
+    assert_eq!(
+        (r.name.as_str(), r.grid_code.as_str(), r.version),
+        ("崔晓红", "chengnan-g01", 1)
+    );
+    let f = |paths: Vec<String>, category: Option<&str>, name: Option<&str>| Filter {
+        paths,
+        category: category.map(str::to_owned),
+        name: name.map(str::to_owned),
+    };
+    let (rows, total) = residents::list(
+        &mut tx,
+        &f(vec![grid.path.clone()], None, Some("崔晓")),
+        50,
+        0,
+    )
+    .await
+    .unwrap();
     assert_eq!(total, 2, "a two-character prefix, within the grid");
-    assert_eq!(rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["崔晓", "崔晓红"]);
-    assert_eq!(residents::list(&mut tx, &f(vec![com.path.clone()], None, Some("崔晓")), 50, 0).await.unwrap().1, 3);
-    assert_eq!(residents::list(&mut tx, &f(vec![sub.path.clone()], Some("elderly_alone"), None), 50, 0).await.unwrap().1, 1);
-    let (page, total) = residents::list(&mut tx, &f(vec![grid.path.clone(), other.path.clone()], None, None), 2, 2).await.unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        ["崔晓", "崔晓红"]
+    );
+    assert_eq!(
+        residents::list(
+            &mut tx,
+            &f(vec![com.path.clone()], None, Some("崔晓")),
+            50,
+            0
+        )
+        .await
+        .unwrap()
+        .1,
+        3
+    );
+    assert_eq!(
+        residents::list(
+            &mut tx,
+            &f(vec![sub.path.clone()], Some("elderly_alone"), None),
+            50,
+            0
+        )
+        .await
+        .unwrap()
+        .1,
+        1
+    );
+    let (page, total) = residents::list(
+        &mut tx,
+        &f(vec![grid.path.clone(), other.path.clone()], None, None),
+        2,
+        2,
+    )
+    .await
+    .unwrap();
     assert_eq!((page.len(), total), (2, 4));
-    assert_eq!(residents::list(&mut tx, &f(vec![], None, None), 50, 0).await.unwrap().1, 0);
+    assert_eq!(
+        residents::list(&mut tx, &f(vec![], None, None), 50, 0)
+            .await
+            .unwrap()
+            .1,
+        0
+    );
     let found = residents::by_index(&mut tx, "i2", "none").await.unwrap();
     assert_eq!(found.iter().map(|r| r.id).collect::<Vec<_>>(), [b]);
-    assert_eq!(residents::by_index(&mut tx, "none", "p-u1").await.unwrap()[0].id, a);
+    assert_eq!(
+        residents::by_index(&mut tx, "none", "p-u1").await.unwrap()[0].id,
+        a
+    );
     let cats = residents::categories(&mut tx, a).await.unwrap();
-    assert_eq!((cats[0].category.as_str(), cats[0].details_sealed.as_deref()), ("elderly_alone", Some("sealed-details")));
+    assert_eq!(
+        (cats[0].category.as_str(), cats[0].details_sealed.as_deref()),
+        ("elderly_alone", Some("sealed-details"))
+    );
     let h = residents::history_of(&mut tx, a).await.unwrap();
-    assert_eq!((h[0].change.as_str(), h[0].by_user.as_str()), ("added", "worker1"));
+    assert_eq!(
+        (h[0].change.as_str(), h[0].by_user.as_str()),
+        ("added", "worker1")
+    );
 }

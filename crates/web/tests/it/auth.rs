@@ -347,6 +347,7 @@ async fn another_server_notices_a_logout_within_the_session_cache_time() {
         app.db.another_pool().await,
         clock.clone(),
         Settings::default(),
+        std::sync::Arc::new(yijia_service::keys::Keyring::generate()),
     );
     let t = app.token("staff").await;
     let caller = other.authenticate(&t, "127.0.0.1").await.unwrap();

@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
+use yijia_service::keys::Keyring;
 use yijia_service::{ManualClock, Services, Settings};
 use yijia_store::testing::TestDb;
 use yijia_web::{AppState, WebConfig};
@@ -44,7 +45,12 @@ impl TestApp {
 
     pub async fn serve(db: TestDb, settings: Settings, demo: bool) -> Self {
         let clock = Arc::new(ManualClock::new(now_ms()));
-        let svc = Services::new(db.db.clone(), clock.clone(), settings);
+        let svc = Services::new(
+            db.db.clone(),
+            clock.clone(),
+            settings,
+            Arc::new(Keyring::generate()),
+        );
         if demo {
             svc.seed_demo().await.unwrap();
         }

@@ -15,7 +15,12 @@ async fn two_servers_run_each_job_once() {
     let app = TestApp::spawn().await;
     // a second server: its own pool, its own HTTP listener, same database
     let second_db = app.db.another_pool().await;
-    let second = Services::new(second_db, Arc::new(SystemClock), Settings::default());
+    let second = Services::new(
+        second_db,
+        Arc::new(SystemClock),
+        Settings::default(),
+        Arc::new(yijia_service::keys::Keyring::generate()),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let second_url = format!("http://{}", listener.local_addr().unwrap());
     let state = yijia_web::AppState {

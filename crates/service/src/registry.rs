@@ -1,0 +1,776 @@
+//! The registry: residents, their households and categories, and the rules
+//! for their personal data (DESIGN section 6): sealed at rest, masked in
+//! every answer, shown in full only through `unmask`, with a reason, audited
+//! in the same transaction; every read of a record is audited too.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use yijia_domain::Msg;
+use yijia_domain::id_number::{IdNumber, Sex};
+use yijia_domain::phone::Phone;
+use yijia_domain::registry::{Category, Residence, age_on, is_child, validate_person_name};
+use yijia_domain::role::Role;
+use yijia_store::{Tx, audit as store_audit, org, places, residents};
+
+use crate::audit::{Event, record};
+use crate::error::on_conflict;
+use crate::{Caller, Page, PageReq, Result, ServiceError, Services};
+
+/// Who registers residents: in their grids, or across their community.
+pub const REGISTRARS: &[Role] = &[Role::GridWorker, Role::CommunityStaff, Role::Secretary];
+/// Who reads records (station clerks see names, never ID numbers).
+pub const READERS: &[Role] = &[
+    Role::GridWorker,
+    Role::CommunityStaff,
+    Role::Secretary,
+    Role::StreetOfficer,
+    Role::StationClerk,
+];
+/// Who may show a protected field in full, with a reason.
+pub const UNMASKERS: &[Role] = &[
+    Role::GridWorker,
+    Role::CommunityStaff,
+    Role::Secretary,
+    Role::StreetOfficer,
+];
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HouseholdInput {
+    /// An estate of the grid's community, by name (丁香花园三期).
+    pub estate: String,
+    /// 3号楼
+    pub building: String,
+    /// 2单元 (may be empty)
+    #[serde(default)]
+    pub entrance: String,
+    /// 502
+    pub door: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryInput {
+    pub category: Category,
+    /// The category's own details: disabled {kind, grade}; hardship and
+    /// subsistence {kind}; pregnant {due_date}.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResidentInput {
+    pub name: String,
+    /// male or female (男 / 女); taken from the ID number when absent.
+    pub sex: Option<String>,
+    /// YYYY-MM-DD; taken from the ID number when absent.
+    pub birth_date: Option<String>,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    /// Code of the grid the resident lives in.
+    pub grid: String,
+    pub household: Option<HouseholdInput>,
+    /// Relation to the head of the household (户主, 配偶, 子女, …).
+    pub relation: Option<String>,
+    /// permanent, tenant, registered_absent, present_unregistered, working_away
+    pub residence: Option<String>,
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub categories: Vec<CategoryInput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct AddressView {
+    pub estate: String,
+    pub building: String,
+    pub entrance: String,
+    pub door: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CategoryView {
+    pub category: Category,
+    pub name: String,
+    /// Follows from data (a child by birth date); not stored.
+    pub derived: bool,
+    /// Whether sealed details exist (shown through unmask).
+    pub has_details: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Flag {
+    pub code: String,
+    pub zh: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ResidentView {
+    pub id: i64,
+    pub name: String,
+    pub sex: Option<Sex>,
+    pub birth_date: Option<String>,
+    pub age: Option<u32>,
+    /// Masked (`220182********1234`); absent for station clerks.
+    pub id_number: Option<String>,
+    /// Masked (`138****5678`).
+    pub phone: Option<String>,
+    pub grid: String,
+    pub address: Option<AddressView>,
+    pub relation: String,
+    pub residence: Residence,
+    pub notes: String,
+    pub categories: Vec<CategoryView>,
+    /// Stated data that contradicts the ID number, for a person to check.
+    pub flags: Vec<Flag>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Unmasked {
+    pub field: String,
+    #[schema(value_type = Object)]
+    pub value: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RecordView {
+    /// RFC 3339
+    pub at: String,
+    pub who: String,
+    /// resident_view, resident_unmask, resident_add, …
+    pub action: String,
+    /// For an unmask: which field and why.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ResidentFilter {
+    pub grid: Option<String>,
+    pub category: Option<Category>,
+    pub name: Option<String>,
+    /// An exact ID number or phone number.
+    pub q: Option<String>,
+}
+
+fn today(now_ms: i64) -> NaiveDate {
+    yijia_domain::time::to_local(now_ms).date_naive()
+}
+
+fn aad_id(uid: &str) -> String {
+    format!("residents.id_number:{uid}")
+}
+fn aad_phone(uid: &str) -> String {
+    format!("residents.phone:{uid}")
+}
+fn aad_details(uid: &str, category: &str) -> String {
+    format!("resident_categories.details:{uid}:{category}")
+}
+
+fn parse_date(field: &str, s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+        ServiceError::invalid(
+            field,
+            format!("日期「{s}」无效,应为 YYYY-MM-DD"),
+            format!("'{s}' is not a date (YYYY-MM-DD)"),
+        )
+    })
+}
+
+fn check_details(i: usize, c: &CategoryInput) -> Result<Option<String>> {
+    let field = format!("categories[{i}].details");
+    let Some(d) = &c.details else {
+        if c.category == Category::Pregnant {
+            return Err(ServiceError::invalid(
+                &field,
+                "孕妇须填写预产期 due_date",
+                "a pregnancy needs its due_date",
+            ));
+        }
+        return Ok(None);
+    };
+    let allowed = c.category.detail_fields();
+    if let Some(k) = d.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(ServiceError::invalid(
+            &field,
+            format!(
+                "「{}」没有「{k}」这一项,可填:{}",
+                c.category.name_zh(),
+                allowed.join(", ")
+            ),
+            format!(
+                "'{}' has no detail '{k}'; it has: {}",
+                c.category.code(),
+                allowed.join(", ")
+            ),
+        ));
+    }
+    if c.category == Category::Pregnant {
+        let due = d.get("due_date").and_then(|v| v.as_str()).unwrap_or("");
+        parse_date(&format!("{field}.due_date"), due)?;
+    }
+    Ok(Some(serde_json::Value::Object(d.clone()).to_string()))
+}
+
+impl Services {
+    fn keys(&self) -> &crate::keys::Keyring {
+        &self.keys
+    }
+
+    pub async fn add_resident(
+        &self,
+        caller: &Caller,
+        input: ResidentInput,
+    ) -> Result<ResidentView> {
+        if !caller.has_any(REGISTRARS) {
+            return Err(ServiceError::forbidden());
+        }
+        let mut tx = self.db.read().await?;
+        let grid = org::by_code(&mut tx, input.grid.trim()).await?;
+        tx.commit().await?;
+        let Some(grid) = grid.filter(|g| g.kind == "grid" && caller.covers(REGISTRARS, &g.path))
+        else {
+            return Err(ServiceError::invalid(
+                "grid",
+                format!("找不到您可登记的网格「{}」", input.grid),
+                format!("no grid '{}' that you register residents in", input.grid),
+            ));
+        };
+        let name = validate_person_name(&input.name)?;
+        let id = match input
+            .id_number
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(s) => Some(IdNumber::parse(s)?),
+            None => None,
+        };
+        let phone = match input
+            .phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(s) => Some(Phone::parse(s)?),
+            None => None,
+        };
+        let sex = match input.sex.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(s) => Some(Sex::parse(s).ok_or_else(|| {
+                ServiceError::invalid("sex", "性别应为「男」或「女」", "sex is male or female")
+            })?),
+            None => None,
+        };
+        let birth = match input.birth_date.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(s) => Some(parse_date("birth_date", s)?),
+            None => None,
+        };
+        if birth.is_some_and(|b| b > today(self.now())) {
+            return Err(ServiceError::invalid(
+                "birth_date",
+                "出生日期不能晚于今天",
+                "the birth date is in the future",
+            ));
+        }
+        let residence = match input.residence.as_deref() {
+            Some(s) => Residence::parse(s).ok_or_else(|| {
+                ServiceError::invalid(
+                    "residence",
+                    format!("未知的居住状态「{s}」"),
+                    format!("unknown residence status '{s}'"),
+                )
+            })?,
+            None => Residence::Permanent,
+        };
+        let relation = input
+            .relation
+            .unwrap_or_default()
+            .trim()
+            .chars()
+            .take(16)
+            .collect::<String>();
+        let notes = input
+            .notes
+            .unwrap_or_default()
+            .trim()
+            .chars()
+            .take(500)
+            .collect::<String>();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut cats = Vec::new();
+        for (i, c) in input.categories.iter().enumerate() {
+            if c.category.derived() {
+                return Err(ServiceError::invalid(
+                    &format!("categories[{i}].category"),
+                    "「儿童」由出生日期自动判断,无需填写",
+                    "'child' follows from the birth date and is not entered",
+                ));
+            }
+            if !seen.insert(c.category) {
+                continue;
+            }
+            cats.push((c.category, check_details(i, c)?));
+        }
+        let flags: Vec<Flag> = id
+            .as_ref()
+            .map(|id| id.mismatches(sex, birth))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| {
+                let msg = m.message();
+                let code = match m {
+                    yijia_domain::id_number::Mismatch::Sex { .. } => "sex_mismatch",
+                    yijia_domain::id_number::Mismatch::BirthDate { .. } => "birth_date_mismatch",
+                };
+                Flag {
+                    code: code.into(),
+                    zh: msg.zh,
+                    en: msg.en,
+                }
+            })
+            .collect();
+        // what the ID number says fills what was not stated
+        let sex = sex.or(id.as_ref().map(IdNumber::sex));
+        let birth = birth.or(id.as_ref().and_then(IdNumber::birth_date));
+
+        let keys = self.keys();
+        let uid = uuid::Uuid::new_v4().to_string();
+        let now = self.now();
+        let new = residents::NewResident {
+            grid_id: grid.id,
+            household_id: None,
+            name: name.clone(),
+            sex: sex.map(|s| {
+                if s == Sex::Male {
+                    "male".to_owned()
+                } else {
+                    "female".to_owned()
+                }
+            }),
+            birth_date: birth.map(|b| b.to_string()),
+            id_number_sealed: id
+                .as_ref()
+                .map(|i| keys.seal(&aad_id(&uid), i.as_str()))
+                .transpose()?,
+            id_number_index: id
+                .as_ref()
+                .map(|i| keys.blind("id_number", i.as_str()))
+                .transpose()?,
+            id_number_masked: id.as_ref().map(IdNumber::masked),
+            phone_sealed: phone
+                .as_ref()
+                .map(|p| keys.seal(&aad_phone(&uid), &p.normalized()))
+                .transpose()?,
+            phone_index: phone
+                .as_ref()
+                .map(|p| keys.blind("phone", &p.normalized()))
+                .transpose()?,
+            phone_masked: phone.as_ref().map(Phone::masked),
+            relation,
+            residence: residence.code().to_owned(),
+            notes,
+            flags: serde_json::to_string(&flags).unwrap_or_else(|_| "[]".into()),
+            now,
+            uid: uid.clone(),
+        };
+        let mut tx = self.db.write().await?;
+        let household_id = match &input.household {
+            Some(h) => Some(self.household(&mut tx, &grid, h, now).await?),
+            None => None,
+        };
+        let new = residents::NewResident {
+            household_id,
+            ..new
+        };
+        let id = on_conflict(residents::insert(&mut tx, &new).await, || {
+            Msg::new(
+                "该身份证号已登记,请先查找此人",
+                "this ID number is registered already; look the person up",
+            )
+        })?;
+        for (c, details) in &cats {
+            let sealed = details
+                .as_deref()
+                .map(|d| keys.seal(&aad_details(&uid, c.code()), d))
+                .transpose()?;
+            residents::add_category(
+                &mut tx,
+                id,
+                c.code(),
+                sealed.as_deref(),
+                "登记 / registered",
+                &caller.username,
+                now,
+            )
+            .await?;
+        }
+        let codes: Vec<&str> = cats.iter().map(|(c, _)| c.code()).collect();
+        let e = Event::ok("resident_add", format!("resident:{id}"), &grid.path);
+        record(
+            &mut tx,
+            caller,
+            now,
+            &e.with(json!({ "categories": codes, "flags": flags.len() })),
+        )
+        .await?;
+        let view = self.view(&mut tx, caller, id).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    async fn household(
+        &self,
+        tx: &mut Tx,
+        grid: &org::OrgNode,
+        h: &HouseholdInput,
+        now: i64,
+    ) -> Result<i64> {
+        let community = grid.parent_id.ok_or(ServiceError::NotFound)?;
+        let Some(estate) = places::estate_by_name(tx, community, h.estate.trim()).await? else {
+            return Err(ServiceError::invalid(
+                "household.estate",
+                format!("本社区没有名为「{}」的小区", h.estate),
+                format!("this community has no estate called '{}'", h.estate),
+            ));
+        };
+        let (building, door) = (h.building.trim(), h.door.trim());
+        if building.is_empty() || building.chars().count() > 16 {
+            return Err(ServiceError::invalid(
+                "household.building",
+                "请填写楼栋(如 3号楼)",
+                "give the building (3号楼)",
+            ));
+        }
+        if door.is_empty() || door.chars().count() > 16 {
+            return Err(ServiceError::invalid(
+                "household.door",
+                "请填写门牌号(如 502)",
+                "give the door number (502)",
+            ));
+        }
+        let b = places::building(tx, estate, building, now).await?;
+        Ok(places::household(tx, grid.id, b, h.entrance.trim(), door, now).await?)
+    }
+
+    /// The masked view of a resident, read in the caller's transaction.
+    async fn view(&self, tx: &mut Tx, caller: &Caller, id: i64) -> Result<ResidentView> {
+        let r = residents::get(tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let cats = residents::categories(tx, id).await?;
+        let address = match r.household_id {
+            Some(h) => places::address(tx, h).await?,
+            None => None,
+        };
+        Ok(self.to_view(caller, r, cats, address))
+    }
+
+    fn to_view(
+        &self,
+        caller: &Caller,
+        r: residents::Resident,
+        cats: Vec<residents::CategoryRow>,
+        address: Option<places::Address>,
+    ) -> ResidentView {
+        let birth = r
+            .birth_date
+            .as_deref()
+            .and_then(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
+        let today = today(self.now());
+        let mut categories: Vec<CategoryView> = cats
+            .iter()
+            .filter_map(|c| {
+                let category = Category::parse(&c.category)?;
+                Some(CategoryView {
+                    category,
+                    name: category.name_zh().into(),
+                    derived: false,
+                    has_details: c.details_sealed.is_some(),
+                })
+            })
+            .collect();
+        if birth.is_some_and(|b| is_child(b, today)) {
+            categories.push(CategoryView {
+                category: Category::Child,
+                name: "儿童".into(),
+                derived: true,
+                has_details: false,
+            });
+        }
+        // station clerks see names, never ID numbers
+        let sees_ids = caller.covers(UNMASKERS, &r.grid_path)
+            || caller.covers(&[Role::CommunityStaff, Role::Secretary], &r.grid_path);
+        ResidentView {
+            id: r.id,
+            name: r.name,
+            sex: r.sex.as_deref().and_then(Sex::parse),
+            age: birth.and_then(|b| age_on(b, today)),
+            birth_date: r.birth_date,
+            id_number: r.id_number_masked.filter(|_| sees_ids),
+            phone: r.phone_masked,
+            grid: r.grid_code,
+            address: address.map(|a| AddressView {
+                estate: a.estate,
+                building: a.building,
+                entrance: a.entrance,
+                door: a.door,
+            }),
+            relation: r.relation,
+            residence: Residence::parse(&r.residence).unwrap_or(Residence::Permanent),
+            notes: r.notes,
+            categories,
+            flags: serde_json::from_str(&r.flags).unwrap_or_default(),
+            version: r.version,
+        }
+    }
+
+    /// A resident in the caller's scope; anyone else is "not found", and
+    /// the attempt is audited.
+    async fn resident_in_scope(
+        &self,
+        caller: &Caller,
+        id: i64,
+        roles: &[Role],
+        action: &str,
+    ) -> Result<residents::Resident> {
+        let mut conn = self.db.conn().await?;
+        let r = residents::get(&mut conn, id).await?;
+        drop(conn);
+        match r {
+            Some(r) if caller.covers(roles, &r.grid_path) => Ok(r),
+            Some(r) => Err(self
+                .deny(caller, action, &format!("resident:{}", r.id))
+                .await),
+            None => Err(ServiceError::NotFound),
+        }
+    }
+
+    /// One resident, masked. The read is audited, so that the resident can
+    /// see who looked.
+    pub async fn get_resident(&self, caller: &Caller, id: i64) -> Result<ResidentView> {
+        let r = self
+            .resident_in_scope(caller, id, READERS, "resident_view")
+            .await?;
+        let mut tx = self.db.write().await?;
+        record(
+            &mut tx,
+            caller,
+            self.now(),
+            &Event::ok("resident_view", format!("resident:{id}"), &r.grid_path),
+        )
+        .await?;
+        let view = self.view(&mut tx, caller, id).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Shows one protected field in full: `id_number`, `phone` or
+    /// `details`. The reason and the field go to the audit log in the same
+    /// transaction; when that write fails, nothing is shown.
+    pub async fn unmask(
+        &self,
+        caller: &Caller,
+        id: i64,
+        field: &str,
+        reason: &str,
+    ) -> Result<Unmasked> {
+        let r = self
+            .resident_in_scope(caller, id, READERS, "resident_unmask")
+            .await?;
+        if !caller.covers(UNMASKERS, &r.grid_path) {
+            return Err(ServiceError::Forbidden(Msg::new(
+                "您的角色不能查看完整的个人信息",
+                "your role may not see personal data in full",
+            )));
+        }
+        let reason = reason.trim();
+        if reason.chars().count() < 2 || reason.chars().count() > 200 {
+            return Err(ServiceError::invalid(
+                "reason",
+                "请写明查看原因(2–200 字)",
+                "give a reason (2–200 characters)",
+            ));
+        }
+        let keys = self.keys();
+        let mut tx = self.db.write().await?;
+        let e = Event::ok("resident_unmask", format!("resident:{id}"), &r.grid_path);
+        record(
+            &mut tx,
+            caller,
+            self.now(),
+            &e.with(json!({ "field": field, "reason": reason })),
+        )
+        .await?;
+        let value = match field {
+            "id_number" => match &r.id_number_sealed {
+                Some(s) => json!(keys.open(&aad_id(&r.uid), s)?),
+                None => serde_json::Value::Null,
+            },
+            "phone" => match &r.phone_sealed {
+                Some(s) => json!(keys.open(&aad_phone(&r.uid), s)?),
+                None => serde_json::Value::Null,
+            },
+            "details" => {
+                let mut m = serde_json::Map::new();
+                for c in residents::categories(&mut tx, id).await? {
+                    if let Some(s) = &c.details_sealed {
+                        let plain = keys.open(&aad_details(&r.uid, &c.category), s)?;
+                        m.insert(
+                            c.category,
+                            serde_json::from_str(&plain).unwrap_or(serde_json::Value::Null),
+                        );
+                    }
+                }
+                serde_json::Value::Object(m)
+            }
+            other => {
+                return Err(ServiceError::invalid(
+                    "field",
+                    format!("没有可查看的字段「{other}」(可选 id_number, phone, details)"),
+                    format!("no field '{other}' to show (id_number, phone or details)"),
+                ));
+            }
+        };
+        tx.commit().await?;
+        Ok(Unmasked {
+            field: field.to_owned(),
+            value,
+        })
+    }
+
+    /// Residents in the caller's scope, masked, by name.
+    pub async fn list_residents(
+        &self,
+        caller: &Caller,
+        f: ResidentFilter,
+        page: PageReq,
+    ) -> Result<Page<ResidentView>> {
+        let mut paths = caller.scope_paths(READERS);
+        if paths.is_empty() {
+            return Err(ServiceError::forbidden());
+        }
+        let mut conn = self.db.conn().await?;
+        if let Some(code) = f.grid.as_deref().filter(|g| !g.is_empty()) {
+            let node = org::by_code(&mut conn, code).await?;
+            let Some(node) = node.filter(|n| caller.covers(READERS, &n.path)) else {
+                return Err(ServiceError::invalid(
+                    "grid",
+                    format!("找不到网格「{code}」"),
+                    format!("no grid '{code}'"),
+                ));
+            };
+            paths = vec![node.path];
+        }
+        drop(conn);
+        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            return self.find_exact(caller, q, &paths, page).await;
+        }
+        let filter = residents::Filter {
+            paths,
+            category: f.category.map(|c| c.code().to_owned()),
+            name: f
+                .name
+                .map(|n| n.trim().to_owned())
+                .filter(|n| !n.is_empty()),
+        };
+        let mut tx = self.db.read().await?;
+        let (rows, total) = residents::list(&mut tx, &filter, page.per_page, page.offset()).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for r in rows {
+            let cats = residents::categories(&mut tx, r.id).await?;
+            items.push(self.to_view(caller, r, cats, None));
+        }
+        tx.commit().await?;
+        Ok(Page {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    /// Exact search by ID number or phone through their blind indexes; the
+    /// search is audited (with the masked value only).
+    async fn find_exact(
+        &self,
+        caller: &Caller,
+        q: &str,
+        paths: &[String],
+        page: PageReq,
+    ) -> Result<Page<ResidentView>> {
+        let keys = self.keys();
+        let id = IdNumber::parse(q).ok();
+        let phone = Phone::parse(q).ok();
+        if id.is_none() && phone.is_none() {
+            return Err(ServiceError::invalid(
+                "q",
+                "请输入完整的身份证号或电话号码;按姓名查找请用 name",
+                "give a whole ID number or phone number; to search by name use name",
+            ));
+        }
+        let id_index = id
+            .as_ref()
+            .map(|i| keys.blind("id_number", i.as_str()))
+            .transpose()?
+            .unwrap_or_default();
+        let phone_index = phone
+            .as_ref()
+            .map(|p| keys.blind("phone", &p.normalized()))
+            .transpose()?
+            .unwrap_or_default();
+        let masked = id
+            .as_ref()
+            .map(IdNumber::masked)
+            .or(phone.as_ref().map(Phone::masked))
+            .unwrap_or_default();
+        let mut tx = self.db.write().await?;
+        let found = residents::by_index(&mut tx, &id_index, &phone_index).await?;
+        let e = Event::ok(
+            "resident_search",
+            "residents".to_owned(),
+            caller.home_path(),
+        );
+        record(&mut tx, caller, self.now(), &e.with(json!({ "q": masked }))).await?;
+        let mut items = Vec::new();
+        for r in found
+            .into_iter()
+            .filter(|r| paths.iter().any(|p| r.grid_path.starts_with(p.as_str())))
+        {
+            let cats = residents::categories(&mut tx, r.id).await?;
+            items.push(self.to_view(caller, r, cats, None));
+        }
+        tx.commit().await?;
+        let total = items.len() as i64;
+        let items = items
+            .into_iter()
+            .skip(page.offset() as usize)
+            .take(page.per_page as usize)
+            .collect();
+        Ok(Page {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    /// Who viewed, unmasked or changed a resident's record, newest first.
+    pub async fn record_views(&self, caller: &Caller, id: i64) -> Result<Vec<RecordView>> {
+        self.resident_in_scope(caller, id, READERS, "resident_views")
+            .await?;
+        let mut conn = self.db.conn().await?;
+        let rows = store_audit::by_object(&mut conn, &format!("resident:{id}"), 200).await?;
+        Ok(rows
+            .into_iter()
+            .map(|e| RecordView {
+                at: yijia_domain::time::rfc3339(e.at),
+                who: e.actor_name,
+                action: e.action,
+                detail: e.detail,
+            })
+            .collect())
+    }
+}
