@@ -13,11 +13,11 @@ mkdirSync(OUT, { recursive: true });
 
 const ROLES = [
   { user: 'admin', name: '系统管理员', links: ['/org', '/users', '/audit'] },
-  { user: 'officer', name: '赵街道', links: ['/org', '/audit'] },
-  { user: 'secretary', name: '王小红', links: ['/org', '/users', '/audit'] },
-  { user: 'staff', name: '刘社工', links: ['/org'] },
-  { user: 'worker1', name: '李网格', links: ['/org'] },
-  { user: 'clerk', name: '孙站长', links: ['/org'] },
+  { user: 'officer', name: '赵街道', links: ['/org', '/residents', '/audit'] },
+  { user: 'secretary', name: '王小红', links: ['/org', '/residents', '/users', '/audit'] },
+  { user: 'staff', name: '刘社工', links: ['/org', '/residents'] },
+  { user: 'worker1', name: '李网格', links: ['/org', '/residents'] },
+  { user: 'clerk', name: '孙站长', links: ['/org', '/residents'] },
   { user: 'resident', name: '张大爷', links: [] },
 ];
 
@@ -56,7 +56,7 @@ for (const role of ROLES) {
     assert.ok(h1.includes(role.name), `greets ${role.name}: ${h1}`);
     const hrefs = await page.$$eval('main a.tile', as => as.map(a => a.getAttribute('href')));
     for (const l of role.links) assert.ok(hrefs.includes(l), `${role.user} has a tile for ${l}: ${hrefs}`);
-    for (const l of ['/org', '/users', '/audit']) {
+    for (const l of ['/org', '/residents', '/users', '/audit']) {
       if (!role.links.includes(l)) assert.ok(!hrefs.includes(l), `${role.user} has no tile for ${l}`);
     }
     // nothing is wider than the phone

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use yijia_domain::audit::{EntryFields, entry_hash};
 
-use crate::{Result, Tx, on_tx};
+use crate::{Result, StoreError, Tx, on_tx};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct Entry {
@@ -58,9 +58,12 @@ const COLS: &str =
 /// Appends an entry in the caller's transaction. Bumping the head row first
 /// takes its lock, so concurrent appenders queue and the chain never forks.
 pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> Result<i64> {
-    let (seq, prev): (i64, String) = on_tx!(tx, c => sqlx::query_as(
+    let head: Option<(i64, String)> = on_tx!(tx, c => sqlx::query_as(
         "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-        .fetch_one(&mut *c).await?);
+        .fetch_optional(&mut *c).await?);
+    // without its head the log cannot be appended to, and whatever needed
+    // the entry must not happen
+    let (seq, prev) = head.ok_or(StoreError::Broken("the audit log has no head row"))?;
     let fields = EntryFields {
         seq,
         at_ms: e.at,

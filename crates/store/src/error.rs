@@ -18,6 +18,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Db(sqlx::Error),
+    /// Something the schema guarantees is missing (such as the audit log's head).
+    #[error("broken database: {0}")]
+    Broken(&'static str),
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod org;
+mod residents;
 mod users;
 
 use axum::Json;
@@ -44,6 +45,8 @@ const STAFF: &[Role] = yijia_service::org::VIEWERS;
 const MANAGERS: &[Role] = yijia_service::users::MANAGERS;
 const ADMINS: &[Role] = yijia_service::org::EDITORS;
 const AUDIT_READERS: &[Role] = yijia_service::audit::READERS;
+const RESIDENT_READERS: &[Role] = yijia_service::registry::READERS;
+const REGISTRARS: &[Role] = yijia_service::registry::REGISTRARS;
 
 pub fn routes(r: Routes) -> Routes {
     use Method as M;
@@ -155,6 +158,41 @@ pub fn routes(r: Routes) -> Routes {
             Scope::Grants,
             get(audit::list_audit),
         )
+        .add(
+            M::GET,
+            "/api/v1/residents",
+            Roles(RESIDENT_READERS),
+            Scope::Grants,
+            get(residents::list_residents),
+        )
+        .add(
+            M::POST,
+            "/api/v1/residents",
+            Roles(REGISTRARS),
+            Scope::Object,
+            post(residents::add_resident),
+        )
+        .add(
+            M::GET,
+            "/api/v1/residents/{id}",
+            Roles(RESIDENT_READERS),
+            Scope::Object,
+            get(residents::get_resident),
+        )
+        .add(
+            M::POST,
+            "/api/v1/residents/{id}/unmask",
+            Roles(RESIDENT_READERS),
+            Scope::Object,
+            post(residents::unmask_resident),
+        )
+        .add(
+            M::GET,
+            "/api/v1/residents/{id}/views",
+            Roles(RESIDENT_READERS),
+            Scope::Object,
+            get(residents::resident_views),
+        )
 }
 
 /// 200 while the database answers.
@@ -195,6 +233,8 @@ impl Modify for Bearer {
         org::org_tree, org::create_org_node, org::get_org_node, org::update_org_node, org::delete_org_node,
         users::list_users, users::create_user, users::get_user, users::disable_user, users::enable_user,
         audit::list_audit,
+        residents::list_residents, residents::add_resident, residents::get_resident,
+        residents::unmask_resident, residents::resident_views,
     ),
     modifiers(&Bearer),
     security(("bearer" = [])),

@@ -16,6 +16,7 @@ use yijia_service::users::{NewGrant, NewUser};
 use yijia_service::{Caller, PageReq, ServiceError};
 
 mod map;
+mod residents;
 
 use crate::AppState;
 use crate::error::describe;
@@ -30,6 +31,7 @@ const AUDIT_READERS: &[Role] = yijia_service::audit::READERS;
 pub fn routes(r: Routes) -> Routes {
     use Method as M;
     use Policy::*;
+    let r = residents::routes(r);
     r.add(M::GET, "/login", Public, Scope::None, get(login_page))
         .add(M::POST, "/login", Public, Scope::None, post(login_submit))
         .add(M::GET, "/lang/{lang}", Public, Scope::None, get(set_lang))
@@ -233,9 +235,9 @@ impl IntoResponse for PageError {
     }
 }
 
-type PageResult = Result<Response, PageError>;
+pub(crate) type PageResult = Result<Response, PageError>;
 
-trait PageErr<T> {
+pub(crate) trait PageErr<T> {
     fn page(self, l: Lang) -> Result<T, PageError>;
 }
 
@@ -246,7 +248,7 @@ impl<T> PageErr<T> for Result<T, ServiceError> {
 }
 
 /// The message of an error a person can fix, or the error page otherwise.
-fn fixable(e: ServiceError, l: Lang) -> Result<String, PageError> {
+pub(crate) fn fixable(e: ServiceError, l: Lang) -> Result<String, PageError> {
     match &e {
         ServiceError::Invalid(_)
         | ServiceError::Conflict(_)

@@ -13,4 +13,5 @@ mod jobs;
 mod org;
 mod pages;
 mod policy;
+mod residents;
 mod users;

@@ -20,6 +20,7 @@ fn concrete(path: &str) -> String {
     path.replace("{code}", "chengnan")
         .replace("{username}", "worker1")
         .replace("{lang}", "en")
+        .replace("{id}", "1")
 }
 
 #[tokio::test]

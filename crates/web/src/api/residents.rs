@@ -1,0 +1,151 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use yijia_domain::registry::Category;
+use yijia_service::registry::{RecordView, ResidentFilter, ResidentInput, ResidentView, Unmasked};
+use yijia_service::{Page, PageReq};
+
+use super::ApiResult;
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::i18n::Lang;
+use crate::json::{ApiJson, ApiPath, ApiQuery};
+use crate::policy::Auth;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ResidentParams {
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+    /// Only this grid (an org code within your scope).
+    pub grid: Option<String>,
+    pub category: Option<Category>,
+    /// Name prefix (崔晓 finds 崔晓红).
+    pub name: Option<String>,
+    /// A whole ID number or phone number (exact match).
+    pub q: Option<String>,
+}
+
+/// Residents in your scope, masked, by name.
+#[utoipa::path(get, path = "/api/v1/residents", tag = "residents", params(ResidentParams),
+    responses(
+        (status = 200, description = "A page of residents", body = Page<ResidentView>),
+        (status = 400, description = "Bad query parameter", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Your role does not read the registry", body = ErrorBody),
+        (status = 422, description = "Unknown grid, a q that is neither ID nor phone, or paging out of range", body = ErrorBody),
+    ))]
+pub async fn list_residents(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiQuery(q): ApiQuery<ResidentParams>,
+) -> Result<Json<Page<ResidentView>>, ApiError> {
+    let page = PageReq::new(q.page, q.per_page).api(lang)?;
+    let f = ResidentFilter {
+        grid: q.grid,
+        category: q.category,
+        name: q.name,
+        q: q.q,
+    };
+    Ok(Json(st.svc.list_residents(&c, f, page).await.api(lang)?))
+}
+
+/// Register a resident (grid workers in their grids; staff and secretaries
+/// in their community).
+#[utoipa::path(post, path = "/api/v1/residents", tag = "residents", request_body = ResidentInput,
+    responses(
+        (status = 201, description = "Registered; personal data masked", body = ResidentView),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "CSRF token missing", body = ErrorBody),
+        (status = 404, description = "Your role does not register residents", body = ErrorBody),
+        (status = 409, description = "The ID number is registered already", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field is invalid (wrong check digit, unknown estate, …)", body = ErrorBody),
+    ))]
+pub async fn add_resident(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiJson(b): ApiJson<ResidentInput>,
+) -> Result<(StatusCode, Json<ResidentView>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(st.svc.add_resident(&c, b).await.api(lang)?),
+    ))
+}
+
+/// One resident, masked. The read is recorded for the resident to see.
+#[utoipa::path(get, path = "/api/v1/residents/{id}", tag = "residents",
+    params(("id" = i64, Path, description = "Resident id")),
+    responses(
+        (status = 200, description = "The resident", body = ResidentView),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such resident within your scope", body = ErrorBody),
+    ))]
+pub async fn get_resident(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ResidentView>, ApiError> {
+    Ok(Json(st.svc.get_resident(&c, id).await.api(lang)?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnmaskRequest {
+    /// id_number, phone or details
+    pub field: String,
+    /// Why you need to see it (2–200 characters); kept in the audit log.
+    pub reason: String,
+}
+
+/// Show one protected field in full, with a reason (audited).
+#[utoipa::path(post, path = "/api/v1/residents/{id}/unmask", tag = "residents", request_body = UnmaskRequest,
+    params(("id" = i64, Path, description = "Resident id")),
+    responses(
+        (status = 200, description = "The field in full", body = Unmasked),
+        (status = 400, description = "Malformed body or id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Your role may not see personal data in full, or CSRF token missing", body = ErrorBody),
+        (status = 404, description = "No such resident within your scope", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "No reason, or no such field", body = ErrorBody),
+    ))]
+pub async fn unmask_resident(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<UnmaskRequest>,
+) -> Result<Json<Unmasked>, ApiError> {
+    Ok(Json(
+        st.svc.unmask(&c, id, &b.field, &b.reason).await.api(lang)?,
+    ))
+}
+
+/// Who viewed, unmasked or changed this record.
+#[utoipa::path(get, path = "/api/v1/residents/{id}/views", tag = "residents",
+    params(("id" = i64, Path, description = "Resident id")),
+    responses(
+        (status = 200, description = "Newest first", body = Vec<RecordView>),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such resident within your scope", body = ErrorBody),
+    ))]
+pub async fn resident_views(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<RecordView>>, ApiError> {
+    Ok(Json(st.svc.record_views(&c, id).await.api(lang)?))
+}

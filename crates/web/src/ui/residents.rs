@@ -1,0 +1,519 @@
+//! Registry pages: the resident list with filters, a resident's record with
+//! "show in full" and who looked, and the registration form.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::Method;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use yijia_domain::id_number::Sex;
+use yijia_domain::org::OrgKind;
+use yijia_domain::registry::Category;
+use yijia_service::registry::{
+    CategoryInput, HouseholdInput, READERS, REGISTRARS, RecordView, ResidentFilter, ResidentInput,
+    ResidentView, UNMASKERS,
+};
+use yijia_service::{Caller, PageReq, ServiceError};
+
+use super::{Chrome, PageErr, PageResult, fixable};
+use crate::AppState;
+use crate::error::describe;
+use crate::i18n::Lang;
+use crate::policy::{Auth, Policy, Routes, Scope};
+
+pub fn routes(r: Routes) -> Routes {
+    use Method as M;
+    use Policy::*;
+    r.add(
+        M::GET,
+        "/residents",
+        Roles(READERS),
+        Scope::Grants,
+        get(list),
+    )
+    .add(
+        M::POST,
+        "/residents",
+        Roles(REGISTRARS),
+        Scope::Object,
+        post(create),
+    )
+    .add(
+        M::GET,
+        "/residents/new",
+        Roles(REGISTRARS),
+        Scope::Grants,
+        get(new_form),
+    )
+    .add(
+        M::GET,
+        "/residents/{id}",
+        Roles(READERS),
+        Scope::Object,
+        get(show),
+    )
+    .add(
+        M::POST,
+        "/residents/{id}/unmask",
+        Roles(READERS),
+        Scope::Object,
+        post(unmask),
+    )
+}
+
+fn category_options(l: Lang) -> Vec<(&'static str, &'static str)> {
+    Category::ALL
+        .into_iter()
+        .map(|c| (c.code(), if l.en() { c.name_en() } else { c.name_zh() }))
+        .collect()
+}
+
+async fn grid_options(
+    st: &AppState,
+    c: &Caller,
+    l: Lang,
+) -> Result<Vec<(String, String)>, super::PageError> {
+    let tree = st.svc.org_tree(c).await.page(l)?;
+    Ok(tree
+        .into_iter()
+        .filter(|n| n.kind == OrgKind::Grid)
+        .map(|n| (n.code.clone(), format!("{} ({})", n.name, n.code)))
+        .collect())
+}
+
+fn sex_name(l: Lang, s: Option<Sex>) -> &'static str {
+    match s {
+        Some(Sex::Male) => l.t("男", "male"),
+        Some(Sex::Female) => l.t("女", "female"),
+        None => "",
+    }
+}
+
+struct Line {
+    id: i64,
+    name: String,
+    sex: &'static str,
+    age: Option<u32>,
+    grid: String,
+    tags: Vec<String>,
+    flagged: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "residents.html")]
+struct ListPage {
+    c: Chrome,
+    residents: Vec<Line>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    base: String,
+    name: String,
+    category: String,
+    grid: String,
+    categories: Vec<(&'static str, &'static str)>,
+    grids: Vec<(String, String)>,
+    can_add: bool,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    name: Option<String>,
+    category: Option<String>,
+    grid: Option<String>,
+    q: Option<String>,
+    page: Option<i64>,
+}
+
+async fn list(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
+    let category = q
+        .category
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .and_then(Category::parse);
+    let page = q.page.unwrap_or(1).max(1);
+    let filter = ResidentFilter {
+        grid: q.grid.clone().filter(|g| !g.is_empty()),
+        category,
+        name: q.name.clone(),
+        q: q.q.clone().filter(|s| !s.trim().is_empty()),
+    };
+    let req = PageReq::new(Some(page), Some(50)).page(lang)?;
+    let (items, total, error) = match st.svc.list_residents(&c, filter, req).await {
+        Ok(p) => (p.items, p.total, None),
+        Err(e) => (vec![], 0, Some(fixable(e, lang)?)),
+    };
+    let residents = items
+        .into_iter()
+        .map(|r| Line {
+            id: r.id,
+            sex: sex_name(lang, r.sex),
+            age: r.age,
+            tags: r
+                .categories
+                .iter()
+                .map(|c| {
+                    if lang.en() {
+                        c.category.name_en().to_owned()
+                    } else {
+                        c.name.clone()
+                    }
+                })
+                .collect(),
+            flagged: !r.flags.is_empty(),
+            grid: r.grid,
+            name: r.name,
+        })
+        .collect();
+    let base = format!(
+        "/residents?name={}&category={}&grid={}",
+        q.name.as_deref().unwrap_or(""),
+        q.category.as_deref().unwrap_or(""),
+        q.grid.as_deref().unwrap_or("")
+    );
+    let grids = grid_options(&st, &c, lang).await?;
+    Ok(ListPage {
+        c: Chrome::for_caller(lang, &c, "/residents", "/residents"),
+        residents,
+        total,
+        page,
+        pages: ((total + 49) / 50).max(1),
+        base,
+        name: q.name.unwrap_or_default(),
+        category: q.category.unwrap_or_default(),
+        grid: q.grid.unwrap_or_default(),
+        categories: category_options(lang),
+        grids,
+        can_add: c.has_any(REGISTRARS),
+        error,
+    }
+    .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "resident.html")]
+struct DetailPage {
+    c: Chrome,
+    r: ResidentView,
+    sex: &'static str,
+    residence: &'static str,
+    can_unmask: bool,
+    views: Vec<RecordView>,
+}
+
+async fn show(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let r = st.svc.get_resident(&c, id).await.page(lang)?;
+    let views = st.svc.record_views(&c, id).await.page(lang)?;
+    let here = format!("/residents/{id}");
+    let can_unmask = c.has_any(UNMASKERS)
+        && (r.id_number.is_some()
+            || r.phone.is_some()
+            || r.categories.iter().any(|c| c.has_details));
+    Ok(DetailPage {
+        c: Chrome::for_caller(lang, &c, "/residents", &here),
+        sex: sex_name(lang, r.sex),
+        residence: r.residence.name_zh(),
+        can_unmask,
+        views,
+        r,
+    }
+    .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "unmasked.html")]
+struct UnmaskedFragment {
+    label: String,
+    value: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct UnmaskForm {
+    field: String,
+    reason: String,
+}
+
+/// Answers the fragment that htmx puts under the form.
+async fn unmask(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<UnmaskForm>,
+) -> Response {
+    match st.svc.unmask(&c, id, &f.field, &f.reason).await {
+        Ok(u) => {
+            let value = match &u.value {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => lang.t("(未登记)", "(none recorded)").to_owned(),
+                v => v.to_string(),
+            };
+            let label = match u.field.as_str() {
+                "id_number" => lang.t("身份证号", "ID number"),
+                "phone" => lang.t("电话", "Phone"),
+                _ => lang.t("类别详情", "Category details"),
+            };
+            UnmaskedFragment {
+                label: label.to_owned(),
+                value,
+                error: None,
+            }
+            .into_response()
+        }
+        Err(e) => {
+            let (status, _, msg, _) = describe(&e, lang);
+            (
+                status,
+                UnmaskedFragment {
+                    label: String::new(),
+                    value: String::new(),
+                    error: Some(msg),
+                },
+            )
+                .into_response()
+        }
+    }
+}
+
+struct Field {
+    field: &'static str,
+    label: &'static str,
+    value: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "resident_new.html")]
+struct NewPage {
+    c: Chrome,
+    fields: Vec<Field>,
+    grids: Vec<(String, String)>,
+    categories: Vec<(&'static str, &'static str)>,
+    error: Option<String>,
+    error_field: String,
+    error_text: String,
+}
+
+#[derive(Deserialize, Default)]
+struct ResidentForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    sex: String,
+    #[serde(default)]
+    birth_date: String,
+    #[serde(default)]
+    id_number: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    grid: String,
+    #[serde(default)]
+    estate: String,
+    #[serde(default)]
+    building: String,
+    #[serde(default)]
+    entrance: String,
+    #[serde(default)]
+    door: String,
+    #[serde(default)]
+    relation: String,
+    #[serde(default)]
+    residence: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    due_date: String,
+    #[serde(default)]
+    notes: String,
+}
+
+fn fields(l: Lang, f: &ResidentForm) -> Vec<Field> {
+    let v = |s: &str| s.to_owned();
+    vec![
+        Field {
+            field: "name",
+            label: l.t("姓名", "Name"),
+            value: v(&f.name),
+        },
+        Field {
+            field: "id_number",
+            label: l.t("身份证号", "ID number"),
+            value: String::new(),
+        },
+        Field {
+            field: "sex",
+            label: l.t(
+                "性别(男/女,可由身份证号带出)",
+                "Sex (from the ID number if empty)",
+            ),
+            value: v(&f.sex),
+        },
+        Field {
+            field: "birth_date",
+            label: l.t("出生日期(YYYY-MM-DD,可由身份证号带出)", "Born (YYYY-MM-DD)"),
+            value: v(&f.birth_date),
+        },
+        Field {
+            field: "phone",
+            label: l.t("电话", "Phone"),
+            value: String::new(),
+        },
+        Field {
+            field: "grid",
+            label: l.t("网格", "Grid"),
+            value: v(&f.grid),
+        },
+        Field {
+            field: "estate",
+            label: l.t("小区", "Estate"),
+            value: v(&f.estate),
+        },
+        Field {
+            field: "building",
+            label: l.t("楼栋(如 3号楼)", "Building"),
+            value: v(&f.building),
+        },
+        Field {
+            field: "entrance",
+            label: l.t("单元", "Entrance"),
+            value: v(&f.entrance),
+        },
+        Field {
+            field: "door",
+            label: l.t("门牌号", "Door"),
+            value: v(&f.door),
+        },
+        Field {
+            field: "relation",
+            label: l.t("与户主关系", "Relation to the head"),
+            value: v(&f.relation),
+        },
+        Field {
+            field: "residence",
+            label: l.t("居住状态(常住、租户、户在人不在……)", "Residence status"),
+            value: v(&f.residence),
+        },
+        Field {
+            field: "category",
+            label: l.t("人员类别", "Category"),
+            value: v(&f.category),
+        },
+        Field {
+            field: "due_date",
+            label: l.t("预产期(孕妇)", "Due date (pregnancy)"),
+            value: v(&f.due_date),
+        },
+        Field {
+            field: "notes",
+            label: l.t("备注", "Notes"),
+            value: v(&f.notes),
+        },
+    ]
+}
+
+async fn render_new(
+    st: &AppState,
+    c: &Caller,
+    l: Lang,
+    f: &ResidentForm,
+    e: Option<(String, String)>,
+) -> PageResult {
+    let grids = grid_options(st, c, l).await?;
+    let (error_field, error_text) = e.clone().unwrap_or_default();
+    Ok(NewPage {
+        c: Chrome::for_caller(l, c, "/residents", "/residents/new"),
+        fields: fields(l, f),
+        grids,
+        categories: category_options(l)
+            .into_iter()
+            .filter(|(code, _)| *code != "child")
+            .collect(),
+        error: e.map(|(_, t)| t),
+        error_field,
+        error_text,
+    }
+    .into_response())
+}
+
+async fn new_form(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
+    render_new(&st, &c, lang, &ResidentForm::default(), None).await
+}
+
+fn opt(s: &str) -> Option<String> {
+    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+async fn create(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Form(f): Form<ResidentForm>,
+) -> PageResult {
+    let category = Category::parse(&f.category);
+    let details =
+        (category == Some(Category::Pregnant) && !f.due_date.trim().is_empty()).then(|| {
+            let mut m = serde_json::Map::new();
+            m.insert(
+                "due_date".into(),
+                serde_json::Value::String(f.due_date.trim().into()),
+            );
+            m
+        });
+    let input = ResidentInput {
+        name: f.name.clone(),
+        sex: opt(&f.sex),
+        birth_date: opt(&f.birth_date),
+        id_number: opt(&f.id_number),
+        phone: opt(&f.phone),
+        grid: f.grid.clone(),
+        household: opt(&f.estate).map(|estate| HouseholdInput {
+            estate,
+            building: f.building.clone(),
+            entrance: f.entrance.clone(),
+            door: f.door.clone(),
+        }),
+        relation: opt(&f.relation),
+        residence: opt(&f.residence),
+        notes: opt(&f.notes),
+        categories: category
+            .map(|category| CategoryInput { category, details })
+            .into_iter()
+            .collect(),
+    };
+    match st.svc.add_resident(&c, input).await {
+        Ok(r) => Ok(Redirect::to(&format!("/residents/{}", r.id)).into_response()),
+        Err(e) => {
+            let field = match &e {
+                ServiceError::Invalid(i) => i
+                    .field
+                    .split(['.', '['])
+                    .next_back()
+                    .unwrap_or("")
+                    .to_owned(),
+                _ => String::new(),
+            };
+            let field = match field.as_str() {
+                "details" | "due_date" => "due_date".to_owned(),
+                "category" | "categories" => "category".to_owned(),
+                f => f.to_owned(),
+            };
+            let text = fixable(e, lang)?;
+            render_new(&st, &c, lang, &f, Some((field, text))).await
+        }
+    }
+}
