@@ -104,3 +104,54 @@ test('the language switch turns the pages into English', async () => {
   await page.screenshot({ path: `${OUT}grid-worker1-en.png`, fullPage: true });
   await context.close();
 });
+
+// A valid ID number (GB 11643 check digit) and a name, new on every run.
+function freshPerson() {
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const seq = String(100 + Math.floor(Math.random() * 899)).padStart(3, '0');
+  const day = String(1 + Math.floor(Math.random() * 28)).padStart(2, '0');
+  const first17 = `2201821945${String(1 + Math.floor(Math.random() * 12)).padStart(2, '0')}${day}${seq}`;
+  const sum = [...first17].reduce((acc, d, i) => acc + Number(d) * weights[i], 0);
+  const id = first17 + '10X98765432'[sum % 11];
+  const wrong = first17 + (id.endsWith('1') ? '2' : '1');
+  const chars = '明华秀英兰芳桂春梅玉凤';
+  const name = '崔' + chars[Math.floor(Math.random() * chars.length)] + chars[Math.floor(Math.random() * chars.length)] + '红';
+  return { id, wrong, name };
+}
+
+test('the secretary registers a resident, shows the ID in full with a reason, and finds them by category', async () => {
+  const { context, page, problems } = await phone();
+  const person = freshPerson();
+  await login(page, 'secretary');
+  await page.goto(`${BASE}/residents/new`);
+  await page.fill('input[name=name]', person.name);
+  // a wrong check digit is refused next to the field, and nothing is lost
+  await page.fill('input[name=id_number]', person.wrong);
+  await page.fill('input[name=phone]', '139 1111 2222');
+  await page.selectOption('select[name=grid]', 'chengnan-g01');
+  await page.fill('input[name=estate]', '丁香花园三期');
+  await page.fill('input[name=building]', '8号楼');
+  await page.fill('input[name=door]', '502');
+  await page.selectOption('select[name=category]', 'elderly_alone');
+  await page.click('button.primary');
+  assert.ok((await page.textContent('main')).includes('校验位'), 'the check digit message');
+  assert.equal(await page.inputValue('input[name=name]'), person.name, 'the name is kept');
+  await page.fill('input[name=id_number]', person.id);
+  await page.fill('input[name=phone]', '139 1111 2222');
+  await Promise.all([page.waitForURL(/\/residents\/\d+$/), page.click('button.primary')]);
+  const masked = await page.textContent('#v-id_number');
+  assert.equal(masked, `220182********${person.id.slice(14)}`);
+  await page.fill('input[name=reason]', '办理低保复核');
+  await page.click('form[hx-post] button');
+  await page.locator('#unmasked .plain').waitFor();
+  assert.equal(await page.textContent('#unmasked .plain'), person.id);
+  await page.screenshot({ path: `${OUT}resident-secretary.png`, fullPage: true });
+  await page.goto(`${BASE}/residents`);
+  await page.fill('form.filters input[name=name]', person.name);
+  await page.selectOption('select[name=category]', 'elderly_alone');
+  await Promise.all([page.waitForURL(/category=elderly_alone/), page.click('form.filters button')]);
+  const names = await page.$$eval('.people li strong', els => els.map(e => e.textContent));
+  assert.deepEqual(names, [person.name]);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

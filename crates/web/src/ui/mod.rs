@@ -158,6 +158,13 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             ),
         ));
     }
+    if c.has_any(yijia_service::registry::READERS) {
+        v.push((
+            "/residents",
+            l.t("居民", "Residents"),
+            l.t("按类别归档的居民信息", "Residents, archived by category"),
+        ));
+    }
     if c.has_any(MANAGERS) {
         v.push((
             "/users",

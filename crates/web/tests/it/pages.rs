@@ -67,24 +67,44 @@ async fn each_role_gets_a_home_page_that_links_only_to_what_it_may_open() {
         (
             "secretary",
             "王小红",
-            vec!["/org", "/users", "/audit"],
+            vec!["/org", "/residents", "/users", "/audit"],
             vec![],
         ),
         (
             "admin",
             "系统管理员",
             vec!["/org", "/users", "/audit"],
-            vec![],
+            vec!["/residents"],
         ),
-        ("officer", "赵街道", vec!["/org", "/audit"], vec!["/users"]),
-        ("worker1", "李网格", vec!["/org"], vec!["/users", "/audit"]),
-        ("clerk", "孙站长", vec!["/org"], vec!["/users", "/audit"]),
-        ("staff", "刘社工", vec!["/org"], vec!["/users", "/audit"]),
+        (
+            "officer",
+            "赵街道",
+            vec!["/org", "/residents", "/audit"],
+            vec!["/users"],
+        ),
+        (
+            "worker1",
+            "李网格",
+            vec!["/org", "/residents"],
+            vec!["/users", "/audit"],
+        ),
+        (
+            "clerk",
+            "孙站长",
+            vec!["/org", "/residents"],
+            vec!["/users", "/audit"],
+        ),
+        (
+            "staff",
+            "刘社工",
+            vec!["/org", "/residents"],
+            vec!["/users", "/audit"],
+        ),
         (
             "resident",
             "张大爷",
             vec![],
-            vec!["/org", "/users", "/audit"],
+            vec!["/org", "/residents", "/users", "/audit"],
         ),
     ] {
         let b = login(&app, user).await;
