@@ -119,24 +119,20 @@ impl Services {
         let mut tx = self.db.read().await?;
         let (rows, total) = store::list(&mut tx, &filter, page.per_page, page.offset()).await?;
         tx.commit().await?;
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(|e| EntryView {
-                    seq: e.seq,
-                    at: yijia_domain::time::rfc3339(e.at),
-                    actor: e.actor_name,
-                    action: e.action,
-                    outcome: e.outcome,
-                    object: e.object,
-                    ip: e.ip,
-                    detail: e.detail,
-                })
-                .collect(),
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        let items = rows
+            .into_iter()
+            .map(|e| EntryView {
+                seq: e.seq,
+                at: yijia_domain::time::rfc3339(e.at),
+                actor: e.actor_name,
+                action: e.action,
+                outcome: e.outcome,
+                object: e.object,
+                ip: e.ip,
+                detail: e.detail,
+            })
+            .collect();
+        Ok(Page::of(items, total, page))
     }
 
     /// Walks the whole chain. `Ok(n)` when all `n` entries link up; otherwise

@@ -126,6 +126,17 @@ impl PageReq {
     }
 }
 
+impl<T> Page<T> {
+    pub fn of(items: Vec<T>, total: i64, req: PageReq) -> Self {
+        Self {
+            items,
+            total,
+            page: req.page,
+            per_page: req.per_page,
+        }
+    }
+}
+
 /// A page of results.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Page<T> {

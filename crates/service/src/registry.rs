@@ -684,12 +684,7 @@ impl Services {
             items.push(self.to_view(caller, r, cats, None));
         }
         tx.commit().await?;
-        Ok(Page {
-            items,
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        Ok(Page::of(items, total, page))
     }
 
     /// Exact search by ID number or phone through their blind indexes; the
@@ -749,12 +744,7 @@ impl Services {
             .skip(page.offset() as usize)
             .take(page.per_page as usize)
             .collect();
-        Ok(Page {
-            items,
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        Ok(Page::of(items, total, page))
     }
 
     /// Who viewed, unmasked or changed a resident's record, newest first.

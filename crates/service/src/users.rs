@@ -173,12 +173,7 @@ impl Services {
             items.push(self.user_view(&mut tx, u).await?);
         }
         tx.commit().await?;
-        Ok(Page {
-            items,
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        })
+        Ok(Page::of(items, total, page))
     }
 
     /// A user the caller may manage: every grant of theirs lies inside the
