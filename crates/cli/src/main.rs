@@ -79,6 +79,16 @@ enum Command {
     /// Check the audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Manage the keys that seal personal data.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// Make a new key, re-seal every protected value with it, then drop the
+    /// old one. Safe to run again after an interruption: it resumes.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -224,6 +234,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let svc = services(&cfg, open(&cfg).await?)?;
             user(&svc, cmd).await.map(|_| ok)
         }
+        Command::Keys(KeysCmd::Rotate) => rotate_keys(&cfg).await.map(|_| ok),
         Command::Audit(AuditCmd::Verify) => {
             let svc = services(&cfg, open(&cfg).await?)?;
             match svc.audit_verify().await.map_err(service_error)? {
@@ -390,4 +401,42 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+}
+
+async fn rotate_keys(cfg: &Config) -> Result<()> {
+    use yijia_service::keys::{ENV_KEY, KEY_FILE};
+    if std::env::var(ENV_KEY).is_ok_and(|k| !k.trim().is_empty()) {
+        bail!(
+            "the key comes from {ENV_KEY}; rotation works on the key file: unset {ENV_KEY} and put the key into \
+             {} first (see docs/security.md)",
+            cfg.data_dir.join(KEY_FILE).display()
+        );
+    }
+    let db = open(cfg).await?;
+    std::fs::create_dir_all(&cfg.data_dir)?;
+    let path = cfg.data_dir.join(KEY_FILE);
+    let mut ring = Keyring::load_or_create(&cfg.data_dir, None).map_err(service_error)?;
+    if ring.key_ids().len() == 1 {
+        let old = ring.active_id().to_owned();
+        let new = ring.rotate().to_owned();
+        // both keys on disk before anything is re-sealed, so that an
+        // interruption loses nothing
+        ring.save(&path).map_err(service_error)?;
+        println!("new key {new} (was {old})");
+    } else {
+        println!("resuming: re-sealing with key {}", ring.active_id());
+    }
+    let svc = Services::new(db, Arc::new(SystemClock), cfg.settings(), Arc::new(ring));
+    let n = svc
+        .reseal_all(&Caller::operator())
+        .await
+        .map_err(service_error)?;
+    let mut ring = Keyring::load_or_create(&cfg.data_dir, None).map_err(service_error)?;
+    ring.retire_old();
+    ring.save(&path).map_err(service_error)?;
+    println!(
+        "re-sealed the personal data of {n} resident(s) with key {}; old keys removed",
+        ring.active_id()
+    );
+    Ok(())
 }

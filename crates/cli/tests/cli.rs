@@ -275,3 +275,133 @@ fn serve_demo_prints_the_url_and_the_logins() {
         assert!(text.contains(login), "{login} missing: {text}");
     }
 }
+
+/// Starts `yijia serve --demo` on a free port; answers the child and its URL.
+fn serve_demo(dir: &std::path::Path) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_yijia"))
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .env_remove("YIJIA_DATABASE_URL")
+        .env_remove("YIJIA_MASTER_KEY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    // keep reading, or the server's next line meets a closed pipe
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    (child, url)
+}
+
+#[test]
+fn keys_rotate_reseals_everything_and_search_still_finds_people() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let id = "11010519491231002X";
+    let login = |url: String| async move {
+        let c = reqwest::Client::new();
+        let v: serde_json::Value = c
+            .post(format!("{url}/api/v1/auth/login"))
+            .json(&serde_json::json!({"username": "secretary", "password": "chengnan-demo-2024"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (c, v["token"].as_str().unwrap().to_owned())
+    };
+    let (mut child, url) = serve_demo(p);
+    let rid = rt.block_on(async {
+        let (c, t) = login(url.clone()).await;
+        let v: serde_json::Value = c
+            .post(format!("{url}/api/v1/residents"))
+            .bearer_auth(&t)
+            .json(&serde_json::json!({"name": "王奶奶", "grid": "chengnan-g01", "id_number": id, "phone": "13600001234",
+                "categories": [{"category": "disabled", "details": {"kind": "视力", "grade": "一级"}}]}))
+            .send().await.unwrap().json().await.unwrap();
+        v["id"].as_i64().unwrap()
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = std::fs::read_to_string(p.join("master.key")).unwrap();
+
+    let o = yijia(p, &["keys", "rotate"], None);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains("re-sealed the personal data of 1 resident(s)"),
+        "{}",
+        out(&o)
+    );
+    let after = std::fs::read_to_string(p.join("master.key")).unwrap();
+    assert_ne!(before, after);
+    let file: serde_json::Value = serde_json::from_str(&after).unwrap();
+    assert_eq!(
+        file["keys"].as_object().unwrap().len(),
+        1,
+        "the old key is gone"
+    );
+
+    let (mut child, url) = serve_demo(p);
+    rt.block_on(async {
+        let (c, t) = login(url.clone()).await;
+        let v: serde_json::Value = c
+            .post(format!("{url}/api/v1/residents/{rid}/unmask"))
+            .bearer_auth(&t)
+            .json(&serde_json::json!({"field": "id_number", "reason": "核对"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["value"], id);
+        let v: serde_json::Value = c
+            .post(format!("{url}/api/v1/residents/{rid}/unmask"))
+            .bearer_auth(&t)
+            .json(&serde_json::json!({"field": "details", "reason": "核对"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["value"]["disabled"]["grade"], "一级");
+        let v: serde_json::Value = c
+            .get(format!("{url}/api/v1/residents?q=136-0000-1234"))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["total"], 1, "the blind index follows the new key: {v}");
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let o = yijia(p, &["audit", "verify"], None);
+    assert!(o.status.success(), "{}", out(&o));
+
+    // with the key in the environment, rotation says what to do instead
+    let o = Command::new(env!("CARGO_BIN_EXE_yijia"))
+        .args(["keys", "rotate", "--data-dir"])
+        .arg(p)
+        .env(
+            "YIJIA_MASTER_KEY",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        )
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(out(&o).contains("YIJIA_MASTER_KEY"), "{}", out(&o));
+}

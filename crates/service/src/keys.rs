@@ -153,6 +153,10 @@ impl Keyring {
         self.keys.retain(|id, _| *id == active);
     }
 
+    pub fn key_ids(&self) -> Vec<&str> {
+        self.keys.keys().map(String::as_str).collect()
+    }
+
     pub fn active_id(&self) -> &str {
         &self.active
     }

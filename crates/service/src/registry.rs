@@ -764,3 +764,64 @@ impl Services {
             .collect())
     }
 }
+
+impl Services {
+    /// Re-seals every protected value with the active key and recomputes
+    /// the blind indexes, in batches of 500 rows, each batch in one
+    /// transaction. Run after `Keyring::rotate`; values under any key in
+    /// the keyring can be read meanwhile. Answers the number of residents.
+    pub async fn reseal_all(&self, caller: &Caller) -> Result<usize> {
+        if !caller.is_operator() {
+            return Err(ServiceError::forbidden());
+        }
+        let keys = self.keys();
+        let mut after = 0;
+        let mut n = 0;
+        loop {
+            let mut tx = self.db.write().await?;
+            let rows = residents::sealed_batch(&mut tx, after, 500).await?;
+            let Some(last) = rows.last() else {
+                let e = Event::ok("keys_rotate", format!("key:{}", keys.active_id()), "/root/");
+                record(
+                    &mut tx,
+                    caller,
+                    self.now(),
+                    &e.with(json!({ "residents": n })),
+                )
+                .await?;
+                tx.commit().await?;
+                return Ok(n);
+            };
+            after = last.id;
+            for r in rows {
+                let mut out = residents::Resealed::default();
+                if let Some(s) = &r.id_number_sealed {
+                    let plain = zeroize::Zeroizing::new(keys.open(&aad_id(&r.uid), s)?);
+                    out.id_number_sealed = Some(keys.seal(&aad_id(&r.uid), &plain)?);
+                    out.id_number_index = Some(keys.blind("id_number", &plain)?);
+                }
+                if let Some(s) = &r.phone_sealed {
+                    let plain = zeroize::Zeroizing::new(keys.open(&aad_phone(&r.uid), s)?);
+                    out.phone_sealed = Some(keys.seal(&aad_phone(&r.uid), &plain)?);
+                    out.phone_index = Some(keys.blind("phone", &plain)?);
+                }
+                residents::update_sealed(&mut tx, r.id, &out).await?;
+                for c in residents::categories(&mut tx, r.id).await? {
+                    if let Some(s) = &c.details_sealed {
+                        let aad = aad_details(&r.uid, &c.category);
+                        let plain = zeroize::Zeroizing::new(keys.open(&aad, s)?);
+                        residents::update_details(
+                            &mut tx,
+                            r.id,
+                            &c.category,
+                            &keys.seal(&aad, &plain)?,
+                        )
+                        .await?;
+                    }
+                }
+                n += 1;
+            }
+            tx.commit().await?;
+        }
+    }
+}

@@ -225,3 +225,45 @@ pub async fn history_of(tx: &mut Tx, resident_id: i64) -> Result<Vec<HistoryRow>
     let sql = "SELECT category, change, reason, by_user, at FROM category_history WHERE resident_id = $1 ORDER BY at DESC, id DESC";
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(resident_id).fetch_all(c).await?))
 }
+
+/// The sealed fields of a row, for re-sealing under a new key.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SealedRow {
+    pub id: i64,
+    pub uid: String,
+    pub id_number_sealed: Option<String>,
+    pub phone_sealed: Option<String>,
+}
+
+pub async fn sealed_batch(tx: &mut Tx, after_id: i64, limit: i64) -> Result<Vec<SealedRow>> {
+    let sql = "SELECT id, uid, id_number_sealed, phone_sealed FROM residents WHERE id > $1 ORDER BY id LIMIT $2";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(after_id).bind(limit).fetch_all(c).await?))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Resealed {
+    pub id_number_sealed: Option<String>,
+    pub id_number_index: Option<String>,
+    pub phone_sealed: Option<String>,
+    pub phone_index: Option<String>,
+}
+
+pub async fn update_sealed(tx: &mut Tx, id: i64, r: &Resealed) -> Result<()> {
+    let sql = "UPDATE residents SET id_number_sealed = $2, id_number_index = $3, phone_sealed = $4, phone_index = $5 \
+               WHERE id = $1";
+    on_tx!(tx, c => sqlx::query(sql)
+        .bind(id).bind(&r.id_number_sealed).bind(&r.id_number_index).bind(&r.phone_sealed).bind(&r.phone_index)
+        .execute(c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn update_details(
+    tx: &mut Tx,
+    resident_id: i64,
+    category: &str,
+    sealed: &str,
+) -> Result<()> {
+    let sql = "UPDATE resident_categories SET details_sealed = $3 WHERE resident_id = $1 AND category = $2";
+    on_tx!(tx, c => sqlx::query(sql).bind(resident_id).bind(category).bind(sealed).execute(c).await?.rows_affected());
+    Ok(())
+}
