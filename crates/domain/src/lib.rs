@@ -9,6 +9,7 @@ pub mod password;
 pub mod phone;
 pub mod registry;
 pub mod role;
+pub mod roster;
 pub mod time;
 pub mod user;
 

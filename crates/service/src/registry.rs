@@ -147,6 +147,14 @@ pub struct RecordView {
     pub detail: String,
 }
 
+/// A resident checked and sealed, ready to be stored.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    pub new: residents::NewResident,
+    pub cats: Vec<(Category, Option<String>)>,
+    pub flags: Vec<Flag>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ResidentFilter {
     pub grid: Option<String>,
@@ -239,6 +247,37 @@ impl Services {
                 format!("no grid '{}' that you register residents in", input.grid),
             ));
         };
+        let now = self.now();
+        let p = self.prepare(&input, grid.id, now)?;
+        let mut tx = self.db.write().await?;
+        let household_id = match &input.household {
+            Some(h) => Some(self.household(&mut tx, &grid, h, now).await?),
+            None => None,
+        };
+        let id = self
+            .store_prepared(&mut tx, &p, household_id, &caller.username)
+            .await?;
+        let codes: Vec<&str> = p.cats.iter().map(|(c, _)| c.code()).collect();
+        let e = Event::ok("resident_add", format!("resident:{id}"), &grid.path);
+        record(
+            &mut tx,
+            caller,
+            now,
+            &e.with(json!({ "categories": codes, "flags": p.flags.len() })),
+        )
+        .await?;
+        let view = self.view(&mut tx, caller, id).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Checks a resident's data and seals what is personal; no IO.
+    pub(crate) fn prepare(
+        &self,
+        input: &ResidentInput,
+        grid_id: i64,
+        now: i64,
+    ) -> Result<Prepared> {
         let name = validate_person_name(&input.name)?;
         let id = match input
             .id_number
@@ -287,6 +326,7 @@ impl Services {
         };
         let relation = input
             .relation
+            .clone()
             .unwrap_or_default()
             .trim()
             .chars()
@@ -294,6 +334,7 @@ impl Services {
             .collect::<String>();
         let notes = input
             .notes
+            .clone()
             .unwrap_or_default()
             .trim()
             .chars()
@@ -338,9 +379,8 @@ impl Services {
 
         let keys = self.keys();
         let uid = uuid::Uuid::new_v4().to_string();
-        let now = self.now();
         let new = residents::NewResident {
-            grid_id: grid.id,
+            grid_id,
             household_id: None,
             name: name.clone(),
             sex: sex.map(|s| {
@@ -376,49 +416,45 @@ impl Services {
             now,
             uid: uid.clone(),
         };
-        let mut tx = self.db.write().await?;
-        let household_id = match &input.household {
-            Some(h) => Some(self.household(&mut tx, &grid, h, now).await?),
-            None => None,
-        };
+        Ok(Prepared { new, cats, flags })
+    }
+
+    /// Stores a prepared resident and their categories in `tx`.
+    pub(crate) async fn store_prepared(
+        &self,
+        tx: &mut Tx,
+        p: &Prepared,
+        household_id: Option<i64>,
+        by: &str,
+    ) -> Result<i64> {
+        let keys = self.keys();
         let new = residents::NewResident {
             household_id,
-            ..new
+            ..p.new.clone()
         };
-        let id = on_conflict(residents::insert(&mut tx, &new).await, || {
+        let id = on_conflict(residents::insert(tx, &new).await, || {
             Msg::new(
                 "该身份证号已登记,请先查找此人",
                 "this ID number is registered already; look the person up",
             )
         })?;
-        for (c, details) in &cats {
+        for (c, details) in &p.cats {
             let sealed = details
                 .as_deref()
-                .map(|d| keys.seal(&aad_details(&uid, c.code()), d))
+                .map(|d| keys.seal(&aad_details(&new.uid, c.code()), d))
                 .transpose()?;
             residents::add_category(
-                &mut tx,
+                tx,
                 id,
                 c.code(),
                 sealed.as_deref(),
                 "登记 / registered",
-                &caller.username,
-                now,
+                by,
+                new.now,
             )
             .await?;
         }
-        let codes: Vec<&str> = cats.iter().map(|(c, _)| c.code()).collect();
-        let e = Event::ok("resident_add", format!("resident:{id}"), &grid.path);
-        record(
-            &mut tx,
-            caller,
-            now,
-            &e.with(json!({ "categories": codes, "flags": flags.len() })),
-        )
-        .await?;
-        let view = self.view(&mut tx, caller, id).await?;
-        tx.commit().await?;
-        Ok(view)
+        Ok(id)
     }
 
     async fn household(
