@@ -82,6 +82,32 @@ enum Command {
     /// Manage the keys that seal personal data.
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// Import data from the files people keep today.
+    #[command(subcommand)]
+    Import(ImportCmd),
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// Import a resident roster (.xlsx). Every good row goes in; every bad
+    /// row is listed with its sheet, row and reason; importing the same file
+    /// twice changes nothing the second time.
+    Residents {
+        /// The workbook (.xlsx).
+        file: PathBuf,
+        /// The community to import into (chengnan).
+        #[arg(long)]
+        community: String,
+        /// Which grid a sheet goes to, for sheets not named 第N网格: SHEET=CODE (repeatable).
+        #[arg(long = "grid", value_name = "SHEET=CODE")]
+        grids: Vec<String>,
+        /// Check everything, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the report as a workbook too.
+        #[arg(long, value_name = "OUT.xlsx")]
+        report: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -235,6 +261,55 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             user(&svc, cmd).await.map(|_| ok)
         }
         Command::Keys(KeysCmd::Rotate) => rotate_keys(&cfg).await.map(|_| ok),
+        Command::Import(ImportCmd::Residents {
+            file,
+            community,
+            grids,
+            dry_run,
+            report,
+        }) => {
+            let mut map = std::collections::HashMap::new();
+            for g in &grids {
+                let Some((sheet, code)) = g.split_once('=') else {
+                    bail!("--grid takes SHEET=CODE, not '{g}'");
+                };
+                map.insert(sheet.trim().to_owned(), code.trim().to_owned());
+            }
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let svc = services(&cfg, open(&cfg).await?)?;
+            let r = svc
+                .import_residents(&Caller::operator(), &bytes, &community, &map, dry_run)
+                .await
+                .map_err(service_error)?;
+            println!(
+                "{}{} sheet(s), {} data row(s): {} imported, {} already registered, {} with problems",
+                if dry_run {
+                    "dry run (nothing changed): "
+                } else {
+                    ""
+                },
+                r.sheets,
+                r.rows,
+                r.imported,
+                r.unchanged,
+                r.bad.len()
+            );
+            if !r.new_estates.is_empty() {
+                println!("new estates: {}", r.new_estates.join(", "));
+            }
+            for b in &r.bad {
+                println!("  {} row {}: {} ({})", b.sheet, b.row, b.reason_zh, b.field);
+            }
+            if let Some(out) = report {
+                let bytes =
+                    yijia_service::import::report_workbook(&r, false).map_err(service_error)?;
+                std::fs::write(&out, bytes)
+                    .with_context(|| format!("writing {}", out.display()))?;
+                println!("report written to {}", out.display());
+            }
+            Ok(ok)
+        }
         Command::Audit(AuditCmd::Verify) => {
             let svc = services(&cfg, open(&cfg).await?)?;
             match svc.audit_verify().await.map_err(service_error)? {

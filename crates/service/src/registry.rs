@@ -190,14 +190,9 @@ fn parse_date(field: &str, s: &str) -> Result<NaiveDate> {
 
 fn check_details(i: usize, c: &CategoryInput) -> Result<Option<String>> {
     let field = format!("categories[{i}].details");
+    // a roster seldom knows the due date: without it the category stays
+    // until someone removes it
     let Some(d) = &c.details else {
-        if c.category == Category::Pregnant {
-            return Err(ServiceError::invalid(
-                &field,
-                "孕妇须填写预产期 due_date",
-                "a pregnancy needs its due_date",
-            ));
-        }
         return Ok(None);
     };
     let allowed = c.category.detail_fields();

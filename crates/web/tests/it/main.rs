@@ -6,6 +6,8 @@
 
 mod helpers;
 
+mod import;
+
 mod audit;
 mod auth;
 mod errors;

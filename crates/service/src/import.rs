@@ -1,0 +1,438 @@
+//! Importing the rosters people keep in Excel. Every good row goes in, every
+//! bad row is reported with its sheet, row and reason, the rest of the file
+//! still imports, and importing the same file again changes nothing. All of
+//! it happens in one transaction: a failure midway leaves the database as
+//! it was.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use serde::Serialize;
+use serde_json::json;
+use yijia_domain::Invalid;
+use yijia_domain::registry::Residence;
+use yijia_domain::role::Role;
+use yijia_domain::roster::{self, Cell, Column};
+use yijia_store::{Tx, org, places, residents};
+
+use crate::audit::{Event, record};
+use crate::registry::{CategoryInput, ResidentInput};
+use crate::{Caller, Result, ServiceError, Services};
+
+/// Who imports: secretaries and staff, for their community.
+pub const IMPORTERS: &[Role] = &[Role::Secretary, Role::CommunityStaff];
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct BadRow {
+    pub sheet: String,
+    /// The row number as Excel shows it (from 1).
+    pub row: u32,
+    pub field: String,
+    pub reason_zh: String,
+    pub reason_en: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub sheets: usize,
+    /// Data rows read (blank and totals rows are not counted).
+    pub rows: usize,
+    pub imported: usize,
+    /// Rows whose person is registered already (a second import).
+    pub unchanged: usize,
+    pub bad: Vec<BadRow>,
+    /// Estates that the roster named and the community did not have yet.
+    pub new_estates: Vec<String>,
+    pub dry_run: bool,
+}
+
+fn to_cell(d: &Data) -> Cell {
+    match d {
+        Data::Empty | Data::Error(_) => Cell::Empty,
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::Int(i) => Cell::Number(*i as f64),
+        Data::Float(f) => Cell::Number(*f),
+        Data::Bool(b) => Cell::Text(b.to_string()),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(d) => Cell::Date(d.date()),
+            None => Cell::Number(dt.as_f64()),
+        },
+    }
+}
+
+/// A sheet's rows, with the Excel number of the first.
+struct Sheet {
+    name: String,
+    first_row: u32,
+    rows: Vec<Vec<Cell>>,
+}
+
+fn read_workbook(bytes: &[u8]) -> Result<Vec<Sheet>> {
+    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| {
+        ServiceError::invalid(
+            "file",
+            format!("无法读取 Excel 文件(.xlsx):{e}"),
+            format!("cannot read the Excel file (.xlsx): {e}"),
+        )
+    })?;
+    let mut sheets = Vec::new();
+    for name in wb.sheet_names() {
+        let range = wb.worksheet_range(&name).map_err(|e| {
+            ServiceError::invalid(
+                "file",
+                format!("无法读取工作表「{name}」:{e}"),
+                format!("cannot read the sheet '{name}': {e}"),
+            )
+        })?;
+        let first_row = range.start().map(|(r, _)| r + 1).unwrap_or(1);
+        let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
+        let rows = range
+            .rows()
+            .map(|r| {
+                let mut cells = vec![Cell::Empty; first_col];
+                cells.extend(r.iter().map(to_cell));
+                cells
+            })
+            .collect();
+        sheets.push(Sheet {
+            name,
+            first_row,
+            rows,
+        });
+    }
+    Ok(sheets)
+}
+
+/// `第3网格` → 3
+fn grid_number(sheet: &str) -> Option<u32> {
+    let s = sheet.trim();
+    let inner = s.strip_prefix('第')?.strip_suffix("网格")?;
+    inner.parse().ok().or_else(|| {
+        let zh = [
+            "零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十",
+        ];
+        zh.iter().position(|d| *d == inner).map(|n| n as u32)
+    })
+}
+
+impl Services {
+    /// Imports residents from an .xlsx roster into `community`. Sheets named
+    /// `第N网格` go to grid N (by name, or by the code ending `-gNN`); other
+    /// sheets need an entry in `grid_of_sheet`.
+    pub async fn import_residents(
+        &self,
+        caller: &Caller,
+        bytes: &[u8],
+        community: &str,
+        grid_of_sheet: &HashMap<String, String>,
+        dry_run: bool,
+    ) -> Result<ImportReport> {
+        let mut conn = self.db.conn().await?;
+        let com = org::by_code(&mut conn, community.trim()).await?;
+        let Some(com) = com.filter(|c| {
+            c.kind == "community" && (caller.is_operator() || caller.covers(IMPORTERS, &c.path))
+        }) else {
+            return Err(ServiceError::invalid(
+                "community",
+                format!("找不到您可导入的社区「{community}」"),
+                format!("no community '{community}' that you import into"),
+            ));
+        };
+        let grids = org::children(&mut conn, com.id).await?;
+        drop(conn);
+        let sheets = read_workbook(bytes)?;
+        let mut report = ImportReport {
+            sheets: sheets.len(),
+            dry_run,
+            ..Default::default()
+        };
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let mut seen: HashMap<String, (String, u32)> = HashMap::new();
+        let mut estates: BTreeMap<String, i64> = BTreeMap::new();
+        for sheet in &sheets {
+            let grid = match grid_of_sheet.get(&sheet.name) {
+                Some(code) => grids.iter().find(|g| g.code == *code),
+                None => grid_number(&sheet.name).and_then(|n| {
+                    grids
+                        .iter()
+                        .find(|g| g.name == sheet.name || g.code.ends_with(&format!("-g{n:02}")))
+                }),
+            };
+            let bad = |row: u32, field: &str, zh: String, en: String| BadRow {
+                sheet: sheet.name.clone(),
+                row,
+                field: field.to_owned(),
+                reason_zh: zh,
+                reason_en: en,
+            };
+            let Some((header_at, columns)) = roster::find_header(&sheet.rows) else {
+                if sheet.rows.iter().any(|r| r.iter().any(|c| !c.is_empty())) {
+                    report.bad.push(bad(
+                        sheet.first_row,
+                        "",
+                        "找不到表头行(需有「姓名」等列)".into(),
+                        "no header row (with a name column) found".into(),
+                    ));
+                }
+                continue;
+            };
+            let Some(grid) = grid else {
+                report.bad.push(bad(
+                    sheet.first_row,
+                    "sheet",
+                    format!("工作表「{}」对应哪个网格?请用 --grid 指定", sheet.name),
+                    format!("which grid is sheet '{}'? map it with --grid", sheet.name),
+                ));
+                continue;
+            };
+            let col = |c: Column| columns.iter().position(|x| *x == Some(c));
+            for (i, row) in sheet.rows.iter().enumerate().skip(header_at + 1) {
+                if row.iter().all(Cell::is_empty) {
+                    continue;
+                }
+                if roster::is_totals(row) {
+                    break;
+                }
+                let excel_row = sheet.first_row + i as u32;
+                report.rows += 1;
+                let cell = |c: Column| {
+                    col(c)
+                        .and_then(|i| row.get(i))
+                        .cloned()
+                        .unwrap_or(Cell::Empty)
+                };
+                let at = (sheet.name.clone(), excel_row);
+                let mut ctx = RowContext {
+                    com: &com,
+                    grid,
+                    now,
+                    estates: &mut estates,
+                    seen: &mut seen,
+                    report: &mut report,
+                };
+                match self.import_row(&mut tx, caller, &cell, at, &mut ctx).await {
+                    Ok(()) => {}
+                    Err(RowError::Bad(e)) => report
+                        .bad
+                        .push(bad(excel_row, &e.field, e.msg.zh, e.msg.en)),
+                    Err(RowError::Fatal(e)) => return Err(e),
+                }
+            }
+        }
+        let e = Event::ok("resident_import", format!("org:{}", com.code), &com.path);
+        let detail = json!({ "rows": report.rows, "imported": report.imported, "unchanged": report.unchanged, "bad": report.bad.len(), "dry_run": dry_run });
+        record(&mut tx, caller, now, &e.with(detail)).await?;
+        if dry_run {
+            tx.rollback().await?;
+        } else {
+            tx.commit().await?;
+        }
+        Ok(report)
+    }
+}
+
+/// What one row's import needs besides the row.
+struct RowContext<'a> {
+    com: &'a org::OrgNode,
+    grid: &'a org::OrgNode,
+    now: i64,
+    estates: &'a mut BTreeMap<String, i64>,
+    /// ID number index → where it was first seen in this file.
+    seen: &'a mut HashMap<String, (String, u32)>,
+    report: &'a mut ImportReport,
+}
+
+enum RowError {
+    Bad(Invalid),
+    Fatal(ServiceError),
+}
+
+impl From<Invalid> for RowError {
+    fn from(e: Invalid) -> Self {
+        RowError::Bad(e)
+    }
+}
+
+impl From<ServiceError> for RowError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(i) => RowError::Bad(i),
+            e => RowError::Fatal(e),
+        }
+    }
+}
+
+impl From<yijia_store::StoreError> for RowError {
+    fn from(e: yijia_store::StoreError) -> Self {
+        RowError::Fatal(e.into())
+    }
+}
+
+impl Services {
+    async fn import_row(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        cell: &dyn Fn(Column) -> Cell,
+        at: (String, u32),
+        ctx: &mut RowContext<'_>,
+    ) -> std::result::Result<(), RowError> {
+        let notes_cell = cell(Column::Notes).text();
+        // 备注 often holds the residence status (户在人不在, 租户 …)
+        let (residence, notes) = match (
+            cell(Column::Residence).text(),
+            Residence::parse(&notes_cell),
+        ) {
+            (r, _) if !r.is_empty() => (Some(r), notes_cell),
+            (_, Some(r)) => (Some(r.code().to_owned()), String::new()),
+            _ => (None, notes_cell),
+        };
+        let birth = roster::parse_date(&cell(Column::BirthDate), "birth_date")?;
+        let input = ResidentInput {
+            name: cell(Column::Name).text(),
+            sex: Some(cell(Column::Sex).text()),
+            birth_date: birth.map(|b| b.to_string()),
+            id_number: Some(roster::id_text(&cell(Column::IdNumber))?),
+            phone: Some(cell(Column::Phone).text()),
+            grid: ctx.grid.code.clone(),
+            household: None,
+            relation: Some(cell(Column::Relation).text()),
+            residence,
+            notes: Some(notes),
+            categories: roster::parse_categories(&cell(Column::Categories))?
+                .into_iter()
+                .filter(|c| !c.derived())
+                .map(|category| CategoryInput {
+                    category,
+                    details: None,
+                })
+                .collect(),
+        };
+        let p = self.prepare(&input, ctx.grid.id, ctx.now)?;
+        if let Some(f) = p.flags.first() {
+            let field = if f.code == "sex_mismatch" {
+                "sex"
+            } else {
+                "birth_date"
+            };
+            return Err(RowError::Bad(Invalid::new(
+                field,
+                f.zh.clone(),
+                f.en.clone(),
+            )));
+        }
+        if let Some(ix) = &p.new.id_number_index {
+            if let Some((sheet, row)) = ctx.seen.get(ix) {
+                return Err(RowError::Bad(Invalid::new(
+                    "id_number",
+                    format!("与「{sheet}」第 {row} 行是同一人"),
+                    format!("the same person as row {row} of '{sheet}'"),
+                )));
+            }
+            ctx.seen.insert(ix.clone(), at);
+            if !residents::by_index(tx, ix, "-").await?.is_empty() {
+                ctx.report.unchanged += 1;
+                return Ok(());
+            }
+        }
+        let household_id = self.import_household(tx, cell, ctx).await?;
+        self.store_prepared(tx, &p, household_id, &caller.username)
+            .await?;
+        ctx.report.imported += 1;
+        Ok(())
+    }
+
+    /// The row's household, with its estate made when the community does
+    /// not have it yet.
+    async fn import_household(
+        &self,
+        tx: &mut Tx,
+        cell: &dyn Fn(Column) -> Cell,
+        ctx: &mut RowContext<'_>,
+    ) -> std::result::Result<Option<i64>, RowError> {
+        let estate_name = cell(Column::Estate).text();
+        let building = roster::building_name(&cell(Column::Building));
+        let door = cell(Column::Door).text();
+        if estate_name.is_empty() || building.is_empty() || door.is_empty() {
+            return Ok(None);
+        }
+        let estate = match ctx.estates.get(&estate_name) {
+            Some(id) => *id,
+            None => {
+                let id = match places::estate_by_name(tx, ctx.com.id, &estate_name).await? {
+                    Some(id) => id,
+                    None => {
+                        ctx.report.new_estates.push(estate_name.clone());
+                        let new = places::NewEstate {
+                            community_id: ctx.com.id,
+                            grid_id: None,
+                            name: &estate_name,
+                            point: None,
+                            now: ctx.now,
+                        };
+                        places::insert_estate(tx, &new).await?
+                    }
+                };
+                ctx.estates.insert(estate_name.clone(), id);
+                id
+            }
+        };
+        let b = places::building(tx, estate, &building, ctx.now).await?;
+        let entrance = roster::entrance_name(&cell(Column::Entrance));
+        Ok(Some(
+            places::household(tx, ctx.grid.id, b, &entrance, &door, ctx.now).await?,
+        ))
+    }
+}
+
+/// The report as a workbook: a summary and one line per bad row (sheet,
+/// row, field, reason). It holds no personal data.
+pub fn report_workbook(r: &ImportReport, english: bool) -> Result<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let err =
+        |e: rust_xlsxwriter::XlsxError| ServiceError::Internal(format!("writing the report: {e}"));
+    let t = |zh: &'static str, en: &'static str| if english { en } else { zh };
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let ws = wb
+        .add_worksheet()
+        .set_name(t("导入报告", "Import report"))
+        .map_err(err)?;
+    let summary = [
+        (t("工作表", "Sheets"), r.sheets),
+        (t("数据行", "Data rows"), r.rows),
+        (t("已导入", "Imported"), r.imported),
+        (t("已登记(未变)", "Already registered"), r.unchanged),
+        (t("有问题的行", "Rows with problems"), r.bad.len()),
+    ];
+    for (i, (k, v)) in summary.iter().enumerate() {
+        ws.write_with_format(i as u32, 0, *k, &bold).map_err(err)?;
+        ws.write(i as u32, 1, *v as u32).map_err(err)?;
+    }
+    let top = summary.len() as u32 + 1;
+    for (c, h) in [
+        t("工作表", "Sheet"),
+        t("行号", "Row"),
+        t("字段", "Field"),
+        t("原因", "Reason"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_with_format(top, c as u16, *h, &bold)
+            .map_err(err)?;
+    }
+    for (i, b) in r.bad.iter().enumerate() {
+        let row = top + 1 + i as u32;
+        ws.write(row, 0, &b.sheet).map_err(err)?;
+        ws.write(row, 1, b.row).map_err(err)?;
+        ws.write(row, 2, &b.field).map_err(err)?;
+        ws.write(row, 3, if english { &b.reason_en } else { &b.reason_zh })
+            .map_err(err)?;
+    }
+    ws.set_column_width(0, 14).map_err(err)?;
+    ws.set_column_width(3, 60).map_err(err)?;
+    wb.save_to_buffer().map_err(err)
+}
