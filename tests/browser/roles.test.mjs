@@ -155,3 +155,33 @@ test('the secretary registers a resident, shows the ID in full with a reason, an
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('the secretary imports the roster through the upload page, filters by 孤寡老人 and opens a resident', async () => {
+  const { context, page, problems } = await phone();
+  await login(page, 'secretary');
+  await page.goto(`${BASE}/residents`);
+  await Promise.all([page.waitForURL(`${BASE}/residents/import`), page.click('text=导入台账')]);
+  await page.setInputFiles('input[name=file]', new URL('../fixtures/roster-chengnan-2024.xlsx', import.meta.url).pathname);
+  await page.click('button.primary');
+  await page.locator('#imported').waitFor({ timeout: 60000 });
+  const imported = Number(await page.textContent('#imported'));
+  const summary = await page.textContent('.summary');
+  const unchanged = Number(summary.match(/(\d+) 人早已登记/)[1]);
+  assert.equal(imported + unchanged, 1169, summary);
+  const bad = await page.$$eval('table.bad-rows tbody tr', rows => rows.map(r => r.textContent));
+  assert.equal(bad.length, 8, 'six wrong check digits and two repeated people');
+  assert.ok(bad.some(r => r.includes('校验位')) && bad.some(r => r.includes('同一人')));
+  await page.screenshot({ path: `${OUT}import-secretary.png`, fullPage: true });
+
+  await page.goto(`${BASE}/residents`);
+  const option = await page.locator('select[name=category] option', { hasText: '孤寡老人' }).getAttribute('value');
+  await page.selectOption('select[name=category]', option);
+  await Promise.all([page.waitForURL(/category=elderly_alone/), page.click('form.filters button')]);
+  const total = Number(await page.textContent('h1 .muted'));
+  assert.ok(total >= 35, `at least the 35 people of the roster: ${total}`);
+  await Promise.all([page.waitForURL(/\/residents\/\d+$/), page.click('.people li a >> nth=0')]);
+  assert.ok((await page.textContent('main')).includes('独居老人'));
+  assert.match(await page.textContent('#v-id_number'), /^\d{6}\*{8}[\dX]{4}$/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -20,28 +20,16 @@ const CONCURRENCY: usize = 16;
 const LOAD_SECONDS: u64 = 4;
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn spawn_server(dir: &std::path::Path, port: u16, demo: bool) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_yijia"));
-    cmd.arg("serve")
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--addr")
-        .arg(format!("127.0.0.1:{port}"));
+    cmd.arg("serve").arg("--data-dir").arg(dir).arg("--addr").arg(format!("127.0.0.1:{port}"));
     if demo {
         cmd.arg("--demo");
     }
-    cmd.env_remove("YIJIA_DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    cmd.env_remove("YIJIA_DATABASE_URL").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
 }
 
 async fn wait_ready(client: &reqwest::Client, port: u16) -> Duration {
@@ -53,10 +41,7 @@ async fn wait_ready(client: &reqwest::Client, port: u16) -> Duration {
         {
             return t.elapsed();
         }
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "server did not come up"
-        );
+        assert!(t.elapsed() < Duration::from_secs(30), "server did not come up");
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }
@@ -94,12 +79,7 @@ async fn idle_rss(client: &reqwest::Client) -> f64 {
     let base = format!("http://127.0.0.1:{port}");
     let token = login(client, &base).await;
     for _ in 0..200 {
-        client
-            .get(format!("{base}/api/v1/me"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        client.get(format!("{base}/api/v1/me")).bearer_auth(&token).send().await.unwrap();
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
@@ -157,9 +137,7 @@ async fn throughput(client: &reqwest::Client) -> (f64, f64, f64, &'static str) {
     // the raw baseline: a bare axum handler answering a small JSON body
     let bare = axum::Router::new().route(
         "/bare",
-        axum::routing::get(|| async {
-            axum::Json(serde_json::json!({"id": 3, "username": "secretary"}))
-        }),
+        axum::routing::get(|| async { axum::Json(serde_json::json!({"id": 3, "username": "secretary"})) }),
     );
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let bare_url = format!("http://{}/bare", l.local_addr().unwrap());
@@ -171,19 +149,11 @@ async fn throughput(client: &reqwest::Client) -> (f64, f64, f64, &'static str) {
         yijia_store::Backend::Postgres => "PostgreSQL",
     };
     let keys = Arc::new(yijia_service::keys::Keyring::generate());
-    let svc = Services::new(
-        db.db.clone(),
-        Arc::new(SystemClock),
-        Settings::default(),
-        keys,
-    );
+    let svc = Services::new(db.db.clone(), Arc::new(SystemClock), Settings::default(), keys);
     svc.seed_demo().await.unwrap();
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", l.local_addr().unwrap());
-    let state = yijia_web::AppState {
-        svc,
-        cfg: yijia_web::WebConfig { tls: false },
-    };
+    let state = yijia_web::AppState { svc, cfg: yijia_web::WebConfig { tls: false } };
     tokio::spawn(yijia_web::serve(l, state, std::future::pending()));
     let token = login(client, &base).await;
     let me = format!("{base}/api/v1/me");
@@ -193,21 +163,13 @@ async fn throughput(client: &reqwest::Client) -> (f64, f64, f64, &'static str) {
     load(client, &me, Some(&token)).await;
     let b = load(client, &bare_url, None).await;
     let y = load(client, &me, Some(&token)).await;
-    let org = load(
-        client,
-        &format!("{base}/api/v1/org/chengnan-g01"),
-        Some(&token),
-    )
-    .await;
+    let org = load(client, &format!("{base}/api/v1/org/chengnan-g01"), Some(&token)).await;
     drop(db);
     (y, org, b, backend)
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
         let (fresh, warm) = startup(&client).await;

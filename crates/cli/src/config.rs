@@ -40,13 +40,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("addr", &self.addr)
             .field("data_dir", &self.data_dir)
-            .field(
-                "database_url",
-                &self
-                    .database_url
-                    .as_ref()
-                    .map(|u| redact(u.expose_secret())),
-            )
+            .field("database_url", &self.database_url.as_ref().map(|u| redact(u.expose_secret())))
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("session_absolute_hours", &self.session_absolute_hours)
             .field("password_require_classes", &self.password_require_classes)
@@ -112,9 +106,7 @@ impl Config {
             max_connections: 16,
             session_cache_ms: 1_000,
         };
-        let file = file
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("yijia.toml"));
+        let file = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("yijia.toml"));
         Figment::from(Serialized::defaults(defaults))
             .merge(Toml::file(file))
             .merge(Env::prefixed("YIJIA_").ignore(&["test_database_url", "config"]))
@@ -161,14 +153,8 @@ mod tests {
             )?;
             jail.set_env("YIJIA_DATA_DIR", "from-env");
             jail.set_env("YIJIA_DATABASE_URL", "postgres://u:hunter2@h/d");
-            let c = Config::load(
-                None,
-                Overrides {
-                    addr: Some("127.0.0.1:9".into()),
-                    ..Default::default()
-                },
-            )
-            .map_err(|e| *e)?;
+            let c = Config::load(None, Overrides { addr: Some("127.0.0.1:9".into()), ..Default::default() })
+                .map_err(|e| *e)?;
             assert_eq!(c.addr, "127.0.0.1:9");
             assert_eq!(c.data_dir, PathBuf::from("from-env"));
             assert_eq!(c.session_idle_minutes, 5);
@@ -183,14 +169,8 @@ mod tests {
     #[test]
     fn default_database_is_sqlite_in_the_data_dir() {
         figment::Jail::expect_with(|_| {
-            let c = Config::load(
-                None,
-                Overrides {
-                    data_dir: Some("d".into()),
-                    ..Default::default()
-                },
-            )
-            .map_err(|e| *e)?;
+            let c =
+                Config::load(None, Overrides { data_dir: Some("d".into()), ..Default::default() }).map_err(|e| *e)?;
             assert_eq!(c.database_url(), "sqlite://d/yijia.db");
             Ok(())
         });

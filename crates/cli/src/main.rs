@@ -41,22 +41,10 @@ struct Global {
     #[arg(long, global = true, env = "YIJIA_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Database URL: sqlite://PATH or postgres://USER@HOST/DB.
-    #[arg(
-        long,
-        global = true,
-        env = "YIJIA_DATABASE_URL",
-        value_name = "URL",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "YIJIA_DATABASE_URL", value_name = "URL", hide_env_values = true)]
     database_url: Option<String>,
     /// Configuration file.
-    #[arg(
-        long,
-        global = true,
-        env = "YIJIA_CONFIG",
-        value_name = "FILE",
-        default_value = "yijia.toml"
-    )]
+    #[arg(long, global = true, env = "YIJIA_CONFIG", value_name = "FILE", default_value = "yijia.toml")]
     config: PathBuf,
 }
 
@@ -163,9 +151,7 @@ enum AuditCmd {
 
 fn read_password() -> Result<String> {
     let mut s = String::new();
-    std::io::stdin()
-        .read_to_string(&mut s)
-        .context("reading the password from standard input")?;
+    std::io::stdin().read_to_string(&mut s).context("reading the password from standard input")?;
     let line = s.lines().next().unwrap_or("").to_owned();
     if line.is_empty() {
         bail!("no password on standard input");
@@ -179,13 +165,8 @@ async fn open(cfg: &Config) -> Result<Db> {
         std::fs::create_dir_all(&cfg.data_dir)
             .with_context(|| format!("creating the data directory {}", cfg.data_dir.display()))?;
     }
-    let opts = DbOptions {
-        max_connections: cfg.max_connections,
-        pg_schema: None,
-    };
-    let db = Db::connect(&url, &opts)
-        .await
-        .with_context(|| format!("opening the database {}", redact(&url)))?;
+    let opts = DbOptions { max_connections: cfg.max_connections, pg_schema: None };
+    let db = Db::connect(&url, &opts).await.with_context(|| format!("opening the database {}", redact(&url)))?;
     db.migrate().await.context("applying migrations")?;
     Ok(db)
 }
@@ -195,12 +176,7 @@ fn services(cfg: &Config, db: Db) -> Result<Services> {
         .with_context(|| format!("creating the data directory {}", cfg.data_dir.display()))?;
     let env_key = std::env::var(yijia_service::keys::ENV_KEY).ok();
     let keys = Keyring::load_or_create(&cfg.data_dir, env_key.as_deref()).map_err(service_error)?;
-    Ok(Services::new(
-        db,
-        Arc::new(SystemClock),
-        cfg.settings(),
-        Arc::new(keys),
-    ))
+    Ok(Services::new(db, Arc::new(SystemClock), cfg.settings(), Arc::new(keys)))
 }
 
 fn service_error(e: yijia_service::ServiceError) -> anyhow::Error {
@@ -215,8 +191,7 @@ fn service_error(e: yijia_service::ServiceError) -> anyhow::Error {
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("YIJIA_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("YIJIA_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -234,11 +209,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Serve { addr, .. } => addr.clone(),
         _ => None,
     };
-    let flags = Overrides {
-        addr,
-        data_dir: cli.global.data_dir.clone(),
-        database_url: cli.global.database_url.clone(),
-    };
+    let flags =
+        Overrides { addr, data_dir: cli.global.data_dir.clone(), database_url: cli.global.database_url.clone() };
     let cfg = Config::load(Some(&cli.global.config), flags).context("reading the configuration")?;
     tracing::debug!(config = ?cfg, "configuration");
     let ok = std::process::ExitCode::SUCCESS;
@@ -249,9 +221,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             if url.starts_with("sqlite:") {
                 std::fs::create_dir_all(&cfg.data_dir)?;
             }
-            let db = Db::connect(&url, &DbOptions::default())
-                .await
-                .with_context(|| format!("opening {}", redact(&url)))?;
+            let db =
+                Db::connect(&url, &DbOptions::default()).await.with_context(|| format!("opening {}", redact(&url)))?;
             let n = db.migrate().await?;
             println!("{n} migration(s) applied to {}", redact(&url));
             Ok(ok)
@@ -261,13 +232,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             user(&svc, cmd).await.map(|_| ok)
         }
         Command::Keys(KeysCmd::Rotate) => rotate_keys(&cfg).await.map(|_| ok),
-        Command::Import(ImportCmd::Residents {
-            file,
-            community,
-            grids,
-            dry_run,
-            report,
-        }) => {
+        Command::Import(ImportCmd::Residents { file, community, grids, dry_run, report }) => {
             let mut map = std::collections::HashMap::new();
             for g in &grids {
                 let Some((sheet, code)) = g.split_once('=') else {
@@ -275,8 +240,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 };
                 map.insert(sheet.trim().to_owned(), code.trim().to_owned());
             }
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let svc = services(&cfg, open(&cfg).await?)?;
             let r = svc
                 .import_residents(&Caller::operator(), &bytes, &community, &map, dry_run)
@@ -284,11 +248,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 .map_err(service_error)?;
             println!(
                 "{}{} sheet(s), {} data row(s): {} imported, {} already registered, {} with problems",
-                if dry_run {
-                    "dry run (nothing changed): "
-                } else {
-                    ""
-                },
+                if dry_run { "dry run (nothing changed): " } else { "" },
                 r.sheets,
                 r.rows,
                 r.imported,
@@ -302,10 +262,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 println!("  {} row {}: {} ({})", b.sheet, b.row, b.reason_zh, b.field);
             }
             if let Some(out) = report {
-                let bytes =
-                    yijia_service::import::report_workbook(&r, false).map_err(service_error)?;
-                std::fs::write(&out, bytes)
-                    .with_context(|| format!("writing {}", out.display()))?;
+                let bytes = yijia_service::import::report_workbook(&r, false).map_err(service_error)?;
+                std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))?;
                 println!("report written to {}", out.display());
             }
             Ok(ok)
@@ -329,17 +287,9 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
 async fn user(svc: &Services, cmd: UserCmd) -> Result<()> {
     let op = Caller::operator();
     match cmd {
-        UserCmd::Add {
-            username,
-            role,
-            scope,
-            display_name,
-            password_stdin: _,
-        } => {
+        UserCmd::Add { username, role, scope, display_name, password_stdin: _ } => {
             let password = read_password()?;
-            let role = role
-                .parse()
-                .map_err(|e: yijia_domain::Invalid| anyhow::anyhow!("{}", e.msg))?;
+            let role = role.parse().map_err(|e: yijia_domain::Invalid| anyhow::anyhow!("{}", e.msg))?;
             let new = NewUser {
                 display_name: display_name.unwrap_or_else(|| username.clone()),
                 username,
@@ -354,10 +304,7 @@ async fn user(svc: &Services, cmd: UserCmd) -> Result<()> {
             let mut all = Vec::new();
             loop {
                 let p = svc
-                    .list_users(
-                        &op,
-                        PageReq::new(Some(page), Some(500)).map_err(service_error)?,
-                    )
+                    .list_users(&op, PageReq::new(Some(page), Some(500)).map_err(service_error)?)
                     .await
                     .map_err(service_error)?;
                 let done = p.items.len() < 500;
@@ -372,42 +319,23 @@ async fn user(svc: &Services, cmd: UserCmd) -> Result<()> {
             } else {
                 println!("{:<20} {:<12} {:<9} grants", "username", "name", "status");
                 for u in all {
-                    let grants: Vec<String> = u
-                        .grants
-                        .iter()
-                        .map(|g| format!("{}@{}", g.role, g.org_code))
-                        .collect();
+                    let grants: Vec<String> = u.grants.iter().map(|g| format!("{}@{}", g.role, g.org_code)).collect();
                     let status = if u.disabled { "disabled" } else { "active" };
-                    println!(
-                        "{:<20} {:<12} {:<9} {}",
-                        u.username,
-                        u.display_name,
-                        status,
-                        grants.join(", ")
-                    );
+                    println!("{:<20} {:<12} {:<9} {}", u.username, u.display_name, status, grants.join(", "));
                 }
             }
         }
         UserCmd::Disable { username } => {
-            svc.set_user_disabled(&op, &username, true)
-                .await
-                .map_err(service_error)?;
+            svc.set_user_disabled(&op, &username, true).await.map_err(service_error)?;
             println!("disabled {username}; their sessions have ended");
         }
         UserCmd::Enable { username } => {
-            svc.set_user_disabled(&op, &username, false)
-                .await
-                .map_err(service_error)?;
+            svc.set_user_disabled(&op, &username, false).await.map_err(service_error)?;
             println!("enabled {username}");
         }
-        UserCmd::Passwd {
-            username,
-            password_stdin: _,
-        } => {
+        UserCmd::Passwd { username, password_stdin: _ } => {
             let password = read_password()?;
-            svc.reset_password(&op, &username, &password)
-                .await
-                .map_err(service_error)?;
+            svc.reset_password(&op, &username, &password).await.map_err(service_error)?;
             println!("password of {username} changed; their sessions have ended");
         }
     }
@@ -424,19 +352,12 @@ async fn serve(cfg: Config, demo: bool) -> Result<()> {
             tracing::info!("demo community seeded");
         }
     }
-    let listener = tokio::net::TcpListener::bind(&cfg.addr)
-        .await
-        .with_context(|| format!("listening on {}", cfg.addr))?;
+    let listener =
+        tokio::net::TcpListener::bind(&cfg.addr).await.with_context(|| format!("listening on {}", cfg.addr))?;
     let local = listener.local_addr()?;
-    println!(
-        "yijia listening on http://{local}/  (database: {})",
-        redact(&cfg.database_url())
-    );
+    println!("yijia listening on http://{local}/  (database: {})", redact(&cfg.database_url()));
     if demo {
-        println!(
-            "demo logins (password for all: {}):",
-            yijia_service::demo::PASSWORD
-        );
+        println!("demo logins (password for all: {}):", yijia_service::demo::PASSWORD);
         for (username, name, role, scope) in yijia_service::demo::USERS {
             println!("  {username:<10} {name} · {} @ {scope}", role.name_zh());
         }
@@ -449,10 +370,7 @@ async fn serve(cfg: Config, demo: bool) -> Result<()> {
         let svc = svc.clone();
         tokio::spawn(async move { svc.run_jobs(runner, stop_rx).await })
     };
-    let state = yijia_web::AppState {
-        svc,
-        cfg: yijia_web::WebConfig { tls: cfg.tls },
-    };
+    let state = yijia_web::AppState { svc, cfg: yijia_web::WebConfig { tls: cfg.tls } };
     yijia_web::serve(listener, state, shutdown_signal()).await?;
     let _ = stop_tx.send(true);
     let _ = jobs.await;
@@ -465,8 +383,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };
@@ -502,16 +419,10 @@ async fn rotate_keys(cfg: &Config) -> Result<()> {
         println!("resuming: re-sealing with key {}", ring.active_id());
     }
     let svc = Services::new(db, Arc::new(SystemClock), cfg.settings(), Arc::new(ring));
-    let n = svc
-        .reseal_all(&Caller::operator())
-        .await
-        .map_err(service_error)?;
+    let n = svc.reseal_all(&Caller::operator()).await.map_err(service_error)?;
     let mut ring = Keyring::load_or_create(&cfg.data_dir, None).map_err(service_error)?;
     ring.retire_old();
     ring.save(&path).map_err(service_error)?;
-    println!(
-        "re-sealed the personal data of {n} resident(s) with key {}; old keys removed",
-        ring.active_id()
-    );
+    println!("re-sealed the personal data of {n} resident(s) with key {}; old keys removed", ring.active_id());
     Ok(())
 }

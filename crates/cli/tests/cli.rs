@@ -27,11 +27,7 @@ fn yijia(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
 }
 
 fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 #[test]
@@ -39,21 +35,11 @@ fn help_reads_well() {
     let d = tempfile::tempdir().unwrap();
     let o = yijia(d.path(), &["--help"], None);
     let h = out(&o);
-    for word in [
-        "serve",
-        "migrate",
-        "user",
-        "audit",
-        "--data-dir",
-        "--database-url",
-    ] {
+    for word in ["serve", "migrate", "user", "audit", "--data-dir", "--database-url"] {
         assert!(h.contains(word), "--help lacks {word}: {h}");
     }
     let h = out(&yijia(d.path(), &["user", "add", "--help"], None));
-    assert!(
-        h.contains("--password-stdin") && h.contains("--scope") && h.contains("grid_worker"),
-        "{h}"
-    );
+    assert!(h.contains("--password-stdin") && h.contains("--scope") && h.contains("grid_worker"), "{h}");
     let h = out(&yijia(d.path(), &["serve", "--help"], None));
     assert!(h.contains("--demo") && h.contains("--addr"), "{h}");
 }
@@ -61,15 +47,7 @@ fn help_reads_well() {
 #[test]
 fn an_unknown_database_scheme_is_refused_with_the_ones_that_work() {
     let d = tempfile::tempdir().unwrap();
-    let o = yijia(
-        d.path(),
-        &[
-            "migrate",
-            "--database-url",
-            "mysql://root:hunter2@localhost/db",
-        ],
-        None,
-    );
+    let o = yijia(d.path(), &["migrate", "--database-url", "mysql://root:hunter2@localhost/db"], None);
     assert_eq!(o.status.code(), Some(2));
     let e = out(&o);
     assert!(e.contains("sqlite://") && e.contains("postgres://"), "{e}");
@@ -84,105 +62,43 @@ fn migrate_then_manage_users_from_the_command_line() {
     let o = yijia(p, &["migrate"], None);
     assert!(o.status.success(), "{}", out(&o));
     let applied = out(&o);
-    assert!(
-        applied.contains("migration(s) applied") && !applied.starts_with("0 "),
-        "{applied}"
-    );
+    assert!(applied.contains("migration(s) applied") && !applied.starts_with("0 "), "{applied}");
     assert!(out(&yijia(p, &["migrate"], None)).contains("0 migration(s) applied"));
     assert!(p.join("yijia.db").exists());
 
     let o = yijia(
         p,
-        &[
-            "user",
-            "add",
-            "--username",
-            "admin",
-            "--role",
-            "admin",
-            "--scope",
-            "root",
-            "--password-stdin",
-        ],
+        &["user", "add", "--username", "admin", "--role", "admin", "--scope", "root", "--password-stdin"],
         Some("stairwell keeper 2024\n"),
     );
     assert!(o.status.success(), "{}", out(&o));
     let o = yijia(
         p,
-        &[
-            "user",
-            "add",
-            "--username",
-            "xx1",
-            "--role",
-            "mayor",
-            "--scope",
-            "root",
-            "--password-stdin",
-        ],
+        &["user", "add", "--username", "xx1", "--role", "mayor", "--scope", "root", "--password-stdin"],
         Some("stairwell keeper 2024\n"),
     );
     assert!(!o.status.success());
-    assert!(
-        out(&o).contains("grid_worker"),
-        "names the roles: {}",
-        out(&o)
-    );
+    assert!(out(&o).contains("grid_worker"), "names the roles: {}", out(&o));
     let o = yijia(
         p,
-        &[
-            "user",
-            "add",
-            "--username",
-            "yy1",
-            "--role",
-            "grid_worker",
-            "--scope",
-            "nowhere",
-            "--password-stdin",
-        ],
+        &["user", "add", "--username", "yy1", "--role", "grid_worker", "--scope", "nowhere", "--password-stdin"],
         Some("stairwell keeper 2024\n"),
     );
     assert!(out(&o).contains("nowhere"), "{}", out(&o));
     let o = yijia(
         p,
-        &[
-            "user",
-            "add",
-            "--username",
-            "zz1",
-            "--role",
-            "admin",
-            "--scope",
-            "root",
-            "--password-stdin",
-        ],
+        &["user", "add", "--username", "zz1", "--role", "admin", "--scope", "root", "--password-stdin"],
         Some("short\n"),
     );
     assert!(out(&o).contains("password"), "{}", out(&o));
 
     let o = yijia(p, &["user", "list"], None);
     let list = out(&o);
-    assert!(
-        list.contains("admin") && list.contains("admin@root") && !list.contains("xx1"),
-        "{list}"
-    );
-    assert!(
-        yijia(p, &["user", "disable", "admin"], None)
-            .status
-            .success()
-    );
+    assert!(list.contains("admin") && list.contains("admin@root") && !list.contains("xx1"), "{list}");
+    assert!(yijia(p, &["user", "disable", "admin"], None).status.success());
     assert!(out(&yijia(p, &["user", "list"], None)).contains("disabled"));
-    assert!(
-        yijia(p, &["user", "enable", "admin"], None)
-            .status
-            .success()
-    );
-    let o = yijia(
-        p,
-        &["user", "passwd", "admin", "--password-stdin"],
-        Some("another long password\n"),
-    );
+    assert!(yijia(p, &["user", "enable", "admin"], None).status.success());
+    let o = yijia(p, &["user", "passwd", "admin", "--password-stdin"], Some("another long password\n"));
     assert!(o.status.success(), "{}", out(&o));
     let o = yijia(p, &["user", "disable", "nobody"], None);
     assert!(!o.status.success());
@@ -199,17 +115,7 @@ fn audit_verify_finds_the_first_broken_link() {
     for u in ["a1", "a2", "a3"] {
         let o = yijia(
             p,
-            &[
-                "user",
-                "add",
-                "--username",
-                u,
-                "--role",
-                "admin",
-                "--scope",
-                "root",
-                "--password-stdin",
-            ],
+            &["user", "add", "--username", u, "--role", "admin", "--scope", "root", "--password-stdin"],
             Some("stairwell keeper 2024\n"),
         );
         assert!(o.status.success(), "{}", out(&o));
@@ -218,25 +124,12 @@ fn audit_verify_finds_the_first_broken_link() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let url = format!("sqlite://{}", p.join("yijia.db").display());
-        let db = yijia_store::Db::connect(&url, &Default::default())
-            .await
-            .unwrap();
-        let yijia_store::Db::Sqlite(pool) = &db else {
-            unreachable!()
-        };
-        let e = sqlx::query("UPDATE audit_log SET detail = '{}' WHERE seq = 2")
-            .execute(pool)
-            .await
-            .unwrap_err();
+        let db = yijia_store::Db::connect(&url, &Default::default()).await.unwrap();
+        let yijia_store::Db::Sqlite(pool) = &db else { unreachable!() };
+        let e = sqlx::query("UPDATE audit_log SET detail = '{}' WHERE seq = 2").execute(pool).await.unwrap_err();
         assert!(e.to_string().contains("append-only"));
-        sqlx::query("DROP TRIGGER audit_log_no_update")
-            .execute(pool)
-            .await
-            .unwrap();
-        sqlx::query("UPDATE audit_log SET detail = '{}' WHERE seq = 2")
-            .execute(pool)
-            .await
-            .unwrap();
+        sqlx::query("DROP TRIGGER audit_log_no_update").execute(pool).await.unwrap();
+        sqlx::query("UPDATE audit_log SET detail = '{}' WHERE seq = 2").execute(pool).await.unwrap();
         db.close().await;
     });
     let o = yijia(p, &["audit", "verify"], None);
@@ -262,16 +155,7 @@ fn serve_demo_prints_the_url_and_the_logins() {
     child.kill().unwrap();
     let _ = child.wait();
     assert!(text.contains("http://127.0.0.1:"), "{text}");
-    for login in [
-        "admin",
-        "officer",
-        "secretary",
-        "staff",
-        "worker1",
-        "clerk",
-        "resident",
-        "chengnan-demo-2024",
-    ] {
+    for login in ["admin", "officer", "secretary", "staff", "worker1", "clerk", "resident", "chengnan-demo-2024"] {
         assert!(text.contains(login), "{login} missing: {text}");
     }
 }
@@ -290,12 +174,7 @@ fn serve_demo(dir: &std::path::Path) -> (std::process::Child, String) {
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .to_owned();
+    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().trim_end_matches('/').to_owned();
     // keep reading, or the server's next line meets a closed pipe
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     (child, url)
@@ -321,35 +200,28 @@ fn keys_rotate_reseals_everything_and_search_still_finds_people() {
         (c, v["token"].as_str().unwrap().to_owned())
     };
     let (mut child, url) = serve_demo(p);
-    let rid = rt.block_on(async {
-        let (c, t) = login(url.clone()).await;
-        let v: serde_json::Value = c
+    let rid =
+        rt.block_on(async {
+            let (c, t) = login(url.clone()).await;
+            let v: serde_json::Value = c
             .post(format!("{url}/api/v1/residents"))
             .bearer_auth(&t)
             .json(&serde_json::json!({"name": "王奶奶", "grid": "chengnan-g01", "id_number": id, "phone": "13600001234",
                 "categories": [{"category": "disabled", "details": {"kind": "视力", "grade": "一级"}}]}))
             .send().await.unwrap().json().await.unwrap();
-        v["id"].as_i64().unwrap()
-    });
+            v["id"].as_i64().unwrap()
+        });
     child.kill().unwrap();
     child.wait().unwrap();
     let before = std::fs::read_to_string(p.join("master.key")).unwrap();
 
     let o = yijia(p, &["keys", "rotate"], None);
     assert!(o.status.success(), "{}", out(&o));
-    assert!(
-        out(&o).contains("re-sealed the personal data of 1 resident(s)"),
-        "{}",
-        out(&o)
-    );
+    assert!(out(&o).contains("re-sealed the personal data of 1 resident(s)"), "{}", out(&o));
     let after = std::fs::read_to_string(p.join("master.key")).unwrap();
     assert_ne!(before, after);
     let file: serde_json::Value = serde_json::from_str(&after).unwrap();
-    assert_eq!(
-        file["keys"].as_object().unwrap().len(),
-        1,
-        "the old key is gone"
-    );
+    assert_eq!(file["keys"].as_object().unwrap().len(), 1, "the old key is gone");
 
     let (mut child, url) = serve_demo(p);
     rt.block_on(async {
@@ -396,12 +268,36 @@ fn keys_rotate_reseals_everything_and_search_still_finds_people() {
     let o = Command::new(env!("CARGO_BIN_EXE_yijia"))
         .args(["keys", "rotate", "--data-dir"])
         .arg(p)
-        .env(
-            "YIJIA_MASTER_KEY",
-            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-        )
+        .env("YIJIA_MASTER_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
         .output()
         .unwrap();
     assert!(!o.status.success());
     assert!(out(&o).contains("YIJIA_MASTER_KEY"), "{}", out(&o));
+}
+
+#[test]
+fn import_the_fixture_roster_from_the_command_line() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let (mut child, _) = serve_demo(p);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let roster = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/roster-chengnan-2024.xlsx");
+    let report = p.join("report.xlsx");
+    let o = yijia(p, &["import", "residents", roster, "--community", "chengnan", "--dry-run"], None);
+    assert!(out(&o).contains("dry run (nothing changed): 3 sheet(s), 1177 data row(s): 1169 imported"), "{}", out(&o));
+    let o = yijia(
+        p,
+        &["import", "residents", roster, "--community", "chengnan", "--report", report.to_str().unwrap()],
+        None,
+    );
+    let text = out(&o);
+    assert!(o.status.success(), "{text}");
+    assert!(text.contains("1169 imported, 0 already registered, 8 with problems"), "{text}");
+    assert!(text.contains("第1网格 row 101") && text.contains("校验位"), "{text}");
+    assert!(std::fs::read(&report).unwrap().starts_with(b"PK"));
+    let o = yijia(p, &["import", "residents", roster, "--community", "chengnan"], None);
+    assert!(out(&o).contains("0 imported, 1169 already registered"), "{}", out(&o));
+    let o = yijia(p, &["import", "residents", roster, "--community", "chengnan", "--grid", "oops"], None);
+    assert!(!o.status.success() && out(&o).contains("SHEET=CODE"), "{}", out(&o));
 }

@@ -33,12 +33,7 @@ pub fn entry_hash(prev_hash: &str, e: &EntryFields<'_>) -> String {
     field(prev_hash.as_bytes());
     field(&e.seq.to_be_bytes());
     field(&e.at_ms.to_be_bytes());
-    field(
-        e.actor
-            .map(|a| a.to_string())
-            .unwrap_or_default()
-            .as_bytes(),
-    );
+    field(e.actor.map(|a| a.to_string()).unwrap_or_default().as_bytes());
     field(e.actor_name.as_bytes());
     field(e.action.as_bytes());
     field(e.outcome.as_bytes());

@@ -12,10 +12,7 @@ pub struct Msg {
 
 impl Msg {
     pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self {
-            zh: zh.into(),
-            en: en.into(),
-        }
+        Self { zh: zh.into(), en: en.into() }
     }
 
     pub fn get(&self, english: bool) -> &str {
@@ -39,9 +36,6 @@ pub struct Invalid {
 
 impl Invalid {
     pub fn new(field: impl Into<String>, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            msg: Msg::new(zh, en),
-        }
+        Self { field: field.into(), msg: Msg::new(zh, en) }
     }
 }

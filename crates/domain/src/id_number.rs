@@ -6,9 +6,7 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::Invalid;
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Sex {
     Male,
@@ -42,11 +40,7 @@ const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 const CHECK: &[u8; 11] = b"10X98765432";
 
 fn check_char(first17: &[u8]) -> char {
-    let sum: u32 = first17
-        .iter()
-        .zip(WEIGHTS)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
+    let sum: u32 = first17.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
     char::from(CHECK[(sum % 11) as usize])
 }
 
@@ -61,9 +55,7 @@ pub fn clean_digits(s: &str) -> String {
         .filter_map(|c| match c {
             '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32),
             'ｘ' | 'Ｘ' => Some('X'),
-            c if c.is_whitespace() || matches!(c, '\'' | '‘' | '’' | '`' | '"' | '\u{200b}') => {
-                None
-            }
+            c if c.is_whitespace() || matches!(c, '\'' | '‘' | '’' | '`' | '"' | '\u{200b}') => None,
             c => Some(c.to_ascii_uppercase()),
         })
         .collect()
@@ -77,9 +69,7 @@ impl IdNumber {
         let bytes = s.as_bytes();
         let s = match bytes.len() {
             18 => {
-                if !bytes[..17].iter().all(u8::is_ascii_digit)
-                    || !(bytes[17].is_ascii_digit() || bytes[17] == b'X')
-                {
+                if !bytes[..17].iter().all(u8::is_ascii_digit) || !(bytes[17].is_ascii_digit() || bytes[17] == b'X') {
                     return Err(invalid(
                         "身份证号只能由数字和末位的 X 组成",
                         "an ID number has digits only, and possibly an X at the end",
@@ -98,10 +88,7 @@ impl IdNumber {
             }
             15 => {
                 if !bytes.iter().all(u8::is_ascii_digit) {
-                    return Err(invalid(
-                        "15 位身份证号只能由数字组成",
-                        "a 15-digit ID number has digits only",
-                    ));
+                    return Err(invalid("15 位身份证号只能由数字组成", "a 15-digit ID number has digits only"));
                 }
                 let mut first17 = String::with_capacity(18);
                 first17.push_str(&s[..6]);
@@ -119,17 +106,11 @@ impl IdNumber {
             }
         };
         if s.as_bytes()[0] == b'0' {
-            return Err(invalid(
-                "身份证号的地区码无效",
-                "the area code of the ID number is invalid",
-            ));
+            return Err(invalid("身份证号的地区码无效", "the area code of the ID number is invalid"));
         }
         let id = IdNumber(s);
         if id.birth_date().is_none() {
-            return Err(invalid(
-                "身份证号中的出生日期无效",
-                "the birth date inside the ID number is not a real date",
-            ));
+            return Err(invalid("身份证号中的出生日期无效", "the birth date inside the ID number is not a real date"));
         }
         Ok(id)
     }
@@ -156,11 +137,7 @@ impl IdNumber {
 
     /// The 17th digit: odd for men, even for women.
     pub fn sex(&self) -> Sex {
-        if (self.0.as_bytes()[16] - b'0') % 2 == 1 {
-            Sex::Male
-        } else {
-            Sex::Female
-        }
+        if (self.0.as_bytes()[16] - b'0') % 2 == 1 { Sex::Male } else { Sex::Female }
     }
 
     /// Builds a valid number from its parts (for generated demo data).
@@ -191,25 +168,15 @@ impl fmt::Debug for IdNumber {
 /// person to look at, never silently "fixed".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mismatch {
-    Sex {
-        stated: Sex,
-        from_id: Sex,
-    },
-    BirthDate {
-        stated: NaiveDate,
-        from_id: NaiveDate,
-    },
+    Sex { stated: Sex, from_id: Sex },
+    BirthDate { stated: NaiveDate, from_id: NaiveDate },
 }
 
 impl Mismatch {
     pub fn message(&self) -> crate::Msg {
         match self {
             Mismatch::Sex { stated, from_id } => crate::Msg::new(
-                format!(
-                    "登记性别为「{}」,与身份证号(「{}」)不符",
-                    stated.name_zh(),
-                    from_id.name_zh()
-                ),
+                format!("登记性别为「{}」,与身份证号(「{}」)不符", stated.name_zh(), from_id.name_zh()),
                 format!("the stated sex ({stated:?}) contradicts the ID number ({from_id:?})"),
             ),
             Mismatch::BirthDate { stated, from_id } => crate::Msg::new(
@@ -226,10 +193,7 @@ impl IdNumber {
         if let Some(s) = sex
             && s != self.sex()
         {
-            v.push(Mismatch::Sex {
-                stated: s,
-                from_id: self.sex(),
-            });
+            v.push(Mismatch::Sex { stated: s, from_id: self.sex() });
         }
         if let (Some(b), Some(from_id)) = (birth, self.birth_date())
             && b != from_id
@@ -272,20 +236,11 @@ mod tests {
     fn refuses_wrong_check_digits_and_dates() {
         let e = IdNumber::parse("110105194912310021").unwrap_err();
         assert_eq!(e.field, "id_number");
-        assert!(
-            e.msg.zh.contains("校验位") && e.msg.en.contains("X"),
-            "{e:?}"
-        );
+        assert!(e.msg.zh.contains("校验位") && e.msg.en.contains("X"), "{e:?}");
         // a valid check digit over an impossible date
         let mut s = "22018219450230001".to_owned();
         s.push(check_char(s.as_bytes()));
-        assert!(
-            IdNumber::parse(&s)
-                .unwrap_err()
-                .msg
-                .en
-                .contains("birth date")
-        );
+        assert!(IdNumber::parse(&s).unwrap_err().msg.en.contains("birth date"));
         assert!(IdNumber::parse("1234").is_err());
         assert!(IdNumber::parse("11010519491231002Y").is_err());
     }
@@ -298,20 +253,13 @@ mod tests {
         assert!(id.as_str().starts_with("22018219450302123"));
         assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1945, 3, 2));
         assert_eq!(id.sex(), Sex::Male);
-        assert_eq!(
-            IdNumber::parse(id.as_str()).unwrap(),
-            id,
-            "the converted number is valid"
-        );
+        assert_eq!(IdNumber::parse(id.as_str()).unwrap(), id, "the converted number is valid");
     }
 
     #[test]
     fn flags_contradictions() {
         let id = IdNumber::parse(EXAMPLE).unwrap();
-        assert!(
-            id.mismatches(Some(Sex::Female), NaiveDate::from_ymd_opt(1949, 12, 31))
-                .is_empty()
-        );
+        assert!(id.mismatches(Some(Sex::Female), NaiveDate::from_ymd_opt(1949, 12, 31)).is_empty());
         let m = id.mismatches(Some(Sex::Male), NaiveDate::from_ymd_opt(1949, 12, 30));
         assert_eq!(m.len(), 2);
         assert!(m[0].message().zh.contains("性别"));
@@ -320,12 +268,7 @@ mod tests {
     #[test]
     fn builds_valid_numbers_from_parts() {
         let b = NaiveDate::from_ymd_opt(1938, 5, 17).unwrap();
-        for (seq, sex) in [
-            (0, Sex::Male),
-            (1, Sex::Male),
-            (998, Sex::Female),
-            (999, Sex::Female),
-        ] {
+        for (seq, sex) in [(0, Sex::Male), (1, Sex::Male), (998, Sex::Female), (999, Sex::Female)] {
             let id = IdNumber::from_parts("220182", b, seq, sex).unwrap();
             assert_eq!((id.sex(), id.birth_date()), (sex, Some(b)));
             assert_eq!(id.area_code(), "220182");

@@ -82,19 +82,12 @@ pub const ROOT_CODE: &str = "root";
 impl OrgCode {
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         let s = s.trim();
-        let ok_chars = s
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        let first_ok = s
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        let ok_chars = s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let first_ok = s.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         if !(2..=63).contains(&s.len()) || !ok_chars || !first_ok || s.ends_with('-') {
             return Err(Invalid::new(
                 "code",
-                format!(
-                    "编码「{s}」无效:须为 2–63 位小写字母、数字或连字符,且以字母或数字开头结尾(如 chengnan-g01)"
-                ),
+                format!("编码「{s}」无效:须为 2–63 位小写字母、数字或连字符,且以字母或数字开头结尾(如 chengnan-g01)"),
                 format!(
                     "code '{s}' is invalid: 2–63 lowercase letters, digits or hyphens, starting and ending with a letter or digit (e.g. chengnan-g01)"
                 ),
@@ -172,14 +165,12 @@ impl Boundary {
                 format!("boundary is not a valid GeoJSON polygon: {why_en}"),
             )
         };
-        let gj: geojson::GeoJson = text
-            .parse()
-            .map_err(|e: geojson::Error| bad(&e.to_string(), &e.to_string()))?;
+        let gj: geojson::GeoJson = text.parse().map_err(|e: geojson::Error| bad(&e.to_string(), &e.to_string()))?;
         let geometry = match gj {
             geojson::GeoJson::Geometry(g) => g,
-            geojson::GeoJson::Feature(f) => f
-                .geometry
-                .ok_or_else(|| bad("Feature 没有 geometry", "the Feature has no geometry"))?,
+            geojson::GeoJson::Feature(f) => {
+                f.geometry.ok_or_else(|| bad("Feature 没有 geometry", "the Feature has no geometry"))?
+            }
             geojson::GeoJson::FeatureCollection(_) => {
                 return Err(bad(
                     "应为单个 Polygon 或 MultiPolygon,而不是 FeatureCollection",
@@ -187,32 +178,22 @@ impl Boundary {
                 ));
             }
         };
-        let g: geo::Geometry<f64> = geometry
-            .try_into()
-            .map_err(|e: geojson::Error| bad(&e.to_string(), &e.to_string()))?;
+        let g: geo::Geometry<f64> =
+            geometry.try_into().map_err(|e: geojson::Error| bad(&e.to_string(), &e.to_string()))?;
         let mp = match g {
             geo::Geometry::Polygon(p) => geo::MultiPolygon(vec![p]),
             geo::Geometry::MultiPolygon(mp) => mp,
             _ => {
-                return Err(bad(
-                    "只接受 Polygon 或 MultiPolygon",
-                    "only Polygon or MultiPolygon",
-                ));
+                return Err(bad("只接受 Polygon 或 MultiPolygon", "only Polygon or MultiPolygon"));
             }
         };
         for p in &mp.0 {
             if p.exterior().0.len() < 4 {
-                return Err(bad(
-                    "外环至少需要 4 个点",
-                    "an exterior ring needs at least 4 positions",
-                ));
+                return Err(bad("外环至少需要 4 个点", "an exterior ring needs at least 4 positions"));
             }
             for c in p.exterior().0.iter() {
                 if !(-180.0..=180.0).contains(&c.x) || !(-90.0..=90.0).contains(&c.y) {
-                    return Err(bad(
-                        "坐标超出经纬度范围",
-                        "a position is outside longitude/latitude range",
-                    ));
+                    return Err(bad("坐标超出经纬度范围", "a position is outside longitude/latitude range"));
                 }
             }
         }
@@ -239,16 +220,7 @@ mod tests {
     fn org_codes() {
         assert!(OrgCode::parse("chengnan-g01").is_ok());
         assert!(OrgCode::parse("zhengyang").is_ok());
-        for bad in [
-            "",
-            "a",
-            "Chengnan",
-            "-x",
-            "x-",
-            "城南",
-            "a b",
-            &"x".repeat(64),
-        ] {
+        for bad in ["", "a", "Chengnan", "-x", "x-", "城南", "a b", &"x".repeat(64)] {
             assert!(OrgCode::parse(bad).is_err(), "{bad} should be refused");
         }
     }
@@ -286,10 +258,8 @@ mod tests {
     fn boundary_refuses_non_polygons() {
         assert!(Boundary::parse(r#"{"type":"Point","coordinates":[126.0,44.0]}"#).is_err());
         assert!(Boundary::parse("not json").is_err());
-        let e = Boundary::parse(
-            r#"{"type":"Polygon","coordinates":[[[500,44],[126.1,44],[126.1,44.1],[500,44]]]}"#,
-        )
-        .unwrap_err();
+        let e = Boundary::parse(r#"{"type":"Polygon","coordinates":[[[500,44],[126.1,44],[126.1,44.1],[500,44]]]}"#)
+            .unwrap_err();
         assert_eq!(e.field, "boundary");
     }
 }

@@ -43,11 +43,7 @@ impl PasswordPolicy {
             ));
         }
         if !username.is_empty() && lower.contains(&username.to_lowercase()) {
-            return Err(Invalid::new(
-                "password",
-                "密码不能包含用户名",
-                "the password must not contain the username",
-            ));
+            return Err(Invalid::new("password", "密码不能包含用户名", "the password must not contain the username"));
         }
         if self.require_classes {
             let classes = [
@@ -69,16 +65,12 @@ impl PasswordPolicy {
 
     /// Whether a password set at `set_at_ms` must be changed at `now_ms`.
     pub fn expired(&self, set_at_ms: i64, now_ms: i64) -> bool {
-        self.max_age_days > 0
-            && now_ms - set_at_ms > i64::from(self.max_age_days) * crate::time::DAY_MS
+        self.max_age_days > 0 && now_ms - set_at_ms > i64::from(self.max_age_days) * crate::time::DAY_MS
     }
 }
 
 fn is_common(lower: &str) -> bool {
-    COMMON
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .any(|l| l.trim() == lower)
+    COMMON.lines().filter(|l| !l.starts_with('#')).any(|l| l.trim() == lower)
 }
 
 #[cfg(test)]
@@ -90,24 +82,15 @@ mod tests {
         let p = PasswordPolicy::default();
         assert!(p.check("short", "x").is_err());
         assert!(p.check("1234567890", "x").is_err(), "common");
-        assert!(
-            p.check("Password123", "x").is_err(),
-            "common, case-insensitive"
-        );
-        assert!(
-            p.check("丁香花园三期的屋顶漏了", "x").is_ok(),
-            "ten Chinese characters"
-        );
+        assert!(p.check("Password123", "x").is_err(), "common, case-insensitive");
+        assert!(p.check("丁香花园三期的屋顶漏了", "x").is_ok(), "ten Chinese characters");
         assert!(p.check("wang.xiaohong-2024", "wang.xiaohong").is_err());
         assert!(p.check("correct horse battery", "x").is_ok());
     }
 
     #[test]
     fn strict_profile_needs_classes() {
-        let p = PasswordPolicy {
-            require_classes: true,
-            max_age_days: 90,
-        };
+        let p = PasswordPolicy { require_classes: true, max_age_days: 90 };
         assert!(p.check("correct horse battery", "x").is_err());
         assert!(p.check("Correct horse battery 9", "x").is_ok());
         assert!(!p.expired(0, 89 * crate::time::DAY_MS));

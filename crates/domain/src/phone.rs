@@ -28,16 +28,8 @@ impl Phone {
         let s = clean_digits(input);
         let s = s.trim_start_matches('+');
         // area code in brackets: (0431)81234567
-        let s: String = s
-            .chars()
-            .map(|c| {
-                if matches!(c, '(' | ')' | '（' | '）' | '—' | '－' | '.') {
-                    '-'
-                } else {
-                    c
-                }
-            })
-            .collect();
+        let s: String =
+            s.chars().map(|c| if matches!(c, '(' | ')' | '（' | '）' | '—' | '－' | '.') { '-' } else { c }).collect();
         let parts: Vec<&str> = s.split('-').filter(|p| !p.is_empty()).collect();
         if parts.is_empty() || !parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) {
             return Err(invalid());
@@ -45,21 +37,13 @@ impl Phone {
         let digits: String = parts.concat();
         let national = digits
             .strip_prefix("0086")
-            .or_else(|| {
-                digits
-                    .strip_prefix("86")
-                    .filter(|d| d.len() == 11 && d.starts_with('1'))
-            })
+            .or_else(|| digits.strip_prefix("86").filter(|d| d.len() == 11 && d.starts_with('1')))
             .unwrap_or(&digits);
-        if national.len() == 11
-            && national.starts_with('1')
-            && (b'3'..=b'9').contains(&national.as_bytes()[1])
-        {
+        if national.len() == 11 && national.starts_with('1') && (b'3'..=b'9').contains(&national.as_bytes()[1]) {
             return Ok(Phone::Mobile(national.to_owned()));
         }
         let is_area = |a: &str| a.starts_with('0') && (3..=4).contains(&a.len());
-        let is_local =
-            |l: &str| (7..=8).contains(&l.len()) && !l.starts_with('0') && !l.starts_with('1');
+        let is_local = |l: &str| (7..=8).contains(&l.len()) && !l.starts_with('0') && !l.starts_with('1');
         match parts.as_slice() {
             [area, local] if is_area(area) && is_local(local) => {
                 Ok(Phone::Landline((*area).to_owned(), (*local).to_owned()))
@@ -68,17 +52,9 @@ impl Phone {
             [all] if all.starts_with('0') => {
                 // area code written together with the number: 3 digits for
                 // 010 and 02x, else 4
-                let n = if all.starts_with("01") || all.starts_with("02") {
-                    3
-                } else {
-                    4
-                };
+                let n = if all.starts_with("01") || all.starts_with("02") { 3 } else { 4 };
                 let (area, local) = all.split_at(n.min(all.len()));
-                if is_local(local) {
-                    Ok(Phone::Landline(area.to_owned(), local.to_owned()))
-                } else {
-                    Err(invalid())
-                }
+                if is_local(local) { Ok(Phone::Landline(area.to_owned(), local.to_owned())) } else { Err(invalid()) }
             }
             _ => Err(invalid()),
         }
@@ -100,11 +76,7 @@ impl Phone {
             Phone::Mobile(m) => format!("{}****{}", &m[..3], &m[7..]),
             Phone::Landline(a, l) => {
                 let tail = &l[l.len() - 4..];
-                if a.is_empty() {
-                    format!("****{tail}")
-                } else {
-                    format!("{a}-****{tail}")
-                }
+                if a.is_empty() { format!("****{tail}") } else { format!("{a}-****{tail}") }
             }
         }
     }
@@ -133,11 +105,7 @@ mod tests {
             "１３８１２３４５６７８",
             "'13812345678",
         ] {
-            assert_eq!(
-                Phone::parse(s).unwrap(),
-                Phone::Mobile("13812345678".into()),
-                "{s}"
-            );
+            assert_eq!(Phone::parse(s).unwrap(), Phone::Mobile("13812345678".into()), "{s}");
         }
         assert_eq!(Phone::parse("13812345678").unwrap().masked(), "138****5678");
         assert!(Phone::parse("12812345678").is_err(), "no mobile starts 12");
@@ -146,33 +114,13 @@ mod tests {
 
     #[test]
     fn landlines() {
-        for s in [
-            "0431-81234567",
-            "0431 81234567",
-            "(0431)81234567",
-            "（0431）81234567",
-            "043181234567",
-        ] {
-            assert_eq!(
-                Phone::parse(s).unwrap().normalized(),
-                "0431-81234567",
-                "{s}"
-            );
+        for s in ["0431-81234567", "0431 81234567", "(0431)81234567", "（0431）81234567", "043181234567"] {
+            assert_eq!(Phone::parse(s).unwrap().normalized(), "0431-81234567", "{s}");
         }
-        assert_eq!(
-            Phone::parse("010-12345678").unwrap_err().field,
-            "phone",
-            "a local number does not start with 1"
-        );
-        assert_eq!(
-            Phone::parse("01062345678").unwrap().normalized(),
-            "010-62345678"
-        );
+        assert_eq!(Phone::parse("010-12345678").unwrap_err().field, "phone", "a local number does not start with 1");
+        assert_eq!(Phone::parse("01062345678").unwrap().normalized(), "010-62345678");
         assert_eq!(Phone::parse("6123456").unwrap().normalized(), "6123456");
-        assert_eq!(
-            Phone::parse("0431-81234567").unwrap().masked(),
-            "0431-****4567"
-        );
+        assert_eq!(Phone::parse("0431-81234567").unwrap().masked(), "0431-****4567");
         assert!(Phone::parse("call me").is_err());
         assert!(Phone::parse("").is_err());
         assert!(!format!("{:?}", Phone::parse("13812345678").unwrap()).contains("1234"));

@@ -7,19 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::Invalid;
 
 /// The built-in categories (人员类别).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     Hardship,
@@ -87,22 +75,17 @@ impl Category {
     /// 孤寡老人, 残疾人 and 残障人员, …).
     pub fn parse(s: &str) -> Option<Category> {
         let s = s.trim();
-        Category::ALL
-            .into_iter()
-            .find(|c| c.code() == s)
-            .or(match s {
-                "困难群众" | "困难户" | "困难家庭" => Some(Category::Hardship),
-                "低保户" | "低保" | "低保对象" => Some(Category::Subsistence),
-                "独居老人" | "孤寡老人" | "空巢老人" => Some(Category::ElderlyAlone),
-                "残障人员" | "残疾人" | "残障人士" | "残疾" => {
-                    Some(Category::Disabled)
-                }
-                "孕妇" | "孕产妇" => Some(Category::Pregnant),
-                "儿童" | "未成年人" => Some(Category::Child),
-                "退役军人" | "复员军人" | "退伍军人" => Some(Category::Veteran),
-                "党员" | "中共党员" => Some(Category::PartyMember),
-                _ => None,
-            })
+        Category::ALL.into_iter().find(|c| c.code() == s).or(match s {
+            "困难群众" | "困难户" | "困难家庭" => Some(Category::Hardship),
+            "低保户" | "低保" | "低保对象" => Some(Category::Subsistence),
+            "独居老人" | "孤寡老人" | "空巢老人" => Some(Category::ElderlyAlone),
+            "残障人员" | "残疾人" | "残障人士" | "残疾" => Some(Category::Disabled),
+            "孕妇" | "孕产妇" => Some(Category::Pregnant),
+            "儿童" | "未成年人" => Some(Category::Child),
+            "退役军人" | "复员军人" | "退伍军人" => Some(Category::Veteran),
+            "党员" | "中共党员" => Some(Category::PartyMember),
+            _ => None,
+        })
     }
 
     /// Categories that follow from data and are never entered by hand.
@@ -189,9 +172,7 @@ impl Residence {
 
     pub fn parse(s: &str) -> Option<Residence> {
         let s = s.trim();
-        Residence::ALL
-            .into_iter()
-            .find(|r| r.code() == s || r.name_zh() == s)
+        Residence::ALL.into_iter().find(|r| r.code() == s || r.name_zh() == s)
     }
 }
 
@@ -201,11 +182,7 @@ pub fn validate_person_name(s: &str) -> Result<String, Invalid> {
     let s = s.trim();
     let n = s.chars().count();
     if n == 0 || n > 32 || s.chars().any(|c| c.is_control() || c.is_ascii_digit()) {
-        return Err(Invalid::new(
-            "name",
-            "姓名须为 1–32 个字符,不含数字",
-            "a name has 1–32 characters and no digits",
-        ));
+        return Err(Invalid::new("name", "姓名须为 1–32 个字符,不含数字", "a name has 1–32 characters and no digits"));
     }
     Ok(s.to_owned())
 }
@@ -234,14 +211,8 @@ mod tests {
 
     #[test]
     fn children_are_under_fourteen() {
-        assert!(
-            is_child(d(2012, 11, 30), d(2026, 11, 29)),
-            "a day before the 14th birthday"
-        );
-        assert!(
-            !is_child(d(2012, 11, 29), d(2026, 11, 29)),
-            "on the birthday"
-        );
+        assert!(is_child(d(2012, 11, 30), d(2026, 11, 29)), "a day before the 14th birthday");
+        assert!(!is_child(d(2012, 11, 29), d(2026, 11, 29)), "on the birthday");
         assert_eq!(age_on(d(1945, 3, 2), d(2026, 3, 1)), Some(80));
         assert_eq!(age_on(d(2030, 1, 1), d(2026, 1, 1)), None);
     }
@@ -255,15 +226,9 @@ mod tests {
 
     #[test]
     fn residence_and_names() {
-        assert_eq!(
-            Residence::parse("户在人不在"),
-            Some(Residence::RegisteredAbsent)
-        );
+        assert_eq!(Residence::parse("户在人不在"), Some(Residence::RegisteredAbsent));
         assert_eq!(Residence::parse("tenant"), Some(Residence::Tenant));
-        assert_eq!(
-            validate_person_name(" 阿依古丽·买买提 ").unwrap(),
-            "阿依古丽·买买提"
-        );
+        assert_eq!(validate_person_name(" 阿依古丽·买买提 ").unwrap(), "阿依古丽·买买提");
         assert!(validate_person_name("张三3").is_err());
         assert!(validate_person_name("").is_err());
     }

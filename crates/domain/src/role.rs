@@ -7,19 +7,7 @@ use std::str::FromStr;
 use crate::Invalid;
 use crate::org::OrgKind;
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Resident,
@@ -99,17 +87,14 @@ impl fmt::Display for Role {
 impl FromStr for Role {
     type Err = Invalid;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.code() == s)
-            .ok_or_else(|| {
-                let codes: Vec<&str> = Role::ALL.iter().map(|r| r.code()).collect();
-                Invalid::new(
-                    "role",
-                    format!("未知角色「{s}」,可选:{}", codes.join(", ")),
-                    format!("unknown role '{s}', expected one of: {}", codes.join(", ")),
-                )
-            })
+        Role::ALL.into_iter().find(|r| r.code() == s).ok_or_else(|| {
+            let codes: Vec<&str> = Role::ALL.iter().map(|r| r.code()).collect();
+            Invalid::new(
+                "role",
+                format!("未知角色「{s}」,可选:{}", codes.join(", ")),
+                format!("unknown role '{s}', expected one of: {}", codes.join(", ")),
+            )
+        })
     }
 }
 

@@ -136,11 +136,7 @@ pub fn is_totals(row: &[Cell]) -> bool {
 }
 
 fn bad_date(field: &str, s: &str) -> Invalid {
-    Invalid::new(
-        field,
-        format!("日期「{s}」看不懂"),
-        format!("cannot read the date '{s}'"),
-    )
+    Invalid::new(field, format!("日期「{s}」看不懂"), format!("cannot read the date '{s}'"))
 }
 
 /// Dates as rosters write them: Excel dates, `1945.3.2`, `1945/03/02`,
@@ -155,14 +151,10 @@ pub fn parse_date(cell: &Cell, field: &str) -> Result<Option<NaiveDate>, Invalid
         return Ok(None);
     }
     if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
-        return NaiveDate::parse_from_str(&s, "%Y%m%d")
-            .map(Some)
-            .map_err(|_| bad_date(field, &s));
+        return NaiveDate::parse_from_str(&s, "%Y%m%d").map(Some).map_err(|_| bad_date(field, &s));
     }
-    let parts: Vec<&str> = s
-        .split(|c: char| matches!(c, '.' | '/' | '-' | '年' | '月' | '日'))
-        .filter(|p| !p.is_empty())
-        .collect();
+    let parts: Vec<&str> =
+        s.split(['.', '/', '-', '年', '月', '日']).filter(|p| !p.is_empty()).collect();
     if let [y, m, d] = parts.as_slice()
         && let (Ok(y), Ok(m), Ok(d)) = (y.trim().parse(), m.trim().parse(), d.trim().parse())
         && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
@@ -175,46 +167,28 @@ pub fn parse_date(cell: &Cell, field: &str) -> Result<Option<NaiveDate>, Invalid
 /// `3`, `3号楼`, `3栋`, `3号` → `3号楼`; other names stay as written.
 pub fn building_name(cell: &Cell) -> String {
     let t = cell.text();
-    let digits = t
-        .trim_end_matches("号楼")
-        .trim_end_matches('栋')
-        .trim_end_matches('号')
-        .trim_end_matches('幢');
-    if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
-        format!("{digits}号楼")
-    } else {
-        t
-    }
+    let digits = t.trim_end_matches("号楼").trim_end_matches('栋').trim_end_matches('号').trim_end_matches('幢');
+    if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) { format!("{digits}号楼") } else { t }
 }
 
 /// `2`, `2单元` → `2单元`.
 pub fn entrance_name(cell: &Cell) -> String {
     let t = cell.text();
     let digits = t.trim_end_matches("单元");
-    if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
-        format!("{digits}单元")
-    } else {
-        t
-    }
+    if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) { format!("{digits}单元") } else { t }
 }
 
 /// Categories joined by 、，, / or spaces, each by any of its names.
 pub fn parse_categories(cell: &Cell) -> Result<Vec<Category>, Invalid> {
     let t = cell.text();
     let mut out = Vec::new();
-    for part in t.split(|c: char| {
-        matches!(c, '、' | ',' | '，' | '/' | ';' | '；' | '|') || c.is_whitespace()
-    }) {
+    for part in t.split(|c: char| matches!(c, '、' | ',' | '，' | '/' | ';' | '；' | '|') || c.is_whitespace()) {
         let part = part.trim();
         if part.is_empty() {
             continue;
         }
         let c = Category::parse(part).ok_or_else(|| {
-            Invalid::new(
-                "categories",
-                format!("不认识的人员类别「{part}」"),
-                format!("unknown category '{part}'"),
-            )
+            Invalid::new("categories", format!("不认识的人员类别「{part}」"), format!("unknown category '{part}'"))
         })?;
         if !out.contains(&c) {
             out.push(c);
@@ -292,10 +266,7 @@ mod tests {
             assert_eq!(parse_date(&c, "birth_date").unwrap(), d, "{c:?}");
         }
         assert_eq!(parse_date(&Cell::Empty, "birth_date").unwrap(), None);
-        assert_eq!(
-            parse_date(&t("1945.2.30"), "birth_date").unwrap_err().field,
-            "birth_date"
-        );
+        assert_eq!(parse_date(&t("1945.2.30"), "birth_date").unwrap_err().field, "birth_date");
         assert!(parse_date(&t("去年"), "birth_date").is_err());
     }
 
@@ -309,20 +280,10 @@ mod tests {
         assert_eq!(entrance_name(&t("2单元")), "2单元");
         assert_eq!(
             parse_categories(&t("独居老人/退役军人，党员")).unwrap(),
-            [
-                Category::ElderlyAlone,
-                Category::Veteran,
-                Category::PartyMember
-            ]
+            [Category::ElderlyAlone, Category::Veteran, Category::PartyMember]
         );
-        assert_eq!(
-            parse_categories(&t("残障人员 党员")).unwrap(),
-            [Category::Disabled, Category::PartyMember]
-        );
-        assert_eq!(
-            parse_categories(&t("孤寡老人、残疾人")).unwrap(),
-            [Category::ElderlyAlone, Category::Disabled]
-        );
+        assert_eq!(parse_categories(&t("残障人员 党员")).unwrap(), [Category::Disabled, Category::PartyMember]);
+        assert_eq!(parse_categories(&t("孤寡老人、残疾人")).unwrap(), [Category::ElderlyAlone, Category::Disabled]);
         assert!(parse_categories(&t("宠物")).is_err());
         assert!(parse_categories(&Cell::Empty).unwrap().is_empty());
     }
@@ -330,10 +291,7 @@ mod tests {
     #[test]
     fn id_numbers_that_excel_turned_into_numbers() {
         assert!(id_text(&Cell::Number(220182194503025170.0)).is_err());
-        assert_eq!(
-            id_text(&Cell::Number(220182450302123.0)).unwrap(),
-            "220182450302123"
-        );
+        assert_eq!(id_text(&Cell::Number(220182450302123.0)).unwrap(), "220182450302123");
         assert_eq!(Cell::Number(13438648853.0).text(), "13438648853");
     }
 

@@ -7,9 +7,8 @@ use crate::Invalid;
 pub fn validate_username(s: &str) -> Result<String, Invalid> {
     let s = s.trim();
     let n = s.chars().count();
-    let ok = (2..=64).contains(&n)
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    let ok =
+        (2..=64).contains(&n) && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
     if !ok {
         return Err(Invalid::new(
             "username",
@@ -25,11 +24,7 @@ pub fn validate_display_name(s: &str) -> Result<String, Invalid> {
     let s = s.trim();
     let n = s.chars().count();
     if n == 0 || n > 32 || s.chars().any(char::is_control) {
-        return Err(Invalid::new(
-            "display_name",
-            "姓名须为 1–32 个字符",
-            "the display name must be 1–32 characters",
-        ));
+        return Err(Invalid::new("display_name", "姓名须为 1–32 个字符", "the display name must be 1–32 characters"));
     }
     Ok(s.to_owned())
 }

@@ -20,13 +20,7 @@ pub(crate) struct Event<'a> {
 
 impl<'a> Event<'a> {
     pub fn ok(action: &'a str, object: String, org_path: &'a str) -> Self {
-        Self {
-            action,
-            outcome: "ok",
-            object,
-            org_path,
-            detail: Value::Null,
-        }
+        Self { action, outcome: "ok", object, org_path, detail: Value::Null }
     }
 
     pub fn with(mut self, detail: Value) -> Self {
@@ -38,11 +32,7 @@ impl<'a> Event<'a> {
 /// Appends an entry about `caller`'s action in the caller's transaction, so
 /// that the change and its record commit together or not at all.
 pub(crate) async fn record(tx: &mut Tx, caller: &Caller, now: i64, e: &Event<'_>) -> Result<()> {
-    let detail = if e.detail.is_null() {
-        String::new()
-    } else {
-        e.detail.to_string()
-    };
+    let detail = if e.detail.is_null() { String::new() } else { e.detail.to_string() };
     store::append(
         tx,
         &store::NewEntry {
@@ -83,10 +73,7 @@ impl Services {
     pub async fn deny(&self, caller: &Caller, action: &str, object: &str) -> ServiceError {
         let result = async {
             let mut tx = self.db.write().await?;
-            let e = Event {
-                outcome: "denied",
-                ..Event::ok(action, object.to_owned(), caller.home_path())
-            };
+            let e = Event { outcome: "denied", ..Event::ok(action, object.to_owned(), caller.home_path()) };
             record(&mut tx, caller, self.now(), &e).await?;
             tx.commit().await?;
             Ok::<_, ServiceError>(())
@@ -99,23 +86,14 @@ impl Services {
     }
 
     /// The log within the caller's scope, newest first.
-    pub async fn audit_list(
-        &self,
-        caller: &Caller,
-        action: Option<&str>,
-        page: PageReq,
-    ) -> Result<Page<EntryView>> {
+    pub async fn audit_list(&self, caller: &Caller, action: Option<&str>, page: PageReq) -> Result<Page<EntryView>> {
         let paths = caller.scope_paths(READERS);
         let Some(path) = paths.first() else {
             return Err(ServiceError::forbidden());
         };
         // A reader with grants on several nodes sees the first; deployments
         // give secretaries and officers one node each.
-        let filter = store::Filter {
-            path: path.clone(),
-            action: action.map(str::to_owned),
-            actor_id: None,
-        };
+        let filter = store::Filter { path: path.clone(), action: action.map(str::to_owned), actor_id: None };
         let mut tx = self.db.read().await?;
         let (rows, total) = store::list(&mut tx, &filter, page.per_page, page.offset()).await?;
         tx.commit().await?;
@@ -148,26 +126,16 @@ impl Services {
             }
             for e in chunk {
                 let problem = if e.seq != expected_seq {
-                    Some(format!(
-                        "entry {expected_seq} is missing (next is {})",
-                        e.seq
-                    ))
+                    Some(format!("entry {expected_seq} is missing (next is {})", e.seq))
                 } else if e.prev_hash != prev {
-                    Some(format!(
-                        "entry {} does not point at entry {}",
-                        e.seq,
-                        e.seq - 1
-                    ))
+                    Some(format!("entry {} does not point at entry {}", e.seq, e.seq - 1))
                 } else if entry_hash(&prev, &e.fields()) != e.hash {
                     Some(format!("entry {} was changed after it was written", e.seq))
                 } else {
                     None
                 };
                 if let Some(problem) = problem {
-                    return Ok(Verification::Broken {
-                        seq: expected_seq,
-                        problem,
-                    });
+                    return Ok(Verification::Broken { seq: expected_seq, problem });
                 }
                 prev = e.hash;
                 expected_seq += 1;
@@ -178,15 +146,10 @@ impl Services {
         if head_seq != expected_seq - 1 || head_hash != prev {
             return Ok(Verification::Broken {
                 seq: expected_seq,
-                problem: format!(
-                    "the log ends at entry {} but the head says {head_seq}",
-                    expected_seq - 1
-                ),
+                problem: format!("the log ends at entry {} but the head says {head_seq}", expected_seq - 1),
             });
         }
-        Ok(Verification::Intact {
-            entries: expected_seq - 1,
-        })
+        Ok(Verification::Intact { entries: expected_seq - 1 })
     }
 }
 

@@ -57,13 +57,11 @@ type HashJob = Box<dyn FnOnce() + Send>;
 /// server holds stays at one working area however many threads there are.
 static HASHER: LazyLock<std::sync::Mutex<std::sync::mpsc::Sender<HashJob>>> = LazyLock::new(|| {
     let (tx, rx) = std::sync::mpsc::channel::<HashJob>();
-    let spawned = std::thread::Builder::new()
-        .name("argon2".into())
-        .spawn(move || {
-            for job in rx {
-                job();
-            }
-        });
+    let spawned = std::thread::Builder::new().name("argon2".into()).spawn(move || {
+        for job in rx {
+            job();
+        }
+    });
     if let Err(e) = spawned {
         tracing::error!(error = %e, "could not start the password hashing thread");
     }
@@ -80,8 +78,7 @@ async fn on_hash_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'stati
         .map_err(|_| ServiceError::Internal("the password hashing thread is gone".into()))?
         .send(job)
         .map_err(|_| ServiceError::Internal("the password hashing thread is gone".into()))?;
-    rx.await
-        .map_err(|_| ServiceError::Internal("password hashing failed".into()))
+    rx.await.map_err(|_| ServiceError::Internal("password hashing failed".into()))
 }
 
 /// Checks a password against a hash, or, for an unknown user (`None`),
@@ -118,10 +115,7 @@ fn locked() -> ServiceError {
 }
 
 fn session_over() -> ServiceError {
-    ServiceError::Unauthenticated(Msg::new(
-        "登录已过期,请重新登录",
-        "your session has ended; please log in again",
-    ))
+    ServiceError::Unauthenticated(Msg::new("登录已过期,请重新登录", "your session has ended; please log in again"))
 }
 
 /// Sessions this server checked against the database a moment ago.
@@ -135,9 +129,7 @@ const SESSION_CACHE_MAX: usize = 10_000;
 impl SessionCache {
     fn get(&self, token_hash: &str, now: i64, ttl: i64) -> Option<Caller> {
         let map = self.map.lock().ok()?;
-        map.get(token_hash)
-            .filter(|(_, at)| now - *at < ttl && now >= *at)
-            .map(|(c, _)| c.clone())
+        map.get(token_hash).filter(|(_, at)| now - *at < ttl && now >= *at).map(|(c, _)| c.clone())
     }
 
     fn put(&self, token_hash: String, caller: Caller, now: i64) {
@@ -199,10 +191,7 @@ impl Services {
         let grants = to_grants(users::grants_of(tx, u.id).await?);
         Ok(UserView {
             id: u.id,
-            password_expired: self
-                .settings
-                .password_policy
-                .expired(u.password_set_at, self.now()),
+            password_expired: self.settings.password_policy.expired(u.password_set_at, self.now()),
             username: u.username,
             display_name: u.display_name,
             grants,
@@ -214,13 +203,8 @@ impl Services {
         let name = username.trim().to_lowercase();
         let s = &self.settings;
         let now = self.now();
-        let anonymous = Caller {
-            user_id: None,
-            username: name.clone(),
-            ip: ip.to_owned(),
-            grants: vec![],
-            ..Caller::operator()
-        };
+        let anonymous =
+            Caller { user_id: None, username: name.clone(), ip: ip.to_owned(), grants: vec![], ..Caller::operator() };
 
         let mut tx = self.db.read().await?;
         if sessions::attempts_from_ip(&mut tx, ip, now - s.ip_window_ms).await? >= s.ip_attempts {
@@ -236,17 +220,8 @@ impl Services {
         if let Some((_, until)) = lock.filter(|(_, until)| *until > now) {
             let mut tx = self.db.write().await?;
             sessions::record_attempt(&mut tx, &name, ip, now, false).await?;
-            let e = Event {
-                outcome: "locked",
-                ..Event::ok("login", format!("user:{name}"), "/root/")
-            };
-            record(
-                &mut tx,
-                &anonymous,
-                now,
-                &e.with(json!({ "locked_until": until })),
-            )
-            .await?;
+            let e = Event { outcome: "locked", ..Event::ok("login", format!("user:{name}"), "/root/") };
+            record(&mut tx, &anonymous, now, &e.with(json!({ "locked_until": until }))).await?;
             tx.commit().await?;
             return Err(locked());
         }
@@ -268,27 +243,12 @@ impl Services {
             .unwrap_or(now);
             let failures = sessions::failures_since(&mut tx, &name, since).await?;
             let outcome = if !password_ok { "failed" } else { "disabled" };
-            let e = Event {
-                outcome,
-                ..Event::ok("login", format!("user:{name}"), "/root/")
-            };
-            record(
-                &mut tx,
-                &anonymous,
-                now,
-                &e.with(json!({ "failures": failures })),
-            )
-            .await?;
+            let e = Event { outcome, ..Event::ok("login", format!("user:{name}"), "/root/") };
+            record(&mut tx, &anonymous, now, &e.with(json!({ "failures": failures }))).await?;
             if failures >= s.lockout_failures {
                 sessions::set_lockout(&mut tx, &name, now, now + s.lockout_ms).await?;
                 let e = Event::ok("lockout", format!("user:{name}"), "/root/");
-                record(
-                    &mut tx,
-                    &anonymous,
-                    now,
-                    &e.with(json!({ "until": now + s.lockout_ms })),
-                )
-                .await?;
+                record(&mut tx, &anonymous, now, &e.with(json!({ "until": now + s.lockout_ms }))).await?;
             }
             tx.commit().await?;
             return Err(bad_credentials());
@@ -311,28 +271,11 @@ impl Services {
         )
         .await?;
         let view = self.user_view(&mut tx, user).await?;
-        let who = Caller {
-            user_id: Some(view.id),
-            ..anonymous
-        };
-        let home = view
-            .grants
-            .first()
-            .map(|g| g.org_path.clone())
-            .unwrap_or_else(|| "/root/".to_owned());
-        record(
-            &mut tx,
-            &who,
-            now,
-            &Event::ok("login", format!("user:{}", view.id), &home),
-        )
-        .await?;
+        let who = Caller { user_id: Some(view.id), ..anonymous };
+        let home = view.grants.first().map(|g| g.org_path.clone()).unwrap_or_else(|| "/root/".to_owned());
+        record(&mut tx, &who, now, &Event::ok("login", format!("user:{}", view.id), &home)).await?;
         tx.commit().await?;
-        Ok(LoggedIn {
-            token,
-            csrf_token,
-            user: view,
-        })
+        Ok(LoggedIn { token, csrf_token, user: view })
     }
 
     /// The caller behind a session token, or `Unauthenticated` when the
@@ -343,10 +286,7 @@ impl Services {
         let now = self.now();
         let th = token_hash(token);
         if let Some(c) = self.sessions.get(&th, now, self.settings.session_cache_ms) {
-            return Ok(Caller {
-                ip: ip.to_owned(),
-                ..c
-            });
+            return Ok(Caller { ip: ip.to_owned(), ..c });
         }
         let mut conn = self.db.conn().await?;
         let Some(s) = sessions::with_user(&mut conn, &th).await? else {
@@ -393,11 +333,7 @@ impl Services {
             &mut tx,
             caller,
             self.now(),
-            &Event::ok(
-                "logout",
-                format!("user:{}", caller.user_id.unwrap_or(0)),
-                caller.home_path(),
-            ),
+            &Event::ok("logout", format!("user:{}", caller.user_id.unwrap_or(0)), caller.home_path()),
         )
         .await?;
         tx.commit().await?;
@@ -413,31 +349,19 @@ impl Services {
             display_name: caller.display_name.clone(),
             grants: caller.grants.clone(),
             disabled: false,
-            password_expired: self
-                .settings
-                .password_policy
-                .expired(caller.password_set_at, self.now()),
+            password_expired: self.settings.password_policy.expired(caller.password_set_at, self.now()),
         })
     }
 
     /// Changes the caller's own password; every session of theirs ends,
     /// this one included.
-    pub async fn change_own_password(
-        &self,
-        caller: &Caller,
-        current: &str,
-        new: &str,
-    ) -> Result<()> {
+    pub async fn change_own_password(&self, caller: &Caller, current: &str, new: &str) -> Result<()> {
         let id = caller.user_id.ok_or(ServiceError::NotFound)?;
         let mut tx = self.db.read().await?;
         let u = users::by_id(&mut tx, id).await?;
         tx.commit().await?;
         if !verify_blocking(current.to_owned(), Some(u.password_hash.clone())).await? {
-            return Err(ServiceError::invalid(
-                "current_password",
-                "当前密码不正确",
-                "the current password is wrong",
-            ));
+            return Err(ServiceError::invalid("current_password", "当前密码不正确", "the current password is wrong"));
         }
         if current == new {
             return Err(ServiceError::invalid(
@@ -454,13 +378,7 @@ impl Services {
         let ended = sessions::delete_for_user(&mut tx, id).await?;
         self.sessions.remove_user(id);
         let e = Event::ok("password_change", format!("user:{id}"), caller.home_path());
-        record(
-            &mut tx,
-            caller,
-            now,
-            &e.with(json!({ "sessions_ended": ended })),
-        )
-        .await?;
+        record(&mut tx, caller, now, &e.with(json!({ "sessions_ended": ended }))).await?;
         tx.commit().await?;
         Ok(())
     }

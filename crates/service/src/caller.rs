@@ -68,19 +68,13 @@ impl Caller {
 
     /// Whether a grant of one of `roles` covers the node at `path`.
     pub fn covers(&self, roles: &[Role], path: &str) -> bool {
-        self.grants
-            .iter()
-            .any(|g| roles.contains(&g.role) && path_covers(&g.org_path, path))
+        self.grants.iter().any(|g| roles.contains(&g.role) && path_covers(&g.org_path, path))
     }
 
     /// The paths of the caller's grants of these roles, outermost only.
     pub fn scope_paths(&self, roles: &[Role]) -> Vec<String> {
-        let mut paths: Vec<String> = self
-            .grants
-            .iter()
-            .filter(|g| roles.contains(&g.role))
-            .map(|g| g.org_path.clone())
-            .collect();
+        let mut paths: Vec<String> =
+            self.grants.iter().filter(|g| roles.contains(&g.role)).map(|g| g.org_path.clone()).collect();
         paths.sort();
         paths.dedup();
         let all = paths.clone();
@@ -90,10 +84,7 @@ impl Caller {
 
     /// Where the caller's own actions are filed in the audit log.
     pub fn home_path(&self) -> &str {
-        self.grants
-            .first()
-            .map(|g| g.org_path.as_str())
-            .unwrap_or("/root/")
+        self.grants.first().map(|g| g.org_path.as_str()).unwrap_or("/root/")
     }
 }
 
@@ -112,19 +103,12 @@ mod tests {
     }
 
     fn caller(grants: Vec<Grant>) -> Caller {
-        Caller {
-            grants,
-            user_id: Some(1),
-            ..Caller::operator()
-        }
+        Caller { grants, user_id: Some(1), ..Caller::operator() }
     }
 
     #[test]
     fn coverage_is_by_role_and_path() {
-        let c = caller(vec![
-            grant(Role::GridWorker, "/root/z/c/g1/"),
-            grant(Role::Resident, "/root/z/c/"),
-        ]);
+        let c = caller(vec![grant(Role::GridWorker, "/root/z/c/g1/"), grant(Role::Resident, "/root/z/c/")]);
         assert!(c.covers(&[Role::GridWorker], "/root/z/c/g1/"));
         assert!(!c.covers(&[Role::GridWorker], "/root/z/c/g2/"));
         assert!(c.covers(&[Role::Resident], "/root/z/c/g2/"));
@@ -138,9 +122,6 @@ mod tests {
             grant(Role::CommunityStaff, "/root/z/c/g1/"),
             grant(Role::CommunityStaff, "/root/z/d/"),
         ]);
-        assert_eq!(
-            c.scope_paths(&[Role::CommunityStaff]),
-            ["/root/z/c/", "/root/z/d/"]
-        );
+        assert_eq!(c.scope_paths(&[Role::CommunityStaff]), ["/root/z/c/", "/root/z/d/"]);
     }
 }

@@ -35,43 +35,23 @@ impl Services {
             return Ok(false);
         }
         let op = Caller::operator();
-        let node =
-            |code: &str, kind: &str, name: &str, parent: &str, boundary: Option<String>| NewNode {
-                code: code.into(),
-                kind: kind.into(),
-                name: name.into(),
-                parent: parent.into(),
-                boundary,
-            };
-        self.org_create(
-            &op,
-            node("zhengyang", "subdistrict", "正阳街道", "root", None),
-        )
-        .await?;
-        self.org_create(
-            &op,
-            node("chengnan", "community", "城南社区", "zhengyang", None),
-        )
-        .await?;
-        let grids: Value =
-            serde_json::from_str(GRIDS).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let node = |code: &str, kind: &str, name: &str, parent: &str, boundary: Option<String>| NewNode {
+            code: code.into(),
+            kind: kind.into(),
+            name: name.into(),
+            parent: parent.into(),
+            boundary,
+        };
+        self.org_create(&op, node("zhengyang", "subdistrict", "正阳街道", "root", None)).await?;
+        self.org_create(&op, node("chengnan", "community", "城南社区", "zhengyang", None)).await?;
+        let grids: Value = serde_json::from_str(GRIDS).map_err(|e| ServiceError::Internal(e.to_string()))?;
         for f in grids["features"].as_array().into_iter().flatten() {
             let code = f["properties"]["code"].as_str().unwrap_or("");
             if !code.starts_with("chengnan-g") {
                 continue;
             }
             let name = f["properties"]["name"].as_str().unwrap_or(code);
-            self.org_create(
-                &op,
-                node(
-                    code,
-                    "grid",
-                    name,
-                    "chengnan",
-                    Some(f["geometry"].to_string()),
-                ),
-            )
-            .await?;
+            self.org_create(&op, node(code, "grid", name, "chengnan", Some(f["geometry"].to_string()))).await?;
         }
         // the estates of the story, placed in their grids by their location
         for f in grids["features"].as_array().into_iter().flatten() {
@@ -91,10 +71,7 @@ impl Services {
                     username: (*username).into(),
                     display_name: (*display_name).into(),
                     password: PASSWORD.into(),
-                    grants: vec![NewGrant {
-                        role: *role,
-                        scope: (*scope).into(),
-                    }],
+                    grants: vec![NewGrant { role: *role, scope: (*scope).into() }],
                 },
             )
             .await?;

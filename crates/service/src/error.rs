@@ -42,10 +42,7 @@ impl ServiceError {
     }
 
     pub fn forbidden() -> Self {
-        ServiceError::Forbidden(Msg::new(
-            "没有权限执行此操作",
-            "you are not allowed to do this",
-        ))
+        ServiceError::Forbidden(Msg::new("没有权限执行此操作", "you are not allowed to do this"))
     }
 }
 
@@ -60,10 +57,7 @@ impl From<StoreError> for ServiceError {
 
 /// A store result in which a unique-constraint conflict means `msg` to the
 /// person (a taken username, an existing code).
-pub(crate) fn on_conflict<T>(
-    r: Result<T, StoreError>,
-    msg: impl FnOnce() -> Msg,
-) -> Result<T, ServiceError> {
+pub(crate) fn on_conflict<T>(r: Result<T, StoreError>, msg: impl FnOnce() -> Msg) -> Result<T, ServiceError> {
     match r {
         Err(StoreError::Conflict(_)) => Err(ServiceError::Conflict(msg())),
         r => Ok(r?),

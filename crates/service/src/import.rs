@@ -95,11 +95,7 @@ fn read_workbook(bytes: &[u8]) -> Result<Vec<Sheet>> {
                 cells
             })
             .collect();
-        sheets.push(Sheet {
-            name,
-            first_row,
-            rows,
-        });
+        sheets.push(Sheet { name, first_row, rows });
     }
     Ok(sheets)
 }
@@ -109,9 +105,7 @@ fn grid_number(sheet: &str) -> Option<u32> {
     let s = sheet.trim();
     let inner = s.strip_prefix('第')?.strip_suffix("网格")?;
     inner.parse().ok().or_else(|| {
-        let zh = [
-            "零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十",
-        ];
+        let zh = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
         zh.iter().position(|d| *d == inner).map(|n| n as u32)
     })
 }
@@ -130,9 +124,9 @@ impl Services {
     ) -> Result<ImportReport> {
         let mut conn = self.db.conn().await?;
         let com = org::by_code(&mut conn, community.trim()).await?;
-        let Some(com) = com.filter(|c| {
-            c.kind == "community" && (caller.is_operator() || caller.covers(IMPORTERS, &c.path))
-        }) else {
+        let Some(com) =
+            com.filter(|c| c.kind == "community" && (caller.is_operator() || caller.covers(IMPORTERS, &c.path)))
+        else {
             return Err(ServiceError::invalid(
                 "community",
                 format!("找不到您可导入的社区「{community}」"),
@@ -142,11 +136,7 @@ impl Services {
         let grids = org::children(&mut conn, com.id).await?;
         drop(conn);
         let sheets = read_workbook(bytes)?;
-        let mut report = ImportReport {
-            sheets: sheets.len(),
-            dry_run,
-            ..Default::default()
-        };
+        let mut report = ImportReport { sheets: sheets.len(), dry_run, ..Default::default() };
         let now = self.now();
         let mut tx = self.db.write().await?;
         let mut seen: HashMap<String, (String, u32)> = HashMap::new();
@@ -155,9 +145,7 @@ impl Services {
             let grid = match grid_of_sheet.get(&sheet.name) {
                 Some(code) => grids.iter().find(|g| g.code == *code),
                 None => grid_number(&sheet.name).and_then(|n| {
-                    grids
-                        .iter()
-                        .find(|g| g.name == sheet.name || g.code.ends_with(&format!("-g{n:02}")))
+                    grids.iter().find(|g| g.name == sheet.name || g.code.ends_with(&format!("-g{n:02}")))
                 }),
             };
             let bad = |row: u32, field: &str, zh: String, en: String| BadRow {
@@ -197,26 +185,13 @@ impl Services {
                 }
                 let excel_row = sheet.first_row + i as u32;
                 report.rows += 1;
-                let cell = |c: Column| {
-                    col(c)
-                        .and_then(|i| row.get(i))
-                        .cloned()
-                        .unwrap_or(Cell::Empty)
-                };
+                let cell = |c: Column| col(c).and_then(|i| row.get(i)).cloned().unwrap_or(Cell::Empty);
                 let at = (sheet.name.clone(), excel_row);
-                let mut ctx = RowContext {
-                    com: &com,
-                    grid,
-                    now,
-                    estates: &mut estates,
-                    seen: &mut seen,
-                    report: &mut report,
-                };
+                let mut ctx =
+                    RowContext { com: &com, grid, now, estates: &mut estates, seen: &mut seen, report: &mut report };
                 match self.import_row(&mut tx, caller, &cell, at, &mut ctx).await {
                     Ok(()) => {}
-                    Err(RowError::Bad(e)) => report
-                        .bad
-                        .push(bad(excel_row, &e.field, e.msg.zh, e.msg.en)),
+                    Err(RowError::Bad(e)) => report.bad.push(bad(excel_row, &e.field, e.msg.zh, e.msg.en)),
                     Err(RowError::Fatal(e)) => return Err(e),
                 }
             }
@@ -275,16 +250,13 @@ impl Services {
         &self,
         tx: &mut Tx,
         caller: &Caller,
-        cell: &dyn Fn(Column) -> Cell,
+        cell: &(dyn Fn(Column) -> Cell + Sync),
         at: (String, u32),
         ctx: &mut RowContext<'_>,
     ) -> std::result::Result<(), RowError> {
         let notes_cell = cell(Column::Notes).text();
         // 备注 often holds the residence status (户在人不在, 租户 …)
-        let (residence, notes) = match (
-            cell(Column::Residence).text(),
-            Residence::parse(&notes_cell),
-        ) {
+        let (residence, notes) = match (cell(Column::Residence).text(), Residence::parse(&notes_cell)) {
             (r, _) if !r.is_empty() => (Some(r), notes_cell),
             (_, Some(r)) => (Some(r.code().to_owned()), String::new()),
             _ => (None, notes_cell),
@@ -304,24 +276,13 @@ impl Services {
             categories: roster::parse_categories(&cell(Column::Categories))?
                 .into_iter()
                 .filter(|c| !c.derived())
-                .map(|category| CategoryInput {
-                    category,
-                    details: None,
-                })
+                .map(|category| CategoryInput { category, details: None })
                 .collect(),
         };
         let p = self.prepare(&input, ctx.grid.id, ctx.now)?;
         if let Some(f) = p.flags.first() {
-            let field = if f.code == "sex_mismatch" {
-                "sex"
-            } else {
-                "birth_date"
-            };
-            return Err(RowError::Bad(Invalid::new(
-                field,
-                f.zh.clone(),
-                f.en.clone(),
-            )));
+            let field = if f.code == "sex_mismatch" { "sex" } else { "birth_date" };
+            return Err(RowError::Bad(Invalid::new(field, f.zh.clone(), f.en.clone())));
         }
         if let Some(ix) = &p.new.id_number_index {
             if let Some((sheet, row)) = ctx.seen.get(ix) {
@@ -338,8 +299,7 @@ impl Services {
             }
         }
         let household_id = self.import_household(tx, cell, ctx).await?;
-        self.store_prepared(tx, &p, household_id, &caller.username)
-            .await?;
+        self.store_prepared(tx, &p, household_id, &caller.username).await?;
         ctx.report.imported += 1;
         Ok(())
     }
@@ -349,7 +309,7 @@ impl Services {
     async fn import_household(
         &self,
         tx: &mut Tx,
-        cell: &dyn Fn(Column) -> Cell,
+        cell: &(dyn Fn(Column) -> Cell + Sync),
         ctx: &mut RowContext<'_>,
     ) -> std::result::Result<Option<i64>, RowError> {
         let estate_name = cell(Column::Estate).text();
@@ -381,9 +341,7 @@ impl Services {
         };
         let b = places::building(tx, estate, &building, ctx.now).await?;
         let entrance = roster::entrance_name(&cell(Column::Entrance));
-        Ok(Some(
-            places::household(tx, ctx.grid.id, b, &entrance, &door, ctx.now).await?,
-        ))
+        Ok(Some(places::household(tx, ctx.grid.id, b, &entrance, &door, ctx.now).await?))
     }
 }
 
@@ -391,15 +349,11 @@ impl Services {
 /// row, field, reason). It holds no personal data.
 pub fn report_workbook(r: &ImportReport, english: bool) -> Result<Vec<u8>> {
     use rust_xlsxwriter::{Format, Workbook};
-    let err =
-        |e: rust_xlsxwriter::XlsxError| ServiceError::Internal(format!("writing the report: {e}"));
+    let err = |e: rust_xlsxwriter::XlsxError| ServiceError::Internal(format!("writing the report: {e}"));
     let t = |zh: &'static str, en: &'static str| if english { en } else { zh };
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
-    let ws = wb
-        .add_worksheet()
-        .set_name(t("导入报告", "Import report"))
-        .map_err(err)?;
+    let ws = wb.add_worksheet().set_name(t("导入报告", "Import report")).map_err(err)?;
     let summary = [
         (t("工作表", "Sheets"), r.sheets),
         (t("数据行", "Data rows"), r.rows),
@@ -412,25 +366,16 @@ pub fn report_workbook(r: &ImportReport, english: bool) -> Result<Vec<u8>> {
         ws.write(i as u32, 1, *v as u32).map_err(err)?;
     }
     let top = summary.len() as u32 + 1;
-    for (c, h) in [
-        t("工作表", "Sheet"),
-        t("行号", "Row"),
-        t("字段", "Field"),
-        t("原因", "Reason"),
-    ]
-    .iter()
-    .enumerate()
+    for (c, h) in [t("工作表", "Sheet"), t("行号", "Row"), t("字段", "Field"), t("原因", "Reason")].iter().enumerate()
     {
-        ws.write_with_format(top, c as u16, *h, &bold)
-            .map_err(err)?;
+        ws.write_with_format(top, c as u16, *h, &bold).map_err(err)?;
     }
     for (i, b) in r.bad.iter().enumerate() {
         let row = top + 1 + i as u32;
         ws.write(row, 0, &b.sheet).map_err(err)?;
         ws.write(row, 1, b.row).map_err(err)?;
         ws.write(row, 2, &b.field).map_err(err)?;
-        ws.write(row, 3, if english { &b.reason_en } else { &b.reason_zh })
-            .map_err(err)?;
+        ws.write(row, 3, if english { &b.reason_en } else { &b.reason_zh }).map_err(err)?;
     }
     ws.set_column_width(0, 14).map_err(err)?;
     ws.set_column_width(3, 60).map_err(err)?;

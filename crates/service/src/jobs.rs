@@ -29,14 +29,7 @@ impl Services {
         let payload = payload.to_string();
         let id = jobs::enqueue(
             &mut tx,
-            &jobs::NewJob {
-                kind,
-                payload: &payload,
-                unique_key,
-                run_at,
-                max_attempts: 5,
-                now: self.now(),
-            },
+            &jobs::NewJob { kind, payload: &payload, unique_key, run_at, max_attempts: 5, now: self.now() },
         )
         .await?;
         tx.commit().await?;
@@ -78,33 +71,21 @@ impl Services {
                 let now = self.now();
                 let s = &self.settings;
                 let mut tx = self.db.write().await?;
-                let ended = sessions::delete_expired(
-                    &mut tx,
-                    now - s.session_idle_ms,
-                    now - s.session_absolute_ms,
-                )
-                .await?;
+                let ended =
+                    sessions::delete_expired(&mut tx, now - s.session_idle_ms, now - s.session_absolute_ms).await?;
                 let pruned = sessions::prune_attempts(&mut tx, now - ATTEMPTS_KEPT_MS).await?;
                 tx.commit().await?;
                 tracing::debug!(ended, pruned, "sweep");
                 Ok(())
             }
-            other => Err(ServiceError::Internal(format!(
-                "no handler for job kind '{other}'"
-            ))),
+            other => Err(ServiceError::Internal(format!("no handler for job kind '{other}'"))),
         }
     }
 
     /// Schedules this minute's sweep; every server asks, one job is made.
     pub async fn schedule_periodic(&self) -> Result<()> {
         let minute = self.now() / MINUTE_MS;
-        self.enqueue(
-            SWEEP,
-            json!({}),
-            Some(&format!("sweep:{minute}")),
-            self.now(),
-        )
-        .await?;
+        self.enqueue(SWEEP, json!({}), Some(&format!("sweep:{minute}")), self.now()).await?;
         Ok(())
     }
 

@@ -32,10 +32,7 @@ pub struct Keyring {
 
 impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keyring")
-            .field("active", &self.active)
-            .field("keys", &self.keys.keys())
-            .finish()
+        f.debug_struct("Keyring").field("active", &self.active).field("keys", &self.keys.keys()).finish()
     }
 }
 
@@ -51,13 +48,12 @@ fn key_id(key: &[u8; 32]) -> String {
 
 fn decode_key(b64: &str) -> Result<Key> {
     let bytes = Zeroizing::new(
-        STANDARD
-            .decode(b64.trim())
-            .map_err(|_| ServiceError::Internal("a key is not valid base64".into()))?,
+        STANDARD.decode(b64.trim()).map_err(|_| ServiceError::Internal("a key is not valid base64".into()))?,
     );
-    let arr: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-        ServiceError::Internal(format!("a key must be 32 bytes, not {}", bytes.len()))
-    })?;
+    let arr: [u8; 32] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| ServiceError::Internal(format!("a key must be 32 bytes, not {}", bytes.len())))?;
     Ok(Zeroizing::new(arr))
 }
 
@@ -70,10 +66,7 @@ impl Keyring {
     pub fn generate() -> Self {
         let key = Zeroizing::new(rand::random::<[u8; 32]>());
         let id = key_id(&key);
-        Self {
-            active: id.clone(),
-            keys: BTreeMap::from([(id, key)]),
-        }
+        Self { active: id.clone(), keys: BTreeMap::from([(id, key)]) }
     }
 
     /// From `YIJIA_MASTER_KEY` (base64 of 32 bytes) when set, else from the
@@ -82,34 +75,24 @@ impl Keyring {
         if let Some(b64) = env_key.filter(|k| !k.trim().is_empty()) {
             let key = decode_key(b64)?;
             let id = key_id(&key);
-            return Ok(Self {
-                active: id.clone(),
-                keys: BTreeMap::from([(id, key)]),
-            });
+            return Ok(Self { active: id.clone(), keys: BTreeMap::from([(id, key)]) });
         }
         let path = data_dir.join(KEY_FILE);
         if path.exists() {
-            let text =
-                Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
-                    ServiceError::Internal(format!("reading {}: {e}", path.display()))
-                })?);
-            let file: KeyFile = serde_json::from_str(&text).map_err(|e| {
-                ServiceError::Internal(format!("{} is not a key file: {e}", path.display()))
-            })?;
+            let text = Zeroizing::new(
+                std::fs::read_to_string(&path)
+                    .map_err(|e| ServiceError::Internal(format!("reading {}: {e}", path.display())))?,
+            );
+            let file: KeyFile = serde_json::from_str(&text)
+                .map_err(|e| ServiceError::Internal(format!("{} is not a key file: {e}", path.display())))?;
             let mut keys = BTreeMap::new();
             for (id, b64) in &file.keys {
                 keys.insert(id.clone(), decode_key(b64)?);
             }
             if !keys.contains_key(&file.active) {
-                return Err(ServiceError::Internal(format!(
-                    "{}: the active key is missing",
-                    path.display()
-                )));
+                return Err(ServiceError::Internal(format!("{}: the active key is missing", path.display())));
             }
-            return Ok(Self {
-                active: file.active,
-                keys,
-            });
+            return Ok(Self { active: file.active, keys });
         }
         let ring = Self::generate();
         ring.save(&path)?;
@@ -120,20 +103,13 @@ impl Keyring {
     pub fn save(&self, path: &Path) -> Result<()> {
         let file = KeyFile {
             active: self.active.clone(),
-            keys: self
-                .keys
-                .iter()
-                .map(|(id, k)| (id.clone(), STANDARD.encode(k.as_slice())))
-                .collect(),
+            keys: self.keys.iter().map(|(id, k)| (id.clone(), STANDARD.encode(k.as_slice()))).collect(),
         };
-        let text = Zeroizing::new(
-            serde_json::to_string_pretty(&file)
-                .map_err(|e| ServiceError::Internal(e.to_string()))?,
-        );
+        let text =
+            Zeroizing::new(serde_json::to_string_pretty(&file).map_err(|e| ServiceError::Internal(e.to_string()))?);
         let tmp = path.with_extension("key.new");
         write_private(&tmp, text.as_bytes())?;
-        std::fs::rename(&tmp, path)
-            .map_err(|e| ServiceError::Internal(format!("writing {}: {e}", path.display())))?;
+        std::fs::rename(&tmp, path).map_err(|e| ServiceError::Internal(format!("writing {}: {e}", path.display())))?;
         Ok(())
     }
 
@@ -162,10 +138,7 @@ impl Keyring {
     }
 
     fn cipher(&self, id: &str) -> Result<Aes256Gcm> {
-        let key = self
-            .keys
-            .get(id)
-            .ok_or_else(|| ServiceError::Internal(format!("no key with id {id}")))?;
+        let key = self.keys.get(id).ok_or_else(|| ServiceError::Internal(format!("no key with id {id}")))?;
         Aes256Gcm::new_from_slice(key.as_slice()).map_err(|_| crypto_error("load the key for"))
     }
 
@@ -176,21 +149,11 @@ impl Keyring {
         let nonce = Nonce::generate();
         let ct = self
             .cipher(&self.active)?
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: plain.as_bytes(),
-                    aad: aad.as_bytes(),
-                },
-            )
+            .encrypt(&nonce, Payload { msg: plain.as_bytes(), aad: aad.as_bytes() })
             .map_err(|_| crypto_error("seal"))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
-        Ok(format!(
-            "v1.{}.{}",
-            self.active,
-            URL_SAFE_NO_PAD.encode(out)
-        ))
+        Ok(format!("v1.{}.{}", self.active, URL_SAFE_NO_PAD.encode(out)))
     }
 
     pub fn open(&self, aad: &str, sealed: &str) -> Result<String> {
@@ -198,9 +161,7 @@ impl Keyring {
         let (Some("v1"), Some(id), Some(body)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(crypto_error("read"));
         };
-        let bytes = URL_SAFE_NO_PAD
-            .decode(body)
-            .map_err(|_| crypto_error("decode"))?;
+        let bytes = URL_SAFE_NO_PAD.decode(body).map_err(|_| crypto_error("decode"))?;
         if bytes.len() < 12 + 16 {
             return Err(crypto_error("decode"));
         }
@@ -208,13 +169,7 @@ impl Keyring {
         let nonce = Nonce::try_from(nonce).map_err(|_| crypto_error("decode"))?;
         let plain = self
             .cipher(id)?
-            .decrypt(
-                &nonce,
-                Payload {
-                    msg: ct,
-                    aad: aad.as_bytes(),
-                },
-            )
+            .decrypt(&nonce, Payload { msg: ct, aad: aad.as_bytes() })
             .map_err(|_| crypto_error("open"))?;
         String::from_utf8(plain).map_err(|_| crypto_error("decode"))
     }
@@ -228,18 +183,15 @@ impl Keyring {
     /// the same index (so it can be searched), but without the key nobody
     /// can go back from the index to the value.
     pub fn blind(&self, field: &str, normalized: &str) -> Result<String> {
-        let key = self
-            .keys
-            .get(&self.active)
-            .ok_or_else(|| crypto_error("index"))?;
+        let key = self.keys.get(&self.active).ok_or_else(|| crypto_error("index"))?;
         // The index key is derived from the active key, so that the two are
         // never the same key used for two purposes.
-        let mut derive = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key.as_slice())
-            .map_err(|_| crypto_error("index"))?;
+        let mut derive =
+            <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key.as_slice()).map_err(|_| crypto_error("index"))?;
         derive.update(b"yijia blind index v1");
         let index_key: Zeroizing<[u8; 32]> = Zeroizing::new(derive.finalize().into_bytes().into());
-        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(index_key.as_slice())
-            .map_err(|_| crypto_error("index"))?;
+        let mut mac =
+            <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(index_key.as_slice()).map_err(|_| crypto_error("index"))?;
         mac.update(field.as_bytes());
         mac.update(b"\0");
         mac.update(normalized.as_bytes());
@@ -265,8 +217,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
 
 #[cfg(not(unix))]
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes)
-        .map_err(|e| ServiceError::Internal(format!("writing {}: {e}", path.display())))
+    std::fs::write(path, bytes).map_err(|e| ServiceError::Internal(format!("writing {}: {e}", path.display())))
 }
 
 #[cfg(test)]
@@ -276,23 +227,13 @@ mod tests {
     #[test]
     fn seal_and_open_with_the_row_bound_in() {
         let k = Keyring::generate();
-        let s = k
-            .seal("residents.id_number:1", "11010519491231002X")
-            .unwrap();
+        let s = k.seal("residents.id_number:1", "11010519491231002X").unwrap();
         assert!(s.starts_with(&format!("v1.{}.", k.active_id())));
         assert!(!s.contains("19491231"));
-        assert_eq!(
-            k.open("residents.id_number:1", &s).unwrap(),
-            "11010519491231002X"
-        );
+        assert_eq!(k.open("residents.id_number:1", &s).unwrap(), "11010519491231002X");
         assert!(k.open("residents.id_number:2", &s).is_err(), "another row");
         assert!(k.open("residents.phone:1", &s).is_err(), "another field");
-        assert_ne!(
-            s,
-            k.seal("residents.id_number:1", "11010519491231002X")
-                .unwrap(),
-            "a fresh nonce each time"
-        );
+        assert_ne!(s, k.seal("residents.id_number:1", "11010519491231002X").unwrap(), "a fresh nonce each time");
     }
 
     #[test]
@@ -317,10 +258,7 @@ mod tests {
         let a = k.blind("phone", "13812345678").unwrap();
         assert_eq!(a, k.blind("phone", "13812345678").unwrap());
         assert_ne!(a, k.blind("id_number", "13812345678").unwrap());
-        assert_ne!(
-            a,
-            Keyring::generate().blind("phone", "13812345678").unwrap()
-        );
+        assert_ne!(a, Keyring::generate().blind("phone", "13812345678").unwrap());
         assert_eq!(a.len(), 64);
     }
 
@@ -332,10 +270,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(
-                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-                0o600
-            );
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
         let sealed = k1.seal("f:1", "secret").unwrap();
         let k2 = Keyring::load_or_create(dir.path(), None).unwrap();

@@ -72,19 +72,8 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(
-        db: Db,
-        clock: Arc<dyn Clock>,
-        settings: Settings,
-        keys: Arc<keys::Keyring>,
-    ) -> Self {
-        Self {
-            db,
-            clock,
-            settings: Arc::new(settings),
-            sessions: Arc::default(),
-            keys,
-        }
+    pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings, keys: Arc<keys::Keyring>) -> Self {
+        Self { db, clock, settings: Arc::new(settings), sessions: Arc::default(), keys }
     }
 
     pub fn now(&self) -> i64 {
@@ -106,11 +95,7 @@ impl PageReq {
         let page = page.unwrap_or(1);
         let per_page = per_page.unwrap_or(50);
         if page < 1 {
-            return Err(ServiceError::invalid(
-                "page",
-                "页码须从 1 开始",
-                "page starts at 1",
-            ));
+            return Err(ServiceError::invalid("page", "页码须从 1 开始", "page starts at 1"));
         }
         if !(1..=Self::MAX).contains(&per_page) {
             return Err(ServiceError::invalid(
@@ -129,12 +114,7 @@ impl PageReq {
 
 impl<T> Page<T> {
     pub fn of(items: Vec<T>, total: i64, req: PageReq) -> Self {
-        Self {
-            items,
-            total,
-            page: req.page,
-            per_page: req.per_page,
-        }
+        Self { items, total, page: req.page, per_page: req.per_page }
     }
 }
 

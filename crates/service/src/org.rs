@@ -14,14 +14,8 @@ use crate::audit::{Event, record};
 use crate::error::on_conflict;
 use crate::{Caller, Result, ServiceError, Services};
 
-pub const VIEWERS: &[Role] = &[
-    Role::GridWorker,
-    Role::StationClerk,
-    Role::CommunityStaff,
-    Role::Secretary,
-    Role::StreetOfficer,
-    Role::Admin,
-];
+pub const VIEWERS: &[Role] =
+    &[Role::GridWorker, Role::StationClerk, Role::CommunityStaff, Role::Secretary, Role::StreetOfficer, Role::Admin];
 pub const EDITORS: &[Role] = &[Role::Admin];
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -45,10 +39,7 @@ fn view(n: org::OrgNode, codes: &BTreeMap<i64, String>) -> OrgNodeView {
         kind: n.kind.parse().unwrap_or(OrgKind::Grid),
         parent: n.parent_id.and_then(|p| codes.get(&p).cloned()),
         depth: depth(&n.path),
-        boundary: n
-            .boundary
-            .as_deref()
-            .and_then(|b| serde_json::from_str(b).ok()),
+        boundary: n.boundary.as_deref().and_then(|b| serde_json::from_str(b).ok()),
         code: n.code,
         name: n.name,
     }
@@ -86,11 +77,9 @@ pub struct NewNode {
 fn parse_boundary(kind: OrgKind, boundary: Option<&str>) -> Result<Option<String>> {
     match boundary.map(str::trim).filter(|b| !b.is_empty()) {
         None => Ok(None),
-        Some(_) if kind != OrgKind::Grid => Err(ServiceError::invalid(
-            "boundary",
-            "只有网格可以设置边界",
-            "only grids carry a boundary",
-        )),
+        Some(_) if kind != OrgKind::Grid => {
+            Err(ServiceError::invalid("boundary", "只有网格可以设置边界", "only grids carry a boundary"))
+        }
         Some(b) => Ok(Some(Boundary::parse(b)?.to_json().to_owned())),
     }
 }
@@ -115,11 +104,7 @@ impl Services {
                 cut += i + 1;
                 let prefix = &p[..=cut];
                 if prefix.len() < p.len() && !nodes.contains_key(prefix) {
-                    let code = prefix
-                        .trim_end_matches('/')
-                        .rsplit('/')
-                        .next()
-                        .unwrap_or("");
+                    let code = prefix.trim_end_matches('/').rsplit('/').next().unwrap_or("");
                     if let Some(n) = org::by_code(&mut tx, code).await? {
                         nodes.insert(n.path.clone(), n);
                     }
@@ -131,13 +116,7 @@ impl Services {
         Ok(nodes.into_values().map(|n| view(n, &codes)).collect())
     }
 
-    async fn node_in_scope(
-        &self,
-        caller: &Caller,
-        code: &str,
-        roles: &[Role],
-        action: &str,
-    ) -> Result<org::OrgNode> {
+    async fn node_in_scope(&self, caller: &Caller, code: &str, roles: &[Role], action: &str) -> Result<org::OrgNode> {
         let mut tx = self.db.read().await?;
         let node = org::by_code(&mut tx, code).await?;
         tx.commit().await?;
@@ -150,9 +129,7 @@ impl Services {
 
     /// One node, its children and the estates in it.
     pub async fn org_node(&self, caller: &Caller, code: &str) -> Result<NodeDetail> {
-        let n = self
-            .node_in_scope(caller, code, VIEWERS, "org_read")
-            .await?;
+        let n = self.node_in_scope(caller, code, VIEWERS, "org_read").await?;
         let mut tx = self.db.read().await?;
         let parent = match n.parent_id {
             Some(p) => Some(org::by_id(&mut tx, p).await?),
@@ -165,8 +142,7 @@ impl Services {
             _ => vec![],
         };
         tx.commit().await?;
-        let mut codes: BTreeMap<i64, String> =
-            children.iter().map(|c| (c.id, c.code.clone())).collect();
+        let mut codes: BTreeMap<i64, String> = children.iter().map(|c| (c.id, c.code.clone())).collect();
         codes.insert(n.id, n.code.clone());
         if let Some(p) = parent {
             codes.insert(p.id, p.code);
@@ -174,18 +150,9 @@ impl Services {
         let children = children.into_iter().map(|c| view(c, &codes)).collect();
         let estates = estates
             .into_iter()
-            .map(|e| EstateView {
-                name: e.name,
-                grid: e.grid_code,
-                lon: e.lon,
-                lat: e.lat,
-            })
+            .map(|e| EstateView { name: e.name, grid: e.grid_code, lon: e.lon, lat: e.lat })
             .collect();
-        Ok(NodeDetail {
-            node: view(n, &codes),
-            children,
-            estates,
-        })
+        Ok(NodeDetail { node: view(n, &codes), children, estates })
     }
 
     pub async fn org_create(&self, caller: &Caller, new: NewNode) -> Result<OrgNodeView> {
@@ -195,11 +162,7 @@ impl Services {
         let code = OrgCode::parse(&new.code)?;
         let kind: OrgKind = new.kind.parse()?;
         if kind == OrgKind::Root {
-            return Err(ServiceError::invalid(
-                "kind",
-                "只能有一个根节点",
-                "there is only one root",
-            ));
+            return Err(ServiceError::invalid("kind", "只能有一个根节点", "there is only one root"));
         }
         let name = validate_org_name(&new.name)?;
         let boundary = parse_boundary(kind, new.boundary.as_deref())?;
@@ -246,19 +209,10 @@ impl Services {
             now,
         };
         let n = on_conflict(org::insert(&mut tx, &node).await, || {
-            Msg::new(
-                format!("组织编码「{code}」已存在"),
-                format!("the org code '{code}' exists already"),
-            )
+            Msg::new(format!("组织编码「{code}」已存在"), format!("the org code '{code}' exists already"))
         })?;
         let e = Event::ok("org_create", format!("org:{code}"), &path);
-        record(
-            &mut tx,
-            caller,
-            now,
-            &e.with(json!({ "name": name, "kind": kind.code() })),
-        )
-        .await?;
+        record(&mut tx, caller, now, &e.with(json!({ "name": name, "kind": kind.code() }))).await?;
         tx.commit().await?;
         let codes = BTreeMap::from([(parent.id, parent.code)]);
         Ok(view(n, &codes))
@@ -272,16 +226,10 @@ impl Services {
         name: Option<&str>,
         boundary: Option<Option<&str>>,
     ) -> Result<OrgNodeView> {
-        let n = self
-            .node_in_scope(caller, code, EDITORS, "org_update")
-            .await?;
+        let n = self.node_in_scope(caller, code, EDITORS, "org_update").await?;
         let kind: OrgKind = n.kind.parse()?;
         if kind == OrgKind::Root {
-            return Err(ServiceError::invalid(
-                "code",
-                "根节点不能修改",
-                "the root cannot be changed",
-            ));
+            return Err(ServiceError::invalid("code", "根节点不能修改", "the root cannot be changed"));
         }
         let name = match name {
             Some(s) => validate_org_name(s)?,
@@ -295,13 +243,7 @@ impl Services {
         let mut tx = self.db.write().await?;
         let updated = org::update(&mut tx, n.id, &name, boundary.as_deref(), now).await?;
         let e = Event::ok("org_update", format!("org:{}", n.code), &n.path);
-        record(
-            &mut tx,
-            caller,
-            now,
-            &e.with(json!({ "name": name, "boundary": boundary.is_some() })),
-        )
-        .await?;
+        record(&mut tx, caller, now, &e.with(json!({ "name": name, "boundary": boundary.is_some() }))).await?;
         let parent = match n.parent_id {
             Some(p) => Some(org::by_id(&mut tx, p).await?),
             None => None,
@@ -313,15 +255,9 @@ impl Services {
 
     /// Removes a node that has no children and no grants.
     pub async fn org_delete(&self, caller: &Caller, code: &str) -> Result<()> {
-        let n = self
-            .node_in_scope(caller, code, EDITORS, "org_delete")
-            .await?;
+        let n = self.node_in_scope(caller, code, EDITORS, "org_delete").await?;
         if n.kind == "root" {
-            return Err(ServiceError::invalid(
-                "code",
-                "根节点不能删除",
-                "the root cannot be removed",
-            ));
+            return Err(ServiceError::invalid("code", "根节点不能删除", "the root cannot be removed"));
         }
         let now = self.now();
         let mut tx = self.db.write().await?;
@@ -335,13 +271,7 @@ impl Services {
             )));
         }
         org::delete(&mut tx, n.id).await?;
-        record(
-            &mut tx,
-            caller,
-            now,
-            &Event::ok("org_delete", format!("org:{}", n.code), &n.path),
-        )
-        .await?;
+        record(&mut tx, caller, now, &Event::ok("org_delete", format!("org:{}", n.code), &n.path)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -353,23 +283,14 @@ impl Services {
         let mut tx = self.db.read().await?;
         let grids = places::grid_boundaries(&mut tx).await?;
         tx.commit().await?;
-        Ok(grids.into_iter().find_map(|(id, code, b)| {
-            Boundary::parse(&b)
-                .ok()
-                .filter(|b| b.contains(lon, lat))
-                .map(|_| (id, code))
-        }))
+        Ok(grids
+            .into_iter()
+            .find_map(|(id, code, b)| Boundary::parse(&b).ok().filter(|b| b.contains(lon, lat)).map(|_| (id, code))))
     }
 
     /// Records an estate at a point, in the grid that holds the point
     /// (admins and the operator; the registry adds the everyday path).
-    pub async fn add_estate_at(
-        &self,
-        caller: &Caller,
-        name: &str,
-        lon: f64,
-        lat: f64,
-    ) -> Result<EstateView> {
+    pub async fn add_estate_at(&self, caller: &Caller, name: &str, lon: f64, lat: f64) -> Result<EstateView> {
         if !caller.has_any(EDITORS) {
             return Err(ServiceError::forbidden());
         }
@@ -386,13 +307,7 @@ impl Services {
         let g = org::by_id(&mut tx, grid_id).await?;
         let path = g.path;
         let community_id = g.parent_id.ok_or(ServiceError::NotFound)?;
-        let new = places::NewEstate {
-            community_id,
-            grid_id: Some(grid_id),
-            name: &name,
-            point: Some((lon, lat)),
-            now,
-        };
+        let new = places::NewEstate { community_id, grid_id: Some(grid_id), name: &name, point: Some((lon, lat)), now };
         let inserted = places::insert_estate(&mut tx, &new).await;
         on_conflict(inserted, || {
             Msg::new(
@@ -403,12 +318,7 @@ impl Services {
         let e = Event::ok("estate_add", format!("estate:{name}"), &path);
         record(&mut tx, caller, now, &e.with(json!({ "grid": grid }))).await?;
         tx.commit().await?;
-        Ok(EstateView {
-            name,
-            grid: Some(grid),
-            lon: Some(lon),
-            lat: Some(lat),
-        })
+        Ok(EstateView { name, grid: Some(grid), lon: Some(lon), lat: Some(lat) })
     }
 }
 

@@ -20,20 +20,10 @@ use crate::{Caller, Page, PageReq, Result, ServiceError, Services};
 /// Who registers residents: in their grids, or across their community.
 pub const REGISTRARS: &[Role] = &[Role::GridWorker, Role::CommunityStaff, Role::Secretary];
 /// Who reads records (station clerks see names, never ID numbers).
-pub const READERS: &[Role] = &[
-    Role::GridWorker,
-    Role::CommunityStaff,
-    Role::Secretary,
-    Role::StreetOfficer,
-    Role::StationClerk,
-];
+pub const READERS: &[Role] =
+    &[Role::GridWorker, Role::CommunityStaff, Role::Secretary, Role::StreetOfficer, Role::StationClerk];
 /// Who may show a protected field in full, with a reason.
-pub const UNMASKERS: &[Role] = &[
-    Role::GridWorker,
-    Role::CommunityStaff,
-    Role::Secretary,
-    Role::StreetOfficer,
-];
+pub const UNMASKERS: &[Role] = &[Role::GridWorker, Role::CommunityStaff, Role::Secretary, Role::StreetOfficer];
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -199,16 +189,8 @@ fn check_details(i: usize, c: &CategoryInput) -> Result<Option<String>> {
     if let Some(k) = d.keys().find(|k| !allowed.contains(&k.as_str())) {
         return Err(ServiceError::invalid(
             &field,
-            format!(
-                "「{}」没有「{k}」这一项,可填:{}",
-                c.category.name_zh(),
-                allowed.join(", ")
-            ),
-            format!(
-                "'{}' has no detail '{k}'; it has: {}",
-                c.category.code(),
-                allowed.join(", ")
-            ),
+            format!("「{}」没有「{k}」这一项,可填:{}", c.category.name_zh(), allowed.join(", ")),
+            format!("'{}' has no detail '{k}'; it has: {}", c.category.code(), allowed.join(", ")),
         ));
     }
     if c.category == Category::Pregnant {
@@ -223,19 +205,14 @@ impl Services {
         &self.keys
     }
 
-    pub async fn add_resident(
-        &self,
-        caller: &Caller,
-        input: ResidentInput,
-    ) -> Result<ResidentView> {
+    pub async fn add_resident(&self, caller: &Caller, input: ResidentInput) -> Result<ResidentView> {
         if !caller.has_any(REGISTRARS) {
             return Err(ServiceError::forbidden());
         }
         let mut tx = self.db.read().await?;
         let grid = org::by_code(&mut tx, input.grid.trim()).await?;
         tx.commit().await?;
-        let Some(grid) = grid.filter(|g| g.kind == "grid" && caller.covers(REGISTRARS, &g.path))
-        else {
+        let Some(grid) = grid.filter(|g| g.kind == "grid" && caller.covers(REGISTRARS, &g.path)) else {
             return Err(ServiceError::invalid(
                 "grid",
                 format!("找不到您可登记的网格「{}」", input.grid),
@@ -249,53 +226,31 @@ impl Services {
             Some(h) => Some(self.household(&mut tx, &grid, h, now).await?),
             None => None,
         };
-        let id = self
-            .store_prepared(&mut tx, &p, household_id, &caller.username)
-            .await?;
+        let id = self.store_prepared(&mut tx, &p, household_id, &caller.username).await?;
         let codes: Vec<&str> = p.cats.iter().map(|(c, _)| c.code()).collect();
         let e = Event::ok("resident_add", format!("resident:{id}"), &grid.path);
-        record(
-            &mut tx,
-            caller,
-            now,
-            &e.with(json!({ "categories": codes, "flags": p.flags.len() })),
-        )
-        .await?;
+        record(&mut tx, caller, now, &e.with(json!({ "categories": codes, "flags": p.flags.len() }))).await?;
         let view = self.view(&mut tx, caller, id).await?;
         tx.commit().await?;
         Ok(view)
     }
 
     /// Checks a resident's data and seals what is personal; no IO.
-    pub(crate) fn prepare(
-        &self,
-        input: &ResidentInput,
-        grid_id: i64,
-        now: i64,
-    ) -> Result<Prepared> {
+    pub(crate) fn prepare(&self, input: &ResidentInput, grid_id: i64, now: i64) -> Result<Prepared> {
         let name = validate_person_name(&input.name)?;
-        let id = match input
-            .id_number
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let id = match input.id_number.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(s) => Some(IdNumber::parse(s)?),
             None => None,
         };
-        let phone = match input
-            .phone
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let phone = match input.phone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(s) => Some(Phone::parse(s)?),
             None => None,
         };
         let sex = match input.sex.as_deref().filter(|s| !s.trim().is_empty()) {
-            Some(s) => Some(Sex::parse(s).ok_or_else(|| {
-                ServiceError::invalid("sex", "性别应为「男」或「女」", "sex is male or female")
-            })?),
+            Some(s) => Some(
+                Sex::parse(s)
+                    .ok_or_else(|| ServiceError::invalid("sex", "性别应为「男」或「女」", "sex is male or female"))?,
+            ),
             None => None,
         };
         let birth = match input.birth_date.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -303,11 +258,7 @@ impl Services {
             None => None,
         };
         if birth.is_some_and(|b| b > today(self.now())) {
-            return Err(ServiceError::invalid(
-                "birth_date",
-                "出生日期不能晚于今天",
-                "the birth date is in the future",
-            ));
+            return Err(ServiceError::invalid("birth_date", "出生日期不能晚于今天", "the birth date is in the future"));
         }
         let residence = match input.residence.as_deref() {
             Some(s) => Residence::parse(s).ok_or_else(|| {
@@ -319,22 +270,8 @@ impl Services {
             })?,
             None => Residence::Permanent,
         };
-        let relation = input
-            .relation
-            .clone()
-            .unwrap_or_default()
-            .trim()
-            .chars()
-            .take(16)
-            .collect::<String>();
-        let notes = input
-            .notes
-            .clone()
-            .unwrap_or_default()
-            .trim()
-            .chars()
-            .take(500)
-            .collect::<String>();
+        let relation = input.relation.clone().unwrap_or_default().trim().chars().take(16).collect::<String>();
+        let notes = input.notes.clone().unwrap_or_default().trim().chars().take(500).collect::<String>();
         let mut seen = std::collections::BTreeSet::new();
         let mut cats = Vec::new();
         for (i, c) in input.categories.iter().enumerate() {
@@ -361,11 +298,7 @@ impl Services {
                     yijia_domain::id_number::Mismatch::Sex { .. } => "sex_mismatch",
                     yijia_domain::id_number::Mismatch::BirthDate { .. } => "birth_date_mismatch",
                 };
-                Flag {
-                    code: code.into(),
-                    zh: msg.zh,
-                    en: msg.en,
-                }
+                Flag { code: code.into(), zh: msg.zh, en: msg.en }
             })
             .collect();
         // what the ID number says fills what was not stated
@@ -378,31 +311,13 @@ impl Services {
             grid_id,
             household_id: None,
             name: name.clone(),
-            sex: sex.map(|s| {
-                if s == Sex::Male {
-                    "male".to_owned()
-                } else {
-                    "female".to_owned()
-                }
-            }),
+            sex: sex.map(|s| if s == Sex::Male { "male".to_owned() } else { "female".to_owned() }),
             birth_date: birth.map(|b| b.to_string()),
-            id_number_sealed: id
-                .as_ref()
-                .map(|i| keys.seal(&aad_id(&uid), i.as_str()))
-                .transpose()?,
-            id_number_index: id
-                .as_ref()
-                .map(|i| keys.blind("id_number", i.as_str()))
-                .transpose()?,
+            id_number_sealed: id.as_ref().map(|i| keys.seal(&aad_id(&uid), i.as_str())).transpose()?,
+            id_number_index: id.as_ref().map(|i| keys.blind("id_number", i.as_str())).transpose()?,
             id_number_masked: id.as_ref().map(IdNumber::masked),
-            phone_sealed: phone
-                .as_ref()
-                .map(|p| keys.seal(&aad_phone(&uid), &p.normalized()))
-                .transpose()?,
-            phone_index: phone
-                .as_ref()
-                .map(|p| keys.blind("phone", &p.normalized()))
-                .transpose()?,
+            phone_sealed: phone.as_ref().map(|p| keys.seal(&aad_phone(&uid), &p.normalized())).transpose()?,
+            phone_index: phone.as_ref().map(|p| keys.blind("phone", &p.normalized())).transpose()?,
             phone_masked: phone.as_ref().map(Phone::masked),
             relation,
             residence: residence.code().to_owned(),
@@ -423,42 +338,18 @@ impl Services {
         by: &str,
     ) -> Result<i64> {
         let keys = self.keys();
-        let new = residents::NewResident {
-            household_id,
-            ..p.new.clone()
-        };
+        let new = residents::NewResident { household_id, ..p.new.clone() };
         let id = on_conflict(residents::insert(tx, &new).await, || {
-            Msg::new(
-                "该身份证号已登记,请先查找此人",
-                "this ID number is registered already; look the person up",
-            )
+            Msg::new("该身份证号已登记,请先查找此人", "this ID number is registered already; look the person up")
         })?;
         for (c, details) in &p.cats {
-            let sealed = details
-                .as_deref()
-                .map(|d| keys.seal(&aad_details(&new.uid, c.code()), d))
-                .transpose()?;
-            residents::add_category(
-                tx,
-                id,
-                c.code(),
-                sealed.as_deref(),
-                "登记 / registered",
-                by,
-                new.now,
-            )
-            .await?;
+            let sealed = details.as_deref().map(|d| keys.seal(&aad_details(&new.uid, c.code()), d)).transpose()?;
+            residents::add_category(tx, id, c.code(), sealed.as_deref(), "登记 / registered", by, new.now).await?;
         }
         Ok(id)
     }
 
-    async fn household(
-        &self,
-        tx: &mut Tx,
-        grid: &org::OrgNode,
-        h: &HouseholdInput,
-        now: i64,
-    ) -> Result<i64> {
+    async fn household(&self, tx: &mut Tx, grid: &org::OrgNode, h: &HouseholdInput, now: i64) -> Result<i64> {
         let community = grid.parent_id.ok_or(ServiceError::NotFound)?;
         let Some(estate) = places::estate_by_name(tx, community, h.estate.trim()).await? else {
             return Err(ServiceError::invalid(
@@ -476,11 +367,7 @@ impl Services {
             ));
         }
         if door.is_empty() || door.chars().count() > 16 {
-            return Err(ServiceError::invalid(
-                "household.door",
-                "请填写门牌号(如 502)",
-                "give the door number (502)",
-            ));
+            return Err(ServiceError::invalid("household.door", "请填写门牌号(如 502)", "give the door number (502)"));
         }
         let b = places::building(tx, estate, building, now).await?;
         Ok(places::household(tx, grid.id, b, h.entrance.trim(), door, now).await?)
@@ -488,9 +375,7 @@ impl Services {
 
     /// The masked view of a resident, read in the caller's transaction.
     async fn view(&self, tx: &mut Tx, caller: &Caller, id: i64) -> Result<ResidentView> {
-        let r = residents::get(tx, id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
+        let r = residents::get(tx, id).await?.ok_or(ServiceError::NotFound)?;
         let cats = residents::categories(tx, id).await?;
         let address = match r.household_id {
             Some(h) => places::address(tx, h).await?,
@@ -506,10 +391,7 @@ impl Services {
         cats: Vec<residents::CategoryRow>,
         address: Option<places::Address>,
     ) -> ResidentView {
-        let birth = r
-            .birth_date
-            .as_deref()
-            .and_then(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
+        let birth = r.birth_date.as_deref().and_then(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
         let today = today(self.now());
         let mut categories: Vec<CategoryView> = cats
             .iter()
@@ -572,9 +454,7 @@ impl Services {
         drop(conn);
         match r {
             Some(r) if caller.covers(roles, &r.grid_path) => Ok(r),
-            Some(r) => Err(self
-                .deny(caller, action, &format!("resident:{}", r.id))
-                .await),
+            Some(r) => Err(self.deny(caller, action, &format!("resident:{}", r.id)).await),
             None => Err(ServiceError::NotFound),
         }
     }
@@ -582,17 +462,10 @@ impl Services {
     /// One resident, masked. The read is audited, so that the resident can
     /// see who looked.
     pub async fn get_resident(&self, caller: &Caller, id: i64) -> Result<ResidentView> {
-        let r = self
-            .resident_in_scope(caller, id, READERS, "resident_view")
-            .await?;
+        let r = self.resident_in_scope(caller, id, READERS, "resident_view").await?;
         let mut tx = self.db.write().await?;
-        record(
-            &mut tx,
-            caller,
-            self.now(),
-            &Event::ok("resident_view", format!("resident:{id}"), &r.grid_path),
-        )
-        .await?;
+        record(&mut tx, caller, self.now(), &Event::ok("resident_view", format!("resident:{id}"), &r.grid_path))
+            .await?;
         let view = self.view(&mut tx, caller, id).await?;
         tx.commit().await?;
         Ok(view)
@@ -601,16 +474,8 @@ impl Services {
     /// Shows one protected field in full: `id_number`, `phone` or
     /// `details`. The reason and the field go to the audit log in the same
     /// transaction; when that write fails, nothing is shown.
-    pub async fn unmask(
-        &self,
-        caller: &Caller,
-        id: i64,
-        field: &str,
-        reason: &str,
-    ) -> Result<Unmasked> {
-        let r = self
-            .resident_in_scope(caller, id, READERS, "resident_unmask")
-            .await?;
+    pub async fn unmask(&self, caller: &Caller, id: i64, field: &str, reason: &str) -> Result<Unmasked> {
+        let r = self.resident_in_scope(caller, id, READERS, "resident_unmask").await?;
         if !caller.covers(UNMASKERS, &r.grid_path) {
             return Err(ServiceError::Forbidden(Msg::new(
                 "您的角色不能查看完整的个人信息",
@@ -628,13 +493,7 @@ impl Services {
         let keys = self.keys();
         let mut tx = self.db.write().await?;
         let e = Event::ok("resident_unmask", format!("resident:{id}"), &r.grid_path);
-        record(
-            &mut tx,
-            caller,
-            self.now(),
-            &e.with(json!({ "field": field, "reason": reason })),
-        )
-        .await?;
+        record(&mut tx, caller, self.now(), &e.with(json!({ "field": field, "reason": reason }))).await?;
         let value = match field {
             "id_number" => match &r.id_number_sealed {
                 Some(s) => json!(keys.open(&aad_id(&r.uid), s)?),
@@ -649,10 +508,7 @@ impl Services {
                 for c in residents::categories(&mut tx, id).await? {
                     if let Some(s) = &c.details_sealed {
                         let plain = keys.open(&aad_details(&r.uid, &c.category), s)?;
-                        m.insert(
-                            c.category,
-                            serde_json::from_str(&plain).unwrap_or(serde_json::Value::Null),
-                        );
+                        m.insert(c.category, serde_json::from_str(&plain).unwrap_or(serde_json::Value::Null));
                     }
                 }
                 serde_json::Value::Object(m)
@@ -666,10 +522,7 @@ impl Services {
             }
         };
         tx.commit().await?;
-        Ok(Unmasked {
-            field: field.to_owned(),
-            value,
-        })
+        Ok(Unmasked { field: field.to_owned(), value })
     }
 
     /// Residents in the caller's scope, masked, by name.
@@ -702,10 +555,7 @@ impl Services {
         let filter = residents::Filter {
             paths,
             category: f.category.map(|c| c.code().to_owned()),
-            name: f
-                .name
-                .map(|n| n.trim().to_owned())
-                .filter(|n| !n.is_empty()),
+            name: f.name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
         };
         let mut tx = self.db.read().await?;
         let (rows, total) = residents::list(&mut tx, &filter, page.per_page, page.offset()).await?;
@@ -737,51 +587,27 @@ impl Services {
                 "give a whole ID number or phone number; to search by name use name",
             ));
         }
-        let id_index = id
-            .as_ref()
-            .map(|i| keys.blind("id_number", i.as_str()))
-            .transpose()?
-            .unwrap_or_default();
-        let phone_index = phone
-            .as_ref()
-            .map(|p| keys.blind("phone", &p.normalized()))
-            .transpose()?
-            .unwrap_or_default();
-        let masked = id
-            .as_ref()
-            .map(IdNumber::masked)
-            .or(phone.as_ref().map(Phone::masked))
-            .unwrap_or_default();
+        let id_index = id.as_ref().map(|i| keys.blind("id_number", i.as_str())).transpose()?.unwrap_or_default();
+        let phone_index = phone.as_ref().map(|p| keys.blind("phone", &p.normalized())).transpose()?.unwrap_or_default();
+        let masked = id.as_ref().map(IdNumber::masked).or(phone.as_ref().map(Phone::masked)).unwrap_or_default();
         let mut tx = self.db.write().await?;
         let found = residents::by_index(&mut tx, &id_index, &phone_index).await?;
-        let e = Event::ok(
-            "resident_search",
-            "residents".to_owned(),
-            caller.home_path(),
-        );
+        let e = Event::ok("resident_search", "residents".to_owned(), caller.home_path());
         record(&mut tx, caller, self.now(), &e.with(json!({ "q": masked }))).await?;
         let mut items = Vec::new();
-        for r in found
-            .into_iter()
-            .filter(|r| paths.iter().any(|p| r.grid_path.starts_with(p.as_str())))
-        {
+        for r in found.into_iter().filter(|r| paths.iter().any(|p| r.grid_path.starts_with(p.as_str()))) {
             let cats = residents::categories(&mut tx, r.id).await?;
             items.push(self.to_view(caller, r, cats, None));
         }
         tx.commit().await?;
         let total = items.len() as i64;
-        let items = items
-            .into_iter()
-            .skip(page.offset() as usize)
-            .take(page.per_page as usize)
-            .collect();
+        let items = items.into_iter().skip(page.offset() as usize).take(page.per_page as usize).collect();
         Ok(Page::of(items, total, page))
     }
 
     /// Who viewed, unmasked or changed a resident's record, newest first.
     pub async fn record_views(&self, caller: &Caller, id: i64) -> Result<Vec<RecordView>> {
-        self.resident_in_scope(caller, id, READERS, "resident_views")
-            .await?;
+        self.resident_in_scope(caller, id, READERS, "resident_views").await?;
         let mut conn = self.db.conn().await?;
         let rows = store_audit::by_object(&mut conn, &format!("resident:{id}"), 200).await?;
         Ok(rows
@@ -813,13 +639,7 @@ impl Services {
             let rows = residents::sealed_batch(&mut tx, after, 500).await?;
             let Some(last) = rows.last() else {
                 let e = Event::ok("keys_rotate", format!("key:{}", keys.active_id()), "/root/");
-                record(
-                    &mut tx,
-                    caller,
-                    self.now(),
-                    &e.with(json!({ "residents": n })),
-                )
-                .await?;
+                record(&mut tx, caller, self.now(), &e.with(json!({ "residents": n }))).await?;
                 tx.commit().await?;
                 return Ok(n);
             };
@@ -841,13 +661,7 @@ impl Services {
                     if let Some(s) = &c.details_sealed {
                         let aad = aad_details(&r.uid, &c.category);
                         let plain = zeroize::Zeroizing::new(keys.open(&aad, s)?);
-                        residents::update_details(
-                            &mut tx,
-                            r.id,
-                            &c.category,
-                            &keys.seal(&aad, &plain)?,
-                        )
-                        .await?;
+                        residents::update_details(&mut tx, r.id, &c.category, &keys.seal(&aad, &plain)?).await?;
                     }
                 }
                 n += 1;

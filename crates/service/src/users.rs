@@ -16,12 +16,7 @@ use crate::{Caller, Page, PageReq, Result, ServiceError, Services};
 pub const MANAGERS: &[Role] = &[Role::Admin, Role::Secretary];
 
 /// The roles a secretary may hand out; the rest need an admin.
-const SECRETARY_GIVES: &[Role] = &[
-    Role::Resident,
-    Role::GridWorker,
-    Role::StationClerk,
-    Role::CommunityStaff,
-];
+const SECRETARY_GIVES: &[Role] = &[Role::Resident, Role::GridWorker, Role::StationClerk, Role::CommunityStaff];
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewGrant {
@@ -38,25 +33,17 @@ pub struct NewUser {
 }
 
 fn may_give(caller: &Caller, role: Role, path: &str) -> bool {
-    caller.covers(&[Role::Admin], path)
-        || (SECRETARY_GIVES.contains(&role) && caller.covers(&[Role::Secretary], path))
+    caller.covers(&[Role::Admin], path) || (SECRETARY_GIVES.contains(&role) && caller.covers(&[Role::Secretary], path))
 }
 
 impl Services {
     /// Resolves and checks one grant: the node exists, suits the role, and
     /// the caller may give that role there. An unknown node and one outside
     /// the caller's scope look the same.
-    async fn check_grant(
-        &self,
-        tx: &mut Tx,
-        caller: &Caller,
-        g: &NewGrant,
-        i: usize,
-    ) -> Result<org::OrgNode> {
+    async fn check_grant(&self, tx: &mut Tx, caller: &Caller, g: &NewGrant, i: usize) -> Result<org::OrgNode> {
         let field = format!("grants[{i}].scope");
         let node = org::by_code(tx, g.scope.trim()).await?;
-        let Some(node) = node.filter(|n| caller.is_operator() || caller.covers(MANAGERS, &n.path))
-        else {
+        let Some(node) = node.filter(|n| caller.is_operator() || caller.covers(MANAGERS, &n.path)) else {
             return Err(ServiceError::invalid(
                 &field,
                 format!("找不到组织编码「{}」", g.scope),
@@ -71,12 +58,7 @@ impl Services {
                 format!(
                     "角色「{}」须授予在{}上,而「{}」是{}",
                     g.role.name_zh(),
-                    g.role
-                        .scope_kinds()
-                        .iter()
-                        .map(|k| k.name_zh())
-                        .collect::<Vec<_>>()
-                        .join("或"),
+                    g.role.scope_kinds().iter().map(|k| k.name_zh()).collect::<Vec<_>>().join("或"),
                     node.code,
                     kind.name_zh()
                 ),
@@ -105,15 +87,9 @@ impl Services {
         let username = validate_username(&new.username)?;
         let display_name = validate_display_name(&new.display_name)?;
         if new.grants.is_empty() {
-            return Err(ServiceError::invalid(
-                "grants",
-                "至少需要一个角色授权",
-                "at least one grant is needed",
-            ));
+            return Err(ServiceError::invalid("grants", "至少需要一个角色授权", "at least one grant is needed"));
         }
-        self.settings
-            .password_policy
-            .check(&new.password, &username)?;
+        self.settings.password_policy.check(&new.password, &username)?;
         let hash = hash_blocking(new.password.clone()).await?;
         let now = self.now();
         let mut tx = self.db.write().await?;
@@ -121,40 +97,24 @@ impl Services {
         for (i, g) in new.grants.iter().enumerate() {
             nodes.push((g.role, self.check_grant(&mut tx, caller, g, i).await?));
         }
-        let user = on_conflict(
-            users::insert(&mut tx, &username, &display_name, &hash, now).await,
-            || {
-                yijia_domain::Msg::new(
-                    format!("用户名「{username}」已被使用"),
-                    format!("the username '{username}' is taken"),
-                )
-            },
-        )?;
+        let user = on_conflict(users::insert(&mut tx, &username, &display_name, &hash, now).await, || {
+            yijia_domain::Msg::new(
+                format!("用户名「{username}」已被使用"),
+                format!("the username '{username}' is taken"),
+            )
+        })?;
         for (role, node) in &nodes {
             match users::add_grant(&mut tx, user.id, role.code(), node.id, now).await {
                 Err(StoreError::Conflict(_)) => {
-                    return Err(ServiceError::invalid(
-                        "grants",
-                        "同一授权重复出现",
-                        "the same grant appears twice",
-                    ));
+                    return Err(ServiceError::invalid("grants", "同一授权重复出现", "the same grant appears twice"));
                 }
                 r => r?,
             };
         }
         let home = nodes[0].1.path.clone();
-        let grants: Vec<String> = nodes
-            .iter()
-            .map(|(r, n)| format!("{r}@{}", n.code))
-            .collect();
+        let grants: Vec<String> = nodes.iter().map(|(r, n)| format!("{r}@{}", n.code)).collect();
         let e = Event::ok("user_add", format!("user:{}", user.id), &home);
-        record(
-            &mut tx,
-            caller,
-            now,
-            &e.with(json!({ "username": username, "grants": grants })),
-        )
-        .await?;
+        record(&mut tx, caller, now, &e.with(json!({ "username": username, "grants": grants }))).await?;
         let view = self.user_view(&mut tx, user).await?;
         tx.commit().await?;
         Ok(view)
@@ -180,12 +140,7 @@ impl Services {
     /// caller's scope. Anyone else is "not found", and the attempt audited.
     /// Looks in a transaction of its own, so that a denial can be audited
     /// without waiting on the caller's.
-    async fn managed_user(
-        &self,
-        caller: &Caller,
-        username: &str,
-        action: &str,
-    ) -> Result<users::User> {
+    async fn managed_user(&self, caller: &Caller, username: &str, action: &str) -> Result<users::User> {
         let name = username.trim().to_lowercase();
         let mut tx = self.db.read().await?;
         let user = users::by_username(&mut tx, &name).await?;
@@ -197,15 +152,9 @@ impl Services {
         let in_scope = caller.is_operator()
             || caller.covers(&[Role::Admin], "/root/")
             || (!grants.is_empty()
-                && grants.iter().all(|g| {
-                    g.role
-                        .parse::<Role>()
-                        .is_ok_and(|r| may_give(caller, r, &g.org_path))
-                }));
+                && grants.iter().all(|g| g.role.parse::<Role>().is_ok_and(|r| may_give(caller, r, &g.org_path))));
         if !in_scope {
-            return Err(self
-                .deny(caller, action, &format!("user:{}", user.id))
-                .await);
+            return Err(self.deny(caller, action, &format!("user:{}", user.id)).await);
         }
         Ok(user)
     }
@@ -222,12 +171,7 @@ impl Services {
     }
 
     /// Disables (or re-enables) an account; disabling ends its sessions.
-    pub async fn set_user_disabled(
-        &self,
-        caller: &Caller,
-        username: &str,
-        disabled: bool,
-    ) -> Result<UserView> {
+    pub async fn set_user_disabled(&self, caller: &Caller, username: &str, disabled: bool) -> Result<UserView> {
         if !caller.has_any(MANAGERS) {
             return Err(ServiceError::forbidden());
         }
@@ -235,32 +179,14 @@ impl Services {
         let now = self.now();
         let mut tx = self.db.write().await?;
         if caller.user_id == Some(u.id) && disabled {
-            return Err(ServiceError::invalid(
-                "username",
-                "不能停用自己的账户",
-                "you cannot disable your own account",
-            ));
+            return Err(ServiceError::invalid("username", "不能停用自己的账户", "you cannot disable your own account"));
         }
         users::set_disabled(&mut tx, u.id, disabled.then_some(now)).await?;
-        let ended = if disabled {
-            sessions::delete_for_user(&mut tx, u.id).await?
-        } else {
-            0
-        };
+        let ended = if disabled { sessions::delete_for_user(&mut tx, u.id).await? } else { 0 };
         self.sessions.remove_user(u.id);
-        let action = if disabled {
-            "user_disable"
-        } else {
-            "user_enable"
-        };
+        let action = if disabled { "user_disable" } else { "user_enable" };
         let e = Event::ok(action, format!("user:{}", u.id), caller.home_path());
-        record(
-            &mut tx,
-            caller,
-            now,
-            &e.with(json!({ "sessions_ended": ended })),
-        )
-        .await?;
+        record(&mut tx, caller, now, &e.with(json!({ "sessions_ended": ended }))).await?;
         let u = users::by_id(&mut tx, u.id).await?;
         let v = self.user_view(&mut tx, u).await?;
         tx.commit().await?;
@@ -269,18 +195,11 @@ impl Services {
 
     /// Sets another user's password (an admin, a secretary for their
     /// community, or the operator); their sessions end.
-    pub async fn reset_password(
-        &self,
-        caller: &Caller,
-        username: &str,
-        password: &str,
-    ) -> Result<()> {
+    pub async fn reset_password(&self, caller: &Caller, username: &str, password: &str) -> Result<()> {
         if !caller.has_any(MANAGERS) {
             return Err(ServiceError::forbidden());
         }
-        let u = self
-            .managed_user(caller, username, "password_reset")
-            .await?;
+        let u = self.managed_user(caller, username, "password_reset").await?;
         self.settings.password_policy.check(password, &u.username)?;
         let hash = hash_blocking(password.to_owned()).await?;
         let now = self.now();
@@ -288,18 +207,8 @@ impl Services {
         users::set_password(&mut tx, u.id, &hash, now).await?;
         let ended = sessions::delete_for_user(&mut tx, u.id).await?;
         self.sessions.remove_user(u.id);
-        let e = Event::ok(
-            "password_reset",
-            format!("user:{}", u.id),
-            caller.home_path(),
-        );
-        record(
-            &mut tx,
-            caller,
-            now,
-            &e.with(json!({ "sessions_ended": ended })),
-        )
-        .await?;
+        let e = Event::ok("password_reset", format!("user:{}", u.id), caller.home_path());
+        record(&mut tx, caller, now, &e.with(json!({ "sessions_ended": ended }))).await?;
         tx.commit().await?;
         Ok(())
     }

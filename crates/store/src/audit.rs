@@ -52,8 +52,7 @@ pub struct NewEntry<'a> {
     pub detail: &'a str,
 }
 
-const COLS: &str =
-    "seq, at, actor_id, actor_name, action, outcome, object, org_path, ip, detail, prev_hash, hash";
+const COLS: &str = "seq, at, actor_id, actor_name, action, outcome, object, org_path, ip, detail, prev_hash, hash";
 
 /// Appends an entry in the caller's transaction. Bumping the head row first
 /// takes its lock, so concurrent appenders queue and the chain never forks.
@@ -77,9 +76,7 @@ pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> Result<i64> {
         detail: e.detail,
     };
     let hash = entry_hash(&prev, &fields);
-    let sql = format!(
-        "INSERT INTO audit_log ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    );
+    let sql = format!("INSERT INTO audit_log ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
     on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(seq).bind(e.at).bind(e.actor_id).bind(e.actor_name).bind(e.action).bind(e.outcome)
         .bind(e.object).bind(e.org_path).bind(e.ip).bind(e.detail).bind(&prev).bind(&hash)
@@ -97,9 +94,7 @@ pub async fn chunk(tx: &mut Tx, after_seq: i64, limit: i64) -> Result<Vec<Entry>
 }
 
 pub async fn head(tx: &mut Tx) -> Result<(i64, String)> {
-    Ok(
-        on_tx!(tx, c => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(c).await?),
-    )
+    Ok(on_tx!(tx, c => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(c).await?))
 }
 
 /// Filters for the audit log page: entries about nodes inside `path`
@@ -114,8 +109,7 @@ pub struct Filter {
 pub async fn list(tx: &mut Tx, f: &Filter, limit: i64, offset: i64) -> Result<(Vec<Entry>, i64)> {
     let upper = format!("{}\u{10FFFF}", f.path);
     let cond = "org_path >= $1 AND org_path < $2 AND ($3 IS NULL OR action = $3) AND ($4 IS NULL OR actor_id = $4)";
-    let sql =
-        format!("SELECT {COLS} FROM audit_log WHERE {cond} ORDER BY seq DESC LIMIT $5 OFFSET $6");
+    let sql = format!("SELECT {COLS} FROM audit_log WHERE {cond} ORDER BY seq DESC LIMIT $5 OFFSET $6");
     let count_sql = format!("SELECT COUNT(*) FROM audit_log WHERE {cond}");
     let rows: Vec<Entry> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(&f.path).bind(&upper).bind(f.action.as_deref()).bind(f.actor_id).bind(limit).bind(offset)
@@ -129,7 +123,5 @@ pub async fn list(tx: &mut Tx, f: &Filter, limit: i64, offset: i64) -> Result<(V
 /// The entries about one object (`resident:42`), newest first.
 pub async fn by_object(tx: &mut Tx, object: &str, limit: i64) -> Result<Vec<Entry>> {
     let sql = format!("SELECT {COLS} FROM audit_log WHERE object = $1 ORDER BY seq DESC LIMIT $2");
-    Ok(
-        on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(object).bind(limit).fetch_all(c).await?),
-    )
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(object).bind(limit).fetch_all(c).await?))
 }

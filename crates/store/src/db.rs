@@ -51,10 +51,7 @@ pub struct DbOptions {
 
 impl Default for DbOptions {
     fn default() -> Self {
-        Self {
-            max_connections: 16,
-            pg_schema: None,
-        }
+        Self { max_connections: 16, pg_schema: None }
     }
 }
 
@@ -114,10 +111,8 @@ impl Db {
                     .busy_timeout(Duration::from_secs(10))
                     .pragma("mmap_size", "268435456")
                     .pragma("cache_size", "-65536");
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(opts.max_connections.max(1))
-                    .connect_with(co)
-                    .await?;
+                let pool =
+                    SqlitePoolOptions::new().max_connections(opts.max_connections.max(1)).connect_with(co).await?;
                 Ok(Db::Sqlite(pool))
             }
             Backend::Postgres => {
@@ -244,31 +239,17 @@ mod tests {
 
     #[test]
     fn backend_by_scheme() {
-        assert_eq!(
-            Backend::from_url("sqlite:///tmp/x.db").ok(),
-            Some(Backend::Sqlite)
-        );
-        assert_eq!(
-            Backend::from_url("postgres://u@h/d").ok(),
-            Some(Backend::Postgres)
-        );
-        assert_eq!(
-            Backend::from_url("postgresql://u@h/d").ok(),
-            Some(Backend::Postgres)
-        );
-        let e = Backend::from_url("mysql://root:hunter2@h/d")
-            .unwrap_err()
-            .to_string();
+        assert_eq!(Backend::from_url("sqlite:///tmp/x.db").ok(), Some(Backend::Sqlite));
+        assert_eq!(Backend::from_url("postgres://u@h/d").ok(), Some(Backend::Postgres));
+        assert_eq!(Backend::from_url("postgresql://u@h/d").ok(), Some(Backend::Postgres));
+        let e = Backend::from_url("mysql://root:hunter2@h/d").unwrap_err().to_string();
         assert!(e.contains("sqlite://") && e.contains("postgres://"), "{e}");
         assert!(!e.contains("hunter2"), "password leaked: {e}");
     }
 
     #[test]
     fn redaction() {
-        assert_eq!(
-            redact_url("postgres://u:secret@h:5432/d"),
-            "postgres://u:***@h:5432/d"
-        );
+        assert_eq!(redact_url("postgres://u:secret@h:5432/d"), "postgres://u:***@h:5432/d");
         assert_eq!(redact_url("postgres://u@h/d"), "postgres://u@h/d");
         assert_eq!(redact_url("sqlite:///x.db"), "sqlite:///x.db");
     }

@@ -6,9 +6,7 @@ use thiserror::Error;
 /// answers as a 500 without details.
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error(
-        "unsupported database URL scheme in '{0}': use sqlite://PATH or postgres://USER@HOST/DB"
-    )]
+    #[error("unsupported database URL scheme in '{0}': use sqlite://PATH or postgres://USER@HOST/DB")]
     UnsupportedUrl(String),
     #[error("not found")]
     NotFound,

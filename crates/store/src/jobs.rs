@@ -50,9 +50,7 @@ pub async fn claim(tx: &mut Tx, runner: &str, now: i64, lease_until: i64) -> Res
 
 pub async fn start_run(tx: &mut Tx, job_id: i64, runner: &str, now: i64) -> Result<i64> {
     let sql = "INSERT INTO job_runs (job_id, runner, started_at) VALUES ($1, $2, $3) RETURNING id";
-    Ok(
-        on_tx!(tx, c => sqlx::query_scalar(sql).bind(job_id).bind(runner).bind(now).fetch_one(c).await?),
-    )
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(job_id).bind(runner).bind(now).fetch_one(c).await?))
 }
 
 /// Marks a job done, if `runner` still holds its lease.
@@ -67,14 +65,7 @@ pub async fn finish(tx: &mut Tx, job_id: i64, run_id: i64, runner: &str, now: i6
 
 /// Records a failure: retried at `retry_at`, or failed for good when the
 /// attempts are used up.
-pub async fn fail(
-    tx: &mut Tx,
-    job: &Job,
-    run_id: i64,
-    error: &str,
-    now: i64,
-    retry_at: i64,
-) -> Result<()> {
+pub async fn fail(tx: &mut Tx, job: &Job, run_id: i64, error: &str, now: i64, retry_at: i64) -> Result<()> {
     let final_failure = job.attempts >= job.max_attempts;
     let sql = if final_failure {
         "UPDATE jobs SET failed_at = $3, last_error = $2, locked_until = NULL WHERE id = $1"
@@ -108,13 +99,7 @@ pub async fn counts(tx: &mut Tx, kind: &str) -> Result<Counts> {
         "SELECT COUNT(*), COUNT(DISTINCT r.job_id) FROM job_runs r JOIN jobs j ON j.id = r.job_id \
          WHERE j.kind = $1 AND r.finished_at IS NOT NULL AND r.error IS NULL")
         .bind(kind).fetch_one(&mut *c).await?);
-    Ok(Counts {
-        pending,
-        done,
-        failed,
-        runs,
-        distinct_jobs_run,
-    })
+    Ok(Counts { pending, done, failed, runs, distinct_jobs_run })
 }
 
 /// Runners that finished at least one job of `kind`.

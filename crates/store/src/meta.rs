@@ -3,9 +3,7 @@
 use crate::{Result, Tx, on_tx};
 
 pub async fn get(tx: &mut Tx, key: &str) -> Result<Option<String>> {
-    Ok(
-        on_tx!(tx, c => sqlx::query_scalar("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(c).await?),
-    )
+    Ok(on_tx!(tx, c => sqlx::query_scalar("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(c).await?))
 }
 
 pub async fn set(tx: &mut Tx, key: &str, value: &str) -> Result<()> {

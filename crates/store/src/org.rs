@@ -34,23 +34,20 @@ pub async fn insert(tx: &mut Tx, n: &NewNode<'_>) -> Result<OrgNode> {
         "INSERT INTO org_nodes (code, kind, name, parent_id, path, boundary, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {COLS}"
     );
-    Ok(
-        on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(n.code).bind(n.kind).bind(n.name).bind(n.parent_id).bind(n.path).bind(n.boundary).bind(n.now)
-        .fetch_one(c).await?),
-    )
+        .fetch_one(c).await?))
 }
 
 pub async fn by_code(tx: &mut Tx, code: &str) -> Result<Option<OrgNode>> {
     let sql = format!("SELECT {COLS} FROM org_nodes WHERE code = $1");
-    Ok(
-        on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(code).fetch_optional(c).await?),
-    )
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(code).fetch_optional(c).await?))
 }
 
 pub async fn by_id(tx: &mut Tx, id: i64) -> Result<OrgNode> {
     let sql = format!("SELECT {COLS} FROM org_nodes WHERE id = $1");
-    let n: Option<OrgNode> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await?);
+    let n: Option<OrgNode> =
+        on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await?);
     n.ok_or(StoreError::NotFound)
 }
 
@@ -61,28 +58,16 @@ pub async fn subtree(tx: &mut Tx, path: &str) -> Result<Vec<OrgNode>> {
     // and '_' or '%' in a path mean nothing special.
     let sql = format!("SELECT {COLS} FROM org_nodes WHERE path >= $1 AND path < $2 ORDER BY path");
     let upper = format!("{path}\u{10FFFF}");
-    Ok(
-        on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(path).bind(&upper).fetch_all(c).await?),
-    )
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(path).bind(&upper).fetch_all(c).await?))
 }
 
 pub async fn children(tx: &mut Tx, parent_id: i64) -> Result<Vec<OrgNode>> {
     let sql = format!("SELECT {COLS} FROM org_nodes WHERE parent_id = $1 ORDER BY code");
-    Ok(
-        on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(parent_id).fetch_all(c).await?),
-    )
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(parent_id).fetch_all(c).await?))
 }
 
-pub async fn update(
-    tx: &mut Tx,
-    id: i64,
-    name: &str,
-    boundary: Option<&str>,
-    now: i64,
-) -> Result<OrgNode> {
-    let sql = format!(
-        "UPDATE org_nodes SET name = $2, boundary = $3, updated_at = $4 WHERE id = $1 RETURNING {COLS}"
-    );
+pub async fn update(tx: &mut Tx, id: i64, name: &str, boundary: Option<&str>, now: i64) -> Result<OrgNode> {
+    let sql = format!("UPDATE org_nodes SET name = $2, boundary = $3, updated_at = $4 WHERE id = $1 RETURNING {COLS}");
     let n: Option<OrgNode> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(id).bind(name).bind(boundary).bind(now).fetch_optional(c).await?);
     n.ok_or(StoreError::NotFound)
@@ -101,9 +86,5 @@ pub async fn count_grants(tx: &mut Tx, id: i64) -> Result<i64> {
 pub async fn delete(tx: &mut Tx, id: i64) -> Result<()> {
     let sql = "DELETE FROM org_nodes WHERE id = $1";
     let n = on_tx!(tx, c => sqlx::query(sql).bind(id).execute(c).await?.rows_affected());
-    if n == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }

@@ -46,9 +46,7 @@ pub async fn estates(tx: &mut Tx, community_id: i64, grid_id: Option<i64>) -> Re
 
 pub async fn estate_by_name(tx: &mut Tx, community_id: i64, name: &str) -> Result<Option<i64>> {
     let sql = "SELECT id FROM estates WHERE community_id = $1 AND name = $2";
-    Ok(
-        on_tx!(tx, c => sqlx::query_scalar(sql).bind(community_id).bind(name).fetch_optional(c).await?),
-    )
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(community_id).bind(name).fetch_optional(c).await?))
 }
 
 /// Estates and households that hang on an org node (which then cannot go).
@@ -68,9 +66,7 @@ pub async fn grid_boundaries(tx: &mut Tx) -> Result<Vec<(i64, String, String)>> 
 pub async fn building(tx: &mut Tx, estate_id: i64, name: &str, now: i64) -> Result<i64> {
     let sql = "INSERT INTO buildings (estate_id, name, created_at) VALUES ($1, $2, $3) \
                ON CONFLICT (estate_id, name) DO UPDATE SET name = excluded.name RETURNING id";
-    Ok(
-        on_tx!(tx, c => sqlx::query_scalar(sql).bind(estate_id).bind(name).bind(now).fetch_one(c).await?),
-    )
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(estate_id).bind(name).bind(now).fetch_one(c).await?))
 }
 
 /// The household at a door in a grid, made when missing.

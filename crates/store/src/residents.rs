@@ -75,20 +75,12 @@ pub async fn insert(tx: &mut Tx, r: &NewResident) -> Result<i64> {
 }
 
 pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<Resident>> {
-    let sql = format!(
-        "SELECT {COLS} FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE r.id = $1"
-    );
-    Ok(
-        on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await?),
-    )
+    let sql = format!("SELECT {COLS} FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE r.id = $1");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await?))
 }
 
 /// Residents found by a blind index of their ID number or phone.
-pub async fn by_index(
-    tx: &mut Tx,
-    id_number_index: &str,
-    phone_index: &str,
-) -> Result<Vec<Resident>> {
+pub async fn by_index(tx: &mut Tx, id_number_index: &str, phone_index: &str) -> Result<Vec<Resident>> {
     let sql = format!(
         "SELECT {COLS} FROM residents r JOIN org_nodes o ON o.id = r.grid_id \
          WHERE r.id_number_index = $1 OR r.phone_index = $2 ORDER BY r.id LIMIT 50"
@@ -110,13 +102,7 @@ pub struct Filter {
 /// The filter's condition, its path ranges bound from `$first` on.
 fn filter_sql(f: &Filter, first: usize) -> String {
     let ranges: Vec<String> = (0..f.paths.len())
-        .map(|i| {
-            format!(
-                "(o.path >= ${} AND o.path < ${})",
-                first + 2 * i,
-                first + 2 * i + 1
-            )
-        })
+        .map(|i| format!("(o.path >= ${} AND o.path < ${})", first + 2 * i, first + 2 * i + 1))
         .collect();
     format!(
         "({}) AND ($1 IS NULL OR EXISTS (SELECT 1 FROM resident_categories rc \
@@ -126,12 +112,7 @@ fn filter_sql(f: &Filter, first: usize) -> String {
 }
 
 /// A page of residents by name, and the total.
-pub async fn list(
-    tx: &mut Tx,
-    f: &Filter,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<Resident>, i64)> {
+pub async fn list(tx: &mut Tx, f: &Filter, limit: i64, offset: i64) -> Result<(Vec<Resident>, i64)> {
     if f.paths.is_empty() {
         return Ok((vec![], 0));
     }
@@ -139,16 +120,10 @@ pub async fn list(
         "SELECT {COLS} FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE {} ORDER BY r.name, r.id LIMIT $4 OFFSET $5",
         filter_sql(f, 6)
     );
-    let count_sql = format!(
-        "SELECT COUNT(*) FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE {}",
-        filter_sql(f, 4)
-    );
+    let count_sql =
+        format!("SELECT COUNT(*) FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE {}", filter_sql(f, 4));
     let name_upper = f.name.as_ref().map(|n| format!("{n}\u{10FFFF}"));
-    let ranges: Vec<(String, String)> = f
-        .paths
-        .iter()
-        .map(|p| (p.clone(), format!("{p}\u{10FFFF}")))
-        .collect();
+    let ranges: Vec<(String, String)> = f.paths.iter().map(|p| (p.clone(), format!("{p}\u{10FFFF}"))).collect();
     let rows: Vec<Resident> = on_tx!(tx, c => {
         let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(&f.category).bind(&f.name).bind(&name_upper).bind(limit).bind(offset);
@@ -176,7 +151,8 @@ pub struct CategoryRow {
 }
 
 pub async fn categories(tx: &mut Tx, resident_id: i64) -> Result<Vec<CategoryRow>> {
-    let sql = "SELECT category, details_sealed, since FROM resident_categories WHERE resident_id = $1 ORDER BY category";
+    let sql =
+        "SELECT category, details_sealed, since FROM resident_categories WHERE resident_id = $1 ORDER BY category";
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(resident_id).fetch_all(c).await?))
 }
 
@@ -257,12 +233,7 @@ pub async fn update_sealed(tx: &mut Tx, id: i64, r: &Resealed) -> Result<()> {
     Ok(())
 }
 
-pub async fn update_details(
-    tx: &mut Tx,
-    resident_id: i64,
-    category: &str,
-    sealed: &str,
-) -> Result<()> {
+pub async fn update_details(tx: &mut Tx, resident_id: i64, category: &str, sealed: &str) -> Result<()> {
     let sql = "UPDATE resident_categories SET details_sealed = $3 WHERE resident_id = $1 AND category = $2";
     on_tx!(tx, c => sqlx::query(sql).bind(resident_id).bind(category).bind(sealed).execute(c).await?.rows_affected());
     Ok(())

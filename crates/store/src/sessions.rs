@@ -22,7 +22,8 @@ pub async fn insert(tx: &mut Tx, s: &Session) -> Result<()> {
 }
 
 pub async fn get(tx: &mut Tx, token_hash: &str) -> Result<Option<Session>> {
-    let sql = "SELECT token_hash, user_id, csrf_token, created_at, last_seen_at, ip FROM sessions WHERE token_hash = $1";
+    let sql =
+        "SELECT token_hash, user_id, csrf_token, created_at, last_seen_at, ip FROM sessions WHERE token_hash = $1";
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(token_hash).fetch_optional(c).await?))
 }
 
@@ -46,18 +47,10 @@ pub async fn delete_for_user(tx: &mut Tx, user_id: i64) -> Result<u64> {
 /// `created_before`.
 pub async fn delete_expired(tx: &mut Tx, idle_before: i64, created_before: i64) -> Result<u64> {
     let sql = "DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2";
-    Ok(
-        on_tx!(tx, c => sqlx::query(sql).bind(idle_before).bind(created_before).execute(c).await?.rows_affected()),
-    )
+    Ok(on_tx!(tx, c => sqlx::query(sql).bind(idle_before).bind(created_before).execute(c).await?.rows_affected()))
 }
 
-pub async fn record_attempt(
-    tx: &mut Tx,
-    username: &str,
-    ip: &str,
-    at: i64,
-    success: bool,
-) -> Result<()> {
+pub async fn record_attempt(tx: &mut Tx, username: &str, ip: &str, at: i64, success: bool) -> Result<()> {
     let sql = "INSERT INTO login_attempts (username, ip, at, success) VALUES ($1, $2, $3, $4)";
     on_tx!(tx, c => sqlx::query(sql).bind(username).bind(ip).bind(at).bind(success).execute(c).await?.rows_affected());
     Ok(())
@@ -65,8 +58,7 @@ pub async fn record_attempt(
 
 /// Failed attempts for a username since `since`.
 pub async fn failures_since(tx: &mut Tx, username: &str, since: i64) -> Result<i64> {
-    let sql =
-        "SELECT COUNT(*) FROM login_attempts WHERE username = $1 AND at >= $2 AND NOT success";
+    let sql = "SELECT COUNT(*) FROM login_attempts WHERE username = $1 AND at >= $2 AND NOT success";
     Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(username).bind(since).fetch_one(c).await?))
 }
 

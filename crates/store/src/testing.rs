@@ -33,37 +33,17 @@ impl TestDb {
     pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("yijia.db").display());
-        let db = Db::connect(&url, &DbOptions::default())
-            .await
-            .expect("connect sqlite");
+        let db = Db::connect(&url, &DbOptions::default()).await.expect("connect sqlite");
         db.migrate().await.expect("migrate sqlite");
-        Self {
-            db,
-            _dir: Some(dir),
-            schema: None,
-        }
+        Self { db, _dir: Some(dir), schema: None }
     }
 
     pub async fn postgres(url: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let schema = format!(
-            "yt_{}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            nanos
-        );
-        let admin = Db::connect(
-            url,
-            &DbOptions {
-                max_connections: 1,
-                pg_schema: None,
-            },
-        )
-        .await
-        .expect("connect postgres");
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let schema = format!("yt_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos);
+        let admin =
+            Db::connect(url, &DbOptions { max_connections: 1, pg_schema: None }).await.expect("connect postgres");
         if let Db::Postgres(p) = &admin {
             SWEPT.get_or_init(|| sweep_stale_schemas(p)).await;
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
@@ -72,19 +52,10 @@ impl TestDb {
                 .expect("create schema");
         }
         admin.close().await;
-        let opts = DbOptions {
-            max_connections: 8,
-            pg_schema: Some(schema.clone()),
-        };
-        let db = Db::connect(url, &opts)
-            .await
-            .expect("connect postgres schema");
+        let opts = DbOptions { max_connections: 8, pg_schema: Some(schema.clone()) };
+        let db = Db::connect(url, &opts).await.expect("connect postgres schema");
         db.migrate().await.expect("migrate postgres");
-        Self {
-            db,
-            _dir: None,
-            schema: Some((url.to_owned(), schema)),
-        }
+        Self { db, _dir: None, schema: Some((url.to_owned(), schema)) }
     }
 
     /// The SQLite file, for tests that look inside it.
@@ -96,18 +67,13 @@ impl TestDb {
     pub async fn another_pool(&self) -> Db {
         match (&self.schema, &self.db) {
             (Some((url, schema)), _) => {
-                let opts = DbOptions {
-                    max_connections: 8,
-                    pg_schema: Some(schema.clone()),
-                };
+                let opts = DbOptions { max_connections: 8, pg_schema: Some(schema.clone()) };
                 Db::connect(url, &opts).await.expect("connect")
             }
             (None, _) => {
                 let path = self.sqlite_path().expect("sqlite path");
                 let url = format!("sqlite://{}", path.display());
-                Db::connect(&url, &DbOptions::default())
-                    .await
-                    .expect("connect")
+                Db::connect(&url, &DbOptions::default()).await.expect("connect")
             }
         }
     }
@@ -115,21 +81,16 @@ impl TestDb {
 
 /// Drops the `yt_<pid>_…` schemas of test processes that no longer run.
 async fn sweep_stale_schemas(p: &sqlx::PgPool) {
-    let names: Vec<String> = sqlx::query_scalar(
-        "SELECT schema_name::text FROM information_schema.schemata WHERE schema_name LIKE 'yt\\_%'",
-    )
-    .fetch_all(p)
-    .await
-    .unwrap_or_default();
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT schema_name::text FROM information_schema.schemata WHERE schema_name LIKE 'yt\\_%'")
+            .fetch_all(p)
+            .await
+            .unwrap_or_default();
     for name in names {
         let pid = name.split('_').nth(1).unwrap_or("");
         if pid.is_empty() || std::path::Path::new(&format!("/proc/{pid}")).exists() {
             continue;
         }
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP SCHEMA IF EXISTS {name} CASCADE"
-        )))
-        .execute(p)
-        .await;
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {name} CASCADE"))).execute(p).await;
     }
 }

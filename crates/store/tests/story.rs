@@ -8,10 +8,7 @@ use yijia_store::testing::TestDb;
 use yijia_store::{StoreError, audit, jobs, meta, org, sessions, users};
 
 async fn chengnan(tx: &mut yijia_store::Tx) -> (org::OrgNode, org::OrgNode, org::OrgNode) {
-    let root = org::by_code(tx, "root")
-        .await
-        .unwrap()
-        .expect("root exists after migration");
+    let root = org::by_code(tx, "root").await.unwrap().expect("root exists after migration");
     let sub = org::insert(
         tx,
         &org::NewNode {
@@ -80,20 +77,12 @@ async fn org_tree_and_subtrees() {
     tx.commit().await.unwrap();
 
     let mut tx = t.db.read().await.unwrap();
-    let codes: Vec<String> = org::subtree(&mut tx, &com.path)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|n| n.code)
-        .collect();
+    let codes: Vec<String> = org::subtree(&mut tx, &com.path).await.unwrap().into_iter().map(|n| n.code).collect();
     assert_eq!(codes, ["chengnan", "chengnan-g01"]);
     assert_eq!(org::subtree(&mut tx, "/root/").await.unwrap().len(), 5);
     assert_eq!(org::children(&mut tx, sub.id).await.unwrap().len(), 2);
     assert_eq!(org::by_id(&mut tx, grid.id).await.unwrap().name, "第1网格");
-    assert!(matches!(
-        org::by_id(&mut tx, 9999).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(org::by_id(&mut tx, 9999).await, Err(StoreError::NotFound)));
     tx.rollback().await.unwrap();
 
     let mut tx = t.db.write().await.unwrap();
@@ -118,90 +107,43 @@ async fn users_grants_and_scoped_lists() {
     let t = TestDb::new().await;
     let mut tx = t.db.write().await.unwrap();
     let (sub, com, grid) = chengnan(&mut tx).await;
-    let a = users::insert(&mut tx, "secretary", "王小红", "hash-a", 10)
-        .await
-        .unwrap();
-    let b = users::insert(&mut tx, "worker1", "李网格", "hash-b", 10)
-        .await
-        .unwrap();
-    let c = users::insert(&mut tx, "officer", "赵街道", "hash-c", 10)
-        .await
-        .unwrap();
-    users::add_grant(&mut tx, a.id, "secretary", com.id, 10)
-        .await
-        .unwrap();
-    users::add_grant(&mut tx, b.id, "grid_worker", grid.id, 10)
-        .await
-        .unwrap();
-    users::add_grant(&mut tx, c.id, "street_officer", sub.id, 10)
-        .await
-        .unwrap();
+    let a = users::insert(&mut tx, "secretary", "王小红", "hash-a", 10).await.unwrap();
+    let b = users::insert(&mut tx, "worker1", "李网格", "hash-b", 10).await.unwrap();
+    let c = users::insert(&mut tx, "officer", "赵街道", "hash-c", 10).await.unwrap();
+    users::add_grant(&mut tx, a.id, "secretary", com.id, 10).await.unwrap();
+    users::add_grant(&mut tx, b.id, "grid_worker", grid.id, 10).await.unwrap();
+    users::add_grant(&mut tx, c.id, "street_officer", sub.id, 10).await.unwrap();
     tx.commit().await.unwrap();
     // On PostgreSQL an error ends the transaction: a conflict gets its own.
     let mut tx = t.db.write().await.unwrap();
-    assert!(matches!(
-        users::add_grant(&mut tx, b.id, "grid_worker", grid.id, 11).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(users::add_grant(&mut tx, b.id, "grid_worker", grid.id, 11).await, Err(StoreError::Conflict(_))));
     drop(tx);
 
     let mut tx = t.db.write().await.unwrap();
     let g = users::grants_of(&mut tx, b.id).await.unwrap();
     assert_eq!(g.len(), 1);
     assert_eq!(
-        (
-            g[0].role.as_str(),
-            g[0].org_code.as_str(),
-            g[0].org_kind.as_str()
-        ),
+        (g[0].role.as_str(), g[0].org_code.as_str(), g[0].org_kind.as_str()),
         ("grid_worker", "chengnan-g01", "grid")
     );
     let (in_com, total) = users::list_within(&mut tx, &com.path, 50, 0).await.unwrap();
     assert_eq!(total, 2);
-    assert_eq!(
-        in_com
-            .iter()
-            .map(|u| u.username.as_str())
-            .collect::<Vec<_>>(),
-        ["secretary", "worker1"]
-    );
+    assert_eq!(in_com.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["secretary", "worker1"]);
     let (page, total) = users::list_within(&mut tx, "/root/", 1, 1).await.unwrap();
     assert_eq!((page.len(), total), (1, 3));
-    users::set_password(&mut tx, b.id, "hash-new", 20)
-        .await
-        .unwrap();
+    users::set_password(&mut tx, b.id, "hash-new", 20).await.unwrap();
     users::set_disabled(&mut tx, b.id, Some(30)).await.unwrap();
-    let b2 = users::by_username(&mut tx, "worker1")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        (
-            b2.password_hash.as_str(),
-            b2.password_set_at,
-            b2.disabled_at
-        ),
-        ("hash-new", 20, Some(30))
-    );
-    assert!(
-        users::by_username(&mut tx, "nobody")
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(matches!(
-        users::insert(&mut tx, "worker1", "x", "h", 1).await,
-        Err(StoreError::Conflict(_))
-    ));
+    let b2 = users::by_username(&mut tx, "worker1").await.unwrap().unwrap();
+    assert_eq!((b2.password_hash.as_str(), b2.password_set_at, b2.disabled_at), ("hash-new", 20, Some(30)));
+    assert!(users::by_username(&mut tx, "nobody").await.unwrap().is_none());
+    assert!(matches!(users::insert(&mut tx, "worker1", "x", "h", 1).await, Err(StoreError::Conflict(_))));
 }
 
 #[tokio::test]
 async fn sessions_attempts_and_lockouts() {
     let t = TestDb::new().await;
     let mut tx = t.db.write().await.unwrap();
-    let u = users::insert(&mut tx, "worker1", "李网格", "h", 0)
-        .await
-        .unwrap();
+    let u = users::insert(&mut tx, "worker1", "李网格", "h", 0).await.unwrap();
     let s = sessions::Session {
         token_hash: "th1".into(),
         user_id: u.id,
@@ -213,75 +155,29 @@ async fn sessions_attempts_and_lockouts() {
     sessions::insert(&mut tx, &s).await.unwrap();
     sessions::insert(
         &mut tx,
-        &sessions::Session {
-            token_hash: "th2".into(),
-            created_at: 5,
-            last_seen_at: 5,
-            ..s.clone()
-        },
+        &sessions::Session { token_hash: "th2".into(), created_at: 5, last_seen_at: 5, ..s.clone() },
     )
     .await
     .unwrap();
     sessions::touch(&mut tx, "th1", 200).await.unwrap();
-    assert_eq!(
-        sessions::get(&mut tx, "th1")
-            .await
-            .unwrap()
-            .unwrap()
-            .last_seen_at,
-        200
-    );
-    assert_eq!(
-        sessions::delete_expired(&mut tx, 50, 0).await.unwrap(),
-        1,
-        "th2 is idle"
-    );
+    assert_eq!(sessions::get(&mut tx, "th1").await.unwrap().unwrap().last_seen_at, 200);
+    assert_eq!(sessions::delete_expired(&mut tx, 50, 0).await.unwrap(), 1, "th2 is idle");
     assert_eq!(sessions::delete_for_user(&mut tx, u.id).await.unwrap(), 1);
     assert!(sessions::get(&mut tx, "th1").await.unwrap().is_none());
 
     for at in [10, 20, 30] {
-        sessions::record_attempt(&mut tx, "worker1", "10.0.0.1", at, false)
-            .await
-            .unwrap();
+        sessions::record_attempt(&mut tx, "worker1", "10.0.0.1", at, false).await.unwrap();
     }
-    sessions::record_attempt(&mut tx, "worker1", "10.0.0.2", 40, true)
-        .await
-        .unwrap();
-    assert_eq!(
-        sessions::failures_since(&mut tx, "worker1", 15)
-            .await
-            .unwrap(),
-        2
-    );
-    assert_eq!(
-        sessions::attempts_from_ip(&mut tx, "10.0.0.1", 0)
-            .await
-            .unwrap(),
-        3
-    );
-    assert_eq!(
-        sessions::last_success(&mut tx, "worker1").await.unwrap(),
-        Some(40)
-    );
-    assert_eq!(
-        sessions::last_success(&mut tx, "nobody").await.unwrap(),
-        None
-    );
-    sessions::set_lockout(&mut tx, "worker1", 50, 100)
-        .await
-        .unwrap();
-    sessions::set_lockout(&mut tx, "worker1", 60, 110)
-        .await
-        .unwrap();
-    assert_eq!(
-        sessions::lockout_until(&mut tx, "worker1").await.unwrap(),
-        Some((60, 110))
-    );
+    sessions::record_attempt(&mut tx, "worker1", "10.0.0.2", 40, true).await.unwrap();
+    assert_eq!(sessions::failures_since(&mut tx, "worker1", 15).await.unwrap(), 2);
+    assert_eq!(sessions::attempts_from_ip(&mut tx, "10.0.0.1", 0).await.unwrap(), 3);
+    assert_eq!(sessions::last_success(&mut tx, "worker1").await.unwrap(), Some(40));
+    assert_eq!(sessions::last_success(&mut tx, "nobody").await.unwrap(), None);
+    sessions::set_lockout(&mut tx, "worker1", 50, 100).await.unwrap();
+    sessions::set_lockout(&mut tx, "worker1", 60, 110).await.unwrap();
+    assert_eq!(sessions::lockout_until(&mut tx, "worker1").await.unwrap(), Some((60, 110)));
     sessions::clear_lockout(&mut tx, "worker1").await.unwrap();
-    assert_eq!(
-        sessions::lockout_until(&mut tx, "worker1").await.unwrap(),
-        None
-    );
+    assert_eq!(sessions::lockout_until(&mut tx, "worker1").await.unwrap(), None);
     assert_eq!(sessions::prune_attempts(&mut tx, 25).await.unwrap(), 2);
 }
 
@@ -303,18 +199,8 @@ fn entry<'a>(action: &'a str, path: &'a str) -> audit::NewEntry<'a> {
 async fn audit_log_is_a_chain_and_append_only() {
     let t = TestDb::new().await;
     let mut tx = t.db.write().await.unwrap();
-    for (i, p) in [
-        "/root/",
-        "/root/zhengyang/chengnan/",
-        "/root/zhengyang/other/",
-    ]
-    .iter()
-    .enumerate()
-    {
-        assert_eq!(
-            audit::append(&mut tx, &entry("login", p)).await.unwrap(),
-            i as i64 + 1
-        );
+    for (i, p) in ["/root/", "/root/zhengyang/chengnan/", "/root/zhengyang/other/"].iter().enumerate() {
+        assert_eq!(audit::append(&mut tx, &entry("login", p)).await.unwrap(), i as i64 + 1);
     }
     tx.commit().await.unwrap();
 
@@ -328,26 +214,16 @@ async fn audit_log_is_a_chain_and_append_only() {
         prev = e.hash.clone();
     }
     assert_eq!(audit::head(&mut tx).await.unwrap(), (3, prev));
-    let f = audit::Filter {
-        path: "/root/zhengyang/".into(),
-        ..Default::default()
-    };
+    let f = audit::Filter { path: "/root/zhengyang/".into(), ..Default::default() };
     let (rows, total) = audit::list(&mut tx, &f, 10, 0).await.unwrap();
     assert_eq!(total, 2);
     assert_eq!(rows[0].seq, 3, "newest first");
-    let f = audit::Filter {
-        path: "/root/".into(),
-        action: Some("logout".into()),
-        ..Default::default()
-    };
+    let f = audit::Filter { path: "/root/".into(), action: Some("logout".into()), ..Default::default() };
     assert_eq!(audit::list(&mut tx, &f, 10, 0).await.unwrap().1, 0);
     tx.commit().await.unwrap();
 
     // The database itself refuses to change or remove an entry.
-    for sql in [
-        "UPDATE audit_log SET action = 'x' WHERE seq = 1",
-        "DELETE FROM audit_log WHERE seq = 2",
-    ] {
+    for sql in ["UPDATE audit_log SET action = 'x' WHERE seq = 1", "DELETE FROM audit_log WHERE seq = 2"] {
         let r = match &t.db {
             yijia_store::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
             yijia_store::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
@@ -387,51 +263,19 @@ async fn concurrent_audit_appends_never_fork_the_chain() {
 async fn jobs_are_claimed_once_and_retried() {
     let t = TestDb::new().await;
     let mut tx = t.db.write().await.unwrap();
-    let j = |key| jobs::NewJob {
-        kind: "sweep",
-        payload: "{}",
-        unique_key: key,
-        run_at: 10,
-        max_attempts: 2,
-        now: 0,
-    };
-    assert!(
-        jobs::enqueue(&mut tx, &j(Some("sweep:1")))
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert!(
-        jobs::enqueue(&mut tx, &j(Some("sweep:1")))
-            .await
-            .unwrap()
-            .is_none(),
-        "unique key"
-    );
+    let j = |key| jobs::NewJob { kind: "sweep", payload: "{}", unique_key: key, run_at: 10, max_attempts: 2, now: 0 };
+    assert!(jobs::enqueue(&mut tx, &j(Some("sweep:1"))).await.unwrap().is_some());
+    assert!(jobs::enqueue(&mut tx, &j(Some("sweep:1"))).await.unwrap().is_none(), "unique key");
     tx.commit().await.unwrap();
 
     let mut tx = t.db.write().await.unwrap();
-    assert!(
-        jobs::claim(&mut tx, "a", 5, 100).await.unwrap().is_none(),
-        "not due yet"
-    );
-    let job = jobs::claim(&mut tx, "a", 10, 100)
-        .await
-        .unwrap()
-        .expect("due");
-    assert!(
-        jobs::claim(&mut tx, "b", 20, 120).await.unwrap().is_none(),
-        "leased to a"
-    );
+    assert!(jobs::claim(&mut tx, "a", 5, 100).await.unwrap().is_none(), "not due yet");
+    let job = jobs::claim(&mut tx, "a", 10, 100).await.unwrap().expect("due");
+    assert!(jobs::claim(&mut tx, "b", 20, 120).await.unwrap().is_none(), "leased to a");
     let run = jobs::start_run(&mut tx, job.id, "a", 10).await.unwrap();
-    jobs::fail(&mut tx, &job, run, "boom", 11, 50)
-        .await
-        .unwrap();
+    jobs::fail(&mut tx, &job, run, "boom", 11, 50).await.unwrap();
     // the lease is given up on failure: retried at 50 by anyone
-    let again = jobs::claim(&mut tx, "b", 50, 150)
-        .await
-        .unwrap()
-        .expect("retry");
+    let again = jobs::claim(&mut tx, "b", 50, 150).await.unwrap().expect("retry");
     assert_eq!(again.attempts, 2);
     let run = jobs::start_run(&mut tx, again.id, "b", 50).await.unwrap();
     assert!(jobs::finish(&mut tx, again.id, run, "b", 51).await.unwrap());
@@ -454,10 +298,7 @@ async fn meta_upserts() {
     assert_eq!(meta::get(&mut tx, "demo").await.unwrap(), None);
     meta::set(&mut tx, "demo", "1").await.unwrap();
     meta::set(&mut tx, "demo", "2").await.unwrap();
-    assert_eq!(
-        meta::get(&mut tx, "demo").await.unwrap().as_deref(),
-        Some("2")
-    );
+    assert_eq!(meta::get(&mut tx, "demo").await.unwrap().as_deref(), Some("2"));
 }
 
 #[tokio::test]
@@ -486,13 +327,7 @@ async fn places_from_estate_to_household() {
     .unwrap();
     places::insert_estate(
         &mut tx,
-        &places::NewEstate {
-            community_id: com.id,
-            grid_id: None,
-            name: "丁香花园",
-            point: None,
-            now: 1,
-        },
+        &places::NewEstate { community_id: com.id, grid_id: None, name: "丁香花园", point: None, now: 1 },
     )
     .await
     .unwrap();
@@ -500,57 +335,20 @@ async fn places_from_estate_to_household() {
 
     let mut tx = t.db.write().await.unwrap();
     let all = places::estates(&mut tx, com.id, None).await.unwrap();
-    assert_eq!(
-        all.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
-        ["丁香花园", "丁香花园三期"]
-    );
-    assert_eq!(
-        (all[1].lon, all[1].grid_code.as_deref()),
-        (Some(126.54), Some("chengnan-g01"))
-    );
-    assert_eq!(
-        places::estates(&mut tx, com.id, Some(grid.id))
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        places::estate_by_name(&mut tx, com.id, "丁香花园三期")
-            .await
-            .unwrap(),
-        Some(e3)
-    );
+    assert_eq!(all.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["丁香花园", "丁香花园三期"]);
+    assert_eq!((all[1].lon, all[1].grid_code.as_deref()), (Some(126.54), Some("chengnan-g01")));
+    assert_eq!(places::estates(&mut tx, com.id, Some(grid.id)).await.unwrap().len(), 1);
+    assert_eq!(places::estate_by_name(&mut tx, com.id, "丁香花园三期").await.unwrap(), Some(e3));
     let b = places::building(&mut tx, e3, "8号楼", 1).await.unwrap();
-    assert_eq!(
-        places::building(&mut tx, e3, "8号楼", 2).await.unwrap(),
-        b,
-        "found, not made twice"
-    );
-    let h = places::household(&mut tx, grid.id, b, "2单元", "502", 1)
-        .await
-        .unwrap();
-    assert_eq!(
-        places::household(&mut tx, grid.id, b, "2单元", "502", 2)
-            .await
-            .unwrap(),
-        h
-    );
+    assert_eq!(places::building(&mut tx, e3, "8号楼", 2).await.unwrap(), b, "found, not made twice");
+    let h = places::household(&mut tx, grid.id, b, "2单元", "502", 1).await.unwrap();
+    assert_eq!(places::household(&mut tx, grid.id, b, "2单元", "502", 2).await.unwrap(), h);
     let a = places::address(&mut tx, h).await.unwrap().unwrap();
     assert_eq!(
-        (
-            a.estate.as_str(),
-            a.building.as_str(),
-            a.entrance.as_str(),
-            a.door.as_str()
-        ),
+        (a.estate.as_str(), a.building.as_str(), a.entrance.as_str(), a.door.as_str()),
         ("丁香花园三期", "8号楼", "2单元", "502")
     );
-    assert_eq!(
-        places::count_places(&mut tx, grid.id).await.unwrap(),
-        2,
-        "one estate's point and one household"
-    );
+    assert_eq!(places::count_places(&mut tx, grid.id).await.unwrap(), 2, "one estate's point and one household");
     assert_eq!(
         places::grid_boundaries(&mut tx).await.unwrap(),
         [(grid.id, "chengnan-g01".to_owned(), "{}".to_owned())]
@@ -559,13 +357,7 @@ async fn places_from_estate_to_household() {
     let mut tx = t.db.write().await.unwrap();
     let dup = places::insert_estate(
         &mut tx,
-        &places::NewEstate {
-            community_id: com.id,
-            grid_id: None,
-            name: "丁香花园",
-            point: None,
-            now: 2,
-        },
+        &places::NewEstate { community_id: com.id, grid_id: None, name: "丁香花园", point: None, now: 2 },
     )
     .await;
     assert!(matches!(dup, Err(StoreError::Conflict(_))));
@@ -604,117 +396,46 @@ async fn residents_by_scope_category_name_and_index() {
         now: 5,
         ..Default::default()
     };
-    let a = residents::insert(&mut tx, &new("u1", grid.id, "崔晓红", Some("i1")))
-        .await
-        .unwrap();
-    let b = residents::insert(&mut tx, &new("u2", grid.id, "崔晓", Some("i2")))
-        .await
-        .unwrap();
-    residents::insert(&mut tx, &new("u3", other.id, "崔晓明", None))
-        .await
-        .unwrap();
-    residents::insert(&mut tx, &new("u4", grid.id, "王芳", None))
-        .await
-        .unwrap();
-    residents::add_category(
-        &mut tx,
-        a,
-        "elderly_alone",
-        Some("sealed-details"),
-        "登记",
-        "worker1",
-        6,
-    )
-    .await
-    .unwrap();
+    let a = residents::insert(&mut tx, &new("u1", grid.id, "崔晓红", Some("i1"))).await.unwrap();
+    let b = residents::insert(&mut tx, &new("u2", grid.id, "崔晓", Some("i2"))).await.unwrap();
+    residents::insert(&mut tx, &new("u3", other.id, "崔晓明", None)).await.unwrap();
+    residents::insert(&mut tx, &new("u4", grid.id, "王芳", None)).await.unwrap();
+    residents::add_category(&mut tx, a, "elderly_alone", Some("sealed-details"), "登记", "worker1", 6).await.unwrap();
     tx.commit().await.unwrap();
 
     let mut tx = t.db.write().await.unwrap();
     let dup = residents::insert(&mut tx, &new("u5", grid.id, "重复", Some("i1"))).await;
-    assert!(
-        matches!(dup, Err(StoreError::Conflict(ref f)) if f == "id_number"),
-        "{dup:?}"
-    );
+    assert!(matches!(dup, Err(StoreError::Conflict(ref f)) if f == "id_number"), "{dup:?}");
     drop(tx);
 
     let mut tx = t.db.read().await.unwrap();
     let r = residents::get(&mut tx, a).await.unwrap().unwrap();
-    assert_eq!(
-        (r.name.as_str(), r.grid_code.as_str(), r.version),
-        ("崔晓红", "chengnan-g01", 1)
-    );
+    assert_eq!((r.name.as_str(), r.grid_code.as_str(), r.version), ("崔晓红", "chengnan-g01", 1));
     let f = |paths: Vec<String>, category: Option<&str>, name: Option<&str>| Filter {
         paths,
         category: category.map(str::to_owned),
         name: name.map(str::to_owned),
     };
-    let (rows, total) = residents::list(
-        &mut tx,
-        &f(vec![grid.path.clone()], None, Some("崔晓")),
-        50,
-        0,
-    )
-    .await
-    .unwrap();
+    let (rows, total) = residents::list(&mut tx, &f(vec![grid.path.clone()], None, Some("崔晓")), 50, 0).await.unwrap();
     assert_eq!(total, 2, "a two-character prefix, within the grid");
+    assert_eq!(rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["崔晓", "崔晓红"]);
+    assert_eq!(residents::list(&mut tx, &f(vec![com.path.clone()], None, Some("崔晓")), 50, 0).await.unwrap().1, 3);
     assert_eq!(
-        rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
-        ["崔晓", "崔晓红"]
-    );
-    assert_eq!(
-        residents::list(
-            &mut tx,
-            &f(vec![com.path.clone()], None, Some("崔晓")),
-            50,
-            0
-        )
-        .await
-        .unwrap()
-        .1,
-        3
-    );
-    assert_eq!(
-        residents::list(
-            &mut tx,
-            &f(vec![sub.path.clone()], Some("elderly_alone"), None),
-            50,
-            0
-        )
-        .await
-        .unwrap()
-        .1,
+        residents::list(&mut tx, &f(vec![sub.path.clone()], Some("elderly_alone"), None), 50, 0).await.unwrap().1,
         1
     );
-    let (page, total) = residents::list(
-        &mut tx,
-        &f(vec![grid.path.clone(), other.path.clone()], None, None),
-        2,
-        2,
-    )
-    .await
-    .unwrap();
+    let (page, total) =
+        residents::list(&mut tx, &f(vec![grid.path.clone(), other.path.clone()], None, None), 2, 2).await.unwrap();
     assert_eq!((page.len(), total), (2, 4));
-    assert_eq!(
-        residents::list(&mut tx, &f(vec![], None, None), 50, 0)
-            .await
-            .unwrap()
-            .1,
-        0
-    );
+    assert_eq!(residents::list(&mut tx, &f(vec![], None, None), 50, 0).await.unwrap().1, 0);
     let found = residents::by_index(&mut tx, "i2", "none").await.unwrap();
     assert_eq!(found.iter().map(|r| r.id).collect::<Vec<_>>(), [b]);
-    assert_eq!(
-        residents::by_index(&mut tx, "none", "p-u1").await.unwrap()[0].id,
-        a
-    );
+    assert_eq!(residents::by_index(&mut tx, "none", "p-u1").await.unwrap()[0].id, a);
     let cats = residents::categories(&mut tx, a).await.unwrap();
     assert_eq!(
         (cats[0].category.as_str(), cats[0].details_sealed.as_deref()),
         ("elderly_alone", Some("sealed-details"))
     );
     let h = residents::history_of(&mut tx, a).await.unwrap();
-    assert_eq!(
-        (h[0].change.as_str(), h[0].by_user.as_str()),
-        ("added", "worker1")
-    );
+    assert_eq!((h[0].change.as_str(), h[0].by_user.as_str()), ("added", "worker1"));
 }

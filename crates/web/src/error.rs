@@ -29,43 +29,24 @@ pub struct ErrorDetail {
 }
 
 /// Status, code, message and field of a service error in a language.
-pub fn describe(
-    e: &ServiceError,
-    lang: Lang,
-) -> (StatusCode, &'static str, String, Option<String>) {
+pub fn describe(e: &ServiceError, lang: Lang) -> (StatusCode, &'static str, String, Option<String>) {
     let m = |msg: &yijia_domain::Msg| msg.get(lang.en()).to_owned();
     match e {
-        ServiceError::Invalid(i) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            m(&i.msg),
-            Some(i.field.clone()),
-        ),
-        ServiceError::NotFound => (
-            StatusCode::NOT_FOUND,
-            "not_found",
-            lang.t("找不到该对象", "not found").to_owned(),
-            None,
-        ),
-        ServiceError::Unauthenticated(msg) => {
-            (StatusCode::UNAUTHORIZED, "unauthenticated", m(msg), None)
+        ServiceError::Invalid(i) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", m(&i.msg), Some(i.field.clone())),
+        ServiceError::NotFound => {
+            (StatusCode::NOT_FOUND, "not_found", lang.t("找不到该对象", "not found").to_owned(), None)
         }
+        ServiceError::Unauthenticated(msg) => (StatusCode::UNAUTHORIZED, "unauthenticated", m(msg), None),
         ServiceError::Forbidden(msg) => (StatusCode::FORBIDDEN, "forbidden", m(msg), None),
         ServiceError::Locked(msg) => (StatusCode::UNAUTHORIZED, "account_locked", m(msg), None),
-        ServiceError::RateLimited(msg) => {
-            (StatusCode::TOO_MANY_REQUESTS, "rate_limited", m(msg), None)
-        }
+        ServiceError::RateLimited(msg) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", m(msg), None),
         ServiceError::Conflict(msg) => (StatusCode::CONFLICT, "conflict", m(msg), None),
         ServiceError::Store(_) | ServiceError::Internal(_) => {
             tracing::error!(error = %e, "internal error");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
-                lang.t(
-                    "服务器内部错误,请稍后再试",
-                    "internal error; please try again later",
-                )
-                .to_owned(),
+                lang.t("服务器内部错误,请稍后再试", "internal error; please try again later").to_owned(),
                 None,
             )
         }
@@ -80,21 +61,10 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(
-        status: StatusCode,
-        code: &str,
-        message: impl Into<String>,
-        field: Option<String>,
-    ) -> Self {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>, field: Option<String>) -> Self {
         Self {
             status,
-            body: ErrorBody {
-                error: ErrorDetail {
-                    code: code.to_owned(),
-                    message: message.into(),
-                    field,
-                },
-            },
+            body: ErrorBody { error: ErrorDetail { code: code.to_owned(), message: message.into(), field } },
         }
     }
 

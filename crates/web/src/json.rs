@@ -19,17 +19,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
         let lang = Lang::from_parts(&parts);
-        let ct = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let essence = ct
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let ct = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         if essence != "application/json" {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -71,12 +62,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                     let s = inner.to_string();
                     s.split('`').nth(1).map(str::to_owned)
                 });
-                Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    msg,
-                    field,
-                ))
+                Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", msg, field))
             }
         }
     }
@@ -88,33 +74,21 @@ pub struct ApiQuery<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
         let lang = Lang::from_parts(parts);
         let q = parts.uri.query().unwrap_or("");
         let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(q));
-        serde_path_to_error::deserialize(de)
-            .map(ApiQuery)
-            .map_err(|e| {
-                let path = e.path().to_string();
-                let inner = e.into_inner().to_string();
-                let field = if path != "." {
-                    Some(path)
-                } else {
-                    inner.split('`').nth(1).map(str::to_owned)
-                };
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    format!(
-                        "{}: {inner}",
-                        lang.t("查询参数有误", "invalid query parameter")
-                    ),
-                    field,
-                )
-            })
+        serde_path_to_error::deserialize(de).map(ApiQuery).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            let field = if path != "." { Some(path) } else { inner.split('`').nth(1).map(str::to_owned) };
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("{}: {inner}", lang.t("查询参数有误", "invalid query parameter")),
+                field,
+            )
+        })
     }
 }
 
@@ -128,21 +102,14 @@ pub struct ApiPath<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned + Send> axum::extract::FromRequestParts<S> for ApiPath<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
         let lang = Lang::from_parts(parts);
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
             Err(e) => Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "bad_request",
-                format!(
-                    "{}: {}",
-                    lang.t("路径参数有误", "invalid path parameter"),
-                    e.body_text()
-                ),
+                format!("{}: {}", lang.t("路径参数有误", "invalid path parameter"), e.body_text()),
                 None,
             )),
         }

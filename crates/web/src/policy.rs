@@ -64,11 +64,7 @@ pub struct Routes {
 
 impl Routes {
     pub fn new(state: AppState) -> Self {
-        Self {
-            router: Router::new(),
-            table: Vec::new(),
-            state,
-        }
+        Self { router: Router::new(), table: Vec::new(), state }
     }
 
     /// Adds one method on one path with its policy.
@@ -82,18 +78,10 @@ impl Routes {
     ) -> Self {
         let handler = match policy {
             Policy::Public => handler,
-            _ => handler.route_layer(middleware::from_fn_with_state(
-                (self.state.clone(), policy),
-                enforce,
-            )),
+            _ => handler.route_layer(middleware::from_fn_with_state((self.state.clone(), policy), enforce)),
         };
         self.router = self.router.route(path, handler);
-        self.table.push(RouteSpec {
-            method,
-            path,
-            policy,
-            scope,
-        });
+        self.table.push(RouteSpec { method, path, policy, scope });
         self
     }
 
@@ -115,12 +103,7 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|c| {
-            c.trim()
-                .strip_prefix(name)
-                .and_then(|r| r.strip_prefix('='))
-                .map(str::to_owned)
-        })
+        .find_map(|c| c.trim().strip_prefix(name).and_then(|r| r.strip_prefix('=')).map(str::to_owned))
 }
 
 /// The session token and whether it came in a cookie (then unsafe methods
@@ -156,17 +139,10 @@ async fn form_csrf(req: Request<Body>) -> (Request<Body>, Option<String>) {
         return (req, None);
     }
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, crate::BODY_LIMIT)
-        .await
-        .unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, crate::BODY_LIMIT).await.unwrap_or_default();
     let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
         .ok()
-        .and_then(|pairs| {
-            pairs
-                .into_iter()
-                .find(|(k, _)| k == CSRF_FIELD)
-                .map(|(_, v)| v)
-        });
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v));
     (Request::from_parts(parts, Body::from(bytes)), token)
 }
 
@@ -184,18 +160,11 @@ fn refuse(path: &str, lang: Lang, e: ServiceError, uri: &str) -> Response {
 }
 
 fn form_urlencoded_encode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .unwrap_or_default()
-        .trim_start_matches('=')
-        .to_owned()
+    serde_urlencoded::to_string([("", s)]).unwrap_or_default().trim_start_matches('=').to_owned()
 }
 
 /// The middleware behind every non-public route.
-async fn enforce(
-    State((state, policy)): State<(AppState, Policy)>,
-    req: Request<Body>,
-    next: Next,
-) -> Response {
+async fn enforce(State((state, policy)): State<(AppState, Policy)>, req: Request<Body>, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let uri = req.uri().to_string();
     let (parts, body) = req.into_parts();
@@ -212,11 +181,7 @@ async fn enforce(
     };
     let mut req = req;
     if by_cookie && unsafe_method(req.method()) {
-        let header_token = req
-            .headers()
-            .get(CSRF_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let header_token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let (r, form_token) = form_csrf(req).await;
         req = r;
         let sent = header_token.or(form_token);

@@ -38,10 +38,5 @@ pub async fn list_audit(
     ApiQuery(q): ApiQuery<AuditParams>,
 ) -> Result<Json<Page<EntryView>>, ApiError> {
     let page = PageReq::new(q.page, q.per_page).api(lang)?;
-    Ok(Json(
-        st.svc
-            .audit_list(&c, q.action.as_deref(), page)
-            .await
-            .api(lang)?,
-    ))
+    Ok(Json(st.svc.audit_list(&c, q.action.as_deref(), page).await.api(lang)?))
 }

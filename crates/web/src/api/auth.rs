@@ -46,17 +46,9 @@ pub async fn login(
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let ip = addr.ip().to_string();
-    let li = st
-        .svc
-        .login(&body.username, &body.password, &ip)
-        .await
-        .api(lang)?;
-    let mut res = Json(LoginResponse {
-        token: li.token.clone(),
-        csrf_token: li.csrf_token,
-        user: li.user,
-    })
-    .into_response();
+    let li = st.svc.login(&body.username, &body.password, &ip).await.api(lang)?;
+    let mut res =
+        Json(LoginResponse { token: li.token.clone(), csrf_token: li.csrf_token, user: li.user }).into_response();
     if let Ok(v) = HeaderValue::from_str(&session_cookie(&li.token, st.cfg.tls)) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -70,11 +62,7 @@ pub async fn login(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "CSRF token missing (cookie sessions)", body = ErrorBody),
     ))]
-pub async fn logout(
-    State(st): State<AppState>,
-    Auth(c): Auth,
-    lang: Lang,
-) -> Result<Response, ApiError> {
+pub async fn logout(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Result<Response, ApiError> {
     st.svc.logout(&c).await.api(lang)?;
     let mut h = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&clear_session_cookie()) {
@@ -89,11 +77,7 @@ pub async fn logout(
         (status = 200, description = "The caller", body = UserView),
         (status = 401, description = "Not logged in", body = ErrorBody),
     ))]
-pub async fn me(
-    State(st): State<AppState>,
-    Auth(c): Auth,
-    lang: Lang,
-) -> Result<Json<UserView>, ApiError> {
+pub async fn me(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Result<Json<UserView>, ApiError> {
     Ok(Json(st.svc.me(&c).api(lang)?))
 }
 
@@ -121,9 +105,6 @@ pub async fn change_password(
     lang: Lang,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    st.svc
-        .change_own_password(&c, &body.current_password, &body.new_password)
-        .await
-        .api(lang)?;
+    st.svc.change_own_password(&c, &body.current_password, &body.new_password).await.api(lang)?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

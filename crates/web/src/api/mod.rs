@@ -52,133 +52,25 @@ pub fn routes(r: Routes) -> Routes {
     use Method as M;
     use Policy::*;
     r.add(M::GET, "/healthz", Public, Scope::None, get(healthz))
-        .add(
-            M::GET,
-            "/api/openapi.json",
-            Public,
-            Scope::None,
-            get(openapi),
-        )
-        .add(
-            M::POST,
-            "/api/v1/auth/login",
-            Public,
-            Scope::None,
-            post(auth::login),
-        )
-        .add(
-            M::POST,
-            "/api/v1/auth/logout",
-            LoggedIn,
-            Scope::Own,
-            post(auth::logout),
-        )
+        .add(M::GET, "/api/openapi.json", Public, Scope::None, get(openapi))
+        .add(M::POST, "/api/v1/auth/login", Public, Scope::None, post(auth::login))
+        .add(M::POST, "/api/v1/auth/logout", LoggedIn, Scope::Own, post(auth::logout))
         .add(M::GET, "/api/v1/me", LoggedIn, Scope::Own, get(auth::me))
-        .add(
-            M::POST,
-            "/api/v1/me/password",
-            LoggedIn,
-            Scope::Own,
-            post(auth::change_password),
-        )
-        .add(
-            M::GET,
-            "/api/v1/org",
-            Roles(STAFF),
-            Scope::Grants,
-            get(org::org_tree),
-        )
-        .add(
-            M::POST,
-            "/api/v1/org",
-            Roles(ADMINS),
-            Scope::Object,
-            post(org::create_org_node),
-        )
-        .add(
-            M::GET,
-            "/api/v1/org/{code}",
-            Roles(STAFF),
-            Scope::Object,
-            get(org::get_org_node),
-        )
-        .add(
-            M::PATCH,
-            "/api/v1/org/{code}",
-            Roles(ADMINS),
-            Scope::Object,
-            patch(org::update_org_node),
-        )
-        .add(
-            M::DELETE,
-            "/api/v1/org/{code}",
-            Roles(ADMINS),
-            Scope::Object,
-            delete(org::delete_org_node),
-        )
-        .add(
-            M::GET,
-            "/api/v1/users",
-            Roles(MANAGERS),
-            Scope::Grants,
-            get(users::list_users),
-        )
-        .add(
-            M::POST,
-            "/api/v1/users",
-            Roles(MANAGERS),
-            Scope::Object,
-            post(users::create_user),
-        )
-        .add(
-            M::GET,
-            "/api/v1/users/{username}",
-            Roles(MANAGERS),
-            Scope::Object,
-            get(users::get_user),
-        )
-        .add(
-            M::POST,
-            "/api/v1/users/{username}/disable",
-            Roles(MANAGERS),
-            Scope::Object,
-            post(users::disable_user),
-        )
-        .add(
-            M::POST,
-            "/api/v1/users/{username}/enable",
-            Roles(MANAGERS),
-            Scope::Object,
-            post(users::enable_user),
-        )
-        .add(
-            M::GET,
-            "/api/v1/audit",
-            Roles(AUDIT_READERS),
-            Scope::Grants,
-            get(audit::list_audit),
-        )
-        .add(
-            M::GET,
-            "/api/v1/residents",
-            Roles(RESIDENT_READERS),
-            Scope::Grants,
-            get(residents::list_residents),
-        )
-        .add(
-            M::POST,
-            "/api/v1/residents",
-            Roles(REGISTRARS),
-            Scope::Object,
-            post(residents::add_resident),
-        )
-        .add(
-            M::GET,
-            "/api/v1/residents/{id}",
-            Roles(RESIDENT_READERS),
-            Scope::Object,
-            get(residents::get_resident),
-        )
+        .add(M::POST, "/api/v1/me/password", LoggedIn, Scope::Own, post(auth::change_password))
+        .add(M::GET, "/api/v1/org", Roles(STAFF), Scope::Grants, get(org::org_tree))
+        .add(M::POST, "/api/v1/org", Roles(ADMINS), Scope::Object, post(org::create_org_node))
+        .add(M::GET, "/api/v1/org/{code}", Roles(STAFF), Scope::Object, get(org::get_org_node))
+        .add(M::PATCH, "/api/v1/org/{code}", Roles(ADMINS), Scope::Object, patch(org::update_org_node))
+        .add(M::DELETE, "/api/v1/org/{code}", Roles(ADMINS), Scope::Object, delete(org::delete_org_node))
+        .add(M::GET, "/api/v1/users", Roles(MANAGERS), Scope::Grants, get(users::list_users))
+        .add(M::POST, "/api/v1/users", Roles(MANAGERS), Scope::Object, post(users::create_user))
+        .add(M::GET, "/api/v1/users/{username}", Roles(MANAGERS), Scope::Object, get(users::get_user))
+        .add(M::POST, "/api/v1/users/{username}/disable", Roles(MANAGERS), Scope::Object, post(users::disable_user))
+        .add(M::POST, "/api/v1/users/{username}/enable", Roles(MANAGERS), Scope::Object, post(users::enable_user))
+        .add(M::GET, "/api/v1/audit", Roles(AUDIT_READERS), Scope::Grants, get(audit::list_audit))
+        .add(M::GET, "/api/v1/residents", Roles(RESIDENT_READERS), Scope::Grants, get(residents::list_residents))
+        .add(M::POST, "/api/v1/residents", Roles(REGISTRARS), Scope::Object, post(residents::add_resident))
+        .add(M::GET, "/api/v1/residents/{id}", Roles(RESIDENT_READERS), Scope::Object, get(residents::get_resident))
         .add(
             M::POST,
             "/api/v1/residents/{id}/unmask",
@@ -196,14 +88,8 @@ pub fn routes(r: Routes) -> Routes {
 }
 
 /// 200 while the database answers.
-async fn healthz(
-    axum::extract::State(st): axum::extract::State<crate::AppState>,
-) -> Result<&'static str, ApiError> {
-    st.svc
-        .db
-        .ping()
-        .await
-        .map_err(|e| ApiError::from_service(&ServiceError::from(e), Lang::Zh))?;
+async fn healthz(axum::extract::State(st): axum::extract::State<crate::AppState>) -> Result<&'static str, ApiError> {
+    st.svc.db.ping().await.map_err(|e| ApiError::from_service(&ServiceError::from(e), Lang::Zh))?;
     Ok("ok")
 }
 
@@ -216,10 +102,7 @@ struct Bearer;
 impl Modify for Bearer {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let components = doc.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
     }
 }
 

@@ -86,10 +86,7 @@ pub async fn create_org_node(
         parent: b.parent,
         boundary: b.boundary.map(|v| v.to_string()),
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(st.svc.org_create(&c, new).await.api(lang)?),
-    ))
+    Ok((StatusCode::CREATED, Json(st.svc.org_create(&c, new).await.api(lang)?)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -103,9 +100,7 @@ pub struct UpdateNode {
 }
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn double_option<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<serde_json::Value>>, D::Error> {
+fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<serde_json::Value>>, D::Error> {
     let v: Option<serde_json::Value> = Deserialize::deserialize(d)?;
     Ok(Some(v.filter(|v| !v.is_null())))
 }
@@ -132,12 +127,7 @@ pub async fn update_org_node(
 ) -> Result<Json<OrgNodeView>, ApiError> {
     let boundary = b.boundary.map(|o| o.map(|v| v.to_string()));
     let boundary_ref = boundary.as_ref().map(|o| o.as_deref());
-    Ok(Json(
-        st.svc
-            .org_update(&c, &code, b.name.as_deref(), boundary_ref)
-            .await
-            .api(lang)?,
-    ))
+    Ok(Json(st.svc.org_update(&c, &code, b.name.as_deref(), boundary_ref).await.api(lang)?))
 }
 
 /// Remove a node without children or grants (admins).

@@ -45,12 +45,7 @@ pub async fn list_residents(
     ApiQuery(q): ApiQuery<ResidentParams>,
 ) -> Result<Json<Page<ResidentView>>, ApiError> {
     let page = PageReq::new(q.page, q.per_page).api(lang)?;
-    let f = ResidentFilter {
-        grid: q.grid,
-        category: q.category,
-        name: q.name,
-        q: q.q,
-    };
+    let f = ResidentFilter { grid: q.grid, category: q.category, name: q.name, q: q.q };
     Ok(Json(st.svc.list_residents(&c, f, page).await.api(lang)?))
 }
 
@@ -74,10 +69,7 @@ pub async fn add_resident(
     lang: Lang,
     ApiJson(b): ApiJson<ResidentInput>,
 ) -> Result<(StatusCode, Json<ResidentView>), ApiError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(st.svc.add_resident(&c, b).await.api(lang)?),
-    ))
+    Ok((StatusCode::CREATED, Json(st.svc.add_resident(&c, b).await.api(lang)?)))
 }
 
 /// One resident, masked. The read is recorded for the resident to see.
@@ -127,9 +119,7 @@ pub async fn unmask_resident(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<UnmaskRequest>,
 ) -> Result<Json<Unmasked>, ApiError> {
-    Ok(Json(
-        st.svc.unmask(&c, id, &b.field, &b.reason).await.api(lang)?,
-    ))
+    Ok(Json(st.svc.unmask(&c, id, &b.field, &b.reason).await.api(lang)?))
 }
 
 /// Who viewed, unmasked or changed this record.

@@ -76,19 +76,9 @@ pub async fn create_user(
         username: b.username,
         display_name: b.display_name,
         password: b.password,
-        grants: b
-            .grants
-            .into_iter()
-            .map(|g| NewGrant {
-                role: g.role,
-                scope: g.scope,
-            })
-            .collect(),
+        grants: b.grants.into_iter().map(|g| NewGrant { role: g.role, scope: g.scope }).collect(),
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(st.svc.add_user(&c, new).await.api(lang)?),
-    ))
+    Ok((StatusCode::CREATED, Json(st.svc.add_user(&c, new).await.api(lang)?)))
 }
 
 /// One user within your scope.
@@ -124,12 +114,7 @@ pub async fn disable_user(
     lang: Lang,
     Path(username): Path<String>,
 ) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(
-        st.svc
-            .set_user_disabled(&c, &username, true)
-            .await
-            .api(lang)?,
-    ))
+    Ok(Json(st.svc.set_user_disabled(&c, &username, true).await.api(lang)?))
 }
 
 /// Enable an account again.
@@ -147,10 +132,5 @@ pub async fn enable_user(
     lang: Lang,
     Path(username): Path<String>,
 ) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(
-        st.svc
-            .set_user_disabled(&c, &username, false)
-            .await
-            .api(lang)?,
-    ))
+    Ok(Json(st.svc.set_user_disabled(&c, &username, false).await.api(lang)?))
 }

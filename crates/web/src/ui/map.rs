@@ -27,20 +27,13 @@ fn rings(geometry: &Value) -> Vec<Ring> {
     let mut out = Vec::new();
     let polys = match geometry["type"].as_str() {
         Some("Polygon") => vec![geometry["coordinates"].clone()],
-        Some("MultiPolygon") => geometry["coordinates"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default(),
+        Some("MultiPolygon") => geometry["coordinates"].as_array().cloned().unwrap_or_default(),
         _ => vec![],
     };
     for poly in polys {
         for ring in poly.as_array().into_iter().flatten() {
-            let pts: Vec<(f64, f64)> = ring
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|p| Some((p[0].as_f64()?, p[1].as_f64()?)))
-                .collect();
+            let pts: Vec<(f64, f64)> =
+                ring.as_array().into_iter().flatten().filter_map(|p| Some((p[0].as_f64()?, p[1].as_f64()?))).collect();
             if pts.len() >= 3 {
                 out.push(pts);
             }
@@ -51,20 +44,10 @@ fn rings(geometry: &Value) -> Vec<Ring> {
 
 impl MapSvg {
     /// `None` when there is nothing with an extent to draw.
-    pub fn new(
-        boundaries: &[(&Value, Option<String>)],
-        points: &[(f64, f64, String)],
-    ) -> Option<Self> {
-        let shapes: Vec<(Vec<Ring>, Option<String>)> = boundaries
-            .iter()
-            .map(|(b, href)| (rings(b), href.clone()))
-            .collect();
-        let all = shapes
-            .iter()
-            .flat_map(|s| s.0.iter())
-            .flatten()
-            .copied()
-            .chain(points.iter().map(|p| (p.0, p.1)));
+    pub fn new(boundaries: &[(&Value, Option<String>)], points: &[(f64, f64, String)]) -> Option<Self> {
+        let shapes: Vec<(Vec<Ring>, Option<String>)> =
+            boundaries.iter().map(|(b, href)| (rings(b), href.clone())).collect();
+        let all = shapes.iter().flat_map(|s| s.0.iter()).flatten().copied().chain(points.iter().map(|p| (p.0, p.1)));
         let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
         for (x, y) in all {
             x0 = x0.min(x);
@@ -105,11 +88,7 @@ impl MapSvg {
                 label: label.clone(),
             })
             .collect();
-        Some(Self {
-            shapes,
-            points,
-            height: format!("{height:.0}"),
-        })
+        Some(Self { shapes, points, height: format!("{height:.0}") })
     }
 }
 
@@ -121,17 +100,8 @@ mod tests {
     fn projects_into_the_box_with_the_north_up() {
         let b: Value = serde_json::json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]]]});
         let m = MapSvg::new(&[(&b, None)], &[(0.5, 1.0, "北".into())]).unwrap();
-        assert!(
-            m.shapes[0]
-                .d
-                .starts_with("M10.0,190.0 L190.0,190.0 L190.0,10.0"),
-            "{}",
-            m.shapes[0].d
-        );
-        assert_eq!(
-            (m.points[0].x.as_str(), m.points[0].y.as_str()),
-            ("100.0", "10.0")
-        );
+        assert!(m.shapes[0].d.starts_with("M10.0,190.0 L190.0,190.0 L190.0,10.0"), "{}", m.shapes[0].d);
+        assert_eq!((m.points[0].x.as_str(), m.points[0].y.as_str()), ("100.0", "10.0"));
         assert!(MapSvg::new(&[], &[]).is_none());
     }
 }

@@ -37,77 +37,17 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/lang/{lang}", Public, Scope::None, get(set_lang))
         .add(M::POST, "/logout", LoggedIn, Scope::Own, post(logout))
         .add(M::GET, "/", LoggedIn, Scope::Own, get(home))
-        .add(
-            M::GET,
-            "/password",
-            LoggedIn,
-            Scope::Own,
-            get(password_page),
-        )
-        .add(
-            M::POST,
-            "/password",
-            LoggedIn,
-            Scope::Own,
-            post(password_submit),
-        )
+        .add(M::GET, "/password", LoggedIn, Scope::Own, get(password_page))
+        .add(M::POST, "/password", LoggedIn, Scope::Own, post(password_submit))
         .add(M::GET, "/org", Roles(STAFF), Scope::Grants, get(org_tree))
-        .add(
-            M::POST,
-            "/org",
-            Roles(ADMINS),
-            Scope::Object,
-            post(org_create),
-        )
-        .add(
-            M::GET,
-            "/org/{code}",
-            Roles(STAFF),
-            Scope::Object,
-            get(org_node),
-        )
-        .add(
-            M::POST,
-            "/org/{code}",
-            Roles(ADMINS),
-            Scope::Object,
-            post(org_update),
-        )
-        .add(
-            M::GET,
-            "/users",
-            Roles(MANAGERS),
-            Scope::Grants,
-            get(users_page),
-        )
-        .add(
-            M::POST,
-            "/users",
-            Roles(MANAGERS),
-            Scope::Object,
-            post(users_create),
-        )
-        .add(
-            M::POST,
-            "/users/{username}/disable",
-            Roles(MANAGERS),
-            Scope::Object,
-            post(user_disable),
-        )
-        .add(
-            M::POST,
-            "/users/{username}/enable",
-            Roles(MANAGERS),
-            Scope::Object,
-            post(user_enable),
-        )
-        .add(
-            M::GET,
-            "/audit",
-            Roles(AUDIT_READERS),
-            Scope::Grants,
-            get(audit_page),
-        )
+        .add(M::POST, "/org", Roles(ADMINS), Scope::Object, post(org_create))
+        .add(M::GET, "/org/{code}", Roles(STAFF), Scope::Object, get(org_node))
+        .add(M::POST, "/org/{code}", Roles(ADMINS), Scope::Object, post(org_update))
+        .add(M::GET, "/users", Roles(MANAGERS), Scope::Grants, get(users_page))
+        .add(M::POST, "/users", Roles(MANAGERS), Scope::Object, post(users_create))
+        .add(M::POST, "/users/{username}/disable", Roles(MANAGERS), Scope::Object, post(user_disable))
+        .add(M::POST, "/users/{username}/enable", Roles(MANAGERS), Scope::Object, post(user_enable))
+        .add(M::GET, "/audit", Roles(AUDIT_READERS), Scope::Grants, get(audit_page))
 }
 
 /// What every page's frame needs: language, who is logged in, the CSRF
@@ -123,14 +63,7 @@ pub struct Chrome {
 
 impl Chrome {
     pub fn anonymous(l: Lang, here: &str) -> Self {
-        Self {
-            l,
-            user: None,
-            csrf: String::new(),
-            links: vec![],
-            active: "",
-            here: here.to_owned(),
-        }
+        Self { l, user: None, csrf: String::new(), links: vec![], active: "", here: here.to_owned() }
     }
 
     pub fn for_caller(l: Lang, c: &Caller, active: &'static str, here: &str) -> Self {
@@ -152,10 +85,7 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
         v.push((
             "/org",
             l.t("组织架构", "Org tree"),
-            l.t(
-                "街道、社区、网格及网格边界",
-                "Subdistricts, communities, grids and their boundaries",
-            ),
+            l.t("街道、社区、网格及网格边界", "Subdistricts, communities, grids and their boundaries"),
         ));
     }
     if c.has_any(yijia_service::registry::READERS) {
@@ -166,27 +96,16 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
         ));
     }
     if c.has_any(MANAGERS) {
-        v.push((
-            "/users",
-            l.t("用户", "Users"),
-            l.t("账户、角色授权、停用", "Accounts, role grants, disabling"),
-        ));
+        v.push(("/users", l.t("用户", "Users"), l.t("账户、角色授权、停用", "Accounts, role grants, disabling")));
     }
     if c.has_any(AUDIT_READERS) {
         v.push((
             "/audit",
             l.t("审计日志", "Audit log"),
-            l.t(
-                "登录、拒绝访问与每一次修改",
-                "Logins, denials and every change",
-            ),
+            l.t("登录、拒绝访问与每一次修改", "Logins, denials and every change"),
         ));
     }
-    v.push((
-        "/password",
-        l.t("修改密码", "Password"),
-        l.t("修改自己的登录密码", "Change your own password"),
-    ));
+    v.push(("/password", l.t("修改密码", "Password"), l.t("修改自己的登录密码", "Change your own password")));
     v
 }
 
@@ -215,15 +134,7 @@ pub fn error_page(e: &ServiceError, l: Lang) -> Response {
         _ if status.is_server_error() => l.t("出错了", "Something went wrong"),
         _ => l.t("请求有误", "Cannot do that"),
     };
-    (
-        status,
-        ErrorPage {
-            c: Chrome::anonymous(l, "/"),
-            title: title.to_owned(),
-            message,
-        },
-    )
-        .into_response()
+    (status, ErrorPage { c: Chrome::anonymous(l, "/"), title: title.to_owned(), message }).into_response()
 }
 
 pub async fn not_found(lang: Lang, uri: Uri) -> Response {
@@ -286,9 +197,7 @@ struct NextParam {
 /// Only same-site paths, so that `next` cannot send anyone elsewhere.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
-            n.to_owned()
-        }
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
         _ => "/".to_owned(),
     }
 }
@@ -317,17 +226,9 @@ async fn login_submit(
     Form(f): Form<LoginForm>,
 ) -> PageResult {
     let next = safe_next(f.next.as_deref());
-    match st
-        .svc
-        .login(&f.username, &f.password, &addr.ip().to_string())
-        .await
-    {
+    match st.svc.login(&f.username, &f.password, &addr.ip().to_string()).await {
         Ok(li) => {
-            let target = if li.user.password_expired {
-                "/password".to_owned()
-            } else {
-                next
-            };
+            let target = if li.user.password_expired { "/password".to_owned() } else { next };
             let mut res = Redirect::to(&target).into_response();
             if let Ok(v) = HeaderValue::from_str(&session_cookie(&li.token, st.cfg.tls)) {
                 res.headers_mut().insert(header::SET_COOKIE, v);
@@ -337,12 +238,8 @@ async fn login_submit(
         Err(e) => {
             let status = describe(&e, lang).0;
             let error = fixable(e, lang)?;
-            let page = LoginPage {
-                c: Chrome::anonymous(lang, "/login"),
-                error: Some(error),
-                next,
-                username: f.username,
-            };
+            let page =
+                LoginPage { c: Chrome::anonymous(lang, "/login"), error: Some(error), next, username: f.username };
             Ok((status, page).into_response())
         }
     }
@@ -382,21 +279,11 @@ async fn home(Auth(c): Auth, lang: Lang) -> Response {
     let grants = c
         .grants
         .iter()
-        .map(|g| {
-            (
-                role_name(lang, g.role).to_owned(),
-                format!("{} ({})", g.org_name, g.org_code),
-            )
-        })
+        .map(|g| (role_name(lang, g.role).to_owned(), format!("{} ({})", g.org_name, g.org_code)))
         .collect();
     let tiles = links(lang, &c).into_iter().skip(1).collect();
-    HomePage {
-        c: Chrome::for_caller(lang, &c, "/", "/"),
-        display_name: c.display_name.clone(),
-        grants,
-        tiles,
-    }
-    .into_response()
+    HomePage { c: Chrome::for_caller(lang, &c, "/", "/"), display_name: c.display_name.clone(), grants, tiles }
+        .into_response()
 }
 
 // ---- password --------------------------------------------------------------
@@ -431,11 +318,7 @@ async fn password_submit(
     lang: Lang,
     Form(f): Form<PasswordForm>,
 ) -> PageResult {
-    match st
-        .svc
-        .change_own_password(&c, &f.current_password, &f.new_password)
-        .await
-    {
+    match st.svc.change_own_password(&c, &f.current_password, &f.new_password).await {
         Ok(()) => {
             let mut res = Redirect::to("/login").into_response();
             if let Ok(v) = HeaderValue::from_str(&clear_session_cookie()) {
@@ -448,11 +331,7 @@ async fn password_submit(
             let error = Some(fixable(e, lang)?);
             Ok((
                 status,
-                PasswordPage {
-                    c: Chrome::for_caller(lang, &c, "/password", "/password"),
-                    error,
-                    expired: false,
-                },
+                PasswordPage { c: Chrome::for_caller(lang, &c, "/password", "/password"), error, expired: false },
             )
                 .into_response())
         }
@@ -479,18 +358,9 @@ async fn org_tree(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Page
     let nodes = st.svc.org_tree(&c).await.page(lang)?;
     let nodes = nodes
         .into_iter()
-        .map(|n| NodeLine {
-            kind_name: kind_name(lang, n.kind),
-            code: n.code,
-            name: n.name,
-            depth: n.depth,
-        })
+        .map(|n| NodeLine { kind_name: kind_name(lang, n.kind), code: n.code, name: n.name, depth: n.depth })
         .collect();
-    Ok(OrgPage {
-        c: Chrome::for_caller(lang, &c, "/org", "/org"),
-        nodes,
-    }
-    .into_response())
+    Ok(OrgPage { c: Chrome::for_caller(lang, &c, "/org", "/org"), nodes }.into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -510,26 +380,14 @@ struct OrgNodePage {
     message: Option<String>,
 }
 
-async fn render_node(
-    st: &AppState,
-    c: &Caller,
-    lang: Lang,
-    code: &str,
-    message: Option<String>,
-) -> PageResult {
+async fn render_node(st: &AppState, c: &Caller, lang: Lang, code: &str, message: Option<String>) -> PageResult {
     let detail = st.svc.org_node(c, code).await.page(lang)?;
     let node = detail.node;
-    let points: Vec<(f64, f64, String)> = detail
-        .estates
-        .iter()
-        .filter_map(|e| Some((e.lon?, e.lat?, e.name.clone())))
-        .collect();
+    let points: Vec<(f64, f64, String)> =
+        detail.estates.iter().filter_map(|e| Some((e.lon?, e.lat?, e.name.clone()))).collect();
     // a grid's own boundary, or its community's grids, each a link
-    let mut shapes: Vec<(&serde_json::Value, Option<String>)> = detail
-        .children
-        .iter()
-        .filter_map(|c| Some((c.boundary.as_ref()?, Some(format!("/org/{}", c.code)))))
-        .collect();
+    let mut shapes: Vec<(&serde_json::Value, Option<String>)> =
+        detail.children.iter().filter_map(|c| Some((c.boundary.as_ref()?, Some(format!("/org/{}", c.code))))).collect();
     if let Some(b) = &node.boundary {
         shapes.push((b, None));
     }
@@ -547,24 +405,12 @@ async fn render_node(
         c: Chrome::for_caller(lang, c, "/org", &here),
         kind_name: kind_name(lang, node.kind),
         parent: node.parent.clone(),
-        children: detail
-            .children
-            .into_iter()
-            .map(|ch| (ch.code, ch.name))
-            .collect(),
-        estates: detail
-            .estates
-            .into_iter()
-            .map(|e| (e.name, e.grid))
-            .collect(),
+        children: detail.children.into_iter().map(|ch| (ch.code, ch.name)).collect(),
+        estates: detail.estates.into_iter().map(|e| (e.name, e.grid)).collect(),
         map,
         editable: editable || (c.has_any(ADMINS) && child_kind.is_some()),
         is_grid: node.kind == OrgKind::Grid,
-        boundary_text: node
-            .boundary
-            .as_ref()
-            .map(|b| b.to_string())
-            .unwrap_or_default(),
+        boundary_text: node.boundary.as_ref().map(|b| b.to_string()).unwrap_or_default(),
         child_kind,
         message,
         node,
@@ -572,12 +418,7 @@ async fn render_node(
     Ok(page.into_response())
 }
 
-async fn org_node(
-    State(st): State<AppState>,
-    Auth(c): Auth,
-    lang: Lang,
-    Path(code): Path<String>,
-) -> PageResult {
+async fn org_node(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(code): Path<String>) -> PageResult {
     render_node(&st, &c, lang, &code, None).await
 }
 
@@ -594,10 +435,7 @@ async fn org_update(
     Path(code): Path<String>,
     Form(f): Form<OrgUpdateForm>,
 ) -> PageResult {
-    let boundary = f
-        .boundary
-        .as_deref()
-        .map(|b| Some(b).filter(|b| !b.trim().is_empty()));
+    let boundary = f.boundary.as_deref().map(|b| Some(b).filter(|b| !b.trim().is_empty()));
     let msg = match st.svc.org_update(&c, &code, Some(&f.name), boundary).await {
         Ok(_) => lang.t("已保存", "Saved").to_owned(),
         Err(e) => fixable(e, lang)?,
@@ -613,20 +451,10 @@ struct OrgCreateForm {
     name: String,
 }
 
-async fn org_create(
-    State(st): State<AppState>,
-    Auth(c): Auth,
-    lang: Lang,
-    Form(f): Form<OrgCreateForm>,
-) -> PageResult {
+async fn org_create(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<OrgCreateForm>) -> PageResult {
     let parent = f.parent.clone();
-    let new = yijia_service::org::NewNode {
-        code: f.code,
-        kind: f.kind,
-        name: f.name,
-        parent: f.parent,
-        boundary: None,
-    };
+    let new =
+        yijia_service::org::NewNode { code: f.code, kind: f.kind, name: f.name, parent: f.parent, boundary: None };
     match st.svc.org_create(&c, new).await {
         Ok(n) => Ok(Redirect::to(&format!("/org/{}", n.code)).into_response()),
         Err(e) => {
@@ -694,28 +522,14 @@ async fn render_users(
     let admin = c.has_any(ADMINS);
     let roles = Role::ALL
         .into_iter()
-        .filter(|r| {
-            admin
-                || matches!(
-                    r,
-                    Role::Resident | Role::GridWorker | Role::StationClerk | Role::CommunityStaff
-                )
-        })
+        .filter(|r| admin || matches!(r, Role::Resident | Role::GridWorker | Role::StationClerk | Role::CommunityStaff))
         .map(|r| (r.code(), role_name(lang, r)))
         .collect();
     let scopes = tree
         .into_iter()
         // a secretary's tree is her community, its grids and the way up
-        .filter(|n| {
-            n.kind != OrgKind::Root
-                && (admin || matches!(n.kind, OrgKind::Community | OrgKind::Grid))
-        })
-        .map(|n| {
-            (
-                n.code.clone(),
-                format!("{}{} ({})", "  ".repeat(n.depth), n.name, n.code),
-            )
-        })
+        .filter(|n| n.kind != OrgKind::Root && (admin || matches!(n.kind, OrgKind::Community | OrgKind::Grid)))
+        .map(|n| (n.code.clone(), format!("{}{} ({})", "  ".repeat(n.depth), n.name, n.code)))
         .collect();
     let pages = ((p.total + 49) / 50).max(1);
     let users = p.items.iter().map(|u| user_line(lang, u, c)).collect();
@@ -733,12 +547,7 @@ async fn render_users(
     .into_response())
 }
 
-async fn users_page(
-    State(st): State<AppState>,
-    Auth(c): Auth,
-    lang: Lang,
-    Query(q): Query<PageQuery>,
-) -> PageResult {
+async fn users_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<PageQuery>) -> PageResult {
     render_users(&st, &c, lang, q.page.unwrap_or(1), None, None).await
 }
 
@@ -751,33 +560,21 @@ struct UserForm {
     scope: String,
 }
 
-async fn users_create(
-    State(st): State<AppState>,
-    Auth(c): Auth,
-    lang: Lang,
-    Form(f): Form<UserForm>,
-) -> PageResult {
+async fn users_create(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<UserForm>) -> PageResult {
     let result = async {
         let role: Role = f.role.parse()?;
         let new = NewUser {
             username: f.username.clone(),
             display_name: f.display_name,
             password: f.password,
-            grants: vec![NewGrant {
-                role,
-                scope: f.scope,
-            }],
+            grants: vec![NewGrant { role, scope: f.scope }],
         };
         st.svc.add_user(&c, new).await
     }
     .await;
     match result {
         Ok(u) => {
-            let msg = format!(
-                "{}{}",
-                lang.t("已新建用户 ", "Created the user "),
-                u.username
-            );
+            let msg = format!("{}{}", lang.t("已新建用户 ", "Created the user "), u.username);
             render_users(&st, &c, lang, 1, Some(msg), None).await
         }
         Err(e) => {
@@ -802,17 +599,11 @@ async fn set_disabled(
     disabled: bool,
     headers: &HeaderMap,
 ) -> PageResult {
-    let u = st
-        .svc
-        .set_user_disabled(c, username, disabled)
-        .await
-        .page(lang)?;
+    let u = st.svc.set_user_disabled(c, username, disabled).await.page(lang)?;
     if headers.contains_key("hx-request") {
-        return Ok(UserRow {
-            c: Chrome::for_caller(lang, c, "/users", "/users"),
-            u: user_line(lang, &u, c),
-        }
-        .into_response());
+        return Ok(
+            UserRow { c: Chrome::for_caller(lang, c, "/users", "/users"), u: user_line(lang, &u, c) }.into_response()
+        );
     }
     Ok(Redirect::to("/users").into_response())
 }
@@ -849,12 +640,7 @@ struct AuditPage {
     pages: i64,
 }
 
-async fn audit_page(
-    State(st): State<AppState>,
-    Auth(c): Auth,
-    lang: Lang,
-    Query(q): Query<PageQuery>,
-) -> PageResult {
+async fn audit_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<PageQuery>) -> PageResult {
     let page = q.page.unwrap_or(1).max(1);
     let req = PageReq::new(Some(page), Some(50)).page(lang)?;
     let p = st.svc.audit_list(&c, None, req).await.page(lang)?;
@@ -864,12 +650,6 @@ async fn audit_page(
         e.at = e.at.replace('T', " ").trim_end_matches("+08:00").to_owned();
     }
     let pages = ((p.total + 49) / 50).max(1);
-    Ok(AuditPage {
-        c: Chrome::for_caller(lang, &c, "/audit", "/audit"),
-        entries,
-        total: p.total,
-        page,
-        pages,
-    }
-    .into_response())
+    Ok(AuditPage { c: Chrome::for_caller(lang, &c, "/audit", "/audit"), entries, total: p.total, page, pages }
+        .into_response())
 }

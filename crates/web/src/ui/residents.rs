@@ -13,8 +13,8 @@ use yijia_domain::id_number::Sex;
 use yijia_domain::org::OrgKind;
 use yijia_domain::registry::Category;
 use yijia_service::registry::{
-    CategoryInput, HouseholdInput, READERS, REGISTRARS, RecordView, ResidentFilter, ResidentInput,
-    ResidentView, UNMASKERS,
+    CategoryInput, HouseholdInput, READERS, REGISTRARS, RecordView, ResidentFilter, ResidentInput, ResidentView,
+    UNMASKERS,
 };
 use yijia_service::{Caller, PageReq, ServiceError};
 
@@ -27,55 +27,39 @@ use crate::policy::{Auth, Policy, Routes, Scope};
 pub fn routes(r: Routes) -> Routes {
     use Method as M;
     use Policy::*;
-    r.add(
-        M::GET,
-        "/residents",
-        Roles(READERS),
-        Scope::Grants,
-        get(list),
-    )
-    .add(
-        M::POST,
-        "/residents",
-        Roles(REGISTRARS),
-        Scope::Object,
-        post(create),
-    )
-    .add(
-        M::GET,
-        "/residents/new",
-        Roles(REGISTRARS),
-        Scope::Grants,
-        get(new_form),
-    )
-    .add(
-        M::GET,
-        "/residents/{id}",
-        Roles(READERS),
-        Scope::Object,
-        get(show),
-    )
-    .add(
-        M::POST,
-        "/residents/{id}/unmask",
-        Roles(READERS),
-        Scope::Object,
-        post(unmask),
-    )
+    r.add(M::GET, "/residents", Roles(READERS), Scope::Grants, get(list))
+        .add(M::POST, "/residents", Roles(REGISTRARS), Scope::Object, post(create))
+        .add(M::GET, "/residents/new", Roles(REGISTRARS), Scope::Grants, get(new_form))
+        .add(M::GET, "/residents/{id}", Roles(READERS), Scope::Object, get(show))
+        .add(M::POST, "/residents/{id}/unmask", Roles(READERS), Scope::Object, post(unmask))
+        .add(M::GET, "/residents/import", Roles(IMPORTERS), Scope::Grants, get(import_form))
+        .add(
+            M::POST,
+            "/residents/import",
+            Roles(IMPORTERS),
+            Scope::Object,
+            // rosters are bigger than other bodies
+            post(import_submit).layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
 }
 
+/// Category choices, with the other names people use for them.
 fn category_options(l: Lang) -> Vec<(&'static str, &'static str)> {
     Category::ALL
         .into_iter()
-        .map(|c| (c.code(), if l.en() { c.name_en() } else { c.name_zh() }))
+        .map(|c| {
+            let label = match (l.en(), c) {
+                (true, c) => c.name_en(),
+                (false, Category::ElderlyAlone) => "独居老人 / 孤寡老人",
+                (false, Category::Disabled) => "残障人员 / 残疾人",
+                (false, c) => c.name_zh(),
+            };
+            (c.code(), label)
+        })
         .collect()
 }
 
-async fn grid_options(
-    st: &AppState,
-    c: &Caller,
-    l: Lang,
-) -> Result<Vec<(String, String)>, super::PageError> {
+async fn grid_options(st: &AppState, c: &Caller, l: Lang) -> Result<Vec<(String, String)>, super::PageError> {
     let tree = st.svc.org_tree(c).await.page(l)?;
     Ok(tree
         .into_iter()
@@ -117,6 +101,7 @@ struct ListPage {
     categories: Vec<(&'static str, &'static str)>,
     grids: Vec<(String, String)>,
     can_add: bool,
+    can_import: bool,
     error: Option<String>,
 }
 
@@ -129,17 +114,8 @@ struct ListQuery {
     page: Option<i64>,
 }
 
-async fn list(
-    State(st): State<AppState>,
-    Auth(c): Auth,
-    lang: Lang,
-    Query(q): Query<ListQuery>,
-) -> PageResult {
-    let category = q
-        .category
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .and_then(Category::parse);
+async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<ListQuery>) -> PageResult {
+    let category = q.category.as_deref().filter(|s| !s.is_empty()).and_then(Category::parse);
     let page = q.page.unwrap_or(1).max(1);
     let filter = ResidentFilter {
         grid: q.grid.clone().filter(|g| !g.is_empty()),
@@ -161,13 +137,7 @@ async fn list(
             tags: r
                 .categories
                 .iter()
-                .map(|c| {
-                    if lang.en() {
-                        c.category.name_en().to_owned()
-                    } else {
-                        c.name.clone()
-                    }
-                })
+                .map(|c| if lang.en() { c.category.name_en().to_owned() } else { c.name.clone() })
                 .collect(),
             flagged: !r.flags.is_empty(),
             grid: r.grid,
@@ -194,6 +164,7 @@ async fn list(
         categories: category_options(lang),
         grids,
         can_add: c.has_any(REGISTRARS),
+        can_import: c.has_any(IMPORTERS),
         error,
     }
     .into_response())
@@ -210,19 +181,12 @@ struct DetailPage {
     views: Vec<RecordView>,
 }
 
-async fn show(
-    State(st): State<AppState>,
-    Auth(c): Auth,
-    lang: Lang,
-    Path(id): Path<i64>,
-) -> PageResult {
+async fn show(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
     let r = st.svc.get_resident(&c, id).await.page(lang)?;
     let views = st.svc.record_views(&c, id).await.page(lang)?;
     let here = format!("/residents/{id}");
     let can_unmask = c.has_any(UNMASKERS)
-        && (r.id_number.is_some()
-            || r.phone.is_some()
-            || r.categories.iter().any(|c| c.has_details));
+        && (r.id_number.is_some() || r.phone.is_some() || r.categories.iter().any(|c| c.has_details));
     Ok(DetailPage {
         c: Chrome::for_caller(lang, &c, "/residents", &here),
         sex: sex_name(lang, r.sex),
@@ -268,24 +232,11 @@ async fn unmask(
                 "phone" => lang.t("电话", "Phone"),
                 _ => lang.t("类别详情", "Category details"),
             };
-            UnmaskedFragment {
-                label: label.to_owned(),
-                value,
-                error: None,
-            }
-            .into_response()
+            UnmaskedFragment { label: label.to_owned(), value, error: None }.into_response()
         }
         Err(e) => {
             let (status, _, msg, _) = describe(&e, lang);
-            (
-                status,
-                UnmaskedFragment {
-                    label: String::new(),
-                    value: String::new(),
-                    error: Some(msg),
-                },
-            )
-                .into_response()
+            (status, UnmaskedFragment { label: String::new(), value: String::new(), error: Some(msg) }).into_response()
         }
     }
 }
@@ -345,22 +296,11 @@ struct ResidentForm {
 fn fields(l: Lang, f: &ResidentForm) -> Vec<Field> {
     let v = |s: &str| s.to_owned();
     vec![
-        Field {
-            field: "name",
-            label: l.t("姓名", "Name"),
-            value: v(&f.name),
-        },
-        Field {
-            field: "id_number",
-            label: l.t("身份证号", "ID number"),
-            value: String::new(),
-        },
+        Field { field: "name", label: l.t("姓名", "Name"), value: v(&f.name) },
+        Field { field: "id_number", label: l.t("身份证号", "ID number"), value: String::new() },
         Field {
             field: "sex",
-            label: l.t(
-                "性别(男/女,可由身份证号带出)",
-                "Sex (from the ID number if empty)",
-            ),
+            label: l.t("性别(男/女,可由身份证号带出)", "Sex (from the ID number if empty)"),
             value: v(&f.sex),
         },
         Field {
@@ -368,81 +308,32 @@ fn fields(l: Lang, f: &ResidentForm) -> Vec<Field> {
             label: l.t("出生日期(YYYY-MM-DD,可由身份证号带出)", "Born (YYYY-MM-DD)"),
             value: v(&f.birth_date),
         },
-        Field {
-            field: "phone",
-            label: l.t("电话", "Phone"),
-            value: String::new(),
-        },
-        Field {
-            field: "grid",
-            label: l.t("网格", "Grid"),
-            value: v(&f.grid),
-        },
-        Field {
-            field: "estate",
-            label: l.t("小区", "Estate"),
-            value: v(&f.estate),
-        },
-        Field {
-            field: "building",
-            label: l.t("楼栋(如 3号楼)", "Building"),
-            value: v(&f.building),
-        },
-        Field {
-            field: "entrance",
-            label: l.t("单元", "Entrance"),
-            value: v(&f.entrance),
-        },
-        Field {
-            field: "door",
-            label: l.t("门牌号", "Door"),
-            value: v(&f.door),
-        },
-        Field {
-            field: "relation",
-            label: l.t("与户主关系", "Relation to the head"),
-            value: v(&f.relation),
-        },
+        Field { field: "phone", label: l.t("电话", "Phone"), value: String::new() },
+        Field { field: "grid", label: l.t("网格", "Grid"), value: v(&f.grid) },
+        Field { field: "estate", label: l.t("小区", "Estate"), value: v(&f.estate) },
+        Field { field: "building", label: l.t("楼栋(如 3号楼)", "Building"), value: v(&f.building) },
+        Field { field: "entrance", label: l.t("单元", "Entrance"), value: v(&f.entrance) },
+        Field { field: "door", label: l.t("门牌号", "Door"), value: v(&f.door) },
+        Field { field: "relation", label: l.t("与户主关系", "Relation to the head"), value: v(&f.relation) },
         Field {
             field: "residence",
             label: l.t("居住状态(常住、租户、户在人不在……)", "Residence status"),
             value: v(&f.residence),
         },
-        Field {
-            field: "category",
-            label: l.t("人员类别", "Category"),
-            value: v(&f.category),
-        },
-        Field {
-            field: "due_date",
-            label: l.t("预产期(孕妇)", "Due date (pregnancy)"),
-            value: v(&f.due_date),
-        },
-        Field {
-            field: "notes",
-            label: l.t("备注", "Notes"),
-            value: v(&f.notes),
-        },
+        Field { field: "category", label: l.t("人员类别", "Category"), value: v(&f.category) },
+        Field { field: "due_date", label: l.t("预产期(孕妇)", "Due date (pregnancy)"), value: v(&f.due_date) },
+        Field { field: "notes", label: l.t("备注", "Notes"), value: v(&f.notes) },
     ]
 }
 
-async fn render_new(
-    st: &AppState,
-    c: &Caller,
-    l: Lang,
-    f: &ResidentForm,
-    e: Option<(String, String)>,
-) -> PageResult {
+async fn render_new(st: &AppState, c: &Caller, l: Lang, f: &ResidentForm, e: Option<(String, String)>) -> PageResult {
     let grids = grid_options(st, c, l).await?;
     let (error_field, error_text) = e.clone().unwrap_or_default();
     Ok(NewPage {
         c: Chrome::for_caller(l, c, "/residents", "/residents/new"),
         fields: fields(l, f),
         grids,
-        categories: category_options(l)
-            .into_iter()
-            .filter(|(code, _)| *code != "child")
-            .collect(),
+        categories: category_options(l).into_iter().filter(|(code, _)| *code != "child").collect(),
         error: e.map(|(_, t)| t),
         error_field,
         error_text,
@@ -458,22 +349,13 @@ fn opt(s: &str) -> Option<String> {
     Some(s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-async fn create(
-    State(st): State<AppState>,
-    Auth(c): Auth,
-    lang: Lang,
-    Form(f): Form<ResidentForm>,
-) -> PageResult {
+async fn create(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<ResidentForm>) -> PageResult {
     let category = Category::parse(&f.category);
-    let details =
-        (category == Some(Category::Pregnant) && !f.due_date.trim().is_empty()).then(|| {
-            let mut m = serde_json::Map::new();
-            m.insert(
-                "due_date".into(),
-                serde_json::Value::String(f.due_date.trim().into()),
-            );
-            m
-        });
+    let details = (category == Some(Category::Pregnant) && !f.due_date.trim().is_empty()).then(|| {
+        let mut m = serde_json::Map::new();
+        m.insert("due_date".into(), serde_json::Value::String(f.due_date.trim().into()));
+        m
+    });
     let input = ResidentInput {
         name: f.name.clone(),
         sex: opt(&f.sex),
@@ -490,21 +372,13 @@ async fn create(
         relation: opt(&f.relation),
         residence: opt(&f.residence),
         notes: opt(&f.notes),
-        categories: category
-            .map(|category| CategoryInput { category, details })
-            .into_iter()
-            .collect(),
+        categories: category.map(|category| CategoryInput { category, details }).into_iter().collect(),
     };
     match st.svc.add_resident(&c, input).await {
         Ok(r) => Ok(Redirect::to(&format!("/residents/{}", r.id)).into_response()),
         Err(e) => {
             let field = match &e {
-                ServiceError::Invalid(i) => i
-                    .field
-                    .split(['.', '['])
-                    .next_back()
-                    .unwrap_or("")
-                    .to_owned(),
+                ServiceError::Invalid(i) => i.field.split(['.', '[']).next_back().unwrap_or("").to_owned(),
                 _ => String::new(),
             };
             let field = match field.as_str() {
@@ -514,6 +388,80 @@ async fn create(
             };
             let text = fixable(e, lang)?;
             render_new(&st, &c, lang, &f, Some((field, text))).await
+        }
+    }
+}
+
+const IMPORTERS: &[yijia_domain::role::Role] = yijia_service::import::IMPORTERS;
+/// A roster of 100,000 rows is about 9 MB.
+const IMPORT_LIMIT: usize = 32 * 1024 * 1024;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "residents_import.html")]
+struct ImportPage {
+    c: Chrome,
+    communities: Vec<(String, String)>,
+}
+
+async fn import_form(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
+    let tree = st.svc.org_tree(&c).await.page(lang)?;
+    let communities = tree
+        .into_iter()
+        .filter(|n| n.kind == OrgKind::Community)
+        .map(|n| (n.code.clone(), format!("{} ({})", n.name, n.code)))
+        .collect();
+    Ok(ImportPage { c: Chrome::for_caller(lang, &c, "/residents", "/residents/import"), communities }.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "import_result.html")]
+struct ImportResult {
+    l: Lang,
+    report: Option<yijia_service::import::ImportReport>,
+    error: Option<String>,
+}
+
+/// Answers the fragment htmx puts under the form.
+async fn import_submit(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    let fail = |status: axum::http::StatusCode, msg: String| {
+        (status, ImportResult { l: lang, report: None, error: Some(msg) }).into_response()
+    };
+    let (mut bytes, mut community, mut dry_run) = (None, String::new(), false);
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_owned();
+                let data = match field.bytes().await {
+                    Ok(d) => d,
+                    Err(e) => return fail(e.status(), e.body_text()),
+                };
+                match name.as_str() {
+                    "file" => bytes = Some(data),
+                    "community" => community = String::from_utf8_lossy(&data).into_owned(),
+                    "dry_run" => dry_run = !data.is_empty(),
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(e) => return fail(e.status(), e.body_text()),
+        }
+    }
+    let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
+        return fail(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            lang.t("请选择台账文件", "choose a roster file").to_owned(),
+        );
+    };
+    match st.svc.import_residents(&c, &bytes, &community, &std::collections::HashMap::new(), dry_run).await {
+        Ok(r) => ImportResult { l: lang, report: Some(r), error: None }.into_response(),
+        Err(e) => {
+            let (status, _, msg, _) = describe(&e, lang);
+            fail(status, msg)
         }
     }
 }

@@ -12,16 +12,12 @@ async fn verification_finds_tampering_on_every_backend() {
     let _ = app.token("secretary").await;
     let _ = app.login_raw("secretary", "wrong-password").await;
     let n = app.audit().await.len() as i64;
-    assert_eq!(
-        app.svc.audit_verify().await.unwrap(),
-        Verification::Intact { entries: n }
-    );
+    assert_eq!(app.svc.audit_verify().await.unwrap(), Verification::Intact { entries: n });
 
     let (disable, change) = match &app.db.db {
-        Db::Sqlite(_) => (
-            "DROP TRIGGER audit_log_no_update",
-            "UPDATE audit_log SET actor_name = 'someone-else' WHERE seq = 5",
-        ),
+        Db::Sqlite(_) => {
+            ("DROP TRIGGER audit_log_no_update", "UPDATE audit_log SET actor_name = 'someone-else' WHERE seq = 5")
+        }
         Db::Postgres(_) => (
             "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change",
             "UPDATE audit_log SET actor_name = 'someone-else' WHERE seq = 5",

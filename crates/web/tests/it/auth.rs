@@ -14,9 +14,7 @@ async fn login_gives_a_token_and_a_session_cookie() {
     assert_eq!(r.status(), StatusCode::OK);
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(
-        cookie.starts_with("yijia_session=")
-            && cookie.contains("HttpOnly")
-            && cookie.contains("SameSite=Lax"),
+        cookie.starts_with("yijia_session=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"
     );
     let v: Value = r.json().await.unwrap();
@@ -31,18 +29,8 @@ async fn login_gives_a_token_and_a_session_cookie() {
     assert_eq!(me["display_name"], "王小红");
     // the token itself is never stored, only its hash
     let mut tx = app.db.db.read().await.unwrap();
-    assert!(
-        yijia_store::sessions::get(&mut tx, token)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        yijia_store::sessions::get(&mut tx, &yijia_service::auth::token_hash(token))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(yijia_store::sessions::get(&mut tx, token).await.unwrap().is_none());
+    assert!(yijia_store::sessions::get(&mut tx, &yijia_service::auth::token_hash(token)).await.unwrap().is_some());
 }
 
 #[tokio::test]
@@ -54,9 +42,7 @@ async fn unknown_and_known_usernames_get_the_same_answer_in_the_same_time() {
     let mut bodies = Vec::new();
     for i in 0..4 {
         let t = Instant::now();
-        let r = app
-            .login_raw("secretary", &format!("wrong-password-{i}"))
-            .await;
+        let r = app.login_raw("secretary", &format!("wrong-password-{i}")).await;
         known.push(t.elapsed().as_secs_f64());
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         bodies.push(r.text().await.unwrap());
@@ -71,20 +57,14 @@ async fn unknown_and_known_usernames_get_the_same_answer_in_the_same_time() {
     unknown.sort_by(f64::total_cmp);
     let (k, u) = (known[1], unknown[1]);
     // Without the dummy hash an unknown name answers many times faster.
-    assert!(
-        k / u < 3.0 && u / k < 3.0,
-        "known {k:.4}s vs unknown {u:.4}s"
-    );
+    assert!(k / u < 3.0 && u / k < 3.0, "known {k:.4}s vs unknown {u:.4}s");
 }
 
 #[tokio::test]
 async fn five_failures_lock_the_account_for_thirty_minutes() {
     let app = TestApp::spawn().await;
     for _ in 0..5 {
-        assert_eq!(
-            app.login_raw("worker1", "not-the-password").await.status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(app.login_raw("worker1", "not-the-password").await.status(), StatusCode::UNAUTHORIZED);
     }
     let r = app.login_raw("worker1", PASSWORD).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
@@ -98,26 +78,12 @@ async fn five_failures_lock_the_account_for_thirty_minutes() {
     assert_eq!(v["error"]["code"], "account_locked");
 
     app.clock.advance(29 * MINUTE_MS);
-    assert_eq!(
-        app.login_raw("worker1", PASSWORD).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.login_raw("worker1", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
     app.clock.advance(2 * MINUTE_MS);
-    assert_eq!(
-        app.login_raw("worker1", PASSWORD).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.login_raw("worker1", PASSWORD).await.status(), StatusCode::OK);
     let audit = app.audit().await;
-    assert!(
-        audit
-            .iter()
-            .any(|(a, _, o)| a == "lockout" && o == "user:worker1")
-    );
-    assert!(
-        audit
-            .iter()
-            .any(|(a, out, _)| a == "login" && out == "locked")
-    );
+    assert!(audit.iter().any(|(a, _, o)| a == "lockout" && o == "user:worker1"));
+    assert!(audit.iter().any(|(a, out, _)| a == "login" && out == "locked"));
 }
 
 #[tokio::test]
@@ -128,24 +94,14 @@ async fn failures_spread_over_more_than_fifteen_minutes_do_not_lock() {
     }
     app.clock.advance(16 * MINUTE_MS);
     let _ = app.login_raw("worker1", "not-the-password").await;
-    assert_eq!(
-        app.login_raw("worker1", PASSWORD).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.login_raw("worker1", PASSWORD).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn too_many_attempts_from_one_address_answer_429() {
-    let app = TestApp::spawn_with(Settings {
-        ip_attempts: 3,
-        ..Settings::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Settings { ip_attempts: 3, ..Settings::default() }).await;
     for i in 0..3 {
-        assert_eq!(
-            app.login_raw(&format!("u{i}"), "x").await.status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(app.login_raw(&format!("u{i}"), "x").await.status(), StatusCode::UNAUTHORIZED);
     }
     let r = app.login_raw("secretary", PASSWORD).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -158,17 +114,9 @@ async fn sessions_end_when_idle_and_when_old() {
     let app = TestApp::spawn().await;
     let t = app.token("staff").await;
     app.clock.advance(29 * MINUTE_MS);
-    assert_eq!(
-        app.get(&t, "/api/v1/me").await.0,
-        StatusCode::OK,
-        "29 minutes idle is fine"
-    );
+    assert_eq!(app.get(&t, "/api/v1/me").await.0, StatusCode::OK, "29 minutes idle is fine");
     app.clock.advance(29 * MINUTE_MS);
-    assert_eq!(
-        app.get(&t, "/api/v1/me").await.0,
-        StatusCode::OK,
-        "the last request refreshed it"
-    );
+    assert_eq!(app.get(&t, "/api/v1/me").await.0, StatusCode::OK, "the last request refreshed it");
     app.clock.advance(31 * MINUTE_MS);
     let (s, v) = app.get(&t, "/api/v1/me").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "31 minutes idle");
@@ -181,11 +129,7 @@ async fn sessions_end_when_idle_and_when_old() {
         assert_eq!(app.get(&t, "/api/v1/me").await.0, StatusCode::OK);
     }
     app.clock.advance(21 * MINUTE_MS);
-    assert_eq!(
-        app.get(&t, "/api/v1/me").await.0,
-        StatusCode::UNAUTHORIZED,
-        "over 12 hours old"
-    );
+    assert_eq!(app.get(&t, "/api/v1/me").await.0, StatusCode::UNAUTHORIZED, "over 12 hours old");
 }
 
 #[tokio::test]
@@ -202,13 +146,8 @@ async fn a_password_change_ends_every_session() {
     let app = TestApp::spawn().await;
     let a = app.token("staff").await;
     let b = app.token("staff").await;
-    let (s, v) = app
-        .post(
-            &a,
-            "/api/v1/me/password",
-            json!({"current_password": PASSWORD, "new_password": "1234567890"}),
-        )
-        .await;
+    let (s, v) =
+        app.post(&a, "/api/v1/me/password", json!({"current_password": PASSWORD, "new_password": "1234567890"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["error"]["field"], "password");
     let (s, v) = app
@@ -220,30 +159,16 @@ async fn a_password_change_ends_every_session() {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["error"]["field"], "current_password");
-    assert_eq!(
-        app.get(&b, "/api/v1/me").await.0,
-        StatusCode::OK,
-        "failed changes end nothing"
-    );
+    assert_eq!(app.get(&b, "/api/v1/me").await.0, StatusCode::OK, "failed changes end nothing");
 
     let (s, _) = app
-        .post(
-            &a,
-            "/api/v1/me/password",
-            json!({"current_password": PASSWORD, "new_password": "a much better one"}),
-        )
+        .post(&a, "/api/v1/me/password", json!({"current_password": PASSWORD, "new_password": "a much better one"}))
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert_eq!(app.get(&a, "/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(app.get(&b, "/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        app.login_raw("staff", PASSWORD).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.login_raw("staff", "a much better one").await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.login_raw("staff", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.login_raw("staff", "a much better one").await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -251,22 +176,13 @@ async fn disabling_an_account_ends_its_sessions_and_logins() {
     let app = TestApp::spawn().await;
     let w = app.token("worker1").await;
     let s = app.token("secretary").await;
-    let (st, v) = app
-        .post(&s, "/api/v1/users/worker1/disable", json!({}))
-        .await;
+    let (st, v) = app.post(&s, "/api/v1/users/worker1/disable", json!({})).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["disabled"], true);
     assert_eq!(app.get(&w, "/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        app.login_raw("worker1", PASSWORD).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    app.post(&s, "/api/v1/users/worker1/enable", json!({}))
-        .await;
-    assert_eq!(
-        app.login_raw("worker1", PASSWORD).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.login_raw("worker1", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+    app.post(&s, "/api/v1/users/worker1/enable", json!({})).await;
+    assert_eq!(app.login_raw("worker1", PASSWORD).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -289,23 +205,12 @@ async fn cookie_sessions_need_the_csrf_token_for_unsafe_requests() {
         .send()
         .await
         .unwrap();
-    let csrf = r.json::<Value>().await.unwrap()["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let csrf = r.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_owned();
     // reads need no token
-    let r = browser
-        .get(format!("{}/api/v1/me", app.url))
-        .send()
-        .await
-        .unwrap();
+    let r = browser.get(format!("{}/api/v1/me", app.url)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     // an unsafe request without it is refused and audited
-    let r = browser
-        .post(format!("{}/api/v1/users/worker1/disable", app.url))
-        .send()
-        .await
-        .unwrap();
+    let r = browser.post(format!("{}/api/v1/users/worker1/disable", app.url)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = browser
         .post(format!("{}/api/v1/users/worker1/disable", app.url))
@@ -314,12 +219,7 @@ async fn cookie_sessions_need_the_csrf_token_for_unsafe_requests() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert!(
-        app.audit()
-            .await
-            .iter()
-            .any(|(a, o, _)| a == "csrf" && o == "denied")
-    );
+    assert!(app.audit().await.iter().any(|(a, o, _)| a == "csrf" && o == "denied"));
     // a form post carries it as a field
     let r = browser
         .post(format!("{}/users/worker1/disable", app.url))
@@ -358,8 +258,5 @@ async fn another_server_notices_a_logout_within_the_session_cache_time() {
     assert_eq!(app.get(&t, "/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
     assert!(other.authenticate(&t, "127.0.0.1").await.is_ok());
     clock.advance(1_000);
-    assert!(
-        other.authenticate(&t, "127.0.0.1").await.is_err(),
-        "within a second it asks again"
-    );
+    assert!(other.authenticate(&t, "127.0.0.1").await.is_err(), "within a second it asks again");
 }

@@ -4,11 +4,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 async fn raw(app: &TestApp, token: &str, ct: Option<&str>, body: Vec<u8>) -> (StatusCode, Value) {
-    let mut rb = app
-        .client()
-        .post(format!("{}/api/v1/users", app.url))
-        .bearer_auth(token)
-        .body(body);
+    let mut rb = app.client().post(format!("{}/api/v1/users", app.url)).bearer_auth(token).body(body);
     if let Some(ct) = ct {
         rb = rb.header("content-type", ct);
     }
@@ -31,8 +27,7 @@ async fn bodies_are_checked_with_precise_answers() {
         &app,
         &t,
         json,
-        br#"{"username":"a1","display_name":"x","password":"long enough pw","grants":[],"age":3}"#
-            .to_vec(),
+        br#"{"username":"a1","display_name":"x","password":"long enough pw","grants":[],"age":3}"#.to_vec(),
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
@@ -57,13 +52,7 @@ async fn bodies_are_checked_with_precise_answers() {
 
     // nothing of the above created a user
     let (_, list) = app.get(&t, "/api/v1/users?per_page=500").await;
-    assert!(
-        !list["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|u| u["username"] == "a1")
-    );
+    assert!(!list["items"].as_array().unwrap().iter().any(|u| u["username"] == "a1"));
 }
 
 #[tokio::test]
@@ -81,14 +70,7 @@ async fn lists_check_their_paging() {
     assert_eq!(v["error"]["field"], "sort");
     let (s, v) = app.get(&t, "/api/v1/users?page=2&per_page=3").await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(
-        (
-            v["page"].as_i64(),
-            v["per_page"].as_i64(),
-            v["total"].as_i64()
-        ),
-        (Some(2), Some(3), Some(7))
-    );
+    assert_eq!((v["page"].as_i64(), v["per_page"].as_i64(), v["total"].as_i64()), (Some(2), Some(3), Some(7)));
     assert_eq!(v["items"].as_array().unwrap().len(), 3);
 }
 
@@ -112,12 +94,7 @@ async fn errors_speak_english_on_request() {
 #[tokio::test]
 async fn unknown_api_paths_answer_json_404() {
     let app = TestApp::spawn().await;
-    let r = app
-        .client()
-        .get(format!("{}/api/v1/nothing-here", app.url))
-        .send()
-        .await
-        .unwrap();
+    let r = app.client().get(format!("{}/api/v1/nothing-here", app.url)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "not_found");
@@ -126,32 +103,15 @@ async fn unknown_api_paths_answer_json_404() {
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let app = TestApp::spawn().await;
-    for path in [
-        "/login",
-        "/healthz",
-        "/api/openapi.json",
-        "/static/app.css",
-        "/nope",
-    ] {
-        let r = app
-            .client()
-            .get(format!("{}{path}", app.url))
-            .send()
-            .await
-            .unwrap();
+    for path in ["/login", "/healthz", "/api/openapi.json", "/static/app.css", "/nope"] {
+        let r = app.client().get(format!("{}{path}", app.url)).send().await.unwrap();
         let h = r.headers();
         let csp = h["content-security-policy"].to_str().unwrap();
-        assert!(
-            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
-            "{path}: {csp}"
-        );
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
         assert!(csp.contains("frame-ancestors 'none'"), "{path}");
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert!(h.contains_key("referrer-policy"), "{path}");
-        assert!(
-            !h.contains_key("strict-transport-security"),
-            "no HSTS without TLS"
-        );
+        assert!(!h.contains_key("strict-transport-security"), "no HSTS without TLS");
         if path.starts_with("/static/") {
             assert_ne!(h["cache-control"], "no-store");
         } else {
@@ -163,44 +123,19 @@ async fn every_response_carries_the_security_headers() {
 #[tokio::test]
 async fn the_openapi_document_covers_every_api_route() {
     let app = TestApp::spawn().await;
-    let doc: Value = app
-        .client()
-        .get(format!("{}/api/openapi.json", app.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value =
+        app.client().get(format!("{}/api/openapi.json", app.url)).send().await.unwrap().json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    let (_, table) = yijia_web::app(yijia_web::AppState {
-        svc: app.svc.clone(),
-        cfg: yijia_web::WebConfig { tls: false },
-    });
+    let (_, table) =
+        yijia_web::app(yijia_web::AppState { svc: app.svc.clone(), cfg: yijia_web::WebConfig { tls: false } });
     for r in table.iter().filter(|r| r.path.starts_with("/api/v1/")) {
         let op = &doc["paths"][r.path][r.method.as_str().to_lowercase()];
         assert!(op.is_object(), "{} {} is not documented", r.method, r.path);
         for (status, resp) in op["responses"].as_object().unwrap() {
-            assert!(
-                resp["description"].as_str().is_some_and(|d| !d.is_empty()),
-                "{} {} {status}",
-                r.method,
-                r.path
-            );
+            assert!(resp["description"].as_str().is_some_and(|d| !d.is_empty()), "{} {} {status}", r.method, r.path);
         }
     }
-    let documented: usize = doc["paths"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|p| p.as_object().unwrap().len())
-        .sum();
-    let routed = table
-        .iter()
-        .filter(|r| r.path.starts_with("/api/v1/"))
-        .count();
-    assert_eq!(
-        documented, routed,
-        "documented operations that no route serves"
-    );
+    let documented: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
+    let routed = table.iter().filter(|r| r.path.starts_with("/api/v1/")).count();
+    assert_eq!(documented, routed, "documented operations that no route serves");
 }

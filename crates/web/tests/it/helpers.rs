@@ -26,10 +26,7 @@ impl Drop for TestApp {
 }
 
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
 }
 
 impl TestApp {
@@ -45,22 +42,14 @@ impl TestApp {
 
     pub async fn serve(db: TestDb, settings: Settings, demo: bool) -> Self {
         let clock = Arc::new(ManualClock::new(now_ms()));
-        let svc = Services::new(
-            db.db.clone(),
-            clock.clone(),
-            settings,
-            Arc::new(Keyring::generate()),
-        );
+        let svc = Services::new(db.db.clone(), clock.clone(), settings, Arc::new(Keyring::generate()));
         if demo {
             svc.seed_demo().await.unwrap();
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState {
-            svc: svc.clone(),
-            cfg: WebConfig { tls: false },
-        };
+        let state = AppState { svc: svc.clone(), cfg: WebConfig { tls: false } };
         tokio::spawn(async move {
             yijia_web::serve(listener, state, async {
                 let _ = rx.await;
@@ -68,29 +57,16 @@ impl TestApp {
             .await
             .unwrap();
         });
-        Self {
-            url,
-            clock,
-            svc,
-            db,
-            stop: Some(tx),
-        }
+        Self { url, clock, svc, db, stop: Some(tx) }
     }
 
     pub fn client(&self) -> Client {
-        Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
+        Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
     }
 
     /// A client that keeps cookies, as a browser does.
     pub fn browser(&self) -> Client {
-        Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
+        Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
     }
 
     pub async fn login_raw(&self, username: &str, password: &str) -> Response {
@@ -111,24 +87,12 @@ impl TestApp {
     }
 
     pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
-        let r = self
-            .client()
-            .get(format!("{}{path}", self.url))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+        let r = self.client().get(format!("{}{path}", self.url)).bearer_auth(token).send().await.unwrap();
         let s = r.status();
         (s, r.json().await.unwrap_or(Value::Null))
     }
 
-    pub async fn send(
-        &self,
-        method: reqwest::Method,
-        token: &str,
-        path: &str,
-        body: Value,
-    ) -> (StatusCode, Value) {
+    pub async fn send(&self, method: reqwest::Method, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
         let r = self
             .client()
             .request(method, format!("{}{path}", self.url))
@@ -148,11 +112,7 @@ impl TestApp {
     /// The audit entries (all of them, oldest first) as (action, outcome, object).
     pub async fn audit(&self) -> Vec<(String, String, String)> {
         let mut tx = self.db.db.read().await.unwrap();
-        let rows = yijia_store::audit::chunk(&mut tx, 0, 100_000)
-            .await
-            .unwrap();
-        rows.into_iter()
-            .map(|e| (e.action, e.outcome, e.object))
-            .collect()
+        let rows = yijia_store::audit::chunk(&mut tx, 0, 100_000).await.unwrap();
+        rows.into_iter().map(|e| (e.action, e.outcome, e.object)).collect()
     }
 }

@@ -17,77 +17,31 @@ async fn the_fixture_imports_every_good_row_and_explains_every_bad_one() {
     let none = HashMap::new();
 
     // a dry run changes nothing
-    let dry = app
-        .svc
-        .import_residents(&op, ROSTER, "chengnan", &none, true)
-        .await
-        .unwrap();
+    let dry = app.svc.import_residents(&op, ROSTER, "chengnan", &none, true).await.unwrap();
     assert_eq!((dry.rows, dry.imported), (1177, 1169));
     let s = app.token("secretary").await;
     let (_, list) = app.get(&s, "/api/v1/residents?per_page=1").await;
     assert_eq!(list["total"], 0, "dry run");
 
-    let r = app
-        .svc
-        .import_residents(&op, ROSTER, "chengnan", &none, false)
-        .await
-        .unwrap();
-    assert_eq!(
-        (r.sheets, r.rows, r.imported, r.unchanged),
-        (3, 1177, 1169, 0),
-        "{:?}",
-        r.bad
-    );
-    let check_digits = r
-        .bad
-        .iter()
-        .filter(|b| b.field == "id_number" && b.reason_zh.contains("校验位"))
-        .count();
-    let repeats = r
-        .bad
-        .iter()
-        .filter(|b| b.reason_zh.contains("同一人"))
-        .count();
-    assert_eq!(
-        (r.bad.len(), check_digits, repeats),
-        (8, 6, 2),
-        "{:#?}",
-        r.bad
-    );
-    assert!(
-        r.bad.iter().all(|b| b.sheet.starts_with('第') && b.row > 3),
-        "{:?}",
-        r.bad
-    );
+    let r = app.svc.import_residents(&op, ROSTER, "chengnan", &none, false).await.unwrap();
+    assert_eq!((r.sheets, r.rows, r.imported, r.unchanged), (3, 1177, 1169, 0), "{:?}", r.bad);
+    let check_digits = r.bad.iter().filter(|b| b.field == "id_number" && b.reason_zh.contains("校验位")).count();
+    let repeats = r.bad.iter().filter(|b| b.reason_zh.contains("同一人")).count();
+    assert_eq!((r.bad.len(), check_digits, repeats), (8, 6, 2), "{:#?}", r.bad);
+    assert!(r.bad.iter().all(|b| b.sheet.starts_with('第') && b.row > 3), "{:?}", r.bad);
 
     let (_, list) = app.get(&s, "/api/v1/residents?per_page=1").await;
     assert_eq!(list["total"], 1169);
-    let (_, alone) = app
-        .get(&s, "/api/v1/residents?category=elderly_alone&per_page=500")
-        .await;
-    assert_eq!(
-        alone["total"], 35,
-        "独居老人 and 孤寡老人 are one category: {}",
-        alone["total"]
-    );
+    let (_, alone) = app.get(&s, "/api/v1/residents?category=elderly_alone&per_page=500").await;
+    assert_eq!(alone["total"], 35, "独居老人 and 孤寡老人 are one category: {}", alone["total"]);
     // a grid worker sees their own grid's people only
     let w = app.token("worker1").await;
     let (_, mine) = app.get(&w, "/api/v1/residents?per_page=1").await;
-    assert_eq!(
-        mine["total"], 388,
-        "the valid, first-seen people of sheet 第1网格"
-    );
+    assert_eq!(mine["total"], 388, "the valid, first-seen people of sheet 第1网格");
 
     // the same file again changes nothing
-    let again = app
-        .svc
-        .import_residents(&op, ROSTER, "chengnan", &none, false)
-        .await
-        .unwrap();
-    assert_eq!(
-        (again.imported, again.unchanged, again.bad.len()),
-        (0, 1169, 8)
-    );
+    let again = app.svc.import_residents(&op, ROSTER, "chengnan", &none, false).await.unwrap();
+    assert_eq!((again.imported, again.unchanged, again.bad.len()), (0, 1169, 8));
     let (_, list) = app.get(&s, "/api/v1/residents?per_page=1").await;
     assert_eq!(list["total"], 1169);
 
@@ -95,11 +49,7 @@ async fn the_fixture_imports_every_good_row_and_explains_every_bad_one() {
     let book = report_workbook(&r, false).unwrap();
     assert!(book.starts_with(b"PK"));
     let (_, one) = app.get(&s, "/api/v1/residents?name=彭德&per_page=1").await;
-    assert_eq!(
-        one["items"][0]["address"],
-        json!(null),
-        "lists carry no address"
-    );
+    assert_eq!(one["items"][0]["address"], json!(null), "lists carry no address");
 }
 
 #[tokio::test]
@@ -107,28 +57,10 @@ async fn a_sheet_without_a_grid_is_reported_and_nothing_breaks() {
     let app = TestApp::spawn().await;
     let op = Caller::operator();
     let map = HashMap::from([("第1网格".to_owned(), "chengnan-g04".to_owned())]);
-    let r = app
-        .svc
-        .import_residents(&op, ROSTER, "chengnan", &map, true)
-        .await
-        .unwrap();
+    let r = app.svc.import_residents(&op, ROSTER, "chengnan", &map, true).await.unwrap();
     assert!(r.imported > 1000);
-    let err = app
-        .svc
-        .import_residents(&op, b"not a workbook", "chengnan", &HashMap::new(), false)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, yijia_service::ServiceError::Invalid(ref i) if i.field == "file"),
-        "{err:?}"
-    );
-    let err = app
-        .svc
-        .import_residents(&op, ROSTER, "nowhere", &HashMap::new(), false)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, yijia_service::ServiceError::Invalid(ref i) if i.field == "community"),
-        "{err:?}"
-    );
+    let err = app.svc.import_residents(&op, b"not a workbook", "chengnan", &HashMap::new(), false).await.unwrap_err();
+    assert!(matches!(err, yijia_service::ServiceError::Invalid(ref i) if i.field == "file"), "{err:?}");
+    let err = app.svc.import_residents(&op, ROSTER, "nowhere", &HashMap::new(), false).await.unwrap_err();
+    assert!(matches!(err, yijia_service::ServiceError::Invalid(ref i) if i.field == "community"), "{err:?}");
 }

@@ -23,21 +23,12 @@ async fn two_servers_run_each_job_once() {
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let second_url = format!("http://{}", listener.local_addr().unwrap());
-    let state = yijia_web::AppState {
-        svc: second.clone(),
-        cfg: yijia_web::WebConfig { tls: false },
-    };
+    let state = yijia_web::AppState { svc: second.clone(), cfg: yijia_web::WebConfig { tls: false } };
     tokio::spawn(yijia_web::serve(listener, state, std::future::pending()));
 
     // both servers answer for the same data: a session made on one works on the other
     let t = app.token("secretary").await;
-    let r = app
-        .client()
-        .get(format!("{second_url}/api/v1/me"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
+    let r = app.client().get(format!("{second_url}/api/v1/me")).bearer_auth(&t).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 
     // Both runners start idle and poll; the jobs arrive over a second or
@@ -55,23 +46,13 @@ async fn two_servers_run_each_job_once() {
     const N: i64 = 400;
     for _ in 0..N {
         // due for both clocks: the first server's stands still at its start
-        app.svc
-            .enqueue(
-                yijia_service::jobs::SWEEP,
-                json!({}),
-                None,
-                app.svc.now().min(now_ms()),
-            )
-            .await
-            .unwrap();
+        app.svc.enqueue(yijia_service::jobs::SWEEP, json!({}), None, app.svc.now().min(now_ms())).await.unwrap();
     }
 
     let mut counts = Default::default();
     for _ in 0..600 {
         let mut tx = app.db.db.read().await.unwrap();
-        counts = yijia_store::jobs::counts(&mut tx, yijia_service::jobs::SWEEP)
-            .await
-            .unwrap();
+        counts = yijia_store::jobs::counts(&mut tx, yijia_service::jobs::SWEEP).await.unwrap();
         tx.commit().await.unwrap();
         if counts.pending == 0 {
             break;
@@ -89,8 +70,6 @@ async fn two_servers_run_each_job_once() {
     assert_eq!(counts.runs, counts.done, "a job ran twice: {counts:?}");
     assert_eq!(counts.distinct_jobs_run, counts.done, "{counts:?}");
     let mut tx = app.db.db.read().await.unwrap();
-    let runners = yijia_store::jobs::runners(&mut tx, yijia_service::jobs::SWEEP)
-        .await
-        .unwrap();
+    let runners = yijia_store::jobs::runners(&mut tx, yijia_service::jobs::SWEEP).await.unwrap();
     assert_eq!(runners, ["server-a", "server-b"], "both servers took part");
 }

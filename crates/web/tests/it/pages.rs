@@ -6,11 +6,7 @@ async fn login(app: &TestApp, username: &str) -> reqwest::Client {
     let b = app.browser();
     let r = b
         .post(format!("{}/login", app.url))
-        .form(&[
-            ("username", username),
-            ("password", PASSWORD),
-            ("next", "/"),
-        ])
+        .form(&[("username", username), ("password", PASSWORD), ("next", "/")])
         .send()
         .await
         .unwrap();
@@ -35,11 +31,7 @@ async fn the_login_page_logs_in_and_says_what_went_wrong() {
     assert!(html.contains("登录驿家") && html.contains("name=\"password\""));
     let r = b
         .post(format!("{}/login", app.url))
-        .form(&[
-            ("username", "secretary"),
-            ("password", "wrong-password"),
-            ("next", "https://evil.example/"),
-        ])
+        .form(&[("username", "secretary"), ("password", "wrong-password"), ("next", "https://evil.example/")])
         .send()
         .await
         .unwrap();
@@ -49,11 +41,7 @@ async fn the_login_page_logs_in_and_says_what_went_wrong() {
     assert!(!html.contains("evil.example"), "an outside next is dropped");
     let r = b
         .post(format!("{}/login", app.url))
-        .form(&[
-            ("username", "secretary"),
-            ("password", PASSWORD),
-            ("next", "/org"),
-        ])
+        .form(&[("username", "secretary"), ("password", PASSWORD), ("next", "/org")])
         .send()
         .await
         .unwrap();
@@ -64,74 +52,25 @@ async fn the_login_page_logs_in_and_says_what_went_wrong() {
 async fn each_role_gets_a_home_page_that_links_only_to_what_it_may_open() {
     let app = TestApp::spawn().await;
     for (user, name, may, may_not) in [
-        (
-            "secretary",
-            "王小红",
-            vec!["/org", "/residents", "/users", "/audit"],
-            vec![],
-        ),
-        (
-            "admin",
-            "系统管理员",
-            vec!["/org", "/users", "/audit"],
-            vec!["/residents"],
-        ),
-        (
-            "officer",
-            "赵街道",
-            vec!["/org", "/residents", "/audit"],
-            vec!["/users"],
-        ),
-        (
-            "worker1",
-            "李网格",
-            vec!["/org", "/residents"],
-            vec!["/users", "/audit"],
-        ),
-        (
-            "clerk",
-            "孙站长",
-            vec!["/org", "/residents"],
-            vec!["/users", "/audit"],
-        ),
-        (
-            "staff",
-            "刘社工",
-            vec!["/org", "/residents"],
-            vec!["/users", "/audit"],
-        ),
-        (
-            "resident",
-            "张大爷",
-            vec![],
-            vec!["/org", "/residents", "/users", "/audit"],
-        ),
+        ("secretary", "王小红", vec!["/org", "/residents", "/users", "/audit"], vec![]),
+        ("admin", "系统管理员", vec!["/org", "/users", "/audit"], vec!["/residents"]),
+        ("officer", "赵街道", vec!["/org", "/residents", "/audit"], vec!["/users"]),
+        ("worker1", "李网格", vec!["/org", "/residents"], vec!["/users", "/audit"]),
+        ("clerk", "孙站长", vec!["/org", "/residents"], vec!["/users", "/audit"]),
+        ("staff", "刘社工", vec!["/org", "/residents"], vec!["/users", "/audit"]),
+        ("resident", "张大爷", vec![], vec!["/org", "/residents", "/users", "/audit"]),
     ] {
         let b = login(&app, user).await;
         let (s, html) = page(&b, &app, "/").await;
         assert_eq!(s, StatusCode::OK, "{user}");
         assert!(html.contains(name), "{user}");
         for p in may {
-            assert!(
-                html.contains(&format!("href=\"{p}\"")),
-                "{user} should see {p}"
-            );
-            assert_eq!(
-                page(&b, &app, p).await.0,
-                StatusCode::OK,
-                "{user} opens {p}"
-            );
+            assert!(html.contains(&format!("href=\"{p}\"")), "{user} should see {p}");
+            assert_eq!(page(&b, &app, p).await.0, StatusCode::OK, "{user} opens {p}");
         }
         for p in may_not {
-            assert!(
-                !html.contains(&format!("href=\"{p}\"")),
-                "{user} should not see {p}"
-            );
-            assert_eq!(
-                page(&b, &app, p).await.0,
-                StatusCode::NOT_FOUND,
-                "{user} opens {p}"
-            );
+            assert!(!html.contains(&format!("href=\"{p}\"")), "{user} should not see {p}");
+            assert_eq!(page(&b, &app, p).await.0, StatusCode::NOT_FOUND, "{user} opens {p}");
         }
     }
 }
@@ -143,24 +82,14 @@ async fn pages_show_the_tree_users_and_audit_log() {
     let (_, html) = page(&b, &app, "/org").await;
     assert!(html.contains("城南社区") && html.contains("第6网格"));
     let (_, html) = page(&b, &app, "/org/chengnan-g03").await;
-    assert!(
-        html.contains("<svg") && html.contains("grid-shape"),
-        "the grid is drawn from its boundary"
-    );
+    assert!(html.contains("<svg") && html.contains("grid-shape"), "the grid is drawn from its boundary");
     let (_, html) = page(&b, &app, "/users").await;
     assert!(html.contains("worker1") && !html.contains("officer"));
     let (_, html) = page(&b, &app, "/audit").await;
     assert!(html.contains("login"));
 
     // add a user through the form (the CSRF token is on the page)
-    let csrf = html
-        .split("name=\"_csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let csrf = html.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
     let r = b
         .post(format!("{}/users", app.url))
         .form(&[
@@ -175,10 +104,7 @@ async fn pages_show_the_tree_users_and_audit_log() {
         .await
         .unwrap();
     let html = r.text().await.unwrap();
-    assert!(
-        html.contains("密码至少需要 10 个字符"),
-        "the form says what was wrong"
-    );
+    assert!(html.contains("密码至少需要 10 个字符"), "the form says what was wrong");
     let r = b
         .post(format!("{}/users", app.url))
         .form(&[
@@ -203,32 +129,20 @@ async fn pages_show_the_tree_users_and_audit_log() {
         .await
         .unwrap();
     let row = r.text().await.unwrap();
-    assert!(
-        row.trim_start().starts_with("<tr id=\"user-worker5\"") && row.contains("已停用"),
-        "{row}"
-    );
+    assert!(row.trim_start().starts_with("<tr id=\"user-worker5\"") && row.contains("已停用"), "{row}");
 }
 
 #[tokio::test]
 async fn english_on_request_and_readable_error_pages() {
     let app = TestApp::spawn().await;
     let b = app.browser();
-    let r = b
-        .get(format!("{}/lang/en?next=/login", app.url))
-        .send()
-        .await
-        .unwrap();
+    let r = b.get(format!("{}/lang/en?next=/login", app.url)).send().await.unwrap();
     assert_eq!(r.headers()["location"], "/login");
     let (_, html) = page(&b, &app, "/login").await;
     assert!(html.contains("Log in to yijia") && html.contains("lang=\"en\""));
     let (s, html) = page(&b, &app, "/no/such/page").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(html.contains("Not found") && html.contains("<html"));
-    let r = app
-        .client()
-        .get(format!("{}/static/htmx.min.js", app.url))
-        .send()
-        .await
-        .unwrap();
+    let r = app.client().get(format!("{}/static/htmx.min.js", app.url)).send().await.unwrap();
     assert_eq!(r.headers()["content-type"], "text/javascript");
 }

@@ -17,32 +17,20 @@ const PUBLIC: &[(&str, &str)] = &[
 ];
 
 fn concrete(path: &str) -> String {
-    path.replace("{code}", "chengnan")
-        .replace("{username}", "worker1")
-        .replace("{lang}", "en")
-        .replace("{id}", "1")
+    path.replace("{code}", "chengnan").replace("{username}", "worker1").replace("{lang}", "en").replace("{id}", "1")
 }
 
 #[tokio::test]
 async fn every_route_has_a_policy_and_only_the_allowlist_is_public() {
     let app = TestApp::spawn().await;
-    let (_, table) = yijia_web::app(yijia_web::AppState {
-        svc: app.svc.clone(),
-        cfg: yijia_web::WebConfig { tls: false },
-    });
-    assert!(
-        table.len() > 20,
-        "the table lists the routes: {}",
-        table.len()
-    );
+    let (_, table) =
+        yijia_web::app(yijia_web::AppState { svc: app.svc.clone(), cfg: yijia_web::WebConfig { tls: false } });
+    assert!(table.len() > 20, "the table lists the routes: {}", table.len());
     let client = app.client();
     for r in &table {
         let key = (r.method.as_str(), r.path);
         if r.policy == Policy::Public {
-            assert!(
-                PUBLIC.contains(&key),
-                "{key:?} is public but not on the allowlist"
-            );
+            assert!(PUBLIC.contains(&key), "{key:?} is public but not on the allowlist");
             continue;
         }
         let method = Method::from_bytes(r.method.as_str().as_bytes()).unwrap();
@@ -54,31 +42,14 @@ async fn every_route_has_a_policy_and_only_the_allowlist_is_public() {
             .await
             .unwrap();
         if r.path.starts_with("/api/") {
-            assert_eq!(
-                res.status(),
-                StatusCode::UNAUTHORIZED,
-                "{key:?} without a session"
-            );
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{key:?} without a session");
         } else {
-            assert_eq!(
-                res.status(),
-                StatusCode::SEE_OTHER,
-                "{key:?} without a session"
-            );
-            assert!(
-                res.headers()["location"]
-                    .to_str()
-                    .unwrap()
-                    .starts_with("/login?next="),
-                "{key:?}"
-            );
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{key:?} without a session");
+            assert!(res.headers()["location"].to_str().unwrap().starts_with("/login?next="), "{key:?}");
         }
     }
     for p in PUBLIC {
-        assert!(
-            table.iter().any(|r| (r.method.as_str(), r.path) == *p),
-            "{p:?} on the allowlist but not routed"
-        );
+        assert!(table.iter().any(|r| (r.method.as_str(), r.path) == *p), "{p:?} on the allowlist but not routed");
     }
 }
 
@@ -91,12 +62,7 @@ async fn a_role_without_the_route_gets_404_and_the_denial_is_audited() {
         assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(v["error"]["code"], "not_found");
     }
-    let denials: Vec<_> = app
-        .audit()
-        .await
-        .into_iter()
-        .filter(|(a, o, _)| a == "route" && o == "denied")
-        .collect();
+    let denials: Vec<_> = app.audit().await.into_iter().filter(|(a, o, _)| a == "route" && o == "denied").collect();
     assert_eq!(denials.len(), 3, "{denials:?}");
     // admins manage the deployment, not residents' data: the audit log is
     // open to them, user pages too, but a clerk reads neither

@@ -9,15 +9,10 @@ use crate::helpers::TestApp;
 
 /// A valid ID number nobody else has, and a phone: the canaries.
 fn canary_id() -> String {
-    IdNumber::from_parts(
-        "220182",
-        NaiveDate::from_ymd_opt(1945, 3, 2).unwrap(),
-        517,
-        Sex::Male,
-    )
-    .unwrap()
-    .as_str()
-    .to_owned()
+    IdNumber::from_parts("220182", NaiveDate::from_ymd_opt(1945, 3, 2).unwrap(), 517, Sex::Male)
+        .unwrap()
+        .as_str()
+        .to_owned()
 }
 const CANARY_PHONE: &str = "13987654321";
 
@@ -42,10 +37,7 @@ fn has_plain_personal_data(text: &str) -> Option<String> {
     }
     // 1[3-9]\d{9}
     for i in 0..b.len().saturating_sub(10) {
-        if b[i] == b'1'
-            && (b'3'..=b'9').contains(&b[i + 1])
-            && b[i + 2..i + 11].iter().all(u8::is_ascii_digit)
-        {
+        if b[i] == b'1' && (b'3'..=b'9').contains(&b[i + 1]) && b[i + 2..i + 11].iter().all(u8::is_ascii_digit) {
             return Some(text[i..i + 11].to_owned());
         }
     }
@@ -53,13 +45,7 @@ fn has_plain_personal_data(text: &str) -> Option<String> {
 }
 
 async fn raw_get(app: &TestApp, token: &str, path: &str) -> (StatusCode, String) {
-    let r = app
-        .client()
-        .get(format!("{}{path}", app.url))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let r = app.client().get(format!("{}{path}", app.url)).bearer_auth(token).send().await.unwrap();
     (r.status(), r.text().await.unwrap())
 }
 
@@ -68,19 +54,11 @@ async fn canaries_never_appear_in_plain_text_at_rest_or_in_masked_answers() {
     let app = TestApp::spawn().await;
     let s = app.token("secretary").await;
     let id = canary_id();
-    let (st, v) = app
-        .post(
-            &s,
-            "/api/v1/residents",
-            resident("张大爷", "chengnan-g01", Some(&id), Some("139 8765 4321")),
-        )
-        .await;
+    let (st, v) =
+        app.post(&s, "/api/v1/residents", resident("张大爷", "chengnan-g01", Some(&id), Some("139 8765 4321"))).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let rid = v["id"].as_i64().unwrap();
-    assert_eq!(
-        v["id_number"],
-        json!(format!("{}********{}", &id[..6], &id[14..]))
-    );
+    assert_eq!(v["id_number"], json!(format!("{}********{}", &id[..6], &id[14..])));
     assert_eq!(v["phone"], "139****4321");
     assert_eq!(v["sex"], "male", "taken from the ID number");
     assert_eq!(v["birth_date"], "1945-03-02");
@@ -98,11 +76,7 @@ async fn canaries_never_appear_in_plain_text_at_rest_or_in_masked_answers() {
         ] {
             let (status, body) = raw_get(&app, &t, &path).await;
             assert_eq!(status, StatusCode::OK, "{user} {path}");
-            assert_eq!(
-                has_plain_personal_data(&body),
-                None,
-                "{user} {path}: {body}"
-            );
+            assert_eq!(has_plain_personal_data(&body), None, "{user} {path}: {body}");
         }
     }
     // station clerks see names, never ID numbers, masked or not
@@ -111,60 +85,31 @@ async fn canaries_never_appear_in_plain_text_at_rest_or_in_masked_answers() {
     assert!(v["id_number"].is_null(), "{v}");
     assert_eq!(v["name"], "张大爷");
     let (st, _) = app
-        .post(
-            &c,
-            &format!("/api/v1/residents/{rid}/unmask"),
-            json!({"field": "id_number", "reason": "核对身份"}),
-        )
+        .post(&c, &format!("/api/v1/residents/{rid}/unmask"), json!({"field": "id_number", "reason": "核对身份"}))
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
 
     // unmasking shows the value, and only with a reason
+    let (st, v) =
+        app.post(&s, &format!("/api/v1/residents/{rid}/unmask"), json!({"field": "id_number", "reason": ""})).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")));
     let (st, v) = app
-        .post(
-            &s,
-            &format!("/api/v1/residents/{rid}/unmask"),
-            json!({"field": "id_number", "reason": ""}),
-        )
-        .await;
-    assert_eq!(
-        (st, v["error"]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"))
-    );
-    let (st, v) = app
-        .post(
-            &s,
-            &format!("/api/v1/residents/{rid}/unmask"),
-            json!({"field": "id_number", "reason": "办理低保复核"}),
-        )
+        .post(&s, &format!("/api/v1/residents/{rid}/unmask"), json!({"field": "id_number", "reason": "办理低保复核"}))
         .await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["value"], json!(id));
-    let (_, v) = app
-        .post(
-            &s,
-            &format!("/api/v1/residents/{rid}/unmask"),
-            json!({"field": "phone", "reason": "联系家属"}),
-        )
-        .await;
+    let (_, v) =
+        app.post(&s, &format!("/api/v1/residents/{rid}/unmask"), json!({"field": "phone", "reason": "联系家属"})).await;
     assert_eq!(v["value"], CANARY_PHONE);
     let (_, v) = app
-        .post(
-            &s,
-            &format!("/api/v1/residents/{rid}/unmask"),
-            json!({"field": "details", "reason": "核对残疾等级"}),
-        )
+        .post(&s, &format!("/api/v1/residents/{rid}/unmask"), json!({"field": "details", "reason": "核对残疾等级"}))
         .await;
     assert_eq!(v["value"]["disabled"]["grade"], "二级");
 
     // the resident's record shows who looked, and why they unmasked
     let (_, views) = app.get(&s, &format!("/api/v1/residents/{rid}/views")).await;
     let views = views.as_array().unwrap();
-    assert!(
-        views
-            .iter()
-            .any(|e| e["who"] == "clerk" && e["action"] == "resident_view")
-    );
+    assert!(views.iter().any(|e| e["who"] == "clerk" && e["action"] == "resident_view"));
     assert!(views.iter().any(|e| e["who"] == "secretary"
         && e["action"] == "resident_unmask"
         && e["detail"].as_str().unwrap().contains("办理低保复核")));
@@ -177,22 +122,13 @@ async fn canaries_never_appear_in_plain_text_at_rest_or_in_masked_answers() {
             for file in [path.clone(), path.with_extension("db-wal")] {
                 if let Ok(bytes) = std::fs::read(&file) {
                     let text = String::from_utf8_lossy(&bytes);
-                    assert!(
-                        !text.contains(&id) && !text.contains(CANARY_PHONE),
-                        "plain text in {}",
-                        file.display()
-                    );
+                    assert!(!text.contains(&id) && !text.contains(CANARY_PHONE), "plain text in {}", file.display());
                     assert!(!bytes.windows(11).any(|w| w == CANARY_PHONE.as_bytes()));
                 }
             }
         }
         yijia_store::Db::Postgres(p) => {
-            for table in [
-                "residents",
-                "resident_categories",
-                "audit_log",
-                "category_history",
-            ] {
+            for table in ["residents", "resident_categories", "audit_log", "category_history"] {
                 let sql = format!(
                     "SELECT COUNT(*) FROM {table} t WHERE t::text LIKE $1 OR t::text LIKE $2 OR t::text LIKE '%二级%'"
                 );
@@ -213,26 +149,12 @@ async fn unmasking_shows_nothing_when_the_audit_cannot_be_written() {
     let app = TestApp::spawn().await;
     let s = app.token("secretary").await;
     let id = canary_id();
-    let (_, v) = app
-        .post(
-            &s,
-            "/api/v1/residents",
-            resident("张大爷", "chengnan-g01", Some(&id), None),
-        )
-        .await;
+    let (_, v) = app.post(&s, "/api/v1/residents", resident("张大爷", "chengnan-g01", Some(&id), None)).await;
     let rid = v["id"].as_i64().unwrap();
     // break the audit log's head, so that the next append fails
     match &app.db.db {
-        yijia_store::Db::Sqlite(p) => sqlx::query("DELETE FROM audit_head")
-            .execute(p)
-            .await
-            .map(|_| ())
-            .unwrap(),
-        yijia_store::Db::Postgres(p) => sqlx::query("DELETE FROM audit_head")
-            .execute(p)
-            .await
-            .map(|_| ())
-            .unwrap(),
+        yijia_store::Db::Sqlite(p) => sqlx::query("DELETE FROM audit_head").execute(p).await.map(|_| ()).unwrap(),
+        yijia_store::Db::Postgres(p) => sqlx::query("DELETE FROM audit_head").execute(p).await.map(|_| ()).unwrap(),
     }
     let r = app
         .client()
@@ -244,49 +166,23 @@ async fn unmasking_shows_nothing_when_the_audit_cannot_be_written() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let body = r.text().await.unwrap();
-    assert!(
-        !body.contains(&id) && has_plain_personal_data(&body).is_none(),
-        "{body}"
-    );
+    assert!(!body.contains(&id) && has_plain_personal_data(&body).is_none(), "{body}");
 }
 
 #[tokio::test]
 async fn a_grid_worker_reaches_only_the_residents_of_their_grids() {
     let app = TestApp::spawn().await;
     let s = app.token("secretary").await;
-    let (_, a) = app
-        .post(
-            &s,
-            "/api/v1/residents",
-            resident("崔晓红", "chengnan-g01", None, None),
-        )
-        .await;
-    let other_id = IdNumber::from_parts(
-        "220182",
-        NaiveDate::from_ymd_opt(1950, 1, 1).unwrap(),
-        22,
-        Sex::Female,
-    )
-    .unwrap();
+    let (_, a) = app.post(&s, "/api/v1/residents", resident("崔晓红", "chengnan-g01", None, None)).await;
+    let other_id =
+        IdNumber::from_parts("220182", NaiveDate::from_ymd_opt(1950, 1, 1).unwrap(), 22, Sex::Female).unwrap();
     let (_, b) = app
-        .post(
-            &s,
-            "/api/v1/residents",
-            resident(
-                "崔晓明",
-                "chengnan-g02",
-                Some(other_id.as_str()),
-                Some("13700001111"),
-            ),
-        )
+        .post(&s, "/api/v1/residents", resident("崔晓明", "chengnan-g02", Some(other_id.as_str()), Some("13700001111")))
         .await;
     let (a, b) = (a["id"].as_i64().unwrap(), b["id"].as_i64().unwrap());
 
     let w = app.token("worker1").await;
-    assert_eq!(
-        app.get(&w, &format!("/api/v1/residents/{a}")).await.0,
-        StatusCode::OK
-    );
+    assert_eq!(app.get(&w, &format!("/api/v1/residents/{a}")).await.0, StatusCode::OK);
     let (st1, v1) = app.get(&w, &format!("/api/v1/residents/{b}")).await;
     let (st2, v2) = app.get(&w, "/api/v1/residents/999999").await;
     assert_eq!((st1, st2), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
@@ -294,48 +190,22 @@ async fn a_grid_worker_reaches_only_the_residents_of_their_grids() {
     for path in [format!("/api/v1/residents/{b}/views")] {
         assert_eq!(app.get(&w, &path).await.0, StatusCode::NOT_FOUND, "{path}");
     }
-    let (st, _) = app
-        .post(
-            &w,
-            &format!("/api/v1/residents/{b}/unmask"),
-            json!({"field": "phone", "reason": "看看"}),
-        )
-        .await;
+    let (st, _) =
+        app.post(&w, &format!("/api/v1/residents/{b}/unmask"), json!({"field": "phone", "reason": "看看"})).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     let (_, list) = app.get(&w, "/api/v1/residents?name=崔晓").await;
     assert_eq!(list["total"], 1, "{list}");
     let (st, v) = app.get(&w, "/api/v1/residents?grid=chengnan-g02").await;
-    assert_eq!(
-        (st, v["error"]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("grid"))
-    );
-    let (_, found) = app
-        .get(&w, &format!("/api/v1/residents?q={}", other_id.as_str()))
-        .await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("grid")));
+    let (_, found) = app.get(&w, &format!("/api/v1/residents?q={}", other_id.as_str())).await;
     assert_eq!(found["total"], 0, "exact search stays in scope too");
     let (_, found) = app.get(&s, "/api/v1/residents?q=137-0000-1111").await;
-    assert_eq!(
-        found["total"], 1,
-        "the secretary finds her by phone, written another way"
-    );
+    assert_eq!(found["total"], 1, "the secretary finds her by phone, written another way");
     // a worker cannot register in another grid either
-    let (st, v) = app
-        .post(
-            &w,
-            "/api/v1/residents",
-            resident("越界", "chengnan-g02", None, None),
-        )
-        .await;
-    assert_eq!(
-        (st, v["error"]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("grid"))
-    );
-    let denials: Vec<_> = app
-        .audit()
-        .await
-        .into_iter()
-        .filter(|(_, o, obj)| o == "denied" && *obj == format!("resident:{b}"))
-        .collect();
+    let (st, v) = app.post(&w, "/api/v1/residents", resident("越界", "chengnan-g02", None, None)).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("grid")));
+    let denials: Vec<_> =
+        app.audit().await.into_iter().filter(|(_, o, obj)| o == "denied" && *obj == format!("resident:{b}")).collect();
     assert_eq!(denials.len(), 3, "{denials:?}");
 }
 
@@ -348,15 +218,8 @@ async fn registration_checks_what_it_is_given() {
     let wrong_digit = format!("{}{}", &id[..17], if id.ends_with('1') { '2' } else { '1' });
     wrong["id_number"] = json!(wrong_digit);
     let (st, v2) = app.post(&s, "/api/v1/residents", wrong).await;
-    assert_eq!(
-        (st, v2["error"]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("id_number")),
-        "{v2}"
-    );
-    assert!(
-        has_plain_personal_data(&v2.to_string()).is_none(),
-        "errors do not echo the number: {v2}"
-    );
+    assert_eq!((st, v2["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("id_number")), "{v2}");
+    assert!(has_plain_personal_data(&v2.to_string()).is_none(), "errors do not echo the number: {v2}");
 
     // stated data that contradicts the ID number is kept and flagged
     let mut r = resident("李四", "chengnan-g01", Some(&id), None);
@@ -364,51 +227,27 @@ async fn registration_checks_what_it_is_given() {
     r["birth_date"] = json!("1945-03-03");
     let (st, v) = app.post(&s, "/api/v1/residents", r).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
-    let codes: Vec<&str> = v["flags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap())
-        .collect();
+    let codes: Vec<&str> = v["flags"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["sex_mismatch", "birth_date_mismatch"]);
     assert_eq!(v["sex"], "female", "not silently fixed");
 
-    let (st, _) = app
-        .post(
-            &s,
-            "/api/v1/residents",
-            resident("王五", "chengnan-g01", Some(&id), None),
-        )
-        .await;
+    let (st, _) = app.post(&s, "/api/v1/residents", resident("王五", "chengnan-g01", Some(&id), None)).await;
     assert_eq!(st, StatusCode::CONFLICT, "the same person twice");
 
     let mut r = resident("小明", "chengnan-g01", None, None);
     r["birth_date"] = json!("2020-05-01");
     r["household"]["estate"] = json!("不存在的小区");
     let (st, v) = app.post(&s, "/api/v1/residents", r.clone()).await;
-    assert_eq!(
-        (st, v["error"]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("household.estate"))
-    );
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("household.estate")));
     r["household"]["estate"] = json!("丁香花园");
     r["categories"] = json!([{"category": "child"}]);
     let (st, v) = app.post(&s, "/api/v1/residents", r.clone()).await;
-    assert_eq!(
-        (st, v["error"]["field"].as_str()),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("categories[0].category")
-        )
-    );
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("categories[0].category")));
     r["categories"] = json!([]);
     let (st, v) = app.post(&s, "/api/v1/residents", r).await;
     assert_eq!(st, StatusCode::CREATED);
     assert!(
-        v["categories"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|c| c["category"] == "child" && c["derived"] == true),
+        v["categories"].as_array().unwrap().iter().any(|c| c["category"] == "child" && c["derived"] == true),
         "{v}"
     );
 
@@ -417,32 +256,17 @@ async fn registration_checks_what_it_is_given() {
     let (st, v) = app.post(&s, "/api/v1/residents", p.clone()).await;
     assert_eq!(
         (st, v["error"]["field"].as_str()),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("categories[0].details.due_date")
-        )
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("categories[0].details.due_date"))
     );
-    p["categories"] =
-        json!([{"category": "pregnant", "details": {"due_date": "2027-02-01", "blood_type": "A"}}]);
+    p["categories"] = json!([{"category": "pregnant", "details": {"due_date": "2027-02-01", "blood_type": "A"}}]);
     let (st, _) = app.post(&s, "/api/v1/residents", p.clone()).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "unknown detail");
     p["categories"] = json!([{"category": "pregnant"}]);
     let (st, _) = app.post(&s, "/api/v1/residents", p).await;
     assert_eq!(st, StatusCode::CREATED, "the due date may be unknown");
 
-    let (st, v) = app
-        .post(
-            &s,
-            "/api/v1/residents",
-            resident("赵六", "chengnan-g01", None, Some("12345")),
-        )
-        .await;
-    assert_eq!(
-        (st, v["error"]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("phone"))
-    );
-    let (_, list) = app
-        .get(&s, "/api/v1/residents?category=elderly_alone")
-        .await;
+    let (st, v) = app.post(&s, "/api/v1/residents", resident("赵六", "chengnan-g01", None, Some("12345"))).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("phone")));
+    let (_, list) = app.get(&s, "/api/v1/residents?category=elderly_alone").await;
     assert_eq!(list["total"], 1, "only 李四 was registered with it: {list}");
 }
