@@ -153,8 +153,7 @@ pub fn parse_date(cell: &Cell, field: &str) -> Result<Option<NaiveDate>, Invalid
     if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
         return NaiveDate::parse_from_str(&s, "%Y%m%d").map(Some).map_err(|_| bad_date(field, &s));
     }
-    let parts: Vec<&str> =
-        s.split(['.', '/', '-', '年', '月', '日']).filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&str> = s.split(['.', '/', '-', '年', '月', '日']).filter(|p| !p.is_empty()).collect();
     if let [y, m, d] = parts.as_slice()
         && let (Ok(y), Ok(m), Ok(d)) = (y.trim().parse(), m.trim().parse(), d.trim().parse())
         && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
