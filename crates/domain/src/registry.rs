@@ -233,3 +233,82 @@ mod tests {
         assert!(validate_person_name("").is_err());
     }
 }
+
+/// Surnames read differently from the character's everyday reading.
+const SURNAMES: &[(&str, &str)] = &[
+    ("尉迟", "yuchi"),
+    ("万俟", "moqi"),
+    ("曾", "zeng"),
+    ("单", "shan"),
+    ("解", "xie"),
+    ("仇", "qiu"),
+    ("区", "ou"),
+    ("朴", "piao"),
+    ("查", "zha"),
+    ("盖", "ge"),
+    ("覃", "qin"),
+    ("乐", "yue"),
+    ("缪", "miao"),
+    ("翟", "zhai"),
+    ("秘", "bi"),
+    ("种", "chong"),
+    ("繁", "po"),
+    ("长", "chang"),
+    ("员", "yun"),
+    ("那", "na"),
+    ("柏", "bai"),
+    ("任", "ren"),
+    ("沈", "shen"),
+    ("华", "hua"),
+];
+
+/// A name in pinyin, whole (`cuixiaohong`) and by initials (`cxh`), for
+/// search. The surname takes its surname reading.
+pub fn name_pinyin(name: &str) -> (String, String) {
+    use pinyin::ToPinyin;
+    let (mut full, mut initials) = (String::new(), String::new());
+    let mut rest = name;
+    if let Some((s, py)) = SURNAMES.iter().find(|(s, _)| name.starts_with(s)) {
+        full.push_str(py);
+        // one initial per character of the surname
+        let n = s.chars().count();
+        if n == 1 {
+            initials.push_str(&py[..1]);
+        } else {
+            let first = s.chars().next().map(|c| c.to_pinyin().map(|p| p.first_letter()).unwrap_or("")).unwrap_or("");
+            let second = s.chars().nth(1).map(|c| c.to_pinyin().map(|p| p.first_letter()).unwrap_or("")).unwrap_or("");
+            initials.push_str(first);
+            initials.push_str(second);
+        }
+        rest = &name[s.len()..];
+    }
+    for c in rest.chars() {
+        match c.to_pinyin() {
+            Some(p) => {
+                full.push_str(p.plain());
+                initials.push_str(p.first_letter());
+            }
+            None if c.is_ascii_alphanumeric() => {
+                full.push(c.to_ascii_lowercase());
+                initials.push(c.to_ascii_lowercase());
+            }
+            None => {}
+        }
+    }
+    (full, initials)
+}
+
+#[cfg(test)]
+mod pinyin_tests {
+    use super::name_pinyin;
+
+    #[test]
+    fn names_in_pinyin() {
+        assert_eq!(name_pinyin("崔晓红"), ("cuixiaohong".into(), "cxh".into()));
+        assert_eq!(name_pinyin("曾国藩"), ("zengguofan".into(), "zgf".into()));
+        assert_eq!(name_pinyin("单田芳"), ("shantianfang".into(), "stf".into()));
+        assert_eq!(name_pinyin("解缙"), ("xiejin".into(), "xj".into()));
+        assert_eq!(name_pinyin("尉迟恭").0, "yuchigong");
+        assert_eq!(name_pinyin("阿依古丽·买买提").1, "aygl".to_owned() + "mmt");
+    }
+}

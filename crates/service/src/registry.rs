@@ -238,6 +238,7 @@ impl Services {
     /// Checks a resident's data and seals what is personal; no IO.
     pub(crate) fn prepare(&self, input: &ResidentInput, grid_id: i64, now: i64) -> Result<Prepared> {
         let name = validate_person_name(&input.name)?;
+        let pinyin = yijia_domain::registry::name_pinyin(&name);
         let id = match input.id_number.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(s) => Some(IdNumber::parse(s)?),
             None => None,
@@ -310,6 +311,8 @@ impl Services {
         let new = residents::NewResident {
             grid_id,
             household_id: None,
+            name_pinyin: pinyin.0,
+            name_initials: pinyin.1,
             name: name.clone(),
             sex: sex.map(|s| if s == Sex::Male { "male".to_owned() } else { "female".to_owned() }),
             birth_date: birth.map(|b| b.to_string()),
@@ -555,7 +558,11 @@ impl Services {
         let filter = residents::Filter {
             paths,
             category: f.category.map(|c| c.code().to_owned()),
-            name: f.name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+            // pinyin is searched in lower case without spaces: "Cui xh" → "cuixh"
+            name: f
+                .name
+                .map(|n| if n.is_ascii() { n.to_lowercase().replace(' ', "") } else { n.trim().to_owned() })
+                .filter(|n| !n.is_empty()),
         };
         let mut tx = self.db.read().await?;
         let (rows, total) = residents::list(&mut tx, &filter, page.per_page, page.offset()).await?;

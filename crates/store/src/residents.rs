@@ -37,6 +37,8 @@ pub struct NewResident {
     pub grid_id: i64,
     pub household_id: Option<i64>,
     pub name: String,
+    pub name_pinyin: String,
+    pub name_initials: String,
     pub sex: Option<String>,
     pub birth_date: Option<String>,
     pub id_number_sealed: Option<String>,
@@ -57,14 +59,16 @@ pub struct NewResident {
 pub async fn insert(tx: &mut Tx, r: &NewResident) -> Result<i64> {
     let sql = "INSERT INTO residents (uid, grid_id, household_id, name, sex, birth_date, id_number_sealed, \
                id_number_index, id_number_masked, phone_sealed, phone_index, phone_masked, relation, residence, notes, \
-               flags, created_at, updated_at, version) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, 1) RETURNING id";
+               flags, created_at, updated_at, version, name_pinyin, name_initials) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, 1, $18, $19) \
+               RETURNING id";
     let r: Result<i64> = async {
         Ok(on_tx!(tx, c => sqlx::query_scalar(sql)
             .bind(&r.uid).bind(r.grid_id).bind(r.household_id).bind(&r.name).bind(&r.sex).bind(&r.birth_date)
             .bind(&r.id_number_sealed).bind(&r.id_number_index).bind(&r.id_number_masked)
             .bind(&r.phone_sealed).bind(&r.phone_index).bind(&r.phone_masked)
             .bind(&r.relation).bind(&r.residence).bind(&r.notes).bind(&r.flags).bind(r.now)
+            .bind(&r.name_pinyin).bind(&r.name_initials)
             .fetch_one(c).await?))
     }
     .await;
@@ -106,7 +110,8 @@ fn filter_sql(f: &Filter, first: usize) -> String {
         .collect();
     format!(
         "({}) AND ($1 IS NULL OR EXISTS (SELECT 1 FROM resident_categories rc \
-         WHERE rc.resident_id = r.id AND rc.category = $1)) AND ($2 IS NULL OR (r.name >= $2 AND r.name < $3))",
+         WHERE rc.resident_id = r.id AND rc.category = $1)) AND ($2 IS NULL OR (r.name >= $2 AND r.name < $3) \
+         OR (r.name_pinyin >= $2 AND r.name_pinyin < $3) OR (r.name_initials >= $2 AND r.name_initials < $3))",
         ranges.join(" OR ")
     )
 }

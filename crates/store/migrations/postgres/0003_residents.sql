@@ -7,6 +7,9 @@ CREATE TABLE residents (
     grid_id BIGINT NOT NULL REFERENCES org_nodes (id),
     household_id BIGINT REFERENCES households (id),
     name TEXT NOT NULL,
+    -- for search: cuixiaohong / cxh
+    name_pinyin TEXT NOT NULL,
+    name_initials TEXT NOT NULL,
     sex TEXT,
     birth_date TEXT,
     id_number_sealed TEXT,
@@ -28,6 +31,8 @@ CREATE UNIQUE INDEX residents_id_number ON residents (id_number_index);
 CREATE INDEX residents_phone ON residents (phone_index);
 CREATE INDEX residents_grid_name ON residents (grid_id, name);
 CREATE INDEX residents_name ON residents (name);
+CREATE INDEX residents_name_pinyin ON residents (name_pinyin);
+CREATE INDEX residents_name_initials ON residents (name_initials);
 CREATE INDEX residents_household ON residents (household_id);
 
 CREATE TABLE resident_categories (

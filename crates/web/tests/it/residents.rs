@@ -199,6 +199,12 @@ async fn a_grid_worker_reaches_only_the_residents_of_their_grids() {
     assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("grid")));
     let (_, found) = app.get(&w, &format!("/api/v1/residents?q={}", other_id.as_str())).await;
     assert_eq!(found["total"], 0, "exact search stays in scope too");
+    for q in ["cxh", "cuixiaohong", "Cui Xiao", "崔晓红"] {
+        let (_, found) = app.get(&s, &format!("/api/v1/residents?name={q}")).await;
+        let names: Vec<&str> = found["items"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+        let want: &[&str] = if q == "Cui Xiao" { &["崔晓明", "崔晓红"] } else { &["崔晓红"] };
+        assert_eq!(names, want, "{q}");
+    }
     let (_, found) = app.get(&s, "/api/v1/residents?q=137-0000-1111").await;
     assert_eq!(found["total"], 1, "the secretary finds her by phone, written another way");
     // a worker cannot register in another grid either
