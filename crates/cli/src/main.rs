@@ -342,6 +342,9 @@ async fn user(svc: &Services, cmd: UserCmd) -> Result<()> {
     Ok(())
 }
 
+/// Generated residents of the demo community (never real people).
+const DEMO_RESIDENTS: usize = 2400;
+
 async fn serve(cfg: Config, demo: bool) -> Result<()> {
     let started = std::time::Instant::now();
     let db = open(&cfg).await?;
@@ -350,6 +353,10 @@ async fn serve(cfg: Config, demo: bool) -> Result<()> {
         let seeded = svc.seed_demo().await.map_err(service_error)?;
         if seeded {
             tracing::info!("demo community seeded");
+        }
+        let people = svc.seed_demo_residents(DEMO_RESIDENTS).await.map_err(service_error)?;
+        if people > 0 {
+            tracing::info!(people, "demo residents generated");
         }
     }
     let listener =

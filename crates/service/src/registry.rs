@@ -352,7 +352,13 @@ impl Services {
         Ok(id)
     }
 
-    async fn household(&self, tx: &mut Tx, grid: &org::OrgNode, h: &HouseholdInput, now: i64) -> Result<i64> {
+    pub(crate) async fn household(
+        &self,
+        tx: &mut Tx,
+        grid: &org::OrgNode,
+        h: &HouseholdInput,
+        now: i64,
+    ) -> Result<i64> {
         let community = grid.parent_id.ok_or(ServiceError::NotFound)?;
         let Some(estate) = places::estate_by_name(tx, community, h.estate.trim()).await? else {
             return Err(ServiceError::invalid(
