@@ -154,6 +154,16 @@ pub struct ResidentFilter {
     pub q: Option<String>,
 }
 
+fn fourteen_years_before(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    // 29 February falls back to the 28th in a year without it
+    let y = d.year() - 14;
+    NaiveDate::from_ymd_opt(y, d.month(), d.day())
+        .or(NaiveDate::from_ymd_opt(y, d.month(), 28))
+        .unwrap_or(d)
+        .to_string()
+}
+
 fn today(now_ms: i64) -> NaiveDate {
     yijia_domain::time::to_local(now_ms).date_naive()
 }
@@ -561,9 +571,12 @@ impl Services {
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             return self.find_exact(caller, q, &paths, page).await;
         }
+        // a child is one born less than 14 years ago: found by birth date
+        let born_after = (f.category == Some(Category::Child)).then(|| fourteen_years_before(today(self.now())));
         let filter = residents::Filter {
             paths,
-            category: f.category.map(|c| c.code().to_owned()),
+            born_after,
+            category: f.category.filter(|c| !c.derived()).map(|c| c.code().to_owned()),
             // pinyin is searched in lower case without spaces: "Cui xh" → "cuixh"
             name: f
                 .name
@@ -681,5 +694,46 @@ impl Services {
             }
             tx.commit().await?;
         }
+    }
+}
+
+/// One grid's line of the 分类归档 view.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct GridCounts {
+    pub grid: String,
+    pub name: String,
+    pub residents: i64,
+    /// Residents per category (code → count); `child` follows from birth dates.
+    pub categories: std::collections::BTreeMap<String, i64>,
+}
+
+impl Services {
+    /// Per grid in the caller's scope: residents, and residents per
+    /// category. Each count equals the length of the list
+    /// `GET /api/v1/residents?grid=…&category=…`.
+    pub async fn category_counts(&self, caller: &Caller) -> Result<Vec<GridCounts>> {
+        let paths = caller.scope_paths(READERS);
+        if paths.is_empty() {
+            return Err(ServiceError::forbidden());
+        }
+        let born_after = fourteen_years_before(today(self.now()));
+        let mut tx = self.db.read().await?;
+        let mut out: Vec<GridCounts> = Vec::new();
+        for path in &paths {
+            for n in org::subtree(&mut tx, path).await?.into_iter().filter(|n| n.kind == "grid") {
+                out.push(GridCounts { grid: n.code, name: n.name, residents: 0, categories: Default::default() });
+            }
+            for (grid, category, count) in residents::category_counts(&mut tx, path, &born_after).await? {
+                if let Some(g) = out.iter_mut().find(|g| g.grid == grid) {
+                    if category.is_empty() {
+                        g.residents = count;
+                    } else {
+                        g.categories.insert(category, count);
+                    }
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 }

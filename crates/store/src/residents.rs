@@ -99,8 +99,10 @@ pub struct Filter {
     /// The grids searched: those whose path starts with one of these.
     pub paths: Vec<String>,
     pub category: Option<String>,
-    /// A name prefix (works for two-character names too).
+    /// A name prefix (works for two-character names too), or pinyin.
     pub name: Option<String>,
+    /// Born after this date (`YYYY-MM-DD`): children are found this way.
+    pub born_after: Option<String>,
 }
 
 /// The filter's condition, its path ranges bound from `$first` on.
@@ -111,7 +113,8 @@ fn filter_sql(f: &Filter, first: usize) -> String {
     format!(
         "({}) AND ($1 IS NULL OR EXISTS (SELECT 1 FROM resident_categories rc \
          WHERE rc.resident_id = r.id AND rc.category = $1)) AND ($2 IS NULL OR (r.name >= $2 AND r.name < $3) \
-         OR (r.name_pinyin >= $2 AND r.name_pinyin < $3) OR (r.name_initials >= $2 AND r.name_initials < $3))",
+         OR (r.name_pinyin >= $2 AND r.name_pinyin < $3) OR (r.name_initials >= $2 AND r.name_initials < $3)) \
+         AND ($4 IS NULL OR r.birth_date > $4)",
         ranges.join(" OR ")
     )
 }
@@ -122,16 +125,16 @@ pub async fn list(tx: &mut Tx, f: &Filter, limit: i64, offset: i64) -> Result<(V
         return Ok((vec![], 0));
     }
     let sql = format!(
-        "SELECT {COLS} FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE {} ORDER BY r.name, r.id LIMIT $4 OFFSET $5",
-        filter_sql(f, 6)
+        "SELECT {COLS} FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE {} ORDER BY r.name, r.id LIMIT $5 OFFSET $6",
+        filter_sql(f, 7)
     );
     let count_sql =
-        format!("SELECT COUNT(*) FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE {}", filter_sql(f, 4));
+        format!("SELECT COUNT(*) FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE {}", filter_sql(f, 5));
     let name_upper = f.name.as_ref().map(|n| format!("{n}\u{10FFFF}"));
     let ranges: Vec<(String, String)> = f.paths.iter().map(|p| (p.clone(), format!("{p}\u{10FFFF}"))).collect();
     let rows: Vec<Resident> = on_tx!(tx, c => {
         let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(&f.category).bind(&f.name).bind(&name_upper).bind(limit).bind(offset);
+            .bind(&f.category).bind(&f.name).bind(&name_upper).bind(&f.born_after).bind(limit).bind(offset);
         for (lo, hi) in &ranges {
             q = q.bind(lo).bind(hi);
         }
@@ -139,7 +142,7 @@ pub async fn list(tx: &mut Tx, f: &Filter, limit: i64, offset: i64) -> Result<(V
     });
     let total: i64 = on_tx!(tx, c => {
         let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.as_str()))
-            .bind(&f.category).bind(&f.name).bind(&name_upper);
+            .bind(&f.category).bind(&f.name).bind(&name_upper).bind(&f.born_after);
         for (lo, hi) in &ranges {
             q = q.bind(lo).bind(hi);
         }
@@ -242,4 +245,19 @@ pub async fn update_details(tx: &mut Tx, resident_id: i64, category: &str, seale
     let sql = "UPDATE resident_categories SET details_sealed = $3 WHERE resident_id = $1 AND category = $2";
     on_tx!(tx, c => sqlx::query(sql).bind(resident_id).bind(category).bind(sealed).execute(c).await?.rows_affected());
     Ok(())
+}
+
+/// Per grid below `path`: residents, and residents per stored category;
+/// with `born_after`, also those born after it (children).
+pub async fn category_counts(tx: &mut Tx, path: &str, born_after: &str) -> Result<Vec<(String, String, i64)>> {
+    let upper = format!("{path}\u{10FFFF}");
+    let sql = "SELECT o.code, '' AS category, COUNT(*) FROM residents r JOIN org_nodes o ON o.id = r.grid_id \
+               WHERE o.path >= $1 AND o.path < $2 GROUP BY o.code \
+               UNION ALL \
+               SELECT o.code, rc.category, COUNT(*) FROM resident_categories rc JOIN residents r ON r.id = rc.resident_id \
+               JOIN org_nodes o ON o.id = r.grid_id WHERE o.path >= $1 AND o.path < $2 GROUP BY o.code, rc.category \
+               UNION ALL \
+               SELECT o.code, 'child', COUNT(*) FROM residents r JOIN org_nodes o ON o.id = r.grid_id \
+               WHERE o.path >= $1 AND o.path < $2 AND r.birth_date > $3 GROUP BY o.code";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(path).bind(&upper).bind(born_after).fetch_all(c).await?))
 }

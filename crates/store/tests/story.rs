@@ -415,6 +415,7 @@ async fn residents_by_scope_category_name_and_index() {
         paths,
         category: category.map(str::to_owned),
         name: name.map(str::to_owned),
+        born_after: None,
     };
     let (rows, total) = residents::list(&mut tx, &f(vec![grid.path.clone()], None, Some("崔晓")), 50, 0).await.unwrap();
     assert_eq!(total, 2, "a two-character prefix, within the grid");
@@ -438,4 +439,46 @@ async fn residents_by_scope_category_name_and_index() {
     );
     let h = residents::history_of(&mut tx, a).await.unwrap();
     assert_eq!((h[0].change.as_str(), h[0].by_user.as_str()), ("added", "worker1"));
+}
+
+#[tokio::test]
+async fn category_counts_per_grid_match_the_lists() {
+    use yijia_store::residents::{self, Filter, NewResident};
+    let t = TestDb::new().await;
+    let mut tx = t.db.write().await.unwrap();
+    let (_, com, grid) = chengnan(&mut tx).await;
+    for (i, (birth, cat)) in
+        [("1940-01-01", Some("elderly_alone")), ("2020-05-05", None), ("1990-01-01", Some("elderly_alone"))]
+            .iter()
+            .enumerate()
+    {
+        let r = NewResident {
+            uid: format!("u{i}"),
+            grid_id: grid.id,
+            name: format!("人{i}"),
+            birth_date: Some((*birth).into()),
+            relation: String::new(),
+            residence: "permanent".into(),
+            now: 1,
+            ..Default::default()
+        };
+        let id = residents::insert(&mut tx, &r).await.unwrap();
+        if let Some(c) = cat {
+            residents::add_category(&mut tx, id, c, None, "t", "t", 1).await.unwrap();
+        }
+    }
+    tx.commit().await.unwrap();
+    let mut tx = t.db.read().await.unwrap();
+    let mut counts = residents::category_counts(&mut tx, &com.path, "2012-11-29").await.unwrap();
+    counts.sort();
+    assert_eq!(
+        counts,
+        [
+            ("chengnan-g01".into(), "".into(), 3),
+            ("chengnan-g01".into(), "child".into(), 1),
+            ("chengnan-g01".into(), "elderly_alone".into(), 2)
+        ]
+    );
+    let f = Filter { paths: vec![grid.path.clone()], born_after: Some("2012-11-29".into()), ..Default::default() };
+    assert_eq!(residents::list(&mut tx, &f, 50, 0).await.unwrap().1, 1);
 }

@@ -72,6 +72,13 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/api/v1/residents", Roles(REGISTRARS), Scope::Object, post(residents::add_resident))
         .add(M::GET, "/api/v1/residents/{id}", Roles(RESIDENT_READERS), Scope::Object, get(residents::get_resident))
         .add(
+            M::GET,
+            "/api/v1/residents/categories",
+            Roles(RESIDENT_READERS),
+            Scope::Grants,
+            get(residents::category_counts),
+        )
+        .add(
             M::POST,
             "/api/v1/residents/{id}/unmask",
             Roles(RESIDENT_READERS),
@@ -117,7 +124,7 @@ impl Modify for Bearer {
         users::list_users, users::create_user, users::get_user, users::disable_user, users::enable_user,
         audit::list_audit,
         residents::list_residents, residents::add_resident, residents::get_resident,
-        residents::unmask_resident, residents::resident_views,
+        residents::unmask_resident, residents::resident_views, residents::category_counts,
     ),
     modifiers(&Bearer),
     security(("bearer" = [])),

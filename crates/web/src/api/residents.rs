@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use yijia_domain::registry::Category;
-use yijia_service::registry::{RecordView, ResidentFilter, ResidentInput, ResidentView, Unmasked};
+use yijia_service::registry::{GridCounts, RecordView, ResidentFilter, ResidentInput, ResidentView, Unmasked};
 use yijia_service::{Page, PageReq};
 
 use super::ApiResult;
@@ -138,4 +138,20 @@ pub async fn resident_views(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<RecordView>>, ApiError> {
     Ok(Json(st.svc.record_views(&c, id).await.api(lang)?))
+}
+
+/// 分类归档: per grid in your scope, residents and residents per category.
+/// Each count equals the total of the list with that grid and category.
+#[utoipa::path(get, path = "/api/v1/residents/categories", tag = "residents",
+    responses(
+        (status = 200, description = "One line per grid", body = Vec<GridCounts>),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Your role does not read the registry", body = ErrorBody),
+    ))]
+pub async fn category_counts(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+) -> Result<Json<Vec<GridCounts>>, ApiError> {
+    Ok(Json(st.svc.category_counts(&c).await.api(lang)?))
 }

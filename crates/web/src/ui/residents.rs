@@ -33,6 +33,7 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/residents/{id}", Roles(READERS), Scope::Object, get(show))
         .add(M::POST, "/residents/{id}/unmask", Roles(READERS), Scope::Object, post(unmask))
         .add(M::GET, "/residents/import", Roles(IMPORTERS), Scope::Grants, get(import_form))
+        .add(M::GET, "/residents/categories", Roles(READERS), Scope::Grants, get(categories_page))
         .add(
             M::POST,
             "/residents/import",
@@ -464,4 +465,47 @@ async fn import_submit(
             fail(status, msg)
         }
     }
+}
+
+struct CountRow {
+    grid: String,
+    name: String,
+    residents: i64,
+    counts: Vec<i64>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "residents_categories.html")]
+struct CategoriesPage {
+    c: Chrome,
+    categories: Vec<(&'static str, &'static str)>,
+    rows: Vec<CountRow>,
+    totals: Vec<i64>,
+    total: i64,
+}
+
+/// 分类归档: counts per grid and category, each linking to its list.
+async fn categories_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
+    let grids = st.svc.category_counts(&c).await.page(lang)?;
+    let categories: Vec<(&'static str, &'static str)> =
+        Category::ALL.into_iter().map(|c| (c.code(), if lang.en() { c.name_en() } else { c.name_zh() })).collect();
+    let rows: Vec<CountRow> = grids
+        .into_iter()
+        .map(|g| CountRow {
+            counts: categories.iter().map(|(code, _)| g.categories.get(*code).copied().unwrap_or(0)).collect(),
+            grid: g.grid,
+            name: g.name,
+            residents: g.residents,
+        })
+        .collect();
+    let totals = (0..categories.len()).map(|i| rows.iter().map(|r| r.counts[i]).sum()).collect();
+    let total = rows.iter().map(|r| r.residents).sum();
+    Ok(CategoriesPage {
+        c: Chrome::for_caller(lang, &c, "/residents", "/residents/categories"),
+        categories,
+        rows,
+        totals,
+        total,
+    }
+    .into_response())
 }

@@ -276,3 +276,32 @@ async fn registration_checks_what_it_is_given() {
     let (_, list) = app.get(&s, "/api/v1/residents?category=elderly_alone").await;
     assert_eq!(list["total"], 1, "only 李四 was registered with it: {list}");
 }
+
+#[tokio::test]
+async fn every_category_count_equals_the_list_behind_it() {
+    let app = TestApp::spawn().await;
+    app.svc.seed_demo_residents(600).await.unwrap();
+    for user in ["secretary", "worker1"] {
+        let t = app.token(user).await;
+        let (st, grids) = app.get(&t, "/api/v1/residents/categories").await;
+        assert_eq!(st, StatusCode::OK);
+        let grids = grids.as_array().unwrap();
+        assert_eq!(grids.len(), if user == "worker1" { 1 } else { 6 });
+        let mut checked = 0;
+        for g in grids {
+            let code = g["grid"].as_str().unwrap();
+            let (_, list) = app.get(&t, &format!("/api/v1/residents?grid={code}&per_page=1")).await;
+            assert_eq!(list["total"], g["residents"], "{user} {code}");
+            for (cat, n) in g["categories"].as_object().unwrap() {
+                let (_, list) = app.get(&t, &format!("/api/v1/residents?grid={code}&category={cat}&per_page=1")).await;
+                assert_eq!(&list["total"], n, "{user} {code} {cat}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 5, "{user}: {checked}");
+        let r = app.client().get(format!("{}/residents/categories", app.url)).bearer_auth(&t).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("分类归档") && html.contains("category=elderly_alone"), "{user}");
+    }
+}
