@@ -73,6 +73,24 @@ enum Command {
     /// Import data from the files people keep today.
     #[command(subcommand)]
     Import(ImportCmd),
+    /// Export rosters in the layout people keep (personal data masked).
+    #[command(subcommand)]
+    Export(ExportCmd),
+}
+
+#[derive(Subcommand)]
+enum ExportCmd {
+    /// A community's residents, one sheet per grid.
+    Residents {
+        #[arg(long)]
+        community: String,
+        /// Only this category (elderly_alone, disabled, 孤寡老人, …).
+        #[arg(long)]
+        category: Option<String>,
+        /// Where to write the workbook.
+        #[arg(long, value_name = "FILE.xlsx")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -232,6 +250,19 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             user(&svc, cmd).await.map(|_| ok)
         }
         Command::Keys(KeysCmd::Rotate) => rotate_keys(&cfg).await.map(|_| ok),
+        Command::Export(ExportCmd::Residents { community, category, out }) => {
+            let category = match category.as_deref() {
+                Some(c) => Some(
+                    yijia_domain::registry::Category::parse(c).with_context(|| format!("unknown category '{c}'"))?,
+                ),
+                None => None,
+            };
+            let svc = services(&cfg, open(&cfg).await?)?;
+            let book = svc.export_residents(&Caller::operator(), &community, category).await.map_err(service_error)?;
+            std::fs::write(&out, book).with_context(|| format!("writing {}", out.display()))?;
+            println!("roster written to {} (personal data masked)", out.display());
+            Ok(ok)
+        }
         Command::Import(ImportCmd::Residents { file, community, grids, dry_run, report }) => {
             let mut map = std::collections::HashMap::new();
             for g in &grids {

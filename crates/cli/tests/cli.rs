@@ -299,6 +299,23 @@ fn import_the_fixture_roster_from_the_command_line() {
     assert!(std::fs::read(&report).unwrap().starts_with(b"PK"));
     let o = yijia(p, &["import", "residents", roster, "--community", "chengnan"], None);
     assert!(out(&o).contains("0 imported, 1169 already registered"), "{}", out(&o));
+    let out_file = p.join("out.xlsx");
+    let o = yijia(
+        p,
+        &[
+            "export",
+            "residents",
+            "--community",
+            "chengnan",
+            "--category",
+            "孤寡老人",
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success() && out(&o).contains("masked"), "{}", out(&o));
+    assert!(std::fs::read(&out_file).unwrap().starts_with(b"PK"));
     let o = yijia(p, &["import", "residents", roster, "--community", "chengnan", "--grid", "oops"], None);
     assert!(!o.status.success() && out(&o).contains("SHEET=CODE"), "{}", out(&o));
 }

@@ -8,6 +8,7 @@ pub mod caller;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod keys;

@@ -261,3 +261,53 @@ pub async fn category_counts(tx: &mut Tx, path: &str, born_after: &str) -> Resul
                WHERE o.path >= $1 AND o.path < $2 AND r.birth_date > $3 GROUP BY o.code";
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(path).bind(&upper).bind(born_after).fetch_all(c).await?))
 }
+
+/// A resident with their address and categories, for the roster export.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ExportRow {
+    pub grid_code: String,
+    pub grid_name: String,
+    pub name: String,
+    pub sex: Option<String>,
+    pub birth_date: Option<String>,
+    pub id_number_masked: Option<String>,
+    pub phone_masked: Option<String>,
+    pub estate: Option<String>,
+    pub building: Option<String>,
+    pub entrance: Option<String>,
+    pub door: Option<String>,
+    pub residence: String,
+    pub notes: String,
+    /// Stored category codes, comma-separated.
+    pub categories: Option<String>,
+}
+
+/// Everyone the filter finds, by grid and name, with addresses.
+pub async fn export_rows(tx: &mut Tx, f: &Filter) -> Result<Vec<ExportRow>> {
+    if f.paths.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT o.code AS grid_code, o.name AS grid_name, r.name, r.sex, r.birth_date, r.id_number_masked, \
+         r.phone_masked, e.name AS estate, b.name AS building, h.entrance, h.door, r.residence, r.notes, \
+         (SELECT {agg} FROM resident_categories rc WHERE rc.resident_id = r.id) AS categories \
+         FROM residents r JOIN org_nodes o ON o.id = r.grid_id \
+         LEFT JOIN households h ON h.id = r.household_id LEFT JOIN buildings b ON b.id = h.building_id \
+         LEFT JOIN estates e ON e.id = b.estate_id WHERE {} ORDER BY o.code, r.name, r.id",
+        filter_sql(f, 5),
+        agg = match tx.backend() {
+            crate::Backend::Sqlite => "group_concat(rc.category, ',')",
+            crate::Backend::Postgres => "string_agg(rc.category, ',' ORDER BY rc.category)",
+        }
+    );
+    let name_upper = f.name.as_ref().map(|n| format!("{n}\u{10FFFF}"));
+    let ranges: Vec<(String, String)> = f.paths.iter().map(|p| (p.clone(), format!("{p}\u{10FFFF}"))).collect();
+    Ok(on_tx!(tx, c => {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(&f.category).bind(&f.name).bind(&name_upper).bind(&f.born_after);
+        for (lo, hi) in &ranges {
+            q = q.bind(lo).bind(hi);
+        }
+        q.fetch_all(&mut *c).await?
+    }))
+}

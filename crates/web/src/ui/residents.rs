@@ -34,6 +34,7 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/residents/{id}/unmask", Roles(READERS), Scope::Object, post(unmask))
         .add(M::GET, "/residents/import", Roles(IMPORTERS), Scope::Grants, get(import_form))
         .add(M::GET, "/residents/categories", Roles(READERS), Scope::Grants, get(categories_page))
+        .add(M::GET, "/residents/export", Roles(READERS), Scope::Grants, get(export))
         .add(
             M::POST,
             "/residents/import",
@@ -103,6 +104,8 @@ struct ListPage {
     grids: Vec<(String, String)>,
     can_add: bool,
     can_import: bool,
+    /// The community the export button exports.
+    community: Option<String>,
     error: Option<String>,
 }
 
@@ -151,8 +154,11 @@ async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
         q.category.as_deref().unwrap_or(""),
         q.grid.as_deref().unwrap_or("")
     );
+    let tree = st.svc.org_tree(&c).await.page(lang)?;
+    let community = tree.iter().find(|n| n.kind == OrgKind::Community).map(|n| n.code.clone());
     let grids = grid_options(&st, &c, lang).await?;
     Ok(ListPage {
+        community,
         c: Chrome::for_caller(lang, &c, "/residents", "/residents"),
         residents,
         total,
@@ -508,4 +514,29 @@ async fn categories_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang) 
         total,
     }
     .into_response())
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    community: String,
+    category: Option<String>,
+}
+
+/// The roster workbook of the caller's part of a community, masked.
+async fn export(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<ExportQuery>) -> PageResult {
+    let category = q.category.as_deref().filter(|s| !s.is_empty()).and_then(Category::parse);
+    let book = st.svc.export_residents(&c, &q.community, category).await.page(lang)?;
+    let day = yijia_domain::time::to_local(st.svc.now()).format("%Y%m%d");
+    let file = format!("residents-{}-{day}.xlsx", q.community);
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+        ],
+        book,
+    )
+        .into_response())
 }

@@ -11,6 +11,7 @@ mod import;
 mod audit;
 mod auth;
 mod errors;
+mod export;
 mod jobs;
 mod org;
 mod pages;
