@@ -227,27 +227,16 @@ fn keys_rotate_reseals_everything_and_search_still_finds_people() {
     let (mut child, url) = serve_demo(p);
     rt.block_on(async {
         let (c, t) = login(url.clone()).await;
-        let v: serde_json::Value = c
-            .post(format!("{url}/api/v1/residents/{rid}/unmask"))
-            .bearer_auth(&t)
-            .json(&serde_json::json!({"field": "id_number", "reason": "核对"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(v["value"], id);
-        let v: serde_json::Value = c
-            .post(format!("{url}/api/v1/residents/{rid}/unmask"))
-            .bearer_auth(&t)
-            .json(&serde_json::json!({"field": "details", "reason": "核对"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let unmask = |field: &'static str| {
+            let (c, t, url) = (c.clone(), t.clone(), url.clone());
+            async move {
+                let r = c.post(format!("{url}/api/v1/residents/{rid}/unmask")).bearer_auth(&t);
+                let r = r.json(&serde_json::json!({"field": field, "reason": "核对"})).send().await.unwrap();
+                r.json::<serde_json::Value>().await.unwrap()
+            }
+        };
+        assert_eq!(unmask("id_number").await["value"], id);
+        let v = unmask("details").await;
         assert_eq!(v["value"]["disabled"]["grade"], "一级");
         let v: serde_json::Value = c
             .get(format!("{url}/api/v1/residents?q=136-0000-1234"))
