@@ -737,3 +737,104 @@ impl Services {
         Ok(out)
     }
 }
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryChange {
+    pub category: Category,
+    /// add or remove
+    pub action: String,
+    /// Why (kept in the category's history).
+    pub reason: String,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct HistoryView {
+    pub category: Category,
+    /// added, removed or changed
+    pub change: String,
+    pub reason: String,
+    pub by: String,
+    /// RFC 3339
+    pub at: String,
+}
+
+impl Services {
+    /// Adds or removes a category, with the reason in its history.
+    pub async fn change_category(&self, caller: &Caller, id: i64, ch: CategoryChange) -> Result<ResidentView> {
+        let r = self.resident_in_scope(caller, id, READERS, "resident_category").await?;
+        if !caller.covers(REGISTRARS, &r.grid_path) {
+            return Err(ServiceError::forbidden());
+        }
+        let reason = ch.reason.trim();
+        if reason.chars().count() < 2 || reason.chars().count() > 200 {
+            return Err(ServiceError::invalid("reason", "请写明原因(2–200 字)", "give a reason (2–200 characters)"));
+        }
+        if ch.category.derived() {
+            return Err(ServiceError::invalid(
+                "category",
+                "「儿童」由出生日期自动判断,不能手动增减",
+                "'child' follows from the birth date",
+            ));
+        }
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let code = ch.category.code();
+        match ch.action.as_str() {
+            "add" => {
+                let input = CategoryInput { category: ch.category, details: ch.details.clone() };
+                let details = check_details(0, &input)?;
+                let sealed = details.as_deref().map(|d| self.keys().seal(&aad_details(&r.uid, code), d)).transpose()?;
+                on_conflict(
+                    residents::add_category(&mut tx, id, code, sealed.as_deref(), reason, &caller.username, now).await,
+                    || Msg::new(format!("已是「{}」", ch.category.name_zh()), format!("already '{code}'")),
+                )?;
+            }
+            "remove" => {
+                if residents::remove_category(&mut tx, id, code).await? == 0 {
+                    return Err(ServiceError::invalid(
+                        "category",
+                        format!("此人不属于「{}」", ch.category.name_zh()),
+                        format!("not in category '{code}'"),
+                    ));
+                }
+                residents::history(&mut tx, id, code, "removed", reason, &caller.username, now).await?;
+            }
+            other => {
+                return Err(ServiceError::invalid(
+                    "action",
+                    format!("未知操作「{other}」(add / remove)"),
+                    format!("unknown action '{other}' (add or remove)"),
+                ));
+            }
+        }
+        let e = Event::ok("resident_category", format!("resident:{id}"), &r.grid_path);
+        record(&mut tx, caller, now, &e.with(json!({ "category": code, "action": ch.action, "reason": reason })))
+            .await?;
+        let view = self.view(&mut tx, caller, id).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Who added or removed which category, when and why; newest first.
+    pub async fn category_history(&self, caller: &Caller, id: i64) -> Result<Vec<HistoryView>> {
+        self.resident_in_scope(caller, id, READERS, "resident_history").await?;
+        let mut conn = self.db.conn().await?;
+        let rows = residents::history_of(&mut conn, id).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|h| {
+                Some(HistoryView {
+                    category: Category::parse(&h.category)?,
+                    change: h.change,
+                    reason: h.reason,
+                    by: h.by_user,
+                    at: yijia_domain::time::rfc3339(h.at),
+                })
+            })
+            .collect())
+    }
+}

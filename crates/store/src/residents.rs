@@ -311,3 +311,9 @@ pub async fn export_rows(tx: &mut Tx, f: &Filter) -> Result<Vec<ExportRow>> {
         q.fetch_all(&mut *c).await?
     }))
 }
+
+/// Removes a category (its history line is the caller's to write).
+pub async fn remove_category(tx: &mut Tx, resident_id: i64, category: &str) -> Result<u64> {
+    let sql = "DELETE FROM resident_categories WHERE resident_id = $1 AND category = $2";
+    Ok(on_tx!(tx, c => sqlx::query(sql).bind(resident_id).bind(category).execute(c).await?.rows_affected()))
+}

@@ -72,6 +72,20 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/api/v1/residents", Roles(REGISTRARS), Scope::Object, post(residents::add_resident))
         .add(M::GET, "/api/v1/residents/{id}", Roles(RESIDENT_READERS), Scope::Object, get(residents::get_resident))
         .add(
+            M::POST,
+            "/api/v1/residents/{id}/categories",
+            Roles(REGISTRARS),
+            Scope::Object,
+            post(residents::change_category),
+        )
+        .add(
+            M::GET,
+            "/api/v1/residents/{id}/history",
+            Roles(RESIDENT_READERS),
+            Scope::Object,
+            get(residents::category_history),
+        )
+        .add(
             M::GET,
             "/api/v1/residents/categories",
             Roles(RESIDENT_READERS),
@@ -125,6 +139,7 @@ impl Modify for Bearer {
         audit::list_audit,
         residents::list_residents, residents::add_resident, residents::get_resident,
         residents::unmask_resident, residents::resident_views, residents::category_counts,
+        residents::change_category, residents::category_history,
     ),
     modifiers(&Bearer),
     security(("bearer" = [])),

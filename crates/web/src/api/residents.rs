@@ -4,7 +4,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use yijia_domain::registry::Category;
-use yijia_service::registry::{GridCounts, RecordView, ResidentFilter, ResidentInput, ResidentView, Unmasked};
+use yijia_service::registry::{
+    CategoryChange, GridCounts, HistoryView, RecordView, ResidentFilter, ResidentInput, ResidentView, Unmasked,
+};
 use yijia_service::{Page, PageReq};
 
 use super::ApiResult;
@@ -154,4 +156,46 @@ pub async fn category_counts(
     lang: Lang,
 ) -> Result<Json<Vec<GridCounts>>, ApiError> {
     Ok(Json(st.svc.category_counts(&c).await.api(lang)?))
+}
+
+/// Add or remove a category, with the reason (kept in its history).
+#[utoipa::path(post, path = "/api/v1/residents/{id}/categories", tag = "residents", request_body = CategoryChange,
+    params(("id" = i64, Path, description = "Resident id")),
+    responses(
+        (status = 200, description = "The resident, changed", body = ResidentView),
+        (status = 400, description = "Malformed body or id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Your role does not change records, or CSRF token missing", body = ErrorBody),
+        (status = 404, description = "No such resident within your scope", body = ErrorBody),
+        (status = 409, description = "The resident has that category already", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "No reason, an unknown action, or details that do not fit", body = ErrorBody),
+    ))]
+pub async fn change_category(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<CategoryChange>,
+) -> Result<Json<ResidentView>, ApiError> {
+    Ok(Json(st.svc.change_category(&c, id, b).await.api(lang)?))
+}
+
+/// Who added or removed which category, when and why.
+#[utoipa::path(get, path = "/api/v1/residents/{id}/history", tag = "residents",
+    params(("id" = i64, Path, description = "Resident id")),
+    responses(
+        (status = 200, description = "Newest first", body = Vec<HistoryView>),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such resident within your scope", body = ErrorBody),
+    ))]
+pub async fn category_history(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<HistoryView>>, ApiError> {
+    Ok(Json(st.svc.category_history(&c, id).await.api(lang)?))
 }

@@ -32,6 +32,7 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/residents/new", Roles(REGISTRARS), Scope::Grants, get(new_form))
         .add(M::GET, "/residents/{id}", Roles(READERS), Scope::Object, get(show))
         .add(M::POST, "/residents/{id}/unmask", Roles(READERS), Scope::Object, post(unmask))
+        .add(M::POST, "/residents/{id}/categories", Roles(REGISTRARS), Scope::Object, post(change_category))
         .add(M::GET, "/residents/import", Roles(IMPORTERS), Scope::Grants, get(import_form))
         .add(M::GET, "/residents/categories", Roles(READERS), Scope::Grants, get(categories_page))
         .add(M::GET, "/residents/export", Roles(READERS), Scope::Grants, get(export))
@@ -185,24 +186,65 @@ struct DetailPage {
     sex: &'static str,
     residence: &'static str,
     can_unmask: bool,
+    can_edit: bool,
     views: Vec<RecordView>,
+    history: Vec<yijia_service::registry::HistoryView>,
+    categories: Vec<(&'static str, &'static str)>,
+    error: Option<String>,
 }
 
 async fn show(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
-    let r = st.svc.get_resident(&c, id).await.page(lang)?;
-    let views = st.svc.record_views(&c, id).await.page(lang)?;
+    render_record(&st, &c, lang, id, None).await
+}
+
+async fn render_record(st: &AppState, c: &Caller, lang: Lang, id: i64, error: Option<String>) -> PageResult {
+    let r = st.svc.get_resident(c, id).await.page(lang)?;
+    let views = st.svc.record_views(c, id).await.page(lang)?;
+    let history = st.svc.category_history(c, id).await.page(lang)?;
     let here = format!("/residents/{id}");
     let can_unmask = c.has_any(UNMASKERS)
         && (r.id_number.is_some() || r.phone.is_some() || r.categories.iter().any(|c| c.has_details));
     Ok(DetailPage {
-        c: Chrome::for_caller(lang, &c, "/residents", &here),
+        c: Chrome::for_caller(lang, c, "/residents", &here),
         sex: sex_name(lang, r.sex),
         residence: r.residence.name_zh(),
         can_unmask,
+        can_edit: c.has_any(REGISTRARS),
         views,
+        history,
+        categories: category_options(lang).into_iter().filter(|(code, _)| *code != "child").collect(),
+        error,
         r,
     }
     .into_response())
+}
+
+#[derive(Deserialize)]
+struct CategoryForm {
+    category: String,
+    action: String,
+    reason: String,
+}
+
+async fn change_category(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<CategoryForm>,
+) -> PageResult {
+    let Some(category) = Category::parse(&f.category) else {
+        return render_record(&st, &c, lang, id, Some(lang.t("请选择类别", "choose a category").to_owned())).await;
+    };
+    let change =
+        yijia_service::registry::CategoryChange { category, action: f.action, reason: f.reason, details: None };
+    match st.svc.change_category(&c, id, change).await {
+        Ok(_) => Ok(Redirect::to(&format!("/residents/{id}")).into_response()),
+        Err(e) => {
+            let msg = fixable(e, lang)?;
+            render_record(&st, &c, lang, id, Some(msg)).await
+        }
+    }
 }
 
 #[derive(Template, WebTemplate)]

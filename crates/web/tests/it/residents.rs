@@ -305,3 +305,45 @@ async fn every_category_count_equals_the_list_behind_it() {
         assert!(html.contains("分类归档") && html.contains("category=elderly_alone"), "{user}");
     }
 }
+
+#[tokio::test]
+async fn categories_change_with_a_reason_and_keep_their_history() {
+    let app = TestApp::spawn().await;
+    let s = app.token("secretary").await;
+    let (_, v) = app.post(&s, "/api/v1/residents", resident("周奶奶", "chengnan-g01", None, None)).await;
+    let rid = v["id"].as_i64().unwrap();
+    let path = format!("/api/v1/residents/{rid}/categories");
+    let (st, v) = app.post(&s, &path, json!({"category": "subsistence", "action": "add", "reason": ""})).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")));
+    let (st, v) =
+        app.post(&s, &path, json!({"category": "subsistence", "action": "add", "reason": "低保审批通过"})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert!(v["categories"].as_array().unwrap().iter().any(|c| c["category"] == "subsistence"));
+    let (st, _) = app.post(&s, &path, json!({"category": "subsistence", "action": "add", "reason": "再加一次"})).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    let (st, _) =
+        app.post(&s, &path, json!({"category": "elderly_alone", "action": "remove", "reason": "子女已回来同住"})).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) =
+        app.post(&s, &path, json!({"category": "elderly_alone", "action": "remove", "reason": "又一次"})).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "not in it any more");
+    let (_, h) = app.get(&s, &format!("/api/v1/residents/{rid}/history")).await;
+    let h: Vec<(String, String, String)> = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["category"].as_str().unwrap().into(),
+                e["change"].as_str().unwrap().into(),
+                e["reason"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(h[0], ("elderly_alone".into(), "removed".into(), "子女已回来同住".into()));
+    assert_eq!(h[1], ("subsistence".into(), "added".into(), "低保审批通过".into()));
+    // a clerk reads but does not change records
+    let c = app.token("clerk").await;
+    let (st, _) = app.post(&c, &path, json!({"category": "veteran", "action": "add", "reason": "核实"})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}
