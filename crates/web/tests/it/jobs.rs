@@ -31,8 +31,13 @@ async fn two_servers_run_each_job_once() {
     let r = app.client().get(format!("{second_url}/api/v1/me")).bearer_auth(&t).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 
-    // Both runners start idle and poll; the jobs arrive over a second or
-    // two, so each runner finds work on its rounds.
+    const N: i64 = 400;
+    for _ in 0..N {
+        // due for both clocks: the first server's stands still at its start
+        app.svc.enqueue(yijia_service::jobs::SWEEP, json!({}), None, app.svc.now().min(now_ms())).await.unwrap();
+    }
+
+    // Both runners start at once on a full queue and claim against each other.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let first = app.svc.clone();
     let a = tokio::spawn({
@@ -43,12 +48,6 @@ async fn two_servers_run_each_job_once() {
         let s = second.clone();
         async move { s.run_jobs("server-b".into(), stop_rx).await }
     });
-    const N: i64 = 400;
-    for _ in 0..N {
-        // due for both clocks: the first server's stands still at its start
-        app.svc.enqueue(yijia_service::jobs::SWEEP, json!({}), None, app.svc.now().min(now_ms())).await.unwrap();
-    }
-
     let mut counts = Default::default();
     for _ in 0..600 {
         let mut tx = app.db.db.read().await.unwrap();
