@@ -79,6 +79,7 @@ impl Services {
                 use chrono::Datelike;
                 today.with_year(today.year() - 14).unwrap_or(today).to_string()
             }),
+            ..Default::default()
         };
         let sees_ids = caller.is_operator()
             || caller.has_any(&[Role::GridWorker, Role::CommunityStaff, Role::Secretary, Role::StreetOfficer]);

@@ -149,15 +149,27 @@ pub(crate) struct Prepared {
 pub struct ResidentFilter {
     pub grid: Option<String>,
     pub category: Option<Category>,
+    pub residence: Option<Residence>,
+    /// Ages in whole years, both ends included.
+    pub age_min: Option<u32>,
+    pub age_max: Option<u32>,
+    /// An estate by name, and a building of it.
+    pub estate: Option<String>,
+    pub building: Option<String>,
     pub name: Option<String>,
     /// An exact ID number or phone number.
     pub q: Option<String>,
 }
 
 fn fourteen_years_before(d: NaiveDate) -> String {
+    years_before(d, 14)
+}
+
+/// The same day `n` years earlier, as `YYYY-MM-DD`.
+fn years_before(d: NaiveDate, n: i32) -> String {
     use chrono::Datelike;
     // 29 February falls back to the 28th in a year without it
-    let y = d.year() - 14;
+    let y = d.year() - n;
     NaiveDate::from_ymd_opt(y, d.month(), d.day())
         .or(NaiveDate::from_ymd_opt(y, d.month(), 28))
         .unwrap_or(d)
@@ -571,11 +583,23 @@ impl Services {
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             return self.find_exact(caller, q, &paths, page).await;
         }
+        let today = today(self.now());
         // a child is one born less than 14 years ago: found by birth date
-        let born_after = (f.category == Some(Category::Child)).then(|| fourteen_years_before(today(self.now())));
+        let child = (f.category == Some(Category::Child)).then(|| years_before(today, 14));
+        let oldest = f.age_max.map(|a| years_before(today, a as i32 + 1));
+        let born_after = child.into_iter().chain(oldest).max();
+        let born_before = f.age_min.map(|a| years_before(today, a as i32));
         let filter = residents::Filter {
             paths,
             born_after,
+            born_before,
+            residence: f.residence.map(|r| r.code().to_owned()),
+            estate: f.estate.clone().filter(|e| !e.trim().is_empty()),
+            building: f
+                .building
+                .as_deref()
+                .filter(|b| !b.trim().is_empty())
+                .map(|b| yijia_domain::roster::building_name(&yijia_domain::roster::Cell::Text(b.to_owned()))),
             category: f.category.filter(|c| !c.derived()).map(|c| c.code().to_owned()),
             // pinyin is searched in lower case without spaces: "Cui xh" → "cuixh"
             name: f

@@ -103,7 +103,30 @@ pub struct Filter {
     pub name: Option<String>,
     /// Born after this date (`YYYY-MM-DD`): children are found this way.
     pub born_after: Option<String>,
+    /// Born on or before this date.
+    pub born_before: Option<String>,
+    pub residence: Option<String>,
+    /// Living in this estate (by name), and in this building of it.
+    pub estate: Option<String>,
+    pub building: Option<String>,
 }
+
+/// Binds a filter's fixed parameters, `$1` to `$8`, in order.
+macro_rules! bind_filter {
+    ($q:expr, $f:expr, $name_upper:expr) => {
+        $q.bind(&$f.category)
+            .bind(&$f.name)
+            .bind($name_upper)
+            .bind(&$f.born_after)
+            .bind(&$f.born_before)
+            .bind(&$f.residence)
+            .bind(&$f.estate)
+            .bind(&$f.building)
+    };
+}
+
+/// Where the scope paths start: after the filter's own parameters.
+const FILTER_PARAMS: usize = 8;
 
 /// The filter's condition, its path ranges bound from `$first` on.
 fn filter_sql(f: &Filter, first: usize) -> String {
@@ -114,7 +137,10 @@ fn filter_sql(f: &Filter, first: usize) -> String {
         "({}) AND ($1 IS NULL OR EXISTS (SELECT 1 FROM resident_categories rc \
          WHERE rc.resident_id = r.id AND rc.category = $1)) AND ($2 IS NULL OR (r.name >= $2 AND r.name < $3) \
          OR (r.name_pinyin >= $2 AND r.name_pinyin < $3) OR (r.name_initials >= $2 AND r.name_initials < $3)) \
-         AND ($4 IS NULL OR r.birth_date > $4)",
+         AND ($4 IS NULL OR r.birth_date > $4) AND ($5 IS NULL OR r.birth_date <= $5) \
+         AND ($6 IS NULL OR r.residence = $6) \
+         AND ($7 IS NULL OR r.household_id IN (SELECT h.id FROM households h JOIN buildings b ON b.id = h.building_id \
+         JOIN estates e ON e.id = b.estate_id WHERE e.name = $7 AND ($8 IS NULL OR b.name = $8)))",
         ranges.join(" OR ")
     )
 }
@@ -125,24 +151,26 @@ pub async fn list(tx: &mut Tx, f: &Filter, limit: i64, offset: i64) -> Result<(V
         return Ok((vec![], 0));
     }
     let sql = format!(
-        "SELECT {COLS} FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE {} ORDER BY r.name, r.id LIMIT $5 OFFSET $6",
-        filter_sql(f, 7)
+        "SELECT {COLS} FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE {} ORDER BY r.name, r.id LIMIT ${} OFFSET ${}",
+        filter_sql(f, FILTER_PARAMS + 3),
+        FILTER_PARAMS + 1,
+        FILTER_PARAMS + 2
     );
-    let count_sql =
-        format!("SELECT COUNT(*) FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE {}", filter_sql(f, 5));
+    let count_sql = format!(
+        "SELECT COUNT(*) FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE {}",
+        filter_sql(f, FILTER_PARAMS + 1)
+    );
     let name_upper = f.name.as_ref().map(|n| format!("{n}\u{10FFFF}"));
     let ranges: Vec<(String, String)> = f.paths.iter().map(|p| (p.clone(), format!("{p}\u{10FFFF}"))).collect();
     let rows: Vec<Resident> = on_tx!(tx, c => {
-        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(&f.category).bind(&f.name).bind(&name_upper).bind(&f.born_after).bind(limit).bind(offset);
+        let mut q = bind_filter!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), f, &name_upper).bind(limit).bind(offset);
         for (lo, hi) in &ranges {
             q = q.bind(lo).bind(hi);
         }
         q.fetch_all(&mut *c).await?
     });
     let total: i64 = on_tx!(tx, c => {
-        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.as_str()))
-            .bind(&f.category).bind(&f.name).bind(&name_upper).bind(&f.born_after);
+        let mut q = bind_filter!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.as_str())), f, &name_upper);
         for (lo, hi) in &ranges {
             q = q.bind(lo).bind(hi);
         }
@@ -294,7 +322,7 @@ pub async fn export_rows(tx: &mut Tx, f: &Filter) -> Result<Vec<ExportRow>> {
          FROM residents r JOIN org_nodes o ON o.id = r.grid_id \
          LEFT JOIN households h ON h.id = r.household_id LEFT JOIN buildings b ON b.id = h.building_id \
          LEFT JOIN estates e ON e.id = b.estate_id WHERE {} ORDER BY o.code, r.name, r.id",
-        filter_sql(f, 5),
+        filter_sql(f, FILTER_PARAMS + 1),
         agg = match tx.backend() {
             crate::Backend::Sqlite => "group_concat(rc.category, ',')",
             crate::Backend::Postgres => "string_agg(rc.category, ',' ORDER BY rc.category)",
@@ -303,8 +331,7 @@ pub async fn export_rows(tx: &mut Tx, f: &Filter) -> Result<Vec<ExportRow>> {
     let name_upper = f.name.as_ref().map(|n| format!("{n}\u{10FFFF}"));
     let ranges: Vec<(String, String)> = f.paths.iter().map(|p| (p.clone(), format!("{p}\u{10FFFF}"))).collect();
     Ok(on_tx!(tx, c => {
-        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(&f.category).bind(&f.name).bind(&name_upper).bind(&f.born_after);
+        let mut q = bind_filter!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), f, &name_upper);
         for (lo, hi) in &ranges {
             q = q.bind(lo).bind(hi);
         }

@@ -415,7 +415,7 @@ async fn residents_by_scope_category_name_and_index() {
         paths,
         category: category.map(str::to_owned),
         name: name.map(str::to_owned),
-        born_after: None,
+        ..Default::default()
     };
     let (rows, total) = residents::list(&mut tx, &f(vec![grid.path.clone()], None, Some("崔晓")), 50, 0).await.unwrap();
     assert_eq!(total, 2, "a two-character prefix, within the grid");

@@ -29,6 +29,15 @@ pub struct ResidentParams {
     pub name: Option<String>,
     /// A whole ID number or phone number (exact match).
     pub q: Option<String>,
+    pub residence: Option<yijia_domain::registry::Residence>,
+    /// Youngest age, in whole years.
+    pub age_min: Option<u32>,
+    /// Oldest age, in whole years.
+    pub age_max: Option<u32>,
+    /// Estate name (丁香花园三期).
+    pub estate: Option<String>,
+    /// Building of that estate (3号楼 or 3).
+    pub building: Option<String>,
 }
 
 /// Residents in your scope, masked, by name.
@@ -47,7 +56,17 @@ pub async fn list_residents(
     ApiQuery(q): ApiQuery<ResidentParams>,
 ) -> Result<Json<Page<ResidentView>>, ApiError> {
     let page = PageReq::new(q.page, q.per_page).api(lang)?;
-    let f = ResidentFilter { grid: q.grid, category: q.category, name: q.name, q: q.q };
+    let f = ResidentFilter {
+        grid: q.grid,
+        category: q.category,
+        name: q.name,
+        q: q.q,
+        residence: q.residence,
+        age_min: q.age_min,
+        age_max: q.age_max,
+        estate: q.estate,
+        building: q.building,
+    };
     Ok(Json(st.svc.list_residents(&c, f, page).await.api(lang)?))
 }
 

@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_domain::id_number::Sex;
 use yijia_domain::org::OrgKind;
-use yijia_domain::registry::Category;
+use yijia_domain::registry::{Category, Residence};
 use yijia_service::registry::{
     CategoryInput, HouseholdInput, READERS, REGISTRARS, RecordView, ResidentFilter, ResidentInput, ResidentView,
     UNMASKERS,
@@ -101,6 +101,11 @@ struct ListPage {
     name: String,
     category: String,
     grid: String,
+    residence: String,
+    residences: Vec<(&'static str, &'static str)>,
+    age_min: String,
+    age_max: String,
+    estate: String,
     categories: Vec<(&'static str, &'static str)>,
     grids: Vec<(String, String)>,
     can_add: bool,
@@ -112,6 +117,10 @@ struct ListPage {
 
 #[derive(Deserialize)]
 struct ListQuery {
+    residence: Option<String>,
+    age_min: Option<String>,
+    age_max: Option<String>,
+    estate: Option<String>,
     name: Option<String>,
     category: Option<String>,
     grid: Option<String>,
@@ -127,6 +136,11 @@ async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
         category,
         name: q.name.clone(),
         q: q.q.clone().filter(|s| !s.trim().is_empty()),
+        residence: q.residence.as_deref().and_then(Residence::parse),
+        age_min: q.age_min.as_deref().and_then(|a| a.trim().parse().ok()),
+        age_max: q.age_max.as_deref().and_then(|a| a.trim().parse().ok()),
+        estate: q.estate.clone(),
+        building: None,
     };
     let req = PageReq::new(Some(page), Some(50)).page(lang)?;
     let (items, total, error) = match st.svc.list_residents(&c, filter, req).await {
@@ -150,10 +164,14 @@ async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
         })
         .collect();
     let base = format!(
-        "/residents?name={}&category={}&grid={}",
+        "/residents?name={}&category={}&grid={}&residence={}&age_min={}&age_max={}&estate={}",
         q.name.as_deref().unwrap_or(""),
         q.category.as_deref().unwrap_or(""),
-        q.grid.as_deref().unwrap_or("")
+        q.grid.as_deref().unwrap_or(""),
+        q.residence.as_deref().unwrap_or(""),
+        q.age_min.as_deref().unwrap_or(""),
+        q.age_max.as_deref().unwrap_or(""),
+        q.estate.as_deref().unwrap_or("")
     );
     let tree = st.svc.org_tree(&c).await.page(lang)?;
     let community = tree.iter().find(|n| n.kind == OrgKind::Community).map(|n| n.code.clone());
@@ -169,6 +187,11 @@ async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
         name: q.name.unwrap_or_default(),
         category: q.category.unwrap_or_default(),
         grid: q.grid.unwrap_or_default(),
+        residence: q.residence.unwrap_or_default(),
+        residences: Residence::ALL.iter().map(|r| (r.code(), r.name_zh())).collect(),
+        age_min: q.age_min.unwrap_or_default(),
+        age_max: q.age_max.unwrap_or_default(),
+        estate: q.estate.unwrap_or_default(),
         categories: category_options(lang),
         grids,
         can_add: c.has_any(REGISTRARS),

@@ -347,3 +347,35 @@ async fn categories_change_with_a_reason_and_keep_their_history() {
     let (st, _) = app.post(&c, &path, json!({"category": "veteran", "action": "add", "reason": "核实"})).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn filters_by_residence_age_estate_and_building() {
+    let app = TestApp::spawn().await;
+    app.svc.seed_demo_residents(400).await.unwrap();
+    let s = app.token("secretary").await;
+    let (_, all) = app.get(&s, "/api/v1/residents?per_page=500").await;
+    let all = all["items"].as_array().unwrap().clone();
+    assert_eq!(all.len(), 400);
+
+    let (_, tenants) = app.get(&s, "/api/v1/residents?residence=tenant&per_page=500").await;
+    let want = all.iter().filter(|r| r["residence"] == "tenant").count();
+    assert_eq!(tenants["total"], want as i64);
+    assert!(want > 10);
+
+    let (_, old) = app.get(&s, "/api/v1/residents?age_min=70&age_max=80&per_page=500").await;
+    let want = all.iter().filter(|r| r["age"].as_i64().is_some_and(|a| (70..=80).contains(&a))).count();
+    assert_eq!(old["total"], want as i64, "both ends included");
+    assert!(old["items"].as_array().unwrap().iter().all(|r| (70..=80).contains(&r["age"].as_i64().unwrap())));
+
+    let mut sum = 0;
+    for estate in ["丁香花园", "丁香花园三期", "春城小区", "正阳家园", "南苑小区"] {
+        let (_, e) = app.get(&s, &format!("/api/v1/residents?estate={estate}&per_page=1")).await;
+        sum += e["total"].as_i64().unwrap();
+    }
+    assert_eq!(sum, 400, "every generated resident lives in one of the five estates");
+    let (_, e) = app.get(&s, "/api/v1/residents?estate=丁香花园三期&per_page=1").await;
+    let (_, b) = app.get(&s, "/api/v1/residents?estate=丁香花园三期&building=3&per_page=1").await;
+    let (_, b2) = app.get(&s, "/api/v1/residents?estate=丁香花园三期&building=3号楼&per_page=1").await;
+    assert_eq!(b["total"], b2["total"], "3 and 3号楼 are one building");
+    assert!(b["total"].as_i64().unwrap() > 0 && b["total"].as_i64() < e["total"].as_i64());
+}
