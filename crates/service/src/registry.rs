@@ -583,6 +583,11 @@ impl Services {
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             return self.find_exact(caller, q, &paths, page).await;
         }
+        for (field, age) in [("age_min", f.age_min), ("age_max", f.age_max)] {
+            if age.is_some_and(|a| a > 150) {
+                return Err(ServiceError::invalid(field, "年龄须在 0 到 150 之间", "an age is between 0 and 150"));
+            }
+        }
         let today = today(self.now());
         // a child is one born less than 14 years ago: found by birth date
         let child = (f.category == Some(Category::Child)).then(|| years_before(today, 14));

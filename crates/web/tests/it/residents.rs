@@ -379,3 +379,15 @@ async fn filters_by_residence_age_estate_and_building() {
     assert_eq!(b["total"], b2["total"], "3 and 3号楼 are one building");
     assert!(b["total"].as_i64().unwrap() > 0 && b["total"].as_i64() < e["total"].as_i64());
 }
+
+#[tokio::test]
+async fn ages_out_of_range_are_refused_not_crashed_on() {
+    let app = TestApp::spawn().await;
+    let s = app.token("secretary").await;
+    let (st, v) = app.get(&s, "/api/v1/residents?age_min=2147483648").await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("age_min")), "{v}");
+    let (st, v) = app.get(&s, "/api/v1/residents?age_max=151").await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("age_max")), "{v}");
+    let (st, _) = app.get(&s, "/api/v1/residents?age_min=-1").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+}
