@@ -91,12 +91,13 @@ pub struct PageReq {
 
 impl PageReq {
     pub const MAX: i64 = 500;
+    pub const MAX_PAGE: i64 = 1_000_000;
 
     pub fn new(page: Option<i64>, per_page: Option<i64>) -> Result<Self> {
         let page = page.unwrap_or(1);
         let per_page = per_page.unwrap_or(50);
-        if page < 1 {
-            return Err(ServiceError::invalid("page", "页码须从 1 开始", "page starts at 1"));
+        if !(1..=Self::MAX_PAGE).contains(&page) {
+            return Err(ServiceError::invalid("page", "页码须在 1 到 1000000 之间", "page is between 1 and 1000000"));
         }
         if !(1..=Self::MAX).contains(&per_page) {
             return Err(ServiceError::invalid(
@@ -109,7 +110,7 @@ impl PageReq {
     }
 
     pub fn offset(&self) -> i64 {
-        (self.page - 1) * self.per_page
+        (self.page - 1).saturating_mul(self.per_page)
     }
 }
 

@@ -65,6 +65,8 @@ async fn lists_check_their_paging() {
     let (s, v) = app.get(&t, "/api/v1/users?page=0").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["error"]["field"], "page");
+    let (s, v) = app.get(&t, "/api/v1/users?page=9223372036854775807").await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("page")), "no overflow");
     let (s, v) = app.get(&t, "/api/v1/users?sort=name").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"]["field"], "sort");
