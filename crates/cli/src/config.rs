@@ -54,16 +54,7 @@ impl std::fmt::Debug for Config {
     }
 }
 
-/// A URL without its password.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => match url[s + 3..at].split_once(':') {
-            Some((user, _)) => format!("{}://{}:***{}", &url[..s], user, &url[at..]),
-            None => url.to_owned(),
-        },
-        _ => url.to_owned(),
-    }
-}
+pub use yijia_store::redact_url as redact;
 
 #[derive(Serialize)]
 struct Defaults {

@@ -5,11 +5,10 @@
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
 use serde_json::json;
 use yijia_domain::registry::Category;
-use yijia_domain::role::Role;
 use yijia_store::{org, residents};
 
 use crate::audit::{Event, record};
-use crate::registry::READERS;
+use crate::registry::{READERS, UNMASKERS, years_before};
 use crate::{Caller, Result, ServiceError, Services};
 
 const HEADERS: [&str; 12] = [
@@ -75,14 +74,12 @@ impl Services {
             paths,
             category: category.filter(|c| !c.derived()).map(|c| c.code().to_owned()),
             name: None,
-            born_after: (category == Some(Category::Child)).then(|| {
-                use chrono::Datelike;
-                today.with_year(today.year() - 14).unwrap_or(today).to_string()
-            }),
+            // the same cut-off as the list, 29 February included
+            born_after: (category == Some(Category::Child)).then(|| years_before(today, 14)),
             ..Default::default()
         };
-        let sees_ids = caller.is_operator()
-            || caller.has_any(&[Role::GridWorker, Role::CommunityStaff, Role::Secretary, Role::StreetOfficer]);
+        // station clerks see names, never ID numbers (masked or not)
+        let sees_ids = caller.is_operator() || caller.has_any(UNMASKERS);
         let now = self.now();
         let mut tx = self.db.write().await?;
         let rows = residents::export_rows(&mut tx, &filter).await?;

@@ -242,6 +242,23 @@ async fn render_record(st: &AppState, c: &Caller, lang: Lang, id: i64, error: Op
     .into_response())
 }
 
+impl DetailPage {
+    /// What an audit action or a history change means, for the person reading.
+    fn label<'a>(&self, code: &'a str) -> &'a str {
+        let l = self.c.l;
+        match code {
+            "resident_view" => l.t("查看了档案", "viewed the record"),
+            "resident_unmask" => l.t("查看了完整信息", "showed data in full"),
+            "resident_add" => l.t("登记", "registered"),
+            "resident_category" => l.t("调整了类别", "changed categories"),
+            "added" => l.t("加入", "added"),
+            "removed" => l.t("移出", "removed"),
+            "changed" => l.t("修改", "changed"),
+            other => other,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct CategoryForm {
     category: String,
