@@ -76,6 +76,25 @@ enum Command {
     /// Export rosters in the layout people keep (personal data masked).
     #[command(subcommand)]
     Export(ExportCmd),
+    /// Data for benchmarks.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Generate a city into an empty database: by default Yushu's 1.2
+    /// million residents in about 480,000 households and 3,000 grids, the
+    /// same for the same seed (never real people). Users bench-officer,
+    /// bench-secretary and bench-worker get the password yushu-bench-2024.
+    Gen {
+        #[arg(long, default_value_t = 1_200_000)]
+        residents: usize,
+        #[arg(long, default_value_t = 3_000)]
+        grids: usize,
+        #[arg(long, default_value_t = 2024)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -186,6 +205,9 @@ async fn open(cfg: &Config) -> Result<Db> {
     let opts = DbOptions { max_connections: cfg.max_connections, pg_schema: None };
     let db = Db::connect(&url, &opts).await.with_context(|| format!("opening the database {}", redact(&url)))?;
     db.migrate().await.context("applying migrations")?;
+    if db.backend() == yijia_store::Backend::Sqlite {
+        db.optimize().await.context("refreshing the query planner's statistics")?;
+    }
     Ok(db)
 }
 
@@ -195,6 +217,17 @@ fn services(cfg: &Config, db: Db) -> Result<Services> {
     let env_key = std::env::var(yijia_service::keys::ENV_KEY).ok();
     let keys = Keyring::load_or_create(&cfg.data_dir, env_key.as_deref()).map_err(service_error)?;
     Ok(Services::new(db, Arc::new(SystemClock), cfg.settings(), Arc::new(keys)))
+}
+
+/// A progress bar on standard error, hidden when it is not a terminal.
+fn progress_bar(len: u64, unit: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    let style = indicatif::ProgressStyle::with_template(&format!(
+        "{{bar:40}} {{pos}}/{{len}} {unit} ({{per_sec}}, {{eta}} left)"
+    ))
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
 }
 
 fn service_error(e: yijia_service::ServiceError) -> anyhow::Error {
@@ -263,6 +296,24 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             println!("roster written to {} (personal data masked)", out.display());
             Ok(ok)
         }
+        Command::Bench(BenchCmd::Gen { residents, grids, seed }) => {
+            let svc = services(&cfg, open(&cfg).await?)?;
+            let spec = yijia_service::city::CitySpec { residents, grids, seed };
+            let bar = progress_bar(residents as u64, "residents");
+            let t = std::time::Instant::now();
+            let made = svc.generate_city(&spec, &|n| bar.set_position(n as u64)).await.map_err(service_error)?;
+            bar.finish_and_clear();
+            match made {
+                yijia_service::city::Generated::Present => {
+                    println!("the city is there already ({residents} residents)")
+                }
+                yijia_service::city::Generated::Made { residents, households } => println!(
+                    "{residents} residents in {households} households and {grids} grids, in {:.1} s",
+                    t.elapsed().as_secs_f64()
+                ),
+            }
+            Ok(ok)
+        }
         Command::Import(ImportCmd::Residents { file, community, grids, dry_run, report }) => {
             let mut map = std::collections::HashMap::new();
             for g in &grids {
@@ -273,10 +324,15 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             }
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let svc = services(&cfg, open(&cfg).await?)?;
+            let bar = progress_bar(0, "rows");
             let r = svc
-                .import_residents(&Caller::operator(), &bytes, &community, &map, dry_run)
+                .import_residents(&Caller::operator(), &bytes, &community, &map, dry_run, &|n, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(n as u64);
+                })
                 .await
                 .map_err(service_error)?;
+            bar.finish_and_clear();
             println!(
                 "{}{} sheet(s), {} data row(s): {} imported, {} already registered, {} with problems",
                 if dry_run { "dry run (nothing changed): " } else { "" },

@@ -111,9 +111,47 @@ pub mod people {
     /// `n` residents in households of one to four, spread over `grids`
     /// and `estates`, born before `today`.
     pub fn generate(seed: u64, n: usize, grids: &[String], estates: &[String], today: NaiveDate) -> Vec<ResidentInput> {
-        let mut rng = StdRng::seed_from_u64(seed);
+        Generator::new(seed).people(n, grids, estates, today)
+    }
+
+    /// Makes people batch after batch, never the same ID number twice.
+    pub struct Generator {
+        rng: StdRng,
+        seen: std::collections::HashSet<u64>,
+    }
+
+    impl Generator {
+        pub fn new(seed: u64) -> Self {
+            Generator { rng: StdRng::seed_from_u64(seed), seen: Default::default() }
+        }
+
+        /// A value for the seeded uid of the next resident.
+        pub fn next_u128(&mut self) -> u128 {
+            self.rng.random()
+        }
+
+        pub fn people(
+            &mut self,
+            n: usize,
+            grids: &[String],
+            estates: &[String],
+            today: NaiveDate,
+        ) -> Vec<ResidentInput> {
+            let (rng, seqs) = (&mut self.rng, &mut self.seen);
+            people_from(rng, seqs, n, grids, estates, today)
+        }
+    }
+
+    fn people_from(
+        rng: &mut StdRng,
+        seqs: &mut std::collections::HashSet<u64>,
+        n: usize,
+        grids: &[String],
+        estates: &[String],
+        today: NaiveDate,
+    ) -> Vec<ResidentInput> {
+        let mut rng = rng;
         let mut out = Vec::with_capacity(n);
-        let mut seqs = std::collections::HashSet::new();
         while out.len() < n {
             let grid = grids[rng.random_range(0..grids.len())].clone();
             let household = HouseholdInput {
@@ -122,7 +160,8 @@ pub mod people {
                 entrance: format!("{}单元", rng.random_range(1..=4)),
                 door: format!("{}0{}", rng.random_range(1..=7), rng.random_range(1..=4)),
             };
-            let size = [1, 1, 2, 2, 2, 3, 3, 4][rng.random_range(0..8)];
+            // 2.5 people a household, as in Yushu (1.2 million in 480,000)
+            let size = [1, 1, 2, 2, 2, 3, 3, 3, 4, 4][rng.random_range(0..10)];
             let surname = SURNAMES[rng.random_range(0..SURNAMES.len())];
             for member in 0..size {
                 if out.len() >= n {
@@ -139,7 +178,7 @@ pub mod people {
                 };
                 let seq: u16 = rng.random_range(0..999);
                 let Some(id) = IdNumber::from_parts("220182", birth, seq, sex) else { continue };
-                if !seqs.insert(id.as_str().to_owned()) {
+                if !seqs.insert(id.as_str()[..17].parse().unwrap_or(0)) {
                     continue;
                 }
                 let pool = if sex == Sex::Male { GIVEN_M } else { GIVEN_F };
@@ -148,7 +187,7 @@ pub mod people {
                     name.push_str(pool[rng.random_range(0..pool.len())]);
                 }
                 let mut cats = Vec::new();
-                let mut add = |c: Category, p: f64, rng: &mut StdRng| {
+                let mut add = |c: Category, p: f64, rng: &mut &mut StdRng| {
                     if rng.random_bool(p) {
                         cats.push(CategoryInput { category: c, details: None });
                     }

@@ -17,7 +17,7 @@ use yijia_domain::roster::{self, Cell, Column};
 use yijia_store::{Tx, org, places, residents};
 
 use crate::audit::{Event, record};
-use crate::registry::{CategoryInput, ResidentInput};
+use crate::registry::{CategoryInput, Prepared, ResidentInput};
 use crate::{Caller, Result, ServiceError, Services};
 
 /// Who imports: secretaries and staff, for their community.
@@ -121,6 +121,7 @@ impl Services {
         community: &str,
         grid_of_sheet: &HashMap<String, String>,
         dry_run: bool,
+        progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<ImportReport> {
         let mut conn = self.db.conn().await?;
         let com = org::by_code(&mut conn, community.trim()).await?;
@@ -137,6 +138,8 @@ impl Services {
         drop(conn);
         let sheets = read_workbook(bytes)?;
         let mut report = ImportReport { sheets: sheets.len(), dry_run, ..Default::default() };
+        // an upper bound: title, header and blank rows are not data
+        let total_rows: usize = sheets.iter().map(|s| s.rows.len()).sum();
         let now = self.now();
         let mut tx = self.db.write().await?;
         let mut seen: HashMap<String, (String, u32)> = HashMap::new();
@@ -176,6 +179,7 @@ impl Services {
                 continue;
             };
             let col = |c: Column| columns.iter().position(|x| *x == Some(c));
+            let mut pending = Vec::new();
             for (i, row) in sheet.rows.iter().enumerate().skip(header_at + 1) {
                 if row.iter().all(Cell::is_empty) {
                     continue;
@@ -187,14 +191,16 @@ impl Services {
                 report.rows += 1;
                 let cell = |c: Column| col(c).and_then(|i| row.get(i)).cloned().unwrap_or(Cell::Empty);
                 let at = (sheet.name.clone(), excel_row);
-                let mut ctx =
-                    RowContext { com: &com, grid, now, estates: &mut estates, seen: &mut seen, report: &mut report };
-                match self.import_row(&mut tx, caller, &cell, at, &mut ctx).await {
-                    Ok(()) => {}
+                match self.read_row(&cell, grid, now, at, &mut seen) {
+                    Ok(row) => pending.push(row),
                     Err(RowError::Bad(e)) => report.bad.push(bad(excel_row, &e.field, e.msg.zh, e.msg.en)),
                     Err(RowError::Fatal(e)) => return Err(e),
                 }
+                progress(report.rows, total_rows);
             }
+            let mut ctx =
+                Places { com: &com, grid, now, estates: &mut estates, report: &mut report, buildings: HashMap::new() };
+            self.store_rows(&mut tx, caller, pending, &mut ctx).await?;
         }
         let e = Event::ok("resident_import", format!("org:{}", com.code), &com.path);
         let detail = json!({ "rows": report.rows, "imported": report.imported, "unchanged": report.unchanged, "bad": report.bad.len(), "dry_run": dry_run });
@@ -203,19 +209,27 @@ impl Services {
             tx.rollback().await?;
         } else {
             tx.commit().await?;
+            // a large import changes what the planner should choose
+            self.db.optimize().await?;
         }
         Ok(report)
     }
 }
 
-/// What one row's import needs besides the row.
-struct RowContext<'a> {
+/// A row read and checked, waiting to be stored with its sheet's others.
+struct PendingRow {
+    p: Prepared,
+    /// estate, building, entrance, door
+    home: Option<(String, String, String, String)>,
+}
+
+/// The places a sheet's rows live in, made as they are first named.
+struct Places<'a> {
     com: &'a org::OrgNode,
     grid: &'a org::OrgNode,
     now: i64,
     estates: &'a mut BTreeMap<String, i64>,
-    /// ID number index → where it was first seen in this file.
-    seen: &'a mut HashMap<String, (String, u32)>,
+    buildings: HashMap<(i64, String), i64>,
     report: &'a mut ImportReport,
 }
 
@@ -246,14 +260,16 @@ impl From<yijia_store::StoreError> for RowError {
 }
 
 impl Services {
-    async fn import_row(
+    /// Reads and checks one row: no IO. An ID number seen earlier in the
+    /// file is the same person twice.
+    fn read_row(
         &self,
-        tx: &mut Tx,
-        caller: &Caller,
         cell: &(dyn Fn(Column) -> Cell + Sync),
+        grid: &org::OrgNode,
+        now: i64,
         at: (String, u32),
-        ctx: &mut RowContext<'_>,
-    ) -> std::result::Result<(), RowError> {
+        seen: &mut HashMap<String, (String, u32)>,
+    ) -> std::result::Result<PendingRow, RowError> {
         let notes_cell = cell(Column::Notes).text();
         // 备注 often holds the residence status (户在人不在, 租户 …)
         let (residence, notes) = match (cell(Column::Residence).text(), Residence::parse(&notes_cell)) {
@@ -268,7 +284,7 @@ impl Services {
             birth_date: birth.map(|b| b.to_string()),
             id_number: Some(roster::id_text(&cell(Column::IdNumber))?),
             phone: Some(cell(Column::Phone).text()),
-            grid: ctx.grid.code.clone(),
+            grid: grid.code.clone(),
             household: None,
             relation: Some(cell(Column::Relation).text()),
             residence,
@@ -279,69 +295,103 @@ impl Services {
                 .map(|category| CategoryInput { category, details: None })
                 .collect(),
         };
-        let p = self.prepare(&input, ctx.grid.id, ctx.now)?;
+        let p = self.prepare(&input, grid.id, now)?;
         if let Some(f) = p.flags.first() {
             let field = if f.code == "sex_mismatch" { "sex" } else { "birth_date" };
             return Err(RowError::Bad(Invalid::new(field, f.zh.clone(), f.en.clone())));
         }
         if let Some(ix) = &p.new.id_number_index {
-            if let Some((sheet, row)) = ctx.seen.get(ix) {
+            if let Some((sheet, row)) = seen.get(ix) {
                 return Err(RowError::Bad(Invalid::new(
                     "id_number",
                     format!("与「{sheet}」第 {row} 行是同一人"),
                     format!("the same person as row {row} of '{sheet}'"),
                 )));
             }
-            ctx.seen.insert(ix.clone(), at);
-            if !residents::by_index(tx, ix, "-").await?.is_empty() {
-                ctx.report.unchanged += 1;
-                return Ok(());
-            }
+            seen.insert(ix.clone(), at);
         }
-        let household_id = self.import_household(tx, cell, ctx).await?;
-        self.store_prepared(tx, &p, household_id, &caller.username).await?;
-        ctx.report.imported += 1;
+        let (estate, door) = (cell(Column::Estate).text(), cell(Column::Door).text());
+        let building = roster::building_name(&cell(Column::Building));
+        let home = (!estate.is_empty() && !building.is_empty() && !door.is_empty())
+            .then(|| (estate, building, roster::entrance_name(&cell(Column::Entrance)), door));
+        Ok(PendingRow { p, home })
+    }
+
+    /// Stores a sheet's rows: those registered already are left as they
+    /// are, the others go in with their households, many to a statement.
+    async fn store_rows(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        rows: Vec<PendingRow>,
+        ctx: &mut Places<'_>,
+    ) -> Result<()> {
+        let indexes: Vec<String> = rows.iter().filter_map(|r| r.p.new.id_number_index.clone()).collect();
+        let known = residents::registered(tx, &indexes).await?;
+        let mut new = Vec::with_capacity(rows.len());
+        for r in &rows {
+            if r.p.new.id_number_index.as_ref().is_some_and(|ix| known.contains(ix)) {
+                ctx.report.unchanged += 1;
+                continue;
+            }
+            let door = match &r.home {
+                Some((estate, building, entrance, door)) => {
+                    Some((self.import_building(tx, estate, building, ctx).await?, entrance.clone(), door.clone()))
+                }
+                None => None,
+            };
+            new.push((r, door));
+        }
+        // each door once: one statement may not touch a row twice
+        let doors: std::collections::BTreeSet<&(i64, String, String)> =
+            new.iter().filter_map(|(_, d)| d.as_ref()).collect();
+        let doors: Vec<(i64, String, String)> = doors.into_iter().cloned().collect();
+        let households = places::households(tx, ctx.grid.id, &doors, ctx.now).await?;
+        let batch: Vec<_> =
+            new.iter().map(|(r, door)| (&r.p, door.as_ref().and_then(|d| households.get(d).copied()))).collect();
+        self.store_many(tx, &batch, &caller.username).await?;
+        ctx.report.imported += batch.len();
         Ok(())
     }
 
-    /// The row's household, with its estate made when the community does
-    /// not have it yet.
-    async fn import_household(
+    /// The building a row names, with its estate made when the community
+    /// does not have it yet.
+    async fn import_building(
         &self,
         tx: &mut Tx,
-        cell: &(dyn Fn(Column) -> Cell + Sync),
-        ctx: &mut RowContext<'_>,
-    ) -> std::result::Result<Option<i64>, RowError> {
-        let estate_name = cell(Column::Estate).text();
-        let building = roster::building_name(&cell(Column::Building));
-        let door = cell(Column::Door).text();
-        if estate_name.is_empty() || building.is_empty() || door.is_empty() {
-            return Ok(None);
-        }
-        let estate = match ctx.estates.get(&estate_name) {
+        estate_name: &str,
+        building: &str,
+        ctx: &mut Places<'_>,
+    ) -> Result<i64> {
+        let estate = match ctx.estates.get(estate_name) {
             Some(id) => *id,
             None => {
-                let id = match places::estate_by_name(tx, ctx.com.id, &estate_name).await? {
+                let id = match places::estate_by_name(tx, ctx.com.id, estate_name).await? {
                     Some(id) => id,
                     None => {
-                        ctx.report.new_estates.push(estate_name.clone());
+                        ctx.report.new_estates.push(estate_name.to_owned());
                         let new = places::NewEstate {
                             community_id: ctx.com.id,
                             grid_id: None,
-                            name: &estate_name,
+                            name: estate_name,
                             point: None,
                             now: ctx.now,
                         };
                         places::insert_estate(tx, &new).await?
                     }
                 };
-                ctx.estates.insert(estate_name.clone(), id);
+                ctx.estates.insert(estate_name.to_owned(), id);
                 id
             }
         };
-        let b = places::building(tx, estate, &building, ctx.now).await?;
-        let entrance = roster::entrance_name(&cell(Column::Entrance));
-        Ok(Some(places::household(tx, ctx.grid.id, b, &entrance, &door, ctx.now).await?))
+        Ok(match ctx.buildings.get(&(estate, building.to_owned())) {
+            Some(b) => *b,
+            None => {
+                let b = places::building(tx, estate, building, ctx.now).await?;
+                ctx.buildings.insert((estate, building.to_owned()), b);
+                b
+            }
+        })
     }
 }
 

@@ -153,12 +153,72 @@ pub struct ResidentFilter {
     /// Ages in whole years, both ends included.
     pub age_min: Option<u32>,
     pub age_max: Option<u32>,
-    /// An estate by name, and a building of it.
+    /// An address: an estate by name, and a building, entrance and door of it.
     pub estate: Option<String>,
     pub building: Option<String>,
+    pub entrance: Option<String>,
+    pub door: Option<String>,
     pub name: Option<String>,
     /// An exact ID number or phone number.
     pub q: Option<String>,
+    pub sort: ResidentSort,
+}
+
+/// The order of a resident list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResidentSort {
+    /// By name (the default).
+    #[default]
+    Name,
+    /// Oldest first.
+    Oldest,
+    /// Youngest first.
+    Youngest,
+    /// By estate, building, entrance and door.
+    Address,
+    /// Most recently registered first.
+    Newest,
+}
+
+impl ResidentSort {
+    pub const ALL: [ResidentSort; 5] =
+        [ResidentSort::Name, ResidentSort::Oldest, ResidentSort::Youngest, ResidentSort::Address, ResidentSort::Newest];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ResidentSort::Name => "name",
+            ResidentSort::Oldest => "oldest",
+            ResidentSort::Youngest => "youngest",
+            ResidentSort::Address => "address",
+            ResidentSort::Newest => "newest",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.code() == s)
+    }
+
+    /// (zh, en)
+    pub fn label(self) -> (&'static str, &'static str) {
+        match self {
+            ResidentSort::Name => ("按姓名", "by name"),
+            ResidentSort::Oldest => ("年长在前", "oldest first"),
+            ResidentSort::Youngest => ("年幼在前", "youngest first"),
+            ResidentSort::Address => ("按住址", "by address"),
+            ResidentSort::Newest => ("最近登记", "newest"),
+        }
+    }
+
+    fn store(self) -> residents::Sort {
+        match self {
+            ResidentSort::Name => residents::Sort::Name,
+            ResidentSort::Oldest => residents::Sort::Oldest,
+            ResidentSort::Youngest => residents::Sort::Youngest,
+            ResidentSort::Address => residents::Sort::Address,
+            ResidentSort::Newest => residents::Sort::Newest,
+        }
+    }
 }
 
 /// The same day `n` years earlier, as `YYYY-MM-DD`.
@@ -255,6 +315,18 @@ impl Services {
 
     /// Checks a resident's data and seals what is personal; no IO.
     pub(crate) fn prepare(&self, input: &ResidentInput, grid_id: i64, now: i64) -> Result<Prepared> {
+        self.prepare_as(input, grid_id, now, uuid::Uuid::new_v4())
+    }
+
+    /// `prepare` with the row's uid chosen by the caller (generated data
+    /// that should come out the same every time).
+    pub(crate) fn prepare_as(
+        &self,
+        input: &ResidentInput,
+        grid_id: i64,
+        now: i64,
+        uid: uuid::Uuid,
+    ) -> Result<Prepared> {
         let name = validate_person_name(&input.name)?;
         let pinyin = yijia_domain::registry::name_pinyin(&name);
         let id = match input.id_number.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -325,7 +397,7 @@ impl Services {
         let birth = birth.or(id.as_ref().and_then(IdNumber::birth_date));
 
         let keys = self.keys();
-        let uid = uuid::Uuid::new_v4().to_string();
+        let uid = uid.to_string();
         let new = residents::NewResident {
             grid_id,
             household_id: None,
@@ -358,16 +430,50 @@ impl Services {
         household_id: Option<i64>,
         by: &str,
     ) -> Result<i64> {
+        let ids = self.store_many(tx, &[(p, household_id)], by).await?;
+        ids.first().copied().ok_or(ServiceError::NotFound)
+    }
+
+    /// Stores prepared residents (with their households) and their
+    /// categories in `tx`, a few statements for many people; their ids.
+    pub(crate) async fn store_many(
+        &self,
+        tx: &mut Tx,
+        batch: &[(&Prepared, Option<i64>)],
+        by: &str,
+    ) -> Result<Vec<i64>> {
         let keys = self.keys();
-        let new = residents::NewResident { household_id, ..p.new.clone() };
-        let id = on_conflict(residents::insert(tx, &new).await, || {
-            Msg::new("该身份证号已登记,请先查找此人", "this ID number is registered already; look the person up")
-        })?;
-        for (c, details) in &p.cats {
-            let sealed = details.as_deref().map(|d| keys.seal(&aad_details(&new.uid, c.code()), d)).transpose()?;
-            residents::add_category(tx, id, c.code(), sealed.as_deref(), "登记 / registered", by, new.now).await?;
+        let mut ids = Vec::with_capacity(batch.len());
+        for chunk in batch.chunks(residents::BATCH) {
+            let rows: Vec<residents::NewResident> = chunk
+                .iter()
+                .map(|(p, household_id)| residents::NewResident { household_id: *household_id, ..p.new.clone() })
+                .collect();
+            let chunk_ids = on_conflict(residents::insert_many(tx, &rows).await, || {
+                Msg::new("该身份证号已登记,请先查找此人", "this ID number is registered already; look the person up")
+            })?;
+            let mut sealed = Vec::new();
+            for ((p, _), id) in chunk.iter().zip(&chunk_ids) {
+                for (c, details) in &p.cats {
+                    let s = details.as_deref().map(|d| keys.seal(&aad_details(&p.new.uid, c.code()), d)).transpose()?;
+                    sealed.push((*id, c.code(), s, p.new.now));
+                }
+            }
+            let cats: Vec<residents::NewCategory<'_>> = sealed
+                .iter()
+                .map(|(id, code, s, now)| residents::NewCategory {
+                    resident_id: *id,
+                    category: code,
+                    details_sealed: s.as_deref(),
+                    reason: "登记 / registered",
+                    by_user: by,
+                    now: *now,
+                })
+                .collect();
+            residents::add_categories(tx, &cats).await?;
+            ids.extend(chunk_ids);
         }
-        Ok(id)
+        Ok(ids)
     }
 
     pub(crate) async fn household(
@@ -398,6 +504,24 @@ impl Services {
         }
         let b = places::building(tx, estate, building, now).await?;
         Ok(places::household(tx, grid.id, b, h.entrance.trim(), door, now).await?)
+    }
+
+    /// Masked views of several residents, their categories read in one go.
+    async fn views_of(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        rows: Vec<residents::Resident>,
+    ) -> Result<Vec<ResidentView>> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let mut cats = residents::categories_of(tx, &ids).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let c = cats.remove(&r.id).unwrap_or_default();
+                self.to_view(caller, r, c, None)
+            })
+            .collect())
     }
 
     /// The masked view of a resident, read in the caller's transaction.
@@ -600,6 +724,14 @@ impl Services {
                 .as_deref()
                 .filter(|b| !b.trim().is_empty())
                 .map(|b| yijia_domain::roster::building_name(&yijia_domain::roster::Cell::Text(b.to_owned()))),
+            entrance: f
+                .entrance
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|e| yijia_domain::roster::entrance_name(&yijia_domain::roster::Cell::Text(e.to_owned()))),
+            door: f.door.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
+            sort: f.sort.store(),
             category: f.category.filter(|c| !c.derived()).map(|c| c.code().to_owned()),
             // pinyin is searched in lower case without spaces: "Cui xh" → "cuixh"
             name: f
@@ -607,13 +739,9 @@ impl Services {
                 .map(|n| if n.is_ascii() { n.to_lowercase().replace(' ', "") } else { n.trim().to_owned() })
                 .filter(|n| !n.is_empty()),
         };
-        let mut tx = self.db.read().await?;
+        let mut tx = self.db.conn().await?;
         let (rows, total) = residents::list(&mut tx, &filter, page.per_page, page.offset()).await?;
-        let mut items = Vec::with_capacity(rows.len());
-        for r in rows {
-            let cats = residents::categories(&mut tx, r.id).await?;
-            items.push(self.to_view(caller, r, cats, None));
-        }
+        let items = self.views_of(&mut tx, caller, rows).await?;
         tx.commit().await?;
         Ok(Page::of(items, total, page))
     }
@@ -640,15 +768,15 @@ impl Services {
         let id_index = id.as_ref().map(|i| keys.blind("id_number", i.as_str())).transpose()?.unwrap_or_default();
         let phone_index = phone.as_ref().map(|p| keys.blind("phone", &p.normalized())).transpose()?.unwrap_or_default();
         let masked = id.as_ref().map(IdNumber::masked).or(phone.as_ref().map(Phone::masked)).unwrap_or_default();
+        let mut conn = self.db.conn().await?;
+        let found = residents::by_index(&mut conn, &id_index, &phone_index).await?;
+        let found = found.into_iter().filter(|r| paths.iter().any(|p| r.grid_path.starts_with(p.as_str()))).collect();
+        let items = self.views_of(&mut conn, caller, found).await?;
+        drop(conn);
+        // nothing is answered unless the search is in the log
         let mut tx = self.db.write().await?;
-        let found = residents::by_index(&mut tx, &id_index, &phone_index).await?;
         let e = Event::ok("resident_search", "residents".to_owned(), caller.home_path());
         record(&mut tx, caller, self.now(), &e.with(json!({ "q": masked }))).await?;
-        let mut items = Vec::new();
-        for r in found.into_iter().filter(|r| paths.iter().any(|p| r.grid_path.starts_with(p.as_str()))) {
-            let cats = residents::categories(&mut tx, r.id).await?;
-            items.push(self.to_view(caller, r, cats, None));
-        }
         tx.commit().await?;
         let total = items.len() as i64;
         let items = items.into_iter().skip(page.offset() as usize).take(page.per_page as usize).collect();
@@ -741,7 +869,8 @@ impl Services {
             return Err(ServiceError::forbidden());
         }
         let born_after = years_before(today(self.now()), 14);
-        let mut tx = self.db.read().await?;
+        // plain reads: a transaction would only add two round trips
+        let mut tx = self.db.conn().await?;
         let mut out: Vec<GridCounts> = Vec::new();
         for path in &paths {
             for n in org::subtree(&mut tx, path).await?.into_iter().filter(|n| n.kind == "grid") {

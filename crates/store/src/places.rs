@@ -84,6 +84,34 @@ pub async fn household(
         .bind(grid_id).bind(building_id).bind(entrance).bind(door).bind(now).fetch_one(c).await?))
 }
 
+/// The households at these doors (building, entrance, door) of a grid,
+/// made where missing, a few hundred to a statement: their ids by door.
+pub async fn households(
+    tx: &mut Tx,
+    grid_id: i64,
+    doors: &[(i64, String, String)],
+    now: i64,
+) -> Result<std::collections::HashMap<(i64, String, String), i64>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in doors.chunks(crate::residents::BATCH) {
+        let sql = format!(
+            "INSERT INTO households (grid_id, building_id, entrance, door, created_at) VALUES {} \
+             ON CONFLICT (grid_id, building_id, entrance, door) DO UPDATE SET door = excluded.door \
+             RETURNING building_id, entrance, door, id",
+            crate::residents::placeholders(tx.backend(), chunk.len(), 5)
+        );
+        let rows: Vec<(i64, String, String, i64)> = on_tx!(tx, c => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for (b, entrance, door) in chunk {
+                q = q.bind(grid_id).bind(b).bind(entrance).bind(door).bind(now);
+            }
+            q.fetch_all(&mut *c).await?
+        });
+        out.extend(rows.into_iter().map(|(b, e, d, id)| ((b, e, d), id)));
+    }
+    Ok(out)
+}
+
 /// A household's address: estate, building, entrance, door.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct Address {

@@ -57,25 +57,133 @@ pub struct NewResident {
 /// Inserts a resident; `Conflict("id_number")` when the ID number (by its
 /// blind index) is registered already.
 pub async fn insert(tx: &mut Tx, r: &NewResident) -> Result<i64> {
-    let sql = "INSERT INTO residents (uid, grid_id, household_id, name, sex, birth_date, id_number_sealed, \
-               id_number_index, id_number_masked, phone_sealed, phone_index, phone_masked, relation, residence, notes, \
-               flags, created_at, updated_at, version, name_pinyin, name_initials) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, 1, $18, $19) \
-               RETURNING id";
-    let r: Result<i64> = async {
-        Ok(on_tx!(tx, c => sqlx::query_scalar(sql)
-            .bind(&r.uid).bind(r.grid_id).bind(r.household_id).bind(&r.name).bind(&r.sex).bind(&r.birth_date)
-            .bind(&r.id_number_sealed).bind(&r.id_number_index).bind(&r.id_number_masked)
-            .bind(&r.phone_sealed).bind(&r.phone_index).bind(&r.phone_masked)
-            .bind(&r.relation).bind(&r.residence).bind(&r.notes).bind(&r.flags).bind(r.now)
-            .bind(&r.name_pinyin).bind(&r.name_initials)
-            .fetch_one(c).await?))
+    let ids = insert_many(tx, std::slice::from_ref(r)).await?;
+    ids.first().copied().ok_or(StoreError::NotFound)
+}
+
+/// Rows per multi-row statement: far below both backends' parameter limits
+/// (SQLite 32,766, PostgreSQL 65,535) at 19 per resident.
+pub const BATCH: usize = 500;
+
+/// `($1, $2, …), (…)`: `rows` groups of `cols` placeholders. SQLite gets
+/// anonymous `?`: sqlx looks each named one up by a linear scan, which made
+/// a 500-row statement spend most of its time finding its parameters.
+pub(crate) fn placeholders(backend: crate::Backend, rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            match backend {
+                crate::Backend::Sqlite => s.push('?'),
+                crate::Backend::Postgres => {
+                    s.push('$');
+                    s.push_str(&(r * cols + c + 1).to_string());
+                }
+            }
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// Inserts residents (at most `BATCH`) in one statement; their ids in the
+/// same order. `Conflict("id_number")` when an ID number is registered.
+pub async fn insert_many(tx: &mut Tx, rows: &[NewResident]) -> Result<Vec<i64>> {
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "INSERT INTO residents (uid, grid_id, household_id, name, sex, birth_date, id_number_sealed, \
+         id_number_index, id_number_masked, phone_sealed, phone_index, phone_masked, relation, residence, notes, \
+         flags, created_at, updated_at, name_pinyin, name_initials, version) VALUES {} RETURNING uid, id",
+        // version is the literal 1: 20 bound columns a row
+        placeholders(tx.backend(), rows.len(), 20).replace(')', ", 1)")
+    );
+    let out: Result<Vec<(String, i64)>> = async {
+        Ok(on_tx!(tx, c => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for r in rows {
+                q = q.bind(&r.uid).bind(r.grid_id).bind(r.household_id).bind(&r.name).bind(&r.sex).bind(&r.birth_date)
+                    .bind(&r.id_number_sealed).bind(&r.id_number_index).bind(&r.id_number_masked)
+                    .bind(&r.phone_sealed).bind(&r.phone_index).bind(&r.phone_masked)
+                    .bind(&r.relation).bind(&r.residence).bind(&r.notes).bind(&r.flags).bind(r.now).bind(r.now)
+                    .bind(&r.name_pinyin).bind(&r.name_initials);
+            }
+            q.fetch_all(&mut *c).await?
+        }))
     }
     .await;
-    r.map_err(|e| match e {
+    let out = out.map_err(|e| match e {
         StoreError::Conflict(_) => StoreError::Conflict("id_number".into()),
         e => e,
-    })
+    })?;
+    // RETURNING promises no order: match by uid
+    let by_uid: std::collections::HashMap<String, i64> = out.into_iter().collect();
+    rows.iter().map(|r| by_uid.get(&r.uid).copied().ok_or(StoreError::NotFound)).collect()
+}
+
+/// Which of these ID number indexes are registered already.
+pub async fn registered(tx: &mut Tx, indexes: &[String]) -> Result<std::collections::HashSet<String>> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in indexes.chunks(BATCH) {
+        let list = placeholders(tx.backend(), chunk.len(), 1).replace(['(', ')'], "");
+        let sql = format!("SELECT id_number_index FROM residents WHERE id_number_index IN ({list})");
+        let rows: Vec<String> = on_tx!(tx, c => {
+            let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()));
+            for ix in chunk {
+                q = q.bind(ix);
+            }
+            q.fetch_all(&mut *c).await?
+        });
+        found.extend(rows);
+    }
+    Ok(found)
+}
+
+/// A category to add, with its history line.
+#[derive(Debug, Clone)]
+pub struct NewCategory<'a> {
+    pub resident_id: i64,
+    pub category: &'a str,
+    pub details_sealed: Option<&'a str>,
+    pub reason: &'a str,
+    pub by_user: &'a str,
+    pub now: i64,
+}
+
+/// Adds categories and their history lines, `BATCH` to a statement.
+pub async fn add_categories(tx: &mut Tx, rows: &[NewCategory<'_>]) -> Result<()> {
+    for chunk in rows.chunks(BATCH) {
+        let sql = format!(
+            "INSERT INTO resident_categories (resident_id, category, details_sealed, since) VALUES {}",
+            placeholders(tx.backend(), chunk.len(), 4)
+        );
+        on_tx!(tx, c => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for r in chunk {
+                q = q.bind(r.resident_id).bind(r.category).bind(r.details_sealed).bind(r.now);
+            }
+            q.execute(&mut *c).await?.rows_affected()
+        });
+        let sql = format!(
+            "INSERT INTO category_history (resident_id, category, reason, by_user, at, change) VALUES {}",
+            placeholders(tx.backend(), chunk.len(), 5).replace(')', ", 'added')")
+        );
+        on_tx!(tx, c => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for r in chunk {
+                q = q.bind(r.resident_id).bind(r.category).bind(r.reason).bind(r.by_user).bind(r.now);
+            }
+            q.execute(&mut *c).await?.rows_affected()
+        });
+    }
+    Ok(())
 }
 
 pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<Resident>> {
@@ -99,83 +207,142 @@ pub struct Filter {
     /// The grids searched: those whose path starts with one of these.
     pub paths: Vec<String>,
     pub category: Option<String>,
-    /// A name prefix (works for two-character names too), or pinyin.
+    /// A name prefix (works for two-character names too), or in latin
+    /// letters a pinyin or initials prefix.
     pub name: Option<String>,
     /// Born after this date (`YYYY-MM-DD`): children are found this way.
     pub born_after: Option<String>,
     /// Born on or before this date.
     pub born_before: Option<String>,
     pub residence: Option<String>,
-    /// Living in this estate (by name), and in this building of it.
+    /// Living in this estate (by name), and in this building, entrance and
+    /// door of it.
     pub estate: Option<String>,
     pub building: Option<String>,
+    pub entrance: Option<String>,
+    pub door: Option<String>,
+    pub sort: Sort,
 }
 
-/// Binds a filter's fixed parameters, `$1` to `$8`, in order.
-macro_rules! bind_filter {
-    ($q:expr, $f:expr, $name_upper:expr) => {
-        $q.bind(&$f.category)
-            .bind(&$f.name)
-            .bind($name_upper)
-            .bind(&$f.born_after)
-            .bind(&$f.born_before)
-            .bind(&$f.residence)
-            .bind(&$f.estate)
-            .bind(&$f.building)
-    };
+/// The orders a list comes in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    #[default]
+    Name,
+    /// Oldest first.
+    Oldest,
+    Youngest,
+    /// By estate, building, entrance and door.
+    Address,
+    /// Most recently registered first.
+    Newest,
 }
 
-/// Where the scope paths start: after the filter's own parameters.
-const FILTER_PARAMS: usize = 8;
+impl Sort {
+    fn order_by(self) -> &'static str {
+        match self {
+            Sort::Name => "r.name, r.id",
+            // unknown birth dates last either way
+            Sort::Oldest => "r.birth_date IS NULL, r.birth_date, r.id",
+            Sort::Youngest => "r.birth_date IS NULL, r.birth_date DESC, r.id",
+            Sort::Address => "e.name IS NULL, e.name, b.name, h.entrance, h.door, r.name, r.id",
+            Sort::Newest => "r.id DESC",
+        }
+    }
+}
 
-/// The filter's condition, its path ranges bound from `$first` on.
-fn filter_sql(f: &Filter, first: usize) -> String {
-    let ranges: Vec<String> = (0..f.paths.len())
-        .map(|i| format!("(o.path >= ${} AND o.path < ${})", first + 2 * i, first + 2 * i + 1))
+/// A statement's parameters, numbered as they are added.
+#[derive(Default)]
+struct Args(Vec<String>);
+
+impl Args {
+    fn push(&mut self, v: impl Into<String>) -> String {
+        self.0.push(v.into());
+        format!("${}", self.0.len())
+    }
+}
+
+/// Binds every collected parameter, in order.
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in &$args.0 {
+            q = q.bind(a);
+        }
+        q
+    }};
+}
+
+/// The filter's condition, with only the parts it uses: a statement whose
+/// unused parts were `$n IS NULL OR …` would get one generic plan on
+/// PostgreSQL for every combination.
+fn filter_sql(f: &Filter, args: &mut Args) -> String {
+    let mut conds = Vec::new();
+    let ranges: Vec<String> = f
+        .paths
+        .iter()
+        .map(|p| format!("(o.path >= {} AND o.path < {})", args.push(p.as_str()), args.push(format!("{p}\u{10FFFF}"))))
         .collect();
-    format!(
-        "({}) AND ($1 IS NULL OR EXISTS (SELECT 1 FROM resident_categories rc \
-         WHERE rc.resident_id = r.id AND rc.category = $1)) AND ($2 IS NULL OR (r.name >= $2 AND r.name < $3) \
-         OR (r.name_pinyin >= $2 AND r.name_pinyin < $3) OR (r.name_initials >= $2 AND r.name_initials < $3)) \
-         AND ($4 IS NULL OR r.birth_date > $4) AND ($5 IS NULL OR r.birth_date <= $5) \
-         AND ($6 IS NULL OR r.residence = $6) \
-         AND ($7 IS NULL OR r.household_id IN (SELECT h.id FROM households h JOIN buildings b ON b.id = h.building_id \
-         JOIN estates e ON e.id = b.estate_id WHERE e.name = $7 AND ($8 IS NULL OR b.name = $8)))",
-        ranges.join(" OR ")
-    )
+    conds.push(format!("({})", ranges.join(" OR ")));
+    if let Some(c) = &f.category {
+        conds.push(format!(
+            "EXISTS (SELECT 1 FROM resident_categories rc WHERE rc.resident_id = r.id AND rc.category = {})",
+            args.push(c.as_str())
+        ));
+    }
+    if let Some(n) = &f.name {
+        let (lo, hi) = (args.push(n.as_str()), args.push(format!("{n}\u{10FFFF}")));
+        conds.push(if n.is_ascii() {
+            format!("((r.name_pinyin >= {lo} AND r.name_pinyin < {hi}) OR (r.name_initials >= {lo} AND r.name_initials < {hi}))")
+        } else {
+            format!("r.name >= {lo} AND r.name < {hi}")
+        });
+    }
+    if let Some(d) = &f.born_after {
+        conds.push(format!("r.birth_date > {}", args.push(d.as_str())));
+    }
+    if let Some(d) = &f.born_before {
+        conds.push(format!("r.birth_date <= {}", args.push(d.as_str())));
+    }
+    if let Some(v) = &f.residence {
+        conds.push(format!("r.residence = {}", args.push(v.as_str())));
+    }
+    if let Some(e) = &f.estate {
+        let mut place = format!("e2.name = {}", args.push(e.as_str()));
+        for (col, v) in [("b2.name", &f.building), ("h2.entrance", &f.entrance), ("h2.door", &f.door)] {
+            if let Some(v) = v {
+                place.push_str(&format!(" AND {col} = {}", args.push(v.as_str())));
+            }
+        }
+        conds.push(format!(
+            "r.household_id IN (SELECT h2.id FROM households h2 JOIN buildings b2 ON b2.id = h2.building_id \
+             JOIN estates e2 ON e2.id = b2.estate_id WHERE {place})"
+        ));
+    }
+    conds.join(" AND ")
 }
 
-/// A page of residents by name, and the total.
+/// Residents joined to their grid and (for sorting by address) their place.
+const FROM: &str = "residents r JOIN org_nodes o ON o.id = r.grid_id LEFT JOIN households h ON h.id = r.household_id \
+                    LEFT JOIN buildings b ON b.id = h.building_id LEFT JOIN estates e ON e.id = b.estate_id";
+
+/// A page of residents in the filter's order, and the total.
 pub async fn list(tx: &mut Tx, f: &Filter, limit: i64, offset: i64) -> Result<(Vec<Resident>, i64)> {
     if f.paths.is_empty() {
         return Ok((vec![], 0));
     }
+    let mut args = Args::default();
+    let cond = filter_sql(f, &mut args);
+    let from = if f.sort == Sort::Address { FROM } else { "residents r JOIN org_nodes o ON o.id = r.grid_id" };
     let sql = format!(
-        "SELECT {COLS} FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE {} ORDER BY r.name, r.id LIMIT ${} OFFSET ${}",
-        filter_sql(f, FILTER_PARAMS + 3),
-        FILTER_PARAMS + 1,
-        FILTER_PARAMS + 2
+        "SELECT {COLS} FROM {from} WHERE {cond} ORDER BY {} LIMIT ${} OFFSET ${}",
+        f.sort.order_by(),
+        args.0.len() + 1,
+        args.0.len() + 2
     );
-    let count_sql = format!(
-        "SELECT COUNT(*) FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE {}",
-        filter_sql(f, FILTER_PARAMS + 1)
-    );
-    let name_upper = f.name.as_ref().map(|n| format!("{n}\u{10FFFF}"));
-    let ranges: Vec<(String, String)> = f.paths.iter().map(|p| (p.clone(), format!("{p}\u{10FFFF}"))).collect();
-    let rows: Vec<Resident> = on_tx!(tx, c => {
-        let mut q = bind_filter!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), f, &name_upper).bind(limit).bind(offset);
-        for (lo, hi) in &ranges {
-            q = q.bind(lo).bind(hi);
-        }
-        q.fetch_all(&mut *c).await?
-    });
-    let total: i64 = on_tx!(tx, c => {
-        let mut q = bind_filter!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.as_str())), f, &name_upper);
-        for (lo, hi) in &ranges {
-            q = q.bind(lo).bind(hi);
-        }
-        q.fetch_one(&mut *c).await?
-    });
+    let count_sql = format!("SELECT COUNT(*) FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE {cond}");
+    let rows: Vec<Resident> = on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).bind(limit).bind(offset).fetch_all(&mut *c).await?);
+    let total: i64 = on_tx!(tx, c => bind_args!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.as_str())), args).fetch_one(&mut *c).await?);
     Ok((rows, total))
 }
 
@@ -192,6 +359,32 @@ pub async fn categories(tx: &mut Tx, resident_id: i64) -> Result<Vec<CategoryRow
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(resident_id).fetch_all(c).await?))
 }
 
+/// The categories of several residents (a page of them), by resident.
+pub async fn categories_of(
+    tx: &mut Tx,
+    resident_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<CategoryRow>>> {
+    let mut out: std::collections::HashMap<i64, Vec<CategoryRow>> = std::collections::HashMap::new();
+    for chunk in resident_ids.chunks(BATCH) {
+        let list = placeholders(tx.backend(), chunk.len(), 1).replace(['(', ')'], "");
+        let sql = format!(
+            "SELECT resident_id, category, details_sealed, since FROM resident_categories \
+             WHERE resident_id IN ({list}) ORDER BY resident_id, category"
+        );
+        let rows: Vec<(i64, String, Option<String>, i64)> = on_tx!(tx, c => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.fetch_all(&mut *c).await?
+        });
+        for (id, category, details_sealed, since) in rows {
+            out.entry(id).or_default().push(CategoryRow { category, details_sealed, since });
+        }
+    }
+    Ok(out)
+}
+
 /// Adds a category and its history line.
 pub async fn add_category(
     tx: &mut Tx,
@@ -202,10 +395,7 @@ pub async fn add_category(
     by_user: &str,
     now: i64,
 ) -> Result<()> {
-    on_tx!(tx, c => sqlx::query(
-        "INSERT INTO resident_categories (resident_id, category, details_sealed, since) VALUES ($1, $2, $3, $4)")
-        .bind(resident_id).bind(category).bind(details_sealed).bind(now).execute(&mut *c).await?.rows_affected());
-    history(tx, resident_id, category, "added", reason, by_user, now).await
+    add_categories(tx, &[NewCategory { resident_id, category, details_sealed, reason, by_user, now }]).await
 }
 
 pub async fn history(
@@ -315,28 +505,19 @@ pub async fn export_rows(tx: &mut Tx, f: &Filter) -> Result<Vec<ExportRow>> {
     if f.paths.is_empty() {
         return Ok(vec![]);
     }
+    let mut args = Args::default();
+    let cond = filter_sql(f, &mut args);
     let sql = format!(
         "SELECT o.code AS grid_code, o.name AS grid_name, r.name, r.sex, r.birth_date, r.id_number_masked, \
          r.phone_masked, e.name AS estate, b.name AS building, h.entrance, h.door, r.residence, r.notes, \
          (SELECT {agg} FROM resident_categories rc WHERE rc.resident_id = r.id) AS categories \
-         FROM residents r JOIN org_nodes o ON o.id = r.grid_id \
-         LEFT JOIN households h ON h.id = r.household_id LEFT JOIN buildings b ON b.id = h.building_id \
-         LEFT JOIN estates e ON e.id = b.estate_id WHERE {} ORDER BY o.code, r.name, r.id",
-        filter_sql(f, FILTER_PARAMS + 1),
+         FROM {FROM} WHERE {cond} ORDER BY o.code, r.name, r.id",
         agg = match tx.backend() {
             crate::Backend::Sqlite => "group_concat(rc.category, ',')",
             crate::Backend::Postgres => "string_agg(rc.category, ',' ORDER BY rc.category)",
         }
     );
-    let name_upper = f.name.as_ref().map(|n| format!("{n}\u{10FFFF}"));
-    let ranges: Vec<(String, String)> = f.paths.iter().map(|p| (p.clone(), format!("{p}\u{10FFFF}"))).collect();
-    Ok(on_tx!(tx, c => {
-        let mut q = bind_filter!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), f, &name_upper);
-        for (lo, hi) in &ranges {
-            q = q.bind(lo).bind(hi);
-        }
-        q.fetch_all(&mut *c).await?
-    }))
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
 }
 
 /// Removes a category (its history line is the caller's to write).

@@ -38,6 +38,12 @@ pub struct ResidentParams {
     pub estate: Option<String>,
     /// Building of that estate (3号楼 or 3).
     pub building: Option<String>,
+    /// Entrance of that building (2单元 or 2).
+    pub entrance: Option<String>,
+    /// Door number in that estate (502).
+    pub door: Option<String>,
+    /// name (default), oldest, youngest, address or newest.
+    pub sort: Option<yijia_service::registry::ResidentSort>,
 }
 
 /// Residents in your scope, masked, by name.
@@ -66,6 +72,9 @@ pub async fn list_residents(
         age_max: q.age_max,
         estate: q.estate,
         building: q.building,
+        entrance: q.entrance,
+        door: q.door,
+        sort: q.sort.unwrap_or_default(),
     };
     Ok(Json(st.svc.list_residents(&c, f, page).await.api(lang)?))
 }

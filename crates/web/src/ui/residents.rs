@@ -13,8 +13,8 @@ use yijia_domain::id_number::Sex;
 use yijia_domain::org::OrgKind;
 use yijia_domain::registry::{Category, Residence};
 use yijia_service::registry::{
-    CategoryInput, HouseholdInput, READERS, REGISTRARS, RecordView, ResidentFilter, ResidentInput, ResidentView,
-    UNMASKERS,
+    CategoryInput, HouseholdInput, READERS, REGISTRARS, RecordView, ResidentFilter, ResidentInput, ResidentSort,
+    ResidentView, UNMASKERS,
 };
 use yijia_service::{Caller, PageReq, ServiceError};
 
@@ -106,6 +106,10 @@ struct ListPage {
     age_min: String,
     age_max: String,
     estate: String,
+    building: String,
+    door: String,
+    sort: String,
+    sorts: Vec<(&'static str, &'static str)>,
     categories: Vec<(&'static str, &'static str)>,
     grids: Vec<(String, String)>,
     can_add: bool,
@@ -115,16 +119,32 @@ struct ListPage {
     error: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, serde::Serialize, Default)]
 struct ListQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
     residence: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     age_min: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     age_max: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     estate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    building: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    door: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     grid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sort: Option<String>,
+    /// never put back into links: it is an ID number or phone
+    #[serde(skip_serializing)]
     q: Option<String>,
+    #[serde(skip_serializing)]
     page: Option<i64>,
 }
 
@@ -140,7 +160,10 @@ async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
         age_min: q.age_min.as_deref().and_then(|a| a.trim().parse().ok()),
         age_max: q.age_max.as_deref().and_then(|a| a.trim().parse().ok()),
         estate: q.estate.clone(),
-        building: None,
+        building: q.building.clone(),
+        entrance: None,
+        door: q.door.clone(),
+        sort: q.sort.as_deref().and_then(ResidentSort::parse).unwrap_or_default(),
     };
     let req = PageReq::new(Some(page), Some(50)).page(lang)?;
     let (items, total, error) = match st.svc.list_residents(&c, filter, req).await {
@@ -163,16 +186,8 @@ async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
             name: r.name,
         })
         .collect();
-    let base = format!(
-        "/residents?name={}&category={}&grid={}&residence={}&age_min={}&age_max={}&estate={}",
-        q.name.as_deref().unwrap_or(""),
-        q.category.as_deref().unwrap_or(""),
-        q.grid.as_deref().unwrap_or(""),
-        q.residence.as_deref().unwrap_or(""),
-        q.age_min.as_deref().unwrap_or(""),
-        q.age_max.as_deref().unwrap_or(""),
-        q.estate.as_deref().unwrap_or("")
-    );
+    // the filters, encoded, for the pager's links
+    let base = format!("/residents?{}", serde_urlencoded::to_string(&q).unwrap_or_default());
     let tree = st.svc.org_tree(&c).await.page(lang)?;
     let community = tree.iter().find(|n| n.kind == OrgKind::Community).map(|n| n.code.clone());
     let grids = grid_options(&st, &c, lang).await?;
@@ -192,6 +207,10 @@ async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
         age_min: q.age_min.unwrap_or_default(),
         age_max: q.age_max.unwrap_or_default(),
         estate: q.estate.unwrap_or_default(),
+        building: q.building.unwrap_or_default(),
+        door: q.door.unwrap_or_default(),
+        sort: q.sort.unwrap_or_default(),
+        sorts: ResidentSort::ALL.iter().map(|s| (s.code(), lang.t(s.label().0, s.label().1))).collect(),
         categories: category_options(lang),
         grids,
         can_add: c.has_any(REGISTRARS),
@@ -546,7 +565,8 @@ async fn import_submit(
             lang.t("请选择台账文件", "choose a roster file").to_owned(),
         );
     };
-    match st.svc.import_residents(&c, &bytes, &community, &std::collections::HashMap::new(), dry_run).await {
+    match st.svc.import_residents(&c, &bytes, &community, &std::collections::HashMap::new(), dry_run, &|_, _| {}).await
+    {
         Ok(r) => ImportResult { l: lang, report: Some(r), error: None }.into_response(),
         Err(e) => {
             let (status, _, msg, _) = describe(&e, lang);

@@ -17,13 +17,13 @@ async fn the_fixture_imports_every_good_row_and_explains_every_bad_one() {
     let none = HashMap::new();
 
     // a dry run changes nothing
-    let dry = app.svc.import_residents(&op, ROSTER, "chengnan", &none, true).await.unwrap();
+    let dry = app.svc.import_residents(&op, ROSTER, "chengnan", &none, true, &|_, _| {}).await.unwrap();
     assert_eq!((dry.rows, dry.imported), (1177, 1169));
     let s = app.token("secretary").await;
     let (_, list) = app.get(&s, "/api/v1/residents?per_page=1").await;
     assert_eq!(list["total"], 0, "dry run");
 
-    let r = app.svc.import_residents(&op, ROSTER, "chengnan", &none, false).await.unwrap();
+    let r = app.svc.import_residents(&op, ROSTER, "chengnan", &none, false, &|_, _| {}).await.unwrap();
     assert_eq!((r.sheets, r.rows, r.imported, r.unchanged), (3, 1177, 1169, 0), "{:?}", r.bad);
     let check_digits = r.bad.iter().filter(|b| b.field == "id_number" && b.reason_zh.contains("校验位")).count();
     let repeats = r.bad.iter().filter(|b| b.reason_zh.contains("同一人")).count();
@@ -40,7 +40,7 @@ async fn the_fixture_imports_every_good_row_and_explains_every_bad_one() {
     assert_eq!(mine["total"], 388, "the valid, first-seen people of sheet 第1网格");
 
     // the same file again changes nothing
-    let again = app.svc.import_residents(&op, ROSTER, "chengnan", &none, false).await.unwrap();
+    let again = app.svc.import_residents(&op, ROSTER, "chengnan", &none, false, &|_, _| {}).await.unwrap();
     assert_eq!((again.imported, again.unchanged, again.bad.len()), (0, 1169, 8));
     let (_, list) = app.get(&s, "/api/v1/residents?per_page=1").await;
     assert_eq!(list["total"], 1169);
@@ -57,10 +57,14 @@ async fn a_sheet_without_a_grid_is_reported_and_nothing_breaks() {
     let app = TestApp::spawn().await;
     let op = Caller::operator();
     let map = HashMap::from([("第1网格".to_owned(), "chengnan-g04".to_owned())]);
-    let r = app.svc.import_residents(&op, ROSTER, "chengnan", &map, true).await.unwrap();
+    let r = app.svc.import_residents(&op, ROSTER, "chengnan", &map, true, &|_, _| {}).await.unwrap();
     assert!(r.imported > 1000);
-    let err = app.svc.import_residents(&op, b"not a workbook", "chengnan", &HashMap::new(), false).await.unwrap_err();
+    let err = app
+        .svc
+        .import_residents(&op, b"not a workbook", "chengnan", &HashMap::new(), false, &|_, _| {})
+        .await
+        .unwrap_err();
     assert!(matches!(err, yijia_service::ServiceError::Invalid(ref i) if i.field == "file"), "{err:?}");
-    let err = app.svc.import_residents(&op, ROSTER, "nowhere", &HashMap::new(), false).await.unwrap_err();
+    let err = app.svc.import_residents(&op, ROSTER, "nowhere", &HashMap::new(), false, &|_, _| {}).await.unwrap_err();
     assert!(matches!(err, yijia_service::ServiceError::Invalid(ref i) if i.field == "community"), "{err:?}");
 }
