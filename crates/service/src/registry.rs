@@ -506,54 +506,30 @@ impl Services {
         Ok(places::household(tx, grid.id, b, h.entrance.trim(), door, now).await?)
     }
 
-    /// Masked views of several residents, their categories read in one go.
-    async fn views_of(
-        &self,
-        tx: &mut Tx,
-        caller: &Caller,
-        rows: Vec<residents::Resident>,
-    ) -> Result<Vec<ResidentView>> {
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let mut cats = residents::categories_of(tx, &ids).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let c = cats.remove(&r.id).unwrap_or_default();
-                self.to_view(caller, r, c, None)
-            })
-            .collect())
+    /// Masked views of several residents.
+    fn views_of(&self, caller: &Caller, rows: Vec<residents::Resident>) -> Vec<ResidentView> {
+        rows.into_iter().map(|r| self.to_view(caller, r, None)).collect()
     }
 
     /// The masked view of a resident, read in the caller's transaction.
     async fn view(&self, tx: &mut Tx, caller: &Caller, id: i64) -> Result<ResidentView> {
         let r = residents::get(tx, id).await?.ok_or(ServiceError::NotFound)?;
-        let cats = residents::categories(tx, id).await?;
         let address = match r.household_id {
             Some(h) => places::address(tx, h).await?,
             None => None,
         };
-        Ok(self.to_view(caller, r, cats, address))
+        Ok(self.to_view(caller, r, address))
     }
 
-    fn to_view(
-        &self,
-        caller: &Caller,
-        r: residents::Resident,
-        cats: Vec<residents::CategoryRow>,
-        address: Option<places::Address>,
-    ) -> ResidentView {
+    fn to_view(&self, caller: &Caller, r: residents::Resident, address: Option<places::Address>) -> ResidentView {
         let birth = r.birth_date.as_deref().and_then(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
         let today = today(self.now());
-        let mut categories: Vec<CategoryView> = cats
-            .iter()
-            .filter_map(|c| {
-                let category = Category::parse(&c.category)?;
-                Some(CategoryView {
-                    category,
-                    name: category.name_zh().into(),
-                    derived: false,
-                    has_details: c.details_sealed.is_some(),
-                })
+        let mut categories: Vec<CategoryView> = r
+            .category_codes()
+            .into_iter()
+            .filter_map(|(code, has_details)| {
+                let category = Category::parse(code)?;
+                Some(CategoryView { category, name: category.name_zh().into(), derived: false, has_details })
             })
             .collect();
         if birth.is_some_and(|b| is_child(b, today)) {
@@ -741,7 +717,7 @@ impl Services {
         };
         let mut tx = self.db.conn().await?;
         let (rows, total) = residents::list(&mut tx, &filter, page.per_page, page.offset()).await?;
-        let items = self.views_of(&mut tx, caller, rows).await?;
+        let items = self.views_of(caller, rows);
         tx.commit().await?;
         Ok(Page::of(items, total, page))
     }
@@ -771,7 +747,7 @@ impl Services {
         let mut conn = self.db.conn().await?;
         let found = residents::by_index(&mut conn, &id_index, &phone_index).await?;
         let found = found.into_iter().filter(|r| paths.iter().any(|p| r.grid_path.starts_with(p.as_str()))).collect();
-        let items = self.views_of(&mut conn, caller, found).await?;
+        let items = self.views_of(caller, found);
         drop(conn);
         // nothing is answered unless the search is in the log
         let mut tx = self.db.write().await?;

@@ -25,11 +25,45 @@ pub struct Resident {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
+    /// Its categories' codes, comma-separated, each with a `+` when it has
+    /// sealed details: read with the row, not one statement more.
+    pub categories: Option<String>,
+}
+
+impl Resident {
+    /// (code, has details) for each category.
+    pub fn category_codes(&self) -> Vec<(&str, bool)> {
+        let mut v: Vec<(&str, bool)> = self
+            .categories
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(|c| match c.strip_suffix('+') {
+                Some(code) => (code, true),
+                None => (c, false),
+            })
+            .collect();
+        v.sort_unstable();
+        v
+    }
 }
 
 const COLS: &str = "r.id, r.uid, r.grid_id, o.code AS grid_code, o.path AS grid_path, r.household_id, r.name, r.sex, \
                     r.birth_date, r.id_number_sealed, r.id_number_masked, r.phone_sealed, r.phone_masked, r.relation, \
-                    r.residence, r.notes, r.flags, r.created_at, r.updated_at, r.version";
+                    r.residence, r.notes, r.flags, r.created_at, r.updated_at, r.version, \
+                    (SELECT group_concat(rc.category || CASE WHEN rc.details_sealed IS NULL THEN '' ELSE '+' END, ',') \
+                    FROM resident_categories rc WHERE rc.resident_id = r.id) AS categories";
+
+/// `COLS` for this backend: PostgreSQL calls `group_concat` `string_agg`.
+fn cols(tx: &Tx) -> std::borrow::Cow<'static, str> {
+    match tx.backend() {
+        crate::Backend::Sqlite => COLS.into(),
+        crate::Backend::Postgres => {
+            COLS.replace("group_concat(", "string_agg(").replace("END, ',')", "END, ',' ORDER BY rc.category)").into()
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct NewResident {
@@ -187,15 +221,16 @@ pub async fn add_categories(tx: &mut Tx, rows: &[NewCategory<'_>]) -> Result<()>
 }
 
 pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<Resident>> {
-    let sql = format!("SELECT {COLS} FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE r.id = $1");
+    let sql = format!("SELECT {} FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE r.id = $1", cols(tx));
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await?))
 }
 
 /// Residents found by a blind index of their ID number or phone.
 pub async fn by_index(tx: &mut Tx, id_number_index: &str, phone_index: &str) -> Result<Vec<Resident>> {
     let sql = format!(
-        "SELECT {COLS} FROM residents r JOIN org_nodes o ON o.id = r.grid_id \
-         WHERE r.id_number_index = $1 OR r.phone_index = $2 ORDER BY r.id LIMIT 50"
+        "SELECT {} FROM residents r JOIN org_nodes o ON o.id = r.grid_id \
+         WHERE r.id_number_index = $1 OR r.phone_index = $2 ORDER BY r.id LIMIT 50",
+        cols(tx)
     );
     Ok(
         on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id_number_index).bind(phone_index).fetch_all(c).await?),
@@ -335,7 +370,8 @@ pub async fn list(tx: &mut Tx, f: &Filter, limit: i64, offset: i64) -> Result<(V
     let cond = filter_sql(f, &mut args);
     let from = if f.sort == Sort::Address { FROM } else { "residents r JOIN org_nodes o ON o.id = r.grid_id" };
     let sql = format!(
-        "SELECT {COLS} FROM {from} WHERE {cond} ORDER BY {} LIMIT ${} OFFSET ${}",
+        "SELECT {} FROM {from} WHERE {cond} ORDER BY {} LIMIT ${} OFFSET ${}",
+        cols(tx),
         f.sort.order_by(),
         args.0.len() + 1,
         args.0.len() + 2
@@ -357,32 +393,6 @@ pub async fn categories(tx: &mut Tx, resident_id: i64) -> Result<Vec<CategoryRow
     let sql =
         "SELECT category, details_sealed, since FROM resident_categories WHERE resident_id = $1 ORDER BY category";
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(resident_id).fetch_all(c).await?))
-}
-
-/// The categories of several residents (a page of them), by resident.
-pub async fn categories_of(
-    tx: &mut Tx,
-    resident_ids: &[i64],
-) -> Result<std::collections::HashMap<i64, Vec<CategoryRow>>> {
-    let mut out: std::collections::HashMap<i64, Vec<CategoryRow>> = std::collections::HashMap::new();
-    for chunk in resident_ids.chunks(BATCH) {
-        let list = placeholders(tx.backend(), chunk.len(), 1).replace(['(', ')'], "");
-        let sql = format!(
-            "SELECT resident_id, category, details_sealed, since FROM resident_categories \
-             WHERE resident_id IN ({list}) ORDER BY resident_id, category"
-        );
-        let rows: Vec<(i64, String, Option<String>, i64)> = on_tx!(tx, c => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
-            for id in chunk {
-                q = q.bind(id);
-            }
-            q.fetch_all(&mut *c).await?
-        });
-        for (id, category, details_sealed, since) in rows {
-            out.entry(id).or_default().push(CategoryRow { category, details_sealed, since });
-        }
-    }
-    Ok(out)
 }
 
 /// Adds a category and its history line.
