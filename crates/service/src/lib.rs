@@ -10,6 +10,7 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod export;
+pub mod households;
 pub mod import;
 pub mod jobs;
 pub mod keys;

@@ -74,6 +74,8 @@ pub struct ResidentInput {
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AddressView {
+    pub household_id: i64,
+    pub building_id: i64,
     pub estate: String,
     pub building: String,
     pub entrance: String,
@@ -219,6 +221,26 @@ impl ResidentSort {
             ResidentSort::Newest => residents::Sort::Newest,
         }
     }
+}
+
+/// What an edit changes: the fields given replace those on record.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResidentEdit {
+    /// The `version` of the record as you read it.
+    pub version: i64,
+    pub name: String,
+    pub sex: Option<String>,
+    pub birth_date: Option<String>,
+    /// A new ID number; leave out to keep the one on record.
+    pub id_number: Option<String>,
+    /// A new phone number; leave out to keep it, "" to remove it.
+    pub phone: Option<String>,
+    /// A new address; leave out to keep it.
+    pub household: Option<HouseholdInput>,
+    pub relation: Option<String>,
+    pub residence: Option<String>,
+    pub notes: Option<String>,
 }
 
 /// The same day `n` years earlier, as `YYYY-MM-DD`.
@@ -491,7 +513,11 @@ impl Services {
                 format!("this community has no estate called '{}'", h.estate),
             ));
         };
-        let (building, door) = (h.building.trim(), h.door.trim());
+        // written as 3, 3号楼 or 3栋, it is one building; 2 and 2单元 one entrance
+        let text = |s: &str| yijia_domain::roster::Cell::Text(s.trim().to_owned());
+        let building = yijia_domain::roster::building_name(&text(&h.building));
+        let entrance = yijia_domain::roster::entrance_name(&text(&h.entrance));
+        let (building, door) = (building.as_str(), h.door.trim());
         if building.is_empty() || building.chars().count() > 16 {
             return Err(ServiceError::invalid(
                 "household.building",
@@ -503,7 +529,7 @@ impl Services {
             return Err(ServiceError::invalid("household.door", "请填写门牌号(如 502)", "give the door number (502)"));
         }
         let b = places::building(tx, estate, building, now).await?;
-        Ok(places::household(tx, grid.id, b, h.entrance.trim(), door, now).await?)
+        Ok(places::household(tx, grid.id, b, &entrance, door, now).await?)
     }
 
     /// Masked views of several residents.
@@ -521,7 +547,12 @@ impl Services {
         Ok(self.to_view(caller, r, address))
     }
 
-    fn to_view(&self, caller: &Caller, r: residents::Resident, address: Option<places::Address>) -> ResidentView {
+    pub(crate) fn to_view(
+        &self,
+        caller: &Caller,
+        r: residents::Resident,
+        address: Option<places::Address>,
+    ) -> ResidentView {
         let birth = r.birth_date.as_deref().and_then(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
         let today = today(self.now());
         let mut categories: Vec<CategoryView> = r
@@ -552,6 +583,8 @@ impl Services {
             phone: r.phone_masked,
             grid: r.grid_code,
             address: address.map(|a| AddressView {
+                household_id: a.household_id,
+                building_id: a.building_id,
                 estate: a.estate,
                 building: a.building,
                 entrance: a.entrance,
@@ -583,6 +616,81 @@ impl Services {
             Some(r) => Err(self.deny(caller, action, &format!("resident:{}", r.id)).await),
             None => Err(ServiceError::NotFound),
         }
+    }
+
+    /// Changes a resident's own data (not their grid or categories). Fields
+    /// left out keep their value; the edit is refused when the record
+    /// changed since `version` was read. The audit log names the fields
+    /// changed, never their values.
+    pub async fn update_resident(&self, caller: &Caller, id: i64, edit: ResidentEdit) -> Result<ResidentView> {
+        let r = self.resident_in_scope(caller, id, REGISTRARS, "resident_edit").await?;
+        let keys = self.keys();
+        // what is not given stays: a sealed value is opened only to be sealed again
+        let kept = |sealed: &Option<String>, aad: String| sealed.as_deref().map(|s| keys.open(&aad, s)).transpose();
+        let id_number = match edit.id_number.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => Some(s.to_owned()),
+            None => kept(&r.id_number_sealed, aad_id(&r.uid))?,
+        };
+        let phone = match edit.phone.as_deref().map(str::trim) {
+            Some("") => None,
+            Some(s) => Some(s.to_owned()),
+            None => kept(&r.phone_sealed, aad_phone(&r.uid))?,
+        };
+        let input = ResidentInput {
+            name: edit.name.clone(),
+            sex: edit.sex.clone(),
+            birth_date: edit.birth_date.clone(),
+            id_number,
+            phone,
+            grid: r.grid_code.clone(),
+            household: edit.household.clone(),
+            relation: edit.relation.clone(),
+            residence: edit.residence.clone(),
+            notes: edit.notes.clone(),
+            categories: vec![],
+        };
+        let uid = uuid::Uuid::parse_str(&r.uid).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let now = self.now();
+        let p = self.prepare_as(&input, r.grid_id, now, uid)?;
+        let mut tx = self.db.write().await?;
+        let household_id = match &edit.household {
+            Some(h) => {
+                let grid = org::by_id(&mut tx, r.grid_id).await?;
+                Some(self.household(&mut tx, &grid, h, now).await?)
+            }
+            None => r.household_id,
+        };
+        let new = residents::NewResident { household_id, ..p.new };
+        let updated = on_conflict(residents::update(&mut tx, id, edit.version, &new).await, || {
+            Msg::new("该身份证号已登记给另一位居民", "this ID number belongs to another resident")
+        })?;
+        if !updated {
+            return Err(ServiceError::Conflict(Msg::new(
+                "这条记录在您打开后已被他人修改,请刷新后再改",
+                "someone else changed this record after you opened it; reload it and edit again",
+            )));
+        }
+        let changed: Vec<&str> = [
+            ("name", r.name != new.name),
+            ("sex", r.sex != new.sex),
+            ("birth_date", r.birth_date != new.birth_date),
+            // a number given counts as changed: the masked forms may not differ
+            ("id_number", edit.id_number.as_deref().is_some_and(|s| !s.trim().is_empty())),
+            ("phone", edit.phone.is_some()),
+            ("household", r.household_id != new.household_id),
+            ("relation", r.relation != new.relation),
+            ("residence", r.residence != new.residence),
+            ("notes", r.notes != new.notes),
+        ]
+        .into_iter()
+        .filter(|(_, c)| *c)
+        .map(|(f, _)| f)
+        .collect();
+        let e = Event::ok("resident_edit", format!("resident:{id}"), &r.grid_path);
+        record(&mut tx, caller, now, &e.with(json!({ "fields": changed, "flags": p.flags.len() }))).await?;
+        let view = self.view(&mut tx, caller, id).await?;
+        tx.commit().await?;
+        Ok(view)
     }
 
     /// One resident, masked. The read is audited, so that the resident can

@@ -116,15 +116,42 @@ pub async fn households(
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct Address {
     pub household_id: i64,
+    pub building_id: i64,
+    /// The grid the household is in.
+    pub grid_path: String,
+    pub grid_code: String,
     pub estate: String,
     pub building: String,
     pub entrance: String,
     pub door: String,
 }
 
+/// A building with its estate's name and community.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct BuildingInfo {
+    pub id: i64,
+    pub name: String,
+    pub estate: String,
+    pub community_id: i64,
+}
+
+pub async fn building_info(tx: &mut Tx, id: i64) -> Result<Option<BuildingInfo>> {
+    let sql = "SELECT b.id, b.name, e.name AS estate, e.community_id FROM buildings b \
+               JOIN estates e ON e.id = b.estate_id WHERE b.id = $1";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(id).fetch_optional(c).await?))
+}
+
+/// The grids a building's households are in, by path.
+pub async fn building_grid_paths(tx: &mut Tx, building_id: i64) -> Result<Vec<String>> {
+    let sql = "SELECT DISTINCT o.path FROM households h JOIN org_nodes o ON o.id = h.grid_id \
+               WHERE h.building_id = $1 ORDER BY o.path";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(building_id).fetch_all(c).await?))
+}
+
 pub async fn address(tx: &mut Tx, household_id: i64) -> Result<Option<Address>> {
-    let sql = "SELECT h.id AS household_id, e.name AS estate, b.name AS building, h.entrance, h.door \
+    let sql = "SELECT h.id AS household_id, b.id AS building_id, o.path AS grid_path, o.code AS grid_code, \
+               e.name AS estate, b.name AS building, h.entrance, h.door \
                FROM households h JOIN buildings b ON b.id = h.building_id JOIN estates e ON e.id = b.estate_id \
-               WHERE h.id = $1";
+               JOIN org_nodes o ON o.id = h.grid_id WHERE h.id = $1";
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(household_id).fetch_optional(c).await?))
 }

@@ -162,6 +162,31 @@ pub async fn insert_many(tx: &mut Tx, rows: &[NewResident]) -> Result<Vec<i64>> 
     rows.iter().map(|r| by_uid.get(&r.uid).copied().ok_or(StoreError::NotFound)).collect()
 }
 
+/// Replaces a resident's own fields (not their uid, grid or categories) if
+/// the row is still at `version`; `false` when someone changed it meanwhile.
+/// `Conflict("id_number")` when the new ID number belongs to someone else.
+pub async fn update(tx: &mut Tx, id: i64, version: i64, r: &NewResident) -> Result<bool> {
+    let sql = "UPDATE residents SET household_id = $3, name = $4, sex = $5, birth_date = $6, id_number_sealed = $7, \
+               id_number_index = $8, id_number_masked = $9, phone_sealed = $10, phone_index = $11, phone_masked = $12, \
+               relation = $13, residence = $14, notes = $15, flags = $16, updated_at = $17, name_pinyin = $18, \
+               name_initials = $19, version = version + 1 WHERE id = $1 AND version = $2";
+    let n: Result<u64> = async {
+        Ok(on_tx!(tx, c => sqlx::query(sql)
+            .bind(id).bind(version).bind(r.household_id).bind(&r.name).bind(&r.sex).bind(&r.birth_date)
+            .bind(&r.id_number_sealed).bind(&r.id_number_index).bind(&r.id_number_masked)
+            .bind(&r.phone_sealed).bind(&r.phone_index).bind(&r.phone_masked)
+            .bind(&r.relation).bind(&r.residence).bind(&r.notes).bind(&r.flags).bind(r.now)
+            .bind(&r.name_pinyin).bind(&r.name_initials)
+            .execute(c).await?.rows_affected()))
+    }
+    .await;
+    match n {
+        Ok(n) => Ok(n == 1),
+        Err(StoreError::Conflict(_)) => Err(StoreError::Conflict("id_number".into())),
+        Err(e) => Err(e),
+    }
+}
+
 /// Which of these ID number indexes are registered already.
 pub async fn registered(tx: &mut Tx, indexes: &[String]) -> Result<std::collections::HashSet<String>> {
     let mut found = std::collections::HashSet::new();
@@ -223,6 +248,25 @@ pub async fn add_categories(tx: &mut Tx, rows: &[NewCategory<'_>]) -> Result<()>
 pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<Resident>> {
     let sql = format!("SELECT {} FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE r.id = $1", cols(tx));
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await?))
+}
+
+/// The people of a household, the head first.
+pub async fn in_household(tx: &mut Tx, household_id: i64) -> Result<Vec<Resident>> {
+    let sql = format!(
+        "SELECT {} FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE r.household_id = $1 \
+         ORDER BY r.relation <> '户主', r.birth_date IS NULL, r.birth_date, r.id",
+        cols(tx)
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(household_id).fetch_all(c).await?))
+}
+
+/// A resident behind a door of a building.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AtDoor {
+    #[sqlx(flatten)]
+    pub resident: Resident,
+    pub entrance: String,
+    pub door: String,
 }
 
 /// Residents found by a blind index of their ID number or phone.
@@ -534,4 +578,26 @@ pub async fn export_rows(tx: &mut Tx, f: &Filter) -> Result<Vec<ExportRow>> {
 pub async fn remove_category(tx: &mut Tx, resident_id: i64, category: &str) -> Result<u64> {
     let sql = "DELETE FROM resident_categories WHERE resident_id = $1 AND category = $2";
     Ok(on_tx!(tx, c => sqlx::query(sql).bind(resident_id).bind(category).execute(c).await?.rows_affected()))
+}
+
+/// Who lives in a building, by entrance and door, within the grids under
+/// `paths`.
+pub async fn in_building(tx: &mut Tx, building_id: i64, paths: &[String]) -> Result<Vec<AtDoor>> {
+    if paths.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut args = Args::default();
+    let building = args.push(building_id.to_string());
+    let ranges: Vec<String> = paths
+        .iter()
+        .map(|p| format!("(o.path >= {} AND o.path < {})", args.push(p.as_str()), args.push(format!("{p}\u{10FFFF}"))))
+        .collect();
+    let sql = format!(
+        "SELECT {}, h.entrance, h.door FROM residents r JOIN org_nodes o ON o.id = r.grid_id \
+         JOIN households h ON h.id = r.household_id WHERE h.building_id = CAST({building} AS BIGINT) AND ({}) \
+         ORDER BY h.entrance, length(h.door), h.door, h.id, r.relation <> '户主', r.id",
+        cols(tx),
+        ranges.join(" OR ")
+    );
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
 }

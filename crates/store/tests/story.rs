@@ -482,3 +482,101 @@ async fn category_counts_per_grid_match_the_lists() {
     let f = Filter { paths: vec![grid.path.clone()], born_after: Some("2012-11-29".into()), ..Default::default() };
     assert_eq!(residents::list(&mut tx, &f, 50, 0).await.unwrap().1, 1);
 }
+
+#[tokio::test]
+async fn residents_go_in_by_the_batch_and_come_back_by_address_and_in_order() {
+    use yijia_store::places::{self, NewEstate};
+    use yijia_store::residents::{self, BATCH, Filter, NewCategory, NewResident, Sort};
+    let t = TestDb::new().await;
+    let mut tx = t.db.write().await.unwrap();
+    let (_, com, grid) = chengnan(&mut tx).await;
+    let estate = places::insert_estate(
+        &mut tx,
+        &NewEstate { community_id: com.id, grid_id: Some(grid.id), name: "丁香花园", point: None, now: 1 },
+    )
+    .await
+    .unwrap();
+    let b3 = places::building(&mut tx, estate, "3号楼", 1).await.unwrap();
+    let b1 = places::building(&mut tx, estate, "1号楼", 1).await.unwrap();
+    let doors = vec![(b3, "1单元".to_owned(), "502".to_owned()), (b1, "2单元".to_owned(), "101".to_owned())];
+    let homes = places::households(&mut tx, grid.id, &doors, 1).await.unwrap();
+    assert_eq!(homes.len(), 2);
+    // asking again finds the same households, and makes none
+    let again = places::households(&mut tx, grid.id, &doors, 2).await.unwrap();
+    assert_eq!(again, homes);
+
+    // more than one statement's worth, out of name order
+    let n = BATCH + 7;
+    let rows: Vec<NewResident> = (0..n)
+        .map(|i| NewResident {
+            uid: format!("b{i}"),
+            grid_id: grid.id,
+            household_id: Some(homes[&doors[i % 2]]),
+            name: format!("居民{:04}", n - i),
+            birth_date: Some(format!("{}-01-01", 1930 + i % 90)),
+            id_number_index: Some(format!("ix{i}")),
+            relation: String::new(),
+            residence: "permanent".into(),
+            now: i as i64,
+            ..Default::default()
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for chunk in rows.chunks(BATCH) {
+        ids.extend(residents::insert_many(&mut tx, chunk).await.unwrap());
+    }
+    assert_eq!(ids.len(), n);
+    for (id, r) in ids.iter().zip(&rows).take(3) {
+        assert_eq!(residents::get(&mut tx, *id).await.unwrap().unwrap().uid, r.uid, "ids come back in row order");
+    }
+    let cats: Vec<NewCategory<'_>> = ids
+        .iter()
+        .take(3)
+        .map(|id| NewCategory {
+            resident_id: *id,
+            category: "disabled",
+            details_sealed: Some("sealed"),
+            reason: "登记",
+            by_user: "t",
+            now: 9,
+        })
+        .collect();
+    residents::add_categories(&mut tx, &cats).await.unwrap();
+    residents::add_category(&mut tx, ids[0], "elderly_alone", None, "登记", "t", 9).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = t.db.read().await.unwrap();
+    let r = residents::get(&mut tx, ids[0]).await.unwrap().unwrap();
+    assert_eq!(r.category_codes(), [("disabled", true), ("elderly_alone", false)]);
+    assert_eq!(residents::history_of(&mut tx, ids[1]).await.unwrap()[0].change, "added");
+    let known = residents::registered(&mut tx, &["ix3".into(), "nobody".into(), format!("ix{}", n - 1)]).await.unwrap();
+    assert_eq!(known.len(), 2);
+    assert!(known.contains("ix3") && !known.contains("nobody"));
+
+    let f = |sort: Sort| Filter { paths: vec![grid.path.clone()], sort, ..Default::default() };
+    let first = |rows: Vec<residents::Resident>| rows[0].uid.clone();
+    assert_eq!(first(residents::list(&mut tx, &f(Sort::Name), 1, 0).await.unwrap().0), format!("b{}", n - 1));
+    assert_eq!(first(residents::list(&mut tx, &f(Sort::Newest), 1, 0).await.unwrap().0), format!("b{}", n - 1));
+    let oldest = residents::list(&mut tx, &f(Sort::Oldest), 1, 0).await.unwrap().0;
+    assert_eq!(oldest[0].birth_date.as_deref(), Some("1930-01-01"));
+    let youngest = residents::list(&mut tx, &f(Sort::Youngest), 1, 0).await.unwrap().0;
+    assert_eq!(youngest[0].birth_date.as_deref(), Some("2019-01-01"));
+    // 1号楼 before 3号楼
+    let by_address = residents::list(&mut tx, &f(Sort::Address), 1, 0).await.unwrap().0;
+    assert_eq!(by_address[0].household_id, Some(homes[&doors[1]]));
+
+    let at = |building: Option<&str>, door: Option<&str>| Filter {
+        paths: vec![grid.path.clone()],
+        estate: Some("丁香花园".into()),
+        building: building.map(str::to_owned),
+        door: door.map(str::to_owned),
+        ..Default::default()
+    };
+    let count = |rows: (Vec<residents::Resident>, i64)| rows.1;
+    assert_eq!(count(residents::list(&mut tx, &at(None, None), 1, 0).await.unwrap()), n as i64);
+    assert_eq!(
+        count(residents::list(&mut tx, &at(Some("3号楼"), Some("502")), 1, 0).await.unwrap()),
+        n.div_ceil(2) as i64
+    );
+    assert_eq!(count(residents::list(&mut tx, &at(Some("3号楼"), Some("101")), 1, 0).await.unwrap()), 0);
+}

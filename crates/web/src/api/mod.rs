@@ -9,7 +9,7 @@ mod users;
 
 use axum::Json;
 use axum::http::Method;
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 use serde::Deserialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi};
@@ -71,6 +71,9 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/api/v1/residents", Roles(RESIDENT_READERS), Scope::Grants, get(residents::list_residents))
         .add(M::POST, "/api/v1/residents", Roles(REGISTRARS), Scope::Object, post(residents::add_resident))
         .add(M::GET, "/api/v1/residents/{id}", Roles(RESIDENT_READERS), Scope::Object, get(residents::get_resident))
+        .add(M::PUT, "/api/v1/residents/{id}", Roles(REGISTRARS), Scope::Object, put(residents::update_resident))
+        .add(M::GET, "/api/v1/households/{id}", Roles(RESIDENT_READERS), Scope::Object, get(residents::get_household))
+        .add(M::GET, "/api/v1/buildings/{id}", Roles(RESIDENT_READERS), Scope::Object, get(residents::get_building))
         .add(
             M::POST,
             "/api/v1/residents/{id}/categories",
@@ -139,7 +142,8 @@ impl Modify for Bearer {
         audit::list_audit,
         residents::list_residents, residents::add_resident, residents::get_resident,
         residents::unmask_resident, residents::resident_views, residents::category_counts,
-        residents::change_category, residents::category_history,
+        residents::change_category, residents::category_history, residents::update_resident,
+        residents::get_household, residents::get_building,
     ),
     modifiers(&Bearer),
     security(("bearer" = [])),

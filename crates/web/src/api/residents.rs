@@ -4,6 +4,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use yijia_domain::registry::Category;
+use yijia_service::households::{BuildingView, HouseholdView};
+use yijia_service::registry::ResidentEdit;
 use yijia_service::registry::{
     CategoryChange, GridCounts, HistoryView, RecordView, ResidentFilter, ResidentInput, ResidentView, Unmasked,
 };
@@ -226,4 +228,63 @@ pub async fn category_history(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<HistoryView>>, ApiError> {
     Ok(Json(st.svc.category_history(&c, id).await.api(lang)?))
+}
+
+/// Change a resident's own data (not their grid or categories). Send the
+/// `version` you read; fields left out keep their value.
+#[utoipa::path(put, path = "/api/v1/residents/{id}", tag = "residents", request_body = ResidentEdit,
+    params(("id" = i64, Path, description = "Resident id")),
+    responses(
+        (status = 200, description = "The resident as changed", body = ResidentView),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such resident that you register", body = ErrorBody),
+        (status = 409, description = "Changed by someone else since you read it, or the ID number is another resident's", body = ErrorBody),
+        (status = 422, description = "A field is not valid (named in the error)", body = ErrorBody),
+    ))]
+pub async fn update_resident(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<ResidentEdit>,
+) -> Result<Json<ResidentView>, ApiError> {
+    Ok(Json(st.svc.update_resident(&c, id, b).await.api(lang)?))
+}
+
+/// A household: its address and its people, the head first (masked).
+#[utoipa::path(get, path = "/api/v1/households/{id}", tag = "residents",
+    params(("id" = i64, Path, description = "Household id")),
+    responses(
+        (status = 200, description = "The household", body = HouseholdView),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such household within your scope", body = ErrorBody),
+    ))]
+pub async fn get_household(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<HouseholdView>, ApiError> {
+    Ok(Json(st.svc.household_view(&c, id).await.api(lang)?))
+}
+
+/// A building: who lives behind which door, by entrance and door (masked;
+/// only the doors in your grids).
+#[utoipa::path(get, path = "/api/v1/buildings/{id}", tag = "residents",
+    params(("id" = i64, Path, description = "Building id")),
+    responses(
+        (status = 200, description = "The building", body = BuildingView),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such building with households in your scope", body = ErrorBody),
+    ))]
+pub async fn get_building(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<BuildingView>, ApiError> {
+    Ok(Json(st.svc.building_view(&c, id).await.api(lang)?))
 }

@@ -12,9 +12,10 @@ use serde::Deserialize;
 use yijia_domain::id_number::Sex;
 use yijia_domain::org::OrgKind;
 use yijia_domain::registry::{Category, Residence};
+use yijia_service::households::{BuildingView, DoorView, HouseholdView};
 use yijia_service::registry::{
-    CategoryInput, HouseholdInput, READERS, REGISTRARS, RecordView, ResidentFilter, ResidentInput, ResidentSort,
-    ResidentView, UNMASKERS,
+    CategoryInput, HouseholdInput, READERS, REGISTRARS, RecordView, ResidentEdit, ResidentFilter, ResidentInput,
+    ResidentSort, ResidentView, UNMASKERS,
 };
 use yijia_service::{Caller, PageReq, ServiceError};
 
@@ -31,6 +32,10 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/residents", Roles(REGISTRARS), Scope::Object, post(create))
         .add(M::GET, "/residents/new", Roles(REGISTRARS), Scope::Grants, get(new_form))
         .add(M::GET, "/residents/{id}", Roles(READERS), Scope::Object, get(show))
+        .add(M::GET, "/residents/{id}/edit", Roles(REGISTRARS), Scope::Object, get(edit_form))
+        .add(M::POST, "/residents/{id}/edit", Roles(REGISTRARS), Scope::Object, post(edit_submit))
+        .add(M::GET, "/households/{id}", Roles(READERS), Scope::Object, get(household_page))
+        .add(M::GET, "/buildings/{id}", Roles(READERS), Scope::Object, get(building_page))
         .add(M::POST, "/residents/{id}/unmask", Roles(READERS), Scope::Object, post(unmask))
         .add(M::POST, "/residents/{id}/categories", Roles(REGISTRARS), Scope::Object, post(change_category))
         .add(M::GET, "/residents/import", Roles(IMPORTERS), Scope::Grants, get(import_form))
@@ -353,12 +358,20 @@ struct Field {
     field: &'static str,
     label: &'static str,
     value: String,
+    /// Shown in an empty field (the masked value an edit keeps).
+    hint: String,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "resident_new.html")]
 struct NewPage {
     c: Chrome,
+    title: &'static str,
+    action: String,
+    submit: &'static str,
+    /// The record's version, when editing.
+    version: Option<i64>,
+    back: String,
     fields: Vec<Field>,
     grids: Vec<(String, String)>,
     categories: Vec<(&'static str, &'static str)>,
@@ -399,39 +412,43 @@ struct ResidentForm {
     due_date: String,
     #[serde(default)]
     notes: String,
+    /// The record's version, when editing.
+    #[serde(default)]
+    version: String,
 }
 
-fn fields(l: Lang, f: &ResidentForm) -> Vec<Field> {
-    let v = |s: &str| s.to_owned();
-    vec![
-        Field { field: "name", label: l.t("姓名", "Name"), value: v(&f.name) },
-        Field { field: "id_number", label: l.t("身份证号", "ID number"), value: String::new() },
+/// The form's fields; an edit (with the masked values it keeps) has no
+/// grid or category: those change elsewhere.
+fn fields(l: Lang, f: &ResidentForm, kept: Option<(&str, &str)>) -> Vec<Field> {
+    let field = |field, label, value: &str| Field { field, label, value: value.to_owned(), hint: String::new() };
+    let keep = |masked: &str| match masked {
+        "" => String::new(),
+        m => format!("{m}({})", l.t("留空不改", "leave empty to keep")),
+    };
+    let mut v = vec![
+        field("name", l.t("姓名", "Name"), &f.name),
         Field {
-            field: "sex",
-            label: l.t("性别(男/女,可由身份证号带出)", "Sex (from the ID number if empty)"),
-            value: v(&f.sex),
+            hint: kept.map(|k| keep(k.0)).unwrap_or_default(),
+            ..field("id_number", l.t("身份证号", "ID number"), "")
         },
-        Field {
-            field: "birth_date",
-            label: l.t("出生日期(YYYY-MM-DD,可由身份证号带出)", "Born (YYYY-MM-DD)"),
-            value: v(&f.birth_date),
-        },
-        Field { field: "phone", label: l.t("电话", "Phone"), value: String::new() },
-        Field { field: "grid", label: l.t("网格", "Grid"), value: v(&f.grid) },
-        Field { field: "estate", label: l.t("小区", "Estate"), value: v(&f.estate) },
-        Field { field: "building", label: l.t("楼栋(如 3号楼)", "Building"), value: v(&f.building) },
-        Field { field: "entrance", label: l.t("单元", "Entrance"), value: v(&f.entrance) },
-        Field { field: "door", label: l.t("门牌号", "Door"), value: v(&f.door) },
-        Field { field: "relation", label: l.t("与户主关系", "Relation to the head"), value: v(&f.relation) },
-        Field {
-            field: "residence",
-            label: l.t("居住状态(常住、租户、户在人不在……)", "Residence status"),
-            value: v(&f.residence),
-        },
-        Field { field: "category", label: l.t("人员类别", "Category"), value: v(&f.category) },
-        Field { field: "due_date", label: l.t("预产期(孕妇)", "Due date (pregnancy)"), value: v(&f.due_date) },
-        Field { field: "notes", label: l.t("备注", "Notes"), value: v(&f.notes) },
-    ]
+        field("sex", l.t("性别(男/女,可由身份证号带出)", "Sex (from the ID number if empty)"), &f.sex),
+        field("birth_date", l.t("出生日期(YYYY-MM-DD,可由身份证号带出)", "Born (YYYY-MM-DD)"), &f.birth_date),
+        Field { hint: kept.map(|k| keep(k.1)).unwrap_or_default(), ..field("phone", l.t("电话", "Phone"), "") },
+        field("grid", l.t("网格", "Grid"), &f.grid),
+        field("estate", l.t("小区", "Estate"), &f.estate),
+        field("building", l.t("楼栋(如 3号楼)", "Building"), &f.building),
+        field("entrance", l.t("单元", "Entrance"), &f.entrance),
+        field("door", l.t("门牌号", "Door"), &f.door),
+        field("relation", l.t("与户主关系", "Relation to the head"), &f.relation),
+        field("residence", l.t("居住状态(常住、租户、户在人不在……)", "Residence status"), &f.residence),
+        field("category", l.t("人员类别", "Category"), &f.category),
+        field("due_date", l.t("预产期(孕妇)", "Due date (pregnancy)"), &f.due_date),
+        field("notes", l.t("备注", "Notes"), &f.notes),
+    ];
+    if kept.is_some() {
+        v.retain(|f| !matches!(f.field, "grid" | "category" | "due_date"));
+    }
+    v
 }
 
 async fn render_new(st: &AppState, c: &Caller, l: Lang, f: &ResidentForm, e: Option<(String, String)>) -> PageResult {
@@ -439,7 +456,12 @@ async fn render_new(st: &AppState, c: &Caller, l: Lang, f: &ResidentForm, e: Opt
     let (error_field, error_text) = e.clone().unwrap_or_default();
     Ok(NewPage {
         c: Chrome::for_caller(l, c, "/residents", "/residents/new"),
-        fields: fields(l, f),
+        title: l.t("登记居民", "Register a resident"),
+        action: "/residents".into(),
+        submit: l.t("登记", "Register"),
+        version: None,
+        back: "/residents".into(),
+        fields: fields(l, f, None),
         grids,
         categories: category_options(l).into_iter().filter(|(code, _)| *code != "child").collect(),
         error: e.map(|(_, t)| t),
@@ -485,19 +507,137 @@ async fn create(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): 
     match st.svc.add_resident(&c, input).await {
         Ok(r) => Ok(Redirect::to(&format!("/residents/{}", r.id)).into_response()),
         Err(e) => {
-            let field = match &e {
-                ServiceError::Invalid(i) => i.field.split(['.', '[']).next_back().unwrap_or("").to_owned(),
-                _ => String::new(),
-            };
-            let field = match field.as_str() {
-                "details" | "due_date" => "due_date".to_owned(),
-                "category" | "categories" => "category".to_owned(),
-                f => f.to_owned(),
-            };
+            let field = form_field(&e);
             let text = fixable(e, lang)?;
             render_new(&st, &c, lang, &f, Some((field, text))).await
         }
     }
+}
+
+/// The form field an error is about, so that its message stands beside it.
+fn form_field(e: &ServiceError) -> String {
+    let field = match e {
+        ServiceError::Invalid(i) => i.field.split(['.', '[']).next_back().unwrap_or(""),
+        _ => "",
+    };
+    match field {
+        "details" | "due_date" => "due_date",
+        "category" | "categories" => "category",
+        f => f,
+    }
+    .to_owned()
+}
+
+fn render_edit(c: &Caller, l: Lang, r: &ResidentView, f: &ResidentForm, e: Option<(String, String)>) -> PageResult {
+    let (error_field, error_text) = e.clone().unwrap_or_default();
+    let kept = (r.id_number.as_deref().unwrap_or(""), r.phone.as_deref().unwrap_or(""));
+    Ok(NewPage {
+        c: Chrome::for_caller(l, c, "/residents", &format!("/residents/{}/edit", r.id)),
+        title: l.t("修改居民信息", "Edit a resident"),
+        action: format!("/residents/{}/edit", r.id),
+        submit: l.t("保存", "Save"),
+        version: Some(r.version),
+        back: format!("/residents/{}", r.id),
+        fields: fields(l, f, Some(kept)),
+        grids: vec![],
+        categories: vec![],
+        error: e.map(|(_, t)| t),
+        error_field,
+        error_text,
+    }
+    .into_response())
+}
+
+async fn edit_form(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
+    let r = st.svc.get_resident(&c, id).await.page(lang)?;
+    let a = r.address.clone();
+    let f = ResidentForm {
+        name: r.name.clone(),
+        sex: match r.sex {
+            Some(Sex::Male) => "男".into(),
+            Some(Sex::Female) => "女".into(),
+            None => String::new(),
+        },
+        birth_date: r.birth_date.clone().unwrap_or_default(),
+        estate: a.as_ref().map(|a| a.estate.clone()).unwrap_or_default(),
+        building: a.as_ref().map(|a| a.building.clone()).unwrap_or_default(),
+        entrance: a.as_ref().map(|a| a.entrance.clone()).unwrap_or_default(),
+        door: a.as_ref().map(|a| a.door.clone()).unwrap_or_default(),
+        relation: r.relation.clone(),
+        residence: r.residence.code().into(),
+        notes: r.notes.clone(),
+        ..Default::default()
+    };
+    render_edit(&c, lang, &r, &f, None)
+}
+
+async fn edit_submit(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<ResidentForm>,
+) -> PageResult {
+    let edit = ResidentEdit {
+        version: f.version.trim().parse().unwrap_or(-1),
+        name: f.name.clone(),
+        sex: opt(&f.sex),
+        birth_date: opt(&f.birth_date),
+        id_number: opt(&f.id_number),
+        phone: opt(&f.phone),
+        household: opt(&f.estate).map(|estate| HouseholdInput {
+            estate,
+            building: f.building.clone(),
+            entrance: f.entrance.clone(),
+            door: f.door.clone(),
+        }),
+        relation: Some(f.relation.clone()),
+        residence: opt(&f.residence),
+        notes: Some(f.notes.clone()),
+    };
+    match st.svc.update_resident(&c, id, edit).await {
+        Ok(r) => Ok(Redirect::to(&format!("/residents/{}", r.id)).into_response()),
+        Err(e) => {
+            let field = form_field(&e);
+            let text = fixable(e, lang)?;
+            let r = st.svc.get_resident(&c, id).await.page(lang)?;
+            render_edit(&c, lang, &r, &f, Some((field, text)))
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "household.html")]
+struct HouseholdPage {
+    c: Chrome,
+    h: HouseholdView,
+}
+
+async fn household_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
+    let h = st.svc.household_view(&c, id).await.page(lang)?;
+    Ok(HouseholdPage { c: Chrome::for_caller(lang, &c, "/residents", &format!("/households/{id}")), h }.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "building.html")]
+struct BuildingPage {
+    c: Chrome,
+    b: BuildingView,
+    /// (entrance, its doors)
+    entrances: Vec<(String, Vec<DoorView>)>,
+}
+
+async fn building_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
+    let b = st.svc.building_view(&c, id).await.page(lang)?;
+    let mut entrances: Vec<(String, Vec<DoorView>)> = Vec::new();
+    for d in &b.doors {
+        match entrances.last_mut() {
+            Some((e, doors)) if *e == d.entrance => doors.push(d.clone()),
+            _ => entrances.push((d.entrance.clone(), vec![d.clone()])),
+        }
+    }
+    Ok(BuildingPage { c: Chrome::for_caller(lang, &c, "/residents", &format!("/buildings/{id}")), b, entrances }
+        .into_response())
 }
 
 const IMPORTERS: &[yijia_domain::role::Role] = yijia_service::import::IMPORTERS;

@@ -69,6 +69,19 @@ impl TestApp {
         Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
     }
 
+    /// A browser-like client logged in through the login page.
+    pub async fn browser_as(&self, username: &str) -> Client {
+        let b = self.browser();
+        let r = b
+            .post(format!("{}/login", self.url))
+            .form(&[("username", username), ("password", PASSWORD), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "login as {username}");
+        b
+    }
+
     pub async fn login_raw(&self, username: &str, password: &str) -> Response {
         self.client()
             .post(format!("{}/api/v1/auth/login", self.url))

@@ -3,15 +3,7 @@ use reqwest::StatusCode;
 use crate::helpers::{PASSWORD, TestApp};
 
 async fn login(app: &TestApp, username: &str) -> reqwest::Client {
-    let b = app.browser();
-    let r = b
-        .post(format!("{}/login", app.url))
-        .form(&[("username", username), ("password", PASSWORD), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "login as {username}");
-    b
+    app.browser_as(username).await
 }
 
 async fn page(b: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {

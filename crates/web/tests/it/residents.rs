@@ -391,3 +391,135 @@ async fn ages_out_of_range_are_refused_not_crashed_on() {
     let (st, _) = app.get(&s, "/api/v1/residents?age_min=-1").await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn edits_keep_what_is_not_given_and_refuse_a_stale_version() {
+    let app = TestApp::spawn().await;
+    let s = app.token("secretary").await;
+    let id = canary_id();
+    let (st, r) =
+        app.post(&s, "/api/v1/residents", resident("王秀英", "chengnan-g01", Some(&id), Some(CANARY_PHONE))).await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    let rid = r["id"].as_i64().unwrap();
+    let v1 = r["version"].as_i64().unwrap();
+    let path = format!("/api/v1/residents/{rid}");
+    let put = |body: Value| app.send(reqwest::Method::PUT, &s, &path, body);
+
+    // a new phone and door; the ID number is not given and stays
+    let (st, after) = put(json!({"version": v1, "name": "王秀英", "phone": "0431-8888 6666",
+        "household": {"estate": "丁香花园三期", "building": "8", "entrance": "2", "door": "601"},
+        "relation": "户主", "residence": "tenant", "notes": "搬到六楼"}))
+    .await;
+    assert_eq!(st, StatusCode::OK, "{after}");
+    assert_eq!(after["version"], v1 + 1);
+    assert_eq!(after["residence"], "tenant");
+    assert_eq!(after["address"]["door"], "601");
+    assert_eq!(after["address"]["building"], "8号楼");
+    assert_eq!(after["id_number"], r["id_number"], "kept, still masked");
+    assert_ne!(after["phone"], r["phone"]);
+    let (_, shown) =
+        app.post(&s, &format!("/api/v1/residents/{rid}/unmask"), json!({"field": "id_number", "reason": "核对"})).await;
+    assert_eq!(shown["value"], id.as_str(), "the kept number still opens");
+
+    // the version read before the edit is stale now: refused, nothing changed
+    let (st, e) = put(json!({"version": v1, "name": "王秀", "relation": "户主"})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("他人修改"), "{e}");
+    let (_, now) = app.get(&s, &format!("/api/v1/residents/{rid}")).await;
+    assert_eq!(now["name"], "王秀英");
+
+    // a bad field is named, and changes nothing
+    let (st, e) = put(json!({"version": v1 + 1, "name": "王秀英", "birth_date": "1945-13-40"})).await;
+    assert_eq!((st, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("birth_date")));
+    // another resident's ID number is refused
+    let other = IdNumber::from_parts("220182", NaiveDate::from_ymd_opt(1960, 6, 6).unwrap(), 31, Sex::Male).unwrap();
+    let (_, o) = app.post(&s, "/api/v1/residents", resident("李强", "chengnan-g01", Some(other.as_str()), None)).await;
+    assert!(o["id"].is_i64());
+    let (st, _) = put(json!({"version": v1 + 1, "name": "王秀英", "id_number": other.as_str()})).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+
+    // the log names the fields changed, never their values
+    let (_, log) = app.get(&s, "/api/v1/audit?action=resident_edit").await;
+    let text = log.to_string();
+    assert!(text.contains("phone") && text.contains("household") && !text.contains("8888"), "{text}");
+
+    // a grid worker of another grid, and a station clerk, cannot edit
+    let w2 = {
+        app.svc
+            .add_user(
+                &yijia_service::Caller::operator(),
+                yijia_service::users::NewUser {
+                    username: "worker2".into(),
+                    display_name: "网格二".into(),
+                    password: yijia_service::demo::PASSWORD.into(),
+                    grants: vec![yijia_service::users::NewGrant {
+                        role: yijia_domain::role::Role::GridWorker,
+                        scope: "chengnan-g02".into(),
+                    }],
+                },
+            )
+            .await
+            .unwrap();
+        app.token("worker2").await
+    };
+    let clerk = app.token("clerk").await;
+    for t in [&w2, &clerk] {
+        let (st, _) = app
+            .send(reqwest::Method::PUT, t, &format!("/api/v1/residents/{rid}"), json!({"version": 2, "name": "改名"}))
+            .await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn households_and_buildings_show_who_lives_behind_which_door_in_scope() {
+    let app = TestApp::spawn().await;
+    let s = app.token("secretary").await;
+    let mut in_g01 = resident("张桂兰", "chengnan-g01", None, None);
+    in_g01["categories"] = json!([]);
+    let (_, head) = app.post(&s, "/api/v1/residents", in_g01.clone()).await;
+    in_g01["name"] = json!("张伟");
+    in_g01["relation"] = json!("子女");
+    app.post(&s, "/api/v1/residents", in_g01).await;
+    // the same building, another door, another grid
+    let mut in_g02 = resident("赵明", "chengnan-g02", None, None);
+    in_g02["household"]["door"] = json!("1001");
+    let (_, far) = app.post(&s, "/api/v1/residents", in_g02).await;
+    let household = head["address"]["household_id"].as_i64().unwrap();
+    let building = head["address"]["building_id"].as_i64().unwrap();
+    assert_eq!(far["address"]["building_id"].as_i64(), Some(building));
+
+    let (st, h) = app.get(&s, &format!("/api/v1/households/{household}")).await;
+    assert_eq!(st, StatusCode::OK, "{h}");
+    let names: Vec<&str> = h["members"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["张桂兰", "张伟"], "the head first");
+
+    let (_, b) = app.get(&s, &format!("/api/v1/buildings/{building}")).await;
+    let doors: Vec<&str> = b["doors"].as_array().unwrap().iter().map(|d| d["door"].as_str().unwrap()).collect();
+    assert_eq!(doors, ["502", "1001"], "502 before 1001");
+    assert_eq!(b["partial"], false);
+
+    // worker1 (grid 1) sees door 502 only, and not the other grid's household
+    let w = app.token("worker1").await;
+    let (_, b) = app.get(&w, &format!("/api/v1/buildings/{building}")).await;
+    let doors: Vec<&str> = b["doors"].as_array().unwrap().iter().map(|d| d["door"].as_str().unwrap()).collect();
+    assert_eq!((doors, &b["partial"]), (vec!["502"], &json!(true)));
+    let far_household = far["address"]["household_id"].as_i64().unwrap();
+    let (st, _) = app.get(&w, &format!("/api/v1/households/{far_household}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _) = app.get(&w, "/api/v1/households/999999").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // and the pages say the same
+    let browser = app.browser_as("secretary").await;
+    let page = |path: String| {
+        let b = browser.clone();
+        let url = format!("{}{path}", app.url);
+        async move { b.get(url).send().await.unwrap() }
+    };
+    let html = page(format!("/buildings/{building}")).await.text().await.unwrap();
+    assert!(html.contains("张桂兰") && html.contains("赵明") && html.contains("1001"), "{html}");
+    let html = page(format!("/households/{household}")).await.text().await.unwrap();
+    assert!(html.contains("张伟") && html.contains("502"));
+    assert!(has_plain_personal_data(&html).is_none());
+}
