@@ -142,8 +142,10 @@ struct Row {
 }
 
 impl Row {
-    fn ok(&self) -> bool {
-        self.api.q(0.5) <= 1.5 * self.raw.q(0.5) + 0.3 && self.api.q(0.99) < 10.0
+    /// Within 1.5 × raw + 0.3 ms; on SQLite also a p99 under 10 ms (the
+    /// issue sets that one for SQLite; PostgreSQL is compared with it).
+    fn ok(&self, sqlite: bool) -> bool {
+        self.api.q(0.5) <= 1.5 * self.raw.q(0.5) + 0.3 && (!sqlite || self.api.q(0.99) < 10.0)
     }
 }
 
@@ -484,21 +486,30 @@ async fn import_row() -> (f64, f64, usize, &'static str) {
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let c = city().await;
-        let rows = api_rows(&c).await;
+        // YIJIA_BENCH_ONLY=import skips the city (for looking into the import)
+        let import_only = std::env::var("YIJIA_BENCH_ONLY").is_ok_and(|v| v == "import");
+        let (c, rows) = if import_only {
+            (City { dir: PathBuf::new(), url: None, backend: "import only" }, vec![])
+        } else {
+            let c = city().await;
+            let rows = api_rows(&c).await;
+            (c, rows)
+        };
         let (import, raw_import, imported, _) = import_row().await;
+        let sqlite = c.backend == "SQLite";
+        let target = if sqlite { "≤ 1.5 × raw + 0.3 ms, p99 < 10 ms" } else { "≤ 1.5 × raw + 0.3 ms" };
         println!("| measure ({}) | API median | API p99 | raw median | raw p99 | median ratio | target |", c.backend);
         println!("|---|---|---|---|---|---|---|");
         for r in &rows {
             println!(
-                "| {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} | ≤ 1.5 × raw + 0.3 ms, p99 < 10 ms: {} |",
+                "| {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} | {target}: {} |",
                 r.what,
                 r.api.q(0.5),
                 r.api.q(0.99),
                 r.raw.q(0.5),
                 r.raw.q(0.99),
                 r.api.q(0.5) / r.raw.q(0.5),
-                if r.ok() { "met" } else { "MISSED" }
+                if r.ok(sqlite) { "met" } else { "MISSED" }
             );
         }
         let import_ok = import < 10.0 && imported == IMPORT_ROWS;
@@ -508,7 +519,7 @@ fn main() {
             import / raw_import,
             if import_ok { "met" } else { "MISSED" }
         );
-        let passed = rows.iter().filter(|r| r.ok()).count() + usize::from(import_ok);
+        let passed = rows.iter().filter(|r| r.ok(sqlite)).count() + usize::from(import_ok);
         println!("\nbench: {passed} passed, {} failed", rows.len() + 1 - passed);
         if passed != rows.len() + 1 {
             std::process::exit(1);

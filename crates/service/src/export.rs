@@ -3,12 +3,15 @@
 //! audited and carries who exported it and when.
 
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
+use serde::Serialize;
 use serde_json::json;
+use yijia_domain::Msg;
 use yijia_domain::registry::Category;
-use yijia_store::{org, residents};
+use yijia_domain::role::Role;
+use yijia_store::{exports, org, residents};
 
 use crate::audit::{Event, record};
-use crate::registry::{READERS, UNMASKERS, years_before};
+use crate::registry::{READERS, UNMASKERS, aad_id, aad_phone, years_before};
 use crate::{Caller, Result, ServiceError, Services};
 
 const HEADERS: [&str; 12] = [
@@ -26,8 +29,45 @@ const HEADERS: [&str; 12] = [
     "备注",
 ];
 
+impl Unmask<'_> {
+    fn open(&self, sealed: Option<&str>, aad: &str) -> Result<String> {
+        Ok(sealed.map(|s| self.keys.open(aad, s)).transpose()?.unwrap_or_default())
+    }
+}
+
 fn xlsx(e: XlsxError) -> ServiceError {
     ServiceError::Internal(format!("writing the workbook: {e}"))
+}
+
+/// Who approves an export with personal data in full (not their own).
+pub const APPROVERS: &[Role] = &[Role::Secretary, Role::StreetOfficer];
+
+/// How long an approval stays good for its one download.
+const APPROVAL_VALID_MS: i64 = 24 * 3600 * 1000;
+
+/// A request to export with personal data in full, and what became of it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ApprovalView {
+    pub id: i64,
+    pub community: String,
+    pub community_name: String,
+    pub category: Option<Category>,
+    pub reason: String,
+    pub requested_by: String,
+    pub requested_at: String,
+    /// pending, approved, rejected or used
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    /// You may approve or reject it.
+    pub can_decide: bool,
+    /// You asked, it is approved, and the download is still open.
+    pub can_download: bool,
+}
+
+/// The personal data the unmasked workbook shows, opened row by row.
+struct Unmask<'a> {
+    keys: &'a crate::keys::Keyring,
 }
 
 impl Services {
@@ -39,16 +79,31 @@ impl Services {
         community: &str,
         category: Option<Category>,
     ) -> Result<Vec<u8>> {
+        let com = self.export_community(community).await?;
+        self.export_book(caller, &com, category, None).await
+    }
+
+    async fn export_community(&self, community: &str) -> Result<org::OrgNode> {
         let mut conn = self.db.conn().await?;
         let com = org::by_code(&mut conn, community.trim()).await?;
-        drop(conn);
-        let Some(com) = com.filter(|c| c.kind == "community") else {
-            return Err(ServiceError::invalid(
+        com.filter(|c| c.kind == "community").ok_or_else(|| {
+            ServiceError::invalid(
                 "community",
                 format!("找不到社区「{community}」"),
                 format!("no community '{community}'"),
-            ));
-        };
+            )
+        })
+    }
+
+    /// The workbook; with an approval (checked by the caller), unmasked and
+    /// marked as such on every sheet and printed page.
+    async fn export_book(
+        &self,
+        caller: &Caller,
+        com: &org::OrgNode,
+        category: Option<Category>,
+        approval: Option<&exports::Approval>,
+    ) -> Result<Vec<u8>> {
         let paths: Vec<String> = if caller.is_operator() {
             vec![com.path.clone()]
         } else {
@@ -82,22 +137,186 @@ impl Services {
         let sees_ids = caller.is_operator() || caller.has_any(UNMASKERS);
         let now = self.now();
         let mut tx = self.db.write().await?;
+        if let Some(a) = approval
+            && !exports::use_once(&mut tx, a.id, now).await?
+        {
+            return Err(ServiceError::Conflict(Msg::new(
+                "此审批已用过或已失效",
+                "this approval was used or has lapsed",
+            )));
+        }
         let rows = residents::export_rows(&mut tx, &filter).await?;
         let e = Event::ok("resident_export", format!("org:{}", com.code), &com.path);
-        let detail = json!({ "rows": rows.len(), "category": category.map(|c| c.code()), "masked": true });
+        let detail = json!({
+            "rows": rows.len(), "category": category.map(|c| c.code()), "masked": approval.is_none(),
+            "approval": approval.map(|a| a.id),
+        });
         record(&mut tx, caller, now, &e.with(detail)).await?;
-        let stamp = format!(
-            "导出人:{} 导出时间:{} · 个人信息已脱敏,仅供工作使用",
-            caller.display_name,
-            yijia_domain::time::display(now)
-        );
-        let book = workbook(&com.name, &rows, &stamp, sees_ids)?;
+        let stamp = match approval {
+            None => format!(
+                "导出人:{} 导出时间:{} · 个人信息已脱敏,仅供工作使用",
+                caller.display_name,
+                yijia_domain::time::display(now)
+            ),
+            Some(a) => format!(
+                "导出人:{} 导出时间:{} · 含完整个人信息,经 {} 批准(第 {} 号,事由:{}),严禁外传",
+                caller.display_name,
+                yijia_domain::time::display(now),
+                a.decided_name.as_deref().unwrap_or(""),
+                a.id,
+                a.reason
+            ),
+        };
+        let unmask = approval.map(|_| Unmask { keys: &self.keys });
+        let book = workbook(&com.name, &rows, &stamp, sees_ids, unmask.as_ref())?;
         tx.commit().await?;
         Ok(book)
     }
+
+    /// Asks for an export with personal data in full, with the reason.
+    pub async fn request_unmasked_export(
+        &self,
+        caller: &Caller,
+        community: &str,
+        category: Option<Category>,
+        reason: &str,
+    ) -> Result<ApprovalView> {
+        let com = self.export_community(community).await?;
+        let Some(user) = caller.user_id.filter(|_| caller.covers(UNMASKERS, &com.path)) else {
+            return Err(ServiceError::Forbidden(Msg::new(
+                "您的角色不能导出完整的个人信息",
+                "your role may not export personal data in full",
+            )));
+        };
+        let reason = reason.trim();
+        if reason.chars().count() < 4 || reason.chars().count() > 200 {
+            return Err(ServiceError::invalid(
+                "reason",
+                "请写明导出完整信息的事由(4–200 字)",
+                "say why the export needs personal data in full (4–200 characters)",
+            ));
+        }
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let new = exports::NewApproval {
+            community_id: com.id,
+            category: category.map(|c| c.code()),
+            reason,
+            requested_by: user,
+            requested_name: &caller.display_name,
+            now,
+        };
+        let id = exports::insert(&mut tx, &new).await?;
+        let e = Event::ok("export_request", format!("export:{id}"), &com.path);
+        record(&mut tx, caller, now, &e.with(json!({ "category": category.map(|c| c.code()) }))).await?;
+        let a = exports::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+        tx.commit().await?;
+        Ok(self.approval_view(caller, a))
+    }
+
+    /// Approves (or rejects) a request: a secretary or street officer over
+    /// its community, never the one who asked.
+    pub async fn decide_unmasked_export(&self, caller: &Caller, id: i64, approve: bool) -> Result<ApprovalView> {
+        let mut conn = self.db.conn().await?;
+        let a = exports::get(&mut conn, id).await?;
+        drop(conn);
+        let Some(a) =
+            a.filter(|a| caller.covers(UNMASKERS, &a.community_path) || caller.covers(APPROVERS, &a.community_path))
+        else {
+            return Err(ServiceError::NotFound);
+        };
+        if !caller.covers(APPROVERS, &a.community_path) {
+            return Err(ServiceError::Forbidden(Msg::new(
+                "只有社区书记或街道干部可以审批",
+                "only a secretary or street officer approves",
+            )));
+        }
+        if caller.user_id == Some(a.requested_by) {
+            return Err(ServiceError::Forbidden(Msg::new(
+                "不能审批自己的申请,请由另一位书记或街道干部审批",
+                "you cannot approve your own request; another secretary or street officer must",
+            )));
+        }
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let status = if approve { "approved" } else { "rejected" };
+        let by = caller.user_id.unwrap_or_default();
+        if !exports::decide(&mut tx, id, status, by, &caller.display_name, now).await? {
+            return Err(ServiceError::Conflict(Msg::new("此申请已处理过", "this request was decided already")));
+        }
+        let e = Event::ok(
+            if approve { "export_approve" } else { "export_reject" },
+            format!("export:{id}"),
+            &a.community_path,
+        );
+        record(&mut tx, caller, now, &e).await?;
+        let a = exports::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+        tx.commit().await?;
+        Ok(self.approval_view(caller, a))
+    }
+
+    /// Requests in the caller's scope, newest first.
+    pub async fn export_approvals(&self, caller: &Caller) -> Result<Vec<ApprovalView>> {
+        let paths = caller.scope_paths(UNMASKERS);
+        if paths.is_empty() {
+            return Err(ServiceError::forbidden());
+        }
+        let mut conn = self.db.conn().await?;
+        let rows = exports::list(&mut conn, &paths, 50).await?;
+        Ok(rows.into_iter().map(|a| self.approval_view(caller, a)).collect())
+    }
+
+    /// The approved export, once, by the one who asked, within a day.
+    pub async fn export_residents_unmasked(&self, caller: &Caller, id: i64) -> Result<Vec<u8>> {
+        let mut conn = self.db.conn().await?;
+        let a = exports::get(&mut conn, id).await?;
+        drop(conn);
+        let Some(a) = a.filter(|a| caller.user_id == Some(a.requested_by)) else {
+            return Err(ServiceError::NotFound);
+        };
+        if !self.can_download(&a) {
+            return Err(ServiceError::Conflict(Msg::new(
+                "此申请尚未批准,或已下载过,或批准已超过 24 小时",
+                "this request is not approved, was downloaded already, or was approved more than 24 hours ago",
+            )));
+        }
+        let com = org::by_code(&mut self.db.conn().await?, &a.community_code).await?.ok_or(ServiceError::NotFound)?;
+        let category = a.category.as_deref().and_then(Category::parse);
+        self.export_book(caller, &com, category, Some(&a)).await
+    }
+
+    fn can_download(&self, a: &exports::Approval) -> bool {
+        a.status == "approved" && a.decided_at.is_some_and(|t| self.now() - t < APPROVAL_VALID_MS)
+    }
+
+    fn approval_view(&self, caller: &Caller, a: exports::Approval) -> ApprovalView {
+        let display = yijia_domain::time::display;
+        ApprovalView {
+            id: a.id,
+            can_decide: a.status == "pending"
+                && caller.covers(APPROVERS, &a.community_path)
+                && caller.user_id != Some(a.requested_by),
+            can_download: caller.user_id == Some(a.requested_by) && self.can_download(&a),
+            community: a.community_code,
+            community_name: a.community_name,
+            category: a.category.as_deref().and_then(Category::parse),
+            reason: a.reason,
+            requested_by: a.requested_name,
+            requested_at: display(a.requested_at),
+            status: a.status,
+            decided_by: a.decided_name,
+            decided_at: a.decided_at.map(display),
+        }
+    }
 }
 
-fn workbook(community: &str, rows: &[residents::ExportRow], stamp: &str, sees_ids: bool) -> Result<Vec<u8>> {
+fn workbook(
+    community: &str,
+    rows: &[residents::ExportRow],
+    stamp: &str,
+    sees_ids: bool,
+    unmask: Option<&Unmask<'_>>,
+) -> Result<Vec<u8>> {
     let mut wb = Workbook::new();
     let title = Format::new().set_bold().set_font_size(14).set_align(FormatAlign::Center);
     let bold = Format::new().set_bold();
@@ -111,6 +330,11 @@ fn workbook(community: &str, rows: &[residents::ExportRow], stamp: &str, sees_id
         let ws = wb.add_worksheet().set_name(name).map_err(xlsx)?;
         ws.merge_range(0, 0, 0, 11, &format!("{community}{name}居民信息台账"), &title).map_err(xlsx)?;
         ws.write(1, 0, stamp).map_err(xlsx)?;
+        if unmask.is_some() {
+            // on every printed page too: who, when, on whose approval
+            let mark = format!("&C{}", stamp.replace('&', "&&"));
+            ws.set_header(&mark).set_footer(&mark);
+        }
         for (c, h) in HEADERS.iter().enumerate() {
             ws.write_with_format(2, c as u16, *h, &bold).map_err(xlsx)?;
         }
@@ -134,12 +358,19 @@ fn workbook(community: &str, rows: &[residents::ExportRow], stamp: &str, sees_id
             let residence = yijia_domain::registry::Residence::parse(&r.residence).map(|x| x.name_zh()).unwrap_or("");
             let notes =
                 [residence, r.notes.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(";");
-            let id = if sees_ids { r.id_number_masked.as_deref().unwrap_or("") } else { "" };
+            let (id, phone) = match unmask {
+                Some(u) => (
+                    u.open(r.id_number_sealed.as_deref(), &aad_id(&r.uid))?,
+                    u.open(r.phone_sealed.as_deref(), &aad_phone(&r.uid))?,
+                ),
+                None => (r.id_number_masked.clone().unwrap_or_default(), r.phone_masked.clone().unwrap_or_default()),
+            };
+            let id = if sees_ids { id.as_str() } else { "" };
             let cells = [
                 sex,
                 id,
                 r.birth_date.as_deref().unwrap_or(""),
-                r.phone_masked.as_deref().unwrap_or(""),
+                phone.as_str(),
                 r.estate.as_deref().unwrap_or(""),
                 r.building.as_deref().unwrap_or(""),
                 r.entrance.as_deref().unwrap_or(""),

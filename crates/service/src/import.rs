@@ -144,6 +144,7 @@ impl Services {
         let mut tx = self.db.write().await?;
         let mut seen: HashMap<String, (String, u32)> = HashMap::new();
         let mut estates: BTreeMap<String, i64> = BTreeMap::new();
+        let mut sheets_read = Vec::new();
         for sheet in &sheets {
             let grid = match grid_of_sheet.get(&sheet.name) {
                 Some(code) => grids.iter().find(|g| g.code == *code),
@@ -198,9 +199,20 @@ impl Services {
                 }
                 progress(report.rows, total_rows);
             }
+            sheets_read.push((grid, pending));
+        }
+        // who is registered already, asked before anything is added: on
+        // PostgreSQL the planner's picture of the table is from before the
+        // import, and a lookup planned for an empty table scans a full one
+        let indexes: Vec<String> = sheets_read
+            .iter()
+            .flat_map(|(_, rows)| rows.iter().filter_map(|r| r.p.new.id_number_index.clone()))
+            .collect();
+        let known = residents::registered(&mut tx, &indexes).await?;
+        for (grid, pending) in sheets_read {
             let mut ctx =
                 Places { com: &com, grid, now, estates: &mut estates, report: &mut report, buildings: HashMap::new() };
-            self.store_rows(&mut tx, caller, pending, &mut ctx).await?;
+            self.store_rows(&mut tx, caller, pending, &known, &mut ctx).await?;
         }
         let e = Event::ok("resident_import", format!("org:{}", com.code), &com.path);
         let detail = json!({ "rows": report.rows, "imported": report.imported, "unchanged": report.unchanged, "bad": report.bad.len(), "dry_run": dry_run });
@@ -324,10 +336,9 @@ impl Services {
         tx: &mut Tx,
         caller: &Caller,
         rows: Vec<PendingRow>,
+        known: &std::collections::HashSet<String>,
         ctx: &mut Places<'_>,
     ) -> Result<()> {
-        let indexes: Vec<String> = rows.iter().filter_map(|r| r.p.new.id_number_index.clone()).collect();
-        let known = residents::registered(tx, &indexes).await?;
         let mut new = Vec::with_capacity(rows.len());
         for r in &rows {
             if r.p.new.id_number_index.as_ref().is_some_and(|ix| known.contains(ix)) {

@@ -258,10 +258,10 @@ fn today(now_ms: i64) -> NaiveDate {
     yijia_domain::time::to_local(now_ms).date_naive()
 }
 
-fn aad_id(uid: &str) -> String {
+pub(crate) fn aad_id(uid: &str) -> String {
     format!("residents.id_number:{uid}")
 }
-fn aad_phone(uid: &str) -> String {
+pub(crate) fn aad_phone(uid: &str) -> String {
     format!("residents.phone:{uid}")
 }
 fn aad_details(uid: &str, category: &str) -> String {

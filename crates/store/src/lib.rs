@@ -7,6 +7,7 @@ mod db;
 mod error;
 
 pub mod audit;
+pub mod exports;
 pub mod jobs;
 pub mod meta;
 pub mod org;

@@ -537,6 +537,9 @@ pub async fn category_counts(tx: &mut Tx, path: &str, born_after: &str) -> Resul
 /// A resident with their address and categories, for the roster export.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ExportRow {
+    pub uid: String,
+    pub id_number_sealed: Option<String>,
+    pub phone_sealed: Option<String>,
     pub grid_code: String,
     pub grid_name: String,
     pub name: String,
@@ -562,7 +565,7 @@ pub async fn export_rows(tx: &mut Tx, f: &Filter) -> Result<Vec<ExportRow>> {
     let mut args = Args::default();
     let cond = filter_sql(f, &mut args);
     let sql = format!(
-        "SELECT o.code AS grid_code, o.name AS grid_name, r.name, r.sex, r.birth_date, r.id_number_masked, \
+        "SELECT r.uid, r.id_number_sealed, r.phone_sealed, o.code AS grid_code, o.name AS grid_name, r.name, r.sex, r.birth_date, r.id_number_masked, \
          r.phone_masked, e.name AS estate, b.name AS building, h.entrance, h.door, r.residence, r.notes, \
          (SELECT {agg} FROM resident_categories rc WHERE rc.resident_id = r.id) AS categories \
          FROM {FROM} WHERE {cond} ORDER BY o.code, r.name, r.id",

@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+pub(crate) mod exports;
 mod org;
 mod residents;
 mod users;
@@ -47,6 +48,8 @@ const ADMINS: &[Role] = yijia_service::org::EDITORS;
 const AUDIT_READERS: &[Role] = yijia_service::audit::READERS;
 const RESIDENT_READERS: &[Role] = yijia_service::registry::READERS;
 const REGISTRARS: &[Role] = yijia_service::registry::REGISTRARS;
+const UNMASKERS: &[Role] = yijia_service::registry::UNMASKERS;
+const APPROVERS: &[Role] = yijia_service::export::APPROVERS;
 
 pub fn routes(r: Routes) -> Routes {
     use Method as M;
@@ -72,6 +75,10 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/api/v1/residents", Roles(REGISTRARS), Scope::Object, post(residents::add_resident))
         .add(M::GET, "/api/v1/residents/{id}", Roles(RESIDENT_READERS), Scope::Object, get(residents::get_resident))
         .add(M::PUT, "/api/v1/residents/{id}", Roles(REGISTRARS), Scope::Object, put(residents::update_resident))
+        .add(M::POST, "/api/v1/exports", Roles(UNMASKERS), Scope::Object, post(exports::request_export))
+        .add(M::GET, "/api/v1/exports", Roles(UNMASKERS), Scope::Grants, get(exports::list_exports))
+        .add(M::POST, "/api/v1/exports/{id}/decision", Roles(APPROVERS), Scope::Object, post(exports::decide_export))
+        .add(M::GET, "/api/v1/exports/{id}/download", Roles(UNMASKERS), Scope::Object, get(exports::download_export))
         .add(M::GET, "/api/v1/households/{id}", Roles(RESIDENT_READERS), Scope::Object, get(residents::get_household))
         .add(M::GET, "/api/v1/buildings/{id}", Roles(RESIDENT_READERS), Scope::Object, get(residents::get_building))
         .add(
@@ -144,6 +151,7 @@ impl Modify for Bearer {
         residents::unmask_resident, residents::resident_views, residents::category_counts,
         residents::change_category, residents::category_history, residents::update_resident,
         residents::get_household, residents::get_building,
+        exports::request_export, exports::list_exports, exports::decide_export, exports::download_export,
     ),
     modifiers(&Bearer),
     security(("bearer" = [])),

@@ -35,6 +35,10 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/residents/{id}/edit", Roles(REGISTRARS), Scope::Object, get(edit_form))
         .add(M::POST, "/residents/{id}/edit", Roles(REGISTRARS), Scope::Object, post(edit_submit))
         .add(M::GET, "/households/{id}", Roles(READERS), Scope::Object, get(household_page))
+        .add(M::GET, "/residents/exports", Roles(UNMASKERS), Scope::Grants, get(exports_page))
+        .add(M::POST, "/residents/exports", Roles(UNMASKERS), Scope::Object, post(request_export))
+        .add(M::POST, "/residents/exports/{id}/decision", Roles(APPROVERS), Scope::Object, post(decide_export))
+        .add(M::GET, "/residents/exports/{id}/download", Roles(UNMASKERS), Scope::Object, get(download_export))
         .add(M::GET, "/buildings/{id}", Roles(READERS), Scope::Object, get(building_page))
         .add(M::POST, "/residents/{id}/unmask", Roles(READERS), Scope::Object, post(unmask))
         .add(M::POST, "/residents/{id}/categories", Roles(REGISTRARS), Scope::Object, post(change_category))
@@ -119,6 +123,7 @@ struct ListPage {
     grids: Vec<(String, String)>,
     can_add: bool,
     can_import: bool,
+    can_export_full: bool,
     /// The community the export button exports.
     community: Option<String>,
     error: Option<String>,
@@ -220,6 +225,7 @@ async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
         grids,
         can_add: c.has_any(REGISTRARS),
         can_import: c.has_any(IMPORTERS),
+        can_export_full: c.has_any(UNMASKERS),
         error,
     }
     .into_response())
@@ -641,6 +647,7 @@ async fn building_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Pa
 }
 
 const IMPORTERS: &[yijia_domain::role::Role] = yijia_service::import::IMPORTERS;
+const APPROVERS: &[yijia_domain::role::Role] = yijia_service::export::APPROVERS;
 /// A roster of 100,000 rows is about 9 MB.
 const IMPORT_LIMIT: usize = 32 * 1024 * 1024;
 
@@ -770,15 +777,88 @@ async fn export(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q):
     let book = st.svc.export_residents(&c, &q.community, category).await.page(lang)?;
     let day = yijia_domain::time::to_local(st.svc.now()).format("%Y%m%d");
     let file = format!("residents-{}-{day}.xlsx", q.community);
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
-            ),
-            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
-        ],
-        book,
-    )
-        .into_response())
+    Ok(crate::api::exports::xlsx_attachment(&file, book))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "residents_exports.html")]
+struct ExportsPage {
+    c: Chrome,
+    requests: Vec<yijia_service::export::ApprovalView>,
+    communities: Vec<(String, String)>,
+    categories: Vec<(&'static str, &'static str)>,
+    error: Option<String>,
+}
+
+async fn render_exports(st: &AppState, c: &Caller, l: Lang, error: Option<String>) -> PageResult {
+    let requests = st.svc.export_approvals(c).await.page(l)?;
+    let communities = st
+        .svc
+        .org_tree(c)
+        .await
+        .page(l)?
+        .into_iter()
+        .filter(|n| n.kind == OrgKind::Community)
+        .map(|n| (n.code, n.name))
+        .collect();
+    Ok(ExportsPage {
+        c: Chrome::for_caller(l, c, "/residents", "/residents/exports"),
+        requests,
+        communities,
+        categories: category_options(l),
+        error,
+    }
+    .into_response())
+}
+
+/// Exports with personal data in full: the requests, and a form to ask.
+async fn exports_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
+    render_exports(&st, &c, lang, None).await
+}
+
+#[derive(Deserialize)]
+struct ExportRequestForm {
+    community: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn request_export(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Form(f): Form<ExportRequestForm>,
+) -> PageResult {
+    let category = Category::parse(&f.category);
+    match st.svc.request_unmasked_export(&c, &f.community, category, &f.reason).await {
+        Ok(_) => Ok(Redirect::to("/residents/exports").into_response()),
+        Err(e) => render_exports(&st, &c, lang, Some(fixable(e, lang)?)).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct DecisionForm {
+    approve: String,
+}
+
+async fn decide_export(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<DecisionForm>,
+) -> PageResult {
+    match st.svc.decide_unmasked_export(&c, id, f.approve == "1").await {
+        Ok(_) => Ok(Redirect::to("/residents/exports").into_response()),
+        Err(e) => render_exports(&st, &c, lang, Some(fixable(e, lang)?)).await,
+    }
+}
+
+async fn download_export(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
+    match st.svc.export_residents_unmasked(&c, id).await {
+        Ok(book) => Ok(crate::api::exports::xlsx_attachment(&format!("residents-full-{id}.xlsx"), book)),
+        Err(e) => render_exports(&st, &c, lang, Some(fixable(e, lang)?)).await,
+    }
 }

@@ -82,3 +82,67 @@ async fn exports_are_masked_scoped_stamped_and_audited() {
     let (st, _) = export(&app, "resident", "community=chengnan").await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_export_in_full_needs_another_persons_approval_and_is_downloaded_once() {
+    use serde_json::json;
+    let app = &TestApp::spawn().await;
+    app.svc.seed_demo_residents(60).await.unwrap();
+    let (staff, secretary, clerk, worker) =
+        (app.token("staff").await, app.token("secretary").await, app.token("clerk").await, app.token("worker1").await);
+    let ask = |t: &str, reason: &str| {
+        let body = json!({"community": "chengnan", "category": "elderly_alone", "reason": reason});
+        let t = t.to_owned();
+        async move { app.post(&t, "/api/v1/exports", body).await }
+    };
+    let (st, e) = ask(&staff, "要").await;
+    assert_eq!((st, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")));
+    assert_eq!(ask(&clerk, "报送高龄补贴名单").await.0, StatusCode::NOT_FOUND, "clerks never see ID numbers");
+    assert_eq!(ask(&worker, "报送高龄补贴名单").await.0, StatusCode::FORBIDDEN, "a grid is not the community");
+    let (st, r) = ask(&staff, "报送民政局高龄补贴名单").await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    assert_eq!(r["status"], "pending");
+    let id = r["id"].as_i64().unwrap();
+    let download = |t: &str| {
+        let url = format!("{}/api/v1/exports/{id}/download", app.url);
+        let c = app.client();
+        let t = t.to_owned();
+        async move {
+            let r = c.get(url).bearer_auth(t).send().await.unwrap();
+            (r.status(), r.bytes().await.unwrap().to_vec())
+        }
+    };
+    assert_eq!(download(&staff).await.0, StatusCode::CONFLICT, "not approved yet");
+
+    // staff do not approve; the secretary does, but not her own request
+    let decide = |t: &str, id: i64, approve: bool| {
+        let t = t.to_owned();
+        async move { app.post(&t, &format!("/api/v1/exports/{id}/decision"), json!({"approve": approve})).await }
+    };
+    assert_eq!(decide(&staff, id, true).await.0, StatusCode::NOT_FOUND);
+    let (_, own) = ask(&secretary, "核对低保名单需要电话").await;
+    let own_id = own["id"].as_i64().unwrap();
+    assert_eq!(decide(&secretary, own_id, true).await.0, StatusCode::FORBIDDEN);
+    let (st, ok) = decide(&secretary, id, true).await;
+    assert_eq!((st, ok["status"].as_str()), (StatusCode::OK, Some("approved")), "{ok}");
+    assert_eq!(decide(&secretary, id, false).await.0, StatusCode::CONFLICT, "decided already");
+    assert_eq!(download(&secretary).await.0, StatusCode::NOT_FOUND, "only the one who asked downloads");
+
+    let (st, book) = download(&staff).await;
+    assert_eq!(st, StatusCode::OK);
+    let sheets = sheets(&book);
+    let text = format!("{sheets:?}");
+    assert!(has_plain(&text), "the ID numbers and phones are in full");
+    assert!(text.contains("刘社工") && text.contains("王小红") && text.contains("报送民政局高龄补贴名单"), "{text}");
+    assert_eq!(download(&staff).await.0, StatusCode::CONFLICT, "once only");
+
+    let log = app.audit().await;
+    for action in ["export_request", "export_approve", "resident_export"] {
+        assert!(log.iter().any(|(a, o, _)| a == action && o == "ok"), "{action}: {log:?}");
+    }
+    // the approver's secretary's list shows both, and what she may do
+    let (_, list) = app.get(&secretary, "/api/v1/exports").await;
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(list.iter().all(|r| r["can_download"] == false));
+}
