@@ -13,6 +13,9 @@ use crate::{Result, ServiceError, Services};
 /// Removes ended sessions and old login attempts. Scheduled every minute.
 pub const SWEEP: &str = "sweep";
 
+/// Ends pregnancies whose due date has long passed. Scheduled daily.
+pub const PREGNANCY_ENDS: &str = "pregnancy_ends";
+
 const LEASE_MS: i64 = 5 * MINUTE_MS;
 /// Login attempts are kept this long (the lockout window is much shorter).
 const ATTEMPTS_KEPT_MS: i64 = 7 * 24 * 60 * MINUTE_MS;
@@ -78,6 +81,11 @@ impl Services {
                 tracing::debug!(ended, pruned, "sweep");
                 Ok(())
             }
+            PREGNANCY_ENDS => {
+                let ended = self.end_pregnancies().await?;
+                tracing::info!(ended, "pregnancies past their due date ended");
+                Ok(())
+            }
             other => Err(ServiceError::Internal(format!("no handler for job kind '{other}'"))),
         }
     }
@@ -86,6 +94,8 @@ impl Services {
     pub async fn schedule_periodic(&self) -> Result<()> {
         let minute = self.now() / MINUTE_MS;
         self.enqueue(SWEEP, json!({}), Some(&format!("sweep:{minute}")), self.now()).await?;
+        let day = yijia_domain::time::to_local(self.now()).date_naive();
+        self.enqueue(PREGNANCY_ENDS, json!({}), Some(&format!("pregnancy:{day}")), self.now()).await?;
         Ok(())
     }
 

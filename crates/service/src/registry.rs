@@ -243,6 +243,10 @@ pub struct ResidentEdit {
     pub notes: Option<String>,
 }
 
+/// `pregnant` ends this many days after the due date: the 42-day
+/// postpartum period (产后 42 天) in which the community still visits.
+pub const PREGNANCY_GRACE_DAYS: u64 = 42;
+
 /// The same day `n` years earlier, as `YYYY-MM-DD`.
 pub(crate) fn years_before(d: NaiveDate, n: i32) -> String {
     use chrono::Datelike;
@@ -691,6 +695,38 @@ impl Services {
         let view = self.view(&mut tx, caller, id).await?;
         tx.commit().await?;
         Ok(view)
+    }
+
+    /// Removes `pregnant` from everyone whose due date is more than
+    /// `PREGNANCY_GRACE_DAYS` ago, with a line in its history; returns how
+    /// many. A pregnancy recorded without a due date stays until removed.
+    pub async fn end_pregnancies(&self) -> Result<usize> {
+        let now = self.now();
+        let cutoff = today(now) - chrono::Days::new(PREGNANCY_GRACE_DAYS);
+        let keys = self.keys();
+        let mut tx = self.db.write().await?;
+        let mut ended = Vec::new();
+        for h in residents::holders(&mut tx, Category::Pregnant.code()).await? {
+            let Some(sealed) = &h.details_sealed else { continue };
+            let details = keys.open(&aad_details(&h.uid, Category::Pregnant.code()), sealed)?;
+            let due = serde_json::from_str::<serde_json::Value>(&details)
+                .ok()
+                .and_then(|d| d.get("due_date").and_then(|v| v.as_str()).map(str::to_owned))
+                .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+            if due.is_some_and(|d| d < cutoff) {
+                residents::remove_category(&mut tx, h.resident_id, Category::Pregnant.code()).await?;
+                let why =
+                    format!("预产期已过 {PREGNANCY_GRACE_DAYS} 天 / {PREGNANCY_GRACE_DAYS} days past the due date");
+                residents::history(&mut tx, h.resident_id, "pregnant", "removed", &why, "system", now).await?;
+                ended.push(h.resident_id);
+            }
+        }
+        if !ended.is_empty() {
+            let e = Event::ok("pregnancy_ends", "residents".to_owned(), "/root/");
+            record(&mut tx, &Caller::operator(), now, &e.with(json!({ "residents": ended }))).await?;
+        }
+        tx.commit().await?;
+        Ok(ended.len())
     }
 
     /// One resident, masked. The read is audited, so that the resident can

@@ -577,6 +577,23 @@ pub async fn export_rows(tx: &mut Tx, f: &Filter) -> Result<Vec<ExportRow>> {
     Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
 }
 
+/// A category as stored with the resident it belongs to.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Holder {
+    pub resident_id: i64,
+    pub uid: String,
+    pub grid_path: String,
+    pub details_sealed: Option<String>,
+}
+
+/// Everyone holding `category`.
+pub async fn holders(tx: &mut Tx, category: &str) -> Result<Vec<Holder>> {
+    let sql = "SELECT r.id AS resident_id, r.uid, o.path AS grid_path, rc.details_sealed FROM resident_categories rc \
+               JOIN residents r ON r.id = rc.resident_id JOIN org_nodes o ON o.id = r.grid_id \
+               WHERE rc.category = $1 ORDER BY r.id";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(category).fetch_all(c).await?))
+}
+
 /// Removes a category (its history line is the caller's to write).
 pub async fn remove_category(tx: &mut Tx, resident_id: i64, category: &str) -> Result<u64> {
     let sql = "DELETE FROM resident_categories WHERE resident_id = $1 AND category = $2";

@@ -523,3 +523,43 @@ async fn households_and_buildings_show_who_lives_behind_which_door_in_scope() {
     assert!(html.contains("张伟") && html.contains("502"));
     assert!(has_plain_personal_data(&html).is_none());
 }
+
+#[tokio::test]
+async fn pregnancy_ends_by_itself_six_weeks_after_the_due_date() {
+    let app = TestApp::spawn().await;
+    let s = app.token("secretary").await;
+    let today = yijia_domain::time::to_local(app.svc.now()).date_naive();
+    let mut ids = Vec::new();
+    for (name, due) in [("孙丽", today - chrono::Days::new(43)), ("孙娜", today - chrono::Days::new(41))] {
+        let mut r = resident(name, "chengnan-g01", None, None);
+        r["categories"] = json!([{"category": "pregnant", "details": {"due_date": due.to_string()}}]);
+        let (st, v) = app.post(&s, "/api/v1/residents", r).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        ids.push(v["id"].as_i64().unwrap());
+    }
+    app.svc.schedule_periodic().await.unwrap();
+    while app.svc.run_one_job("test").await.unwrap() {}
+    let cats = |v: &Value| {
+        v["categories"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{v}"))
+            .iter()
+            .map(|c| c["category"].clone())
+            .collect::<Vec<_>>()
+    };
+    let (_, past) = app.get(&s, &format!("/api/v1/residents/{}", ids[0])).await;
+    let (_, within) = app.get(&s, &format!("/api/v1/residents/{}", ids[1])).await;
+    assert_eq!((cats(&past), cats(&within)), (vec![], vec![json!("pregnant")]));
+    let (_, history) = app.get(&s, &format!("/api/v1/residents/{}/history", ids[0])).await;
+    assert_eq!(history[0]["change"], "removed", "{history}");
+    assert!(history[0]["reason"].as_str().unwrap().contains("42"));
+
+    // two days on, the second one ends too (the job runs once a day)
+    app.clock.advance(2 * yijia_domain::time::DAY_MS);
+    app.svc.schedule_periodic().await.unwrap();
+    while app.svc.run_one_job("test").await.unwrap() {}
+    // (the session from two days ago has ended)
+    let s = app.token("secretary").await;
+    let (_, within) = app.get(&s, &format!("/api/v1/residents/{}", ids[1])).await;
+    assert_eq!(cats(&within), Vec::<Value>::new());
+}
