@@ -146,6 +146,19 @@ test('the secretary registers a resident, shows the ID in full with a reason, an
   await page.locator('#unmasked .plain').waitFor();
   assert.equal(await page.textContent('#unmasked .plain'), person.id);
   await page.screenshot({ path: `${OUT}resident-secretary.png`, fullPage: true });
+  // edit: the masked ID stays when its field is left empty
+  const record = page.url();
+  await Promise.all([page.waitForURL(/\/edit$/), page.click('text=修改信息')]);
+  await page.fill('input[name=notes]', '独居,女儿在外地');
+  await Promise.all([page.waitForURL(record), page.click('button.primary')]);
+  assert.ok((await page.textContent('main')).includes('女儿在外地'));
+  assert.equal(await page.textContent('#v-id_number'), masked);
+  // the door leads to the household, the building to who lives behind which door
+  await Promise.all([page.waitForURL(/\/households\/\d+$/), page.click('dd a >> text=502')]);
+  assert.ok((await page.textContent('main')).includes(person.name));
+  await Promise.all([page.waitForURL(/\/buildings\/\d+$/), page.click('.crumbs a')]);
+  assert.ok((await page.textContent('ul.doors')).includes(person.name));
+  await page.screenshot({ path: `${OUT}building-secretary.png`, fullPage: true });
   await page.goto(`${BASE}/residents`);
   await page.fill('form.filters input[name=name]', person.name);
   await page.selectOption('select[name=category]', 'elderly_alone');

@@ -888,16 +888,14 @@ impl Services {
         let id_index = id.as_ref().map(|i| keys.blind("id_number", i.as_str())).transpose()?.unwrap_or_default();
         let phone_index = phone.as_ref().map(|p| keys.blind("phone", &p.normalized())).transpose()?.unwrap_or_default();
         let masked = id.as_ref().map(IdNumber::masked).or(phone.as_ref().map(Phone::masked)).unwrap_or_default();
-        let mut conn = self.db.conn().await?;
-        let found = residents::by_index(&mut conn, &id_index, &phone_index).await?;
-        let found = found.into_iter().filter(|r| paths.iter().any(|p| r.grid_path.starts_with(p.as_str()))).collect();
-        let items = self.views_of(caller, found);
-        drop(conn);
         // nothing is answered unless the search is in the log
         let mut tx = self.db.write().await?;
+        let found = residents::by_index(&mut tx, &id_index, &phone_index).await?;
         let e = Event::ok("resident_search", "residents".to_owned(), caller.home_path());
         record(&mut tx, caller, self.now(), &e.with(json!({ "q": masked }))).await?;
         tx.commit().await?;
+        let found = found.into_iter().filter(|r| paths.iter().any(|p| r.grid_path.starts_with(p.as_str()))).collect();
+        let items = self.views_of(caller, found);
         let total = items.len() as i64;
         let items = items.into_iter().skip(page.offset() as usize).take(page.per_page as usize).collect();
         Ok(Page::of(items, total, page))

@@ -111,8 +111,13 @@ impl Db {
                     .busy_timeout(Duration::from_secs(10))
                     .pragma("mmap_size", "268435456")
                     .pragma("cache_size", "-65536");
-                let pool =
-                    SqlitePoolOptions::new().max_connections(opts.max_connections.max(1)).connect_with(co).await?;
+                // a connection to a file does not go stale: no ping (a round
+                // trip to sqlx's worker thread) before every use
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(opts.max_connections.max(1))
+                    .test_before_acquire(false)
+                    .connect_with(co)
+                    .await?;
                 Ok(Db::Sqlite(pool))
             }
             Backend::Postgres => {
