@@ -358,8 +358,21 @@ impl Services {
             new.iter().filter_map(|(_, d)| d.as_ref()).collect();
         let doors: Vec<(i64, String, String)> = doors.into_iter().cloned().collect();
         let households = places::households(tx, ctx.grid.id, &doors, ctx.now).await?;
-        let batch: Vec<_> =
-            new.iter().map(|(r, door)| (&r.p, door.as_ref().and_then(|d| households.get(d).copied()))).collect();
+        let mut batch = Vec::with_capacity(new.len());
+        for (r, door) in &new {
+            let household = door.as_ref().and_then(|d| households.get(d).copied());
+            // without an ID number a person is known by name, birth date and
+            // door: a second import of the same row adds nobody
+            let n = &r.p.new;
+            if n.id_number_index.is_none()
+                && residents::registered_without_id(tx, ctx.grid.id, &n.name, n.birth_date.as_deref(), household)
+                    .await?
+            {
+                ctx.report.unchanged += 1;
+                continue;
+            }
+            batch.push((&r.p, household));
+        }
         self.store_many(tx, &batch, &caller.username).await?;
         ctx.report.imported += batch.len();
         Ok(())

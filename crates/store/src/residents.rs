@@ -187,6 +187,22 @@ pub async fn update(tx: &mut Tx, id: i64, version: i64, r: &NewResident) -> Resu
     }
 }
 
+/// Whether a person without an ID number is registered with this name,
+/// birth date and household in this grid.
+pub async fn registered_without_id(
+    tx: &mut Tx,
+    grid_id: i64,
+    name: &str,
+    birth_date: Option<&str>,
+    household_id: Option<i64>,
+) -> Result<bool> {
+    let sql = "SELECT COUNT(*) FROM residents WHERE grid_id = $1 AND name = $2 AND id_number_index IS NULL \
+               AND birth_date IS NOT DISTINCT FROM $3 AND household_id IS NOT DISTINCT FROM $4";
+    let n: i64 = on_tx!(tx, c => sqlx::query_scalar(sql)
+        .bind(grid_id).bind(name).bind(birth_date).bind(household_id).fetch_one(c).await?);
+    Ok(n > 0)
+}
+
 /// Which of these ID number indexes are registered already.
 pub async fn registered(tx: &mut Tx, indexes: &[String]) -> Result<std::collections::HashSet<String>> {
     let mut found = std::collections::HashSet::new();

@@ -153,6 +153,8 @@ impl Modify for Bearer {
         residents::get_household, residents::get_building,
         exports::request_export, exports::list_exports, exports::decide_export, exports::download_export,
     ),
+    // schemas that only query parameters use are not collected by themselves
+    components(schemas(yijia_service::registry::ResidentSort)),
     modifiers(&Bearer),
     security(("bearer" = [])),
 )]

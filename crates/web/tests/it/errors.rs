@@ -140,4 +140,23 @@ async fn the_openapi_document_covers_every_api_route() {
     let documented: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
     let routed = table.iter().filter(|r| r.path.starts_with("/api/v1/")).count();
     assert_eq!(documented, routed, "documented operations that no route serves");
+    // every schema referred to is in the document
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    for r in all {
+        let name = r.trim_start_matches("#/components/schemas/");
+        assert!(doc["components"]["schemas"][name].is_object(), "{r} is referred to and not defined");
+    }
 }

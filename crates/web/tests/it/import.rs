@@ -68,3 +68,36 @@ async fn a_sheet_without_a_grid_is_reported_and_nothing_breaks() {
     let err = app.svc.import_residents(&op, ROSTER, "nowhere", &HashMap::new(), false, &|_, _| {}).await.unwrap_err();
     assert!(matches!(err, yijia_service::ServiceError::Invalid(ref i) if i.field == "community"), "{err:?}");
 }
+
+#[tokio::test]
+async fn people_without_an_id_number_are_recognised_on_a_second_import() {
+    let app = TestApp::spawn().await;
+    let op = Caller::operator();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet().set_name("第2网格").unwrap();
+    for (c, h) in ["姓名", "性别", "出生日期", "小区", "楼栋", "单元", "门牌号", "与户主关系"].iter().enumerate()
+    {
+        ws.write(0, c as u16, *h).unwrap();
+    }
+    for (r, row) in [
+        ["赵小宝", "男", "2021.6.1", "丁香花园", "3", "1", "201", "子女"],
+        ["赵小贝", "女", "2023年2月3日", "丁香花园", "3", "1", "201", "子女"],
+        ["钱多多", "男", "20200909", "", "", "", "", ""],
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (c, v) in row.iter().enumerate() {
+            ws.write(r as u32 + 1, c as u16, *v).unwrap();
+        }
+    }
+    let book = wb.save_to_buffer().unwrap();
+    let none = HashMap::new();
+    let first = app.svc.import_residents(&op, &book, "chengnan", &none, false, &|_, _| {}).await.unwrap();
+    assert_eq!((first.imported, first.unchanged, first.bad.len()), (3, 0, 0), "{:?}", first.bad);
+    let again = app.svc.import_residents(&op, &book, "chengnan", &none, false, &|_, _| {}).await.unwrap();
+    assert_eq!((again.imported, again.unchanged), (0, 3));
+    let s = app.token("secretary").await;
+    let (_, list) = app.get(&s, "/api/v1/residents?grid=chengnan-g02").await;
+    assert_eq!(list["total"], 3);
+}
