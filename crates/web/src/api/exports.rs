@@ -58,6 +58,8 @@ pub(crate) fn xlsx_attachment(file: &str, book: Vec<u8>) -> Response {
         (status = 403, description = "Your role may not export personal data in full", body = ErrorBody),
         (status = 404, description = "Your role does not export", body = ErrorBody),
         (status = 422, description = "No such community, or no reason given", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
     ))]
 pub async fn request_export(
     State(st): State<AppState>,
@@ -94,6 +96,8 @@ pub async fn list_exports(
         (status = 403, description = "Your own request, or your role does not approve", body = ErrorBody),
         (status = 404, description = "No such request in your scope", body = ErrorBody),
         (status = 409, description = "Decided already", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
     ))]
 pub async fn decide_export(
     State(st): State<AppState>,

@@ -241,6 +241,8 @@ pub async fn category_history(
         (status = 404, description = "No such resident that you register", body = ErrorBody),
         (status = 409, description = "Changed by someone else since you read it, or the ID number is another resident's", body = ErrorBody),
         (status = 422, description = "A field is not valid (named in the error)", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
     ))]
 pub async fn update_resident(
     State(st): State<AppState>,
