@@ -308,3 +308,20 @@ fn import_the_fixture_roster_from_the_command_line() {
     let o = yijia(p, &["import", "residents", roster, "--community", "chengnan", "--grid", "oops"], None);
     assert!(!o.status.success() && out(&o).contains("SHEET=CODE"), "{}", out(&o));
 }
+
+#[test]
+fn bench_gen_makes_a_small_city_once_and_refuses_another_on_top() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = yijia(dir.path(), &["bench", "gen", "--residents", "1200", "--grids", "3"], None);
+    assert!(o.status.success(), "{}", out(&o));
+    let text = out(&o);
+    assert!(text.contains("1200 residents in") && text.contains("3 grids"), "{text}");
+    let again = yijia(dir.path(), &["bench", "gen", "--residents", "1200", "--grids", "3"], None);
+    assert!(again.status.success() && out(&again).contains("there already"), "{}", out(&again));
+    let other = yijia(dir.path(), &["bench", "gen", "--residents", "900", "--grids", "3"], None);
+    assert!(!other.status.success(), "another city on top is refused");
+    assert!(out(&other).contains("another city"), "{}", out(&other));
+    // the benchmark users are there
+    let list = yijia(dir.path(), &["user", "list", "--json"], None);
+    assert!(out(&list).contains("bench-worker"), "{}", out(&list));
+}

@@ -70,6 +70,9 @@ impl Services {
     pub async fn generate_city(&self, spec: &CitySpec, progress: &(dyn Fn(usize) + Sync)) -> Result<Generated> {
         let mut conn = self.db.conn().await?;
         let done = meta::get(&mut conn, "city_generated").await?;
+        if done.as_deref() == Some(spec.key().as_str()) {
+            return Ok(Generated::Present);
+        }
         let (_, any) = yijia_store::residents::list(
             &mut conn,
             &yijia_store::residents::Filter { paths: vec!["/".into()], ..Default::default() },
@@ -79,7 +82,6 @@ impl Services {
         .await?;
         drop(conn);
         match done {
-            Some(k) if k == spec.key() => return Ok(Generated::Present),
             Some(k) => {
                 return Err(ServiceError::invalid(
                     "database",
