@@ -103,7 +103,7 @@ enum ExportCmd {
     Residents {
         #[arg(long)]
         community: String,
-        /// Only this category (elderly_alone, disabled, 孤寡老人, …).
+        /// Only this category (elderly_alone, 孤寡老人, or one the community made).
         #[arg(long)]
         category: Option<String>,
         /// Where to write the workbook.
@@ -284,14 +284,11 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
         Command::Keys(KeysCmd::Rotate) => rotate_keys(&cfg).await.map(|_| ok),
         Command::Export(ExportCmd::Residents { community, category, out }) => {
-            let category = match category.as_deref() {
-                Some(c) => Some(
-                    yijia_domain::registry::Category::parse(c).with_context(|| format!("unknown category '{c}'"))?,
-                ),
-                None => None,
-            };
             let svc = services(&cfg, open(&cfg).await?)?;
-            let book = svc.export_residents(&Caller::operator(), &community, category).await.map_err(service_error)?;
+            let book = svc
+                .export_residents(&Caller::operator(), &community, category.as_deref())
+                .await
+                .map_err(service_error)?;
             std::fs::write(&out, book).with_context(|| format!("writing {}", out.display()))?;
             println!("roster written to {} (personal data masked)", out.display());
             Ok(ok)

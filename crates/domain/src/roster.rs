@@ -179,21 +179,28 @@ pub fn entrance_name(cell: &Cell) -> String {
 
 /// Categories joined by 、，, / or spaces, each by any of its names.
 pub fn parse_categories(cell: &Cell) -> Result<Vec<Category>, Invalid> {
-    let t = cell.text();
     let mut out = Vec::new();
-    for part in t.split(|c: char| matches!(c, '、' | ',' | '，' | '/' | ';' | '；' | '|') || c.is_whitespace()) {
-        let part = part.trim();
-        if part.is_empty() {
-            continue;
-        }
-        let c = Category::parse(part).ok_or_else(|| {
-            Invalid::new("categories", format!("不认识的人员类别「{part}」"), format!("unknown category '{part}'"))
-        })?;
+    for part in category_words(cell) {
+        let c = Category::parse(&part).ok_or_else(|| unknown_category(&part))?;
         if !out.contains(&c) {
             out.push(c);
         }
     }
     Ok(out)
+}
+
+/// The words of a categories cell, split at 、,，/;； | and spaces.
+pub fn category_words(cell: &Cell) -> Vec<String> {
+    cell.text()
+        .split(|c: char| matches!(c, '、' | ',' | '，' | '/' | ';' | '；' | '|') || c.is_whitespace())
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+pub fn unknown_category(word: &str) -> Invalid {
+    Invalid::new("categories", format!("不认识的人员类别「{word}」"), format!("unknown category '{word}'"))
 }
 
 /// An ID number cell. Excel keeps numbers to 15 significant digits, so an

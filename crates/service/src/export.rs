@@ -11,6 +11,7 @@ use yijia_domain::role::Role;
 use yijia_store::{exports, org, residents};
 
 use crate::audit::{Event, record};
+use crate::categories::CategoryDef;
 use crate::registry::{READERS, UNMASKERS, aad_id, aad_phone, years_before};
 use crate::{Caller, Result, ServiceError, Services};
 
@@ -51,7 +52,9 @@ pub struct ApprovalView {
     pub id: i64,
     pub community: String,
     pub community_name: String,
-    pub category: Option<Category>,
+    /// The category's code and name, when the export is of one.
+    pub category: Option<String>,
+    pub category_name: Option<String>,
     pub reason: String,
     pub requested_by: String,
     pub requested_at: String,
@@ -73,14 +76,21 @@ struct Unmask<'a> {
 impl Services {
     /// The residents of `community` within the caller's scope (optionally
     /// of one category) as a masked roster workbook.
-    pub async fn export_residents(
-        &self,
-        caller: &Caller,
-        community: &str,
-        category: Option<Category>,
-    ) -> Result<Vec<u8>> {
+    pub async fn export_residents(&self, caller: &Caller, community: &str, category: Option<&str>) -> Result<Vec<u8>> {
         let com = self.export_community(community).await?;
+        let category = self.export_category(&com, category).await?;
         self.export_book(caller, &com, category, None).await
+    }
+
+    /// A category by code, alias or name, among those the community knows.
+    async fn export_category(&self, com: &org::OrgNode, category: Option<&str>) -> Result<Option<CategoryDef>> {
+        match category.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(c) => {
+                let mut conn = self.db.conn().await?;
+                Ok(Some(self.choose_category(&mut conn, c, std::slice::from_ref(&com.path)).await?))
+            }
+            None => Ok(None),
+        }
     }
 
     async fn export_community(&self, community: &str) -> Result<org::OrgNode> {
@@ -101,7 +111,7 @@ impl Services {
         &self,
         caller: &Caller,
         com: &org::OrgNode,
-        category: Option<Category>,
+        category: Option<CategoryDef>,
         approval: Option<&exports::Approval>,
     ) -> Result<Vec<u8>> {
         let paths: Vec<String> = if caller.is_operator() {
@@ -127,10 +137,11 @@ impl Services {
         let today = yijia_domain::time::to_local(self.now()).date_naive();
         let filter = residents::Filter {
             paths,
-            category: category.filter(|c| !c.derived()).map(|c| c.code().to_owned()),
+            category: category.as_ref().filter(|c| !c.derived).map(|c| c.code.clone()),
             name: None,
             // the same cut-off as the list, 29 February included
-            born_after: (category == Some(Category::Child)).then(|| years_before(today, 14)),
+            born_after: (category.as_ref().and_then(CategoryDef::category) == Some(Category::Child))
+                .then(|| years_before(today, 14)),
             ..Default::default()
         };
         // station clerks see names, never ID numbers (masked or not)
@@ -146,9 +157,15 @@ impl Services {
             )));
         }
         let rows = residents::export_rows(&mut tx, &filter).await?;
+        let names: std::collections::HashMap<String, String> =
+            residents::customs(&mut tx, std::slice::from_ref(&com.path))
+                .await?
+                .into_iter()
+                .map(|c| (c.code(), c.name))
+                .collect();
         let e = Event::ok("resident_export", format!("org:{}", com.code), &com.path);
         let detail = json!({
-            "rows": rows.len(), "category": category.map(|c| c.code()), "masked": approval.is_none(),
+            "rows": rows.len(), "category": category.as_ref().map(|c| c.code.as_str()), "masked": approval.is_none(),
             "approval": approval.map(|a| a.id),
         });
         record(&mut tx, caller, now, &e.with(detail)).await?;
@@ -168,7 +185,7 @@ impl Services {
             ),
         };
         let unmask = approval.map(|_| Unmask { keys: &self.keys });
-        let book = workbook(&com.name, &rows, &stamp, sees_ids, unmask.as_ref())?;
+        let book = workbook(&com.name, &rows, &stamp, sees_ids, unmask.as_ref(), &names)?;
         tx.commit().await?;
         Ok(book)
     }
@@ -178,7 +195,7 @@ impl Services {
         &self,
         caller: &Caller,
         community: &str,
-        category: Option<Category>,
+        category: Option<&str>,
         reason: &str,
     ) -> Result<ApprovalView> {
         let com = self.export_community(community).await?;
@@ -196,11 +213,13 @@ impl Services {
                 "say why the export needs personal data in full (4–200 characters)",
             ));
         }
+        let category = self.export_category(&com, category).await?;
         let now = self.now();
         let mut tx = self.db.write().await?;
         let new = exports::NewApproval {
             community_id: com.id,
-            category: category.map(|c| c.code()),
+            category: category.as_ref().map(|c| c.code.as_str()),
+            category_name: category.as_ref().map(|c| c.name.as_str()),
             reason,
             requested_by: user,
             requested_name: &caller.display_name,
@@ -208,7 +227,8 @@ impl Services {
         };
         let id = exports::insert(&mut tx, &new).await?;
         let e = Event::ok("export_request", format!("export:{id}"), &com.path);
-        record(&mut tx, caller, now, &e.with(json!({ "category": category.map(|c| c.code()) }))).await?;
+        record(&mut tx, caller, now, &e.with(json!({ "category": category.as_ref().map(|c| c.code.as_str()) })))
+            .await?;
         let a = exports::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
         tx.commit().await?;
         Ok(self.approval_view(caller, a))
@@ -281,7 +301,7 @@ impl Services {
             )));
         }
         let com = org::by_code(&mut self.db.conn().await?, &a.community_code).await?.ok_or(ServiceError::NotFound)?;
-        let category = a.category.as_deref().and_then(Category::parse);
+        let category = self.export_category(&com, a.category.as_deref()).await?;
         self.export_book(caller, &com, category, Some(&a)).await
     }
 
@@ -299,7 +319,8 @@ impl Services {
             can_download: caller.user_id == Some(a.requested_by) && self.can_download(&a),
             community: a.community_code,
             community_name: a.community_name,
-            category: a.category.as_deref().and_then(Category::parse),
+            category_name: a.category_name,
+            category: a.category,
             reason: a.reason,
             requested_by: a.requested_name,
             requested_at: display(a.requested_at),
@@ -316,6 +337,7 @@ fn workbook(
     stamp: &str,
     sees_ids: bool,
     unmask: Option<&Unmask<'_>>,
+    custom_names: &std::collections::HashMap<String, String>,
 ) -> Result<Vec<u8>> {
     let mut wb = Workbook::new();
     let title = Format::new().set_bold().set_font_size(14).set_align(FormatAlign::Center);
@@ -352,8 +374,9 @@ fn workbook(
                 .as_deref()
                 .unwrap_or("")
                 .split(',')
-                .filter_map(Category::parse)
-                .map(Category::name_zh)
+                .filter_map(|code| {
+                    Category::parse(code).map(Category::name_zh).or(custom_names.get(code).map(String::as_str))
+                })
                 .collect();
             let residence = yijia_domain::registry::Residence::parse(&r.residence).map(|x| x.name_zh()).unwrap_or("");
             let notes =

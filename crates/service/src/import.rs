@@ -11,7 +11,7 @@ use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use serde::Serialize;
 use serde_json::json;
 use yijia_domain::Invalid;
-use yijia_domain::registry::Residence;
+use yijia_domain::registry::{Category, Residence};
 use yijia_domain::role::Role;
 use yijia_domain::roster::{self, Cell, Column};
 use yijia_store::{Tx, org, places, residents};
@@ -135,6 +135,12 @@ impl Services {
             ));
         };
         let grids = org::children(&mut conn, com.id).await?;
+        // the community's own categories, by name
+        let customs: HashMap<String, String> = residents::customs(&mut conn, std::slice::from_ref(&com.path))
+            .await?
+            .into_iter()
+            .map(|c| (c.name.clone(), c.code()))
+            .collect();
         drop(conn);
         let sheets = read_workbook(bytes)?;
         let mut report = ImportReport { sheets: sheets.len(), dry_run, ..Default::default() };
@@ -192,7 +198,7 @@ impl Services {
                 report.rows += 1;
                 let cell = |c: Column| col(c).and_then(|i| row.get(i)).cloned().unwrap_or(Cell::Empty);
                 let at = (sheet.name.clone(), excel_row);
-                match self.read_row(&cell, grid, now, at, &mut seen) {
+                match self.read_row(&cell, grid, now, at, &mut seen, &customs) {
                     Ok(row) => pending.push(row),
                     Err(RowError::Bad(e)) => report.bad.push(bad(excel_row, &e.field, e.msg.zh, e.msg.en)),
                     Err(RowError::Fatal(e)) => return Err(e),
@@ -281,7 +287,20 @@ impl Services {
         now: i64,
         at: (String, u32),
         seen: &mut HashMap<String, (String, u32)>,
+        customs: &HashMap<String, String>,
     ) -> std::result::Result<PendingRow, RowError> {
+        let mut builtin = Vec::new();
+        let mut custom = Vec::new();
+        for word in roster::category_words(&cell(Column::Categories)) {
+            match (Category::parse(&word), customs.get(&word)) {
+                (Some(c), _) if c.derived() => {}
+                (Some(c), _) if !builtin.contains(&c) => builtin.push(c),
+                (Some(_), _) => {}
+                (None, Some(code)) if !custom.contains(code) => custom.push(code.clone()),
+                (None, Some(_)) => {}
+                (None, None) => return Err(RowError::Bad(roster::unknown_category(&word))),
+            }
+        }
         let notes_cell = cell(Column::Notes).text();
         // 备注 often holds the residence status (户在人不在, 租户 …)
         let (residence, notes) = match (cell(Column::Residence).text(), Residence::parse(&notes_cell)) {
@@ -301,13 +320,10 @@ impl Services {
             relation: Some(cell(Column::Relation).text()),
             residence,
             notes: Some(notes),
-            categories: roster::parse_categories(&cell(Column::Categories))?
-                .into_iter()
-                .filter(|c| !c.derived())
-                .map(|category| CategoryInput { category, details: None })
-                .collect(),
+            categories: builtin.into_iter().map(|category| CategoryInput { category, details: None }).collect(),
         };
-        let p = self.prepare(&input, grid.id, now)?;
+        let mut p = self.prepare(&input, grid.id, now)?;
+        p.custom = custom;
         if let Some(f) = p.flags.first() {
             let field = if f.code == "sex_mismatch" { "sex" } else { "birth_date" };
             return Err(RowError::Bad(Invalid::new(field, f.zh.clone(), f.en.clone())));

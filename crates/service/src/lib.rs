@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod caller;
+pub mod categories;
 pub mod city;
 pub mod clock;
 pub mod demo;

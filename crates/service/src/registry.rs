@@ -84,8 +84,10 @@ pub struct AddressView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CategoryView {
-    pub category: Category,
+    /// `elderly_alone`, …, or `c<id>` for a category the community made.
+    pub category: String,
     pub name: String,
+    pub name_en: String,
     /// Follows from data (a child by birth date); not stored.
     pub derived: bool,
     /// Whether sealed details exist (shown through unmask).
@@ -144,13 +146,16 @@ pub struct RecordView {
 pub(crate) struct Prepared {
     pub new: residents::NewResident,
     pub cats: Vec<(Category, Option<String>)>,
+    /// Categories the community made (codes), held without details.
+    pub custom: Vec<String>,
     pub flags: Vec<Flag>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct ResidentFilter {
     pub grid: Option<String>,
-    pub category: Option<Category>,
+    /// A category by code, alias or name (a community's own too).
+    pub category: Option<String>,
     pub residence: Option<Residence>,
     /// Ages in whole years, both ends included.
     pub age_min: Option<u32>,
@@ -445,7 +450,7 @@ impl Services {
             now,
             uid: uid.clone(),
         };
-        Ok(Prepared { new, cats, flags })
+        Ok(Prepared { new, cats, custom: vec![], flags })
     }
 
     /// Stores a prepared resident and their categories in `tx`.
@@ -483,6 +488,9 @@ impl Services {
                 for (c, details) in &p.cats {
                     let s = details.as_deref().map(|d| keys.seal(&aad_details(&p.new.uid, c.code()), d)).transpose()?;
                     sealed.push((*id, c.code(), s, p.new.now));
+                }
+                for code in &p.custom {
+                    sealed.push((*id, code.as_str(), None, p.new.now));
                 }
             }
             let cats: Vec<residents::NewCategory<'_>> = sealed
@@ -562,15 +570,27 @@ impl Services {
         let mut categories: Vec<CategoryView> = r
             .category_codes()
             .into_iter()
-            .filter_map(|(code, has_details)| {
-                let category = Category::parse(code)?;
-                Some(CategoryView { category, name: category.name_zh().into(), derived: false, has_details })
+            .filter_map(|held| {
+                let (name, name_en) = match (Category::parse(held.code), held.custom_name) {
+                    (Some(c), _) => (c.name_zh().to_owned(), c.name_en().to_owned()),
+                    (None, Some(n)) => (n.to_owned(), n.to_owned()),
+                    (None, None) => return None,
+                };
+                Some(CategoryView {
+                    category: held.code.to_owned(),
+                    name,
+                    name_en,
+                    derived: false,
+                    has_details: held.has_details,
+                })
             })
             .collect();
         if birth.is_some_and(|b| is_child(b, today)) {
+            let c = Category::Child;
             categories.push(CategoryView {
-                category: Category::Child,
-                name: "儿童".into(),
+                category: c.code().into(),
+                name: c.name_zh().into(),
+                name_en: c.name_en().into(),
                 derived: true,
                 has_details: false,
             });
@@ -818,6 +838,10 @@ impl Services {
             };
             paths = vec![node.path];
         }
+        let category = match f.category.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            Some(c) => Some(self.choose_category(&mut conn, c, &paths).await?),
+            None => None,
+        };
         drop(conn);
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             return self.find_exact(caller, q, &paths, page).await;
@@ -829,7 +853,11 @@ impl Services {
         }
         let today = today(self.now());
         // a child is one born less than 14 years ago: found by birth date
-        let child = (f.category == Some(Category::Child)).then(|| years_before(today, 14));
+        let child = category
+            .as_ref()
+            .and_then(|c| c.category())
+            .filter(|c| *c == Category::Child)
+            .map(|_| years_before(today, 14));
         let oldest = f.age_max.map(|a| years_before(today, a as i32 + 1));
         let born_after = child.into_iter().chain(oldest).max();
         let born_before = f.age_min.map(|a| years_before(today, a as i32));
@@ -852,7 +880,7 @@ impl Services {
                 .map(|e| yijia_domain::roster::entrance_name(&yijia_domain::roster::Cell::Text(e.to_owned()))),
             door: f.door.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
             sort: f.sort.store(),
-            category: f.category.filter(|c| !c.derived()).map(|c| c.code().to_owned()),
+            category: category.filter(|c| !c.derived).map(|c| c.code),
             // pinyin is searched in lower case without spaces: "Cui xh" → "cuixh"
             name: f
                 .name
@@ -1012,7 +1040,8 @@ impl Services {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryChange {
-    pub category: Category,
+    /// A category by code, alias or name (the community's own too).
+    pub category: String,
     /// add or remove
     pub action: String,
     /// Why (kept in the category's history).
@@ -1024,7 +1053,8 @@ pub struct CategoryChange {
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct HistoryView {
-    pub category: Category,
+    pub category: String,
+    pub name: String,
     /// added, removed or changed
     pub change: String,
     pub reason: String,
@@ -1044,7 +1074,10 @@ impl Services {
         if reason.chars().count() < 2 || reason.chars().count() > 200 {
             return Err(ServiceError::invalid("reason", "请写明原因(2–200 字)", "give a reason (2–200 characters)"));
         }
-        if ch.category.derived() {
+        let mut conn = self.db.conn().await?;
+        let def = self.choose_category(&mut conn, &ch.category, std::slice::from_ref(&r.grid_path)).await?;
+        drop(conn);
+        if def.derived {
             return Err(ServiceError::invalid(
                 "category",
                 "「儿童」由出生日期自动判断,不能手动增减",
@@ -1053,23 +1086,26 @@ impl Services {
         }
         let now = self.now();
         let mut tx = self.db.write().await?;
-        let code = ch.category.code();
+        let code = def.code.as_str();
         match ch.action.as_str() {
             "add" => {
-                let input = CategoryInput { category: ch.category, details: ch.details.clone() };
-                let details = check_details(0, &input)?;
+                // only the built-in categories carry details
+                let details = match def.category() {
+                    Some(category) => check_details(0, &CategoryInput { category, details: ch.details.clone() })?,
+                    None => None,
+                };
                 let sealed = details.as_deref().map(|d| self.keys().seal(&aad_details(&r.uid, code), d)).transpose()?;
                 on_conflict(
                     residents::add_category(&mut tx, id, code, sealed.as_deref(), reason, &caller.username, now).await,
-                    || Msg::new(format!("已是「{}」", ch.category.name_zh()), format!("already '{code}'")),
+                    || Msg::new(format!("已是「{}」", def.name), format!("already '{}'", def.name_en)),
                 )?;
             }
             "remove" => {
                 if residents::remove_category(&mut tx, id, code).await? == 0 {
                     return Err(ServiceError::invalid(
                         "category",
-                        format!("此人不属于「{}」", ch.category.name_zh()),
-                        format!("not in category '{code}'"),
+                        format!("此人不属于「{}」", def.name),
+                        format!("not in category '{}'", def.name_en),
                     ));
                 }
                 residents::history(&mut tx, id, code, "removed", reason, &caller.username, now).await?;
@@ -1092,14 +1128,20 @@ impl Services {
 
     /// Who added or removed which category, when and why; newest first.
     pub async fn category_history(&self, caller: &Caller, id: i64) -> Result<Vec<HistoryView>> {
-        self.resident_in_scope(caller, id, READERS, "resident_history").await?;
+        let r = self.resident_in_scope(caller, id, READERS, "resident_history").await?;
         let mut conn = self.db.conn().await?;
         let rows = residents::history_of(&mut conn, id).await?;
+        let customs = residents::customs(&mut conn, std::slice::from_ref(&r.grid_path)).await?;
         Ok(rows
             .into_iter()
             .filter_map(|h| {
+                let name = match Category::parse(&h.category) {
+                    Some(c) => c.name_zh().to_owned(),
+                    None => customs.iter().find(|c| c.code() == h.category)?.name.clone(),
+                };
                 Some(HistoryView {
-                    category: Category::parse(&h.category)?,
+                    category: h.category,
+                    name,
                     change: h.change,
                     reason: h.reason,
                     by: h.by_user,

@@ -12,6 +12,7 @@ pub struct Approval {
     pub community_name: String,
     pub community_path: String,
     pub category: Option<String>,
+    pub category_name: Option<String>,
     pub reason: String,
     pub requested_by: i64,
     pub requested_name: String,
@@ -24,12 +25,13 @@ pub struct Approval {
 }
 
 const COLS: &str = "a.id, a.community_id, o.code AS community_code, o.name AS community_name, \
-                    o.path AS community_path, a.category, a.reason, a.requested_by, a.requested_name, a.requested_at, \
+                    o.path AS community_path, a.category, a.category_name, a.reason, a.requested_by, a.requested_name, a.requested_at, \
                     a.decided_by, a.decided_name, a.decided_at, a.status, a.used_at";
 
 pub struct NewApproval<'a> {
     pub community_id: i64,
     pub category: Option<&'a str>,
+    pub category_name: Option<&'a str>,
     pub reason: &'a str,
     pub requested_by: i64,
     pub requested_name: &'a str,
@@ -38,9 +40,9 @@ pub struct NewApproval<'a> {
 
 pub async fn insert(tx: &mut Tx, a: &NewApproval<'_>) -> Result<i64> {
     let sql = "INSERT INTO export_approvals (community_id, category, reason, requested_by, requested_name, \
-               requested_at, status) VALUES ($1, $2, $3, $4, $5, $6, 'pending') RETURNING id";
+               requested_at, status, category_name) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7) RETURNING id";
     Ok(on_tx!(tx, c => sqlx::query_scalar(sql)
-        .bind(a.community_id).bind(a.category).bind(a.reason).bind(a.requested_by).bind(a.requested_name).bind(a.now)
+        .bind(a.community_id).bind(a.category).bind(a.reason).bind(a.requested_by).bind(a.requested_name).bind(a.now).bind(a.category_name)
         .fetch_one(c).await?))
 }
 

@@ -1,6 +1,8 @@
 //! Residents and their categories. Sealed fields arrive sealed and leave
 //! sealed: this layer never sees a plain ID number or phone.
 
+use serde::Serialize;
+
 use crate::{Result, StoreError, Tx, on_tx};
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -26,22 +28,37 @@ pub struct Resident {
     pub updated_at: i64,
     pub version: i64,
     /// Its categories' codes, comma-separated, each with a `+` when it has
-    /// sealed details: read with the row, not one statement more.
+    /// sealed details and `=name` when the community made it: read with the
+    /// row, not one statement more.
     pub categories: Option<String>,
 }
 
+/// One of a resident's categories as read with the row.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HeldCategory<'a> {
+    pub code: &'a str,
+    pub has_details: bool,
+    /// The name of a category the community made.
+    pub custom_name: Option<&'a str>,
+}
+
 impl Resident {
-    /// (code, has details) for each category.
-    pub fn category_codes(&self) -> Vec<(&str, bool)> {
-        let mut v: Vec<(&str, bool)> = self
+    pub fn category_codes(&self) -> Vec<HeldCategory<'_>> {
+        let mut v: Vec<HeldCategory<'_>> = self
             .categories
             .as_deref()
             .unwrap_or("")
             .split(',')
             .filter(|c| !c.is_empty())
-            .map(|c| match c.strip_suffix('+') {
-                Some(code) => (code, true),
-                None => (c, false),
+            .map(|c| {
+                let (c, custom_name) = match c.split_once('=') {
+                    Some((c, name)) => (c, Some(name)),
+                    None => (c, None),
+                };
+                match c.strip_suffix('+') {
+                    Some(code) => HeldCategory { code, has_details: true, custom_name },
+                    None => HeldCategory { code: c, has_details: false, custom_name },
+                }
             })
             .collect();
         v.sort_unstable();
@@ -52,16 +69,20 @@ impl Resident {
 const COLS: &str = "r.id, r.uid, r.grid_id, o.code AS grid_code, o.path AS grid_path, r.household_id, r.name, r.sex, \
                     r.birth_date, r.id_number_sealed, r.id_number_masked, r.phone_sealed, r.phone_masked, r.relation, \
                     r.residence, r.notes, r.flags, r.created_at, r.updated_at, r.version, \
-                    (SELECT group_concat(rc.category || CASE WHEN rc.details_sealed IS NULL THEN '' ELSE '+' END, ',') \
-                    FROM resident_categories rc WHERE rc.resident_id = r.id) AS categories";
+                    (SELECT group_concat(rc.category || CASE WHEN rc.details_sealed IS NULL THEN '' ELSE '+' END \
+                    || COALESCE('=' || cc.name, ''), ',') FROM resident_categories rc \
+                    LEFT JOIN community_categories cc ON rc.category = 'c' || cc.id \
+                    WHERE rc.resident_id = r.id) AS categories";
 
 /// `COLS` for this backend: PostgreSQL calls `group_concat` `string_agg`.
 fn cols(tx: &Tx) -> std::borrow::Cow<'static, str> {
     match tx.backend() {
         crate::Backend::Sqlite => COLS.into(),
-        crate::Backend::Postgres => {
-            COLS.replace("group_concat(", "string_agg(").replace("END, ',')", "END, ',' ORDER BY rc.category)").into()
-        }
+        crate::Backend::Postgres => COLS
+            .replace("group_concat(", "string_agg(")
+            .replace("''), ',')", "''), ',' ORDER BY rc.category)")
+            .replace("'c' || cc.id", "'c' || cc.id::text")
+            .into(),
     }
 }
 
@@ -201,6 +222,40 @@ pub async fn registered_without_id(
     let n: i64 = on_tx!(tx, c => sqlx::query_scalar(sql)
         .bind(grid_id).bind(name).bind(birth_date).bind(household_id).fetch_one(c).await?);
     Ok(n > 0)
+}
+
+/// A category a community made.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct CustomCategory {
+    pub id: i64,
+    pub community_code: String,
+    pub community_path: String,
+    pub name: String,
+}
+
+impl CustomCategory {
+    pub fn code(&self) -> String {
+        format!("c{}", self.id)
+    }
+}
+
+/// Adds a community's own category; `Conflict` when it has one so named.
+pub async fn insert_custom(tx: &mut Tx, community_id: i64, name: &str, by: &str, now: i64) -> Result<i64> {
+    let sql = "INSERT INTO community_categories (community_id, name, created_by, created_at) VALUES ($1, $2, $3, $4) \
+               RETURNING id";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(community_id).bind(name).bind(by).bind(now).fetch_one(c).await?))
+}
+
+/// The categories made by communities under or above these paths.
+pub async fn customs(tx: &mut Tx, paths: &[String]) -> Result<Vec<CustomCategory>> {
+    let sql = "SELECT cc.id, o.code AS community_code, o.path AS community_path, cc.name \
+               FROM community_categories cc JOIN org_nodes o ON o.id = cc.community_id ORDER BY o.path, cc.id";
+    let all: Vec<CustomCategory> = on_tx!(tx, c => sqlx::query_as(sql).fetch_all(c).await?);
+    // a community makes a handful: filtered here, in either direction
+    Ok(all
+        .into_iter()
+        .filter(|c| paths.iter().any(|p| c.community_path.starts_with(p.as_str()) || p.starts_with(&c.community_path)))
+        .collect())
 }
 
 /// Which of these ID number indexes are registered already.

@@ -543,12 +543,26 @@ async fn residents_go_in_by_the_batch_and_come_back_by_address_and_in_order() {
         .collect();
     residents::add_categories(&mut tx, &cats).await.unwrap();
     residents::add_category(&mut tx, ids[0], "elderly_alone", None, "登记", "t", 9).await.unwrap();
+    // a category the community made itself, held by its code c<id>
+    let own = residents::insert_custom(&mut tx, com.id, "失独家庭", "secretary", 9).await.unwrap();
+    residents::add_category(&mut tx, ids[1], &format!("c{own}"), None, "登记", "t", 9).await.unwrap();
     tx.commit().await.unwrap();
+    let mut tx = t.db.write().await.unwrap();
+    let again = residents::insert_custom(&mut tx, com.id, "失独家庭", "secretary", 9).await;
+    assert!(matches!(again, Err(yijia_store::StoreError::Conflict(_))), "{again:?}");
+    drop(tx);
 
     let mut tx = t.db.read().await.unwrap();
     let r = residents::get(&mut tx, ids[0]).await.unwrap().unwrap();
-    assert_eq!(r.category_codes(), [("disabled", true), ("elderly_alone", false)]);
+    let held: Vec<(&str, bool)> = r.category_codes().iter().map(|c| (c.code, c.has_details)).collect();
+    assert_eq!(held, [("disabled", true), ("elderly_alone", false)]);
     assert_eq!(residents::history_of(&mut tx, ids[1]).await.unwrap()[0].change, "added");
+    let r1 = residents::get(&mut tx, ids[1]).await.unwrap().unwrap();
+    let custom: Vec<_> = r1.category_codes().into_iter().filter(|c| c.custom_name.is_some()).collect();
+    assert_eq!((custom[0].code, custom[0].custom_name), (format!("c{own}").as_str(), Some("失独家庭")));
+    let customs = residents::customs(&mut tx, std::slice::from_ref(&grid.path)).await.unwrap();
+    assert_eq!(customs.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["失独家庭"], "seen from a grid below");
+    assert!(residents::customs(&mut tx, &["/root/elsewhere/".into()]).await.unwrap().is_empty());
     let known = residents::registered(&mut tx, &["ix3".into(), "nobody".into(), format!("ix{}", n - 1)]).await.unwrap();
     assert_eq!(known.len(), 2);
     assert!(known.contains("ix3") && !known.contains("nobody"));

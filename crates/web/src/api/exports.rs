@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use utoipa::ToSchema;
-use yijia_domain::registry::Category;
 use yijia_service::export::ApprovalView;
 
 use super::ApiResult;
@@ -22,7 +21,8 @@ use crate::policy::Auth;
 pub struct ExportRequest {
     /// The community's org code.
     pub community: String,
-    pub category: Option<Category>,
+    /// A category by code, alias or name (a community's own too).
+    pub category: Option<String>,
     /// Why the export needs personal data in full (4–200 characters).
     pub reason: String,
 }
@@ -67,7 +67,7 @@ pub async fn request_export(
     lang: Lang,
     ApiJson(b): ApiJson<ExportRequest>,
 ) -> Result<(StatusCode, Json<ApprovalView>), ApiError> {
-    let v = st.svc.request_unmasked_export(&c, &b.community, b.category, &b.reason).await.api(lang)?;
+    let v = st.svc.request_unmasked_export(&c, &b.community, b.category.as_deref(), &b.reason).await.api(lang)?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 

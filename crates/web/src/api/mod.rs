@@ -50,6 +50,7 @@ const RESIDENT_READERS: &[Role] = yijia_service::registry::READERS;
 const REGISTRARS: &[Role] = yijia_service::registry::REGISTRARS;
 const UNMASKERS: &[Role] = yijia_service::registry::UNMASKERS;
 const APPROVERS: &[Role] = yijia_service::export::APPROVERS;
+const CATEGORY_MAKERS: &[Role] = yijia_service::categories::CATEGORY_MAKERS;
 
 pub fn routes(r: Routes) -> Routes {
     use Method as M;
@@ -79,6 +80,8 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/api/v1/exports", Roles(UNMASKERS), Scope::Grants, get(exports::list_exports))
         .add(M::POST, "/api/v1/exports/{id}/decision", Roles(APPROVERS), Scope::Object, post(exports::decide_export))
         .add(M::GET, "/api/v1/exports/{id}/download", Roles(UNMASKERS), Scope::Object, get(exports::download_export))
+        .add(M::GET, "/api/v1/categories", Roles(RESIDENT_READERS), Scope::Grants, get(residents::list_categories))
+        .add(M::POST, "/api/v1/categories", Roles(CATEGORY_MAKERS), Scope::Object, post(residents::add_category))
         .add(M::GET, "/api/v1/households/{id}", Roles(RESIDENT_READERS), Scope::Object, get(residents::get_household))
         .add(M::GET, "/api/v1/buildings/{id}", Roles(RESIDENT_READERS), Scope::Object, get(residents::get_building))
         .add(
@@ -150,7 +153,7 @@ impl Modify for Bearer {
         residents::list_residents, residents::add_resident, residents::get_resident,
         residents::unmask_resident, residents::resident_views, residents::category_counts,
         residents::change_category, residents::category_history, residents::update_resident,
-        residents::get_household, residents::get_building,
+        residents::get_household, residents::get_building, residents::list_categories, residents::add_category,
         exports::request_export, exports::list_exports, exports::decide_export, exports::download_export,
     ),
     // schemas that only query parameters use are not collected by themselves

@@ -3,7 +3,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use yijia_domain::registry::Category;
+use yijia_service::categories::CategoryDef;
 use yijia_service::households::{BuildingView, HouseholdView};
 use yijia_service::registry::ResidentEdit;
 use yijia_service::registry::{
@@ -26,7 +26,8 @@ pub struct ResidentParams {
     pub per_page: Option<i64>,
     /// Only this grid (an org code within your scope).
     pub grid: Option<String>,
-    pub category: Option<Category>,
+    /// A category by code (elderly_alone, c12 for a community's own), alias or name.
+    pub category: Option<String>,
     /// Name prefix (崔晓 finds 崔晓红).
     pub name: Option<String>,
     /// A whole ID number or phone number (exact match).
@@ -289,4 +290,49 @@ pub async fn get_building(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<BuildingView>, ApiError> {
     Ok(Json(st.svc.building_view(&c, id).await.api(lang)?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCategory {
+    /// The community's org code.
+    pub community: String,
+    /// 2–12 characters (失独家庭).
+    pub name: String,
+}
+
+/// The categories: the built-in ones and those of the communities in your scope.
+#[utoipa::path(get, path = "/api/v1/categories", tag = "residents",
+    responses(
+        (status = 200, description = "The categories", body = Vec<CategoryDef>),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Your role does not read the registry", body = ErrorBody),
+    ))]
+pub async fn list_categories(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+) -> Result<Json<Vec<CategoryDef>>, ApiError> {
+    Ok(Json(st.svc.categories(&c).await.api(lang)?))
+}
+
+/// Add a category for a community (secretaries and community staff).
+#[utoipa::path(post, path = "/api/v1/categories", tag = "residents", request_body = NewCategory,
+    responses(
+        (status = 201, description = "Added; residents hold it by its code", body = CategoryDef),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Your role does not add categories", body = ErrorBody),
+        (status = 409, description = "The community has it already, or it is a built-in one", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "No such community of yours, or the name is not 2–12 characters", body = ErrorBody),
+    ))]
+pub async fn add_category(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiJson(b): ApiJson<NewCategory>,
+) -> Result<(StatusCode, Json<CategoryDef>), ApiError> {
+    Ok((StatusCode::CREATED, Json(st.svc.add_custom_category(&c, &b.community, &b.name).await.api(lang)?)))
 }

@@ -44,6 +44,7 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/residents/{id}/categories", Roles(REGISTRARS), Scope::Object, post(change_category))
         .add(M::GET, "/residents/import", Roles(IMPORTERS), Scope::Grants, get(import_form))
         .add(M::GET, "/residents/categories", Roles(READERS), Scope::Grants, get(categories_page))
+        .add(M::POST, "/residents/categories", Roles(CATEGORY_MAKERS), Scope::Object, post(add_category))
         .add(M::GET, "/residents/export", Roles(READERS), Scope::Grants, get(export))
         .add(
             M::POST,
@@ -56,19 +57,28 @@ pub fn routes(r: Routes) -> Routes {
 }
 
 /// Category choices, with the other names people use for them.
-fn category_options(l: Lang) -> Vec<(&'static str, &'static str)> {
-    Category::ALL
+/// Category choices: the built-in ones with the other names people use for
+/// them, then those of the caller's communities.
+async fn category_options(st: &AppState, c: &Caller, l: Lang) -> Result<Vec<(String, String)>, super::PageError> {
+    let defs = st.svc.categories(c).await.page(l)?;
+    Ok(defs
         .into_iter()
-        .map(|c| {
-            let label = match (l.en(), c) {
-                (true, c) => c.name_en(),
-                (false, Category::ElderlyAlone) => "独居老人 / 孤寡老人",
-                (false, Category::Disabled) => "残障人员 / 残疾人",
-                (false, c) => c.name_zh(),
+        .map(|d| {
+            let label = match (l.en(), d.category()) {
+                (true, _) => d.name_en,
+                (false, Some(Category::ElderlyAlone)) => "独居老人 / 孤寡老人".into(),
+                (false, Some(Category::Disabled)) => "残障人员 / 残疾人".into(),
+                (false, _) => d.name,
             };
-            (c.code(), label)
+            (d.code, label)
         })
-        .collect()
+        .collect())
+}
+
+/// The communities in the caller's scope, as (code, name).
+async fn community_options(st: &AppState, c: &Caller, l: Lang) -> Result<Vec<(String, String)>, super::PageError> {
+    let tree = st.svc.org_tree(c).await.page(l)?;
+    Ok(tree.into_iter().filter(|n| n.kind == OrgKind::Community).map(|n| (n.code, n.name)).collect())
 }
 
 async fn grid_options(st: &AppState, c: &Caller, l: Lang) -> Result<Vec<(String, String)>, super::PageError> {
@@ -119,7 +129,7 @@ struct ListPage {
     door: String,
     sort: String,
     sorts: Vec<(&'static str, &'static str)>,
-    categories: Vec<(&'static str, &'static str)>,
+    categories: Vec<(String, String)>,
     grids: Vec<(String, String)>,
     can_add: bool,
     can_import: bool,
@@ -159,11 +169,10 @@ struct ListQuery {
 }
 
 async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<ListQuery>) -> PageResult {
-    let category = q.category.as_deref().filter(|s| !s.is_empty()).and_then(Category::parse);
     let page = q.page.unwrap_or(1).max(1);
     let filter = ResidentFilter {
         grid: q.grid.clone().filter(|g| !g.is_empty()),
-        category,
+        category: q.category.clone().filter(|s| !s.is_empty()),
         name: q.name.clone(),
         q: q.q.clone().filter(|s| !s.trim().is_empty()),
         residence: q.residence.as_deref().and_then(Residence::parse),
@@ -186,11 +195,7 @@ async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
             id: r.id,
             sex: sex_name(lang, r.sex),
             age: r.age,
-            tags: r
-                .categories
-                .iter()
-                .map(|c| if lang.en() { c.category.name_en().to_owned() } else { c.name.clone() })
-                .collect(),
+            tags: r.categories.iter().map(|c| if lang.en() { c.name_en.clone() } else { c.name.clone() }).collect(),
             flagged: !r.flags.is_empty(),
             grid: r.grid,
             name: r.name,
@@ -221,7 +226,7 @@ async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
         door: q.door.unwrap_or_default(),
         sort: q.sort.unwrap_or_default(),
         sorts: ResidentSort::ALL.iter().map(|s| (s.code(), lang.t(s.label().0, s.label().1))).collect(),
-        categories: category_options(lang),
+        categories: category_options(&st, &c, lang).await?,
         grids,
         can_add: c.has_any(REGISTRARS),
         can_import: c.has_any(IMPORTERS),
@@ -242,7 +247,7 @@ struct DetailPage {
     can_edit: bool,
     views: Vec<RecordView>,
     history: Vec<yijia_service::registry::HistoryView>,
-    categories: Vec<(&'static str, &'static str)>,
+    categories: Vec<(String, String)>,
     error: Option<String>,
 }
 
@@ -265,7 +270,7 @@ async fn render_record(st: &AppState, c: &Caller, lang: Lang, id: i64, error: Op
         can_edit: c.has_any(REGISTRARS),
         views,
         history,
-        categories: category_options(lang).into_iter().filter(|(code, _)| *code != "child").collect(),
+        categories: category_options(st, c, lang).await?.into_iter().filter(|(code, _)| code != "child").collect(),
         error,
         r,
     }
@@ -303,11 +308,12 @@ async fn change_category(
     Path(id): Path<i64>,
     Form(f): Form<CategoryForm>,
 ) -> PageResult {
-    let Some(category) = Category::parse(&f.category) else {
-        return render_record(&st, &c, lang, id, Some(lang.t("请选择类别", "choose a category").to_owned())).await;
+    let change = yijia_service::registry::CategoryChange {
+        category: f.category,
+        action: f.action,
+        reason: f.reason,
+        details: None,
     };
-    let change =
-        yijia_service::registry::CategoryChange { category, action: f.action, reason: f.reason, details: None };
     match st.svc.change_category(&c, id, change).await {
         Ok(_) => Ok(Redirect::to(&format!("/residents/{id}")).into_response()),
         Err(e) => {
@@ -380,7 +386,7 @@ struct NewPage {
     back: String,
     fields: Vec<Field>,
     grids: Vec<(String, String)>,
-    categories: Vec<(&'static str, &'static str)>,
+    categories: Vec<(String, String)>,
     error: Option<String>,
     error_field: String,
     error_text: String,
@@ -469,7 +475,7 @@ async fn render_new(st: &AppState, c: &Caller, l: Lang, f: &ResidentForm, e: Opt
         back: "/residents".into(),
         fields: fields(l, f, None),
         grids,
-        categories: category_options(l).into_iter().filter(|(code, _)| *code != "child").collect(),
+        categories: category_options(st, c, l).await?.into_iter().filter(|(code, _)| code != "child").collect(),
         error: e.map(|(_, t)| t),
         error_field,
         error_text,
@@ -648,6 +654,7 @@ async fn building_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Pa
 
 const IMPORTERS: &[yijia_domain::role::Role] = yijia_service::import::IMPORTERS;
 const APPROVERS: &[yijia_domain::role::Role] = yijia_service::export::APPROVERS;
+const CATEGORY_MAKERS: &[yijia_domain::role::Role] = yijia_service::categories::CATEGORY_MAKERS;
 /// A roster of 100,000 rows is about 9 MB.
 const IMPORT_LIMIT: usize = 32 * 1024 * 1024;
 
@@ -733,21 +740,53 @@ struct CountRow {
 #[template(path = "residents_categories.html")]
 struct CategoriesPage {
     c: Chrome,
-    categories: Vec<(&'static str, &'static str)>,
+    categories: Vec<(String, String)>,
     rows: Vec<CountRow>,
     totals: Vec<i64>,
     total: i64,
+    /// Communities the caller may add a category to.
+    communities: Vec<(String, String)>,
+    error: Option<String>,
 }
 
 /// 分类归档: counts per grid and category, each linking to its list.
 async fn categories_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
-    let grids = st.svc.category_counts(&c).await.page(lang)?;
-    let categories: Vec<(&'static str, &'static str)> =
-        Category::ALL.into_iter().map(|c| (c.code(), if lang.en() { c.name_en() } else { c.name_zh() })).collect();
+    render_categories(&st, &c, lang, None).await
+}
+
+#[derive(Deserialize)]
+struct NewCategoryForm {
+    community: String,
+    #[serde(default)]
+    name: String,
+}
+
+async fn add_category(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Form(f): Form<NewCategoryForm>,
+) -> PageResult {
+    match st.svc.add_custom_category(&c, &f.community, &f.name).await {
+        Ok(_) => Ok(Redirect::to("/residents/categories").into_response()),
+        Err(e) => render_categories(&st, &c, lang, Some(fixable(e, lang)?)).await,
+    }
+}
+
+async fn render_categories(st: &AppState, c: &Caller, lang: Lang, error: Option<String>) -> PageResult {
+    let grids = st.svc.category_counts(c).await.page(lang)?;
+    let categories: Vec<(String, String)> = st
+        .svc
+        .categories(c)
+        .await
+        .page(lang)?
+        .into_iter()
+        .map(|d| (d.code, if lang.en() { d.name_en } else { d.name }))
+        .collect();
     let rows: Vec<CountRow> = grids
         .into_iter()
         .map(|g| CountRow {
-            counts: categories.iter().map(|(code, _)| g.categories.get(*code).copied().unwrap_or(0)).collect(),
+            counts: categories.iter().map(|(code, _)| g.categories.get(code).copied().unwrap_or(0)).collect(),
             grid: g.grid,
             name: g.name,
             residents: g.residents,
@@ -755,12 +794,15 @@ async fn categories_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang) 
         .collect();
     let totals = (0..categories.len()).map(|i| rows.iter().map(|r| r.counts[i]).sum()).collect();
     let total = rows.iter().map(|r| r.residents).sum();
+    let communities = if c.has_any(CATEGORY_MAKERS) { community_options(st, c, lang).await? } else { vec![] };
     Ok(CategoriesPage {
-        c: Chrome::for_caller(lang, &c, "/residents", "/residents/categories"),
+        c: Chrome::for_caller(lang, c, "/residents", "/residents/categories"),
         categories,
         rows,
         totals,
         total,
+        communities,
+        error,
     }
     .into_response())
 }
@@ -773,7 +815,7 @@ struct ExportQuery {
 
 /// The roster workbook of the caller's part of a community, masked.
 async fn export(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<ExportQuery>) -> PageResult {
-    let category = q.category.as_deref().filter(|s| !s.is_empty()).and_then(Category::parse);
+    let category = q.category.as_deref().filter(|s| !s.is_empty());
     let book = st.svc.export_residents(&c, &q.community, category).await.page(lang)?;
     let day = yijia_domain::time::to_local(st.svc.now()).format("%Y%m%d");
     let file = format!("residents-{}-{day}.xlsx", q.community);
@@ -786,26 +828,18 @@ struct ExportsPage {
     c: Chrome,
     requests: Vec<yijia_service::export::ApprovalView>,
     communities: Vec<(String, String)>,
-    categories: Vec<(&'static str, &'static str)>,
+    categories: Vec<(String, String)>,
     error: Option<String>,
 }
 
 async fn render_exports(st: &AppState, c: &Caller, l: Lang, error: Option<String>) -> PageResult {
     let requests = st.svc.export_approvals(c).await.page(l)?;
-    let communities = st
-        .svc
-        .org_tree(c)
-        .await
-        .page(l)?
-        .into_iter()
-        .filter(|n| n.kind == OrgKind::Community)
-        .map(|n| (n.code, n.name))
-        .collect();
+    let communities = community_options(st, c, l).await?;
     Ok(ExportsPage {
         c: Chrome::for_caller(l, c, "/residents", "/residents/exports"),
         requests,
         communities,
-        categories: category_options(l),
+        categories: category_options(st, c, l).await?,
         error,
     }
     .into_response())
@@ -831,7 +865,7 @@ async fn request_export(
     lang: Lang,
     Form(f): Form<ExportRequestForm>,
 ) -> PageResult {
-    let category = Category::parse(&f.category);
+    let category = Some(f.category.as_str()).filter(|s| !s.is_empty());
     match st.svc.request_unmasked_export(&c, &f.community, category, &f.reason).await {
         Ok(_) => Ok(Redirect::to("/residents/exports").into_response()),
         Err(e) => render_exports(&st, &c, lang, Some(fixable(e, lang)?)).await,

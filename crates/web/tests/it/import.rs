@@ -101,3 +101,51 @@ async fn people_without_an_id_number_are_recognised_on_a_second_import() {
     let (_, list) = app.get(&s, "/api/v1/residents?grid=chengnan-g02").await;
     assert_eq!(list["total"], 3);
 }
+
+#[tokio::test]
+async fn a_roster_names_the_communitys_own_categories() {
+    let app = TestApp::spawn().await;
+    let s = app.token("secretary").await;
+    let (_, def) =
+        app.post(&s, "/api/v1/categories", serde_json::json!({"community": "chengnan", "name": "失独家庭"})).await;
+    let code = def["code"].as_str().unwrap().to_owned();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet().set_name("第1网格").unwrap();
+    for (c, h) in ["姓名", "性别", "出生日期", "人员类别"].iter().enumerate() {
+        ws.write(0, c as u16, *h).unwrap();
+    }
+    for (r, row) in
+        [["吴秀兰", "女", "1950.3.2", "失独家庭、党员"], ["吴强", "男", "1960.1.1", "宠物"]].iter().enumerate()
+    {
+        for (c, v) in row.iter().enumerate() {
+            ws.write(r as u32 + 1, c as u16, *v).unwrap();
+        }
+    }
+    let book = wb.save_to_buffer().unwrap();
+    let r = app.svc.import_residents(&Caller::operator(), &book, "chengnan", &HashMap::new(), false, &|_, _| {}).await;
+    let r = r.unwrap();
+    assert_eq!(r.imported, 1);
+    assert_eq!((r.bad[0].field.as_str(), r.bad[0].reason_zh.contains("宠物")), ("categories", true), "{:?}", r.bad);
+    let (_, list) = app.get(&s, &format!("/api/v1/residents?category={code}")).await;
+    let mut cats: Vec<&str> =
+        list["items"][0]["categories"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    cats.sort_unstable();
+    assert_eq!(cats, ["党员", "失独家庭"]);
+
+    // and the export names it, filtered by it
+    let t = s.clone();
+    let r = app
+        .client()
+        .get(format!("{}/residents/export?community=chengnan&category={code}", app.url))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let bytes = r.bytes().await.unwrap();
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    use calamine::Reader;
+    let name = wb.sheet_names()[0].clone();
+    let text = format!("{:?}", wb.worksheet_range(&name).unwrap());
+    assert!(text.contains("吴秀兰") && text.contains("失独家庭"), "{text}");
+}

@@ -563,3 +563,76 @@ async fn pregnancy_ends_by_itself_six_weeks_after_the_due_date() {
     let (_, within) = app.get(&s, &format!("/api/v1/residents/{}", ids[1])).await;
     assert_eq!(cats(&within), Vec::<Value>::new());
 }
+
+#[tokio::test]
+async fn a_community_adds_its_own_categories_and_uses_them_everywhere() {
+    use yijia_service::users::{NewGrant, NewUser};
+    let app = TestApp::spawn().await;
+    let s = app.token("secretary").await;
+    let add = |t: &str, name: &str| {
+        let (t, body) = (t.to_owned(), json!({"community": "chengnan", "name": name}));
+        let app = &app;
+        async move { app.post(&t, "/api/v1/categories", body).await }
+    };
+    let (st, def) = add(&s, "失独家庭").await;
+    assert_eq!(st, StatusCode::CREATED, "{def}");
+    let code = def["code"].as_str().unwrap().to_owned();
+    assert!(code.starts_with('c'));
+    assert_eq!(add(&s, "失独家庭").await.0, StatusCode::CONFLICT, "the community has it");
+    assert_eq!(add(&s, "孤寡老人").await.0, StatusCode::CONFLICT, "a built-in one by another name");
+    let (st, e) = add(&s, "失").await;
+    assert_eq!((st, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("name")));
+    for who in ["worker1", "clerk"] {
+        assert_eq!(add(&app.token(who).await, "重点青少年").await.0, StatusCode::NOT_FOUND, "{who}");
+    }
+    let w = app.token("worker1").await;
+    let (_, defs) = app.get(&w, "/api/v1/categories").await;
+    assert!(defs.as_array().unwrap().iter().any(|d| d["code"] == code.as_str() && d["name"] == "失独家庭"), "{defs}");
+
+    // a resident holds it, by name or code; lists, counts and history know it
+    let mut r = resident("周桂芝", "chengnan-g01", None, None);
+    r["categories"] = json!([]);
+    let (_, r) = app.post(&s, "/api/v1/residents", r).await;
+    let id = r["id"].as_i64().unwrap();
+    let change = json!({"category": "失独家庭", "action": "add", "reason": "子女去世"});
+    let (st, v) = app.post(&s, &format!("/api/v1/residents/{id}/categories"), change).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let held = &v["categories"][0];
+    assert_eq!((held["category"].as_str(), held["name"].as_str()), (Some(code.as_str()), Some("失独家庭")));
+    for q in [code.as_str(), "失独家庭"] {
+        let (_, list) = app.get(&w, &format!("/api/v1/residents?category={q}")).await;
+        assert_eq!(list["total"], 1, "{q}: {list}");
+    }
+    let (_, counts) = app.get(&s, "/api/v1/residents/categories").await;
+    let g01 = counts.as_array().unwrap().iter().find(|g| g["grid"] == "chengnan-g01").unwrap();
+    assert_eq!(g01["categories"][&code], 1);
+    let (_, history) = app.get(&s, &format!("/api/v1/residents/{id}/history")).await;
+    assert_eq!((history[0]["name"].as_str(), history[0]["reason"].as_str()), (Some("失独家庭"), Some("子女去世")));
+
+    // another community's category is not this community's
+    let op = yijia_service::Caller::operator();
+    let node = |code: &str| yijia_service::org::NewNode {
+        code: code.into(),
+        kind: "community".into(),
+        name: "南苑社区".into(),
+        parent: "zhengyang".into(),
+        boundary: None,
+    };
+    app.svc.org_create(&op, node("nanyuan")).await.unwrap();
+    let grants = vec![NewGrant { role: yijia_domain::role::Role::Secretary, scope: "nanyuan".into() }];
+    let user = NewUser {
+        username: "sec2".into(),
+        display_name: "南苑书记".into(),
+        password: yijia_service::demo::PASSWORD.into(),
+        grants,
+    };
+    app.svc.add_user(&op, user).await.unwrap();
+    let s2 = app.token("sec2").await;
+    let (st, other) = app.post(&s2, "/api/v1/categories", json!({"community": "nanyuan", "name": "重点青少年"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{other}");
+    let change = json!({"category": "重点青少年", "action": "add", "reason": "试试"});
+    let (st, e) = app.post(&s, &format!("/api/v1/residents/{id}/categories"), change).await;
+    assert_eq!((st, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("category")));
+    let (_, defs) = app.get(&s, "/api/v1/categories").await;
+    assert!(!defs.to_string().contains("重点青少年"), "not offered to chengnan");
+}
