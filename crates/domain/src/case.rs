@@ -1,0 +1,402 @@
+//! Cases: requests (诉求), disputes (矛盾纠纷) and hazards (安全隐患) in one
+//! workflow. The state machine and the deadlines live here; who is in
+//! scope is the service's to check, which part each one plays is here.
+//!
+//! ```text
+//! submitted ─accept→ accepted ─start→ in_progress ─resolve→ resolved ─close→ closed
+//!     │  ╲reject→ rejected          (accepted may resolve at once)    │
+//!     │   ╲escalate→ escalated ─accept→ accepted (the subdistrict)    │
+//!     └─transfer→ submitted (another grid)        reopen (within the window)
+//!                                                 → in_progress ←────┘
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::Msg;
+use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseKind {
+    Request,
+    Dispute,
+    Hazard,
+}
+
+impl CaseKind {
+    pub const ALL: [CaseKind; 3] = [CaseKind::Request, CaseKind::Dispute, CaseKind::Hazard];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            CaseKind::Request => "request",
+            CaseKind::Dispute => "dispute",
+            CaseKind::Hazard => "hazard",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            CaseKind::Request => "居民诉求",
+            CaseKind::Dispute => "矛盾纠纷",
+            CaseKind::Hazard => "安全隐患",
+        }
+    }
+
+    /// By code or by the names people use.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "request" | "诉求" | "居民诉求" => Some(CaseKind::Request),
+            "dispute" | "纠纷" | "矛盾纠纷" => Some(CaseKind::Dispute),
+            "hazard" | "隐患" | "安全隐患" => Some(CaseKind::Hazard),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Emergency,
+    Urgent,
+    Ordinary,
+    Complex,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [Priority::Emergency, Priority::Urgent, Priority::Ordinary, Priority::Complex];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Priority::Emergency => "emergency",
+            Priority::Urgent => "urgent",
+            Priority::Ordinary => "ordinary",
+            Priority::Complex => "complex",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Priority::Emergency => "紧急",
+            Priority::Urgent => "加急",
+            Priority::Ordinary => "一般",
+            Priority::Complex => "复杂",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.code() == s.trim() || p.name_zh() == s.trim())
+    }
+
+    /// The default times to accept and to resolve, in the spirit of the
+    /// 12345 hotline rules: emergencies in 2 hours, urgent cases in a day,
+    /// ordinary ones in 7 days, complex ones in 15.
+    pub fn default_deadlines(self) -> Deadlines {
+        let (accept, resolve) = match self {
+            Priority::Emergency => (30 * MINUTE_MS, 2 * HOUR_MS),
+            Priority::Urgent => (2 * HOUR_MS, DAY_MS),
+            Priority::Ordinary => (DAY_MS, 7 * DAY_MS),
+            Priority::Complex => (DAY_MS, 15 * DAY_MS),
+        };
+        Deadlines { accept_ms: accept, resolve_ms: resolve }
+    }
+}
+
+/// How long a case may wait to be accepted and to be resolved, from the
+/// moment it was filed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadlines {
+    pub accept_ms: i64,
+    pub resolve_ms: i64,
+}
+
+impl Deadlines {
+    /// Both set, and the time to accept no longer than the time to resolve.
+    pub fn check(self) -> Result<Self, Msg> {
+        if self.accept_ms <= 0 || self.resolve_ms <= 0 || self.accept_ms > self.resolve_ms {
+            return Err(Msg::new(
+                "受理时限和办结时限须大于零,且受理时限不长于办结时限",
+                "both deadlines are positive, and accepting takes no longer than resolving",
+            ));
+        }
+        Ok(self)
+    }
+}
+
+/// Where a case stands against one of its deadlines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Timeliness {
+    OnTime,
+    /// In the last fifth of its time (and at most a day before the end).
+    Near,
+    Overdue,
+}
+
+/// `due` is the deadline, `window` the whole time the case was given.
+pub fn timeliness(now: i64, due: i64, window: i64) -> Timeliness {
+    if now > due {
+        return Timeliness::Overdue;
+    }
+    let near = (window / 5).clamp(0, DAY_MS);
+    if due - now <= near { Timeliness::Near } else { Timeliness::OnTime }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseState {
+    Submitted,
+    Accepted,
+    InProgress,
+    Resolved,
+    Closed,
+    Rejected,
+    /// Sent up to the subdistrict, which accepts it as its own.
+    Escalated,
+}
+
+impl CaseState {
+    pub fn code(self) -> &'static str {
+        match self {
+            CaseState::Submitted => "submitted",
+            CaseState::Accepted => "accepted",
+            CaseState::InProgress => "in_progress",
+            CaseState::Resolved => "resolved",
+            CaseState::Closed => "closed",
+            CaseState::Rejected => "rejected",
+            CaseState::Escalated => "escalated",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            CaseState::Submitted,
+            CaseState::Accepted,
+            CaseState::InProgress,
+            CaseState::Resolved,
+            CaseState::Closed,
+            CaseState::Rejected,
+            CaseState::Escalated,
+        ]
+        .into_iter()
+        .find(|x| x.code() == s)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            CaseState::Submitted => "待受理",
+            CaseState::Accepted => "已受理",
+            CaseState::InProgress => "办理中",
+            CaseState::Resolved => "已办结",
+            CaseState::Closed => "已关闭",
+            CaseState::Rejected => "不予受理",
+            CaseState::Escalated => "已上报街道",
+        }
+    }
+
+    /// Still someone's work: its deadlines count.
+    pub fn is_open(self) -> bool {
+        !matches!(self, CaseState::Resolved | CaseState::Closed | CaseState::Rejected)
+    }
+}
+
+/// The part someone plays for a case; the service decides it from their
+/// grants and the case's place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// A grid worker of the case's grid, or staff of its community.
+    Handler,
+    /// Staff or the secretary of the case's community: hands cases out.
+    Dispatcher,
+    /// The street office above it.
+    Subdistrict,
+    /// The resident who filed it.
+    Reporter,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Accept,
+    Start,
+    Resolve,
+    Close,
+    Reject,
+    Escalate,
+    Transfer,
+    Reopen,
+}
+
+impl Action {
+    pub const ALL: [Action; 8] = [
+        Action::Accept,
+        Action::Start,
+        Action::Resolve,
+        Action::Close,
+        Action::Reject,
+        Action::Escalate,
+        Action::Transfer,
+        Action::Reopen,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Action::Accept => "accept",
+            Action::Start => "start",
+            Action::Resolve => "resolve",
+            Action::Close => "close",
+            Action::Reject => "reject",
+            Action::Escalate => "escalate",
+            Action::Transfer => "transfer",
+            Action::Reopen => "reopen",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Action::Accept => "受理",
+            Action::Start => "开始办理",
+            Action::Resolve => "办结",
+            Action::Close => "关闭",
+            Action::Reject => "不予受理",
+            Action::Escalate => "上报街道",
+            Action::Transfer => "转其他网格",
+            Action::Reopen => "重新办理",
+        }
+    }
+
+    /// Whether this action needs a written reason.
+    pub fn needs_reason(self) -> bool {
+        matches!(self, Action::Reject | Action::Escalate | Action::Transfer | Action::Reopen)
+    }
+}
+
+/// What a transition needs to know besides the state.
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    pub now: i64,
+    /// When it was resolved, for the reopening window.
+    pub resolved_at: Option<i64>,
+    /// How long after resolving the resident may reopen it.
+    pub reopen_window_ms: i64,
+}
+
+/// The state `action` leads to from `state` when `part` does it, or why not.
+pub fn transition(state: CaseState, action: Action, part: Part, ctx: &Context) -> Result<CaseState, Msg> {
+    use Action as A;
+    use CaseState as S;
+    use Part as P;
+    let staff = matches!(part, P::Handler | P::Dispatcher);
+    let next = match (state, action) {
+        (S::Submitted, A::Accept) if staff => S::Accepted,
+        (S::Escalated, A::Accept) if part == P::Subdistrict => S::Accepted,
+        (S::Accepted, A::Start) if staff || part == P::Subdistrict => S::InProgress,
+        (S::Accepted | S::InProgress, A::Resolve) if staff || part == P::Subdistrict => S::Resolved,
+        (S::Submitted, A::Reject) if staff => S::Rejected,
+        (S::Submitted | S::Accepted | S::InProgress, A::Escalate) if staff => S::Escalated,
+        (S::Submitted | S::Accepted, A::Transfer) if staff => S::Submitted,
+        (S::Resolved, A::Close) if staff || part == P::Reporter => S::Closed,
+        (S::Resolved | S::Closed, A::Reopen) if part == P::Reporter || part == P::Dispatcher => {
+            let within = ctx.resolved_at.is_some_and(|t| ctx.now - t <= ctx.reopen_window_ms);
+            if !within {
+                return Err(Msg::new(
+                    "已超过可重新办理的期限,请重新提交诉求",
+                    "the time to reopen it has passed; file a new case",
+                ));
+            }
+            S::InProgress
+        }
+        _ => {
+            return Err(Msg::new(
+                format!("当前状态「{}」下不能「{}」", state.name_zh(), action.name_zh()),
+                format!("a case that is {} cannot be given '{}' by you", state.code(), action.code()),
+            ));
+        }
+    };
+    Ok(next)
+}
+
+/// The actions `part` may take now: the only buttons a page shows.
+pub fn allowed(state: CaseState, part: Part, ctx: &Context) -> Vec<Action> {
+    Action::ALL.into_iter().filter(|a| transition(state, *a, part, ctx).is_ok()).collect()
+}
+
+/// A dispute is revisited 7 and 30 days after it is resolved, to catch a
+/// relapse.
+pub const DISPUTE_REVISITS_DAYS: [i64; 2] = [7, 30];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(now: i64, resolved_at: Option<i64>) -> Context {
+        Context { now, resolved_at, reopen_window_ms: 7 * DAY_MS }
+    }
+
+    #[test]
+    fn the_happy_path_and_who_walks_it() {
+        let c = ctx(0, None);
+        let mut s = CaseState::Submitted;
+        for (a, p, want) in [
+            (Action::Accept, Part::Handler, CaseState::Accepted),
+            (Action::Start, Part::Handler, CaseState::InProgress),
+            (Action::Resolve, Part::Handler, CaseState::Resolved),
+            (Action::Close, Part::Reporter, CaseState::Closed),
+        ] {
+            s = transition(s, a, p, &c).unwrap();
+            assert_eq!(s, want);
+        }
+        // a resident does not accept their own case, nor resolve it
+        assert!(transition(CaseState::Submitted, Action::Accept, Part::Reporter, &c).is_err());
+        assert!(transition(CaseState::InProgress, Action::Resolve, Part::Reporter, &c).is_err());
+        // nothing leaves closed but a reopening
+        assert_eq!(allowed(CaseState::Closed, Part::Handler, &c), []);
+    }
+
+    #[test]
+    fn escalation_goes_to_the_subdistrict() {
+        let c = ctx(0, None);
+        let s = transition(CaseState::InProgress, Action::Escalate, Part::Handler, &c).unwrap();
+        assert_eq!(s, CaseState::Escalated);
+        assert!(transition(s, Action::Accept, Part::Handler, &c).is_err(), "the grid does not take it back");
+        assert_eq!(transition(s, Action::Accept, Part::Subdistrict, &c), Ok(CaseState::Accepted));
+        assert_eq!(allowed(CaseState::Submitted, Part::Handler, &c).len(), 4, "accept, reject, escalate, transfer");
+    }
+
+    #[test]
+    fn reopening_only_within_the_window() {
+        let resolved = 1_000;
+        let inside = ctx(resolved + 7 * DAY_MS, Some(resolved));
+        let outside = ctx(resolved + 7 * DAY_MS + 1, Some(resolved));
+        assert_eq!(transition(CaseState::Resolved, Action::Reopen, Part::Reporter, &inside), Ok(CaseState::InProgress));
+        let e = transition(CaseState::Closed, Action::Reopen, Part::Reporter, &outside).unwrap_err();
+        assert!(e.zh.contains("期限"));
+        assert!(transition(CaseState::Resolved, Action::Reopen, Part::Handler, &inside).is_err());
+        assert!(Action::Reopen.needs_reason() && !Action::Accept.needs_reason());
+    }
+
+    #[test]
+    fn deadlines_and_how_near_they_are() {
+        let d = Priority::Emergency.default_deadlines();
+        assert_eq!((d.accept_ms, d.resolve_ms), (30 * MINUTE_MS, 2 * HOUR_MS));
+        assert_eq!(Priority::Complex.default_deadlines().resolve_ms, 15 * DAY_MS);
+        assert!(Deadlines { accept_ms: 2 * DAY_MS, resolve_ms: DAY_MS }.check().is_err());
+        assert!(Deadlines { accept_ms: 0, resolve_ms: DAY_MS }.check().is_err());
+        let week = 7 * DAY_MS;
+        assert_eq!(timeliness(0, week, week), Timeliness::OnTime);
+        assert_eq!(timeliness(week - DAY_MS, week, week), Timeliness::Near, "a day before a week's end");
+        assert_eq!(timeliness(week - DAY_MS - 1, week, week), Timeliness::OnTime);
+        assert_eq!(timeliness(week + 1, week, week), Timeliness::Overdue);
+        // two hours: near in the last 24 minutes
+        assert_eq!(timeliness(2 * HOUR_MS - 24 * MINUTE_MS, 2 * HOUR_MS, 2 * HOUR_MS), Timeliness::Near);
+        assert_eq!(timeliness(HOUR_MS, 2 * HOUR_MS, 2 * HOUR_MS), Timeliness::OnTime);
+    }
+
+    #[test]
+    fn names_people_use() {
+        assert_eq!(CaseKind::parse("安全隐患"), Some(CaseKind::Hazard));
+        assert_eq!(CaseKind::parse("纠纷"), Some(CaseKind::Dispute));
+        assert_eq!(Priority::parse("紧急"), Some(Priority::Emergency));
+        assert_eq!(CaseState::parse("in_progress"), Some(CaseState::InProgress));
+        assert!(CaseKind::parse("投诉").is_none());
+    }
+}
