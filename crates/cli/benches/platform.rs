@@ -16,12 +16,11 @@ use std::time::{Duration, Instant};
 use yijia_service::{Services, Settings, SystemClock};
 use yijia_store::testing::TestDb;
 
+mod common;
+use common::{free_port, login, wait_ready};
+
 const CONCURRENCY: usize = 16;
 const LOAD_SECONDS: u64 = 4;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 fn spawn_server(dir: &std::path::Path, port: u16, demo: bool) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_yijia"));
@@ -30,20 +29,6 @@ fn spawn_server(dir: &std::path::Path, port: u16, demo: bool) -> Child {
         cmd.arg("--demo");
     }
     cmd.env_remove("YIJIA_DATABASE_URL").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
-}
-
-async fn wait_ready(client: &reqwest::Client, port: u16) -> Duration {
-    let t = Instant::now();
-    let url = format!("http://127.0.0.1:{port}/healthz");
-    loop {
-        if let Ok(r) = client.get(&url).send().await
-            && r.status().is_success()
-        {
-            return t.elapsed();
-        }
-        assert!(t.elapsed() < Duration::from_secs(30), "server did not come up");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
 }
 
 fn ms(d: Duration) -> f64 {
@@ -60,7 +45,7 @@ async fn startup(client: &reqwest::Client) -> (Vec<f64>, Vec<f64>) {
             let port = free_port();
             let t = Instant::now();
             let mut child = spawn_server(dir.path(), port, false);
-            let _ = wait_ready(client, port).await;
+            let _ = wait_ready(client, &format!("http://127.0.0.1:{port}")).await;
             list.push(ms(t.elapsed()));
             child.kill().unwrap();
             child.wait().unwrap();
@@ -75,9 +60,9 @@ async fn idle_rss(client: &reqwest::Client) -> f64 {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut child = spawn_server(dir.path(), port, true);
-    wait_ready(client, port).await;
+    wait_ready(client, &format!("http://127.0.0.1:{port}")).await;
     let base = format!("http://127.0.0.1:{port}");
-    let token = login(client, &base).await;
+    let token = login(client, &base, "secretary", yijia_service::demo::PASSWORD).await;
     for _ in 0..200 {
         client.get(format!("{base}/api/v1/me")).bearer_auth(&token).send().await.unwrap();
     }
@@ -91,19 +76,6 @@ async fn idle_rss(client: &reqwest::Client) -> f64 {
     child.kill().unwrap();
     child.wait().unwrap();
     kb / 1024.0
-}
-
-async fn login(client: &reqwest::Client, base: &str) -> String {
-    let v: serde_json::Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": "secretary", "password": yijia_service::demo::PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["token"].as_str().unwrap().to_owned()
 }
 
 /// Requests per second that CONCURRENCY clients get for `url`.
@@ -155,7 +127,7 @@ async fn throughput(client: &reqwest::Client) -> (f64, f64, f64, &'static str) {
     let base = format!("http://{}", l.local_addr().unwrap());
     let state = yijia_web::AppState { svc, cfg: yijia_web::WebConfig { tls: false } };
     tokio::spawn(yijia_web::serve(l, state, std::future::pending()));
-    let token = login(client, &base).await;
+    let token = login(client, &base, "secretary", yijia_service::demo::PASSWORD).await;
     let me = format!("{base}/api/v1/me");
 
     // warm both, then measure alternately

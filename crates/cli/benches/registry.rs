@@ -15,18 +15,17 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use yijia_service::city;
 use yijia_store::{Db, DbOptions};
 
+mod common;
+use common::{free_port, login, wait_ready};
+
 const WARMUP: usize = 200;
 const SAMPLES: usize = 2000;
 const IMPORT_ROWS: usize = 100_000;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 fn yijia(dir: &Path, url: Option<&str>) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_yijia"));
@@ -47,27 +46,6 @@ fn spawn_server(dir: &Path, url: Option<&str>, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str) {
-    let t = Instant::now();
-    while client.get(format!("{base}/healthz")).send().await.map(|r| r.status().is_success()).ok() != Some(true) {
-        assert!(t.elapsed() < Duration::from_secs(60), "server did not come up");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-async fn login(client: &reqwest::Client, base: &str, user: &str) -> String {
-    let v: serde_json::Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": user, "password": city::PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["token"].as_str().unwrap_or_else(|| panic!("login {user}: {v}")).to_owned()
 }
 
 /// Latencies in ms, sorted.
@@ -198,8 +176,8 @@ async fn api_rows(c: &City) -> Vec<Row> {
     let mut server = spawn_server(&c.dir, c.url.as_deref(), port);
     let base = format!("http://127.0.0.1:{port}");
     wait_ready(&client, &base).await;
-    let worker = login(&client, &base, "bench-worker").await;
-    let secretary = login(&client, &base, "bench-secretary").await;
+    let worker = login(&client, &base, "bench-worker", city::PASSWORD).await;
+    let secretary = login(&client, &base, "bench-secretary", city::PASSWORD).await;
     let url = c.url.clone().unwrap_or_else(|| format!("sqlite://{}", c.dir.join("yijia.db").display()));
     let db = Db::connect(&url, &DbOptions { max_connections: 1, pg_schema: None }).await.unwrap();
     let grid = city::grid_code(0);

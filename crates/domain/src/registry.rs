@@ -187,6 +187,53 @@ pub fn validate_person_name(s: &str) -> Result<String, Invalid> {
     Ok(s.to_owned())
 }
 
+/// The order of a resident list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResidentSort {
+    /// By name (the default).
+    #[default]
+    Name,
+    /// Oldest first.
+    Oldest,
+    /// Youngest first.
+    Youngest,
+    /// By estate, building, entrance and door.
+    Address,
+    /// Most recently registered first.
+    Newest,
+}
+
+impl ResidentSort {
+    pub const ALL: [ResidentSort; 5] =
+        [ResidentSort::Name, ResidentSort::Oldest, ResidentSort::Youngest, ResidentSort::Address, ResidentSort::Newest];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ResidentSort::Name => "name",
+            ResidentSort::Oldest => "oldest",
+            ResidentSort::Youngest => "youngest",
+            ResidentSort::Address => "address",
+            ResidentSort::Newest => "newest",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.code() == s)
+    }
+
+    /// (zh, en)
+    pub fn label(self) -> (&'static str, &'static str) {
+        match self {
+            ResidentSort::Name => ("按姓名", "by name"),
+            ResidentSort::Oldest => ("年长在前", "oldest first"),
+            ResidentSort::Youngest => ("年幼在前", "youngest first"),
+            ResidentSort::Address => ("按住址", "by address"),
+            ResidentSort::Newest => ("最近登记", "newest"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -192,10 +192,7 @@ impl Services {
             };
             prepared.push((p, door));
         }
-        let doors: std::collections::BTreeSet<&(i64, String, String)> =
-            prepared.iter().filter_map(|(_, d)| d.as_ref()).collect();
-        let doors: Vec<(i64, String, String)> = doors.into_iter().cloned().collect();
-        let homes = places::households(&mut tx, grid.id, &doors, now).await?;
+        let homes = places::households(&mut tx, grid.id, prepared.iter().filter_map(|(_, d)| d.as_ref()), now).await?;
         let prepared: Vec<_> = prepared.into_iter().map(|(p, d)| (p, d.and_then(|d| homes.get(&d).copied()))).collect();
         let batch: Vec<(&crate::registry::Prepared, Option<i64>)> = prepared.iter().map(|(p, h)| (p, *h)).collect();
         self.store_many(&mut tx, &batch, "bench").await?;

@@ -45,19 +45,7 @@ impl Services {
         }
         let members = residents::in_household(&mut conn, id).await?;
         let members = members.into_iter().map(|r| self.to_view(caller, r, None)).collect();
-        Ok(HouseholdView {
-            id,
-            grid: a.grid_code.clone(),
-            address: AddressView {
-                household_id: a.household_id,
-                building_id: a.building_id,
-                estate: a.estate,
-                building: a.building,
-                entrance: a.entrance,
-                door: a.door,
-            },
-            members,
-        })
+        Ok(HouseholdView { id, grid: a.grid_code.clone(), address: AddressView::from(a), members })
     }
 
     pub async fn building_view(&self, caller: &Caller, id: i64) -> Result<BuildingView> {

@@ -369,11 +369,8 @@ impl Services {
             };
             new.push((r, door));
         }
-        // each door once: one statement may not touch a row twice
-        let doors: std::collections::BTreeSet<&(i64, String, String)> =
-            new.iter().filter_map(|(_, d)| d.as_ref()).collect();
-        let doors: Vec<(i64, String, String)> = doors.into_iter().cloned().collect();
-        let households = places::households(tx, ctx.grid.id, &doors, ctx.now).await?;
+        let doors = new.iter().filter_map(|(_, d)| d.as_ref());
+        let households = places::households(tx, ctx.grid.id, doors, ctx.now).await?;
         let mut batch = Vec::with_capacity(new.len());
         for (r, door) in &new {
             let household = door.as_ref().and_then(|d| households.get(d).copied());

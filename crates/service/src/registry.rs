@@ -82,6 +82,19 @@ pub struct AddressView {
     pub door: String,
 }
 
+impl From<places::Address> for AddressView {
+    fn from(a: places::Address) -> Self {
+        AddressView {
+            household_id: a.household_id,
+            building_id: a.building_id,
+            estate: a.estate,
+            building: a.building,
+            entrance: a.entrance,
+            door: a.door,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CategoryView {
     /// `elderly_alone`, …, or `c<id>` for a category the community made.
@@ -171,62 +184,8 @@ pub struct ResidentFilter {
     pub sort: ResidentSort,
 }
 
-/// The order of a resident list.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ResidentSort {
-    /// By name (the default).
-    #[default]
-    Name,
-    /// Oldest first.
-    Oldest,
-    /// Youngest first.
-    Youngest,
-    /// By estate, building, entrance and door.
-    Address,
-    /// Most recently registered first.
-    Newest,
-}
-
-impl ResidentSort {
-    pub const ALL: [ResidentSort; 5] =
-        [ResidentSort::Name, ResidentSort::Oldest, ResidentSort::Youngest, ResidentSort::Address, ResidentSort::Newest];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            ResidentSort::Name => "name",
-            ResidentSort::Oldest => "oldest",
-            ResidentSort::Youngest => "youngest",
-            ResidentSort::Address => "address",
-            ResidentSort::Newest => "newest",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|x| x.code() == s)
-    }
-
-    /// (zh, en)
-    pub fn label(self) -> (&'static str, &'static str) {
-        match self {
-            ResidentSort::Name => ("按姓名", "by name"),
-            ResidentSort::Oldest => ("年长在前", "oldest first"),
-            ResidentSort::Youngest => ("年幼在前", "youngest first"),
-            ResidentSort::Address => ("按住址", "by address"),
-            ResidentSort::Newest => ("最近登记", "newest"),
-        }
-    }
-
-    fn store(self) -> residents::Sort {
-        match self {
-            ResidentSort::Name => residents::Sort::Name,
-            ResidentSort::Oldest => residents::Sort::Oldest,
-            ResidentSort::Youngest => residents::Sort::Youngest,
-            ResidentSort::Address => residents::Sort::Address,
-            ResidentSort::Newest => residents::Sort::Newest,
-        }
-    }
-}
+/// The order of a resident list (a domain type, shared with the store).
+pub use yijia_domain::registry::ResidentSort;
 
 /// What an edit changes: the fields given replace those on record.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -606,14 +565,7 @@ impl Services {
             id_number: r.id_number_masked.filter(|_| sees_ids),
             phone: r.phone_masked,
             grid: r.grid_code,
-            address: address.map(|a| AddressView {
-                household_id: a.household_id,
-                building_id: a.building_id,
-                estate: a.estate,
-                building: a.building,
-                entrance: a.entrance,
-                door: a.door,
-            }),
+            address: address.map(AddressView::from),
             relation: r.relation,
             residence: Residence::parse(&r.residence).unwrap_or(Residence::Permanent),
             notes: r.notes,
@@ -879,7 +831,7 @@ impl Services {
                 .filter(|s| !s.is_empty())
                 .map(|e| yijia_domain::roster::entrance_name(&yijia_domain::roster::Cell::Text(e.to_owned()))),
             door: f.door.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
-            sort: f.sort.store(),
+            sort: f.sort,
             category: category.filter(|c| !c.derived).map(|c| c.code),
             // pinyin is searched in lower case without spaces: "Cui xh" → "cuixh"
             name: f

@@ -85,13 +85,17 @@ pub async fn household(
 }
 
 /// The households at these doors (building, entrance, door) of a grid,
-/// made where missing, a few hundred to a statement: their ids by door.
-pub async fn households(
+/// made where missing, a few hundred to a statement: their ids by door. A
+/// door may be named more than once.
+pub async fn households<'a>(
     tx: &mut Tx,
     grid_id: i64,
-    doors: &[(i64, String, String)],
+    doors: impl IntoIterator<Item = &'a (i64, String, String)>,
     now: i64,
 ) -> Result<std::collections::HashMap<(i64, String, String), i64>> {
+    // each door once: one statement may not touch a row twice
+    let doors: std::collections::BTreeSet<&(i64, String, String)> = doors.into_iter().collect();
+    let doors: Vec<&(i64, String, String)> = doors.into_iter().collect();
     let mut out = std::collections::HashMap::new();
     for chunk in doors.chunks(crate::residents::BATCH) {
         let sql = format!(

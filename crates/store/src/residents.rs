@@ -2,6 +2,7 @@
 //! sealed: this layer never sees a plain ID number or phone.
 
 use serde::Serialize;
+pub use yijia_domain::registry::ResidentSort as Sort;
 
 use crate::{Result, StoreError, Tx, on_tx};
 
@@ -374,30 +375,14 @@ pub struct Filter {
     pub sort: Sort,
 }
 
-/// The orders a list comes in.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Sort {
-    #[default]
-    Name,
-    /// Oldest first.
-    Oldest,
-    Youngest,
-    /// By estate, building, entrance and door.
-    Address,
-    /// Most recently registered first.
-    Newest,
-}
-
-impl Sort {
-    fn order_by(self) -> &'static str {
-        match self {
-            Sort::Name => "r.name, r.id",
-            // unknown birth dates last either way
-            Sort::Oldest => "r.birth_date IS NULL, r.birth_date, r.id",
-            Sort::Youngest => "r.birth_date IS NULL, r.birth_date DESC, r.id",
-            Sort::Address => "e.name IS NULL, e.name, b.name, h.entrance, h.door, r.name, r.id",
-            Sort::Newest => "r.id DESC",
-        }
+/// The `ORDER BY` of a sort order; unknown birth dates and addresses last.
+fn order_by(sort: Sort) -> &'static str {
+    match sort {
+        Sort::Name => "r.name, r.id",
+        Sort::Oldest => "r.birth_date IS NULL, r.birth_date, r.id",
+        Sort::Youngest => "r.birth_date IS NULL, r.birth_date DESC, r.id",
+        Sort::Address => "e.name IS NULL, e.name, b.name, h.entrance, h.door, r.name, r.id",
+        Sort::Newest => "r.id DESC",
     }
 }
 
@@ -487,7 +472,7 @@ pub async fn list(tx: &mut Tx, f: &Filter, limit: i64, offset: i64) -> Result<(V
     let sql = format!(
         "SELECT {} FROM {from} WHERE {cond} ORDER BY {} LIMIT ${} OFFSET ${}",
         cols(tx),
-        f.sort.order_by(),
+        order_by(f.sort),
         args.0.len() + 1,
         args.0.len() + 2
     );
