@@ -233,7 +233,9 @@ fn progress_bar(len: u64, unit: &str) -> indicatif::ProgressBar {
 fn service_error(e: yijia_service::ServiceError) -> anyhow::Error {
     match e {
         yijia_service::ServiceError::Invalid(i) => anyhow::anyhow!("{}: {}", i.field, i.msg),
-        yijia_service::ServiceError::NotFound => anyhow::anyhow!("not found (找不到)"),
+        yijia_service::ServiceError::NotFound | yijia_service::ServiceError::Denied { .. } => {
+            anyhow::anyhow!("not found (找不到)")
+        }
         e => anyhow::anyhow!("{e}"),
     }
 }
@@ -433,6 +435,7 @@ async fn serve(cfg: Config, demo: bool) -> Result<()> {
     let started = std::time::Instant::now();
     let db = open(&cfg).await?;
     let svc = services(&cfg, db)?;
+    svc.ensure_case_catalogues().await.map_err(service_error)?;
     if demo {
         let seeded = svc.seed_demo().await.map_err(service_error)?;
         if seeded {

@@ -264,9 +264,14 @@ impl Action {
         }
     }
 
-    /// Whether this action needs a written reason.
+    /// Whether this action needs a written note: a reason, or for resolving
+    /// what was done.
     pub fn needs_reason(self) -> bool {
-        matches!(self, Action::Reject | Action::Escalate | Action::Transfer | Action::Reopen)
+        matches!(self, Action::Resolve | Action::Reject | Action::Escalate | Action::Transfer | Action::Reopen)
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.code() == s)
     }
 }
 
@@ -318,6 +323,70 @@ pub fn transition(state: CaseState, action: Action, part: Part, ctx: &Context) -
 /// The actions `part` may take now: the only buttons a page shows.
 pub fn allowed(state: CaseState, part: Part, ctx: &Context) -> Vec<Action> {
     Action::ALL.into_iter().filter(|a| transition(state, *a, part, ctx).is_ok()).collect()
+}
+
+/// The deadline that counts in a state, when it turns near, and when the
+/// deadline sweep must next look at the case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    pub due: i64,
+    pub near: i64,
+}
+
+/// The schedule of a case in `state` that was given until `accept_due` and
+/// `resolve_due` from `start`; `None` when no deadline counts (resolved,
+/// closed, rejected, or with the subdistrict).
+pub fn schedule(state: CaseState, start: i64, accept_due: i64, resolve_due: i64) -> Option<Schedule> {
+    let due = match state {
+        CaseState::Submitted => accept_due,
+        CaseState::Accepted | CaseState::InProgress => resolve_due,
+        _ => return None,
+    };
+    let near = due - ((due - start) / 5).clamp(0, DAY_MS);
+    Some(Schedule { due, near })
+}
+
+/// How a case reached the community.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// At the station or office (来访).
+    WalkIn,
+    Phone,
+    /// Found on a visit.
+    Visit,
+    /// The resident's own phone.
+    Portal,
+    /// An Open311 client.
+    Open311,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 5] = [Channel::WalkIn, Channel::Phone, Channel::Visit, Channel::Portal, Channel::Open311];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Channel::WalkIn => "walk_in",
+            Channel::Phone => "phone",
+            Channel::Visit => "visit",
+            Channel::Portal => "portal",
+            Channel::Open311 => "open311",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Channel::WalkIn => "来访",
+            Channel::Phone => "来电",
+            Channel::Visit => "走访发现",
+            Channel::Portal => "居民自助",
+            Channel::Open311 => "Open311",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.code() == s)
+    }
 }
 
 /// A dispute is revisited 7 and 30 days after it is resolved, to catch a
@@ -372,6 +441,7 @@ mod tests {
         assert!(e.zh.contains("期限"));
         assert!(transition(CaseState::Resolved, Action::Reopen, Part::Handler, &inside).is_err());
         assert!(Action::Reopen.needs_reason() && !Action::Accept.needs_reason());
+        assert!(Action::Resolve.needs_reason() && !Action::Close.needs_reason());
     }
 
     #[test]
@@ -398,5 +468,28 @@ mod tests {
         assert_eq!(Priority::parse("紧急"), Some(Priority::Emergency));
         assert_eq!(CaseState::parse("in_progress"), Some(CaseState::InProgress));
         assert!(CaseKind::parse("投诉").is_none());
+    }
+
+    #[test]
+    fn the_schedule_follows_the_state() {
+        let h = HOUR_MS;
+        // submitted: the time to accept counts; near in its last fifth
+        let s = schedule(CaseState::Submitted, 0, 10 * h, 100 * h).unwrap();
+        assert_eq!(s, Schedule { due: 10 * h, near: 8 * h });
+        // accepted: the time to resolve; near at most a day before
+        let s = schedule(CaseState::InProgress, 0, 10 * h, 100 * h).unwrap();
+        assert_eq!(s, Schedule { due: 100 * h, near: 80 * h });
+        let s = schedule(CaseState::Accepted, 0, 10 * h, 200 * h).unwrap();
+        assert_eq!(s, Schedule { due: 200 * h, near: 176 * h });
+        assert_eq!(schedule(CaseState::Escalated, 0, 1, 2), None);
+        assert_eq!(schedule(CaseState::Resolved, 0, 1, 2), None);
+    }
+
+    #[test]
+    fn channels_round_trip() {
+        for c in Channel::ALL {
+            assert_eq!(Channel::parse(c.code()), Some(c));
+        }
+        assert_eq!(Channel::parse("fax"), None);
     }
 }

@@ -85,6 +85,20 @@ impl Services {
         }
     }
 
+    /// Runs a use case; a denial inside it (`ServiceError::Denied`) is
+    /// written to the audit log after the use case's transaction is gone
+    /// (SQLite has one writer) and answers 404.
+    pub(crate) async fn denials_audited<T>(
+        &self,
+        caller: &Caller,
+        f: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        match f.await {
+            Err(ServiceError::Denied { action, object }) => Err(self.deny(caller, &action, &object).await),
+            r => r,
+        }
+    }
+
     /// The log within the caller's scope, newest first.
     pub async fn audit_list(&self, caller: &Caller, action: Option<&str>, page: PageReq) -> Result<Page<EntryView>> {
         let paths = caller.scope_paths(READERS);

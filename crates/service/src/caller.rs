@@ -51,6 +51,17 @@ impl Caller {
         }
     }
 
+    /// The server itself, for what background jobs do: holds no grants.
+    pub fn system() -> Self {
+        Self {
+            username: "system".to_owned(),
+            display_name: "系统 / system".to_owned(),
+            grants: vec![],
+            ip: "local".to_owned(),
+            ..Self::operator()
+        }
+    }
+
     pub fn is_operator(&self) -> bool {
         self.user_id.is_none()
     }

@@ -20,6 +20,11 @@ pub enum ServiceError {
     Invalid(#[from] Invalid),
     #[error("not found")]
     NotFound,
+    /// Outside the caller's scope: answered as `NotFound`, once the denial
+    /// is in the audit log (see `Services::denials_audited`, which writes it
+    /// after the transaction that found it is gone).
+    #[error("not found (denied {action} on {object})")]
+    Denied { action: String, object: String },
     #[error("unauthenticated: {0}")]
     Unauthenticated(Msg),
     #[error("forbidden: {0}")]
@@ -39,6 +44,10 @@ pub enum ServiceError {
 impl ServiceError {
     pub fn invalid(field: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
         ServiceError::Invalid(Invalid::new(field, zh, en))
+    }
+
+    pub(crate) fn denied(action: &str, object: String) -> Self {
+        ServiceError::Denied { action: action.to_owned(), object }
     }
 
     pub fn forbidden() -> Self {
@@ -61,5 +70,11 @@ pub(crate) fn on_conflict<T>(r: Result<T, StoreError>, msg: impl FnOnce() -> Msg
     match r {
         Err(StoreError::Conflict(_)) => Err(ServiceError::Conflict(msg())),
         r => Ok(r?),
+    }
+}
+
+impl From<serde_json::Error> for ServiceError {
+    fn from(e: serde_json::Error) -> Self {
+        ServiceError::Internal(format!("JSON: {e}"))
     }
 }

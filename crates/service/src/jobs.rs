@@ -16,6 +16,9 @@ pub const SWEEP: &str = "sweep";
 /// Ends pregnancies whose due date has long passed. Scheduled daily.
 pub const PREGNANCY_ENDS: &str = "pregnancy_ends";
 
+/// Reminds, flags and escalates cases by their deadlines. Every minute.
+pub const CASE_DEADLINES: &str = "case_deadlines";
+
 const LEASE_MS: i64 = 5 * MINUTE_MS;
 /// Login attempts are kept this long (the lockout window is much shorter).
 const ATTEMPTS_KEPT_MS: i64 = 7 * 24 * 60 * MINUTE_MS;
@@ -86,6 +89,11 @@ impl Services {
                 tracing::info!(ended, "pregnancies past their due date ended");
                 Ok(())
             }
+            CASE_DEADLINES => {
+                let r = self.sweep_case_deadlines().await?;
+                tracing::debug!(?r, "case deadlines");
+                Ok(())
+            }
             other => Err(ServiceError::Internal(format!("no handler for job kind '{other}'"))),
         }
     }
@@ -94,6 +102,7 @@ impl Services {
     pub async fn schedule_periodic(&self) -> Result<()> {
         let minute = self.now() / MINUTE_MS;
         self.enqueue(SWEEP, json!({}), Some(&format!("sweep:{minute}")), self.now()).await?;
+        self.enqueue(CASE_DEADLINES, json!({}), Some(&format!("cases:{minute}")), self.now()).await?;
         let day = yijia_domain::time::to_local(self.now()).date_naive();
         self.enqueue(PREGNANCY_ENDS, json!({}), Some(&format!("pregnancy:{day}")), self.now()).await?;
         Ok(())

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod caller;
+pub mod cases;
 pub mod categories;
 pub mod city;
 pub mod clock;
@@ -46,6 +47,8 @@ pub struct Settings {
     /// How long a server may answer from its memory that a session is
     /// valid before asking the database again (0: always ask).
     pub session_cache_ms: i64,
+    /// How long after a case is resolved its resident may reopen it.
+    pub case_reopen_window_ms: i64,
 }
 
 impl Default for Settings {
@@ -60,6 +63,7 @@ impl Default for Settings {
             ip_attempts: 30,
             ip_window_ms: 5 * MINUTE_MS,
             session_cache_ms: 1_000,
+            case_reopen_window_ms: 7 * 24 * HOUR_MS,
         }
     }
 }

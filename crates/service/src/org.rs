@@ -211,6 +211,9 @@ impl Services {
         let n = on_conflict(org::insert(&mut tx, &node).await, || {
             Msg::new(format!("组织编码「{code}」已存在"), format!("the org code '{code}' exists already"))
         })?;
+        if kind == OrgKind::Community {
+            crate::cases::catalogue::ensure_catalogue(&mut tx, n.id, now).await?;
+        }
         let e = Event::ok("org_create", format!("org:{code}"), &path);
         record(&mut tx, caller, now, &e.with(json!({ "name": name, "kind": kind.code() }))).await?;
         tx.commit().await?;

@@ -5,8 +5,10 @@
 
 mod db;
 mod error;
+mod sql;
 
 pub mod audit;
+pub mod cases;
 pub mod exports;
 pub mod jobs;
 pub mod meta;

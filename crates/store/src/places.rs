@@ -159,3 +159,41 @@ pub async fn address(tx: &mut Tx, household_id: i64) -> Result<Option<Address>> 
                JOIN org_nodes o ON o.id = h.grid_id WHERE h.id = $1";
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(household_id).fetch_optional(c).await?))
 }
+
+/// A building with what routing a case needs: its community, the grid most
+/// of its households are in, its estate's grid and a point.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct BuildingPlace {
+    pub id: i64,
+    pub name: String,
+    pub estate: String,
+    pub community_id: i64,
+    pub household_grid_id: Option<i64>,
+    pub estate_grid_id: Option<i64>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+}
+
+pub async fn building_place(tx: &mut Tx, id: i64) -> Result<Option<BuildingPlace>> {
+    let sql = "SELECT b.id, b.name, e.name AS estate, e.community_id, \
+               (SELECT h.grid_id FROM households h WHERE h.building_id = b.id GROUP BY h.grid_id \
+                ORDER BY COUNT(*) DESC, h.grid_id LIMIT 1) AS household_grid_id, \
+               e.grid_id AS estate_grid_id, COALESCE(b.lon, e.lon) AS lon, COALESCE(b.lat, e.lat) AS lat \
+               FROM buildings b JOIN estates e ON e.id = b.estate_id WHERE b.id = $1";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(id).fetch_optional(c).await?))
+}
+
+/// The buildings of a community's estates, by estate and name.
+pub async fn buildings_of(tx: &mut Tx, community_id: i64) -> Result<Vec<BuildingInfo>> {
+    let sql = "SELECT b.id, b.name, e.name AS estate, e.community_id FROM buildings b \
+               JOIN estates e ON e.id = b.estate_id WHERE e.community_id = $1 ORDER BY e.name, length(b.name), b.name";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(community_id).fetch_all(c).await?))
+}
+
+/// The grids under `path` that have a boundary: id, path, GeoJSON.
+pub async fn grid_boundaries_under(tx: &mut Tx, path: &str) -> Result<Vec<(i64, String, String)>> {
+    let sql = "SELECT id, path, boundary FROM org_nodes WHERE kind = 'grid' AND boundary IS NOT NULL \
+               AND path >= $1 AND path < $2 ORDER BY path";
+    let upper = format!("{path}\u{10FFFF}");
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(path).bind(&upper).fetch_all(c).await?))
+}

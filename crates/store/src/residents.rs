@@ -4,6 +4,7 @@
 use serde::Serialize;
 pub use yijia_domain::registry::ResidentSort as Sort;
 
+use crate::sql::{Args, bind_args};
 use crate::{Result, StoreError, Tx, on_tx};
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -386,38 +387,10 @@ fn order_by(sort: Sort) -> &'static str {
     }
 }
 
-/// A statement's parameters, numbered as they are added.
-#[derive(Default)]
-struct Args(Vec<String>);
-
-impl Args {
-    fn push(&mut self, v: impl Into<String>) -> String {
-        self.0.push(v.into());
-        format!("${}", self.0.len())
-    }
-}
-
-/// Binds every collected parameter, in order.
-macro_rules! bind_args {
-    ($q:expr, $args:expr) => {{
-        let mut q = $q;
-        for a in &$args.0 {
-            q = q.bind(a);
-        }
-        q
-    }};
-}
-
-/// The filter's condition, with only the parts it uses: a statement whose
-/// unused parts were `$n IS NULL OR …` would get one generic plan on
-/// PostgreSQL for every combination.
+/// The filter's condition, with only the parts it uses.
 fn filter_sql(f: &Filter, args: &mut Args) -> String {
     let mut conds = Vec::new();
-    let ranges: Vec<String> = f
-        .paths
-        .iter()
-        .map(|p| format!("(o.path >= {} AND o.path < {})", args.push(p.as_str()), args.push(format!("{p}\u{10FFFF}"))))
-        .collect();
+    let ranges: Vec<String> = f.paths.iter().map(|p| args.prefix("o.path", p)).collect();
     conds.push(format!("({})", ranges.join(" OR ")));
     if let Some(c) = &f.category {
         conds.push(format!(
@@ -663,14 +636,11 @@ pub async fn in_building(tx: &mut Tx, building_id: i64, paths: &[String]) -> Res
         return Ok(vec![]);
     }
     let mut args = Args::default();
-    let building = args.push(building_id.to_string());
-    let ranges: Vec<String> = paths
-        .iter()
-        .map(|p| format!("(o.path >= {} AND o.path < {})", args.push(p.as_str()), args.push(format!("{p}\u{10FFFF}"))))
-        .collect();
+    let building = args.push(building_id);
+    let ranges: Vec<String> = paths.iter().map(|p| args.prefix("o.path", p)).collect();
     let sql = format!(
         "SELECT {}, h.entrance, h.door FROM residents r JOIN org_nodes o ON o.id = r.grid_id \
-         JOIN households h ON h.id = r.household_id WHERE h.building_id = CAST({building} AS BIGINT) AND ({}) \
+         JOIN households h ON h.id = r.household_id WHERE h.building_id = {building} AND ({}) \
          ORDER BY h.entrance, length(h.door), h.door, h.id, r.relation <> '户主', r.id",
         cols(tx),
         ranges.join(" OR ")

@@ -5,7 +5,7 @@
 
 use yijia_domain::audit::{GENESIS, entry_hash};
 use yijia_store::testing::TestDb;
-use yijia_store::{StoreError, audit, jobs, meta, org, sessions, users};
+use yijia_store::{StoreError, audit, cases, jobs, meta, org, sessions, users};
 
 async fn chengnan(tx: &mut yijia_store::Tx) -> (org::OrgNode, org::OrgNode, org::OrgNode) {
     let root = org::by_code(tx, "root").await.unwrap().expect("root exists after migration");
@@ -593,4 +593,141 @@ async fn residents_go_in_by_the_batch_and_come_back_by_address_and_in_order() {
         n.div_ceil(2) as i64
     );
     assert_eq!(count(residents::list(&mut tx, &at(Some("3号楼"), Some("101")), 1, 0).await.unwrap()), 0);
+}
+
+fn new_case<'a>(com: &org::OrgNode, grid: Option<&'a org::OrgNode>, category_id: i64, now: i64) -> cases::NewCase<'a> {
+    cases::NewCase {
+        community_id: com.id,
+        grid_id: grid.map(|g| g.id),
+        org_path: grid.map_or("/root/zhengyang/chengnan/", |g| g.path.as_str()),
+        kind: "hazard",
+        category_id,
+        priority: "urgent",
+        state: "submitted",
+        title: "吊顶脱落",
+        description: "三期 3 栋楼道吊顶脱落",
+        channel: "visit",
+        building_id: None,
+        household_id: None,
+        lon: Some(126.541),
+        lat: Some(44.8182),
+        address: "丁香花园三期3栋",
+        reporter_user_id: None,
+        reporter_name: "李网格",
+        reporter_phone_sealed: None,
+        created_by: None,
+        created_by_name: "李网格",
+        accept_due: now + 100,
+        resolve_due: now + 1000,
+        due_at: Some(now + 100),
+        near_at: Some(now + 80),
+        next_alarm_at: Some(now + 80),
+        at_risk: Some("楼道行人"),
+        token: None,
+        now,
+    }
+}
+
+#[tokio::test]
+async fn cases_catalogue_lists_versions_timeline_and_alarms() {
+    let t = TestDb::new().await;
+    let mut tx = t.db.write().await.unwrap();
+    let (_, com, grid) = chengnan(&mut tx).await;
+    assert_eq!(cases::communities_without_catalogue(&mut tx).await.unwrap(), [com.id]);
+    let cat = cases::insert_category(
+        &mut tx,
+        &cases::NewCategory {
+            community_id: com.id,
+            code: "structure",
+            kind: "hazard",
+            name: "房屋安全",
+            name_en: "Building safety",
+            description: "",
+            priority: "urgent",
+            now: 1,
+        },
+    )
+    .await
+    .unwrap();
+    let d = cases::Deadline { category_id: cat, priority: "urgent".into(), accept_ms: 10, resolve_ms: 20 };
+    cases::set_deadline(&mut tx, &d).await.unwrap();
+    let d2 = cases::Deadline { accept_ms: 30, ..d.clone() };
+    cases::set_deadline(&mut tx, &d2).await.unwrap();
+    assert_eq!(cases::category_deadline(&mut tx, cat, "urgent").await.unwrap(), Some(d2), "set twice, kept once");
+    assert!(cases::communities_without_catalogue(&mut tx).await.unwrap().is_empty());
+    cases::update_category(&mut tx, cat, "房屋安全隐患", "Building safety", "墙体", "emergency", false).await.unwrap();
+    let c = cases::category_by_code(&mut tx, com.id, "structure").await.unwrap().unwrap();
+    assert_eq!((c.name.as_str(), c.priority.as_str(), c.active), ("房屋安全隐患", "emergency", false));
+
+    let a = cases::insert(&mut tx, &new_case(&com, Some(&grid), cat, 1_000)).await.unwrap();
+    let b = cases::insert(&mut tx, &new_case(&com, None, cat, 2_000)).await.unwrap();
+    cases::add_event(
+        &mut tx,
+        &cases::NewEvent {
+            case_id: a,
+            at: 1_000,
+            actor_id: None,
+            actor_name: "李网格",
+            action: "created",
+            from_state: None,
+            to_state: Some("submitted"),
+            note: "",
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = t.db.write().await.unwrap();
+    let mut k = cases::get(&mut tx, a).await.unwrap().unwrap();
+    assert_eq!((k.grid_code.as_deref(), k.category_code.as_str(), k.version), (Some("chengnan-g01"), "structure", 1));
+    // lists: by grid, the dispatch list, near and overdue by time
+    let grid_f = cases::Filter { paths: vec![grid.path.clone()], open: true, ..Default::default() };
+    let (rows, total) = cases::list(&mut tx, &grid_f, 50, 0).await.unwrap();
+    assert_eq!((rows.len(), total), (1, 1));
+    let dispatch = cases::Filter { paths: vec![com.path.clone()], unplaced: true, open: true, ..Default::default() };
+    assert_eq!(cases::list(&mut tx, &dispatch, 50, 0).await.unwrap().0[0].id, b);
+    let all = cases::Filter { paths: vec![com.path.clone()], ..Default::default() };
+    let near = cases::Filter { near_at: Some(1_090), ..all.clone() };
+    assert_eq!(cases::list(&mut tx, &near, 50, 0).await.unwrap().0.iter().map(|k| k.id).collect::<Vec<_>>(), [a]);
+    let counts = cases::counts(&mut tx, &all, 1_150).await.unwrap();
+    assert_eq!(counts, cases::Counts { open: 2, near: 0, overdue: 1 });
+    let by_code = cases::Filter { category_code: Some("structure".into()), ..all.clone() };
+    assert_eq!(cases::list(&mut tx, &by_code, 50, 0).await.unwrap().1, 2);
+
+    // a write against the version read, once
+    k.state = "accepted".into();
+    k.assignee_name = Some("李网格".into());
+    assert!(cases::save(&mut tx, &k, 1_010).await.unwrap());
+    assert!(!cases::save(&mut tx, &k, 1_020).await.unwrap(), "the version moved on");
+    let k2 = cases::get(&mut tx, a).await.unwrap().unwrap();
+    assert_eq!((k2.state.as_str(), k2.version, k2.updated_at), ("accepted", 2, 1_010));
+
+    // the sweep sees only what is due
+    let due = cases::alarms_due(&mut tx, 1_085, 10).await.unwrap();
+    assert_eq!(due.iter().map(|k| k.id).collect::<Vec<_>>(), [a]);
+    // the hint: same category, open, recent, near the point
+    let box_ = Some((126.540, 44.818, 126.542, 44.819));
+    assert_eq!(cases::similar(&mut tx, cat, None, box_, 0).await.unwrap().len(), 2);
+    assert!(cases::similar(&mut tx, cat, None, box_, 5_000).await.unwrap().is_empty());
+    assert!(cases::similar(&mut tx, cat, None, None, 0).await.unwrap().is_empty());
+
+    assert_eq!(cases::events(&mut tx, a).await.unwrap().len(), 1);
+    cases::add_revisit(&mut tx, a, 7_000).await.unwrap();
+    cases::add_revisit(&mut tx, a, 7_000).await.unwrap();
+    let r = cases::revisits(&mut tx, a).await.unwrap();
+    assert_eq!(r.len(), 1);
+    assert!(cases::finish_revisit(&mut tx, r[0].id, "李网格", "无复发", 7_100).await.unwrap());
+    assert!(!cases::finish_revisit(&mut tx, r[0].id, "李网格", "again", 7_200).await.unwrap());
+    cases::push_outbox(&mut tx, 1, "case.created", &grid.path, &format!("case:{a}"), "{}").await.unwrap();
+    assert_eq!(cases::outbox_of(&mut tx, &format!("case:{a}")).await.unwrap().len(), 1);
+    tx.commit().await.unwrap();
+
+    // the timeline is never changed
+    let sql = "UPDATE case_events SET note = 'x'";
+    let r = match &t.db {
+        yijia_store::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        yijia_store::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+    };
+    assert!(r.expect_err(sql).to_string().contains("append-only"));
 }

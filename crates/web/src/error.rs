@@ -33,7 +33,7 @@ pub fn describe(e: &ServiceError, lang: Lang) -> (StatusCode, &'static str, Stri
     let m = |msg: &yijia_domain::Msg| msg.get(lang.en()).to_owned();
     match e {
         ServiceError::Invalid(i) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", m(&i.msg), Some(i.field.clone())),
-        ServiceError::NotFound => {
+        ServiceError::NotFound | ServiceError::Denied { .. } => {
             (StatusCode::NOT_FOUND, "not_found", lang.t("找不到该对象", "not found").to_owned(), None)
         }
         ServiceError::Unauthenticated(msg) => (StatusCode::UNAUTHORIZED, "unauthenticated", m(msg), None),

@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod cases;
 pub(crate) mod exports;
 mod org;
 mod residents;
@@ -51,6 +52,9 @@ const REGISTRARS: &[Role] = yijia_service::registry::REGISTRARS;
 const UNMASKERS: &[Role] = yijia_service::registry::UNMASKERS;
 const APPROVERS: &[Role] = yijia_service::export::APPROVERS;
 const CATEGORY_MAKERS: &[Role] = yijia_service::categories::CATEGORY_MAKERS;
+const CASE_FILERS: &[Role] = yijia_service::cases::FILERS;
+const CASE_HANDLERS: &[Role] = yijia_service::cases::HANDLERS;
+const CATALOGUE_EDITORS: &[Role] = yijia_service::cases::CATALOGUE_EDITORS;
 
 pub fn routes(r: Routes) -> Routes {
     use Method as M;
@@ -84,6 +88,22 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/api/v1/categories", Roles(CATEGORY_MAKERS), Scope::Object, post(residents::add_category))
         .add(M::GET, "/api/v1/households/{id}", Roles(RESIDENT_READERS), Scope::Object, get(residents::get_household))
         .add(M::GET, "/api/v1/buildings/{id}", Roles(RESIDENT_READERS), Scope::Object, get(residents::get_building))
+        .add(M::GET, "/api/v1/cases", Roles(CASE_FILERS), Scope::Grants, get(cases::list_cases))
+        .add(M::POST, "/api/v1/cases", Roles(CASE_FILERS), Scope::Object, post(cases::create_case))
+        .add(M::GET, "/api/v1/cases/similar", Roles(CASE_FILERS), Scope::Grants, get(cases::similar_cases))
+        .add(M::GET, "/api/v1/cases/{id}", Roles(CASE_FILERS), Scope::Object, get(cases::get_case))
+        .add(M::POST, "/api/v1/cases/{id}/actions", Roles(CASE_FILERS), Scope::Object, post(cases::act_on_case))
+        .add(M::POST, "/api/v1/cases/{id}/rating", Roles(CASE_FILERS), Scope::Object, post(cases::rate_case))
+        .add(M::POST, "/api/v1/cases/{id}/notes", Roles(CASE_HANDLERS), Scope::Object, post(cases::note_case))
+        .add(M::PUT, "/api/v1/cases/{id}/dispute", Roles(CASE_HANDLERS), Scope::Object, put(cases::record_dispute))
+        .add(M::GET, "/api/v1/case-categories", Roles(CASE_FILERS), Scope::Grants, get(cases::list_case_categories))
+        .add(
+            M::POST,
+            "/api/v1/case-categories",
+            Roles(CATALOGUE_EDITORS),
+            Scope::Object,
+            post(cases::save_case_category),
+        )
         .add(
             M::POST,
             "/api/v1/residents/{id}/categories",
@@ -155,6 +175,9 @@ impl Modify for Bearer {
         residents::change_category, residents::category_history, residents::update_resident,
         residents::get_household, residents::get_building, residents::list_categories, residents::add_category,
         exports::request_export, exports::list_exports, exports::decide_export, exports::download_export,
+        cases::list_cases, cases::create_case, cases::get_case, cases::act_on_case, cases::rate_case,
+        cases::note_case, cases::record_dispute, cases::similar_cases, cases::list_case_categories,
+        cases::save_case_category,
     ),
     // schemas that only query parameters use are not collected by themselves
     components(schemas(yijia_service::registry::ResidentSort)),

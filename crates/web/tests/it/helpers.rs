@@ -122,6 +122,23 @@ impl TestApp {
         self.send(reqwest::Method::POST, token, path, body).await
     }
 
+    /// Makes a user with one grant (password `PASSWORD`) and answers their token.
+    pub async fn add_user(&self, username: &str, role: yijia_domain::role::Role, scope: &str) -> String {
+        self.svc
+            .add_user(
+                &yijia_service::Caller::operator(),
+                yijia_service::users::NewUser {
+                    username: username.into(),
+                    display_name: format!("{username} 测试"),
+                    password: PASSWORD.into(),
+                    grants: vec![yijia_service::users::NewGrant { role, scope: scope.into() }],
+                },
+            )
+            .await
+            .unwrap();
+        self.token(username).await
+    }
+
     /// The audit entries (all of them, oldest first) as (action, outcome, object).
     pub async fn audit(&self) -> Vec<(String, String, String)> {
         let mut tx = self.db.db.read().await.unwrap();

@@ -10,6 +10,7 @@ mod import;
 
 mod audit;
 mod auth;
+mod cases;
 mod errors;
 mod export;
 mod jobs;

@@ -1,0 +1,1216 @@
+//! Cases: requests, disputes and hazards in one workflow with deadlines.
+//! Filing routes a case to its grid; every transition checks the caller's
+//! part, the case's version, and writes the timeline, the audit log and the
+//! outbox in one transaction.
+
+pub mod catalogue;
+mod sweep;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use yijia_domain::Msg;
+use yijia_domain::case::{
+    Action, CaseKind, CaseState, Channel, Context, DISPUTE_REVISITS_DAYS, Part, Priority, Timeliness, allowed,
+    schedule, timeliness, transition,
+};
+use yijia_domain::org::Boundary;
+use yijia_domain::phone::Phone;
+use yijia_domain::role::Role;
+use yijia_domain::time::{DAY_MS, rfc3339};
+use yijia_store::{Tx, cases, org, places};
+
+use crate::audit::{Event, record};
+use crate::{Caller, Page, PageReq, Result, ServiceError, Services};
+pub use catalogue::{CATALOGUE_EDITORS, CaseCategoryInput, CaseCategoryView, DeadlineView};
+use catalogue::{check_text, community_of, works_in};
+pub use sweep::SweepReport;
+
+/// Who files cases: residents for themselves, the others for anyone.
+pub const FILERS: &[Role] =
+    &[Role::Resident, Role::GridWorker, Role::CommunityStaff, Role::Secretary, Role::StreetOfficer];
+/// Who handles the cases of their grids.
+pub const GRID_HANDLERS: &[Role] = &[Role::GridWorker];
+/// Who handles and hands out the cases of their community.
+pub const DISPATCHERS: &[Role] = &[Role::CommunityStaff, Role::Secretary];
+/// Who takes escalated cases.
+pub const SUBDISTRICT: &[Role] = &[Role::StreetOfficer];
+/// Everyone who works on cases (the lists of the staff).
+pub const HANDLERS: &[Role] = &[Role::GridWorker, Role::CommunityStaff, Role::Secretary, Role::StreetOfficer];
+
+/// How far apart two reports may be and still be the same thing.
+pub const SIMILAR_METRES: f64 = 100.0;
+/// How far back the duplicate hint looks.
+pub const SIMILAR_DAYS: i64 = 7;
+
+/// A new case.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseInput {
+    /// The community's org code; needed only when you work in several.
+    pub community: Option<String>,
+    /// A category code from the community's catalogue.
+    pub category: String,
+    /// Default: the category's.
+    pub priority: Option<Priority>,
+    /// A short title (at most 60 characters); default: the category and place.
+    pub title: Option<String>,
+    /// What happened (1–2000 characters).
+    pub description: String,
+    /// How it reached you; residents always file through the portal.
+    pub channel: Option<Channel>,
+    /// Where: a household, a building, a point, or a grid by code. A case
+    /// with no place goes to the community's dispatch list.
+    pub household_id: Option<i64>,
+    pub building_id: Option<i64>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub grid: Option<String>,
+    /// Who reported it, when staff file for someone (default: you).
+    pub reporter_name: Option<String>,
+    pub reporter_phone: Option<String>,
+    /// Residents the case concerns (ids from the registry).
+    #[serde(default)]
+    pub residents: Vec<i64>,
+    /// Hazards: what is at risk (people, property, a stairwell…).
+    pub at_risk: Option<String>,
+    /// Disputes: the parties.
+    pub parties: Option<String>,
+}
+
+/// One step of the workflow.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionInput {
+    pub action: Action,
+    /// The version you read; refused if the case changed since.
+    pub version: i64,
+    /// The reason, or what was done (needed to resolve, reject, escalate,
+    /// transfer and reopen).
+    pub note: Option<String>,
+    /// For transfer: the grid's org code.
+    pub grid: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatingInput {
+    /// 1 (poor) to 5 (very good).
+    pub rating: i64,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteInput {
+    /// A progress note for the timeline (1–1000 characters).
+    pub note: String,
+}
+
+/// A dispute's parties, the mediation record and the agreement reached.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisputeRecord {
+    pub parties: String,
+    pub mediation: String,
+    pub agreement: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisputeInput {
+    pub version: i64,
+    pub parties: Option<String>,
+    pub mediation: Option<String>,
+    pub agreement: Option<String>,
+}
+
+/// A case in a list.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CaseSummary {
+    pub id: i64,
+    pub kind: CaseKind,
+    pub kind_name: String,
+    pub category: String,
+    pub category_name: String,
+    pub priority: Priority,
+    pub priority_name: String,
+    pub state: CaseState,
+    pub state_name: String,
+    pub title: String,
+    pub community: String,
+    /// None while on the community's dispatch list.
+    pub grid: Option<String>,
+    pub grid_name: Option<String>,
+    pub address: String,
+    pub assignee_name: Option<String>,
+    pub created_at: String,
+    /// The deadline that counts now, if any.
+    pub due_at: Option<String>,
+    /// Where the case stands against it.
+    pub timeliness: Option<Timeliness>,
+    pub rating: Option<i64>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    pub at: String,
+    pub actor: String,
+    /// created, accept, start, resolve, close, reject, escalate, transfer,
+    /// reopen, note, rating, dispute, reminder, overdue
+    pub action: String,
+    pub action_name: String,
+    pub from_state: Option<CaseState>,
+    pub to_state: Option<CaseState>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ActionView {
+    pub action: Action,
+    pub name: String,
+    /// A note must go with it.
+    pub needs_note: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RevisitView {
+    pub due_at: String,
+    pub done_at: Option<String>,
+    pub done_by: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ConcernedView {
+    pub resident_id: i64,
+    pub name: String,
+}
+
+/// A case with everything about it the caller may see.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CaseView {
+    #[serde(flatten)]
+    pub summary: CaseSummary,
+    pub category_name_en: String,
+    pub description: String,
+    pub channel: Channel,
+    pub channel_name: String,
+    pub building_id: Option<i64>,
+    pub household_id: Option<i64>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub reporter_name: String,
+    /// Masked; only staff see it.
+    pub reporter_phone: Option<String>,
+    pub created_by: String,
+    pub accept_due: String,
+    pub resolve_due: String,
+    pub accepted_at: Option<String>,
+    pub resolved_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub escalated_at: Option<String>,
+    pub rating_comment: Option<String>,
+    pub at_risk: Option<String>,
+    /// Disputes, for staff: parties, mediation record, agreement.
+    pub dispute: Option<DisputeRecord>,
+    pub residents: Vec<ConcernedView>,
+    pub timeline: Vec<EventView>,
+    pub revisits: Vec<RevisitView>,
+    /// What you may do now: the only buttons a page shows.
+    pub actions: Vec<ActionView>,
+    /// You filed it, it is resolved or closed, and not rated yet.
+    pub can_rate: bool,
+    /// You may add progress notes.
+    pub can_note: bool,
+}
+
+/// The lists of an inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseBox {
+    /// Open cases you accepted; for residents, the cases you filed.
+    #[default]
+    Mine,
+    /// Open cases in your grids (staff: your community; officers: your subdistrict).
+    Grids,
+    /// Open cases not placed in a grid yet (community staff).
+    Dispatch,
+    /// Open cases near their deadline.
+    Near,
+    /// Open cases past their deadline.
+    Overdue,
+    /// Cases sent up to the subdistrict.
+    Escalated,
+    /// Every case in your scope, any state, newest deadlines first.
+    All,
+}
+
+impl CaseBox {
+    pub const ALL: [CaseBox; 7] = [
+        CaseBox::Mine,
+        CaseBox::Grids,
+        CaseBox::Dispatch,
+        CaseBox::Near,
+        CaseBox::Overdue,
+        CaseBox::Escalated,
+        CaseBox::All,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            CaseBox::Mine => "mine",
+            CaseBox::Grids => "grids",
+            CaseBox::Dispatch => "dispatch",
+            CaseBox::Near => "near",
+            CaseBox::Overdue => "overdue",
+            CaseBox::Escalated => "escalated",
+            CaseBox::All => "all",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            CaseBox::Mine => "我的",
+            CaseBox::Grids => "我的网格",
+            CaseBox::Dispatch => "待分派",
+            CaseBox::Near => "临期",
+            CaseBox::Overdue => "超期",
+            CaseBox::Escalated => "已上报",
+            CaseBox::All => "全部",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|b| b.code() == s)
+    }
+}
+
+/// Which cases to list.
+#[derive(Debug, Clone, Default)]
+pub struct CaseQuery {
+    pub case_box: CaseBox,
+    pub kind: Option<CaseKind>,
+    pub state: Option<CaseState>,
+    pub category: Option<String>,
+}
+
+/// An inbox: the page asked for and how many each list holds.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CaseCounts {
+    pub open: i64,
+    pub near: i64,
+    pub overdue: i64,
+}
+
+/// An open case like the one about to be filed.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct SimilarView {
+    pub id: i64,
+    pub category_name: String,
+    pub state: CaseState,
+    pub state_name: String,
+    pub address: String,
+    pub created_at: String,
+    /// Metres from the point given, when both have one.
+    pub distance_m: Option<i64>,
+    /// You may open it.
+    pub visible: bool,
+}
+
+pub(crate) fn aad_phone(token: &str) -> String {
+    format!("case:{token}:reporter_phone")
+}
+
+fn aad_dispute(token: &str) -> String {
+    format!("case:{token}:dispute")
+}
+
+fn event_name(action: &str) -> &'static str {
+    match action {
+        "created" => "提交",
+        "note" => "进展",
+        "rating" => "评价",
+        "dispute" => "调解记录",
+        "reminder" => "时限提醒",
+        "overdue" => "超期",
+        other => Action::parse(other).map(Action::name_zh).unwrap_or("其他"),
+    }
+}
+
+/// Great-circle distance in metres (good enough at a community's scale).
+pub fn metres(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let r = 6_371_000.0_f64;
+    let (la1, la2) = (a.1.to_radians(), b.1.to_radians());
+    let dla = la2 - la1;
+    let dlo = (b.0 - a.0).to_radians();
+    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
+    2.0 * r * h.sqrt().asin()
+}
+
+/// The part(s) the caller plays for a case; empty when it is none of theirs.
+pub(crate) fn parts_of(caller: &Caller, k: &cases::Case) -> Vec<Part> {
+    let mut p = Vec::new();
+    if caller.user_id.is_some() && caller.user_id == k.reporter_user_id {
+        p.push(Part::Reporter);
+    }
+    if (k.grid_id.is_some() && caller.covers(GRID_HANDLERS, &k.org_path))
+        || caller.covers(DISPATCHERS, &k.community_path)
+    {
+        p.push(Part::Handler);
+    }
+    if caller.covers(DISPATCHERS, &k.community_path) {
+        p.push(Part::Dispatcher);
+    }
+    if caller.covers(SUBDISTRICT, &k.community_path) {
+        p.push(Part::Subdistrict);
+    }
+    p
+}
+
+fn is_staff(parts: &[Part]) -> bool {
+    parts.iter().any(|p| !matches!(p, Part::Reporter))
+}
+
+pub(crate) fn summary(k: &cases::Case, now: i64) -> CaseSummary {
+    let kind = CaseKind::parse(&k.kind).unwrap_or(CaseKind::Request);
+    let state = CaseState::parse(&k.state).unwrap_or(CaseState::Submitted);
+    let priority = Priority::parse(&k.priority).unwrap_or(Priority::Ordinary);
+    let timeliness = match (k.due_at, state.is_open()) {
+        (Some(due), true) => {
+            let start =
+                if state == CaseState::Submitted { k.created_at } else { k.accepted_at.unwrap_or(k.created_at) };
+            Some(timeliness(now, due, due - start.min(due)))
+        }
+        _ => None,
+    };
+    CaseSummary {
+        id: k.id,
+        kind,
+        kind_name: kind.name_zh().to_owned(),
+        category: k.category_code.clone(),
+        category_name: k.category_name.clone(),
+        priority,
+        priority_name: priority.name_zh().to_owned(),
+        state,
+        state_name: state.name_zh().to_owned(),
+        title: k.title.clone(),
+        community: k.community_code.clone(),
+        grid: k.grid_code.clone(),
+        grid_name: k.grid_name.clone(),
+        address: k.address.clone(),
+        assignee_name: k.assignee_name.clone(),
+        created_at: rfc3339(k.created_at),
+        due_at: k.due_at.map(rfc3339),
+        timeliness,
+        rating: k.rating,
+        version: k.version,
+    }
+}
+
+/// Sets the deadline fields that follow from the state.
+pub(crate) fn reschedule(k: &mut cases::Case, now: i64) {
+    let state = CaseState::parse(&k.state).unwrap_or(CaseState::Submitted);
+    let start = if state == CaseState::Submitted { k.created_at } else { k.accepted_at.unwrap_or(k.created_at) };
+    match schedule(state, start, k.accept_due, k.resolve_due) {
+        Some(s) => {
+            k.due_at = Some(s.due);
+            k.near_at = Some(s.near);
+            k.next_alarm_at = Some(if s.near > now { s.near } else { s.due });
+        }
+        None => {
+            k.due_at = None;
+            k.near_at = None;
+            k.next_alarm_at = None;
+        }
+    }
+}
+
+/// What goes out to webhooks about a case: no personal data.
+pub(crate) fn outbox_payload(k: &cases::Case, event: &str, at: i64) -> String {
+    json!({
+        "event": event, "case": k.id, "kind": k.kind, "category": k.category_code, "state": k.state,
+        "priority": k.priority, "community": k.community_code, "grid": k.grid_code, "at": rfc3339(at),
+    })
+    .to_string()
+}
+
+/// Appends to the timeline and the outbox; the caller's audit line is
+/// written by the caller.
+pub(crate) async fn log_event(
+    tx: &mut Tx,
+    k: &cases::Case,
+    actor: (Option<i64>, &str),
+    action: &str,
+    from: Option<&str>,
+    note: &str,
+    now: i64,
+) -> Result<()> {
+    cases::add_event(
+        tx,
+        &cases::NewEvent {
+            case_id: k.id,
+            at: now,
+            actor_id: actor.0,
+            actor_name: actor.1,
+            action,
+            from_state: from,
+            to_state: Some(&k.state),
+            note,
+        },
+    )
+    .await?;
+    let event = format!("case.{action}");
+    cases::push_outbox(tx, now, &event, &k.org_path, &format!("case:{}", k.id), &outbox_payload(k, &event, now))
+        .await?;
+    Ok(())
+}
+
+/// Where a new case lies: its community, grid and address.
+struct Placed {
+    community: org::OrgNode,
+    grid: Option<org::OrgNode>,
+    building_id: Option<i64>,
+    household_id: Option<i64>,
+    lon: Option<f64>,
+    lat: Option<f64>,
+    address: String,
+}
+
+impl Services {
+    /// Files a case; it goes to the grid it lies in, or the dispatch list.
+    pub async fn create_case(&self, caller: &Caller, input: &CaseInput) -> Result<CaseView> {
+        self.denials_audited(caller, self.create_case_in(caller, input)).await
+    }
+
+    async fn create_case_in(&self, caller: &Caller, input: &CaseInput) -> Result<CaseView> {
+        if !caller.has_any(FILERS) {
+            return Err(ServiceError::forbidden());
+        }
+        let resident_only = !caller.has_any(HANDLERS);
+        let description = check_text("description", &input.description, 1, 2000)?;
+        let channel = if resident_only {
+            Channel::Portal
+        } else {
+            match input.channel {
+                Some(Channel::Portal | Channel::Open311) => {
+                    return Err(ServiceError::invalid(
+                        "channel",
+                        "工作人员代为登记时,渠道为来访、来电或走访发现",
+                        "staff file cases as walk_in, phone or visit",
+                    ));
+                }
+                Some(c) => c,
+                None => Channel::WalkIn,
+            }
+        };
+        if input.lon.is_some() != input.lat.is_some()
+            || input.lon.is_some_and(|v| !(-180.0..=180.0).contains(&v))
+            || input.lat.is_some_and(|v| !(-90.0..=90.0).contains(&v))
+        {
+            return Err(ServiceError::invalid(
+                "lon",
+                "经纬度须同时给出且在有效范围内",
+                "give both lon and lat, within range",
+            ));
+        }
+        let reporter_phone = match input.reporter_phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) if !resident_only => Some(Phone::parse(p)?),
+            _ => None,
+        };
+        let reporter_name = match input.reporter_name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) if !resident_only => check_text("reporter_name", n, 1, 30)?,
+            _ => caller.display_name.clone(),
+        };
+        let at_risk = match input.at_risk.as_deref() {
+            Some(a) => Some(check_text("at_risk", a, 0, 200)?).filter(|a| !a.is_empty()),
+            None => None,
+        };
+        let parties = match input.parties.as_deref() {
+            Some(a) if !resident_only => Some(check_text("parties", a, 0, 500)?).filter(|a| !a.is_empty()),
+            _ => None,
+        };
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let placed = self.place_case(&mut tx, caller, input).await?;
+        let com = &placed.community;
+        let Some(cat) = cases::category_by_code(&mut tx, com.id, input.category.trim()).await?.filter(|c| c.active)
+        else {
+            return Err(ServiceError::invalid(
+                "category",
+                format!("社区「{}」没有类别「{}」", com.name, input.category.trim()),
+                format!("community '{}' has no category '{}'", com.code, input.category.trim()),
+            ));
+        };
+        let kind = CaseKind::parse(&cat.kind).unwrap_or(CaseKind::Request);
+        let priority = input.priority.unwrap_or(Priority::parse(&cat.priority).unwrap_or(Priority::Ordinary));
+        let d = cases::category_deadline(&mut tx, cat.id, priority.code())
+            .await?
+            .map(|d| (d.accept_ms, d.resolve_ms))
+            .unwrap_or_else(|| {
+                let d = priority.default_deadlines();
+                (d.accept_ms, d.resolve_ms)
+            });
+        let title = match input.title.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => check_text("title", t, 1, 60)?,
+            None if placed.address.is_empty() => cat.name.clone(),
+            None => format!("{} · {}", cat.name, placed.address).chars().take(60).collect(),
+        };
+        for r in &input.residents {
+            let Some(res) = yijia_store::residents::get(&mut tx, *r).await? else {
+                return Err(ServiceError::invalid("residents", format!("没有居民 {r}"), format!("no resident {r}")));
+            };
+            if resident_only || !caller.covers(crate::registry::READERS, &res.grid_path) {
+                return Err(ServiceError::invalid("residents", format!("没有居民 {r}"), format!("no resident {r}")));
+            }
+        }
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let phone_sealed = reporter_phone.map(|p| self.keys.seal(&aad_phone(&token), &p.normalized())).transpose()?;
+        let (accept_due, resolve_due) = (now + d.0, now + d.1);
+        let s = schedule(CaseState::Submitted, now, accept_due, resolve_due);
+        let org_path = placed.grid.as_ref().map_or(com.path.as_str(), |g| g.path.as_str());
+        let id = cases::insert(
+            &mut tx,
+            &cases::NewCase {
+                community_id: com.id,
+                grid_id: placed.grid.as_ref().map(|g| g.id),
+                org_path,
+                kind: kind.code(),
+                category_id: cat.id,
+                priority: priority.code(),
+                state: CaseState::Submitted.code(),
+                title: &title,
+                description: &description,
+                channel: channel.code(),
+                building_id: placed.building_id,
+                household_id: placed.household_id,
+                lon: placed.lon,
+                lat: placed.lat,
+                address: &placed.address,
+                reporter_user_id: if resident_only { caller.user_id } else { None },
+                reporter_name: &reporter_name,
+                reporter_phone_sealed: phone_sealed.as_deref(),
+                created_by: caller.user_id,
+                created_by_name: &caller.display_name,
+                accept_due,
+                resolve_due,
+                due_at: s.map(|s| s.due),
+                near_at: s.map(|s| s.near),
+                next_alarm_at: s.map(|s| if s.near > now { s.near } else { s.due }),
+                at_risk: at_risk.as_deref(),
+                token: Some(&token),
+                now,
+            },
+        )
+        .await?;
+        cases::add_residents(&mut tx, id, &input.residents).await?;
+        let mut k = cases::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+        if let Some(p) = parties {
+            let rec = DisputeRecord { parties: p, ..Default::default() };
+            k.dispute_sealed = Some(self.keys.seal(&aad_dispute(&token), &serde_json::to_string(&rec)?)?);
+            if !cases::save(&mut tx, &k, now).await? {
+                return Err(ServiceError::Internal("a new case changed under us".into()));
+            }
+            k.version += 1;
+        }
+        let where_to = match &placed.grid {
+            Some(g) => format!("分派至{}", g.name),
+            None => "待社区分派".to_owned(),
+        };
+        log_event(&mut tx, &k, (caller.user_id, &caller.display_name), "created", None, &where_to, now).await?;
+        let e = Event::ok("case_create", format!("case:{id}"), org_path);
+        let detail =
+            json!({ "kind": kind.code(), "category": cat.code, "channel": channel.code(), "grid": k.grid_code });
+        record(&mut tx, caller, now, &e.with(detail)).await?;
+        let view = self.case_view(&mut tx, caller, &k).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Routing: a household or building gives its grid; a point, the grid
+    /// whose boundary holds it; a grid code, itself; a resident, their
+    /// grid; otherwise the community's dispatch list.
+    async fn place_case(&self, tx: &mut Tx, caller: &Caller, input: &CaseInput) -> Result<Placed> {
+        let resident_only = !caller.has_any(HANDLERS);
+        let mut grid_id: Option<i64> = None;
+        let mut community_id: Option<i64> = None;
+        let (mut building_id, mut household_id) = (None, None);
+        let (mut lon, mut lat) = (input.lon, input.lat);
+        let mut address = String::new();
+        if let Some(h) = input.household_id {
+            let a = places::address(tx, h).await?.filter(|_| !resident_only);
+            let Some(a) = a else {
+                return Err(ServiceError::invalid("household_id", format!("没有户 {h}"), format!("no household {h}")));
+            };
+            let b = places::building_place(tx, a.building_id).await?.ok_or(ServiceError::NotFound)?;
+            grid_id = org::by_code(tx, &a.grid_code).await?.map(|g| g.id);
+            community_id = Some(b.community_id);
+            (building_id, household_id) = (Some(a.building_id), Some(h));
+            address = format!("{}{}{}{}", a.estate, a.building, a.entrance, a.door);
+            if lon.is_none() {
+                (lon, lat) = (b.lon, b.lat);
+            }
+        } else if let Some(bid) = input.building_id {
+            let Some(b) = places::building_place(tx, bid).await? else {
+                return Err(ServiceError::invalid(
+                    "building_id",
+                    format!("没有楼栋 {bid}"),
+                    format!("no building {bid}"),
+                ));
+            };
+            grid_id = b.household_grid_id.or(b.estate_grid_id);
+            community_id = Some(b.community_id);
+            building_id = Some(bid);
+            address = format!("{}{}", b.estate, b.name);
+            if lon.is_none() {
+                (lon, lat) = (b.lon, b.lat);
+            }
+        } else if let Some(code) = input.grid.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            let g = org::by_code(tx, code).await?.filter(|g| g.kind == "grid" && !resident_only);
+            let Some(g) = g else {
+                return Err(ServiceError::invalid("grid", format!("没有网格「{code}」"), format!("no grid '{code}'")));
+            };
+            grid_id = Some(g.id);
+        }
+        // the community: from the place, else the one named or the caller's
+        let community = match community_id {
+            Some(id) => org::by_id(tx, id).await?,
+            None => match grid_id {
+                Some(g) => {
+                    let g = org::by_id(tx, g).await?;
+                    community_of(tx, &g.path).await?.ok_or(ServiceError::NotFound)?
+                }
+                None => self.caller_community(tx, caller, FILERS, input.community.as_deref()).await?,
+            },
+        };
+        if let Some(named) = input.community.as_deref().map(str::trim).filter(|c| !c.is_empty())
+            && named != community.code
+        {
+            return Err(ServiceError::invalid(
+                "community",
+                format!("所选地点不在社区「{named}」"),
+                format!("the place given is not in community '{named}'"),
+            ));
+        }
+        // filing needs a grant at or inside the community
+        if !works_in(caller, FILERS, &community.path) {
+            return Err(ServiceError::denied("case_create", format!("org:{}", community.code)));
+        }
+        if grid_id.is_none()
+            && let (Some(x), Some(y)) = (lon, lat)
+        {
+            for (id, _path, b) in places::grid_boundaries_under(tx, &community.path).await? {
+                if Boundary::parse(&b).is_ok_and(|b| b.contains(x, y)) {
+                    grid_id = Some(id);
+                    break;
+                }
+            }
+        }
+        if grid_id.is_none() && resident_only {
+            // a resident's request without a place concerns their home grid
+            grid_id = match caller
+                .grants
+                .iter()
+                .find(|g| g.role == Role::Resident && g.org_path.starts_with(&community.path))
+            {
+                Some(g) => org::by_code(tx, &g.org_code).await?.filter(|n| n.kind == "grid").map(|n| n.id),
+                None => None,
+            };
+        }
+        let grid = match grid_id {
+            Some(id) => Some(org::by_id(tx, id).await?).filter(|g| g.path.starts_with(&community.path)),
+            None => None,
+        };
+        Ok(Placed { community, grid, building_id, household_id, lon, lat, address })
+    }
+
+    /// A case in the caller's scope, with the parts they play; 404 (and an
+    /// audited denial) otherwise.
+    async fn case_in_scope(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        id: i64,
+        action: &str,
+    ) -> Result<(cases::Case, Vec<Part>)> {
+        if let Some(k) = cases::get(tx, id).await? {
+            let parts = parts_of(caller, &k);
+            if !parts.is_empty() {
+                return Ok((k, parts));
+            }
+        }
+        Err(ServiceError::denied(action, format!("case:{id}")))
+    }
+
+    fn context(&self, k: &cases::Case, now: i64) -> Context {
+        Context { now, resolved_at: k.resolved_at, reopen_window_ms: self.settings.case_reopen_window_ms }
+    }
+
+    /// Everything about a case the caller may see.
+    pub(crate) async fn case_view(&self, tx: &mut Tx, caller: &Caller, k: &cases::Case) -> Result<CaseView> {
+        let now = self.now();
+        let parts = parts_of(caller, k);
+        let staff = is_staff(&parts);
+        let state = CaseState::parse(&k.state).unwrap_or(CaseState::Submitted);
+        let ctx = self.context(k, now);
+        let mut actions: Vec<Action> = Vec::new();
+        for p in &parts {
+            for a in allowed(state, *p, &ctx) {
+                if !actions.contains(&a) {
+                    actions.push(a);
+                }
+            }
+        }
+        let token = k.token.clone().unwrap_or_default();
+        let reporter_phone = match (&k.reporter_phone_sealed, staff) {
+            (Some(s), true) => Some(Phone::parse(&self.keys.open(&aad_phone(&token), s)?)?.masked()),
+            _ => None,
+        };
+        let dispute = match (&k.dispute_sealed, staff) {
+            (Some(s), true) => Some(serde_json::from_str(&self.keys.open(&aad_dispute(&token), s)?)?),
+            (None, true) if k.kind == "dispute" => Some(DisputeRecord::default()),
+            _ => None,
+        };
+        let timeline = cases::events(tx, k.id)
+            .await?
+            .into_iter()
+            .filter(|e| staff || !matches!(e.action.as_str(), "reminder" | "overdue" | "dispute"))
+            .map(|e| EventView {
+                at: rfc3339(e.at),
+                actor: e.actor_name,
+                action_name: event_name(&e.action).to_owned(),
+                action: e.action,
+                from_state: e.from_state.as_deref().and_then(CaseState::parse),
+                to_state: e.to_state.as_deref().and_then(CaseState::parse),
+                note: e.note,
+            })
+            .collect();
+        let residents = if staff {
+            cases::residents_of(tx, k.id)
+                .await?
+                .into_iter()
+                .filter(|r| caller.covers(crate::registry::READERS, &r.grid_path))
+                .map(|r| ConcernedView { resident_id: r.resident_id, name: r.name })
+                .collect()
+        } else {
+            vec![]
+        };
+        let revisits = cases::revisits(tx, k.id)
+            .await?
+            .into_iter()
+            .map(|r| RevisitView {
+                due_at: rfc3339(r.due_at),
+                done_at: r.done_at.map(rfc3339),
+                done_by: r.done_by,
+                note: r.note,
+            })
+            .collect();
+        let channel = Channel::parse(&k.channel).unwrap_or(Channel::WalkIn);
+        Ok(CaseView {
+            summary: summary(k, now),
+            category_name_en: k.category_name_en.clone(),
+            description: k.description.clone(),
+            channel,
+            channel_name: channel.name_zh().to_owned(),
+            building_id: k.building_id,
+            household_id: k.household_id,
+            lon: k.lon,
+            lat: k.lat,
+            reporter_name: k.reporter_name.clone(),
+            reporter_phone,
+            created_by: k.created_by_name.clone(),
+            accept_due: rfc3339(k.accept_due),
+            resolve_due: rfc3339(k.resolve_due),
+            accepted_at: k.accepted_at.map(rfc3339),
+            resolved_at: k.resolved_at.map(rfc3339),
+            closed_at: k.closed_at.map(rfc3339),
+            escalated_at: k.escalated_at.map(rfc3339),
+            rating_comment: k.rating_comment.clone(),
+            at_risk: k.at_risk.clone(),
+            dispute,
+            residents,
+            timeline,
+            revisits,
+            actions: actions
+                .into_iter()
+                .map(|a| ActionView { action: a, name: a.name_zh().to_owned(), needs_note: a.needs_reason() })
+                .collect(),
+            can_rate: parts.contains(&Part::Reporter)
+                && matches!(state, CaseState::Resolved | CaseState::Closed)
+                && k.rating.is_none(),
+            can_note: staff && state.is_open(),
+        })
+    }
+
+    /// One case. Reading a dispute's record is audited.
+    pub async fn get_case(&self, caller: &Caller, id: i64) -> Result<CaseView> {
+        self.denials_audited(caller, self.get_case_in(caller, id)).await
+    }
+
+    async fn get_case_in(&self, caller: &Caller, id: i64) -> Result<CaseView> {
+        let mut tx = self.db.conn().await?;
+        let (k, parts) = self.case_in_scope(&mut tx, caller, id, "case_view").await?;
+        let view = self.case_view(&mut tx, caller, &k).await?;
+        drop(tx);
+        if k.kind == "dispute" && is_staff(&parts) {
+            let mut tx = self.db.write().await?;
+            record(&mut tx, caller, self.now(), &Event::ok("case_view", format!("case:{id}"), &k.org_path)).await?;
+            tx.commit().await?;
+        }
+        Ok(view)
+    }
+
+    /// A page of one of the caller's lists, and the counts of their inbox.
+    pub async fn list_cases(
+        &self,
+        caller: &Caller,
+        q: &CaseQuery,
+        page: PageReq,
+    ) -> Result<(Page<CaseSummary>, CaseCounts)> {
+        let now = self.now();
+        let staff_paths = caller.scope_paths(HANDLERS);
+        let mut f = cases::Filter::default();
+        let mut counts_filter = cases::Filter::default();
+        if staff_paths.is_empty() {
+            // residents: the cases they filed
+            let Some(me) = caller.user_id.filter(|_| caller.has_any(FILERS)) else {
+                return Err(ServiceError::forbidden());
+            };
+            f.reporter = Some(me);
+            counts_filter.reporter = Some(me);
+        } else {
+            f.paths = staff_paths.clone();
+            counts_filter.paths = staff_paths.clone();
+            match q.case_box {
+                CaseBox::Mine => {
+                    f.assignee = caller.user_id.or(Some(-1));
+                    f.open = true;
+                }
+                CaseBox::Grids => f.open = true,
+                CaseBox::Dispatch => {
+                    f.paths = caller.scope_paths(DISPATCHERS);
+                    f.unplaced = true;
+                    f.open = true;
+                    if f.paths.is_empty() {
+                        return Err(ServiceError::forbidden());
+                    }
+                }
+                CaseBox::Near => f.near_at = Some(now),
+                CaseBox::Overdue => f.overdue_at = Some(now),
+                CaseBox::Escalated => f.state = Some(CaseState::Escalated.code().to_owned()),
+                CaseBox::All => {}
+            }
+        }
+        f.kind = q.kind.map(|k| k.code().to_owned());
+        if let Some(s) = q.state {
+            f.state = Some(s.code().to_owned());
+        }
+        let mut tx = self.db.conn().await?;
+        f.category_code = q.category.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
+        let (rows, total) = cases::list(&mut tx, &f, page.per_page, page.offset()).await?;
+        let c = cases::counts(&mut tx, &counts_filter, now).await?;
+        let items = rows.iter().map(|k| summary(k, now)).collect();
+        Ok((Page::of(items, total, page), CaseCounts { open: c.open, near: c.near, overdue: c.overdue }))
+    }
+
+    /// Takes one step of the workflow.
+    pub async fn act_on_case(&self, caller: &Caller, id: i64, input: &ActionInput) -> Result<CaseView> {
+        self.denials_audited(caller, self.act_on_case_in(caller, id, input)).await
+    }
+
+    async fn act_on_case_in(&self, caller: &Caller, id: i64, input: &ActionInput) -> Result<CaseView> {
+        let note = input.note.as_deref().map(str::trim).unwrap_or("");
+        if input.action.needs_reason() {
+            check_text("note", note, 2, 1000)?;
+        } else {
+            check_text("note", note, 0, 1000)?;
+        }
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let (mut k, parts) = self.case_in_scope(&mut tx, caller, id, &format!("case_{}", input.action.code())).await?;
+        if k.version != input.version {
+            return Err(stale());
+        }
+        let from = CaseState::parse(&k.state).unwrap_or(CaseState::Submitted);
+        let ctx = self.context(&k, now);
+        let mut last = None;
+        let mut next = None;
+        for p in &parts {
+            match transition(from, input.action, *p, &ctx) {
+                Ok(s) => {
+                    next = Some(s);
+                    break;
+                }
+                Err(m) => last = Some(m),
+            }
+        }
+        let Some(to) = next else {
+            return Err(ServiceError::Conflict(last.unwrap_or_else(|| Msg::new("不能执行此操作", "not allowed"))));
+        };
+        let mut note = note.to_owned();
+        match input.action {
+            Action::Accept => {
+                k.accepted_at = Some(now);
+                k.assignee_id = caller.user_id;
+                k.assignee_name = Some(caller.display_name.clone());
+            }
+            Action::Resolve => k.resolved_at = Some(now),
+            Action::Close => k.closed_at = Some(now),
+            Action::Escalate => k.escalated_at = Some(now),
+            Action::Transfer => {
+                let code = input.grid.as_deref().map(str::trim).unwrap_or("");
+                let g = org::by_code(&mut tx, code)
+                    .await?
+                    .filter(|g| g.kind == "grid" && g.path.starts_with(&k.community_path));
+                let Some(g) = g else {
+                    return Err(ServiceError::invalid(
+                        "grid",
+                        format!("社区内没有网格「{code}」"),
+                        format!("no grid '{code}' in the community"),
+                    ));
+                };
+                if Some(g.id) == k.grid_id {
+                    return Err(ServiceError::invalid("grid", "已在该网格", "the case is in that grid already"));
+                }
+                note = format!("转至{}:{note}", g.name);
+                k.grid_id = Some(g.id);
+                k.org_path = g.path.clone();
+                k.grid_code = Some(g.code.clone());
+                k.grid_name = Some(g.name.clone());
+                k.assignee_id = None;
+                k.assignee_name = None;
+                k.accepted_at = None;
+            }
+            Action::Reopen => {
+                // a fresh time to resolve, as long as the first one was
+                let window = k.resolve_due - k.created_at;
+                k.resolve_due = now + window;
+                k.resolved_at = None;
+                k.closed_at = None;
+                k.accepted_at = Some(now);
+                k.rating = None;
+                k.rating_comment = None;
+                k.rated_at = None;
+            }
+            Action::Start | Action::Reject => {}
+        }
+        if from == CaseState::Escalated && input.action == Action::Accept {
+            // the subdistrict takes it on with a fresh time to resolve
+            k.resolve_due = now + (k.resolve_due - k.created_at).max(DAY_MS);
+        }
+        k.state = to.code().to_owned();
+        reschedule(&mut k, now);
+        if !cases::save(&mut tx, &k, now).await? {
+            return Err(stale());
+        }
+        k.version += 1;
+        if input.action == Action::Resolve && k.kind == "dispute" {
+            for d in DISPUTE_REVISITS_DAYS {
+                cases::add_revisit(&mut tx, k.id, now + d * DAY_MS).await?;
+            }
+        }
+        log_event(
+            &mut tx,
+            &k,
+            (caller.user_id, &caller.display_name),
+            input.action.code(),
+            Some(from.code()),
+            &note,
+            now,
+        )
+        .await?;
+        let action = format!("case_{}", input.action.code());
+        let e = Event::ok(&action, format!("case:{id}"), &k.org_path);
+        record(&mut tx, caller, now, &e.with(json!({ "from": from.code(), "to": to.code() }))).await?;
+        let view = self.case_view(&mut tx, caller, &k).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// The resident rates what was done (once, after it is resolved).
+    pub async fn rate_case(&self, caller: &Caller, id: i64, input: &RatingInput) -> Result<CaseView> {
+        self.denials_audited(caller, self.rate_case_in(caller, id, input)).await
+    }
+
+    async fn rate_case_in(&self, caller: &Caller, id: i64, input: &RatingInput) -> Result<CaseView> {
+        if !(1..=5).contains(&input.rating) {
+            return Err(ServiceError::invalid("rating", "评分须为 1 到 5", "the rating is 1 to 5"));
+        }
+        let comment = check_text("comment", input.comment.as_deref().unwrap_or(""), 0, 500)?;
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let (mut k, parts) = self.case_in_scope(&mut tx, caller, id, "case_rate").await?;
+        if !parts.contains(&Part::Reporter) {
+            return Err(ServiceError::Forbidden(Msg::new("只有提交人可以评价", "only the one who filed it rates it")));
+        }
+        if !matches!(k.state.as_str(), "resolved" | "closed") || k.rating.is_some() {
+            return Err(ServiceError::Conflict(Msg::new(
+                "办结后才能评价,且只能评价一次",
+                "a case is rated once, after it is resolved",
+            )));
+        }
+        k.rating = Some(input.rating);
+        k.rating_comment = Some(comment.clone()).filter(|c| !c.is_empty());
+        k.rated_at = Some(now);
+        if !cases::save(&mut tx, &k, now).await? {
+            return Err(stale());
+        }
+        k.version += 1;
+        let note =
+            format!("{} 星{}", input.rating, if comment.is_empty() { String::new() } else { format!(":{comment}") });
+        log_event(&mut tx, &k, (caller.user_id, &caller.display_name), "rating", Some(&k.state.clone()), &note, now)
+            .await?;
+        let e = Event::ok("case_rate", format!("case:{id}"), &k.org_path);
+        record(&mut tx, caller, now, &e.with(json!({ "rating": input.rating }))).await?;
+        let view = self.case_view(&mut tx, caller, &k).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// A progress note on an open case, by those who handle it.
+    pub async fn note_case(&self, caller: &Caller, id: i64, input: &NoteInput) -> Result<CaseView> {
+        self.denials_audited(caller, self.note_case_in(caller, id, input)).await
+    }
+
+    async fn note_case_in(&self, caller: &Caller, id: i64, input: &NoteInput) -> Result<CaseView> {
+        let note = check_text("note", &input.note, 1, 1000)?;
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let (k, parts) = self.case_in_scope(&mut tx, caller, id, "case_note").await?;
+        let open = CaseState::parse(&k.state).is_some_and(CaseState::is_open);
+        if !is_staff(&parts) || !open {
+            return Err(ServiceError::Conflict(Msg::new(
+                "只有办理人员可以在未办结的事件上记录进展",
+                "only those handling an open case add notes",
+            )));
+        }
+        log_event(&mut tx, &k, (caller.user_id, &caller.display_name), "note", Some(&k.state), &note, now).await?;
+        record(&mut tx, caller, now, &Event::ok("case_note", format!("case:{id}"), &k.org_path)).await?;
+        let view = self.case_view(&mut tx, caller, &k).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Records a dispute's parties, mediation and agreement (sealed).
+    pub async fn record_dispute(&self, caller: &Caller, id: i64, input: &DisputeInput) -> Result<CaseView> {
+        self.denials_audited(caller, self.record_dispute_in(caller, id, input)).await
+    }
+
+    async fn record_dispute_in(&self, caller: &Caller, id: i64, input: &DisputeInput) -> Result<CaseView> {
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let (mut k, parts) = self.case_in_scope(&mut tx, caller, id, "case_dispute").await?;
+        if !is_staff(&parts) || k.kind != "dispute" {
+            return Err(ServiceError::Conflict(Msg::new(
+                "只有办理人员可以记录纠纷的调解情况",
+                "only those handling a dispute record its mediation",
+            )));
+        }
+        if k.version != input.version {
+            return Err(stale());
+        }
+        let token = k.token.clone().unwrap_or_default();
+        let mut rec: DisputeRecord = match &k.dispute_sealed {
+            Some(s) => serde_json::from_str(&self.keys.open(&aad_dispute(&token), s)?)?,
+            None => DisputeRecord::default(),
+        };
+        if let Some(p) = &input.parties {
+            rec.parties = check_text("parties", p, 0, 500)?;
+        }
+        if let Some(m) = &input.mediation {
+            rec.mediation = check_text("mediation", m, 0, 4000)?;
+        }
+        if let Some(a) = &input.agreement {
+            rec.agreement = check_text("agreement", a, 0, 2000)?;
+        }
+        k.dispute_sealed = Some(self.keys.seal(&aad_dispute(&token), &serde_json::to_string(&rec)?)?);
+        if !cases::save(&mut tx, &k, now).await? {
+            return Err(stale());
+        }
+        k.version += 1;
+        // the timeline says that it changed, never what it says
+        let what: Vec<&str> = [("当事人", &input.parties), ("调解记录", &input.mediation), ("协议", &input.agreement)]
+            .into_iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(n, _)| n)
+            .collect();
+        log_event(
+            &mut tx,
+            &k,
+            (caller.user_id, &caller.display_name),
+            "dispute",
+            Some(&k.state),
+            &what.join("、"),
+            now,
+        )
+        .await?;
+        record(&mut tx, caller, now, &Event::ok("case_dispute", format!("case:{id}"), &k.org_path)).await?;
+        let view = self.case_view(&mut tx, caller, &k).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Open cases of the same category in the same building or within
+    /// 100 m, filed in the last 7 days: shown before a duplicate is filed.
+    pub async fn similar_cases(
+        &self,
+        caller: &Caller,
+        community: Option<&str>,
+        category: &str,
+        building_id: Option<i64>,
+        point: Option<(f64, f64)>,
+    ) -> Result<Vec<SimilarView>> {
+        let now = self.now();
+        let mut tx = self.db.conn().await?;
+        let com = match building_id {
+            Some(b) => match places::building_place(&mut tx, b).await? {
+                Some(p) => org::by_id(&mut tx, p.community_id).await?,
+                None => return Ok(vec![]),
+            },
+            None => self.caller_community(&mut tx, caller, FILERS, community).await?,
+        };
+        if !works_in(caller, FILERS, &com.path) {
+            return Ok(vec![]);
+        }
+        let Some(cat) = cases::category_by_code(&mut tx, com.id, category.trim()).await? else {
+            return Ok(vec![]);
+        };
+        let bbox = point.map(|(x, y)| {
+            let dlat = SIMILAR_METRES / 111_000.0;
+            let dlon = dlat / y.to_radians().cos().max(0.01);
+            (x - dlon, y - dlat, x + dlon, y + dlat)
+        });
+        let rows = cases::similar(&mut tx, cat.id, building_id, bbox, now - SIMILAR_DAYS * DAY_MS).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|k| {
+                let distance = match (point, k.lon, k.lat) {
+                    (Some(p), Some(x), Some(y)) => Some(metres(p, (x, y))),
+                    _ => None,
+                };
+                let same_building = building_id.is_some() && k.building_id == building_id;
+                if !same_building && distance.is_none_or(|d| d > SIMILAR_METRES) {
+                    return None;
+                }
+                let state = CaseState::parse(&k.state).unwrap_or(CaseState::Submitted);
+                Some(SimilarView {
+                    id: k.id,
+                    category_name: k.category_name.clone(),
+                    state,
+                    state_name: state.name_zh().to_owned(),
+                    address: k.address.clone(),
+                    created_at: rfc3339(k.created_at),
+                    distance_m: distance.map(|d| d.round() as i64),
+                    visible: !parts_of(caller, &k).is_empty(),
+                })
+            })
+            .collect())
+    }
+}
+
+fn stale() -> ServiceError {
+    ServiceError::Conflict(Msg::new(
+        "此事件刚被他人更新,请刷新后再操作",
+        "someone else changed this case meanwhile; reload it and try again",
+    ))
+}

@@ -1,0 +1,74 @@
+//! The deadline sweep: reminds before a deadline, flags a case not accepted
+//! in time, and sends a case not resolved in time up to the subdistrict.
+//! Each case carries the next time the sweep must look at it, so a sweep
+//! reads only the cases that are due, however many there are.
+
+use serde::Serialize;
+use serde_json::json;
+use yijia_domain::case::CaseState;
+use yijia_store::cases;
+
+use super::{log_event, reschedule};
+use crate::audit::{Event, record};
+use crate::{Caller, Result, Services};
+
+/// Cases looked at per transaction.
+const BATCH: i64 = 500;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    pub reminded: usize,
+    pub overdue: usize,
+    pub escalated: usize,
+}
+
+impl Services {
+    /// Runs the sweep until no case is due.
+    pub async fn sweep_case_deadlines(&self) -> Result<SweepReport> {
+        let mut report = SweepReport::default();
+        let system = Caller::system();
+        loop {
+            let now = self.now();
+            let mut tx = self.db.write().await?;
+            let due = cases::alarms_due(&mut tx, now, BATCH).await?;
+            for mut k in due.iter().cloned() {
+                let from = CaseState::parse(&k.state).unwrap_or(CaseState::Submitted);
+                let Some(due_at) = k.due_at.filter(|_| from.is_open()) else {
+                    k.next_alarm_at = None;
+                    cases::save(&mut tx, &k, now).await?;
+                    continue;
+                };
+                let hours = |ms: i64| format!("{:.1}", ms as f64 / 3_600_000.0);
+                let (action, note) = if now < due_at {
+                    k.next_alarm_at = Some(due_at);
+                    report.reminded += 1;
+                    let what = if from == CaseState::Submitted { "受理" } else { "办结" };
+                    ("reminder", format!("距{what}时限还有 {} 小时", hours(due_at - now)))
+                } else if from == CaseState::Submitted {
+                    k.next_alarm_at = None;
+                    report.overdue += 1;
+                    ("overdue", format!("已超过受理时限 {} 小时,请社区督办", hours(now - due_at)))
+                } else {
+                    k.state = CaseState::Escalated.code().to_owned();
+                    k.escalated_at = Some(now);
+                    reschedule(&mut k, now);
+                    report.escalated += 1;
+                    ("escalate", "超过办结时限,自动上报街道".to_owned())
+                };
+                if !cases::save(&mut tx, &k, now).await? {
+                    continue;
+                }
+                k.version += 1;
+                log_event(&mut tx, &k, (None, "系统"), action, Some(from.code()), &note, now).await?;
+                if action == "escalate" {
+                    let e = Event::ok("case_escalate", format!("case:{}", k.id), &k.org_path);
+                    record(&mut tx, &system, now, &e.with(json!({ "from": from.code(), "automatic": true }))).await?;
+                }
+            }
+            tx.commit().await?;
+            if (due.len() as i64) < BATCH {
+                return Ok(report);
+            }
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! Cases: filing, the inboxes, the workflow, ratings, notes, disputes, and
+//! the community's catalogue of categories.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use yijia_domain::case::{CaseKind, CaseState};
+use yijia_service::PageReq;
+use yijia_service::cases::{
+    ActionInput, CaseBox, CaseCategoryInput, CaseCategoryView, CaseCounts, CaseInput, CaseQuery, CaseSummary, CaseView,
+    DisputeInput, NoteInput, RatingInput, SimilarView,
+};
+
+use super::ApiResult;
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::i18n::Lang;
+use crate::json::{ApiJson, ApiPath, ApiQuery};
+use crate::policy::Auth;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CaseParams {
+    /// mine (default), grids, dispatch, near, overdue, escalated, all. Residents always see the cases they filed.
+    #[serde(rename = "box")]
+    #[param(rename = "box", inline)]
+    pub case_box: Option<CaseBox>,
+    #[param(inline)]
+    pub kind: Option<CaseKind>,
+    #[param(inline)]
+    pub state: Option<CaseState>,
+    /// A category code.
+    pub category: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// A page of cases, and how many each list of the inbox holds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseList {
+    pub items: Vec<CaseSummary>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+    pub counts: CaseCounts,
+}
+
+/// The cases of one of your lists.
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseParams),
+    responses(
+        (status = 200, description = "A page of cases, nearest deadline first", body = CaseList),
+        (status = 400, description = "Bad query parameter", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "That list is not yours (dispatch is for community staff)", body = ErrorBody),
+        (status = 404, description = "Your role has no cases", body = ErrorBody),
+        (status = 422, description = "Paging out of range", body = ErrorBody),
+    ))]
+pub async fn list_cases(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiQuery(q): ApiQuery<CaseParams>,
+) -> Result<Json<CaseList>, ApiError> {
+    let page = PageReq::new(q.page, q.per_page).api(lang)?;
+    let query =
+        CaseQuery { case_box: q.case_box.unwrap_or_default(), kind: q.kind, state: q.state, category: q.category };
+    let (p, counts) = st.svc.list_cases(&c, &query, page).await.api(lang)?;
+    Ok(Json(CaseList { items: p.items, total: p.total, page: p.page, per_page: p.per_page, counts }))
+}
+
+/// File a case. It goes to the grid it lies in, or to the community's dispatch list.
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = CaseInput,
+    responses(
+        (status = 201, description = "Filed", body = CaseView),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Your role does not file cases", body = ErrorBody),
+        (status = 404, description = "The community is not yours", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
+    ))]
+pub async fn create_case(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiJson(b): ApiJson<CaseInput>,
+) -> Result<(StatusCode, Json<CaseView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(st.svc.create_case(&c, &b).await.api(lang)?)))
+}
+
+/// One case with its timeline and the actions you may take.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases",
+    params(("id" = i64, Path, description = "Case id")),
+    responses(
+        (status = 200, description = "The case", body = CaseView),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such case in your scope", body = ErrorBody),
+    ))]
+pub async fn get_case(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<CaseView>, ApiError> {
+    Ok(Json(st.svc.get_case(&c, id).await.api(lang)?))
+}
+
+/// Take a step: accept, start, resolve, close, reject, escalate, transfer, reopen.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/actions", tag = "cases", request_body = ActionInput,
+    params(("id" = i64, Path, description = "Case id")),
+    responses(
+        (status = 200, description = "Done; the case as it is now", body = CaseView),
+        (status = 400, description = "Malformed body or id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such case in your scope", body = ErrorBody),
+        (status = 409, description = "Not allowed in this state for you, or someone changed the case since you read it", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A note is missing, or the grid is not in the community", body = ErrorBody),
+    ))]
+pub async fn act_on_case(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<ActionInput>,
+) -> Result<Json<CaseView>, ApiError> {
+    Ok(Json(st.svc.act_on_case(&c, id, &b).await.api(lang)?))
+}
+
+/// Rate what was done (the one who filed it, once, after it is resolved).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/rating", tag = "cases", request_body = RatingInput,
+    params(("id" = i64, Path, description = "Case id")),
+    responses(
+        (status = 200, description = "Rated", body = CaseView),
+        (status = 400, description = "Malformed body or id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "You did not file it", body = ErrorBody),
+        (status = 404, description = "No such case in your scope", body = ErrorBody),
+        (status = 409, description = "Not resolved yet, or rated already", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "The rating is not 1 to 5", body = ErrorBody),
+    ))]
+pub async fn rate_case(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<RatingInput>,
+) -> Result<Json<CaseView>, ApiError> {
+    Ok(Json(st.svc.rate_case(&c, id, &b).await.api(lang)?))
+}
+
+/// Add a progress note to an open case.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/notes", tag = "cases", request_body = NoteInput,
+    params(("id" = i64, Path, description = "Case id")),
+    responses(
+        (status = 200, description = "Noted", body = CaseView),
+        (status = 400, description = "Malformed body or id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such case in your scope", body = ErrorBody),
+        (status = 409, description = "The case is not open, or not yours to handle", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "The note is empty or too long", body = ErrorBody),
+    ))]
+pub async fn note_case(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<NoteInput>,
+) -> Result<Json<CaseView>, ApiError> {
+    Ok(Json(st.svc.note_case(&c, id, &b).await.api(lang)?))
+}
+
+/// Record a dispute's parties, mediation and agreement (kept encrypted).
+#[utoipa::path(put, path = "/api/v1/cases/{id}/dispute", tag = "cases", request_body = DisputeInput,
+    params(("id" = i64, Path, description = "Case id")),
+    responses(
+        (status = 200, description = "Recorded", body = CaseView),
+        (status = 400, description = "Malformed body or id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such case in your scope", body = ErrorBody),
+        (status = 409, description = "Not a dispute, not yours to handle, or changed since you read it", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A part is too long", body = ErrorBody),
+    ))]
+pub async fn record_dispute(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<DisputeInput>,
+) -> Result<Json<CaseView>, ApiError> {
+    Ok(Json(st.svc.record_dispute(&c, id, &b).await.api(lang)?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SimilarParams {
+    /// The category code about to be filed.
+    pub category: String,
+    pub community: Option<String>,
+    pub building_id: Option<i64>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+}
+
+/// Open cases of the same category in the same building or within 100 m from the last 7 days.
+#[utoipa::path(get, path = "/api/v1/cases/similar", tag = "cases", params(SimilarParams),
+    responses(
+        (status = 200, description = "Possible duplicates (no personal data)", body = Vec<SimilarView>),
+        (status = 400, description = "Bad query parameter", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Your role does not file cases", body = ErrorBody),
+        (status = 422, description = "Name the community", body = ErrorBody),
+    ))]
+pub async fn similar_cases(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiQuery(q): ApiQuery<SimilarParams>,
+) -> Result<Json<Vec<SimilarView>>, ApiError> {
+    let point = q.lon.zip(q.lat);
+    let v = st.svc.similar_cases(&c, q.community.as_deref(), &q.category, q.building_id, point).await.api(lang)?;
+    Ok(Json(v))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CommunityParam {
+    /// The community's org code; needed only when you work in several.
+    pub community: Option<String>,
+}
+
+/// A community's catalogue of case categories with their deadlines.
+#[utoipa::path(get, path = "/api/v1/case-categories", tag = "cases", params(CommunityParam),
+    responses(
+        (status = 200, description = "The catalogue", body = Vec<CaseCategoryView>),
+        (status = 400, description = "Bad query parameter", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Not your community, or your role does not file cases", body = ErrorBody),
+        (status = 422, description = "Name the community", body = ErrorBody),
+    ))]
+pub async fn list_case_categories(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiQuery(q): ApiQuery<CommunityParam>,
+) -> Result<Json<Vec<CaseCategoryView>>, ApiError> {
+    Ok(Json(st.svc.case_categories(&c, q.community.as_deref()).await.api(lang)?))
+}
+
+/// Add a category to the catalogue, or change one (by its code), with its deadlines.
+#[utoipa::path(post, path = "/api/v1/case-categories", tag = "cases", params(CommunityParam),
+    request_body = CaseCategoryInput,
+    responses(
+        (status = 200, description = "Saved", body = CaseCategoryView),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Your role does not edit the catalogue", body = ErrorBody),
+        (status = 404, description = "Not your community", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
+    ))]
+pub async fn save_case_category(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiQuery(q): ApiQuery<CommunityParam>,
+    ApiJson(b): ApiJson<CaseCategoryInput>,
+) -> Result<Json<CaseCategoryView>, ApiError> {
+    Ok(Json(st.svc.save_case_category(&c, q.community.as_deref(), &b).await.api(lang)?))
+}
