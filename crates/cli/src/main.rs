@@ -430,6 +430,8 @@ async fn user(svc: &Services, cmd: UserCmd) -> Result<()> {
 
 /// Generated residents of the demo community (never real people).
 const DEMO_RESIDENTS: usize = 2400;
+/// Demo cases over the last 90 days.
+const DEMO_CASES: usize = 300;
 
 async fn serve(cfg: Config, demo: bool) -> Result<()> {
     let started = std::time::Instant::now();
@@ -444,6 +446,10 @@ async fn serve(cfg: Config, demo: bool) -> Result<()> {
         let people = svc.seed_demo_residents(DEMO_RESIDENTS).await.map_err(service_error)?;
         if people > 0 {
             tracing::info!(people, "demo residents generated");
+        }
+        let cases = svc.seed_demo_cases(DEMO_CASES).await.map_err(service_error)?;
+        if cases > 0 {
+            tracing::info!(cases, "demo cases filed");
         }
     }
     let listener =

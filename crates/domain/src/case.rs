@@ -42,6 +42,14 @@ impl CaseKind {
         }
     }
 
+    pub fn name_en(self) -> &'static str {
+        match self {
+            CaseKind::Request => "Request",
+            CaseKind::Dispute => "Dispute",
+            CaseKind::Hazard => "Hazard",
+        }
+    }
+
     /// By code or by the names people use.
     pub fn parse(s: &str) -> Option<Self> {
         match s.trim() {
@@ -80,6 +88,15 @@ impl Priority {
             Priority::Urgent => "加急",
             Priority::Ordinary => "一般",
             Priority::Complex => "复杂",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Priority::Emergency => "Emergency",
+            Priority::Urgent => "Urgent",
+            Priority::Ordinary => "Ordinary",
+            Priority::Complex => "Complex",
         }
     }
 
@@ -193,6 +210,18 @@ impl CaseState {
         }
     }
 
+    pub fn name_en(self) -> &'static str {
+        match self {
+            CaseState::Submitted => "Submitted",
+            CaseState::Accepted => "Accepted",
+            CaseState::InProgress => "In progress",
+            CaseState::Resolved => "Resolved",
+            CaseState::Closed => "Closed",
+            CaseState::Rejected => "Rejected",
+            CaseState::Escalated => "Escalated",
+        }
+    }
+
     /// Still someone's work: its deadlines count.
     pub fn is_open(self) -> bool {
         !matches!(self, CaseState::Resolved | CaseState::Closed | CaseState::Rejected)
@@ -261,6 +290,19 @@ impl Action {
             Action::Escalate => "上报街道",
             Action::Transfer => "转其他网格",
             Action::Reopen => "重新办理",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Action::Accept => "Accept",
+            Action::Start => "Start",
+            Action::Resolve => "Resolve",
+            Action::Close => "Close",
+            Action::Reject => "Reject",
+            Action::Escalate => "Escalate",
+            Action::Transfer => "Transfer",
+            Action::Reopen => "Reopen",
         }
     }
 
@@ -380,6 +422,16 @@ impl Channel {
             Channel::Phone => "来电",
             Channel::Visit => "走访发现",
             Channel::Portal => "居民自助",
+            Channel::Open311 => "Open311",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Channel::WalkIn => "Walk-in",
+            Channel::Phone => "Phone",
+            Channel::Visit => "Found on a visit",
+            Channel::Portal => "Resident's phone",
             Channel::Open311 => "Open311",
         }
     }

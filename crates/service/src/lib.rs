@@ -10,6 +10,7 @@ pub mod categories;
 pub mod city;
 pub mod clock;
 pub mod demo;
+mod demo_cases;
 pub mod error;
 pub mod export;
 pub mod households;

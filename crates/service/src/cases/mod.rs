@@ -281,9 +281,34 @@ impl CaseBox {
         }
     }
 
+    pub fn name_en(self) -> &'static str {
+        match self {
+            CaseBox::Mine => "Mine",
+            CaseBox::Grids => "My grids",
+            CaseBox::Dispatch => "To dispatch",
+            CaseBox::Near => "Near deadline",
+            CaseBox::Overdue => "Overdue",
+            CaseBox::Escalated => "Escalated",
+            CaseBox::All => "All",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|b| b.code() == s)
     }
+}
+
+/// What the new-case form offers: the community's catalogue, its
+/// buildings and grids.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FormOptions {
+    pub community: String,
+    pub community_name: String,
+    pub categories: Vec<CaseCategoryView>,
+    /// (id, estate and building)
+    pub buildings: Vec<(i64, String)>,
+    /// (code, name)
+    pub grids: Vec<(String, String)>,
 }
 
 /// Which cases to list.
@@ -553,7 +578,11 @@ impl Services {
             });
         let title = match input.title.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             Some(t) => check_text("title", t, 1, 60)?,
-            None if placed.address.is_empty() => cat.name.clone(),
+            None if placed.address.is_empty() => {
+                let start: String = description.chars().take(24).collect();
+                let more = if description.chars().count() > 24 { "…" } else { "" };
+                format!("{} · {start}{more}", cat.name)
+            }
             None => format!("{} · {}", cat.name, placed.address).chars().take(60).collect(),
         };
         for r in &input.residents {
@@ -665,10 +694,17 @@ impl Services {
             if lon.is_none() {
                 (lon, lat) = (b.lon, b.lat);
             }
-        } else if let Some(code) = input.grid.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        }
+        // staff may name the grid outright; it wins over the place's
+        if let Some(code) = input.grid.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
             let g = org::by_code(tx, code).await?.filter(|g| g.kind == "grid" && !resident_only);
-            let Some(g) = g else {
-                return Err(ServiceError::invalid("grid", format!("没有网格「{code}」"), format!("no grid '{code}'")));
+            let in_place = |g: &org::OrgNode| community_id.is_none_or(|c| g.parent_id == Some(c));
+            let Some(g) = g.filter(in_place) else {
+                return Err(ServiceError::invalid(
+                    "grid",
+                    format!("没有网格「{code}」,或它不在所选地点的社区"),
+                    format!("no grid '{code}', or not in the place's community"),
+                ));
             };
             grid_id = Some(g.id);
         }
@@ -722,6 +758,25 @@ impl Services {
             None => None,
         };
         Ok(Placed { community, grid, building_id, household_id, lon, lat, address })
+    }
+
+    /// The choices of the new-case form in the caller's community.
+    pub async fn case_form_options(&self, caller: &Caller, community: Option<&str>) -> Result<FormOptions> {
+        let categories = self.case_categories(caller, community).await?;
+        let mut tx = self.db.conn().await?;
+        let com = self.caller_community(&mut tx, caller, FILERS, community).await?;
+        let buildings = places::buildings_of(&mut tx, com.id)
+            .await?
+            .into_iter()
+            .map(|b| (b.id, format!("{} {}", b.estate, b.name)))
+            .collect();
+        let grids = org::children(&mut tx, com.id)
+            .await?
+            .into_iter()
+            .filter(|g| g.kind == "grid")
+            .map(|g| (g.code, g.name))
+            .collect();
+        Ok(FormOptions { community: com.code, community_name: com.name, categories, buildings, grids })
     }
 
     /// A case in the caller's scope, with the parts they play; 404 (and an

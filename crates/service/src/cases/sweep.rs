@@ -48,6 +48,11 @@ impl Services {
                     k.next_alarm_at = None;
                     report.overdue += 1;
                     ("overdue", format!("已超过受理时限 {} 小时,请社区督办", hours(now - due_at)))
+                } else if k.escalated_at.is_some() {
+                    // with the subdistrict already: flagged, not sent up again
+                    k.next_alarm_at = None;
+                    report.overdue += 1;
+                    ("overdue", format!("已超过办结时限 {} 小时", hours(now - due_at)))
                 } else {
                     k.state = CaseState::Escalated.code().to_owned();
                     k.escalated_at = Some(now);

@@ -15,6 +15,7 @@ use yijia_service::auth::UserView;
 use yijia_service::users::{NewGrant, NewUser};
 use yijia_service::{Caller, PageReq, ServiceError};
 
+mod cases;
 mod map;
 mod residents;
 
@@ -32,6 +33,7 @@ pub fn routes(r: Routes) -> Routes {
     use Method as M;
     use Policy::*;
     let r = residents::routes(r);
+    let r = cases::routes(r);
     r.add(M::GET, "/login", Public, Scope::None, get(login_page))
         .add(M::POST, "/login", Public, Scope::None, post(login_submit))
         .add(M::GET, "/lang/{lang}", Public, Scope::None, get(set_lang))
@@ -93,6 +95,19 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             "/residents",
             l.t("居民", "Residents"),
             l.t("按类别归档的居民信息", "Residents, archived by category"),
+        ));
+    }
+    if c.has_any(yijia_service::cases::HANDLERS) {
+        v.push((
+            "/cases",
+            l.t("事件", "Cases"),
+            l.t("诉求、矛盾纠纷与安全隐患,按时限办理", "Requests, disputes and hazards, on time"),
+        ));
+    } else if c.has_any(yijia_service::cases::FILERS) {
+        v.push((
+            "/cases",
+            l.t("我的诉求", "My requests"),
+            l.t("反映问题、查看办理进度、评价", "Tell us, follow it, rate it"),
         ));
     }
     if c.has_any(MANAGERS) {

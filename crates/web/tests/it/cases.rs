@@ -276,6 +276,15 @@ async fn deadlines_remind_flag_and_escalate_through_the_job_runner() {
     assert_eq!(v["state"], "accepted");
     assert_eq!(v["timeliness"], "on_time");
 
+    // late again with the subdistrict: flagged, not sent up a second time
+    app.clock.advance(2 * 24 * 60 * MINUTE_MS);
+    sweep().await;
+    let officer = app.token("officer").await;
+    let (_, v) = app.get(&officer, &format!("/api/v1/cases/{id}")).await;
+    assert_eq!(v["state"], "accepted");
+    assert_eq!(v["timeliness"], "overdue");
+    assert_eq!(timeline(&v).last().unwrap(), "overdue");
+
     // the outbox carries every event, without personal data
     let mut tx = app.db.db.read().await.unwrap();
     let out = yijia_store::cases::outbox_of(&mut tx, &format!("case:{id}")).await.unwrap();
@@ -283,7 +292,15 @@ async fn deadlines_remind_flag_and_escalate_through_the_job_runner() {
     let events: Vec<&str> = out.iter().map(|e| e.event.as_str()).collect();
     assert_eq!(
         events,
-        ["case.created", "case.reminder", "case.overdue", "case.accept", "case.escalate", "case.accept"]
+        [
+            "case.created",
+            "case.reminder",
+            "case.overdue",
+            "case.accept",
+            "case.escalate",
+            "case.accept",
+            "case.overdue"
+        ]
     );
     assert!(out.iter().all(|e| !e.payload.contains("煤气") && !e.payload.contains("张大爷")));
     // the automatic escalation is in the audit log, by the system
@@ -456,4 +473,120 @@ async fn a_hint_shows_open_cases_like_the_one_about_to_be_filed() {
     let resident = app.token("resident").await;
     let (_, none) = app.get(&resident, &format!("/api/v1/cases/similar?category=fire&lon={lon}&lat={near}")).await;
     assert_eq!(none, json!([]));
+}
+
+#[tokio::test]
+async fn the_demo_has_cases_in_every_state() {
+    let app = TestApp::spawn().await;
+    app.svc.seed_demo_residents(600).await.unwrap();
+    let n = app.svc.seed_demo_cases(300).await.unwrap();
+    assert_eq!(n, 300);
+    assert_eq!(app.svc.seed_demo_cases(300).await.unwrap(), 0, "once");
+    let staff = app.token("staff").await;
+    let (_, all) = app.get(&staff, "/api/v1/cases?box=all&per_page=500").await;
+    assert_eq!(all["total"], 300);
+    let items = all["items"].as_array().unwrap();
+    for state in ["submitted", "accepted", "in_progress", "resolved", "closed", "rejected", "escalated"] {
+        assert!(items.iter().any(|k| k["state"] == state), "a demo case is {state}");
+    }
+    for kind in ["request", "dispute", "hazard"] {
+        assert!(items.iter().any(|k| k["kind"] == kind), "a demo case is a {kind}");
+    }
+    assert!(all["counts"]["overdue"].as_i64().unwrap() > 0, "some are late: {}", all["counts"]);
+    assert!(items.iter().any(|k| k["rating"].is_i64()), "some are rated");
+    let sanqi: Vec<&Value> =
+        items.iter().filter(|k| k["title"].as_str().unwrap().starts_with("丁香花园三期")).collect();
+    assert_eq!(sanqi.len(), 3, "the detaching ceiling, the leaking roof, the collapsed wall");
+    assert!(sanqi.iter().all(|k| k["grid"] == "chengnan-g01" && k["kind"] == "hazard"));
+}
+
+/// The CSRF token of a page's forms.
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned()
+}
+
+async fn page(b: &reqwest::Client, url: String) -> (StatusCode, String) {
+    let r = b.get(url).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_pages_file_handle_and_rate_a_case() {
+    let app = TestApp::spawn().await;
+    let resident = app.browser_as("resident").await;
+    let (st, html) = page(&resident, format!("{}/cases/new", app.url)).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("value=\"repair\"") && html.contains("燃气隐患"), "the catalogue as chips");
+    let csrf = csrf_of(&html);
+    // nothing chosen: the form comes back with the message and what was typed
+    let r = resident
+        .post(format!("{}/cases/new", app.url))
+        .form(&[("_csrf", csrf.as_str()), ("description", "水管爆了")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("请选择类别") && html.contains("水管爆了"), "{html}");
+    let r = resident
+        .post(format!("{}/cases/new", app.url))
+        .form(&[("_csrf", csrf.as_str()), ("category", "utilities"), ("description", "水管爆了,楼道全是水")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    let id: i64 = to.trim_start_matches("/cases/").parse().unwrap();
+
+    // the grid worker sees it in the inbox and accepts it with one button
+    let worker = app.browser_as("worker1").await;
+    let (_, inbox) = page(&worker, format!("{}/cases", app.url)).await;
+    assert!(inbox.contains(&format!("/cases/{id}")), "{inbox}");
+    let (_, html) = page(&worker, format!("{}/cases/{id}", app.url)).await;
+    assert!(html.contains("value=\"accept\"") && !html.contains("value=\"reopen\""));
+    let csrf = csrf_of(&html);
+    let act = |action: &'static str, version: &'static str, note: &'static str| {
+        let worker = worker.clone();
+        let url = format!("{}/cases/{id}/act", app.url);
+        let csrf = csrf.clone();
+        async move {
+            worker
+                .post(url)
+                .form(&[("_csrf", csrf.as_str()), ("action", action), ("version", version), ("note", note)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(act("accept", "1", "").await.status(), StatusCode::SEE_OTHER);
+    // a stale page: refused, and the page says why
+    let r = act("resolve", "1", "已修好").await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("刷新"));
+    assert_eq!(act("resolve", "2", "已关闭阀门并更换水管").await.status(), StatusCode::SEE_OTHER);
+
+    // the resident rates it on the page
+    let (_, html) = page(&resident, format!("{}/cases/{id}", app.url)).await;
+    assert!(html.contains("已更换水管") || html.contains("更换水管"), "the timeline shows what was done");
+    assert!(html.contains("name=\"rating\""));
+    let csrf = csrf_of(&html);
+    let r = resident
+        .post(format!("{}/cases/{id}/rate", app.url))
+        .form(&[("_csrf", csrf.as_str()), ("rating", "4"), ("comment", "挺快")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&resident, format!("{}/cases/{id}", app.url)).await;
+    assert!(html.contains("4 ★") && !html.contains("name=\"rating\""));
+
+    // another grid's worker: the page is not found
+    app.add_user("worker2", Role::GridWorker, "chengnan-g02").await;
+    let w2 = app.browser_as("worker2").await;
+    let (st, _) = page(&w2, format!("{}/cases/{id}", app.url)).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    // the catalogue page shows the deadlines
+    let (st, html) = page(&worker, format!("{}/cases/categories", app.url)).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("30 分钟 / 2 小时"), "gas: 30 minutes to accept, 2 hours to resolve");
 }

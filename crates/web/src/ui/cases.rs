@@ -1,0 +1,613 @@
+//! Case pages: the inboxes, a case with its timeline and the actions the
+//! caller may take, the new-case form (one-handed on a phone) and the
+//! community's catalogue.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::Method;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use yijia_domain::case::{Action, CaseKind, CaseState, Channel, Priority, Timeliness};
+use yijia_service::cases::{
+    ActionInput, CATALOGUE_EDITORS, CaseBox, CaseCategoryInput, CaseCategoryView, CaseInput, CaseQuery, CaseSummary,
+    CaseView, DISPATCHERS, DeadlineView, DisputeInput, FILERS, FormOptions, HANDLERS, NoteInput, RatingInput,
+    SimilarView,
+};
+use yijia_service::{Caller, PageReq, ServiceError};
+
+use super::{Chrome, PageErr, PageResult, fixable};
+use crate::AppState;
+use crate::i18n::Lang;
+use crate::policy::{Auth, Policy, Routes, Scope};
+
+pub fn routes(r: Routes) -> Routes {
+    use Method as M;
+    use Policy::*;
+    r.add(M::GET, "/cases", Roles(FILERS), Scope::Grants, get(inbox))
+        .add(M::GET, "/cases/new", Roles(FILERS), Scope::Grants, get(new_form))
+        .add(M::POST, "/cases/new", Roles(FILERS), Scope::Object, post(new_submit))
+        .add(M::GET, "/cases/similar", Roles(FILERS), Scope::Grants, get(similar_hint))
+        .add(M::GET, "/cases/categories", Roles(FILERS), Scope::Grants, get(catalogue))
+        .add(M::POST, "/cases/categories", Roles(CATALOGUE_EDITORS), Scope::Object, post(catalogue_save))
+        .add(M::GET, "/cases/{id}", Roles(FILERS), Scope::Object, get(show))
+        .add(M::POST, "/cases/{id}/act", Roles(FILERS), Scope::Object, post(act))
+        .add(M::POST, "/cases/{id}/rate", Roles(FILERS), Scope::Object, post(rate))
+        .add(M::POST, "/cases/{id}/note", Roles(HANDLERS), Scope::Object, post(note))
+        .add(M::POST, "/cases/{id}/dispute", Roles(HANDLERS), Scope::Object, post(dispute))
+}
+
+/// Names in the page's language.
+pub(crate) struct Names(pub Lang);
+
+impl Names {
+    pub fn kind(&self, k: &CaseKind) -> &'static str {
+        if self.0.en() { k.name_en() } else { k.name_zh() }
+    }
+    pub fn state(&self, s: &CaseState) -> &'static str {
+        if self.0.en() { s.name_en() } else { s.name_zh() }
+    }
+    pub fn priority(&self, p: &Priority) -> &'static str {
+        if self.0.en() { p.name_en() } else { p.name_zh() }
+    }
+    pub fn action(&self, a: &Action) -> &'static str {
+        if self.0.en() { a.name_en() } else { a.name_zh() }
+    }
+    pub fn channel(&self, c: &Channel) -> &'static str {
+        if self.0.en() { c.name_en() } else { c.name_zh() }
+    }
+    pub fn case_box(&self, b: &CaseBox) -> &'static str {
+        if self.0.en() { b.name_en() } else { b.name_zh() }
+    }
+    pub fn event(&self, action: &str, zh: &str) -> String {
+        if !self.0.en() {
+            return zh.to_owned();
+        }
+        match action {
+            "created" => "Filed".into(),
+            "note" => "Progress".into(),
+            "rating" => "Rating".into(),
+            "dispute" => "Mediation record".into(),
+            "reminder" => "Deadline reminder".into(),
+            "overdue" => "Overdue".into(),
+            a => Action::parse(a).map_or(a.to_owned(), |a| a.name_en().to_owned()),
+        }
+    }
+    /// A deadline badge: (css class, text).
+    pub fn timeliness(&self, t: &Option<Timeliness>) -> Option<(&'static str, &'static str)> {
+        match t {
+            Some(Timeliness::Near) => Some(("warn", self.0.t("临期", "near deadline"))),
+            Some(Timeliness::Overdue) => Some(("late", self.0.t("超期", "overdue"))),
+            _ => None,
+        }
+    }
+    /// An RFC 3339 time as people read it: `2026-11-29 14:05`.
+    pub fn time(&self, t: &str) -> String {
+        t.get(..16).map(|s| s.replace('T', " ")).unwrap_or_default()
+    }
+}
+
+// ---- the inbox -------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "cases.html")]
+struct InboxPage {
+    c: Chrome,
+    n: Names,
+    staff: bool,
+    boxes: Vec<(CaseBox, Option<i64>)>,
+    current: CaseBox,
+    kind: String,
+    cases: Vec<CaseSummary>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    base: String,
+}
+
+#[derive(Deserialize)]
+struct InboxParams {
+    #[serde(rename = "box")]
+    case_box: Option<String>,
+    kind: Option<String>,
+    page: Option<i64>,
+}
+
+fn is_staff(c: &Caller) -> bool {
+    c.has_any(HANDLERS)
+}
+
+async fn inbox(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<InboxParams>) -> PageResult {
+    let staff = is_staff(&c);
+    let current =
+        q.case_box.as_deref().and_then(CaseBox::parse).unwrap_or(if staff { CaseBox::Grids } else { CaseBox::Mine });
+    let kind = q.kind.as_deref().and_then(CaseKind::parse);
+    let page = PageReq::new(q.page, Some(30)).page(lang)?;
+    let query = CaseQuery { case_box: current, kind, ..Default::default() };
+    let (p, counts) = st.svc.list_cases(&c, &query, page).await.page(lang)?;
+    let boxes = if staff {
+        let mut b = vec![(CaseBox::Grids, Some(counts.open)), (CaseBox::Mine, None)];
+        if c.has_any(DISPATCHERS) {
+            b.push((CaseBox::Dispatch, None));
+        }
+        b.extend([
+            (CaseBox::Near, Some(counts.near)),
+            (CaseBox::Overdue, Some(counts.overdue)),
+            (CaseBox::Escalated, None),
+            (CaseBox::All, None),
+        ]);
+        b
+    } else {
+        vec![]
+    };
+    let kind_code = kind.map(|k| k.code().to_owned()).unwrap_or_default();
+    let base = format!("/cases?box={}&kind={}", current.code(), kind_code);
+    Ok(InboxPage {
+        c: Chrome::for_caller(lang, &c, "/cases", &format!("{base}&page={}", p.page)),
+        n: Names(lang),
+        staff,
+        boxes,
+        current,
+        kind: kind_code,
+        pages: (p.total + p.per_page - 1) / p.per_page,
+        total: p.total,
+        page: p.page,
+        cases: p.items,
+        base,
+    }
+    .into_response())
+}
+
+// ---- one case --------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "case.html")]
+struct CasePage {
+    c: Chrome,
+    n: Names,
+    k: CaseView,
+    staff: bool,
+    grids: Vec<(String, String)>,
+    error: Option<String>,
+}
+
+async fn render_case(st: &AppState, c: &Caller, l: Lang, id: i64, error: Option<String>) -> PageResult {
+    let k = st.svc.get_case(c, id).await.page(l)?;
+    let grids = if k.actions.iter().any(|a| a.action == Action::Transfer) {
+        st.svc.case_form_options(c, Some(&k.summary.community)).await.page(l)?.grids
+    } else {
+        vec![]
+    };
+    let status = if error.is_some() { axum::http::StatusCode::CONFLICT } else { axum::http::StatusCode::OK };
+    let here = format!("/cases/{id}");
+    Ok((
+        status,
+        CasePage { c: Chrome::for_caller(l, c, "/cases", &here), n: Names(l), k, staff: is_staff(c), grids, error },
+    )
+        .into_response())
+}
+
+async fn show(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
+    render_case(&st, &c, lang, id, None).await
+}
+
+/// After a step: back to the case, or the case with what went wrong.
+async fn after(st: &AppState, c: &Caller, l: Lang, id: i64, r: Result<CaseView, ServiceError>) -> PageResult {
+    match r {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(e) => {
+            let text = fixable(e, l)?;
+            render_case(st, c, l, id, Some(text)).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ActForm {
+    action: String,
+    version: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    grid: String,
+}
+
+async fn act(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<ActForm>,
+) -> PageResult {
+    let Some(action) = Action::parse(&f.action) else {
+        return render_case(&st, &c, lang, id, Some(lang.t("未知操作", "unknown action").to_owned())).await;
+    };
+    let input = ActionInput {
+        action,
+        version: f.version.trim().parse().unwrap_or(-1),
+        note: Some(f.note),
+        grid: Some(f.grid).filter(|g| !g.is_empty()),
+    };
+    let r = st.svc.act_on_case(&c, id, &input).await;
+    after(&st, &c, lang, id, r).await
+}
+
+#[derive(Deserialize)]
+struct RateForm {
+    rating: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn rate(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<RateForm>,
+) -> PageResult {
+    let input = RatingInput { rating: f.rating.trim().parse().unwrap_or(0), comment: Some(f.comment) };
+    let r = st.svc.rate_case(&c, id, &input).await;
+    after(&st, &c, lang, id, r).await
+}
+
+#[derive(Deserialize)]
+struct NoteForm {
+    note: String,
+}
+
+async fn note(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<NoteForm>,
+) -> PageResult {
+    let r = st.svc.note_case(&c, id, &NoteInput { note: f.note }).await;
+    after(&st, &c, lang, id, r).await
+}
+
+#[derive(Deserialize)]
+struct DisputeForm {
+    version: String,
+    parties: String,
+    mediation: String,
+    agreement: String,
+}
+
+async fn dispute(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<DisputeForm>,
+) -> PageResult {
+    let input = DisputeInput {
+        version: f.version.trim().parse().unwrap_or(-1),
+        parties: Some(f.parties),
+        mediation: Some(f.mediation),
+        agreement: Some(f.agreement),
+    };
+    let r = st.svc.record_dispute(&c, id, &input).await;
+    after(&st, &c, lang, id, r).await
+}
+
+// ---- a new case --------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+struct NewForm {
+    #[serde(default)]
+    community: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    priority: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    building_id: String,
+    #[serde(default)]
+    grid: String,
+    #[serde(default)]
+    lon: String,
+    #[serde(default)]
+    lat: String,
+    #[serde(default)]
+    reporter_name: String,
+    #[serde(default)]
+    reporter_phone: String,
+    #[serde(default)]
+    at_risk: String,
+    #[serde(default)]
+    parties: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "case_new.html")]
+struct NewPage {
+    c: Chrome,
+    n: Names,
+    staff: bool,
+    o: FormOptions,
+    kinds: Vec<(CaseKind, Vec<CaseCategoryView>)>,
+    f: NewForm,
+    error: Option<(String, String)>,
+}
+
+impl NewPage {
+    fn channels(&self) -> Vec<Channel> {
+        vec![Channel::WalkIn, Channel::Phone, Channel::Visit]
+    }
+    fn priorities(&self) -> [Priority; 4] {
+        Priority::ALL
+    }
+}
+
+async fn render_new(st: &AppState, c: &Caller, l: Lang, f: NewForm, error: Option<(String, String)>) -> PageResult {
+    let community = Some(f.community.as_str()).filter(|s| !s.is_empty());
+    let o = st.svc.case_form_options(c, community).await.page(l)?;
+    let kinds = CaseKind::ALL
+        .into_iter()
+        .map(|k| (k, o.categories.iter().filter(|cat| cat.kind == k && cat.active).cloned().collect::<Vec<_>>()))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let status =
+        if error.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
+    let page = NewPage {
+        c: Chrome::for_caller(l, c, "/cases", "/cases/new"),
+        n: Names(l),
+        staff: is_staff(c),
+        o,
+        kinds,
+        f,
+        error,
+    };
+    Ok((status, page).into_response())
+}
+
+async fn new_form(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
+    render_new(&st, &c, lang, NewForm::default(), None).await
+}
+
+fn opt(s: &str) -> Option<String> {
+    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+fn number<T: std::str::FromStr>(field: &str, s: &str, l: Lang) -> Result<Option<T>, (String, String)> {
+    match opt(s) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| (field.to_owned(), format!("{}: {v}", l.t("不是有效的数字", "not a valid number")))),
+    }
+}
+
+async fn new_submit(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<NewForm>) -> PageResult {
+    let parsed = (|| {
+        Ok::<_, (String, String)>(CaseInput {
+            community: opt(&f.community),
+            category: f.category.clone(),
+            priority: opt(&f.priority).and_then(|p| Priority::parse(&p)),
+            title: None,
+            description: f.description.clone(),
+            channel: opt(&f.channel).and_then(|ch| Channel::parse(&ch)),
+            household_id: None,
+            building_id: number("building_id", &f.building_id, lang)?,
+            lon: number("lon", &f.lon, lang)?,
+            lat: number("lat", &f.lat, lang)?,
+            grid: opt(&f.grid),
+            reporter_name: opt(&f.reporter_name),
+            reporter_phone: opt(&f.reporter_phone),
+            residents: vec![],
+            at_risk: opt(&f.at_risk),
+            parties: opt(&f.parties),
+        })
+    })();
+    let input = match parsed {
+        Ok(i) => i,
+        Err(e) => return render_new(&st, &c, lang, f, Some(e)).await,
+    };
+    if input.category.trim().is_empty() {
+        let e = ("category".to_owned(), lang.t("请选择类别", "choose a category").to_owned());
+        return render_new(&st, &c, lang, f, Some(e)).await;
+    }
+    match st.svc.create_case(&c, &input).await {
+        Ok(k) => Ok(Redirect::to(&format!("/cases/{}", k.summary.id)).into_response()),
+        Err(e) => {
+            let field = match &e {
+                ServiceError::Invalid(i) => i.field.clone(),
+                _ => String::new(),
+            };
+            let text = fixable(e, lang)?;
+            render_new(&st, &c, lang, f, Some((field, text))).await
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "case_similar.html")]
+struct SimilarHint {
+    c: Chrome,
+    n: Names,
+    similar: Vec<SimilarView>,
+}
+
+#[derive(Deserialize)]
+struct SimilarParams {
+    #[serde(default)]
+    community: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    building_id: String,
+    #[serde(default)]
+    lon: String,
+    #[serde(default)]
+    lat: String,
+}
+
+/// The duplicate hint under the form, swapped in by htmx.
+async fn similar_hint(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Query(q): Query<SimilarParams>,
+) -> PageResult {
+    let building = q.building_id.trim().parse().ok();
+    let point = q.lon.trim().parse().ok().zip(q.lat.trim().parse().ok());
+    let similar = if q.category.trim().is_empty() {
+        vec![]
+    } else {
+        st.svc.similar_cases(&c, opt(&q.community).as_deref(), &q.category, building, point).await.page(lang)?
+    };
+    Ok(SimilarHint { c: Chrome::for_caller(lang, &c, "/cases", "/cases/new"), n: Names(lang), similar }.into_response())
+}
+
+// ---- the catalogue -----------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "case_categories.html")]
+struct CataloguePage {
+    c: Chrome,
+    n: Names,
+    community: String,
+    community_name: String,
+    categories: Vec<CaseCategoryView>,
+    can_edit: bool,
+    error: Option<String>,
+    saved: Option<String>,
+}
+
+impl CataloguePage {
+    fn kinds(&self) -> [CaseKind; 3] {
+        CaseKind::ALL
+    }
+    fn priorities(&self) -> [Priority; 4] {
+        Priority::ALL
+    }
+    /// Minutes as people say them: 30 分钟, 2 小时, 7 天.
+    fn span(&self, m: i64) -> String {
+        let l = self.n.0;
+        if m % (24 * 60) == 0 {
+            format!("{} {}", m / (24 * 60), l.t("天", "d"))
+        } else if m % 60 == 0 {
+            format!("{} {}", m / 60, l.t("小时", "h"))
+        } else {
+            format!("{m} {}", l.t("分钟", "min"))
+        }
+    }
+    fn minutes(&self, cat: &CaseCategoryView, p: &Priority, accept: bool) -> i64 {
+        cat.deadlines
+            .iter()
+            .find(|d| d.priority == *p)
+            .map(|d| if accept { d.accept_minutes } else { d.resolve_minutes })
+            .unwrap_or(0)
+    }
+}
+
+#[derive(Deserialize)]
+struct CatalogueParams {
+    community: Option<String>,
+    saved: Option<String>,
+}
+
+async fn render_catalogue(
+    st: &AppState,
+    c: &Caller,
+    l: Lang,
+    community: Option<&str>,
+    error: Option<String>,
+    saved: Option<String>,
+) -> PageResult {
+    let o = st.svc.case_form_options(c, community).await.page(l)?;
+    let status =
+        if error.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
+    let page = CataloguePage {
+        c: Chrome::for_caller(l, c, "/cases", "/cases/categories"),
+        n: Names(l),
+        community: o.community,
+        community_name: o.community_name,
+        categories: o.categories,
+        can_edit: c.has_any(CATALOGUE_EDITORS),
+        error,
+        saved,
+    };
+    Ok((status, page).into_response())
+}
+
+async fn catalogue(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Query(q): Query<CatalogueParams>,
+) -> PageResult {
+    render_catalogue(&st, &c, lang, q.community.as_deref(), None, q.saved).await
+}
+
+#[derive(Deserialize)]
+struct CategoryForm {
+    community: String,
+    code: String,
+    kind: String,
+    name: String,
+    #[serde(default)]
+    name_en: String,
+    #[serde(default)]
+    description: String,
+    priority: String,
+    #[serde(default)]
+    active: Option<String>,
+    /// accept and resolve minutes per priority: `accept_urgent`, `resolve_urgent`, …
+    #[serde(flatten)]
+    minutes: std::collections::HashMap<String, String>,
+}
+
+async fn catalogue_save(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Form(f): Form<CategoryForm>,
+) -> PageResult {
+    let bad = |field: &str| {
+        let text = format!("{}: {field}", lang.t("请检查此项", "check this field"));
+        render_catalogue(&st, &c, lang, Some(&f.community), Some(text), None)
+    };
+    let (Some(kind), Some(priority)) = (CaseKind::parse(&f.kind), Priority::parse(&f.priority)) else {
+        return bad("kind / priority").await;
+    };
+    let mut deadlines = Vec::new();
+    for p in Priority::ALL {
+        let get = |k: &str| f.minutes.get(&format!("{k}_{}", p.code())).map(|v| v.trim().parse::<i64>());
+        match (get("accept"), get("resolve")) {
+            (Some(Ok(a)), Some(Ok(r))) => {
+                deadlines.push(DeadlineView { priority: p, accept_minutes: a, resolve_minutes: r })
+            }
+            (None, None) => {}
+            _ => return bad(lang.t("时限(分钟)", "deadlines (minutes)")).await,
+        }
+    }
+    let input = CaseCategoryInput {
+        code: f.code.clone(),
+        kind,
+        name: f.name.clone(),
+        name_en: opt(&f.name_en),
+        description: Some(f.description.clone()),
+        priority,
+        active: Some(f.active.is_some()),
+        deadlines,
+    };
+    match st.svc.save_case_category(&c, Some(&f.community), &input).await {
+        Ok(v) => {
+            Ok(Redirect::to(&format!("/cases/categories?community={}&saved={}", f.community, v.code)).into_response())
+        }
+        Err(e) => {
+            let text = fixable(e, lang)?;
+            render_catalogue(&st, &c, lang, Some(&f.community), Some(text), None).await
+        }
+    }
+}
