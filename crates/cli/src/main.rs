@@ -216,7 +216,8 @@ fn services(cfg: &Config, db: Db) -> Result<Services> {
         .with_context(|| format!("creating the data directory {}", cfg.data_dir.display()))?;
     let env_key = std::env::var(yijia_service::keys::ENV_KEY).ok();
     let keys = Keyring::load_or_create(&cfg.data_dir, env_key.as_deref()).map_err(service_error)?;
-    Ok(Services::new(db, Arc::new(SystemClock), cfg.settings(), Arc::new(keys)))
+    let files = Arc::new(yijia_service::files::LocalFolder::new(cfg.data_dir.join("files")));
+    Ok(Services::new(db, Arc::new(SystemClock), cfg.settings(), Arc::new(keys)).with_files(files))
 }
 
 /// A progress bar on standard error, hidden when it is not a terminal.

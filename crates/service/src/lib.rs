@@ -13,11 +13,13 @@ pub mod demo;
 mod demo_cases;
 pub mod error;
 pub mod export;
+pub mod files;
 pub mod households;
 pub mod import;
 pub mod jobs;
 pub mod keys;
 pub mod org;
+pub mod photos;
 pub mod registry;
 pub mod users;
 
@@ -78,11 +80,23 @@ pub struct Services {
     pub(crate) sessions: Arc<auth::SessionCache>,
     /// The keys that seal personal data; never in the database.
     pub(crate) keys: Arc<keys::Keyring>,
+    /// Uploaded files (photos).
+    pub files: Arc<dyn files::FileStore>,
 }
 
 impl Services {
     pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings, keys: Arc<keys::Keyring>) -> Self {
-        Self { db, clock, settings: Arc::new(settings), sessions: Arc::default(), keys }
+        // until told otherwise (`with_files`), a folder of its own under the
+        // system's temporary directory
+        let scratch = std::env::temp_dir().join(format!("yijia-files-{}", uuid::Uuid::new_v4().simple()));
+        let files = Arc::new(files::LocalFolder::new(scratch));
+        Self { db, clock, settings: Arc::new(settings), sessions: Arc::default(), keys, files }
+    }
+
+    /// Keeps uploaded files in this store.
+    pub fn with_files(mut self, files: Arc<dyn files::FileStore>) -> Self {
+        self.files = files;
+        self
     }
 
     pub fn now(&self) -> i64 {

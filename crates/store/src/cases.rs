@@ -543,3 +543,50 @@ pub async fn outbox_of(tx: &mut Tx, object: &str) -> Result<Vec<OutboxEntry>> {
     let sql = "SELECT id, at, event, org_path, object, payload FROM outbox WHERE object = $1 ORDER BY id";
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(object).fetch_all(c).await?))
 }
+
+// ---- photos ----
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Photo {
+    pub id: i64,
+    pub case_id: i64,
+    pub name: String,
+    pub content_type: String,
+    pub bytes: i64,
+    pub width: i64,
+    pub height: i64,
+    pub created_by_name: String,
+    pub created_at: i64,
+}
+
+pub struct NewPhoto<'a> {
+    pub case_id: i64,
+    pub name: &'a str,
+    pub content_type: &'a str,
+    pub bytes: i64,
+    pub width: i64,
+    pub height: i64,
+    pub created_by: Option<i64>,
+    pub created_by_name: &'a str,
+    pub now: i64,
+}
+
+pub async fn add_photo(tx: &mut Tx, p: &NewPhoto<'_>) -> Result<i64> {
+    let sql = "INSERT INTO case_photos (case_id, name, content_type, bytes, width, height, created_by, \
+               created_by_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql)
+        .bind(p.case_id).bind(p.name).bind(p.content_type).bind(p.bytes).bind(p.width).bind(p.height)
+        .bind(p.created_by).bind(p.created_by_name).bind(p.now).fetch_one(c).await?))
+}
+
+const PHOTO_COLS: &str = "id, case_id, name, content_type, bytes, width, height, created_by_name, created_at";
+
+pub async fn photos(tx: &mut Tx, case_id: i64) -> Result<Vec<Photo>> {
+    let sql = format!("SELECT {PHOTO_COLS} FROM case_photos WHERE case_id = $1 ORDER BY id");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(case_id).fetch_all(c).await?))
+}
+
+pub async fn photo(tx: &mut Tx, case_id: i64, id: i64) -> Result<Option<Photo>> {
+    let sql = format!("SELECT {PHOTO_COLS} FROM case_photos WHERE case_id = $1 AND id = $2");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(case_id).bind(id).fetch_optional(c).await?))
+}

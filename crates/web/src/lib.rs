@@ -10,6 +10,7 @@ pub mod i18n;
 pub mod json;
 pub mod policy;
 pub mod ui;
+pub mod upload;
 
 use std::net::SocketAddr;
 
@@ -23,6 +24,8 @@ pub use yijia_service::Services;
 
 /// Request bodies larger than this answer 413.
 pub const BODY_LIMIT: usize = 256 * 1024;
+/// Bodies that carry photos: a few phone photos and the form around them.
+pub const PHOTO_BODY_LIMIT: usize = 32 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct WebConfig {

@@ -128,22 +128,37 @@ fn unsafe_method(m: &Method) -> bool {
     !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// Reads a form body to find its CSRF field, then puts the body back.
+/// Reads a form body (urlencoded, or multipart with photos) to find its
+/// CSRF field, then puts the body back.
 async fn form_csrf(req: Request<Body>) -> (Request<Body>, Option<String>) {
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let urlencoded = content_type.starts_with("application/x-www-form-urlencoded");
+    let boundary = multer::parse_boundary(&content_type).ok();
+    if !urlencoded && boundary.is_none() {
         return (req, None);
     }
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, crate::BODY_LIMIT).await.unwrap_or_default();
-    let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-        .ok()
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v));
+    let limit = if urlencoded { crate::BODY_LIMIT } else { crate::PHOTO_BODY_LIMIT };
+    let bytes = axum::body::to_bytes(body, limit).await.unwrap_or_default();
+    let token = match boundary {
+        None => serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .ok()
+            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v)),
+        Some(b) => multipart_field(bytes.clone(), b, CSRF_FIELD).await,
+    };
     (Request::from_parts(parts, Body::from(bytes)), token)
+}
+
+/// The text of one field of a multipart body.
+async fn multipart_field(bytes: axum::body::Bytes, boundary: String, name: &str) -> Option<String> {
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
+    let mut mp = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = mp.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 fn refuse(path: &str, lang: Lang, e: ServiceError, uri: &str) -> Response {

@@ -20,7 +20,7 @@ use yijia_domain::time::{DAY_MS, rfc3339};
 use yijia_store::{Tx, cases, org, places};
 
 use crate::audit::{Event, record};
-use crate::{Caller, Page, PageReq, Result, ServiceError, Services};
+use crate::{Caller, Page, PageReq, Result, ServiceError, Services, photos};
 pub use catalogue::{CATALOGUE_EDITORS, CaseCategoryInput, CaseCategoryView, DeadlineView};
 use catalogue::{check_text, community_of, works_in};
 pub use sweep::SweepReport;
@@ -217,12 +217,15 @@ pub struct CaseView {
     pub residents: Vec<ConcernedView>,
     pub timeline: Vec<EventView>,
     pub revisits: Vec<RevisitView>,
+    pub photos: Vec<PhotoView>,
     /// What you may do now: the only buttons a page shows.
     pub actions: Vec<ActionView>,
     /// You filed it, it is resolved or closed, and not rated yet.
     pub can_rate: bool,
     /// You may add progress notes.
     pub can_note: bool,
+    /// You may add photos.
+    pub can_add_photo: bool,
 }
 
 /// The lists of an inbox.
@@ -357,6 +360,7 @@ fn event_name(action: &str) -> &'static str {
         "note" => "进展",
         "rating" => "评价",
         "dispute" => "调解记录",
+        "photo" => "照片",
         "reminder" => "时限提醒",
         "overdue" => "超期",
         other => Action::parse(other).map(Action::name_zh).unwrap_or("其他"),
@@ -505,10 +509,30 @@ struct Placed {
 impl Services {
     /// Files a case; it goes to the grid it lies in, or the dispatch list.
     pub async fn create_case(&self, caller: &Caller, input: &CaseInput) -> Result<CaseView> {
-        self.denials_audited(caller, self.create_case_in(caller, input)).await
+        self.create_case_with_photos(caller, input, vec![]).await
     }
 
-    async fn create_case_in(&self, caller: &Caller, input: &CaseInput) -> Result<CaseView> {
+    /// Files a case with photos: each is checked and cleaned first, so a bad
+    /// one stores nothing.
+    pub async fn create_case_with_photos(
+        &self,
+        caller: &Caller,
+        input: &CaseInput,
+        uploads: Vec<Vec<u8>>,
+    ) -> Result<CaseView> {
+        if uploads.len() > MAX_PHOTOS {
+            return Err(too_many_photos());
+        }
+        let photos = clean_photos(uploads).await?;
+        let stored = self.keep_photos(&photos).await?;
+        let r = self.denials_audited(caller, self.create_case_in(caller, input, &stored)).await;
+        if r.is_err() {
+            self.forget_photos(&stored).await;
+        }
+        r
+    }
+
+    async fn create_case_in(&self, caller: &Caller, input: &CaseInput, photos: &[Stored]) -> Result<CaseView> {
         if !caller.has_any(FILERS) {
             return Err(ServiceError::forbidden());
         }
@@ -633,6 +657,7 @@ impl Services {
         )
         .await?;
         cases::add_residents(&mut tx, id, &input.residents).await?;
+        record_photos(&mut tx, id, caller, photos, now).await?;
         let mut k = cases::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
         if let Some(p) = parties {
             let rec = DisputeRecord { parties: p, ..Default::default() };
@@ -860,6 +885,19 @@ impl Services {
                 note: r.note,
             })
             .collect();
+        let photos = cases::photos(tx, k.id)
+            .await?
+            .into_iter()
+            .map(|p| PhotoView {
+                url: format!("/api/v1/cases/{}/photos/{}", k.id, p.id),
+                id: p.id,
+                content_type: p.content_type,
+                width: p.width,
+                height: p.height,
+                by: p.created_by_name,
+                at: rfc3339(p.created_at),
+            })
+            .collect();
         let channel = Channel::parse(&k.channel).unwrap_or(Channel::WalkIn);
         Ok(CaseView {
             summary: summary(k, now),
@@ -886,6 +924,7 @@ impl Services {
             residents,
             timeline,
             revisits,
+            photos,
             actions: actions
                 .into_iter()
                 .map(|a| ActionView { action: a, name: a.name_zh().to_owned(), needs_note: a.needs_reason() })
@@ -894,6 +933,7 @@ impl Services {
                 && matches!(state, CaseState::Resolved | CaseState::Closed)
                 && k.rating.is_none(),
             can_note: staff && state.is_open(),
+            can_add_photo: (staff || state.is_open()) && !parts.is_empty(),
         })
     }
 
@@ -1260,6 +1300,149 @@ impl Services {
                 })
             })
             .collect())
+    }
+}
+
+/// The most photos one case keeps.
+pub const MAX_PHOTOS: usize = 9;
+
+fn too_many_photos() -> ServiceError {
+    ServiceError::invalid(
+        "photo",
+        format!("每件事最多 {MAX_PHOTOS} 张照片"),
+        format!("a case keeps at most {MAX_PHOTOS} photos"),
+    )
+}
+
+/// A cleaned photo kept in the file store, not yet recorded.
+struct Stored {
+    name: String,
+    photo: photos::Photo,
+}
+
+/// Checks and cleans uploads off the async threads (decoding is work).
+async fn clean_photos(uploads: Vec<Vec<u8>>) -> Result<Vec<photos::Photo>> {
+    tokio::task::spawn_blocking(move || uploads.iter().map(|u| photos::clean(u)).collect())
+        .await
+        .map_err(|e| ServiceError::Internal(format!("cleaning photos: {e}")))?
+}
+
+async fn record_photos(tx: &mut Tx, case_id: i64, caller: &Caller, photos: &[Stored], now: i64) -> Result<()> {
+    for p in photos {
+        cases::add_photo(
+            tx,
+            &cases::NewPhoto {
+                case_id,
+                name: &p.name,
+                content_type: p.photo.content_type,
+                bytes: p.photo.bytes.len() as i64,
+                width: i64::from(p.photo.width),
+                height: i64::from(p.photo.height),
+                created_by: caller.user_id,
+                created_by_name: &caller.display_name,
+                now,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A photo as a case shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PhotoView {
+    pub id: i64,
+    /// Where to fetch it (with your session or token).
+    pub url: String,
+    pub content_type: String,
+    pub width: i64,
+    pub height: i64,
+    pub by: String,
+    pub at: String,
+}
+
+/// A photo's bytes, to be sent as an attachment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhotoFile {
+    pub bytes: Vec<u8>,
+    pub content_type: String,
+    pub file_name: String,
+}
+
+impl Services {
+    async fn keep_photos(&self, photos: &[photos::Photo]) -> Result<Vec<Stored>> {
+        let mut stored = Vec::new();
+        for p in photos {
+            let name = format!("{}.{}", uuid::Uuid::new_v4().simple(), p.extension);
+            if let Err(e) = self.files.put(&name, p.bytes.clone()).await {
+                self.forget_photos(&stored).await;
+                return Err(e);
+            }
+            stored.push(Stored { name, photo: p.clone() });
+        }
+        Ok(stored)
+    }
+
+    /// Removes files whose record was never written.
+    async fn forget_photos(&self, stored: &[Stored]) {
+        for s in stored {
+            if let Err(e) = self.files.remove(&s.name).await {
+                tracing::warn!(file = %s.name, error = %e, "an unrecorded photo stays behind");
+            }
+        }
+    }
+
+    /// Adds photos to a case: anyone who handles it, or who filed it while
+    /// it is open.
+    pub async fn add_case_photos(&self, caller: &Caller, id: i64, uploads: Vec<Vec<u8>>) -> Result<CaseView> {
+        if uploads.is_empty() {
+            return Err(ServiceError::invalid("photo", "请选择照片", "choose a photo"));
+        }
+        let photos = clean_photos(uploads).await?;
+        let stored = self.keep_photos(&photos).await?;
+        let r = self.denials_audited(caller, self.add_case_photos_in(caller, id, &stored)).await;
+        if r.is_err() {
+            self.forget_photos(&stored).await;
+        }
+        r
+    }
+
+    async fn add_case_photos_in(&self, caller: &Caller, id: i64, stored: &[Stored]) -> Result<CaseView> {
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let (k, parts) = self.case_in_scope(&mut tx, caller, id, "case_photo_add").await?;
+        let open = CaseState::parse(&k.state).is_some_and(CaseState::is_open);
+        if !open && !is_staff(&parts) {
+            return Err(ServiceError::Conflict(Msg::new(
+                "事件已办结,不能再添加照片",
+                "the case is finished; no more photos",
+            )));
+        }
+        if cases::photos(&mut tx, id).await?.len() + stored.len() > MAX_PHOTOS {
+            return Err(too_many_photos());
+        }
+        record_photos(&mut tx, id, caller, stored, now).await?;
+        let note = format!("{} 张", stored.len());
+        log_event(&mut tx, &k, (caller.user_id, &caller.display_name), "photo", Some(&k.state), &note, now).await?;
+        let e = Event::ok("case_photo_add", format!("case:{id}"), &k.org_path);
+        record(&mut tx, caller, now, &e.with(json!({ "photos": stored.len() }))).await?;
+        let view = self.case_view(&mut tx, caller, &k).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// A photo of a case, for those who may see the case.
+    pub async fn case_photo(&self, caller: &Caller, id: i64, photo_id: i64) -> Result<PhotoFile> {
+        self.denials_audited(caller, async {
+            let mut tx = self.db.conn().await?;
+            let (_, _) = self.case_in_scope(&mut tx, caller, id, "case_photo").await?;
+            let p = cases::photo(&mut tx, id, photo_id).await?.ok_or(ServiceError::NotFound)?;
+            drop(tx);
+            let bytes = self.files.get(&p.name).await?;
+            let ext = p.name.rsplit('.').next().unwrap_or("jpg");
+            Ok(PhotoFile { bytes, content_type: p.content_type, file_name: format!("case-{id}-{photo_id}.{ext}") })
+        })
+        .await
     }
 }
 

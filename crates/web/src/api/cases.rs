@@ -283,3 +283,73 @@ pub async fn save_case_category(
 ) -> Result<Json<CaseCategoryView>, ApiError> {
     Ok(Json(st.svc.save_case_category(&c, q.community.as_deref(), &b).await.api(lang)?))
 }
+
+/// One or more photos, as `multipart/form-data`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // documents the body; the handler reads it as multipart
+pub struct PhotoUpload {
+    /// JPEG, PNG or WebP, at most 10 MB and 50 megapixels each; repeat the field for several.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    pub photo: Vec<Vec<u8>>,
+}
+
+/// Add photos to a case. They are checked by content, cleaned of EXIF and GPS, and re-encoded.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/photos", tag = "cases",
+    request_body(content = PhotoUpload, content_type = "multipart/form-data"),
+    params(("id" = i64, Path, description = "Case id")),
+    responses(
+        (status = 201, description = "Added; the case as it is now", body = CaseView),
+        (status = 400, description = "Not a multipart body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such case in your scope", body = ErrorBody),
+        (status = 409, description = "The case is finished", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not multipart", body = ErrorBody),
+        (status = 422, description = "Not a JPEG, PNG or WebP photo, too large, too many pixels, or too many photos", body = ErrorBody),
+    ))]
+pub async fn add_photos(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(StatusCode, Json<CaseView>), ApiError> {
+    let form = form.map_err(|e| ApiError::new(e.status(), "bad_multipart", e.body_text(), None))?;
+    let u = crate::upload::read(form, "photo").await.map_err(|(s, m)| ApiError::new(s, "bad_multipart", m, None))?;
+    Ok((StatusCode::CREATED, Json(st.svc.add_case_photos(&c, id, u.files).await.api(lang)?)))
+}
+
+/// A photo of a case, as an attachment, for those who may see the case.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/photos/{photo}", tag = "cases",
+    params(("id" = i64, Path, description = "Case id"), ("photo" = i64, Path, description = "Photo id")),
+    responses(
+        (status = 200, description = "The photo", content_type = "image/jpeg"),
+        (status = 400, description = "An id is not a number", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such photo of a case in your scope", body = ErrorBody),
+    ))]
+pub async fn get_photo(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath((id, photo)): ApiPath<(i64, i64)>,
+) -> Result<axum::response::Response, ApiError> {
+    let f = st.svc.case_photo(&c, id, photo).await.api(lang)?;
+    Ok(photo_attachment(f))
+}
+
+/// A photo as a download: its own type, `attachment`, never sniffed.
+pub(crate) fn photo_attachment(f: yijia_service::cases::PhotoFile) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, f.content_type),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", f.file_name)),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        f.bytes,
+    )
+        .into_response()
+}

@@ -96,6 +96,14 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/api/v1/cases/{id}/rating", Roles(CASE_FILERS), Scope::Object, post(cases::rate_case))
         .add(M::POST, "/api/v1/cases/{id}/notes", Roles(CASE_HANDLERS), Scope::Object, post(cases::note_case))
         .add(M::PUT, "/api/v1/cases/{id}/dispute", Roles(CASE_HANDLERS), Scope::Object, put(cases::record_dispute))
+        .add(
+            M::POST,
+            "/api/v1/cases/{id}/photos",
+            Roles(CASE_FILERS),
+            Scope::Object,
+            post(cases::add_photos).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
+        )
+        .add(M::GET, "/api/v1/cases/{id}/photos/{photo}", Roles(CASE_FILERS), Scope::Object, get(cases::get_photo))
         .add(M::GET, "/api/v1/case-categories", Roles(CASE_FILERS), Scope::Grants, get(cases::list_case_categories))
         .add(
             M::POST,
@@ -177,7 +185,7 @@ impl Modify for Bearer {
         exports::request_export, exports::list_exports, exports::decide_export, exports::download_export,
         cases::list_cases, cases::create_case, cases::get_case, cases::act_on_case, cases::rate_case,
         cases::note_case, cases::record_dispute, cases::similar_cases, cases::list_case_categories,
-        cases::save_case_category,
+        cases::save_case_category, cases::add_photos, cases::get_photo,
     ),
     // schemas that only query parameters use are not collected by themselves
     components(schemas(yijia_service::registry::ResidentSort)),

@@ -28,7 +28,13 @@ pub fn routes(r: Routes) -> Routes {
     use Policy::*;
     r.add(M::GET, "/cases", Roles(FILERS), Scope::Grants, get(inbox))
         .add(M::GET, "/cases/new", Roles(FILERS), Scope::Grants, get(new_form))
-        .add(M::POST, "/cases/new", Roles(FILERS), Scope::Object, post(new_submit))
+        .add(
+            M::POST,
+            "/cases/new",
+            Roles(FILERS),
+            Scope::Object,
+            post(new_submit).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
+        )
         .add(M::GET, "/cases/similar", Roles(FILERS), Scope::Grants, get(similar_hint))
         .add(M::GET, "/cases/categories", Roles(FILERS), Scope::Grants, get(catalogue))
         .add(M::POST, "/cases/categories", Roles(CATALOGUE_EDITORS), Scope::Object, post(catalogue_save))
@@ -36,6 +42,13 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/cases/{id}/act", Roles(FILERS), Scope::Object, post(act))
         .add(M::POST, "/cases/{id}/rate", Roles(FILERS), Scope::Object, post(rate))
         .add(M::POST, "/cases/{id}/note", Roles(HANDLERS), Scope::Object, post(note))
+        .add(
+            M::POST,
+            "/cases/{id}/photos",
+            Roles(FILERS),
+            Scope::Object,
+            post(add_photos).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
+        )
         .add(M::POST, "/cases/{id}/dispute", Roles(HANDLERS), Scope::Object, post(dispute))
 }
 
@@ -269,6 +282,20 @@ async fn note(
     after(&st, &c, lang, id, r).await
 }
 
+async fn add_photos(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    form: axum::extract::Multipart,
+) -> PageResult {
+    let r = match crate::upload::read(form, "photo").await {
+        Ok(u) => st.svc.add_case_photos(&c, id, u.files).await,
+        Err((_, msg)) => return render_case(&st, &c, lang, id, Some(msg)).await,
+    };
+    after(&st, &c, lang, id, r).await
+}
+
 #[derive(Deserialize)]
 struct DisputeForm {
     version: String,
@@ -296,7 +323,7 @@ async fn dispute(
 
 // ---- a new case --------------------------------------------------------------
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
 struct NewForm {
     #[serde(default)]
     community: String,
@@ -387,7 +414,17 @@ fn number<T: std::str::FromStr>(field: &str, s: &str, l: Lang) -> Result<Option<
     }
 }
 
-async fn new_submit(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<NewForm>) -> PageResult {
+async fn new_submit(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    form: axum::extract::Multipart,
+) -> PageResult {
+    let u = match crate::upload::read(form, "photo").await {
+        Ok(u) => u,
+        Err((_, msg)) => return render_new(&st, &c, lang, NewForm::default(), Some(("photo".into(), msg))).await,
+    };
+    let f: NewForm = serde_json::to_value(&u.fields).and_then(serde_json::from_value).unwrap_or_default();
     let parsed = (|| {
         Ok::<_, (String, String)>(CaseInput {
             community: opt(&f.community),
@@ -416,7 +453,7 @@ async fn new_submit(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(
         let e = ("category".to_owned(), lang.t("请选择类别", "choose a category").to_owned());
         return render_new(&st, &c, lang, f, Some(e)).await;
     }
-    match st.svc.create_case(&c, &input).await {
+    match st.svc.create_case_with_photos(&c, &input, u.files).await {
         Ok(k) => Ok(Redirect::to(&format!("/cases/{}", k.summary.id)).into_response()),
         Err(e) => {
             let field = match &e {

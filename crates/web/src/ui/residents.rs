@@ -688,31 +688,18 @@ async fn import_submit(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
-    mut form: axum::extract::Multipart,
+    form: axum::extract::Multipart,
 ) -> Response {
     let fail = |status: axum::http::StatusCode, msg: String| {
         (status, ImportResult { l: lang, report: None, error: Some(msg) }).into_response()
     };
-    let (mut bytes, mut community, mut dry_run) = (None, String::new(), false);
-    loop {
-        match form.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or("").to_owned();
-                let data = match field.bytes().await {
-                    Ok(d) => d,
-                    Err(e) => return fail(e.status(), e.body_text()),
-                };
-                match name.as_str() {
-                    "file" => bytes = Some(data),
-                    "community" => community = String::from_utf8_lossy(&data).into_owned(),
-                    "dry_run" => dry_run = !data.is_empty(),
-                    _ => {}
-                }
-            }
-            Ok(None) => break,
-            Err(e) => return fail(e.status(), e.body_text()),
-        }
-    }
+    let mut u = match crate::upload::read(form, "file").await {
+        Ok(u) => u,
+        Err((status, msg)) => return fail(status, msg),
+    };
+    let community = u.fields.remove("community").unwrap_or_default();
+    let dry_run = u.fields.get("dry_run").is_some_and(|v| !v.is_empty());
+    let bytes = u.files.into_iter().next();
     let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
         return fail(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,

@@ -519,24 +519,36 @@ async fn the_pages_file_handle_and_rate_a_case() {
     assert!(html.contains("value=\"repair\"") && html.contains("燃气隐患"), "the catalogue as chips");
     let csrf = csrf_of(&html);
     // nothing chosen: the form comes back with the message and what was typed
+    let form = |pairs: &[(&'static str, &'static str)]| {
+        pairs.iter().fold(reqwest::multipart::Form::new().text("_csrf", csrf.clone()), |f, (k, v)| f.text(*k, *v))
+    };
     let r = resident
         .post(format!("{}/cases/new", app.url))
-        .form(&[("_csrf", csrf.as_str()), ("description", "水管爆了")])
+        .multipart(form(&[("description", "水管爆了")]))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(html.contains("请选择类别") && html.contains("水管爆了"), "{html}");
-    let r = resident
-        .post(format!("{}/cases/new", app.url))
-        .form(&[("_csrf", csrf.as_str()), ("category", "utilities"), ("description", "水管爆了,楼道全是水")])
-        .send()
-        .await
-        .unwrap();
+    // a photo that is not one: the form comes back, nothing is filed
+    let bad = form(&[("category", "utilities"), ("description", "水管爆了,楼道全是水")])
+        .part("photo", reqwest::multipart::Part::bytes(b"<html>".to_vec()).file_name("x.jpg"));
+    let r = resident.post(format!("{}/cases/new", app.url)).multipart(bad).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("JPEG"));
+    let photo = yijia_service::photos::sample_jpeg_with_gps(40, 30);
+    let good = form(&[("category", "utilities"), ("description", "水管爆了,楼道全是水")])
+        .part("photo", reqwest::multipart::Part::bytes(photo).file_name("IMG_0001.jpg"));
+    let r = resident.post(format!("{}/cases/new", app.url)).multipart(good).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let to = r.headers()["location"].to_str().unwrap().to_owned();
     let id: i64 = to.trim_start_matches("/cases/").parse().unwrap();
+
+    let (_, html) = page(&resident, format!("{}{to}", app.url)).await;
+    assert!(html.contains(&format!("/api/v1/cases/{id}/photos/")), "the photo is shown");
+    let (_, mine) = app.get(&app.token("resident").await, "/api/v1/cases").await;
+    assert_eq!(mine["total"], 1, "the refused form filed nothing");
 
     // the grid worker sees it in the inbox and accepts it with one button
     let worker = app.browser_as("worker1").await;
@@ -589,4 +601,90 @@ async fn the_pages_file_handle_and_rate_a_case() {
     let (st, html) = page(&worker, format!("{}/cases/categories", app.url)).await;
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("30 分钟 / 2 小时"), "gas: 30 minutes to accept, 2 hours to resolve");
+}
+
+async fn upload(app: &TestApp, token: &str, id: i64, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+    let form = reqwest::multipart::Form::new().part(
+        "photo",
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()).mime_str("image/jpeg").unwrap(),
+    );
+    let r = app
+        .client()
+        .post(format!("{}/api/v1/cases/{id}/photos", app.url))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn photos_are_checked_cleaned_and_shown_only_in_scope() {
+    let app = TestApp::spawn().await;
+    let resident = app.token("resident").await;
+    let worker = app.token("worker1").await;
+    let v = file(&app, &resident, json!({"category": "structure", "description": "楼道吊顶裂开了"})).await;
+    let id = v["id"].as_i64().unwrap();
+    let count = |app: &TestApp| {
+        let db = app.db.db.clone();
+        async move {
+            let mut tx = db.read().await.unwrap();
+            yijia_store::cases::photos(&mut tx, id).await.unwrap().len()
+        }
+    };
+
+    // a phone photo with GPS in its EXIF: kept, without it
+    let raw = yijia_service::photos::sample_jpeg_with_gps(64, 32);
+    let (st, v) = upload(&app, &resident, id, "IMG_2024.jpg", raw).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let p = &v["photos"][0];
+    assert_eq!((p["width"].as_i64(), p["height"].as_i64()), (Some(32), Some(64)), "turned upright");
+    let url = p["url"].as_str().unwrap().to_owned();
+    let r = app.client().get(format!("{}{url}", app.url)).bearer_auth(&worker).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    let bytes = r.bytes().await.unwrap();
+    assert!(!bytes.windows(4).any(|w| w == b"Exif") && !bytes.windows(6).any(|w| w == b"GPSLAT"));
+
+    // a lying extension: a PNG called .jpg is kept as the PNG it is
+    let mut png = Vec::new();
+    image::RgbImage::new(10, 10).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    let (st, v) = upload(&app, &resident, id, "photo.jpg", png).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["photos"][1]["content_type"], "image/png");
+    // a page called .jpg, a GIF, an empty file: refused by content, nothing kept
+    for (name, bytes) in [
+        ("photo.jpg", b"<html><script>alert(1)</script></html>".to_vec()),
+        ("a.gif", b"GIF89a\x01\x00\x01\x00".to_vec()),
+        ("cut.jpg", yijia_service::photos::sample_jpeg_with_gps(64, 64)[..200].to_vec()),
+    ] {
+        let (st, e) = upload(&app, &resident, id, name, bytes).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {e}");
+        assert_eq!(e["error"]["field"], "photo");
+    }
+    // too big: over 10 MB is refused with a message; over the body limit, 413
+    let (st, e) = upload(&app, &resident, id, "big.jpg", vec![0xFF; 11 * 1024 * 1024]).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("10 MB"));
+    let (st, _) = upload(&app, &resident, id, "huge.jpg", vec![0xFF; 33 * 1024 * 1024]).await;
+    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(count(&app).await, 2);
+
+    // another grid's worker, an admin, another resident: 404 on the photo and on adding one
+    let w2 = app.add_user("worker2", Role::GridWorker, "chengnan-g02").await;
+    let admin = app.token("admin").await;
+    let other = app.add_user("neighbour", Role::Resident, "chengnan-g01").await;
+    for t in [&w2, &admin, &other] {
+        let r = app.client().get(format!("{}{url}", app.url)).bearer_auth(t).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let (st, _) = upload(&app, t, id, "x.jpg", yijia_service::photos::sample_jpeg_with_gps(8, 8)).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+    }
+    let r = app.client().get(format!("{}/api/v1/cases/{id}/photos/999", app.url)).bearer_auth(&worker).send().await;
+    assert_eq!(r.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(count(&app).await, 2);
 }

@@ -1,0 +1,164 @@
+//! Photos people upload: only JPEG, PNG or WebP, told by their content (not
+//! their name or the type the browser claims), within size and pixel
+//! limits, turned upright and re-encoded so that no metadata (EXIF, GPS,
+//! camera, comments) survives, and scaled down to what a phone shows.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits, RgbImage};
+
+use crate::{Result, ServiceError};
+
+/// The largest upload accepted.
+pub const MAX_BYTES: usize = 10 * 1024 * 1024;
+/// The most pixels a photo may have (a 48-megapixel phone camera fits).
+pub const MAX_PIXELS: u64 = 50_000_000;
+/// The longest side kept; larger photos are scaled down.
+pub const MAX_SIDE: u32 = 2048;
+
+/// A photo ready to keep: re-encoded bytes and what they are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Photo {
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
+    pub extension: &'static str,
+    pub width: u32,
+    pub height: u32,
+}
+
+fn refused(zh: &str, en: &str) -> ServiceError {
+    ServiceError::invalid("photo", zh, en)
+}
+
+/// Checks and cleans one upload.
+pub fn clean(upload: &[u8]) -> Result<Photo> {
+    if upload.is_empty() {
+        return Err(refused("照片是空的", "the photo is empty"));
+    }
+    if upload.len() > MAX_BYTES {
+        return Err(refused(
+            &format!("照片不能超过 {} MB", MAX_BYTES / 1024 / 1024),
+            &format!("a photo is at most {} MB", MAX_BYTES / 1024 / 1024),
+        ));
+    }
+    let (format, content_type, extension) = match image::guess_format(upload) {
+        Ok(ImageFormat::Jpeg) => (ImageFormat::Jpeg, "image/jpeg", "jpg"),
+        Ok(ImageFormat::Png) => (ImageFormat::Png, "image/png", "png"),
+        Ok(ImageFormat::WebP) => (ImageFormat::WebP, "image/webp", "webp"),
+        _ => return Err(refused("只能上传 JPEG、PNG 或 WebP 照片", "only JPEG, PNG or WebP photos")),
+    };
+    let mut reader = ImageReader::with_format(Cursor::new(upload), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(20_000);
+    limits.max_image_height = Some(20_000);
+    limits.max_alloc = Some(MAX_PIXELS * 4);
+    reader.limits(limits);
+    let damaged = || refused("照片已损坏或无法识别", "the photo is damaged or cannot be read");
+    let mut decoder = reader.into_decoder().map_err(|_| damaged())?;
+    let (w, h) = decoder.dimensions();
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(refused(
+            &format!("照片像素过多({w}×{h}),请缩小后再传"),
+            &format!("the photo has too many pixels ({w}×{h}); make it smaller"),
+        ));
+    }
+    // a photo held sideways says so in its EXIF, which is about to go
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|_| damaged())?;
+    img.apply_orientation(orientation);
+    if img.width().max(img.height()) > MAX_SIDE {
+        img = img.resize(MAX_SIDE, MAX_SIDE, image::imageops::FilterType::Triangle);
+    }
+    let mut out = Cursor::new(Vec::new());
+    let written = match format {
+        ImageFormat::Jpeg => {
+            let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
+            img.to_rgb8().write_with_encoder(enc)
+        }
+        ImageFormat::Png => img.write_to(&mut out, ImageFormat::Png),
+        _ => img.to_rgba8().write_to(&mut out, ImageFormat::WebP),
+    };
+    written.map_err(|e| ServiceError::Internal(format!("re-encoding a photo: {e}")))?;
+    Ok(Photo { bytes: out.into_inner(), content_type, extension, width: img.width(), height: img.height() })
+}
+
+/// A JPEG whose EXIF says where it was taken (GPS) and that it is held
+/// sideways: what a phone sends, for tests of the cleaning.
+#[doc(hidden)]
+#[allow(clippy::expect_used)] // a fixed sample that always encodes
+pub fn sample_jpeg_with_gps(w: u32, h: u32) -> Vec<u8> {
+    let img = RgbImage::from_fn(w, h, |x, _| image::Rgb([(x * 255 / w) as u8, 80, 160]));
+    let mut out = Vec::new();
+    let mut enc = image::codecs::jpeg::JpegEncoder::new(&mut out);
+    // little-endian TIFF: orientation 6 (rotate 90°) and a GPS pointer,
+    // followed by a GPS directory whose latitude reference is "N"
+    let mut exif = b"II\x2a\0\x08\0\0\0\x02\0".to_vec();
+    exif.extend_from_slice(&[0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0]);
+    exif.extend_from_slice(&[0x25, 0x88, 4, 0, 1, 0, 0, 0, 38, 0, 0, 0]);
+    exif.extend_from_slice(&[0, 0, 0, 0]);
+    exif.extend_from_slice(&[1, 0, 1, 0, 2, 0, 2, 0, 0, 0, b'N', 0, 0, 0, 0, 0, 0, 0]);
+    exif.extend_from_slice(b"GPSLAT44.8182N");
+    enc.set_exif_metadata(exif).expect("encoding a sample");
+    enc.write_image(img.as_raw(), w, h, image::ExtendedColorType::Rgb8).expect("encoding a sample");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use image::RgbImage;
+
+    use super::*;
+
+    #[test]
+    fn exif_and_gps_are_gone_and_the_photo_is_upright() {
+        let raw = sample_jpeg_with_gps(64, 32);
+        assert!(raw.windows(4).any(|w| w == b"Exif") && raw.windows(6).any(|w| w == b"GPSLAT"));
+        let p = clean(&raw).unwrap();
+        assert_eq!(p.content_type, "image/jpeg");
+        assert!(!p.bytes.windows(4).any(|w| w == b"Exif"), "no EXIF block");
+        assert!(!p.bytes.windows(6).any(|w| w == b"GPSLAT"));
+        // turned by the orientation it carried: 64×32 held sideways is 32×64
+        assert_eq!((p.width, p.height), (32, 64));
+        let back = image::load_from_memory(&p.bytes).unwrap();
+        assert_eq!((back.width(), back.height()), (32, 64));
+    }
+
+    #[test]
+    fn the_content_decides_not_the_name() {
+        let mut png = Vec::new();
+        RgbImage::new(8, 8).write_to(&mut Cursor::new(&mut png), ImageFormat::Png).unwrap();
+        assert_eq!(clean(&png).unwrap().content_type, "image/png");
+        let mut webp = Vec::new();
+        image::RgbaImage::new(8, 8).write_to(&mut Cursor::new(&mut webp), ImageFormat::WebP).unwrap();
+        assert_eq!(clean(&webp).unwrap().content_type, "image/webp");
+        for bad in [&b"<html><script>alert(1)</script></html>"[..], b"GIF89a\x01\0\x01\0", b"%PDF-1.7", b""] {
+            let e = clean(bad).unwrap_err();
+            assert!(matches!(e, ServiceError::Invalid(ref i) if i.field == "photo"), "{e:?}");
+        }
+        // a JPEG cut short
+        let raw = sample_jpeg_with_gps(64, 64);
+        assert!(clean(&raw[..raw.len() / 3]).is_err());
+    }
+
+    #[test]
+    fn size_and_pixel_limits() {
+        let big = vec![0xFF; MAX_BYTES + 1];
+        assert!(clean(&big).is_err());
+        // a tiny PNG header that claims 30000 × 30000 pixels
+        let mut png = Vec::new();
+        let enc = image::codecs::png::PngEncoder::new(&mut png);
+        enc.write_image(&[0; 3], 1, 1, image::ExtendedColorType::Rgb8).unwrap();
+        // IHDR width and height live at bytes 16..24
+        png[16..20].copy_from_slice(&30_000u32.to_be_bytes());
+        png[20..24].copy_from_slice(&30_000u32.to_be_bytes());
+        let e = clean(&png).unwrap_err();
+        assert!(matches!(e, ServiceError::Invalid(_)), "{e:?}");
+        // large photos are scaled down to what a phone shows
+        let img = RgbImage::new(3000, 1000);
+        let mut jpg = Vec::new();
+        img.write_to(&mut Cursor::new(&mut jpg), ImageFormat::Jpeg).unwrap();
+        let p = clean(&jpg).unwrap();
+        assert_eq!((p.width, p.height), (MAX_SIDE, 683));
+    }
+}
