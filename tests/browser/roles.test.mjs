@@ -4,10 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { BASE, PASSWORD, launch, phone as phoneOf } from './lib.mjs';
 
-const BASE = process.env.YIJIA_URL ?? 'http://127.0.0.1:8080';
-const PASSWORD = 'chengnan-demo-2024';
 const OUT = new URL('./out/', import.meta.url).pathname;
 mkdirSync(OUT, { recursive: true });
 
@@ -22,23 +20,10 @@ const ROLES = [
 ];
 
 let browser;
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-           '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-});
+before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-async function phone() {
-  const context = await browser.newContext({ viewport: { width: 360, height: 800 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('console', m => { if (m.type() === 'error') problems.push(m.text()); });
-  page.on('pageerror', e => problems.push(String(e)));
-  return { context, page, problems };
-}
+const phone = () => phoneOf(browser);
 
 async function login(page, user) {
   await page.goto(`${BASE}/`);

@@ -143,6 +143,7 @@ async fn throughput(client: &reqwest::Client) -> (f64, f64, f64, &'static str) {
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
+        yijia_service::webhooks::install_tls();
         let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
         let (fresh, warm) = startup(&client).await;
         let rss = idle_rss(&client).await;

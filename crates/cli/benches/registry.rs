@@ -12,94 +12,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches fail loudly
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use yijia_service::city;
 use yijia_store::{Db, DbOptions};
 
+#[macro_use]
 mod common;
-use common::{free_port, login, wait_ready};
+use common::{Timing, api, free_port, login, spawn_server, time, wait_ready, yijia};
 
-const WARMUP: usize = 200;
-const SAMPLES: usize = 2000;
 const IMPORT_ROWS: usize = 100_000;
-
-fn yijia(dir: &Path, url: Option<&str>) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_yijia"));
-    cmd.arg("--data-dir").arg(dir);
-    match url {
-        Some(u) => cmd.env("YIJIA_DATABASE_URL", u),
-        None => cmd.env_remove("YIJIA_DATABASE_URL"),
-    };
-    cmd
-}
-
-fn spawn_server(dir: &Path, url: Option<&str>, port: u16) -> Child {
-    yijia(dir, url)
-        .arg("serve")
-        .arg("--addr")
-        .arg(format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-/// Latencies in ms, sorted.
-struct Timing(Vec<f64>);
-
-impl Timing {
-    fn q(&self, q: f64) -> f64 {
-        self.0[((self.0.len() as f64 - 1.0) * q).round() as usize]
-    }
-}
-
-async fn time<F, Fut>(mut f: F) -> Timing
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    for _ in 0..WARMUP {
-        f().await;
-    }
-    let mut v = Vec::with_capacity(SAMPLES);
-    for _ in 0..SAMPLES {
-        let t = Instant::now();
-        f().await;
-        v.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    v.sort_by(f64::total_cmp);
-    Timing(v)
-}
-
-async fn api(client: &reqwest::Client, url: &str, token: &str) -> Timing {
-    time(|| async {
-        let r = client.get(url).bearer_auth(token).send().await.unwrap();
-        assert!(r.status().is_success(), "{url}: {}", r.status());
-        let _ = r.bytes().await.unwrap();
-    })
-    .await
-}
-
-/// A plain query: its rows fetched and dropped.
-macro_rules! raw {
-    ($db:expr, $sql:expr $(, $arg:expr)*) => {{
-        let db: &Db = $db;
-        match db {
-            Db::Sqlite(p) => {
-                let rows = sqlx::query(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_all(p).await.unwrap();
-                assert!(!rows.is_empty(), "{}", $sql);
-            }
-            Db::Postgres(p) => {
-                let rows = sqlx::query(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_all(p).await.unwrap();
-                assert!(!rows.is_empty(), "{}", $sql);
-            }
-        }
-    }};
-}
 
 const COLS: &str = "r.id, r.uid, r.grid_id, r.household_id, r.name, r.sex, r.birth_date, r.id_number_masked, \
                     r.phone_masked, r.relation, r.residence, r.notes, r.flags, r.version, \
@@ -134,31 +58,9 @@ struct City {
 }
 
 async fn city() -> City {
-    let pg = std::env::var(yijia_store::testing::ENV).ok();
     let residents: usize =
         std::env::var("YIJIA_BENCH_RESIDENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_200_000);
-    let dir = std::env::var_os("YIJIA_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-city"))
-        .join(format!("{}-{residents}", if pg.is_some() { "pg" } else { "sqlite" }));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = match &pg {
-        Some(base) => {
-            let db = format!("yijia_bench_{residents}");
-            let admin = sqlx::PgPool::connect(base).await.unwrap();
-            let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
-                .bind(&db)
-                .fetch_optional(&admin)
-                .await
-                .unwrap();
-            if exists.is_none() {
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&admin).await.unwrap();
-            }
-            let (head, _) = base.rsplit_once('/').unwrap();
-            Some(format!("{head}/{db}"))
-        }
-        None => None,
-    };
+    let (dir, url) = common::bench_place("bench-city", &format!("yijia_bench_{residents}")).await;
     let t = Instant::now();
     let st = yijia(&dir, url.as_deref())
         .args(["bench", "gen", "--residents", &residents.to_string()])
@@ -167,11 +69,15 @@ async fn city() -> City {
         .unwrap();
     assert!(st.success(), "bench gen failed");
     eprintln!("city ready in {:.1} s ({})", t.elapsed().as_secs_f64(), dir.display());
-    City { dir, url, backend: if pg.is_some() { "PostgreSQL" } else { "SQLite" } }
+    let backend = if url.is_some() { "PostgreSQL" } else { "SQLite" };
+    City { dir, url, backend }
 }
 
 async fn api_rows(c: &City) -> Vec<Row> {
-    let client = reqwest::Client::new();
+    let client = {
+        yijia_service::webhooks::install_tls();
+        reqwest::Client::new()
+    };
     let port = free_port();
     let mut server = spawn_server(&c.dir, c.url.as_deref(), port);
     let base = format!("http://127.0.0.1:{port}");

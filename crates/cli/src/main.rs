@@ -79,6 +79,26 @@ enum Command {
     /// Data for benchmarks.
     #[command(subcommand)]
     Bench(BenchCmd),
+    /// Keys for Open311 clients that file requests.
+    #[command(subcommand)]
+    Apikey(ApikeyCmd),
+}
+
+#[derive(Subcommand)]
+enum ApikeyCmd {
+    /// Issue a key for a community or subdistrict; it is printed once.
+    Add {
+        /// Who it is for (the app or partner).
+        #[arg(long)]
+        name: String,
+        /// The community or subdistrict code it may file into.
+        #[arg(long)]
+        scope: String,
+    },
+    /// List the keys (never the keys themselves).
+    List,
+    /// Stop a key from working.
+    Revoke { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -286,6 +306,25 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             user(&svc, cmd).await.map(|_| ok)
         }
         Command::Keys(KeysCmd::Rotate) => rotate_keys(&cfg).await.map(|_| ok),
+        Command::Apikey(cmd) => {
+            let svc = services(&cfg, open(&cfg).await?)?;
+            let op = yijia_service::Caller::operator();
+            match cmd {
+                ApikeyCmd::Add { name, scope } => {
+                    let k = svc.issue_api_key(&op, &name, &scope).await.map_err(service_error)?;
+                    println!("{}", k.key.unwrap_or_default());
+                    eprintln!("api key {} for {} ({}): shown once, keep it safe", k.id, k.name, k.scope);
+                }
+                ApikeyCmd::List => {
+                    for k in svc.api_keys(&op).await.map_err(service_error)? {
+                        let state = k.revoked_at.map_or("active".to_owned(), |t| format!("revoked {t}"));
+                        println!("{}\t{}\t{}\t{}\t{}", k.id, k.name, k.scope, k.created_at, state);
+                    }
+                }
+                ApikeyCmd::Revoke { id } => svc.revoke_api_key(&op, id).await.map_err(service_error)?,
+            }
+            Ok(ok)
+        }
         Command::Export(ExportCmd::Residents { community, category, out }) => {
             let svc = services(&cfg, open(&cfg).await?)?;
             let book = svc

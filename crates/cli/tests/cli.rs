@@ -187,7 +187,10 @@ fn keys_rotate_reseals_everything_and_search_still_finds_people() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let id = "11010519491231002X";
     let login = |url: String| async move {
-        let c = reqwest::Client::new();
+        let c = {
+            yijia_service::webhooks::install_tls();
+            reqwest::Client::new()
+        };
         let v: serde_json::Value = c
             .post(format!("{url}/api/v1/auth/login"))
             .json(&serde_json::json!({"username": "secretary", "password": "chengnan-demo-2024"}))

@@ -317,6 +317,7 @@ impl Services {
             csrf_token: Some(s.csrf_token),
             token_hash: Some(th.clone()),
             password_set_at: s.password_set_at,
+            api_key: None,
         };
         self.sessions.put(th, caller.clone(), now);
         Ok(caller)

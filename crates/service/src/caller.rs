@@ -27,6 +27,8 @@ pub struct Caller {
     pub csrf_token: Option<String>,
     pub(crate) token_hash: Option<String>,
     pub(crate) password_set_at: i64,
+    /// Set when an Open311 client files with an API key.
+    pub(crate) api_key: Option<i64>,
 }
 
 impl Caller {
@@ -48,6 +50,7 @@ impl Caller {
             csrf_token: None,
             token_hash: None,
             password_set_at: 0,
+            api_key: None,
         }
     }
 

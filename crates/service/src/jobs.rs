@@ -19,6 +19,9 @@ pub const PREGNANCY_ENDS: &str = "pregnancy_ends";
 /// Reminds, flags and escalates cases by their deadlines. Every minute.
 pub const CASE_DEADLINES: &str = "case_deadlines";
 
+/// Carries outbox events to the webhooks. Every minute.
+pub const WEBHOOKS: &str = "webhooks";
+
 const LEASE_MS: i64 = 5 * MINUTE_MS;
 /// Login attempts are kept this long (the lockout window is much shorter).
 const ATTEMPTS_KEPT_MS: i64 = 7 * 24 * 60 * MINUTE_MS;
@@ -94,6 +97,11 @@ impl Services {
                 tracing::debug!(?r, "case deadlines");
                 Ok(())
             }
+            WEBHOOKS => {
+                let r = self.deliver_webhooks().await?;
+                tracing::debug!(?r, "webhooks");
+                Ok(())
+            }
             other => Err(ServiceError::Internal(format!("no handler for job kind '{other}'"))),
         }
     }
@@ -103,6 +111,7 @@ impl Services {
         let minute = self.now() / MINUTE_MS;
         self.enqueue(SWEEP, json!({}), Some(&format!("sweep:{minute}")), self.now()).await?;
         self.enqueue(CASE_DEADLINES, json!({}), Some(&format!("cases:{minute}")), self.now()).await?;
+        self.enqueue(WEBHOOKS, json!({}), Some(&format!("webhooks:{minute}")), self.now()).await?;
         let day = yijia_domain::time::to_local(self.now()).date_naive();
         self.enqueue(PREGNANCY_ENDS, json!({}), Some(&format!("pregnancy:{day}")), self.now()).await?;
         Ok(())

@@ -22,6 +22,7 @@ pub mod org;
 pub mod photos;
 pub mod registry;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -90,6 +91,7 @@ impl Services {
         // system's temporary directory
         let scratch = std::env::temp_dir().join(format!("yijia-files-{}", uuid::Uuid::new_v4().simple()));
         let files = Arc::new(files::LocalFolder::new(scratch));
+        webhooks::install_tls();
         Self { db, clock, settings: Arc::new(settings), sessions: Arc::default(), keys, files }
     }
 

@@ -590,3 +590,184 @@ pub async fn photo(tx: &mut Tx, case_id: i64, id: i64) -> Result<Option<Photo>> 
     let sql = format!("SELECT {PHOTO_COLS} FROM case_photos WHERE case_id = $1 AND id = $2");
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(case_id).bind(id).fetch_optional(c).await?))
 }
+
+// ---- what Open311 shows ----
+
+/// A case with its place to the building (never the door).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct PublicCase {
+    #[sqlx(flatten)]
+    pub case: Case,
+    pub place: String,
+}
+
+const PUBLIC_FROM: &str =
+    "LEFT JOIN buildings pb ON pb.id = k.building_id LEFT JOIN estates pe ON pe.id = pb.estate_id";
+const PLACE: &str = "COALESCE(pe.name || ' ' || pb.name, '') AS place";
+
+pub async fn communities(tx: &mut Tx) -> Result<Vec<crate::org::OrgNode>> {
+    let sql = "SELECT id, code, kind, name, parent_id, path, boundary, created_at, updated_at FROM org_nodes \
+               WHERE kind = 'community' ORDER BY path";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).fetch_all(c).await?))
+}
+
+pub async fn public_by_ids(tx: &mut Tx, community_id: i64, ids: &[i64]) -> Result<Vec<PublicCase>> {
+    let mut args = Args::default();
+    let com = args.push(community_id);
+    let list: Vec<String> = ids.iter().take(1000).map(|id| args.push(*id)).collect();
+    if list.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT {COLS}, {PLACE} FROM {FROM} {PUBLIC_FROM} WHERE k.community_id = {com} AND k.id IN ({}) \
+         ORDER BY k.id DESC",
+        list.join(", ")
+    );
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
+}
+
+/// A community's cases filed in `[start, end)`, of some categories and open
+/// or closed, newest first.
+pub async fn public_list(
+    tx: &mut Tx,
+    community_id: i64,
+    codes: &[String],
+    open: Option<bool>,
+    start: i64,
+    end: i64,
+    limit: i64,
+) -> Result<Vec<PublicCase>> {
+    let mut args = Args::default();
+    let mut conds = vec![
+        format!("k.community_id = {}", args.push(community_id)),
+        format!("k.created_at >= {}", args.push(start)),
+        format!("k.created_at < {}", args.push(end)),
+    ];
+    if !codes.is_empty() {
+        let list: Vec<String> = codes.iter().map(|c| args.push(c.as_str())).collect();
+        conds.push(format!("cc.code IN ({})", list.join(", ")));
+    }
+    if let Some(o) = open {
+        conds.push(format!("k.open = {}", i64::from(o)));
+    }
+    let sql = format!(
+        "SELECT {COLS}, {PLACE} FROM {FROM} {PUBLIC_FROM} WHERE {} ORDER BY k.created_at DESC, k.id DESC LIMIT {}",
+        conds.join(" AND "),
+        args.push(limit)
+    );
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
+}
+
+// ---- API keys ----
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ApiKey {
+    pub id: i64,
+    pub name: String,
+    pub org_id: i64,
+    pub org_code: String,
+    pub org_path: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+const KEY_COLS: &str = "a.id, a.name, a.org_id, o.code AS org_code, o.path AS org_path, a.created_by, a.created_at, \
+                        a.revoked_at";
+
+pub async fn insert_api_key(tx: &mut Tx, name: &str, hash: &str, org_id: i64, by: &str, now: i64) -> Result<i64> {
+    let sql = "INSERT INTO api_keys (name, key_hash, org_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
+               RETURNING id";
+    Ok(
+        on_tx!(tx, c => sqlx::query_scalar(sql).bind(name).bind(hash).bind(org_id).bind(by).bind(now).fetch_one(c).await?),
+    )
+}
+
+pub async fn api_key_by_hash(tx: &mut Tx, hash: &str) -> Result<Option<ApiKey>> {
+    let sql = format!("SELECT {KEY_COLS} FROM api_keys a JOIN org_nodes o ON o.id = a.org_id WHERE a.key_hash = $1");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(hash).fetch_optional(c).await?))
+}
+
+pub async fn api_keys(tx: &mut Tx) -> Result<Vec<ApiKey>> {
+    let sql = format!("SELECT {KEY_COLS} FROM api_keys a JOIN org_nodes o ON o.id = a.org_id ORDER BY a.id");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(c).await?))
+}
+
+pub async fn revoke_api_key(tx: &mut Tx, id: i64, now: i64) -> Result<()> {
+    let sql = "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+    on_tx!(tx, c => sqlx::query(sql).bind(id).bind(now).execute(c).await?.rows_affected());
+    Ok(())
+}
+
+// ---- webhooks ----
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Webhook {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_code: String,
+    pub org_path: String,
+    pub url: String,
+    pub secret_sealed: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub disabled_at: Option<i64>,
+    pub cursor: i64,
+    pub failures: i64,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+}
+
+const HOOK_COLS: &str = "w.id, w.org_id, o.code AS org_code, o.path AS org_path, w.url, w.secret_sealed, w.created_by, \
+                         w.created_at, w.disabled_at, w.cursor, w.failures, w.next_attempt_at, w.last_error";
+
+/// A new webhook starts after the outbox's last entry: it gets what happens
+/// from now on.
+pub async fn insert_webhook(
+    tx: &mut Tx,
+    org_id: i64,
+    url: &str,
+    secret_sealed: &str,
+    by: &str,
+    now: i64,
+) -> Result<i64> {
+    let sql = "INSERT INTO webhooks (org_id, url, secret_sealed, created_by, created_at, cursor) \
+               VALUES ($1, $2, $3, $4, $5, (SELECT COALESCE(MAX(id), 0) FROM outbox)) RETURNING id";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(org_id).bind(url).bind(secret_sealed).bind(by).bind(now)
+        .fetch_one(c).await?))
+}
+
+pub async fn webhooks(tx: &mut Tx) -> Result<Vec<Webhook>> {
+    let sql = format!("SELECT {HOOK_COLS} FROM webhooks w JOIN org_nodes o ON o.id = w.org_id ORDER BY w.id");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(c).await?))
+}
+
+pub async fn disable_webhook(tx: &mut Tx, id: i64, now: i64) -> Result<()> {
+    let sql = "UPDATE webhooks SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL";
+    on_tx!(tx, c => sqlx::query(sql).bind(id).bind(now).execute(c).await?.rows_affected());
+    Ok(())
+}
+
+/// Records a delivery attempt: the cursor moved to `cursor`, and the
+/// failures and next attempt after it.
+pub async fn webhook_attempted(
+    tx: &mut Tx,
+    id: i64,
+    cursor: i64,
+    failures: i64,
+    next_attempt_at: i64,
+    error: Option<&str>,
+) -> Result<()> {
+    let sql = "UPDATE webhooks SET cursor = $2, failures = $3, next_attempt_at = $4, last_error = $5 WHERE id = $1";
+    on_tx!(tx, c => sqlx::query(sql).bind(id).bind(cursor).bind(failures).bind(next_attempt_at).bind(error)
+        .execute(c).await?.rows_affected());
+    Ok(())
+}
+
+/// Outbox entries after `after` under `path`, oldest first.
+pub async fn outbox_after(tx: &mut Tx, after: i64, path: &str, limit: i64) -> Result<Vec<OutboxEntry>> {
+    let sql = "SELECT id, at, event, org_path, object, payload FROM outbox WHERE id > $1 AND org_path >= $2 \
+               AND org_path < $3 ORDER BY id LIMIT $4";
+    let upper = format!("{path}\u{10FFFF}");
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(after).bind(path).bind(&upper).bind(limit).fetch_all(c).await?))
+}

@@ -8,6 +8,7 @@ pub mod assets;
 pub mod error;
 pub mod i18n;
 pub mod json;
+pub mod open311;
 pub mod policy;
 pub mod ui;
 pub mod upload;
@@ -44,6 +45,7 @@ pub fn app(state: AppState) -> (Router, Vec<policy::RouteSpec>) {
     let routes = policy::Routes::new(state.clone());
     let routes = api::routes(routes);
     let routes = ui::routes(routes);
+    let routes = open311::routes(routes);
     let (router, table) = routes.finish();
     let tls = state.cfg.tls;
     let router = router

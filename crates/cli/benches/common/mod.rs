@@ -1,6 +1,13 @@
-//! What both benchmarks need to drive a server.
+//! What the benchmarks need to drive a server and time it. Each bench uses
+//! part of it.
+#![allow(dead_code, unused_macros)]
 
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+pub const WARMUP: usize = 200;
+pub const SAMPLES: usize = 2000;
 
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -33,4 +40,106 @@ pub async fn login(client: &reqwest::Client, base: &str, user: &str, password: &
         .await
         .unwrap();
     v["token"].as_str().unwrap_or_else(|| panic!("login {user}: {v}")).to_owned()
+}
+
+/// Latencies in ms, sorted.
+pub struct Timing(pub Vec<f64>);
+
+impl Timing {
+    pub fn q(&self, q: f64) -> f64 {
+        self.0[((self.0.len() as f64 - 1.0) * q).round() as usize]
+    }
+}
+
+pub async fn time<F, Fut>(mut f: F) -> Timing
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for _ in 0..WARMUP {
+        f().await;
+    }
+    let mut v = Vec::with_capacity(SAMPLES);
+    for _ in 0..SAMPLES {
+        let t = Instant::now();
+        f().await;
+        v.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    v.sort_by(f64::total_cmp);
+    Timing(v)
+}
+
+pub async fn api(client: &reqwest::Client, url: &str, token: &str) -> Timing {
+    time(|| async {
+        let r = client.get(url).bearer_auth(token).send().await.unwrap();
+        assert!(r.status().is_success(), "{url}: {}", r.status());
+        let _ = r.bytes().await.unwrap();
+    })
+    .await
+}
+
+/// A plain query: its rows fetched and dropped.
+macro_rules! raw {
+    ($db:expr, $sql:expr $(, $arg:expr)*) => {{
+        let db: &Db = $db;
+        match db {
+            Db::Sqlite(p) => {
+                let rows = sqlx::query(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_all(p).await.unwrap();
+                assert!(!rows.is_empty(), "{}", $sql);
+            }
+            Db::Postgres(p) => {
+                let rows = sqlx::query(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_all(p).await.unwrap();
+                assert!(!rows.is_empty(), "{}", $sql);
+            }
+        }
+    }};
+}
+
+/// The `yijia` binary on a data directory, on PostgreSQL when `url` is set.
+pub fn yijia(dir: &Path, url: Option<&str>) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_yijia"));
+    cmd.arg("--data-dir").arg(dir);
+    match url {
+        Some(u) => cmd.env("YIJIA_DATABASE_URL", u),
+        None => cmd.env_remove("YIJIA_DATABASE_URL"),
+    };
+    cmd
+}
+
+pub fn spawn_server(dir: &Path, url: Option<&str>, port: u16) -> Child {
+    yijia(dir, url)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Where a bench keeps its data between runs (`YIJIA_BENCH_DIR`, or cargo's
+/// target directory), and its own PostgreSQL database `name` when
+/// `YIJIA_TEST_DATABASE_URL` is set (made when missing).
+pub async fn bench_place(what: &str, name: &str) -> (PathBuf, Option<String>) {
+    let pg = std::env::var(yijia_store::testing::ENV).ok();
+    let dir = std::env::var_os("YIJIA_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(what))
+        .join(format!("{}-{name}", if pg.is_some() { "pg" } else { "sqlite" }));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = match &pg {
+        Some(base) => {
+            let admin = sqlx::PgPool::connect(base).await.unwrap();
+            let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+                .bind(name)
+                .fetch_optional(&admin)
+                .await
+                .unwrap();
+            if exists.is_none() {
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
+            }
+            let (head, _) = base.rsplit_once('/').unwrap();
+            Some(format!("{head}/{name}"))
+        }
+        None => None,
+    };
+    (dir, url)
 }

@@ -4,6 +4,7 @@
 //! outbox in one transaction.
 
 pub mod catalogue;
+pub mod open311;
 mod sweep;
 
 use serde::{Deserialize, Serialize};
@@ -542,6 +543,7 @@ impl Services {
             Channel::Portal
         } else {
             match input.channel {
+                Some(Channel::Open311) if caller.api_key.is_some() => Channel::Open311,
                 Some(Channel::Portal | Channel::Open311) => {
                     return Err(ServiceError::invalid(
                         "channel",

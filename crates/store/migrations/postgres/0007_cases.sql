@@ -172,5 +172,10 @@ CREATE TABLE webhooks (
     secret_sealed TEXT NOT NULL,
     created_by TEXT NOT NULL,
     created_at BIGINT NOT NULL,
-    disabled_at BIGINT
+    disabled_at BIGINT,
+    -- the last outbox entry delivered, and the back-off after failures
+    cursor BIGINT NOT NULL DEFAULT 0,
+    failures BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL DEFAULT 0,
+    last_error TEXT
 );

@@ -323,7 +323,8 @@ pub async fn add_photos(
 #[utoipa::path(get, path = "/api/v1/cases/{id}/photos/{photo}", tag = "cases",
     params(("id" = i64, Path, description = "Case id"), ("photo" = i64, Path, description = "Photo id")),
     responses(
-        (status = 200, description = "The photo", content_type = "image/jpeg"),
+        (status = 200, description = "The photo, as the type it is", content(
+            (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"))),
         (status = 400, description = "An id is not a number", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such photo of a case in your scope", body = ErrorBody),

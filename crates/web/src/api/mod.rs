@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod cases;
 pub(crate) mod exports;
+mod integrations;
 mod org;
 mod residents;
 mod users;
@@ -55,6 +56,7 @@ const CATEGORY_MAKERS: &[Role] = yijia_service::categories::CATEGORY_MAKERS;
 const CASE_FILERS: &[Role] = yijia_service::cases::FILERS;
 const CASE_HANDLERS: &[Role] = yijia_service::cases::HANDLERS;
 const CATALOGUE_EDITORS: &[Role] = yijia_service::cases::CATALOGUE_EDITORS;
+const WEBHOOK_MAKERS: &[Role] = yijia_service::webhooks::WEBHOOK_MAKERS;
 
 pub fn routes(r: Routes) -> Routes {
     use Method as M;
@@ -104,6 +106,18 @@ pub fn routes(r: Routes) -> Routes {
             post(cases::add_photos).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
         )
         .add(M::GET, "/api/v1/cases/{id}/photos/{photo}", Roles(CASE_FILERS), Scope::Object, get(cases::get_photo))
+        .add(M::GET, "/api/v1/api-keys", Roles(ADMINS), Scope::Grants, get(integrations::list))
+        .add(M::POST, "/api/v1/api-keys", Roles(ADMINS), Scope::Object, post(integrations::issue))
+        .add(M::POST, "/api/v1/api-keys/{id}/revoke", Roles(ADMINS), Scope::Object, post(integrations::revoke))
+        .add(M::GET, "/api/v1/webhooks", Roles(WEBHOOK_MAKERS), Scope::Grants, get(integrations::list_webhooks))
+        .add(M::POST, "/api/v1/webhooks", Roles(WEBHOOK_MAKERS), Scope::Object, post(integrations::add_webhook))
+        .add(
+            M::POST,
+            "/api/v1/webhooks/{id}/disable",
+            Roles(WEBHOOK_MAKERS),
+            Scope::Object,
+            post(integrations::disable_webhook),
+        )
         .add(M::GET, "/api/v1/case-categories", Roles(CASE_FILERS), Scope::Grants, get(cases::list_case_categories))
         .add(
             M::POST,
@@ -186,6 +200,8 @@ impl Modify for Bearer {
         cases::list_cases, cases::create_case, cases::get_case, cases::act_on_case, cases::rate_case,
         cases::note_case, cases::record_dispute, cases::similar_cases, cases::list_case_categories,
         cases::save_case_category, cases::add_photos, cases::get_photo,
+        integrations::issue, integrations::list, integrations::revoke, integrations::add_webhook,
+        integrations::list_webhooks, integrations::disable_webhook,
     ),
     // schemas that only query parameters use are not collected by themselves
     components(schemas(yijia_service::registry::ResidentSort)),

@@ -61,11 +61,13 @@ impl TestApp {
     }
 
     pub fn client(&self) -> Client {
+        yijia_service::webhooks::install_tls();
         Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
     }
 
     /// A client that keeps cookies, as a browser does.
     pub fn browser(&self) -> Client {
+        yijia_service::webhooks::install_tls();
         Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
     }
 

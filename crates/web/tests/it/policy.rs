@@ -14,6 +14,12 @@ const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/login"),
     ("POST", "/login"),
     ("GET", "/lang/{lang}"),
+    // Open311 GeoReport v2: reading is public (no personal data), filing takes an api_key
+    ("GET", "/open311/v2/{resource}"),
+    ("POST", "/open311/v2/{resource}"),
+    ("GET", "/open311/v2/services/{code}"),
+    ("GET", "/open311/v2/requests/{id}"),
+    ("GET", "/open311/v2/tokens/{token}"),
 ];
 
 fn concrete(path: &str) -> String {

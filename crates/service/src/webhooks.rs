@@ -1,0 +1,243 @@
+//! Webhooks: events from the outbox carried out to another system, signed
+//! with HMAC-SHA256, in order, each webhook at its own pace; a failure
+//! backs that webhook off (30 s, 1 min, 2 min, … up to an hour) and the
+//! same event is sent again.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use hmac::{KeyInit, Mac};
+use serde::Serialize;
+use serde_json::json;
+use yijia_domain::role::Role;
+use yijia_domain::time::{MINUTE_MS, rfc3339};
+use yijia_store::{cases, org};
+
+use crate::audit::{Event, record};
+use crate::{Caller, Result, ServiceError, Services};
+
+/// Who adds and disables webhooks, within their grants.
+pub const WEBHOOK_MAKERS: &[Role] = &[Role::Secretary, Role::StreetOfficer, Role::Admin];
+
+/// Entries sent per webhook per run.
+const BATCH: i64 = 100;
+const FIRST_BACKOFF_MS: i64 = 30_000;
+const MAX_BACKOFF_MS: i64 = 60 * MINUTE_MS;
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct WebhookView {
+    pub id: i64,
+    pub scope: String,
+    pub url: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub disabled_at: Option<String>,
+    /// Failures in a row; 0 when the last delivery went through.
+    pub failures: i64,
+    pub last_error: Option<String>,
+    /// The signing secret, shown once, when the webhook is made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// What one run of the delivery job did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Delivered {
+    pub sent: usize,
+    pub failed: usize,
+}
+
+fn aad(org_id: i64, url: &str) -> String {
+    format!("webhooks.secret:{org_id}:{url}")
+}
+
+/// The signature a receiver checks: HMAC-SHA256 of `timestamp.body`.
+pub fn signature(secret: &str, timestamp: &str, body: &str) -> Result<String> {
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
+        .map_err(|e| ServiceError::Internal(format!("hmac key: {e}")))?;
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    Ok(format!("sha256={}", hex::encode(mac.finalize().into_bytes())))
+}
+
+fn backoff(failures: i64) -> i64 {
+    (FIRST_BACKOFF_MS << (failures - 1).clamp(0, 20)).min(MAX_BACKOFF_MS)
+}
+
+/// Chooses the process's TLS implementation (ring), once; every HTTP
+/// client in the process needs it, so the server does it at start and
+/// tests before their first client.
+pub fn install_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+fn client() -> &'static reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        install_tls();
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("yijia-webhooks/1")
+            .build()
+            .unwrap_or_default()
+    })
+}
+
+fn view(w: cases::Webhook, secret: Option<String>) -> WebhookView {
+    WebhookView {
+        id: w.id,
+        scope: w.org_code,
+        url: w.url,
+        created_by: w.created_by,
+        created_at: rfc3339(w.created_at),
+        disabled_at: w.disabled_at.map(rfc3339),
+        failures: w.failures,
+        last_error: w.last_error,
+        secret,
+    }
+}
+
+impl Services {
+    /// Adds a webhook for what happens under `scope` from now on; the
+    /// signing secret is shown once.
+    pub async fn add_webhook(&self, caller: &Caller, scope: &str, url: &str) -> Result<WebhookView> {
+        if !caller.has_any(WEBHOOK_MAKERS) {
+            return Err(ServiceError::forbidden());
+        }
+        let url = url.trim();
+        let ok = reqwest::Url::parse(url)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some() && url.len() <= 500);
+        if !ok {
+            return Err(ServiceError::invalid(
+                "url",
+                "须为 http:// 或 https:// 开头的完整地址",
+                "a full http:// or https:// address",
+            ));
+        }
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let node = org::by_code(&mut tx, scope.trim()).await?.filter(|n| caller.covers(WEBHOOK_MAKERS, &n.path));
+        let Some(node) = node else {
+            return Err(ServiceError::invalid(
+                "scope",
+                format!("没有「{scope}」或不在您的范围"),
+                format!("no '{scope}' in your scope"),
+            ));
+        };
+        let secret = hex::encode(rand::random::<[u8; 32]>());
+        let sealed = self.keys.seal(&aad(node.id, url), &secret)?;
+        let id = cases::insert_webhook(&mut tx, node.id, url, &sealed, &caller.username, now).await?;
+        let e = Event::ok("webhook_add", format!("webhook:{id}"), &node.path);
+        record(&mut tx, caller, now, &e.with(json!({ "url": url }))).await?;
+        let w = cases::webhooks(&mut tx).await?.into_iter().find(|w| w.id == id).ok_or(ServiceError::NotFound)?;
+        tx.commit().await?;
+        Ok(view(w, Some(secret)))
+    }
+
+    pub async fn webhooks(&self, caller: &Caller) -> Result<Vec<WebhookView>> {
+        if !caller.has_any(WEBHOOK_MAKERS) {
+            return Err(ServiceError::forbidden());
+        }
+        let mut tx = self.db.conn().await?;
+        let all = cases::webhooks(&mut tx).await?;
+        Ok(all.into_iter().filter(|w| caller.covers(WEBHOOK_MAKERS, &w.org_path)).map(|w| view(w, None)).collect())
+    }
+
+    pub async fn disable_webhook(&self, caller: &Caller, id: i64) -> Result<()> {
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let w = cases::webhooks(&mut tx).await?.into_iter().find(|w| w.id == id);
+        let Some(w) = w.filter(|w| caller.covers(WEBHOOK_MAKERS, &w.org_path)) else {
+            return Err(ServiceError::NotFound);
+        };
+        cases::disable_webhook(&mut tx, id, now).await?;
+        record(&mut tx, caller, now, &Event::ok("webhook_disable", format!("webhook:{id}"), &w.org_path)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sends what each webhook has not had yet, unless it is backing off.
+    pub async fn deliver_webhooks(&self) -> Result<Delivered> {
+        let mut done = Delivered::default();
+        let mut tx = self.db.conn().await?;
+        let hooks = cases::webhooks(&mut tx).await?;
+        drop(tx);
+        for w in hooks.into_iter().filter(|w| w.disabled_at.is_none() && w.next_attempt_at <= self.now()) {
+            let mut tx = self.db.conn().await?;
+            let entries = cases::outbox_after(&mut tx, w.cursor, &w.org_path, BATCH).await?;
+            drop(tx);
+            if entries.is_empty() {
+                continue;
+            }
+            let secret = self.keys.open(&aad(w.org_id, &w.url), &w.secret_sealed)?;
+            let mut cursor = w.cursor;
+            let mut error = None;
+            for e in &entries {
+                match self.send(&w.url, &secret, e).await {
+                    Ok(()) => {
+                        cursor = e.id;
+                        done.sent += 1;
+                    }
+                    Err(msg) => {
+                        error = Some(msg);
+                        done.failed += 1;
+                        break;
+                    }
+                }
+            }
+            let (failures, next) = match &error {
+                None => (0, 0),
+                Some(_) => (w.failures + 1, self.now() + backoff(w.failures + 1)),
+            };
+            if let Some(msg) = &error {
+                tracing::warn!(webhook = w.id, url = %w.url, failures, error = %msg, "webhook delivery failed");
+            }
+            let mut tx = self.db.write().await?;
+            cases::webhook_attempted(&mut tx, w.id, cursor, failures, next, error.as_deref()).await?;
+            tx.commit().await?;
+        }
+        Ok(done)
+    }
+
+    async fn send(&self, url: &str, secret: &str, e: &cases::OutboxEntry) -> std::result::Result<(), String> {
+        let timestamp = (self.now() / 1000).to_string();
+        let sig = signature(secret, &timestamp, &e.payload).map_err(|e| e.to_string())?;
+        let r = client()
+            .post(url)
+            .header("content-type", "application/json")
+            .header("x-yijia-event", &e.event)
+            .header("x-yijia-delivery", e.id.to_string())
+            .header("x-yijia-timestamp", &timestamp)
+            .header("x-yijia-signature", sig)
+            .body(e.payload.clone())
+            .send()
+            .await
+            .map_err(|err| format!("{err}"))?;
+        if r.status().is_success() { Ok(()) } else { Err(format!("HTTP {}", r.status())) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn back_off_doubles_up_to_an_hour() {
+        assert_eq!(backoff(1), 30_000);
+        assert_eq!(backoff(2), 60_000);
+        assert_eq!(backoff(3), 120_000);
+        assert_eq!(backoff(30), MAX_BACKOFF_MS);
+    }
+
+    #[test]
+    fn the_signature_covers_the_time_and_the_body() {
+        let a = signature("s3cret", "1700000000", "{\"a\":1}").unwrap();
+        assert!(a.starts_with("sha256=") && a.len() == 7 + 64);
+        assert_ne!(a, signature("s3cret", "1700000001", "{\"a\":1}").unwrap());
+        assert_ne!(a, signature("s3cret", "1700000000", "{\"a\":2}").unwrap());
+        assert_ne!(a, signature("other", "1700000000", "{\"a\":1}").unwrap());
+    }
+}

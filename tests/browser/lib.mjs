@@ -1,0 +1,23 @@
+// What the browser tests share: Debian's Chromium, a phone-sized page in
+// zh-CN that collects console errors, and logging in as a demo user.
+import { chromium } from 'playwright-core';
+
+export const BASE = process.env.YIJIA_URL ?? 'http://127.0.0.1:8080';
+export const PASSWORD = 'chengnan-demo-2024';
+
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+export async function phone(browser) {
+  const context = await browser.newContext({ viewport: { width: 360, height: 800 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', m => { if (m.type() === 'error') problems.push(m.text()); });
+  page.on('pageerror', e => problems.push(String(e)));
+  return { context, page, problems };
+}
