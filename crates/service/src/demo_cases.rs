@@ -51,7 +51,7 @@ const STORIES: &[(&str, &str)] = &[
 
 impl Services {
     /// A caller for a user, as if they had logged in (the demo acts as them).
-    async fn demo_caller(&self, username: &str) -> Result<Caller> {
+    pub(crate) async fn demo_caller(&self, username: &str) -> Result<Caller> {
         let mut tx = self.db.conn().await?;
         let u = users::by_username(&mut tx, username).await?.ok_or(ServiceError::NotFound)?;
         let grants = to_grants(users::grants_of(&mut tx, u.id).await?);

@@ -83,6 +83,8 @@ pub struct Services {
     pub(crate) keys: Arc<keys::Keyring>,
     /// Uploaded files (photos).
     pub files: Arc<dyn files::FileStore>,
+    /// The queue of new cases to write, started on first use (SQLite).
+    pub(crate) case_writer: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<cases::writer::Job>>>,
 }
 
 impl Services {
@@ -92,7 +94,15 @@ impl Services {
         let scratch = std::env::temp_dir().join(format!("yijia-files-{}", uuid::Uuid::new_v4().simple()));
         let files = Arc::new(files::LocalFolder::new(scratch));
         webhooks::install_tls();
-        Self { db, clock, settings: Arc::new(settings), sessions: Arc::default(), keys, files }
+        Self {
+            db,
+            clock,
+            settings: Arc::new(settings),
+            sessions: Arc::default(),
+            keys,
+            files,
+            case_writer: Arc::default(),
+        }
     }
 
     /// Keeps uploaded files in this store.

@@ -102,6 +102,38 @@ pub async fn communities_without_catalogue(tx: &mut Tx) -> Result<Vec<i64>> {
     Ok(on_tx!(tx, c => sqlx::query_scalar(sql).fetch_all(c).await?))
 }
 
+/// A category by code with its deadlines, in one statement.
+pub async fn category_with_deadlines(
+    tx: &mut Tx,
+    community_id: i64,
+    code: &str,
+) -> Result<(Option<Category>, Vec<Deadline>)> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        c: Category,
+        d_priority: Option<String>,
+        accept_ms: Option<i64>,
+        resolve_ms: Option<i64>,
+    }
+    let sql = "SELECT c.id, c.community_id, c.code, c.kind, c.name, c.name_en, c.description, c.priority, c.active, \
+               d.priority AS d_priority, d.accept_ms, d.resolve_ms FROM case_categories c \
+               LEFT JOIN case_deadlines d ON d.category_id = c.id WHERE c.community_id = $1 AND c.code = $2";
+    let rows: Vec<Row> = on_tx!(tx, c => sqlx::query_as(sql).bind(community_id).bind(code).fetch_all(c).await?);
+    let deadlines = rows
+        .iter()
+        .filter_map(|r| {
+            Some(Deadline {
+                category_id: r.c.id,
+                priority: r.d_priority.clone()?,
+                accept_ms: r.accept_ms?,
+                resolve_ms: r.resolve_ms?,
+            })
+        })
+        .collect();
+    Ok((rows.into_iter().next().map(|r| r.c), deadlines))
+}
+
 /// A category and its deadlines for one priority.
 pub async fn category_deadline(tx: &mut Tx, category_id: i64, priority: &str) -> Result<Option<Deadline>> {
     let sql = "SELECT category_id, priority, accept_ms, resolve_ms FROM case_deadlines \
@@ -205,6 +237,7 @@ pub struct NewCase<'a> {
     pub near_at: Option<i64>,
     pub next_alarm_at: Option<i64>,
     pub at_risk: Option<&'a str>,
+    pub dispute_sealed: Option<&'a str>,
     pub token: Option<&'a str>,
     pub now: i64,
 }
@@ -213,16 +246,16 @@ pub async fn insert(tx: &mut Tx, k: &NewCase<'_>) -> Result<i64> {
     let sql = "INSERT INTO cases (community_id, grid_id, org_path, kind, category_id, priority, state, open, title, \
                description, channel, building_id, household_id, lon, lat, address, reporter_user_id, reporter_name, \
                reporter_phone_sealed, created_by, created_by_name, accept_due, resolve_due, due_at, near_at, \
-               next_alarm_at, at_risk, token, created_at, updated_at) \
+               next_alarm_at, at_risk, token, created_at, updated_at, dispute_sealed) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-               $21, $22, $23, $24, $25, $26, $27, $28, $28) RETURNING id";
+               $21, $22, $23, $24, $25, $26, $27, $28, $28, $29) RETURNING id";
     Ok(on_tx!(tx, c => sqlx::query_scalar(sql)
         .bind(k.community_id).bind(k.grid_id).bind(k.org_path).bind(k.kind).bind(k.category_id).bind(k.priority)
         .bind(k.state).bind(k.title).bind(k.description).bind(k.channel).bind(k.building_id).bind(k.household_id)
         .bind(k.lon).bind(k.lat).bind(k.address).bind(k.reporter_user_id).bind(k.reporter_name)
         .bind(k.reporter_phone_sealed).bind(k.created_by).bind(k.created_by_name).bind(k.accept_due)
         .bind(k.resolve_due).bind(k.due_at).bind(k.near_at).bind(k.next_alarm_at).bind(k.at_risk).bind(k.token)
-        .bind(k.now).fetch_one(c).await?))
+        .bind(k.now).bind(k.dispute_sealed).fetch_one(c).await?))
 }
 
 pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<Case>> {

@@ -65,7 +65,8 @@ pub enum Db {
 /// service layer opens it, calls the store and commits.
 #[derive(Debug)]
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    /// With the process's turn to write, when it writes (see `Db::write`).
+    Sqlite(Transaction<'static, Sqlite>, Option<tokio::sync::OwnedMutexGuard<()>>),
     Postgres(Transaction<'static, Postgres>),
     /// A plain connection (autocommit): for reads of one statement, where a
     /// transaction would only add two round trips.
@@ -79,7 +80,7 @@ pub enum Tx {
 macro_rules! on_tx {
     ($tx:expr, $c:ident => $body:expr) => {
         match $tx {
-            $crate::Tx::Sqlite(t) => {
+            $crate::Tx::Sqlite(t, _) => {
                 let $c = &mut **t;
                 $body
             }
@@ -187,10 +188,15 @@ impl Db {
     }
 
     /// A transaction that will write. On SQLite it takes the write lock at
-    /// once (`BEGIN IMMEDIATE`), so it never fails half-way on a busy lock.
+    /// once (`BEGIN IMMEDIATE`), so it never fails half-way on a busy lock;
+    /// and the writers of this process take turns before that, in a queue,
+    /// because SQLite's own busy wait sleeps for milliseconds at a time.
     pub async fn write(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p) => {
+                let turn = writer_turn(p).lock_owned().await;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -198,7 +204,7 @@ impl Db {
     /// A transaction that only reads: a consistent snapshot, no write lock.
     pub async fn read(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?, None),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -228,6 +234,16 @@ impl Db {
     }
 }
 
+/// The queue of this process's writers to one SQLite file.
+fn writer_turn(pool: &SqlitePool) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    type Turns =
+        std::sync::Mutex<std::collections::HashMap<std::path::PathBuf, std::sync::Arc<tokio::sync::Mutex<()>>>>;
+    static TURNS: std::sync::OnceLock<Turns> = std::sync::OnceLock::new();
+    let file = pool.connect_options().get_filename().to_path_buf();
+    let mut turns = TURNS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    turns.entry(file).or_default().clone()
+}
+
 async fn applied(db: &Db) -> usize {
     let q = "SELECT COUNT(*) FROM _sqlx_migrations WHERE success";
     let n: std::result::Result<i64, _> = match db {
@@ -240,7 +256,7 @@ async fn applied(db: &Db) -> usize {
 impl Tx {
     pub async fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t, _turn) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
             Tx::SqliteConn(_) | Tx::PostgresConn(_) => {}
         }
@@ -249,16 +265,36 @@ impl Tx {
 
     pub async fn rollback(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Sqlite(t, _turn) => t.rollback().await?,
             Tx::Postgres(t) => t.rollback().await?,
             Tx::SqliteConn(_) | Tx::PostgresConn(_) => {}
         }
         Ok(())
     }
 
+    /// Marks a point to go back to without losing the rest of the
+    /// transaction (several writes sharing one commit).
+    pub async fn savepoint(&mut self) -> Result<()> {
+        on_tx!(self, c => sqlx::query("SAVEPOINT part").execute(c).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Keeps what was done since the savepoint.
+    pub async fn release(&mut self) -> Result<()> {
+        on_tx!(self, c => sqlx::query("RELEASE part").execute(c).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Undoes what was done since the savepoint.
+    pub async fn rollback_to(&mut self) -> Result<()> {
+        on_tx!(self, c => sqlx::query("ROLLBACK TO part").execute(c).await?.rows_affected());
+        on_tx!(self, c => sqlx::query("RELEASE part").execute(c).await?.rows_affected());
+        Ok(())
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
-            Tx::Sqlite(_) | Tx::SqliteConn(_) => Backend::Sqlite,
+            Tx::Sqlite(..) | Tx::SqliteConn(_) => Backend::Sqlite,
             Tx::Postgres(_) | Tx::PostgresConn(_) => Backend::Postgres,
         }
     }

@@ -623,6 +623,7 @@ fn new_case<'a>(com: &org::OrgNode, grid: Option<&'a org::OrgNode>, category_id:
         near_at: Some(now + 80),
         next_alarm_at: Some(now + 80),
         at_risk: Some("楼道行人"),
+        dispute_sealed: None,
         token: None,
         now,
     }

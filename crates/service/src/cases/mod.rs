@@ -6,6 +6,7 @@
 pub mod catalogue;
 pub mod open311;
 mod sweep;
+pub(crate) mod writer;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -25,6 +26,7 @@ use crate::{Caller, Page, PageReq, Result, ServiceError, Services, photos};
 pub use catalogue::{CATALOGUE_EDITORS, CaseCategoryInput, CaseCategoryView, DeadlineView};
 use catalogue::{check_text, community_of, works_in};
 pub use sweep::SweepReport;
+use writer::NewCaseRows;
 
 /// Who files cases: residents for themselves, the others for anyone.
 pub const FILERS: &[Role] =
@@ -456,8 +458,35 @@ pub(crate) fn reschedule(k: &mut cases::Case, now: i64) {
     }
 }
 
+/// What the timeline and the outbox say a case is.
+pub(crate) struct Subject<'a> {
+    pub id: i64,
+    pub kind: &'a str,
+    pub category_code: &'a str,
+    pub state: &'a str,
+    pub priority: &'a str,
+    pub community_code: &'a str,
+    pub grid_code: Option<&'a str>,
+    pub org_path: &'a str,
+}
+
+impl<'a> From<&'a cases::Case> for Subject<'a> {
+    fn from(k: &'a cases::Case) -> Self {
+        Subject {
+            id: k.id,
+            kind: &k.kind,
+            category_code: &k.category_code,
+            state: &k.state,
+            priority: &k.priority,
+            community_code: &k.community_code,
+            grid_code: k.grid_code.as_deref(),
+            org_path: &k.org_path,
+        }
+    }
+}
+
 /// What goes out to webhooks about a case: no personal data.
-pub(crate) fn outbox_payload(k: &cases::Case, event: &str, at: i64) -> String {
+fn outbox_payload(k: &Subject<'_>, event: &str, at: i64) -> String {
     json!({
         "event": event, "case": k.id, "kind": k.kind, "category": k.category_code, "state": k.state,
         "priority": k.priority, "community": k.community_code, "grid": k.grid_code, "at": rfc3339(at),
@@ -469,7 +498,7 @@ pub(crate) fn outbox_payload(k: &cases::Case, event: &str, at: i64) -> String {
 /// written by the caller.
 pub(crate) async fn log_event(
     tx: &mut Tx,
-    k: &cases::Case,
+    k: Subject<'_>,
     actor: (Option<i64>, &str),
     action: &str,
     from: Option<&str>,
@@ -485,15 +514,23 @@ pub(crate) async fn log_event(
             actor_name: actor.1,
             action,
             from_state: from,
-            to_state: Some(&k.state),
+            to_state: Some(k.state),
             note,
         },
     )
     .await?;
     let event = format!("case.{action}");
-    cases::push_outbox(tx, now, &event, &k.org_path, &format!("case:{}", k.id), &outbox_payload(k, &event, now))
+    cases::push_outbox(tx, now, &event, k.org_path, &format!("case:{}", k.id), &outbox_payload(&k, &event, now))
         .await?;
     Ok(())
+}
+
+/// What a case's view shows beside the case itself.
+pub(crate) struct Related {
+    pub events: Vec<cases::Event>,
+    pub residents: Vec<cases::Concerned>,
+    pub revisits: Vec<cases::Revisit>,
+    pub photos: Vec<cases::Photo>,
 }
 
 /// Where a new case lies: its community, grid and address.
@@ -581,12 +618,12 @@ impl Services {
             Some(a) if !resident_only => Some(check_text("parties", a, 0, 500)?).filter(|a| !a.is_empty()),
             _ => None,
         };
-        let now = self.now();
-        let mut tx = self.db.write().await?;
+        // what the case needs to know is read first, outside the write
+        let mut tx = self.db.conn().await?;
         let placed = self.place_case(&mut tx, caller, input).await?;
         let com = &placed.community;
-        let Some(cat) = cases::category_by_code(&mut tx, com.id, input.category.trim()).await?.filter(|c| c.active)
-        else {
+        let (cat, deadlines) = cases::category_with_deadlines(&mut tx, com.id, input.category.trim()).await?;
+        let Some(cat) = cat.filter(|c| c.active) else {
             return Err(ServiceError::invalid(
                 "category",
                 format!("社区「{}」没有类别「{}」", com.name, input.category.trim()),
@@ -595,13 +632,11 @@ impl Services {
         };
         let kind = CaseKind::parse(&cat.kind).unwrap_or(CaseKind::Request);
         let priority = input.priority.unwrap_or(Priority::parse(&cat.priority).unwrap_or(Priority::Ordinary));
-        let d = cases::category_deadline(&mut tx, cat.id, priority.code())
-            .await?
-            .map(|d| (d.accept_ms, d.resolve_ms))
-            .unwrap_or_else(|| {
-                let d = priority.default_deadlines();
-                (d.accept_ms, d.resolve_ms)
-            });
+        let d = deadlines.iter().find(|d| d.priority == priority.code()).map(|d| (d.accept_ms, d.resolve_ms));
+        let d = d.unwrap_or_else(|| {
+            let d = priority.default_deadlines();
+            (d.accept_ms, d.resolve_ms)
+        });
         let title = match input.title.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             Some(t) => check_text("title", t, 1, 60)?,
             None if placed.address.is_empty() => {
@@ -611,6 +646,7 @@ impl Services {
             }
             None => format!("{} · {}", cat.name, placed.address).chars().take(60).collect(),
         };
+        let mut concerned = Vec::new();
         for r in &input.residents {
             let Some(res) = yijia_store::residents::get(&mut tx, *r).await? else {
                 return Err(ServiceError::invalid("residents", format!("没有居民 {r}"), format!("no resident {r}")));
@@ -618,69 +654,101 @@ impl Services {
             if resident_only || !caller.covers(crate::registry::READERS, &res.grid_path) {
                 return Err(ServiceError::invalid("residents", format!("没有居民 {r}"), format!("no resident {r}")));
             }
+            concerned.push(cases::Concerned { resident_id: res.id, name: res.name, grid_path: res.grid_path });
         }
+        drop(tx);
         let token = uuid::Uuid::new_v4().simple().to_string();
         let phone_sealed = reporter_phone.map(|p| self.keys.seal(&aad_phone(&token), &p.normalized())).transpose()?;
+        let dispute_sealed = match parties {
+            Some(p) => {
+                let rec = DisputeRecord { parties: p, ..Default::default() };
+                Some(self.keys.seal(&aad_dispute(&token), &serde_json::to_string(&rec)?)?)
+            }
+            None => None,
+        };
+        let now = self.now();
         let (accept_due, resolve_due) = (now + d.0, now + d.1);
         let s = schedule(CaseState::Submitted, now, accept_due, resolve_due);
-        let org_path = placed.grid.as_ref().map_or(com.path.as_str(), |g| g.path.as_str());
-        let id = cases::insert(
-            &mut tx,
-            &cases::NewCase {
-                community_id: com.id,
-                grid_id: placed.grid.as_ref().map(|g| g.id),
-                org_path,
-                kind: kind.code(),
-                category_id: cat.id,
-                priority: priority.code(),
-                state: CaseState::Submitted.code(),
-                title: &title,
-                description: &description,
-                channel: channel.code(),
-                building_id: placed.building_id,
-                household_id: placed.household_id,
-                lon: placed.lon,
-                lat: placed.lat,
-                address: &placed.address,
-                reporter_user_id: if resident_only { caller.user_id } else { None },
-                reporter_name: &reporter_name,
-                reporter_phone_sealed: phone_sealed.as_deref(),
-                created_by: caller.user_id,
-                created_by_name: &caller.display_name,
-                accept_due,
-                resolve_due,
-                due_at: s.map(|s| s.due),
-                near_at: s.map(|s| s.near),
-                next_alarm_at: s.map(|s| if s.near > now { s.near } else { s.due }),
-                at_risk: at_risk.as_deref(),
-                token: Some(&token),
-                now,
-            },
-        )
-        .await?;
-        cases::add_residents(&mut tx, id, &input.residents).await?;
-        record_photos(&mut tx, id, caller, photos, now).await?;
-        let mut k = cases::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
-        if let Some(p) = parties {
-            let rec = DisputeRecord { parties: p, ..Default::default() };
-            k.dispute_sealed = Some(self.keys.seal(&aad_dispute(&token), &serde_json::to_string(&rec)?)?);
-            if !cases::save(&mut tx, &k, now).await? {
-                return Err(ServiceError::Internal("a new case changed under us".into()));
-            }
-            k.version += 1;
-        }
-        let where_to = match &placed.grid {
+        let grid = placed.grid.as_ref();
+        let org_path = grid.map_or(com.path.clone(), |g| g.path.clone());
+        let where_to = match grid {
             Some(g) => format!("分派至{}", g.name),
             None => "待社区分派".to_owned(),
         };
-        log_event(&mut tx, &k, (caller.user_id, &caller.display_name), "created", None, &where_to, now).await?;
-        let e = Event::ok("case_create", format!("case:{id}"), org_path);
-        let detail =
-            json!({ "kind": kind.code(), "category": cat.code, "channel": channel.code(), "grid": k.grid_code });
-        record(&mut tx, caller, now, &e.with(detail)).await?;
-        let view = self.case_view(&mut tx, caller, &k).await?;
-        tx.commit().await?;
-        Ok(view)
+        let mut k = cases::Case {
+            id: 0,
+            community_id: com.id,
+            community_code: com.code.clone(),
+            community_name: com.name.clone(),
+            community_path: com.path.clone(),
+            grid_id: grid.map(|g| g.id),
+            grid_code: grid.map(|g| g.code.clone()),
+            grid_name: grid.map(|g| g.name.clone()),
+            org_path,
+            kind: kind.code().to_owned(),
+            category_id: cat.id,
+            category_code: cat.code.clone(),
+            category_name: cat.name.clone(),
+            category_name_en: cat.name_en.clone(),
+            priority: priority.code().to_owned(),
+            state: CaseState::Submitted.code().to_owned(),
+            title,
+            description,
+            channel: channel.code().to_owned(),
+            building_id: placed.building_id,
+            household_id: placed.household_id,
+            lon: placed.lon,
+            lat: placed.lat,
+            address: placed.address.clone(),
+            reporter_user_id: if resident_only { caller.user_id } else { None },
+            reporter_name,
+            reporter_phone_sealed: phone_sealed,
+            created_by: caller.user_id,
+            created_by_name: caller.display_name.clone(),
+            assignee_id: None,
+            assignee_name: None,
+            accept_due,
+            resolve_due,
+            due_at: s.map(|s| s.due),
+            near_at: s.map(|s| s.near),
+            next_alarm_at: s.map(|s| if s.near > now { s.near } else { s.due }),
+            accepted_at: None,
+            resolved_at: None,
+            closed_at: None,
+            escalated_at: None,
+            rating: None,
+            rating_comment: None,
+            rated_at: None,
+            at_risk,
+            dispute_sealed,
+            token: Some(token),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let job = NewCaseRows {
+            k: k.clone(),
+            caller: caller.clone(),
+            residents: input.residents.clone(),
+            photos: photos.to_vec(),
+            note: where_to.clone(),
+        };
+        let (id, photo_rows) = self.write_new_case(job).await?;
+        k.id = id;
+        // the answer is made from what was just written, without reading it back
+        let created = cases::Event {
+            id: 0,
+            case_id: id,
+            at: now,
+            actor_id: caller.user_id,
+            actor_name: caller.display_name.clone(),
+            action: "created".to_owned(),
+            from_state: None,
+            to_state: Some(k.state.clone()),
+            note: where_to,
+        };
+        let related = Related { events: vec![created], residents: concerned, revisits: vec![], photos: photo_rows };
+        self.build_view(caller, &k, related)
     }
 
     /// Routing: a household or building gives its grid; a point, the grid
@@ -830,6 +898,17 @@ impl Services {
 
     /// Everything about a case the caller may see.
     pub(crate) async fn case_view(&self, tx: &mut Tx, caller: &Caller, k: &cases::Case) -> Result<CaseView> {
+        let related = Related {
+            events: cases::events(tx, k.id).await?,
+            residents: cases::residents_of(tx, k.id).await?,
+            revisits: cases::revisits(tx, k.id).await?,
+            photos: cases::photos(tx, k.id).await?,
+        };
+        self.build_view(caller, k, related)
+    }
+
+    /// A case's view from what is known of it.
+    fn build_view(&self, caller: &Caller, k: &cases::Case, related: Related) -> Result<CaseView> {
         let now = self.now();
         let parts = parts_of(caller, k);
         let staff = is_staff(&parts);
@@ -853,8 +932,8 @@ impl Services {
             (None, true) if k.kind == "dispute" => Some(DisputeRecord::default()),
             _ => None,
         };
-        let timeline = cases::events(tx, k.id)
-            .await?
+        let timeline = related
+            .events
             .into_iter()
             .filter(|e| staff || !matches!(e.action.as_str(), "reminder" | "overdue" | "dispute"))
             .map(|e| EventView {
@@ -868,8 +947,8 @@ impl Services {
             })
             .collect();
         let residents = if staff {
-            cases::residents_of(tx, k.id)
-                .await?
+            related
+                .residents
                 .into_iter()
                 .filter(|r| caller.covers(crate::registry::READERS, &r.grid_path))
                 .map(|r| ConcernedView { resident_id: r.resident_id, name: r.name })
@@ -877,8 +956,8 @@ impl Services {
         } else {
             vec![]
         };
-        let revisits = cases::revisits(tx, k.id)
-            .await?
+        let revisits = related
+            .revisits
             .into_iter()
             .map(|r| RevisitView {
                 due_at: rfc3339(r.due_at),
@@ -887,8 +966,8 @@ impl Services {
                 note: r.note,
             })
             .collect();
-        let photos = cases::photos(tx, k.id)
-            .await?
+        let photos = related
+            .photos
             .into_iter()
             .map(|p| PhotoView {
                 url: format!("/api/v1/cases/{}/photos/{}", k.id, p.id),
@@ -1108,7 +1187,7 @@ impl Services {
         }
         log_event(
             &mut tx,
-            &k,
+            (&k).into(),
             (caller.user_id, &caller.display_name),
             input.action.code(),
             Some(from.code()),
@@ -1155,8 +1234,16 @@ impl Services {
         k.version += 1;
         let note =
             format!("{} 星{}", input.rating, if comment.is_empty() { String::new() } else { format!(":{comment}") });
-        log_event(&mut tx, &k, (caller.user_id, &caller.display_name), "rating", Some(&k.state.clone()), &note, now)
-            .await?;
+        log_event(
+            &mut tx,
+            (&k).into(),
+            (caller.user_id, &caller.display_name),
+            "rating",
+            Some(&k.state.clone()),
+            &note,
+            now,
+        )
+        .await?;
         let e = Event::ok("case_rate", format!("case:{id}"), &k.org_path);
         record(&mut tx, caller, now, &e.with(json!({ "rating": input.rating }))).await?;
         let view = self.case_view(&mut tx, caller, &k).await?;
@@ -1181,7 +1268,8 @@ impl Services {
                 "only those handling an open case add notes",
             )));
         }
-        log_event(&mut tx, &k, (caller.user_id, &caller.display_name), "note", Some(&k.state), &note, now).await?;
+        log_event(&mut tx, (&k).into(), (caller.user_id, &caller.display_name), "note", Some(&k.state), &note, now)
+            .await?;
         record(&mut tx, caller, now, &Event::ok("case_note", format!("case:{id}"), &k.org_path)).await?;
         let view = self.case_view(&mut tx, caller, &k).await?;
         tx.commit().await?;
@@ -1233,7 +1321,7 @@ impl Services {
             .collect();
         log_event(
             &mut tx,
-            &k,
+            (&k).into(),
             (caller.user_id, &caller.display_name),
             "dispute",
             Some(&k.state),
@@ -1317,7 +1405,8 @@ fn too_many_photos() -> ServiceError {
 }
 
 /// A cleaned photo kept in the file store, not yet recorded.
-struct Stored {
+#[derive(Clone)]
+pub(crate) struct Stored {
     name: String,
     photo: photos::Photo,
 }
@@ -1329,25 +1418,40 @@ async fn clean_photos(uploads: Vec<Vec<u8>>) -> Result<Vec<photos::Photo>> {
         .map_err(|e| ServiceError::Internal(format!("cleaning photos: {e}")))?
 }
 
-async fn record_photos(tx: &mut Tx, case_id: i64, caller: &Caller, photos: &[Stored], now: i64) -> Result<()> {
+async fn record_photos(
+    tx: &mut Tx,
+    case_id: i64,
+    caller: &Caller,
+    photos: &[Stored],
+    now: i64,
+) -> Result<Vec<cases::Photo>> {
+    let mut rows = Vec::new();
     for p in photos {
-        cases::add_photo(
-            tx,
-            &cases::NewPhoto {
-                case_id,
-                name: &p.name,
-                content_type: p.photo.content_type,
-                bytes: p.photo.bytes.len() as i64,
-                width: i64::from(p.photo.width),
-                height: i64::from(p.photo.height),
-                created_by: caller.user_id,
-                created_by_name: &caller.display_name,
-                now,
-            },
-        )
-        .await?;
+        let new = cases::NewPhoto {
+            case_id,
+            name: &p.name,
+            content_type: p.photo.content_type,
+            bytes: p.photo.bytes.len() as i64,
+            width: i64::from(p.photo.width),
+            height: i64::from(p.photo.height),
+            created_by: caller.user_id,
+            created_by_name: &caller.display_name,
+            now,
+        };
+        let id = cases::add_photo(tx, &new).await?;
+        rows.push(cases::Photo {
+            id,
+            case_id,
+            name: p.name.clone(),
+            content_type: p.photo.content_type.to_owned(),
+            bytes: new.bytes,
+            width: new.width,
+            height: new.height,
+            created_by_name: caller.display_name.clone(),
+            created_at: now,
+        });
     }
-    Ok(())
+    Ok(rows)
 }
 
 /// A photo as a case shows it.
@@ -1425,7 +1529,8 @@ impl Services {
         }
         record_photos(&mut tx, id, caller, stored, now).await?;
         let note = format!("{} 张", stored.len());
-        log_event(&mut tx, &k, (caller.user_id, &caller.display_name), "photo", Some(&k.state), &note, now).await?;
+        log_event(&mut tx, (&k).into(), (caller.user_id, &caller.display_name), "photo", Some(&k.state), &note, now)
+            .await?;
         let e = Event::ok("case_photo_add", format!("case:{id}"), &k.org_path);
         record(&mut tx, caller, now, &e.with(json!({ "photos": stored.len() }))).await?;
         let view = self.case_view(&mut tx, caller, &k).await?;

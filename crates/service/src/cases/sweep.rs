@@ -64,7 +64,7 @@ impl Services {
                     continue;
                 }
                 k.version += 1;
-                log_event(&mut tx, &k, (None, "系统"), action, Some(from.code()), &note, now).await?;
+                log_event(&mut tx, (&k).into(), (None, "系统"), action, Some(from.code()), &note, now).await?;
                 if action == "escalate" {
                     let e = Event::ok("case_escalate", format!("case:{}", k.id), &k.org_path);
                     record(&mut tx, &system, now, &e.with(json!({ "from": from.code(), "automatic": true }))).await?;
