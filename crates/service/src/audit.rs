@@ -32,11 +32,18 @@ impl<'a> Event<'a> {
 /// Appends an entry about `caller`'s action in the caller's transaction, so
 /// that the change and its record commit together or not at all.
 pub(crate) async fn record(tx: &mut Tx, caller: &Caller, now: i64, e: &Event<'_>) -> Result<()> {
-    let detail = if e.detail.is_null() { String::new() } else { e.detail.to_string() };
-    store::append(
-        tx,
-        &store::NewEntry {
-            at: now,
+    record_many(tx, &[(caller, now, e.clone())]).await
+}
+
+/// Appends several entries at once, in order (several changes in one commit).
+pub(crate) async fn record_many(tx: &mut Tx, items: &[(&Caller, i64, Event<'_>)]) -> Result<()> {
+    let details: Vec<String> =
+        items.iter().map(|(_, _, e)| if e.detail.is_null() { String::new() } else { e.detail.to_string() }).collect();
+    let entries: Vec<store::NewEntry<'_>> = items
+        .iter()
+        .zip(&details)
+        .map(|((caller, now, e), detail)| store::NewEntry {
+            at: *now,
             actor_id: caller.user_id,
             actor_name: &caller.username,
             action: e.action,
@@ -44,10 +51,14 @@ pub(crate) async fn record(tx: &mut Tx, caller: &Caller, now: i64, e: &Event<'_>
             object: &e.object,
             org_path: e.org_path,
             ip: &caller.ip,
-            detail: &detail,
-        },
-    )
-    .await?;
+            detail,
+        })
+        .collect();
+    if let [one] = entries.as_slice() {
+        store::append(tx, one).await?;
+    } else {
+        store::append_many(tx, &entries).await?;
+    }
     Ok(())
 }
 

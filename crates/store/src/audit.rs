@@ -52,6 +52,24 @@ pub struct NewEntry<'a> {
     pub detail: &'a str,
 }
 
+impl NewEntry<'_> {
+    /// What its hash covers, once it has its place in the chain.
+    fn fields(&self, seq: i64) -> EntryFields<'_> {
+        EntryFields {
+            seq,
+            at_ms: self.at,
+            actor: self.actor_id,
+            actor_name: self.actor_name,
+            action: self.action,
+            outcome: self.outcome,
+            object: self.object,
+            org_path: self.org_path,
+            ip: self.ip,
+            detail: self.detail,
+        }
+    }
+}
+
 const COLS: &str = "seq, at, actor_id, actor_name, action, outcome, object, org_path, ip, detail, prev_hash, hash";
 
 /// Appends an entry in the caller's transaction. Bumping the head row first
@@ -63,19 +81,7 @@ pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> Result<i64> {
     // without its head the log cannot be appended to, and whatever needed
     // the entry must not happen
     let (seq, prev) = head.ok_or(StoreError::Broken("the audit log has no head row"))?;
-    let fields = EntryFields {
-        seq,
-        at_ms: e.at,
-        actor: e.actor_id,
-        actor_name: e.actor_name,
-        action: e.action,
-        outcome: e.outcome,
-        object: e.object,
-        org_path: e.org_path,
-        ip: e.ip,
-        detail: e.detail,
-    };
-    let hash = entry_hash(&prev, &fields);
+    let hash = entry_hash(&prev, &e.fields(seq));
     // the entry and the head's new hash in one round trip: two statements
     // in one string on SQLite, a data-modifying WITH on PostgreSQL
     let values = "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
@@ -96,6 +102,44 @@ pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> Result<i64> {
         return Err(StoreError::Broken("the audit log's head was not moved"));
     }
     Ok(seq)
+}
+
+/// Appends several entries in order, in three statements whatever their
+/// number: the head moved past all of them, the entries, the head's hash.
+pub async fn append_many(tx: &mut Tx, entries: &[NewEntry<'_>]) -> Result<Vec<i64>> {
+    if entries.is_empty() {
+        return Ok(vec![]);
+    }
+    let n = entries.len() as i64;
+    let head: Option<(i64, String)> = on_tx!(tx, c => sqlx::query_as(
+        "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+        .bind(n).fetch_optional(&mut *c).await?);
+    let (last, mut prev) = head.ok_or(StoreError::Broken("the audit log has no head row"))?;
+    let first = last - n + 1;
+    let mut rows = Vec::with_capacity(entries.len());
+    for (i, e) in entries.iter().enumerate() {
+        let seq = first + i as i64;
+        let hash = entry_hash(&prev, &e.fields(seq));
+        rows.push((seq, e, std::mem::replace(&mut prev, hash.clone()), hash));
+    }
+    for chunk in rows.chunks(500) {
+        let sql = format!(
+            "INSERT INTO audit_log ({COLS}) VALUES {}",
+            crate::residents::placeholders(tx.backend(), chunk.len(), 12)
+        );
+        on_tx!(tx, c => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for (seq, e, prev_hash, hash) in chunk {
+                q = q.bind(*seq).bind(e.at).bind(e.actor_id).bind(e.actor_name).bind(e.action).bind(e.outcome)
+                    .bind(e.object).bind(e.org_path).bind(e.ip).bind(e.detail).bind(prev_hash.as_str())
+                    .bind(hash.as_str());
+            }
+            q.execute(&mut *c).await?.rows_affected()
+        });
+    }
+    on_tx!(tx, c => sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&prev)
+        .execute(&mut *c).await?.rows_affected());
+    Ok((first..=last).collect())
 }
 
 /// Entries after `after_seq`, in order, at most `limit`: for walking the chain.

@@ -242,20 +242,49 @@ pub struct NewCase<'a> {
     pub now: i64,
 }
 
+const INSERT_COLS: &str = "community_id, grid_id, org_path, kind, category_id, priority, state, open, title, \
+    description, channel, building_id, household_id, lon, lat, address, reporter_user_id, reporter_name, \
+    reporter_phone_sealed, created_by, created_by_name, accept_due, resolve_due, due_at, near_at, next_alarm_at, \
+    at_risk, token, created_at, updated_at, dispute_sealed";
+
 pub async fn insert(tx: &mut Tx, k: &NewCase<'_>) -> Result<i64> {
-    let sql = "INSERT INTO cases (community_id, grid_id, org_path, kind, category_id, priority, state, open, title, \
-               description, channel, building_id, household_id, lon, lat, address, reporter_user_id, reporter_name, \
-               reporter_phone_sealed, created_by, created_by_name, accept_due, resolve_due, due_at, near_at, \
-               next_alarm_at, at_risk, token, created_at, updated_at, dispute_sealed) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-               $21, $22, $23, $24, $25, $26, $27, $28, $28, $29) RETURNING id";
-    Ok(on_tx!(tx, c => sqlx::query_scalar(sql)
-        .bind(k.community_id).bind(k.grid_id).bind(k.org_path).bind(k.kind).bind(k.category_id).bind(k.priority)
-        .bind(k.state).bind(k.title).bind(k.description).bind(k.channel).bind(k.building_id).bind(k.household_id)
-        .bind(k.lon).bind(k.lat).bind(k.address).bind(k.reporter_user_id).bind(k.reporter_name)
-        .bind(k.reporter_phone_sealed).bind(k.created_by).bind(k.created_by_name).bind(k.accept_due)
-        .bind(k.resolve_due).bind(k.due_at).bind(k.near_at).bind(k.next_alarm_at).bind(k.at_risk).bind(k.token)
-        .bind(k.now).bind(k.dispute_sealed).fetch_one(c).await?))
+    let ids = insert_many(tx, std::slice::from_ref(k)).await?;
+    ids.first().copied().ok_or(crate::StoreError::NotFound)
+}
+
+/// New cases in one statement; their ids in the same order.
+pub async fn insert_many(tx: &mut Tx, rows: &[NewCase<'_>]) -> Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(500) {
+        let sql = format!(
+            "INSERT INTO cases ({INSERT_COLS}) VALUES {} RETURNING id, token",
+            crate::residents::placeholders(tx.backend(), chunk.len(), 31)
+        );
+        let got: Vec<(i64, Option<String>)> = on_tx!(tx, c => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for k in chunk {
+                q = q
+                    .bind(k.community_id).bind(k.grid_id).bind(k.org_path).bind(k.kind).bind(k.category_id)
+                    .bind(k.priority).bind(k.state).bind(1_i64).bind(k.title).bind(k.description).bind(k.channel)
+                    .bind(k.building_id).bind(k.household_id).bind(k.lon).bind(k.lat).bind(k.address)
+                    .bind(k.reporter_user_id).bind(k.reporter_name).bind(k.reporter_phone_sealed).bind(k.created_by)
+                    .bind(k.created_by_name).bind(k.accept_due).bind(k.resolve_due).bind(k.due_at).bind(k.near_at)
+                    .bind(k.next_alarm_at).bind(k.at_risk).bind(k.token).bind(k.now).bind(k.now)
+                    .bind(k.dispute_sealed);
+            }
+            q.fetch_all(&mut *c).await?
+        });
+        // RETURNING promises no order: the tokens (unique) tell which is which
+        for k in chunk {
+            let id = match k.token {
+                Some(t) => got.iter().find(|(_, tok)| tok.as_deref() == Some(t)).map(|(id, _)| *id),
+                None if chunk.len() == 1 => got.first().map(|(id, _)| *id),
+                None => None,
+            };
+            ids.push(id.ok_or(crate::StoreError::Broken("a new case without its token"))?);
+        }
+    }
+    Ok(ids)
 }
 
 pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<Case>> {
@@ -501,12 +530,27 @@ pub struct NewEvent<'a> {
     pub note: &'a str,
 }
 
-pub async fn add_event(tx: &mut Tx, e: &NewEvent<'_>) -> Result<i64> {
-    let sql = "INSERT INTO case_events (case_id, at, actor_id, actor_name, action, from_state, to_state, note) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
-    Ok(on_tx!(tx, c => sqlx::query_scalar(sql)
-        .bind(e.case_id).bind(e.at).bind(e.actor_id).bind(e.actor_name).bind(e.action).bind(e.from_state)
-        .bind(e.to_state).bind(e.note).fetch_one(c).await?))
+pub async fn add_event(tx: &mut Tx, e: &NewEvent<'_>) -> Result<()> {
+    add_events(tx, std::slice::from_ref(e)).await
+}
+
+/// Timeline lines in one statement.
+pub async fn add_events(tx: &mut Tx, rows: &[NewEvent<'_>]) -> Result<()> {
+    for chunk in rows.chunks(500) {
+        let sql = format!(
+            "INSERT INTO case_events (case_id, at, actor_id, actor_name, action, from_state, to_state, note) VALUES {}",
+            crate::residents::placeholders(tx.backend(), chunk.len(), 8)
+        );
+        on_tx!(tx, c => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for e in chunk {
+                q = q.bind(e.case_id).bind(e.at).bind(e.actor_id).bind(e.actor_name).bind(e.action)
+                    .bind(e.from_state).bind(e.to_state).bind(e.note);
+            }
+            q.execute(&mut *c).await?.rows_affected()
+        });
+    }
+    Ok(())
 }
 
 pub async fn events(tx: &mut Tx, case_id: i64) -> Result<Vec<Event>> {
@@ -558,17 +602,35 @@ pub struct OutboxEntry {
     pub payload: String,
 }
 
-pub async fn push_outbox(
-    tx: &mut Tx,
-    at: i64,
-    event: &str,
-    org_path: &str,
-    object: &str,
-    payload: &str,
-) -> Result<i64> {
-    let sql = "INSERT INTO outbox (at, event, org_path, object, payload) VALUES ($1, $2, $3, $4, $5) RETURNING id";
-    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(at).bind(event).bind(org_path).bind(object).bind(payload)
-        .fetch_one(c).await?))
+/// An event for the world outside.
+pub struct NewOutbox<'a> {
+    pub at: i64,
+    pub event: &'a str,
+    pub org_path: &'a str,
+    pub object: &'a str,
+    pub payload: &'a str,
+}
+
+pub async fn push_outbox(tx: &mut Tx, at: i64, event: &str, org_path: &str, object: &str, payload: &str) -> Result<()> {
+    push_outbox_many(tx, &[NewOutbox { at, event, org_path, object, payload }]).await
+}
+
+/// Outbox entries in one statement, in order.
+pub async fn push_outbox_many(tx: &mut Tx, rows: &[NewOutbox<'_>]) -> Result<()> {
+    for chunk in rows.chunks(500) {
+        let sql = format!(
+            "INSERT INTO outbox (at, event, org_path, object, payload) VALUES {}",
+            crate::residents::placeholders(tx.backend(), chunk.len(), 5)
+        );
+        on_tx!(tx, c => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for o in chunk {
+                q = q.bind(o.at).bind(o.event).bind(o.org_path).bind(o.object).bind(o.payload);
+            }
+            q.execute(&mut *c).await?.rows_affected()
+        });
+    }
+    Ok(())
 }
 
 /// The outbox entries about one object, oldest first.

@@ -732,3 +732,73 @@ async fn cases_catalogue_lists_versions_timeline_and_alarms() {
     };
     assert!(r.expect_err(sql).to_string().contains("append-only"));
 }
+
+#[tokio::test]
+async fn several_cases_and_audit_lines_in_one_statement_each() {
+    let t = TestDb::new().await;
+    let mut tx = t.db.write().await.unwrap();
+    let (_, com, grid) = chengnan(&mut tx).await;
+    let cat = cases::insert_category(
+        &mut tx,
+        &cases::NewCategory {
+            community_id: com.id,
+            code: "repair",
+            kind: "request",
+            name: "房屋维修",
+            name_en: "Home repairs",
+            description: "",
+            priority: "ordinary",
+            now: 1,
+        },
+    )
+    .await
+    .unwrap();
+    let rows: Vec<cases::NewCase<'_>> = ["a", "b", "c"]
+        .iter()
+        .map(|t| cases::NewCase { token: Some(t), title: t, ..new_case(&com, Some(&grid), cat, 1_000) })
+        .collect();
+    let ids = cases::insert_many(&mut tx, &rows).await.unwrap();
+    for (id, token) in ids.iter().zip(["a", "b", "c"]) {
+        assert_eq!(cases::get(&mut tx, *id).await.unwrap().unwrap().title, token, "ids come back in order");
+    }
+    let events: Vec<cases::NewEvent<'_>> = ids
+        .iter()
+        .map(|id| cases::NewEvent {
+            case_id: *id,
+            at: 1_000,
+            actor_id: None,
+            actor_name: "系统",
+            action: "created",
+            from_state: None,
+            to_state: Some("submitted"),
+            note: "",
+        })
+        .collect();
+    cases::add_events(&mut tx, &events).await.unwrap();
+    let objects: Vec<String> = ids.iter().map(|id| format!("case:{id}")).collect();
+    let outbox: Vec<cases::NewOutbox<'_>> = objects
+        .iter()
+        .map(|o| cases::NewOutbox { at: 1, event: "case.created", org_path: &grid.path, object: o, payload: "{}" })
+        .collect();
+    cases::push_outbox_many(&mut tx, &outbox).await.unwrap();
+    for (id, o) in ids.iter().zip(&objects) {
+        assert_eq!(cases::events(&mut tx, *id).await.unwrap().len(), 1);
+        assert_eq!(cases::outbox_of(&mut tx, o).await.unwrap().len(), 1);
+    }
+    // audit lines: one alone, then three at once, and the chain still links
+    audit::append(&mut tx, &entry("login", "/root/")).await.unwrap();
+    let seqs =
+        audit::append_many(&mut tx, &[entry("a", "/root/"), entry("b", "/root/"), entry("c", "/root/")]).await.unwrap();
+    assert_eq!(seqs, [2, 3, 4]);
+    audit::append(&mut tx, &entry("after", "/root/")).await.unwrap();
+    let all = audit::chunk(&mut tx, 0, 100).await.unwrap();
+    let mut prev = GENESIS.to_owned();
+    for e in &all {
+        assert_eq!(e.prev_hash, prev, "entry {} links to the one before", e.seq);
+        assert_eq!(e.hash, entry_hash(&prev, &e.fields()));
+        prev = e.hash.clone();
+    }
+    assert_eq!(all.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["login", "a", "b", "c", "after"]);
+    assert_eq!(audit::head(&mut tx).await.unwrap(), (5, prev));
+    tx.commit().await.unwrap();
+}

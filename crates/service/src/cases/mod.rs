@@ -494,35 +494,63 @@ fn outbox_payload(k: &Subject<'_>, event: &str, at: i64) -> String {
     .to_string()
 }
 
-/// Appends to the timeline and the outbox; the caller's audit line is
-/// written by the caller.
+/// A line for the timeline and the outbox.
+pub(crate) struct Logged<'a> {
+    pub subject: Subject<'a>,
+    pub actor: (Option<i64>, &'a str),
+    pub action: &'a str,
+    pub from: Option<&'a str>,
+    pub note: &'a str,
+    pub at: i64,
+}
+
+/// Appends to the timeline and the outbox, all lines in two statements; the
+/// audit lines are the caller's to write.
+pub(crate) async fn log_events(tx: &mut Tx, lines: &[Logged<'_>]) -> Result<()> {
+    let events: Vec<cases::NewEvent<'_>> = lines
+        .iter()
+        .map(|l| cases::NewEvent {
+            case_id: l.subject.id,
+            at: l.at,
+            actor_id: l.actor.0,
+            actor_name: l.actor.1,
+            action: l.action,
+            from_state: l.from,
+            to_state: Some(l.subject.state),
+            note: l.note,
+        })
+        .collect();
+    cases::add_events(tx, &events).await?;
+    let names: Vec<String> = lines.iter().map(|l| format!("case.{}", l.action)).collect();
+    let objects: Vec<String> = lines.iter().map(|l| format!("case:{}", l.subject.id)).collect();
+    let payloads: Vec<String> =
+        lines.iter().zip(&names).map(|(l, name)| outbox_payload(&l.subject, name, l.at)).collect();
+    let outbox: Vec<cases::NewOutbox<'_>> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| cases::NewOutbox {
+            at: l.at,
+            event: &names[i],
+            org_path: l.subject.org_path,
+            object: &objects[i],
+            payload: &payloads[i],
+        })
+        .collect();
+    cases::push_outbox_many(tx, &outbox).await?;
+    Ok(())
+}
+
+/// One line for the timeline and the outbox.
 pub(crate) async fn log_event(
     tx: &mut Tx,
-    k: Subject<'_>,
+    subject: Subject<'_>,
     actor: (Option<i64>, &str),
     action: &str,
     from: Option<&str>,
     note: &str,
     now: i64,
 ) -> Result<()> {
-    cases::add_event(
-        tx,
-        &cases::NewEvent {
-            case_id: k.id,
-            at: now,
-            actor_id: actor.0,
-            actor_name: actor.1,
-            action,
-            from_state: from,
-            to_state: Some(k.state),
-            note,
-        },
-    )
-    .await?;
-    let event = format!("case.{action}");
-    cases::push_outbox(tx, now, &event, k.org_path, &format!("case:{}", k.id), &outbox_payload(&k, &event, now))
-        .await?;
-    Ok(())
+    log_events(tx, &[Logged { subject, actor, action, from, note, at: now }]).await
 }
 
 /// What a case's view shows beside the case itself.

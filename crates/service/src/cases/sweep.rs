@@ -8,8 +8,8 @@ use serde_json::json;
 use yijia_domain::case::CaseState;
 use yijia_store::cases;
 
-use super::{log_event, reschedule};
-use crate::audit::{Event, record};
+use super::{Logged, Subject, log_events, reschedule};
+use crate::audit::{Event, record_many};
 use crate::{Caller, Result, Services};
 
 /// Cases looked at per transaction.
@@ -31,6 +31,8 @@ impl Services {
             let now = self.now();
             let mut tx = self.db.write().await?;
             let due = cases::alarms_due(&mut tx, now, BATCH).await?;
+            // the cases first, then their timeline and outbox lines at once
+            let mut changed: Vec<(cases::Case, &'static str, &'static str, String)> = Vec::new();
             for mut k in due.iter().cloned() {
                 let from = CaseState::parse(&k.state).unwrap_or(CaseState::Submitted);
                 let Some(due_at) = k.due_at.filter(|_| from.is_open()) else {
@@ -64,11 +66,32 @@ impl Services {
                     continue;
                 }
                 k.version += 1;
-                log_event(&mut tx, (&k).into(), (None, "系统"), action, Some(from.code()), &note, now).await?;
-                if action == "escalate" {
+                changed.push((k, action, from.code(), note));
+            }
+            let lines: Vec<Logged<'_>> = changed
+                .iter()
+                .map(|(k, action, from, note)| Logged {
+                    subject: Subject::from(k),
+                    actor: (None, "系统"),
+                    action,
+                    from: Some(from),
+                    note,
+                    at: now,
+                })
+                .collect();
+            if !lines.is_empty() {
+                log_events(&mut tx, &lines).await?;
+            }
+            let escalations: Vec<(&Caller, i64, Event<'_>)> = changed
+                .iter()
+                .filter(|(_, action, _, _)| *action == "escalate")
+                .map(|(k, _, from, _)| {
                     let e = Event::ok("case_escalate", format!("case:{}", k.id), &k.org_path);
-                    record(&mut tx, &system, now, &e.with(json!({ "from": from.code(), "automatic": true }))).await?;
-                }
+                    (&system, now, e.with(json!({ "from": from, "automatic": true })))
+                })
+                .collect();
+            if !escalations.is_empty() {
+                record_many(&mut tx, &escalations).await?;
             }
             tx.commit().await?;
             if (due.len() as i64) < BATCH {

@@ -9,8 +9,8 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use yijia_store::{Db, Tx, cases};
 
-use super::{Stored, Subject, log_event, record_photos};
-use crate::audit::{Event, record};
+use super::{Logged, Stored, Subject, log_event, log_events, record_photos};
+use crate::audit::{Event, record, record_many};
 use crate::{Caller, Result, ServiceError, Services};
 
 /// The most cases written in one commit.
@@ -33,53 +33,81 @@ pub(crate) struct Job {
     reply: oneshot::Sender<Written>,
 }
 
+/// What the insert of a case takes.
+fn new_case(k: &cases::Case) -> cases::NewCase<'_> {
+    cases::NewCase {
+        community_id: k.community_id,
+        grid_id: k.grid_id,
+        org_path: &k.org_path,
+        kind: &k.kind,
+        category_id: k.category_id,
+        priority: &k.priority,
+        state: &k.state,
+        title: &k.title,
+        description: &k.description,
+        channel: &k.channel,
+        building_id: k.building_id,
+        household_id: k.household_id,
+        lon: k.lon,
+        lat: k.lat,
+        address: &k.address,
+        reporter_user_id: k.reporter_user_id,
+        reporter_name: &k.reporter_name,
+        reporter_phone_sealed: k.reporter_phone_sealed.as_deref(),
+        created_by: k.created_by,
+        created_by_name: &k.created_by_name,
+        accept_due: k.accept_due,
+        resolve_due: k.resolve_due,
+        due_at: k.due_at,
+        near_at: k.near_at,
+        next_alarm_at: k.next_alarm_at,
+        at_risk: k.at_risk.as_deref(),
+        dispute_sealed: k.dispute_sealed.as_deref(),
+        token: k.token.as_deref(),
+        now: k.created_at,
+    }
+}
+
+fn audit_event(k: &cases::Case, id: i64) -> Event<'_> {
+    let detail = json!({ "kind": k.kind, "category": k.category_code, "channel": k.channel, "grid": k.grid_code });
+    Event::ok("case_create", format!("case:{id}"), &k.org_path).with(detail)
+}
+
+/// Several cases without residents or photos in a handful of statements:
+/// the cases, their timeline lines, their outbox entries, their audit lines.
+async fn write_group(tx: &mut Tx, rows: &[&NewCaseRows]) -> Result<Vec<i64>> {
+    let news: Vec<cases::NewCase<'_>> = rows.iter().map(|r| new_case(&r.k)).collect();
+    let ids = cases::insert_many(tx, &news).await?;
+    let lines: Vec<Logged<'_>> = rows
+        .iter()
+        .zip(&ids)
+        .map(|(r, id)| Logged {
+            subject: Subject { id: *id, ..Subject::from(&r.k) },
+            actor: (r.caller.user_id, r.caller.display_name.as_str()),
+            action: "created",
+            from: None,
+            note: &r.note,
+            at: r.k.created_at,
+        })
+        .collect();
+    log_events(tx, &lines).await?;
+    let audit: Vec<(&Caller, i64, Event<'_>)> =
+        rows.iter().zip(&ids).map(|(r, id)| (&r.caller, r.k.created_at, audit_event(&r.k, *id))).collect();
+    record_many(tx, &audit).await?;
+    Ok(ids)
+}
+
 /// The case, its residents and photos, the first timeline line, the outbox
 /// entry and the audit line.
 async fn write(tx: &mut Tx, r: &NewCaseRows) -> Written {
     let k = &r.k;
-    let id = cases::insert(
-        tx,
-        &cases::NewCase {
-            community_id: k.community_id,
-            grid_id: k.grid_id,
-            org_path: &k.org_path,
-            kind: &k.kind,
-            category_id: k.category_id,
-            priority: &k.priority,
-            state: &k.state,
-            title: &k.title,
-            description: &k.description,
-            channel: &k.channel,
-            building_id: k.building_id,
-            household_id: k.household_id,
-            lon: k.lon,
-            lat: k.lat,
-            address: &k.address,
-            reporter_user_id: k.reporter_user_id,
-            reporter_name: &k.reporter_name,
-            reporter_phone_sealed: k.reporter_phone_sealed.as_deref(),
-            created_by: k.created_by,
-            created_by_name: &k.created_by_name,
-            accept_due: k.accept_due,
-            resolve_due: k.resolve_due,
-            due_at: k.due_at,
-            near_at: k.near_at,
-            next_alarm_at: k.next_alarm_at,
-            at_risk: k.at_risk.as_deref(),
-            dispute_sealed: k.dispute_sealed.as_deref(),
-            token: k.token.as_deref(),
-            now: k.created_at,
-        },
-    )
-    .await?;
+    let id = cases::insert(tx, &new_case(k)).await?;
     cases::add_residents(tx, id, &r.residents).await?;
     let photos = record_photos(tx, id, &r.caller, &r.photos, k.created_at).await?;
     let subject = Subject { id, ..Subject::from(k) };
     let actor = (r.caller.user_id, r.caller.display_name.as_str());
     log_event(tx, subject, actor, "created", None, &r.note, k.created_at).await?;
-    let e = Event::ok("case_create", format!("case:{id}"), &k.org_path);
-    let detail = json!({ "kind": k.kind, "category": k.category_code, "channel": k.channel, "grid": k.grid_code });
-    record(tx, &r.caller, k.created_at, &e.with(detail)).await?;
+    record(tx, &r.caller, k.created_at, &audit_event(k, id)).await?;
     Ok((id, photos))
 }
 
@@ -92,6 +120,28 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
             match queue.try_recv() {
                 Ok(j) => jobs.push(j),
                 Err(_) => break,
+            }
+        }
+        // most groups are plain cases: a handful of statements for all
+        let plain = jobs.len() > 1 && jobs.iter().all(|j| j.rows.residents.is_empty() && j.rows.photos.is_empty());
+        if plain {
+            let rows: Vec<&NewCaseRows> = jobs.iter().map(|j| &j.rows).collect();
+            let grouped = async {
+                let mut tx = db.write().await?;
+                let ids = write_group(&mut tx, &rows).await?;
+                tx.commit().await?;
+                Ok::<_, ServiceError>(ids)
+            }
+            .await;
+            match grouped {
+                Ok(ids) => {
+                    for (j, id) in jobs.into_iter().zip(ids) {
+                        let _ = j.reply.send(Ok((id, vec![])));
+                    }
+                    continue;
+                }
+                // one of them is bad: each on its own, below
+                Err(e) => tracing::debug!(error = %e, "a group of new cases goes one by one"),
             }
         }
         let mut results: Vec<Written> = Vec::with_capacity(jobs.len());
@@ -199,6 +249,26 @@ mod tests {
             assert_eq!(cases::outbox_of(&mut conn, &format!("case:{}", k.id)).await.unwrap().len(), 1);
         }
         assert!(cases::by_token(&mut conn, "t2").await.unwrap().is_none(), "the bad one left nothing");
+        drop(conn);
+        // three good ones at once go in as one group, in a few statements
+        let (d, e, f) = tokio::join!(
+            svc.write_new_case(rows(template.category_id, 4)),
+            svc.write_new_case(rows(template.category_id, 5)),
+            svc.write_new_case(rows(template.category_id, 6)),
+        );
+        let ids = [d.unwrap().0, e.unwrap().0, f.unwrap().0];
+        let mut conn = db.db.conn().await.unwrap();
+        for (n, id) in ids.iter().enumerate() {
+            let k = cases::by_token(&mut conn, &format!("t{}", n + 4)).await.unwrap().unwrap();
+            assert_eq!(k.id, *id, "each gets its own id back");
+            let events = cases::events(&mut conn, *id).await.unwrap();
+            assert_eq!(events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["created"]);
+            assert_eq!(cases::outbox_of(&mut conn, &format!("case:{id}")).await.unwrap().len(), 1);
+        }
+        let log = yijia_store::audit::chunk(&mut conn, 0, 100_000).await.unwrap();
+        for id in ids {
+            assert_eq!(log.iter().filter(|e| e.object == format!("case:{id}")).count(), 1, "one audit line each");
+        }
         drop(conn);
         // the audit chain has one line per case written, and holds
         let v = svc.audit_verify().await.unwrap();
