@@ -33,6 +33,8 @@ pub struct Config {
     pub max_connections: u32,
     /// How long a server trusts a session it has just checked, in ms.
     pub session_cache_ms: i64,
+    /// Days after a case is resolved during which its resident may reopen it.
+    pub case_reopen_days: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -50,6 +52,7 @@ impl std::fmt::Debug for Config {
             .field("tls", &self.tls)
             .field("max_connections", &self.max_connections)
             .field("session_cache_ms", &self.session_cache_ms)
+            .field("case_reopen_days", &self.case_reopen_days)
             .finish()
     }
 }
@@ -69,6 +72,7 @@ struct Defaults {
     tls: bool,
     max_connections: u32,
     session_cache_ms: i64,
+    case_reopen_days: i64,
 }
 
 /// Values given as flags; `None` leaves the lower layers' value.
@@ -96,6 +100,7 @@ impl Config {
             tls: false,
             max_connections: 16,
             session_cache_ms: 1_000,
+            case_reopen_days: 7,
         };
         let file = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("yijia.toml"));
         Figment::from(Serialized::defaults(defaults))
@@ -125,6 +130,7 @@ impl Config {
             lockout_failures: self.lockout_failures,
             ip_attempts: self.login_attempts_per_ip,
             session_cache_ms: self.session_cache_ms,
+            case_reopen_window_ms: self.case_reopen_days * 24 * HOUR_MS,
             ..Default::default()
         }
     }

@@ -123,6 +123,11 @@ async fn another_grid_and_other_roles_get_404_on_every_route() {
         assert_eq!(st, StatusCode::NOT_FOUND);
         let (st, _) = app.post(t, &format!("/api/v1/cases/{id}/notes"), json!({"note": "看看"})).await;
         assert_eq!(st, StatusCode::NOT_FOUND);
+        let body = json!({"version": 1, "mediation": "x"});
+        let (st, _) = app.send(reqwest::Method::PUT, t, &format!("/api/v1/cases/{id}/dispute"), body).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        let (st, _) = app.get(t, &format!("/api/v1/cases/{id}/photos/1")).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
     }
     // nor in their lists
     let (_, list) = app.get(&w2, "/api/v1/cases?box=all").await;
@@ -463,6 +468,13 @@ async fn a_hint_shows_open_cases_like_the_one_about_to_be_filed() {
     let d = hint[0]["distance_m"].as_i64().unwrap();
     assert!((45..=55).contains(&d), "{d}");
     assert!(hint[0].get("description").is_none());
+    // the same under the form, as the page shows it (htmx swaps it in)
+    let b = app.browser_as("resident").await;
+    let (st, html) = page(&b, format!("{}/cases/similar?category=fire&lon={lon}&lat={near}", app.url)).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains(&format!("#{id}")) && html.contains("米") && !html.contains("纸箱"), "{html}");
+    let (_, html) = page(&b, format!("{}/cases/similar?category=fire", app.url)).await;
+    assert_eq!(html.trim(), "", "no place given: nothing to compare with");
     let far = lat + 500.0 / 111_000.0;
     let (_, none) = app.get(&resident, &format!("/api/v1/cases/similar?category=fire&lon={lon}&lat={far}")).await;
     assert_eq!(none, json!([]));
