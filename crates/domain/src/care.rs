@@ -1,0 +1,198 @@
+//! Visits and care plans (关爱计划): how often each category of resident is
+//! visited, when someone is due, how late is too late, and the order of a
+//! grid worker's walk. Dates are calendar days in Asia/Shanghai.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::registry::Category;
+
+/// How a visit was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitMode {
+    /// 入户: at their home.
+    AtHome,
+    /// 电话: by phone.
+    Phone,
+    /// 路遇: met outside.
+    Outside,
+}
+
+impl VisitMode {
+    pub const ALL: [VisitMode; 3] = [VisitMode::AtHome, VisitMode::Phone, VisitMode::Outside];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            VisitMode::AtHome => "at_home",
+            VisitMode::Phone => "phone",
+            VisitMode::Outside => "outside",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            VisitMode::AtHome => "入户",
+            VisitMode::Phone => "电话",
+            VisitMode::Outside => "路遇",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            VisitMode::AtHome => "At home",
+            VisitMode::Phone => "By phone",
+            VisitMode::Outside => "Met outside",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.code() == s.trim() || m.name_zh() == s.trim())
+    }
+}
+
+/// What a visit found on one aspect (health, living conditions, needs,
+/// safety): all well, worth watching, or needing action.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Finding {
+    #[default]
+    Well,
+    Watch,
+    Act,
+}
+
+/// The default visit interval of a category, in days; `None` when the
+/// category carries no care plan of its own.
+pub fn default_interval_days(c: Category) -> Option<u32> {
+    match c {
+        Category::ElderlyAlone => Some(7),
+        Category::Disabled | Category::Pregnant => Some(14),
+        Category::Hardship | Category::Subsistence => Some(30),
+        Category::Veteran => Some(90),
+        Category::Child | Category::PartyMember => None,
+    }
+}
+
+/// A visit interval a community or a resident sets: 1 to 365 days.
+pub fn check_interval(days: i64) -> Result<u32, crate::Msg> {
+    if (1..=365).contains(&days) {
+        Ok(days as u32)
+    } else {
+        Err(crate::Msg::new("走访间隔须为 1 到 365 天", "a visit interval is 1 to 365 days"))
+    }
+}
+
+/// The shortest of the intervals that apply: someone both living alone and
+/// disabled is visited as often as the most frequent of the two asks.
+pub fn interval_of(intervals: impl IntoIterator<Item = u32>) -> Option<u32> {
+    intervals.into_iter().min()
+}
+
+/// When the next visit is due: the interval after the last contact, or
+/// today when there has been none since they came under the plan.
+pub fn due_on(last_contact: Option<NaiveDate>, interval_days: u32, today: NaiveDate) -> NaiveDate {
+    match last_contact {
+        Some(d) => d + chrono::Days::new(u64::from(interval_days)),
+        None => today,
+    }
+}
+
+/// How late a visit is, and who must hear of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Lateness {
+    /// Not due yet.
+    NotDue,
+    /// Due today.
+    DueToday,
+    /// Past due: the grid worker is alerted.
+    Overdue,
+    /// Past due by a second interval: the community is alerted too.
+    Escalated,
+}
+
+pub fn lateness(due: NaiveDate, interval_days: u32, today: NaiveDate) -> Lateness {
+    let late = (today - due).num_days();
+    if late < 0 {
+        Lateness::NotDue
+    } else if late == 0 {
+        Lateness::DueToday
+    } else if late < i64::from(interval_days) {
+        Lateness::Overdue
+    } else {
+        Lateness::Escalated
+    }
+}
+
+/// The order of a walk: the latest first (in days past due, as a share of
+/// their interval, so a week late for a weekly visit comes before a week
+/// late for a monthly one), then by how often they are to be seen.
+pub fn walk_order(a: (NaiveDate, u32), b: (NaiveDate, u32), today: NaiveDate) -> std::cmp::Ordering {
+    let weight = |(due, interval): (NaiveDate, u32)| {
+        let late = (today - due).num_days() as f64;
+        late / f64::from(interval.max(1))
+    };
+    weight(b).total_cmp(&weight(a)).then(a.1.cmp(&b.1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn intervals_follow_the_category_and_the_shortest_wins() {
+        assert_eq!(default_interval_days(Category::ElderlyAlone), Some(7));
+        assert_eq!(default_interval_days(Category::Pregnant), Some(14));
+        assert_eq!(default_interval_days(Category::Hardship), Some(30));
+        assert_eq!(default_interval_days(Category::PartyMember), None);
+        assert_eq!(interval_of([30, 7, 14]), Some(7));
+        assert_eq!(interval_of([]), None);
+        assert!(check_interval(0).is_err() && check_interval(366).is_err());
+        assert_eq!(check_interval(7), Ok(7));
+    }
+
+    #[test]
+    fn due_dates_and_lateness() {
+        let today = d("2026-11-29");
+        assert_eq!(due_on(Some(d("2026-11-20")), 7, today), d("2026-11-27"));
+        assert_eq!(due_on(None, 7, today), today, "never visited: due now");
+        assert_eq!(lateness(d("2026-12-01"), 7, today), Lateness::NotDue);
+        assert_eq!(lateness(today, 7, today), Lateness::DueToday);
+        assert_eq!(lateness(d("2026-11-27"), 7, today), Lateness::Overdue);
+        // a second interval past due: the community hears of it
+        assert_eq!(lateness(d("2026-11-22"), 7, today), Lateness::Escalated);
+        assert_eq!(lateness(d("2026-11-23"), 7, today), Lateness::Overdue);
+        // across the year's end and a leap day
+        assert_eq!(due_on(Some(d("2027-12-28")), 7, today), d("2028-01-04"));
+        assert_eq!(due_on(Some(d("2028-02-25")), 7, today), d("2028-03-03"));
+    }
+
+    #[test]
+    fn the_walk_starts_with_the_latest_for_their_interval() {
+        let today = d("2026-11-29");
+        let weekly_week_late = (d("2026-11-22"), 7);
+        let monthly_week_late = (d("2026-11-22"), 30);
+        let weekly_due_today = (today, 7);
+        let monthly_due_today = (today, 30);
+        let mut v = vec![monthly_due_today, weekly_due_today, monthly_week_late, weekly_week_late];
+        v.sort_by(|a, b| walk_order(*a, *b, today));
+        assert_eq!(v, [weekly_week_late, monthly_week_late, weekly_due_today, monthly_due_today]);
+    }
+
+    #[test]
+    fn modes_parse_by_code_and_name() {
+        for m in VisitMode::ALL {
+            assert_eq!(VisitMode::parse(m.code()), Some(m));
+            assert_eq!(VisitMode::parse(m.name_zh()), Some(m));
+        }
+        assert_eq!(VisitMode::parse("fax"), None);
+        assert!(Finding::Act > Finding::Watch && Finding::Watch > Finding::Well);
+    }
+}
