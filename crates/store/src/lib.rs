@@ -17,6 +17,7 @@ pub mod places;
 pub mod residents;
 pub mod sessions;
 pub mod users;
+pub mod visits;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -802,3 +802,77 @@ async fn several_cases_and_audit_lines_in_one_statement_each() {
     assert_eq!(audit::head(&mut tx).await.unwrap(), (5, prev));
     tx.commit().await.unwrap();
 }
+
+#[tokio::test]
+async fn visits_are_recorded_once_and_the_due_come_in_order() {
+    use yijia_store::residents::{self, NewResident};
+    use yijia_store::visits;
+    let t = TestDb::new().await;
+    let mut tx = t.db.write().await.unwrap();
+    let (_, com, grid) = chengnan(&mut tx).await;
+    let person = |uid: &str, name: &str| NewResident {
+        uid: uid.into(),
+        grid_id: grid.id,
+        name: name.into(),
+        relation: "户主".into(),
+        residence: "permanent".into(),
+        now: 5,
+        ..Default::default()
+    };
+    let a = residents::insert(&mut tx, &person("v1", "孙大爷")).await.unwrap();
+    let b = residents::insert(&mut tx, &person("v2", "李奶奶")).await.unwrap();
+    let c = residents::insert(&mut tx, &person("v3", "王阿姨")).await.unwrap();
+
+    // plans: due dates on the residents, the walk is a range on them
+    visits::set_plan(&mut tx, a, Some("2026-11-20"), Some("2026-11-27")).await.unwrap();
+    visits::set_plan(&mut tx, b, None, Some("2026-11-29")).await.unwrap();
+    visits::set_plan(&mut tx, c, Some("2026-11-28"), Some("2026-12-05")).await.unwrap();
+    let due = visits::due(&mut tx, &[grid.id], "2026-11-29", 50).await.unwrap();
+    assert_eq!(due.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["孙大爷", "李奶奶"], "longest overdue first");
+    assert_eq!(due[0].last_contact_on.as_deref(), Some("2026-11-20"));
+    visits::set_plan(&mut tx, b, None, None).await.unwrap();
+    assert_eq!(visits::due(&mut tx, &[grid.id], "2026-11-29", 50).await.unwrap().len(), 1, "off the plan");
+    assert!(visits::due(&mut tx, &[], "2026-11-29", 50).await.unwrap().is_empty());
+
+    // intervals: a community's own, and back to the default
+    visits::set_interval(&mut tx, com.id, "elderly_alone", 5).await.unwrap();
+    visits::set_interval(&mut tx, com.id, "elderly_alone", 3).await.unwrap();
+    assert_eq!(visits::intervals(&mut tx, com.id).await.unwrap(), [("elderly_alone".to_owned(), 3)]);
+    visits::remove_interval(&mut tx, com.id, "elderly_alone").await.unwrap();
+    assert!(visits::intervals(&mut tx, com.id).await.unwrap().is_empty());
+    visits::set_own_interval(&mut tx, a, Some(3)).await.unwrap();
+
+    // a visit sent twice (the phone came back online) is recorded once
+    let v = visits::NewVisit {
+        client_id: "phone-7f3a",
+        resident_id: Some(a),
+        household_id: None,
+        grid_id: grid.id,
+        visitor_id: None,
+        visitor_name: "李网格",
+        visited_at: 1_000,
+        visited_on: "2026-11-29",
+        mode: "at_home",
+        health: "well",
+        living: "well",
+        needs: "watch",
+        safety: "well",
+        notes_sealed: None,
+        next_visit_on: None,
+        case_id: None,
+        now: 1_000,
+    };
+    let (first, new) = visits::insert(&mut tx, &v).await.unwrap();
+    assert!(new);
+    let (again, new) = visits::insert(&mut tx, &visits::NewVisit { visited_at: 2_000, ..v }).await.unwrap();
+    assert_eq!((again, new), (first, false));
+    let list = visits::of_resident(&mut tx, a, 10).await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!((list[0].visited_at, list[0].needs.as_str()), (1_000, "watch"), "the first one stays");
+    tx.commit().await.unwrap();
+
+    // the database refuses what is not a mode or a finding
+    let mut tx = t.db.write().await.unwrap();
+    let bad = visits::NewVisit { client_id: "x", mode: "fax", ..v };
+    assert!(visits::insert(&mut tx, &bad).await.is_err());
+}
