@@ -151,11 +151,7 @@ pub enum Timeliness {
 
 /// `due` is the deadline, `window` the whole time the case was given.
 pub fn timeliness(now: i64, due: i64, window: i64) -> Timeliness {
-    if now > due {
-        return Timeliness::Overdue;
-    }
-    let near = (window / 5).clamp(0, DAY_MS);
-    if due - now <= near { Timeliness::Near } else { Timeliness::OnTime }
+    Schedule::new(due - window, due).at(now)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -375,17 +371,33 @@ pub struct Schedule {
     pub near: i64,
 }
 
+impl Schedule {
+    /// A deadline given at `start`: near in its last fifth, at most a day.
+    pub fn new(start: i64, due: i64) -> Self {
+        Schedule { due, near: due - ((due - start) / 5).clamp(0, DAY_MS) }
+    }
+
+    /// Where a case stands against it at `now`.
+    pub fn at(self, now: i64) -> Timeliness {
+        if now > self.due {
+            Timeliness::Overdue
+        } else if now >= self.near {
+            Timeliness::Near
+        } else {
+            Timeliness::OnTime
+        }
+    }
+}
+
 /// The schedule of a case in `state` that was given until `accept_due` and
 /// `resolve_due` from `start`; `None` when no deadline counts (resolved,
 /// closed, rejected, or with the subdistrict).
 pub fn schedule(state: CaseState, start: i64, accept_due: i64, resolve_due: i64) -> Option<Schedule> {
-    let due = match state {
-        CaseState::Submitted => accept_due,
-        CaseState::Accepted | CaseState::InProgress => resolve_due,
-        _ => return None,
-    };
-    let near = due - ((due - start) / 5).clamp(0, DAY_MS);
-    Some(Schedule { due, near })
+    match state {
+        CaseState::Submitted => Some(Schedule::new(start, accept_due)),
+        CaseState::Accepted | CaseState::InProgress => Some(Schedule::new(start, resolve_due)),
+        _ => None,
+    }
 }
 
 /// How a case reached the community.

@@ -134,13 +134,6 @@ pub async fn category_with_deadlines(
     Ok((rows.into_iter().next().map(|r| r.c), deadlines))
 }
 
-/// A category and its deadlines for one priority.
-pub async fn category_deadline(tx: &mut Tx, category_id: i64, priority: &str) -> Result<Option<Deadline>> {
-    let sql = "SELECT category_id, priority, accept_ms, resolve_ms FROM case_deadlines \
-               WHERE category_id = $1 AND priority = $2";
-    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(category_id).bind(priority).fetch_optional(c).await?))
-}
-
 // ---- cases ----
 
 /// A case as stored, with the names of its category, grid and community.
@@ -328,16 +321,12 @@ pub struct Filter {
     pub reporter: Option<i64>,
     pub kind: Option<String>,
     pub state: Option<String>,
-    pub category_id: Option<i64>,
     /// A category by its code (one per community).
     pub category_code: Option<String>,
-    pub building_id: Option<i64>,
     /// Open and past their deadline at this time.
     pub overdue_at: Option<i64>,
     /// Open and near (not past) their deadline at this time.
     pub near_at: Option<i64>,
-    pub created_after: Option<i64>,
-    pub created_before: Option<i64>,
 }
 
 fn filter_sql(f: &Filter, args: &mut Args) -> String {
@@ -352,12 +341,7 @@ fn filter_sql(f: &Filter, args: &mut Args) -> String {
     if f.unplaced {
         conds.push("k.grid_id IS NULL".to_owned());
     }
-    for (col, v) in [
-        ("k.assignee_id", f.assignee),
-        ("k.reporter_user_id", f.reporter),
-        ("k.category_id", f.category_id),
-        ("k.building_id", f.building_id),
-    ] {
+    for (col, v) in [("k.assignee_id", f.assignee), ("k.reporter_user_id", f.reporter)] {
         if let Some(v) = v {
             conds.push(format!("{col} = {}", args.push(v)));
         }
@@ -379,12 +363,6 @@ fn filter_sql(f: &Filter, args: &mut Args) -> String {
     if let Some(t) = f.near_at {
         let p = args.push(t);
         conds.push(format!("k.near_at <= {p} AND k.due_at >= {p}"));
-    }
-    if let Some(t) = f.created_after {
-        conds.push(format!("k.created_at >= {}", args.push(t)));
-    }
-    if let Some(t) = f.created_before {
-        conds.push(format!("k.created_at < {}", args.push(t)));
     }
     if conds.is_empty() { "1 = 1".to_owned() } else { conds.join(" AND ") }
 }

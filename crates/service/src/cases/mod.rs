@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::Msg;
 use yijia_domain::case::{
-    Action, CaseKind, CaseState, Channel, Context, DISPUTE_REVISITS_DAYS, Part, Priority, Timeliness, allowed,
-    schedule, timeliness, transition,
+    Action, CaseKind, CaseState, Channel, Context, DISPUTE_REVISITS_DAYS, Part, Priority, Schedule, Timeliness,
+    allowed, schedule, transition,
 };
 use yijia_domain::org::Boundary;
 use yijia_domain::phone::Phone;
@@ -408,12 +408,9 @@ pub(crate) fn summary(k: &cases::Case, now: i64) -> CaseSummary {
     let kind = CaseKind::parse(&k.kind).unwrap_or(CaseKind::Request);
     let state = CaseState::parse(&k.state).unwrap_or(CaseState::Submitted);
     let priority = Priority::parse(&k.priority).unwrap_or(Priority::Ordinary);
-    let timeliness = match (k.due_at, state.is_open()) {
-        (Some(due), true) => {
-            let start =
-                if state == CaseState::Submitted { k.created_at } else { k.accepted_at.unwrap_or(k.created_at) };
-            Some(timeliness(now, due, due - start.min(due)))
-        }
+    // the same due and near times the lists filter by
+    let timeliness = match (k.due_at, k.near_at, state.is_open()) {
+        (Some(due), Some(near), true) => Some(Schedule { due, near }.at(now)),
         _ => None,
     };
     CaseSummary {
