@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 use crate::registry::Category;
 
 /// How a visit was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VisitMode {
     /// 入户: at their home.
+    #[default]
     AtHome,
     /// 电话: by phone.
     Phone,
@@ -64,6 +65,46 @@ pub enum Finding {
     Act,
 }
 
+impl Finding {
+    pub const ALL: [Finding; 3] = [Finding::Well, Finding::Watch, Finding::Act];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Finding::Well => "well",
+            Finding::Watch => "watch",
+            Finding::Act => "act",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Finding::Well => "良好",
+            Finding::Watch => "需关注",
+            Finding::Act => "需处理",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Finding::Well => "Well",
+            Finding::Watch => "Watch",
+            Finding::Act => "Needs action",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.code() == s)
+    }
+}
+
+/// The four aspects a visit looks at.
+pub const ASPECTS: [(&str, &str, &str); 4] = [
+    ("health", "身体状况", "Health"),
+    ("living", "生活状况", "Living conditions"),
+    ("needs", "需求", "Needs"),
+    ("safety", "安全", "Safety"),
+];
+
 /// The default visit interval of a category, in days; `None` when the
 /// category carries no care plan of its own.
 pub fn default_interval_days(c: Category) -> Option<u32> {
@@ -91,6 +132,42 @@ pub fn interval_of(intervals: impl IntoIterator<Item = u32>) -> Option<u32> {
     intervals.into_iter().min()
 }
 
+/// The interval of a resident's care plan: their own when set, otherwise
+/// the shortest of their categories' (the community's where it set one,
+/// else the default); `None` when they are under no plan.
+pub fn plan_interval<'a>(
+    categories: impl IntoIterator<Item = &'a str>,
+    community: &[(String, i64)],
+    own: Option<i64>,
+) -> Option<u32> {
+    if let Some(days) = own.and_then(|d| check_interval(d).ok()) {
+        return Some(days);
+    }
+    interval_of(categories.into_iter().filter_map(|code| match community.iter().find(|(c, _)| c == code) {
+        Some((_, days)) => check_interval(*days).ok(),
+        None => Category::parse(code).and_then(default_interval_days),
+    }))
+}
+
+/// Whether a resident was kept to their plan over the days `from..=to`:
+/// no day passed more than `interval_days` after a contact. Someone first
+/// contacted in the period was not (they were due before it). `contacts` are
+/// their contacts up to `to`, the last one before `from` included.
+pub fn kept_on_time(contacts: &[NaiveDate], interval_days: u32, from: NaiveDate, to: NaiveDate) -> bool {
+    let mut sorted = contacts.to_vec();
+    sorted.sort();
+    let mut last: Option<NaiveDate> = None;
+    for c in sorted.into_iter().filter(|c| *c <= to) {
+        // a contact in the period made later than the plan asked, or the
+        // first one ever: someone was overdue before it
+        if c >= from && last.is_none_or(|l| (c - l).num_days() > i64::from(interval_days)) {
+            return false;
+        }
+        last = Some(c);
+    }
+    last.is_some_and(|l| (to - l).num_days() <= i64::from(interval_days))
+}
+
 /// When the next visit is due: the interval after the last contact, or
 /// today when there has been none since they came under the plan.
 pub fn due_on(last_contact: Option<NaiveDate>, interval_days: u32, today: NaiveDate) -> NaiveDate {
@@ -112,6 +189,35 @@ pub enum Lateness {
     Overdue,
     /// Past due by a second interval: the community is alerted too.
     Escalated,
+}
+
+impl Lateness {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lateness::NotDue => "not_due",
+            Lateness::DueToday => "due_today",
+            Lateness::Overdue => "overdue",
+            Lateness::Escalated => "escalated",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Lateness::NotDue => "未到期",
+            Lateness::DueToday => "今日应访",
+            Lateness::Overdue => "超期",
+            Lateness::Escalated => "超期已报社区",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Lateness::NotDue => "Not due",
+            Lateness::DueToday => "Due today",
+            Lateness::Overdue => "Overdue",
+            Lateness::Escalated => "Overdue, community told",
+        }
+    }
 }
 
 pub fn lateness(due: NaiveDate, interval_days: u32, today: NaiveDate) -> Lateness {
@@ -184,6 +290,47 @@ mod tests {
         let mut v = vec![monthly_due_today, weekly_due_today, monthly_week_late, weekly_week_late];
         v.sort_by(|a, b| walk_order(*a, *b, today));
         assert_eq!(v, [weekly_week_late, monthly_week_late, weekly_due_today, monthly_due_today]);
+    }
+
+    #[test]
+    fn a_plan_takes_the_own_interval_then_the_communitys_then_the_default() {
+        let community = vec![("elderly_alone".to_owned(), 3), ("c12".to_owned(), 10)];
+        assert_eq!(plan_interval(["elderly_alone", "hardship"], &community, None), Some(3));
+        assert_eq!(plan_interval(["hardship"], &community, None), Some(30));
+        assert_eq!(plan_interval(["hardship", "c12"], &community, None), Some(10), "a community's own category");
+        assert_eq!(plan_interval(["party_member", "child"], &community, None), None);
+        assert_eq!(plan_interval(["party_member"], &community, Some(60)), Some(60), "their own interval");
+        assert_eq!(plan_interval(["elderly_alone"], &community, Some(21)), Some(21));
+        assert_eq!(plan_interval([], &[], None), None);
+    }
+
+    #[test]
+    fn on_time_means_no_day_past_the_interval() {
+        let (from, to) = (d("2026-11-01"), d("2026-11-30"));
+        // weekly, contacted every 7 days from the last day of October
+        let weekly: Vec<NaiveDate> =
+            ["2026-10-31", "2026-11-07", "2026-11-14", "2026-11-21", "2026-11-28"].map(d).to_vec();
+        assert!(kept_on_time(&weekly, 7, from, to));
+        // one gap of 8 days
+        let late = ["2026-10-31", "2026-11-07", "2026-11-15", "2026-11-22", "2026-11-29"].map(d).to_vec();
+        assert!(!kept_on_time(&late, 7, from, to));
+        // the month ends more than a week after the last contact
+        let stopped = ["2026-10-31", "2026-11-07", "2026-11-14", "2026-11-21"].map(d).to_vec();
+        assert!(!kept_on_time(&stopped, 7, from, to));
+        assert!(kept_on_time(&stopped, 7, from, d("2026-11-28")), "up to today only");
+        // never contacted
+        assert!(!kept_on_time(&[], 7, from, to));
+        // a long gap before the month, closed on its first day: overdue that day
+        assert!(!kept_on_time(
+            &["2026-09-01", "2026-11-01", "2026-11-08", "2026-11-15", "2026-11-22", "2026-11-29"].map(d),
+            7,
+            from,
+            to
+        ));
+        // first contact late in the month: the days before it were not covered
+        assert!(!kept_on_time(&[d("2026-11-20"), d("2026-11-27")], 7, from, to));
+        // a later contact does not count
+        assert!(!kept_on_time(&[d("2026-12-01")], 30, from, to));
     }
 
     #[test]

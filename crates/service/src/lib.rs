@@ -22,6 +22,7 @@ pub mod org;
 pub mod photos;
 pub mod registry;
 pub mod users;
+pub mod visits;
 pub mod webhooks;
 
 use std::sync::Arc;

@@ -464,6 +464,8 @@ impl Services {
                 })
                 .collect();
             residents::add_categories(tx, &cats).await?;
+            // those whose categories carry a care plan are due for a visit
+            self.replan(tx, yijia_store::visits::Whose::Residents(&chunk_ids)).await?;
             ids.extend(chunk_ids);
         }
         Ok(ids)
@@ -693,6 +695,7 @@ impl Services {
                 ended.push(h.resident_id);
             }
         }
+        self.replan(&mut tx, yijia_store::visits::Whose::Residents(&ended)).await?;
         if !ended.is_empty() {
             let e = Event::ok("pregnancy_ends", "residents".to_owned(), "/root/");
             record(&mut tx, &Caller::operator(), now, &e.with(json!({ "residents": ended }))).await?;
@@ -1070,6 +1073,7 @@ impl Services {
                 ));
             }
         }
+        self.replan(&mut tx, yijia_store::visits::Whose::Residents(&[id])).await?;
         let e = Event::ok("resident_category", format!("resident:{id}"), &r.grid_path);
         record(&mut tx, caller, now, &e.with(json!({ "category": code, "action": ch.action, "reason": reason })))
             .await?;

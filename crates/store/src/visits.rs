@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::sql::{Args, bind_args};
 use crate::{Result, Tx, on_tx};
 
+#[derive(Debug, Clone, Copy)]
 pub struct NewVisit<'a> {
     pub client_id: &'a str,
     pub resident_id: Option<i64>,
@@ -25,6 +26,8 @@ pub struct NewVisit<'a> {
     pub notes_sealed: Option<&'a str>,
     pub next_visit_on: Option<&'a str>,
     pub case_id: Option<i64>,
+    pub photo_file: Option<&'a str>,
+    pub photo_type: Option<&'a str>,
     pub now: i64,
 }
 
@@ -47,25 +50,23 @@ pub struct Visit {
     pub notes_sealed: Option<String>,
     pub next_visit_on: Option<String>,
     pub case_id: Option<i64>,
+    pub photo_file: Option<String>,
+    pub photo_type: Option<String>,
 }
 
 const COLS: &str = "id, client_id, resident_id, household_id, grid_id, visitor_id, visitor_name, visited_at, \
-                    visited_on, mode, health, living, needs, safety, notes_sealed, next_visit_on, case_id";
+                    visited_on, mode, health, living, needs, safety, notes_sealed, next_visit_on, case_id, \
+                    photo_file, photo_type";
+
+/// Most visits in one statement.
+pub const BATCH: usize = 100;
 
 /// Records a visit unless one with its client id is there already; the
 /// visit's id and whether it is new.
 pub async fn insert(tx: &mut Tx, v: &NewVisit<'_>) -> Result<(i64, bool)> {
-    let sql = "INSERT INTO visits (client_id, resident_id, household_id, grid_id, visitor_id, visitor_name, \
-               visited_at, visited_on, mode, health, living, needs, safety, notes_sealed, next_visit_on, case_id, \
-               created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-               ON CONFLICT (client_id) DO NOTHING RETURNING id";
-    let id: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(sql)
-        .bind(v.client_id).bind(v.resident_id).bind(v.household_id).bind(v.grid_id).bind(v.visitor_id)
-        .bind(v.visitor_name).bind(v.visited_at).bind(v.visited_on).bind(v.mode).bind(v.health).bind(v.living)
-        .bind(v.needs).bind(v.safety).bind(v.notes_sealed).bind(v.next_visit_on).bind(v.case_id).bind(v.now)
-        .fetch_optional(&mut *c).await?);
-    match id {
-        Some(id) => Ok((id, true)),
+    let new = insert_many(tx, std::slice::from_ref(v)).await?;
+    match new.first() {
+        Some((_, id)) => Ok((*id, true)),
         None => {
             let known = by_client_id(tx, v.client_id).await?.ok_or(crate::StoreError::NotFound)?;
             Ok((known.id, false))
@@ -73,15 +74,66 @@ pub async fn insert(tx: &mut Tx, v: &NewVisit<'_>) -> Result<(i64, bool)> {
     }
 }
 
+/// Records visits, each unless its client id is there already; the client
+/// ids and ids of those recorded now.
+pub async fn insert_many(tx: &mut Tx, rows: &[NewVisit<'_>]) -> Result<Vec<(String, i64)>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(BATCH) {
+        let sql = format!(
+            "INSERT INTO visits (client_id, resident_id, household_id, grid_id, visitor_id, visitor_name, \
+             visited_at, visited_on, mode, health, living, needs, safety, notes_sealed, next_visit_on, case_id, \
+             photo_file, photo_type, created_at) VALUES {} ON CONFLICT (client_id) DO NOTHING RETURNING client_id, id",
+            crate::residents::placeholders(tx.backend(), chunk.len(), 19)
+        );
+        let got: Vec<(String, i64)> = on_tx!(tx, c => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for v in chunk {
+                q = q.bind(v.client_id).bind(v.resident_id).bind(v.household_id).bind(v.grid_id)
+                    .bind(v.visitor_id).bind(v.visitor_name).bind(v.visited_at).bind(v.visited_on).bind(v.mode)
+                    .bind(v.health).bind(v.living).bind(v.needs).bind(v.safety).bind(v.notes_sealed)
+                    .bind(v.next_visit_on).bind(v.case_id).bind(v.photo_file).bind(v.photo_type).bind(v.now);
+            }
+            q.fetch_all(&mut *c).await?
+        });
+        out.extend(got);
+    }
+    Ok(out)
+}
+
 pub async fn by_client_id(tx: &mut Tx, client_id: &str) -> Result<Option<Visit>> {
     let sql = format!("SELECT {COLS} FROM visits WHERE client_id = $1");
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(client_id).fetch_optional(c).await?))
 }
 
-/// A resident's visits, newest first.
+pub async fn by_client_ids(tx: &mut Tx, client_ids: &[&str]) -> Result<Vec<Visit>> {
+    if client_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut args = Args::default();
+    let ids: Vec<String> = client_ids.iter().map(|c| args.push(*c)).collect();
+    let sql = format!("SELECT {COLS} FROM visits WHERE client_id IN ({})", ids.join(", "));
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
+}
+
+pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<Visit>> {
+    let sql = format!("SELECT {COLS} FROM visits WHERE id = $1");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+}
+
+/// A resident's visits (their own and their household's), newest first.
 pub async fn of_resident(tx: &mut Tx, resident_id: i64, limit: i64) -> Result<Vec<Visit>> {
-    let sql = format!("SELECT {COLS} FROM visits WHERE resident_id = $1 ORDER BY visited_at DESC, id DESC LIMIT $2");
+    let sql = format!(
+        "SELECT {COLS} FROM visits WHERE resident_id = $1 OR (resident_id IS NULL AND household_id = \
+         (SELECT household_id FROM residents WHERE id = $1)) ORDER BY visited_at DESC, id DESC LIMIT $2"
+    );
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(resident_id).bind(limit).fetch_all(c).await?))
+}
+
+/// Links the case opened from a visit.
+pub async fn set_case(tx: &mut Tx, visit_id: i64, case_id: i64) -> Result<()> {
+    let sql = "UPDATE visits SET case_id = $2 WHERE id = $1";
+    on_tx!(tx, c => sqlx::query(sql).bind(visit_id).bind(case_id).execute(c).await?.rows_affected());
+    Ok(())
 }
 
 /// A community's own interval for a category (instead of the default).
@@ -112,29 +164,139 @@ pub async fn set_own_interval(tx: &mut Tx, resident_id: i64, days: Option<i64>) 
     Ok(())
 }
 
-/// A resident's last contact and next visit due (`None`: under no plan).
-pub async fn set_plan(
-    tx: &mut Tx,
-    resident_id: i64,
-    last_contact_on: Option<&str>,
-    due_on: Option<&str>,
-) -> Result<()> {
-    let sql = "UPDATE residents SET last_contact_on = $2, visit_due_on = $3 WHERE id = $1";
-    on_tx!(tx, c => sqlx::query(sql).bind(resident_id).bind(last_contact_on).bind(due_on)
-        .execute(c).await?.rows_affected());
+/// A resident's plan as it stands: when last contacted, when due, and the
+/// interval that gave the date (`None`: under no plan).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub resident_id: i64,
+    pub last_contact_on: Option<String>,
+    pub due_on: Option<String>,
+    pub days: Option<i64>,
+}
+
+/// Writes the plans, a statement for many.
+pub async fn set_plans(tx: &mut Tx, plans: &[Plan]) -> Result<()> {
+    for chunk in plans.chunks(BATCH) {
+        // one CASE per column; parameters are numbered, so each is bound once
+        let mut n = 0;
+        let mut p = || {
+            n += 1;
+            format!("${n}")
+        };
+        let mut last = String::from("CASE id");
+        let mut due = String::from("CASE id");
+        let mut days = String::from("CASE id");
+        let mut ids = Vec::new();
+        for _ in chunk {
+            let (id, l, d, k) = (p(), p(), p(), p());
+            last.push_str(&format!(" WHEN {id} THEN {l}"));
+            due.push_str(&format!(" WHEN {id} THEN {d}"));
+            days.push_str(&format!(" WHEN {id} THEN {k}"));
+            ids.push(id);
+        }
+        let sql = format!(
+            "UPDATE residents SET last_contact_on = {last} END, visit_due_on = {due} END, plan_days = {days} END \
+             WHERE id IN ({})",
+            ids.join(", ")
+        );
+        on_tx!(tx, c => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for pl in chunk {
+                q = q.bind(pl.resident_id).bind(pl.last_contact_on.as_deref()).bind(pl.due_on.as_deref())
+                    .bind(pl.days);
+            }
+            q.execute(&mut *c).await?.rows_affected()
+        });
+    }
     Ok(())
 }
 
-/// Someone due for a visit.
+/// What decides a resident's plan.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct PlanInput {
+    pub resident_id: i64,
+    pub grid_id: i64,
+    pub grid_path: String,
+    pub community_id: i64,
+    pub household_id: Option<i64>,
+    pub visit_interval_days: Option<i64>,
+    pub last_contact_on: Option<String>,
+    pub visit_due_on: Option<String>,
+    pub plan_days: Option<i64>,
+    #[sqlx(skip)]
+    pub categories: Vec<String>,
+}
+
+/// Which residents a plan reading is about.
+#[derive(Debug, Clone, Copy)]
+pub enum Whose<'a> {
+    Residents(&'a [i64]),
+    Households(&'a [i64]),
+    Community(i64),
+}
+
+/// The plan inputs of some residents, their categories included.
+pub async fn plan_inputs(tx: &mut Tx, whose: Whose<'_>) -> Result<Vec<PlanInput>> {
+    let mut args = Args::default();
+    let cond = match whose {
+        Whose::Residents(ids) | Whose::Households(ids) if ids.is_empty() => return Ok(vec![]),
+        Whose::Residents(ids) => {
+            format!("r.id IN ({})", ids.iter().map(|i| args.push(*i)).collect::<Vec<_>>().join(", "))
+        }
+        Whose::Households(ids) => {
+            format!("r.household_id IN ({})", ids.iter().map(|i| args.push(*i)).collect::<Vec<_>>().join(", "))
+        }
+        Whose::Community(id) => format!("o.parent_id = {}", args.push(id)),
+    };
+    let sql = format!(
+        "SELECT r.id AS resident_id, r.grid_id, o.path AS grid_path, o.parent_id AS community_id, r.household_id, \
+         r.visit_interval_days, r.last_contact_on, r.visit_due_on, r.plan_days \
+         FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE {cond} ORDER BY r.id"
+    );
+    let mut rows: Vec<PlanInput> =
+        on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?);
+    let ids: Vec<i64> = rows.iter().map(|r| r.resident_id).collect();
+    let at: std::collections::HashMap<i64, usize> = ids.iter().enumerate().map(|(i, r)| (*r, i)).collect();
+    for (id, cat) in categories_of(tx, &ids).await? {
+        if let Some(i) = at.get(&id) {
+            rows[*i].categories.push(cat);
+        }
+    }
+    Ok(rows)
+}
+
+/// The categories these residents hold: (resident, category code).
+pub async fn categories_of(tx: &mut Tx, resident_ids: &[i64]) -> Result<Vec<(i64, String)>> {
+    let mut out = Vec::new();
+    for part in resident_ids.chunks(500) {
+        let mut args = Args::default();
+        let ids: Vec<String> = part.iter().map(|r| args.push(*r)).collect();
+        let sql = format!(
+            "SELECT resident_id, category FROM resident_categories WHERE resident_id IN ({}) \
+             ORDER BY resident_id, category",
+            ids.join(", ")
+        );
+        let rows: Vec<(i64, String)> = on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?);
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// Someone on a walk list, with where they live.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct Due {
     pub resident_id: i64,
     pub name: String,
     pub grid_id: i64,
     pub household_id: Option<i64>,
+    pub building_id: Option<i64>,
+    pub estate: Option<String>,
+    pub building: Option<String>,
+    pub entrance: Option<String>,
+    pub door: Option<String>,
     pub last_contact_on: Option<String>,
     pub visit_due_on: String,
-    pub visit_interval_days: Option<i64>,
+    pub plan_days: Option<i64>,
 }
 
 /// Residents of these grids due on or before `until`, the longest overdue
@@ -147,11 +309,156 @@ pub async fn due(tx: &mut Tx, grid_ids: &[i64], until: &str, limit: i64) -> Resu
     let grids: Vec<String> = grid_ids.iter().map(|g| args.push(*g)).collect();
     let until = args.push(until);
     let sql = format!(
-        "SELECT id AS resident_id, name, grid_id, household_id, last_contact_on, visit_due_on, visit_interval_days \
-         FROM residents WHERE grid_id IN ({}) AND visit_due_on IS NOT NULL AND visit_due_on <= {until} \
-         ORDER BY visit_due_on, id LIMIT {}",
+        "SELECT r.id AS resident_id, r.name, r.grid_id, r.household_id, h.building_id, e.name AS estate, \
+         b.name AS building, h.entrance, h.door, r.last_contact_on, r.visit_due_on, r.plan_days \
+         FROM residents r LEFT JOIN households h ON h.id = r.household_id \
+         LEFT JOIN buildings b ON b.id = h.building_id LEFT JOIN estates e ON e.id = b.estate_id \
+         WHERE r.grid_id IN ({}) AND r.visit_due_on IS NOT NULL AND r.visit_due_on <= {until} \
+         ORDER BY r.visit_due_on, r.id LIMIT {}",
         grids.join(", "),
         args.push(limit)
+    );
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
+}
+
+/// How many residents of each grid are due on or before `until`.
+pub async fn due_counts(tx: &mut Tx, grid_ids: &[i64], until: &str) -> Result<Vec<(i64, i64)>> {
+    if grid_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut args = Args::default();
+    let grids: Vec<String> = grid_ids.iter().map(|g| args.push(*g)).collect();
+    let sql = format!(
+        "SELECT grid_id, COUNT(*) FROM residents WHERE grid_id IN ({}) AND visit_due_on IS NOT NULL \
+         AND visit_due_on <= {} GROUP BY grid_id ORDER BY grid_id",
+        grids.join(", "),
+        args.push(until)
+    );
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
+}
+
+/// An open case in a building on the walk.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct CaseBeside {
+    pub id: i64,
+    pub building_id: i64,
+    pub kind: String,
+    pub state: String,
+    pub title: String,
+    pub due_at: Option<i64>,
+}
+
+/// The open cases in these buildings.
+pub async fn cases_beside(tx: &mut Tx, building_ids: &[i64]) -> Result<Vec<CaseBeside>> {
+    if building_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut args = Args::default();
+    let ids: Vec<String> = building_ids.iter().map(|g| args.push(*g)).collect();
+    let sql = format!(
+        "SELECT id, building_id, kind, state, title, due_at FROM cases WHERE building_id IN ({}) AND open = 1 \
+         ORDER BY due_at, id LIMIT 200",
+        ids.join(", ")
+    );
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
+}
+
+/// A dispute's revisit that is due.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct RevisitDue {
+    pub id: i64,
+    pub case_id: i64,
+    pub due_at: i64,
+    pub title: String,
+    pub building_id: Option<i64>,
+    pub address: String,
+    pub grid_id: i64,
+}
+
+/// Revisits of cases in these grids due before `until`, not done yet.
+pub async fn revisits_due(tx: &mut Tx, grid_ids: &[i64], until: i64) -> Result<Vec<RevisitDue>> {
+    if grid_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut args = Args::default();
+    let until = args.push(until);
+    let grids: Vec<String> = grid_ids.iter().map(|g| args.push(*g)).collect();
+    let sql = format!(
+        "SELECT v.id, v.case_id, v.due_at, k.title, k.building_id, k.address, k.grid_id \
+         FROM case_revisits v JOIN cases k ON k.id = v.case_id \
+         WHERE v.done_at IS NULL AND v.due_at < {until} AND k.grid_id IN ({}) ORDER BY v.due_at, v.id LIMIT 200",
+        grids.join(", ")
+    );
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
+}
+
+/// A resident under a plan in a category (`None`: by their own interval
+/// only), for coverage.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Planned {
+    pub resident_id: i64,
+    pub grid_id: i64,
+    pub household_id: Option<i64>,
+    pub plan_days: i64,
+    pub category: Option<String>,
+}
+
+/// Everyone under a plan in these grids, one row per category they hold.
+pub async fn planned(tx: &mut Tx, grid_ids: &[i64]) -> Result<Vec<Planned>> {
+    if grid_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut args = Args::default();
+    let grids: Vec<String> = grid_ids.iter().map(|g| args.push(*g)).collect();
+    let sql = format!(
+        "SELECT r.id AS resident_id, r.grid_id, r.household_id, r.plan_days, rc.category \
+         FROM residents r LEFT JOIN resident_categories rc ON rc.resident_id = r.id \
+         WHERE r.grid_id IN ({}) AND r.visit_due_on IS NOT NULL AND r.plan_days IS NOT NULL ORDER BY r.id",
+        grids.join(", ")
+    );
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
+}
+
+/// A contact: a visit to the resident, or to their household.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Contact {
+    pub resident_id: Option<i64>,
+    pub household_id: Option<i64>,
+    pub visited_on: String,
+}
+
+/// The visits in these grids on days `from..=to`.
+pub async fn contacts(tx: &mut Tx, grid_ids: &[i64], from: &str, to: &str) -> Result<Vec<Contact>> {
+    if grid_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut args = Args::default();
+    let grids: Vec<String> = grid_ids.iter().map(|g| args.push(*g)).collect();
+    let sql = format!(
+        "SELECT resident_id, household_id, visited_on FROM visits WHERE grid_id IN ({}) \
+         AND visited_on >= {} AND visited_on <= {}",
+        grids.join(", "),
+        args.push(from),
+        args.push(to)
+    );
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
+}
+
+/// Visits per visitor in these grids on days `from..=to`: name, visits,
+/// people seen.
+pub async fn per_visitor(tx: &mut Tx, grid_ids: &[i64], from: &str, to: &str) -> Result<Vec<(String, i64, i64)>> {
+    if grid_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut args = Args::default();
+    let grids: Vec<String> = grid_ids.iter().map(|g| args.push(*g)).collect();
+    let sql = format!(
+        "SELECT visitor_name, COUNT(*), COUNT(DISTINCT COALESCE(resident_id, -household_id)) FROM visits \
+         WHERE grid_id IN ({}) AND visited_on >= {} AND visited_on <= {} \
+         GROUP BY visitor_id, visitor_name ORDER BY COUNT(*) DESC, visitor_name",
+        grids.join(", "),
+        args.push(from),
+        args.push(to)
     );
     Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
 }

@@ -806,11 +806,20 @@ async fn several_cases_and_audit_lines_in_one_statement_each() {
 
 #[tokio::test]
 async fn visits_are_recorded_once_and_the_due_come_in_order() {
-    use yijia_store::residents::{self, NewResident};
-    use yijia_store::visits;
+    use yijia_store::places;
+    use yijia_store::residents::{self, NewCategory, NewResident};
+    use yijia_store::visits::{self, Plan, Whose};
     let t = TestDb::new().await;
     let mut tx = t.db.write().await.unwrap();
     let (_, com, grid) = chengnan(&mut tx).await;
+    let estate = places::insert_estate(
+        &mut tx,
+        &places::NewEstate { community_id: com.id, grid_id: Some(grid.id), name: "丁香花园", point: None, now: 1 },
+    )
+    .await
+    .unwrap();
+    let b8 = places::building(&mut tx, estate, "8号楼", 1).await.unwrap();
+    let door = places::household(&mut tx, grid.id, b8, "2单元", "301", 1).await.unwrap();
     let person = |uid: &str, name: &str| NewResident {
         uid: uid.into(),
         grid_id: grid.id,
@@ -820,18 +829,63 @@ async fn visits_are_recorded_once_and_the_due_come_in_order() {
         now: 5,
         ..Default::default()
     };
-    let a = residents::insert(&mut tx, &person("v1", "孙大爷")).await.unwrap();
+    let a =
+        residents::insert(&mut tx, &NewResident { household_id: Some(door), ..person("v1", "孙大爷") }).await.unwrap();
     let b = residents::insert(&mut tx, &person("v2", "李奶奶")).await.unwrap();
     let c = residents::insert(&mut tx, &person("v3", "王阿姨")).await.unwrap();
+    let cat = |id, category| NewCategory {
+        resident_id: id,
+        category,
+        details_sealed: None,
+        reason: "r",
+        by_user: "u",
+        now: 5,
+    };
+    residents::add_categories(&mut tx, &[cat(a, "elderly_alone"), cat(a, "disabled"), cat(b, "hardship")])
+        .await
+        .unwrap();
+
+    // what decides a plan, read for residents, households or a community
+    let inputs = visits::plan_inputs(&mut tx, Whose::Residents(&[a, b])).await.unwrap();
+    assert_eq!(inputs.len(), 2);
+    assert_eq!((inputs[0].resident_id, inputs[0].community_id), (a, com.id));
+    assert_eq!(inputs[0].categories, ["disabled", "elderly_alone"]);
+    assert_eq!(inputs[1].categories, ["hardship"]);
+    let by_door = visits::plan_inputs(&mut tx, Whose::Households(&[door])).await.unwrap();
+    assert_eq!(by_door.iter().map(|i| i.resident_id).collect::<Vec<_>>(), [a]);
+    assert_eq!(visits::plan_inputs(&mut tx, Whose::Community(com.id)).await.unwrap().len(), 3);
+    assert!(visits::plan_inputs(&mut tx, Whose::Residents(&[])).await.unwrap().is_empty());
 
     // plans: due dates on the residents, the walk is a range on them
-    visits::set_plan(&mut tx, a, Some("2026-11-20"), Some("2026-11-27")).await.unwrap();
-    visits::set_plan(&mut tx, b, None, Some("2026-11-29")).await.unwrap();
-    visits::set_plan(&mut tx, c, Some("2026-11-28"), Some("2026-12-05")).await.unwrap();
+    let plan = |id, last: Option<&str>, due: Option<&str>, days| Plan {
+        resident_id: id,
+        last_contact_on: last.map(str::to_owned),
+        due_on: due.map(str::to_owned),
+        days,
+    };
+    visits::set_plans(
+        &mut tx,
+        &[
+            plan(a, Some("2026-11-20"), Some("2026-11-27"), Some(7)),
+            plan(b, None, Some("2026-11-29"), Some(30)),
+            plan(c, Some("2026-11-28"), Some("2026-12-05"), Some(7)),
+        ],
+    )
+    .await
+    .unwrap();
     let due = visits::due(&mut tx, &[grid.id], "2026-11-29", 50).await.unwrap();
     assert_eq!(due.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["孙大爷", "李奶奶"], "longest overdue first");
     assert_eq!(due[0].last_contact_on.as_deref(), Some("2026-11-20"));
-    visits::set_plan(&mut tx, b, None, None).await.unwrap();
+    assert_eq!(
+        (due[0].estate.as_deref(), due[0].building.as_deref(), due[0].entrance.as_deref(), due[0].door.as_deref()),
+        (Some("丁香花园"), Some("8号楼"), Some("2单元"), Some("301"))
+    );
+    assert_eq!((due[0].building_id, due[0].plan_days, due[1].building_id), (Some(b8), Some(7), None));
+    assert_eq!(visits::due_counts(&mut tx, &[grid.id], "2026-11-29").await.unwrap(), [(grid.id, 2)]);
+    let planned = visits::planned(&mut tx, &[grid.id]).await.unwrap();
+    assert_eq!(planned.len(), 4, "one row per category: a twice, b, c with none");
+    assert_eq!(planned.iter().filter(|p| p.category.is_none()).count(), 1);
+    visits::set_plans(&mut tx, &[plan(b, None, None, None)]).await.unwrap();
     assert_eq!(visits::due(&mut tx, &[grid.id], "2026-11-29", 50).await.unwrap().len(), 1, "off the plan");
     assert!(visits::due(&mut tx, &[], "2026-11-29", 50).await.unwrap().is_empty());
 
@@ -842,12 +896,14 @@ async fn visits_are_recorded_once_and_the_due_come_in_order() {
     visits::remove_interval(&mut tx, com.id, "elderly_alone").await.unwrap();
     assert!(visits::intervals(&mut tx, com.id).await.unwrap().is_empty());
     visits::set_own_interval(&mut tx, a, Some(3)).await.unwrap();
+    let again = visits::plan_inputs(&mut tx, Whose::Residents(&[a])).await.unwrap();
+    assert_eq!((again[0].visit_interval_days, again[0].plan_days), (Some(3), Some(7)));
 
     // a visit sent twice (the phone came back online) is recorded once
     let v = visits::NewVisit {
         client_id: "phone-7f3a",
         resident_id: Some(a),
-        household_id: None,
+        household_id: Some(door),
         grid_id: grid.id,
         visitor_id: None,
         visitor_name: "李网格",
@@ -861,6 +917,8 @@ async fn visits_are_recorded_once_and_the_due_come_in_order() {
         notes_sealed: None,
         next_visit_on: None,
         case_id: None,
+        photo_file: None,
+        photo_type: None,
         now: 1_000,
     };
     let (first, new) = visits::insert(&mut tx, &v).await.unwrap();
@@ -870,6 +928,25 @@ async fn visits_are_recorded_once_and_the_due_come_in_order() {
     let list = visits::of_resident(&mut tx, a, 10).await.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!((list[0].visited_at, list[0].needs.as_str()), (1_000, "watch"), "the first one stays");
+
+    // many at once: only the new ones come back; a household visit counts for its people
+    let batch = [
+        visits::NewVisit { client_id: "phone-7f3a", ..v },
+        visits::NewVisit { client_id: "b-1", resident_id: None, visited_on: "2026-11-30", ..v },
+        visits::NewVisit { client_id: "b-2", resident_id: Some(c), household_id: None, visitor_name: "王网格", ..v },
+    ];
+    let new = visits::insert_many(&mut tx, &batch).await.unwrap();
+    assert_eq!(new.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>(), ["b-1", "b-2"]);
+    let got = visits::by_client_ids(&mut tx, &["b-1", "b-2", "nope"]).await.unwrap();
+    assert_eq!(got.len(), 2);
+    assert_eq!(visits::get(&mut tx, new[0].1).await.unwrap().unwrap().client_id, "b-1");
+    assert_eq!(visits::of_resident(&mut tx, a, 10).await.unwrap().len(), 2, "with the household's");
+    let contacts = visits::contacts(&mut tx, &[grid.id], "2026-11-29", "2026-11-29").await.unwrap();
+    assert_eq!(contacts.len(), 2, "the day's own, not the next day's");
+    assert_eq!(
+        visits::per_visitor(&mut tx, &[grid.id], "2026-11-01", "2026-11-30").await.unwrap(),
+        [("李网格".to_owned(), 2, 2), ("王网格".to_owned(), 1, 1)]
+    );
     tx.commit().await.unwrap();
 
     // the database refuses what is not a mode or a finding

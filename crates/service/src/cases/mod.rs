@@ -178,6 +178,7 @@ pub struct ActionView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RevisitView {
+    pub id: i64,
     pub due_at: String,
     pub done_at: Option<String>,
     pub done_by: Option<String>,
@@ -365,6 +366,7 @@ fn event_name(action: &str) -> &'static str {
         "dispute" => "调解记录",
         "photo" => "照片",
         "reminder" => "时限提醒",
+        "revisit" => "回访",
         "overdue" => "超期",
         other => Action::parse(other).map(Action::name_zh).unwrap_or("其他"),
     }
@@ -985,6 +987,7 @@ impl Services {
             .revisits
             .into_iter()
             .map(|r| RevisitView {
+                id: r.id,
                 due_at: rfc3339(r.due_at),
                 done_at: r.done_at.map(rfc3339),
                 done_by: r.done_by,
@@ -1301,6 +1304,51 @@ impl Services {
         Ok(view)
     }
 
+    /// Records a dispute's revisit as done, with what was found; on the
+    /// timeline and in the audit log.
+    pub async fn finish_revisit(
+        &self,
+        caller: &Caller,
+        id: i64,
+        revisit_id: i64,
+        input: &NoteInput,
+    ) -> Result<CaseView> {
+        self.denials_audited(caller, async {
+            let note = check_text("note", &input.note, 1, 1000)?;
+            let now = self.now();
+            let mut tx = self.db.write().await?;
+            let (k, parts) = self.case_in_scope(&mut tx, caller, id, "case_revisit").await?;
+            if !is_staff(&parts) {
+                return Err(ServiceError::Conflict(Msg::new(
+                    "只有办理人员可以记录回访",
+                    "only those handling a case revisit",
+                )));
+            }
+            if !cases::revisits(&mut tx, id).await?.iter().any(|r| r.id == revisit_id) {
+                return Err(ServiceError::NotFound);
+            }
+            if !cases::finish_revisit(&mut tx, revisit_id, &caller.display_name, &note, now).await? {
+                return Err(ServiceError::Conflict(Msg::new("这次回访已记录过", "this revisit is recorded already")));
+            }
+            log_event(
+                &mut tx,
+                (&k).into(),
+                (caller.user_id, &caller.display_name),
+                "revisit",
+                Some(&k.state),
+                &note,
+                now,
+            )
+            .await?;
+            let e = Event::ok("case_revisit", format!("case:{id}"), &k.org_path);
+            record(&mut tx, caller, now, &e.with(json!({ "revisit": revisit_id }))).await?;
+            let view = self.case_view(&mut tx, caller, &k).await?;
+            tx.commit().await?;
+            Ok(view)
+        })
+        .await
+    }
+
     /// Records a dispute's parties, mediation and agreement (sealed).
     pub async fn record_dispute(&self, caller: &Caller, id: i64, input: &DisputeInput) -> Result<CaseView> {
         self.denials_audited(caller, self.record_dispute_in(caller, id, input)).await
@@ -1432,12 +1480,12 @@ fn too_many_photos() -> ServiceError {
 /// A cleaned photo kept in the file store, not yet recorded.
 #[derive(Clone)]
 pub(crate) struct Stored {
-    name: String,
-    photo: photos::Photo,
+    pub name: String,
+    pub photo: photos::Photo,
 }
 
 /// Checks and cleans uploads off the async threads (decoding is work).
-async fn clean_photos(uploads: Vec<Vec<u8>>) -> Result<Vec<photos::Photo>> {
+pub(crate) async fn clean_photos(uploads: Vec<Vec<u8>>) -> Result<Vec<photos::Photo>> {
     tokio::task::spawn_blocking(move || uploads.iter().map(|u| photos::clean(u)).collect())
         .await
         .map_err(|e| ServiceError::Internal(format!("cleaning photos: {e}")))?
@@ -1501,7 +1549,7 @@ pub struct PhotoFile {
 }
 
 impl Services {
-    async fn keep_photos(&self, photos: &[photos::Photo]) -> Result<Vec<Stored>> {
+    pub(crate) async fn keep_photos(&self, photos: &[photos::Photo]) -> Result<Vec<Stored>> {
         let mut stored = Vec::new();
         for p in photos {
             let name = format!("{}.{}", uuid::Uuid::new_v4().simple(), p.extension);
@@ -1515,7 +1563,7 @@ impl Services {
     }
 
     /// Removes files whose record was never written.
-    async fn forget_photos(&self, stored: &[Stored]) {
+    pub(crate) async fn forget_photos(&self, stored: &[Stored]) {
         for s in stored {
             if let Err(e) = self.files.remove(&s.name).await {
                 tracing::warn!(file = %s.name, error = %e, "an unrecorded photo stays behind");

@@ -9,6 +9,7 @@ mod integrations;
 mod org;
 mod residents;
 mod users;
+mod visits;
 
 use axum::Json;
 use axum::http::Method;
@@ -56,6 +57,9 @@ const CATEGORY_MAKERS: &[Role] = yijia_service::categories::CATEGORY_MAKERS;
 const CASE_FILERS: &[Role] = yijia_service::cases::FILERS;
 const CASE_HANDLERS: &[Role] = yijia_service::cases::HANDLERS;
 const CATALOGUE_EDITORS: &[Role] = yijia_service::cases::CATALOGUE_EDITORS;
+const VISITORS: &[Role] = yijia_service::visits::VISITORS;
+const PLANNERS: &[Role] = yijia_service::visits::PLANNERS;
+const COVERAGE_READERS: &[Role] = yijia_service::visits::COVERAGE_READERS;
 const WEBHOOK_MAKERS: &[Role] = yijia_service::webhooks::WEBHOOK_MAKERS;
 
 pub fn routes(r: Routes) -> Routes {
@@ -161,6 +165,22 @@ pub fn routes(r: Routes) -> Routes {
             Scope::Object,
             get(residents::resident_views),
         )
+        .add(M::GET, "/api/v1/walk-list", Roles(COVERAGE_READERS), Scope::Grants, get(visits::walk_list))
+        .add(M::POST, "/api/v1/visits", Roles(VISITORS), Scope::Object, post(visits::log_visit))
+        .add(M::POST, "/api/v1/visits/batch", Roles(VISITORS), Scope::Object, post(visits::log_visits))
+        .add(M::GET, "/api/v1/visits/{id}/photo", Roles(RESIDENT_READERS), Scope::Object, get(visits::visit_photo))
+        .add(M::GET, "/api/v1/residents/{id}/plan", Roles(RESIDENT_READERS), Scope::Object, get(visits::resident_plan))
+        .add(M::PUT, "/api/v1/residents/{id}/plan", Roles(REGISTRARS), Scope::Object, put(visits::set_resident_plan))
+        .add(M::GET, "/api/v1/care-intervals", Roles(COVERAGE_READERS), Scope::Grants, get(visits::care_intervals))
+        .add(M::PUT, "/api/v1/care-intervals", Roles(PLANNERS), Scope::Object, put(visits::set_care_interval))
+        .add(M::GET, "/api/v1/coverage", Roles(COVERAGE_READERS), Scope::Grants, get(visits::coverage))
+        .add(
+            M::POST,
+            "/api/v1/cases/{id}/revisits/{revisit}",
+            Roles(CASE_HANDLERS),
+            Scope::Object,
+            post(visits::finish_revisit),
+        )
 }
 
 /// 200 while the database answers.
@@ -202,6 +222,9 @@ impl Modify for Bearer {
         cases::save_case_category, cases::add_photos, cases::get_photo,
         integrations::issue, integrations::list, integrations::revoke, integrations::add_webhook,
         integrations::list_webhooks, integrations::disable_webhook,
+        visits::walk_list, visits::log_visit, visits::log_visits, visits::visit_photo, visits::resident_plan,
+        visits::set_resident_plan, visits::care_intervals, visits::set_care_interval, visits::coverage,
+        visits::finish_revisit,
     ),
     // schemas that only query parameters use are not collected by themselves
     components(schemas(yijia_service::registry::ResidentSort)),

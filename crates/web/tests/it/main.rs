@@ -20,4 +20,5 @@ mod pages;
 mod policy;
 mod residents;
 mod users;
+mod visits;
 mod webhooks;

@@ -1,0 +1,268 @@
+//! Visits and care plans: today's walk list, logging visits (one, or a
+//! phone's queue), a resident's plan, a community's intervals, coverage.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use yijia_service::cases::{CaseView, NoteInput};
+use yijia_service::visits::{
+    BatchItem, Coverage, IntervalInput, IntervalView, Logged, OwnIntervalInput, PlanView, VisitBatch, VisitInput,
+    WalkList,
+};
+
+use super::ApiResult;
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::i18n::Lang;
+use crate::json::{ApiJson, ApiPath, ApiQuery};
+use crate::policy::Auth;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct WalkParams {
+    /// A grid's code; default: all your grids.
+    pub grid: Option<String>,
+    /// At most this many people (default 500, at most 2000).
+    pub limit: Option<i64>,
+}
+
+/// Today's walk: who is due or overdue in your grids, by estate, building and entrance, the most
+/// urgent first, with open cases in the same buildings and dispute revisits due.
+#[utoipa::path(get, path = "/api/v1/walk-list", tag = "visits", params(WalkParams),
+    responses(
+        (status = 200, description = "Today's walk list", body = WalkList),
+        (status = 400, description = "Bad query parameter", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "That grid is not yours", body = ErrorBody),
+        (status = 422, description = "No such grid", body = ErrorBody),
+    ))]
+pub async fn walk_list(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiQuery(q): ApiQuery<WalkParams>,
+) -> Result<Json<WalkList>, ApiError> {
+    Ok(Json(st.svc.walk_list(&c, q.grid.as_deref(), q.limit.unwrap_or(500)).await.api(lang)?))
+}
+
+/// Log a visit. The `client_id` is chosen on the phone: the same visit sent again is recorded
+/// once and answered with the first (200 instead of 201). With `case`, a request, dispute or
+/// hazard is opened from the visit with its place and resident filled in.
+#[utoipa::path(post, path = "/api/v1/visits", tag = "visits", request_body = VisitInput,
+    responses(
+        (status = 201, description = "Recorded", body = Logged),
+        (status = 200, description = "Recorded before with this client id; nothing changed", body = Logged),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such resident or household in your scope", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
+    ))]
+pub async fn log_visit(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiJson(b): ApiJson<VisitInput>,
+) -> Result<(StatusCode, Json<Logged>), ApiError> {
+    let l = st.svc.log_visit(&c, b, None).await.api(lang)?;
+    let status = if l.recorded_now { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(l)))
+}
+
+/// What became of each visit of a batch, in order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResult {
+    pub results: Vec<BatchItem>,
+}
+
+/// Send a phone's queued visits (1–100) at once. Each is answered on its own: `recorded`,
+/// `known` (sent before) or `refused` with the field and why; a refused one keeps the others.
+#[utoipa::path(post, path = "/api/v1/visits/batch", tag = "visits", request_body = VisitBatch,
+    responses(
+        (status = 200, description = "Each visit's outcome", body = BatchResult),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Empty, or more than 100", body = ErrorBody),
+    ))]
+pub async fn log_visits(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiJson(b): ApiJson<VisitBatch>,
+) -> Result<Json<BatchResult>, ApiError> {
+    Ok(Json(BatchResult { results: st.svc.log_visits(&c, b).await.api(lang)? }))
+}
+
+/// A visit's photo, as an attachment.
+#[utoipa::path(get, path = "/api/v1/visits/{id}/photo", tag = "visits",
+    params(("id" = i64, Path, description = "Visit id")),
+    responses(
+        (status = 200, description = "The photo", content(
+            (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"))),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such photo of a visit in your scope", body = ErrorBody),
+    ))]
+pub async fn visit_photo(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::response::Response, ApiError> {
+    Ok(super::cases::photo_attachment(st.svc.visit_photo(&c, id).await.api(lang)?))
+}
+
+/// A resident's care plan and latest visits (reading the notes is audited).
+#[utoipa::path(get, path = "/api/v1/residents/{id}/plan", tag = "visits",
+    params(("id" = i64, Path, description = "Resident id")),
+    responses(
+        (status = 200, description = "The plan", body = PlanView),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such resident in your scope", body = ErrorBody),
+    ))]
+pub async fn resident_plan(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<PlanView>, ApiError> {
+    Ok(Json(st.svc.resident_plan(&c, id).await.api(lang)?))
+}
+
+/// Set a resident's own visit interval, or clear it (their categories decide).
+#[utoipa::path(put, path = "/api/v1/residents/{id}/plan", tag = "visits", request_body = OwnIntervalInput,
+    params(("id" = i64, Path, description = "Resident id")),
+    responses(
+        (status = 200, description = "The plan now", body = PlanView),
+        (status = 400, description = "Malformed body or id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such resident in your scope", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Not 1–365 days", body = ErrorBody),
+    ))]
+pub async fn set_resident_plan(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<OwnIntervalInput>,
+) -> Result<Json<PlanView>, ApiError> {
+    Ok(Json(st.svc.set_own_interval(&c, id, b).await.api(lang)?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CommunityParam {
+    /// The community's org code; needed only when you work in several.
+    pub community: Option<String>,
+}
+
+/// A community's visit intervals.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Intervals {
+    pub community: String,
+    pub items: Vec<IntervalView>,
+}
+
+/// A community's visit interval per category, with the defaults.
+#[utoipa::path(get, path = "/api/v1/care-intervals", tag = "visits", params(CommunityParam),
+    responses(
+        (status = 200, description = "The intervals", body = Intervals),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Not your community", body = ErrorBody),
+        (status = 422, description = "Name the community", body = ErrorBody),
+    ))]
+pub async fn care_intervals(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiQuery(q): ApiQuery<CommunityParam>,
+) -> Result<Json<Intervals>, ApiError> {
+    let (community, items) = st.svc.care_intervals(&c, q.community.as_deref()).await.api(lang)?;
+    Ok(Json(Intervals { community, items }))
+}
+
+/// Change a community's interval for a category (no `days`: back to the default). Everyone it
+/// touches gets their next visit date moved.
+#[utoipa::path(put, path = "/api/v1/care-intervals", tag = "visits", params(CommunityParam),
+    request_body = IntervalInput,
+    responses(
+        (status = 200, description = "The intervals now", body = Intervals),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Not your community", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "No such category, or not 1–365 days", body = ErrorBody),
+    ))]
+pub async fn set_care_interval(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiQuery(q): ApiQuery<CommunityParam>,
+    ApiJson(b): ApiJson<IntervalInput>,
+) -> Result<Json<Intervals>, ApiError> {
+    let (community, items) = st.svc.set_care_interval(&c, q.community.as_deref(), b).await.api(lang)?;
+    Ok(Json(Intervals { community, items }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageParams {
+    /// A grid, community or subdistrict code; default: all your scope.
+    pub org: Option<String>,
+    /// How many months back (default 6, at most 24).
+    pub months: Option<u32>,
+}
+
+/// Coverage: per grid, category and month the share of residents under a plan visited on time;
+/// visits per worker this month; who is overdue.
+#[utoipa::path(get, path = "/api/v1/coverage", tag = "visits", params(CoverageParams),
+    responses(
+        (status = 200, description = "Coverage", body = Coverage),
+        (status = 400, description = "Bad query parameter", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Not in your scope", body = ErrorBody),
+        (status = 422, description = "No such org", body = ErrorBody),
+    ))]
+pub async fn coverage(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiQuery(q): ApiQuery<CoverageParams>,
+) -> Result<Json<Coverage>, ApiError> {
+    Ok(Json(st.svc.coverage(&c, q.org.as_deref(), q.months.unwrap_or(6)).await.api(lang)?))
+}
+
+/// Record a dispute's revisit as done, with what was found.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/revisits/{revisit}", tag = "cases", request_body = NoteInput,
+    params(("id" = i64, Path, description = "Case id"), ("revisit" = i64, Path, description = "Revisit id")),
+    responses(
+        (status = 200, description = "Recorded", body = CaseView),
+        (status = 400, description = "Malformed body or id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such case or revisit in your scope", body = ErrorBody),
+        (status = 409, description = "Recorded already, or not yours to handle", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "The note is empty or too long", body = ErrorBody),
+    ))]
+pub async fn finish_revisit(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath((id, revisit)): ApiPath<(i64, i64)>,
+    ApiJson(b): ApiJson<NoteInput>,
+) -> Result<Json<CaseView>, ApiError> {
+    Ok(Json(st.svc.finish_revisit(&c, id, revisit, &b).await.api(lang)?))
+}
