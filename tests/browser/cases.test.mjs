@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { BASE, PASSWORD, launch, phone } from './lib.mjs';
+import { BASE, PASSWORD, launch, phoneAs as login } from './lib.mjs';
 
 const OUT = new URL('./out/', import.meta.url).pathname;
 mkdirSync(OUT, { recursive: true });
@@ -15,14 +15,7 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-async function phoneAs(user) {
-  const { context, page, problems } = await phone(browser);
-  await page.goto(`${BASE}/login`);
-  await page.fill('input[name=username]', user);
-  await page.fill('input[name=password]', PASSWORD);
-  await Promise.all([page.waitForURL(`${BASE}/`), page.click('button[type=submit]')]);
-  return { context, page, problems };
-}
+const phoneAs = (user) => login(browser, user);
 
 async function timeline(page) {
   return page.$$eval('ol.timeline li strong', els => els.map(e => e.textContent.trim()));

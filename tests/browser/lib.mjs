@@ -21,3 +21,13 @@ export async function phone(browser) {
   page.on('pageerror', e => problems.push(String(e)));
   return { context, page, problems };
 }
+
+// A phone logged in as a demo user, on their home page.
+export async function phoneAs(browser, user) {
+  const { context, page, problems } = await phone(browser);
+  await page.goto(`${BASE}/login`);
+  await page.fill('input[name=username]', user);
+  await page.fill('input[name=password]', PASSWORD);
+  await Promise.all([page.waitForURL(`${BASE}/`), page.click('button[type=submit]')]);
+  return { context, page, problems };
+}

@@ -491,6 +491,10 @@ async fn serve(cfg: Config, demo: bool) -> Result<()> {
         if cases > 0 {
             tracing::info!(cases, "demo cases filed");
         }
+        let visits = svc.seed_demo_visits().await.map_err(service_error)?;
+        if visits > 0 {
+            tracing::info!(visits, "a year of demo visits logged");
+        }
     }
     let listener =
         tokio::net::TcpListener::bind(&cfg.addr).await.with_context(|| format!("listening on {}", cfg.addr))?;

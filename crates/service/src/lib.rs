@@ -11,6 +11,7 @@ pub mod city;
 pub mod clock;
 pub mod demo;
 mod demo_cases;
+mod demo_visits;
 pub mod error;
 pub mod export;
 pub mod files;

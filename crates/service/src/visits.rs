@@ -304,8 +304,13 @@ fn ymd(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-fn aad_notes(client_id: &str) -> String {
+pub(crate) fn aad_notes(client_id: &str) -> String {
     format!("visit:{client_id}:notes")
+}
+
+/// A client id for a visit made away from a phone (a form, the demo).
+pub fn new_client_id(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
 
 fn check_client_id(id: &str) -> Result<()> {
@@ -1231,35 +1236,45 @@ impl Services {
                 }
             }
             let grid_of: HashMap<i64, &org::OrgNode> = grids.iter().map(|g| (g.id, g)).collect();
-            let mut rows: BTreeMap<(String, String, String), (i64, i64)> = BTreeMap::new();
-            let mut totals: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-            let mut counted: HashSet<(i64, String)> = HashSet::new();
+            // the categories that give each resident a plan, by their community's intervals
+            let mut community: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
+            {
+                let mut tx = self.db.conn().await?;
+                for g in &grids {
+                    if let (Some(c), true) = (g.parent_id, g.parent_id.is_some_and(|c| !community.contains_key(&c))) {
+                        community.insert(c, visits::intervals(&mut tx, c).await?);
+                    }
+                }
+            }
+            let mut by_person: BTreeMap<i64, (&visits::Planned, Vec<String>)> = BTreeMap::new();
             for p in &planned {
                 let Some(g) = grid_of.get(&p.grid_id) else { continue };
-                let cat = match &p.category {
-                    Some(c)
-                        if Category::parse(c)
-                            .is_some_and(|c| yijia_domain::care::default_interval_days(c).is_some()) =>
-                    {
-                        c.clone()
-                    }
-                    Some(c) if c.starts_with('c') => c.clone(),
-                    _ => "own".to_owned(),
-                };
+                let own = g.parent_id.and_then(|c| community.get(&c)).map(Vec::as_slice).unwrap_or(&[]);
+                let e = by_person.entry(p.resident_id).or_insert((p, vec![]));
+                if let Some(c) = &p.category
+                    && plan_interval([c.as_str()], own, None).is_some()
+                {
+                    e.1.push(c.clone());
+                }
+            }
+            let mut rows: BTreeMap<(String, String, String), (i64, i64)> = BTreeMap::new();
+            let mut totals: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+            for (p, cats) in by_person.values() {
+                let Some(g) = grid_of.get(&p.grid_id) else { continue };
+                let cats = if cats.is_empty() { vec!["own".to_owned()] } else { cats.clone() };
                 let contacts = by_resident.get(&p.resident_id).map(Vec::as_slice).unwrap_or(&[]);
                 for start in &month_starts {
                     let end = (*start + chrono::Months::new(1)) - chrono::Days::new(1);
-                    let to = end.min(today);
                     let m = start.format("%Y-%m").to_string();
-                    let ok = kept_on_time(contacts, p.plan_days.max(1) as u32, *start, to);
-                    let e = rows.entry((m.clone(), g.code.clone(), cat.clone())).or_default();
-                    e.0 += 1;
-                    e.1 += i64::from(ok);
-                    if counted.insert((p.resident_id, m.clone())) {
-                        let t = totals.entry(m).or_default();
-                        t.0 += 1;
-                        t.1 += i64::from(ok);
+                    let ok = i64::from(kept_on_time(contacts, p.plan_days.max(1) as u32, *start, end.min(today)));
+                    for cat in &cats {
+                        let e = rows.entry((m.clone(), g.code.clone(), cat.clone())).or_default();
+                        e.0 += 1;
+                        e.1 += ok;
                     }
+                    let t = totals.entry(m).or_default();
+                    t.0 += 1;
+                    t.1 += ok;
                 }
             }
             let cat_name = |c: &str| match Category::parse(c) {
@@ -1344,7 +1359,7 @@ impl Services {
 
 use chrono::Datelike;
 
-fn start_of_day(d: NaiveDate) -> i64 {
+pub(crate) fn start_of_day(d: NaiveDate) -> i64 {
     let t = d.and_hms_opt(0, 0, 0).unwrap_or_default();
     t.and_local_timezone(yijia_domain::time::ZONE).earliest().map_or(0, |t| t.timestamp_millis())
 }
@@ -1372,5 +1387,54 @@ impl Services {
             Ok(crate::cases::PhotoFile { bytes, content_type, file_name: format!("visit-{id}.{ext}") })
         })
         .await
+    }
+}
+
+/// What the home page tells someone about visits.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct VisitAlerts {
+    pub due_today: i64,
+    pub overdue: i64,
+    /// Past due by a second interval: the community's to follow up.
+    pub escalated: i64,
+}
+
+impl Services {
+    /// The grids a caller may walk or read coverage of: (code, name).
+    pub async fn visit_grids(&self, caller: &Caller) -> Result<Vec<(String, String)>> {
+        let mut tx = self.db.conn().await?;
+        let mut grids = Vec::new();
+        for path in caller.scope_paths(COVERAGE_READERS) {
+            for g in org::subtree(&mut tx, &path).await? {
+                if g.kind == "grid" {
+                    grids.push((g.code, g.name));
+                }
+            }
+        }
+        Ok(grids)
+    }
+
+    /// "No contact in N days": for grid workers their grids' overdue, for
+    /// the community (staff, secretary) those overdue by a second interval.
+    pub async fn visit_alerts(&self, caller: &Caller) -> Result<VisitAlerts> {
+        if !caller.has_any(COVERAGE_READERS) {
+            return Ok(VisitAlerts::default());
+        }
+        let today = today_of(self.now());
+        let mut tx = self.db.conn().await?;
+        let mut ids = Vec::new();
+        for path in caller.scope_paths(COVERAGE_READERS) {
+            ids.extend(org::subtree(&mut tx, &path).await?.into_iter().filter(|g| g.kind == "grid").map(|g| g.id));
+        }
+        let mut a = VisitAlerts::default();
+        for d in visits::due(&mut tx, &ids, &ymd(today), 20_000).await? {
+            let due = date(&d.visit_due_on).unwrap_or(today);
+            match lateness(due, d.plan_days.unwrap_or(1).max(1) as u32, today) {
+                Lateness::NotDue | Lateness::DueToday => a.due_today += 1,
+                Lateness::Overdue => a.overdue += 1,
+                Lateness::Escalated => a.escalated += 1,
+            }
+        }
+        Ok(a)
     }
 }

@@ -24,6 +24,11 @@ async fn serve(Path(file): Path<String>) -> Response {
                 res.headers_mut().insert(header::CONTENT_TYPE, v);
             }
             res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+            if file == "sw.js" {
+                // the worker serves the walk list, outside /static/
+                res.headers_mut().insert("service-worker-allowed", HeaderValue::from_static("/"));
+                res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            }
             res
         }
         None => StatusCode::NOT_FOUND.into_response(),

@@ -230,6 +230,8 @@ pub struct CaseView {
     pub can_note: bool,
     /// You may add photos.
     pub can_add_photo: bool,
+    /// You may record its revisits.
+    pub can_revisit: bool,
 }
 
 /// The lists of an inbox.
@@ -1043,6 +1045,7 @@ impl Services {
                 && k.rating.is_none(),
             can_note: staff && state.is_open(),
             can_add_photo: (staff || state.is_open()) && !parts.is_empty(),
+            can_revisit: staff,
         })
     }
 

@@ -18,7 +18,7 @@ use yijia_service::cases::{
 };
 use yijia_service::{Caller, PageReq, ServiceError};
 
-use super::{Chrome, PageErr, PageResult, fixable};
+use super::{Chrome, PageErr, PageResult, fixable, fixable_field};
 use crate::AppState;
 use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
@@ -400,11 +400,11 @@ async fn new_form(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Page
     render_new(&st, &c, lang, NewForm::default(), None).await
 }
 
-fn opt(s: &str) -> Option<String> {
+pub(crate) fn opt(s: &str) -> Option<String> {
     Some(s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-fn number<T: std::str::FromStr>(field: &str, s: &str, l: Lang) -> Result<Option<T>, (String, String)> {
+pub(crate) fn number<T: std::str::FromStr>(field: &str, s: &str, l: Lang) -> Result<Option<T>, (String, String)> {
     match opt(s) {
         None => Ok(None),
         Some(v) => v
@@ -456,11 +456,7 @@ async fn new_submit(
     match st.svc.create_case_with_photos(&c, &input, u.files).await {
         Ok(k) => Ok(Redirect::to(&format!("/cases/{}", k.summary.id)).into_response()),
         Err(e) => {
-            let field = match &e {
-                ServiceError::Invalid(i) => i.field.clone(),
-                _ => String::new(),
-            };
-            let text = fixable(e, lang)?;
+            let (field, text) = fixable_field(e, lang)?;
             render_new(&st, &c, lang, f, Some((field, text))).await
         }
     }

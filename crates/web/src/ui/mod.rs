@@ -18,6 +18,7 @@ use yijia_service::{Caller, PageReq, ServiceError};
 mod cases;
 mod map;
 mod residents;
+pub(crate) mod visits;
 
 use crate::AppState;
 use crate::error::describe;
@@ -34,6 +35,7 @@ pub fn routes(r: Routes) -> Routes {
     use Policy::*;
     let r = residents::routes(r);
     let r = cases::routes(r);
+    let r = visits::routes(r);
     r.add(M::GET, "/login", Public, Scope::None, get(login_page))
         .add(M::POST, "/login", Public, Scope::None, post(login_submit))
         .add(M::GET, "/lang/{lang}", Public, Scope::None, get(set_lang))
@@ -108,6 +110,18 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             "/cases",
             l.t("我的诉求", "My requests"),
             l.t("反映问题、查看办理进度、评价", "Tell us, follow it, rate it"),
+        ));
+    }
+    if c.has_any(yijia_service::visits::COVERAGE_READERS) {
+        v.push((
+            "/walk",
+            l.t("今日走访", "Today's walk"),
+            l.t("今天该走访谁,一键记录,没有信号也能用", "Who to visit today, logged in a tap, even without signal"),
+        ));
+        v.push((
+            "/coverage",
+            l.t("走访覆盖", "Coverage"),
+            l.t("按时走访率、超期名单、走访间隔", "Visited on time, who is overdue, visit intervals"),
         ));
     }
     if c.has_any(MANAGERS) {
@@ -191,6 +205,15 @@ pub(crate) fn fixable(e: ServiceError, l: Lang) -> Result<String, PageError> {
         | ServiceError::RateLimited(_) => Ok(describe(&e, l).2),
         _ => Err(PageError(Box::new(error_page(&e, l)))),
     }
+}
+
+/// A fixable error with the field it is about (empty when none).
+pub(crate) fn fixable_field(e: ServiceError, l: Lang) -> Result<(String, String), PageError> {
+    let field = match &e {
+        ServiceError::Invalid(i) => i.field.clone(),
+        _ => String::new(),
+    };
+    Ok((field, fixable(e, l)?))
 }
 
 // ---- login, language, logout -------------------------------------------
@@ -288,17 +311,28 @@ struct HomePage {
     display_name: String,
     grants: Vec<(String, String)>,
     tiles: Vec<(&'static str, &'static str, &'static str)>,
+    alerts: yijia_service::visits::VisitAlerts,
+    walker: bool,
 }
 
-async fn home(Auth(c): Auth, lang: Lang) -> Response {
+async fn home(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Response {
     let grants = c
         .grants
         .iter()
         .map(|g| (role_name(lang, g.role).to_owned(), format!("{} ({})", g.org_name, g.org_code)))
         .collect();
     let tiles = links(lang, &c).into_iter().skip(1).collect();
-    HomePage { c: Chrome::for_caller(lang, &c, "/", "/"), display_name: c.display_name.clone(), grants, tiles }
-        .into_response()
+    // "no contact in N days": a worker hears of their grids, the community of the longest overdue
+    let alerts = st.svc.visit_alerts(&c).await.unwrap_or_default();
+    HomePage {
+        c: Chrome::for_caller(lang, &c, "/", "/"),
+        display_name: c.display_name.clone(),
+        grants,
+        tiles,
+        alerts,
+        walker: c.has_any(&[Role::GridWorker]),
+    }
+    .into_response()
 }
 
 // ---- password --------------------------------------------------------------

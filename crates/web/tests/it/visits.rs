@@ -330,3 +330,96 @@ async fn dispute_revisits_come_onto_the_walk_list_when_due() {
     assert_eq!(st, StatusCode::CONFLICT);
     assert!(app.get(&worker, "/api/v1/walk-list").await.1["revisits"].as_array().unwrap().is_empty());
 }
+
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_pages_walk_record_and_show_coverage() {
+    let app = TestApp::spawn().await;
+    let secretary = app.token("secretary").await;
+    let (alone, _) = add(&app, &secretary, person("孙大爷", "chengnan-g01", "502", &["elderly_alone"])).await;
+    add(&app, &secretary, person("吴奶奶", "chengnan-g02", "201", &["elderly_alone"])).await;
+    let worker = app.browser_as("worker1").await;
+    let r = worker.get(format!("{}/walk", app.url)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("孙大爷") && !html.contains("吴奶奶"), "only the worker's grid");
+    assert!(html.contains("一切正常") && html.contains("/static/walk.js"));
+    let csrf = csrf_of(&html);
+    let client_id = html.split("name=\"client_id\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let form = |pairs: &[(&str, String)]| {
+        pairs.iter().fold(reqwest::multipart::Form::new().text("_csrf", csrf.clone()), |f, (k, v)| {
+            f.text(k.to_string(), v.clone())
+        })
+    };
+    // the full form: a bad date comes back with the message and what was typed
+    let (st, html) = {
+        let r = worker.get(format!("{}/walk/visit?resident={alone}", app.url)).send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("孙大爷") && html.contains("房屋安全"), "the resident and the case catalogue");
+    let r = worker
+        .post(format!("{}/walk/visit", app.url))
+        .multipart(form(&[
+            ("client_id", client_id.clone()),
+            ("resident_id", alone.to_string()),
+            ("notes", "腿脚不便".into()),
+            ("next_visit_on", day(&app, -1)),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("下次走访日期须在走访之后") && html.contains("腿脚不便"), "{html}");
+    // with a photo, recorded and back to the list
+    let photo = yijia_service::photos::sample_jpeg_with_gps(40, 30);
+    let good = form(&[("client_id", client_id.clone()), ("resident_id", alone.to_string()), ("back", "/walk".into())])
+        .part("photo", reqwest::multipart::Part::bytes(photo).file_name("IMG_0002.jpg"));
+    let r = worker.post(format!("{}/walk/visit", app.url)).multipart(good).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(r.headers()["location"].to_str().unwrap().starts_with("/walk?done="));
+    let html = worker.get(format!("{}/walk", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("孙大爷"), "visited: off today's list");
+    let w = app.token("worker1").await;
+    let plan = app.get(&w, &format!("/api/v1/residents/{alone}/plan")).await.1;
+    assert_eq!(plan["visits"][0]["has_photo"], true);
+    let id = plan["visits"][0]["id"].as_i64().unwrap();
+    let r = app.client().get(format!("{}/api/v1/visits/{id}/photo", app.url)).bearer_auth(&w).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    // another grid's worker does not get it
+    let other = app.add_user("worker2", yijia_domain::role::Role::GridWorker, "chengnan-g02").await;
+    let r = app.client().get(format!("{}/api/v1/visits/{id}/photo", app.url)).bearer_auth(&other).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // coverage and the intervals, as the secretary
+    let sec = app.browser_as("secretary").await;
+    let html = sec.get(format!("{}/coverage", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("李网格") && html.contains("id=\"workers\""), "visits per worker");
+    assert!(html.contains("没有超期的人"), "吴奶奶 is due today, not overdue");
+    let csrf = csrf_of(&html);
+    let r = sec
+        .post(format!("{}/coverage/intervals", app.url))
+        .form(&[("_csrf", csrf.as_str()), ("category", "elderly_alone"), ("days", "400")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("1 到 365"));
+    let r = sec
+        .post(format!("{}/coverage/intervals", app.url))
+        .form(&[("_csrf", csrf.as_str()), ("category", "elderly_alone"), ("days", "3")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let plan = app.get(&w, &format!("/api/v1/residents/{alone}/plan")).await.1;
+    assert_eq!(plan["due_on"], day(&app, 3));
+    // a grid worker reads only their grid's coverage
+    let r = worker.get(format!("{}/coverage?org=chengnan-g02", app.url)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
