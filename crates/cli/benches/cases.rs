@@ -26,7 +26,7 @@ use yijia_store::{Db, DbOptions};
 
 #[macro_use]
 mod common;
-use common::{Timing, api, free_port, login, spawn_server, wait_ready, yijia};
+use common::{Row, Timing, api, free_port, login, spawn_server, wait_ready, yijia};
 
 const GRIDS: usize = 3_000;
 const CLIENTS: usize = 32;
@@ -220,15 +220,6 @@ async fn fill(db: &Db, n: usize) {
     }
 }
 
-struct Row {
-    what: String,
-    value: String,
-    raw: String,
-    ratio: f64,
-    target: String,
-    ok: bool,
-}
-
 async fn measure(c: &City) -> Vec<Row> {
     let mut rows = Vec::new();
     let client = {
@@ -393,23 +384,6 @@ fn main() {
         let cases: usize = std::env::var("YIJIA_BENCH_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(2_000_000);
         let c = city(cases).await;
         let rows = measure(&c).await;
-        println!("| measure ({}, {cases} cases, {GRIDS} grids) | yijia | raw | ratio | target |", c.backend);
-        println!("|---|---|---|---|---|");
-        for r in &rows {
-            println!(
-                "| {} | {} | {} | {:.2} | {}: {} |",
-                r.what,
-                r.value,
-                r.raw,
-                r.ratio,
-                r.target,
-                if r.ok { "met" } else { "MISSED" }
-            );
-        }
-        let passed = rows.iter().filter(|r| r.ok).count();
-        println!("\nbench: {passed} passed, {} failed", rows.len() - passed);
-        if passed != rows.len() {
-            std::process::exit(1);
-        }
+        common::report(&format!("{}, {cases} cases, {GRIDS} grids", c.backend), &rows);
     });
 }

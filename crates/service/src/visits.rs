@@ -652,12 +652,8 @@ impl Services {
                 contacted.push(vec![]);
                 continue;
             }
-            if let std::collections::hash_map::Entry::Vacant(e) = community.entry(first.community_id) {
-                e.insert(visits::intervals(&mut tx, first.community_id).await?);
-            }
-            if let std::collections::hash_map::Entry::Vacant(e) = grid_codes.entry(first.grid_id) {
-                e.insert(org::by_id(&mut tx, first.grid_id).await?.code);
-            }
+            community.entry(first.community_id).or_insert_with(|| first.intervals.clone());
+            grid_codes.entry(first.grid_id).or_insert_with(|| first.grid_code.clone());
             results.push(Ok(news.len()));
             contacted.push(whom.clone());
             news.push(visits::NewVisit {
@@ -702,17 +698,25 @@ impl Services {
         }
         let plans: Vec<Plan> = plans.into_values().collect();
         visits::set_plans(&mut tx, &plans).await?;
-        let events: Vec<(&Caller, i64, Event<'_>)> = rows
-            .iter()
-            .enumerate()
-            .filter_map(|(i, (c, case_id, _))| {
-                let id = recorded.get(&c.input.client_id)?;
-                let path = contacted[i].first().and_then(|r| people.get(r)).map(|p| p.grid_path.as_str())?;
-                let e = Event::ok("visit", format!("visit:{id}"), path).with(json!({
-                    "resident": c.input.resident_id, "household": c.input.household_id,
-                    "mode": c.input.mode.code(), "case": case_id,
-                }));
-                Some((caller, now, e))
+        // one audit line per grid for the visits recorded now (a phone's
+        // batch is one act), naming each visit
+        let mut by_grid: BTreeMap<&str, Vec<serde_json::Value>> = BTreeMap::new();
+        for (i, (c, case_id, _)) in rows.iter().enumerate() {
+            let Some(id) = recorded.get(&c.input.client_id) else { continue };
+            let Some(path) = contacted[i].first().and_then(|r| people.get(r)).map(|p| p.grid_path.as_str()) else {
+                continue;
+            };
+            by_grid.entry(path).or_default().push(json!({
+                "visit": id, "resident": c.input.resident_id, "household": c.input.household_id,
+                "mode": c.input.mode.code(), "case": case_id,
+            }));
+        }
+        let events: Vec<(&Caller, i64, Event<'_>)> = by_grid
+            .into_iter()
+            .map(|(path, visits)| {
+                let ids: Vec<String> = visits.iter().map(|v| v["visit"].to_string()).collect();
+                let e = Event::ok("visit", format!("visit:{}", ids.join(",")), path);
+                (caller, now, e.with(json!({ "visits": visits })))
             })
             .collect();
         if !events.is_empty() {
@@ -839,14 +843,9 @@ impl Services {
     pub(crate) async fn replan(&self, tx: &mut Tx, whose: Whose<'_>) -> Result<usize> {
         let today = today_of(self.now());
         let inputs = visits::plan_inputs(tx, whose).await?;
-        let mut community: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
         let mut changed = Vec::new();
         for p in &inputs {
-            if let std::collections::hash_map::Entry::Vacant(e) = community.entry(p.community_id) {
-                e.insert(visits::intervals(tx, p.community_id).await?);
-            }
-            let iv = community.get(&p.community_id).map(Vec::as_slice).unwrap_or(&[]);
-            let plan = planned(p, iv, p.last_contact_on.as_deref().and_then(date), None, today);
+            let plan = planned(p, &p.intervals, p.last_contact_on.as_deref().and_then(date), None, today);
             if plan.due_on != p.visit_due_on || plan.days != p.plan_days {
                 changed.push(plan);
             }
@@ -872,16 +871,12 @@ impl Services {
                 }
             }
             None => {
+                // a grid worker walks their grids; staff the grids of their scope
+                let roles: &[Role] =
+                    if caller.has_any(&[Role::GridWorker]) { &[Role::GridWorker] } else { COVERAGE_READERS };
                 let mut grids = Vec::new();
-                for path in caller.scope_paths(&[Role::GridWorker]) {
-                    for g in org::subtree(tx, &path).await? {
-                        if g.kind == "grid" {
-                            grids.push(g);
-                        }
-                    }
-                }
-                if grids.is_empty() && !caller.has_any(COVERAGE_READERS) {
-                    return Err(ServiceError::forbidden());
+                for path in caller.scope_paths(roles) {
+                    grids.extend(org::subtree(tx, &path).await?.into_iter().filter(|g| g.kind == "grid"));
                 }
                 Ok(grids)
             }
@@ -1019,7 +1014,7 @@ impl Services {
             }
             let opens = caller.covers(VISITORS, &p.grid_path) || caller.covers(&[Role::StreetOfficer], &p.grid_path);
             let list = visits::of_resident(&mut tx, resident_id, 50).await?;
-            let grid = org::by_id(&mut tx, p.grid_id).await?.code;
+            let grid = p.grid_code.clone();
             let mut views = Vec::with_capacity(list.len());
             let mut opened = 0;
             for v in &list {

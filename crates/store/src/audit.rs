@@ -105,7 +105,8 @@ pub async fn append(tx: &mut Tx, e: &NewEntry<'_>) -> Result<i64> {
 }
 
 /// Appends several entries in order, in three statements whatever their
-/// number: the head moved past all of them, the entries, the head's hash.
+/// number (two on PostgreSQL): the head moved past all of them, the
+/// entries, the head's hash.
 pub async fn append_many(tx: &mut Tx, entries: &[NewEntry<'_>]) -> Result<Vec<i64>> {
     if entries.is_empty() {
         return Ok(vec![]);
@@ -122,11 +123,19 @@ pub async fn append_many(tx: &mut Tx, entries: &[NewEntry<'_>]) -> Result<Vec<i6
         let hash = entry_hash(&prev, &e.fields(seq));
         rows.push((seq, e, std::mem::replace(&mut prev, hash.clone()), hash));
     }
+    // PostgreSQL moves the head's hash in the same statement as the entries
+    let pg_once = tx.backend() == crate::Backend::Postgres && rows.len() <= 500;
     for chunk in rows.chunks(500) {
-        let sql = format!(
-            "INSERT INTO audit_log ({COLS}) VALUES {}",
-            crate::residents::placeholders(tx.backend(), chunk.len(), 12)
-        );
+        let values = crate::residents::placeholders(tx.backend(), chunk.len(), 12);
+        let sql = if pg_once {
+            format!(
+                "WITH ins AS (INSERT INTO audit_log ({COLS}) VALUES {values}) \
+                 UPDATE audit_head SET hash = ${} WHERE id = 1",
+                chunk.len() * 12 + 1
+            )
+        } else {
+            format!("INSERT INTO audit_log ({COLS}) VALUES {values}")
+        };
         on_tx!(tx, c => {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
             for (seq, e, prev_hash, hash) in chunk {
@@ -134,11 +143,16 @@ pub async fn append_many(tx: &mut Tx, entries: &[NewEntry<'_>]) -> Result<Vec<i6
                     .bind(e.object).bind(e.org_path).bind(e.ip).bind(e.detail).bind(prev_hash.as_str())
                     .bind(hash.as_str());
             }
+            if pg_once {
+                q = q.bind(prev.as_str());
+            }
             q.execute(&mut *c).await?.rows_affected()
         });
     }
-    on_tx!(tx, c => sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&prev)
-        .execute(&mut *c).await?.rows_affected());
+    if !pg_once {
+        on_tx!(tx, c => sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&prev)
+            .execute(&mut *c).await?.rows_affected());
+    }
     Ok((first..=last).collect())
 }
 

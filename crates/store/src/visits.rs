@@ -58,8 +58,9 @@ const COLS: &str = "id, client_id, resident_id, household_id, grid_id, visitor_i
                     visited_on, mode, health, living, needs, safety, notes_sealed, next_visit_on, case_id, \
                     photo_file, photo_type";
 
-/// Most visits in one statement.
-pub const BATCH: usize = 100;
+/// Most rows in one statement (19 parameters each, well under either
+/// backend's limit).
+pub const BATCH: usize = 500;
 
 /// Records a visit unless one with its client id is there already; the
 /// visit's id and whether it is new.
@@ -77,6 +78,9 @@ pub async fn insert(tx: &mut Tx, v: &NewVisit<'_>) -> Result<(i64, bool)> {
 /// Records visits, each unless its client id is there already; the client
 /// ids and ids of those recorded now.
 pub async fn insert_many(tx: &mut Tx, rows: &[NewVisit<'_>]) -> Result<Vec<(String, i64)>> {
+    if let Tx::Postgres(t) = tx {
+        return insert_many_pg(t, rows).await;
+    }
     let mut out = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(BATCH) {
         let sql = format!(
@@ -98,6 +102,49 @@ pub async fn insert_many(tx: &mut Tx, rows: &[NewVisit<'_>]) -> Result<Vec<(Stri
         out.extend(got);
     }
     Ok(out)
+}
+
+/// PostgreSQL takes the rows as one array per column: one statement for any
+/// number, without thousands of parameters to bind.
+async fn insert_many_pg<'a>(
+    t: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    rows: &[NewVisit<'a>],
+) -> Result<Vec<(String, i64)>> {
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let col = |f: fn(&NewVisit<'a>) -> &'a str| rows.iter().map(f).collect::<Vec<&str>>();
+    let opt = |f: fn(&NewVisit<'a>) -> Option<&'a str>| rows.iter().map(f).collect::<Vec<Option<&str>>>();
+    let int = |f: fn(&NewVisit<'a>) -> Option<i64>| rows.iter().map(f).collect::<Vec<Option<i64>>>();
+    let sql = "INSERT INTO visits (client_id, resident_id, household_id, grid_id, visitor_id, visitor_name, \
+               visited_at, visited_on, mode, health, living, needs, safety, notes_sealed, next_visit_on, case_id, \
+               photo_file, photo_type, created_at) \
+               SELECT * FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::text[], \
+               $7::int8[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], \
+               $15::text[], $16::int8[], $17::text[], $18::text[], $19::int8[]) \
+               ON CONFLICT (client_id) DO NOTHING RETURNING client_id, id";
+    Ok(sqlx::query_as(sql)
+        .bind(col(|v| v.client_id))
+        .bind(int(|v| v.resident_id))
+        .bind(int(|v| v.household_id))
+        .bind(rows.iter().map(|v| v.grid_id).collect::<Vec<i64>>())
+        .bind(int(|v| v.visitor_id))
+        .bind(col(|v| v.visitor_name))
+        .bind(rows.iter().map(|v| v.visited_at).collect::<Vec<i64>>())
+        .bind(col(|v| v.visited_on))
+        .bind(col(|v| v.mode))
+        .bind(col(|v| v.health))
+        .bind(col(|v| v.living))
+        .bind(col(|v| v.needs))
+        .bind(col(|v| v.safety))
+        .bind(opt(|v| v.notes_sealed))
+        .bind(opt(|v| v.next_visit_on))
+        .bind(int(|v| v.case_id))
+        .bind(opt(|v| v.photo_file))
+        .bind(opt(|v| v.photo_type))
+        .bind(rows.iter().map(|v| v.now).collect::<Vec<i64>>())
+        .fetch_all(&mut **t)
+        .await?)
 }
 
 pub async fn by_client_id(tx: &mut Tx, client_id: &str) -> Result<Option<Visit>> {
@@ -216,6 +263,7 @@ pub async fn set_plans(tx: &mut Tx, plans: &[Plan]) -> Result<()> {
 pub struct PlanInput {
     pub resident_id: i64,
     pub grid_id: i64,
+    pub grid_code: String,
     pub grid_path: String,
     pub community_id: i64,
     pub household_id: Option<i64>,
@@ -223,8 +271,15 @@ pub struct PlanInput {
     pub last_contact_on: Option<String>,
     pub visit_due_on: Option<String>,
     pub plan_days: Option<i64>,
+    /// Their categories' codes, comma-separated (read with the row).
+    cats: Option<String>,
+    /// Their community's own intervals, `code=days` comma-separated.
+    own: Option<String>,
     #[sqlx(skip)]
     pub categories: Vec<String>,
+    /// The community's own intervals: (category, days).
+    #[sqlx(skip)]
+    pub intervals: Vec<(String, i64)>,
 }
 
 /// Which residents a plan reading is about.
@@ -235,7 +290,8 @@ pub enum Whose<'a> {
     Community(i64),
 }
 
-/// The plan inputs of some residents, their categories included.
+/// The plan inputs of some residents, their categories and their
+/// community's intervals included, in one statement.
 pub async fn plan_inputs(tx: &mut Tx, whose: Whose<'_>) -> Result<Vec<PlanInput>> {
     let mut args = Args::default();
     let cond = match whose {
@@ -248,19 +304,40 @@ pub async fn plan_inputs(tx: &mut Tx, whose: Whose<'_>) -> Result<Vec<PlanInput>
         }
         Whose::Community(id) => format!("o.parent_id = {}", args.push(id)),
     };
+    let (cats, own) = match tx.backend() {
+        crate::Backend::Sqlite => (
+            "(SELECT group_concat(category, ',') FROM (SELECT category FROM resident_categories rc \
+             WHERE rc.resident_id = r.id ORDER BY category))",
+            "(SELECT group_concat(category || '=' || days, ',') FROM care_intervals ci \
+             WHERE ci.community_id = o.parent_id)",
+        ),
+        crate::Backend::Postgres => (
+            "(SELECT string_agg(category, ',' ORDER BY category) FROM resident_categories rc \
+             WHERE rc.resident_id = r.id)",
+            "(SELECT string_agg(category || '=' || days::text, ',') FROM care_intervals ci \
+             WHERE ci.community_id = o.parent_id)",
+        ),
+    };
     let sql = format!(
-        "SELECT r.id AS resident_id, r.grid_id, o.path AS grid_path, o.parent_id AS community_id, r.household_id, \
-         r.visit_interval_days, r.last_contact_on, r.visit_due_on, r.plan_days \
+        "SELECT r.id AS resident_id, r.grid_id, o.code AS grid_code, o.path AS grid_path, \
+         o.parent_id AS community_id, r.household_id, r.visit_interval_days, r.last_contact_on, r.visit_due_on, \
+         r.plan_days, {cats} AS cats, {own} AS own \
          FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE {cond} ORDER BY r.id"
     );
     let mut rows: Vec<PlanInput> =
         on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?);
-    let ids: Vec<i64> = rows.iter().map(|r| r.resident_id).collect();
-    let at: std::collections::HashMap<i64, usize> = ids.iter().enumerate().map(|(i, r)| (*r, i)).collect();
-    for (id, cat) in categories_of(tx, &ids).await? {
-        if let Some(i) = at.get(&id) {
-            rows[*i].categories.push(cat);
-        }
+    for r in &mut rows {
+        r.categories =
+            r.cats.as_deref().unwrap_or("").split(',').filter(|c| !c.is_empty()).map(str::to_owned).collect();
+        r.intervals = r
+            .own
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|kv| kv.split_once('='))
+            .filter_map(|(k, v)| Some((k.to_owned(), v.parse().ok()?)))
+            .collect();
+        r.intervals.sort();
     }
     Ok(rows)
 }

@@ -143,3 +143,28 @@ pub async fn bench_place(what: &str, name: &str) -> (PathBuf, Option<String>) {
     };
     (dir, url)
 }
+
+/// One line of a bench's table.
+pub struct Row {
+    pub what: String,
+    pub value: String,
+    pub raw: String,
+    pub ratio: f64,
+    pub target: String,
+    pub ok: bool,
+}
+
+/// Prints the table under `title` and exits non-zero when a target was missed.
+pub fn report(title: &str, rows: &[Row]) {
+    println!("| measure ({title}) | yijia | raw | ratio | target |");
+    println!("|---|---|---|---|---|");
+    for r in rows {
+        let met = if r.ok { "met" } else { "MISSED" };
+        println!("| {} | {} | {} | {:.2} | {}: {met} |", r.what, r.value, r.raw, r.ratio, r.target);
+    }
+    let passed = rows.iter().filter(|r| r.ok).count();
+    println!("\nbench: {passed} passed, {} failed", rows.len() - passed);
+    if passed != rows.len() {
+        std::process::exit(1);
+    }
+}

@@ -249,6 +249,9 @@ struct DetailPage {
     history: Vec<yijia_service::registry::HistoryView>,
     categories: Vec<(String, String)>,
     error: Option<String>,
+    /// The care plan and latest visits (none: not for this caller).
+    plan: Option<yijia_service::visits::PlanView>,
+    can_visit: bool,
 }
 
 async fn show(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
@@ -259,6 +262,12 @@ async fn render_record(st: &AppState, c: &Caller, lang: Lang, id: i64, error: Op
     let r = st.svc.get_resident(c, id).await.page(lang)?;
     let views = st.svc.record_views(c, id).await.page(lang)?;
     let history = st.svc.category_history(c, id).await.page(lang)?;
+    // a station clerk reads names, not visits
+    let plan = if c.has_any(yijia_service::visits::COVERAGE_READERS) {
+        Some(st.svc.resident_plan(c, id).await.page(lang)?)
+    } else {
+        None
+    };
     let here = format!("/residents/{id}");
     let can_unmask = c.has_any(UNMASKERS)
         && (r.id_number.is_some() || r.phone.is_some() || r.categories.iter().any(|c| c.has_details));
@@ -272,6 +281,8 @@ async fn render_record(st: &AppState, c: &Caller, lang: Lang, id: i64, error: Op
         history,
         categories: category_options(st, c, lang).await?.into_iter().filter(|(code, _)| code != "child").collect(),
         error,
+        plan,
+        can_visit: c.has_any(yijia_service::visits::VISITORS),
         r,
     }
     .into_response())
@@ -286,6 +297,8 @@ impl DetailPage {
             "resident_unmask" => l.t("查看了完整信息", "showed data in full"),
             "resident_add" => l.t("登记", "registered"),
             "resident_category" => l.t("调整了类别", "changed categories"),
+            "visit_read" => l.t("查看了走访记录", "read the visits"),
+            "care_plan" => l.t("调整了走访间隔", "changed the visit interval"),
             "added" => l.t("加入", "added"),
             "removed" => l.t("移出", "removed"),
             "changed" => l.t("修改", "changed"),

@@ -13,9 +13,10 @@ use serde::Deserialize;
 use yijia_domain::care::{Finding, VisitMode};
 use yijia_domain::case::CaseKind;
 use yijia_service::cases::{CaseCategoryView, HANDLERS, NoteInput};
-use yijia_service::registry::ResidentView;
+use yijia_service::registry::{REGISTRARS, ResidentView};
 use yijia_service::visits::{
-    COVERAGE_READERS, Coverage, IntervalInput, IntervalView, PLANNERS, VISITORS, VisitCase, VisitInput, WalkList,
+    COVERAGE_READERS, Coverage, IntervalInput, IntervalView, OwnIntervalInput, PLANNERS, VISITORS, VisitCase,
+    VisitInput, WalkList,
 };
 use yijia_service::{Caller, ServiceError};
 
@@ -40,6 +41,7 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/coverage", Roles(COVERAGE_READERS), Scope::Grants, get(coverage))
         .add(M::POST, "/coverage/intervals", Roles(PLANNERS), Scope::Object, post(interval_save))
         .add(M::POST, "/cases/{id}/revisits/{revisit}", Roles(HANDLERS), Scope::Object, post(revisit))
+        .add(M::POST, "/residents/{id}/plan", Roles(REGISTRARS), Scope::Object, post(own_interval))
 }
 
 /// A fresh id for a visit form, for browsers without scripts (the script
@@ -367,6 +369,28 @@ async fn revisit(
         }
         Err(e) => Err(e).page(lang),
     }
+}
+
+#[derive(Deserialize)]
+struct DaysForm {
+    days: String,
+}
+
+async fn own_interval(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<DaysForm>,
+) -> PageResult {
+    let days =
+        number::<i64>("days", &f.days, lang).map_err(|(field, msg)| ServiceError::invalid(&field, msg.clone(), msg));
+    let r = match days {
+        Ok(days) => st.svc.set_own_interval(&c, id, OwnIntervalInput { days }).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    r.page(lang)?;
+    Ok(Redirect::to(&format!("/residents/{id}#plan")).into_response())
 }
 
 /// Names for the templates.

@@ -423,3 +423,23 @@ async fn the_pages_walk_record_and_show_coverage() {
     let r = worker.get(format!("{}/coverage?org=chengnan-g02", app.url)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_demo_has_a_year_of_visits_and_some_overdue() {
+    let app = TestApp::spawn().await;
+    app.svc.seed_demo_residents(600).await.unwrap();
+    let n = app.svc.seed_demo_visits().await.unwrap();
+    assert!(n > 500, "a year of visits: {n}");
+    assert_eq!(app.svc.seed_demo_visits().await.unwrap(), 0, "once");
+    let worker = app.token("worker1").await;
+    let walk = app.get(&worker, "/api/v1/walk-list").await.1;
+    let late = walk["overdue"].as_i64().unwrap() + walk["escalated"].as_i64().unwrap();
+    assert!(late > 0, "the walk list has work in it: {walk}");
+    let secretary = app.token("secretary").await;
+    let cov = app.get(&secretary, "/api/v1/coverage?org=chengnan&months=12").await.1;
+    let totals = cov["totals"].as_array().unwrap();
+    assert_eq!(totals.len(), 12);
+    let share = totals[6]["share"].as_f64().unwrap();
+    assert!(share > 30.0 && share < 100.0, "mostly on time, not always: {cov}");
+    assert!(cov["workers"].as_array().unwrap().iter().any(|w| w["visitor"] == "李网格"));
+}

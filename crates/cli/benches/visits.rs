@@ -1,0 +1,501 @@
+//! Visit benchmarks at city scale: 1.2 million residents in 3,000 grids and
+//! 10 million visits, each measure against the same statements raw in the
+//! same run:
+//!
+//! - loading 10 million visit records in bulk (the store's multi-row insert
+//!   that the batch API uses, 10,000 to a transaction): under 5 minutes, and
+//!   its rate against a plain multi-row insert of the same rows;
+//! - today's walk list of a grid of more than 500 households over HTTP: p99
+//!   under 20 ms;
+//! - a phone's queue of 50 visits through the API (scope, plans, audit)
+//!   against a raw batched insert of 50 rows: at least half its rate.
+//!
+//!     cargo bench -p yijia --bench visits
+//!
+//! The city and its visits are made once into `YIJIA_BENCH_DIR` and reused;
+//! with `YIJIA_TEST_DATABASE_URL` set everything runs on PostgreSQL.
+//! `YIJIA_BENCH_RESIDENTS` and `YIJIA_BENCH_VISITS` make a smaller city.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches fail loudly
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use yijia_service::city;
+use yijia_store::visits::{self, NewVisit, Plan};
+use yijia_store::{Db, DbOptions};
+
+#[macro_use]
+mod common;
+use common::{Row, api, free_port, login, spawn_server, wait_ready, yijia};
+
+const GRIDS: usize = 3_000;
+const LOAD_TX: usize = 10_000;
+const BATCHES: usize = 300;
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+fn today() -> NaiveDate {
+    yijia_domain::time::to_local(now_ms()).date_naive()
+}
+
+fn ymd(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+macro_rules! exec {
+    ($db:expr, $sql:expr $(, $arg:expr)*) => {{
+        match $db {
+            Db::Sqlite(p) => { sqlx::query(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.execute(p).await.unwrap(); }
+            Db::Postgres(p) => { sqlx::query(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.execute(p).await.unwrap(); }
+        }
+    }};
+}
+
+macro_rules! scalar {
+    ($db:expr, $t:ty, $sql:expr $(, $arg:expr)*) => {{
+        match $db {
+            Db::Sqlite(p) => sqlx::query_scalar::<_, $t>(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_one(p).await.unwrap(),
+            Db::Postgres(p) => sqlx::query_scalar::<_, $t>(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_one(p).await.unwrap(),
+        }
+    }};
+}
+
+macro_rules! rows {
+    ($db:expr, $t:ty, $sql:expr $(, $arg:expr)*) => {{
+        match $db {
+            Db::Sqlite(p) => sqlx::query_as::<_, $t>(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_all(p).await.unwrap(),
+            Db::Postgres(p) => sqlx::query_as::<_, $t>(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_all(p).await.unwrap(),
+        }
+    }};
+}
+
+struct City {
+    dir: PathBuf,
+    url: Option<String>,
+    db: Db,
+    backend: &'static str,
+    /// Seconds to load the visits, and how many (when loaded in this run).
+    load: Option<(f64, usize)>,
+}
+
+/// Someone under a plan: (resident, household, grid, days).
+type Planned = (i64, Option<i64>, i64, i64);
+
+async fn city(residents: usize, n_visits: usize) -> City {
+    let (dir, url) = common::bench_place("bench-visits", &format!("yijia_visits_{residents}_{n_visits}")).await;
+    let t = Instant::now();
+    let st = yijia(&dir, url.as_deref())
+        .args(["bench", "gen", "--residents", &residents.to_string(), "--grids", &GRIDS.to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success(), "bench gen failed");
+    eprintln!("the city is there ({:.0} s)", t.elapsed().as_secs_f64());
+    let db_url = url.clone().unwrap_or_else(|| format!("sqlite://{}", dir.join("yijia.db").display()));
+    let db = Db::connect(&db_url, &DbOptions { max_connections: 2, pg_schema: None }).await.unwrap();
+    let backend = if url.is_some() { "PostgreSQL" } else { "SQLite" };
+    let have = scalar!(&db, i64, "SELECT COUNT(*) FROM visits") as usize;
+    let load = if have < n_visits {
+        let planned = prepare(&db).await;
+        let t = Instant::now();
+        load_visits(&db, &planned, have, n_visits).await;
+        let secs = t.elapsed().as_secs_f64();
+        eprintln!("{} visits loaded in {secs:.1} s", n_visits - have);
+        db.optimize().await.unwrap();
+        Some((secs, n_visits - have))
+    } else {
+        None
+    };
+    City { dir, url, db, backend, load }
+}
+
+/// The grid walked: the first grid takes the households of the next three,
+/// so that it has more than 500; everyone under a plan gets a last contact
+/// and a due date, some of them overdue.
+async fn prepare(db: &Db) -> Vec<Planned> {
+    let ids: Vec<(i64,)> = rows!(
+        db,
+        (i64,),
+        "SELECT id FROM org_nodes WHERE code IN ($1, $2, $3, $4) ORDER BY code",
+        city::grid_code(0),
+        city::grid_code(1),
+        city::grid_code(2),
+        city::grid_code(3)
+    );
+    let g0 = ids[0].0;
+    for (g,) in &ids[1..] {
+        exec!(db, "UPDATE households SET grid_id = $1 WHERE grid_id = $2", g0, *g);
+        exec!(db, "UPDATE residents SET grid_id = $1 WHERE grid_id = $2", g0, *g);
+    }
+    let planned: Vec<Planned> = rows!(
+        db,
+        Planned,
+        "SELECT id, household_id, grid_id, plan_days FROM residents WHERE plan_days IS NOT NULL ORDER BY id"
+    );
+    let today = today();
+    let plans: Vec<Plan> = planned
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _, _, days))| {
+            // most were seen within their interval; one in ten is late
+            let back = if i % 10 == 0 { days + (i as i64 % 20) } else { i as i64 % days };
+            let last = today - chrono::Days::new(back as u64);
+            Plan {
+                resident_id: *id,
+                last_contact_on: Some(ymd(last)),
+                due_on: Some(ymd(last + chrono::Days::new(*days as u64))),
+                days: Some(*days),
+            }
+        })
+        .collect();
+    for chunk in plans.chunks(10_000) {
+        let mut tx = db.write().await.unwrap();
+        visits::set_plans(&mut tx, chunk).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    eprintln!("{} residents under a plan", planned.len());
+    planned
+}
+
+struct Gen {
+    client_id: String,
+    visited_on: String,
+    visited_at: i64,
+    resident: i64,
+    household: Option<i64>,
+    grid: i64,
+}
+
+/// How many visits each person under a plan gets in the bulk load.
+const PER_PERSON: usize = 75;
+
+/// Visit `i` of the city, person by person (as an old system's export lists
+/// them), a week apart going back from today.
+fn nth(planned: &[Planned], i: usize, today: NaiveDate, midnight: i64) -> Gen {
+    let (resident, household, grid, _) = planned[(i / PER_PERSON) % planned.len()];
+    let back = (i % PER_PERSON) as i64 * 7 + (i / PER_PERSON % 5) as i64 + 1;
+    let on = today - chrono::Days::new(back as u64);
+    Gen {
+        client_id: format!("bulk-{i:010}"),
+        visited_on: ymd(on),
+        visited_at: midnight - back * 86_400_000 + 10 * 3_600_000,
+        resident,
+        household,
+        grid,
+    }
+}
+
+fn new_visit(g: &Gen) -> NewVisit<'_> {
+    NewVisit {
+        client_id: &g.client_id,
+        resident_id: Some(g.resident),
+        household_id: g.household,
+        grid_id: g.grid,
+        visitor_id: None,
+        visitor_name: "网格员",
+        visited_at: g.visited_at,
+        visited_on: &g.visited_on,
+        mode: "at_home",
+        health: "well",
+        living: "well",
+        needs: "well",
+        safety: "well",
+        notes_sealed: None,
+        next_visit_on: None,
+        case_id: None,
+        photo_file: None,
+        photo_type: None,
+        now: g.visited_at,
+    }
+}
+
+async fn load_visits(db: &Db, planned: &[Planned], from: usize, to: usize) {
+    let today = today();
+    let midnight = now_ms();
+    let mut i = from;
+    while i < to {
+        let end = (i + LOAD_TX).min(to);
+        let gens: Vec<Gen> = (i..end).map(|k| nth(planned, k, today, midnight)).collect();
+        let rows: Vec<NewVisit<'_>> = gens.iter().map(new_visit).collect();
+        let mut tx = db.write().await.unwrap();
+        visits::insert_many(&mut tx, &rows).await.unwrap();
+        tx.commit().await.unwrap();
+        i = end;
+        if i % 1_000_000 < LOAD_TX {
+            eprintln!("  {i} visits");
+        }
+    }
+}
+
+/// The plain statement the store uses, run directly: `n` rows, 10,000 to a
+/// transaction, 100 to a statement, into a copy of the table with the same
+/// indexes; the rate in rows a second.
+async fn raw_load(db: &Db, planned: &[Planned], n: usize) -> f64 {
+    exec!(db, "DROP TABLE IF EXISTS bench_visits");
+    match db {
+        Db::Sqlite(_) => exec!(db, "CREATE TABLE bench_visits AS SELECT * FROM visits WHERE 0 = 1"),
+        Db::Postgres(_) => exec!(db, "CREATE TABLE bench_visits (LIKE visits INCLUDING DEFAULTS INCLUDING IDENTITY)"),
+    }
+    exec!(db, "CREATE UNIQUE INDEX bench_visits_client ON bench_visits (client_id)");
+    exec!(db, "CREATE INDEX bench_visits_resident ON bench_visits (resident_id, visited_at)");
+    exec!(db, "CREATE INDEX bench_visits_grid ON bench_visits (grid_id, visited_on)");
+    exec!(
+        db,
+        "CREATE INDEX bench_visits_household ON bench_visits (household_id, visited_on) WHERE resident_id IS NULL"
+    );
+    let today = today();
+    let midnight = now_ms();
+    let cols = "client_id, resident_id, household_id, grid_id, visitor_id, visitor_name, visited_at, visited_on, \
+                mode, health, living, needs, safety, notes_sealed, next_visit_on, case_id, photo_file, photo_type, \
+                created_at";
+    let ph = |rows: usize| match db {
+        Db::Sqlite(_) => vec![format!("({})", vec!["?"; 19].join(", ")); rows].join(", "),
+        Db::Postgres(_) => (0..rows)
+            .map(|r| format!("({})", (1..=19).map(|c| format!("${}", r * 19 + c)).collect::<Vec<_>>().join(", ")))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let sql = format!("INSERT INTO bench_visits ({cols}) VALUES {}", ph(100));
+    let start = Instant::now();
+    let mut i = 0;
+    while i < n {
+        let gens: Vec<Gen> = (i..i + LOAD_TX).map(|k| nth(planned, k + 20_000_000, today, midnight)).collect();
+        macro_rules! go {
+            ($pool:expr) => {{
+                let mut tx = $pool.begin().await.unwrap();
+                for chunk in gens.chunks(100) {
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                    for g in chunk {
+                        q = q
+                            .bind(&g.client_id)
+                            .bind(g.resident)
+                            .bind(g.household)
+                            .bind(g.grid)
+                            .bind(None::<i64>)
+                            .bind("网格员")
+                            .bind(g.visited_at)
+                            .bind(&g.visited_on)
+                            .bind("at_home")
+                            .bind("well")
+                            .bind("well")
+                            .bind("well")
+                            .bind("well")
+                            .bind(None::<String>)
+                            .bind(None::<String>)
+                            .bind(None::<i64>)
+                            .bind(None::<String>)
+                            .bind(None::<String>)
+                            .bind(g.visited_at);
+                    }
+                    q.execute(&mut *tx).await.unwrap();
+                }
+                tx.commit().await.unwrap();
+            }};
+        }
+        match db {
+            Db::Sqlite(p) => go!(p),
+            Db::Postgres(p) => go!(p),
+        }
+        i += LOAD_TX;
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    exec!(db, "DROP TABLE bench_visits");
+    rate
+}
+
+async fn measure(c: &City, n_visits: usize) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let planned: Vec<Planned> = rows!(
+        &c.db,
+        Planned,
+        "SELECT id, household_id, grid_id, plan_days FROM residents WHERE plan_days IS NOT NULL ORDER BY id"
+    );
+    // 1. the bulk load: as loaded (when this run loaded it), against the raw statement
+    let raw_rate = raw_load(&c.db, &planned, 500_000).await;
+    if let Some((secs, n)) = c.load {
+        let rate = n as f64 / secs;
+        let whole = n_visits as f64 / rate;
+        rows.push(Row {
+            what: format!("loading {n} visit records in bulk (10,000 to a transaction)"),
+            value: format!("{secs:.0} s ({rate:.0} /s; {n_visits} would take {whole:.0} s)"),
+            raw: format!("{raw_rate:.0} /s (the same insert, plain)"),
+            ratio: rate / raw_rate,
+            target: "10 million < 5 min".into(),
+            ok: whole < 300.0,
+        });
+    } else {
+        eprintln!("the visits were loaded by an earlier run; its time is in BENCHMARKS.md");
+    }
+
+    // 2. the walk list of the big grid, over HTTP
+    let client = {
+        yijia_service::webhooks::install_tls();
+        reqwest::Client::new()
+    };
+    let port = free_port();
+    let mut server = spawn_server(&c.dir, c.url.as_deref(), port);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&client, &base).await;
+    let worker = login(&client, &base, "bench-worker", city::PASSWORD).await;
+    let grid = city::grid_code(0);
+    let g0: i64 = scalar!(&c.db, i64, "SELECT id FROM org_nodes WHERE code = $1", &grid);
+    let households: i64 = scalar!(&c.db, i64, "SELECT COUNT(*) FROM households WHERE grid_id = $1", g0);
+    let until = ymd(today());
+    let walk_sql = "SELECT r.id, r.name, r.grid_id, r.household_id, h.building_id, e.name, b.name, h.entrance, \
+                    h.door, r.last_contact_on, r.visit_due_on, r.plan_days FROM residents r \
+                    LEFT JOIN households h ON h.id = r.household_id LEFT JOIN buildings b ON b.id = h.building_id \
+                    LEFT JOIN estates e ON e.id = b.estate_id WHERE r.grid_id IN ($1) \
+                    AND r.visit_due_on IS NOT NULL AND r.visit_due_on <= $2 ORDER BY r.visit_due_on, r.id LIMIT 501";
+    let due_now: i64 = scalar!(
+        &c.db,
+        i64,
+        "SELECT COUNT(*) FROM residents WHERE grid_id = $1 AND visit_due_on IS NOT NULL AND visit_due_on <= $2",
+        g0,
+        &until
+    );
+    let ids: Vec<(i64,)> = rows!(
+        &c.db,
+        (i64,),
+        "SELECT id FROM residents WHERE grid_id = $1 AND visit_due_on IS NOT NULL AND visit_due_on <= $2 LIMIT 500",
+        g0,
+        &until
+    );
+    let id_list = ids.iter().map(|(i,)| i.to_string()).collect::<Vec<_>>().join(", ");
+    let cats_sql =
+        format!("SELECT resident_id, category FROM resident_categories WHERE resident_id IN ({id_list}) ORDER BY 1, 2");
+    let beside_sql = "SELECT id, building_id, kind, state, title, due_at FROM cases WHERE building_id IN \
+                      (SELECT DISTINCT h.building_id FROM households h WHERE h.grid_id = $1) AND open = 1 LIMIT 200";
+    let raw = common::time(|| async {
+        raw!(&c.db, walk_sql, g0, &until);
+        match &c.db {
+            Db::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(cats_sql.as_str())).fetch_all(p).await.map(|_| ()),
+            Db::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(cats_sql.as_str())).fetch_all(p).await.map(|_| ()),
+        }
+        .unwrap();
+        match &c.db {
+            Db::Sqlite(p) => sqlx::query(beside_sql).bind(g0).fetch_all(p).await.map(|_| ()),
+            Db::Postgres(p) => sqlx::query(beside_sql).bind(g0).fetch_all(p).await.map(|_| ()),
+        }
+        .unwrap();
+    })
+    .await;
+    let walk = api(&client, &format!("{base}/api/v1/walk-list?grid={grid}"), &worker).await;
+    rows.push(Row {
+        what: format!("today's walk list of a grid of {households} households ({due_now} people due), median / p99"),
+        value: format!("{:.2} / {:.2} ms", walk.q(0.5), walk.q(0.99)),
+        raw: format!("{:.2} / {:.2} ms", raw.q(0.5), raw.q(0.99)),
+        ratio: walk.q(0.5) / raw.q(0.5),
+        target: "p99 < 20 ms".into(),
+        ok: walk.q(0.99) < 20.0 && households >= 500,
+    });
+
+    // 3. a phone's queue of 50 visits, one batch after another
+    let people: Vec<(i64,)> =
+        rows!(&c.db, (i64,), "SELECT id FROM residents WHERE grid_id = $1 AND plan_days IS NOT NULL LIMIT 500", g0);
+    let run = now_ms();
+    let start = Instant::now();
+    for b in 0..BATCHES {
+        let visits: Vec<serde_json::Value> = (0..50)
+            .map(|k| {
+                let (rid,) = people[(b * 50 + k) % people.len()];
+                serde_json::json!({"client_id": format!("bench-{run}-{b}-{k}"), "resident_id": rid})
+            })
+            .collect();
+        let r = client
+            .post(format!("{base}/api/v1/visits/batch"))
+            .bearer_auth(&worker)
+            .json(&serde_json::json!({ "visits": visits }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK);
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert!(v["results"].as_array().unwrap().iter().all(|x| x["status"] == "recorded"), "{v}");
+    }
+    let api_rate = (BATCHES * 50) as f64 / start.elapsed().as_secs_f64();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    // the baseline: the same 50 rows, one multi-row insert in its own transaction
+    let today = today();
+    let midnight = now_ms();
+    let start = Instant::now();
+    for b in 0..BATCHES {
+        let gens: Vec<Gen> = (0..50).map(|k| nth(&planned, 30_000_000 + b * 50 + k, today, midnight)).collect();
+        let rows50: Vec<NewVisit<'_>> =
+            gens.iter().map(|g| NewVisit { client_id: &g.client_id, ..new_visit(g) }).collect();
+        let sql = format!(
+            "INSERT INTO visits (client_id, resident_id, household_id, grid_id, visitor_id, visitor_name, \
+             visited_at, visited_on, mode, health, living, needs, safety, created_at) VALUES {}",
+            match &c.db {
+                Db::Sqlite(_) => vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; 50].join(", "),
+                Db::Postgres(_) => (0..50)
+                    .map(|r| format!(
+                        "({})",
+                        (1..=14).map(|k| format!("${}", r * 14 + k)).collect::<Vec<_>>().join(", ")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+        );
+        macro_rules! go {
+            ($pool:expr) => {{
+                let mut tx = $pool.begin().await.unwrap();
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for v in &rows50 {
+                    q = q
+                        .bind(v.client_id)
+                        .bind(v.resident_id)
+                        .bind(v.household_id)
+                        .bind(v.grid_id)
+                        .bind(v.visitor_id)
+                        .bind(v.visitor_name)
+                        .bind(v.visited_at)
+                        .bind(v.visited_on)
+                        .bind(v.mode)
+                        .bind(v.health)
+                        .bind(v.living)
+                        .bind(v.needs)
+                        .bind(v.safety)
+                        .bind(v.now);
+                }
+                q.execute(&mut *tx).await.unwrap();
+                tx.commit().await.unwrap();
+            }};
+        }
+        match &c.db {
+            Db::Sqlite(p) => go!(p),
+            Db::Postgres(p) => go!(p),
+        }
+    }
+    let raw_rate = (BATCHES * 50) as f64 / start.elapsed().as_secs_f64();
+    exec!(&c.db, "DELETE FROM visits WHERE client_id >= 'bulk-0030000000' AND client_id < 'bulk-1'");
+    rows.push(Row {
+        what: format!("a phone's queue of 50 visits through the API, {BATCHES} batches one after another"),
+        value: format!("{api_rate:.0} visits/s"),
+        raw: format!("{raw_rate:.0} /s (one 50-row insert per transaction)"),
+        ratio: api_rate / raw_rate,
+        target: "≥ raw / 2".into(),
+        ok: api_rate >= raw_rate / 2.0,
+    });
+    rows
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let residents = env_or("YIJIA_BENCH_RESIDENTS", 1_200_000);
+        let n_visits = env_or("YIJIA_BENCH_VISITS", 10_000_000);
+        let c = city(residents, n_visits).await;
+        let rows = measure(&c, n_visits).await;
+        common::report(&format!("{}, {residents} residents, {n_visits} visits", c.backend), &rows);
+    });
+}
