@@ -135,22 +135,25 @@ async fn prepare(db: &Db) -> Vec<Planned> {
     for (g,) in &ids[1..] {
         exec!(db, "UPDATE households SET grid_id = $1 WHERE grid_id = $2", g0, *g);
         exec!(db, "UPDATE residents SET grid_id = $1 WHERE grid_id = $2", g0, *g);
+        exec!(db, "UPDATE care_plans SET grid_id = $1 WHERE grid_id = $2", g0, *g);
     }
     let planned: Vec<Planned> = rows!(
         db,
         Planned,
-        "SELECT id, household_id, grid_id, plan_days FROM residents WHERE plan_days IS NOT NULL ORDER BY id"
+        "SELECT r.id, r.household_id, r.grid_id, cp.days FROM residents r JOIN care_plans cp ON cp.resident_id = r.id \
+         WHERE cp.days IS NOT NULL ORDER BY r.id"
     );
     let today = today();
     let plans: Vec<Plan> = planned
         .iter()
         .enumerate()
-        .map(|(i, (id, _, _, days))| {
+        .map(|(i, (id, _, grid, days))| {
             // most were seen within their interval; one in ten is late
             let back = if i % 10 == 0 { days + (i as i64 % 20) } else { i as i64 % days };
             let last = today - chrono::Days::new(back as u64);
             Plan {
                 resident_id: *id,
+                grid_id: *grid,
                 last_contact_on: Some(ymd(last)),
                 due_on: Some(ymd(last + chrono::Days::new(*days as u64))),
                 days: Some(*days),
@@ -317,7 +320,8 @@ async fn measure(c: &City, n_visits: usize) -> Vec<Row> {
     let planned: Vec<Planned> = rows!(
         &c.db,
         Planned,
-        "SELECT id, household_id, grid_id, plan_days FROM residents WHERE plan_days IS NOT NULL ORDER BY id"
+        "SELECT r.id, r.household_id, r.grid_id, cp.days FROM residents r JOIN care_plans cp ON cp.resident_id = r.id \
+         WHERE cp.days IS NOT NULL ORDER BY r.id"
     );
     // 1. the bulk load: as loaded (when this run loaded it), against the raw statement
     let raw_rate = raw_load(&c.db, &planned, 500_000).await;
@@ -351,21 +355,22 @@ async fn measure(c: &City, n_visits: usize) -> Vec<Row> {
     let households: i64 = scalar!(&c.db, i64, "SELECT COUNT(*) FROM households WHERE grid_id = $1", g0);
     let until = ymd(today());
     let walk_sql = "SELECT r.id, r.name, r.grid_id, r.household_id, h.building_id, e.name, b.name, h.entrance, \
-                    h.door, r.last_contact_on, r.visit_due_on, r.plan_days FROM residents r \
+                    h.door, cp.last_contact_on, cp.due_on, cp.days FROM care_plans cp \
+                    JOIN residents r ON r.id = cp.resident_id \
                     LEFT JOIN households h ON h.id = r.household_id LEFT JOIN buildings b ON b.id = h.building_id \
-                    LEFT JOIN estates e ON e.id = b.estate_id WHERE r.grid_id IN ($1) \
-                    AND r.visit_due_on IS NOT NULL AND r.visit_due_on <= $2 ORDER BY r.visit_due_on, r.id LIMIT 501";
+                    LEFT JOIN estates e ON e.id = b.estate_id WHERE cp.grid_id IN ($1) \
+                    AND cp.due_on IS NOT NULL AND cp.due_on <= $2 ORDER BY cp.due_on, cp.resident_id LIMIT 501";
     let due_now: i64 = scalar!(
         &c.db,
         i64,
-        "SELECT COUNT(*) FROM residents WHERE grid_id = $1 AND visit_due_on IS NOT NULL AND visit_due_on <= $2",
+        "SELECT COUNT(*) FROM care_plans WHERE grid_id = $1 AND due_on IS NOT NULL AND due_on <= $2",
         g0,
         &until
     );
     let ids: Vec<(i64,)> = rows!(
         &c.db,
         (i64,),
-        "SELECT id FROM residents WHERE grid_id = $1 AND visit_due_on IS NOT NULL AND visit_due_on <= $2 LIMIT 500",
+        "SELECT resident_id FROM care_plans WHERE grid_id = $1 AND due_on IS NOT NULL AND due_on <= $2 LIMIT 500",
         g0,
         &until
     );
@@ -399,8 +404,12 @@ async fn measure(c: &City, n_visits: usize) -> Vec<Row> {
     });
 
     // 3. a phone's queue of 50 visits, one batch after another
-    let people: Vec<(i64,)> =
-        rows!(&c.db, (i64,), "SELECT id FROM residents WHERE grid_id = $1 AND plan_days IS NOT NULL LIMIT 500", g0);
+    let people: Vec<(i64,)> = rows!(
+        &c.db,
+        (i64,),
+        "SELECT resident_id FROM care_plans WHERE grid_id = $1 AND days IS NOT NULL LIMIT 500",
+        g0
+    );
     let run = now_ms();
     let start = Instant::now();
     for b in 0..BATCHES {

@@ -118,6 +118,7 @@ impl Services {
             }
             plans.push(Plan {
                 resident_id: p.resident_id,
+                grid_id: p.grid_id,
                 last_contact_on: last.map(|l| l.format("%Y-%m-%d").to_string()),
                 due_on: Some(due_on(last, days as u32, today).format("%Y-%m-%d").to_string()),
                 days: Some(days),

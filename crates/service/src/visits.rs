@@ -342,7 +342,13 @@ fn planned(
         (None, Some(d)) => Some(due_on(last, d, today)),
         (None, None) => None,
     };
-    Plan { resident_id: p.resident_id, last_contact_on: last.map(ymd), due_on: due.map(ymd), days: days.map(i64::from) }
+    Plan {
+        resident_id: p.resident_id,
+        grid_id: p.grid_id,
+        last_contact_on: last.map(ymd),
+        due_on: due.map(ymd),
+        days: days.map(i64::from),
+    }
 }
 
 /// A checked visit, the case opened from it, its photo (file, type).

@@ -216,6 +216,7 @@ pub async fn set_own_interval(tx: &mut Tx, resident_id: i64, days: Option<i64>) 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub resident_id: i64,
+    pub grid_id: i64,
     pub last_contact_on: Option<String>,
     pub due_on: Option<String>,
     pub days: Option<i64>,
@@ -224,33 +225,17 @@ pub struct Plan {
 /// Writes the plans, a statement for many.
 pub async fn set_plans(tx: &mut Tx, plans: &[Plan]) -> Result<()> {
     for chunk in plans.chunks(BATCH) {
-        // one CASE per column; parameters are numbered, so each is bound once
-        let mut n = 0;
-        let mut p = || {
-            n += 1;
-            format!("${n}")
-        };
-        let mut last = String::from("CASE id");
-        let mut due = String::from("CASE id");
-        let mut days = String::from("CASE id");
-        let mut ids = Vec::new();
-        for _ in chunk {
-            let (id, l, d, k) = (p(), p(), p(), p());
-            last.push_str(&format!(" WHEN {id} THEN {l}"));
-            due.push_str(&format!(" WHEN {id} THEN {d}"));
-            days.push_str(&format!(" WHEN {id} THEN {k}"));
-            ids.push(id);
-        }
         let sql = format!(
-            "UPDATE residents SET last_contact_on = {last} END, visit_due_on = {due} END, plan_days = {days} END \
-             WHERE id IN ({})",
-            ids.join(", ")
+            "INSERT INTO care_plans (resident_id, grid_id, last_contact_on, due_on, days) VALUES {} \
+             ON CONFLICT (resident_id) DO UPDATE SET grid_id = excluded.grid_id, \
+             last_contact_on = excluded.last_contact_on, due_on = excluded.due_on, days = excluded.days",
+            crate::residents::placeholders(tx.backend(), chunk.len(), 5)
         );
         on_tx!(tx, c => {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
             for pl in chunk {
-                q = q.bind(pl.resident_id).bind(pl.last_contact_on.as_deref()).bind(pl.due_on.as_deref())
-                    .bind(pl.days);
+                q = q.bind(pl.resident_id).bind(pl.grid_id).bind(pl.last_contact_on.as_deref())
+                    .bind(pl.due_on.as_deref()).bind(pl.days);
             }
             q.execute(&mut *c).await?.rows_affected()
         });
@@ -320,9 +305,10 @@ pub async fn plan_inputs(tx: &mut Tx, whose: Whose<'_>) -> Result<Vec<PlanInput>
     };
     let sql = format!(
         "SELECT r.id AS resident_id, r.grid_id, o.code AS grid_code, o.path AS grid_path, \
-         o.parent_id AS community_id, r.household_id, r.visit_interval_days, r.last_contact_on, r.visit_due_on, \
-         r.plan_days, {cats} AS cats, {own} AS own \
-         FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE {cond} ORDER BY r.id"
+         o.parent_id AS community_id, r.household_id, r.visit_interval_days, cp.last_contact_on, \
+         cp.due_on AS visit_due_on, cp.days AS plan_days, {cats} AS cats, {own} AS own \
+         FROM residents r JOIN org_nodes o ON o.id = r.grid_id LEFT JOIN care_plans cp ON cp.resident_id = r.id \
+         WHERE {cond} ORDER BY r.id"
     );
     let mut rows: Vec<PlanInput> =
         on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?);
@@ -387,11 +373,12 @@ pub async fn due(tx: &mut Tx, grid_ids: &[i64], until: &str, limit: i64) -> Resu
     let until = args.push(until);
     let sql = format!(
         "SELECT r.id AS resident_id, r.name, r.grid_id, r.household_id, h.building_id, e.name AS estate, \
-         b.name AS building, h.entrance, h.door, r.last_contact_on, r.visit_due_on, r.plan_days \
-         FROM residents r LEFT JOIN households h ON h.id = r.household_id \
+         b.name AS building, h.entrance, h.door, cp.last_contact_on, cp.due_on AS visit_due_on, \
+         cp.days AS plan_days FROM care_plans cp JOIN residents r ON r.id = cp.resident_id \
+         LEFT JOIN households h ON h.id = r.household_id \
          LEFT JOIN buildings b ON b.id = h.building_id LEFT JOIN estates e ON e.id = b.estate_id \
-         WHERE r.grid_id IN ({}) AND r.visit_due_on IS NOT NULL AND r.visit_due_on <= {until} \
-         ORDER BY r.visit_due_on, r.id LIMIT {}",
+         WHERE cp.grid_id IN ({}) AND cp.due_on IS NOT NULL AND cp.due_on <= {until} \
+         ORDER BY cp.due_on, cp.resident_id LIMIT {}",
         grids.join(", "),
         args.push(limit)
     );
@@ -406,8 +393,8 @@ pub async fn due_counts(tx: &mut Tx, grid_ids: &[i64], until: &str) -> Result<Ve
     let mut args = Args::default();
     let grids: Vec<String> = grid_ids.iter().map(|g| args.push(*g)).collect();
     let sql = format!(
-        "SELECT grid_id, COUNT(*) FROM residents WHERE grid_id IN ({}) AND visit_due_on IS NOT NULL \
-         AND visit_due_on <= {} GROUP BY grid_id ORDER BY grid_id",
+        "SELECT grid_id, COUNT(*) FROM care_plans WHERE grid_id IN ({}) AND due_on IS NOT NULL \
+         AND due_on <= {} GROUP BY grid_id ORDER BY grid_id",
         grids.join(", "),
         args.push(until)
     );
@@ -488,9 +475,10 @@ pub async fn planned(tx: &mut Tx, grid_ids: &[i64]) -> Result<Vec<Planned>> {
     let mut args = Args::default();
     let grids: Vec<String> = grid_ids.iter().map(|g| args.push(*g)).collect();
     let sql = format!(
-        "SELECT r.id AS resident_id, r.grid_id, r.household_id, r.plan_days, rc.category \
-         FROM residents r LEFT JOIN resident_categories rc ON rc.resident_id = r.id \
-         WHERE r.grid_id IN ({}) AND r.visit_due_on IS NOT NULL AND r.plan_days IS NOT NULL ORDER BY r.id",
+        "SELECT r.id AS resident_id, cp.grid_id, r.household_id, cp.days AS plan_days, rc.category \
+         FROM care_plans cp JOIN residents r ON r.id = cp.resident_id \
+         LEFT JOIN resident_categories rc ON rc.resident_id = r.id \
+         WHERE cp.grid_id IN ({}) AND cp.due_on IS NOT NULL AND cp.days IS NOT NULL ORDER BY r.id",
         grids.join(", ")
     );
     Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))

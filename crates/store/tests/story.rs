@@ -859,6 +859,7 @@ async fn visits_are_recorded_once_and_the_due_come_in_order() {
     // plans: due dates on the residents, the walk is a range on them
     let plan = |id, last: Option<&str>, due: Option<&str>, days| Plan {
         resident_id: id,
+        grid_id: grid.id,
         last_contact_on: last.map(str::to_owned),
         due_on: due.map(str::to_owned),
         days,
