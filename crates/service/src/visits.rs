@@ -684,26 +684,28 @@ impl Services {
                 now,
             });
         }
-        let recorded: HashMap<String, i64> = visits::insert_many(&mut tx, &news).await?.into_iter().collect();
-        // plans move for the visits recorded now, to the latest contact
-        let mut plans: BTreeMap<i64, Plan> = BTreeMap::new();
+        // the plans the visits move, to the latest contact; written with the
+        // visits, for those recorded now (not for one sent before)
+        let mut plans: BTreeMap<i64, (Plan, &str)> = BTreeMap::new();
         for (i, (c, _, _)) in rows.iter().enumerate() {
-            if results[i].is_err() || !recorded.contains_key(&c.input.client_id) {
+            if results[i].is_err() {
                 continue;
             }
             for r in &contacted[i] {
                 let Some(p) = people.get(r) else { continue };
-                let before = plans.get(r).and_then(|pl| pl.last_contact_on.clone()).or(p.last_contact_on.clone());
+                let before = plans.get(r).and_then(|pl| pl.0.last_contact_on.clone()).or(p.last_contact_on.clone());
                 let before = before.as_deref().and_then(date);
                 if before.is_some_and(|b| b > c.visited_on) {
                     continue; // a queued visit older than one recorded since
                 }
                 let iv = community.get(&p.community_id).map(Vec::as_slice).unwrap_or(&[]);
-                plans.insert(*r, planned(p, iv, Some(c.visited_on), c.next, today));
+                plans.insert(*r, (planned(p, iv, Some(c.visited_on), c.next, today), c.input.client_id.as_str()));
             }
         }
-        let plans: Vec<Plan> = plans.into_values().collect();
-        visits::set_plans(&mut tx, &plans).await?;
+        let plans: Vec<(Plan, &str)> = plans.into_values().collect();
+        let recorded: HashMap<String, i64> =
+            visits::insert_with_plans(&mut tx, &news, &plans).await?.into_iter().collect();
+        let plans: Vec<Plan> = plans.into_iter().filter(|(_, c)| recorded.contains_key(*c)).map(|(p, _)| p).collect();
         // one audit line per grid for the visits recorded now (a phone's
         // batch is one act), naming each visit
         let mut by_grid: BTreeMap<&str, Vec<serde_json::Value>> = BTreeMap::new();

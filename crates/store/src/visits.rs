@@ -79,7 +79,7 @@ pub async fn insert(tx: &mut Tx, v: &NewVisit<'_>) -> Result<(i64, bool)> {
 /// ids and ids of those recorded now.
 pub async fn insert_many(tx: &mut Tx, rows: &[NewVisit<'_>]) -> Result<Vec<(String, i64)>> {
     if let Tx::Postgres(t) = tx {
-        return insert_many_pg(t, rows).await;
+        return insert_pg(t, rows, &[]).await;
     }
     let mut out = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(BATCH) {
@@ -104,11 +104,30 @@ pub async fn insert_many(tx: &mut Tx, rows: &[NewVisit<'_>]) -> Result<Vec<(Stri
     Ok(out)
 }
 
+/// Records visits as `insert_many` does, and writes each plan whose visit
+/// (by client id) was recorded now: the plans that the new visits moved.
+pub async fn insert_with_plans(
+    tx: &mut Tx,
+    rows: &[NewVisit<'_>],
+    plans: &[(Plan, &str)],
+) -> Result<Vec<(String, i64)>> {
+    if let Tx::Postgres(t) = tx {
+        return insert_pg(t, rows, plans).await;
+    }
+    let new = insert_many(tx, rows).await?;
+    let recorded: std::collections::HashSet<&str> = new.iter().map(|(c, _)| c.as_str()).collect();
+    let moved: Vec<Plan> = plans.iter().filter(|(_, c)| recorded.contains(c)).map(|(p, _)| p.clone()).collect();
+    set_plans(tx, &moved).await?;
+    Ok(new)
+}
+
 /// PostgreSQL takes the rows as one array per column: one statement for any
-/// number, without thousands of parameters to bind.
-async fn insert_many_pg<'a>(
+/// number, without thousands of parameters to bind; the plans go in the
+/// same statement.
+async fn insert_pg<'a>(
     t: &mut sqlx::Transaction<'static, sqlx::Postgres>,
     rows: &[NewVisit<'a>],
+    plans: &[(Plan, &str)],
 ) -> Result<Vec<(String, i64)>> {
     if rows.is_empty() {
         return Ok(vec![]);
@@ -116,14 +135,28 @@ async fn insert_many_pg<'a>(
     let col = |f: fn(&NewVisit<'a>) -> &'a str| rows.iter().map(f).collect::<Vec<&str>>();
     let opt = |f: fn(&NewVisit<'a>) -> Option<&'a str>| rows.iter().map(f).collect::<Vec<Option<&str>>>();
     let int = |f: fn(&NewVisit<'a>) -> Option<i64>| rows.iter().map(f).collect::<Vec<Option<i64>>>();
-    let sql = "INSERT INTO visits (client_id, resident_id, household_id, grid_id, visitor_id, visitor_name, \
-               visited_at, visited_on, mode, health, living, needs, safety, notes_sealed, next_visit_on, case_id, \
-               photo_file, photo_type, created_at) \
-               SELECT * FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::text[], \
-               $7::int8[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], \
-               $15::text[], $16::int8[], $17::text[], $18::text[], $19::int8[]) \
-               ON CONFLICT (client_id) DO NOTHING RETURNING client_id, id";
-    Ok(sqlx::query_as(sql)
+    let insert = "INSERT INTO visits (client_id, resident_id, household_id, grid_id, visitor_id, visitor_name, \
+                  visited_at, visited_on, mode, health, living, needs, safety, notes_sealed, next_visit_on, case_id, \
+                  photo_file, photo_type, created_at) \
+                  SELECT * FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::text[], \
+                  $7::int8[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], \
+                  $14::text[], $15::text[], $16::int8[], $17::text[], $18::text[], $19::int8[]) \
+                  ON CONFLICT (client_id) DO NOTHING RETURNING client_id, id";
+    let sql = if plans.is_empty() {
+        insert.to_owned()
+    } else {
+        format!(
+            "WITH ins AS ({insert}), moved AS (INSERT INTO care_plans (resident_id, grid_id, last_contact_on, \
+             due_on, days) SELECT p.resident_id, p.grid_id, p.last_contact_on, p.due_on, p.days \
+             FROM UNNEST($20::int8[], $21::int8[], $22::text[], $23::text[], $24::int8[], $25::text[]) \
+             AS p (resident_id, grid_id, last_contact_on, due_on, days, client_id) \
+             WHERE p.client_id IN (SELECT client_id FROM ins) \
+             ON CONFLICT (resident_id) DO UPDATE SET grid_id = excluded.grid_id, \
+             last_contact_on = excluded.last_contact_on, due_on = excluded.due_on, days = excluded.days) \
+             SELECT client_id, id FROM ins"
+        )
+    };
+    let q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(col(|v| v.client_id))
         .bind(int(|v| v.resident_id))
         .bind(int(|v| v.household_id))
@@ -142,9 +175,18 @@ async fn insert_many_pg<'a>(
         .bind(int(|v| v.case_id))
         .bind(opt(|v| v.photo_file))
         .bind(opt(|v| v.photo_type))
-        .bind(rows.iter().map(|v| v.now).collect::<Vec<i64>>())
-        .fetch_all(&mut **t)
-        .await?)
+        .bind(rows.iter().map(|v| v.now).collect::<Vec<i64>>());
+    let q = if plans.is_empty() {
+        q
+    } else {
+        q.bind(plans.iter().map(|(p, _)| p.resident_id).collect::<Vec<i64>>())
+            .bind(plans.iter().map(|(p, _)| p.grid_id).collect::<Vec<i64>>())
+            .bind(plans.iter().map(|(p, _)| p.last_contact_on.as_deref()).collect::<Vec<Option<&str>>>())
+            .bind(plans.iter().map(|(p, _)| p.due_on.as_deref()).collect::<Vec<Option<&str>>>())
+            .bind(plans.iter().map(|(p, _)| p.days).collect::<Vec<Option<i64>>>())
+            .bind(plans.iter().map(|(_, c)| *c).collect::<Vec<&str>>())
+    };
+    Ok(q.fetch_all(&mut **t).await?)
 }
 
 pub async fn by_client_id(tx: &mut Tx, client_id: &str) -> Result<Option<Visit>> {
