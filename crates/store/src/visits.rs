@@ -331,6 +331,14 @@ pub async fn plan_inputs(tx: &mut Tx, whose: Whose<'_>) -> Result<Vec<PlanInput>
         }
         Whose::Community(id) => format!("o.parent_id = {}", args.push(id)),
     };
+    // PostgreSQL would hash all of org_nodes for fifty residents: a lateral
+    // join looks each grid up by its key
+    let org = match tx.backend() {
+        crate::Backend::Sqlite => "JOIN org_nodes o ON o.id = r.grid_id",
+        crate::Backend::Postgres => {
+            "JOIN LATERAL (SELECT g.id, g.code, g.path, g.parent_id FROM org_nodes g WHERE g.id = r.grid_id) o ON true"
+        }
+    };
     let (cats, own) = match tx.backend() {
         crate::Backend::Sqlite => (
             "(SELECT group_concat(category, ',') FROM (SELECT category FROM resident_categories rc \
@@ -349,7 +357,7 @@ pub async fn plan_inputs(tx: &mut Tx, whose: Whose<'_>) -> Result<Vec<PlanInput>
         "SELECT r.id AS resident_id, r.grid_id, o.code AS grid_code, o.path AS grid_path, \
          o.parent_id AS community_id, r.household_id, r.visit_interval_days, cp.last_contact_on, \
          cp.due_on AS visit_due_on, cp.days AS plan_days, {cats} AS cats, {own} AS own \
-         FROM residents r JOIN org_nodes o ON o.id = r.grid_id LEFT JOIN care_plans cp ON cp.resident_id = r.id \
+         FROM residents r {org} LEFT JOIN care_plans cp ON cp.resident_id = r.id \
          WHERE {cond} ORDER BY r.id"
     );
     let mut rows: Vec<PlanInput> =
