@@ -70,11 +70,8 @@ async fn two_servers_run_each_job_once() {
     assert_eq!(counts.distinct_jobs_run, counts.done, "{counts:?}");
     let mut tx = app.db.db.read().await.unwrap();
     let runners = yijia_store::jobs::runners(&mut tx, yijia_service::jobs::SWEEP).await.unwrap();
-    match app.db.db.backend() {
-        // rows are locked one by one: both servers work side by side
-        yijia_store::Backend::Postgres => assert_eq!(runners, ["server-a", "server-b"], "both servers took part"),
-        // one writer at a time: a server may drain the queue before the other
-        // gets the lock, which is fine so long as each job runs once
-        yijia_store::Backend::Sqlite => assert!(!runners.is_empty()),
-    }
+    // rows are locked one by one (PostgreSQL) or one writer at a time
+    // (SQLite): on a loaded machine one server may drain the queue before the
+    // other starts, which is fine so long as each job runs once (above)
+    assert!(!runners.is_empty() && runners.iter().all(|r| r == "server-a" || r == "server-b"), "{runners:?}");
 }
