@@ -177,6 +177,7 @@ pub struct Intervals {
 #[utoipa::path(get, path = "/api/v1/care-intervals", tag = "visits", params(CommunityParam),
     responses(
         (status = 200, description = "The intervals", body = Intervals),
+        (status = 400, description = "Bad query parameter", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 422, description = "Name the community", body = ErrorBody),
