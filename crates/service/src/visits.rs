@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::Invalid;
@@ -290,6 +290,21 @@ pub struct Coverage {
     pub overdue: Vec<OverdueRow>,
     pub overdue_total: i64,
     pub escalated_total: i64,
+}
+
+/// A client id recorded before by someone else: refused, never shown.
+fn id_taken() -> ServiceError {
+    ServiceError::invalid("client_id", "这个走访编号已被另一条走访使用", "that client_id belongs to another visit")
+}
+
+/// How late someone due on `due` is, by the interval of their plan (a
+/// one-off next visit without a plan counts by days).
+fn lateness_on(due: NaiveDate, plan_days: Option<i64>, today: NaiveDate) -> Lateness {
+    lateness(due, interval_days(plan_days), today)
+}
+
+fn interval_days(plan_days: Option<i64>) -> u32 {
+    plan_days.unwrap_or(1).clamp(1, 365) as u32
 }
 
 fn today_of(now: i64) -> NaiveDate {
@@ -646,10 +661,9 @@ impl Services {
                 contacted.push(vec![]);
                 continue;
             }
-            if let (Some(r), Some(h)) = (c.input.resident_id, c.input.household_id)
+            if let (Some(_), Some(h)) = (c.input.resident_id, c.input.household_id)
                 && first.household_id != Some(h)
             {
-                let _ = r;
                 results.push(Err(ServiceError::invalid(
                     "household_id",
                     "该居民不在这一户",
@@ -786,11 +800,7 @@ impl Services {
                             Some(v) if v.visitor_id == caller.user_id => {
                                 Ok(Logged { visit: self.visit_view(v, grid, None), recorded_now: false, next_due_on })
                             }
-                            _ => Err(ServiceError::invalid(
-                                "client_id",
-                                "这个走访编号已被另一条走访使用",
-                                "that client_id belongs to another visit",
-                            )),
+                            _ => Err(id_taken()),
                         },
                     }
                 }
@@ -806,11 +816,7 @@ impl Services {
     /// The answer to a visit sent again: the one recorded first.
     async fn known(&self, caller: &Caller, v: visits::Visit) -> Result<Logged> {
         if v.visitor_id != caller.user_id {
-            return Err(ServiceError::invalid(
-                "client_id",
-                "这个走访编号已被另一条走访使用",
-                "that client_id belongs to another visit",
-            ));
+            return Err(id_taken());
         }
         let mut conn = self.db.conn().await?;
         let grid = org::by_id(&mut conn, v.grid_id).await?.code;
@@ -929,8 +935,7 @@ impl Services {
                 .map(|d| {
                     let due_on = d.visit_due_on.as_str();
                     let due_d = date(due_on).unwrap_or(today);
-                    let days = d.plan_days.unwrap_or(1).max(1) as u32;
-                    let l = lateness(due_d, days, today);
+                    let l = lateness_on(due_d, d.plan_days, today);
                     match l {
                         Lateness::DueToday | Lateness::NotDue => counts.0 += 1,
                         Lateness::Overdue => counts.1 += 1,
@@ -952,7 +957,7 @@ impl Services {
                     (d, item)
                 })
                 .collect();
-            let key = |i: &WalkItem| (date(&i.due_on).unwrap_or(today), i.plan_days.unwrap_or(1).max(1) as u32);
+            let key = |i: &WalkItem| (date(&i.due_on).unwrap_or(today), interval_days(i.plan_days));
             items.sort_by(|a, b| walk_order(key(&a.1), key(&b.1), today));
             for (d, item) in items {
                 let k = (
@@ -1042,7 +1047,7 @@ impl Services {
             tx.commit().await?;
             let today = today_of(self.now());
             let lateness = match (p.visit_due_on.as_deref().and_then(date), p.plan_days) {
-                (Some(d), days) => Some(lateness(d, days.unwrap_or(1).max(1) as u32, today)),
+                (Some(d), days) => Some(lateness_on(d, days, today)),
                 _ => None,
             };
             Ok(PlanView {
@@ -1318,7 +1323,7 @@ impl Services {
                 .into_iter()
                 .map(|d| {
                     let due_d = date(&d.visit_due_on).unwrap_or(today);
-                    let l = lateness(due_d, d.plan_days.unwrap_or(1).max(1) as u32, today);
+                    let l = lateness_on(due_d, d.plan_days, today);
                     if l == Lateness::Escalated {
                         escalated_total += 1;
                     }
@@ -1359,8 +1364,6 @@ impl Services {
         .await
     }
 }
-
-use chrono::Datelike;
 
 pub(crate) fn start_of_day(d: NaiveDate) -> i64 {
     let t = d.and_hms_opt(0, 0, 0).unwrap_or_default();
@@ -1432,7 +1435,7 @@ impl Services {
         let mut a = VisitAlerts::default();
         for d in visits::due(&mut tx, &ids, &ymd(today), 20_000).await? {
             let due = date(&d.visit_due_on).unwrap_or(today);
-            match lateness(due, d.plan_days.unwrap_or(1).max(1) as u32, today) {
+            match lateness_on(due, d.plan_days, today) {
                 Lateness::NotDue | Lateness::DueToday => a.due_today += 1,
                 Lateness::Overdue => a.overdue += 1,
                 Lateness::Escalated => a.escalated += 1,

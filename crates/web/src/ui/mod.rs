@@ -18,7 +18,7 @@ use yijia_service::{Caller, PageReq, ServiceError};
 mod cases;
 mod map;
 mod residents;
-pub(crate) mod visits;
+mod visits;
 
 use crate::AppState;
 use crate::error::describe;

@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_domain::care::{Finding, VisitMode};
-use yijia_domain::case::CaseKind;
 use yijia_service::cases::{CaseCategoryView, HANDLERS, NoteInput};
 use yijia_service::registry::{REGISTRARS, ResidentView};
 use yijia_service::visits::{
@@ -20,7 +19,7 @@ use yijia_service::visits::{
 };
 use yijia_service::{Caller, ServiceError};
 
-use super::cases::{number, opt};
+use super::cases::{Names, number, opt};
 use super::{Chrome, PageErr, PageResult, fixable, fixable_field};
 use crate::AppState;
 use crate::i18n::Lang;
@@ -56,6 +55,7 @@ fn client_id() -> String {
 #[template(path = "walk.html")]
 struct WalkPage {
     c: Chrome,
+    n: Names,
     walk: WalkList,
     grids: Vec<(String, String)>,
     grid: String,
@@ -95,6 +95,7 @@ async fn walk(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
     };
     Ok(WalkPage {
         c: Chrome::for_caller(lang, &c, "/walk", &here),
+        n: Names(lang),
         walk,
         grids,
         grid: grid.unwrap_or_default(),
@@ -391,9 +392,4 @@ async fn own_interval(
     };
     r.page(lang)?;
     Ok(Redirect::to(&format!("/residents/{id}#plan")).into_response())
-}
-
-/// Names for the templates.
-pub(crate) fn kind_name(l: &Lang, k: &CaseKind) -> &'static str {
-    if l.en() { k.name_en() } else { k.name_zh() }
 }
