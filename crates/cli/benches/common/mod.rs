@@ -110,7 +110,8 @@ pub fn spawn_server(dir: &Path, url: Option<&str>, port: u16) -> Child {
     yijia(dir, url)
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        // YIJIA_BENCH_SERVER_LOG=1 shows the server's log (with YIJIA_LOG)
+        .stderr(if std::env::var_os("YIJIA_BENCH_SERVER_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
         .spawn()
         .unwrap()
 }
