@@ -9,9 +9,11 @@ pub mod id_number;
 pub mod org;
 pub mod password;
 pub mod phone;
+pub mod points;
 pub mod registry;
 pub mod role;
 pub mod roster;
+pub mod shop;
 pub mod time;
 pub mod user;
 

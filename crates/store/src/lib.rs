@@ -14,8 +14,10 @@ pub mod jobs;
 pub mod meta;
 pub mod org;
 pub mod places;
+pub mod points;
 pub mod residents;
 pub mod sessions;
+pub mod shop;
 pub mod users;
 pub mod visits;
 

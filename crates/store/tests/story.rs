@@ -955,3 +955,96 @@ async fn visits_are_recorded_once_and_the_due_come_in_order() {
     let bad = visits::NewVisit { client_id: "x", mode: "fax", ..v };
     assert!(visits::insert(&mut tx, &bad).await.is_err());
 }
+
+#[tokio::test]
+async fn points_move_by_transfers_the_database_keeps() {
+    use yijia_store::points::{self, NewTransfer, Request};
+    use yijia_store::residents::{self, NewResident};
+    let t = TestDb::new().await;
+    let mut tx = t.db.write().await.unwrap();
+    let (_, com, grid) = chengnan(&mut tx).await;
+    let person = NewResident {
+        uid: "p1".into(),
+        grid_id: grid.id,
+        name: "孙大爷".into(),
+        relation: "户主".into(),
+        residence: "permanent".into(),
+        now: 5,
+        ..Default::default()
+    };
+    let r = residents::insert(&mut tx, &person).await.unwrap();
+    let pool = points::ensure_account(&mut tx, com.id, "pool", None, 1).await.unwrap();
+    let mine = points::ensure_account(&mut tx, com.id, "resident", Some(r), 1).await.unwrap();
+    // made once: asked again, the same account
+    assert_eq!(points::ensure_account(&mut tx, com.id, "pool", None, 2).await.unwrap(), pool);
+    assert_eq!(points::ensure_account(&mut tx, com.id, "resident", Some(r), 2).await.unwrap(), mine);
+
+    let req = |id: &str, outcome: &str| Request {
+        client_id: id.into(),
+        fingerprint: format!("fp-{id}"),
+        outcome: outcome.into(),
+        reason: None,
+        failed_leg: None,
+        community_id: com.id,
+        created_by: None,
+        created_at: 10,
+    };
+    assert!(points::insert_request(&mut tx, &req("a1", "done")).await.unwrap());
+    // the id is taken: the second insert does nothing and says so
+    assert!(!points::insert_request(&mut tx, &req("a1", "failed")).await.unwrap());
+    assert_eq!(points::request(&mut tx, "a1").await.unwrap().unwrap().outcome, "done");
+    let tr = |id: &'static str, leg: i32, debit: i64, credit: i64, amount: i64, on: &'static str| NewTransfer {
+        client_id: id,
+        leg,
+        debit_id: debit,
+        credit_id: credit,
+        amount,
+        kind: "award",
+        memo: "志愿服务",
+        reverses_id: None,
+        created_by: None,
+        created_by_name: "社区",
+        created_at: 10,
+        created_on: on,
+    };
+    points::insert_transfers(
+        &mut tx,
+        &[tr("a1", 0, pool.id, mine.id, 30, "2026-10-31"), tr("a1", 1, pool.id, mine.id, 5, "2026-11-01")],
+    )
+    .await
+    .unwrap();
+    points::add_to_balances(&mut tx, &[(pool.id, -35), (mine.id, 35)]).await.unwrap();
+    let locked = points::lock_accounts(&mut tx, &[mine.id, pool.id]).await.unwrap();
+    assert_eq!(locked.iter().map(|a| (a.id, a.balance)).collect::<Vec<_>>(), vec![(pool.id, -35), (mine.id, 35)]);
+    assert_eq!(points::transfers_of(&mut tx, "a1").await.unwrap().len(), 2);
+    // statements by day: the balance before November, then November's lines
+    assert_eq!(points::balance_before(&mut tx, mine.id, "2026-11-01").await.unwrap(), 30);
+    assert_eq!(points::balance_before(&mut tx, pool.id, "2026-11-01").await.unwrap(), -30);
+    let nov = points::statement(&mut tx, mine.id, "2026-11-01", "2026-11-30").await.unwrap();
+    assert_eq!(nov.iter().map(|t| t.amount).collect::<Vec<_>>(), vec![5]);
+    assert_eq!(points::verify(&mut tx).await.unwrap(), (vec![], 0));
+    tx.commit().await.unwrap();
+
+    // a resident's balance never goes below zero, whatever the caller forgot
+    let mut tx = t.db.write().await.unwrap();
+    assert!(points::add_to_balances(&mut tx, &[(mine.id, -36), (pool.id, 36)]).await.is_err());
+    drop(tx);
+    // transfers and requests are never changed or removed, on either backend
+    for sql in [
+        "UPDATE point_transfers SET amount = 1",
+        "DELETE FROM point_transfers",
+        "UPDATE point_requests SET outcome = 'failed'",
+        "DELETE FROM point_requests",
+    ] {
+        let r = match &t.db {
+            yijia_store::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+            yijia_store::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        };
+        let e = r.expect_err(sql).to_string();
+        assert!(e.contains("append-only"), "{sql}: {e}");
+    }
+    // a balance changed behind the ledger's back is found
+    let mut tx = t.db.write().await.unwrap();
+    points::add_to_balances(&mut tx, &[(pool.id, 1)]).await.unwrap();
+    assert_eq!(points::verify(&mut tx).await.unwrap(), (vec![(pool.id, -34, -35)], 1));
+}

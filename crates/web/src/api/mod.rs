@@ -7,7 +7,9 @@ mod cases;
 pub(crate) mod exports;
 mod integrations;
 mod org;
+mod points;
 mod residents;
+mod shop;
 mod users;
 mod visits;
 
@@ -60,6 +62,9 @@ const CATALOGUE_EDITORS: &[Role] = yijia_service::cases::CATALOGUE_EDITORS;
 const VISITORS: &[Role] = yijia_service::visits::VISITORS;
 const PLANNERS: &[Role] = yijia_service::visits::PLANNERS;
 const COVERAGE_READERS: &[Role] = yijia_service::visits::COVERAGE_READERS;
+const POINT_KEEPERS: &[Role] = yijia_service::points::KEEPERS;
+const POINT_READERS: &[Role] = yijia_service::points::READERS;
+const SHOP_CLERKS: &[Role] = yijia_service::shop::CLERKS;
 const WEBHOOK_MAKERS: &[Role] = yijia_service::webhooks::WEBHOOK_MAKERS;
 
 pub fn routes(r: Routes) -> Routes {
@@ -166,6 +171,44 @@ pub fn routes(r: Routes) -> Routes {
             get(residents::resident_views),
         )
         .add(M::GET, "/api/v1/walk-list", Roles(COVERAGE_READERS), Scope::Grants, get(visits::walk_list))
+        .add(M::POST, "/api/v1/points/transfers", Roles(POINT_KEEPERS), Scope::Object, post(points::transfer))
+        .add(
+            M::POST,
+            "/api/v1/points/transfers/{id}/reversal",
+            Roles(POINT_KEEPERS),
+            Scope::Object,
+            post(points::reverse),
+        )
+        .add(M::GET, "/api/v1/points/accounts", Roles(POINT_READERS), Scope::Grants, get(points::community_accounts))
+        .add(
+            M::GET,
+            "/api/v1/points/accounts/{id}/statement",
+            Roles(POINT_READERS),
+            Scope::Object,
+            get(points::statement),
+        )
+        .add(
+            M::GET,
+            "/api/v1/residents/{id}/points",
+            Roles(POINT_READERS),
+            Scope::Object,
+            get(points::resident_account),
+        )
+        .add(M::GET, "/api/v1/shop/items", Roles(POINT_READERS), Scope::Grants, get(shop::items))
+        .add(M::POST, "/api/v1/shop/items", Roles(SHOP_CLERKS), Scope::Object, post(shop::add_item))
+        .add(M::PUT, "/api/v1/shop/items/{id}", Roles(SHOP_CLERKS), Scope::Object, put(shop::update_item))
+        .add(M::POST, "/api/v1/shop/items/{id}/stock", Roles(SHOP_CLERKS), Scope::Object, post(shop::change_stock))
+        .add(M::POST, "/api/v1/shop/redemptions", Roles(SHOP_CLERKS), Scope::Object, post(shop::redeem))
+        .add(M::GET, "/api/v1/shop/redemptions", Roles(SHOP_CLERKS), Scope::Grants, get(shop::waiting))
+        .add(
+            M::POST,
+            "/api/v1/shop/redemptions/{id}/handover",
+            Roles(SHOP_CLERKS),
+            Scope::Object,
+            post(shop::hand_over),
+        )
+        .add(M::POST, "/api/v1/shop/redemptions/{id}/cancel", Roles(SHOP_CLERKS), Scope::Object, post(shop::cancel))
+        .add(M::GET, "/api/v1/shop/report", Roles(POINT_READERS), Scope::Grants, get(shop::report))
         .add(M::POST, "/api/v1/visits", Roles(VISITORS), Scope::Object, post(visits::log_visit))
         .add(M::POST, "/api/v1/visits/batch", Roles(VISITORS), Scope::Object, post(visits::log_visits))
         .add(M::GET, "/api/v1/visits/{id}/photo", Roles(RESIDENT_READERS), Scope::Object, get(visits::visit_photo))
@@ -225,6 +268,9 @@ impl Modify for Bearer {
         visits::walk_list, visits::log_visit, visits::log_visits, visits::visit_photo, visits::resident_plan,
         visits::set_resident_plan, visits::care_intervals, visits::set_care_interval, visits::coverage,
         visits::finish_revisit,
+        points::transfer, points::reverse, points::community_accounts, points::resident_account, points::statement,
+        shop::items, shop::add_item, shop::update_item, shop::change_stock, shop::redeem, shop::waiting,
+        shop::hand_over, shop::cancel, shop::report,
     ),
     // schemas that only query parameters use are not collected by themselves
     components(schemas(yijia_service::registry::ResidentSort)),

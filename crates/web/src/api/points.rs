@@ -1,0 +1,154 @@
+//! The points ledger: transfers by hand and their reversal, accounts and
+//! monthly statements.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use yijia_service::points::{AccountView, Posted, ReverseInput, Statement, TransferInput};
+
+use super::ApiResult;
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::i18n::Lang;
+use crate::json::{ApiJson, ApiPath, ApiQuery};
+use crate::policy::Auth;
+
+/// 201 when the points moved now, 200 when this id moved them before; a
+/// request that failed for lack of points answers 422 each time.
+fn answer(p: Posted, lang: Lang) -> Result<(StatusCode, Json<Posted>), ApiError> {
+    if !p.done() {
+        let message = if lang == Lang::En { p.message_en } else { p.message };
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "insufficient_points",
+            message.unwrap_or_default(),
+            p.field,
+        ));
+    }
+    Ok((if p.replayed { StatusCode::OK } else { StatusCode::CREATED }, Json(p)))
+}
+
+/// Move points by hand: awards from the community's pool, adjustments. The transfers of one
+/// request happen together or not at all. The `client_id` makes it safe to send again: the
+/// same id answers as the first time (a failed one stays failed); with other contents it is
+/// refused (409).
+#[utoipa::path(post, path = "/api/v1/points/transfers", tag = "points", request_body = TransferInput,
+    responses(
+        (status = 201, description = "The points moved", body = Posted),
+        (status = 200, description = "Moved before with this client id; nothing changed", body = Posted),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "An account outside your community", body = ErrorBody),
+        (status = 409, description = "The client id was used for other transfers", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field is wrong, or not enough points (`insufficient_points`)", body = ErrorBody),
+    ))]
+pub async fn transfer(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiJson(b): ApiJson<TransferInput>,
+) -> Result<(StatusCode, Json<Posted>), ApiError> {
+    answer(st.svc.transfer(&c, b).await.api(lang)?, lang)
+}
+
+/// Undo a transfer by a new one the other way, with the reason. Each transfer is undone at most
+/// once; a reversal is not undone.
+#[utoipa::path(post, path = "/api/v1/points/transfers/{id}/reversal", tag = "points",
+    params(("id" = i64, Path, description = "The transfer to undo")), request_body = ReverseInput,
+    responses(
+        (status = 201, description = "Reversed", body = Posted),
+        (status = 200, description = "Reversed before with this client id", body = Posted),
+        (status = 400, description = "Malformed body or id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such transfer in your community", body = ErrorBody),
+        (status = 409, description = "Reversed already, or the client id was used otherwise", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "No reason, or the points were spent (`insufficient_points`)", body = ErrorBody),
+    ))]
+pub async fn reverse(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<ReverseInput>,
+) -> Result<(StatusCode, Json<Posted>), ApiError> {
+    answer(st.svc.reverse(&c, id, b).await.api(lang)?, lang)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CommunityParam {
+    /// A community's code; default: yours.
+    pub community: Option<String>,
+}
+
+/// The community's own accounts: its points pool, its shop, its adjustments.
+#[utoipa::path(get, path = "/api/v1/points/accounts", tag = "points", params(CommunityParam),
+    responses(
+        (status = 200, description = "The accounts", body = Vec<AccountView>),
+        (status = 400, description = "Bad query parameter", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Not your community", body = ErrorBody),
+        (status = 422, description = "Name the community", body = ErrorBody),
+    ))]
+pub async fn community_accounts(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiQuery(q): ApiQuery<CommunityParam>,
+) -> Result<Json<Vec<AccountView>>, ApiError> {
+    Ok(Json(st.svc.community_accounts(&c, q.community.as_deref()).await.api(lang)?))
+}
+
+/// A resident's points account.
+#[utoipa::path(get, path = "/api/v1/residents/{id}/points", tag = "points",
+    params(("id" = i64, Path, description = "Resident id")),
+    responses(
+        (status = 200, description = "The account", body = AccountView),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such resident in your scope", body = ErrorBody),
+    ))]
+pub async fn resident_account(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<AccountView>, ApiError> {
+    Ok(Json(st.svc.resident_account(&c, id).await.api(lang)?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct MonthParam {
+    /// `2026-11`; default: this month.
+    pub month: Option<String>,
+}
+
+/// An account's statement for a month: the opening balance, each transfer with the balance
+/// after it, the closing balance.
+#[utoipa::path(get, path = "/api/v1/points/accounts/{id}/statement", tag = "points",
+    params(("id" = i64, Path, description = "Account id"), MonthParam),
+    responses(
+        (status = 200, description = "The statement", body = Statement),
+        (status = 400, description = "Bad id or query parameter", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such account in your scope", body = ErrorBody),
+        (status = 422, description = "The month is not like 2026-11", body = ErrorBody),
+    ))]
+pub async fn statement(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<MonthParam>,
+) -> Result<Json<Statement>, ApiError> {
+    Ok(Json(st.svc.statement(&c, id, q.month.as_deref()).await.api(lang)?))
+}
