@@ -563,43 +563,16 @@ async fn raw_batches_with_plans(c: &City, planned: &[Planned], people: &[(i64,)]
             ($pool:expr) => {{
                 let mut tx = $pool.begin().await.unwrap();
                 let rows: Vec<NewVisit<'_>> = gens.iter().map(new_visit).collect();
-                bind_visits!(sqlx::query(sqlx::AssertSqlSafe(visits_sql.as_str())), &rows).execute(&mut *tx).await.unwrap();
+                bind_visits!(sqlx::query(sqlx::AssertSqlSafe(visits_sql.as_str())), &rows)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(plans_sql.as_str()));
                 for (r, g) in &whom {
                     q = q.bind(*r).bind(*g).bind(&on).bind(&due).bind(7_i64);
                 }
                 q.execute(&mut *tx).await.unwrap();
-                let (seq, prev): (i64, String) =
-                    sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-                        .fetch_one(&mut *tx)
-                        .await
-                        .unwrap();
-                let fields = yijia_domain::audit::EntryFields {
-                    seq,
-                    at_ms: run,
-                    actor: None,
-                    actor_name: "bench",
-                    action: "visit",
-                    outcome: "ok",
-                    object: &object,
-                    org_path: "/",
-                    ip: "",
-                    detail: "",
-                };
-                let hash = yijia_domain::audit::entry_hash(&prev, &fields);
-                sqlx::query(
-                    "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, outcome, object, org_path, ip, \
-                     detail, prev_hash, hash) VALUES ($1, $2, NULL, 'bench', 'visit', 'ok', $3, '/', '', '', $4, $5)",
-                )
-                .bind(seq)
-                .bind(run)
-                .bind(&object)
-                .bind(&prev)
-                .bind(&hash)
-                .execute(&mut *tx)
-                .await
-                .unwrap();
-                sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut *tx).await.unwrap();
+                raw_audit_line!(tx, "visit", object.as_str(), run);
                 tx.commit().await.unwrap();
             }};
         }

@@ -24,6 +24,7 @@ pub mod photos;
 pub mod points;
 pub mod registry;
 pub mod shop;
+mod shop_writer;
 pub mod users;
 pub mod visits;
 pub mod webhooks;
@@ -89,6 +90,8 @@ pub struct Services {
     pub files: Arc<dyn files::FileStore>,
     /// The queue of new cases to write, started on first use (SQLite).
     pub(crate) case_writer: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<cases::writer::Job>>>,
+    /// The queue of redemptions to settle, started on first use (SQLite).
+    pub(crate) shop_writer: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<shop_writer::Job>>>,
 }
 
 impl Services {
@@ -106,6 +109,7 @@ impl Services {
             keys,
             files,
             case_writer: Arc::default(),
+            shop_writer: Arc::default(),
         }
     }
 

@@ -185,7 +185,7 @@ pub(crate) struct Req<'a> {
 }
 
 impl Req<'_> {
-    fn request(&self, outcome: &str, failed: Option<Failure>, caller: &Caller, now: i64) -> Request {
+    pub(crate) fn request(&self, outcome: &str, failed: Option<Failure>, caller: &Caller, now: i64) -> Request {
         Request {
             client_id: self.client_id.to_owned(),
             fingerprint: self.fp.to_owned(),
@@ -228,96 +228,97 @@ fn reused() -> ServiceError {
     ))
 }
 
-impl Services {
-    /// Posts `legs` under `client_id` in the caller's transaction: the
-    /// answer given before when the id was used (refused when `fp`, what
-    /// was asked, differs), otherwise all the transfers or, when one would
-    /// take a resident below zero, none. The accounts must exist and be in
-    /// `community_id`; scope is the caller's business, and so is keeping a
-    /// failure (`fail`, in a transaction of its own).
-    pub(crate) async fn post(
-        &self,
-        tx: &mut Tx,
-        caller: &Caller,
-        req: Req<'_>,
-        legs: &[(Leg, Option<i64>)],
-        now: i64,
-    ) -> Result<Applied> {
-        if let Some(r) = store::request(tx, req.client_id).await? {
-            return replay(tx, r, req.fp).await;
-        }
-        let plain: Vec<Leg> = legs.iter().map(|(l, _)| l.clone()).collect();
-        let mut ids: Vec<i64> = plain.iter().flat_map(|l| [l.debit, l.credit]).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let accounts = store::lock_accounts(tx, &ids).await?;
-        let balances: HashMap<i64, (AccountKind, i64)> = accounts
-            .iter()
-            .map(|a| (a.id, (AccountKind::parse(&a.kind).unwrap_or(AccountKind::Resident), a.balance)))
-            .collect();
-        for (i, l) in plain.iter().enumerate() {
-            for (side, id) in [("from", l.debit), ("to", l.credit)] {
-                match accounts.iter().find(|a| a.id == id) {
-                    Some(a) if a.community_id == req.community_id => {}
-                    _ => {
-                        return Err(ServiceError::invalid(
-                            &format!("transfers[{i}].{side}"),
-                            format!("本社区没有账户 {id}"),
-                            format!("no account {id} in this community"),
-                        ));
-                    }
+/// Posts `legs` under `client_id` in the caller's transaction: the
+/// answer given before when the id was used (refused when `fp`, what
+/// was asked, differs), otherwise all the transfers or, when one would
+/// take a resident below zero, none. The accounts must exist and be in
+/// `community_id`; scope is the caller's business, and so is keeping a
+/// failure (`fail`, in a transaction of its own).
+pub(crate) async fn post(
+    tx: &mut Tx,
+    caller: &Caller,
+    req: Req<'_>,
+    legs: &[(Leg, Option<i64>)],
+    now: i64,
+) -> Result<Applied> {
+    if let Some(r) = store::request(tx, req.client_id).await? {
+        return replay(tx, r, req.fp).await;
+    }
+    let plain: Vec<Leg> = legs.iter().map(|(l, _)| l.clone()).collect();
+    let mut ids: Vec<i64> = plain.iter().flat_map(|l| [l.debit, l.credit]).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let accounts = store::lock_accounts(tx, &ids).await?;
+    let balances: HashMap<i64, (AccountKind, i64)> = accounts
+        .iter()
+        .map(|a| (a.id, (AccountKind::parse(&a.kind).unwrap_or(AccountKind::Resident), a.balance)))
+        .collect();
+    for (i, l) in plain.iter().enumerate() {
+        for (side, id) in [("from", l.debit), ("to", l.credit)] {
+            match accounts.iter().find(|a| a.id == id) {
+                Some(a) if a.community_id == req.community_id => {}
+                _ => {
+                    return Err(ServiceError::invalid(
+                        &format!("transfers[{i}].{side}"),
+                        format!("本社区没有账户 {id}"),
+                        format!("no account {id} in this community"),
+                    ));
                 }
             }
         }
-        if let Some(leg) = rules::shortfall(&balances, &plain) {
-            return Ok(Applied::Failed(Failure::Points(leg)));
-        }
-        if !store::insert_request(tx, &req.request("done", None, caller, now)).await? {
-            return race(tx, req.client_id, req.fp).await;
-        }
-        let mut net: HashMap<i64, i64> = HashMap::new();
-        for l in &plain {
-            *net.entry(l.debit).or_default() -= l.amount;
-            *net.entry(l.credit).or_default() += l.amount;
-        }
-        let mut changes: Vec<(i64, i64)> = net.into_iter().filter(|(_, c)| *c != 0).collect();
-        changes.sort_unstable();
-        store::add_to_balances(tx, &changes).await?;
-        let on = today_str(now);
-        let rows: Vec<NewTransfer<'_>> = legs
-            .iter()
-            .enumerate()
-            .map(|(i, (l, reverses))| NewTransfer {
-                client_id: req.client_id,
-                leg: i as i32,
-                debit_id: l.debit,
-                credit_id: l.credit,
-                amount: l.amount,
-                kind: l.kind.code(),
-                memo: l.memo.trim(),
-                reverses_id: *reverses,
-                created_by: caller.user_id,
-                created_by_name: &caller.display_name,
-                created_at: now,
-                created_on: &on,
-            })
-            .collect();
-        store::insert_transfers(tx, &rows).await?;
-        Ok(Applied::Done(store::transfers_of(tx, req.client_id).await?))
     }
+    if let Some(leg) = rules::shortfall(&balances, &plain) {
+        return Ok(Applied::Failed(Failure::Points(leg)));
+    }
+    if !store::insert_request(tx, &req.request("done", None, caller, now)).await? {
+        return race(tx, req.client_id, req.fp).await;
+    }
+    let mut net: HashMap<i64, i64> = HashMap::new();
+    for l in &plain {
+        *net.entry(l.debit).or_default() -= l.amount;
+        *net.entry(l.credit).or_default() += l.amount;
+    }
+    let mut changes: Vec<(i64, i64)> = net.into_iter().filter(|(_, c)| *c != 0).collect();
+    changes.sort_unstable();
+    store::add_to_balances(tx, &changes).await?;
+    let on = today_str(now);
+    let rows: Vec<NewTransfer<'_>> = legs
+        .iter()
+        .enumerate()
+        .map(|(i, (l, reverses))| NewTransfer {
+            client_id: req.client_id,
+            leg: i as i32,
+            debit_id: l.debit,
+            credit_id: l.credit,
+            amount: l.amount,
+            kind: l.kind.code(),
+            memo: l.memo.trim(),
+            reverses_id: *reverses,
+            created_by: caller.user_id,
+            created_by_name: &caller.display_name,
+            created_at: now,
+            created_on: &on,
+        })
+        .collect();
+    store::insert_transfers(tx, &rows).await?;
+    Ok(Applied::Done(store::transfers_of(tx, req.client_id).await?))
+}
 
+/// Keeps a request that failed as failed, in the caller's transaction;
+/// answers what the id holds when another request took it first.
+pub(crate) async fn keep_failed(tx: &mut Tx, caller: &Caller, req: Req<'_>, why: Failure, now: i64) -> Result<Applied> {
+    let r = req.request("failed", Some(why), caller, now);
+    if store::insert_request(tx, &r).await? { Ok(Applied::Failed(why)) } else { race(tx, req.client_id, req.fp).await }
+}
+
+impl Services {
     /// Keeps a request that failed as failed, in a transaction of its own
     /// (the one that found the failure is rolled back): the same id sent
     /// again answers the same. Answers what the id holds when another
     /// request took it first.
     pub(crate) async fn fail(&self, caller: &Caller, req: Req<'_>, why: Failure, now: i64) -> Result<Applied> {
         let mut tx = self.db.write().await?;
-        let r = req.request("failed", Some(why), caller, now);
-        let applied = if store::insert_request(&mut tx, &r).await? {
-            Applied::Failed(why)
-        } else {
-            race(&mut tx, req.client_id, req.fp).await?
-        };
+        let applied = keep_failed(&mut tx, caller, req, why, now).await?;
         tx.commit().await?;
         Ok(applied)
     }
@@ -353,7 +354,7 @@ impl Services {
             let with: Vec<(Leg, Option<i64>)> = legs.iter().map(|l| (l.clone(), None)).collect();
             let fp = rules::fingerprint(&legs);
             let req = Req { client_id: &client_id, fp: &fp, community_id: com.id };
-            let applied = match self.post(&mut tx, caller, req, &with, now).await? {
+            let applied = match post(&mut tx, caller, req, &with, now).await? {
                 Applied::Failed(why) => {
                     tx.rollback().await?;
                     return Ok(posted(&client_id, self.fail(caller, req, why, now).await?));
@@ -423,7 +424,7 @@ impl Services {
             }
             let fp = rules::fingerprint(std::slice::from_ref(&leg));
             let req = Req { client_id: &client_id, fp: &fp, community_id: com.id };
-            let applied = match self.post(&mut tx, caller, req, &[(leg, Some(transfer_id))], now).await? {
+            let applied = match post(&mut tx, caller, req, &[(leg, Some(transfer_id))], now).await? {
                 Applied::Failed(why) => {
                     tx.rollback().await?;
                     return Ok(posted(&client_id, self.fail(caller, req, why, now).await?));

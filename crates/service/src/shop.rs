@@ -11,7 +11,7 @@ use yijia_domain::role::Role;
 use yijia_domain::shop::{self, ItemFields, RedemptionStatus};
 use yijia_domain::time::{rfc3339, to_local};
 use yijia_store::shop::{self as store, Item, NewItem, NewRedemption, NewStockChange, Redemption};
-use yijia_store::{StoreError, Tx, org, points as ledger};
+use yijia_store::{Db, StoreError, Tx, org, points as ledger};
 
 use crate::audit::{Event, record};
 use crate::points::{Applied, Failure, Req};
@@ -258,7 +258,8 @@ impl Services {
     /// Redeems an item for a resident: their points and the stock are taken
     /// in one transaction, and a pickup code given. Sent again with the
     /// same id, the same answer; failed (points, stock, limit), it stays
-    /// failed.
+    /// failed. On SQLite redemptions sent at the same moment share a commit
+    /// (`shop_writer`).
     pub async fn redeem(&self, caller: &Caller, input: RedeemInput) -> Result<Redeemed> {
         if !caller.has_any(CLERKS) {
             return Err(ServiceError::forbidden());
@@ -273,125 +274,21 @@ impl Services {
             input.item_id.to_string(),
             quantity.to_string(),
         ]);
-        let now = self.now();
-        let month = month_now(now);
+        let c = Checked {
+            client_id,
+            resident_id: input.resident_id,
+            item_id: input.item_id,
+            quantity,
+            fp,
+            now: self.now(),
+        };
         self.denials_audited(caller, async {
-            let mut tx = self.db.write().await?;
-            let Some(item) = store::item(&mut tx, input.item_id).await? else {
-                return Err(ServiceError::invalid("item_id", "没有这件物品", "no such item"));
-            };
-            let com = clerk_community(&mut tx, caller, item.community_id, format!("item:{}", item.id)).await?;
-            let req = Req { client_id: &client_id, fp: &fp, community_id: com.id };
-            if let Some(r) = ledger::request(&mut tx, &client_id).await? {
-                let applied = crate::points::replay(&mut tx, r, &fp).await?;
-                let r = store::redemption_of_request(&mut tx, &client_id).await?;
-                tx.commit().await?;
-                return Ok(redeemed(&client_id, applied, r));
+            match self.db {
+                yijia_store::Db::Sqlite(_) => self.redeem_queued(caller, c).await,
+                _ => redeem_one(&self.db, caller, &c).await,
             }
-            let Some(person) = yijia_store::residents::get(&mut tx, input.resident_id).await? else {
-                return Err(ServiceError::invalid("resident_id", "没有这位居民", "no such resident"));
-            };
-            if !person.grid_path.starts_with(&com.path) {
-                return Err(ServiceError::invalid(
-                    "resident_id",
-                    "这位居民不在本社区",
-                    "the resident is not of this community",
-                ));
-            }
-            if !item.active {
-                return Err(ServiceError::invalid("item_id", "这件物品已下架", "this item is not on offer"));
-            }
-            let failed = if !shop::within_limit(
-                item.monthly_limit,
-                store::taken(&mut tx, person.id, item.id, &month).await?,
-                quantity,
-            ) {
-                Some(Failure::Limit)
-            } else if !store::move_stock(&mut tx, item.id, -quantity).await? {
-                Some(Failure::Stock)
-            } else {
-                None
-            };
-            let points = item.price * quantity;
-            let applied = match failed {
-                Some(why) => Applied::Failed(why),
-                None => {
-                    let account =
-                        ledger::ensure_account(&mut tx, com.id, AccountKind::Resident.code(), Some(person.id), now)
-                            .await?;
-                    let shop_account =
-                        ledger::ensure_account(&mut tx, com.id, AccountKind::Shop.code(), None, now).await?;
-                    let leg = Leg {
-                        debit: account.id,
-                        credit: shop_account.id,
-                        amount: points,
-                        kind: TransferKind::Redeem,
-                        memo: format!("兑换 {} × {quantity}", item.name),
-                    };
-                    self.post(&mut tx, caller, req, &[(leg, None)], now).await?
-                }
-            };
-            let applied = match applied {
-                Applied::Failed(why) => {
-                    tx.rollback().await?;
-                    let applied = self.fail(caller, req, why, now).await?;
-                    return Ok(redeemed(&client_id, applied, None));
-                }
-                Applied::Replayed(r, ts) => {
-                    // another request took the id between our look and our write
-                    tx.rollback().await?;
-                    let mut tx = self.db.read().await?;
-                    let red = store::redemption_of_request(&mut tx, &client_id).await?;
-                    tx.commit().await?;
-                    return Ok(redeemed(&client_id, Applied::Replayed(r, ts), red));
-                }
-                done => done,
-            };
-            let code = self.free_pickup_code(&mut tx).await?;
-            let new = NewRedemption {
-                client_id: &client_id,
-                item_id: item.id,
-                resident_id: person.id,
-                quantity,
-                points,
-                pickup_code: &code,
-                month: &month,
-                created_at: now,
-                created_by: caller.user_id,
-            };
-            let id = store::insert_redemption(&mut tx, &new).await.map_err(|e| match e {
-                // two redemptions drew the same new code at once: one tries again
-                StoreError::Conflict(_) => ServiceError::Conflict(Msg::new("请重试", "please try again")),
-                e => e.into(),
-            })?;
-            let change = NewStockChange {
-                item_id: item.id,
-                change: -quantity,
-                reason: "兑换",
-                redemption_id: Some(id),
-                by_name: &caller.display_name,
-                at: now,
-            };
-            store::insert_stock_change(&mut tx, &change).await?;
-            let e = Event::ok("shop_redeem", format!("redemption:{id}"), &person.grid_path);
-            let detail = json!({ "item": item.id, "resident": person.id, "quantity": quantity, "points": points });
-            record(&mut tx, caller, now, &e.with(detail)).await?;
-            let r = store::redemption(&mut tx, id).await?;
-            tx.commit().await?;
-            Ok(redeemed(&client_id, applied, r))
         })
         .await
-    }
-
-    /// A six-digit code no waiting redemption has.
-    async fn free_pickup_code(&self, tx: &mut Tx) -> Result<String> {
-        for _ in 0..20 {
-            let code = shop::pickup_code(rand::rng().random_range(0..1_000_000));
-            if !store::code_waiting(tx, &code).await? {
-                return Ok(code);
-            }
-        }
-        Err(ServiceError::Internal("no free pickup code in 20 draws".into()))
     }
 
     /// The redemption waiting under a pickup code, in the caller's community.
@@ -473,7 +370,7 @@ impl Services {
             let fp = rules::fingerprint(std::slice::from_ref(&leg));
             let req = Req { client_id: &refund_id, fp: &fp, community_id: com.id };
             // the shop's account may go below zero: a refund always goes
-            if !matches!(self.post(&mut tx, caller, req, &[(leg, None)], now).await?, Applied::Done(_)) {
+            if !matches!(crate::points::post(&mut tx, caller, req, &[(leg, None)], now).await?, Applied::Done(_)) {
                 return Err(ServiceError::Internal(format!("the refund of redemption {id} did not go")));
             }
             let e = Event::ok("shop_cancel", format!("redemption:{id}"), &com.path);
@@ -529,6 +426,137 @@ impl Services {
     }
 }
 
+/// A redemption checked at the door: what it asks, as a fingerprint, and when.
+#[derive(Debug, Clone)]
+pub(crate) struct Checked {
+    pub client_id: String,
+    pub resident_id: i64,
+    pub item_id: i64,
+    pub quantity: i64,
+    pub fp: String,
+    pub now: i64,
+}
+
+/// One redemption in a transaction of its own.
+pub(crate) async fn redeem_one(db: &Db, caller: &Caller, c: &Checked) -> Result<Redeemed> {
+    let (client_id, quantity, now) = (c.client_id.as_str(), c.quantity, c.now);
+    let month = month_now(now);
+    let mut tx = db.write().await?;
+    let Some(item) = store::item(&mut tx, c.item_id).await? else {
+        return Err(ServiceError::invalid("item_id", "没有这件物品", "no such item"));
+    };
+    let com = clerk_community(&mut tx, caller, item.community_id, format!("item:{}", item.id)).await?;
+    let req = Req { client_id, fp: &c.fp, community_id: com.id };
+    if let Some(r) = ledger::request(&mut tx, client_id).await? {
+        let applied = crate::points::replay(&mut tx, r, &c.fp).await?;
+        let r = store::redemption_of_request(&mut tx, client_id).await?;
+        tx.commit().await?;
+        return Ok(redeemed(client_id, applied, r));
+    }
+    let Some(person) = yijia_store::residents::get(&mut tx, c.resident_id).await? else {
+        return Err(ServiceError::invalid("resident_id", "没有这位居民", "no such resident"));
+    };
+    if !person.grid_path.starts_with(&com.path) {
+        return Err(ServiceError::invalid(
+            "resident_id",
+            "这位居民不在本社区",
+            "the resident is not of this community",
+        ));
+    }
+    if !item.active {
+        return Err(ServiceError::invalid("item_id", "这件物品已下架", "this item is not on offer"));
+    }
+    let failed = if !shop::within_limit(
+        item.monthly_limit,
+        store::taken(&mut tx, person.id, item.id, &month).await?,
+        quantity,
+    ) {
+        Some(Failure::Limit)
+    } else if !store::move_stock(&mut tx, item.id, -quantity).await? {
+        Some(Failure::Stock)
+    } else {
+        None
+    };
+    let points = item.price * quantity;
+    let applied = match failed {
+        Some(why) => Applied::Failed(why),
+        None => {
+            let account =
+                ledger::ensure_account(&mut tx, com.id, AccountKind::Resident.code(), Some(person.id), now).await?;
+            let shop_account = ledger::ensure_account(&mut tx, com.id, AccountKind::Shop.code(), None, now).await?;
+            let leg = Leg {
+                debit: account.id,
+                credit: shop_account.id,
+                amount: points,
+                kind: TransferKind::Redeem,
+                memo: format!("兑换 {} × {quantity}", item.name),
+            };
+            crate::points::post(&mut tx, caller, req, &[(leg, None)], now).await?
+        }
+    };
+    let applied = match applied {
+        Applied::Failed(why) => {
+            tx.rollback().await?;
+            let mut tx = db.write().await?;
+            let applied = crate::points::keep_failed(&mut tx, caller, req, why, now).await?;
+            tx.commit().await?;
+            return Ok(redeemed(client_id, applied, None));
+        }
+        Applied::Replayed(r, ts) => {
+            // another request took the id between our look and our write
+            tx.rollback().await?;
+            let mut tx = db.read().await?;
+            let red = store::redemption_of_request(&mut tx, client_id).await?;
+            tx.commit().await?;
+            return Ok(redeemed(client_id, Applied::Replayed(r, ts), red));
+        }
+        done => done,
+    };
+    let code = free_pickup_code(&mut tx).await?;
+    let new = NewRedemption {
+        client_id,
+        item_id: item.id,
+        resident_id: person.id,
+        quantity,
+        points,
+        pickup_code: &code,
+        month: &month,
+        created_at: now,
+        created_by: caller.user_id,
+    };
+    let id = store::insert_redemption(&mut tx, &new).await.map_err(|e| match e {
+        // two redemptions drew the same new code at once: one tries again
+        StoreError::Conflict(_) => ServiceError::Conflict(Msg::new("请重试", "please try again")),
+        e => e.into(),
+    })?;
+    let change = NewStockChange {
+        item_id: item.id,
+        change: -quantity,
+        reason: "兑换",
+        redemption_id: Some(id),
+        by_name: &caller.display_name,
+        at: now,
+    };
+    store::insert_stock_change(&mut tx, &change).await?;
+    let e = Event::ok("shop_redeem", format!("redemption:{id}"), &person.grid_path);
+    let detail = json!({ "item": item.id, "resident": person.id, "quantity": quantity, "points": points });
+    record(&mut tx, caller, now, &e.with(detail)).await?;
+    let r = store::redemption(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(redeemed(client_id, applied, r))
+}
+
+/// A six-digit code no waiting redemption has.
+async fn free_pickup_code(tx: &mut Tx) -> Result<String> {
+    for _ in 0..20 {
+        let code = shop::pickup_code(rand::rng().random_range(0..1_000_000));
+        if !store::code_waiting(tx, &code).await? {
+            return Ok(code);
+        }
+    }
+    Err(ServiceError::Internal("no free pickup code in 20 draws".into()))
+}
+
 /// A community whose shop the caller keeps; a denial names `object`.
 async fn clerk_community(tx: &mut Tx, caller: &Caller, community_id: i64, object: String) -> Result<org::OrgNode> {
     let com = org::by_id(tx, community_id).await?;
@@ -547,7 +575,7 @@ fn item_fields(input: &ItemInput) -> Result<ItemFields> {
     Ok(f)
 }
 
-fn redeemed(client_id: &str, applied: Applied, r: Option<Redemption>) -> Redeemed {
+pub(crate) fn redeemed(client_id: &str, applied: Applied, r: Option<Redemption>) -> Redeemed {
     let failed = |why: Failure, replayed: bool| {
         let (field, msg) = why.explain();
         let field = if matches!(why, Failure::Points(_)) { "resident_id".to_owned() } else { field };

@@ -73,23 +73,7 @@ pub async fn lock_accounts(tx: &mut Tx, ids: &[i64]) -> Result<Vec<Account>> {
 
 /// Adds each `(account, change)` to its balance, in one statement.
 pub async fn add_to_balances(tx: &mut Tx, changes: &[(i64, i64)]) -> Result<()> {
-    if changes.is_empty() {
-        return Ok(());
-    }
-    let mut args = Args::default();
-    let mut cases = String::new();
-    let mut ids = Vec::with_capacity(changes.len());
-    for (id, change) in changes {
-        let p = args.push(*id);
-        cases.push_str(&format!(" WHEN {p} THEN {}", args.push(*change)));
-        ids.push(p);
-    }
-    let sql = format!(
-        "UPDATE point_accounts SET balance = balance + CASE id{cases} ELSE 0 END WHERE id IN ({})",
-        ids.join(", ")
-    );
-    on_tx!(tx, c => bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), args).execute(&mut *c).await?.rows_affected());
-    Ok(())
+    crate::sql::add_by_id(tx, "point_accounts", "balance", changes).await
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -235,4 +219,63 @@ pub async fn verify(tx: &mut Tx) -> Result<(Vec<(i64, i64, i64)>, i64)> {
     let total: i64 = on_tx!(tx, c => sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(balance), 0) AS BIGINT) FROM point_accounts").fetch_one(c).await?);
     Ok((wrong, total))
+}
+
+/// The requests with these client ids.
+pub async fn requests(tx: &mut Tx, client_ids: &[&str]) -> Result<Vec<Request>> {
+    if client_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut args = Args::default();
+    let ph: Vec<String> = client_ids.iter().map(|c| args.push(*c)).collect();
+    let sql = format!(
+        "SELECT client_id, fingerprint, outcome, reason, failed_leg, community_id, created_by, created_at \
+         FROM point_requests WHERE client_id IN ({})",
+        ph.join(", ")
+    );
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
+}
+
+/// Records several requests' outcomes in one statement; answers how many
+/// were new.
+pub async fn insert_requests(tx: &mut Tx, rows: &[Request]) -> Result<u64> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let values = crate::residents::placeholders(tx.backend(), rows.len(), 8);
+    let sql = format!(
+        "INSERT INTO point_requests \
+         (client_id, fingerprint, outcome, reason, failed_leg, community_id, created_by, created_at) \
+         VALUES {values} ON CONFLICT (client_id) DO NOTHING"
+    );
+    Ok(on_tx!(tx, c => {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+        for r in rows {
+            q = q.bind(&r.client_id).bind(&r.fingerprint).bind(&r.outcome).bind(&r.reason).bind(r.failed_leg)
+                .bind(r.community_id).bind(r.created_by).bind(r.created_at);
+        }
+        q.execute(&mut *c).await?.rows_affected()
+    }))
+}
+
+/// The accounts of these residents, each made in its community when missing.
+pub async fn ensure_resident_accounts(tx: &mut Tx, residents: &[(i64, i64)], now: i64) -> Result<Vec<Account>> {
+    if residents.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut args = Args::default();
+    let mut rows = Vec::with_capacity(residents.len());
+    for (r, com) in residents {
+        rows.push(format!("({}, {}, {}, 'resident', 0)", args.push(*r), args.push(*com), args.push(now)));
+    }
+    let sql = format!(
+        "INSERT INTO point_accounts (resident_id, community_id, created_at, kind, balance) VALUES {} \
+         ON CONFLICT DO NOTHING",
+        rows.join(", ")
+    );
+    on_tx!(tx, c => bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), args).execute(&mut *c).await?.rows_affected());
+    let mut args = Args::default();
+    let ph: Vec<String> = residents.iter().map(|(r, _)| args.push(*r)).collect();
+    let sql = format!("SELECT {ACCOUNT_COLS} FROM point_accounts WHERE resident_id IN ({})", ph.join(", "));
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
 }

@@ -647,3 +647,17 @@ pub async fn in_building(tx: &mut Tx, building_id: i64, paths: &[String]) -> Res
     );
     Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
 }
+
+/// The grid path of each of these residents: `(id, path)`.
+pub async fn grid_paths(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut args = Args::default();
+    let ph: Vec<String> = ids.iter().map(|i| args.push(*i)).collect();
+    let sql = format!(
+        "SELECT r.id, o.path FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE r.id IN ({})",
+        ph.join(", ")
+    );
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
+}

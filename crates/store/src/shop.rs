@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::sql::{Args, bind_args};
 use crate::{Result, Tx, on_tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -256,4 +257,102 @@ pub async fn month_figures(tx: &mut Tx, community_id: i64, from: &str, to: &str)
          GROUP BY i.name ORDER BY i.name")
         .bind(community_id).bind(&from[..from.len().min(7)]).bind(&to[..to.len().min(7)]).fetch_all(c).await?);
     Ok(MonthFigures { issued, redeemed: redeemed - refunded, outstanding, handed_out })
+}
+
+/// The items with these ids.
+pub async fn items_by_ids(tx: &mut Tx, ids: &[i64]) -> Result<Vec<Item>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut args = Args::default();
+    let ph: Vec<String> = ids.iter().map(|i| args.push(*i)).collect();
+    let sql = format!("SELECT {ITEM_COLS} FROM shop_items WHERE id IN ({})", ph.join(", "));
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
+}
+
+/// How many of each item these people took in a month, cancelled aside:
+/// `(resident, item, quantity)`.
+pub async fn taken_many(tx: &mut Tx, residents: &[i64], month: &str) -> Result<Vec<(i64, i64, i64)>> {
+    if residents.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut args = Args::default();
+    let m = args.push(month);
+    let ph: Vec<String> = residents.iter().map(|r| args.push(*r)).collect();
+    let sql = format!(
+        "SELECT resident_id, item_id, CAST(SUM(quantity) AS BIGINT) FROM redemptions WHERE month = {m} \
+         AND status <> 'cancelled' AND resident_id IN ({}) GROUP BY resident_id, item_id",
+        ph.join(", ")
+    );
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
+}
+
+/// Adds each `(item, change)` to its stock, in one statement (the stock's
+/// `CHECK` refuses to go below zero).
+pub async fn move_stock_many(tx: &mut Tx, changes: &[(i64, i64)]) -> Result<()> {
+    crate::sql::add_by_id(tx, "shop_items", "stock", changes).await
+}
+
+/// Of these pickup codes, those a waiting redemption has.
+pub async fn codes_waiting(tx: &mut Tx, codes: &[String]) -> Result<Vec<String>> {
+    if codes.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut args = Args::default();
+    let ph: Vec<String> = codes.iter().map(|c| args.push(c.as_str())).collect();
+    let sql =
+        format!("SELECT pickup_code FROM redemptions WHERE status = 'waiting' AND pickup_code IN ({})", ph.join(", "));
+    Ok(
+        on_tx!(tx, c => bind_args!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?),
+    )
+}
+
+/// Several new redemptions in one statement; answers `(client_id, id)`.
+pub async fn insert_redemptions(tx: &mut Tx, rows: &[NewRedemption<'_>]) -> Result<Vec<(String, i64)>> {
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut args = Args::default();
+    let mut vals = Vec::with_capacity(rows.len());
+    for r in rows {
+        vals.push(format!(
+            "({}, {}, {}, {}, {}, {}, 'waiting', {}, {}, {})",
+            args.push(r.client_id),
+            args.push(r.item_id),
+            args.push(r.resident_id),
+            args.push(r.quantity),
+            args.push(r.points),
+            args.push(r.pickup_code),
+            args.push(r.month),
+            args.push(r.created_at),
+            match r.created_by {
+                Some(u) => args.push(u),
+                None => "NULL".to_owned(),
+            },
+        ));
+    }
+    let sql = format!(
+        "INSERT INTO redemptions (client_id, item_id, resident_id, quantity, points, pickup_code, status, month, \
+         created_at, created_by) VALUES {} RETURNING client_id, id",
+        vals.join(", ")
+    );
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
+}
+
+/// Several stock changes in one statement.
+pub async fn insert_stock_changes(tx: &mut Tx, rows: &[NewStockChange<'_>]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let values = crate::residents::placeholders(tx.backend(), rows.len(), 6);
+    let sql =
+        format!("INSERT INTO stock_changes (item_id, change, reason, redemption_id, by_name, at) VALUES {values}");
+    on_tx!(tx, c => {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+        for s in rows {
+            q = q.bind(s.item_id).bind(s.change).bind(s.reason).bind(s.redemption_id).bind(s.by_name).bind(s.at);
+        }
+        q.execute(&mut *c).await?.rows_affected()
+    });
+    Ok(())
 }

@@ -62,3 +62,28 @@ macro_rules! bind_args {
     }};
 }
 pub(crate) use bind_args;
+
+/// Adds each `(id, change)` to `column` of its row of `table`, in one
+/// statement (`table` and `column` are the store's own names, never input).
+pub(crate) async fn add_by_id(
+    tx: &mut crate::Tx,
+    table: &str,
+    column: &str,
+    changes: &[(i64, i64)],
+) -> crate::Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut args = Args::default();
+    let mut cases = String::new();
+    let mut ids = Vec::with_capacity(changes.len());
+    for (id, change) in changes {
+        let p = args.push(*id);
+        cases.push_str(&format!(" WHEN {p} THEN {}", args.push(*change)));
+        ids.push(p);
+    }
+    let sql =
+        format!("UPDATE {table} SET {column} = {column} + CASE id{cases} ELSE 0 END WHERE id IN ({})", ids.join(", "));
+    crate::on_tx!(tx, c => bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), args).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}

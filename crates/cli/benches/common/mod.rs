@@ -169,3 +169,43 @@ pub fn report(title: &str, rows: &[Row]) {
         std::process::exit(1);
     }
 }
+
+/// Appends one line to the audit chain, raw, in the transaction `$tx`
+/// (the head moved, the entry hashed and written, the head's hash set), as
+/// the store does for every change.
+macro_rules! raw_audit_line {
+    ($tx:expr, $action:expr, $object:expr, $at:expr) => {{
+        let (seq, prev): (i64, String) =
+            sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                .fetch_one(&mut *$tx)
+                .await
+                .unwrap();
+        let fields = yijia_domain::audit::EntryFields {
+            seq,
+            at_ms: $at,
+            actor: None,
+            actor_name: "bench",
+            action: $action,
+            outcome: "ok",
+            object: $object,
+            org_path: "/",
+            ip: "",
+            detail: "",
+        };
+        let hash = yijia_domain::audit::entry_hash(&prev, &fields);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, outcome, object, org_path, ip, detail, \
+             prev_hash, hash) VALUES ($1, $2, NULL, 'bench', $3, 'ok', $4, '/', '', '', $5, $6)",
+        )
+        .bind(seq)
+        .bind($at)
+        .bind($action)
+        .bind($object)
+        .bind(&prev)
+        .bind(&hash)
+        .execute(&mut *$tx)
+        .await
+        .unwrap();
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut *$tx).await.unwrap();
+    }};
+}

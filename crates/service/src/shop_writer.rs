@@ -1,0 +1,430 @@
+//! Redemptions on SQLite, several in one commit. SQLite has one writer and
+//! each commit waits for the disk (`synchronous=FULL`); redemptions sent at
+//! the same moment queue here, and one task settles up to `GROUP` of them
+//! in order, in one transaction of a dozen statements whatever their number:
+//! each sees the stock, balances and monthly counts the ones before it left.
+//! Should the group fail in the database, each goes again on its own.
+
+use std::collections::{HashMap, HashSet};
+
+use rand::Rng;
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
+use yijia_domain::Msg;
+use yijia_domain::points::{AccountKind, TransferKind};
+use yijia_domain::shop::{self as rules, RedemptionStatus};
+use yijia_store::points::{self as ledger, NewTransfer, Request};
+use yijia_store::shop::{self as store, Item, NewRedemption, NewStockChange, Redemption};
+use yijia_store::{Db, org};
+
+use crate::audit::{Event, record_many};
+use crate::points::{Applied, Failure, Req};
+use crate::shop::{CLERKS, Checked, Redeemed, redeem_one, redeemed};
+use crate::{Caller, Result, ServiceError, Services};
+
+/// The most redemptions settled in one commit.
+const GROUP: usize = 64;
+
+pub(crate) struct Job {
+    caller: Caller,
+    c: Checked,
+    reply: oneshot::Sender<Result<Redeemed>>,
+}
+
+async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
+    while let Some(first) = queue.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < GROUP {
+            match queue.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        let answers = match settle(&db, &jobs).await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(error = %e, redemptions = jobs.len(), "a group of redemptions goes one by one");
+                let mut a = Vec::with_capacity(jobs.len());
+                for j in &jobs {
+                    a.push(redeem_one(&db, &j.caller, &j.c).await);
+                }
+                a
+            }
+        };
+        for (j, a) in jobs.into_iter().zip(answers) {
+            let _ = j.reply.send(a);
+        }
+    }
+}
+
+/// What became of one redemption of the group.
+enum Outcome {
+    /// Answered already (refused at the door, denied, or sent before and failed).
+    Answer(Box<Result<Redeemed>>),
+    /// Sent before and done: its redemption is read back.
+    Replay(Request),
+    /// The same id as job `k` of this group.
+    SameAs(usize),
+    Failed(Failure),
+    /// Redeemed: the index of its new row.
+    Done(usize),
+}
+
+/// A new redemption of the group, before it has an id.
+struct Planned {
+    job: usize,
+    item: i64,
+    resident: i64,
+    path: String,
+    quantity: i64,
+    points: i64,
+    code: String,
+    month: String,
+}
+
+fn refuse(e: ServiceError) -> Outcome {
+    Outcome::Answer(Box::new(Err(e)))
+}
+
+fn reused() -> ServiceError {
+    ServiceError::Conflict(Msg::new(
+        "这个编号已用于另一笔内容不同的兑换,请换一个编号",
+        "this client id was used for a different redemption; choose another id",
+    ))
+}
+
+fn month_of(now: i64) -> String {
+    yijia_domain::time::to_local(now).format("%Y-%m").to_string()
+}
+
+async fn settle(db: &Db, jobs: &[Job]) -> Result<Vec<Result<Redeemed>>> {
+    let mut tx = db.write().await?;
+    let ids: Vec<&str> = jobs.iter().map(|j| j.c.client_id.as_str()).collect();
+    let known: HashMap<String, Request> =
+        ledger::requests(&mut tx, &ids).await?.into_iter().map(|r| (r.client_id.clone(), r)).collect();
+    let mut item_ids: Vec<i64> = jobs.iter().map(|j| j.c.item_id).collect();
+    item_ids.sort_unstable();
+    item_ids.dedup();
+    let items: HashMap<i64, Item> =
+        store::items_by_ids(&mut tx, &item_ids).await?.into_iter().map(|i| (i.id, i)).collect();
+    let mut communities: HashMap<i64, org::OrgNode> = HashMap::new();
+    let mut community_ids: Vec<i64> = items.values().map(|i| i.community_id).collect();
+    community_ids.sort_unstable();
+    community_ids.dedup();
+    for id in community_ids {
+        communities.insert(id, org::by_id(&mut tx, id).await?);
+    }
+    let mut resident_ids: Vec<i64> = jobs.iter().map(|j| j.c.resident_id).collect();
+    resident_ids.sort_unstable();
+    resident_ids.dedup();
+    let paths: HashMap<i64, String> =
+        yijia_store::residents::grid_paths(&mut tx, &resident_ids).await?.into_iter().collect();
+    // the people who may redeem here, each with their account
+    let mut pairs: Vec<(i64, i64)> = jobs
+        .iter()
+        .filter_map(|j| {
+            let com = communities.get(&items.get(&j.c.item_id)?.community_id)?;
+            paths.get(&j.c.resident_id).filter(|p| p.starts_with(&com.path)).map(|_| (j.c.resident_id, com.id))
+        })
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let now = jobs.iter().map(|j| j.c.now).max().unwrap_or_default();
+    let accounts: HashMap<i64, ledger::Account> = ledger::ensure_resident_accounts(&mut tx, &pairs, now)
+        .await?
+        .into_iter()
+        .filter_map(|a| a.resident_id.map(|r| (r, a)))
+        .collect();
+    let mut shops: HashMap<i64, ledger::Account> = HashMap::new();
+    for com in communities.keys() {
+        shops.insert(*com, ledger::ensure_account(&mut tx, *com, AccountKind::Shop.code(), None, now).await?);
+    }
+    let mut taken: HashMap<(i64, i64, String), i64> = HashMap::new();
+    let mut months: Vec<String> = jobs.iter().map(|j| month_of(j.c.now)).collect();
+    months.sort();
+    months.dedup();
+    let limited: Vec<i64> = pairs.iter().map(|(r, _)| *r).collect();
+    if items.values().any(|i| i.monthly_limit.is_some()) {
+        for m in &months {
+            for (r, i, q) in store::taken_many(&mut tx, &limited, m).await? {
+                taken.insert((r, i, m.clone()), q);
+            }
+        }
+    }
+    let mut stock: HashMap<i64, i64> = items.values().map(|i| (i.id, i.stock)).collect();
+    let mut balance: HashMap<i64, i64> = accounts.values().chain(shops.values()).map(|a| (a.id, a.balance)).collect();
+
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(jobs.len());
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut planned: Vec<Planned> = Vec::new();
+    let mut requests: Vec<Request> = Vec::new();
+    for (n, j) in jobs.iter().enumerate() {
+        let c = &j.c;
+        if let Some(r) = known.get(&c.client_id) {
+            outcomes.push(if r.fingerprint != c.fp {
+                refuse(reused())
+            } else if r.outcome == "done" {
+                Outcome::Replay(r.clone())
+            } else {
+                Outcome::Answer(Box::new(Ok(redeemed(&c.client_id, Applied::Replayed(r.clone(), vec![]), None))))
+            });
+            continue;
+        }
+        if let Some(k) = seen.get(c.client_id.as_str()) {
+            outcomes.push(Outcome::SameAs(*k));
+            continue;
+        }
+        let Some(item) = items.get(&c.item_id) else {
+            outcomes.push(refuse(ServiceError::invalid("item_id", "没有这件物品", "no such item")));
+            continue;
+        };
+        let com = &communities[&item.community_id];
+        if !j.caller.covers(CLERKS, &com.path) {
+            outcomes.push(refuse(ServiceError::denied("shop", format!("item:{}", item.id))));
+            continue;
+        }
+        let Some(path) = paths.get(&c.resident_id) else {
+            outcomes.push(refuse(ServiceError::invalid("resident_id", "没有这位居民", "no such resident")));
+            continue;
+        };
+        if !path.starts_with(&com.path) {
+            outcomes.push(refuse(ServiceError::invalid(
+                "resident_id",
+                "这位居民不在本社区",
+                "the resident is not of this community",
+            )));
+            continue;
+        }
+        if !item.active {
+            outcomes.push(refuse(ServiceError::invalid("item_id", "这件物品已下架", "this item is not on offer")));
+            continue;
+        }
+        seen.insert(&c.client_id, n);
+        let month = month_of(c.now);
+        let account = &accounts[&c.resident_id];
+        let points = item.price * c.quantity;
+        let had = taken.get(&(c.resident_id, item.id, month.clone())).copied().unwrap_or(0);
+        let failed = if !rules::within_limit(item.monthly_limit, had, c.quantity) {
+            Some(Failure::Limit)
+        } else if stock[&item.id] < c.quantity {
+            Some(Failure::Stock)
+        } else if balance[&account.id] < points {
+            Some(Failure::Points(0))
+        } else {
+            None
+        };
+        let req = Req { client_id: &c.client_id, fp: &c.fp, community_id: com.id };
+        let request = |outcome: &str, why: Option<Failure>| req.request(outcome, why, &j.caller, c.now);
+        match failed {
+            Some(why) => {
+                requests.push(request("failed", Some(why)));
+                outcomes.push(Outcome::Failed(why));
+            }
+            None => {
+                taken.insert((c.resident_id, item.id, month.clone()), had + c.quantity);
+                *stock.entry(item.id).or_default() -= c.quantity;
+                *balance.entry(account.id).or_default() -= points;
+                *balance.entry(shops[&com.id].id).or_default() += points;
+                requests.push(request("done", None));
+                outcomes.push(Outcome::Done(planned.len()));
+                planned.push(Planned {
+                    job: n,
+                    item: item.id,
+                    resident: c.resident_id,
+                    path: path.clone(),
+                    quantity: c.quantity,
+                    points,
+                    code: String::new(),
+                    month,
+                });
+            }
+        }
+    }
+
+    // pickup codes: none that a waiting redemption or another of the group has
+    let mut used: HashSet<String> = HashSet::new();
+    let mut todo: Vec<usize> = (0..planned.len()).collect();
+    for _ in 0..20 {
+        if todo.is_empty() {
+            break;
+        }
+        for &p in &todo {
+            let code = loop {
+                let c = rules::pickup_code(rand::rng().random_range(0..1_000_000));
+                if used.insert(c.clone()) {
+                    break c;
+                }
+            };
+            planned[p].code = code;
+        }
+        let codes: Vec<String> = todo.iter().map(|p| planned[*p].code.clone()).collect();
+        let taken_codes: HashSet<String> = store::codes_waiting(&mut tx, &codes).await?.into_iter().collect();
+        todo.retain(|p| taken_codes.contains(&planned[*p].code));
+    }
+    if !todo.is_empty() {
+        return Err(ServiceError::Internal("no free pickup codes in 20 draws".into()));
+    }
+
+    // the writes, a statement each for the whole group
+    if ledger::insert_requests(&mut tx, &requests).await? != requests.len() as u64 {
+        return Err(ServiceError::Internal("a client id of the group was taken meanwhile".into()));
+    }
+    let mut net: HashMap<i64, i64> = HashMap::new();
+    let mut stock_net: HashMap<i64, i64> = HashMap::new();
+    let memos: Vec<String> = planned.iter().map(|p| format!("兑换 {} × {}", items[&p.item].name, p.quantity)).collect();
+    let days: Vec<String> = planned
+        .iter()
+        .map(|p| yijia_domain::time::to_local(jobs[p.job].c.now).format("%Y-%m-%d").to_string())
+        .collect();
+    let mut transfers = Vec::with_capacity(planned.len());
+    for (k, p) in planned.iter().enumerate() {
+        let j = &jobs[p.job];
+        let debit = accounts[&p.resident].id;
+        let credit = shops[&items[&p.item].community_id].id;
+        *net.entry(debit).or_default() -= p.points;
+        *net.entry(credit).or_default() += p.points;
+        *stock_net.entry(p.item).or_default() -= p.quantity;
+        transfers.push(NewTransfer {
+            client_id: &j.c.client_id,
+            leg: 0,
+            debit_id: debit,
+            credit_id: credit,
+            amount: p.points,
+            kind: TransferKind::Redeem.code(),
+            memo: &memos[k],
+            reverses_id: None,
+            created_by: j.caller.user_id,
+            created_by_name: &j.caller.display_name,
+            created_at: j.c.now,
+            created_on: &days[k],
+        });
+    }
+    let mut changes: Vec<(i64, i64)> = net.into_iter().filter(|(_, c)| *c != 0).collect();
+    changes.sort_unstable();
+    ledger::add_to_balances(&mut tx, &changes).await?;
+    let mut stock_changes: Vec<(i64, i64)> = stock_net.into_iter().collect();
+    stock_changes.sort_unstable();
+    store::move_stock_many(&mut tx, &stock_changes).await?;
+    ledger::insert_transfers(&mut tx, &transfers).await?;
+    let rows: Vec<NewRedemption<'_>> = planned
+        .iter()
+        .map(|p| {
+            let j = &jobs[p.job];
+            NewRedemption {
+                client_id: &j.c.client_id,
+                item_id: p.item,
+                resident_id: p.resident,
+                quantity: p.quantity,
+                points: p.points,
+                pickup_code: &p.code,
+                month: &p.month,
+                created_at: j.c.now,
+                created_by: j.caller.user_id,
+            }
+        })
+        .collect();
+    let new_ids: HashMap<String, i64> = store::insert_redemptions(&mut tx, &rows).await?.into_iter().collect();
+    let id_of = |p: &Planned| new_ids.get(&jobs[p.job].c.client_id).copied();
+    let mut moves = Vec::with_capacity(planned.len());
+    for p in &planned {
+        let j = &jobs[p.job];
+        moves.push(NewStockChange {
+            item_id: p.item,
+            change: -p.quantity,
+            reason: "兑换",
+            redemption_id: id_of(p),
+            by_name: &j.caller.display_name,
+            at: j.c.now,
+        });
+    }
+    store::insert_stock_changes(&mut tx, &moves).await?;
+    let events: Vec<(&Caller, i64, Event<'_>)> = planned
+        .iter()
+        .map(|p| {
+            let j = &jobs[p.job];
+            let detail = json!({ "item": p.item, "resident": p.resident, "quantity": p.quantity, "points": p.points });
+            let object = format!("redemption:{}", id_of(p).unwrap_or_default());
+            (&j.caller, j.c.now, Event::ok("shop_redeem", object, &p.path).with(detail))
+        })
+        .collect();
+    if !events.is_empty() {
+        record_many(&mut tx, &events).await?;
+    }
+    let mut replays: HashMap<String, Redemption> = HashMap::new();
+    for o in &outcomes {
+        if let Outcome::Replay(r) = o
+            && let Some(red) = store::redemption_of_request(&mut tx, &r.client_id).await?
+        {
+            replays.insert(r.client_id.clone(), red);
+        }
+    }
+    tx.commit().await?;
+
+    let mut answers: Vec<Result<Redeemed>> = Vec::with_capacity(jobs.len());
+    for (n, o) in outcomes.into_iter().enumerate() {
+        let c = &jobs[n].c;
+        let a = match o {
+            Outcome::Answer(a) => *a,
+            Outcome::Replay(r) => {
+                let red = replays.get(&r.client_id).cloned();
+                Ok(redeemed(&c.client_id, Applied::Replayed(r, vec![]), red))
+            }
+            Outcome::Failed(why) => Ok(redeemed(&c.client_id, Applied::Failed(why), None)),
+            Outcome::Done(k) => {
+                let p = &planned[k];
+                let item = &items[&p.item];
+                let red = Redemption {
+                    id: id_of(p).unwrap_or_default(),
+                    client_id: c.client_id.clone(),
+                    item_id: p.item,
+                    item_name: item.name.clone(),
+                    community_id: item.community_id,
+                    resident_id: p.resident,
+                    quantity: p.quantity,
+                    points: p.points,
+                    pickup_code: p.code.clone(),
+                    status: RedemptionStatus::Waiting.code().to_owned(),
+                    month: p.month.clone(),
+                    created_at: c.now,
+                    closed_at: None,
+                    closed_by: None,
+                    cancel_reason: None,
+                };
+                Ok(redeemed(&c.client_id, Applied::Done(vec![]), Some(red)))
+            }
+            Outcome::SameAs(k) => {
+                let first = &jobs[k].c;
+                if first.fp != c.fp {
+                    Err(reused())
+                } else {
+                    match answers.get(k) {
+                        Some(Ok(r)) => Ok(Redeemed { replayed: true, ..r.clone() }),
+                        _ => Err(ServiceError::Conflict(Msg::new("请重试", "please try again"))),
+                    }
+                }
+            }
+        };
+        answers.push(a);
+    }
+    Ok(answers)
+}
+
+impl Services {
+    /// Hands a redemption to the writer and waits for its answer.
+    pub(crate) async fn redeem_queued(&self, caller: &Caller, c: Checked) -> Result<Redeemed> {
+        let queue = self
+            .shop_writer
+            .get_or_init(|| {
+                let (send, receive) = mpsc::channel(4 * GROUP);
+                tokio::spawn(run(self.db.clone(), receive));
+                send
+            })
+            .clone();
+        let (reply, answer) = oneshot::channel();
+        queue
+            .send(Job { caller: caller.clone(), c, reply })
+            .await
+            .map_err(|_| ServiceError::Internal("the shop's writer has stopped".into()))?;
+        answer.await.map_err(|_| ServiceError::Internal("the shop's writer dropped a redemption".into()))?
+    }
+}
