@@ -1,6 +1,7 @@
 //! yijia's types and rules. Nothing here does IO: values are validated once,
 //! at the edge, and after that a `Username` or an `OrgCode` is trusted.
 
+pub mod activity;
 pub mod audit;
 pub mod care;
 pub mod case;

@@ -102,7 +102,8 @@ pub fn check_quantity(q: i64) -> Result<(), Invalid> {
 
 /// A change of stock other than a redemption: never zero, always with a reason.
 pub fn check_stock_change(change: i64, reason: &str) -> Result<(), Invalid> {
-    if change == 0 || change.abs() > MAX_STOCK {
+    // a range, not abs(): abs(i64::MIN) overflows
+    if change == 0 || !(-MAX_STOCK..=MAX_STOCK).contains(&change) {
         return Err(Invalid::new(
             "change",
             format!("库存变动须为非零整数,绝对值不超过 {MAX_STOCK}"),
@@ -162,6 +163,8 @@ mod tests {
         assert!(check_quantity(MAX_QUANTITY + 1).is_err());
         assert!(check_stock_change(-3, "过期报损").is_ok());
         assert_eq!(check_stock_change(0, "盘点").unwrap_err().field, "change");
+        assert_eq!(check_stock_change(i64::MIN, "盘点").unwrap_err().field, "change");
+        assert_eq!(check_stock_change(i64::MAX, "盘点").unwrap_err().field, "change");
         assert_eq!(check_stock_change(5, "  ").unwrap_err().field, "reason");
     }
 

@@ -2,6 +2,7 @@
 //! runs its transaction and writes the audit entry, so that a rule holds the
 //! same way for the API, the pages and the command line.
 
+pub mod activities;
 pub mod audit;
 pub mod auth;
 pub mod caller;

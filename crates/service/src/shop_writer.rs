@@ -199,9 +199,17 @@ async fn settle(db: &Db, jobs: &[Job]) -> Result<Vec<Result<Redeemed>>> {
             outcomes.push(refuse(ServiceError::invalid("item_id", "这件物品已下架", "this item is not on offer")));
             continue;
         }
-        seen.insert(&c.client_id, n);
         let month = month_of(c.now);
-        let account = &accounts[&c.resident_id];
+        let Some(account) = accounts.get(&c.resident_id).filter(|a| a.community_id == com.id) else {
+            // an account kept from a community the resident has left
+            outcomes.push(refuse(ServiceError::invalid(
+                "resident_id",
+                "这位居民的积分账户不在本社区",
+                "the resident's points account is of another community",
+            )));
+            continue;
+        };
+        seen.insert(&c.client_id, n);
         let points = item.price * c.quantity;
         let had = taken.get(&(c.resident_id, item.id, month.clone())).copied().unwrap_or(0);
         let failed = if !rules::within_limit(item.monthly_limit, had, c.quantity) {

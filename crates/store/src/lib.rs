@@ -7,6 +7,7 @@ mod db;
 mod error;
 mod sql;
 
+pub mod activities;
 pub mod audit;
 pub mod cases;
 pub mod exports;

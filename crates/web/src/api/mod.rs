@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, documented by the OpenAPI document at
 //! `/api/openapi.json`, which is generated from the annotations here.
 
+mod activities;
 mod audit;
 mod auth;
 mod cases;
@@ -64,6 +65,7 @@ const PLANNERS: &[Role] = yijia_service::visits::PLANNERS;
 const COVERAGE_READERS: &[Role] = yijia_service::visits::COVERAGE_READERS;
 const POINT_KEEPERS: &[Role] = yijia_service::points::KEEPERS;
 const POINT_READERS: &[Role] = yijia_service::points::READERS;
+const ORGANISERS: &[Role] = yijia_service::activities::ORGANISERS;
 const SHOP_CLERKS: &[Role] = yijia_service::shop::CLERKS;
 const WEBHOOK_MAKERS: &[Role] = yijia_service::webhooks::WEBHOOK_MAKERS;
 
@@ -194,6 +196,32 @@ pub fn routes(r: Routes) -> Routes {
             Scope::Object,
             get(points::resident_account),
         )
+        .add(M::GET, "/api/v1/activities", Roles(POINT_READERS), Scope::Grants, get(activities::list))
+        .add(M::POST, "/api/v1/activities", Roles(ORGANISERS), Scope::Object, post(activities::create))
+        .add(M::GET, "/api/v1/activities/{id}", Roles(POINT_READERS), Scope::Object, get(activities::get))
+        .add(M::POST, "/api/v1/activities/{id}/signups", Roles(ORGANISERS), Scope::Object, post(activities::sign_up))
+        .add(
+            M::POST,
+            "/api/v1/activities/{id}/signups/{resident}/cancel",
+            Roles(ORGANISERS),
+            Scope::Object,
+            post(activities::cancel),
+        )
+        .add(
+            M::POST,
+            "/api/v1/activities/{id}/signups/{resident}/check-in",
+            Roles(ORGANISERS),
+            Scope::Object,
+            post(activities::check_in),
+        )
+        .add(
+            M::POST,
+            "/api/v1/activities/{id}/signups/{resident}/check-out",
+            Roles(ORGANISERS),
+            Scope::Object,
+            post(activities::check_out),
+        )
+        .add(M::POST, "/api/v1/activities/{id}/confirm", Roles(POINT_KEEPERS), Scope::Object, post(activities::confirm))
         .add(M::GET, "/api/v1/shop/items", Roles(POINT_READERS), Scope::Grants, get(shop::items))
         .add(M::POST, "/api/v1/shop/items", Roles(SHOP_CLERKS), Scope::Object, post(shop::add_item))
         .add(M::PUT, "/api/v1/shop/items/{id}", Roles(SHOP_CLERKS), Scope::Object, put(shop::update_item))
@@ -271,6 +299,8 @@ impl Modify for Bearer {
         points::transfer, points::reverse, points::community_accounts, points::resident_account, points::statement,
         shop::items, shop::add_item, shop::update_item, shop::change_stock, shop::redeem, shop::waiting,
         shop::hand_over, shop::cancel, shop::report,
+        activities::list, activities::create, activities::get, activities::sign_up, activities::cancel,
+        activities::check_in, activities::check_out, activities::confirm,
     ),
     // schemas that only query parameters use are not collected by themselves
     components(schemas(yijia_service::registry::ResidentSort)),

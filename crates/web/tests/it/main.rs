@@ -8,6 +8,7 @@ mod helpers;
 
 mod import;
 
+mod activities;
 mod audit;
 mod auth;
 mod cases;

@@ -1,0 +1,176 @@
+//! Volunteer activities (志愿活动): who may join, how many, and how the hours
+//! someone was there turn into points.
+
+use crate::Invalid;
+use crate::time::MINUTE_MS;
+
+/// How an activity pays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PointsRule {
+    /// So many points per hour attended (counted by the minute, rounded down).
+    PerHour(i64),
+    /// So many points for taking part at all.
+    Fixed(i64),
+}
+
+impl PointsRule {
+    pub fn parse(code: &str, points: i64) -> Option<Self> {
+        match code {
+            "per_hour" => Some(PointsRule::PerHour(points)),
+            "fixed" => Some(PointsRule::Fixed(points)),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            PointsRule::PerHour(_) => "per_hour",
+            PointsRule::Fixed(_) => "fixed",
+        }
+    }
+
+    pub fn points(self) -> i64 {
+        match self {
+            PointsRule::PerHour(p) | PointsRule::Fixed(p) => p,
+        }
+    }
+
+    /// The points for `minutes` attended (none for none).
+    pub fn points_for(self, minutes: i64) -> i64 {
+        if minutes <= 0 {
+            return 0;
+        }
+        match self {
+            PointsRule::PerHour(p) => p * minutes / 60,
+            PointsRule::Fixed(p) => p,
+        }
+    }
+}
+
+/// The minutes someone was there during the activity: from check-in to
+/// check-out, counting only the activity's own time.
+pub fn minutes_attended(checked_in: i64, checked_out: i64, starts: i64, ends: i64) -> i64 {
+    let from = checked_in.max(starts);
+    let to = checked_out.min(ends);
+    ((to - from).max(0)) / MINUTE_MS
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignupStatus {
+    SignedUp,
+    /// The activity was full: waiting for a place, in the order they came.
+    Waiting,
+    Cancelled,
+}
+
+impl SignupStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            SignupStatus::SignedUp => "signed_up",
+            SignupStatus::Waiting => "waiting",
+            SignupStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [SignupStatus::SignedUp, SignupStatus::Waiting, SignupStatus::Cancelled].into_iter().find(|k| k.code() == s)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            SignupStatus::SignedUp => "已报名",
+            SignupStatus::Waiting => "候补",
+            SignupStatus::Cancelled => "已取消",
+        }
+    }
+}
+
+/// An activity as the organiser enters it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityFields {
+    pub title: String,
+    pub place: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub capacity: i64,
+    pub rule: PointsRule,
+}
+
+pub fn check_activity(f: &ActivityFields) -> Result<(), Invalid> {
+    let len = |s: &str| s.trim().chars().count();
+    if !(1..=60).contains(&len(&f.title)) {
+        return Err(Invalid::new("title", "请填写活动名称(60 字以内)", "give the title (at most 60 characters)"));
+    }
+    if !(1..=100).contains(&len(&f.place)) {
+        return Err(Invalid::new("place", "请填写活动地点(100 字以内)", "give the place (at most 100 characters)"));
+    }
+    if f.ends_at <= f.starts_at {
+        return Err(Invalid::new("ends_at", "结束时间须晚于开始时间", "the end is after the start"));
+    }
+    if f.ends_at - f.starts_at > 24 * 60 * MINUTE_MS {
+        return Err(Invalid::new("ends_at", "一次活动不超过 24 小时", "an activity lasts at most 24 hours"));
+    }
+    if !(1..=10_000).contains(&f.capacity) {
+        return Err(Invalid::new("capacity", "人数上限须在 1 到 10000 之间", "the capacity is 1 to 10,000"));
+    }
+    if !(1..=10_000).contains(&f.rule.points()) {
+        return Err(Invalid::new("points", "积分须在 1 到 10000 之间", "the points are 1 to 10,000"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: i64 = 60 * MINUTE_MS;
+
+    #[test]
+    fn hours_turn_into_points_by_the_minute() {
+        assert_eq!(PointsRule::PerHour(10).points_for(90), 15);
+        assert_eq!(PointsRule::PerHour(10).points_for(59), 9);
+        assert_eq!(PointsRule::PerHour(10).points_for(0), 0);
+        assert_eq!(PointsRule::Fixed(20).points_for(5), 20);
+        assert_eq!(PointsRule::Fixed(20).points_for(0), 0, "no points without being there");
+        assert_eq!(PointsRule::parse("per_hour", 5), Some(PointsRule::PerHour(5)));
+        assert_eq!(PointsRule::parse("daily", 5), None);
+    }
+
+    #[test]
+    fn only_the_activitys_own_time_counts() {
+        // came half an hour early and stayed to the end
+        assert_eq!(minutes_attended(0, 3 * H, H / 2, 3 * H), 150);
+        // left an hour before the end
+        assert_eq!(minutes_attended(H, 2 * H, H, 3 * H), 60);
+        // checked out before checking in, or outside the activity
+        assert_eq!(minutes_attended(2 * H, H, 0, 3 * H), 0);
+        assert_eq!(minutes_attended(4 * H, 5 * H, 0, 3 * H), 0);
+    }
+
+    #[test]
+    fn activities_name_the_wrong_field() {
+        let ok = ActivityFields {
+            title: "清理楼道".into(),
+            place: "丁香花园三期 8号楼".into(),
+            starts_at: 0,
+            ends_at: 2 * H,
+            capacity: 10,
+            rule: PointsRule::PerHour(10),
+        };
+        assert!(check_activity(&ok).is_ok());
+        assert_eq!(check_activity(&ActivityFields { title: " ".into(), ..ok.clone() }).unwrap_err().field, "title");
+        assert_eq!(check_activity(&ActivityFields { place: "".into(), ..ok.clone() }).unwrap_err().field, "place");
+        assert_eq!(check_activity(&ActivityFields { ends_at: 0, ..ok.clone() }).unwrap_err().field, "ends_at");
+        assert_eq!(check_activity(&ActivityFields { ends_at: 25 * H, ..ok.clone() }).unwrap_err().field, "ends_at");
+        assert_eq!(check_activity(&ActivityFields { capacity: 0, ..ok.clone() }).unwrap_err().field, "capacity");
+        let rule = PointsRule::Fixed(0);
+        assert_eq!(check_activity(&ActivityFields { rule, ..ok }).unwrap_err().field, "points");
+    }
+
+    #[test]
+    fn signup_codes_round_trip() {
+        for s in [SignupStatus::SignedUp, SignupStatus::Waiting, SignupStatus::Cancelled] {
+            assert_eq!(SignupStatus::parse(s.code()), Some(s));
+        }
+    }
+}

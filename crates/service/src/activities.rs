@@ -1,0 +1,417 @@
+//! Volunteer activities: the organiser puts one up, residents are signed up
+//! (a waiting list when it is full), checked in and out, and when the
+//! organiser confirms it the minutes each was there turn into points from
+//! the community's pool.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use yijia_domain::Msg;
+use yijia_domain::activity::{self as rules, ActivityFields, PointsRule, SignupStatus};
+use yijia_domain::points::{AccountKind, Leg, TransferKind};
+use yijia_domain::role::Role;
+use yijia_domain::time::rfc3339;
+use yijia_store::activities::{self as store, Activity, NewActivity, Signup};
+use yijia_store::{Tx, org, points as ledger};
+
+use crate::audit::{Event, record};
+use crate::points::{Applied, Req, post};
+use crate::{Caller, Result, ServiceError, Services};
+
+/// Who puts up activities, signs people up, checks them in and confirms.
+pub const ORGANISERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::StationClerk, Role::Admin];
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct ActivityInput {
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub place: String,
+    /// RFC 3339.
+    pub starts_at: String,
+    /// RFC 3339.
+    pub ends_at: String,
+    pub capacity: i64,
+    /// A category code: only residents in it may join; none: any resident.
+    #[serde(default)]
+    pub who_may_join: Option<String>,
+    /// `per_hour` or `fixed`.
+    pub points_rule: String,
+    pub points: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct SignupInput {
+    pub resident_id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct SignupView {
+    pub resident_id: i64,
+    pub name: String,
+    /// `signed_up`, `waiting` or `cancelled`.
+    pub status: String,
+    pub status_name: String,
+    pub checked_in_at: Option<String>,
+    pub checked_out_at: Option<String>,
+    /// Once confirmed: the minutes counted and the points given.
+    pub minutes: Option<i64>,
+    pub points: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ActivityView {
+    pub id: i64,
+    pub community: String,
+    pub title: String,
+    pub description: String,
+    pub place: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub capacity: i64,
+    pub who_may_join: Option<String>,
+    pub points_rule: String,
+    pub points: i64,
+    pub organiser: String,
+    /// `open`, `cancelled` or `confirmed`.
+    pub status: String,
+    pub signed_up: usize,
+    pub waiting: usize,
+    pub signups: Vec<SignupView>,
+}
+
+fn time_field(field: &str, s: &str) -> Result<i64> {
+    chrono::DateTime::parse_from_rfc3339(s.trim()).map(|t| t.timestamp_millis()).map_err(|_| {
+        ServiceError::invalid(
+            field,
+            "时间格式应为 2026-12-05T09:00:00+08:00",
+            "a time is written 2026-12-05T09:00:00+08:00",
+        )
+    })
+}
+
+fn signup_view(s: &Signup) -> SignupView {
+    let status = SignupStatus::parse(&s.status).unwrap_or(SignupStatus::Cancelled);
+    SignupView {
+        resident_id: s.resident_id,
+        name: s.resident_name.clone(),
+        status: s.status.clone(),
+        status_name: status.name_zh().to_owned(),
+        checked_in_at: s.checked_in_at.map(rfc3339),
+        checked_out_at: s.checked_out_at.map(rfc3339),
+        minutes: s.minutes,
+        points: s.points,
+    }
+}
+
+fn activity_view(a: &Activity, community: &str, signups: &[Signup]) -> ActivityView {
+    let count = |st: SignupStatus| signups.iter().filter(|s| s.status == st.code()).count();
+    ActivityView {
+        id: a.id,
+        community: community.to_owned(),
+        title: a.title.clone(),
+        description: a.description.clone(),
+        place: a.place.clone(),
+        starts_at: rfc3339(a.starts_at),
+        ends_at: rfc3339(a.ends_at),
+        capacity: a.capacity,
+        who_may_join: a.who_may_join.clone(),
+        points_rule: a.points_rule.clone(),
+        points: a.points,
+        organiser: a.organiser.clone(),
+        status: a.status.clone(),
+        signed_up: count(SignupStatus::SignedUp),
+        waiting: count(SignupStatus::Waiting),
+        signups: signups.iter().map(signup_view).collect(),
+    }
+}
+
+fn not_open(a: &Activity) -> ServiceError {
+    ServiceError::Conflict(Msg::new(
+        format!("活动「{}」已{}", a.title, if a.status == "confirmed" { "确认积分" } else { "取消" }),
+        format!("the activity '{}' is {}", a.title, a.status),
+    ))
+}
+
+impl Services {
+    pub async fn create_activity(
+        &self,
+        caller: &Caller,
+        community: Option<&str>,
+        input: ActivityInput,
+    ) -> Result<ActivityView> {
+        let Some(rule) = PointsRule::parse(input.points_rule.trim(), input.points) else {
+            return Err(ServiceError::invalid(
+                "points_rule",
+                "计分方式只能是 per_hour(按小时)或 fixed(固定)",
+                "the points rule is per_hour or fixed",
+            ));
+        };
+        let fields = ActivityFields {
+            title: input.title.clone(),
+            place: input.place.clone(),
+            starts_at: time_field("starts_at", &input.starts_at)?,
+            ends_at: time_field("ends_at", &input.ends_at)?,
+            capacity: input.capacity,
+            rule,
+        };
+        rules::check_activity(&fields)?;
+        let who = input.who_may_join.as_deref().map(str::trim).filter(|w| !w.is_empty());
+        if let Some(w) = who
+            && yijia_domain::registry::Category::parse(w).is_none()
+        {
+            return Err(ServiceError::invalid(
+                "who_may_join",
+                format!("没有类别「{w}」"),
+                format!("no category '{w}'"),
+            ));
+        }
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let com = self.caller_community(&mut tx, caller, ORGANISERS, community).await?;
+            let new = NewActivity {
+                community_id: com.id,
+                title: fields.title.trim(),
+                description: input.description.as_deref().unwrap_or("").trim(),
+                place: fields.place.trim(),
+                starts_at: fields.starts_at,
+                ends_at: fields.ends_at,
+                capacity: fields.capacity,
+                who_may_join: who,
+                points_rule: rule.code(),
+                points: rule.points(),
+                organiser: &caller.display_name,
+                created_by: caller.user_id,
+                now,
+            };
+            let id = store::insert(&mut tx, &new).await?;
+            let e = Event::ok("activity", format!("activity:{id}"), &com.path);
+            record(&mut tx, caller, now, &e.with(json!({ "title": new.title }))).await?;
+            let a = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+            tx.commit().await?;
+            Ok(activity_view(&a, &com.code, &[]))
+        })
+        .await
+    }
+
+    /// The community's activities that have not ended, soonest first.
+    pub async fn activities(&self, caller: &Caller, community: Option<&str>) -> Result<Vec<ActivityView>> {
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.read().await?;
+            let com = self.caller_community(&mut tx, caller, crate::points::READERS, community).await?;
+            let list = store::list(&mut tx, com.id, now - 30 * yijia_domain::time::DAY_MS, 200).await?;
+            let mut out = Vec::with_capacity(list.len());
+            for a in &list {
+                let s = store::signups(&mut tx, a.id).await?;
+                out.push(ActivityView { signups: vec![], ..activity_view(a, &com.code, &s) });
+            }
+            tx.commit().await?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// One activity with everyone signed up.
+    pub async fn activity(&self, caller: &Caller, id: i64) -> Result<ActivityView> {
+        self.denials_audited(caller, async {
+            let mut tx = self.db.read().await?;
+            let (a, com) = activity_in_scope(&mut tx, caller, id, crate::points::READERS).await?;
+            let s = store::signups(&mut tx, id).await?;
+            tx.commit().await?;
+            Ok(activity_view(&a, &com.code, &s))
+        })
+        .await
+    }
+
+    /// Signs a resident up; when the activity is full, onto its waiting list.
+    pub async fn sign_up(&self, caller: &Caller, id: i64, input: SignupInput) -> Result<SignupView> {
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let (a, com) = open_activity(&mut tx, caller, id).await?;
+            if a.ends_at <= now {
+                return Err(ServiceError::Conflict(Msg::new("活动已结束", "the activity is over")));
+            }
+            let Some(r) = yijia_store::residents::get(&mut tx, input.resident_id).await? else {
+                return Err(ServiceError::invalid("resident_id", "没有这位居民", "no such resident"));
+            };
+            if !r.grid_path.starts_with(&com.path) {
+                return Err(ServiceError::invalid(
+                    "resident_id",
+                    "这位居民不在本社区",
+                    "the resident is not of this community",
+                ));
+            }
+            if let Some(who) = &a.who_may_join {
+                let cats = yijia_store::residents::categories(&mut tx, r.id).await?;
+                if !cats.iter().any(|c| &c.category == who) {
+                    return Err(ServiceError::invalid(
+                        "resident_id",
+                        "这次活动只限特定类别的居民参加",
+                        "this activity is for residents of one category only",
+                    ));
+                }
+            }
+            if let Some(s) = store::signup(&mut tx, id, r.id).await?
+                && s.status != SignupStatus::Cancelled.code()
+            {
+                return Err(ServiceError::Conflict(Msg::new(
+                    format!(
+                        "{}已{}",
+                        s.resident_name,
+                        SignupStatus::parse(&s.status).map(|s| s.name_zh()).unwrap_or("")
+                    ),
+                    "already signed up",
+                )));
+            }
+            let status = if store::signed_up(&mut tx, id).await? < a.capacity {
+                SignupStatus::SignedUp
+            } else {
+                SignupStatus::Waiting
+            };
+            store::put_signup(&mut tx, id, r.id, status.code(), now).await?;
+            let e = Event::ok("activity_signup", format!("activity:{id}"), &r.grid_path);
+            record(&mut tx, caller, now, &e.with(json!({ "resident": r.id, "status": status.code() }))).await?;
+            let s = store::signup(&mut tx, id, r.id).await?.ok_or(ServiceError::NotFound)?;
+            tx.commit().await?;
+            Ok(signup_view(&s))
+        })
+        .await
+    }
+
+    /// Cancels a sign-up; a place given up goes to the first one waiting.
+    pub async fn cancel_signup(&self, caller: &Caller, id: i64, resident_id: i64) -> Result<SignupView> {
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let (_, com) = open_activity(&mut tx, caller, id).await?;
+            let s = live_signup(&mut tx, id, resident_id).await?;
+            store::set_status(&mut tx, s.id, SignupStatus::Cancelled.code()).await?;
+            let mut promoted = None;
+            if s.status == SignupStatus::SignedUp.code()
+                && let Some(next) = store::first_waiting(&mut tx, id).await?
+            {
+                store::set_status(&mut tx, next, SignupStatus::SignedUp.code()).await?;
+                promoted = Some(next);
+            }
+            let e = Event::ok("activity_cancel", format!("activity:{id}"), &com.path);
+            record(&mut tx, caller, now, &e.with(json!({ "resident": resident_id, "promoted": promoted }))).await?;
+            let s = store::signup(&mut tx, id, resident_id).await?.ok_or(ServiceError::NotFound)?;
+            tx.commit().await?;
+            Ok(signup_view(&s))
+        })
+        .await
+    }
+
+    /// Checks someone with a place in (`out` false) or out.
+    pub async fn check(&self, caller: &Caller, id: i64, resident_id: i64, out: bool) -> Result<SignupView> {
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let (_, com) = open_activity(&mut tx, caller, id).await?;
+            let s = live_signup(&mut tx, id, resident_id).await?;
+            if s.status != SignupStatus::SignedUp.code() {
+                return Err(ServiceError::Conflict(Msg::new(
+                    "候补的居民还没有名额",
+                    "someone waiting has no place yet",
+                )));
+            }
+            match (out, s.checked_in_at, s.checked_out_at) {
+                (false, None, _) => store::check_in(&mut tx, s.id, now).await?,
+                (true, Some(_), None) => store::check_out(&mut tx, s.id, now).await?,
+                (false, Some(_), _) => return Err(ServiceError::Conflict(Msg::new("已签到", "checked in already"))),
+                (true, None, _) => return Err(ServiceError::Conflict(Msg::new("还没有签到", "not checked in yet"))),
+                (true, Some(_), Some(_)) => {
+                    return Err(ServiceError::Conflict(Msg::new("已签退", "checked out already")));
+                }
+            }
+            let action = if out { "activity_check_out" } else { "activity_check_in" };
+            let e = Event::ok(action, format!("activity:{id}"), &com.path);
+            record(&mut tx, caller, now, &e.with(json!({ "resident": resident_id }))).await?;
+            let s = store::signup(&mut tx, id, resident_id).await?.ok_or(ServiceError::NotFound)?;
+            tx.commit().await?;
+            Ok(signup_view(&s))
+        })
+        .await
+    }
+
+    /// Confirms the activity: each one checked in and out gets the points
+    /// for the minutes they were there, from the community's pool, in one
+    /// transaction. Confirmed once.
+    pub async fn confirm_activity(&self, caller: &Caller, id: i64) -> Result<ActivityView> {
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let (a, com) = activity_in_scope(&mut tx, caller, id, crate::points::KEEPERS).await?;
+            if !store::confirm(&mut tx, id, &caller.display_name, now).await? {
+                return Err(not_open(&a));
+            }
+            let rule = PointsRule::parse(&a.points_rule, a.points).unwrap_or(PointsRule::Fixed(a.points));
+            let pool = ledger::ensure_account(&mut tx, com.id, AccountKind::Pool.code(), None, now).await?;
+            let mut awarded = 0;
+            for s in store::signups(&mut tx, id).await? {
+                let (Some(i), Some(o)) = (s.checked_in_at, s.checked_out_at) else { continue };
+                if s.status != SignupStatus::SignedUp.code() {
+                    continue;
+                }
+                let minutes = rules::minutes_attended(i, o, a.starts_at, a.ends_at);
+                let points = rule.points_for(minutes);
+                store::set_awarded(&mut tx, s.id, minutes, points).await?;
+                if points == 0 {
+                    continue;
+                }
+                let account =
+                    ledger::ensure_account(&mut tx, com.id, AccountKind::Resident.code(), Some(s.resident_id), now)
+                        .await?;
+                let leg = Leg {
+                    debit: pool.id,
+                    credit: account.id,
+                    amount: points,
+                    kind: TransferKind::Award,
+                    memo: format!("志愿活动「{}」{} 分钟", a.title, minutes),
+                };
+                let client_id = format!("activity-{id}-resident-{}", s.resident_id);
+                let fp = yijia_domain::points::fingerprint(std::slice::from_ref(&leg));
+                let req = Req { client_id: &client_id, fp: &fp, community_id: com.id };
+                if !matches!(post(&mut tx, caller, req, &[(leg, None)], now).await?, Applied::Done(_)) {
+                    return Err(ServiceError::Internal(format!("the award of activity {id} did not go")));
+                }
+                awarded += points;
+            }
+            let e = Event::ok("activity_confirm", format!("activity:{id}"), &com.path);
+            record(&mut tx, caller, now, &e.with(json!({ "points": awarded }))).await?;
+            let a = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+            let s = store::signups(&mut tx, id).await?;
+            tx.commit().await?;
+            Ok(activity_view(&a, &com.code, &s))
+        })
+        .await
+    }
+}
+
+async fn activity_in_scope(tx: &mut Tx, caller: &Caller, id: i64, roles: &[Role]) -> Result<(Activity, org::OrgNode)> {
+    let Some(a) = store::get(tx, id).await? else { return Err(ServiceError::NotFound) };
+    let com = org::by_id(tx, a.community_id).await?;
+    if !caller.covers(roles, &com.path) {
+        return Err(ServiceError::denied("activity", format!("activity:{id}")));
+    }
+    Ok((a, com))
+}
+
+/// An activity still open, of a community the caller organises in.
+async fn open_activity(tx: &mut Tx, caller: &Caller, id: i64) -> Result<(Activity, org::OrgNode)> {
+    let (a, com) = activity_in_scope(tx, caller, id, ORGANISERS).await?;
+    if a.status != "open" {
+        return Err(not_open(&a));
+    }
+    Ok((a, com))
+}
+
+/// A sign-up that was not cancelled.
+async fn live_signup(tx: &mut Tx, id: i64, resident_id: i64) -> Result<Signup> {
+    match store::signup(tx, id, resident_id).await? {
+        Some(s) if s.status != SignupStatus::Cancelled.code() => Ok(s),
+        _ => Err(ServiceError::NotFound),
+    }
+}

@@ -1,0 +1,135 @@
+//! Volunteer activities over HTTP: a waiting list when full, a place given
+//! up going to the first one waiting, check-in and check-out, and minutes
+//! turned into points once, when the organiser confirms.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use yijia_domain::time::{MINUTE_MS, rfc3339};
+
+use crate::helpers::TestApp;
+
+async fn resident(app: &TestApp, token: &str, name: &str) -> i64 {
+    let body = json!({"name": name, "grid": "chengnan-g01", "relation": "户主", "residence": "permanent"});
+    let (st, v) = app.post(token, "/api/v1/residents", body).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    v["id"].as_i64().unwrap()
+}
+
+fn activity(app: &TestApp, capacity: i64, rule: &str, points: i64) -> Value {
+    let now = app.svc.now();
+    json!({
+        "title": "清理楼道杂物", "place": "丁香花园三期 8号楼", "capacity": capacity,
+        "starts_at": rfc3339(now + 60 * MINUTE_MS), "ends_at": rfc3339(now + 180 * MINUTE_MS),
+        "points_rule": rule, "points": points,
+    })
+}
+
+async fn balance(app: &TestApp, token: &str, resident: i64) -> i64 {
+    let (_, a) = app.get(token, &format!("/api/v1/residents/{resident}/points")).await;
+    a["balance"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn volunteers_sign_up_wait_check_in_and_earn_points_once() {
+    let app = TestApp::spawn().await;
+    let mut staff = app.token("staff").await;
+    let mut clerk = app.token("clerk").await;
+    let (a, b, c) = (
+        resident(&app, &staff, "赵阿姨").await,
+        resident(&app, &staff, "钱叔叔").await,
+        resident(&app, &staff, "孙奶奶").await,
+    );
+
+    // what is wrong is named
+    let mut bad = activity(&app, 2, "per_hour", 10);
+    bad["ends_at"] = bad["starts_at"].clone();
+    let (st, v) = app.post(&staff, "/api/v1/activities", bad).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("ends_at")), "{v}");
+    let (st, v) = app.post(&staff, "/api/v1/activities", activity(&app, 2, "daily", 10)).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("points_rule")), "{v}");
+    let mut bad = activity(&app, 2, "fixed", 10);
+    bad["starts_at"] = json!("明天上午");
+    let (st, v) = app.post(&staff, "/api/v1/activities", bad).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("starts_at")), "{v}");
+    let worker = app.token("worker1").await;
+    assert_eq!(app.post(&worker, "/api/v1/activities", activity(&app, 2, "fixed", 10)).await.0, StatusCode::NOT_FOUND);
+
+    // two places, three people: the third waits
+    let (st, act) = app.post(&clerk, "/api/v1/activities", activity(&app, 2, "per_hour", 10)).await;
+    assert_eq!(st, StatusCode::CREATED, "{act}");
+    let id = act["id"].as_i64().unwrap();
+    let signups = format!("/api/v1/activities/{id}/signups");
+    let mut statuses = vec![];
+    for r in [a, b, c] {
+        let (st, v) = app.post(&clerk, &signups, json!({"resident_id": r})).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        statuses.push(v["status"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(statuses, ["signed_up", "signed_up", "waiting"]);
+    assert_eq!(app.post(&clerk, &signups, json!({"resident_id": a})).await.0, StatusCode::CONFLICT, "once each");
+    // the first gives up her place: the one waiting gets it
+    let (st, v) = app.post(&clerk, &format!("{signups}/{a}/cancel"), json!({})).await;
+    assert_eq!((st, v["status"].as_str()), (StatusCode::OK, Some("cancelled")), "{v}");
+    let (_, detail) = app.get(&clerk, &format!("/api/v1/activities/{id}")).await;
+    assert_eq!((detail["signed_up"].as_i64(), detail["waiting"].as_i64()), (Some(2), Some(0)), "{detail}");
+
+    // checked in at the start; one stays 90 minutes, the other 30
+    // (sessions time out when idle, and the clock moves by hours here)
+    app.clock.advance(60 * MINUTE_MS);
+    clerk = app.token("clerk").await;
+    assert_eq!(
+        app.post(&clerk, &format!("{signups}/{b}/check-out"), json!({})).await.0,
+        StatusCode::CONFLICT,
+        "not in yet"
+    );
+    for r in [b, c] {
+        let (st, v) = app.post(&clerk, &format!("{signups}/{r}/check-in"), json!({})).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+    }
+    assert_eq!(app.post(&clerk, &format!("{signups}/{b}/check-in"), json!({})).await.0, StatusCode::CONFLICT);
+    app.clock.advance(30 * MINUTE_MS);
+    clerk = app.token("clerk").await;
+    assert_eq!(app.post(&clerk, &format!("{signups}/{c}/check-out"), json!({})).await.0, StatusCode::OK);
+    app.clock.advance(60 * MINUTE_MS);
+    clerk = app.token("clerk").await;
+    staff = app.token("staff").await;
+    assert_eq!(app.post(&clerk, &format!("{signups}/{b}/check-out"), json!({})).await.0, StatusCode::OK);
+
+    // a clerk does not give points; the staff confirm, once
+    assert_eq!(app.post(&clerk, &format!("/api/v1/activities/{id}/confirm"), json!({})).await.0, StatusCode::NOT_FOUND);
+    let (st, done) = app.post(&staff, &format!("/api/v1/activities/{id}/confirm"), json!({})).await;
+    assert_eq!((st, done["status"].as_str()), (StatusCode::OK, Some("confirmed")), "{done}");
+    let got: Vec<(i64, i64)> = done["signups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "signed_up")
+        .map(|s| (s["minutes"].as_i64().unwrap(), s["points"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(got, [(90, 15), (30, 5)]);
+    assert_eq!(
+        (balance(&app, &staff, b).await, balance(&app, &staff, c).await, balance(&app, &staff, a).await),
+        (15, 5, 0)
+    );
+    assert_eq!(app.post(&staff, &format!("/api/v1/activities/{id}/confirm"), json!({})).await.0, StatusCode::CONFLICT);
+    assert_eq!((balance(&app, &staff, b).await, balance(&app, &staff, c).await), (15, 5), "points given once");
+    assert_eq!(app.post(&clerk, &signups, json!({"resident_id": a})).await.0, StatusCode::CONFLICT, "closed");
+
+    // only residents of the category join an activity for it
+    let mut members = activity(&app, 5, "fixed", 20);
+    members["who_may_join"] = json!("party_member");
+    let (_, m) = app.post(&staff, "/api/v1/activities", members).await;
+    let (st, v) = app.post(&staff, &format!("/api/v1/activities/{}/signups", m["id"]), json!({"resident_id": a})).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("resident_id")), "{v}");
+    let audit = app.audit().await;
+    for action in [
+        "activity",
+        "activity_signup",
+        "activity_cancel",
+        "activity_check_in",
+        "activity_check_out",
+        "activity_confirm",
+    ] {
+        assert!(audit.iter().any(|(x, _, _)| x == action), "{action} audited");
+    }
+}
