@@ -35,6 +35,8 @@ pub struct Config {
     pub session_cache_ms: i64,
     /// Days after a case is resolved during which its resident may reopen it.
     pub case_reopen_days: i64,
+    /// Adjustments of more points than this wait for a second person.
+    pub points_approval_limit: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -53,6 +55,7 @@ impl std::fmt::Debug for Config {
             .field("max_connections", &self.max_connections)
             .field("session_cache_ms", &self.session_cache_ms)
             .field("case_reopen_days", &self.case_reopen_days)
+            .field("points_approval_limit", &self.points_approval_limit)
             .finish()
     }
 }
@@ -73,6 +76,7 @@ struct Defaults {
     max_connections: u32,
     session_cache_ms: i64,
     case_reopen_days: i64,
+    points_approval_limit: i64,
 }
 
 /// Values given as flags; `None` leaves the lower layers' value.
@@ -101,6 +105,7 @@ impl Config {
             max_connections: 16,
             session_cache_ms: 1_000,
             case_reopen_days: 7,
+            points_approval_limit: yijia_domain::points::APPROVAL_LIMIT,
         };
         let file = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("yijia.toml"));
         Figment::from(Serialized::defaults(defaults))
@@ -131,6 +136,7 @@ impl Config {
             ip_attempts: self.login_attempts_per_ip,
             session_cache_ms: self.session_cache_ms,
             case_reopen_window_ms: self.case_reopen_days * 24 * HOUR_MS,
+            points_approval_limit: self.points_approval_limit,
             ..Default::default()
         }
     }

@@ -226,6 +226,15 @@ pub fn shortfall(balances: &HashMap<i64, (AccountKind, i64)>, legs: &[Leg]) -> O
     None
 }
 
+/// The adjustment above which a second person approves, by default.
+pub const APPROVAL_LIMIT: i64 = 500;
+
+/// Whether a request waits for a second person: an adjustment of more than
+/// `limit` points.
+pub fn needs_approval(legs: &[Leg], limit: i64) -> bool {
+    legs.iter().any(|l| l.kind == TransferKind::Adjust && l.amount > limit)
+}
+
 /// The month (`2026-11`) of a day (`2026-11-30`), for statements.
 pub fn month_of(day: &str) -> &str {
     day.get(..7).unwrap_or(day)
@@ -300,6 +309,16 @@ mod tests {
         assert_eq!(shortfall(&b, &[leg(1, 2, 10), leg(2, 3, 15)]), None);
         assert_eq!(shortfall(&b, &[leg(2, 3, 15), leg(1, 2, 10)]), Some(0));
         assert_eq!(shortfall(&b, &[leg(2, 3, 3), leg(2, 3, 3)]), Some(1));
+    }
+
+    #[test]
+    fn large_adjustments_wait_for_a_second_person() {
+        let mut l = leg(1, 2, 501);
+        assert!(!needs_approval(std::slice::from_ref(&l), 500), "an award of any size goes");
+        l.kind = TransferKind::Adjust;
+        assert!(needs_approval(std::slice::from_ref(&l), 500));
+        l.amount = 500;
+        assert!(!needs_approval(&[l], 500), "up to the limit it goes");
     }
 
     #[test]

@@ -59,6 +59,8 @@ pub struct Settings {
     pub session_cache_ms: i64,
     /// How long after a case is resolved its resident may reopen it.
     pub case_reopen_window_ms: i64,
+    /// Adjustments of more points than this wait for a second person.
+    pub points_approval_limit: i64,
 }
 
 impl Default for Settings {
@@ -74,6 +76,7 @@ impl Default for Settings {
             ip_window_ms: 5 * MINUTE_MS,
             session_cache_ms: 1_000,
             case_reopen_window_ms: 7 * 24 * HOUR_MS,
+            points_approval_limit: yijia_domain::points::APPROVAL_LIMIT,
         }
     }
 }

@@ -72,7 +72,8 @@ pub struct TransferView {
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Posted {
     pub client_id: String,
-    /// `done` or `failed` (for lack of points; it stays failed).
+    /// `done`, `failed` (for lack of points; it stays failed), `pending`
+    /// (an adjustment waiting for a second person) or `rejected`.
     pub status: String,
     /// True when this id was sent before and this is that answer again.
     pub replayed: bool,
@@ -87,6 +88,26 @@ impl Posted {
     pub fn done(&self) -> bool {
         self.status == "done"
     }
+}
+
+/// An adjustment waiting for (or decided by) a second person.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ApprovalView {
+    pub client_id: String,
+    /// The transfers asked for, as sent.
+    pub transfers: serde_json::Value,
+    pub asked_by: String,
+    pub asked_at: String,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// Why an adjustment was rejected.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct RejectInput {
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -353,6 +374,42 @@ impl Services {
             let com = self.ledger_community(&mut tx, caller, legs[0].debit, KEEPERS).await?;
             let with: Vec<(Leg, Option<i64>)> = legs.iter().map(|l| (l.clone(), None)).collect();
             let fp = rules::fingerprint(&legs);
+            match store::approval(&mut tx, &client_id).await? {
+                Some(ap) if ap.fingerprint != fp => return Err(reused()),
+                Some(ap) if ap.status != "approved" => {
+                    tx.commit().await?;
+                    return Ok(waiting(&ap, true));
+                }
+                Some(_) => {}
+                None if rules::needs_approval(&legs, self.settings.points_approval_limit)
+                    && store::request(&mut tx, &client_id).await?.is_none() =>
+                {
+                    let asked: Vec<serde_json::Value> = input
+                        .transfers
+                        .iter()
+                        .map(|t| json!({ "from": t.from, "to": t.to, "amount": t.amount, "kind": t.kind, "memo": t.memo }))
+                        .collect();
+                    let ap = store::Approval {
+                        client_id: client_id.clone(),
+                        fingerprint: fp.clone(),
+                        community_id: com.id,
+                        legs: serde_json::Value::Array(asked).to_string(),
+                        asked_by: caller.user_id,
+                        asked_by_name: caller.display_name.clone(),
+                        asked_at: now,
+                        status: "pending".into(),
+                        decided_by: None,
+                        decided_at: None,
+                        reason: None,
+                    };
+                    store::insert_approval(&mut tx, &ap).await?;
+                    let e = Event::ok("points_approval_ask", format!("points:{client_id}"), &com.path);
+                    record(&mut tx, caller, now, &e.with(json!({ "transfers": ap.legs }))).await?;
+                    tx.commit().await?;
+                    return Ok(waiting(&ap, false));
+                }
+                None => {}
+            }
             let req = Req { client_id: &client_id, fp: &fp, community_id: com.id };
             let applied = match post(&mut tx, caller, req, &with, now).await? {
                 Applied::Failed(why) => {
@@ -438,6 +495,81 @@ impl Services {
             }
             tx.commit().await?;
             Ok(posted(&client_id, applied))
+        })
+        .await
+    }
+
+    /// Adjustments waiting for a second person, oldest first.
+    pub async fn pending_approvals(&self, caller: &Caller, community: Option<&str>) -> Result<Vec<ApprovalView>> {
+        self.denials_audited(caller, async {
+            let mut tx = self.db.read().await?;
+            let com = self.caller_community(&mut tx, caller, KEEPERS, community).await?;
+            let rows = store::pending_approvals(&mut tx, com.id).await?;
+            tx.commit().await?;
+            Ok(rows.iter().map(approval_view).collect())
+        })
+        .await
+    }
+
+    /// A second person approves an adjustment: it goes through the ledger
+    /// under its client id (and may still fail for lack of points), or is
+    /// rejected with a reason. The one who asked does neither.
+    pub async fn decide_approval(
+        &self,
+        caller: &Caller,
+        client_id: &str,
+        approve: bool,
+        reason: Option<&str>,
+    ) -> Result<Posted> {
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if !approve && reason.is_none_or(|r| r.chars().count() > 200) {
+            return Err(ServiceError::invalid(
+                "reason",
+                "请写明驳回原因(200 字以内)",
+                "give the reason (at most 200 characters)",
+            ));
+        }
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let Some(ap) = store::approval(&mut tx, client_id).await? else { return Err(ServiceError::NotFound) };
+            let com = org::by_id(&mut tx, ap.community_id).await?;
+            if !caller.covers(KEEPERS, &com.path) {
+                return Err(ServiceError::denied("points_approval", format!("points:{client_id}")));
+            }
+            if caller.user_id.is_none() || caller.user_id == ap.asked_by {
+                return Err(ServiceError::Conflict(Msg::new(
+                    "须由提出调整者以外的另一人审批",
+                    "someone other than the one who asked approves it",
+                )));
+            }
+            let status = if approve { "approved" } else { "rejected" };
+            if !store::decide(&mut tx, client_id, status, &caller.display_name, now, reason).await? {
+                return Err(ServiceError::Conflict(Msg::new("这笔调整已审批", "this adjustment was decided already")));
+            }
+            let e = Event::ok("points_approval", format!("points:{client_id}"), &com.path);
+            record(&mut tx, caller, now, &e.with(json!({ "decision": status, "reason": reason }))).await?;
+            if !approve {
+                let ap = store::approval(&mut tx, client_id).await?.ok_or(ServiceError::NotFound)?;
+                tx.commit().await?;
+                return Ok(waiting(&ap, false));
+            }
+            let asked: Vec<LegInput> = serde_json::from_str(&ap.legs)?;
+            let legs: Vec<(Leg, Option<i64>)> = asked
+                .into_iter()
+                .map(|t| {
+                    let kind =
+                        if t.kind.as_deref() == Some("adjust") { TransferKind::Adjust } else { TransferKind::Award };
+                    (Leg { debit: t.from, credit: t.to, amount: t.amount, kind, memo: t.memo }, None)
+                })
+                .collect();
+            let req = Req { client_id, fp: &ap.fingerprint, community_id: com.id };
+            let applied = match post(&mut tx, caller, req, &legs, now).await? {
+                Applied::Failed(why) => keep_failed(&mut tx, caller, req, why, now).await?,
+                applied => applied,
+            };
+            tx.commit().await?;
+            Ok(posted(client_id, applied))
         })
         .await
     }
@@ -588,6 +720,39 @@ fn posted(client_id: &str, applied: Applied) -> Posted {
         Applied::Failed(why) => failed(why, false),
         Applied::Replayed(r, ts) if r.outcome == "done" => done(&ts, true),
         Applied::Replayed(r, _) => failed(Failure::of(&r), true),
+    }
+}
+
+fn approval_view(a: &store::Approval) -> ApprovalView {
+    ApprovalView {
+        client_id: a.client_id.clone(),
+        transfers: serde_json::from_str(&a.legs).unwrap_or_default(),
+        asked_by: a.asked_by_name.clone(),
+        asked_at: rfc3339(a.asked_at),
+        status: a.status.clone(),
+        decided_by: a.decided_by.clone(),
+        reason: a.reason.clone(),
+    }
+}
+
+/// The answer to an adjustment put aside: waiting, or rejected.
+fn waiting(a: &store::Approval, replayed: bool) -> Posted {
+    let msg = if a.status == "rejected" {
+        Msg::new(
+            format!("这笔调整已被驳回:{}", a.reason.as_deref().unwrap_or("")),
+            format!("this adjustment was rejected: {}", a.reason.as_deref().unwrap_or("")),
+        )
+    } else {
+        Msg::new("调整超过限额,等待另一人审批", "above the limit: waiting for a second person's approval")
+    };
+    Posted {
+        client_id: a.client_id.clone(),
+        status: a.status.clone(),
+        replayed,
+        transfers: vec![],
+        field: None,
+        message: Some(msg.zh),
+        message_en: Some(msg.en),
     }
 }
 

@@ -279,3 +279,61 @@ pub async fn ensure_resident_accounts(tx: &mut Tx, residents: &[(i64, i64)], now
     let sql = format!("SELECT {ACCOUNT_COLS} FROM point_accounts WHERE resident_id IN ({})", ph.join(", "));
     Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Approval {
+    pub client_id: String,
+    pub fingerprint: String,
+    pub community_id: i64,
+    pub legs: String,
+    pub asked_by: Option<i64>,
+    pub asked_by_name: String,
+    pub asked_at: i64,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub reason: Option<String>,
+}
+
+const APPROVAL_COLS: &str = "client_id, fingerprint, community_id, legs, asked_by, asked_by_name, asked_at, status, \
+                             decided_by, decided_at, reason";
+
+/// A request put aside for a second person, pending.
+pub async fn insert_approval(tx: &mut Tx, a: &Approval) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO point_approvals (client_id, fingerprint, community_id, legs, asked_by, asked_by_name, asked_at, \
+         status) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending')")
+        .bind(&a.client_id).bind(&a.fingerprint).bind(a.community_id).bind(&a.legs).bind(a.asked_by)
+        .bind(&a.asked_by_name).bind(a.asked_at).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn approval(tx: &mut Tx, client_id: &str) -> Result<Option<Approval>> {
+    let sql = format!("SELECT {APPROVAL_COLS} FROM point_approvals WHERE client_id = $1");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(client_id).fetch_optional(c).await?))
+}
+
+/// A community's requests waiting for a second person, oldest first.
+pub async fn pending_approvals(tx: &mut Tx, community_id: i64) -> Result<Vec<Approval>> {
+    let sql = format!(
+        "SELECT {APPROVAL_COLS} FROM point_approvals WHERE community_id = $1 AND status = 'pending' ORDER BY asked_at"
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(community_id).fetch_all(c).await?))
+}
+
+/// Decides a pending request; false when it was decided already.
+pub async fn decide(
+    tx: &mut Tx,
+    client_id: &str,
+    status: &str,
+    by: &str,
+    at: i64,
+    reason: Option<&str>,
+) -> Result<bool> {
+    let n = on_tx!(tx, c => sqlx::query(
+        "UPDATE point_approvals SET status = $2, decided_by = $3, decided_at = $4, reason = $5 \
+         WHERE client_id = $1 AND status = 'pending'")
+        .bind(client_id).bind(status).bind(by).bind(at).bind(reason).execute(&mut *c).await?.rows_affected());
+    Ok(n == 1)
+}

@@ -23,7 +23,7 @@ use crate::policy::Auth;
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 422, description = "Name the community", body = ErrorBody),
     ))]
-pub async fn list(
+pub async fn list_activities(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
@@ -44,7 +44,7 @@ pub async fn list(
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
-pub async fn create(
+pub async fn create_activity(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
@@ -63,7 +63,7 @@ pub async fn create(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such activity in your scope", body = ErrorBody),
     ))]
-pub async fn get(
+pub async fn get_activity(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
@@ -85,7 +85,7 @@ pub async fn get(
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "No such resident here, or not of the category", body = ErrorBody),
     ))]
-pub async fn sign_up(
+pub async fn sign_up_for_activity(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
@@ -105,7 +105,7 @@ pub async fn sign_up(
         (status = 404, description = "No such sign-up in your community", body = ErrorBody),
         (status = 409, description = "The activity is confirmed or cancelled", body = ErrorBody),
     ))]
-pub async fn cancel(
+pub async fn cancel_signup(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
@@ -163,7 +163,7 @@ pub async fn check_out(
         (status = 404, description = "No such activity in your community", body = ErrorBody),
         (status = 409, description = "Confirmed or cancelled already", body = ErrorBody),
     ))]
-pub async fn confirm(
+pub async fn confirm_activity(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,

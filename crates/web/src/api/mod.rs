@@ -181,6 +181,21 @@ pub fn routes(r: Routes) -> Routes {
             Scope::Object,
             post(points::reverse),
         )
+        .add(M::GET, "/api/v1/points/approvals", Roles(POINT_KEEPERS), Scope::Grants, get(points::approvals))
+        .add(
+            M::POST,
+            "/api/v1/points/approvals/{client_id}/approve",
+            Roles(POINT_KEEPERS),
+            Scope::Object,
+            post(points::approve),
+        )
+        .add(
+            M::POST,
+            "/api/v1/points/approvals/{client_id}/reject",
+            Roles(POINT_KEEPERS),
+            Scope::Object,
+            post(points::reject),
+        )
         .add(M::GET, "/api/v1/points/accounts", Roles(POINT_READERS), Scope::Grants, get(points::community_accounts))
         .add(
             M::GET,
@@ -196,16 +211,22 @@ pub fn routes(r: Routes) -> Routes {
             Scope::Object,
             get(points::resident_account),
         )
-        .add(M::GET, "/api/v1/activities", Roles(POINT_READERS), Scope::Grants, get(activities::list))
-        .add(M::POST, "/api/v1/activities", Roles(ORGANISERS), Scope::Object, post(activities::create))
-        .add(M::GET, "/api/v1/activities/{id}", Roles(POINT_READERS), Scope::Object, get(activities::get))
-        .add(M::POST, "/api/v1/activities/{id}/signups", Roles(ORGANISERS), Scope::Object, post(activities::sign_up))
+        .add(M::GET, "/api/v1/activities", Roles(POINT_READERS), Scope::Grants, get(activities::list_activities))
+        .add(M::POST, "/api/v1/activities", Roles(ORGANISERS), Scope::Object, post(activities::create_activity))
+        .add(M::GET, "/api/v1/activities/{id}", Roles(POINT_READERS), Scope::Object, get(activities::get_activity))
+        .add(
+            M::POST,
+            "/api/v1/activities/{id}/signups",
+            Roles(ORGANISERS),
+            Scope::Object,
+            post(activities::sign_up_for_activity),
+        )
         .add(
             M::POST,
             "/api/v1/activities/{id}/signups/{resident}/cancel",
             Roles(ORGANISERS),
             Scope::Object,
-            post(activities::cancel),
+            post(activities::cancel_signup),
         )
         .add(
             M::POST,
@@ -221,13 +242,19 @@ pub fn routes(r: Routes) -> Routes {
             Scope::Object,
             post(activities::check_out),
         )
-        .add(M::POST, "/api/v1/activities/{id}/confirm", Roles(POINT_KEEPERS), Scope::Object, post(activities::confirm))
-        .add(M::GET, "/api/v1/shop/items", Roles(POINT_READERS), Scope::Grants, get(shop::items))
+        .add(
+            M::POST,
+            "/api/v1/activities/{id}/confirm",
+            Roles(POINT_KEEPERS),
+            Scope::Object,
+            post(activities::confirm_activity),
+        )
+        .add(M::GET, "/api/v1/shop/items", Roles(POINT_READERS), Scope::Grants, get(shop::list_items))
         .add(M::POST, "/api/v1/shop/items", Roles(SHOP_CLERKS), Scope::Object, post(shop::add_item))
         .add(M::PUT, "/api/v1/shop/items/{id}", Roles(SHOP_CLERKS), Scope::Object, put(shop::update_item))
         .add(M::POST, "/api/v1/shop/items/{id}/stock", Roles(SHOP_CLERKS), Scope::Object, post(shop::change_stock))
         .add(M::POST, "/api/v1/shop/redemptions", Roles(SHOP_CLERKS), Scope::Object, post(shop::redeem))
-        .add(M::GET, "/api/v1/shop/redemptions", Roles(SHOP_CLERKS), Scope::Grants, get(shop::waiting))
+        .add(M::GET, "/api/v1/shop/redemptions", Roles(SHOP_CLERKS), Scope::Grants, get(shop::waiting_redemptions))
         .add(
             M::POST,
             "/api/v1/shop/redemptions/{id}/handover",
@@ -235,8 +262,14 @@ pub fn routes(r: Routes) -> Routes {
             Scope::Object,
             post(shop::hand_over),
         )
-        .add(M::POST, "/api/v1/shop/redemptions/{id}/cancel", Roles(SHOP_CLERKS), Scope::Object, post(shop::cancel))
-        .add(M::GET, "/api/v1/shop/report", Roles(POINT_READERS), Scope::Grants, get(shop::report))
+        .add(
+            M::POST,
+            "/api/v1/shop/redemptions/{id}/cancel",
+            Roles(SHOP_CLERKS),
+            Scope::Object,
+            post(shop::cancel_redemption),
+        )
+        .add(M::GET, "/api/v1/shop/report", Roles(POINT_READERS), Scope::Grants, get(shop::shop_report))
         .add(M::POST, "/api/v1/visits", Roles(VISITORS), Scope::Object, post(visits::log_visit))
         .add(M::POST, "/api/v1/visits/batch", Roles(VISITORS), Scope::Object, post(visits::log_visits))
         .add(M::GET, "/api/v1/visits/{id}/photo", Roles(RESIDENT_READERS), Scope::Object, get(visits::visit_photo))
@@ -296,11 +329,12 @@ impl Modify for Bearer {
         visits::walk_list, visits::log_visit, visits::log_visits, visits::visit_photo, visits::resident_plan,
         visits::set_resident_plan, visits::care_intervals, visits::set_care_interval, visits::coverage,
         visits::finish_revisit,
-        points::transfer, points::reverse, points::community_accounts, points::resident_account, points::statement,
-        shop::items, shop::add_item, shop::update_item, shop::change_stock, shop::redeem, shop::waiting,
-        shop::hand_over, shop::cancel, shop::report,
-        activities::list, activities::create, activities::get, activities::sign_up, activities::cancel,
-        activities::check_in, activities::check_out, activities::confirm,
+        points::transfer, points::reverse, points::approvals, points::approve, points::reject,
+        points::community_accounts, points::resident_account, points::statement,
+        shop::list_items, shop::add_item, shop::update_item, shop::change_stock, shop::redeem, shop::waiting_redemptions,
+        shop::hand_over, shop::cancel_redemption, shop::shop_report,
+        activities::list_activities, activities::create_activity, activities::get_activity, activities::sign_up_for_activity, activities::cancel_signup,
+        activities::check_in, activities::check_out, activities::confirm_activity,
     ),
     // schemas that only query parameters use are not collected by themselves
     components(schemas(yijia_service::registry::ResidentSort)),

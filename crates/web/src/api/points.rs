@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use yijia_service::points::{AccountView, Posted, ReverseInput, Statement, TransferInput};
+use yijia_service::points::{AccountView, ApprovalView, Posted, RejectInput, ReverseInput, Statement, TransferInput};
 
 use super::ApiResult;
 use crate::AppState;
@@ -15,9 +15,17 @@ use crate::i18n::Lang;
 use crate::json::{ApiJson, ApiPath, ApiQuery};
 use crate::policy::Auth;
 
-/// 201 when the points moved now, 200 when this id moved them before; a
-/// request that failed for lack of points answers 422 each time.
+/// 201 when the points moved now, 200 when this id moved them before, 202
+/// while an adjustment waits for a second person; a request that failed for
+/// lack of points answers 422 each time, one rejected 409.
 fn answer(p: Posted, lang: Lang) -> Result<(StatusCode, Json<Posted>), ApiError> {
+    if p.status == "pending" {
+        return Ok((StatusCode::ACCEPTED, Json(p)));
+    }
+    if p.status == "rejected" {
+        let message = if lang == Lang::En { p.message_en } else { p.message };
+        return Err(ApiError::new(StatusCode::CONFLICT, "rejected", message.unwrap_or_default(), None));
+    }
     if !p.done() {
         let message = if lang == Lang::En { p.message_en } else { p.message };
         return Err(ApiError::new(
@@ -31,17 +39,19 @@ fn answer(p: Posted, lang: Lang) -> Result<(StatusCode, Json<Posted>), ApiError>
 }
 
 /// Move points by hand: awards from the community's pool, adjustments. The transfers of one
-/// request happen together or not at all. The `client_id` makes it safe to send again: the
+/// request happen together or not at all; an adjustment above the limit waits for a second
+/// person (202). The `client_id` makes it safe to send again: the
 /// same id answers as the first time (a failed one stays failed); with other contents it is
 /// refused (409).
 #[utoipa::path(post, path = "/api/v1/points/transfers", tag = "points", request_body = TransferInput,
     responses(
         (status = 201, description = "The points moved", body = Posted),
         (status = 200, description = "Moved before with this client id; nothing changed", body = Posted),
+        (status = 202, description = "An adjustment above the limit: waiting for a second person", body = Posted),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "An account outside your community", body = ErrorBody),
-        (status = 409, description = "The client id was used for other transfers", body = ErrorBody),
+        (status = 409, description = "The client id was used for other transfers, or rejected", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong, or not enough points (`insufficient_points`)", body = ErrorBody),
@@ -151,4 +161,64 @@ pub async fn statement(
     ApiQuery(q): ApiQuery<MonthParam>,
 ) -> Result<Json<Statement>, ApiError> {
     Ok(Json(st.svc.statement(&c, id, q.month.as_deref()).await.api(lang)?))
+}
+
+/// Adjustments waiting for a second person, oldest first.
+#[utoipa::path(get, path = "/api/v1/points/approvals", tag = "points", params(CommunityParam),
+    responses(
+        (status = 200, description = "Waiting adjustments", body = Vec<ApprovalView>),
+        (status = 400, description = "Bad query parameter", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Not your community", body = ErrorBody),
+        (status = 422, description = "Name the community", body = ErrorBody),
+    ))]
+pub async fn approvals(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiQuery(q): ApiQuery<CommunityParam>,
+) -> Result<Json<Vec<ApprovalView>>, ApiError> {
+    Ok(Json(st.svc.pending_approvals(&c, q.community.as_deref()).await.api(lang)?))
+}
+
+/// Approve an adjustment someone else asked for: it goes through the ledger now.
+#[utoipa::path(post, path = "/api/v1/points/approvals/{client_id}/approve", tag = "points",
+    params(("client_id" = String, Path, description = "The adjustment's client id")),
+    responses(
+        (status = 201, description = "Approved: the points moved", body = Posted),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such adjustment in your community", body = ErrorBody),
+        (status = 409, description = "Decided already, or you asked for it yourself", body = ErrorBody),
+        (status = 422, description = "Approved, but not enough points (`insufficient_points`)", body = ErrorBody),
+    ))]
+pub async fn approve(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<String>,
+) -> Result<(StatusCode, Json<Posted>), ApiError> {
+    answer(st.svc.decide_approval(&c, &id, true, None).await.api(lang)?, lang)
+}
+
+/// Reject an adjustment someone else asked for, with the reason.
+#[utoipa::path(post, path = "/api/v1/points/approvals/{client_id}/reject", tag = "points",
+    params(("client_id" = String, Path, description = "The adjustment's client id")), request_body = RejectInput,
+    responses(
+        (status = 200, description = "Rejected", body = Posted),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such adjustment in your community", body = ErrorBody),
+        (status = 409, description = "Decided already, or you asked for it yourself", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "No reason", body = ErrorBody),
+    ))]
+pub async fn reject(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<RejectInput>,
+) -> Result<Json<Posted>, ApiError> {
+    Ok(Json(st.svc.decide_approval(&c, &id, false, Some(&b.reason)).await.api(lang)?))
 }

@@ -27,7 +27,7 @@ use crate::policy::Auth;
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 422, description = "Name the community", body = ErrorBody),
     ))]
-pub async fn items(
+pub async fn list_items(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
@@ -157,7 +157,7 @@ pub struct WaitingParams {
         (status = 404, description = "Not your community, or no redemption waits under that code", body = ErrorBody),
         (status = 422, description = "Name the community", body = ErrorBody),
     ))]
-pub async fn waiting(
+pub async fn waiting_redemptions(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
@@ -202,7 +202,7 @@ pub async fn hand_over(
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "No reason", body = ErrorBody),
     ))]
-pub async fn cancel(
+pub async fn cancel_redemption(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
@@ -231,7 +231,7 @@ pub struct ReportParams {
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 422, description = "Name the community, or the month is not like 2026-11", body = ErrorBody),
     ))]
-pub async fn report(
+pub async fn shop_report(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,

@@ -143,6 +143,17 @@ async fn the_openapi_document_covers_every_api_route() {
             }
         }
     }
+    // operation ids are unique (schemathesis refuses a document where they are not)
+    let mut ids: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|p| p.as_object().unwrap().values().filter_map(|op| op["operationId"].as_str()))
+        .collect();
+    let n = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "operation ids repeat");
     let documented: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
     let routed = table.iter().filter(|r| r.path.starts_with("/api/v1/")).count();
     assert_eq!(documented, routed, "documented operations that no route serves");

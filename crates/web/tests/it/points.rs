@@ -167,3 +167,63 @@ async fn points_stay_in_their_community() {
         "{v}"
     );
 }
+
+#[tokio::test]
+async fn a_large_adjustment_waits_for_a_second_person() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff").await;
+    let secretary = app.token("secretary").await;
+    let (pool, adjust) = accounts(&app, &staff).await;
+    let zhang = resident(&app, &staff, "张阿姨").await;
+    let transfers = "/api/v1/points/transfers";
+    // an award of any size goes at once
+    assert_eq!(app.post(&staff, transfers, one("big-award", pool, zhang, 900, "award")).await.0, StatusCode::CREATED);
+    // an adjustment above the limit (500) waits, moving nothing
+    let (st, v) = app.post(&staff, transfers, one("adj-1", adjust, zhang, 600, "adjust")).await;
+    assert_eq!((st, v["status"].as_str()), (StatusCode::ACCEPTED, Some("pending")), "{v}");
+    assert_eq!(balance(&app, &staff, zhang).await, 900);
+    let (st, v) = app.post(&staff, transfers, one("adj-1", adjust, zhang, 600, "adjust")).await;
+    assert_eq!((st, v["replayed"].as_bool()), (StatusCode::ACCEPTED, Some(true)), "still waiting: {v}");
+    assert_eq!(app.post(&staff, transfers, one("adj-1", adjust, zhang, 601, "adjust")).await.0, StatusCode::CONFLICT);
+    let (_, waiting) = app.get(&secretary, "/api/v1/points/approvals").await;
+    assert_eq!(waiting[0]["client_id"], "adj-1", "{waiting}");
+    assert_eq!(waiting[0]["transfers"][0]["amount"], 600);
+
+    // not by the one who asked; by the secretary, once
+    let (st, _) = app.post(&staff, "/api/v1/points/approvals/adj-1/approve", json!({})).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    let (st, v) = app.post(&secretary, "/api/v1/points/approvals/adj-1/approve", json!({})).await;
+    assert_eq!((st, v["status"].as_str()), (StatusCode::CREATED, Some("done")), "{v}");
+    assert_eq!(balance(&app, &staff, zhang).await, 1500);
+    assert_eq!(app.post(&secretary, "/api/v1/points/approvals/adj-1/approve", json!({})).await.0, StatusCode::CONFLICT);
+    let (st, v) = app.post(&staff, transfers, one("adj-1", adjust, zhang, 600, "adjust")).await;
+    assert_eq!((st, v["status"].as_str()), (StatusCode::OK, Some("done")), "the asker's resend finds it done: {v}");
+    assert_eq!(balance(&app, &staff, zhang).await, 1500);
+
+    // rejected, with a reason; sent again it stays rejected
+    app.post(&staff, transfers, one("adj-2", adjust, zhang, 700, "adjust")).await;
+    let (st, _) = app.post(&secretary, "/api/v1/points/approvals/adj-2/reject", json!({"reason": " "})).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    let (st, v) = app.post(&secretary, "/api/v1/points/approvals/adj-2/reject", json!({"reason": "没有依据"})).await;
+    assert_eq!((st, v["status"].as_str()), (StatusCode::OK, Some("rejected")), "{v}");
+    let (st, v) = app.post(&staff, transfers, one("adj-2", adjust, zhang, 700, "adjust")).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("rejected")), "{v}");
+    assert_eq!(balance(&app, &staff, zhang).await, 1500);
+
+    // approved but short of points: it fails, and stays failed
+    app.post(&staff, transfers, one("adj-3", zhang, adjust, 2000, "adjust")).await;
+    let (st, v) = app.post(&secretary, "/api/v1/points/approvals/adj-3/approve", json!({})).await;
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("insufficient_points")),
+        "{v}"
+    );
+    assert_eq!(
+        app.post(&staff, transfers, one("adj-3", zhang, adjust, 2000, "adjust")).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(balance(&app, &staff, zhang).await, 1500);
+    let audit = app.audit().await;
+    assert_eq!(audit.iter().filter(|(a, _, _)| a == "points_approval_ask").count(), 3);
+    assert_eq!(audit.iter().filter(|(a, _, _)| a == "points_approval").count(), 3);
+}
