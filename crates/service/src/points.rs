@@ -92,7 +92,7 @@ impl Posted {
 
 /// An adjustment waiting for (or decided by) a second person.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct ApprovalView {
+pub struct PointApproval {
     pub client_id: String,
     /// The transfers asked for, as sent.
     pub transfers: serde_json::Value,
@@ -500,7 +500,7 @@ impl Services {
     }
 
     /// Adjustments waiting for a second person, oldest first.
-    pub async fn pending_approvals(&self, caller: &Caller, community: Option<&str>) -> Result<Vec<ApprovalView>> {
+    pub async fn pending_approvals(&self, caller: &Caller, community: Option<&str>) -> Result<Vec<PointApproval>> {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
             let com = self.caller_community(&mut tx, caller, KEEPERS, community).await?;
@@ -723,8 +723,8 @@ fn posted(client_id: &str, applied: Applied) -> Posted {
     }
 }
 
-fn approval_view(a: &store::Approval) -> ApprovalView {
-    ApprovalView {
+fn approval_view(a: &store::Approval) -> PointApproval {
+    PointApproval {
         client_id: a.client_id.clone(),
         transfers: serde_json::from_str(&a.legs).unwrap_or_default(),
         asked_by: a.asked_by_name.clone(),

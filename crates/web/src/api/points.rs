@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use yijia_service::points::{AccountView, ApprovalView, Posted, RejectInput, ReverseInput, Statement, TransferInput};
+use yijia_service::points::{AccountView, PointApproval, Posted, RejectInput, ReverseInput, Statement, TransferInput};
 
 use super::ApiResult;
 use crate::AppState;
@@ -166,7 +166,7 @@ pub async fn statement(
 /// Adjustments waiting for a second person, oldest first.
 #[utoipa::path(get, path = "/api/v1/points/approvals", tag = "points", params(CommunityParam),
     responses(
-        (status = 200, description = "Waiting adjustments", body = Vec<ApprovalView>),
+        (status = 200, description = "Waiting adjustments", body = Vec<PointApproval>),
         (status = 400, description = "Bad query parameter", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
@@ -177,7 +177,7 @@ pub async fn approvals(
     Auth(c): Auth,
     lang: Lang,
     ApiQuery(q): ApiQuery<CommunityParam>,
-) -> Result<Json<Vec<ApprovalView>>, ApiError> {
+) -> Result<Json<Vec<PointApproval>>, ApiError> {
     Ok(Json(st.svc.pending_approvals(&c, q.community.as_deref()).await.api(lang)?))
 }
 
