@@ -40,25 +40,6 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
 }
 
-/// Runs one statement on either backend.
-macro_rules! exec {
-    ($db:expr, $sql:expr $(, $arg:expr)*) => {{
-        match $db {
-            Db::Sqlite(p) => { sqlx::query(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.execute(p).await.unwrap(); }
-            Db::Postgres(p) => { sqlx::query(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.execute(p).await.unwrap(); }
-        }
-    }};
-}
-
-macro_rules! scalar {
-    ($db:expr, $t:ty, $sql:expr $(, $arg:expr)*) => {{
-        match $db {
-            Db::Sqlite(p) => sqlx::query_scalar::<_, $t>(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_one(p).await.unwrap(),
-            Db::Postgres(p) => sqlx::query_scalar::<_, $t>(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_one(p).await.unwrap(),
-        }
-    }};
-}
-
 struct City {
     dir: PathBuf,
     url: Option<String>,

@@ -34,7 +34,6 @@ use yijia_store::{Db, DbOptions};
 const CLIENTS: usize = 32;
 const REDEMPTIONS: usize = 6000;
 const PASSWORD: &str = "chengnan-demo-2024";
-const HAND_OVER: &str = "UPDATE redemptions SET status = 'handed_over' WHERE status = 'waiting'";
 
 async fn call(c: &reqwest::Client, base: &str, token: &str, path: &str, body: Option<Value>) -> Value {
     let r = match body {
@@ -219,10 +218,7 @@ fn main() {
         // the same statements raw, one transaction per redemption
         let db_url = url.clone().unwrap_or_else(|| format!("sqlite://{}", dir.join("yijia.db").display()));
         let db = Db::connect(&db_url, &DbOptions { max_connections: CLIENTS as u32, pg_schema: None }).await.unwrap();
-        let community: i64 = match &db {
-            Db::Sqlite(p) => sqlx::query_scalar("SELECT community_id FROM shop_items WHERE id = $1").bind(item_id).fetch_one(p).await.unwrap(),
-            Db::Postgres(p) => sqlx::query_scalar("SELECT community_id FROM shop_items WHERE id = $1").bind(item_id).fetch_one(p).await.unwrap(),
-        };
+        let community = scalar!(&db, i64, "SELECT community_id FROM shop_items WHERE id = $1", item_id);
         let start = Instant::now();
         match &db {
             Db::Sqlite(p) => {
@@ -249,10 +245,7 @@ fn main() {
         }
         let raw_rate = REDEMPTIONS as f64 / start.elapsed().as_secs_f64();
         // what this run set aside is handed over, so that pickup codes stay free
-        match &db {
-            Db::Sqlite(p) => sqlx::query(HAND_OVER).execute(p).await.unwrap().rows_affected(),
-            Db::Postgres(p) => sqlx::query(HAND_OVER).execute(p).await.unwrap().rows_affected(),
-        };
+        exec!(&db, "UPDATE redemptions SET status = 'handed_over' WHERE status = 'waiting'");
         db.close().await;
 
         let mut rows = vec![Row {

@@ -54,33 +54,6 @@ fn ymd(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-macro_rules! exec {
-    ($db:expr, $sql:expr $(, $arg:expr)*) => {{
-        match $db {
-            Db::Sqlite(p) => { sqlx::query(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.execute(p).await.unwrap(); }
-            Db::Postgres(p) => { sqlx::query(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.execute(p).await.unwrap(); }
-        }
-    }};
-}
-
-macro_rules! scalar {
-    ($db:expr, $t:ty, $sql:expr $(, $arg:expr)*) => {{
-        match $db {
-            Db::Sqlite(p) => sqlx::query_scalar::<_, $t>(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_one(p).await.unwrap(),
-            Db::Postgres(p) => sqlx::query_scalar::<_, $t>(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_one(p).await.unwrap(),
-        }
-    }};
-}
-
-macro_rules! rows {
-    ($db:expr, $t:ty, $sql:expr $(, $arg:expr)*) => {{
-        match $db {
-            Db::Sqlite(p) => sqlx::query_as::<_, $t>(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_all(p).await.unwrap(),
-            Db::Postgres(p) => sqlx::query_as::<_, $t>(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_all(p).await.unwrap(),
-        }
-    }};
-}
-
 struct City {
     dir: PathBuf,
     url: Option<String>,

@@ -238,14 +238,16 @@ pub(crate) fn month_range(month: Option<&str>, now: i64) -> Result<(String, Stri
     Ok((month, first.format("%Y-%m-%d").to_string(), last.format("%Y-%m-%d").to_string()))
 }
 
-fn today_str(now: i64) -> String {
+/// The day of `now` in Asia/Shanghai, `2026-11-30`.
+pub(crate) fn today_str(now: i64) -> String {
     to_local(now).format("%Y-%m-%d").to_string()
 }
 
-fn reused() -> ServiceError {
+/// A client id sent again with other contents (a transfer, a redemption).
+pub(crate) fn reused() -> ServiceError {
     ServiceError::Conflict(Msg::new(
-        "这个编号已用于另一笔内容不同的转账,请换一个编号",
-        "this client id was used for a different transfer; choose another id",
+        "这个编号已用于另一笔内容不同的请求,请换一个编号",
+        "this client id was used for a different request; choose another id",
     ))
 }
 

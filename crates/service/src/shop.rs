@@ -133,8 +133,14 @@ pub struct HandedOut {
     pub quantity: i64,
 }
 
-fn month_now(now: i64) -> String {
+/// The month of `now` in Asia/Shanghai, `2026-11`: a redemption counts
+/// against its limit in it.
+pub(crate) fn month_now(now: i64) -> String {
     to_local(now).format("%Y-%m").to_string()
+}
+
+fn name_taken(name: &str) -> Msg {
+    Msg::new(format!("已有物品「{name}」"), format!("'{name}' is in the shop already"))
 }
 
 fn not_waiting(r: &Redemption) -> ServiceError {
@@ -170,15 +176,9 @@ impl Services {
                 monthly_limit: fields.monthly_limit,
                 now,
             };
-            let id = crate::error::on_conflict(store::insert_item(&mut tx, &new).await, || {
-                Msg::new(
-                    format!("已有物品「{}」", fields.name.trim()),
-                    format!("'{}' is in the shop already", fields.name.trim()),
-                )
-            })?;
-            if input.active == Some(false) {
-                store::update_item(&mut tx, id, &new, false).await?;
-            }
+            let active = input.active.unwrap_or(true);
+            let id =
+                crate::error::on_conflict(store::insert_item(&mut tx, &new, active).await, || name_taken(new.name))?;
             let e = Event::ok("shop_item", format!("item:{id}"), &com.path);
             record(&mut tx, caller, now, &e.with(json!({ "name": new.name, "price": new.price }))).await?;
             let item = store::item(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
@@ -205,7 +205,7 @@ impl Services {
             };
             let changed = crate::error::on_conflict(
                 store::update_item(&mut tx, id, &new, input.active.unwrap_or(item.active)).await,
-                || Msg::new(format!("已有物品「{}」", new.name), format!("'{}' is in the shop already", new.name)),
+                || name_taken(new.name),
             )?;
             if !changed {
                 return Err(ServiceError::NotFound);
@@ -453,19 +453,11 @@ pub(crate) async fn redeem_one(db: &Db, caller: &Caller, c: &Checked) -> Result<
         tx.commit().await?;
         return Ok(redeemed(client_id, applied, r));
     }
-    let Some(person) = yijia_store::residents::get(&mut tx, c.resident_id).await? else {
-        return Err(ServiceError::invalid("resident_id", "没有这位居民", "no such resident"));
-    };
-    if !person.grid_path.starts_with(&com.path) {
-        return Err(ServiceError::invalid(
-            "resident_id",
-            "这位居民不在本社区",
-            "the resident is not of this community",
-        ));
+    let person = yijia_store::residents::get(&mut tx, c.resident_id).await?;
+    if let Some(e) = refusal(&item, &com, person.as_ref().map(|p| p.grid_path.as_str())) {
+        return Err(e);
     }
-    if !item.active {
-        return Err(ServiceError::invalid("item_id", "这件物品已下架", "this item is not on offer"));
-    }
+    let Some(person) = person else { return Err(ServiceError::NotFound) };
     let failed = if !shop::within_limit(
         item.monthly_limit,
         store::taken(&mut tx, person.id, item.id, &month).await?,
@@ -526,7 +518,10 @@ pub(crate) async fn redeem_one(db: &Db, caller: &Caller, c: &Checked) -> Result<
     };
     let id = store::insert_redemption(&mut tx, &new).await.map_err(|e| match e {
         // two redemptions drew the same new code at once: one tries again
-        StoreError::Conflict(_) => ServiceError::Conflict(Msg::new("请重试", "please try again")),
+        StoreError::Conflict(_) => ServiceError::Conflict(Msg::new(
+            "取货码恰好与另一笔兑换相同,未兑换;请用同一编号再发送一次",
+            "the pickup code drawn was taken at that moment; nothing was redeemed: send it again with the same id",
+        )),
         e => e.into(),
     })?;
     let change = NewStockChange {
@@ -546,11 +541,25 @@ pub(crate) async fn redeem_one(db: &Db, caller: &Caller, c: &Checked) -> Result<
     Ok(redeemed(client_id, applied, r))
 }
 
+/// Why this resident may not redeem this item at the community's shop,
+/// if they may not: `resident_path` is their grid's path, `None` when there
+/// is no such resident.
+pub(crate) fn refusal(item: &Item, com: &org::OrgNode, resident_path: Option<&str>) -> Option<ServiceError> {
+    match resident_path {
+        None => Some(ServiceError::invalid("resident_id", "没有这位居民", "no such resident")),
+        Some(p) if !p.starts_with(&com.path) => {
+            Some(ServiceError::invalid("resident_id", "这位居民不在本社区", "the resident is not of this community"))
+        }
+        _ if !item.active => Some(ServiceError::invalid("item_id", "这件物品已下架", "this item is not on offer")),
+        _ => None,
+    }
+}
+
 /// A six-digit code no waiting redemption has.
 async fn free_pickup_code(tx: &mut Tx) -> Result<String> {
     for _ in 0..20 {
         let code = shop::pickup_code(rand::rng().random_range(0..1_000_000));
-        if !store::code_waiting(tx, &code).await? {
+        if store::codes_waiting(tx, std::slice::from_ref(&code)).await?.is_empty() {
             return Ok(code);
         }
     }

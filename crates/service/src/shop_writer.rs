@@ -18,8 +18,8 @@ use yijia_store::shop::{self as store, Item, NewRedemption, NewStockChange, Rede
 use yijia_store::{Db, org};
 
 use crate::audit::{Event, record_many};
-use crate::points::{Applied, Failure, Req};
-use crate::shop::{CLERKS, Checked, Redeemed, redeem_one, redeemed};
+use crate::points::{Applied, Failure, Req, reused, today_str};
+use crate::shop::{CLERKS, Checked, Redeemed, month_now, redeem_one, redeemed, refusal};
 use crate::{Caller, Result, ServiceError, Services};
 
 /// The most redemptions settled in one commit.
@@ -86,17 +86,6 @@ fn refuse(e: ServiceError) -> Outcome {
     Outcome::Answer(Box::new(Err(e)))
 }
 
-fn reused() -> ServiceError {
-    ServiceError::Conflict(Msg::new(
-        "这个编号已用于另一笔内容不同的兑换,请换一个编号",
-        "this client id was used for a different redemption; choose another id",
-    ))
-}
-
-fn month_of(now: i64) -> String {
-    yijia_domain::time::to_local(now).format("%Y-%m").to_string()
-}
-
 async fn settle(db: &Db, jobs: &[Job]) -> Result<Vec<Result<Redeemed>>> {
     let mut tx = db.write().await?;
     let ids: Vec<&str> = jobs.iter().map(|j| j.c.client_id.as_str()).collect();
@@ -140,7 +129,7 @@ async fn settle(db: &Db, jobs: &[Job]) -> Result<Vec<Result<Redeemed>>> {
         shops.insert(*com, ledger::ensure_account(&mut tx, *com, AccountKind::Shop.code(), None, now).await?);
     }
     let mut taken: HashMap<(i64, i64, String), i64> = HashMap::new();
-    let mut months: Vec<String> = jobs.iter().map(|j| month_of(j.c.now)).collect();
+    let mut months: Vec<String> = jobs.iter().map(|j| month_now(j.c.now)).collect();
     months.sort();
     months.dedup();
     let limited: Vec<i64> = pairs.iter().map(|(r, _)| *r).collect();
@@ -183,23 +172,13 @@ async fn settle(db: &Db, jobs: &[Job]) -> Result<Vec<Result<Redeemed>>> {
             outcomes.push(refuse(ServiceError::denied("shop", format!("item:{}", item.id))));
             continue;
         }
-        let Some(path) = paths.get(&c.resident_id) else {
-            outcomes.push(refuse(ServiceError::invalid("resident_id", "没有这位居民", "no such resident")));
-            continue;
-        };
-        if !path.starts_with(&com.path) {
-            outcomes.push(refuse(ServiceError::invalid(
-                "resident_id",
-                "这位居民不在本社区",
-                "the resident is not of this community",
-            )));
+        let path = paths.get(&c.resident_id);
+        if let Some(e) = refusal(item, com, path.map(String::as_str)) {
+            outcomes.push(refuse(e));
             continue;
         }
-        if !item.active {
-            outcomes.push(refuse(ServiceError::invalid("item_id", "这件物品已下架", "this item is not on offer")));
-            continue;
-        }
-        let month = month_of(c.now);
+        let Some(path) = path else { continue };
+        let month = month_now(c.now);
         let Some(account) = accounts.get(&c.resident_id).filter(|a| a.community_id == com.id) else {
             // an account kept from a community the resident has left
             outcomes.push(refuse(ServiceError::invalid(
@@ -280,10 +259,7 @@ async fn settle(db: &Db, jobs: &[Job]) -> Result<Vec<Result<Redeemed>>> {
     let mut net: HashMap<i64, i64> = HashMap::new();
     let mut stock_net: HashMap<i64, i64> = HashMap::new();
     let memos: Vec<String> = planned.iter().map(|p| format!("兑换 {} × {}", items[&p.item].name, p.quantity)).collect();
-    let days: Vec<String> = planned
-        .iter()
-        .map(|p| yijia_domain::time::to_local(jobs[p.job].c.now).format("%Y-%m-%d").to_string())
-        .collect();
+    let days: Vec<String> = planned.iter().map(|p| today_str(jobs[p.job].c.now)).collect();
     let mut transfers = Vec::with_capacity(planned.len());
     for (k, p) in planned.iter().enumerate() {
         let j = &jobs[p.job];
@@ -407,7 +383,10 @@ async fn settle(db: &Db, jobs: &[Job]) -> Result<Vec<Result<Redeemed>>> {
                 } else {
                     match answers.get(k) {
                         Some(Ok(r)) => Ok(Redeemed { replayed: true, ..r.clone() }),
-                        _ => Err(ServiceError::Conflict(Msg::new("请重试", "please try again"))),
+                        _ => Err(ServiceError::Conflict(Msg::new(
+                            "同一编号的兑换同时发来两次,第一次未成功;请再发送一次",
+                            "this id came twice at once and the first was refused; send it again",
+                        ))),
                     }
                 }
             }

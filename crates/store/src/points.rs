@@ -100,13 +100,7 @@ pub async fn request(tx: &mut Tx, client_id: &str) -> Result<Option<Request>> {
 /// Records how a request ended; false when its id was taken already (by
 /// another request that got there first).
 pub async fn insert_request(tx: &mut Tx, r: &Request) -> Result<bool> {
-    let n = on_tx!(tx, c => sqlx::query(
-        "INSERT INTO point_requests \
-         (client_id, fingerprint, outcome, reason, failed_leg, community_id, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (client_id) DO NOTHING")
-        .bind(&r.client_id).bind(&r.fingerprint).bind(&r.outcome).bind(&r.reason).bind(r.failed_leg).bind(r.community_id)
-        .bind(r.created_by).bind(r.created_at).execute(&mut *c).await?.rows_affected());
-    Ok(n == 1)
+    Ok(insert_requests(tx, std::slice::from_ref(r)).await? == 1)
 }
 
 #[derive(Debug, Clone)]

@@ -36,12 +36,12 @@ pub struct NewItem<'a> {
 }
 
 /// A new item, with no stock yet (stock comes with a reason).
-pub async fn insert_item(tx: &mut Tx, i: &NewItem<'_>) -> Result<i64> {
+pub async fn insert_item(tx: &mut Tx, i: &NewItem<'_>, active: bool) -> Result<i64> {
     Ok(on_tx!(tx, c => sqlx::query_scalar(
         "INSERT INTO shop_items (community_id, name, description, price, stock, monthly_limit, active, created_at, \
-         updated_at) VALUES ($1, $2, $3, $4, 0, $5, TRUE, $6, $6) RETURNING id")
-        .bind(i.community_id).bind(i.name).bind(i.description).bind(i.price).bind(i.monthly_limit).bind(i.now)
-        .fetch_one(c).await?))
+         updated_at) VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $7) RETURNING id")
+        .bind(i.community_id).bind(i.name).bind(i.description).bind(i.price).bind(i.monthly_limit).bind(active)
+        .bind(i.now).fetch_one(c).await?))
 }
 
 pub async fn update_item(tx: &mut Tx, id: i64, i: &NewItem<'_>, active: bool) -> Result<bool> {
@@ -152,14 +152,6 @@ pub async fn insert_redemption(tx: &mut Tx, r: &NewRedemption<'_>) -> Result<i64
          created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, 'waiting', $7, $8, $9) RETURNING id")
         .bind(r.client_id).bind(r.item_id).bind(r.resident_id).bind(r.quantity).bind(r.points).bind(r.pickup_code)
         .bind(r.month).bind(r.created_at).bind(r.created_by).fetch_one(c).await?))
-}
-
-/// Whether a redemption waits under this pickup code.
-pub async fn code_waiting(tx: &mut Tx, code: &str) -> Result<bool> {
-    let n: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(
-        "SELECT id FROM redemptions WHERE pickup_code = $1 AND status = 'waiting'")
-        .bind(code).fetch_optional(c).await?);
-    Ok(n.is_some())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]

@@ -78,6 +78,36 @@ pub async fn api(client: &reqwest::Client, url: &str, token: &str) -> Timing {
     .await
 }
 
+/// Runs one statement on either backend.
+macro_rules! exec {
+    ($db:expr, $sql:expr $(, $arg:expr)*) => {{
+        match $db {
+            Db::Sqlite(p) => { sqlx::query(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.execute(p).await.unwrap(); }
+            Db::Postgres(p) => { sqlx::query(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.execute(p).await.unwrap(); }
+        }
+    }};
+}
+
+/// One value, on either backend.
+macro_rules! scalar {
+    ($db:expr, $t:ty, $sql:expr $(, $arg:expr)*) => {{
+        match $db {
+            Db::Sqlite(p) => sqlx::query_scalar::<_, $t>(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_one(p).await.unwrap(),
+            Db::Postgres(p) => sqlx::query_scalar::<_, $t>(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_one(p).await.unwrap(),
+        }
+    }};
+}
+
+/// All rows as `$t`, on either backend.
+macro_rules! rows {
+    ($db:expr, $t:ty, $sql:expr $(, $arg:expr)*) => {{
+        match $db {
+            Db::Sqlite(p) => sqlx::query_as::<_, $t>(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_all(p).await.unwrap(),
+            Db::Postgres(p) => sqlx::query_as::<_, $t>(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_all(p).await.unwrap(),
+        }
+    }};
+}
+
 /// A plain query: its rows fetched and dropped.
 macro_rules! raw {
     ($db:expr, $sql:expr $(, $arg:expr)*) => {{
