@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { BASE, PASSWORD, launch, phoneAs as login } from './lib.mjs';
+import { BASE, launch, phoneAs as login, token } from './lib.mjs';
 
 const OUT = new URL('./out/', import.meta.url).pathname;
 mkdirSync(OUT, { recursive: true });
@@ -63,12 +63,8 @@ test('a request goes from the resident to the grid worker and back, rated', asyn
   await r.page.screenshot({ path: `${OUT}case-rated.png`, fullPage: true });
 
   // and the audit log has every step
-  const login = await fetch(`${BASE}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'secretary', password: PASSWORD }),
-  });
-  const { token } = await login.json();
-  const res = await fetch(`${BASE}/api/v1/audit?per_page=500`, { headers: { authorization: `Bearer ${token}` } });
+  const tok = await token('secretary');
+  const res = await fetch(`${BASE}/api/v1/audit?per_page=500`, { headers: { authorization: `Bearer ${tok}` } });
   const log = (await res.json()).items.filter(e => e.object === `case:${id}` && e.outcome === 'ok').map(e => e.action);
   for (const a of ['case_create', 'case_accept', 'case_resolve', 'case_rate']) assert.ok(log.includes(a), `${a} in ${log}`);
 

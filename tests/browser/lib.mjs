@@ -31,3 +31,12 @@ export async function phoneAs(browser, user) {
   await Promise.all([page.waitForURL(`${BASE}/`), page.click('button[type=submit]')]);
   return { context, page, problems };
 }
+
+// A bearer token of a demo user, for reading through the API what a page should show.
+export async function token(user) {
+  const r = await fetch(`${BASE}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: user, password: PASSWORD }),
+  });
+  return (await r.json()).token;
+}

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { BASE, PASSWORD, launch, phoneAs as login } from './lib.mjs';
+import { BASE, launch, phoneAs as login, token } from './lib.mjs';
 
 const OUT = new URL('./out/', import.meta.url).pathname;
 mkdirSync(OUT, { recursive: true });
@@ -16,14 +16,6 @@ before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
 const phoneAs = (user) => login(browser, user);
-
-async function token(user) {
-  const r = await fetch(`${BASE}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: user, password: PASSWORD }),
-  });
-  return (await r.json()).token;
-}
 
 async function api(tok, path) {
   const r = await fetch(`${BASE}${path}`, { headers: { authorization: `Bearer ${tok}` } });

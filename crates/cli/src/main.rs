@@ -495,6 +495,10 @@ async fn serve(cfg: Config, demo: bool) -> Result<()> {
         if visits > 0 {
             tracing::info!(visits, "a year of demo visits logged");
         }
+        let activities = svc.seed_demo_points().await.map_err(service_error)?;
+        if activities > 0 {
+            tracing::info!(activities, "a year of demo volunteering and the shop seeded");
+        }
     }
     let listener =
         tokio::net::TcpListener::bind(&cfg.addr).await.with_context(|| format!("listening on {}", cfg.addr))?;

@@ -116,7 +116,7 @@ async fn redemptions_answered_survive_thirty_kills() {
         assert_eq!(st, StatusCode::CREATED, "{v}");
     }
     let (st, item) =
-        call(&client, &base, &clerk, "/api/v1/shop/items", Some(json!({"name": "大米 5kg", "price": 20}))).await;
+        call(&client, &base, &clerk, "/api/v1/shop/items", Some(json!({"name": "大米 5kg(压测)", "price": 20}))).await;
     assert_eq!(st, StatusCode::CREATED, "{item}");
     let item = item["id"].as_i64().unwrap();
     let stock = json!({"change": 100_000, "reason": "到货"});
@@ -214,7 +214,8 @@ async fn redemptions_answered_survive_thirty_kills() {
     let it = yijia_store::shop::item(&mut tx, item).await.unwrap().unwrap();
     assert_eq!(yijia_store::shop::stock_from_changes(&mut tx, item).await.unwrap(), it.stock, "stock = its changes");
     let waiting = yijia_store::shop::in_status(&mut tx, it.community_id, "waiting", 1_000_000).await.unwrap();
-    assert_eq!(it.stock, 100_000 - waiting.iter().map(|r| r.quantity).sum::<i64>(), "every bag taken is a redemption");
+    let taken: i64 = waiting.iter().filter(|r| r.item_id == item).map(|r| r.quantity).sum();
+    assert_eq!(it.stock, 100_000 - taken, "every bag taken is a redemption");
     tx.commit().await.unwrap();
     if let Db::Sqlite(p) = &db {
         let ok: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(p).await.unwrap();

@@ -14,11 +14,12 @@ use yijia_store::activities::{self as store, Activity, NewActivity, Signup};
 use yijia_store::{Tx, org, points as ledger};
 
 use crate::audit::{Event, record};
+use crate::invitations::own_record;
 use crate::points::{Applied, Req, post};
 use crate::{Caller, Result, ServiceError, Services};
 
 /// Who puts up activities, signs people up, checks them in and confirms.
-pub const ORGANISERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::StationClerk, Role::Admin];
+pub const ORGANISERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::StationClerk];
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ActivityInput {
@@ -212,6 +213,26 @@ impl Services {
         .await
     }
 
+    /// For a resident: their community's activities that have not ended,
+    /// each with the resident's own sign-up only.
+    pub async fn my_activities(&self, caller: &Caller) -> Result<Vec<ActivityView>> {
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.read().await?;
+            let (r, com) = own_record(&mut tx, caller).await?;
+            let list = store::list(&mut tx, com.id, now - 30 * yijia_domain::time::DAY_MS, 200).await?;
+            let mut out = Vec::with_capacity(list.len());
+            for a in &list {
+                let s = store::signups(&mut tx, a.id).await?;
+                let mine = s.iter().filter(|x| x.resident_id == r.id).map(signup_view).collect();
+                out.push(ActivityView { signups: mine, ..activity_view(a, &com.code, &s) });
+            }
+            tx.commit().await?;
+            Ok(out)
+        })
+        .await
+    }
+
     /// One activity with everyone signed up.
     pub async fn activity(&self, caller: &Caller, id: i64) -> Result<ActivityView> {
         self.denials_audited(caller, async {
@@ -226,53 +247,54 @@ impl Services {
 
     /// Signs a resident up; when the activity is full, onto its waiting list.
     pub async fn sign_up(&self, caller: &Caller, id: i64, input: SignupInput) -> Result<SignupView> {
+        self.signup_change(caller, id, Some(input.resident_id), true).await
+    }
+
+    /// Cancels a sign-up; a place given up goes to the first one waiting.
+    pub async fn cancel_signup(&self, caller: &Caller, id: i64, resident_id: i64) -> Result<SignupView> {
+        self.signup_change(caller, id, Some(resident_id), false).await
+    }
+
+    /// A resident signs themself up.
+    pub async fn sign_me_up(&self, caller: &Caller, id: i64) -> Result<SignupView> {
+        self.signup_change(caller, id, None, true).await
+    }
+
+    /// A resident gives up their own place.
+    pub async fn cancel_my_signup(&self, caller: &Caller, id: i64) -> Result<SignupView> {
+        self.signup_change(caller, id, None, false).await
+    }
+
+    /// Signs up (`join`) or cancels: for `resident` by an organiser, or for
+    /// the caller's own record when `resident` is `None`.
+    async fn signup_change(&self, caller: &Caller, id: i64, resident: Option<i64>, join: bool) -> Result<SignupView> {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let (a, com) = open_activity(&mut tx, caller, id).await?;
-            if a.ends_at <= now {
-                return Err(ServiceError::Conflict(Msg::new("活动已结束", "the activity is over")));
-            }
-            let Some(r) = yijia_store::residents::get(&mut tx, input.resident_id).await? else {
-                return Err(ServiceError::invalid("resident_id", "没有这位居民", "no such resident"));
-            };
-            if !r.grid_path.starts_with(&com.path) {
-                return Err(ServiceError::invalid(
-                    "resident_id",
-                    "这位居民不在本社区",
-                    "the resident is not of this community",
-                ));
-            }
-            if let Some(who) = &a.who_may_join {
-                let cats = yijia_store::residents::categories(&mut tx, r.id).await?;
-                if !cats.iter().any(|c| &c.category == who) {
-                    return Err(ServiceError::invalid(
-                        "resident_id",
-                        "这次活动只限特定类别的居民参加",
-                        "this activity is for residents of one category only",
-                    ));
+            let (a, com, r) = match resident {
+                Some(rid) => {
+                    let (a, com) = open_activity(&mut tx, caller, id).await?;
+                    let Some(r) = yijia_store::residents::get(&mut tx, rid).await? else {
+                        return Err(ServiceError::invalid("resident_id", "没有这位居民", "no such resident"));
+                    };
+                    (a, com, r)
                 }
-            }
-            if let Some(s) = store::signup(&mut tx, id, r.id).await?
-                && s.status != SignupStatus::Cancelled.code()
-            {
-                return Err(ServiceError::Conflict(Msg::new(
-                    format!(
-                        "{}已{}",
-                        s.resident_name,
-                        SignupStatus::parse(&s.status).map(|s| s.name_zh()).unwrap_or("")
-                    ),
-                    "already signed up",
-                )));
-            }
-            let status = if store::signed_up(&mut tx, id).await? < a.capacity {
-                SignupStatus::SignedUp
-            } else {
-                SignupStatus::Waiting
+                None => {
+                    let (r, own) = own_record(&mut tx, caller).await?;
+                    let Some(a) = store::get(&mut tx, id).await?.filter(|a| a.community_id == own.id) else {
+                        return Err(ServiceError::NotFound);
+                    };
+                    if a.status != "open" {
+                        return Err(not_open(&a));
+                    }
+                    (a, own, r)
+                }
             };
-            store::put_signup(&mut tx, id, r.id, status.code(), now).await?;
-            let e = Event::ok("activity_signup", format!("activity:{id}"), &r.grid_path);
-            record(&mut tx, caller, now, &e.with(json!({ "resident": r.id, "status": status.code() }))).await?;
+            if join {
+                sign_up_in(&mut tx, caller, &a, &com, &r, now).await?;
+            } else {
+                cancel_in(&mut tx, caller, &a, &com, r.id, now).await?;
+            }
             let s = store::signup(&mut tx, id, r.id).await?.ok_or(ServiceError::NotFound)?;
             tx.commit().await?;
             Ok(signup_view(&s))
@@ -280,33 +302,29 @@ impl Services {
         .await
     }
 
-    /// Cancels a sign-up; a place given up goes to the first one waiting.
-    pub async fn cancel_signup(&self, caller: &Caller, id: i64, resident_id: i64) -> Result<SignupView> {
+    /// Checks someone with a place in (`out` false) or out, now or at a
+    /// time already past (`at`, RFC 3339: written down on paper at the
+    /// door and entered later).
+    pub async fn check(
+        &self,
+        caller: &Caller,
+        id: i64,
+        resident_id: i64,
+        out: bool,
+        at: Option<&str>,
+    ) -> Result<SignupView> {
         let now = self.now();
-        self.denials_audited(caller, async {
-            let mut tx = self.db.write().await?;
-            let (_, com) = open_activity(&mut tx, caller, id).await?;
-            let s = live_signup(&mut tx, id, resident_id).await?;
-            store::set_status(&mut tx, s.id, SignupStatus::Cancelled.code()).await?;
-            let mut promoted = None;
-            if s.status == SignupStatus::SignedUp.code()
-                && let Some(next) = store::first_waiting(&mut tx, id).await?
-            {
-                store::set_status(&mut tx, next, SignupStatus::SignedUp.code()).await?;
-                promoted = Some(next);
-            }
-            let e = Event::ok("activity_cancel", format!("activity:{id}"), &com.path);
-            record(&mut tx, caller, now, &e.with(json!({ "resident": resident_id, "promoted": promoted }))).await?;
-            let s = store::signup(&mut tx, id, resident_id).await?.ok_or(ServiceError::NotFound)?;
-            tx.commit().await?;
-            Ok(signup_view(&s))
-        })
-        .await
-    }
-
-    /// Checks someone with a place in (`out` false) or out.
-    pub async fn check(&self, caller: &Caller, id: i64, resident_id: i64, out: bool) -> Result<SignupView> {
-        let now = self.now();
+        let at = match at.map(str::trim).filter(|a| !a.is_empty()) {
+            Some(a) => time_field("at", a)?,
+            None => now,
+        };
+        if at > now {
+            return Err(ServiceError::invalid(
+                "at",
+                "签到签退时间不能晚于现在",
+                "a check-in or out cannot be in the future",
+            ));
+        }
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
             let (_, com) = open_activity(&mut tx, caller, id).await?;
@@ -318,8 +336,15 @@ impl Services {
                 )));
             }
             match (out, s.checked_in_at, s.checked_out_at) {
-                (false, None, _) => store::check_in(&mut tx, s.id, now).await?,
-                (true, Some(_), None) => store::check_out(&mut tx, s.id, now).await?,
+                (false, None, _) => store::check_in(&mut tx, s.id, at).await?,
+                (true, Some(i), None) if at < i => {
+                    return Err(ServiceError::invalid(
+                        "at",
+                        "签退时间早于签到时间",
+                        "the check-out is before the check-in",
+                    ));
+                }
+                (true, Some(_), None) => store::check_out(&mut tx, s.id, at).await?,
                 (false, Some(_), _) => return Err(ServiceError::Conflict(Msg::new("已签到", "checked in already"))),
                 (true, None, _) => return Err(ServiceError::Conflict(Msg::new("还没有签到", "not checked in yet"))),
                 (true, Some(_), Some(_)) => {
@@ -414,4 +439,70 @@ async fn live_signup(tx: &mut Tx, id: i64, resident_id: i64) -> Result<Signup> {
         Some(s) if s.status != SignupStatus::Cancelled.code() => Ok(s),
         _ => Err(ServiceError::NotFound),
     }
+}
+
+async fn sign_up_in(
+    tx: &mut Tx,
+    caller: &Caller,
+    a: &Activity,
+    com: &org::OrgNode,
+    r: &yijia_store::residents::Resident,
+    now: i64,
+) -> Result<()> {
+    if a.ends_at <= now {
+        return Err(ServiceError::Conflict(Msg::new("活动已结束", "the activity is over")));
+    }
+    if !r.grid_path.starts_with(&com.path) {
+        return Err(ServiceError::invalid(
+            "resident_id",
+            "这位居民不在本社区",
+            "the resident is not of this community",
+        ));
+    }
+    if let Some(who) = &a.who_may_join {
+        let cats = yijia_store::residents::categories(tx, r.id).await?;
+        if !cats.iter().any(|c| &c.category == who) {
+            return Err(ServiceError::invalid(
+                "resident_id",
+                "这次活动只限特定类别的居民参加",
+                "this activity is for residents of one category only",
+            ));
+        }
+    }
+    if let Some(s) = store::signup(tx, a.id, r.id).await?
+        && s.status != SignupStatus::Cancelled.code()
+    {
+        return Err(ServiceError::Conflict(Msg::new(
+            format!("{}已{}", s.resident_name, SignupStatus::parse(&s.status).map(|s| s.name_zh()).unwrap_or("")),
+            "already signed up",
+        )));
+    }
+    let status =
+        if store::signed_up(tx, a.id).await? < a.capacity { SignupStatus::SignedUp } else { SignupStatus::Waiting };
+    store::put_signup(tx, a.id, r.id, status.code(), now).await?;
+    let e = Event::ok("activity_signup", format!("activity:{}", a.id), &r.grid_path);
+    record(tx, caller, now, &e.with(json!({ "resident": r.id, "status": status.code() }))).await?;
+    Ok(())
+}
+
+async fn cancel_in(
+    tx: &mut Tx,
+    caller: &Caller,
+    a: &Activity,
+    com: &org::OrgNode,
+    resident_id: i64,
+    now: i64,
+) -> Result<()> {
+    let s = live_signup(tx, a.id, resident_id).await?;
+    store::set_status(tx, s.id, SignupStatus::Cancelled.code()).await?;
+    let mut promoted = None;
+    if s.status == SignupStatus::SignedUp.code()
+        && let Some(next) = store::first_waiting(tx, a.id).await?
+    {
+        store::set_status(tx, next, SignupStatus::SignedUp.code()).await?;
+        promoted = Some(next);
+    }
+    let e = Event::ok("activity_cancel", format!("activity:{}", a.id), &com.path);
+    record(tx, caller, now, &e.with(json!({ "resident": resident_id, "promoted": promoted }))).await?;
+    Ok(())
 }

@@ -318,6 +318,7 @@ impl Services {
             token_hash: Some(th.clone()),
             password_set_at: s.password_set_at,
             api_key: None,
+            resident_id: s.resident_id,
         };
         self.sessions.put(th, caller.clone(), now);
         Ok(caller)

@@ -29,6 +29,8 @@ pub struct Caller {
     pub(crate) password_set_at: i64,
     /// Set when an Open311 client files with an API key.
     pub(crate) api_key: Option<i64>,
+    /// The resident record a resident's account is linked to.
+    pub resident_id: Option<i64>,
 }
 
 impl Caller {
@@ -51,6 +53,7 @@ impl Caller {
             token_hash: None,
             password_set_at: 0,
             api_key: None,
+            resident_id: None,
         }
     }
 

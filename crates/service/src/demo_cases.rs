@@ -51,7 +51,7 @@ const STORIES: &[(&str, &str)] = &[
 
 impl Services {
     /// A caller for a user, as if they had logged in (the demo acts as them).
-    pub(crate) async fn demo_caller(&self, username: &str) -> Result<Caller> {
+    pub async fn demo_caller(&self, username: &str) -> Result<Caller> {
         let mut tx = self.db.conn().await?;
         let u = users::by_username(&mut tx, username).await?.ok_or(ServiceError::NotFound)?;
         let grants = to_grants(users::grants_of(&mut tx, u.id).await?);
@@ -61,6 +61,7 @@ impl Services {
             display_name: u.display_name,
             grants,
             ip: "demo".to_owned(),
+            resident_id: users::resident_of(&mut tx, u.id).await?,
             ..Caller::operator()
         })
     }

@@ -19,10 +19,9 @@ use crate::audit::{Event, record};
 use crate::{Caller, Result, ServiceError, Services};
 
 /// Who moves points by hand, within their community.
-pub const KEEPERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::Admin];
+pub const KEEPERS: &[Role] = &[Role::Secretary, Role::CommunityStaff];
 /// Who reads accounts and statements, within their scope.
-pub const READERS: &[Role] =
-    &[Role::Secretary, Role::CommunityStaff, Role::StationClerk, Role::StreetOfficer, Role::Admin];
+pub const READERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::StationClerk, Role::StreetOfficer];
 
 /// One transfer asked for: `amount` points from account `from` to `to`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -645,36 +644,64 @@ impl Services {
             if !caller.covers(READERS, &com.path) {
                 return Err(ServiceError::denied("points_statement", format!("account:{account_id}")));
             }
-            let opening = store::balance_before(&mut tx, account_id, &from).await?;
-            let rows = store::statement(&mut tx, account_id, &from, &to).await?;
+            let st = statement_of(&mut tx, &a, &com.code, month.clone(), &from, &to).await?;
             tx.commit().await?;
-            let mut balance = opening;
-            let (mut points_in, mut points_out) = (0, 0);
-            let lines = rows
-                .iter()
-                .map(|t| {
-                    let change = if t.credit_id == account_id { t.amount } else { -t.amount };
-                    balance += change;
-                    if change > 0 {
-                        points_in += change;
-                    } else {
-                        points_out -= change;
-                    }
-                    StatementLine { transfer: transfer_view(t), change, balance }
-                })
-                .collect();
-            Ok(Statement {
-                account: account_view(&a, &com.code),
-                month: month.clone(),
-                opening,
-                closing: balance,
-                points_in,
-                points_out,
-                lines,
-            })
+            Ok(st)
         })
         .await
     }
+
+    /// A resident's own account and its statement for a month.
+    pub async fn my_statement(&self, caller: &Caller, month: Option<&str>) -> Result<Statement> {
+        let now = self.now();
+        let (month, from, to) = month_range(month, now)?;
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let (r, com) = crate::invitations::own_record(&mut tx, caller).await?;
+            let a = store::ensure_account(&mut tx, com.id, AccountKind::Resident.code(), Some(r.id), now).await?;
+            let st = statement_of(&mut tx, &a, &com.code, month.clone(), &from, &to).await?;
+            tx.commit().await?;
+            Ok(st)
+        })
+        .await
+    }
+}
+
+/// An account's entries between `from` and `to`, with the running balance.
+async fn statement_of(
+    tx: &mut Tx,
+    a: &store::Account,
+    community: &str,
+    month: String,
+    from: &str,
+    to: &str,
+) -> Result<Statement> {
+    let opening = store::balance_before(tx, a.id, from).await?;
+    let rows = store::statement(tx, a.id, from, to).await?;
+    let mut balance = opening;
+    let (mut points_in, mut points_out) = (0, 0);
+    let lines = rows
+        .iter()
+        .map(|t| {
+            let change = if t.credit_id == a.id { t.amount } else { -t.amount };
+            balance += change;
+            if change > 0 {
+                points_in += change;
+            } else {
+                points_out -= change;
+            }
+            StatementLine { transfer: transfer_view(t), change, balance }
+        })
+        .collect();
+    Ok(Statement {
+        account: account_view(a, community),
+        month,
+        opening,
+        closing: balance,
+        points_in,
+        points_out,
+        lines,
+    })
 }
 
 /// The answer to an id sent before: refused when its contents differ.

@@ -18,7 +18,7 @@ use crate::points::{Applied, Failure, Req};
 use crate::{Caller, Result, ServiceError, Services};
 
 /// Who keeps the shop: items, stock, redemptions at the counter, handing over.
-pub const CLERKS: &[Role] = &[Role::StationClerk, Role::CommunityStaff, Role::Secretary, Role::Admin];
+pub const CLERKS: &[Role] = &[Role::StationClerk, Role::CommunityStaff, Role::Secretary];
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ItemInput {
@@ -54,6 +54,17 @@ pub struct RedeemInput {
     pub quantity: Option<i64>,
 }
 
+/// A resident redeems for themself.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct MyRedeemInput {
+    /// Chosen by the client: sent again, the same redemption answers.
+    pub client_id: String,
+    pub item_id: i64,
+    /// Default 1.
+    #[serde(default)]
+    pub quantity: Option<i64>,
+}
+
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct CancelInput {
     pub reason: String,
@@ -79,6 +90,8 @@ pub struct RedemptionView {
     pub item_id: i64,
     pub item_name: String,
     pub resident_id: i64,
+    /// Clerks see names, never ID numbers.
+    pub resident_name: String,
     pub quantity: i64,
     pub points: i64,
     /// Six digits, shown at the counter.
@@ -261,7 +274,7 @@ impl Services {
     /// failed. On SQLite redemptions sent at the same moment share a commit
     /// (`shop_writer`).
     pub async fn redeem(&self, caller: &Caller, input: RedeemInput) -> Result<Redeemed> {
-        if !caller.has_any(CLERKS) {
+        if !caller.has_any(CLERKS) && caller.resident_id != Some(input.resident_id) {
             return Err(ServiceError::forbidden());
         }
         let client_id = input.client_id.trim().to_owned();
@@ -287,6 +300,42 @@ impl Services {
                 yijia_store::Db::Sqlite(_) => self.redeem_queued(caller, c).await,
                 _ => redeem_one(&self.db, caller, &c).await,
             }
+        })
+        .await
+    }
+
+    /// A resident redeems an item for themself.
+    pub async fn redeem_mine(&self, caller: &Caller, input: MyRedeemInput) -> Result<Redeemed> {
+        let me = crate::invitations::own_resident_id(caller)?;
+        let input = RedeemInput {
+            client_id: input.client_id,
+            resident_id: me,
+            item_id: input.item_id,
+            quantity: input.quantity,
+        };
+        self.redeem(caller, input).await
+    }
+
+    /// For a resident: what their community's shop offers.
+    pub async fn my_shop_items(&self, caller: &Caller) -> Result<Vec<ItemView>> {
+        self.denials_audited(caller, async {
+            let mut tx = self.db.read().await?;
+            let (_, com) = crate::invitations::own_record(&mut tx, caller).await?;
+            let items = store::items(&mut tx, com.id, false).await?;
+            tx.commit().await?;
+            Ok(items.iter().map(|i| item_view(i, &com.code)).collect())
+        })
+        .await
+    }
+
+    /// A resident's own redemptions, newest first, with their pickup codes.
+    pub async fn my_redemptions(&self, caller: &Caller) -> Result<Vec<RedemptionView>> {
+        self.denials_audited(caller, async {
+            let mut tx = self.db.read().await?;
+            let (r, _) = crate::invitations::own_record(&mut tx, caller).await?;
+            let rows = store::of_resident(&mut tx, r.id, 200).await?;
+            tx.commit().await?;
+            Ok(rows.iter().map(redemption_view).collect())
         })
         .await
     }
@@ -445,7 +494,10 @@ pub(crate) async fn redeem_one(db: &Db, caller: &Caller, c: &Checked) -> Result<
     let Some(item) = store::item(&mut tx, c.item_id).await? else {
         return Err(ServiceError::invalid("item_id", "没有这件物品", "no such item"));
     };
-    let com = clerk_community(&mut tx, caller, item.community_id, format!("item:{}", item.id)).await?;
+    let com = org::by_id(&mut tx, item.community_id).await?;
+    if !may_redeem(caller, &com.path, c.resident_id) {
+        return Err(ServiceError::denied("shop", format!("item:{}", item.id)));
+    }
     let req = Req { client_id, fp: &c.fp, community_id: com.id };
     if let Some(r) = ledger::request(&mut tx, client_id).await? {
         let applied = crate::points::replay(&mut tx, r, &c.fp).await?;
@@ -566,6 +618,13 @@ async fn free_pickup_code(tx: &mut Tx) -> Result<String> {
     Err(ServiceError::Internal("no free pickup code in 20 draws".into()))
 }
 
+/// A clerk of the community redeems for anyone; a resident for themself
+/// (the resident's community is checked with the item's by `refusal`).
+pub(crate) fn may_redeem(caller: &Caller, community_path: &str, resident_id: i64) -> bool {
+    caller.covers(CLERKS, community_path)
+        || (caller.resident_id == Some(resident_id) && caller.has_any(&[yijia_domain::role::Role::Resident]))
+}
+
 /// A community whose shop the caller keeps; a denial names `object`.
 async fn clerk_community(tx: &mut Tx, caller: &Caller, community_id: i64, object: String) -> Result<org::OrgNode> {
     let com = org::by_id(tx, community_id).await?;
@@ -637,6 +696,7 @@ pub(crate) fn redemption_view(r: &Redemption) -> RedemptionView {
         item_id: r.item_id,
         item_name: r.item_name.clone(),
         resident_id: r.resident_id,
+        resident_name: r.resident_name.clone(),
         quantity: r.quantity,
         points: r.points,
         pickup_code: r.pickup_code.clone(),

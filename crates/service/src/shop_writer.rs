@@ -19,7 +19,7 @@ use yijia_store::{Db, org};
 
 use crate::audit::{Event, record_many};
 use crate::points::{Applied, Failure, Req, reused, today_str};
-use crate::shop::{CLERKS, Checked, Redeemed, month_now, redeem_one, redeemed, refusal};
+use crate::shop::{Checked, Redeemed, may_redeem, month_now, redeem_one, redeemed, refusal};
 use crate::{Caller, Result, ServiceError, Services};
 
 /// The most redemptions settled in one commit.
@@ -106,14 +106,17 @@ async fn settle(db: &Db, jobs: &[Job]) -> Result<Vec<Result<Redeemed>>> {
     let mut resident_ids: Vec<i64> = jobs.iter().map(|j| j.c.resident_id).collect();
     resident_ids.sort_unstable();
     resident_ids.dedup();
-    let paths: HashMap<i64, String> =
-        yijia_store::residents::grid_paths(&mut tx, &resident_ids).await?.into_iter().collect();
+    let people: HashMap<i64, (String, String)> = yijia_store::residents::grid_paths(&mut tx, &resident_ids)
+        .await?
+        .into_iter()
+        .map(|(id, path, name)| (id, (path, name)))
+        .collect();
     // the people who may redeem here, each with their account
     let mut pairs: Vec<(i64, i64)> = jobs
         .iter()
         .filter_map(|j| {
             let com = communities.get(&items.get(&j.c.item_id)?.community_id)?;
-            paths.get(&j.c.resident_id).filter(|p| p.starts_with(&com.path)).map(|_| (j.c.resident_id, com.id))
+            people.get(&j.c.resident_id).filter(|(p, _)| p.starts_with(&com.path)).map(|_| (j.c.resident_id, com.id))
         })
         .collect();
     pairs.sort_unstable();
@@ -168,11 +171,11 @@ async fn settle(db: &Db, jobs: &[Job]) -> Result<Vec<Result<Redeemed>>> {
             continue;
         };
         let com = &communities[&item.community_id];
-        if !j.caller.covers(CLERKS, &com.path) {
+        if !may_redeem(&j.caller, &com.path, c.resident_id) {
             outcomes.push(refuse(ServiceError::denied("shop", format!("item:{}", item.id))));
             continue;
         }
-        let path = paths.get(&c.resident_id);
+        let path = people.get(&c.resident_id).map(|(p, _)| p);
         if let Some(e) = refusal(item, com, path.map(String::as_str)) {
             outcomes.push(refuse(e));
             continue;
@@ -364,6 +367,7 @@ async fn settle(db: &Db, jobs: &[Job]) -> Result<Vec<Result<Redeemed>>> {
                     item_name: item.name.clone(),
                     community_id: item.community_id,
                     resident_id: p.resident,
+                    resident_name: people.get(&p.resident).map(|(_, n)| n.clone()).unwrap_or_default(),
                     quantity: p.quantity,
                     points: p.points,
                     pickup_code: p.code.clone(),

@@ -649,14 +649,15 @@ pub async fn in_building(tx: &mut Tx, building_id: i64, paths: &[String]) -> Res
 }
 
 /// The grid path of each of these residents: `(id, path)`.
-pub async fn grid_paths(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+/// Each resident's grid path and name.
+pub async fn grid_paths(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(i64, String, String)>> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
     let mut args = Args::default();
     let ph: Vec<String> = ids.iter().map(|i| args.push(*i)).collect();
     let sql = format!(
-        "SELECT r.id, o.path FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE r.id IN ({})",
+        "SELECT r.id, o.path, r.name FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE r.id IN ({})",
         ph.join(", ")
     );
     Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))

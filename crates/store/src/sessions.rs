@@ -107,12 +107,13 @@ pub struct SessionUser {
     pub display_name: String,
     pub password_set_at: i64,
     pub disabled_at: Option<i64>,
+    pub resident_id: Option<i64>,
 }
 
 /// The session and its user in one statement.
 pub async fn with_user(tx: &mut Tx, token_hash: &str) -> Result<Option<SessionUser>> {
     let sql = "SELECT s.user_id, s.csrf_token, s.created_at, s.last_seen_at, u.username, u.display_name, \
-               u.password_set_at, u.disabled_at \
+               u.password_set_at, u.disabled_at, u.resident_id \
                FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1";
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(token_hash).fetch_optional(c).await?))
 }

@@ -162,6 +162,7 @@ pub struct Redemption {
     pub item_name: String,
     pub community_id: i64,
     pub resident_id: i64,
+    pub resident_name: String,
     pub quantity: i64,
     pub points: i64,
     pub pickup_code: String,
@@ -174,8 +175,9 @@ pub struct Redemption {
 }
 
 const REDEMPTION_SELECT: &str = "SELECT r.id, r.client_id, r.item_id, i.name AS item_name, i.community_id, \
-     r.resident_id, r.quantity, r.points, r.pickup_code, r.status, r.month, r.created_at, r.closed_at, r.closed_by, \
-     r.cancel_reason FROM redemptions r JOIN shop_items i ON i.id = r.item_id";
+     r.resident_id, p.name AS resident_name, r.quantity, r.points, r.pickup_code, r.status, r.month, r.created_at, \
+     r.closed_at, r.closed_by, r.cancel_reason FROM redemptions r JOIN shop_items i ON i.id = r.item_id \
+     JOIN residents p ON p.id = r.resident_id";
 
 pub async fn redemption(tx: &mut Tx, id: i64) -> Result<Option<Redemption>> {
     let sql = format!("{REDEMPTION_SELECT} WHERE r.id = $1");

@@ -105,3 +105,68 @@ pub async fn list_within(tx: &mut Tx, path: &str, limit: i64, offset: i64) -> Re
 pub async fn count(tx: &mut Tx) -> Result<i64> {
     Ok(on_tx!(tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(c).await?))
 }
+
+/// The resident record a user's account is linked to.
+pub async fn resident_of(tx: &mut Tx, user_id: i64) -> Result<Option<i64>> {
+    let sql = "SELECT resident_id FROM users WHERE id = $1";
+    let r: Option<Option<i64>> = on_tx!(tx, c => sqlx::query_scalar(sql).bind(user_id).fetch_optional(c).await?);
+    Ok(r.flatten())
+}
+
+/// The user whose account is linked to a resident record.
+pub async fn user_of_resident(tx: &mut Tx, resident_id: i64) -> Result<Option<i64>> {
+    let sql = "SELECT id FROM users WHERE resident_id = $1";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(resident_id).fetch_optional(c).await?))
+}
+
+/// Links an account to a resident record (one account per record).
+pub async fn link_resident(tx: &mut Tx, user_id: i64, resident_id: i64) -> Result<()> {
+    let sql = "UPDATE users SET resident_id = $2 WHERE id = $1";
+    on_tx!(tx, c => sqlx::query(sql).bind(user_id).bind(resident_id).execute(c).await?.rows_affected());
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Invitation {
+    pub code_hash: String,
+    pub resident_id: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+pub async fn insert_invitation(
+    tx: &mut Tx,
+    code_hash: &str,
+    resident_id: i64,
+    created_by: Option<i64>,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    let sql = "INSERT INTO resident_invitations (code_hash, resident_id, created_by, created_at, expires_at) \
+               VALUES ($1, $2, $3, $4, $5)";
+    on_tx!(tx, c => sqlx::query(sql).bind(code_hash).bind(resident_id).bind(created_by).bind(now).bind(expires_at)
+        .execute(c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn invitation(tx: &mut Tx, code_hash: &str) -> Result<Option<Invitation>> {
+    let sql = "SELECT code_hash, resident_id, created_at, expires_at, used_at FROM resident_invitations \
+               WHERE code_hash = $1";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(code_hash).fetch_optional(c).await?))
+}
+
+/// Marks an invitation used; `false` when it was used already.
+pub async fn use_invitation(tx: &mut Tx, code_hash: &str, user_id: i64, now: i64) -> Result<bool> {
+    let sql = "UPDATE resident_invitations SET used_at = $3, used_by = $2 WHERE code_hash = $1 AND used_at IS NULL";
+    let n = on_tx!(tx, c => sqlx::query(sql).bind(code_hash).bind(user_id).bind(now).execute(c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+/// Earlier unused invitations of a resident stop working when a new one is given.
+pub async fn expire_invitations(tx: &mut Tx, resident_id: i64, now: i64) -> Result<()> {
+    let sql = "UPDATE resident_invitations SET expires_at = $2 WHERE resident_id = $1 AND used_at IS NULL \
+               AND expires_at > $2";
+    on_tx!(tx, c => sqlx::query(sql).bind(resident_id).bind(now).execute(c).await?.rows_affected());
+    Ok(())
+}

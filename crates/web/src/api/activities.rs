@@ -116,40 +116,44 @@ pub async fn cancel_signup(
 
 /// Check someone with a place in.
 #[utoipa::path(post, path = "/api/v1/activities/{id}/signups/{resident}/check-in", tag = "activities",
-    params(("id" = i64, Path, description = "Activity id"), ("resident" = i64, Path, description = "Resident id")),
+    params(("id" = i64, Path, description = "Activity id"), ("resident" = i64, Path, description = "Resident id"), AtParam),
     responses(
         (status = 200, description = "Checked in", body = SignupView),
         (status = 400, description = "An id is not a number", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such sign-up in your community", body = ErrorBody),
         (status = 409, description = "Checked in already, waiting, or the activity is closed", body = ErrorBody),
+        (status = 422, description = "The time is malformed, in the future or before the check-in", body = ErrorBody),
     ))]
 pub async fn check_in(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
     ApiPath((id, resident)): ApiPath<(i64, i64)>,
+    ApiQuery(q): ApiQuery<AtParam>,
 ) -> Result<Json<SignupView>, ApiError> {
-    Ok(Json(st.svc.check(&c, id, resident, false).await.api(lang)?))
+    Ok(Json(st.svc.check(&c, id, resident, false, q.at.as_deref()).await.api(lang)?))
 }
 
 /// Check someone out.
 #[utoipa::path(post, path = "/api/v1/activities/{id}/signups/{resident}/check-out", tag = "activities",
-    params(("id" = i64, Path, description = "Activity id"), ("resident" = i64, Path, description = "Resident id")),
+    params(("id" = i64, Path, description = "Activity id"), ("resident" = i64, Path, description = "Resident id"), AtParam),
     responses(
         (status = 200, description = "Checked out", body = SignupView),
-        (status = 400, description = "An id is not a number", body = ErrorBody),
+        (status = 400, description = "An id or the time parameter is malformed", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such sign-up in your community", body = ErrorBody),
         (status = 409, description = "Not checked in, out already, or the activity is closed", body = ErrorBody),
+        (status = 422, description = "The time is malformed, in the future or before the check-in", body = ErrorBody),
     ))]
 pub async fn check_out(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
     ApiPath((id, resident)): ApiPath<(i64, i64)>,
+    ApiQuery(q): ApiQuery<AtParam>,
 ) -> Result<Json<SignupView>, ApiError> {
-    Ok(Json(st.svc.check(&c, id, resident, true).await.api(lang)?))
+    Ok(Json(st.svc.check(&c, id, resident, true, q.at.as_deref()).await.api(lang)?))
 }
 
 /// Confirm the activity: the minutes each one was there turn into points from the
@@ -170,4 +174,12 @@ pub async fn confirm_activity(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ActivityView>, ApiError> {
     Ok(Json(st.svc.confirm_activity(&c, id).await.api(lang)?))
+}
+
+/// When it happened, if not now: written down at the door, entered later.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AtParam {
+    /// RFC 3339, not in the future.
+    pub at: Option<String>,
 }

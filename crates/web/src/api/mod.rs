@@ -7,6 +7,7 @@ mod auth;
 mod cases;
 pub(crate) mod exports;
 mod integrations;
+mod me;
 mod org;
 mod points;
 mod residents;
@@ -67,6 +68,7 @@ const POINT_KEEPERS: &[Role] = yijia_service::points::KEEPERS;
 const POINT_READERS: &[Role] = yijia_service::points::READERS;
 const ORGANISERS: &[Role] = yijia_service::activities::ORGANISERS;
 const SHOP_CLERKS: &[Role] = yijia_service::shop::CLERKS;
+const RESIDENTS: &[Role] = &[Role::Resident];
 const WEBHOOK_MAKERS: &[Role] = yijia_service::webhooks::WEBHOOK_MAKERS;
 
 pub fn routes(r: Routes) -> Routes {
@@ -270,6 +272,15 @@ pub fn routes(r: Routes) -> Routes {
             post(shop::cancel_redemption),
         )
         .add(M::GET, "/api/v1/shop/report", Roles(POINT_READERS), Scope::Grants, get(shop::shop_report))
+        .add(M::POST, "/api/v1/residents/{id}/invitation", Roles(REGISTRARS), Scope::Object, post(me::invite_resident))
+        .add(M::POST, "/api/v1/join", Public, Scope::None, post(me::join))
+        .add(M::GET, "/api/v1/me/points", Roles(RESIDENTS), Scope::Own, get(me::my_points))
+        .add(M::GET, "/api/v1/me/activities", Roles(RESIDENTS), Scope::Own, get(me::my_activities))
+        .add(M::POST, "/api/v1/me/activities/{id}/signup", Roles(RESIDENTS), Scope::Own, post(me::sign_me_up))
+        .add(M::POST, "/api/v1/me/activities/{id}/cancel", Roles(RESIDENTS), Scope::Own, post(me::cancel_my_signup))
+        .add(M::GET, "/api/v1/me/shop/items", Roles(RESIDENTS), Scope::Own, get(me::my_shop_items))
+        .add(M::GET, "/api/v1/me/shop/redemptions", Roles(RESIDENTS), Scope::Own, get(me::my_redemptions))
+        .add(M::POST, "/api/v1/me/shop/redemptions", Roles(RESIDENTS), Scope::Own, post(me::redeem_mine))
         .add(M::POST, "/api/v1/visits", Roles(VISITORS), Scope::Object, post(visits::log_visit))
         .add(M::POST, "/api/v1/visits/batch", Roles(VISITORS), Scope::Object, post(visits::log_visits))
         .add(M::GET, "/api/v1/visits/{id}/photo", Roles(RESIDENT_READERS), Scope::Object, get(visits::visit_photo))
@@ -335,6 +346,8 @@ impl Modify for Bearer {
         shop::hand_over, shop::cancel_redemption, shop::shop_report,
         activities::list_activities, activities::create_activity, activities::get_activity, activities::sign_up_for_activity, activities::cancel_signup,
         activities::check_in, activities::check_out, activities::confirm_activity,
+        me::invite_resident, me::join, me::my_points, me::my_activities, me::sign_me_up, me::cancel_my_signup,
+        me::my_shop_items, me::my_redemptions, me::redeem_mine,
     ),
     // schemas that only query parameters use are not collected by themselves
     components(schemas(yijia_service::registry::ResidentSort)),

@@ -125,7 +125,11 @@ pub async fn redeem(
     lang: Lang,
     ApiJson(b): ApiJson<RedeemInput>,
 ) -> Result<(StatusCode, Json<Redeemed>), ApiError> {
-    let r = st.svc.redeem(&c, b).await.api(lang)?;
+    answer(st.svc.redeem(&c, b).await.api(lang)?, lang)
+}
+
+/// 201 for a new redemption, 200 for a replay, 422 naming why it failed.
+pub(super) fn answer(r: Redeemed, lang: Lang) -> Result<(StatusCode, Json<Redeemed>), ApiError> {
     if !r.done() {
         let code = match r.reason.as_deref() {
             Some("stock") => "out_of_stock",

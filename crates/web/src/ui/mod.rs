@@ -17,6 +17,7 @@ use yijia_service::{Caller, PageReq, ServiceError};
 
 mod cases;
 mod map;
+mod points;
 mod residents;
 mod visits;
 
@@ -36,9 +37,12 @@ pub fn routes(r: Routes) -> Routes {
     let r = residents::routes(r);
     let r = cases::routes(r);
     let r = visits::routes(r);
+    let r = points::routes(r);
     r.add(M::GET, "/login", Public, Scope::None, get(login_page))
         .add(M::POST, "/login", Public, Scope::None, post(login_submit))
         .add(M::GET, "/lang/{lang}", Public, Scope::None, get(set_lang))
+        .add(M::GET, "/join", Public, Scope::None, get(join_page))
+        .add(M::POST, "/join", Public, Scope::None, post(join_submit))
         .add(M::POST, "/logout", LoggedIn, Scope::Own, post(logout))
         .add(M::GET, "/", LoggedIn, Scope::Own, get(home))
         .add(M::GET, "/password", LoggedIn, Scope::Own, get(password_page))
@@ -122,6 +126,37 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             "/coverage",
             l.t("走访覆盖", "Coverage"),
             l.t("按时走访率、超期名单、走访间隔", "Visited on time, who is overdue, visit intervals"),
+        ));
+    }
+    if c.resident_id.is_some() && c.has_any(&[Role::Resident]) {
+        v.push((
+            "/me/points",
+            l.t("我的积分", "My points"),
+            l.t("积分余额与每月明细", "Balance and monthly statement"),
+        ));
+        v.push((
+            "/me/activities",
+            l.t("志愿活动", "Volunteering"),
+            l.t("报名参加,按时长得积分", "Sign up, earn points for your time"),
+        ));
+        v.push((
+            "/me/shop",
+            l.t("爱心超市", "Love-points shop"),
+            l.t("用积分兑换米、油等日用品", "Spend points on rice, oil and everyday goods"),
+        ));
+    }
+    if c.has_any(yijia_service::activities::ORGANISERS) {
+        v.push((
+            "/activities",
+            l.t("志愿活动", "Volunteering"),
+            l.t("发布活动、签到签退、确认发放积分", "Put up activities, check in and out, give the points"),
+        ));
+    }
+    if c.has_any(yijia_service::shop::CLERKS) {
+        v.push((
+            "/shop",
+            l.t("爱心超市", "Love-points shop"),
+            l.t("凭取货码交付、库存、月报", "Hand over by pickup code, stock, the month's figures"),
         ));
     }
     if c.has_any(MANAGERS) {
@@ -333,6 +368,49 @@ async fn home(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Response
         walker: c.has_any(&[Role::GridWorker]),
     }
     .into_response()
+}
+
+// ---- a resident opens their account with an invitation code ---------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "join.html")]
+struct JoinPage {
+    c: Chrome,
+    error: Option<String>,
+    done: Option<String>,
+    code: String,
+    phone: String,
+}
+
+async fn join_page(lang: Lang) -> Response {
+    JoinPage { c: Chrome::anonymous(lang, "/join"), error: None, done: None, code: String::new(), phone: String::new() }
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct JoinForm {
+    code: String,
+    phone: String,
+    password: String,
+}
+
+async fn join_submit(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    lang: Lang,
+    Form(f): Form<JoinForm>,
+) -> PageResult {
+    let input =
+        yijia_service::invitations::JoinInput { code: f.code.clone(), phone: f.phone.clone(), password: f.password };
+    let page =
+        |error, done| JoinPage { c: Chrome::anonymous(lang, "/join"), error, done, code: f.code, phone: f.phone };
+    match st.svc.join(input, &addr.ip().to_string()).await {
+        Ok(u) => Ok(page(None, Some(u.username)).into_response()),
+        Err(e) => {
+            let status = describe(&e, lang).0;
+            Ok((status, page(Some(fixable(e, lang)?), None)).into_response())
+        }
+    }
 }
 
 // ---- password --------------------------------------------------------------

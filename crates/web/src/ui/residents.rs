@@ -41,6 +41,7 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/residents/exports/{id}/download", Roles(UNMASKERS), Scope::Object, get(download_export))
         .add(M::GET, "/buildings/{id}", Roles(READERS), Scope::Object, get(building_page))
         .add(M::POST, "/residents/{id}/unmask", Roles(READERS), Scope::Object, post(unmask))
+        .add(M::POST, "/residents/{id}/invitation", Roles(REGISTRARS), Scope::Object, post(invite))
         .add(M::POST, "/residents/{id}/categories", Roles(REGISTRARS), Scope::Object, post(change_category))
         .add(M::GET, "/residents/import", Roles(IMPORTERS), Scope::Grants, get(import_form))
         .add(M::GET, "/residents/categories", Roles(READERS), Scope::Grants, get(categories_page))
@@ -895,4 +896,20 @@ async fn download_export(State(st): State<AppState>, Auth(c): Auth, lang: Lang, 
         Ok(book) => Ok(crate::api::exports::xlsx_attachment(&format!("residents-full-{id}.xlsx"), book)),
         Err(e) => render_exports(&st, &c, lang, Some(fixable(e, lang)?)).await,
     }
+}
+
+// ---- an invitation for the resident's own account ---------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "invitation.html")]
+struct InvitationPage {
+    c: Chrome,
+    inv: yijia_service::invitations::InvitationView,
+}
+
+/// A new one-time code, shown once to print or read out.
+async fn invite(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
+    let inv = st.svc.invite_resident(&c, id).await.page(lang)?;
+    Ok(InvitationPage { c: Chrome::for_caller(lang, &c, "/residents", &format!("/residents/{id}")), inv }
+        .into_response())
 }

@@ -8,7 +8,7 @@ use yijia_domain::time::{MINUTE_MS, rfc3339};
 
 use crate::helpers::TestApp;
 
-async fn resident(app: &TestApp, token: &str, name: &str) -> i64 {
+pub(crate) async fn resident(app: &TestApp, token: &str, name: &str) -> i64 {
     let body = json!({"name": name, "grid": "chengnan-g01", "relation": "户主", "residence": "permanent"});
     let (st, v) = app.post(token, "/api/v1/residents", body).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");

@@ -15,6 +15,7 @@ mod cases;
 mod errors;
 mod export;
 mod jobs;
+mod me;
 mod open311;
 mod org;
 mod pages;

@@ -11,6 +11,10 @@ const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/api/openapi.json"),
     ("POST", "/api/v1/auth/login"),
+    // a resident opens their account with the code their grid worker gave
+    ("POST", "/api/v1/join"),
+    ("GET", "/join"),
+    ("POST", "/join"),
     ("GET", "/login"),
     ("POST", "/login"),
     ("GET", "/lang/{lang}"),

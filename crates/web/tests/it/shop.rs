@@ -23,7 +23,7 @@ async fn resident_with_points(app: &TestApp, token: &str, name: &str, points: i6
     (id, account)
 }
 
-async fn item(app: &TestApp, token: &str, name: &str, price: i64, stock: i64, limit: Option<i64>) -> i64 {
+pub(crate) async fn item(app: &TestApp, token: &str, name: &str, price: i64, stock: i64, limit: Option<i64>) -> i64 {
     let (st, v) =
         app.post(token, "/api/v1/shop/items", json!({"name": name, "price": price, "monthly_limit": limit})).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");

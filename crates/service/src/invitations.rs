@@ -1,0 +1,169 @@
+//! A resident's own account: staff give a one-time invitation code for a
+//! record in the registry; the resident signs up with it, their mobile
+//! number and a password, and the account sees that record only.
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use yijia_domain::Msg;
+use yijia_domain::phone::Phone;
+use yijia_domain::role::Role;
+use yijia_domain::time::{DAY_MS, rfc3339};
+use yijia_domain::user::{invitation_code, normalize_invitation_code};
+use yijia_store::{Tx, org, residents, sessions, users};
+
+use crate::audit::{Event, record};
+use crate::auth::{UserView, hash_blocking, token_hash};
+use crate::cases::catalogue::community_of;
+use crate::error::on_conflict;
+use crate::registry::REGISTRARS;
+use crate::{Caller, Result, ServiceError, Services};
+
+/// How long a code works.
+pub const INVITATION_DAYS: i64 = 14;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct InvitationView {
+    /// Shown once: only its hash is kept.
+    pub code: String,
+    pub resident_id: i64,
+    pub name: String,
+    /// RFC 3339.
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct JoinInput {
+    /// The code from the invitation, with or without its dash.
+    pub code: String,
+    /// The resident's mobile number: it becomes the login name.
+    pub phone: String,
+    pub password: String,
+}
+
+fn bad_code() -> ServiceError {
+    ServiceError::invalid(
+        "code",
+        "邀请码不正确、已使用或已过期,请向网格员索取新的邀请码",
+        "the invitation code is wrong, used or expired; ask your grid worker for a new one",
+    )
+}
+
+impl Services {
+    /// A new invitation code for a resident in the caller's grids; an
+    /// earlier unused one stops working.
+    pub async fn invite_resident(&self, caller: &Caller, resident_id: i64) -> Result<InvitationView> {
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let Some(r) = residents::get(&mut tx, resident_id).await? else { return Err(ServiceError::NotFound) };
+            if !caller.covers(REGISTRARS, &r.grid_path) {
+                return Err(ServiceError::denied("resident_invite", format!("resident:{resident_id}")));
+            }
+            if users::user_of_resident(&mut tx, r.id).await?.is_some() {
+                return Err(ServiceError::Conflict(Msg::new(
+                    format!("{}已有居民账号", r.name),
+                    format!("{} has an account already", r.name),
+                )));
+            }
+            let code = invitation_code(rand::rng().random());
+            let expires_at = now + INVITATION_DAYS * DAY_MS;
+            users::expire_invitations(&mut tx, r.id, now).await?;
+            users::insert_invitation(&mut tx, &token_hash(&code), r.id, caller.user_id, now, expires_at).await?;
+            let e = Event::ok("resident_invite", format!("resident:{}", r.id), &r.grid_path);
+            record(&mut tx, caller, now, &e).await?;
+            tx.commit().await?;
+            Ok(InvitationView { code, resident_id: r.id, name: r.name, expires_at: rfc3339(expires_at) })
+        })
+        .await
+    }
+
+    /// A resident signs up with an invitation code. Wrong codes count as
+    /// failed logins of the address, so codes cannot be guessed.
+    pub async fn join(&self, input: JoinInput, ip: &str) -> Result<UserView> {
+        let s = &self.settings;
+        let now = self.now();
+        let mut tx = self.db.read().await?;
+        let tries = sessions::attempts_from_ip(&mut tx, ip, now - s.ip_window_ms).await?;
+        tx.commit().await?;
+        if tries >= s.ip_attempts {
+            return Err(ServiceError::RateLimited(Msg::new(
+                "尝试过于频繁,请稍后再试",
+                "too many attempts from this address; try again later",
+            )));
+        }
+        let phone = match Phone::parse(&input.phone) {
+            Ok(p @ Phone::Mobile(_)) => p.normalized(),
+            _ => {
+                return Err(ServiceError::invalid(
+                    "phone",
+                    "请填写 11 位手机号,它就是登录名",
+                    "give your 11-digit mobile number: it is your login name",
+                ));
+            }
+        };
+        let Some(code) = normalize_invitation_code(&input.code) else {
+            return self.join_refused(ip, now).await;
+        };
+        let mut tx = self.db.read().await?;
+        let inv = users::invitation(&mut tx, &token_hash(&code)).await?;
+        tx.commit().await?;
+        let Some(inv) = inv.filter(|i| i.used_at.is_none() && i.expires_at > now) else {
+            return self.join_refused(ip, now).await;
+        };
+        self.settings.password_policy.check(&input.password, &phone)?;
+        let hash = hash_blocking(input.password.clone()).await?;
+
+        let mut tx = self.db.write().await?;
+        let r = residents::get(&mut tx, inv.resident_id).await?.ok_or(ServiceError::NotFound)?;
+        let taken = || Msg::new(format!("手机号 {phone} 已注册,请直接登录"), format!("{phone} has an account: log in"));
+        let user = on_conflict(users::insert(&mut tx, &phone, &r.name, &hash, now).await, taken)?;
+        if !users::use_invitation(&mut tx, &inv.code_hash, user.id, now).await?
+            || users::user_of_resident(&mut tx, r.id).await?.is_some()
+        {
+            return Err(bad_code());
+        }
+        users::add_grant(&mut tx, user.id, Role::Resident.code(), r.grid_id, now).await?;
+        users::link_resident(&mut tx, user.id, r.id).await?;
+        let who = Caller {
+            user_id: Some(user.id),
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            grants: vec![],
+            ip: ip.to_owned(),
+            resident_id: Some(r.id),
+            ..Caller::operator()
+        };
+        let e = Event::ok("resident_join", format!("user:{}", user.id), &r.grid_path);
+        record(&mut tx, &who, now, &e.with(json!({ "resident": r.id }))).await?;
+        let view = self.user_view(&mut tx, user).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    async fn join_refused<T>(&self, ip: &str, now: i64) -> Result<T> {
+        let mut tx = self.db.write().await?;
+        sessions::record_attempt(&mut tx, "join", ip, now, false).await?;
+        tx.commit().await?;
+        Err(bad_code())
+    }
+}
+
+/// The caller's own resident record and its community, for a resident's
+/// account; any other account is refused.
+pub(crate) async fn own_record(tx: &mut Tx, caller: &Caller) -> Result<(residents::Resident, org::OrgNode)> {
+    let id = own_resident_id(caller)?;
+    let r = residents::get(tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let com = community_of(tx, &r.grid_path).await?.ok_or(ServiceError::NotFound)?;
+    Ok((r, com))
+}
+
+/// The resident record a resident's account is linked to.
+pub(crate) fn own_resident_id(caller: &Caller) -> Result<i64> {
+    caller.resident_id.filter(|_| caller.has_any(&[Role::Resident])).ok_or_else(|| {
+        ServiceError::Forbidden(Msg::new(
+            "这个账号没有关联居民档案,请向网格员索取邀请码",
+            "this account is not linked to a resident record: ask your grid worker for an invitation code",
+        ))
+    })
+}

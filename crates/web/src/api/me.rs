@@ -1,0 +1,191 @@
+//! A resident's own account: the invitation staff give, signing up with
+//! it, and then their points, activities and shop, all for themself only.
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use yijia_service::activities::{ActivityView, SignupView};
+use yijia_service::auth::UserView;
+use yijia_service::invitations::{InvitationView, JoinInput};
+use yijia_service::points::Statement;
+use yijia_service::shop::{ItemView, MyRedeemInput, Redeemed, RedemptionView};
+
+use super::ApiResult;
+use super::points::MonthParam;
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::i18n::Lang;
+use crate::json::{ApiJson, ApiPath, ApiQuery};
+use crate::policy::Auth;
+
+/// A one-time invitation code for a resident to sign up with (valid 14 days; an earlier unused
+/// one stops working). The code is shown only in this answer.
+#[utoipa::path(post, path = "/api/v1/residents/{id}/invitation", tag = "me",
+    params(("id" = i64, Path, description = "Resident id")),
+    responses(
+        (status = 201, description = "The code", body = InvitationView),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such resident in your grids", body = ErrorBody),
+        (status = 409, description = "The resident has an account already", body = ErrorBody),
+    ))]
+pub async fn invite_resident(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<(StatusCode, Json<InvitationView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(st.svc.invite_resident(&c, id).await.api(lang)?)))
+}
+
+/// Sign up with an invitation code: the mobile number becomes the login name. Wrong codes count
+/// against the address like failed logins.
+#[utoipa::path(post, path = "/api/v1/join", tag = "me", request_body = JoinInput, security(()),
+    responses(
+        (status = 201, description = "The account: now log in", body = UserView),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 409, description = "That mobile number has an account", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Wrong, used or expired code; bad number or password", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address", body = ErrorBody),
+    ))]
+pub async fn join(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    lang: Lang,
+    ApiJson(b): ApiJson<JoinInput>,
+) -> Result<(StatusCode, Json<UserView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(st.svc.join(b, &addr.ip().to_string()).await.api(lang)?)))
+}
+
+/// My points: the balance and the month's statement.
+#[utoipa::path(get, path = "/api/v1/me/points", tag = "me", params(MonthParam),
+    responses(
+        (status = 200, description = "The statement", body = Statement),
+        (status = 400, description = "Bad query parameter", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
+        (status = 404, description = "Not a resident's account", body = ErrorBody),
+        (status = 422, description = "The month is not like 2026-11", body = ErrorBody),
+    ))]
+pub async fn my_points(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiQuery(q): ApiQuery<MonthParam>,
+) -> Result<Json<Statement>, ApiError> {
+    Ok(Json(st.svc.my_statement(&c, q.month.as_deref()).await.api(lang)?))
+}
+
+/// Activities I may join, each with my own sign-up.
+#[utoipa::path(get, path = "/api/v1/me/activities", tag = "me",
+    responses(
+        (status = 200, description = "The activities", body = Vec<ActivityView>),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
+        (status = 404, description = "Not a resident's account", body = ErrorBody),
+    ))]
+pub async fn my_activities(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+) -> Result<Json<Vec<ActivityView>>, ApiError> {
+    Ok(Json(st.svc.my_activities(&c).await.api(lang)?))
+}
+
+/// Sign myself up (onto the waiting list when it is full).
+#[utoipa::path(post, path = "/api/v1/me/activities/{id}/signup", tag = "me",
+    params(("id" = i64, Path, description = "Activity id")),
+    responses(
+        (status = 201, description = "Signed up or waiting", body = SignupView),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
+        (status = 404, description = "No such activity in my community", body = ErrorBody),
+        (status = 409, description = "Signed up already, or the activity is over", body = ErrorBody),
+        (status = 422, description = "Not for my category", body = ErrorBody),
+    ))]
+pub async fn sign_me_up(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<(StatusCode, Json<SignupView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(st.svc.sign_me_up(&c, id).await.api(lang)?)))
+}
+
+/// Give up my place (the first one waiting gets it).
+#[utoipa::path(post, path = "/api/v1/me/activities/{id}/cancel", tag = "me",
+    params(("id" = i64, Path, description = "Activity id")),
+    responses(
+        (status = 200, description = "Cancelled", body = SignupView),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
+        (status = 404, description = "Not signed up for it", body = ErrorBody),
+        (status = 409, description = "The activity is confirmed or cancelled", body = ErrorBody),
+    ))]
+pub async fn cancel_my_signup(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<SignupView>, ApiError> {
+    Ok(Json(st.svc.cancel_my_signup(&c, id).await.api(lang)?))
+}
+
+/// What my community's shop offers.
+#[utoipa::path(get, path = "/api/v1/me/shop/items", tag = "me",
+    responses(
+        (status = 200, description = "The items on offer", body = Vec<ItemView>),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
+        (status = 404, description = "Not a resident's account", body = ErrorBody),
+    ))]
+pub async fn my_shop_items(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+) -> Result<Json<Vec<ItemView>>, ApiError> {
+    Ok(Json(st.svc.my_shop_items(&c).await.api(lang)?))
+}
+
+/// My redemptions, newest first, with their pickup codes.
+#[utoipa::path(get, path = "/api/v1/me/shop/redemptions", tag = "me",
+    responses(
+        (status = 200, description = "The redemptions", body = Vec<RedemptionView>),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
+        (status = 404, description = "Not a resident's account", body = ErrorBody),
+    ))]
+pub async fn my_redemptions(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+) -> Result<Json<Vec<RedemptionView>>, ApiError> {
+    Ok(Json(st.svc.my_redemptions(&c).await.api(lang)?))
+}
+
+/// Redeem an item for myself; the `client_id` makes it safe to send again.
+#[utoipa::path(post, path = "/api/v1/me/shop/redemptions", tag = "me", request_body = MyRedeemInput,
+    responses(
+        (status = 201, description = "Redeemed: show the pickup code", body = Redeemed),
+        (status = 200, description = "Redeemed before with this client id", body = Redeemed),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
+        (status = 404, description = "Not my community's shop", body = ErrorBody),
+        (status = 409, description = "The client id was used for another redemption", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field is wrong, or not enough points, stock or limit", body = ErrorBody),
+    ))]
+pub async fn redeem_mine(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiJson(b): ApiJson<MyRedeemInput>,
+) -> Result<(StatusCode, Json<Redeemed>), ApiError> {
+    super::shop::answer(st.svc.redeem_mine(&c, b).await.api(lang)?, lang)
+}

@@ -1,0 +1,518 @@
+//! Volunteering and the love-points shop on a phone: the resident's own
+//! points, activities and shop; the organiser's activities with check-in
+//! and confirmation; the clerk's counter.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use yijia_domain::role::Role;
+use yijia_service::activities::{ActivityInput, ActivityView, ORGANISERS, SignupInput};
+use yijia_service::points::{KEEPERS, READERS, Statement};
+use yijia_service::shop::{
+    CLERKS, CancelInput, ItemInput, ItemView, MyRedeemInput, RedemptionView, ShopReport, StockInput,
+};
+use yijia_service::{Caller, ServiceError};
+
+use super::{Chrome, PageErr, PageResult, fixable};
+use crate::AppState;
+use crate::i18n::Lang;
+use crate::policy::{Auth, Policy, Routes, Scope};
+
+const RESIDENTS: &[Role] = &[Role::Resident];
+
+pub fn routes(r: Routes) -> Routes {
+    use Method as M;
+    use Policy::*;
+    r.add(M::GET, "/me/points", Roles(RESIDENTS), Scope::Own, get(my_points))
+        .add(M::GET, "/me/activities", Roles(RESIDENTS), Scope::Own, get(my_activities))
+        .add(M::POST, "/me/activities/{id}/signup", Roles(RESIDENTS), Scope::Own, post(my_signup))
+        .add(M::POST, "/me/activities/{id}/cancel", Roles(RESIDENTS), Scope::Own, post(my_cancel))
+        .add(M::GET, "/me/shop", Roles(RESIDENTS), Scope::Own, get(my_shop))
+        .add(M::POST, "/me/shop", Roles(RESIDENTS), Scope::Own, post(my_redeem))
+        .add(M::GET, "/activities", Roles(READERS), Scope::Grants, get(activities))
+        .add(M::POST, "/activities", Roles(ORGANISERS), Scope::Object, post(activity_create))
+        .add(M::GET, "/activities/{id}", Roles(READERS), Scope::Object, get(activity))
+        .add(M::POST, "/activities/{id}/signups", Roles(ORGANISERS), Scope::Object, post(activity_signup))
+        .add(M::POST, "/activities/{id}/check", Roles(ORGANISERS), Scope::Object, post(activity_check))
+        .add(M::POST, "/activities/{id}/confirm", Roles(KEEPERS), Scope::Object, post(activity_confirm))
+        .add(M::GET, "/shop", Roles(CLERKS), Scope::Grants, get(shop))
+        .add(M::POST, "/shop/redemptions/{id}/handover", Roles(CLERKS), Scope::Object, post(shop_hand_over))
+        .add(M::POST, "/shop/redemptions/{id}/cancel", Roles(CLERKS), Scope::Object, post(shop_cancel))
+        .add(M::POST, "/shop/items", Roles(CLERKS), Scope::Object, post(shop_add_item))
+        .add(M::POST, "/shop/items/{id}/stock", Roles(CLERKS), Scope::Object, post(shop_stock))
+}
+
+/// What a page says after a change: done (`ok`) or why not (`error`).
+#[derive(Default)]
+struct Flash {
+    ok: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Params {
+    month: Option<String>,
+    ok: Option<String>,
+    code: Option<String>,
+    redeemed: Option<i64>,
+}
+
+/// A `datetime-local` value (`2026-12-05T09:00`) as RFC 3339 in Beijing
+/// time; anything else goes on as typed, for the service to refuse.
+fn local_time(s: &str) -> String {
+    let s = s.trim();
+    if s.len() == 16 { format!("{s}:00+08:00") } else { s.to_owned() }
+}
+
+/// `2026-12-05T09:00:00+08:00` as `12-05 09:00`.
+pub(crate) fn short_time(s: &str) -> String {
+    s.get(5..16).map(|t| t.replace('T', " ")).unwrap_or_else(|| s.to_owned())
+}
+
+fn fresh_id() -> String {
+    yijia_service::visits::new_client_id("shop")
+}
+
+/// An error a person can fix, shown on the page again (422); else the error page.
+fn again(e: ServiceError, l: Lang) -> Result<Flash, super::PageError> {
+    Ok(Flash { ok: None, error: Some(fixable(e, l)?) })
+}
+
+// ---- the resident's points -------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "my_points.html")]
+struct MyPointsPage {
+    c: Chrome,
+    st: Statement,
+    before: String,
+    after: Option<String>,
+}
+
+fn month_step(month: &str, by: i32) -> String {
+    let (y, m) = month
+        .split_once('-')
+        .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<i32>().ok()?)))
+        .unwrap_or((2026, 1));
+    let n = y * 12 + (m - 1) + by;
+    format!("{:04}-{:02}", n.div_euclid(12), n.rem_euclid(12) + 1)
+}
+
+async fn my_points(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
+    let s = st.svc.my_statement(&c, q.month.as_deref().filter(|m| !m.is_empty())).await.page(lang)?;
+    let this_month = st.svc.my_statement(&c, None).await.page(lang)?.month;
+    let after = (s.month < this_month).then(|| month_step(&s.month, 1));
+    let page = MyPointsPage {
+        c: Chrome::for_caller(lang, &c, "/me/points", "/me/points"),
+        before: month_step(&s.month, -1),
+        after,
+        st: s,
+    };
+    Ok(page.into_response())
+}
+
+// ---- the resident's activities ---------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "my_activities.html")]
+struct MyActivitiesPage {
+    c: Chrome,
+    list: Vec<ActivityView>,
+    flash: Flash,
+}
+
+impl MyActivitiesPage {
+    fn mine<'a>(&self, a: &'a ActivityView) -> Option<&'a yijia_service::activities::SignupView> {
+        a.signups.iter().find(|s| s.status != "cancelled")
+    }
+
+    fn full(&self, a: &ActivityView) -> bool {
+        i64::try_from(a.signed_up).unwrap_or(i64::MAX) >= a.capacity
+    }
+}
+
+async fn render_my_activities(st: &AppState, c: &Caller, lang: Lang, flash: Flash) -> PageResult {
+    let list = st.svc.my_activities(c).await.page(lang)?;
+    let status = if flash.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let page = MyActivitiesPage { c: Chrome::for_caller(lang, c, "/me/activities", "/me/activities"), list, flash };
+    Ok((status, page).into_response())
+}
+
+async fn my_activities(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
+    let ok = q.ok.map(|_| lang.t("已保存。", "Saved.").to_owned());
+    render_my_activities(&st, &c, lang, Flash { ok, error: None }).await
+}
+
+async fn my_signup(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
+    match st.svc.sign_me_up(&c, id).await {
+        Ok(_) => Ok(Redirect::to("/me/activities?ok=1").into_response()),
+        Err(e) => render_my_activities(&st, &c, lang, again(e, lang)?).await,
+    }
+}
+
+async fn my_cancel(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
+    match st.svc.cancel_my_signup(&c, id).await {
+        Ok(_) => Ok(Redirect::to("/me/activities?ok=1").into_response()),
+        Err(e) => render_my_activities(&st, &c, lang, again(e, lang)?).await,
+    }
+}
+
+// ---- the resident's shop ---------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "my_shop.html")]
+struct MyShopPage {
+    c: Chrome,
+    balance: i64,
+    items: Vec<ItemView>,
+    mine: Vec<RedemptionView>,
+    just: Option<RedemptionView>,
+    flash: Flash,
+}
+
+impl MyShopPage {
+    fn fresh_id(&self) -> String {
+        fresh_id()
+    }
+}
+
+async fn render_my_shop(st: &AppState, c: &Caller, lang: Lang, just: Option<i64>, flash: Flash) -> PageResult {
+    let balance = st.svc.my_statement(c, None).await.page(lang)?.account.balance;
+    let items = st.svc.my_shop_items(c).await.page(lang)?;
+    let mine = st.svc.my_redemptions(c).await.page(lang)?;
+    let just = just.and_then(|id| mine.iter().find(|r| r.id == id && r.status == "waiting").cloned());
+    let status = if flash.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let page = MyShopPage { c: Chrome::for_caller(lang, c, "/me/shop", "/me/shop"), balance, items, mine, just, flash };
+    Ok((status, page).into_response())
+}
+
+async fn my_shop(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
+    render_my_shop(&st, &c, lang, q.redeemed, Flash::default()).await
+}
+
+#[derive(Deserialize)]
+struct RedeemForm {
+    client_id: String,
+    item_id: i64,
+}
+
+async fn my_redeem(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<RedeemForm>) -> PageResult {
+    let input = MyRedeemInput { client_id: f.client_id, item_id: f.item_id, quantity: Some(1) };
+    match st.svc.redeem_mine(&c, input).await {
+        Ok(r) if r.done() => {
+            let id = r.redemption.map(|x| x.id).unwrap_or_default();
+            Ok(Redirect::to(&format!("/me/shop?redeemed={id}")).into_response())
+        }
+        Ok(r) => {
+            let error = if lang.en() { r.message_en } else { r.message };
+            render_my_shop(&st, &c, lang, None, Flash { ok: None, error }).await
+        }
+        Err(e) => render_my_shop(&st, &c, lang, None, again(e, lang)?).await,
+    }
+}
+
+// ---- the organiser's activities --------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "activities.html")]
+struct ActivitiesPage {
+    c: Chrome,
+    list: Vec<ActivityView>,
+    can_organise: bool,
+    f: ActivityForm,
+    flash: Flash,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct ActivityForm {
+    title: String,
+    place: String,
+    starts_at: String,
+    ends_at: String,
+    capacity: String,
+    points_rule: String,
+    points: String,
+    description: String,
+}
+
+async fn render_activities(st: &AppState, c: &Caller, lang: Lang, f: ActivityForm, flash: Flash) -> PageResult {
+    let list = st.svc.activities(c, None).await.page(lang)?;
+    let status = if flash.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let page = ActivitiesPage {
+        c: Chrome::for_caller(lang, c, "/activities", "/activities"),
+        list,
+        can_organise: c.has_any(ORGANISERS),
+        f,
+        flash,
+    };
+    Ok((status, page).into_response())
+}
+
+async fn activities(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
+    let f = ActivityForm {
+        capacity: "20".into(),
+        points_rule: "per_hour".into(),
+        points: "10".into(),
+        ..Default::default()
+    };
+    render_activities(&st, &c, lang, f, Flash::default()).await
+}
+
+fn number(s: &str) -> i64 {
+    // a blank or non-number is sent as -1, which the rules refuse with their message
+    s.trim().parse().unwrap_or(-1)
+}
+
+async fn activity_create(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Form(f): Form<ActivityForm>,
+) -> PageResult {
+    let input = ActivityInput {
+        title: f.title.clone(),
+        description: Some(f.description.clone()),
+        place: f.place.clone(),
+        starts_at: local_time(&f.starts_at),
+        ends_at: local_time(&f.ends_at),
+        capacity: number(&f.capacity),
+        who_may_join: None,
+        points_rule: f.points_rule.clone(),
+        points: number(&f.points),
+    };
+    match st.svc.create_activity(&c, None, input).await {
+        Ok(a) => Ok(Redirect::to(&format!("/activities/{}", a.id)).into_response()),
+        Err(e) => render_activities(&st, &c, lang, f, again(e, lang)?).await,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "activity.html")]
+struct ActivityPage {
+    c: Chrome,
+    a: ActivityView,
+    can_organise: bool,
+    can_confirm: bool,
+    flash: Flash,
+}
+
+async fn render_activity(st: &AppState, c: &Caller, lang: Lang, id: i64, flash: Flash) -> PageResult {
+    let a = st.svc.activity(c, id).await.page(lang)?;
+    let status = if flash.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let page = ActivityPage {
+        c: Chrome::for_caller(lang, c, "/activities", &format!("/activities/{id}")),
+        can_organise: c.has_any(ORGANISERS) && a.status == "open",
+        can_confirm: c.has_any(KEEPERS) && a.status == "open",
+        a,
+        flash,
+    };
+    Ok((status, page).into_response())
+}
+
+async fn activity(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Query(q): Query<Params>,
+) -> PageResult {
+    let ok = q.ok.map(|_| lang.t("已保存。", "Saved.").to_owned());
+    render_activity(&st, &c, lang, id, Flash { ok, error: None }).await
+}
+
+/// The outcome of a change on the activity page: back to it, with the error if any.
+async fn after_activity_change<T>(
+    st: &AppState,
+    c: &Caller,
+    lang: Lang,
+    id: i64,
+    r: Result<T, ServiceError>,
+) -> PageResult {
+    match r {
+        Ok(_) => Ok(Redirect::to(&format!("/activities/{id}?ok=1")).into_response()),
+        Err(e) => render_activity(st, c, lang, id, again(e, lang)?).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct SignupForm {
+    resident_id: String,
+}
+
+async fn activity_signup(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<SignupForm>,
+) -> PageResult {
+    let r = st.svc.sign_up(&c, id, SignupInput { resident_id: number(&f.resident_id) }).await;
+    after_activity_change(&st, &c, lang, id, r).await
+}
+
+#[derive(Deserialize)]
+struct CheckForm {
+    resident_id: i64,
+    /// `in` or `out`.
+    what: String,
+    #[serde(default)]
+    at: String,
+}
+
+async fn activity_check(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<CheckForm>,
+) -> PageResult {
+    let at = Some(f.at.trim()).filter(|a| !a.is_empty()).map(local_time);
+    let r = st.svc.check(&c, id, f.resident_id, f.what == "out", at.as_deref()).await;
+    after_activity_change(&st, &c, lang, id, r).await
+}
+
+async fn activity_confirm(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
+    let r = st.svc.confirm_activity(&c, id).await;
+    after_activity_change(&st, &c, lang, id, r).await
+}
+
+// ---- the clerk's counter ---------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "shop.html")]
+struct ShopPage {
+    c: Chrome,
+    code: String,
+    found: Option<RedemptionView>,
+    waiting: Vec<RedemptionView>,
+    items: Vec<ItemView>,
+    report: ShopReport,
+    flash: Flash,
+}
+
+async fn render_shop(st: &AppState, c: &Caller, lang: Lang, code: &str, flash: Flash) -> PageResult {
+    // a refused change is 422; a code that finds nothing is an answer like any search
+    let status = if flash.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let mut flash = flash;
+    let found = match code.trim() {
+        "" => None,
+        code => match st.svc.redemption_by_code(c, None, code).await {
+            Ok(r) => Some(r),
+            Err(ServiceError::NotFound) => {
+                flash.error = Some(
+                    lang.t(
+                        "没有等待领取的这个取货码:请核对六位数字",
+                        "No redemption waits under this code: check the six digits",
+                    )
+                    .to_owned(),
+                );
+                None
+            }
+            Err(e) => return Err(e).page(lang),
+        },
+    };
+    let waiting = st.svc.waiting_redemptions(c, None).await.page(lang)?;
+    let items = st.svc.shop_items(c, None).await.page(lang)?;
+    let report = st.svc.shop_report(c, None, None).await.page(lang)?;
+    let page = ShopPage {
+        c: Chrome::for_caller(lang, c, "/shop", "/shop"),
+        code: code.trim().to_owned(),
+        found,
+        waiting,
+        items,
+        report,
+        flash,
+    };
+    Ok((status, page).into_response())
+}
+
+async fn shop(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
+    let ok = q.ok.map(|o| match o.as_str() {
+        "handed_over" => lang.t("已交付。", "Handed over.").to_owned(),
+        "cancelled" => lang.t("已取消,积分和库存已退回。", "Cancelled: the points and the stock went back.").to_owned(),
+        _ => lang.t("已保存。", "Saved.").to_owned(),
+    });
+    render_shop(&st, &c, lang, q.code.as_deref().unwrap_or(""), Flash { ok, error: None }).await
+}
+
+async fn after_shop_change<T>(
+    st: &AppState,
+    c: &Caller,
+    lang: Lang,
+    ok: &str,
+    r: Result<T, ServiceError>,
+) -> PageResult {
+    match r {
+        Ok(_) => Ok(Redirect::to(&format!("/shop?ok={ok}")).into_response()),
+        Err(e) => render_shop(st, c, lang, "", again(e, lang)?).await,
+    }
+}
+
+async fn shop_hand_over(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
+    let r = st.svc.hand_over(&c, id).await;
+    after_shop_change(&st, &c, lang, "handed_over", r).await
+}
+
+#[derive(Deserialize)]
+struct ReasonForm {
+    reason: String,
+}
+
+async fn shop_cancel(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<ReasonForm>,
+) -> PageResult {
+    let r = st.svc.cancel_redemption(&c, id, CancelInput { reason: f.reason }).await;
+    after_shop_change(&st, &c, lang, "cancelled", r).await
+}
+
+#[derive(Deserialize)]
+struct ItemForm {
+    name: String,
+    price: String,
+    #[serde(default)]
+    monthly_limit: String,
+    #[serde(default)]
+    description: String,
+}
+
+async fn shop_add_item(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<ItemForm>) -> PageResult {
+    let limit = Some(f.monthly_limit.trim()).filter(|l| !l.is_empty()).map(number);
+    let input = ItemInput {
+        name: f.name,
+        description: Some(f.description),
+        price: number(&f.price),
+        monthly_limit: limit,
+        active: Some(true),
+    };
+    let r = st.svc.add_item(&c, None, input).await;
+    after_shop_change(&st, &c, lang, "saved", r).await
+}
+
+#[derive(Deserialize)]
+struct StockForm {
+    change: String,
+    reason: String,
+}
+
+async fn shop_stock(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<StockForm>,
+) -> PageResult {
+    let change = f.change.trim().parse().unwrap_or(0);
+    let r = st.svc.change_stock(&c, id, StockInput { change, reason: f.reason }).await;
+    after_shop_change(&st, &c, lang, "saved", r).await
+}
