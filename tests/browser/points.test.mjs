@@ -134,3 +134,43 @@ test('a grid worker gives an invitation code and the resident opens an account w
   await context.close();
   await w.context.close();
 });
+
+test('at the gate a resident scans the shift\'s code to check in, and chooses to be named on the honours board', async () => {
+  const r = await phoneAs('resident');
+  await r.page.goto(`${BASE}/me/activities`);
+  // tomorrow's shift at the gate, still open for sign-up
+  const open = r.page.locator('section.activity', { hasText: '门岗值守' })
+    .filter({ has: r.page.getByRole('button', { name: '报名' }) }).first();
+  const id = await open.getAttribute('data-id');
+  const card = r.page.locator(`section.activity[data-id="${id}"]`);
+  await Promise.all([r.page.waitForURL(/\?ok=1/), card.getByRole('button', { name: '报名' }).click()]);
+
+  // the clerk shows the code; the resident's phone opens what it says
+  const c = await phoneAs('clerk');
+  await c.page.goto(`${BASE}/activities/${id}`);
+  await Promise.all([c.page.waitForURL(`${BASE}/activities/${id}/code`), c.page.click('#show-code')]);
+  assert.equal(await c.page.locator('#qr svg').count(), 1, 'the code is drawn');
+  const url = (await c.page.textContent('.small-url')).trim();
+  assert.ok(url.startsWith(`${BASE}/me/check?a=${id}&t=`), url);
+  await c.page.screenshot({ path: `${OUT}check-code.png`, fullPage: true });
+  await r.page.goto(url);
+  await Promise.all([r.page.waitForURL(/\/me\/activities\?ok=1/), r.page.click('#check')]);
+  const shift = r.page.locator(`section.activity[data-id="${id}"]`);
+  assert.ok((await shift.textContent()).includes('已签到'));
+
+  // the honours board: named only once he agrees
+  await r.page.goto(`${BASE}/me/honours`);
+  const before = await r.page.textContent('#consent');
+  await Promise.all([r.page.waitForLoadState('load'), r.page.locator('form[action="/me/honours"] button').click()]);
+  assert.notEqual(await r.page.textContent('#consent'), before, 'the choice changed');
+  await r.page.screenshot({ path: `${OUT}honours.png`, fullPage: true });
+
+  // and anyone may read the board without logging in
+  const { context, page, problems } = await phone(browser);
+  await page.goto(`${BASE}/honours?community=chengnan`);
+  assert.ok((await page.textContent('#honour-champion')).includes('志愿标兵'));
+  for (const p of [r, c, { context, problems }]) {
+    assert.deepEqual(p.problems, [], 'no console errors');
+    await p.context.close();
+  }
+});

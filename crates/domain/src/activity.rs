@@ -174,3 +174,85 @@ mod tests {
         }
     }
 }
+
+/// The published rules of the honours board: each is worked out from the
+/// month's confirmed attendance, never typed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Honour {
+    /// 志愿标兵: the most minutes in the month, among those at three or more
+    /// activities (all who tie).
+    Champion,
+    /// 热心居民: four or more activities in the month.
+    Devoted,
+}
+
+impl Honour {
+    pub const ALL: [Honour; 2] = [Honour::Champion, Honour::Devoted];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Honour::Champion => "champion",
+            Honour::Devoted => "devoted",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Honour::Champion => "志愿标兵",
+            Honour::Devoted => "热心居民",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Honour::Champion => "Volunteer champion",
+            Honour::Devoted => "Devoted neighbour",
+        }
+    }
+
+    pub fn rule_zh(self) -> &'static str {
+        match self {
+            Honour::Champion => "当月参加至少 3 次活动或值守的居民中,服务时长最长者(并列者同得)",
+            Honour::Devoted => "当月参加活动或值守 4 次及以上",
+        }
+    }
+
+    pub fn rule_en(self) -> &'static str {
+        match self {
+            Honour::Champion => {
+                "The most minutes in the month among those at three or more activities or shifts (all who tie)"
+            }
+            Honour::Devoted => "Four or more activities or shifts in the month",
+        }
+    }
+
+    /// Who earns it, from (resident, activities, minutes) of one month.
+    pub fn earned_by(self, month: &[(i64, i64, i64)]) -> Vec<i64> {
+        match self {
+            Honour::Champion => {
+                let best = month.iter().filter(|m| m.1 >= 3).map(|m| m.2).max();
+                match best {
+                    Some(b) if b > 0 => month.iter().filter(|m| m.1 >= 3 && m.2 == b).map(|m| m.0).collect(),
+                    _ => vec![],
+                }
+            }
+            Honour::Devoted => month.iter().filter(|m| m.1 >= 4).map(|m| m.0).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod honour_tests {
+    use super::*;
+
+    #[test]
+    fn the_champion_has_the_most_minutes_among_those_at_three_activities() {
+        // 1 has the most minutes but only two activities
+        let month = [(1, 2, 600), (2, 3, 300), (3, 5, 300), (4, 4, 120)];
+        let mut champions = Honour::Champion.earned_by(&month);
+        champions.sort();
+        assert_eq!(champions, [2, 3], "ties share it");
+        assert_eq!(Honour::Devoted.earned_by(&month), [3, 4]);
+        assert!(Honour::Champion.earned_by(&[(1, 2, 600)]).is_empty(), "nobody at three activities: nobody");
+    }
+}

@@ -73,6 +73,8 @@ pub struct ActivityView {
     pub points_rule: String,
     pub points: i64,
     pub organiser: String,
+    /// A shift at this duty post (门岗值守).
+    pub post_id: Option<i64>,
     /// `open`, `cancelled` or `confirmed`.
     pub status: String,
     pub signed_up: usize,
@@ -119,6 +121,7 @@ fn activity_view(a: &Activity, community: &str, signups: &[Signup]) -> ActivityV
         points_rule: a.points_rule.clone(),
         points: a.points,
         organiser: a.organiser.clone(),
+        post_id: a.post_id,
         status: a.status.clone(),
         signed_up: count(SignupStatus::SignedUp),
         waiting: count(SignupStatus::Waiting),
@@ -139,6 +142,17 @@ impl Services {
         caller: &Caller,
         community: Option<&str>,
         input: ActivityInput,
+    ) -> Result<ActivityView> {
+        self.put_up(caller, community, input, None).await
+    }
+
+    /// An activity, or a shift at a duty post of the same community.
+    pub(crate) async fn put_up(
+        &self,
+        caller: &Caller,
+        community: Option<&str>,
+        input: ActivityInput,
+        post: Option<&store::Post>,
     ) -> Result<ActivityView> {
         let Some(rule) = PointsRule::parse(input.points_rule.trim(), input.points) else {
             return Err(ServiceError::invalid(
@@ -170,6 +184,9 @@ impl Services {
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
             let com = self.caller_community(&mut tx, caller, ORGANISERS, community).await?;
+            if post.is_some_and(|p| p.community_id != com.id) {
+                return Err(ServiceError::NotFound);
+            }
             let new = NewActivity {
                 community_id: com.id,
                 title: fields.title.trim(),
@@ -184,6 +201,7 @@ impl Services {
                 organiser: &caller.display_name,
                 created_by: caller.user_id,
                 now,
+                post_id: post.map(|p| p.id),
             };
             let id = store::insert(&mut tx, &new).await?;
             let e = Event::ok("activity", format!("activity:{id}"), &com.path);
@@ -329,32 +347,69 @@ impl Services {
             let mut tx = self.db.write().await?;
             let (_, com) = open_activity(&mut tx, caller, id).await?;
             let s = live_signup(&mut tx, id, resident_id).await?;
-            if s.status != SignupStatus::SignedUp.code() {
-                return Err(ServiceError::Conflict(Msg::new(
-                    "候补的居民还没有名额",
-                    "someone waiting has no place yet",
-                )));
-            }
-            match (out, s.checked_in_at, s.checked_out_at) {
-                (false, None, _) => store::check_in(&mut tx, s.id, at).await?,
-                (true, Some(i), None) if at < i => {
-                    return Err(ServiceError::invalid(
-                        "at",
-                        "签退时间早于签到时间",
-                        "the check-out is before the check-in",
-                    ));
-                }
-                (true, Some(_), None) => store::check_out(&mut tx, s.id, at).await?,
-                (false, Some(_), _) => return Err(ServiceError::Conflict(Msg::new("已签到", "checked in already"))),
-                (true, None, _) => return Err(ServiceError::Conflict(Msg::new("还没有签到", "not checked in yet"))),
-                (true, Some(_), Some(_)) => {
-                    return Err(ServiceError::Conflict(Msg::new("已签退", "checked out already")));
-                }
-            }
-            let action = if out { "activity_check_out" } else { "activity_check_in" };
-            let e = Event::ok(action, format!("activity:{id}"), &com.path);
-            record(&mut tx, caller, now, &e.with(json!({ "resident": resident_id }))).await?;
+            record_check(&mut tx, caller, &com, &s, out, (at, now)).await?;
             let s = store::signup(&mut tx, id, resident_id).await?.ok_or(ServiceError::NotFound)?;
+            tx.commit().await?;
+            Ok(signup_view(&s))
+        })
+        .await
+    }
+
+    /// The code shown at an activity for residents to scan: it checks them
+    /// in (or, once in, out) and works for five to ten minutes.
+    pub async fn check_code(&self, caller: &Caller, id: i64) -> Result<CheckCode> {
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.read().await?;
+            let (a, _) = open_activity(&mut tx, caller, id).await?;
+            tx.commit().await?;
+            let window = now.div_euclid(CODE_WINDOW_MS);
+            let token = self.check_token(a.id, window)?;
+            Ok(CheckCode {
+                activity_id: a.id,
+                path: format!("/me/check?a={}&t={token}", a.id),
+                token,
+                valid_until: rfc3339((window + 2) * CODE_WINDOW_MS),
+            })
+        })
+        .await
+    }
+
+    fn check_token(&self, id: i64, window: i64) -> Result<String> {
+        let mac = self.keys.blind("activity-check", &format!("{id}:{window}"))?;
+        Ok(mac.chars().take(16).collect())
+    }
+
+    /// A resident scanned the code at the activity: checked in, or out when
+    /// in already.
+    pub async fn check_me(&self, caller: &Caller, id: i64, token: &str) -> Result<SignupView> {
+        let now = self.now();
+        let window = now.div_euclid(CODE_WINDOW_MS);
+        let fresh = [window, window - 1].iter().any(|w| self.check_token(id, *w).is_ok_and(|t| t == token.trim()));
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let (r, com) = own_record(&mut tx, caller).await?;
+            let Some(a) = store::get(&mut tx, id).await?.filter(|a| a.community_id == com.id) else {
+                return Err(ServiceError::NotFound);
+            };
+            if !fresh {
+                return Err(ServiceError::invalid(
+                    "t",
+                    "签到码已过期,请重新扫描现场的签到码",
+                    "the code has expired: scan the one shown at the activity again",
+                ));
+            }
+            if a.status != "open" {
+                return Err(not_open(&a));
+            }
+            let Some(s) = store::signup(&mut tx, id, r.id).await?.filter(|s| s.status != "cancelled") else {
+                return Err(ServiceError::Conflict(Msg::new(
+                    "您没有报名这次活动,请先报名",
+                    "you have not signed up for this activity: sign up first",
+                )));
+            };
+            record_check(&mut tx, caller, &com, &s, s.checked_in_at.is_some(), (now, now)).await?;
+            let s = store::signup(&mut tx, id, r.id).await?.ok_or(ServiceError::NotFound)?;
             tx.commit().await?;
             Ok(signup_view(&s))
         })
@@ -504,5 +559,48 @@ async fn cancel_in(
     }
     let e = Event::ok("activity_cancel", format!("activity:{}", a.id), &com.path);
     record(tx, caller, now, &e.with(json!({ "resident": resident_id, "promoted": promoted }))).await?;
+    Ok(())
+}
+
+/// How long one check-in code lasts; the one before still works.
+const CODE_WINDOW_MS: i64 = 5 * yijia_domain::time::MINUTE_MS;
+
+/// The code to scan at an activity, and the page it opens.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CheckCode {
+    pub activity_id: i64,
+    pub token: String,
+    /// The resident's page it opens: `/me/check?a=…&t=…`.
+    pub path: String,
+    /// RFC 3339.
+    pub valid_until: String,
+}
+
+/// Checks a sign-up in (`out` false) or out at `at`.
+/// `at` is when it happened; `now` when it is written down.
+async fn record_check(
+    tx: &mut Tx,
+    caller: &Caller,
+    com: &org::OrgNode,
+    s: &Signup,
+    out: bool,
+    (at, now): (i64, i64),
+) -> Result<()> {
+    if s.status != SignupStatus::SignedUp.code() {
+        return Err(ServiceError::Conflict(Msg::new("候补的居民还没有名额", "someone waiting has no place yet")));
+    }
+    match (out, s.checked_in_at, s.checked_out_at) {
+        (false, None, _) => store::check_in(tx, s.id, at).await?,
+        (true, Some(i), None) if at < i => {
+            return Err(ServiceError::invalid("at", "签退时间早于签到时间", "the check-out is before the check-in"));
+        }
+        (true, Some(_), None) => store::check_out(tx, s.id, at).await?,
+        (false, Some(_), _) => return Err(ServiceError::Conflict(Msg::new("已签到", "checked in already"))),
+        (true, None, _) => return Err(ServiceError::Conflict(Msg::new("还没有签到", "not checked in yet"))),
+        (true, Some(_), Some(_)) => return Err(ServiceError::Conflict(Msg::new("已签退", "checked out already"))),
+    }
+    let action = if out { "activity_check_out" } else { "activity_check_in" };
+    let e = Event::ok(action, format!("activity:{}", s.activity_id), &com.path);
+    record(tx, caller, now, &e.with(json!({ "resident": s.resident_id, "at": rfc3339(at) }))).await?;
     Ok(())
 }

@@ -16,6 +16,7 @@ use yijia_store::{meta, org, users};
 
 use crate::activities::{ActivityInput, SignupInput};
 use crate::clock::ManualClock;
+use crate::duty::{PostInput, ShiftInput};
 use crate::shop::{ItemInput, RedeemInput, StockInput};
 use crate::{Result, Services};
 use yijia_domain::time::Clock;
@@ -39,6 +40,9 @@ const ACTIVITIES: &[(&str, &str, i64)] = &[
     ("小区绿化补种", "丁香花园三期", 10),
     ("防诈骗宣讲", "社区会议室", 8),
 ];
+
+/// (name, place) of the gates kept on duty.
+const POSTS: &[(&str, &str)] = &[("丁香花园南门岗", "丁香花园南门"), ("丁香花园三期北门岗", "丁香花园三期北门")];
 
 /// The demo resident's account: an older man of the first grid.
 const DEMO_RESIDENT_GRID: &str = "chengnan-g01";
@@ -113,10 +117,20 @@ impl Services {
             items.push(past.add_item(&clerk, com, input).await?);
         }
 
+        let mut posts = Vec::new();
+        for (name, place) in POSTS {
+            let input = PostInput { name: (*name).into(), place: (*place).into() };
+            posts.push(past.add_post(&secretary, com, input).await?.id);
+        }
         let mut rng = StdRng::seed_from_u64(2024);
         let mut volunteers: Vec<i64> = people.iter().map(|p| p.id).filter(|id| *id != linked).collect();
         volunteers.shuffle(&mut rng);
-        volunteers.truncate(60);
+        volunteers.truncate(20);
+        let mut tx = self.db.write().await?;
+        for rid in volunteers.iter().step_by(2).chain([&linked]) {
+            yijia_store::activities::set_consent(&mut tx, *rid, true, start).await?;
+        }
+        tx.commit().await?;
         let mut made = 0;
         for week in 0..52 {
             let day = nine_am(start + week * 7 * DAY_MS);
@@ -133,13 +147,18 @@ impl Services {
                 }
             }
             let (title, place, per_hour) = ACTIVITIES[week as usize % ACTIVITIES.len()];
+            // every other week the volunteers keep a gate instead
+            let shift = (week % 2 == 1).then(|| posts[week as usize / 2 % posts.len()]);
             let (starts, ends) = (day, day + 2 * HOUR_MS);
             later(&clock, day - 3 * DAY_MS);
-            let a = past
-                .create_activity(
-                    &secretary,
-                    com,
-                    ActivityInput {
+            let a = match shift {
+                Some(post) => {
+                    let input =
+                        ShiftInput { starts_at: rfc3339(starts), ends_at: rfc3339(ends), capacity: 12, points: 10 };
+                    past.add_shift(&secretary, post, input).await?
+                }
+                None => {
+                    let input = ActivityInput {
                         title: title.into(),
                         description: None,
                         place: place.into(),
@@ -149,15 +168,16 @@ impl Services {
                         who_may_join: None,
                         points_rule: "per_hour".into(),
                         points: per_hour,
-                    },
-                )
-                .await?;
+                    };
+                    past.create_activity(&secretary, com, input).await?
+                }
+            };
             made += 1;
             volunteers.shuffle(&mut rng);
-            let n = rng.random_range(5..12usize).min(volunteers.len());
+            let n = rng.random_range(4..10usize).min(volunteers.len());
             let mut coming: Vec<i64> = volunteers[..n].to_vec();
             // the demo resident comes most weeks
-            if rng.random_bool(0.7) {
+            if rng.random_bool(0.8) {
                 coming.push(linked);
             }
             for rid in &coming {
@@ -220,6 +240,16 @@ impl Services {
                 },
             )
             .await?;
+        }
+        // the gates tomorrow morning and evening
+        for (from, hours) in [(nine_am(now + DAY_MS) - 2 * HOUR_MS, 2), (nine_am(now + DAY_MS) + 8 * HOUR_MS, 3)] {
+            let input = ShiftInput {
+                starts_at: rfc3339(from),
+                ends_at: rfc3339(from + hours * HOUR_MS),
+                capacity: 2,
+                points: 10,
+            };
+            self.add_shift(&secretary, posts[0], input).await?;
         }
         Ok(made)
     }

@@ -19,6 +19,8 @@ pub struct NewActivity<'a> {
     pub organiser: &'a str,
     pub created_by: Option<i64>,
     pub now: i64,
+    /// A shift at a duty post.
+    pub post_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -39,19 +41,20 @@ pub struct Activity {
     pub created_at: i64,
     pub confirmed_at: Option<i64>,
     pub confirmed_by: Option<String>,
+    pub post_id: Option<i64>,
 }
 
 const COLS: &str = "id, community_id, title, description, place, starts_at, ends_at, capacity, who_may_join, \
-                    points_rule, points, organiser, status, created_at, confirmed_at, confirmed_by";
+                    points_rule, points, organiser, status, created_at, confirmed_at, confirmed_by, post_id";
 
 pub async fn insert(tx: &mut Tx, a: &NewActivity<'_>) -> Result<i64> {
     Ok(on_tx!(tx, c => sqlx::query_scalar(
         "INSERT INTO activities (community_id, title, description, place, starts_at, ends_at, capacity, who_may_join, \
-         points_rule, points, organiser, status, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $13) RETURNING id")
+         points_rule, points, organiser, status, created_by, created_at, post_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $13, $14) RETURNING id")
         .bind(a.community_id).bind(a.title).bind(a.description).bind(a.place).bind(a.starts_at).bind(a.ends_at)
         .bind(a.capacity).bind(a.who_may_join).bind(a.points_rule).bind(a.points).bind(a.organiser)
-        .bind(a.created_by).bind(a.now).fetch_one(c).await?))
+        .bind(a.created_by).bind(a.now).bind(a.post_id).fetch_one(c).await?))
 }
 
 pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<Activity>> {
@@ -153,4 +156,71 @@ pub async fn set_awarded(tx: &mut Tx, signup_id: i64, minutes: i64, points: i64)
     on_tx!(tx, c => sqlx::query("UPDATE activity_signups SET minutes = $2, points = $3 WHERE id = $1")
         .bind(signup_id).bind(minutes).bind(points).execute(&mut *c).await?.rows_affected());
     Ok(())
+}
+
+// ---- duty posts ------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Post {
+    pub id: i64,
+    pub community_id: i64,
+    pub name: String,
+    pub place: String,
+}
+
+pub async fn insert_post(tx: &mut Tx, community_id: i64, name: &str, place: &str, now: i64) -> Result<i64> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO duty_posts (community_id, name, place, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+        .bind(community_id).bind(name).bind(place).bind(now).fetch_one(c).await?))
+}
+
+pub async fn posts(tx: &mut Tx, community_id: i64) -> Result<Vec<Post>> {
+    let sql = "SELECT id, community_id, name, place FROM duty_posts WHERE community_id = $1 ORDER BY name, id";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(community_id).fetch_all(c).await?))
+}
+
+pub async fn post(tx: &mut Tx, id: i64) -> Result<Option<Post>> {
+    let sql = "SELECT id, community_id, name, place FROM duty_posts WHERE id = $1";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(id).fetch_optional(c).await?))
+}
+
+// ---- honours ---------------------------------------------------------------
+
+/// What one resident did in confirmed activities and shifts of a month.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Attendance {
+    pub resident_id: i64,
+    pub name: String,
+    pub activities: i64,
+    pub minutes: i64,
+    pub points: i64,
+    pub public: bool,
+}
+
+/// Per resident: confirmed activities attended (minutes > 0) that started
+/// in `[from, to)`, with the minutes and points, and whether their name may
+/// be shown.
+pub async fn attendance(tx: &mut Tx, community_id: i64, from: i64, to: i64) -> Result<Vec<Attendance>> {
+    let sql = "SELECT s.resident_id, r.name, COUNT(*) AS activities, CAST(SUM(s.minutes) AS BIGINT) AS minutes, \
+               CAST(SUM(COALESCE(s.points, 0)) AS BIGINT) AS points, COALESCE(h.public, FALSE) AS public \
+               FROM activity_signups s JOIN activities a ON a.id = s.activity_id \
+               JOIN residents r ON r.id = s.resident_id \
+               LEFT JOIN honour_consents h ON h.resident_id = s.resident_id \
+               WHERE a.community_id = $1 AND a.status = 'confirmed' AND a.starts_at >= $2 AND a.starts_at < $3 \
+               AND s.minutes > 0 GROUP BY s.resident_id, r.name, h.public";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(community_id).bind(from).bind(to).fetch_all(c).await?))
+}
+
+pub async fn set_consent(tx: &mut Tx, resident_id: i64, public: bool, at: i64) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO honour_consents (resident_id, public, changed_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (resident_id) DO UPDATE SET public = excluded.public, changed_at = excluded.changed_at")
+        .bind(resident_id).bind(public).bind(at).execute(c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn consent(tx: &mut Tx, resident_id: i64) -> Result<bool> {
+    let v: Option<bool> = on_tx!(tx, c => sqlx::query_scalar("SELECT public FROM honour_consents WHERE resident_id = $1")
+        .bind(resident_id).fetch_optional(c).await?);
+    Ok(v.unwrap_or(false))
 }

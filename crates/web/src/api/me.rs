@@ -6,6 +6,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use yijia_service::activities::{ActivityView, SignupView};
 use yijia_service::auth::UserView;
+use yijia_service::honours::HonourConsent;
 use yijia_service::invitations::{InvitationView, JoinInput};
 use yijia_service::points::Statement;
 use yijia_service::shop::{ItemView, MyRedeemInput, Redeemed, RedemptionView};
@@ -188,4 +189,70 @@ pub async fn redeem_mine(
     ApiJson(b): ApiJson<MyRedeemInput>,
 ) -> Result<(StatusCode, Json<Redeemed>), ApiError> {
     super::shop::answer(st.svc.redeem_mine(&c, b).await.api(lang)?, lang)
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct CheckMeInput {
+    /// The token of the code scanned at the activity.
+    pub token: String,
+}
+
+/// I scanned the code at the activity: checked in, or out when in already.
+#[utoipa::path(post, path = "/api/v1/me/activities/{id}/check", tag = "me",
+    params(("id" = i64, Path, description = "Activity id")), request_body = CheckMeInput,
+    responses(
+        (status = 200, description = "Checked in or out", body = SignupView),
+        (status = 400, description = "Malformed body or id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
+        (status = 404, description = "No such activity in my community", body = ErrorBody),
+        (status = 409, description = "Not signed up, waiting, or out already", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "The code has expired", body = ErrorBody),
+    ))]
+pub async fn check_me(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<CheckMeInput>,
+) -> Result<Json<SignupView>, ApiError> {
+    Ok(Json(st.svc.check_me(&c, id, &b.token).await.api(lang)?))
+}
+
+/// Whether my name may appear on the public honours board.
+#[utoipa::path(get, path = "/api/v1/me/honours", tag = "me",
+    responses(
+        (status = 200, description = "My choice", body = HonourConsent),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
+        (status = 404, description = "Not a resident's account", body = ErrorBody),
+    ))]
+pub async fn my_honour_consent(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+) -> Result<Json<HonourConsent>, ApiError> {
+    Ok(Json(st.svc.my_honour_consent(&c).await.api(lang)?))
+}
+
+/// Choose whether my name may appear on the public honours board.
+#[utoipa::path(put, path = "/api/v1/me/honours", tag = "me", request_body = HonourConsent,
+    responses(
+        (status = 200, description = "My choice", body = HonourConsent),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
+        (status = 404, description = "Not a resident's account", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+    ))]
+pub async fn set_my_honour_consent(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiJson(b): ApiJson<HonourConsent>,
+) -> Result<Json<HonourConsent>, ApiError> {
+    Ok(Json(st.svc.set_my_honour_consent(&c, b).await.api(lang)?))
 }

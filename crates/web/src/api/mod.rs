@@ -5,6 +5,7 @@ mod activities;
 mod audit;
 mod auth;
 mod cases;
+mod duty;
 pub(crate) mod exports;
 mod integrations;
 mod me;
@@ -274,6 +275,14 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/api/v1/shop/report", Roles(POINT_READERS), Scope::Grants, get(shop::shop_report))
         .add(M::POST, "/api/v1/residents/{id}/invitation", Roles(REGISTRARS), Scope::Object, post(me::invite_resident))
         .add(M::POST, "/api/v1/join", Public, Scope::None, post(me::join))
+        .add(M::POST, "/api/v1/me/activities/{id}/check", Roles(RESIDENTS), Scope::Own, post(me::check_me))
+        .add(M::GET, "/api/v1/me/honours", Roles(RESIDENTS), Scope::Own, get(me::my_honour_consent))
+        .add(M::PUT, "/api/v1/me/honours", Roles(RESIDENTS), Scope::Own, put(me::set_my_honour_consent))
+        .add(M::GET, "/api/v1/honours", Public, Scope::None, get(duty::honours))
+        .add(M::GET, "/api/v1/duty/posts", Roles(POINT_READERS), Scope::Grants, get(duty::list_posts))
+        .add(M::POST, "/api/v1/duty/posts", Roles(ORGANISERS), Scope::Object, post(duty::add_post))
+        .add(M::POST, "/api/v1/duty/posts/{id}/shifts", Roles(ORGANISERS), Scope::Object, post(duty::add_shift))
+        .add(M::GET, "/api/v1/activities/{id}/check-code", Roles(ORGANISERS), Scope::Object, get(duty::check_code))
         .add(M::GET, "/api/v1/me/points", Roles(RESIDENTS), Scope::Own, get(me::my_points))
         .add(M::GET, "/api/v1/me/activities", Roles(RESIDENTS), Scope::Own, get(me::my_activities))
         .add(M::POST, "/api/v1/me/activities/{id}/signup", Roles(RESIDENTS), Scope::Own, post(me::sign_me_up))
@@ -347,7 +356,9 @@ impl Modify for Bearer {
         activities::list_activities, activities::create_activity, activities::get_activity, activities::sign_up_for_activity, activities::cancel_signup,
         activities::check_in, activities::check_out, activities::confirm_activity,
         me::invite_resident, me::join, me::my_points, me::my_activities, me::sign_me_up, me::cancel_my_signup,
-        me::my_shop_items, me::my_redemptions, me::redeem_mine,
+        me::my_shop_items, me::my_redemptions, me::redeem_mine, me::check_me, me::my_honour_consent,
+        me::set_my_honour_consent,
+        duty::list_posts, duty::add_post, duty::add_shift, duty::check_code, duty::honours,
     ),
     // schemas that only query parameters use are not collected by themselves
     components(schemas(yijia_service::registry::ResidentSort)),

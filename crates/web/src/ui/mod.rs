@@ -144,12 +144,22 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             l.t("爱心超市", "Love-points shop"),
             l.t("用积分兑换米、油等日用品", "Spend points on rice, oil and everyday goods"),
         ));
+        v.push((
+            "/me/honours",
+            l.t("光荣榜", "Honours"),
+            l.t("每月志愿标兵,自己决定是否署名", "The month's volunteers; you choose whether you are named"),
+        ));
     }
     if c.has_any(yijia_service::activities::ORGANISERS) {
         v.push((
             "/activities",
             l.t("志愿活动", "Volunteering"),
             l.t("发布活动、签到签退、确认发放积分", "Put up activities, check in and out, give the points"),
+        ));
+        v.push((
+            "/duty",
+            l.t("门岗值守", "Duty posts"),
+            l.t("岗位、排班、值守积分", "Posts, shifts, points for time on duty"),
         ));
     }
     if c.has_any(yijia_service::shop::CLERKS) {

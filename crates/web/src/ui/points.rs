@@ -6,12 +6,14 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_domain::role::Role;
 use yijia_service::activities::{ActivityInput, ActivityView, ORGANISERS, SignupInput};
+use yijia_service::duty::{PostInput, PostView, ShiftInput};
+use yijia_service::honours::{HonourConsent, HonoursBoard};
 use yijia_service::points::{KEEPERS, READERS, Statement};
 use yijia_service::shop::{
     CLERKS, CancelInput, ItemInput, ItemView, MyRedeemInput, RedemptionView, ShopReport, StockInput,
@@ -45,6 +47,15 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/shop/redemptions/{id}/cancel", Roles(CLERKS), Scope::Object, post(shop_cancel))
         .add(M::POST, "/shop/items", Roles(CLERKS), Scope::Object, post(shop_add_item))
         .add(M::POST, "/shop/items/{id}/stock", Roles(CLERKS), Scope::Object, post(shop_stock))
+        .add(M::GET, "/duty", Roles(READERS), Scope::Grants, get(duty))
+        .add(M::POST, "/duty/posts", Roles(ORGANISERS), Scope::Object, post(duty_add_post))
+        .add(M::POST, "/duty/posts/{id}/shifts", Roles(ORGANISERS), Scope::Object, post(duty_add_shift))
+        .add(M::GET, "/activities/{id}/code", Roles(ORGANISERS), Scope::Object, get(check_code))
+        .add(M::GET, "/me/check", Roles(RESIDENTS), Scope::Own, get(my_check_page))
+        .add(M::POST, "/me/check", Roles(RESIDENTS), Scope::Own, post(my_check))
+        .add(M::GET, "/me/honours", Roles(RESIDENTS), Scope::Own, get(my_honours))
+        .add(M::POST, "/me/honours", Roles(RESIDENTS), Scope::Own, post(my_honours_consent))
+        .add(M::GET, "/honours", Public, Scope::None, get(honours))
 }
 
 /// What a page says after a change: done (`ok`) or why not (`error`).
@@ -515,4 +526,209 @@ async fn shop_stock(
     let change = f.change.trim().parse().unwrap_or(0);
     let r = st.svc.change_stock(&c, id, StockInput { change, reason: f.reason }).await;
     after_shop_change(&st, &c, lang, "saved", r).await
+}
+
+// ---- duty posts and shifts -------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "duty.html")]
+struct DutyPage {
+    c: Chrome,
+    posts: Vec<PostView>,
+    can_organise: bool,
+    flash: Flash,
+}
+
+async fn render_duty(st: &AppState, c: &Caller, lang: Lang, flash: Flash) -> PageResult {
+    let posts = st.svc.duty_posts(c, None).await.page(lang)?;
+    let status = if flash.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let page = DutyPage {
+        c: Chrome::for_caller(lang, c, "/duty", "/duty"),
+        posts,
+        can_organise: c.has_any(ORGANISERS),
+        flash,
+    };
+    Ok((status, page).into_response())
+}
+
+async fn duty(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
+    let ok = q.ok.map(|_| lang.t("已保存。", "Saved.").to_owned());
+    render_duty(&st, &c, lang, Flash { ok, error: None }).await
+}
+
+async fn after_duty_change<T>(st: &AppState, c: &Caller, lang: Lang, r: Result<T, ServiceError>) -> PageResult {
+    match r {
+        Ok(_) => Ok(Redirect::to("/duty?ok=1").into_response()),
+        Err(e) => render_duty(st, c, lang, again(e, lang)?).await,
+    }
+}
+
+async fn duty_add_post(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<PostInput>) -> PageResult {
+    let r = st.svc.add_post(&c, None, f).await;
+    after_duty_change(&st, &c, lang, r).await
+}
+
+#[derive(Deserialize)]
+struct ShiftForm {
+    starts_at: String,
+    ends_at: String,
+    capacity: String,
+    points: String,
+}
+
+async fn duty_add_shift(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<ShiftForm>,
+) -> PageResult {
+    let input = ShiftInput {
+        starts_at: local_time(&f.starts_at),
+        ends_at: local_time(&f.ends_at),
+        capacity: number(&f.capacity),
+        points: number(&f.points),
+    };
+    let r = st.svc.add_shift(&c, id, input).await;
+    after_duty_change(&st, &c, lang, r).await
+}
+
+// ---- the code residents scan at an activity --------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "check_code.html")]
+struct CheckCodePage {
+    c: Chrome,
+    a: ActivityView,
+    svg: String,
+    url: String,
+    valid_until: String,
+}
+
+async fn check_code(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> PageResult {
+    let a = st.svc.activity(&c, id).await.page(lang)?;
+    let code = st.svc.check_code(&c, id).await.page(lang)?;
+    // the phone that scans it reaches the server by the address this page came from
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let scheme = if st.cfg.tls { "https" } else { "http" };
+    let url = format!("{scheme}://{host}{}", code.path);
+    let svg = qrcode::QrCode::new(url.as_bytes())
+        .map(|q| q.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).build())
+        .map_err(|e| ServiceError::Internal(format!("check-in code: {e}")))
+        .page(lang)?;
+    let page = CheckCodePage {
+        c: Chrome::for_caller(lang, &c, "/activities", &format!("/activities/{id}/code")),
+        a,
+        svg,
+        url,
+        valid_until: short_time(&code.valid_until),
+    };
+    Ok(page.into_response())
+}
+
+#[derive(Deserialize)]
+struct CheckParams {
+    a: i64,
+    t: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "my_check.html")]
+struct MyCheckPage {
+    c: Chrome,
+    a: Option<ActivityView>,
+    t: String,
+    flash: Flash,
+}
+
+/// The page the scanned code opens: what it is about, and one button.
+async fn my_check_page(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Query(q): Query<CheckParams>,
+) -> PageResult {
+    let list = st.svc.my_activities(&c).await.page(lang)?;
+    let a = list.into_iter().find(|a| a.id == q.a);
+    let page = MyCheckPage {
+        c: Chrome::for_caller(lang, &c, "/me/activities", "/me/activities"),
+        a,
+        t: q.t,
+        flash: Flash::default(),
+    };
+    Ok(page.into_response())
+}
+
+async fn my_check(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<CheckParams>) -> PageResult {
+    match st.svc.check_me(&c, f.a, &f.t).await {
+        Ok(_) => Ok(Redirect::to("/me/activities?ok=1").into_response()),
+        Err(e) => {
+            let flash = again(e, lang)?;
+            let a = st.svc.my_activities(&c).await.page(lang)?.into_iter().find(|a| a.id == f.a);
+            let page =
+                MyCheckPage { c: Chrome::for_caller(lang, &c, "/me/activities", "/me/activities"), a, t: f.t, flash };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+// ---- honours ---------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "honours.html")]
+struct HonoursPage {
+    c: Chrome,
+    b: HonoursBoard,
+    /// On the resident's own page: whether they are named.
+    consent: Option<bool>,
+    before: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct BoardParams {
+    community: String,
+    month: Option<String>,
+}
+
+/// The public board: no login.
+async fn honours(State(st): State<AppState>, lang: Lang, Query(q): Query<BoardParams>) -> PageResult {
+    let b = st.svc.honours_board(&q.community, q.month.as_deref().filter(|m| !m.is_empty())).await.page(lang)?;
+    let here = format!("/honours?community={}&month={}", b.community, b.month);
+    let page = HonoursPage { c: Chrome::anonymous(lang, &here), before: month_step(&b.month, -1), b, consent: None };
+    Ok(page.into_response())
+}
+
+async fn my_honours(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
+    let b = st.svc.my_honours_board(&c, q.month.as_deref().filter(|m| !m.is_empty())).await.page(lang)?;
+    let consent = st.svc.my_honour_consent(&c).await.page(lang)?.public;
+    let page = HonoursPage {
+        c: Chrome::for_caller(lang, &c, "/me/honours", "/me/honours"),
+        before: month_step(&b.month, -1),
+        b,
+        consent: Some(consent),
+    };
+    Ok(page.into_response())
+}
+
+#[derive(Deserialize)]
+struct ConsentForm {
+    public: String,
+}
+
+async fn my_honours_consent(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Form(f): Form<ConsentForm>,
+) -> PageResult {
+    let input = HonourConsent { public: f.public == "yes" };
+    st.svc.set_my_honour_consent(&c, input).await.page(lang)?;
+    Ok(Redirect::to("/me/honours").into_response())
 }

@@ -154,3 +154,111 @@ async fn wrong_invitation_codes_are_limited_like_logins() {
     let (st, v) = join(&app, "AAAA-BBBB", "13812345678").await;
     assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "{v}");
 }
+
+/// A resident of grid 1 with an account of their own: (record id, token).
+async fn joined(app: &TestApp, name: &str, phone: &str) -> (i64, String) {
+    let staff = app.token("staff").await;
+    let id = resident(app, &staff, name).await;
+    let (_, inv) =
+        app.post(&app.token("worker1").await, &format!("/api/v1/residents/{id}/invitation"), json!({})).await;
+    let (st, v) = join(app, inv["code"].as_str().unwrap(), phone).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    (id, resident_token(app, phone).await)
+}
+
+#[tokio::test]
+async fn shifts_at_a_duty_post_earn_points_checked_by_a_scanned_code_and_make_the_honours() {
+    let app = TestApp::spawn().await;
+    // the middle of a month, at ten in the morning: all three shifts fall in it
+    app.clock.set(chrono::DateTime::parse_from_rfc3339("2026-11-14T10:00:00+08:00").unwrap().timestamp_millis());
+    let (zhang, me) = joined(&app, "张大爷", "13812345678").await;
+    let clerk = app.token("clerk").await;
+
+    // a post, once by name, with what is missing named
+    let (st, post) = app.post(&clerk, "/api/v1/duty/posts", json!({"name": "丁香花园南门岗", "place": "南门"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{post}");
+    let post = post["id"].as_i64().unwrap();
+    let (st, _) = app.post(&clerk, "/api/v1/duty/posts", json!({"name": "丁香花园南门岗", "place": "南门"})).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    let (st, v) = app.post(&clerk, "/api/v1/duty/posts", json!({"name": " ", "place": "北门"})).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("name")), "{v}");
+
+    // three one-hour shifts; he signs up for each
+    let now = app.svc.now();
+    let mut shifts = vec![];
+    for k in 0..3 {
+        let (starts, ends) = (now + MINUTE_MS + k * 60 * MINUTE_MS, now + (k + 1) * 60 * MINUTE_MS + MINUTE_MS);
+        let body = json!({"starts_at": rfc3339(starts), "ends_at": rfc3339(ends), "capacity": 2, "points": 10});
+        let (st, s) = app.post(&clerk, &format!("/api/v1/duty/posts/{post}/shifts"), body).await;
+        assert_eq!((st, s["post_id"].as_i64()), (StatusCode::CREATED, Some(post)), "{s}");
+        let id = s["id"].as_i64().unwrap();
+        assert_eq!(
+            app.post(&me, &format!("/api/v1/me/activities/{id}/signup"), json!({})).await.0,
+            StatusCode::CREATED
+        );
+        shifts.push((id, starts, ends));
+    }
+    let (_, posts) = app.get(&clerk, "/api/v1/duty/posts").await;
+    assert_eq!(posts[0]["shifts"].as_array().unwrap().len(), 3, "{posts}");
+
+    // the first shift: he scans the code to check in, and an hour later out
+    let (id, ..) = shifts[0];
+    app.clock.advance(2 * MINUTE_MS);
+    let (st, code) = app.get(&clerk, &format!("/api/v1/activities/{id}/check-code")).await;
+    assert_eq!(st, StatusCode::OK, "{code}");
+    let token = code["token"].as_str().unwrap().to_owned();
+    assert!(code["path"].as_str().unwrap().contains(&token));
+    let check = format!("/api/v1/me/activities/{id}/check");
+    let (st, v) = app.post(&me, &check, json!({"token": "0000000000000000"})).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("t")), "{v}");
+    let (st, v) = app.post(&me, &check, json!({"token": token})).await;
+    assert_eq!((st, v["checked_in_at"].is_string()), (StatusCode::OK, true), "{v}");
+    app.clock.advance(60 * MINUTE_MS);
+    let (me, clerk) = (resident_token(&app, "13812345678").await, app.token("clerk").await);
+    let (st, v) = app.post(&me, &check, json!({"token": token})).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "an old code does not work: {v}");
+    let (_, code) = app.get(&clerk, &format!("/api/v1/activities/{id}/check-code")).await;
+    let (st, v) = app.post(&me, &check, json!({"token": code["token"]})).await;
+    assert_eq!((st, v["checked_out_at"].is_string()), (StatusCode::OK, true), "{v}");
+
+    // the other two from the paper list, after the fact; all confirmed
+    app.clock.advance(150 * MINUTE_MS);
+    let (clerk, staff) = (app.token("clerk").await, app.token("staff").await);
+    for (id, starts, ends) in &shifts[1..] {
+        let signup = format!("/api/v1/activities/{id}/signups/{zhang}");
+        let at = |t: i64| rfc3339(t).replace('+', "%2B").replace(':', "%3A");
+        assert_eq!(
+            app.post(&clerk, &format!("{signup}/check-in?at={}", at(*starts)), json!({})).await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.post(&clerk, &format!("{signup}/check-out?at={}", at(*ends)), json!({})).await.0,
+            StatusCode::OK
+        );
+    }
+    for (id, ..) in &shifts {
+        let (st, v) = app.post(&staff, &format!("/api/v1/activities/{id}/confirm"), json!({})).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+    }
+    let me = resident_token(&app, "13812345678").await;
+    let (_, p) = app.get(&me, "/api/v1/me/points").await;
+    assert!(p["account"]["balance"].as_i64().unwrap() >= 28, "about three hours at 10 an hour: {p}");
+
+    // the honours of the month: he is the champion, unnamed until he agrees
+    let month = &rfc3339(shifts[0].1)[..7];
+    let url = format!("{}/api/v1/honours?community=chengnan&month={month}", app.url);
+    let b: Value = app.client().get(&url).send().await.unwrap().json().await.unwrap();
+    let champion = &b["honours"][0];
+    assert_eq!(
+        (champion["code"].as_str(), champion["holders"].as_array().unwrap().len()),
+        (Some("champion"), 1),
+        "{b}"
+    );
+    assert!(champion["holders"][0]["name"].is_null(), "not named without consent: {b}");
+    let (st, v) = app.send(reqwest::Method::PUT, &me, "/api/v1/me/honours", json!({"public": true})).await;
+    assert_eq!((st, v["public"].as_bool()), (StatusCode::OK, Some(true)), "{v}");
+    let b: Value = app.client().get(&url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(b["honours"][0]["holders"][0]["name"], "张大爷");
+    let url = format!("{}/api/v1/honours?community=nowhere", app.url);
+    assert_eq!(app.client().get(url).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+}

@@ -15,6 +15,9 @@ const PUBLIC: &[(&str, &str)] = &[
     ("POST", "/api/v1/join"),
     ("GET", "/join"),
     ("POST", "/join"),
+    // the honours board names only residents who chose so
+    ("GET", "/api/v1/honours"),
+    ("GET", "/honours"),
     ("GET", "/login"),
     ("POST", "/login"),
     ("GET", "/lang/{lang}"),
