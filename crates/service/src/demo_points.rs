@@ -54,6 +54,22 @@ fn nine_am(ms: i64) -> i64 {
     midnight.map(|t| t - 8 * HOUR_MS).unwrap_or(ms)
 }
 
+/// A generated picture for a demo item (a soft colour of its own with a
+/// lighter band): never a real photo.
+fn placeholder(k: usize) -> Vec<u8> {
+    const COLOURS: [[u8; 3]; 6] =
+        [[236, 226, 198], [240, 200, 90], [180, 210, 235], [200, 230, 200], [230, 190, 210], [160, 110, 70]];
+    let [r, g, b] = COLOURS[k % COLOURS.len()];
+    let img = image::RgbImage::from_fn(240, 240, |_, y| {
+        let lift = if (90..150).contains(&y) { 30 } else { 0 };
+        image::Rgb([r.saturating_add(lift), g.saturating_add(lift), b.saturating_add(lift)])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    // an in-memory PNG of a fixed size always encodes
+    let _ = img.write_to(&mut out, image::ImageFormat::Png);
+    out.into_inner()
+}
+
 /// Moves the demo's clock on to `t`, never back: the ledger is in time order.
 fn later(clock: &ManualClock, t: i64) {
     clock.set(t.max(clock.now_ms()));
@@ -114,7 +130,9 @@ impl Services {
                 monthly_limit: *limit,
                 active: Some(true),
             };
-            items.push(past.add_item(&clerk, com, input).await?);
+            let item = past.add_item(&clerk, com, input).await?;
+            past.set_item_photo(&clerk, item.id, vec![placeholder(items.len())]).await?;
+            items.push(item);
         }
 
         let mut posts = Vec::new();

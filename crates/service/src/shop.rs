@@ -340,6 +340,58 @@ impl Services {
         .await
     }
 
+    /// The item's photo, replaced by a new one (checked and cleaned like
+    /// any photo: its metadata and location are dropped).
+    pub async fn set_item_photo(&self, caller: &Caller, id: i64, uploads: Vec<Vec<u8>>) -> Result<ItemView> {
+        let [upload] = <[Vec<u8>; 1]>::try_from(uploads)
+            .map_err(|_| ServiceError::invalid("photo", "请选择一张照片", "choose one photo"))?;
+        let photos = crate::cases::clean_photos(vec![upload]).await?;
+        let stored = self.keep_photos(&photos).await?;
+        let now = self.now();
+        let r = self
+            .denials_audited(caller, async {
+                let mut tx = self.db.write().await?;
+                let (item, com) = self.shop_item(&mut tx, caller, id).await?;
+                let s = &stored[0];
+                store::set_photo(&mut tx, id, &s.name, s.photo.content_type, now).await?;
+                let e = Event::ok("shop_item_photo", format!("item:{id}"), &com.path);
+                record(&mut tx, caller, now, &e).await?;
+                let item = store::item(&mut tx, item.id).await?.ok_or(ServiceError::NotFound)?;
+                tx.commit().await?;
+                Ok(item_view(&item, &com.code))
+            })
+            .await;
+        if r.is_err() {
+            self.forget_photos(&stored).await;
+        }
+        r
+    }
+
+    /// An item's photo, for those who read the shop and the community's residents.
+    pub async fn item_photo(&self, caller: &Caller, id: i64) -> Result<crate::cases::PhotoFile> {
+        let mut tx = self.db.read().await?;
+        let item = store::item(&mut tx, id).await?;
+        let own = match crate::invitations::own_record(&mut tx, caller).await {
+            Ok((_, com)) => Some(com.id),
+            Err(_) => None,
+        };
+        let com = match &item {
+            Some(i) => Some(org::by_id(&mut tx, i.community_id).await?),
+            None => None,
+        };
+        tx.commit().await?;
+        let (Some(item), Some(com)) = (item, com) else { return Err(ServiceError::NotFound) };
+        if !caller.covers(crate::points::READERS, &com.path) && own != Some(com.id) {
+            return Err(ServiceError::NotFound);
+        }
+        let (Some(file), Some(content_type)) = (item.photo_file, item.photo_type) else {
+            return Err(ServiceError::NotFound);
+        };
+        let bytes = self.files.get(&file).await?;
+        let ext = file.rsplit('.').next().unwrap_or("jpg").to_owned();
+        Ok(crate::cases::PhotoFile { bytes, content_type, file_name: format!("item-{id}.{ext}") })
+    }
+
     /// The redemption waiting under a pickup code, in the caller's community.
     pub async fn redemption_by_code(
         &self,

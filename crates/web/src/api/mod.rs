@@ -70,6 +70,9 @@ const POINT_READERS: &[Role] = yijia_service::points::READERS;
 const ORGANISERS: &[Role] = yijia_service::activities::ORGANISERS;
 const SHOP_CLERKS: &[Role] = yijia_service::shop::CLERKS;
 const RESIDENTS: &[Role] = &[Role::Resident];
+/// The shop's goods are seen by those who read it and the community's residents.
+const ITEM_VIEWERS: &[Role] =
+    &[Role::Secretary, Role::CommunityStaff, Role::StationClerk, Role::StreetOfficer, Role::Resident];
 const WEBHOOK_MAKERS: &[Role] = yijia_service::webhooks::WEBHOOK_MAKERS;
 
 pub fn routes(r: Routes) -> Routes {
@@ -256,6 +259,14 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/api/v1/shop/items", Roles(SHOP_CLERKS), Scope::Object, post(shop::add_item))
         .add(M::PUT, "/api/v1/shop/items/{id}", Roles(SHOP_CLERKS), Scope::Object, put(shop::update_item))
         .add(M::POST, "/api/v1/shop/items/{id}/stock", Roles(SHOP_CLERKS), Scope::Object, post(shop::change_stock))
+        .add(
+            M::POST,
+            "/api/v1/shop/items/{id}/photo",
+            Roles(SHOP_CLERKS),
+            Scope::Object,
+            post(shop::set_item_photo).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
+        )
+        .add(M::GET, "/api/v1/shop/items/{id}/photo", Roles(ITEM_VIEWERS), Scope::Object, get(shop::item_photo))
         .add(M::POST, "/api/v1/shop/redemptions", Roles(SHOP_CLERKS), Scope::Object, post(shop::redeem))
         .add(M::GET, "/api/v1/shop/redemptions", Roles(SHOP_CLERKS), Scope::Grants, get(shop::waiting_redemptions))
         .add(
@@ -352,7 +363,7 @@ impl Modify for Bearer {
         points::transfer, points::reverse, points::approvals, points::approve, points::reject,
         points::community_accounts, points::resident_account, points::statement,
         shop::list_items, shop::add_item, shop::update_item, shop::change_stock, shop::redeem, shop::waiting_redemptions,
-        shop::hand_over, shop::cancel_redemption, shop::shop_report,
+        shop::hand_over, shop::cancel_redemption, shop::shop_report, shop::set_item_photo, shop::item_photo,
         activities::list_activities, activities::create_activity, activities::get_activity, activities::sign_up_for_activity, activities::cancel_signup,
         activities::check_in, activities::check_out, activities::confirm_activity,
         me::invite_resident, me::join, me::my_points, me::my_activities, me::sign_me_up, me::cancel_my_signup,

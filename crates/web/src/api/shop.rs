@@ -243,3 +243,56 @@ pub async fn shop_report(
 ) -> Result<Json<ShopReport>, ApiError> {
     Ok(Json(st.svc.shop_report(&c, q.community.as_deref(), q.month.as_deref()).await.api(lang)?))
 }
+
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // documents the body; the handler reads it as multipart
+pub struct ItemPhotoUpload {
+    /// One JPEG, PNG or WebP, at most 10 MB and 50 megapixels.
+    #[schema(value_type = String, format = Binary)]
+    pub photo: Vec<u8>,
+}
+
+/// Give an item its photo (replacing the one it had). Checked by content, cleaned of EXIF and
+/// GPS, and re-encoded.
+#[utoipa::path(post, path = "/api/v1/shop/items/{id}/photo", tag = "shop",
+    request_body(content = ItemPhotoUpload, content_type = "multipart/form-data"),
+    params(("id" = i64, Path, description = "Item id")),
+    responses(
+        (status = 200, description = "The item", body = ItemView),
+        (status = 400, description = "Not a multipart body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such item in your community", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not multipart", body = ErrorBody),
+        (status = 422, description = "Not one JPEG, PNG or WebP photo, or too large", body = ErrorBody),
+    ))]
+pub async fn set_item_photo(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Json<ItemView>, ApiError> {
+    let form = form.map_err(|e| ApiError::new(e.status(), "bad_multipart", e.body_text(), None))?;
+    let u = crate::upload::read(form, "photo").await.map_err(|(s, m)| ApiError::new(s, "bad_multipart", m, None))?;
+    Ok(Json(st.svc.set_item_photo(&c, id, u.files).await.api(lang)?))
+}
+
+/// An item's photo, for the shop's readers and the community's residents.
+#[utoipa::path(get, path = "/api/v1/shop/items/{id}/photo", tag = "shop",
+    params(("id" = i64, Path, description = "Item id")),
+    responses(
+        (status = 200, description = "The photo, as the type it is", content(
+            (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"))),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such item, or it has no photo", body = ErrorBody),
+    ))]
+pub async fn item_photo(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::response::Response, ApiError> {
+    Ok(super::cases::photo_attachment(st.svc.item_photo(&c, id).await.api(lang)?))
+}

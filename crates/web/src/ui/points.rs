@@ -47,6 +47,13 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/shop/redemptions/{id}/cancel", Roles(CLERKS), Scope::Object, post(shop_cancel))
         .add(M::POST, "/shop/items", Roles(CLERKS), Scope::Object, post(shop_add_item))
         .add(M::POST, "/shop/items/{id}/stock", Roles(CLERKS), Scope::Object, post(shop_stock))
+        .add(
+            M::POST,
+            "/shop/items/{id}/photo",
+            Roles(CLERKS),
+            Scope::Object,
+            post(shop_photo).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
+        )
         .add(M::GET, "/duty", Roles(READERS), Scope::Grants, get(duty))
         .add(M::POST, "/duty/posts", Roles(ORGANISERS), Scope::Object, post(duty_add_post))
         .add(M::POST, "/duty/posts/{id}/shifts", Roles(ORGANISERS), Scope::Object, post(duty_add_shift))
@@ -525,6 +532,20 @@ async fn shop_stock(
 ) -> PageResult {
     let change = f.change.trim().parse().unwrap_or(0);
     let r = st.svc.change_stock(&c, id, StockInput { change, reason: f.reason }).await;
+    after_shop_change(&st, &c, lang, "saved", r).await
+}
+
+async fn shop_photo(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    form: axum::extract::Multipart,
+) -> PageResult {
+    let r = match crate::upload::read(form, "photo").await {
+        Ok(u) => st.svc.set_item_photo(&c, id, u.files).await,
+        Err((_, msg)) => Err(ServiceError::invalid("photo", msg.clone(), msg)),
+    };
     after_shop_change(&st, &c, lang, "saved", r).await
 }
 

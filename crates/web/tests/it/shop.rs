@@ -197,3 +197,32 @@ async fn a_thousand_redemptions_at_once_take_exactly_what_there_is() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_item_has_a_photo_cleaned_and_shown_to_the_shop_and_not_beyond() {
+    let app = TestApp::spawn().await;
+    let clerk = app.token("clerk").await;
+    let soap = item(&app, &clerk, "肥皂", 4, 10, None).await;
+    let upload = |bytes: Vec<u8>| {
+        reqwest::multipart::Form::new().part("photo", reqwest::multipart::Part::bytes(bytes).file_name("soap.jpg"))
+    };
+    let url = format!("{}/api/v1/shop/items/{soap}/photo", app.url);
+    let post = |form| app.client().post(&url).bearer_auth(&clerk).multipart(form).send();
+    let r = post(upload(b"<html>".to_vec())).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "not a picture");
+    let (_, items) = app.get(&clerk, "/api/v1/shop/items").await;
+    assert_eq!(items[0]["has_photo"], false, "nothing kept of a refused upload");
+
+    let r = post(upload(yijia_service::photos::sample_jpeg_with_gps(64, 48))).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["has_photo"], true);
+    let r = app.client().get(&url).bearer_auth(&clerk).send().await.unwrap();
+    assert_eq!((r.status(), r.headers()["content-type"].to_str().unwrap()), (StatusCode::OK, "image/jpeg"));
+    let bytes = r.bytes().await.unwrap();
+    assert!(!bytes.windows(6).any(|w| w == b"GPSLAT"), "the location is gone");
+    // an admin sees no shop; a grid worker has no part in it
+    for who in ["admin", "worker1"] {
+        let t = app.token(who).await;
+        assert_eq!(app.client().get(&url).bearer_auth(&t).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    }
+}
