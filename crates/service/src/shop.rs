@@ -369,6 +369,10 @@ impl Services {
 
     /// An item's photo, for those who read the shop and the community's residents.
     pub async fn item_photo(&self, caller: &Caller, id: i64) -> Result<crate::cases::PhotoFile> {
+        self.denials_audited(caller, self.item_photo_in(caller, id)).await
+    }
+
+    async fn item_photo_in(&self, caller: &Caller, id: i64) -> Result<crate::cases::PhotoFile> {
         let mut tx = self.db.read().await?;
         let item = store::item(&mut tx, id).await?;
         let own = match crate::invitations::own_record(&mut tx, caller).await {
@@ -382,7 +386,7 @@ impl Services {
         tx.commit().await?;
         let (Some(item), Some(com)) = (item, com) else { return Err(ServiceError::NotFound) };
         if !caller.covers(crate::points::READERS, &com.path) && own != Some(com.id) {
-            return Err(ServiceError::NotFound);
+            return Err(ServiceError::denied("shop", format!("item:{id}")));
         }
         let (Some(file), Some(content_type)) = (item.photo_file, item.photo_type) else {
             return Err(ServiceError::NotFound);

@@ -72,6 +72,13 @@ struct Flash {
     error: Option<String>,
 }
 
+impl Flash {
+    /// A page showing a refused change answers 422.
+    fn status(&self) -> StatusCode {
+        if self.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }
+    }
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct Params {
@@ -123,8 +130,13 @@ fn month_step(month: &str, by: i32) -> String {
 }
 
 async fn my_points(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
-    let s = st.svc.my_statement(&c, q.month.as_deref().filter(|m| !m.is_empty())).await.page(lang)?;
-    let this_month = st.svc.my_statement(&c, None).await.page(lang)?.month;
+    let month = q.month.as_deref().filter(|m| !m.is_empty());
+    let s = st.svc.my_statement(&c, month).await.page(lang)?;
+    // a link to the next month, up to this one
+    let this_month = match month {
+        Some(_) => st.svc.my_statement(&c, None).await.page(lang)?.month,
+        None => s.month.clone(),
+    };
     let after = (s.month < this_month).then(|| month_step(&s.month, 1));
     let page = MyPointsPage {
         c: Chrome::for_caller(lang, &c, "/me/points", "/me/points"),
@@ -157,7 +169,7 @@ impl MyActivitiesPage {
 
 async fn render_my_activities(st: &AppState, c: &Caller, lang: Lang, flash: Flash) -> PageResult {
     let list = st.svc.my_activities(c).await.page(lang)?;
-    let status = if flash.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = flash.status();
     let page = MyActivitiesPage { c: Chrome::for_caller(lang, c, "/me/activities", "/me/activities"), list, flash };
     Ok((status, page).into_response())
 }
@@ -205,7 +217,7 @@ async fn render_my_shop(st: &AppState, c: &Caller, lang: Lang, just: Option<i64>
     let items = st.svc.my_shop_items(c).await.page(lang)?;
     let mine = st.svc.my_redemptions(c).await.page(lang)?;
     let just = just.and_then(|id| mine.iter().find(|r| r.id == id && r.status == "waiting").cloned());
-    let status = if flash.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = flash.status();
     let page = MyShopPage { c: Chrome::for_caller(lang, c, "/me/shop", "/me/shop"), balance, items, mine, just, flash };
     Ok((status, page).into_response())
 }
@@ -262,7 +274,7 @@ struct ActivityForm {
 
 async fn render_activities(st: &AppState, c: &Caller, lang: Lang, f: ActivityForm, flash: Flash) -> PageResult {
     let list = st.svc.activities(c, None).await.page(lang)?;
-    let status = if flash.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = flash.status();
     let page = ActivitiesPage {
         c: Chrome::for_caller(lang, c, "/activities", "/activities"),
         list,
@@ -283,9 +295,14 @@ async fn activities(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Pa
     render_activities(&st, &c, lang, f, Flash::default()).await
 }
 
-fn number(s: &str) -> i64 {
-    // a blank or non-number is sent as -1, which the rules refuse with their message
-    s.trim().parse().unwrap_or(-1)
+/// A whole number typed into a form field, or why not, naming the field
+/// (the cases' form reader words it).
+fn whole(field: &str, s: &str, l: Lang) -> Result<i64, ServiceError> {
+    match super::cases::number::<i64>(field, s, l) {
+        Ok(Some(n)) => Ok(n),
+        Ok(None) => Err(ServiceError::invalid(field, "请填写数字", "a number is needed")),
+        Err((f, m)) => Err(ServiceError::invalid(&f, m.clone(), m)),
+    }
 }
 
 async fn activity_create(
@@ -294,18 +311,21 @@ async fn activity_create(
     lang: Lang,
     Form(f): Form<ActivityForm>,
 ) -> PageResult {
-    let input = ActivityInput {
-        title: f.title.clone(),
-        description: Some(f.description.clone()),
-        place: f.place.clone(),
-        starts_at: local_time(&f.starts_at),
-        ends_at: local_time(&f.ends_at),
-        capacity: number(&f.capacity),
-        who_may_join: None,
-        points_rule: f.points_rule.clone(),
-        points: number(&f.points),
+    let r = async {
+        let input = ActivityInput {
+            title: f.title.clone(),
+            description: Some(f.description.clone()),
+            place: f.place.clone(),
+            starts_at: local_time(&f.starts_at),
+            ends_at: local_time(&f.ends_at),
+            capacity: whole("capacity", &f.capacity, lang)?,
+            who_may_join: None,
+            points_rule: f.points_rule.clone(),
+            points: whole("points", &f.points, lang)?,
+        };
+        st.svc.create_activity(&c, None, input).await
     };
-    match st.svc.create_activity(&c, None, input).await {
+    match r.await {
         Ok(a) => Ok(Redirect::to(&format!("/activities/{}", a.id)).into_response()),
         Err(e) => render_activities(&st, &c, lang, f, again(e, lang)?).await,
     }
@@ -323,7 +343,7 @@ struct ActivityPage {
 
 async fn render_activity(st: &AppState, c: &Caller, lang: Lang, id: i64, flash: Flash) -> PageResult {
     let a = st.svc.activity(c, id).await.page(lang)?;
-    let status = if flash.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = flash.status();
     let page = ActivityPage {
         c: Chrome::for_caller(lang, c, "/activities", &format!("/activities/{id}")),
         can_organise: c.has_any(ORGANISERS) && a.status == "open",
@@ -371,7 +391,10 @@ async fn activity_signup(
     Path(id): Path<i64>,
     Form(f): Form<SignupForm>,
 ) -> PageResult {
-    let r = st.svc.sign_up(&c, id, SignupInput { resident_id: number(&f.resident_id) }).await;
+    let r = match whole("resident_id", &f.resident_id, lang) {
+        Ok(resident_id) => st.svc.sign_up(&c, id, SignupInput { resident_id }).await,
+        Err(e) => Err(e),
+    };
     after_activity_change(&st, &c, lang, id, r).await
 }
 
@@ -417,7 +440,7 @@ struct ShopPage {
 
 async fn render_shop(st: &AppState, c: &Caller, lang: Lang, code: &str, flash: Flash) -> PageResult {
     // a refused change is 422; a code that finds nothing is an answer like any search
-    let status = if flash.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = flash.status();
     let mut flash = flash;
     let found = match code.trim() {
         "" => None,
@@ -505,15 +528,21 @@ struct ItemForm {
 }
 
 async fn shop_add_item(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<ItemForm>) -> PageResult {
-    let limit = Some(f.monthly_limit.trim()).filter(|l| !l.is_empty()).map(number);
-    let input = ItemInput {
-        name: f.name,
-        description: Some(f.description),
-        price: number(&f.price),
-        monthly_limit: limit,
-        active: Some(true),
+    let r = async {
+        let limit = match f.monthly_limit.trim() {
+            "" => None,
+            l => Some(whole("monthly_limit", l, lang)?),
+        };
+        let input = ItemInput {
+            name: f.name,
+            description: Some(f.description),
+            price: whole("price", &f.price, lang)?,
+            monthly_limit: limit,
+            active: Some(true),
+        };
+        st.svc.add_item(&c, None, input).await
     };
-    let r = st.svc.add_item(&c, None, input).await;
+    let r = r.await;
     after_shop_change(&st, &c, lang, "saved", r).await
 }
 
@@ -530,8 +559,10 @@ async fn shop_stock(
     Path(id): Path<i64>,
     Form(f): Form<StockForm>,
 ) -> PageResult {
-    let change = f.change.trim().parse().unwrap_or(0);
-    let r = st.svc.change_stock(&c, id, StockInput { change, reason: f.reason }).await;
+    let r = match whole("change", &f.change, lang) {
+        Ok(change) => st.svc.change_stock(&c, id, StockInput { change, reason: f.reason }).await,
+        Err(e) => Err(e),
+    };
     after_shop_change(&st, &c, lang, "saved", r).await
 }
 
@@ -562,7 +593,7 @@ struct DutyPage {
 
 async fn render_duty(st: &AppState, c: &Caller, lang: Lang, flash: Flash) -> PageResult {
     let posts = st.svc.duty_posts(c, None).await.page(lang)?;
-    let status = if flash.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = flash.status();
     let page = DutyPage {
         c: Chrome::for_caller(lang, c, "/duty", "/duty"),
         posts,
@@ -604,13 +635,16 @@ async fn duty_add_shift(
     Path(id): Path<i64>,
     Form(f): Form<ShiftForm>,
 ) -> PageResult {
-    let input = ShiftInput {
-        starts_at: local_time(&f.starts_at),
-        ends_at: local_time(&f.ends_at),
-        capacity: number(&f.capacity),
-        points: number(&f.points),
+    let r = async {
+        let input = ShiftInput {
+            starts_at: local_time(&f.starts_at),
+            ends_at: local_time(&f.ends_at),
+            capacity: whole("capacity", &f.capacity, lang)?,
+            points: whole("points", &f.points, lang)?,
+        };
+        st.svc.add_shift(&c, id, input).await
     };
-    let r = st.svc.add_shift(&c, id, input).await;
+    let r = r.await;
     after_duty_change(&st, &c, lang, r).await
 }
 

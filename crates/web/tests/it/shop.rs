@@ -225,4 +225,29 @@ async fn an_item_has_a_photo_cleaned_and_shown_to_the_shop_and_not_beyond() {
         let t = app.token(who).await;
         assert_eq!(app.client().get(&url).bearer_auth(&t).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     }
+    // a resident's account not linked to a record of this community: 404, and the denial audited
+    let t = app.token("resident").await;
+    assert_eq!(app.client().get(&url).bearer_auth(&t).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let audit = app.audit().await;
+    assert!(audit.iter().any(|(a, o, obj)| a == "shop" && o == "denied" && *obj == format!("item:{soap}")));
+}
+
+#[tokio::test]
+async fn the_counter_page_names_a_number_that_is_not_one_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let clerk = app.token("clerk").await;
+    let soap = item(&app, &clerk, "肥皂", 4, 10, None).await;
+    let b = app.browser_as("clerk").await;
+    let html = b.get(format!("{}/shop", app.url)).send().await.unwrap().text().await.unwrap();
+    let csrf = html.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let r = b
+        .post(format!("{}/shop/items/{soap}/stock", app.url))
+        .form(&[("_csrf", csrf.as_str()), ("change", "十"), ("reason", "到货")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("不是有效的数字: 十"));
+    let (_, items) = app.get(&clerk, "/api/v1/shop/items").await;
+    assert_eq!(items[0]["stock"], 10, "nothing moved");
 }
