@@ -15,6 +15,7 @@ pub mod registry;
 pub mod role;
 pub mod roster;
 pub mod shop;
+pub mod station;
 pub mod time;
 pub mod user;
 

@@ -24,6 +24,12 @@ pub fn to_local(ms: i64) -> DateTime<FixedOffset> {
     utc.with_timezone(&ZONE).fixed_offset()
 }
 
+/// The first moment of a local day.
+pub fn start_of_day(d: chrono::NaiveDate) -> i64 {
+    let t = d.and_time(chrono::NaiveTime::MIN);
+    t.and_local_timezone(ZONE).earliest().map_or(0, |t| t.timestamp_millis())
+}
+
 /// For pages: `2026-11-29 21:47`.
 pub fn display(ms: i64) -> String {
     to_local(ms).format("%Y-%m-%d %H:%M").to_string()

@@ -42,7 +42,7 @@ pub struct PostView {
     pub shifts: Vec<ActivityView>,
 }
 
-fn text(field: &str, s: &str, max: usize) -> Result<String> {
+pub(crate) fn text(field: &str, s: &str, max: usize) -> Result<String> {
     let s = s.trim();
     if s.is_empty() || s.chars().count() > max {
         return Err(ServiceError::invalid(

@@ -51,7 +51,7 @@ pub struct HonourConsent {
 }
 
 /// The first moment of a month (`2026-11-01`) and of the next, in Beijing time.
-fn month_ms(first: &str, last: &str) -> Result<(i64, i64)> {
+pub(crate) fn month_ms(first: &str, last: &str) -> Result<(i64, i64)> {
     let day = |s: &str| {
         chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .ok()

@@ -30,6 +30,7 @@ pub mod points;
 pub mod registry;
 pub mod shop;
 mod shop_writer;
+pub mod stations;
 pub mod users;
 pub mod visits;
 pub mod webhooks;

@@ -1365,10 +1365,7 @@ impl Services {
     }
 }
 
-pub(crate) fn start_of_day(d: NaiveDate) -> i64 {
-    let t = d.and_hms_opt(0, 0, 0).unwrap_or_default();
-    t.and_local_timezone(yijia_domain::time::ZONE).earliest().map_or(0, |t| t.timestamp_millis())
-}
+pub(crate) use yijia_domain::time::start_of_day;
 
 fn end_of_day(d: NaiveDate) -> i64 {
     start_of_day(d) + DAY_MS

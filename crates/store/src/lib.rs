@@ -19,6 +19,7 @@ pub mod points;
 pub mod residents;
 pub mod sessions;
 pub mod shop;
+pub mod stations;
 pub mod users;
 pub mod visits;
 

@@ -13,6 +13,7 @@ mod org;
 mod points;
 mod residents;
 mod shop;
+mod stations;
 mod users;
 mod visits;
 
@@ -72,6 +73,12 @@ const SHOP_CLERKS: &[Role] = yijia_service::shop::CLERKS;
 const RESIDENTS: &[Role] = &[Role::Resident];
 /// The shop's goods are seen by those who read it and the community's residents.
 const ITEM_VIEWERS: &[Role] =
+    &[Role::Secretary, Role::CommunityStaff, Role::StationClerk, Role::StreetOfficer, Role::Resident];
+const STATION_CLERKS: &[Role] = yijia_service::stations::CLERKS;
+const STATION_READERS: &[Role] = yijia_service::stations::READERS;
+/// Station staff, and residents acting for themselves (the service checks which).
+const BOOKERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::StationClerk, Role::Resident];
+const SLOT_READERS: &[Role] =
     &[Role::Secretary, Role::CommunityStaff, Role::StationClerk, Role::StreetOfficer, Role::Resident];
 const WEBHOOK_MAKERS: &[Role] = yijia_service::webhooks::WEBHOOK_MAKERS;
 
@@ -309,6 +316,57 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/api/v1/care-intervals", Roles(COVERAGE_READERS), Scope::Grants, get(visits::care_intervals))
         .add(M::PUT, "/api/v1/care-intervals", Roles(PLANNERS), Scope::Object, put(visits::set_care_interval))
         .add(M::GET, "/api/v1/coverage", Roles(COVERAGE_READERS), Scope::Grants, get(visits::coverage))
+        .add(M::GET, "/api/v1/stations", Roles(STATION_READERS), Scope::Grants, get(stations::list_stations))
+        .add(M::POST, "/api/v1/stations", Roles(STATION_CLERKS), Scope::Object, post(stations::add_station))
+        .add(M::GET, "/api/v1/stations/{id}", Roles(STATION_READERS), Scope::Object, get(stations::get_station))
+        .add(M::PUT, "/api/v1/stations/{id}", Roles(STATION_CLERKS), Scope::Object, put(stations::update_station))
+        .add(
+            M::POST,
+            "/api/v1/stations/{id}/services",
+            Roles(STATION_CLERKS),
+            Scope::Object,
+            post(stations::add_service),
+        )
+        .add(M::GET, "/api/v1/stations/{id}/day", Roles(STATION_READERS), Scope::Object, get(stations::station_day))
+        .add(
+            M::POST,
+            "/api/v1/stations/{id}/records",
+            Roles(STATION_CLERKS),
+            Scope::Object,
+            post(stations::record_service),
+        )
+        .add(M::GET, "/api/v1/stations/{id}/month", Roles(STATION_READERS), Scope::Object, get(stations::station_month))
+        .add(
+            M::PUT,
+            "/api/v1/station-services/{id}",
+            Roles(STATION_CLERKS),
+            Scope::Object,
+            put(stations::update_service),
+        )
+        .add(
+            M::GET,
+            "/api/v1/station-services/{id}/slots",
+            Roles(SLOT_READERS),
+            Scope::Object,
+            get(stations::service_slots),
+        )
+        .add(M::POST, "/api/v1/station-services/{id}/appointments", Roles(BOOKERS), Scope::Object, post(stations::book))
+        .add(
+            M::POST,
+            "/api/v1/appointments/{id}/cancel",
+            Roles(BOOKERS),
+            Scope::Object,
+            post(stations::cancel_appointment),
+        )
+        .add(
+            M::POST,
+            "/api/v1/appointments/{id}/missed",
+            Roles(STATION_CLERKS),
+            Scope::Object,
+            post(stations::miss_appointment),
+        )
+        .add(M::GET, "/api/v1/me/stations", Roles(RESIDENTS), Scope::Own, get(stations::my_stations))
+        .add(M::GET, "/api/v1/me/appointments", Roles(RESIDENTS), Scope::Own, get(stations::my_appointments))
         .add(
             M::POST,
             "/api/v1/cases/{id}/revisits/{revisit}",
@@ -370,6 +428,10 @@ impl Modify for Bearer {
         me::my_shop_items, me::my_redemptions, me::redeem_mine, me::check_me, me::my_honour_consent,
         me::set_my_honour_consent,
         duty::list_posts, duty::add_post, duty::add_shift, duty::check_code, duty::honours,
+        stations::list_stations, stations::add_station, stations::get_station, stations::update_station,
+        stations::add_service, stations::update_service, stations::service_slots, stations::book,
+        stations::cancel_appointment, stations::miss_appointment, stations::station_day, stations::record_service,
+        stations::station_month, stations::my_stations, stations::my_appointments,
     ),
     // schemas that only query parameters use are not collected by themselves
     components(schemas(yijia_service::registry::ResidentSort)),

@@ -23,6 +23,7 @@ mod points;
 mod policy;
 mod residents;
 mod shop;
+mod stations;
 mod users;
 mod visits;
 mod webhooks;

@@ -25,10 +25,22 @@ async fn join(app: &TestApp, code: &str, phone: &str) -> (StatusCode, Value) {
     (st, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn resident_token(app: &TestApp, phone: &str) -> String {
+pub(crate) async fn resident_token(app: &TestApp, phone: &str) -> String {
     let r = app.login_raw(phone, PASSWORD).await;
     assert_eq!(r.status(), StatusCode::OK);
     r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+}
+
+/// A resident record in grid 1 with an account of its own (joined with an
+/// invitation from the grid worker): its id and the account's token.
+pub(crate) async fn linked_resident(app: &TestApp, name: &str, phone: &str) -> (i64, String) {
+    let (staff, worker) = (app.token("staff").await, app.token("worker1").await);
+    let id = resident(app, &staff, name).await;
+    let (st, inv) = app.post(&worker, &format!("/api/v1/residents/{id}/invitation"), json!({})).await;
+    assert_eq!(st, StatusCode::CREATED, "{inv}");
+    let (st, v) = join(app, inv["code"].as_str().unwrap(), phone).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    (id, resident_token(app, phone).await)
 }
 
 #[tokio::test]
