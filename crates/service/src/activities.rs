@@ -82,7 +82,7 @@ pub struct ActivityView {
     pub signups: Vec<SignupView>,
 }
 
-fn time_field(field: &str, s: &str) -> Result<i64> {
+pub(crate) fn time_field(field: &str, s: &str) -> Result<i64> {
     chrono::DateTime::parse_from_rfc3339(s.trim()).map(|t| t.timestamp_millis()).map_err(|_| {
         ServiceError::invalid(
             field,

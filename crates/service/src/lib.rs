@@ -13,6 +13,7 @@ pub mod clock;
 pub mod demo;
 mod demo_cases;
 mod demo_points;
+mod demo_stations;
 mod demo_visits;
 pub mod duty;
 pub mod error;

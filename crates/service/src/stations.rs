@@ -13,6 +13,7 @@ use yijia_domain::time::{DAY_MS, MINUTE_MS, rfc3339, start_of_day, to_local};
 use yijia_store::stations::{self as store, Appointment, NewRecord, ServiceFields, Station};
 use yijia_store::{Tx, org};
 
+use crate::activities::time_field;
 use crate::audit::{Event, record};
 use crate::duty::text;
 use crate::error::on_conflict;
@@ -244,16 +245,6 @@ fn record_view(r: &store::Record) -> RecordView {
         minutes: r.minutes,
         note: r.note.clone(),
     }
-}
-
-fn time_field(field: &str, s: &str) -> Result<i64> {
-    chrono::DateTime::parse_from_rfc3339(s.trim()).map(|t| t.timestamp_millis()).map_err(|_| {
-        ServiceError::invalid(
-            field,
-            "时间格式应为 2026-12-05T09:00:00+08:00",
-            "a time is written 2026-12-05T09:00:00+08:00",
-        )
-    })
 }
 
 pub(crate) fn date_field(s: Option<&str>, now: i64) -> Result<NaiveDate> {

@@ -19,6 +19,7 @@ mod cases;
 mod map;
 mod points;
 mod residents;
+mod stations;
 mod visits;
 
 use crate::AppState;
@@ -38,6 +39,7 @@ pub fn routes(r: Routes) -> Routes {
     let r = cases::routes(r);
     let r = visits::routes(r);
     let r = points::routes(r);
+    let r = stations::routes(r);
     r.add(M::GET, "/login", Public, Scope::None, get(login_page))
         .add(M::POST, "/login", Public, Scope::None, post(login_submit))
         .add(M::GET, "/lang/{lang}", Public, Scope::None, get(set_lang))
@@ -145,6 +147,14 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             l.t("用积分兑换米、油等日用品", "Spend points on rice, oil and everyday goods"),
         ));
         v.push((
+            "/me/stations",
+            l.t("服务站预约", "Station services"),
+            l.t(
+                "量血压、理发、法律咨询等,在手机上预约",
+                "Blood-pressure checks, haircuts, legal advice: book on your phone",
+            ),
+        ));
+        v.push((
             "/me/honours",
             l.t("光荣榜", "Honours"),
             l.t("每月志愿标兵,自己决定是否署名", "The month's volunteers; you choose whether you are named"),
@@ -160,6 +170,16 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             "/duty",
             l.t("门岗值守", "Duty posts"),
             l.t("岗位、排班、值守积分", "Posts, shifts, points for time on duty"),
+        ));
+    }
+    if c.has_any(yijia_service::stations::READERS) {
+        v.push((
+            "/stations",
+            l.t("党群服务站", "Service stations"),
+            l.t(
+                "服务项目、当天预约、服务记录、月度统计",
+                "Services, the day's appointments, services given, monthly figures",
+            ),
         ));
     }
     if c.has_any(yijia_service::shop::CLERKS) {

@@ -67,14 +67,14 @@ pub fn routes(r: Routes) -> Routes {
 
 /// What a page says after a change: done (`ok`) or why not (`error`).
 #[derive(Default)]
-struct Flash {
-    ok: Option<String>,
-    error: Option<String>,
+pub(crate) struct Flash {
+    pub(crate) ok: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 impl Flash {
     /// A page showing a refused change answers 422.
-    fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         if self.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }
     }
 }
@@ -90,7 +90,7 @@ struct Params {
 
 /// A `datetime-local` value (`2026-12-05T09:00`) as RFC 3339 in Beijing
 /// time; anything else goes on as typed, for the service to refuse.
-fn local_time(s: &str) -> String {
+pub(crate) fn local_time(s: &str) -> String {
     let s = s.trim();
     if s.len() == 16 { format!("{s}:00+08:00") } else { s.to_owned() }
 }
@@ -105,7 +105,7 @@ fn fresh_id() -> String {
 }
 
 /// An error a person can fix, shown on the page again (422); else the error page.
-fn again(e: ServiceError, l: Lang) -> Result<Flash, super::PageError> {
+pub(crate) fn again(e: ServiceError, l: Lang) -> Result<Flash, super::PageError> {
     Ok(Flash { ok: None, error: Some(fixable(e, l)?) })
 }
 
@@ -297,7 +297,7 @@ async fn activities(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Pa
 
 /// A whole number typed into a form field, or why not, naming the field
 /// (the cases' form reader words it).
-fn whole(field: &str, s: &str, l: Lang) -> Result<i64, ServiceError> {
+pub(crate) fn whole(field: &str, s: &str, l: Lang) -> Result<i64, ServiceError> {
     match super::cases::number::<i64>(field, s, l) {
         Ok(Some(n)) => Ok(n),
         Ok(None) => Err(ServiceError::invalid(field, "请填写数字", "a number is needed")),

@@ -1,0 +1,364 @@
+//! Service stations on a phone: the resident books a service in a free
+//! slot and cancels; the clerk sees the station's day, records each service
+//! given, marks who did not come, and reads the month's figures.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::Method;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use chrono::Days;
+use serde::Deserialize;
+use yijia_domain::role::Role;
+use yijia_service::stations::{
+    AppointmentView, BookingInput, CLERKS, READERS, RecordInput, ServiceInput, SlotsView, StationDay, StationInput,
+    StationMonth, StationView,
+};
+use yijia_service::{Caller, ServiceError};
+
+use super::points::{Flash, again, local_time, whole};
+use super::{Chrome, PageErr, PageResult};
+use crate::AppState;
+use crate::i18n::Lang;
+use crate::policy::{Auth, Policy, Routes, Scope};
+
+const RESIDENTS: &[Role] = &[Role::Resident];
+
+pub fn routes(r: Routes) -> Routes {
+    use Method as M;
+    use Policy::*;
+    r.add(M::GET, "/me/stations", Roles(RESIDENTS), Scope::Own, get(my_stations))
+        .add(M::GET, "/me/stations/services/{id}", Roles(RESIDENTS), Scope::Own, get(my_slots))
+        .add(M::POST, "/me/stations/services/{id}", Roles(RESIDENTS), Scope::Own, post(my_book))
+        .add(M::POST, "/me/appointments/{id}/cancel", Roles(RESIDENTS), Scope::Own, post(my_cancel))
+        .add(M::GET, "/stations", Roles(READERS), Scope::Grants, get(stations))
+        .add(M::POST, "/stations", Roles(CLERKS), Scope::Object, post(station_add))
+        .add(M::GET, "/stations/{id}", Roles(READERS), Scope::Object, get(station))
+        .add(M::POST, "/stations/{id}/services", Roles(CLERKS), Scope::Object, post(service_add))
+        .add(M::POST, "/stations/{id}/records", Roles(CLERKS), Scope::Object, post(record_add))
+        .add(M::POST, "/stations/{id}/appointments/{appointment}/missed", Roles(CLERKS), Scope::Object, post(missed))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Params {
+    ok: Option<String>,
+    date: Option<String>,
+    month: Option<String>,
+}
+
+fn saved(ok: Option<String>, l: Lang) -> Flash {
+    let ok = ok.map(|o| match o.as_str() {
+        "booked" => l.t("预约成功,请按时到服务站。", "Booked: please come on time.").to_owned(),
+        "cancelled" => l.t("已取消预约。", "The appointment is cancelled.").to_owned(),
+        "recorded" => l.t("已记录这次服务。", "The service is recorded.").to_owned(),
+        _ => l.t("已保存。", "Saved.").to_owned(),
+    });
+    Flash { ok, error: None }
+}
+
+// ---- the resident ----------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "my_stations.html")]
+struct MyStationsPage {
+    c: Chrome,
+    stations: Vec<StationView>,
+    mine: Vec<AppointmentView>,
+    now: String,
+    flash: Flash,
+}
+
+async fn render_my_stations(st: &AppState, c: &Caller, lang: Lang, flash: Flash) -> PageResult {
+    let stations = st.svc.my_stations(c).await.page(lang)?;
+    let mine = st.svc.my_appointments(c).await.page(lang)?;
+    let now = yijia_domain::time::rfc3339(st.svc.now());
+    let status = flash.status();
+    let page =
+        MyStationsPage { c: Chrome::for_caller(lang, c, "/me/stations", "/me/stations"), stations, mine, now, flash };
+    Ok((status, page).into_response())
+}
+
+async fn my_stations(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
+    render_my_stations(&st, &c, lang, saved(q.ok, lang)).await
+}
+
+async fn my_cancel(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
+    match st.svc.cancel_appointment(&c, id).await {
+        Ok(_) => Ok(Redirect::to("/me/stations?ok=cancelled").into_response()),
+        Err(e) => render_my_stations(&st, &c, lang, again(e, lang)?).await,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "my_booking.html")]
+struct MyBookingPage {
+    c: Chrome,
+    slots: SlotsView,
+    /// The next week's days: (`2026-12-05`, `12-05 周六`).
+    days: Vec<(String, String)>,
+    flash: Flash,
+}
+
+const WEEKDAYS: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
+const WEEKDAYS_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+fn next_days(now: i64, l: Lang) -> Vec<(String, String)> {
+    use chrono::Datelike;
+    let today = yijia_domain::time::to_local(now).date_naive();
+    (0..7)
+        .filter_map(|i| today.checked_add_days(Days::new(i)))
+        .map(|d| {
+            let w = d.weekday().num_days_from_monday() as usize;
+            let name = if l.en() { WEEKDAYS_EN[w] } else { WEEKDAYS[w] };
+            (d.format("%Y-%m-%d").to_string(), format!("{} {name}", d.format("%m-%d")))
+        })
+        .collect()
+}
+
+async fn render_booking(
+    st: &AppState,
+    c: &Caller,
+    lang: Lang,
+    id: i64,
+    date: Option<&str>,
+    flash: Flash,
+) -> PageResult {
+    let slots = st.svc.service_slots(c, id, date).await.page(lang)?;
+    let days = next_days(st.svc.now(), lang);
+    let status = flash.status();
+    let page = MyBookingPage { c: Chrome::for_caller(lang, c, "/me/stations", "/me/stations"), slots, days, flash };
+    Ok((status, page).into_response())
+}
+
+async fn my_slots(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Query(q): Query<Params>,
+) -> PageResult {
+    render_booking(&st, &c, lang, id, q.date.as_deref(), Flash::default()).await
+}
+
+#[derive(Deserialize)]
+struct BookForm {
+    starts_at: String,
+}
+
+async fn my_book(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<BookForm>,
+) -> PageResult {
+    let date = f.starts_at.get(..10).map(str::to_owned);
+    match st.svc.book(&c, id, BookingInput { starts_at: f.starts_at, resident_id: None }).await {
+        Ok(_) => Ok(Redirect::to("/me/stations?ok=booked").into_response()),
+        Err(e) => render_booking(&st, &c, lang, id, date.as_deref(), again(e, lang)?).await,
+    }
+}
+
+// ---- the clerk ---------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "stations.html")]
+struct StationsPage {
+    c: Chrome,
+    stations: Vec<StationView>,
+    may_edit: bool,
+    flash: Flash,
+}
+
+async fn render_stations(st: &AppState, c: &Caller, lang: Lang, flash: Flash) -> PageResult {
+    let stations = st.svc.stations(c, None).await.page(lang)?;
+    let status = flash.status();
+    let may_edit = c.has_any(CLERKS);
+    let page = StationsPage { c: Chrome::for_caller(lang, c, "/stations", "/stations"), stations, may_edit, flash };
+    Ok((status, page).into_response())
+}
+
+async fn stations(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
+    render_stations(&st, &c, lang, saved(q.ok, lang)).await
+}
+
+#[derive(Deserialize)]
+struct StationForm {
+    name: String,
+    address: String,
+    hours: String,
+}
+
+async fn station_add(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<StationForm>) -> PageResult {
+    let input = StationInput { name: f.name, address: f.address, hours: f.hours };
+    match st.svc.add_station(&c, None, input).await {
+        Ok(s) => Ok(Redirect::to(&format!("/stations/{}?ok=saved", s.id)).into_response()),
+        Err(e) => render_stations(&st, &c, lang, again(e, lang)?).await,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "station.html")]
+struct StationPage {
+    c: Chrome,
+    day: StationDay,
+    month: StationMonth,
+    before: String,
+    after: String,
+    may_edit: bool,
+    now: String,
+    flash: Flash,
+}
+
+async fn render_station(st: &AppState, c: &Caller, lang: Lang, id: i64, q: &Params, flash: Flash) -> PageResult {
+    let day = st.svc.station_day(c, id, q.date.as_deref()).await.page(lang)?;
+    let month = st.svc.station_month(c, id, q.month.as_deref().or(day.date.get(..7))).await.page(lang)?;
+    let step = |by: i64| {
+        chrono::NaiveDate::parse_from_str(&day.date, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| if by < 0 { d.checked_sub_days(Days::new(1)) } else { d.checked_add_days(Days::new(1)) })
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
+    };
+    let (before, after) = (step(-1), step(1));
+    let now = yijia_domain::time::rfc3339(st.svc.now());
+    let status = flash.status();
+    let here = format!("/stations/{id}");
+    let may_edit = c.has_any(CLERKS);
+    let page = StationPage {
+        c: Chrome::for_caller(lang, c, "/stations", &here),
+        day,
+        month,
+        before,
+        after,
+        may_edit,
+        now,
+        flash,
+    };
+    Ok((status, page).into_response())
+}
+
+async fn station(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Query(q): Query<Params>,
+) -> PageResult {
+    let flash = saved(q.ok.clone(), lang);
+    render_station(&st, &c, lang, id, &q, flash).await
+}
+
+async fn after_station_change<T>(
+    st: &AppState,
+    c: &Caller,
+    lang: Lang,
+    id: i64,
+    ok: &str,
+    r: Result<T, ServiceError>,
+) -> PageResult {
+    match r {
+        Ok(_) => Ok(Redirect::to(&format!("/stations/{id}?ok={ok}")).into_response()),
+        Err(e) => render_station(st, c, lang, id, &Params::default(), again(e, lang)?).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct ServiceForm {
+    name: String,
+    #[serde(default)]
+    description: String,
+    /// `appointment` or `walk_in`.
+    kind: String,
+    #[serde(default)]
+    slot_minutes: String,
+    #[serde(default)]
+    capacity: String,
+}
+
+async fn service_add(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<ServiceForm>,
+) -> PageResult {
+    let r = async {
+        let by_appointment = f.kind == "appointment";
+        let (slot_minutes, capacity) = if by_appointment {
+            (whole("slot_minutes", &f.slot_minutes, lang)?, whole("capacity", &f.capacity, lang)?)
+        } else {
+            (0, 0)
+        };
+        let input = ServiceInput {
+            name: f.name,
+            description: Some(f.description),
+            by_appointment,
+            slot_minutes,
+            capacity,
+            active: true,
+        };
+        st.svc.add_service(&c, id, input).await
+    };
+    let r = r.await;
+    after_station_change(&st, &c, lang, id, "saved", r).await
+}
+
+#[derive(Deserialize)]
+struct RecordForm {
+    service_id: String,
+    #[serde(default)]
+    appointment_id: String,
+    #[serde(default)]
+    person_name: String,
+    minutes: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    given_at: String,
+}
+
+async fn record_add(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<RecordForm>,
+) -> PageResult {
+    let r = async {
+        let appointment_id = match f.appointment_id.trim() {
+            "" => None,
+            a => Some(whole("appointment_id", a, lang)?),
+        };
+        let input = RecordInput {
+            service_id: whole("service_id", &f.service_id, lang)?,
+            appointment_id,
+            resident_id: None,
+            person_name: Some(f.person_name),
+            minutes: whole("minutes", &f.minutes, lang)?,
+            note: Some(f.note),
+            given_at: Some(local_time(&f.given_at)).filter(|s| !s.is_empty()),
+        };
+        st.svc.record_service(&c, id, input).await
+    };
+    let r = r.await;
+    after_station_change(&st, &c, lang, id, "recorded", r).await
+}
+
+async fn missed(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path((id, appointment)): Path<(i64, i64)>,
+) -> PageResult {
+    let r = st.svc.miss_appointment(&c, appointment).await;
+    after_station_change(&st, &c, lang, id, "saved", r).await
+}
+
+/// `2026-12-05T09:00:00+08:00` as `09:00`.
+pub(crate) fn hour(s: &str) -> &str {
+    s.get(11..16).unwrap_or(s)
+}
