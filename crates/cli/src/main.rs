@@ -499,6 +499,10 @@ async fn serve(cfg: Config, demo: bool) -> Result<()> {
         if activities > 0 {
             tracing::info!(activities, "a year of demo volunteering and the shop seeded");
         }
+        let notices = svc.seed_demo_notices().await.map_err(service_error)?;
+        if notices > 0 {
+            tracing::info!(notices, "demo notices posted");
+        }
         let services = svc.seed_demo_stations().await.map_err(service_error)?;
         if services > 0 {
             tracing::info!(services, "a month of the demo service station seeded");

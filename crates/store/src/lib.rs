@@ -13,6 +13,7 @@ pub mod cases;
 pub mod exports;
 pub mod jobs;
 pub mod meta;
+pub mod notices;
 pub mod org;
 pub mod places;
 pub mod points;

@@ -9,6 +9,7 @@ mod duty;
 pub(crate) mod exports;
 mod integrations;
 mod me;
+mod notices;
 mod org;
 mod points;
 mod residents;
@@ -80,6 +81,8 @@ const STATION_READERS: &[Role] = yijia_service::stations::READERS;
 const BOOKERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::StationClerk, Role::Resident];
 const SLOT_READERS: &[Role] =
     &[Role::Secretary, Role::CommunityStaff, Role::StationClerk, Role::StreetOfficer, Role::Resident];
+const NOTICE_READERS: &[Role] = yijia_service::notices::READERS;
+const NOTICE_PUBLISHERS: &[Role] = yijia_service::notices::PUBLISHERS;
 const WEBHOOK_MAKERS: &[Role] = yijia_service::webhooks::WEBHOOK_MAKERS;
 
 pub fn routes(r: Routes) -> Routes {
@@ -365,6 +368,18 @@ pub fn routes(r: Routes) -> Routes {
             Scope::Object,
             post(stations::miss_appointment),
         )
+        .add(M::GET, "/api/v1/notices", Roles(NOTICE_READERS), Scope::Grants, get(notices::list_notices))
+        .add(M::POST, "/api/v1/notices", Roles(NOTICE_PUBLISHERS), Scope::Object, post(notices::post_notice))
+        .add(
+            M::POST,
+            "/api/v1/notices/{id}/withdraw",
+            Roles(NOTICE_PUBLISHERS),
+            Scope::Object,
+            post(notices::withdraw_notice),
+        )
+        .add(M::PUT, "/api/v1/notices/{id}/pin", Roles(NOTICE_PUBLISHERS), Scope::Object, put(notices::pin_notice))
+        .add(M::GET, "/api/v1/me/notices", Roles(RESIDENTS), Scope::Own, get(notices::my_notices))
+        .add(M::POST, "/api/v1/me/notices/{id}/read", Roles(RESIDENTS), Scope::Own, post(notices::read_notice))
         .add(M::GET, "/api/v1/me/stations", Roles(RESIDENTS), Scope::Own, get(stations::my_stations))
         .add(M::GET, "/api/v1/me/appointments", Roles(RESIDENTS), Scope::Own, get(stations::my_appointments))
         .add(
@@ -432,6 +447,8 @@ impl Modify for Bearer {
         stations::add_service, stations::update_service, stations::service_slots, stations::book,
         stations::cancel_appointment, stations::miss_appointment, stations::station_day, stations::record_service,
         stations::station_month, stations::my_stations, stations::my_appointments,
+        notices::list_notices, notices::post_notice, notices::withdraw_notice, notices::pin_notice,
+        notices::my_notices, notices::read_notice,
     ),
     // schemas that only query parameters use are not collected by themselves
     components(schemas(yijia_service::registry::ResidentSort)),

@@ -17,6 +17,7 @@ use yijia_service::{Caller, PageReq, ServiceError};
 
 mod cases;
 mod map;
+mod notices;
 mod points;
 mod residents;
 mod stations;
@@ -40,6 +41,7 @@ pub fn routes(r: Routes) -> Routes {
     let r = visits::routes(r);
     let r = points::routes(r);
     let r = stations::routes(r);
+    let r = notices::routes(r);
     r.add(M::GET, "/login", Public, Scope::None, get(login_page))
         .add(M::POST, "/login", Public, Scope::None, post(login_submit))
         .add(M::GET, "/lang/{lang}", Public, Scope::None, get(set_lang))
@@ -170,6 +172,16 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             "/duty",
             l.t("门岗值守", "Duty posts"),
             l.t("岗位、排班、值守积分", "Posts, shifts, points for time on duty"),
+        ));
+    }
+    if c.has_any(yijia_service::notices::READERS) {
+        v.push((
+            "/notices",
+            l.t("公告", "Notices"),
+            l.t(
+                "发给社区、网格或楼栋,置顶、定时、已读人数",
+                "To the community, a grid or a building: pinned, timed, read counts",
+            ),
         ));
     }
     if c.has_any(yijia_service::stations::READERS) {
@@ -378,6 +390,7 @@ struct HomePage {
     tiles: Vec<(&'static str, &'static str, &'static str)>,
     alerts: yijia_service::visits::VisitAlerts,
     walker: bool,
+    notices: Vec<yijia_service::notices::NoticeView>,
 }
 
 async fn home(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Response {
@@ -389,6 +402,8 @@ async fn home(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Response
     let tiles = links(lang, &c).into_iter().skip(1).collect();
     // "no contact in N days": a worker hears of their grids, the community of the longest overdue
     let alerts = st.svc.visit_alerts(&c).await.unwrap_or_default();
+    // a resident's notices for where they live, pinned first
+    let notices = if c.resident_id.is_some() { st.svc.my_notices(&c).await.unwrap_or_default() } else { vec![] };
     HomePage {
         c: Chrome::for_caller(lang, &c, "/", "/"),
         display_name: c.display_name.clone(),
@@ -396,6 +411,7 @@ async fn home(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Response
         tiles,
         alerts,
         walker: c.has_any(&[Role::GridWorker]),
+        notices,
     }
     .into_response()
 }

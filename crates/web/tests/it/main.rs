@@ -16,6 +16,7 @@ mod errors;
 mod export;
 mod jobs;
 mod me;
+mod notices;
 mod open311;
 mod org;
 mod pages;

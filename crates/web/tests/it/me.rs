@@ -11,7 +11,7 @@ use crate::activities::resident;
 use crate::helpers::TestApp;
 use crate::shop::item;
 
-const PASSWORD: &str = "Zhang-daye-1949";
+pub(crate) const PASSWORD: &str = "Zhang-daye-1949";
 
 async fn join(app: &TestApp, code: &str, phone: &str) -> (StatusCode, Value) {
     let r = app
@@ -34,8 +34,14 @@ pub(crate) async fn resident_token(app: &TestApp, phone: &str) -> String {
 /// A resident record in grid 1 with an account of its own (joined with an
 /// invitation from the grid worker): its id and the account's token.
 pub(crate) async fn linked_resident(app: &TestApp, name: &str, phone: &str) -> (i64, String) {
-    let (staff, worker) = (app.token("staff").await, app.token("worker1").await);
-    let id = resident(app, &staff, name).await;
+    let id = resident(app, &app.token("staff").await, name).await;
+    link(app, id, phone).await
+}
+
+/// An account for the resident record `id` (of grid 1), joined with an
+/// invitation from the grid worker: the record's id and the token.
+pub(crate) async fn link(app: &TestApp, id: i64, phone: &str) -> (i64, String) {
+    let worker = app.token("worker1").await;
     let (st, inv) = app.post(&worker, &format!("/api/v1/residents/{id}/invitation"), json!({})).await;
     assert_eq!(st, StatusCode::CREATED, "{inv}");
     let (st, v) = join(app, inv["code"].as_str().unwrap(), phone).await;

@@ -1,0 +1,160 @@
+//! Notices: staff post them to the community, a grid or a building and see
+//! who read them; a resident opens one from their home page.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::Method;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use yijia_domain::role::Role;
+use yijia_service::notices::{NoticeInput, NoticeView, PUBLISHERS, PinInput, READERS};
+use yijia_service::{Caller, ServiceError};
+
+use super::points::{Flash, again, local_time};
+use super::{Chrome, PageErr, PageResult};
+use crate::AppState;
+use crate::i18n::Lang;
+use crate::policy::{Auth, Policy, Routes, Scope};
+
+const RESIDENTS: &[Role] = &[Role::Resident];
+
+pub fn routes(r: Routes) -> Routes {
+    use Method as M;
+    use Policy::*;
+    r.add(M::GET, "/notices", Roles(READERS), Scope::Grants, get(notices))
+        .add(M::POST, "/notices", Roles(PUBLISHERS), Scope::Object, post(notice_post))
+        .add(M::POST, "/notices/{id}/withdraw", Roles(PUBLISHERS), Scope::Object, post(notice_withdraw))
+        .add(M::POST, "/notices/{id}/pin", Roles(PUBLISHERS), Scope::Object, post(notice_pin))
+        .add(M::GET, "/me/notices/{id}", Roles(RESIDENTS), Scope::Own, get(my_notice))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "notices.html")]
+struct NoticesPage {
+    c: Chrome,
+    list: Vec<NoticeView>,
+    may_post: bool,
+    grids: Vec<(String, String)>,
+    buildings: Vec<(i64, String)>,
+    flash: Flash,
+}
+
+impl NoticesPage {
+    fn status_name(&self, s: &str) -> &'static str {
+        let l = self.c.l;
+        match s {
+            "scheduled" => l.t("待发布", "scheduled"),
+            "current" => l.t("发布中", "current"),
+            "ended" => l.t("已结束", "ended"),
+            _ => l.t("已撤回", "withdrawn"),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Params {
+    ok: Option<String>,
+}
+
+async fn render_notices(st: &AppState, c: &Caller, lang: Lang, flash: Flash) -> PageResult {
+    let list = st.svc.notices(c, None).await.page(lang)?;
+    let may_post = c.has_any(PUBLISHERS);
+    let (grids, buildings) = if may_post {
+        let o = st.svc.case_form_options(c, None).await.page(lang)?;
+        (o.grids, o.buildings)
+    } else {
+        (vec![], vec![])
+    };
+    let status = flash.status();
+    let page =
+        NoticesPage { c: Chrome::for_caller(lang, c, "/notices", "/notices"), list, may_post, grids, buildings, flash };
+    Ok((status, page).into_response())
+}
+
+async fn notices(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
+    let ok = q.ok.map(|_| lang.t("已保存。", "Saved.").to_owned());
+    render_notices(&st, &c, lang, Flash { ok, error: None }).await
+}
+
+async fn after_change<T>(st: &AppState, c: &Caller, lang: Lang, r: Result<T, ServiceError>) -> PageResult {
+    match r {
+        Ok(_) => Ok(Redirect::to("/notices?ok=1").into_response()),
+        Err(e) => render_notices(st, c, lang, again(e, lang)?).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct NoticeForm {
+    title: String,
+    body: String,
+    /// empty: the community; `grid:CODE`; `building:ID`.
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    pinned: Option<String>,
+    #[serde(default)]
+    publish_from: String,
+    #[serde(default)]
+    publish_until: String,
+}
+
+async fn notice_post(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<NoticeForm>) -> PageResult {
+    let r = async {
+        let (grid, building_id) = match f.to.split_once(':') {
+            Some(("grid", code)) => (Some(code.to_owned()), None),
+            Some(("building", id)) => (None, Some(super::points::whole("building_id", id, lang)?)),
+            _ => (None, None),
+        };
+        let time = |s: &str| Some(local_time(s)).filter(|s| !s.is_empty());
+        let input = NoticeInput {
+            title: f.title,
+            body: f.body,
+            pinned: f.pinned.is_some(),
+            grid,
+            building_id,
+            publish_from: time(&f.publish_from),
+            publish_until: time(&f.publish_until),
+        };
+        st.svc.post_notice(&c, None, input).await
+    };
+    let r = r.await;
+    after_change(&st, &c, lang, r).await
+}
+
+async fn notice_withdraw(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
+    let r = st.svc.withdraw_notice(&c, id).await;
+    after_change(&st, &c, lang, r).await
+}
+
+#[derive(Deserialize)]
+struct PinForm {
+    pinned: String,
+}
+
+async fn notice_pin(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<PinForm>,
+) -> PageResult {
+    let r = st.svc.pin_notice(&c, id, PinInput { pinned: f.pinned == "1" }).await;
+    after_change(&st, &c, lang, r).await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "my_notice.html")]
+struct MyNoticePage {
+    c: Chrome,
+    n: NoticeView,
+}
+
+async fn my_notice(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
+    let n = st.svc.read_notice(&c, id).await.page(lang)?;
+    let here = format!("/me/notices/{id}");
+    Ok(MyNoticePage { c: Chrome::for_caller(lang, &c, "/", &here), n }.into_response())
+}
