@@ -11,6 +11,7 @@ pub mod org;
 pub mod password;
 pub mod phone;
 pub mod points;
+pub mod project;
 pub mod registry;
 pub mod role;
 pub mod roster;

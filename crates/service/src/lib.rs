@@ -30,6 +30,7 @@ pub mod notices;
 pub mod org;
 pub mod photos;
 pub mod points;
+pub mod projects;
 pub mod registry;
 pub mod shop;
 mod shop_writer;

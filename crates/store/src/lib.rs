@@ -17,6 +17,7 @@ pub mod notices;
 pub mod org;
 pub mod places;
 pub mod points;
+pub mod projects;
 pub mod residents;
 pub mod sessions;
 pub mod shop;

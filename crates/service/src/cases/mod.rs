@@ -1635,3 +1635,28 @@ fn stale() -> ServiceError {
         "someone else changed this case meanwhile; reload it and try again",
     ))
 }
+
+/// Closes a case that a repair project fixed, when the residents accept
+/// the work: the project's acceptance is the authority, so whatever state
+/// the case was in (short of closed or rejected) it is resolved and closed,
+/// with the reason on its timeline. True when it was closed now.
+pub(crate) async fn close_by_project(tx: &mut Tx, caller: &Caller, case_id: i64, note: &str, now: i64) -> Result<bool> {
+    let Some(mut k) = cases::get(tx, case_id).await? else { return Ok(false) };
+    if matches!(k.state.as_str(), "closed" | "rejected") {
+        return Ok(false);
+    }
+    let from = k.state.clone();
+    k.resolved_at = k.resolved_at.or(Some(now));
+    k.closed_at = Some(now);
+    k.state = CaseState::Closed.code().to_owned();
+    reschedule(&mut k, now);
+    if !cases::save(tx, &k, now).await? {
+        return Err(stale());
+    }
+    k.version += 1;
+    log_event(tx, (&k).into(), (caller.user_id, &caller.display_name), Action::Close.code(), Some(&from), note, now)
+        .await?;
+    let e = Event::ok("case_close", format!("case:{case_id}"), &k.org_path);
+    record(tx, caller, now, &e.with(json!({ "from": from, "to": "closed", "by": "project" }))).await?;
+    Ok(true)
+}

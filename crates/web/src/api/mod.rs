@@ -12,6 +12,7 @@ mod me;
 mod notices;
 mod org;
 mod points;
+mod projects;
 mod residents;
 mod shop;
 mod stations;
@@ -83,6 +84,9 @@ const SLOT_READERS: &[Role] =
     &[Role::Secretary, Role::CommunityStaff, Role::StationClerk, Role::StreetOfficer, Role::Resident];
 const NOTICE_READERS: &[Role] = yijia_service::notices::READERS;
 const NOTICE_PUBLISHERS: &[Role] = yijia_service::notices::PUBLISHERS;
+const PROJECT_READERS: &[Role] = yijia_service::projects::READERS;
+const PROJECT_MANAGERS: &[Role] = yijia_service::projects::MANAGERS;
+const PROJECT_APPROVERS: &[Role] = yijia_service::projects::APPROVERS;
 const WEBHOOK_MAKERS: &[Role] = yijia_service::webhooks::WEBHOOK_MAKERS;
 
 pub fn routes(r: Routes) -> Routes {
@@ -368,6 +372,75 @@ pub fn routes(r: Routes) -> Routes {
             Scope::Object,
             post(stations::miss_appointment),
         )
+        .add(M::GET, "/api/v1/projects", Roles(PROJECT_READERS), Scope::Grants, get(projects::list_projects))
+        .add(M::POST, "/api/v1/projects", Roles(PROJECT_MANAGERS), Scope::Object, post(projects::create_project))
+        .add(M::GET, "/api/v1/projects/{id}", Roles(PROJECT_READERS), Scope::Object, get(projects::get_project))
+        .add(
+            M::POST,
+            "/api/v1/projects/{id}/budget",
+            Roles(PROJECT_MANAGERS),
+            Scope::Object,
+            post(projects::add_budget_line),
+        )
+        .add(
+            M::POST,
+            "/api/v1/projects/{id}/fundings",
+            Roles(PROJECT_MANAGERS),
+            Scope::Object,
+            post(projects::apply_for_funding),
+        )
+        .add(
+            M::POST,
+            "/api/v1/fundings/{id}/decision",
+            Roles(PROJECT_APPROVERS),
+            Scope::Object,
+            post(projects::decide_funding),
+        )
+        .add(
+            M::POST,
+            "/api/v1/projects/{id}/expenses",
+            Roles(PROJECT_MANAGERS),
+            Scope::Object,
+            post(projects::record_expense),
+        )
+        .add(
+            M::POST,
+            "/api/v1/expenses/{id}/decision",
+            Roles(PROJECT_APPROVERS),
+            Scope::Object,
+            post(projects::decide_expense),
+        )
+        .add(
+            M::POST,
+            "/api/v1/projects/{id}/milestones",
+            Roles(PROJECT_MANAGERS),
+            Scope::Object,
+            post(projects::add_milestone),
+        )
+        .add(
+            M::POST,
+            "/api/v1/milestones/{id}/done",
+            Roles(PROJECT_MANAGERS),
+            Scope::Object,
+            post(projects::finish_milestone),
+        )
+        .add(
+            M::POST,
+            "/api/v1/projects/{id}/stage",
+            Roles(PROJECT_MANAGERS),
+            Scope::Object,
+            post(projects::move_project),
+        )
+        .add(
+            M::POST,
+            "/api/v1/projects/{id}/count-votes",
+            Roles(PROJECT_MANAGERS),
+            Scope::Object,
+            post(projects::count_votes),
+        )
+        .add(M::GET, "/api/v1/me/projects", Roles(RESIDENTS), Scope::Own, get(projects::my_projects))
+        .add(M::POST, "/api/v1/me/projects/{id}/vote", Roles(RESIDENTS), Scope::Own, post(projects::vote))
+        .add(M::GET, "/api/v1/boards/spending", Public, Scope::None, get(projects::spending_board))
         .add(M::GET, "/api/v1/notices", Roles(NOTICE_READERS), Scope::Grants, get(notices::list_notices))
         .add(M::POST, "/api/v1/notices", Roles(NOTICE_PUBLISHERS), Scope::Object, post(notices::post_notice))
         .add(
@@ -449,6 +522,10 @@ impl Modify for Bearer {
         stations::station_month, stations::my_stations, stations::my_appointments,
         notices::list_notices, notices::post_notice, notices::withdraw_notice, notices::pin_notice,
         notices::my_notices, notices::read_notice,
+        projects::list_projects, projects::create_project, projects::get_project, projects::add_budget_line,
+        projects::apply_for_funding, projects::decide_funding, projects::record_expense, projects::decide_expense,
+        projects::add_milestone, projects::finish_milestone, projects::move_project, projects::count_votes,
+        projects::my_projects, projects::vote, projects::spending_board,
     ),
     // schemas that only query parameters use are not collected by themselves
     components(schemas(yijia_service::registry::ResidentSort)),

@@ -22,6 +22,7 @@ mod org;
 mod pages;
 mod points;
 mod policy;
+mod projects;
 mod residents;
 mod shop;
 mod stations;

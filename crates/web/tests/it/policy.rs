@@ -17,6 +17,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("POST", "/join"),
     // the honours board names only residents who chose so
     ("GET", "/api/v1/honours"),
+    ("GET", "/api/v1/boards/spending"),
     ("GET", "/honours"),
     ("GET", "/login"),
     ("POST", "/login"),

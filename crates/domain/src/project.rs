@@ -1,0 +1,214 @@
+//! Repair projects (修缮项目) and their money. Money is kept in fen, whole
+//! numbers, never floats: typed in yuan (`12345.67`), read exactly.
+
+use crate::Invalid;
+
+/// An amount of money in fen (分).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Fen(pub i64);
+
+/// The largest amount taken: a hundred million yuan.
+const MAX_FEN: i64 = 100_000_000 * 100;
+
+impl Fen {
+    /// Reads yuan as typed: `12345`, `12,345.6`, `¥12345.67`; at most two
+    /// decimals, more than zero.
+    pub fn parse_yuan(field: &str, s: &str) -> Result<Fen, Invalid> {
+        let bad = || {
+            Invalid::new(
+                field,
+                format!("「{s}」不是金额,应写作 12345.67(元,最多两位小数)"),
+                format!("'{s}' is not an amount like 12345.67 (yuan, at most two decimals)"),
+            )
+        };
+        let t: String =
+            s.trim().trim_start_matches(['¥', '\u{FFE5}']).chars().filter(|c| *c != ',' && *c != '\u{FF0C}').collect();
+        let t = t.trim_end_matches('元');
+        let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+        if whole.is_empty() || !whole.chars().all(|c| c.is_ascii_digit()) || frac.len() > 2 {
+            return Err(bad());
+        }
+        if !frac.chars().all(|c| c.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let yuan: i64 = whole.parse().map_err(|_| bad())?;
+        let cents: i64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
+        let fen = yuan.checked_mul(100).and_then(|y| y.checked_add(cents)).ok_or_else(bad)?;
+        Fen::checked(field, fen)
+    }
+
+    /// An amount given in fen, as the API takes it.
+    pub fn checked(field: &str, fen: i64) -> Result<Fen, Invalid> {
+        if fen <= 0 {
+            return Err(Invalid::new(field, "金额应大于零", "the amount must be more than zero"));
+        }
+        if fen > MAX_FEN {
+            return Err(Invalid::new(
+                field,
+                "金额过大(上限一亿元)",
+                "the amount is too large (at most 100 million yuan)",
+            ));
+        }
+        Ok(Fen(fen))
+    }
+
+    /// `12,345.67`.
+    pub fn yuan(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let a = self.0.unsigned_abs();
+        let whole = (a / 100).to_string();
+        let mut grouped = String::new();
+        for (i, c) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i).is_multiple_of(3) {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        format!("{sign}{grouped}.{:02}", a % 100)
+    }
+}
+
+/// Where money for a repair comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Subdistrict,
+    City,
+    MaintenanceFund,
+    Residents,
+    Other,
+}
+
+impl Source {
+    pub const ALL: [Source; 5] =
+        [Source::Subdistrict, Source::City, Source::MaintenanceFund, Source::Residents, Source::Other];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Source::Subdistrict => "subdistrict",
+            Source::City => "city",
+            Source::MaintenanceFund => "maintenance_fund",
+            Source::Residents => "residents",
+            Source::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == s)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Source::Subdistrict => "街道拨款",
+            Source::City => "市级专项",
+            Source::MaintenanceFund => "住宅专项维修资金",
+            Source::Residents => "居民自筹",
+            Source::Other => "其他",
+        }
+    }
+}
+
+/// Where a project stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Planned, money being sought.
+    Planning,
+    /// The work is under way.
+    Working,
+    /// Finished: the residents of its buildings vote to accept it.
+    Voting,
+    /// Accepted by the residents; the warranty runs.
+    Accepted,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 4] = [Stage::Planning, Stage::Working, Stage::Voting, Stage::Accepted];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Stage::Planning => "planning",
+            Stage::Working => "working",
+            Stage::Voting => "voting",
+            Stage::Accepted => "accepted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == s)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Stage::Planning => "立项筹资",
+            Stage::Working => "施工中",
+            Stage::Voting => "居民验收投票",
+            Stage::Accepted => "已验收",
+        }
+    }
+}
+
+/// The residents' acceptance: carried by more than half of the votes cast,
+/// with at least `quorum` votes.
+pub fn accepted(yes: i64, no: i64, quorum: i64) -> bool {
+    yes + no >= quorum.max(1) && yes * 2 > yes + no
+}
+
+/// The approval an amount needs above the community's own limit.
+pub fn needs_street_approval(amount: Fen, limit: Fen) -> bool {
+    amount > limit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yuan_are_read_exactly() {
+        for (s, fen) in [
+            ("12345.67", 1_234_567),
+            ("12,345.6", 1_234_560),
+            ("¥80000", 8_000_000),
+            ("0.01", 1),
+            (" 3元 ", 300),
+            ("\u{FFE5}1\u{FF0C}000", 100_000),
+            ("100000000", 10_000_000_000),
+        ] {
+            assert_eq!(Fen::parse_yuan("amount", s), Ok(Fen(fen)), "{s}");
+        }
+        // 0.1 + 0.2 in floats is not 0.3; in fen it is
+        let sum = Fen::parse_yuan("a", "0.1").unwrap().0 + Fen::parse_yuan("a", "0.2").unwrap().0;
+        assert_eq!(Fen(sum), Fen::parse_yuan("a", "0.3").unwrap());
+    }
+
+    #[test]
+    fn bad_amounts_say_why() {
+        for s in ["", "abc", "1.234", "-5", "1e5", "十万", "1.2.3", ".5", "100000000.01"] {
+            let e = Fen::parse_yuan("amount", s).unwrap_err();
+            assert_eq!(e.field, "amount", "{s}");
+        }
+        assert!(Fen::parse_yuan("amount", "0").unwrap_err().msg.zh.contains("大于零"));
+    }
+
+    #[test]
+    fn amounts_are_written_with_groups() {
+        assert_eq!(Fen(1_234_567).yuan(), "12,345.67");
+        assert_eq!(Fen(5).yuan(), "0.05");
+        assert_eq!(Fen(100_000_000).yuan(), "1,000,000.00");
+        assert_eq!(Fen(-250).yuan(), "-2.50");
+    }
+
+    #[test]
+    fn acceptance_needs_a_majority_and_a_quorum() {
+        assert!(accepted(3, 2, 5));
+        assert!(!accepted(2, 2, 1), "a tie does not carry");
+        assert!(!accepted(3, 0, 4), "too few voted");
+        assert!(!accepted(0, 0, 0));
+        assert!(needs_street_approval(Fen(50_001), Fen(50_000)));
+        assert!(!needs_street_approval(Fen(50_000), Fen(50_000)));
+        for s in Source::ALL {
+            assert_eq!(Source::parse(s.code()), Some(s));
+        }
+        for s in Stage::ALL {
+            assert_eq!(Stage::parse(s.code()), Some(s));
+        }
+    }
+}
