@@ -1,5 +1,7 @@
 // What the browser tests share: Debian's Chromium, a phone-sized page in
 // zh-CN that collects console errors, and logging in as a demo user.
+import { before, after } from 'node:test';
+import { mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 export const BASE = process.env.YIJIA_URL ?? 'http://127.0.0.1:8080';
@@ -39,4 +41,17 @@ export async function token(user) {
     body: JSON.stringify({ username: user, password: PASSWORD }),
   });
   return (await r.json()).token;
+}
+
+// Where the tests leave their screenshots.
+export const OUT = new URL('./out/', import.meta.url).pathname;
+mkdirSync(OUT, { recursive: true });
+
+// One Chromium for a test file, launched before its tests and closed after:
+// phones from it, blank or logged in as a demo user.
+export function chromiumForFile() {
+  const held = {};
+  before(async () => { held.browser = await launch(); });
+  after(async () => { await held.browser?.close(); });
+  return { phone: () => phone(held.browser), phoneAs: (user) => phoneAs(held.browser, user) };
 }

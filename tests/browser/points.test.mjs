@@ -3,19 +3,11 @@
 // the secretary confirms and the points arrive; he redeems a bag of rice and
 // shows the pickup code, and the clerk hands it over at the counter.
 // Expects a fresh `yijia serve --demo` at YIJIA_URL.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { BASE, launch, phone, phoneAs as login, token } from './lib.mjs';
+import { BASE, OUT, chromiumForFile, token } from './lib.mjs';
 
-const OUT = new URL('./out/', import.meta.url).pathname;
-mkdirSync(OUT, { recursive: true });
-
-let browser;
-before(async () => { browser = await launch(); });
-after(async () => { await browser?.close(); });
-
-const phoneAs = (user) => login(browser, user);
+const { phone: blank, phoneAs } = chromiumForFile();
 const number = async (page, sel) => Number((await page.textContent(sel)).match(/-?\d+/)[0]);
 
 // A time in Beijing as a datetime-local value: 2026-11-30T11:00
@@ -115,7 +107,7 @@ test('a grid worker gives an invitation code and the resident opens an account w
   assert.match(code, /^[2-9A-Z]{4}-[2-9A-Z]{4}$/);
   await w.page.screenshot({ path: `${OUT}invitation.png`, fullPage: true });
 
-  const { context, page, problems } = await phone(browser);
+  const { context, page, problems } = await blank();
   await page.goto(`${BASE}/login`);
   await Promise.all([page.waitForURL(`${BASE}/join`), page.click('a[href="/join"]')]);
   await page.fill('input[name=code]', code.toLowerCase().replace('-', ' '));
@@ -166,7 +158,7 @@ test('at the gate a resident scans the shift\'s code to check in, and chooses to
   await r.page.screenshot({ path: `${OUT}honours.png`, fullPage: true });
 
   // and anyone may read the board without logging in
-  const { context, page, problems } = await phone(browser);
+  const { context, page, problems } = await blank();
   await page.goto(`${BASE}/honours?community=chengnan`);
   assert.ok((await page.textContent('#honour-champion')).includes('志愿标兵'));
   for (const p of [r, c, { context, problems }]) {

@@ -2,19 +2,11 @@
 // a free slot, and at the station the clerk records the check against the
 // appointment; the resident then sees it served.
 // Expects a fresh `yijia serve --demo` at YIJIA_URL.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { BASE, launch, phoneAs as login } from './lib.mjs';
+import { BASE, OUT, chromiumForFile } from './lib.mjs';
 
-const OUT = new URL('./out/', import.meta.url).pathname;
-mkdirSync(OUT, { recursive: true });
-
-let browser;
-before(async () => { browser = await launch(); });
-after(async () => { await browser?.close(); });
-
-const phoneAs = (user) => login(browser, user);
+const { phoneAs } = chromiumForFile();
 
 test('a resident books a blood-pressure check and the clerk records it', async () => {
   const r = await phoneAs('resident');

@@ -3,19 +3,11 @@
 // case, and the coverage page moving; then without signal, two visits wait
 // on the phone and are recorded exactly once when the signal returns.
 // Expects `yijia serve --demo` at YIJIA_URL.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { BASE, launch, phoneAs as login, token } from './lib.mjs';
+import { BASE, OUT, chromiumForFile, token } from './lib.mjs';
 
-const OUT = new URL('./out/', import.meta.url).pathname;
-mkdirSync(OUT, { recursive: true });
-
-let browser;
-before(async () => { browser = await launch(); });
-after(async () => { await browser?.close(); });
-
-const phoneAs = (user) => login(browser, user);
+const { phoneAs } = chromiumForFile();
 
 async function api(tok, path) {
   const r = await fetch(`${BASE}${path}`, { headers: { authorization: `Bearer ${tok}` } });

@@ -503,6 +503,10 @@ async fn serve(cfg: Config, demo: bool) -> Result<()> {
         if notices > 0 {
             tracing::info!(notices, "demo notices posted");
         }
+        let projects = svc.seed_demo_projects().await.map_err(service_error)?;
+        if projects > 0 {
+            tracing::info!(projects, "demo repair projects seeded");
+        }
         let services = svc.seed_demo_stations().await.map_err(service_error)?;
         if services > 0 {
             tracing::info!(services, "a month of the demo service station seeded");

@@ -14,6 +14,7 @@ pub mod demo;
 mod demo_cases;
 mod demo_notices;
 mod demo_points;
+mod demo_projects;
 mod demo_stations;
 mod demo_visits;
 pub mod duty;

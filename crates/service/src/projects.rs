@@ -148,6 +148,7 @@ pub struct CaseRef {
     pub id: i64,
     pub title: String,
     pub state: String,
+    pub state_name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -293,7 +294,8 @@ async fn case_refs(tx: &mut Tx, ids: &[i64]) -> Result<Vec<CaseRef>> {
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some(k) = cases::get(tx, *id).await? {
-            out.push(CaseRef { id: k.id, title: k.title, state: k.state });
+            let name = yijia_domain::case::CaseState::parse(&k.state).map_or("", |s| s.name_zh()).to_owned();
+            out.push(CaseRef { id: k.id, title: k.title, state: k.state, state_name: name });
         }
     }
     Ok(out)

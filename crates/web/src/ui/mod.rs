@@ -19,6 +19,7 @@ mod cases;
 mod map;
 mod notices;
 mod points;
+mod projects;
 mod residents;
 mod stations;
 mod visits;
@@ -42,6 +43,7 @@ pub fn routes(r: Routes) -> Routes {
     let r = points::routes(r);
     let r = stations::routes(r);
     let r = notices::routes(r);
+    let r = projects::routes(r);
     r.add(M::GET, "/login", Public, Scope::None, get(login_page))
         .add(M::POST, "/login", Public, Scope::None, post(login_submit))
         .add(M::GET, "/lang/{lang}", Public, Scope::None, get(set_lang))
@@ -157,6 +159,11 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             ),
         ));
         v.push((
+            "/me/projects",
+            l.t("楼栋修缮", "Building repairs"),
+            l.t("看资金和进度,完工后投票验收", "See the money and the work; vote when it is finished"),
+        ));
+        v.push((
             "/me/honours",
             l.t("光荣榜", "Honours"),
             l.t("每月志愿标兵,自己决定是否署名", "The month's volunteers; you choose whether you are named"),
@@ -172,6 +179,16 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             "/duty",
             l.t("门岗值守", "Duty posts"),
             l.t("岗位、排班、值守积分", "Posts, shifts, points for time on duty"),
+        ));
+    }
+    if c.has_any(yijia_service::projects::READERS) {
+        v.push((
+            "/projects",
+            l.t("修缮项目", "Repair projects"),
+            l.t(
+                "资金申请与审批、预算支出、居民验收",
+                "Funding and approvals, budget and expenses, residents' acceptance",
+            ),
         ));
     }
     if c.has_any(yijia_service::notices::READERS) {
@@ -825,4 +842,44 @@ async fn audit_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query
     let pages = ((p.total + 49) / 50).max(1);
     Ok(AuditPage { c: Chrome::for_caller(lang, &c, "/audit", "/audit"), entries, total: p.total, page, pages }
         .into_response())
+}
+
+// ---- a street officer chooses one of their communities ---------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "choose_community.html")]
+struct ChooseCommunityPage {
+    c: Chrome,
+    title: String,
+    path: String,
+    communities: Vec<(String, String)>,
+}
+
+/// Whether a community-wide page must first ask which community: none
+/// named, and the caller's grants of these roles are all above one (a
+/// street officer over several).
+pub(crate) fn must_choose_community(c: &Caller, roles: &[Role], community: Option<&str>) -> bool {
+    community.is_none_or(|s| s.trim().is_empty())
+        && !c.grants.iter().any(|g| roles.contains(&g.role) && matches!(g.org_kind, OrgKind::Community | OrgKind::Grid))
+}
+
+/// The communities under the caller, each a link to `path?community=CODE`.
+pub(crate) async fn choose_community(
+    st: &AppState,
+    c: &Caller,
+    lang: Lang,
+    active: &'static str,
+    title: &str,
+) -> PageResult {
+    let communities = st
+        .svc
+        .org_tree(c)
+        .await
+        .page(lang)?
+        .into_iter()
+        .filter(|n| n.kind == OrgKind::Community)
+        .map(|n| (n.code, n.name))
+        .collect();
+    let chrome = Chrome::for_caller(lang, c, active, active);
+    Ok(ChooseCommunityPage { c: chrome, title: title.to_owned(), path: active.to_owned(), communities }.into_response())
 }

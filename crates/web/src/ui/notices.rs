@@ -6,14 +6,14 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::Method;
-use axum::response::{IntoResponse, Redirect};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_domain::role::Role;
 use yijia_service::notices::{NoticeInput, NoticeView, PUBLISHERS, PinInput, READERS};
 use yijia_service::{Caller, ServiceError};
 
-use super::points::{Flash, again, local_time};
+use super::points::{Flash, local_time, then_to};
 use super::{Chrome, PageErr, PageResult};
 use crate::AppState;
 use crate::i18n::Lang;
@@ -58,10 +58,11 @@ impl NoticesPage {
 #[serde(default)]
 struct Params {
     ok: Option<String>,
+    community: Option<String>,
 }
 
-async fn render_notices(st: &AppState, c: &Caller, lang: Lang, flash: Flash) -> PageResult {
-    let list = st.svc.notices(c, None).await.page(lang)?;
+async fn render_notices(st: &AppState, c: &Caller, lang: Lang, community: Option<&str>, flash: Flash) -> PageResult {
+    let list = st.svc.notices(c, community).await.page(lang)?;
     let may_post = c.has_any(PUBLISHERS);
     let (grids, buildings) = if may_post {
         let o = st.svc.case_form_options(c, None).await.page(lang)?;
@@ -76,15 +77,15 @@ async fn render_notices(st: &AppState, c: &Caller, lang: Lang, flash: Flash) -> 
 }
 
 async fn notices(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
+    if super::must_choose_community(&c, READERS, q.community.as_deref()) {
+        return super::choose_community(&st, &c, lang, "/notices", lang.t("公告", "Notices")).await;
+    }
     let ok = q.ok.map(|_| lang.t("已保存。", "Saved.").to_owned());
-    render_notices(&st, &c, lang, Flash { ok, error: None }).await
+    render_notices(&st, &c, lang, q.community.as_deref(), Flash { ok, error: None }).await
 }
 
 async fn after_change<T>(st: &AppState, c: &Caller, lang: Lang, r: Result<T, ServiceError>) -> PageResult {
-    match r {
-        Ok(_) => Ok(Redirect::to("/notices?ok=1").into_response()),
-        Err(e) => render_notices(st, c, lang, again(e, lang)?).await,
-    }
+    then_to(r, "/notices?ok=1", lang, |f| render_notices(st, c, lang, None, f)).await
 }
 
 #[derive(Deserialize)]

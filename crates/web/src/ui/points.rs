@@ -104,6 +104,23 @@ fn fresh_id() -> String {
     yijia_service::visits::new_client_id("shop")
 }
 
+/// After a change sent from a form: on to `to` when it was made; else the
+/// page again (`page`), saying why (422).
+pub(crate) async fn then_to<T, Fut>(
+    r: Result<T, ServiceError>,
+    to: &str,
+    l: Lang,
+    page: impl FnOnce(Flash) -> Fut,
+) -> PageResult
+where
+    Fut: std::future::Future<Output = PageResult>,
+{
+    match r {
+        Ok(_) => Ok(Redirect::to(to).into_response()),
+        Err(e) => page(again(e, l)?).await,
+    }
+}
+
 /// An error a person can fix, shown on the page again (422); else the error page.
 pub(crate) fn again(e: ServiceError, l: Lang) -> Result<Flash, super::PageError> {
     Ok(Flash { ok: None, error: Some(fixable(e, l)?) })

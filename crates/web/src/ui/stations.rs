@@ -18,7 +18,7 @@ use yijia_service::stations::{
 };
 use yijia_service::{Caller, ServiceError};
 
-use super::points::{Flash, again, local_time, whole};
+use super::points::{Flash, again, local_time, then_to, whole};
 use super::{Chrome, PageErr, PageResult};
 use crate::AppState;
 use crate::i18n::Lang;
@@ -47,6 +47,7 @@ struct Params {
     ok: Option<String>,
     date: Option<String>,
     month: Option<String>,
+    community: Option<String>,
 }
 
 fn saved(ok: Option<String>, l: Lang) -> Flash {
@@ -86,10 +87,8 @@ async fn my_stations(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Quer
 }
 
 async fn my_cancel(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
-    match st.svc.cancel_appointment(&c, id).await {
-        Ok(_) => Ok(Redirect::to("/me/stations?ok=cancelled").into_response()),
-        Err(e) => render_my_stations(&st, &c, lang, again(e, lang)?).await,
-    }
+    let r = st.svc.cancel_appointment(&c, id).await;
+    then_to(r, "/me/stations?ok=cancelled", lang, |f| render_my_stations(&st, &c, lang, f)).await
 }
 
 #[derive(Template, WebTemplate)]
@@ -156,10 +155,8 @@ async fn my_book(
     Form(f): Form<BookForm>,
 ) -> PageResult {
     let date = f.starts_at.get(..10).map(str::to_owned);
-    match st.svc.book(&c, id, BookingInput { starts_at: f.starts_at, resident_id: None }).await {
-        Ok(_) => Ok(Redirect::to("/me/stations?ok=booked").into_response()),
-        Err(e) => render_booking(&st, &c, lang, id, date.as_deref(), again(e, lang)?).await,
-    }
+    let r = st.svc.book(&c, id, BookingInput { starts_at: f.starts_at, resident_id: None }).await;
+    then_to(r, "/me/stations?ok=booked", lang, |fl| render_booking(&st, &c, lang, id, date.as_deref(), fl)).await
 }
 
 // ---- the clerk ---------------------------------------------------------------
@@ -173,8 +170,8 @@ struct StationsPage {
     flash: Flash,
 }
 
-async fn render_stations(st: &AppState, c: &Caller, lang: Lang, flash: Flash) -> PageResult {
-    let stations = st.svc.stations(c, None).await.page(lang)?;
+async fn render_stations(st: &AppState, c: &Caller, lang: Lang, community: Option<&str>, flash: Flash) -> PageResult {
+    let stations = st.svc.stations(c, community).await.page(lang)?;
     let status = flash.status();
     let may_edit = c.has_any(CLERKS);
     let page = StationsPage { c: Chrome::for_caller(lang, c, "/stations", "/stations"), stations, may_edit, flash };
@@ -182,7 +179,10 @@ async fn render_stations(st: &AppState, c: &Caller, lang: Lang, flash: Flash) ->
 }
 
 async fn stations(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
-    render_stations(&st, &c, lang, saved(q.ok, lang)).await
+    if super::must_choose_community(&c, READERS, q.community.as_deref()) {
+        return super::choose_community(&st, &c, lang, "/stations", lang.t("党群服务站", "Service stations")).await;
+    }
+    render_stations(&st, &c, lang, q.community.as_deref(), saved(q.ok, lang)).await
 }
 
 #[derive(Deserialize)]
@@ -196,7 +196,7 @@ async fn station_add(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form
     let input = StationInput { name: f.name, address: f.address, hours: f.hours };
     match st.svc.add_station(&c, None, input).await {
         Ok(s) => Ok(Redirect::to(&format!("/stations/{}?ok=saved", s.id)).into_response()),
-        Err(e) => render_stations(&st, &c, lang, again(e, lang)?).await,
+        Err(e) => render_stations(&st, &c, lang, None, again(e, lang)?).await,
     }
 }
 
@@ -260,10 +260,8 @@ async fn after_station_change<T>(
     ok: &str,
     r: Result<T, ServiceError>,
 ) -> PageResult {
-    match r {
-        Ok(_) => Ok(Redirect::to(&format!("/stations/{id}?ok={ok}")).into_response()),
-        Err(e) => render_station(st, c, lang, id, &Params::default(), again(e, lang)?).await,
-    }
+    let (to, none) = (format!("/stations/{id}?ok={ok}"), Params::default());
+    then_to(r, &to, lang, |f| render_station(st, c, lang, id, &none, f)).await
 }
 
 #[derive(Deserialize)]
