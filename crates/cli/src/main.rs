@@ -507,6 +507,10 @@ async fn serve(cfg: Config, demo: bool) -> Result<()> {
         if projects > 0 {
             tracing::info!(projects, "demo repair projects seeded");
         }
+        let pledges = svc.seed_demo_pledges().await.map_err(service_error)?;
+        if pledges > 0 {
+            tracing::info!(pledges, "demo pledges seeded");
+        }
         let services = svc.seed_demo_stations().await.map_err(service_error)?;
         if services > 0 {
             tracing::info!(services, "a month of the demo service station seeded");

@@ -10,6 +10,7 @@ pub mod id_number;
 pub mod org;
 pub mod password;
 pub mod phone;
+pub mod pledge;
 pub mod points;
 pub mod project;
 pub mod registry;

@@ -37,7 +37,7 @@ const EXPENSES: &[(usize, i64, &str, &str, i64)] = &[
 ];
 
 /// A demo resident acting for themself, as if through their own account.
-fn resident_caller(r: &residents::Resident) -> Caller {
+pub(crate) fn resident_caller(r: &residents::Resident) -> Caller {
     Caller {
         username: format!("demo-resident-{}", r.id),
         display_name: r.name.clone(),

@@ -16,6 +16,7 @@ pub mod meta;
 pub mod notices;
 pub mod org;
 pub mod places;
+pub mod pledges;
 pub mod points;
 pub mod projects;
 pub mod residents;

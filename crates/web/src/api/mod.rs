@@ -11,6 +11,7 @@ mod integrations;
 mod me;
 mod notices;
 mod org;
+mod pledges;
 mod points;
 mod projects;
 mod residents;
@@ -87,6 +88,9 @@ const NOTICE_PUBLISHERS: &[Role] = yijia_service::notices::PUBLISHERS;
 const PROJECT_READERS: &[Role] = yijia_service::projects::READERS;
 const PROJECT_MANAGERS: &[Role] = yijia_service::projects::MANAGERS;
 const PROJECT_APPROVERS: &[Role] = yijia_service::projects::APPROVERS;
+const PLEDGE_READERS: &[Role] = yijia_service::pledges::READERS;
+const PLEDGE_MANAGERS: &[Role] = yijia_service::pledges::MANAGERS;
+const PLEDGE_UPDATERS: &[Role] = yijia_service::pledges::UPDATERS;
 const WEBHOOK_MAKERS: &[Role] = yijia_service::webhooks::WEBHOOK_MAKERS;
 
 pub fn routes(r: Routes) -> Routes {
@@ -441,6 +445,30 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/api/v1/me/projects", Roles(RESIDENTS), Scope::Own, get(projects::my_projects))
         .add(M::POST, "/api/v1/me/projects/{id}/vote", Roles(RESIDENTS), Scope::Own, post(projects::vote))
         .add(M::GET, "/api/v1/boards/spending", Public, Scope::None, get(projects::spending_board))
+        .add(M::GET, "/api/v1/pledges", Roles(PLEDGE_READERS), Scope::Grants, get(pledges::pledge_year))
+        .add(M::POST, "/api/v1/pledges", Roles(PLEDGE_UPDATERS), Scope::Object, post(pledges::propose))
+        .add(M::POST, "/api/v1/pledges/years", Roles(PLEDGE_MANAGERS), Scope::Object, post(pledges::open_year))
+        .add(
+            M::POST,
+            "/api/v1/pledges/years/{year}/advance",
+            Roles(PLEDGE_MANAGERS),
+            Scope::Object,
+            post(pledges::advance_year),
+        )
+        .add(M::POST, "/api/v1/pledges/{id}/shortlist", Roles(PLEDGE_MANAGERS), Scope::Object, post(pledges::shortlist))
+        .add(M::PUT, "/api/v1/pledges/{id}/owner", Roles(PLEDGE_MANAGERS), Scope::Object, put(pledges::set_owner))
+        .add(
+            M::POST,
+            "/api/v1/pledges/{id}/progress",
+            Roles(PLEDGE_UPDATERS),
+            Scope::Object,
+            post(pledges::report_progress),
+        )
+        .add(M::GET, "/api/v1/me/pledges", Roles(RESIDENTS), Scope::Own, get(pledges::my_pledges))
+        .add(M::POST, "/api/v1/me/pledges", Roles(RESIDENTS), Scope::Own, post(pledges::propose_mine))
+        .add(M::POST, "/api/v1/me/pledges/{id}/vote", Roles(RESIDENTS), Scope::Own, post(pledges::vote_mine))
+        .add(M::POST, "/api/v1/me/pledges/{id}/verdict", Roles(RESIDENTS), Scope::Own, post(pledges::judge_mine))
+        .add(M::GET, "/api/v1/boards/pledges", Public, Scope::None, get(pledges::pledges_board))
         .add(M::GET, "/api/v1/notices", Roles(NOTICE_READERS), Scope::Grants, get(notices::list_notices))
         .add(M::POST, "/api/v1/notices", Roles(NOTICE_PUBLISHERS), Scope::Object, post(notices::post_notice))
         .add(
@@ -526,6 +554,9 @@ impl Modify for Bearer {
         projects::apply_for_funding, projects::decide_funding, projects::record_expense, projects::decide_expense,
         projects::add_milestone, projects::finish_milestone, projects::move_project, projects::count_votes,
         projects::my_projects, projects::vote, projects::spending_board,
+        pledges::pledge_year, pledges::open_year, pledges::advance_year, pledges::propose, pledges::shortlist,
+        pledges::set_owner, pledges::report_progress, pledges::my_pledges, pledges::propose_mine, pledges::vote_mine,
+        pledges::judge_mine, pledges::pledges_board,
     ),
     // schemas that only query parameters use are not collected by themselves
     components(schemas(yijia_service::registry::ResidentSort)),

@@ -18,6 +18,7 @@ use yijia_service::{Caller, PageReq, ServiceError};
 mod cases;
 mod map;
 mod notices;
+mod pledges;
 mod points;
 mod projects;
 mod residents;
@@ -44,6 +45,7 @@ pub fn routes(r: Routes) -> Routes {
     let r = stations::routes(r);
     let r = notices::routes(r);
     let r = projects::routes(r);
+    let r = pledges::routes(r);
     r.add(M::GET, "/login", Public, Scope::None, get(login_page))
         .add(M::POST, "/login", Public, Scope::None, post(login_submit))
         .add(M::GET, "/lang/{lang}", Public, Scope::None, get(set_lang))
@@ -159,6 +161,11 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             ),
         ));
         v.push((
+            "/me/pledges",
+            l.t("十件实事", "Ten practical things"),
+            l.t("提建议、投票、看进展、年终评议", "Propose, vote, follow, judge at the year's end"),
+        ));
+        v.push((
             "/me/projects",
             l.t("楼栋修缮", "Building repairs"),
             l.t("看资金和进度,完工后投票验收", "See the money and the work; vote when it is finished"),
@@ -179,6 +186,16 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             "/duty",
             l.t("门岗值守", "Duty posts"),
             l.t("岗位、排班、值守积分", "Posts, shifts, points for time on duty"),
+        ));
+    }
+    if c.has_any(yijia_service::pledges::READERS) {
+        v.push((
+            "/pledges",
+            l.t("十件实事", "Pledges"),
+            l.t(
+                "征集建议、居民投票、承诺办理、年终评议",
+                "Proposals, residents' votes, what was promised, the year-end verdict",
+            ),
         ));
     }
     if c.has_any(yijia_service::projects::READERS) {

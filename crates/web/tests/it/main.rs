@@ -20,6 +20,7 @@ mod notices;
 mod open311;
 mod org;
 mod pages;
+mod pledges;
 mod points;
 mod policy;
 mod projects;

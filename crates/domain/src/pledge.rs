@@ -1,0 +1,104 @@
+//! Pledges (十件实事): each year residents propose, the community
+//! shortlists, residents vote, the community commits to the top ones and
+//! reports progress, and at the end residents judge whether each was kept.
+
+use crate::Invalid;
+
+/// Where a community's year of pledges stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// Residents and staff propose.
+    Proposing,
+    /// Residents vote on the shortlist.
+    Voting,
+    /// The community works on the pledges it committed to.
+    Working,
+    /// Residents judge each pledge: kept or not, and how satisfied.
+    Judging,
+    /// The year is over; the verdicts stand.
+    Closed,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 5] = [Phase::Proposing, Phase::Voting, Phase::Working, Phase::Judging, Phase::Closed];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Phase::Proposing => "proposing",
+            Phase::Voting => "voting",
+            Phase::Working => "working",
+            Phase::Judging => "judging",
+            Phase::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == s)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Phase::Proposing => "征集建议",
+            Phase::Voting => "居民投票",
+            Phase::Working => "承诺办理",
+            Phase::Judging => "居民评议",
+            Phase::Closed => "已评议",
+        }
+    }
+
+    /// The phase after this one.
+    pub fn next(self) -> Option<Phase> {
+        match self {
+            Phase::Proposing => Some(Phase::Voting),
+            Phase::Voting => Some(Phase::Working),
+            Phase::Working => Some(Phase::Judging),
+            Phase::Judging => Some(Phase::Closed),
+            Phase::Closed => None,
+        }
+    }
+}
+
+/// A year of pledges: 2000 to 2100.
+pub fn check_year(y: i64) -> Result<i32, Invalid> {
+    if (2000..=2100).contains(&y) {
+        Ok(y as i32)
+    } else {
+        Err(Invalid::new("year", "年份应在 2000 到 2100 之间", "the year is 2000 to 2100"))
+    }
+}
+
+/// The residents' verdict on a pledge: kept when more than half who judged
+/// said so; satisfaction the mean of 1–5, in tenths.
+pub fn verdict(kept: i64, not_kept: i64, satisfaction_sum: i64) -> Option<(bool, i64)> {
+    let n = kept + not_kept;
+    (n > 0).then(|| (kept * 2 > n, satisfaction_sum * 10 / n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_run_in_order_once() {
+        let mut p = Phase::Proposing;
+        let mut seen = vec![p];
+        while let Some(n) = p.next() {
+            assert!(n > p);
+            p = n;
+            seen.push(p);
+        }
+        assert_eq!(seen, Phase::ALL);
+        for p in Phase::ALL {
+            assert_eq!(Phase::parse(p.code()), Some(p));
+        }
+    }
+
+    #[test]
+    fn verdicts() {
+        assert_eq!(verdict(3, 1, 17), Some((true, 42)));
+        assert_eq!(verdict(2, 2, 12), Some((false, 30)), "a tie is not kept");
+        assert_eq!(verdict(0, 0, 0), None);
+        assert!(check_year(1999).is_err());
+        assert_eq!(check_year(2026), Ok(2026));
+    }
+}

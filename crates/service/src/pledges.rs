@@ -1,0 +1,572 @@
+//! Pledges (十件实事, "ten practical things, never nine"): each year
+//! residents propose on their phones, the secretary shortlists, residents
+//! vote (one vote a pledge, so many a year), the community commits to the
+//! most voted, owners report progress, and at the end residents judge each
+//! pledge kept or not and how satisfied they are. A public board shows this
+//! year's and last year's.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use yijia_domain::Msg;
+use yijia_domain::pledge::{self as rules, Phase};
+use yijia_domain::role::Role;
+use yijia_domain::time::{rfc3339, to_local};
+use yijia_store::pledges::{self as store, Pledge, PledgeYear};
+use yijia_store::{Tx, org};
+
+use crate::audit::{Event, record};
+use crate::duty::text;
+use crate::error::on_conflict;
+use crate::invitations::own_record;
+use crate::{Caller, Result, ServiceError, Services};
+
+/// Who runs the year: opens it, shortlists, commits, moves it on.
+pub const MANAGERS: &[Role] = &[Role::Secretary];
+/// Who reports progress and proposes for the community.
+pub const UPDATERS: &[Role] = &[Role::Secretary, Role::CommunityStaff];
+pub const READERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::GridWorker, Role::StreetOfficer];
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct YearInput {
+    pub year: i64,
+    /// Votes each resident has; default 3.
+    #[serde(default)]
+    pub votes_per_resident: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct AdvanceInput {
+    /// From voting to working: how many of the most voted the community
+    /// commits to; default 10.
+    #[serde(default)]
+    pub commit: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct ProposalInput {
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct ShortlistInput {
+    pub shortlisted: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct OwnerInput {
+    /// Who answers for it: 王小红(社区书记).
+    pub owner: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct ProgressInput {
+    /// 0 to 100.
+    pub progress: i64,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct VerdictInput {
+    pub kept: bool,
+    /// 1 to 5.
+    pub satisfaction: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Verdict {
+    pub kept: bool,
+    /// The mean satisfaction (1–5) in tenths: 42 is 4.2.
+    pub satisfaction_tenths: i64,
+    pub judged: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PledgeView {
+    pub id: i64,
+    pub year: i64,
+    pub title: String,
+    pub description: String,
+    /// `proposed`, `shortlisted`, `committed` or `not_chosen`.
+    pub status: String,
+    /// Proposed by a resident (not by staff).
+    pub from_resident: bool,
+    pub owner: Option<String>,
+    pub progress: i64,
+    pub votes: i64,
+    pub verdict: Option<Verdict>,
+    /// For a resident: whether they voted for it, and whether they judged it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub my_vote: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub my_verdict: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct UpdateView {
+    pub pledge_id: i64,
+    pub at: String,
+    pub progress: i64,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct YearView {
+    pub community: String,
+    pub community_name: String,
+    pub year: i64,
+    /// `proposing`, `voting`, `working`, `judging` or `closed`.
+    pub phase: String,
+    pub phase_name: String,
+    pub votes_per_resident: i64,
+    pub pledges: Vec<PledgeView>,
+    pub updates: Vec<UpdateView>,
+    /// For a resident while voting: votes they have left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub my_votes_left: Option<i64>,
+}
+
+/// The public board: this year's pledges and the year before's.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PledgesBoard {
+    pub community: String,
+    pub community_name: String,
+    pub years: Vec<YearView>,
+}
+
+fn pledge_view(p: &Pledge) -> PledgeView {
+    PledgeView {
+        id: p.id,
+        year: p.year,
+        title: p.title.clone(),
+        description: p.description.clone(),
+        status: p.status.clone(),
+        from_resident: p.proposed_by.is_some(),
+        owner: p.owner.clone(),
+        progress: p.progress,
+        votes: p.votes,
+        verdict: rules::verdict(p.kept, p.not_kept, p.satisfaction_sum).map(|(kept, s)| Verdict {
+            kept,
+            satisfaction_tenths: s,
+            judged: p.kept + p.not_kept,
+        }),
+        my_vote: None,
+        my_verdict: None,
+    }
+}
+
+async fn year_view(tx: &mut Tx, com: &org::OrgNode, y: &PledgeYear, public: bool) -> Result<YearView> {
+    let phase = Phase::parse(&y.phase).unwrap_or(Phase::Proposing);
+    let mut pledges: Vec<PledgeView> = store::of_year(tx, com.id, y.year).await?.iter().map(pledge_view).collect();
+    if public {
+        // the public sees what is being voted on and what was committed, not every proposal
+        pledges.retain(|p| match phase {
+            Phase::Proposing => false,
+            Phase::Voting => p.status == "shortlisted",
+            _ => p.status == "committed",
+        });
+    }
+    let updates = store::updates(tx, com.id, y.year)
+        .await?
+        .into_iter()
+        .map(|u| UpdateView { pledge_id: u.pledge_id, at: rfc3339(u.at), progress: u.progress, text: u.text })
+        .collect();
+    Ok(YearView {
+        community: com.code.clone(),
+        community_name: com.name.clone(),
+        year: y.year,
+        phase: y.phase.clone(),
+        phase_name: phase.name_zh().to_owned(),
+        votes_per_resident: y.votes_per_resident,
+        pledges,
+        updates,
+        my_votes_left: None,
+    })
+}
+
+fn conflict(zh: impl Into<String>, en: impl Into<String>) -> ServiceError {
+    ServiceError::Conflict(Msg::new(zh, en))
+}
+
+fn wrong_phase(y: &PledgeYear, want: Phase) -> ServiceError {
+    let now = Phase::parse(&y.phase).unwrap_or(Phase::Proposing);
+    conflict(
+        format!(
+            "{} 年十件实事正处于「{}」,此时不能{}",
+            y.year,
+            now.name_zh(),
+            match want {
+                Phase::Proposing => "提建议",
+                Phase::Voting => "投票",
+                Phase::Working => "报告进展",
+                Phase::Judging => "评议",
+                Phase::Closed => "修改",
+            }
+        ),
+        format!("the {} pledges are {}: not {} now", y.year, now.code(), want.code()),
+    )
+}
+
+/// The year a resident acts in: the latest of their community's.
+async fn current_year(tx: &mut Tx, community_id: i64) -> Result<PledgeYear> {
+    store::years(tx, community_id)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| conflict("社区今年还没有开始征集十件实事", "the community has not opened this year's pledges"))
+}
+
+async fn pledge_in_scope(
+    tx: &mut Tx,
+    caller: &Caller,
+    id: i64,
+    roles: &[Role],
+) -> Result<(Pledge, org::OrgNode, PledgeYear)> {
+    let Some(p) = store::get(tx, id).await? else { return Err(ServiceError::NotFound) };
+    let com = org::by_id(tx, p.community_id).await?;
+    if !crate::cases::catalogue::works_in(caller, roles, &com.path) {
+        return Err(ServiceError::denied("pledge", format!("pledge:{id}")));
+    }
+    let y = store::year(tx, p.community_id, p.year).await?.ok_or(ServiceError::NotFound)?;
+    Ok((p, com, y))
+}
+
+/// A pledge of the resident's own community, with its year.
+async fn own_pledge(tx: &mut Tx, caller: &Caller, id: i64) -> Result<(Pledge, org::OrgNode, PledgeYear, i64)> {
+    let (r, com) = own_record(tx, caller).await?;
+    let Some(p) = store::get(tx, id).await?.filter(|p| p.community_id == com.id) else {
+        return Err(ServiceError::NotFound);
+    };
+    let y = store::year(tx, com.id, p.year).await?.ok_or(ServiceError::NotFound)?;
+    Ok((p, com, y, r.id))
+}
+
+fn proposal(input: &ProposalInput) -> Result<(String, String)> {
+    let title = text("title", &input.title, 40)?;
+    let description = input.description.as_deref().unwrap_or("").trim().to_owned();
+    if description.chars().count() > 500 {
+        return Err(ServiceError::invalid("description", "说明不超过 500 字", "at most 500 characters"));
+    }
+    Ok((title, description))
+}
+
+impl Services {
+    /// Opens a year: proposals come in.
+    pub async fn open_pledge_year(
+        &self,
+        caller: &Caller,
+        community: Option<&str>,
+        input: YearInput,
+    ) -> Result<YearView> {
+        let year = rules::check_year(input.year)?;
+        let votes = input.votes_per_resident.unwrap_or(3);
+        if !(1..=20).contains(&votes) {
+            return Err(ServiceError::invalid("votes_per_resident", "每人 1 到 20 票", "1 to 20 votes a resident"));
+        }
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let com = self.caller_community(&mut tx, caller, MANAGERS, community).await?;
+            on_conflict(store::open_year(&mut tx, com.id, i64::from(year), votes, now).await, || {
+                Msg::new(format!("{year} 年已开始征集"), format!("{year} is open already"))
+            })?;
+            let e = Event::ok("pledge_year", format!("pledges:{year}"), &com.path);
+            record(&mut tx, caller, now, &e.with(json!({ "votes_per_resident": votes }))).await?;
+            let y = store::year(&mut tx, com.id, i64::from(year)).await?.ok_or(ServiceError::NotFound)?;
+            let v = year_view(&mut tx, &com, &y, false).await?;
+            tx.commit().await?;
+            Ok(v)
+        })
+        .await
+    }
+
+    /// Moves a year to its next phase. From voting, the most voted of the
+    /// shortlist (`commit`, default 10) become the community's pledges.
+    pub async fn advance_pledge_year(
+        &self,
+        caller: &Caller,
+        community: Option<&str>,
+        year: i64,
+        input: AdvanceInput,
+    ) -> Result<YearView> {
+        let commit = input.commit.unwrap_or(10);
+        if !(1..=50).contains(&commit) {
+            return Err(ServiceError::invalid("commit", "承诺 1 到 50 件", "commit to 1 to 50"));
+        }
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let com = self.caller_community(&mut tx, caller, MANAGERS, community).await?;
+            let y = store::year(&mut tx, com.id, year).await?.ok_or(ServiceError::NotFound)?;
+            let from = Phase::parse(&y.phase).unwrap_or(Phase::Closed);
+            let Some(to) = from.next() else {
+                return Err(conflict(format!("{year} 年已评议结束",), format!("{year} is closed")));
+            };
+            let list = store::of_year(&mut tx, com.id, year).await?;
+            let shortlisted: Vec<&Pledge> = list.iter().filter(|p| p.status == "shortlisted").collect();
+            match to {
+                Phase::Voting if shortlisted.is_empty() => {
+                    return Err(conflict("请先从建议中选出候选项目", "shortlist some proposals first"));
+                }
+                Phase::Working => {
+                    // most voted first (ties: the earlier proposal)
+                    for (i, p) in shortlisted.iter().enumerate() {
+                        let status = if (i as i64) < commit { "committed" } else { "not_chosen" };
+                        store::set_status(&mut tx, p.id, status, None).await?;
+                    }
+                    for p in list.iter().filter(|p| p.status == "proposed") {
+                        store::set_status(&mut tx, p.id, "not_chosen", None).await?;
+                    }
+                }
+                _ => {}
+            }
+            if !store::set_phase(&mut tx, com.id, year, from.code(), to.code()).await? {
+                return Err(conflict("刚被他人修改,请刷新后重试", "changed meanwhile: reload and retry"));
+            }
+            let e = Event::ok("pledge_phase", format!("pledges:{year}"), &com.path);
+            record(&mut tx, caller, now, &e.with(json!({ "from": from.code(), "to": to.code() }))).await?;
+            let y = store::year(&mut tx, com.id, year).await?.ok_or(ServiceError::NotFound)?;
+            let v = year_view(&mut tx, &com, &y, false).await?;
+            tx.commit().await?;
+            Ok(v)
+        })
+        .await
+    }
+
+    /// A year of the caller's community, everything in it.
+    pub async fn pledge_year(&self, caller: &Caller, community: Option<&str>, year: Option<i64>) -> Result<YearView> {
+        self.denials_audited(caller, async {
+            let mut tx = self.db.read().await?;
+            let com = self.caller_community(&mut tx, caller, READERS, community).await?;
+            let y = match year {
+                Some(y) => store::year(&mut tx, com.id, y).await?.ok_or(ServiceError::NotFound)?,
+                None => current_year(&mut tx, com.id).await?,
+            };
+            let v = year_view(&mut tx, &com, &y, false).await?;
+            tx.commit().await?;
+            Ok(v)
+        })
+        .await
+    }
+
+    /// Staff propose for the community, while proposals come in.
+    pub async fn propose_pledge(
+        &self,
+        caller: &Caller,
+        community: Option<&str>,
+        input: ProposalInput,
+    ) -> Result<PledgeView> {
+        let (title, description) = proposal(&input)?;
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let com = self.caller_community(&mut tx, caller, UPDATERS, community).await?;
+            let y = current_year(&mut tx, com.id).await?;
+            let v = self.insert_proposal(&mut tx, caller, &com, &y, &title, &description, None, now).await?;
+            tx.commit().await?;
+            Ok(v)
+        })
+        .await
+    }
+
+    /// A resident proposes, on their phone.
+    pub async fn propose_my_pledge(&self, caller: &Caller, input: ProposalInput) -> Result<PledgeView> {
+        let (title, description) = proposal(&input)?;
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let (r, com) = own_record(&mut tx, caller).await?;
+            let y = current_year(&mut tx, com.id).await?;
+            let v = self.insert_proposal(&mut tx, caller, &com, &y, &title, &description, Some(r.id), now).await?;
+            tx.commit().await?;
+            Ok(v)
+        })
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_proposal(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        com: &org::OrgNode,
+        y: &PledgeYear,
+        title: &str,
+        description: &str,
+        resident: Option<i64>,
+        now: i64,
+    ) -> Result<PledgeView> {
+        if y.phase != Phase::Proposing.code() {
+            return Err(wrong_phase(y, Phase::Proposing));
+        }
+        let id = on_conflict(store::insert(tx, com.id, y.year, title, description, resident, now).await, || {
+            Msg::new(format!("已有建议「{title}」,可以去投票支持它"), format!("'{title}' is proposed already"))
+        })?;
+        let e = Event::ok("pledge_propose", format!("pledge:{id}"), &com.path);
+        record(tx, caller, now, &e.with(json!({ "title": title }))).await?;
+        let p = store::get(tx, id).await?.ok_or(ServiceError::NotFound)?;
+        Ok(pledge_view(&p))
+    }
+
+    /// Puts a proposal on the ballot, or takes it off, while proposing.
+    pub async fn shortlist_pledge(&self, caller: &Caller, id: i64, input: ShortlistInput) -> Result<PledgeView> {
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let (p, com, y) = pledge_in_scope(&mut tx, caller, id, MANAGERS).await?;
+            if y.phase != Phase::Proposing.code() {
+                return Err(wrong_phase(&y, Phase::Closed));
+            }
+            store::set_status(&mut tx, p.id, if input.shortlisted { "shortlisted" } else { "proposed" }, None).await?;
+            let e = Event::ok("pledge_shortlist", format!("pledge:{id}"), &com.path);
+            record(&mut tx, caller, now, &e.with(json!({ "shortlisted": input.shortlisted }))).await?;
+            let p = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+            tx.commit().await?;
+            Ok(pledge_view(&p))
+        })
+        .await
+    }
+
+    /// Names who answers for a committed pledge.
+    pub async fn set_pledge_owner(&self, caller: &Caller, id: i64, input: OwnerInput) -> Result<PledgeView> {
+        let owner = text("owner", &input.owner, 40)?;
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let (p, com, _) = pledge_in_scope(&mut tx, caller, id, MANAGERS).await?;
+            if p.status != "committed" {
+                return Err(conflict("只有承诺办理的实事有负责人", "only a committed pledge has an owner"));
+            }
+            store::set_status(&mut tx, id, "committed", Some(&owner)).await?;
+            let e = Event::ok("pledge_owner", format!("pledge:{id}"), &com.path);
+            record(&mut tx, caller, now, &e.with(json!({ "owner": owner }))).await?;
+            let p = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+            tx.commit().await?;
+            Ok(pledge_view(&p))
+        })
+        .await
+    }
+
+    /// Reports progress on a committed pledge, while the community works.
+    pub async fn report_pledge_progress(&self, caller: &Caller, id: i64, input: ProgressInput) -> Result<PledgeView> {
+        if !(0..=100).contains(&input.progress) {
+            return Err(ServiceError::invalid("progress", "进度 0 到 100", "progress is 0 to 100"));
+        }
+        let body = text("text", &input.text, 500)?;
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let (p, com, y) = pledge_in_scope(&mut tx, caller, id, UPDATERS).await?;
+            if y.phase != Phase::Working.code() {
+                return Err(wrong_phase(&y, Phase::Working));
+            }
+            if p.status != "committed" {
+                return Err(conflict("只有承诺办理的实事报告进展", "progress is for committed pledges"));
+            }
+            store::add_update(&mut tx, id, input.progress, &body, &caller.display_name, now).await?;
+            let e = Event::ok("pledge_progress", format!("pledge:{id}"), &com.path);
+            record(&mut tx, caller, now, &e.with(json!({ "progress": input.progress }))).await?;
+            let p = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+            tx.commit().await?;
+            Ok(pledge_view(&p))
+        })
+        .await
+    }
+
+    /// For a resident: their community's latest year, with their votes.
+    pub async fn my_pledges(&self, caller: &Caller) -> Result<YearView> {
+        self.denials_audited(caller, async {
+            let mut tx = self.db.read().await?;
+            let (r, com) = own_record(&mut tx, caller).await?;
+            let y = current_year(&mut tx, com.id).await?;
+            let mut v = year_view(&mut tx, &com, &y, false).await?;
+            let mine = store::votes_of(&mut tx, com.id, y.year, r.id).await?;
+            let judged = store::judged_by(&mut tx, com.id, y.year, r.id).await?;
+            tx.commit().await?;
+            for p in &mut v.pledges {
+                p.my_vote = Some(mine.contains(&p.id));
+                p.my_verdict = Some(judged.contains(&p.id));
+            }
+            v.my_votes_left = (y.phase == Phase::Voting.code()).then(|| y.votes_per_resident - mine.len() as i64);
+            Ok(v)
+        })
+        .await
+    }
+
+    /// A resident votes for a shortlisted pledge: once each, so many a year.
+    pub async fn vote_for_pledge(&self, caller: &Caller, id: i64) -> Result<PledgeView> {
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let (p, com, y, rid) = own_pledge(&mut tx, caller, id).await?;
+            if y.phase != Phase::Voting.code() {
+                return Err(wrong_phase(&y, Phase::Voting));
+            }
+            if p.status != "shortlisted" {
+                return Err(conflict("这项建议不在候选名单上", "that proposal is not on the ballot"));
+            }
+            let used = store::votes_of(&mut tx, com.id, y.year, rid).await?;
+            if used.contains(&id) {
+                return Err(conflict("您已为这一项投过票", "you have voted for this one already"));
+            }
+            if used.len() as i64 >= y.votes_per_resident {
+                return Err(conflict(
+                    format!("每人最多投 {} 票,您的票已用完", y.votes_per_resident),
+                    format!("{} votes each: yours are used", y.votes_per_resident),
+                ));
+            }
+            store::vote(&mut tx, id, rid, now).await?;
+            record(&mut tx, caller, now, &Event::ok("pledge_vote", format!("pledge:{id}"), &com.path)).await?;
+            let p = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+            tx.commit().await?;
+            Ok(PledgeView { my_vote: Some(true), ..pledge_view(&p) })
+        })
+        .await
+    }
+
+    /// A resident judges a committed pledge at the year's end, once.
+    pub async fn judge_pledge(&self, caller: &Caller, id: i64, input: VerdictInput) -> Result<PledgeView> {
+        if !(1..=5).contains(&input.satisfaction) {
+            return Err(ServiceError::invalid("satisfaction", "满意度 1 到 5", "satisfaction is 1 to 5"));
+        }
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let (p, com, y, rid) = own_pledge(&mut tx, caller, id).await?;
+            if y.phase != Phase::Judging.code() {
+                return Err(wrong_phase(&y, Phase::Judging));
+            }
+            if p.status != "committed" {
+                return Err(conflict("只评议承诺办理的实事", "only committed pledges are judged"));
+            }
+            if !store::judge(&mut tx, id, rid, input.kept, input.satisfaction, now).await? {
+                return Err(conflict("您已评议过这一项", "you have judged this one already"));
+            }
+            record(&mut tx, caller, now, &Event::ok("pledge_verdict", format!("pledge:{id}"), &com.path)).await?;
+            let p = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+            tx.commit().await?;
+            Ok(PledgeView { my_verdict: Some(true), ..pledge_view(&p) })
+        })
+        .await
+    }
+
+    /// The public board: the latest year and the one before. No login.
+    pub async fn pledges_board(&self, community: &str) -> Result<PledgesBoard> {
+        let mut tx = self.db.read().await?;
+        let Some(com) = org::by_code(&mut tx, community.trim()).await?.filter(|n| n.kind == "community") else {
+            return Err(ServiceError::NotFound);
+        };
+        let mut years = Vec::new();
+        for y in store::years(&mut tx, com.id).await?.iter().take(2) {
+            years.push(year_view(&mut tx, &com, y, true).await?);
+        }
+        tx.commit().await?;
+        Ok(PledgesBoard { community: com.code, community_name: com.name, years })
+    }
+}
+
+/// This year, in Beijing time.
+pub fn this_year(now: i64) -> i64 {
+    i64::from(chrono::Datelike::year(&to_local(now)))
+}

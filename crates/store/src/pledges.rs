@@ -1,0 +1,166 @@
+//! Pledges: a community's years, the pledges, votes, updates and verdicts.
+
+use serde::Serialize;
+
+use crate::{Result, Tx, on_tx};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct PledgeYear {
+    pub community_id: i64,
+    pub year: i64,
+    pub phase: String,
+    pub votes_per_resident: i64,
+}
+
+pub async fn open_year(tx: &mut Tx, community_id: i64, year: i64, votes: i64, now: i64) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO pledge_years (community_id, year, phase, votes_per_resident, opened_at) \
+         VALUES ($1, $2, 'proposing', $3, $4)")
+        .bind(community_id).bind(year).bind(votes).bind(now).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn year(tx: &mut Tx, community_id: i64, year: i64) -> Result<Option<PledgeYear>> {
+    Ok(on_tx!(tx, c => sqlx::query_as(
+        "SELECT community_id, year, phase, votes_per_resident FROM pledge_years WHERE community_id = $1 AND year = $2")
+        .bind(community_id).bind(year).fetch_optional(c).await?))
+}
+
+/// A community's years, the latest first.
+pub async fn years(tx: &mut Tx, community_id: i64) -> Result<Vec<PledgeYear>> {
+    Ok(on_tx!(tx, c => sqlx::query_as(
+        "SELECT community_id, year, phase, votes_per_resident FROM pledge_years WHERE community_id = $1 ORDER BY year DESC")
+        .bind(community_id).fetch_all(c).await?))
+}
+
+/// Moves a year from one phase to the next; false when it was not in `from`.
+pub async fn set_phase(tx: &mut Tx, community_id: i64, year: i64, from: &str, to: &str) -> Result<bool> {
+    let n = on_tx!(tx, c => sqlx::query(
+        "UPDATE pledge_years SET phase = $4 WHERE community_id = $1 AND year = $2 AND phase = $3")
+        .bind(community_id).bind(year).bind(from).bind(to).execute(&mut *c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Pledge {
+    pub id: i64,
+    pub community_id: i64,
+    pub year: i64,
+    pub title: String,
+    pub description: String,
+    pub proposed_by: Option<i64>,
+    pub status: String,
+    pub owner: Option<String>,
+    pub progress: i64,
+    pub votes: i64,
+    pub kept: i64,
+    pub not_kept: i64,
+    pub satisfaction_sum: i64,
+}
+
+const SELECT: &str = "SELECT p.id, p.community_id, p.year, p.title, p.description, p.proposed_by, p.status, p.owner, \
+     p.progress, (SELECT COUNT(*) FROM pledge_votes v WHERE v.pledge_id = p.id) AS votes, \
+     (SELECT COUNT(*) FROM pledge_verdicts d WHERE d.pledge_id = p.id AND d.kept) AS kept, \
+     (SELECT COUNT(*) FROM pledge_verdicts d WHERE d.pledge_id = p.id AND NOT d.kept) AS not_kept, \
+     (SELECT CAST(COALESCE(SUM(d.satisfaction), 0) AS BIGINT) FROM pledge_verdicts d WHERE d.pledge_id = p.id) \
+     AS satisfaction_sum FROM pledges p";
+
+pub async fn insert(
+    tx: &mut Tx,
+    community_id: i64,
+    year: i64,
+    title: &str,
+    description: &str,
+    proposed_by: Option<i64>,
+    now: i64,
+) -> Result<i64> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO pledges (community_id, year, title, description, proposed_by, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'proposed', $6) RETURNING id")
+        .bind(community_id).bind(year).bind(title).bind(description).bind(proposed_by).bind(now)
+        .fetch_one(c).await?))
+}
+
+pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<Pledge>> {
+    let sql = format!("{SELECT} WHERE p.id = $1");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+}
+
+/// A year's pledges, the most voted first.
+pub async fn of_year(tx: &mut Tx, community_id: i64, year: i64) -> Result<Vec<Pledge>> {
+    let sql = format!("{SELECT} WHERE p.community_id = $1 AND p.year = $2 ORDER BY votes DESC, p.id");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(community_id).bind(year).fetch_all(c).await?))
+}
+
+pub async fn set_status(tx: &mut Tx, id: i64, status: &str, owner: Option<&str>) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE pledges SET status = $2, owner = COALESCE($3, owner) WHERE id = $1")
+        .bind(id).bind(status).bind(owner).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+/// A resident's vote; false when they had voted for it already.
+pub async fn vote(tx: &mut Tx, pledge_id: i64, resident_id: i64, now: i64) -> Result<bool> {
+    let n = on_tx!(tx, c => sqlx::query(
+        "INSERT INTO pledge_votes (pledge_id, resident_id, voted_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(pledge_id).bind(resident_id).bind(now).execute(&mut *c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+/// The pledges of a year a resident voted for.
+pub async fn votes_of(tx: &mut Tx, community_id: i64, year: i64, resident_id: i64) -> Result<Vec<i64>> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT v.pledge_id FROM pledge_votes v JOIN pledges p ON p.id = v.pledge_id \
+         WHERE p.community_id = $1 AND p.year = $2 AND v.resident_id = $3 ORDER BY v.pledge_id")
+        .bind(community_id).bind(year).bind(resident_id).fetch_all(c).await?))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Update {
+    pub pledge_id: i64,
+    pub at: i64,
+    pub progress: i64,
+    pub text: String,
+    pub by_name: String,
+}
+
+pub async fn add_update(tx: &mut Tx, pledge_id: i64, progress: i64, text: &str, by: &str, now: i64) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO pledge_updates (pledge_id, at, progress, text, by_name) VALUES ($1, $2, $3, $4, $5)")
+        .bind(pledge_id).bind(now).bind(progress).bind(text).bind(by).execute(&mut *c).await?.rows_affected());
+    on_tx!(tx, c => sqlx::query("UPDATE pledges SET progress = $2 WHERE id = $1")
+        .bind(pledge_id).bind(progress).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+/// A year's updates, newest first.
+pub async fn updates(tx: &mut Tx, community_id: i64, year: i64) -> Result<Vec<Update>> {
+    Ok(on_tx!(tx, c => sqlx::query_as(
+        "SELECT u.pledge_id, u.at, u.progress, u.text, u.by_name FROM pledge_updates u \
+         JOIN pledges p ON p.id = u.pledge_id WHERE p.community_id = $1 AND p.year = $2 ORDER BY u.at DESC, u.id DESC")
+        .bind(community_id).bind(year).fetch_all(c).await?))
+}
+
+/// A resident's verdict; false when they had judged it already.
+pub async fn judge(
+    tx: &mut Tx,
+    pledge_id: i64,
+    resident_id: i64,
+    kept: bool,
+    satisfaction: i64,
+    now: i64,
+) -> Result<bool> {
+    let n = on_tx!(tx, c => sqlx::query(
+        "INSERT INTO pledge_verdicts (pledge_id, resident_id, kept, satisfaction, at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT DO NOTHING")
+        .bind(pledge_id).bind(resident_id).bind(kept).bind(satisfaction).bind(now).execute(&mut *c).await?
+        .rows_affected());
+    Ok(n == 1)
+}
+
+/// The pledges of a year a resident has judged.
+pub async fn judged_by(tx: &mut Tx, community_id: i64, year: i64, resident_id: i64) -> Result<Vec<i64>> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT d.pledge_id FROM pledge_verdicts d JOIN pledges p ON p.id = d.pledge_id \
+         WHERE p.community_id = $1 AND p.year = $2 AND d.resident_id = $3")
+        .bind(community_id).bind(year).bind(resident_id).fetch_all(c).await?))
+}

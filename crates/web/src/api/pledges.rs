@@ -1,0 +1,279 @@
+//! Pledges (十件实事): a community's year, proposals, the ballot, progress,
+//! residents' verdicts, and the public board.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use yijia_service::pledges::{
+    AdvanceInput, OwnerInput, PledgeView, PledgesBoard, ProgressInput, ProposalInput, ShortlistInput, VerdictInput,
+    YearInput, YearView,
+};
+
+use super::ApiResult;
+use super::points::CommunityParam;
+use super::projects::BoardCommunity;
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::i18n::Lang;
+use crate::json::{ApiJson, ApiPath, ApiQuery};
+use crate::policy::Auth;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct YearParams {
+    /// A community's code; default: yours.
+    pub community: Option<String>,
+    /// Default: the latest.
+    pub year: Option<i64>,
+}
+
+/// A year of the community's pledges: every proposal, the votes, progress.
+#[utoipa::path(get, path = "/api/v1/pledges", tag = "pledges", params(YearParams),
+    responses(
+        (status = 200, description = "The year", body = YearView),
+        (status = 400, description = "Bad query parameter", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Not your community, or no such year", body = ErrorBody),
+        (status = 409, description = "No year opened yet", body = ErrorBody),
+        (status = 422, description = "Name the community", body = ErrorBody),
+    ))]
+pub async fn pledge_year(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiQuery(q): ApiQuery<YearParams>,
+) -> Result<Json<YearView>, ApiError> {
+    Ok(Json(st.svc.pledge_year(&c, q.community.as_deref(), q.year).await.api(lang)?))
+}
+
+/// Open a year: proposals come in.
+#[utoipa::path(post, path = "/api/v1/pledges/years", tag = "pledges", params(CommunityParam), request_body = YearInput,
+    responses(
+        (status = 201, description = "The year", body = YearView),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Not your community", body = ErrorBody),
+        (status = 409, description = "Open already", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field is wrong", body = ErrorBody),
+    ))]
+pub async fn open_year(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiQuery(q): ApiQuery<CommunityParam>,
+    ApiJson(b): ApiJson<YearInput>,
+) -> Result<(StatusCode, Json<YearView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(st.svc.open_pledge_year(&c, q.community.as_deref(), b).await.api(lang)?)))
+}
+
+/// Move a year on: proposing → voting → working (the most voted are committed) → judging → closed.
+#[utoipa::path(post, path = "/api/v1/pledges/years/{year}/advance", tag = "pledges",
+    params(("year" = i64, Path, description = "The year"), CommunityParam), request_body = AdvanceInput,
+    responses(
+        (status = 200, description = "The year", body = YearView),
+        (status = 400, description = "Malformed body or year", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Not your community, or no such year", body = ErrorBody),
+        (status = 409, description = "Nothing shortlisted, or closed", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field is wrong", body = ErrorBody),
+    ))]
+pub async fn advance_year(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(year): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<CommunityParam>,
+    ApiJson(b): ApiJson<AdvanceInput>,
+) -> Result<Json<YearView>, ApiError> {
+    Ok(Json(st.svc.advance_pledge_year(&c, q.community.as_deref(), year, b).await.api(lang)?))
+}
+
+/// Staff propose for the community while proposals come in.
+#[utoipa::path(post, path = "/api/v1/pledges", tag = "pledges", params(CommunityParam), request_body = ProposalInput,
+    responses(
+        (status = 201, description = "The proposal", body = PledgeView),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Not your community", body = ErrorBody),
+        (status = 409, description = "Not proposing now, or proposed already", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field is wrong", body = ErrorBody),
+    ))]
+pub async fn propose(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiQuery(q): ApiQuery<CommunityParam>,
+    ApiJson(b): ApiJson<ProposalInput>,
+) -> Result<(StatusCode, Json<PledgeView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(st.svc.propose_pledge(&c, q.community.as_deref(), b).await.api(lang)?)))
+}
+
+/// Put a proposal on the ballot, or take it off.
+#[utoipa::path(post, path = "/api/v1/pledges/{id}/shortlist", tag = "pledges",
+    params(("id" = i64, Path, description = "Pledge id")), request_body = ShortlistInput,
+    responses(
+        (status = 200, description = "The pledge", body = PledgeView),
+        (status = 400, description = "Malformed body or id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Not in your scope", body = ErrorBody),
+        (status = 409, description = "Not proposing now", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field is wrong", body = ErrorBody),
+    ))]
+pub async fn shortlist(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<ShortlistInput>,
+) -> Result<Json<PledgeView>, ApiError> {
+    Ok(Json(st.svc.shortlist_pledge(&c, id, b).await.api(lang)?))
+}
+
+/// Name who answers for a committed pledge.
+#[utoipa::path(put, path = "/api/v1/pledges/{id}/owner", tag = "pledges",
+    params(("id" = i64, Path, description = "Pledge id")), request_body = OwnerInput,
+    responses(
+        (status = 200, description = "The pledge", body = PledgeView),
+        (status = 400, description = "Malformed body or id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Not in your scope", body = ErrorBody),
+        (status = 409, description = "Not committed", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field is wrong", body = ErrorBody),
+    ))]
+pub async fn set_owner(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<OwnerInput>,
+) -> Result<Json<PledgeView>, ApiError> {
+    Ok(Json(st.svc.set_pledge_owner(&c, id, b).await.api(lang)?))
+}
+
+/// Report progress on a committed pledge (0–100).
+#[utoipa::path(post, path = "/api/v1/pledges/{id}/progress", tag = "pledges",
+    params(("id" = i64, Path, description = "Pledge id")), request_body = ProgressInput,
+    responses(
+        (status = 200, description = "The pledge", body = PledgeView),
+        (status = 400, description = "Malformed body or id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Not in your scope", body = ErrorBody),
+        (status = 409, description = "Not committed, or not working now", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field is wrong", body = ErrorBody),
+    ))]
+pub async fn report_progress(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<ProgressInput>,
+) -> Result<Json<PledgeView>, ApiError> {
+    Ok(Json(st.svc.report_pledge_progress(&c, id, b).await.api(lang)?))
+}
+
+/// For a resident: the community's latest year, with their votes and verdicts.
+#[utoipa::path(get, path = "/api/v1/me/pledges", tag = "me",
+    responses(
+        (status = 200, description = "The year", body = YearView),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "No resident record linked", body = ErrorBody),
+        (status = 409, description = "No year opened yet", body = ErrorBody),
+    ))]
+pub async fn my_pledges(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Result<Json<YearView>, ApiError> {
+    Ok(Json(st.svc.my_pledges(&c).await.api(lang)?))
+}
+
+/// For a resident: propose a practical thing for this year.
+#[utoipa::path(post, path = "/api/v1/me/pledges", tag = "me", request_body = ProposalInput,
+    responses(
+        (status = 201, description = "The proposal", body = PledgeView),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "No resident record linked", body = ErrorBody),
+        (status = 409, description = "Not proposing now, or proposed already", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field is wrong", body = ErrorBody),
+    ))]
+pub async fn propose_mine(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiJson(b): ApiJson<ProposalInput>,
+) -> Result<(StatusCode, Json<PledgeView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(st.svc.propose_my_pledge(&c, b).await.api(lang)?)))
+}
+
+/// For a resident: vote for a shortlisted pledge (once each; so many a year).
+#[utoipa::path(post, path = "/api/v1/me/pledges/{id}/vote", tag = "me",
+    params(("id" = i64, Path, description = "Pledge id")),
+    responses(
+        (status = 200, description = "The pledge", body = PledgeView),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "No resident record linked", body = ErrorBody),
+        (status = 404, description = "Not of your community", body = ErrorBody),
+        (status = 409, description = "Not voting now, voted already, or no votes left", body = ErrorBody),
+    ))]
+pub async fn vote_mine(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<PledgeView>, ApiError> {
+    Ok(Json(st.svc.vote_for_pledge(&c, id).await.api(lang)?))
+}
+
+/// For a resident: judge a committed pledge at the year's end: kept or not, satisfaction 1–5.
+#[utoipa::path(post, path = "/api/v1/me/pledges/{id}/verdict", tag = "me",
+    params(("id" = i64, Path, description = "Pledge id")), request_body = VerdictInput,
+    responses(
+        (status = 200, description = "The pledge", body = PledgeView),
+        (status = 400, description = "Malformed body or id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "No resident record linked", body = ErrorBody),
+        (status = 404, description = "Not of your community", body = ErrorBody),
+        (status = 409, description = "Not judging now, or judged already", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field is wrong", body = ErrorBody),
+    ))]
+pub async fn judge_mine(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<VerdictInput>,
+) -> Result<Json<PledgeView>, ApiError> {
+    Ok(Json(st.svc.judge_pledge(&c, id, b).await.api(lang)?))
+}
+
+/// The public pledges board: this year's (the ballot while voting, then the committed ones with
+/// their progress) and last year's with the residents' verdicts. No login.
+#[utoipa::path(get, path = "/api/v1/boards/pledges", tag = "pledges", params(BoardCommunity), security(()),
+    responses(
+        (status = 200, description = "The board", body = PledgesBoard),
+        (status = 400, description = "Bad query parameter", body = ErrorBody),
+        (status = 404, description = "No such community", body = ErrorBody),
+    ))]
+pub async fn pledges_board(
+    State(st): State<AppState>,
+    lang: Lang,
+    ApiQuery(q): ApiQuery<BoardCommunity>,
+) -> Result<Json<PledgesBoard>, ApiError> {
+    Ok(Json(st.svc.pledges_board(&q.community).await.api(lang)?))
+}

@@ -1,0 +1,272 @@
+//! Pledges (十件实事) in pages: the secretary runs the year; residents
+//! propose, vote and judge on their phones; the public board needs no login.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::Method;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use yijia_domain::role::Role;
+use yijia_service::pledges::{
+    AdvanceInput, MANAGERS, OwnerInput, PledgesBoard, ProgressInput, ProposalInput, READERS, ShortlistInput, UPDATERS,
+    VerdictInput, YearInput, YearView, this_year,
+};
+use yijia_service::{Caller, ServiceError};
+
+use super::points::{Flash, then_to, whole};
+use super::{Chrome, PageErr, PageResult};
+use crate::AppState;
+use crate::i18n::Lang;
+use crate::policy::{Auth, Policy, Routes, Scope};
+
+const RESIDENTS: &[Role] = &[Role::Resident];
+
+pub fn routes(r: Routes) -> Routes {
+    use Method as M;
+    use Policy::*;
+    r.add(M::GET, "/pledges", Roles(READERS), Scope::Grants, get(pledges))
+        .add(M::POST, "/pledges", Roles(UPDATERS), Scope::Object, post(propose))
+        .add(M::POST, "/pledges/years", Roles(MANAGERS), Scope::Object, post(open_year))
+        .add(M::POST, "/pledges/years/{year}/advance", Roles(MANAGERS), Scope::Object, post(advance))
+        .add(M::POST, "/pledges/{id}/shortlist", Roles(MANAGERS), Scope::Object, post(shortlist))
+        .add(M::POST, "/pledges/{id}/owner", Roles(MANAGERS), Scope::Object, post(owner))
+        .add(M::POST, "/pledges/{id}/progress", Roles(UPDATERS), Scope::Object, post(progress))
+        .add(M::GET, "/me/pledges", Roles(RESIDENTS), Scope::Own, get(my_pledges))
+        .add(M::POST, "/me/pledges", Roles(RESIDENTS), Scope::Own, post(my_propose))
+        .add(M::POST, "/me/pledges/{id}/vote", Roles(RESIDENTS), Scope::Own, post(my_vote))
+        .add(M::POST, "/me/pledges/{id}/verdict", Roles(RESIDENTS), Scope::Own, post(my_verdict))
+        .add(M::GET, "/boards/pledges", Public, Scope::None, get(board))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Params {
+    ok: Option<String>,
+    community: Option<String>,
+    year: Option<i64>,
+}
+
+/// `42` tenths as `4.2`.
+pub(crate) fn tenths(t: &i64) -> String {
+    format!("{}.{}", t / 10, t % 10)
+}
+
+// ---- the secretary -------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pledges.html")]
+struct PledgesPage {
+    c: Chrome,
+    y: Option<YearView>,
+    next_year: i64,
+    may_manage: bool,
+    may_update: bool,
+    flash: Flash,
+}
+
+async fn render(st: &AppState, c: &Caller, lang: Lang, q: &Params, flash: Flash) -> PageResult {
+    let y = match st.svc.pledge_year(c, q.community.as_deref(), q.year).await {
+        Ok(y) => Some(y),
+        // no year opened yet: the page offers to open one
+        Err(ServiceError::Conflict(_)) => None,
+        Err(e) => return Err(e).page(lang),
+    };
+    let next_year = y.as_ref().map_or_else(|| this_year(st.svc.now()), |y| y.year + 1);
+    let status = flash.status();
+    let page = PledgesPage {
+        c: Chrome::for_caller(lang, c, "/pledges", "/pledges"),
+        y,
+        next_year,
+        may_manage: c.has_any(MANAGERS),
+        may_update: c.has_any(UPDATERS),
+        flash,
+    };
+    Ok((status, page).into_response())
+}
+
+async fn pledges(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
+    if super::must_choose_community(&c, READERS, q.community.as_deref()) {
+        return super::choose_community(&st, &c, lang, "/pledges", lang.t("十件实事", "Pledges")).await;
+    }
+    let flash = Flash { ok: q.ok.as_ref().map(|_| lang.t("已保存。", "Saved.").to_owned()), error: None };
+    render(&st, &c, lang, &q, flash).await
+}
+
+async fn back<T>(st: &AppState, c: &Caller, lang: Lang, r: Result<T, ServiceError>) -> PageResult {
+    let none = Params::default();
+    then_to(r, "/pledges?ok=1", lang, |f| render(st, c, lang, &none, f)).await
+}
+
+#[derive(Deserialize)]
+struct YearForm {
+    year: String,
+    votes_per_resident: String,
+}
+
+async fn open_year(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<YearForm>) -> PageResult {
+    let r = async {
+        let input = YearInput {
+            year: whole("year", &f.year, lang)?,
+            votes_per_resident: Some(whole("votes_per_resident", &f.votes_per_resident, lang)?),
+        };
+        st.svc.open_pledge_year(&c, None, input).await
+    };
+    let r = r.await;
+    back(&st, &c, lang, r).await
+}
+
+#[derive(Deserialize)]
+struct AdvanceForm {
+    #[serde(default)]
+    commit: String,
+}
+
+async fn advance(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(year): Path<i64>,
+    Form(f): Form<AdvanceForm>,
+) -> PageResult {
+    let r = async {
+        let commit = match f.commit.trim() {
+            "" => None,
+            n => Some(whole("commit", n, lang)?),
+        };
+        st.svc.advance_pledge_year(&c, None, year, AdvanceInput { commit }).await
+    };
+    let r = r.await;
+    back(&st, &c, lang, r).await
+}
+
+async fn propose(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<ProposalInput>) -> PageResult {
+    let r = st.svc.propose_pledge(&c, None, f).await;
+    back(&st, &c, lang, r).await
+}
+
+#[derive(Deserialize)]
+struct ShortlistForm {
+    shortlisted: String,
+}
+
+async fn shortlist(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<ShortlistForm>,
+) -> PageResult {
+    let r = st.svc.shortlist_pledge(&c, id, ShortlistInput { shortlisted: f.shortlisted == "1" }).await;
+    back(&st, &c, lang, r).await
+}
+
+async fn owner(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<OwnerInput>,
+) -> PageResult {
+    let r = st.svc.set_pledge_owner(&c, id, f).await;
+    back(&st, &c, lang, r).await
+}
+
+#[derive(Deserialize)]
+struct ProgressForm {
+    progress: String,
+    text: String,
+}
+
+async fn progress(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<ProgressForm>,
+) -> PageResult {
+    let r = async {
+        let input = ProgressInput { progress: whole("progress", &f.progress, lang)?, text: f.text };
+        st.svc.report_pledge_progress(&c, id, input).await
+    };
+    let r = r.await;
+    back(&st, &c, lang, r).await
+}
+
+// ---- the resident ---------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "my_pledges.html")]
+struct MyPledgesPage {
+    c: Chrome,
+    y: Option<YearView>,
+    flash: Flash,
+}
+
+async fn render_mine(st: &AppState, c: &Caller, lang: Lang, flash: Flash) -> PageResult {
+    let y = match st.svc.my_pledges(c).await {
+        Ok(y) => Some(y),
+        Err(ServiceError::Conflict(_)) => None,
+        Err(e) => return Err(e).page(lang),
+    };
+    let status = flash.status();
+    Ok((status, MyPledgesPage { c: Chrome::for_caller(lang, c, "/me/pledges", "/me/pledges"), y, flash })
+        .into_response())
+}
+
+async fn my_pledges(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
+    let ok = q.ok.map(|_| lang.t("已记下,谢谢您!", "Noted. Thank you!").to_owned());
+    render_mine(&st, &c, lang, Flash { ok, error: None }).await
+}
+
+async fn mine_back<T>(st: &AppState, c: &Caller, lang: Lang, r: Result<T, ServiceError>) -> PageResult {
+    then_to(r, "/me/pledges?ok=1", lang, |f| render_mine(st, c, lang, f)).await
+}
+
+async fn my_propose(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<ProposalInput>) -> PageResult {
+    let r = st.svc.propose_my_pledge(&c, f).await;
+    mine_back(&st, &c, lang, r).await
+}
+
+async fn my_vote(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
+    let r = st.svc.vote_for_pledge(&c, id).await;
+    mine_back(&st, &c, lang, r).await
+}
+
+#[derive(Deserialize)]
+struct VerdictForm {
+    kept: String,
+    satisfaction: String,
+}
+
+async fn my_verdict(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<VerdictForm>,
+) -> PageResult {
+    let r = async {
+        let input = VerdictInput { kept: f.kept == "yes", satisfaction: whole("satisfaction", &f.satisfaction, lang)? };
+        st.svc.judge_pledge(&c, id, input).await
+    };
+    let r = r.await;
+    mine_back(&st, &c, lang, r).await
+}
+
+// ---- the public board -------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "board_pledges.html")]
+struct BoardPage {
+    c: Chrome,
+    b: PledgesBoard,
+}
+
+async fn board(State(st): State<AppState>, lang: Lang, Query(q): Query<Params>) -> PageResult {
+    let b = st.svc.pledges_board(q.community.as_deref().unwrap_or("")).await.page(lang)?;
+    let here = format!("/boards/pledges?community={}", b.community);
+    Ok(BoardPage { c: Chrome::anonymous(lang, &here), b }.into_response())
+}
