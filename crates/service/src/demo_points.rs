@@ -56,7 +56,7 @@ fn nine_am(ms: i64) -> i64 {
 
 /// A generated picture for a demo item (a soft colour of its own with a
 /// lighter band): never a real photo.
-fn placeholder(k: usize) -> Vec<u8> {
+pub(crate) fn placeholder(k: usize) -> Vec<u8> {
     const COLOURS: [[u8; 3]; 6] =
         [[236, 226, 198], [240, 200, 90], [180, 210, 235], [200, 230, 200], [230, 190, 210], [160, 110, 70]];
     let [r, g, b] = COLOURS[k % COLOURS.len()];

@@ -16,8 +16,9 @@ use yijia_store::{meta, org, places};
 use crate::caller::Grant;
 use crate::cases::CaseInput;
 use crate::clock::ManualClock;
+use crate::demo_points::placeholder;
 use crate::projects::{
-    ExpenseDecision, ExpenseInput, FundingDecision, FundingInput, LineInput, MilestoneDone, MilestoneInput,
+    ExpenseDecision, ExpenseInput, FileTarget, FundingDecision, FundingInput, LineInput, MilestoneDone, MilestoneInput,
     ProjectInput, StageInput, VoteInput,
 };
 use crate::{Caller, Result, Services};
@@ -180,6 +181,18 @@ impl Services {
             let done = [(1, 0), (3, 1), (4, 2), (5, 3)].iter().find(|(x, _)| *x == i).map(|(_, m)| *m);
             if let Some(m) = done.and_then(|m| milestones.get(m)) {
                 past.finish_milestone(&secretary, m.id, MilestoneDone { done_on: None, note: None }).await?;
+            }
+        }
+        // receipts for the expenses, before and after photos for the milestones (generated pictures)
+        let done = past.project(&secretary, p.id).await?;
+        for x in &done.expenses {
+            let target = FileTarget { kind: "receipt".into(), of: x.id };
+            past.add_project_file(&secretary, p.id, target, vec![placeholder(0)]).await?;
+        }
+        for m in &done.milestones {
+            for (kind, colour) in [("before", 5), ("after", 2)] {
+                let target = FileTarget { kind: kind.into(), of: m.id };
+                past.add_project_file(&secretary, p.id, target, vec![placeholder(colour)]).await?;
             }
         }
         at(75);

@@ -234,6 +234,8 @@ pub struct ProjectView {
     pub expenses: Vec<ExpenseView>,
     pub milestones: Vec<MilestoneView>,
     pub votes: Votes,
+    /// Documents, receipts and before/after photos.
+    pub files: Vec<FileRef>,
     /// For a resident of its buildings: their vote.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub my_vote: Option<bool>,
@@ -358,6 +360,18 @@ async fn project_view(tx: &mut Tx, p: &Project, community: &str) -> Result<Proje
             })
             .collect(),
         votes: Votes { accept: yes, reject: no, quorum: p.quorum },
+        files: store::files(tx, p.id)
+            .await?
+            .into_iter()
+            .map(|f| FileRef {
+                id: f.id,
+                kind: f.kind,
+                funding_id: f.funding_id,
+                expense_id: f.expense_id,
+                milestone_id: f.milestone_id,
+                content_type: f.content_type,
+            })
+            .collect(),
         my_vote: None,
     })
 }
@@ -811,6 +825,7 @@ impl Services {
                 let mut v = project_view(&mut tx, p, &com.code).await?;
                 v.my_vote = store::my_vote(&mut tx, p.id, r.id).await?;
                 // a resident sees the money and the work, not who was paid
+                v.files.retain(|f| matches!(f.kind.as_str(), "before" | "after"));
                 for x in &mut v.expenses {
                     x.payee.clear();
                     x.recorded_by.clear();
@@ -886,6 +901,8 @@ pub struct BoardProject {
     /// What the money went on: each expense spent, without who was paid.
     pub expenses: Vec<BoardExpense>,
     pub milestones: Vec<MilestoneView>,
+    /// Before and after photos of its milestones (ids for `/boards/photos/{id}`).
+    pub photos: Vec<FileRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -956,6 +973,7 @@ impl Services {
                     })
                     .collect(),
                 milestones: v.milestones,
+                photos: v.files.into_iter().filter(|f| matches!(f.kind.as_str(), "before" | "after")).collect(),
             });
         }
         tx.commit().await?;
@@ -973,6 +991,151 @@ impl Services {
                 .map(|(year, (approved, spent))| YearFigures { year, approved, spent })
                 .collect(),
             projects,
+        })
+    }
+}
+
+/// The largest document or receipt taken: 10 MB.
+const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct FileRef {
+    pub id: i64,
+    /// `document` (of a funding application), `receipt` (of an expense),
+    /// `before` or `after` (photos of a milestone).
+    pub kind: String,
+    pub funding_id: Option<i64>,
+    pub expense_id: Option<i64>,
+    pub milestone_id: Option<i64>,
+    pub content_type: String,
+}
+
+/// What a file is attached to: `kind` and the id of the funding
+/// application, expense or milestone.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FileTarget {
+    /// `document`, `receipt`, `before` or `after`.
+    pub kind: String,
+    /// For a document, the funding application; for a receipt, the expense;
+    /// for a photo, the milestone.
+    pub of: i64,
+}
+
+/// An upload made safe to keep: a photo cleaned (metadata and location
+/// gone), or a PDF as it came.
+fn clean_file(upload: Vec<u8>, photo_only: bool) -> Result<(Vec<u8>, &'static str, &'static str)> {
+    if upload.starts_with(b"%PDF-") && !photo_only {
+        if upload.len() > MAX_FILE_BYTES {
+            return Err(ServiceError::invalid("file", "文件不能超过 10 MB", "a file is at most 10 MB"));
+        }
+        return Ok((upload, "application/pdf", "pdf"));
+    }
+    let p = crate::photos::clean(&upload).map_err(|e| match (e, photo_only) {
+        (ServiceError::Invalid(_), false) => ServiceError::invalid(
+            "file",
+            "只能上传照片(JPEG、PNG、WebP)或 PDF",
+            "only photos (JPEG, PNG, WebP) or PDFs",
+        ),
+        (e, _) => e,
+    })?;
+    Ok((p.bytes, p.content_type, p.extension))
+}
+
+impl Services {
+    /// Attaches a document to a funding application, a receipt to an
+    /// expense, or a before or after photo to a milestone.
+    pub async fn add_project_file(
+        &self,
+        caller: &Caller,
+        id: i64,
+        target: FileTarget,
+        uploads: Vec<Vec<u8>>,
+    ) -> Result<ProjectView> {
+        let kind = target.kind.trim().to_owned();
+        if !matches!(kind.as_str(), "document" | "receipt" | "before" | "after") {
+            return Err(ServiceError::invalid(
+                "kind",
+                "kind 只能是 document、receipt、before 或 after",
+                "kind is document, receipt, before or after",
+            ));
+        }
+        let [upload] = <[Vec<u8>; 1]>::try_from(uploads)
+            .map_err(|_| ServiceError::invalid("file", "请选择一个文件", "choose one file"))?;
+        let photo_only = matches!(kind.as_str(), "before" | "after");
+        let (bytes, content_type, ext) = tokio::task::spawn_blocking(move || clean_file(upload, photo_only))
+            .await
+            .map_err(|e| ServiceError::Internal(format!("cleaning a file: {e}")))??;
+        let name = format!("{}.{ext}", uuid::Uuid::new_v4().simple());
+        self.files.put(&name, bytes).await?;
+        let by = caller.display_name.clone();
+        let stored = name.clone();
+        let r = self
+            .project_change(caller, id, MANAGERS, "project_file", move |tx, p, now| {
+                Box::pin(async move {
+                    let of = target.of;
+                    let belongs = match kind.as_str() {
+                        "document" => store::funding(tx, of).await?.is_some_and(|f| f.project_id == p.id),
+                        "receipt" => store::expense(tx, of).await?.is_some_and(|x| x.project_id == p.id),
+                        _ => store::milestone(tx, of).await?.is_some_and(|m| m.project_id == p.id),
+                    };
+                    if !belongs {
+                        return Err(ServiceError::invalid("of", "这个项目没有这一项", "no such item in the project"));
+                    }
+                    let f = store::NewFile {
+                        project_id: p.id,
+                        kind: &kind,
+                        funding_id: (kind == "document").then_some(of),
+                        expense_id: (kind == "receipt").then_some(of),
+                        milestone_id: photo_only.then_some(of),
+                        stored_name: &stored,
+                        content_type,
+                        by: &by,
+                        now,
+                    };
+                    let fid = store::add_file(tx, &f).await?;
+                    Ok(json!({ "file": fid, "kind": kind, "of": of }))
+                })
+            })
+            .await;
+        if r.is_err()
+            && let Err(e) = self.files.remove(&name).await
+        {
+            tracing::warn!(file = %name, error = %e, "an unrecorded file stays behind");
+        }
+        r
+    }
+
+    /// A project's file, for those who read the project.
+    pub async fn project_file(&self, caller: &Caller, file_id: i64) -> Result<crate::cases::PhotoFile> {
+        self.denials_audited(caller, async {
+            let mut tx = self.db.read().await?;
+            let Some(f) = store::file(&mut tx, file_id).await? else { return Err(ServiceError::NotFound) };
+            project_in_scope(&mut tx, caller, f.project_id, READERS).await?;
+            tx.commit().await?;
+            self.file_bytes(&f).await
+        })
+        .await
+    }
+
+    /// A before or after photo of a milestone, for the public board.
+    pub async fn board_photo(&self, file_id: i64) -> Result<crate::cases::PhotoFile> {
+        let mut tx = self.db.read().await?;
+        let f = store::file(&mut tx, file_id).await?;
+        tx.commit().await?;
+        match f {
+            Some(f) if matches!(f.kind.as_str(), "before" | "after") => self.file_bytes(&f).await,
+            _ => Err(ServiceError::NotFound),
+        }
+    }
+
+    async fn file_bytes(&self, f: &store::ProjectFile) -> Result<crate::cases::PhotoFile> {
+        let bytes = self.files.get(&f.stored_name).await?;
+        let ext = f.stored_name.rsplit('.').next().unwrap_or("bin");
+        Ok(crate::cases::PhotoFile {
+            bytes,
+            content_type: f.content_type.clone(),
+            file_name: format!("project-{}-{}-{}.{ext}", f.project_id, f.kind, f.id),
         })
     }
 }

@@ -144,7 +144,7 @@ pub struct RecordInput {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct RecordView {
+pub struct ServiceRecordView {
     pub id: i64,
     pub service_id: i64,
     pub service: String,
@@ -161,7 +161,7 @@ pub struct StationDay {
     pub station: StationView,
     pub date: String,
     pub appointments: Vec<AppointmentView>,
-    pub records: Vec<RecordView>,
+    pub records: Vec<ServiceRecordView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -233,8 +233,8 @@ fn appointment_view(a: &Appointment) -> AppointmentView {
     }
 }
 
-fn record_view(r: &store::Record) -> RecordView {
-    RecordView {
+fn record_view(r: &store::Record) -> ServiceRecordView {
+    ServiceRecordView {
         id: r.id,
         service_id: r.service_id,
         service: r.service_name.clone(),
@@ -505,6 +505,13 @@ impl Services {
     /// resident of the community.
     pub async fn book(&self, caller: &Caller, service_id: i64, input: BookingInput) -> Result<AppointmentView> {
         let at = time_field("starts_at", &input.starts_at)?;
+        if input.resident_id.is_none() && caller.resident_id.is_none() && caller.has_any(CLERKS) {
+            return Err(ServiceError::invalid(
+                "resident_id",
+                "请指明为哪位居民预约",
+                "say which resident the booking is for",
+            ));
+        }
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
@@ -652,7 +659,12 @@ impl Services {
 
     /// Records a service given; for an appointment, the appointment is then
     /// served.
-    pub async fn record_service(&self, caller: &Caller, station_id: i64, input: RecordInput) -> Result<RecordView> {
+    pub async fn record_service(
+        &self,
+        caller: &Caller,
+        station_id: i64,
+        input: RecordInput,
+    ) -> Result<ServiceRecordView> {
         rules::check_minutes(input.minutes)?;
         let now = self.now();
         let given_at = match input.given_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -741,7 +753,7 @@ impl Services {
             let e = Event::ok("service_record", format!("service_record:{id}"), &com.path);
             record(&mut tx, caller, now, &e.with(json!({ "service": svc.name, "minutes": input.minutes }))).await?;
             tx.commit().await?;
-            Ok(RecordView {
+            Ok(ServiceRecordView {
                 id,
                 service_id: svc.id,
                 service: svc.name,

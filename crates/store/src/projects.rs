@@ -325,3 +325,48 @@ pub async fn clear_votes(tx: &mut Tx, project_id: i64) -> Result<()> {
         .bind(project_id).execute(&mut *c).await?.rows_affected());
     Ok(())
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ProjectFile {
+    pub id: i64,
+    pub project_id: i64,
+    pub kind: String,
+    pub funding_id: Option<i64>,
+    pub expense_id: Option<i64>,
+    pub milestone_id: Option<i64>,
+    pub stored_name: String,
+    pub content_type: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewFile<'a> {
+    pub project_id: i64,
+    pub kind: &'a str,
+    pub funding_id: Option<i64>,
+    pub expense_id: Option<i64>,
+    pub milestone_id: Option<i64>,
+    pub stored_name: &'a str,
+    pub content_type: &'a str,
+    pub by: &'a str,
+    pub now: i64,
+}
+
+pub async fn add_file(tx: &mut Tx, f: &NewFile<'_>) -> Result<i64> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO project_files (project_id, kind, funding_id, expense_id, milestone_id, stored_name, content_type, \
+         created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
+        .bind(f.project_id).bind(f.kind).bind(f.funding_id).bind(f.expense_id).bind(f.milestone_id)
+        .bind(f.stored_name).bind(f.content_type).bind(f.by).bind(f.now).fetch_one(c).await?))
+}
+
+const FILE_COLS: &str = "id, project_id, kind, funding_id, expense_id, milestone_id, stored_name, content_type";
+
+pub async fn file(tx: &mut Tx, id: i64) -> Result<Option<ProjectFile>> {
+    let sql = format!("SELECT {FILE_COLS} FROM project_files WHERE id = $1");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+}
+
+pub async fn files(tx: &mut Tx, project_id: i64) -> Result<Vec<ProjectFile>> {
+    let sql = format!("SELECT {FILE_COLS} FROM project_files WHERE project_id = $1 ORDER BY id");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(project_id).fetch_all(c).await?))
+}

@@ -445,6 +445,15 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/api/v1/me/projects", Roles(RESIDENTS), Scope::Own, get(projects::my_projects))
         .add(M::POST, "/api/v1/me/projects/{id}/vote", Roles(RESIDENTS), Scope::Own, post(projects::vote))
         .add(M::GET, "/api/v1/boards/spending", Public, Scope::None, get(projects::spending_board))
+        .add(
+            M::POST,
+            "/api/v1/projects/{id}/files",
+            Roles(PROJECT_MANAGERS),
+            Scope::Object,
+            post(projects::add_file).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
+        )
+        .add(M::GET, "/api/v1/project-files/{id}", Roles(PROJECT_READERS), Scope::Object, get(projects::get_file))
+        .add(M::GET, "/api/v1/boards/photos/{id}", Public, Scope::None, get(projects::board_photo))
         .add(M::GET, "/api/v1/pledges", Roles(PLEDGE_READERS), Scope::Grants, get(pledges::pledge_year))
         .add(M::POST, "/api/v1/pledges", Roles(PLEDGE_UPDATERS), Scope::Object, post(pledges::propose))
         .add(M::POST, "/api/v1/pledges/years", Roles(PLEDGE_MANAGERS), Scope::Object, post(pledges::open_year))
@@ -553,7 +562,8 @@ impl Modify for Bearer {
         projects::list_projects, projects::create_project, projects::get_project, projects::add_budget_line,
         projects::apply_for_funding, projects::decide_funding, projects::record_expense, projects::decide_expense,
         projects::add_milestone, projects::finish_milestone, projects::move_project, projects::count_votes,
-        projects::my_projects, projects::vote, projects::spending_board,
+        projects::my_projects, projects::vote, projects::spending_board, projects::add_file, projects::get_file,
+        projects::board_photo,
         pledges::pledge_year, pledges::open_year, pledges::advance_year, pledges::propose, pledges::shortlist,
         pledges::set_owner, pledges::report_progress, pledges::my_pledges, pledges::propose_mine, pledges::vote_mine,
         pledges::judge_mine, pledges::pledges_board,

@@ -100,6 +100,7 @@ pub async fn pin_notice(
         (status = 200, description = "The notices", body = Vec<NoticeView>),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "No resident record linked", body = ErrorBody),
+        (status = 404, description = "Not a resident's account", body = ErrorBody),
     ))]
 pub async fn my_notices(
     State(st): State<AppState>,

@@ -191,6 +191,7 @@ pub async fn report_progress(
         (status = 200, description = "The year", body = YearView),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "No resident record linked", body = ErrorBody),
+        (status = 404, description = "Not a resident's account", body = ErrorBody),
         (status = 409, description = "No year opened yet", body = ErrorBody),
     ))]
 pub async fn my_pledges(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Result<Json<YearView>, ApiError> {
@@ -204,6 +205,7 @@ pub async fn my_pledges(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "No resident record linked", body = ErrorBody),
+        (status = 404, description = "Not a resident's account", body = ErrorBody),
         (status = 409, description = "Not proposing now, or proposed already", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),

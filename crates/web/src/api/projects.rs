@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use yijia_service::projects::{
-    ExpenseDecision, ExpenseInput, FundingDecision, FundingInput, LineInput, MilestoneDone, MilestoneInput,
+    ExpenseDecision, ExpenseInput, FileTarget, FundingDecision, FundingInput, LineInput, MilestoneDone, MilestoneInput,
     ProjectInput, ProjectView, SpendingBoard, StageInput, VoteInput, Votes,
 };
 
@@ -286,6 +286,7 @@ pub async fn count_votes(
         (status = 200, description = "The projects", body = Vec<ProjectView>),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "No resident record linked", body = ErrorBody),
+        (status = 404, description = "Not a resident's account", body = ErrorBody),
     ))]
 pub async fn my_projects(
     State(st): State<AppState>,
@@ -340,4 +341,67 @@ pub async fn spending_board(
     ApiQuery(q): ApiQuery<BoardCommunity>,
 ) -> Result<Json<SpendingBoard>, ApiError> {
     Ok(Json(st.svc.spending_board(&q.community).await.api(lang)?))
+}
+
+/// Attach a file: a document to a funding application, a receipt (photo or PDF) to an expense,
+/// or a before/after photo to a milestone. Multipart, one file in the field `file`.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/files", tag = "projects",
+    params(("id" = i64, Path, description = "Project id"), FileTarget),
+    request_body(content_type = "multipart/form-data", description = "One file in the field `file`"),
+    responses(
+        (status = 200, description = "The project after it", body = ProjectView),
+        (status = 400, description = "Bad id, query or form", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Not in your scope", body = ErrorBody),
+        (status = 413, description = "Too large", body = ErrorBody),
+        (status = 415, description = "Not a multipart form", body = ErrorBody),
+        (status = 422, description = "Not a photo or PDF, or not of this project", body = ErrorBody),
+    ))]
+pub async fn add_file(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<FileTarget>,
+    form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Json<ProjectView>, ApiError> {
+    let form = form.map_err(|e| ApiError::new(e.status(), "bad_multipart", e.body_text(), None))?;
+    let u = crate::upload::read(form, "file").await.map_err(|(s, m)| ApiError::new(s, "bad_multipart", m, None))?;
+    Ok(Json(st.svc.add_project_file(&c, id, q, u.files).await.api(lang)?))
+}
+
+/// A project's file, for those who read the project.
+#[utoipa::path(get, path = "/api/v1/project-files/{id}", tag = "projects",
+    params(("id" = i64, Path, description = "File id")),
+    responses(
+        (status = 200, description = "The file, as the type it is", content(
+            (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"), (Vec<u8> = "application/pdf"))),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Not in your scope", body = ErrorBody),
+    ))]
+pub async fn get_file(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::response::Response, ApiError> {
+    Ok(super::cases::photo_attachment(st.svc.project_file(&c, id).await.api(lang)?))
+}
+
+/// A before or after photo of a repair, as the public board shows it. No login.
+#[utoipa::path(get, path = "/api/v1/boards/photos/{id}", tag = "projects", security(()),
+    params(("id" = i64, Path, description = "File id")),
+    responses(
+        (status = 200, description = "The photo", content(
+            (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"))),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 404, description = "No such photo on a board", body = ErrorBody),
+    ))]
+pub async fn board_photo(
+    State(st): State<AppState>,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::response::Response, ApiError> {
+    Ok(super::cases::photo_attachment(st.svc.board_photo(id).await.api(lang)?))
 }

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use yijia_service::stations::{
-    AppointmentView, BookingInput, RecordInput, RecordView, ServiceInput, ServiceView, SlotsView, StationDay,
+    AppointmentView, BookingInput, RecordInput, ServiceInput, ServiceRecordView, ServiceView, SlotsView, StationDay,
     StationInput, StationMonth, StationView,
 };
 
@@ -181,6 +181,7 @@ pub async fn service_slots(
         (status = 201, description = "The appointment", body = AppointmentView),
         (status = 400, description = "Malformed body or id", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "A resident's account not linked to a record", body = ErrorBody),
         (status = 404, description = "No such service in your community", body = ErrorBody),
         (status = 409, description = "The slot is full, or booked that day already", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
@@ -260,7 +261,7 @@ pub async fn station_day(
 #[utoipa::path(post, path = "/api/v1/stations/{id}/records", tag = "stations",
     params(("id" = i64, Path, description = "Station id")), request_body = RecordInput,
     responses(
-        (status = 201, description = "The record", body = RecordView),
+        (status = 201, description = "The record", body = ServiceRecordView),
         (status = 400, description = "Malformed body or id", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such station in your community", body = ErrorBody),
@@ -275,7 +276,7 @@ pub async fn record_service(
     lang: Lang,
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<RecordInput>,
-) -> Result<(StatusCode, Json<RecordView>), ApiError> {
+) -> Result<(StatusCode, Json<ServiceRecordView>), ApiError> {
     Ok((StatusCode::CREATED, Json(st.svc.record_service(&c, id, b).await.api(lang)?)))
 }
 
@@ -305,6 +306,7 @@ pub async fn station_month(
         (status = 200, description = "The stations", body = Vec<StationView>),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "No resident record linked", body = ErrorBody),
+        (status = 404, description = "Not a resident's account", body = ErrorBody),
     ))]
 pub async fn my_stations(
     State(st): State<AppState>,
@@ -320,6 +322,7 @@ pub async fn my_stations(
         (status = 200, description = "The appointments", body = Vec<AppointmentView>),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "No resident record linked", body = ErrorBody),
+        (status = 404, description = "Not a resident's account", body = ErrorBody),
     ))]
 pub async fn my_appointments(
     State(st): State<AppState>,

@@ -14,8 +14,8 @@ use yijia_domain::project::Fen;
 use yijia_domain::role::Role;
 use yijia_service::cases::{CaseBox, CaseQuery, CaseSummary};
 use yijia_service::projects::{
-    APPROVERS, ExpenseDecision, ExpenseInput, FundingDecision, FundingInput, LineInput, MANAGERS, MilestoneDone,
-    MilestoneInput, ProjectInput, ProjectView, READERS, SpendingBoard, StageInput, VoteInput,
+    APPROVERS, ExpenseDecision, ExpenseInput, FileRef, FileTarget, FundingDecision, FundingInput, LineInput, MANAGERS,
+    MilestoneDone, MilestoneInput, ProjectInput, ProjectView, READERS, SpendingBoard, StageInput, VoteInput,
 };
 use yijia_service::{Caller, PageReq, ServiceError};
 
@@ -42,6 +42,13 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/projects/{id}/milestones/{m}/done", Roles(MANAGERS), Scope::Object, post(milestone_done))
         .add(M::POST, "/projects/{id}/stage", Roles(MANAGERS), Scope::Object, post(stage))
         .add(M::POST, "/projects/{id}/count-votes", Roles(MANAGERS), Scope::Object, post(count_votes))
+        .add(
+            M::POST,
+            "/projects/{id}/files",
+            Roles(MANAGERS),
+            Scope::Object,
+            post(file_add).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
+        )
         .add(M::GET, "/me/projects", Roles(RESIDENTS), Scope::Own, get(my_projects))
         .add(M::POST, "/me/projects/{id}/vote", Roles(RESIDENTS), Scope::Own, post(my_vote))
         .add(M::GET, "/boards/spending", Public, Scope::None, get(board))
@@ -169,6 +176,43 @@ async fn render_project(st: &AppState, c: &Caller, lang: Lang, id: i64, flash: F
         flash,
     };
     Ok((status, page).into_response())
+}
+
+impl ProjectPage {
+    /// The files of one kind attached to one application, expense or milestone.
+    fn files_of(&self, kind: &str, of: &i64) -> Vec<&FileRef> {
+        let of = Some(*of);
+        self.p
+            .files
+            .iter()
+            .filter(|f| {
+                f.kind == kind
+                    && match kind {
+                        "document" => f.funding_id == of,
+                        "receipt" => f.expense_id == of,
+                        _ => f.milestone_id == of,
+                    }
+            })
+            .collect()
+    }
+}
+
+async fn file_add(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    form: axum::extract::Multipart,
+) -> PageResult {
+    let r = async {
+        let u =
+            crate::upload::read(form, "file").await.map_err(|(_, m)| ServiceError::invalid("file", m.clone(), m))?;
+        let field = |k: &str| u.fields.get(k).map_or("", String::as_str).to_owned();
+        let target = FileTarget { kind: field("kind"), of: whole("of", &field("of"), lang)? };
+        st.svc.add_project_file(&c, id, target, u.files).await
+    };
+    let r = r.await;
+    after(&st, &c, lang, id, r).await
 }
 
 async fn project(

@@ -177,3 +177,38 @@ async fn the_openapi_document_covers_every_api_route() {
         assert!(doc["components"]["schemas"][name].is_object(), "{r} is referred to and not defined");
     }
 }
+
+/// utoipa names a schema after its type alone: two types of one name would
+/// silently share one schema in the document, and one side would be wrong.
+#[test]
+fn openapi_schema_names_are_unique() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut names: Vec<(String, String)> = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() && !p.ends_with("target") && !p.ends_with("tests") {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                let lines: Vec<&str> = text.lines().collect();
+                for (i, l) in lines.iter().enumerate() {
+                    if !(l.contains("derive(") && l.contains("ToSchema")) {
+                        continue;
+                    }
+                    let decl = lines[i + 1..].iter().find(|l| l.contains("pub struct ") || l.contains("pub enum "));
+                    if let Some(name) = decl.and_then(|l| l.split_whitespace().nth(2)) {
+                        let name = name.trim_end_matches(['{', '(', ';']).to_owned();
+                        names.push((name, p.display().to_string()));
+                    }
+                }
+            }
+        }
+    }
+    names.sort();
+    assert!(names.len() > 50, "found the schema types: {}", names.len());
+    for w in names.windows(2) {
+        assert_ne!(w[0].0, w[1].0, "one schema name for two types: {} and {}", w[0].1, w[1].1);
+    }
+}

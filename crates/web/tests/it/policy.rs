@@ -18,6 +18,7 @@ const PUBLIC: &[(&str, &str)] = &[
     // the honours board names only residents who chose so
     ("GET", "/api/v1/honours"),
     ("GET", "/api/v1/boards/spending"),
+    ("GET", "/api/v1/boards/photos/{id}"),
     ("GET", "/api/v1/boards/pledges"),
     ("GET", "/boards/pledges"),
     ("GET", "/boards/spending"),

@@ -218,3 +218,88 @@ async fn funding_approved_spent_accepted_by_residents_closes_the_hazards_and_the
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn receipts_and_photos_are_kept_cleaned_and_only_photos_of_the_work_are_public() {
+    let app = TestApp::spawn().await;
+    let secretary = app.token("secretary").await;
+    let officer = app.token("officer").await;
+    let staff = app.token("staff").await;
+    let (_, building, resident) = neighbour(&app, &staff, "张大爷", "13812345678", "101").await;
+    let body = json!({"title": "8号楼屋面", "buildings": [building]});
+    let (_, p) = app.post(&secretary, "/api/v1/projects", body).await;
+    let id = p["id"].as_i64().unwrap();
+    let url = |s: &str| format!("/api/v1/projects/{id}{s}");
+    app.post(&secretary, &url("/budget"), json!({"name": "屋面", "amount": 1_000_000})).await;
+    let (_, p) = app.post(&secretary, &url("/fundings"), json!({"source": "subdistrict", "asked": 1_000_000})).await;
+    let funding = p["fundings"][0]["id"].as_i64().unwrap();
+    app.post(&officer, &format!("/api/v1/fundings/{funding}/decision"), json!({"approve": true})).await;
+    let today = to_local(app.svc.now()).date_naive().format("%Y-%m-%d").to_string();
+    let line = p["lines"][0]["id"].as_i64().unwrap();
+    let spend =
+        json!({"line_id": line, "amount": 500_000, "payee": "某公司", "description": "防水", "spent_on": today});
+    let (_, p) = app.post(&secretary, &url("/expenses"), spend).await;
+    let expense = p["expenses"][0]["id"].as_i64().unwrap();
+    let (_, p) = app.post(&secretary, &url("/milestones"), json!({"title": "防水完工", "due_on": today})).await;
+    let milestone = p["milestones"][0]["id"].as_i64().unwrap();
+
+    let upload = |query: String, name: &'static str, bytes: Vec<u8>| {
+        let (app, s) = (&app, secretary.clone());
+        async move {
+            let form =
+                reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(bytes).file_name(name));
+            let r = app
+                .client()
+                .post(format!("{}{}", app.url, query))
+                .bearer_auth(&s)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap();
+            let st = r.status();
+            (st, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let pdf = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n".to_vec();
+    let (st, v) = upload(url(&format!("/files?kind=receipt&of={expense}")), "receipt.pdf", pdf.clone()).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let receipt = v["files"][0]["id"].as_i64().unwrap();
+    let (st, v) = upload(url(&format!("/files?kind=receipt&of={expense}")), "notes.txt", b"hello".to_vec()).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, Some("file")), "{v}");
+    let (st, v) = upload(url(&format!("/files?kind=before&of={milestone}")), "roof.pdf", pdf).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, Some("photo")), "a PDF is no photo: {v}");
+    let (st, v) = upload(url(&format!("/files?kind=receipt&of={}", expense + 99)), "r.pdf", b"%PDF-1.4".to_vec()).await;
+    assert_eq!((st, field(&v)), (StatusCode::UNPROCESSABLE_ENTITY, Some("of")), "{v}");
+    let photo = yijia_service::photos::sample_jpeg_with_gps(64, 48);
+    let (st, v) = upload(url(&format!("/files?kind=before&of={milestone}")), "roof.jpg", photo).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let before = v["files"].as_array().unwrap().iter().find(|f| f["kind"] == "before").unwrap()["id"].as_i64().unwrap();
+    assert_eq!(v["files"].as_array().unwrap().len(), 2, "nothing kept of the refused uploads: {v}");
+
+    // the receipt: to the project's readers only
+    let r = app
+        .client()
+        .get(format!("{}/api/v1/project-files/{receipt}", app.url))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert_eq!(app.get(&resident, &format!("/api/v1/project-files/{receipt}")).await.0, StatusCode::NOT_FOUND);
+    let public = |fid: i64| reqwest::get(format!("{}/api/v1/boards/photos/{fid}", app.url));
+    assert_eq!(public(receipt).await.unwrap().status(), StatusCode::NOT_FOUND, "receipts are not public");
+    // the photo of the work: public, cleaned of where it was taken
+    let r = public(before).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.unwrap();
+    assert!(!bytes.windows(4).any(|w| w == b"Exif"), "no EXIF left");
+    let board: Value = reqwest::get(format!("{}/api/v1/boards/spending?community=chengnan", app.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let photos: Vec<i64> =
+        board["projects"][0]["photos"].as_array().unwrap().iter().map(|f| f["id"].as_i64().unwrap()).collect();
+    assert_eq!(photos, [before], "the board lists the photo, not the receipt");
+}
