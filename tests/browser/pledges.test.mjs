@@ -52,7 +52,12 @@ test('residents propose and vote, and the board shows the result', async () => {
   const now = anon.page.locator(`section.board-year[data-year="${year}"] li`, { hasText: '单元门口加装坡道' });
   assert.equal(await now.locator('.votes').getAttribute('data-votes'), '1');
   const before = anon.page.locator(`section.board-year[data-year="${year - 1}"]`);
-  assert.equal(await before.locator('li').count(), 10, 'this year\'s ten stay');
+  assert.equal(await before.locator('ol.pledges > li').count(), 10, 'this year\'s ten stay');
+  // with their steps, and photos of the work that load
+  assert.ok(await before.locator('details.steps').count() > 0, 'the steps of the work');
+  const photo = before.locator('img[src*="/api/v1/boards/pledge-photos/"]').first();
+  await photo.scrollIntoViewIfNeeded();
+  await anon.page.waitForFunction(img => img.complete && img.naturalWidth > 0, await photo.elementHandle());
   assert.ok(!(await anon.page.content()).includes('张大爷'), 'no names');
   await anon.page.screenshot({ path: `${OUT}pledges-board.png`, fullPage: true });
   assert.deepEqual([...s.problems, ...r.problems, ...anon.problems].filter(p => !p.includes('422')), [], 'only the refused proposal answered 422');

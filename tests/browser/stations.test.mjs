@@ -58,3 +58,34 @@ test('a resident books a blood-pressure check and the clerk records it', async (
   // the refused second booking answered 422, as a refused form does
   assert.deepEqual([...r.problems, ...c.problems].filter(p => !p.includes('422')), []);
 });
+
+test('a clerk books a slot for a resident who phones', async () => {
+  const c = await phoneAs('clerk');
+  await c.page.goto(`${BASE}/stations`);
+  await Promise.all([c.page.waitForURL(/\/stations\/\d+$/), c.page.getByRole('link', { name: '春城驿家党群服务站' }).click()]);
+  await Promise.all([c.page.waitForURL(/\/book\?/), c.page.locator('#book-for').click()]);
+  // find the caller by name; a name not in the community is said so
+  await c.page.fill('#find input[name=who]', '查无此人');
+  await Promise.all([c.page.waitForURL(/who=/), c.page.locator('#find button').click()]);
+  assert.ok((await c.page.textContent('main')).includes('没有找到这位居民'));
+  await c.page.fill('#find input[name=who]', '李');
+  await Promise.all([c.page.waitForURL(/who=/), c.page.locator('#find button').click()]);
+  const first = c.page.locator('#found li a').first();
+  const name = (await first.textContent()).trim();
+  await Promise.all([c.page.waitForURL(/resident=\d+/), first.click()]);
+  assert.equal((await c.page.locator('#resident strong').textContent()).trim(), name);
+  // the first coming day with a free slot
+  const days = await c.page.locator('nav.days[aria-label] a').evaluateAll(as => as.map(a => a.getAttribute('href')));
+  let slot;
+  for (const href of days.slice(1)) {
+    await c.page.goto(`${BASE}${href}`);
+    slot = c.page.locator('#slots button:not([disabled])').first();
+    if (await slot.count()) break;
+  }
+  const at = await slot.getAttribute('data-at');
+  await Promise.all([c.page.waitForURL(/ok=booked/), slot.click()]);
+  const row = c.page.locator('#appointments li', { hasText: name }).filter({ hasText: at.slice(11, 16) });
+  assert.equal(await row.count(), 1, 'the appointment is on the station\'s day');
+  await c.page.screenshot({ path: `${OUT}stations-booked-for.png`, fullPage: true });
+  assert.deepEqual(c.problems, []);
+});

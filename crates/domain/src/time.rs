@@ -30,6 +30,11 @@ pub fn start_of_day(d: chrono::NaiveDate) -> i64 {
     t.and_local_timezone(ZONE).earliest().map_or(0, |t| t.timestamp_millis())
 }
 
+/// The year of a moment, in Beijing time.
+pub fn year_of(ms: i64) -> i64 {
+    i64::from(chrono::Datelike::year(&to_local(ms)))
+}
+
 /// For pages: `2026-11-29 21:47`.
 pub fn display(ms: i64) -> String {
     to_local(ms).format("%Y-%m-%d %H:%M").to_string()
@@ -43,5 +48,8 @@ mod tests {
     fn shanghai_offset() {
         assert_eq!(rfc3339(0), "1970-01-01T08:00:00+08:00");
         assert_eq!(display(0), "1970-01-01 08:00");
+        // 2026-12-31 16:30 UTC is already 2027 in Beijing
+        assert_eq!(year_of(1_798_734_600_000), 2027);
+        assert_eq!(year_of(1_798_734_600_000 - DAY_MS), 2026);
     }
 }

@@ -14,6 +14,7 @@ use yijia_store::activities::{self as store, Activity, NewActivity, Signup};
 use yijia_store::{Tx, org, points as ledger};
 
 use crate::audit::{Event, record};
+use crate::fields::time as time_field;
 use crate::invitations::own_record;
 use crate::points::{Applied, Req, post};
 use crate::{Caller, Result, ServiceError, Services};
@@ -80,16 +81,6 @@ pub struct ActivityView {
     pub signed_up: usize,
     pub waiting: usize,
     pub signups: Vec<SignupView>,
-}
-
-pub(crate) fn time_field(field: &str, s: &str) -> Result<i64> {
-    chrono::DateTime::parse_from_rfc3339(s.trim()).map(|t| t.timestamp_millis()).map_err(|_| {
-        ServiceError::invalid(
-            field,
-            "时间格式应为 2026-12-05T09:00:00+08:00",
-            "a time is written 2026-12-05T09:00:00+08:00",
-        )
-    })
 }
 
 fn signup_view(s: &Signup) -> SignupView {

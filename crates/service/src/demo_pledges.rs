@@ -8,13 +8,16 @@ use std::sync::{Arc, OnceLock};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use yijia_domain::time::DAY_MS;
+use yijia_domain::time::{DAY_MS, to_local};
 use yijia_store::residents::{self, Filter};
 use yijia_store::{meta, org};
 
 use crate::clock::ManualClock;
+use crate::demo_points::placeholder;
 use crate::demo_projects::resident_caller;
-use crate::pledges::{AdvanceInput, OwnerInput, ProgressInput, ProposalInput, VerdictInput, YearInput, this_year};
+use crate::pledges::{
+    AdvanceInput, MilestoneDone, MilestoneInput, OwnerInput, ProgressInput, ProposalInput, VerdictInput, YearInput,
+};
 use crate::{Result, Services};
 
 const LAST_YEAR: &[&str] = &[
@@ -50,6 +53,8 @@ const THIS_YEAR: &[(&str, &str)] = &[
 
 /// What progress reports say, step by step.
 const PROGRESS: &[&str] = &["已完成方案", "已招标", "施工过半", "主体完工", "全部完成"];
+/// A milestone for each step of progress, done when it is reported.
+const MILESTONES: &[&str] = &["确定方案", "完成招标", "施工过半", "主体完工", "验收交付"];
 
 impl Services {
     /// Seeds last year's and this year's pledges, once; how many committed.
@@ -71,7 +76,7 @@ impl Services {
         let secretary = self.demo_caller("secretary").await?;
         let staff = self.demo_caller("staff").await?;
         let now = self.now();
-        let year = this_year(now);
+        let year = yijia_domain::time::year_of(now);
         let clock = Arc::new(ManualClock::new(now - 700 * DAY_MS));
         let past = Services {
             clock: clock.clone(),
@@ -111,20 +116,38 @@ impl Services {
             let y_view = past.advance_pledge_year(&secretary, com, y, AdvanceInput { commit: Some(10) }).await?;
             let mine: Vec<_> = y_view.pledges.iter().filter(|p| p.status == "committed").collect();
             committed += mine.len();
+            // how far each got: last year's all the way, this year's at various stages
+            let reach = |i: usize| if y < year { PROGRESS.len() } else { ((i % 5) + 1).min(4) };
+            let mut steps_of = Vec::new();
             for (i, p) in mine.iter().enumerate() {
                 let owner = if i % 2 == 0 { "王小红(社区书记)" } else { "刘社工" };
                 past.set_pledge_owner(&secretary, p.id, OwnerInput { owner: owner.into() }).await?;
+                let mut ids = Vec::new();
+                for (s, title) in MILESTONES.iter().enumerate() {
+                    // steps reached are due just after they were done; the rest lie ahead
+                    let at = match s.checked_sub(reach(i)) {
+                        None => now - (days_ago - 65 - 50 * s as i64) * DAY_MS,
+                        Some(ahead) => now + (ahead as i64 + 1) * 20 * DAY_MS,
+                    };
+                    let due = to_local(at).format("%Y-%m-%d").to_string();
+                    let input = MilestoneInput { title: (*title).into(), due_on: due };
+                    ids.push(past.add_pledge_milestone(&staff, p.id, input).await?.id);
+                }
+                steps_of.push(ids);
             }
             // progress through the year: this year's at various stages
             let steps = if y < year { PROGRESS.len() } else { 4 };
             for (s, said) in PROGRESS.iter().enumerate().take(steps) {
                 clock.set(now - (days_ago - 60 - 50 * s as i64) * DAY_MS);
                 for (i, p) in mine.iter().enumerate() {
-                    let reach = if y < year { PROGRESS.len() } else { (i % 5) + 1 };
-                    if s < reach {
+                    if s < reach(i) {
                         let pct = ((s + 1) * 100 / PROGRESS.len()) as i64;
                         let input = ProgressInput { progress: pct, text: (*said).into() };
-                        past.report_pledge_progress(&staff, p.id, input).await?;
+                        // a photo of the work halfway and at the end (generated pictures)
+                        let photos = if s % 2 == 0 && s > 0 { vec![placeholder(i + s)] } else { vec![] };
+                        past.report_pledge_progress(&staff, p.id, input, photos).await?;
+                        let done = MilestoneDone { done_on: None, note: None };
+                        past.finish_pledge_milestone(&staff, steps_of[i][s], done).await?;
                     }
                 }
             }

@@ -11,6 +11,7 @@ use yijia_store::org;
 use crate::activities::{ActivityInput, ActivityView, ORGANISERS};
 use crate::audit::{Event, record};
 use crate::error::on_conflict;
+use crate::fields::text;
 use crate::{Caller, Result, ServiceError, Services};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -40,18 +41,6 @@ pub struct PostView {
     pub place: String,
     /// Shifts that have not ended (and those of the last week).
     pub shifts: Vec<ActivityView>,
-}
-
-pub(crate) fn text(field: &str, s: &str, max: usize) -> Result<String> {
-    let s = s.trim();
-    if s.is_empty() || s.chars().count() > max {
-        return Err(ServiceError::invalid(
-            field,
-            format!("请填写,不超过 {max} 字"),
-            format!("required, at most {max} characters"),
-        ));
-    }
-    Ok(s.to_owned())
 }
 
 impl Services {

@@ -21,6 +21,7 @@ mod demo_visits;
 pub mod duty;
 pub mod error;
 pub mod export;
+mod fields;
 pub mod files;
 pub mod honours;
 pub mod households;

@@ -11,9 +11,8 @@ use yijia_domain::time::rfc3339;
 use yijia_store::notices::{self as store, NewNotice, Notice};
 use yijia_store::{Tx, org, places};
 
-use crate::activities::time_field;
 use crate::audit::{Event, record};
-use crate::duty::text;
+use crate::fields::{text, time as time_field};
 use crate::invitations::own_record;
 use crate::{Caller, Result, ServiceError, Services};
 

@@ -10,14 +10,15 @@ use serde_json::json;
 use yijia_domain::Msg;
 use yijia_domain::pledge::{self as rules, Phase};
 use yijia_domain::role::Role;
-use yijia_domain::time::{rfc3339, to_local};
+use yijia_domain::time::rfc3339;
 use yijia_store::pledges::{self as store, Pledge, PledgeYear};
 use yijia_store::{Tx, org};
 
 use crate::audit::{Event, record};
-use crate::duty::text;
 use crate::error::on_conflict;
+use crate::fields::text;
 use crate::invitations::own_record;
+pub use crate::projects::{MilestoneDone, MilestoneInput};
 use crate::{Caller, Result, ServiceError, Services};
 
 /// Who runs the year: opens it, shortlists, commits, moves it on.
@@ -25,6 +26,8 @@ pub const MANAGERS: &[Role] = &[Role::Secretary];
 /// Who reports progress and proposes for the community.
 pub const UPDATERS: &[Role] = &[Role::Secretary, Role::CommunityStaff];
 pub const READERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::GridWorker, Role::StreetOfficer];
+/// Photos an update takes at once.
+pub const MAX_PHOTOS: usize = 6;
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct YearInput {
@@ -105,10 +108,24 @@ pub struct PledgeView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct UpdateView {
+    pub id: i64,
     pub pledge_id: i64,
     pub at: String,
     pub progress: i64,
     pub text: String,
+    /// Its photos: ids for `/api/v1/boards/pledge-photos/{id}` (public).
+    pub photos: Vec<i64>,
+}
+
+/// A step of a committed pledge, with the day it is due and the day done.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PledgeMilestoneView {
+    pub id: i64,
+    pub pledge_id: i64,
+    pub title: String,
+    pub due_on: String,
+    pub done_on: Option<String>,
+    pub note: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -121,6 +138,9 @@ pub struct YearView {
     pub phase_name: String,
     pub votes_per_resident: i64,
     pub pledges: Vec<PledgeView>,
+    /// The committed pledges' milestones, by pledge and day due.
+    pub milestones: Vec<PledgeMilestoneView>,
+    /// Progress updates, newest first.
     pub updates: Vec<UpdateView>,
     /// For a resident while voting: votes they have left.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -167,11 +187,9 @@ async fn year_view(tx: &mut Tx, com: &org::OrgNode, y: &PledgeYear, public: bool
             _ => p.status == "committed",
         });
     }
-    let updates = store::updates(tx, com.id, y.year)
-        .await?
-        .into_iter()
-        .map(|u| UpdateView { pledge_id: u.pledge_id, at: rfc3339(u.at), progress: u.progress, text: u.text })
-        .collect();
+    let photos = store::photos(tx, com.id, y.year).await?;
+    let updates = store::updates(tx, com.id, y.year).await?.into_iter().map(|u| update_view(u, &photos)).collect();
+    let milestones = store::milestones(tx, com.id, y.year).await?.into_iter().map(milestone_view).collect();
     Ok(YearView {
         community: com.code.clone(),
         community_name: com.name.clone(),
@@ -180,9 +198,32 @@ async fn year_view(tx: &mut Tx, com: &org::OrgNode, y: &PledgeYear, public: bool
         phase_name: phase.name_zh().to_owned(),
         votes_per_resident: y.votes_per_resident,
         pledges,
+        milestones,
         updates,
         my_votes_left: None,
     })
+}
+
+fn update_view(u: store::Update, photos: &[store::Photo]) -> UpdateView {
+    UpdateView {
+        id: u.id,
+        pledge_id: u.pledge_id,
+        at: rfc3339(u.at),
+        progress: u.progress,
+        text: u.text,
+        photos: photos.iter().filter(|f| f.update_id == u.id).map(|f| f.id).collect(),
+    }
+}
+
+fn milestone_view(m: store::Milestone) -> PledgeMilestoneView {
+    PledgeMilestoneView {
+        id: m.id,
+        pledge_id: m.pledge_id,
+        title: m.title,
+        due_on: m.due_on,
+        done_on: m.done_on,
+        note: m.note,
+    }
 }
 
 fn conflict(zh: impl Into<String>, en: impl Into<String>) -> ServiceError {
@@ -230,6 +271,18 @@ async fn pledge_in_scope(
     }
     let y = store::year(tx, p.community_id, p.year).await?.ok_or(ServiceError::NotFound)?;
     Ok((p, com, y))
+}
+
+/// A committed pledge the caller updates, while its year is at work.
+async fn committed_while_working(tx: &mut Tx, caller: &Caller, id: i64) -> Result<(Pledge, org::OrgNode)> {
+    let (p, com, y) = pledge_in_scope(tx, caller, id, UPDATERS).await?;
+    if y.phase != Phase::Working.code() {
+        return Err(wrong_phase(&y, Phase::Working));
+    }
+    if p.status != "committed" {
+        return Err(conflict("只有承诺办理的实事报告进展", "progress is for committed pledges"));
+    }
+    Ok((p, com))
 }
 
 /// A pledge of the resident's own community, with its year.
@@ -448,28 +501,147 @@ impl Services {
         .await
     }
 
-    /// Reports progress on a committed pledge, while the community works.
-    pub async fn report_pledge_progress(&self, caller: &Caller, id: i64, input: ProgressInput) -> Result<PledgeView> {
+    /// Reports progress on a committed pledge, while the community works,
+    /// with photos of the work (cleaned, and public on the board).
+    pub async fn report_pledge_progress(
+        &self,
+        caller: &Caller,
+        id: i64,
+        input: ProgressInput,
+        uploads: Vec<Vec<u8>>,
+    ) -> Result<PledgeView> {
         if !(0..=100).contains(&input.progress) {
             return Err(ServiceError::invalid("progress", "进度 0 到 100", "progress is 0 to 100"));
         }
         let body = text("text", &input.text, 500)?;
+        let stored = self.pledge_photos(uploads).await?;
+        let now = self.now();
+        let r = self
+            .denials_audited(caller, async {
+                let mut tx = self.db.write().await?;
+                let (p, com) = committed_while_working(&mut tx, caller, id).await?;
+                let uid = store::add_update(&mut tx, p.id, input.progress, &body, &caller.display_name, now).await?;
+                for f in &stored {
+                    store::add_photo(&mut tx, uid, &f.name, f.photo.content_type, now).await?;
+                }
+                let e = Event::ok("pledge_progress", format!("pledge:{id}"), &com.path);
+                record(&mut tx, caller, now, &e.with(json!({ "progress": input.progress, "photos": stored.len() })))
+                    .await?;
+                let p = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+                tx.commit().await?;
+                Ok(pledge_view(&p))
+            })
+            .await;
+        if r.is_err() {
+            self.forget_photos(&stored).await;
+        }
+        r
+    }
+
+    /// Adds photos to a progress update, while the community works.
+    pub async fn add_pledge_photos(
+        &self,
+        caller: &Caller,
+        update_id: i64,
+        uploads: Vec<Vec<u8>>,
+    ) -> Result<UpdateView> {
+        if uploads.is_empty() {
+            return Err(ServiceError::invalid("photo", "请选择照片", "choose a photo"));
+        }
+        let stored = self.pledge_photos(uploads).await?;
+        let now = self.now();
+        let r = self
+            .denials_audited(caller, async {
+                let mut tx = self.db.write().await?;
+                let Some(u) = store::update(&mut tx, update_id).await? else { return Err(ServiceError::NotFound) };
+                let (p, com) = committed_while_working(&mut tx, caller, u.pledge_id).await?;
+                for f in &stored {
+                    store::add_photo(&mut tx, u.id, &f.name, f.photo.content_type, now).await?;
+                }
+                let e = Event::ok("pledge_photo", format!("pledge:{}", u.pledge_id), &com.path);
+                record(&mut tx, caller, now, &e.with(json!({ "update": u.id, "photos": stored.len() }))).await?;
+                let photos = store::photos(&mut tx, com.id, p.year).await?;
+                tx.commit().await?;
+                Ok(update_view(u, &photos))
+            })
+            .await;
+        if r.is_err() {
+            self.forget_photos(&stored).await;
+        }
+        r
+    }
+
+    async fn pledge_photos(&self, uploads: Vec<Vec<u8>>) -> Result<Vec<crate::cases::Stored>> {
+        if uploads.len() > MAX_PHOTOS {
+            return Err(ServiceError::invalid(
+                "photo",
+                format!("一次最多 {MAX_PHOTOS} 张照片"),
+                format!("at most {MAX_PHOTOS} photos at a time"),
+            ));
+        }
+        let photos = crate::cases::clean_photos(uploads).await?;
+        self.keep_photos(&photos).await
+    }
+
+    /// A photo of a committed pledge's progress, for the public board.
+    pub async fn pledge_photo(&self, photo_id: i64) -> Result<crate::cases::PhotoFile> {
+        let mut tx = self.db.read().await?;
+        let f = store::photo(&mut tx, photo_id).await?;
+        tx.commit().await?;
+        let Some(f) = f else { return Err(ServiceError::NotFound) };
+        let bytes = self.files.get(&f.stored_name).await?;
+        let ext = f.stored_name.rsplit('.').next().unwrap_or("jpg");
+        Ok(crate::cases::PhotoFile {
+            bytes,
+            content_type: f.content_type,
+            file_name: format!("pledge-update-{}-{}.{ext}", f.update_id, f.id),
+        })
+    }
+
+    /// Adds a milestone to a committed pledge, while the community works.
+    pub async fn add_pledge_milestone(
+        &self,
+        caller: &Caller,
+        id: i64,
+        input: MilestoneInput,
+    ) -> Result<PledgeMilestoneView> {
+        let title = text("title", &input.title, 60)?;
+        let due = crate::fields::ymd(crate::fields::date("due_on", &input.due_on)?);
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let (p, com, y) = pledge_in_scope(&mut tx, caller, id, UPDATERS).await?;
-            if y.phase != Phase::Working.code() {
-                return Err(wrong_phase(&y, Phase::Working));
-            }
-            if p.status != "committed" {
-                return Err(conflict("只有承诺办理的实事报告进展", "progress is for committed pledges"));
-            }
-            store::add_update(&mut tx, id, input.progress, &body, &caller.display_name, now).await?;
-            let e = Event::ok("pledge_progress", format!("pledge:{id}"), &com.path);
-            record(&mut tx, caller, now, &e.with(json!({ "progress": input.progress }))).await?;
-            let p = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+            let (p, com) = committed_while_working(&mut tx, caller, id).await?;
+            let mid = store::add_milestone(&mut tx, p.id, &title, &due).await?;
+            let e = Event::ok("pledge_milestone", format!("pledge:{id}"), &com.path);
+            record(&mut tx, caller, now, &e.with(json!({ "milestone": mid, "title": title }))).await?;
+            let m = store::milestone(&mut tx, mid).await?.ok_or(ServiceError::NotFound)?;
             tx.commit().await?;
-            Ok(pledge_view(&p))
+            Ok(milestone_view(m))
+        })
+        .await
+    }
+
+    /// Marks a pledge's milestone done (today unless a day is given).
+    pub async fn finish_pledge_milestone(
+        &self,
+        caller: &Caller,
+        milestone_id: i64,
+        input: MilestoneDone,
+    ) -> Result<PledgeMilestoneView> {
+        let now = self.now();
+        let (done, note) = crate::projects::milestone_done(&input, now)?;
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let Some(m) = store::milestone(&mut tx, milestone_id).await? else { return Err(ServiceError::NotFound) };
+            let (_, com) = committed_while_working(&mut tx, caller, m.pledge_id).await?;
+            if !store::finish_milestone(&mut tx, milestone_id, &done, &note).await? {
+                return Err(conflict("这个节点已完成", "the milestone is done already"));
+            }
+            let e = Event::ok("pledge_milestone_done", format!("pledge:{}", m.pledge_id), &com.path);
+            record(&mut tx, caller, now, &e.with(json!({ "milestone": milestone_id, "done_on": done }))).await?;
+            let m = store::milestone(&mut tx, milestone_id).await?.ok_or(ServiceError::NotFound)?;
+            tx.commit().await?;
+            Ok(milestone_view(m))
         })
         .await
     }
@@ -564,9 +736,4 @@ impl Services {
         tx.commit().await?;
         Ok(PledgesBoard { community: com.code, community_name: com.name, years })
     }
-}
-
-/// This year, in Beijing time.
-pub fn this_year(now: i64) -> i64 {
-    i64::from(chrono::Datelike::year(&to_local(now)))
 }

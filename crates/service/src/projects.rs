@@ -17,8 +17,8 @@ use yijia_store::projects::{self as store, Expense, Funding, NewExpense, Project
 use yijia_store::{Tx, cases, org, places};
 
 use crate::audit::{Event, record};
-use crate::duty::text;
 use crate::error::on_conflict;
+use crate::fields::{optional_text, text};
 use crate::files::BoxFuture;
 use crate::invitations::own_record;
 use crate::{Caller, Result, ServiceError, Services};
@@ -386,21 +386,21 @@ async fn project_in_scope(tx: &mut Tx, caller: &Caller, id: i64, roles: &[Role])
 }
 
 fn date(field: &str, s: &str) -> Result<String> {
-    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .map_err(|_| ServiceError::invalid(field, "日期格式应为 2026-12-05", "a date is written 2026-12-05"))
+    crate::fields::date(field, s).map(crate::fields::ymd)
+}
+
+/// The day a milestone was done (today when not given, never in the
+/// future) and its note.
+pub(crate) fn milestone_done(input: &MilestoneDone, now: i64) -> Result<(String, String)> {
+    let done = crate::fields::date_or_today("done_on", input.done_on.as_deref(), now)?;
+    if done > to_local(now).date_naive() {
+        return Err(ServiceError::invalid("done_on", "完成日期不能在将来", "it cannot be done in the future"));
+    }
+    Ok((crate::fields::ymd(done), optional_text("note", input.note.as_deref(), 500)?))
 }
 
 fn conflict(zh: impl Into<String>, en: impl Into<String>) -> ServiceError {
     ServiceError::Conflict(Msg::new(zh, en))
-}
-
-fn optional_text(field: &str, s: Option<&str>, max: usize) -> Result<String> {
-    let s = s.unwrap_or("").trim();
-    if s.chars().count() > max {
-        return Err(ServiceError::invalid(field, format!("不超过 {max} 字"), format!("at most {max} characters")));
-    }
-    Ok(s.to_owned())
 }
 
 impl Services {
@@ -696,15 +696,7 @@ impl Services {
         milestone_id: i64,
         input: MilestoneDone,
     ) -> Result<ProjectView> {
-        let today = to_local(self.now()).date_naive().format("%Y-%m-%d").to_string();
-        let done = match input.done_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(d) => date("done_on", d)?,
-            None => today.clone(),
-        };
-        if done > today {
-            return Err(ServiceError::invalid("done_on", "完成日期不能在将来", "it cannot be done in the future"));
-        }
-        let note = optional_text("note", input.note.as_deref(), 500)?;
+        let (done, note) = milestone_done(&input, self.now())?;
         let mut tx = self.db.read().await?;
         let m = store::milestone(&mut tx, milestone_id).await?;
         tx.commit().await?;

@@ -236,16 +236,6 @@ fn aad_details(uid: &str, category: &str) -> String {
     format!("resident_categories.details:{uid}:{category}")
 }
 
-fn parse_date(field: &str, s: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-        ServiceError::invalid(
-            field,
-            format!("日期「{s}」无效,应为 YYYY-MM-DD"),
-            format!("'{s}' is not a date (YYYY-MM-DD)"),
-        )
-    })
-}
-
 fn check_details(i: usize, c: &CategoryInput) -> Result<Option<String>> {
     let field = format!("categories[{i}].details");
     // a roster seldom knows the due date: without it the category stays
@@ -263,7 +253,7 @@ fn check_details(i: usize, c: &CategoryInput) -> Result<Option<String>> {
     }
     if c.category == Category::Pregnant {
         let due = d.get("due_date").and_then(|v| v.as_str()).unwrap_or("");
-        parse_date(&format!("{field}.due_date"), due)?;
+        crate::fields::date(&format!("{field}.due_date"), due)?;
     }
     Ok(Some(serde_json::Value::Object(d.clone()).to_string()))
 }
@@ -335,7 +325,7 @@ impl Services {
             None => None,
         };
         let birth = match input.birth_date.as_deref().filter(|s| !s.trim().is_empty()) {
-            Some(s) => Some(parse_date("birth_date", s)?),
+            Some(s) => Some(crate::fields::date("birth_date", s)?),
             None => None,
         };
         if birth.is_some_and(|b| b > today(self.now())) {

@@ -13,10 +13,9 @@ use yijia_domain::time::{DAY_MS, MINUTE_MS, rfc3339, start_of_day, to_local};
 use yijia_store::stations::{self as store, Appointment, NewRecord, ServiceFields, Station};
 use yijia_store::{Tx, org};
 
-use crate::activities::time_field;
 use crate::audit::{Event, record};
-use crate::duty::text;
 use crate::error::on_conflict;
+use crate::fields::{date_or_today, text, time as time_field};
 use crate::invitations::own_record;
 use crate::{Caller, Result, ServiceError, Services};
 
@@ -244,14 +243,6 @@ fn record_view(r: &store::Record) -> ServiceRecordView {
         given_at: rfc3339(r.given_at),
         minutes: r.minutes,
         note: r.note.clone(),
-    }
-}
-
-pub(crate) fn date_field(s: Option<&str>, now: i64) -> Result<NaiveDate> {
-    match s.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(to_local(now).date_naive()),
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| ServiceError::invalid("date", "日期格式应为 2026-12-05", "a date is written 2026-12-05")),
     }
 }
 
@@ -484,7 +475,7 @@ impl Services {
     /// and for the residents of the station's community.
     pub async fn service_slots(&self, caller: &Caller, service_id: i64, date: Option<&str>) -> Result<SlotsView> {
         let now = self.now();
-        let date = date_field(date, now)?;
+        let date = date_or_today("date", date, now)?;
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
             let (svc, st) = if caller.has_any(&[Role::Resident]) && !caller.has_any(READERS) {
@@ -638,7 +629,7 @@ impl Services {
 
     /// A station's day: its appointments and the services recorded.
     pub async fn station_day(&self, caller: &Caller, id: i64, date: Option<&str>) -> Result<StationDay> {
-        let date = date_field(date, self.now())?;
+        let date = date_or_today("date", date, self.now())?;
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
             let (s, com) = station_in_scope(&mut tx, caller, id, READERS).await?;

@@ -20,6 +20,7 @@ use yijia_store::{Tx, org};
 
 use crate::audit::{Event, record, record_many};
 use crate::cases::{CaseInput, clean_photos};
+use crate::fields::ymd;
 use crate::{Caller, Result, ServiceError, Services};
 
 /// Who logs visits to the residents of their scope.
@@ -311,12 +312,9 @@ fn today_of(now: i64) -> NaiveDate {
     to_local(now).date_naive()
 }
 
+/// A stored day (written by the server, so read leniently).
 fn date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
-}
-
-fn ymd(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
 }
 
 pub(crate) fn aad_notes(client_id: &str) -> String {
@@ -416,13 +414,7 @@ fn check_visit(input: VisitInput, now: i64) -> Result<Checked> {
     let next = match input.next_visit_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => {
-            let d = date(s).ok_or_else(|| {
-                ServiceError::invalid(
-                    "next_visit_on",
-                    format!("日期「{s}」格式不对(年-月-日)"),
-                    format!("'{s}' is not YYYY-MM-DD"),
-                )
-            })?;
+            let d = crate::fields::date("next_visit_on", s)?;
             if d <= visited_on || (d - visited_on).num_days() > 365 {
                 return Err(ServiceError::invalid(
                     "next_visit_on",

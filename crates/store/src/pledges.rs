@@ -116,6 +116,7 @@ pub async fn votes_of(tx: &mut Tx, community_id: i64, year: i64, resident_id: i6
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Update {
+    pub id: i64,
     pub pledge_id: i64,
     pub at: i64,
     pub progress: i64,
@@ -123,19 +124,26 @@ pub struct Update {
     pub by_name: String,
 }
 
-pub async fn add_update(tx: &mut Tx, pledge_id: i64, progress: i64, text: &str, by: &str, now: i64) -> Result<()> {
-    on_tx!(tx, c => sqlx::query(
-        "INSERT INTO pledge_updates (pledge_id, at, progress, text, by_name) VALUES ($1, $2, $3, $4, $5)")
-        .bind(pledge_id).bind(now).bind(progress).bind(text).bind(by).execute(&mut *c).await?.rows_affected());
+/// Adds an update and sets the pledge's progress to it; its id.
+pub async fn add_update(tx: &mut Tx, pledge_id: i64, progress: i64, text: &str, by: &str, now: i64) -> Result<i64> {
+    let id = on_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO pledge_updates (pledge_id, at, progress, text, by_name) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+        .bind(pledge_id).bind(now).bind(progress).bind(text).bind(by).fetch_one(&mut *c).await?);
     on_tx!(tx, c => sqlx::query("UPDATE pledges SET progress = $2 WHERE id = $1")
         .bind(pledge_id).bind(progress).execute(&mut *c).await?.rows_affected());
-    Ok(())
+    Ok(id)
+}
+
+pub async fn update(tx: &mut Tx, id: i64) -> Result<Option<Update>> {
+    Ok(on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, pledge_id, at, progress, text, by_name FROM pledge_updates WHERE id = $1")
+        .bind(id).fetch_optional(c).await?))
 }
 
 /// A year's updates, newest first.
 pub async fn updates(tx: &mut Tx, community_id: i64, year: i64) -> Result<Vec<Update>> {
     Ok(on_tx!(tx, c => sqlx::query_as(
-        "SELECT u.pledge_id, u.at, u.progress, u.text, u.by_name FROM pledge_updates u \
+        "SELECT u.id, u.pledge_id, u.at, u.progress, u.text, u.by_name FROM pledge_updates u \
          JOIN pledges p ON p.id = u.pledge_id WHERE p.community_id = $1 AND p.year = $2 ORDER BY u.at DESC, u.id DESC")
         .bind(community_id).bind(year).fetch_all(c).await?))
 }
@@ -163,4 +171,74 @@ pub async fn judged_by(tx: &mut Tx, community_id: i64, year: i64, resident_id: i
         "SELECT d.pledge_id FROM pledge_verdicts d JOIN pledges p ON p.id = d.pledge_id \
          WHERE p.community_id = $1 AND p.year = $2 AND d.resident_id = $3")
         .bind(community_id).bind(year).bind(resident_id).fetch_all(c).await?))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Milestone {
+    pub id: i64,
+    pub pledge_id: i64,
+    pub title: String,
+    pub due_on: String,
+    pub done_on: Option<String>,
+    pub note: String,
+}
+
+const MILESTONE: &str = "SELECT m.id, m.pledge_id, m.title, m.due_on, m.done_on, m.note FROM pledge_milestones m";
+
+pub async fn add_milestone(tx: &mut Tx, pledge_id: i64, title: &str, due_on: &str) -> Result<i64> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO pledge_milestones (pledge_id, title, due_on, note) VALUES ($1, $2, $3, '') RETURNING id")
+        .bind(pledge_id).bind(title).bind(due_on).fetch_one(c).await?))
+}
+
+pub async fn milestone(tx: &mut Tx, id: i64) -> Result<Option<Milestone>> {
+    let sql = format!("{MILESTONE} WHERE m.id = $1");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+}
+
+/// A year's milestones, by pledge and day due.
+pub async fn milestones(tx: &mut Tx, community_id: i64, year: i64) -> Result<Vec<Milestone>> {
+    let sql = format!(
+        "{MILESTONE} JOIN pledges p ON p.id = m.pledge_id WHERE p.community_id = $1 AND p.year = $2 \
+         ORDER BY m.pledge_id, m.due_on, m.id"
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(community_id).bind(year).fetch_all(c).await?))
+}
+
+/// Marks a milestone done; false when it was done already.
+pub async fn finish_milestone(tx: &mut Tx, id: i64, done_on: &str, note: &str) -> Result<bool> {
+    let n = on_tx!(tx, c => sqlx::query(
+        "UPDATE pledge_milestones SET done_on = $2, note = $3 WHERE id = $1 AND done_on IS NULL")
+        .bind(id).bind(done_on).bind(note).execute(&mut *c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Photo {
+    pub id: i64,
+    pub update_id: i64,
+    pub stored_name: String,
+    pub content_type: String,
+}
+
+pub async fn add_photo(tx: &mut Tx, update_id: i64, stored_name: &str, content_type: &str, now: i64) -> Result<i64> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO pledge_photos (update_id, stored_name, content_type, created_at) VALUES ($1, $2, $3, $4) \
+         RETURNING id")
+        .bind(update_id).bind(stored_name).bind(content_type).bind(now).fetch_one(c).await?))
+}
+
+pub async fn photo(tx: &mut Tx, id: i64) -> Result<Option<Photo>> {
+    Ok(on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, update_id, stored_name, content_type FROM pledge_photos WHERE id = $1")
+        .bind(id).fetch_optional(c).await?))
+}
+
+/// The photos of a year's updates, in the order they came.
+pub async fn photos(tx: &mut Tx, community_id: i64, year: i64) -> Result<Vec<Photo>> {
+    Ok(on_tx!(tx, c => sqlx::query_as(
+        "SELECT f.id, f.update_id, f.stored_name, f.content_type FROM pledge_photos f \
+         JOIN pledge_updates u ON u.id = f.update_id JOIN pledges p ON p.id = u.pledge_id \
+         WHERE p.community_id = $1 AND p.year = $2 ORDER BY f.id")
+        .bind(community_id).bind(year).fetch_all(c).await?))
 }

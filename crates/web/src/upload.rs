@@ -3,7 +3,20 @@
 use std::collections::HashMap;
 
 use axum::extract::Multipart;
+use axum::extract::multipart::MultipartRejection;
 use axum::http::StatusCode;
+
+use crate::error::ApiError;
+
+/// A multipart body as an API handler takes it; not multipart, or
+/// malformed, answers `bad_multipart` with multer's status.
+pub type ApiForm = Result<Multipart, MultipartRejection>;
+
+/// Reads an API's multipart body (see `read`).
+pub async fn read_api(form: ApiForm, file_field: &str) -> Result<Upload, ApiError> {
+    let form = form.map_err(|e| ApiError::new(e.status(), "bad_multipart", e.body_text(), None))?;
+    read(form, file_field).await.map_err(|(s, m)| ApiError::new(s, "bad_multipart", m, None))
+}
 
 /// A form with its files read in full.
 #[derive(Debug, Default)]

@@ -312,10 +312,9 @@ pub async fn add_photos(
     Auth(c): Auth,
     lang: Lang,
     ApiPath(id): ApiPath<i64>,
-    form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    form: crate::upload::ApiForm,
 ) -> Result<(StatusCode, Json<CaseView>), ApiError> {
-    let form = form.map_err(|e| ApiError::new(e.status(), "bad_multipart", e.body_text(), None))?;
-    let u = crate::upload::read(form, "photo").await.map_err(|(s, m)| ApiError::new(s, "bad_multipart", m, None))?;
+    let u = crate::upload::read_api(form, "photo").await?;
     Ok((StatusCode::CREATED, Json(st.svc.add_case_photos(&c, id, u.files).await.api(lang)?)))
 }
 

@@ -478,6 +478,28 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/api/v1/me/pledges/{id}/vote", Roles(RESIDENTS), Scope::Own, post(pledges::vote_mine))
         .add(M::POST, "/api/v1/me/pledges/{id}/verdict", Roles(RESIDENTS), Scope::Own, post(pledges::judge_mine))
         .add(M::GET, "/api/v1/boards/pledges", Public, Scope::None, get(pledges::pledges_board))
+        .add(M::GET, "/api/v1/boards/pledge-photos/{id}", Public, Scope::None, get(pledges::board_pledge_photo))
+        .add(
+            M::POST,
+            "/api/v1/pledges/updates/{id}/photos",
+            Roles(PLEDGE_UPDATERS),
+            Scope::Object,
+            post(pledges::add_update_photos),
+        )
+        .add(
+            M::POST,
+            "/api/v1/pledges/{id}/milestones",
+            Roles(PLEDGE_UPDATERS),
+            Scope::Object,
+            post(pledges::add_pledge_milestone),
+        )
+        .add(
+            M::POST,
+            "/api/v1/pledges/milestones/{id}/done",
+            Roles(PLEDGE_UPDATERS),
+            Scope::Object,
+            post(pledges::finish_pledge_milestone),
+        )
         .add(M::GET, "/api/v1/notices", Roles(NOTICE_READERS), Scope::Grants, get(notices::list_notices))
         .add(M::POST, "/api/v1/notices", Roles(NOTICE_PUBLISHERS), Scope::Object, post(notices::post_notice))
         .add(
@@ -566,7 +588,8 @@ impl Modify for Bearer {
         projects::board_photo,
         pledges::pledge_year, pledges::open_year, pledges::advance_year, pledges::propose, pledges::shortlist,
         pledges::set_owner, pledges::report_progress, pledges::my_pledges, pledges::propose_mine, pledges::vote_mine,
-        pledges::judge_mine, pledges::pledges_board,
+        pledges::judge_mine, pledges::pledges_board, pledges::board_pledge_photo, pledges::add_update_photos, pledges::add_pledge_milestone,
+        pledges::finish_pledge_milestone,
     ),
     // schemas that only query parameters use are not collected by themselves
     components(schemas(yijia_service::registry::ResidentSort)),

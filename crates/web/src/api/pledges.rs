@@ -7,11 +7,12 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use yijia_service::pledges::{
-    AdvanceInput, OwnerInput, PledgeView, PledgesBoard, ProgressInput, ProposalInput, ShortlistInput, VerdictInput,
-    YearInput, YearView,
+    AdvanceInput, MilestoneDone, MilestoneInput, OwnerInput, PledgeMilestoneView, PledgeView, PledgesBoard,
+    ProgressInput, ProposalInput, ShortlistInput, UpdateView, VerdictInput, YearInput, YearView,
 };
 
 use super::ApiResult;
+use super::cases::PhotoUpload;
 use super::points::CommunityParam;
 use super::projects::BoardCommunity;
 use crate::AppState;
@@ -182,7 +183,95 @@ pub async fn report_progress(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<ProgressInput>,
 ) -> Result<Json<PledgeView>, ApiError> {
-    Ok(Json(st.svc.report_pledge_progress(&c, id, b).await.api(lang)?))
+    Ok(Json(st.svc.report_pledge_progress(&c, id, b, vec![]).await.api(lang)?))
+}
+
+/// Add photos of the work to a progress update (public on the board, cleaned of EXIF and GPS).
+#[utoipa::path(post, path = "/api/v1/pledges/updates/{id}/photos", tag = "pledges",
+    request_body(content = PhotoUpload, content_type = "multipart/form-data"),
+    params(("id" = i64, Path, description = "Update id")),
+    responses(
+        (status = 201, description = "The update with its photos", body = UpdateView),
+        (status = 400, description = "Not a multipart body, or bad id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Not in your scope", body = ErrorBody),
+        (status = 409, description = "Not working now", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not multipart", body = ErrorBody),
+        (status = 422, description = "Not a JPEG, PNG or WebP photo, too large, or too many", body = ErrorBody),
+    ))]
+pub async fn add_update_photos(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    form: crate::upload::ApiForm,
+) -> Result<(StatusCode, Json<UpdateView>), ApiError> {
+    let u = crate::upload::read_api(form, "photo").await?;
+    Ok((StatusCode::CREATED, Json(st.svc.add_pledge_photos(&c, id, u.files).await.api(lang)?)))
+}
+
+/// A photo of a pledge's progress, as the public board shows it. No login.
+#[utoipa::path(get, path = "/api/v1/boards/pledge-photos/{id}", tag = "pledges", security(()),
+    params(("id" = i64, Path, description = "Photo id")),
+    responses(
+        (status = 200, description = "The photo", content(
+            (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"))),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 404, description = "No such photo", body = ErrorBody),
+    ))]
+pub async fn board_pledge_photo(
+    State(st): State<AppState>,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::response::Response, ApiError> {
+    Ok(super::cases::photo_attachment(st.svc.pledge_photo(id).await.api(lang)?))
+}
+
+/// Add a milestone, with the day it is due, to a committed pledge.
+#[utoipa::path(post, path = "/api/v1/pledges/{id}/milestones", tag = "pledges",
+    params(("id" = i64, Path, description = "Pledge id")), request_body = MilestoneInput,
+    responses(
+        (status = 201, description = "The milestone", body = PledgeMilestoneView),
+        (status = 400, description = "Malformed body or id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Not in your scope", body = ErrorBody),
+        (status = 409, description = "Not committed, or not working now", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field is wrong", body = ErrorBody),
+    ))]
+pub async fn add_pledge_milestone(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<MilestoneInput>,
+) -> Result<(StatusCode, Json<PledgeMilestoneView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(st.svc.add_pledge_milestone(&c, id, b).await.api(lang)?)))
+}
+
+/// Mark a pledge's milestone done (today, unless a day is given).
+#[utoipa::path(post, path = "/api/v1/pledges/milestones/{id}/done", tag = "pledges",
+    params(("id" = i64, Path, description = "Milestone id")), request_body = MilestoneDone,
+    responses(
+        (status = 200, description = "The milestone", body = PledgeMilestoneView),
+        (status = 400, description = "Malformed body or id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Not in your scope", body = ErrorBody),
+        (status = 409, description = "Done already, or not working now", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field is wrong", body = ErrorBody),
+    ))]
+pub async fn finish_pledge_milestone(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<MilestoneDone>,
+) -> Result<Json<PledgeMilestoneView>, ApiError> {
+    Ok(Json(st.svc.finish_pledge_milestone(&c, id, b).await.api(lang)?))
 }
 
 /// For a resident: the community's latest year, with their votes and verdicts.

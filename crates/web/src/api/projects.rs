@@ -363,10 +363,9 @@ pub async fn add_file(
     lang: Lang,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<FileTarget>,
-    form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    form: crate::upload::ApiForm,
 ) -> Result<Json<ProjectView>, ApiError> {
-    let form = form.map_err(|e| ApiError::new(e.status(), "bad_multipart", e.body_text(), None))?;
-    let u = crate::upload::read(form, "file").await.map_err(|(s, m)| ApiError::new(s, "bad_multipart", m, None))?;
+    let u = crate::upload::read_api(form, "file").await?;
     Ok(Json(st.svc.add_project_file(&c, id, q, u.files).await.api(lang)?))
 }
 

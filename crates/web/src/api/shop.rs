@@ -271,10 +271,9 @@ pub async fn set_item_photo(
     Auth(c): Auth,
     lang: Lang,
     ApiPath(id): ApiPath<i64>,
-    form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    form: crate::upload::ApiForm,
 ) -> Result<Json<ItemView>, ApiError> {
-    let form = form.map_err(|e| ApiError::new(e.status(), "bad_multipart", e.body_text(), None))?;
-    let u = crate::upload::read(form, "photo").await.map_err(|(s, m)| ApiError::new(s, "bad_multipart", m, None))?;
+    let u = crate::upload::read_api(form, "photo").await?;
     Ok(Json(st.svc.set_item_photo(&c, id, u.files).await.api(lang)?))
 }
 

@@ -11,8 +11,8 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_domain::role::Role;
 use yijia_service::pledges::{
-    AdvanceInput, MANAGERS, OwnerInput, PledgesBoard, ProgressInput, ProposalInput, READERS, ShortlistInput, UPDATERS,
-    VerdictInput, YearInput, YearView, this_year,
+    AdvanceInput, MANAGERS, MilestoneDone, MilestoneInput, OwnerInput, PledgeMilestoneView, PledgesBoard,
+    ProgressInput, ProposalInput, READERS, ShortlistInput, UPDATERS, UpdateView, VerdictInput, YearInput, YearView,
 };
 use yijia_service::{Caller, ServiceError};
 
@@ -34,6 +34,8 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/pledges/{id}/shortlist", Roles(MANAGERS), Scope::Object, post(shortlist))
         .add(M::POST, "/pledges/{id}/owner", Roles(MANAGERS), Scope::Object, post(owner))
         .add(M::POST, "/pledges/{id}/progress", Roles(UPDATERS), Scope::Object, post(progress))
+        .add(M::POST, "/pledges/{id}/milestones", Roles(UPDATERS), Scope::Object, post(milestone_add))
+        .add(M::POST, "/pledges/milestones/{m}/done", Roles(UPDATERS), Scope::Object, post(milestone_done))
         .add(M::GET, "/me/pledges", Roles(RESIDENTS), Scope::Own, get(my_pledges))
         .add(M::POST, "/me/pledges", Roles(RESIDENTS), Scope::Own, post(my_propose))
         .add(M::POST, "/me/pledges/{id}/vote", Roles(RESIDENTS), Scope::Own, post(my_vote))
@@ -54,6 +56,36 @@ pub(crate) fn tenths(t: &i64) -> String {
     format!("{}.{}", t / 10, t % 10)
 }
 
+/// One pledge's milestones.
+pub(crate) fn milestones_of<'a>(y: &'a YearView, pledge_id: &i64) -> Vec<&'a PledgeMilestoneView> {
+    y.milestones.iter().filter(|m| m.pledge_id == *pledge_id).collect()
+}
+
+/// One pledge's updates, newest first.
+pub(crate) fn updates_of<'a>(y: &'a YearView, pledge_id: &i64) -> Vec<&'a UpdateView> {
+    y.updates.iter().filter(|u| u.pledge_id == *pledge_id).collect()
+}
+
+/// How many of the steps are done.
+pub(crate) fn done_count(steps: &[&PledgeMilestoneView]) -> usize {
+    steps.iter().filter(|m| m.done_on.is_some()).count()
+}
+
+/// The first step not done.
+pub(crate) fn next_step<'a>(steps: &[&'a PledgeMilestoneView]) -> Option<&'a PledgeMilestoneView> {
+    steps.iter().find(|m| m.done_on.is_none()).copied()
+}
+
+/// Today in Beijing, `2026-11-30`, to tell late steps.
+fn today(st: &AppState) -> String {
+    yijia_domain::time::to_local(st.svc.now()).format("%Y-%m-%d").to_string()
+}
+
+/// The latest few photos of a pledge's work, for the board.
+pub(crate) fn photos_of(y: &YearView, pledge_id: &i64) -> Vec<i64> {
+    updates_of(y, pledge_id).iter().flat_map(|u| u.photos.iter().copied()).take(4).collect()
+}
+
 // ---- the secretary -------------------------------------------------------------
 
 #[derive(Template, WebTemplate)]
@@ -64,6 +96,7 @@ struct PledgesPage {
     next_year: i64,
     may_manage: bool,
     may_update: bool,
+    today: String,
     flash: Flash,
 }
 
@@ -74,7 +107,7 @@ async fn render(st: &AppState, c: &Caller, lang: Lang, q: &Params, flash: Flash)
         Err(ServiceError::Conflict(_)) => None,
         Err(e) => return Err(e).page(lang),
     };
-    let next_year = y.as_ref().map_or_else(|| this_year(st.svc.now()), |y| y.year + 1);
+    let next_year = y.as_ref().map_or_else(|| yijia_domain::time::year_of(st.svc.now()), |y| y.year + 1);
     let status = flash.status();
     let page = PledgesPage {
         c: Chrome::for_caller(lang, c, "/pledges", "/pledges"),
@@ -82,6 +115,7 @@ async fn render(st: &AppState, c: &Caller, lang: Lang, q: &Params, flash: Flash)
         next_year,
         may_manage: c.has_any(MANAGERS),
         may_update: c.has_any(UPDATERS),
+        today: today(st),
         flash,
     };
     Ok((status, page).into_response())
@@ -174,24 +208,44 @@ async fn owner(
     back(&st, &c, lang, r).await
 }
 
-#[derive(Deserialize)]
-struct ProgressForm {
-    progress: String,
-    text: String,
-}
-
+/// Progress with photos of the work: a multipart form.
 async fn progress(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
     Path(id): Path<i64>,
-    Form(f): Form<ProgressForm>,
+    form: axum::extract::Multipart,
 ) -> PageResult {
     let r = async {
-        let input = ProgressInput { progress: whole("progress", &f.progress, lang)?, text: f.text };
-        st.svc.report_pledge_progress(&c, id, input).await
+        let u =
+            crate::upload::read(form, "photo").await.map_err(|(_, m)| ServiceError::invalid("photo", m.clone(), m))?;
+        let field = |k: &str| u.fields.get(k).map_or("", String::as_str).to_owned();
+        let input = ProgressInput { progress: whole("progress", &field("progress"), lang)?, text: field("text") };
+        st.svc.report_pledge_progress(&c, id, input, u.files).await
     };
     let r = r.await;
+    back(&st, &c, lang, r).await
+}
+
+async fn milestone_add(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<MilestoneInput>,
+) -> PageResult {
+    let r = st.svc.add_pledge_milestone(&c, id, f).await;
+    back(&st, &c, lang, r).await
+}
+
+async fn milestone_done(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(m): Path<i64>,
+    Form(f): Form<MilestoneDone>,
+) -> PageResult {
+    let r = st.svc.finish_pledge_milestone(&c, m, f).await;
     back(&st, &c, lang, r).await
 }
 
@@ -263,10 +317,11 @@ async fn my_verdict(
 struct BoardPage {
     c: Chrome,
     b: PledgesBoard,
+    today: String,
 }
 
 async fn board(State(st): State<AppState>, lang: Lang, Query(q): Query<Params>) -> PageResult {
     let b = st.svc.pledges_board(q.community.as_deref().unwrap_or("")).await.page(lang)?;
     let here = format!("/boards/pledges?community={}", b.community);
-    Ok(BoardPage { c: Chrome::anonymous(lang, &here), b }.into_response())
+    Ok(BoardPage { c: Chrome::anonymous(lang, &here), b, today: today(&st) }.into_response())
 }

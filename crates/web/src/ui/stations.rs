@@ -12,11 +12,12 @@ use axum::routing::{get, post};
 use chrono::Days;
 use serde::Deserialize;
 use yijia_domain::role::Role;
+use yijia_service::registry::{ResidentFilter, ResidentView};
 use yijia_service::stations::{
     AppointmentView, BookingInput, CLERKS, READERS, RecordInput, ServiceInput, SlotsView, StationDay, StationInput,
     StationMonth, StationView,
 };
-use yijia_service::{Caller, ServiceError};
+use yijia_service::{Caller, PageReq, ServiceError};
 
 use super::points::{Flash, again, local_time, then_to, whole};
 use super::{Chrome, PageErr, PageResult};
@@ -38,6 +39,8 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/stations/{id}", Roles(READERS), Scope::Object, get(station))
         .add(M::POST, "/stations/{id}/services", Roles(CLERKS), Scope::Object, post(service_add))
         .add(M::POST, "/stations/{id}/records", Roles(CLERKS), Scope::Object, post(record_add))
+        .add(M::GET, "/stations/{id}/book", Roles(CLERKS), Scope::Object, get(book_for))
+        .add(M::POST, "/stations/{id}/book", Roles(CLERKS), Scope::Object, post(book_for_post))
         .add(M::POST, "/stations/{id}/appointments/{appointment}/missed", Roles(CLERKS), Scope::Object, post(missed))
 }
 
@@ -209,6 +212,8 @@ struct StationPage {
     before: String,
     after: String,
     may_edit: bool,
+    /// Some service takes appointments: staff can book for a resident.
+    may_book: bool,
     now: String,
     flash: Flash,
 }
@@ -228,6 +233,7 @@ async fn render_station(st: &AppState, c: &Caller, lang: Lang, id: i64, q: &Para
     let status = flash.status();
     let here = format!("/stations/{id}");
     let may_edit = c.has_any(CLERKS);
+    let may_book = day.station.services.iter().any(|v| v.by_appointment && v.active);
     let page = StationPage {
         c: Chrome::for_caller(lang, c, "/stations", &here),
         day,
@@ -235,6 +241,7 @@ async fn render_station(st: &AppState, c: &Caller, lang: Lang, id: i64, q: &Para
         before,
         after,
         may_edit,
+        may_book,
         now,
         flash,
     };
@@ -354,6 +361,163 @@ async fn missed(
 ) -> PageResult {
     let r = st.svc.miss_appointment(&c, appointment).await;
     after_station_change(&st, &c, lang, id, "saved", r).await
+}
+
+// ---- the clerk books for a resident who phones or comes to the desk -------------
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct BookForParams {
+    service: Option<i64>,
+    date: Option<String>,
+    /// A name, or an exact phone or ID number, to find the resident.
+    who: Option<String>,
+    resident: Option<i64>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "station_book.html")]
+struct BookForPage {
+    c: Chrome,
+    station: StationView,
+    /// The service chosen (by appointment, offered now), with the day's slots.
+    slots: Option<SlotsView>,
+    days: Vec<(String, String)>,
+    who: String,
+    found: Vec<ResidentView>,
+    searched: bool,
+    resident: Option<ResidentView>,
+    flash: Flash,
+}
+
+impl BookForPage {
+    fn with_service(&self, service: &i64) -> String {
+        self.href(Some(*service), None, self.resident_id())
+    }
+
+    fn on_day(&self, date: &str) -> String {
+        self.href(None, Some(date), self.resident_id())
+    }
+
+    fn for_resident(&self, resident: &i64) -> String {
+        self.href(None, None, Some(*resident))
+    }
+
+    fn resident_id(&self) -> Option<i64> {
+        self.resident.as_ref().map(|r| r.id)
+    }
+
+    /// This page for choosing another resident.
+    fn without_resident(&self) -> String {
+        self.href(None, None, None)
+    }
+
+    fn href(&self, service: Option<i64>, date: Option<&str>, resident: Option<i64>) -> String {
+        let service = service.or(self.slots.as_ref().map(|s| s.service.id));
+        let date = date.or(self.slots.as_ref().map(|s| s.date.as_str()));
+        let mut q = vec![];
+        if let Some(s) = service {
+            q.push(format!("service={s}"));
+        }
+        if let Some(d) = date {
+            q.push(format!("date={d}"));
+        }
+        if let Some(r) = resident {
+            q.push(format!("resident={r}"));
+        }
+        format!("/stations/{}/book?{}", self.station.id, q.join("&"))
+    }
+}
+
+async fn render_book_for(
+    st: &AppState,
+    c: &Caller,
+    lang: Lang,
+    id: i64,
+    q: &BookForParams,
+    flash: Flash,
+) -> PageResult {
+    let station = st.svc.station(c, id).await.page(lang)?;
+    let bookable: Vec<i64> = station.services.iter().filter(|v| v.by_appointment && v.active).map(|v| v.id).collect();
+    let service = q.service.filter(|s| bookable.contains(s)).or(bookable.first().copied());
+    let slots = match service {
+        Some(s) => Some(st.svc.service_slots(c, s, q.date.as_deref()).await.page(lang)?),
+        None => None,
+    };
+    let resident = match q.resident {
+        Some(r) => Some(st.svc.get_resident(c, r).await.page(lang)?),
+        None => None,
+    };
+    let who = q.who.as_deref().unwrap_or("").trim().to_owned();
+    let found = if who.is_empty() || resident.is_some() {
+        vec![]
+    } else {
+        // digits are a phone or ID number, found exactly; anything else a name
+        let exact = who.chars().all(|ch| ch.is_ascii_digit() || ch == 'X' || ch == 'x');
+        let filter = if exact {
+            ResidentFilter { q: Some(who.clone()), ..Default::default() }
+        } else {
+            ResidentFilter { name: Some(who.clone()), ..Default::default() }
+        };
+        let page = PageReq::new(Some(1), Some(10)).page(lang)?;
+        st.svc.list_residents(c, filter, page).await.page(lang)?.items
+    };
+    let status = flash.status();
+    let page = BookForPage {
+        c: Chrome::for_caller(lang, c, "/stations", &format!("/stations/{id}/book")),
+        station,
+        slots,
+        days: next_days(st.svc.now(), lang),
+        searched: !who.is_empty(),
+        who,
+        found,
+        resident,
+        flash,
+    };
+    Ok((status, page).into_response())
+}
+
+async fn book_for(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Query(q): Query<BookForParams>,
+) -> PageResult {
+    render_book_for(&st, &c, lang, id, &q, Flash::default()).await
+}
+
+#[derive(Deserialize)]
+struct BookForForm {
+    service_id: String,
+    resident_id: String,
+    starts_at: String,
+}
+
+async fn book_for_post(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<BookForForm>,
+) -> PageResult {
+    let date = f.starts_at.get(..10).map(str::to_owned);
+    let service = whole("service_id", &f.service_id, lang).ok();
+    let resident = whole("resident_id", &f.resident_id, lang).ok();
+    let r = async {
+        let (Some(service), Some(resident)) = (service, resident) else {
+            return Err(ServiceError::invalid(
+                "resident_id",
+                "请先选定居民和服务",
+                "choose the resident and the service",
+            ));
+        };
+        st.svc.book(&c, service, BookingInput { starts_at: f.starts_at.clone(), resident_id: Some(resident) }).await
+    };
+    let r = r.await;
+    let back = format!("/stations/{id}?date={}&ok=booked", date.as_deref().unwrap_or(""));
+    let q = BookForParams { service, date, who: None, resident };
+    then_to(r, &back, lang, |fl| render_book_for(&st, &c, lang, id, &q, fl)).await
 }
 
 /// `2026-12-05T09:00:00+08:00` as `09:00`.

@@ -20,6 +20,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/api/v1/boards/spending"),
     ("GET", "/api/v1/boards/photos/{id}"),
     ("GET", "/api/v1/boards/pledges"),
+    ("GET", "/api/v1/boards/pledge-photos/{id}"),
     ("GET", "/boards/pledges"),
     ("GET", "/boards/spending"),
     ("GET", "/honours"),

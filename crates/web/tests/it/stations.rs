@@ -181,3 +181,74 @@ async fn a_resident_books_a_check_cancels_and_is_served_and_the_month_counts_it(
     let (st, v) = app.get(&clerk, &format!("/api/v1/stations/{sid}/month?month=2026-13")).await;
     assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("month")), "{v}");
 }
+
+#[tokio::test]
+async fn a_clerk_books_on_the_page_for_a_resident_who_phones() {
+    let app = TestApp::spawn().await;
+    let clerk = app.token("clerk").await;
+    let body = json!({"name": "春城驿家党群服务站", "address": "丁香花园三期南门", "hours": "1-7 08:00-11:00"});
+    let sid = app.post(&clerk, "/api/v1/stations", body).await.1["id"].as_i64().unwrap();
+    let bp = json!({"name": "量血压", "by_appointment": true, "slot_minutes": 20, "capacity": 2});
+    let bp = app.post(&clerk, &format!("/api/v1/stations/{sid}/services"), bp).await.1["id"].as_i64().unwrap();
+    let (zhang, me) = linked_resident(&app, "张大爷", "13812345678").await;
+    let tomorrow = to_local(app.svc.now()).date_naive().checked_add_days(Days::new(1)).unwrap();
+    let date = tomorrow.format("%Y-%m-%d").to_string();
+    let nine = start_of_day(tomorrow) + 9 * HOUR_MS;
+
+    let b = app.browser_as("clerk").await;
+    let page = |path: String| {
+        let b = b.clone();
+        let url = format!("{}{path}", app.url);
+        async move {
+            let r = b.get(url).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (_, day) = page(format!("/stations/{sid}?date={date}")).await;
+    assert!(day.contains("id=\"book-for\""), "the station's day offers booking for a resident");
+    let base = format!("/stations/{sid}/book?service={bp}&date={date}");
+    let (st, found) = page(format!("{base}&who=%E5%BC%A0")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(found.contains(&format!("resident={zhang}")) && found.contains("张大爷"), "found by name");
+    assert!(!found.contains("13812345678"), "the phone stays masked");
+    let (_, none) = page(format!("{base}&who=%E6%9F%90%E6%9F%90")).await;
+    assert!(none.contains("没有找到这位居民"), "a name not found is said so");
+    let (st, chosen) = page(format!("{base}&resident={zhang}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(chosen.contains(&format!("data-at=\"{}\"", rfc3339(nine))), "the day's slots to choose");
+    let csrf = chosen.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+
+    let post = |resident: String, at: i64| {
+        let (b, csrf) = (b.clone(), csrf.clone());
+        let url = format!("{}/stations/{sid}/book", app.url);
+        async move {
+            let form = [
+                ("_csrf", csrf),
+                ("service_id", bp.to_string()),
+                ("resident_id", resident),
+                ("starts_at", rfc3339(at)),
+            ];
+            let r = b.post(url).form(&form).send().await.unwrap();
+            let to = r.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+            (r.status(), to, r.text().await.unwrap())
+        }
+    };
+    let (st, _, html) = post(String::new(), nine).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("请先选定居民"), "no resident named: {html}");
+    let (st, to, _) = post(zhang.to_string(), nine).await;
+    assert_eq!((st, to), (StatusCode::SEE_OTHER, Some(format!("/stations/{sid}?date={date}&ok=booked"))));
+    let (st, _, html) = post(zhang.to_string(), nine + 20 * MINUTE_MS).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "the page again");
+    assert!(html.contains("当天已预约过"), "one a day, said on the page");
+
+    // the resident sees it on their phone, booked by the clerk
+    let (_, mine) = app.get(&me, "/api/v1/me/appointments").await;
+    assert_eq!(
+        (mine[0]["status"].as_str(), mine[0]["starts_at"].as_str()),
+        (Some("booked"), Some(rfc3339(nine).as_str())),
+        "{mine}"
+    );
+    let (_, day) = page(format!("/stations/{sid}?date={date}")).await;
+    assert!(day.contains("张大爷"), "on the station's day");
+}
