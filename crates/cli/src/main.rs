@@ -82,6 +82,17 @@ enum Command {
     /// Keys for Open311 clients that file requests.
     #[command(subcommand)]
     Apikey(ApikeyCmd),
+    /// The dashboard's monthly tallies: check them against a recount, or rebuild them.
+    #[command(subcommand)]
+    Tallies(TalliesCmd),
+}
+
+#[derive(Subcommand)]
+enum TalliesCmd {
+    /// Recount every tally from the rows and report differences (exit code 1).
+    Check,
+    /// Throw the tallies away and count them afresh (after restoring a backup made by hand, say).
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -393,6 +404,28 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 println!("report written to {}", out.display());
             }
             Ok(ok)
+        }
+        Command::Tallies(cmd) => {
+            let svc = services(&cfg, open(&cfg).await?)?;
+            match cmd {
+                TalliesCmd::Check => {
+                    let (n, differences) = svc.tallies_check().await.map_err(service_error)?;
+                    if differences.is_empty() {
+                        println!("tallies exact: {n} figures");
+                        return Ok(ok);
+                    }
+                    for d in &differences {
+                        println!("{d}");
+                    }
+                    println!("tallies DIFFER in {} figures: run `yijia tallies rebuild`", differences.len());
+                    Ok(std::process::ExitCode::from(1))
+                }
+                TalliesCmd::Rebuild => {
+                    let n = svc.tallies_rebuild().await.map_err(service_error)?;
+                    println!("tallies rebuilt: {n} figures");
+                    Ok(ok)
+                }
+            }
         }
         Command::Audit(AuditCmd::Verify) => {
             let svc = services(&cfg, open(&cfg).await?)?;

@@ -10,6 +10,7 @@ pub mod cases;
 pub mod categories;
 pub mod city;
 pub mod clock;
+pub mod dashboard;
 pub mod demo;
 mod demo_cases;
 mod demo_notices;

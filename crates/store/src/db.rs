@@ -145,20 +145,33 @@ impl Db {
 
     /// Applies the migrations embedded in the binary; returns how many were new.
     pub async fn migrate(&self) -> Result<usize> {
-        match self {
+        let n = match self {
             Db::Sqlite(p) => {
                 let m = sqlx::migrate!("./migrations/sqlite");
                 let before = applied(self).await;
                 m.run(p).await?;
-                Ok(applied(self).await.saturating_sub(before))
+                applied(self).await.saturating_sub(before)
             }
             Db::Postgres(p) => {
                 let m = sqlx::migrate!("./migrations/postgres");
                 let before = applied(self).await;
                 m.run(p).await?;
-                Ok(applied(self).await.saturating_sub(before))
+                applied(self).await.saturating_sub(before)
             }
+        };
+        self.seed_tallies().await?;
+        Ok(n)
+    }
+
+    /// The dashboard's tallies (migration 0025) count what was there before
+    /// them, once; triggers keep them after.
+    async fn seed_tallies(&self) -> Result<()> {
+        let mut tx = self.write().await?;
+        if crate::meta::get(&mut tx, "tallies_seeded").await?.is_none() {
+            crate::tallies::rebuild(&mut tx).await?;
+            crate::meta::set(&mut tx, "tallies_seeded", "1").await?;
         }
+        tx.commit().await
     }
 
     /// Refreshes the statistics the query planner chooses indexes by. SQLite

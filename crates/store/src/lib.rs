@@ -10,6 +10,7 @@ mod sql;
 pub mod activities;
 pub mod audit;
 pub mod cases;
+pub mod dashboard;
 pub mod exports;
 pub mod jobs;
 pub mod meta;
@@ -23,6 +24,7 @@ pub mod residents;
 pub mod sessions;
 pub mod shop;
 pub mod stations;
+pub mod tallies;
 pub mod users;
 pub mod visits;
 

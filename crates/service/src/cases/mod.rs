@@ -327,6 +327,8 @@ pub struct CaseQuery {
     pub kind: Option<CaseKind>,
     pub state: Option<CaseState>,
     pub category: Option<String>,
+    /// Only under this grid, community or subdistrict (a code in your scope).
+    pub org: Option<String>,
 }
 
 /// An inbox: the page asked for and how many each list holds.
@@ -1113,6 +1115,21 @@ impl Services {
             f.state = Some(s.code().to_owned());
         }
         let mut tx = self.db.conn().await?;
+        if let Some(code) = q.org.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            // narrows the list (and its counts) to one place the caller covers
+            let roles = if q.case_box == CaseBox::Dispatch { DISPATCHERS } else { HANDLERS };
+            let node =
+                org::by_code(&mut tx, code).await?.filter(|n| !staff_paths.is_empty() && caller.covers(roles, &n.path));
+            let Some(node) = node else {
+                return Err(ServiceError::invalid(
+                    "org",
+                    format!("您的范围内没有「{code}」"),
+                    format!("no '{code}' in your scope"),
+                ));
+            };
+            f.paths = vec![node.path.clone()];
+            counts_filter.paths = vec![node.path];
+        }
         f.category_code = q.category.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
         let (rows, total) = cases::list(&mut tx, &f, page.per_page, page.offset()).await?;
         let c = cases::counts(&mut tx, &counts_filter, now).await?;

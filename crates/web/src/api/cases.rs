@@ -34,6 +34,8 @@ pub struct CaseParams {
     pub state: Option<CaseState>,
     /// A category code.
     pub category: Option<String>,
+    /// Only under this grid, community or subdistrict (a code in your scope).
+    pub org: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
@@ -65,8 +67,13 @@ pub async fn list_cases(
     ApiQuery(q): ApiQuery<CaseParams>,
 ) -> Result<Json<CaseList>, ApiError> {
     let page = PageReq::new(q.page, q.per_page).api(lang)?;
-    let query =
-        CaseQuery { case_box: q.case_box.unwrap_or_default(), kind: q.kind, state: q.state, category: q.category };
+    let query = CaseQuery {
+        case_box: q.case_box.unwrap_or_default(),
+        kind: q.kind,
+        state: q.state,
+        category: q.category,
+        org: q.org,
+    };
     let (p, counts) = st.svc.list_cases(&c, &query, page).await.api(lang)?;
     Ok(Json(CaseList { items: p.items, total: p.total, page: p.page, per_page: p.per_page, counts }))
 }

@@ -5,6 +5,7 @@ mod activities;
 mod audit;
 mod auth;
 mod cases;
+mod dashboard;
 mod duty;
 pub(crate) mod exports;
 mod integrations;
@@ -92,6 +93,7 @@ const PLEDGE_READERS: &[Role] = yijia_service::pledges::READERS;
 const PLEDGE_MANAGERS: &[Role] = yijia_service::pledges::MANAGERS;
 const PLEDGE_UPDATERS: &[Role] = yijia_service::pledges::UPDATERS;
 const WEBHOOK_MAKERS: &[Role] = yijia_service::webhooks::WEBHOOK_MAKERS;
+const DASHBOARD_READERS: &[Role] = yijia_service::dashboard::READERS;
 
 pub fn routes(r: Routes) -> Routes {
     use Method as M;
@@ -327,6 +329,7 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/api/v1/care-intervals", Roles(COVERAGE_READERS), Scope::Grants, get(visits::care_intervals))
         .add(M::PUT, "/api/v1/care-intervals", Roles(PLANNERS), Scope::Object, put(visits::set_care_interval))
         .add(M::GET, "/api/v1/coverage", Roles(COVERAGE_READERS), Scope::Grants, get(visits::coverage))
+        .add(M::GET, "/api/v1/dashboard", Roles(DASHBOARD_READERS), Scope::Grants, get(dashboard::dashboard))
         .add(M::GET, "/api/v1/stations", Roles(STATION_READERS), Scope::Grants, get(stations::list_stations))
         .add(M::POST, "/api/v1/stations", Roles(STATION_CLERKS), Scope::Object, post(stations::add_station))
         .add(M::GET, "/api/v1/stations/{id}", Roles(STATION_READERS), Scope::Object, get(stations::get_station))
@@ -563,7 +566,7 @@ impl Modify for Bearer {
         integrations::issue, integrations::list, integrations::revoke, integrations::add_webhook,
         integrations::list_webhooks, integrations::disable_webhook,
         visits::walk_list, visits::log_visit, visits::log_visits, visits::visit_photo, visits::resident_plan,
-        visits::set_resident_plan, visits::care_intervals, visits::set_care_interval, visits::coverage,
+        visits::set_resident_plan, visits::care_intervals, visits::set_care_interval, visits::coverage, dashboard::dashboard,
         visits::finish_revisit,
         points::transfer, points::reverse, points::approvals, points::approve, points::reject,
         points::community_accounts, points::resident_account, points::statement,

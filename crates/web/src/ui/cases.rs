@@ -125,6 +125,8 @@ struct InboxParams {
     #[serde(rename = "box")]
     case_box: Option<String>,
     kind: Option<String>,
+    /// Only under this grid, community or subdistrict (the dashboard links here).
+    org: Option<String>,
     page: Option<i64>,
 }
 
@@ -138,7 +140,7 @@ async fn inbox(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): 
         q.case_box.as_deref().and_then(CaseBox::parse).unwrap_or(if staff { CaseBox::Grids } else { CaseBox::Mine });
     let kind = q.kind.as_deref().and_then(CaseKind::parse);
     let page = PageReq::new(q.page, Some(30)).page(lang)?;
-    let query = CaseQuery { case_box: current, kind, ..Default::default() };
+    let query = CaseQuery { case_box: current, kind, org: q.org.clone(), ..Default::default() };
     let (p, counts) = st.svc.list_cases(&c, &query, page).await.page(lang)?;
     let boxes = if staff {
         let mut b = vec![(CaseBox::Grids, Some(counts.open)), (CaseBox::Mine, None)];

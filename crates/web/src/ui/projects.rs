@@ -96,8 +96,7 @@ async fn render_projects(st: &AppState, c: &Caller, lang: Lang, community: Optio
         let q = CaseQuery {
             case_box: CaseBox::Grids,
             kind: Some(yijia_domain::case::CaseKind::Hazard),
-            state: None,
-            category: None,
+            ..Default::default()
         };
         let (page, _) = st.svc.list_cases(c, &q, PageReq { page: 1, per_page: 200 }).await.page(lang)?;
         (o.buildings, page.items)

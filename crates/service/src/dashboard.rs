@@ -1,0 +1,334 @@
+//! The dashboard: a community's grids, or a subdistrict's communities, at a
+//! glance. What is open or due now is counted on the indexes the lists use;
+//! what happened in a month comes from the tallies the database keeps with
+//! every change (`store::tallies`). Each figure counts a list the caller can
+//! open, and the two agree.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Months, NaiveDate};
+use serde::Serialize;
+use yijia_domain::case::CaseKind;
+use yijia_domain::registry::Category;
+use yijia_domain::role::Role;
+use yijia_domain::time::{to_local, year_of};
+use yijia_store::{dashboard as store, org, residents, tallies};
+
+use crate::fields::ymd;
+use crate::{Caller, Result, ServiceError, Services};
+
+/// Who reads dashboards and reports: community staff theirs, street
+/// officers their subdistrict's.
+pub const READERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::StreetOfficer];
+
+/// How many months the trends cover: this one and the twelve before, so
+/// that the same month last year is there.
+pub const MONTHS: u32 = 13;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CaseFigures {
+    /// `request`, `dispute` or `hazard`.
+    pub kind: String,
+    pub kind_name: String,
+    pub open: i64,
+    /// Near (not past) their deadline now.
+    pub near: i64,
+    /// Past their deadline now.
+    pub late: i64,
+}
+
+/// One row of the dashboard: a grid of a community, a community of a
+/// subdistrict, or the total.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct UnitFigures {
+    pub code: String,
+    pub name: String,
+    pub people: i64,
+    /// People per category (codes of `categories`); children by birth date.
+    pub categories: BTreeMap<String, i64>,
+    /// Residents under a visiting plan; overdue (due before today); due in
+    /// the coming seven days.
+    pub planned: i64,
+    pub overdue: i64,
+    pub due_soon: i64,
+    /// Of those under a plan, the share not overdue, in tenths of a percent.
+    pub on_time_permille: Option<i64>,
+    /// Open cases by kind (request, dispute, hazard).
+    pub cases: Vec<CaseFigures>,
+    /// This year's committed pledges and their mean progress (percent).
+    pub pledges: i64,
+    pub pledge_progress: Option<i64>,
+}
+
+/// A month of the whole: cases, visits, points.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct MonthFigures {
+    /// `2026-11`.
+    pub month: String,
+    pub filed: i64,
+    pub accepted: i64,
+    pub resolved: i64,
+    /// Mean minutes from filing to acceptance, of those accepted this month.
+    pub accept_minutes: Option<i64>,
+    /// Mean hours from filing to resolution, of those resolved this month.
+    pub resolve_hours: Option<i64>,
+    pub rated: i64,
+    /// Mean rating (1–5) in tenths: 46 is 4.6.
+    pub satisfaction_tenths: Option<i64>,
+    pub visits: i64,
+    pub points_issued: i64,
+    pub points_redeemed: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CategoryName {
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Dashboard {
+    pub org: String,
+    pub org_name: String,
+    /// `community` or `subdistrict` (or `root`).
+    pub org_kind: String,
+    /// What the rows are: `grid` or `community`.
+    pub unit_kind: String,
+    /// `2026-11-30`, Beijing time.
+    pub today: String,
+    pub categories: Vec<CategoryName>,
+    pub units: Vec<UnitFigures>,
+    /// Open cases of the community not placed in a grid yet (a community's
+    /// dashboard only; a subdistrict's rows include them).
+    pub unplaced: Vec<CaseFigures>,
+    pub total: UnitFigures,
+    /// The last `MONTHS` months, oldest first.
+    pub months: Vec<MonthFigures>,
+}
+
+fn kinds() -> Vec<CaseFigures> {
+    CaseKind::ALL
+        .iter()
+        .map(|k| CaseFigures { kind: k.code().to_owned(), kind_name: k.name_zh().to_owned(), ..Default::default() })
+        .collect()
+}
+
+fn add_cases(to: &mut [CaseFigures], kind: &str, open: i64, near: i64, late: i64) {
+    if let Some(f) = to.iter_mut().find(|f| f.kind == kind) {
+        f.open += open;
+        f.near += near;
+        f.late += late;
+    }
+}
+
+fn mean(total: i64, n: i64, unit: i64) -> Option<i64> {
+    (n > 0).then(|| (total as f64 / n as f64 / unit as f64).round() as i64)
+}
+
+/// `2026-11` of a day, and the months before it.
+fn month_keys(today: NaiveDate, months: u32) -> Vec<String> {
+    let first = today.with_day(1).unwrap_or(today);
+    (0..months)
+        .rev()
+        .filter_map(|k| first.checked_sub_months(Months::new(k)))
+        .map(|d| d.format("%Y-%m").to_string())
+        .collect()
+}
+
+impl Services {
+    /// The dashboard of a community or a subdistrict (`org`, a code; by
+    /// default the caller's own).
+    pub async fn dashboard(&self, caller: &Caller, org_code: Option<&str>) -> Result<Dashboard> {
+        let now = self.now();
+        let today = to_local(now).date_naive();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.conn().await?;
+            let path = match org_code.map(str::trim).filter(|c| !c.is_empty()) {
+                Some(code) => {
+                    let Some(n) = org::by_code(&mut tx, code).await? else { return Err(ServiceError::NotFound) };
+                    if !caller.covers(READERS, &n.path) {
+                        return Err(ServiceError::denied("dashboard", format!("org:{code}")));
+                    }
+                    n.path
+                }
+                None => caller.scope_paths(READERS).into_iter().next().ok_or_else(ServiceError::forbidden)?,
+            };
+            let nodes = org::subtree(&mut tx, &path).await?;
+            let Some(node) = nodes.iter().find(|n| n.path == path).cloned() else { return Err(ServiceError::NotFound) };
+            if node.kind == "grid" {
+                return Err(ServiceError::invalid(
+                    "org",
+                    "看板按社区或街道查看,请选择社区",
+                    "a dashboard is of a community or a subdistrict",
+                ));
+            }
+            let by_grid = node.kind == "community";
+            let grids: Vec<&org::OrgNode> = nodes.iter().filter(|n| n.kind == "grid").collect();
+            let communities: Vec<&org::OrgNode> = nodes.iter().filter(|n| n.kind == "community").collect();
+            let unit_nodes: Vec<&org::OrgNode> = if by_grid { grids.clone() } else { communities.clone() };
+            let mut units: Vec<UnitFigures> = unit_nodes
+                .iter()
+                .map(|n| UnitFigures {
+                    code: n.code.clone(),
+                    name: n.name.clone(),
+                    cases: kinds(),
+                    ..Default::default()
+                })
+                .collect();
+            // the row a grid's figures go to
+            let row_of = |grid_id: i64| -> Option<usize> {
+                let g = grids.iter().find(|g| g.id == grid_id)?;
+                let target = if by_grid { g.id } else { g.parent_id? };
+                unit_nodes.iter().position(|u| u.id == target)
+            };
+            let row_of_code = |code: &str| grids.iter().find(|g| g.code == code).and_then(|g| row_of(g.id));
+
+            let born_after = crate::registry::years_before(today, 14);
+            for (grid, category, count) in residents::category_counts(&mut tx, &node.path, &born_after).await? {
+                let Some(i) = row_of_code(&grid) else { continue };
+                if category.is_empty() {
+                    units[i].people += count;
+                } else if Category::parse(&category).is_some() {
+                    *units[i].categories.entry(category).or_default() += count;
+                }
+            }
+            let grid_ids: Vec<i64> = grids.iter().map(|g| g.id).collect();
+            let week_end = today + chrono::Days::new(6);
+            for p in store::plans(&mut tx, &grid_ids, &ymd(today), &ymd(week_end)).await? {
+                let Some(i) = row_of(p.grid_id) else { continue };
+                units[i].planned += p.planned;
+                units[i].overdue += p.overdue;
+                units[i].due_soon += p.due_soon;
+            }
+            let mut unplaced = kinds();
+            for c in store::open_cases(&mut tx, &node.path, now).await? {
+                let row = match c.grid_id {
+                    Some(g) => row_of(g),
+                    None if by_grid => None,
+                    None => unit_nodes.iter().position(|u| u.id == c.community_id),
+                };
+                match row {
+                    Some(i) => add_cases(&mut units[i].cases, &c.kind, c.open, c.near, c.late),
+                    None => add_cases(&mut unplaced, &c.kind, c.open, c.near, c.late),
+                }
+            }
+            let community_ids: Vec<i64> = communities.iter().map(|c| c.id).collect();
+            let mut pledges = (0, 0);
+            for p in store::pledges(&mut tx, &community_ids, year_of(now)).await? {
+                pledges.0 += p.committed;
+                pledges.1 += p.progress;
+                if let Some(i) = unit_nodes.iter().position(|u| u.id == p.community_id) {
+                    units[i].pledges = p.committed;
+                    units[i].pledge_progress = mean(p.progress, p.committed, 1);
+                }
+            }
+
+            let keys = month_keys(today, MONTHS);
+            let (from, to) = (keys.first().cloned().unwrap_or_default(), keys.last().cloned().unwrap_or_default());
+            let tally_nodes: Vec<i64> = community_ids.iter().chain(grid_ids.iter()).copied().collect();
+            let mut months: Vec<MonthFigures> =
+                keys.iter().map(|m| MonthFigures { month: m.clone(), ..Default::default() }).collect();
+            let mut sums: BTreeMap<(String, &str), (i64, i64)> = BTreeMap::new();
+            let kept = tallies::of_nodes(&mut tx, &tally_nodes, &from, &to).await?;
+            for t in &kept {
+                let family = t.figure.split(':').next().unwrap_or("");
+                let e = sums.entry((t.month.clone(), family)).or_default();
+                e.0 += t.n;
+                e.1 += t.total;
+            }
+            for m in &mut months {
+                let get = |f: &str| sums.get(&(m.month.clone(), f)).copied().unwrap_or((0, 0));
+                let (filed, accepted, resolved, rated) =
+                    (get("cases_filed"), get("cases_accepted"), get("cases_resolved"), get("cases_rated"));
+                m.filed = filed.0;
+                m.accepted = accepted.0;
+                m.accept_minutes = mean(accepted.1, accepted.0, 60_000);
+                m.resolved = resolved.0;
+                m.resolve_hours = mean(resolved.1, resolved.0, 3_600_000);
+                m.rated = rated.0;
+                m.satisfaction_tenths = mean(rated.1 * 10, rated.0, 1);
+                m.visits = get("visits").0;
+                m.points_issued = get("points_issued").1;
+                m.points_redeemed = get("points_redeemed").1;
+            }
+            drop(tx);
+
+            for u in &mut units {
+                u.on_time_permille = (u.planned > 0).then(|| (u.planned - u.overdue) * 1000 / u.planned);
+            }
+            let mut total = UnitFigures {
+                code: node.code.clone(),
+                name: node.name.clone(),
+                cases: unplaced.clone(),
+                pledges: pledges.0,
+                pledge_progress: mean(pledges.1, pledges.0, 1),
+                ..Default::default()
+            };
+            for u in &units {
+                total.people += u.people;
+                for (c, n) in &u.categories {
+                    *total.categories.entry(c.clone()).or_default() += n;
+                }
+                total.planned += u.planned;
+                total.overdue += u.overdue;
+                total.due_soon += u.due_soon;
+                for c in &u.cases {
+                    add_cases(&mut total.cases, &c.kind, c.open, c.near, c.late);
+                }
+            }
+            total.on_time_permille =
+                (total.planned > 0).then(|| (total.planned - total.overdue) * 1000 / total.planned);
+            let categories = Category::ALL
+                .iter()
+                .map(|c| CategoryName {
+                    code: c.code().to_owned(),
+                    name: c.name_zh().to_owned(),
+                    name_en: c.name_en().to_owned(),
+                })
+                .collect();
+            Ok(Dashboard {
+                org: node.code.clone(),
+                org_name: node.name.clone(),
+                org_kind: node.kind.clone(),
+                unit_kind: if by_grid { "grid" } else { "community" }.to_owned(),
+                today: ymd(today),
+                categories,
+                units,
+                unplaced: if by_grid { unplaced } else { kinds() },
+                total,
+                months,
+            })
+        })
+        .await
+    }
+
+    /// Recounts every tally from the rows; the differences (none when the
+    /// tallies are exact).
+    pub async fn tallies_check(&self) -> Result<(usize, Vec<String>)> {
+        let mut tx = self.db.read().await?;
+        let kept = tallies::kept(&mut tx).await?;
+        let recount: Vec<tallies::Tally> =
+            tallies::recount(&mut tx).await?.into_iter().filter(|t| t.n != 0 || t.total != 0).collect();
+        tx.commit().await?;
+        let key = |t: &tallies::Tally| (t.node_id, t.month.clone(), t.figure.clone());
+        let kept_map: BTreeMap<_, _> = kept.iter().map(|t| (key(t), (t.n, t.total))).collect();
+        let recount_map: BTreeMap<_, _> = recount.iter().map(|t| (key(t), (t.n, t.total))).collect();
+        let mut differences = Vec::new();
+        for k in kept_map.keys().chain(recount_map.keys()).collect::<std::collections::BTreeSet<_>>() {
+            let (a, b) = (kept_map.get(k), recount_map.get(k));
+            if a != b {
+                differences.push(format!("node {} {} {}: kept {a:?}, recounted {b:?}", k.0, k.1, k.2));
+            }
+        }
+        Ok((recount.len(), differences))
+    }
+
+    /// Throws the tallies away and counts them afresh; how many there are.
+    pub async fn tallies_rebuild(&self) -> Result<u64> {
+        let mut tx = self.db.write().await?;
+        let n = tallies::rebuild(&mut tx).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}

@@ -1,0 +1,117 @@
+//! The dashboard's monthly tallies stay exact: after the demo's months of
+//! work through the use cases, and after random changes made straight to
+//! the rows (the paths a use case never takes: a correction, a restore, a
+//! bulk load), they equal a full recount.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use yijia_store::tallies::{self, Tally};
+
+use crate::helpers::TestApp;
+
+async fn kept_and_recounted(app: &TestApp) -> (Vec<Tally>, Vec<Tally>) {
+    let mut tx = app.svc.db.read().await.unwrap();
+    let mut kept = tallies::kept(&mut tx).await.unwrap();
+    let mut recount: Vec<Tally> =
+        tallies::recount(&mut tx).await.unwrap().into_iter().filter(|t| t.n != 0 || t.total != 0).collect();
+    tx.commit().await.unwrap();
+    // in one order, whatever the database's collation
+    kept.sort();
+    recount.sort();
+    (kept, recount)
+}
+
+/// Runs one statement with integer parameters.
+async fn exec(app: &TestApp, sql: &str, args: &[i64]) -> u64 {
+    let mut tx = app.svc.db.write().await.unwrap();
+    let n = yijia_store::on_tx!(&mut tx, c => {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+        for a in args {
+            q = q.bind(*a);
+        }
+        q.execute(&mut *c).await.unwrap().rows_affected()
+    });
+    tx.commit().await.unwrap();
+    n
+}
+
+async fn ids(app: &TestApp, sql: &'static str) -> Vec<i64> {
+    let mut tx = app.svc.db.read().await.unwrap();
+    let v = yijia_store::on_tx!(&mut tx, c => sqlx::query_scalar(sql).fetch_all(c).await.unwrap());
+    tx.commit().await.unwrap();
+    v
+}
+
+#[tokio::test]
+async fn tallies_equal_a_full_recount_after_the_demo_and_random_changes() {
+    let app = TestApp::spawn().await;
+    app.svc.seed_demo_residents(300).await.unwrap();
+    app.svc.seed_demo_cases(120).await.unwrap();
+    app.svc.seed_demo_visits().await.unwrap();
+    app.svc.seed_demo_points().await.unwrap();
+
+    let (kept, recount) = kept_and_recounted(&app).await;
+    assert_eq!(kept, recount, "after the demo");
+    for family in ["cases_filed:", "cases_accepted:", "cases_resolved:", "cases_rated:", "visits", "points_issued"] {
+        assert!(kept.iter().any(|t| t.figure.starts_with(family)), "the demo gives {family} something to count");
+    }
+    let months: std::collections::BTreeSet<&str> = kept.iter().map(|t| t.month.as_str()).collect();
+    assert!(months.len() >= 6, "months of work: {months:?}");
+
+    // random corrections, moves and deletions, straight to the rows
+    let cases = ids(&app, "SELECT id FROM cases ORDER BY id").await;
+    let visits = ids(&app, "SELECT id FROM visits ORDER BY id").await;
+    let grids = ids(&app, "SELECT id FROM org_nodes WHERE kind = 'grid' ORDER BY id").await;
+    let mut rng = StdRng::seed_from_u64(2026);
+    const DAY: i64 = 86_400_000;
+    for _ in 0..400 {
+        let case = cases[rng.random_range(0..cases.len())];
+        let visit = visits[rng.random_range(0..visits.len())];
+        let later = rng.random_range(0..90) * DAY + rng.random_range(0..DAY);
+        match rng.random_range(0..8) {
+            0 => exec(&app, "UPDATE cases SET accepted_at = created_at + $1 WHERE id = $2", &[later, case]).await,
+            1 => exec(&app, "UPDATE cases SET accepted_at = NULL WHERE id = $1", &[case]).await,
+            2 => exec(&app, "UPDATE cases SET resolved_at = created_at + $1 WHERE id = $2", &[later, case]).await,
+            3 => {
+                exec(&app, "UPDATE cases SET resolved_at = NULL, rated_at = NULL, rating = NULL WHERE id = $1", &[case])
+                    .await
+            }
+            4 => {
+                let rating = rng.random_range(1..=5);
+                exec(
+                    &app,
+                    "UPDATE cases SET rating = $1, rated_at = created_at + $2 WHERE id = $3",
+                    &[rating, later, case],
+                )
+                .await
+            }
+            5 => {
+                let grid = grids[rng.random_range(0..grids.len())];
+                exec(&app, "UPDATE visits SET grid_id = $1 WHERE id = $2", &[grid, visit]).await
+            }
+            6 => {
+                let month: u32 = rng.random_range(1..=12);
+                exec(&app, &format!("UPDATE visits SET visited_on = '2025-{month:02}-15' WHERE id = $1"), &[visit])
+                    .await
+            }
+            _ => exec(&app, "DELETE FROM visits WHERE id = $1", &[visit]).await,
+        };
+    }
+    // several rows at once, as a bulk correction would
+    exec(
+        &app,
+        "UPDATE cases SET resolved_at = resolved_at + $1 WHERE resolved_at IS NOT NULL AND id % 7 = 0",
+        &[40 * DAY],
+    )
+    .await;
+
+    let (kept, recount) = kept_and_recounted(&app).await;
+    assert_eq!(kept, recount, "after random changes");
+
+    // a rebuild gives the same again
+    let mut tx = app.svc.db.write().await.unwrap();
+    let n = tallies::rebuild(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(n as usize >= recount.len());
+    assert_eq!(kept_and_recounted(&app).await.0, recount, "after a rebuild");
+}
