@@ -58,6 +58,10 @@ pub struct UnitFigures {
     /// This year's committed pledges and their mean progress (percent).
     pub pledges: i64,
     pub pledge_progress: Option<i64>,
+    /// Its boundary (GeoJSON geometry), when drawn.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub boundary: Option<serde_json::Value>,
 }
 
 /// A month of the whole: cases, visits, points.
@@ -87,6 +91,14 @@ pub struct CategoryName {
     pub name_en: String,
 }
 
+/// A place drawn on the map: a building, or an estate.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct MapPlace {
+    pub name: String,
+    pub lon: f64,
+    pub lat: f64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Dashboard {
     pub org: String,
@@ -105,6 +117,8 @@ pub struct Dashboard {
     pub total: UnitFigures,
     /// The last `MONTHS` months, oldest first.
     pub months: Vec<MonthFigures>,
+    /// Buildings and estates with a point (a community's dashboard only).
+    pub places: Vec<MapPlace>,
 }
 
 fn kinds() -> Vec<CaseFigures> {
@@ -173,6 +187,7 @@ impl Services {
                     code: n.code.clone(),
                     name: n.name.clone(),
                     cases: kinds(),
+                    boundary: n.boundary.as_deref().and_then(|b| serde_json::from_str(b).ok()),
                     ..Default::default()
                 })
                 .collect();
@@ -252,6 +267,15 @@ impl Services {
                 m.points_issued = get("points_issued").1;
                 m.points_redeemed = get("points_redeemed").1;
             }
+            let places = if by_grid {
+                yijia_store::places::map_points(&mut tx, &community_ids)
+                    .await?
+                    .into_iter()
+                    .map(|(name, lon, lat)| MapPlace { name, lon, lat })
+                    .collect()
+            } else {
+                vec![]
+            };
             drop(tx);
 
             for u in &mut units {
@@ -298,6 +322,7 @@ impl Services {
                 unplaced: if by_grid { unplaced } else { kinds() },
                 total,
                 months,
+                places,
             })
         })
         .await

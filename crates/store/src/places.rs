@@ -197,3 +197,19 @@ pub async fn grid_boundaries_under(tx: &mut Tx, path: &str) -> Result<Vec<(i64, 
     let upper = format!("{path}\u{10FFFF}");
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(path).bind(&upper).fetch_all(c).await?))
 }
+
+/// What a map of communities shows as points: each building with a point of
+/// its own, and each estate with one (name, lon, lat).
+pub async fn map_points(tx: &mut Tx, community_ids: &[i64]) -> Result<Vec<(String, f64, f64)>> {
+    if community_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids = community_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql = format!(
+        "SELECT e.name, e.lon, e.lat FROM estates e WHERE e.community_id IN ({ids}) \
+         AND e.lon IS NOT NULL AND e.lat IS NOT NULL \
+         UNION ALL SELECT e.name || ' ' || b.name, b.lon, b.lat FROM buildings b JOIN estates e ON e.id = b.estate_id \
+         WHERE e.community_id IN ({ids}) AND b.lon IS NOT NULL AND b.lat IS NOT NULL ORDER BY 1"
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(c).await?))
+}

@@ -118,6 +118,8 @@ struct InboxPage {
     page: i64,
     pages: i64,
     base: String,
+    /// `&org=CODE` when the list is narrowed to one place (from the dashboard), else empty.
+    org: String,
 }
 
 #[derive(Deserialize)]
@@ -158,7 +160,9 @@ async fn inbox(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): 
         vec![]
     };
     let kind_code = kind.map(|k| k.code().to_owned()).unwrap_or_default();
-    let base = format!("/cases?box={}&kind={}", current.code(), kind_code);
+    let org =
+        q.org.as_deref().map(str::trim).filter(|o| !o.is_empty()).map(|o| format!("&org={o}")).unwrap_or_default();
+    let base = format!("/cases?box={}&kind={}{org}", current.code(), kind_code);
     Ok(InboxPage {
         c: Chrome::for_caller(lang, &c, "/cases", &format!("{base}&page={}", p.page)),
         n: Names(lang),
@@ -171,6 +175,7 @@ async fn inbox(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): 
         page: p.page,
         cases: p.items,
         base,
+        org,
     }
     .into_response())
 }

@@ -7,6 +7,17 @@ pub struct Shape {
     pub d: String,
     /// Where a click on the shape leads.
     pub href: Option<String>,
+    /// A colour (`#rrggbb`) for a figure, and a label at the shape's middle.
+    pub fill: Option<String>,
+    pub label: Option<Point>,
+}
+
+/// A boundary to draw: where a click leads, its label and colour.
+pub struct Area<'a> {
+    pub geometry: &'a Value,
+    pub href: Option<String>,
+    pub label: Option<String>,
+    pub fill: Option<String>,
 }
 
 pub struct Point {
@@ -45,8 +56,16 @@ fn rings(geometry: &Value) -> Vec<Ring> {
 impl MapSvg {
     /// `None` when there is nothing with an extent to draw.
     pub fn new(boundaries: &[(&Value, Option<String>)], points: &[(f64, f64, String)]) -> Option<Self> {
-        let shapes: Vec<(Vec<Ring>, Option<String>)> =
-            boundaries.iter().map(|(b, href)| (rings(b), href.clone())).collect();
+        let areas: Vec<Area> = boundaries
+            .iter()
+            .map(|(b, href)| Area { geometry: b, href: href.clone(), label: None, fill: None })
+            .collect();
+        Self::of_areas(&areas, points)
+    }
+
+    /// Boundaries coloured and labelled, with points.
+    pub fn of_areas(areas: &[Area], points: &[(f64, f64, String)]) -> Option<Self> {
+        let shapes: Vec<(Vec<Ring>, &Area)> = areas.iter().map(|a| (rings(a.geometry), a)).collect();
         let all = shapes.iter().flat_map(|s| s.0.iter()).flatten().copied().chain(points.iter().map(|p| (p.0, p.1)));
         let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
         for (x, y) in all {
@@ -68,16 +87,22 @@ impl MapSvg {
         let py = |y: f64| height - 10.0 - (y - y0) * k;
         let shapes = shapes
             .into_iter()
-            .map(|(rs, href)| {
+            .map(|(rs, a)| {
                 let mut d = String::new();
-                for ring in rs {
+                for ring in &rs {
                     for (i, (x, y)) in ring.iter().enumerate() {
                         let cmd = if i == 0 { 'M' } else { 'L' };
                         d.push_str(&format!("{cmd}{:.1},{:.1} ", px(*x), py(*y)));
                     }
                     d.push_str("Z ");
                 }
-                Shape { d, href }
+                // the label at the middle of the outer ring's corners
+                let label = a.label.clone().zip(rs.first()).map(|(label, ring)| {
+                    let n = ring.len() as f64;
+                    let (sx, sy) = ring.iter().fold((0.0, 0.0), |(sx, sy), (x, y)| (sx + x, sy + y));
+                    Point { x: format!("{:.1}", px(sx / n)), y: format!("{:.1}", py(sy / n)), label }
+                });
+                Shape { d, href: a.href.clone(), fill: a.fill.clone(), label }
             })
             .collect();
         let points = points
@@ -103,5 +128,21 @@ mod tests {
         assert!(m.shapes[0].d.starts_with("M10.0,190.0 L190.0,190.0 L190.0,10.0"), "{}", m.shapes[0].d);
         assert_eq!((m.points[0].x.as_str(), m.points[0].y.as_str()), ("100.0", "10.0"));
         assert!(MapSvg::new(&[], &[]).is_none());
+    }
+
+    #[test]
+    fn areas_carry_their_colour_and_a_label_in_the_middle() {
+        let b: Value =
+            serde_json::json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]]});
+        let a = Area {
+            geometry: &b,
+            href: Some("/x".into()),
+            label: Some("第1网格 3".into()),
+            fill: Some("#ff0000".into()),
+        };
+        let m = MapSvg::of_areas(&[a], &[]).unwrap();
+        let label = m.shapes[0].label.as_ref().unwrap();
+        assert_eq!((label.x.as_str(), label.y.as_str(), label.label.as_str()), ("100.0", "100.0", "第1网格 3"));
+        assert_eq!(m.shapes[0].fill.as_deref(), Some("#ff0000"));
     }
 }

@@ -16,6 +16,7 @@ use yijia_service::users::{NewGrant, NewUser};
 use yijia_service::{Caller, PageReq, ServiceError};
 
 mod cases;
+mod dashboard;
 mod map;
 mod notices;
 mod pledges;
@@ -43,6 +44,7 @@ pub fn routes(r: Routes) -> Routes {
     let r = visits::routes(r);
     let r = points::routes(r);
     let r = stations::routes(r);
+    let r = dashboard::routes(r);
     let r = notices::routes(r);
     let r = projects::routes(r);
     let r = pledges::routes(r);
@@ -97,6 +99,13 @@ impl Chrome {
 /// The pages a caller may open: (href, title, what it is for).
 fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)> {
     let mut v = vec![("/", l.t("首页", "Home"), "")];
+    if c.has_any(yijia_service::dashboard::READERS) {
+        v.push((
+            "/dashboard",
+            l.t("看板", "Dashboard"),
+            l.t("网格地图、重点人群、走访与事件、逐月趋势", "Grids on a map, people, visits and cases, month by month"),
+        ));
+    }
     if c.has_any(STAFF) {
         v.push((
             "/org",

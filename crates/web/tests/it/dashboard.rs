@@ -93,6 +93,14 @@ async fn every_figure_is_the_length_of_its_list() {
     assert_eq!(chengnan["cases"], d["total"]["cases"], "a community's row includes its undispatched cases");
     assert_eq!(s["months"], d["months"], "one community in the subdistrict");
 
+    // the pages: the secretary's grids link to their lists, the officer's communities to their dashboards
+    let html = app.browser_as("secretary").await.get(format!("{}/dashboard", app.url)).send().await.unwrap();
+    assert_eq!(html.status(), StatusCode::OK);
+    let html = html.text().await.unwrap();
+    assert!(html.contains("/cases?box=overdue&#38;org=chengnan-g01") && html.contains("<svg"), "links and the map");
+    let html = app.browser_as("officer").await.get(format!("{}/dashboard", app.url)).send().await.unwrap();
+    assert!(html.text().await.unwrap().contains("/dashboard?org=chengnan"), "a subdistrict's communities");
+
     // scope: not above your own, not to other roles, and not a grid
     assert_eq!(app.get(&secretary, "/api/v1/dashboard?org=zhengyang").await.0, StatusCode::NOT_FOUND);
     assert!(app.audit().await.iter().any(|(a, o, _)| a == "dashboard" && o == "denied"), "the denial is audited");

@@ -1,0 +1,167 @@
+//! The dashboard page: the grids (or communities) on a map coloured by a
+//! chosen figure, a table of every figure linking to the list it counts,
+//! and the months behind them.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::http::Method;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde::Deserialize;
+use yijia_service::dashboard::{CaseFigures, Dashboard, READERS, UnitFigures};
+
+use super::map::{Area, MapSvg};
+use super::{Chrome, PageErr, PageResult};
+use crate::AppState;
+use crate::i18n::Lang;
+use crate::policy::{Auth, Policy, Routes, Scope};
+
+pub fn routes(r: Routes) -> Routes {
+    r.add(Method::GET, "/dashboard", Policy::Roles(READERS), Scope::Grants, get(dashboard))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Params {
+    org: Option<String>,
+    /// What colours the map: `late` (cases past their deadline), `overdue`
+    /// (visits) or a category code.
+    by: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    c: Chrome,
+    d: Dashboard,
+    map: Option<MapSvg>,
+    /// The figure on the map, and the choices.
+    by: String,
+    choices: Vec<(String, String)>,
+    /// The row with the highest figure on the map, if any is above zero.
+    top: Option<String>,
+}
+
+/// The figure that colours the map, of one row.
+fn figure(u: &UnitFigures, by: &str) -> i64 {
+    match by {
+        "late" => u.cases.iter().map(|c| c.late).sum(),
+        "overdue" => u.overdue,
+        category => u.categories.get(category).copied().unwrap_or(0),
+    }
+}
+
+/// `#rrggbb` from pale green (nothing) to deep red (the most).
+fn shade(v: i64, max: i64) -> String {
+    let t = if max > 0 { v as f64 / max as f64 } else { 0.0 };
+    let mix = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
+    format!("#{:02x}{:02x}{:02x}", mix(232.0, 198.0), mix(243.0, 40.0), mix(234.0, 40.0))
+}
+
+impl DashboardPage {
+    fn unit_is_grid(&self) -> bool {
+        self.d.unit_kind == "grid"
+    }
+
+    /// The residents a people figure counts.
+    fn people_href(&self, code: &str, category: Option<&str>) -> String {
+        match category {
+            Some(c) => format!("/residents?grid={code}&category={c}"),
+            None => format!("/residents?grid={code}"),
+        }
+    }
+
+    /// The cases a case figure counts (`kind` empty: every kind).
+    fn cases_href(&self, code: &str, case_box: &str, kind: &str) -> String {
+        if kind.is_empty() {
+            format!("/cases?box={case_box}&org={code}")
+        } else {
+            format!("/cases?box={case_box}&kind={kind}&org={code}")
+        }
+    }
+
+    /// Who is overdue for a visit.
+    fn overdue_href(&self, code: &str) -> String {
+        format!("/coverage?org={code}")
+    }
+
+    /// The list the map's figure counts, for a row.
+    fn figure_href(&self, code: &str) -> String {
+        match self.by.as_str() {
+            "late" => self.cases_href(code, "overdue", ""),
+            "overdue" => self.overdue_href(code),
+            category => self.people_href(code, Some(category)),
+        }
+    }
+
+    /// Open, near or late cases of every kind.
+    fn sum(&self, cases: &[CaseFigures], which: &str) -> i64 {
+        cases
+            .iter()
+            .map(|k| match which {
+                "open" => k.open,
+                "near" => k.near,
+                _ => k.late,
+            })
+            .sum()
+    }
+
+    fn permille(&self, v: &Option<i64>) -> String {
+        v.map_or_else(|| "—".to_owned(), |p| format!("{}.{}%", p / 10, p % 10))
+    }
+
+    fn tenths(&self, v: &Option<i64>) -> String {
+        v.map_or_else(|| "—".to_owned(), |t| format!("{}.{}", t / 10, t % 10))
+    }
+
+    fn or_dash(&self, v: &Option<i64>) -> String {
+        v.map_or_else(|| "—".to_owned(), |v| v.to_string())
+    }
+}
+
+async fn dashboard(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
+    let d = st.svc.dashboard(&c, q.org.as_deref()).await.page(lang)?;
+    let mut choices = vec![
+        ("late".to_owned(), lang.t("逾期事件", "Late cases").to_owned()),
+        ("overdue".to_owned(), lang.t("超期未走访", "Visits overdue").to_owned()),
+    ];
+    choices.extend(
+        d.categories.iter().map(|k| (k.code.clone(), if lang.en() { k.name_en.clone() } else { k.name.clone() })),
+    );
+    let by = q.by.filter(|b| choices.iter().any(|(c, _)| c == b)).unwrap_or_else(|| "late".to_owned());
+    let max = d.units.iter().map(|u| figure(u, &by)).max().unwrap_or(0);
+    let top = d.units.iter().filter(|u| figure(u, &by) > 0 && figure(u, &by) == max).map(|u| u.code.clone()).next();
+    let mut page =
+        DashboardPage { c: Chrome::for_caller(lang, &c, "/dashboard", "/dashboard"), d, map: None, by, choices, top };
+    let areas: Vec<Area> = page
+        .d
+        .units
+        .iter()
+        .filter_map(|u| {
+            let v = figure(u, &page.by);
+            Some(Area {
+                geometry: u.boundary.as_ref()?,
+                href: Some(page.figure_href(&u.code)),
+                label: Some(format!("{} {v}", u.name)),
+                fill: Some(shade(v, max)),
+            })
+        })
+        .collect();
+    let points: Vec<(f64, f64, String)> = page.d.places.iter().map(|p| (p.lon, p.lat, p.name.clone())).collect();
+    let map = MapSvg::of_areas(&areas, &points);
+    page.map = map;
+    Ok(page.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shades_run_from_pale_to_deep() {
+        assert_eq!(shade(0, 5), "#e8f3ea");
+        assert_eq!(shade(5, 5), "#c62828");
+        assert_eq!(shade(0, 0), "#e8f3ea", "nothing anywhere stays pale");
+    }
+}

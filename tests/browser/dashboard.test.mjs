@@ -1,0 +1,43 @@
+// The dashboard: the secretary sees her grids on the map coloured by late
+// cases, taps the grid with the most and lands on exactly that list.
+// Expects a fresh `yijia serve --demo` at YIJIA_URL.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, OUT, chromiumForFile } from './lib.mjs';
+
+const { phoneAs } = chromiumForFile();
+
+test('the secretary taps the grid with the most late cases on the map and lands on that list', async () => {
+  const s = await phoneAs('secretary');
+  await s.page.goto(`${BASE}/dashboard`);
+  const rows = s.page.locator('#glance tbody tr[data-code]');
+  const grids = await rows.count();
+  assert.ok(grids >= 6, 'the community\'s grids in the table');
+  assert.equal(await s.page.locator('#map-card svg a.area').count(), grids, 'each grid drawn on the map');
+  await s.page.screenshot({ path: `${OUT}dashboard.png`, fullPage: true });
+
+  // the grid with the most late cases, as the table counts them
+  let top = null;
+  let most = -1;
+  for (let i = 0; i < grids; i++) {
+    const row = rows.nth(i);
+    const late = Number(await row.locator('a[data-figure=late]').textContent());
+    if (late > most) { most = late; top = await row.getAttribute('data-code'); }
+  }
+  assert.ok(most > 0, 'the demo has late cases');
+  const area = s.page.locator(`#map-card svg a.area[href*="org=${top}"]`);
+  assert.ok((await area.locator('text').textContent()).endsWith(` ${most}`), 'the map labels the figure');
+  await Promise.all([s.page.waitForURL(new RegExp(`/cases\\?box=overdue&org=${top}$`)), area.locator('path').click()]);
+  assert.equal((await s.page.textContent('h1 .muted')).trim(), String(most), 'the list holds as many as the map said');
+  assert.equal(await s.page.locator('ul.cases li').count(), Math.min(most, 30));
+  assert.ok((await s.page.textContent('#narrowed')).includes(top), 'the list says it is narrowed to the grid');
+  await s.page.screenshot({ path: `${OUT}dashboard-late.png`, fullPage: true });
+
+  // another figure on the map: people in a category, and its list
+  await s.page.goto(`${BASE}/dashboard?by=elderly_alone`);
+  const first = s.page.locator('#categories tbody tr[data-code]').first().locator('a[data-category=elderly_alone]');
+  const n = (await first.textContent()).trim();
+  await Promise.all([s.page.waitForURL(/\/residents\?grid=.*&category=elderly_alone/), first.click()]);
+  assert.equal((await s.page.textContent('h1 .muted')).trim(), n, 'the roster counts the same');
+  assert.deepEqual(s.problems, []);
+});
