@@ -15,6 +15,12 @@ test('the secretary taps the grid with the most late cases on the map and lands 
   assert.ok(grids >= 6, 'the community\'s grids in the table');
   assert.equal(await s.page.locator('#map-card svg a.area').count(), grids, 'each grid drawn on the map');
   await s.page.screenshot({ path: `${OUT}dashboard.png`, fullPage: true });
+  // the trends drawn in the browser, the table behind them one tap away
+  await s.page.waitForSelector('#chart-cases svg');
+  assert.ok(await s.page.locator('#chart-visits svg path').count() > 0, 'the visits chart is drawn');
+  assert.equal(await s.page.locator('#months').isVisible(), false);
+  await s.page.locator('#months-table summary').click();
+  assert.equal(await s.page.locator('#months tbody tr').count(), 13, 'the 13 months behind the charts');
 
   // the grid with the most late cases, as the table counts them
   let top = null;

@@ -41,6 +41,9 @@ struct DashboardPage {
     choices: Vec<(String, String)>,
     /// The row with the highest figure on the map, if any is above zero.
     top: Option<String>,
+    /// The months and the series' names, for the charts' script.
+    months_json: String,
+    names_json: String,
 }
 
 /// The figure that colours the map, of one row.
@@ -132,8 +135,25 @@ async fn dashboard(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(
     let by = q.by.filter(|b| choices.iter().any(|(c, _)| c == b)).unwrap_or_else(|| "late".to_owned());
     let max = d.units.iter().map(|u| figure(u, &by)).max().unwrap_or(0);
     let top = d.units.iter().filter(|u| figure(u, &by) > 0 && figure(u, &by) == max).map(|u| u.code.clone()).next();
-    let mut page =
-        DashboardPage { c: Chrome::for_caller(lang, &c, "/dashboard", "/dashboard"), d, map: None, by, choices, top };
+    let months_json = serde_json::to_string(&d.months).unwrap_or_default();
+    let names_json = serde_json::json!({
+        "filed": lang.t("受理", "Filed"),
+        "resolved": lang.t("办结", "Resolved"),
+        "visits": lang.t("走访", "Visits"),
+        "points_issued": lang.t("发放积分", "Points given"),
+        "points_redeemed": lang.t("兑换积分", "Points spent"),
+    })
+    .to_string();
+    let mut page = DashboardPage {
+        c: Chrome::for_caller(lang, &c, "/dashboard", "/dashboard"),
+        d,
+        map: None,
+        by,
+        choices,
+        top,
+        months_json,
+        names_json,
+    };
     let areas: Vec<Area> = page
         .d
         .units

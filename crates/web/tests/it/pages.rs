@@ -138,3 +138,18 @@ async fn english_on_request_and_readable_error_pages() {
     let r = app.client().get(format!("{}/static/htmx.min.js", app.url)).send().await.unwrap();
     assert_eq!(r.headers()["content-type"], "text/javascript");
 }
+
+#[tokio::test]
+async fn the_vendored_charts_script_goes_gzipped_to_browsers_that_take_it() {
+    let app = TestApp::spawn().await;
+    let url = format!("{}/static/echarts.common.min.js", app.url);
+    let r = app.client().get(&url).header("accept-encoding", "gzip, deflate, br").send().await.unwrap();
+    assert_eq!((r.status(), r.headers()["content-encoding"].to_str().unwrap()), (reqwest::StatusCode::OK, "gzip"));
+    let gz = r.bytes().await.unwrap();
+    assert_eq!(&gz[..2], &[0x1f, 0x8b], "gzip bytes");
+    let r = app.client().get(&url).send().await.unwrap();
+    assert!(r.headers().get("content-encoding").is_none());
+    assert_eq!(r.headers()["content-type"], "text/javascript");
+    let plain = r.bytes().await.unwrap();
+    assert!(plain.len() > 2 * gz.len() && plain.windows(7).any(|w| w == b"echarts"), "unpacked for the others");
+}
