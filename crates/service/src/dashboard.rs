@@ -136,6 +136,11 @@ fn add_cases(to: &mut [CaseFigures], kind: &str, open: i64, near: i64, late: i64
     }
 }
 
+/// Of those under a plan, the share not overdue, in tenths of a percent.
+fn on_time(planned: i64, overdue: i64) -> Option<i64> {
+    (planned > 0).then(|| (planned - overdue) * 1000 / planned)
+}
+
 fn mean(total: i64, n: i64, unit: i64) -> Option<i64> {
     (n > 0).then(|| (total as f64 / n as f64 / unit as f64).round() as i64)
 }
@@ -279,7 +284,7 @@ impl Services {
             drop(tx);
 
             for u in &mut units {
-                u.on_time_permille = (u.planned > 0).then(|| (u.planned - u.overdue) * 1000 / u.planned);
+                u.on_time_permille = on_time(u.planned, u.overdue);
             }
             let mut total = UnitFigures {
                 code: node.code.clone(),
@@ -301,8 +306,7 @@ impl Services {
                     add_cases(&mut total.cases, &c.kind, c.open, c.near, c.late);
                 }
             }
-            total.on_time_permille =
-                (total.planned > 0).then(|| (total.planned - total.overdue) * 1000 / total.planned);
+            total.on_time_permille = on_time(total.planned, total.overdue);
             let categories = Category::ALL
                 .iter()
                 .map(|c| CategoryName {

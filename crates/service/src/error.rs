@@ -46,6 +46,11 @@ impl ServiceError {
         ServiceError::Invalid(Invalid::new(field, zh, en))
     }
 
+    /// Refused by the state of things (409), with the reason in both languages.
+    pub fn conflict(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        ServiceError::Conflict(Msg::new(zh, en))
+    }
+
     pub(crate) fn denied(action: &str, object: String) -> Self {
         ServiceError::Denied { action: action.to_owned(), object }
     }

@@ -269,10 +269,7 @@ impl Services {
                 }
                 None => {
                     if !store::withdraw(&mut tx, id, now).await? {
-                        return Err(ServiceError::Conflict(Msg::new(
-                            "这条公告已撤回",
-                            "the notice is withdrawn already",
-                        )));
+                        return Err(ServiceError::conflict("这条公告已撤回", "the notice is withdrawn already"));
                     }
                     "notice_withdraw"
                 }

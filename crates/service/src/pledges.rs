@@ -226,13 +226,9 @@ fn milestone_view(m: store::Milestone) -> PledgeMilestoneView {
     }
 }
 
-fn conflict(zh: impl Into<String>, en: impl Into<String>) -> ServiceError {
-    ServiceError::Conflict(Msg::new(zh, en))
-}
-
 fn wrong_phase(y: &PledgeYear, want: Phase) -> ServiceError {
     let now = Phase::parse(&y.phase).unwrap_or(Phase::Proposing);
-    conflict(
+    ServiceError::conflict(
         format!(
             "{} 年十件实事正处于「{}」,此时不能{}",
             y.year,
@@ -251,11 +247,9 @@ fn wrong_phase(y: &PledgeYear, want: Phase) -> ServiceError {
 
 /// The year a resident acts in: the latest of their community's.
 async fn current_year(tx: &mut Tx, community_id: i64) -> Result<PledgeYear> {
-    store::years(tx, community_id)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| conflict("社区今年还没有开始征集十件实事", "the community has not opened this year's pledges"))
+    store::years(tx, community_id).await?.into_iter().next().ok_or_else(|| {
+        ServiceError::conflict("社区今年还没有开始征集十件实事", "the community has not opened this year's pledges")
+    })
 }
 
 async fn pledge_in_scope(
@@ -280,7 +274,7 @@ async fn committed_while_working(tx: &mut Tx, caller: &Caller, id: i64) -> Resul
         return Err(wrong_phase(&y, Phase::Working));
     }
     if p.status != "committed" {
-        return Err(conflict("只有承诺办理的实事报告进展", "progress is for committed pledges"));
+        return Err(ServiceError::conflict("只有承诺办理的实事报告进展", "progress is for committed pledges"));
     }
     Ok((p, com))
 }
@@ -354,13 +348,13 @@ impl Services {
             let y = store::year(&mut tx, com.id, year).await?.ok_or(ServiceError::NotFound)?;
             let from = Phase::parse(&y.phase).unwrap_or(Phase::Closed);
             let Some(to) = from.next() else {
-                return Err(conflict(format!("{year} 年已评议结束",), format!("{year} is closed")));
+                return Err(ServiceError::conflict(format!("{year} 年已评议结束",), format!("{year} is closed")));
             };
             let list = store::of_year(&mut tx, com.id, year).await?;
             let shortlisted: Vec<&Pledge> = list.iter().filter(|p| p.status == "shortlisted").collect();
             match to {
                 Phase::Voting if shortlisted.is_empty() => {
-                    return Err(conflict("请先从建议中选出候选项目", "shortlist some proposals first"));
+                    return Err(ServiceError::conflict("请先从建议中选出候选项目", "shortlist some proposals first"));
                 }
                 Phase::Working => {
                     // most voted first (ties: the earlier proposal)
@@ -375,7 +369,7 @@ impl Services {
                 _ => {}
             }
             if !store::set_phase(&mut tx, com.id, year, from.code(), to.code()).await? {
-                return Err(conflict("刚被他人修改,请刷新后重试", "changed meanwhile: reload and retry"));
+                return Err(ServiceError::conflict("刚被他人修改,请刷新后重试", "changed meanwhile: reload and retry"));
             }
             let e = Event::ok("pledge_phase", format!("pledges:{year}"), &com.path);
             record(&mut tx, caller, now, &e.with(json!({ "from": from.code(), "to": to.code() }))).await?;
@@ -489,7 +483,10 @@ impl Services {
             let mut tx = self.db.write().await?;
             let (p, com, _) = pledge_in_scope(&mut tx, caller, id, MANAGERS).await?;
             if p.status != "committed" {
-                return Err(conflict("只有承诺办理的实事有负责人", "only a committed pledge has an owner"));
+                return Err(ServiceError::conflict(
+                    "只有承诺办理的实事有负责人",
+                    "only a committed pledge has an owner",
+                ));
             }
             store::set_status(&mut tx, id, "committed", Some(&owner)).await?;
             let e = Event::ok("pledge_owner", format!("pledge:{id}"), &com.path);
@@ -635,7 +632,7 @@ impl Services {
             let Some(m) = store::milestone(&mut tx, milestone_id).await? else { return Err(ServiceError::NotFound) };
             let (_, com) = committed_while_working(&mut tx, caller, m.pledge_id).await?;
             if !store::finish_milestone(&mut tx, milestone_id, &done, &note).await? {
-                return Err(conflict("这个节点已完成", "the milestone is done already"));
+                return Err(ServiceError::conflict("这个节点已完成", "the milestone is done already"));
             }
             let e = Event::ok("pledge_milestone_done", format!("pledge:{}", m.pledge_id), &com.path);
             record(&mut tx, caller, now, &e.with(json!({ "milestone": milestone_id, "done_on": done }))).await?;
@@ -676,14 +673,14 @@ impl Services {
                 return Err(wrong_phase(&y, Phase::Voting));
             }
             if p.status != "shortlisted" {
-                return Err(conflict("这项建议不在候选名单上", "that proposal is not on the ballot"));
+                return Err(ServiceError::conflict("这项建议不在候选名单上", "that proposal is not on the ballot"));
             }
             let used = store::votes_of(&mut tx, com.id, y.year, rid).await?;
             if used.contains(&id) {
-                return Err(conflict("您已为这一项投过票", "you have voted for this one already"));
+                return Err(ServiceError::conflict("您已为这一项投过票", "you have voted for this one already"));
             }
             if used.len() as i64 >= y.votes_per_resident {
-                return Err(conflict(
+                return Err(ServiceError::conflict(
                     format!("每人最多投 {} 票,您的票已用完", y.votes_per_resident),
                     format!("{} votes each: yours are used", y.votes_per_resident),
                 ));
@@ -710,10 +707,10 @@ impl Services {
                 return Err(wrong_phase(&y, Phase::Judging));
             }
             if p.status != "committed" {
-                return Err(conflict("只评议承诺办理的实事", "only committed pledges are judged"));
+                return Err(ServiceError::conflict("只评议承诺办理的实事", "only committed pledges are judged"));
             }
             if !store::judge(&mut tx, id, rid, input.kept, input.satisfaction, now).await? {
-                return Err(conflict("您已评议过这一项", "you have judged this one already"));
+                return Err(ServiceError::conflict("您已评议过这一项", "you have judged this one already"));
             }
             record(&mut tx, caller, now, &Event::ok("pledge_verdict", format!("pledge:{id}"), &com.path)).await?;
             let p = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;

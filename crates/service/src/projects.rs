@@ -399,10 +399,6 @@ pub(crate) fn milestone_done(input: &MilestoneDone, now: i64) -> Result<(String,
     Ok((crate::fields::ymd(done), optional_text("note", input.note.as_deref(), 500)?))
 }
 
-fn conflict(zh: impl Into<String>, en: impl Into<String>) -> ServiceError {
-    ServiceError::Conflict(Msg::new(zh, en))
-}
-
 impl Services {
     pub async fn create_project(
         &self,
@@ -533,7 +529,10 @@ impl Services {
         self.project_change(caller, id, MANAGERS, "project_budget", move |tx, p, _| {
             Box::pin(async move {
                 if p.stage == Stage::Accepted.code() {
-                    return Err(conflict("项目已验收,预算不再改动", "the project is accepted: its budget is closed"));
+                    return Err(ServiceError::conflict(
+                        "项目已验收,预算不再改动",
+                        "the project is accepted: its budget is closed",
+                    ));
                 }
                 on_conflict(store::add_line(tx, p.id, &name, amount.0).await, || {
                     Msg::new(format!("已有预算科目「{name}」"), format!("there is a budget line '{name}' already"))
@@ -559,7 +558,10 @@ impl Services {
         self.project_change(caller, id, MANAGERS, "funding_apply", move |tx, p, now| {
             Box::pin(async move {
                 if p.stage == Stage::Accepted.code() {
-                    return Err(conflict("项目已验收,不再申请资金", "the project is accepted: no more applications"));
+                    return Err(ServiceError::conflict(
+                        "项目已验收,不再申请资金",
+                        "the project is accepted: no more applications",
+                    ));
                 }
                 let fid = store::add_funding(tx, p.id, source.code(), asked.0, &note, &by, now).await?;
                 Ok(json!({ "funding": fid, "source": source.code(), "asked": asked.0 }))
@@ -599,7 +601,7 @@ impl Services {
         self.project_change(caller, f.project_id, APPROVERS, "funding_decide", move |tx, _, now| {
             Box::pin(async move {
                 if !store::decide_funding(tx, funding_id, approved, &by, &note, now).await? {
-                    return Err(conflict("这笔申请已审批", "the application is decided already"));
+                    return Err(ServiceError::conflict("这笔申请已审批", "the application is decided already"));
                 }
                 Ok(json!({ "funding": funding_id, "approved": approved }))
             })
@@ -670,7 +672,10 @@ impl Services {
         self.project_change(caller, x.project_id, APPROVERS, "expense_decide", move |tx, _, now| {
             Box::pin(async move {
                 if !store::decide_expense(tx, expense_id, input.approve, &by, now).await? {
-                    return Err(conflict("这笔支出无需审批或已审批", "the expense is not waiting for approval"));
+                    return Err(ServiceError::conflict(
+                        "这笔支出无需审批或已审批",
+                        "the expense is not waiting for approval",
+                    ));
                 }
                 Ok(json!({ "expense": expense_id, "approve": input.approve }))
             })
@@ -704,7 +709,7 @@ impl Services {
         self.project_change(caller, m.project_id, MANAGERS, "milestone_done", move |tx, _, _| {
             Box::pin(async move {
                 if !store::finish_milestone(tx, milestone_id, &done, &note).await? {
-                    return Err(conflict("这个节点已完成", "the milestone is done already"));
+                    return Err(ServiceError::conflict("这个节点已完成", "the milestone is done already"));
                 }
                 Ok(json!({ "milestone": milestone_id, "done_on": done }))
             })
@@ -732,7 +737,7 @@ impl Services {
                 match (from, to) {
                     (Stage::Planning, Stage::Working) => {
                         if !store::fundings(tx, p.id).await?.iter().any(|f| f.approved.is_some()) {
-                            return Err(conflict(
+                            return Err(ServiceError::conflict(
                                 "还没有获批的资金,不能开工",
                                 "no money approved yet: the work cannot start",
                             ));
@@ -741,7 +746,7 @@ impl Services {
                     }
                     (Stage::Working, Stage::Voting) => p.voting_at = Some(now),
                     _ => {
-                        return Err(conflict(
+                        return Err(ServiceError::conflict(
                             format!("项目处于「{}」,不能改为「{}」", from.name_zh(), to.name_zh()),
                             format!("a project {} cannot go to {}", from.code(), to.code()),
                         ));
@@ -749,7 +754,7 @@ impl Services {
                 }
                 p.stage = to.code().to_owned();
                 if !store::save_stage(tx, &p).await? {
-                    return Err(conflict(
+                    return Err(ServiceError::conflict(
                         "项目刚被他人修改,请刷新后重试",
                         "the project changed meanwhile: reload and retry",
                     ));
@@ -768,7 +773,7 @@ impl Services {
         self.project_change(caller, id, MANAGERS, "project_vote_count", move |tx, p, now| {
             Box::pin(async move {
                 if p.stage != Stage::Voting.code() {
-                    return Err(conflict("项目不在验收投票中", "the project is not being voted on"));
+                    return Err(ServiceError::conflict("项目不在验收投票中", "the project is not being voted on"));
                 }
                 let (yes, no) = store::tally(tx, p.id).await?;
                 let mut p = p.clone();
@@ -792,7 +797,7 @@ impl Services {
                     store::clear_votes(tx, p.id).await?;
                 }
                 if !store::save_stage(tx, &p).await? {
-                    return Err(conflict(
+                    return Err(ServiceError::conflict(
                         "项目刚被他人修改,请刷新后重试",
                         "the project changed meanwhile: reload and retry",
                     ));
@@ -844,10 +849,10 @@ impl Services {
                 return Err(ServiceError::NotFound);
             }
             if p.stage != Stage::Voting.code() {
-                return Err(conflict("现在不是验收投票时间", "the project is not being voted on now"));
+                return Err(ServiceError::conflict("现在不是验收投票时间", "the project is not being voted on now"));
             }
             if !store::vote(&mut tx, id, r.id, input.accept, now).await? {
-                return Err(conflict("您已投过票", "you have voted already"));
+                return Err(ServiceError::conflict("您已投过票", "you have voted already"));
             }
             let e = Event::ok("project_vote", format!("project:{id}"), &com.path);
             record(&mut tx, caller, now, &e).await?;

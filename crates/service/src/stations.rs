@@ -324,14 +324,14 @@ async fn own_service(tx: &mut Tx, caller: &Caller, id: i64) -> Result<(store::Se
 
 fn slot_minutes(svc: &store::Service) -> Result<u32> {
     if !svc.by_appointment || !svc.active {
-        return Err(ServiceError::Conflict(Msg::new(
+        return Err(ServiceError::conflict(
             format!("「{}」{}", svc.name, if svc.active { "无需预约,开放时间直接来" } else { "已停办" }),
             format!(
                 "'{}' {}",
                 svc.name,
                 if svc.active { "takes no appointments: just come" } else { "is no longer offered" }
             ),
-        )));
+        ));
     }
     Ok(u32::try_from(svc.slot_minutes).unwrap_or(0))
 }
@@ -538,17 +538,14 @@ impl Services {
             let day = start_of_day(to_local(at).date_naive());
             let mine = store::resident_appointments(&mut tx, resident_id, day).await?;
             if mine.iter().any(|a| a.service_id == svc.id && a.starts_at < day + DAY_MS && a.status == "booked") {
-                return Err(ServiceError::Conflict(Msg::new(
+                return Err(ServiceError::conflict(
                     format!("当天已预约过「{}」", svc.name),
                     format!("already booked for '{}' that day", svc.name),
-                )));
+                ));
             }
             let used = store::taken(&mut tx, svc.id, at, at + 1).await?.first().map_or(0, |(_, n)| *n);
             if used >= svc.capacity {
-                return Err(ServiceError::Conflict(Msg::new(
-                    "这个时段已约满,请换一个时段",
-                    "that slot is full: choose another",
-                )));
+                return Err(ServiceError::conflict("这个时段已约满,请换一个时段", "that slot is full: choose another"));
             }
             let id = store::insert_appointment(&mut tx, svc.id, resident_id, at, caller.user_id, now).await?;
             let e = Event::ok("appointment", format!("appointment:{id}"), &com_path);
@@ -588,22 +585,22 @@ impl Services {
             }
             match to {
                 AppointmentStatus::Cancelled if a.starts_at <= now => {
-                    return Err(ServiceError::Conflict(Msg::new(
+                    return Err(ServiceError::conflict(
                         "时段已开始,不能再取消",
                         "the slot has begun: too late to cancel",
-                    )));
+                    ));
                 }
                 AppointmentStatus::Missed if a.starts_at > now => {
-                    return Err(ServiceError::Conflict(Msg::new("时段还没到", "the slot has not come yet")));
+                    return Err(ServiceError::conflict("时段还没到", "the slot has not come yet"));
                 }
                 _ => {}
             }
             if !store::set_appointment_status(&mut tx, id, to.code(), now).await? {
                 let was = AppointmentStatus::parse(&a.status).map_or("", |s| s.name_zh());
-                return Err(ServiceError::Conflict(Msg::new(
+                return Err(ServiceError::conflict(
                     format!("这个预约{was}"),
                     format!("the appointment is {} already", a.status),
-                )));
+                ));
             }
             let action = if to == AppointmentStatus::Cancelled { "appointment_cancel" } else { "appointment_missed" };
             record(&mut tx, caller, now, &Event::ok(action, format!("appointment:{id}"), &com.path)).await?;
@@ -695,10 +692,10 @@ impl Services {
                     };
                     if !store::set_appointment_status(&mut tx, aid, AppointmentStatus::Served.code(), now).await? {
                         let was = AppointmentStatus::parse(&a.status).map_or("", |s| s.name_zh());
-                        return Err(ServiceError::Conflict(Msg::new(
+                        return Err(ServiceError::conflict(
                             format!("这个预约{was}"),
                             format!("the appointment is {}", a.status),
-                        )));
+                        ));
                     }
                     (Some(a.resident_id), a.resident_name)
                 }
