@@ -47,3 +47,29 @@ test('the secretary taps the grid with the most late cases on the map and lands 
   assert.equal((await s.page.textContent('h1 .muted')).trim(), n, 'the roster counts the same');
   assert.deepEqual(s.problems, []);
 });
+
+test('the secretary opens the monthly report from the dashboard, its figures the dashboard\'s, and downloads the workbook', async () => {
+  const s = await phoneAs('secretary');
+  await s.page.goto(`${BASE}/dashboard`);
+  await s.page.locator('#months-table summary').click();
+  const latest = s.page.locator('#months tbody tr').first();
+  const month = (await latest.locator('th').textContent()).trim();
+  const filed = (await latest.locator('td').first().textContent()).trim();
+  const visits = (await latest.locator('td').nth(6).textContent()).trim();
+  await Promise.all([s.page.waitForURL(/\/reports\/monthly\?org=chengnan$/), s.page.click('#to-report')]);
+  // the month before by default; pick this month
+  await s.page.fill('#report-pick input[name=month]', month);
+  await Promise.all([s.page.waitForURL(new RegExp(`month=${month}`)), s.page.click('#report-pick button')]);
+  assert.ok((await s.page.textContent('#report-title')).includes(month.replace('-', '年')));
+  const cell = async (line) => (await s.page.locator(`#report-month tr[data-line=${line}] td`).first().textContent()).trim();
+  assert.equal(await cell('filed'), filed, 'cases filed as on the dashboard');
+  assert.equal(await cell('visits'), visits, 'visits as on the dashboard');
+  await s.page.screenshot({ path: `${OUT}report.png`, fullPage: true });
+
+  const [download] = await Promise.all([s.page.waitForEvent('download'), s.page.click('#report-xlsx')]);
+  assert.equal(download.suggestedFilename(), `report-chengnan-${month}.xlsx`);
+  const path = await download.path();
+  const bytes = (await import('node:fs')).readFileSync(path);
+  assert.ok(bytes.length > 4000 && bytes.subarray(0, 2).toString() === 'PK', 'a workbook (a zip)');
+  assert.deepEqual(s.problems, []);
+});

@@ -146,8 +146,8 @@ fn mean(total: i64, n: i64, unit: i64) -> Option<i64> {
 }
 
 /// `2026-11` of a day, and the months before it.
-fn month_keys(today: NaiveDate, months: u32) -> Vec<String> {
-    let first = today.with_day(1).unwrap_or(today);
+pub(crate) fn month_keys(day: NaiveDate, months: u32) -> Vec<String> {
+    let first = day.with_day(1).unwrap_or(day);
     (0..months)
         .rev()
         .filter_map(|k| first.checked_sub_months(Months::new(k)))
@@ -155,10 +155,53 @@ fn month_keys(today: NaiveDate, months: u32) -> Vec<String> {
         .collect()
 }
 
+/// The months `keys` of some tallies, summed.
+fn fold_months<'a>(keys: &[String], kept: impl Iterator<Item = &'a tallies::Tally>) -> Vec<MonthFigures> {
+    let mut sums: BTreeMap<(&str, &str), (i64, i64)> = BTreeMap::new();
+    for t in kept {
+        let family = t.figure.split(':').next().unwrap_or("");
+        let e = sums.entry((t.month.as_str(), family)).or_default();
+        e.0 += t.n;
+        e.1 += t.total;
+    }
+    keys.iter()
+        .map(|month| {
+            let get = |f: &str| sums.get(&(month.as_str(), f)).copied().unwrap_or((0, 0));
+            let (filed, accepted, resolved, rated) =
+                (get("cases_filed"), get("cases_accepted"), get("cases_resolved"), get("cases_rated"));
+            MonthFigures {
+                month: month.clone(),
+                filed: filed.0,
+                accepted: accepted.0,
+                accept_minutes: mean(accepted.1, accepted.0, 60_000),
+                resolved: resolved.0,
+                resolve_hours: mean(resolved.1, resolved.0, 3_600_000),
+                rated: rated.0,
+                satisfaction_tenths: mean(rated.1 * 10, rated.0, 1),
+                visits: get("visits").0,
+                points_issued: get("points_issued").1,
+                points_redeemed: get("points_redeemed").1,
+            }
+        })
+        .collect()
+}
+
 impl Services {
     /// The dashboard of a community or a subdistrict (`org`, a code; by
     /// default the caller's own).
     pub async fn dashboard(&self, caller: &Caller, org_code: Option<&str>) -> Result<Dashboard> {
+        let today = to_local(self.now()).date_naive();
+        Ok(self.figures(caller, org_code, today).await?.0)
+    }
+
+    /// The dashboard with its months ending at the month of `last` (its
+    /// figures of now stay now's), and each row's months alike.
+    pub(crate) async fn figures(
+        &self,
+        caller: &Caller,
+        org_code: Option<&str>,
+        last: NaiveDate,
+    ) -> Result<(Dashboard, Vec<Vec<MonthFigures>>)> {
         let now = self.now();
         let today = to_local(now).date_naive();
         self.denials_audited(caller, async {
@@ -244,34 +287,22 @@ impl Services {
                 }
             }
 
-            let keys = month_keys(today, MONTHS);
+            let keys = month_keys(last, MONTHS);
             let (from, to) = (keys.first().cloned().unwrap_or_default(), keys.last().cloned().unwrap_or_default());
             let tally_nodes: Vec<i64> = community_ids.iter().chain(grid_ids.iter()).copied().collect();
-            let mut months: Vec<MonthFigures> =
-                keys.iter().map(|m| MonthFigures { month: m.clone(), ..Default::default() }).collect();
-            let mut sums: BTreeMap<(String, &str), (i64, i64)> = BTreeMap::new();
             let kept = tallies::of_nodes(&mut tx, &tally_nodes, &from, &to).await?;
+            let months = fold_months(&keys, kept.iter());
+            // a row's own tallies: a grid's, or a community's and its grids'
+            let unit_of = |node_id: i64| -> Option<usize> {
+                unit_nodes.iter().position(|u| u.id == node_id).or_else(|| row_of(node_id))
+            };
+            let mut per_unit: Vec<Vec<&tallies::Tally>> = vec![vec![]; unit_nodes.len()];
             for t in &kept {
-                let family = t.figure.split(':').next().unwrap_or("");
-                let e = sums.entry((t.month.clone(), family)).or_default();
-                e.0 += t.n;
-                e.1 += t.total;
+                if let Some(i) = unit_of(t.node_id) {
+                    per_unit[i].push(t);
+                }
             }
-            for m in &mut months {
-                let get = |f: &str| sums.get(&(m.month.clone(), f)).copied().unwrap_or((0, 0));
-                let (filed, accepted, resolved, rated) =
-                    (get("cases_filed"), get("cases_accepted"), get("cases_resolved"), get("cases_rated"));
-                m.filed = filed.0;
-                m.accepted = accepted.0;
-                m.accept_minutes = mean(accepted.1, accepted.0, 60_000);
-                m.resolved = resolved.0;
-                m.resolve_hours = mean(resolved.1, resolved.0, 3_600_000);
-                m.rated = rated.0;
-                m.satisfaction_tenths = mean(rated.1 * 10, rated.0, 1);
-                m.visits = get("visits").0;
-                m.points_issued = get("points_issued").1;
-                m.points_redeemed = get("points_redeemed").1;
-            }
+            let unit_months = per_unit.into_iter().map(|ts| fold_months(&keys, ts.into_iter())).collect();
             let places = if by_grid {
                 yijia_store::places::map_points(&mut tx, &community_ids)
                     .await?
@@ -315,7 +346,7 @@ impl Services {
                     name_en: c.name_en().to_owned(),
                 })
                 .collect();
-            Ok(Dashboard {
+            let dashboard = Dashboard {
                 org: node.code.clone(),
                 org_name: node.name.clone(),
                 org_kind: node.kind.clone(),
@@ -327,7 +358,8 @@ impl Services {
                 total,
                 months,
                 places,
-            })
+            };
+            Ok((dashboard, unit_months))
         })
         .await
     }

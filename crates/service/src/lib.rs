@@ -37,6 +37,7 @@ pub mod pledges;
 pub mod points;
 pub mod projects;
 pub mod registry;
+pub mod reports;
 pub mod shop;
 mod shop_writer;
 pub mod stations;

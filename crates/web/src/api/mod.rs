@@ -330,6 +330,14 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::PUT, "/api/v1/care-intervals", Roles(PLANNERS), Scope::Object, put(visits::set_care_interval))
         .add(M::GET, "/api/v1/coverage", Roles(COVERAGE_READERS), Scope::Grants, get(visits::coverage))
         .add(M::GET, "/api/v1/dashboard", Roles(DASHBOARD_READERS), Scope::Grants, get(dashboard::dashboard))
+        .add(M::GET, "/api/v1/reports/monthly", Roles(DASHBOARD_READERS), Scope::Grants, get(dashboard::monthly_report))
+        .add(
+            M::GET,
+            "/api/v1/reports/monthly.xlsx",
+            Roles(DASHBOARD_READERS),
+            Scope::Grants,
+            get(dashboard::monthly_workbook),
+        )
         .add(M::GET, "/api/v1/stations", Roles(STATION_READERS), Scope::Grants, get(stations::list_stations))
         .add(M::POST, "/api/v1/stations", Roles(STATION_CLERKS), Scope::Object, post(stations::add_station))
         .add(M::GET, "/api/v1/stations/{id}", Roles(STATION_READERS), Scope::Object, get(stations::get_station))
@@ -567,6 +575,7 @@ impl Modify for Bearer {
         integrations::list_webhooks, integrations::disable_webhook,
         visits::walk_list, visits::log_visit, visits::log_visits, visits::visit_photo, visits::resident_plan,
         visits::set_resident_plan, visits::care_intervals, visits::set_care_interval, visits::coverage, dashboard::dashboard,
+        dashboard::monthly_report, dashboard::monthly_workbook,
         visits::finish_revisit,
         points::transfer, points::reverse, points::approvals, points::approve, points::reject,
         points::community_accounts, points::resident_account, points::statement,

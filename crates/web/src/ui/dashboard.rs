@@ -10,6 +10,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde::Deserialize;
 use yijia_service::dashboard::{CaseFigures, Dashboard, READERS, UnitFigures};
+use yijia_service::reports::{MONTH_LINES, MonthlyReport, change_percent, month_value};
 
 use super::map::{Area, MapSvg};
 use super::{Chrome, PageErr, PageResult};
@@ -19,6 +20,8 @@ use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
     r.add(Method::GET, "/dashboard", Policy::Roles(READERS), Scope::Grants, get(dashboard))
+        .add(Method::GET, "/reports/monthly", Policy::Roles(READERS), Scope::Grants, get(report))
+        .add(Method::GET, "/reports/monthly.xlsx", Policy::Roles(READERS), Scope::Grants, get(report_workbook))
 }
 
 #[derive(Deserialize, Default)]
@@ -62,11 +65,40 @@ fn shade(v: i64, max: i64) -> String {
     format!("#{:02x}{:02x}{:02x}", mix(232.0, 198.0), mix(243.0, 40.0), mix(234.0, 40.0))
 }
 
-impl DashboardPage {
+/// How the pages of figures write them.
+trait Figures {
+    fn dashboard(&self) -> &Dashboard;
+
     fn unit_is_grid(&self) -> bool {
-        self.d.unit_kind == "grid"
+        self.dashboard().unit_kind == "grid"
     }
 
+    /// Open, near or late cases of every kind.
+    fn sum(&self, cases: &[CaseFigures], which: &str) -> i64 {
+        cases
+            .iter()
+            .map(|k| match which {
+                "open" => k.open,
+                "near" => k.near,
+                _ => k.late,
+            })
+            .sum()
+    }
+
+    fn permille(&self, v: &Option<i64>) -> String {
+        v.map_or_else(|| "—".to_owned(), |p| format!("{}.{}%", p / 10, p % 10))
+    }
+
+    fn tenths(&self, v: &Option<i64>) -> String {
+        v.map_or_else(|| "—".to_owned(), |t| format!("{}.{}", t / 10, t % 10))
+    }
+
+    fn or_dash(&self, v: &Option<i64>) -> String {
+        v.map_or_else(|| "—".to_owned(), |v| v.to_string())
+    }
+}
+
+impl DashboardPage {
     /// The residents a people figure counts.
     fn people_href(&self, code: &str, category: Option<&str>) -> String {
         match category {
@@ -97,29 +129,11 @@ impl DashboardPage {
             category => self.people_href(code, Some(category)),
         }
     }
+}
 
-    /// Open, near or late cases of every kind.
-    fn sum(&self, cases: &[CaseFigures], which: &str) -> i64 {
-        cases
-            .iter()
-            .map(|k| match which {
-                "open" => k.open,
-                "near" => k.near,
-                _ => k.late,
-            })
-            .sum()
-    }
-
-    fn permille(&self, v: &Option<i64>) -> String {
-        v.map_or_else(|| "—".to_owned(), |p| format!("{}.{}%", p / 10, p % 10))
-    }
-
-    fn tenths(&self, v: &Option<i64>) -> String {
-        v.map_or_else(|| "—".to_owned(), |t| format!("{}.{}", t / 10, t % 10))
-    }
-
-    fn or_dash(&self, v: &Option<i64>) -> String {
-        v.map_or_else(|| "—".to_owned(), |v| v.to_string())
+impl Figures for DashboardPage {
+    fn dashboard(&self) -> &Dashboard {
+        &self.d
     }
 }
 
@@ -172,6 +186,119 @@ async fn dashboard(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(
     let map = MapSvg::of_areas(&areas, &points);
     page.map = map;
     Ok(page.into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ReportParams {
+    org: Option<String>,
+    month: Option<String>,
+}
+
+/// A line of the month's table, written out.
+struct Line {
+    code: &'static str,
+    name: &'static str,
+    now: String,
+    before: String,
+    against_before: String,
+    last_year: String,
+    against_last_year: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "report.html")]
+struct ReportPage {
+    c: Chrome,
+    r: MonthlyReport,
+    /// The dashboard the report holds (a copy, for the shared helpers).
+    d: Dashboard,
+    lines: Vec<Line>,
+    /// The rows of where things stand: each grid or community, the cases
+    /// not dispatched yet (a community's), the total last.
+    state: Vec<UnitFigures>,
+    this_month: String,
+}
+
+impl ReportPage {
+    fn heading(&self) -> String {
+        let month = self.r.month.replacen('-', if self.c.l.en() { "-" } else { "年" }, 1);
+        if self.c.l.en() {
+            format!("{} · monthly report {month}", self.d.org_name)
+        } else {
+            format!("{} {month}月 月报", self.d.org_name)
+        }
+    }
+}
+
+impl Figures for ReportPage {
+    fn dashboard(&self) -> &Dashboard {
+        &self.d
+    }
+}
+
+/// A month's figure: satisfaction with its tenth (4.0), the rest whole.
+fn figure_text(code: &str, v: Option<f64>) -> String {
+    match v {
+        Some(v) if code == "satisfaction" => format!("{v:.1}"),
+        Some(v) => format!("{v:.0}"),
+        None => "—".to_owned(),
+    }
+}
+
+fn change_text(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_owned(), |p| format!("{p:+.1}%"))
+}
+
+async fn report(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<ReportParams>) -> PageResult {
+    let r = st.svc.monthly_report(&c, q.org.as_deref(), q.month.as_deref()).await.page(lang)?;
+    let lines = MONTH_LINES
+        .iter()
+        .map(|(code, zh, en)| {
+            let (now, before, last) = (
+                month_value(&r.this_month, code),
+                month_value(&r.month_before, code),
+                month_value(&r.year_before, code),
+            );
+            Line {
+                code,
+                name: if lang.en() { en } else { zh },
+                now: figure_text(code, now),
+                before: figure_text(code, before),
+                against_before: change_text(change_percent(now, before)),
+                last_year: figure_text(code, last),
+                against_last_year: change_text(change_percent(now, last)),
+            }
+        })
+        .collect();
+    let d = r.dashboard.clone();
+    let mut state = d.units.clone();
+    if d.unit_kind == "grid" {
+        let name = lang.t("待分派", "To dispatch").to_owned();
+        state.push(UnitFigures { name, cases: d.unplaced.clone(), ..Default::default() });
+    }
+    state.push(UnitFigures { name: lang.t("合计", "Total").to_owned(), ..d.total.clone() });
+    let this_month = d.today.get(..7).unwrap_or_default().to_owned();
+    let page = ReportPage {
+        c: Chrome::for_caller(lang, &c, "/reports/monthly", "/dashboard"),
+        r,
+        d,
+        lines,
+        state,
+        this_month,
+    };
+    Ok(page.into_response())
+}
+
+async fn report_workbook(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Query(q): Query<ReportParams>,
+) -> PageResult {
+    let r = st.svc.monthly_report(&c, q.org.as_deref(), q.month.as_deref()).await.page(lang)?;
+    let book = yijia_service::reports::report_workbook(&r).page(lang)?;
+    Ok(crate::api::exports::xlsx_attachment(&r.file_name(), book))
 }
 
 #[cfg(test)]

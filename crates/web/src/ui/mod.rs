@@ -105,6 +105,14 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             l.t("看板", "Dashboard"),
             l.t("网格地图、重点人群、走访与事件、逐月趋势", "Grids on a map, people, visits and cases, month by month"),
         ));
+        v.push((
+            "/reports/monthly",
+            l.t("月报", "Monthly report"),
+            l.t(
+                "报街道的月报:本月、上月、去年同月,可下载 Excel、可打印",
+                "The month against the one before and last year, as Excel or printed",
+            ),
+        ));
     }
     if c.has_any(STAFF) {
         v.push((

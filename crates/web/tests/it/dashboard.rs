@@ -20,10 +20,7 @@ fn rows(v: &Value) -> &Vec<Value> {
 #[tokio::test]
 async fn every_figure_is_the_length_of_its_list() {
     let app = TestApp::spawn().await;
-    app.svc.seed_demo_residents(300).await.unwrap();
-    app.svc.seed_demo_cases(120).await.unwrap();
-    app.svc.seed_demo_visits().await.unwrap();
-    app.svc.seed_demo_points().await.unwrap();
+    app.seed_demo_months(300, 120).await;
     let secretary = app.token("secretary").await;
 
     let (st, d) = app.get(&secretary, "/api/v1/dashboard").await;

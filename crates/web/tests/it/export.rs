@@ -1,31 +1,8 @@
 //! The roster back out: masked, scoped, stamped with who exported it.
 
-use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use reqwest::StatusCode;
 
-use crate::helpers::TestApp;
-
-fn sheets(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
-    let mut wb: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
-    wb.sheet_names()
-        .into_iter()
-        .map(|name| {
-            let range = wb.worksheet_range(&name).unwrap();
-            let rows = range
-                .rows()
-                .map(|r| {
-                    r.iter()
-                        .map(|c| match c {
-                            Data::Empty => String::new(),
-                            c => c.to_string(),
-                        })
-                        .collect()
-                })
-                .collect();
-            (name, rows)
-        })
-        .collect()
-}
+use crate::helpers::{TestApp, sheets};
 
 fn has_plain(text: &str) -> bool {
     let b = text.as_bytes();

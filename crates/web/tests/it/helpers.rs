@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use calamine::Reader as _;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use yijia_service::keys::Keyring;
@@ -94,6 +95,15 @@ impl TestApp {
     }
 
     /// Logs in and answers the bearer token.
+    /// The demo community's months of work: residents, cases, visits and
+    /// points.
+    pub async fn seed_demo_months(&self, residents: usize, cases: usize) {
+        self.svc.seed_demo_residents(residents).await.unwrap();
+        self.svc.seed_demo_cases(cases).await.unwrap();
+        self.svc.seed_demo_visits().await.unwrap();
+        self.svc.seed_demo_points().await.unwrap();
+    }
+
     pub async fn token(&self, username: &str) -> String {
         let r = self.login_raw(username, PASSWORD).await;
         assert_eq!(r.status(), StatusCode::OK, "login as {username}");
@@ -147,4 +157,27 @@ impl TestApp {
         let rows = yijia_store::audit::chunk(&mut tx, 0, 100_000).await.unwrap();
         rows.into_iter().map(|e| (e.action, e.outcome, e.object)).collect()
     }
+}
+
+/// A workbook's sheets: (name, rows of cells as text).
+pub fn sheets(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    wb.sheet_names()
+        .into_iter()
+        .map(|name| {
+            let range = wb.worksheet_range(&name).unwrap();
+            let rows = range
+                .rows()
+                .map(|r| {
+                    r.iter()
+                        .map(|c| match c {
+                            calamine::Data::Empty => String::new(),
+                            c => c.to_string(),
+                        })
+                        .collect()
+                })
+                .collect();
+            (name, rows)
+        })
+        .collect()
 }

@@ -25,6 +25,7 @@ mod pledges;
 mod points;
 mod policy;
 mod projects;
+mod reports;
 mod residents;
 mod shop;
 mod stations;

@@ -45,10 +45,7 @@ async fn ids(app: &TestApp, sql: &'static str) -> Vec<i64> {
 #[tokio::test]
 async fn tallies_equal_a_full_recount_after_the_demo_and_random_changes() {
     let app = TestApp::spawn().await;
-    app.svc.seed_demo_residents(300).await.unwrap();
-    app.svc.seed_demo_cases(120).await.unwrap();
-    app.svc.seed_demo_visits().await.unwrap();
-    app.svc.seed_demo_points().await.unwrap();
+    app.seed_demo_months(300, 120).await;
 
     let (kept, recount) = kept_and_recounted(&app).await;
     assert_eq!(kept, recount, "after the demo");

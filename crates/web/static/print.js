@@ -1,0 +1,4 @@
+// A "print" button for pages made to be printed (the monthly report).
+document.addEventListener('click', function (e) {
+  if (e.target.closest && e.target.closest('[data-print]')) window.print();
+});
