@@ -26,7 +26,7 @@ use yijia_store::{Db, DbOptions};
 
 #[macro_use]
 mod common;
-use common::{Row, Timing, api, free_port, login, spawn_server, wait_ready, yijia};
+use common::{Row, Timing, api, login, now_ms, yijia};
 
 const GRIDS: usize = 3_000;
 const CLIENTS: usize = 32;
@@ -34,11 +34,6 @@ fn clients() -> usize {
     std::env::var("YIJIA_BENCH_CLIENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(CLIENTS)
 }
 const PER_CLIENT: usize = 400;
-const DAY: i64 = 86_400_000;
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
-}
 
 struct City {
     dir: PathBuf,
@@ -63,7 +58,7 @@ async fn city(cases: usize) -> City {
     let have = scalar!(&db, i64, "SELECT COUNT(*) FROM cases");
     if (have as usize) < cases {
         let t = Instant::now();
-        fill(&db, cases - have as usize).await;
+        common::city::fill_cases(&db, cases - have as usize).await;
         db.optimize().await.unwrap();
         eprintln!("{cases} cases ready in {:.1} s", t.elapsed().as_secs_f64());
     }
@@ -77,140 +72,9 @@ fn services(db: &Db, at: i64) -> (Services, Arc<ManualClock>) {
     (Services::new(db.clone(), clock.clone(), Settings::default(), keys), clock)
 }
 
-/// Bulk cases: 97 in 100 closed over the past year, the rest open with
-/// deadlines over the coming days, spread over the grids.
-async fn fill(db: &Db, n: usize) {
-    type Grid = (i64, String, i64);
-    let grids: Vec<Grid> = match db {
-        Db::Sqlite(p) => {
-            sqlx::query_as("SELECT g.id, g.path, g.parent_id FROM org_nodes g WHERE g.kind = 'grid' ORDER BY g.id")
-                .fetch_all(p)
-                .await
-                .unwrap()
-        }
-        Db::Postgres(p) => {
-            sqlx::query_as("SELECT g.id, g.path, g.parent_id FROM org_nodes g WHERE g.kind = 'grid' ORDER BY g.id")
-                .fetch_all(p)
-                .await
-                .unwrap()
-        }
-    };
-    let cats: Vec<(i64, i64, String)> = match db {
-        Db::Sqlite(p) => {
-            sqlx::query_as("SELECT id, community_id, kind FROM case_categories ORDER BY id").fetch_all(p).await.unwrap()
-        }
-        Db::Postgres(p) => {
-            sqlx::query_as("SELECT id, community_id, kind FROM case_categories ORDER BY id").fetch_all(p).await.unwrap()
-        }
-    };
-    let now = now_ms();
-    const COLS: usize = 21;
-    const BATCH: usize = 500;
-    let cols = "community_id, grid_id, org_path, kind, category_id, priority, state, open, title, description, \
-                channel, address, reporter_name, created_by_name, accept_due, resolve_due, due_at, near_at, \
-                next_alarm_at, created_at, updated_at";
-    let rows: Vec<String> = (0..BATCH)
-        .map(|r| match db {
-            Db::Sqlite(_) => format!("({})", vec!["?"; COLS].join(", ")),
-            Db::Postgres(_) => {
-                let p: Vec<String> = (1..=COLS).map(|k| format!("${}", r * COLS + k)).collect();
-                format!("({})", p.join(", "))
-            }
-        })
-        .collect();
-    let sql = format!("INSERT INTO cases ({cols}) VALUES {}", rows.join(", "));
-    let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
-    let mut done = 0;
-    while done < n {
-        let k = BATCH.min(n - done);
-        let sql_k = if k == BATCH {
-            sql.clone()
-        } else {
-            format!("INSERT INTO cases ({cols}) VALUES {}", rows[..k].join(", "))
-        };
-        macro_rules! batch {
-            ($pool:expr) => {{
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql_k.as_str()));
-                for i in 0..k {
-                    let g = &grids[(done + i) % grids.len()];
-                    let mine: Vec<&(i64, i64, String)> = cats.iter().filter(|c| c.1 == g.2).collect();
-                    let cat = mine[(next() as usize) % mine.len()];
-                    let open = next() % 100 < 3;
-                    let created = if open {
-                        now - (next() % (6 * DAY as u64)) as i64
-                    } else {
-                        now - (next() % (365 * DAY as u64)) as i64
-                    };
-                    let (accept_due, resolve_due) = (created + DAY, created + 7 * DAY);
-                    let state = if !open {
-                        "closed"
-                    } else if next() % 3 == 0 {
-                        "submitted"
-                    } else {
-                        "in_progress"
-                    };
-                    let due = if !open {
-                        None
-                    } else if state == "submitted" {
-                        Some(accept_due)
-                    } else {
-                        Some(resolve_due)
-                    };
-                    let near = due.map(|d| d - DAY.min((d - created) / 5));
-                    let alarm = near.map(|n| if n > now { n } else { due.unwrap() });
-                    q = q
-                        .bind(g.2)
-                        .bind(g.0)
-                        .bind(&g.1)
-                        .bind(&cat.2)
-                        .bind(cat.0)
-                        .bind("ordinary")
-                        .bind(state)
-                        .bind(i64::from(open))
-                        .bind("楼道灯不亮")
-                        .bind("楼道灯不亮,晚上看不见台阶")
-                        .bind("phone")
-                        .bind("丁香花园3号楼")
-                        .bind("居民")
-                        .bind("网格员")
-                        .bind(accept_due)
-                        .bind(resolve_due)
-                        .bind(due)
-                        .bind(near)
-                        .bind(alarm)
-                        .bind(created)
-                        .bind(created);
-                }
-                q.execute($pool).await.unwrap();
-            }};
-        }
-        match db {
-            Db::Sqlite(p) => batch!(p),
-            Db::Postgres(p) => batch!(p),
-        }
-        done += k;
-        if done % 200_000 < BATCH {
-            eprintln!("  {done} cases");
-        }
-    }
-}
-
 async fn measure(c: &City) -> Vec<Row> {
     let mut rows = Vec::new();
-    let client = {
-        yijia_service::webhooks::install_tls();
-        reqwest::Client::new()
-    };
-    let port = free_port();
-    let mut server = spawn_server(&c.dir, c.url.as_deref(), port);
-    let base = format!("http://127.0.0.1:{port}");
-    wait_ready(&client, &base).await;
+    let (client, base, mut server) = common::serve(&c.dir, c.url.as_deref()).await;
     let worker = login(&client, &base, "bench-worker", city::PASSWORD).await;
     let grid = city::grid_code(0);
     let (grid_id, grid_path): (i64, String) = match &c.db {

@@ -21,12 +21,12 @@
 
 #[macro_use]
 mod common;
+use common::{Row, free_port, login, now_ms, wait_ready, yijia};
 
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Instant;
 
-use common::{Row, free_port, login, wait_ready, yijia};
 use rand::Rng;
 use serde_json::{Value, json};
 use yijia_store::{Db, DbOptions};
@@ -43,10 +43,6 @@ async fn call(c: &reqwest::Client, base: &str, token: &str, path: &str, body: Op
     let r = r.bearer_auth(token).send().await.unwrap();
     assert!(r.status().is_success(), "{path}: {}", r.status());
     r.json().await.unwrap()
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
 }
 
 /// One redemption's statements, raw, in one transaction.

@@ -21,7 +21,7 @@ use yijia_store::{Db, DbOptions};
 
 #[macro_use]
 mod common;
-use common::{Timing, api, free_port, login, spawn_server, time, wait_ready, yijia};
+use common::{Timing, api, login, time, yijia};
 
 const IMPORT_ROWS: usize = 100_000;
 
@@ -74,14 +74,7 @@ async fn city() -> City {
 }
 
 async fn api_rows(c: &City) -> Vec<Row> {
-    let client = {
-        yijia_service::webhooks::install_tls();
-        reqwest::Client::new()
-    };
-    let port = free_port();
-    let mut server = spawn_server(&c.dir, c.url.as_deref(), port);
-    let base = format!("http://127.0.0.1:{port}");
-    wait_ready(&client, &base).await;
+    let (client, base, mut server) = common::serve(&c.dir, c.url.as_deref()).await;
     let worker = login(&client, &base, "bench-worker", city::PASSWORD).await;
     let secretary = login(&client, &base, "bench-secretary", city::PASSWORD).await;
     let url = c.url.clone().unwrap_or_else(|| format!("sqlite://{}", c.dir.join("yijia.db").display()));

@@ -22,37 +22,20 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Instant;
 
-use chrono::NaiveDate;
 use yijia_service::city;
-use yijia_store::visits::{self, NewVisit, Plan};
-use yijia_store::{Db, DbOptions};
+use yijia_store::Db;
+use yijia_store::visits::NewVisit;
 
 #[macro_use]
 mod common;
-use common::{Row, api, free_port, login, spawn_server, wait_ready, yijia};
+use common::city::{Gen, Planned, load_visits, new_visit, nth, today, ymd};
+use common::{Row, api, env_or, login, now_ms};
 
 const GRIDS: usize = 3_000;
 const LOAD_TX: usize = 10_000;
 const BATCHES: usize = 300;
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
-}
-
-fn today() -> NaiveDate {
-    yijia_domain::time::to_local(now_ms()).date_naive()
-}
-
-fn ymd(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
-}
 
 struct City {
     dir: PathBuf,
@@ -63,7 +46,6 @@ struct City {
     load: Option<(f64, usize)>,
 }
 
-/// Someone under a plan: (resident, household, grid, days).
 /// Binds the 14 columns of a raw visit insert, row after row.
 macro_rules! bind_visits {
     ($q:expr, $rows:expr) => {{
@@ -89,20 +71,9 @@ macro_rules! bind_visits {
     }};
 }
 
-type Planned = (i64, Option<i64>, i64, i64);
-
 async fn city(residents: usize, n_visits: usize) -> City {
     let (dir, url) = common::bench_place("bench-visits", &format!("yijia_visits_{residents}_{n_visits}")).await;
-    let t = Instant::now();
-    let st = yijia(&dir, url.as_deref())
-        .args(["bench", "gen", "--residents", &residents.to_string(), "--grids", &GRIDS.to_string()])
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(st.success(), "bench gen failed");
-    eprintln!("the city is there ({:.0} s)", t.elapsed().as_secs_f64());
-    let db_url = url.clone().unwrap_or_else(|| format!("sqlite://{}", dir.join("yijia.db").display()));
-    let db = Db::connect(&db_url, &DbOptions { max_connections: 2, pg_schema: None }).await.unwrap();
+    let db = common::gen_city(&dir, url.as_deref(), residents, GRIDS).await;
     let backend = if url.is_some() { "PostgreSQL" } else { "SQLite" };
     let have = scalar!(&db, i64, "SELECT COUNT(*) FROM visits") as usize;
     // the plans are set again each run: the batches of an earlier run moved them
@@ -139,106 +110,7 @@ async fn prepare(db: &Db) -> Vec<Planned> {
         exec!(db, "UPDATE residents SET grid_id = $1 WHERE grid_id = $2", g0, *g);
         exec!(db, "UPDATE care_plans SET grid_id = $1 WHERE grid_id = $2", g0, *g);
     }
-    let planned: Vec<Planned> = rows!(
-        db,
-        Planned,
-        "SELECT r.id, r.household_id, r.grid_id, cp.days FROM residents r JOIN care_plans cp ON cp.resident_id = r.id \
-         WHERE cp.days IS NOT NULL ORDER BY r.id"
-    );
-    let today = today();
-    let plans: Vec<Plan> = planned
-        .iter()
-        .enumerate()
-        .map(|(i, (id, _, grid, days))| {
-            // most were seen within their interval; one in ten is late
-            let back = if i % 10 == 0 { days + (i as i64 % 20) } else { i as i64 % days };
-            let last = today - chrono::Days::new(back as u64);
-            Plan {
-                resident_id: *id,
-                grid_id: *grid,
-                last_contact_on: Some(ymd(last)),
-                due_on: Some(ymd(last + chrono::Days::new(*days as u64))),
-                days: Some(*days),
-            }
-        })
-        .collect();
-    for chunk in plans.chunks(10_000) {
-        let mut tx = db.write().await.unwrap();
-        visits::set_plans(&mut tx, chunk).await.unwrap();
-        tx.commit().await.unwrap();
-    }
-    eprintln!("{} residents under a plan", planned.len());
-    planned
-}
-
-struct Gen {
-    client_id: String,
-    visited_on: String,
-    visited_at: i64,
-    resident: i64,
-    household: Option<i64>,
-    grid: i64,
-}
-
-/// How many visits each person under a plan gets in the bulk load.
-const PER_PERSON: usize = 75;
-
-/// Visit `i` of the city, person by person (as an old system's export lists
-/// them), a week apart going back from today.
-fn nth(planned: &[Planned], i: usize, today: NaiveDate, midnight: i64) -> Gen {
-    let (resident, household, grid, _) = planned[(i / PER_PERSON) % planned.len()];
-    let back = (i % PER_PERSON) as i64 * 7 + (i / PER_PERSON % 5) as i64 + 1;
-    let on = today - chrono::Days::new(back as u64);
-    Gen {
-        client_id: format!("bulk-{i:010}"),
-        visited_on: ymd(on),
-        visited_at: midnight - back * 86_400_000 + 10 * 3_600_000,
-        resident,
-        household,
-        grid,
-    }
-}
-
-fn new_visit(g: &Gen) -> NewVisit<'_> {
-    NewVisit {
-        client_id: &g.client_id,
-        resident_id: Some(g.resident),
-        household_id: g.household,
-        grid_id: g.grid,
-        visitor_id: None,
-        visitor_name: "网格员",
-        visited_at: g.visited_at,
-        visited_on: &g.visited_on,
-        mode: "at_home",
-        health: "well",
-        living: "well",
-        needs: "well",
-        safety: "well",
-        notes_sealed: None,
-        next_visit_on: None,
-        case_id: None,
-        photo_file: None,
-        photo_type: None,
-        now: g.visited_at,
-    }
-}
-
-async fn load_visits(db: &Db, planned: &[Planned], from: usize, to: usize) {
-    let today = today();
-    let midnight = now_ms();
-    let mut i = from;
-    while i < to {
-        let end = (i + LOAD_TX).min(to);
-        let gens: Vec<Gen> = (i..end).map(|k| nth(planned, k, today, midnight)).collect();
-        let rows: Vec<NewVisit<'_>> = gens.iter().map(new_visit).collect();
-        let mut tx = db.write().await.unwrap();
-        visits::insert_many(&mut tx, &rows).await.unwrap();
-        tx.commit().await.unwrap();
-        i = end;
-        if i % 1_000_000 < LOAD_TX {
-            eprintln!("  {i} visits");
-        }
-    }
+    common::city::plan_everyone(db).await
 }
 
 /// The plain statement the store uses, run directly: `n` rows, 10,000 to a
@@ -336,14 +208,7 @@ async fn measure(c: &City, n_visits: usize) -> Vec<Row> {
     }
 
     // 2. the walk list of the big grid, over HTTP
-    let client = {
-        yijia_service::webhooks::install_tls();
-        reqwest::Client::new()
-    };
-    let port = free_port();
-    let mut server = spawn_server(&c.dir, c.url.as_deref(), port);
-    let base = format!("http://127.0.0.1:{port}");
-    wait_ready(&client, &base).await;
+    let (client, base, mut server) = common::serve(&c.dir, c.url.as_deref()).await;
     let worker = login(&client, &base, "bench-worker", city::PASSWORD).await;
     let grid = city::grid_code(0);
     let g0: i64 = scalar!(&c.db, i64, "SELECT id FROM org_nodes WHERE code = $1", &grid);

@@ -18,7 +18,8 @@ use crate::{Caller, Result, ServiceError, Services};
 /// `bench-officer`).
 pub const PASSWORD: &str = "yushu-bench-2024";
 
-const COMMUNITIES_PER_STREET: usize = 15;
+/// A subdistrict of 20 communities, as the monthly report is timed for.
+const COMMUNITIES_PER_STREET: usize = 20;
 const GRIDS_PER_COMMUNITY: usize = 10;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -208,7 +209,7 @@ mod tests {
     #[test]
     fn codes_nest() {
         assert_eq!(grid_code(0), "yushu-s01-c01-g01");
-        assert_eq!(grid_code(2999), "yushu-s20-c15-g10");
-        assert_eq!(community_code(15), "yushu-s02-c01");
+        assert_eq!(grid_code(2999), "yushu-s15-c20-g10");
+        assert_eq!(community_code(20), "yushu-s02-c01");
     }
 }

@@ -4,7 +4,7 @@
 //! every change (`store::tallies`). Each figure counts a list the caller can
 //! open, and the two agree.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, Months, NaiveDate};
 use serde::Serialize;
@@ -191,33 +191,44 @@ impl Services {
     /// default the caller's own).
     pub async fn dashboard(&self, caller: &Caller, org_code: Option<&str>) -> Result<Dashboard> {
         let today = to_local(self.now()).date_naive();
-        Ok(self.figures(caller, org_code, today).await?.0)
+        Ok(self.figures(caller, org_code, today, false).await?.0)
     }
 
     /// The dashboard with its months ending at the month of `last` (its
-    /// figures of now stay now's), and each row's months alike.
+    /// figures of now stay now's), and with `per_unit` each row's months
+    /// alike (or none).
     pub(crate) async fn figures(
         &self,
         caller: &Caller,
         org_code: Option<&str>,
         last: NaiveDate,
+        per_unit: bool,
     ) -> Result<(Dashboard, Vec<Vec<MonthFigures>>)> {
         let now = self.now();
         let today = to_local(now).date_naive();
         self.denials_audited(caller, async {
             let mut tx = self.db.conn().await?;
-            let path = match org_code.map(str::trim).filter(|c| !c.is_empty()) {
+            // the place and everything under it in one read; the scope is checked before any figure
+            let (nodes, node) = match org_code.map(str::trim).filter(|c| !c.is_empty()) {
                 Some(code) => {
-                    let Some(n) = org::by_code(&mut tx, code).await? else { return Err(ServiceError::NotFound) };
+                    let nodes = org::subtree_of_code(&mut tx, code).await?;
+                    let Some(n) = nodes.iter().find(|n| n.code == code).cloned() else {
+                        return Err(ServiceError::NotFound);
+                    };
                     if !caller.covers(READERS, &n.path) {
                         return Err(ServiceError::denied("dashboard", format!("org:{code}")));
                     }
-                    n.path
+                    (nodes, n)
                 }
-                None => caller.scope_paths(READERS).into_iter().next().ok_or_else(ServiceError::forbidden)?,
+                None => {
+                    let path = caller.scope_paths(READERS).into_iter().next().ok_or_else(ServiceError::forbidden)?;
+                    let nodes = org::subtree(&mut tx, &path).await?;
+                    let Some(n) = nodes.iter().find(|n| n.path == path).cloned() else {
+                        return Err(ServiceError::NotFound);
+                    };
+                    (nodes, n)
+                }
             };
-            let nodes = org::subtree(&mut tx, &path).await?;
-            let Some(node) = nodes.iter().find(|n| n.path == path).cloned() else { return Err(ServiceError::NotFound) };
             if node.kind == "grid" {
                 return Err(ServiceError::invalid(
                     "org",
@@ -239,13 +250,18 @@ impl Services {
                     ..Default::default()
                 })
                 .collect();
-            // the row a grid's figures go to
-            let row_of = |grid_id: i64| -> Option<usize> {
-                let g = grids.iter().find(|g| g.id == grid_id)?;
-                let target = if by_grid { g.id } else { g.parent_id? };
-                unit_nodes.iter().position(|u| u.id == target)
-            };
-            let row_of_code = |code: &str| grids.iter().find(|g| g.code == code).and_then(|g| row_of(g.id));
+            // the row a node's figures go to: a unit's own, or a grid's unit
+            let mut unit_of: HashMap<i64, usize> = unit_nodes.iter().enumerate().map(|(i, u)| (u.id, i)).collect();
+            let mut unit_of_code: HashMap<&str, usize> = HashMap::new();
+            for g in &grids {
+                let target = if by_grid { Some(g.id) } else { g.parent_id };
+                if let Some(i) = target.and_then(|t| unit_of.get(&t).copied()) {
+                    unit_of.insert(g.id, i);
+                    unit_of_code.insert(g.code.as_str(), i);
+                }
+            }
+            let row_of = |node_id: i64| unit_of.get(&node_id).copied();
+            let row_of_code = |code: &str| unit_of_code.get(code).copied();
 
             let born_after = crate::registry::years_before(today, 14);
             for (grid, category, count) in residents::category_counts(&mut tx, &node.path, &born_after).await? {
@@ -269,7 +285,7 @@ impl Services {
                 let row = match c.grid_id {
                     Some(g) => row_of(g),
                     None if by_grid => None,
-                    None => unit_nodes.iter().position(|u| u.id == c.community_id),
+                    None => row_of(c.community_id),
                 };
                 match row {
                     Some(i) => add_cases(&mut units[i].cases, &c.kind, c.open, c.near, c.late),
@@ -281,7 +297,7 @@ impl Services {
             for p in store::pledges(&mut tx, &community_ids, year_of(now)).await? {
                 pledges.0 += p.committed;
                 pledges.1 += p.progress;
-                if let Some(i) = unit_nodes.iter().position(|u| u.id == p.community_id) {
+                if let Some(i) = row_of(p.community_id) {
                     units[i].pledges = p.committed;
                     units[i].pledge_progress = mean(p.progress, p.committed, 1);
                 }
@@ -290,19 +306,21 @@ impl Services {
             let keys = month_keys(last, MONTHS);
             let (from, to) = (keys.first().cloned().unwrap_or_default(), keys.last().cloned().unwrap_or_default());
             let tally_nodes: Vec<i64> = community_ids.iter().chain(grid_ids.iter()).copied().collect();
-            let kept = tallies::of_nodes(&mut tx, &tally_nodes, &from, &to).await?;
-            let months = fold_months(&keys, kept.iter());
-            // a row's own tallies: a grid's, or a community's and its grids'
-            let unit_of = |node_id: i64| -> Option<usize> {
-                unit_nodes.iter().position(|u| u.id == node_id).or_else(|| row_of(node_id))
+            // the whole's months summed by the database; each row's only when asked
+            let (months, kept) = if per_unit {
+                let kept = tallies::of_nodes(&mut tx, &tally_nodes, &from, &to).await?;
+                (fold_months(&keys, kept.iter()), kept)
+            } else {
+                (fold_months(&keys, tallies::summed(&mut tx, &tally_nodes, &from, &to).await?.iter()), vec![])
             };
-            let mut per_unit: Vec<Vec<&tallies::Tally>> = vec![vec![]; unit_nodes.len()];
+            // a row's own tallies: a grid's, or a community's and its grids'
+            let mut of_unit: Vec<Vec<&tallies::Tally>> = vec![vec![]; if per_unit { unit_nodes.len() } else { 0 }];
             for t in &kept {
-                if let Some(i) = unit_of(t.node_id) {
-                    per_unit[i].push(t);
+                if let Some(i) = row_of(t.node_id) {
+                    of_unit[i].push(t);
                 }
             }
-            let unit_months = per_unit.into_iter().map(|ts| fold_months(&keys, ts.into_iter())).collect();
+            let unit_months = of_unit.into_iter().map(|ts| fold_months(&keys, ts.into_iter())).collect();
             let places = if by_grid {
                 yijia_store::places::map_points(&mut tx, &community_ids)
                     .await?

@@ -79,7 +79,7 @@ impl Services {
         if first.year() < 2000 {
             return Err(ServiceError::invalid("month", "月份应在 2000 年以后", "give a month from 2000 on"));
         }
-        let (dashboard, per_unit) = self.figures(caller, org_code, first).await?;
+        let (dashboard, per_unit) = self.figures(caller, org_code, first, true).await?;
         // the 13 months end with the report's: [0] is the same month last year
         let pick = |months: &[MonthFigures], back: usize| {
             months.len().checked_sub(1 + back).and_then(|i| months.get(i)).cloned()

@@ -61,6 +61,19 @@ pub async fn subtree(tx: &mut Tx, path: &str) -> Result<Vec<OrgNode>> {
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(path).bind(&upper).fetch_all(c).await?))
 }
 
+/// The node of a code and everything under it, in one read (none when no
+/// such code).
+pub async fn subtree_of_code(tx: &mut Tx, code: &str) -> Result<Vec<OrgNode>> {
+    let cols = COLS.split(", ").map(|c| format!("n.{c}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {cols} FROM org_nodes top JOIN org_nodes n ON n.path >= top.path AND n.path < top.path || $2 \
+         WHERE top.code = $1 ORDER BY n.path"
+    );
+    Ok(
+        on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(code).bind("\u{10FFFF}").fetch_all(c).await?),
+    )
+}
+
 pub async fn children(tx: &mut Tx, parent_id: i64) -> Result<Vec<OrgNode>> {
     let sql = format!("SELECT {COLS} FROM org_nodes WHERE parent_id = $1 ORDER BY code");
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(parent_id).fetch_all(c).await?))

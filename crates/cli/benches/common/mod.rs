@@ -9,6 +9,27 @@ use std::time::{Duration, Instant};
 pub const WARMUP: usize = 200;
 pub const SAMPLES: usize = 2000;
 
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+/// A number from the environment, or `default`.
+pub fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
+}
+
+/// A server on a bench's data, ready, and a client for it: (client, base
+/// URL, the server's process).
+pub async fn serve(dir: &Path, url: Option<&str>) -> (reqwest::Client, String, Child) {
+    yijia_service::webhooks::install_tls();
+    let client = reqwest::Client::new();
+    let port = free_port();
+    let server = spawn_server(dir, url, port);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&client, &base).await;
+    (client, base, server)
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -51,16 +72,25 @@ impl Timing {
     }
 }
 
-pub async fn time<F, Fut>(mut f: F) -> Timing
+pub async fn time<F, Fut>(f: F) -> Timing
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    for _ in 0..WARMUP {
+    time_n(WARMUP, SAMPLES, f).await
+}
+
+/// `samples` timings after `warmup` untimed runs.
+pub async fn time_n<F, Fut>(warmup: usize, samples: usize, mut f: F) -> Timing
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for _ in 0..warmup {
         f().await;
     }
-    let mut v = Vec::with_capacity(SAMPLES);
-    for _ in 0..SAMPLES {
+    let mut v = Vec::with_capacity(samples);
+    for _ in 0..samples {
         let t = Instant::now();
         f().await;
         v.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -82,8 +112,8 @@ pub async fn api(client: &reqwest::Client, url: &str, token: &str) -> Timing {
 macro_rules! exec {
     ($db:expr, $sql:expr $(, $arg:expr)*) => {{
         match $db {
-            Db::Sqlite(p) => { sqlx::query(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.execute(p).await.unwrap(); }
-            Db::Postgres(p) => { sqlx::query(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.execute(p).await.unwrap(); }
+            Db::Sqlite(p) => { sqlx::query(sqlx::AssertSqlSafe(AsRef::<str>::as_ref(&$sql)))$(.bind($arg))*.execute(p).await.unwrap(); }
+            Db::Postgres(p) => { sqlx::query(sqlx::AssertSqlSafe(AsRef::<str>::as_ref(&$sql)))$(.bind($arg))*.execute(p).await.unwrap(); }
         }
     }};
 }
@@ -92,8 +122,8 @@ macro_rules! exec {
 macro_rules! scalar {
     ($db:expr, $t:ty, $sql:expr $(, $arg:expr)*) => {{
         match $db {
-            Db::Sqlite(p) => sqlx::query_scalar::<_, $t>(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_one(p).await.unwrap(),
-            Db::Postgres(p) => sqlx::query_scalar::<_, $t>(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_one(p).await.unwrap(),
+            Db::Sqlite(p) => sqlx::query_scalar::<_, $t>(sqlx::AssertSqlSafe(AsRef::<str>::as_ref(&$sql)))$(.bind($arg))*.fetch_one(p).await.unwrap(),
+            Db::Postgres(p) => sqlx::query_scalar::<_, $t>(sqlx::AssertSqlSafe(AsRef::<str>::as_ref(&$sql)))$(.bind($arg))*.fetch_one(p).await.unwrap(),
         }
     }};
 }
@@ -102,8 +132,8 @@ macro_rules! scalar {
 macro_rules! rows {
     ($db:expr, $t:ty, $sql:expr $(, $arg:expr)*) => {{
         match $db {
-            Db::Sqlite(p) => sqlx::query_as::<_, $t>(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_all(p).await.unwrap(),
-            Db::Postgres(p) => sqlx::query_as::<_, $t>(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_all(p).await.unwrap(),
+            Db::Sqlite(p) => sqlx::query_as::<_, $t>(sqlx::AssertSqlSafe(AsRef::<str>::as_ref(&$sql)))$(.bind($arg))*.fetch_all(p).await.unwrap(),
+            Db::Postgres(p) => sqlx::query_as::<_, $t>(sqlx::AssertSqlSafe(AsRef::<str>::as_ref(&$sql)))$(.bind($arg))*.fetch_all(p).await.unwrap(),
         }
     }};
 }
@@ -114,11 +144,11 @@ macro_rules! raw {
         let db: &Db = $db;
         match db {
             Db::Sqlite(p) => {
-                let rows = sqlx::query(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_all(p).await.unwrap();
+                let rows = sqlx::query(sqlx::AssertSqlSafe(AsRef::<str>::as_ref(&$sql)))$(.bind($arg))*.fetch_all(p).await.unwrap();
                 assert!(!rows.is_empty(), "{}", $sql);
             }
             Db::Postgres(p) => {
-                let rows = sqlx::query(sqlx::AssertSqlSafe($sql))$(.bind($arg))*.fetch_all(p).await.unwrap();
+                let rows = sqlx::query(sqlx::AssertSqlSafe(AsRef::<str>::as_ref(&$sql)))$(.bind($arg))*.fetch_all(p).await.unwrap();
                 assert!(!rows.is_empty(), "{}", $sql);
             }
         }
@@ -173,6 +203,22 @@ pub async fn bench_place(what: &str, name: &str) -> (PathBuf, Option<String>) {
         None => None,
     };
     (dir, url)
+}
+
+/// Makes the city with `yijia bench gen` (once: later runs find it there)
+/// and connects to it.
+pub async fn gen_city(dir: &Path, url: Option<&str>, residents: usize, grids: usize) -> yijia_store::Db {
+    let t = Instant::now();
+    let st = yijia(dir, url)
+        .args(["bench", "gen", "--residents", &residents.to_string(), "--grids", &grids.to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success(), "bench gen failed");
+    eprintln!("the city is there ({:.0} s)", t.elapsed().as_secs_f64());
+    let db_url = url.map(str::to_owned).unwrap_or_else(|| format!("sqlite://{}", dir.join("yijia.db").display()));
+    let options = yijia_store::DbOptions { max_connections: 2, pg_schema: None };
+    yijia_store::Db::connect(&db_url, &options).await.unwrap()
 }
 
 /// One line of a bench's table.
@@ -239,3 +285,6 @@ macro_rules! raw_audit_line {
         sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut *$tx).await.unwrap();
     }};
 }
+
+// after the macros, which it uses
+pub mod city;
