@@ -5,7 +5,8 @@
 //!
 //! - a community's dashboard and a subdistrict's over HTTP: p99 under 50 ms
 //!   and within 1.2× of the same reads as plain statements on one
-//!   connection (the org tree, people per category, plans, open cases,
+//!   connection (the org tree, people per category as the triggers keep them
+//!   and children by birth date, plans, open cases,
 //!   pledges, the 13 months' tallies, the map's points);
 //! - the 13 months counted from the rows instead of the tallies, to show
 //!   what the tallies save;
@@ -108,11 +109,8 @@ async fn raw_dashboard(db: &Db, p: &Place, months: (&str, &str), days: (&str, &s
     );
     raw!(
         db,
-        "SELECT o.code, '' AS category, COUNT(*) FROM residents r JOIN org_nodes o ON o.id = r.grid_id \
-         WHERE o.path >= $1 AND o.path < $2 GROUP BY o.code \
-         UNION ALL \
-         SELECT o.code, rc.category, COUNT(*) FROM resident_categories rc JOIN residents r ON r.id = rc.resident_id \
-         JOIN org_nodes o ON o.id = r.grid_id WHERE o.path >= $1 AND o.path < $2 GROUP BY o.code, rc.category \
+        "SELECT o.code, h.category, h.n FROM headcounts h JOIN org_nodes o ON o.id = h.grid_id \
+         WHERE o.path >= $1 AND o.path < $2 AND h.n <> 0 \
          UNION ALL \
          SELECT o.code, 'child', COUNT(*) FROM residents r JOIN org_nodes o ON o.id = r.grid_id \
          WHERE o.path >= $1 AND o.path < $2 AND r.birth_date > $3 GROUP BY o.code",

@@ -48,10 +48,13 @@ pub async fn summed(tx: &mut Tx, nodes: &[i64], from: &str, to: &str) -> Result<
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(c).await?))
 }
 
-/// Every tally as kept, zeros left out, in order.
+/// Every tally as kept, zeros left out, in order; with the people per grid
+/// and category (`headcounts`, migration 0026) as figures `people:CATEGORY`
+/// of no month.
 pub async fn kept(tx: &mut Tx) -> Result<Vec<Tally>> {
     let sql = "SELECT node_id, month, figure, n, total FROM tallies WHERE n <> 0 OR total <> 0 \
-               ORDER BY node_id, month, figure";
+               UNION ALL SELECT grid_id, '', 'people:' || category, n, CAST(0 AS BIGINT) FROM headcounts \
+               WHERE n <> 0 ORDER BY 1, 2, 3";
     Ok(on_tx!(tx, c => sqlx::query_as(sql).fetch_all(c).await?))
 }
 
@@ -95,16 +98,30 @@ fn recount_sql(backend: Backend) -> String {
     .join(" UNION ALL ")
 }
 
-/// Every tally counted afresh from the rows, in order.
+/// People per grid and category counted from the rows (category '' is
+/// everyone).
+const HEADCOUNT_SQL: &str = "SELECT grid_id, '' AS category, COUNT(*) AS n FROM residents GROUP BY grid_id \
+    UNION ALL SELECT r.grid_id, rc.category, COUNT(*) FROM resident_categories rc \
+    JOIN residents r ON r.id = rc.resident_id GROUP BY r.grid_id, rc.category";
+
+/// Every tally counted afresh from the rows, in order (people too, as in
+/// `kept`).
 pub async fn recount(tx: &mut Tx) -> Result<Vec<Tally>> {
-    let sql = format!("SELECT * FROM ({}) r ORDER BY 1, 2, 3", recount_sql(tx.backend()));
+    let sql = format!(
+        "SELECT * FROM ({} UNION ALL SELECT grid_id, '', 'people:' || category, n, CAST(0 AS BIGINT) FROM ({HEADCOUNT_SQL}) h) r \
+         ORDER BY 1, 2, 3",
+        recount_sql(tx.backend())
+    );
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(c).await?))
 }
 
-/// Throws the tallies away and counts them afresh (after a restore, say);
-/// how many there are.
+/// Throws the tallies (and the people per grid) away and counts them
+/// afresh (after a restore, say); how many there are.
 pub async fn rebuild(tx: &mut Tx) -> Result<u64> {
     let sql = format!("INSERT INTO tallies (node_id, month, figure, n, total) {}", recount_sql(tx.backend()));
+    let people = format!("INSERT INTO headcounts (grid_id, category, n) {HEADCOUNT_SQL}");
     on_tx!(tx, c => sqlx::query("DELETE FROM tallies").execute(&mut *c).await?.rows_affected());
-    Ok(on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await?.rows_affected()))
+    on_tx!(tx, c => sqlx::query("DELETE FROM headcounts").execute(&mut *c).await?.rows_affected());
+    let n = on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await?.rows_affected());
+    Ok(n + on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(people)).execute(&mut *c).await?.rows_affected()))
 }

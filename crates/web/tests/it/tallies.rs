@@ -1,4 +1,5 @@
-//! The dashboard's monthly tallies stay exact: after the demo's months of
+//! The dashboard's monthly tallies (and people per grid and category) stay
+//! exact: after the demo's months of
 //! work through the use cases, and after random changes made straight to
 //! the rows (the paths a use case never takes: a correction, a restore, a
 //! bulk load), they equal a full recount.
@@ -49,7 +50,8 @@ async fn tallies_equal_a_full_recount_after_the_demo_and_random_changes() {
 
     let (kept, recount) = kept_and_recounted(&app).await;
     assert_eq!(kept, recount, "after the demo");
-    for family in ["cases_filed:", "cases_accepted:", "cases_resolved:", "cases_rated:", "visits", "points_issued"] {
+    let families = ["cases_filed:", "cases_accepted:", "cases_resolved:", "cases_rated:", "visits", "points_issued"];
+    for family in families.into_iter().chain(["people:", "people:elderly_alone"]) {
         assert!(kept.iter().any(|t| t.figure.starts_with(family)), "the demo gives {family} something to count");
     }
     let months: std::collections::BTreeSet<&str> = kept.iter().map(|t| t.month.as_str()).collect();
@@ -59,13 +61,16 @@ async fn tallies_equal_a_full_recount_after_the_demo_and_random_changes() {
     let cases = ids(&app, "SELECT id FROM cases ORDER BY id").await;
     let visits = ids(&app, "SELECT id FROM visits ORDER BY id").await;
     let grids = ids(&app, "SELECT id FROM org_nodes WHERE kind = 'grid' ORDER BY id").await;
+    let people = ids(&app, "SELECT id FROM residents ORDER BY id").await;
     let mut rng = StdRng::seed_from_u64(2026);
     const DAY: i64 = 86_400_000;
-    for _ in 0..400 {
+    for round in 0..600 {
         let case = cases[rng.random_range(0..cases.len())];
+        let person = people[rng.random_range(0..people.len())];
+        let grid = grids[rng.random_range(0..grids.len())];
         let visit = visits[rng.random_range(0..visits.len())];
         let later = rng.random_range(0..90) * DAY + rng.random_range(0..DAY);
-        match rng.random_range(0..8) {
+        match rng.random_range(0..12) {
             0 => exec(&app, "UPDATE cases SET accepted_at = created_at + $1 WHERE id = $2", &[later, case]).await,
             1 => exec(&app, "UPDATE cases SET accepted_at = NULL WHERE id = $1", &[case]).await,
             2 => exec(&app, "UPDATE cases SET resolved_at = created_at + $1 WHERE id = $2", &[later, case]).await,
@@ -82,19 +87,32 @@ async fn tallies_equal_a_full_recount_after_the_demo_and_random_changes() {
                 )
                 .await
             }
-            5 => {
-                let grid = grids[rng.random_range(0..grids.len())];
-                exec(&app, "UPDATE visits SET grid_id = $1 WHERE id = $2", &[grid, visit]).await
-            }
+            5 => exec(&app, "UPDATE visits SET grid_id = $1 WHERE id = $2", &[grid, visit]).await,
             6 => {
                 let month: u32 = rng.random_range(1..=12);
                 exec(&app, &format!("UPDATE visits SET visited_on = '2025-{month:02}-15' WHERE id = $1"), &[visit])
                     .await
             }
-            _ => exec(&app, "DELETE FROM visits WHERE id = $1", &[visit]).await,
+            7 => exec(&app, "DELETE FROM visits WHERE id = $1", &[visit]).await,
+            // people: moved to another grid, given a category, losing one, one renamed
+            8 => exec(&app, "UPDATE residents SET grid_id = $1 WHERE id = $2", &[grid, person]).await,
+            9 => {
+                let sql = "INSERT INTO resident_categories (resident_id, category, since) VALUES ($1, 'elderly_alone', 0) \
+                           ON CONFLICT DO NOTHING";
+                exec(&app, sql, &[person]).await
+            }
+            10 => exec(&app, "DELETE FROM resident_categories WHERE resident_id = $1", &[person]).await,
+            _ => {
+                let sql = format!(
+                    "UPDATE resident_categories SET category = 'custom_{round}' WHERE resident_id = $1 \
+                     AND category = (SELECT MIN(category) FROM resident_categories WHERE resident_id = $1)"
+                );
+                exec(&app, &sql, &[person]).await
+            }
         };
     }
     // several rows at once, as a bulk correction would
+    exec(&app, "UPDATE residents SET grid_id = $1 WHERE id % 9 = 0", &[grids[0]]).await;
     exec(
         &app,
         "UPDATE cases SET resolved_at = resolved_at + $1 WHERE resolved_at IS NOT NULL AND id % 7 = 0",
