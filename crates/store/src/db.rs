@@ -191,7 +191,8 @@ impl Db {
                 // index-only scan visits the table as well. These tables
                 // only: a bare VACUUM would visit every schema.
                 sqlx::query(
-                    "VACUUM (ANALYZE) org_nodes, estates, buildings, households, residents, resident_categories",
+                    "VACUUM (ANALYZE) org_nodes, estates, buildings, households, residents, resident_categories, \
+                     care_plans, cases, tallies, headcounts",
                 )
                 .execute(p)
                 .await?;
