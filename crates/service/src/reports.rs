@@ -45,6 +45,11 @@ impl MonthlyReport {
     pub fn file_name(&self) -> String {
         format!("report-{}-{}.xlsx", self.dashboard.org, self.month)
     }
+
+    /// The month as its heading reads in Chinese: `2026年11月`.
+    pub fn month_zh(&self) -> String {
+        format!("{}月", self.month.replacen('-', "年", 1))
+    }
 }
 
 /// `2026-11` → its first day.
@@ -181,7 +186,7 @@ pub fn report_workbook(r: &MonthlyReport) -> Result<Vec<u8>> {
     let title = Format::new().set_bold().set_font_size(14).set_align(FormatAlign::Center);
     let bold = Format::new().set_bold();
     let unit = if d.unit_kind == "grid" { "网格" } else { "社区" };
-    let heading = format!("{}{}月报", d.org_name, r.month.replacen('-', "年", 1) + "月");
+    let heading = format!("{}{}月报", d.org_name, r.month_zh());
     let stamp = format!("{} 生成 · 只含统计数字", r.made_at);
 
     // 1. the month, the month before, the same month last year
@@ -221,19 +226,29 @@ pub fn report_workbook(r: &MonthlyReport) -> Result<Vec<u8>> {
     for (c, h) in cols.iter().enumerate() {
         ws.write_with_format(1, c as u16, h, &bold).map_err(xlsx)?;
     }
-    let write_unit = |ws: &mut Worksheet, row: u32, name: &str, u: &UnitFigures| -> Result<()> {
+    // A row of every figure, or (the cases not dispatched yet, which have no
+    // people, plans or pledges) of the cases alone, the other cells blank.
+    let write_unit = |ws: &mut Worksheet, row: u32, name: &str, u: &UnitFigures, cases_only: bool| -> Result<()> {
         ws.write(row, 0, name).map_err(xlsx)?;
-        ws.write(row, 1, u.people as f64).map_err(xlsx)?;
+        if !cases_only {
+            ws.write(row, 1, u.people as f64).map_err(xlsx)?;
+        }
         let mut c = 2u16;
         for cat in &d.categories {
-            ws.write(row, c, u.categories.get(&cat.code).copied().unwrap_or(0) as f64).map_err(xlsx)?;
+            if !cases_only {
+                ws.write(row, c, u.categories.get(&cat.code).copied().unwrap_or(0) as f64).map_err(xlsx)?;
+            }
             c += 1;
         }
         for v in [u.planned, u.overdue, u.due_soon] {
-            ws.write(row, c, v as f64).map_err(xlsx)?;
+            if !cases_only {
+                ws.write(row, c, v as f64).map_err(xlsx)?;
+            }
             c += 1;
         }
-        opt(ws, row, c, u.on_time_permille.map(|p| p as f64 / 10.0))?;
+        if !cases_only {
+            opt(ws, row, c, u.on_time_permille.map(|p| p as f64 / 10.0))?;
+        }
         c += 1;
         for k in &d.total.cases {
             for pick in [|f: &CaseFigures| f.open, |f: &CaseFigures| f.near, |f: &CaseFigures| f.late] {
@@ -241,21 +256,23 @@ pub fn report_workbook(r: &MonthlyReport) -> Result<Vec<u8>> {
                 c += 1;
             }
         }
-        ws.write(row, c, u.pledges as f64).map_err(xlsx)?;
-        opt(ws, row, c + 1, u.pledge_progress.map(|p| p as f64))?;
+        if !cases_only {
+            ws.write(row, c, u.pledges as f64).map_err(xlsx)?;
+            opt(ws, row, c + 1, u.pledge_progress.map(|p| p as f64))?;
+        }
         Ok(())
     };
     let mut row = 2u32;
     for u in &d.units {
-        write_unit(ws, row, &u.name, u)?;
+        write_unit(ws, row, &u.name, u, false)?;
         row += 1;
     }
     if d.unit_kind == "grid" {
         let unplaced = UnitFigures { cases: d.unplaced.clone(), ..Default::default() };
-        write_unit(ws, row, "待分派", &unplaced)?;
+        write_unit(ws, row, "待分派", &unplaced, true)?;
         row += 1;
     }
-    write_unit(ws, row, "合计", &d.total)?;
+    write_unit(ws, row, "合计", &d.total, false)?;
     ws.set_column_width(0, 16).map_err(xlsx)?;
 
     // 3. each grid's or community's month

@@ -211,29 +211,34 @@ struct Line {
 struct ReportPage {
     c: Chrome,
     r: MonthlyReport,
-    /// The dashboard the report holds (a copy, for the shared helpers).
-    d: Dashboard,
     lines: Vec<Line>,
     /// The rows of where things stand: each grid or community, the cases
     /// not dispatched yet (a community's), the total last.
-    state: Vec<UnitFigures>,
+    state: Vec<StateRow>,
     this_month: String,
+}
+
+/// A row of where things stand; the cases not dispatched yet have no
+/// people, plans or pledges, so only their case cells are filled.
+struct StateRow {
+    u: UnitFigures,
+    cases_only: bool,
 }
 
 impl ReportPage {
     fn heading(&self) -> String {
-        let month = self.r.month.replacen('-', if self.c.l.en() { "-" } else { "年" }, 1);
+        let org = &self.r.dashboard.org_name;
         if self.c.l.en() {
-            format!("{} · monthly report {month}", self.d.org_name)
+            format!("{org} · monthly report {}", self.r.month)
         } else {
-            format!("{} {month}月 月报", self.d.org_name)
+            format!("{org} {} 月报", self.r.month_zh())
         }
     }
 }
 
 impl Figures for ReportPage {
     fn dashboard(&self) -> &Dashboard {
-        &self.d
+        &self.r.dashboard
     }
 }
 
@@ -271,22 +276,20 @@ async fn report(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q):
             }
         })
         .collect();
-    let d = r.dashboard.clone();
-    let mut state = d.units.clone();
+    let d = &r.dashboard;
+    let mut state: Vec<StateRow> = d.units.iter().map(|u| StateRow { u: u.clone(), cases_only: false }).collect();
     if d.unit_kind == "grid" {
         let name = lang.t("待分派", "To dispatch").to_owned();
-        state.push(UnitFigures { name, cases: d.unplaced.clone(), ..Default::default() });
+        state.push(StateRow {
+            u: UnitFigures { name, cases: d.unplaced.clone(), ..Default::default() },
+            cases_only: true,
+        });
     }
-    state.push(UnitFigures { name: lang.t("合计", "Total").to_owned(), ..d.total.clone() });
+    let total = UnitFigures { name: lang.t("合计", "Total").to_owned(), ..d.total.clone() };
+    state.push(StateRow { u: total, cases_only: false });
     let this_month = d.today.get(..7).unwrap_or_default().to_owned();
-    let page = ReportPage {
-        c: Chrome::for_caller(lang, &c, "/reports/monthly", "/dashboard"),
-        r,
-        d,
-        lines,
-        state,
-        this_month,
-    };
+    let page =
+        ReportPage { c: Chrome::for_caller(lang, &c, "/reports/monthly", "/dashboard"), r, lines, state, this_month };
     Ok(page.into_response())
 }
 

@@ -89,6 +89,14 @@ async fn the_workbook_holds_the_dashboards_figures_and_no_one_by_name() {
     }
     let total = state.last().unwrap();
     assert_eq!((total[0].as_str(), total[1].clone()), ("合计", d["total"]["people"].to_string()));
+    // the cases not dispatched yet: their cases, and blanks where people, plans and pledges go
+    let dispatch = &state[2 + units.len()];
+    assert_eq!(dispatch[0], "待分派");
+    let at = 2 + categories.len();
+    assert!(dispatch[1..at + 4].iter().chain(dispatch.get(at + 13..).into_iter().flatten()).all(String::is_empty));
+    let unplaced: i64 = d["unplaced"].as_array().unwrap().iter().map(|c| c["open"].as_i64().unwrap()).sum();
+    let open_cells: i64 = (0..3).map(|k| dispatch[at + 4 + 3 * k].parse::<i64>().unwrap()).sum();
+    assert_eq!(open_cells, unplaced, "open cases not dispatched yet");
     // each grid's visits of the month add up to the month's
     let per_grid = &book[2].1;
     let visits: i64 = per_grid[2..].iter().map(|row| row[1].parse::<i64>().unwrap()).sum();
@@ -112,6 +120,7 @@ async fn the_workbook_holds_the_dashboards_figures_and_no_one_by_name() {
     let filed =
         format!("<tr data-line=\"filed\"><th>新登记事件(件)</th><td class=\"num\">{}</td>", months[12]["filed"]);
     assert!(html.contains(&filed), "{html}");
+    assert!(html.contains("<tr><th>待分派</th>\n<td></td>"), "no people for the cases not dispatched yet");
     assert!(html.contains(&format!("/reports/monthly.xlsx?org=chengnan&month={month}")), "the download link");
 }
 
