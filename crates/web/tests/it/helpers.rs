@@ -1,8 +1,10 @@
 use std::sync::Arc;
 
 use calamine::Reader as _;
+use chrono::Datelike as _;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
+use yijia_domain::time::Clock as _;
 use yijia_service::keys::Keyring;
 use yijia_service::{ManualClock, Services, Settings};
 use yijia_store::testing::TestDb;
@@ -97,7 +99,18 @@ impl TestApp {
     /// Logs in and answers the bearer token.
     /// The demo community's months of work: residents, cases, visits and
     /// points.
+    /// Early in a month its own figures are still zeros: the clock goes on
+    /// to the 20th (Beijing time, noon), so that a demo seeded after this has
+    /// data in "this month" whatever day the tests run on.
+    pub fn clock_to_the_20th(&self) {
+        let today = yijia_domain::time::to_local(self.clock.now_ms()).date_naive();
+        if let Some(twentieth) = today.with_day(20).filter(|d| *d > today) {
+            self.clock.set(yijia_domain::time::start_of_day(twentieth) + 12 * 3_600_000);
+        }
+    }
+
     pub async fn seed_demo_months(&self, residents: usize, cases: usize) {
+        self.clock_to_the_20th();
         self.svc.seed_demo_residents(residents).await.unwrap();
         self.svc.seed_demo_cases(cases).await.unwrap();
         self.svc.seed_demo_visits().await.unwrap();

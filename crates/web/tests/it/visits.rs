@@ -427,6 +427,7 @@ async fn the_pages_walk_record_and_show_coverage() {
 #[tokio::test]
 async fn the_demo_has_a_year_of_visits_and_some_overdue() {
     let app = TestApp::spawn().await;
+    app.clock_to_the_20th(); // this month's visitors are listed
     app.svc.seed_demo_residents(600).await.unwrap();
     let n = app.svc.seed_demo_visits().await.unwrap();
     assert!(n > 500, "a year of visits: {n}");
