@@ -113,8 +113,9 @@ async fn raw_dashboard(db: &Db, p: &Place, months: (&str, &str), days: (&str, &s
         "SELECT o.code, h.category, h.n FROM headcounts h JOIN org_nodes o ON o.id = h.grid_id \
          WHERE o.path >= $1 AND o.path < $2 AND h.n <> 0 \
          UNION ALL \
-         SELECT o.code, 'child', COUNT(*) FROM residents r JOIN org_nodes o ON o.id = r.grid_id \
-         WHERE o.path >= $1 AND o.path < $2 AND r.birth_date > $3 GROUP BY o.code",
+         SELECT o.code, 'child', (SELECT COUNT(*) FROM residents r \
+         WHERE r.grid_id = o.id AND r.birth_date > $3) FROM org_nodes o \
+         WHERE o.path >= $1 AND o.path < $2 AND o.kind = 'grid'",
         &p.path,
         &upper,
         days.2

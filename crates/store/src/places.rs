@@ -204,7 +204,7 @@ pub async fn map_points(tx: &mut Tx, community_ids: &[i64]) -> Result<Vec<(Strin
     if community_ids.is_empty() {
         return Ok(vec![]);
     }
-    let ids = community_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let ids = crate::sql::id_list(community_ids);
     let sql = format!(
         "SELECT e.name, e.lon, e.lat FROM estates e WHERE e.community_id IN ({ids}) \
          AND e.lon IS NOT NULL AND e.lat IS NOT NULL \

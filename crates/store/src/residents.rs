@@ -553,13 +553,18 @@ pub async fn update_details(tx: &mut Tx, resident_id: i64, category: &str, seale
 pub async fn category_counts(tx: &mut Tx, path: &str, born_after: &str) -> Result<Vec<(String, String, i64)>> {
     let upper = format!("{path}\u{10FFFF}");
     // people and categories from the counts triggers keep (migration 0026);
-    // children by birth date, which changes with the clock, on an index
+    // children by birth date, which changes with the clock, on an index, grid
+    // by grid (a join grouped by code walked every org node in code order)
     let sql = "SELECT o.code, h.category, h.n FROM headcounts h JOIN org_nodes o ON o.id = h.grid_id \
                WHERE o.path >= $1 AND o.path < $2 AND h.n <> 0 \
                UNION ALL \
-               SELECT o.code, 'child', COUNT(*) FROM residents r JOIN org_nodes o ON o.id = r.grid_id \
-               WHERE o.path >= $1 AND o.path < $2 AND r.birth_date > $3 GROUP BY o.code";
-    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(path).bind(&upper).bind(born_after).fetch_all(c).await?))
+               SELECT o.code, 'child', (SELECT COUNT(*) FROM residents r \
+               WHERE r.grid_id = o.id AND r.birth_date > $3) FROM org_nodes o \
+               WHERE o.path >= $1 AND o.path < $2 AND o.kind = 'grid'";
+    let rows: Vec<(String, String, i64)> =
+        on_tx!(tx, c => sqlx::query_as(sql).bind(path).bind(&upper).bind(born_after).fetch_all(c).await?);
+    // a grid without children answers 0: left out, as the other zeros are
+    Ok(rows.into_iter().filter(|r| r.2 != 0).collect())
 }
 
 /// A resident with their address and categories, for the roster export.

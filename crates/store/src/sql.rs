@@ -2,6 +2,12 @@
 //! `$n IS NULL OR …` for every optional part would get one generic plan on
 //! PostgreSQL for every combination.
 
+/// `1,2,3`: ids written into a statement's `IN (…)` as they are, which is
+/// safe because an integer can carry nothing else.
+pub(crate) fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
 /// A parameter of a built statement.
 pub(crate) enum Arg {
     Text(String),

@@ -23,7 +23,7 @@ pub async fn of_nodes(tx: &mut Tx, nodes: &[i64], from: &str, to: &str) -> Resul
     if nodes.is_empty() {
         return Ok(vec![]);
     }
-    let list = nodes.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let list = crate::sql::id_list(nodes);
     // no ORDER BY: with it SQLite walked the whole key in order rather than
     // looking up each node (16 ms instead of 1 for a subdistrict)
     let sql = format!(
@@ -39,7 +39,7 @@ pub async fn summed(tx: &mut Tx, nodes: &[i64], from: &str, to: &str) -> Result<
     if nodes.is_empty() {
         return Ok(vec![]);
     }
-    let list = nodes.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let list = crate::sql::id_list(nodes);
     let sql = format!(
         "SELECT CAST(0 AS BIGINT) AS node_id, month, figure, CAST(SUM(n) AS BIGINT) AS n, \
          CAST(SUM(total) AS BIGINT) AS total FROM tallies WHERE node_id IN ({list}) \
