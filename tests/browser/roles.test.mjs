@@ -63,12 +63,13 @@ test('the secretary disables and enables a user in place (htmx)', async () => {
   await login(page, 'secretary');
   await page.goto(`${BASE}/users`);
   page.on('dialog', d => d.accept());
-  const row = page.locator('#user-clerk');
+  // rows are keyed by the account's id, never by a login name
+  const row = page.locator('tr').filter({ has: page.locator('code', { hasText: /^clerk$/ }) });
   await row.getByRole('button', { name: '停用' }).click();
-  await page.locator('#user-clerk .tag.off').waitFor();
+  await row.locator('.tag.off').waitFor();
   await page.screenshot({ path: `${OUT}users-secretary.png`, fullPage: true });
-  await page.locator('#user-clerk').getByRole('button', { name: '启用' }).click();
-  await page.locator('#user-clerk .tag.on').waitFor();
+  await row.getByRole('button', { name: '启用' }).click();
+  await row.locator('.tag.on').waitFor();
   assert.equal(page.url(), `${BASE}/users`, 'no page load: the row was swapped');
   assert.deepEqual(problems, []);
   await context.close();

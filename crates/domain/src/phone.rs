@@ -89,6 +89,34 @@ impl fmt::Debug for Phone {
     }
 }
 
+/// `text` with every mobile number in it masked (`138****5678`): a run of
+/// exactly 11 digits starting with 1. For free text that may hold a login
+/// name (a resident's is his mobile number), such as an audit entry.
+pub fn mask_mobiles(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            let next = (i + 1..bytes.len()).find(|&j| bytes[j].is_ascii_digit()).unwrap_or(bytes.len());
+            out.push_str(&text[i..next]);
+            i = next;
+            continue;
+        }
+        let end = (i..bytes.len()).find(|&j| !bytes[j].is_ascii_digit()).unwrap_or(bytes.len());
+        let run = &text[i..end];
+        if run.len() == 11 && run.starts_with('1') {
+            out.push_str(&run[..3]);
+            out.push_str("****");
+            out.push_str(&run[7..]);
+        } else {
+            out.push_str(run);
+        }
+        i = end;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +152,15 @@ mod tests {
         assert!(Phone::parse("call me").is_err());
         assert!(Phone::parse("").is_err());
         assert!(!format!("{:?}", Phone::parse("13812345678").unwrap()).contains("1234"));
+    }
+
+    #[test]
+    fn mobiles_in_text_are_masked_and_nothing_else() {
+        assert_eq!(mask_mobiles("user:13812345678"), "user:138****5678");
+        assert_eq!(mask_mobiles("{\"username\":\"13812345678\",\"n\":1764460800000}"),
+            "{\"username\":\"138****5678\",\"n\":1764460800000}");
+        assert_eq!(mask_mobiles("worker1 23812345678 1381234567"), "worker1 23812345678 1381234567");
+        assert_eq!(mask_mobiles("张阿姨13812345678号"), "张阿姨138****5678号");
+        assert_eq!(mask_mobiles(""), "");
     }
 }

@@ -226,13 +226,66 @@ pub fn shortfall(balances: &HashMap<i64, (AccountKind, i64)>, legs: &[Leg]) -> O
     None
 }
 
-/// The adjustment above which a second person approves, by default.
+/// The points one person may move by hand into or out of one resident's
+/// account in a day before a second person approves, by default.
 pub const APPROVAL_LIMIT: i64 = 500;
 
-/// Whether a request waits for a second person: an adjustment of more than
-/// `limit` points.
-pub fn needs_approval(legs: &[Leg], limit: i64) -> bool {
-    legs.iter().any(|l| l.kind == TransferKind::Adjust && l.amount > limit)
+/// Which accounts a transfer by hand may join: an award comes from the
+/// community's pool to a resident, never from a resident; an adjustment
+/// goes through the adjustments account. The field names the transfer.
+pub fn check_by_hand(kinds: &HashMap<i64, AccountKind>, legs: &[Leg]) -> Result<(), Invalid> {
+    let kind = |id: i64| kinds.get(&id).copied();
+    for (i, l) in legs.iter().enumerate() {
+        match l.kind {
+            TransferKind::Award if kind(l.debit) != Some(AccountKind::Pool) => {
+                return Err(Invalid::new(
+                    format!("transfers[{i}].from"),
+                    "奖励积分只能从社区积分池转出",
+                    "an award comes from the community's points pool only",
+                ));
+            }
+            TransferKind::Award if kind(l.credit) != Some(AccountKind::Resident) => {
+                return Err(Invalid::new(
+                    format!("transfers[{i}].to"),
+                    "奖励积分只能转给居民",
+                    "an award goes to a resident's account only",
+                ));
+            }
+            TransferKind::Adjust
+                if kind(l.debit) != Some(AccountKind::Adjustment) && kind(l.credit) != Some(AccountKind::Adjustment) =>
+            {
+                return Err(Invalid::new(
+                    format!("transfers[{i}].to"),
+                    "调整须经过社区的积分调整账户",
+                    "an adjustment goes through the community's adjustments account",
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Whether a request by hand waits for a second person: when, for any
+/// resident's account, what it moves into or out of it, added to what
+/// the same person already moved by hand there today (`earlier`), is more
+/// than `limit`, whatever the kind. Many small legs or many small requests
+/// add up.
+pub fn needs_approval(
+    kinds: &HashMap<i64, AccountKind>,
+    legs: &[Leg],
+    earlier: &HashMap<i64, i64>,
+    limit: i64,
+) -> bool {
+    let mut moved: HashMap<i64, i64> = HashMap::new();
+    for l in legs {
+        for id in [l.debit, l.credit] {
+            if kinds.get(&id) == Some(&AccountKind::Resident) {
+                *moved.entry(id).or_default() += l.amount;
+            }
+        }
+    }
+    moved.into_iter().any(|(id, m)| m.saturating_add(earlier.get(&id).copied().unwrap_or(0)) > limit)
 }
 
 /// The month (`2026-11`) of a day (`2026-11-30`), for statements.
@@ -311,14 +364,43 @@ mod tests {
         assert_eq!(shortfall(&b, &[leg(2, 3, 3), leg(2, 3, 3)]), Some(1));
     }
 
+    fn kinds() -> HashMap<i64, AccountKind> {
+        [(1, AccountKind::Pool), (2, AccountKind::Resident), (3, AccountKind::Adjustment), (4, AccountKind::Resident)]
+            .into()
+    }
+
     #[test]
-    fn large_adjustments_wait_for_a_second_person() {
+    fn more_than_the_limit_to_one_resident_waits_whatever_the_kind() {
+        let (k, none) = (kinds(), HashMap::new());
         let mut l = leg(1, 2, 501);
-        assert!(!needs_approval(std::slice::from_ref(&l), 500), "an award of any size goes");
+        assert!(needs_approval(&k, std::slice::from_ref(&l), &none, 500), "an award above the limit waits");
         l.kind = TransferKind::Adjust;
-        assert!(needs_approval(std::slice::from_ref(&l), 500));
+        assert!(needs_approval(&k, std::slice::from_ref(&l), &none, 500));
         l.amount = 500;
-        assert!(!needs_approval(&[l], 500), "up to the limit it goes");
+        assert!(!needs_approval(&k, std::slice::from_ref(&l), &none, 500), "up to the limit it goes");
+        // twenty small legs to one account add up; to twenty accounts they do not
+        let many: Vec<Leg> = (0..20).map(|_| leg(1, 2, 30)).collect();
+        assert!(needs_approval(&k, &many, &none, 500));
+        assert!(!needs_approval(&k, &[leg(1, 2, 300), leg(1, 4, 300)], &none, 500));
+        // what the same person moved there earlier today counts
+        let earlier: HashMap<i64, i64> = [(2, 450)].into();
+        assert!(needs_approval(&k, &[leg(1, 2, 51)], &earlier, 500));
+        assert!(!needs_approval(&k, &[leg(1, 4, 51)], &earlier, 500));
+        // taking out counts as much as putting in
+        assert!(needs_approval(&k, &[leg(2, 3, 501)], &none, 500));
+        // the community's own accounts have no limit
+        assert!(!needs_approval(&k, &[leg(1, 3, 100_000)], &none, 500));
+    }
+
+    #[test]
+    fn awards_come_from_the_pool_to_residents_and_adjustments_go_through_their_account() {
+        let k = kinds();
+        assert!(check_by_hand(&k, &[leg(1, 2, 10)]).is_ok());
+        assert_eq!(check_by_hand(&k, &[leg(1, 2, 10), leg(4, 2, 10)]).unwrap_err().field, "transfers[1].from");
+        assert_eq!(check_by_hand(&k, &[leg(1, 3, 10)]).unwrap_err().field, "transfers[0].to");
+        let adjust = |d, c| Leg { kind: TransferKind::Adjust, ..leg(d, c, 10) };
+        assert!(check_by_hand(&k, &[adjust(2, 3), adjust(3, 4)]).is_ok());
+        assert_eq!(check_by_hand(&k, &[adjust(2, 4)]).unwrap_err().field, "transfers[0].to");
     }
 
     #[test]

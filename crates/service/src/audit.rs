@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 use yijia_domain::audit::{GENESIS, entry_hash};
+use yijia_domain::phone::mask_mobiles;
 use yijia_domain::role::Role;
 use yijia_store::{Tx, audit as store};
 
@@ -37,18 +38,25 @@ pub(crate) async fn record(tx: &mut Tx, caller: &Caller, now: i64, e: &Event<'_>
 
 /// Appends several entries at once, in order (several changes in one commit).
 pub(crate) async fn record_many(tx: &mut Tx, items: &[(&Caller, i64, Event<'_>)]) -> Result<()> {
-    let details: Vec<String> =
-        items.iter().map(|(_, _, e)| if e.detail.is_null() { String::new() } else { e.detail.to_string() }).collect();
+    // A resident's login name is his mobile number: the append-only log
+    // never keeps one in full.
+    let texts: Vec<[String; 3]> = items
+        .iter()
+        .map(|(caller, _, e)| {
+            let detail = if e.detail.is_null() { String::new() } else { e.detail.to_string() };
+            [mask_mobiles(&caller.username), mask_mobiles(&e.object), mask_mobiles(&detail)]
+        })
+        .collect();
     let entries: Vec<store::NewEntry<'_>> = items
         .iter()
-        .zip(&details)
-        .map(|((caller, now, e), detail)| store::NewEntry {
+        .zip(&texts)
+        .map(|((caller, now, e), [actor, object, detail])| store::NewEntry {
             at: *now,
             actor_id: caller.user_id,
-            actor_name: &caller.username,
+            actor_name: actor,
             action: e.action,
             outcome: e.outcome,
-            object: &e.object,
+            object,
             org_path: e.org_path,
             ip: &caller.ip,
             detail,
@@ -127,12 +135,12 @@ impl Services {
             .map(|e| EntryView {
                 seq: e.seq,
                 at: yijia_domain::time::rfc3339(e.at),
-                actor: e.actor_name,
+                actor: mask_mobiles(&e.actor_name),
                 action: e.action,
                 outcome: e.outcome,
-                object: e.object,
+                object: mask_mobiles(&e.object),
                 ip: e.ip,
-                detail: e.detail,
+                detail: mask_mobiles(&e.detail),
             })
             .collect();
         Ok(Page::of(items, total, page))

@@ -165,6 +165,14 @@ pub struct UserView {
     pub password_expired: bool,
 }
 
+impl UserView {
+    /// As others see it: a login name that is a mobile number (a
+    /// resident's) masked, `138****5678`.
+    pub fn masked(self) -> Self {
+        Self { username: yijia_domain::phone::mask_mobiles(&self.username), ..self }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct LoggedIn {
     pub token: String,
@@ -204,7 +212,7 @@ impl Services {
         let s = &self.settings;
         let now = self.now();
         let anonymous =
-            Caller { user_id: None, username: name.clone(), ip: ip.to_owned(), grants: vec![], ..Caller::operator() };
+            Caller { user_id: None, username: String::new(), ip: ip.to_owned(), grants: vec![], ..Caller::operator() };
 
         let mut tx = self.db.read().await?;
         if sessions::attempts_from_ip(&mut tx, ip, now - s.ip_window_ms).await? >= s.ip_attempts {
@@ -217,10 +225,16 @@ impl Services {
         let user = users::by_username(&mut tx, &name).await?;
         tx.commit().await?;
 
+        // What was typed as a name may be a password or an ID number: the
+        // append-only log keeps a real account's id, or a keyed hash.
+        let attempted = match &user {
+            Some(u) => format!("user:{}", u.id),
+            None => format!("login:{}", &self.keys.blind("login", &name)?[..16]),
+        };
         if let Some((_, until)) = lock.filter(|(_, until)| *until > now) {
             let mut tx = self.db.write().await?;
             sessions::record_attempt(&mut tx, &name, ip, now, false).await?;
-            let e = Event { outcome: "locked", ..Event::ok("login", format!("user:{name}"), "/root/") };
+            let e = Event { outcome: "locked", ..Event::ok("login", attempted.clone(), "/root/") };
             record(&mut tx, &anonymous, now, &e.with(json!({ "locked_until": until }))).await?;
             tx.commit().await?;
             return Err(locked());
@@ -243,11 +257,11 @@ impl Services {
             .unwrap_or(now);
             let failures = sessions::failures_since(&mut tx, &name, since).await?;
             let outcome = if !password_ok { "failed" } else { "disabled" };
-            let e = Event { outcome, ..Event::ok("login", format!("user:{name}"), "/root/") };
+            let e = Event { outcome, ..Event::ok("login", attempted.clone(), "/root/") };
             record(&mut tx, &anonymous, now, &e.with(json!({ "failures": failures }))).await?;
             if failures >= s.lockout_failures {
                 sessions::set_lockout(&mut tx, &name, now, now + s.lockout_ms).await?;
-                let e = Event::ok("lockout", format!("user:{name}"), "/root/");
+                let e = Event::ok("lockout", attempted, "/root/");
                 record(&mut tx, &anonymous, now, &e.with(json!({ "until": now + s.lockout_ms }))).await?;
             }
             tx.commit().await?;
@@ -271,7 +285,7 @@ impl Services {
         )
         .await?;
         let view = self.user_view(&mut tx, user).await?;
-        let who = Caller { user_id: Some(view.id), ..anonymous };
+        let who = Caller { user_id: Some(view.id), username: view.username.clone(), ..anonymous };
         let home = view.grants.first().map(|g| g.org_path.clone()).unwrap_or_else(|| "/root/".to_owned());
         record(&mut tx, &who, now, &Event::ok("login", format!("user:{}", view.id), &home)).await?;
         tx.commit().await?;

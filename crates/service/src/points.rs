@@ -237,6 +237,18 @@ pub(crate) fn month_range(month: Option<&str>, now: i64) -> Result<(String, Stri
     Ok((month, first.format("%Y-%m-%d").to_string(), last.format("%Y-%m-%d").to_string()))
 }
 
+/// What the caller moved by hand into or out of each of `accounts` today.
+async fn moved_today(tx: &mut Tx, caller: &Caller, now: i64, accounts: &[i64]) -> Result<HashMap<i64, i64>> {
+    let Some(user) = caller.user_id else { return Ok(HashMap::new()) };
+    Ok(store::moved_by_hand(tx, user, &today_str(now), accounts).await?.into_iter().collect())
+}
+
+/// An account's kind as stored: an unknown one is an error, not a guess.
+fn decode_kind(a: &store::Account) -> Result<AccountKind> {
+    AccountKind::parse(&a.kind)
+        .ok_or_else(|| ServiceError::Internal(format!("point account {} has an unknown kind '{}'", a.id, a.kind)))
+}
+
 /// The day of `now` in Asia/Shanghai, `2026-11-30`.
 pub(crate) fn today_str(now: i64) -> String {
     to_local(now).format("%Y-%m-%d").to_string()
@@ -273,8 +285,8 @@ pub(crate) async fn post(
     let accounts = store::lock_accounts(tx, &ids).await?;
     let balances: HashMap<i64, (AccountKind, i64)> = accounts
         .iter()
-        .map(|a| (a.id, (AccountKind::parse(&a.kind).unwrap_or(AccountKind::Resident), a.balance)))
-        .collect();
+        .map(|a| Ok((a.id, (decode_kind(a)?, a.balance))))
+        .collect::<Result<_>>()?;
     for (i, l) in plain.iter().enumerate() {
         for (side, id) in [("from", l.debit), ("to", l.credit)] {
             match accounts.iter().find(|a| a.id == id) {
@@ -373,6 +385,17 @@ impl Services {
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
             let com = self.ledger_community(&mut tx, caller, legs[0].debit, KEEPERS).await?;
+            let mut ids: Vec<i64> = legs.iter().flat_map(|l| [l.debit, l.credit]).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            // locked first, so that two requests at once count each other
+            let kinds: HashMap<i64, AccountKind> = store::lock_accounts(&mut tx, &ids)
+                .await?
+                .iter()
+                .filter(|a| a.community_id == com.id)
+                .map(|a| Ok((a.id, decode_kind(a)?)))
+                .collect::<Result<_>>()?;
+            rules::check_by_hand(&kinds, &legs)?;
             let with: Vec<(Leg, Option<i64>)> = legs.iter().map(|l| (l.clone(), None)).collect();
             let fp = rules::fingerprint(&legs);
             match store::approval(&mut tx, &client_id).await? {
@@ -382,8 +405,10 @@ impl Services {
                     return Ok(waiting(&ap, true));
                 }
                 Some(_) => {}
-                None if rules::needs_approval(&legs, self.settings.points_approval_limit)
-                    && store::request(&mut tx, &client_id).await?.is_none() =>
+                None if store::request(&mut tx, &client_id).await?.is_none() && {
+                    let earlier = moved_today(&mut tx, caller, now, &ids).await?;
+                    rules::needs_approval(&kinds, &legs, &earlier, self.settings.points_approval_limit)
+                } =>
                 {
                     let asked: Vec<serde_json::Value> = input
                         .transfers

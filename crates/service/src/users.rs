@@ -130,7 +130,7 @@ impl Services {
         let (rows, total) = users::list_within(&mut tx, path, page.per_page, page.offset()).await?;
         let mut items = Vec::with_capacity(rows.len());
         for u in rows {
-            items.push(self.user_view(&mut tx, u).await?);
+            items.push(self.user_view(&mut tx, u).await?.masked());
         }
         tx.commit().await?;
         Ok(Page::of(items, total, page))
@@ -140,10 +140,16 @@ impl Services {
     /// caller's scope. Anyone else is "not found", and the attempt audited.
     /// Looks in a transaction of its own, so that a denial can be audited
     /// without waiting on the caller's.
-    async fn managed_user(&self, caller: &Caller, username: &str, action: &str) -> Result<users::User> {
-        let name = username.trim().to_lowercase();
+    /// `who` is a username, or `~ID` (what pages link by, so that a
+    /// resident's mobile number never sits in a link).
+    async fn managed_user(&self, caller: &Caller, who: &str, action: &str) -> Result<users::User> {
+        let name = who.trim().to_lowercase();
         let mut tx = self.db.read().await?;
-        let user = users::by_username(&mut tx, &name).await?;
+        let user = match name.strip_prefix('~').map(str::parse::<i64>) {
+            Some(Ok(id)) => users::find_by_id(&mut tx, id).await?,
+            Some(Err(_)) => None,
+            None => users::by_username(&mut tx, &name).await?,
+        };
         let Some(user) = user else {
             return Err(ServiceError::NotFound);
         };
@@ -167,7 +173,7 @@ impl Services {
         let mut tx = self.db.read().await?;
         let v = self.user_view(&mut tx, u).await?;
         tx.commit().await?;
-        Ok(v)
+        Ok(v.masked())
     }
 
     /// Disables (or re-enables) an account; disabling ends its sessions.
@@ -190,7 +196,7 @@ impl Services {
         let u = users::by_id(&mut tx, u.id).await?;
         let v = self.user_view(&mut tx, u).await?;
         tx.commit().await?;
-        Ok(v)
+        Ok(v.masked())
     }
 
     /// Sets another user's password (an admin, a secretary for their

@@ -178,6 +178,30 @@ pub async fn reversal_of(tx: &mut Tx, id: i64) -> Result<Option<Transfer>> {
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
 }
 
+/// What `user` moved by hand (awards and adjustments) into or out of each
+/// of `accounts` on `day`, as `(account, points)`; transfers a second
+/// person approved are theirs, not counted here.
+pub async fn moved_by_hand(tx: &mut Tx, user: i64, day: &str, accounts: &[i64]) -> Result<Vec<(i64, i64)>> {
+    if accounts.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut args = Args::default();
+    let (u, d) = (args.push(user), args.push(day.to_owned()));
+    let ph: Vec<String> = accounts.iter().map(|i| args.push(*i)).collect();
+    let list = ph.join(", ");
+    let mine = format!(
+        "created_by = {u} AND created_on = {d} AND kind IN ('award', 'adjust') \
+         AND client_id NOT IN (SELECT client_id FROM point_approvals)"
+    );
+    let sql = format!(
+        "SELECT account, CAST(SUM(amount) AS BIGINT) FROM (\
+         SELECT credit_id AS account, amount FROM point_transfers WHERE credit_id IN ({list}) AND {mine} \
+         UNION ALL SELECT debit_id, amount FROM point_transfers WHERE debit_id IN ({list}) AND {mine}) m \
+         GROUP BY account"
+    );
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
+}
+
 /// An account's transfers on days `from..=to` (YYYY-MM-DD), in order.
 pub async fn statement(tx: &mut Tx, account_id: i64, from: &str, to: &str) -> Result<Vec<Transfer>> {
     let sql = format!(

@@ -48,10 +48,12 @@ pub async fn by_username(tx: &mut Tx, username: &str) -> Result<Option<User>> {
 }
 
 pub async fn by_id(tx: &mut Tx, id: i64) -> Result<User> {
+    find_by_id(tx, id).await?.ok_or(StoreError::NotFound)
+}
+
+pub async fn find_by_id(tx: &mut Tx, id: i64) -> Result<Option<User>> {
     let sql = format!("SELECT {COLS} FROM users WHERE id = $1");
-    let u: Option<User> =
-        on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await?);
-    u.ok_or(StoreError::NotFound)
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await?))
 }
 
 pub async fn set_password(tx: &mut Tx, id: i64, hash: &str, now: i64) -> Result<()> {

@@ -350,8 +350,6 @@ pub struct SimilarView {
     pub created_at: String,
     /// Metres from the point given, when both have one.
     pub distance_m: Option<i64>,
-    /// You may open it.
-    pub visible: bool,
 }
 
 pub(crate) fn aad_phone(token: &str) -> String {
@@ -1430,6 +1428,8 @@ impl Services {
 
     /// Open cases of the same category in the same building or within
     /// 100 m, filed in the last 7 days: shown before a duplicate is filed.
+    /// Only cases the caller may open, and never a dispute: a hint must
+    /// not list a neighbour's family quarrel by its door.
     pub async fn similar_cases(
         &self,
         caller: &Caller,
@@ -1470,6 +1470,9 @@ impl Services {
                 if !same_building && distance.is_none_or(|d| d > SIMILAR_METRES) {
                     return None;
                 }
+                if k.kind == "dispute" || parts_of(caller, &k).is_empty() {
+                    return None;
+                }
                 let state = CaseState::parse(&k.state).unwrap_or(CaseState::Submitted);
                 Some(SimilarView {
                     id: k.id,
@@ -1479,7 +1482,6 @@ impl Services {
                     address: k.address.clone(),
                     created_at: rfc3339(k.created_at),
                     distance_m: distance.map(|d| d.round() as i64),
-                    visible: !parts_of(caller, &k).is_empty(),
                 })
             })
             .collect())

@@ -691,6 +691,7 @@ async fn org_create(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(
 // ---- users -----------------------------------------------------------------
 
 struct UserLine {
+    id: i64,
     username: String,
     display_name: String,
     roles: String,
@@ -700,6 +701,7 @@ struct UserLine {
 
 fn user_line(l: Lang, u: &UserView, me: &Caller) -> UserLine {
     UserLine {
+        id: u.id,
         username: u.username.clone(),
         display_name: u.display_name.clone(),
         roles: u

@@ -80,10 +80,34 @@ async fn five_failures_lock_the_account_for_thirty_minutes() {
     app.clock.advance(29 * MINUTE_MS);
     assert_eq!(app.login_raw("worker1", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
     app.clock.advance(2 * MINUTE_MS);
-    assert_eq!(app.login_raw("worker1", PASSWORD).await.status(), StatusCode::OK);
+    let r = app.login_raw("worker1", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let id = r.json::<Value>().await.unwrap()["user"]["id"].as_i64().unwrap();
     let audit = app.audit().await;
-    assert!(audit.iter().any(|(a, _, o)| a == "lockout" && o == "user:worker1"));
+    assert!(audit.iter().any(|(a, _, o)| a == "lockout" && *o == format!("user:{id}")), "{audit:?}");
     assert!(audit.iter().any(|(a, out, _)| a == "login" && out == "locked"));
+}
+
+/// The probe typed a password and an ID number into the name field: the
+/// append-only log must not keep them. A real account is named by its id,
+/// anything else by a keyed hash, the same for the same text.
+#[tokio::test]
+async fn a_failed_login_keeps_no_typed_secret_in_the_audit_log() {
+    let app = TestApp::spawn().await;
+    for typed in ["S3cret-passw0rd!", "220182199001011234", "220182199001011234"] {
+        assert_eq!(app.login_raw(typed, "x").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let mut tx = app.db.db.read().await.unwrap();
+    let rows = yijia_store::audit::chunk(&mut tx, 0, 100_000).await.unwrap();
+    let logins: Vec<_> = rows.iter().filter(|e| e.action == "login").collect();
+    assert_eq!(logins.len(), 3);
+    for e in &rows {
+        let all = format!("{} {} {}", e.actor_name, e.object, e.detail).to_lowercase();
+        assert!(!all.contains("s3cret") && !all.contains("220182199001011234"), "{all}");
+    }
+    assert!(logins.iter().all(|e| e.object.starts_with("login:")), "{:?}", logins[0].object);
+    assert_ne!(logins[0].object, logins[1].object);
+    assert_eq!(logins[1].object, logins[2].object, "the same text, the same hash: a guessing run shows");
 }
 
 #[tokio::test]

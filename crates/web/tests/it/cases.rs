@@ -453,26 +453,38 @@ async fn a_hint_shows_open_cases_like_the_one_about_to_be_filed() {
     let staff = app.token("staff").await;
     let resident = app.token("resident").await;
     let (lon, lat) = inside(&app, &staff, "chengnan-g01").await;
-    let v =
+    let theirs =
         file(&app, &staff, json!({"category": "fire", "description": "楼道堆放纸箱", "lon": lon, "lat": lat})).await;
-    let id = v["id"].as_i64().unwrap();
+    let theirs = theirs["id"].as_i64().unwrap();
+    let mine =
+        file(&app, &resident, json!({"category": "fire", "description": "楼道堆放杂物", "lon": lon, "lat": lat})).await;
+    let mine = mine["id"].as_i64().unwrap();
 
-    // 50 m away: the same thing; 500 m away, or another category: not
+    // 50 m away: the same thing; the resident sees only what he may open
     let near = lat + 50.0 / 111_000.0;
-    let (st, hint) = app.get(&resident, &format!("/api/v1/cases/similar?category=fire&lon={lon}&lat={near}")).await;
-    assert_eq!(st, StatusCode::OK, "{hint}");
-    let hint = hint.as_array().unwrap();
-    assert_eq!(hint.len(), 1);
-    assert_eq!(hint[0]["id"], id);
-    assert_eq!(hint[0]["visible"], false, "the resident did not file it");
+    let hint_of = |token: &str| {
+        let (app, token) = (&app, token.to_owned());
+        async move {
+            let (st, hint) =
+                app.get(&token, &format!("/api/v1/cases/similar?category=fire&lon={lon}&lat={near}")).await;
+            assert_eq!(st, StatusCode::OK, "{hint}");
+            hint.as_array().unwrap().clone()
+        }
+    };
+    let hint = hint_of(&resident).await;
+    assert_eq!(hint.len(), 1, "not the case he may not open: {hint:?}");
+    assert_eq!(hint[0]["id"], mine);
     let d = hint[0]["distance_m"].as_i64().unwrap();
     assert!((45..=55).contains(&d), "{d}");
     assert!(hint[0].get("description").is_none());
+    let ids: Vec<i64> = hint_of(&staff).await.iter().map(|h| h["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [mine, theirs], "staff see both");
     // the same under the form, as the page shows it (htmx swaps it in)
     let b = app.browser_as("resident").await;
     let (st, html) = page(&b, format!("{}/cases/similar?category=fire&lon={lon}&lat={near}", app.url)).await;
     assert_eq!(st, StatusCode::OK);
-    assert!(html.contains(&format!("#{id}")) && html.contains("米") && !html.contains("纸箱"), "{html}");
+    assert!(html.contains(&format!("#{mine}")) && html.contains("米") && !html.contains("纸箱"), "{html}");
+    assert!(!html.contains(&format!("#{theirs}")), "{html}");
     let (_, html) = page(&b, format!("{}/cases/similar?category=fire", app.url)).await;
     assert_eq!(html.trim(), "", "no place given: nothing to compare with");
     let far = lat + 500.0 / 111_000.0;
@@ -485,6 +497,33 @@ async fn a_hint_shows_open_cases_like_the_one_about_to_be_filed() {
     let resident = app.token("resident").await;
     let (_, none) = app.get(&resident, &format!("/api/v1/cases/similar?category=fire&lon={lon}&lat={near}")).await;
     assert_eq!(none, json!([]));
+}
+
+/// The probe swept grid 2 by dispute category as a resident of grid 1 and
+/// read a family's quarrel down to its door.
+#[tokio::test]
+async fn the_hint_never_lists_a_dispute_nor_a_case_out_of_scope() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff").await;
+    let (lon, lat) = inside(&app, &staff, "chengnan-g02").await;
+    let at = |category: &str, what: &str| json!({"category": category, "description": what, "lon": lon, "lat": lat});
+    file(&app, &staff, at("family", "兄弟二人因赡养老人争吵")).await;
+    let fire = file(&app, &staff, at("fire", "楼道堆放纸箱")).await["id"].as_i64().unwrap();
+    let hint = |token: String, category: &'static str| {
+        let app = &app;
+        async move {
+            let (st, v) = app.get(&token, &format!("/api/v1/cases/similar?category={category}&lon={lon}&lat={lat}")).await;
+            assert_eq!(st, StatusCode::OK, "{v}");
+            v.as_array().unwrap().iter().map(|h| h["id"].as_i64().unwrap()).collect::<Vec<_>>()
+        }
+    };
+    for who in ["resident", "worker1"] {
+        let token = app.token(who).await;
+        assert_eq!(hint(token.clone(), "family").await, Vec::<i64>::new(), "{who}");
+        assert_eq!(hint(token, "fire").await, Vec::<i64>::new(), "{who}: grid 2 is not theirs");
+    }
+    assert_eq!(hint(staff.clone(), "family").await, Vec::<i64>::new(), "a dispute never, even to staff");
+    assert_eq!(hint(staff, "fire").await, [fire]);
 }
 
 #[tokio::test]

@@ -176,12 +176,12 @@ async fn a_large_adjustment_waits_for_a_second_person() {
     let (pool, adjust) = accounts(&app, &staff).await;
     let zhang = resident(&app, &staff, "张阿姨").await;
     let transfers = "/api/v1/points/transfers";
-    // an award of any size goes at once
-    assert_eq!(app.post(&staff, transfers, one("big-award", pool, zhang, 900, "award")).await.0, StatusCode::CREATED);
+    // an award up to the limit goes at once
+    assert_eq!(app.post(&staff, transfers, one("big-award", pool, zhang, 400, "award")).await.0, StatusCode::CREATED);
     // an adjustment above the limit (500) waits, moving nothing
     let (st, v) = app.post(&staff, transfers, one("adj-1", adjust, zhang, 600, "adjust")).await;
     assert_eq!((st, v["status"].as_str()), (StatusCode::ACCEPTED, Some("pending")), "{v}");
-    assert_eq!(balance(&app, &staff, zhang).await, 900);
+    assert_eq!(balance(&app, &staff, zhang).await, 400);
     let (st, v) = app.post(&staff, transfers, one("adj-1", adjust, zhang, 600, "adjust")).await;
     assert_eq!((st, v["replayed"].as_bool()), (StatusCode::ACCEPTED, Some(true)), "still waiting: {v}");
     assert_eq!(app.post(&staff, transfers, one("adj-1", adjust, zhang, 601, "adjust")).await.0, StatusCode::CONFLICT);
@@ -194,11 +194,11 @@ async fn a_large_adjustment_waits_for_a_second_person() {
     assert_eq!(st, StatusCode::CONFLICT);
     let (st, v) = app.post(&secretary, "/api/v1/points/approvals/adj-1/approve", json!({})).await;
     assert_eq!((st, v["status"].as_str()), (StatusCode::CREATED, Some("done")), "{v}");
-    assert_eq!(balance(&app, &staff, zhang).await, 1500);
+    assert_eq!(balance(&app, &staff, zhang).await, 1000);
     assert_eq!(app.post(&secretary, "/api/v1/points/approvals/adj-1/approve", json!({})).await.0, StatusCode::CONFLICT);
     let (st, v) = app.post(&staff, transfers, one("adj-1", adjust, zhang, 600, "adjust")).await;
     assert_eq!((st, v["status"].as_str()), (StatusCode::OK, Some("done")), "the asker's resend finds it done: {v}");
-    assert_eq!(balance(&app, &staff, zhang).await, 1500);
+    assert_eq!(balance(&app, &staff, zhang).await, 1000);
 
     // rejected, with a reason; sent again it stays rejected
     app.post(&staff, transfers, one("adj-2", adjust, zhang, 700, "adjust")).await;
@@ -208,7 +208,7 @@ async fn a_large_adjustment_waits_for_a_second_person() {
     assert_eq!((st, v["status"].as_str()), (StatusCode::OK, Some("rejected")), "{v}");
     let (st, v) = app.post(&staff, transfers, one("adj-2", adjust, zhang, 700, "adjust")).await;
     assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("rejected")), "{v}");
-    assert_eq!(balance(&app, &staff, zhang).await, 1500);
+    assert_eq!(balance(&app, &staff, zhang).await, 1000);
 
     // approved but short of points: it fails, and stays failed
     app.post(&staff, transfers, one("adj-3", zhang, adjust, 2000, "adjust")).await;
@@ -222,8 +222,59 @@ async fn a_large_adjustment_waits_for_a_second_person() {
         app.post(&staff, transfers, one("adj-3", zhang, adjust, 2000, "adjust")).await.0,
         StatusCode::UNPROCESSABLE_ENTITY
     );
-    assert_eq!(balance(&app, &staff, zhang).await, 1500);
+    assert_eq!(balance(&app, &staff, zhang).await, 1000);
     let audit = app.audit().await;
     assert_eq!(audit.iter().filter(|(a, _, _)| a == "points_approval_ask").count(), 3);
     assert_eq!(audit.iter().filter(|(a, _, _)| a == "points_approval").count(), 3);
+}
+
+/// The probe minted a million points with one award, and 10,000 with
+/// twenty legs of 500: the second person's rule holds for what one person
+/// moves to one account in a request and in a day, whatever the kind, and
+/// two requests at once count each other.
+#[tokio::test]
+async fn the_two_person_rule_holds_for_every_kind_and_adds_up_over_a_day() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff").await;
+    let (pool, adjust) = accounts(&app, &staff).await;
+    let zhang = resident(&app, &staff, "张阿姨").await;
+    let li = resident(&app, &staff, "李叔叔").await;
+    let transfers = "/api/v1/points/transfers";
+    let (st, v) = app.post(&staff, transfers, one("mint", pool, zhang, 1_000_000, "award")).await;
+    assert_eq!((st, v["status"].as_str()), (StatusCode::ACCEPTED, Some("pending")), "{v}");
+    let legs: Vec<Value> = (0..20)
+        .map(|_| json!({"from": adjust, "to": zhang, "amount": 500, "kind": "adjust", "memo": "补录"}))
+        .collect();
+    let (st, v) = app.post(&staff, transfers, json!({"client_id": "twenty", "transfers": legs})).await;
+    assert_eq!((st, v["status"].as_str()), (StatusCode::ACCEPTED, Some("pending")), "{v}");
+    let small: Vec<Value> = (0..20)
+        .map(|_| json!({"from": pool, "to": zhang, "amount": 30, "kind": "award", "memo": "志愿服务"}))
+        .collect();
+    let (st, v) = app.post(&staff, transfers, json!({"client_id": "small", "transfers": small})).await;
+    assert_eq!((st, v["status"].as_str()), (StatusCode::ACCEPTED, Some("pending")), "600 in small legs: {v}");
+    assert_eq!(balance(&app, &staff, zhang).await, 0, "nothing moved");
+
+    // awards come from the pool only, to residents only
+    let (st, v) = app.post(&staff, transfers, one("from-li", li, zhang, 5, "award")).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("transfers[0].from")), "{v}");
+    let (st, v) = app.post(&staff, transfers, one("to-adjust", pool, adjust, 5, "award")).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("transfers[0].to")), "{v}");
+    let (st, v) = app.post(&staff, transfers, one("li-zhang", li, zhang, 5, "adjust")).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("transfers[0].to")), "{v}");
+
+    // ten requests of 100 at once: five go, the rest wait
+    let sends = (0..10).map(|i| {
+        let (app, staff) = (&app, &staff);
+        async move { app.post(staff, transfers, one(&format!("race-{i}"), pool, zhang, 100, "award")).await }
+    });
+    let answers = futures_util::future::join_all(sends).await;
+    let done = answers.iter().filter(|(st, _)| *st == StatusCode::CREATED).count();
+    let waiting = answers.iter().filter(|(st, _)| *st == StatusCode::ACCEPTED).count();
+    assert_eq!((done, waiting), (5, 5), "{answers:?}");
+    assert_eq!(balance(&app, &staff, zhang).await, 500);
+    // another account the same day, and the same account the next day
+    assert_eq!(app.post(&staff, transfers, one("li-1", pool, li, 500, "award")).await.0, StatusCode::CREATED);
+    app.clock.advance(24 * 3_600_000);
+    let staff = app.token("staff").await;
+    assert_eq!(app.post(&staff, transfers, one("next-day", pool, zhang, 100, "award")).await.0, StatusCode::CREATED);
 }

@@ -18,7 +18,15 @@ async fn resident_with_points(app: &TestApp, token: &str, name: &str, points: i6
         let pool = accounts.as_array().unwrap().iter().find(|a| a["kind"] == "pool").unwrap()["id"].as_i64().unwrap();
         let award = json!({"client_id": format!("seed-{id}"), "transfers": [{"from": pool, "to": account, "amount": points, "memo": "志愿服务"}]});
         let (st, v) = app.post(token, "/api/v1/points/transfers", award).await;
-        assert_eq!(st, StatusCode::CREATED, "{v}");
+        if points > yijia_domain::points::APPROVAL_LIMIT {
+            assert_eq!(st, StatusCode::ACCEPTED, "a second person approves: {v}");
+            let secretary = app.token("secretary").await;
+            let (st, v) =
+                app.post(&secretary, &format!("/api/v1/points/approvals/seed-{id}/approve"), json!({})).await;
+            assert_eq!(st, StatusCode::CREATED, "{v}");
+        } else {
+            assert_eq!(st, StatusCode::CREATED, "{v}");
+        }
     }
     (id, account)
 }

@@ -61,3 +61,42 @@ async fn a_street_officer_reads_the_audit_log_of_the_subdistrict() {
     // the officer does not manage users
     assert_eq!(app.get(&o, "/api/v1/users").await.0, StatusCode::NOT_FOUND);
 }
+
+/// The probe read residents' mobile numbers (their login names) in full
+/// in the users list and page and in the audit log, as admin, secretary
+/// and officer. Each shows them masked; the pages link by the account's id.
+#[tokio::test]
+async fn a_residents_mobile_number_is_masked_wherever_others_see_his_account() {
+    let app = TestApp::spawn().await;
+    let (_, resident) = crate::me::linked_resident(&app, "张大爷", "13812345678").await;
+    let (st, _) = app.get(&resident, "/api/v1/me/points").await;
+    assert_eq!(st, StatusCode::OK);
+    let secretary = app.token("secretary").await;
+    let (_, list) = app.get(&secretary, "/api/v1/users?per_page=500").await;
+    let mine = list["items"].as_array().unwrap().iter().find(|u| u["display_name"] == "张大爷").unwrap().clone();
+    assert_eq!(mine["username"], "138****5678");
+    let id = mine["id"].as_i64().unwrap();
+    let (st, one) = app.get(&secretary, &format!("/api/v1/users/~{id}")).await;
+    assert_eq!((st, one["username"].as_str()), (StatusCode::OK, Some("138****5678")), "{one}");
+    let (st, _) = app.get(&secretary, "/api/v1/users/~x").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    for who in ["admin", "secretary", "officer"] {
+        let token = app.token(who).await;
+        for path in ["/api/v1/users?per_page=500", "/api/v1/audit?per_page=500"] {
+            let r = app.client().get(format!("{}{path}", app.url)).bearer_auth(&token).send().await.unwrap();
+            let body = r.text().await.unwrap();
+            assert!(!body.contains("13812345678"), "{who} {path}");
+        }
+    }
+    let b = app.browser_as("secretary").await;
+    for page in ["/users", "/audit"] {
+        let html = b.get(format!("{}{page}", app.url)).send().await.unwrap().text().await.unwrap();
+        assert!(!html.contains("13812345678"), "{page}");
+    }
+    let html = b.get(format!("{}/users", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("138****5678") && html.contains(&format!("/users/~{id}/disable")), "{html}");
+    // nor does the stored log keep it
+    let mut tx = app.db.db.read().await.unwrap();
+    let rows = yijia_store::audit::chunk(&mut tx, 0, 100_000).await.unwrap();
+    assert!(rows.iter().all(|e| !format!("{} {} {}", e.actor_name, e.object, e.detail).contains("13812345678")));
+}
