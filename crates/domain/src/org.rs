@@ -156,6 +156,9 @@ pub struct Boundary {
     json: String,
 }
 
+/// The most positions a boundary holds: a grid drawn by hand has dozens.
+pub const MAX_BOUNDARY_POSITIONS: usize = 10_000;
+
 impl Boundary {
     pub fn parse(text: &str) -> Result<Self, Invalid> {
         let bad = |why_zh: &str, why_en: &str| {
@@ -178,6 +181,26 @@ impl Boundary {
                 ));
             }
         };
+        // the conversion indexes each position's x and y: one of `[1]`
+        // would panic inside geojson
+        let rings: Vec<&Vec<geojson::Position>> = match &geometry.value {
+            geojson::GeometryValue::Polygon { coordinates } => coordinates.iter().collect(),
+            geojson::GeometryValue::MultiPolygon { coordinates } => coordinates.iter().flatten().collect(),
+            _ => return Err(bad("只接受 Polygon 或 MultiPolygon", "only Polygon or MultiPolygon")),
+        };
+        if rings.iter().map(|r| r.len()).sum::<usize>() > MAX_BOUNDARY_POSITIONS {
+            return Err(bad(
+                &format!("最多 {MAX_BOUNDARY_POSITIONS} 个点"),
+                &format!("at most {MAX_BOUNDARY_POSITIONS} positions"),
+            ));
+        }
+        if rings
+            .iter()
+            .flat_map(|r| r.iter())
+            .any(|p| !(2..=3).contains(&p.len()) || p.as_slice().iter().any(|c| !c.is_finite()))
+        {
+            return Err(bad("每个点应为 [经度, 纬度]", "each position is [longitude, latitude]"));
+        }
         let g: geo::Geometry<f64> =
             geometry.try_into().map_err(|e: geojson::Error| bad(&e.to_string(), &e.to_string()))?;
         let mp = match g {
@@ -215,6 +238,24 @@ impl Boundary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn boundaries_with_malformed_positions_are_refused_not_panicked_on() {
+        let ok = r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}"#;
+        assert!(Boundary::parse(ok).is_ok());
+        for bad in [
+            r#"{"type":"Polygon","coordinates":[[[1],[1,0],[1,1],[0,0]]]}"#,
+            r#"{"type":"Polygon","coordinates":[[[],[1,0],[1,1],[0,0]]]}"#,
+            r#"{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1],[0,0]]]]}"#,
+            r#"{"type":"Polygon","coordinates":[[[0,0,0,0],[1,0],[1,1],[0,0]]]}"#,
+            r#"{"type":"Polygon","coordinates":[]}"#,
+            r#"{"type":"Polygon","coordinates":[[]]}"#,
+            r#"{"type":"Point","coordinates":[1]}"#,
+            r#"{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[1]]]}}"#,
+        ] {
+            assert_eq!(Boundary::parse(bad).unwrap_err().field, "boundary", "{bad}");
+        }
+    }
 
     #[test]
     fn org_codes() {

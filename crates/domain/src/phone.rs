@@ -157,8 +157,10 @@ mod tests {
     #[test]
     fn mobiles_in_text_are_masked_and_nothing_else() {
         assert_eq!(mask_mobiles("user:13812345678"), "user:138****5678");
-        assert_eq!(mask_mobiles("{\"username\":\"13812345678\",\"n\":1764460800000}"),
-            "{\"username\":\"138****5678\",\"n\":1764460800000}");
+        assert_eq!(
+            mask_mobiles("{\"username\":\"13812345678\",\"n\":1764460800000}"),
+            "{\"username\":\"138****5678\",\"n\":1764460800000}"
+        );
         assert_eq!(mask_mobiles("worker1 23812345678 1381234567"), "worker1 23812345678 1381234567");
         assert_eq!(mask_mobiles("张阿姨13812345678号"), "张阿姨138****5678号");
         assert_eq!(mask_mobiles(""), "");

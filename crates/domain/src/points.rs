@@ -252,7 +252,8 @@ pub fn check_by_hand(kinds: &HashMap<i64, AccountKind>, legs: &[Leg]) -> Result<
                 ));
             }
             TransferKind::Adjust
-                if kind(l.debit) != Some(AccountKind::Adjustment) && kind(l.credit) != Some(AccountKind::Adjustment) =>
+                if kind(l.debit) != Some(AccountKind::Adjustment)
+                    && kind(l.credit) != Some(AccountKind::Adjustment) =>
             {
                 return Err(Invalid::new(
                     format!("transfers[{i}].to"),

@@ -64,6 +64,11 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ServiceError::NotFound,
+            // a removal the checks before it did not foresee: still a 409
+            StoreError::InUse(_) => ServiceError::Conflict(Msg::new(
+                "还有其他记录引用它,不能删除",
+                "other records still refer to it: it cannot be removed",
+            )),
             e => ServiceError::Store(e),
         }
     }

@@ -349,7 +349,7 @@ fn workbook(
         grids.push(("", "居民"));
     }
     for (code, name) in grids {
-        let ws = wb.add_worksheet().set_name(name).map_err(xlsx)?;
+        let ws = wb.add_worksheet().set_name(sheet_name(name)).map_err(xlsx)?;
         ws.merge_range(0, 0, 0, 11, &format!("{community}{name}居民信息台账"), &title).map_err(xlsx)?;
         ws.write(1, 0, stamp).map_err(xlsx)?;
         if unmask.is_some() {
@@ -400,12 +400,12 @@ fn workbook(
                 r.door.as_deref().unwrap_or(""),
             ];
             ws.write(row, 0, n).map_err(xlsx)?;
-            ws.write(row, 1, &r.name).map_err(xlsx)?;
+            ws.write(row, 1, cell(&r.name)).map_err(xlsx)?;
             for (i, v) in cells.iter().enumerate() {
-                ws.write_with_format(row, 2 + i as u16, *v, &text).map_err(xlsx)?;
+                ws.write_with_format(row, 2 + i as u16, cell(v), &text).map_err(xlsx)?;
             }
-            ws.write(row, 10, cats.join("、")).map_err(xlsx)?;
-            ws.write(row, 11, &notes).map_err(xlsx)?;
+            ws.write(row, 10, cell(&cats.join("、"))).map_err(xlsx)?;
+            ws.write(row, 11, cell(&notes)).map_err(xlsx)?;
         }
         ws.write_with_format(3 + n, 0, "合计", &bold).map_err(xlsx)?;
         ws.write(3 + n, 1, format!("{n}人")).map_err(xlsx)?;
@@ -414,4 +414,40 @@ fn workbook(
         ws.set_column_width(6, 14).map_err(xlsx)?;
     }
     wb.save_to_buffer().map_err(xlsx)
+}
+
+/// The most characters Excel keeps in a cell.
+const CELL_MAX: usize = 32_767;
+
+/// A text as a cell holds it: one too long for Excel is cut with "…", so
+/// that one bad value never fails a whole workbook.
+pub(crate) fn cell(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(CELL_MAX - 1) {
+        Some((at, _)) => format!("{}…", &s[..at]).into(),
+        None => s.into(),
+    }
+}
+
+/// A name as a sheet may carry it: at most 31 characters, none of
+/// `[]:*?/\`, not starting or ending with an apostrophe, never empty.
+pub(crate) fn sheet_name(s: &str) -> String {
+    let clean: String =
+        s.chars().map(|c| if "[]:*?/\\".contains(c) || c.is_control() { '_' } else { c }).take(31).collect();
+    let clean = clean.trim_matches('\'').trim();
+    if clean.is_empty() { "_".to_owned() } else { clean.to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_and_sheet_names_fit_excel() {
+        assert_eq!(cell("3单元"), "3单元");
+        let long = "单".repeat(40_000);
+        assert_eq!(cell(&long).chars().count(), CELL_MAX);
+        assert_eq!(sheet_name("第3网格/东[新]"), "第3网格_东_新_");
+        assert_eq!(sheet_name(&"网".repeat(40)).chars().count(), 31);
+        assert_eq!(sheet_name("''"), "_");
+    }
 }

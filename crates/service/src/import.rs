@@ -436,6 +436,8 @@ impl Services {
 /// row, field, reason). It holds no personal data.
 pub fn report_workbook(r: &ImportReport, english: bool) -> Result<Vec<u8>> {
     use rust_xlsxwriter::{Format, Workbook};
+
+    use crate::export::cell;
     let err = |e: rust_xlsxwriter::XlsxError| ServiceError::Internal(format!("writing the report: {e}"));
     let t = |zh: &'static str, en: &'static str| if english { en } else { zh };
     let mut wb = Workbook::new();
@@ -459,10 +461,10 @@ pub fn report_workbook(r: &ImportReport, english: bool) -> Result<Vec<u8>> {
     }
     for (i, b) in r.bad.iter().enumerate() {
         let row = top + 1 + i as u32;
-        ws.write(row, 0, &b.sheet).map_err(err)?;
+        ws.write(row, 0, cell(&b.sheet)).map_err(err)?;
         ws.write(row, 1, b.row).map_err(err)?;
-        ws.write(row, 2, &b.field).map_err(err)?;
-        ws.write(row, 3, if english { &b.reason_en } else { &b.reason_zh }).map_err(err)?;
+        ws.write(row, 2, cell(&b.field)).map_err(err)?;
+        ws.write(row, 3, cell(if english { &b.reason_en } else { &b.reason_zh })).map_err(err)?;
     }
     ws.set_column_width(0, 14).map_err(err)?;
     ws.set_column_width(3, 60).map_err(err)?;

@@ -273,10 +273,31 @@ impl Services {
                 format!("'{}' still has child nodes, estates or user grants", n.code),
             )));
         }
+        let still = org::dependents(&mut tx, n.id).await?;
+        if !still.is_empty() {
+            let zh: Vec<String> =
+                still.iter().map(|(what, k)| format!("{}{k}{}", dependent_zh(what).0, dependent_zh(what).1)).collect();
+            let en: Vec<String> = still.iter().map(|(what, k)| format!("{k} {}", what.replace('_', " "))).collect();
+            return Err(ServiceError::Conflict(Msg::new(
+                format!("「{}」还有{},请先迁移或处理后再删除", n.name, zh.join("、")),
+                format!("'{}' still holds {}: move or close them first", n.code, en.join(", ")),
+            )));
+        }
         org::delete(&mut tx, n.id).await?;
         record(&mut tx, caller, now, &Event::ok("org_delete", format!("org:{}", n.code), &n.path)).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// How a count of what a node holds reads in Chinese: (before, after).
+fn dependent_zh(what: &str) -> (&'static str, &'static str) {
+    match what {
+        "residents" => ("居民 ", " 人"),
+        "cases" => ("事件 ", " 件"),
+        "visits" => ("走访记录 ", " 条"),
+        "care_plans" => ("关爱计划 ", " 个"),
+        _ => ("公告 ", " 条"),
     }
 }
 

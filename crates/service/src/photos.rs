@@ -4,8 +4,11 @@
 //! camera, comments) survives, and scaled down to what a phone shows.
 
 use std::io::Cursor;
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits, RgbImage};
+use tokio::sync::Semaphore;
 
 use crate::{Result, ServiceError};
 
@@ -15,6 +18,54 @@ pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_PIXELS: u64 = 50_000_000;
 /// The longest side kept; larger photos are scaled down.
 pub const MAX_SIDE: u32 = 2048;
+
+/// The megapixels decoded at once across the server: a decoded photo
+/// holds 3 or 4 bytes a pixel, so four uploads of nine 7000 × 7000 PNGs
+/// wait their turn instead of holding 1.7 GB together.
+pub const DECODE_BUDGET_MP: u32 = 64;
+static DECODING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(DECODE_BUDGET_MP as usize));
+/// Pixels being decoded now, and the most ever at once (for tests).
+static IN_FLIGHT: AtomicU64 = AtomicU64::new(0);
+static HIGH_WATER: AtomicU64 = AtomicU64::new(0);
+
+/// The most pixels ever decoded at once in this process.
+pub fn decoding_high_water() -> u64 {
+    HIGH_WATER.load(Ordering::Relaxed)
+}
+
+/// Cleans uploads off the async threads, each waiting for its share of
+/// the decoding budget (told by its header, before any pixel is decoded).
+pub async fn clean_all(uploads: Vec<Vec<u8>>) -> Result<Vec<Photo>> {
+    let mut out = Vec::with_capacity(uploads.len());
+    for u in uploads {
+        out.push(clean_gated(u, clean).await?);
+    }
+    Ok(out)
+}
+
+/// Runs `f` (a cleaning) on `upload` off the async threads once the
+/// upload's pixels fit in the decoding budget.
+pub async fn clean_gated<T: Send + 'static>(
+    upload: Vec<u8>,
+    f: impl FnOnce(&[u8]) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let pixels = header_pixels(&upload).unwrap_or(0);
+    let mp = pixels.div_ceil(1_000_000).clamp(1, u64::from(DECODE_BUDGET_MP)) as u32;
+    let _turn = DECODING.acquire_many(mp).await.map_err(|e| ServiceError::Internal(format!("photo gate: {e}")))?;
+    let now = IN_FLIGHT.fetch_add(pixels, Ordering::Relaxed) + pixels;
+    HIGH_WATER.fetch_max(now, Ordering::Relaxed);
+    let done = tokio::task::spawn_blocking(move || f(&upload)).await;
+    IN_FLIGHT.fetch_sub(pixels, Ordering::Relaxed);
+    done.map_err(|e| ServiceError::Internal(format!("cleaning a photo: {e}")))?
+}
+
+/// Width × height as the header says, without decoding; `None` for what
+/// is not a photo (the cleaning refuses it).
+fn header_pixels(upload: &[u8]) -> Option<u64> {
+    let reader = ImageReader::new(Cursor::new(upload)).with_guessed_format().ok()?;
+    let (w, h) = reader.into_dimensions().ok()?;
+    Some(u64::from(w) * u64::from(h))
+}
 
 /// A photo ready to keep: re-encoded bytes and what they are.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,7 +118,9 @@ pub fn clean(upload: &[u8]) -> Result<Photo> {
     let mut img = DynamicImage::from_decoder(decoder).map_err(|_| damaged())?;
     img.apply_orientation(orientation);
     if img.width().max(img.height()) > MAX_SIDE {
-        img = img.resize(MAX_SIDE, MAX_SIDE, image::imageops::FilterType::Triangle);
+        // integer box averaging: a filtered resize keeps a float copy of
+        // the whole photo's columns, as large again as the photo
+        img = img.thumbnail(MAX_SIDE, MAX_SIDE);
     }
     let mut out = Cursor::new(Vec::new());
     let written = match format {
@@ -160,5 +213,21 @@ mod tests {
         img.write_to(&mut Cursor::new(&mut jpg), ImageFormat::Jpeg).unwrap();
         let p = clean(&jpg).unwrap();
         assert_eq!((p.width, p.height), (MAX_SIDE, 683));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn big_photos_wait_their_turn_within_the_decoding_budget() {
+        // 6000 × 6000 of one colour: a small PNG that decodes to 108 MB
+        let img = RgbImage::from_pixel(6000, 6000, image::Rgb([200, 200, 200]));
+        let mut png = Vec::new();
+        img.write_to(&mut Cursor::new(&mut png), ImageFormat::Png).unwrap();
+        assert!(png.len() < 1_000_000);
+        let uploads: Vec<_> = (0..6).map(|_| tokio::spawn(clean_all(vec![png.clone()]))).collect();
+        for p in uploads {
+            assert_eq!(p.await.unwrap().unwrap()[0].width, MAX_SIDE);
+        }
+        let most = decoding_high_water();
+        assert!(most >= 36_000_000, "{most}");
+        assert!(most <= u64::from(DECODE_BUDGET_MP) * 1_000_000, "at most the budget at once: {most}");
     }
 }

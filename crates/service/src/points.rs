@@ -283,10 +283,8 @@ pub(crate) async fn post(
     ids.sort_unstable();
     ids.dedup();
     let accounts = store::lock_accounts(tx, &ids).await?;
-    let balances: HashMap<i64, (AccountKind, i64)> = accounts
-        .iter()
-        .map(|a| Ok((a.id, (decode_kind(a)?, a.balance))))
-        .collect::<Result<_>>()?;
+    let balances: HashMap<i64, (AccountKind, i64)> =
+        accounts.iter().map(|a| Ok((a.id, (decode_kind(a)?, a.balance)))).collect::<Result<_>>()?;
     for (i, l) in plain.iter().enumerate() {
         for (side, id) in [("from", l.debit), ("to", l.credit)] {
             match accounts.iter().find(|a| a.id == id) {

@@ -1021,14 +1021,14 @@ pub struct FileTarget {
 
 /// An upload made safe to keep: a photo cleaned (metadata and location
 /// gone), or a PDF as it came.
-fn clean_file(upload: Vec<u8>, photo_only: bool) -> Result<(Vec<u8>, &'static str, &'static str)> {
+fn clean_file(upload: &[u8], photo_only: bool) -> Result<(Vec<u8>, &'static str, &'static str)> {
     if upload.starts_with(b"%PDF-") && !photo_only {
         if upload.len() > MAX_FILE_BYTES {
             return Err(ServiceError::invalid("file", "文件不能超过 10 MB", "a file is at most 10 MB"));
         }
-        return Ok((upload, "application/pdf", "pdf"));
+        return Ok((upload.to_vec(), "application/pdf", "pdf"));
     }
-    let p = crate::photos::clean(&upload).map_err(|e| match (e, photo_only) {
+    let p = crate::photos::clean(upload).map_err(|e| match (e, photo_only) {
         (ServiceError::Invalid(_), false) => ServiceError::invalid(
             "file",
             "只能上传照片(JPEG、PNG、WebP)或 PDF",
@@ -1060,9 +1060,7 @@ impl Services {
         let [upload] = <[Vec<u8>; 1]>::try_from(uploads)
             .map_err(|_| ServiceError::invalid("file", "请选择一个文件", "choose one file"))?;
         let photo_only = matches!(kind.as_str(), "before" | "after");
-        let (bytes, content_type, ext) = tokio::task::spawn_blocking(move || clean_file(upload, photo_only))
-            .await
-            .map_err(|e| ServiceError::Internal(format!("cleaning a file: {e}")))??;
+        let (bytes, content_type, ext) = crate::photos::clean_gated(upload, move |u| clean_file(u, photo_only)).await?;
         let name = format!("{}.{ext}", uuid::Uuid::new_v4().simple());
         self.files.put(&name, bytes).await?;
         let by = caller.display_name.clone();

@@ -488,6 +488,13 @@ impl Services {
                 "give the building (3号楼)",
             ));
         }
+        if entrance.chars().count() > 16 {
+            return Err(ServiceError::invalid(
+                "household.entrance",
+                "单元最多 16 个字(如 2单元)",
+                "the entrance is at most 16 characters (2单元)",
+            ));
+        }
         if door.is_empty() || door.chars().count() > 16 {
             return Err(ServiceError::invalid("household.door", "请填写门牌号(如 502)", "give the door number (502)"));
         }

@@ -12,6 +12,9 @@ pub enum StoreError {
     NotFound,
     #[error("conflict on {0}")]
     Conflict(String),
+    /// A row others still refer to (a foreign key) was to be removed.
+    #[error("still in use: {0}")]
+    InUse(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
@@ -27,6 +30,11 @@ impl From<sqlx::Error> for StoreError {
             && d.is_unique_violation()
         {
             return StoreError::Conflict(d.constraint().unwrap_or(d.message()).to_owned());
+        }
+        if let Some(d) = e.as_database_error()
+            && d.is_foreign_key_violation()
+        {
+            return StoreError::InUse(d.constraint().unwrap_or(d.message()).to_owned());
         }
         match e {
             sqlx::Error::RowNotFound => StoreError::NotFound,

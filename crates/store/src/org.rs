@@ -96,7 +96,25 @@ pub async fn count_grants(tx: &mut Tx, id: i64) -> Result<i64> {
     Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(id).fetch_one(c).await?))
 }
 
+/// What still lies in a node, as (what, how many), the non-zero ones:
+/// residents, cases, visits, care plans and notices.
+pub async fn dependents(tx: &mut Tx, id: i64) -> Result<Vec<(&'static str, i64)>> {
+    let sql = "SELECT (SELECT COUNT(*) FROM residents WHERE grid_id = $1), \
+               (SELECT COUNT(*) FROM cases WHERE grid_id = $1 OR community_id = $1), \
+               (SELECT COUNT(*) FROM visits WHERE grid_id = $1), \
+               (SELECT COUNT(*) FROM care_plans WHERE grid_id = $1), \
+               (SELECT COUNT(*) FROM notices WHERE grid_id = $1 OR community_id = $1)";
+    let (r, k, v, p, n): (i64, i64, i64, i64, i64) = on_tx!(tx, c => sqlx::query_as(sql).bind(id).fetch_one(c).await?);
+    Ok([("residents", r), ("cases", k), ("visits", v), ("care_plans", p), ("notices", n)]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect())
+}
+
+/// Removes a node and what the triggers kept about it (its headcounts,
+/// all zero once it holds nobody).
 pub async fn delete(tx: &mut Tx, id: i64) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("DELETE FROM headcounts WHERE grid_id = $1").bind(id).execute(c).await?.rows_affected());
     let sql = "DELETE FROM org_nodes WHERE id = $1";
     let n = on_tx!(tx, c => sqlx::query(sql).bind(id).execute(c).await?.rows_affected());
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }

@@ -1506,11 +1506,10 @@ pub(crate) struct Stored {
     pub photo: photos::Photo,
 }
 
-/// Checks and cleans uploads off the async threads (decoding is work).
+/// Checks and cleans uploads off the async threads (decoding is work),
+/// within the server's decoding budget.
 pub(crate) async fn clean_photos(uploads: Vec<Vec<u8>>) -> Result<Vec<photos::Photo>> {
-    tokio::task::spawn_blocking(move || uploads.iter().map(|u| photos::clean(u)).collect())
-        .await
-        .map_err(|e| ServiceError::Internal(format!("cleaning photos: {e}")))?
+    photos::clean_all(uploads).await
 }
 
 async fn record_photos(

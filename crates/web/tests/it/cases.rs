@@ -512,7 +512,8 @@ async fn the_hint_never_lists_a_dispute_nor_a_case_out_of_scope() {
     let hint = |token: String, category: &'static str| {
         let app = &app;
         async move {
-            let (st, v) = app.get(&token, &format!("/api/v1/cases/similar?category={category}&lon={lon}&lat={lat}")).await;
+            let (st, v) =
+                app.get(&token, &format!("/api/v1/cases/similar?category={category}&lon={lon}&lat={lat}")).await;
             assert_eq!(st, StatusCode::OK, "{v}");
             v.as_array().unwrap().iter().map(|h| h["id"].as_i64().unwrap()).collect::<Vec<_>>()
         }

@@ -110,3 +110,41 @@ async fn the_demo_estates_lie_in_the_grids_that_hold_them() {
     let (s, v) = app.send(Method::DELETE, &a, &format!("/api/v1/org/{g}"), json!({})).await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
 }
+
+fn grid(code: &str, parent: &str, boundary: Value) -> Value {
+    let name = format!("第{}网格", code.rsplit("-g").next().unwrap().trim_start_matches('0'));
+    json!({"code": code, "kind": "grid", "name": name, "parent": parent, "boundary": boundary})
+}
+
+/// The probe sent a boundary position of `[1]` and the connection closed
+/// with no answer (a panic inside geojson); then removed a grid that held
+/// residents and got a 500.
+#[tokio::test]
+async fn a_malformed_boundary_is_refused_and_a_grid_with_people_is_kept() {
+    let app = TestApp::spawn().await;
+    let a = app.token("admin").await;
+    let one = json!({"type": "Polygon", "coordinates": [[[1], [126.5, 43.8], [126.6, 43.9], [126.5, 43.8]]]});
+    let (s, v) = app.post(&a, "/api/v1/org", grid("chengnan-g08", "chengnan", one.clone())).await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("boundary")), "{v}");
+    let (s, v) = app.send(Method::PATCH, &a, "/api/v1/org/chengnan-g02", json!({"boundary": one})).await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("boundary")), "{v}");
+    assert_eq!(app.get(&a, "/healthz").await.0, StatusCode::OK, "the server is still there");
+
+    // a new grid, a resident in it (no address): removing it says what is there
+    let (s, v) = app.post(&a, "/api/v1/org", grid("chengnan-g09", "chengnan", Value::Null)).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let staff = app.token("staff").await;
+    let body = json!({"name": "赵大妈", "grid": "chengnan-g09", "relation": "户主", "residence": "permanent"});
+    let (s, v) = app.post(&staff, "/api/v1/residents", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = app.send(Method::DELETE, &a, "/api/v1/org/chengnan-g09", json!({})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("居民 1 人"), "{v}");
+    let (s, _) = app.get(&a, "/api/v1/org/chengnan-g09").await;
+    assert_eq!(s, StatusCode::OK, "still there");
+    // an empty one goes
+    let (s, _) = app.post(&a, "/api/v1/org", grid("chengnan-g10", "chengnan", Value::Null)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, v) = app.send(Method::DELETE, &a, "/api/v1/org/chengnan-g10", json!({})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+}

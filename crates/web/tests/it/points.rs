@@ -256,7 +256,11 @@ async fn the_two_person_rule_holds_for_every_kind_and_adds_up_over_a_day() {
 
     // awards come from the pool only, to residents only
     let (st, v) = app.post(&staff, transfers, one("from-li", li, zhang, 5, "award")).await;
-    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("transfers[0].from")), "{v}");
+    assert_eq!(
+        (st, v["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("transfers[0].from")),
+        "{v}"
+    );
     let (st, v) = app.post(&staff, transfers, one("to-adjust", pool, adjust, 5, "award")).await;
     assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("transfers[0].to")), "{v}");
     let (st, v) = app.post(&staff, transfers, one("li-zhang", li, zhang, 5, "adjust")).await;

@@ -246,6 +246,11 @@ async fn registration_checks_what_it_is_given() {
     let (st, v) = app.post(&s, "/api/v1/residents", r.clone()).await;
     assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("household.estate")));
     r["household"]["estate"] = json!("丁香花园");
+    // the probe's 40,000-character entrance made every export answer 500
+    r["household"]["entrance"] = json!("单".repeat(40_000));
+    let (st, v) = app.post(&s, "/api/v1/residents", r.clone()).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("household.entrance")));
+    r["household"]["entrance"] = json!("2单元");
     r["categories"] = json!([{"category": "child"}]);
     let (st, v) = app.post(&s, "/api/v1/residents", r.clone()).await;
     assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("categories[0].category")));

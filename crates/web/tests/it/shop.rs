@@ -21,8 +21,7 @@ async fn resident_with_points(app: &TestApp, token: &str, name: &str, points: i6
         if points > yijia_domain::points::APPROVAL_LIMIT {
             assert_eq!(st, StatusCode::ACCEPTED, "a second person approves: {v}");
             let secretary = app.token("secretary").await;
-            let (st, v) =
-                app.post(&secretary, &format!("/api/v1/points/approvals/seed-{id}/approve"), json!({})).await;
+            let (st, v) = app.post(&secretary, &format!("/api/v1/points/approvals/seed-{id}/approve"), json!({})).await;
             assert_eq!(st, StatusCode::CREATED, "{v}");
         } else {
             assert_eq!(st, StatusCode::CREATED, "{v}");
