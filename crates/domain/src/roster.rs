@@ -177,6 +177,39 @@ pub fn entrance_name(cell: &Cell) -> String {
     if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) { format!("{digits}单元") } else { t }
 }
 
+/// The longest building, entrance or door (`12号楼`, `2单元`, `1502`).
+pub const MAX_ADDRESS_PART: usize = 16;
+
+/// The parts of a door address as written (after `building_name` and
+/// `entrance_name`): building and door given, each part at most
+/// `MAX_ADDRESS_PART` characters. `prefix` goes before each field's name
+/// (`household.`).
+pub fn check_address(prefix: &str, building: &str, entrance: &str, door: &str) -> Result<(), Invalid> {
+    let long = |s: &str| s.chars().count() > MAX_ADDRESS_PART;
+    if building.is_empty() || long(building) {
+        return Err(Invalid::new(
+            format!("{prefix}building"),
+            format!("请填写楼栋(如 3号楼,{MAX_ADDRESS_PART} 字以内)"),
+            format!("give the building (3号楼, at most {MAX_ADDRESS_PART} characters)"),
+        ));
+    }
+    if long(entrance) {
+        return Err(Invalid::new(
+            format!("{prefix}entrance"),
+            format!("单元最多 {MAX_ADDRESS_PART} 个字(如 2单元)"),
+            format!("the entrance is at most {MAX_ADDRESS_PART} characters (2单元)"),
+        ));
+    }
+    if door.is_empty() || long(door) {
+        return Err(Invalid::new(
+            format!("{prefix}door"),
+            format!("请填写门牌号(如 502,{MAX_ADDRESS_PART} 字以内)"),
+            format!("give the door number (502, at most {MAX_ADDRESS_PART} characters)"),
+        ));
+    }
+    Ok(())
+}
+
 /// Categories joined by 、，, / or spaces, each by any of its names.
 pub fn parse_categories(cell: &Cell) -> Result<Vec<Category>, Invalid> {
     let mut out = Vec::new();

@@ -172,6 +172,7 @@ impl Services {
             ));
         }
         let now = self.now();
+        let description = crate::fields::optional_text("description", input.description.as_deref(), 2000)?;
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
             let com = self.caller_community(&mut tx, caller, ORGANISERS, community).await?;
@@ -181,7 +182,7 @@ impl Services {
             let new = NewActivity {
                 community_id: com.id,
                 title: fields.title.trim(),
-                description: input.description.as_deref().unwrap_or("").trim(),
+                description: &description,
                 place: fields.place.trim(),
                 starts_at: fields.starts_at,
                 ends_at: fields.ends_at,

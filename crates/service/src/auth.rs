@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use yijia_domain::Msg;
 use yijia_domain::org::OrgKind;
 use yijia_domain::role::Role;
+use yijia_domain::user::validate_username;
 use yijia_store::{Tx, sessions, users};
 
 use crate::audit::{Event, record};
@@ -221,19 +222,25 @@ impl Services {
                 "too many login attempts from this address; try again later",
             )));
         }
-        let lock = sessions::lockout_until(&mut tx, &name).await?;
-        let user = users::by_username(&mut tx, &name).await?;
+        // Attempts and lockouts are kept under a keyed hash of the name, so
+        // that a password typed as a name is not kept either.
+        let key = format!("h:{}", &self.keys.blind("login", &name)?[..32]);
+        let lock = sessions::lockout_until(&mut tx, &key).await?;
+        let user = match validate_username(&name) {
+            Ok(_) => users::by_username(&mut tx, &name).await?,
+            Err(_) => None,
+        };
         tx.commit().await?;
 
         // What was typed as a name may be a password or an ID number: the
         // append-only log keeps a real account's id, or a keyed hash.
         let attempted = match &user {
             Some(u) => format!("user:{}", u.id),
-            None => format!("login:{}", &self.keys.blind("login", &name)?[..16]),
+            None => format!("login:{}", &key[2..18]),
         };
         if let Some((_, until)) = lock.filter(|(_, until)| *until > now) {
             let mut tx = self.db.write().await?;
-            sessions::record_attempt(&mut tx, &name, ip, now, false).await?;
+            sessions::record_attempt(&mut tx, &key, ip, now, false).await?;
             let e = Event { outcome: "locked", ..Event::ok("login", attempted.clone(), "/root/") };
             record(&mut tx, &anonymous, now, &e.with(json!({ "locked_until": until }))).await?;
             tx.commit().await?;
@@ -246,21 +253,21 @@ impl Services {
 
         let mut tx = self.db.write().await?;
         let (Some(user), true, true) = (user, password_ok, enabled) else {
-            sessions::record_attempt(&mut tx, &name, ip, now, false).await?;
+            sessions::record_attempt(&mut tx, &key, ip, now, false).await?;
             let since = [
                 now - s.lockout_window_ms,
-                sessions::last_success(&mut tx, &name).await?.unwrap_or(0) + 1,
+                sessions::last_success(&mut tx, &key).await?.unwrap_or(0) + 1,
                 lock.map(|l| l.1).unwrap_or(0),
             ]
             .into_iter()
             .max()
             .unwrap_or(now);
-            let failures = sessions::failures_since(&mut tx, &name, since).await?;
+            let failures = sessions::failures_since(&mut tx, &key, since).await?;
             let outcome = if !password_ok { "failed" } else { "disabled" };
             let e = Event { outcome, ..Event::ok("login", attempted.clone(), "/root/") };
             record(&mut tx, &anonymous, now, &e.with(json!({ "failures": failures }))).await?;
             if failures >= s.lockout_failures {
-                sessions::set_lockout(&mut tx, &name, now, now + s.lockout_ms).await?;
+                sessions::set_lockout(&mut tx, &key, now, now + s.lockout_ms).await?;
                 let e = Event::ok("lockout", attempted, "/root/");
                 record(&mut tx, &anonymous, now, &e.with(json!({ "until": now + s.lockout_ms }))).await?;
             }
@@ -268,8 +275,8 @@ impl Services {
             return Err(bad_credentials());
         };
 
-        sessions::record_attempt(&mut tx, &name, ip, now, true).await?;
-        sessions::clear_lockout(&mut tx, &name).await?;
+        sessions::record_attempt(&mut tx, &key, ip, now, true).await?;
+        sessions::clear_lockout(&mut tx, &key).await?;
         let token = random_token();
         let csrf_token = random_token();
         sessions::insert(

@@ -340,8 +340,13 @@ impl Services {
         }
         let (estate, door) = (cell(Column::Estate).text(), cell(Column::Door).text());
         let building = roster::building_name(&cell(Column::Building));
-        let home = (!estate.is_empty() && !building.is_empty() && !door.is_empty())
-            .then(|| (estate, building, roster::entrance_name(&cell(Column::Entrance)), door));
+        let entrance = roster::entrance_name(&cell(Column::Entrance));
+        let given = !estate.is_empty() && !building.is_empty() && !door.is_empty();
+        if given {
+            yijia_domain::org::validate_org_name(&estate).map_err(|e| Invalid { field: "estate".into(), ..e })?;
+            roster::check_address("", &building, &entrance, &door)?;
+        }
+        let home = given.then_some((estate, building, entrance, door));
         Ok(PendingRow { p, home })
     }
 

@@ -546,7 +546,7 @@ impl Services {
         reason: Option<&str>,
     ) -> Result<Posted> {
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-        if !approve && reason.is_none_or(|r| r.chars().count() > 200) {
+        if (!approve && reason.is_none()) || reason.is_some_and(|r| r.chars().count() > 200) {
             return Err(ServiceError::invalid(
                 "reason",
                 "请写明驳回原因(200 字以内)",

@@ -251,6 +251,14 @@ fn check_details(i: usize, c: &CategoryInput) -> Result<Option<String>> {
             format!("'{}' has no detail '{k}'; it has: {}", c.category.code(), allowed.join(", ")),
         ));
     }
+    // each detail is a short text (肢体, 二级, 2027-02-01), never a document
+    if let Some((k, _)) = d.iter().find(|(_, v)| v.as_str().is_none_or(|t| t.chars().count() > 32)) {
+        return Err(ServiceError::invalid(
+            &format!("{field}.{k}"),
+            "每项须为 32 字以内的文字",
+            "each detail is a text of at most 32 characters",
+        ));
+    }
     if c.category == Category::Pregnant {
         let due = d.get("due_date").and_then(|v| v.as_str()).unwrap_or("");
         crate::fields::date(&format!("{field}.due_date"), due)?;
@@ -481,23 +489,7 @@ impl Services {
         let building = yijia_domain::roster::building_name(&text(&h.building));
         let entrance = yijia_domain::roster::entrance_name(&text(&h.entrance));
         let (building, door) = (building.as_str(), h.door.trim());
-        if building.is_empty() || building.chars().count() > 16 {
-            return Err(ServiceError::invalid(
-                "household.building",
-                "请填写楼栋(如 3号楼)",
-                "give the building (3号楼)",
-            ));
-        }
-        if entrance.chars().count() > 16 {
-            return Err(ServiceError::invalid(
-                "household.entrance",
-                "单元最多 16 个字(如 2单元)",
-                "the entrance is at most 16 characters (2单元)",
-            ));
-        }
-        if door.is_empty() || door.chars().count() > 16 {
-            return Err(ServiceError::invalid("household.door", "请填写门牌号(如 502)", "give the door number (502)"));
-        }
+        yijia_domain::roster::check_address("household.", building, &entrance, door)?;
         let b = places::building(tx, estate, building, now).await?;
         Ok(places::household(tx, grid.id, b, &entrance, door, now).await?)
     }

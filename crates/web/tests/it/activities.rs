@@ -51,6 +51,10 @@ async fn volunteers_sign_up_wait_check_in_and_earn_points_once() {
     bad["starts_at"] = json!("明天上午");
     let (st, v) = app.post(&staff, "/api/v1/activities", bad).await;
     assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("starts_at")), "{v}");
+    let mut bad = activity(&app, 2, "fixed", 10);
+    bad["description"] = json!("说".repeat(2001));
+    let (st, v) = app.post(&staff, "/api/v1/activities", bad).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("description")), "{v}");
     let worker = app.token("worker1").await;
     assert_eq!(app.post(&worker, "/api/v1/activities", activity(&app, 2, "fixed", 10)).await.0, StatusCode::NOT_FOUND);
 

@@ -91,10 +91,19 @@ async fn people_without_an_id_number_are_recognised_on_a_second_import() {
             ws.write(r as u32 + 1, c as u16, *v).unwrap();
         }
     }
+    // the probe's overlong entrance, through a roster this time (a cell
+    // holds at most 32,767 characters)
+    let long = "单".repeat(30_000);
+    for (c, v) in ["孙大伟", "男", "1980.1.1", "丁香花园", "3", long.as_str(), "202", "户主"].iter().enumerate()
+    {
+        ws.write(4, c as u16, *v).unwrap();
+    }
     let book = wb.save_to_buffer().unwrap();
     let none = HashMap::new();
     let first = app.svc.import_residents(&op, &book, "chengnan", &none, false, &|_, _| {}).await.unwrap();
-    assert_eq!((first.imported, first.unchanged, first.bad.len()), (3, 0, 0), "{:?}", first.bad);
+    assert_eq!(first.bad.len(), 1, "{:?}", first.bad);
+    assert_eq!((first.bad[0].row, first.bad[0].field.as_str()), (5, "entrance"));
+    assert_eq!((first.imported, first.unchanged), (3, 0));
     let again = app.svc.import_residents(&op, &book, "chengnan", &none, false, &|_, _| {}).await.unwrap();
     assert_eq!((again.imported, again.unchanged), (0, 3));
     let s = app.token("secretary").await;

@@ -269,6 +269,18 @@ async fn registration_checks_what_it_is_given() {
         (st, v["error"]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("categories[0].details.due_date"))
     );
+    p["categories"] = json!([{"category": "disabled", "details": {"kind": "肢".repeat(33)}}]);
+    let (st, v) = app.post(&s, "/api/v1/residents", p.clone()).await;
+    assert_eq!(
+        (st, v["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("categories[0].details.kind"))
+    );
+    p["categories"] = json!([{"category": "disabled", "details": {"grade": {"nested": ["x", "x"]}}}]);
+    let (st, v) = app.post(&s, "/api/v1/residents", p.clone()).await;
+    assert_eq!(
+        (st, v["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("categories[0].details.grade"))
+    );
     p["categories"] = json!([{"category": "pregnant", "details": {"due_date": "2027-02-01", "blood_type": "A"}}]);
     let (st, _) = app.post(&s, "/api/v1/residents", p.clone()).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "unknown detail");
