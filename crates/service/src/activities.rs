@@ -291,9 +291,13 @@ impl Services {
                 }
                 None => {
                     let (r, own) = own_record(&mut tx, caller).await?;
-                    let Some(a) = store::get(&mut tx, id).await?.filter(|a| a.community_id == own.id) else {
-                        return Err(ServiceError::NotFound);
-                    };
+                    let found = store::get(&mut tx, id).await?;
+                    let a = ServiceError::in_reach(
+                        found,
+                        |a| a.community_id == own.id,
+                        "activity",
+                        format!("activity:{id}"),
+                    )?;
                     if a.status != "open" {
                         return Err(not_open(&a));
                     }
@@ -381,9 +385,8 @@ impl Services {
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
             let (r, com) = own_record(&mut tx, caller).await?;
-            let Some(a) = store::get(&mut tx, id).await?.filter(|a| a.community_id == com.id) else {
-                return Err(ServiceError::NotFound);
-            };
+            let found = store::get(&mut tx, id).await?;
+            let a = ServiceError::in_reach(found, |a| a.community_id == com.id, "activity", format!("activity:{id}"))?;
             if !fresh {
                 return Err(ServiceError::invalid(
                     "t",

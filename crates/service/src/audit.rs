@@ -104,6 +104,15 @@ impl Services {
         }
     }
 
+    /// What a look answered, with a denial audited at once (for a use
+    /// case that holds no transaction while it looks).
+    pub(crate) async fn reached<T>(&self, caller: &Caller, looked: Result<T>) -> Result<T> {
+        match looked {
+            Err(ServiceError::Denied { action, object }) => Err(self.deny(caller, &action, &object).await),
+            r => r,
+        }
+    }
+
     /// Runs a use case; a denial inside it (`ServiceError::Denied`) is
     /// written to the audit log after the use case's transaction is gone
     /// (SQLite has one writer) and answers 404.
@@ -112,10 +121,7 @@ impl Services {
         caller: &Caller,
         f: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
-        match f.await {
-            Err(ServiceError::Denied { action, object }) => Err(self.deny(caller, &action, &object).await),
-            r => r,
-        }
+        self.reached(caller, f.await).await
     }
 
     /// The log within the caller's scope, newest first.

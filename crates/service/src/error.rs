@@ -55,6 +55,22 @@ impl ServiceError {
         ServiceError::Denied { action: action.to_owned(), object }
     }
 
+    /// What was `found`, when `mine` says it is the caller's: one that
+    /// exists outside the caller's reach is a denial (audited, then 404),
+    /// one that does not exist plainly not found.
+    pub(crate) fn in_reach<T>(
+        found: Option<T>,
+        mine: impl FnOnce(&T) -> bool,
+        action: &str,
+        object: String,
+    ) -> Result<T, Self> {
+        match found {
+            Some(t) if mine(&t) => Ok(t),
+            Some(_) => Err(Self::denied(action, object)),
+            None => Err(ServiceError::NotFound),
+        }
+    }
+
     pub fn forbidden() -> Self {
         ServiceError::Forbidden(Msg::new("没有权限执行此操作", "you are not allowed to do this"))
     }

@@ -15,6 +15,10 @@ use crate::categories::CategoryDef;
 use crate::registry::{READERS, UNMASKERS, aad_id, aad_phone, years_before};
 use crate::{Caller, Result, ServiceError, Services};
 
+/// Who asks for a community's export in full: those who work across a
+/// community or above (a grid worker unmasks one record at a time).
+pub const FULL_EXPORTERS: &[Role] = &[Role::CommunityStaff, Role::Secretary, Role::StreetOfficer];
+
 const HEADERS: [&str; 12] = [
     "序号",
     "姓名",
@@ -199,12 +203,15 @@ impl Services {
         reason: &str,
     ) -> Result<ApprovalView> {
         let com = self.export_community(community).await?;
-        let Some(user) = caller.user_id.filter(|_| caller.covers(UNMASKERS, &com.path)) else {
+        let Some(user) = caller.user_id.filter(|_| caller.has_any(FULL_EXPORTERS)) else {
             return Err(ServiceError::Forbidden(Msg::new(
                 "您的角色不能导出完整的个人信息",
                 "your role may not export personal data in full",
             )));
         };
+        if !caller.covers(FULL_EXPORTERS, &com.path) {
+            return Err(self.deny(caller, "export_request", &format!("org:{}", com.code)).await);
+        }
         let reason = reason.trim();
         if reason.chars().count() < 4 || reason.chars().count() > 200 {
             return Err(ServiceError::invalid(
@@ -240,11 +247,10 @@ impl Services {
         let mut conn = self.db.conn().await?;
         let a = exports::get(&mut conn, id).await?;
         drop(conn);
-        let Some(a) =
-            a.filter(|a| caller.covers(UNMASKERS, &a.community_path) || caller.covers(APPROVERS, &a.community_path))
-        else {
-            return Err(ServiceError::NotFound);
+        let mine = |a: &exports::Approval| {
+            caller.covers(UNMASKERS, &a.community_path) || caller.covers(APPROVERS, &a.community_path)
         };
+        let a = self.reached(caller, ServiceError::in_reach(a, mine, "export_decide", format!("export:{id}"))).await?;
         if !caller.covers(APPROVERS, &a.community_path) {
             return Err(ServiceError::Forbidden(Msg::new(
                 "只有社区书记或街道干部可以审批",
@@ -291,9 +297,9 @@ impl Services {
         let mut conn = self.db.conn().await?;
         let a = exports::get(&mut conn, id).await?;
         drop(conn);
-        let Some(a) = a.filter(|a| caller.user_id == Some(a.requested_by)) else {
-            return Err(ServiceError::NotFound);
-        };
+        let mine = |a: &exports::Approval| caller.user_id == Some(a.requested_by);
+        let a =
+            self.reached(caller, ServiceError::in_reach(a, mine, "export_download", format!("export:{id}"))).await?;
         if !self.can_download(&a) {
             return Err(ServiceError::Conflict(Msg::new(
                 "此申请尚未批准,或已下载过,或批准已超过 24 小时",

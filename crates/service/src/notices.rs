@@ -308,7 +308,10 @@ impl Services {
             let (com, grid, building) = home_of(&mut tx, caller).await?;
             let mine = store::current_for(&mut tx, com.id, grid, building, now).await?;
             if !mine.iter().any(|n| n.id == id) {
-                return Err(ServiceError::NotFound);
+                return Err(match store::get(&mut tx, id).await? {
+                    Some(_) => ServiceError::denied("notice_read", format!("notice:{id}")),
+                    None => ServiceError::NotFound,
+                });
             }
             if let Some(u) = caller.user_id {
                 store::mark_read(&mut tx, id, u, now).await?;

@@ -282,9 +282,8 @@ async fn committed_while_working(tx: &mut Tx, caller: &Caller, id: i64) -> Resul
 /// A pledge of the resident's own community, with its year.
 async fn own_pledge(tx: &mut Tx, caller: &Caller, id: i64) -> Result<(Pledge, org::OrgNode, PledgeYear, i64)> {
     let (r, com) = own_record(tx, caller).await?;
-    let Some(p) = store::get(tx, id).await?.filter(|p| p.community_id == com.id) else {
-        return Err(ServiceError::NotFound);
-    };
+    let found = store::get(tx, id).await?;
+    let p = ServiceError::in_reach(found, |p| p.community_id == com.id, "pledge", format!("pledge:{id}"))?;
     let y = store::year(tx, com.id, p.year).await?.ok_or(ServiceError::NotFound)?;
     Ok((p, com, y, r.id))
 }

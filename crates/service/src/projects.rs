@@ -842,11 +842,11 @@ impl Services {
             let mut tx = self.db.write().await?;
             let (r, com) = own_record(&mut tx, caller).await?;
             let building = building_of(&mut tx, r.household_id).await?;
-            let Some(p) = store::get(&mut tx, id).await?.filter(|p| p.community_id == com.id) else {
-                return Err(ServiceError::NotFound);
-            };
+            let found = store::get(&mut tx, id).await?;
+            let p =
+                ServiceError::in_reach(found, |p| p.community_id == com.id, "project_vote", format!("project:{id}"))?;
             if !store::buildings(&mut tx, id).await?.iter().any(|b| Some(b.id) == building) {
-                return Err(ServiceError::NotFound);
+                return Err(ServiceError::denied("project_vote", format!("project:{id}")));
             }
             if p.stage != Stage::Voting.code() {
                 return Err(ServiceError::conflict("现在不是验收投票时间", "the project is not being voted on now"));

@@ -316,9 +316,8 @@ async fn service_in_scope(
 async fn own_service(tx: &mut Tx, caller: &Caller, id: i64) -> Result<(store::Service, Station, i64)> {
     let (r, com) = own_record(tx, caller).await?;
     let Some(svc) = store::service(tx, id).await? else { return Err(ServiceError::NotFound) };
-    let Some(st) = store::station(tx, svc.station_id).await?.filter(|s| s.community_id == com.id) else {
-        return Err(ServiceError::NotFound);
-    };
+    let found = store::station(tx, svc.station_id).await?;
+    let st = ServiceError::in_reach(found, |s| s.community_id == com.id, "station_service", format!("service:{id}"))?;
     Ok((svc, st, r.id))
 }
 

@@ -147,15 +147,17 @@ impl Services {
 
     pub async fn disable_webhook(&self, caller: &Caller, id: i64) -> Result<()> {
         let now = self.now();
-        let mut tx = self.db.write().await?;
-        let w = cases::webhooks(&mut tx).await?.into_iter().find(|w| w.id == id);
-        let Some(w) = w.filter(|w| caller.covers(WEBHOOK_MAKERS, &w.org_path)) else {
-            return Err(ServiceError::NotFound);
-        };
-        cases::disable_webhook(&mut tx, id, now).await?;
-        record(&mut tx, caller, now, &Event::ok("webhook_disable", format!("webhook:{id}"), &w.org_path)).await?;
-        tx.commit().await?;
-        Ok(())
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let w = cases::webhooks(&mut tx).await?.into_iter().find(|w| w.id == id);
+            let mine = |w: &cases::Webhook| caller.covers(WEBHOOK_MAKERS, &w.org_path);
+            let w = ServiceError::in_reach(w, mine, "webhook_disable", format!("webhook:{id}"))?;
+            cases::disable_webhook(&mut tx, id, now).await?;
+            record(&mut tx, caller, now, &Event::ok("webhook_disable", format!("webhook:{id}"), &w.org_path)).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Sends what each webhook has not had yet, unless it is backing off.

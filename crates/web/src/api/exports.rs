@@ -56,7 +56,7 @@ pub(crate) fn xlsx_attachment(file: &str, book: Vec<u8>) -> Response {
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Your role may not export personal data in full", body = ErrorBody),
-        (status = 404, description = "Your role does not export", body = ErrorBody),
+        (status = 404, description = "Your role does not export, or the community is not yours", body = ErrorBody),
         (status = 422, description = "No such community, or no reason given", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),

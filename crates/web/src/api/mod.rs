@@ -62,6 +62,7 @@ const AUDIT_READERS: &[Role] = yijia_service::audit::READERS;
 const RESIDENT_READERS: &[Role] = yijia_service::registry::READERS;
 const REGISTRARS: &[Role] = yijia_service::registry::REGISTRARS;
 const UNMASKERS: &[Role] = yijia_service::registry::UNMASKERS;
+const FULL_EXPORTERS: &[Role] = yijia_service::export::FULL_EXPORTERS;
 const APPROVERS: &[Role] = yijia_service::export::APPROVERS;
 const CATEGORY_MAKERS: &[Role] = yijia_service::categories::CATEGORY_MAKERS;
 const CASE_FILERS: &[Role] = yijia_service::cases::FILERS;
@@ -119,10 +120,16 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/api/v1/residents", Roles(REGISTRARS), Scope::Object, post(residents::add_resident))
         .add(M::GET, "/api/v1/residents/{id}", Roles(RESIDENT_READERS), Scope::Object, get(residents::get_resident))
         .add(M::PUT, "/api/v1/residents/{id}", Roles(REGISTRARS), Scope::Object, put(residents::update_resident))
-        .add(M::POST, "/api/v1/exports", Roles(UNMASKERS), Scope::Object, post(exports::request_export))
-        .add(M::GET, "/api/v1/exports", Roles(UNMASKERS), Scope::Grants, get(exports::list_exports))
+        .add(M::POST, "/api/v1/exports", Roles(FULL_EXPORTERS), Scope::Object, post(exports::request_export))
+        .add(M::GET, "/api/v1/exports", Roles(FULL_EXPORTERS), Scope::Grants, get(exports::list_exports))
         .add(M::POST, "/api/v1/exports/{id}/decision", Roles(APPROVERS), Scope::Object, post(exports::decide_export))
-        .add(M::GET, "/api/v1/exports/{id}/download", Roles(UNMASKERS), Scope::Object, get(exports::download_export))
+        .add(
+            M::GET,
+            "/api/v1/exports/{id}/download",
+            Roles(FULL_EXPORTERS),
+            Scope::Object,
+            get(exports::download_export),
+        )
         .add(M::GET, "/api/v1/categories", Roles(RESIDENT_READERS), Scope::Grants, get(residents::list_categories))
         .add(M::POST, "/api/v1/categories", Roles(CATEGORY_MAKERS), Scope::Object, post(residents::add_category))
         .add(M::GET, "/api/v1/households/{id}", Roles(RESIDENT_READERS), Scope::Object, get(residents::get_household))

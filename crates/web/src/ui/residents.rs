@@ -12,6 +12,7 @@ use serde::Deserialize;
 use yijia_domain::id_number::Sex;
 use yijia_domain::org::OrgKind;
 use yijia_domain::registry::{Category, Residence};
+use yijia_service::export::FULL_EXPORTERS;
 use yijia_service::households::{BuildingView, DoorView, HouseholdView};
 use yijia_service::registry::{
     CategoryInput, HouseholdInput, READERS, REGISTRARS, RecordView, ResidentEdit, ResidentFilter, ResidentInput,
@@ -35,10 +36,10 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/residents/{id}/edit", Roles(REGISTRARS), Scope::Object, get(edit_form))
         .add(M::POST, "/residents/{id}/edit", Roles(REGISTRARS), Scope::Object, post(edit_submit))
         .add(M::GET, "/households/{id}", Roles(READERS), Scope::Object, get(household_page))
-        .add(M::GET, "/residents/exports", Roles(UNMASKERS), Scope::Grants, get(exports_page))
-        .add(M::POST, "/residents/exports", Roles(UNMASKERS), Scope::Object, post(request_export))
+        .add(M::GET, "/residents/exports", Roles(FULL_EXPORTERS), Scope::Grants, get(exports_page))
+        .add(M::POST, "/residents/exports", Roles(FULL_EXPORTERS), Scope::Object, post(request_export))
         .add(M::POST, "/residents/exports/{id}/decision", Roles(APPROVERS), Scope::Object, post(decide_export))
-        .add(M::GET, "/residents/exports/{id}/download", Roles(UNMASKERS), Scope::Object, get(download_export))
+        .add(M::GET, "/residents/exports/{id}/download", Roles(FULL_EXPORTERS), Scope::Object, get(download_export))
         .add(M::GET, "/buildings/{id}", Roles(READERS), Scope::Object, get(building_page))
         .add(M::POST, "/residents/{id}/unmask", Roles(READERS), Scope::Object, post(unmask))
         .add(M::POST, "/residents/{id}/invitation", Roles(REGISTRARS), Scope::Object, post(invite))
@@ -231,7 +232,7 @@ async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
         grids,
         can_add: c.has_any(REGISTRARS),
         can_import: c.has_any(IMPORTERS),
-        can_export_full: c.has_any(UNMASKERS),
+        can_export_full: c.has_any(FULL_EXPORTERS),
         error,
     }
     .into_response())

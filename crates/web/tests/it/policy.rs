@@ -36,7 +36,16 @@ const PUBLIC: &[(&str, &str)] = &[
 ];
 
 fn concrete(path: &str) -> String {
-    path.replace("{code}", "chengnan").replace("{username}", "worker1").replace("{lang}", "en").replace("{id}", "1")
+    let year = chrono::Datelike::year(&chrono::Utc::now()).to_string();
+    path.replace("{code}", "chengnan")
+        .replace("{username}", "worker1")
+        .replace("{lang}", "en")
+        .replace("{id}", "1")
+        .replace("{resident}", "1")
+        .replace("{photo}", "1")
+        .replace("{revisit}", "1")
+        .replace("{year}", &year)
+        .replace("{client_id}", "big-1")
 }
 
 #[tokio::test]
@@ -88,4 +97,88 @@ async fn a_role_without_the_route_gets_404_and_the_denial_is_audited() {
     let c = app.token("clerk").await;
     assert_eq!(app.get(&c, "/api/v1/audit").await.0, StatusCode::NOT_FOUND);
     assert_eq!(app.get(&c, "/api/v1/users").await.0, StatusCode::NOT_FOUND);
+}
+
+/// Another community's secretary and resident call every API route that
+/// names an object, with the ids of Chengnan's: nothing succeeds, and every
+/// 404 is a denial in the audit log (the probe found 15 that were not).
+#[tokio::test]
+async fn every_route_audits_a_denial_of_another_communitys_object() {
+    let app = TestApp::spawn().await;
+    // Chengnan's objects come first, so that id 1 of each is theirs
+    app.seed_demo_months(60, 40).await;
+    app.svc.seed_demo_notices().await.unwrap();
+    app.svc.seed_demo_projects().await.unwrap();
+    app.svc.seed_demo_pledges().await.unwrap();
+    app.svc.seed_demo_stations().await.unwrap();
+    let secretary = app.token("secretary").await;
+    let staff = app.token("staff").await;
+    let asks = [
+        ("/api/v1/exports", serde_json::json!({"community": "chengnan", "reason": "核对低保名单"})),
+        ("/api/v1/webhooks", serde_json::json!({"scope": "chengnan", "url": "https://hooks.example.com/yijia"})),
+    ];
+    for (path, body) in asks {
+        let (st, v) = app.post(&secretary, path, body).await;
+        assert!(st.is_success(), "{path}: {v}");
+    }
+    let (_, accounts) = app.get(&staff, "/api/v1/points/accounts").await;
+    let (_, residents) = app.get(&staff, "/api/v1/residents?per_page=1").await;
+    let rid = residents["items"][0]["id"].as_i64().unwrap();
+    let (_, account) = app.get(&staff, &format!("/api/v1/residents/{rid}/points")).await;
+    let pool = accounts.as_array().unwrap().iter().find(|a| a["kind"] == "pool").unwrap()["id"].clone();
+    let big = serde_json::json!({"client_id": "big-1", "transfers": [{"from": pool, "to": account["id"], "amount": 900, "memo": "表彰"}]});
+    assert_eq!(app.post(&staff, "/api/v1/points/transfers", big).await.0, StatusCode::ACCEPTED);
+    let admin = app.token("admin").await;
+    for (code, kind, parent) in [("chengbei", "community", "zhengyang"), ("chengbei-g01", "grid", "chengbei")] {
+        let body = serde_json::json!({"code": code, "kind": kind, "name": format!("{code}名"), "parent": parent});
+        let (st, v) = app.post(&admin, "/api/v1/org", body).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let sec2 = app.add_user("sec2", yijia_domain::role::Role::Secretary, "chengbei").await;
+    let body =
+        serde_json::json!({"name": "北居民", "grid": "chengbei-g01", "relation": "户主", "residence": "permanent"});
+    let (st, r) = app.post(&sec2, "/api/v1/residents", body).await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    let (st, inv) = app.post(&sec2, &format!("/api/v1/residents/{}/invitation", r["id"]), serde_json::json!({})).await;
+    assert_eq!(st, StatusCode::CREATED, "{inv}");
+    let join = serde_json::json!({"code": inv["code"], "phone": "13900001111", "password": "Bei-ju-min-2024"});
+    let res = app.client().post(format!("{}/api/v1/join", app.url)).json(&join).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res2 = app.login_raw("13900001111", "Bei-ju-min-2024").await.json::<serde_json::Value>().await.unwrap();
+    let res2 = res2["token"].as_str().unwrap().to_owned();
+
+    let (_, table) =
+        yijia_web::app(yijia_web::AppState { svc: app.svc.clone(), cfg: yijia_web::WebConfig { tls: false } });
+    let denials = |audit: Vec<(String, String, String)>| audit.iter().filter(|(_, o, _)| o == "denied").count();
+    let mut unaudited = Vec::new();
+    for r in
+        table.iter().filter(|r| r.policy != Policy::Public && r.path.starts_with("/api/v1/") && r.path.contains('{'))
+    {
+        for (who, token) in [("sec2", &sec2), ("res2", &res2)] {
+            let before = denials(app.audit().await);
+            let method = Method::from_bytes(r.method.as_str().as_bytes()).unwrap();
+            let res = app
+                .client()
+                .request(method, format!("{}{}?community=chengnan", app.url, concrete(r.path)))
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .body("{}")
+                .send()
+                .await
+                .unwrap();
+            let st = res.status();
+            assert!(!st.is_success(), "{who} {} {} answered {st}: {}", r.method, r.path, res.text().await.unwrap());
+            assert_ne!(st, StatusCode::FORBIDDEN, "{who} {} {}: out of scope is 404, not 403", r.method, r.path);
+            if st == StatusCode::NOT_FOUND && denials(app.audit().await) == before {
+                unaudited.push(format!("{who} {} {}", r.method, r.path));
+            }
+        }
+    }
+    assert!(unaudited.is_empty(), "404 without an audited denial:\n{}", unaudited.join("\n"));
+    // an export of another community is out of scope like any other object
+    let before = denials(app.audit().await);
+    let body = serde_json::json!({"community": "chengnan", "reason": "核对低保名单"});
+    let (st, v) = app.post(&sec2, "/api/v1/exports", body).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    assert_eq!(denials(app.audit().await), before + 1);
 }
