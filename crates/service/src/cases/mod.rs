@@ -796,7 +796,12 @@ impl Services {
                 return Err(ServiceError::invalid("household_id", format!("没有户 {h}"), format!("no household {h}")));
             };
             let b = places::building_place(tx, a.building_id).await?.ok_or(ServiceError::NotFound)?;
-            grid_id = org::by_code(tx, &a.grid_code).await?.map(|g| g.id);
+            let g = org::by_code(tx, &a.grid_code).await?;
+            // a door is someone's home: only those who may read its grid place a case there
+            if !g.as_ref().is_some_and(|g| caller.covers(crate::registry::READERS, &g.path)) {
+                return Err(ServiceError::denied("case_create", format!("household:{h}")));
+            }
+            grid_id = g.map(|g| g.id);
             community_id = Some(b.community_id);
             (building_id, household_id) = (Some(a.building_id), Some(h));
             address = format!("{}{}{}{}", a.estate, a.building, a.entrance, a.door);

@@ -121,7 +121,10 @@ async fn pages_show_the_tree_users_and_audit_log() {
         .await
         .unwrap();
     let row = r.text().await.unwrap();
-    assert!(row.trim_start().starts_with("<tr id=\"user-") && row.contains("worker5") && row.contains("已停用"), "{row}");
+    assert!(
+        row.trim_start().starts_with("<tr id=\"user-") && row.contains("worker5") && row.contains("已停用"),
+        "{row}"
+    );
 }
 
 #[tokio::test]

@@ -509,6 +509,18 @@ async fn households_and_buildings_show_who_lives_behind_which_door_in_scope() {
     assert_eq!(st, StatusCode::NOT_FOUND);
     let (st, _) = app.get(&w, "/api/v1/households/999999").await;
     assert_eq!(st, StatusCode::NOT_FOUND);
+    // nor may she file a case at that door and read its address in the answer
+    let body = json!({"category": "repair", "description": "楼道灯坏了", "household_id": far_household});
+    let (st, v) = app.post(&w, "/api/v1/cases", body).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    assert!(
+        app.audit()
+            .await
+            .iter()
+            .any(|(a, o, x)| a == "case_create" && o == "denied" && *x == format!("household:{far_household}"))
+    );
+    let (_, list) = app.get(&s, "/api/v1/cases?box=all").await;
+    assert_eq!(list["total"], 0, "no case was made");
 
     // and the pages say the same
     let browser = app.browser_as("secretary").await;
