@@ -125,7 +125,7 @@ async fn throughput(client: &reqwest::Client) -> (f64, f64, f64, &'static str) {
     svc.seed_demo().await.unwrap();
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", l.local_addr().unwrap());
-    let state = yijia_web::AppState { svc, cfg: yijia_web::WebConfig { tls: false } };
+    let state = yijia_web::AppState { svc, cfg: yijia_web::WebConfig { tls: false, trusted_proxies: vec![] } };
     tokio::spawn(yijia_web::serve(l, state, std::future::pending()));
     let token = login(client, &base, "secretary", yijia_service::demo::PASSWORD).await;
     let me = format!("{base}/api/v1/me");

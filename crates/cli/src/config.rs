@@ -37,6 +37,11 @@ pub struct Config {
     pub case_reopen_days: i64,
     /// Adjustments of more points than this wait for a second person.
     pub points_approval_limit: i64,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: a comma list of
+    /// addresses (`127.0.0.1,10.0.0.5`); empty: none.
+    pub trusted_proxies: String,
+    /// Webhooks may point at loopback and private addresses (a test rig).
+    pub webhooks_allow_private: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -56,6 +61,8 @@ impl std::fmt::Debug for Config {
             .field("session_cache_ms", &self.session_cache_ms)
             .field("case_reopen_days", &self.case_reopen_days)
             .field("points_approval_limit", &self.points_approval_limit)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("webhooks_allow_private", &self.webhooks_allow_private)
             .finish()
     }
 }
@@ -77,6 +84,8 @@ struct Defaults {
     session_cache_ms: i64,
     case_reopen_days: i64,
     points_approval_limit: i64,
+    trusted_proxies: &'static str,
+    webhooks_allow_private: bool,
 }
 
 /// Values given as flags; `None` leaves the lower layers' value.
@@ -106,6 +115,8 @@ impl Config {
             session_cache_ms: 1_000,
             case_reopen_days: 7,
             points_approval_limit: yijia_domain::points::APPROVAL_LIMIT,
+            trusted_proxies: "",
+            webhooks_allow_private: false,
         };
         let file = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("yijia.toml"));
         Figment::from(Serialized::defaults(defaults))
@@ -123,6 +134,16 @@ impl Config {
         }
     }
 
+    /// The trusted proxies' addresses; a word that is not one is an error.
+    pub fn trusted_proxies(&self) -> Result<Vec<std::net::IpAddr>, String> {
+        self.trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(|a| a.parse().map_err(|_| format!("trusted_proxies: '{a}' is not an IP address")))
+            .collect()
+    }
+
     pub fn settings(&self) -> yijia_service::Settings {
         use yijia_domain::time::{HOUR_MS, MINUTE_MS};
         yijia_service::Settings {
@@ -137,6 +158,7 @@ impl Config {
             session_cache_ms: self.session_cache_ms,
             case_reopen_window_ms: self.case_reopen_days * 24 * HOUR_MS,
             points_approval_limit: self.points_approval_limit,
+            webhooks_allow_private: self.webhooks_allow_private,
             ..Default::default()
         }
     }

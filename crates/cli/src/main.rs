@@ -567,7 +567,8 @@ async fn serve(cfg: Config, demo: bool) -> Result<()> {
         let svc = svc.clone();
         tokio::spawn(async move { svc.run_jobs(runner, stop_rx).await })
     };
-    let state = yijia_web::AppState { svc, cfg: yijia_web::WebConfig { tls: cfg.tls } };
+    let trusted_proxies = cfg.trusted_proxies().map_err(anyhow::Error::msg)?;
+    let state = yijia_web::AppState { svc, cfg: yijia_web::WebConfig { tls: cfg.tls, trusted_proxies } };
     yijia_web::serve(listener, state, shutdown_signal()).await?;
     let _ = stop_tx.send(true);
     let _ = jobs.await;

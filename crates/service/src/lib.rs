@@ -76,6 +76,9 @@ pub struct Settings {
     pub case_reopen_window_ms: i64,
     /// Adjustments of more points than this wait for a second person.
     pub points_approval_limit: i64,
+    /// Webhooks may point at loopback, private and link-local addresses
+    /// (off by default: a webhook must not reach into the server's network).
+    pub webhooks_allow_private: bool,
 }
 
 impl Default for Settings {
@@ -92,6 +95,7 @@ impl Default for Settings {
             session_cache_ms: 1_000,
             case_reopen_window_ms: 7 * 24 * HOUR_MS,
             points_approval_limit: yijia_domain::points::APPROVAL_LIMIT,
+            webhooks_allow_private: false,
         }
     }
 }

@@ -116,6 +116,13 @@ impl Services {
                 "a full http:// or https:// address",
             ));
         }
+        if !self.settings.webhooks_allow_private && reaches_inside(url).await {
+            return Err(ServiceError::invalid(
+                "url",
+                "不能指向本机或内网地址",
+                "a webhook may not point at this machine or a private network",
+            ));
+        }
         let now = self.now();
         let mut tx = self.db.write().await?;
         let node = org::by_code(&mut tx, scope.trim()).await?.filter(|n| caller.covers(WEBHOOK_MAKERS, &n.path));
@@ -204,6 +211,10 @@ impl Services {
     }
 
     async fn send(&self, url: &str, secret: &str, e: &cases::OutboxEntry) -> std::result::Result<(), String> {
+        // a name may resolve elsewhere since it was added
+        if !self.settings.webhooks_allow_private && reaches_inside(url).await {
+            return Err("refused: the address is on this machine or a private network".into());
+        }
         let timestamp = (self.now() / 1000).to_string();
         let sig = signature(secret, &timestamp, &e.payload).map_err(|e| e.to_string())?;
         let r = client()
@@ -221,10 +232,75 @@ impl Services {
     }
 }
 
+/// Whether `url`'s host is, or resolves to, an address inside: loopback,
+/// private, link-local (cloud metadata), unspecified, shared or multicast.
+/// A name that does not resolve now is looked at again when sending.
+async fn reaches_inside(url: &str) -> bool {
+    let Ok(u) = reqwest::Url::parse(url) else { return true };
+    let port = u.port_or_known_default().unwrap_or(80);
+    let addrs: Vec<std::net::IpAddr> = match u.host() {
+        Some(url::Host::Ipv4(ip)) => vec![ip.into()],
+        Some(url::Host::Ipv6(ip)) => vec![ip.into()],
+        Some(url::Host::Domain(d)) => match tokio::net::lookup_host((d, port)).await {
+            Ok(found) => found.map(|a| a.ip()).collect(),
+            Err(_) => return d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost"),
+        },
+        None => return true,
+    };
+    addrs.iter().any(|ip| inside(*ip))
+}
+
+fn inside(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v) => {
+            let [a, b, ..] = v.octets();
+            v.is_loopback()
+                || v.is_private()
+                || v.is_link_local()
+                || v.is_unspecified()
+                || v.is_broadcast()
+                || v.is_multicast()
+                || (a == 100 && (64..128).contains(&b))
+                || a == 0
+        }
+        std::net::IpAddr::V6(v) => {
+            let first = v.segments()[0];
+            v.is_loopback()
+                || v.is_unspecified()
+                || v.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || v.to_ipv4_mapped().is_some_and(|m| inside(m.into()))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[tokio::test]
+    async fn addresses_inside_are_refused() {
+        for url in [
+            "http://127.0.0.1:8080/x",
+            "http://localhost/x",
+            "http://10.1.2.3/",
+            "http://192.168.1.1/",
+            "http://172.16.0.1/",
+            "http://169.254.169.254/latest/meta-data",
+            "http://[::1]/",
+            "http://[fd00::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://0.0.0.0/",
+            "http://100.64.0.1/",
+        ] {
+            assert!(reaches_inside(url).await, "{url}");
+        }
+        for url in ["https://8.8.8.8/hook", "http://[2001:4860:4860::8888]/"] {
+            assert!(!reaches_inside(url).await, "{url}");
+        }
+    }
 
     #[test]
     fn back_off_doubles_up_to_an_hour() {

@@ -32,6 +32,8 @@ pub const PHOTO_BODY_LIMIT: usize = 32 * 1024 * 1024;
 pub struct WebConfig {
     /// Served behind TLS: cookies get `Secure`, responses get HSTS.
     pub tls: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone)]

@@ -90,11 +90,59 @@ impl Routes {
     }
 }
 
-pub fn client_ip(parts_or_req_ext: &axum::http::Extensions) -> String {
-    parts_or_req_ext
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
+/// The address a request came from: the socket's, or, when the socket is
+/// one of the configured reverse proxies, the last address in
+/// `X-Forwarded-For` that is not a proxy (a client can write anything to
+/// the left of it). Behind a proxy every client would otherwise share one
+/// login bucket.
+pub fn client_ip(ext: &axum::http::Extensions, headers: &HeaderMap, trusted: &[std::net::IpAddr]) -> String {
+    let Some(peer) = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {
+        return "unknown".to_owned();
+    };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+        .collect::<Vec<_>>();
+    for a in forwarded.into_iter().rev() {
+        match a {
+            Some(ip) if trusted.contains(&ip) => continue,
+            Some(ip) => return ip.to_string(),
+            None => break,
+        }
+    }
+    peer.to_string()
+}
+
+/// The client's address, as `client_ip` tells it.
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(&parts.extensions, &parts.headers, &st.cfg.trusted_proxies)))
+    }
+}
+
+/// A form posted from another site (login CSRF: logging a browser in as
+/// someone else). Browsers send `Origin` on every POST and
+/// `Sec-Fetch-Site` on every request; either naming another site refuses.
+pub fn cross_site(headers: &HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if header("sec-fetch-site").is_some_and(|s| s == "cross-site" || s == "same-site") {
+        return true;
+    }
+    match (header("origin"), header("host")) {
+        (Some("null"), _) => true,
+        (Some(origin), Some(host)) => origin.split_once("://").is_none_or(|(_, h)| h != host),
+        _ => false,
+    }
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -185,7 +233,7 @@ async fn enforce(State((state, policy)): State<(AppState, Policy)>, req: Request
     let (parts, body) = req.into_parts();
     let lang = Lang::from_parts(&parts);
     let req = Request::from_parts(parts, body);
-    let ip = client_ip(req.extensions());
+    let ip = client_ip(req.extensions(), req.headers(), &state.cfg.trusted_proxies);
     let Some((token, by_cookie)) = credentials(req.headers()) else {
         let e = ServiceError::Unauthenticated(yijia_domain::Msg::new("请先登录", "please log in"));
         return refuse(&path, lang, e, &uri);

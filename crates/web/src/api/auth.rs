@@ -1,5 +1,5 @@
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::i18n::Lang;
 use crate::json::ApiJson;
-use crate::policy::{Auth, clear_session_cookie, session_cookie};
+use crate::policy::{Auth, ClientIp, clear_session_cookie, session_cookie};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -41,11 +41,10 @@ pub struct LoginResponse {
     ))]
 pub async fn login(
     State(st): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    ClientIp(ip): ClientIp,
     lang: Lang,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let ip = addr.ip().to_string();
     let li = st.svc.login(&body.username, &body.password, &ip).await.api(lang)?;
     let mut res =
         Json(LoginResponse { token: li.token.clone(), csrf_token: li.csrf_token, user: li.user }).into_response();

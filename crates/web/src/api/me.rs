@@ -2,7 +2,7 @@
 //! it, and then their points, activities and shop, all for themself only.
 
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use yijia_service::activities::{ActivityView, SignupView};
 use yijia_service::auth::UserView;
@@ -17,7 +17,7 @@ use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::i18n::Lang;
 use crate::json::{ApiJson, ApiPath, ApiQuery};
-use crate::policy::Auth;
+use crate::policy::{Auth, ClientIp};
 
 /// A one-time invitation code for a resident to sign up with (valid 14 days; an earlier unused
 /// one stops working). The code is shown only in this answer.
@@ -53,11 +53,11 @@ pub async fn invite_resident(
     ))]
 pub async fn join(
     State(st): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    ClientIp(ip): ClientIp,
     lang: Lang,
     ApiJson(b): ApiJson<JoinInput>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
-    Ok((StatusCode::CREATED, Json(st.svc.join(b, &addr.ip().to_string()).await.api(lang)?)))
+    Ok((StatusCode::CREATED, Json(st.svc.join(b, &ip).await.api(lang)?)))
 }
 
 /// My points: the balance and the month's statement.

@@ -61,7 +61,6 @@ const ADMINS: &[Role] = yijia_service::org::EDITORS;
 const AUDIT_READERS: &[Role] = yijia_service::audit::READERS;
 const RESIDENT_READERS: &[Role] = yijia_service::registry::READERS;
 const REGISTRARS: &[Role] = yijia_service::registry::REGISTRARS;
-const UNMASKERS: &[Role] = yijia_service::registry::UNMASKERS;
 const FULL_EXPORTERS: &[Role] = yijia_service::export::FULL_EXPORTERS;
 const APPROVERS: &[Role] = yijia_service::export::APPROVERS;
 const CATEGORY_MAKERS: &[Role] = yijia_service::categories::CATEGORY_MAKERS;

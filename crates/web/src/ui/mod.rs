@@ -4,7 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -29,7 +29,7 @@ mod visits;
 use crate::AppState;
 use crate::error::describe;
 use crate::i18n::Lang;
-use crate::policy::{Auth, Policy, Routes, Scope, clear_session_cookie, session_cookie};
+use crate::policy::{Auth, ClientIp, Policy, Routes, Scope, clear_session_cookie, cross_site, session_cookie};
 
 const STAFF: &[Role] = yijia_service::org::VIEWERS;
 const MANAGERS: &[Role] = yijia_service::users::MANAGERS;
@@ -387,12 +387,16 @@ struct LoginForm {
 
 async fn login_submit(
     State(st): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     lang: Lang,
     Form(f): Form<LoginForm>,
 ) -> PageResult {
     let next = safe_next(f.next.as_deref());
-    match st.svc.login(&f.username, &f.password, &addr.ip().to_string()).await {
+    if cross_site(&headers) {
+        return Err(cross_site_refused(lang));
+    }
+    match st.svc.login(&f.username, &f.password, &ip).await {
         Ok(li) => {
             let target = if li.user.password_expired { "/password".to_owned() } else { next };
             let mut res = Redirect::to(&target).into_response();
@@ -409,6 +413,13 @@ async fn login_submit(
             Ok((status, page).into_response())
         }
     }
+}
+
+/// A login or sign-up form sent from another site.
+fn cross_site_refused(l: Lang) -> PageError {
+    let e =
+        ServiceError::Forbidden(yijia_domain::Msg::new("请在本站的登录页登录", "log in on this site's own login page"));
+    PageError(Box::new(error_page(&e, l)))
 }
 
 async fn set_lang(Path(lang): Path<String>, Query(q): Query<NextParam>) -> Response {
@@ -493,15 +504,19 @@ struct JoinForm {
 
 async fn join_submit(
     State(st): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     lang: Lang,
     Form(f): Form<JoinForm>,
 ) -> PageResult {
+    if cross_site(&headers) {
+        return Err(cross_site_refused(lang));
+    }
     let input =
         yijia_service::invitations::JoinInput { code: f.code.clone(), phone: f.phone.clone(), password: f.password };
     let page =
         |error, done| JoinPage { c: Chrome::anonymous(lang, "/join"), error, done, code: f.code, phone: f.phone };
-    match st.svc.join(input, &addr.ip().to_string()).await {
+    match st.svc.join(input, &ip).await {
         Ok(u) => Ok(page(None, Some(u.username)).into_response()),
         Err(e) => {
             let status = describe(&e, lang).0;

@@ -284,3 +284,63 @@ async fn another_server_notices_a_logout_within_the_session_cache_time() {
     clock.advance(1_000);
     assert!(other.authenticate(&t, "127.0.0.1").await.is_err(), "within a second it asks again");
 }
+
+/// Behind a proxy every client shares the proxy's address: the login limit
+/// counts the address the proxy was asked from, and believes
+/// `X-Forwarded-For` only from a configured proxy.
+#[tokio::test]
+async fn the_login_limit_counts_the_client_behind_a_trusted_proxy_only() {
+    let settings = Settings { ip_attempts: 3, ..Settings::default() };
+    let try_as = |app: &TestApp, from: &'static str| {
+        let (c, url) = (app.client(), format!("{}/api/v1/auth/login", app.url));
+        async move {
+            c.post(url)
+                .header("x-forwarded-for", from)
+                .json(&serde_json::json!({"username": "worker1", "password": "wrong-password"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let app = TestApp::spawn_behind_proxy(settings.clone()).await;
+    for _ in 0..3 {
+        assert_eq!(try_as(&app, "203.0.113.5").await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(try_as(&app, "203.0.113.5").await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(try_as(&app, "203.0.113.6").await, StatusCode::UNAUTHORIZED, "another client, its own bucket");
+    // a client cannot escape by writing addresses to the left
+    assert_eq!(try_as(&app, "198.51.100.1, 203.0.113.5").await, StatusCode::TOO_MANY_REQUESTS);
+    // without a configured proxy the header is not believed
+    let app = TestApp::spawn_with(settings).await;
+    for from in ["203.0.113.7", "203.0.113.8", "203.0.113.9"] {
+        assert_eq!(try_as(&app, from).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(try_as(&app, "203.0.113.10").await, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// Login CSRF: a page on another site posting the login form would log the
+/// browser in as the attacker.
+#[tokio::test]
+async fn the_login_and_join_forms_refuse_a_post_from_another_site() {
+    let app = TestApp::spawn().await;
+    let form = [("username", "worker1"), ("password", PASSWORD), ("next", "/")];
+    for (name, value) in [("origin", "http://evil.example"), ("origin", "null"), ("sec-fetch-site", "cross-site")] {
+        let r = app.browser().post(format!("{}/login", app.url)).header(name, value).form(&form).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+        assert!(r.headers().get("set-cookie").is_none());
+        let r = app
+            .browser()
+            .post(format!("{}/join", app.url))
+            .header(name, value)
+            .form(&[("code", "x"), ("phone", "13800000000"), ("password", "x")])
+            .send()
+            .await;
+        assert_eq!(r.unwrap().status(), StatusCode::FORBIDDEN, "join {name}: {value}");
+    }
+    let own = app.url.clone();
+    let r = app.browser().post(format!("{}/login", app.url)).header("origin", own).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "from its own page");
+    let r = app.browser().post(format!("{}/login", app.url)).header("sec-fetch-site", "same-origin").form(&form).send();
+    assert_eq!(r.await.unwrap().status(), StatusCode::SEE_OTHER);
+}

@@ -128,8 +128,10 @@ async fn the_openapi_document_covers_every_api_route() {
     let doc: Value =
         app.client().get(format!("{}/api/openapi.json", app.url)).send().await.unwrap().json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    let (_, table) =
-        yijia_web::app(yijia_web::AppState { svc: app.svc.clone(), cfg: yijia_web::WebConfig { tls: false } });
+    let (_, table) = yijia_web::app(yijia_web::AppState {
+        svc: app.svc.clone(),
+        cfg: yijia_web::WebConfig { tls: false, trusted_proxies: vec![] },
+    });
     for r in table.iter().filter(|r| r.path.starts_with("/api/v1/")) {
         let op = &doc["paths"][r.path][r.method.as_str().to_lowercase()];
         assert!(op.is_object(), "{} {} is not documented", r.method, r.path);

@@ -44,6 +44,16 @@ impl TestApp {
     }
 
     pub async fn serve(db: TestDb, settings: Settings, demo: bool) -> Self {
+        Self::serve_with(db, settings, demo, WebConfig { tls: false, trusted_proxies: vec![] }).await
+    }
+
+    /// Served as if behind a reverse proxy on this machine.
+    pub async fn spawn_behind_proxy(settings: Settings) -> Self {
+        let web = WebConfig { tls: false, trusted_proxies: vec!["127.0.0.1".parse().unwrap()] };
+        Self::serve_with(TestDb::new().await, settings, true, web).await
+    }
+
+    pub async fn serve_with(db: TestDb, settings: Settings, demo: bool, web: WebConfig) -> Self {
         let clock = Arc::new(ManualClock::new(now_ms()));
         let svc = Services::new(db.db.clone(), clock.clone(), settings, Arc::new(Keyring::generate()));
         if demo {
@@ -52,7 +62,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState { svc: svc.clone(), cfg: WebConfig { tls: false } };
+        let state = AppState { svc: svc.clone(), cfg: web };
         tokio::spawn(async move {
             yijia_web::serve(listener, state, async {
                 let _ = rx.await;

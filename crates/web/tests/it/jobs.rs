@@ -23,7 +23,8 @@ async fn two_servers_run_each_job_once() {
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let second_url = format!("http://{}", listener.local_addr().unwrap());
-    let state = yijia_web::AppState { svc: second.clone(), cfg: yijia_web::WebConfig { tls: false } };
+    let state =
+        yijia_web::AppState { svc: second.clone(), cfg: yijia_web::WebConfig { tls: false, trusted_proxies: vec![] } };
     tokio::spawn(yijia_web::serve(listener, state, std::future::pending()));
 
     // both servers answer for the same data: a session made on one works on the other

@@ -51,8 +51,10 @@ fn concrete(path: &str) -> String {
 #[tokio::test]
 async fn every_route_has_a_policy_and_only_the_allowlist_is_public() {
     let app = TestApp::spawn().await;
-    let (_, table) =
-        yijia_web::app(yijia_web::AppState { svc: app.svc.clone(), cfg: yijia_web::WebConfig { tls: false } });
+    let (_, table) = yijia_web::app(yijia_web::AppState {
+        svc: app.svc.clone(),
+        cfg: yijia_web::WebConfig { tls: false, trusted_proxies: vec![] },
+    });
     assert!(table.len() > 20, "the table lists the routes: {}", table.len());
     let client = app.client();
     for r in &table {
@@ -147,8 +149,10 @@ async fn every_route_audits_a_denial_of_another_communitys_object() {
     let res2 = app.login_raw("13900001111", "Bei-ju-min-2024").await.json::<serde_json::Value>().await.unwrap();
     let res2 = res2["token"].as_str().unwrap().to_owned();
 
-    let (_, table) =
-        yijia_web::app(yijia_web::AppState { svc: app.svc.clone(), cfg: yijia_web::WebConfig { tls: false } });
+    let (_, table) = yijia_web::app(yijia_web::AppState {
+        svc: app.svc.clone(),
+        cfg: yijia_web::WebConfig { tls: false, trusted_proxies: vec![] },
+    });
     let denials = |audit: Vec<(String, String, String)>| audit.iter().filter(|(_, o, _)| o == "denied").count();
     let mut unaudited = Vec::new();
     for r in

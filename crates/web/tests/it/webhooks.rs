@@ -55,7 +55,9 @@ async fn run_deliveries(app: &TestApp) {
 
 #[tokio::test]
 async fn events_go_out_signed_in_order_and_failures_back_off() {
-    let app = TestApp::spawn().await;
+    // the receiver listens on loopback, which a deployment refuses by default
+    let settings = yijia_service::Settings { webhooks_allow_private: true, ..Default::default() };
+    let app = TestApp::spawn_with(settings).await;
     let (url, rx) = receiver().await;
     let secretary = app.token("secretary").await;
     let (st, e) = app.post(&secretary, "/api/v1/webhooks", json!({"scope": "chengnan", "url": "ftp://x"})).await;
@@ -108,4 +110,18 @@ async fn events_go_out_signed_in_order_and_failures_back_off() {
     let (_, _) = app.post(&resident, "/api/v1/cases", json!({"category": "repair", "description": "又坏了"})).await;
     run_deliveries(&app).await;
     assert_eq!(rx.lock().unwrap().got.len(), 3);
+}
+
+/// The probe pointed a webhook at loopback and private addresses: by
+/// default refused, when added and again when sending.
+#[tokio::test]
+async fn a_webhook_may_not_reach_into_the_servers_network() {
+    let app = TestApp::spawn().await;
+    let (url, rx) = receiver().await;
+    let secretary = app.token("secretary").await;
+    for bad in [url.as_str(), "http://localhost:9/x", "http://10.0.0.8/x", "http://169.254.169.254/latest/meta-data"] {
+        let (st, e) = app.post(&secretary, "/api/v1/webhooks", json!({"scope": "chengnan", "url": bad})).await;
+        assert_eq!((st, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("url")), "{bad}: {e}");
+    }
+    let _ = rx;
 }
