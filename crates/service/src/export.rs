@@ -394,12 +394,12 @@ fn workbook(
                 ),
                 None => (r.id_number_masked.clone().unwrap_or_default(), r.phone_masked.clone().unwrap_or_default()),
             };
-            let id = if sees_ids { id.as_str() } else { "" };
+            let (id, phone) = if sees_ids { (id.as_str(), phone.as_str()) } else { ("", "") };
             let cells = [
                 sex,
                 id,
                 r.birth_date.as_deref().unwrap_or(""),
-                phone.as_str(),
+                phone,
                 r.estate.as_deref().unwrap_or(""),
                 r.building.as_deref().unwrap_or(""),
                 r.entrance.as_deref().unwrap_or(""),

@@ -545,7 +545,7 @@ impl Services {
                 has_details: false,
             });
         }
-        // station clerks see names, never ID numbers
+        // station clerks see names, never ID numbers or phones
         let sees_ids = caller.covers(UNMASKERS, &r.grid_path);
         ResidentView {
             id: r.id,
@@ -554,7 +554,7 @@ impl Services {
             age: birth.and_then(|b| age_on(b, today)),
             birth_date: r.birth_date,
             id_number: r.id_number_masked.filter(|_| sees_ids),
-            phone: r.phone_masked,
+            phone: r.phone_masked.filter(|_| sees_ids),
             grid: r.grid_code,
             address: address.map(AddressView::from),
             relation: r.relation,

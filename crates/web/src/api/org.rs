@@ -1,5 +1,5 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -9,7 +9,7 @@ use super::ApiResult;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::i18n::Lang;
-use crate::json::ApiJson;
+use crate::json::{ApiJson, ApiPath};
 use crate::policy::Auth;
 
 /// The org nodes you may see, in tree order.
@@ -39,7 +39,7 @@ pub async fn get_org_node(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> Result<Json<NodeDetail>, ApiError> {
     Ok(Json(st.svc.org_node(&c, &code).await.api(lang)?))
 }
@@ -122,7 +122,7 @@ pub async fn update_org_node(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(b): ApiJson<UpdateNode>,
 ) -> Result<Json<OrgNodeView>, ApiError> {
     let boundary = b.boundary.map(|o| o.map(|v| v.to_string()));
@@ -145,7 +145,7 @@ pub async fn delete_org_node(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     st.svc.org_delete(&c, &code).await.api(lang)?;
     Ok(StatusCode::NO_CONTENT)

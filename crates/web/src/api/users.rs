@@ -1,5 +1,5 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -11,7 +11,7 @@ use super::{ApiResult, PageParams};
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::i18n::Lang;
-use crate::json::{ApiJson, ApiQuery};
+use crate::json::{ApiJson, ApiPath, ApiQuery};
 use crate::policy::Auth;
 
 /// Users holding a grant within your scope (secretaries: their community;
@@ -93,7 +93,7 @@ pub async fn get_user(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
-    Path(username): Path<String>,
+    ApiPath(username): ApiPath<String>,
 ) -> Result<Json<UserView>, ApiError> {
     Ok(Json(st.svc.get_user(&c, &username).await.api(lang)?))
 }
@@ -112,7 +112,7 @@ pub async fn disable_user(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
-    Path(username): Path<String>,
+    ApiPath(username): ApiPath<String>,
 ) -> Result<Json<UserView>, ApiError> {
     Ok(Json(st.svc.set_user_disabled(&c, &username, true).await.api(lang)?))
 }
@@ -130,7 +130,7 @@ pub async fn enable_user(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
-    Path(username): Path<String>,
+    ApiPath(username): ApiPath<String>,
 ) -> Result<Json<UserView>, ApiError> {
     Ok(Json(st.svc.set_user_disabled(&c, &username, false).await.api(lang)?))
 }

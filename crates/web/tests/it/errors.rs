@@ -214,3 +214,27 @@ fn openapi_schema_names_are_unique() {
         assert_ne!(w[0].0, w[1].0, "one schema name for two types: {} and {}", w[0].1, w[1].1);
     }
 }
+
+/// The probe sent bytes that are not UTF-8 in a path and got plain text:
+/// every API route answers the JSON error.
+#[tokio::test]
+async fn a_path_that_is_not_utf8_answers_the_json_error() {
+    let app = TestApp::spawn().await;
+    let t = app.token("admin").await;
+    let (_, table) = yijia_web::app(yijia_web::AppState {
+        svc: app.svc.clone(),
+        cfg: yijia_web::WebConfig { tls: false, trusted_proxies: vec![] },
+    });
+    let mut plain = Vec::new();
+    for r in table.iter().filter(|r| r.method == reqwest::Method::GET && r.path.starts_with("/api/v1/")) {
+        let Some(at) = r.path.find('{') else { continue };
+        let end = r.path[at..].find('}').unwrap() + at + 1;
+        let path = format!("{}%FF%FE{}", &r.path[..at], &r.path[end..]);
+        let res = app.client().get(format!("{}{path}", app.url)).bearer_auth(&t).send().await.unwrap();
+        let st = res.status();
+        if res.json::<Value>().await.ok().filter(|v| v["error"]["code"].is_string()).is_none() {
+            plain.push(format!("{st} {}", r.path));
+        }
+    }
+    assert!(plain.is_empty(), "not the JSON error:\n{}", plain.join("\n"));
+}

@@ -50,6 +50,7 @@ async fn exports_are_masked_scoped_stamped_and_audited() {
     for (_, rows) in sheets(&book) {
         for row in rows.iter().skip(3).take(rows.len().saturating_sub(4)) {
             assert_eq!(row[3], "", "no ID number for a clerk: {row:?}");
+            assert_eq!(row[5], "", "nor a phone: {row:?}");
             assert!(row[10].contains("独居老人"), "{row:?}");
         }
     }

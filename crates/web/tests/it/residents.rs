@@ -79,10 +79,10 @@ async fn canaries_never_appear_in_plain_text_at_rest_or_in_masked_answers() {
             assert_eq!(has_plain_personal_data(&body), None, "{user} {path}: {body}");
         }
     }
-    // station clerks see names, never ID numbers, masked or not
+    // station clerks see names, never ID numbers or phones, masked or not
     let c = app.token("clerk").await;
     let (_, v) = app.get(&c, &format!("/api/v1/residents/{rid}")).await;
-    assert!(v["id_number"].is_null(), "{v}");
+    assert!(v["id_number"].is_null() && v["phone"].is_null(), "{v}");
     assert_eq!(v["name"], "张大爷");
     let (st, _) = app
         .post(&c, &format!("/api/v1/residents/{rid}/unmask"), json!({"field": "id_number", "reason": "核对身份"}))
