@@ -238,6 +238,13 @@ pub enum Part {
     Reporter,
 }
 
+/// Who reads and records a dispute's parties, mediation and agreement:
+/// those handling it (its grid's workers, the community's staff), and the
+/// street office only once the dispute was escalated to it.
+pub fn handles_dispute(parts: &[Part], escalated: bool) -> bool {
+    parts.iter().any(|p| matches!(p, Part::Handler | Part::Dispatcher) || (*p == Part::Subdistrict && escalated))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {

@@ -13,7 +13,7 @@ use serde_json::json;
 use yijia_domain::Msg;
 use yijia_domain::case::{
     Action, CaseKind, CaseState, Channel, Context, DISPUTE_REVISITS_DAYS, Part, Priority, Schedule, Timeliness,
-    allowed, schedule, transition,
+    allowed, handles_dispute, schedule, transition,
 };
 use yijia_domain::org::Boundary;
 use yijia_domain::phone::Phone;
@@ -643,9 +643,16 @@ impl Services {
             Some(a) => Some(check_text("at_risk", a, 0, 200)?).filter(|a| !a.is_empty()),
             None => None,
         };
-        let parties = match input.parties.as_deref() {
-            Some(a) if !resident_only => Some(check_text("parties", a, 0, 500)?).filter(|a| !a.is_empty()),
-            _ => None,
+        let parties = match input.parties.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            Some(_) if resident_only => {
+                return Err(ServiceError::invalid(
+                    "parties",
+                    "当事人由调解的网格员或社区工作人员记录,请写在描述里",
+                    "the parties are recorded by those who mediate; put them in the description",
+                ));
+            }
+            Some(a) => Some(check_text("parties", a, 0, 500)?),
+            None => None,
         };
         // what the case needs to know is read first, outside the write
         let mut tx = self.db.conn().await?;
@@ -659,7 +666,16 @@ impl Services {
                 format!("community '{}' has no category '{}'", com.code, input.category.trim()),
             ));
         };
-        let kind = CaseKind::parse(&cat.kind).unwrap_or(CaseKind::Request);
+        let kind = CaseKind::parse(&cat.kind).ok_or_else(|| {
+            ServiceError::Internal(format!("case category {} has an unknown kind '{}'", cat.id, cat.kind))
+        })?;
+        if parties.is_some() && kind != CaseKind::Dispute {
+            return Err(ServiceError::invalid(
+                "parties",
+                format!("「{}」不是纠纷,没有当事人", cat.name),
+                format!("'{}' is not a dispute: it has no parties", cat.code),
+            ));
+        }
         let priority = input.priority.unwrap_or(Priority::parse(&cat.priority).unwrap_or(Priority::Ordinary));
         let d = deadlines.iter().find(|d| d.priority == priority.code()).map(|d| (d.accept_ms, d.resolve_ms));
         let d = d.unwrap_or_else(|| {
@@ -961,9 +977,10 @@ impl Services {
             (Some(s), true) => Some(Phone::parse(&self.keys.open(&aad_phone(&token), s)?)?.masked()),
             _ => None,
         };
-        let dispute = match (&k.dispute_sealed, staff) {
+        let handles = k.kind == "dispute" && handles_dispute(&parts, k.escalated_at.is_some());
+        let dispute = match (&k.dispute_sealed, handles) {
             (Some(s), true) => Some(serde_json::from_str(&self.keys.open(&aad_dispute(&token), s)?)?),
-            (None, true) if k.kind == "dispute" => Some(DisputeRecord::default()),
+            (None, true) => Some(DisputeRecord::default()),
             _ => None,
         };
         let timeline = related
@@ -1064,7 +1081,7 @@ impl Services {
         let (k, parts) = self.case_in_scope(&mut tx, caller, id, "case_view").await?;
         let view = self.case_view(&mut tx, caller, &k).await?;
         drop(tx);
-        if k.kind == "dispute" && is_staff(&parts) {
+        if k.kind == "dispute" && handles_dispute(&parts, k.escalated_at.is_some()) {
             let mut tx = self.db.write().await?;
             record(&mut tx, caller, self.now(), &Event::ok("case_view", format!("case:{id}"), &k.org_path)).await?;
             tx.commit().await?;
@@ -1381,7 +1398,7 @@ impl Services {
         let now = self.now();
         let mut tx = self.db.write().await?;
         let (mut k, parts) = self.case_in_scope(&mut tx, caller, id, "case_dispute").await?;
-        if !is_staff(&parts) || k.kind != "dispute" {
+        if k.kind != "dispute" || !handles_dispute(&parts, k.escalated_at.is_some()) {
             return Err(ServiceError::Conflict(Msg::new(
                 "只有办理人员可以记录纠纷的调解情况",
                 "only those handling a dispute record its mediation",

@@ -363,6 +363,49 @@ async fn disputes_keep_their_record_sealed_and_schedule_revisits() {
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
 
+/// The probe read a dispute's parties, mediation and agreement as the
+/// street officer, though it was never escalated to him; a request took
+/// `parties` and answered as a dispute; a resident's `parties` vanished.
+#[tokio::test]
+async fn a_dispute_is_read_only_by_those_handling_it_and_parties_go_nowhere_else() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff").await;
+    let officer = app.token("officer").await;
+    let resident = app.token("resident").await;
+    let body = json!({"category": "neighbour", "description": "楼上漏水到楼下", "grid": "chengnan-g01",
+                      "parties": "501 户王某;401 户李某"});
+    let v = file(&app, &staff, body).await;
+    let id = v["id"].as_i64().unwrap();
+    let (st, seen) = app.get(&officer, &format!("/api/v1/cases/{id}")).await;
+    assert_eq!(st, StatusCode::OK, "the officer still sees the case exists: {seen}");
+    assert!(seen["dispute"].is_null(), "but not its record: {seen}");
+    assert!(!seen.to_string().contains("王某"));
+    let (st, _) = app
+        .send(
+            reqwest::Method::PUT,
+            &officer,
+            &format!("/api/v1/cases/{id}/dispute"),
+            json!({"version": seen["version"], "agreement": "x"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT, "nor records it");
+    // escalated to the street office, it is his to handle and read
+    let (_, v) =
+        act(&app, &staff, id, json!({"action": "escalate", "version": seen["version"], "note": "调解不成"})).await;
+    assert_eq!(v["state"], "escalated", "{v}");
+    let (_, seen) = app.get(&officer, &format!("/api/v1/cases/{id}")).await;
+    assert_eq!(seen["dispute"]["parties"], "501 户王某;401 户李某");
+    assert!(app.audit().await.iter().any(|(a, _, o)| a == "case_view" && *o == format!("case:{id}")));
+
+    // a request has no parties; a resident does not record them
+    let body = json!({"category": "repair", "description": "水管坏了", "parties": "张三"});
+    let (st, e) = app.post(&staff, "/api/v1/cases", body).await;
+    assert_eq!((st, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("parties")), "{e}");
+    let body = json!({"category": "neighbour", "description": "邻居噪音", "parties": "楼上 601"});
+    let (st, e) = app.post(&resident, "/api/v1/cases", body).await;
+    assert_eq!((st, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("parties")), "{e}");
+}
+
 #[tokio::test]
 async fn a_resident_reopens_within_the_window_only() {
     let app = TestApp::spawn().await;
