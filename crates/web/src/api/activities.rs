@@ -104,6 +104,7 @@ pub async fn sign_up_for_activity(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such sign-up in your community", body = ErrorBody),
         (status = 409, description = "The activity is confirmed or cancelled", body = ErrorBody),
+        (status = 422, description = "No such resident", body = ErrorBody),
     ))]
 pub async fn cancel_signup(
     State(st): State<AppState>,

@@ -86,6 +86,7 @@ pub struct BatchResult {
         (status = 200, description = "Each visit's outcome", body = BatchResult),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "Your role does not log visits", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Empty, or more than 100", body = ErrorBody),
