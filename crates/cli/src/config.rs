@@ -42,6 +42,8 @@ pub struct Config {
     pub trusted_proxies: String,
     /// Webhooks may point at loopback and private addresses (a test rig).
     pub webhooks_allow_private: bool,
+    /// Records one person may read in an hour before reads wait.
+    pub personal_reads_per_hour: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -63,6 +65,7 @@ impl std::fmt::Debug for Config {
             .field("points_approval_limit", &self.points_approval_limit)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("webhooks_allow_private", &self.webhooks_allow_private)
+            .field("personal_reads_per_hour", &self.personal_reads_per_hour)
             .finish()
     }
 }
@@ -86,6 +89,7 @@ struct Defaults {
     points_approval_limit: i64,
     trusted_proxies: &'static str,
     webhooks_allow_private: bool,
+    personal_reads_per_hour: i64,
 }
 
 /// Values given as flags; `None` leaves the lower layers' value.
@@ -117,6 +121,7 @@ impl Config {
             points_approval_limit: yijia_domain::points::APPROVAL_LIMIT,
             trusted_proxies: "",
             webhooks_allow_private: false,
+            personal_reads_per_hour: 300,
         };
         let file = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("yijia.toml"));
         Figment::from(Serialized::defaults(defaults))
@@ -159,6 +164,7 @@ impl Config {
             case_reopen_window_ms: self.case_reopen_days * 24 * HOUR_MS,
             points_approval_limit: self.points_approval_limit,
             webhooks_allow_private: self.webhooks_allow_private,
+            personal_reads_per_hour: self.personal_reads_per_hour,
             ..Default::default()
         }
     }

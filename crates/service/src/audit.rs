@@ -70,6 +70,9 @@ pub(crate) async fn record_many(tx: &mut Tx, items: &[(&Caller, i64, Event<'_>)]
     Ok(())
 }
 
+/// The audited actions that read a person's data.
+const PERSONAL_READS: &[&str] = &["resident_view", "resident_unmask", "resident_export", "visit_read"];
+
 /// The roles that read the audit log, each within its grants.
 pub const READERS: &[Role] = &[Role::Secretary, Role::StreetOfficer, Role::Admin];
 
@@ -102,6 +105,33 @@ impl Services {
             Ok(()) => ServiceError::NotFound,
             Err(e) => e,
         }
+    }
+
+    /// Refuses a read of personal data when the caller has read more than
+    /// `personal_reads_per_hour` in the last hour (a scraping loop): the
+    /// read waits, and the first refusal in an hour is audited where the
+    /// caller's secretary reads the log.
+    pub(crate) async fn within_read_limit(&self, caller: &Caller) -> Result<()> {
+        let Some(user) = caller.user_id else { return Ok(()) };
+        let now = self.now();
+        let since = now - yijia_domain::time::HOUR_MS;
+        let mut conn = self.db.conn().await?;
+        let reads = store::count_since(&mut conn, user, since, PERSONAL_READS).await?;
+        drop(conn);
+        let limit = self.settings.personal_reads_per_hour;
+        if reads < limit {
+            return Ok(());
+        }
+        let mut tx = self.db.write().await?;
+        if store::count_since(&mut tx, user, since, &["read_limit"]).await? == 0 {
+            let e = Event { outcome: "limited", ..Event::ok("read_limit", format!("user:{user}"), caller.home_path()) };
+            record(&mut tx, caller, now, &e.with(serde_json::json!({ "reads": reads, "limit": limit }))).await?;
+        }
+        tx.commit().await?;
+        Err(ServiceError::RateLimited(yijia_domain::Msg::new(
+            format!("一小时内查看个人信息已达 {limit} 次,请稍后再试;社区书记已收到提醒"),
+            format!("you read personal data {limit} times within an hour: wait a while; your secretary was alerted"),
+        )))
     }
 
     /// What a look answered, with a denial audited at once (for a use

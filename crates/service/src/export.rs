@@ -138,6 +138,7 @@ impl Services {
         if paths.is_empty() {
             return Err(self.deny(caller, "resident_export", &format!("org:{}", com.code)).await);
         }
+        self.within_read_limit(caller).await?;
         let today = yijia_domain::time::to_local(self.now()).date_naive();
         let filter = residents::Filter {
             paths,

@@ -79,6 +79,9 @@ pub struct Settings {
     /// Webhooks may point at loopback, private and link-local addresses
     /// (off by default: a webhook must not reach into the server's network).
     pub webhooks_allow_private: bool,
+    /// Records one person may read (views, unmasks, exports, visit notes)
+    /// in an hour; then reads wait and the secretary is alerted.
+    pub personal_reads_per_hour: i64,
 }
 
 impl Default for Settings {
@@ -96,6 +99,7 @@ impl Default for Settings {
             case_reopen_window_ms: 7 * 24 * HOUR_MS,
             points_approval_limit: yijia_domain::points::APPROVAL_LIMIT,
             webhooks_allow_private: false,
+            personal_reads_per_hour: 300,
         }
     }
 }

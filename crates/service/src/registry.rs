@@ -697,6 +697,7 @@ impl Services {
     /// see who looked.
     pub async fn get_resident(&self, caller: &Caller, id: i64) -> Result<ResidentView> {
         let r = self.resident_in_scope(caller, id, READERS, "resident_view").await?;
+        self.within_read_limit(caller).await?;
         let mut tx = self.db.write().await?;
         record(&mut tx, caller, self.now(), &Event::ok("resident_view", format!("resident:{id}"), &r.grid_path))
             .await?;
@@ -724,6 +725,7 @@ impl Services {
                 "give a reason (2–200 characters)",
             ));
         }
+        self.within_read_limit(caller).await?;
         let keys = self.keys();
         let mut tx = self.db.write().await?;
         let e = Event::ok("resident_unmask", format!("resident:{id}"), &r.grid_path);

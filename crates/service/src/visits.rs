@@ -1007,6 +1007,7 @@ impl Services {
     /// A resident's plan and their latest visits; the notes are opened, and
     /// the reading audited.
     pub async fn resident_plan(&self, caller: &Caller, resident_id: i64) -> Result<PlanView> {
+        self.within_read_limit(caller).await?;
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
             let p = visits::plan_inputs(&mut tx, Whose::Residents(&[resident_id])).await?.pop();

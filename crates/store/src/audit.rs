@@ -3,6 +3,7 @@
 use serde::Serialize;
 use yijia_domain::audit::{EntryFields, entry_hash};
 
+use crate::sql::{Args, bind_args};
 use crate::{Result, StoreError, Tx, on_tx};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -189,6 +190,20 @@ pub async fn list(tx: &mut Tx, f: &Filter, limit: i64, offset: i64) -> Result<(V
         .bind(&f.path).bind(&upper).bind(f.action.as_deref()).bind(f.actor_id)
         .fetch_one(&mut *c).await?);
     Ok((rows, total))
+}
+
+/// How many entries `actor` wrote since `since` with one of `actions`.
+pub async fn count_since(tx: &mut Tx, actor: i64, since: i64, actions: &[&str]) -> Result<i64> {
+    let mut args = Args::default();
+    let (a, s) = (args.push(actor), args.push(since));
+    let list: Vec<String> = actions.iter().map(|x| args.push(*x)).collect();
+    let sql = format!(
+        "SELECT COUNT(*) FROM audit_log WHERE actor_id = {a} AND at >= {s} AND action IN ({})",
+        list.join(", ")
+    );
+    Ok(
+        on_tx!(tx, c => bind_args!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_one(&mut *c).await?),
+    )
 }
 
 /// The entries about one object (`resident:42`), newest first.

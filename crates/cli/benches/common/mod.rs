@@ -159,6 +159,9 @@ macro_rules! raw {
 pub fn yijia(dir: &Path, url: Option<&str>) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_yijia"));
     cmd.arg("--data-dir").arg(dir);
+    // benches measure speed: one user seeds a million points and reads
+    // thousands of records, far past the limits a person meets
+    cmd.env("YIJIA_POINTS_APPROVAL_LIMIT", "100000000").env("YIJIA_PERSONAL_READS_PER_HOUR", "100000000");
     match url {
         Some(u) => cmd.env("YIJIA_DATABASE_URL", u),
         None => cmd.env_remove("YIJIA_DATABASE_URL"),

@@ -119,6 +119,7 @@ pub async fn decide_export(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such request of yours", body = ErrorBody),
         (status = 409, description = "Not approved, downloaded already, or approved more than 24 hours ago", body = ErrorBody),
+        (status = 429, description = "Too many records read in the last hour", body = ErrorBody),
     ))]
 pub async fn download_export(
     State(st): State<AppState>,

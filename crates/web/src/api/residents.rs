@@ -113,6 +113,7 @@ pub async fn add_resident(
         (status = 400, description = "The id is not a number", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such resident within your scope", body = ErrorBody),
+        (status = 429, description = "Too many records read in the last hour", body = ErrorBody),
     ))]
 pub async fn get_resident(
     State(st): State<AppState>,
@@ -144,6 +145,7 @@ pub struct UnmaskRequest {
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "No reason, or no such field", body = ErrorBody),
+        (status = 429, description = "Too many records read in the last hour", body = ErrorBody),
     ))]
 pub async fn unmask_resident(
     State(st): State<AppState>,

@@ -127,6 +127,7 @@ pub async fn visit_photo(
         (status = 400, description = "The id is not a number", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such resident in your scope", body = ErrorBody),
+        (status = 429, description = "Too many records read in the last hour", body = ErrorBody),
     ))]
 pub async fn resident_plan(
     State(st): State<AppState>,
