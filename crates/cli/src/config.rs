@@ -35,7 +35,8 @@ pub struct Config {
     pub session_cache_ms: i64,
     /// Days after a case is resolved during which its resident may reopen it.
     pub case_reopen_days: i64,
-    /// Adjustments of more points than this wait for a second person.
+    /// What one person may move by hand into or out of one resident's
+    /// account in a day before a second person approves.
     pub points_approval_limit: i64,
     /// Reverse proxies whose `X-Forwarded-For` is believed: a comma list of
     /// addresses (`127.0.0.1,10.0.0.5`); empty: none.

@@ -424,8 +424,22 @@ impl Services {
             }
             let rule = PointsRule::parse(&a.points_rule, a.points).unwrap_or(PointsRule::Fixed(a.points));
             let pool = ledger::ensure_account(&mut tx, com.id, AccountKind::Pool.code(), None, now).await?;
+            let signups = store::signups(&mut tx, id).await?;
+            // the second person's rule: whoever put the activity up does not
+            // also confirm awards above the limit
+            let most = signups
+                .iter()
+                .filter_map(|s| Some(rule.points_for(rules::minutes_attended(s.checked_in_at?, s.checked_out_at?, a.starts_at, a.ends_at))))
+                .max()
+                .unwrap_or(0);
+            if most > self.settings.points_approval_limit && a.created_by.is_some() && a.created_by == caller.user_id {
+                return Err(ServiceError::conflict(
+                    format!("有人将获得 {most} 分,超过 {} 分的限额:请由发布活动以外的另一位工作人员确认", self.settings.points_approval_limit),
+                    format!("someone would get {most} points, above the limit of {}: another person than the one who put the activity up confirms", self.settings.points_approval_limit),
+                ));
+            }
             let mut awarded = 0;
-            for s in store::signups(&mut tx, id).await? {
+            for s in signups {
                 let (Some(i), Some(o)) = (s.checked_in_at, s.checked_out_at) else { continue };
                 if s.status != SignupStatus::SignedUp.code() {
                     continue;

@@ -74,7 +74,8 @@ pub struct Settings {
     pub session_cache_ms: i64,
     /// How long after a case is resolved its resident may reopen it.
     pub case_reopen_window_ms: i64,
-    /// Adjustments of more points than this wait for a second person.
+    /// What one person may move by hand into or out of one resident's
+    /// account in a day before a second person approves.
     pub points_approval_limit: i64,
     /// Webhooks may point at loopback, private and link-local addresses
     /// (off by default: a webhook must not reach into the server's network).

@@ -4,8 +4,8 @@
 //! camera, comments) survives, and scaled down to what a phone shows.
 
 use std::io::Cursor;
-use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
 
 use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits, RgbImage};
 use tokio::sync::Semaphore;
@@ -23,7 +23,7 @@ pub const MAX_SIDE: u32 = 2048;
 /// holds 3 or 4 bytes a pixel, so four uploads of nine 7000 × 7000 PNGs
 /// wait their turn instead of holding 1.7 GB together.
 pub const DECODE_BUDGET_MP: u32 = 64;
-static DECODING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(DECODE_BUDGET_MP as usize));
+static DECODING: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(DECODE_BUDGET_MP as usize)));
 /// Pixels being decoded now, and the most ever at once (for tests).
 static IN_FLIGHT: AtomicU64 = AtomicU64::new(0);
 static HIGH_WATER: AtomicU64 = AtomicU64::new(0);
@@ -51,12 +51,23 @@ pub async fn clean_gated<T: Send + 'static>(
 ) -> Result<T> {
     let pixels = header_pixels(&upload).unwrap_or(0);
     let mp = pixels.div_ceil(1_000_000).clamp(1, u64::from(DECODE_BUDGET_MP)) as u32;
-    let _turn = DECODING.acquire_many(mp).await.map_err(|e| ServiceError::Internal(format!("photo gate: {e}")))?;
-    let now = IN_FLIGHT.fetch_add(pixels, Ordering::Relaxed) + pixels;
-    HIGH_WATER.fetch_max(now, Ordering::Relaxed);
-    let done = tokio::task::spawn_blocking(move || f(&upload)).await;
-    IN_FLIGHT.fetch_sub(pixels, Ordering::Relaxed);
-    done.map_err(|e| ServiceError::Internal(format!("cleaning a photo: {e}")))?
+    let turn = DECODING
+        .clone()
+        .acquire_many_owned(mp)
+        .await
+        .map_err(|e| ServiceError::Internal(format!("photo gate: {e}")))?;
+    // the turn goes with the decoding: a client that hangs up does not
+    // free the budget while its photo is still being decoded
+    tokio::task::spawn_blocking(move || {
+        let now = IN_FLIGHT.fetch_add(pixels, Ordering::Relaxed) + pixels;
+        HIGH_WATER.fetch_max(now, Ordering::Relaxed);
+        let done = f(&upload);
+        IN_FLIGHT.fetch_sub(pixels, Ordering::Relaxed);
+        drop(turn);
+        done
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(format!("cleaning a photo: {e}")))?
 }
 
 /// Width × height as the header says, without decoding; `None` for what

@@ -72,7 +72,7 @@ pub struct TransferView {
 pub struct Posted {
     pub client_id: String,
     /// `done`, `failed` (for lack of points; it stays failed), `pending`
-    /// (an adjustment waiting for a second person) or `rejected`.
+    /// (a transfer above the limit waiting for a second person) or `rejected`.
     pub status: String,
     /// True when this id was sent before and this is that answer again.
     pub replayed: bool,
@@ -89,7 +89,7 @@ impl Posted {
     }
 }
 
-/// An adjustment waiting for (or decided by) a second person.
+/// A transfer above the limit waiting for (or decided by) a second person.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PointApproval {
     pub client_id: String,
@@ -480,6 +480,13 @@ impl Services {
                 return Err(ServiceError::NotFound);
             };
             let com = self.ledger_community(&mut tx, caller, t.debit_id, KEEPERS).await?;
+            if matches!(TransferKind::parse(&t.kind), Some(TransferKind::Redeem | TransferKind::Refund)) {
+                return Err(ServiceError::invalid(
+                    "transfer",
+                    "兑换由超市取消兑换退回,不能冲正",
+                    "a redemption is undone by cancelling it in the shop, not by a reversal",
+                ));
+            }
             let leg = Leg {
                 debit: t.credit_id,
                 credit: t.debit_id,
@@ -487,6 +494,28 @@ impl Services {
                 kind: TransferKind::Reversal,
                 memo: reason,
             };
+            // a reversal moves points like any transfer by hand: above the
+            // limit it takes an adjustment, which a second person approves
+            if store::request(&mut tx, &client_id).await?.is_none() {
+                let ids = [leg.debit.min(leg.credit), leg.debit.max(leg.credit)];
+                let kinds: HashMap<i64, AccountKind> = store::lock_accounts(&mut tx, &ids)
+                    .await?
+                    .iter()
+                    .map(|a| Ok((a.id, decode_kind(a)?)))
+                    .collect::<Result<_>>()?;
+                let earlier = moved_today(&mut tx, caller, now, &ids).await?;
+                if rules::needs_approval(
+                    &kinds,
+                    std::slice::from_ref(&leg),
+                    &earlier,
+                    self.settings.points_approval_limit,
+                ) {
+                    return Err(ServiceError::conflict(
+                        "冲正超过限额:请改做一笔调整,由另一人审批",
+                        "the reversal is above the limit: make an adjustment instead, which a second person approves",
+                    ));
+                }
+            }
             // the same id again answers as before, even once reversed
             if store::request(&mut tx, &client_id).await?.is_none() {
                 if t.kind == TransferKind::Reversal.code() {
@@ -523,7 +552,7 @@ impl Services {
         .await
     }
 
-    /// Adjustments waiting for a second person, oldest first.
+    /// Transfers waiting for a second person, oldest first.
     pub async fn pending_approvals(&self, caller: &Caller, community: Option<&str>) -> Result<Vec<PointApproval>> {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;

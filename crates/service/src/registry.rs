@@ -123,7 +123,7 @@ pub struct ResidentView {
     pub age: Option<u32>,
     /// Masked (`220182********1234`); absent for station clerks.
     pub id_number: Option<String>,
-    /// Masked (`138****5678`).
+    /// Masked (`138****5678`); absent for station clerks.
     pub phone: Option<String>,
     pub grid: String,
     pub address: Option<AddressView>,
@@ -884,9 +884,9 @@ impl Services {
             .into_iter()
             .map(|e| RecordView {
                 at: yijia_domain::time::rfc3339(e.at),
-                who: e.actor_name,
+                who: yijia_domain::phone::mask_mobiles(&e.actor_name),
                 action: e.action,
-                detail: e.detail,
+                detail: yijia_domain::phone::mask_mobiles(&e.detail),
             })
             .collect())
     }

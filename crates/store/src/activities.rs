@@ -42,10 +42,11 @@ pub struct Activity {
     pub confirmed_at: Option<i64>,
     pub confirmed_by: Option<String>,
     pub post_id: Option<i64>,
+    pub created_by: Option<i64>,
 }
 
 const COLS: &str = "id, community_id, title, description, place, starts_at, ends_at, capacity, who_may_join, \
-                    points_rule, points, organiser, status, created_at, confirmed_at, confirmed_by, post_id";
+                    points_rule, points, organiser, status, created_at, confirmed_at, confirmed_by, post_id, created_by";
 
 pub async fn insert(tx: &mut Tx, a: &NewActivity<'_>) -> Result<i64> {
     Ok(on_tx!(tx, c => sqlx::query_scalar(

@@ -190,7 +190,7 @@ pub async fn moved_by_hand(tx: &mut Tx, user: i64, day: &str, accounts: &[i64]) 
     let ph: Vec<String> = accounts.iter().map(|i| args.push(*i)).collect();
     let list = ph.join(", ");
     let mine = format!(
-        "created_by = {u} AND created_on = {d} AND kind IN ('award', 'adjust') \
+        "created_by = {u} AND created_on = {d} AND kind IN ('award', 'adjust', 'reversal') \
          AND client_id NOT IN (SELECT client_id FROM point_approvals)"
     );
     let sql = format!(

@@ -96,22 +96,30 @@ impl Routes {
 /// the left of it). Behind a proxy every client would otherwise share one
 /// login bucket.
 pub fn client_ip(ext: &axum::http::Extensions, headers: &HeaderMap, trusted: &[std::net::IpAddr]) -> String {
-    let Some(peer) = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {
+    let Some(peer) = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_canonical()) else {
         return "unknown".to_owned();
     };
-    if !trusted.contains(&peer) {
+    let trusted_ip = |ip: &std::net::IpAddr| trusted.iter().any(|t| t.to_canonical() == *ip);
+    if !trusted_ip(&peer) {
         return peer.to_string();
     }
+    // an entry may carry a port (`1.2.3.4:5678`, `[::1]:80`)
+    let parse = |a: &str| {
+        a.parse::<std::net::IpAddr>()
+            .ok()
+            .or_else(|| a.parse::<SocketAddr>().ok().map(|s| s.ip()))
+            .map(|ip| ip.to_canonical())
+    };
     let forwarded = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+        .map(|a| parse(a.trim()))
         .collect::<Vec<_>>();
     for a in forwarded.into_iter().rev() {
         match a {
-            Some(ip) if trusted.contains(&ip) => continue,
+            Some(ip) if trusted_ip(&ip) => continue,
             Some(ip) => return ip.to_string(),
             None => break,
         }

@@ -137,3 +137,43 @@ async fn volunteers_sign_up_wait_check_in_and_earn_points_once() {
         assert!(audit.iter().any(|(x, _, _)| x == action), "{action} audited");
     }
 }
+
+/// The probe's review: one person could put up an activity worth 10,000
+/// points, sign a friend up, check him in and out and confirm. Above the
+/// limit, the one who put the activity up does not also confirm it.
+#[tokio::test]
+async fn a_big_award_is_confirmed_by_another_than_who_put_the_activity_up() {
+    let app = TestApp::spawn().await;
+    let mut staff = app.token("staff").await;
+    let friend = resident(&app, &staff, "周朋友").await;
+    let (st, act) = app.post(&staff, "/api/v1/activities", activity(&app, 5, "fixed", 10_000)).await;
+    assert_eq!(st, StatusCode::CREATED, "{act}");
+    let id = act["id"].as_i64().unwrap();
+    let signups = format!("/api/v1/activities/{id}/signups");
+    assert_eq!(app.post(&staff, &signups, json!({"resident_id": friend})).await.0, StatusCode::CREATED);
+    app.clock.advance(60 * MINUTE_MS);
+    staff = app.token("staff").await;
+    assert_eq!(app.post(&staff, &format!("{signups}/{friend}/check-in"), json!({})).await.0, StatusCode::OK);
+    app.clock.advance(120 * MINUTE_MS);
+    staff = app.token("staff").await;
+    assert_eq!(app.post(&staff, &format!("{signups}/{friend}/check-out"), json!({})).await.0, StatusCode::OK);
+    let (st, v) = app.post(&staff, &format!("/api/v1/activities/{id}/confirm"), json!({})).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")), "{v}");
+    assert_eq!(balance(&app, &staff, friend).await, 0, "nothing moved");
+    let secretary = app.token("secretary").await;
+    let (st, v) = app.post(&secretary, &format!("/api/v1/activities/{id}/confirm"), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "a second person confirms: {v}");
+    assert_eq!(balance(&app, &staff, friend).await, 10_000);
+    // nor is a reversal above the limit one person's: it takes an adjustment
+    let (_, s) = app.get(&staff, &format!("/api/v1/residents/{friend}/points")).await;
+    let (_, st_) = app.get(&staff, &format!("/api/v1/points/accounts/{}/statement", s["id"])).await;
+    let award = st_["lines"][0]["id"].as_i64().unwrap();
+    let (st, v) = app
+        .post(
+            &staff,
+            &format!("/api/v1/points/transfers/{award}/reversal"),
+            json!({"client_id": "rev-big", "reason": "误发"}),
+        )
+        .await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")), "{v}");
+}
