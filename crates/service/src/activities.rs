@@ -424,34 +424,33 @@ impl Services {
             }
             let rule = PointsRule::parse(&a.points_rule, a.points).unwrap_or(PointsRule::Fixed(a.points));
             let pool = ledger::ensure_account(&mut tx, com.id, AccountKind::Pool.code(), None, now).await?;
-            let signups = store::signups(&mut tx, id).await?;
+            // (signup, resident, minutes, points) of each one checked in and out
+            let earned: Vec<(i64, i64, i64, i64)> = store::signups(&mut tx, id)
+                .await?
+                .into_iter()
+                .filter(|s| s.status == SignupStatus::SignedUp.code())
+                .filter_map(|s| {
+                    let minutes = rules::minutes_attended(s.checked_in_at?, s.checked_out_at?, a.starts_at, a.ends_at);
+                    Some((s.id, s.resident_id, minutes, rule.points_for(minutes)))
+                })
+                .collect();
             // the second person's rule: whoever put the activity up does not
-            // also confirm awards above the limit
-            let most = signups
-                .iter()
-                .filter_map(|s| Some(rule.points_for(rules::minutes_attended(s.checked_in_at?, s.checked_out_at?, a.starts_at, a.ends_at))))
-                .max()
-                .unwrap_or(0);
-            if most > self.settings.points_approval_limit && a.created_by.is_some() && a.created_by == caller.user_id {
+            // also confirm an award above the limit
+            let (most, limit) = (earned.iter().map(|e| e.3).max().unwrap_or(0), self.settings.points_approval_limit);
+            if most > limit && a.created_by.is_some() && a.created_by == caller.user_id {
                 return Err(ServiceError::conflict(
-                    format!("有人将获得 {most} 分,超过 {} 分的限额:请由发布活动以外的另一位工作人员确认", self.settings.points_approval_limit),
-                    format!("someone would get {most} points, above the limit of {}: another person than the one who put the activity up confirms", self.settings.points_approval_limit),
+                    format!("有人将获得 {most} 分,超过 {limit} 分的限额:请由发布活动以外的另一位工作人员确认"),
+                    format!("someone would get {most} points, above the limit of {limit}: someone else confirms"),
                 ));
             }
             let mut awarded = 0;
-            for s in signups {
-                let (Some(i), Some(o)) = (s.checked_in_at, s.checked_out_at) else { continue };
-                if s.status != SignupStatus::SignedUp.code() {
-                    continue;
-                }
-                let minutes = rules::minutes_attended(i, o, a.starts_at, a.ends_at);
-                let points = rule.points_for(minutes);
-                store::set_awarded(&mut tx, s.id, minutes, points).await?;
+            for (signup, resident_id, minutes, points) in earned {
+                store::set_awarded(&mut tx, signup, minutes, points).await?;
                 if points == 0 {
                     continue;
                 }
                 let account =
-                    ledger::ensure_account(&mut tx, com.id, AccountKind::Resident.code(), Some(s.resident_id), now)
+                    ledger::ensure_account(&mut tx, com.id, AccountKind::Resident.code(), Some(resident_id), now)
                         .await?;
                 let leg = Leg {
                     debit: pool.id,
@@ -460,7 +459,7 @@ impl Services {
                     kind: TransferKind::Award,
                     memo: format!("志愿活动「{}」{} 分钟", a.title, minutes),
                 };
-                let client_id = format!("activity-{id}-resident-{}", s.resident_id);
+                let client_id = format!("activity-{id}-resident-{resident_id}");
                 let fp = yijia_domain::points::fingerprint(std::slice::from_ref(&leg));
                 let req = Req { client_id: &client_id, fp: &fp, community_id: com.id };
                 if !matches!(post(&mut tx, caller, req, &[(leg, None)], now).await?, Applied::Done(_)) {

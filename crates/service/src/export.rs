@@ -19,7 +19,8 @@ use crate::{Caller, Result, ServiceError, Services};
 /// community or above (a grid worker unmasks one record at a time).
 pub const FULL_EXPORTERS: &[Role] = &[Role::CommunityStaff, Role::Secretary, Role::StreetOfficer];
 
-const HEADERS: [&str; 12] = [
+/// The roster's columns, as the export writes them and the import reads them.
+pub const HEADERS: [&str; 12] = [
     "序号",
     "姓名",
     "性别",

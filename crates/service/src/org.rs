@@ -273,11 +273,20 @@ impl Services {
                 format!("'{}' still has child nodes, estates or user grants", n.code),
             )));
         }
-        let still = org::dependents(&mut tx, n.id).await?;
+        let d = org::dependents(&mut tx, n.id).await?;
+        let still: Vec<(i64, &str, &str, &str)> = [
+            (d.residents, "居民", "人", "residents"),
+            (d.cases, "事件", "件", "cases"),
+            (d.visits, "走访记录", "条", "visits"),
+            (d.care_plans, "关爱计划", "个", "care plans"),
+            (d.notices, "公告", "条", "notices"),
+        ]
+        .into_iter()
+        .filter(|(k, ..)| *k > 0)
+        .collect();
         if !still.is_empty() {
-            let zh: Vec<String> =
-                still.iter().map(|(what, k)| format!("{}{k}{}", dependent_zh(what).0, dependent_zh(what).1)).collect();
-            let en: Vec<String> = still.iter().map(|(what, k)| format!("{k} {}", what.replace('_', " "))).collect();
+            let zh: Vec<String> = still.iter().map(|(k, what, unit, _)| format!("{what} {k} {unit}")).collect();
+            let en: Vec<String> = still.iter().map(|(k, _, _, what)| format!("{k} {what}")).collect();
             return Err(ServiceError::Conflict(Msg::new(
                 format!("「{}」还有{},请先迁移或处理后再删除", n.name, zh.join("、")),
                 format!("'{}' still holds {}: move or close them first", n.code, en.join(", ")),
@@ -287,17 +296,6 @@ impl Services {
         record(&mut tx, caller, now, &Event::ok("org_delete", format!("org:{}", n.code), &n.path)).await?;
         tx.commit().await?;
         Ok(())
-    }
-}
-
-/// How a count of what a node holds reads in Chinese: (before, after).
-fn dependent_zh(what: &str) -> (&'static str, &'static str) {
-    match what {
-        "residents" => ("居民 ", " 人"),
-        "cases" => ("事件 ", " 件"),
-        "visits" => ("走访记录 ", " 条"),
-        "care_plans" => ("关爱计划 ", " 个"),
-        _ => ("公告 ", " 条"),
     }
 }
 

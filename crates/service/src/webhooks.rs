@@ -261,7 +261,10 @@ fn inside(ip: std::net::IpAddr) -> bool {
                 || v.is_broadcast()
                 || v.is_multicast()
                 || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (18..20).contains(&b))
+                || (a == 192 && b == 0 && v.octets()[2] == 0)
                 || a == 0
+                || a >= 240
         }
         std::net::IpAddr::V6(v) => {
             let first = v.segments()[0];
@@ -270,7 +273,9 @@ fn inside(ip: std::net::IpAddr) -> bool {
                 || v.is_multicast()
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80
-                || v.to_ipv4_mapped().is_some_and(|m| inside(m.into()))
+                || first == 0x2002
+                || v.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+                || v.to_ipv4().is_some_and(|m| inside(m.into()))
         }
     }
 }
@@ -294,6 +299,9 @@ mod tests {
             "http://[::ffff:127.0.0.1]/",
             "http://0.0.0.0/",
             "http://100.64.0.1/",
+            "http://198.18.0.1/",
+            "http://[::7f00:1]/",
+            "http://[64:ff9b::a00:1]/",
         ] {
             assert!(reaches_inside(url).await, "{url}");
         }

@@ -133,20 +133,7 @@ async fn the_importer_answers_random_rosters_without_a_panic() {
     );
     svc.seed_demo().await.unwrap();
     let caller = svc.demo_caller("secretary").await.unwrap();
-    let headers = [
-        "序号",
-        "姓名",
-        "性别",
-        "身份证号码",
-        "出生日期",
-        "联系电话",
-        "小区",
-        "楼栋",
-        "单元",
-        "门牌号",
-        "人员类别",
-        "备注",
-    ];
+    let headers = yijia_service::export::HEADERS;
     let rows = prop::collection::vec(prop::collection::vec(any_cell(), headers.len()), 1..12);
     let mut runner = TestRunner::new(Config { cases: 40, ..Config::default() });
     let books = std::cell::RefCell::new(Vec::new());

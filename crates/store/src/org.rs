@@ -96,19 +96,25 @@ pub async fn count_grants(tx: &mut Tx, id: i64) -> Result<i64> {
     Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(id).fetch_one(c).await?))
 }
 
-/// What still lies in a node, as (what, how many), the non-zero ones:
-/// residents, cases, visits, care plans and notices.
-pub async fn dependents(tx: &mut Tx, id: i64) -> Result<Vec<(&'static str, i64)>> {
+/// What still lies in a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dependents {
+    pub residents: i64,
+    pub cases: i64,
+    pub visits: i64,
+    pub care_plans: i64,
+    pub notices: i64,
+}
+
+pub async fn dependents(tx: &mut Tx, id: i64) -> Result<Dependents> {
     let sql = "SELECT (SELECT COUNT(*) FROM residents WHERE grid_id = $1), \
                (SELECT COUNT(*) FROM cases WHERE grid_id = $1 OR community_id = $1), \
                (SELECT COUNT(*) FROM visits WHERE grid_id = $1), \
                (SELECT COUNT(*) FROM care_plans WHERE grid_id = $1), \
                (SELECT COUNT(*) FROM notices WHERE grid_id = $1 OR community_id = $1)";
-    let (r, k, v, p, n): (i64, i64, i64, i64, i64) = on_tx!(tx, c => sqlx::query_as(sql).bind(id).fetch_one(c).await?);
-    Ok([("residents", r), ("cases", k), ("visits", v), ("care_plans", p), ("notices", n)]
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .collect())
+    let (residents, cases, visits, care_plans, notices): (i64, i64, i64, i64, i64) =
+        on_tx!(tx, c => sqlx::query_as(sql).bind(id).fetch_one(c).await?);
+    Ok(Dependents { residents, cases, visits, care_plans, notices })
 }
 
 /// Removes a node and what the triggers kept about it (its headcounts,

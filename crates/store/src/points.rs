@@ -178,7 +178,7 @@ pub async fn reversal_of(tx: &mut Tx, id: i64) -> Result<Option<Transfer>> {
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
 }
 
-/// What `user` moved by hand (awards and adjustments) into or out of each
+/// What `user` moved (awards, adjustments and reversals) into or out of each
 /// of `accounts` on `day`, as `(account, points)`; transfers a second
 /// person approved are theirs, not counted here.
 pub async fn moved_by_hand(tx: &mut Tx, user: i64, day: &str, accounts: &[i64]) -> Result<Vec<(i64, i64)>> {

@@ -394,7 +394,7 @@ async fn login_submit(
 ) -> PageResult {
     let next = safe_next(f.next.as_deref());
     if cross_site(&headers) {
-        return Err(cross_site_refused(lang));
+        return Err(cross_site_refused()).page(lang);
     }
     match st.svc.login(&f.username, &f.password, &ip).await {
         Ok(li) => {
@@ -416,10 +416,8 @@ async fn login_submit(
 }
 
 /// A login or sign-up form sent from another site.
-fn cross_site_refused(l: Lang) -> PageError {
-    let e =
-        ServiceError::Forbidden(yijia_domain::Msg::new("请在本站的登录页登录", "log in on this site's own login page"));
-    PageError(Box::new(error_page(&e, l)))
+fn cross_site_refused() -> ServiceError {
+    ServiceError::Forbidden(yijia_domain::Msg::new("请在本站的登录页登录", "log in on this site's own login page"))
 }
 
 async fn set_lang(Path(lang): Path<String>, Query(q): Query<NextParam>) -> Response {
@@ -510,7 +508,7 @@ async fn join_submit(
     Form(f): Form<JoinForm>,
 ) -> PageResult {
     if cross_site(&headers) {
-        return Err(cross_site_refused(lang));
+        return Err(cross_site_refused()).page(lang);
     }
     let input =
         yijia_service::invitations::JoinInput { code: f.code.clone(), phone: f.phone.clone(), password: f.password };
