@@ -45,7 +45,14 @@ pub struct Config {
     pub webhooks_allow_private: bool,
     /// Records one person may read in an hour before reads wait.
     pub personal_reads_per_hour: i64,
+    /// Roles that must log in with a second factor, a comma list, or
+    /// `none`. Unset: secretaries, street officers and admins (the demo:
+    /// none, so that its printed logins work).
+    pub require_totp: Option<String>,
 }
+
+/// The roles that must log in with a second factor when nothing says otherwise.
+pub const REQUIRE_TOTP_DEFAULT: &str = "secretary,street_officer,admin";
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -67,6 +74,7 @@ impl std::fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("webhooks_allow_private", &self.webhooks_allow_private)
             .field("personal_reads_per_hour", &self.personal_reads_per_hour)
+            .field("require_totp", &self.require_totp)
             .finish()
     }
 }
@@ -150,9 +158,22 @@ impl Config {
             .collect()
     }
 
-    pub fn settings(&self) -> yijia_service::Settings {
+    /// The roles `require_totp` names; an unknown word is an error.
+    pub fn require_totp(&self) -> Result<Vec<yijia_domain::role::Role>, String> {
+        let list = self.require_totp.as_deref().unwrap_or(REQUIRE_TOTP_DEFAULT).trim();
+        if list.eq_ignore_ascii_case("none") {
+            return Ok(Vec::new());
+        }
+        list.split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(|r| r.parse().map_err(|_| format!("require_totp: '{r}' is not a role (or 'none')")))
+            .collect()
+    }
+
+    pub fn settings(&self) -> Result<yijia_service::Settings, String> {
         use yijia_domain::time::{HOUR_MS, MINUTE_MS};
-        yijia_service::Settings {
+        Ok(yijia_service::Settings {
             session_idle_ms: self.session_idle_minutes * MINUTE_MS,
             session_absolute_ms: self.session_absolute_hours * HOUR_MS,
             password_policy: yijia_domain::password::PasswordPolicy {
@@ -166,8 +187,9 @@ impl Config {
             points_approval_limit: self.points_approval_limit,
             webhooks_allow_private: self.webhooks_allow_private,
             personal_reads_per_hour: self.personal_reads_per_hour,
+            require_totp: self.require_totp()?,
             ..Default::default()
-        }
+        })
     }
 }
 
@@ -194,6 +216,25 @@ mod tests {
             let dbg = format!("{c:?}");
             assert!(!dbg.contains("hunter2"), "{dbg}");
             assert!(dbg.contains("postgres://u:***@h/d"), "{dbg}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn second_factor_roles_default_to_staff_who_see_most() {
+        use yijia_domain::role::Role;
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None, Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(c.require_totp(), Ok(vec![Role::Secretary, Role::StreetOfficer, Role::Admin]));
+            jail.set_env("YIJIA_REQUIRE_TOTP", "none");
+            let c = Config::load(None, Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(c.require_totp(), Ok(vec![]));
+            jail.set_env("YIJIA_REQUIRE_TOTP", "admin, grid_worker");
+            let c = Config::load(None, Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(c.require_totp(), Ok(vec![Role::Admin, Role::GridWorker]));
+            jail.set_env("YIJIA_REQUIRE_TOTP", "admin,boss");
+            let c = Config::load(None, Overrides::default()).map_err(|e| *e)?;
+            assert!(c.require_totp().unwrap_err().contains("'boss'"));
             Ok(())
         });
     }

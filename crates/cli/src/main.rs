@@ -248,7 +248,8 @@ fn services(cfg: &Config, db: Db) -> Result<Services> {
     let env_key = std::env::var(yijia_service::keys::ENV_KEY).ok();
     let keys = Keyring::load_or_create(&cfg.data_dir, env_key.as_deref()).map_err(service_error)?;
     let files = Arc::new(yijia_service::files::LocalFolder::new(cfg.data_dir.join("files")));
-    Ok(Services::new(db, Arc::new(SystemClock), cfg.settings(), Arc::new(keys)).with_files(files))
+    Ok(Services::new(db, Arc::new(SystemClock), cfg.settings().map_err(anyhow::Error::msg)?, Arc::new(keys))
+        .with_files(files))
 }
 
 /// A progress bar on standard error, hidden when it is not a terminal.
@@ -508,6 +509,11 @@ const DEMO_CASES: usize = 300;
 
 async fn serve(cfg: Config, demo: bool) -> Result<()> {
     let started = std::time::Instant::now();
+    // the demo's printed logins work without a phone, unless told otherwise
+    let cfg = match (&cfg.require_totp, demo) {
+        (None, true) => Config { require_totp: Some("none".into()), ..cfg },
+        _ => cfg,
+    };
     let db = open(&cfg).await?;
     let svc = services(&cfg, db)?;
     svc.ensure_case_catalogues().await.map_err(service_error)?;
@@ -616,7 +622,7 @@ async fn rotate_keys(cfg: &Config) -> Result<()> {
     } else {
         println!("resuming: re-sealing with key {}", ring.active_id());
     }
-    let svc = Services::new(db, Arc::new(SystemClock), cfg.settings(), Arc::new(ring));
+    let svc = Services::new(db, Arc::new(SystemClock), cfg.settings().map_err(anyhow::Error::msg)?, Arc::new(ring));
     let n = svc.reseal_all(&Caller::operator()).await.map_err(service_error)?;
     let mut ring = Keyring::load_or_create(&cfg.data_dir, None).map_err(service_error)?;
     ring.retire_old();

@@ -180,6 +180,14 @@ fn serve_demo(dir: &std::path::Path) -> (std::process::Child, String) {
     (child, url)
 }
 
+/// An authenticator app's code for `secret`, `ahead` seconds from now.
+fn totp_now(secret: &str, ahead: u64) -> String {
+    let bytes = totp_rs::Secret::try_from_base32(secret).unwrap();
+    let t = totp_rs::Builder::new().with_secret(bytes).build().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    t.generate(now + ahead).to_string()
+}
+
 #[test]
 fn keys_rotate_reseals_everything_and_search_still_finds_people() {
     let d = tempfile::tempdir().unwrap();
@@ -214,6 +222,40 @@ fn keys_rotate_reseals_everything_and_search_still_finds_people() {
             .send().await.unwrap().json().await.unwrap();
             v["id"].as_i64().unwrap()
         });
+    // a grid worker's second factor is sealed too, and must open after
+    let worker_secret = rt.block_on(async {
+        let c = reqwest::Client::new();
+        let li: serde_json::Value = c
+            .post(format!("{url}/api/v1/auth/login"))
+            .json(&serde_json::json!({"username": "worker1", "password": "chengnan-demo-2024"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let t = li["token"].as_str().unwrap();
+        let e: serde_json::Value = c
+            .post(format!("{url}/api/v1/me/two-factor/setup"))
+            .bearer_auth(t)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let secret = e["secret"].as_str().unwrap().to_owned();
+        let code = totp_now(&secret, 0);
+        let r = c
+            .post(format!("{url}/api/v1/me/two-factor/confirm"))
+            .bearer_auth(t)
+            .json(&serde_json::json!({"code": code}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        secret
+    });
     child.kill().unwrap();
     child.wait().unwrap();
     let before = std::fs::read_to_string(p.join("master.key")).unwrap();
@@ -251,6 +293,15 @@ fn keys_rotate_reseals_everything_and_search_still_finds_people() {
             .await
             .unwrap();
         assert_eq!(v["total"], 1, "the blind index follows the new key: {v}");
+        // the app's next code (this one was taken) opens the re-sealed secret
+        let r = c
+            .post(format!("{url}/api/v1/auth/login"))
+            .json(&serde_json::json!({"username": "worker1", "password": "chengnan-demo-2024",
+                "totp": totp_now(&worker_secret, 30)}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     });
     child.kill().unwrap();
     child.wait().unwrap();

@@ -5,6 +5,7 @@ pub mod activity;
 pub mod audit;
 pub mod care;
 pub mod case;
+pub mod device;
 pub mod error;
 pub mod id_number;
 pub mod org;

@@ -179,6 +179,16 @@ pub struct LoggedIn {
     pub token: String,
     pub csrf_token: String,
     pub user: UserView,
+    /// The session may only set up a second factor until it has one.
+    pub must_enrol: bool,
+}
+
+/// Where a login comes from: the client's address and browser.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub ip: String,
+    /// The `User-Agent` header (kept to 200 characters).
+    pub user_agent: String,
 }
 
 pub(crate) fn to_grants(rows: Vec<users::Grant>) -> Vec<Grant> {
@@ -208,7 +218,11 @@ impl Services {
         })
     }
 
-    pub async fn login(&self, username: &str, password: &str, ip: &str) -> Result<LoggedIn> {
+    /// Logs in with a password and, for a user with a second factor, its
+    /// code (`totp`): missing, `TotpRequired`; wrong, counted like a wrong
+    /// password toward the lockout.
+    pub async fn login(&self, username: &str, password: &str, totp: Option<&str>, from: &Origin) -> Result<LoggedIn> {
+        let ip = from.ip.as_str();
         let name = username.trim().to_lowercase();
         let s = &self.settings;
         let now = self.now();
@@ -252,7 +266,18 @@ impl Services {
         let enabled = user.as_ref().is_some_and(|u| u.disabled_at.is_none());
 
         let mut tx = self.db.write().await?;
-        let (Some(user), true, true) = (user, password_ok, enabled) else {
+        // the password is right: a user with a second factor gives its code
+        let factor = match (&user, password_ok && enabled) {
+            (Some(u), true) if sessions_totp(&mut tx, u.id).await? => match totp.filter(|c| !c.trim().is_empty()) {
+                None => {
+                    tx.commit().await?;
+                    return Err(crate::two_factor::totp_required());
+                }
+                Some(code) => self.take_second_factor(&mut tx, u.id, &u.username, code, now).await?.ok_or(()),
+            },
+            _ => Ok("password"),
+        };
+        let (Some(user), true, true, Ok(factor)) = (user, password_ok, enabled, factor) else {
             sessions::record_attempt(&mut tx, &key, ip, now, false).await?;
             let since = [
                 now - s.lockout_window_ms,
@@ -263,7 +288,11 @@ impl Services {
             .max()
             .unwrap_or(now);
             let failures = sessions::failures_since(&mut tx, &key, since).await?;
-            let outcome = if !password_ok { "failed" } else { "disabled" };
+            let outcome = match (password_ok, enabled) {
+                (false, _) => "failed",
+                (true, false) => "disabled",
+                (true, true) => "totp_failed",
+            };
             let e = Event { outcome, ..Event::ok("login", attempted.clone(), "/root/") };
             record(&mut tx, &anonymous, now, &e.with(json!({ "failures": failures }))).await?;
             if failures >= s.lockout_failures {
@@ -272,6 +301,12 @@ impl Services {
                 record(&mut tx, &anonymous, now, &e.with(json!({ "until": now + s.lockout_ms }))).await?;
             }
             tx.commit().await?;
+            if outcome == "totp_failed" {
+                return Err(ServiceError::Unauthenticated(Msg::new(
+                    "验证码不正确或已用过,请输入应用里最新的 6 位数字",
+                    "wrong or already used code: enter the app's latest 6 digits",
+                )));
+            }
             return Err(bad_credentials());
         };
 
@@ -288,15 +323,18 @@ impl Services {
                 created_at: now,
                 last_seen_at: now,
                 ip: ip.to_owned(),
+                user_agent: from.user_agent.chars().take(200).collect(),
             },
         )
         .await?;
         let view = self.user_view(&mut tx, user).await?;
+        let must_enrol = factor == "password" && self.totp_required_for(&view.grants);
         let who = Caller { user_id: Some(view.id), username: view.username.clone(), ..anonymous };
         let home = view.grants.first().map(|g| g.org_path.clone()).unwrap_or_else(|| "/root/".to_owned());
-        record(&mut tx, &who, now, &Event::ok("login", format!("user:{}", view.id), &home)).await?;
+        let e = Event::ok("login", format!("user:{}", view.id), &home);
+        record(&mut tx, &who, now, &e.with(json!({ "factor": factor, "must_enrol": must_enrol }))).await?;
         tx.commit().await?;
-        Ok(LoggedIn { token, csrf_token, user: view })
+        Ok(LoggedIn { token, csrf_token, user: view, must_enrol })
     }
 
     /// The caller behind a session token, or `Unauthenticated` when the
@@ -324,6 +362,7 @@ impl Services {
         }
         let grants = to_grants(users::grants_of(&mut conn, s.user_id).await?);
         drop(conn);
+        let must_enrol = !s.totp && self.totp_required_for(&grants);
         if now - s.last_seen_at > TOUCH_EVERY_MS {
             let mut tx = self.db.write().await?;
             sessions::touch(&mut tx, &th, now).await?;
@@ -340,6 +379,7 @@ impl Services {
             password_set_at: s.password_set_at,
             api_key: None,
             resident_id: s.resident_id,
+            must_enrol,
         };
         self.sessions.put(th, caller.clone(), now);
         Ok(caller)
@@ -405,4 +445,106 @@ impl Services {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// One of a person's sessions, as they see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    /// Names the session for ending it; not its token.
+    pub id: String,
+    /// The browser and system, as its `User-Agent` tells them.
+    pub device: String,
+    pub ip: String,
+    pub created_at: String,
+    pub last_seen_at: String,
+    /// The session this request came with.
+    pub current: bool,
+}
+
+/// A session's public name: the start of its token's hash.
+fn session_id(token_hash: &str) -> &str {
+    token_hash.get(..16).unwrap_or(token_hash)
+}
+
+fn session_views(rows: Vec<sessions::Session>, current: Option<&str>) -> Vec<SessionView> {
+    rows.into_iter()
+        .map(|s| SessionView {
+            id: session_id(&s.token_hash).to_owned(),
+            device: yijia_domain::device::describe(&s.user_agent),
+            current: current == Some(s.token_hash.as_str()),
+            ip: s.ip,
+            created_at: yijia_domain::time::rfc3339(s.created_at),
+            last_seen_at: yijia_domain::time::rfc3339(s.last_seen_at),
+        })
+        .collect()
+}
+
+impl Services {
+    /// The caller's own sessions, the latest used first.
+    pub async fn my_sessions(&self, caller: &Caller) -> Result<Vec<SessionView>> {
+        let id = caller.user_id.ok_or(ServiceError::NotFound)?;
+        let mut tx = self.db.read().await?;
+        let rows = sessions::of_user(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(session_views(rows, caller.token_hash.as_deref()))
+    }
+
+    /// Ends one of the caller's sessions (this one too, if named).
+    pub async fn end_my_session(&self, caller: &Caller, session: &str) -> Result<()> {
+        let id = caller.user_id.ok_or(ServiceError::NotFound)?;
+        self.end_session_of(caller, id, Some(session), caller.home_path()).await.map(|_| ())
+    }
+
+    /// A user's sessions, for who manages the user.
+    pub async fn user_sessions(&self, caller: &Caller, username: &str) -> Result<Vec<SessionView>> {
+        if !caller.has_any(crate::users::MANAGERS) {
+            return Err(ServiceError::forbidden());
+        }
+        let u = self.managed_user(caller, username, "sessions_read").await?;
+        let mut tx = self.db.read().await?;
+        let rows = sessions::of_user(&mut tx, u.id).await?;
+        tx.commit().await?;
+        Ok(session_views(rows, caller.token_hash.as_deref()))
+    }
+
+    /// Ends one session of a user (`Some(id)`) or all of them; answers how
+    /// many ended.
+    pub async fn end_user_sessions(&self, caller: &Caller, username: &str, session: Option<&str>) -> Result<u64> {
+        if !caller.has_any(crate::users::MANAGERS) {
+            return Err(ServiceError::forbidden());
+        }
+        let u = self.managed_user(caller, username, "session_end").await?;
+        self.end_session_of(caller, u.id, session, caller.home_path()).await
+    }
+
+    async fn end_session_of(&self, caller: &Caller, user_id: i64, session: Option<&str>, home: &str) -> Result<u64> {
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let rows = sessions::of_user(&mut tx, user_id).await?;
+        let chosen: Vec<&sessions::Session> =
+            rows.iter().filter(|s| session.is_none_or(|id| session_id(&s.token_hash) == id)).collect();
+        if let Some(id) = session
+            && chosen.is_empty()
+        {
+            // not one of theirs: someone else's, or a guess (kept only
+            // when it has a session id's shape: the log keeps no typed text)
+            drop(tx);
+            let shown = if id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()) { id } else { "?" };
+            return Err(self.deny(caller, "session_end", &format!("session:{shown}")).await);
+        }
+        for s in &chosen {
+            sessions::delete(&mut tx, &s.token_hash).await?;
+            self.sessions.remove(&s.token_hash);
+        }
+        let ended: Vec<&str> = chosen.iter().map(|s| session_id(&s.token_hash)).collect();
+        let e = Event::ok("session_end", format!("user:{user_id}"), home);
+        record(&mut tx, caller, now, &e.with(json!({ "sessions": ended }))).await?;
+        tx.commit().await?;
+        Ok(ended.len() as u64)
+    }
+}
+
+/// Whether a user has a confirmed second factor.
+async fn sessions_totp(tx: &mut Tx, user_id: i64) -> Result<bool> {
+    Ok(yijia_store::totp::get(tx, user_id).await?.is_some_and(|t| t.confirmed_at.is_some()))
 }

@@ -31,6 +31,9 @@ pub struct Caller {
     pub(crate) api_key: Option<i64>,
     /// The resident record a resident's account is linked to.
     pub resident_id: Option<i64>,
+    /// A role of theirs needs a second factor and they have none yet: the
+    /// session may only set one up.
+    pub(crate) must_enrol: bool,
 }
 
 impl Caller {
@@ -54,6 +57,7 @@ impl Caller {
             password_set_at: 0,
             api_key: None,
             resident_id: None,
+            must_enrol: false,
         }
     }
 
@@ -66,6 +70,11 @@ impl Caller {
             ip: "local".to_owned(),
             ..Self::operator()
         }
+    }
+
+    /// Whether this session may only set up a second factor.
+    pub fn must_enrol(&self) -> bool {
+        self.must_enrol
     }
 
     pub fn is_operator(&self) -> bool {

@@ -35,6 +35,12 @@ pub enum ServiceError {
     RateLimited(Msg),
     #[error("conflict: {0}")]
     Conflict(Msg),
+    /// The password was right; the second factor is missing (401).
+    #[error("second factor required: {0}")]
+    TotpRequired(Msg),
+    /// The session may only set up a second factor until it has one (403).
+    #[error("second factor not set up: {0}")]
+    TotpEnrolment(Msg),
     #[error(transparent)]
     Store(StoreError),
     #[error("internal error: {0}")]

@@ -41,6 +41,7 @@ pub mod reports;
 pub mod shop;
 mod shop_writer;
 pub mod stations;
+pub mod two_factor;
 pub mod users;
 pub mod visits;
 pub mod webhooks;
@@ -83,6 +84,10 @@ pub struct Settings {
     /// Records one person may read (views, unmasks, exports, visit notes)
     /// in an hour; then reads wait and the secretary is alerted.
     pub personal_reads_per_hour: i64,
+    /// Roles that must log in with a second factor. Empty here (tests, the
+    /// library); the server's configuration defaults to secretaries,
+    /// street officers and admins.
+    pub require_totp: Vec<yijia_domain::role::Role>,
 }
 
 impl Default for Settings {
@@ -101,6 +106,7 @@ impl Default for Settings {
             points_approval_limit: yijia_domain::points::APPROVAL_LIMIT,
             webhooks_allow_private: false,
             personal_reads_per_hour: 300,
+            require_totp: Vec::new(),
         }
     }
 }
@@ -187,6 +193,13 @@ impl PageReq {
 impl<T> Page<T> {
     pub fn of(items: Vec<T>, total: i64, req: PageReq) -> Self {
         Self { items, total, page: req.page, per_page: req.per_page }
+    }
+
+    /// The requested page of a short list held whole.
+    pub fn slice(all: Vec<T>, req: PageReq) -> Self {
+        let total = all.len() as i64;
+        let items = all.into_iter().skip(req.offset() as usize).take(req.per_page as usize).collect();
+        Self::of(items, total, req)
     }
 }
 

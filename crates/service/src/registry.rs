@@ -908,8 +908,10 @@ impl Services {
             let mut tx = self.db.write().await?;
             let rows = residents::sealed_batch(&mut tx, after, 500).await?;
             let Some(last) = rows.last() else {
+                let factors = crate::two_factor::reseal(&mut tx, keys).await?;
                 let e = Event::ok("keys_rotate", format!("key:{}", keys.active_id()), "/root/");
-                record(&mut tx, caller, self.now(), &e.with(json!({ "residents": n }))).await?;
+                record(&mut tx, caller, self.now(), &e.with(json!({ "residents": n, "second_factors": factors })))
+                    .await?;
                 tx.commit().await?;
                 return Ok(n);
             };

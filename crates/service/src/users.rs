@@ -142,7 +142,7 @@ impl Services {
     /// without waiting on the caller's.
     /// `who` is a username, or `~ID` (what pages link by, so that a
     /// resident's mobile number never sits in a link).
-    async fn managed_user(&self, caller: &Caller, who: &str, action: &str) -> Result<users::User> {
+    pub(crate) async fn managed_user(&self, caller: &Caller, who: &str, action: &str) -> Result<users::User> {
         let name = who.trim().to_lowercase();
         let mut tx = self.db.read().await?;
         let user = match name.strip_prefix('~').map(str::parse::<i64>) {

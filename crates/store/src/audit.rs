@@ -192,6 +192,18 @@ pub async fn list(tx: &mut Tx, f: &Filter, limit: i64, offset: i64) -> Result<(V
     Ok((rows, total))
 }
 
+/// Entries about nodes inside `path` written in `[from, to)`, after
+/// `after_seq`, oldest first, at most `limit`: for an export in chunks.
+pub async fn between(tx: &mut Tx, path: &str, from: i64, to: i64, after_seq: i64, limit: i64) -> Result<Vec<Entry>> {
+    let upper = format!("{path}\u{10FFFF}");
+    let sql = format!(
+        "SELECT {COLS} FROM audit_log WHERE org_path >= $1 AND org_path < $2 AND at >= $3 AND at < $4 AND seq > $5 \
+         ORDER BY seq LIMIT $6"
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(path).bind(&upper).bind(from).bind(to).bind(after_seq).bind(limit).fetch_all(c).await?))
+}
+
 /// How many entries `actor` wrote since `since` with one of `actions`.
 pub async fn count_since(tx: &mut Tx, actor: i64, since: i64, actions: &[&str]) -> Result<i64> {
     let mut args = Args::default();

@@ -25,6 +25,7 @@ pub mod sessions;
 pub mod shop;
 pub mod stations;
 pub mod tallies;
+pub mod totp;
 pub mod users;
 pub mod visits;
 

@@ -10,21 +10,30 @@ pub struct Session {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub ip: String,
+    /// The browser's `User-Agent`, cut short.
+    pub user_agent: String,
 }
 
 pub async fn insert(tx: &mut Tx, s: &Session) -> Result<()> {
-    let sql = "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, ip) \
-               VALUES ($1, $2, $3, $4, $5, $6)";
+    let sql = "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, ip, user_agent) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7)";
     on_tx!(tx, c => sqlx::query(sql)
         .bind(&s.token_hash).bind(s.user_id).bind(&s.csrf_token).bind(s.created_at).bind(s.last_seen_at).bind(&s.ip)
-        .execute(c).await?.rows_affected());
+        .bind(&s.user_agent).execute(c).await?.rows_affected());
     Ok(())
 }
 
+const COLS: &str = "token_hash, user_id, csrf_token, created_at, last_seen_at, ip, user_agent";
+
 pub async fn get(tx: &mut Tx, token_hash: &str) -> Result<Option<Session>> {
-    let sql =
-        "SELECT token_hash, user_id, csrf_token, created_at, last_seen_at, ip FROM sessions WHERE token_hash = $1";
-    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(token_hash).fetch_optional(c).await?))
+    let sql = format!("SELECT {COLS} FROM sessions WHERE token_hash = $1");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(token_hash).fetch_optional(c).await?))
+}
+
+/// A user's sessions, the latest used first.
+pub async fn of_user(tx: &mut Tx, user_id: i64) -> Result<Vec<Session>> {
+    let sql = format!("SELECT {COLS} FROM sessions WHERE user_id = $1 ORDER BY last_seen_at DESC, created_at DESC");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(user_id).fetch_all(c).await?))
 }
 
 pub async fn touch(tx: &mut Tx, token_hash: &str, now: i64) -> Result<()> {
@@ -108,12 +117,15 @@ pub struct SessionUser {
     pub password_set_at: i64,
     pub disabled_at: Option<i64>,
     pub resident_id: Option<i64>,
+    /// The user has a confirmed second factor.
+    pub totp: bool,
 }
 
 /// The session and its user in one statement.
 pub async fn with_user(tx: &mut Tx, token_hash: &str) -> Result<Option<SessionUser>> {
     let sql = "SELECT s.user_id, s.csrf_token, s.created_at, s.last_seen_at, u.username, u.display_name, \
-               u.password_set_at, u.disabled_at, u.resident_id \
-               FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1";
+               u.password_set_at, u.disabled_at, u.resident_id, (t.confirmed_at IS NOT NULL) AS totp \
+               FROM sessions s JOIN users u ON u.id = s.user_id \
+               LEFT JOIN user_totp t ON t.user_id = s.user_id WHERE s.token_hash = $1";
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(token_hash).fetch_optional(c).await?))
 }

@@ -151,6 +151,7 @@ async fn sessions_attempts_and_lockouts() {
         created_at: 100,
         last_seen_at: 100,
         ip: "127.0.0.1".into(),
+        user_agent: "Mozilla/5.0 (Linux; Android 14) Chrome/120".into(),
     };
     sessions::insert(&mut tx, &s).await.unwrap();
     sessions::insert(
@@ -161,6 +162,10 @@ async fn sessions_attempts_and_lockouts() {
     .unwrap();
     sessions::touch(&mut tx, "th1", 200).await.unwrap();
     assert_eq!(sessions::get(&mut tx, "th1").await.unwrap().unwrap().last_seen_at, 200);
+    let mine = sessions::of_user(&mut tx, u.id).await.unwrap();
+    assert_eq!(mine.iter().map(|s| s.token_hash.as_str()).collect::<Vec<_>>(), ["th1", "th2"], "latest used first");
+    assert!(mine[0].user_agent.contains("Android"));
+    assert!(!sessions::with_user(&mut tx, "th1").await.unwrap().unwrap().totp);
     assert_eq!(sessions::delete_expired(&mut tx, 50, 0).await.unwrap(), 1, "th2 is idle");
     assert_eq!(sessions::delete_for_user(&mut tx, u.id).await.unwrap(), 1);
     assert!(sessions::get(&mut tx, "th1").await.unwrap().is_none());
@@ -1047,4 +1052,47 @@ async fn points_move_by_transfers_the_database_keeps() {
     let mut tx = t.db.write().await.unwrap();
     points::add_to_balances(&mut tx, &[(pool.id, 1)]).await.unwrap();
     assert_eq!(points::verify(&mut tx).await.unwrap(), (vec![(pool.id, -34, -35)], 1));
+}
+
+#[tokio::test]
+async fn second_factors_and_recovery_codes() {
+    use yijia_store::totp;
+    let t = TestDb::new().await;
+    let mut tx = t.db.write().await.unwrap();
+    let u = users::insert(&mut tx, "sec", "王书记", "h", 0).await.unwrap();
+    totp::put_pending(&mut tx, u.id, "sealed-1", 10).await.unwrap();
+    totp::put_pending(&mut tx, u.id, "sealed-2", 20).await.unwrap();
+    let t1 = totp::get(&mut tx, u.id).await.unwrap().unwrap();
+    assert_eq!((t1.secret_sealed.as_str(), t1.confirmed_at), ("sealed-2", None), "a pending secret is replaced");
+    assert_eq!(totp::confirm(&mut tx, u.id, 30).await.unwrap(), 1);
+    totp::put_pending(&mut tx, u.id, "sealed-3", 40).await.unwrap();
+    assert_eq!(totp::get(&mut tx, u.id).await.unwrap().unwrap().secret_sealed, "sealed-2", "a confirmed one is kept");
+    assert!(totp::take_step(&mut tx, u.id, 100).await.unwrap());
+    assert!(!totp::take_step(&mut tx, u.id, 100).await.unwrap(), "the same step twice");
+    assert!(!totp::take_step(&mut tx, u.id, 99).await.unwrap(), "an earlier step");
+    assert!(totp::take_step(&mut tx, u.id, 101).await.unwrap());
+
+    let s = sessions::Session {
+        token_hash: "t".into(),
+        user_id: u.id,
+        csrf_token: "c".into(),
+        created_at: 1,
+        last_seen_at: 1,
+        ip: "::1".into(),
+        user_agent: String::new(),
+    };
+    sessions::insert(&mut tx, &s).await.unwrap();
+    assert!(sessions::with_user(&mut tx, "t").await.unwrap().unwrap().totp);
+
+    totp::set_recovery(&mut tx, u.id, &["a".into(), "b".into()]).await.unwrap();
+    assert_eq!(totp::recovery_left(&mut tx, u.id).await.unwrap(), 2);
+    assert!(totp::use_recovery(&mut tx, u.id, "a", 50).await.unwrap());
+    assert!(!totp::use_recovery(&mut tx, u.id, "a", 51).await.unwrap(), "a code is used once");
+    assert!(!totp::use_recovery(&mut tx, u.id, "zz", 51).await.unwrap());
+    assert_eq!(totp::recovery_left(&mut tx, u.id).await.unwrap(), 1);
+    assert!(totp::delete(&mut tx, u.id).await.unwrap());
+    assert!(totp::get(&mut tx, u.id).await.unwrap().is_none());
+    assert_eq!(totp::recovery_left(&mut tx, u.id).await.unwrap(), 0);
+    assert!(!sessions::with_user(&mut tx, "t").await.unwrap().unwrap().totp);
+    tx.commit().await.unwrap();
 }

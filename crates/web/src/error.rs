@@ -41,6 +41,8 @@ pub fn describe(e: &ServiceError, lang: Lang) -> (StatusCode, &'static str, Stri
         ServiceError::Locked(msg) => (StatusCode::UNAUTHORIZED, "account_locked", m(msg), None),
         ServiceError::RateLimited(msg) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", m(msg), None),
         ServiceError::Conflict(msg) => (StatusCode::CONFLICT, "conflict", m(msg), None),
+        ServiceError::TotpRequired(msg) => (StatusCode::UNAUTHORIZED, "totp_required", m(msg), None),
+        ServiceError::TotpEnrolment(msg) => (StatusCode::FORBIDDEN, "totp_enrolment_required", m(msg), None),
         ServiceError::Store(_) | ServiceError::Internal(_) => {
             tracing::error!(error = %e, "internal error");
             (

@@ -138,6 +138,12 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
+/// Where a login comes from: the address and the browser.
+pub fn origin(ip: String, headers: &HeaderMap) -> yijia_service::auth::Origin {
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    yijia_service::auth::Origin { ip, user_agent: user_agent.chars().take(200).collect() }
+}
+
 /// A form posted from another site (login CSRF: logging a browser in as
 /// someone else). Browsers send `Origin` on every POST and
 /// `Sec-Fetch-Site` on every request; either naming another site refuses.
@@ -234,6 +240,20 @@ fn form_urlencoded_encode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)]).unwrap_or_default().trim_start_matches('=').to_owned()
 }
 
+/// What a session may reach while its person must still set up a second
+/// factor: setting it up, who they are, and logging out.
+const ENROLMENT_PATHS: &[&str] = &[
+    "/two-factor",
+    "/two-factor/setup",
+    "/two-factor/confirm",
+    "/logout",
+    "/api/v1/me",
+    "/api/v1/me/two-factor",
+    "/api/v1/me/two-factor/setup",
+    "/api/v1/me/two-factor/confirm",
+    "/api/v1/auth/logout",
+];
+
 /// The middleware behind every non-public route.
 async fn enforce(State((state, policy)): State<(AppState, Policy)>, req: Request<Body>, next: Next) -> Response {
     let path = req.uri().path().to_owned();
@@ -264,6 +284,16 @@ async fn enforce(State((state, policy)): State<(AppState, Policy)>, req: Request
             let _ = state.svc.deny(&caller, "csrf", &path).await;
             return refuse(&path, lang, e, &uri);
         }
+    }
+    if caller.must_enrol() && !ENROLMENT_PATHS.contains(&path.as_str()) {
+        if !is_api(&path) {
+            return Redirect::to("/two-factor").into_response();
+        }
+        let e = ServiceError::TotpEnrolment(yijia_domain::Msg::new(
+            "您的角色须先开启两步验证(/two-factor)才能继续",
+            "your role must set up two-step login first (/two-factor)",
+        ));
+        return refuse(&path, lang, e, &uri);
     }
     if let Policy::Roles(roles) = policy
         && !caller.has_any(roles)

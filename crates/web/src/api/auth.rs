@@ -18,6 +18,10 @@ use crate::policy::{Auth, ClientIp, clear_session_cookie, session_cookie};
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// For an account with a second factor: the authenticator app's 6 digits, or a recovery code.
+    #[serde(default)]
+    #[schema(max_length = 32)]
+    pub totp: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -27,6 +31,10 @@ pub struct LoginResponse {
     /// Needed as `X-CSRF-Token` on unsafe requests that use the cookie instead.
     pub csrf_token: String,
     pub user: UserView,
+    /// Your role requires a second factor and you have none yet: until you
+    /// set one up (`/api/v1/me/two-factor/setup`, then `confirm`), every
+    /// other call answers 403 `totp_enrolment_required`.
+    pub totp_enrolment_required: bool,
 }
 
 /// Log in; answers a bearer token and sets the session cookie.
@@ -34,7 +42,8 @@ pub struct LoginResponse {
     responses(
         (status = 200, description = "Logged in", body = LoginResponse),
         (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Wrong username or password, or the account is locked", body = ErrorBody),
+        (status = 401, description = "Wrong username, password or code, the account is locked, or \
+            `totp_required`: the account has a second factor and `totp` was not sent", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 429, description = "Too many attempts from this address", body = ErrorBody),
@@ -42,12 +51,19 @@ pub struct LoginResponse {
 pub async fn login(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     lang: Lang,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let li = st.svc.login(&body.username, &body.password, &ip).await.api(lang)?;
-    let mut res =
-        Json(LoginResponse { token: li.token.clone(), csrf_token: li.csrf_token, user: li.user }).into_response();
+    let from = crate::policy::origin(ip, &headers);
+    let li = st.svc.login(&body.username, &body.password, body.totp.as_deref(), &from).await.api(lang)?;
+    let answer = LoginResponse {
+        token: li.token.clone(),
+        csrf_token: li.csrf_token,
+        user: li.user,
+        totp_enrolment_required: li.must_enrol,
+    };
+    let mut res = Json(answer).into_response();
     if let Ok(v) = HeaderValue::from_str(&session_cookie(&li.token, st.cfg.tls)) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }

@@ -35,16 +35,18 @@ pub struct ExportDecision {
 
 /// A workbook as a download.
 pub(crate) fn xlsx_attachment(file: &str, book: Vec<u8>) -> Response {
+    attachment("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", file, book)
+}
+
+/// A download of `bytes` named `file`.
+pub(crate) fn attachment(content_type: &str, file: &str, bytes: Vec<u8>) -> Response {
     use axum::response::IntoResponse;
     (
         [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
-            ),
+            (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
             (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
         ],
-        book,
+        bytes,
     )
         .into_response()
 }

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, documented by the OpenAPI document at
 //! `/api/openapi.json`, which is generated from the annotations here.
 
+mod account;
 mod activities;
 mod audit;
 mod auth;
@@ -104,6 +105,13 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/api/v1/auth/logout", LoggedIn, Scope::Own, post(auth::logout))
         .add(M::GET, "/api/v1/me", LoggedIn, Scope::Own, get(auth::me))
         .add(M::POST, "/api/v1/me/password", LoggedIn, Scope::Own, post(auth::change_password))
+        .add(M::GET, "/api/v1/me/two-factor", LoggedIn, Scope::Own, get(account::status))
+        .add(M::POST, "/api/v1/me/two-factor/setup", LoggedIn, Scope::Own, post(account::setup))
+        .add(M::POST, "/api/v1/me/two-factor/confirm", LoggedIn, Scope::Own, post(account::confirm))
+        .add(M::POST, "/api/v1/me/two-factor/recovery-codes", LoggedIn, Scope::Own, post(account::recovery_codes))
+        .add(M::POST, "/api/v1/me/two-factor/disable", LoggedIn, Scope::Own, post(account::disable))
+        .add(M::GET, "/api/v1/me/sessions", LoggedIn, Scope::Own, get(account::my_sessions))
+        .add(M::DELETE, "/api/v1/me/sessions/{id}", LoggedIn, Scope::Own, delete(account::end_my_session))
         .add(M::GET, "/api/v1/org", Roles(STAFF), Scope::Grants, get(org::org_tree))
         .add(M::POST, "/api/v1/org", Roles(ADMINS), Scope::Object, post(org::create_org_node))
         .add(M::GET, "/api/v1/org/{code}", Roles(STAFF), Scope::Object, get(org::get_org_node))
@@ -114,7 +122,24 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/api/v1/users/{username}", Roles(MANAGERS), Scope::Object, get(users::get_user))
         .add(M::POST, "/api/v1/users/{username}/disable", Roles(MANAGERS), Scope::Object, post(users::disable_user))
         .add(M::POST, "/api/v1/users/{username}/enable", Roles(MANAGERS), Scope::Object, post(users::enable_user))
+        .add(M::POST, "/api/v1/users/{username}/two-factor/reset", Roles(MANAGERS), Scope::Object, post(account::reset))
+        .add(M::GET, "/api/v1/users/{username}/sessions", Roles(MANAGERS), Scope::Object, get(account::user_sessions))
+        .add(
+            M::DELETE,
+            "/api/v1/users/{username}/sessions",
+            Roles(MANAGERS),
+            Scope::Object,
+            delete(account::end_user_sessions),
+        )
+        .add(
+            M::DELETE,
+            "/api/v1/users/{username}/sessions/{id}",
+            Roles(MANAGERS),
+            Scope::Object,
+            delete(account::end_user_session),
+        )
         .add(M::GET, "/api/v1/audit", Roles(AUDIT_READERS), Scope::Grants, get(audit::list_audit))
+        .add(M::GET, "/api/v1/audit/export", Roles(AUDIT_READERS), Scope::Grants, get(audit::export_audit))
         .add(M::GET, "/api/v1/residents", Roles(RESIDENT_READERS), Scope::Grants, get(residents::list_residents))
         .add(M::POST, "/api/v1/residents", Roles(REGISTRARS), Scope::Object, post(residents::add_resident))
         .add(M::GET, "/api/v1/residents/{id}", Roles(RESIDENT_READERS), Scope::Object, get(residents::get_resident))
@@ -566,9 +591,12 @@ impl Modify for Bearer {
         times are RFC 3339 in Asia/Shanghai."),
     paths(
         auth::login, auth::logout, auth::me, auth::change_password,
+        account::status, account::setup, account::confirm, account::recovery_codes, account::disable, account::reset,
+        account::my_sessions, account::end_my_session, account::user_sessions, account::end_user_sessions,
+        account::end_user_session,
         org::org_tree, org::create_org_node, org::get_org_node, org::update_org_node, org::delete_org_node,
         users::list_users, users::create_user, users::get_user, users::disable_user, users::enable_user,
-        audit::list_audit,
+        audit::list_audit, audit::export_audit,
         residents::list_residents, residents::add_resident, residents::get_resident,
         residents::unmask_resident, residents::resident_views, residents::category_counts,
         residents::change_category, residents::category_history, residents::update_resident,

@@ -15,6 +15,7 @@ use yijia_service::auth::UserView;
 use yijia_service::users::{NewGrant, NewUser};
 use yijia_service::{Caller, PageReq, ServiceError};
 
+mod account;
 mod cases;
 mod dashboard;
 mod map;
@@ -48,6 +49,7 @@ pub fn routes(r: Routes) -> Routes {
     let r = notices::routes(r);
     let r = projects::routes(r);
     let r = pledges::routes(r);
+    let r = account::routes(r);
     r.add(M::GET, "/login", Public, Scope::None, get(login_page))
         .add(M::POST, "/login", Public, Scope::None, post(login_submit))
         .add(M::GET, "/lang/{lang}", Public, Scope::None, get(set_lang))
@@ -66,6 +68,7 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/users/{username}/disable", Roles(MANAGERS), Scope::Object, post(user_disable))
         .add(M::POST, "/users/{username}/enable", Roles(MANAGERS), Scope::Object, post(user_enable))
         .add(M::GET, "/audit", Roles(AUDIT_READERS), Scope::Grants, get(audit_page))
+        .add(M::GET, "/audit/export", Roles(AUDIT_READERS), Scope::Grants, get(audit_export))
 }
 
 /// What every page's frame needs: language, who is logged in, the CSRF
@@ -262,7 +265,11 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             l.t("登录、拒绝访问与每一次修改", "Logins, denials and every change"),
         ));
     }
-    v.push(("/password", l.t("修改密码", "Password"), l.t("修改自己的登录密码", "Change your own password")));
+    v.push((
+        "/account",
+        l.t("账户安全", "Account security"),
+        l.t("密码、两步验证、登录的设备", "Password, two-step login, devices logged in"),
+    ));
     v
 }
 
@@ -330,6 +337,8 @@ pub(crate) fn fixable(e: ServiceError, l: Lang) -> Result<String, PageError> {
         | ServiceError::Forbidden(_)
         | ServiceError::Unauthenticated(_)
         | ServiceError::Locked(_)
+        | ServiceError::TotpRequired(_)
+        | ServiceError::TotpEnrolment(_)
         | ServiceError::RateLimited(_) => Ok(describe(&e, l).2),
         _ => Err(PageError(Box::new(error_page(&e, l)))),
     }
@@ -353,6 +362,9 @@ struct LoginPage {
     error: Option<String>,
     next: String,
     username: String,
+    /// The second step: the code, with the name and password carried over.
+    second: bool,
+    password: String,
 }
 
 #[derive(Deserialize)]
@@ -374,6 +386,8 @@ async fn login_page(lang: Lang, Query(q): Query<NextParam>) -> Response {
         error: None,
         next: safe_next(q.next.as_deref()),
         username: String::new(),
+        second: false,
+        password: String::new(),
     }
     .into_response()
 }
@@ -382,6 +396,7 @@ async fn login_page(lang: Lang, Query(q): Query<NextParam>) -> Response {
 struct LoginForm {
     username: String,
     password: String,
+    totp: Option<String>,
     next: Option<String>,
 }
 
@@ -396,9 +411,14 @@ async fn login_submit(
     if cross_site(&headers) {
         return Err(cross_site_refused()).page(lang);
     }
-    match st.svc.login(&f.username, &f.password, &ip).await {
+    let from = crate::policy::origin(ip, &headers);
+    match st.svc.login(&f.username, &f.password, f.totp.as_deref(), &from).await {
         Ok(li) => {
-            let target = if li.user.password_expired { "/password".to_owned() } else { next };
+            let target = match (li.must_enrol, li.user.password_expired) {
+                (true, _) => "/two-factor".to_owned(),
+                (false, true) => "/password".to_owned(),
+                (false, false) => next,
+            };
             let mut res = Redirect::to(&target).into_response();
             if let Ok(v) = HeaderValue::from_str(&session_cookie(&li.token, st.cfg.tls)) {
                 res.headers_mut().insert(header::SET_COOKIE, v);
@@ -406,11 +426,25 @@ async fn login_submit(
             Ok(res)
         }
         Err(e) => {
-            let status = describe(&e, lang).0;
+            // the password was right: the second step asks for the code,
+            // carrying what was typed (the page is not stored); being asked
+            // is not an error
+            let asked = matches!(e, ServiceError::TotpRequired(_));
+            let second = asked || f.totp.is_some();
+            let status = if asked { StatusCode::OK } else { describe(&e, lang).0 };
             let error = fixable(e, lang)?;
-            let page =
-                LoginPage { c: Chrome::anonymous(lang, "/login"), error: Some(error), next, username: f.username };
-            Ok((status, page).into_response())
+            let error = if asked { None } else { Some(error) };
+            let page = LoginPage {
+                c: Chrome::anonymous(lang, "/login"),
+                error,
+                next,
+                username: f.username,
+                password: if second { f.password } else { String::new() },
+                second,
+            };
+            let mut res = (status, page).into_response();
+            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(res)
         }
     }
 }
@@ -536,7 +570,7 @@ struct PasswordPage {
 async fn password_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
     let me = st.svc.me(&c).page(lang)?;
     Ok(PasswordPage {
-        c: Chrome::for_caller(lang, &c, "/password", "/password"),
+        c: Chrome::for_caller(lang, &c, "/account", "/password"),
         error: None,
         expired: me.password_expired,
     }
@@ -568,7 +602,7 @@ async fn password_submit(
             let error = Some(fixable(e, lang)?);
             Ok((
                 status,
-                PasswordPage { c: Chrome::for_caller(lang, &c, "/password", "/password"), error, expired: false },
+                PasswordPage { c: Chrome::for_caller(lang, &c, "/account", "/password"), error, expired: false },
             )
                 .into_response())
         }
@@ -838,8 +872,27 @@ async fn set_disabled(
     disabled: bool,
     headers: &HeaderMap,
 ) -> PageResult {
-    let u = st.svc.set_user_disabled(c, username, disabled).await.page(lang)?;
+    st.svc.set_user_disabled(c, username, disabled).await.page(lang)?;
+    user_row_or_list(st, c, lang, username, headers).await
+}
+
+/// A QR code of `text` as inline SVG, at least 240 px across.
+pub(crate) fn qr_svg(text: &str) -> Result<String, ServiceError> {
+    qrcode::QrCode::new(text.as_bytes())
+        .map(|q| q.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).build())
+        .map_err(|e| ServiceError::Internal(format!("QR code: {e}")))
+}
+
+/// After a change to one user: their row again (htmx), or the list.
+pub(crate) async fn user_row_or_list(
+    st: &AppState,
+    c: &Caller,
+    lang: Lang,
+    username: &str,
+    headers: &HeaderMap,
+) -> PageResult {
     if headers.contains_key("hx-request") {
+        let u = st.svc.get_user(c, username).await.page(lang)?;
         return Ok(
             UserRow { c: Chrome::for_caller(lang, c, "/users", "/users"), u: user_line(lang, &u, c) }.into_response()
         );
@@ -877,6 +930,20 @@ struct AuditPage {
     total: i64,
     page: i64,
     pages: i64,
+    from: String,
+    to: String,
+}
+
+#[derive(Deserialize)]
+struct SpanQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn audit_export(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<SpanQuery>) -> PageResult {
+    let (from, to) = (q.from.unwrap_or_default(), q.to.unwrap_or_default());
+    let (file, csv) = st.svc.audit_export(&c, &from, &to).await.page(lang)?;
+    Ok(crate::api::exports::attachment("text/csv; charset=utf-8", &file, csv))
 }
 
 async fn audit_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<PageQuery>) -> PageResult {
@@ -889,8 +956,20 @@ async fn audit_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query
         e.at = e.at.replace('T', " ").trim_end_matches("+08:00").to_owned();
     }
     let pages = ((p.total + 49) / 50).max(1);
-    Ok(AuditPage { c: Chrome::for_caller(lang, &c, "/audit", "/audit"), entries, total: p.total, page, pages }
-        .into_response())
+    // the export's span: the last six months, as the law keeps them
+    let today = yijia_domain::time::to_local(st.svc.now()).date_naive();
+    let since = today.checked_sub_months(chrono::Months::new(6)).unwrap_or(today);
+    let (from, to) = (since.to_string(), today.to_string());
+    Ok(AuditPage {
+        c: Chrome::for_caller(lang, &c, "/audit", "/audit"),
+        entries,
+        total: p.total,
+        page,
+        pages,
+        from,
+        to,
+    }
+    .into_response())
 }
 
 // ---- a street officer chooses one of their communities ---------------------

@@ -690,10 +690,7 @@ async fn check_code(
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     let scheme = if st.cfg.tls { "https" } else { "http" };
     let url = format!("{scheme}://{host}{}", code.path);
-    let svg = qrcode::QrCode::new(url.as_bytes())
-        .map(|q| q.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).build())
-        .map_err(|e| ServiceError::Internal(format!("check-in code: {e}")))
-        .page(lang)?;
+    let svg = super::qr_svg(&url).page(lang)?;
     let page = CheckCodePage {
         c: Chrome::for_caller(lang, &c, "/activities", &format!("/activities/{id}/code")),
         a,

@@ -2,6 +2,7 @@
 //! the first changed entry when someone gets around the triggers.
 
 use reqwest::StatusCode;
+use yijia_domain::time::Clock as _;
 use yijia_service::audit::Verification;
 use yijia_store::Db;
 
@@ -73,4 +74,47 @@ async fn a_scraping_loop_of_record_reads_is_stopped_and_the_secretary_alerted() 
     app.clock.advance(61 * 60_000);
     let staff = app.token("staff").await;
     assert_eq!(app.get(&staff, &format!("/api/v1/residents/{}", ids[0])).await.0, StatusCode::OK, "an hour later");
+}
+
+/// Cybersecurity Law art. 21: logs kept at least six months. Nothing in
+/// yijia deletes an entry: after 200 days and the housekeeping jobs, the
+/// first login is still read, and exported for the auditor with its hash.
+#[tokio::test]
+async fn the_log_stays_online_past_six_months_and_exports_for_an_auditor() {
+    let app = TestApp::spawn().await;
+    let first_day = yijia_domain::time::to_local(app.clock.now_ms()).date_naive();
+    app.token("worker1").await;
+    app.clock.advance(200 * 24 * 3_600_000);
+    for kind in [yijia_service::jobs::SWEEP, yijia_service::jobs::CASE_DEADLINES] {
+        app.svc.enqueue(kind, serde_json::json!({}), None, app.clock.now_ms()).await.unwrap();
+    }
+    while app.svc.run_one_job("test").await.unwrap() {}
+    let today = yijia_domain::time::to_local(app.clock.now_ms()).date_naive();
+    let sec = app.token("secretary").await;
+
+    let path = format!("/api/v1/audit/export?from={first_day}&to={today}");
+    let r = app.client().get(format!("{}{path}", app.url)).bearer_auth(&sec).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let body = r.bytes().await.unwrap();
+    assert!(body.starts_with(b"\xEF\xBB\xBF"), "a byte-order mark for Excel");
+    let mut csv = csv::Reader::from_reader(&body[3..]);
+    assert_eq!(csv.headers().unwrap().iter().collect::<Vec<_>>()[..3], ["seq", "at", "actor"]);
+    let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    let worker_login = rows.iter().find(|r| &r[3] == "login" && &r[2] == "worker1").expect("the login of 200 days ago");
+    assert!(worker_login[1].starts_with(&first_day.to_string()));
+    assert_eq!(worker_login[8].len(), 64, "each entry with its hash");
+    // the export itself is in the log
+    assert!(app.audit().await.iter().any(|(a, _, o)| a == "audit_export" && o.starts_with("audit:")));
+
+    // a span out of order or over a year is refused with the field
+    let (s, e) = app.get(&sec, &format!("/api/v1/audit/export?from={today}&to={first_day}")).await;
+    assert_eq!((s, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("to")), "{e}");
+    let (s, e) = app.get(&sec, "/api/v1/audit/export?from=2025-01-01&to=2026-06-01").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (s, e) = app.get(&sec, "/api/v1/audit/export?from=last%20year&to=2026-06-01").await;
+    assert_eq!((s, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("from")), "{e}");
+    // a grid worker reads no log
+    let w = app.token("worker1").await;
+    assert_eq!(app.get(&w, &path).await.0, StatusCode::NOT_FOUND);
 }

@@ -30,6 +30,7 @@ mod residents;
 mod shop;
 mod stations;
 mod tallies;
+mod two_factor;
 mod users;
 mod visits;
 mod webhooks;
