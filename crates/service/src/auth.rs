@@ -164,6 +164,8 @@ pub struct UserView {
     pub disabled: bool,
     /// Under the strict password profile: the password must be changed now.
     pub password_expired: bool,
+    /// Logs in with a second factor.
+    pub two_factor: bool,
 }
 
 impl UserView {
@@ -208,7 +210,9 @@ pub(crate) fn to_grants(rows: Vec<users::Grant>) -> Vec<Grant> {
 impl Services {
     pub(crate) async fn user_view(&self, tx: &mut Tx, u: users::User) -> Result<UserView> {
         let grants = to_grants(users::grants_of(tx, u.id).await?);
+        let two_factor = has_totp(tx, u.id).await?;
         Ok(UserView {
+            two_factor,
             id: u.id,
             password_expired: self.settings.password_policy.expired(u.password_set_at, self.now()),
             username: u.username,
@@ -268,7 +272,7 @@ impl Services {
         let mut tx = self.db.write().await?;
         // the password is right: a user with a second factor gives its code
         let factor = match (&user, password_ok && enabled) {
-            (Some(u), true) if sessions_totp(&mut tx, u.id).await? => match totp.filter(|c| !c.trim().is_empty()) {
+            (Some(u), true) if has_totp(&mut tx, u.id).await? => match totp.filter(|c| !c.trim().is_empty()) {
                 None => {
                     tx.commit().await?;
                     return Err(crate::two_factor::totp_required());
@@ -380,6 +384,7 @@ impl Services {
             api_key: None,
             resident_id: s.resident_id,
             must_enrol,
+            two_factor: s.totp,
         };
         self.sessions.put(th, caller.clone(), now);
         Ok(caller)
@@ -413,6 +418,7 @@ impl Services {
             grants: caller.grants.clone(),
             disabled: false,
             password_expired: self.settings.password_policy.expired(caller.password_set_at, self.now()),
+            two_factor: caller.two_factor,
         })
     }
 
@@ -545,6 +551,6 @@ impl Services {
 }
 
 /// Whether a user has a confirmed second factor.
-async fn sessions_totp(tx: &mut Tx, user_id: i64) -> Result<bool> {
+async fn has_totp(tx: &mut Tx, user_id: i64) -> Result<bool> {
     Ok(yijia_store::totp::get(tx, user_id).await?.is_some_and(|t| t.confirmed_at.is_some()))
 }

@@ -34,6 +34,8 @@ pub struct Caller {
     /// A role of theirs needs a second factor and they have none yet: the
     /// session may only set one up.
     pub(crate) must_enrol: bool,
+    /// They log in with a second factor.
+    pub(crate) two_factor: bool,
 }
 
 impl Caller {
@@ -58,6 +60,7 @@ impl Caller {
             api_key: None,
             resident_id: None,
             must_enrol: false,
+            two_factor: false,
         }
     }
 

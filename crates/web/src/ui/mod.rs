@@ -92,7 +92,8 @@ impl Chrome {
             l,
             user: Some(c.display_name.clone()),
             csrf: c.csrf_token.clone().unwrap_or_default(),
-            links: links(l, c).into_iter().map(|(h, t, _)| (h, t)).collect(),
+            // until a required second factor is set up, nothing else opens
+            links: if c.must_enrol() { vec![] } else { links(l, c).into_iter().map(|(h, t, _)| (h, t)).collect() },
             active,
             here: here.to_owned(),
         }
@@ -744,6 +745,7 @@ struct UserLine {
     roles: String,
     disabled: bool,
     is_self: bool,
+    two_factor: bool,
 }
 
 fn user_line(l: Lang, u: &UserView, me: &Caller) -> UserLine {
@@ -759,6 +761,7 @@ fn user_line(l: Lang, u: &UserView, me: &Caller) -> UserLine {
             .join(", "),
         disabled: u.disabled,
         is_self: me.user_id == Some(u.id),
+        two_factor: u.two_factor,
     }
 }
 

@@ -134,9 +134,12 @@ async fn another_manager_resets_a_lost_factor_never_ones_own() {
     assert_eq!(s, StatusCode::FORBIDDEN, "one's own takes a second person");
 
     // the admin resets the secretary's: her sessions end, she enrols again
+    assert_eq!(app.get(&admin, "/api/v1/users/secretary").await.1["two_factor"], true);
+    assert_eq!(app.get(&admin, "/api/v1/me").await.1["two_factor"], true);
     let (s, _) = app.post(&admin, "/api/v1/users/secretary/two-factor/reset", json!({})).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert_eq!(app.get(&sec, "/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get(&admin, "/api/v1/users/secretary").await.1["two_factor"], false);
     let (s, li) = login(&app, "secretary", None).await;
     assert_eq!((s, &li["totp_enrolment_required"]), (StatusCode::OK, &json!(true)), "{li}");
     assert!(app.audit().await.iter().any(|(a, o, _)| a == "totp_reset" && o == "ok"));
@@ -243,6 +246,7 @@ async fn the_login_page_asks_for_the_code_in_a_second_step() {
     assert_eq!(r.headers()["location"], "/two-factor", "nothing else until it is set up");
     let page = b.get(format!("{}/two-factor", app.url)).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("/two-factor/setup"), "{page}");
+    assert!(!page.contains("href=\"/residents\""), "no menu into pages that send her back");
 
     let t = app.token("secretary").await;
     let (secret, _) = enrol(&app, &t).await;
