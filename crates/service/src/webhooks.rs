@@ -72,17 +72,40 @@ pub fn install_tls() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-fn client() -> &'static reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(|| {
+/// The client that sends webhooks; unless private addresses are allowed,
+/// it connects only to addresses outside (`OutsideOnly`).
+fn client(allow_private: bool) -> &'static reqwest::Client {
+    static OUTSIDE: OnceLock<reqwest::Client> = OnceLock::new();
+    static ANYWHERE: OnceLock<reqwest::Client> = OnceLock::new();
+    let build = |outside: bool| {
         install_tls();
-        reqwest::Client::builder()
+        let b = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent("yijia-webhooks/1")
-            .build()
-            .unwrap_or_default()
-    })
+            .user_agent("yijia-webhooks/1");
+        let b = if outside { b.dns_resolver(OutsideOnly) } else { b };
+        b.build().unwrap_or_default()
+    };
+    if allow_private { ANYWHERE.get_or_init(|| build(false)) } else { OUTSIDE.get_or_init(|| build(true)) }
+}
+
+/// Resolves a webhook's host for the connection itself and keeps only the
+/// addresses outside: a name that pointed outside when it was checked
+/// cannot point inside by the time of connecting (DNS rebinding).
+struct OutsideOnly;
+
+impl reqwest::dns::Resolve for OutsideOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let found: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.filter(|a| !inside(a.ip())).collect();
+            if found.is_empty() {
+                return Err(format!("{host} resolves only to addresses on this machine or a private network").into());
+            }
+            Ok(Box::new(found.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
 }
 
 fn view(w: cases::Webhook, secret: Option<String>) -> WebhookView {
@@ -217,7 +240,7 @@ impl Services {
         }
         let timestamp = (self.now() / 1000).to_string();
         let sig = signature(secret, &timestamp, &e.payload).map_err(|e| e.to_string())?;
-        let r = client()
+        let r = client(self.settings.webhooks_allow_private)
             .post(url)
             .header("content-type", "application/json")
             .header("x-yijia-event", &e.event)
@@ -308,6 +331,19 @@ mod tests {
         for url in ["https://8.8.8.8/hook", "http://[2001:4860:4860::8888]/"] {
             assert!(!reaches_inside(url).await, "{url}");
         }
+    }
+
+    #[tokio::test]
+    async fn the_connection_itself_never_resolves_inside() {
+        use reqwest::dns::Resolve as _;
+        for name in ["localhost", "127.0.0.1", "ip6-localhost"] {
+            let Ok(n) = name.parse() else { continue };
+            assert!(OutsideOnly.resolve(n).await.is_err(), "{name}");
+        }
+        // a send to a name that now points inside fails at the connection
+        install_tls();
+        let err = client(false).get("http://localhost:9/").send().await.unwrap_err();
+        assert!(format!("{err:?}").contains("private network"), "{err:?}");
     }
 
     #[test]
