@@ -254,6 +254,11 @@ fn keys_rotate_reseals_everything_and_search_still_finds_people() {
             .await
             .unwrap();
         assert_eq!(r.status(), 200);
+        // and so are the notes of a visit
+        let visit =
+            serde_json::json!({"client_id": "rotate-0001-visit", "resident_id": rid, "notes": "血压偏高,已提醒复查"});
+        let r = c.post(format!("{url}/api/v1/visits")).bearer_auth(t).json(&visit).send().await.unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
         secret
     });
     child.kill().unwrap();
@@ -293,6 +298,9 @@ fn keys_rotate_reseals_everything_and_search_still_finds_people() {
             .await
             .unwrap();
         assert_eq!(v["total"], 1, "the blind index follows the new key: {v}");
+        let r = c.get(format!("{url}/api/v1/residents/{rid}/plan")).bearer_auth(&t).send().await.unwrap();
+        let plan: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(plan["visits"][0]["notes"], "血压偏高,已提醒复查", "visit notes open under the new key: {plan}");
         // the app's next code (this one was taken) opens the re-sealed secret
         let r = c
             .post(format!("{url}/api/v1/auth/login"))

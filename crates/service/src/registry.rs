@@ -908,12 +908,8 @@ impl Services {
             let mut tx = self.db.write().await?;
             let rows = residents::sealed_batch(&mut tx, after, 500).await?;
             let Some(last) = rows.last() else {
-                let factors = crate::two_factor::reseal(&mut tx, keys).await?;
-                let e = Event::ok("keys_rotate", format!("key:{}", keys.active_id()), "/root/");
-                record(&mut tx, caller, self.now(), &e.with(json!({ "residents": n, "second_factors": factors })))
-                    .await?;
                 tx.commit().await?;
-                return Ok(n);
+                break;
             };
             after = last.id;
             for r in rows {
@@ -936,6 +932,36 @@ impl Services {
                         residents::update_details(&mut tx, r.id, &c.category, &keys.seal(&aad, &plain)?).await?;
                     }
                 }
+                n += 1;
+            }
+            tx.commit().await?;
+        }
+        let notes = self.reseal_visit_notes().await?;
+        let mut tx = self.db.write().await?;
+        let factors = crate::two_factor::reseal(&mut tx, keys).await?;
+        let e = Event::ok("keys_rotate", format!("key:{}", keys.active_id()), "/root/");
+        let detail = json!({ "residents": n, "visit_notes": notes, "second_factors": factors });
+        record(&mut tx, caller, self.now(), &e.with(detail)).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Visit notes sealed again under the active key, 500 at a time.
+    async fn reseal_visit_notes(&self) -> Result<usize> {
+        let keys = self.keys();
+        let (mut after, mut n) = (0, 0);
+        loop {
+            let mut tx = self.db.write().await?;
+            let rows = yijia_store::visits::sealed_notes(&mut tx, after, 500).await?;
+            let Some(last) = rows.last() else {
+                tx.commit().await?;
+                return Ok(n);
+            };
+            after = last.0;
+            for (id, client_id, sealed) in &rows {
+                let aad = crate::visits::aad_notes(client_id);
+                let plain = zeroize::Zeroizing::new(keys.open(&aad, sealed)?);
+                yijia_store::visits::set_notes_sealed(&mut tx, *id, &keys.seal(&aad, &plain)?).await?;
                 n += 1;
             }
             tx.commit().await?;

@@ -577,3 +577,17 @@ pub async fn per_visitor(tx: &mut Tx, grid_ids: &[i64], from: &str, to: &str) ->
     );
     Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
 }
+
+/// Visits with sealed notes after `after_id`, at most `limit`, by id: (id,
+/// client id, sealed notes), for sealing again under a new key.
+pub async fn sealed_notes(tx: &mut Tx, after_id: i64, limit: i64) -> Result<Vec<(i64, String, String)>> {
+    let sql = "SELECT id, client_id, notes_sealed FROM visits WHERE id > $1 AND notes_sealed IS NOT NULL \
+               ORDER BY id LIMIT $2";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(after_id).bind(limit).fetch_all(c).await?))
+}
+
+pub async fn set_notes_sealed(tx: &mut Tx, id: i64, sealed: &str) -> Result<()> {
+    let sql = "UPDATE visits SET notes_sealed = $2 WHERE id = $1";
+    on_tx!(tx, c => sqlx::query(sql).bind(id).bind(sealed).execute(c).await?.rows_affected());
+    Ok(())
+}
