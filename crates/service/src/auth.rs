@@ -189,7 +189,7 @@ pub struct LoggedIn {
 #[derive(Debug, Clone, Default)]
 pub struct Origin {
     pub ip: String,
-    /// The `User-Agent` header (kept to 200 characters).
+    /// The `User-Agent` header (the session keeps 200 characters of it).
     pub user_agent: String,
 }
 
@@ -498,7 +498,7 @@ impl Services {
     /// Ends one of the caller's sessions (this one too, if named).
     pub async fn end_my_session(&self, caller: &Caller, session: &str) -> Result<()> {
         let id = caller.user_id.ok_or(ServiceError::NotFound)?;
-        self.end_session_of(caller, id, Some(session), caller.home_path()).await.map(|_| ())
+        self.end_session_of(caller, id, Some(session)).await.map(|_| ())
     }
 
     /// A user's sessions, for who manages the user.
@@ -520,10 +520,10 @@ impl Services {
             return Err(ServiceError::forbidden());
         }
         let u = self.managed_user(caller, username, "session_end").await?;
-        self.end_session_of(caller, u.id, session, caller.home_path()).await
+        self.end_session_of(caller, u.id, session).await
     }
 
-    async fn end_session_of(&self, caller: &Caller, user_id: i64, session: Option<&str>, home: &str) -> Result<u64> {
+    async fn end_session_of(&self, caller: &Caller, user_id: i64, session: Option<&str>) -> Result<u64> {
         let now = self.now();
         let mut tx = self.db.write().await?;
         let rows = sessions::of_user(&mut tx, user_id).await?;
@@ -543,7 +543,7 @@ impl Services {
             self.sessions.remove(&s.token_hash);
         }
         let ended: Vec<&str> = chosen.iter().map(|s| session_id(&s.token_hash)).collect();
-        let e = Event::ok("session_end", format!("user:{user_id}"), home);
+        let e = Event::ok("session_end", format!("user:{user_id}"), caller.home_path());
         record(&mut tx, caller, now, &e.with(json!({ "sessions": ended }))).await?;
         tx.commit().await?;
         Ok(ended.len() as u64)

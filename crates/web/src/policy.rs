@@ -141,7 +141,7 @@ impl FromRequestParts<AppState> for ClientIp {
 /// Where a login comes from: the address and the browser.
 pub fn origin(ip: String, headers: &HeaderMap) -> yijia_service::auth::Origin {
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    yijia_service::auth::Origin { ip, user_agent: user_agent.chars().take(200).collect() }
+    yijia_service::auth::Origin { ip, user_agent: user_agent.to_owned() }
 }
 
 /// A form posted from another site (login CSRF: logging a browser in as
