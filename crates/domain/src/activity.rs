@@ -13,20 +13,37 @@ pub enum PointsRule {
     Fixed(i64),
 }
 
+crate::labelled! {
+    stored in "activities.points_rule";
+    /// How an activity's points are counted: the kind of its `PointsRule`.
+    pub enum RuleKind {
+        PerHour = ("per_hour", "按小时计", "Per hour"),
+        Fixed = ("fixed", "按次计", "Per activity"),
+    }
+}
+
 impl PointsRule {
+    pub fn new(kind: RuleKind, points: i64) -> Self {
+        match kind {
+            RuleKind::PerHour => PointsRule::PerHour(points),
+            RuleKind::Fixed => PointsRule::Fixed(points),
+        }
+    }
+
+    /// By code (what a form sends).
     pub fn parse(code: &str, points: i64) -> Option<Self> {
-        match code {
-            "per_hour" => Some(PointsRule::PerHour(points)),
-            "fixed" => Some(PointsRule::Fixed(points)),
-            _ => None,
+        RuleKind::from_code(code).map(|k| Self::new(k, points))
+    }
+
+    pub fn kind(self) -> RuleKind {
+        match self {
+            PointsRule::PerHour(_) => RuleKind::PerHour,
+            PointsRule::Fixed(_) => RuleKind::Fixed,
         }
     }
 
     pub fn code(self) -> &'static str {
-        match self {
-            PointsRule::PerHour(_) => "per_hour",
-            PointsRule::Fixed(_) => "fixed",
-        }
+        self.kind().code()
     }
 
     pub fn points(self) -> i64 {
@@ -55,33 +72,13 @@ pub fn minutes_attended(checked_in: i64, checked_out: i64, starts: i64, ends: i6
     ((to - from).max(0)) / MINUTE_MS
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignupStatus {
-    SignedUp,
-    /// The activity was full: waiting for a place, in the order they came.
-    Waiting,
-    Cancelled,
-}
-
-impl SignupStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            SignupStatus::SignedUp => "signed_up",
-            SignupStatus::Waiting => "waiting",
-            SignupStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [SignupStatus::SignedUp, SignupStatus::Waiting, SignupStatus::Cancelled].into_iter().find(|k| k.code() == s)
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            SignupStatus::SignedUp => "已报名",
-            SignupStatus::Waiting => "候补",
-            SignupStatus::Cancelled => "已取消",
-        }
+crate::labelled! {
+    stored in "activity_signups.status";
+    pub enum SignupStatus {
+        SignedUp = ("signed_up", "已报名", "Signed up"),
+        /// The activity was full: waiting for a place, in the order they came.
+        Waiting = ("waiting", "候补", "Waiting list"),
+        Cancelled = ("cancelled", "已取消", "Cancelled"),
     }
 }
 
@@ -170,7 +167,7 @@ mod tests {
     #[test]
     fn signup_codes_round_trip() {
         for s in [SignupStatus::SignedUp, SignupStatus::Waiting, SignupStatus::Cancelled] {
-            assert_eq!(SignupStatus::parse(s.code()), Some(s));
+            assert_eq!(SignupStatus::from_code(s.code()), Some(s));
         }
     }
 }

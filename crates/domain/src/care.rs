@@ -7,93 +7,38 @@ use serde::{Deserialize, Serialize};
 
 use crate::registry::Category;
 
-/// How a visit was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum VisitMode {
-    /// 入户: at their home.
-    #[default]
-    AtHome,
-    /// 电话: by phone.
-    Phone,
-    /// 路遇: met outside.
-    Outside,
+crate::labelled! {
+    stored in "visits.mode";
+    /// How a visit was made.
+    #[derive(Default)]
+    pub enum VisitMode {
+        /// 入户: at their home.
+        #[default]
+        AtHome = ("at_home", "入户", "At home"),
+        /// 电话: by phone.
+        Phone = ("phone", "电话", "By phone"),
+        /// 路遇: met outside.
+        Outside = ("outside", "路遇", "Met outside"),
+    }
 }
 
 impl VisitMode {
-    pub const ALL: [VisitMode; 3] = [VisitMode::AtHome, VisitMode::Phone, VisitMode::Outside];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            VisitMode::AtHome => "at_home",
-            VisitMode::Phone => "phone",
-            VisitMode::Outside => "outside",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            VisitMode::AtHome => "入户",
-            VisitMode::Phone => "电话",
-            VisitMode::Outside => "路遇",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            VisitMode::AtHome => "At home",
-            VisitMode::Phone => "By phone",
-            VisitMode::Outside => "Met outside",
-        }
-    }
-
+    /// By code or by its Chinese name.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|m| m.code() == s.trim() || m.name_zh() == s.trim())
     }
 }
 
-/// What a visit found on one aspect (health, living conditions, needs,
-/// safety): all well, worth watching, or needing action.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Finding {
-    #[default]
-    Well,
-    Watch,
-    Act,
-}
-
-impl Finding {
-    pub const ALL: [Finding; 3] = [Finding::Well, Finding::Watch, Finding::Act];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Finding::Well => "well",
-            Finding::Watch => "watch",
-            Finding::Act => "act",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Finding::Well => "良好",
-            Finding::Watch => "需关注",
-            Finding::Act => "需处理",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            Finding::Well => "Well",
-            Finding::Watch => "Watch",
-            Finding::Act => "Needs action",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.code() == s)
+crate::labelled! {
+    stored in "visits.health, visits.living, visits.needs, visits.safety";
+    /// What a visit found on one aspect (health, living conditions, needs,
+    /// safety): all well, worth watching, or needing action.
+    #[derive(PartialOrd, Ord, Default)]
+    pub enum Finding {
+        #[default]
+        Well = ("well", "良好", "Well"),
+        Watch = ("watch", "需关注", "Watch"),
+        Act = ("act", "需处理", "Needs action"),
     }
 }
 
@@ -178,7 +123,8 @@ pub fn due_on(last_contact: Option<NaiveDate>, interval_days: u32, today: NaiveD
 }
 
 /// How late a visit is, and who must hear of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Lateness {
     /// Not due yet.

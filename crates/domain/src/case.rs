@@ -15,41 +15,16 @@ use serde::{Deserialize, Serialize};
 use crate::Msg;
 use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseKind {
-    Request,
-    Dispute,
-    Hazard,
+crate::labelled! {
+    stored in "cases.kind, case_categories.kind";
+    pub enum CaseKind {
+        Request = ("request", "居民诉求", "Request"),
+        Dispute = ("dispute", "矛盾纠纷", "Dispute"),
+        Hazard = ("hazard", "安全隐患", "Hazard"),
+    }
 }
 
 impl CaseKind {
-    pub const ALL: [CaseKind; 3] = [CaseKind::Request, CaseKind::Dispute, CaseKind::Hazard];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            CaseKind::Request => "request",
-            CaseKind::Dispute => "dispute",
-            CaseKind::Hazard => "hazard",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            CaseKind::Request => "居民诉求",
-            CaseKind::Dispute => "矛盾纠纷",
-            CaseKind::Hazard => "安全隐患",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            CaseKind::Request => "Request",
-            CaseKind::Dispute => "Dispute",
-            CaseKind::Hazard => "Hazard",
-        }
-    }
-
     /// By code or by the names people use.
     pub fn parse(s: &str) -> Option<Self> {
         match s.trim() {
@@ -61,45 +36,19 @@ impl CaseKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Priority {
-    Emergency,
-    Urgent,
-    Ordinary,
-    Complex,
+crate::labelled! {
+    stored in "cases.priority, case_categories.priority, case_deadlines.priority";
+    #[derive(PartialOrd, Ord)]
+    pub enum Priority {
+        Emergency = ("emergency", "紧急", "Emergency"),
+        Urgent = ("urgent", "加急", "Urgent"),
+        Ordinary = ("ordinary", "一般", "Ordinary"),
+        Complex = ("complex", "复杂", "Complex"),
+    }
 }
 
 impl Priority {
-    pub const ALL: [Priority; 4] = [Priority::Emergency, Priority::Urgent, Priority::Ordinary, Priority::Complex];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Priority::Emergency => "emergency",
-            Priority::Urgent => "urgent",
-            Priority::Ordinary => "ordinary",
-            Priority::Complex => "complex",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Priority::Emergency => "紧急",
-            Priority::Urgent => "加急",
-            Priority::Ordinary => "一般",
-            Priority::Complex => "复杂",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            Priority::Emergency => "Emergency",
-            Priority::Urgent => "Urgent",
-            Priority::Ordinary => "Ordinary",
-            Priority::Complex => "Complex",
-        }
-    }
-
+    /// By code or by its Chinese name.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.code() == s.trim() || p.name_zh() == s.trim())
     }
@@ -140,7 +89,8 @@ impl Deadlines {
 }
 
 /// Where a case stands against one of its deadlines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Timeliness {
     OnTime,
@@ -154,70 +104,21 @@ pub fn timeliness(now: i64, due: i64, window: i64) -> Timeliness {
     Schedule::new(due - window, due).at(now)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseState {
-    Submitted,
-    Accepted,
-    InProgress,
-    Resolved,
-    Closed,
-    Rejected,
-    /// Sent up to the subdistrict, which accepts it as its own.
-    Escalated,
+crate::labelled! {
+    stored in "cases.state, case_events.from_state, case_events.to_state";
+    pub enum CaseState {
+        Submitted = ("submitted", "待受理", "Submitted"),
+        Accepted = ("accepted", "已受理", "Accepted"),
+        InProgress = ("in_progress", "办理中", "In progress"),
+        Resolved = ("resolved", "已办结", "Resolved"),
+        Closed = ("closed", "已关闭", "Closed"),
+        Rejected = ("rejected", "不予受理", "Rejected"),
+        /// Sent up to the subdistrict, which accepts it as its own.
+        Escalated = ("escalated", "已上报街道", "Escalated"),
+    }
 }
 
 impl CaseState {
-    pub fn code(self) -> &'static str {
-        match self {
-            CaseState::Submitted => "submitted",
-            CaseState::Accepted => "accepted",
-            CaseState::InProgress => "in_progress",
-            CaseState::Resolved => "resolved",
-            CaseState::Closed => "closed",
-            CaseState::Rejected => "rejected",
-            CaseState::Escalated => "escalated",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            CaseState::Submitted,
-            CaseState::Accepted,
-            CaseState::InProgress,
-            CaseState::Resolved,
-            CaseState::Closed,
-            CaseState::Rejected,
-            CaseState::Escalated,
-        ]
-        .into_iter()
-        .find(|x| x.code() == s)
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            CaseState::Submitted => "待受理",
-            CaseState::Accepted => "已受理",
-            CaseState::InProgress => "办理中",
-            CaseState::Resolved => "已办结",
-            CaseState::Closed => "已关闭",
-            CaseState::Rejected => "不予受理",
-            CaseState::Escalated => "已上报街道",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            CaseState::Submitted => "Submitted",
-            CaseState::Accepted => "Accepted",
-            CaseState::InProgress => "In progress",
-            CaseState::Resolved => "Resolved",
-            CaseState::Closed => "Closed",
-            CaseState::Rejected => "Rejected",
-            CaseState::Escalated => "Escalated",
-        }
-    }
-
     /// Still someone's work: its deadlines count.
     pub fn is_open(self) -> bool {
         !matches!(self, CaseState::Resolved | CaseState::Closed | CaseState::Rejected)
@@ -245,78 +146,63 @@ pub fn handles_dispute(parts: &[Part], escalated: bool) -> bool {
     parts.iter().any(|p| matches!(p, Part::Handler | Part::Dispatcher) || (*p == Part::Subdistrict && escalated))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    Accept,
-    Start,
-    Resolve,
-    Close,
-    Reject,
-    Escalate,
-    Transfer,
-    Reopen,
+crate::labelled! {
+    pub enum Action {
+        Accept = ("accept", "受理", "Accept"),
+        Start = ("start", "开始办理", "Start"),
+        Resolve = ("resolve", "办结", "Resolve"),
+        Close = ("close", "关闭", "Close"),
+        Reject = ("reject", "不予受理", "Reject"),
+        Escalate = ("escalate", "上报街道", "Escalate"),
+        Transfer = ("transfer", "转其他网格", "Transfer"),
+        Reopen = ("reopen", "重新办理", "Reopen"),
+    }
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
-        Action::Accept,
-        Action::Start,
-        Action::Resolve,
-        Action::Close,
-        Action::Reject,
-        Action::Escalate,
-        Action::Transfer,
-        Action::Reopen,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Action::Accept => "accept",
-            Action::Start => "start",
-            Action::Resolve => "resolve",
-            Action::Close => "close",
-            Action::Reject => "reject",
-            Action::Escalate => "escalate",
-            Action::Transfer => "transfer",
-            Action::Reopen => "reopen",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Action::Accept => "受理",
-            Action::Start => "开始办理",
-            Action::Resolve => "办结",
-            Action::Close => "关闭",
-            Action::Reject => "不予受理",
-            Action::Escalate => "上报街道",
-            Action::Transfer => "转其他网格",
-            Action::Reopen => "重新办理",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            Action::Accept => "Accept",
-            Action::Start => "Start",
-            Action::Resolve => "Resolve",
-            Action::Close => "Close",
-            Action::Reject => "Reject",
-            Action::Escalate => "Escalate",
-            Action::Transfer => "Transfer",
-            Action::Reopen => "Reopen",
-        }
-    }
-
     /// Whether this action needs a written note: a reason, or for resolving
     /// what was done.
     pub fn needs_reason(self) -> bool {
         matches!(self, Action::Resolve | Action::Reject | Action::Escalate | Action::Transfer | Action::Reopen)
     }
+}
 
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.code() == s)
+crate::labelled! {
+    stored in "case_events.action";
+    /// What a line of a case's timeline records: an action, or something
+    /// that happened to the case besides.
+    pub enum EventKind {
+        Created = ("created", "提交", "Filed"),
+        Accept = ("accept", "受理", "Accept"),
+        Start = ("start", "开始办理", "Start"),
+        Resolve = ("resolve", "办结", "Resolve"),
+        Close = ("close", "关闭", "Close"),
+        Reject = ("reject", "不予受理", "Reject"),
+        Escalate = ("escalate", "上报街道", "Escalate"),
+        Transfer = ("transfer", "转其他网格", "Transfer"),
+        Reopen = ("reopen", "重新办理", "Reopen"),
+        Note = ("note", "进展", "Progress"),
+        Rating = ("rating", "评价", "Rating"),
+        Dispute = ("dispute", "调解记录", "Mediation record"),
+        Photo = ("photo", "照片", "Photo"),
+        Reminder = ("reminder", "时限提醒", "Deadline reminder"),
+        Revisit = ("revisit", "回访", "Revisit"),
+        Overdue = ("overdue", "超期", "Overdue"),
+    }
+}
+
+impl From<Action> for EventKind {
+    fn from(a: Action) -> Self {
+        match a {
+            Action::Accept => EventKind::Accept,
+            Action::Start => EventKind::Start,
+            Action::Resolve => EventKind::Resolve,
+            Action::Close => EventKind::Close,
+            Action::Reject => EventKind::Reject,
+            Action::Escalate => EventKind::Escalate,
+            Action::Transfer => EventKind::Transfer,
+            Action::Reopen => EventKind::Reopen,
+        }
     }
 }
 
@@ -407,56 +293,19 @@ pub fn schedule(state: CaseState, start: i64, accept_due: i64, resolve_due: i64)
     }
 }
 
-/// How a case reached the community.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    /// At the station or office (来访).
-    WalkIn,
-    Phone,
-    /// Found on a visit.
-    Visit,
-    /// The resident's own phone.
-    Portal,
-    /// An Open311 client.
-    Open311,
-}
-
-impl Channel {
-    pub const ALL: [Channel; 5] = [Channel::WalkIn, Channel::Phone, Channel::Visit, Channel::Portal, Channel::Open311];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Channel::WalkIn => "walk_in",
-            Channel::Phone => "phone",
-            Channel::Visit => "visit",
-            Channel::Portal => "portal",
-            Channel::Open311 => "open311",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Channel::WalkIn => "来访",
-            Channel::Phone => "来电",
-            Channel::Visit => "走访发现",
-            Channel::Portal => "居民自助",
-            Channel::Open311 => "Open311",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            Channel::WalkIn => "Walk-in",
-            Channel::Phone => "Phone",
-            Channel::Visit => "Found on a visit",
-            Channel::Portal => "Resident's phone",
-            Channel::Open311 => "Open311",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.code() == s)
+crate::labelled! {
+    stored in "cases.channel";
+    /// How a case reached the community.
+    pub enum Channel {
+        /// At the station or office (来访).
+        WalkIn = ("walk_in", "来访", "Walk-in"),
+        Phone = ("phone", "来电", "Phone"),
+        /// Found on a visit.
+        Visit = ("visit", "走访发现", "Found on a visit"),
+        /// The resident's own phone.
+        Portal = ("portal", "居民自助", "Resident's phone"),
+        /// An Open311 client.
+        Open311 = ("open311", "Open311", "Open311"),
     }
 }
 
@@ -470,6 +319,14 @@ mod tests {
 
     fn ctx(now: i64, resolved_at: Option<i64>) -> Context {
         Context { now, resolved_at, reopen_window_ms: 7 * DAY_MS }
+    }
+
+    #[test]
+    fn every_action_is_an_event_of_the_same_code_and_name() {
+        for a in Action::ALL {
+            let e = EventKind::from(a);
+            assert_eq!((e.code(), e.name_zh(), e.name_en()), (a.code(), a.name_zh(), a.name_en()));
+        }
     }
 
     #[test]
@@ -537,7 +394,7 @@ mod tests {
         assert_eq!(CaseKind::parse("安全隐患"), Some(CaseKind::Hazard));
         assert_eq!(CaseKind::parse("纠纷"), Some(CaseKind::Dispute));
         assert_eq!(Priority::parse("紧急"), Some(Priority::Emergency));
-        assert_eq!(CaseState::parse("in_progress"), Some(CaseState::InProgress));
+        assert_eq!(CaseState::from_code("in_progress"), Some(CaseState::InProgress));
         assert!(CaseKind::parse("投诉").is_none());
     }
 
@@ -559,8 +416,8 @@ mod tests {
     #[test]
     fn channels_round_trip() {
         for c in Channel::ALL {
-            assert_eq!(Channel::parse(c.code()), Some(c));
+            assert_eq!(Channel::from_code(c.code()), Some(c));
         }
-        assert_eq!(Channel::parse("fax"), None);
+        assert_eq!(Channel::from_code("fax"), None);
     }
 }

@@ -6,21 +6,15 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::Invalid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Sex {
-    Male,
-    Female,
+crate::labelled! {
+    stored in "residents.sex";
+    pub enum Sex {
+        Male = ("male", "男", "Male"),
+        Female = ("female", "女", "Female"),
+    }
 }
 
 impl Sex {
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Sex::Male => "男",
-            Sex::Female => "女",
-        }
-    }
-
     /// 男 / 女 / M / F / male / female, as rosters write it.
     pub fn parse(s: &str) -> Option<Sex> {
         match s.trim().to_lowercase().as_str() {

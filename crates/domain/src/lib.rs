@@ -8,6 +8,7 @@ pub mod case;
 pub mod device;
 pub mod error;
 pub mod id_number;
+pub mod label;
 pub mod org;
 pub mod password;
 pub mod phone;
@@ -23,3 +24,4 @@ pub mod time;
 pub mod user;
 
 pub use error::{Invalid, Msg};
+pub use label::Label;

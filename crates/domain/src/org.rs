@@ -7,43 +7,17 @@ use std::str::FromStr;
 
 use crate::Invalid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrgKind {
-    Root,
-    Subdistrict,
-    Community,
-    Grid,
+crate::labelled! {
+    stored in "org_nodes.kind";
+    pub enum OrgKind {
+        Root = ("root", "全域", "Deployment"),
+        Subdistrict = ("subdistrict", "街道", "Subdistrict"),
+        Community = ("community", "社区", "Community"),
+        Grid = ("grid", "网格", "Grid"),
+    }
 }
 
 impl OrgKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            OrgKind::Root => "root",
-            OrgKind::Subdistrict => "subdistrict",
-            OrgKind::Community => "community",
-            OrgKind::Grid => "grid",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            OrgKind::Root => "全域",
-            OrgKind::Subdistrict => "街道",
-            OrgKind::Community => "社区",
-            OrgKind::Grid => "网格",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            OrgKind::Root => "Deployment",
-            OrgKind::Subdistrict => "Subdistrict",
-            OrgKind::Community => "Community",
-            OrgKind::Grid => "Grid",
-        }
-    }
-
     /// The kind a node of this kind must hang under.
     pub fn parent_kind(self) -> Option<OrgKind> {
         match self {

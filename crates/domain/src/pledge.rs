@@ -4,48 +4,25 @@
 
 use crate::Invalid;
 
-/// Where a community's year of pledges stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Phase {
-    /// Residents and staff propose.
-    Proposing,
-    /// Residents vote on the shortlist.
-    Voting,
-    /// The community works on the pledges it committed to.
-    Working,
-    /// Residents judge each pledge: kept or not, and how satisfied.
-    Judging,
-    /// The year is over; the verdicts stand.
-    Closed,
+crate::labelled! {
+    stored in "pledge_years.phase";
+    /// Where a community's year of pledges stands.
+    #[derive(PartialOrd, Ord)]
+    pub enum Phase {
+        /// Residents and staff propose.
+        Proposing = ("proposing", "征集建议", "Proposals"),
+        /// Residents vote on the shortlist.
+        Voting = ("voting", "居民投票", "Voting"),
+        /// The community works on the pledges it committed to.
+        Working = ("working", "承诺办理", "Working on them"),
+        /// Residents judge each pledge: kept or not, and how satisfied.
+        Judging = ("judging", "居民评议", "Residents' verdict"),
+        /// The year is over; the verdicts stand.
+        Closed = ("closed", "已评议", "Closed"),
+    }
 }
 
 impl Phase {
-    pub const ALL: [Phase; 5] = [Phase::Proposing, Phase::Voting, Phase::Working, Phase::Judging, Phase::Closed];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Phase::Proposing => "proposing",
-            Phase::Voting => "voting",
-            Phase::Working => "working",
-            Phase::Judging => "judging",
-            Phase::Closed => "closed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.code() == s)
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Phase::Proposing => "征集建议",
-            Phase::Voting => "居民投票",
-            Phase::Working => "承诺办理",
-            Phase::Judging => "居民评议",
-            Phase::Closed => "已评议",
-        }
-    }
-
     /// The phase after this one.
     pub fn next(self) -> Option<Phase> {
         match self {
@@ -89,7 +66,7 @@ mod tests {
         }
         assert_eq!(seen, Phase::ALL);
         for p in Phase::ALL {
-            assert_eq!(Phase::parse(p.code()), Some(p));
+            assert_eq!(Phase::from_code(p.code()), Some(p));
         }
     }
 

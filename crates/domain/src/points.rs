@@ -17,110 +17,42 @@ pub const MAX_LEGS: usize = 20;
 /// The longest client id: long enough for a UUID with a prefix.
 pub const MAX_CLIENT_ID: usize = 64;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AccountKind {
-    /// A resident's points.
-    Resident,
-    /// The community's points pool: awards come from it.
-    Pool,
-    /// The community's shop: redemptions go to it.
-    Shop,
-    /// Corrections by hand, approved by a second person above a limit.
-    Adjustment,
+crate::labelled! {
+    stored in "point_accounts.kind";
+    #[derive(PartialOrd, Ord)]
+    pub enum AccountKind {
+        /// A resident's points.
+        Resident = ("resident", "居民积分", "resident points"),
+        /// The community's points pool: awards come from it.
+        Pool = ("pool", "社区积分池", "community points pool"),
+        /// The community's shop: redemptions go to it.
+        Shop = ("shop", "爱心积分超市", "points shop"),
+        /// Corrections by hand, approved by a second person above a limit.
+        Adjustment = ("adjustment", "积分调整", "adjustments"),
+    }
 }
 
 impl AccountKind {
-    pub const ALL: [AccountKind; 4] =
-        [AccountKind::Resident, AccountKind::Pool, AccountKind::Shop, AccountKind::Adjustment];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            AccountKind::Resident => "resident",
-            AccountKind::Pool => "pool",
-            AccountKind::Shop => "shop",
-            AccountKind::Adjustment => "adjustment",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.code() == s)
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            AccountKind::Resident => "居民积分",
-            AccountKind::Pool => "社区积分池",
-            AccountKind::Shop => "爱心积分超市",
-            AccountKind::Adjustment => "积分调整",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            AccountKind::Resident => "resident points",
-            AccountKind::Pool => "community points pool",
-            AccountKind::Shop => "points shop",
-            AccountKind::Adjustment => "adjustments",
-        }
-    }
-
     /// Whether the balance may go below zero: only a resident's may not.
     pub fn may_go_negative(self) -> bool {
         self != AccountKind::Resident
     }
 }
 
-/// Why points moved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TransferKind {
-    /// Earned: volunteering, a duty shift, an award by the community.
-    Award,
-    /// Spent in the shop.
-    Redeem,
-    /// A redemption cancelled: the points go back.
-    Refund,
-    /// The undoing of an earlier transfer, with a reason.
-    Reversal,
-    /// A correction by hand.
-    Adjust,
-}
-
-impl TransferKind {
-    pub const ALL: [TransferKind; 5] =
-        [TransferKind::Award, TransferKind::Redeem, TransferKind::Refund, TransferKind::Reversal, TransferKind::Adjust];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            TransferKind::Award => "award",
-            TransferKind::Redeem => "redeem",
-            TransferKind::Refund => "refund",
-            TransferKind::Reversal => "reversal",
-            TransferKind::Adjust => "adjust",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.code() == s)
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            TransferKind::Award => "获得积分",
-            TransferKind::Redeem => "兑换",
-            TransferKind::Refund => "兑换取消退回",
-            TransferKind::Reversal => "冲正",
-            TransferKind::Adjust => "调整",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            TransferKind::Award => "earned",
-            TransferKind::Redeem => "redeemed",
-            TransferKind::Refund => "redemption cancelled",
-            TransferKind::Reversal => "reversal",
-            TransferKind::Adjust => "adjustment",
-        }
+crate::labelled! {
+    stored in "point_transfers.kind";
+    /// Why points moved.
+    pub enum TransferKind {
+        /// Earned: volunteering, a duty shift, an award by the community.
+        Award = ("award", "获得积分", "earned"),
+        /// Spent in the shop.
+        Redeem = ("redeem", "兑换", "redeemed"),
+        /// A redemption cancelled: the points go back.
+        Refund = ("refund", "兑换取消退回", "redemption cancelled"),
+        /// The undoing of an earlier transfer, with a reason.
+        Reversal = ("reversal", "冲正", "reversal"),
+        /// A correction by hand.
+        Adjust = ("adjust", "调整", "adjustment"),
     }
 }
 
@@ -305,12 +237,12 @@ mod tests {
     #[test]
     fn codes_round_trip() {
         for k in AccountKind::ALL {
-            assert_eq!(AccountKind::parse(k.code()), Some(k));
+            assert_eq!(AccountKind::from_code(k.code()), Some(k));
         }
         for k in TransferKind::ALL {
-            assert_eq!(TransferKind::parse(k.code()), Some(k));
+            assert_eq!(TransferKind::from_code(k.code()), Some(k));
         }
-        assert_eq!(AccountKind::parse("bank"), None);
+        assert_eq!(AccountKind::from_code("bank"), None);
         assert!(!AccountKind::Resident.may_go_negative());
         assert!(AccountKind::Pool.may_go_negative());
     }

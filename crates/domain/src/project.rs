@@ -68,81 +68,30 @@ impl Fen {
     }
 }
 
-/// Where money for a repair comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    Subdistrict,
-    City,
-    MaintenanceFund,
-    Residents,
-    Other,
-}
-
-impl Source {
-    pub const ALL: [Source; 5] =
-        [Source::Subdistrict, Source::City, Source::MaintenanceFund, Source::Residents, Source::Other];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Source::Subdistrict => "subdistrict",
-            Source::City => "city",
-            Source::MaintenanceFund => "maintenance_fund",
-            Source::Residents => "residents",
-            Source::Other => "other",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.code() == s)
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Source::Subdistrict => "街道拨款",
-            Source::City => "市级专项",
-            Source::MaintenanceFund => "住宅专项维修资金",
-            Source::Residents => "居民自筹",
-            Source::Other => "其他",
-        }
+crate::labelled! {
+    stored in "fundings.source";
+    /// Where money for a repair comes from.
+    pub enum Source {
+        Subdistrict = ("subdistrict", "街道拨款", "Subdistrict grant"),
+        City = ("city", "市级专项", "City programme"),
+        MaintenanceFund = ("maintenance_fund", "住宅专项维修资金", "Housing maintenance fund"),
+        Residents = ("residents", "居民自筹", "Residents' own money"),
+        Other = ("other", "其他", "Other"),
     }
 }
 
-/// Where a project stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    /// Planned, money being sought.
-    Planning,
-    /// The work is under way.
-    Working,
-    /// Finished: the residents of its buildings vote to accept it.
-    Voting,
-    /// Accepted by the residents; the warranty runs.
-    Accepted,
-}
-
-impl Stage {
-    pub const ALL: [Stage; 4] = [Stage::Planning, Stage::Working, Stage::Voting, Stage::Accepted];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Stage::Planning => "planning",
-            Stage::Working => "working",
-            Stage::Voting => "voting",
-            Stage::Accepted => "accepted",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.code() == s)
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Stage::Planning => "立项筹资",
-            Stage::Working => "施工中",
-            Stage::Voting => "居民验收投票",
-            Stage::Accepted => "已验收",
-        }
+crate::labelled! {
+    stored in "projects.stage";
+    /// Where a project stands.
+    pub enum Stage {
+        /// Planned, money being sought.
+        Planning = ("planning", "立项筹资", "Planning and funding"),
+        /// The work is under way.
+        Working = ("working", "施工中", "Under way"),
+        /// Finished: the residents of its buildings vote to accept it.
+        Voting = ("voting", "居民验收投票", "Residents' acceptance vote"),
+        /// Accepted by the residents; the warranty runs.
+        Accepted = ("accepted", "已验收", "Accepted"),
     }
 }
 
@@ -205,10 +154,10 @@ mod tests {
         assert!(needs_street_approval(Fen(50_001), Fen(50_000)));
         assert!(!needs_street_approval(Fen(50_000), Fen(50_000)));
         for s in Source::ALL {
-            assert_eq!(Source::parse(s.code()), Some(s));
+            assert_eq!(Source::from_code(s.code()), Some(s));
         }
         for s in Stage::ALL {
-            assert_eq!(Stage::parse(s.code()), Some(s));
+            assert_eq!(Stage::from_code(s.code()), Some(s));
         }
     }
 }

@@ -2,75 +2,25 @@
 //! and the categories that follow from data.
 
 use chrono::{Datelike, NaiveDate};
-use serde::{Deserialize, Serialize};
 
 use crate::Invalid;
 
-/// The built-in categories (人员类别).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    Hardship,
-    Subsistence,
-    ElderlyAlone,
-    Disabled,
-    Pregnant,
-    Child,
-    Veteran,
-    PartyMember,
+crate::labelled! {
+    /// The built-in categories (人员类别).
+    #[derive(PartialOrd, Ord)]
+    pub enum Category {
+        Hardship = ("hardship", "困难群众", "People in hardship"),
+        Subsistence = ("subsistence", "低保户", "Subsistence allowance"),
+        ElderlyAlone = ("elderly_alone", "独居老人", "Elderly living alone"),
+        Disabled = ("disabled", "残障人员", "Disabled"),
+        Pregnant = ("pregnant", "孕妇", "Pregnant"),
+        Child = ("child", "儿童", "Child"),
+        Veteran = ("veteran", "退役军人", "Veteran"),
+        PartyMember = ("party_member", "党员", "Party member"),
+    }
 }
 
 impl Category {
-    pub const ALL: [Category; 8] = [
-        Category::Hardship,
-        Category::Subsistence,
-        Category::ElderlyAlone,
-        Category::Disabled,
-        Category::Pregnant,
-        Category::Child,
-        Category::Veteran,
-        Category::PartyMember,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Category::Hardship => "hardship",
-            Category::Subsistence => "subsistence",
-            Category::ElderlyAlone => "elderly_alone",
-            Category::Disabled => "disabled",
-            Category::Pregnant => "pregnant",
-            Category::Child => "child",
-            Category::Veteran => "veteran",
-            Category::PartyMember => "party_member",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Category::Hardship => "困难群众",
-            Category::Subsistence => "低保户",
-            Category::ElderlyAlone => "独居老人",
-            Category::Disabled => "残障人员",
-            Category::Pregnant => "孕妇",
-            Category::Child => "儿童",
-            Category::Veteran => "退役军人",
-            Category::PartyMember => "党员",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            Category::Hardship => "People in hardship",
-            Category::Subsistence => "Subsistence allowance",
-            Category::ElderlyAlone => "Elderly living alone",
-            Category::Disabled => "Disabled",
-            Category::Pregnant => "Pregnant",
-            Category::Child => "Child",
-            Category::Veteran => "Veteran",
-            Category::PartyMember => "Party member",
-        }
-    }
-
     /// The code, or one of the names rosters use for it (独居老人 and
     /// 孤寡老人, 残疾人 and 残障人员, …).
     pub fn parse(s: &str) -> Option<Category> {
@@ -125,51 +75,27 @@ pub fn pregnancy_active(due: NaiveDate, today: NaiveDate) -> bool {
     today <= due + chrono::Duration::days(PREGNANCY_GRACE_DAYS)
 }
 
-/// Residence status (居住状态).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Residence {
-    /// 常住
-    Permanent,
-    /// 租户
-    Tenant,
-    /// 户在人不在: registered here, living elsewhere
-    RegisteredAbsent,
-    /// 人在户不在: living here, registered elsewhere
-    PresentUnregistered,
-    /// 外出务工
-    WorkingAway,
+crate::labelled! {
+    stored in "residents.residence";
+    /// Residence status (居住状态).
+    #[derive(Default)]
+    pub enum Residence {
+        /// 常住
+        #[default]
+        Permanent = ("permanent", "常住", "Permanent"),
+        /// 租户
+        Tenant = ("tenant", "租户", "Tenant"),
+        /// 户在人不在: registered here, living elsewhere
+        RegisteredAbsent = ("registered_absent", "户在人不在", "Registered, living elsewhere"),
+        /// 人在户不在: living here, registered elsewhere
+        PresentUnregistered = ("present_unregistered", "人在户不在", "Living here, registered elsewhere"),
+        /// 外出务工
+        WorkingAway = ("working_away", "外出务工", "Working away"),
+    }
 }
 
 impl Residence {
-    pub const ALL: [Residence; 5] = [
-        Residence::Permanent,
-        Residence::Tenant,
-        Residence::RegisteredAbsent,
-        Residence::PresentUnregistered,
-        Residence::WorkingAway,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Residence::Permanent => "permanent",
-            Residence::Tenant => "tenant",
-            Residence::RegisteredAbsent => "registered_absent",
-            Residence::PresentUnregistered => "present_unregistered",
-            Residence::WorkingAway => "working_away",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Residence::Permanent => "常住",
-            Residence::Tenant => "租户",
-            Residence::RegisteredAbsent => "户在人不在",
-            Residence::PresentUnregistered => "人在户不在",
-            Residence::WorkingAway => "外出务工",
-        }
-    }
-
+    /// By code or by its Chinese name.
     pub fn parse(s: &str) -> Option<Residence> {
         let s = s.trim();
         Residence::ALL.into_iter().find(|r| r.code() == s || r.name_zh() == s)
@@ -187,50 +113,21 @@ pub fn validate_person_name(s: &str) -> Result<String, Invalid> {
     Ok(s.to_owned())
 }
 
-/// The order of a resident list.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ResidentSort {
-    /// By name (the default).
-    #[default]
-    Name,
-    /// Oldest first.
-    Oldest,
-    /// Youngest first.
-    Youngest,
-    /// By estate, building, entrance and door.
-    Address,
-    /// Most recently registered first.
-    Newest,
-}
-
-impl ResidentSort {
-    pub const ALL: [ResidentSort; 5] =
-        [ResidentSort::Name, ResidentSort::Oldest, ResidentSort::Youngest, ResidentSort::Address, ResidentSort::Newest];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            ResidentSort::Name => "name",
-            ResidentSort::Oldest => "oldest",
-            ResidentSort::Youngest => "youngest",
-            ResidentSort::Address => "address",
-            ResidentSort::Newest => "newest",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|x| x.code() == s)
-    }
-
-    /// (zh, en)
-    pub fn label(self) -> (&'static str, &'static str) {
-        match self {
-            ResidentSort::Name => ("按姓名", "by name"),
-            ResidentSort::Oldest => ("年长在前", "oldest first"),
-            ResidentSort::Youngest => ("年幼在前", "youngest first"),
-            ResidentSort::Address => ("按住址", "by address"),
-            ResidentSort::Newest => ("最近登记", "newest"),
-        }
+crate::labelled! {
+    /// The order of a resident list.
+    #[derive(Default)]
+    pub enum ResidentSort {
+        /// By name (the default).
+        #[default]
+        Name = ("name", "按姓名", "by name"),
+        /// Oldest first.
+        Oldest = ("oldest", "年长在前", "oldest first"),
+        /// Youngest first.
+        Youngest = ("youngest", "年幼在前", "youngest first"),
+        /// By estate, building, entrance and door.
+        Address = ("address", "按住址", "by address"),
+        /// Most recently registered first.
+        Newest = ("newest", "最近登记", "newest"),
     }
 }
 

@@ -1,71 +1,25 @@
 //! The roles of DESIGN section 1.
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::str::FromStr;
 
 use crate::Invalid;
 use crate::org::OrgKind;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Resident,
-    GridWorker,
-    StationClerk,
-    CommunityStaff,
-    Secretary,
-    StreetOfficer,
-    Admin,
+crate::labelled! {
+    stored in "grants.role";
+    #[derive(PartialOrd, Ord)]
+    pub enum Role {
+        Resident = ("resident", "居民", "Resident"),
+        GridWorker = ("grid_worker", "网格员", "Grid worker"),
+        StationClerk = ("station_clerk", "服务站管理员", "Station clerk"),
+        CommunityStaff = ("community_staff", "社区工作者", "Community staff"),
+        Secretary = ("secretary", "社区书记", "Secretary"),
+        StreetOfficer = ("street_officer", "街道", "Street officer"),
+        Admin = ("admin", "系统管理员", "Administrator"),
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
-        Role::Resident,
-        Role::GridWorker,
-        Role::StationClerk,
-        Role::CommunityStaff,
-        Role::Secretary,
-        Role::StreetOfficer,
-        Role::Admin,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Role::Resident => "resident",
-            Role::GridWorker => "grid_worker",
-            Role::StationClerk => "station_clerk",
-            Role::CommunityStaff => "community_staff",
-            Role::Secretary => "secretary",
-            Role::StreetOfficer => "street_officer",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Role::Resident => "居民",
-            Role::GridWorker => "网格员",
-            Role::StationClerk => "服务站管理员",
-            Role::CommunityStaff => "社区工作者",
-            Role::Secretary => "社区书记",
-            Role::StreetOfficer => "街道",
-            Role::Admin => "系统管理员",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            Role::Resident => "Resident",
-            Role::GridWorker => "Grid worker",
-            Role::StationClerk => "Station clerk",
-            Role::CommunityStaff => "Community staff",
-            Role::Secretary => "Secretary",
-            Role::StreetOfficer => "Street officer",
-            Role::Admin => "Administrator",
-        }
-    }
-
     /// The kinds of org node a grant of this role may be attached to.
     pub fn scope_kinds(self) -> &'static [OrgKind] {
         match self {
@@ -75,12 +29,6 @@ impl Role {
             Role::StreetOfficer => &[OrgKind::Subdistrict],
             Role::Admin => &[OrgKind::Root],
         }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
     }
 }
 

@@ -10,47 +10,18 @@ pub const MAX_QUANTITY: i64 = 20;
 pub const MAX_PRICE: i64 = 100_000;
 pub const MAX_STOCK: i64 = 1_000_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RedemptionStatus {
-    /// Points taken and stock set aside; waiting for pickup.
-    Waiting,
-    HandedOver,
-    /// Points and stock went back.
-    Cancelled,
+crate::labelled! {
+    stored in "redemptions.status";
+    pub enum RedemptionStatus {
+        /// Points taken and stock set aside; waiting for pickup.
+        Waiting = ("waiting", "待领取", "waiting for pickup"),
+        HandedOver = ("handed_over", "已领取", "handed over"),
+        /// Points and stock went back.
+        Cancelled = ("cancelled", "已取消", "cancelled"),
+    }
 }
 
 impl RedemptionStatus {
-    pub const ALL: [RedemptionStatus; 3] =
-        [RedemptionStatus::Waiting, RedemptionStatus::HandedOver, RedemptionStatus::Cancelled];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            RedemptionStatus::Waiting => "waiting",
-            RedemptionStatus::HandedOver => "handed_over",
-            RedemptionStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.code() == s)
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            RedemptionStatus::Waiting => "待领取",
-            RedemptionStatus::HandedOver => "已领取",
-            RedemptionStatus::Cancelled => "已取消",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            RedemptionStatus::Waiting => "waiting for pickup",
-            RedemptionStatus::HandedOver => "handed over",
-            RedemptionStatus::Cancelled => "cancelled",
-        }
-    }
-
     /// Only a waiting redemption is handed over or cancelled.
     pub fn can_close(self) -> bool {
         self == RedemptionStatus::Waiting
@@ -139,7 +110,7 @@ mod tests {
     #[test]
     fn statuses_round_trip_and_only_waiting_closes() {
         for s in RedemptionStatus::ALL {
-            assert_eq!(RedemptionStatus::parse(s.code()), Some(s));
+            assert_eq!(RedemptionStatus::from_code(s.code()), Some(s));
         }
         assert!(RedemptionStatus::Waiting.can_close());
         assert!(!RedemptionStatus::HandedOver.can_close());

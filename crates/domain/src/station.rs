@@ -189,40 +189,15 @@ impl Booking {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AppointmentStatus {
-    Booked,
-    Cancelled,
-    /// The service was given (a record of it exists).
-    Served,
-    /// The resident did not come.
-    Missed,
-}
-
-impl AppointmentStatus {
-    pub const ALL: [AppointmentStatus; 4] =
-        [AppointmentStatus::Booked, AppointmentStatus::Cancelled, AppointmentStatus::Served, AppointmentStatus::Missed];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            AppointmentStatus::Booked => "booked",
-            AppointmentStatus::Cancelled => "cancelled",
-            AppointmentStatus::Served => "served",
-            AppointmentStatus::Missed => "missed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.code() == s)
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            AppointmentStatus::Booked => "已预约",
-            AppointmentStatus::Cancelled => "已取消",
-            AppointmentStatus::Served => "已服务",
-            AppointmentStatus::Missed => "未到",
-        }
+crate::labelled! {
+    stored in "appointments.status";
+    pub enum AppointmentStatus {
+        Booked = ("booked", "已预约", "Booked"),
+        Cancelled = ("cancelled", "已取消", "Cancelled"),
+        /// The service was given (a record of it exists).
+        Served = ("served", "已服务", "Served"),
+        /// The resident did not come.
+        Missed = ("missed", "未到", "Missed"),
     }
 }
 
@@ -315,7 +290,7 @@ mod tests {
         assert_eq!(Booking::new(true, 4, 2).unwrap_err().field, "slot_minutes");
         assert_eq!(Booking::new(true, 20, 0).unwrap_err().field, "capacity");
         for s in AppointmentStatus::ALL {
-            assert_eq!(AppointmentStatus::parse(s.code()), Some(s));
+            assert_eq!(AppointmentStatus::from_code(s.code()), Some(s));
         }
     }
 }

@@ -50,8 +50,7 @@ pub struct SignupInput {
 pub struct SignupView {
     pub resident_id: i64,
     pub name: String,
-    /// `signed_up`, `waiting` or `cancelled`.
-    pub status: String,
+    pub status: SignupStatus,
     pub status_name: String,
     pub checked_in_at: Option<String>,
     pub checked_out_at: Option<String>,
@@ -71,7 +70,7 @@ pub struct ActivityView {
     pub ends_at: String,
     pub capacity: i64,
     pub who_may_join: Option<String>,
-    pub points_rule: String,
+    pub points_rule: yijia_domain::activity::RuleKind,
     pub points: i64,
     pub organiser: String,
     /// A shift at this duty post (门岗值守).
@@ -84,11 +83,11 @@ pub struct ActivityView {
 }
 
 fn signup_view(s: &Signup) -> SignupView {
-    let status = SignupStatus::parse(&s.status).unwrap_or(SignupStatus::Cancelled);
+    let status = s.status;
     SignupView {
         resident_id: s.resident_id,
         name: s.resident_name.clone(),
-        status: s.status.clone(),
+        status,
         status_name: status.name_zh().to_owned(),
         checked_in_at: s.checked_in_at.map(rfc3339),
         checked_out_at: s.checked_out_at.map(rfc3339),
@@ -98,7 +97,7 @@ fn signup_view(s: &Signup) -> SignupView {
 }
 
 fn activity_view(a: &Activity, community: &str, signups: &[Signup]) -> ActivityView {
-    let count = |st: SignupStatus| signups.iter().filter(|s| s.status == st.code()).count();
+    let count = |st: SignupStatus| signups.iter().filter(|s| s.status == st).count();
     ActivityView {
         id: a.id,
         community: community.to_owned(),
@@ -109,7 +108,7 @@ fn activity_view(a: &Activity, community: &str, signups: &[Signup]) -> ActivityV
         ends_at: rfc3339(a.ends_at),
         capacity: a.capacity,
         who_may_join: a.who_may_join.clone(),
-        points_rule: a.points_rule.clone(),
+        points_rule: a.points_rule,
         points: a.points,
         organiser: a.organiser.clone(),
         post_id: a.post_id,
@@ -188,7 +187,7 @@ impl Services {
                 ends_at: fields.ends_at,
                 capacity: fields.capacity,
                 who_may_join: who,
-                points_rule: rule.code(),
+                points_rule: rule.kind(),
                 points: rule.points(),
                 organiser: &caller.display_name,
                 created_by: caller.user_id,
@@ -397,7 +396,8 @@ impl Services {
             if a.status != "open" {
                 return Err(not_open(&a));
             }
-            let Some(s) = store::signup(&mut tx, id, r.id).await?.filter(|s| s.status != "cancelled") else {
+            let Some(s) = store::signup(&mut tx, id, r.id).await?.filter(|s| s.status != SignupStatus::Cancelled)
+            else {
                 return Err(ServiceError::Conflict(Msg::new(
                     "您没有报名这次活动,请先报名",
                     "you have not signed up for this activity: sign up first",
@@ -422,13 +422,13 @@ impl Services {
             if !store::confirm(&mut tx, id, &caller.display_name, now).await? {
                 return Err(not_open(&a));
             }
-            let rule = PointsRule::parse(&a.points_rule, a.points).unwrap_or(PointsRule::Fixed(a.points));
+            let rule = PointsRule::new(a.points_rule, a.points);
             let pool = ledger::ensure_account(&mut tx, com.id, AccountKind::Pool.code(), None, now).await?;
             // (signup, resident, minutes, points) of each one checked in and out
             let earned: Vec<(i64, i64, i64, i64)> = store::signups(&mut tx, id)
                 .await?
                 .into_iter()
-                .filter(|s| s.status == SignupStatus::SignedUp.code())
+                .filter(|s| s.status == SignupStatus::SignedUp)
                 .filter_map(|s| {
                     let minutes = rules::minutes_attended(s.checked_in_at?, s.checked_out_at?, a.starts_at, a.ends_at);
                     Some((s.id, s.resident_id, minutes, rule.points_for(minutes)))
@@ -499,7 +499,7 @@ async fn open_activity(tx: &mut Tx, caller: &Caller, id: i64) -> Result<(Activit
 /// A sign-up that was not cancelled.
 async fn live_signup(tx: &mut Tx, id: i64, resident_id: i64) -> Result<Signup> {
     match store::signup(tx, id, resident_id).await? {
-        Some(s) if s.status != SignupStatus::Cancelled.code() => Ok(s),
+        Some(s) if s.status != SignupStatus::Cancelled => Ok(s),
         _ => Err(ServiceError::NotFound),
     }
 }
@@ -533,10 +533,10 @@ async fn sign_up_in(
         }
     }
     if let Some(s) = store::signup(tx, a.id, r.id).await?
-        && s.status != SignupStatus::Cancelled.code()
+        && s.status != SignupStatus::Cancelled
     {
         return Err(ServiceError::Conflict(Msg::new(
-            format!("{}已{}", s.resident_name, SignupStatus::parse(&s.status).map(|s| s.name_zh()).unwrap_or("")),
+            format!("{}已{}", s.resident_name, s.status.name_zh()),
             "already signed up",
         )));
     }
@@ -559,7 +559,7 @@ async fn cancel_in(
     let s = live_signup(tx, a.id, resident_id).await?;
     store::set_status(tx, s.id, SignupStatus::Cancelled.code()).await?;
     let mut promoted = None;
-    if s.status == SignupStatus::SignedUp.code()
+    if s.status == SignupStatus::SignedUp
         && let Some(next) = store::first_waiting(tx, a.id).await?
     {
         store::set_status(tx, next, SignupStatus::SignedUp.code()).await?;
@@ -594,7 +594,7 @@ async fn record_check(
     out: bool,
     (at, now): (i64, i64),
 ) -> Result<()> {
-    if s.status != SignupStatus::SignedUp.code() {
+    if s.status != SignupStatus::SignedUp {
         return Err(ServiceError::Conflict(Msg::new("候补的居民还没有名额", "someone waiting has no place yet")));
     }
     match (out, s.checked_in_at, s.checked_out_at) {

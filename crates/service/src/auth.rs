@@ -13,8 +13,6 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use yijia_domain::Msg;
-use yijia_domain::org::OrgKind;
-use yijia_domain::role::Role;
 use yijia_domain::user::validate_username;
 use yijia_store::{Tx, sessions, users};
 
@@ -195,14 +193,12 @@ pub struct Origin {
 
 pub(crate) fn to_grants(rows: Vec<users::Grant>) -> Vec<Grant> {
     rows.into_iter()
-        .filter_map(|g| {
-            Some(Grant {
-                role: g.role.parse::<Role>().ok()?,
-                org_kind: g.org_kind.parse::<OrgKind>().ok()?,
-                org_code: g.org_code,
-                org_name: g.org_name,
-                org_path: g.org_path,
-            })
+        .map(|g| Grant {
+            role: g.role,
+            org_kind: g.org_kind,
+            org_code: g.org_code,
+            org_name: g.org_name,
+            org_path: g.org_path,
         })
         .collect()
 }

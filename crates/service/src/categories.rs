@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::json;
 use yijia_domain::Msg;
+use yijia_domain::org::OrgKind;
 use yijia_domain::registry::Category;
 use yijia_domain::role::Role;
 use yijia_store::{Tx, org, residents};
@@ -70,7 +71,7 @@ impl Services {
         let mut conn = self.db.conn().await?;
         let com = org::by_code(&mut conn, community.trim()).await?;
         drop(conn);
-        let Some(com) = com.filter(|c| c.kind == "community" && caller.covers(CATEGORY_MAKERS, &c.path)) else {
+        let Some(com) = com.filter(|c| c.kind == OrgKind::Community && caller.covers(CATEGORY_MAKERS, &c.path)) else {
             return Err(ServiceError::invalid(
                 "community",
                 format!("找不到您可增设类别的社区「{community}」"),

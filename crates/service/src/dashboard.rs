@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, Months, NaiveDate};
 use serde::Serialize;
 use yijia_domain::case::CaseKind;
+use yijia_domain::org::OrgKind;
 use yijia_domain::registry::Category;
 use yijia_domain::role::Role;
 use yijia_domain::time::{to_local, year_of};
@@ -25,10 +26,9 @@ pub const READERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::Stre
 /// that the same month last year is there.
 pub const MONTHS: u32 = 13;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CaseFigures {
-    /// `request`, `dispute` or `hazard`.
-    pub kind: String,
+    pub kind: CaseKind,
     pub kind_name: String,
     pub open: i64,
     /// Near (not past) their deadline now.
@@ -104,7 +104,7 @@ pub struct Dashboard {
     pub org: String,
     pub org_name: String,
     /// `community` or `subdistrict` (or `root`).
-    pub org_kind: String,
+    pub org_kind: OrgKind,
     /// What the rows are: `grid` or `community`.
     pub unit_kind: String,
     /// `2026-11-30`, Beijing time.
@@ -123,12 +123,12 @@ pub struct Dashboard {
 
 fn kinds() -> Vec<CaseFigures> {
     CaseKind::ALL
-        .iter()
-        .map(|k| CaseFigures { kind: k.code().to_owned(), kind_name: k.name_zh().to_owned(), ..Default::default() })
+        .into_iter()
+        .map(|kind| CaseFigures { kind, kind_name: kind.name_zh().to_owned(), open: 0, near: 0, late: 0 })
         .collect()
 }
 
-fn add_cases(to: &mut [CaseFigures], kind: &str, open: i64, near: i64, late: i64) {
+fn add_cases(to: &mut [CaseFigures], kind: CaseKind, open: i64, near: i64, late: i64) {
     if let Some(f) = to.iter_mut().find(|f| f.kind == kind) {
         f.open += open;
         f.near += near;
@@ -229,16 +229,16 @@ impl Services {
                     (nodes, n)
                 }
             };
-            if node.kind == "grid" {
+            if node.kind == OrgKind::Grid {
                 return Err(ServiceError::invalid(
                     "org",
                     "看板按社区或街道查看,请选择社区",
                     "a dashboard is of a community or a subdistrict",
                 ));
             }
-            let by_grid = node.kind == "community";
-            let grids: Vec<&org::OrgNode> = nodes.iter().filter(|n| n.kind == "grid").collect();
-            let communities: Vec<&org::OrgNode> = nodes.iter().filter(|n| n.kind == "community").collect();
+            let by_grid = node.kind == OrgKind::Community;
+            let grids: Vec<&org::OrgNode> = nodes.iter().filter(|n| n.kind == OrgKind::Grid).collect();
+            let communities: Vec<&org::OrgNode> = nodes.iter().filter(|n| n.kind == OrgKind::Community).collect();
             let unit_nodes: Vec<&org::OrgNode> = if by_grid { grids.clone() } else { communities.clone() };
             let mut units: Vec<UnitFigures> = unit_nodes
                 .iter()
@@ -288,8 +288,8 @@ impl Services {
                     None => row_of(c.community_id),
                 };
                 match row {
-                    Some(i) => add_cases(&mut units[i].cases, &c.kind, c.open, c.near, c.late),
-                    None => add_cases(&mut unplaced, &c.kind, c.open, c.near, c.late),
+                    Some(i) => add_cases(&mut units[i].cases, c.kind, c.open, c.near, c.late),
+                    None => add_cases(&mut unplaced, c.kind, c.open, c.near, c.late),
                 }
             }
             let community_ids: Vec<i64> = communities.iter().map(|c| c.id).collect();
@@ -352,7 +352,7 @@ impl Services {
                 total.overdue += u.overdue;
                 total.due_soon += u.due_soon;
                 for c in &u.cases {
-                    add_cases(&mut total.cases, &c.kind, c.open, c.near, c.late);
+                    add_cases(&mut total.cases, c.kind, c.open, c.near, c.late);
                 }
             }
             total.on_time_permille = on_time(total.planned, total.overdue);
@@ -367,7 +367,7 @@ impl Services {
             let dashboard = Dashboard {
                 org: node.code.clone(),
                 org_name: node.name.clone(),
-                org_kind: node.kind.clone(),
+                org_kind: node.kind,
                 unit_kind: if by_grid { "grid" } else { "community" }.to_owned(),
                 today: ymd(today),
                 categories,

@@ -97,7 +97,7 @@ impl Services {
         let grid1: Vec<_> = people.iter().filter(|p| p.grid_code == DEMO_RESIDENT_GRID).collect();
         let linked = grid1
             .iter()
-            .filter(|p| p.name.starts_with('张') && p.sex.as_deref() == Some("male"))
+            .filter(|p| p.name.starts_with('张') && p.sex == Some(yijia_domain::id_number::Sex::Male))
             .min_by_key(|p| p.birth_date.clone())
             .or_else(|| grid1.first())
             .map(|p| p.id)

@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
+use yijia_domain::station::AppointmentStatus;
 use yijia_domain::time::{DAY_MS, HOUR_MS, MINUTE_MS, rfc3339, start_of_day, to_local};
 use yijia_store::residents::{self, Filter};
 use yijia_store::{meta, org};
@@ -118,7 +119,7 @@ impl Services {
                 let Ok(start) = chrono::DateTime::parse_from_rfc3339(&a.starts_at) else { continue };
                 let start = start.timestamp_millis();
                 let still = past.demo_appointment_status(a.id).await?;
-                if still.as_deref() != Some("booked") {
+                if still != Some(AppointmentStatus::Booked) {
                     continue;
                 }
                 if rng.random_bool(0.85) {
@@ -165,7 +166,7 @@ impl Services {
     }
 
     /// An appointment's status, for the demo's own bookkeeping.
-    async fn demo_appointment_status(&self, id: i64) -> Result<Option<String>> {
+    async fn demo_appointment_status(&self, id: i64) -> Result<Option<AppointmentStatus>> {
         let mut tx = self.db.read().await?;
         let a = yijia_store::stations::appointment(&mut tx, id).await?;
         tx.commit().await?;

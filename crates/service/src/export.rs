@@ -6,6 +6,7 @@ use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
 use serde::Serialize;
 use serde_json::json;
 use yijia_domain::Msg;
+use yijia_domain::org::OrgKind;
 use yijia_domain::registry::Category;
 use yijia_domain::role::Role;
 use yijia_store::{exports, org, residents};
@@ -101,7 +102,7 @@ impl Services {
     async fn export_community(&self, community: &str) -> Result<org::OrgNode> {
         let mut conn = self.db.conn().await?;
         let com = org::by_code(&mut conn, community.trim()).await?;
-        com.filter(|c| c.kind == "community").ok_or_else(|| {
+        com.filter(|c| c.kind == OrgKind::Community).ok_or_else(|| {
             ServiceError::invalid(
                 "community",
                 format!("找不到社区「{community}」"),
@@ -372,11 +373,7 @@ fn workbook(
         for r in rows.iter().filter(|r| r.grid_code == code) {
             n += 1;
             let row = 2 + n;
-            let sex = match r.sex.as_deref() {
-                Some("male") => "男",
-                Some("female") => "女",
-                _ => "",
-            };
+            let sex = r.sex.map_or("", |s| s.name_zh());
             let cats: Vec<&str> = r
                 .categories
                 .as_deref()
@@ -386,7 +383,7 @@ fn workbook(
                     Category::parse(code).map(Category::name_zh).or(custom_names.get(code).map(String::as_str))
                 })
                 .collect();
-            let residence = yijia_domain::registry::Residence::parse(&r.residence).map(|x| x.name_zh()).unwrap_or("");
+            let residence = r.residence.name_zh();
             let notes =
                 [residence, r.notes.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(";");
             let (id, phone) = match unmask {

@@ -7,6 +7,7 @@ use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::activity::Honour;
+use yijia_domain::org::OrgKind;
 use yijia_domain::time::HOUR_MS;
 use yijia_store::activities as store;
 use yijia_store::org;
@@ -75,7 +76,7 @@ impl Services {
         let (month, first, last) = month_range(month.or(default.as_deref()), now)?;
         let (from, to) = month_ms(&first, &last)?;
         let mut tx = self.db.read().await?;
-        let Some(com) = org::by_code(&mut tx, community.trim()).await?.filter(|c| c.kind == "community") else {
+        let Some(com) = org::by_code(&mut tx, community.trim()).await?.filter(|c| c.kind == OrgKind::Community) else {
             return Err(ServiceError::NotFound);
         };
         let rows = store::attendance(&mut tx, com.id, from, to).await?;

@@ -11,6 +11,7 @@ use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use serde::Serialize;
 use serde_json::json;
 use yijia_domain::Invalid;
+use yijia_domain::org::OrgKind;
 use yijia_domain::registry::{Category, Residence};
 use yijia_domain::role::Role;
 use yijia_domain::roster::{self, Cell, Column};
@@ -126,7 +127,7 @@ impl Services {
         let mut conn = self.db.conn().await?;
         let com = org::by_code(&mut conn, community.trim()).await?;
         let Some(com) =
-            com.filter(|c| c.kind == "community" && (caller.is_operator() || caller.covers(IMPORTERS, &c.path)))
+            com.filter(|c| c.kind == OrgKind::Community && (caller.is_operator() || caller.covers(IMPORTERS, &c.path)))
         else {
             return Err(ServiceError::invalid(
                 "community",

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::Msg;
+use yijia_domain::org::OrgKind;
 use yijia_domain::role::Role;
 use yijia_domain::time::rfc3339;
 use yijia_store::notices::{self as store, NewNotice, Notice};
@@ -168,7 +169,7 @@ impl Services {
             let com = self.caller_community(&mut tx, caller, PUBLISHERS, community).await?;
             let grid = match input.grid.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
                 Some(code) => match org::by_code(&mut tx, code).await? {
-                    Some(g) if g.kind == "grid" && g.path.starts_with(&com.path) => Some(g),
+                    Some(g) if g.kind == OrgKind::Grid && g.path.starts_with(&com.path) => Some(g),
                     _ => {
                         return Err(ServiceError::invalid(
                             "grid",

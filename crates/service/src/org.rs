@@ -36,7 +36,7 @@ fn depth(path: &str) -> usize {
 
 fn view(n: org::OrgNode, codes: &BTreeMap<i64, String>) -> OrgNodeView {
     OrgNodeView {
-        kind: n.kind.parse().unwrap_or(OrgKind::Grid),
+        kind: n.kind,
         parent: n.parent_id.and_then(|p| codes.get(&p).cloned()),
         depth: depth(&n.path),
         boundary: n.boundary.as_deref().and_then(|b| serde_json::from_str(b).ok()),
@@ -136,9 +136,9 @@ impl Services {
             None => None,
         };
         let children = org::children(&mut tx, n.id).await?;
-        let estates = match (n.kind.as_str(), n.parent_id) {
-            ("community", _) => places::estates(&mut tx, n.id, None).await?,
-            ("grid", Some(community)) => places::estates(&mut tx, community, Some(n.id)).await?,
+        let estates = match (n.kind, n.parent_id) {
+            (OrgKind::Community, _) => places::estates(&mut tx, n.id, None).await?,
+            (OrgKind::Grid, Some(community)) => places::estates(&mut tx, community, Some(n.id)).await?,
             _ => vec![],
         };
         tx.commit().await?;
@@ -175,7 +175,7 @@ impl Services {
                 format!("no parent node with code '{}'", new.parent),
             ));
         };
-        let parent_kind: OrgKind = parent.kind.parse()?;
+        let parent_kind = parent.kind;
         if kind.parent_kind() != Some(parent_kind) {
             return Err(ServiceError::invalid(
                 "parent",
@@ -201,7 +201,7 @@ impl Services {
         let path = child_path(&parent.path, &code);
         let node = org::NewNode {
             code: code.as_str(),
-            kind: kind.code(),
+            kind,
             name: &name,
             parent_id: parent.id,
             path: &path,
@@ -230,7 +230,7 @@ impl Services {
         boundary: Option<Option<&str>>,
     ) -> Result<OrgNodeView> {
         let n = self.node_in_scope(caller, code, EDITORS, "org_update").await?;
-        let kind: OrgKind = n.kind.parse()?;
+        let kind = n.kind;
         if kind == OrgKind::Root {
             return Err(ServiceError::invalid("code", "根节点不能修改", "the root cannot be changed"));
         }
@@ -259,7 +259,7 @@ impl Services {
     /// Removes a node that has no children and no grants.
     pub async fn org_delete(&self, caller: &Caller, code: &str) -> Result<()> {
         let n = self.node_in_scope(caller, code, EDITORS, "org_delete").await?;
-        if n.kind == "root" {
+        if n.kind == OrgKind::Root {
             return Err(ServiceError::invalid("code", "根节点不能删除", "the root cannot be removed"));
         }
         let now = self.now();

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::Msg;
+use yijia_domain::org::OrgKind;
 use yijia_domain::pledge::{self as rules, Phase};
 use yijia_domain::role::Role;
 use yijia_domain::time::rfc3339;
@@ -134,7 +135,7 @@ pub struct YearView {
     pub community_name: String,
     pub year: i64,
     /// `proposing`, `voting`, `working`, `judging` or `closed`.
-    pub phase: String,
+    pub phase: Phase,
     pub phase_name: String,
     pub votes_per_resident: i64,
     pub pledges: Vec<PledgeView>,
@@ -177,7 +178,7 @@ fn pledge_view(p: &Pledge) -> PledgeView {
 }
 
 async fn year_view(tx: &mut Tx, com: &org::OrgNode, y: &PledgeYear, public: bool) -> Result<YearView> {
-    let phase = Phase::parse(&y.phase).unwrap_or(Phase::Proposing);
+    let phase = y.phase;
     let mut pledges: Vec<PledgeView> = store::of_year(tx, com.id, y.year).await?.iter().map(pledge_view).collect();
     if public {
         // the public sees what is being voted on and what was committed, not every proposal
@@ -194,7 +195,7 @@ async fn year_view(tx: &mut Tx, com: &org::OrgNode, y: &PledgeYear, public: bool
         community: com.code.clone(),
         community_name: com.name.clone(),
         year: y.year,
-        phase: y.phase.clone(),
+        phase: y.phase,
         phase_name: phase.name_zh().to_owned(),
         votes_per_resident: y.votes_per_resident,
         pledges,
@@ -227,7 +228,7 @@ fn milestone_view(m: store::Milestone) -> PledgeMilestoneView {
 }
 
 fn wrong_phase(y: &PledgeYear, want: Phase) -> ServiceError {
-    let now = Phase::parse(&y.phase).unwrap_or(Phase::Proposing);
+    let now = y.phase;
     ServiceError::conflict(
         format!(
             "{} 年十件实事正处于「{}」,此时不能{}",
@@ -270,7 +271,7 @@ async fn pledge_in_scope(
 /// A committed pledge the caller updates, while its year is at work.
 async fn committed_while_working(tx: &mut Tx, caller: &Caller, id: i64) -> Result<(Pledge, org::OrgNode)> {
     let (p, com, y) = pledge_in_scope(tx, caller, id, UPDATERS).await?;
-    if y.phase != Phase::Working.code() {
+    if y.phase != Phase::Working {
         return Err(wrong_phase(&y, Phase::Working));
     }
     if p.status != "committed" {
@@ -345,7 +346,7 @@ impl Services {
             let mut tx = self.db.write().await?;
             let com = self.caller_community(&mut tx, caller, MANAGERS, community).await?;
             let y = store::year(&mut tx, com.id, year).await?.ok_or(ServiceError::NotFound)?;
-            let from = Phase::parse(&y.phase).unwrap_or(Phase::Closed);
+            let from = y.phase;
             let Some(to) = from.next() else {
                 return Err(ServiceError::conflict(format!("{year} 年已评议结束",), format!("{year} is closed")));
             };
@@ -443,7 +444,7 @@ impl Services {
         resident: Option<i64>,
         now: i64,
     ) -> Result<PledgeView> {
-        if y.phase != Phase::Proposing.code() {
+        if y.phase != Phase::Proposing {
             return Err(wrong_phase(y, Phase::Proposing));
         }
         let id = on_conflict(store::insert(tx, com.id, y.year, title, description, resident, now).await, || {
@@ -461,7 +462,7 @@ impl Services {
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
             let (p, com, y) = pledge_in_scope(&mut tx, caller, id, MANAGERS).await?;
-            if y.phase != Phase::Proposing.code() {
+            if y.phase != Phase::Proposing {
                 return Err(wrong_phase(&y, Phase::Closed));
             }
             store::set_status(&mut tx, p.id, if input.shortlisted { "shortlisted" } else { "proposed" }, None).await?;
@@ -656,7 +657,7 @@ impl Services {
                 p.my_vote = Some(mine.contains(&p.id));
                 p.my_verdict = Some(judged.contains(&p.id));
             }
-            v.my_votes_left = (y.phase == Phase::Voting.code()).then(|| y.votes_per_resident - mine.len() as i64);
+            v.my_votes_left = (y.phase == Phase::Voting).then(|| y.votes_per_resident - mine.len() as i64);
             Ok(v)
         })
         .await
@@ -668,7 +669,7 @@ impl Services {
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
             let (p, com, y, rid) = own_pledge(&mut tx, caller, id).await?;
-            if y.phase != Phase::Voting.code() {
+            if y.phase != Phase::Voting {
                 return Err(wrong_phase(&y, Phase::Voting));
             }
             if p.status != "shortlisted" {
@@ -702,7 +703,7 @@ impl Services {
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
             let (p, com, y, rid) = own_pledge(&mut tx, caller, id).await?;
-            if y.phase != Phase::Judging.code() {
+            if y.phase != Phase::Judging {
                 return Err(wrong_phase(&y, Phase::Judging));
             }
             if p.status != "committed" {
@@ -722,7 +723,7 @@ impl Services {
     /// The public board: the latest year and the one before. No login.
     pub async fn pledges_board(&self, community: &str) -> Result<PledgesBoard> {
         let mut tx = self.db.read().await?;
-        let Some(com) = org::by_code(&mut tx, community.trim()).await?.filter(|n| n.kind == "community") else {
+        let Some(com) = org::by_code(&mut tx, community.trim()).await?.filter(|n| n.kind == OrgKind::Community) else {
             return Err(ServiceError::NotFound);
         };
         let mut years = Vec::new();

@@ -57,7 +57,7 @@ pub struct TransferView {
     pub from: i64,
     pub to: i64,
     pub amount: i64,
-    pub kind: String,
+    pub kind: TransferKind,
     pub kind_name: String,
     pub memo: String,
     /// The transfer this one undoes.
@@ -112,7 +112,7 @@ pub struct RejectInput {
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     pub id: i64,
-    pub kind: String,
+    pub kind: AccountKind,
     pub kind_name: String,
     pub community: String,
     pub resident_id: Option<i64>,
@@ -243,12 +243,6 @@ async fn moved_today(tx: &mut Tx, caller: &Caller, now: i64, accounts: &[i64]) -
     Ok(store::moved_by_hand(tx, user, &today_str(now), accounts).await?.into_iter().collect())
 }
 
-/// An account's kind as stored: an unknown one is an error, not a guess.
-fn decode_kind(a: &store::Account) -> Result<AccountKind> {
-    AccountKind::parse(&a.kind)
-        .ok_or_else(|| ServiceError::Internal(format!("point account {} has an unknown kind '{}'", a.id, a.kind)))
-}
-
 /// The day of `now` in Asia/Shanghai, `2026-11-30`.
 pub(crate) fn today_str(now: i64) -> String {
     to_local(now).format("%Y-%m-%d").to_string()
@@ -283,8 +277,7 @@ pub(crate) async fn post(
     ids.sort_unstable();
     ids.dedup();
     let accounts = store::lock_accounts(tx, &ids).await?;
-    let balances: HashMap<i64, (AccountKind, i64)> =
-        accounts.iter().map(|a| Ok((a.id, (decode_kind(a)?, a.balance)))).collect::<Result<_>>()?;
+    let balances: HashMap<i64, (AccountKind, i64)> = accounts.iter().map(|a| (a.id, (a.kind, a.balance))).collect();
     for (i, l) in plain.iter().enumerate() {
         for (side, id) in [("from", l.debit), ("to", l.credit)] {
             match accounts.iter().find(|a| a.id == id) {
@@ -323,7 +316,7 @@ pub(crate) async fn post(
             debit_id: l.debit,
             credit_id: l.credit,
             amount: l.amount,
-            kind: l.kind.code(),
+            kind: l.kind,
             memo: l.memo.trim(),
             reverses_id: *reverses,
             created_by: caller.user_id,
@@ -391,8 +384,8 @@ impl Services {
                 .await?
                 .iter()
                 .filter(|a| a.community_id == com.id)
-                .map(|a| Ok((a.id, decode_kind(a)?)))
-                .collect::<Result<_>>()?;
+                .map(|a| (a.id, a.kind))
+                .collect();
             rules::check_by_hand(&kinds, &legs)?;
             let with: Vec<(Leg, Option<i64>)> = legs.iter().map(|l| (l.clone(), None)).collect();
             let fp = rules::fingerprint(&legs);
@@ -480,7 +473,7 @@ impl Services {
                 return Err(ServiceError::NotFound);
             };
             let com = self.ledger_community(&mut tx, caller, t.debit_id, KEEPERS).await?;
-            if matches!(TransferKind::parse(&t.kind), Some(TransferKind::Redeem | TransferKind::Refund)) {
+            if matches!(t.kind, TransferKind::Redeem | TransferKind::Refund) {
                 return Err(ServiceError::invalid(
                     "transfer",
                     "兑换由超市取消兑换退回,不能冲正",
@@ -498,11 +491,8 @@ impl Services {
             // limit it takes an adjustment, which a second person approves
             if store::request(&mut tx, &client_id).await?.is_none() {
                 let ids = [leg.debit.min(leg.credit), leg.debit.max(leg.credit)];
-                let kinds: HashMap<i64, AccountKind> = store::lock_accounts(&mut tx, &ids)
-                    .await?
-                    .iter()
-                    .map(|a| Ok((a.id, decode_kind(a)?)))
-                    .collect::<Result<_>>()?;
+                let kinds: HashMap<i64, AccountKind> =
+                    store::lock_accounts(&mut tx, &ids).await?.iter().map(|a| (a.id, a.kind)).collect();
                 let earlier = moved_today(&mut tx, caller, now, &ids).await?;
                 if rules::needs_approval(
                     &kinds,
@@ -518,7 +508,7 @@ impl Services {
             }
             // the same id again answers as before, even once reversed
             if store::request(&mut tx, &client_id).await?.is_none() {
-                if t.kind == TransferKind::Reversal.code() {
+                if t.kind == TransferKind::Reversal {
                     return Err(ServiceError::invalid(
                         "transfer",
                         "冲正不能再冲正;如有错误请另做一笔转账",
@@ -838,15 +828,14 @@ fn waiting(a: &store::Approval, replayed: bool) -> Posted {
 }
 
 pub(crate) fn transfer_view(t: &Transfer) -> TransferView {
-    let kind = TransferKind::parse(&t.kind);
     TransferView {
         id: t.id,
         client_id: t.client_id.clone(),
         from: t.debit_id,
         to: t.credit_id,
         amount: t.amount,
-        kind: t.kind.clone(),
-        kind_name: kind.map(|k| k.name_zh()).unwrap_or_default().to_owned(),
+        kind: t.kind,
+        kind_name: t.kind.name_zh().to_owned(),
         memo: t.memo.clone(),
         reverses: t.reverses_id,
         by: t.created_by_name.clone(),
@@ -855,11 +844,10 @@ pub(crate) fn transfer_view(t: &Transfer) -> TransferView {
 }
 
 pub(crate) fn account_view(a: &Account, community: &str) -> AccountView {
-    let kind = AccountKind::parse(&a.kind);
     AccountView {
         id: a.id,
-        kind: a.kind.clone(),
-        kind_name: kind.map(|k| k.name_zh()).unwrap_or_default().to_owned(),
+        kind: a.kind,
+        kind_name: a.kind.name_zh().to_owned(),
         community: community.to_owned(),
         resident_id: a.resident_id,
         balance: a.balance,

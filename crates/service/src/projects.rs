@@ -10,6 +10,7 @@ use chrono::Months;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::Msg;
+use yijia_domain::org::OrgKind;
 use yijia_domain::project::{self as rules, Fen, Source, Stage};
 use yijia_domain::role::Role;
 use yijia_domain::time::{rfc3339, to_local};
@@ -147,7 +148,7 @@ pub struct BuildingRef {
 pub struct CaseRef {
     pub id: i64,
     pub title: String,
-    pub state: String,
+    pub state: yijia_domain::case::CaseState,
     pub state_name: String,
 }
 
@@ -164,7 +165,7 @@ pub struct LineView {
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FundingView {
     pub id: i64,
-    pub source: String,
+    pub source: Source,
     pub source_name: String,
     pub asked: i64,
     pub approved: Option<i64>,
@@ -216,7 +217,7 @@ pub struct ProjectView {
     pub title: String,
     pub description: String,
     /// `planning`, `working`, `voting` or `accepted`.
-    pub stage: String,
+    pub stage: Stage,
     pub stage_name: String,
     pub warranty_months: i64,
     pub started_at: Option<String>,
@@ -244,8 +245,8 @@ pub struct ProjectView {
 fn funding_view(f: &Funding) -> FundingView {
     FundingView {
         id: f.id,
-        source: f.source.clone(),
-        source_name: Source::parse(&f.source).map_or(f.source.as_str(), |s| s.name_zh()).to_owned(),
+        source: f.source,
+        source_name: f.source.name_zh().to_owned(),
         asked: f.asked,
         approved: f.approved,
         status: f.status.clone(),
@@ -296,7 +297,7 @@ async fn case_refs(tx: &mut Tx, ids: &[i64]) -> Result<Vec<CaseRef>> {
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some(k) = cases::get(tx, *id).await? {
-            let name = yijia_domain::case::CaseState::parse(&k.state).map_or("", |s| s.name_zh()).to_owned();
+            let name = k.state.name_zh().to_owned();
             out.push(CaseRef { id: k.id, title: k.title, state: k.state, state_name: name });
         }
     }
@@ -318,13 +319,13 @@ async fn project_view(tx: &mut Tx, p: &Project, community: &str) -> Result<Proje
     };
     let warranty_cases = case_refs(tx, &warranty).await?;
     let (yes, no) = store::tally(tx, p.id).await?;
-    let stage = Stage::parse(&p.stage).unwrap_or(Stage::Planning);
+    let stage = p.stage;
     Ok(ProjectView {
         id: p.id,
         community: community.to_owned(),
         title: p.title.clone(),
         description: p.description.clone(),
-        stage: p.stage.clone(),
+        stage: p.stage,
         stage_name: stage.name_zh().to_owned(),
         warranty_months: p.warranty_months,
         started_at: p.started_at.map(rfc3339),
@@ -437,9 +438,9 @@ impl Services {
                 }
             }
             for (i, k) in input.cases.iter().enumerate() {
-                let ok = cases::get(&mut tx, *k)
-                    .await?
-                    .is_some_and(|k| k.kind == "hazard" && k.org_path.starts_with(&com.path));
+                let ok = cases::get(&mut tx, *k).await?.is_some_and(|k| {
+                    k.kind == yijia_domain::case::CaseKind::Hazard && k.org_path.starts_with(&com.path)
+                });
                 if !ok {
                     return Err(ServiceError::invalid(
                         &format!("cases[{i}]"),
@@ -528,7 +529,7 @@ impl Services {
         let amount = Fen::checked("amount", input.amount)?;
         self.project_change(caller, id, MANAGERS, "project_budget", move |tx, p, _| {
             Box::pin(async move {
-                if p.stage == Stage::Accepted.code() {
+                if p.stage == Stage::Accepted {
                     return Err(ServiceError::conflict(
                         "项目已验收,预算不再改动",
                         "the project is accepted: its budget is closed",
@@ -545,7 +546,7 @@ impl Services {
 
     /// Files an application for money with a named source.
     pub async fn apply_for_funding(&self, caller: &Caller, id: i64, input: FundingInput) -> Result<ProjectView> {
-        let Some(source) = Source::parse(input.source.trim()) else {
+        let Some(source) = Source::from_code(input.source.trim()) else {
             return Err(ServiceError::invalid(
                 "source",
                 "资金来源只能是 subdistrict、city、maintenance_fund、residents 或 other",
@@ -557,7 +558,7 @@ impl Services {
         let by = caller.display_name.clone();
         self.project_change(caller, id, MANAGERS, "funding_apply", move |tx, p, now| {
             Box::pin(async move {
-                if p.stage == Stage::Accepted.code() {
+                if p.stage == Stage::Accepted {
                     return Err(ServiceError::conflict(
                         "项目已验收,不再申请资金",
                         "the project is accepted: no more applications",
@@ -720,7 +721,7 @@ impl Services {
     /// Starts the work (with money approved), or finishes it and opens the
     /// residents' vote.
     pub async fn move_project(&self, caller: &Caller, id: i64, input: StageInput) -> Result<ProjectView> {
-        let to = match Stage::parse(input.to.trim()) {
+        let to = match Stage::from_code(input.to.trim()) {
             Some(s @ (Stage::Working | Stage::Voting)) => s,
             _ => {
                 return Err(ServiceError::invalid(
@@ -732,7 +733,7 @@ impl Services {
         };
         self.project_change(caller, id, MANAGERS, "project_stage", move |tx, p, now| {
             Box::pin(async move {
-                let from = Stage::parse(&p.stage).unwrap_or(Stage::Planning);
+                let from = p.stage;
                 let mut p = p.clone();
                 match (from, to) {
                     (Stage::Planning, Stage::Working) => {
@@ -752,7 +753,7 @@ impl Services {
                         ));
                     }
                 }
-                p.stage = to.code().to_owned();
+                p.stage = to;
                 if !store::save_stage(tx, &p).await? {
                     return Err(ServiceError::conflict(
                         "项目刚被他人修改,请刷新后重试",
@@ -772,7 +773,7 @@ impl Services {
         let who = caller.clone();
         self.project_change(caller, id, MANAGERS, "project_vote_count", move |tx, p, now| {
             Box::pin(async move {
-                if p.stage != Stage::Voting.code() {
+                if p.stage != Stage::Voting {
                     return Err(ServiceError::conflict("项目不在验收投票中", "the project is not being voted on"));
                 }
                 let (yes, no) = store::tally(tx, p.id).await?;
@@ -780,7 +781,7 @@ impl Services {
                 let carried = rules::accepted(yes, no, p.quorum);
                 let mut closed = Vec::new();
                 if carried {
-                    p.stage = Stage::Accepted.code().to_owned();
+                    p.stage = Stage::Accepted;
                     p.accepted_at = Some(now);
                     let months = u32::try_from(p.warranty_months).unwrap_or(0);
                     p.warranty_until = Some(
@@ -793,7 +794,7 @@ impl Services {
                         }
                     }
                 } else {
-                    p.stage = Stage::Working.code().to_owned();
+                    p.stage = Stage::Working;
                     store::clear_votes(tx, p.id).await?;
                 }
                 if !store::save_stage(tx, &p).await? {
@@ -848,7 +849,7 @@ impl Services {
             if !store::buildings(&mut tx, id).await?.iter().any(|b| Some(b.id) == building) {
                 return Err(ServiceError::denied("project_vote", format!("project:{id}")));
             }
-            if p.stage != Stage::Voting.code() {
+            if p.stage != Stage::Voting {
                 return Err(ServiceError::conflict("现在不是验收投票时间", "the project is not being voted on now"));
             }
             if !store::vote(&mut tx, id, r.id, input.accept, now).await? {
@@ -884,7 +885,7 @@ pub struct BoardExpense {
 pub struct BoardProject {
     pub id: i64,
     pub title: String,
-    pub stage: String,
+    pub stage: Stage,
     pub stage_name: String,
     pub buildings: Vec<String>,
     pub households: i64,
@@ -928,7 +929,7 @@ impl Services {
     /// The public spending board (no login).
     pub async fn spending_board(&self, community: &str) -> Result<SpendingBoard> {
         let mut tx = self.db.read().await?;
-        let Some(com) = org::by_code(&mut tx, community.trim()).await?.filter(|n| n.kind == "community") else {
+        let Some(com) = org::by_code(&mut tx, community.trim()).await?.filter(|n| n.kind == OrgKind::Community) else {
             return Err(ServiceError::NotFound);
         };
         let list = store::of_community(&mut tx, com.id).await?;

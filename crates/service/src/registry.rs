@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::Msg;
 use yijia_domain::id_number::{IdNumber, Sex};
+use yijia_domain::org::OrgKind;
 use yijia_domain::phone::Phone;
 use yijia_domain::registry::{Category, Residence, age_on, is_child, validate_person_name};
 use yijia_domain::role::Role;
@@ -278,7 +279,7 @@ impl Services {
         let mut tx = self.db.read().await?;
         let grid = org::by_code(&mut tx, input.grid.trim()).await?;
         tx.commit().await?;
-        let Some(grid) = grid.filter(|g| g.kind == "grid" && caller.covers(REGISTRARS, &g.path)) else {
+        let Some(grid) = grid.filter(|g| g.kind == OrgKind::Grid && caller.covers(REGISTRARS, &g.path)) else {
             return Err(ServiceError::invalid(
                 "grid",
                 format!("找不到您可登记的网格「{}」", input.grid),
@@ -392,7 +393,7 @@ impl Services {
             name_pinyin: pinyin.0,
             name_initials: pinyin.1,
             name: name.clone(),
-            sex: sex.map(|s| if s == Sex::Male { "male".to_owned() } else { "female".to_owned() }),
+            sex,
             birth_date: birth.map(|b| b.to_string()),
             id_number_sealed: id.as_ref().map(|i| keys.seal(&aad_id(&uid), i.as_str())).transpose()?,
             id_number_index: id.as_ref().map(|i| keys.blind("id_number", i.as_str())).transpose()?,
@@ -401,7 +402,7 @@ impl Services {
             phone_index: phone.as_ref().map(|p| keys.blind("phone", &p.normalized())).transpose()?,
             phone_masked: phone.as_ref().map(Phone::masked),
             relation,
-            residence: residence.code().to_owned(),
+            residence,
             notes,
             flags: serde_json::to_string(&flags).unwrap_or_else(|_| "[]".into()),
             now,
@@ -550,7 +551,7 @@ impl Services {
         ResidentView {
             id: r.id,
             name: r.name,
-            sex: r.sex.as_deref().and_then(Sex::parse),
+            sex: r.sex,
             age: birth.and_then(|b| age_on(b, today)),
             birth_date: r.birth_date,
             id_number: r.id_number_masked.filter(|_| sees_ids),
@@ -558,7 +559,7 @@ impl Services {
             grid: r.grid_code,
             address: address.map(AddressView::from),
             relation: r.relation,
-            residence: Residence::parse(&r.residence).unwrap_or(Residence::Permanent),
+            residence: r.residence,
             notes: r.notes,
             categories,
             flags: serde_json::from_str(&r.flags).unwrap_or_default(),
@@ -993,7 +994,7 @@ impl Services {
         let mut tx = self.db.conn().await?;
         let mut out: Vec<GridCounts> = Vec::new();
         for path in &paths {
-            for n in org::subtree(&mut tx, path).await?.into_iter().filter(|n| n.kind == "grid") {
+            for n in org::subtree(&mut tx, path).await?.into_iter().filter(|n| n.kind == OrgKind::Grid) {
                 out.push(GridCounts { grid: n.code, name: n.name, residents: 0, categories: Default::default() });
             }
             for (grid, category, count) in residents::category_counts(&mut tx, path, &born_after).await? {

@@ -6,6 +6,7 @@
 use chrono::{Datelike, Months, NaiveDate};
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
 use serde::Serialize;
+use yijia_domain::case::CaseKind;
 use yijia_domain::time::{display, to_local};
 
 use crate::dashboard::{CaseFigures, Dashboard, MonthFigures, UnitFigures};
@@ -174,7 +175,7 @@ fn opt(ws: &mut Worksheet, row: u32, col: u16, v: Option<f64>) -> Result<()> {
     Ok(())
 }
 
-fn kind_sum(cases: &[CaseFigures], kind: &str, pick: fn(&CaseFigures) -> i64) -> i64 {
+fn kind_sum(cases: &[CaseFigures], kind: CaseKind, pick: fn(&CaseFigures) -> i64) -> i64 {
     cases.iter().filter(|c| c.kind == kind).map(pick).sum()
 }
 
@@ -252,7 +253,7 @@ pub fn report_workbook(r: &MonthlyReport) -> Result<Vec<u8>> {
         c += 1;
         for k in &d.total.cases {
             for pick in [|f: &CaseFigures| f.open, |f: &CaseFigures| f.near, |f: &CaseFigures| f.late] {
-                ws.write(row, c, kind_sum(&u.cases, &k.kind, pick) as f64).map_err(xlsx)?;
+                ws.write(row, c, kind_sum(&u.cases, k.kind, pick) as f64).map_err(xlsx)?;
                 c += 1;
             }
         }

@@ -97,7 +97,7 @@ pub struct RedemptionView {
     /// Six digits, shown at the counter.
     pub pickup_code: String,
     /// `waiting`, `handed_over` or `cancelled`.
-    pub status: String,
+    pub status: RedemptionStatus,
     pub status_name: String,
     /// RFC 3339, Asia/Shanghai.
     pub created_at: String,
@@ -157,7 +157,7 @@ fn name_taken(name: &str) -> Msg {
 }
 
 fn not_waiting(r: &Redemption) -> ServiceError {
-    let s = RedemptionStatus::parse(&r.status).unwrap_or(RedemptionStatus::Waiting);
+    let s = r.status;
     ServiceError::Conflict(Msg::new(format!("这笔兑换{}", s.name_zh()), format!("this redemption is {}", s.name_en())))
 }
 
@@ -745,7 +745,7 @@ pub(crate) fn item_view(i: &Item, community: &str) -> ItemView {
 }
 
 pub(crate) fn redemption_view(r: &Redemption) -> RedemptionView {
-    let s = RedemptionStatus::parse(&r.status).unwrap_or(RedemptionStatus::Waiting);
+    let s = r.status;
     RedemptionView {
         id: r.id,
         client_id: r.client_id.clone(),
@@ -756,7 +756,7 @@ pub(crate) fn redemption_view(r: &Redemption) -> RedemptionView {
         quantity: r.quantity,
         points: r.points,
         pickup_code: r.pickup_code.clone(),
-        status: r.status.clone(),
+        status: r.status,
         status_name: s.name_zh().to_owned(),
         created_at: rfc3339(r.created_at),
         closed_at: r.closed_at.map(rfc3339),

@@ -117,7 +117,7 @@ pub struct AppointmentView {
     pub name: String,
     pub starts_at: String,
     /// `booked`, `cancelled`, `served` or `missed`.
-    pub status: String,
+    pub status: AppointmentStatus,
     pub status_name: String,
 }
 
@@ -218,7 +218,7 @@ fn service_view(s: &store::Service) -> ServiceView {
 }
 
 fn appointment_view(a: &Appointment) -> AppointmentView {
-    let status = AppointmentStatus::parse(&a.status).unwrap_or(AppointmentStatus::Cancelled);
+    let status = a.status;
     AppointmentView {
         id: a.id,
         station_id: a.station_id,
@@ -227,7 +227,7 @@ fn appointment_view(a: &Appointment) -> AppointmentView {
         resident_id: a.resident_id,
         name: a.resident_name.clone(),
         starts_at: rfc3339(a.starts_at),
-        status: a.status.clone(),
+        status: a.status,
         status_name: status.name_zh().to_owned(),
     }
 }
@@ -536,7 +536,10 @@ impl Services {
             }
             let day = start_of_day(to_local(at).date_naive());
             let mine = store::resident_appointments(&mut tx, resident_id, day).await?;
-            if mine.iter().any(|a| a.service_id == svc.id && a.starts_at < day + DAY_MS && a.status == "booked") {
+            if mine
+                .iter()
+                .any(|a| a.service_id == svc.id && a.starts_at < day + DAY_MS && a.status == AppointmentStatus::Booked)
+            {
                 return Err(ServiceError::conflict(
                     format!("当天已预约过「{}」", svc.name),
                     format!("already booked for '{}' that day", svc.name),
@@ -595,10 +598,10 @@ impl Services {
                 _ => {}
             }
             if !store::set_appointment_status(&mut tx, id, to.code(), now).await? {
-                let was = AppointmentStatus::parse(&a.status).map_or("", |s| s.name_zh());
+                let was = a.status.name_zh();
                 return Err(ServiceError::conflict(
                     format!("这个预约{was}"),
-                    format!("the appointment is {} already", a.status),
+                    format!("the appointment is {} already", a.status.code()),
                 ));
             }
             let action = if to == AppointmentStatus::Cancelled { "appointment_cancel" } else { "appointment_missed" };
@@ -690,10 +693,10 @@ impl Services {
                         ));
                     };
                     if !store::set_appointment_status(&mut tx, aid, AppointmentStatus::Served.code(), now).await? {
-                        let was = AppointmentStatus::parse(&a.status).map_or("", |s| s.name_zh());
+                        let was = a.status.name_zh();
                         return Err(ServiceError::conflict(
                             format!("这个预约{was}"),
-                            format!("the appointment is {}", a.status),
+                            format!("the appointment is {}", a.status.code()),
                         ));
                     }
                     (Some(a.resident_id), a.resident_name)

@@ -2,7 +2,6 @@
 
 use serde::Deserialize;
 use serde_json::json;
-use yijia_domain::org::OrgKind;
 use yijia_domain::role::Role;
 use yijia_domain::user::{validate_display_name, validate_username};
 use yijia_store::{StoreError, Tx, org, sessions, users};
@@ -50,7 +49,7 @@ impl Services {
                 format!("no org node with code '{}'", g.scope),
             ));
         };
-        let kind: OrgKind = node.kind.parse()?;
+        let kind = node.kind;
         if !g.role.scope_kinds().contains(&kind) {
             let kinds: Vec<&str> = g.role.scope_kinds().iter().map(|k| k.code()).collect();
             return Err(ServiceError::invalid(
@@ -157,8 +156,7 @@ impl Services {
         tx.commit().await?;
         let in_scope = caller.is_operator()
             || caller.covers(&[Role::Admin], "/root/")
-            || (!grants.is_empty()
-                && grants.iter().all(|g| g.role.parse::<Role>().is_ok_and(|r| may_give(caller, r, &g.org_path))));
+            || (!grants.is_empty() && grants.iter().all(|g| may_give(caller, g.role, &g.org_path)));
         if !in_scope {
             return Err(self.deny(caller, action, &format!("user:{}", user.id)).await);
         }

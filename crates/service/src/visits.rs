@@ -11,7 +11,8 @@ use yijia_domain::Invalid;
 use yijia_domain::care::{
     Finding, Lateness, VisitMode, check_interval, due_on, kept_on_time, lateness, plan_interval, walk_order,
 };
-use yijia_domain::case::{CaseKind, CaseState, Channel, Priority};
+use yijia_domain::case::{CaseKind, Channel, Priority};
+use yijia_domain::org::OrgKind;
 use yijia_domain::registry::Category;
 use yijia_domain::role::Role;
 use yijia_domain::time::{DAY_MS, rfc3339, to_local};
@@ -677,11 +678,11 @@ impl Services {
                 visitor_name: &caller.display_name,
                 visited_at: c.visited_at,
                 visited_on: &on[i],
-                mode: c.input.mode.code(),
-                health: c.input.health.code(),
-                living: c.input.living.code(),
-                needs: c.input.needs.code(),
-                safety: c.input.safety.code(),
+                mode: c.input.mode,
+                health: c.input.health,
+                living: c.input.living,
+                needs: c.input.needs,
+                safety: c.input.safety,
                 notes_sealed: sealed[i].as_deref(),
                 next_visit_on: next[i].as_deref(),
                 case_id: *case_id,
@@ -820,8 +821,7 @@ impl Services {
     }
 
     fn visit_view(&self, v: &visits::Visit, grid: String, notes: Option<String>) -> VisitView {
-        let mode = VisitMode::parse(&v.mode).unwrap_or_default();
-        let f = |s: &str| Finding::parse(s).unwrap_or_default();
+        let mode = v.mode;
         VisitView {
             id: v.id,
             client_id: v.client_id.clone(),
@@ -833,10 +833,10 @@ impl Services {
             visited_on: v.visited_on.clone(),
             mode,
             mode_name: mode.name_zh().to_owned(),
-            health: f(&v.health),
-            living: f(&v.living),
-            needs: f(&v.needs),
-            safety: f(&v.safety),
+            health: v.health,
+            living: v.living,
+            needs: v.needs,
+            safety: v.safety,
             notes,
             next_visit_on: v.next_visit_on.clone(),
             case_id: v.case_id,
@@ -865,7 +865,7 @@ impl Services {
     async fn walk_grids(&self, tx: &mut Tx, caller: &Caller, grid: Option<&str>) -> Result<Vec<org::OrgNode>> {
         match grid.map(str::trim).filter(|g| !g.is_empty()) {
             Some(code) => {
-                let g = org::by_code(tx, code).await?.filter(|g| g.kind == "grid");
+                let g = org::by_code(tx, code).await?.filter(|g| g.kind == OrgKind::Grid);
                 match g {
                     Some(g) if caller.covers(COVERAGE_READERS, &g.path) => Ok(vec![g]),
                     Some(g) => {
@@ -882,7 +882,7 @@ impl Services {
                     if caller.has_any(&[Role::GridWorker]) { &[Role::GridWorker] } else { COVERAGE_READERS };
                 let mut grids = Vec::new();
                 for path in caller.scope_paths(roles) {
-                    grids.extend(org::subtree(tx, &path).await?.into_iter().filter(|g| g.kind == "grid"));
+                    grids.extend(org::subtree(tx, &path).await?.into_iter().filter(|g| g.kind == OrgKind::Grid));
                 }
                 Ok(grids)
             }
@@ -962,8 +962,8 @@ impl Services {
                         .iter()
                         .filter(|c| Some(c.building_id) == d.building_id)
                         .map(|c| {
-                            let kind = CaseKind::parse(&c.kind).unwrap_or(CaseKind::Request);
-                            let state = CaseState::parse(&c.state).unwrap_or(CaseState::Submitted);
+                            let kind = c.kind;
+                            let state = c.state;
                             CaseNearby {
                                 id: c.id,
                                 kind,
@@ -1189,12 +1189,14 @@ impl Services {
                     if !caller.covers(COVERAGE_READERS, &node.path) {
                         return Err(ServiceError::Denied { action: "coverage".into(), object: format!("org:{code}") });
                     }
-                    org::subtree(&mut tx, &node.path).await?.into_iter().filter(|g| g.kind == "grid").collect()
+                    org::subtree(&mut tx, &node.path).await?.into_iter().filter(|g| g.kind == OrgKind::Grid).collect()
                 }
                 None => {
                     let mut grids = Vec::new();
                     for path in caller.scope_paths(COVERAGE_READERS) {
-                        grids.extend(org::subtree(&mut tx, &path).await?.into_iter().filter(|g| g.kind == "grid"));
+                        grids.extend(
+                            org::subtree(&mut tx, &path).await?.into_iter().filter(|g| g.kind == OrgKind::Grid),
+                        );
                     }
                     grids
                 }
@@ -1402,7 +1404,7 @@ impl Services {
         let mut grids = Vec::new();
         for path in caller.scope_paths(COVERAGE_READERS) {
             for g in org::subtree(&mut tx, &path).await? {
-                if g.kind == "grid" {
+                if g.kind == OrgKind::Grid {
                     grids.push((g.code, g.name));
                 }
             }
@@ -1420,7 +1422,9 @@ impl Services {
         let mut tx = self.db.conn().await?;
         let mut ids = Vec::new();
         for path in caller.scope_paths(COVERAGE_READERS) {
-            ids.extend(org::subtree(&mut tx, &path).await?.into_iter().filter(|g| g.kind == "grid").map(|g| g.id));
+            ids.extend(
+                org::subtree(&mut tx, &path).await?.into_iter().filter(|g| g.kind == OrgKind::Grid).map(|g| g.id),
+            );
         }
         let mut a = VisitAlerts::default();
         for d in visits::due(&mut tx, &ids, &ymd(today), 20_000).await? {

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
+use yijia_domain::points::AccountKind;
 use yijia_service::keys::Keyring;
 use yijia_service::points::{LegInput, Posted, ReverseInput, TransferInput};
 use yijia_service::shop::{CancelInput, ItemInput, RedeemInput, Redeemed, StockInput};
@@ -142,9 +143,9 @@ async fn books() -> (TestDb, Books) {
     // the secretary keeps the books (an admin sees no residents' points)
     let caller = svc.demo_caller("secretary").await.unwrap();
     let accounts = svc.community_accounts(&caller, Some("chengnan")).await.unwrap();
-    let pool = accounts.iter().find(|a| a.kind == "pool").unwrap().id;
-    let adjust = accounts.iter().find(|a| a.kind == "adjustment").unwrap().id;
-    let shop = accounts.iter().find(|a| a.kind == "shop").unwrap().id;
+    let pool = accounts.iter().find(|a| a.kind == AccountKind::Pool).unwrap().id;
+    let adjust = accounts.iter().find(|a| a.kind == AccountKind::Adjustment).unwrap().id;
+    let shop = accounts.iter().find(|a| a.kind == AccountKind::Shop).unwrap().id;
     let item = ItemInput { name: "肥皂".into(), description: None, price: PRICE, monthly_limit: None, active: None };
     let item = svc.add_item(&caller, Some("chengnan"), item).await.unwrap().id;
     svc.change_stock(&caller, item, StockInput { change: 20, reason: "到货".into() }).await.unwrap();
@@ -304,7 +305,7 @@ async fn run(b: &Books, ops: Vec<Op>) {
                 match b.svc.cancel_redemption(&b.caller, rid, CancelInput { reason: "不要了".into() }).await {
                     Ok(v) => {
                         assert!(waiting, "only a waiting one is cancelled");
-                        assert_eq!(v.status, "cancelled");
+                        assert_eq!(v.status, yijia_domain::shop::RedemptionStatus::Cancelled);
                         assert!(m.apply(&[(b.shop, acct, points)]));
                         m.stock += q;
                         m.redemptions[k].4 = false;
@@ -335,7 +336,7 @@ async fn check(b: &Books, m: &Model) {
     for (id, want) in &m.balances {
         let s = b.svc.statement(&b.caller, *id, None).await.unwrap();
         assert_eq!(s.account.balance, *want, "account {id}");
-        assert!(s.account.kind != "resident" || s.account.balance >= 0);
+        assert!(s.account.kind != AccountKind::Resident || s.account.balance >= 0);
     }
     assert_eq!(stock(b).await, m.stock, "the stock");
     let mut tx = b.svc.db.read().await.unwrap();

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use yijia_domain::activity::{RuleKind, SignupStatus};
+
 use crate::{Result, Tx, on_tx};
 
 #[derive(Debug, Clone)]
@@ -14,7 +16,7 @@ pub struct NewActivity<'a> {
     pub ends_at: i64,
     pub capacity: i64,
     pub who_may_join: Option<&'a str>,
-    pub points_rule: &'a str,
+    pub points_rule: RuleKind,
     pub points: i64,
     pub organiser: &'a str,
     pub created_by: Option<i64>,
@@ -34,7 +36,7 @@ pub struct Activity {
     pub ends_at: i64,
     pub capacity: i64,
     pub who_may_join: Option<String>,
-    pub points_rule: String,
+    pub points_rule: RuleKind,
     pub points: i64,
     pub organiser: String,
     pub status: String,
@@ -86,7 +88,7 @@ pub struct Signup {
     pub activity_id: i64,
     pub resident_id: i64,
     pub resident_name: String,
-    pub status: String,
+    pub status: SignupStatus,
     pub signed_at: i64,
     pub checked_in_at: Option<i64>,
     pub checked_out_at: Option<i64>,

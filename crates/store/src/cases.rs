@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use yijia_domain::case::{CaseKind, CaseState, Channel, EventKind, Priority};
+
 use crate::sql::{Args, bind_args};
 use crate::{Result, Tx, on_tx};
 
@@ -13,18 +15,18 @@ pub struct Category {
     pub id: i64,
     pub community_id: i64,
     pub code: String,
-    pub kind: String,
+    pub kind: CaseKind,
     pub name: String,
     pub name_en: String,
     pub description: String,
-    pub priority: String,
+    pub priority: Priority,
     pub active: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct Deadline {
     pub category_id: i64,
-    pub priority: String,
+    pub priority: Priority,
     pub accept_ms: i64,
     pub resolve_ms: i64,
 }
@@ -32,11 +34,11 @@ pub struct Deadline {
 pub struct NewCategory<'a> {
     pub community_id: i64,
     pub code: &'a str,
-    pub kind: &'a str,
+    pub kind: CaseKind,
     pub name: &'a str,
     pub name_en: &'a str,
     pub description: &'a str,
-    pub priority: &'a str,
+    pub priority: Priority,
     pub now: i64,
 }
 
@@ -57,7 +59,7 @@ pub async fn update_category(
     name: &str,
     name_en: &str,
     description: &str,
-    priority: &str,
+    priority: Priority,
     active: bool,
 ) -> Result<()> {
     let sql = "UPDATE case_categories SET name = $2, name_en = $3, description = $4, priority = $5, active = $6 \
@@ -72,7 +74,7 @@ pub async fn set_deadline(tx: &mut Tx, d: &Deadline) -> Result<()> {
     let sql = "INSERT INTO case_deadlines (category_id, priority, accept_ms, resolve_ms) VALUES ($1, $2, $3, $4) \
                ON CONFLICT (category_id, priority) DO UPDATE SET accept_ms = excluded.accept_ms, \
                resolve_ms = excluded.resolve_ms";
-    on_tx!(tx, c => sqlx::query(sql).bind(d.category_id).bind(&d.priority).bind(d.accept_ms).bind(d.resolve_ms)
+    on_tx!(tx, c => sqlx::query(sql).bind(d.category_id).bind(d.priority).bind(d.accept_ms).bind(d.resolve_ms)
         .execute(c).await?.rows_affected());
     Ok(())
 }
@@ -112,7 +114,7 @@ pub async fn category_with_deadlines(
     struct Row {
         #[sqlx(flatten)]
         c: Category,
-        d_priority: Option<String>,
+        d_priority: Option<Priority>,
         accept_ms: Option<i64>,
         resolve_ms: Option<i64>,
     }
@@ -125,7 +127,7 @@ pub async fn category_with_deadlines(
         .filter_map(|r| {
             Some(Deadline {
                 category_id: r.c.id,
-                priority: r.d_priority.clone()?,
+                priority: r.d_priority?,
                 accept_ms: r.accept_ms?,
                 resolve_ms: r.resolve_ms?,
             })
@@ -148,16 +150,16 @@ pub struct Case {
     pub grid_code: Option<String>,
     pub grid_name: Option<String>,
     pub org_path: String,
-    pub kind: String,
+    pub kind: CaseKind,
     pub category_id: i64,
     pub category_code: String,
     pub category_name: String,
     pub category_name_en: String,
-    pub priority: String,
-    pub state: String,
+    pub priority: Priority,
+    pub state: CaseState,
     pub title: String,
     pub description: String,
-    pub channel: String,
+    pub channel: Channel,
     pub building_id: Option<i64>,
     pub household_id: Option<i64>,
     pub lon: Option<f64>,
@@ -207,13 +209,13 @@ pub struct NewCase<'a> {
     pub community_id: i64,
     pub grid_id: Option<i64>,
     pub org_path: &'a str,
-    pub kind: &'a str,
+    pub kind: CaseKind,
     pub category_id: i64,
-    pub priority: &'a str,
-    pub state: &'a str,
+    pub priority: Priority,
+    pub state: CaseState,
     pub title: &'a str,
     pub description: &'a str,
-    pub channel: &'a str,
+    pub channel: Channel,
     pub building_id: Option<i64>,
     pub household_id: Option<i64>,
     pub lon: Option<f64>,
@@ -293,17 +295,17 @@ pub async fn by_token(tx: &mut Tx, token: &str) -> Result<Option<Case>> {
 /// Writes back what a transition changes, if nobody changed the case since
 /// it was read at `k.version`; `false` when somebody did.
 pub async fn save(tx: &mut Tx, k: &Case, now: i64) -> Result<bool> {
-    let open = i64::from(matches!(k.state.as_str(), "submitted" | "accepted" | "in_progress" | "escalated"));
+    let open = i64::from(k.state.is_open());
     let sql = "UPDATE cases SET grid_id = $3, org_path = $4, state = $5, open = $6, assignee_id = $7, \
                assignee_name = $8, due_at = $9, near_at = $10, next_alarm_at = $11, accepted_at = $12, \
                resolved_at = $13, closed_at = $14, escalated_at = $15, rating = $16, rating_comment = $17, \
                rated_at = $18, dispute_sealed = $19, priority = $20, updated_at = $21, version = version + 1 \
                WHERE id = $1 AND version = $2";
     let n = on_tx!(tx, c => sqlx::query(sql)
-        .bind(k.id).bind(k.version).bind(k.grid_id).bind(&k.org_path).bind(&k.state).bind(open).bind(k.assignee_id)
+        .bind(k.id).bind(k.version).bind(k.grid_id).bind(&k.org_path).bind(k.state).bind(open).bind(k.assignee_id)
         .bind(&k.assignee_name).bind(k.due_at).bind(k.near_at).bind(k.next_alarm_at).bind(k.accepted_at)
         .bind(k.resolved_at).bind(k.closed_at).bind(k.escalated_at).bind(k.rating).bind(&k.rating_comment)
-        .bind(k.rated_at).bind(&k.dispute_sealed).bind(&k.priority).bind(now)
+        .bind(k.rated_at).bind(&k.dispute_sealed).bind(k.priority).bind(now)
         .execute(c).await?.rows_affected());
     Ok(n == 1)
 }
@@ -319,8 +321,8 @@ pub struct Filter {
     pub unplaced: bool,
     pub assignee: Option<i64>,
     pub reporter: Option<i64>,
-    pub kind: Option<String>,
-    pub state: Option<String>,
+    pub kind: Option<CaseKind>,
+    pub state: Option<CaseState>,
     /// A category by its code (one per community).
     pub category_code: Option<String>,
     /// Open and past their deadline at this time.
@@ -352,9 +354,9 @@ fn filter_sql(f: &Filter, args: &mut Args) -> String {
             args.push(code.as_str())
         ));
     }
-    for (col, v) in [("k.kind", &f.kind), ("k.state", &f.state)] {
+    for (col, v) in [("k.kind", f.kind.map(CaseKind::code)), ("k.state", f.state.map(CaseState::code))] {
         if let Some(v) = v {
-            conds.push(format!("{col} = {}", args.push(v.as_str())));
+            conds.push(format!("{col} = {}", args.push(v)));
         }
     }
     if let Some(t) = f.overdue_at {
@@ -491,9 +493,9 @@ pub struct Event {
     pub at: i64,
     pub actor_id: Option<i64>,
     pub actor_name: String,
-    pub action: String,
-    pub from_state: Option<String>,
-    pub to_state: Option<String>,
+    pub action: EventKind,
+    pub from_state: Option<CaseState>,
+    pub to_state: Option<CaseState>,
     pub note: String,
 }
 
@@ -502,9 +504,9 @@ pub struct NewEvent<'a> {
     pub at: i64,
     pub actor_id: Option<i64>,
     pub actor_name: &'a str,
-    pub action: &'a str,
-    pub from_state: Option<&'a str>,
-    pub to_state: Option<&'a str>,
+    pub action: EventKind,
+    pub from_state: Option<CaseState>,
+    pub to_state: Option<CaseState>,
     pub note: &'a str,
 }
 

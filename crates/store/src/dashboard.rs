@@ -1,6 +1,8 @@
 //! The dashboard's reads that are not tallies: what is open or due now,
 //! counted on the indexes the lists use (so a figure and its list agree).
 
+use yijia_domain::case::CaseKind;
+
 use crate::sql::{Args, bind_args};
 use crate::{Result, Tx, on_tx};
 
@@ -10,7 +12,7 @@ pub struct OpenCases {
     pub community_id: i64,
     /// None: not placed in a grid yet.
     pub grid_id: Option<i64>,
-    pub kind: String,
+    pub kind: CaseKind,
     pub open: i64,
     /// Near (not past) their deadline now.
     pub near: i64,

@@ -2,13 +2,15 @@
 
 use serde::Serialize;
 
+use yijia_domain::org::OrgKind;
+
 use crate::{Result, StoreError, Tx, on_tx};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct OrgNode {
     pub id: i64,
     pub code: String,
-    pub kind: String,
+    pub kind: OrgKind,
     pub name: String,
     pub parent_id: Option<i64>,
     pub path: String,
@@ -21,7 +23,7 @@ const COLS: &str = "id, code, kind, name, parent_id, path, boundary, created_at,
 
 pub struct NewNode<'a> {
     pub code: &'a str,
-    pub kind: &'a str,
+    pub kind: OrgKind,
     pub name: &'a str,
     pub parent_id: i64,
     pub path: &'a str,

@@ -2,13 +2,15 @@
 
 use serde::Serialize;
 
+use yijia_domain::pledge::Phase;
+
 use crate::{Result, Tx, on_tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct PledgeYear {
     pub community_id: i64,
     pub year: i64,
-    pub phase: String,
+    pub phase: Phase,
     pub votes_per_resident: i64,
 }
 

@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use yijia_domain::points::{AccountKind, TransferKind};
+
 use crate::sql::{Args, bind_args};
 use crate::{Backend, Result, Tx, on_tx};
 
@@ -11,7 +13,7 @@ use crate::{Backend, Result, Tx, on_tx};
 pub struct Account {
     pub id: i64,
     pub community_id: i64,
-    pub kind: String,
+    pub kind: AccountKind,
     pub resident_id: Option<i64>,
     pub balance: i64,
     pub created_at: i64,
@@ -110,7 +112,7 @@ pub struct NewTransfer<'a> {
     pub debit_id: i64,
     pub credit_id: i64,
     pub amount: i64,
-    pub kind: &'a str,
+    pub kind: TransferKind,
     pub memo: &'a str,
     pub reverses_id: Option<i64>,
     pub created_by: Option<i64>,
@@ -127,7 +129,7 @@ pub struct Transfer {
     pub debit_id: i64,
     pub credit_id: i64,
     pub amount: i64,
-    pub kind: String,
+    pub kind: TransferKind,
     pub memo: String,
     pub reverses_id: Option<i64>,
     pub created_by: Option<i64>,

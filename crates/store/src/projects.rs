@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use yijia_domain::project::{Source, Stage};
+
 use crate::{Result, Tx, on_tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -11,7 +13,7 @@ pub struct Project {
     pub community_id: i64,
     pub title: String,
     pub description: String,
-    pub stage: String,
+    pub stage: Stage,
     pub warranty_months: i64,
     pub quorum: i64,
     pub created_at: i64,
@@ -68,7 +70,7 @@ pub async fn save_stage(tx: &mut Tx, p: &Project) -> Result<bool> {
     let n = on_tx!(tx, c => sqlx::query(
         "UPDATE projects SET stage = $2, started_at = $3, voting_at = $4, accepted_at = $5, warranty_until = $6, \
          version = version + 1 WHERE id = $1 AND version = $7")
-        .bind(p.id).bind(&p.stage).bind(p.started_at).bind(p.voting_at).bind(p.accepted_at).bind(p.warranty_until)
+        .bind(p.id).bind(p.stage).bind(p.started_at).bind(p.voting_at).bind(p.accepted_at).bind(p.warranty_until)
         .bind(p.version).execute(&mut *c).await?.rows_affected());
     Ok(n == 1)
 }
@@ -142,7 +144,7 @@ pub async fn lines(tx: &mut Tx, project_id: i64) -> Result<Vec<BudgetLine>> {
 pub struct Funding {
     pub id: i64,
     pub project_id: i64,
-    pub source: String,
+    pub source: Source,
     pub asked: i64,
     pub approved: Option<i64>,
     pub status: String,

@@ -4,6 +4,9 @@
 use serde::Serialize;
 pub use yijia_domain::registry::ResidentSort as Sort;
 
+use yijia_domain::id_number::Sex;
+use yijia_domain::registry::Residence;
+
 use crate::sql::{Args, bind_args};
 use crate::{Result, StoreError, Tx, on_tx};
 
@@ -16,14 +19,14 @@ pub struct Resident {
     pub grid_path: String,
     pub household_id: Option<i64>,
     pub name: String,
-    pub sex: Option<String>,
+    pub sex: Option<Sex>,
     pub birth_date: Option<String>,
     pub id_number_sealed: Option<String>,
     pub id_number_masked: Option<String>,
     pub phone_sealed: Option<String>,
     pub phone_masked: Option<String>,
     pub relation: String,
-    pub residence: String,
+    pub residence: Residence,
     pub notes: String,
     pub flags: String,
     pub created_at: i64,
@@ -96,7 +99,7 @@ pub struct NewResident {
     pub name: String,
     pub name_pinyin: String,
     pub name_initials: String,
-    pub sex: Option<String>,
+    pub sex: Option<Sex>,
     pub birth_date: Option<String>,
     pub id_number_sealed: Option<String>,
     pub id_number_index: Option<String>,
@@ -105,7 +108,7 @@ pub struct NewResident {
     pub phone_index: Option<String>,
     pub phone_masked: Option<String>,
     pub relation: String,
-    pub residence: String,
+    pub residence: Residence,
     pub notes: String,
     pub flags: String,
     pub now: i64,
@@ -166,10 +169,10 @@ pub async fn insert_many(tx: &mut Tx, rows: &[NewResident]) -> Result<Vec<i64>> 
         Ok(on_tx!(tx, c => {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
             for r in rows {
-                q = q.bind(&r.uid).bind(r.grid_id).bind(r.household_id).bind(&r.name).bind(&r.sex).bind(&r.birth_date)
+                q = q.bind(&r.uid).bind(r.grid_id).bind(r.household_id).bind(&r.name).bind(r.sex).bind(&r.birth_date)
                     .bind(&r.id_number_sealed).bind(&r.id_number_index).bind(&r.id_number_masked)
                     .bind(&r.phone_sealed).bind(&r.phone_index).bind(&r.phone_masked)
-                    .bind(&r.relation).bind(&r.residence).bind(&r.notes).bind(&r.flags).bind(r.now).bind(r.now)
+                    .bind(&r.relation).bind(r.residence).bind(&r.notes).bind(&r.flags).bind(r.now).bind(r.now)
                     .bind(&r.name_pinyin).bind(&r.name_initials);
             }
             q.fetch_all(&mut *c).await?
@@ -195,10 +198,10 @@ pub async fn update(tx: &mut Tx, id: i64, version: i64, r: &NewResident) -> Resu
                name_initials = $19, version = version + 1 WHERE id = $1 AND version = $2";
     let n: Result<u64> = async {
         Ok(on_tx!(tx, c => sqlx::query(sql)
-            .bind(id).bind(version).bind(r.household_id).bind(&r.name).bind(&r.sex).bind(&r.birth_date)
+            .bind(id).bind(version).bind(r.household_id).bind(&r.name).bind(r.sex).bind(&r.birth_date)
             .bind(&r.id_number_sealed).bind(&r.id_number_index).bind(&r.id_number_masked)
             .bind(&r.phone_sealed).bind(&r.phone_index).bind(&r.phone_masked)
-            .bind(&r.relation).bind(&r.residence).bind(&r.notes).bind(&r.flags).bind(r.now)
+            .bind(&r.relation).bind(r.residence).bind(&r.notes).bind(&r.flags).bind(r.now)
             .bind(&r.name_pinyin).bind(&r.name_initials)
             .execute(c).await?.rows_affected()))
     }
@@ -576,7 +579,7 @@ pub struct ExportRow {
     pub grid_code: String,
     pub grid_name: String,
     pub name: String,
-    pub sex: Option<String>,
+    pub sex: Option<Sex>,
     pub birth_date: Option<String>,
     pub id_number_masked: Option<String>,
     pub phone_masked: Option<String>,
@@ -584,7 +587,7 @@ pub struct ExportRow {
     pub building: Option<String>,
     pub entrance: Option<String>,
     pub door: Option<String>,
-    pub residence: String,
+    pub residence: Residence,
     pub notes: String,
     /// Stored category codes, comma-separated.
     pub categories: Option<String>,

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use yijia_domain::shop::RedemptionStatus;
+
 use crate::sql::{Args, bind_args};
 use crate::{Result, Tx, on_tx};
 
@@ -166,7 +168,7 @@ pub struct Redemption {
     pub quantity: i64,
     pub points: i64,
     pub pickup_code: String,
-    pub status: String,
+    pub status: RedemptionStatus,
     pub month: String,
     pub created_at: i64,
     pub closed_at: Option<i64>,

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use yijia_domain::station::AppointmentStatus;
+
 use crate::{Result, Tx, on_tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -113,7 +115,7 @@ pub struct Appointment {
     pub resident_id: i64,
     pub resident_name: String,
     pub starts_at: i64,
-    pub status: String,
+    pub status: AppointmentStatus,
     pub booked_at: i64,
 }
 

@@ -2,6 +2,9 @@
 
 use serde::Serialize;
 
+use yijia_domain::org::OrgKind;
+use yijia_domain::role::Role;
+
 use crate::{Result, StoreError, Tx, on_tx};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -21,10 +24,10 @@ pub struct User {
 pub struct Grant {
     pub id: i64,
     pub user_id: i64,
-    pub role: String,
+    pub role: Role,
     pub org_id: i64,
     pub org_code: String,
-    pub org_kind: String,
+    pub org_kind: OrgKind,
     pub org_name: String,
     pub org_path: String,
 }

@@ -4,6 +4,9 @@
 
 use serde::Serialize;
 
+use yijia_domain::care::{Finding, VisitMode};
+use yijia_domain::case::{CaseKind, CaseState};
+
 use crate::sql::{Args, bind_args};
 use crate::{Result, Tx, on_tx};
 
@@ -18,11 +21,11 @@ pub struct NewVisit<'a> {
     pub visited_at: i64,
     /// YYYY-MM-DD in Asia/Shanghai.
     pub visited_on: &'a str,
-    pub mode: &'a str,
-    pub health: &'a str,
-    pub living: &'a str,
-    pub needs: &'a str,
-    pub safety: &'a str,
+    pub mode: VisitMode,
+    pub health: Finding,
+    pub living: Finding,
+    pub needs: Finding,
+    pub safety: Finding,
     pub notes_sealed: Option<&'a str>,
     pub next_visit_on: Option<&'a str>,
     pub case_id: Option<i64>,
@@ -42,11 +45,11 @@ pub struct Visit {
     pub visitor_name: String,
     pub visited_at: i64,
     pub visited_on: String,
-    pub mode: String,
-    pub health: String,
-    pub living: String,
-    pub needs: String,
-    pub safety: String,
+    pub mode: VisitMode,
+    pub health: Finding,
+    pub living: Finding,
+    pub needs: Finding,
+    pub safety: Finding,
     pub notes_sealed: Option<String>,
     pub next_visit_on: Option<String>,
     pub case_id: Option<i64>,
@@ -165,11 +168,11 @@ async fn insert_pg<'a>(
         .bind(col(|v| v.visitor_name))
         .bind(rows.iter().map(|v| v.visited_at).collect::<Vec<i64>>())
         .bind(col(|v| v.visited_on))
-        .bind(col(|v| v.mode))
-        .bind(col(|v| v.health))
-        .bind(col(|v| v.living))
-        .bind(col(|v| v.needs))
-        .bind(col(|v| v.safety))
+        .bind(col(|v| v.mode.code()))
+        .bind(col(|v| v.health.code()))
+        .bind(col(|v| v.living.code()))
+        .bind(col(|v| v.needs.code()))
+        .bind(col(|v| v.safety.code()))
         .bind(opt(|v| v.notes_sealed))
         .bind(opt(|v| v.next_visit_on))
         .bind(int(|v| v.case_id))
@@ -456,8 +459,8 @@ pub async fn due_counts(tx: &mut Tx, grid_ids: &[i64], until: &str) -> Result<Ve
 pub struct CaseBeside {
     pub id: i64,
     pub building_id: i64,
-    pub kind: String,
-    pub state: String,
+    pub kind: CaseKind,
+    pub state: CaseState,
     pub title: String,
     pub due_at: Option<i64>,
 }

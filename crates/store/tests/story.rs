@@ -4,6 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches fail loudly
 
 use yijia_domain::audit::{GENESIS, entry_hash};
+use yijia_domain::care::{Finding, VisitMode};
+use yijia_domain::case::{CaseKind, CaseState, Channel, EventKind, Priority};
+use yijia_domain::org::OrgKind;
+use yijia_domain::points::TransferKind;
+use yijia_domain::registry::Residence;
+use yijia_domain::role::Role;
 use yijia_store::testing::TestDb;
 use yijia_store::{StoreError, audit, cases, jobs, meta, org, sessions, users};
 
@@ -13,7 +19,7 @@ async fn chengnan(tx: &mut yijia_store::Tx) -> (org::OrgNode, org::OrgNode, org:
         tx,
         &org::NewNode {
             code: "zhengyang",
-            kind: "subdistrict",
+            kind: OrgKind::Subdistrict,
             name: "正阳街道",
             parent_id: root.id,
             path: "/root/zhengyang/",
@@ -27,7 +33,7 @@ async fn chengnan(tx: &mut yijia_store::Tx) -> (org::OrgNode, org::OrgNode, org:
         tx,
         &org::NewNode {
             code: "chengnan",
-            kind: "community",
+            kind: OrgKind::Community,
             name: "城南社区",
             parent_id: sub.id,
             path: "/root/zhengyang/chengnan/",
@@ -41,7 +47,7 @@ async fn chengnan(tx: &mut yijia_store::Tx) -> (org::OrgNode, org::OrgNode, org:
         tx,
         &org::NewNode {
             code: "chengnan-g01",
-            kind: "grid",
+            kind: OrgKind::Grid,
             name: "第1网格",
             parent_id: com.id,
             path: "/root/zhengyang/chengnan/chengnan-g01/",
@@ -64,7 +70,7 @@ async fn org_tree_and_subtrees() {
         &mut tx,
         &org::NewNode {
             code: "chengnan2",
-            kind: "community",
+            kind: OrgKind::Community,
             name: "城南二社区",
             parent_id: sub.id,
             path: "/root/zhengyang/chengnan2/",
@@ -90,7 +96,7 @@ async fn org_tree_and_subtrees() {
         &mut tx,
         &org::NewNode {
             code: "chengnan",
-            kind: "community",
+            kind: OrgKind::Community,
             name: "重复",
             parent_id: sub.id,
             path: "/root/zhengyang/chengnan-x/",
@@ -122,10 +128,7 @@ async fn users_grants_and_scoped_lists() {
     let mut tx = t.db.write().await.unwrap();
     let g = users::grants_of(&mut tx, b.id).await.unwrap();
     assert_eq!(g.len(), 1);
-    assert_eq!(
-        (g[0].role.as_str(), g[0].org_code.as_str(), g[0].org_kind.as_str()),
-        ("grid_worker", "chengnan-g01", "grid")
-    );
+    assert_eq!((g[0].role, g[0].org_code.as_str(), g[0].org_kind), (Role::GridWorker, "chengnan-g01", OrgKind::Grid));
     let (in_com, total) = users::list_within(&mut tx, &com.path, 50, 0).await.unwrap();
     assert_eq!(total, 2);
     assert_eq!(in_com.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["secretary", "worker1"]);
@@ -378,7 +381,7 @@ async fn residents_by_scope_category_name_and_index() {
         &mut tx,
         &org::NewNode {
             code: "chengnan-g02",
-            kind: "grid",
+            kind: OrgKind::Grid,
             name: "第2网格",
             parent_id: com.id,
             path: "/root/zhengyang/chengnan/chengnan-g02/",
@@ -397,7 +400,7 @@ async fn residents_by_scope_category_name_and_index() {
         id_number_masked: Some("220182********1234".into()),
         phone_index: Some(format!("p-{uid}")),
         relation: "户主".into(),
-        residence: "permanent".into(),
+        residence: Residence::Permanent,
         now: 5,
         ..Default::default()
     };
@@ -463,7 +466,7 @@ async fn category_counts_per_grid_match_the_lists() {
             name: format!("人{i}"),
             birth_date: Some((*birth).into()),
             relation: String::new(),
-            residence: "permanent".into(),
+            residence: Residence::Permanent,
             now: 1,
             ..Default::default()
         };
@@ -521,7 +524,7 @@ async fn residents_go_in_by_the_batch_and_come_back_by_address_and_in_order() {
             birth_date: Some(format!("{}-01-01", 1930 + i % 90)),
             id_number_index: Some(format!("ix{i}")),
             relation: String::new(),
-            residence: "permanent".into(),
+            residence: Residence::Permanent,
             now: i as i64,
             ..Default::default()
         })
@@ -605,13 +608,13 @@ fn new_case<'a>(com: &org::OrgNode, grid: Option<&'a org::OrgNode>, category_id:
         community_id: com.id,
         grid_id: grid.map(|g| g.id),
         org_path: grid.map_or("/root/zhengyang/chengnan/", |g| g.path.as_str()),
-        kind: "hazard",
+        kind: CaseKind::Hazard,
         category_id,
-        priority: "urgent",
-        state: "submitted",
+        priority: Priority::Urgent,
+        state: CaseState::Submitted,
         title: "吊顶脱落",
         description: "三期 3 栋楼道吊顶脱落",
-        channel: "visit",
+        channel: Channel::Visit,
         building_id: None,
         household_id: None,
         lon: Some(126.541),
@@ -634,37 +637,61 @@ fn new_case<'a>(com: &org::OrgNode, grid: Option<&'a org::OrgNode>, category_id:
     }
 }
 
+/// A hazard category, `structure`.
+fn structure(com: &org::OrgNode) -> cases::NewCategory<'static> {
+    cases::NewCategory {
+        community_id: com.id,
+        code: "structure",
+        kind: CaseKind::Hazard,
+        name: "房屋安全",
+        name_en: "Building safety",
+        description: "",
+        priority: Priority::Urgent,
+        now: 1,
+    }
+}
+
+/// A stored code that names no variant (a renamed state, a hand edit, a bad
+/// migration) fails the read and names the table, the column and the value:
+/// it never becomes some default state inside the state machine.
+#[tokio::test]
+async fn an_unknown_stored_code_fails_the_read_naming_table_column_and_value() {
+    let t = TestDb::new().await;
+    let mut tx = t.db.write().await.unwrap();
+    let (_, com, grid) = chengnan(&mut tx).await;
+    let cat = cases::insert_category(&mut tx, &structure(&com)).await.unwrap();
+    let id = cases::insert(&mut tx, &new_case(&com, Some(&grid), cat, 1_000)).await.unwrap();
+    let edit = "UPDATE cases SET state = 'lost' WHERE id = $1";
+    yijia_store::on_tx!(&mut tx, c => sqlx::query(edit).bind(id).execute(c).await.map(|r| r.rows_affected())).unwrap();
+
+    let err = cases::get(&mut tx, id).await.expect_err("an unknown state is not read as any state");
+    let text = err.to_string();
+    for part in ["cases.state", "\"state\"", "'lost'", "submitted"] {
+        assert!(text.contains(part), "{part} is not in: {text}");
+    }
+    let all = cases::Filter { paths: vec![com.path.clone()], ..Default::default() };
+    assert!(cases::list(&mut tx, &all, 50, 0).await.is_err(), "a list does not skip or guess the row either");
+}
+
 #[tokio::test]
 async fn cases_catalogue_lists_versions_timeline_and_alarms() {
     let t = TestDb::new().await;
     let mut tx = t.db.write().await.unwrap();
     let (_, com, grid) = chengnan(&mut tx).await;
     assert_eq!(cases::communities_without_catalogue(&mut tx).await.unwrap(), [com.id]);
-    let cat = cases::insert_category(
-        &mut tx,
-        &cases::NewCategory {
-            community_id: com.id,
-            code: "structure",
-            kind: "hazard",
-            name: "房屋安全",
-            name_en: "Building safety",
-            description: "",
-            priority: "urgent",
-            now: 1,
-        },
-    )
-    .await
-    .unwrap();
-    let d = cases::Deadline { category_id: cat, priority: "urgent".into(), accept_ms: 10, resolve_ms: 20 };
+    let cat = cases::insert_category(&mut tx, &structure(&com)).await.unwrap();
+    let d = cases::Deadline { category_id: cat, priority: Priority::Urgent, accept_ms: 10, resolve_ms: 20 };
     cases::set_deadline(&mut tx, &d).await.unwrap();
     let d2 = cases::Deadline { accept_ms: 30, ..d.clone() };
     cases::set_deadline(&mut tx, &d2).await.unwrap();
     let (_, kept) = cases::category_with_deadlines(&mut tx, com.id, "structure").await.unwrap();
     assert_eq!(kept, [d2], "set twice, kept once");
     assert!(cases::communities_without_catalogue(&mut tx).await.unwrap().is_empty());
-    cases::update_category(&mut tx, cat, "房屋安全隐患", "Building safety", "墙体", "emergency", false).await.unwrap();
+    cases::update_category(&mut tx, cat, "房屋安全隐患", "Building safety", "墙体", Priority::Emergency, false)
+        .await
+        .unwrap();
     let c = cases::category_by_code(&mut tx, com.id, "structure").await.unwrap().unwrap();
-    assert_eq!((c.name.as_str(), c.priority.as_str(), c.active), ("房屋安全隐患", "emergency", false));
+    assert_eq!((c.name.as_str(), c.priority, c.active), ("房屋安全隐患", Priority::Emergency, false));
 
     let a = cases::insert(&mut tx, &new_case(&com, Some(&grid), cat, 1_000)).await.unwrap();
     let b = cases::insert(&mut tx, &new_case(&com, None, cat, 2_000)).await.unwrap();
@@ -675,9 +702,9 @@ async fn cases_catalogue_lists_versions_timeline_and_alarms() {
             at: 1_000,
             actor_id: None,
             actor_name: "李网格",
-            action: "created",
+            action: EventKind::Created,
             from_state: None,
-            to_state: Some("submitted"),
+            to_state: Some(CaseState::Submitted),
             note: "",
         },
     )
@@ -703,12 +730,12 @@ async fn cases_catalogue_lists_versions_timeline_and_alarms() {
     assert_eq!(cases::list(&mut tx, &by_code, 50, 0).await.unwrap().1, 2);
 
     // a write against the version read, once
-    k.state = "accepted".into();
+    k.state = CaseState::Accepted;
     k.assignee_name = Some("李网格".into());
     assert!(cases::save(&mut tx, &k, 1_010).await.unwrap());
     assert!(!cases::save(&mut tx, &k, 1_020).await.unwrap(), "the version moved on");
     let k2 = cases::get(&mut tx, a).await.unwrap().unwrap();
-    assert_eq!((k2.state.as_str(), k2.version, k2.updated_at), ("accepted", 2, 1_010));
+    assert_eq!((k2.state, k2.version, k2.updated_at), (CaseState::Accepted, 2, 1_010));
 
     // the sweep sees only what is due
     let due = cases::alarms_due(&mut tx, 1_085, 10).await.unwrap();
@@ -749,11 +776,11 @@ async fn several_cases_and_audit_lines_in_one_statement_each() {
         &cases::NewCategory {
             community_id: com.id,
             code: "repair",
-            kind: "request",
+            kind: CaseKind::Request,
             name: "房屋维修",
             name_en: "Home repairs",
             description: "",
-            priority: "ordinary",
+            priority: Priority::Ordinary,
             now: 1,
         },
     )
@@ -774,9 +801,9 @@ async fn several_cases_and_audit_lines_in_one_statement_each() {
             at: 1_000,
             actor_id: None,
             actor_name: "系统",
-            action: "created",
+            action: EventKind::Created,
             from_state: None,
-            to_state: Some("submitted"),
+            to_state: Some(CaseState::Submitted),
             note: "",
         })
         .collect();
@@ -830,7 +857,7 @@ async fn visits_are_recorded_once_and_the_due_come_in_order() {
         grid_id: grid.id,
         name: name.into(),
         relation: "户主".into(),
-        residence: "permanent".into(),
+        residence: Residence::Permanent,
         now: 5,
         ..Default::default()
     };
@@ -915,11 +942,11 @@ async fn visits_are_recorded_once_and_the_due_come_in_order() {
         visitor_name: "李网格",
         visited_at: 1_000,
         visited_on: "2026-11-29",
-        mode: "at_home",
-        health: "well",
-        living: "well",
-        needs: "watch",
-        safety: "well",
+        mode: VisitMode::AtHome,
+        health: Finding::Well,
+        living: Finding::Well,
+        needs: Finding::Watch,
+        safety: Finding::Well,
         notes_sealed: None,
         next_visit_on: None,
         case_id: None,
@@ -933,7 +960,7 @@ async fn visits_are_recorded_once_and_the_due_come_in_order() {
     assert_eq!((again, new), (first, false));
     let list = visits::of_resident(&mut tx, a, 10).await.unwrap();
     assert_eq!(list.len(), 1);
-    assert_eq!((list[0].visited_at, list[0].needs.as_str()), (1_000, "watch"), "the first one stays");
+    assert_eq!((list[0].visited_at, list[0].needs), (1_000, Finding::Watch), "the first one stays");
 
     // many at once: only the new ones come back; a household visit counts for its people
     let batch = [
@@ -955,10 +982,10 @@ async fn visits_are_recorded_once_and_the_due_come_in_order() {
     );
     tx.commit().await.unwrap();
 
-    // the database refuses what is not a mode or a finding
+    // the database refuses what is not a mode or a finding, even by hand
     let mut tx = t.db.write().await.unwrap();
-    let bad = visits::NewVisit { client_id: "x", mode: "fax", ..v };
-    assert!(visits::insert(&mut tx, &bad).await.is_err());
+    let by_hand = yijia_store::on_tx!(&mut tx, c => sqlx::query("UPDATE visits SET mode = 'fax'").execute(c).await.map(|r| r.rows_affected()));
+    assert!(by_hand.is_err());
 }
 
 #[tokio::test]
@@ -973,7 +1000,7 @@ async fn points_move_by_transfers_the_database_keeps() {
         grid_id: grid.id,
         name: "孙大爷".into(),
         relation: "户主".into(),
-        residence: "permanent".into(),
+        residence: Residence::Permanent,
         now: 5,
         ..Default::default()
     };
@@ -1004,7 +1031,7 @@ async fn points_move_by_transfers_the_database_keeps() {
         debit_id: debit,
         credit_id: credit,
         amount,
-        kind: "award",
+        kind: TransferKind::Award,
         memo: "志愿服务",
         reverses_id: None,
         created_by: None,

@@ -41,6 +41,11 @@ impl Lang {
         }
     }
 
+    /// A labelled value's name in this language.
+    pub fn name(self, x: impl yijia_domain::Label) -> &'static str {
+        x.name(self.en())
+    }
+
     /// Picks the text for this language.
     pub fn t<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
         if self.en() { en } else { zh }

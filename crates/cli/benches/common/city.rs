@@ -3,6 +3,7 @@
 //! visits person by person.
 
 use chrono::NaiveDate;
+use yijia_domain::care::{Finding, VisitMode};
 use yijia_store::Db;
 
 use super::now_ms;
@@ -229,11 +230,11 @@ pub fn new_visit(g: &Gen) -> NewVisit<'_> {
         visitor_name: "网格员",
         visited_at: g.visited_at,
         visited_on: &g.visited_on,
-        mode: "at_home",
-        health: "well",
-        living: "well",
-        needs: "well",
-        safety: "well",
+        mode: VisitMode::AtHome,
+        health: Finding::Well,
+        living: Finding::Well,
+        needs: Finding::Well,
+        safety: Finding::Well,
         notes_sealed: None,
         next_visit_on: None,
         case_id: None,

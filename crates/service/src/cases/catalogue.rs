@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::case::{CaseKind, Deadlines, Priority};
+use yijia_domain::org::OrgKind;
 use yijia_domain::role::Role;
 use yijia_domain::time::MINUTE_MS;
 use yijia_store::{Tx, cases, org};
@@ -52,11 +53,11 @@ pub(crate) async fn ensure_catalogue(tx: &mut Tx, community_id: i64, now: i64) -
             &cases::NewCategory {
                 community_id,
                 code,
-                kind: kind.code(),
+                kind: *kind,
                 name,
                 name_en,
                 description,
-                priority: priority.code(),
+                priority: *priority,
                 now,
             },
         )
@@ -70,12 +71,7 @@ pub(crate) async fn ensure_catalogue(tx: &mut Tx, community_id: i64, now: i64) -
 async fn default_deadlines(tx: &mut Tx, category_id: i64) -> Result<()> {
     for p in Priority::ALL {
         let d = p.default_deadlines();
-        let row = cases::Deadline {
-            category_id,
-            priority: p.code().to_owned(),
-            accept_ms: d.accept_ms,
-            resolve_ms: d.resolve_ms,
-        };
+        let row = cases::Deadline { category_id, priority: p, accept_ms: d.accept_ms, resolve_ms: d.resolve_ms };
         cases::set_deadline(tx, &row).await?;
     }
     Ok(())
@@ -126,16 +122,14 @@ pub struct CaseCategoryInput {
 }
 
 pub(crate) fn category_view(c: &cases::Category, community: &str, deadlines: &[cases::Deadline]) -> CaseCategoryView {
-    let kind = CaseKind::parse(&c.kind).unwrap_or(CaseKind::Request);
+    let kind = c.kind;
     let mut ds: Vec<DeadlineView> = deadlines
         .iter()
         .filter(|d| d.category_id == c.id)
-        .filter_map(|d| {
-            Some(DeadlineView {
-                priority: Priority::parse(&d.priority)?,
-                accept_minutes: d.accept_ms / MINUTE_MS,
-                resolve_minutes: d.resolve_ms / MINUTE_MS,
-            })
+        .map(|d| DeadlineView {
+            priority: d.priority,
+            accept_minutes: d.accept_ms / MINUTE_MS,
+            resolve_minutes: d.resolve_ms / MINUTE_MS,
         })
         .collect();
     ds.sort_by_key(|d| d.priority);
@@ -148,7 +142,7 @@ pub(crate) fn category_view(c: &cases::Category, community: &str, deadlines: &[c
         name: c.name.clone(),
         name_en: c.name_en.clone(),
         description: c.description.clone(),
-        priority: Priority::parse(&c.priority).unwrap_or(Priority::Ordinary),
+        priority: c.priority,
         active: c.active,
         deadlines: ds,
     }
@@ -206,7 +200,7 @@ impl Services {
         community: Option<&str>,
     ) -> Result<org::OrgNode> {
         let node = match community.map(str::trim).filter(|c| !c.is_empty()) {
-            Some(code) => org::by_code(tx, code).await?.filter(|n| n.kind == "community"),
+            Some(code) => org::by_code(tx, code).await?.filter(|n| n.kind == OrgKind::Community),
             None => {
                 // the community above (or at) the caller's first grant of these roles
                 let grant = caller.grants.iter().find(|g| roles.contains(&g.role));
@@ -279,7 +273,7 @@ impl Services {
         let existing = cases::category_by_code(&mut tx, com.id, &code).await?;
         let id = match &existing {
             Some(c) => {
-                if c.kind != input.kind.code() {
+                if c.kind != input.kind {
                     return Err(ServiceError::invalid(
                         "kind",
                         "已有类别不能改变种类,请新建一个类别",
@@ -287,8 +281,7 @@ impl Services {
                     ));
                 }
                 let active = input.active.unwrap_or(c.active);
-                cases::update_category(&mut tx, c.id, &name, &name_en, &description, input.priority.code(), active)
-                    .await?;
+                cases::update_category(&mut tx, c.id, &name, &name_en, &description, input.priority, active).await?;
                 c.id
             }
             None => {
@@ -297,19 +290,18 @@ impl Services {
                     &cases::NewCategory {
                         community_id: com.id,
                         code: &code,
-                        kind: input.kind.code(),
+                        kind: input.kind,
                         name: &name,
                         name_en: &name_en,
                         description: &description,
-                        priority: input.priority.code(),
+                        priority: input.priority,
                         now,
                     },
                 )
                 .await;
                 let id = on_conflict(r, || yijia_domain::Msg::new("已有此代码的类别", "a category has this code"))?;
                 if input.active == Some(false) {
-                    cases::update_category(&mut tx, id, &name, &name_en, &description, input.priority.code(), false)
-                        .await?;
+                    cases::update_category(&mut tx, id, &name, &name_en, &description, input.priority, false).await?;
                 }
                 default_deadlines(&mut tx, id).await?;
                 id
@@ -318,7 +310,7 @@ impl Services {
         for d in &input.deadlines {
             let row = cases::Deadline {
                 category_id: id,
-                priority: d.priority.code().to_owned(),
+                priority: d.priority,
                 accept_ms: d.accept_minutes * MINUTE_MS,
                 resolve_ms: d.resolve_minutes * MINUTE_MS,
             };
@@ -351,5 +343,5 @@ pub(crate) async fn community_of(tx: &mut Tx, path: &str) -> Result<Option<org::
     if parts.len() < 3 {
         return Ok(None);
     }
-    Ok(org::by_code(tx, parts[2]).await?.filter(|n| n.kind == "community"))
+    Ok(org::by_code(tx, parts[2]).await?.filter(|n| n.kind == OrgKind::Community))
 }

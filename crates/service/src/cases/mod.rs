@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::Msg;
 use yijia_domain::case::{
-    Action, CaseKind, CaseState, Channel, Context, DISPUTE_REVISITS_DAYS, Part, Priority, Schedule, Timeliness,
-    allowed, handles_dispute, schedule, transition,
+    Action, CaseKind, CaseState, Channel, Context, DISPUTE_REVISITS_DAYS, EventKind, Part, Priority, Schedule,
+    Timeliness, allowed, handles_dispute, schedule, transition,
 };
-use yijia_domain::org::Boundary;
+use yijia_domain::org::{Boundary, OrgKind};
 use yijia_domain::phone::Phone;
 use yijia_domain::role::Role;
 use yijia_domain::time::{DAY_MS, rfc3339};
@@ -161,7 +161,7 @@ pub struct EventView {
     pub actor: String,
     /// created, accept, start, resolve, close, reject, escalate, transfer,
     /// reopen, note, rating, dispute, reminder, overdue
-    pub action: String,
+    pub action: EventKind,
     pub action_name: String,
     pub from_state: Option<CaseState>,
     pub to_state: Option<CaseState>,
@@ -360,20 +360,6 @@ fn aad_dispute(token: &str) -> String {
     format!("case:{token}:dispute")
 }
 
-fn event_name(action: &str) -> &'static str {
-    match action {
-        "created" => "提交",
-        "note" => "进展",
-        "rating" => "评价",
-        "dispute" => "调解记录",
-        "photo" => "照片",
-        "reminder" => "时限提醒",
-        "revisit" => "回访",
-        "overdue" => "超期",
-        other => Action::parse(other).map(Action::name_zh).unwrap_or("其他"),
-    }
-}
-
 /// Great-circle distance in metres (good enough at a community's scale).
 pub fn metres(a: (f64, f64), b: (f64, f64)) -> f64 {
     let r = 6_371_000.0_f64;
@@ -409,9 +395,7 @@ fn is_staff(parts: &[Part]) -> bool {
 }
 
 pub(crate) fn summary(k: &cases::Case, now: i64) -> CaseSummary {
-    let kind = CaseKind::parse(&k.kind).unwrap_or(CaseKind::Request);
-    let state = CaseState::parse(&k.state).unwrap_or(CaseState::Submitted);
-    let priority = Priority::parse(&k.priority).unwrap_or(Priority::Ordinary);
+    let (kind, state, priority) = (k.kind, k.state, k.priority);
     // the same due and near times the lists filter by
     let timeliness = match (k.due_at, k.near_at, state.is_open()) {
         (Some(due), Some(near), true) => Some(Schedule { due, near }.at(now)),
@@ -443,7 +427,7 @@ pub(crate) fn summary(k: &cases::Case, now: i64) -> CaseSummary {
 
 /// Sets the deadline fields that follow from the state.
 pub(crate) fn reschedule(k: &mut cases::Case, now: i64) {
-    let state = CaseState::parse(&k.state).unwrap_or(CaseState::Submitted);
+    let state = k.state;
     let start = if state == CaseState::Submitted { k.created_at } else { k.accepted_at.unwrap_or(k.created_at) };
     match schedule(state, start, k.accept_due, k.resolve_due) {
         Some(s) => {
@@ -462,10 +446,10 @@ pub(crate) fn reschedule(k: &mut cases::Case, now: i64) {
 /// What the timeline and the outbox say a case is.
 pub(crate) struct Subject<'a> {
     pub id: i64,
-    pub kind: &'a str,
+    pub kind: CaseKind,
     pub category_code: &'a str,
-    pub state: &'a str,
-    pub priority: &'a str,
+    pub state: CaseState,
+    pub priority: Priority,
     pub community_code: &'a str,
     pub grid_code: Option<&'a str>,
     pub org_path: &'a str,
@@ -475,10 +459,10 @@ impl<'a> From<&'a cases::Case> for Subject<'a> {
     fn from(k: &'a cases::Case) -> Self {
         Subject {
             id: k.id,
-            kind: &k.kind,
+            kind: k.kind,
             category_code: &k.category_code,
-            state: &k.state,
-            priority: &k.priority,
+            state: k.state,
+            priority: k.priority,
             community_code: &k.community_code,
             grid_code: k.grid_code.as_deref(),
             org_path: &k.org_path,
@@ -499,8 +483,8 @@ fn outbox_payload(k: &Subject<'_>, event: &str, at: i64) -> String {
 pub(crate) struct Logged<'a> {
     pub subject: Subject<'a>,
     pub actor: (Option<i64>, &'a str),
-    pub action: &'a str,
-    pub from: Option<&'a str>,
+    pub action: EventKind,
+    pub from: Option<CaseState>,
     pub note: &'a str,
     pub at: i64,
 }
@@ -522,7 +506,7 @@ pub(crate) async fn log_events(tx: &mut Tx, lines: &[Logged<'_>]) -> Result<()> 
         })
         .collect();
     cases::add_events(tx, &events).await?;
-    let names: Vec<String> = lines.iter().map(|l| format!("case.{}", l.action)).collect();
+    let names: Vec<String> = lines.iter().map(|l| format!("case.{}", l.action.code())).collect();
     let objects: Vec<String> = lines.iter().map(|l| format!("case:{}", l.subject.id)).collect();
     let payloads: Vec<String> =
         lines.iter().zip(&names).map(|(l, name)| outbox_payload(&l.subject, name, l.at)).collect();
@@ -546,8 +530,8 @@ pub(crate) async fn log_event(
     tx: &mut Tx,
     subject: Subject<'_>,
     actor: (Option<i64>, &str),
-    action: &str,
-    from: Option<&str>,
+    action: EventKind,
+    from: Option<CaseState>,
     note: &str,
     now: i64,
 ) -> Result<()> {
@@ -666,9 +650,7 @@ impl Services {
                 format!("community '{}' has no category '{}'", com.code, input.category.trim()),
             ));
         };
-        let kind = CaseKind::parse(&cat.kind).ok_or_else(|| {
-            ServiceError::Internal(format!("case category {} has an unknown kind '{}'", cat.id, cat.kind))
-        })?;
+        let kind = cat.kind;
         if parties.is_some() && kind != CaseKind::Dispute {
             return Err(ServiceError::invalid(
                 "parties",
@@ -676,8 +658,8 @@ impl Services {
                 format!("'{}' is not a dispute: it has no parties", cat.code),
             ));
         }
-        let priority = input.priority.unwrap_or(Priority::parse(&cat.priority).unwrap_or(Priority::Ordinary));
-        let d = deadlines.iter().find(|d| d.priority == priority.code()).map(|d| (d.accept_ms, d.resolve_ms));
+        let priority = input.priority.unwrap_or(cat.priority);
+        let d = deadlines.iter().find(|d| d.priority == priority).map(|d| (d.accept_ms, d.resolve_ms));
         let d = d.unwrap_or_else(|| {
             let d = priority.default_deadlines();
             (d.accept_ms, d.resolve_ms)
@@ -730,16 +712,16 @@ impl Services {
             grid_code: grid.map(|g| g.code.clone()),
             grid_name: grid.map(|g| g.name.clone()),
             org_path,
-            kind: kind.code().to_owned(),
+            kind,
             category_id: cat.id,
             category_code: cat.code.clone(),
             category_name: cat.name.clone(),
             category_name_en: cat.name_en.clone(),
-            priority: priority.code().to_owned(),
-            state: CaseState::Submitted.code().to_owned(),
+            priority,
+            state: CaseState::Submitted,
             title,
             description,
-            channel: channel.code().to_owned(),
+            channel,
             building_id: placed.building_id,
             household_id: placed.household_id,
             lon: placed.lon,
@@ -787,9 +769,9 @@ impl Services {
             at: now,
             actor_id: caller.user_id,
             actor_name: caller.display_name.clone(),
-            action: "created".to_owned(),
+            action: EventKind::Created,
             from_state: None,
-            to_state: Some(k.state.clone()),
+            to_state: Some(k.state),
             note: where_to,
         };
         let related = Related { events: vec![created], residents: concerned, revisits: vec![], photos: photo_rows };
@@ -842,7 +824,7 @@ impl Services {
         }
         // staff may name the grid outright; it wins over the place's
         if let Some(code) = input.grid.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-            let g = org::by_code(tx, code).await?.filter(|g| g.kind == "grid" && !resident_only);
+            let g = org::by_code(tx, code).await?.filter(|g| g.kind == OrgKind::Grid && !resident_only);
             let in_place = |g: &org::OrgNode| community_id.is_none_or(|c| g.parent_id == Some(c));
             let Some(g) = g.filter(in_place) else {
                 return Err(ServiceError::invalid(
@@ -894,7 +876,7 @@ impl Services {
                 .iter()
                 .find(|g| g.role == Role::Resident && g.org_path.starts_with(&community.path))
             {
-                Some(g) => org::by_code(tx, &g.org_code).await?.filter(|n| n.kind == "grid").map(|n| n.id),
+                Some(g) => org::by_code(tx, &g.org_code).await?.filter(|n| n.kind == OrgKind::Grid).map(|n| n.id),
                 None => None,
             };
         }
@@ -918,7 +900,7 @@ impl Services {
         let grids = org::children(&mut tx, com.id)
             .await?
             .into_iter()
-            .filter(|g| g.kind == "grid")
+            .filter(|g| g.kind == OrgKind::Grid)
             .map(|g| (g.code, g.name))
             .collect();
         Ok(FormOptions { community: com.code, community_name: com.name, categories, buildings, grids })
@@ -962,7 +944,7 @@ impl Services {
         let now = self.now();
         let parts = parts_of(caller, k);
         let staff = is_staff(&parts);
-        let state = CaseState::parse(&k.state).unwrap_or(CaseState::Submitted);
+        let state = k.state;
         let ctx = self.context(k, now);
         let mut actions: Vec<Action> = Vec::new();
         for p in &parts {
@@ -977,7 +959,7 @@ impl Services {
             (Some(s), true) => Some(Phone::parse(&self.keys.open(&aad_phone(&token), s)?)?.masked()),
             _ => None,
         };
-        let handles = k.kind == "dispute" && handles_dispute(&parts, k.escalated_at.is_some());
+        let handles = k.kind == CaseKind::Dispute && handles_dispute(&parts, k.escalated_at.is_some());
         let dispute = match (&k.dispute_sealed, handles) {
             (Some(s), true) => Some(serde_json::from_str(&self.keys.open(&aad_dispute(&token), s)?)?),
             (None, true) => Some(DisputeRecord::default()),
@@ -986,14 +968,14 @@ impl Services {
         let timeline = related
             .events
             .into_iter()
-            .filter(|e| staff || !matches!(e.action.as_str(), "reminder" | "overdue" | "dispute"))
+            .filter(|e| staff || !matches!(e.action, EventKind::Reminder | EventKind::Overdue | EventKind::Dispute))
             .map(|e| EventView {
                 at: rfc3339(e.at),
                 actor: e.actor_name,
-                action_name: event_name(&e.action).to_owned(),
+                action_name: e.action.name_zh().to_owned(),
                 action: e.action,
-                from_state: e.from_state.as_deref().and_then(CaseState::parse),
-                to_state: e.to_state.as_deref().and_then(CaseState::parse),
+                from_state: e.from_state,
+                to_state: e.to_state,
                 note: e.note,
             })
             .collect();
@@ -1031,7 +1013,7 @@ impl Services {
                 at: rfc3339(p.created_at),
             })
             .collect();
-        let channel = Channel::parse(&k.channel).unwrap_or(Channel::WalkIn);
+        let channel = k.channel;
         Ok(CaseView {
             summary: summary(k, now),
             category_name_en: k.category_name_en.clone(),
@@ -1081,7 +1063,7 @@ impl Services {
         let (k, parts) = self.case_in_scope(&mut tx, caller, id, "case_view").await?;
         let view = self.case_view(&mut tx, caller, &k).await?;
         drop(tx);
-        if k.kind == "dispute" && handles_dispute(&parts, k.escalated_at.is_some()) {
+        if k.kind == CaseKind::Dispute && handles_dispute(&parts, k.escalated_at.is_some()) {
             let mut tx = self.db.write().await?;
             record(&mut tx, caller, self.now(), &Event::ok("case_view", format!("case:{id}"), &k.org_path)).await?;
             tx.commit().await?;
@@ -1126,13 +1108,13 @@ impl Services {
                 }
                 CaseBox::Near => f.near_at = Some(now),
                 CaseBox::Overdue => f.overdue_at = Some(now),
-                CaseBox::Escalated => f.state = Some(CaseState::Escalated.code().to_owned()),
+                CaseBox::Escalated => f.state = Some(CaseState::Escalated),
                 CaseBox::All => {}
             }
         }
-        f.kind = q.kind.map(|k| k.code().to_owned());
+        f.kind = q.kind;
         if let Some(s) = q.state {
-            f.state = Some(s.code().to_owned());
+            f.state = Some(s);
         }
         let mut tx = self.db.conn().await?;
         if let Some(code) = q.org.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
@@ -1175,7 +1157,7 @@ impl Services {
         if k.version != input.version {
             return Err(stale());
         }
-        let from = CaseState::parse(&k.state).unwrap_or(CaseState::Submitted);
+        let from = k.state;
         let ctx = self.context(&k, now);
         let mut last = None;
         let mut next = None;
@@ -1205,7 +1187,7 @@ impl Services {
                 let code = input.grid.as_deref().map(str::trim).unwrap_or("");
                 let g = org::by_code(&mut tx, code)
                     .await?
-                    .filter(|g| g.kind == "grid" && g.path.starts_with(&k.community_path));
+                    .filter(|g| g.kind == OrgKind::Grid && g.path.starts_with(&k.community_path));
                 let Some(g) = g else {
                     return Err(ServiceError::invalid(
                         "grid",
@@ -1242,13 +1224,13 @@ impl Services {
             // the subdistrict takes it on with a fresh time to resolve
             k.resolve_due = now + (k.resolve_due - k.created_at).max(DAY_MS);
         }
-        k.state = to.code().to_owned();
+        k.state = to;
         reschedule(&mut k, now);
         if !cases::save(&mut tx, &k, now).await? {
             return Err(stale());
         }
         k.version += 1;
-        if input.action == Action::Resolve && k.kind == "dispute" {
+        if input.action == Action::Resolve && k.kind == CaseKind::Dispute {
             for d in DISPUTE_REVISITS_DAYS {
                 cases::add_revisit(&mut tx, k.id, now + d * DAY_MS).await?;
             }
@@ -1257,8 +1239,8 @@ impl Services {
             &mut tx,
             (&k).into(),
             (caller.user_id, &caller.display_name),
-            input.action.code(),
-            Some(from.code()),
+            input.action.into(),
+            Some(from),
             &note,
             now,
         )
@@ -1287,7 +1269,7 @@ impl Services {
         if !parts.contains(&Part::Reporter) {
             return Err(ServiceError::Forbidden(Msg::new("只有提交人可以评价", "only the one who filed it rates it")));
         }
-        if !matches!(k.state.as_str(), "resolved" | "closed") || k.rating.is_some() {
+        if !matches!(k.state, CaseState::Resolved | CaseState::Closed) || k.rating.is_some() {
             return Err(ServiceError::Conflict(Msg::new(
                 "办结后才能评价,且只能评价一次",
                 "a case is rated once, after it is resolved",
@@ -1306,8 +1288,8 @@ impl Services {
             &mut tx,
             (&k).into(),
             (caller.user_id, &caller.display_name),
-            "rating",
-            Some(&k.state.clone()),
+            EventKind::Rating,
+            Some(k.state),
             &note,
             now,
         )
@@ -1329,15 +1311,23 @@ impl Services {
         let now = self.now();
         let mut tx = self.db.write().await?;
         let (k, parts) = self.case_in_scope(&mut tx, caller, id, "case_note").await?;
-        let open = CaseState::parse(&k.state).is_some_and(CaseState::is_open);
+        let open = k.state.is_open();
         if !is_staff(&parts) || !open {
             return Err(ServiceError::Conflict(Msg::new(
                 "只有办理人员可以在未办结的事件上记录进展",
                 "only those handling an open case add notes",
             )));
         }
-        log_event(&mut tx, (&k).into(), (caller.user_id, &caller.display_name), "note", Some(&k.state), &note, now)
-            .await?;
+        log_event(
+            &mut tx,
+            (&k).into(),
+            (caller.user_id, &caller.display_name),
+            EventKind::Note,
+            Some(k.state),
+            &note,
+            now,
+        )
+        .await?;
         record(&mut tx, caller, now, &Event::ok("case_note", format!("case:{id}"), &k.org_path)).await?;
         let view = self.case_view(&mut tx, caller, &k).await?;
         tx.commit().await?;
@@ -1374,8 +1364,8 @@ impl Services {
                 &mut tx,
                 (&k).into(),
                 (caller.user_id, &caller.display_name),
-                "revisit",
-                Some(&k.state),
+                EventKind::Revisit,
+                Some(k.state),
                 &note,
                 now,
             )
@@ -1398,7 +1388,7 @@ impl Services {
         let now = self.now();
         let mut tx = self.db.write().await?;
         let (mut k, parts) = self.case_in_scope(&mut tx, caller, id, "case_dispute").await?;
-        if k.kind != "dispute" || !handles_dispute(&parts, k.escalated_at.is_some()) {
+        if k.kind != CaseKind::Dispute || !handles_dispute(&parts, k.escalated_at.is_some()) {
             return Err(ServiceError::Conflict(Msg::new(
                 "只有办理人员可以记录纠纷的调解情况",
                 "only those handling a dispute record its mediation",
@@ -1436,8 +1426,8 @@ impl Services {
             &mut tx,
             (&k).into(),
             (caller.user_id, &caller.display_name),
-            "dispute",
-            Some(&k.state),
+            EventKind::Dispute,
+            Some(k.state),
             &what.join("、"),
             now,
         )
@@ -1492,10 +1482,10 @@ impl Services {
                 if !same_building && distance.is_none_or(|d| d > SIMILAR_METRES) {
                     return None;
                 }
-                if k.kind == "dispute" || parts_of(caller, &k).is_empty() {
+                if k.kind == CaseKind::Dispute || parts_of(caller, &k).is_empty() {
                     return None;
                 }
-                let state = CaseState::parse(&k.state).unwrap_or(CaseState::Submitted);
+                let state = k.state;
                 Some(SimilarView {
                     id: k.id,
                     category_name: k.category_name.clone(),
@@ -1633,7 +1623,7 @@ impl Services {
         let now = self.now();
         let mut tx = self.db.write().await?;
         let (k, parts) = self.case_in_scope(&mut tx, caller, id, "case_photo_add").await?;
-        let open = CaseState::parse(&k.state).is_some_and(CaseState::is_open);
+        let open = k.state.is_open();
         if !open && !is_staff(&parts) {
             return Err(ServiceError::Conflict(Msg::new(
                 "事件已办结,不能再添加照片",
@@ -1645,8 +1635,16 @@ impl Services {
         }
         record_photos(&mut tx, id, caller, stored, now).await?;
         let note = format!("{} 张", stored.len());
-        log_event(&mut tx, (&k).into(), (caller.user_id, &caller.display_name), "photo", Some(&k.state), &note, now)
-            .await?;
+        log_event(
+            &mut tx,
+            (&k).into(),
+            (caller.user_id, &caller.display_name),
+            EventKind::Photo,
+            Some(k.state),
+            &note,
+            now,
+        )
+        .await?;
         let e = Event::ok("case_photo_add", format!("case:{id}"), &k.org_path);
         record(&mut tx, caller, now, &e.with(json!({ "photos": stored.len() }))).await?;
         let view = self.case_view(&mut tx, caller, &k).await?;
@@ -1682,20 +1680,19 @@ fn stale() -> ServiceError {
 /// with the reason on its timeline. True when it was closed now.
 pub(crate) async fn close_by_project(tx: &mut Tx, caller: &Caller, case_id: i64, note: &str, now: i64) -> Result<bool> {
     let Some(mut k) = cases::get(tx, case_id).await? else { return Ok(false) };
-    if matches!(k.state.as_str(), "closed" | "rejected") {
+    if matches!(k.state, CaseState::Closed | CaseState::Rejected) {
         return Ok(false);
     }
-    let from = k.state.clone();
+    let from = k.state;
     k.resolved_at = k.resolved_at.or(Some(now));
     k.closed_at = Some(now);
-    k.state = CaseState::Closed.code().to_owned();
+    k.state = CaseState::Closed;
     reschedule(&mut k, now);
     if !cases::save(tx, &k, now).await? {
         return Err(stale());
     }
     k.version += 1;
-    log_event(tx, (&k).into(), (caller.user_id, &caller.display_name), Action::Close.code(), Some(&from), note, now)
-        .await?;
+    log_event(tx, (&k).into(), (caller.user_id, &caller.display_name), EventKind::Close, Some(from), note, now).await?;
     let e = Event::ok("case_close", format!("case:{case_id}"), &k.org_path);
     record(tx, caller, now, &e.with(json!({ "from": from, "to": "closed", "by": "project" }))).await?;
     Ok(true)

@@ -7,7 +7,8 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use yijia_domain::Msg;
-use yijia_domain::case::{CaseKind, CaseState, Channel, Priority};
+use yijia_domain::case::{CaseKind, Channel, Priority};
+use yijia_domain::org::OrgKind;
 use yijia_domain::role::Role;
 use yijia_domain::time::{DAY_MS, rfc3339};
 use yijia_store::{cases, org};
@@ -151,7 +152,7 @@ fn parse_time(field: &str, s: &str) -> Result<i64> {
 }
 
 fn public_request(k: &cases::Case, place: &str) -> Request {
-    let state = CaseState::parse(&k.state).unwrap_or(CaseState::Submitted);
+    let state = k.state;
     let round = |v: f64| (v * 1000.0).round() / 1000.0;
     Request {
         service_request_id: k.id.to_string(),
@@ -174,7 +175,7 @@ impl Services {
     /// The community an Open311 call is about: the one named, or the only one.
     async fn jurisdiction(&self, tx: &mut yijia_store::Tx, id: Option<&str>) -> Result<org::OrgNode> {
         match id.map(str::trim).filter(|s| !s.is_empty()) {
-            Some(code) => org::by_code(tx, code).await?.filter(|n| n.kind == "community").ok_or_else(|| {
+            Some(code) => org::by_code(tx, code).await?.filter(|n| n.kind == OrgKind::Community).ok_or_else(|| {
                 ServiceError::invalid(
                     "jurisdiction_id",
                     format!("没有社区「{code}」"),
@@ -203,7 +204,7 @@ impl Services {
             .into_iter()
             .filter(|c| c.active)
             .map(|c| {
-                let kind = CaseKind::parse(&c.kind).unwrap_or(CaseKind::Request);
+                let kind = c.kind;
                 Service {
                     service_code: c.code,
                     service_name: c.name,
@@ -229,7 +230,7 @@ impl Services {
             required: false,
             datatype_description: "紧急程度 / how urgent".to_owned(),
             order: 1,
-            description: format!("默认「{}」/ default: {}", cat.priority, cat.priority),
+            description: format!("默认「{}」/ default: {}", cat.priority.code(), cat.priority.code()),
             values: Priority::ALL
                 .into_iter()
                 .map(|p| AttributeValue {
@@ -238,7 +239,7 @@ impl Services {
                 })
                 .collect(),
         }];
-        if cat.kind == "hazard" {
+        if cat.kind == CaseKind::Hazard {
             attributes.push(Attribute {
                 variable: true,
                 code: "at_risk".to_owned(),
@@ -386,7 +387,7 @@ impl Services {
                 role: Role::CommunityStaff,
                 org_code: key_org.code.clone(),
                 org_name: key_org.name.clone(),
-                org_kind: key_org.kind.parse().unwrap_or(yijia_domain::org::OrgKind::Community),
+                org_kind: key_org.kind,
                 org_path: key_org.path.clone(),
             }],
             ip: "open311".to_owned(),
@@ -412,7 +413,7 @@ impl Services {
         let name = check_text("name", name, 2, 60)?;
         let now = self.now();
         let mut tx = self.db.write().await?;
-        let node = org::by_code(&mut tx, scope.trim()).await?.filter(|n| n.kind != "grid");
+        let node = org::by_code(&mut tx, scope.trim()).await?.filter(|n| n.kind != OrgKind::Grid);
         let Some(node) = node else {
             return Err(ServiceError::invalid(
                 "scope",

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 use serde_json::json;
-use yijia_domain::case::CaseState;
+use yijia_domain::case::{CaseState, EventKind};
 use yijia_store::cases;
 
 use super::{Logged, Subject, log_events, reschedule};
@@ -32,9 +32,9 @@ impl Services {
             let mut tx = self.db.write().await?;
             let due = cases::alarms_due(&mut tx, now, BATCH).await?;
             // the cases first, then their timeline and outbox lines at once
-            let mut changed: Vec<(cases::Case, &'static str, &'static str, String)> = Vec::new();
+            let mut changed: Vec<(cases::Case, EventKind, CaseState, String)> = Vec::new();
             for mut k in due.iter().cloned() {
-                let from = CaseState::parse(&k.state).unwrap_or(CaseState::Submitted);
+                let from = k.state;
                 let Some(due_at) = k.due_at.filter(|_| from.is_open()) else {
                     k.next_alarm_at = None;
                     cases::save(&mut tx, &k, now).await?;
@@ -45,36 +45,36 @@ impl Services {
                     k.next_alarm_at = Some(due_at);
                     report.reminded += 1;
                     let what = if from == CaseState::Submitted { "受理" } else { "办结" };
-                    ("reminder", format!("距{what}时限还有 {} 小时", hours(due_at - now)))
+                    (EventKind::Reminder, format!("距{what}时限还有 {} 小时", hours(due_at - now)))
                 } else if from == CaseState::Submitted {
                     k.next_alarm_at = None;
                     report.overdue += 1;
-                    ("overdue", format!("已超过受理时限 {} 小时,请社区督办", hours(now - due_at)))
+                    (EventKind::Overdue, format!("已超过受理时限 {} 小时,请社区督办", hours(now - due_at)))
                 } else if k.escalated_at.is_some() {
                     // with the subdistrict already: flagged, not sent up again
                     k.next_alarm_at = None;
                     report.overdue += 1;
-                    ("overdue", format!("已超过办结时限 {} 小时", hours(now - due_at)))
+                    (EventKind::Overdue, format!("已超过办结时限 {} 小时", hours(now - due_at)))
                 } else {
-                    k.state = CaseState::Escalated.code().to_owned();
+                    k.state = CaseState::Escalated;
                     k.escalated_at = Some(now);
                     reschedule(&mut k, now);
                     report.escalated += 1;
-                    ("escalate", "超过办结时限,自动上报街道".to_owned())
+                    (EventKind::Escalate, "超过办结时限,自动上报街道".to_owned())
                 };
                 if !cases::save(&mut tx, &k, now).await? {
                     continue;
                 }
                 k.version += 1;
-                changed.push((k, action, from.code(), note));
+                changed.push((k, action, from, note));
             }
             let lines: Vec<Logged<'_>> = changed
                 .iter()
                 .map(|(k, action, from, note)| Logged {
                     subject: Subject::from(k),
                     actor: (None, "系统"),
-                    action,
-                    from: Some(from),
+                    action: *action,
+                    from: Some(*from),
                     note,
                     at: now,
                 })
@@ -84,7 +84,7 @@ impl Services {
             }
             let escalations: Vec<(&Caller, i64, Event<'_>)> = changed
                 .iter()
-                .filter(|(_, action, _, _)| *action == "escalate")
+                .filter(|(_, action, _, _)| *action == EventKind::Escalate)
                 .map(|(k, _, from, _)| {
                     let e = Event::ok("case_escalate", format!("case:{}", k.id), &k.org_path);
                     (&system, now, e.with(json!({ "from": from, "automatic": true })))

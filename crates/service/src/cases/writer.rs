@@ -7,6 +7,7 @@
 
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
+use yijia_domain::case::EventKind;
 use yijia_store::{Db, Tx, cases};
 
 use super::{Logged, Stored, Subject, log_event, log_events, record_photos};
@@ -39,13 +40,13 @@ fn new_case(k: &cases::Case) -> cases::NewCase<'_> {
         community_id: k.community_id,
         grid_id: k.grid_id,
         org_path: &k.org_path,
-        kind: &k.kind,
+        kind: k.kind,
         category_id: k.category_id,
-        priority: &k.priority,
-        state: &k.state,
+        priority: k.priority,
+        state: k.state,
         title: &k.title,
         description: &k.description,
-        channel: &k.channel,
+        channel: k.channel,
         building_id: k.building_id,
         household_id: k.household_id,
         lon: k.lon,
@@ -84,7 +85,7 @@ async fn write_group(tx: &mut Tx, rows: &[&NewCaseRows]) -> Result<Vec<i64>> {
         .map(|(r, id)| Logged {
             subject: Subject { id: *id, ..Subject::from(&r.k) },
             actor: (r.caller.user_id, r.caller.display_name.as_str()),
-            action: "created",
+            action: EventKind::Created,
             from: None,
             note: &r.note,
             at: r.k.created_at,
@@ -106,7 +107,7 @@ async fn write(tx: &mut Tx, r: &NewCaseRows) -> Written {
     let photos = record_photos(tx, id, &r.caller, &r.photos, k.created_at).await?;
     let subject = Subject { id, ..Subject::from(k) };
     let actor = (r.caller.user_id, r.caller.display_name.as_str());
-    log_event(tx, subject, actor, "created", None, &r.note, k.created_at).await?;
+    log_event(tx, subject, actor, EventKind::Created, None, &r.note, k.created_at).await?;
     record(tx, &r.caller, k.created_at, &audit_event(k, id)).await?;
     Ok((id, photos))
 }
@@ -262,7 +263,7 @@ mod tests {
             let k = cases::by_token(&mut conn, &format!("t{}", n + 4)).await.unwrap().unwrap();
             assert_eq!(k.id, *id, "each gets its own id back");
             let events = cases::events(&mut conn, *id).await.unwrap();
-            assert_eq!(events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["created"]);
+            assert_eq!(events.iter().map(|e| e.action.code()).collect::<Vec<_>>(), ["created"]);
             assert_eq!(cases::outbox_of(&mut conn, &format!("case:{id}")).await.unwrap().len(), 1);
         }
         let log = yijia_store::audit::chunk(&mut conn, 0, 100_000).await.unwrap();

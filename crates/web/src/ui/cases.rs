@@ -10,7 +10,8 @@ use axum::http::Method;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use yijia_domain::case::{Action, CaseKind, CaseState, Channel, Priority, Timeliness};
+use yijia_domain::Label;
+use yijia_domain::case::{Action, CaseKind, Channel, Priority, Timeliness};
 use yijia_service::cases::{
     ActionInput, CATALOGUE_EDITORS, CaseBox, CaseCategoryInput, CaseCategoryView, CaseInput, CaseQuery, CaseSummary,
     CaseView, DISPATCHERS, DeadlineView, DisputeInput, FILERS, FormOptions, HANDLERS, NoteInput, RatingInput,
@@ -56,37 +57,12 @@ pub fn routes(r: Routes) -> Routes {
 pub(crate) struct Names(pub Lang);
 
 impl Names {
-    pub fn kind(&self, k: &CaseKind) -> &'static str {
-        if self.0.en() { k.name_en() } else { k.name_zh() }
-    }
-    pub fn state(&self, s: &CaseState) -> &'static str {
-        if self.0.en() { s.name_en() } else { s.name_zh() }
-    }
-    pub fn priority(&self, p: &Priority) -> &'static str {
-        if self.0.en() { p.name_en() } else { p.name_zh() }
-    }
-    pub fn action(&self, a: &Action) -> &'static str {
-        if self.0.en() { a.name_en() } else { a.name_zh() }
-    }
-    pub fn channel(&self, c: &Channel) -> &'static str {
-        if self.0.en() { c.name_en() } else { c.name_zh() }
+    /// A kind, state, priority, action, channel or timeline line by name.
+    pub fn of<L: Label>(&self, x: &L) -> &'static str {
+        self.0.name(*x)
     }
     pub fn case_box(&self, b: &CaseBox) -> &'static str {
         if self.0.en() { b.name_en() } else { b.name_zh() }
-    }
-    pub fn event(&self, action: &str, zh: &str) -> String {
-        if !self.0.en() {
-            return zh.to_owned();
-        }
-        match action {
-            "created" => "Filed".into(),
-            "note" => "Progress".into(),
-            "rating" => "Rating".into(),
-            "dispute" => "Mediation record".into(),
-            "reminder" => "Deadline reminder".into(),
-            "overdue" => "Overdue".into(),
-            a => Action::parse(a).map_or(a.to_owned(), |a| a.name_en().to_owned()),
-        }
     }
     /// A deadline badge: (css class, text).
     pub fn timeliness(&self, t: &Option<Timeliness>) -> Option<(&'static str, &'static str)> {
@@ -241,7 +217,7 @@ async fn act(
     Path(id): Path<i64>,
     Form(f): Form<ActForm>,
 ) -> PageResult {
-    let Some(action) = Action::parse(&f.action) else {
+    let Some(action) = Action::from_code(&f.action) else {
         return render_case(&st, &c, lang, id, Some(lang.t("未知操作", "unknown action").to_owned())).await;
     };
     let input = ActionInput {
@@ -439,7 +415,7 @@ async fn new_submit(
             priority: opt(&f.priority).and_then(|p| Priority::parse(&p)),
             title: None,
             description: f.description.clone(),
-            channel: opt(&f.channel).and_then(|ch| Channel::parse(&ch)),
+            channel: opt(&f.channel).and_then(|ch| Channel::from_code(&ch)),
             household_id: None,
             building_id: number("building_id", &f.building_id, lang)?,
             lon: number("lon", &f.lon, lang)?,

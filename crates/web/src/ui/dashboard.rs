@@ -107,12 +107,11 @@ impl DashboardPage {
         }
     }
 
-    /// The cases a case figure counts (`kind` empty: every kind).
-    fn cases_href(&self, code: &str, case_box: &str, kind: &str) -> String {
-        if kind.is_empty() {
-            format!("/cases?box={case_box}&org={code}")
-        } else {
-            format!("/cases?box={case_box}&kind={kind}&org={code}")
+    /// The cases a case figure counts (no `kind`: every kind).
+    fn cases_href(&self, code: &str, case_box: &str, kind: Option<&yijia_domain::case::CaseKind>) -> String {
+        match kind {
+            None => format!("/cases?box={case_box}&org={code}"),
+            Some(kind) => format!("/cases?box={case_box}&kind={kind}&org={code}"),
         }
     }
 
@@ -124,7 +123,7 @@ impl DashboardPage {
     /// The list the map's figure counts, for a row.
     fn figure_href(&self, code: &str) -> String {
         match self.by.as_str() {
-            "late" => self.cases_href(code, "overdue", ""),
+            "late" => self.cases_href(code, "overdue", None),
             "overdue" => self.overdue_href(code),
             category => self.people_href(code, Some(category)),
         }

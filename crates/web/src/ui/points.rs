@@ -176,7 +176,7 @@ struct MyActivitiesPage {
 
 impl MyActivitiesPage {
     fn mine<'a>(&self, a: &'a ActivityView) -> Option<&'a yijia_service::activities::SignupView> {
-        a.signups.iter().find(|s| s.status != "cancelled")
+        a.signups.iter().find(|s| s.status != yijia_domain::activity::SignupStatus::Cancelled)
     }
 
     fn full(&self, a: &ActivityView) -> bool {
@@ -233,7 +233,9 @@ async fn render_my_shop(st: &AppState, c: &Caller, lang: Lang, just: Option<i64>
     let balance = st.svc.my_statement(c, None).await.page(lang)?.account.balance;
     let items = st.svc.my_shop_items(c).await.page(lang)?;
     let mine = st.svc.my_redemptions(c).await.page(lang)?;
-    let just = just.and_then(|id| mine.iter().find(|r| r.id == id && r.status == "waiting").cloned());
+    let just = just.and_then(|id| {
+        mine.iter().find(|r| r.id == id && r.status == yijia_domain::shop::RedemptionStatus::Waiting).cloned()
+    });
     let status = flash.status();
     let page = MyShopPage { c: Chrome::for_caller(lang, c, "/me/shop", "/me/shop"), balance, items, mine, just, flash };
     Ok((status, page).into_response())

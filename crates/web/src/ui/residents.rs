@@ -184,7 +184,7 @@ async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
         building: q.building.clone(),
         entrance: None,
         door: q.door.clone(),
-        sort: q.sort.as_deref().and_then(ResidentSort::parse).unwrap_or_default(),
+        sort: q.sort.as_deref().and_then(ResidentSort::from_code).unwrap_or_default(),
     };
     let req = PageReq::new(Some(page), Some(50)).page(lang)?;
     let (items, total, error) = match st.svc.list_residents(&c, filter, req).await {
@@ -227,7 +227,7 @@ async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
         building: q.building.unwrap_or_default(),
         door: q.door.unwrap_or_default(),
         sort: q.sort.unwrap_or_default(),
-        sorts: ResidentSort::ALL.iter().map(|s| (s.code(), lang.t(s.label().0, s.label().1))).collect(),
+        sorts: ResidentSort::ALL.iter().map(|s| (s.code(), lang.name(*s))).collect(),
         categories: category_options(&st, &c, lang).await?,
         grids,
         can_add: c.has_any(REGISTRARS),

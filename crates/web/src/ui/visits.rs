@@ -202,7 +202,7 @@ fn parse_visit(f: &VisitForm, l: Lang) -> Result<VisitInput, (String, String)> {
     let household: Option<i64> = number("household", &f.household, l)?;
     let finding = |field: &str, v: &str| match opt(v) {
         None => Ok(Finding::Well),
-        Some(v) => Finding::parse(&v).ok_or((field.to_owned(), l.t("请选择", "choose one").to_owned())),
+        Some(v) => Finding::from_code(&v).ok_or((field.to_owned(), l.t("请选择", "choose one").to_owned())),
     };
     let case = opt(&f.case_category).map(|category| VisitCase {
         category,

@@ -783,3 +783,27 @@ async fn photos_are_checked_cleaned_and_shown_only_in_scope() {
     assert_eq!(r.unwrap().status(), StatusCode::NOT_FOUND);
     assert_eq!(count(&app).await, 2);
 }
+
+/// A case whose stored state names no state (a hand edit, a bad migration)
+/// is answered with a plain 500, over the API and on its page: never shown
+/// as some default state with buttons that would act on it.
+#[tokio::test]
+async fn a_case_with_an_unknown_stored_state_is_a_plain_500_not_a_guess() {
+    let app = TestApp::spawn().await;
+    let resident = app.token("resident").await;
+    let worker = app.token("worker1").await;
+    let v = file(&app, &resident, json!({"category": "repair", "description": "3 栋 2 单元楼道灯不亮,晚上看不见台阶"}))
+        .await;
+    let id = v["id"].as_i64().unwrap();
+    let mut tx = app.db.db.write().await.unwrap();
+    let edit = "UPDATE cases SET state = 'lost' WHERE id = $1";
+    yijia_store::on_tx!(&mut tx, c => sqlx::query(edit).bind(id).execute(c).await.map(|r| r.rows_affected())).unwrap();
+    tx.commit().await.unwrap();
+
+    let (st, body) = app.get(&worker, &format!("/api/v1/cases/{id}")).await;
+    assert_eq!(st, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_eq!(body["error"]["code"], "internal");
+    assert!(!body.to_string().contains("lost"), "the cause is logged, never sent: {body}");
+    let (st, body) = app.get(&worker, "/api/v1/cases?box=grids").await;
+    assert_eq!(st, StatusCode::INTERNAL_SERVER_ERROR, "a list does not skip the row either: {body}");
+}
