@@ -3,7 +3,6 @@
 //! grid worker's walk. Dates are calendar days in Asia/Shanghai.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
 
 use crate::registry::Category;
 
@@ -122,47 +121,18 @@ pub fn due_on(last_contact: Option<NaiveDate>, interval_days: u32, today: NaiveD
     }
 }
 
-/// How late a visit is, and who must hear of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Lateness {
-    /// Not due yet.
-    NotDue,
-    /// Due today.
-    DueToday,
-    /// Past due: the grid worker is alerted.
-    Overdue,
-    /// Past due by a second interval: the community is alerted too.
-    Escalated,
-}
-
-impl Lateness {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lateness::NotDue => "not_due",
-            Lateness::DueToday => "due_today",
-            Lateness::Overdue => "overdue",
-            Lateness::Escalated => "escalated",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Lateness::NotDue => "未到期",
-            Lateness::DueToday => "今日应访",
-            Lateness::Overdue => "超期",
-            Lateness::Escalated => "超期已报社区",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            Lateness::NotDue => "Not due",
-            Lateness::DueToday => "Due today",
-            Lateness::Overdue => "Overdue",
-            Lateness::Escalated => "Overdue, community told",
-        }
+crate::labelled! {
+    /// How late a visit is, and who must hear of it.
+    #[derive(PartialOrd, Ord)]
+    pub enum Lateness {
+        /// Not due yet.
+        NotDue = ("not_due", "未到期", "Not due"),
+        /// Due today.
+        DueToday = ("due_today", "今日应访", "Due today"),
+        /// Past due: the grid worker is alerted.
+        Overdue = ("overdue", "超期", "Overdue"),
+        /// Past due by a second interval: the community is alerted too.
+        Escalated = ("escalated", "超期已报社区", "Overdue, community told"),
     }
 }
 

@@ -6,12 +6,15 @@
 //!   plain 500: the cause never reaches the client.
 //! - "Not found" and "outside your scope" are the same 404.
 
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use yijia_service::ServiceError;
 
+use crate::chrome::Chrome;
 use crate::i18n::Lang;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -80,4 +83,78 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, Json(self.body)).into_response()
     }
+}
+
+// ---- pages -------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    c: Chrome,
+    title: String,
+    message: String,
+}
+
+pub fn error_page(e: &ServiceError, l: Lang) -> Response {
+    let (status, _, message, _) = describe(e, l);
+    let title = match status {
+        StatusCode::NOT_FOUND => l.t("找不到页面", "Not found"),
+        StatusCode::FORBIDDEN => l.t("无法执行", "Not allowed"),
+        StatusCode::TOO_MANY_REQUESTS => l.t("请稍后再试", "Try again later"),
+        _ if status.is_server_error() => l.t("出错了", "Something went wrong"),
+        _ => l.t("请求有误", "Cannot do that"),
+    };
+    (status, ErrorPage { c: Chrome::anonymous(l, "/"), title: title.to_owned(), message }).into_response()
+}
+
+pub async fn not_found(lang: Lang, uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return ApiError::from_service(&ServiceError::NotFound, lang).into_response();
+    }
+    error_page(&ServiceError::NotFound, lang)
+}
+
+/// A page that could not be made: the error page to show instead.
+pub struct PageError(Box<Response>);
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+pub(crate) type PageResult = Result<Response, PageError>;
+
+pub(crate) trait PageErr<T> {
+    fn page(self, l: Lang) -> Result<T, PageError>;
+}
+
+impl<T> PageErr<T> for Result<T, ServiceError> {
+    fn page(self, l: Lang) -> Result<T, PageError> {
+        self.map_err(|e| PageError(Box::new(error_page(&e, l))))
+    }
+}
+
+/// The message of an error a person can fix, or the error page otherwise.
+pub(crate) fn fixable(e: ServiceError, l: Lang) -> Result<String, PageError> {
+    match &e {
+        ServiceError::Invalid(_)
+        | ServiceError::Conflict(_)
+        | ServiceError::Forbidden(_)
+        | ServiceError::Unauthenticated(_)
+        | ServiceError::Locked(_)
+        | ServiceError::TotpRequired(_)
+        | ServiceError::TotpEnrolment(_)
+        | ServiceError::RateLimited(_) => Ok(describe(&e, l).2),
+        _ => Err(PageError(Box::new(error_page(&e, l)))),
+    }
+}
+
+/// A fixable error with the field it is about (empty when none).
+pub(crate) fn fixable_field(e: ServiceError, l: Lang) -> Result<(String, String), PageError> {
+    let field = match &e {
+        ServiceError::Invalid(i) => i.field.clone(),
+        _ => String::new(),
+    };
+    Ok((field, fixable(e, l)?))
 }

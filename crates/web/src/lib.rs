@@ -5,6 +5,8 @@
 
 pub mod api;
 pub mod assets;
+pub mod chrome;
+pub mod download;
 pub mod error;
 pub mod i18n;
 pub mod json;
@@ -52,7 +54,7 @@ pub fn app(state: AppState) -> (Router, Vec<policy::RouteSpec>) {
     let tls = state.cfg.tls;
     let router = router
         .merge(assets::router())
-        .fallback(ui::not_found)
+        .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(move |req, next| security_headers(req, next, tls)))
         .with_state(state);

@@ -232,7 +232,7 @@ fn refuse(path: &str, lang: Lang, e: ServiceError, uri: &str) -> Response {
             let next: String = form_urlencoded_encode(uri);
             Redirect::to(&format!("/login?next={next}")).into_response()
         }
-        e => crate::ui::error_page(&e, lang).into_response(),
+        e => crate::error::error_page(&e, lang).into_response(),
     }
 }
 

@@ -69,5 +69,5 @@ pub async fn export_audit(
     ApiQuery(q): ApiQuery<AuditExportParams>,
 ) -> Result<axum::response::Response, ApiError> {
     let (file, csv) = st.svc.audit_export(&c, &q.from, &q.to).await.api(lang)?;
-    Ok(super::exports::attachment("text/csv; charset=utf-8", &file, csv))
+    Ok(crate::download::attachment("text/csv; charset=utf-8", &file, csv))
 }

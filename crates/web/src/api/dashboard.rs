@@ -91,5 +91,5 @@ pub async fn monthly_workbook(
 ) -> Result<Response, ApiError> {
     let r = st.svc.monthly_report(&c, q.org.as_deref(), q.month.as_deref()).await.api(lang)?;
     let book = report_workbook(&r).api(lang)?;
-    Ok(super::exports::xlsx_attachment(&r.file_name(), book))
+    Ok(crate::download::xlsx(&r.file_name(), book))
 }

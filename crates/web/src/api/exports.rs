@@ -33,24 +33,6 @@ pub struct ExportDecision {
     pub approve: bool,
 }
 
-/// A workbook as a download.
-pub(crate) fn xlsx_attachment(file: &str, book: Vec<u8>) -> Response {
-    attachment("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", file, book)
-}
-
-/// A download of `bytes` named `file`.
-pub(crate) fn attachment(content_type: &str, file: &str, bytes: Vec<u8>) -> Response {
-    use axum::response::IntoResponse;
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
-            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
 /// Ask for an export with personal data in full.
 #[utoipa::path(post, path = "/api/v1/exports", tag = "residents", request_body = ExportRequest,
     responses(
@@ -130,5 +112,5 @@ pub async fn download_export(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let book = st.svc.export_residents_unmasked(&c, id).await.api(lang)?;
-    Ok(xlsx_attachment(&format!("residents-full-{id}.xlsx"), book))
+    Ok(crate::download::xlsx(&format!("residents-full-{id}.xlsx"), book))
 }

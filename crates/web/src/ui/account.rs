@@ -12,7 +12,9 @@ use serde::Deserialize;
 use yijia_service::auth::SessionView;
 use yijia_service::two_factor::{Enrolment, TwoFactorStatus};
 
-use super::{Chrome, MANAGERS, PageErr, PageResult, fixable};
+use super::{Chrome, PageErr, PageResult, fixable};
+
+const MANAGERS: &[yijia_domain::role::Role] = yijia_service::users::MANAGERS;
 use crate::AppState;
 use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope, clear_session_cookie};
@@ -51,7 +53,7 @@ struct AccountPage {
 
 impl AccountPage {
     fn when(&self, at: &str) -> String {
-        super::points::short_time(at)
+        super::form::short_time(at)
     }
 }
 

@@ -10,8 +10,7 @@ use axum::http::Method;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use yijia_domain::Label;
-use yijia_domain::case::{Action, CaseKind, Channel, Priority, Timeliness};
+use yijia_domain::case::{Action, CaseKind, Channel, Priority};
 use yijia_service::cases::{
     ActionInput, CATALOGUE_EDITORS, CaseBox, CaseCategoryInput, CaseCategoryView, CaseInput, CaseQuery, CaseSummary,
     CaseView, DISPATCHERS, DeadlineView, DisputeInput, FILERS, FormOptions, HANDLERS, NoteInput, RatingInput,
@@ -19,6 +18,8 @@ use yijia_service::cases::{
 };
 use yijia_service::{Caller, PageReq, ServiceError};
 
+use super::form::{number, opt};
+use super::show::Names;
 use super::{Chrome, PageErr, PageResult, fixable, fixable_field};
 use crate::AppState;
 use crate::i18n::Lang;
@@ -51,31 +52,6 @@ pub fn routes(r: Routes) -> Routes {
             post(add_photos).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
         )
         .add(M::POST, "/cases/{id}/dispute", Roles(HANDLERS), Scope::Object, post(dispute))
-}
-
-/// Names in the page's language.
-pub(crate) struct Names(pub Lang);
-
-impl Names {
-    /// A kind, state, priority, action, channel or timeline line by name.
-    pub fn of<L: Label>(&self, x: &L) -> &'static str {
-        self.0.name(*x)
-    }
-    pub fn case_box(&self, b: &CaseBox) -> &'static str {
-        if self.0.en() { b.name_en() } else { b.name_zh() }
-    }
-    /// A deadline badge: (css class, text).
-    pub fn timeliness(&self, t: &Option<Timeliness>) -> Option<(&'static str, &'static str)> {
-        match t {
-            Some(Timeliness::Near) => Some(("warn", self.0.t("临期", "near deadline"))),
-            Some(Timeliness::Overdue) => Some(("late", self.0.t("超期", "overdue"))),
-            _ => None,
-        }
-    }
-    /// An RFC 3339 time as people read it: `2026-11-29 14:05`.
-    pub fn time(&self, t: &str) -> String {
-        t.get(..16).map(|s| s.replace('T', " ")).unwrap_or_default()
-    }
 }
 
 // ---- the inbox -------------------------------------------------------------
@@ -381,20 +357,6 @@ async fn render_new(st: &AppState, c: &Caller, l: Lang, f: NewForm, error: Optio
 
 async fn new_form(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
     render_new(&st, &c, lang, NewForm::default(), None).await
-}
-
-pub(crate) fn opt(s: &str) -> Option<String> {
-    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
-pub(crate) fn number<T: std::str::FromStr>(field: &str, s: &str, l: Lang) -> Result<Option<T>, (String, String)> {
-    match opt(s) {
-        None => Ok(None),
-        Some(v) => v
-            .parse()
-            .map(Some)
-            .map_err(|_| (field.to_owned(), format!("{}: {v}", l.t("不是有效的数字", "not a valid number")))),
-    }
 }
 
 async fn new_submit(

@@ -300,7 +300,7 @@ async fn report_workbook(
 ) -> PageResult {
     let r = st.svc.monthly_report(&c, q.org.as_deref(), q.month.as_deref()).await.page(lang)?;
     let book = yijia_service::reports::report_workbook(&r).page(lang)?;
-    Ok(crate::api::exports::xlsx_attachment(&r.file_name(), book))
+    Ok(crate::download::xlsx(&r.file_name(), book))
 }
 
 #[cfg(test)]

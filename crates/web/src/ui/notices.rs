@@ -13,7 +13,7 @@ use yijia_domain::role::Role;
 use yijia_service::notices::{NoticeInput, NoticeView, PUBLISHERS, PinInput, READERS};
 use yijia_service::{Caller, ServiceError};
 
-use super::points::{Flash, local_time, then_to};
+use super::form::{Flash, local_time, then_to};
 use super::{Chrome, PageErr, PageResult};
 use crate::AppState;
 use crate::i18n::Lang;
@@ -107,7 +107,7 @@ async fn notice_post(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form
     let r = async {
         let (grid, building_id) = match f.to.split_once(':') {
             Some(("grid", code)) => (Some(code.to_owned()), None),
-            Some(("building", id)) => (None, Some(super::points::whole("building_id", id, lang)?)),
+            Some(("building", id)) => (None, Some(super::form::whole("building_id", id, lang)?)),
             _ => (None, None),
         };
         let time = |s: &str| Some(local_time(s)).filter(|s| !s.is_empty());

@@ -16,7 +16,7 @@ use yijia_service::pledges::{
 };
 use yijia_service::{Caller, ServiceError};
 
-use super::points::{Flash, then_to, whole};
+use super::form::{Flash, then_to, whole};
 use super::{Chrome, PageErr, PageResult};
 use crate::AppState;
 use crate::i18n::Lang;

@@ -20,7 +20,8 @@ use yijia_service::shop::{
 };
 use yijia_service::{Caller, ServiceError};
 
-use super::{Chrome, PageErr, PageResult, fixable};
+use super::form::{Flash, again, local_time, short_time, whole};
+use super::{Chrome, PageErr, PageResult};
 use crate::AppState;
 use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
@@ -65,20 +66,6 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/honours", Public, Scope::None, get(honours))
 }
 
-/// What a page says after a change: done (`ok`) or why not (`error`).
-#[derive(Default)]
-pub(crate) struct Flash {
-    pub(crate) ok: Option<String>,
-    pub(crate) error: Option<String>,
-}
-
-impl Flash {
-    /// A page showing a refused change answers 422.
-    pub(crate) fn status(&self) -> StatusCode {
-        if self.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }
-    }
-}
-
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct Params {
@@ -88,42 +75,8 @@ struct Params {
     redeemed: Option<i64>,
 }
 
-/// A `datetime-local` value (`2026-12-05T09:00`) as RFC 3339 in Beijing
-/// time; anything else goes on as typed, for the service to refuse.
-pub(crate) fn local_time(s: &str) -> String {
-    let s = s.trim();
-    if s.len() == 16 { format!("{s}:00+08:00") } else { s.to_owned() }
-}
-
-/// `2026-12-05T09:00:00+08:00` as `12-05 09:00`.
-pub(crate) fn short_time(s: &str) -> String {
-    s.get(5..16).map(|t| t.replace('T', " ")).unwrap_or_else(|| s.to_owned())
-}
-
 fn fresh_id() -> String {
     yijia_service::visits::new_client_id("shop")
-}
-
-/// After a change sent from a form: on to `to` when it was made; else the
-/// page again (`page`), saying why (422).
-pub(crate) async fn then_to<T, Fut>(
-    r: Result<T, ServiceError>,
-    to: &str,
-    l: Lang,
-    page: impl FnOnce(Flash) -> Fut,
-) -> PageResult
-where
-    Fut: std::future::Future<Output = PageResult>,
-{
-    match r {
-        Ok(_) => Ok(Redirect::to(to).into_response()),
-        Err(e) => page(again(e, l)?).await,
-    }
-}
-
-/// An error a person can fix, shown on the page again (422); else the error page.
-pub(crate) fn again(e: ServiceError, l: Lang) -> Result<Flash, super::PageError> {
-    Ok(Flash { ok: None, error: Some(fixable(e, l)?) })
 }
 
 // ---- the resident's points -------------------------------------------------
@@ -312,16 +265,6 @@ async fn activities(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Pa
         ..Default::default()
     };
     render_activities(&st, &c, lang, f, Flash::default()).await
-}
-
-/// A whole number typed into a form field, or why not, naming the field
-/// (the cases' form reader words it).
-pub(crate) fn whole(field: &str, s: &str, l: Lang) -> Result<i64, ServiceError> {
-    match super::cases::number::<i64>(field, s, l) {
-        Ok(Some(n)) => Ok(n),
-        Ok(None) => Err(ServiceError::invalid(field, "请填写数字", "a number is needed")),
-        Err((f, m)) => Err(ServiceError::invalid(&f, m.clone(), m)),
-    }
 }
 
 async fn activity_create(

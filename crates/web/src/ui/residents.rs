@@ -821,7 +821,7 @@ async fn export(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q):
     let book = st.svc.export_residents(&c, &q.community, category).await.page(lang)?;
     let day = yijia_domain::time::to_local(st.svc.now()).format("%Y%m%d");
     let file = format!("residents-{}-{day}.xlsx", q.community);
-    Ok(crate::api::exports::xlsx_attachment(&file, book))
+    Ok(crate::download::xlsx(&file, book))
 }
 
 #[derive(Template, WebTemplate)]
@@ -894,7 +894,7 @@ async fn decide_export(
 
 async fn download_export(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
     match st.svc.export_residents_unmasked(&c, id).await {
-        Ok(book) => Ok(crate::api::exports::xlsx_attachment(&format!("residents-full-{id}.xlsx"), book)),
+        Ok(book) => Ok(crate::download::xlsx(&format!("residents-full-{id}.xlsx"), book)),
         Err(e) => render_exports(&st, &c, lang, Some(fixable(e, lang)?)).await,
     }
 }

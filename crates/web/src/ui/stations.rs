@@ -19,7 +19,7 @@ use yijia_service::stations::{
 };
 use yijia_service::{Caller, PageReq, ServiceError};
 
-use super::points::{Flash, again, local_time, then_to, whole};
+use super::form::{Flash, again, local_time, then_to, whole};
 use super::{Chrome, PageErr, PageResult};
 use crate::AppState;
 use crate::i18n::Lang;

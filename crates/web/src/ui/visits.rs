@@ -19,7 +19,8 @@ use yijia_service::visits::{
 };
 use yijia_service::{Caller, ServiceError};
 
-use super::cases::{Names, number, opt};
+use super::form::{number, opt};
+use super::show::Names;
 use super::{Chrome, PageErr, PageResult, fixable, fixable_field};
 use crate::AppState;
 use crate::i18n::Lang;
@@ -76,7 +77,7 @@ struct WalkParams {
 }
 
 fn modes(l: Lang) -> Vec<(&'static str, &'static str)> {
-    VisitMode::ALL.iter().map(|m| (m.code(), if l.en() { m.name_en() } else { m.name_zh() })).collect()
+    VisitMode::ALL.iter().map(|m| (m.code(), l.name(m))).collect()
 }
 
 async fn walk(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<WalkParams>) -> PageResult {
@@ -178,7 +179,7 @@ async fn render_visit(
     let categories = st.svc.case_categories(c, None).await.unwrap_or_default();
     let aspects =
         yijia_domain::care::ASPECTS.iter().map(|(code, zh, en)| (*code, if lang.en() { *en } else { *zh })).collect();
-    let findings = Finding::ALL.iter().map(|x| (x.code(), if lang.en() { x.name_en() } else { x.name_zh() })).collect();
+    let findings = Finding::ALL.iter().map(|x| (x.code(), lang.name(x))).collect();
     let status =
         if error.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
     Ok((

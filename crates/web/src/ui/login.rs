@@ -1,0 +1,251 @@
+//! Getting in and out: login (with its second step), the language switch,
+//! logout, a resident's first login with an invitation code, and a new
+//! password.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use yijia_service::ServiceError;
+
+use super::{Chrome, PageErr, PageResult, fixable};
+use crate::AppState;
+use crate::error::describe;
+use crate::i18n::Lang;
+use crate::policy::{Auth, ClientIp, Policy, Routes, Scope, clear_session_cookie, cross_site, session_cookie};
+
+pub fn routes(r: Routes) -> Routes {
+    use Method as M;
+    use Policy::*;
+    r.add(M::GET, "/login", Public, Scope::None, get(login_page))
+        .add(M::POST, "/login", Public, Scope::None, post(login_submit))
+        .add(M::GET, "/lang/{lang}", Public, Scope::None, get(set_lang))
+        .add(M::GET, "/join", Public, Scope::None, get(join_page))
+        .add(M::POST, "/join", Public, Scope::None, post(join_submit))
+        .add(M::POST, "/logout", LoggedIn, Scope::Own, post(logout))
+        .add(M::GET, "/password", LoggedIn, Scope::Own, get(password_page))
+        .add(M::POST, "/password", LoggedIn, Scope::Own, post(password_submit))
+}
+
+// ---- login, language, logout -------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    error: Option<String>,
+    next: String,
+    username: String,
+    /// The second step: the code, with the name and password carried over.
+    second: bool,
+    password: String,
+}
+
+#[derive(Deserialize)]
+struct NextParam {
+    next: Option<String>,
+}
+
+/// Only same-site paths, so that `next` cannot send anyone elsewhere.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+async fn login_page(lang: Lang, Query(q): Query<NextParam>) -> Response {
+    LoginPage {
+        c: Chrome::anonymous(lang, "/login"),
+        error: None,
+        next: safe_next(q.next.as_deref()),
+        username: String::new(),
+        second: false,
+        password: String::new(),
+    }
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    totp: Option<String>,
+    next: Option<String>,
+}
+
+async fn login_submit(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
+    lang: Lang,
+    Form(f): Form<LoginForm>,
+) -> PageResult {
+    let next = safe_next(f.next.as_deref());
+    if cross_site(&headers) {
+        return Err(cross_site_refused()).page(lang);
+    }
+    let from = crate::policy::origin(ip, &headers);
+    match st.svc.login(&f.username, &f.password, f.totp.as_deref(), &from).await {
+        Ok(li) => {
+            let target = match (li.must_enrol, li.user.password_expired) {
+                (true, _) => "/two-factor".to_owned(),
+                (false, true) => "/password".to_owned(),
+                (false, false) => next,
+            };
+            let mut res = Redirect::to(&target).into_response();
+            if let Ok(v) = HeaderValue::from_str(&session_cookie(&li.token, st.cfg.tls)) {
+                res.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            Ok(res)
+        }
+        Err(e) => {
+            // the password was right: the second step asks for the code,
+            // carrying what was typed (the page is not stored); being asked
+            // is not an error
+            let asked = matches!(e, ServiceError::TotpRequired(_));
+            let second = asked || f.totp.is_some();
+            let status = if asked { StatusCode::OK } else { describe(&e, lang).0 };
+            let error = fixable(e, lang)?;
+            let error = if asked { None } else { Some(error) };
+            let page = LoginPage {
+                c: Chrome::anonymous(lang, "/login"),
+                error,
+                next,
+                username: f.username,
+                password: if second { f.password } else { String::new() },
+                second,
+            };
+            let mut res = (status, page).into_response();
+            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(res)
+        }
+    }
+}
+
+/// A login or sign-up form sent from another site.
+fn cross_site_refused() -> ServiceError {
+    ServiceError::Forbidden(yijia_domain::Msg::new("请在本站的登录页登录", "log in on this site's own login page"))
+}
+
+async fn set_lang(Path(lang): Path<String>, Query(q): Query<NextParam>) -> Response {
+    let lang = if lang == "en" { "en" } else { "zh" };
+    let mut res = Redirect::to(&safe_next(q.next.as_deref())).into_response();
+    let cookie = format!("lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax");
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
+
+async fn logout(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
+    st.svc.logout(&c).await.page(lang)?;
+    let mut res = Redirect::to("/login").into_response();
+    if let Ok(v) = HeaderValue::from_str(&clear_session_cookie()) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+// ---- a resident opens their account with an invitation code ---------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "join.html")]
+struct JoinPage {
+    c: Chrome,
+    error: Option<String>,
+    done: Option<String>,
+    code: String,
+    phone: String,
+}
+
+async fn join_page(lang: Lang) -> Response {
+    JoinPage { c: Chrome::anonymous(lang, "/join"), error: None, done: None, code: String::new(), phone: String::new() }
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct JoinForm {
+    code: String,
+    phone: String,
+    password: String,
+}
+
+async fn join_submit(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
+    lang: Lang,
+    Form(f): Form<JoinForm>,
+) -> PageResult {
+    if cross_site(&headers) {
+        return Err(cross_site_refused()).page(lang);
+    }
+    let input =
+        yijia_service::invitations::JoinInput { code: f.code.clone(), phone: f.phone.clone(), password: f.password };
+    let page =
+        |error, done| JoinPage { c: Chrome::anonymous(lang, "/join"), error, done, code: f.code, phone: f.phone };
+    match st.svc.join(input, &ip).await {
+        Ok(u) => Ok(page(None, Some(u.username)).into_response()),
+        Err(e) => {
+            let status = describe(&e, lang).0;
+            Ok((status, page(Some(fixable(e, lang)?), None)).into_response())
+        }
+    }
+}
+
+// ---- password --------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    c: Chrome,
+    error: Option<String>,
+    expired: bool,
+}
+
+async fn password_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
+    let me = st.svc.me(&c).page(lang)?;
+    Ok(PasswordPage {
+        c: Chrome::for_caller(lang, &c, "/account", "/password"),
+        error: None,
+        expired: me.password_expired,
+    }
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    current_password: String,
+    new_password: String,
+}
+
+async fn password_submit(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Form(f): Form<PasswordForm>,
+) -> PageResult {
+    match st.svc.change_own_password(&c, &f.current_password, &f.new_password).await {
+        Ok(()) => {
+            let mut res = Redirect::to("/login").into_response();
+            if let Ok(v) = HeaderValue::from_str(&clear_session_cookie()) {
+                res.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            Ok(res)
+        }
+        Err(e) => {
+            let status = describe(&e, lang).0;
+            let error = Some(fixable(e, lang)?);
+            Ok((
+                status,
+                PasswordPage { c: Chrome::for_caller(lang, &c, "/account", "/password"), error, expired: false },
+            )
+                .into_response())
+        }
+    }
+}

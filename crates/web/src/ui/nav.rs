@@ -1,0 +1,289 @@
+//! Where a caller may go: the menu of every page, the home page, and the
+//! choice of a community for those above several.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::http::Method;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use yijia_domain::org::OrgKind;
+use yijia_domain::role::Role;
+use yijia_service::Caller;
+
+use super::{Chrome, PageErr, PageResult};
+use crate::AppState;
+use crate::i18n::Lang;
+use crate::policy::{Auth, Policy, Routes, Scope};
+
+const STAFF: &[Role] = yijia_service::org::VIEWERS;
+const MANAGERS: &[Role] = yijia_service::users::MANAGERS;
+const AUDIT_READERS: &[Role] = yijia_service::audit::READERS;
+
+pub fn routes(r: Routes) -> Routes {
+    use Method as M;
+    use Policy::*;
+    r.add(M::GET, "/", LoggedIn, Scope::Own, get(home))
+}
+
+impl Chrome {
+    pub fn for_caller(l: Lang, c: &Caller, active: &'static str, here: &str) -> Self {
+        Self {
+            l,
+            user: Some(c.display_name.clone()),
+            csrf: c.csrf_token.clone().unwrap_or_default(),
+            // until a required second factor is set up, nothing else opens
+            links: if c.must_enrol() { vec![] } else { links(l, c).into_iter().map(|(h, t, _)| (h, t)).collect() },
+            active,
+            here: here.to_owned(),
+        }
+    }
+}
+
+/// The pages a caller may open: (href, title, what it is for).
+fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)> {
+    let mut v = vec![("/", l.t("首页", "Home"), "")];
+    if c.has_any(yijia_service::dashboard::READERS) {
+        v.push((
+            "/dashboard",
+            l.t("看板", "Dashboard"),
+            l.t("网格地图、重点人群、走访与事件、逐月趋势", "Grids on a map, people, visits and cases, month by month"),
+        ));
+        v.push((
+            "/reports/monthly",
+            l.t("月报", "Monthly report"),
+            l.t(
+                "报街道的月报:本月、上月、去年同月,可下载 Excel、可打印",
+                "The month against the one before and last year, as Excel or printed",
+            ),
+        ));
+    }
+    if c.has_any(STAFF) {
+        v.push((
+            "/org",
+            l.t("组织架构", "Org tree"),
+            l.t("街道、社区、网格及网格边界", "Subdistricts, communities, grids and their boundaries"),
+        ));
+    }
+    if c.has_any(yijia_service::registry::READERS) {
+        v.push((
+            "/residents",
+            l.t("居民", "Residents"),
+            l.t("按类别归档的居民信息", "Residents, archived by category"),
+        ));
+    }
+    if c.has_any(yijia_service::cases::HANDLERS) {
+        v.push((
+            "/cases",
+            l.t("事件", "Cases"),
+            l.t("诉求、矛盾纠纷与安全隐患,按时限办理", "Requests, disputes and hazards, on time"),
+        ));
+    } else if c.has_any(yijia_service::cases::FILERS) {
+        v.push((
+            "/cases",
+            l.t("我的诉求", "My requests"),
+            l.t("反映问题、查看办理进度、评价", "Tell us, follow it, rate it"),
+        ));
+    }
+    if c.has_any(yijia_service::visits::COVERAGE_READERS) {
+        v.push((
+            "/walk",
+            l.t("今日走访", "Today's walk"),
+            l.t("今天该走访谁,一键记录,没有信号也能用", "Who to visit today, logged in a tap, even without signal"),
+        ));
+        v.push((
+            "/coverage",
+            l.t("走访覆盖", "Coverage"),
+            l.t("按时走访率、超期名单、走访间隔", "Visited on time, who is overdue, visit intervals"),
+        ));
+    }
+    if c.resident_id.is_some() && c.has_any(&[Role::Resident]) {
+        v.push((
+            "/me/points",
+            l.t("我的积分", "My points"),
+            l.t("积分余额与每月明细", "Balance and monthly statement"),
+        ));
+        v.push((
+            "/me/activities",
+            l.t("志愿活动", "Volunteering"),
+            l.t("报名参加,按时长得积分", "Sign up, earn points for your time"),
+        ));
+        v.push((
+            "/me/shop",
+            l.t("爱心超市", "Love-points shop"),
+            l.t("用积分兑换米、油等日用品", "Spend points on rice, oil and everyday goods"),
+        ));
+        v.push((
+            "/me/stations",
+            l.t("服务站预约", "Station services"),
+            l.t(
+                "量血压、理发、法律咨询等,在手机上预约",
+                "Blood-pressure checks, haircuts, legal advice: book on your phone",
+            ),
+        ));
+        v.push((
+            "/me/pledges",
+            l.t("十件实事", "Ten practical things"),
+            l.t("提建议、投票、看进展、年终评议", "Propose, vote, follow, judge at the year's end"),
+        ));
+        v.push((
+            "/me/projects",
+            l.t("楼栋修缮", "Building repairs"),
+            l.t("看资金和进度,完工后投票验收", "See the money and the work; vote when it is finished"),
+        ));
+        v.push((
+            "/me/honours",
+            l.t("光荣榜", "Honours"),
+            l.t("每月志愿标兵,自己决定是否署名", "The month's volunteers; you choose whether you are named"),
+        ));
+    }
+    if c.has_any(yijia_service::activities::ORGANISERS) {
+        v.push((
+            "/activities",
+            l.t("志愿活动", "Volunteering"),
+            l.t("发布活动、签到签退、确认发放积分", "Put up activities, check in and out, give the points"),
+        ));
+        v.push((
+            "/duty",
+            l.t("门岗值守", "Duty posts"),
+            l.t("岗位、排班、值守积分", "Posts, shifts, points for time on duty"),
+        ));
+    }
+    if c.has_any(yijia_service::pledges::READERS) {
+        v.push((
+            "/pledges",
+            l.t("十件实事", "Pledges"),
+            l.t(
+                "征集建议、居民投票、承诺办理、年终评议",
+                "Proposals, residents' votes, what was promised, the year-end verdict",
+            ),
+        ));
+    }
+    if c.has_any(yijia_service::projects::READERS) {
+        v.push((
+            "/projects",
+            l.t("修缮项目", "Repair projects"),
+            l.t(
+                "资金申请与审批、预算支出、居民验收",
+                "Funding and approvals, budget and expenses, residents' acceptance",
+            ),
+        ));
+    }
+    if c.has_any(yijia_service::notices::READERS) {
+        v.push((
+            "/notices",
+            l.t("公告", "Notices"),
+            l.t(
+                "发给社区、网格或楼栋,置顶、定时、已读人数",
+                "To the community, a grid or a building: pinned, timed, read counts",
+            ),
+        ));
+    }
+    if c.has_any(yijia_service::stations::READERS) {
+        v.push((
+            "/stations",
+            l.t("党群服务站", "Service stations"),
+            l.t(
+                "服务项目、当天预约、服务记录、月度统计",
+                "Services, the day's appointments, services given, monthly figures",
+            ),
+        ));
+    }
+    if c.has_any(yijia_service::shop::CLERKS) {
+        v.push((
+            "/shop",
+            l.t("爱心超市", "Love-points shop"),
+            l.t("凭取货码交付、库存、月报", "Hand over by pickup code, stock, the month's figures"),
+        ));
+    }
+    if c.has_any(MANAGERS) {
+        v.push(("/users", l.t("用户", "Users"), l.t("账户、角色授权、停用", "Accounts, role grants, disabling")));
+    }
+    if c.has_any(AUDIT_READERS) {
+        v.push((
+            "/audit",
+            l.t("审计日志", "Audit log"),
+            l.t("登录、拒绝访问与每一次修改", "Logins, denials and every change"),
+        ));
+    }
+    v.push((
+        "/account",
+        l.t("账户安全", "Account security"),
+        l.t("密码、两步验证、登录的设备", "Password, two-step login, devices logged in"),
+    ));
+    v
+}
+
+// ---- home ----------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+struct HomePage {
+    c: Chrome,
+    display_name: String,
+    grants: Vec<(String, String)>,
+    tiles: Vec<(&'static str, &'static str, &'static str)>,
+    alerts: yijia_service::visits::VisitAlerts,
+    walker: bool,
+    notices: Vec<yijia_service::notices::NoticeView>,
+}
+
+async fn home(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Response {
+    let grants =
+        c.grants.iter().map(|g| (lang.name(g.role).to_owned(), format!("{} ({})", g.org_name, g.org_code))).collect();
+    let tiles = links(lang, &c).into_iter().skip(1).collect();
+    // "no contact in N days": a worker hears of their grids, the community of the longest overdue
+    let alerts = st.svc.visit_alerts(&c).await.unwrap_or_default();
+    // a resident's notices for where they live, pinned first
+    let notices = if c.resident_id.is_some() { st.svc.my_notices(&c).await.unwrap_or_default() } else { vec![] };
+    HomePage {
+        c: Chrome::for_caller(lang, &c, "/", "/"),
+        display_name: c.display_name.clone(),
+        grants,
+        tiles,
+        alerts,
+        walker: c.has_any(&[Role::GridWorker]),
+        notices,
+    }
+    .into_response()
+}
+
+// ---- a street officer chooses one of their communities ---------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "choose_community.html")]
+struct ChooseCommunityPage {
+    c: Chrome,
+    title: String,
+    path: String,
+    communities: Vec<(String, String)>,
+}
+
+/// Whether a community-wide page must first ask which community: none
+/// named, and the caller's grants of these roles are all above one (a
+/// street officer over several).
+pub(crate) fn must_choose_community(c: &Caller, roles: &[Role], community: Option<&str>) -> bool {
+    community.is_none_or(|s| s.trim().is_empty())
+        && !c.grants.iter().any(|g| roles.contains(&g.role) && matches!(g.org_kind, OrgKind::Community | OrgKind::Grid))
+}
+
+/// The communities under the caller, each a link to `path?community=CODE`.
+pub(crate) async fn choose_community(
+    st: &AppState,
+    c: &Caller,
+    lang: Lang,
+    active: &'static str,
+    title: &str,
+) -> PageResult {
+    let communities = st
+        .svc
+        .org_tree(c)
+        .await
+        .page(lang)?
+        .into_iter()
+        .filter(|n| n.kind == OrgKind::Community)
+        .map(|n| (n.code, n.name))
+        .collect();
+    let chrome = Chrome::for_caller(lang, c, active, active);
+    Ok(ChooseCommunityPage { c: chrome, title: title.to_owned(), path: active.to_owned(), communities }.into_response())
+}
