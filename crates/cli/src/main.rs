@@ -269,7 +269,7 @@ fn service_error(e: yijia_service::ServiceError) -> anyhow::Error {
         yijia_service::ServiceError::NotFound | yijia_service::ServiceError::Denied { .. } => {
             anyhow::anyhow!("not found (找不到)")
         }
-        e => anyhow::anyhow!("{e}"),
+        e => anyhow::Error::new(e),
     }
 }
 

@@ -463,7 +463,7 @@ impl Services {
                 let fp = yijia_domain::points::fingerprint(std::slice::from_ref(&leg));
                 let req = Req { client_id: &client_id, fp: &fp, community_id: com.id };
                 if !matches!(post(&mut tx, caller, req, &[(leg, None)], now).await?, Applied::Done(_)) {
-                    return Err(ServiceError::Internal(format!("the award of activity {id} did not go")));
+                    return Err(ServiceError::internal(format!("the award of activity {id} did not go")));
                 }
                 awarded += points;
             }

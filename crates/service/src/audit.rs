@@ -103,7 +103,7 @@ fn entry_view(e: store::Entry) -> EntryView {
 }
 
 fn csv_error(e: csv::Error) -> ServiceError {
-    ServiceError::Internal(format!("writing the CSV: {e}"))
+    ServiceError::caused("writing the CSV", e)
 }
 
 impl Services {
@@ -225,7 +225,7 @@ impl Services {
             }
         }
         tx.commit().await?;
-        let bytes = out.into_inner().map_err(|e| ServiceError::Internal(format!("writing the CSV: {e}")))?;
+        let bytes = out.into_inner().map_err(|e| ServiceError::caused("writing the CSV", e))?;
         let mut tx = self.db.write().await?;
         let e = Event::ok("audit_export", format!("audit:{from_day}..{to_day}"), path);
         record(&mut tx, caller, self.now(), &e.with(serde_json::json!({ "rows": rows }))).await?;

@@ -41,7 +41,7 @@ pub fn hash_password(password: &str) -> Result<String> {
     argon2()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| ServiceError::Internal(format!("hashing a password failed: {e}")))
+        .map_err(|e| ServiceError::caused("hashing a password failed", e))
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {
@@ -62,7 +62,7 @@ static HASHER: LazyLock<std::sync::Mutex<std::sync::mpsc::Sender<HashJob>>> = La
         }
     });
     if let Err(e) = spawned {
-        tracing::error!(error = %e, "could not start the password hashing thread");
+        tracing::error!(error = %crate::error::Report(&e), "could not start the password hashing thread");
     }
     std::sync::Mutex::new(tx)
 });
@@ -74,10 +74,10 @@ async fn on_hash_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'stati
     });
     HASHER
         .lock()
-        .map_err(|_| ServiceError::Internal("the password hashing thread is gone".into()))?
+        .map_err(|_| ServiceError::internal("the password hashing thread is gone"))?
         .send(job)
-        .map_err(|_| ServiceError::Internal("the password hashing thread is gone".into()))?;
-    rx.await.map_err(|_| ServiceError::Internal("password hashing failed".into()))
+        .map_err(|_| ServiceError::internal("the password hashing thread is gone"))?;
+    rx.await.map_err(|_| ServiceError::internal("password hashing failed"))
 }
 
 /// Checks a password against a hash, or, for an unknown user (`None`),

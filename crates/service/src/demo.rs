@@ -44,7 +44,7 @@ impl Services {
         };
         self.org_create(&op, node("zhengyang", "subdistrict", "正阳街道", "root", None)).await?;
         self.org_create(&op, node("chengnan", "community", "城南社区", "zhengyang", None)).await?;
-        let grids: Value = serde_json::from_str(GRIDS).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let grids: Value = serde_json::from_str(GRIDS).map_err(|e| ServiceError::caused("the demo grids", e))?;
         for f in grids["features"].as_array().into_iter().flatten() {
             let code = f["properties"]["code"].as_str().unwrap_or("");
             if !code.starts_with("chengnan-g") {

@@ -43,8 +43,32 @@ pub enum ServiceError {
     TotpEnrolment(Msg),
     #[error(transparent)]
     Store(StoreError),
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// What was being done, and why it failed (kept as the source, so that
+    /// the one place that logs it logs the whole chain: see `Report`).
+    #[error("internal error: {what}")]
+    Internal {
+        what: String,
+        #[source]
+        cause: Option<BoxError>,
+    },
+}
+
+/// Any error, as the cause of an internal one.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// An error with its causes, `what: why: why`, for a log line.
+pub struct Report<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(c) = cause {
+            write!(f, ": {c}")?;
+            cause = c.source();
+        }
+        Ok(())
+    }
 }
 
 impl ServiceError {
@@ -77,6 +101,16 @@ impl ServiceError {
         }
     }
 
+    /// Something broke on our side with no error to blame.
+    pub fn internal(what: impl Into<String>) -> Self {
+        ServiceError::Internal { what: what.into(), cause: None }
+    }
+
+    /// Something broke on our side while doing `what`, because of `cause`.
+    pub fn caused(what: impl Into<String>, cause: impl Into<BoxError>) -> Self {
+        ServiceError::Internal { what: what.into(), cause: Some(cause.into()) }
+    }
+
     pub fn forbidden() -> Self {
         ServiceError::Forbidden(Msg::new("没有权限执行此操作", "you are not allowed to do this"))
     }
@@ -107,6 +141,21 @@ pub(crate) fn on_conflict<T>(r: Result<T, StoreError>, msg: impl FnOnce() -> Msg
 
 impl From<serde_json::Error> for ServiceError {
     fn from(e: serde_json::Error) -> Self {
-        ServiceError::Internal(format!("JSON: {e}"))
+        ServiceError::caused("JSON", e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_and_the_report_tells_the_chain() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "read-only file system");
+        let e = ServiceError::caused("writing the key file", io);
+        assert_eq!(e.to_string(), "internal error: writing the key file");
+        assert!(std::error::Error::source(&e).is_some(), "the cause is kept as the source");
+        assert_eq!(Report(&e).to_string(), "internal error: writing the key file: read-only file system");
+        assert!(std::error::Error::source(&ServiceError::internal("no cause")).is_none());
     }
 }

@@ -43,7 +43,7 @@ impl Unmask<'_> {
 }
 
 fn xlsx(e: XlsxError) -> ServiceError {
-    ServiceError::Internal(format!("writing the workbook: {e}"))
+    ServiceError::caused("writing the workbook", e)
 }
 
 /// Who approves an export with personal data in full (not their own).

@@ -35,14 +35,14 @@ impl LocalFolder {
             && !name.starts_with('.')
             && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
         if !ok {
-            return Err(ServiceError::Internal(format!("not a stored file name: {name:?}")));
+            return Err(ServiceError::internal(format!("not a stored file name: {name:?}")));
         }
         Ok(self.root.join(name))
     }
 }
 
 fn io(what: &str, e: std::io::Error) -> ServiceError {
-    ServiceError::Internal(format!("{what}: {e}"))
+    ServiceError::caused(what, e)
 }
 
 impl FileStore for LocalFolder {

@@ -444,7 +444,7 @@ pub fn report_workbook(r: &ImportReport, english: bool) -> Result<Vec<u8>> {
     use rust_xlsxwriter::{Format, Workbook};
 
     use crate::export::cell;
-    let err = |e: rust_xlsxwriter::XlsxError| ServiceError::Internal(format!("writing the report: {e}"));
+    let err = |e: rust_xlsxwriter::XlsxError| ServiceError::caused("writing the report", e);
     let t = |zh: &'static str, en: &'static str| if english { en } else { zh };
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();

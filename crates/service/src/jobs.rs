@@ -66,7 +66,7 @@ impl Services {
             Err(e) => {
                 // back off: 10 s, 20 s, 40 s, …
                 let retry_at = now + 10_000 * (1_i64 << job.attempts.clamp(0, 16));
-                tracing::warn!(job = job.id, kind = %job.kind, error = %e, "job failed");
+                tracing::warn!(job = job.id, kind = %job.kind, error = %crate::error::Report(&e), "job failed");
                 jobs::fail(&mut tx, &job, run, &e.to_string(), now, retry_at).await?;
             }
         }
@@ -102,7 +102,7 @@ impl Services {
                 tracing::debug!(?r, "webhooks");
                 Ok(())
             }
-            other => Err(ServiceError::Internal(format!("no handler for job kind '{other}'"))),
+            other => Err(ServiceError::internal(format!("no handler for job kind '{other}'"))),
         }
     }
 
@@ -126,14 +126,14 @@ impl Services {
             }
             if last_schedule.is_none_or(|t| self.now() - t >= MINUTE_MS) {
                 if let Err(e) = self.schedule_periodic().await {
-                    tracing::warn!(error = %e, "scheduling periodic jobs failed");
+                    tracing::warn!(error = %crate::error::Report(&e), "scheduling periodic jobs failed");
                 }
                 last_schedule = Some(self.now());
             }
             let worked = match self.run_one_job(&runner).await {
                 Ok(w) => w,
                 Err(e) => {
-                    tracing::warn!(error = %e, "job runner");
+                    tracing::warn!(error = %crate::error::Report(&e), "job runner");
                     false
                 }
             };

@@ -47,18 +47,17 @@ fn key_id(key: &[u8; 32]) -> String {
 }
 
 fn decode_key(b64: &str) -> Result<Key> {
-    let bytes = Zeroizing::new(
-        STANDARD.decode(b64.trim()).map_err(|_| ServiceError::Internal("a key is not valid base64".into()))?,
-    );
+    let bytes =
+        Zeroizing::new(STANDARD.decode(b64.trim()).map_err(|_| ServiceError::internal("a key is not valid base64"))?);
     let arr: [u8; 32] = bytes
         .as_slice()
         .try_into()
-        .map_err(|_| ServiceError::Internal(format!("a key must be 32 bytes, not {}", bytes.len())))?;
+        .map_err(|_| ServiceError::internal(format!("a key must be 32 bytes, not {}", bytes.len())))?;
     Ok(Zeroizing::new(arr))
 }
 
 fn crypto_error(what: &str) -> ServiceError {
-    ServiceError::Internal(format!("could not {what} a protected field"))
+    ServiceError::internal(format!("could not {what} a protected field"))
 }
 
 impl Keyring {
@@ -81,16 +80,16 @@ impl Keyring {
         if path.exists() {
             let text = Zeroizing::new(
                 std::fs::read_to_string(&path)
-                    .map_err(|e| ServiceError::Internal(format!("reading {}: {e}", path.display())))?,
+                    .map_err(|e| ServiceError::caused(format!("reading {}", path.display()), e))?,
             );
             let file: KeyFile = serde_json::from_str(&text)
-                .map_err(|e| ServiceError::Internal(format!("{} is not a key file: {e}", path.display())))?;
+                .map_err(|e| ServiceError::caused(format!("{} is not a key file", path.display()), e))?;
             let mut keys = BTreeMap::new();
             for (id, b64) in &file.keys {
                 keys.insert(id.clone(), decode_key(b64)?);
             }
             if !keys.contains_key(&file.active) {
-                return Err(ServiceError::Internal(format!("{}: the active key is missing", path.display())));
+                return Err(ServiceError::internal(format!("{}: the active key is missing", path.display())));
             }
             return Ok(Self { active: file.active, keys });
         }
@@ -105,11 +104,12 @@ impl Keyring {
             active: self.active.clone(),
             keys: self.keys.iter().map(|(id, k)| (id.clone(), STANDARD.encode(k.as_slice()))).collect(),
         };
-        let text =
-            Zeroizing::new(serde_json::to_string_pretty(&file).map_err(|e| ServiceError::Internal(e.to_string()))?);
+        let text = Zeroizing::new(
+            serde_json::to_string_pretty(&file).map_err(|e| ServiceError::caused("writing the key file", e))?,
+        );
         let tmp = path.with_extension("key.new");
         write_private(&tmp, text.as_bytes())?;
-        std::fs::rename(&tmp, path).map_err(|e| ServiceError::Internal(format!("writing {}: {e}", path.display())))?;
+        std::fs::rename(&tmp, path).map_err(|e| ServiceError::caused(format!("writing {}", path.display()), e))?;
         Ok(())
     }
 
@@ -138,7 +138,7 @@ impl Keyring {
     }
 
     fn cipher(&self, id: &str) -> Result<Aes256Gcm> {
-        let key = self.keys.get(id).ok_or_else(|| ServiceError::Internal(format!("no key with id {id}")))?;
+        let key = self.keys.get(id).ok_or_else(|| ServiceError::internal(format!("no key with id {id}")))?;
         Aes256Gcm::new_from_slice(key.as_slice()).map_err(|_| crypto_error("load the key for"))
     }
 
@@ -209,15 +209,15 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
         .truncate(true)
         .mode(0o600)
         .open(path)
-        .map_err(|e| ServiceError::Internal(format!("creating {}: {e}", path.display())))?;
+        .map_err(|e| ServiceError::caused(format!("creating {}", path.display()), e))?;
     f.write_all(bytes)
         .and_then(|_| f.sync_all())
-        .map_err(|e| ServiceError::Internal(format!("writing {}: {e}", path.display())))
+        .map_err(|e| ServiceError::caused(format!("writing {}", path.display()), e))
 }
 
 #[cfg(not(unix))]
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).map_err(|e| ServiceError::Internal(format!("writing {}: {e}", path.display())))
+    std::fs::write(path, bytes).map_err(|e| ServiceError::caused(format!("writing {}", path.display()), e))
 }
 
 #[cfg(test)]

@@ -51,11 +51,7 @@ pub async fn clean_gated<T: Send + 'static>(
 ) -> Result<T> {
     let pixels = header_pixels(&upload).unwrap_or(0);
     let mp = pixels.div_ceil(1_000_000).clamp(1, u64::from(DECODE_BUDGET_MP)) as u32;
-    let turn = DECODING
-        .clone()
-        .acquire_many_owned(mp)
-        .await
-        .map_err(|e| ServiceError::Internal(format!("photo gate: {e}")))?;
+    let turn = DECODING.clone().acquire_many_owned(mp).await.map_err(|e| ServiceError::caused("photo gate", e))?;
     // the turn goes with the decoding: a client that hangs up does not
     // free the budget while its photo is still being decoded
     tokio::task::spawn_blocking(move || {
@@ -67,7 +63,7 @@ pub async fn clean_gated<T: Send + 'static>(
         done
     })
     .await
-    .map_err(|e| ServiceError::Internal(format!("cleaning a photo: {e}")))?
+    .map_err(|e| ServiceError::caused("cleaning a photo", e))?
 }
 
 /// Width × height as the header says, without decoding; `None` for what
@@ -142,7 +138,7 @@ pub fn clean(upload: &[u8]) -> Result<Photo> {
         ImageFormat::Png => img.write_to(&mut out, ImageFormat::Png),
         _ => img.to_rgba8().write_to(&mut out, ImageFormat::WebP),
     };
-    written.map_err(|e| ServiceError::Internal(format!("re-encoding a photo: {e}")))?;
+    written.map_err(|e| ServiceError::caused("re-encoding a photo", e))?;
     Ok(Photo { bytes: out.into_inner(), content_type, extension, width: img.width(), height: img.height() })
 }
 

@@ -760,7 +760,7 @@ pub(crate) async fn replay(tx: &mut Tx, r: Request, fp: &str) -> Result<Applied>
 async fn race(tx: &mut Tx, client_id: &str, fp: &str) -> Result<Applied> {
     match store::request(tx, client_id).await? {
         Some(r) => replay(tx, r, fp).await,
-        None => Err(ServiceError::Internal("a point request vanished".into())),
+        None => Err(ServiceError::internal("a point request vanished")),
     }
 }
 

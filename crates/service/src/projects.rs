@@ -1097,7 +1097,7 @@ impl Services {
         if r.is_err()
             && let Err(e) = self.files.remove(&name).await
         {
-            tracing::warn!(file = %name, error = %e, "an unrecorded file stays behind");
+            tracing::warn!(file = %name, error = %crate::error::Report(&e), "an unrecorded file stays behind");
         }
         r
     }

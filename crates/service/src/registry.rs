@@ -617,7 +617,7 @@ impl Services {
             notes: edit.notes.clone(),
             categories: vec![],
         };
-        let uid = uuid::Uuid::parse_str(&r.uid).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let uid = uuid::Uuid::parse_str(&r.uid).map_err(|e| ServiceError::caused("a stored resident uid", e))?;
         let now = self.now();
         let p = self.prepare_as(&input, r.grid_id, now, uid)?;
         let mut tx = self.db.write().await?;

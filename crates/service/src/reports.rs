@@ -164,7 +164,7 @@ pub fn change_percent(now: Option<f64>, before: Option<f64>) -> Option<f64> {
 pub const SHEETS: [&str; 3] = ["本月概况", "现状", "分单位本月"];
 
 fn xlsx(e: XlsxError) -> ServiceError {
-    ServiceError::Internal(format!("writing the report: {e}"))
+    ServiceError::caused("writing the report", e)
 }
 
 fn opt(ws: &mut Worksheet, row: u32, col: u16, v: Option<f64>) -> Result<()> {

@@ -462,7 +462,7 @@ impl Services {
             store::insert_stock_change(&mut tx, &change).await?;
             let taken = ledger::transfers_of(&mut tx, &r.client_id).await?;
             let Some(t) = taken.first() else {
-                return Err(ServiceError::Internal(format!("redemption {id} has no transfer")));
+                return Err(ServiceError::internal(format!("redemption {id} has no transfer")));
             };
             let refund_id = format!("cancel-redemption-{id}");
             let leg = Leg {
@@ -476,7 +476,7 @@ impl Services {
             let req = Req { client_id: &refund_id, fp: &fp, community_id: com.id };
             // the shop's account may go below zero: a refund always goes
             if !matches!(crate::points::post(&mut tx, caller, req, &[(leg, None)], now).await?, Applied::Done(_)) {
-                return Err(ServiceError::Internal(format!("the refund of redemption {id} did not go")));
+                return Err(ServiceError::internal(format!("the refund of redemption {id} did not go")));
             }
             let e = Event::ok("shop_cancel", format!("redemption:{id}"), &com.path);
             record(&mut tx, caller, now, &e.with(json!({ "reason": reason, "points": t.amount }))).await?;
@@ -671,7 +671,7 @@ async fn free_pickup_code(tx: &mut Tx) -> Result<String> {
             return Ok(code);
         }
     }
-    Err(ServiceError::Internal("no free pickup code in 20 draws".into()))
+    Err(ServiceError::internal("no free pickup code in 20 draws"))
 }
 
 /// A clerk of the community redeems for anyone; a resident for themself

@@ -43,7 +43,7 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
         let answers = match settle(&db, &jobs).await {
             Ok(a) => a,
             Err(e) => {
-                tracing::warn!(error = %e, redemptions = jobs.len(), "a group of redemptions goes one by one");
+                tracing::warn!(error = %crate::error::Report(&e), redemptions = jobs.len(), "a group of redemptions goes one by one");
                 let mut a = Vec::with_capacity(jobs.len());
                 for j in &jobs {
                     a.push(redeem_one(&db, &j.caller, &j.c).await);
@@ -252,12 +252,12 @@ async fn settle(db: &Db, jobs: &[Job]) -> Result<Vec<Result<Redeemed>>> {
         todo.retain(|p| taken_codes.contains(&planned[*p].code));
     }
     if !todo.is_empty() {
-        return Err(ServiceError::Internal("no free pickup codes in 20 draws".into()));
+        return Err(ServiceError::internal("no free pickup codes in 20 draws"));
     }
 
     // the writes, a statement each for the whole group
     if ledger::insert_requests(&mut tx, &requests).await? != requests.len() as u64 {
-        return Err(ServiceError::Internal("a client id of the group was taken meanwhile".into()));
+        return Err(ServiceError::internal("a client id of the group was taken meanwhile"));
     }
     let mut net: HashMap<i64, i64> = HashMap::new();
     let mut stock_net: HashMap<i64, i64> = HashMap::new();
@@ -415,7 +415,7 @@ impl Services {
         queue
             .send(Job { caller: caller.clone(), c, reply })
             .await
-            .map_err(|_| ServiceError::Internal("the shop's writer has stopped".into()))?;
-        answer.await.map_err(|_| ServiceError::Internal("the shop's writer dropped a redemption".into()))?
+            .map_err(|_| ServiceError::internal("the shop's writer has stopped"))?;
+        answer.await.map_err(|_| ServiceError::internal("the shop's writer dropped a redemption"))?
     }
 }

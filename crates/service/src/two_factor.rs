@@ -53,14 +53,14 @@ fn aad(user_id: i64) -> String {
 
 fn totp_of(secret_b32: &str, account: &str) -> Result<Totp> {
     let bytes = Secret::try_from_base32(secret_b32)
-        .map_err(|_| ServiceError::Internal("a stored second-factor secret is not base32".into()))?;
+        .map_err(|_| ServiceError::internal("a stored second-factor secret is not base32"))?;
     totp_rs::Builder::new()
         .with_algorithm(Algorithm::SHA1)
         .with_secret(bytes)
         .with_account_name(account)
         .with_issuer(Some(ISSUER))
         .build()
-        .map_err(|e| ServiceError::Internal(format!("a second-factor secret is unusable: {e}")))
+        .map_err(|e| ServiceError::caused("a second-factor secret is unusable", e))
 }
 
 /// A recovery code as people type it: spaces, dashes and case ignored.
@@ -164,7 +164,7 @@ impl Services {
         let id = caller.user_id.ok_or(ServiceError::NotFound)?;
         let secret = Secret::from(rand::random::<[u8; 20]>()).to_base32();
         let t = totp_of(&secret, &caller.username)?;
-        let otpauth_url = t.to_url().map_err(|e| ServiceError::Internal(format!("otpauth url: {e}")))?;
+        let otpauth_url = t.to_url().map_err(|e| ServiceError::caused("otpauth url", e))?;
         let sealed = self.keys.seal(&aad(id), &secret)?;
         let mut tx = self.db.write().await?;
         if totp::get(&mut tx, id).await?.is_some_and(|t| t.confirmed_at.is_some()) {

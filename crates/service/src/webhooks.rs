@@ -54,7 +54,7 @@ fn aad(org_id: i64, url: &str) -> String {
 /// The signature a receiver checks: HMAC-SHA256 of `timestamp.body`.
 pub fn signature(secret: &str, timestamp: &str, body: &str) -> Result<String> {
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
-        .map_err(|e| ServiceError::Internal(format!("hmac key: {e}")))?;
+        .map_err(|e| ServiceError::caused("hmac key", e))?;
     mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());

@@ -15,10 +15,10 @@ pub enum StoreError {
     /// A row others still refer to (a foreign key) was to be removed.
     #[error("still in use: {0}")]
     InUse(String),
-    #[error("migration failed: {0}")]
+    #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("database error: {0}")]
-    Db(sqlx::Error),
+    #[error("database error")]
+    Db(#[source] sqlx::Error),
     /// Something the schema guarantees is missing (such as the audit log's head).
     #[error("broken database: {0}")]
     Broken(&'static str),

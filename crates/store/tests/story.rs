@@ -665,7 +665,12 @@ async fn an_unknown_stored_code_fails_the_read_naming_table_column_and_value() {
     yijia_store::on_tx!(&mut tx, c => sqlx::query(edit).bind(id).execute(c).await.map(|r| r.rows_affected())).unwrap();
 
     let err = cases::get(&mut tx, id).await.expect_err("an unknown state is not read as any state");
-    let text = err.to_string();
+    let mut text = err.to_string();
+    let mut cause = std::error::Error::source(&err);
+    while let Some(c) = cause {
+        text = format!("{text}: {c}");
+        cause = c.source();
+    }
     for part in ["cases.state", "\"state\"", "'lost'", "submitted"] {
         assert!(text.contains(part), "{part} is not in: {text}");
     }

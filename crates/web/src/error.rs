@@ -13,6 +13,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use yijia_service::ServiceError;
+use yijia_service::error::Report;
 
 use crate::chrome::Chrome;
 use crate::i18n::Lang;
@@ -46,8 +47,9 @@ pub fn describe(e: &ServiceError, lang: Lang) -> (StatusCode, &'static str, Stri
         ServiceError::Conflict(msg) => (StatusCode::CONFLICT, "conflict", m(msg), None),
         ServiceError::TotpRequired(msg) => (StatusCode::UNAUTHORIZED, "totp_required", m(msg), None),
         ServiceError::TotpEnrolment(msg) => (StatusCode::FORBIDDEN, "totp_enrolment_required", m(msg), None),
-        ServiceError::Store(_) | ServiceError::Internal(_) => {
-            tracing::error!(error = %e, "internal error");
+        ServiceError::Store(_) | ServiceError::Internal { .. } => {
+            // the one place a broken thing is logged, with all its causes
+            tracing::error!(error = %Report(e), "internal error");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",

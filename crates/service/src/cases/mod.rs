@@ -1599,7 +1599,7 @@ impl Services {
     pub(crate) async fn forget_photos(&self, stored: &[Stored]) {
         for s in stored {
             if let Err(e) = self.files.remove(&s.name).await {
-                tracing::warn!(file = %s.name, error = %e, "an unrecorded photo stays behind");
+                tracing::warn!(file = %s.name, error = %crate::error::Report(&e), "an unrecorded photo stays behind");
             }
         }
     }

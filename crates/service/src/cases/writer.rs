@@ -142,7 +142,7 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
                     continue;
                 }
                 // one of them is bad: each on its own, below
-                Err(e) => tracing::debug!(error = %e, "a group of new cases goes one by one"),
+                Err(e) => tracing::debug!(error = %crate::error::Report(&e), "a group of new cases goes one by one"),
             }
         }
         let mut results: Vec<Written> = Vec::with_capacity(jobs.len());
@@ -169,9 +169,10 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, cases = jobs.len(), "writing a group of new cases failed");
+                // each filer's answer carries the cause, logged where it becomes a 500
+                let why = crate::error::Report(&e).to_string();
                 for j in jobs {
-                    let _ = j.reply.send(Err(ServiceError::Internal(format!("writing the case: {e}"))));
+                    let _ = j.reply.send(Err(ServiceError::internal(format!("writing the case: {why}"))));
                 }
             }
         }
@@ -196,11 +197,8 @@ impl Services {
             })
             .clone();
         let (reply, answer) = oneshot::channel();
-        queue
-            .send(Job { rows, reply })
-            .await
-            .map_err(|_| ServiceError::Internal("the case writer has stopped".into()))?;
-        answer.await.map_err(|_| ServiceError::Internal("the case writer dropped a case".into()))?
+        queue.send(Job { rows, reply }).await.map_err(|_| ServiceError::internal("the case writer has stopped"))?;
+        answer.await.map_err(|_| ServiceError::internal("the case writer dropped a case"))?
     }
 }
 

@@ -37,5 +37,5 @@ impl Names {
 pub(crate) fn qr_svg(text: &str) -> Result<String, ServiceError> {
     qrcode::QrCode::new(text.as_bytes())
         .map(|q| q.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).build())
-        .map_err(|e| ServiceError::Internal(format!("QR code: {e}")))
+        .map_err(|e| ServiceError::caused("QR code", e))
 }
