@@ -17,10 +17,8 @@ use crate::audit::{Event, record};
 use crate::fields::time as time_field;
 use crate::invitations::own_record;
 use crate::points::{Applied, Req, post};
+use crate::roles::ORGANISERS;
 use crate::{Caller, Result, ServiceError, Services};
-
-/// Who puts up activities, signs people up, checks them in and confirms.
-pub const ORGANISERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::StationClerk];
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ActivityInput {
@@ -209,7 +207,7 @@ impl Services {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let com = self.caller_community(&mut tx, caller, crate::points::READERS, community).await?;
+            let com = self.caller_community(&mut tx, caller, crate::roles::POINT_READERS, community).await?;
             let list = store::list(&mut tx, com.id, now - 30 * yijia_domain::time::DAY_MS, 200).await?;
             let mut out = Vec::with_capacity(list.len());
             for a in &list {
@@ -246,7 +244,7 @@ impl Services {
     pub async fn activity(&self, caller: &Caller, id: i64) -> Result<ActivityView> {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let (a, com) = activity_in_scope(&mut tx, caller, id, crate::points::READERS).await?;
+            let (a, com) = activity_in_scope(&mut tx, caller, id, crate::roles::POINT_READERS).await?;
             let s = store::signups(&mut tx, id).await?;
             tx.commit().await?;
             Ok(activity_view(&a, &com.code, &s))
@@ -418,7 +416,7 @@ impl Services {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let (a, com) = activity_in_scope(&mut tx, caller, id, crate::points::KEEPERS).await?;
+            let (a, com) = activity_in_scope(&mut tx, caller, id, crate::roles::POINT_KEEPERS).await?;
             if !store::confirm(&mut tx, id, &caller.display_name, now).await? {
                 return Err(not_open(&a));
             }

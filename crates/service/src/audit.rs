@@ -4,9 +4,9 @@ use serde::Serialize;
 use serde_json::Value;
 use yijia_domain::audit::{GENESIS, entry_hash};
 use yijia_domain::phone::mask_mobiles;
-use yijia_domain::role::Role;
 use yijia_store::{Tx, audit as store};
 
+use crate::roles::AUDIT_READERS;
 use crate::{Caller, Page, PageReq, Result, ServiceError, Services};
 
 /// What happened, for the audit log.
@@ -72,9 +72,6 @@ pub(crate) async fn record_many(tx: &mut Tx, items: &[(&Caller, i64, Event<'_>)]
 
 /// The audited actions that read a person's data.
 const PERSONAL_READS: &[&str] = &["resident_view", "resident_unmask", "resident_export", "visit_read"];
-
-/// The roles that read the audit log, each within its grants.
-pub const READERS: &[Role] = &[Role::Secretary, Role::StreetOfficer, Role::Admin];
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct EntryView {
@@ -173,7 +170,7 @@ impl Services {
 
     /// The log within the caller's scope, newest first.
     pub async fn audit_list(&self, caller: &Caller, action: Option<&str>, page: PageReq) -> Result<Page<EntryView>> {
-        let paths = caller.scope_paths(READERS);
+        let paths = caller.scope_paths(AUDIT_READERS);
         let Some(path) = paths.first() else {
             return Err(ServiceError::forbidden());
         };
@@ -192,7 +189,7 @@ impl Services {
     /// with its hash, to match against `yijia audit verify`. At most 366
     /// days at once; the export itself is audited.
     pub async fn audit_export(&self, caller: &Caller, from: &str, to: &str) -> Result<(String, Vec<u8>)> {
-        let paths = caller.scope_paths(READERS);
+        let paths = caller.scope_paths(AUDIT_READERS);
         let Some(path) = paths.first() else {
             return Err(ServiceError::forbidden());
         };

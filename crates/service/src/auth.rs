@@ -499,7 +499,7 @@ impl Services {
 
     /// A user's sessions, for who manages the user.
     pub async fn user_sessions(&self, caller: &Caller, username: &str) -> Result<Vec<SessionView>> {
-        if !caller.has_any(crate::users::MANAGERS) {
+        if !caller.has_any(crate::roles::USER_MANAGERS) {
             return Err(ServiceError::forbidden());
         }
         let u = self.managed_user(caller, username, "sessions_read").await?;
@@ -512,7 +512,7 @@ impl Services {
     /// Ends one session of a user (`Some(id)`) or all of them; answers how
     /// many ended.
     pub async fn end_user_sessions(&self, caller: &Caller, username: &str, session: Option<&str>) -> Result<u64> {
-        if !caller.has_any(crate::users::MANAGERS) {
+        if !caller.has_any(crate::roles::USER_MANAGERS) {
             return Err(ServiceError::forbidden());
         }
         let u = self.managed_user(caller, username, "session_end").await?;

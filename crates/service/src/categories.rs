@@ -6,16 +6,13 @@ use serde_json::json;
 use yijia_domain::Msg;
 use yijia_domain::org::OrgKind;
 use yijia_domain::registry::Category;
-use yijia_domain::role::Role;
 use yijia_store::{Tx, org, residents};
 
 use crate::audit::{Event, record};
 use crate::error::on_conflict;
-use crate::registry::READERS;
+use crate::roles::CATEGORY_MAKERS;
+use crate::roles::RESIDENT_READERS;
 use crate::{Caller, Result, ServiceError, Services};
-
-/// Who adds a category for their community.
-pub const CATEGORY_MAKERS: &[Role] = &[Role::Secretary, Role::CommunityStaff];
 
 /// A category as lists, filters and forms show it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -60,7 +57,7 @@ impl CategoryDef {
 impl Services {
     /// The built-in categories and those of the communities in your scope.
     pub async fn categories(&self, caller: &Caller) -> Result<Vec<CategoryDef>> {
-        let paths = caller.scope_paths(READERS);
+        let paths = caller.scope_paths(RESIDENT_READERS);
         let mut conn = self.db.conn().await?;
         let customs = residents::customs(&mut conn, &paths).await?;
         Ok(Category::ALL.into_iter().map(CategoryDef::builtin).chain(customs.iter().map(CategoryDef::custom)).collect())

@@ -11,16 +11,12 @@ use serde::Serialize;
 use yijia_domain::case::CaseKind;
 use yijia_domain::org::OrgKind;
 use yijia_domain::registry::Category;
-use yijia_domain::role::Role;
 use yijia_domain::time::{to_local, year_of};
 use yijia_store::{dashboard as store, org, residents, tallies};
 
 use crate::fields::ymd;
+use crate::roles::DASHBOARD_READERS;
 use crate::{Caller, Result, ServiceError, Services};
-
-/// Who reads dashboards and reports: community staff theirs, street
-/// officers their subdistrict's.
-pub const READERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::StreetOfficer];
 
 /// How many months the trends cover: this one and the twelve before, so
 /// that the same month last year is there.
@@ -215,13 +211,14 @@ impl Services {
                     let Some(n) = nodes.iter().find(|n| n.code == code).cloned() else {
                         return Err(ServiceError::NotFound);
                     };
-                    if !caller.covers(READERS, &n.path) {
+                    if !caller.covers(DASHBOARD_READERS, &n.path) {
                         return Err(ServiceError::denied("dashboard", format!("org:{code}")));
                     }
                     (nodes, n)
                 }
                 None => {
-                    let path = caller.scope_paths(READERS).into_iter().next().ok_or_else(ServiceError::forbidden)?;
+                    let path =
+                        caller.scope_paths(DASHBOARD_READERS).into_iter().next().ok_or_else(ServiceError::forbidden)?;
                     let nodes = org::subtree(&mut tx, &path).await?;
                     let Some(n) = nodes.iter().find(|n| n.path == path).cloned() else {
                         return Err(ServiceError::NotFound);

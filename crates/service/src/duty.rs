@@ -8,10 +8,11 @@ use yijia_domain::Msg;
 use yijia_store::activities as store;
 use yijia_store::org;
 
-use crate::activities::{ActivityInput, ActivityView, ORGANISERS};
+use crate::activities::{ActivityInput, ActivityView};
 use crate::audit::{Event, record};
 use crate::error::on_conflict;
 use crate::fields::text;
+use crate::roles::ORGANISERS;
 use crate::{Caller, Result, ServiceError, Services};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -67,7 +68,7 @@ impl Services {
         let all = self.activities(caller, community).await?;
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let com = self.caller_community(&mut tx, caller, crate::points::READERS, community).await?;
+            let com = self.caller_community(&mut tx, caller, crate::roles::POINT_READERS, community).await?;
             let posts = store::posts(&mut tx, com.id).await?;
             tx.commit().await?;
             Ok(posts

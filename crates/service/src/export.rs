@@ -8,17 +8,14 @@ use serde_json::json;
 use yijia_domain::Msg;
 use yijia_domain::org::OrgKind;
 use yijia_domain::registry::Category;
-use yijia_domain::role::Role;
 use yijia_store::{exports, org, residents};
 
 use crate::audit::{Event, record};
 use crate::categories::CategoryDef;
-use crate::registry::{READERS, UNMASKERS, aad_id, aad_phone, years_before};
+use crate::registry::{aad_id, aad_phone, years_before};
+use crate::roles::{EXPORT_APPROVERS, FULL_EXPORTERS};
+use crate::roles::{RESIDENT_READERS, UNMASKERS};
 use crate::{Caller, Result, ServiceError, Services};
-
-/// Who asks for a community's export in full: those who work across a
-/// community or above (a grid worker unmasks one record at a time).
-pub const FULL_EXPORTERS: &[Role] = &[Role::CommunityStaff, Role::Secretary, Role::StreetOfficer];
 
 /// The roster's columns, as the export writes them and the import reads them.
 pub const HEADERS: [&str; 12] = [
@@ -45,9 +42,6 @@ impl Unmask<'_> {
 fn xlsx(e: XlsxError) -> ServiceError {
     ServiceError::caused("writing the workbook", e)
 }
-
-/// Who approves an export with personal data in full (not their own).
-pub const APPROVERS: &[Role] = &[Role::Secretary, Role::StreetOfficer];
 
 /// How long an approval stays good for its one download.
 const APPROVAL_VALID_MS: i64 = 24 * 3600 * 1000;
@@ -124,7 +118,7 @@ impl Services {
             vec![com.path.clone()]
         } else {
             caller
-                .scope_paths(READERS)
+                .scope_paths(RESIDENT_READERS)
                 .into_iter()
                 .filter_map(|p| {
                     if p.starts_with(&com.path) {
@@ -251,10 +245,10 @@ impl Services {
         let a = exports::get(&mut conn, id).await?;
         drop(conn);
         let mine = |a: &exports::Approval| {
-            caller.covers(UNMASKERS, &a.community_path) || caller.covers(APPROVERS, &a.community_path)
+            caller.covers(UNMASKERS, &a.community_path) || caller.covers(EXPORT_APPROVERS, &a.community_path)
         };
         let a = self.reached(caller, ServiceError::in_reach(a, mine, "export_decide", format!("export:{id}"))).await?;
-        if !caller.covers(APPROVERS, &a.community_path) {
+        if !caller.covers(EXPORT_APPROVERS, &a.community_path) {
             return Err(ServiceError::Forbidden(Msg::new(
                 "只有社区书记或街道干部可以审批",
                 "only a secretary or street officer approves",
@@ -323,7 +317,7 @@ impl Services {
         ApprovalView {
             id: a.id,
             can_decide: a.status == "pending"
-                && caller.covers(APPROVERS, &a.community_path)
+                && caller.covers(EXPORT_APPROVERS, &a.community_path)
                 && caller.user_id != Some(a.requested_by),
             can_download: caller.user_id == Some(a.requested_by) && self.can_download(&a),
             community: a.community_code,

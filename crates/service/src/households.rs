@@ -4,7 +4,8 @@
 use serde::Serialize;
 use yijia_store::{places, residents};
 
-use crate::registry::{AddressView, READERS, ResidentView};
+use crate::registry::{AddressView, ResidentView};
+use crate::roles::RESIDENT_READERS;
 use crate::{Caller, Result, ServiceError, Services};
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -39,7 +40,7 @@ impl Services {
     pub async fn household_view(&self, caller: &Caller, id: i64) -> Result<HouseholdView> {
         let mut conn = self.db.conn().await?;
         let a = places::address(&mut conn, id).await?.ok_or(ServiceError::NotFound)?;
-        if !caller.covers(READERS, &a.grid_path) {
+        if !caller.covers(RESIDENT_READERS, &a.grid_path) {
             drop(conn);
             return Err(self.deny(caller, "household_view", &format!("household:{id}")).await);
         }
@@ -52,7 +53,7 @@ impl Services {
         let mut conn = self.db.conn().await?;
         let b = places::building_info(&mut conn, id).await?.ok_or(ServiceError::NotFound)?;
         let grids = places::building_grid_paths(&mut conn, id).await?;
-        let visible: Vec<String> = grids.iter().filter(|p| caller.covers(READERS, p)).cloned().collect();
+        let visible: Vec<String> = grids.iter().filter(|p| caller.covers(RESIDENT_READERS, p)).cloned().collect();
         if visible.is_empty() {
             drop(conn);
             return Err(self.deny(caller, "building_view", &format!("building:{id}")).await);

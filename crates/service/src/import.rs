@@ -13,16 +13,13 @@ use serde_json::json;
 use yijia_domain::Invalid;
 use yijia_domain::org::OrgKind;
 use yijia_domain::registry::{Category, Residence};
-use yijia_domain::role::Role;
 use yijia_domain::roster::{self, Cell, Column};
 use yijia_store::{Tx, org, places, residents};
 
 use crate::audit::{Event, record};
 use crate::registry::{CategoryInput, Prepared, ResidentInput};
+use crate::roles::IMPORTERS;
 use crate::{Caller, Result, ServiceError, Services};
-
-/// Who imports: secretaries and staff, for their community.
-pub const IMPORTERS: &[Role] = &[Role::Secretary, Role::CommunityStaff];
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct BadRow {

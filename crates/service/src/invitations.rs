@@ -16,7 +16,7 @@ use crate::audit::{Event, record};
 use crate::auth::{UserView, hash_blocking, token_hash};
 use crate::cases::catalogue::community_of;
 use crate::error::on_conflict;
-use crate::registry::REGISTRARS;
+use crate::roles::REGISTRARS;
 use crate::{Caller, Result, ServiceError, Services};
 
 /// How long a code works.

@@ -38,6 +38,7 @@ pub mod points;
 pub mod projects;
 pub mod registry;
 pub mod reports;
+pub mod roles;
 pub mod shop;
 mod shop_writer;
 pub mod stations;

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::Msg;
 use yijia_domain::org::OrgKind;
-use yijia_domain::role::Role;
 use yijia_domain::time::rfc3339;
 use yijia_store::notices::{self as store, NewNotice, Notice};
 use yijia_store::{Tx, org, places};
@@ -15,15 +14,8 @@ use yijia_store::{Tx, org, places};
 use crate::audit::{Event, record};
 use crate::fields::{text, time as time_field};
 use crate::invitations::own_record;
+use crate::roles::{COMMUNITY_PUBLISHERS, NOTICE_PUBLISHERS, NOTICE_READERS};
 use crate::{Caller, Result, ServiceError, Services};
-
-/// Who posts notices: to the whole community, or to a grid or building.
-pub const COMMUNITY_PUBLISHERS: &[Role] = &[Role::Secretary, Role::CommunityStaff];
-/// Grid workers post to their own grids and the buildings in them.
-pub const PUBLISHERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::GridWorker];
-/// Who reads a community's notices with their read counts.
-pub const READERS: &[Role] =
-    &[Role::Secretary, Role::CommunityStaff, Role::GridWorker, Role::StationClerk, Role::StreetOfficer];
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NoticeInput {
@@ -136,8 +128,8 @@ async fn notice_to_change(tx: &mut Tx, caller: &Caller, id: i64) -> Result<(Noti
         None => vec![],
     };
     let ok = caller.covers(COMMUNITY_PUBLISHERS, &com.path)
-        || grid_path.is_some_and(|p| caller.covers(PUBLISHERS, &p))
-        || building_paths.iter().any(|p| caller.covers(PUBLISHERS, p));
+        || grid_path.is_some_and(|p| caller.covers(NOTICE_PUBLISHERS, &p))
+        || building_paths.iter().any(|p| caller.covers(NOTICE_PUBLISHERS, p));
     if !ok {
         return Err(ServiceError::denied("notice", format!("notice:{id}")));
     }
@@ -166,7 +158,7 @@ impl Services {
         }
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let com = self.caller_community(&mut tx, caller, PUBLISHERS, community).await?;
+            let com = self.caller_community(&mut tx, caller, NOTICE_PUBLISHERS, community).await?;
             let grid = match input.grid.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
                 Some(code) => match org::by_code(&mut tx, code).await? {
                     Some(g) if g.kind == OrgKind::Grid && g.path.starts_with(&com.path) => Some(g),
@@ -195,8 +187,8 @@ impl Services {
             };
             let allowed = caller.covers(COMMUNITY_PUBLISHERS, &com.path)
                 || match (&grid, input.building_id) {
-                    (_, Some(_)) => building_paths.iter().any(|p| caller.covers(PUBLISHERS, p)),
-                    (Some(g), None) => caller.covers(PUBLISHERS, &g.path),
+                    (_, Some(_)) => building_paths.iter().any(|p| caller.covers(NOTICE_PUBLISHERS, p)),
+                    (Some(g), None) => caller.covers(NOTICE_PUBLISHERS, &g.path),
                     (None, None) => false,
                 };
             if !allowed {
@@ -241,7 +233,7 @@ impl Services {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let com = self.caller_community(&mut tx, caller, READERS, community).await?;
+            let com = self.caller_community(&mut tx, caller, NOTICE_READERS, community).await?;
             let list = store::of_community(&mut tx, com.id, 200).await?;
             tx.commit().await?;
             Ok(list.iter().map(|n| view(n, &com, now, None)).collect())

@@ -12,11 +12,8 @@ use yijia_store::{org, places};
 
 use crate::audit::{Event, record};
 use crate::error::on_conflict;
+use crate::roles::{ORG_EDITORS, ORG_VIEWERS};
 use crate::{Caller, Result, ServiceError, Services};
-
-pub const VIEWERS: &[Role] =
-    &[Role::GridWorker, Role::StationClerk, Role::CommunityStaff, Role::Secretary, Role::StreetOfficer, Role::Admin];
-pub const EDITORS: &[Role] = &[Role::Admin];
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct OrgNodeView {
@@ -88,7 +85,7 @@ impl Services {
     /// The nodes the caller may see, in tree order: their subtrees and the
     /// way up from each.
     pub async fn org_tree(&self, caller: &Caller) -> Result<Vec<OrgNodeView>> {
-        let paths = caller.scope_paths(VIEWERS);
+        let paths = caller.scope_paths(ORG_VIEWERS);
         if paths.is_empty() {
             return Err(ServiceError::forbidden());
         }
@@ -129,7 +126,7 @@ impl Services {
 
     /// One node, its children and the estates in it.
     pub async fn org_node(&self, caller: &Caller, code: &str) -> Result<NodeDetail> {
-        let n = self.node_in_scope(caller, code, VIEWERS, "org_read").await?;
+        let n = self.node_in_scope(caller, code, ORG_VIEWERS, "org_read").await?;
         let mut tx = self.db.read().await?;
         let parent = match n.parent_id {
             Some(p) => Some(org::by_id(&mut tx, p).await?),
@@ -156,7 +153,7 @@ impl Services {
     }
 
     pub async fn org_create(&self, caller: &Caller, new: NewNode) -> Result<OrgNodeView> {
-        if !caller.has_any(EDITORS) {
+        if !caller.has_any(ORG_EDITORS) {
             return Err(ServiceError::forbidden());
         }
         let code = OrgCode::parse(&new.code)?;
@@ -195,7 +192,7 @@ impl Services {
                 ),
             ));
         }
-        if !caller.covers(EDITORS, &parent.path) {
+        if !caller.covers(ORG_EDITORS, &parent.path) {
             return Err(ServiceError::forbidden());
         }
         let path = child_path(&parent.path, &code);
@@ -229,7 +226,7 @@ impl Services {
         name: Option<&str>,
         boundary: Option<Option<&str>>,
     ) -> Result<OrgNodeView> {
-        let n = self.node_in_scope(caller, code, EDITORS, "org_update").await?;
+        let n = self.node_in_scope(caller, code, ORG_EDITORS, "org_update").await?;
         let kind = n.kind;
         if kind == OrgKind::Root {
             return Err(ServiceError::invalid("code", "根节点不能修改", "the root cannot be changed"));
@@ -258,7 +255,7 @@ impl Services {
 
     /// Removes a node that has no children and no grants.
     pub async fn org_delete(&self, caller: &Caller, code: &str) -> Result<()> {
-        let n = self.node_in_scope(caller, code, EDITORS, "org_delete").await?;
+        let n = self.node_in_scope(caller, code, ORG_EDITORS, "org_delete").await?;
         if n.kind == OrgKind::Root {
             return Err(ServiceError::invalid("code", "根节点不能删除", "the root cannot be removed"));
         }
@@ -313,7 +310,7 @@ impl Services {
     /// Records an estate at a point, in the grid that holds the point
     /// (admins and the operator; the registry adds the everyday path).
     pub async fn add_estate_at(&self, caller: &Caller, name: &str, lon: f64, lat: f64) -> Result<EstateView> {
-        if !caller.has_any(EDITORS) {
+        if !caller.has_any(ORG_EDITORS) {
             return Err(ServiceError::forbidden());
         }
         let name = validate_org_name(name)?;

@@ -20,13 +20,9 @@ use crate::error::on_conflict;
 use crate::fields::text;
 use crate::invitations::own_record;
 pub use crate::projects::{MilestoneDone, MilestoneInput};
+use crate::roles::{PLEDGE_MANAGERS, PLEDGE_READERS, PLEDGE_UPDATERS};
 use crate::{Caller, Result, ServiceError, Services};
 
-/// Who runs the year: opens it, shortlists, commits, moves it on.
-pub const MANAGERS: &[Role] = &[Role::Secretary];
-/// Who reports progress and proposes for the community.
-pub const UPDATERS: &[Role] = &[Role::Secretary, Role::CommunityStaff];
-pub const READERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::GridWorker, Role::StreetOfficer];
 /// Photos an update takes at once.
 pub const MAX_PHOTOS: usize = 6;
 
@@ -270,7 +266,7 @@ async fn pledge_in_scope(
 
 /// A committed pledge the caller updates, while its year is at work.
 async fn committed_while_working(tx: &mut Tx, caller: &Caller, id: i64) -> Result<(Pledge, org::OrgNode)> {
-    let (p, com, y) = pledge_in_scope(tx, caller, id, UPDATERS).await?;
+    let (p, com, y) = pledge_in_scope(tx, caller, id, PLEDGE_UPDATERS).await?;
     if y.phase != Phase::Working {
         return Err(wrong_phase(&y, Phase::Working));
     }
@@ -314,7 +310,7 @@ impl Services {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let com = self.caller_community(&mut tx, caller, MANAGERS, community).await?;
+            let com = self.caller_community(&mut tx, caller, PLEDGE_MANAGERS, community).await?;
             on_conflict(store::open_year(&mut tx, com.id, i64::from(year), votes, now).await, || {
                 Msg::new(format!("{year} 年已开始征集"), format!("{year} is open already"))
             })?;
@@ -344,7 +340,7 @@ impl Services {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let com = self.caller_community(&mut tx, caller, MANAGERS, community).await?;
+            let com = self.caller_community(&mut tx, caller, PLEDGE_MANAGERS, community).await?;
             let y = store::year(&mut tx, com.id, year).await?.ok_or(ServiceError::NotFound)?;
             let from = y.phase;
             let Some(to) = from.next() else {
@@ -385,7 +381,7 @@ impl Services {
     pub async fn pledge_year(&self, caller: &Caller, community: Option<&str>, year: Option<i64>) -> Result<YearView> {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let com = self.caller_community(&mut tx, caller, READERS, community).await?;
+            let com = self.caller_community(&mut tx, caller, PLEDGE_READERS, community).await?;
             let y = match year {
                 Some(y) => store::year(&mut tx, com.id, y).await?.ok_or(ServiceError::NotFound)?,
                 None => current_year(&mut tx, com.id).await?,
@@ -408,7 +404,7 @@ impl Services {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let com = self.caller_community(&mut tx, caller, UPDATERS, community).await?;
+            let com = self.caller_community(&mut tx, caller, PLEDGE_UPDATERS, community).await?;
             let y = current_year(&mut tx, com.id).await?;
             let v = self.insert_proposal(&mut tx, caller, &com, &y, &title, &description, None, now).await?;
             tx.commit().await?;
@@ -461,7 +457,7 @@ impl Services {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let (p, com, y) = pledge_in_scope(&mut tx, caller, id, MANAGERS).await?;
+            let (p, com, y) = pledge_in_scope(&mut tx, caller, id, PLEDGE_MANAGERS).await?;
             if y.phase != Phase::Proposing {
                 return Err(wrong_phase(&y, Phase::Closed));
             }
@@ -481,7 +477,7 @@ impl Services {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let (p, com, _) = pledge_in_scope(&mut tx, caller, id, MANAGERS).await?;
+            let (p, com, _) = pledge_in_scope(&mut tx, caller, id, PLEDGE_MANAGERS).await?;
             if p.status != "committed" {
                 return Err(ServiceError::conflict(
                     "只有承诺办理的实事有负责人",

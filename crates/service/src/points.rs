@@ -16,12 +16,8 @@ use yijia_store::points::{self as store, Account, NewTransfer, Request, Transfer
 use yijia_store::{Tx, org};
 
 use crate::audit::{Event, record};
+use crate::roles::{POINT_KEEPERS, POINT_READERS};
 use crate::{Caller, Result, ServiceError, Services};
-
-/// Who moves points by hand, within their community.
-pub const KEEPERS: &[Role] = &[Role::Secretary, Role::CommunityStaff];
-/// Who reads accounts and statements, within their scope.
-pub const READERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::StationClerk, Role::StreetOfficer];
 
 /// One transfer asked for: `amount` points from account `from` to `to`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -351,7 +347,7 @@ impl Services {
     /// Transfers by hand: awards and adjustments, linked so that all
     /// happen or none does.
     pub async fn transfer(&self, caller: &Caller, input: TransferInput) -> Result<Posted> {
-        if !caller.has_any(KEEPERS) {
+        if !caller.has_any(POINT_KEEPERS) {
             return Err(ServiceError::forbidden());
         }
         let client_id = input.client_id.trim().to_owned();
@@ -375,7 +371,7 @@ impl Services {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let com = self.ledger_community(&mut tx, caller, legs[0].debit, KEEPERS).await?;
+            let com = self.ledger_community(&mut tx, caller, legs[0].debit, POINT_KEEPERS).await?;
             let mut ids: Vec<i64> = legs.iter().flat_map(|l| [l.debit, l.credit]).collect();
             ids.sort_unstable();
             ids.dedup();
@@ -453,7 +449,7 @@ impl Services {
     /// transfer is undone at most once, and a reversal is not undone (make
     /// a new transfer instead).
     pub async fn reverse(&self, caller: &Caller, transfer_id: i64, input: ReverseInput) -> Result<Posted> {
-        if !caller.has_any(KEEPERS) {
+        if !caller.has_any(POINT_KEEPERS) {
             return Err(ServiceError::forbidden());
         }
         let client_id = input.client_id.trim().to_owned();
@@ -472,7 +468,7 @@ impl Services {
             let Some(t) = store::transfer(&mut tx, transfer_id).await? else {
                 return Err(ServiceError::NotFound);
             };
-            let com = self.ledger_community(&mut tx, caller, t.debit_id, KEEPERS).await?;
+            let com = self.ledger_community(&mut tx, caller, t.debit_id, POINT_KEEPERS).await?;
             if matches!(t.kind, TransferKind::Redeem | TransferKind::Refund) {
                 return Err(ServiceError::invalid(
                     "transfer",
@@ -546,7 +542,7 @@ impl Services {
     pub async fn pending_approvals(&self, caller: &Caller, community: Option<&str>) -> Result<Vec<PointApproval>> {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let com = self.caller_community(&mut tx, caller, KEEPERS, community).await?;
+            let com = self.caller_community(&mut tx, caller, POINT_KEEPERS, community).await?;
             let rows = store::pending_approvals(&mut tx, com.id).await?;
             tx.commit().await?;
             Ok(rows.iter().map(approval_view).collect())
@@ -577,7 +573,7 @@ impl Services {
             let mut tx = self.db.write().await?;
             let Some(ap) = store::approval(&mut tx, client_id).await? else { return Err(ServiceError::NotFound) };
             let com = org::by_id(&mut tx, ap.community_id).await?;
-            if !caller.covers(KEEPERS, &com.path) {
+            if !caller.covers(POINT_KEEPERS, &com.path) {
                 return Err(ServiceError::denied("points_approval", format!("points:{client_id}")));
             }
             if caller.user_id.is_none() || caller.user_id == ap.asked_by {
@@ -644,7 +640,7 @@ impl Services {
     pub async fn community_accounts(&self, caller: &Caller, community: Option<&str>) -> Result<Vec<AccountView>> {
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let com = self.caller_community(&mut tx, caller, READERS, community).await?;
+            let com = self.caller_community(&mut tx, caller, POINT_READERS, community).await?;
             let mut out = Vec::new();
             for kind in [AccountKind::Pool, AccountKind::Shop, AccountKind::Adjustment] {
                 let a = store::ensure_account(&mut tx, com.id, kind.code(), None, self.now()).await?;
@@ -663,7 +659,7 @@ impl Services {
             let Some(r) = yijia_store::residents::get(&mut tx, resident_id).await? else {
                 return Err(ServiceError::NotFound);
             };
-            if !caller.covers(READERS, &r.grid_path) {
+            if !caller.covers(POINT_READERS, &r.grid_path) {
                 return Err(ServiceError::denied("points", format!("resident:{resident_id}")));
             }
             let grid = org::by_id(&mut tx, r.grid_id).await?;
@@ -683,7 +679,7 @@ impl Services {
             let mut tx = self.db.read().await?;
             let Some(a) = store::account(&mut tx, account_id).await? else { return Err(ServiceError::NotFound) };
             let com = org::by_id(&mut tx, a.community_id).await?;
-            if !caller.covers(READERS, &com.path) {
+            if !caller.covers(POINT_READERS, &com.path) {
                 return Err(ServiceError::denied("points_statement", format!("account:{account_id}")));
             }
             let st = statement_of(&mut tx, &a, &com.code, month.clone(), &from, &to).await?;

@@ -22,13 +22,8 @@ use crate::error::on_conflict;
 use crate::fields::{optional_text, text};
 use crate::files::BoxFuture;
 use crate::invitations::own_record;
+use crate::roles::{PROJECT_APPROVERS, PROJECT_MANAGERS, PROJECT_READERS};
 use crate::{Caller, Result, ServiceError, Services};
-
-/// Who runs a project: files applications, keeps the budget and expenses.
-pub const MANAGERS: &[Role] = &[Role::Secretary, Role::CommunityStaff];
-/// Who approves funding, and expenses above the community's limit.
-pub const APPROVERS: &[Role] = &[Role::StreetOfficer];
-pub const READERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::StreetOfficer, Role::GridWorker];
 
 /// Expenses above this need the street officer: 50,000 yuan.
 pub const STREET_LIMIT: Fen = Fen(5_000_000);
@@ -427,7 +422,7 @@ impl Services {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let com = self.caller_community(&mut tx, caller, MANAGERS, community).await?;
+            let com = self.caller_community(&mut tx, caller, PROJECT_MANAGERS, community).await?;
             for (i, b) in input.buildings.iter().enumerate() {
                 if places::building_info(&mut tx, *b).await?.is_none_or(|x| x.community_id != com.id) {
                     return Err(ServiceError::invalid(
@@ -473,7 +468,7 @@ impl Services {
     pub async fn projects(&self, caller: &Caller, community: Option<&str>) -> Result<Vec<ProjectView>> {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let com = self.caller_community(&mut tx, caller, READERS, community).await?;
+            let com = self.caller_community(&mut tx, caller, PROJECT_READERS, community).await?;
             let list = store::of_community(&mut tx, com.id).await?;
             let mut out = Vec::with_capacity(list.len());
             for p in &list {
@@ -488,7 +483,7 @@ impl Services {
     pub async fn project(&self, caller: &Caller, id: i64) -> Result<ProjectView> {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let (p, com) = project_in_scope(&mut tx, caller, id, READERS).await?;
+            let (p, com) = project_in_scope(&mut tx, caller, id, PROJECT_READERS).await?;
             let v = project_view(&mut tx, &p, &com.code).await?;
             tx.commit().await?;
             Ok(v)
@@ -527,7 +522,7 @@ impl Services {
     pub async fn add_budget_line(&self, caller: &Caller, id: i64, input: LineInput) -> Result<ProjectView> {
         let name = text("name", &input.name, 40)?;
         let amount = Fen::checked("amount", input.amount)?;
-        self.project_change(caller, id, MANAGERS, "project_budget", move |tx, p, _| {
+        self.project_change(caller, id, PROJECT_MANAGERS, "project_budget", move |tx, p, _| {
             Box::pin(async move {
                 if p.stage == Stage::Accepted {
                     return Err(ServiceError::conflict(
@@ -556,7 +551,7 @@ impl Services {
         let asked = Fen::checked("asked", input.asked)?;
         let note = optional_text("note", input.note.as_deref(), 500)?;
         let by = caller.display_name.clone();
-        self.project_change(caller, id, MANAGERS, "funding_apply", move |tx, p, now| {
+        self.project_change(caller, id, PROJECT_MANAGERS, "funding_apply", move |tx, p, now| {
             Box::pin(async move {
                 if p.stage == Stage::Accepted {
                     return Err(ServiceError::conflict(
@@ -599,7 +594,7 @@ impl Services {
             }
         };
         let by = caller.display_name.clone();
-        self.project_change(caller, f.project_id, APPROVERS, "funding_decide", move |tx, _, now| {
+        self.project_change(caller, f.project_id, PROJECT_APPROVERS, "funding_decide", move |tx, _, now| {
             Box::pin(async move {
                 if !store::decide_funding(tx, funding_id, approved, &by, &note, now).await? {
                     return Err(ServiceError::conflict("这笔申请已审批", "the application is decided already"));
@@ -623,7 +618,7 @@ impl Services {
         }
         let by = caller.display_name.clone();
         let status = if rules::needs_street_approval(amount, STREET_LIMIT) { "pending" } else { "recorded" };
-        self.project_change(caller, id, MANAGERS, "expense", move |tx, p, now| {
+        self.project_change(caller, id, PROJECT_MANAGERS, "expense", move |tx, p, now| {
             Box::pin(async move {
                 if !store::lines(tx, p.id).await?.iter().any(|l| l.id == input.line_id) {
                     return Err(ServiceError::invalid(
@@ -670,7 +665,7 @@ impl Services {
         tx.commit().await?;
         let Some(x) = x else { return Err(ServiceError::NotFound) };
         let by = caller.display_name.clone();
-        self.project_change(caller, x.project_id, APPROVERS, "expense_decide", move |tx, _, now| {
+        self.project_change(caller, x.project_id, PROJECT_APPROVERS, "expense_decide", move |tx, _, now| {
             Box::pin(async move {
                 if !store::decide_expense(tx, expense_id, input.approve, &by, now).await? {
                     return Err(ServiceError::conflict(
@@ -687,7 +682,7 @@ impl Services {
     pub async fn add_milestone(&self, caller: &Caller, id: i64, input: MilestoneInput) -> Result<ProjectView> {
         let title = text("title", &input.title, 60)?;
         let due = date("due_on", &input.due_on)?;
-        self.project_change(caller, id, MANAGERS, "milestone", move |tx, p, _| {
+        self.project_change(caller, id, PROJECT_MANAGERS, "milestone", move |tx, p, _| {
             Box::pin(async move {
                 let mid = store::add_milestone(tx, p.id, &title, &due).await?;
                 Ok(json!({ "milestone": mid, "title": title }))
@@ -707,7 +702,7 @@ impl Services {
         let m = store::milestone(&mut tx, milestone_id).await?;
         tx.commit().await?;
         let Some(m) = m else { return Err(ServiceError::NotFound) };
-        self.project_change(caller, m.project_id, MANAGERS, "milestone_done", move |tx, _, _| {
+        self.project_change(caller, m.project_id, PROJECT_MANAGERS, "milestone_done", move |tx, _, _| {
             Box::pin(async move {
                 if !store::finish_milestone(tx, milestone_id, &done, &note).await? {
                     return Err(ServiceError::conflict("这个节点已完成", "the milestone is done already"));
@@ -731,7 +726,7 @@ impl Services {
                 ));
             }
         };
-        self.project_change(caller, id, MANAGERS, "project_stage", move |tx, p, now| {
+        self.project_change(caller, id, PROJECT_MANAGERS, "project_stage", move |tx, p, now| {
             Box::pin(async move {
                 let from = p.stage;
                 let mut p = p.clone();
@@ -771,7 +766,7 @@ impl Services {
     /// goes on and the next round starts afresh.
     pub async fn close_vote(&self, caller: &Caller, id: i64) -> Result<ProjectView> {
         let who = caller.clone();
-        self.project_change(caller, id, MANAGERS, "project_vote_count", move |tx, p, now| {
+        self.project_change(caller, id, PROJECT_MANAGERS, "project_vote_count", move |tx, p, now| {
             Box::pin(async move {
                 if p.stage != Stage::Voting {
                     return Err(ServiceError::conflict("项目不在验收投票中", "the project is not being voted on"));
@@ -1067,7 +1062,7 @@ impl Services {
         let by = caller.display_name.clone();
         let stored = name.clone();
         let r = self
-            .project_change(caller, id, MANAGERS, "project_file", move |tx, p, now| {
+            .project_change(caller, id, PROJECT_MANAGERS, "project_file", move |tx, p, now| {
                 Box::pin(async move {
                     let of = target.of;
                     let belongs = match kind.as_str() {
@@ -1107,7 +1102,7 @@ impl Services {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
             let Some(f) = store::file(&mut tx, file_id).await? else { return Err(ServiceError::NotFound) };
-            project_in_scope(&mut tx, caller, f.project_id, READERS).await?;
+            project_in_scope(&mut tx, caller, f.project_id, PROJECT_READERS).await?;
             tx.commit().await?;
             self.file_bytes(&f).await
         })

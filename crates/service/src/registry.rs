@@ -16,15 +16,8 @@ use yijia_store::{Tx, audit as store_audit, org, places, residents};
 
 use crate::audit::{Event, record};
 use crate::error::on_conflict;
+use crate::roles::{REGISTRARS, RESIDENT_READERS, UNMASKERS};
 use crate::{Caller, Page, PageReq, Result, ServiceError, Services};
-
-/// Who registers residents: in their grids, or across their community.
-pub const REGISTRARS: &[Role] = &[Role::GridWorker, Role::CommunityStaff, Role::Secretary];
-/// Who reads records (station clerks see names, never ID numbers).
-pub const READERS: &[Role] =
-    &[Role::GridWorker, Role::CommunityStaff, Role::Secretary, Role::StreetOfficer, Role::StationClerk];
-/// Who may show a protected field in full, with a reason.
-pub const UNMASKERS: &[Role] = &[Role::GridWorker, Role::CommunityStaff, Role::Secretary, Role::StreetOfficer];
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -697,7 +690,7 @@ impl Services {
     /// One resident, masked. The read is audited, so that the resident can
     /// see who looked.
     pub async fn get_resident(&self, caller: &Caller, id: i64) -> Result<ResidentView> {
-        let r = self.resident_in_scope(caller, id, READERS, "resident_view").await?;
+        let r = self.resident_in_scope(caller, id, RESIDENT_READERS, "resident_view").await?;
         self.within_read_limit(caller).await?;
         let mut tx = self.db.write().await?;
         record(&mut tx, caller, self.now(), &Event::ok("resident_view", format!("resident:{id}"), &r.grid_path))
@@ -711,7 +704,7 @@ impl Services {
     /// `details`. The reason and the field go to the audit log in the same
     /// transaction; when that write fails, nothing is shown.
     pub async fn unmask(&self, caller: &Caller, id: i64, field: &str, reason: &str) -> Result<Unmasked> {
-        let r = self.resident_in_scope(caller, id, READERS, "resident_unmask").await?;
+        let r = self.resident_in_scope(caller, id, RESIDENT_READERS, "resident_unmask").await?;
         if !caller.covers(UNMASKERS, &r.grid_path) {
             return Err(ServiceError::Forbidden(Msg::new(
                 "您的角色不能查看完整的个人信息",
@@ -769,14 +762,14 @@ impl Services {
         f: ResidentFilter,
         page: PageReq,
     ) -> Result<Page<ResidentView>> {
-        let mut paths = caller.scope_paths(READERS);
+        let mut paths = caller.scope_paths(RESIDENT_READERS);
         if paths.is_empty() {
             return Err(ServiceError::forbidden());
         }
         let mut conn = self.db.conn().await?;
         if let Some(code) = f.grid.as_deref().filter(|g| !g.is_empty()) {
             let node = org::by_code(&mut conn, code).await?;
-            let Some(node) = node.filter(|n| caller.covers(READERS, &n.path)) else {
+            let Some(node) = node.filter(|n| caller.covers(RESIDENT_READERS, &n.path)) else {
                 return Err(ServiceError::invalid(
                     "grid",
                     format!("找不到网格「{code}」"),
@@ -878,7 +871,7 @@ impl Services {
 
     /// Who viewed, unmasked or changed a resident's record, newest first.
     pub async fn record_views(&self, caller: &Caller, id: i64) -> Result<Vec<RecordView>> {
-        self.resident_in_scope(caller, id, READERS, "resident_views").await?;
+        self.resident_in_scope(caller, id, RESIDENT_READERS, "resident_views").await?;
         let mut conn = self.db.conn().await?;
         let rows = store_audit::by_object(&mut conn, &format!("resident:{id}"), 200).await?;
         Ok(rows
@@ -985,7 +978,7 @@ impl Services {
     /// category. Each count equals the length of the list
     /// `GET /api/v1/residents?grid=…&category=…`.
     pub async fn category_counts(&self, caller: &Caller) -> Result<Vec<GridCounts>> {
-        let paths = caller.scope_paths(READERS);
+        let paths = caller.scope_paths(RESIDENT_READERS);
         if paths.is_empty() {
             return Err(ServiceError::forbidden());
         }
@@ -1041,7 +1034,7 @@ pub struct HistoryView {
 impl Services {
     /// Adds or removes a category, with the reason in its history.
     pub async fn change_category(&self, caller: &Caller, id: i64, ch: CategoryChange) -> Result<ResidentView> {
-        let r = self.resident_in_scope(caller, id, READERS, "resident_category").await?;
+        let r = self.resident_in_scope(caller, id, RESIDENT_READERS, "resident_category").await?;
         if !caller.covers(REGISTRARS, &r.grid_path) {
             return Err(ServiceError::forbidden());
         }
@@ -1104,7 +1097,7 @@ impl Services {
 
     /// Who added or removed which category, when and why; newest first.
     pub async fn category_history(&self, caller: &Caller, id: i64) -> Result<Vec<HistoryView>> {
-        let r = self.resident_in_scope(caller, id, READERS, "resident_history").await?;
+        let r = self.resident_in_scope(caller, id, RESIDENT_READERS, "resident_history").await?;
         let mut conn = self.db.conn().await?;
         let rows = residents::history_of(&mut conn, id).await?;
         let customs = residents::customs(&mut conn, std::slice::from_ref(&r.grid_path)).await?;

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::Msg;
 use yijia_domain::points::{self as rules, AccountKind, Leg, TransferKind};
-use yijia_domain::role::Role;
 use yijia_domain::shop::{self, ItemFields, RedemptionStatus};
 use yijia_domain::time::{rfc3339, to_local};
 use yijia_store::shop::{self as store, Item, NewItem, NewRedemption, NewStockChange, Redemption};
@@ -15,10 +14,8 @@ use yijia_store::{Db, StoreError, Tx, org, points as ledger};
 
 use crate::audit::{Event, record};
 use crate::points::{Applied, Failure, Req};
+use crate::roles::SHOP_CLERKS;
 use crate::{Caller, Result, ServiceError, Services};
-
-/// Who keeps the shop: items, stock, redemptions at the counter, handing over.
-pub const CLERKS: &[Role] = &[Role::StationClerk, Role::CommunityStaff, Role::Secretary];
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ItemInput {
@@ -166,7 +163,7 @@ impl Services {
     pub async fn shop_items(&self, caller: &Caller, community: Option<&str>) -> Result<Vec<ItemView>> {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let com = self.caller_community(&mut tx, caller, crate::points::READERS, community).await?;
+            let com = self.caller_community(&mut tx, caller, crate::roles::POINT_READERS, community).await?;
             let items = store::items(&mut tx, com.id, true).await?;
             tx.commit().await?;
             Ok(items.iter().map(|i| item_view(i, &com.code)).collect())
@@ -179,7 +176,7 @@ impl Services {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let com = self.caller_community(&mut tx, caller, CLERKS, community).await?;
+            let com = self.caller_community(&mut tx, caller, SHOP_CLERKS, community).await?;
             let description = input.description.as_deref().unwrap_or("").trim();
             let new = NewItem {
                 community_id: com.id,
@@ -274,7 +271,7 @@ impl Services {
     /// failed. On SQLite redemptions sent at the same moment share a commit
     /// (`shop_writer`).
     pub async fn redeem(&self, caller: &Caller, input: RedeemInput) -> Result<Redeemed> {
-        if !caller.has_any(CLERKS) && caller.resident_id != Some(input.resident_id) {
+        if !caller.has_any(SHOP_CLERKS) && caller.resident_id != Some(input.resident_id) {
             return Err(ServiceError::forbidden());
         }
         let client_id = input.client_id.trim().to_owned();
@@ -385,7 +382,7 @@ impl Services {
         };
         tx.commit().await?;
         let (Some(item), Some(com)) = (item, com) else { return Err(ServiceError::NotFound) };
-        if !caller.covers(crate::points::READERS, &com.path) && own != Some(com.id) {
+        if !caller.covers(crate::roles::POINT_READERS, &com.path) && own != Some(com.id) {
             return Err(ServiceError::denied("shop", format!("item:{id}")));
         }
         let (Some(file), Some(content_type)) = (item.photo_file, item.photo_type) else {
@@ -405,7 +402,7 @@ impl Services {
     ) -> Result<RedemptionView> {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let com = self.caller_community(&mut tx, caller, CLERKS, community).await?;
+            let com = self.caller_community(&mut tx, caller, SHOP_CLERKS, community).await?;
             let r = store::waiting_by_code(&mut tx, com.id, code.trim()).await?;
             tx.commit().await?;
             r.map(|r| redemption_view(&r)).ok_or(ServiceError::NotFound)
@@ -497,7 +494,7 @@ impl Services {
     pub async fn waiting_redemptions(&self, caller: &Caller, community: Option<&str>) -> Result<Vec<RedemptionView>> {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let com = self.caller_community(&mut tx, caller, CLERKS, community).await?;
+            let com = self.caller_community(&mut tx, caller, SHOP_CLERKS, community).await?;
             let rows = store::in_status(&mut tx, com.id, RedemptionStatus::Waiting.code(), 500).await?;
             tx.commit().await?;
             Ok(rows.iter().map(redemption_view).collect())
@@ -515,7 +512,7 @@ impl Services {
         let (month, from, to) = crate::points::month_range(month, self.now())?;
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let com = self.caller_community(&mut tx, caller, crate::points::READERS, community).await?;
+            let com = self.caller_community(&mut tx, caller, crate::roles::POINT_READERS, community).await?;
             let f = store::month_figures(&mut tx, com.id, &from, &to).await?;
             tx.commit().await?;
             Ok(ShopReport {
@@ -677,14 +674,14 @@ async fn free_pickup_code(tx: &mut Tx) -> Result<String> {
 /// A clerk of the community redeems for anyone; a resident for themself
 /// (the resident's community is checked with the item's by `refusal`).
 pub(crate) fn may_redeem(caller: &Caller, community_path: &str, resident_id: i64) -> bool {
-    caller.covers(CLERKS, community_path)
+    caller.covers(SHOP_CLERKS, community_path)
         || (caller.resident_id == Some(resident_id) && caller.has_any(&[yijia_domain::role::Role::Resident]))
 }
 
 /// A community whose shop the caller keeps; a denial names `object`.
 async fn clerk_community(tx: &mut Tx, caller: &Caller, community_id: i64, object: String) -> Result<org::OrgNode> {
     let com = org::by_id(tx, community_id).await?;
-    if !caller.covers(CLERKS, &com.path) {
+    if !caller.covers(SHOP_CLERKS, &com.path) {
         return Err(ServiceError::denied("shop", object));
     }
     Ok(com)

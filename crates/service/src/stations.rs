@@ -17,13 +17,8 @@ use crate::audit::{Event, record};
 use crate::error::on_conflict;
 use crate::fields::{date_or_today, text, time as time_field};
 use crate::invitations::own_record;
+use crate::roles::{STATION_CLERKS, STATION_READERS};
 use crate::{Caller, Result, ServiceError, Services};
-
-/// Who runs stations: sets up services, books for residents, records
-/// services given.
-pub const CLERKS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::StationClerk];
-/// Who reads stations, their appointments and figures.
-pub const READERS: &[Role] = crate::points::READERS;
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct StationInput {
@@ -366,7 +361,7 @@ impl Services {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let com = self.caller_community(&mut tx, caller, CLERKS, community).await?;
+            let com = self.caller_community(&mut tx, caller, STATION_CLERKS, community).await?;
             let id = on_conflict(store::insert_station(&mut tx, com.id, &name, &address, &hours, now).await, || {
                 Msg::new(format!("已有服务站「{name}」"), format!("there is a station '{name}' already"))
             })?;
@@ -384,7 +379,7 @@ impl Services {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let (_, com) = station_in_scope(&mut tx, caller, id, CLERKS).await?;
+            let (_, com) = station_in_scope(&mut tx, caller, id, STATION_CLERKS).await?;
             on_conflict(store::update_station(&mut tx, id, &name, &address, &hours).await, || {
                 Msg::new(format!("已有服务站「{name}」"), format!("there is a station '{name}' already"))
             })?;
@@ -402,7 +397,7 @@ impl Services {
     pub async fn stations(&self, caller: &Caller, community: Option<&str>) -> Result<Vec<StationView>> {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let com = self.caller_community(&mut tx, caller, READERS, community).await?;
+            let com = self.caller_community(&mut tx, caller, STATION_READERS, community).await?;
             let out = stations_of(&mut tx, &com, false).await?;
             tx.commit().await?;
             Ok(out)
@@ -425,7 +420,7 @@ impl Services {
     pub async fn station(&self, caller: &Caller, id: i64) -> Result<StationView> {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let (s, com) = station_in_scope(&mut tx, caller, id, READERS).await?;
+            let (s, com) = station_in_scope(&mut tx, caller, id, STATION_READERS).await?;
             let services = store::services(&mut tx, id).await?;
             tx.commit().await?;
             Ok(station_view(&s, &com.code, &services))
@@ -438,7 +433,7 @@ impl Services {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let (_, com) = station_in_scope(&mut tx, caller, station_id, CLERKS).await?;
+            let (_, com) = station_in_scope(&mut tx, caller, station_id, STATION_CLERKS).await?;
             let id = on_conflict(store::insert_service(&mut tx, station_id, &c.fields(), now).await, || {
                 Msg::new(format!("这个服务站已有「{}」", c.name), format!("the station offers '{}' already", c.name))
             })?;
@@ -457,7 +452,7 @@ impl Services {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let (_, _, com) = service_in_scope(&mut tx, caller, id, CLERKS).await?;
+            let (_, _, com) = service_in_scope(&mut tx, caller, id, STATION_CLERKS).await?;
             on_conflict(store::update_service(&mut tx, id, &c.fields()).await, || {
                 Msg::new(format!("这个服务站已有「{}」", c.name), format!("the station offers '{}' already", c.name))
             })?;
@@ -477,11 +472,11 @@ impl Services {
         let date = date_or_today("date", date, now)?;
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let (svc, st) = if caller.has_any(&[Role::Resident]) && !caller.has_any(READERS) {
+            let (svc, st) = if caller.has_any(&[Role::Resident]) && !caller.has_any(STATION_READERS) {
                 let (svc, st, _) = own_service(&mut tx, caller, service_id).await?;
                 (svc, st)
             } else {
-                let (svc, st, _) = service_in_scope(&mut tx, caller, service_id, READERS).await?;
+                let (svc, st, _) = service_in_scope(&mut tx, caller, service_id, STATION_READERS).await?;
                 (svc, st)
             };
             let slots = slots_of(&mut tx, &svc, &st, date, now).await?;
@@ -495,7 +490,7 @@ impl Services {
     /// resident of the community.
     pub async fn book(&self, caller: &Caller, service_id: i64, input: BookingInput) -> Result<AppointmentView> {
         let at = time_field("starts_at", &input.starts_at)?;
-        if input.resident_id.is_none() && caller.resident_id.is_none() && caller.has_any(CLERKS) {
+        if input.resident_id.is_none() && caller.resident_id.is_none() && caller.has_any(STATION_CLERKS) {
             return Err(ServiceError::invalid(
                 "resident_id",
                 "请指明为哪位居民预约",
@@ -512,7 +507,7 @@ impl Services {
                     (store::service_for_booking(&mut tx, service_id).await?, st, rid, com.path)
                 }
                 Some(rid) => {
-                    let (_, st, com) = service_in_scope(&mut tx, caller, service_id, CLERKS).await?;
+                    let (_, st, com) = service_in_scope(&mut tx, caller, service_id, STATION_CLERKS).await?;
                     let r = yijia_store::residents::get(&mut tx, rid).await?;
                     if !r.is_some_and(|r| yijia_domain::org::path_covers(&com.path, &r.grid_path)) {
                         return Err(ServiceError::invalid(
@@ -579,10 +574,10 @@ impl Services {
             let st = store::station(&mut tx, a.station_id).await?.ok_or(ServiceError::NotFound)?;
             let com = org::by_id(&mut tx, st.community_id).await?;
             let own = caller.resident_id == Some(a.resident_id) && caller.has_any(&[Role::Resident]);
-            if !own && !caller.covers(CLERKS, &com.path) {
+            if !own && !caller.covers(STATION_CLERKS, &com.path) {
                 return Err(ServiceError::denied("appointment", format!("appointment:{id}")));
             }
-            if to == AppointmentStatus::Missed && (own && !caller.covers(CLERKS, &com.path)) {
+            if to == AppointmentStatus::Missed && (own && !caller.covers(STATION_CLERKS, &com.path)) {
                 return Err(ServiceError::forbidden());
             }
             match to {
@@ -631,7 +626,7 @@ impl Services {
         let date = date_or_today("date", date, self.now())?;
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let (s, com) = station_in_scope(&mut tx, caller, id, READERS).await?;
+            let (s, com) = station_in_scope(&mut tx, caller, id, STATION_READERS).await?;
             let services = store::services(&mut tx, id).await?;
             let day = start_of_day(date);
             let appointments = store::station_appointments(&mut tx, id, day, day + DAY_MS).await?;
@@ -674,7 +669,7 @@ impl Services {
         }
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let (_, com) = station_in_scope(&mut tx, caller, station_id, CLERKS).await?;
+            let (_, com) = station_in_scope(&mut tx, caller, station_id, STATION_CLERKS).await?;
             let Some(svc) = store::service(&mut tx, input.service_id).await?.filter(|s| s.station_id == station_id)
             else {
                 return Err(ServiceError::invalid(
@@ -764,7 +759,7 @@ impl Services {
         let (from, to) = crate::honours::month_ms(&first, &last)?;
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let (s, _) = station_in_scope(&mut tx, caller, id, READERS).await?;
+            let (s, _) = station_in_scope(&mut tx, caller, id, STATION_READERS).await?;
             let services = store::services(&mut tx, id).await?;
             let figures = store::figures(&mut tx, id, from, to).await?;
             let counts = store::appointment_counts(&mut tx, id, from, to).await?;

@@ -14,7 +14,7 @@ use yijia_store::{Tx, sessions, totp};
 
 use crate::audit::{Event, record};
 use crate::caller::Grant;
-use crate::users::MANAGERS;
+use crate::roles::USER_MANAGERS;
 use crate::{Caller, Result, ServiceError, Services};
 
 const ISSUER: &str = "yijia";
@@ -245,7 +245,7 @@ impl Services {
     /// those she manages) and ends their sessions: they enrol again at
     /// their next login. Never one's own: that takes a second person.
     pub async fn reset_totp(&self, caller: &Caller, username: &str) -> Result<()> {
-        if !caller.has_any(MANAGERS) {
+        if !caller.has_any(USER_MANAGERS) {
             return Err(ServiceError::forbidden());
         }
         let u = self.managed_user(caller, username, "totp_reset").await?;

@@ -9,10 +9,8 @@ use yijia_store::{StoreError, Tx, org, sessions, users};
 use crate::audit::{Event, record};
 use crate::auth::{UserView, hash_blocking};
 use crate::error::on_conflict;
+use crate::roles::USER_MANAGERS;
 use crate::{Caller, Page, PageReq, Result, ServiceError, Services};
-
-/// Who manages accounts: admins anywhere, secretaries in their community.
-pub const MANAGERS: &[Role] = &[Role::Admin, Role::Secretary];
 
 /// The roles a secretary may hand out; the rest need an admin.
 const SECRETARY_GIVES: &[Role] = &[Role::Resident, Role::GridWorker, Role::StationClerk, Role::CommunityStaff];
@@ -42,7 +40,7 @@ impl Services {
     async fn check_grant(&self, tx: &mut Tx, caller: &Caller, g: &NewGrant, i: usize) -> Result<org::OrgNode> {
         let field = format!("grants[{i}].scope");
         let node = org::by_code(tx, g.scope.trim()).await?;
-        let Some(node) = node.filter(|n| caller.is_operator() || caller.covers(MANAGERS, &n.path)) else {
+        let Some(node) = node.filter(|n| caller.is_operator() || caller.covers(USER_MANAGERS, &n.path)) else {
             return Err(ServiceError::invalid(
                 &field,
                 format!("找不到组织编码「{}」", g.scope),
@@ -80,7 +78,7 @@ impl Services {
     }
 
     pub async fn add_user(&self, caller: &Caller, new: NewUser) -> Result<UserView> {
-        if !caller.has_any(MANAGERS) {
+        if !caller.has_any(USER_MANAGERS) {
             return Err(ServiceError::forbidden());
         }
         let username = validate_username(&new.username)?;
@@ -121,7 +119,7 @@ impl Services {
 
     /// Users with a grant inside the caller's scope.
     pub async fn list_users(&self, caller: &Caller, page: PageReq) -> Result<Page<UserView>> {
-        let paths = caller.scope_paths(MANAGERS);
+        let paths = caller.scope_paths(USER_MANAGERS);
         let Some(path) = paths.first() else {
             return Err(ServiceError::forbidden());
         };
@@ -164,7 +162,7 @@ impl Services {
     }
 
     pub async fn get_user(&self, caller: &Caller, username: &str) -> Result<UserView> {
-        if !caller.has_any(MANAGERS) {
+        if !caller.has_any(USER_MANAGERS) {
             return Err(ServiceError::forbidden());
         }
         let u = self.managed_user(caller, username, "user_read").await?;
@@ -176,7 +174,7 @@ impl Services {
 
     /// Disables (or re-enables) an account; disabling ends its sessions.
     pub async fn set_user_disabled(&self, caller: &Caller, username: &str, disabled: bool) -> Result<UserView> {
-        if !caller.has_any(MANAGERS) {
+        if !caller.has_any(USER_MANAGERS) {
             return Err(ServiceError::forbidden());
         }
         let u = self.managed_user(caller, username, "user_disable").await?;
@@ -200,7 +198,7 @@ impl Services {
     /// Sets another user's password (an admin, a secretary for their
     /// community, or the operator); their sessions end.
     pub async fn reset_password(&self, caller: &Caller, username: &str, password: &str) -> Result<()> {
-        if !caller.has_any(MANAGERS) {
+        if !caller.has_any(USER_MANAGERS) {
             return Err(ServiceError::forbidden());
         }
         let u = self.managed_user(caller, username, "password_reset").await?;

@@ -22,14 +22,9 @@ use yijia_store::{Tx, org};
 use crate::audit::{Event, record, record_many};
 use crate::cases::{CaseInput, clean_photos};
 use crate::fields::ymd;
+use crate::roles::{CARE_PLANNERS, COVERAGE_READERS, VISITORS};
 use crate::{Caller, Result, ServiceError, Services};
 
-/// Who logs visits to the residents of their scope.
-pub const VISITORS: &[Role] = &[Role::GridWorker, Role::CommunityStaff, Role::Secretary];
-/// Who changes a community's visit intervals.
-pub const PLANNERS: &[Role] = &[Role::Secretary, Role::CommunityStaff];
-/// Who reads coverage and the overdue list of their scope.
-pub const COVERAGE_READERS: &[Role] = &[Role::GridWorker, Role::CommunityStaff, Role::Secretary, Role::StreetOfficer];
 /// The most visits one request carries (a phone's queue is sent in batches).
 pub const MAX_BATCH: usize = 100;
 /// How old a queued visit may be when it arrives.
@@ -1012,7 +1007,7 @@ impl Services {
             let mut tx = self.db.write().await?;
             let p = visits::plan_inputs(&mut tx, Whose::Residents(&[resident_id])).await?.pop();
             let Some(p) = p else { return Err(ServiceError::NotFound) };
-            if !caller.covers(crate::registry::READERS, &p.grid_path) {
+            if !caller.covers(crate::roles::RESIDENT_READERS, &p.grid_path) {
                 return Err(ServiceError::Denied {
                     action: "visit_read".into(),
                     object: format!("resident:{resident_id}"),
@@ -1072,7 +1067,7 @@ impl Services {
             let mut tx = self.db.write().await?;
             let p = visits::plan_inputs(&mut tx, Whose::Residents(&[resident_id])).await?.pop();
             let Some(p) = p else { return Err(ServiceError::NotFound) };
-            if !caller.covers(crate::registry::REGISTRARS, &p.grid_path) {
+            if !caller.covers(crate::roles::REGISTRARS, &p.grid_path) {
                 return Err(ServiceError::Denied {
                     action: "care_plan".into(),
                     object: format!("resident:{resident_id}"),
@@ -1139,7 +1134,7 @@ impl Services {
         let code = self
             .denials_audited(caller, async {
                 let mut tx = self.db.write().await?;
-                let com = self.plan_community(&mut tx, caller, community, PLANNERS).await?;
+                let com = self.plan_community(&mut tx, caller, community, CARE_PLANNERS).await?;
                 match days {
                     Some(d) => visits::set_interval(&mut tx, com.id, cat.code(), i64::from(d)).await?,
                     None => visits::remove_interval(&mut tx, com.id, cat.code()).await?,
@@ -1374,7 +1369,7 @@ impl Services {
             let v = visits::get(&mut conn, id).await?.ok_or(ServiceError::NotFound)?;
             let grid = org::by_id(&mut conn, v.grid_id).await?;
             drop(conn);
-            if !caller.covers(crate::registry::READERS, &grid.path) {
+            if !caller.covers(crate::roles::RESIDENT_READERS, &grid.path) {
                 return Err(ServiceError::Denied { action: "visit_photo".into(), object: format!("visit:{id}") });
             }
             let (Some(name), Some(content_type)) = (v.photo_file, v.photo_type) else {

@@ -9,15 +9,12 @@ use std::time::Duration;
 use hmac::{KeyInit, Mac};
 use serde::Serialize;
 use serde_json::json;
-use yijia_domain::role::Role;
 use yijia_domain::time::{MINUTE_MS, rfc3339};
 use yijia_store::{cases, org};
 
 use crate::audit::{Event, record};
+use crate::roles::WEBHOOK_MAKERS;
 use crate::{Caller, Result, ServiceError, Services};
-
-/// Who adds and disables webhooks, within their grants.
-pub const WEBHOOK_MAKERS: &[Role] = &[Role::Secretary, Role::StreetOfficer, Role::Admin];
 
 /// Entries sent per webhook per run.
 const BATCH: i64 = 100;

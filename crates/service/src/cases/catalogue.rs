@@ -11,10 +11,8 @@ use yijia_store::{Tx, cases, org};
 
 use crate::audit::{Event, record};
 use crate::error::on_conflict;
+use crate::roles::CATALOGUE_EDITORS;
 use crate::{Caller, Result, ServiceError, Services};
-
-/// Who edits a community's catalogue.
-pub const CATALOGUE_EDITORS: &[Role] = &[Role::Secretary, Role::CommunityStaff];
 
 /// (code, kind, 名称, name, priority, description)
 const DEFAULTS: &[(&str, CaseKind, &str, &str, Priority, &str)] = &[
@@ -230,7 +228,7 @@ impl Services {
 
     async fn case_categories_in(&self, caller: &Caller, community: Option<&str>) -> Result<Vec<CaseCategoryView>> {
         let mut tx = self.db.conn().await?;
-        let com = self.caller_community(&mut tx, caller, super::FILERS, community).await?;
+        let com = self.caller_community(&mut tx, caller, crate::roles::CASE_FILERS, community).await?;
         let cats = cases::categories(&mut tx, com.id).await?;
         let ds = cases::deadlines(&mut tx, com.id).await?;
         Ok(cats.iter().map(|c| category_view(c, &com.code, &ds)).collect())

@@ -22,23 +22,12 @@ use yijia_domain::time::{DAY_MS, rfc3339};
 use yijia_store::{Tx, cases, org, places};
 
 use crate::audit::{Event, record};
+use crate::roles::{CASE_FILERS, CASE_HANDLERS, DISPATCHERS, GRID_HANDLERS, SUBDISTRICT_HANDLERS};
 use crate::{Caller, Page, PageReq, Result, ServiceError, Services, photos};
-pub use catalogue::{CATALOGUE_EDITORS, CaseCategoryInput, CaseCategoryView, DeadlineView};
+pub use catalogue::{CaseCategoryInput, CaseCategoryView, DeadlineView};
 use catalogue::{check_text, community_of, works_in};
 pub use sweep::SweepReport;
 use writer::NewCaseRows;
-
-/// Who files cases: residents for themselves, the others for anyone.
-pub const FILERS: &[Role] =
-    &[Role::Resident, Role::GridWorker, Role::CommunityStaff, Role::Secretary, Role::StreetOfficer];
-/// Who handles the cases of their grids.
-pub const GRID_HANDLERS: &[Role] = &[Role::GridWorker];
-/// Who handles and hands out the cases of their community.
-pub const DISPATCHERS: &[Role] = &[Role::CommunityStaff, Role::Secretary];
-/// Who takes escalated cases.
-pub const SUBDISTRICT: &[Role] = &[Role::StreetOfficer];
-/// Everyone who works on cases (the lists of the staff).
-pub const HANDLERS: &[Role] = &[Role::GridWorker, Role::CommunityStaff, Role::Secretary, Role::StreetOfficer];
 
 /// How far apart two reports may be and still be the same thing.
 pub const SIMILAR_METRES: f64 = 100.0;
@@ -384,7 +373,7 @@ pub(crate) fn parts_of(caller: &Caller, k: &cases::Case) -> Vec<Part> {
     if caller.covers(DISPATCHERS, &k.community_path) {
         p.push(Part::Dispatcher);
     }
-    if caller.covers(SUBDISTRICT, &k.community_path) {
+    if caller.covers(SUBDISTRICT_HANDLERS, &k.community_path) {
         p.push(Part::Subdistrict);
     }
     p
@@ -584,10 +573,10 @@ impl Services {
     }
 
     async fn create_case_in(&self, caller: &Caller, input: &CaseInput, photos: &[Stored]) -> Result<CaseView> {
-        if !caller.has_any(FILERS) {
+        if !caller.has_any(CASE_FILERS) {
             return Err(ServiceError::forbidden());
         }
-        let resident_only = !caller.has_any(HANDLERS);
+        let resident_only = !caller.has_any(CASE_HANDLERS);
         let description = check_text("description", &input.description, 1, 2000)?;
         let channel = if resident_only {
             Channel::Portal
@@ -678,7 +667,7 @@ impl Services {
             let Some(res) = yijia_store::residents::get(&mut tx, *r).await? else {
                 return Err(ServiceError::invalid("residents", format!("没有居民 {r}"), format!("no resident {r}")));
             };
-            if resident_only || !caller.covers(crate::registry::READERS, &res.grid_path) {
+            if resident_only || !caller.covers(crate::roles::RESIDENT_READERS, &res.grid_path) {
                 return Err(ServiceError::invalid("residents", format!("没有居民 {r}"), format!("no resident {r}")));
             }
             concerned.push(cases::Concerned { resident_id: res.id, name: res.name, grid_path: res.grid_path });
@@ -782,7 +771,7 @@ impl Services {
     /// whose boundary holds it; a grid code, itself; a resident, their
     /// grid; otherwise the community's dispatch list.
     async fn place_case(&self, tx: &mut Tx, caller: &Caller, input: &CaseInput) -> Result<Placed> {
-        let resident_only = !caller.has_any(HANDLERS);
+        let resident_only = !caller.has_any(CASE_HANDLERS);
         let mut grid_id: Option<i64> = None;
         let mut community_id: Option<i64> = None;
         let (mut building_id, mut household_id) = (None, None);
@@ -796,7 +785,7 @@ impl Services {
             let b = places::building_place(tx, a.building_id).await?.ok_or(ServiceError::NotFound)?;
             let g = org::by_code(tx, &a.grid_code).await?;
             // a door is someone's home: only those who may read its grid place a case there
-            if !g.as_ref().is_some_and(|g| caller.covers(crate::registry::READERS, &g.path)) {
+            if !g.as_ref().is_some_and(|g| caller.covers(crate::roles::RESIDENT_READERS, &g.path)) {
                 return Err(ServiceError::denied("case_create", format!("household:{h}")));
             }
             grid_id = g.map(|g| g.id);
@@ -843,7 +832,7 @@ impl Services {
                     let g = org::by_id(tx, g).await?;
                     community_of(tx, &g.path).await?.ok_or(ServiceError::NotFound)?
                 }
-                None => self.caller_community(tx, caller, FILERS, input.community.as_deref()).await?,
+                None => self.caller_community(tx, caller, CASE_FILERS, input.community.as_deref()).await?,
             },
         };
         if let Some(named) = input.community.as_deref().map(str::trim).filter(|c| !c.is_empty())
@@ -856,7 +845,7 @@ impl Services {
             ));
         }
         // filing needs a grant at or inside the community
-        if !works_in(caller, FILERS, &community.path) {
+        if !works_in(caller, CASE_FILERS, &community.path) {
             return Err(ServiceError::denied("case_create", format!("org:{}", community.code)));
         }
         if grid_id.is_none()
@@ -891,7 +880,7 @@ impl Services {
     pub async fn case_form_options(&self, caller: &Caller, community: Option<&str>) -> Result<FormOptions> {
         let categories = self.case_categories(caller, community).await?;
         let mut tx = self.db.conn().await?;
-        let com = self.caller_community(&mut tx, caller, FILERS, community).await?;
+        let com = self.caller_community(&mut tx, caller, CASE_FILERS, community).await?;
         let buildings = places::buildings_of(&mut tx, com.id)
             .await?
             .into_iter()
@@ -983,7 +972,7 @@ impl Services {
             related
                 .residents
                 .into_iter()
-                .filter(|r| caller.covers(crate::registry::READERS, &r.grid_path))
+                .filter(|r| caller.covers(crate::roles::RESIDENT_READERS, &r.grid_path))
                 .map(|r| ConcernedView { resident_id: r.resident_id, name: r.name })
                 .collect()
         } else {
@@ -1079,12 +1068,12 @@ impl Services {
         page: PageReq,
     ) -> Result<(Page<CaseSummary>, CaseCounts)> {
         let now = self.now();
-        let staff_paths = caller.scope_paths(HANDLERS);
+        let staff_paths = caller.scope_paths(CASE_HANDLERS);
         let mut f = cases::Filter::default();
         let mut counts_filter = cases::Filter::default();
         if staff_paths.is_empty() {
             // residents: the cases they filed
-            let Some(me) = caller.user_id.filter(|_| caller.has_any(FILERS)) else {
+            let Some(me) = caller.user_id.filter(|_| caller.has_any(CASE_FILERS)) else {
                 return Err(ServiceError::forbidden());
             };
             f.reporter = Some(me);
@@ -1119,7 +1108,7 @@ impl Services {
         let mut tx = self.db.conn().await?;
         if let Some(code) = q.org.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
             // narrows the list (and its counts) to one place the caller covers
-            let roles = if q.case_box == CaseBox::Dispatch { DISPATCHERS } else { HANDLERS };
+            let roles = if q.case_box == CaseBox::Dispatch { DISPATCHERS } else { CASE_HANDLERS };
             let node =
                 org::by_code(&mut tx, code).await?.filter(|n| !staff_paths.is_empty() && caller.covers(roles, &n.path));
             let Some(node) = node else {
@@ -1457,9 +1446,9 @@ impl Services {
                 Some(p) => org::by_id(&mut tx, p.community_id).await?,
                 None => return Ok(vec![]),
             },
-            None => self.caller_community(&mut tx, caller, FILERS, community).await?,
+            None => self.caller_community(&mut tx, caller, CASE_FILERS, community).await?,
         };
-        if !works_in(caller, FILERS, &com.path) {
+        if !works_in(caller, CASE_FILERS, &com.path) {
             return Ok(vec![]);
         }
         let Some(cat) = cases::category_by_code(&mut tx, com.id, category.trim()).await? else {

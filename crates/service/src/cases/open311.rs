@@ -16,10 +16,8 @@ use yijia_store::{cases, org};
 use super::{CaseInput, catalogue::check_text};
 use crate::audit::{Event, record};
 use crate::caller::Grant;
+use crate::roles::KEY_ISSUERS;
 use crate::{Caller, Result, ServiceError, Services};
-
-/// Who issues and revokes API keys.
-pub const KEY_ISSUERS: &[Role] = &[Role::Admin];
 
 /// The default and the longest window of a request search.
 pub const WINDOW_DAYS: i64 = 90;

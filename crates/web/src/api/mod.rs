@@ -28,7 +28,6 @@ use axum::routing::{delete, get, patch, post, put};
 use serde::Deserialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi};
-use yijia_domain::role::Role;
 use yijia_service::ServiceError;
 
 use crate::error::ApiError;
@@ -56,45 +55,7 @@ pub struct PageParams {
     pub per_page: Option<i64>,
 }
 
-const STAFF: &[Role] = yijia_service::org::VIEWERS;
-const MANAGERS: &[Role] = yijia_service::users::MANAGERS;
-const ADMINS: &[Role] = yijia_service::org::EDITORS;
-const AUDIT_READERS: &[Role] = yijia_service::audit::READERS;
-const RESIDENT_READERS: &[Role] = yijia_service::registry::READERS;
-const REGISTRARS: &[Role] = yijia_service::registry::REGISTRARS;
-const FULL_EXPORTERS: &[Role] = yijia_service::export::FULL_EXPORTERS;
-const APPROVERS: &[Role] = yijia_service::export::APPROVERS;
-const CATEGORY_MAKERS: &[Role] = yijia_service::categories::CATEGORY_MAKERS;
-const CASE_FILERS: &[Role] = yijia_service::cases::FILERS;
-const CASE_HANDLERS: &[Role] = yijia_service::cases::HANDLERS;
-const CATALOGUE_EDITORS: &[Role] = yijia_service::cases::CATALOGUE_EDITORS;
-const VISITORS: &[Role] = yijia_service::visits::VISITORS;
-const PLANNERS: &[Role] = yijia_service::visits::PLANNERS;
-const COVERAGE_READERS: &[Role] = yijia_service::visits::COVERAGE_READERS;
-const POINT_KEEPERS: &[Role] = yijia_service::points::KEEPERS;
-const POINT_READERS: &[Role] = yijia_service::points::READERS;
-const ORGANISERS: &[Role] = yijia_service::activities::ORGANISERS;
-const SHOP_CLERKS: &[Role] = yijia_service::shop::CLERKS;
-const RESIDENTS: &[Role] = &[Role::Resident];
-/// The shop's goods are seen by those who read it and the community's residents.
-const ITEM_VIEWERS: &[Role] =
-    &[Role::Secretary, Role::CommunityStaff, Role::StationClerk, Role::StreetOfficer, Role::Resident];
-const STATION_CLERKS: &[Role] = yijia_service::stations::CLERKS;
-const STATION_READERS: &[Role] = yijia_service::stations::READERS;
-/// Station staff, and residents acting for themselves (the service checks which).
-const BOOKERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::StationClerk, Role::Resident];
-const SLOT_READERS: &[Role] =
-    &[Role::Secretary, Role::CommunityStaff, Role::StationClerk, Role::StreetOfficer, Role::Resident];
-const NOTICE_READERS: &[Role] = yijia_service::notices::READERS;
-const NOTICE_PUBLISHERS: &[Role] = yijia_service::notices::PUBLISHERS;
-const PROJECT_READERS: &[Role] = yijia_service::projects::READERS;
-const PROJECT_MANAGERS: &[Role] = yijia_service::projects::MANAGERS;
-const PROJECT_APPROVERS: &[Role] = yijia_service::projects::APPROVERS;
-const PLEDGE_READERS: &[Role] = yijia_service::pledges::READERS;
-const PLEDGE_MANAGERS: &[Role] = yijia_service::pledges::MANAGERS;
-const PLEDGE_UPDATERS: &[Role] = yijia_service::pledges::UPDATERS;
-const WEBHOOK_MAKERS: &[Role] = yijia_service::webhooks::WEBHOOK_MAKERS;
-const DASHBOARD_READERS: &[Role] = yijia_service::dashboard::READERS;
+use yijia_service::roles::*;
 
 pub fn routes(r: Routes) -> Routes {
     use Method as M;
@@ -112,29 +73,47 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/api/v1/me/two-factor/disable", LoggedIn, Scope::Own, post(account::disable))
         .add(M::GET, "/api/v1/me/sessions", LoggedIn, Scope::Own, get(account::my_sessions))
         .add(M::DELETE, "/api/v1/me/sessions/{id}", LoggedIn, Scope::Own, delete(account::end_my_session))
-        .add(M::GET, "/api/v1/org", Roles(STAFF), Scope::Grants, get(org::org_tree))
-        .add(M::POST, "/api/v1/org", Roles(ADMINS), Scope::Object, post(org::create_org_node))
-        .add(M::GET, "/api/v1/org/{code}", Roles(STAFF), Scope::Object, get(org::get_org_node))
-        .add(M::PATCH, "/api/v1/org/{code}", Roles(ADMINS), Scope::Object, patch(org::update_org_node))
-        .add(M::DELETE, "/api/v1/org/{code}", Roles(ADMINS), Scope::Object, delete(org::delete_org_node))
-        .add(M::GET, "/api/v1/users", Roles(MANAGERS), Scope::Grants, get(users::list_users))
-        .add(M::POST, "/api/v1/users", Roles(MANAGERS), Scope::Object, post(users::create_user))
-        .add(M::GET, "/api/v1/users/{username}", Roles(MANAGERS), Scope::Object, get(users::get_user))
-        .add(M::POST, "/api/v1/users/{username}/disable", Roles(MANAGERS), Scope::Object, post(users::disable_user))
-        .add(M::POST, "/api/v1/users/{username}/enable", Roles(MANAGERS), Scope::Object, post(users::enable_user))
-        .add(M::POST, "/api/v1/users/{username}/two-factor/reset", Roles(MANAGERS), Scope::Object, post(account::reset))
-        .add(M::GET, "/api/v1/users/{username}/sessions", Roles(MANAGERS), Scope::Object, get(account::user_sessions))
+        .add(M::GET, "/api/v1/org", Roles(ORG_VIEWERS), Scope::Grants, get(org::org_tree))
+        .add(M::POST, "/api/v1/org", Roles(ORG_EDITORS), Scope::Object, post(org::create_org_node))
+        .add(M::GET, "/api/v1/org/{code}", Roles(ORG_VIEWERS), Scope::Object, get(org::get_org_node))
+        .add(M::PATCH, "/api/v1/org/{code}", Roles(ORG_EDITORS), Scope::Object, patch(org::update_org_node))
+        .add(M::DELETE, "/api/v1/org/{code}", Roles(ORG_EDITORS), Scope::Object, delete(org::delete_org_node))
+        .add(M::GET, "/api/v1/users", Roles(USER_MANAGERS), Scope::Grants, get(users::list_users))
+        .add(M::POST, "/api/v1/users", Roles(USER_MANAGERS), Scope::Object, post(users::create_user))
+        .add(M::GET, "/api/v1/users/{username}", Roles(USER_MANAGERS), Scope::Object, get(users::get_user))
+        .add(
+            M::POST,
+            "/api/v1/users/{username}/disable",
+            Roles(USER_MANAGERS),
+            Scope::Object,
+            post(users::disable_user),
+        )
+        .add(M::POST, "/api/v1/users/{username}/enable", Roles(USER_MANAGERS), Scope::Object, post(users::enable_user))
+        .add(
+            M::POST,
+            "/api/v1/users/{username}/two-factor/reset",
+            Roles(USER_MANAGERS),
+            Scope::Object,
+            post(account::reset),
+        )
+        .add(
+            M::GET,
+            "/api/v1/users/{username}/sessions",
+            Roles(USER_MANAGERS),
+            Scope::Object,
+            get(account::user_sessions),
+        )
         .add(
             M::DELETE,
             "/api/v1/users/{username}/sessions",
-            Roles(MANAGERS),
+            Roles(USER_MANAGERS),
             Scope::Object,
             delete(account::end_user_sessions),
         )
         .add(
             M::DELETE,
             "/api/v1/users/{username}/sessions/{id}",
-            Roles(MANAGERS),
+            Roles(USER_MANAGERS),
             Scope::Object,
             delete(account::end_user_session),
         )
@@ -146,7 +125,13 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::PUT, "/api/v1/residents/{id}", Roles(REGISTRARS), Scope::Object, put(residents::update_resident))
         .add(M::POST, "/api/v1/exports", Roles(FULL_EXPORTERS), Scope::Object, post(exports::request_export))
         .add(M::GET, "/api/v1/exports", Roles(FULL_EXPORTERS), Scope::Grants, get(exports::list_exports))
-        .add(M::POST, "/api/v1/exports/{id}/decision", Roles(APPROVERS), Scope::Object, post(exports::decide_export))
+        .add(
+            M::POST,
+            "/api/v1/exports/{id}/decision",
+            Roles(EXPORT_APPROVERS),
+            Scope::Object,
+            post(exports::decide_export),
+        )
         .add(
             M::GET,
             "/api/v1/exports/{id}/download",
@@ -174,9 +159,9 @@ pub fn routes(r: Routes) -> Routes {
             post(cases::add_photos).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
         )
         .add(M::GET, "/api/v1/cases/{id}/photos/{photo}", Roles(CASE_FILERS), Scope::Object, get(cases::get_photo))
-        .add(M::GET, "/api/v1/api-keys", Roles(ADMINS), Scope::Grants, get(integrations::list))
-        .add(M::POST, "/api/v1/api-keys", Roles(ADMINS), Scope::Object, post(integrations::issue))
-        .add(M::POST, "/api/v1/api-keys/{id}/revoke", Roles(ADMINS), Scope::Object, post(integrations::revoke))
+        .add(M::GET, "/api/v1/api-keys", Roles(ORG_EDITORS), Scope::Grants, get(integrations::list))
+        .add(M::POST, "/api/v1/api-keys", Roles(ORG_EDITORS), Scope::Object, post(integrations::issue))
+        .add(M::POST, "/api/v1/api-keys/{id}/revoke", Roles(ORG_EDITORS), Scope::Object, post(integrations::revoke))
         .add(M::GET, "/api/v1/webhooks", Roles(WEBHOOK_MAKERS), Scope::Grants, get(integrations::list_webhooks))
         .add(M::POST, "/api/v1/webhooks", Roles(WEBHOOK_MAKERS), Scope::Object, post(integrations::add_webhook))
         .add(
@@ -358,7 +343,7 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/api/v1/residents/{id}/plan", Roles(RESIDENT_READERS), Scope::Object, get(visits::resident_plan))
         .add(M::PUT, "/api/v1/residents/{id}/plan", Roles(REGISTRARS), Scope::Object, put(visits::set_resident_plan))
         .add(M::GET, "/api/v1/care-intervals", Roles(COVERAGE_READERS), Scope::Grants, get(visits::care_intervals))
-        .add(M::PUT, "/api/v1/care-intervals", Roles(PLANNERS), Scope::Object, put(visits::set_care_interval))
+        .add(M::PUT, "/api/v1/care-intervals", Roles(CARE_PLANNERS), Scope::Object, put(visits::set_care_interval))
         .add(M::GET, "/api/v1/coverage", Roles(COVERAGE_READERS), Scope::Grants, get(visits::coverage))
         .add(M::GET, "/api/v1/dashboard", Roles(DASHBOARD_READERS), Scope::Grants, get(dashboard::dashboard))
         .add(M::GET, "/api/v1/reports/monthly", Roles(DASHBOARD_READERS), Scope::Grants, get(dashboard::monthly_report))

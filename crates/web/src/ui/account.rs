@@ -10,11 +10,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_service::auth::SessionView;
+use yijia_service::roles::USER_MANAGERS;
 use yijia_service::two_factor::{Enrolment, TwoFactorStatus};
 
 use super::{Chrome, PageErr, PageResult, fixable};
 
-const MANAGERS: &[yijia_domain::role::Role] = yijia_service::users::MANAGERS;
 use crate::AppState;
 use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope, clear_session_cookie};
@@ -29,8 +29,8 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/two-factor/confirm", LoggedIn, Scope::Own, post(confirm))
         .add(M::POST, "/two-factor/recovery-codes", LoggedIn, Scope::Own, post(new_codes))
         .add(M::POST, "/two-factor/disable", LoggedIn, Scope::Own, post(disable))
-        .add(M::POST, "/users/{username}/two-factor/reset", Roles(MANAGERS), Scope::Object, post(reset))
-        .add(M::POST, "/users/{username}/sessions/end", Roles(MANAGERS), Scope::Object, post(end_user_sessions))
+        .add(M::POST, "/users/{username}/two-factor/reset", Roles(USER_MANAGERS), Scope::Object, post(reset))
+        .add(M::POST, "/users/{username}/sessions/end", Roles(USER_MANAGERS), Scope::Object, post(end_user_sessions))
 }
 
 /// Pages with secrets on them (a QR code, recovery codes) are not kept.

@@ -7,16 +7,14 @@ use axum::http::Method;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use serde::Deserialize;
-use yijia_domain::role::Role;
 use yijia_service::PageReq;
+use yijia_service::roles::AUDIT_READERS;
 
 use super::form::PageQuery;
 use super::{Chrome, PageErr, PageResult};
 use crate::AppState;
 use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
-
-const AUDIT_READERS: &[Role] = yijia_service::audit::READERS;
 
 pub fn routes(r: Routes) -> Routes {
     use Method as M;

@@ -12,10 +12,10 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_domain::case::{Action, CaseKind, Channel, Priority};
 use yijia_service::cases::{
-    ActionInput, CATALOGUE_EDITORS, CaseBox, CaseCategoryInput, CaseCategoryView, CaseInput, CaseQuery, CaseSummary,
-    CaseView, DISPATCHERS, DeadlineView, DisputeInput, FILERS, FormOptions, HANDLERS, NoteInput, RatingInput,
-    SimilarView,
+    ActionInput, CaseBox, CaseCategoryInput, CaseCategoryView, CaseInput, CaseQuery, CaseSummary, CaseView,
+    DeadlineView, DisputeInput, FormOptions, NoteInput, RatingInput, SimilarView,
 };
+use yijia_service::roles::{CASE_FILERS, CASE_HANDLERS, CATALOGUE_EDITORS, DISPATCHERS};
 use yijia_service::{Caller, PageReq, ServiceError};
 
 use super::form::{number, opt};
@@ -28,30 +28,30 @@ use crate::policy::{Auth, Policy, Routes, Scope};
 pub fn routes(r: Routes) -> Routes {
     use Method as M;
     use Policy::*;
-    r.add(M::GET, "/cases", Roles(FILERS), Scope::Grants, get(inbox))
-        .add(M::GET, "/cases/new", Roles(FILERS), Scope::Grants, get(new_form))
+    r.add(M::GET, "/cases", Roles(CASE_FILERS), Scope::Grants, get(inbox))
+        .add(M::GET, "/cases/new", Roles(CASE_FILERS), Scope::Grants, get(new_form))
         .add(
             M::POST,
             "/cases/new",
-            Roles(FILERS),
+            Roles(CASE_FILERS),
             Scope::Object,
             post(new_submit).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
         )
-        .add(M::GET, "/cases/similar", Roles(FILERS), Scope::Grants, get(similar_hint))
-        .add(M::GET, "/cases/categories", Roles(FILERS), Scope::Grants, get(catalogue))
+        .add(M::GET, "/cases/similar", Roles(CASE_FILERS), Scope::Grants, get(similar_hint))
+        .add(M::GET, "/cases/categories", Roles(CASE_FILERS), Scope::Grants, get(catalogue))
         .add(M::POST, "/cases/categories", Roles(CATALOGUE_EDITORS), Scope::Object, post(catalogue_save))
-        .add(M::GET, "/cases/{id}", Roles(FILERS), Scope::Object, get(show))
-        .add(M::POST, "/cases/{id}/act", Roles(FILERS), Scope::Object, post(act))
-        .add(M::POST, "/cases/{id}/rate", Roles(FILERS), Scope::Object, post(rate))
-        .add(M::POST, "/cases/{id}/note", Roles(HANDLERS), Scope::Object, post(note))
+        .add(M::GET, "/cases/{id}", Roles(CASE_FILERS), Scope::Object, get(show))
+        .add(M::POST, "/cases/{id}/act", Roles(CASE_FILERS), Scope::Object, post(act))
+        .add(M::POST, "/cases/{id}/rate", Roles(CASE_FILERS), Scope::Object, post(rate))
+        .add(M::POST, "/cases/{id}/note", Roles(CASE_HANDLERS), Scope::Object, post(note))
         .add(
             M::POST,
             "/cases/{id}/photos",
-            Roles(FILERS),
+            Roles(CASE_FILERS),
             Scope::Object,
             post(add_photos).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
         )
-        .add(M::POST, "/cases/{id}/dispute", Roles(HANDLERS), Scope::Object, post(dispute))
+        .add(M::POST, "/cases/{id}/dispute", Roles(CASE_HANDLERS), Scope::Object, post(dispute))
 }
 
 // ---- the inbox -------------------------------------------------------------
@@ -85,7 +85,7 @@ struct InboxParams {
 }
 
 fn is_staff(c: &Caller) -> bool {
-    c.has_any(HANDLERS)
+    c.has_any(CASE_HANDLERS)
 }
 
 async fn inbox(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<InboxParams>) -> PageResult {

@@ -9,8 +9,9 @@ use axum::http::Method;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use serde::Deserialize;
-use yijia_service::dashboard::{CaseFigures, Dashboard, READERS, UnitFigures};
+use yijia_service::dashboard::{CaseFigures, Dashboard, UnitFigures};
 use yijia_service::reports::{MONTH_LINES, MonthlyReport, change_percent, month_value};
+use yijia_service::roles::DASHBOARD_READERS;
 
 use super::map::{Area, MapSvg};
 use super::{Chrome, PageErr, PageResult};
@@ -19,9 +20,15 @@ use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
-    r.add(Method::GET, "/dashboard", Policy::Roles(READERS), Scope::Grants, get(dashboard))
-        .add(Method::GET, "/reports/monthly", Policy::Roles(READERS), Scope::Grants, get(report))
-        .add(Method::GET, "/reports/monthly.xlsx", Policy::Roles(READERS), Scope::Grants, get(report_workbook))
+    r.add(Method::GET, "/dashboard", Policy::Roles(DASHBOARD_READERS), Scope::Grants, get(dashboard))
+        .add(Method::GET, "/reports/monthly", Policy::Roles(DASHBOARD_READERS), Scope::Grants, get(report))
+        .add(
+            Method::GET,
+            "/reports/monthly.xlsx",
+            Policy::Roles(DASHBOARD_READERS),
+            Scope::Grants,
+            get(report_workbook),
+        )
 }
 
 #[derive(Deserialize, Default)]

@@ -10,15 +10,12 @@ use axum::routing::get;
 use yijia_domain::org::OrgKind;
 use yijia_domain::role::Role;
 use yijia_service::Caller;
+use yijia_service::roles::{AUDIT_READERS, ORG_VIEWERS, USER_MANAGERS};
 
 use super::{Chrome, PageErr, PageResult};
 use crate::AppState;
 use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
-
-const STAFF: &[Role] = yijia_service::org::VIEWERS;
-const MANAGERS: &[Role] = yijia_service::users::MANAGERS;
-const AUDIT_READERS: &[Role] = yijia_service::audit::READERS;
 
 pub fn routes(r: Routes) -> Routes {
     use Method as M;
@@ -43,7 +40,7 @@ impl Chrome {
 /// The pages a caller may open: (href, title, what it is for).
 fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)> {
     let mut v = vec![("/", l.t("首页", "Home"), "")];
-    if c.has_any(yijia_service::dashboard::READERS) {
+    if c.has_any(yijia_service::roles::DASHBOARD_READERS) {
         v.push((
             "/dashboard",
             l.t("看板", "Dashboard"),
@@ -58,34 +55,34 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             ),
         ));
     }
-    if c.has_any(STAFF) {
+    if c.has_any(ORG_VIEWERS) {
         v.push((
             "/org",
             l.t("组织架构", "Org tree"),
             l.t("街道、社区、网格及网格边界", "Subdistricts, communities, grids and their boundaries"),
         ));
     }
-    if c.has_any(yijia_service::registry::READERS) {
+    if c.has_any(yijia_service::roles::RESIDENT_READERS) {
         v.push((
             "/residents",
             l.t("居民", "Residents"),
             l.t("按类别归档的居民信息", "Residents, archived by category"),
         ));
     }
-    if c.has_any(yijia_service::cases::HANDLERS) {
+    if c.has_any(yijia_service::roles::CASE_HANDLERS) {
         v.push((
             "/cases",
             l.t("事件", "Cases"),
             l.t("诉求、矛盾纠纷与安全隐患,按时限办理", "Requests, disputes and hazards, on time"),
         ));
-    } else if c.has_any(yijia_service::cases::FILERS) {
+    } else if c.has_any(yijia_service::roles::CASE_FILERS) {
         v.push((
             "/cases",
             l.t("我的诉求", "My requests"),
             l.t("反映问题、查看办理进度、评价", "Tell us, follow it, rate it"),
         ));
     }
-    if c.has_any(yijia_service::visits::COVERAGE_READERS) {
+    if c.has_any(yijia_service::roles::COVERAGE_READERS) {
         v.push((
             "/walk",
             l.t("今日走访", "Today's walk"),
@@ -137,7 +134,7 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             l.t("每月志愿标兵,自己决定是否署名", "The month's volunteers; you choose whether you are named"),
         ));
     }
-    if c.has_any(yijia_service::activities::ORGANISERS) {
+    if c.has_any(yijia_service::roles::ORGANISERS) {
         v.push((
             "/activities",
             l.t("志愿活动", "Volunteering"),
@@ -149,7 +146,7 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             l.t("岗位、排班、值守积分", "Posts, shifts, points for time on duty"),
         ));
     }
-    if c.has_any(yijia_service::pledges::READERS) {
+    if c.has_any(yijia_service::roles::PLEDGE_READERS) {
         v.push((
             "/pledges",
             l.t("十件实事", "Pledges"),
@@ -159,7 +156,7 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             ),
         ));
     }
-    if c.has_any(yijia_service::projects::READERS) {
+    if c.has_any(yijia_service::roles::PROJECT_READERS) {
         v.push((
             "/projects",
             l.t("修缮项目", "Repair projects"),
@@ -169,7 +166,7 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             ),
         ));
     }
-    if c.has_any(yijia_service::notices::READERS) {
+    if c.has_any(yijia_service::roles::NOTICE_READERS) {
         v.push((
             "/notices",
             l.t("公告", "Notices"),
@@ -179,7 +176,7 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             ),
         ));
     }
-    if c.has_any(yijia_service::stations::READERS) {
+    if c.has_any(yijia_service::roles::STATION_READERS) {
         v.push((
             "/stations",
             l.t("党群服务站", "Service stations"),
@@ -189,14 +186,14 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             ),
         ));
     }
-    if c.has_any(yijia_service::shop::CLERKS) {
+    if c.has_any(yijia_service::roles::SHOP_CLERKS) {
         v.push((
             "/shop",
             l.t("爱心超市", "Love-points shop"),
             l.t("凭取货码交付、库存、月报", "Hand over by pickup code, stock, the month's figures"),
         ));
     }
-    if c.has_any(MANAGERS) {
+    if c.has_any(USER_MANAGERS) {
         v.push(("/users", l.t("用户", "Users"), l.t("账户、角色授权、停用", "Accounts, role grants, disabling")));
     }
     if c.has_any(AUDIT_READERS) {

@@ -9,8 +9,8 @@ use axum::http::Method;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::Deserialize;
-use yijia_domain::role::Role;
-use yijia_service::notices::{NoticeInput, NoticeView, PUBLISHERS, PinInput, READERS};
+use yijia_service::notices::{NoticeInput, NoticeView, PinInput};
+use yijia_service::roles::{NOTICE_PUBLISHERS, NOTICE_READERS, RESIDENTS};
 use yijia_service::{Caller, ServiceError};
 
 use super::form::{Flash, local_time, then_to};
@@ -19,15 +19,13 @@ use crate::AppState;
 use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
-const RESIDENTS: &[Role] = &[Role::Resident];
-
 pub fn routes(r: Routes) -> Routes {
     use Method as M;
     use Policy::*;
-    r.add(M::GET, "/notices", Roles(READERS), Scope::Grants, get(notices))
-        .add(M::POST, "/notices", Roles(PUBLISHERS), Scope::Object, post(notice_post))
-        .add(M::POST, "/notices/{id}/withdraw", Roles(PUBLISHERS), Scope::Object, post(notice_withdraw))
-        .add(M::POST, "/notices/{id}/pin", Roles(PUBLISHERS), Scope::Object, post(notice_pin))
+    r.add(M::GET, "/notices", Roles(NOTICE_READERS), Scope::Grants, get(notices))
+        .add(M::POST, "/notices", Roles(NOTICE_PUBLISHERS), Scope::Object, post(notice_post))
+        .add(M::POST, "/notices/{id}/withdraw", Roles(NOTICE_PUBLISHERS), Scope::Object, post(notice_withdraw))
+        .add(M::POST, "/notices/{id}/pin", Roles(NOTICE_PUBLISHERS), Scope::Object, post(notice_pin))
         .add(M::GET, "/me/notices/{id}", Roles(RESIDENTS), Scope::Own, get(my_notice))
 }
 
@@ -63,7 +61,7 @@ struct Params {
 
 async fn render_notices(st: &AppState, c: &Caller, lang: Lang, community: Option<&str>, flash: Flash) -> PageResult {
     let list = st.svc.notices(c, community).await.page(lang)?;
-    let may_post = c.has_any(PUBLISHERS);
+    let may_post = c.has_any(NOTICE_PUBLISHERS);
     let (grids, buildings) = if may_post {
         let o = st.svc.case_form_options(c, None).await.page(lang)?;
         (o.grids, o.buildings)
@@ -77,7 +75,7 @@ async fn render_notices(st: &AppState, c: &Caller, lang: Lang, community: Option
 }
 
 async fn notices(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
-    if super::must_choose_community(&c, READERS, q.community.as_deref()) {
+    if super::must_choose_community(&c, NOTICE_READERS, q.community.as_deref()) {
         return super::choose_community(&st, &c, lang, "/notices", lang.t("公告", "Notices")).await;
     }
     let ok = q.ok.map(|_| lang.t("已保存。", "Saved.").to_owned());

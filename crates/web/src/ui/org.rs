@@ -9,24 +9,21 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_domain::org::OrgKind;
-use yijia_domain::role::Role;
 use yijia_service::Caller;
+use yijia_service::roles::{ORG_EDITORS, ORG_VIEWERS};
 
 use super::{Chrome, PageErr, PageResult, fixable};
 use crate::AppState;
 use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
-const STAFF: &[Role] = yijia_service::org::VIEWERS;
-const ADMINS: &[Role] = yijia_service::org::EDITORS;
-
 pub fn routes(r: Routes) -> Routes {
     use Method as M;
     use Policy::*;
-    r.add(M::GET, "/org", Roles(STAFF), Scope::Grants, get(org_tree))
-        .add(M::POST, "/org", Roles(ADMINS), Scope::Object, post(org_create))
-        .add(M::GET, "/org/{code}", Roles(STAFF), Scope::Object, get(org_node))
-        .add(M::POST, "/org/{code}", Roles(ADMINS), Scope::Object, post(org_update))
+    r.add(M::GET, "/org", Roles(ORG_VIEWERS), Scope::Grants, get(org_tree))
+        .add(M::POST, "/org", Roles(ORG_EDITORS), Scope::Object, post(org_create))
+        .add(M::GET, "/org/{code}", Roles(ORG_VIEWERS), Scope::Object, get(org_node))
+        .add(M::POST, "/org/{code}", Roles(ORG_EDITORS), Scope::Object, post(org_update))
 }
 
 // ---- org -------------------------------------------------------------------
@@ -83,14 +80,14 @@ async fn render_node(st: &AppState, c: &Caller, lang: Lang, code: &str, message:
         shapes.push((b, None));
     }
     let map = super::map::MapSvg::new(&shapes, &points);
-    let editable = c.has_any(ADMINS) && node.kind != OrgKind::Root;
+    let editable = c.has_any(ORG_EDITORS) && node.kind != OrgKind::Root;
     let child_kind = match node.kind {
         OrgKind::Root => Some("subdistrict"),
         OrgKind::Subdistrict => Some("community"),
         OrgKind::Community => Some("grid"),
         OrgKind::Grid => None,
     }
-    .filter(|_| c.has_any(ADMINS));
+    .filter(|_| c.has_any(ORG_EDITORS));
     let here = format!("/org/{}", node.code);
     let page = OrgNodePage {
         c: Chrome::for_caller(lang, c, "/org", &here),
@@ -99,7 +96,7 @@ async fn render_node(st: &AppState, c: &Caller, lang: Lang, code: &str, message:
         children: detail.children.into_iter().map(|ch| (ch.code, ch.name)).collect(),
         estates: detail.estates.into_iter().map(|e| (e.name, e.grid)).collect(),
         map,
-        editable: editable || (c.has_any(ADMINS) && child_kind.is_some()),
+        editable: editable || (c.has_any(ORG_EDITORS) && child_kind.is_some()),
         is_grid: node.kind == OrgKind::Grid,
         boundary_text: node.boundary.as_ref().map(|b| b.to_string()).unwrap_or_default(),
         child_kind,

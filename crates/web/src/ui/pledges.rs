@@ -9,11 +9,11 @@ use axum::http::Method;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::Deserialize;
-use yijia_domain::role::Role;
 use yijia_service::pledges::{
-    AdvanceInput, MANAGERS, MilestoneDone, MilestoneInput, OwnerInput, PledgeMilestoneView, PledgesBoard,
-    ProgressInput, ProposalInput, READERS, ShortlistInput, UPDATERS, UpdateView, VerdictInput, YearInput, YearView,
+    AdvanceInput, MilestoneDone, MilestoneInput, OwnerInput, PledgeMilestoneView, PledgesBoard, ProgressInput,
+    ProposalInput, ShortlistInput, UpdateView, VerdictInput, YearInput, YearView,
 };
+use yijia_service::roles::{PLEDGE_MANAGERS, PLEDGE_READERS, PLEDGE_UPDATERS, RESIDENTS};
 use yijia_service::{Caller, ServiceError};
 
 use super::form::{Flash, then_to, whole};
@@ -22,20 +22,18 @@ use crate::AppState;
 use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
-const RESIDENTS: &[Role] = &[Role::Resident];
-
 pub fn routes(r: Routes) -> Routes {
     use Method as M;
     use Policy::*;
-    r.add(M::GET, "/pledges", Roles(READERS), Scope::Grants, get(pledges))
-        .add(M::POST, "/pledges", Roles(UPDATERS), Scope::Object, post(propose))
-        .add(M::POST, "/pledges/years", Roles(MANAGERS), Scope::Object, post(open_year))
-        .add(M::POST, "/pledges/years/{year}/advance", Roles(MANAGERS), Scope::Object, post(advance))
-        .add(M::POST, "/pledges/{id}/shortlist", Roles(MANAGERS), Scope::Object, post(shortlist))
-        .add(M::POST, "/pledges/{id}/owner", Roles(MANAGERS), Scope::Object, post(owner))
-        .add(M::POST, "/pledges/{id}/progress", Roles(UPDATERS), Scope::Object, post(progress))
-        .add(M::POST, "/pledges/{id}/milestones", Roles(UPDATERS), Scope::Object, post(milestone_add))
-        .add(M::POST, "/pledges/milestones/{m}/done", Roles(UPDATERS), Scope::Object, post(milestone_done))
+    r.add(M::GET, "/pledges", Roles(PLEDGE_READERS), Scope::Grants, get(pledges))
+        .add(M::POST, "/pledges", Roles(PLEDGE_UPDATERS), Scope::Object, post(propose))
+        .add(M::POST, "/pledges/years", Roles(PLEDGE_MANAGERS), Scope::Object, post(open_year))
+        .add(M::POST, "/pledges/years/{year}/advance", Roles(PLEDGE_MANAGERS), Scope::Object, post(advance))
+        .add(M::POST, "/pledges/{id}/shortlist", Roles(PLEDGE_MANAGERS), Scope::Object, post(shortlist))
+        .add(M::POST, "/pledges/{id}/owner", Roles(PLEDGE_MANAGERS), Scope::Object, post(owner))
+        .add(M::POST, "/pledges/{id}/progress", Roles(PLEDGE_UPDATERS), Scope::Object, post(progress))
+        .add(M::POST, "/pledges/{id}/milestones", Roles(PLEDGE_UPDATERS), Scope::Object, post(milestone_add))
+        .add(M::POST, "/pledges/milestones/{m}/done", Roles(PLEDGE_UPDATERS), Scope::Object, post(milestone_done))
         .add(M::GET, "/me/pledges", Roles(RESIDENTS), Scope::Own, get(my_pledges))
         .add(M::POST, "/me/pledges", Roles(RESIDENTS), Scope::Own, post(my_propose))
         .add(M::POST, "/me/pledges/{id}/vote", Roles(RESIDENTS), Scope::Own, post(my_vote))
@@ -113,8 +111,8 @@ async fn render(st: &AppState, c: &Caller, lang: Lang, q: &Params, flash: Flash)
         c: Chrome::for_caller(lang, c, "/pledges", "/pledges"),
         y,
         next_year,
-        may_manage: c.has_any(MANAGERS),
-        may_update: c.has_any(UPDATERS),
+        may_manage: c.has_any(PLEDGE_MANAGERS),
+        may_update: c.has_any(PLEDGE_UPDATERS),
         today: today(st),
         flash,
     };
@@ -122,7 +120,7 @@ async fn render(st: &AppState, c: &Caller, lang: Lang, q: &Params, flash: Flash)
 }
 
 async fn pledges(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
-    if super::must_choose_community(&c, READERS, q.community.as_deref()) {
+    if super::must_choose_community(&c, PLEDGE_READERS, q.community.as_deref()) {
         return super::choose_community(&st, &c, lang, "/pledges", lang.t("十件实事", "Pledges")).await;
     }
     let flash = Flash { ok: q.ok.as_ref().map(|_| lang.t("已保存。", "Saved.").to_owned()), error: None };

@@ -10,14 +10,12 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use yijia_domain::role::Role;
-use yijia_service::activities::{ActivityInput, ActivityView, ORGANISERS, SignupInput};
+use yijia_service::activities::{ActivityInput, ActivityView, SignupInput};
 use yijia_service::duty::{PostInput, PostView, ShiftInput};
 use yijia_service::honours::{HonourConsent, HonoursBoard};
-use yijia_service::points::{KEEPERS, READERS, Statement};
-use yijia_service::shop::{
-    CLERKS, CancelInput, ItemInput, ItemView, MyRedeemInput, RedemptionView, ShopReport, StockInput,
-};
+use yijia_service::points::Statement;
+use yijia_service::roles::{ORGANISERS, POINT_KEEPERS, POINT_READERS, RESIDENTS, SHOP_CLERKS};
+use yijia_service::shop::{CancelInput, ItemInput, ItemView, MyRedeemInput, RedemptionView, ShopReport, StockInput};
 use yijia_service::{Caller, ServiceError};
 
 use super::form::{Flash, again, local_time, short_time, whole};
@@ -25,8 +23,6 @@ use super::{Chrome, PageErr, PageResult};
 use crate::AppState;
 use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
-
-const RESIDENTS: &[Role] = &[Role::Resident];
 
 pub fn routes(r: Routes) -> Routes {
     use Method as M;
@@ -37,25 +33,25 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/me/activities/{id}/cancel", Roles(RESIDENTS), Scope::Own, post(my_cancel))
         .add(M::GET, "/me/shop", Roles(RESIDENTS), Scope::Own, get(my_shop))
         .add(M::POST, "/me/shop", Roles(RESIDENTS), Scope::Own, post(my_redeem))
-        .add(M::GET, "/activities", Roles(READERS), Scope::Grants, get(activities))
+        .add(M::GET, "/activities", Roles(POINT_READERS), Scope::Grants, get(activities))
         .add(M::POST, "/activities", Roles(ORGANISERS), Scope::Object, post(activity_create))
-        .add(M::GET, "/activities/{id}", Roles(READERS), Scope::Object, get(activity))
+        .add(M::GET, "/activities/{id}", Roles(POINT_READERS), Scope::Object, get(activity))
         .add(M::POST, "/activities/{id}/signups", Roles(ORGANISERS), Scope::Object, post(activity_signup))
         .add(M::POST, "/activities/{id}/check", Roles(ORGANISERS), Scope::Object, post(activity_check))
-        .add(M::POST, "/activities/{id}/confirm", Roles(KEEPERS), Scope::Object, post(activity_confirm))
-        .add(M::GET, "/shop", Roles(CLERKS), Scope::Grants, get(shop))
-        .add(M::POST, "/shop/redemptions/{id}/handover", Roles(CLERKS), Scope::Object, post(shop_hand_over))
-        .add(M::POST, "/shop/redemptions/{id}/cancel", Roles(CLERKS), Scope::Object, post(shop_cancel))
-        .add(M::POST, "/shop/items", Roles(CLERKS), Scope::Object, post(shop_add_item))
-        .add(M::POST, "/shop/items/{id}/stock", Roles(CLERKS), Scope::Object, post(shop_stock))
+        .add(M::POST, "/activities/{id}/confirm", Roles(POINT_KEEPERS), Scope::Object, post(activity_confirm))
+        .add(M::GET, "/shop", Roles(SHOP_CLERKS), Scope::Grants, get(shop))
+        .add(M::POST, "/shop/redemptions/{id}/handover", Roles(SHOP_CLERKS), Scope::Object, post(shop_hand_over))
+        .add(M::POST, "/shop/redemptions/{id}/cancel", Roles(SHOP_CLERKS), Scope::Object, post(shop_cancel))
+        .add(M::POST, "/shop/items", Roles(SHOP_CLERKS), Scope::Object, post(shop_add_item))
+        .add(M::POST, "/shop/items/{id}/stock", Roles(SHOP_CLERKS), Scope::Object, post(shop_stock))
         .add(
             M::POST,
             "/shop/items/{id}/photo",
-            Roles(CLERKS),
+            Roles(SHOP_CLERKS),
             Scope::Object,
             post(shop_photo).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
         )
-        .add(M::GET, "/duty", Roles(READERS), Scope::Grants, get(duty))
+        .add(M::GET, "/duty", Roles(POINT_READERS), Scope::Grants, get(duty))
         .add(M::POST, "/duty/posts", Roles(ORGANISERS), Scope::Object, post(duty_add_post))
         .add(M::POST, "/duty/posts/{id}/shifts", Roles(ORGANISERS), Scope::Object, post(duty_add_shift))
         .add(M::GET, "/activities/{id}/code", Roles(ORGANISERS), Scope::Object, get(check_code))
@@ -309,7 +305,7 @@ async fn render_activity(st: &AppState, c: &Caller, lang: Lang, id: i64, flash: 
     let page = ActivityPage {
         c: Chrome::for_caller(lang, c, "/activities", &format!("/activities/{id}")),
         can_organise: c.has_any(ORGANISERS) && a.status == "open",
-        can_confirm: c.has_any(KEEPERS) && a.status == "open",
+        can_confirm: c.has_any(POINT_KEEPERS) && a.status == "open",
         a,
         flash,
     };

@@ -11,12 +11,12 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_domain::project::Fen;
-use yijia_domain::role::Role;
 use yijia_service::cases::{CaseBox, CaseQuery, CaseSummary};
 use yijia_service::projects::{
-    APPROVERS, ExpenseDecision, ExpenseInput, FileRef, FileTarget, FundingDecision, FundingInput, LineInput, MANAGERS,
-    MilestoneDone, MilestoneInput, ProjectInput, ProjectView, READERS, SpendingBoard, StageInput, VoteInput,
+    ExpenseDecision, ExpenseInput, FileRef, FileTarget, FundingDecision, FundingInput, LineInput, MilestoneDone,
+    MilestoneInput, ProjectInput, ProjectView, SpendingBoard, StageInput, VoteInput,
 };
+use yijia_service::roles::{PROJECT_APPROVERS, PROJECT_MANAGERS, PROJECT_READERS, RESIDENTS};
 use yijia_service::{Caller, PageReq, ServiceError};
 
 use super::form::{Flash, again, then_to, whole};
@@ -25,27 +25,43 @@ use crate::AppState;
 use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
-const RESIDENTS: &[Role] = &[Role::Resident];
-
 pub fn routes(r: Routes) -> Routes {
     use Method as M;
     use Policy::*;
-    r.add(M::GET, "/projects", Roles(READERS), Scope::Grants, get(projects))
-        .add(M::POST, "/projects", Roles(MANAGERS), Scope::Object, post(project_create))
-        .add(M::GET, "/projects/{id}", Roles(READERS), Scope::Object, get(project))
-        .add(M::POST, "/projects/{id}/budget", Roles(MANAGERS), Scope::Object, post(line_add))
-        .add(M::POST, "/projects/{id}/fundings", Roles(MANAGERS), Scope::Object, post(funding_add))
-        .add(M::POST, "/projects/{id}/fundings/{f}/decision", Roles(APPROVERS), Scope::Object, post(funding_decide))
-        .add(M::POST, "/projects/{id}/expenses", Roles(MANAGERS), Scope::Object, post(expense_add))
-        .add(M::POST, "/projects/{id}/expenses/{x}/decision", Roles(APPROVERS), Scope::Object, post(expense_decide))
-        .add(M::POST, "/projects/{id}/milestones", Roles(MANAGERS), Scope::Object, post(milestone_add))
-        .add(M::POST, "/projects/{id}/milestones/{m}/done", Roles(MANAGERS), Scope::Object, post(milestone_done))
-        .add(M::POST, "/projects/{id}/stage", Roles(MANAGERS), Scope::Object, post(stage))
-        .add(M::POST, "/projects/{id}/count-votes", Roles(MANAGERS), Scope::Object, post(count_votes))
+    r.add(M::GET, "/projects", Roles(PROJECT_READERS), Scope::Grants, get(projects))
+        .add(M::POST, "/projects", Roles(PROJECT_MANAGERS), Scope::Object, post(project_create))
+        .add(M::GET, "/projects/{id}", Roles(PROJECT_READERS), Scope::Object, get(project))
+        .add(M::POST, "/projects/{id}/budget", Roles(PROJECT_MANAGERS), Scope::Object, post(line_add))
+        .add(M::POST, "/projects/{id}/fundings", Roles(PROJECT_MANAGERS), Scope::Object, post(funding_add))
+        .add(
+            M::POST,
+            "/projects/{id}/fundings/{f}/decision",
+            Roles(PROJECT_APPROVERS),
+            Scope::Object,
+            post(funding_decide),
+        )
+        .add(M::POST, "/projects/{id}/expenses", Roles(PROJECT_MANAGERS), Scope::Object, post(expense_add))
+        .add(
+            M::POST,
+            "/projects/{id}/expenses/{x}/decision",
+            Roles(PROJECT_APPROVERS),
+            Scope::Object,
+            post(expense_decide),
+        )
+        .add(M::POST, "/projects/{id}/milestones", Roles(PROJECT_MANAGERS), Scope::Object, post(milestone_add))
+        .add(
+            M::POST,
+            "/projects/{id}/milestones/{m}/done",
+            Roles(PROJECT_MANAGERS),
+            Scope::Object,
+            post(milestone_done),
+        )
+        .add(M::POST, "/projects/{id}/stage", Roles(PROJECT_MANAGERS), Scope::Object, post(stage))
+        .add(M::POST, "/projects/{id}/count-votes", Roles(PROJECT_MANAGERS), Scope::Object, post(count_votes))
         .add(
             M::POST,
             "/projects/{id}/files",
-            Roles(MANAGERS),
+            Roles(PROJECT_MANAGERS),
             Scope::Object,
             post(file_add).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
         )
@@ -90,7 +106,7 @@ struct ProjectsPage {
 
 async fn render_projects(st: &AppState, c: &Caller, lang: Lang, community: Option<&str>, flash: Flash) -> PageResult {
     let list = st.svc.projects(c, community).await.page(lang)?;
-    let may_manage = c.has_any(MANAGERS);
+    let may_manage = c.has_any(PROJECT_MANAGERS);
     let (buildings, hazards) = if may_manage {
         let o = st.svc.case_form_options(c, None).await.page(lang)?;
         let q = CaseQuery {
@@ -116,7 +132,7 @@ async fn render_projects(st: &AppState, c: &Caller, lang: Lang, community: Optio
 }
 
 async fn projects(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
-    if super::must_choose_community(&c, READERS, q.community.as_deref()) {
+    if super::must_choose_community(&c, PROJECT_READERS, q.community.as_deref()) {
         return super::choose_community(&st, &c, lang, "/projects", lang.t("修缮项目", "Repair projects")).await;
     }
     render_projects(&st, &c, lang, q.community.as_deref(), saved(q.ok, lang)).await
@@ -169,8 +185,8 @@ async fn render_project(st: &AppState, c: &Caller, lang: Lang, id: i64, flash: F
     let page = ProjectPage {
         c: Chrome::for_caller(lang, c, "/projects", &here),
         p,
-        may_manage: c.has_any(MANAGERS),
-        may_approve: c.has_any(APPROVERS),
+        may_manage: c.has_any(PROJECT_MANAGERS),
+        may_approve: c.has_any(PROJECT_APPROVERS),
         today,
         flash,
     };

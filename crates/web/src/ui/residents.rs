@@ -12,12 +12,12 @@ use serde::Deserialize;
 use yijia_domain::id_number::Sex;
 use yijia_domain::org::OrgKind;
 use yijia_domain::registry::{Category, Residence};
-use yijia_service::export::FULL_EXPORTERS;
 use yijia_service::households::{BuildingView, DoorView, HouseholdView};
 use yijia_service::registry::{
-    CategoryInput, HouseholdInput, READERS, REGISTRARS, RecordView, ResidentEdit, ResidentFilter, ResidentInput,
-    ResidentSort, ResidentView, UNMASKERS,
+    CategoryInput, HouseholdInput, RecordView, ResidentEdit, ResidentFilter, ResidentInput, ResidentSort, ResidentView,
 };
+use yijia_service::roles::FULL_EXPORTERS;
+use yijia_service::roles::{CATEGORY_MAKERS, EXPORT_APPROVERS, IMPORTERS, REGISTRARS, RESIDENT_READERS, UNMASKERS};
 use yijia_service::{Caller, PageReq, ServiceError};
 
 use super::{Chrome, PageErr, PageResult, fixable};
@@ -29,25 +29,25 @@ use crate::policy::{Auth, Policy, Routes, Scope};
 pub fn routes(r: Routes) -> Routes {
     use Method as M;
     use Policy::*;
-    r.add(M::GET, "/residents", Roles(READERS), Scope::Grants, get(list))
+    r.add(M::GET, "/residents", Roles(RESIDENT_READERS), Scope::Grants, get(list))
         .add(M::POST, "/residents", Roles(REGISTRARS), Scope::Object, post(create))
         .add(M::GET, "/residents/new", Roles(REGISTRARS), Scope::Grants, get(new_form))
-        .add(M::GET, "/residents/{id}", Roles(READERS), Scope::Object, get(show))
+        .add(M::GET, "/residents/{id}", Roles(RESIDENT_READERS), Scope::Object, get(show))
         .add(M::GET, "/residents/{id}/edit", Roles(REGISTRARS), Scope::Object, get(edit_form))
         .add(M::POST, "/residents/{id}/edit", Roles(REGISTRARS), Scope::Object, post(edit_submit))
-        .add(M::GET, "/households/{id}", Roles(READERS), Scope::Object, get(household_page))
+        .add(M::GET, "/households/{id}", Roles(RESIDENT_READERS), Scope::Object, get(household_page))
         .add(M::GET, "/residents/exports", Roles(FULL_EXPORTERS), Scope::Grants, get(exports_page))
         .add(M::POST, "/residents/exports", Roles(FULL_EXPORTERS), Scope::Object, post(request_export))
-        .add(M::POST, "/residents/exports/{id}/decision", Roles(APPROVERS), Scope::Object, post(decide_export))
+        .add(M::POST, "/residents/exports/{id}/decision", Roles(EXPORT_APPROVERS), Scope::Object, post(decide_export))
         .add(M::GET, "/residents/exports/{id}/download", Roles(FULL_EXPORTERS), Scope::Object, get(download_export))
-        .add(M::GET, "/buildings/{id}", Roles(READERS), Scope::Object, get(building_page))
-        .add(M::POST, "/residents/{id}/unmask", Roles(READERS), Scope::Object, post(unmask))
+        .add(M::GET, "/buildings/{id}", Roles(RESIDENT_READERS), Scope::Object, get(building_page))
+        .add(M::POST, "/residents/{id}/unmask", Roles(RESIDENT_READERS), Scope::Object, post(unmask))
         .add(M::POST, "/residents/{id}/invitation", Roles(REGISTRARS), Scope::Object, post(invite))
         .add(M::POST, "/residents/{id}/categories", Roles(REGISTRARS), Scope::Object, post(change_category))
         .add(M::GET, "/residents/import", Roles(IMPORTERS), Scope::Grants, get(import_form))
-        .add(M::GET, "/residents/categories", Roles(READERS), Scope::Grants, get(categories_page))
+        .add(M::GET, "/residents/categories", Roles(RESIDENT_READERS), Scope::Grants, get(categories_page))
         .add(M::POST, "/residents/categories", Roles(CATEGORY_MAKERS), Scope::Object, post(add_category))
-        .add(M::GET, "/residents/export", Roles(READERS), Scope::Grants, get(export))
+        .add(M::GET, "/residents/export", Roles(RESIDENT_READERS), Scope::Grants, get(export))
         .add(
             M::POST,
             "/residents/import",
@@ -265,7 +265,7 @@ async fn render_record(st: &AppState, c: &Caller, lang: Lang, id: i64, error: Op
     let views = st.svc.record_views(c, id).await.page(lang)?;
     let history = st.svc.category_history(c, id).await.page(lang)?;
     // a station clerk reads names, not visits
-    let plan = if c.has_any(yijia_service::visits::COVERAGE_READERS) {
+    let plan = if c.has_any(yijia_service::roles::COVERAGE_READERS) {
         Some(st.svc.resident_plan(c, id).await.page(lang)?)
     } else {
         None
@@ -284,7 +284,7 @@ async fn render_record(st: &AppState, c: &Caller, lang: Lang, id: i64, error: Op
         categories: category_options(st, c, lang).await?.into_iter().filter(|(code, _)| code != "child").collect(),
         error,
         plan,
-        can_visit: c.has_any(yijia_service::visits::VISITORS),
+        can_visit: c.has_any(yijia_service::roles::VISITORS),
         r,
     }
     .into_response())
@@ -667,9 +667,6 @@ async fn building_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Pa
         .into_response())
 }
 
-const IMPORTERS: &[yijia_domain::role::Role] = yijia_service::import::IMPORTERS;
-const APPROVERS: &[yijia_domain::role::Role] = yijia_service::export::APPROVERS;
-const CATEGORY_MAKERS: &[yijia_domain::role::Role] = yijia_service::categories::CATEGORY_MAKERS;
 /// A roster of 100,000 rows is about 9 MB.
 const IMPORT_LIMIT: usize = 32 * 1024 * 1024;
 

@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use chrono::Days;
 use serde::Deserialize;
-use yijia_domain::role::Role;
 use yijia_service::registry::{ResidentFilter, ResidentView};
+use yijia_service::roles::{RESIDENTS, STATION_CLERKS, STATION_READERS};
 use yijia_service::stations::{
-    AppointmentView, BookingInput, CLERKS, READERS, RecordInput, ServiceInput, SlotsView, StationDay, StationInput,
-    StationMonth, StationView,
+    AppointmentView, BookingInput, RecordInput, ServiceInput, SlotsView, StationDay, StationInput, StationMonth,
+    StationView,
 };
 use yijia_service::{Caller, PageReq, ServiceError};
 
@@ -25,8 +25,6 @@ use crate::AppState;
 use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
-const RESIDENTS: &[Role] = &[Role::Resident];
-
 pub fn routes(r: Routes) -> Routes {
     use Method as M;
     use Policy::*;
@@ -34,14 +32,20 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/me/stations/services/{id}", Roles(RESIDENTS), Scope::Own, get(my_slots))
         .add(M::POST, "/me/stations/services/{id}", Roles(RESIDENTS), Scope::Own, post(my_book))
         .add(M::POST, "/me/appointments/{id}/cancel", Roles(RESIDENTS), Scope::Own, post(my_cancel))
-        .add(M::GET, "/stations", Roles(READERS), Scope::Grants, get(stations))
-        .add(M::POST, "/stations", Roles(CLERKS), Scope::Object, post(station_add))
-        .add(M::GET, "/stations/{id}", Roles(READERS), Scope::Object, get(station))
-        .add(M::POST, "/stations/{id}/services", Roles(CLERKS), Scope::Object, post(service_add))
-        .add(M::POST, "/stations/{id}/records", Roles(CLERKS), Scope::Object, post(record_add))
-        .add(M::GET, "/stations/{id}/book", Roles(CLERKS), Scope::Object, get(book_for))
-        .add(M::POST, "/stations/{id}/book", Roles(CLERKS), Scope::Object, post(book_for_post))
-        .add(M::POST, "/stations/{id}/appointments/{appointment}/missed", Roles(CLERKS), Scope::Object, post(missed))
+        .add(M::GET, "/stations", Roles(STATION_READERS), Scope::Grants, get(stations))
+        .add(M::POST, "/stations", Roles(STATION_CLERKS), Scope::Object, post(station_add))
+        .add(M::GET, "/stations/{id}", Roles(STATION_READERS), Scope::Object, get(station))
+        .add(M::POST, "/stations/{id}/services", Roles(STATION_CLERKS), Scope::Object, post(service_add))
+        .add(M::POST, "/stations/{id}/records", Roles(STATION_CLERKS), Scope::Object, post(record_add))
+        .add(M::GET, "/stations/{id}/book", Roles(STATION_CLERKS), Scope::Object, get(book_for))
+        .add(M::POST, "/stations/{id}/book", Roles(STATION_CLERKS), Scope::Object, post(book_for_post))
+        .add(
+            M::POST,
+            "/stations/{id}/appointments/{appointment}/missed",
+            Roles(STATION_CLERKS),
+            Scope::Object,
+            post(missed),
+        )
 }
 
 #[derive(Deserialize, Default)]
@@ -176,13 +180,13 @@ struct StationsPage {
 async fn render_stations(st: &AppState, c: &Caller, lang: Lang, community: Option<&str>, flash: Flash) -> PageResult {
     let stations = st.svc.stations(c, community).await.page(lang)?;
     let status = flash.status();
-    let may_edit = c.has_any(CLERKS);
+    let may_edit = c.has_any(STATION_CLERKS);
     let page = StationsPage { c: Chrome::for_caller(lang, c, "/stations", "/stations"), stations, may_edit, flash };
     Ok((status, page).into_response())
 }
 
 async fn stations(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
-    if super::must_choose_community(&c, READERS, q.community.as_deref()) {
+    if super::must_choose_community(&c, STATION_READERS, q.community.as_deref()) {
         return super::choose_community(&st, &c, lang, "/stations", lang.t("党群服务站", "Service stations")).await;
     }
     render_stations(&st, &c, lang, q.community.as_deref(), saved(q.ok, lang)).await
@@ -232,7 +236,7 @@ async fn render_station(st: &AppState, c: &Caller, lang: Lang, id: i64, q: &Para
     let now = yijia_domain::time::rfc3339(st.svc.now());
     let status = flash.status();
     let here = format!("/stations/{id}");
-    let may_edit = c.has_any(CLERKS);
+    let may_edit = c.has_any(STATION_CLERKS);
     let may_book = day.station.services.iter().any(|v| v.by_appointment && v.active);
     let page = StationPage {
         c: Chrome::for_caller(lang, c, "/stations", &here),

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use yijia_domain::org::OrgKind;
 use yijia_domain::role::Role;
 use yijia_service::auth::UserView;
+use yijia_service::roles::{ORG_EDITORS, USER_MANAGERS};
 use yijia_service::users::{NewGrant, NewUser};
 use yijia_service::{Caller, PageReq};
 
@@ -20,16 +21,13 @@ use crate::AppState;
 use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
-const MANAGERS: &[Role] = yijia_service::users::MANAGERS;
-const ADMINS: &[Role] = yijia_service::org::EDITORS;
-
 pub fn routes(r: Routes) -> Routes {
     use Method as M;
     use Policy::*;
-    r.add(M::GET, "/users", Roles(MANAGERS), Scope::Grants, get(users_page))
-        .add(M::POST, "/users", Roles(MANAGERS), Scope::Object, post(users_create))
-        .add(M::POST, "/users/{username}/disable", Roles(MANAGERS), Scope::Object, post(user_disable))
-        .add(M::POST, "/users/{username}/enable", Roles(MANAGERS), Scope::Object, post(user_enable))
+    r.add(M::GET, "/users", Roles(USER_MANAGERS), Scope::Grants, get(users_page))
+        .add(M::POST, "/users", Roles(USER_MANAGERS), Scope::Object, post(users_create))
+        .add(M::POST, "/users/{username}/disable", Roles(USER_MANAGERS), Scope::Object, post(user_disable))
+        .add(M::POST, "/users/{username}/enable", Roles(USER_MANAGERS), Scope::Object, post(user_enable))
 }
 
 // ---- users -----------------------------------------------------------------
@@ -81,7 +79,7 @@ async fn render_users(
     let req = PageReq::new(Some(page), Some(50)).page(lang)?;
     let p = st.svc.list_users(c, req).await.page(lang)?;
     let tree = st.svc.org_tree(c).await.page(lang)?;
-    let admin = c.has_any(ADMINS);
+    let admin = c.has_any(ORG_EDITORS);
     let roles = Role::ALL
         .into_iter()
         .filter(|r| admin || matches!(r, Role::Resident | Role::GridWorker | Role::StationClerk | Role::CommunityStaff))

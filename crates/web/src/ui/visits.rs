@@ -11,12 +11,10 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_domain::care::{Finding, VisitMode};
-use yijia_service::cases::{CaseCategoryView, HANDLERS, NoteInput};
-use yijia_service::registry::{REGISTRARS, ResidentView};
-use yijia_service::visits::{
-    COVERAGE_READERS, Coverage, IntervalInput, IntervalView, OwnIntervalInput, PLANNERS, VISITORS, VisitCase,
-    VisitInput, WalkList,
-};
+use yijia_service::cases::{CaseCategoryView, NoteInput};
+use yijia_service::registry::ResidentView;
+use yijia_service::roles::{CARE_PLANNERS, CASE_HANDLERS, COVERAGE_READERS, REGISTRARS, VISITORS};
+use yijia_service::visits::{Coverage, IntervalInput, IntervalView, OwnIntervalInput, VisitCase, VisitInput, WalkList};
 use yijia_service::{Caller, ServiceError};
 
 use super::form::{number, opt};
@@ -39,8 +37,8 @@ pub fn routes(r: Routes) -> Routes {
             post(visit_submit).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
         )
         .add(M::GET, "/coverage", Roles(COVERAGE_READERS), Scope::Grants, get(coverage))
-        .add(M::POST, "/coverage/intervals", Roles(PLANNERS), Scope::Object, post(interval_save))
-        .add(M::POST, "/cases/{id}/revisits/{revisit}", Roles(HANDLERS), Scope::Object, post(revisit))
+        .add(M::POST, "/coverage/intervals", Roles(CARE_PLANNERS), Scope::Object, post(interval_save))
+        .add(M::POST, "/cases/{id}/revisits/{revisit}", Roles(CASE_HANDLERS), Scope::Object, post(revisit))
         .add(M::POST, "/residents/{id}/plan", Roles(REGISTRARS), Scope::Object, post(own_interval))
 }
 
@@ -319,7 +317,7 @@ async fn render_coverage(
             org: org.unwrap_or_default(),
             community,
             intervals,
-            can_plan: c.has_any(PLANNERS),
+            can_plan: c.has_any(CARE_PLANNERS),
             error,
         },
     )
