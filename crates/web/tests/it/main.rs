@@ -27,6 +27,7 @@ mod policy;
 mod projects;
 mod reports;
 mod residents;
+mod shapes;
 mod shop;
 mod stations;
 mod tallies;
