@@ -216,7 +216,14 @@ async fn redemptions_answered_survive_thirty_kills() {
     assert_eq!(yijia_store::points::verify(&mut tx).await.unwrap(), (vec![], 0), "the books balance");
     let it = yijia_store::shop::item(&mut tx, item).await.unwrap().unwrap();
     assert_eq!(yijia_store::shop::stock_from_changes(&mut tx, item).await.unwrap(), it.stock, "stock = its changes");
-    let waiting = yijia_store::shop::in_status(&mut tx, it.community_id, "waiting", 1_000_000).await.unwrap();
+    let waiting = yijia_store::shop::in_status(
+        &mut tx,
+        it.community_id,
+        yijia_domain::shop::RedemptionStatus::Waiting,
+        1_000_000,
+    )
+    .await
+    .unwrap();
     let taken: i64 = waiting.iter().filter(|r| r.item_id == item).map(|r| r.quantity).sum();
     assert_eq!(it.stock, 100_000 - taken, "every bag taken is a redemption");
     tx.commit().await.unwrap();

@@ -82,6 +82,17 @@ crate::labelled! {
     }
 }
 
+crate::labelled! {
+    stored in "activities.status";
+    /// Where an activity stands: open for signing up, called off, or done
+    /// with its points given.
+    pub enum ActivityStatus {
+        Open = ("open", "报名中", "Open"),
+        Cancelled = ("cancelled", "已取消", "Cancelled"),
+        Confirmed = ("confirmed", "已确认积分", "Points given"),
+    }
+}
+
 /// An activity as the organiser enters it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivityFields {

@@ -35,6 +35,19 @@ impl Phase {
     }
 }
 
+crate::labelled! {
+    stored in "pledges.status";
+    /// Where one pledge stands in its year.
+    pub enum PledgeStatus {
+        Proposed = ("proposed", "已提出", "Proposed"),
+        /// On the ballot.
+        Shortlisted = ("shortlisted", "候选", "On the ballot"),
+        /// Among the most voted: the community works on it.
+        Committed = ("committed", "承诺办理", "Committed"),
+        NotChosen = ("not_chosen", "未入选", "Not chosen"),
+    }
+}
+
 /// A year of pledges: 2000 to 2100.
 pub fn check_year(y: i64) -> Result<i32, Invalid> {
     if (2000..=2100).contains(&y) {

@@ -56,6 +56,16 @@ crate::labelled! {
     }
 }
 
+crate::labelled! {
+    stored in "point_approvals.status";
+    /// A transfer by hand above the limit, waiting for a second person.
+    pub enum ApprovalStatus {
+        Pending = ("pending", "待审批", "Pending"),
+        Approved = ("approved", "已批准", "Approved"),
+        Rejected = ("rejected", "已驳回", "Rejected"),
+    }
+}
+
 /// One transfer of a request: `amount` from `debit` to `credit`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leg {

@@ -95,6 +95,35 @@ crate::labelled! {
     }
 }
 
+crate::labelled! {
+    stored in "fundings.status";
+    /// An application for money: waiting for the street office, or decided.
+    pub enum FundingStatus {
+        Applied = ("applied", "待审批", "Applied"),
+        Approved = ("approved", "已批准", "Approved"),
+        Rejected = ("rejected", "未批准", "Rejected"),
+    }
+}
+
+crate::labelled! {
+    stored in "expenses.status";
+    /// An expense: recorded within the community's limit, or above it and
+    /// waiting for (or decided by) the street office.
+    pub enum ExpenseStatus {
+        Recorded = ("recorded", "已记账", "Recorded"),
+        Pending = ("pending", "待街道审批", "Awaiting the street office"),
+        Approved = ("approved", "已批准", "Approved"),
+        Rejected = ("rejected", "未批准", "Rejected"),
+    }
+}
+
+impl ExpenseStatus {
+    /// Whether it counts as spent.
+    pub fn spent(self) -> bool {
+        matches!(self, ExpenseStatus::Recorded | ExpenseStatus::Approved)
+    }
+}
+
 /// The residents' acceptance: carried by more than half of the votes cast,
 /// with at least `quorum` votes.
 pub fn accepted(yes: i64, no: i64, quorum: i64) -> bool {

@@ -102,6 +102,17 @@ impl Residence {
     }
 }
 
+crate::labelled! {
+    stored in "export_approvals.status";
+    /// An export with personal data in full: asked, decided, then used once.
+    pub enum ExportStatus {
+        Pending = ("pending", "待审批", "Pending"),
+        Approved = ("approved", "已批准", "Approved"),
+        Rejected = ("rejected", "已驳回", "Rejected"),
+        Used = ("used", "已使用", "Used"),
+    }
+}
+
 /// A person's name: 1–32 characters, no digits or control characters
 /// (`·` for minority names is fine).
 pub fn validate_person_name(s: &str) -> Result<String, Invalid> {

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::Msg;
-use yijia_domain::activity::{self as rules, ActivityFields, PointsRule, SignupStatus};
+use yijia_domain::activity::{self as rules, ActivityFields, ActivityStatus, PointsRule, SignupStatus};
 use yijia_domain::points::{AccountKind, Leg, TransferKind};
 use yijia_domain::role::Role;
 use yijia_domain::time::rfc3339;
@@ -74,7 +74,7 @@ pub struct ActivityView {
     /// A shift at this duty post (门岗值守).
     pub post_id: Option<i64>,
     /// `open`, `cancelled` or `confirmed`.
-    pub status: String,
+    pub status: ActivityStatus,
     pub signed_up: usize,
     pub waiting: usize,
     pub signups: Vec<SignupView>,
@@ -110,7 +110,7 @@ fn activity_view(a: &Activity, community: &str, signups: &[Signup]) -> ActivityV
         points: a.points,
         organiser: a.organiser.clone(),
         post_id: a.post_id,
-        status: a.status.clone(),
+        status: a.status,
         signed_up: count(SignupStatus::SignedUp),
         waiting: count(SignupStatus::Waiting),
         signups: signups.iter().map(signup_view).collect(),
@@ -119,8 +119,8 @@ fn activity_view(a: &Activity, community: &str, signups: &[Signup]) -> ActivityV
 
 fn not_open(a: &Activity) -> ServiceError {
     ServiceError::Conflict(Msg::new(
-        format!("活动「{}」已{}", a.title, if a.status == "confirmed" { "确认积分" } else { "取消" }),
-        format!("the activity '{}' is {}", a.title, a.status),
+        format!("活动「{}」已{}", a.title, if a.status == ActivityStatus::Confirmed { "确认积分" } else { "取消" }),
+        format!("the activity '{}' is {}", a.title, a.status.code()),
     ))
 }
 
@@ -295,7 +295,7 @@ impl Services {
                         "activity",
                         format!("activity:{id}"),
                     )?;
-                    if a.status != "open" {
+                    if a.status != ActivityStatus::Open {
                         return Err(not_open(&a));
                     }
                     (a, own, r)
@@ -391,7 +391,7 @@ impl Services {
                     "the code has expired: scan the one shown at the activity again",
                 ));
             }
-            if a.status != "open" {
+            if a.status != ActivityStatus::Open {
                 return Err(not_open(&a));
             }
             let Some(s) = store::signup(&mut tx, id, r.id).await?.filter(|s| s.status != SignupStatus::Cancelled)
@@ -488,7 +488,7 @@ async fn activity_in_scope(tx: &mut Tx, caller: &Caller, id: i64, roles: &[Role]
 /// An activity still open, of a community the caller organises in.
 async fn open_activity(tx: &mut Tx, caller: &Caller, id: i64) -> Result<(Activity, org::OrgNode)> {
     let (a, com) = activity_in_scope(tx, caller, id, ORGANISERS).await?;
-    if a.status != "open" {
+    if a.status != ActivityStatus::Open {
         return Err(not_open(&a));
     }
     Ok((a, com))
@@ -540,7 +540,7 @@ async fn sign_up_in(
     }
     let status =
         if store::signed_up(tx, a.id).await? < a.capacity { SignupStatus::SignedUp } else { SignupStatus::Waiting };
-    store::put_signup(tx, a.id, r.id, status.code(), now).await?;
+    store::put_signup(tx, a.id, r.id, status, now).await?;
     let e = Event::ok("activity_signup", format!("activity:{}", a.id), &r.grid_path);
     record(tx, caller, now, &e.with(json!({ "resident": r.id, "status": status.code() }))).await?;
     Ok(())
@@ -555,12 +555,12 @@ async fn cancel_in(
     now: i64,
 ) -> Result<()> {
     let s = live_signup(tx, a.id, resident_id).await?;
-    store::set_status(tx, s.id, SignupStatus::Cancelled.code()).await?;
+    store::set_status(tx, s.id, SignupStatus::Cancelled).await?;
     let mut promoted = None;
     if s.status == SignupStatus::SignedUp
         && let Some(next) = store::first_waiting(tx, a.id).await?
     {
-        store::set_status(tx, next, SignupStatus::SignedUp.code()).await?;
+        store::set_status(tx, next, SignupStatus::SignedUp).await?;
         promoted = Some(next);
     }
     let e = Event::ok("activity_cancel", format!("activity:{}", a.id), &com.path);

@@ -114,7 +114,8 @@ impl Services {
             }
             clock.set(now - (days_ago - 40) * DAY_MS);
             let y_view = past.advance_pledge_year(&secretary, com, y, AdvanceInput { commit: Some(10) }).await?;
-            let mine: Vec<_> = y_view.pledges.iter().filter(|p| p.status == "committed").collect();
+            let mine: Vec<_> =
+                y_view.pledges.iter().filter(|p| p.status == yijia_domain::pledge::PledgeStatus::Committed).collect();
             committed += mine.len();
             // how far each got: last year's all the way, this year's at various stages
             let reach = |i: usize| if y < year { PROGRESS.len() } else { ((i % 5) + 1).min(4) };

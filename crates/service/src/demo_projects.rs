@@ -174,7 +174,7 @@ impl Services {
                 spent_on,
             };
             let v = past.record_expense(&secretary, p.id, input).await?;
-            if let Some(x) = v.expenses.iter().find(|x| x.status == "pending") {
+            if let Some(x) = v.expenses.iter().find(|x| x.status == yijia_domain::project::ExpenseStatus::Pending) {
                 past.decide_expense(&officer, x.id, ExpenseDecision { approve: true }).await?;
             }
             // the roof, the walls, the doors and the inspection each finish a milestone

@@ -8,6 +8,7 @@ use serde_json::json;
 use yijia_domain::Msg;
 use yijia_domain::org::OrgKind;
 use yijia_domain::registry::Category;
+use yijia_domain::registry::ExportStatus;
 use yijia_store::{exports, org, residents};
 
 use crate::audit::{Event, record};
@@ -59,7 +60,7 @@ pub struct ApprovalView {
     pub requested_by: String,
     pub requested_at: String,
     /// pending, approved, rejected or used
-    pub status: String,
+    pub status: ExportStatus,
     pub decided_by: Option<String>,
     pub decided_at: Option<String>,
     /// You may approve or reject it.
@@ -262,7 +263,7 @@ impl Services {
         }
         let now = self.now();
         let mut tx = self.db.write().await?;
-        let status = if approve { "approved" } else { "rejected" };
+        let status = if approve { ExportStatus::Approved } else { ExportStatus::Rejected };
         let by = caller.user_id.unwrap_or_default();
         if !exports::decide(&mut tx, id, status, by, &caller.display_name, now).await? {
             return Err(ServiceError::Conflict(Msg::new("此申请已处理过", "this request was decided already")));
@@ -309,14 +310,14 @@ impl Services {
     }
 
     fn can_download(&self, a: &exports::Approval) -> bool {
-        a.status == "approved" && a.decided_at.is_some_and(|t| self.now() - t < APPROVAL_VALID_MS)
+        a.status == ExportStatus::Approved && a.decided_at.is_some_and(|t| self.now() - t < APPROVAL_VALID_MS)
     }
 
     fn approval_view(&self, caller: &Caller, a: exports::Approval) -> ApprovalView {
         let display = yijia_domain::time::display;
         ApprovalView {
             id: a.id,
-            can_decide: a.status == "pending"
+            can_decide: a.status == ExportStatus::Pending
                 && caller.covers(EXPORT_APPROVERS, &a.community_path)
                 && caller.user_id != Some(a.requested_by),
             can_download: caller.user_id == Some(a.requested_by) && self.can_download(&a),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::Msg;
 use yijia_domain::org::OrgKind;
-use yijia_domain::pledge::{self as rules, Phase};
+use yijia_domain::pledge::{self as rules, Phase, PledgeStatus};
 use yijia_domain::role::Role;
 use yijia_domain::time::rfc3339;
 use yijia_store::pledges::{self as store, Pledge, PledgeYear};
@@ -89,7 +89,7 @@ pub struct PledgeView {
     pub title: String,
     pub description: String,
     /// `proposed`, `shortlisted`, `committed` or `not_chosen`.
-    pub status: String,
+    pub status: PledgeStatus,
     /// Proposed by a resident (not by staff).
     pub from_resident: bool,
     pub owner: Option<String>,
@@ -158,7 +158,7 @@ fn pledge_view(p: &Pledge) -> PledgeView {
         year: p.year,
         title: p.title.clone(),
         description: p.description.clone(),
-        status: p.status.clone(),
+        status: p.status,
         from_resident: p.proposed_by.is_some(),
         owner: p.owner.clone(),
         progress: p.progress,
@@ -180,8 +180,8 @@ async fn year_view(tx: &mut Tx, com: &org::OrgNode, y: &PledgeYear, public: bool
         // the public sees what is being voted on and what was committed, not every proposal
         pledges.retain(|p| match phase {
             Phase::Proposing => false,
-            Phase::Voting => p.status == "shortlisted",
-            _ => p.status == "committed",
+            Phase::Voting => p.status == PledgeStatus::Shortlisted,
+            _ => p.status == PledgeStatus::Committed,
         });
     }
     let photos = store::photos(tx, com.id, y.year).await?;
@@ -270,7 +270,7 @@ async fn committed_while_working(tx: &mut Tx, caller: &Caller, id: i64) -> Resul
     if y.phase != Phase::Working {
         return Err(wrong_phase(&y, Phase::Working));
     }
-    if p.status != "committed" {
+    if p.status != PledgeStatus::Committed {
         return Err(ServiceError::conflict("只有承诺办理的实事报告进展", "progress is for committed pledges"));
     }
     Ok((p, com))
@@ -347,7 +347,7 @@ impl Services {
                 return Err(ServiceError::conflict(format!("{year} 年已评议结束",), format!("{year} is closed")));
             };
             let list = store::of_year(&mut tx, com.id, year).await?;
-            let shortlisted: Vec<&Pledge> = list.iter().filter(|p| p.status == "shortlisted").collect();
+            let shortlisted: Vec<&Pledge> = list.iter().filter(|p| p.status == PledgeStatus::Shortlisted).collect();
             match to {
                 Phase::Voting if shortlisted.is_empty() => {
                     return Err(ServiceError::conflict("请先从建议中选出候选项目", "shortlist some proposals first"));
@@ -355,11 +355,12 @@ impl Services {
                 Phase::Working => {
                     // most voted first (ties: the earlier proposal)
                     for (i, p) in shortlisted.iter().enumerate() {
-                        let status = if (i as i64) < commit { "committed" } else { "not_chosen" };
+                        let status =
+                            if (i as i64) < commit { PledgeStatus::Committed } else { PledgeStatus::NotChosen };
                         store::set_status(&mut tx, p.id, status, None).await?;
                     }
-                    for p in list.iter().filter(|p| p.status == "proposed") {
-                        store::set_status(&mut tx, p.id, "not_chosen", None).await?;
+                    for p in list.iter().filter(|p| p.status == PledgeStatus::Proposed) {
+                        store::set_status(&mut tx, p.id, PledgeStatus::NotChosen, None).await?;
                     }
                 }
                 _ => {}
@@ -461,7 +462,13 @@ impl Services {
             if y.phase != Phase::Proposing {
                 return Err(wrong_phase(&y, Phase::Closed));
             }
-            store::set_status(&mut tx, p.id, if input.shortlisted { "shortlisted" } else { "proposed" }, None).await?;
+            store::set_status(
+                &mut tx,
+                p.id,
+                if input.shortlisted { PledgeStatus::Shortlisted } else { PledgeStatus::Proposed },
+                None,
+            )
+            .await?;
             let e = Event::ok("pledge_shortlist", format!("pledge:{id}"), &com.path);
             record(&mut tx, caller, now, &e.with(json!({ "shortlisted": input.shortlisted }))).await?;
             let p = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
@@ -478,13 +485,13 @@ impl Services {
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
             let (p, com, _) = pledge_in_scope(&mut tx, caller, id, PLEDGE_MANAGERS).await?;
-            if p.status != "committed" {
+            if p.status != PledgeStatus::Committed {
                 return Err(ServiceError::conflict(
                     "只有承诺办理的实事有负责人",
                     "only a committed pledge has an owner",
                 ));
             }
-            store::set_status(&mut tx, id, "committed", Some(&owner)).await?;
+            store::set_status(&mut tx, id, PledgeStatus::Committed, Some(&owner)).await?;
             let e = Event::ok("pledge_owner", format!("pledge:{id}"), &com.path);
             record(&mut tx, caller, now, &e.with(json!({ "owner": owner }))).await?;
             let p = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
@@ -668,7 +675,7 @@ impl Services {
             if y.phase != Phase::Voting {
                 return Err(wrong_phase(&y, Phase::Voting));
             }
-            if p.status != "shortlisted" {
+            if p.status != PledgeStatus::Shortlisted {
                 return Err(ServiceError::conflict("这项建议不在候选名单上", "that proposal is not on the ballot"));
             }
             let used = store::votes_of(&mut tx, com.id, y.year, rid).await?;
@@ -702,7 +709,7 @@ impl Services {
             if y.phase != Phase::Judging {
                 return Err(wrong_phase(&y, Phase::Judging));
             }
-            if p.status != "committed" {
+            if p.status != PledgeStatus::Committed {
                 return Err(ServiceError::conflict("只评议承诺办理的实事", "only committed pledges are judged"));
             }
             if !store::judge(&mut tx, id, rid, input.kept, input.satisfaction, now).await? {

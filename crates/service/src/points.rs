@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use yijia_domain::points::{self as rules, AccountKind, Leg, TransferKind};
+use yijia_domain::points::{self as rules, AccountKind, ApprovalStatus, Leg, TransferKind};
 use yijia_domain::role::Role;
 use yijia_domain::time::{rfc3339, to_local};
 use yijia_domain::{Invalid, Msg};
@@ -94,7 +94,7 @@ pub struct PointApproval {
     pub asked_by: String,
     pub asked_at: String,
     /// `pending`, `approved` or `rejected`.
-    pub status: String,
+    pub status: ApprovalStatus,
     pub decided_by: Option<String>,
     pub reason: Option<String>,
 }
@@ -387,7 +387,7 @@ impl Services {
             let fp = rules::fingerprint(&legs);
             match store::approval(&mut tx, &client_id).await? {
                 Some(ap) if ap.fingerprint != fp => return Err(reused()),
-                Some(ap) if ap.status != "approved" => {
+                Some(ap) if ap.status != ApprovalStatus::Approved => {
                     tx.commit().await?;
                     return Ok(waiting(&ap, true));
                 }
@@ -410,7 +410,7 @@ impl Services {
                         asked_by: caller.user_id,
                         asked_by_name: caller.display_name.clone(),
                         asked_at: now,
-                        status: "pending".into(),
+                        status: ApprovalStatus::Pending,
                         decided_by: None,
                         decided_at: None,
                         reason: None,
@@ -582,7 +582,7 @@ impl Services {
                     "someone other than the one who asked approves it",
                 )));
             }
-            let status = if approve { "approved" } else { "rejected" };
+            let status = if approve { ApprovalStatus::Approved } else { ApprovalStatus::Rejected };
             if !store::decide(&mut tx, client_id, status, &caller.display_name, now, reason).await? {
                 return Err(ServiceError::Conflict(Msg::new("这笔调整已审批", "this adjustment was decided already")));
             }
@@ -796,7 +796,7 @@ fn approval_view(a: &store::Approval) -> PointApproval {
         transfers: serde_json::from_str(&a.legs).unwrap_or_default(),
         asked_by: a.asked_by_name.clone(),
         asked_at: rfc3339(a.asked_at),
-        status: a.status.clone(),
+        status: a.status,
         decided_by: a.decided_by.clone(),
         reason: a.reason.clone(),
     }
@@ -804,7 +804,7 @@ fn approval_view(a: &store::Approval) -> PointApproval {
 
 /// The answer to an adjustment put aside: waiting, or rejected.
 fn waiting(a: &store::Approval, replayed: bool) -> Posted {
-    let msg = if a.status == "rejected" {
+    let msg = if a.status == ApprovalStatus::Rejected {
         Msg::new(
             format!("这笔调整已被驳回:{}", a.reason.as_deref().unwrap_or("")),
             format!("this adjustment was rejected: {}", a.reason.as_deref().unwrap_or("")),
@@ -814,7 +814,7 @@ fn waiting(a: &store::Approval, replayed: bool) -> Posted {
     };
     Posted {
         client_id: a.client_id.clone(),
-        status: a.status.clone(),
+        status: a.status.code().to_owned(),
         replayed,
         transfers: vec![],
         field: None,

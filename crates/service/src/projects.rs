@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::Msg;
 use yijia_domain::org::OrgKind;
-use yijia_domain::project::{self as rules, Fen, Source, Stage};
+use yijia_domain::project::{self as rules, ExpenseStatus, Fen, FundingStatus, Source, Stage};
 use yijia_domain::role::Role;
 use yijia_domain::time::{rfc3339, to_local};
 use yijia_store::projects::{self as store, Expense, Funding, NewExpense, Project};
@@ -165,7 +165,7 @@ pub struct FundingView {
     pub asked: i64,
     pub approved: Option<i64>,
     /// `applied`, `approved` or `rejected`.
-    pub status: String,
+    pub status: FundingStatus,
     pub note: String,
     pub applied_by: String,
     pub applied_at: String,
@@ -184,7 +184,7 @@ pub struct ExpenseView {
     pub description: String,
     pub spent_on: String,
     /// `recorded`, `pending` (for the street officer), `approved` or `rejected`.
-    pub status: String,
+    pub status: ExpenseStatus,
     pub recorded_by: String,
     pub decided_by: Option<String>,
 }
@@ -244,7 +244,7 @@ fn funding_view(f: &Funding) -> FundingView {
         source_name: f.source.name_zh().to_owned(),
         asked: f.asked,
         approved: f.approved,
-        status: f.status.clone(),
+        status: f.status,
         note: f.note.clone(),
         applied_by: f.applied_by.clone(),
         applied_at: rfc3339(f.applied_at),
@@ -263,7 +263,7 @@ fn expense_view(x: &Expense) -> ExpenseView {
         payee: x.payee.clone(),
         description: x.description.clone(),
         spent_on: x.spent_on.clone(),
-        status: x.status.clone(),
+        status: x.status,
         recorded_by: x.recorded_by.clone(),
         decided_by: x.decided_by.clone(),
     }
@@ -271,16 +271,16 @@ fn expense_view(x: &Expense) -> ExpenseView {
 
 /// An expense that counts as spent.
 pub(crate) fn is_spent(x: &Expense) -> bool {
-    matches!(x.status.as_str(), "recorded" | "approved")
+    x.status.spent()
 }
 
 fn money(lines: &[store::BudgetLine], fundings: &[Funding], expenses: &[Expense]) -> Money {
     let approved: i64 = fundings.iter().filter_map(|f| f.approved).sum();
     let spent: i64 = expenses.iter().filter(|x| is_spent(x)).map(|x| x.amount).sum();
-    let pending: i64 = expenses.iter().filter(|x| x.status == "pending").map(|x| x.amount).sum();
+    let pending: i64 = expenses.iter().filter(|x| x.status == ExpenseStatus::Pending).map(|x| x.amount).sum();
     Money {
         budget: lines.iter().map(|l| l.amount).sum(),
-        asked: fundings.iter().filter(|f| f.status != "rejected").map(|f| f.asked).sum(),
+        asked: fundings.iter().filter(|f| f.status != FundingStatus::Rejected).map(|f| f.asked).sum(),
         approved,
         spent,
         pending,
@@ -617,7 +617,11 @@ impl Services {
             return Err(ServiceError::invalid("spent_on", "支出日期不能在将来", "an expense cannot be in the future"));
         }
         let by = caller.display_name.clone();
-        let status = if rules::needs_street_approval(amount, STREET_LIMIT) { "pending" } else { "recorded" };
+        let status = if rules::needs_street_approval(amount, STREET_LIMIT) {
+            ExpenseStatus::Pending
+        } else {
+            ExpenseStatus::Recorded
+        };
         self.project_change(caller, id, PROJECT_MANAGERS, "expense", move |tx, p, now| {
             Box::pin(async move {
                 if !store::lines(tx, p.id).await?.iter().any(|l| l.id == input.line_id) {

@@ -416,7 +416,7 @@ impl Services {
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
             let (r, com) = self.redemption_in_scope(&mut tx, caller, id).await?;
-            if !store::close(&mut tx, id, RedemptionStatus::HandedOver.code(), &caller.display_name, now, None).await? {
+            if !store::close(&mut tx, id, RedemptionStatus::HandedOver, &caller.display_name, now, None).await? {
                 return Err(not_waiting(&r));
             }
             let e = Event::ok("shop_hand_over", format!("redemption:{id}"), &com.path);
@@ -442,8 +442,7 @@ impl Services {
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
             let (r, com) = self.redemption_in_scope(&mut tx, caller, id).await?;
-            if !store::close(&mut tx, id, RedemptionStatus::Cancelled.code(), &caller.display_name, now, Some(&reason))
-                .await?
+            if !store::close(&mut tx, id, RedemptionStatus::Cancelled, &caller.display_name, now, Some(&reason)).await?
             {
                 return Err(not_waiting(&r));
             }
@@ -495,7 +494,7 @@ impl Services {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
             let com = self.caller_community(&mut tx, caller, SHOP_CLERKS, community).await?;
-            let rows = store::in_status(&mut tx, com.id, RedemptionStatus::Waiting.code(), 500).await?;
+            let rows = store::in_status(&mut tx, com.id, RedemptionStatus::Waiting, 500).await?;
             tx.commit().await?;
             Ok(rows.iter().map(redemption_view).collect())
         })

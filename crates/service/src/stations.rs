@@ -592,7 +592,7 @@ impl Services {
                 }
                 _ => {}
             }
-            if !store::set_appointment_status(&mut tx, id, to.code(), now).await? {
+            if !store::set_appointment_status(&mut tx, id, to, now).await? {
                 let was = a.status.name_zh();
                 return Err(ServiceError::conflict(
                     format!("这个预约{was}"),
@@ -687,7 +687,7 @@ impl Services {
                             "no such appointment for this service",
                         ));
                     };
-                    if !store::set_appointment_status(&mut tx, aid, AppointmentStatus::Served.code(), now).await? {
+                    if !store::set_appointment_status(&mut tx, aid, AppointmentStatus::Served, now).await? {
                         let was = a.status.name_zh();
                         return Err(ServiceError::conflict(
                             format!("这个预约{was}"),

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use yijia_domain::activity::{RuleKind, SignupStatus};
+use yijia_domain::activity::{ActivityStatus, RuleKind, SignupStatus};
 
 use crate::{Result, Tx, on_tx};
 
@@ -39,7 +39,7 @@ pub struct Activity {
     pub points_rule: RuleKind,
     pub points: i64,
     pub organiser: String,
-    pub status: String,
+    pub status: ActivityStatus,
     pub created_at: i64,
     pub confirmed_at: Option<i64>,
     pub confirmed_by: Option<String>,
@@ -120,7 +120,7 @@ pub async fn signed_up(tx: &mut Tx, activity_id: i64) -> Result<i64> {
 }
 
 /// Signs a resident up (or puts them back after cancelling), with `status`.
-pub async fn put_signup(tx: &mut Tx, activity_id: i64, resident_id: i64, status: &str, at: i64) -> Result<()> {
+pub async fn put_signup(tx: &mut Tx, activity_id: i64, resident_id: i64, status: SignupStatus, at: i64) -> Result<()> {
     on_tx!(tx, c => sqlx::query(
         "INSERT INTO activity_signups (activity_id, resident_id, status, signed_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (activity_id, resident_id) DO UPDATE SET status = excluded.status, signed_at = excluded.signed_at, \
@@ -129,7 +129,7 @@ pub async fn put_signup(tx: &mut Tx, activity_id: i64, resident_id: i64, status:
     Ok(())
 }
 
-pub async fn set_status(tx: &mut Tx, signup_id: i64, status: &str) -> Result<()> {
+pub async fn set_status(tx: &mut Tx, signup_id: i64, status: SignupStatus) -> Result<()> {
     on_tx!(tx, c => sqlx::query("UPDATE activity_signups SET status = $2 WHERE id = $1")
         .bind(signup_id).bind(status).execute(&mut *c).await?.rows_affected());
     Ok(())

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::{Result, Tx, on_tx};
+use yijia_domain::registry::ExportStatus;
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct Approval {
@@ -20,7 +21,7 @@ pub struct Approval {
     pub decided_by: Option<i64>,
     pub decided_name: Option<String>,
     pub decided_at: Option<i64>,
-    pub status: String,
+    pub status: ExportStatus,
     pub used_at: Option<i64>,
 }
 
@@ -71,7 +72,7 @@ pub async fn list(tx: &mut Tx, paths: &[String], limit: i64) -> Result<Vec<Appro
 }
 
 /// Approves or rejects a pending request; `false` when it is not pending.
-pub async fn decide(tx: &mut Tx, id: i64, status: &str, by: i64, name: &str, now: i64) -> Result<bool> {
+pub async fn decide(tx: &mut Tx, id: i64, status: ExportStatus, by: i64, name: &str, now: i64) -> Result<bool> {
     let sql = "UPDATE export_approvals SET status = $2, decided_by = $3, decided_name = $4, decided_at = $5 \
                WHERE id = $1 AND status = 'pending'";
     let n = on_tx!(tx, c => sqlx::query(sql).bind(id).bind(status).bind(by).bind(name).bind(now).execute(c).await?.rows_affected());

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use yijia_domain::pledge::Phase;
+use yijia_domain::pledge::{Phase, PledgeStatus};
 
 use crate::{Result, Tx, on_tx};
 
@@ -51,7 +51,7 @@ pub struct Pledge {
     pub title: String,
     pub description: String,
     pub proposed_by: Option<i64>,
-    pub status: String,
+    pub status: PledgeStatus,
     pub owner: Option<String>,
     pub progress: i64,
     pub votes: i64,
@@ -94,7 +94,7 @@ pub async fn of_year(tx: &mut Tx, community_id: i64, year: i64) -> Result<Vec<Pl
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(community_id).bind(year).fetch_all(c).await?))
 }
 
-pub async fn set_status(tx: &mut Tx, id: i64, status: &str, owner: Option<&str>) -> Result<()> {
+pub async fn set_status(tx: &mut Tx, id: i64, status: PledgeStatus, owner: Option<&str>) -> Result<()> {
     on_tx!(tx, c => sqlx::query("UPDATE pledges SET status = $2, owner = COALESCE($3, owner) WHERE id = $1")
         .bind(id).bind(status).bind(owner).execute(&mut *c).await?.rows_affected());
     Ok(())

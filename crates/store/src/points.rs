@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use yijia_domain::points::{AccountKind, TransferKind};
+use yijia_domain::points::{AccountKind, ApprovalStatus, TransferKind};
 
 use crate::sql::{Args, bind_args};
 use crate::{Backend, Result, Tx, on_tx};
@@ -309,8 +309,7 @@ pub struct Approval {
     pub asked_by: Option<i64>,
     pub asked_by_name: String,
     pub asked_at: i64,
-    /// `pending`, `approved` or `rejected`.
-    pub status: String,
+    pub status: ApprovalStatus,
     pub decided_by: Option<String>,
     pub decided_at: Option<i64>,
     pub reason: Option<String>,
@@ -346,7 +345,7 @@ pub async fn pending_approvals(tx: &mut Tx, community_id: i64) -> Result<Vec<App
 pub async fn decide(
     tx: &mut Tx,
     client_id: &str,
-    status: &str,
+    status: ApprovalStatus,
     by: &str,
     at: i64,
     reason: Option<&str>,

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use yijia_domain::project::{Source, Stage};
+use yijia_domain::project::{ExpenseStatus, FundingStatus, Source, Stage};
 
 use crate::{Result, Tx, on_tx};
 
@@ -147,7 +147,7 @@ pub struct Funding {
     pub source: Source,
     pub asked: i64,
     pub approved: Option<i64>,
-    pub status: String,
+    pub status: FundingStatus,
     pub note: String,
     pub applied_by: String,
     pub applied_at: i64,
@@ -193,7 +193,7 @@ pub async fn decide_funding(
     note: &str,
     now: i64,
 ) -> Result<bool> {
-    let status = if approved.is_some() { "approved" } else { "rejected" };
+    let status = if approved.is_some() { FundingStatus::Approved } else { FundingStatus::Rejected };
     let n = on_tx!(tx, c => sqlx::query(
         "UPDATE fundings SET status = $2, approved = $3, decided_by = $4, decided_at = $5, decision_note = $6 \
          WHERE id = $1 AND status = 'applied'")
@@ -211,7 +211,7 @@ pub struct Expense {
     pub payee: String,
     pub description: String,
     pub spent_on: String,
-    pub status: String,
+    pub status: ExpenseStatus,
     pub recorded_by: String,
     pub recorded_at: i64,
     pub decided_by: Option<String>,
@@ -230,7 +230,7 @@ pub struct NewExpense<'a> {
     pub payee: &'a str,
     pub description: &'a str,
     pub spent_on: &'a str,
-    pub status: &'a str,
+    pub status: ExpenseStatus,
     pub by: &'a str,
     pub now: i64,
 }
@@ -255,7 +255,7 @@ pub async fn expenses(tx: &mut Tx, project_id: i64) -> Result<Vec<Expense>> {
 
 /// Decides an expense waiting for the street officer.
 pub async fn decide_expense(tx: &mut Tx, id: i64, approve: bool, by: &str, now: i64) -> Result<bool> {
-    let status = if approve { "approved" } else { "rejected" };
+    let status = if approve { ExpenseStatus::Approved } else { ExpenseStatus::Rejected };
     let n = on_tx!(tx, c => sqlx::query(
         "UPDATE expenses SET status = $2, decided_by = $3, decided_at = $4 WHERE id = $1 AND status = 'pending'")
         .bind(id).bind(status).bind(by).bind(now).execute(&mut *c).await?.rows_affected());

@@ -204,7 +204,12 @@ pub async fn of_resident(tx: &mut Tx, resident_id: i64, limit: i64) -> Result<Ve
 }
 
 /// A community's redemptions in a status, oldest first (the counter's queue).
-pub async fn in_status(tx: &mut Tx, community_id: i64, status: &str, limit: i64) -> Result<Vec<Redemption>> {
+pub async fn in_status(
+    tx: &mut Tx,
+    community_id: i64,
+    status: RedemptionStatus,
+    limit: i64,
+) -> Result<Vec<Redemption>> {
     let sql = format!("{REDEMPTION_SELECT} WHERE i.community_id = $1 AND r.status = $2 ORDER BY r.id LIMIT $3");
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(community_id).bind(status).bind(limit)
         .fetch_all(c).await?))
@@ -212,7 +217,14 @@ pub async fn in_status(tx: &mut Tx, community_id: i64, status: &str, limit: i64)
 
 /// Closes a waiting redemption (handed over or cancelled); false when it
 /// was not waiting any more (closed by someone else first).
-pub async fn close(tx: &mut Tx, id: i64, status: &str, by: &str, at: i64, reason: Option<&str>) -> Result<bool> {
+pub async fn close(
+    tx: &mut Tx,
+    id: i64,
+    status: RedemptionStatus,
+    by: &str,
+    at: i64,
+    reason: Option<&str>,
+) -> Result<bool> {
     let n = on_tx!(tx, c => sqlx::query(
         "UPDATE redemptions SET status = $2, closed_by = $3, closed_at = $4, cancel_reason = $5 \
          WHERE id = $1 AND status = 'waiting'")

@@ -143,7 +143,7 @@ pub async fn appointment(tx: &mut Tx, id: i64) -> Result<Option<Appointment>> {
 }
 
 /// Moves a booked appointment on; false when it was not booked.
-pub async fn set_appointment_status(tx: &mut Tx, id: i64, status: &str, at: i64) -> Result<bool> {
+pub async fn set_appointment_status(tx: &mut Tx, id: i64, status: AppointmentStatus, at: i64) -> Result<bool> {
     let n = on_tx!(tx, c => sqlx::query(
         "UPDATE appointments SET status = $2, changed_at = $3 WHERE id = $1 AND status = 'booked'")
         .bind(id).bind(status).bind(at).execute(&mut *c).await?.rows_affected());

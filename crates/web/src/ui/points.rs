@@ -304,8 +304,8 @@ async fn render_activity(st: &AppState, c: &Caller, lang: Lang, id: i64, flash: 
     let status = flash.status();
     let page = ActivityPage {
         c: Chrome::for_caller(lang, c, "/activities", &format!("/activities/{id}")),
-        can_organise: c.has_any(ORGANISERS) && a.status == "open",
-        can_confirm: c.has_any(POINT_KEEPERS) && a.status == "open",
+        can_organise: c.has_any(ORGANISERS) && a.status == yijia_domain::activity::ActivityStatus::Open,
+        can_confirm: c.has_any(POINT_KEEPERS) && a.status == yijia_domain::activity::ActivityStatus::Open,
         a,
         flash,
     };
