@@ -51,7 +51,6 @@ macro_rules! labelled {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
             $( $(#[$vmeta])* #[serde(rename = $code)] $variant ),+
         }
@@ -84,6 +83,23 @@ macro_rules! labelled {
                 f.write_str(self.code())
             }
         }
+
+        // by hand: utoipa's derive does not see a `rename` a macro wrote, and
+        // would document the variants' Rust names instead of their codes
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let codes: Vec<&'static str> = $name::ALL.iter().map(|x| x.code()).collect();
+                let object = utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some(codes))
+                    .build();
+                utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(object))
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
 
         impl $crate::label::Label for $name {
             fn name_zh(self) -> &'static str {
