@@ -7,26 +7,31 @@ use yijia_domain::time::to_local;
 
 use crate::{Result, ServiceError};
 
-/// Required text, trimmed, at most `max` characters.
-pub(crate) fn text(field: &str, s: &str, max: usize) -> Result<String> {
+/// Text, trimmed, of `min` to `max` characters (`min` 0: may be empty): the
+/// one check of a text's length, with one wording wherever it is typed.
+pub(crate) fn text_between(field: &str, s: &str, min: usize, max: usize) -> Result<String> {
     let s = s.trim();
-    if s.is_empty() || s.chars().count() > max {
-        return Err(ServiceError::invalid(
-            field,
-            format!("请填写,不超过 {max} 字"),
-            format!("required, at most {max} characters"),
-        ));
+    let n = s.chars().count();
+    if n == 0 && min > 0 {
+        return Err(ServiceError::invalid(field, "请填写", "required"));
+    }
+    if n < min {
+        return Err(ServiceError::invalid(field, format!("至少 {min} 个字"), format!("at least {min} characters")));
+    }
+    if n > max {
+        return Err(ServiceError::invalid(field, format!("不超过 {max} 字"), format!("at most {max} characters")));
     }
     Ok(s.to_owned())
 }
 
+/// Required text, trimmed, at most `max` characters.
+pub(crate) fn text(field: &str, s: &str, max: usize) -> Result<String> {
+    text_between(field, s, 1, max)
+}
+
 /// Optional text, trimmed (empty when missing), at most `max` characters.
 pub(crate) fn optional_text(field: &str, s: Option<&str>, max: usize) -> Result<String> {
-    let s = s.unwrap_or("").trim();
-    if s.chars().count() > max {
-        return Err(ServiceError::invalid(field, format!("不超过 {max} 字"), format!("at most {max} characters")));
-    }
-    Ok(s.to_owned())
+    text_between(field, s.unwrap_or(""), 0, max)
 }
 
 /// A day written `2026-12-05`.
@@ -94,6 +99,19 @@ mod tests {
         assert_eq!(field_of(text("title", "一二三四五六", 5).unwrap_err()), "title");
         assert_eq!(optional_text("note", None, 5).unwrap(), "");
         assert_eq!(field_of(optional_text("note", Some("一二三四五六"), 5).unwrap_err()), "note");
+    }
+
+    #[test]
+    fn a_length_is_refused_in_one_wording_that_says_which_bound() {
+        let msg = |e: ServiceError| match e {
+            ServiceError::Invalid(i) => i.msg.en,
+            other => panic!("not invalid: {other:?}"),
+        };
+        assert_eq!(msg(text_between("note", " ", 2, 10).unwrap_err()), "required");
+        assert_eq!(msg(text_between("note", "好", 2, 10).unwrap_err()), "at least 2 characters");
+        assert_eq!(msg(text_between("note", &"字".repeat(11), 2, 10).unwrap_err()), "at most 10 characters");
+        assert_eq!(msg(text("title", &"字".repeat(6), 5).unwrap_err()), "at most 5 characters", "the same words");
+        assert_eq!(text_between("note", "", 0, 10).unwrap(), "", "min 0: may be empty");
     }
 
     #[test]

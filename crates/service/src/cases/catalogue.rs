@@ -161,20 +161,6 @@ fn check_code(code: &str) -> Result<String> {
     Ok(code.to_owned())
 }
 
-pub(crate) fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<String> {
-    let v = value.trim();
-    let n = v.chars().count();
-    if n < min || n > max {
-        let (zh, en) = if min > 0 && n == 0 {
-            ("不能为空".to_owned(), "is required".to_owned())
-        } else {
-            (format!("须为 {min}–{max} 个字"), format!("must be {min}–{max} characters"))
-        };
-        return Err(ServiceError::invalid(field, format!("「{field}」{zh}"), format!("'{field}' {en}")));
-    }
-    Ok(v.to_owned())
-}
-
 impl Services {
     /// Gives every community without a catalogue the defaults (communities
     /// made before cases existed); run at start.
@@ -254,9 +240,10 @@ impl Services {
             return Err(ServiceError::forbidden());
         }
         let code = check_code(&input.code)?;
-        let name = check_text("name", &input.name, 1, 20)?;
-        let name_en = check_text("name_en", input.name_en.as_deref().unwrap_or(&code), 1, 60)?;
-        let description = check_text("description", input.description.as_deref().unwrap_or(""), 0, 200)?;
+        let name = crate::fields::text_between("name", &input.name, 1, 20)?;
+        let name_en = crate::fields::text_between("name_en", input.name_en.as_deref().unwrap_or(&code), 1, 60)?;
+        let description =
+            crate::fields::text_between("description", input.description.as_deref().unwrap_or(""), 0, 200)?;
         for d in &input.deadlines {
             Deadlines { accept_ms: d.accept_minutes * MINUTE_MS, resolve_ms: d.resolve_minutes * MINUTE_MS }
                 .check()

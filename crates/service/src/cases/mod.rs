@@ -25,7 +25,7 @@ use crate::audit::{Event, record};
 use crate::roles::{CASE_FILERS, CASE_HANDLERS, DISPATCHERS, GRID_HANDLERS, SUBDISTRICT_HANDLERS};
 use crate::{Caller, Page, PageReq, Result, ServiceError, Services, photos};
 pub use catalogue::{CaseCategoryInput, CaseCategoryView, DeadlineView};
-use catalogue::{check_text, community_of, works_in};
+use catalogue::{community_of, works_in};
 pub use sweep::SweepReport;
 use writer::NewCaseRows;
 
@@ -577,7 +577,7 @@ impl Services {
             return Err(ServiceError::forbidden());
         }
         let resident_only = !caller.has_any(CASE_HANDLERS);
-        let description = check_text("description", &input.description, 1, 2000)?;
+        let description = crate::fields::text_between("description", &input.description, 1, 2000)?;
         let channel = if resident_only {
             Channel::Portal
         } else {
@@ -609,11 +609,11 @@ impl Services {
             _ => None,
         };
         let reporter_name = match input.reporter_name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-            Some(n) if !resident_only => check_text("reporter_name", n, 1, 30)?,
+            Some(n) if !resident_only => crate::fields::text_between("reporter_name", n, 1, 30)?,
             _ => caller.display_name.clone(),
         };
         let at_risk = match input.at_risk.as_deref() {
-            Some(a) => Some(check_text("at_risk", a, 0, 200)?).filter(|a| !a.is_empty()),
+            Some(a) => Some(crate::fields::text_between("at_risk", a, 0, 200)?).filter(|a| !a.is_empty()),
             None => None,
         };
         let parties = match input.parties.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
@@ -624,7 +624,7 @@ impl Services {
                     "the parties are recorded by those who mediate; put them in the description",
                 ));
             }
-            Some(a) => Some(check_text("parties", a, 0, 500)?),
+            Some(a) => Some(crate::fields::text_between("parties", a, 0, 500)?),
             None => None,
         };
         // what the case needs to know is read first, outside the write
@@ -654,7 +654,7 @@ impl Services {
             (d.accept_ms, d.resolve_ms)
         });
         let title = match input.title.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            Some(t) => check_text("title", t, 1, 60)?,
+            Some(t) => crate::fields::text_between("title", t, 1, 60)?,
             None if placed.address.is_empty() => {
                 let start: String = description.chars().take(24).collect();
                 let more = if description.chars().count() > 24 { "…" } else { "" };
@@ -1136,9 +1136,9 @@ impl Services {
     async fn act_on_case_in(&self, caller: &Caller, id: i64, input: &ActionInput) -> Result<CaseView> {
         let note = input.note.as_deref().map(str::trim).unwrap_or("");
         if input.action.needs_reason() {
-            check_text("note", note, 2, 1000)?;
+            crate::fields::text_between("note", note, 2, 1000)?;
         } else {
-            check_text("note", note, 0, 1000)?;
+            crate::fields::text_between("note", note, 0, 1000)?;
         }
         let now = self.now();
         let mut tx = self.db.write().await?;
@@ -1251,7 +1251,7 @@ impl Services {
         if !(1..=5).contains(&input.rating) {
             return Err(ServiceError::invalid("rating", "评分须为 1 到 5", "the rating is 1 to 5"));
         }
-        let comment = check_text("comment", input.comment.as_deref().unwrap_or(""), 0, 500)?;
+        let comment = crate::fields::text_between("comment", input.comment.as_deref().unwrap_or(""), 0, 500)?;
         let now = self.now();
         let mut tx = self.db.write().await?;
         let (mut k, parts) = self.case_in_scope(&mut tx, caller, id, "case_rate").await?;
@@ -1296,7 +1296,7 @@ impl Services {
     }
 
     async fn note_case_in(&self, caller: &Caller, id: i64, input: &NoteInput) -> Result<CaseView> {
-        let note = check_text("note", &input.note, 1, 1000)?;
+        let note = crate::fields::text_between("note", &input.note, 1, 1000)?;
         let now = self.now();
         let mut tx = self.db.write().await?;
         let (k, parts) = self.case_in_scope(&mut tx, caller, id, "case_note").await?;
@@ -1333,7 +1333,7 @@ impl Services {
         input: &NoteInput,
     ) -> Result<CaseView> {
         self.denials_audited(caller, async {
-            let note = check_text("note", &input.note, 1, 1000)?;
+            let note = crate::fields::text_between("note", &input.note, 1, 1000)?;
             let now = self.now();
             let mut tx = self.db.write().await?;
             let (k, parts) = self.case_in_scope(&mut tx, caller, id, "case_revisit").await?;
@@ -1392,13 +1392,13 @@ impl Services {
             None => DisputeRecord::default(),
         };
         if let Some(p) = &input.parties {
-            rec.parties = check_text("parties", p, 0, 500)?;
+            rec.parties = crate::fields::text_between("parties", p, 0, 500)?;
         }
         if let Some(m) = &input.mediation {
-            rec.mediation = check_text("mediation", m, 0, 4000)?;
+            rec.mediation = crate::fields::text_between("mediation", m, 0, 4000)?;
         }
         if let Some(a) = &input.agreement {
-            rec.agreement = check_text("agreement", a, 0, 2000)?;
+            rec.agreement = crate::fields::text_between("agreement", a, 0, 2000)?;
         }
         k.dispute_sealed = Some(self.keys.seal(&aad_dispute(&token), &serde_json::to_string(&rec)?)?);
         if !cases::save(&mut tx, &k, now).await? {

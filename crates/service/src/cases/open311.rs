@@ -13,7 +13,7 @@ use yijia_domain::role::Role;
 use yijia_domain::time::{DAY_MS, rfc3339};
 use yijia_store::{cases, org};
 
-use super::{CaseInput, catalogue::check_text};
+use super::CaseInput;
 use crate::audit::{Event, record};
 use crate::caller::Grant;
 use crate::roles::KEY_ISSUERS;
@@ -358,7 +358,7 @@ impl Services {
             Some(d) => d.to_owned(),
             None => r.address_string.clone().unwrap_or_default(),
         };
-        let description = check_text("description", &description, 1, 2000)?;
+        let description = crate::fields::text_between("description", &description, 1, 2000)?;
         let description = match r.address_string.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
             Some(a) if a != description => format!("{description}\n地址:{a}"),
             _ => description,
@@ -408,7 +408,7 @@ impl Services {
         if !caller.has_any(KEY_ISSUERS) {
             return Err(ServiceError::forbidden());
         }
-        let name = check_text("name", name, 2, 60)?;
+        let name = crate::fields::text_between("name", name, 2, 60)?;
         let now = self.now();
         let mut tx = self.db.write().await?;
         let node = org::by_code(&mut tx, scope.trim()).await?.filter(|n| n.kind != OrgKind::Grid);
