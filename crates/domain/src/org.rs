@@ -32,17 +32,13 @@ impl OrgKind {
 impl FromStr for OrgKind {
     type Err = Invalid;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "root" => Ok(OrgKind::Root),
-            "subdistrict" => Ok(OrgKind::Subdistrict),
-            "community" => Ok(OrgKind::Community),
-            "grid" => Ok(OrgKind::Grid),
-            _ => Err(Invalid::new(
+        OrgKind::from_code(s).ok_or_else(|| {
+            Invalid::new(
                 "kind",
                 format!("未知的组织类型「{s}」,可选:subdistrict, community, grid"),
                 format!("unknown org kind '{s}', expected subdistrict, community or grid"),
-            )),
-        }
+            )
+        })
     }
 }
 

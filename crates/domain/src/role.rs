@@ -35,7 +35,7 @@ impl Role {
 impl FromStr for Role {
     type Err = Invalid;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL.into_iter().find(|r| r.code() == s).ok_or_else(|| {
+        Role::from_code(s).ok_or_else(|| {
             let codes: Vec<&str> = Role::ALL.iter().map(|r| r.code()).collect();
             Invalid::new(
                 "role",

@@ -127,6 +127,15 @@ impl TestApp {
         self.svc.seed_demo_points().await.unwrap();
     }
 
+    /// The demo months, and the notices, projects, pledges and stations too.
+    pub async fn seed_demo_all(&self) {
+        self.seed_demo_months(60, 40).await;
+        self.svc.seed_demo_notices().await.unwrap();
+        self.svc.seed_demo_projects().await.unwrap();
+        self.svc.seed_demo_pledges().await.unwrap();
+        self.svc.seed_demo_stations().await.unwrap();
+    }
+
     pub async fn token(&self, username: &str) -> String {
         let r = self.login_raw(username, PASSWORD).await;
         assert_eq!(r.status(), StatusCode::OK, "login as {username}");

@@ -108,11 +108,7 @@ async fn a_role_without_the_route_gets_404_and_the_denial_is_audited() {
 async fn every_route_audits_a_denial_of_another_communitys_object() {
     let app = TestApp::spawn().await;
     // Chengnan's objects come first, so that id 1 of each is theirs
-    app.seed_demo_months(60, 40).await;
-    app.svc.seed_demo_notices().await.unwrap();
-    app.svc.seed_demo_projects().await.unwrap();
-    app.svc.seed_demo_pledges().await.unwrap();
-    app.svc.seed_demo_stations().await.unwrap();
+    app.seed_demo_all().await;
     let secretary = app.token("secretary").await;
     let staff = app.token("staff").await;
     let asks = [

@@ -62,11 +62,7 @@ async fn the_main_views_keep_their_shape() {
     // a fixed day, so that the seeded months (and which fields are null in
     // the first item of a list) are the same whenever the test runs
     app.clock.set(chrono::DateTime::parse_from_rfc3339("2026-11-20T12:00:00+08:00").unwrap().timestamp_millis());
-    app.seed_demo_months(60, 40).await;
-    app.svc.seed_demo_notices().await.unwrap();
-    app.svc.seed_demo_projects().await.unwrap();
-    app.svc.seed_demo_pledges().await.unwrap();
-    app.svc.seed_demo_stations().await.unwrap();
+    app.seed_demo_all().await;
     let secretary = app.token("secretary").await;
     let worker = app.token("worker1").await;
     let resident = app.token("resident").await;
