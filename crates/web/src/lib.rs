@@ -46,11 +46,7 @@ pub struct AppState {
 
 /// The whole application and the table of its routes with their policies.
 pub fn app(state: AppState) -> (Router, Vec<policy::RouteSpec>) {
-    let routes = policy::Routes::new(state.clone());
-    let routes = api::routes(routes);
-    let routes = ui::routes(routes);
-    let routes = open311::routes(routes);
-    let (router, table) = routes.finish();
+    let (router, table, _) = routes(state.clone());
     let tls = state.cfg.tls;
     let router = router
         .merge(assets::router())
@@ -59,6 +55,16 @@ pub fn app(state: AppState) -> (Router, Vec<policy::RouteSpec>) {
         .layer(middleware::from_fn(move |req, next| security_headers(req, next, tls)))
         .with_state(state);
     (router, table)
+}
+
+/// Every route with its policy, and the OpenAPI document of the API.
+pub fn routes(state: AppState) -> (Router<AppState>, Vec<policy::RouteSpec>, utoipa::openapi::OpenApi) {
+    use utoipa::OpenApi;
+    let routes = policy::Routes::new(state, api::ApiDoc::openapi());
+    let routes = api::routes(routes);
+    let routes = ui::routes(routes);
+    let routes = open311::routes(routes);
+    routes.finish()
 }
 
 /// Headers on every response: a strict CSP (no inline scripts or styles),

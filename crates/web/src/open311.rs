@@ -6,9 +6,8 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, RawForm, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Serialize;
 use yijia_service::ServiceError;
 use yijia_service::cases::open311::{
@@ -21,13 +20,12 @@ use crate::i18n::Lang;
 use crate::policy::{Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
-    use Method as M;
     use Policy::Public;
-    r.add(M::GET, "/open311/v2/{resource}", Public, Scope::None, get(resource))
-        .add(M::POST, "/open311/v2/{resource}", Public, Scope::None, axum::routing::post(post_request))
-        .add(M::GET, "/open311/v2/services/{code}", Public, Scope::None, get(definition))
-        .add(M::GET, "/open311/v2/requests/{id}", Public, Scope::None, get(one_request))
-        .add(M::GET, "/open311/v2/tokens/{token}", Public, Scope::None, get(token))
+    r.get("/open311/v2/{resource}", Public, Scope::None, resource)
+        .post("/open311/v2/{resource}", Public, Scope::None, post_request)
+        .get("/open311/v2/services/{code}", Public, Scope::None, definition)
+        .get("/open311/v2/requests/{id}", Public, Scope::None, one_request)
+        .get("/open311/v2/tokens/{token}", Public, Scope::None, token)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -7,12 +7,14 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::MethodRouter;
+use axum::routing::{self, MethodRouter};
 use yijia_domain::role::Role;
 use yijia_service::{Caller, ServiceError};
 
@@ -34,59 +36,135 @@ pub enum Policy {
     Roles(&'static [Role]),
 }
 
-/// How a route's objects are limited to the caller.
+/// How a route's objects are limited to the caller. The table's test holds
+/// each route to its word: an `Object` route has the object's id in its
+/// path, and another community's caller is refused it with an audited 404.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     /// No objects of anybody's (public pages, health).
     None,
-    /// The caller's own account or session.
+    /// The caller's own account, session or resident's things.
     Own,
     /// Lists filtered to the caller's grants in the service layer.
     Grants,
-    /// One object, looked up and checked against the caller's grants in the
-    /// service layer: outside them it answers 404 and the denial is audited.
+    /// The object whose id is in the path, looked up and checked against
+    /// the caller's grants in the service layer: outside them it answers
+    /// 404 and the denial is audited.
     Object,
+    /// Objects named in the body or the query (the grid a resident is added
+    /// to, the cases of a batch), each checked like an `Object`.
+    Named,
 }
 
 #[derive(Debug, Clone)]
 pub struct RouteSpec {
     pub method: Method,
-    pub path: &'static str,
+    pub path: String,
     pub policy: Policy,
     pub scope: Scope,
 }
 
+/// What `utoipa_axum::routes!` makes of a documented handler: the schemas
+/// it names, its path and method, and the handler itself.
+pub type Documented = utoipa_axum::router::UtoipaMethodRouter<AppState>;
+
+/// The route table: each route is declared once, with its policy and
+/// scope, and for the API with its documentation, from which the OpenAPI
+/// document is built.
 pub struct Routes {
     router: Router<AppState>,
     table: Vec<RouteSpec>,
+    doc: utoipa::openapi::OpenApi,
     state: AppState,
 }
 
 impl Routes {
-    pub fn new(state: AppState) -> Self {
-        Self { router: Router::new(), table: Vec::new(), state }
+    /// `doc` holds what the document says beyond its paths.
+    pub fn new(state: AppState, doc: utoipa::openapi::OpenApi) -> Self {
+        Self { router: Router::new(), table: Vec::new(), doc, state }
     }
 
-    /// Adds one method on one path with its policy.
-    pub fn add(
+    fn route(
         mut self,
-        method: Method,
-        path: &'static str,
+        methods: &[Method],
+        path: &str,
         policy: Policy,
         scope: Scope,
-        handler: MethodRouter<AppState>,
+        h: MethodRouter<AppState>,
     ) -> Self {
-        let handler = match policy {
-            Policy::Public => handler,
-            _ => handler.route_layer(middleware::from_fn_with_state((self.state.clone(), policy), enforce)),
+        let h = match policy {
+            Policy::Public => h,
+            _ => h.route_layer(middleware::from_fn_with_state((self.state.clone(), policy), enforce)),
         };
-        self.router = self.router.route(path, handler);
-        self.table.push(RouteSpec { method, path, policy, scope });
+        self.router = self.router.route(path, h);
+        for method in methods {
+            self.table.push(RouteSpec { method: method.clone(), path: path.to_owned(), policy, scope });
+        }
         self
     }
 
-    pub fn finish(self) -> (Router<AppState>, Vec<RouteSpec>) {
-        (self.router, self.table)
+    /// An API route, its method and path as its `#[utoipa::path]` says.
+    pub fn api(mut self, policy: Policy, scope: Scope, (schemas, paths, h): Documented) -> Self {
+        let mut found: Vec<(String, Vec<Method>)> = Vec::new();
+        for (path, item) in &paths.paths {
+            let methods: Vec<Method> = [
+                (Method::GET, item.get.is_some()),
+                (Method::POST, item.post.is_some()),
+                (Method::PUT, item.put.is_some()),
+                (Method::PATCH, item.patch.is_some()),
+                (Method::DELETE, item.delete.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(m, on)| on.then_some(m))
+            .collect();
+            found.push((path.clone(), methods));
+        }
+        self.doc.paths.merge(paths);
+        let components = self.doc.components.get_or_insert_with(Default::default);
+        components.schemas.extend(schemas);
+        for (path, methods) in found {
+            self = self.route(&methods, &path, policy, scope, h.clone());
+        }
+        self
+    }
+
+    /// An API route that takes a body up to `limit` bytes (photos).
+    pub fn api_upload(self, limit: usize, policy: Policy, scope: Scope, (s, p, h): Documented) -> Self {
+        self.api(policy, scope, (s, p, h.layer(DefaultBodyLimit::max(limit))))
+    }
+
+    pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &str, policy: Policy, scope: Scope, h: H) -> Self {
+        self.route(&[Method::GET], path, policy, scope, routing::get(h))
+    }
+
+    pub fn post<H: Handler<T, AppState>, T: 'static>(self, path: &str, policy: Policy, scope: Scope, h: H) -> Self {
+        self.route(&[Method::POST], path, policy, scope, routing::post(h))
+    }
+
+    /// A form that carries files: a body up to `limit` bytes.
+    pub fn upload<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &str,
+        limit: usize,
+        policy: Policy,
+        scope: Scope,
+        h: H,
+    ) -> Self {
+        let h = routing::post(h).layer(DefaultBodyLimit::max(limit));
+        self.route(&[Method::POST], path, policy, scope, h)
+    }
+
+    /// The router, its table, and the OpenAPI document of its API routes
+    /// (served at `/api/openapi.json`).
+    pub fn finish(self) -> (Router<AppState>, Vec<RouteSpec>, utoipa::openapi::OpenApi) {
+        let doc = self.doc.clone();
+        let json = std::sync::Arc::new(doc.to_json().unwrap_or_default());
+        let serve = move || {
+            let json = json.clone();
+            async move { ([(header::CONTENT_TYPE, "application/json")], json.as_str().to_owned()) }
+        };
+        let r = self.get("/api/openapi.json", Policy::Public, Scope::None, serve);
+        (r.router, r.table, doc)
     }
 }
 

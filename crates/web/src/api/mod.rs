@@ -1,5 +1,6 @@
-//! The JSON API under `/api/v1`, documented by the OpenAPI document at
-//! `/api/openapi.json`, which is generated from the annotations here.
+//! The JSON API under `/api/v1`. Each route is declared once, below: its
+//! policy and scope here, its method, path and documentation in the
+//! handler's `#[utoipa::path]`, from which `/api/openapi.json` is built.
 
 mod account;
 mod activities;
@@ -22,12 +23,10 @@ mod stations;
 mod users;
 mod visits;
 
-use axum::Json;
-use axum::http::Method;
-use axum::routing::{delete, get, patch, post, put};
 use serde::Deserialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi};
+use utoipa_axum::routes;
 use yijia_service::ServiceError;
 
 use crate::error::ApiError;
@@ -58,506 +57,188 @@ pub struct PageParams {
 use yijia_service::roles::*;
 
 pub fn routes(r: Routes) -> Routes {
-    use Method as M;
     use Policy::*;
-    r.add(M::GET, "/healthz", Public, Scope::None, get(healthz))
-        .add(M::GET, "/api/openapi.json", Public, Scope::None, get(openapi))
-        .add(M::POST, "/api/v1/auth/login", Public, Scope::None, post(auth::login))
-        .add(M::POST, "/api/v1/auth/logout", LoggedIn, Scope::Own, post(auth::logout))
-        .add(M::GET, "/api/v1/me", LoggedIn, Scope::Own, get(auth::me))
-        .add(M::POST, "/api/v1/me/password", LoggedIn, Scope::Own, post(auth::change_password))
-        .add(M::GET, "/api/v1/me/two-factor", LoggedIn, Scope::Own, get(account::status))
-        .add(M::POST, "/api/v1/me/two-factor/setup", LoggedIn, Scope::Own, post(account::setup))
-        .add(M::POST, "/api/v1/me/two-factor/confirm", LoggedIn, Scope::Own, post(account::confirm))
-        .add(M::POST, "/api/v1/me/two-factor/recovery-codes", LoggedIn, Scope::Own, post(account::recovery_codes))
-        .add(M::POST, "/api/v1/me/two-factor/disable", LoggedIn, Scope::Own, post(account::disable))
-        .add(M::GET, "/api/v1/me/sessions", LoggedIn, Scope::Own, get(account::my_sessions))
-        .add(M::DELETE, "/api/v1/me/sessions/{id}", LoggedIn, Scope::Own, delete(account::end_my_session))
-        .add(M::GET, "/api/v1/org", Roles(ORG_VIEWERS), Scope::Grants, get(org::org_tree))
-        .add(M::POST, "/api/v1/org", Roles(ORG_EDITORS), Scope::Object, post(org::create_org_node))
-        .add(M::GET, "/api/v1/org/{code}", Roles(ORG_VIEWERS), Scope::Object, get(org::get_org_node))
-        .add(M::PATCH, "/api/v1/org/{code}", Roles(ORG_EDITORS), Scope::Object, patch(org::update_org_node))
-        .add(M::DELETE, "/api/v1/org/{code}", Roles(ORG_EDITORS), Scope::Object, delete(org::delete_org_node))
-        .add(M::GET, "/api/v1/users", Roles(USER_MANAGERS), Scope::Grants, get(users::list_users))
-        .add(M::POST, "/api/v1/users", Roles(USER_MANAGERS), Scope::Object, post(users::create_user))
-        .add(M::GET, "/api/v1/users/{username}", Roles(USER_MANAGERS), Scope::Object, get(users::get_user))
-        .add(
-            M::POST,
-            "/api/v1/users/{username}/disable",
-            Roles(USER_MANAGERS),
-            Scope::Object,
-            post(users::disable_user),
-        )
-        .add(M::POST, "/api/v1/users/{username}/enable", Roles(USER_MANAGERS), Scope::Object, post(users::enable_user))
-        .add(
-            M::POST,
-            "/api/v1/users/{username}/two-factor/reset",
-            Roles(USER_MANAGERS),
-            Scope::Object,
-            post(account::reset),
-        )
-        .add(
-            M::GET,
-            "/api/v1/users/{username}/sessions",
-            Roles(USER_MANAGERS),
-            Scope::Object,
-            get(account::user_sessions),
-        )
-        .add(
-            M::DELETE,
-            "/api/v1/users/{username}/sessions",
-            Roles(USER_MANAGERS),
-            Scope::Object,
-            delete(account::end_user_sessions),
-        )
-        .add(
-            M::DELETE,
-            "/api/v1/users/{username}/sessions/{id}",
-            Roles(USER_MANAGERS),
-            Scope::Object,
-            delete(account::end_user_session),
-        )
-        .add(M::GET, "/api/v1/audit", Roles(AUDIT_READERS), Scope::Grants, get(audit::list_audit))
-        .add(M::GET, "/api/v1/audit/export", Roles(AUDIT_READERS), Scope::Grants, get(audit::export_audit))
-        .add(M::GET, "/api/v1/residents", Roles(RESIDENT_READERS), Scope::Grants, get(residents::list_residents))
-        .add(M::POST, "/api/v1/residents", Roles(REGISTRARS), Scope::Object, post(residents::add_resident))
-        .add(M::GET, "/api/v1/residents/{id}", Roles(RESIDENT_READERS), Scope::Object, get(residents::get_resident))
-        .add(M::PUT, "/api/v1/residents/{id}", Roles(REGISTRARS), Scope::Object, put(residents::update_resident))
-        .add(M::POST, "/api/v1/exports", Roles(FULL_EXPORTERS), Scope::Object, post(exports::request_export))
-        .add(M::GET, "/api/v1/exports", Roles(FULL_EXPORTERS), Scope::Grants, get(exports::list_exports))
-        .add(
-            M::POST,
-            "/api/v1/exports/{id}/decision",
-            Roles(EXPORT_APPROVERS),
-            Scope::Object,
-            post(exports::decide_export),
-        )
-        .add(
-            M::GET,
-            "/api/v1/exports/{id}/download",
-            Roles(FULL_EXPORTERS),
-            Scope::Object,
-            get(exports::download_export),
-        )
-        .add(M::GET, "/api/v1/categories", Roles(RESIDENT_READERS), Scope::Grants, get(residents::list_categories))
-        .add(M::POST, "/api/v1/categories", Roles(CATEGORY_MAKERS), Scope::Object, post(residents::add_category))
-        .add(M::GET, "/api/v1/households/{id}", Roles(RESIDENT_READERS), Scope::Object, get(residents::get_household))
-        .add(M::GET, "/api/v1/buildings/{id}", Roles(RESIDENT_READERS), Scope::Object, get(residents::get_building))
-        .add(M::GET, "/api/v1/cases", Roles(CASE_FILERS), Scope::Grants, get(cases::list_cases))
-        .add(M::POST, "/api/v1/cases", Roles(CASE_FILERS), Scope::Object, post(cases::create_case))
-        .add(M::GET, "/api/v1/cases/similar", Roles(CASE_FILERS), Scope::Grants, get(cases::similar_cases))
-        .add(M::GET, "/api/v1/cases/{id}", Roles(CASE_FILERS), Scope::Object, get(cases::get_case))
-        .add(M::POST, "/api/v1/cases/{id}/actions", Roles(CASE_FILERS), Scope::Object, post(cases::act_on_case))
-        .add(M::POST, "/api/v1/cases/{id}/rating", Roles(CASE_FILERS), Scope::Object, post(cases::rate_case))
-        .add(M::POST, "/api/v1/cases/{id}/notes", Roles(CASE_HANDLERS), Scope::Object, post(cases::note_case))
-        .add(M::PUT, "/api/v1/cases/{id}/dispute", Roles(CASE_HANDLERS), Scope::Object, put(cases::record_dispute))
-        .add(
-            M::POST,
-            "/api/v1/cases/{id}/photos",
-            Roles(CASE_FILERS),
-            Scope::Object,
-            post(cases::add_photos).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
-        )
-        .add(M::GET, "/api/v1/cases/{id}/photos/{photo}", Roles(CASE_FILERS), Scope::Object, get(cases::get_photo))
-        .add(M::GET, "/api/v1/api-keys", Roles(ORG_EDITORS), Scope::Grants, get(integrations::list))
-        .add(M::POST, "/api/v1/api-keys", Roles(ORG_EDITORS), Scope::Object, post(integrations::issue))
-        .add(M::POST, "/api/v1/api-keys/{id}/revoke", Roles(ORG_EDITORS), Scope::Object, post(integrations::revoke))
-        .add(M::GET, "/api/v1/webhooks", Roles(WEBHOOK_MAKERS), Scope::Grants, get(integrations::list_webhooks))
-        .add(M::POST, "/api/v1/webhooks", Roles(WEBHOOK_MAKERS), Scope::Object, post(integrations::add_webhook))
-        .add(
-            M::POST,
-            "/api/v1/webhooks/{id}/disable",
-            Roles(WEBHOOK_MAKERS),
-            Scope::Object,
-            post(integrations::disable_webhook),
-        )
-        .add(M::GET, "/api/v1/case-categories", Roles(CASE_FILERS), Scope::Grants, get(cases::list_case_categories))
-        .add(
-            M::POST,
-            "/api/v1/case-categories",
-            Roles(CATALOGUE_EDITORS),
-            Scope::Object,
-            post(cases::save_case_category),
-        )
-        .add(
-            M::POST,
-            "/api/v1/residents/{id}/categories",
-            Roles(REGISTRARS),
-            Scope::Object,
-            post(residents::change_category),
-        )
-        .add(
-            M::GET,
-            "/api/v1/residents/{id}/history",
-            Roles(RESIDENT_READERS),
-            Scope::Object,
-            get(residents::category_history),
-        )
-        .add(
-            M::GET,
-            "/api/v1/residents/categories",
-            Roles(RESIDENT_READERS),
-            Scope::Grants,
-            get(residents::category_counts),
-        )
-        .add(
-            M::POST,
-            "/api/v1/residents/{id}/unmask",
-            Roles(RESIDENT_READERS),
-            Scope::Object,
-            post(residents::unmask_resident),
-        )
-        .add(
-            M::GET,
-            "/api/v1/residents/{id}/views",
-            Roles(RESIDENT_READERS),
-            Scope::Object,
-            get(residents::resident_views),
-        )
-        .add(M::GET, "/api/v1/walk-list", Roles(COVERAGE_READERS), Scope::Grants, get(visits::walk_list))
-        .add(M::POST, "/api/v1/points/transfers", Roles(POINT_KEEPERS), Scope::Object, post(points::transfer))
-        .add(
-            M::POST,
-            "/api/v1/points/transfers/{id}/reversal",
-            Roles(POINT_KEEPERS),
-            Scope::Object,
-            post(points::reverse),
-        )
-        .add(M::GET, "/api/v1/points/approvals", Roles(POINT_KEEPERS), Scope::Grants, get(points::approvals))
-        .add(
-            M::POST,
-            "/api/v1/points/approvals/{client_id}/approve",
-            Roles(POINT_KEEPERS),
-            Scope::Object,
-            post(points::approve),
-        )
-        .add(
-            M::POST,
-            "/api/v1/points/approvals/{client_id}/reject",
-            Roles(POINT_KEEPERS),
-            Scope::Object,
-            post(points::reject),
-        )
-        .add(M::GET, "/api/v1/points/accounts", Roles(POINT_READERS), Scope::Grants, get(points::community_accounts))
-        .add(
-            M::GET,
-            "/api/v1/points/accounts/{id}/statement",
-            Roles(POINT_READERS),
-            Scope::Object,
-            get(points::statement),
-        )
-        .add(
-            M::GET,
-            "/api/v1/residents/{id}/points",
-            Roles(POINT_READERS),
-            Scope::Object,
-            get(points::resident_account),
-        )
-        .add(M::GET, "/api/v1/activities", Roles(POINT_READERS), Scope::Grants, get(activities::list_activities))
-        .add(M::POST, "/api/v1/activities", Roles(ORGANISERS), Scope::Object, post(activities::create_activity))
-        .add(M::GET, "/api/v1/activities/{id}", Roles(POINT_READERS), Scope::Object, get(activities::get_activity))
-        .add(
-            M::POST,
-            "/api/v1/activities/{id}/signups",
-            Roles(ORGANISERS),
-            Scope::Object,
-            post(activities::sign_up_for_activity),
-        )
-        .add(
-            M::POST,
-            "/api/v1/activities/{id}/signups/{resident}/cancel",
-            Roles(ORGANISERS),
-            Scope::Object,
-            post(activities::cancel_signup),
-        )
-        .add(
-            M::POST,
-            "/api/v1/activities/{id}/signups/{resident}/check-in",
-            Roles(ORGANISERS),
-            Scope::Object,
-            post(activities::check_in),
-        )
-        .add(
-            M::POST,
-            "/api/v1/activities/{id}/signups/{resident}/check-out",
-            Roles(ORGANISERS),
-            Scope::Object,
-            post(activities::check_out),
-        )
-        .add(
-            M::POST,
-            "/api/v1/activities/{id}/confirm",
-            Roles(POINT_KEEPERS),
-            Scope::Object,
-            post(activities::confirm_activity),
-        )
-        .add(M::GET, "/api/v1/shop/items", Roles(POINT_READERS), Scope::Grants, get(shop::list_items))
-        .add(M::POST, "/api/v1/shop/items", Roles(SHOP_CLERKS), Scope::Object, post(shop::add_item))
-        .add(M::PUT, "/api/v1/shop/items/{id}", Roles(SHOP_CLERKS), Scope::Object, put(shop::update_item))
-        .add(M::POST, "/api/v1/shop/items/{id}/stock", Roles(SHOP_CLERKS), Scope::Object, post(shop::change_stock))
-        .add(
-            M::POST,
-            "/api/v1/shop/items/{id}/photo",
-            Roles(SHOP_CLERKS),
-            Scope::Object,
-            post(shop::set_item_photo).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
-        )
-        .add(M::GET, "/api/v1/shop/items/{id}/photo", Roles(ITEM_VIEWERS), Scope::Object, get(shop::item_photo))
-        .add(M::POST, "/api/v1/shop/redemptions", Roles(SHOP_CLERKS), Scope::Object, post(shop::redeem))
-        .add(M::GET, "/api/v1/shop/redemptions", Roles(SHOP_CLERKS), Scope::Grants, get(shop::waiting_redemptions))
-        .add(
-            M::POST,
-            "/api/v1/shop/redemptions/{id}/handover",
-            Roles(SHOP_CLERKS),
-            Scope::Object,
-            post(shop::hand_over),
-        )
-        .add(
-            M::POST,
-            "/api/v1/shop/redemptions/{id}/cancel",
-            Roles(SHOP_CLERKS),
-            Scope::Object,
-            post(shop::cancel_redemption),
-        )
-        .add(M::GET, "/api/v1/shop/report", Roles(POINT_READERS), Scope::Grants, get(shop::shop_report))
-        .add(M::POST, "/api/v1/residents/{id}/invitation", Roles(REGISTRARS), Scope::Object, post(me::invite_resident))
-        .add(M::POST, "/api/v1/join", Public, Scope::None, post(me::join))
-        .add(M::POST, "/api/v1/me/activities/{id}/check", Roles(RESIDENTS), Scope::Own, post(me::check_me))
-        .add(M::GET, "/api/v1/me/honours", Roles(RESIDENTS), Scope::Own, get(me::my_honour_consent))
-        .add(M::PUT, "/api/v1/me/honours", Roles(RESIDENTS), Scope::Own, put(me::set_my_honour_consent))
-        .add(M::GET, "/api/v1/honours", Public, Scope::None, get(duty::honours))
-        .add(M::GET, "/api/v1/duty/posts", Roles(POINT_READERS), Scope::Grants, get(duty::list_posts))
-        .add(M::POST, "/api/v1/duty/posts", Roles(ORGANISERS), Scope::Object, post(duty::add_post))
-        .add(M::POST, "/api/v1/duty/posts/{id}/shifts", Roles(ORGANISERS), Scope::Object, post(duty::add_shift))
-        .add(M::GET, "/api/v1/activities/{id}/check-code", Roles(ORGANISERS), Scope::Object, get(duty::check_code))
-        .add(M::GET, "/api/v1/me/points", Roles(RESIDENTS), Scope::Own, get(me::my_points))
-        .add(M::GET, "/api/v1/me/activities", Roles(RESIDENTS), Scope::Own, get(me::my_activities))
-        .add(M::POST, "/api/v1/me/activities/{id}/signup", Roles(RESIDENTS), Scope::Own, post(me::sign_me_up))
-        .add(M::POST, "/api/v1/me/activities/{id}/cancel", Roles(RESIDENTS), Scope::Own, post(me::cancel_my_signup))
-        .add(M::GET, "/api/v1/me/shop/items", Roles(RESIDENTS), Scope::Own, get(me::my_shop_items))
-        .add(M::GET, "/api/v1/me/shop/redemptions", Roles(RESIDENTS), Scope::Own, get(me::my_redemptions))
-        .add(M::POST, "/api/v1/me/shop/redemptions", Roles(RESIDENTS), Scope::Own, post(me::redeem_mine))
-        .add(M::POST, "/api/v1/visits", Roles(VISITORS), Scope::Object, post(visits::log_visit))
-        .add(M::POST, "/api/v1/visits/batch", Roles(VISITORS), Scope::Object, post(visits::log_visits))
-        .add(M::GET, "/api/v1/visits/{id}/photo", Roles(RESIDENT_READERS), Scope::Object, get(visits::visit_photo))
-        .add(M::GET, "/api/v1/residents/{id}/plan", Roles(RESIDENT_READERS), Scope::Object, get(visits::resident_plan))
-        .add(M::PUT, "/api/v1/residents/{id}/plan", Roles(REGISTRARS), Scope::Object, put(visits::set_resident_plan))
-        .add(M::GET, "/api/v1/care-intervals", Roles(COVERAGE_READERS), Scope::Grants, get(visits::care_intervals))
-        .add(M::PUT, "/api/v1/care-intervals", Roles(CARE_PLANNERS), Scope::Object, put(visits::set_care_interval))
-        .add(M::GET, "/api/v1/coverage", Roles(COVERAGE_READERS), Scope::Grants, get(visits::coverage))
-        .add(M::GET, "/api/v1/dashboard", Roles(DASHBOARD_READERS), Scope::Grants, get(dashboard::dashboard))
-        .add(M::GET, "/api/v1/reports/monthly", Roles(DASHBOARD_READERS), Scope::Grants, get(dashboard::monthly_report))
-        .add(
-            M::GET,
-            "/api/v1/reports/monthly.xlsx",
-            Roles(DASHBOARD_READERS),
-            Scope::Grants,
-            get(dashboard::monthly_workbook),
-        )
-        .add(M::GET, "/api/v1/stations", Roles(STATION_READERS), Scope::Grants, get(stations::list_stations))
-        .add(M::POST, "/api/v1/stations", Roles(STATION_CLERKS), Scope::Object, post(stations::add_station))
-        .add(M::GET, "/api/v1/stations/{id}", Roles(STATION_READERS), Scope::Object, get(stations::get_station))
-        .add(M::PUT, "/api/v1/stations/{id}", Roles(STATION_CLERKS), Scope::Object, put(stations::update_station))
-        .add(
-            M::POST,
-            "/api/v1/stations/{id}/services",
-            Roles(STATION_CLERKS),
-            Scope::Object,
-            post(stations::add_service),
-        )
-        .add(M::GET, "/api/v1/stations/{id}/day", Roles(STATION_READERS), Scope::Object, get(stations::station_day))
-        .add(
-            M::POST,
-            "/api/v1/stations/{id}/records",
-            Roles(STATION_CLERKS),
-            Scope::Object,
-            post(stations::record_service),
-        )
-        .add(M::GET, "/api/v1/stations/{id}/month", Roles(STATION_READERS), Scope::Object, get(stations::station_month))
-        .add(
-            M::PUT,
-            "/api/v1/station-services/{id}",
-            Roles(STATION_CLERKS),
-            Scope::Object,
-            put(stations::update_service),
-        )
-        .add(
-            M::GET,
-            "/api/v1/station-services/{id}/slots",
-            Roles(SLOT_READERS),
-            Scope::Object,
-            get(stations::service_slots),
-        )
-        .add(M::POST, "/api/v1/station-services/{id}/appointments", Roles(BOOKERS), Scope::Object, post(stations::book))
-        .add(
-            M::POST,
-            "/api/v1/appointments/{id}/cancel",
-            Roles(BOOKERS),
-            Scope::Object,
-            post(stations::cancel_appointment),
-        )
-        .add(
-            M::POST,
-            "/api/v1/appointments/{id}/missed",
-            Roles(STATION_CLERKS),
-            Scope::Object,
-            post(stations::miss_appointment),
-        )
-        .add(M::GET, "/api/v1/projects", Roles(PROJECT_READERS), Scope::Grants, get(projects::list_projects))
-        .add(M::POST, "/api/v1/projects", Roles(PROJECT_MANAGERS), Scope::Object, post(projects::create_project))
-        .add(M::GET, "/api/v1/projects/{id}", Roles(PROJECT_READERS), Scope::Object, get(projects::get_project))
-        .add(
-            M::POST,
-            "/api/v1/projects/{id}/budget",
-            Roles(PROJECT_MANAGERS),
-            Scope::Object,
-            post(projects::add_budget_line),
-        )
-        .add(
-            M::POST,
-            "/api/v1/projects/{id}/fundings",
-            Roles(PROJECT_MANAGERS),
-            Scope::Object,
-            post(projects::apply_for_funding),
-        )
-        .add(
-            M::POST,
-            "/api/v1/fundings/{id}/decision",
-            Roles(PROJECT_APPROVERS),
-            Scope::Object,
-            post(projects::decide_funding),
-        )
-        .add(
-            M::POST,
-            "/api/v1/projects/{id}/expenses",
-            Roles(PROJECT_MANAGERS),
-            Scope::Object,
-            post(projects::record_expense),
-        )
-        .add(
-            M::POST,
-            "/api/v1/expenses/{id}/decision",
-            Roles(PROJECT_APPROVERS),
-            Scope::Object,
-            post(projects::decide_expense),
-        )
-        .add(
-            M::POST,
-            "/api/v1/projects/{id}/milestones",
-            Roles(PROJECT_MANAGERS),
-            Scope::Object,
-            post(projects::add_milestone),
-        )
-        .add(
-            M::POST,
-            "/api/v1/milestones/{id}/done",
-            Roles(PROJECT_MANAGERS),
-            Scope::Object,
-            post(projects::finish_milestone),
-        )
-        .add(
-            M::POST,
-            "/api/v1/projects/{id}/stage",
-            Roles(PROJECT_MANAGERS),
-            Scope::Object,
-            post(projects::move_project),
-        )
-        .add(
-            M::POST,
-            "/api/v1/projects/{id}/count-votes",
-            Roles(PROJECT_MANAGERS),
-            Scope::Object,
-            post(projects::count_votes),
-        )
-        .add(M::GET, "/api/v1/me/projects", Roles(RESIDENTS), Scope::Own, get(projects::my_projects))
-        .add(M::POST, "/api/v1/me/projects/{id}/vote", Roles(RESIDENTS), Scope::Own, post(projects::vote))
-        .add(M::GET, "/api/v1/boards/spending", Public, Scope::None, get(projects::spending_board))
-        .add(
-            M::POST,
-            "/api/v1/projects/{id}/files",
-            Roles(PROJECT_MANAGERS),
-            Scope::Object,
-            post(projects::add_file).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
-        )
-        .add(M::GET, "/api/v1/project-files/{id}", Roles(PROJECT_READERS), Scope::Object, get(projects::get_file))
-        .add(M::GET, "/api/v1/boards/photos/{id}", Public, Scope::None, get(projects::board_photo))
-        .add(M::GET, "/api/v1/pledges", Roles(PLEDGE_READERS), Scope::Grants, get(pledges::pledge_year))
-        .add(M::POST, "/api/v1/pledges", Roles(PLEDGE_UPDATERS), Scope::Object, post(pledges::propose))
-        .add(M::POST, "/api/v1/pledges/years", Roles(PLEDGE_MANAGERS), Scope::Object, post(pledges::open_year))
-        .add(
-            M::POST,
-            "/api/v1/pledges/years/{year}/advance",
-            Roles(PLEDGE_MANAGERS),
-            Scope::Object,
-            post(pledges::advance_year),
-        )
-        .add(M::POST, "/api/v1/pledges/{id}/shortlist", Roles(PLEDGE_MANAGERS), Scope::Object, post(pledges::shortlist))
-        .add(M::PUT, "/api/v1/pledges/{id}/owner", Roles(PLEDGE_MANAGERS), Scope::Object, put(pledges::set_owner))
-        .add(
-            M::POST,
-            "/api/v1/pledges/{id}/progress",
-            Roles(PLEDGE_UPDATERS),
-            Scope::Object,
-            post(pledges::report_progress),
-        )
-        .add(M::GET, "/api/v1/me/pledges", Roles(RESIDENTS), Scope::Own, get(pledges::my_pledges))
-        .add(M::POST, "/api/v1/me/pledges", Roles(RESIDENTS), Scope::Own, post(pledges::propose_mine))
-        .add(M::POST, "/api/v1/me/pledges/{id}/vote", Roles(RESIDENTS), Scope::Own, post(pledges::vote_mine))
-        .add(M::POST, "/api/v1/me/pledges/{id}/verdict", Roles(RESIDENTS), Scope::Own, post(pledges::judge_mine))
-        .add(M::GET, "/api/v1/boards/pledges", Public, Scope::None, get(pledges::pledges_board))
-        .add(M::GET, "/api/v1/boards/pledge-photos/{id}", Public, Scope::None, get(pledges::board_pledge_photo))
-        .add(
-            M::POST,
-            "/api/v1/pledges/updates/{id}/photos",
-            Roles(PLEDGE_UPDATERS),
-            Scope::Object,
-            post(pledges::add_update_photos),
-        )
-        .add(
-            M::POST,
-            "/api/v1/pledges/{id}/milestones",
-            Roles(PLEDGE_UPDATERS),
-            Scope::Object,
-            post(pledges::add_pledge_milestone),
-        )
-        .add(
-            M::POST,
-            "/api/v1/pledges/milestones/{id}/done",
-            Roles(PLEDGE_UPDATERS),
-            Scope::Object,
-            post(pledges::finish_pledge_milestone),
-        )
-        .add(M::GET, "/api/v1/notices", Roles(NOTICE_READERS), Scope::Grants, get(notices::list_notices))
-        .add(M::POST, "/api/v1/notices", Roles(NOTICE_PUBLISHERS), Scope::Object, post(notices::post_notice))
-        .add(
-            M::POST,
-            "/api/v1/notices/{id}/withdraw",
-            Roles(NOTICE_PUBLISHERS),
-            Scope::Object,
-            post(notices::withdraw_notice),
-        )
-        .add(M::PUT, "/api/v1/notices/{id}/pin", Roles(NOTICE_PUBLISHERS), Scope::Object, put(notices::pin_notice))
-        .add(M::GET, "/api/v1/me/notices", Roles(RESIDENTS), Scope::Own, get(notices::my_notices))
-        .add(M::POST, "/api/v1/me/notices/{id}/read", Roles(RESIDENTS), Scope::Own, post(notices::read_notice))
-        .add(M::GET, "/api/v1/me/stations", Roles(RESIDENTS), Scope::Own, get(stations::my_stations))
-        .add(M::GET, "/api/v1/me/appointments", Roles(RESIDENTS), Scope::Own, get(stations::my_appointments))
-        .add(
-            M::POST,
-            "/api/v1/cases/{id}/revisits/{revisit}",
-            Roles(CASE_HANDLERS),
-            Scope::Object,
-            post(visits::finish_revisit),
-        )
+    r.get("/healthz", Public, Scope::None, healthz)
+        .api(Public, Scope::None, routes!(auth::login))
+        .api(LoggedIn, Scope::Own, routes!(auth::logout))
+        .api(LoggedIn, Scope::Own, routes!(auth::me))
+        .api(LoggedIn, Scope::Own, routes!(auth::change_password))
+        .api(LoggedIn, Scope::Own, routes!(account::status))
+        .api(LoggedIn, Scope::Own, routes!(account::setup))
+        .api(LoggedIn, Scope::Own, routes!(account::confirm))
+        .api(LoggedIn, Scope::Own, routes!(account::recovery_codes))
+        .api(LoggedIn, Scope::Own, routes!(account::disable))
+        .api(LoggedIn, Scope::Own, routes!(account::my_sessions))
+        .api(LoggedIn, Scope::Own, routes!(account::end_my_session))
+        .api(Roles(ORG_VIEWERS), Scope::Grants, routes!(org::org_tree))
+        .api(Roles(ORG_EDITORS), Scope::Named, routes!(org::create_org_node))
+        .api(Roles(ORG_VIEWERS), Scope::Object, routes!(org::get_org_node))
+        .api(Roles(ORG_EDITORS), Scope::Object, routes!(org::update_org_node))
+        .api(Roles(ORG_EDITORS), Scope::Object, routes!(org::delete_org_node))
+        .api(Roles(USER_MANAGERS), Scope::Grants, routes!(users::list_users))
+        .api(Roles(USER_MANAGERS), Scope::Named, routes!(users::create_user))
+        .api(Roles(USER_MANAGERS), Scope::Object, routes!(users::get_user))
+        .api(Roles(USER_MANAGERS), Scope::Object, routes!(users::disable_user))
+        .api(Roles(USER_MANAGERS), Scope::Object, routes!(users::enable_user))
+        .api(Roles(USER_MANAGERS), Scope::Object, routes!(account::reset))
+        .api(Roles(USER_MANAGERS), Scope::Object, routes!(account::user_sessions))
+        .api(Roles(USER_MANAGERS), Scope::Object, routes!(account::end_user_sessions))
+        .api(Roles(USER_MANAGERS), Scope::Object, routes!(account::end_user_session))
+        .api(Roles(AUDIT_READERS), Scope::Grants, routes!(audit::list_audit))
+        .api(Roles(AUDIT_READERS), Scope::Grants, routes!(audit::export_audit))
+        .api(Roles(RESIDENT_READERS), Scope::Grants, routes!(residents::list_residents))
+        .api(Roles(REGISTRARS), Scope::Named, routes!(residents::add_resident))
+        .api(Roles(RESIDENT_READERS), Scope::Object, routes!(residents::get_resident))
+        .api(Roles(REGISTRARS), Scope::Object, routes!(residents::update_resident))
+        .api(Roles(FULL_EXPORTERS), Scope::Named, routes!(exports::request_export))
+        .api(Roles(FULL_EXPORTERS), Scope::Grants, routes!(exports::list_exports))
+        .api(Roles(EXPORT_APPROVERS), Scope::Object, routes!(exports::decide_export))
+        .api(Roles(FULL_EXPORTERS), Scope::Object, routes!(exports::download_export))
+        .api(Roles(RESIDENT_READERS), Scope::Grants, routes!(residents::list_categories))
+        .api(Roles(CATEGORY_MAKERS), Scope::Named, routes!(residents::add_category))
+        .api(Roles(RESIDENT_READERS), Scope::Object, routes!(residents::get_household))
+        .api(Roles(RESIDENT_READERS), Scope::Object, routes!(residents::get_building))
+        .api(Roles(CASE_FILERS), Scope::Grants, routes!(cases::list_cases))
+        .api(Roles(CASE_FILERS), Scope::Named, routes!(cases::create_case))
+        .api(Roles(CASE_FILERS), Scope::Grants, routes!(cases::similar_cases))
+        .api(Roles(CASE_FILERS), Scope::Object, routes!(cases::get_case))
+        .api(Roles(CASE_FILERS), Scope::Object, routes!(cases::act_on_case))
+        .api(Roles(CASE_FILERS), Scope::Object, routes!(cases::rate_case))
+        .api(Roles(CASE_HANDLERS), Scope::Object, routes!(cases::note_case))
+        .api(Roles(CASE_HANDLERS), Scope::Object, routes!(cases::record_dispute))
+        .api_upload(crate::PHOTO_BODY_LIMIT, Roles(CASE_FILERS), Scope::Object, routes!(cases::add_photos))
+        .api(Roles(CASE_FILERS), Scope::Object, routes!(cases::get_photo))
+        .api(Roles(ORG_EDITORS), Scope::Grants, routes!(integrations::list))
+        .api(Roles(ORG_EDITORS), Scope::Named, routes!(integrations::issue))
+        .api(Roles(ORG_EDITORS), Scope::Object, routes!(integrations::revoke))
+        .api(Roles(WEBHOOK_MAKERS), Scope::Grants, routes!(integrations::list_webhooks))
+        .api(Roles(WEBHOOK_MAKERS), Scope::Named, routes!(integrations::add_webhook))
+        .api(Roles(WEBHOOK_MAKERS), Scope::Object, routes!(integrations::disable_webhook))
+        .api(Roles(CASE_FILERS), Scope::Grants, routes!(cases::list_case_categories))
+        .api(Roles(CATALOGUE_EDITORS), Scope::Named, routes!(cases::save_case_category))
+        .api(Roles(REGISTRARS), Scope::Object, routes!(residents::change_category))
+        .api(Roles(RESIDENT_READERS), Scope::Object, routes!(residents::category_history))
+        .api(Roles(RESIDENT_READERS), Scope::Grants, routes!(residents::category_counts))
+        .api(Roles(RESIDENT_READERS), Scope::Object, routes!(residents::unmask_resident))
+        .api(Roles(RESIDENT_READERS), Scope::Object, routes!(residents::resident_views))
+        .api(Roles(COVERAGE_READERS), Scope::Grants, routes!(visits::walk_list))
+        .api(Roles(POINT_KEEPERS), Scope::Named, routes!(points::transfer))
+        .api(Roles(POINT_KEEPERS), Scope::Object, routes!(points::reverse))
+        .api(Roles(POINT_KEEPERS), Scope::Grants, routes!(points::approvals))
+        .api(Roles(POINT_KEEPERS), Scope::Object, routes!(points::approve))
+        .api(Roles(POINT_KEEPERS), Scope::Object, routes!(points::reject))
+        .api(Roles(POINT_READERS), Scope::Grants, routes!(points::community_accounts))
+        .api(Roles(POINT_READERS), Scope::Object, routes!(points::statement))
+        .api(Roles(POINT_READERS), Scope::Object, routes!(points::resident_account))
+        .api(Roles(POINT_READERS), Scope::Grants, routes!(activities::list_activities))
+        .api(Roles(ORGANISERS), Scope::Named, routes!(activities::create_activity))
+        .api(Roles(POINT_READERS), Scope::Object, routes!(activities::get_activity))
+        .api(Roles(ORGANISERS), Scope::Object, routes!(activities::sign_up_for_activity))
+        .api(Roles(ORGANISERS), Scope::Object, routes!(activities::cancel_signup))
+        .api(Roles(ORGANISERS), Scope::Object, routes!(activities::check_in))
+        .api(Roles(ORGANISERS), Scope::Object, routes!(activities::check_out))
+        .api(Roles(POINT_KEEPERS), Scope::Object, routes!(activities::confirm_activity))
+        .api(Roles(POINT_READERS), Scope::Grants, routes!(shop::list_items))
+        .api(Roles(SHOP_CLERKS), Scope::Named, routes!(shop::add_item))
+        .api(Roles(SHOP_CLERKS), Scope::Object, routes!(shop::update_item))
+        .api(Roles(SHOP_CLERKS), Scope::Object, routes!(shop::change_stock))
+        .api_upload(crate::PHOTO_BODY_LIMIT, Roles(SHOP_CLERKS), Scope::Object, routes!(shop::set_item_photo))
+        .api(Roles(ITEM_VIEWERS), Scope::Object, routes!(shop::item_photo))
+        .api(Roles(SHOP_CLERKS), Scope::Named, routes!(shop::redeem))
+        .api(Roles(SHOP_CLERKS), Scope::Grants, routes!(shop::waiting_redemptions))
+        .api(Roles(SHOP_CLERKS), Scope::Object, routes!(shop::hand_over))
+        .api(Roles(SHOP_CLERKS), Scope::Object, routes!(shop::cancel_redemption))
+        .api(Roles(POINT_READERS), Scope::Grants, routes!(shop::shop_report))
+        .api(Roles(REGISTRARS), Scope::Object, routes!(me::invite_resident))
+        .api(Public, Scope::None, routes!(me::join))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(me::check_me))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(me::my_honour_consent))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(me::set_my_honour_consent))
+        .api(Public, Scope::None, routes!(duty::honours))
+        .api(Roles(POINT_READERS), Scope::Grants, routes!(duty::list_posts))
+        .api(Roles(ORGANISERS), Scope::Named, routes!(duty::add_post))
+        .api(Roles(ORGANISERS), Scope::Object, routes!(duty::add_shift))
+        .api(Roles(ORGANISERS), Scope::Object, routes!(duty::check_code))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(me::my_points))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(me::my_activities))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(me::sign_me_up))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(me::cancel_my_signup))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(me::my_shop_items))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(me::my_redemptions))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(me::redeem_mine))
+        .api(Roles(VISITORS), Scope::Named, routes!(visits::log_visit))
+        .api(Roles(VISITORS), Scope::Named, routes!(visits::log_visits))
+        .api(Roles(RESIDENT_READERS), Scope::Object, routes!(visits::visit_photo))
+        .api(Roles(RESIDENT_READERS), Scope::Object, routes!(visits::resident_plan))
+        .api(Roles(REGISTRARS), Scope::Object, routes!(visits::set_resident_plan))
+        .api(Roles(COVERAGE_READERS), Scope::Grants, routes!(visits::care_intervals))
+        .api(Roles(CARE_PLANNERS), Scope::Named, routes!(visits::set_care_interval))
+        .api(Roles(COVERAGE_READERS), Scope::Grants, routes!(visits::coverage))
+        .api(Roles(DASHBOARD_READERS), Scope::Grants, routes!(dashboard::dashboard))
+        .api(Roles(DASHBOARD_READERS), Scope::Grants, routes!(dashboard::monthly_report))
+        .api(Roles(DASHBOARD_READERS), Scope::Grants, routes!(dashboard::monthly_workbook))
+        .api(Roles(STATION_READERS), Scope::Grants, routes!(stations::list_stations))
+        .api(Roles(STATION_CLERKS), Scope::Named, routes!(stations::add_station))
+        .api(Roles(STATION_READERS), Scope::Object, routes!(stations::get_station))
+        .api(Roles(STATION_CLERKS), Scope::Object, routes!(stations::update_station))
+        .api(Roles(STATION_CLERKS), Scope::Object, routes!(stations::add_service))
+        .api(Roles(STATION_READERS), Scope::Object, routes!(stations::station_day))
+        .api(Roles(STATION_CLERKS), Scope::Object, routes!(stations::record_service))
+        .api(Roles(STATION_READERS), Scope::Object, routes!(stations::station_month))
+        .api(Roles(STATION_CLERKS), Scope::Object, routes!(stations::update_service))
+        .api(Roles(SLOT_READERS), Scope::Object, routes!(stations::service_slots))
+        .api(Roles(BOOKERS), Scope::Object, routes!(stations::book))
+        .api(Roles(BOOKERS), Scope::Object, routes!(stations::cancel_appointment))
+        .api(Roles(STATION_CLERKS), Scope::Object, routes!(stations::miss_appointment))
+        .api(Roles(PROJECT_READERS), Scope::Grants, routes!(projects::list_projects))
+        .api(Roles(PROJECT_MANAGERS), Scope::Named, routes!(projects::create_project))
+        .api(Roles(PROJECT_READERS), Scope::Object, routes!(projects::get_project))
+        .api(Roles(PROJECT_MANAGERS), Scope::Object, routes!(projects::add_budget_line))
+        .api(Roles(PROJECT_MANAGERS), Scope::Object, routes!(projects::apply_for_funding))
+        .api(Roles(PROJECT_APPROVERS), Scope::Object, routes!(projects::decide_funding))
+        .api(Roles(PROJECT_MANAGERS), Scope::Object, routes!(projects::record_expense))
+        .api(Roles(PROJECT_APPROVERS), Scope::Object, routes!(projects::decide_expense))
+        .api(Roles(PROJECT_MANAGERS), Scope::Object, routes!(projects::add_milestone))
+        .api(Roles(PROJECT_MANAGERS), Scope::Object, routes!(projects::finish_milestone))
+        .api(Roles(PROJECT_MANAGERS), Scope::Object, routes!(projects::move_project))
+        .api(Roles(PROJECT_MANAGERS), Scope::Object, routes!(projects::count_votes))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(projects::my_projects))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(projects::vote))
+        .api(Public, Scope::None, routes!(projects::spending_board))
+        .api_upload(crate::PHOTO_BODY_LIMIT, Roles(PROJECT_MANAGERS), Scope::Object, routes!(projects::add_file))
+        .api(Roles(PROJECT_READERS), Scope::Object, routes!(projects::get_file))
+        .api(Public, Scope::None, routes!(projects::board_photo))
+        .api(Roles(PLEDGE_READERS), Scope::Grants, routes!(pledges::pledge_year))
+        .api(Roles(PLEDGE_UPDATERS), Scope::Named, routes!(pledges::propose))
+        .api(Roles(PLEDGE_MANAGERS), Scope::Named, routes!(pledges::open_year))
+        .api(Roles(PLEDGE_MANAGERS), Scope::Object, routes!(pledges::advance_year))
+        .api(Roles(PLEDGE_MANAGERS), Scope::Object, routes!(pledges::shortlist))
+        .api(Roles(PLEDGE_MANAGERS), Scope::Object, routes!(pledges::set_owner))
+        .api(Roles(PLEDGE_UPDATERS), Scope::Object, routes!(pledges::report_progress))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(pledges::my_pledges))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(pledges::propose_mine))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(pledges::vote_mine))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(pledges::judge_mine))
+        .api(Public, Scope::None, routes!(pledges::pledges_board))
+        .api(Public, Scope::None, routes!(pledges::board_pledge_photo))
+        .api(Roles(PLEDGE_UPDATERS), Scope::Object, routes!(pledges::add_update_photos))
+        .api(Roles(PLEDGE_UPDATERS), Scope::Object, routes!(pledges::add_pledge_milestone))
+        .api(Roles(PLEDGE_UPDATERS), Scope::Object, routes!(pledges::finish_pledge_milestone))
+        .api(Roles(NOTICE_READERS), Scope::Grants, routes!(notices::list_notices))
+        .api(Roles(NOTICE_PUBLISHERS), Scope::Named, routes!(notices::post_notice))
+        .api(Roles(NOTICE_PUBLISHERS), Scope::Object, routes!(notices::withdraw_notice))
+        .api(Roles(NOTICE_PUBLISHERS), Scope::Object, routes!(notices::pin_notice))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(notices::my_notices))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(notices::read_notice))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(stations::my_stations))
+        .api(Roles(RESIDENTS), Scope::Own, routes!(stations::my_appointments))
+        .api(Roles(CASE_HANDLERS), Scope::Object, routes!(visits::finish_revisit))
 }
 
 /// 200 while the database answers.
 async fn healthz(axum::extract::State(st): axum::extract::State<crate::AppState>) -> Result<&'static str, ApiError> {
     st.svc.db.ping().await.map_err(|e| ApiError::from_service(&ServiceError::from(e), Lang::Zh))?;
     Ok("ok")
-}
-
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
 }
 
 struct Bearer;
@@ -569,59 +250,12 @@ impl Modify for Bearer {
     }
 }
 
+/// What the OpenAPI document says beyond the paths the route table adds.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "yijia (驿家) API", description = "Community grid governance and resident services. \
         Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`; lists take `?page=&per_page=`; \
         times are RFC 3339 in Asia/Shanghai."),
-    paths(
-        auth::login, auth::logout, auth::me, auth::change_password,
-        account::status, account::setup, account::confirm, account::recovery_codes, account::disable, account::reset,
-        account::my_sessions, account::end_my_session, account::user_sessions, account::end_user_sessions,
-        account::end_user_session,
-        org::org_tree, org::create_org_node, org::get_org_node, org::update_org_node, org::delete_org_node,
-        users::list_users, users::create_user, users::get_user, users::disable_user, users::enable_user,
-        audit::list_audit, audit::export_audit,
-        residents::list_residents, residents::add_resident, residents::get_resident,
-        residents::unmask_resident, residents::resident_views, residents::category_counts,
-        residents::change_category, residents::category_history, residents::update_resident,
-        residents::get_household, residents::get_building, residents::list_categories, residents::add_category,
-        exports::request_export, exports::list_exports, exports::decide_export, exports::download_export,
-        cases::list_cases, cases::create_case, cases::get_case, cases::act_on_case, cases::rate_case,
-        cases::note_case, cases::record_dispute, cases::similar_cases, cases::list_case_categories,
-        cases::save_case_category, cases::add_photos, cases::get_photo,
-        integrations::issue, integrations::list, integrations::revoke, integrations::add_webhook,
-        integrations::list_webhooks, integrations::disable_webhook,
-        visits::walk_list, visits::log_visit, visits::log_visits, visits::visit_photo, visits::resident_plan,
-        visits::set_resident_plan, visits::care_intervals, visits::set_care_interval, visits::coverage, dashboard::dashboard,
-        dashboard::monthly_report, dashboard::monthly_workbook,
-        visits::finish_revisit,
-        points::transfer, points::reverse, points::approvals, points::approve, points::reject,
-        points::community_accounts, points::resident_account, points::statement,
-        shop::list_items, shop::add_item, shop::update_item, shop::change_stock, shop::redeem, shop::waiting_redemptions,
-        shop::hand_over, shop::cancel_redemption, shop::shop_report, shop::set_item_photo, shop::item_photo,
-        activities::list_activities, activities::create_activity, activities::get_activity, activities::sign_up_for_activity, activities::cancel_signup,
-        activities::check_in, activities::check_out, activities::confirm_activity,
-        me::invite_resident, me::join, me::my_points, me::my_activities, me::sign_me_up, me::cancel_my_signup,
-        me::my_shop_items, me::my_redemptions, me::redeem_mine, me::check_me, me::my_honour_consent,
-        me::set_my_honour_consent,
-        duty::list_posts, duty::add_post, duty::add_shift, duty::check_code, duty::honours,
-        stations::list_stations, stations::add_station, stations::get_station, stations::update_station,
-        stations::add_service, stations::update_service, stations::service_slots, stations::book,
-        stations::cancel_appointment, stations::miss_appointment, stations::station_day, stations::record_service,
-        stations::station_month, stations::my_stations, stations::my_appointments,
-        notices::list_notices, notices::post_notice, notices::withdraw_notice, notices::pin_notice,
-        notices::my_notices, notices::read_notice,
-        projects::list_projects, projects::create_project, projects::get_project, projects::add_budget_line,
-        projects::apply_for_funding, projects::decide_funding, projects::record_expense, projects::decide_expense,
-        projects::add_milestone, projects::finish_milestone, projects::move_project, projects::count_votes,
-        projects::my_projects, projects::vote, projects::spending_board, projects::add_file, projects::get_file,
-        projects::board_photo,
-        pledges::pledge_year, pledges::open_year, pledges::advance_year, pledges::propose, pledges::shortlist,
-        pledges::set_owner, pledges::report_progress, pledges::my_pledges, pledges::propose_mine, pledges::vote_mine,
-        pledges::judge_mine, pledges::pledges_board, pledges::board_pledge_photo, pledges::add_update_photos, pledges::add_pledge_milestone,
-        pledges::finish_pledge_milestone,
-    ),
     // schemas that only query parameters use are not collected by themselves
     components(schemas(yijia_service::registry::ResidentSort)),
     modifiers(&Bearer),

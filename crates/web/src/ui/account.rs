@@ -5,9 +5,8 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_service::auth::SessionView;
 use yijia_service::roles::USER_MANAGERS;
@@ -20,17 +19,16 @@ use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope, clear_session_cookie};
 
 pub fn routes(r: Routes) -> Routes {
-    use Method as M;
     use Policy::*;
-    r.add(M::GET, "/account", LoggedIn, Scope::Own, get(account_page))
-        .add(M::POST, "/account/sessions/{id}/end", LoggedIn, Scope::Own, post(end_session))
-        .add(M::GET, "/two-factor", LoggedIn, Scope::Own, get(two_factor_page))
-        .add(M::POST, "/two-factor/setup", LoggedIn, Scope::Own, post(setup))
-        .add(M::POST, "/two-factor/confirm", LoggedIn, Scope::Own, post(confirm))
-        .add(M::POST, "/two-factor/recovery-codes", LoggedIn, Scope::Own, post(new_codes))
-        .add(M::POST, "/two-factor/disable", LoggedIn, Scope::Own, post(disable))
-        .add(M::POST, "/users/{username}/two-factor/reset", Roles(USER_MANAGERS), Scope::Object, post(reset))
-        .add(M::POST, "/users/{username}/sessions/end", Roles(USER_MANAGERS), Scope::Object, post(end_user_sessions))
+    r.get("/account", LoggedIn, Scope::Own, account_page)
+        .post("/account/sessions/{id}/end", LoggedIn, Scope::Own, end_session)
+        .get("/two-factor", LoggedIn, Scope::Own, two_factor_page)
+        .post("/two-factor/setup", LoggedIn, Scope::Own, setup)
+        .post("/two-factor/confirm", LoggedIn, Scope::Own, confirm)
+        .post("/two-factor/recovery-codes", LoggedIn, Scope::Own, new_codes)
+        .post("/two-factor/disable", LoggedIn, Scope::Own, disable)
+        .post("/users/{username}/two-factor/reset", Roles(USER_MANAGERS), Scope::Object, reset)
+        .post("/users/{username}/sessions/end", Roles(USER_MANAGERS), Scope::Object, end_user_sessions)
 }
 
 /// Pages with secrets on them (a QR code, recovery codes) are not kept.

@@ -3,9 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::http::Method;
 use axum::response::IntoResponse;
-use axum::routing::get;
 use serde::Deserialize;
 use yijia_service::PageReq;
 use yijia_service::roles::AUDIT_READERS;
@@ -17,14 +15,12 @@ use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
-    use Method as M;
     use Policy::*;
-    r.add(M::GET, "/audit", Roles(AUDIT_READERS), Scope::Grants, get(audit_page)).add(
-        M::GET,
+    r.get("/audit", Roles(AUDIT_READERS), Scope::Grants, audit_page).get(
         "/audit/export",
         Roles(AUDIT_READERS),
         Scope::Grants,
-        get(audit_export),
+        audit_export,
     )
 }
 

@@ -6,9 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::Method;
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_domain::case::{Action, CaseKind, Channel, Priority};
 use yijia_service::cases::{
@@ -26,32 +24,19 @@ use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
-    use Method as M;
     use Policy::*;
-    r.add(M::GET, "/cases", Roles(CASE_FILERS), Scope::Grants, get(inbox))
-        .add(M::GET, "/cases/new", Roles(CASE_FILERS), Scope::Grants, get(new_form))
-        .add(
-            M::POST,
-            "/cases/new",
-            Roles(CASE_FILERS),
-            Scope::Object,
-            post(new_submit).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
-        )
-        .add(M::GET, "/cases/similar", Roles(CASE_FILERS), Scope::Grants, get(similar_hint))
-        .add(M::GET, "/cases/categories", Roles(CASE_FILERS), Scope::Grants, get(catalogue))
-        .add(M::POST, "/cases/categories", Roles(CATALOGUE_EDITORS), Scope::Object, post(catalogue_save))
-        .add(M::GET, "/cases/{id}", Roles(CASE_FILERS), Scope::Object, get(show))
-        .add(M::POST, "/cases/{id}/act", Roles(CASE_FILERS), Scope::Object, post(act))
-        .add(M::POST, "/cases/{id}/rate", Roles(CASE_FILERS), Scope::Object, post(rate))
-        .add(M::POST, "/cases/{id}/note", Roles(CASE_HANDLERS), Scope::Object, post(note))
-        .add(
-            M::POST,
-            "/cases/{id}/photos",
-            Roles(CASE_FILERS),
-            Scope::Object,
-            post(add_photos).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
-        )
-        .add(M::POST, "/cases/{id}/dispute", Roles(CASE_HANDLERS), Scope::Object, post(dispute))
+    r.get("/cases", Roles(CASE_FILERS), Scope::Grants, inbox)
+        .get("/cases/new", Roles(CASE_FILERS), Scope::Grants, new_form)
+        .upload("/cases/new", crate::PHOTO_BODY_LIMIT, Roles(CASE_FILERS), Scope::Named, new_submit)
+        .get("/cases/similar", Roles(CASE_FILERS), Scope::Grants, similar_hint)
+        .get("/cases/categories", Roles(CASE_FILERS), Scope::Grants, catalogue)
+        .post("/cases/categories", Roles(CATALOGUE_EDITORS), Scope::Named, catalogue_save)
+        .get("/cases/{id}", Roles(CASE_FILERS), Scope::Object, show)
+        .post("/cases/{id}/act", Roles(CASE_FILERS), Scope::Object, act)
+        .post("/cases/{id}/rate", Roles(CASE_FILERS), Scope::Object, rate)
+        .post("/cases/{id}/note", Roles(CASE_HANDLERS), Scope::Object, note)
+        .upload("/cases/{id}/photos", crate::PHOTO_BODY_LIMIT, Roles(CASE_FILERS), Scope::Object, add_photos)
+        .post("/cases/{id}/dispute", Roles(CASE_HANDLERS), Scope::Object, dispute)
 }
 
 // ---- the inbox -------------------------------------------------------------

@@ -5,9 +5,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::http::Method;
 use axum::response::IntoResponse;
-use axum::routing::get;
 use serde::Deserialize;
 use yijia_service::dashboard::{CaseFigures, Dashboard, UnitFigures};
 use yijia_service::reports::{MONTH_LINES, MonthlyReport, change_percent, month_value};
@@ -20,15 +18,9 @@ use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
-    r.add(Method::GET, "/dashboard", Policy::Roles(DASHBOARD_READERS), Scope::Grants, get(dashboard))
-        .add(Method::GET, "/reports/monthly", Policy::Roles(DASHBOARD_READERS), Scope::Grants, get(report))
-        .add(
-            Method::GET,
-            "/reports/monthly.xlsx",
-            Policy::Roles(DASHBOARD_READERS),
-            Scope::Grants,
-            get(report_workbook),
-        )
+    r.get("/dashboard", Policy::Roles(DASHBOARD_READERS), Scope::Grants, dashboard)
+        .get("/reports/monthly", Policy::Roles(DASHBOARD_READERS), Scope::Grants, report)
+        .get("/reports/monthly.xlsx", Policy::Roles(DASHBOARD_READERS), Scope::Grants, report_workbook)
 }
 
 #[derive(Deserialize, Default)]

@@ -6,9 +6,8 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_service::ServiceError;
 
@@ -19,16 +18,15 @@ use crate::i18n::Lang;
 use crate::policy::{Auth, ClientIp, Policy, Routes, Scope, clear_session_cookie, cross_site, session_cookie};
 
 pub fn routes(r: Routes) -> Routes {
-    use Method as M;
     use Policy::*;
-    r.add(M::GET, "/login", Public, Scope::None, get(login_page))
-        .add(M::POST, "/login", Public, Scope::None, post(login_submit))
-        .add(M::GET, "/lang/{lang}", Public, Scope::None, get(set_lang))
-        .add(M::GET, "/join", Public, Scope::None, get(join_page))
-        .add(M::POST, "/join", Public, Scope::None, post(join_submit))
-        .add(M::POST, "/logout", LoggedIn, Scope::Own, post(logout))
-        .add(M::GET, "/password", LoggedIn, Scope::Own, get(password_page))
-        .add(M::POST, "/password", LoggedIn, Scope::Own, post(password_submit))
+    r.get("/login", Public, Scope::None, login_page)
+        .post("/login", Public, Scope::None, login_submit)
+        .get("/lang/{lang}", Public, Scope::None, set_lang)
+        .get("/join", Public, Scope::None, join_page)
+        .post("/join", Public, Scope::None, join_submit)
+        .post("/logout", LoggedIn, Scope::Own, logout)
+        .get("/password", LoggedIn, Scope::Own, password_page)
+        .post("/password", LoggedIn, Scope::Own, password_submit)
 }
 
 // ---- login, language, logout -------------------------------------------

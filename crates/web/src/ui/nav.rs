@@ -4,9 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::http::Method;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use yijia_domain::org::OrgKind;
 use yijia_domain::role::Role;
 use yijia_service::Caller;
@@ -18,9 +16,8 @@ use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
-    use Method as M;
     use Policy::*;
-    r.add(M::GET, "/", LoggedIn, Scope::Own, get(home))
+    r.get("/", LoggedIn, Scope::Own, home)
 }
 
 impl Chrome {

@@ -5,9 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::Method;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_service::notices::{NoticeInput, NoticeView, PinInput};
 use yijia_service::roles::{NOTICE_PUBLISHERS, NOTICE_READERS, RESIDENTS};
@@ -20,13 +18,12 @@ use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
-    use Method as M;
     use Policy::*;
-    r.add(M::GET, "/notices", Roles(NOTICE_READERS), Scope::Grants, get(notices))
-        .add(M::POST, "/notices", Roles(NOTICE_PUBLISHERS), Scope::Object, post(notice_post))
-        .add(M::POST, "/notices/{id}/withdraw", Roles(NOTICE_PUBLISHERS), Scope::Object, post(notice_withdraw))
-        .add(M::POST, "/notices/{id}/pin", Roles(NOTICE_PUBLISHERS), Scope::Object, post(notice_pin))
-        .add(M::GET, "/me/notices/{id}", Roles(RESIDENTS), Scope::Own, get(my_notice))
+    r.get("/notices", Roles(NOTICE_READERS), Scope::Grants, notices)
+        .post("/notices", Roles(NOTICE_PUBLISHERS), Scope::Named, notice_post)
+        .post("/notices/{id}/withdraw", Roles(NOTICE_PUBLISHERS), Scope::Object, notice_withdraw)
+        .post("/notices/{id}/pin", Roles(NOTICE_PUBLISHERS), Scope::Object, notice_pin)
+        .get("/me/notices/{id}", Roles(RESIDENTS), Scope::Own, my_notice)
 }
 
 #[derive(Template, WebTemplate)]

@@ -4,9 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::Method;
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_domain::org::OrgKind;
 use yijia_service::Caller;
@@ -18,12 +16,11 @@ use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
-    use Method as M;
     use Policy::*;
-    r.add(M::GET, "/org", Roles(ORG_VIEWERS), Scope::Grants, get(org_tree))
-        .add(M::POST, "/org", Roles(ORG_EDITORS), Scope::Object, post(org_create))
-        .add(M::GET, "/org/{code}", Roles(ORG_VIEWERS), Scope::Object, get(org_node))
-        .add(M::POST, "/org/{code}", Roles(ORG_EDITORS), Scope::Object, post(org_update))
+    r.get("/org", Roles(ORG_VIEWERS), Scope::Grants, org_tree)
+        .post("/org", Roles(ORG_EDITORS), Scope::Named, org_create)
+        .get("/org/{code}", Roles(ORG_VIEWERS), Scope::Object, org_node)
+        .post("/org/{code}", Roles(ORG_EDITORS), Scope::Object, org_update)
 }
 
 // ---- org -------------------------------------------------------------------

@@ -5,9 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::Method;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_service::pledges::{
     AdvanceInput, MilestoneDone, MilestoneInput, OwnerInput, PledgeMilestoneView, PledgesBoard, ProgressInput,
@@ -23,22 +21,21 @@ use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
-    use Method as M;
     use Policy::*;
-    r.add(M::GET, "/pledges", Roles(PLEDGE_READERS), Scope::Grants, get(pledges))
-        .add(M::POST, "/pledges", Roles(PLEDGE_UPDATERS), Scope::Object, post(propose))
-        .add(M::POST, "/pledges/years", Roles(PLEDGE_MANAGERS), Scope::Object, post(open_year))
-        .add(M::POST, "/pledges/years/{year}/advance", Roles(PLEDGE_MANAGERS), Scope::Object, post(advance))
-        .add(M::POST, "/pledges/{id}/shortlist", Roles(PLEDGE_MANAGERS), Scope::Object, post(shortlist))
-        .add(M::POST, "/pledges/{id}/owner", Roles(PLEDGE_MANAGERS), Scope::Object, post(owner))
-        .add(M::POST, "/pledges/{id}/progress", Roles(PLEDGE_UPDATERS), Scope::Object, post(progress))
-        .add(M::POST, "/pledges/{id}/milestones", Roles(PLEDGE_UPDATERS), Scope::Object, post(milestone_add))
-        .add(M::POST, "/pledges/milestones/{m}/done", Roles(PLEDGE_UPDATERS), Scope::Object, post(milestone_done))
-        .add(M::GET, "/me/pledges", Roles(RESIDENTS), Scope::Own, get(my_pledges))
-        .add(M::POST, "/me/pledges", Roles(RESIDENTS), Scope::Own, post(my_propose))
-        .add(M::POST, "/me/pledges/{id}/vote", Roles(RESIDENTS), Scope::Own, post(my_vote))
-        .add(M::POST, "/me/pledges/{id}/verdict", Roles(RESIDENTS), Scope::Own, post(my_verdict))
-        .add(M::GET, "/boards/pledges", Public, Scope::None, get(board))
+    r.get("/pledges", Roles(PLEDGE_READERS), Scope::Grants, pledges)
+        .post("/pledges", Roles(PLEDGE_UPDATERS), Scope::Named, propose)
+        .post("/pledges/years", Roles(PLEDGE_MANAGERS), Scope::Named, open_year)
+        .post("/pledges/years/{year}/advance", Roles(PLEDGE_MANAGERS), Scope::Object, advance)
+        .post("/pledges/{id}/shortlist", Roles(PLEDGE_MANAGERS), Scope::Object, shortlist)
+        .post("/pledges/{id}/owner", Roles(PLEDGE_MANAGERS), Scope::Object, owner)
+        .post("/pledges/{id}/progress", Roles(PLEDGE_UPDATERS), Scope::Object, progress)
+        .post("/pledges/{id}/milestones", Roles(PLEDGE_UPDATERS), Scope::Object, milestone_add)
+        .post("/pledges/milestones/{m}/done", Roles(PLEDGE_UPDATERS), Scope::Object, milestone_done)
+        .get("/me/pledges", Roles(RESIDENTS), Scope::Own, my_pledges)
+        .post("/me/pledges", Roles(RESIDENTS), Scope::Own, my_propose)
+        .post("/me/pledges/{id}/vote", Roles(RESIDENTS), Scope::Own, my_vote)
+        .post("/me/pledges/{id}/verdict", Roles(RESIDENTS), Scope::Own, my_verdict)
+        .get("/boards/pledges", Public, Scope::None, board)
 }
 
 #[derive(Deserialize, Default)]

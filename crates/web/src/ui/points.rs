@@ -6,9 +6,8 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_service::activities::{ActivityInput, ActivityView, SignupInput};
 use yijia_service::duty::{PostInput, PostView, ShiftInput};
@@ -25,41 +24,34 @@ use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
-    use Method as M;
     use Policy::*;
-    r.add(M::GET, "/me/points", Roles(RESIDENTS), Scope::Own, get(my_points))
-        .add(M::GET, "/me/activities", Roles(RESIDENTS), Scope::Own, get(my_activities))
-        .add(M::POST, "/me/activities/{id}/signup", Roles(RESIDENTS), Scope::Own, post(my_signup))
-        .add(M::POST, "/me/activities/{id}/cancel", Roles(RESIDENTS), Scope::Own, post(my_cancel))
-        .add(M::GET, "/me/shop", Roles(RESIDENTS), Scope::Own, get(my_shop))
-        .add(M::POST, "/me/shop", Roles(RESIDENTS), Scope::Own, post(my_redeem))
-        .add(M::GET, "/activities", Roles(POINT_READERS), Scope::Grants, get(activities))
-        .add(M::POST, "/activities", Roles(ORGANISERS), Scope::Object, post(activity_create))
-        .add(M::GET, "/activities/{id}", Roles(POINT_READERS), Scope::Object, get(activity))
-        .add(M::POST, "/activities/{id}/signups", Roles(ORGANISERS), Scope::Object, post(activity_signup))
-        .add(M::POST, "/activities/{id}/check", Roles(ORGANISERS), Scope::Object, post(activity_check))
-        .add(M::POST, "/activities/{id}/confirm", Roles(POINT_KEEPERS), Scope::Object, post(activity_confirm))
-        .add(M::GET, "/shop", Roles(SHOP_CLERKS), Scope::Grants, get(shop))
-        .add(M::POST, "/shop/redemptions/{id}/handover", Roles(SHOP_CLERKS), Scope::Object, post(shop_hand_over))
-        .add(M::POST, "/shop/redemptions/{id}/cancel", Roles(SHOP_CLERKS), Scope::Object, post(shop_cancel))
-        .add(M::POST, "/shop/items", Roles(SHOP_CLERKS), Scope::Object, post(shop_add_item))
-        .add(M::POST, "/shop/items/{id}/stock", Roles(SHOP_CLERKS), Scope::Object, post(shop_stock))
-        .add(
-            M::POST,
-            "/shop/items/{id}/photo",
-            Roles(SHOP_CLERKS),
-            Scope::Object,
-            post(shop_photo).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
-        )
-        .add(M::GET, "/duty", Roles(POINT_READERS), Scope::Grants, get(duty))
-        .add(M::POST, "/duty/posts", Roles(ORGANISERS), Scope::Object, post(duty_add_post))
-        .add(M::POST, "/duty/posts/{id}/shifts", Roles(ORGANISERS), Scope::Object, post(duty_add_shift))
-        .add(M::GET, "/activities/{id}/code", Roles(ORGANISERS), Scope::Object, get(check_code))
-        .add(M::GET, "/me/check", Roles(RESIDENTS), Scope::Own, get(my_check_page))
-        .add(M::POST, "/me/check", Roles(RESIDENTS), Scope::Own, post(my_check))
-        .add(M::GET, "/me/honours", Roles(RESIDENTS), Scope::Own, get(my_honours))
-        .add(M::POST, "/me/honours", Roles(RESIDENTS), Scope::Own, post(my_honours_consent))
-        .add(M::GET, "/honours", Public, Scope::None, get(honours))
+    r.get("/me/points", Roles(RESIDENTS), Scope::Own, my_points)
+        .get("/me/activities", Roles(RESIDENTS), Scope::Own, my_activities)
+        .post("/me/activities/{id}/signup", Roles(RESIDENTS), Scope::Own, my_signup)
+        .post("/me/activities/{id}/cancel", Roles(RESIDENTS), Scope::Own, my_cancel)
+        .get("/me/shop", Roles(RESIDENTS), Scope::Own, my_shop)
+        .post("/me/shop", Roles(RESIDENTS), Scope::Own, my_redeem)
+        .get("/activities", Roles(POINT_READERS), Scope::Grants, activities)
+        .post("/activities", Roles(ORGANISERS), Scope::Named, activity_create)
+        .get("/activities/{id}", Roles(POINT_READERS), Scope::Object, activity)
+        .post("/activities/{id}/signups", Roles(ORGANISERS), Scope::Object, activity_signup)
+        .post("/activities/{id}/check", Roles(ORGANISERS), Scope::Object, activity_check)
+        .post("/activities/{id}/confirm", Roles(POINT_KEEPERS), Scope::Object, activity_confirm)
+        .get("/shop", Roles(SHOP_CLERKS), Scope::Grants, shop)
+        .post("/shop/redemptions/{id}/handover", Roles(SHOP_CLERKS), Scope::Object, shop_hand_over)
+        .post("/shop/redemptions/{id}/cancel", Roles(SHOP_CLERKS), Scope::Object, shop_cancel)
+        .post("/shop/items", Roles(SHOP_CLERKS), Scope::Named, shop_add_item)
+        .post("/shop/items/{id}/stock", Roles(SHOP_CLERKS), Scope::Object, shop_stock)
+        .upload("/shop/items/{id}/photo", crate::PHOTO_BODY_LIMIT, Roles(SHOP_CLERKS), Scope::Object, shop_photo)
+        .get("/duty", Roles(POINT_READERS), Scope::Grants, duty)
+        .post("/duty/posts", Roles(ORGANISERS), Scope::Named, duty_add_post)
+        .post("/duty/posts/{id}/shifts", Roles(ORGANISERS), Scope::Object, duty_add_shift)
+        .get("/activities/{id}/code", Roles(ORGANISERS), Scope::Object, check_code)
+        .get("/me/check", Roles(RESIDENTS), Scope::Own, my_check_page)
+        .post("/me/check", Roles(RESIDENTS), Scope::Own, my_check)
+        .get("/me/honours", Roles(RESIDENTS), Scope::Own, my_honours)
+        .post("/me/honours", Roles(RESIDENTS), Scope::Own, my_honours_consent)
+        .get("/honours", Public, Scope::None, honours)
 }
 
 #[derive(Deserialize, Default)]

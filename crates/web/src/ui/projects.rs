@@ -6,9 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::Method;
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_domain::project::Fen;
 use yijia_service::cases::{CaseBox, CaseQuery, CaseSummary};
@@ -26,48 +24,23 @@ use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
-    use Method as M;
     use Policy::*;
-    r.add(M::GET, "/projects", Roles(PROJECT_READERS), Scope::Grants, get(projects))
-        .add(M::POST, "/projects", Roles(PROJECT_MANAGERS), Scope::Object, post(project_create))
-        .add(M::GET, "/projects/{id}", Roles(PROJECT_READERS), Scope::Object, get(project))
-        .add(M::POST, "/projects/{id}/budget", Roles(PROJECT_MANAGERS), Scope::Object, post(line_add))
-        .add(M::POST, "/projects/{id}/fundings", Roles(PROJECT_MANAGERS), Scope::Object, post(funding_add))
-        .add(
-            M::POST,
-            "/projects/{id}/fundings/{f}/decision",
-            Roles(PROJECT_APPROVERS),
-            Scope::Object,
-            post(funding_decide),
-        )
-        .add(M::POST, "/projects/{id}/expenses", Roles(PROJECT_MANAGERS), Scope::Object, post(expense_add))
-        .add(
-            M::POST,
-            "/projects/{id}/expenses/{x}/decision",
-            Roles(PROJECT_APPROVERS),
-            Scope::Object,
-            post(expense_decide),
-        )
-        .add(M::POST, "/projects/{id}/milestones", Roles(PROJECT_MANAGERS), Scope::Object, post(milestone_add))
-        .add(
-            M::POST,
-            "/projects/{id}/milestones/{m}/done",
-            Roles(PROJECT_MANAGERS),
-            Scope::Object,
-            post(milestone_done),
-        )
-        .add(M::POST, "/projects/{id}/stage", Roles(PROJECT_MANAGERS), Scope::Object, post(stage))
-        .add(M::POST, "/projects/{id}/count-votes", Roles(PROJECT_MANAGERS), Scope::Object, post(count_votes))
-        .add(
-            M::POST,
-            "/projects/{id}/files",
-            Roles(PROJECT_MANAGERS),
-            Scope::Object,
-            post(file_add).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
-        )
-        .add(M::GET, "/me/projects", Roles(RESIDENTS), Scope::Own, get(my_projects))
-        .add(M::POST, "/me/projects/{id}/vote", Roles(RESIDENTS), Scope::Own, post(my_vote))
-        .add(M::GET, "/boards/spending", Public, Scope::None, get(board))
+    r.get("/projects", Roles(PROJECT_READERS), Scope::Grants, projects)
+        .post("/projects", Roles(PROJECT_MANAGERS), Scope::Named, project_create)
+        .get("/projects/{id}", Roles(PROJECT_READERS), Scope::Object, project)
+        .post("/projects/{id}/budget", Roles(PROJECT_MANAGERS), Scope::Object, line_add)
+        .post("/projects/{id}/fundings", Roles(PROJECT_MANAGERS), Scope::Object, funding_add)
+        .post("/projects/{id}/fundings/{f}/decision", Roles(PROJECT_APPROVERS), Scope::Object, funding_decide)
+        .post("/projects/{id}/expenses", Roles(PROJECT_MANAGERS), Scope::Object, expense_add)
+        .post("/projects/{id}/expenses/{x}/decision", Roles(PROJECT_APPROVERS), Scope::Object, expense_decide)
+        .post("/projects/{id}/milestones", Roles(PROJECT_MANAGERS), Scope::Object, milestone_add)
+        .post("/projects/{id}/milestones/{m}/done", Roles(PROJECT_MANAGERS), Scope::Object, milestone_done)
+        .post("/projects/{id}/stage", Roles(PROJECT_MANAGERS), Scope::Object, stage)
+        .post("/projects/{id}/count-votes", Roles(PROJECT_MANAGERS), Scope::Object, count_votes)
+        .upload("/projects/{id}/files", crate::PHOTO_BODY_LIMIT, Roles(PROJECT_MANAGERS), Scope::Object, file_add)
+        .get("/me/projects", Roles(RESIDENTS), Scope::Own, my_projects)
+        .post("/me/projects/{id}/vote", Roles(RESIDENTS), Scope::Own, my_vote)
+        .get("/boards/spending", Public, Scope::None, board)
 }
 
 /// Fen as yuan for pages: `12,345.67`.

@@ -5,9 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::Method;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_domain::id_number::Sex;
 use yijia_domain::org::OrgKind;
@@ -27,35 +25,28 @@ use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
-    use Method as M;
     use Policy::*;
-    r.add(M::GET, "/residents", Roles(RESIDENT_READERS), Scope::Grants, get(list))
-        .add(M::POST, "/residents", Roles(REGISTRARS), Scope::Object, post(create))
-        .add(M::GET, "/residents/new", Roles(REGISTRARS), Scope::Grants, get(new_form))
-        .add(M::GET, "/residents/{id}", Roles(RESIDENT_READERS), Scope::Object, get(show))
-        .add(M::GET, "/residents/{id}/edit", Roles(REGISTRARS), Scope::Object, get(edit_form))
-        .add(M::POST, "/residents/{id}/edit", Roles(REGISTRARS), Scope::Object, post(edit_submit))
-        .add(M::GET, "/households/{id}", Roles(RESIDENT_READERS), Scope::Object, get(household_page))
-        .add(M::GET, "/residents/exports", Roles(FULL_EXPORTERS), Scope::Grants, get(exports_page))
-        .add(M::POST, "/residents/exports", Roles(FULL_EXPORTERS), Scope::Object, post(request_export))
-        .add(M::POST, "/residents/exports/{id}/decision", Roles(EXPORT_APPROVERS), Scope::Object, post(decide_export))
-        .add(M::GET, "/residents/exports/{id}/download", Roles(FULL_EXPORTERS), Scope::Object, get(download_export))
-        .add(M::GET, "/buildings/{id}", Roles(RESIDENT_READERS), Scope::Object, get(building_page))
-        .add(M::POST, "/residents/{id}/unmask", Roles(RESIDENT_READERS), Scope::Object, post(unmask))
-        .add(M::POST, "/residents/{id}/invitation", Roles(REGISTRARS), Scope::Object, post(invite))
-        .add(M::POST, "/residents/{id}/categories", Roles(REGISTRARS), Scope::Object, post(change_category))
-        .add(M::GET, "/residents/import", Roles(IMPORTERS), Scope::Grants, get(import_form))
-        .add(M::GET, "/residents/categories", Roles(RESIDENT_READERS), Scope::Grants, get(categories_page))
-        .add(M::POST, "/residents/categories", Roles(CATEGORY_MAKERS), Scope::Object, post(add_category))
-        .add(M::GET, "/residents/export", Roles(RESIDENT_READERS), Scope::Grants, get(export))
-        .add(
-            M::POST,
-            "/residents/import",
-            Roles(IMPORTERS),
-            Scope::Object,
-            // rosters are bigger than other bodies
-            post(import_submit).layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)),
-        )
+    r.get("/residents", Roles(RESIDENT_READERS), Scope::Grants, list)
+        .post("/residents", Roles(REGISTRARS), Scope::Named, create)
+        .get("/residents/new", Roles(REGISTRARS), Scope::Grants, new_form)
+        .get("/residents/{id}", Roles(RESIDENT_READERS), Scope::Object, show)
+        .get("/residents/{id}/edit", Roles(REGISTRARS), Scope::Object, edit_form)
+        .post("/residents/{id}/edit", Roles(REGISTRARS), Scope::Object, edit_submit)
+        .get("/households/{id}", Roles(RESIDENT_READERS), Scope::Object, household_page)
+        .get("/residents/exports", Roles(FULL_EXPORTERS), Scope::Grants, exports_page)
+        .post("/residents/exports", Roles(FULL_EXPORTERS), Scope::Named, request_export)
+        .post("/residents/exports/{id}/decision", Roles(EXPORT_APPROVERS), Scope::Object, decide_export)
+        .get("/residents/exports/{id}/download", Roles(FULL_EXPORTERS), Scope::Object, download_export)
+        .get("/buildings/{id}", Roles(RESIDENT_READERS), Scope::Object, building_page)
+        .post("/residents/{id}/unmask", Roles(RESIDENT_READERS), Scope::Object, unmask)
+        .post("/residents/{id}/invitation", Roles(REGISTRARS), Scope::Object, invite)
+        .post("/residents/{id}/categories", Roles(REGISTRARS), Scope::Object, change_category)
+        .get("/residents/import", Roles(IMPORTERS), Scope::Grants, import_form)
+        .get("/residents/categories", Roles(RESIDENT_READERS), Scope::Grants, categories_page)
+        .post("/residents/categories", Roles(CATEGORY_MAKERS), Scope::Named, add_category)
+        .get("/residents/export", Roles(RESIDENT_READERS), Scope::Grants, export)
+        // rosters are bigger than other bodies
+        .upload("/residents/import", IMPORT_LIMIT, Roles(IMPORTERS), Scope::Named, import_submit)
 }
 
 /// Category choices, with the other names people use for them.

@@ -6,9 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::Method;
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
 use chrono::Days;
 use serde::Deserialize;
 use yijia_service::registry::{ResidentFilter, ResidentView};
@@ -26,26 +24,19 @@ use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
-    use Method as M;
     use Policy::*;
-    r.add(M::GET, "/me/stations", Roles(RESIDENTS), Scope::Own, get(my_stations))
-        .add(M::GET, "/me/stations/services/{id}", Roles(RESIDENTS), Scope::Own, get(my_slots))
-        .add(M::POST, "/me/stations/services/{id}", Roles(RESIDENTS), Scope::Own, post(my_book))
-        .add(M::POST, "/me/appointments/{id}/cancel", Roles(RESIDENTS), Scope::Own, post(my_cancel))
-        .add(M::GET, "/stations", Roles(STATION_READERS), Scope::Grants, get(stations))
-        .add(M::POST, "/stations", Roles(STATION_CLERKS), Scope::Object, post(station_add))
-        .add(M::GET, "/stations/{id}", Roles(STATION_READERS), Scope::Object, get(station))
-        .add(M::POST, "/stations/{id}/services", Roles(STATION_CLERKS), Scope::Object, post(service_add))
-        .add(M::POST, "/stations/{id}/records", Roles(STATION_CLERKS), Scope::Object, post(record_add))
-        .add(M::GET, "/stations/{id}/book", Roles(STATION_CLERKS), Scope::Object, get(book_for))
-        .add(M::POST, "/stations/{id}/book", Roles(STATION_CLERKS), Scope::Object, post(book_for_post))
-        .add(
-            M::POST,
-            "/stations/{id}/appointments/{appointment}/missed",
-            Roles(STATION_CLERKS),
-            Scope::Object,
-            post(missed),
-        )
+    r.get("/me/stations", Roles(RESIDENTS), Scope::Own, my_stations)
+        .get("/me/stations/services/{id}", Roles(RESIDENTS), Scope::Own, my_slots)
+        .post("/me/stations/services/{id}", Roles(RESIDENTS), Scope::Own, my_book)
+        .post("/me/appointments/{id}/cancel", Roles(RESIDENTS), Scope::Own, my_cancel)
+        .get("/stations", Roles(STATION_READERS), Scope::Grants, stations)
+        .post("/stations", Roles(STATION_CLERKS), Scope::Named, station_add)
+        .get("/stations/{id}", Roles(STATION_READERS), Scope::Object, station)
+        .post("/stations/{id}/services", Roles(STATION_CLERKS), Scope::Object, service_add)
+        .post("/stations/{id}/records", Roles(STATION_CLERKS), Scope::Object, record_add)
+        .get("/stations/{id}/book", Roles(STATION_CLERKS), Scope::Object, book_for)
+        .post("/stations/{id}/book", Roles(STATION_CLERKS), Scope::Object, book_for_post)
+        .post("/stations/{id}/appointments/{appointment}/missed", Roles(STATION_CLERKS), Scope::Object, missed)
 }
 
 #[derive(Deserialize, Default)]

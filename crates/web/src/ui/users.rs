@@ -4,9 +4,8 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_domain::org::OrgKind;
 use yijia_domain::role::Role;
@@ -22,12 +21,11 @@ use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
-    use Method as M;
     use Policy::*;
-    r.add(M::GET, "/users", Roles(USER_MANAGERS), Scope::Grants, get(users_page))
-        .add(M::POST, "/users", Roles(USER_MANAGERS), Scope::Object, post(users_create))
-        .add(M::POST, "/users/{username}/disable", Roles(USER_MANAGERS), Scope::Object, post(user_disable))
-        .add(M::POST, "/users/{username}/enable", Roles(USER_MANAGERS), Scope::Object, post(user_enable))
+    r.get("/users", Roles(USER_MANAGERS), Scope::Grants, users_page)
+        .post("/users", Roles(USER_MANAGERS), Scope::Named, users_create)
+        .post("/users/{username}/disable", Roles(USER_MANAGERS), Scope::Object, user_disable)
+        .post("/users/{username}/enable", Roles(USER_MANAGERS), Scope::Object, user_enable)
 }
 
 // ---- users -----------------------------------------------------------------

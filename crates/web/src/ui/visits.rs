@@ -6,9 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::Method;
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
 use serde::Deserialize;
 use yijia_domain::care::{Finding, VisitMode};
 use yijia_service::cases::{CaseCategoryView, NoteInput};
@@ -25,21 +23,14 @@ use crate::i18n::Lang;
 use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
-    use Method as M;
     use Policy::*;
-    r.add(M::GET, "/walk", Roles(COVERAGE_READERS), Scope::Grants, get(walk))
-        .add(M::GET, "/walk/visit", Roles(VISITORS), Scope::Object, get(visit_form))
-        .add(
-            M::POST,
-            "/walk/visit",
-            Roles(VISITORS),
-            Scope::Object,
-            post(visit_submit).layer(axum::extract::DefaultBodyLimit::max(crate::PHOTO_BODY_LIMIT)),
-        )
-        .add(M::GET, "/coverage", Roles(COVERAGE_READERS), Scope::Grants, get(coverage))
-        .add(M::POST, "/coverage/intervals", Roles(CARE_PLANNERS), Scope::Object, post(interval_save))
-        .add(M::POST, "/cases/{id}/revisits/{revisit}", Roles(CASE_HANDLERS), Scope::Object, post(revisit))
-        .add(M::POST, "/residents/{id}/plan", Roles(REGISTRARS), Scope::Object, post(own_interval))
+    r.get("/walk", Roles(COVERAGE_READERS), Scope::Grants, walk)
+        .get("/walk/visit", Roles(VISITORS), Scope::Named, visit_form)
+        .upload("/walk/visit", crate::PHOTO_BODY_LIMIT, Roles(VISITORS), Scope::Named, visit_submit)
+        .get("/coverage", Roles(COVERAGE_READERS), Scope::Grants, coverage)
+        .post("/coverage/intervals", Roles(CARE_PLANNERS), Scope::Named, interval_save)
+        .post("/cases/{id}/revisits/{revisit}", Roles(CASE_HANDLERS), Scope::Object, revisit)
+        .post("/residents/{id}/plan", Roles(REGISTRARS), Scope::Object, own_interval)
 }
 
 /// A fresh id for a visit form, for browsers without scripts (the script

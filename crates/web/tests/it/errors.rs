@@ -139,7 +139,7 @@ async fn the_openapi_document_covers_every_api_route() {
         cfg: yijia_web::WebConfig { tls: false, trusted_proxies: vec![] },
     });
     for r in table.iter().filter(|r| r.path.starts_with("/api/v1/")) {
-        let op = &doc["paths"][r.path][r.method.as_str().to_lowercase()];
+        let op = &doc["paths"][r.path.as_str()][r.method.as_str().to_lowercase()];
         assert!(op.is_object(), "{} {} is not documented", r.method, r.path);
         for (status, resp) in op["responses"].as_object().unwrap() {
             assert!(resp["description"].as_str().is_some_and(|d| !d.is_empty()), "{} {} {status}", r.method, r.path);

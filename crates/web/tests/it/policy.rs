@@ -2,7 +2,7 @@
 //! every other one refuses a caller without a session.
 
 use reqwest::{Method, StatusCode};
-use yijia_web::policy::Policy;
+use yijia_web::policy::{Policy, RouteSpec, Scope};
 
 use crate::helpers::TestApp;
 
@@ -58,14 +58,14 @@ async fn every_route_has_a_policy_and_only_the_allowlist_is_public() {
     assert!(table.len() > 20, "the table lists the routes: {}", table.len());
     let client = app.client();
     for r in &table {
-        let key = (r.method.as_str(), r.path);
+        let key = (r.method.as_str(), r.path.as_str());
         if r.policy == Policy::Public {
             assert!(PUBLIC.contains(&key), "{key:?} is public but not on the allowlist");
             continue;
         }
         let method = Method::from_bytes(r.method.as_str().as_bytes()).unwrap();
         let res = client
-            .request(method, format!("{}{}", app.url, concrete(r.path)))
+            .request(method, format!("{}{}", app.url, concrete(&r.path)))
             .header("content-type", "application/json")
             .body("{}")
             .send()
@@ -79,8 +79,47 @@ async fn every_route_has_a_policy_and_only_the_allowlist_is_public() {
         }
     }
     for p in PUBLIC {
-        assert!(table.iter().any(|r| (r.method.as_str(), r.path) == *p), "{p:?} on the allowlist but not routed");
+        assert!(
+            table.iter().any(|r| (r.method.as_str(), r.path.as_str()) == *p),
+            "{p:?} on the allowlist but not routed"
+        );
     }
+}
+
+/// A route's scope is what its path says: an `Object` route names its
+/// object's id (and the test below holds every one of them to its check),
+/// a route naming none of anybody's is public, a list only reads.
+#[tokio::test]
+async fn every_route_s_scope_matches_its_path() {
+    let app = TestApp::spawn().await;
+    let (_, table) = yijia_web::app(yijia_web::AppState {
+        svc: app.svc.clone(),
+        cfg: yijia_web::WebConfig { tls: false, trusted_proxies: vec![] },
+    });
+    let mut wrong = Vec::new();
+    for r in &table {
+        let id = r.path.contains('{');
+        let fits = match r.scope {
+            Scope::None => r.policy == Policy::Public,
+            Scope::Own => r.policy != Policy::Public,
+            Scope::Grants => r.method == reqwest::Method::GET && r.policy != Policy::Public,
+            Scope::Object => id && r.policy != Policy::Public,
+            Scope::Named => !id && r.policy != Policy::Public,
+        };
+        // a route of somebody's object with an id in its path is held to it
+        let held = !id || matches!(r.scope, Scope::Object | Scope::Own | Scope::None);
+        if !fits || !held {
+            wrong.push(format!("{} {} {:?} {:?}", r.method, r.path, r.policy, r.scope));
+        }
+    }
+    assert!(wrong.is_empty(), "scopes that do not fit their routes:\n{}", wrong.join("\n"));
+    // the API as schemathesis walks it: every operation is routed once
+    let api = table.iter().filter(|r| r.path.starts_with("/api/v1/")).count();
+    let mut keys: Vec<_> = table.iter().map(|r| (r.method.as_str(), r.path.as_str())).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), table.len(), "a method and path routed twice");
+    assert_eq!(api, 174, "the API's operations");
 }
 
 #[tokio::test]
@@ -151,15 +190,15 @@ async fn every_route_audits_a_denial_of_another_communitys_object() {
     });
     let denials = |audit: Vec<(String, String, String)>| audit.iter().filter(|(_, o, _)| o == "denied").count();
     let mut unaudited = Vec::new();
-    for r in
-        table.iter().filter(|r| r.policy != Policy::Public && r.path.starts_with("/api/v1/") && r.path.contains('{'))
-    {
+    // the routes whose scope says the id in their path is checked
+    let named = |r: &&RouteSpec| matches!(r.scope, Scope::Object | Scope::Own) && r.path.contains('{');
+    for r in table.iter().filter(|r| r.path.starts_with("/api/v1/")).filter(named) {
         for (who, token) in [("sec2", &sec2), ("res2", &res2)] {
             let before = denials(app.audit().await);
             let method = Method::from_bytes(r.method.as_str().as_bytes()).unwrap();
             let res = app
                 .client()
-                .request(method, format!("{}{}?community=chengnan", app.url, concrete(r.path)))
+                .request(method, format!("{}{}?community=chengnan", app.url, concrete(&r.path)))
                 .bearer_auth(token)
                 .header("content-type", "application/json")
                 .body("{}")
