@@ -574,10 +574,12 @@ async fn serve(cfg: Config, demo: bool) -> Result<()> {
         tokio::spawn(async move { svc.run_jobs(runner, stop_rx).await })
     };
     let trusted_proxies = cfg.trusted_proxies().map_err(anyhow::Error::msg)?;
-    let state = yijia_web::AppState { svc, cfg: yijia_web::WebConfig { tls: cfg.tls, trusted_proxies } };
+    let state = yijia_web::AppState { svc: svc.clone(), cfg: yijia_web::WebConfig { tls: cfg.tls, trusted_proxies } };
     yijia_web::serve(listener, state, shutdown_signal()).await?;
     let _ = stop_tx.send(true);
     let _ = jobs.await;
+    // the last requests' queued writes are committed before the process ends
+    svc.stop().await;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 //! on a clock set back: residents propose and vote, the secretary commits,
 //! staff report progress. Never real people.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -78,12 +78,7 @@ impl Services {
         let now = self.now();
         let year = yijia_domain::time::year_of(now);
         let clock = Arc::new(ManualClock::new(now - 700 * DAY_MS));
-        let past = Services {
-            clock: clock.clone(),
-            shop_writer: Arc::new(OnceLock::new()),
-            case_writer: Arc::new(OnceLock::new()),
-            ..self.clone()
-        };
+        let past = self.on_clock(clock.clone());
         let mut rng = StdRng::seed_from_u64(10);
         let com = Some("chengnan");
         let mut committed = 0;

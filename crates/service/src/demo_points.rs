@@ -5,7 +5,7 @@
 //! join. All of it goes through the same use cases as the real thing, on a
 //! clock set back in time. Never real people.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -113,13 +113,7 @@ impl Services {
         let now = self.now();
         let start = nine_am(now - 365 * DAY_MS);
         let clock = Arc::new(ManualClock::new(start - 4 * DAY_MS));
-        // its own writers: a queue started here carries this clock's time
-        let past = Services {
-            clock: clock.clone(),
-            shop_writer: Arc::new(OnceLock::new()),
-            case_writer: Arc::new(OnceLock::new()),
-            ..self.clone()
-        };
+        let past = self.on_clock(clock.clone());
         let com = Some("chengnan");
         let mut items = Vec::new();
         for (name, price, limit, about, _) in ITEMS {

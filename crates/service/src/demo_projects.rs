@@ -5,7 +5,7 @@
 //! street office's money. Through the real use cases on a clock set back.
 //! Never real people or firms.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use yijia_domain::org::OrgKind;
 use yijia_domain::role::Role;
@@ -89,12 +89,7 @@ impl Services {
         let officer = self.demo_caller("officer").await?;
         let now = self.now();
         let clock = Arc::new(ManualClock::new(now - 240 * DAY_MS));
-        let past = Services {
-            clock: clock.clone(),
-            shop_writer: Arc::new(OnceLock::new()),
-            case_writer: Arc::new(OnceLock::new()),
-            ..self.clone()
-        };
+        let past = self.on_clock(clock.clone());
         let at = |days_ago: i64| clock.set(now - days_ago * DAY_MS + 10 * HOUR_MS);
         let com = Some("chengnan");
 

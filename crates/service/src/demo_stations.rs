@@ -3,7 +3,7 @@
 //! through the same use cases as the real thing on a clock set back. A few
 //! appointments are booked for the coming days. Never real people.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
@@ -50,12 +50,7 @@ impl Services {
         let today = to_local(now).date_naive();
         let first = start_of_day(today) - 30 * DAY_MS;
         let clock = Arc::new(ManualClock::new(first - DAY_MS));
-        let past = Services {
-            clock: clock.clone(),
-            shop_writer: Arc::new(OnceLock::new()),
-            case_writer: Arc::new(OnceLock::new()),
-            ..self.clone()
-        };
+        let past = self.on_clock(clock.clone());
         let station = StationInput {
             name: "春城驿家党群服务站".into(),
             address: "丁香花园三期南门(原核酸检测亭)".into(),

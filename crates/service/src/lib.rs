@@ -24,6 +24,7 @@ pub mod error;
 pub mod export;
 mod fields;
 pub mod files;
+mod group_writer;
 pub mod honours;
 pub mod households;
 pub mod import;
@@ -55,6 +56,8 @@ pub use error::ServiceError;
 use yijia_domain::password::PasswordPolicy;
 use yijia_domain::time::{Clock, HOUR_MS, MINUTE_MS};
 pub use yijia_store::Db;
+
+use crate::group_writer::GroupWriter;
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
@@ -123,10 +126,10 @@ pub struct Services {
     pub(crate) keys: Arc<keys::Keyring>,
     /// Uploaded files (photos).
     pub files: Arc<dyn files::FileStore>,
-    /// The queue of new cases to write, started on first use (SQLite).
-    pub(crate) case_writer: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<cases::writer::Job>>>,
-    /// The queue of redemptions to settle, started on first use (SQLite).
-    pub(crate) shop_writer: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<shop_writer::Job>>>,
+    /// New cases to write, a group per commit (SQLite).
+    pub(crate) case_writer: Arc<GroupWriter<cases::writer::NewCases>>,
+    /// Redemptions to settle, a group per commit (SQLite).
+    pub(crate) shop_writer: Arc<GroupWriter<shop_writer::Redemptions>>,
 }
 
 impl Services {
@@ -146,6 +149,19 @@ impl Services {
             case_writer: Arc::default(),
             shop_writer: Arc::default(),
         }
+    }
+
+    /// The same services on another clock, with writers of their own (a
+    /// queue started by them carries that clock's time).
+    pub fn on_clock(&self, clock: Arc<dyn Clock>) -> Self {
+        Self { clock, case_writer: Arc::default(), shop_writer: Arc::default(), ..self.clone() }
+    }
+
+    /// Writes what the queues hold and stops their writers; the services
+    /// answer no more writes of queued kinds after this.
+    pub async fn stop(&self) {
+        self.case_writer.stop().await;
+        self.shop_writer.stop().await;
     }
 
     /// Keeps uploaded files in this store.

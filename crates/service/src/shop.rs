@@ -562,23 +562,18 @@ pub(crate) async fn redeem_one(db: &Db, caller: &Caller, c: &Checked) -> Result<
         return Err(e);
     }
     let Some(person) = person else { return Err(ServiceError::NotFound) };
-    let failed = if !shop::within_limit(
-        item.monthly_limit,
-        store::taken(&mut tx, person.id, item.id, &month).await?,
-        quantity,
-    ) {
-        Some(Failure::Limit)
-    } else if !store::move_stock(&mut tx, item.id, -quantity).await? {
-        Some(Failure::Stock)
-    } else {
-        None
+    let taken = store::taken(&mut tx, person.id, item.id, &month).await?;
+    let account = ledger::ensure_account(&mut tx, com.id, AccountKind::Resident.code(), Some(person.id), now).await?;
+    let failed = match shortfall(&item, taken, quantity, item.stock, account.balance) {
+        // on PostgreSQL another redemption may have taken the stock since
+        // the item was read: the update checks it again
+        None if !store::move_stock(&mut tx, item.id, -quantity).await? => Some(Failure::Stock),
+        f => f,
     };
     let points = item.price * quantity;
     let applied = match failed {
         Some(why) => Applied::Failed(why),
         None => {
-            let account =
-                ledger::ensure_account(&mut tx, com.id, AccountKind::Resident.code(), Some(person.id), now).await?;
             let shop_account = ledger::ensure_account(&mut tx, com.id, AccountKind::Shop.code(), None, now).await?;
             let leg = Leg {
                 debit: account.id,
@@ -643,6 +638,22 @@ pub(crate) async fn redeem_one(db: &Db, caller: &Caller, c: &Checked) -> Result<
     let r = store::redemption(&mut tx, id).await?;
     tx.commit().await?;
     Ok(redeemed(client_id, applied, r))
+}
+
+/// Why a redemption may not go through, if it may not: over the item's
+/// monthly limit (`taken` this month already), more than the `stock`, or
+/// more points than the resident's `balance`, in that order. The one-by-one
+/// path and the group's `settle` both ask this.
+pub(crate) fn shortfall(item: &Item, taken: i64, quantity: i64, stock: i64, balance: i64) -> Option<Failure> {
+    if !shop::within_limit(item.monthly_limit, taken, quantity) {
+        Some(Failure::Limit)
+    } else if stock < quantity {
+        Some(Failure::Stock)
+    } else if balance < item.price * quantity {
+        Some(Failure::Points(0))
+    } else {
+        None
+    }
 }
 
 /// Why this resident may not redeem this item at the community's shop,

@@ -1,7 +1,6 @@
-//! Redemptions on SQLite, several in one commit. SQLite has one writer and
-//! each commit waits for the disk (`synchronous=FULL`); redemptions sent at
-//! the same moment queue here, and one task settles up to `GROUP` of them
-//! in order, in one transaction of a dozen statements whatever their number:
+//! Redemptions on SQLite, several in one commit (`group_writer`): a group
+//! is settled in order, in one transaction of a dozen statements whatever
+//! their number:
 //! each sees the stock, balances and monthly counts the ones before it left.
 //! Should the group fail in the database, each goes again on its own.
 
@@ -9,7 +8,6 @@ use std::collections::{HashMap, HashSet};
 
 use rand::Rng;
 use serde_json::json;
-use tokio::sync::{mpsc, oneshot};
 use yijia_domain::Msg;
 use yijia_domain::points::{AccountKind, TransferKind};
 use yijia_domain::shop::{self as rules, RedemptionStatus};
@@ -18,41 +16,36 @@ use yijia_store::shop::{self as store, Item, NewRedemption, NewStockChange, Rede
 use yijia_store::{Db, org};
 
 use crate::audit::{Event, record_many};
+use crate::group_writer::Group;
 use crate::points::{Applied, Failure, Req, reused, today_str};
-use crate::shop::{Checked, Redeemed, may_redeem, month_now, redeem_one, redeemed, refusal};
+use crate::shop::{Checked, Redeemed, may_redeem, month_now, redeem_one, redeemed, refusal, shortfall};
 use crate::{Caller, Result, ServiceError, Services};
 
-/// The most redemptions settled in one commit.
-const GROUP: usize = 64;
-
+/// One redemption to settle, and who asked.
 pub(crate) struct Job {
     caller: Caller,
     c: Checked,
-    reply: oneshot::Sender<Result<Redeemed>>,
 }
 
-async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
-    while let Some(first) = queue.recv().await {
-        let mut jobs = vec![first];
-        while jobs.len() < GROUP {
-            match queue.try_recv() {
-                Ok(j) => jobs.push(j),
-                Err(_) => break,
-            }
-        }
-        let answers = match settle(&db, &jobs).await {
+/// Redemptions, settled a group per commit.
+pub(crate) struct Redemptions;
+
+impl Group for Redemptions {
+    type Job = Job;
+    type Answer = Result<Redeemed>;
+    const WHAT: &'static str = "the shop's redemptions";
+
+    async fn write(db: &Db, jobs: &[Job]) -> Vec<Result<Redeemed>> {
+        match settle(db, jobs).await {
             Ok(a) => a,
             Err(e) => {
                 tracing::warn!(error = %crate::error::Report(&e), redemptions = jobs.len(), "a group of redemptions goes one by one");
                 let mut a = Vec::with_capacity(jobs.len());
-                for j in &jobs {
-                    a.push(redeem_one(&db, &j.caller, &j.c).await);
+                for j in jobs {
+                    a.push(redeem_one(db, &j.caller, &j.c).await);
                 }
                 a
             }
-        };
-        for (j, a) in jobs.into_iter().zip(answers) {
-            let _ = j.reply.send(a);
         }
     }
 }
@@ -194,15 +187,7 @@ async fn settle(db: &Db, jobs: &[Job]) -> Result<Vec<Result<Redeemed>>> {
         seen.insert(&c.client_id, n);
         let points = item.price * c.quantity;
         let had = taken.get(&(c.resident_id, item.id, month.clone())).copied().unwrap_or(0);
-        let failed = if !rules::within_limit(item.monthly_limit, had, c.quantity) {
-            Some(Failure::Limit)
-        } else if stock[&item.id] < c.quantity {
-            Some(Failure::Stock)
-        } else if balance[&account.id] < points {
-            Some(Failure::Points(0))
-        } else {
-            None
-        };
+        let failed = shortfall(item, had, c.quantity, stock[&item.id], balance[&account.id]);
         let req = Req { client_id: &c.client_id, fp: &c.fp, community_id: com.id };
         let request = |outcome: &str, why: Option<Failure>| req.request(outcome, why, &j.caller, c.now);
         match failed {
@@ -403,19 +388,6 @@ async fn settle(db: &Db, jobs: &[Job]) -> Result<Vec<Result<Redeemed>>> {
 impl Services {
     /// Hands a redemption to the writer and waits for its answer.
     pub(crate) async fn redeem_queued(&self, caller: &Caller, c: Checked) -> Result<Redeemed> {
-        let queue = self
-            .shop_writer
-            .get_or_init(|| {
-                let (send, receive) = mpsc::channel(4 * GROUP);
-                tokio::spawn(run(self.db.clone(), receive));
-                send
-            })
-            .clone();
-        let (reply, answer) = oneshot::channel();
-        queue
-            .send(Job { caller: caller.clone(), c, reply })
-            .await
-            .map_err(|_| ServiceError::internal("the shop's writer has stopped"))?;
-        answer.await.map_err(|_| ServiceError::internal("the shop's writer dropped a redemption"))?
+        self.shop_writer.send(&self.db, Job { caller: caller.clone(), c }).await?
     }
 }

@@ -1,21 +1,16 @@
 //! Writing a new case's rows, and on SQLite doing it for several cases in
-//! one commit. SQLite has one writer and each commit waits for the disk
-//! (`synchronous=FULL`); cases filed at the same moment queue here, and
-//! one task writes up to `GROUP` of them in one transaction, each in a
-//! savepoint of its own, so one that fails is undone alone and the others
-//! still commit. On PostgreSQL each case commits by itself.
+//! one commit (`group_writer`): each in a savepoint of its own, so one that
+//! fails is undone alone and the others still commit. On PostgreSQL each
+//! case commits by itself.
 
 use serde_json::json;
-use tokio::sync::{mpsc, oneshot};
 use yijia_domain::case::EventKind;
 use yijia_store::{Db, Tx, cases};
 
 use super::{Logged, Stored, Subject, log_event, log_events, record_photos};
 use crate::audit::{Event, record, record_many};
+use crate::group_writer::Group;
 use crate::{Caller, Result, ServiceError, Services};
-
-/// The most cases written in one commit.
-const GROUP: usize = 64;
 
 /// Everything the rows of a new case are made from.
 pub(crate) struct NewCaseRows {
@@ -28,11 +23,6 @@ pub(crate) struct NewCaseRows {
 }
 
 type Written = Result<(i64, Vec<cases::Photo>)>;
-
-pub(crate) struct Job {
-    rows: NewCaseRows,
-    reply: oneshot::Sender<Written>,
-}
 
 /// What the insert of a case takes.
 fn new_case(k: &cases::Case) -> cases::NewCase<'_> {
@@ -112,21 +102,19 @@ async fn write(tx: &mut Tx, r: &NewCaseRows) -> Written {
     Ok((id, photos))
 }
 
-/// The task that writes queued cases, a group per commit, until the
-/// services it belongs to are gone.
-async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
-    while let Some(first) = queue.recv().await {
-        let mut jobs = vec![first];
-        while jobs.len() < GROUP {
-            match queue.try_recv() {
-                Ok(j) => jobs.push(j),
-                Err(_) => break,
-            }
-        }
+/// New cases, written a group per commit.
+pub(crate) struct NewCases;
+
+impl Group for NewCases {
+    type Job = NewCaseRows;
+    type Answer = Written;
+    const WHAT: &'static str = "new cases";
+
+    async fn write(db: &Db, jobs: &[NewCaseRows]) -> Vec<Written> {
         // most groups are plain cases: a handful of statements for all
-        let plain = jobs.len() > 1 && jobs.iter().all(|j| j.rows.residents.is_empty() && j.rows.photos.is_empty());
+        let plain = jobs.len() > 1 && jobs.iter().all(|j| j.residents.is_empty() && j.photos.is_empty());
         if plain {
-            let rows: Vec<&NewCaseRows> = jobs.iter().map(|j| &j.rows).collect();
+            let rows: Vec<&NewCaseRows> = jobs.iter().collect();
             let grouped = async {
                 let mut tx = db.write().await?;
                 let ids = write_group(&mut tx, &rows).await?;
@@ -135,12 +123,7 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
             }
             .await;
             match grouped {
-                Ok(ids) => {
-                    for (j, id) in jobs.into_iter().zip(ids) {
-                        let _ = j.reply.send(Ok((id, vec![])));
-                    }
-                    continue;
-                }
+                Ok(ids) => return ids.into_iter().map(|id| Ok((id, vec![]))).collect(),
                 // one of them is bad: each on its own, below
                 Err(e) => tracing::debug!(error = %crate::error::Report(&e), "a group of new cases goes one by one"),
             }
@@ -148,9 +131,9 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
         let mut results: Vec<Written> = Vec::with_capacity(jobs.len());
         let committed = async {
             let mut tx = db.write().await?;
-            for j in &jobs {
+            for j in jobs {
                 tx.savepoint().await?;
-                let r = write(&mut tx, &j.rows).await;
+                let r = write(&mut tx, j).await;
                 if r.is_ok() {
                     tx.release().await?;
                 } else {
@@ -163,17 +146,11 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
         }
         .await;
         match committed {
-            Ok(()) => {
-                for (j, r) in jobs.into_iter().zip(results) {
-                    let _ = j.reply.send(r);
-                }
-            }
+            Ok(()) => results,
             Err(e) => {
                 // each filer's answer carries the cause, logged where it becomes a 500
                 let why = crate::error::Report(&e).to_string();
-                for j in jobs {
-                    let _ = j.reply.send(Err(ServiceError::internal(format!("writing the case: {why}"))));
-                }
+                jobs.iter().map(|_| Err(ServiceError::internal(format!("writing the case: {why}")))).collect()
             }
         }
     }
@@ -188,17 +165,7 @@ impl Services {
             tx.commit().await?;
             return Ok(r);
         }
-        let queue = self
-            .case_writer
-            .get_or_init(|| {
-                let (send, receive) = mpsc::channel(4 * GROUP);
-                tokio::spawn(run(self.db.clone(), receive));
-                send
-            })
-            .clone();
-        let (reply, answer) = oneshot::channel();
-        queue.send(Job { rows, reply }).await.map_err(|_| ServiceError::internal("the case writer has stopped"))?;
-        answer.await.map_err(|_| ServiceError::internal("the case writer dropped a case"))?
+        self.case_writer.send(&self.db, rows).await?
     }
 }
 
