@@ -21,7 +21,8 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Instant;
 
-use yijia_service::{ManualClock, Services, Settings, city};
+use yijia_service::fixtures::city;
+use yijia_service::{ManualClock, Services, Settings};
 use yijia_store::{Db, DbOptions};
 
 #[macro_use]

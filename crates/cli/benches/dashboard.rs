@@ -27,7 +27,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{Datelike, Months};
-use yijia_service::{ManualClock, Services, Settings, city};
+use yijia_service::fixtures::city;
+use yijia_service::{ManualClock, Services, Settings};
 use yijia_store::Db;
 
 #[macro_use]

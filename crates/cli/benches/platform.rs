@@ -62,7 +62,7 @@ async fn idle_rss(client: &reqwest::Client) -> f64 {
     let mut child = spawn_server(dir.path(), port, true);
     wait_ready(client, &format!("http://127.0.0.1:{port}")).await;
     let base = format!("http://127.0.0.1:{port}");
-    let token = login(client, &base, "secretary", yijia_service::demo::PASSWORD).await;
+    let token = login(client, &base, "secretary", yijia_service::fixtures::demo::PASSWORD).await;
     for _ in 0..200 {
         client.get(format!("{base}/api/v1/me")).bearer_auth(&token).send().await.unwrap();
     }
@@ -122,12 +122,12 @@ async fn throughput(client: &reqwest::Client) -> (f64, f64, f64, &'static str) {
     };
     let keys = Arc::new(yijia_service::keys::Keyring::generate());
     let svc = Services::new(db.db.clone(), Arc::new(SystemClock), Settings::default(), keys);
-    svc.seed_demo().await.unwrap();
+    svc.fixtures().seed_demo().await.unwrap();
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", l.local_addr().unwrap());
     let state = yijia_web::AppState { svc, cfg: yijia_web::WebConfig { tls: false, trusted_proxies: vec![] } };
     tokio::spawn(yijia_web::serve(l, state, std::future::pending()));
-    let token = login(client, &base, "secretary", yijia_service::demo::PASSWORD).await;
+    let token = login(client, &base, "secretary", yijia_service::fixtures::demo::PASSWORD).await;
     let me = format!("{base}/api/v1/me");
 
     // warm both, then measure alternately

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use yijia_service::city;
+use yijia_service::fixtures::city;
 use yijia_store::{Db, DbOptions};
 
 #[macro_use]
@@ -240,7 +240,7 @@ fn roster(n: usize) -> Vec<u8> {
     use rust_xlsxwriter::Workbook;
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
     let estates = vec!["丁香花园".to_owned(), "丁香花园三期".to_owned()];
-    let people = yijia_service::demo::people::generate(99, n, &["g".to_owned()], &estates, today);
+    let people = yijia_service::fixtures::demo::people::generate(99, n, &["g".to_owned()], &estates, today);
     let mut wb = Workbook::new();
     let header = [
         "序号",
@@ -300,7 +300,7 @@ async fn import_row() -> (f64, f64, usize, &'static str) {
     let backend = if matches!(db.db, Db::Sqlite(_)) { "SQLite" } else { "PostgreSQL" };
     let keys = Arc::new(yijia_service::keys::Keyring::generate());
     let svc = Services::new(db.db.clone(), Arc::new(SystemClock), Settings::default(), keys);
-    svc.seed_demo().await.unwrap();
+    svc.fixtures().seed_demo().await.unwrap();
     let t = Instant::now();
     let r = svc
         .import_residents(&Caller::operator(), &book, "chengnan", &Default::default(), false, &|_, _| {})

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use yijia_service::city;
+use yijia_service::fixtures::city;
 use yijia_store::Db;
 use yijia_store::visits::NewVisit;
 

@@ -349,16 +349,17 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
         Command::Bench(BenchCmd::Gen { residents, grids, seed }) => {
             let svc = services(&cfg, open(&cfg).await?)?;
-            let spec = yijia_service::city::CitySpec { residents, grids, seed };
+            let spec = yijia_service::fixtures::city::CitySpec { residents, grids, seed };
             let bar = progress_bar(residents as u64, "residents");
             let t = std::time::Instant::now();
-            let made = svc.generate_city(&spec, &|n| bar.set_position(n as u64)).await.map_err(service_error)?;
+            let made =
+                svc.fixtures().generate_city(&spec, &|n| bar.set_position(n as u64)).await.map_err(service_error)?;
             bar.finish_and_clear();
             match made {
-                yijia_service::city::Generated::Present => {
+                yijia_service::fixtures::city::Generated::Present => {
                     println!("the city is there already ({residents} residents)")
                 }
-                yijia_service::city::Generated::Made { residents, households } => println!(
+                yijia_service::fixtures::city::Generated::Made { residents, households } => println!(
                     "{residents} residents in {households} households and {grids} grids, in {:.1} s",
                     t.elapsed().as_secs_f64()
                 ),
@@ -518,39 +519,39 @@ async fn serve(cfg: Config, demo: bool) -> Result<()> {
     let svc = services(&cfg, db)?;
     svc.ensure_case_catalogues().await.map_err(service_error)?;
     if demo {
-        let seeded = svc.seed_demo().await.map_err(service_error)?;
+        let seeded = svc.fixtures().seed_demo().await.map_err(service_error)?;
         if seeded {
             tracing::info!("demo community seeded");
         }
-        let people = svc.seed_demo_residents(DEMO_RESIDENTS).await.map_err(service_error)?;
+        let people = svc.fixtures().seed_demo_residents(DEMO_RESIDENTS).await.map_err(service_error)?;
         if people > 0 {
             tracing::info!(people, "demo residents generated");
         }
-        let cases = svc.seed_demo_cases(DEMO_CASES).await.map_err(service_error)?;
+        let cases = svc.fixtures().seed_demo_cases(DEMO_CASES).await.map_err(service_error)?;
         if cases > 0 {
             tracing::info!(cases, "demo cases filed");
         }
-        let visits = svc.seed_demo_visits().await.map_err(service_error)?;
+        let visits = svc.fixtures().seed_demo_visits().await.map_err(service_error)?;
         if visits > 0 {
             tracing::info!(visits, "a year of demo visits logged");
         }
-        let activities = svc.seed_demo_points().await.map_err(service_error)?;
+        let activities = svc.fixtures().seed_demo_points().await.map_err(service_error)?;
         if activities > 0 {
             tracing::info!(activities, "a year of demo volunteering and the shop seeded");
         }
-        let notices = svc.seed_demo_notices().await.map_err(service_error)?;
+        let notices = svc.fixtures().seed_demo_notices().await.map_err(service_error)?;
         if notices > 0 {
             tracing::info!(notices, "demo notices posted");
         }
-        let projects = svc.seed_demo_projects().await.map_err(service_error)?;
+        let projects = svc.fixtures().seed_demo_projects().await.map_err(service_error)?;
         if projects > 0 {
             tracing::info!(projects, "demo repair projects seeded");
         }
-        let pledges = svc.seed_demo_pledges().await.map_err(service_error)?;
+        let pledges = svc.fixtures().seed_demo_pledges().await.map_err(service_error)?;
         if pledges > 0 {
             tracing::info!(pledges, "demo pledges seeded");
         }
-        let services = svc.seed_demo_stations().await.map_err(service_error)?;
+        let services = svc.fixtures().seed_demo_stations().await.map_err(service_error)?;
         if services > 0 {
             tracing::info!(services, "a month of the demo service station seeded");
         }
@@ -560,8 +561,8 @@ async fn serve(cfg: Config, demo: bool) -> Result<()> {
     let local = listener.local_addr()?;
     println!("yijia listening on http://{local}/  (database: {})", redact(&cfg.database_url()));
     if demo {
-        println!("demo logins (password for all: {}):", yijia_service::demo::PASSWORD);
-        for (username, name, role, scope) in yijia_service::demo::USERS {
+        println!("demo logins (password for all: {}):", yijia_service::fixtures::demo::PASSWORD);
+        for (username, name, role, scope) in yijia_service::fixtures::demo::USERS {
             println!("  {username:<10} {name} · {} @ {scope}", role.name_zh());
         }
     }

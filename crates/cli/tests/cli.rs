@@ -6,6 +6,10 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use reqwest::Method;
+use yijia_service::fixtures::demo::PASSWORD;
+use yijia_testkit::{Served, call};
+
 fn yijia(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_yijia"))
         .args(args)
@@ -160,24 +164,15 @@ fn serve_demo_prints_the_url_and_the_logins() {
     }
 }
 
-/// Starts `yijia serve --demo` on a free port; answers the child and its URL.
-fn serve_demo(dir: &std::path::Path) -> (std::process::Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_yijia"))
-        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
+/// Starts `yijia serve --demo` on a free port.
+fn serve_demo(dir: &std::path::Path) -> Served {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_yijia"));
+    cmd.args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .env_remove("YIJIA_DATABASE_URL")
         .env_remove("YIJIA_MASTER_KEY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().trim_end_matches('/').to_owned();
-    // keep reading, or the server's next line meets a closed pipe
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    (child, url)
+        .stderr(Stdio::null());
+    Served::start(cmd)
 }
 
 /// An authenticator app's code for `secret`, `ahead` seconds from now.
@@ -195,22 +190,12 @@ fn keys_rotate_reseals_everything_and_search_still_finds_people() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let id = "11010519491231002X";
     let login = |url: String| async move {
-        let c = {
-            yijia_service::webhooks::install_tls();
-            reqwest::Client::new()
-        };
-        let v: serde_json::Value = c
-            .post(format!("{url}/api/v1/auth/login"))
-            .json(&serde_json::json!({"username": "secretary", "password": "chengnan-demo-2024"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        (c, v["token"].as_str().unwrap().to_owned())
+        let c = yijia_testkit::client();
+        let t = yijia_testkit::login(&c, &url, "secretary", PASSWORD).await;
+        (c, t)
     };
-    let (mut child, url) = serve_demo(p);
+    let server = serve_demo(p);
+    let url = server.url.clone();
     let rid =
         rt.block_on(async {
             let (c, t) = login(url.clone()).await;
@@ -224,36 +209,13 @@ fn keys_rotate_reseals_everything_and_search_still_finds_people() {
         });
     // a grid worker's second factor is sealed too, and must open after
     let worker_secret = rt.block_on(async {
-        let c = reqwest::Client::new();
-        let li: serde_json::Value = c
-            .post(format!("{url}/api/v1/auth/login"))
-            .json(&serde_json::json!({"username": "worker1", "password": "chengnan-demo-2024"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let t = li["token"].as_str().unwrap();
-        let e: serde_json::Value = c
-            .post(format!("{url}/api/v1/me/two-factor/setup"))
-            .bearer_auth(t)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let c = yijia_testkit::client();
+        let t = &yijia_testkit::login(&c, &url, "worker1", PASSWORD).await;
+        let (_, e) = call(&c, Method::POST, &format!("{url}/api/v1/me/two-factor/setup"), t, None).await;
         let secret = e["secret"].as_str().unwrap().to_owned();
-        let code = totp_now(&secret, 0);
-        let r = c
-            .post(format!("{url}/api/v1/me/two-factor/confirm"))
-            .bearer_auth(t)
-            .json(&serde_json::json!({"code": code}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
+        let code = serde_json::json!({"code": totp_now(&secret, 0)});
+        let (st, _) = call(&c, Method::POST, &format!("{url}/api/v1/me/two-factor/confirm"), t, Some(&code)).await;
+        assert_eq!(st, 200);
         // and so are the notes of a visit
         let visit =
             serde_json::json!({"client_id": "rotate-0001-visit", "resident_id": rid, "notes": "血压偏高,已提醒复查"});
@@ -261,8 +223,7 @@ fn keys_rotate_reseals_everything_and_search_still_finds_people() {
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
         secret
     });
-    child.kill().unwrap();
-    child.wait().unwrap();
+    server.stop();
     let before = std::fs::read_to_string(p.join("master.key")).unwrap();
 
     let o = yijia(p, &["keys", "rotate"], None);
@@ -274,7 +235,8 @@ fn keys_rotate_reseals_everything_and_search_still_finds_people() {
     let file: serde_json::Value = serde_json::from_str(&after).unwrap();
     assert_eq!(file["keys"].as_object().unwrap().len(), 1, "the old key is gone");
 
-    let (mut child, url) = serve_demo(p);
+    let server = serve_demo(p);
+    let url = server.url.clone();
     rt.block_on(async {
         let (c, t) = login(url.clone()).await;
         let unmask = |field: &'static str| {
@@ -288,15 +250,7 @@ fn keys_rotate_reseals_everything_and_search_still_finds_people() {
         assert_eq!(unmask("id_number").await["value"], id);
         let v = unmask("details").await;
         assert_eq!(v["value"]["disabled"]["grade"], "一级");
-        let v: serde_json::Value = c
-            .get(format!("{url}/api/v1/residents?q=136-0000-1234"))
-            .bearer_auth(&t)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, v) = call(&c, Method::GET, &format!("{url}/api/v1/residents?q=136-0000-1234"), &t, None).await;
         assert_eq!(v["total"], 1, "the blind index follows the new key: {v}");
         let r = c.get(format!("{url}/api/v1/residents/{rid}/plan")).bearer_auth(&t).send().await.unwrap();
         let plan: serde_json::Value = r.json().await.unwrap();
@@ -304,15 +258,14 @@ fn keys_rotate_reseals_everything_and_search_still_finds_people() {
         // the app's next code (this one was taken) opens the re-sealed secret
         let r = c
             .post(format!("{url}/api/v1/auth/login"))
-            .json(&serde_json::json!({"username": "worker1", "password": "chengnan-demo-2024",
+            .json(&serde_json::json!({"username": "worker1", "password": PASSWORD,
                 "totp": totp_now(&worker_secret, 30)}))
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     });
-    child.kill().unwrap();
-    child.wait().unwrap();
+    server.stop();
     let o = yijia(p, &["audit", "verify"], None);
     assert!(o.status.success(), "{}", out(&o));
 
@@ -331,9 +284,7 @@ fn keys_rotate_reseals_everything_and_search_still_finds_people() {
 fn import_the_fixture_roster_from_the_command_line() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
-    let (mut child, _) = serve_demo(p);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    serve_demo(p).stop();
     let roster = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/roster-chengnan-2024.xlsx");
     let report = p.join("report.xlsx");
     let o = yijia(p, &["import", "residents", roster, "--community", "chengnan", "--dry-run"], None);

@@ -8,20 +8,21 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches fail loudly
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use yijia_store::{Db, DbOptions};
+use yijia_testkit::{Served, wait_ready};
 
 const ROUNDS: usize = 30;
 const CLIENTS: usize = 6;
 const PASSWORD: &str = "chengnan-demo-2024";
 
-/// Starts `yijia serve --demo` on a free port; answers the child and its URL.
-fn serve(dir: &std::path::Path, url: Option<&str>) -> (Child, String) {
+/// Starts `yijia serve --demo` on a free port.
+fn serve(dir: &std::path::Path, url: Option<&str>) -> Served {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_yijia"));
     cmd.args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
@@ -29,46 +30,21 @@ fn serve(dir: &std::path::Path, url: Option<&str>) -> (Child, String) {
         // the test seeds its residents with points by hand, far above the
         // second person's limit: redemptions are what it kills
         .env("YIJIA_POINTS_APPROVAL_LIMIT", "100000000")
-        .stdout(Stdio::piped())
         .stderr(Stdio::null());
     match url {
         Some(u) => cmd.env("YIJIA_DATABASE_URL", u),
         None => cmd.env_remove("YIJIA_DATABASE_URL"),
     };
-    let mut child = cmd.spawn().unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
-    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().trim_end_matches('/').to_owned();
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    (child, base)
-}
-
-/// Waits until the server answers.
-async fn ready(c: &reqwest::Client, base: &str) {
-    for _ in 0..500 {
-        if c.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the server did not come back");
+    Served::start(cmd)
 }
 
 async fn login(c: &reqwest::Client, base: &str, user: &str) -> String {
-    let r = c.post(format!("{base}/api/v1/auth/login")).json(&json!({"username": user, "password": PASSWORD}));
-    let v: Value = r.send().await.unwrap().json().await.unwrap();
-    v["token"].as_str().unwrap_or_else(|| panic!("login {user}: {v}")).to_owned()
+    yijia_testkit::login(c, base, user, PASSWORD).await
 }
 
 async fn call(c: &reqwest::Client, base: &str, token: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let r = match body {
-        Some(b) => c.post(format!("{base}{path}")).json(&b),
-        None => c.get(format!("{base}{path}")),
-    };
-    let r = r.bearer_auth(token).send().await.unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
+    let method = if body.is_some() { Method::POST } else { Method::GET };
+    yijia_testkit::call(c, method, &format!("{base}{path}"), token, body.as_ref()).await
 }
 
 /// What a client heard of each redemption it sent.
@@ -99,8 +75,9 @@ async fn redemptions_answered_survive_thirty_kills() {
     let pg = postgres_db().await;
     yijia_service::webhooks::install_tls();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
-    let (mut child, base) = serve(d.path(), pg.as_deref());
-    ready(&client, &base).await;
+    let mut server = serve(d.path(), pg.as_deref());
+    let mut base = server.url.clone();
+    wait_ready(&client, &base).await;
 
     // the shop: rice in stock, five residents with points
     let staff = login(&client, &base, "staff").await;
@@ -130,7 +107,6 @@ async fn redemptions_answered_survive_thirty_kills() {
 
     let heard: Arc<Mutex<HashMap<String, (Value, Heard)>>> = Arc::default();
     let mut done = 0;
-    let mut base = base;
     // sessions live in the database: the token outlives the restarts
     for round in 0..ROUNDS {
         let mut tasks = Vec::new();
@@ -167,16 +143,14 @@ async fn redemptions_answered_survive_thirty_kills() {
         let wait =
             20 + (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() % 400);
         tokio::time::sleep(Duration::from_millis(wait as u64)).await;
-        child.kill().unwrap();
-        child.wait().unwrap();
+        server.stop();
         for t in tasks {
             t.await.unwrap();
         }
         done = heard.lock().unwrap().values().filter(|(_, h)| matches!(h, Heard::Done(_))).count();
-        let (c, b) = serve(d.path(), pg.as_deref());
-        child = c;
-        base = b;
-        ready(&client, &base).await;
+        server = serve(d.path(), pg.as_deref());
+        base = server.url.clone();
+        wait_ready(&client, &base).await;
     }
     assert!(done > ROUNDS, "the load got through between kills: {done} redeemed");
 
@@ -202,8 +176,7 @@ async fn redemptions_answered_survive_thirty_kills() {
             }
         }
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    server.stop();
 
     // the database, read directly
     let url = pg.clone().unwrap_or_else(|| format!("sqlite://{}", d.path().join("yijia.db").display()));

@@ -131,8 +131,8 @@ async fn the_importer_answers_random_rosters_without_a_panic() {
         Settings::default(),
         Arc::new(Keyring::generate()),
     );
-    svc.seed_demo().await.unwrap();
-    let caller = svc.demo_caller("secretary").await.unwrap();
+    svc.fixtures().seed_demo().await.unwrap();
+    let caller = svc.fixtures().demo_caller("secretary").await.unwrap();
     let headers = yijia_service::export::HEADERS;
     let rows = prop::collection::vec(prop::collection::vec(any_cell(), headers.len()), 1..12);
     let mut runner = TestRunner::new(Config { cases: 40, ..Config::default() });

@@ -138,10 +138,10 @@ async fn books() -> (TestDb, Books) {
         Settings { points_approval_limit: i64::MAX, ..Settings::default() },
         Arc::new(Keyring::generate()),
     );
-    svc.seed_demo().await.unwrap();
-    svc.seed_demo_residents(20).await.unwrap();
+    svc.fixtures().seed_demo().await.unwrap();
+    svc.fixtures().seed_demo_residents(20).await.unwrap();
     // the secretary keeps the books (an admin sees no residents' points)
-    let caller = svc.demo_caller("secretary").await.unwrap();
+    let caller = svc.fixtures().demo_caller("secretary").await.unwrap();
     let accounts = svc.community_accounts(&caller, Some("chengnan")).await.unwrap();
     let pool = accounts.iter().find(|a| a.kind == AccountKind::Pool).unwrap().id;
     let adjust = accounts.iter().find(|a| a.kind == AccountKind::Adjustment).unwrap().id;

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub const WARMUP: usize = 200;
 pub const SAMPLES: usize = 2000;
@@ -30,37 +30,11 @@ pub async fn serve(dir: &Path, url: Option<&str>) -> (reqwest::Client, String, C
     (client, base, server)
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Waits for `base/healthz` to answer; how long it took.
-pub async fn wait_ready(client: &reqwest::Client, base: &str) -> Duration {
-    let t = Instant::now();
-    let url = format!("{base}/healthz");
-    loop {
-        if let Ok(r) = client.get(&url).send().await
-            && r.status().is_success()
-        {
-            return t.elapsed();
-        }
-        assert!(t.elapsed() < Duration::from_secs(60), "server did not come up");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
+pub use yijia_testkit::{free_port, wait_ready};
 
 /// A bearer token for `user`.
 pub async fn login(client: &reqwest::Client, base: &str, user: &str, password: &str) -> String {
-    let v: serde_json::Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": user, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["token"].as_str().unwrap_or_else(|| panic!("login {user}: {v}")).to_owned()
+    yijia_testkit::login(client, base, user, password).await
 }
 
 /// Latencies in ms, sorted.

@@ -185,8 +185,8 @@ mod tests {
         let db = TestDb::new().await;
         let keys = Arc::new(crate::keys::Keyring::generate());
         let svc = Services::new(db.db.clone(), Arc::new(SystemClock), Settings::default(), keys);
-        svc.seed_demo().await.unwrap();
-        let staff = svc.demo_caller("staff").await.unwrap();
+        svc.fixtures().seed_demo().await.unwrap();
+        let staff = svc.fixtures().demo_caller("staff").await.unwrap();
         let input = CaseInput { category: "repair".into(), description: "门锁坏了".into(), ..Default::default() };
         let first = svc.create_case(&staff, &input).await.unwrap();
         let mut conn = db.db.conn().await.unwrap();

@@ -51,7 +51,7 @@ async fn verification_finds_tampering_on_every_backend() {
 async fn a_scraping_loop_of_record_reads_is_stopped_and_the_secretary_alerted() {
     let settings = yijia_service::Settings { personal_reads_per_hour: 20, ..Default::default() };
     let app = TestApp::spawn_with(settings).await;
-    app.svc.seed_demo_residents(60).await.unwrap();
+    app.svc.fixtures().seed_demo_residents(60).await.unwrap();
     let staff = app.token("staff").await;
     let (_, list) = app.get(&staff, "/api/v1/residents?per_page=60").await;
     let ids: Vec<i64> = list["items"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();

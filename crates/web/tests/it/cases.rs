@@ -573,10 +573,10 @@ async fn the_hint_never_lists_a_dispute_nor_a_case_out_of_scope() {
 #[tokio::test]
 async fn the_demo_has_cases_in_every_state() {
     let app = TestApp::spawn().await;
-    app.svc.seed_demo_residents(600).await.unwrap();
-    let n = app.svc.seed_demo_cases(300).await.unwrap();
+    app.svc.fixtures().seed_demo_residents(600).await.unwrap();
+    let n = app.svc.fixtures().seed_demo_cases(300).await.unwrap();
     assert_eq!(n, 300);
-    assert_eq!(app.svc.seed_demo_cases(300).await.unwrap(), 0, "once");
+    assert_eq!(app.svc.fixtures().seed_demo_cases(300).await.unwrap(), 0, "once");
     let staff = app.token("staff").await;
     let (_, all) = app.get(&staff, "/api/v1/cases?box=all&per_page=500").await;
     assert_eq!(all["total"], 300);

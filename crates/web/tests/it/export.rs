@@ -20,7 +20,7 @@ async fn export(app: &TestApp, user: &str, query: &str) -> (StatusCode, Vec<u8>)
 #[tokio::test]
 async fn exports_are_masked_scoped_stamped_and_audited() {
     let app = TestApp::spawn().await;
-    app.svc.seed_demo_residents(300).await.unwrap();
+    app.svc.fixtures().seed_demo_residents(300).await.unwrap();
 
     let (st, book) = export(&app, "secretary", "community=chengnan").await;
     assert_eq!(st, StatusCode::OK);
@@ -65,7 +65,7 @@ async fn exports_are_masked_scoped_stamped_and_audited() {
 async fn an_export_in_full_needs_another_persons_approval_and_is_downloaded_once() {
     use serde_json::json;
     let app = &TestApp::spawn().await;
-    app.svc.seed_demo_residents(60).await.unwrap();
+    app.svc.fixtures().seed_demo_residents(60).await.unwrap();
     let (staff, secretary, clerk, worker) =
         (app.token("staff").await, app.token("secretary").await, app.token("clerk").await, app.token("worker1").await);
     let ask = |t: &str, reason: &str| {

@@ -3,14 +3,14 @@ use std::sync::Arc;
 use calamine::Reader as _;
 use chrono::Datelike as _;
 use reqwest::{Client, Response, StatusCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 use yijia_domain::time::Clock as _;
 use yijia_service::keys::Keyring;
 use yijia_service::{ManualClock, Services, Settings};
 use yijia_store::testing::TestDb;
 use yijia_web::{AppState, WebConfig};
 
-pub const PASSWORD: &str = yijia_service::demo::PASSWORD;
+pub const PASSWORD: &str = yijia_service::fixtures::demo::PASSWORD;
 
 pub struct TestApp {
     pub url: String,
@@ -57,7 +57,7 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(now_ms()));
         let svc = Services::new(db.db.clone(), clock.clone(), settings, Arc::new(Keyring::generate()));
         if demo {
-            svc.seed_demo().await.unwrap();
+            svc.fixtures().seed_demo().await.unwrap();
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -74,8 +74,7 @@ impl TestApp {
     }
 
     pub fn client(&self) -> Client {
-        yijia_service::webhooks::install_tls();
-        Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+        yijia_testkit::client()
     }
 
     /// A client that keeps cookies, as a browser does.
@@ -98,12 +97,7 @@ impl TestApp {
     }
 
     pub async fn login_raw(&self, username: &str, password: &str) -> Response {
-        self.client()
-            .post(format!("{}/api/v1/auth/login", self.url))
-            .json(&json!({ "username": username, "password": password }))
-            .send()
-            .await
-            .unwrap()
+        yijia_testkit::login_raw(&self.client(), &self.url, username, password).await
     }
 
     /// Logs in and answers the bearer token.
@@ -121,45 +115,31 @@ impl TestApp {
 
     pub async fn seed_demo_months(&self, residents: usize, cases: usize) {
         self.clock_to_the_20th();
-        self.svc.seed_demo_residents(residents).await.unwrap();
-        self.svc.seed_demo_cases(cases).await.unwrap();
-        self.svc.seed_demo_visits().await.unwrap();
-        self.svc.seed_demo_points().await.unwrap();
+        self.svc.fixtures().seed_demo_residents(residents).await.unwrap();
+        self.svc.fixtures().seed_demo_cases(cases).await.unwrap();
+        self.svc.fixtures().seed_demo_visits().await.unwrap();
+        self.svc.fixtures().seed_demo_points().await.unwrap();
     }
 
     /// The demo months, and the notices, projects, pledges and stations too.
     pub async fn seed_demo_all(&self) {
         self.seed_demo_months(60, 40).await;
-        self.svc.seed_demo_notices().await.unwrap();
-        self.svc.seed_demo_projects().await.unwrap();
-        self.svc.seed_demo_pledges().await.unwrap();
-        self.svc.seed_demo_stations().await.unwrap();
+        self.svc.fixtures().seed_demo_notices().await.unwrap();
+        self.svc.fixtures().seed_demo_projects().await.unwrap();
+        self.svc.fixtures().seed_demo_pledges().await.unwrap();
+        self.svc.fixtures().seed_demo_stations().await.unwrap();
     }
 
     pub async fn token(&self, username: &str) -> String {
-        let r = self.login_raw(username, PASSWORD).await;
-        assert_eq!(r.status(), StatusCode::OK, "login as {username}");
-        let v: Value = r.json().await.unwrap();
-        v["token"].as_str().unwrap().to_owned()
+        yijia_testkit::login(&self.client(), &self.url, username, PASSWORD).await
     }
 
     pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
-        let r = self.client().get(format!("{}{path}", self.url)).bearer_auth(token).send().await.unwrap();
-        let s = r.status();
-        (s, r.json().await.unwrap_or(Value::Null))
+        yijia_testkit::call(&self.client(), reqwest::Method::GET, &format!("{}{path}", self.url), token, None).await
     }
 
     pub async fn send(&self, method: reqwest::Method, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
-        let r = self
-            .client()
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let s = r.status();
-        (s, r.json().await.unwrap_or(Value::Null))
+        yijia_testkit::call(&self.client(), method, &format!("{}{path}", self.url), token, Some(&body)).await
     }
 
     pub async fn post(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {

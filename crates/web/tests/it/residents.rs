@@ -297,7 +297,7 @@ async fn registration_checks_what_it_is_given() {
 #[tokio::test]
 async fn every_category_count_equals_the_list_behind_it() {
     let app = TestApp::spawn().await;
-    app.svc.seed_demo_residents(600).await.unwrap();
+    app.svc.fixtures().seed_demo_residents(600).await.unwrap();
     for user in ["secretary", "worker1"] {
         let t = app.token(user).await;
         let (st, grids) = app.get(&t, "/api/v1/residents/categories").await;
@@ -368,7 +368,7 @@ async fn categories_change_with_a_reason_and_keep_their_history() {
 #[tokio::test]
 async fn filters_by_residence_age_estate_and_building() {
     let app = TestApp::spawn().await;
-    app.svc.seed_demo_residents(400).await.unwrap();
+    app.svc.fixtures().seed_demo_residents(400).await.unwrap();
     let s = app.token("secretary").await;
     let (_, all) = app.get(&s, "/api/v1/residents?per_page=500").await;
     let all = all["items"].as_array().unwrap().clone();
@@ -635,7 +635,7 @@ async fn a_community_adds_its_own_categories_and_uses_them_everywhere() {
     let user = NewUser {
         username: "sec2".into(),
         display_name: "南苑书记".into(),
-        password: yijia_service::demo::PASSWORD.into(),
+        password: yijia_service::fixtures::demo::PASSWORD.into(),
         grants,
     };
     app.svc.add_user(&op, user).await.unwrap();

@@ -428,10 +428,10 @@ async fn the_pages_walk_record_and_show_coverage() {
 async fn the_demo_has_a_year_of_visits_and_some_overdue() {
     let app = TestApp::spawn().await;
     app.clock_to_the_20th(); // this month's visitors are listed
-    app.svc.seed_demo_residents(600).await.unwrap();
-    let n = app.svc.seed_demo_visits().await.unwrap();
+    app.svc.fixtures().seed_demo_residents(600).await.unwrap();
+    let n = app.svc.fixtures().seed_demo_visits().await.unwrap();
     assert!(n > 500, "a year of visits: {n}");
-    assert_eq!(app.svc.seed_demo_visits().await.unwrap(), 0, "once");
+    assert_eq!(app.svc.fixtures().seed_demo_visits().await.unwrap(), 0, "once");
     let worker = app.token("worker1").await;
     let walk = app.get(&worker, "/api/v1/walk-list").await.1;
     let late = walk["overdue"].as_i64().unwrap() + walk["escalated"].as_i64().unwrap();
