@@ -46,7 +46,7 @@ pub struct AppState {
 
 /// The whole application and the table of its routes with their policies.
 pub fn app(state: AppState) -> (Router, Vec<policy::RouteSpec>) {
-    let (router, table, _) = routes(state.clone());
+    let (router, table) = routes(state.clone());
     let tls = state.cfg.tls;
     let router = router
         .merge(assets::router())
@@ -57,8 +57,8 @@ pub fn app(state: AppState) -> (Router, Vec<policy::RouteSpec>) {
     (router, table)
 }
 
-/// Every route with its policy, and the OpenAPI document of the API.
-pub fn routes(state: AppState) -> (Router<AppState>, Vec<policy::RouteSpec>, utoipa::openapi::OpenApi) {
+/// Every route with its policy (and `/api/openapi.json`, built from them).
+pub fn routes(state: AppState) -> (Router<AppState>, Vec<policy::RouteSpec>) {
     use utoipa::OpenApi;
     let routes = policy::Routes::new(state, api::ApiDoc::openapi());
     let routes = api::routes(routes);

@@ -14,7 +14,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{self, MethodRouter};
+use axum::routing::{self, MethodFilter, MethodRouter};
 use yijia_domain::role::Role;
 use yijia_service::{Caller, ServiceError};
 
@@ -64,9 +64,73 @@ pub struct RouteSpec {
     pub scope: Scope,
 }
 
-/// What `utoipa_axum::routes!` makes of a documented handler: the schemas
-/// it names, its path and method, and the handler itself.
-pub type Documented = utoipa_axum::router::UtoipaMethodRouter<AppState>;
+/// An API handler with what its `#[utoipa::path]` says: its method and
+/// path now, its part of the OpenAPI document when the document is first
+/// asked for (building it takes tens of megabytes a server need not hold
+/// until then). Made by `documented!(module::handler)`.
+pub struct Documented {
+    path: String,
+    methods: Vec<Method>,
+    handler: MethodRouter<AppState>,
+    document: AddToDocument,
+}
+
+type OpenApi = utoipa::openapi::OpenApi;
+
+/// Adds a route's part to the document.
+type AddToDocument = fn(&mut OpenApi, Policy);
+
+impl Documented {
+    /// `P` is the type `#[utoipa::path]` wrote for the handler `h`.
+    pub fn of<P, H, T>(h: H) -> Self
+    where
+        P: utoipa::Path + utoipa::__dev::SchemaReferences + for<'t> utoipa::__dev::Tags<'t> + 'static,
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        use utoipa::openapi::path::HttpMethod;
+        let mut handler = MethodRouter::new();
+        let mut methods = Vec::new();
+        for m in P::methods() {
+            let (filter, method) = match m {
+                HttpMethod::Get => (MethodFilter::GET, Method::GET),
+                HttpMethod::Post => (MethodFilter::POST, Method::POST),
+                HttpMethod::Put => (MethodFilter::PUT, Method::PUT),
+                HttpMethod::Patch => (MethodFilter::PATCH, Method::PATCH),
+                HttpMethod::Delete => (MethodFilter::DELETE, Method::DELETE),
+                HttpMethod::Head => (MethodFilter::HEAD, Method::HEAD),
+                HttpMethod::Options => (MethodFilter::OPTIONS, Method::OPTIONS),
+                HttpMethod::Trace => (MethodFilter::TRACE, Method::TRACE),
+            };
+            handler = handler.on(filter, h.clone());
+            methods.push(method);
+        }
+        Self { path: P::path(), methods, handler, document: document::<P> }
+    }
+
+    /// The same, taking a body up to `limit` bytes (photos).
+    pub fn with_body_limit(mut self, limit: usize) -> Self {
+        self.handler = self.handler.layer(DefaultBodyLimit::max(limit));
+        self
+    }
+}
+
+/// Adds one handler's operation and the schemas it names to the document.
+fn document<P>(doc: &mut OpenApi, policy: Policy)
+where
+    P: utoipa::Path + utoipa::__dev::SchemaReferences + for<'t> utoipa::__dev::Tags<'t>,
+{
+    let mut schemas = Vec::new();
+    P::schemas(&mut schemas);
+    let mut op = P::operation();
+    let tags = <P as utoipa::__dev::Tags>::tags();
+    if !tags.is_empty() {
+        op.tags.get_or_insert_with(Vec::new).extend(tags.iter().map(ToString::to_string));
+    }
+    document_common_answers(&mut op, policy);
+    doc.paths.add_path_operation(P::path(), P::methods(), op);
+    doc.components.get_or_insert_with(Default::default).schemas.extend(schemas);
+}
 
 /// The route table: each route is declared once, with its policy and
 /// scope, and for the API with its documentation, from which the OpenAPI
@@ -74,14 +138,17 @@ pub type Documented = utoipa_axum::router::UtoipaMethodRouter<AppState>;
 pub struct Routes {
     router: Router<AppState>,
     table: Vec<RouteSpec>,
-    doc: utoipa::openapi::OpenApi,
+    /// What the document says beyond its paths, then each API route's
+    /// part, added when the document is first asked for.
+    doc: OpenApi,
+    documented: Vec<(AddToDocument, Policy)>,
     state: AppState,
 }
 
 impl Routes {
     /// `doc` holds what the document says beyond its paths.
-    pub fn new(state: AppState, doc: utoipa::openapi::OpenApi) -> Self {
-        Self { router: Router::new(), table: Vec::new(), doc, state }
+    pub fn new(state: AppState, doc: OpenApi) -> Self {
+        Self { router: Router::new(), table: Vec::new(), doc, documented: Vec::new(), state }
     }
 
     fn route(
@@ -104,33 +171,9 @@ impl Routes {
     }
 
     /// An API route, its method and path as its `#[utoipa::path]` says.
-    pub fn api(mut self, policy: Policy, scope: Scope, (schemas, paths, h): Documented) -> Self {
-        let mut found: Vec<(String, Vec<Method>)> = Vec::new();
-        for (path, item) in &paths.paths {
-            let methods: Vec<Method> = [
-                (Method::GET, item.get.is_some()),
-                (Method::POST, item.post.is_some()),
-                (Method::PUT, item.put.is_some()),
-                (Method::PATCH, item.patch.is_some()),
-                (Method::DELETE, item.delete.is_some()),
-            ]
-            .into_iter()
-            .filter_map(|(m, on)| on.then_some(m))
-            .collect();
-            found.push((path.clone(), methods));
-        }
-        self.doc.paths.merge(paths);
-        let components = self.doc.components.get_or_insert_with(Default::default);
-        components.schemas.extend(schemas);
-        for (path, methods) in found {
-            self = self.route(&methods, &path, policy, scope, h.clone());
-        }
-        self
-    }
-
-    /// An API route that takes a body up to `limit` bytes (photos).
-    pub fn api_upload(self, limit: usize, policy: Policy, scope: Scope, (s, p, h): Documented) -> Self {
-        self.api(policy, scope, (s, p, h.layer(DefaultBodyLimit::max(limit))))
+    pub fn api(mut self, policy: Policy, scope: Scope, d: Documented) -> Self {
+        self.documented.push((d.document, policy));
+        self.route(&d.methods, &d.path, policy, scope, d.handler)
     }
 
     pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &str, policy: Policy, scope: Scope, h: H) -> Self {
@@ -154,17 +197,61 @@ impl Routes {
         self.route(&[Method::POST], path, policy, scope, h)
     }
 
-    /// The router, its table, and the OpenAPI document of its API routes
-    /// (served at `/api/openapi.json`).
-    pub fn finish(self) -> (Router<AppState>, Vec<RouteSpec>, utoipa::openapi::OpenApi) {
-        let doc = self.doc.clone();
-        let json = std::sync::Arc::new(doc.to_json().unwrap_or_default());
+    /// The router and its table. `/api/openapi.json` serves the document
+    /// of the API routes, built on its first request.
+    pub fn finish(self) -> (Router<AppState>, Vec<RouteSpec>) {
+        let parts = std::sync::Arc::new((self.doc.clone(), self.documented.clone()));
+        let built = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
         let serve = move || {
-            let json = json.clone();
-            async move { ([(header::CONTENT_TYPE, "application/json")], json.as_str().to_owned()) }
+            let (parts, built) = (parts.clone(), built.clone());
+            async move {
+                let json = built.get_or_init(|| {
+                    let (base, documented) = &*parts;
+                    let mut doc = base.clone();
+                    for (add, policy) in documented {
+                        add(&mut doc, *policy);
+                    }
+                    doc.to_json().unwrap_or_default()
+                });
+                ([(header::CONTENT_TYPE, "application/json")], json.clone())
+            }
         };
         let r = self.get("/api/openapi.json", Policy::Public, Scope::None, serve);
-        (r.router, r.table, doc)
+        (r.router, r.table)
+    }
+}
+
+fn document_common_answers(op: &mut utoipa::openapi::path::Operation, policy: Policy) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = |description: &str| {
+        let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+        RefOr::T(ResponseBuilder::new().description(description).content("application/json", content).build())
+    };
+    let answers = &mut op.responses.responses;
+    if policy != Policy::Public {
+        answers.entry("401".to_owned()).or_insert_with(|| error("Not logged in"));
+    }
+    let json_body = matches!(&op.request_body, Some(RefOr::T(b)) if b.content.contains_key("application/json"));
+    let params: Vec<serde_json::Value> =
+        op.parameters.iter().flatten().filter_map(|p| serde_json::to_value(p).ok()).collect();
+    let query = params.iter().any(|p| p["in"] == "query");
+    let number_id = params.iter().any(|p| p["in"] == "path" && p["schema"]["type"] == "integer");
+    let bad_request = match (json_body, number_id, query) {
+        (true, true, _) => Some("Malformed body or id"),
+        (true, false, _) => Some("Malformed body"),
+        (false, true, true) => Some("Bad id or query parameter"),
+        (false, true, false) => Some("The id is not a number"),
+        (false, false, true) => Some("Bad query parameter"),
+        (false, false, false) => None,
+    };
+    if let Some(d) = bad_request {
+        answers.entry("400".to_owned()).or_insert_with(|| error(d));
+    }
+    if op.request_body.is_some() {
+        answers.entry("413".to_owned()).or_insert_with(|| error("Body too large"));
+    }
+    if json_body {
+        answers.entry("415".to_owned()).or_insert_with(|| error("Not JSON"));
     }
 }
 

@@ -29,7 +29,6 @@ pub struct CodeInput {
 #[utoipa::path(get, path = "/api/v1/me/two-factor", tag = "auth",
     responses(
         (status = 200, description = "Your second factor", body = TwoFactorStatus),
-        (status = 401, description = "Not logged in", body = ErrorBody),
     ))]
 pub async fn status(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Result<Json<TwoFactorStatus>, ApiError> {
     Ok(Json(st.svc.two_factor_status(&c).await.api(lang)?))
@@ -40,7 +39,6 @@ pub async fn status(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Re
 #[utoipa::path(post, path = "/api/v1/me/two-factor/setup", tag = "auth",
     responses(
         (status = 200, description = "The secret to scan", body = Enrolment),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "CSRF token missing (cookie sessions)", body = ErrorBody),
         (status = 409, description = "A second factor is on already", body = ErrorBody),
     ))]
@@ -53,12 +51,8 @@ pub async fn setup(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Res
 #[utoipa::path(post, path = "/api/v1/me/two-factor/confirm", tag = "auth", request_body = CodeInput,
     responses(
         (status = 200, description = "On; the recovery codes", body = RecoveryCodes),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "CSRF token missing (cookie sessions)", body = ErrorBody),
         (status = 409, description = "Not set up yet, or on already", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Wrong code", body = ErrorBody),
     ))]
 pub async fn confirm(
@@ -74,11 +68,7 @@ pub async fn confirm(
 #[utoipa::path(post, path = "/api/v1/me/two-factor/recovery-codes", tag = "auth", request_body = CodeInput,
     responses(
         (status = 200, description = "The new codes", body = RecoveryCodes),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "CSRF token missing (cookie sessions)", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Wrong code, or no second factor", body = ErrorBody),
     ))]
 pub async fn recovery_codes(
@@ -94,11 +84,7 @@ pub async fn recovery_codes(
 #[utoipa::path(post, path = "/api/v1/me/two-factor/disable", tag = "auth", request_body = CodeInput,
     responses(
         (status = 204, description = "Off"),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Your role requires it, or CSRF token missing", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Wrong code, or no second factor", body = ErrorBody),
     ))]
 pub async fn disable(
@@ -117,7 +103,6 @@ pub async fn disable(
     params(("username" = String, Path, description = "Username, or ~ and the user's id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Your own, or CSRF token missing", body = ErrorBody),
         (status = 404, description = "No such user within your scope", body = ErrorBody),
     ))]
@@ -135,8 +120,6 @@ pub async fn reset(
 #[utoipa::path(get, path = "/api/v1/me/sessions", tag = "auth", params(PageParams),
     responses(
         (status = 200, description = "Your sessions, the latest used first", body = Page<SessionView>),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 422, description = "page or per_page out of range", body = ErrorBody),
     ))]
 pub async fn my_sessions(
@@ -154,7 +137,6 @@ pub async fn my_sessions(
     params(("id" = String, Path, description = "The session's id from the list")),
     responses(
         (status = 204, description = "Ended"),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "CSRF token missing (cookie sessions)", body = ErrorBody),
         (status = 404, description = "No such session of yours", body = ErrorBody),
     ))]
@@ -173,8 +155,6 @@ pub async fn end_my_session(
     params(("username" = String, Path, description = "Username, or ~ and the user's id"), PageParams),
     responses(
         (status = 200, description = "The user's sessions", body = Page<SessionView>),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such user within your scope", body = ErrorBody),
         (status = 422, description = "page or per_page out of range", body = ErrorBody),
     ))]
@@ -200,7 +180,6 @@ pub struct Ended {
     params(("username" = String, Path, description = "Username, or ~ and the user's id")),
     responses(
         (status = 200, description = "Ended", body = Ended),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "CSRF token missing (cookie sessions)", body = ErrorBody),
         (status = 404, description = "No such user within your scope", body = ErrorBody),
     ))]
@@ -219,7 +198,6 @@ pub async fn end_user_sessions(
         ("id" = String, Path, description = "The session's id from the list")),
     responses(
         (status = 204, description = "Ended"),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "CSRF token missing (cookie sessions)", body = ErrorBody),
         (status = 404, description = "No such user within your scope, or no such session of theirs", body = ErrorBody),
     ))]

@@ -18,8 +18,6 @@ use crate::policy::Auth;
 #[utoipa::path(get, path = "/api/v1/activities", tag = "activities", params(CommunityParam),
     responses(
         (status = 200, description = "The activities", body = Vec<ActivityView>),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 422, description = "Name the community", body = ErrorBody),
     ))]
@@ -37,11 +35,7 @@ pub async fn list_activities(
     request_body = ActivityInput,
     responses(
         (status = 201, description = "The activity", body = ActivityView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn create_activity(
@@ -59,8 +53,6 @@ pub async fn create_activity(
     params(("id" = i64, Path, description = "Activity id")),
     responses(
         (status = 200, description = "The activity", body = ActivityView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such activity in your scope", body = ErrorBody),
     ))]
 pub async fn get_activity(
@@ -77,12 +69,8 @@ pub async fn get_activity(
     params(("id" = i64, Path, description = "Activity id")), request_body = SignupInput,
     responses(
         (status = 201, description = "Signed up, or waiting", body = SignupView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such activity in your community", body = ErrorBody),
         (status = 409, description = "Signed up already, or the activity is over", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "No such resident here, or not of the category", body = ErrorBody),
     ))]
 pub async fn sign_up_for_activity(
@@ -101,7 +89,6 @@ pub async fn sign_up_for_activity(
     responses(
         (status = 200, description = "Cancelled", body = SignupView),
         (status = 400, description = "An id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such sign-up in your community", body = ErrorBody),
         (status = 409, description = "The activity is confirmed or cancelled", body = ErrorBody),
         (status = 422, description = "No such resident", body = ErrorBody),
@@ -121,7 +108,6 @@ pub async fn cancel_signup(
     responses(
         (status = 200, description = "Checked in", body = SignupView),
         (status = 400, description = "An id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such sign-up in your community", body = ErrorBody),
         (status = 409, description = "Checked in already, waiting, or the activity is closed", body = ErrorBody),
         (status = 422, description = "The time is malformed, in the future or before the check-in", body = ErrorBody),
@@ -142,7 +128,6 @@ pub async fn check_in(
     responses(
         (status = 200, description = "Checked out", body = SignupView),
         (status = 400, description = "An id or the time parameter is malformed", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such sign-up in your community", body = ErrorBody),
         (status = 409, description = "Not checked in, out already, or the activity is closed", body = ErrorBody),
         (status = 422, description = "The time is malformed, in the future or before the check-in", body = ErrorBody),
@@ -163,8 +148,6 @@ pub async fn check_out(
     params(("id" = i64, Path, description = "Activity id")),
     responses(
         (status = 200, description = "Confirmed, with the points given", body = ActivityView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such activity in your community", body = ErrorBody),
         (status = 409, description = "Confirmed or cancelled already", body = ErrorBody),
     ))]

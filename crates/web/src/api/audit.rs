@@ -26,8 +26,6 @@ pub struct AuditParams {
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
     responses(
         (status = 200, description = "A page of entries", body = Page<EntryView>),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Your role does not read the audit log", body = ErrorBody),
         (status = 422, description = "page or per_page out of range", body = ErrorBody),
     ))]
@@ -57,8 +55,6 @@ pub struct AuditExportParams {
 #[utoipa::path(get, path = "/api/v1/audit/export", tag = "audit", params(AuditExportParams),
     responses(
         (status = 200, description = "The entries as CSV", content_type = "text/csv"),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Your role does not read the audit log", body = ErrorBody),
         (status = 422, description = "A date is not a date, or the span is longer than 366 days", body = ErrorBody),
     ))]

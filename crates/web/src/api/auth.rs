@@ -41,11 +41,8 @@ pub struct LoginResponse {
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()), request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = LoginResponse),
-        (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Wrong username, password or code, the account is locked, or \
             `totp_required`: the account has a second factor and `totp` was not sent", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 429, description = "Too many attempts from this address", body = ErrorBody),
     ))]
 pub async fn login(
@@ -74,7 +71,6 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "CSRF token missing (cookie sessions)", body = ErrorBody),
     ))]
 pub async fn logout(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Result<Response, ApiError> {
@@ -90,7 +86,6 @@ pub async fn logout(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Re
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth",
     responses(
         (status = 200, description = "The caller", body = UserView),
-        (status = 401, description = "Not logged in", body = ErrorBody),
     ))]
 pub async fn me(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Result<Json<UserView>, ApiError> {
     Ok(Json(st.svc.me(&c).api(lang)?))
@@ -107,11 +102,7 @@ pub struct PasswordChange {
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = PasswordChange,
     responses(
         (status = 204, description = "Changed; log in again"),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "CSRF token missing (cookie sessions)", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Wrong current password, or the new one is too weak", body = ErrorBody),
     ))]
 pub async fn change_password(

@@ -54,8 +54,6 @@ pub struct CaseList {
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseParams),
     responses(
         (status = 200, description = "A page of cases, nearest deadline first", body = CaseList),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "That list is not yours (dispatch is for community staff)", body = ErrorBody),
         (status = 404, description = "Your role has no cases", body = ErrorBody),
         (status = 422, description = "Paging out of range", body = ErrorBody),
@@ -82,12 +80,8 @@ pub async fn list_cases(
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = CaseInput,
     responses(
         (status = 201, description = "Filed", body = CaseView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Your role does not file cases", body = ErrorBody),
         (status = 404, description = "The community is not yours", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn create_case(
@@ -104,8 +98,6 @@ pub async fn create_case(
     params(("id" = i64, Path, description = "Case id")),
     responses(
         (status = 200, description = "The case", body = CaseView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such case in your scope", body = ErrorBody),
     ))]
 pub async fn get_case(
@@ -122,12 +114,8 @@ pub async fn get_case(
     params(("id" = i64, Path, description = "Case id")),
     responses(
         (status = 200, description = "Done; the case as it is now", body = CaseView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such case in your scope", body = ErrorBody),
         (status = 409, description = "Not allowed in this state for you, or someone changed the case since you read it", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A note is missing, or the grid is not in the community", body = ErrorBody),
     ))]
 pub async fn act_on_case(
@@ -145,13 +133,9 @@ pub async fn act_on_case(
     params(("id" = i64, Path, description = "Case id")),
     responses(
         (status = 200, description = "Rated", body = CaseView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "You did not file it", body = ErrorBody),
         (status = 404, description = "No such case in your scope", body = ErrorBody),
         (status = 409, description = "Not resolved yet, or rated already", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "The rating is not 1 to 5", body = ErrorBody),
     ))]
 pub async fn rate_case(
@@ -169,12 +153,8 @@ pub async fn rate_case(
     params(("id" = i64, Path, description = "Case id")),
     responses(
         (status = 200, description = "Noted", body = CaseView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such case in your scope", body = ErrorBody),
         (status = 409, description = "The case is not open, or not yours to handle", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "The note is empty or too long", body = ErrorBody),
     ))]
 pub async fn note_case(
@@ -192,12 +172,8 @@ pub async fn note_case(
     params(("id" = i64, Path, description = "Case id")),
     responses(
         (status = 200, description = "Recorded", body = CaseView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such case in your scope", body = ErrorBody),
         (status = 409, description = "Not a dispute, not yours to handle, or changed since you read it", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A part is too long", body = ErrorBody),
     ))]
 pub async fn record_dispute(
@@ -226,8 +202,6 @@ pub struct SimilarParams {
 #[utoipa::path(get, path = "/api/v1/cases/similar", tag = "cases", params(SimilarParams),
     responses(
         (status = 200, description = "Possible duplicates (no personal data)", body = Vec<SimilarView>),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Your role does not file cases", body = ErrorBody),
         (status = 422, description = "Name the community", body = ErrorBody),
     ))]
@@ -254,8 +228,6 @@ pub struct CommunityParam {
 #[utoipa::path(get, path = "/api/v1/case-categories", tag = "cases", params(CommunityParam),
     responses(
         (status = 200, description = "The catalogue", body = Vec<CaseCategoryView>),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community, or your role does not file cases", body = ErrorBody),
         (status = 422, description = "Name the community", body = ErrorBody),
     ))]
@@ -273,12 +245,8 @@ pub async fn list_case_categories(
     request_body = CaseCategoryInput,
     responses(
         (status = 200, description = "Saved", body = CaseCategoryView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Your role does not edit the catalogue", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn save_case_category(
@@ -307,10 +275,8 @@ pub struct PhotoUpload {
     responses(
         (status = 201, description = "Added; the case as it is now", body = CaseView),
         (status = 400, description = "Not a multipart body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such case in your scope", body = ErrorBody),
         (status = 409, description = "The case is finished", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not multipart", body = ErrorBody),
         (status = 422, description = "Not a JPEG, PNG or WebP photo, too large, too many pixels, or too many photos", body = ErrorBody),
     ))]
@@ -332,7 +298,6 @@ pub async fn add_photos(
         (status = 200, description = "The photo, as the type it is", content(
             (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"))),
         (status = 400, description = "An id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such photo of a case in your scope", body = ErrorBody),
     ))]
 pub async fn get_photo(

@@ -29,8 +29,6 @@ pub struct DashboardParams {
 #[utoipa::path(get, path = "/api/v1/dashboard", tag = "dashboard", params(DashboardParams),
     responses(
         (status = 200, description = "The dashboard", body = Dashboard),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 422, description = "Not a community or subdistrict", body = ErrorBody),
     ))]
@@ -58,8 +56,6 @@ pub struct ReportParams {
 #[utoipa::path(get, path = "/api/v1/reports/monthly", tag = "dashboard", params(ReportParams),
     responses(
         (status = 200, description = "The report", body = MonthlyReport),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 422, description = "Not a community or subdistrict, or not a month that has come", body = ErrorBody),
     ))]
@@ -78,8 +74,6 @@ pub async fn monthly_report(
     responses(
         (status = 200, description = "The workbook",
             content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 422, description = "Not a community or subdistrict, or not a month that has come", body = ErrorBody),
     ))]

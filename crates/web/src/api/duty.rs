@@ -22,8 +22,6 @@ use crate::policy::Auth;
 #[utoipa::path(get, path = "/api/v1/duty/posts", tag = "duty", params(CommunityParam),
     responses(
         (status = 200, description = "The posts", body = Vec<PostView>),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 422, description = "Name the community", body = ErrorBody),
     ))]
@@ -40,12 +38,8 @@ pub async fn list_posts(
 #[utoipa::path(post, path = "/api/v1/duty/posts", tag = "duty", params(CommunityParam), request_body = PostInput,
     responses(
         (status = 201, description = "The post", body = PostView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 409, description = "A post of that name is there", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn add_post(
@@ -64,11 +58,7 @@ pub async fn add_post(
     params(("id" = i64, Path, description = "Post id")), request_body = ShiftInput,
     responses(
         (status = 201, description = "The shift, as an activity", body = ActivityView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such post in your community", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn add_shift(
@@ -87,8 +77,6 @@ pub async fn add_shift(
     params(("id" = i64, Path, description = "Activity id")),
     responses(
         (status = 200, description = "The code and the page it opens", body = CheckCode),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such activity in your community", body = ErrorBody),
         (status = 409, description = "The activity is confirmed or cancelled", body = ErrorBody),
     ))]
@@ -115,7 +103,6 @@ pub struct BoardParams {
 #[utoipa::path(get, path = "/api/v1/honours", tag = "duty", params(BoardParams), security(()),
     responses(
         (status = 200, description = "The board", body = HonoursBoard),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
         (status = 404, description = "No such community", body = ErrorBody),
         (status = 422, description = "The month is not like 2026-11", body = ErrorBody),
     ))]

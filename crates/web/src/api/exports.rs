@@ -37,13 +37,9 @@ pub struct ExportDecision {
 #[utoipa::path(post, path = "/api/v1/exports", tag = "residents", request_body = ExportRequest,
     responses(
         (status = 201, description = "Asked; waiting for approval", body = ApprovalView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Your role may not export personal data in full", body = ErrorBody),
         (status = 404, description = "Your role does not export, or the community is not yours", body = ErrorBody),
         (status = 422, description = "No such community, or no reason given", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
     ))]
 pub async fn request_export(
     State(st): State<AppState>,
@@ -59,7 +55,6 @@ pub async fn request_export(
 #[utoipa::path(get, path = "/api/v1/exports", tag = "residents",
     responses(
         (status = 200, description = "The requests", body = Vec<ApprovalView>),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Your role does not export", body = ErrorBody),
     ))]
 pub async fn list_exports(
@@ -75,13 +70,9 @@ pub async fn list_exports(
     params(("id" = i64, Path, description = "Request id")),
     responses(
         (status = 200, description = "Decided", body = ApprovalView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Your own request, or your role does not approve", body = ErrorBody),
         (status = 404, description = "No such request in your scope", body = ErrorBody),
         (status = 409, description = "Decided already", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
     ))]
 pub async fn decide_export(
     State(st): State<AppState>,
@@ -99,8 +90,6 @@ pub async fn decide_export(
     responses(
         (status = 200, description = "The roster workbook, personal data in full, marked with who and on whose approval",
             content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such request of yours", body = ErrorBody),
         (status = 409, description = "Not approved, downloaded already, or approved more than 24 hours ago", body = ErrorBody),
         (status = 429, description = "Too many records read in the last hour", body = ErrorBody),

@@ -29,12 +29,8 @@ pub struct NewApiKey {
 #[utoipa::path(post, path = "/api/v1/api-keys", tag = "open311", request_body = NewApiKey,
     responses(
         (status = 201, description = "Issued; `key` is shown this once", body = ApiKeyView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Not an admin of that scope", body = ErrorBody),
         (status = 404, description = "Your role does not issue keys", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "No such community or subdistrict, or the name is too short", body = ErrorBody),
     ))]
 pub async fn issue(
@@ -50,7 +46,6 @@ pub async fn issue(
 #[utoipa::path(get, path = "/api/v1/api-keys", tag = "open311",
     responses(
         (status = 200, description = "The keys", body = Vec<ApiKeyView>),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Your role does not issue keys", body = ErrorBody),
     ))]
 pub async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Result<Json<Vec<ApiKeyView>>, ApiError> {
@@ -62,8 +57,6 @@ pub async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Resu
     params(("id" = i64, Path, description = "Key id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such key in your scope", body = ErrorBody),
     ))]
 pub async fn revoke(
@@ -91,11 +84,7 @@ pub struct NewWebhook {
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "open311", request_body = NewWebhook,
     responses(
         (status = 201, description = "Added; `secret` is shown this once", body = WebhookView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Your role does not add webhooks", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Not an http(s) address, or a scope not yours", body = ErrorBody),
     ))]
 pub async fn add_webhook(
@@ -111,7 +100,6 @@ pub async fn add_webhook(
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "open311",
     responses(
         (status = 200, description = "The webhooks", body = Vec<WebhookView>),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Your role does not add webhooks", body = ErrorBody),
     ))]
 pub async fn list_webhooks(
@@ -127,8 +115,6 @@ pub async fn list_webhooks(
     params(("id" = i64, Path, description = "Webhook id")),
     responses(
         (status = 204, description = "Disabled"),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such webhook in your scope", body = ErrorBody),
     ))]
 pub async fn disable_webhook(

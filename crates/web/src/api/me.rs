@@ -25,8 +25,6 @@ use crate::policy::{Auth, ClientIp};
     params(("id" = i64, Path, description = "Resident id")),
     responses(
         (status = 201, description = "The code", body = InvitationView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such resident in your grids", body = ErrorBody),
         (status = 409, description = "The resident has an account already", body = ErrorBody),
     ))]
@@ -44,10 +42,7 @@ pub async fn invite_resident(
 #[utoipa::path(post, path = "/api/v1/join", tag = "me", request_body = JoinInput, security(()),
     responses(
         (status = 201, description = "The account: now log in", body = UserView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 409, description = "That mobile number has an account", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Wrong, used or expired code; bad number or password", body = ErrorBody),
         (status = 429, description = "Too many attempts from this address", body = ErrorBody),
     ))]
@@ -64,8 +59,6 @@ pub async fn join(
 #[utoipa::path(get, path = "/api/v1/me/points", tag = "me", params(MonthParam),
     responses(
         (status = 200, description = "The statement", body = Statement),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
         (status = 404, description = "Not a resident's account", body = ErrorBody),
         (status = 422, description = "The month is not like 2026-11", body = ErrorBody),
@@ -83,7 +76,6 @@ pub async fn my_points(
 #[utoipa::path(get, path = "/api/v1/me/activities", tag = "me",
     responses(
         (status = 200, description = "The activities", body = Vec<ActivityView>),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
         (status = 404, description = "Not a resident's account", body = ErrorBody),
     ))]
@@ -100,8 +92,6 @@ pub async fn my_activities(
     params(("id" = i64, Path, description = "Activity id")),
     responses(
         (status = 201, description = "Signed up or waiting", body = SignupView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
         (status = 404, description = "No such activity in my community", body = ErrorBody),
         (status = 409, description = "Signed up already, or the activity is over", body = ErrorBody),
@@ -121,8 +111,6 @@ pub async fn sign_me_up(
     params(("id" = i64, Path, description = "Activity id")),
     responses(
         (status = 200, description = "Cancelled", body = SignupView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
         (status = 404, description = "Not signed up for it", body = ErrorBody),
         (status = 409, description = "The activity is confirmed or cancelled", body = ErrorBody),
@@ -140,7 +128,6 @@ pub async fn cancel_my_signup(
 #[utoipa::path(get, path = "/api/v1/me/shop/items", tag = "me",
     responses(
         (status = 200, description = "The items on offer", body = Vec<ItemView>),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
         (status = 404, description = "Not a resident's account", body = ErrorBody),
     ))]
@@ -156,7 +143,6 @@ pub async fn my_shop_items(
 #[utoipa::path(get, path = "/api/v1/me/shop/redemptions", tag = "me",
     responses(
         (status = 200, description = "The redemptions", body = Vec<RedemptionView>),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
         (status = 404, description = "Not a resident's account", body = ErrorBody),
     ))]
@@ -173,13 +159,9 @@ pub async fn my_redemptions(
     responses(
         (status = 201, description = "Redeemed: show the pickup code", body = Redeemed),
         (status = 200, description = "Redeemed before with this client id", body = Redeemed),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
         (status = 404, description = "Not my community's shop", body = ErrorBody),
         (status = 409, description = "The client id was used for another redemption", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong, or not enough points, stock or limit", body = ErrorBody),
     ))]
 pub async fn redeem_mine(
@@ -202,13 +184,9 @@ pub struct CheckMeInput {
     params(("id" = i64, Path, description = "Activity id")), request_body = CheckMeInput,
     responses(
         (status = 200, description = "Checked in or out", body = SignupView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
         (status = 404, description = "No such activity in my community", body = ErrorBody),
         (status = 409, description = "Not signed up, waiting, or out already", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "The code has expired", body = ErrorBody),
     ))]
 pub async fn check_me(
@@ -225,7 +203,6 @@ pub async fn check_me(
 #[utoipa::path(get, path = "/api/v1/me/honours", tag = "me",
     responses(
         (status = 200, description = "My choice", body = HonourConsent),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
         (status = 404, description = "Not a resident's account", body = ErrorBody),
     ))]
@@ -241,12 +218,8 @@ pub async fn my_honour_consent(
 #[utoipa::path(put, path = "/api/v1/me/honours", tag = "me", request_body = HonourConsent,
     responses(
         (status = 200, description = "My choice", body = HonourConsent),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "The account is not linked to a resident record", body = ErrorBody),
         (status = 404, description = "Not a resident's account", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
     ))]
 pub async fn set_my_honour_consent(
     State(st): State<AppState>,

@@ -17,8 +17,6 @@ use crate::policy::Auth;
 #[utoipa::path(get, path = "/api/v1/notices", tag = "notices", params(CommunityParam),
     responses(
         (status = 200, description = "The notices", body = Vec<NoticeView>),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 422, description = "Name the community", body = ErrorBody),
     ))]
@@ -35,12 +33,8 @@ pub async fn list_notices(
 #[utoipa::path(post, path = "/api/v1/notices", tag = "notices", params(CommunityParam), request_body = NoticeInput,
     responses(
         (status = 201, description = "The notice", body = NoticeView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Not to that audience", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn post_notice(
@@ -58,8 +52,6 @@ pub async fn post_notice(
     params(("id" = i64, Path, description = "Notice id")),
     responses(
         (status = 200, description = "The notice, withdrawn", body = NoticeView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such notice in your scope", body = ErrorBody),
         (status = 409, description = "Withdrawn already", body = ErrorBody),
     ))]
@@ -77,11 +69,7 @@ pub async fn withdraw_notice(
     params(("id" = i64, Path, description = "Notice id")), request_body = PinInput,
     responses(
         (status = 200, description = "The notice", body = NoticeView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such notice in your scope", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong", body = ErrorBody),
     ))]
 pub async fn pin_notice(
@@ -98,7 +86,6 @@ pub async fn pin_notice(
 #[utoipa::path(get, path = "/api/v1/me/notices", tag = "me",
     responses(
         (status = 200, description = "The notices", body = Vec<NoticeView>),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "No resident record linked", body = ErrorBody),
         (status = 404, description = "Not a resident's account", body = ErrorBody),
     ))]
@@ -115,8 +102,6 @@ pub async fn my_notices(
     params(("id" = i64, Path, description = "Notice id")),
     responses(
         (status = 200, description = "The notice", body = NoticeView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "No resident record linked", body = ErrorBody),
         (status = 404, description = "No such notice for you now", body = ErrorBody),
     ))]

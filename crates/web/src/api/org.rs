@@ -16,7 +16,6 @@ use crate::policy::Auth;
 #[utoipa::path(get, path = "/api/v1/org", tag = "org",
     responses(
         (status = 200, description = "Nodes in tree order", body = Vec<OrgNodeView>),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Your role has no org view", body = ErrorBody),
     ))]
 pub async fn org_tree(
@@ -32,7 +31,6 @@ pub async fn org_tree(
     params(("code" = String, Path, description = "Org code, e.g. chengnan-g01")),
     responses(
         (status = 200, description = "The node", body = NodeDetail),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such node within your scope", body = ErrorBody),
     ))]
 pub async fn get_org_node(
@@ -64,13 +62,9 @@ pub struct CreateNode {
 #[utoipa::path(post, path = "/api/v1/org", tag = "org", request_body = CreateNode,
     responses(
         (status = 201, description = "Created", body = OrgNodeView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Not allowed here, or CSRF token missing", body = ErrorBody),
         (status = 404, description = "Not an admin", body = ErrorBody),
         (status = 409, description = "The code exists", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is invalid", body = ErrorBody),
     ))]
 pub async fn create_org_node(
@@ -110,12 +104,8 @@ fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option
     params(("code" = String, Path, description = "Org code")),
     responses(
         (status = 200, description = "Updated", body = OrgNodeView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "CSRF token missing", body = ErrorBody),
         (status = 404, description = "No such node within your scope", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is invalid", body = ErrorBody),
     ))]
 pub async fn update_org_node(
@@ -135,7 +125,6 @@ pub async fn update_org_node(
     params(("code" = String, Path, description = "Org code")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "CSRF token missing", body = ErrorBody),
         (status = 404, description = "No such node within your scope", body = ErrorBody),
         (status = 409, description = "The node still has children or grants", body = ErrorBody),

@@ -34,8 +34,6 @@ pub struct YearParams {
 #[utoipa::path(get, path = "/api/v1/pledges", tag = "pledges", params(YearParams),
     responses(
         (status = 200, description = "The year", body = YearView),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community, or no such year", body = ErrorBody),
         (status = 409, description = "No year opened yet", body = ErrorBody),
         (status = 422, description = "Name the community", body = ErrorBody),
@@ -53,12 +51,8 @@ pub async fn pledge_year(
 #[utoipa::path(post, path = "/api/v1/pledges/years", tag = "pledges", params(CommunityParam), request_body = YearInput,
     responses(
         (status = 201, description = "The year", body = YearView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 409, description = "Open already", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong", body = ErrorBody),
     ))]
 pub async fn open_year(
@@ -77,11 +71,8 @@ pub async fn open_year(
     responses(
         (status = 200, description = "The year", body = YearView),
         (status = 400, description = "Malformed body or year", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community, or no such year", body = ErrorBody),
         (status = 409, description = "Nothing shortlisted, or closed", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong", body = ErrorBody),
     ))]
 pub async fn advance_year(
@@ -99,12 +90,8 @@ pub async fn advance_year(
 #[utoipa::path(post, path = "/api/v1/pledges", tag = "pledges", params(CommunityParam), request_body = ProposalInput,
     responses(
         (status = 201, description = "The proposal", body = PledgeView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 409, description = "Not proposing now, or proposed already", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong", body = ErrorBody),
     ))]
 pub async fn propose(
@@ -122,12 +109,8 @@ pub async fn propose(
     params(("id" = i64, Path, description = "Pledge id")), request_body = ShortlistInput,
     responses(
         (status = 200, description = "The pledge", body = PledgeView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 409, description = "Not proposing now", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong", body = ErrorBody),
     ))]
 pub async fn shortlist(
@@ -145,12 +128,8 @@ pub async fn shortlist(
     params(("id" = i64, Path, description = "Pledge id")), request_body = OwnerInput,
     responses(
         (status = 200, description = "The pledge", body = PledgeView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 409, description = "Not committed", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong", body = ErrorBody),
     ))]
 pub async fn set_owner(
@@ -168,12 +147,8 @@ pub async fn set_owner(
     params(("id" = i64, Path, description = "Pledge id")), request_body = ProgressInput,
     responses(
         (status = 200, description = "The pledge", body = PledgeView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 409, description = "Not committed, or not working now", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong", body = ErrorBody),
     ))]
 pub async fn report_progress(
@@ -193,10 +168,8 @@ pub async fn report_progress(
     responses(
         (status = 201, description = "The update with its photos", body = UpdateView),
         (status = 400, description = "Not a multipart body, or bad id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 409, description = "Not working now", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not multipart", body = ErrorBody),
         (status = 422, description = "Not a JPEG, PNG or WebP photo, too large, or too many", body = ErrorBody),
     ))]
@@ -217,7 +190,6 @@ pub async fn add_update_photos(
     responses(
         (status = 200, description = "The photo", content(
             (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"))),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
         (status = 404, description = "No such photo", body = ErrorBody),
     ))]
 pub async fn board_pledge_photo(
@@ -233,12 +205,8 @@ pub async fn board_pledge_photo(
     params(("id" = i64, Path, description = "Pledge id")), request_body = MilestoneInput,
     responses(
         (status = 201, description = "The milestone", body = PledgeMilestoneView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 409, description = "Not committed, or not working now", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong", body = ErrorBody),
     ))]
 pub async fn add_pledge_milestone(
@@ -256,12 +224,8 @@ pub async fn add_pledge_milestone(
     params(("id" = i64, Path, description = "Milestone id")), request_body = MilestoneDone,
     responses(
         (status = 200, description = "The milestone", body = PledgeMilestoneView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 409, description = "Done already, or not working now", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong", body = ErrorBody),
     ))]
 pub async fn finish_pledge_milestone(
@@ -278,7 +242,6 @@ pub async fn finish_pledge_milestone(
 #[utoipa::path(get, path = "/api/v1/me/pledges", tag = "me",
     responses(
         (status = 200, description = "The year", body = YearView),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "No resident record linked", body = ErrorBody),
         (status = 404, description = "Not a resident's account", body = ErrorBody),
         (status = 409, description = "No year opened yet", body = ErrorBody),
@@ -291,13 +254,9 @@ pub async fn my_pledges(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -
 #[utoipa::path(post, path = "/api/v1/me/pledges", tag = "me", request_body = ProposalInput,
     responses(
         (status = 201, description = "The proposal", body = PledgeView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "No resident record linked", body = ErrorBody),
         (status = 404, description = "Not a resident's account", body = ErrorBody),
         (status = 409, description = "Not proposing now, or proposed already", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong", body = ErrorBody),
     ))]
 pub async fn propose_mine(
@@ -314,8 +273,6 @@ pub async fn propose_mine(
     params(("id" = i64, Path, description = "Pledge id")),
     responses(
         (status = 200, description = "The pledge", body = PledgeView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "No resident record linked", body = ErrorBody),
         (status = 404, description = "Not of your community", body = ErrorBody),
         (status = 409, description = "Not voting now, voted already, or no votes left", body = ErrorBody),
@@ -334,13 +291,9 @@ pub async fn vote_mine(
     params(("id" = i64, Path, description = "Pledge id")), request_body = VerdictInput,
     responses(
         (status = 200, description = "The pledge", body = PledgeView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "No resident record linked", body = ErrorBody),
         (status = 404, description = "Not of your community", body = ErrorBody),
         (status = 409, description = "Not judging now, or judged already", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong", body = ErrorBody),
     ))]
 pub async fn judge_mine(
@@ -358,7 +311,6 @@ pub async fn judge_mine(
 #[utoipa::path(get, path = "/api/v1/boards/pledges", tag = "pledges", params(BoardCommunity), security(()),
     responses(
         (status = 200, description = "The board", body = PledgesBoard),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
         (status = 404, description = "No such community", body = ErrorBody),
     ))]
 pub async fn pledges_board(

@@ -48,12 +48,8 @@ fn answer(p: Posted, lang: Lang) -> Result<(StatusCode, Json<Posted>), ApiError>
         (status = 201, description = "The points moved", body = Posted),
         (status = 200, description = "Moved before with this client id; nothing changed", body = Posted),
         (status = 202, description = "An adjustment above the limit: waiting for a second person", body = Posted),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "An account outside your community", body = ErrorBody),
         (status = 409, description = "The client id was used for other transfers, or rejected", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong, or not enough points (`insufficient_points`)", body = ErrorBody),
     ))]
 pub async fn transfer(
@@ -72,12 +68,8 @@ pub async fn transfer(
     responses(
         (status = 201, description = "Reversed", body = Posted),
         (status = 200, description = "Reversed before with this client id", body = Posted),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such transfer in your community", body = ErrorBody),
         (status = 409, description = "Reversed already, or the client id was used otherwise", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "No reason, or the points were spent (`insufficient_points`)", body = ErrorBody),
     ))]
 pub async fn reverse(
@@ -102,8 +94,6 @@ pub struct CommunityParam {
 #[utoipa::path(get, path = "/api/v1/points/accounts", tag = "points", params(CommunityParam),
     responses(
         (status = 200, description = "The accounts", body = Vec<AccountView>),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 422, description = "Name the community", body = ErrorBody),
     ))]
@@ -121,8 +111,6 @@ pub async fn community_accounts(
     params(("id" = i64, Path, description = "Resident id")),
     responses(
         (status = 200, description = "The account", body = AccountView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such resident in your scope", body = ErrorBody),
     ))]
 pub async fn resident_account(
@@ -148,8 +136,6 @@ pub struct MonthParam {
     params(("id" = i64, Path, description = "Account id"), MonthParam),
     responses(
         (status = 200, description = "The statement", body = Statement),
-        (status = 400, description = "Bad id or query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such account in your scope", body = ErrorBody),
         (status = 422, description = "The month is not like 2026-11", body = ErrorBody),
     ))]
@@ -167,8 +153,6 @@ pub async fn statement(
 #[utoipa::path(get, path = "/api/v1/points/approvals", tag = "points", params(CommunityParam),
     responses(
         (status = 200, description = "Waiting adjustments", body = Vec<PointApproval>),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 422, description = "Name the community", body = ErrorBody),
     ))]
@@ -186,7 +170,6 @@ pub async fn approvals(
     params(("client_id" = String, Path, description = "The adjustment's client id")),
     responses(
         (status = 201, description = "Approved: the points moved", body = Posted),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such adjustment in your community", body = ErrorBody),
         (status = 409, description = "Decided already, or you asked for it yourself", body = ErrorBody),
         (status = 422, description = "Approved, but not enough points (`insufficient_points`)", body = ErrorBody),
@@ -205,12 +188,8 @@ pub async fn approve(
     params(("client_id" = String, Path, description = "The adjustment's client id")), request_body = RejectInput,
     responses(
         (status = 200, description = "Rejected", body = Posted),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such adjustment in your community", body = ErrorBody),
         (status = 409, description = "Decided already, or you asked for it yourself", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "No reason", body = ErrorBody),
     ))]
 pub async fn reject(

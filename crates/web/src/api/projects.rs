@@ -23,8 +23,6 @@ use crate::policy::Auth;
 #[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(CommunityParam),
     responses(
         (status = 200, description = "The projects", body = Vec<ProjectView>),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 422, description = "Name the community", body = ErrorBody),
     ))]
@@ -41,12 +39,8 @@ pub async fn list_projects(
 #[utoipa::path(post, path = "/api/v1/projects", tag = "projects", params(CommunityParam), request_body = ProjectInput,
     responses(
         (status = 201, description = "The project", body = ProjectView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 409, description = "A project of that title is there", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn create_project(
@@ -64,8 +58,6 @@ pub async fn create_project(
     params(("id" = i64, Path, description = "Project id")),
     responses(
         (status = 200, description = "The project", body = ProjectView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such project in your scope", body = ErrorBody),
     ))]
 pub async fn get_project(
@@ -82,12 +74,8 @@ pub async fn get_project(
     params(("id" = i64, Path, description = "Project id")), request_body = LineInput,
     responses(
         (status = 200, description = "The project after it", body = ProjectView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 409, description = "A line of that name is there, or the project is accepted", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn add_budget_line(
@@ -105,12 +93,8 @@ pub async fn add_budget_line(
     params(("id" = i64, Path, description = "Project id")), request_body = FundingInput,
     responses(
         (status = 200, description = "The project after it", body = ProjectView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 409, description = "The project is accepted", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn apply_for_funding(
@@ -128,12 +112,8 @@ pub async fn apply_for_funding(
     params(("id" = i64, Path, description = "Funding application id")), request_body = FundingDecision,
     responses(
         (status = 200, description = "The project after it", body = ProjectView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 409, description = "Decided already", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn decide_funding(
@@ -151,12 +131,8 @@ pub async fn decide_funding(
     params(("id" = i64, Path, description = "Project id")), request_body = ExpenseInput,
     responses(
         (status = 200, description = "The project after it", body = ProjectView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 409, description = "Conflict", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn record_expense(
@@ -174,12 +150,8 @@ pub async fn record_expense(
     params(("id" = i64, Path, description = "Expense id")), request_body = ExpenseDecision,
     responses(
         (status = 200, description = "The project after it", body = ProjectView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 409, description = "Not waiting for approval", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn decide_expense(
@@ -197,12 +169,8 @@ pub async fn decide_expense(
     params(("id" = i64, Path, description = "Project id")), request_body = MilestoneInput,
     responses(
         (status = 200, description = "The project after it", body = ProjectView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 409, description = "Conflict", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn add_milestone(
@@ -220,12 +188,8 @@ pub async fn add_milestone(
     params(("id" = i64, Path, description = "Milestone id")), request_body = MilestoneDone,
     responses(
         (status = 200, description = "The project after it", body = ProjectView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 409, description = "Done already", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn finish_milestone(
@@ -243,12 +207,8 @@ pub async fn finish_milestone(
     params(("id" = i64, Path, description = "Project id")), request_body = StageInput,
     responses(
         (status = 200, description = "The project after it", body = ProjectView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 409, description = "Not from this stage", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn move_project(
@@ -266,8 +226,6 @@ pub async fn move_project(
     params(("id" = i64, Path, description = "Project id")),
     responses(
         (status = 200, description = "The project after it", body = ProjectView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 409, description = "Not being voted on", body = ErrorBody),
     ))]
@@ -284,7 +242,6 @@ pub async fn count_votes(
 #[utoipa::path(get, path = "/api/v1/me/projects", tag = "me",
     responses(
         (status = 200, description = "The projects", body = Vec<ProjectView>),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "No resident record linked", body = ErrorBody),
         (status = 404, description = "Not a resident's account", body = ErrorBody),
     ))]
@@ -301,13 +258,9 @@ pub async fn my_projects(
     params(("id" = i64, Path, description = "Project id")), request_body = VoteInput,
     responses(
         (status = 200, description = "The votes so far", body = Votes),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "No resident record linked", body = ErrorBody),
         (status = 404, description = "No such project on your building", body = ErrorBody),
         (status = 409, description = "Not being voted on, or voted already", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong", body = ErrorBody),
     ))]
 pub async fn vote(
@@ -332,7 +285,6 @@ pub struct BoardCommunity {
 #[utoipa::path(get, path = "/api/v1/boards/spending", tag = "projects", params(BoardCommunity), security(()),
     responses(
         (status = 200, description = "The board", body = SpendingBoard),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
         (status = 404, description = "No such community", body = ErrorBody),
     ))]
 pub async fn spending_board(
@@ -351,7 +303,6 @@ pub async fn spending_board(
     responses(
         (status = 200, description = "The project after it", body = ProjectView),
         (status = 400, description = "Bad id, query or form", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 413, description = "Too large", body = ErrorBody),
         (status = 415, description = "Not a multipart form", body = ErrorBody),
@@ -375,8 +326,6 @@ pub async fn add_file(
     responses(
         (status = 200, description = "The file, as the type it is", content(
             (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"), (Vec<u8> = "application/pdf"))),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
     ))]
 pub async fn get_file(
@@ -394,7 +343,6 @@ pub async fn get_file(
     responses(
         (status = 200, description = "The photo", content(
             (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"))),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
         (status = 404, description = "No such photo on a board", body = ErrorBody),
     ))]
 pub async fn board_photo(

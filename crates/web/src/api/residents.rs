@@ -53,8 +53,6 @@ pub struct ResidentParams {
 #[utoipa::path(get, path = "/api/v1/residents", tag = "residents", params(ResidentParams),
     responses(
         (status = 200, description = "A page of residents", body = Page<ResidentView>),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Your role does not read the registry", body = ErrorBody),
         (status = 422, description = "Unknown grid, a q that is neither ID nor phone, or paging out of range", body = ErrorBody),
     ))]
@@ -87,13 +85,9 @@ pub async fn list_residents(
 #[utoipa::path(post, path = "/api/v1/residents", tag = "residents", request_body = ResidentInput,
     responses(
         (status = 201, description = "Registered; personal data masked", body = ResidentView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "CSRF token missing", body = ErrorBody),
         (status = 404, description = "Your role does not register residents", body = ErrorBody),
         (status = 409, description = "The ID number is registered already", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is invalid (wrong check digit, unknown estate, …)", body = ErrorBody),
     ))]
 pub async fn add_resident(
@@ -110,8 +104,6 @@ pub async fn add_resident(
     params(("id" = i64, Path, description = "Resident id")),
     responses(
         (status = 200, description = "The resident", body = ResidentView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such resident within your scope", body = ErrorBody),
         (status = 429, description = "Too many records read in the last hour", body = ErrorBody),
     ))]
@@ -138,12 +130,8 @@ pub struct UnmaskRequest {
     params(("id" = i64, Path, description = "Resident id")),
     responses(
         (status = 200, description = "The field in full", body = Unmasked),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Your role may not see personal data in full, or CSRF token missing", body = ErrorBody),
         (status = 404, description = "No such resident within your scope", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "No reason, or no such field", body = ErrorBody),
         (status = 429, description = "Too many records read in the last hour", body = ErrorBody),
     ))]
@@ -162,8 +150,6 @@ pub async fn unmask_resident(
     params(("id" = i64, Path, description = "Resident id")),
     responses(
         (status = 200, description = "Newest first", body = Vec<RecordView>),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such resident within your scope", body = ErrorBody),
     ))]
 pub async fn resident_views(
@@ -180,7 +166,6 @@ pub async fn resident_views(
 #[utoipa::path(get, path = "/api/v1/residents/categories", tag = "residents",
     responses(
         (status = 200, description = "One line per grid", body = Vec<GridCounts>),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Your role does not read the registry", body = ErrorBody),
     ))]
 pub async fn category_counts(
@@ -196,13 +181,9 @@ pub async fn category_counts(
     params(("id" = i64, Path, description = "Resident id")),
     responses(
         (status = 200, description = "The resident, changed", body = ResidentView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Your role does not change records, or CSRF token missing", body = ErrorBody),
         (status = 404, description = "No such resident within your scope", body = ErrorBody),
         (status = 409, description = "The resident has that category already", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "No reason, an unknown action, or details that do not fit", body = ErrorBody),
     ))]
 pub async fn change_category(
@@ -220,8 +201,6 @@ pub async fn change_category(
     params(("id" = i64, Path, description = "Resident id")),
     responses(
         (status = 200, description = "Newest first", body = Vec<HistoryView>),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such resident within your scope", body = ErrorBody),
     ))]
 pub async fn category_history(
@@ -239,13 +218,9 @@ pub async fn category_history(
     params(("id" = i64, Path, description = "Resident id")),
     responses(
         (status = 200, description = "The resident as changed", body = ResidentView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such resident that you register", body = ErrorBody),
         (status = 409, description = "Changed by someone else since you read it, or the ID number is another resident's", body = ErrorBody),
         (status = 422, description = "A field is not valid (named in the error)", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
     ))]
 pub async fn update_resident(
     State(st): State<AppState>,
@@ -262,8 +237,6 @@ pub async fn update_resident(
     params(("id" = i64, Path, description = "Household id")),
     responses(
         (status = 200, description = "The household", body = HouseholdView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such household within your scope", body = ErrorBody),
     ))]
 pub async fn get_household(
@@ -281,8 +254,6 @@ pub async fn get_household(
     params(("id" = i64, Path, description = "Building id")),
     responses(
         (status = 200, description = "The building", body = BuildingView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such building with households in your scope", body = ErrorBody),
     ))]
 pub async fn get_building(
@@ -307,7 +278,6 @@ pub struct NewCategory {
 #[utoipa::path(get, path = "/api/v1/categories", tag = "residents",
     responses(
         (status = 200, description = "The categories", body = Vec<CategoryDef>),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Your role does not read the registry", body = ErrorBody),
     ))]
 pub async fn list_categories(
@@ -322,12 +292,8 @@ pub async fn list_categories(
 #[utoipa::path(post, path = "/api/v1/categories", tag = "residents", request_body = NewCategory,
     responses(
         (status = 201, description = "Added; residents hold it by its code", body = CategoryDef),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Your role does not add categories", body = ErrorBody),
         (status = 409, description = "The community has it already, or it is a built-in one", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "No such community of yours, or the name is not 2–12 characters", body = ErrorBody),
     ))]
 pub async fn add_category(

@@ -22,8 +22,6 @@ use crate::policy::Auth;
 #[utoipa::path(get, path = "/api/v1/shop/items", tag = "shop", params(CommunityParam),
     responses(
         (status = 200, description = "The items", body = Vec<ItemView>),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 422, description = "Name the community", body = ErrorBody),
     ))]
@@ -40,12 +38,8 @@ pub async fn list_items(
 #[utoipa::path(post, path = "/api/v1/shop/items", tag = "shop", params(CommunityParam), request_body = ItemInput,
     responses(
         (status = 201, description = "The item", body = ItemView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 409, description = "An item of that name is there", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn add_item(
@@ -63,12 +57,8 @@ pub async fn add_item(
     params(("id" = i64, Path, description = "Item id")), request_body = ItemInput,
     responses(
         (status = 200, description = "The item", body = ItemView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such item in your community", body = ErrorBody),
         (status = 409, description = "An item of that name is there", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn update_item(
@@ -86,11 +76,7 @@ pub async fn update_item(
     params(("id" = i64, Path, description = "Item id")), request_body = StockInput,
     responses(
         (status = 200, description = "The item", body = ItemView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such item in your community", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "No reason, zero, or below zero", body = ErrorBody),
     ))]
 pub async fn change_stock(
@@ -111,12 +97,8 @@ pub async fn change_stock(
     responses(
         (status = 201, description = "Redeemed: show the pickup code", body = Redeemed),
         (status = 200, description = "Redeemed before with this client id", body = Redeemed),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community's shop", body = ErrorBody),
         (status = 409, description = "The client id was used for another redemption", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong, or not enough points, stock or limit", body = ErrorBody),
     ))]
 pub async fn redeem(
@@ -156,8 +138,6 @@ pub struct WaitingParams {
 #[utoipa::path(get, path = "/api/v1/shop/redemptions", tag = "shop", params(WaitingParams),
     responses(
         (status = 200, description = "Waiting redemptions", body = Vec<RedemptionView>),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community, or no redemption waits under that code", body = ErrorBody),
         (status = 422, description = "Name the community", body = ErrorBody),
     ))]
@@ -179,8 +159,6 @@ pub async fn waiting_redemptions(
     params(("id" = i64, Path, description = "Redemption id")),
     responses(
         (status = 200, description = "Handed over", body = RedemptionView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such redemption in your community", body = ErrorBody),
         (status = 409, description = "Handed over or cancelled already", body = ErrorBody),
     ))]
@@ -198,12 +176,8 @@ pub async fn hand_over(
     params(("id" = i64, Path, description = "Redemption id")), request_body = CancelInput,
     responses(
         (status = 200, description = "Cancelled", body = RedemptionView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such redemption in your community", body = ErrorBody),
         (status = 409, description = "Handed over or cancelled already", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "No reason", body = ErrorBody),
     ))]
 pub async fn cancel_redemption(
@@ -230,8 +204,6 @@ pub struct ReportParams {
 #[utoipa::path(get, path = "/api/v1/shop/report", tag = "shop", params(ReportParams),
     responses(
         (status = 200, description = "The month's figures", body = ShopReport),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 422, description = "Name the community, or the month is not like 2026-11", body = ErrorBody),
     ))]
@@ -260,9 +232,7 @@ pub struct ItemPhotoUpload {
     responses(
         (status = 200, description = "The item", body = ItemView),
         (status = 400, description = "Not a multipart body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such item in your community", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not multipart", body = ErrorBody),
         (status = 422, description = "Not one JPEG, PNG or WebP photo, or too large", body = ErrorBody),
     ))]
@@ -283,8 +253,6 @@ pub async fn set_item_photo(
     responses(
         (status = 200, description = "The photo, as the type it is", content(
             (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"))),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such item, or it has no photo", body = ErrorBody),
     ))]
 pub async fn item_photo(

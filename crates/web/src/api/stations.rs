@@ -30,8 +30,6 @@ pub struct DateParam {
 #[utoipa::path(get, path = "/api/v1/stations", tag = "stations", params(CommunityParam),
     responses(
         (status = 200, description = "The stations", body = Vec<StationView>),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 422, description = "Name the community", body = ErrorBody),
     ))]
@@ -48,12 +46,8 @@ pub async fn list_stations(
 #[utoipa::path(post, path = "/api/v1/stations", tag = "stations", params(CommunityParam), request_body = StationInput,
     responses(
         (status = 201, description = "The station", body = StationView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 409, description = "A station of that name is there", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn add_station(
@@ -71,8 +65,6 @@ pub async fn add_station(
     params(("id" = i64, Path, description = "Station id")),
     responses(
         (status = 200, description = "The station", body = StationView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such station in your scope", body = ErrorBody),
     ))]
 pub async fn get_station(
@@ -89,12 +81,8 @@ pub async fn get_station(
     params(("id" = i64, Path, description = "Station id")), request_body = StationInput,
     responses(
         (status = 200, description = "The station", body = StationView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such station in your community", body = ErrorBody),
         (status = 409, description = "A station of that name is there", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn update_station(
@@ -112,12 +100,8 @@ pub async fn update_station(
     params(("id" = i64, Path, description = "Station id")), request_body = ServiceInput,
     responses(
         (status = 201, description = "The service", body = ServiceView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such station in your community", body = ErrorBody),
         (status = 409, description = "The station offers it already", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn add_service(
@@ -135,12 +119,8 @@ pub async fn add_service(
     params(("id" = i64, Path, description = "Service id")), request_body = ServiceInput,
     responses(
         (status = 200, description = "The service", body = ServiceView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such service in your community", body = ErrorBody),
         (status = 409, description = "The station offers one of that name", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn update_service(
@@ -158,8 +138,6 @@ pub async fn update_service(
     params(("id" = i64, Path, description = "Service id"), DateParam),
     responses(
         (status = 200, description = "The slots", body = SlotsView),
-        (status = 400, description = "Bad id or query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such service in your community", body = ErrorBody),
         (status = 409, description = "The service takes no appointments", body = ErrorBody),
         (status = 422, description = "The date is not like 2026-12-05", body = ErrorBody),
@@ -179,13 +157,9 @@ pub async fn service_slots(
     params(("id" = i64, Path, description = "Service id")), request_body = BookingInput,
     responses(
         (status = 201, description = "The appointment", body = AppointmentView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "A resident's account not linked to a record", body = ErrorBody),
         (status = 404, description = "No such service in your community", body = ErrorBody),
         (status = 409, description = "The slot is full, or booked that day already", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Not a slot of the service, past, or too far ahead", body = ErrorBody),
     ))]
 pub async fn book(
@@ -203,8 +177,6 @@ pub async fn book(
     params(("id" = i64, Path, description = "Appointment id")),
     responses(
         (status = 200, description = "The appointment, cancelled", body = AppointmentView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such appointment of yours", body = ErrorBody),
         (status = 409, description = "Begun, or not booked", body = ErrorBody),
     ))]
@@ -222,8 +194,6 @@ pub async fn cancel_appointment(
     params(("id" = i64, Path, description = "Appointment id")),
     responses(
         (status = 200, description = "The appointment, missed", body = AppointmentView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Only station staff may", body = ErrorBody),
         (status = 404, description = "No such appointment in your community", body = ErrorBody),
         (status = 409, description = "Not come yet, or not booked", body = ErrorBody),
@@ -242,8 +212,6 @@ pub async fn miss_appointment(
     params(("id" = i64, Path, description = "Station id"), DateParam),
     responses(
         (status = 200, description = "The day", body = StationDay),
-        (status = 400, description = "Bad id or query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such station in your scope", body = ErrorBody),
         (status = 422, description = "The date is not like 2026-12-05", body = ErrorBody),
     ))]
@@ -262,12 +230,8 @@ pub async fn station_day(
     params(("id" = i64, Path, description = "Station id")), request_body = RecordInput,
     responses(
         (status = 201, description = "The record", body = ServiceRecordView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such station in your community", body = ErrorBody),
         (status = 409, description = "The appointment is not booked", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn record_service(
@@ -285,8 +249,6 @@ pub async fn record_service(
     params(("id" = i64, Path, description = "Station id"), MonthParam),
     responses(
         (status = 200, description = "The month's figures", body = StationMonth),
-        (status = 400, description = "Bad id or query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such station in your scope", body = ErrorBody),
         (status = 422, description = "The month is not like 2026-11", body = ErrorBody),
     ))]
@@ -304,7 +266,6 @@ pub async fn station_month(
 #[utoipa::path(get, path = "/api/v1/me/stations", tag = "me",
     responses(
         (status = 200, description = "The stations", body = Vec<StationView>),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "No resident record linked", body = ErrorBody),
         (status = 404, description = "Not a resident's account", body = ErrorBody),
     ))]
@@ -320,7 +281,6 @@ pub async fn my_stations(
 #[utoipa::path(get, path = "/api/v1/me/appointments", tag = "me",
     responses(
         (status = 200, description = "The appointments", body = Vec<AppointmentView>),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "No resident record linked", body = ErrorBody),
         (status = 404, description = "Not a resident's account", body = ErrorBody),
     ))]

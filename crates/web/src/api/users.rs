@@ -19,8 +19,6 @@ use crate::policy::Auth;
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(PageParams),
     responses(
         (status = 200, description = "A page of users", body = Page<UserView>),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Your role does not manage users", body = ErrorBody),
         (status = 422, description = "page or per_page out of range", body = ErrorBody),
     ))]
@@ -57,13 +55,9 @@ pub struct CreateUser {
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
     responses(
         (status = 201, description = "Created", body = UserView),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "You may not grant that role, or CSRF token missing", body = ErrorBody),
         (status = 404, description = "Your role does not manage users", body = ErrorBody),
         (status = 409, description = "The username is taken", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is invalid", body = ErrorBody),
     ))]
 pub async fn create_user(
@@ -86,7 +80,6 @@ pub async fn create_user(
     params(("username" = String, Path, description = "Username")),
     responses(
         (status = 200, description = "The user", body = UserView),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such user within your scope", body = ErrorBody),
     ))]
 pub async fn get_user(
@@ -103,7 +96,6 @@ pub async fn get_user(
     params(("username" = String, Path, description = "Username")),
     responses(
         (status = 200, description = "Disabled", body = UserView),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "CSRF token missing", body = ErrorBody),
         (status = 404, description = "No such user within your scope", body = ErrorBody),
         (status = 422, description = "You cannot disable yourself", body = ErrorBody),
@@ -122,7 +114,6 @@ pub async fn disable_user(
     params(("username" = String, Path, description = "Username")),
     responses(
         (status = 200, description = "Enabled", body = UserView),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "CSRF token missing", body = ErrorBody),
         (status = 404, description = "No such user within your scope", body = ErrorBody),
     ))]

@@ -34,8 +34,6 @@ pub struct WalkParams {
 #[utoipa::path(get, path = "/api/v1/walk-list", tag = "visits", params(WalkParams),
     responses(
         (status = 200, description = "Today's walk list", body = WalkList),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "That grid is not yours", body = ErrorBody),
         (status = 422, description = "No such grid", body = ErrorBody),
     ))]
@@ -55,11 +53,7 @@ pub async fn walk_list(
     responses(
         (status = 201, description = "Recorded", body = Logged),
         (status = 200, description = "Recorded before with this client id; nothing changed", body = Logged),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such resident or household in your scope", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn log_visit(
@@ -84,11 +78,7 @@ pub struct BatchResult {
 #[utoipa::path(post, path = "/api/v1/visits/batch", tag = "visits", request_body = VisitBatch,
     responses(
         (status = 200, description = "Each visit's outcome", body = BatchResult),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Your role does not log visits", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Empty, or more than 100", body = ErrorBody),
     ))]
 pub async fn log_visits(
@@ -106,8 +96,6 @@ pub async fn log_visits(
     responses(
         (status = 200, description = "The photo", content(
             (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"))),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such photo of a visit in your scope", body = ErrorBody),
     ))]
 pub async fn visit_photo(
@@ -124,8 +112,6 @@ pub async fn visit_photo(
     params(("id" = i64, Path, description = "Resident id")),
     responses(
         (status = 200, description = "The plan", body = PlanView),
-        (status = 400, description = "The id is not a number", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such resident in your scope", body = ErrorBody),
         (status = 429, description = "Too many records read in the last hour", body = ErrorBody),
     ))]
@@ -143,11 +129,7 @@ pub async fn resident_plan(
     params(("id" = i64, Path, description = "Resident id")),
     responses(
         (status = 200, description = "The plan now", body = PlanView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such resident in your scope", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Not 1–365 days", body = ErrorBody),
     ))]
 pub async fn set_resident_plan(
@@ -179,8 +161,6 @@ pub struct Intervals {
 #[utoipa::path(get, path = "/api/v1/care-intervals", tag = "visits", params(CommunityParam),
     responses(
         (status = 200, description = "The intervals", body = Intervals),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
         (status = 422, description = "Name the community", body = ErrorBody),
     ))]
@@ -200,11 +180,7 @@ pub async fn care_intervals(
     request_body = IntervalInput,
     responses(
         (status = 200, description = "The intervals now", body = Intervals),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not your community", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "No such category, or not 1–365 days", body = ErrorBody),
     ))]
 pub async fn set_care_interval(
@@ -233,8 +209,6 @@ pub struct CoverageParams {
 #[utoipa::path(get, path = "/api/v1/coverage", tag = "visits", params(CoverageParams),
     responses(
         (status = 200, description = "Coverage", body = Coverage),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
         (status = 422, description = "No such org", body = ErrorBody),
     ))]
@@ -252,12 +226,8 @@ pub async fn coverage(
     params(("id" = i64, Path, description = "Case id"), ("revisit" = i64, Path, description = "Revisit id")),
     responses(
         (status = 200, description = "Recorded", body = CaseView),
-        (status = 400, description = "Malformed body or id", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such case or revisit in your scope", body = ErrorBody),
         (status = 409, description = "Recorded already, or not yours to handle", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "The note is empty or too long", body = ErrorBody),
     ))]
 pub async fn finish_revisit(
