@@ -1,21 +1,11 @@
 //! One's own second factor and sessions, and a manager's hand on another
 //! person's: resetting a lost factor, ending sessions.
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use super::prelude::*;
+use serde::Serialize;
 use yijia_service::auth::SessionView;
 use yijia_service::two_factor::{Enrolment, RecoveryCodes, TwoFactorStatus};
 use yijia_service::{Page, PageReq};
-
-use super::{ApiResult, PageParams};
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::{ApiJson, ApiPath, ApiQuery};
-use crate::policy::Auth;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -1,18 +1,10 @@
 //! Volunteer activities: putting one up, signing residents up (a waiting
 //! list when full), checking them in and out, confirming the points.
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
+use super::prelude::*;
 use yijia_service::activities::{ActivityInput, ActivityView, SignupInput, SignupView};
 
-use super::ApiResult;
 use super::points::CommunityParam;
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::{ApiJson, ApiPath, ApiQuery};
-use crate::policy::Auth;
 
 /// The community's activities that have not ended long ago, soonest first.
 #[utoipa::path(get, path = "/api/v1/activities", tag = "activities", params(CommunityParam),

@@ -1,16 +1,6 @@
-use axum::Json;
-use axum::extract::State;
-use serde::Deserialize;
-use utoipa::IntoParams;
+use super::prelude::*;
 use yijia_service::audit::EntryView;
 use yijia_service::{Page, PageReq};
-
-use super::ApiResult;
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::ApiQuery;
-use crate::policy::Auth;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

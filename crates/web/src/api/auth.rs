@@ -1,17 +1,10 @@
-use axum::Json;
-use axum::extract::State;
+use super::prelude::*;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Serialize;
 use yijia_service::auth::UserView;
 
-use super::ApiResult;
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::ApiJson;
-use crate::policy::{Auth, ClientIp, clear_session_cookie, session_cookie};
+use crate::policy::{ClientIp, clear_session_cookie, session_cookie};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

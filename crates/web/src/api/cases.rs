@@ -1,24 +1,14 @@
 //! Cases: filing, the inboxes, the workflow, ratings, notes, disputes, and
 //! the community's catalogue of categories.
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use super::prelude::*;
+use serde::Serialize;
 use yijia_domain::case::{CaseKind, CaseState};
 use yijia_service::PageReq;
 use yijia_service::cases::{
     ActionInput, CaseBox, CaseCategoryInput, CaseCategoryView, CaseCounts, CaseInput, CaseQuery, CaseSummary, CaseView,
     DisputeInput, NoteInput, RatingInput, SimilarView,
 };
-
-use super::ApiResult;
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::{ApiJson, ApiPath, ApiQuery};
-use crate::policy::Auth;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

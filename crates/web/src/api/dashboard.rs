@@ -1,20 +1,10 @@
 //! The dashboard: a community's grids or a subdistrict's communities at a
 //! glance, with the months behind them.
 
-use axum::Json;
-use axum::extract::State;
+use super::prelude::*;
 use axum::response::Response;
-use serde::Deserialize;
-use utoipa::IntoParams;
 use yijia_service::dashboard::Dashboard;
 use yijia_service::reports::{MonthlyReport, report_workbook};
-
-use super::ApiResult;
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::ApiQuery;
-use crate::policy::Auth;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

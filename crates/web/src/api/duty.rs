@@ -1,22 +1,12 @@
 //! Duty posts and their shifts, the code residents scan at an activity,
 //! and the public honours board.
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use serde::Deserialize;
-use utoipa::IntoParams;
+use super::prelude::*;
 use yijia_service::activities::{ActivityView, CheckCode};
 use yijia_service::duty::{PostInput, PostView, ShiftInput};
 use yijia_service::honours::HonoursBoard;
 
-use super::ApiResult;
 use super::points::CommunityParam;
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::{ApiJson, ApiPath, ApiQuery};
-use crate::policy::Auth;
 
 /// A community's duty posts, each with its recent and coming shifts.
 #[utoipa::path(get, path = "/api/v1/duty/posts", tag = "duty", params(CommunityParam),

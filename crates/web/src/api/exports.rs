@@ -1,20 +1,9 @@
 //! Exports with personal data in full: asked for with a reason, approved by
 //! a secretary or street officer (not the one asking), downloaded once.
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
+use super::prelude::*;
 use axum::response::Response;
-use serde::Deserialize;
-use utoipa::ToSchema;
 use yijia_service::export::ApprovalView;
-
-use super::ApiResult;
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::{ApiJson, ApiPath};
-use crate::policy::Auth;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -1,20 +1,9 @@
 //! What other systems use: API keys for Open311 clients (issued by admins)
 //! and webhooks that carry case events out.
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use serde::Deserialize;
-use utoipa::ToSchema;
+use super::prelude::*;
 use yijia_service::cases::open311::ApiKeyView;
 use yijia_service::webhooks::WebhookView;
-
-use super::ApiResult;
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::{ApiJson, ApiPath};
-use crate::policy::Auth;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

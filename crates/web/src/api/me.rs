@@ -1,9 +1,7 @@
 //! A resident's own account: the invitation staff give, signing up with
 //! it, and then their points, activities and shop, all for themself only.
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
+use super::prelude::*;
 use yijia_service::activities::{ActivityView, SignupView};
 use yijia_service::auth::UserView;
 use yijia_service::honours::HonourConsent;
@@ -11,13 +9,8 @@ use yijia_service::invitations::{InvitationView, JoinInput};
 use yijia_service::points::Statement;
 use yijia_service::shop::{ItemView, MyRedeemInput, Redeemed, RedemptionView};
 
-use super::ApiResult;
 use super::points::MonthParam;
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::{ApiJson, ApiPath, ApiQuery};
-use crate::policy::{Auth, ClientIp};
+use crate::policy::ClientIp;
 
 /// A one-time invitation code for a resident to sign up with (valid 14 days; an earlier unused
 /// one stops working). The code is shown only in this answer.

@@ -16,6 +16,7 @@ mod notices;
 mod org;
 mod pledges;
 mod points;
+mod prelude;
 mod projects;
 mod residents;
 mod shop;

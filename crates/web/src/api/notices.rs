@@ -1,17 +1,9 @@
 //! Notices to a community, a grid or a building, and residents reading them.
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
+use super::prelude::*;
 use yijia_service::notices::{NoticeInput, NoticeView, PinInput};
 
-use super::ApiResult;
 use super::points::CommunityParam;
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::{ApiJson, ApiPath, ApiQuery};
-use crate::policy::Auth;
 
 /// A community's notices, newest first, with how many have read each.
 #[utoipa::path(get, path = "/api/v1/notices", tag = "notices", params(CommunityParam),

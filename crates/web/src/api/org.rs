@@ -1,16 +1,5 @@
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use serde::Deserialize;
-use utoipa::ToSchema;
+use super::prelude::*;
 use yijia_service::org::{NewNode, NodeDetail, OrgNodeView};
-
-use super::ApiResult;
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::{ApiJson, ApiPath};
-use crate::policy::Auth;
 
 /// The org nodes you may see, in tree order.
 #[utoipa::path(get, path = "/api/v1/org", tag = "org",

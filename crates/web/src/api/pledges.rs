@@ -1,25 +1,15 @@
 //! Pledges (十件实事): a community's year, proposals, the ballot, progress,
 //! residents' verdicts, and the public board.
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use serde::Deserialize;
-use utoipa::IntoParams;
+use super::prelude::*;
 use yijia_service::pledges::{
     AdvanceInput, MilestoneDone, MilestoneInput, OwnerInput, PledgeMilestoneView, PledgeView, PledgesBoard,
     ProgressInput, ProposalInput, ShortlistInput, UpdateView, VerdictInput, YearInput, YearView,
 };
 
-use super::ApiResult;
 use super::cases::PhotoUpload;
 use super::points::CommunityParam;
 use super::projects::BoardCommunity;
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::{ApiJson, ApiPath, ApiQuery};
-use crate::policy::Auth;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -1,19 +1,8 @@
 //! The points ledger: transfers by hand and their reversal, accounts and
 //! monthly statements.
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use serde::Deserialize;
-use utoipa::IntoParams;
+use super::prelude::*;
 use yijia_service::points::{AccountView, PointApproval, Posted, RejectInput, ReverseInput, Statement, TransferInput};
-
-use super::ApiResult;
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::{ApiJson, ApiPath, ApiQuery};
-use crate::policy::Auth;
 
 /// 201 when the points moved now, 200 when this id moved them before, 202
 /// while an adjustment waits for a second person; a request that failed for

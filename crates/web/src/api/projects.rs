@@ -1,23 +1,13 @@
 //! Repair projects: their money, milestones, the residents' acceptance,
 //! and the public spending board.
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use serde::Deserialize;
-use utoipa::IntoParams;
+use super::prelude::*;
 use yijia_service::projects::{
     ExpenseDecision, ExpenseInput, FileTarget, FundingDecision, FundingInput, LineInput, MilestoneDone, MilestoneInput,
     ProjectInput, ProjectView, SpendingBoard, StageInput, VoteInput, Votes,
 };
 
-use super::ApiResult;
 use super::points::CommunityParam;
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::{ApiJson, ApiPath, ApiQuery};
-use crate::policy::Auth;
 
 /// A community's repair projects, newest first, each with its money.
 #[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(CommunityParam),

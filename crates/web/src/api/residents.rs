@@ -1,8 +1,4 @@
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use super::prelude::*;
 use yijia_service::categories::CategoryDef;
 use yijia_service::households::{BuildingView, HouseholdView};
 use yijia_service::registry::ResidentEdit;
@@ -10,13 +6,6 @@ use yijia_service::registry::{
     CategoryChange, GridCounts, HistoryView, RecordView, ResidentFilter, ResidentInput, ResidentView, Unmasked,
 };
 use yijia_service::{Page, PageReq};
-
-use super::ApiResult;
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::{ApiJson, ApiPath, ApiQuery};
-use crate::policy::Auth;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -1,22 +1,12 @@
 //! The love-points shop: items and stock, redemptions, handing over,
 //! cancelling, the monthly report.
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use serde::Deserialize;
-use utoipa::IntoParams;
+use super::prelude::*;
 use yijia_service::shop::{
     CancelInput, ItemInput, ItemView, RedeemInput, Redeemed, RedemptionView, ShopReport, StockInput,
 };
 
-use super::ApiResult;
 use super::points::CommunityParam;
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::{ApiJson, ApiPath, ApiQuery};
-use crate::policy::Auth;
 
 /// A community's items, those not on offer too.
 #[utoipa::path(get, path = "/api/v1/shop/items", tag = "shop", params(CommunityParam),

@@ -1,23 +1,13 @@
 //! Service stations: their services, residents' appointments, records of
 //! service given and the month's figures.
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use serde::Deserialize;
-use utoipa::IntoParams;
+use super::prelude::*;
 use yijia_service::stations::{
     AppointmentView, BookingInput, RecordInput, ServiceInput, ServiceRecordView, ServiceView, SlotsView, StationDay,
     StationInput, StationMonth, StationView,
 };
 
-use super::ApiResult;
 use super::points::{CommunityParam, MonthParam};
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::{ApiJson, ApiPath, ApiQuery};
-use crate::policy::Auth;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

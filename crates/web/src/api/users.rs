@@ -1,18 +1,7 @@
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use serde::Deserialize;
-use utoipa::ToSchema;
+use super::prelude::*;
 use yijia_service::auth::UserView;
 use yijia_service::users::{NewGrant, NewUser};
 use yijia_service::{Page, PageReq};
-
-use super::{ApiResult, PageParams};
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::{ApiJson, ApiPath, ApiQuery};
-use crate::policy::Auth;
 
 /// Users holding a grant within your scope (secretaries: their community;
 /// admins: everyone).

@@ -1,23 +1,13 @@
 //! Visits and care plans: today's walk list, logging visits (one, or a
 //! phone's queue), a resident's plan, a community's intervals, coverage.
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use super::prelude::*;
+use serde::Serialize;
 use yijia_service::cases::{CaseView, NoteInput};
 use yijia_service::visits::{
     BatchItem, Coverage, IntervalInput, IntervalView, Logged, OwnIntervalInput, PlanView, VisitBatch, VisitInput,
     WalkList,
 };
-
-use super::ApiResult;
-use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::json::{ApiJson, ApiPath, ApiQuery};
-use crate::policy::Auth;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

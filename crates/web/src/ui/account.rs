@@ -1,22 +1,15 @@
 //! One's own account: two-step login (set up, recovery codes, turn off) and
 //! the devices logged in; a manager's reset of someone's lost factor.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{Path, State};
+use super::prelude::*;
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 use yijia_service::auth::SessionView;
 use yijia_service::roles::USER_MANAGERS;
 use yijia_service::two_factor::{Enrolment, TwoFactorStatus};
 
-use super::{Chrome, PageErr, PageResult, fixable};
+use super::fixable;
 
-use crate::AppState;
-use crate::i18n::Lang;
-use crate::policy::{Auth, Policy, Routes, Scope, clear_session_cookie};
+use crate::policy::clear_session_cookie;
 
 pub fn routes(r: Routes) -> Routes {
     use Policy::*;

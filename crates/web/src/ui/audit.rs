@@ -1,18 +1,10 @@
 //! The audit log: a page of entries, and the export for an auditor.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::extract::{Query, State};
-use axum::response::IntoResponse;
-use serde::Deserialize;
+use super::prelude::*;
 use yijia_service::PageReq;
 use yijia_service::roles::AUDIT_READERS;
 
 use super::form::PageQuery;
-use super::{Chrome, PageErr, PageResult};
-use crate::AppState;
-use crate::i18n::Lang;
-use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
     use Policy::*;

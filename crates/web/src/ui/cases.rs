@@ -2,12 +2,7 @@
 //! caller may take, the new-case form (one-handed on a phone) and the
 //! community's catalogue.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect};
-use serde::Deserialize;
+use super::prelude::*;
 use yijia_domain::case::{Action, CaseKind, Channel, Priority};
 use yijia_service::cases::{
     ActionInput, CaseBox, CaseCategoryInput, CaseCategoryView, CaseInput, CaseQuery, CaseSummary, CaseView,
@@ -18,10 +13,7 @@ use yijia_service::{Caller, PageReq, ServiceError};
 
 use super::form::{number, opt};
 use super::show::Names;
-use super::{Chrome, PageErr, PageResult, fixable, fixable_field};
-use crate::AppState;
-use crate::i18n::Lang;
-use crate::policy::{Auth, Policy, Routes, Scope};
+use super::{fixable, fixable_field};
 
 pub fn routes(r: Routes) -> Routes {
     use Policy::*;

@@ -2,20 +2,12 @@
 //! chosen figure, a table of every figure linking to the list it counts,
 //! and the months behind them.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::extract::{Query, State};
-use axum::response::IntoResponse;
-use serde::Deserialize;
+use super::prelude::*;
 use yijia_service::dashboard::{CaseFigures, Dashboard, UnitFigures};
 use yijia_service::reports::{MONTH_LINES, MonthlyReport, change_percent, month_value};
 use yijia_service::roles::DASHBOARD_READERS;
 
 use super::map::{Area, MapSvg};
-use super::{Chrome, PageErr, PageResult};
-use crate::AppState;
-use crate::i18n::Lang;
-use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
     r.get("/dashboard", Policy::Roles(DASHBOARD_READERS), Scope::Grants, dashboard)

@@ -2,20 +2,13 @@
 //! logout, a resident's first login with an invitation code, and a new
 //! password.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use super::prelude::*;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 use yijia_service::ServiceError;
 
-use super::{Chrome, PageErr, PageResult, fixable};
-use crate::AppState;
+use super::fixable;
 use crate::error::describe;
-use crate::i18n::Lang;
-use crate::policy::{Auth, ClientIp, Policy, Routes, Scope, clear_session_cookie, cross_site, session_cookie};
+use crate::policy::{ClientIp, clear_session_cookie, cross_site, session_cookie};
 
 pub fn routes(r: Routes) -> Routes {
     use Policy::*;

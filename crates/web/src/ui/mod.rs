@@ -3,7 +3,8 @@
 //!
 //! One module per capability, each with its own `routes`; `nav` is the menu
 //! and the home page, `form` reads what forms send, `show` words what pages
-//! show. Errors become pages in `crate::error`, the frame is `crate::chrome`.
+//! show, `prelude` is what every page module imports. Errors become pages
+//! in `crate::error`, the frame is `crate::chrome`.
 
 mod account;
 mod audit;
@@ -17,6 +18,7 @@ mod notices;
 mod org;
 mod pledges;
 mod points;
+mod prelude;
 mod projects;
 mod residents;
 mod show;
@@ -24,8 +26,7 @@ mod stations;
 mod users;
 mod visits;
 
-pub(crate) use crate::chrome::Chrome;
-pub(crate) use crate::error::{PageErr, PageError, PageResult, fixable, fixable_field};
+pub(crate) use crate::error::{PageError, PageResult, fixable, fixable_field};
 pub(crate) use nav::{choose_community, must_choose_community};
 pub(crate) use show::qr_svg;
 pub(crate) use users::user_row_or_list;

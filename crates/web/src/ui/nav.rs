@@ -1,19 +1,11 @@
 //! Where a caller may go: the menu of every page, the home page, and the
 //! choice of a community for those above several.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use super::prelude::*;
 use yijia_domain::org::OrgKind;
 use yijia_domain::role::Role;
 use yijia_service::Caller;
 use yijia_service::roles::{AUDIT_READERS, ORG_VIEWERS, USER_MANAGERS};
-
-use super::{Chrome, PageErr, PageResult};
-use crate::AppState;
-use crate::i18n::Lang;
-use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
     use Policy::*;

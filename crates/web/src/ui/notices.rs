@@ -1,21 +1,12 @@
 //! Notices: staff post them to the community, a grid or a building and see
 //! who read them; a resident opens one from their home page.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{Path, Query, State};
-use axum::response::IntoResponse;
-use serde::Deserialize;
+use super::prelude::*;
 use yijia_service::notices::{NoticeInput, NoticeView, PinInput};
 use yijia_service::roles::{NOTICE_PUBLISHERS, NOTICE_READERS, RESIDENTS};
 use yijia_service::{Caller, ServiceError};
 
 use super::form::{Flash, local_time, then_to};
-use super::{Chrome, PageErr, PageResult};
-use crate::AppState;
-use crate::i18n::Lang;
-use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
     use Policy::*;

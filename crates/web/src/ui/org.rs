@@ -1,19 +1,11 @@
 //! The org tree: subdistricts, communities and grids.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect};
-use serde::Deserialize;
+use super::prelude::*;
 use yijia_domain::org::OrgKind;
 use yijia_service::Caller;
 use yijia_service::roles::{ORG_EDITORS, ORG_VIEWERS};
 
-use super::{Chrome, PageErr, PageResult, fixable};
-use crate::AppState;
-use crate::i18n::Lang;
-use crate::policy::{Auth, Policy, Routes, Scope};
+use super::fixable;
 
 pub fn routes(r: Routes) -> Routes {
     use Policy::*;

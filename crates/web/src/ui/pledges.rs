@@ -1,12 +1,7 @@
 //! Pledges (十件实事) in pages: the secretary runs the year; residents
 //! propose, vote and judge on their phones; the public board needs no login.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{Path, Query, State};
-use axum::response::IntoResponse;
-use serde::Deserialize;
+use super::prelude::*;
 use yijia_service::pledges::{
     AdvanceInput, MilestoneDone, MilestoneInput, OwnerInput, PledgeMilestoneView, PledgesBoard, ProgressInput,
     ProposalInput, ShortlistInput, UpdateView, VerdictInput, YearInput, YearView,
@@ -15,10 +10,6 @@ use yijia_service::roles::{PLEDGE_MANAGERS, PLEDGE_READERS, PLEDGE_UPDATERS, RES
 use yijia_service::{Caller, ServiceError};
 
 use super::form::{Flash, then_to, whole};
-use super::{Chrome, PageErr, PageResult};
-use crate::AppState;
-use crate::i18n::Lang;
-use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
     use Policy::*;

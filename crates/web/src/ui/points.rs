@@ -2,13 +2,8 @@
 //! points, activities and shop; the organiser's activities with check-in
 //! and confirmation; the clerk's counter.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use super::prelude::*;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect};
-use serde::Deserialize;
 use yijia_service::activities::{ActivityInput, ActivityView, SignupInput};
 use yijia_service::duty::{PostInput, PostView, ShiftInput};
 use yijia_service::honours::{HonourConsent, HonoursBoard};
@@ -18,10 +13,6 @@ use yijia_service::shop::{CancelInput, ItemInput, ItemView, MyRedeemInput, Redem
 use yijia_service::{Caller, ServiceError};
 
 use super::form::{Flash, again, local_time, short_time, whole};
-use super::{Chrome, PageErr, PageResult};
-use crate::AppState;
-use crate::i18n::Lang;
-use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
     use Policy::*;

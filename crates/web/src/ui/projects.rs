@@ -2,12 +2,7 @@
 //! work and vote; the street officer's approvals; the resident's vote; and
 //! the public spending board, which needs no login.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect};
-use serde::Deserialize;
+use super::prelude::*;
 use yijia_domain::project::Fen;
 use yijia_service::cases::{CaseBox, CaseQuery, CaseSummary};
 use yijia_service::projects::{
@@ -18,10 +13,6 @@ use yijia_service::roles::{PROJECT_APPROVERS, PROJECT_MANAGERS, PROJECT_READERS,
 use yijia_service::{Caller, PageReq, ServiceError};
 
 use super::form::{Flash, again, then_to, whole};
-use super::{Chrome, PageErr, PageResult};
-use crate::AppState;
-use crate::i18n::Lang;
-use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
     use Policy::*;

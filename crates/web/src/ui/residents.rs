@@ -1,12 +1,7 @@
 //! Registry pages: the resident list with filters, a resident's record with
 //! "show in full" and who looked, and the registration form.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
+use super::prelude::*;
 use yijia_domain::id_number::Sex;
 use yijia_domain::org::OrgKind;
 use yijia_domain::registry::{Category, Residence};
@@ -18,11 +13,8 @@ use yijia_service::roles::FULL_EXPORTERS;
 use yijia_service::roles::{CATEGORY_MAKERS, EXPORT_APPROVERS, IMPORTERS, REGISTRARS, RESIDENT_READERS, UNMASKERS};
 use yijia_service::{Caller, PageReq, ServiceError};
 
-use super::{Chrome, PageErr, PageResult, fixable};
-use crate::AppState;
+use super::fixable;
 use crate::error::describe;
-use crate::i18n::Lang;
-use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
     use Policy::*;

@@ -2,13 +2,8 @@
 //! slot and cancels; the clerk sees the station's day, records each service
 //! given, marks who did not come, and reads the month's figures.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect};
+use super::prelude::*;
 use chrono::Days;
-use serde::Deserialize;
 use yijia_service::registry::{ResidentFilter, ResidentView};
 use yijia_service::roles::{RESIDENTS, STATION_CLERKS, STATION_READERS};
 use yijia_service::stations::{
@@ -18,10 +13,6 @@ use yijia_service::stations::{
 use yijia_service::{Caller, PageReq, ServiceError};
 
 use super::form::{Flash, again, local_time, then_to, whole};
-use super::{Chrome, PageErr, PageResult};
-use crate::AppState;
-use crate::i18n::Lang;
-use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
     use Policy::*;

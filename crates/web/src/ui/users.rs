@@ -1,12 +1,7 @@
 //! Staff accounts: the list, a new user with a grant, disabling and enabling.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use super::prelude::*;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect};
-use serde::Deserialize;
 use yijia_domain::org::OrgKind;
 use yijia_domain::role::Role;
 use yijia_service::auth::UserView;
@@ -14,11 +9,8 @@ use yijia_service::roles::{ORG_EDITORS, USER_MANAGERS};
 use yijia_service::users::{NewGrant, NewUser};
 use yijia_service::{Caller, PageReq};
 
+use super::fixable;
 use super::form::PageQuery;
-use super::{Chrome, PageErr, PageResult, fixable};
-use crate::AppState;
-use crate::i18n::Lang;
-use crate::policy::{Auth, Policy, Routes, Scope};
 
 pub fn routes(r: Routes) -> Routes {
     use Policy::*;

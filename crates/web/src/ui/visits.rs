@@ -2,12 +2,7 @@
 //! form (with a case found on the visit), coverage and the community's
 //! visit intervals.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect};
-use serde::Deserialize;
+use super::prelude::*;
 use yijia_domain::care::{Finding, VisitMode};
 use yijia_service::cases::{CaseCategoryView, NoteInput};
 use yijia_service::registry::ResidentView;
@@ -17,10 +12,7 @@ use yijia_service::{Caller, ServiceError};
 
 use super::form::{number, opt};
 use super::show::Names;
-use super::{Chrome, PageErr, PageResult, fixable, fixable_field};
-use crate::AppState;
-use crate::i18n::Lang;
-use crate::policy::{Auth, Policy, Routes, Scope};
+use super::{fixable, fixable_field};
 
 pub fn routes(r: Routes) -> Routes {
     use Policy::*;
