@@ -143,10 +143,10 @@ impl Services {
         }
     }
 
-    /// The same services on another clock, with writers of their own (a
-    /// queue started by them carries that clock's time).
+    /// The same services on another clock (the demo's past). The writers
+    /// are shared: a queued job carries its own time, not the writer's.
     pub fn on_clock(&self, clock: Arc<dyn Clock>) -> Self {
-        Self { clock, case_writer: Arc::default(), shop_writer: Arc::default(), ..self.clone() }
+        Self { clock, ..self.clone() }
     }
 
     /// Writes what the queues hold and stops their writers; the services
