@@ -121,6 +121,28 @@ pub fn due_on(last_contact: Option<NaiveDate>, interval_days: u32, today: NaiveD
     }
 }
 
+/// How long after recording it a visitor may take a visit back: the minute
+/// the phone offers 撤销 for, and time for a slow connection.
+pub const UNDO_MS: i64 = 90_000;
+
+/// The first due date of someone who comes under a plan along with many
+/// others (a roster import): spread over one interval by their id, so that
+/// a grid worker meets a few more each day rather than all of them at once.
+/// Someone registered alone is due today.
+pub fn first_due_on(resident_id: i64, interval_days: u32, today: NaiveDate, spread: bool) -> NaiveDate {
+    if !spread || interval_days <= 1 {
+        return today;
+    }
+    today + chrono::Days::new(resident_id.rem_euclid(i64::from(interval_days)) as u64)
+}
+
+/// Whether someone counts in an on-time share for the days up to `to`: only
+/// once their first due date has passed, as until then nothing could be
+/// late. A plan from before first due dates were kept (`None`) counts.
+pub fn counts_by(first_due: Option<NaiveDate>, to: NaiveDate) -> bool {
+    first_due.is_none_or(|f| f < to)
+}
+
 crate::labelled! {
     /// How late a visit is, and who must hear of it.
     #[derive(PartialOrd, Ord)]
@@ -194,6 +216,22 @@ mod tests {
         // across the year's end and a leap day
         assert_eq!(due_on(Some(d("2027-12-28")), 7, today), d("2028-01-04"));
         assert_eq!(due_on(Some(d("2028-02-25")), 7, today), d("2028-03-03"));
+    }
+
+    #[test]
+    fn an_import_spreads_first_visits_over_one_interval() {
+        let today = d("2026-12-03");
+        assert_eq!(first_due_on(15, 7, today, false), today, "one person registered: due today");
+        let days: Vec<NaiveDate> = (100..114).map(|id| first_due_on(id, 7, today, true)).collect();
+        assert!(days.iter().all(|x| *x >= today && *x < d("2026-12-10")), "{days:?}");
+        for k in 0..7 {
+            let on = today + chrono::Days::new(k);
+            assert_eq!(days.iter().filter(|x| **x == on).count(), 2, "two of fourteen each day");
+        }
+        assert!(counts_by(None, today));
+        assert!(counts_by(Some(d("2026-12-02")), today));
+        assert!(!counts_by(Some(today), today), "due today: not late yet");
+        assert!(!counts_by(Some(d("2026-12-04")), today), "not yet due: neither on time nor late");
     }
 
     #[test]

@@ -115,7 +115,7 @@ impl IdNumber {
 
     /// `220182********1234`
     pub fn masked(&self) -> String {
-        format!("{}********{}", &self.0[..6], &self.0[14..])
+        mask_text(&self.0)
     }
 
     pub fn area_code(&self) -> &str {
@@ -198,9 +198,34 @@ impl IdNumber {
     }
 }
 
+/// Any text typed as an ID number, valid or not, masked the same way: the
+/// first six and the last four characters kept (a bad row of a roster is
+/// shown to the importer without the whole number).
+pub fn mask_text(s: &str) -> String {
+    let chars: Vec<char> = s.trim().chars().collect();
+    match chars.len() {
+        0 => String::new(),
+        n if n >= 12 => format!(
+            "{}{}{}",
+            chars[..6].iter().collect::<String>(),
+            "*".repeat(n - 10),
+            chars[n - 4..].iter().collect::<String>()
+        ),
+        n => format!("{}{}", chars[0], "*".repeat(n - 1)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_text_masks_like_a_number() {
+        assert_eq!(mask_text("220182199001011234"), "220182********1234");
+        assert_eq!(mask_text(" 22018219900101123 "), "220182*******1123", "one digit short: still masked");
+        assert_eq!(mask_text("12345"), "1****");
+        assert_eq!(mask_text(""), "");
+    }
 
     // 11010519491231002X is the standard's own example.
     const EXAMPLE: &str = "11010519491231002X";

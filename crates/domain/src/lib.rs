@@ -20,6 +20,7 @@ pub mod role;
 pub mod roster;
 pub mod shop;
 pub mod station;
+pub mod text;
 pub mod time;
 pub mod user;
 

@@ -76,6 +76,27 @@ impl Column {
     }
 }
 
+/// The headers of a blank roster, in order, each with what it means.
+pub const TEMPLATE: [(&str, Column); 14] = [
+    ("序号", Column::Seq),
+    ("姓名", Column::Name),
+    ("性别", Column::Sex),
+    ("身份证号码", Column::IdNumber),
+    ("出生日期", Column::BirthDate),
+    ("联系电话", Column::Phone),
+    ("小区", Column::Estate),
+    ("楼栋", Column::Building),
+    ("单元", Column::Entrance),
+    ("门牌号", Column::Door),
+    ("人员类别", Column::Categories),
+    ("与户主关系", Column::Relation),
+    ("居住状态", Column::Residence),
+    ("备注", Column::Notes),
+];
+
+/// The sheet of the blank roster that says how to fill it in, by language.
+pub const HELP_SHEETS: [&str; 2] = ["填写说明", "How to fill it in"];
+
 /// What a header means (身份证号码 / 公民身份号码 / 身份证号 are one column).
 pub fn header_column(header: &str) -> Option<Column> {
     let h: String = header
@@ -252,6 +273,16 @@ pub fn id_text(cell: &Cell) -> Result<String, Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_blank_roster_reads_back_column_for_column() {
+        for (h, c) in TEMPLATE {
+            assert_eq!(header_column(h), Some(c), "{h}");
+        }
+        let row: Vec<Cell> = TEMPLATE.iter().map(|(h, _)| Cell::Text((*h).to_owned())).collect();
+        let (at, cols) = find_header(&[row]).expect("a header");
+        assert_eq!((at, cols.len()), (0, 14));
+    }
 
     fn t(s: &str) -> Cell {
         Cell::Text(s.into())

@@ -13,12 +13,14 @@ use serde_json::json;
 use yijia_domain::Invalid;
 use yijia_domain::org::OrgKind;
 use yijia_domain::registry::{Category, Residence};
+use yijia_domain::role::Role;
 use yijia_domain::roster::{self, Cell, Column};
-use yijia_store::{Tx, org, places, residents};
+use yijia_store::{Tx, org, places, residents, users};
 
 use crate::audit::{Event, record};
 use crate::registry::{CategoryInput, Prepared, ResidentInput};
 use crate::roles::IMPORTERS;
+use crate::visits::FirstDue;
 use crate::{Caller, Result, ServiceError, Services};
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -26,6 +28,10 @@ pub struct BadRow {
     pub sheet: String,
     /// The row number as Excel shows it (from 1).
     pub row: u32,
+    /// The name on the row, as typed, so that the importer finds the person.
+    pub name: String,
+    /// The ID number on the row, masked.
+    pub id_masked: String,
     pub field: String,
     pub reason_zh: String,
     pub reason_en: String,
@@ -42,7 +48,23 @@ pub struct ImportReport {
     pub bad: Vec<BadRow>,
     /// Estates that the roster named and the community did not have yet.
     pub new_estates: Vec<String>,
+    /// Who comes under a care plan, per grid: whose walk they join and when.
+    pub plans: Vec<PlansJoined>,
     pub dry_run: bool,
+}
+
+/// Imported people who came under a care plan in one grid.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PlansJoined {
+    pub grid: String,
+    pub grid_name: String,
+    /// The grid's workers, by name.
+    pub workers: Vec<String>,
+    pub people: usize,
+    /// Their first visits are due from this day …
+    pub first_due_from: String,
+    /// … to this one, spread over one interval.
+    pub first_due_to: String,
 }
 
 fn to_cell(d: &Data) -> Cell {
@@ -159,12 +181,17 @@ impl Services {
             let bad = |row: u32, field: &str, zh: String, en: String| BadRow {
                 sheet: sheet.name.clone(),
                 row,
+                name: String::new(),
+                id_masked: String::new(),
                 field: field.to_owned(),
                 reason_zh: zh,
                 reason_en: en,
             };
             let Some((header_at, columns)) = roster::find_header(&sheet.rows) else {
-                if sheet.rows.iter().any(|r| r.iter().any(|c| !c.is_empty())) {
+                // the blank roster's own instructions are not data
+                if !roster::HELP_SHEETS.contains(&sheet.name.as_str())
+                    && sheet.rows.iter().any(|r| r.iter().any(|c| !c.is_empty()))
+                {
                     report.bad.push(bad(
                         sheet.first_row,
                         "",
@@ -198,7 +225,11 @@ impl Services {
                 let at = (sheet.name.clone(), excel_row);
                 match self.read_row(&cell, grid, now, at, &mut seen, &customs) {
                     Ok(row) => pending.push(row),
-                    Err(RowError::Bad(e)) => report.bad.push(bad(excel_row, &e.field, e.msg.zh, e.msg.en)),
+                    Err(RowError::Bad(e)) => report.bad.push(BadRow {
+                        name: cell(Column::Name).text(),
+                        id_masked: yijia_domain::id_number::mask_text(&cell(Column::IdNumber).text()),
+                        ..bad(excel_row, &e.field, e.msg.zh, e.msg.en)
+                    }),
                     Err(RowError::Fatal(e)) => return Err(e),
                 }
                 progress(report.rows, total_rows);
@@ -389,8 +420,37 @@ impl Services {
             }
             batch.push((&r.p, household));
         }
-        self.store_many(tx, &batch, &caller.username).await?;
+        let ids = self.store_many(tx, &batch, &caller.username, FirstDue::Spread).await?;
         ctx.report.imported += batch.len();
+        self.report_plans(tx, &ids, ctx).await
+    }
+
+    /// Says whose walk the imported people under a plan join, and when.
+    async fn report_plans(&self, tx: &mut Tx, ids: &[i64], ctx: &mut Places<'_>) -> Result<()> {
+        let mut due: Vec<String> = Vec::new();
+        for chunk in ids.chunks(residents::BATCH) {
+            let plans = yijia_store::visits::plan_inputs(tx, yijia_store::visits::Whose::Residents(chunk)).await?;
+            due.extend(plans.into_iter().filter_map(|p| p.visit_due_on));
+        }
+        let (Some(from), Some(to)) = (due.iter().min(), due.iter().max()) else {
+            return Ok(());
+        };
+        // two sheets of one grid make one line
+        if let Some(j) = ctx.report.plans.iter_mut().find(|j| j.grid == ctx.grid.code) {
+            j.people += due.len();
+            j.first_due_from = j.first_due_from.clone().min(from.clone());
+            j.first_due_to = j.first_due_to.clone().max(to.clone());
+            return Ok(());
+        }
+        let workers = users::holders(tx, Role::GridWorker, &[ctx.grid.id]).await?;
+        ctx.report.plans.push(PlansJoined {
+            grid: ctx.grid.code.clone(),
+            grid_name: ctx.grid.name.clone(),
+            workers: workers.into_iter().map(|h| h.user.display_name).collect(),
+            people: due.len(),
+            first_due_from: from.clone(),
+            first_due_to: to.clone(),
+        });
         Ok(())
     }
 
@@ -433,6 +493,82 @@ impl Services {
             }
         })
     }
+}
+
+/// A blank roster to fill in: a sheet 第1网格 with the headers the import
+/// reads (in Chinese whatever the language: they are what it looks for), an
+/// example row to overwrite, and a sheet that lists what each column takes.
+pub fn roster_template(english: bool) -> Result<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Workbook};
+    use yijia_domain::registry::{Category, Residence};
+
+    let err = |e: rust_xlsxwriter::XlsxError| ServiceError::caused("writing the roster template", e);
+    let t = |zh: &'static str, en: &'static str| if english { en } else { zh };
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let text = Format::new().set_num_format("@");
+    let ws = wb.add_worksheet().set_name("第1网格").map_err(err)?;
+    for (c, (h, col)) in roster::TEMPLATE.iter().enumerate() {
+        ws.write_with_format(0, c as u16, *h, &bold).map_err(err)?;
+        let width = match col {
+            Column::IdNumber => 22.0,
+            Column::Categories | Column::Notes => 18.0,
+            Column::Seq | Column::Sex => 6.0,
+            _ => 11.0,
+        };
+        ws.set_column_width(c as u16, width).map_err(err)?;
+        // ID numbers and phones as text: Excel would round 18 digits
+        if matches!(col, Column::IdNumber | Column::Phone | Column::Door) {
+            ws.set_column_format(c as u16, &text).map_err(err)?;
+        }
+    }
+    let cats: Vec<&str> = Category::ALL.iter().filter(|c| !c.derived()).map(|c| c.name_zh()).collect();
+    let homes: Vec<&str> = Residence::ALL.iter().map(|r| r.name_zh()).collect();
+    let help = wb.add_worksheet().set_name(roster::HELP_SHEETS[usize::from(english)]).map_err(err)?;
+    let lines = [
+        (
+            t("工作表", "Sheets"),
+            t(
+                "每个网格一张工作表,名为「第N网格」,对应本社区第 N 网格。",
+                "One sheet per grid, named 第N网格 for grid N of the community.",
+            ),
+        ),
+        (
+            t("表头", "Headers"),
+            t(
+                "第一行是表头,请勿改名;可删去不用的列。",
+                "The first row holds the headers: keep their names; columns you do not use may go.",
+            ),
+        ),
+        (
+            t("身份证号码", "ID number"),
+            t(
+                "18 位,末位可为 X;出生日期与性别须与之相符。",
+                "18 characters, the last may be X; birth date and sex must agree with it.",
+            ),
+        ),
+        (
+            t("住址", "Address"),
+            t(
+                "小区、楼栋、门牌号都填才登记住址;同一门牌的人成为一户。",
+                "Estate, building and door together register an address; people at one door form a household.",
+            ),
+        ),
+        (t("人员类别", "Categories"), t("可填多个,用顿号或逗号分开。", "Several allowed, separated by 、 or commas.")),
+        (t("居住状态", "Residence"), t("空着即为常住。", "Empty means permanent.")),
+    ];
+    for (i, (k, v)) in lines.iter().enumerate() {
+        help.write_with_format(i as u32, 0, *k, &bold).map_err(err)?;
+        help.write(i as u32, 1, *v).map_err(err)?;
+    }
+    let at = lines.len() as u32 + 1;
+    help.write_with_format(at, 0, t("人员类别可填", "Category names"), &bold).map_err(err)?;
+    help.write(at, 1, cats.join("、")).map_err(err)?;
+    help.write_with_format(at + 1, 0, t("居住状态可填", "Residence names"), &bold).map_err(err)?;
+    help.write(at + 1, 1, homes.join("、")).map_err(err)?;
+    help.set_column_width(0, 16).map_err(err)?;
+    help.set_column_width(1, 90).map_err(err)?;
+    wb.save_to_buffer().map_err(err)
 }
 
 /// The report as a workbook: a summary and one line per bad row (sheet,

@@ -17,6 +17,7 @@ use yijia_store::{Tx, audit as store_audit, org, places, residents};
 use crate::audit::{Event, record};
 use crate::error::on_conflict;
 use crate::roles::{REGISTRARS, RESIDENT_READERS, UNMASKERS};
+use crate::visits::FirstDue;
 use crate::{Caller, Page, PageReq, Result, ServiceError, Services};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -412,7 +413,7 @@ impl Services {
         household_id: Option<i64>,
         by: &str,
     ) -> Result<i64> {
-        let ids = self.store_many(tx, &[(p, household_id)], by).await?;
+        let ids = self.store_many(tx, &[(p, household_id)], by, FirstDue::Today).await?;
         ids.first().copied().ok_or(ServiceError::NotFound)
     }
 
@@ -423,6 +424,7 @@ impl Services {
         tx: &mut Tx,
         batch: &[(&Prepared, Option<i64>)],
         by: &str,
+        first: FirstDue,
     ) -> Result<Vec<i64>> {
         let keys = self.keys();
         let mut ids = Vec::with_capacity(batch.len());
@@ -457,7 +459,7 @@ impl Services {
                 .collect();
             residents::add_categories(tx, &cats).await?;
             // those whose categories carry a care plan are due for a visit
-            self.replan(tx, yijia_store::visits::Whose::Residents(&chunk_ids)).await?;
+            self.replan(tx, yijia_store::visits::Whose::Residents(&chunk_ids), first).await?;
             ids.extend(chunk_ids);
         }
         Ok(ids)
@@ -678,7 +680,7 @@ impl Services {
                 ended.push(h.resident_id);
             }
         }
-        self.replan(&mut tx, yijia_store::visits::Whose::Residents(&ended)).await?;
+        self.replan(&mut tx, yijia_store::visits::Whose::Residents(&ended), FirstDue::Today).await?;
         if !ended.is_empty() {
             let e = Event::ok("pregnancy_ends", "residents".to_owned(), "/root/");
             record(&mut tx, &Caller::operator(), now, &e.with(json!({ "residents": ended }))).await?;
@@ -1086,7 +1088,7 @@ impl Services {
                 ));
             }
         }
-        self.replan(&mut tx, yijia_store::visits::Whose::Residents(&[id])).await?;
+        self.replan(&mut tx, yijia_store::visits::Whose::Residents(&[id]), FirstDue::Today).await?;
         let e = Event::ok("resident_category", format!("resident:{id}"), &r.grid_path);
         record(&mut tx, caller, now, &e.with(json!({ "category": code, "action": ch.action, "reason": reason })))
             .await?;

@@ -9,12 +9,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::Invalid;
 use yijia_domain::care::{
-    Finding, Lateness, VisitMode, check_interval, due_on, kept_on_time, lateness, plan_interval, walk_order,
+    Finding, Lateness, VisitMode, check_interval, counts_by, due_on, first_due_on, kept_on_time, lateness,
+    plan_interval, walk_order,
 };
 use yijia_domain::case::{CaseKind, Channel, Priority};
 use yijia_domain::org::OrgKind;
 use yijia_domain::registry::Category;
 use yijia_domain::role::Role;
+use yijia_domain::text::natural_cmp;
 use yijia_domain::time::{DAY_MS, rfc3339, to_local};
 use yijia_store::visits::{self, Plan, PlanInput, Whose};
 use yijia_store::{Tx, org};
@@ -189,10 +191,23 @@ pub struct WalkList {
     pub overdue: i64,
     /// Past due by a second interval: the community has been told.
     pub escalated: i64,
+    /// In walking order: by estate, building and entrance, doors in order.
     pub stops: Vec<WalkStop>,
     pub revisits: Vec<RevisitItem>,
     /// More were due than the list holds.
     pub truncated: bool,
+    /// The estates on the whole list and how many are due in each, for a
+    /// filter; the counts above are of the estate chosen.
+    pub estates: Vec<EstateCount>,
+    /// The estate the list is filtered to.
+    pub estate: Option<String>,
+}
+
+/// An estate on the walk and how many people are due there.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct EstateCount {
+    pub name: String,
+    pub people: usize,
 }
 
 /// A community's visit interval for a category.
@@ -335,6 +350,14 @@ fn check_client_id(id: &str) -> Result<()> {
     }
 }
 
+/// When someone who comes under a plan is first due: today, or spread over
+/// their interval when many come at once (a roster import).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FirstDue {
+    Today,
+    Spread,
+}
+
 /// The plan a resident should have after a contact on `on` (or now).
 fn planned(
     p: &PlanInput,
@@ -342,21 +365,30 @@ fn planned(
     last: Option<NaiveDate>,
     next: Option<NaiveDate>,
     today: NaiveDate,
+    first: FirstDue,
 ) -> Plan {
     let days = plan_interval(p.categories.iter().map(String::as_str), community, p.visit_interval_days);
     let due = match (next, days) {
         (Some(n), _) => Some(n),
         // never contacted: due since they came under a plan
-        (None, Some(_)) if last.is_none() => Some(p.visit_due_on.as_deref().and_then(date).unwrap_or(today)),
+        (None, Some(d)) if last.is_none() => Some(
+            p.visit_due_on
+                .as_deref()
+                .and_then(date)
+                .unwrap_or_else(|| first_due_on(p.resident_id, d, today, first == FirstDue::Spread)),
+        ),
         (None, Some(d)) => Some(due_on(last, d, today)),
         (None, None) => None,
     };
+    // the first due date stays; a plan that had none gets its first due now
+    let first_due_on = p.first_due_on.clone().or_else(|| due.filter(|_| p.visit_due_on.is_none()).map(ymd));
     Plan {
         resident_id: p.resident_id,
         grid_id: p.grid_id,
         last_contact_on: last.map(ymd),
         due_on: due.map(ymd),
         days: days.map(i64::from),
+        first_due_on,
     }
 }
 
@@ -492,13 +524,18 @@ impl Services {
         };
         let stored = self.keep_photos(&cleaned).await?;
         let case_id = match c.input.case.take() {
-            Some(k) => match self.case_from_visit(caller, &c, k).await {
-                Ok(id) => Some(id),
-                Err(e) => {
-                    self.forget_photos(&stored).await;
-                    return Err(e);
+            // the case gets the visit's photo too, as a file of its own
+            Some(k) => {
+                let copy = self.keep_photos(&cleaned).await?;
+                match self.case_from_visit(caller, &c, k, &copy).await {
+                    Ok(id) => Some(id),
+                    Err(e) => {
+                        self.forget_photos(&stored).await;
+                        self.forget_photos(&copy).await;
+                        return Err(e);
+                    }
                 }
-            },
+            }
             None => None,
         };
         let photo = stored.first().map(|s| (s.name.as_str(), s.photo.content_type));
@@ -564,7 +601,13 @@ impl Services {
         Ok(out.into_iter().flatten().collect())
     }
 
-    async fn case_from_visit(&self, caller: &Caller, c: &Checked, k: VisitCase) -> Result<i64> {
+    async fn case_from_visit(
+        &self,
+        caller: &Caller,
+        c: &Checked,
+        k: VisitCase,
+        photos: &[crate::cases::Stored],
+    ) -> Result<i64> {
         let input = CaseInput {
             category: k.category,
             priority: k.priority,
@@ -586,7 +629,7 @@ impl Services {
             }
             _ => input,
         };
-        Ok(self.create_case(caller, &input).await?.summary.id)
+        Ok(self.denials_audited(caller, self.create_case_in(caller, &input, photos)).await?.summary.id)
     }
 
     /// Stores checked visits in one transaction: scope, plans, audit.
@@ -701,7 +744,10 @@ impl Services {
                     continue; // a queued visit older than one recorded since
                 }
                 let iv = community.get(&p.community_id).map(Vec::as_slice).unwrap_or(&[]);
-                plans.insert(*r, (planned(p, iv, Some(c.visited_on), c.next, today), c.input.client_id.as_str()));
+                plans.insert(
+                    *r,
+                    (planned(p, iv, Some(c.visited_on), c.next, today, FirstDue::Today), c.input.client_id.as_str()),
+                );
             }
         }
         let plans: Vec<(Plan, &str)> = plans.into_values().collect();
@@ -841,13 +887,13 @@ impl Services {
 
     /// Recomputes the plans of some residents after their categories, own
     /// interval or community's intervals changed; writes only what moved.
-    pub(crate) async fn replan(&self, tx: &mut Tx, whose: Whose<'_>) -> Result<usize> {
+    pub(crate) async fn replan(&self, tx: &mut Tx, whose: Whose<'_>, first: FirstDue) -> Result<usize> {
         let today = today_of(self.now());
         let inputs = visits::plan_inputs(tx, whose).await?;
         let mut changed = Vec::new();
         for p in &inputs {
-            let plan = planned(p, &p.intervals, p.last_contact_on.as_deref().and_then(date), None, today);
-            if plan.due_on != p.visit_due_on || plan.days != p.plan_days {
+            let plan = planned(p, &p.intervals, p.last_contact_on.as_deref().and_then(date), None, today, first);
+            if plan.due_on != p.visit_due_on || plan.days != p.plan_days || plan.first_due_on != p.first_due_on {
                 changed.push(plan);
             }
         }
@@ -887,7 +933,13 @@ impl Services {
     /// Today's walk: who is due or overdue in the caller's grids, by estate,
     /// building and entrance, the most urgent first; open cases in the same
     /// buildings; dispute revisits due.
-    pub async fn walk_list(&self, caller: &Caller, grid: Option<&str>, limit: i64) -> Result<WalkList> {
+    pub async fn walk_list(
+        &self,
+        caller: &Caller,
+        grid: Option<&str>,
+        estate: Option<&str>,
+        limit: i64,
+    ) -> Result<WalkList> {
         self.denials_audited(caller, async {
             if !caller.has_any(COVERAGE_READERS) {
                 return Err(ServiceError::forbidden());
@@ -914,11 +966,23 @@ impl Services {
             let beside = visits::cases_beside(&mut tx, &buildings).await?;
             let revisits = visits::revisits_due(&mut tx, &ids, end_of_day(today)).await?;
             drop(tx);
+            let estate = estate.map(str::trim).filter(|e| !e.is_empty());
+            let unplaced = || "未登记住址".to_owned();
+            let mut estates: Vec<EstateCount> = Vec::new();
+            for d in &due {
+                let name = d.estate.clone().unwrap_or_else(unplaced);
+                match estates.iter_mut().find(|e| e.name == name) {
+                    Some(e) => e.people += 1,
+                    None => estates.push(EstateCount { name, people: 1 }),
+                }
+            }
+            estates.sort_by(|a, b| natural_cmp(&a.name, &b.name));
             let mut counts = (0, 0, 0);
             let mut stops: Vec<WalkStop> = Vec::new();
             let mut at: HashMap<(String, String, String), usize> = HashMap::new();
-            let mut items: Vec<(visits::Due, WalkItem)> = due
+            let items: Vec<(visits::Due, WalkItem)> = due
                 .into_iter()
+                .filter(|d| estate.is_none_or(|e| d.estate.clone().unwrap_or_else(unplaced) == e))
                 .map(|d| {
                     let due_on = d.visit_due_on.as_str();
                     let due_d = date(due_on).unwrap_or(today);
@@ -944,11 +1008,9 @@ impl Services {
                     (d, item)
                 })
                 .collect();
-            let key = |i: &WalkItem| (date(&i.due_on).unwrap_or(today), interval_days(i.plan_days));
-            items.sort_by(|a, b| walk_order(key(&a.1), key(&b.1), today));
             for (d, item) in items {
                 let k = (
-                    d.estate.clone().unwrap_or_else(|| "未登记住址".to_owned()),
+                    d.estate.clone().unwrap_or_else(unplaced),
                     d.building.clone().unwrap_or_default(),
                     d.entrance.clone().unwrap_or_default(),
                 );
@@ -974,6 +1036,19 @@ impl Services {
                 });
                 stops[n].people.push(item);
             }
+            // the order she walks in: estate by estate, up each entrance,
+            // door by door (people of one door by urgency)
+            stops.sort_by(|a, b| {
+                natural_cmp(&a.estate, &b.estate)
+                    .then_with(|| natural_cmp(&a.building, &b.building))
+                    .then_with(|| natural_cmp(&a.entrance, &b.entrance))
+            });
+            for s in &mut stops {
+                s.people.sort_by(|a, b| {
+                    let key = |i: &WalkItem| (date(&i.due_on).unwrap_or(today), interval_days(i.plan_days));
+                    natural_cmp(&a.door, &b.door).then_with(|| walk_order(key(a), key(b), today))
+                });
+            }
             let revisits = revisits
                 .into_iter()
                 .map(|r| RevisitItem {
@@ -994,6 +1069,8 @@ impl Services {
                 stops,
                 revisits,
                 truncated,
+                estates,
+                estate: estate.map(str::to_owned),
             })
         })
         .await
@@ -1074,7 +1151,7 @@ impl Services {
                 });
             }
             visits::set_own_interval(&mut tx, resident_id, days.map(i64::from)).await?;
-            self.replan(&mut tx, Whose::Residents(&[resident_id])).await?;
+            self.replan(&mut tx, Whose::Residents(&[resident_id]), FirstDue::Today).await?;
             let e = Event::ok("care_plan", format!("resident:{resident_id}"), &p.grid_path);
             record(&mut tx, caller, self.now(), &e.with(json!({ "days": days }))).await?;
             tx.commit().await?;
@@ -1139,7 +1216,7 @@ impl Services {
                     Some(d) => visits::set_interval(&mut tx, com.id, cat.code(), i64::from(d)).await?,
                     None => visits::remove_interval(&mut tx, com.id, cat.code()).await?,
                 }
-                let moved = self.replan(&mut tx, Whose::Community(com.id)).await?;
+                let moved = self.replan(&mut tx, Whose::Community(com.id), FirstDue::Spread).await?;
                 let e = Event::ok("care_interval", format!("org:{}", com.code), &com.path);
                 record(
                     &mut tx,
@@ -1260,11 +1337,18 @@ impl Services {
             for (p, cats) in by_person.values() {
                 let Some(g) = grid_of.get(&p.grid_id) else { continue };
                 let cats = if cats.is_empty() { vec!["own".to_owned()] } else { cats.clone() };
-                let contacts = by_resident.get(&p.resident_id).map(Vec::as_slice).unwrap_or(&[]);
+                let days = p.plan_days.max(1) as u32;
+                let first_due = p.first_due_on.as_deref().and_then(date);
+                let mut contacts = by_resident.get(&p.resident_id).cloned().unwrap_or_default();
+                // the plan began one interval before the first visit was due
+                contacts.extend(first_due.map(|f| f - chrono::Days::new(u64::from(days))));
                 for start in &month_starts {
                     let end = (*start + chrono::Months::new(1)) - chrono::Days::new(1);
+                    if !counts_by(first_due, end.min(today)) {
+                        continue;
+                    }
                     let m = start.format("%Y-%m").to_string();
-                    let ok = i64::from(kept_on_time(contacts, p.plan_days.max(1) as u32, *start, end.min(today)));
+                    let ok = i64::from(kept_on_time(&contacts, days, *start, end.min(today)));
                     for cat in &cats {
                         let e = rows.entry((m.clone(), g.code.clone(), cat.clone())).or_default();
                         e.0 += 1;
@@ -1362,6 +1446,68 @@ fn end_of_day(d: NaiveDate) -> i64 {
 }
 
 impl Services {
+    /// Takes back a visit its visitor recorded a moment ago (an "all well"
+    /// tapped on the wrong person): gone from the history and the tallies,
+    /// and the plans it moved are as they were.
+    pub async fn undo_visit(&self, caller: &Caller, id: i64) -> Result<()> {
+        self.denials_audited(caller, async {
+            if !caller.has_any(VISITORS) {
+                return Err(ServiceError::forbidden());
+            }
+            let now = self.now();
+            let mut tx = self.db.write().await?;
+            let Some(v) = visits::get(&mut tx, id).await?.filter(|v| v.visitor_id == caller.user_id) else {
+                return Err(ServiceError::Denied { action: "visit_undo".into(), object: format!("visit:{id}") });
+            };
+            if v.case_id.is_some() {
+                return Err(ServiceError::invalid(
+                    "id",
+                    "这次走访已转为事件,不能撤销;请在事件中说明",
+                    "this visit opened a case and cannot be undone; say so on the case",
+                ));
+            }
+            if now - v.created_at > yijia_domain::care::UNDO_MS {
+                return Err(ServiceError::invalid(
+                    "id",
+                    "走访记录已超过一分钟,不能撤销",
+                    "a visit can be undone only within a minute of recording it",
+                ));
+            }
+            let grid = org::by_id(&mut tx, v.grid_id).await?;
+            visits::delete(&mut tx, id).await?;
+            let whose: Vec<PlanInput> = match (v.resident_id, v.household_id) {
+                (Some(r), _) => visits::plan_inputs(&mut tx, Whose::Residents(&[r])).await?,
+                (None, Some(h)) => visits::plan_inputs(&mut tx, Whose::Households(&[h])).await?,
+                (None, None) => vec![],
+            };
+            let today = today_of(now);
+            let mut plans = Vec::new();
+            for p in whose {
+                let last = visits::of_resident(&mut tx, p.resident_id, 1).await?.pop();
+                let plan = match last {
+                    Some(l) => {
+                        let next = l.next_visit_on.as_deref().and_then(date);
+                        planned(&p, &p.intervals, date(&l.visited_on), next, today, FirstDue::Today)
+                    }
+                    // never seen before it: due as first planned
+                    None => {
+                        let mut before = p.clone();
+                        before.visit_due_on = p.first_due_on.clone();
+                        planned(&before, &p.intervals, None, None, today, FirstDue::Today)
+                    }
+                };
+                plans.push(plan);
+            }
+            visits::set_plans(&mut tx, &plans).await?;
+            let e = Event::ok("visit_undo", format!("visit:{id}"), &grid.path);
+            record(&mut tx, caller, now, &e.with(json!({ "client_id": v.client_id, "visited_on": v.visited_on })))
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
     /// A visit's photo, for those who may read the resident's record.
     pub async fn visit_photo(&self, caller: &Caller, id: i64) -> Result<crate::cases::PhotoFile> {
         self.denials_audited(caller, async {

@@ -83,6 +83,29 @@ pub async fn grants_of(tx: &mut Tx, user_id: i64) -> Result<Vec<Grant>> {
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(user_id).fetch_all(c).await?))
 }
 
+/// A user holding a role at an org node.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Holder {
+    pub org_id: i64,
+    #[sqlx(flatten)]
+    pub user: User,
+}
+
+/// The active users holding `role` at these org nodes (a grid's workers),
+/// by name.
+pub async fn holders(tx: &mut Tx, role: Role, org_ids: &[i64]) -> Result<Vec<Holder>> {
+    if org_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT g.org_id, u.id, u.username, u.display_name, u.password_hash, u.password_set_at, u.disabled_at, \
+         u.created_at FROM grants g JOIN users u ON u.id = g.user_id \
+         WHERE g.role = $1 AND g.org_id IN ({}) AND u.disabled_at IS NULL ORDER BY u.display_name, u.id",
+        crate::sql::id_list(org_ids)
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(role.code()).fetch_all(c).await?))
+}
+
 /// A page of users holding at least one grant inside `path` (or, with the
 /// root path, all users), ordered by username, and the total.
 pub async fn list_within(tx: &mut Tx, path: &str, limit: i64, offset: i64) -> Result<(Vec<User>, i64)> {

@@ -55,11 +55,13 @@ pub struct Visit {
     pub case_id: Option<i64>,
     pub photo_file: Option<String>,
     pub photo_type: Option<String>,
+    /// When the server recorded it.
+    pub created_at: i64,
 }
 
 const COLS: &str = "id, client_id, resident_id, household_id, grid_id, visitor_id, visitor_name, visited_at, \
                     visited_on, mode, health, living, needs, safety, notes_sealed, next_visit_on, case_id, \
-                    photo_file, photo_type";
+                    photo_file, photo_type, created_at";
 
 /// Most rows in one statement (19 parameters each, well under either
 /// backend's limit).
@@ -212,6 +214,12 @@ pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<Visit>> {
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
 }
 
+/// Takes a visit back (undone by its visitor right after recording it);
+/// the monthly tallies follow by trigger.
+pub async fn delete(tx: &mut Tx, id: i64) -> Result<bool> {
+    Ok(on_tx!(tx, c => sqlx::query("DELETE FROM visits WHERE id = $1").bind(id).execute(c).await?.rows_affected()) == 1)
+}
+
 /// A resident's visits (their own and their household's), newest first.
 pub async fn of_resident(tx: &mut Tx, resident_id: i64, limit: i64) -> Result<Vec<Visit>> {
     let sql = format!(
@@ -265,22 +273,25 @@ pub struct Plan {
     pub last_contact_on: Option<String>,
     pub due_on: Option<String>,
     pub days: Option<i64>,
+    /// When the first visit under the plan was due.
+    pub first_due_on: Option<String>,
 }
 
 /// Writes the plans, a statement for many.
 pub async fn set_plans(tx: &mut Tx, plans: &[Plan]) -> Result<()> {
     for chunk in plans.chunks(BATCH) {
         let sql = format!(
-            "INSERT INTO care_plans (resident_id, grid_id, last_contact_on, due_on, days) VALUES {} \
+            "INSERT INTO care_plans (resident_id, grid_id, last_contact_on, due_on, days, first_due_on) VALUES {} \
              ON CONFLICT (resident_id) DO UPDATE SET grid_id = excluded.grid_id, \
-             last_contact_on = excluded.last_contact_on, due_on = excluded.due_on, days = excluded.days",
-            crate::residents::placeholders(tx.backend(), chunk.len(), 5)
+             last_contact_on = excluded.last_contact_on, due_on = excluded.due_on, days = excluded.days, \
+             first_due_on = excluded.first_due_on",
+            crate::residents::placeholders(tx.backend(), chunk.len(), 6)
         );
         on_tx!(tx, c => {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
             for pl in chunk {
                 q = q.bind(pl.resident_id).bind(pl.grid_id).bind(pl.last_contact_on.as_deref())
-                    .bind(pl.due_on.as_deref()).bind(pl.days);
+                    .bind(pl.due_on.as_deref()).bind(pl.days).bind(pl.first_due_on.as_deref());
             }
             q.execute(&mut *c).await?.rows_affected()
         });
@@ -301,6 +312,7 @@ pub struct PlanInput {
     pub last_contact_on: Option<String>,
     pub visit_due_on: Option<String>,
     pub plan_days: Option<i64>,
+    pub first_due_on: Option<String>,
     /// Their categories' codes, comma-separated (read with the row).
     cats: Option<String>,
     /// Their community's own intervals, `code=days` comma-separated.
@@ -359,7 +371,7 @@ pub async fn plan_inputs(tx: &mut Tx, whose: Whose<'_>) -> Result<Vec<PlanInput>
     let sql = format!(
         "SELECT r.id AS resident_id, r.grid_id, o.code AS grid_code, o.path AS grid_path, \
          o.parent_id AS community_id, r.household_id, r.visit_interval_days, cp.last_contact_on, \
-         cp.due_on AS visit_due_on, cp.days AS plan_days, {cats} AS cats, {own} AS own \
+         cp.due_on AS visit_due_on, cp.days AS plan_days, cp.first_due_on, {cats} AS cats, {own} AS own \
          FROM residents r {org} LEFT JOIN care_plans cp ON cp.resident_id = r.id \
          WHERE {cond} ORDER BY r.id"
     );
@@ -518,6 +530,7 @@ pub struct Planned {
     pub household_id: Option<i64>,
     pub plan_days: i64,
     pub category: Option<String>,
+    pub first_due_on: Option<String>,
 }
 
 /// Everyone under a plan in these grids, one row per category they hold.
@@ -528,7 +541,7 @@ pub async fn planned(tx: &mut Tx, grid_ids: &[i64]) -> Result<Vec<Planned>> {
     let mut args = Args::default();
     let grids: Vec<String> = grid_ids.iter().map(|g| args.push(*g)).collect();
     let sql = format!(
-        "SELECT r.id AS resident_id, cp.grid_id, r.household_id, cp.days AS plan_days, rc.category \
+        "SELECT r.id AS resident_id, cp.grid_id, r.household_id, cp.days AS plan_days, rc.category, cp.first_due_on \
          FROM care_plans cp JOIN residents r ON r.id = cp.resident_id \
          LEFT JOIN resident_categories rc ON rc.resident_id = r.id \
          WHERE cp.grid_id IN ({}) AND cp.due_on IS NOT NULL AND cp.days IS NOT NULL ORDER BY r.id",

@@ -900,6 +900,7 @@ async fn visits_are_recorded_once_and_the_due_come_in_order() {
         last_contact_on: last.map(str::to_owned),
         due_on: due.map(str::to_owned),
         days,
+        first_due_on: due.map(str::to_owned),
     };
     visits::set_plans(
         &mut tx,
@@ -923,6 +924,7 @@ async fn visits_are_recorded_once_and_the_due_come_in_order() {
     let planned = visits::planned(&mut tx, &[grid.id]).await.unwrap();
     assert_eq!(planned.len(), 4, "one row per category: a twice, b, c with none");
     assert_eq!(planned.iter().filter(|p| p.category.is_none()).count(), 1);
+    assert!(planned.iter().any(|p| p.resident_id == b && p.first_due_on.as_deref() == Some("2026-11-29")));
     visits::set_plans(&mut tx, &[plan(b, None, None, None)]).await.unwrap();
     assert_eq!(visits::due(&mut tx, &[grid.id], "2026-11-29", 50).await.unwrap().len(), 1, "off the plan");
     assert!(visits::due(&mut tx, &[], "2026-11-29", 50).await.unwrap().is_empty());

@@ -48,18 +48,76 @@
     return v;
   }
 
-  function done(form, text) {
+  function count(id, by) {
+    var el = document.getElementById(id);
+    if (el) el.textContent = String(Math.max(0, Number(el.textContent) + by));
+  }
+  // the counts at the top follow what she logs (and undoes)
+  function tally(li, by) {
+    var l = li.dataset.lateness;
+    if (l === 'overdue' || l === 'escalated') count('n-late', -by); else count('n-due', -by);
+    if (l === 'escalated') count('n-escalated', -by);
+    count('n-done', by);
+  }
+  // an "all well" on the wrong person can be taken back for a minute
+  function offerUndo(li, result, undo) {
+    var b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'small undo';
+    b.textContent = root.dataset.undo;
+    result.appendChild(b);
+    var timer = setTimeout(function () { b.remove(); }, 60000);
+    b.addEventListener('click', function () {
+      clearTimeout(timer);
+      b.disabled = true;
+      undo().then(function (ok) {
+        b.remove();
+        if (!ok) return;
+        li.classList.remove('visited');
+        tally(li, -1);
+        result.textContent = root.dataset.undone;
+      });
+    });
+  }
+
+  function done(form, text, undo) {
     var li = form.closest('li.person');
     if (li) {
+      if (!li.classList.contains('visited')) tally(li, 1);
       li.classList.add('visited');
       var r = li.querySelector('.result');
-      if (r) { r.hidden = false; r.textContent = text; }
+      if (r) {
+        r.hidden = false;
+        r.textContent = text;
+        if (undo) offerUndo(li, r, undo);
+      }
       var d = form.closest('details');
       if (d) d.open = false;
     } else {
       show(text);
       form.reset();
     }
+  }
+
+  function undoSent(id) {
+    return function () {
+      return fetch('/api/v1/visits/' + id, {
+        method: 'DELETE', credentials: 'same-origin',
+        headers: { 'X-CSRF-Token': csrf, 'Accept-Language': document.documentElement.lang }
+      }).then(function (res) {
+        if (res.ok) return true;
+        return res.json().then(function (b) { show((b.error && b.error.message) || String(res.status)); return false; });
+      }).catch(function () { return false; });
+    };
+  }
+  function undoQueued(clientId) {
+    return function () {
+      var q = load();
+      var left = q.filter(function (x) { return x.client_id !== clientId; });
+      save(left);
+      showQueue();
+      return Promise.resolve(left.length < q.length);
+    };
   }
 
   function post(url, body) {
@@ -111,7 +169,7 @@
     var v = visitOf(form);
     var queue = function () {
       var q = load(); q.push(v); save(q);
-      done(form, root.dataset.offline);
+      done(form, root.dataset.offline, undoQueued(v.client_id));
       showQueue();
     };
     if (!navigator.onLine) { queue(); return; }
@@ -119,8 +177,8 @@
       return res.json().then(function (body) { return { res: res, body: body }; });
     }).then(function (r) {
       if (r.res.ok) {
-        if (r.body.case_id) { window.location.href = '/cases/' + r.body.case_id; return; }
-        done(form, root.dataset.sent + ' ✓');
+        if (r.body.case_id) { window.location.href = '/cases/' + r.body.case_id + '?visit=recorded'; return; }
+        done(form, root.dataset.sent + ' ✓', r.body.recorded_now ? undoSent(r.body.id) : null);
       } else if (r.res.status === 401) {
         queue(); show(root.dataset.relogin);
       } else {

@@ -180,6 +180,7 @@ pub async fn plan_everyone(db: &Db) -> Vec<Planned> {
                 last_contact_on: Some(ymd(last)),
                 due_on: Some(ymd(last + chrono::Days::new(*days as u64))),
                 days: Some(*days),
+                first_due_on: None,
             }
         })
         .collect();

@@ -572,7 +572,12 @@ impl Services {
         r
     }
 
-    async fn create_case_in(&self, caller: &Caller, input: &CaseInput, photos: &[Stored]) -> Result<CaseView> {
+    pub(crate) async fn create_case_in(
+        &self,
+        caller: &Caller,
+        input: &CaseInput,
+        photos: &[Stored],
+    ) -> Result<CaseView> {
         if !caller.has_any(CASE_FILERS) {
             return Err(ServiceError::forbidden());
         }

@@ -180,6 +180,7 @@ pub fn routes(r: Routes) -> Routes {
         .api(Roles(RESIDENTS), Scope::Own, documented!(me::redeem_mine))
         .api(Roles(VISITORS), Scope::Named, documented!(visits::log_visit))
         .api(Roles(VISITORS), Scope::Named, documented!(visits::log_visits))
+        .api(Roles(VISITORS), Scope::Object, documented!(visits::undo_visit))
         .api(Roles(RESIDENT_READERS), Scope::Object, documented!(visits::visit_photo))
         .api(Roles(RESIDENT_READERS), Scope::Object, documented!(visits::resident_plan))
         .api(Roles(REGISTRARS), Scope::Object, documented!(visits::set_resident_plan))

@@ -15,12 +15,15 @@ use yijia_service::visits::{
 pub struct WalkParams {
     /// A grid's code; default: all your grids.
     pub grid: Option<String>,
+    /// An estate's name: only the people due there.
+    #[param(max_length = 64)]
+    pub estate: Option<String>,
     /// At most this many people (default 500, at most 2000).
     pub limit: Option<i64>,
 }
 
-/// Today's walk: who is due or overdue in your grids, by estate, building and entrance, the most
-/// urgent first, with open cases in the same buildings and dispute revisits due.
+/// Today's walk: who is due or overdue in your grids, in walking order (estate, building,
+/// entrance, door), with open cases in the same buildings and dispute revisits due.
 #[utoipa::path(get, path = "/api/v1/walk-list", tag = "visits", params(WalkParams),
     responses(
         (status = 200, description = "Today's walk list", body = WalkList),
@@ -33,7 +36,7 @@ pub async fn walk_list(
     lang: Lang,
     ApiQuery(q): ApiQuery<WalkParams>,
 ) -> Result<Json<WalkList>, ApiError> {
-    Ok(Json(st.svc.walk_list(&c, q.grid.as_deref(), q.limit.unwrap_or(500)).await.api(lang)?))
+    Ok(Json(st.svc.walk_list(&c, q.grid.as_deref(), q.estate.as_deref(), q.limit.unwrap_or(500)).await.api(lang)?))
 }
 
 /// Log a visit. The `client_id` is chosen on the phone: the same visit sent again is recorded
@@ -78,6 +81,26 @@ pub async fn log_visits(
     ApiJson(b): ApiJson<VisitBatch>,
 ) -> Result<Json<BatchResult>, ApiError> {
     Ok(Json(BatchResult { results: st.svc.log_visits(&c, b).await.api(lang)? }))
+}
+
+/// Undo a visit you recorded within the last minute (an "all well" tapped on the wrong person):
+/// it leaves the history and the counts, and the resident's next visit is due as before.
+#[utoipa::path(delete, path = "/api/v1/visits/{id}", tag = "visits",
+    params(("id" = i64, Path, description = "Visit id")),
+    responses(
+        (status = 204, description = "Undone"),
+        (status = 403, description = "CSRF token missing (cookie sessions)", body = ErrorBody),
+        (status = 404, description = "No such visit recorded by you", body = ErrorBody),
+        (status = 422, description = "More than a minute ago, or it opened a case", body = ErrorBody),
+    ))]
+pub async fn undo_visit(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, ApiError> {
+    st.svc.undo_visit(&c, id).await.api(lang)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A visit's photo, as an attachment.

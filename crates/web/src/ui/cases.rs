@@ -120,9 +120,22 @@ struct CasePage {
     staff: bool,
     grids: Vec<(String, String)>,
     error: Option<String>,
+    /// Opened from a visit just now: the visit is recorded too.
+    from_visit: bool,
 }
 
 async fn render_case(st: &AppState, c: &Caller, l: Lang, id: i64, error: Option<String>) -> PageResult {
+    render_case_after(st, c, l, id, error, false).await
+}
+
+async fn render_case_after(
+    st: &AppState,
+    c: &Caller,
+    l: Lang,
+    id: i64,
+    error: Option<String>,
+    from_visit: bool,
+) -> PageResult {
     let k = st.svc.get_case(c, id).await.page(l)?;
     let grids = if k.actions.iter().any(|a| a.action == Action::Transfer) {
         st.svc.case_form_options(c, Some(&k.summary.community)).await.page(l)?.grids
@@ -133,13 +146,32 @@ async fn render_case(st: &AppState, c: &Caller, l: Lang, id: i64, error: Option<
     let here = format!("/cases/{id}");
     Ok((
         status,
-        CasePage { c: Chrome::for_caller(l, c, "/cases", &here), n: Names(l), k, staff: is_staff(c), grids, error },
+        CasePage {
+            c: Chrome::for_caller(l, c, "/cases", &here),
+            n: Names(l),
+            k,
+            staff: is_staff(c),
+            grids,
+            error,
+            from_visit,
+        },
     )
         .into_response())
 }
 
-async fn show(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
-    render_case(&st, &c, lang, id, None).await
+#[derive(Deserialize)]
+struct ShowParams {
+    visit: Option<String>,
+}
+
+async fn show(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Query(q): Query<ShowParams>,
+) -> PageResult {
+    render_case_after(&st, &c, lang, id, None, q.visit.as_deref() == Some("recorded")).await
 }
 
 /// After a step: back to the case, or the case with what went wrong.

@@ -34,6 +34,7 @@ pub fn routes(r: Routes) -> Routes {
         .post("/residents/{id}/invitation", Roles(REGISTRARS), Scope::Object, invite)
         .post("/residents/{id}/categories", Roles(REGISTRARS), Scope::Object, change_category)
         .get("/residents/import", Roles(IMPORTERS), Scope::Grants, import_form)
+        .get("/residents/import/template", Roles(IMPORTERS), Scope::Grants, import_template)
         .get("/residents/categories", Roles(RESIDENT_READERS), Scope::Grants, categories_page)
         .post("/residents/categories", Roles(CATEGORY_MAKERS), Scope::Named, add_category)
         .get("/residents/export", Roles(RESIDENT_READERS), Scope::Grants, export)
@@ -662,12 +663,15 @@ struct ImportPage {
 
 async fn import_form(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
     let tree = st.svc.org_tree(&c).await.page(lang)?;
-    let communities = tree
-        .into_iter()
-        .filter(|n| n.kind == OrgKind::Community)
-        .map(|n| (n.code.clone(), format!("{} ({})", n.name, n.code)))
-        .collect();
+    let communities =
+        tree.into_iter().filter(|n| n.kind == OrgKind::Community).map(|n| (n.code.clone(), n.name.clone())).collect();
     Ok(ImportPage { c: Chrome::for_caller(lang, &c, "/residents", "/residents/import"), communities }.into_response())
+}
+
+/// A blank roster with the headers the import reads.
+async fn import_template(lang: Lang) -> PageResult {
+    let book = yijia_service::import::roster_template(lang.en()).page(lang)?;
+    Ok(crate::download::xlsx("yijia-roster-template.xlsx", book))
 }
 
 #[derive(Template, WebTemplate)]

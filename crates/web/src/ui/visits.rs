@@ -43,6 +43,9 @@ struct WalkPage {
     grid: String,
     done: Option<String>,
     modes: Vec<(&'static str, &'static str)>,
+    /// Links to the list of one estate (or of all): (name, count, href, chosen).
+    estate_links: Vec<(String, usize, String, bool)>,
+    all_href: String,
 }
 
 impl WalkPage {
@@ -54,6 +57,7 @@ impl WalkPage {
 #[derive(Deserialize)]
 struct WalkParams {
     grid: Option<String>,
+    estate: Option<String>,
     done: Option<String>,
 }
 
@@ -70,12 +74,25 @@ async fn walk(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
         .clone()
         .filter(|g| !g.is_empty())
         .or_else(|| (!own).then(|| grids.first().map(|g| g.0.clone())).flatten());
-    let walk = st.svc.walk_list(&c, grid.as_deref(), 500).await.page(lang)?;
-    let here = match &grid {
-        Some(g) => format!("/walk?grid={g}"),
-        None => "/walk".to_owned(),
+    let estate = q.estate.clone().filter(|e| !e.is_empty());
+    let walk = st.svc.walk_list(&c, grid.as_deref(), estate.as_deref(), 500).await.page(lang)?;
+    let href = |estate: Option<&str>| {
+        let q: Vec<(&str, &str)> =
+            [("grid", grid.as_deref()), ("estate", estate)].into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
+        match serde_urlencoded::to_string(&q).unwrap_or_default() {
+            q if q.is_empty() => "/walk".to_owned(),
+            q => format!("/walk?{q}"),
+        }
     };
+    let here = href(estate.as_deref());
+    let estate_links = walk
+        .estates
+        .iter()
+        .map(|e| (e.name.clone(), e.people, href(Some(&e.name)), estate.as_deref() == Some(e.name.as_str())))
+        .collect();
     Ok(WalkPage {
+        estate_links,
+        all_href: href(None),
         c: Chrome::for_caller(lang, &c, "/walk", &here),
         n: Names(lang),
         walk,
@@ -229,7 +246,7 @@ async fn visit_submit(
     match st.svc.log_visit(&c, input, photo).await {
         Ok(l) => match l.visit.case_id {
             // the case found on the visit is the next thing to look at
-            Some(k) => Ok(Redirect::to(&format!("/cases/{k}")).into_response()),
+            Some(k) => Ok(Redirect::to(&format!("/cases/{k}?visit=recorded")).into_response()),
             None => {
                 let back = if f.back.starts_with("/walk") { f.back.clone() } else { "/walk".to_owned() };
                 let sep = if back.contains('?') { '&' } else { '?' };

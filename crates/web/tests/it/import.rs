@@ -158,3 +158,69 @@ async fn a_roster_names_the_communitys_own_categories() {
     let text = format!("{:?}", wb.worksheet_range(&name).unwrap());
     assert!(text.contains("吴秀兰") && text.contains("失独家庭"), "{text}");
 }
+
+#[tokio::test]
+async fn an_import_spreads_first_visits_and_leaves_the_on_time_rate_alone() {
+    let app = TestApp::spawn().await;
+    app.seed_demo_months(60, 0).await;
+    let op = Caller::operator();
+    let none = HashMap::new();
+    let worker = app.token("worker1").await;
+    let secretary = app.token("secretary").await;
+    let due = |w: &serde_json::Value| {
+        w["due_today"].as_i64().unwrap() + w["overdue"].as_i64().unwrap() + w["escalated"].as_i64().unwrap()
+    };
+    let this_month = |c: &serde_json::Value| {
+        let rows = c["totals"].as_array().unwrap();
+        let last = rows.last().unwrap();
+        (last["planned"].clone(), last["on_time"].clone())
+    };
+    let walk_before = due(&app.get(&worker, "/api/v1/walk-list").await.1);
+    let cov_before = this_month(&app.get(&secretary, "/api/v1/coverage?org=chengnan").await.1);
+
+    // a check says the same as the import, and imports nothing
+    let dry = app.svc.import_residents(&op, ROSTER, "chengnan", &none, true, &|_, _| {}).await.unwrap();
+    let r = app.svc.import_residents(&op, ROSTER, "chengnan", &none, false, &|_, _| {}).await.unwrap();
+    assert_eq!(dry.plans, r.plans, "a check tells whose walks grow, too");
+    let g1 = r.plans.iter().find(|p| p.grid == "chengnan-g01").expect("grid 1 gains people under a plan");
+    assert_eq!(g1.workers, ["李网格"], "{g1:?}");
+    let today = yijia_domain::time::to_local(yijia_domain::time::Clock::now_ms(&*app.clock)).date_naive();
+    let from = chrono::NaiveDate::parse_from_str(&g1.first_due_from, "%Y-%m-%d").unwrap();
+    let to = chrono::NaiveDate::parse_from_str(&g1.first_due_to, "%Y-%m-%d").unwrap();
+    assert_eq!(from, today, "{g1:?}");
+    // a veteran is seen every 90 days: the longest interval
+    assert!(to > today + chrono::Days::new(30) && to < today + chrono::Days::new(90), "over the intervals: {g1:?}");
+
+    // her walk grows by a day's share of them, not by all of them
+    let grown = due(&app.get(&worker, "/api/v1/walk-list").await.1) - walk_before;
+    assert!(grown > 0 && grown * 4 < g1.people as i64, "{grown} of {} due today", g1.people);
+    // nobody imported counts as on time (or late) before their first visit is due
+    assert_eq!(this_month(&app.get(&secretary, "/api/v1/coverage?org=chengnan").await.1), cov_before);
+
+    // a bad row names the person, with the ID masked
+    let b = r.bad.iter().find(|b| b.field == "id_number").unwrap();
+    assert!(!b.name.is_empty(), "{b:?}");
+    assert!(b.id_masked.contains("****") && b.id_masked.chars().count() >= 17, "{b:?}");
+}
+
+#[tokio::test]
+async fn the_blank_roster_reads_as_a_roster_with_no_one_yet() {
+    let app = TestApp::spawn().await;
+    let blank = yijia_service::import::roster_template(false).unwrap();
+    let r = app
+        .svc
+        .import_residents(&Caller::operator(), &blank, "chengnan", &HashMap::new(), true, &|_, _| {})
+        .await
+        .unwrap();
+    assert_eq!((r.rows, r.imported, r.bad.len()), (0, 0, 0), "{:?}", r.bad);
+    // the page offers it
+    let b = app.browser_as("secretary").await;
+    let res = b.get(format!("{}/residents/import/template", app.url)).send().await.unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.contains(".xlsx"), "{disposition}");
+    let body = res.bytes().await.unwrap();
+    assert!(body.starts_with(b"PK"), "a workbook");
+    let page = b.get(format!("{}/residents/import", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("/residents/import/template"), "the form links the blank roster");
+}

@@ -57,12 +57,12 @@ async fn a_plan_comes_from_the_categories_and_a_visit_moves_it() {
     let (st, walk) = app.get(&worker, "/api/v1/walk-list").await;
     assert_eq!(st, StatusCode::OK, "{walk}");
     assert_eq!(walk["today"], day(&app, 0));
-    assert_eq!(people(&walk), ["孙大爷", "钱阿姨"], "the weekly plan first: {walk}");
+    assert_eq!(people(&walk), ["钱阿姨", "孙大爷"], "door by door, 301 before 502: {walk}");
     assert_eq!(walk["due_today"], 2);
     let stop = &walk["stops"][0];
     assert_eq!((stop["estate"].as_str(), stop["building"].as_str()), (Some("丁香花园三期"), Some("8号楼")));
-    assert_eq!(stop["people"][0]["categories"], json!(["独居老人"]));
-    assert_eq!(stop["people"][0]["door"], "502");
+    assert_eq!(stop["people"][1]["categories"], json!(["独居老人"]));
+    assert_eq!(stop["people"][1]["door"], "502");
 
     // an open case in the building shows beside the stop
     let (st, k) = app
@@ -90,7 +90,6 @@ async fn a_plan_comes_from_the_categories_and_a_visit_moves_it() {
     app.clock.advance(9 * DAY_MS);
     let worker = app.token("worker1").await;
     let walk = app.get(&worker, "/api/v1/walk-list").await.1;
-    // nine days late on a monthly plan comes before two on a weekly one
     let list = walk["stops"][0]["people"].as_array().unwrap();
     assert_eq!(list.iter().map(|p| p["name"].as_str().unwrap()).collect::<Vec<_>>(), ["钱阿姨", "孙大爷"]);
     assert_eq!((list[1]["lateness"].as_str(), list[1]["days_late"].as_i64()), (Some("overdue"), Some(2)), "{walk}");
@@ -99,8 +98,8 @@ async fn a_plan_comes_from_the_categories_and_a_visit_moves_it() {
     let worker = app.token("worker1").await;
     let secretary = app.token("secretary").await;
     let walk = app.get(&worker, "/api/v1/walk-list").await.1;
-    assert_eq!(walk["stops"][0]["people"][0]["name"], "孙大爷", "8 of 7 days late: {walk}");
-    assert_eq!(walk["stops"][0]["people"][0]["lateness"], "escalated");
+    assert_eq!(walk["stops"][0]["people"][1]["name"], "孙大爷", "{walk}");
+    assert_eq!(walk["stops"][0]["people"][1]["lateness"], "escalated", "8 of 7 days late: {walk}");
     let (st, cov) = app.get(&secretary, "/api/v1/coverage?org=chengnan").await;
     assert_eq!(st, StatusCode::OK, "{cov}");
     // the whole community: 吴奶奶 of the second grid too
@@ -443,4 +442,140 @@ async fn the_demo_has_a_year_of_visits_and_some_overdue() {
     let share = totals[6]["share"].as_f64().unwrap();
     assert!(share > 30.0 && share < 100.0, "mostly on time, not always: {cov}");
     assert!(cov["workers"].as_array().unwrap().iter().any(|w| w["visitor"] == "李网格"));
+}
+
+fn at(name: &str, estate: &str, building: &str, door: &str, categories: &[&str]) -> Value {
+    let mut p = person(name, "chengnan-g01", door, categories);
+    p["household"]["estate"] = json!(estate);
+    p["household"]["building"] = json!(building);
+    p
+}
+
+#[tokio::test]
+async fn the_walk_goes_estate_by_estate_building_by_building_door_by_door() {
+    let app = TestApp::spawn().await;
+    let secretary = app.token("secretary").await;
+    let worker = app.token("worker1").await;
+    // registered in no useful order, the weekly and the monthly mixed
+    add(&app, &secretary, at("甲", "南苑小区", "2号楼", "101", &["hardship"])).await;
+    add(&app, &secretary, at("乙", "丁香花园", "10号楼", "301", &["elderly_alone"])).await;
+    add(&app, &secretary, at("丙", "丁香花园", "8号楼", "1102", &["hardship"])).await;
+    add(&app, &secretary, at("丁", "丁香花园", "8号楼", "302", &["elderly_alone"])).await;
+    add(&app, &secretary, at("戊", "南苑小区", "2号楼", "1", &["disabled"])).await;
+    let walk = app.get(&worker, "/api/v1/walk-list").await.1;
+    assert_eq!(people(&walk), ["丁", "丙", "乙", "戊", "甲"], "8号楼 before 10号楼, 302 before 1102: {walk}");
+    let estates: Vec<(&str, i64)> = walk["estates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap(), e["people"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(estates, [("丁香花园", 3), ("南苑小区", 2)]);
+
+    // one estate: its people, and the counts are of it
+    let (st, one) = app.get(&worker, "/api/v1/walk-list?estate=%E5%8D%97%E8%8B%91%E5%B0%8F%E5%8C%BA").await;
+    assert_eq!(st, StatusCode::OK, "{one}");
+    assert_eq!(people(&one), ["戊", "甲"]);
+    assert_eq!((one["due_today"].as_i64(), one["estate"].as_str()), (Some(2), Some("南苑小区")));
+    assert_eq!(one["estates"].as_array().unwrap().len(), 2, "the filter still offers every estate");
+
+    // the page links each estate, with its count
+    let b = app.browser_as("worker1").await;
+    let html = b.get(format!("{}/walk", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("estate=%E5%8D%97%E8%8B%91%E5%B0%8F%E5%8C%BA") && html.contains("id=\"n-done\""), "{html}");
+    assert!(html.find("丁香花园 8号楼").unwrap() < html.find("丁香花园 10号楼").unwrap());
+}
+
+#[tokio::test]
+async fn an_all_well_can_be_undone_within_the_minute_by_whoever_recorded_it() {
+    let app = TestApp::spawn().await;
+    let secretary = app.token("secretary").await;
+    let worker = app.token("worker1").await;
+    let (alone, _) = add(&app, &secretary, person("孙大爷", "chengnan-g01", "502", &["elderly_alone"])).await;
+    let (poor, _) = add(&app, &secretary, person("钱阿姨", "chengnan-g01", "301", &["hardship"])).await;
+    let visits_kept = async |app: &TestApp| {
+        let mut tx = app.db.db.read().await.unwrap();
+        let kept = yijia_store::tallies::kept(&mut tx).await.unwrap();
+        kept.into_iter().filter(|t| t.figure == "visits").map(|t| t.n).sum::<i64>()
+    };
+
+    let (st, v) =
+        app.post(&worker, "/api/v1/visits", json!({"client_id": "phone-undo-0001", "resident_id": alone})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(people(&app.get(&worker, "/api/v1/walk-list").await.1), ["钱阿姨"]);
+    assert_eq!(visits_kept(&app).await, 1);
+    // someone else may not take it back: not theirs, and the denial is audited
+    let (st, _) = app.send(Method::DELETE, &secretary, &format!("/api/v1/visits/{}", v["id"]), json!(null)).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(
+        app.audit()
+            .await
+            .iter()
+            .any(|(a, outcome, o)| a == "visit_undo" && outcome == "denied" && *o == format!("visit:{}", v["id"]))
+    );
+
+    let (st, e) = app.send(Method::DELETE, &worker, &format!("/api/v1/visits/{}", v["id"]), json!(null)).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{e}");
+    let walk = app.get(&worker, "/api/v1/walk-list").await.1;
+    assert_eq!(people(&walk), ["钱阿姨", "孙大爷"], "back on the list");
+    let plan = app.get(&worker, &format!("/api/v1/residents/{alone}/plan")).await.1;
+    assert_eq!(
+        (plan["due_on"].as_str(), plan["last_contact_on"].as_str()),
+        (Some(day(&app, 0).as_str()), None),
+        "{plan}"
+    );
+    assert_eq!(plan["visits"], json!([]));
+    assert_eq!(visits_kept(&app).await, 0, "the month's visit count is as it was");
+    assert_eq!(app.svc.tallies_check().await.unwrap().1, Vec::<String>::new());
+    let (st, _) = app.send(Method::DELETE, &worker, &format!("/api/v1/visits/{}", v["id"]), json!(null)).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "gone");
+
+    // after the minute it stays
+    let (_, v) =
+        app.post(&worker, "/api/v1/visits", json!({"client_id": "phone-undo-0002", "resident_id": poor})).await;
+    app.clock.advance(2 * 60_000);
+    let worker = app.token("worker1").await;
+    let (st, e) = app.send(Method::DELETE, &worker, &format!("/api/v1/visits/{}", v["id"]), json!(null)).await;
+    assert_eq!((st, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("id")), "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("一分钟"), "{e}");
+    assert_eq!(
+        app.get(&worker, &format!("/api/v1/residents/{poor}/plan")).await.1["visits"].as_array().unwrap().len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_visit_s_photo_goes_onto_the_case_it_opens() {
+    let app = TestApp::spawn().await;
+    let secretary = app.token("secretary").await;
+    let (alone, _) = add(&app, &secretary, person("孙大爷", "chengnan-g01", "502", &["elderly_alone"])).await;
+    let worker = app.browser_as("worker1").await;
+    let html =
+        worker.get(format!("{}/walk/visit?resident={alone}", app.url)).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_of(&html);
+    let client_id = html.split("name=\"client_id\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let photo = yijia_service::photos::sample_jpeg_with_gps(40, 30);
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", csrf)
+        .text("client_id", client_id)
+        .text("resident_id", alone.to_string())
+        .text("safety", "act")
+        .text("case_category", "structure")
+        .text("case_description", "卧室吊顶开裂下垂,有脱落危险")
+        .part("photo", reqwest::multipart::Part::bytes(photo).file_name("IMG_0003.jpg"));
+    let r = worker.post(format!("{}/walk/visit", app.url)).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.ends_with("?visit=recorded"), "{location}");
+    let html = worker.get(format!("{}{location}", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("走访已记录"), "the case page confirms the visit");
+    let case_id: i64 = location.trim_start_matches("/cases/").split('?').next().unwrap().parse().unwrap();
+    let w = app.token("worker1").await;
+    let k = app.get(&w, &format!("/api/v1/cases/{case_id}")).await.1;
+    assert_eq!(k["photos"].as_array().unwrap().len(), 1, "the visit's photo is on the case: {k}");
+    let url = k["photos"][0]["url"].as_str().unwrap();
+    let r = app.client().get(format!("{}{url}", app.url)).bearer_auth(&w).send().await.unwrap();
+    assert_eq!((r.status(), r.headers()["content-type"].to_str().unwrap()), (StatusCode::OK, "image/jpeg"));
+    let plan = app.get(&w, &format!("/api/v1/residents/{alone}/plan")).await.1;
+    assert_eq!(plan["visits"][0]["has_photo"], true, "and still on the visit");
 }
