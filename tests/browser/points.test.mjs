@@ -34,33 +34,43 @@ test('a resident volunteers, earns points, redeems rice and the clerk hands it o
   const id = await card.getAttribute('data-id');
   await r.page.screenshot({ path: `${OUT}points-signed-up.png`, fullPage: true });
 
-  // the clerk checks him in at the start, from the paper list, and out now
-  const c = await phoneAs('clerk');
-  await c.page.goto(`${BASE}/activities`);
-  await Promise.all([c.page.waitForURL(`${BASE}/activities/${id}`), c.page.click(`a[href="/activities/${id}"]`)]);
+  // today's is not over: its points cannot be confirmed yet, and the page says when
+  const s = await phoneAs('secretary');
+  await s.page.goto(`${BASE}/activities/${id}`);
+  assert.ok(await s.page.locator('#confirm').isDisabled(), 'not before the end');
+  assert.match(await s.page.textContent('#confirm-why'), /活动结束后才能确认/);
   const act = await fetch(`${BASE}/api/v1/activities/${id}`, { headers: { authorization: `Bearer ${tok}` } });
   assert.equal(act.status, 404, 'a resident does not read the organiser\'s list');
+
+  // yesterday's haircut: the clerk records him from the paper list, in and out
+  const c = await phoneAs('clerk');
+  await c.page.goto(`${BASE}/activities`);
+  const past = c.page.locator('a', { hasText: '助老理发' }).first();
+  const href = await past.getAttribute('href');
+  const pastId = href.split('/').pop();
+  await Promise.all([c.page.waitForURL(`${BASE}${href}`), past.click()]);
+  const times = await c.page.evaluate(async (id) => {
+    const t = await (await fetch(`/api/v1/activities/${id}`)).json();
+    return [t.starts_at, t.ends_at];
+  }, pastId);
   const row = c.page.locator(`li.signup[data-resident="${rid}"]`);
   await row.locator('summary').click();
-  const starts = await c.page.evaluate(async (id) => {
-    const t = await (await fetch(`/api/v1/activities/${id}`)).json();
-    return t.starts_at;
-  }, id);
-  await row.locator('input[name=at]').fill(localValue(starts));
+  await row.locator('input[name=at]').fill(localValue(times[0]));
   await Promise.all([c.page.waitForURL(/\?ok=1/), row.getByRole('button', { name: '签到' }).click()]);
+  await row.locator('summary').click();
+  await row.locator('input[name=at]').fill(localValue(times[1]));
   await Promise.all([c.page.waitForURL(/\?ok=1/), row.getByRole('button', { name: '签退' }).click()]);
   assert.ok((await row.textContent()).includes('签退'), 'checked out');
 
-  // the secretary confirms: the minutes turn into points
-  const s = await phoneAs('secretary');
-  await s.page.goto(`${BASE}/activities/${id}`);
+  // the secretary confirms the day after: the minutes turn into points
+  await s.page.goto(`${BASE}/activities/${pastId}`);
   await Promise.all([s.page.waitForURL(/\?ok=1/), s.page.click('#confirm')]);
   const earned = Number((await s.page.locator(`li.signup[data-resident="${rid}"] .tag`, { hasText: '分' }).last().textContent()).match(/\+(\d+)/)[1]);
-  assert.ok(earned >= 10, `an hour or more at 10 an hour: ${earned}`);
+  assert.equal(earned, 20, `two hours at 10 an hour: ${earned}`);
 
   await r.page.goto(`${BASE}/me/points`);
   assert.equal(await number(r.page, '#balance'), before + earned);
-  assert.ok((await r.page.textContent('#statement')).includes('社区志愿服务日'));
+  assert.ok((await r.page.textContent('#statement')).includes('助老理发'));
   await r.page.screenshot({ path: `${OUT}points-statement.png`, fullPage: true });
 
   // a bag of rice; the pickup code is shown big

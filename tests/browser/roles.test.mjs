@@ -146,10 +146,11 @@ test('the secretary registers a resident, shows the ID in full with a reason, an
   assert.ok((await page.textContent('ul.doors')).includes(person.name));
   await page.screenshot({ path: `${OUT}building-secretary.png`, fullPage: true });
   await page.goto(`${BASE}/residents`);
-  await page.fill('form.filters input[name=name]', person.name);
+  await page.click('details.filters-box summary');
+  await page.fill('input[name=name]', person.name);
   await page.selectOption('select[name=category]', 'elderly_alone');
-  await Promise.all([page.waitForURL(/category=elderly_alone/), page.click('form.filters button')]);
-  const names = await page.$$eval('.people li strong', els => els.map(e => e.textContent));
+  await Promise.all([page.waitForURL(/category=elderly_alone/), page.click('details.filters-box button')]);
+  const names = await page.$$eval('table.ledger tbody strong', els => els.map(e => e.textContent));
   assert.deepEqual(names, [person.name]);
   assert.deepEqual(problems, []);
   await context.close();
@@ -173,12 +174,13 @@ test('the secretary imports the roster through the upload page, filters by 孤�
   await page.screenshot({ path: `${OUT}import-secretary.png`, fullPage: true });
 
   await page.goto(`${BASE}/residents`);
+  await page.click('details.filters-box summary');
   const option = await page.locator('select[name=category] option', { hasText: '孤寡老人' }).getAttribute('value');
   await page.selectOption('select[name=category]', option);
-  await Promise.all([page.waitForURL(/category=elderly_alone/), page.click('form.filters button')]);
+  await Promise.all([page.waitForURL(/category=elderly_alone/), page.click('details.filters-box button')]);
   const total = Number(await page.textContent('h1 .muted'));
   assert.ok(total >= 35, `at least the 35 people of the roster: ${total}`);
-  await Promise.all([page.waitForURL(/\/residents\/\d+$/), page.click('.people li a >> nth=0')]);
+  await Promise.all([page.waitForURL(/\/residents\/\d+$/), page.click('table.ledger tbody a >> nth=0')]);
   assert.ok((await page.textContent('main')).includes('独居老人'));
   assert.match(await page.textContent('#v-id_number'), /^\d{6}\*{8}[\dX]{4}$/);
   assert.deepEqual(problems, []);

@@ -42,7 +42,7 @@ crate::labelled! {
     pub enum Priority {
         Emergency = ("emergency", "紧急", "Emergency"),
         Urgent = ("urgent", "加急", "Urgent"),
-        Ordinary = ("ordinary", "一般", "Ordinary"),
+        Ordinary = ("ordinary", "一般", "Normal"),
         Complex = ("complex", "复杂", "Complex"),
     }
 }

@@ -417,6 +417,15 @@ impl Services {
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
             let (a, com) = activity_in_scope(&mut tx, caller, id, crate::roles::POINT_KEEPERS).await?;
+            // confirming closes it: before the end, those still to come
+            // would get nothing
+            if now < a.ends_at {
+                let end = yijia_domain::time::to_local(a.ends_at).format("%m-%d %H:%M");
+                return Err(ServiceError::conflict(
+                    format!("活动 {end} 结束后才能确认积分:确认之后再到场的人就记不上了"),
+                    format!("points are confirmed after the end ({end}): whoever comes after a confirmation gets none"),
+                ));
+            }
             if !store::confirm(&mut tx, id, &caller.display_name, now).await? {
                 return Err(not_open(&a));
             }

@@ -164,6 +164,10 @@ pub struct UserView {
     pub password_expired: bool,
     /// Logs in with a second factor.
     pub two_factor: bool,
+    /// Staff: the phone residents call them on (in the user list; not in
+    /// `/me`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub work_phone: Option<String>,
 }
 
 impl UserView {
@@ -215,6 +219,7 @@ impl Services {
             display_name: u.display_name,
             grants,
             disabled: u.disabled_at.is_some(),
+            work_phone: u.work_phone,
         })
     }
 
@@ -415,6 +420,8 @@ impl Services {
             disabled: false,
             password_expired: self.settings.password_policy.expired(caller.password_set_at, self.now()),
             two_factor: caller.two_factor,
+            // the session does not carry it: the user list shows it
+            work_phone: None,
         })
     }
 

@@ -30,6 +30,9 @@ pub struct InvitationView {
     pub name: String,
     /// RFC 3339.
     pub expires_at: String,
+    /// They have an account: the code sets a new password for it (with
+    /// the mobile number they log in with).
+    pub for_reset: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -60,20 +63,17 @@ impl Services {
             if !caller.covers(REGISTRARS, &r.grid_path) {
                 return Err(ServiceError::denied("resident_invite", format!("resident:{resident_id}")));
             }
-            if users::user_of_resident(&mut tx, r.id).await?.is_some() {
-                return Err(ServiceError::Conflict(Msg::new(
-                    format!("{}已有居民账号", r.name),
-                    format!("{} has an account already", r.name),
-                )));
-            }
+            // with an account already, the code is the way back in after a
+            // forgotten password: it sets a new one
+            let for_reset = users::user_of_resident(&mut tx, r.id).await?.is_some();
             let code = invitation_code(rand::rng().random());
             let expires_at = now + INVITATION_DAYS * DAY_MS;
             users::expire_invitations(&mut tx, r.id, now).await?;
             users::insert_invitation(&mut tx, &token_hash(&code), r.id, caller.user_id, now, expires_at).await?;
             let e = Event::ok("resident_invite", format!("resident:{}", r.id), &r.grid_path);
-            record(&mut tx, caller, now, &e).await?;
+            record(&mut tx, caller, now, &e.with(json!({ "for_reset": for_reset }))).await?;
             tx.commit().await?;
-            Ok(InvitationView { code, resident_id: r.id, name: r.name, expires_at: rfc3339(expires_at) })
+            Ok(InvitationView { code, resident_id: r.id, name: r.name, expires_at: rfc3339(expires_at), for_reset })
         })
         .await
     }
@@ -116,6 +116,9 @@ impl Services {
 
         let mut tx = self.db.write().await?;
         let r = residents::get(&mut tx, inv.resident_id).await?.ok_or(ServiceError::NotFound)?;
+        if let Some(user_id) = users::user_of_resident(&mut tx, r.id).await? {
+            return self.reset_by_code(tx, &inv.code_hash, (user_id, &r.grid_path), &phone, &hash, ip, now).await;
+        }
         let taken = || Msg::new(format!("手机号 {phone} 已注册,请直接登录"), format!("{phone} has an account: log in"));
         let user = on_conflict(users::insert(&mut tx, &phone, &r.name, &hash, now).await, taken)?;
         if !users::use_invitation(&mut tx, &inv.code_hash, user.id, now).await?
@@ -125,17 +128,44 @@ impl Services {
         }
         users::add_grant(&mut tx, user.id, Role::Resident.code(), r.grid_id, now).await?;
         users::link_resident(&mut tx, user.id, r.id).await?;
-        let who = Caller {
-            user_id: Some(user.id),
-            username: user.username.clone(),
-            display_name: user.display_name.clone(),
-            grants: vec![],
-            ip: ip.to_owned(),
-            resident_id: Some(r.id),
-            ..Caller::operator()
-        };
+        let who = Caller { resident_id: Some(r.id), ..resident_at(&user, ip) };
         let e = Event::ok("resident_join", format!("user:{}", user.id), &r.grid_path);
         record(&mut tx, &who, now, &e.with(json!({ "resident": r.id }))).await?;
+        let view = self.user_view(&mut tx, user).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// A code given to a resident who has an account: a new password for it,
+    /// if the number is the one they log in with. Their sessions end.
+    #[allow(clippy::too_many_arguments)]
+    async fn reset_by_code(
+        &self,
+        mut tx: Tx,
+        code_hash: &str,
+        (user_id, grid_path): (i64, &str),
+        phone: &str,
+        hash: &str,
+        ip: &str,
+        now: i64,
+    ) -> Result<UserView> {
+        let user = users::by_id(&mut tx, user_id).await?;
+        if user.username != phone {
+            return Err(ServiceError::invalid(
+                "phone",
+                "请填写您登录用的手机号(注册账号时的号码)",
+                "give the mobile number you log in with (the one you signed up with)",
+            ));
+        }
+        if !users::use_invitation(&mut tx, code_hash, user.id, now).await? {
+            return Err(bad_code());
+        }
+        users::set_password(&mut tx, user.id, hash, now).await?;
+        let ended = sessions::delete_for_user(&mut tx, user.id).await?;
+        self.sessions.remove_user(user.id);
+        let who = resident_at(&user, ip);
+        let e = Event::ok("password_reset_by_code", format!("user:{}", user.id), grid_path);
+        record(&mut tx, &who, now, &e.with(json!({ "sessions_ended": ended }))).await?;
         let view = self.user_view(&mut tx, user).await?;
         tx.commit().await?;
         Ok(view)
@@ -146,6 +176,54 @@ impl Services {
         sessions::record_attempt(&mut tx, "join", ip, now, false).await?;
         tx.commit().await?;
         Err(bad_code())
+    }
+}
+
+/// A resident acting with a code, before any session: the audit's actor.
+fn resident_at(user: &users::User, ip: &str) -> Caller {
+    Caller {
+        user_id: Some(user.id),
+        username: user.username.clone(),
+        display_name: user.display_name.clone(),
+        grants: vec![],
+        ip: ip.to_owned(),
+        ..Caller::operator()
+    }
+}
+
+/// Someone a resident can call about their grid.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct GridContact {
+    pub name: String,
+    pub role: Role,
+    pub role_name: String,
+    pub grid_name: String,
+    /// The phone they are called on at work; none set yet when missing.
+    pub work_phone: Option<String>,
+}
+
+impl Services {
+    /// For a resident: the grid workers of their grid, by name, with their
+    /// work phones.
+    pub async fn my_grid_workers(&self, caller: &Caller) -> Result<Vec<GridContact>> {
+        self.denials_audited(caller, async {
+            let mut tx = self.db.read().await?;
+            let (r, _) = own_record(&mut tx, caller).await?;
+            let grid = org::by_id(&mut tx, r.grid_id).await?;
+            let workers = users::holders(&mut tx, Role::GridWorker, &[r.grid_id]).await?;
+            tx.commit().await?;
+            Ok(workers
+                .into_iter()
+                .map(|h| GridContact {
+                    name: h.user.display_name,
+                    role: Role::GridWorker,
+                    role_name: Role::GridWorker.name_zh().to_owned(),
+                    grid_name: grid.name.clone(),
+                    work_phone: h.user.work_phone,
+                })
+                .collect())
+        })
+        .await
     }
 }
 

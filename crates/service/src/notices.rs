@@ -278,11 +278,25 @@ impl Services {
     /// For a resident: the notices for where they live, now, each marked
     /// read or not.
     pub async fn my_notices(&self, caller: &Caller) -> Result<Vec<NoticeView>> {
+        self.notices_for_me(caller, false).await
+    }
+
+    /// For a resident: the notices for where they live that have ended,
+    /// the latest first (the last hundred).
+    pub async fn my_past_notices(&self, caller: &Caller) -> Result<Vec<NoticeView>> {
+        self.notices_for_me(caller, true).await
+    }
+
+    async fn notices_for_me(&self, caller: &Caller, ended: bool) -> Result<Vec<NoticeView>> {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
             let (com, grid, building) = home_of(&mut tx, caller).await?;
-            let list = store::current_for(&mut tx, com.id, grid, building, now).await?;
+            let list = if ended {
+                store::past_for(&mut tx, com.id, grid, building, now, 100).await?
+            } else {
+                store::current_for(&mut tx, com.id, grid, building, now).await?
+            };
             let read = match caller.user_id {
                 Some(u) => store::read_by(&mut tx, u, com.id).await?,
                 None => vec![],
@@ -299,7 +313,9 @@ impl Services {
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
             let (com, grid, building) = home_of(&mut tx, caller).await?;
-            let mine = store::current_for(&mut tx, com.id, grid, building, now).await?;
+            let mut mine = store::current_for(&mut tx, com.id, grid, building, now).await?;
+            // one that has ended can still be read again
+            mine.extend(store::past_for(&mut tx, com.id, grid, building, now, 100).await?);
             if !mine.iter().any(|n| n.id == id) {
                 return Err(match store::get(&mut tx, id).await? {
                     Some(_) => ServiceError::denied("notice_read", format!("notice:{id}")),

@@ -81,7 +81,26 @@ fn parse_boundary(kind: OrgKind, boundary: Option<&str>) -> Result<Option<String
     }
 }
 
+/// A community as a visitor of the public boards sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PublicCommunity {
+    pub code: String,
+    pub name: String,
+    pub subdistrict: String,
+}
+
 impl Services {
+    /// The communities whose boards are public, for a visitor who opened a
+    /// board without naming one (a poster printed with the plain address).
+    pub async fn public_communities(&self) -> Result<Vec<PublicCommunity>> {
+        let mut tx = self.db.conn().await?;
+        Ok(org::communities(&mut tx)
+            .await?
+            .into_iter()
+            .map(|(code, name, subdistrict)| PublicCommunity { code, name, subdistrict })
+            .collect())
+    }
+
     /// The nodes the caller may see, in tree order: their subtrees and the
     /// way up from each.
     pub async fn org_tree(&self, caller: &Caller) -> Result<Vec<OrgNodeView>> {

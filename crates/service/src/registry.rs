@@ -121,6 +121,7 @@ pub struct ResidentView {
     /// Masked (`138****5678`); absent for station clerks.
     pub phone: Option<String>,
     pub grid: String,
+    pub grid_name: String,
     pub address: Option<AddressView>,
     pub relation: String,
     pub residence: Residence,
@@ -142,7 +143,15 @@ pub struct Unmasked {
 pub struct RecordView {
     /// RFC 3339
     pub at: String,
+    /// Their login name (a resident's mobile masked).
     pub who: String,
+    /// Their name, as the record's reader knows them.
+    pub who_name: String,
+    /// Their first role.
+    pub who_role: Option<Role>,
+    /// For an unmask: the field shown, and the reason given.
+    pub field: Option<String>,
+    pub reason: Option<String>,
     /// resident_view, resident_unmask, resident_add, …
     pub action: String,
     /// For an unmask: which field and why.
@@ -490,9 +499,23 @@ impl Services {
         Ok(places::household(tx, grid.id, b, &entrance, door, now).await?)
     }
 
-    /// Masked views of several residents.
-    fn views_of(&self, caller: &Caller, rows: Vec<residents::Resident>) -> Vec<ResidentView> {
-        rows.into_iter().map(|r| self.to_view(caller, r, None)).collect()
+    /// Masked views of several residents, with their addresses.
+    async fn views_of(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        rows: Vec<residents::Resident>,
+    ) -> Result<Vec<ResidentView>> {
+        let households: Vec<i64> = rows.iter().filter_map(|r| r.household_id).collect();
+        let at: std::collections::HashMap<i64, places::Address> =
+            places::addresses(tx, &households).await?.into_iter().map(|a| (a.household_id, a)).collect();
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let address = r.household_id.and_then(|h| at.get(&h).cloned());
+                self.to_view(caller, r, address)
+            })
+            .collect())
     }
 
     /// The masked view of a resident, read in the caller's transaction.
@@ -552,6 +575,7 @@ impl Services {
             id_number: r.id_number_masked.filter(|_| sees_ids),
             phone: r.phone_masked.filter(|_| sees_ids),
             grid: r.grid_code,
+            grid_name: r.grid_name,
             address: address.map(AddressView::from),
             relation: r.relation,
             residence: r.residence,
@@ -831,7 +855,7 @@ impl Services {
         };
         let mut tx = self.db.conn().await?;
         let (rows, total) = residents::list(&mut tx, &filter, page.per_page, page.offset()).await?;
-        let items = self.views_of(caller, rows);
+        let items = self.views_of(&mut tx, caller, rows).await?;
         tx.commit().await?;
         Ok(Page::of(items, total, page))
     }
@@ -851,8 +875,8 @@ impl Services {
         if id.is_none() && phone.is_none() {
             return Err(ServiceError::invalid(
                 "q",
-                "请输入完整的身份证号或电话号码;按姓名查找请用 name",
-                "give a whole ID number or phone number; to search by name use name",
+                "请输入完整的 18 位身份证号或 11 位手机号;只记得几位数字或名字时,请在「姓名」一栏输入姓名",
+                "type a whole 18-character ID number or 11-digit phone number; with only some digits or a name, type the name in the Name box",
             ));
         }
         let id_index = id.as_ref().map(|i| keys.blind("id_number", i.as_str())).transpose()?.unwrap_or_default();
@@ -865,7 +889,9 @@ impl Services {
         record(&mut tx, caller, self.now(), &e.with(json!({ "q": masked }))).await?;
         tx.commit().await?;
         let found = found.into_iter().filter(|r| paths.iter().any(|p| r.grid_path.starts_with(p.as_str()))).collect();
-        let items = self.views_of(caller, found);
+        let mut tx = self.db.conn().await?;
+        let items = self.views_of(&mut tx, caller, found).await?;
+        drop(tx);
         let total = items.len() as i64;
         let items = items.into_iter().skip(page.offset() as usize).take(page.per_page as usize).collect();
         Ok(Page::of(items, total, page))
@@ -876,13 +902,33 @@ impl Services {
         self.resident_in_scope(caller, id, RESIDENT_READERS, "resident_views").await?;
         let mut conn = self.db.conn().await?;
         let rows = store_audit::by_object(&mut conn, &format!("resident:{id}"), 200).await?;
+        let mut people: std::collections::HashMap<i64, (String, Option<Role>)> = std::collections::HashMap::new();
+        for actor in rows.iter().filter_map(|e| e.actor_id) {
+            if let std::collections::hash_map::Entry::Vacant(v) = people.entry(actor)
+                && let Some(u) = yijia_store::users::find_by_id(&mut conn, actor).await?
+            {
+                let role = yijia_store::users::grants_of(&mut conn, actor).await?.first().map(|g| g.role);
+                v.insert((u.display_name, role));
+            }
+        }
         Ok(rows
             .into_iter()
-            .map(|e| RecordView {
-                at: yijia_domain::time::rfc3339(e.at),
-                who: yijia_domain::phone::mask_mobiles(&e.actor_name),
-                action: e.action,
-                detail: yijia_domain::phone::mask_mobiles(&e.detail),
+            .map(|e| {
+                let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
+                let (who_name, who_role) = match e.actor_id.and_then(|a| people.get(&a)) {
+                    Some((name, role)) => (name.clone(), *role),
+                    None => (yijia_domain::phone::mask_mobiles(&e.actor_name), None),
+                };
+                RecordView {
+                    at: yijia_domain::time::rfc3339(e.at),
+                    who: yijia_domain::phone::mask_mobiles(&e.actor_name),
+                    who_name,
+                    who_role,
+                    field: detail["field"].as_str().map(str::to_owned),
+                    reason: detail["reason"].as_str().map(yijia_domain::phone::mask_mobiles),
+                    action: e.action,
+                    detail: yijia_domain::phone::mask_mobiles(&e.detail),
+                }
             })
             .collect())
     }
@@ -1029,6 +1075,8 @@ pub struct HistoryView {
     pub change: String,
     pub reason: String,
     pub by: String,
+    /// Who, by name.
+    pub by_name: String,
     /// RFC 3339
     pub at: String,
 }
@@ -1103,6 +1151,16 @@ impl Services {
         let mut conn = self.db.conn().await?;
         let rows = residents::history_of(&mut conn, id).await?;
         let customs = residents::customs(&mut conn, std::slice::from_ref(&r.grid_path)).await?;
+        let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        for h in &rows {
+            if !names.contains_key(&h.by_user) {
+                let name = match yijia_store::users::by_username(&mut conn, &h.by_user).await? {
+                    Some(u) => u.display_name,
+                    None => h.by_user.clone(),
+                };
+                names.insert(h.by_user.clone(), name);
+            }
+        }
         Ok(rows
             .into_iter()
             .filter_map(|h| {
@@ -1115,6 +1173,7 @@ impl Services {
                     name,
                     change: h.change,
                     reason: h.reason,
+                    by_name: names.get(&h.by_user).cloned().unwrap_or_default(),
                     by: h.by_user,
                     at: yijia_domain::time::rfc3339(h.at),
                 })

@@ -195,6 +195,31 @@ impl Services {
         Ok(v.masked())
     }
 
+    /// Sets the phone a staff member's residents call them on (empty: none).
+    pub async fn set_work_phone(&self, caller: &Caller, username: &str, phone: &str) -> Result<UserView> {
+        if !caller.has_any(USER_MANAGERS) {
+            return Err(ServiceError::forbidden());
+        }
+        let phone = match phone.trim() {
+            "" => None,
+            p => Some(
+                yijia_domain::phone::Phone::parse(p)
+                    .map_err(|e| ServiceError::Invalid(yijia_domain::Invalid { field: "work_phone".into(), ..e }))?,
+            ),
+        };
+        let u = self.managed_user(caller, username, "user_work_phone").await?;
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let shown = phone.as_ref().map(|p| p.normalized());
+        users::set_work_phone(&mut tx, u.id, shown.as_deref()).await?;
+        let e = Event::ok("user_work_phone", format!("user:{}", u.id), caller.home_path());
+        record(&mut tx, caller, now, &e.with(json!({ "work_phone": shown }))).await?;
+        let u = users::by_id(&mut tx, u.id).await?;
+        let v = self.user_view(&mut tx, u).await?;
+        tx.commit().await?;
+        Ok(v.masked())
+    }
+
     /// Sets another user's password (an admin, a secretary for their
     /// community, or the operator); their sessions end.
     pub async fn reset_password(&self, caller: &Caller, username: &str, password: &str) -> Result<()> {

@@ -85,6 +85,26 @@ pub async fn current_for(
         .bind(now).fetch_all(c).await?))
 }
 
+/// The notices that were for these places and have ended (not withdrawn
+/// ones), the latest first.
+pub async fn past_for(
+    tx: &mut Tx,
+    community_id: i64,
+    grid_id: i64,
+    building_id: Option<i64>,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<Notice>> {
+    let sql = format!(
+        "{SELECT} WHERE n.community_id = $1 AND (n.grid_id IS NULL OR n.grid_id = $2) \
+         AND (n.building_id IS NULL OR n.building_id = $3) AND n.publish_until IS NOT NULL \
+         AND n.publish_until <= $4 AND n.withdrawn_at IS NULL \
+         ORDER BY n.publish_from DESC, n.id DESC LIMIT $5"
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(community_id).bind(grid_id).bind(building_id)
+        .bind(now).bind(limit).fetch_all(c).await?))
+}
+
 /// Which of these notices the user has read.
 pub async fn read_by(tx: &mut Tx, user_id: i64, community_id: i64) -> Result<Vec<i64>> {
     Ok(on_tx!(tx, c => sqlx::query_scalar(

@@ -76,6 +76,14 @@ pub async fn subtree_of_code(tx: &mut Tx, code: &str) -> Result<Vec<OrgNode>> {
     )
 }
 
+/// Every community with its subdistrict's name: (code, name, subdistrict),
+/// by subdistrict and name. Names only, for the public boards' chooser.
+pub async fn communities(tx: &mut Tx) -> Result<Vec<(String, String, String)>> {
+    let sql = "SELECT c.code, c.name, COALESCE(p.name, '') FROM org_nodes c LEFT JOIN org_nodes p ON p.id = c.parent_id \
+               WHERE c.kind = 'community' ORDER BY 3, c.name, c.code";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).fetch_all(c).await?))
+}
+
 pub async fn children(tx: &mut Tx, parent_id: i64) -> Result<Vec<OrgNode>> {
     let sql = format!("SELECT {COLS} FROM org_nodes WHERE parent_id = $1 ORDER BY code");
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(parent_id).fetch_all(c).await?))

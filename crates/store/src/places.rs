@@ -160,6 +160,21 @@ pub async fn address(tx: &mut Tx, household_id: i64) -> Result<Option<Address>> 
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(household_id).fetch_optional(c).await?))
 }
 
+/// The addresses of several households (a page of a list).
+pub async fn addresses(tx: &mut Tx, household_ids: &[i64]) -> Result<Vec<Address>> {
+    if household_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT h.id AS household_id, b.id AS building_id, o.path AS grid_path, o.code AS grid_code, \
+         e.name AS estate, b.name AS building, h.entrance, h.door \
+         FROM households h JOIN buildings b ON b.id = h.building_id JOIN estates e ON e.id = b.estate_id \
+         JOIN org_nodes o ON o.id = h.grid_id WHERE h.id IN ({})",
+        crate::sql::id_list(household_ids)
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(c).await?))
+}
+
 /// A building with what routing a case needs: its community, the grid most
 /// of its households are in, its estate's grid and a point.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]

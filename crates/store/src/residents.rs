@@ -16,6 +16,7 @@ pub struct Resident {
     pub uid: String,
     pub grid_id: i64,
     pub grid_code: String,
+    pub grid_name: String,
     pub grid_path: String,
     pub household_id: Option<i64>,
     pub name: String,
@@ -71,7 +72,7 @@ impl Resident {
     }
 }
 
-const COLS: &str = "r.id, r.uid, r.grid_id, o.code AS grid_code, o.path AS grid_path, r.household_id, r.name, r.sex, \
+const COLS: &str = "r.id, r.uid, r.grid_id, o.code AS grid_code, o.name AS grid_name, o.path AS grid_path, r.household_id, r.name, r.sex, \
                     r.birth_date, r.id_number_sealed, r.id_number_masked, r.phone_sealed, r.phone_masked, r.relation, \
                     r.residence, r.notes, r.flags, r.created_at, r.updated_at, r.version, \
                     (SELECT group_concat(rc.category || CASE WHEN rc.details_sealed IS NULL THEN '' ELSE '+' END \
@@ -382,7 +383,8 @@ pub struct Filter {
 /// The `ORDER BY` of a sort order; unknown birth dates and addresses last.
 fn order_by(sort: Sort) -> &'static str {
     match sort {
-        Sort::Name => "r.name, r.id",
+        // by pinyin (丁 ding before 于 yu), surnames read as surnames
+        Sort::Name => "r.name_pinyin, r.name, r.id",
         Sort::Oldest => "r.birth_date IS NULL, r.birth_date, r.id",
         Sort::Youngest => "r.birth_date IS NULL, r.birth_date DESC, r.id",
         Sort::Address => "e.name IS NULL, e.name, b.name, h.entrance, h.door, r.name, r.id",

@@ -17,6 +17,8 @@ pub struct User {
     pub password_set_at: i64,
     pub disabled_at: Option<i64>,
     pub created_at: i64,
+    /// Staff: the phone residents call them on.
+    pub work_phone: Option<String>,
 }
 
 /// A grant joined with its org node.
@@ -32,7 +34,7 @@ pub struct Grant {
     pub org_path: String,
 }
 
-const COLS: &str = "id, username, display_name, password_hash, password_set_at, disabled_at, created_at";
+const COLS: &str = "id, username, display_name, password_hash, password_set_at, disabled_at, created_at, work_phone";
 const GRANT_COLS: &str = "g.id, g.user_id, g.role, g.org_id, o.code AS org_code, o.kind AS org_kind, \
                           o.name AS org_name, o.path AS org_path";
 
@@ -62,6 +64,12 @@ pub async fn find_by_id(tx: &mut Tx, id: i64) -> Result<Option<User>> {
 pub async fn set_password(tx: &mut Tx, id: i64, hash: &str, now: i64) -> Result<()> {
     let sql = "UPDATE users SET password_hash = $2, password_set_at = $3 WHERE id = $1";
     let n = on_tx!(tx, c => sqlx::query(sql).bind(id).bind(hash).bind(now).execute(c).await?.rows_affected());
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+pub async fn set_work_phone(tx: &mut Tx, id: i64, phone: Option<&str>) -> Result<()> {
+    let sql = "UPDATE users SET work_phone = $1 WHERE id = $2";
+    let n = on_tx!(tx, c => sqlx::query(sql).bind(phone).bind(id).execute(c).await?.rows_affected());
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
@@ -99,7 +107,7 @@ pub async fn holders(tx: &mut Tx, role: Role, org_ids: &[i64]) -> Result<Vec<Hol
     }
     let sql = format!(
         "SELECT g.org_id, u.id, u.username, u.display_name, u.password_hash, u.password_set_at, u.disabled_at, \
-         u.created_at FROM grants g JOIN users u ON u.id = g.user_id \
+         u.created_at, u.work_phone FROM grants g JOIN users u ON u.id = g.user_id \
          WHERE g.role = $1 AND g.org_id IN ({}) AND u.disabled_at IS NULL ORDER BY u.display_name, u.id",
         crate::sql::id_list(org_ids)
     );

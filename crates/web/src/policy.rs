@@ -227,6 +227,11 @@ fn document_common_answers(op: &mut utoipa::openapi::path::Operation, policy: Po
         let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
         RefOr::T(ResponseBuilder::new().description(description).content("application/json", content).build())
     };
+    if policy == Policy::Public {
+        // `security: []`: no login, so that a generated client or an
+        // auditor tells the public routes from the rest
+        op.security = Some(vec![]);
+    }
     let answers = &mut op.responses.responses;
     if policy != Policy::Public {
         answers.entry("401".to_owned()).or_insert_with(|| error("Not logged in"));

@@ -19,7 +19,7 @@ use yijia_domain::org::{Boundary, OrgKind};
 use yijia_domain::phone::Phone;
 use yijia_domain::role::Role;
 use yijia_domain::time::{DAY_MS, rfc3339};
-use yijia_store::{Tx, cases, org, places};
+use yijia_store::{Tx, cases, org, places, residents};
 
 use crate::audit::{Event, record};
 use crate::roles::{CASE_FILERS, CASE_HANDLERS, DISPATCHERS, GRID_HANDLERS, SUBDISTRICT_HANDLERS};
@@ -307,6 +307,8 @@ pub struct FormOptions {
     pub buildings: Vec<(i64, String)>,
     /// (code, name)
     pub grids: Vec<(String, String)>,
+    /// A resident's own building, chosen for them to begin with.
+    pub home_building: Option<i64>,
 }
 
 /// Which cases to list.
@@ -897,7 +899,15 @@ impl Services {
             .filter(|g| g.kind == OrgKind::Grid)
             .map(|g| (g.code, g.name))
             .collect();
-        Ok(FormOptions { community: com.code, community_name: com.name, categories, buildings, grids })
+        let home = match caller.resident_id {
+            Some(r) => residents::get(&mut tx, r).await?.and_then(|r| r.household_id),
+            None => None,
+        };
+        let home_building = match home {
+            Some(h) => places::address(&mut tx, h).await?.map(|a| a.building_id),
+            None => None,
+        };
+        Ok(FormOptions { community: com.code, community_name: com.name, categories, buildings, grids, home_building })
     }
 
     /// A case in the caller's scope, with the parts they play; 404 (and an

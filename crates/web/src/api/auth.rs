@@ -31,7 +31,7 @@ pub struct LoginResponse {
 }
 
 /// Log in; answers a bearer token and sets the session cookie.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()), request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = LoginResponse),
         (status = 401, description = "Wrong username, password or code, the account is locked, or \

@@ -90,7 +90,7 @@ pub struct BoardParams {
 
 /// The honours board of a community for a month: the published rules and who earned them;
 /// names only of residents who chose to be named. No login.
-#[utoipa::path(get, path = "/api/v1/honours", tag = "duty", params(BoardParams), security(()),
+#[utoipa::path(get, path = "/api/v1/honours", tag = "duty", params(BoardParams),
     responses(
         (status = 200, description = "The board", body = HonoursBoard),
         (status = 404, description = "No such community", body = ErrorBody),

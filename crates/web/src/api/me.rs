@@ -5,7 +5,7 @@ use super::prelude::*;
 use yijia_service::activities::{ActivityView, SignupView};
 use yijia_service::auth::UserView;
 use yijia_service::honours::HonourConsent;
-use yijia_service::invitations::{InvitationView, JoinInput};
+use yijia_service::invitations::{GridContact, InvitationView, JoinInput};
 use yijia_service::points::Statement;
 use yijia_service::shop::{ItemView, MyRedeemInput, Redeemed, RedemptionView};
 
@@ -13,13 +13,13 @@ use super::points::MonthParam;
 use crate::policy::ClientIp;
 
 /// A one-time invitation code for a resident to sign up with (valid 14 days; an earlier unused
-/// one stops working). The code is shown only in this answer.
+/// one stops working). For a resident with an account it sets a new password instead (a
+/// forgotten one): `for_reset`. The code is shown only in this answer.
 #[utoipa::path(post, path = "/api/v1/residents/{id}/invitation", tag = "me",
     params(("id" = i64, Path, description = "Resident id")),
     responses(
         (status = 201, description = "The code", body = InvitationView),
         (status = 404, description = "No such resident in your grids", body = ErrorBody),
-        (status = 409, description = "The resident has an account already", body = ErrorBody),
     ))]
 pub async fn invite_resident(
     State(st): State<AppState>,
@@ -30,11 +30,13 @@ pub async fn invite_resident(
     Ok((StatusCode::CREATED, Json(st.svc.invite_resident(&c, id).await.api(lang)?)))
 }
 
-/// Sign up with an invitation code: the mobile number becomes the login name. Wrong codes count
-/// against the address like failed logins.
-#[utoipa::path(post, path = "/api/v1/join", tag = "me", request_body = JoinInput, security(()),
+/// Sign up with an invitation code: the mobile number becomes the login name. With a code given
+/// to a resident who has an account, the password of that account is set anew (the number must
+/// be the one they log in with) and its sessions end. Wrong codes count against the address like
+/// failed logins.
+#[utoipa::path(post, path = "/api/v1/join", tag = "me", request_body = JoinInput,
     responses(
-        (status = 201, description = "The account: now log in", body = UserView),
+        (status = 201, description = "The account (new, or with its new password): now log in", body = UserView),
         (status = 409, description = "That mobile number has an account", body = ErrorBody),
         (status = 422, description = "Wrong, used or expired code; bad number or password", body = ErrorBody),
         (status = 429, description = "Too many attempts from this address", body = ErrorBody),
@@ -46,6 +48,21 @@ pub async fn join(
     ApiJson(b): ApiJson<JoinInput>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
     Ok((StatusCode::CREATED, Json(st.svc.join(b, &ip).await.api(lang)?)))
+}
+
+/// For a resident: the grid workers of their grid, with the phones they are called on at work.
+#[utoipa::path(get, path = "/api/v1/me/grid-workers", tag = "me",
+    responses(
+        (status = 200, description = "Whom to call", body = Vec<GridContact>),
+        (status = 403, description = "No resident record linked", body = ErrorBody),
+        (status = 404, description = "Not a resident's account", body = ErrorBody),
+    ))]
+pub async fn my_grid_workers(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+) -> Result<Json<Vec<GridContact>>, ApiError> {
+    Ok(Json(st.svc.my_grid_workers(&c).await.api(lang)?))
 }
 
 /// My points: the balance and the month's statement.

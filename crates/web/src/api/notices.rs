@@ -74,8 +74,16 @@ pub async fn pin_notice(
     Ok(Json(st.svc.pin_notice(&c, id, b).await.api(lang)?))
 }
 
+/// Which of a resident's notices.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MyNoticesParams {
+    /// `true`: those that have ended (the last hundred), instead of those up now.
+    pub ended: Option<bool>,
+}
+
 /// For a resident: the notices for where they live, pinned first, each marked read or not.
-#[utoipa::path(get, path = "/api/v1/me/notices", tag = "me",
+#[utoipa::path(get, path = "/api/v1/me/notices", tag = "me", params(MyNoticesParams),
     responses(
         (status = 200, description = "The notices", body = Vec<NoticeView>),
         (status = 403, description = "No resident record linked", body = ErrorBody),
@@ -85,8 +93,10 @@ pub async fn my_notices(
     State(st): State<AppState>,
     Auth(c): Auth,
     lang: Lang,
+    ApiQuery(q): ApiQuery<MyNoticesParams>,
 ) -> Result<Json<Vec<NoticeView>>, ApiError> {
-    Ok(Json(st.svc.my_notices(&c).await.api(lang)?))
+    let list = if q.ended == Some(true) { st.svc.my_past_notices(&c).await } else { st.svc.my_notices(&c).await };
+    Ok(Json(list.api(lang)?))
 }
 
 /// For a resident: open a notice meant for them, which counts it read.

@@ -175,7 +175,7 @@ pub async fn add_update_photos(
 }
 
 /// A photo of a pledge's progress, as the public board shows it. No login.
-#[utoipa::path(get, path = "/api/v1/boards/pledge-photos/{id}", tag = "pledges", security(()),
+#[utoipa::path(get, path = "/api/v1/boards/pledge-photos/{id}", tag = "pledges",
     params(("id" = i64, Path, description = "Photo id")),
     responses(
         (status = 200, description = "The photo", content(
@@ -298,7 +298,7 @@ pub async fn judge_mine(
 
 /// The public pledges board: this year's (the ballot while voting, then the committed ones with
 /// their progress) and last year's with the residents' verdicts. No login.
-#[utoipa::path(get, path = "/api/v1/boards/pledges", tag = "pledges", params(BoardCommunity), security(()),
+#[utoipa::path(get, path = "/api/v1/boards/pledges", tag = "pledges", params(BoardCommunity),
     responses(
         (status = 200, description = "The board", body = PledgesBoard),
         (status = 404, description = "No such community", body = ErrorBody),

@@ -272,7 +272,7 @@ pub struct BoardCommunity {
 
 /// The public spending board of a community: money approved and spent per project and year,
 /// on what, cost per household. No login; no personal data.
-#[utoipa::path(get, path = "/api/v1/boards/spending", tag = "projects", params(BoardCommunity), security(()),
+#[utoipa::path(get, path = "/api/v1/boards/spending", tag = "projects", params(BoardCommunity),
     responses(
         (status = 200, description = "The board", body = SpendingBoard),
         (status = 404, description = "No such community", body = ErrorBody),
@@ -328,7 +328,7 @@ pub async fn get_file(
 }
 
 /// A before or after photo of a repair, as the public board shows it. No login.
-#[utoipa::path(get, path = "/api/v1/boards/photos/{id}", tag = "projects", security(()),
+#[utoipa::path(get, path = "/api/v1/boards/photos/{id}", tag = "projects",
     params(("id" = i64, Path, description = "File id")),
     responses(
         (status = 200, description = "The photo", content(

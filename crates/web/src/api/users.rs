@@ -114,3 +114,29 @@ pub async fn enable_user(
 ) -> Result<Json<UserView>, ApiError> {
     Ok(Json(st.svc.set_user_disabled(&c, &username, false).await.api(lang)?))
 }
+
+/// The phone a staff member is called on at work; residents of their grid see it. Empty: none.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct WorkPhoneInput {
+    #[schema(max_length = 20)]
+    pub work_phone: String,
+}
+
+/// Set a staff member's work phone (a mobile or a landline with its area code).
+#[utoipa::path(put, path = "/api/v1/users/{username}/work-phone", tag = "users", request_body = WorkPhoneInput,
+    params(("username" = String, Path, description = "Username")),
+    responses(
+        (status = 200, description = "Set", body = UserView),
+        (status = 403, description = "CSRF token missing", body = ErrorBody),
+        (status = 404, description = "No such user within your scope", body = ErrorBody),
+        (status = 422, description = "Not a phone number", body = ErrorBody),
+    ))]
+pub async fn set_work_phone(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(username): ApiPath<String>,
+    ApiJson(b): ApiJson<WorkPhoneInput>,
+) -> Result<Json<UserView>, ApiError> {
+    Ok(Json(st.svc.set_work_phone(&c, &username, &b.work_phone).await.api(lang)?))
+}

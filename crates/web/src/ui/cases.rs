@@ -49,6 +49,23 @@ struct InboxPage {
     base: String,
     /// `&org=CODE` when the list is narrowed to one place (from the dashboard), else empty.
     org: String,
+    /// The open cases of the caller's whole scope are "my grids" only to a
+    /// grid worker: to a secretary they are the community's.
+    walks_grids: bool,
+    officer: bool,
+}
+
+impl InboxPage {
+    fn box_name(&self, b: &CaseBox) -> &'static str {
+        let l = self.c.l;
+        match b {
+            CaseBox::Grids if self.officer => l.t("本街道", "The subdistrict"),
+            CaseBox::Grids if !self.walks_grids => l.t("本社区", "The community"),
+            CaseBox::Mine if !self.staff => l.t("我的诉求", "My requests"),
+            CaseBox::Mine => l.t("我接办的", "Taken by me"),
+            _ => self.n.case_box(b),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -105,6 +122,8 @@ async fn inbox(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): 
         cases: p.items,
         base,
         org,
+        walks_grids: c.has_any(&[yijia_domain::role::Role::GridWorker]),
+        officer: c.has_any(&[yijia_domain::role::Role::StreetOfficer]),
     }
     .into_response())
 }
@@ -122,6 +141,21 @@ struct CasePage {
     error: Option<String>,
     /// Opened from a visit just now: the visit is recorded too.
     from_visit: bool,
+    /// The latest handling result, shown first to the one who reported it.
+    result: Option<yijia_service::cases::EventView>,
+}
+
+impl CasePage {
+    /// A button named by what it does for the one who reported the case
+    /// ("关闭" alone reads as dismissing it).
+    fn button(&self, a: &Action) -> &'static str {
+        let l = self.c.l;
+        match (self.staff, a) {
+            (false, Action::Close) => l.t("问题已解决,结案", "Solved: close the case"),
+            (false, Action::Reopen) => l.t("没有解决,请重新办理", "Not solved: handle it again"),
+            _ => l.name(*a),
+        }
+    }
 }
 
 async fn render_case(st: &AppState, c: &Caller, l: Lang, id: i64, error: Option<String>) -> PageResult {
@@ -144,6 +178,7 @@ async fn render_case_after(
     };
     let status = if error.is_some() { axum::http::StatusCode::CONFLICT } else { axum::http::StatusCode::OK };
     let here = format!("/cases/{id}");
+    let result = k.timeline.iter().rev().find(|e| e.action == yijia_domain::case::EventKind::Resolve).cloned();
     Ok((
         status,
         CasePage {
@@ -154,6 +189,7 @@ async fn render_case_after(
             grids,
             error,
             from_visit,
+            result,
         },
     )
         .into_response())
@@ -345,6 +381,10 @@ impl NewPage {
 async fn render_new(st: &AppState, c: &Caller, l: Lang, f: NewForm, error: Option<(String, String)>) -> PageResult {
     let community = Some(f.community.as_str()).filter(|s| !s.is_empty());
     let o = st.svc.case_form_options(c, community).await.page(l)?;
+    let mut f = f;
+    if error.is_none() {
+        home_first(&mut f, &o);
+    }
     let kinds = CaseKind::ALL
         .into_iter()
         .map(|k| (k, o.categories.iter().filter(|cat| cat.kind == k && cat.active).cloned().collect::<Vec<_>>()))
@@ -366,6 +406,15 @@ async fn render_new(st: &AppState, c: &Caller, l: Lang, f: NewForm, error: Optio
 
 async fn new_form(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
     render_new(&st, &c, lang, NewForm::default(), None).await
+}
+
+/// A resident's request begins at their own building.
+fn home_first(f: &mut NewForm, o: &FormOptions) {
+    if f.building_id.is_empty()
+        && let Some(b) = o.home_building
+    {
+        f.building_id = b.to_string();
+    }
 }
 
 async fn new_submit(

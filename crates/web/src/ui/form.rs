@@ -83,6 +83,16 @@ pub(crate) fn local_time(s: &str) -> String {
 }
 
 /// `2026-12-05T09:00:00+08:00` as `12-05 09:00`.
+/// `2026-12-03` of an RFC 3339 time: a date a reader keeps (a warranty's end).
+pub(crate) fn day(s: &str) -> String {
+    s.get(..10).unwrap_or(s).to_owned()
+}
+
+/// `2026-12-03 02:28` of an RFC 3339 time, in the time it carries (Beijing).
+pub(crate) fn when(s: &str) -> String {
+    s.get(..16).map(|t| t.replace('T', " ")).unwrap_or_else(|| s.to_owned())
+}
+
 pub(crate) fn short_time(s: &str) -> String {
     s.get(5..16).map(|t| t.replace('T', " ")).unwrap_or_else(|| s.to_owned())
 }

@@ -8,6 +8,7 @@
 
 mod account;
 mod audit;
+mod boards;
 mod cases;
 mod dashboard;
 mod form;
@@ -48,5 +49,6 @@ pub fn routes(r: Routes) -> Routes {
     let r = notices::routes(r);
     let r = projects::routes(r);
     let r = pledges::routes(r);
+    let r = boards::routes(r);
     account::routes(r)
 }

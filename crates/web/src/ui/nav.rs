@@ -212,16 +212,18 @@ struct HomePage {
     alerts: yijia_service::visits::VisitAlerts,
     walker: bool,
     notices: Vec<yijia_service::notices::NoticeView>,
+    /// A resident's grid workers, whom they call.
+    contacts: Vec<yijia_service::invitations::GridContact>,
 }
 
 async fn home(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Response {
-    let grants =
-        c.grants.iter().map(|g| (lang.name(g.role).to_owned(), format!("{} ({})", g.org_name, g.org_code))).collect();
+    let grants = c.grants.iter().map(|g| (lang.name(g.role).to_owned(), g.org_name.clone())).collect();
     let tiles = links(lang, &c).into_iter().skip(1).collect();
     // "no contact in N days": a worker hears of their grids, the community of the longest overdue
     let alerts = st.svc.visit_alerts(&c).await.unwrap_or_default();
     // a resident's notices for where they live, pinned first
     let notices = if c.resident_id.is_some() { st.svc.my_notices(&c).await.unwrap_or_default() } else { vec![] };
+    let contacts = if c.resident_id.is_some() { st.svc.my_grid_workers(&c).await.unwrap_or_default() } else { vec![] };
     HomePage {
         c: Chrome::for_caller(lang, &c, "/", "/"),
         display_name: c.display_name.clone(),
@@ -230,6 +232,7 @@ async fn home(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Response
         alerts,
         walker: c.has_any(&[Role::GridWorker]),
         notices,
+        contacts,
     }
     .into_response()
 }

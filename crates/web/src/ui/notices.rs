@@ -14,6 +14,7 @@ pub fn routes(r: Routes) -> Routes {
         .post("/notices", Roles(NOTICE_PUBLISHERS), Scope::Named, notice_post)
         .post("/notices/{id}/withdraw", Roles(NOTICE_PUBLISHERS), Scope::Object, notice_withdraw)
         .post("/notices/{id}/pin", Roles(NOTICE_PUBLISHERS), Scope::Object, notice_pin)
+        .get("/me/notices", Roles(RESIDENTS), Scope::Own, my_notices)
         .get("/me/notices/{id}", Roles(RESIDENTS), Scope::Own, my_notice)
 }
 
@@ -140,8 +141,23 @@ struct MyNoticePage {
     n: NoticeView,
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "my_notices.html")]
+struct MyNoticesPage {
+    c: Chrome,
+    current: Vec<NoticeView>,
+    past: Vec<NoticeView>,
+}
+
+/// A resident's notices: those up now, then those that have ended.
+async fn my_notices(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
+    let current = st.svc.my_notices(&c).await.page(lang)?;
+    let past = st.svc.my_past_notices(&c).await.page(lang)?;
+    Ok(MyNoticesPage { c: Chrome::for_caller(lang, &c, "/", "/me/notices"), current, past }.into_response())
+}
+
 async fn my_notice(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
     let n = st.svc.read_notice(&c, id).await.page(lang)?;
     let here = format!("/me/notices/{id}");
-    Ok(MyNoticePage { c: Chrome::for_caller(lang, &c, "/", &here), n }.into_response())
+    Ok(MyNoticePage { c: Chrome::for_caller(lang, &c, "/me/notices", &here), n }.into_response())
 }

@@ -307,6 +307,10 @@ struct BoardPage {
 }
 
 async fn board(State(st): State<AppState>, lang: Lang, Query(q): Query<Params>) -> PageResult {
+    let title = lang.t("承诺事项公开", "Public pledges");
+    if let Some(r) = super::boards::choose(&st, lang, q.community.as_deref(), "/boards/pledges", title).await {
+        return r;
+    }
     let b = st.svc.pledges_board(q.community.as_deref().unwrap_or("")).await.page(lang)?;
     let here = format!("/boards/pledges?community={}", b.community);
     Ok(BoardPage { c: Chrome::anonymous(lang, &here), b, today: today(&st) }.into_response())

@@ -279,6 +279,8 @@ struct ActivityPage {
     a: ActivityView,
     can_organise: bool,
     can_confirm: bool,
+    /// Over: points can be confirmed (before, the button says when).
+    ended: bool,
     flash: Flash,
 }
 
@@ -289,6 +291,7 @@ async fn render_activity(st: &AppState, c: &Caller, lang: Lang, id: i64, flash: 
         c: Chrome::for_caller(lang, c, "/activities", &format!("/activities/{id}")),
         can_organise: c.has_any(ORGANISERS) && a.status == yijia_domain::activity::ActivityStatus::Open,
         can_confirm: c.has_any(POINT_KEEPERS) && a.status == yijia_domain::activity::ActivityStatus::Open,
+        ended: chrono::DateTime::parse_from_rfc3339(&a.ends_at).is_ok_and(|e| e.timestamp_millis() <= st.svc.now()),
         a,
         flash,
     };
@@ -686,12 +689,17 @@ struct HonoursPage {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct BoardParams {
+    #[serde(default)]
     community: String,
     month: Option<String>,
 }
 
 /// The public board: no login.
 async fn honours(State(st): State<AppState>, lang: Lang, Query(q): Query<BoardParams>) -> PageResult {
+    let title = lang.t("志愿光荣榜", "Volunteer honours");
+    if let Some(r) = super::boards::choose(&st, lang, Some(q.community.as_str()), "/honours", title).await {
+        return r;
+    }
     let b = st.svc.honours_board(&q.community, q.month.as_deref().filter(|m| !m.is_empty())).await.page(lang)?;
     let here = format!("/honours?community={}&month={}", b.community, b.month);
     let page = HonoursPage { c: Chrome::anonymous(lang, &here), before: month_step(&b.month, -1), b, consent: None };

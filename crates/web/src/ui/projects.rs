@@ -413,6 +413,10 @@ struct BoardParams {
 }
 
 async fn board(State(st): State<AppState>, lang: Lang, Query(q): Query<BoardParams>) -> PageResult {
+    let title = lang.t("维修资金公开", "Repair money, in the open");
+    if let Some(r) = super::boards::choose(&st, lang, q.community.as_deref(), "/boards/spending", title).await {
+        return r;
+    }
     let b = st.svc.spending_board(q.community.as_deref().unwrap_or("")).await.page(lang)?;
     let here = format!("/boards/spending?community={}", b.community);
     Ok(BoardPage { c: Chrome::anonymous(lang, &here), b }.into_response())

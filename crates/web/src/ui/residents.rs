@@ -89,7 +89,10 @@ struct Line {
     name: String,
     sex: &'static str,
     age: Option<u32>,
-    grid: String,
+    /// Masked; empty for those who may not see it.
+    id_number: String,
+    address: String,
+    grid_name: String,
     tags: Vec<String>,
     flagged: bool,
 }
@@ -123,6 +126,8 @@ struct ListPage {
     /// The community the export button exports.
     community: Option<String>,
     error: Option<String>,
+    /// Some filter beyond the name is set: the filters stay open.
+    filtered: bool,
 }
 
 #[derive(Deserialize, serde::Serialize, Default)]
@@ -183,10 +188,25 @@ async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
             age: r.age,
             tags: r.categories.iter().map(|c| if lang.en() { c.name_en.clone() } else { c.name.clone() }).collect(),
             flagged: !r.flags.is_empty(),
-            grid: r.grid,
+            id_number: r.id_number.unwrap_or_default(),
+            address: r
+                .address
+                .map(|a| {
+                    [a.estate, a.building, a.entrance, a.door]
+                        .into_iter()
+                        .filter(|p| !p.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default(),
+            grid_name: r.grid_name,
             name: r.name,
         })
         .collect();
+    let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+    let filtered = [&q.category, &q.grid, &q.residence, &q.age_min, &q.age_max, &q.estate, &q.building, &q.door]
+        .into_iter()
+        .any(set);
     // the filters, encoded, for the pager's links
     let base = format!("/residents?{}", serde_urlencoded::to_string(&q).unwrap_or_default());
     let tree = st.svc.org_tree(&c).await.page(lang)?;
@@ -218,6 +238,7 @@ async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
         can_import: c.has_any(IMPORTERS),
         can_export_full: c.has_any(FULL_EXPORTERS),
         error,
+        filtered,
     }
     .into_response())
 }
@@ -291,6 +312,25 @@ impl DetailPage {
             other => other,
         }
     }
+
+    /// A reason the system wrote in both languages (`登记 / registered`),
+    /// in the reader's; one a person typed, as typed.
+    fn said<'a>(&self, reason: &'a str) -> &'a str {
+        match reason.split_once(" / ") {
+            Some((zh, en)) if en.is_ascii() => self.c.l.t(zh, en),
+            _ => reason,
+        }
+    }
+
+    fn field_name(&self, field: &str) -> &'static str {
+        let l = self.c.l;
+        match field {
+            "id_number" => l.t("身份证号", "ID number"),
+            "phone" => l.t("电话", "phone"),
+            "details" => l.t("类别详情", "category details"),
+            _ => "",
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -325,6 +365,9 @@ async fn change_category(
 #[derive(Template, WebTemplate)]
 #[template(path = "unmasked.html")]
 struct UnmaskedFragment {
+    l: Lang,
+    /// `id_number` and `phone` are shown in place of the masked value.
+    field: String,
     label: String,
     value: String,
     error: Option<String>,
@@ -356,11 +399,15 @@ async fn unmask(
                 "phone" => lang.t("电话", "Phone"),
                 _ => lang.t("类别详情", "Category details"),
             };
-            UnmaskedFragment { label: label.to_owned(), value, error: None }.into_response()
+            UnmaskedFragment { l: lang, field: u.field.clone(), label: label.to_owned(), value, error: None }
+                .into_response()
         }
         Err(e) => {
             let (status, _, msg, _) = describe(&e, lang);
-            (status, UnmaskedFragment { label: String::new(), value: String::new(), error: Some(msg) }).into_response()
+            let none = String::new();
+            let fragment =
+                UnmaskedFragment { l: lang, field: none.clone(), label: none.clone(), value: none, error: Some(msg) };
+            (status, fragment).into_response()
         }
     }
 }

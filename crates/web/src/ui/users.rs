@@ -18,6 +18,7 @@ pub fn routes(r: Routes) -> Routes {
         .post("/users", Roles(USER_MANAGERS), Scope::Named, users_create)
         .post("/users/{username}/disable", Roles(USER_MANAGERS), Scope::Object, user_disable)
         .post("/users/{username}/enable", Roles(USER_MANAGERS), Scope::Object, user_enable)
+        .post("/users/{username}/work-phone", Roles(USER_MANAGERS), Scope::Object, user_work_phone)
 }
 
 // ---- users -----------------------------------------------------------------
@@ -30,6 +31,7 @@ struct UserLine {
     disabled: bool,
     is_self: bool,
     two_factor: bool,
+    work_phone: String,
 }
 
 fn user_line(l: Lang, u: &UserView, me: &Caller) -> UserLine {
@@ -41,6 +43,7 @@ fn user_line(l: Lang, u: &UserView, me: &Caller) -> UserLine {
         disabled: u.disabled,
         is_self: me.user_id == Some(u.id),
         two_factor: u.two_factor,
+        work_phone: u.work_phone.clone().unwrap_or_default(),
     }
 }
 
@@ -79,7 +82,7 @@ async fn render_users(
         .into_iter()
         // a secretary's tree is her community, its grids and the way up
         .filter(|n| n.kind != OrgKind::Root && (admin || matches!(n.kind, OrgKind::Community | OrgKind::Grid)))
-        .map(|n| (n.code.clone(), format!("{}{} ({})", "  ".repeat(n.depth), n.name, n.code)))
+        .map(|n| (n.code.clone(), format!("{}{}", "  ".repeat(n.depth), n.name)))
         .collect();
     let pages = ((p.total + 49) / 50).max(1);
     let users = p.items.iter().map(|u| user_line(lang, u, c)).collect();
@@ -108,6 +111,8 @@ struct UserForm {
     password: String,
     role: String,
     scope: String,
+    #[serde(default)]
+    work_phone: String,
 }
 
 async fn users_create(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<UserForm>) -> PageResult {
@@ -119,7 +124,11 @@ async fn users_create(State(st): State<AppState>, Auth(c): Auth, lang: Lang, For
             password: f.password,
             grants: vec![NewGrant { role, scope: f.scope }],
         };
-        st.svc.add_user(&c, new).await
+        let u = st.svc.add_user(&c, new).await?;
+        match f.work_phone.trim() {
+            "" => Ok(u),
+            phone => st.svc.set_work_phone(&c, &u.username, phone).await,
+        }
     }
     .await;
     match result {
@@ -188,4 +197,22 @@ async fn user_enable(
     headers: HeaderMap,
 ) -> PageResult {
     set_disabled(&st, &c, lang, &u, false, &headers).await
+}
+
+#[derive(Deserialize)]
+struct WorkPhoneForm {
+    #[serde(default)]
+    work_phone: String,
+}
+
+async fn user_work_phone(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(u): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<WorkPhoneForm>,
+) -> PageResult {
+    st.svc.set_work_phone(&c, &u, &f.work_phone).await.page(lang)?;
+    user_row_or_list(&st, &c, lang, &u, &headers).await
 }

@@ -99,6 +99,17 @@ async fn volunteers_sign_up_wait_check_in_and_earn_points_once() {
     staff = app.token("staff").await;
     assert_eq!(app.post(&clerk, &format!("{signups}/{b}/check-out"), json!({})).await.0, StatusCode::OK);
 
+    // not before the end: whoever came later would get nothing
+    let (st, v) = app.post(&staff, &format!("/api/v1/activities/{id}/confirm"), json!({})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("结束后才能确认"), "{v}");
+    let b2 = app.browser_as("staff").await;
+    let html = b2.get(format!("{}/activities/{id}", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"confirm\" disabled") && html.contains("活动结束后才能确认"), "the page says so");
+    app.clock.advance(60 * MINUTE_MS);
+    clerk = app.token("clerk").await;
+    staff = app.token("staff").await;
+
     // a clerk does not give points; the staff confirm, once
     assert_eq!(app.post(&clerk, &format!("/api/v1/activities/{id}/confirm"), json!({})).await.0, StatusCode::NOT_FOUND);
     let (st, done) = app.post(&staff, &format!("/api/v1/activities/{id}/confirm"), json!({})).await;

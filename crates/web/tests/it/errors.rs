@@ -148,6 +148,10 @@ async fn the_openapi_document_covers_every_api_route() {
         // too large or not JSON: the route table documents all three
         if r.policy != yijia_web::policy::Policy::Public {
             assert_eq!(op["responses"]["401"]["description"], "Not logged in", "{} {}", r.method, r.path);
+            assert!(op["security"].is_null(), "{} {} needs a login", r.method, r.path);
+        } else {
+            // a public route says so: no login at all
+            assert_eq!(op["security"], serde_json::json!([]), "{} {} is public", r.method, r.path);
         }
         if op["requestBody"]["content"]["application/json"].is_object() {
             for status in ["413", "415"] {

@@ -21,6 +21,7 @@ mod notices;
 mod open311;
 mod org;
 mod pages;
+mod pilot;
 mod pledges;
 mod points;
 mod policy;

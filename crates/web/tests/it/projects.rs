@@ -12,7 +12,7 @@ use crate::helpers::TestApp;
 use crate::me::link;
 
 /// A resident of 8号楼 in grid 1 with an account.
-async fn neighbour(app: &TestApp, staff: &str, name: &str, phone: &str, door: &str) -> (i64, i64, String) {
+pub(crate) async fn neighbour(app: &TestApp, staff: &str, name: &str, phone: &str, door: &str) -> (i64, i64, String) {
     let body = json!({"name": name, "grid": "chengnan-g01", "relation": "户主", "residence": "permanent",
         "household": {"estate": "丁香花园三期", "building": "8号楼", "entrance": "1单元", "door": door}});
     let (st, r) = app.post(staff, "/api/v1/residents", body).await;
@@ -22,7 +22,7 @@ async fn neighbour(app: &TestApp, staff: &str, name: &str, phone: &str, door: &s
     (id, building, token)
 }
 
-async fn hazard(app: &TestApp, token: &str, building: i64, title: &str) -> i64 {
+pub(crate) async fn hazard(app: &TestApp, token: &str, building: i64, title: &str) -> i64 {
     let body = json!({"category": "structure", "title": title, "description": "三期 8 号楼", "building_id": building});
     let (st, v) = app.post(token, "/api/v1/cases", body).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");

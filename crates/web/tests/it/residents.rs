@@ -202,7 +202,8 @@ async fn a_grid_worker_reaches_only_the_residents_of_their_grids() {
     for q in ["cxh", "cuixiaohong", "Cui Xiao", "崔晓红"] {
         let (_, found) = app.get(&s, &format!("/api/v1/residents?name={q}")).await;
         let names: Vec<&str> = found["items"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
-        let want: &[&str] = if q == "Cui Xiao" { &["崔晓明", "崔晓红"] } else { &["崔晓红"] };
+        // by pinyin: cuixiaohong before cuixiaoming
+        let want: &[&str] = if q == "Cui Xiao" { &["崔晓红", "崔晓明"] } else { &["崔晓红"] };
         assert_eq!(names, want, "{q}");
     }
     let (_, found) = app.get(&s, "/api/v1/residents?q=137-0000-1111").await;

@@ -1,0 +1,332 @@
+//! A resident's day as a pilot found it: the result before the rating and
+//! nothing preselected, buttons named by what they do, his own building to
+//! begin a request with, his grid worker to call, older notices, and a way
+//! back in after a forgotten password.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+use crate::me::{PASSWORD, link};
+
+/// A browser-like client logged in with a resident's number.
+async fn browser(app: &TestApp, phone: &str) -> reqwest::Client {
+    let b = app.browser();
+    let r = b
+        .post(format!("{}/login", app.url))
+        .form(&[("username", phone), ("password", PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "login as {phone}");
+    b
+}
+
+async fn page(b: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
+    let r = b.get(format!("{}{path}", app.url)).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+/// A resident at 丁香花园三期 8号楼 2单元 502 with an account.
+async fn at_home(app: &TestApp) -> (i64, String, i64) {
+    let staff = app.token("staff").await;
+    let body = json!({"name": "孙大爷", "grid": "chengnan-g01", "relation": "户主", "residence": "permanent",
+        "household": {"estate": "丁香花园三期", "building": "8号楼", "entrance": "2单元", "door": "502"}});
+    let (st, v) = app.post(&staff, "/api/v1/residents", body).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let building = v["address"]["building_id"].as_i64().unwrap();
+    let (_, token) = link(app, id, "13912345678").await;
+    (id, token, building)
+}
+
+#[tokio::test]
+async fn a_resident_rates_after_reading_the_result_and_nothing_is_chosen_for_him() {
+    let app = TestApp::spawn().await;
+    let (_, me, building) = at_home(&app).await;
+    let b = browser(&app, "13912345678").await;
+
+    // his request begins at his own building, and the hint asks without the token
+    let (st, html) = page(&b, &app, "/cases/new").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains(&format!("<option value=\"{building}\" selected>")), "his building is chosen");
+    let form = html.split("<form").find(|f| f.contains("id=\"case-new\"")).unwrap().split('>').next().unwrap();
+    assert!(!form.contains("hx-get"), "the form itself does not ask: a GET of the form carries the CSRF token");
+    let hint = html.split("id=\"similar\"").nth(1).unwrap().split('>').next().unwrap();
+    assert!(hint.contains("hx-get=\"/cases/similar\"") && hint.contains("description"), "{hint}");
+
+    let (st, v) = app
+        .post(
+            &me,
+            "/api/v1/cases",
+            json!({"category": "repair", "description": "楼道灯不亮,晚上看不见台阶", "building_id": building}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let worker = app.token("worker1").await;
+    for (action, version, note) in [("accept", 1, ""), ("start", 2, ""), ("resolve", 3, "已更换声控灯,亮了")] {
+        let (st, v) = app
+            .post(
+                &worker,
+                &format!("/api/v1/cases/{id}/actions"),
+                json!({"action": action, "version": version, "note": note}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{action}: {v}");
+    }
+    let (st, html) = page(&b, &app, &format!("/cases/{id}")).await;
+    assert_eq!(st, StatusCode::OK);
+    let (result, rate, actions) =
+        (html.find("id=\"result\"").unwrap(), html.find("id=\"rate\"").unwrap(), html.find("id=\"actions\"").unwrap());
+    assert!(result < rate && rate < actions, "the result, then the rating, then his decision");
+    assert!(html[result..rate].contains("已更换声控灯,亮了"));
+    let stars = &html[rate..actions];
+    assert_eq!(stars.matches("name=\"rating\"").count(), 5);
+    assert!(!stars.contains("checked"), "no rating chosen for him");
+    assert!(html.contains("问题已解决,结案") && html.contains("没有解决,请重新办理"), "buttons say what they do");
+    assert!(!html.contains("/buildings/"), "no link to a staff page he cannot open");
+    assert_eq!(page(&b, &app, &format!("/buildings/{building}")).await.0, StatusCode::NOT_FOUND);
+    // staff still get the building
+    let sec = app.browser_as("secretary").await;
+    assert!(page(&sec, &app, &format!("/cases/{id}")).await.1.contains(&format!("/buildings/{building}")));
+}
+
+async fn who_phone(app: &TestApp, me: &str) -> String {
+    let (st, who) = app.get(me, "/api/v1/me/grid-workers").await;
+    assert_eq!((st, who[0]["name"].as_str()), (StatusCode::OK, Some("李网格")), "{who}");
+    who[0]["work_phone"].as_str().expect("the demo gives her a work phone").to_owned()
+}
+
+#[tokio::test]
+async fn a_resident_sees_whom_to_call_and_every_notice_and_staff_see_names_not_codes() {
+    let app = TestApp::spawn().await;
+    let (_, me, _) = at_home(&app).await;
+    let b = browser(&app, "13912345678").await;
+    let (_, html) = page(&b, &app, "/").await;
+    assert!(html.contains("id=\"my-grid-worker\"") && html.contains("李网格"), "his grid worker by name");
+    let phone = who_phone(&app, &me).await;
+    assert!(html.contains(&format!("href=\"tel:{phone}\"")), "his worker's work phone to call: {phone}");
+    assert!(!html.contains("chengnan-g01"), "no codes");
+
+    // a notice that has ended still has a page
+    let staff = app.token("staff").await;
+    let now = app.svc.now();
+    let (st, n) = app
+        .post(
+            &staff,
+            "/api/v1/notices",
+            json!({"title": "停水通知", "body": "周三 9:00–12:00 停水",
+            "publish_until": yijia_domain::time::rfc3339(now + 60_000)}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{n}");
+    app.clock.advance(120_000);
+    let b = browser(&app, "13912345678").await;
+    let (st, html) = page(&b, &app, "/me/notices").await;
+    assert_eq!(st, StatusCode::OK);
+    let past = html.split("id=\"past\"").nth(1).unwrap();
+    assert!(past.contains("停水通知"), "{html}");
+    let me = app.login_raw("13912345678", PASSWORD).await.json::<serde_json::Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, ended) = app.get(&me, "/api/v1/me/notices?ended=true").await;
+    assert_eq!(ended[0]["title"], "停水通知", "{ended}");
+    assert_eq!(page(&b, &app, &format!("/me/notices/{}", n["id"])).await.0, StatusCode::OK);
+
+    // staff read names on their home page too
+    let sec = app.browser_as("secretary").await;
+    let (_, html) = page(&sec, &app, "/").await;
+    assert!(html.contains("城南社区") && !html.contains("(chengnan)"), "names, not codes");
+}
+
+#[tokio::test]
+async fn a_forgotten_password_comes_back_with_a_new_code_from_staff() {
+    let app = TestApp::spawn().await;
+    let (id, old_token, _) = at_home(&app).await;
+    let worker = app.token("worker1").await;
+    let (st, inv) = app.post(&worker, &format!("/api/v1/residents/{id}/invitation"), json!({})).await;
+    assert_eq!((st, inv["for_reset"].as_bool()), (StatusCode::CREATED, Some(true)), "{inv}");
+    let code = inv["code"].as_str().unwrap();
+    let reset = |phone: &'static str, password: &'static str| {
+        let client = app.client();
+        let url = format!("{}/api/v1/join", app.url);
+        let body = json!({"code": code, "phone": phone, "password": password});
+        async move {
+            let r = client.post(url).json(&body).send().await.unwrap();
+            (r.status(), r.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    };
+    // someone else's number does not take his account
+    let (st, e) = reset("13800001111", "Sun-daye-new-2026").await;
+    assert_eq!((st, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("phone")), "{e}");
+    let (st, u) = reset("13912345678", "Sun-daye-new-2026").await;
+    assert_eq!((st, u["username"].as_str()), (StatusCode::CREATED, Some("13912345678")), "{u}");
+    assert_eq!(app.login_raw("13912345678", PASSWORD).await.status(), StatusCode::UNAUTHORIZED, "the old one is gone");
+    assert_eq!(app.login_raw("13912345678", "Sun-daye-new-2026").await.status(), StatusCode::OK);
+    assert_eq!(app.get(&old_token, "/api/v1/me").await.0, StatusCode::UNAUTHORIZED, "his sessions ended");
+    assert_eq!(reset("13912345678", "Sun-daye-other-2026").await.0, StatusCode::UNPROCESSABLE_ENTITY, "once");
+    assert!(app.audit().await.iter().any(|(a, o, _)| a == "password_reset_by_code" && o == "ok"));
+}
+
+#[tokio::test]
+async fn a_work_phone_is_set_by_who_manages_the_user_and_checked() {
+    let app = TestApp::spawn().await;
+    let sec = app.token("secretary").await;
+    let (st, u) = app
+        .send(reqwest::Method::PUT, &sec, "/api/v1/users/worker1/work-phone", json!({"work_phone": "138 0431 2222"}))
+        .await;
+    assert_eq!((st, u["work_phone"].as_str()), (StatusCode::OK, Some("13804312222")), "{u}");
+    let (st, e) =
+        app.send(reqwest::Method::PUT, &sec, "/api/v1/users/worker1/work-phone", json!({"work_phone": "12345"})).await;
+    assert_eq!((st, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("work_phone")), "{e}");
+    let worker = app.token("worker1").await;
+    let (st, _) =
+        app.send(reqwest::Method::PUT, &worker, "/api/v1/users/worker1/work-phone", json!({"work_phone": ""})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "a grid worker manages no users");
+    let (_, list) = app.get(&sec, "/api/v1/users?per_page=100").await;
+    let w = list["items"].as_array().unwrap().iter().find(|u| u["username"] == "worker1").unwrap().clone();
+    assert_eq!(w["work_phone"], "13804312222");
+}
+
+/// A resident of grid 3 at a door of 8号楼, with a whole ID number.
+async fn registered(app: &TestApp, token: &str, name: &str, door: &str, serial: u16) -> i64 {
+    use yijia_domain::id_number::{IdNumber, Sex};
+    let born = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap();
+    let id = IdNumber::from_parts("220182", born, serial, Sex::Male).unwrap();
+    let body = json!({"name": name, "grid": "chengnan-g03", "id_number": id.as_str(), "relation": "户主", "residence": "permanent",
+        "household": {"estate": "丁香花园三期", "building": "8号楼", "entrance": "2单元", "door": door},
+        "categories": [{"category": "elderly_alone"}]});
+    let (st, v) = app.post(token, "/api/v1/residents", body).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    v["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn the_secretary_reads_a_ledger_in_pinyin_order_and_a_record_in_plain_words() {
+    let app = TestApp::spawn().await;
+    let secretary = app.token("secretary").await;
+    let yu = registered(&app, &secretary, "于敏", "301", 511).await;
+    registered(&app, &secretary, "丁红", "302", 513).await;
+    let b = app.browser_as("secretary").await;
+    let (st, html) = page(&b, &app, "/residents?sort=name").await;
+    assert_eq!(st, StatusCode::OK);
+    let table = html.split("<table class=\"ledger").nth(1).expect("a ledger table");
+    assert!(table.find("丁红").unwrap() < table.find("于敏").unwrap(), "丁 ding before 于 yu");
+    assert!(
+        table.contains("220182********") && table.contains("丁香花园三期 8号楼 2单元 301"),
+        "masked ID and address"
+    );
+    assert!(table.contains("第3网格") && !table.contains("chengnan-g03"), "the grid by name");
+    assert!(html.contains("<details class=\"filters-box\">"), "the filters fold away until used");
+    let (_, api) = app.get(&secretary, "/api/v1/residents?sort=name").await;
+    assert_eq!(api["items"][0]["name"], "丁红", "{api}");
+    assert_eq!(api["items"][0]["address"]["door"], "302", "a ledger line carries its address");
+
+    // a few digits are not a search: say what to type, never a parameter's name
+    let (st, html) = page(&b, &app, "/residents?q=1381234").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("11 位手机号") && html.contains("「姓名」"), "{html}");
+    assert!(!html.contains("用 name"));
+
+    // the record: times as people write them, names instead of usernames, the reason in words
+    let worker = app.add_user("worker3", yijia_domain::role::Role::GridWorker, "chengnan-g03").await;
+    assert_eq!(app.get(&worker, &format!("/api/v1/residents/{yu}")).await.0, StatusCode::OK);
+    let csrf = html.split("hx-headers='{\"X-CSRF-Token\": \"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let r = b
+        .post(format!("{}/residents/{yu}/unmask", app.url))
+        .header("x-csrf-token", &csrf)
+        .header("hx-request", "true")
+        .form(&[("field", "id_number"), ("reason", "办理高龄补贴")])
+        .send()
+        .await
+        .unwrap();
+    let fragment = r.text().await.unwrap();
+    assert!(fragment.contains("id=\"v-id_number\" hx-swap-oob=\"true\""), "shown in place: {fragment}");
+    let (_, html) = page(&b, &app, &format!("/residents/{yu}")).await;
+    assert!(html.contains("第3网格"));
+    let looked = html.split("谁查看过").nth(1).unwrap();
+    assert!(looked.contains("王小红") && looked.contains("社区书记"), "viewers by name and role: {looked}");
+    assert!(looked.contains("办理高龄补贴") && !looked.contains("{\""), "the reason, not JSON");
+    assert!(!html.contains("T0") && !html.contains("+08:00"), "no ISO timestamps");
+    assert!(html.contains(">登记<") || html.contains(" 登记 "), "a machine word in words");
+    assert!(!html.contains("登记 / registered"));
+}
+
+#[tokio::test]
+async fn the_inbox_speaks_to_who_reads_it_and_shows_what_is_urgent() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff").await;
+    let (st, v) = app
+        .post(&staff, "/api/v1/cases", json!({"category": "repair", "description": "电梯困人,老人被困轿厢", "grid": "chengnan-g01", "priority": "urgent"}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let sec = app.browser_as("secretary").await;
+    let (_, html) = page(&sec, &app, "/cases").await;
+    assert!(html.contains("本社区") && !html.contains("我的网格"), "a secretary has no grid");
+    assert!(html.contains("class=\"tag late priority\">加急"), "urgent shows in the list");
+    let worker = app.browser_as("worker1").await;
+    assert!(page(&worker, &app, "/cases").await.1.contains("我的网格"));
+    let officer = app.browser_as("officer").await;
+    assert!(page(&officer, &app, "/cases").await.1.contains("本街道"));
+}
+
+#[tokio::test]
+async fn a_button_that_can_only_be_refused_is_shown_disabled_with_the_reason() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff").await;
+    let secretary = app.token("secretary").await;
+    let (_, building, _) = crate::projects::neighbour(&app, &staff, "张大爷", "13812345678", "101").await;
+    let ceiling = crate::projects::hazard(&app, &staff, building, "吊顶脱落").await;
+    let body = json!({"title": "丁香花园三期修缮", "buildings": [building], "cases": [ceiling]});
+    let (st, p) = app.post(&secretary, "/api/v1/projects", body).await;
+    assert_eq!(st, StatusCode::CREATED, "{p}");
+    let sec = app.browser_as("secretary").await;
+    let (_, html) = page(&sec, &app, &format!("/projects/{}", p["id"])).await;
+    assert!(html.contains("id=\"start-work\" disabled"), "no money approved: 开工 cannot be pressed");
+    assert!(html.contains("资金申请获批后才能开工"), "and it says why");
+    assert!(!html.contains("name=\"to\" value=\"working\""), "no form that could only be refused");
+}
+
+#[tokio::test]
+async fn the_plain_board_addresses_work_and_each_community_has_a_poster() {
+    let app = TestApp::spawn().await;
+    let visitor = app.browser();
+    let get = |path: &str| visitor.get(format!("{}{path}", app.url)).send();
+    // one community: straight to its board
+    for path in ["/boards/spending", "/boards/pledges", "/honours"] {
+        let r = get(path).await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(r.headers()["location"], format!("{path}?community=chengnan").as_str());
+    }
+    // two: a chooser, by name
+    let admin = app.token("admin").await;
+    let (st, v) = app
+        .post(
+            &admin,
+            "/api/v1/org",
+            json!({"code": "chunfeng", "kind": "community", "name": "春风社区", "parent": "zhengyang"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let r = get("/boards/pledges").await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("/boards/pledges?community=chunfeng") && html.contains("春风社区") && html.contains("城南社区")
+    );
+    assert_eq!(get("/honours").await.unwrap().status(), StatusCode::OK, "a chooser, not a 404");
+
+    // the poster: a QR code for each board, each to the full address of this community's
+    let r = get("/boards/poster?community=chengnan").await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert_eq!(html.matches("<svg").count(), 3, "three codes");
+    for path in ["/boards/spending", "/boards/pledges", "/honours"] {
+        assert!(html.contains(&format!("{}{path}?community=chengnan", app.url)), "{path}");
+    }
+    assert_eq!(get("/boards/poster?community=nowhere").await.unwrap().status(), StatusCode::NOT_FOUND);
+    let html = get("/boards").await.unwrap().text().await.unwrap();
+    assert!(html.contains("/boards/poster?community=chunfeng"), "every community's boards and poster");
+}
