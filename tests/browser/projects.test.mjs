@@ -50,9 +50,9 @@ test('funding approved, expenses entered, residents accept, the hazard closes an
   await s.page.locator('summary', { hasText: '申请资金' }).click();
   await s.page.fill('#funding-form input[name=asked]', '60,000');
   await Promise.all([s.page.waitForURL(/\?ok=1/), s.page.click('#funding-form button')]);
-  // no work before the money
-  await s.page.getByRole('button', { name: '开工' }).click();
-  assert.ok((await s.page.textContent('[role=alert]')).includes('还没有获批的资金'));
+  // no work before the money: the button says so before it is pressed
+  assert.ok(await s.page.locator('#start-work').isDisabled(), '开工 cannot be pressed yet');
+  assert.ok((await s.page.textContent('#start-why')).includes('资金申请获批后才能开工'));
 
   // the street officer approves it
   const o = await phoneAs('officer');

@@ -129,8 +129,9 @@ test('the secretary registers a resident, shows the ID in full with a reason, an
   assert.equal(masked, `220182********${person.id.slice(14)}`);
   await page.fill('input[name=reason]', '办理低保复核');
   await page.click('form[hx-post] button');
-  await page.locator('#unmasked .plain').waitFor();
-  assert.equal(await page.textContent('#unmasked .plain'), person.id);
+  // shown in place of the masked value
+  await page.locator('#v-id_number.unmasked').waitFor();
+  assert.equal(await page.textContent('#v-id_number'), person.id);
   await page.screenshot({ path: `${OUT}resident-secretary.png`, fullPage: true });
   // edit: the masked ID stays when its field is left empty
   const record = page.url();

@@ -61,7 +61,8 @@ test('an "all well" visit in three taps, a visit that opens a hazard, and covera
   await w.page.selectOption('select[name=case_category]', 'structure');
   await w.page.fill('textarea[name=case_description]', '卫生间吊顶开裂下垂,随时可能脱落');
   await w.page.screenshot({ path: `${OUT}visit-form.png`, fullPage: true });
-  await Promise.all([w.page.waitForURL(/\/cases\/\d+$/), w.page.click('form.visit button[type=submit]')]);
+  await Promise.all([w.page.waitForURL(/\/cases\/\d+\?visit=recorded$/), w.page.click('form.visit button[type=submit]')]);
+  assert.match(await w.page.textContent('#visit-recorded'), /走访已记录/);
   const body = await w.page.textContent('main');
   assert.match(body, /安全隐患/);
   assert.match(body, /走访发现/);

@@ -217,6 +217,29 @@ const SURNAMES: &[(&str, &str)] = &[
     ("华", "hua"),
 ];
 
+/// The English for the relations to the head of household rosters use;
+/// `None` for anything else, which stays as typed.
+pub fn relation_en(zh: &str) -> Option<&'static str> {
+    Some(match zh.trim() {
+        "户主" | "本人" => "Head of household",
+        "配偶" | "妻" | "夫" | "妻子" | "丈夫" => "Spouse",
+        "子" | "儿子" | "长子" | "次子" => "Son",
+        "女" | "女儿" | "长女" | "次女" => "Daughter",
+        "子女" => "Child",
+        "父亲" | "父" => "Father",
+        "母亲" | "母" => "Mother",
+        "孙子" => "Grandson",
+        "孙女" => "Granddaughter",
+        "儿媳" => "Daughter-in-law",
+        "女婿" => "Son-in-law",
+        "兄弟" | "兄" | "弟" => "Brother",
+        "姐妹" | "姐" | "妹" => "Sister",
+        "租户" => "Tenant",
+        "其他" => "Other",
+        _ => return None,
+    })
+}
+
 /// A name in pinyin, whole (`cuixiaohong`) and by initials (`cxh`), for
 /// search. The surname takes its surname reading.
 pub fn name_pinyin(name: &str) -> (String, String) {

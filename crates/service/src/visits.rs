@@ -140,6 +140,8 @@ pub struct WalkItem {
     pub household_id: Option<i64>,
     pub door: String,
     pub categories: Vec<String>,
+    /// The same, in English.
+    pub categories_en: Vec<String>,
     pub last_contact_on: Option<String>,
     pub due_on: String,
     pub days_late: i64,
@@ -154,6 +156,7 @@ pub struct CaseNearby {
     pub id: i64,
     pub kind: CaseKind,
     pub kind_name: String,
+    pub state: yijia_domain::case::CaseState,
     pub state_name: String,
     pub title: String,
     pub overdue: bool,
@@ -954,10 +957,10 @@ impl Services {
             let truncated = due.len() as i64 > limit;
             let due: Vec<visits::Due> = due.into_iter().take(limit as usize).collect();
             let people: Vec<i64> = due.iter().map(|d| d.resident_id).collect();
-            let mut cats: HashMap<i64, Vec<String>> = HashMap::new();
+            let mut cats: HashMap<i64, Vec<Category>> = HashMap::new();
             for (id, c) in visits::categories_of(&mut tx, &people).await? {
                 if let Some(c) = Category::parse(&c) {
-                    cats.entry(id).or_default().push(c.name_zh().to_owned());
+                    cats.entry(id).or_default().push(c);
                 }
             }
             let mut buildings: Vec<i64> = due.iter().filter_map(|d| d.building_id).collect();
@@ -997,7 +1000,18 @@ impl Services {
                         name: d.name.clone(),
                         household_id: d.household_id,
                         door: d.door.clone().unwrap_or_default(),
-                        categories: cats.remove(&d.resident_id).unwrap_or_default(),
+                        categories: cats
+                            .get(&d.resident_id)
+                            .into_iter()
+                            .flatten()
+                            .map(|c| c.name_zh().to_owned())
+                            .collect(),
+                        categories_en: cats
+                            .remove(&d.resident_id)
+                            .into_iter()
+                            .flatten()
+                            .map(|c| c.name_en().to_owned())
+                            .collect(),
                         last_contact_on: d.last_contact_on.clone(),
                         due_on: due_on.to_owned(),
                         days_late: (today - due_d).num_days().max(0),
@@ -1025,6 +1039,7 @@ impl Services {
                                 id: c.id,
                                 kind,
                                 kind_name: kind.name_zh().to_owned(),
+                                state,
                                 state_name: state.name_zh().to_owned(),
                                 title: c.title.clone(),
                                 overdue: c.due_at.is_some_and(|t| t < now),

@@ -224,7 +224,7 @@ async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
         category: q.category.unwrap_or_default(),
         grid: q.grid.unwrap_or_default(),
         residence: q.residence.unwrap_or_default(),
-        residences: Residence::ALL.iter().map(|r| (r.code(), r.name_zh())).collect(),
+        residences: Residence::ALL.iter().map(|r| (r.code(), lang.name(*r))).collect(),
         age_min: q.age_min.unwrap_or_default(),
         age_max: q.age_max.unwrap_or_default(),
         estate: q.estate.unwrap_or_default(),
@@ -281,7 +281,7 @@ async fn render_record(st: &AppState, c: &Caller, lang: Lang, id: i64, error: Op
     Ok(DetailPage {
         c: Chrome::for_caller(lang, c, "/residents", &here),
         sex: sex_name(lang, r.sex),
-        residence: r.residence.name_zh(),
+        residence: lang.name(r.residence),
         can_unmask,
         can_edit: c.has_any(REGISTRARS),
         views,

@@ -39,3 +39,12 @@ pub(crate) fn qr_svg(text: &str) -> Result<String, ServiceError> {
         .map(|q| q.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).build())
         .map_err(|e| ServiceError::caused("QR code", e))
 }
+
+/// A relation to the head of household in the reader's language: the
+/// common ones have English, anything else stays as typed.
+pub(crate) fn relation(english: bool, zh: &str) -> String {
+    match yijia_domain::registry::relation_en(zh) {
+        Some(en) if english => en.to_owned(),
+        _ => zh.to_owned(),
+    }
+}

@@ -1,0 +1,159 @@
+// One day of the community as a pilot lives it, on the demo: the worker
+// walks her list in walking order, logs an "all well" and takes it back,
+// logs a hazard whose photo lands on the case; the resident reads the result
+// before he rates, with nothing chosen for him; the secretary reads her
+// ledger; a visitor opens the boards' plain addresses from a poster.
+// Expects `yijia serve --demo` at YIJIA_URL.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, OUT, chromiumForFile, token } from './lib.mjs';
+
+const { phone, phoneAs } = chromiumForFile();
+
+// a 1×1 PNG, as a phone's camera would hand over a file
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+
+async function api(tok, path) {
+  const r = await fetch(`${BASE}${path}`, { headers: { authorization: `Bearer ${tok}` } });
+  assert.equal(r.status, 200, path);
+  return r.json();
+}
+
+const count = async (page, id) => Number((await page.textContent(id)).trim());
+
+test('the worker walks in order, undoes a mistaken "all well" and carries a photo onto a hazard', async () => {
+  const w = await phoneAs('worker1');
+  await w.page.goto(`${BASE}/walk`);
+  // stops go estate by estate, building by building: 8号楼 before 10号楼
+  const stops = await w.page.$$eval('section.stop h2', hs => hs.map(h => h.textContent.trim()));
+  const key = s => s.replace(/\d+/g, d => d.padStart(6, '0'));
+  const walked = stops.filter(s => !s.startsWith('纠纷回访'));
+  const byEstate = new Map();
+  for (const s of walked) {
+    const estate = s.split(' ')[0];
+    if (!byEstate.has(estate)) byEstate.set(estate, []);
+    byEstate.get(estate).push(key(s));
+  }
+  const estates = [...byEstate.keys()];
+  assert.equal(new Set(estates).size, estates.length, `an estate is walked once, not revisited: ${walked}`);
+  for (const [estate, list] of byEstate) {
+    assert.deepEqual(list, [...list].sort(), `${estate}: buildings in order`);
+  }
+  if (await w.page.locator('nav.estates a').count() > 2) {
+    const link = w.page.locator('nav.estates a').nth(1);
+    const name = (await link.textContent()).replace(/\d+\s*$/, '').trim();
+    await Promise.all([w.page.waitForURL(/estate=/), link.click()]);
+    const heads = await w.page.$$eval('section.stop h2', hs => hs.map(h => h.textContent.trim()));
+    assert.ok(heads.filter(h => !h.startsWith('纠纷回访')).every(h => h.startsWith(name)), `only ${name}: ${heads}`);
+    await w.page.goto(`${BASE}/walk`);
+  }
+  await w.page.screenshot({ path: `${OUT}day-walk-390.png`, fullPage: false });
+
+  // an "all well" on the wrong person: the counts move, and back
+  const resident = await w.page.locator('li.person:not(.visited)').first().getAttribute('data-resident');
+  const person = w.page.locator(`li.person[data-resident="${resident}"]`);
+  const late = ['overdue', 'escalated'].includes(await person.getAttribute('data-lateness'));
+  const counter = late ? '#n-late' : '#n-due';
+  const before = await count(w.page, counter);
+  await person.locator('details.quick summary').click();
+  await person.locator('form.visit button[type=submit]').click();
+  await person.locator('.result button.undo').waitFor();
+  assert.equal(await count(w.page, counter), before - 1, 'the counts follow the visit');
+  assert.equal(await count(w.page, '#n-done'), 1);
+  const tok = await token('worker1');
+  const visited = (await api(tok, `/api/v1/residents/${resident}/plan`)).visits[0];
+  await person.locator('.result button.undo').click();
+  await w.page.waitForFunction((id) => !document.querySelector(`li.person[data-resident="${id}"]`).classList.contains('visited'), resident);
+  assert.match(await person.locator('.result').textContent(), /已撤销/);
+  assert.equal(await count(w.page, counter), before, 'and back');
+  const after = (await api(tok, `/api/v1/residents/${resident}/plan`)).visits[0];
+  assert.notEqual(after?.id, visited.id, 'the visit is gone from his history');
+
+  // a hazard found on a visit, with a photo: the case has it, and says the visit is recorded
+  await w.page.goto(`${BASE}/walk/visit?resident=${resident}`);
+  await w.page.locator('fieldset', { hasText: '安全' }).locator('label.chip', { hasText: '需处理' }).click();
+  await w.page.locator('details.act summary').click();
+  await w.page.selectOption('select[name=case_category]', 'structure');
+  await w.page.fill('textarea[name=case_description]', '厨房墙皮大面积脱落,露出钢筋');
+  await w.page.setInputFiles('input[name=photo]', { name: 'IMG_0007.png', mimeType: 'image/png', buffer: PNG });
+  await Promise.all([w.page.waitForURL(/\/cases\/\d+\?visit=recorded$/), w.page.click('form.visit button[type=submit]')]);
+  assert.match(await w.page.textContent('#visit-recorded'), /走访已记录/);
+  assert.equal(await w.page.locator('#photos img').count(), 1, 'the visit\'s photo is on the case');
+  await w.page.screenshot({ path: `${OUT}day-hazard-case.png`, fullPage: true });
+  assert.deepEqual(w.problems, []);
+  await w.context.close();
+});
+
+test('the resident reads what was done, then rates with nothing chosen for him', async () => {
+  const r = await phoneAs('resident');
+  await r.page.goto(`${BASE}/cases/new`);
+  const chosen = await r.page.$eval('select[name=building_id]', s => s.value);
+  assert.ok(chosen !== '', 'his own building to begin with');
+  // the hint asks with the place and the category, never the CSRF token in a URL
+  const asked = [];
+  r.page.on('request', q => { if (q.url().includes('/cases/similar')) asked.push(q.url()); });
+  await r.page.locator('label.chip', { hasText: '房屋维修' }).click();
+  await r.page.fill('textarea[name=description]', '单元门禁坏了,老人进不了门');
+  await r.page.locator('textarea[name=description]').blur();
+  await r.page.waitForTimeout(500);
+  assert.ok(asked.length > 0, 'the hint asked');
+  assert.ok(asked.every(u => !u.includes('csrf')), `no token in ${asked}`);
+  await Promise.all([r.page.waitForURL(/\/cases\/\d+$/), r.page.click('button[type=submit].primary')]);
+  const id = r.page.url().split('/').pop();
+
+  const w = await phoneAs('worker1');
+  const wt = await token('worker1');
+  let version = (await api(wt, `/api/v1/cases/${id}`)).version;
+  for (const [action, note] of [['accept', ''], ['start', ''], ['resolve', '已更换门禁读卡器']]) {
+    const res = await w.page.evaluate(async ([id, body]) => {
+      const csrf = JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token'];
+      const x = await fetch(`/api/v1/cases/${id}/actions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify(body) });
+      return x.status;
+    }, [id, { action, version, note }]);
+    assert.equal(res, 200, action);
+    version += 1;
+  }
+  await r.page.reload();
+  const order = await r.page.evaluate(() => ['#result', '#rate', '#actions'].map(s => document.querySelector(s)?.getBoundingClientRect().top ?? -1));
+  assert.ok(order[0] >= 0 && order[0] < order[1] && order[1] < order[2], `result, rating, decision: ${order}`);
+  assert.match(await r.page.textContent('#result'), /已更换门禁读卡器/);
+  assert.equal(await r.page.locator('#rate input[name=rating]:checked').count(), 0, 'no stars chosen for him');
+  assert.ok(await r.page.getByRole('button', { name: '问题已解决,结案' }).count() > 0);
+  await r.page.screenshot({ path: `${OUT}day-resident-rate-390.png`, fullPage: true });
+  await r.page.locator('label.star', { hasText: '5' }).click();
+  await Promise.all([r.page.waitForLoadState('load'), r.page.getByRole('button', { name: '提交评价' }).click()]);
+  assert.ok((await r.page.textContent('main')).includes('5 ★'));
+  // his home: his grid worker to call, by name
+  await r.page.goto(`${BASE}/`);
+  assert.match(await r.page.textContent('#my-grid-worker'), /李网格/);
+  assert.ok(await r.page.locator('#my-grid-worker a[href^="tel:"]').count() > 0);
+  assert.deepEqual(r.problems, []);
+  await r.context.close();
+  await w.context.close();
+});
+
+test('the secretary reads her ledger on a desktop, and a visitor the plain board addresses', async () => {
+  const s = await phoneAs('secretary');
+  await s.page.setViewportSize({ width: 1366, height: 900 });
+  await s.page.goto(`${BASE}/residents?sort=name`);
+  assert.ok(await s.page.locator('table.ledger tbody tr').count() > 0);
+  const headers = await s.page.$$eval('table.ledger th', ths => ths.map(t => t.textContent.trim()));
+  assert.deepEqual(headers, ['姓名', '性别', '年龄', '身份证号', '住址', '类别', '网格']);
+  assert.ok(!(await s.page.textContent('table.ledger')).includes('chengnan-g'), 'grids by name');
+  assert.equal(await s.page.locator('details.filters-box[open]').count(), 0, 'the filters fold away');
+  await s.page.screenshot({ path: `${OUT}day-ledger-1366.png` });
+  assert.deepEqual(s.problems, []);
+  await s.context.close();
+
+  const v = await phone();
+  for (const path of ['/boards/spending', '/boards/pledges', '/honours']) {
+    const res = await v.page.goto(`${BASE}${path}`);
+    assert.equal(res.status(), 200, path);
+    assert.match(v.page.url(), /community=/, `${path} finds the community`);
+  }
+  await v.page.goto(`${BASE}/boards/poster`);
+  assert.equal(await v.page.locator('.poster-code svg').count(), 3);
+  await v.page.screenshot({ path: `${OUT}day-poster-390.png`, fullPage: true });
+  assert.deepEqual(v.problems, []);
+  await v.context.close();
+});
