@@ -139,7 +139,15 @@ async fn dashboard(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(
     let by = q.by.filter(|b| choices.iter().any(|(c, _)| c == b)).unwrap_or_else(|| "late".to_owned());
     let max = d.units.iter().map(|u| figure(u, &by)).max().unwrap_or(0);
     let top = d.units.iter().filter(|u| figure(u, &by) > 0 && figure(u, &by) == max).map(|u| u.code.clone()).next();
-    let months_json = serde_json::to_string(&d.months).unwrap_or_default();
+    // the month under way is marked: its low bars are a part, not a drop
+    let this_month = yijia_domain::time::to_local(st.svc.now()).format("%Y-%m").to_string();
+    let mut months = serde_json::to_value(&d.months).unwrap_or_default();
+    for m in months.as_array_mut().into_iter().flatten() {
+        if m["month"] == this_month.as_str() {
+            m["month"] = format!("{this_month} {}", lang.t("(至今)", "(so far)")).into();
+        }
+    }
+    let months_json = months.to_string();
     let names_json = serde_json::json!({
         "filed": lang.t("受理", "Filed"),
         "resolved": lang.t("办结", "Resolved"),

@@ -72,11 +72,14 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
         ));
     }
     if c.has_any(yijia_service::roles::COVERAGE_READERS) {
-        v.push((
-            "/walk",
-            l.t("今日走访", "Today's walk"),
-            l.t("今天该走访谁,一键记录,没有信号也能用", "Who to visit today, logged in a tap, even without signal"),
-        ));
+        // a walk is a grid's: the street office reads coverage instead
+        if c.has_any(yijia_service::roles::VISITORS) {
+            v.push((
+                "/walk",
+                l.t("今日走访", "Today's walk"),
+                l.t("今天该走访谁,一键记录,没有信号也能用", "Who to visit today, logged in a tap, even without signal"),
+            ));
+        }
         v.push((
             "/coverage",
             l.t("走访覆盖", "Coverage"),

@@ -330,3 +330,24 @@ async fn the_plain_board_addresses_work_and_each_community_has_a_poster() {
     let html = get("/boards").await.unwrap().text().await.unwrap();
     assert!(html.contains("/boards/poster?community=chunfeng"), "every community's boards and poster");
 }
+
+#[tokio::test]
+async fn the_street_officer_is_spoken_to_as_such_and_the_map_and_charts_read_true() {
+    let app = TestApp::spawn().await;
+    let officer = app.browser_as("officer").await;
+    let (_, home) = page(&officer, &app, "/").await;
+    assert!(!home.contains("href=\"/walk\""), "a walk is a grid worker's, not the street office's");
+    assert!(home.contains("href=\"/coverage\""));
+    let (_, html) = page(&officer, &app, "/dashboard?org=zhengyang").await;
+    assert!(!html.contains("GeoJSON"), "no jargon meant for administrators");
+    // the month under way is marked in the charts: its low bars are a part
+    let sec = app.browser_as("secretary").await;
+    let (_, html) = page(&sec, &app, "/dashboard").await;
+    let month = yijia_domain::time::to_local(app.svc.now()).format("%Y-%m").to_string();
+    assert!(html.contains(&format!("{month} (至今)")), "the current month is marked as partial");
+    // the grid labels are drawn over the estate dots, not under them
+    let svg = html.split("<svg").nth(1).unwrap().split("</svg>").next().unwrap();
+    if let (Some(dot), Some(label)) = (svg.rfind("<circle"), svg.find("class=\"area-label\"")) {
+        assert!(dot < label, "labels after the dots");
+    }
+}
