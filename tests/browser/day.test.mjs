@@ -2,7 +2,8 @@
 // walks her list in walking order, logs an "all well" and takes it back,
 // logs a hazard whose photo lands on the case; the resident reads the result
 // before he rates, with nothing chosen for him; the secretary reads her
-// ledger; a visitor opens the boards' plain addresses from a poster.
+// ledger; the street officer clears his 待我审批; a visitor opens the
+// boards' plain addresses from a poster.
 // Expects `yijia serve --demo` at YIJIA_URL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -156,4 +157,41 @@ test('the secretary reads her ledger on a desktop, and a visitor the plain board
   await v.page.screenshot({ path: `${OUT}day-poster-390.png`, fullPage: true });
   assert.deepEqual(v.problems, []);
   await v.context.close();
+});
+
+test('the street officer clears what waits for him, money confirmed by its amount', async () => {
+  const o = await phoneAs('officer');
+  await o.page.setViewportSize({ width: 1366, height: 900 });
+  await o.page.goto(`${BASE}/`);
+  // the home page and the menu say how many wait
+  await o.page.locator('#approvals-badge span.count').waitFor();
+  const waiting = Number(await o.page.textContent('#approvals-badge span.count'));
+  assert.ok(waiting >= 2, `the demo's funding application and export wait: ${waiting}`);
+  assert.ok((await o.page.textContent('#approvals-waiting')).includes(String(waiting)));
+  await o.page.click('#approvals-waiting a');
+  await o.page.waitForURL(/\/approvals$/);
+  await o.page.screenshot({ path: `${OUT}day-approvals-1366.png`, fullPage: true });
+
+  // the city's money for the wall: a comment, then the amount once more
+  const wall = o.page.locator('#waiting li', { hasText: '三期北侧院墙重建' });
+  assert.ok((await wall.textContent()).includes('¥26,000.00'));
+  await wall.locator('input[name=note]').fill('同意,按市级专项执行');
+  await Promise.all([o.page.waitForURL(/\/approvals\/funding\//), wall.getByRole('button', { name: '批准…' }).click()]);
+  assert.ok((await o.page.textContent('#amount-figures')).includes('26,000.00'));
+  assert.equal((await o.page.textContent('#amount-capitals')).trim(), '大写: 贰万陆仟元整');
+  await o.page.screenshot({ path: `${OUT}day-approve-confirm-1366.png` });
+  await Promise.all([o.page.waitForURL(/done=approved/), o.page.click('#confirm-approve')]);
+
+  // the export of the elderly living alone: refused, with why
+  const ex = o.page.locator('#waiting li', { hasText: '独居老人' });
+  await ex.locator('input[name=note]').fill('请先说明用途范围');
+  await Promise.all([o.page.waitForURL(/done=refused/), ex.getByRole('button', { name: '退回' }).click()]);
+
+  // both stay, with his comments; the figure in the menu goes down by two
+  const decided = await o.page.textContent('#decided');
+  assert.ok(decided.includes('同意,按市级专项执行') && decided.includes('请先说明用途范围'), decided);
+  await o.page.waitForFunction(
+    n => Number(document.querySelector('#approvals-badge')?.textContent.trim() || 0) === n, waiting - 2);
+  assert.deepEqual(o.problems, []);
+  await o.context.close();
 });

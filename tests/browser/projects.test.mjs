@@ -57,7 +57,12 @@ test('funding approved, expenses entered, residents accept, the hazard closes an
   // the street officer approves it
   const o = await phoneAs('officer');
   await o.page.goto(`${BASE}/projects/${id}`);
-  await Promise.all([o.page.waitForURL(/\?ok=1/), o.page.locator('#fundings').getByRole('button', { name: '批准', exact: true }).click()]);
+  // approving money repeats the amount, in figures and in capitals, before it is done
+  await Promise.all([o.page.waitForURL(/\/approvals\/funding\//), o.page.locator('#fundings').getByRole('button', { name: '批准…' }).click()]);
+  assert.ok((await o.page.textContent('#amount-figures')).includes('60,000.00'));
+  assert.ok((await o.page.textContent('#amount-capitals')).includes('陆万元整'));
+  await Promise.all([o.page.waitForURL(/done=approved/), o.page.click('#confirm-approve')]);
+  await o.page.goto(`${BASE}/projects/${id}`);
   assert.ok((await o.page.textContent('#approved')).includes('60,000.00'));
 
   // the work, its expenses, then the residents' vote

@@ -2,6 +2,7 @@
 //! at the edge, and after that a `Username` or an `OrgCode` is trusted.
 
 pub mod activity;
+pub mod approval;
 pub mod audit;
 pub mod care;
 pub mod case;

@@ -66,6 +66,77 @@ impl Fen {
         }
         format!("{sign}{grouped}.{:02}", a % 100)
     }
+
+    /// The amount in capitals (人民币大写), as finance writes it to be
+    /// checked: 26,000.00 is 贰万陆仟元整.
+    pub fn in_capitals(self) -> String {
+        const DIGITS: [char; 10] = ['零', '壹', '贰', '叁', '肆', '伍', '陆', '柒', '捌', '玖'];
+        let a = self.0.unsigned_abs();
+        let (whole, jiao, fen) = (a / 100, (a / 10 % 10) as usize, (a % 10) as usize);
+        let mut out = if self.0 < 0 { "负".to_owned() } else { String::new() };
+        if whole > 0 {
+            out.push_str(&whole_in_capitals(whole));
+            out.push('元');
+        }
+        if jiao > 0 {
+            out.push(DIGITS[jiao]);
+            out.push('角');
+        } else if fen > 0 && whole > 0 {
+            out.push('零');
+        }
+        if fen > 0 {
+            out.push(DIGITS[fen]);
+            out.push('分');
+        } else if whole == 0 && jiao == 0 {
+            out.push_str("零元");
+        }
+        if fen == 0 {
+            out.push('整');
+        }
+        out
+    }
+}
+
+/// Whole yuan in capitals, four digits to a group (万, 亿), one 零 for a run
+/// of zeros inside.
+fn whole_in_capitals(n: u64) -> String {
+    const DIGITS: [char; 10] = ['零', '壹', '贰', '叁', '肆', '伍', '陆', '柒', '捌', '玖'];
+    const SMALL: [&str; 4] = ["", "拾", "佰", "仟"];
+    const BIG: [&str; 4] = ["", "万", "亿", "万亿"];
+    let mut groups = Vec::new();
+    let mut m = n;
+    while m > 0 {
+        groups.push(m % 10_000);
+        m /= 10_000;
+    }
+    let mut out = String::new();
+    let mut zero = false;
+    for (i, g) in groups.iter().enumerate().rev() {
+        if *g == 0 {
+            zero = !out.is_empty();
+            continue;
+        }
+        if zero || (!out.is_empty() && *g < 1000) {
+            out.push('零');
+        }
+        zero = false;
+        let mut gap = false;
+        for pos in (0..4).rev() {
+            let d = (g / 10u64.pow(pos as u32) % 10) as usize;
+            if d == 0 {
+                gap = gap || out.chars().last().is_some_and(|c| c != '零') && pos < 3;
+                continue;
+            }
+            if gap {
+                out.push('零');
+                gap = false;
+            }
+            out.push(DIGITS[d]);
+            out.push_str(SMALL[pos]);
+        }
+        out.push_str(BIG[i.min(3)]);
+    }
+    out
 }
 
 crate::labelled! {
@@ -138,6 +209,25 @@ pub fn needs_street_approval(amount: Fen, limit: Fen) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_in_capitals_are_written_as_finance_writes_them() {
+        for (fen, caps) in [
+            (2_600_000, "贰万陆仟元整"),
+            (12_000_000, "壹拾贰万元整"),
+            (1_050_000, "壹万零伍佰元整"),
+            (100_500, "壹仟零伍元整"),
+            (105_000, "壹仟零伍拾元整"),
+            (10_000_000_000, "壹亿元整"),
+            (10_001_000_000, "壹亿零壹万元整"),
+            (123_456, "壹仟贰佰叁拾肆元伍角陆分"),
+            (100_005, "壹仟元零伍分"),
+            (50, "伍角整"),
+            (0, "零元整"),
+        ] {
+            assert_eq!(Fen(fen).in_capitals(), caps, "{fen}");
+        }
+    }
 
     #[test]
     fn yuan_are_read_exactly() {

@@ -63,6 +63,8 @@ pub struct ApprovalView {
     pub status: ExportStatus,
     pub decided_by: Option<String>,
     pub decided_at: Option<String>,
+    /// What the approver said.
+    pub decision_note: Option<String>,
     /// You may approve or reject it.
     pub can_decide: bool,
     /// You asked, it is approved, and the download is still open.
@@ -241,7 +243,14 @@ impl Services {
 
     /// Approves (or rejects) a request: a secretary or street officer over
     /// its community, never the one who asked.
-    pub async fn decide_unmasked_export(&self, caller: &Caller, id: i64, approve: bool) -> Result<ApprovalView> {
+    pub async fn decide_unmasked_export(
+        &self,
+        caller: &Caller,
+        id: i64,
+        approve: bool,
+        note: Option<&str>,
+    ) -> Result<ApprovalView> {
+        let note = crate::fields::optional_text("note", note, 500)?;
         let mut conn = self.db.conn().await?;
         let a = exports::get(&mut conn, id).await?;
         drop(conn);
@@ -265,7 +274,7 @@ impl Services {
         let mut tx = self.db.write().await?;
         let status = if approve { ExportStatus::Approved } else { ExportStatus::Rejected };
         let by = caller.user_id.unwrap_or_default();
-        if !exports::decide(&mut tx, id, status, by, &caller.display_name, now).await? {
+        if !exports::decide(&mut tx, id, status, (by, &caller.display_name), &note, now).await? {
             return Err(ServiceError::Conflict(Msg::new("此申请已处理过", "this request was decided already")));
         }
         let e = Event::ok(
@@ -331,6 +340,7 @@ impl Services {
             status: a.status,
             decided_by: a.decided_name,
             decided_at: a.decided_at.map(display),
+            decision_note: a.decision_note.filter(|n| !n.is_empty()),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! same way for the API, the pages and the command line.
 
 pub mod activities;
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod caller;

@@ -88,6 +88,9 @@ pub struct ExpenseInput {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ExpenseDecision {
     pub approve: bool,
+    /// What the approver says, kept with the decision.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -187,6 +190,7 @@ pub struct ExpenseView {
     pub status: ExpenseStatus,
     pub recorded_by: String,
     pub decided_by: Option<String>,
+    pub decision_note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -266,6 +270,7 @@ fn expense_view(x: &Expense) -> ExpenseView {
         status: x.status,
         recorded_by: x.recorded_by.clone(),
         decided_by: x.decided_by.clone(),
+        decision_note: x.decision_note.clone().filter(|n| !n.is_empty()),
     }
 }
 
@@ -664,6 +669,7 @@ impl Services {
         expense_id: i64,
         input: ExpenseDecision,
     ) -> Result<ProjectView> {
+        let note = optional_text("note", input.note.as_deref(), 500)?;
         let mut tx = self.db.read().await?;
         let x = store::expense(&mut tx, expense_id).await?;
         tx.commit().await?;
@@ -671,7 +677,7 @@ impl Services {
         let by = caller.display_name.clone();
         self.project_change(caller, x.project_id, PROJECT_APPROVERS, "expense_decide", move |tx, _, now| {
             Box::pin(async move {
-                if !store::decide_expense(tx, expense_id, input.approve, &by, now).await? {
+                if !store::decide_expense(tx, expense_id, input.approve, &by, &note, now).await? {
                     return Err(ServiceError::conflict(
                         "这笔支出无需审批或已审批",
                         "the expense is not waiting for approval",

@@ -119,6 +119,8 @@ pub const PROJECT_READERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Ro
 
 /// Who moves points by hand, within their community.
 pub const POINT_KEEPERS: &[Role] = &[Role::Secretary, Role::CommunityStaff];
+/// Who has a 待我审批: whoever decides money, exports or adjustments.
+pub const APPROVERS: &[Role] = &[Role::Secretary, Role::StreetOfficer, Role::CommunityStaff];
 /// Who reads accounts and statements, within their scope.
 pub const POINT_READERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::StationClerk, Role::StreetOfficer];
 

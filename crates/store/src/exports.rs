@@ -23,11 +23,12 @@ pub struct Approval {
     pub decided_at: Option<i64>,
     pub status: ExportStatus,
     pub used_at: Option<i64>,
+    pub decision_note: Option<String>,
 }
 
 const COLS: &str = "a.id, a.community_id, o.code AS community_code, o.name AS community_name, \
                     o.path AS community_path, a.category, a.category_name, a.reason, a.requested_by, a.requested_name, a.requested_at, \
-                    a.decided_by, a.decided_name, a.decided_at, a.status, a.used_at";
+                    a.decided_by, a.decided_name, a.decided_at, a.status, a.used_at, a.decision_note";
 
 pub struct NewApproval<'a> {
     pub community_id: i64,
@@ -72,10 +73,11 @@ pub async fn list(tx: &mut Tx, paths: &[String], limit: i64) -> Result<Vec<Appro
 }
 
 /// Approves or rejects a pending request; `false` when it is not pending.
-pub async fn decide(tx: &mut Tx, id: i64, status: ExportStatus, by: i64, name: &str, now: i64) -> Result<bool> {
-    let sql = "UPDATE export_approvals SET status = $2, decided_by = $3, decided_name = $4, decided_at = $5 \
-               WHERE id = $1 AND status = 'pending'";
-    let n = on_tx!(tx, c => sqlx::query(sql).bind(id).bind(status).bind(by).bind(name).bind(now).execute(c).await?.rows_affected());
+pub async fn decide(tx: &mut Tx, id: i64, status: ExportStatus, by: (i64, &str), note: &str, now: i64) -> Result<bool> {
+    let sql = "UPDATE export_approvals SET status = $2, decided_by = $3, decided_name = $4, decided_at = $5, \
+               decision_note = $6 WHERE id = $1 AND status = 'pending'";
+    let n = on_tx!(tx, c => sqlx::query(sql).bind(id).bind(status).bind(by.0).bind(by.1).bind(now).bind(note)
+        .execute(c).await?.rows_affected());
     Ok(n == 1)
 }
 

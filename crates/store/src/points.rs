@@ -341,6 +341,26 @@ pub async fn pending_approvals(tx: &mut Tx, community_id: i64) -> Result<Vec<App
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(community_id).fetch_all(c).await?))
 }
 
+/// Requests in communities under `path` still waiting, or decided since
+/// `since`, with the community's name.
+pub async fn approvals_under(tx: &mut Tx, path: &str, since: i64) -> Result<Vec<(Approval, String)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        a: Approval,
+        community_name: String,
+    }
+    let cols = APPROVAL_COLS.split(", ").map(|c| format!("a.{}", c.trim())).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {cols}, o.name AS community_name FROM point_approvals a JOIN org_nodes o ON o.id = a.community_id \
+         WHERE o.path >= $1 AND o.path < $2 AND (a.status = 'pending' OR a.decided_at >= $3) ORDER BY a.asked_at"
+    );
+    let upper = format!("{path}\u{10FFFF}");
+    let rows: Vec<Row> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(path).bind(&upper).bind(since)
+        .fetch_all(c).await?);
+    Ok(rows.into_iter().map(|r| (r.a, r.community_name)).collect())
+}
+
 /// Decides a pending request; false when it was decided already.
 pub async fn decide(
     tx: &mut Tx,

@@ -216,11 +216,12 @@ pub struct Expense {
     pub recorded_at: i64,
     pub decided_by: Option<String>,
     pub decided_at: Option<i64>,
+    pub decision_note: Option<String>,
 }
 
 const EXPENSE_SELECT: &str = "SELECT x.id, x.project_id, x.line_id, l.name AS line_name, x.amount, x.payee, \
-     x.description, x.spent_on, x.status, x.recorded_by, x.recorded_at, x.decided_by, x.decided_at \
-     FROM expenses x JOIN budget_lines l ON l.id = x.line_id";
+     x.description, x.spent_on, x.status, x.recorded_by, x.recorded_at, x.decided_by, x.decided_at, \
+     x.decision_note FROM expenses x JOIN budget_lines l ON l.id = x.line_id";
 
 #[derive(Debug, Clone)]
 pub struct NewExpense<'a> {
@@ -254,12 +255,55 @@ pub async fn expenses(tx: &mut Tx, project_id: i64) -> Result<Vec<Expense>> {
 }
 
 /// Decides an expense waiting for the street officer.
-pub async fn decide_expense(tx: &mut Tx, id: i64, approve: bool, by: &str, now: i64) -> Result<bool> {
+pub async fn decide_expense(tx: &mut Tx, id: i64, approve: bool, by: &str, note: &str, now: i64) -> Result<bool> {
     let status = if approve { ExpenseStatus::Approved } else { ExpenseStatus::Rejected };
     let n = on_tx!(tx, c => sqlx::query(
-        "UPDATE expenses SET status = $2, decided_by = $3, decided_at = $4 WHERE id = $1 AND status = 'pending'")
-        .bind(id).bind(status).bind(by).bind(now).execute(&mut *c).await?.rows_affected());
+        "UPDATE expenses SET status = $2, decided_by = $3, decided_at = $4, decision_note = $5 \
+         WHERE id = $1 AND status = 'pending'")
+        .bind(id).bind(status).bind(by).bind(now).bind(note).execute(&mut *c).await?.rows_affected());
     Ok(n == 1)
+}
+
+/// Where a funding application or an expense belongs, for an approver's
+/// list.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct InProject<T> {
+    #[sqlx(flatten)]
+    pub item: T,
+    pub project_title: String,
+    pub community_name: String,
+}
+
+const IN_PROJECT: &str = "JOIN projects p ON p.id = {t}.project_id JOIN org_nodes o ON o.id = p.community_id \
+     WHERE o.path >= $1 AND o.path < $2";
+
+/// Applications under `path` still open, or decided since `since`.
+pub async fn fundings_under(tx: &mut Tx, path: &str, since: i64) -> Result<Vec<InProject<Funding>>> {
+    let cols = FUNDING_COLS.split(", ").map(|c| format!("f.{c}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {cols}, p.title AS project_title, o.name AS community_name FROM fundings f {} \
+         AND (f.status = 'applied' OR f.decided_at >= $3) ORDER BY f.id",
+        IN_PROJECT.replace("{t}", "f")
+    );
+    let upper = format!("{path}\u{10FFFF}");
+    Ok(
+        on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(path).bind(&upper).bind(since).fetch_all(c).await?),
+    )
+}
+
+/// Expenses under `path` waiting for the street office, or decided since
+/// `since`.
+pub async fn expenses_under(tx: &mut Tx, path: &str, since: i64) -> Result<Vec<InProject<Expense>>> {
+    let select = EXPENSE_SELECT
+        .replace(" FROM expenses x", ", p.title AS project_title, o.name AS community_name FROM expenses x");
+    let sql = format!(
+        "{select} {} AND (x.status = 'pending' OR (x.decided_by IS NOT NULL AND x.decided_at >= $3)) ORDER BY x.id",
+        IN_PROJECT.replace("{t}", "x")
+    );
+    let upper = format!("{path}\u{10FFFF}");
+    Ok(
+        on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(path).bind(&upper).bind(since).fetch_all(c).await?),
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]

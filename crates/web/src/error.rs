@@ -117,7 +117,7 @@ pub async fn not_found(lang: Lang, uri: Uri) -> Response {
 }
 
 /// A page that could not be made: the error page to show instead.
-pub struct PageError(Box<Response>);
+pub struct PageError(pub(crate) Box<Response>);
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {

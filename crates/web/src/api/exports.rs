@@ -20,6 +20,9 @@ pub struct ExportRequest {
 #[serde(deny_unknown_fields)]
 pub struct ExportDecision {
     pub approve: bool,
+    /// What the approver says, kept with the decision (at most 500 characters).
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// Ask for an export with personal data in full.
@@ -70,7 +73,7 @@ pub async fn decide_export(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<ExportDecision>,
 ) -> Result<Json<ApprovalView>, ApiError> {
-    Ok(Json(st.svc.decide_unmasked_export(&c, id, b.approve).await.api(lang)?))
+    Ok(Json(st.svc.decide_unmasked_export(&c, id, b.approve, b.note.as_deref()).await.api(lang)?))
 }
 
 /// The approved workbook, once, by the one who asked, within 24 hours.

@@ -3,6 +3,7 @@
 
 use super::prelude::*;
 use yijia_service::activities::{ActivityView, SignupView};
+use yijia_service::approvals::Approvals;
 use yijia_service::auth::UserView;
 use yijia_service::honours::HonourConsent;
 use yijia_service::invitations::{GridContact, InvitationView, JoinInput};
@@ -48,6 +49,18 @@ pub async fn join(
     ApiJson(b): ApiJson<JoinInput>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
     Ok((StatusCode::CREATED, Json(st.svc.join(b, &ip).await.api(lang)?)))
+}
+
+/// 待我审批: funding applications, large expenses, full-data exports and point adjustments
+/// waiting for your decision, and those decided in the last 30 days in your scope. Each is
+/// decided at its own address (`/api/v1/fundings/{id}/decision`, …).
+#[utoipa::path(get, path = "/api/v1/me/approvals", tag = "me",
+    responses(
+        (status = 200, description = "What waits for you, and what was decided lately", body = Approvals),
+        (status = 404, description = "Your role approves nothing", body = ErrorBody),
+    ))]
+pub async fn my_approvals(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Result<Json<Approvals>, ApiError> {
+    Ok(Json(st.svc.approvals(&c).await.api(lang)?))
 }
 
 /// For a resident: the grid workers of their grid, with the phones they are called on at work.

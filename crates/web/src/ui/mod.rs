@@ -7,6 +7,7 @@
 //! in `crate::error`, the frame is `crate::chrome`.
 
 mod account;
+mod approvals;
 mod audit;
 mod boards;
 mod cases;
@@ -50,5 +51,6 @@ pub fn routes(r: Routes) -> Routes {
     let r = projects::routes(r);
     let r = pledges::routes(r);
     let r = boards::routes(r);
+    let r = approvals::routes(r);
     account::routes(r)
 }

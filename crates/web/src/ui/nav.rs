@@ -29,6 +29,16 @@ impl Chrome {
 /// The pages a caller may open: (href, title, what it is for).
 fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)> {
     let mut v = vec![("/", l.t("首页", "Home"), "")];
+    if c.has_any(yijia_service::roles::APPROVERS) {
+        v.push((
+            "/approvals",
+            l.t("待我审批", "Awaiting me"),
+            l.t(
+                "资金申请、大额支出、完整信息导出、超限积分调整",
+                "Funding, large expenses, full-data exports, points above the limit",
+            ),
+        ));
+    }
     if c.has_any(yijia_service::roles::DASHBOARD_READERS) {
         v.push((
             "/dashboard",
@@ -217,6 +227,8 @@ struct HomePage {
     notices: Vec<yijia_service::notices::NoticeView>,
     /// A resident's grid workers, whom they call.
     contacts: Vec<yijia_service::invitations::GridContact>,
+    /// How many items wait for the caller's decision.
+    waiting: usize,
 }
 
 async fn home(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Response {
@@ -227,6 +239,11 @@ async fn home(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Response
     // a resident's notices for where they live, pinned first
     let notices = if c.resident_id.is_some() { st.svc.my_notices(&c).await.unwrap_or_default() } else { vec![] };
     let contacts = if c.resident_id.is_some() { st.svc.my_grid_workers(&c).await.unwrap_or_default() } else { vec![] };
+    let waiting = if c.has_any(yijia_service::roles::APPROVERS) {
+        st.svc.approvals_waiting(&c).await.unwrap_or_default()
+    } else {
+        0
+    };
     HomePage {
         c: Chrome::for_caller(lang, &c, "/", "/"),
         display_name: c.display_name.clone(),
@@ -236,6 +253,7 @@ async fn home(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Response
         walker: c.has_any(&[Role::GridWorker]),
         notices,
         contacts,
+        waiting,
     }
     .into_response()
 }

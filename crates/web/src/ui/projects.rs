@@ -6,8 +6,8 @@ use super::prelude::*;
 use yijia_domain::project::Fen;
 use yijia_service::cases::{CaseBox, CaseQuery, CaseSummary};
 use yijia_service::projects::{
-    ExpenseDecision, ExpenseInput, FileRef, FileTarget, FundingDecision, FundingInput, LineInput, MilestoneDone,
-    MilestoneInput, ProjectInput, ProjectView, SpendingBoard, StageInput, VoteInput,
+    ExpenseInput, FileRef, FileTarget, FundingInput, LineInput, MilestoneDone, MilestoneInput, ProjectInput,
+    ProjectView, SpendingBoard, StageInput, VoteInput,
 };
 use yijia_service::roles::{PROJECT_APPROVERS, PROJECT_MANAGERS, PROJECT_READERS, RESIDENTS};
 use yijia_service::{Caller, PageReq, ServiceError};
@@ -21,9 +21,7 @@ pub fn routes(r: Routes) -> Routes {
         .get("/projects/{id}", Roles(PROJECT_READERS), Scope::Object, project)
         .post("/projects/{id}/budget", Roles(PROJECT_MANAGERS), Scope::Object, line_add)
         .post("/projects/{id}/fundings", Roles(PROJECT_MANAGERS), Scope::Object, funding_add)
-        .post("/projects/{id}/fundings/{f}/decision", Roles(PROJECT_APPROVERS), Scope::Object, funding_decide)
         .post("/projects/{id}/expenses", Roles(PROJECT_MANAGERS), Scope::Object, expense_add)
-        .post("/projects/{id}/expenses/{x}/decision", Roles(PROJECT_APPROVERS), Scope::Object, expense_decide)
         .post("/projects/{id}/milestones", Roles(PROJECT_MANAGERS), Scope::Object, milestone_add)
         .post("/projects/{id}/milestones/{m}/done", Roles(PROJECT_MANAGERS), Scope::Object, milestone_done)
         .post("/projects/{id}/stage", Roles(PROJECT_MANAGERS), Scope::Object, stage)
@@ -251,35 +249,6 @@ async fn funding_add(
 }
 
 #[derive(Deserialize)]
-struct DecisionForm {
-    /// `approve` or `reject`.
-    decision: String,
-    #[serde(default)]
-    approved: String,
-    #[serde(default)]
-    note: String,
-}
-
-async fn funding_decide(
-    State(st): State<AppState>,
-    Auth(c): Auth,
-    lang: Lang,
-    Path((id, funding)): Path<(i64, i64)>,
-    Form(f): Form<DecisionForm>,
-) -> PageResult {
-    let r = async {
-        let approved = match f.approved.trim() {
-            "" => None,
-            a => Some(fen("approved", a)?),
-        };
-        let input = FundingDecision { approve: f.decision == "approve", approved, note: Some(f.note) };
-        st.svc.decide_funding(&c, funding, input).await
-    };
-    let r = r.await;
-    after(&st, &c, lang, id, r).await
-}
-
-#[derive(Deserialize)]
 struct ExpenseForm {
     line_id: String,
     amount: String,
@@ -306,17 +275,6 @@ async fn expense_add(
         st.svc.record_expense(&c, id, input).await
     };
     let r = r.await;
-    after(&st, &c, lang, id, r).await
-}
-
-async fn expense_decide(
-    State(st): State<AppState>,
-    Auth(c): Auth,
-    lang: Lang,
-    Path((id, expense)): Path<(i64, i64)>,
-    Form(f): Form<DecisionForm>,
-) -> PageResult {
-    let r = st.svc.decide_expense(&c, expense, ExpenseDecision { approve: f.decision == "approve" }).await;
     after(&st, &c, lang, id, r).await
 }
 

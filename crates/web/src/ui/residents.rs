@@ -908,6 +908,8 @@ async fn request_export(
 #[derive(Deserialize)]
 struct DecisionForm {
     approve: String,
+    #[serde(default)]
+    note: String,
 }
 
 async fn decide_export(
@@ -917,7 +919,7 @@ async fn decide_export(
     Path(id): Path<i64>,
     Form(f): Form<DecisionForm>,
 ) -> PageResult {
-    match st.svc.decide_unmasked_export(&c, id, f.approve == "1").await {
+    match st.svc.decide_unmasked_export(&c, id, f.approve == "1", Some(&f.note)).await {
         Ok(_) => Ok(Redirect::to("/residents/exports").into_response()),
         Err(e) => render_exports(&st, &c, lang, Some(fixable(e, lang)?)).await,
     }

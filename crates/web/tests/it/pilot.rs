@@ -351,3 +351,148 @@ async fn the_street_officer_is_spoken_to_as_such_and_the_map_and_charts_read_tru
         assert!(dot < label, "labels after the dots");
     }
 }
+
+/// A browser's form post, with the page's CSRF token; the answer is not
+/// followed.
+async fn send_form(b: &reqwest::Client, app: &TestApp, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let html = page(b, app, "/").await.1;
+    let csrf = html.split("hx-headers='{\"X-CSRF-Token\": \"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let mut form = form.to_vec();
+    form.push(("_csrf", &csrf));
+    let r = b.post(format!("{}{path}", app.url)).form(&form).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_officer_clears_what_awaits_him_and_money_is_confirmed_by_its_amount() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff").await;
+    let secretary = app.token("secretary").await;
+    let officer = app.token("officer").await;
+    let (_, building, _) = crate::projects::neighbour(&app, &staff, "张大爷", "13812345678", "101").await;
+    let (st, p) =
+        app.post(&secretary, "/api/v1/projects", json!({"title": "三期院墙重建", "buildings": [building]})).await;
+    assert_eq!(st, StatusCode::CREATED, "{p}");
+    let url = |s: &str| format!("/api/v1/projects/{}{s}", p["id"]);
+    let (_, v) = app.post(&secretary, &url("/budget"), json!({"name": "院墙砌筑", "amount": 12_000_000})).await;
+    let line = v["lines"][0]["id"].as_i64().unwrap();
+    let (_, v) = app.post(&secretary, &url("/fundings"), json!({"source": "city", "asked": 12_000_000})).await;
+    let funding = v["fundings"][0]["id"].as_i64().unwrap();
+
+    // his home and his menu say one thing waits; a resident has no such list
+    let b = app.browser_as("officer").await;
+    let (_, home) = page(&b, &app, "/").await;
+    assert!(home.contains("id=\"approvals-waiting\"") && home.contains("待我审批:1"), "the home page counts it");
+    assert!(home.contains("hx-get=\"/approvals/count\""), "the menu asks for the figure");
+    assert_eq!(page(&b, &app, "/approvals/count").await.1, "<span class=\"count\">1</span>");
+    let (_, mine) = app.get(&officer, "/api/v1/me/approvals").await;
+    assert_eq!(
+        (mine["waiting"][0]["kind"].as_str(), mine["waiting"][0]["amount"].as_i64()),
+        (Some("funding"), Some(12_000_000))
+    );
+    let (_, html) = page(&b, &app, "/approvals").await;
+    assert!(
+        html.contains("三期院墙重建") && html.contains("¥120,000.00") && html.contains("市级专项"),
+        "named, with its amount"
+    );
+
+    // approving money first repeats the amount, in figures and in capitals; nothing moves yet
+    let at = format!("/approvals/funding/{funding}");
+    let (st, html) = send_form(&b, &app, &at, &[("decision", "approve"), ("note", "同意,专款专用")]).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("¥120,000.00") && html.contains("壹拾贰万元整"), "the confirmation repeats the amount");
+    assert!(html.contains("name=\"confirmed\" value=\"12000000\""));
+    let (_, v) = app.get(&secretary, &url("")).await;
+    assert_eq!(v["fundings"][0]["status"], "applied", "not decided before it is confirmed");
+    // a confirmation of another amount is asked again
+    let (st, html) =
+        send_form(&b, &app, &at, &[("decision", "approve"), ("approved", "100000"), ("confirmed", "12000000")]).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("壹拾万元整") && html.contains("金额与确认的不一致"), "{html}");
+    let form =
+        [("decision", "approve"), ("approved", "120,000.00"), ("confirmed", "12000000"), ("note", "同意,专款专用")];
+    let (st, _) = send_form(&b, &app, &at, &form).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, v) = app.get(&secretary, &url("")).await;
+    assert_eq!(
+        (v["fundings"][0]["status"].as_str(), v["fundings"][0]["approved"].as_i64()),
+        (Some("approved"), Some(12_000_000))
+    );
+    // his comment stays, on the project and in his list of what he decided
+    let (_, html) = page(&app.browser_as("secretary").await, &app, &format!("/projects/{}", p["id"])).await;
+    assert!(html.contains("同意,专款专用"), "the comment is on the project page");
+    assert_eq!(page(&b, &app, "/approvals/count").await.1, "", "nothing waits now");
+
+    // a large expense: refused with a comment that stays
+    let (_, v) = app
+        .post(
+            &secretary,
+            &url("/expenses"),
+            json!({"line_id": line, "amount": 6_000_000, "payee": "某建筑公司",
+            "description": "院墙砌筑首付款", "spent_on": "2026-11-30"}),
+        )
+        .await;
+    let expense = v["expenses"][0]["id"].as_i64().unwrap();
+    assert_eq!(v["expenses"][0]["status"], "pending", "{v}");
+    let (st, _) =
+        send_form(&b, &app, &format!("/approvals/expense/{expense}"), &[("decision", "reject"), ("note", "缺少合同")])
+            .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, v) = app.get(&secretary, &url("")).await;
+    assert_eq!(
+        (v["expenses"][0]["status"].as_str(), v["expenses"][0]["decision_note"].as_str()),
+        (Some("rejected"), Some("缺少合同"))
+    );
+    let (_, html) = page(&b, &app, "/approvals").await;
+    let decided = html.split("id=\"decided\"").nth(1).unwrap();
+    assert!(decided.contains("缺少合同") && decided.contains("同意,专款专用"), "both decisions with their comments");
+
+    // the resident approves nothing
+    let (st, _) = app.get(&app.token("resident").await, "/api/v1/me/approvals").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_secretary_decides_exports_and_points_others_asked_for() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff").await;
+    let secretary = app.token("secretary").await;
+    let (pool, _) = crate::points::accounts(&app, &staff).await;
+    let zhang = crate::points::resident(&app, &staff, "张阿姨").await;
+    let (st, v) =
+        app.post(&staff, "/api/v1/points/transfers", crate::points::one("flood", pool, zhang, 600, "award")).await;
+    assert_eq!((st, v["status"].as_str()), (StatusCode::ACCEPTED, Some("pending")), "{v}");
+    let body = json!({"community": "chengnan", "category": "独居老人", "reason": "民政办核对高龄津贴"});
+    let (st, v) = app.post(&staff, "/api/v1/exports", body).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let export = v["id"].as_i64().unwrap();
+
+    // the one who asked does not wait on his own request
+    let (_, mine) = app.get(&staff, "/api/v1/me/approvals").await;
+    assert_eq!(mine["waiting"], json!([]), "{mine}");
+    let (_, hers) = app.get(&secretary, "/api/v1/me/approvals").await;
+    let waits = |kind: &str| hers["waiting"].as_array().unwrap().iter().find(|a| a["kind"] == kind).cloned();
+    assert_eq!(waits("points").map(|a| a["amount"].clone()), Some(json!(600)), "{hers}");
+    assert_eq!(waits("export").map(|a| a["title"].clone()), Some(json!("独居老人")), "{hers}");
+
+    let b = app.browser_as("secretary").await;
+    // a refusal of points needs its reason, and says so; nothing is decided
+    let (st, html) = send_form(&b, &app, "/approvals/points/flood", &[("decision", "reject"), ("note", "")]).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("请写明驳回原因"), "{html}");
+    let (st, _) =
+        send_form(&b, &app, "/approvals/points/flood", &[("decision", "reject"), ("note", "请附值班表")]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (st, _) =
+        send_form(&b, &app, &format!("/approvals/export/{export}"), &[("decision", "approve"), ("note", "限当日使用")])
+            .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, list) = app.get(&staff, "/api/v1/exports").await;
+    assert_eq!((list[0]["status"].as_str(), list[0]["decision_note"].as_str()), (Some("approved"), Some("限当日使用")));
+    // decided twice: said plainly
+    let (st, html) = send_form(&b, &app, "/approvals/points/flood", &[("decision", "approve")]).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("已审批"), "{html}");
+    // an unknown kind is not found
+    assert_eq!(send_form(&b, &app, "/approvals/lottery/1", &[("decision", "approve")]).await.0, StatusCode::NOT_FOUND);
+}

@@ -8,14 +8,14 @@ use yijia_domain::role::Role;
 
 use crate::helpers::TestApp;
 
-async fn accounts(app: &TestApp, token: &str) -> (i64, i64) {
+pub(crate) async fn accounts(app: &TestApp, token: &str) -> (i64, i64) {
     let (st, v) = app.get(token, "/api/v1/points/accounts").await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let of = |kind: &str| v.as_array().unwrap().iter().find(|a| a["kind"] == kind).unwrap()["id"].as_i64().unwrap();
     (of("pool"), of("adjustment"))
 }
 
-async fn resident(app: &TestApp, token: &str, name: &str) -> i64 {
+pub(crate) async fn resident(app: &TestApp, token: &str, name: &str) -> i64 {
     let body = json!({"name": name, "grid": "chengnan-g01", "relation": "户主", "residence": "permanent"});
     let (st, v) = app.post(token, "/api/v1/residents", body).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
@@ -25,7 +25,7 @@ async fn resident(app: &TestApp, token: &str, name: &str) -> i64 {
     a["id"].as_i64().unwrap()
 }
 
-fn one(id: &str, from: i64, to: i64, amount: i64, kind: &str) -> Value {
+pub(crate) fn one(id: &str, from: i64, to: i64, amount: i64, kind: &str) -> Value {
     json!({"client_id": id, "transfers": [{"from": from, "to": to, "amount": amount, "kind": kind, "memo": "志愿服务 2 小时"}]})
 }
 
