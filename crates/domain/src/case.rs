@@ -313,8 +313,71 @@ crate::labelled! {
 /// relapse.
 pub const DISPUTE_REVISITS_DAYS: [i64; 2] = [7, 30];
 
+/// The English of a timeline note yijia wrote itself (an assignment, a
+/// transfer, a sweep's reminder); `None` for what a person typed, which
+/// stays as typed. Names inside (第1网格, a project's title) stay too.
+pub fn system_note_en(note: &str) -> Option<String> {
+    let between = |s: &str, pre: &str, post: &str| s.strip_prefix(pre)?.strip_suffix(post).map(str::to_owned);
+    if note == "待社区分派" {
+        return Some("Waiting for the community to assign it".into());
+    }
+    if note == "超过办结时限,自动上报街道" {
+        return Some("Past the time to resolve: sent up to the subdistrict".into());
+    }
+    if let Some(g) = note.strip_prefix("分派至") {
+        return Some(format!("Assigned to {g}"));
+    }
+    if let Some(rest) = note.strip_prefix("转至") {
+        let (g, why) = rest.split_once(':')?;
+        return Some(format!("Transferred to {g}: {why}"));
+    }
+    if let Some(h) = between(note, "距受理时限还有 ", " 小时") {
+        return Some(format!("{h} hours left to accept it"));
+    }
+    if let Some(h) = between(note, "距办结时限还有 ", " 小时") {
+        return Some(format!("{h} hours left to resolve it"));
+    }
+    if let Some(h) = between(note, "已超过受理时限 ", " 小时,请社区督办") {
+        return Some(format!("{h} hours past the time to accept it: the community should follow it up"));
+    }
+    if let Some(h) = between(note, "已超过办结时限 ", " 小时") {
+        return Some(format!("{h} hours past the time to resolve it"));
+    }
+    if let Some(t) = between(note, "修缮项目「", "」经居民验收通过,隐患已消除") {
+        return Some(format!("The repair project '{t}' was accepted by the residents: the hazard is gone"));
+    }
+    if let Some(n) = note.strip_suffix(" 张").filter(|n| n.parse::<u32>().is_ok()) {
+        return Some(format!("{n} photo(s)"));
+    }
+    None
+}
+
+/// Who wrote a line no person wrote.
+pub const SYSTEM_ACTOR: &str = "系统";
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn notes_yijia_wrote_have_english_and_typed_ones_stay_as_typed() {
+        for (zh, en) in [
+            ("分派至第1网格", "Assigned to 第1网格"),
+            ("待社区分派", "Waiting for the community to assign it"),
+            ("转至第3网格:不在本网格", "Transferred to 第3网格: 不在本网格"),
+            ("距办结时限还有 4.0 小时", "4.0 hours left to resolve it"),
+            (
+                "已超过受理时限 2.5 小时,请社区督办",
+                "2.5 hours past the time to accept it: the community should follow it up",
+            ),
+            ("超过办结时限,自动上报街道", "Past the time to resolve: sent up to the subdistrict"),
+            ("3 张", "3 photo(s)"),
+        ] {
+            assert_eq!(super::system_note_en(zh).as_deref(), Some(en), "{zh}");
+        }
+        for typed in ["已联系物业,明天上门", "楼道灯不亮", "三 张"] {
+            assert_eq!(super::system_note_en(typed), None, "{typed}");
+        }
+    }
+
     use super::*;
 
     fn ctx(now: i64, resolved_at: Option<i64>) -> Context {

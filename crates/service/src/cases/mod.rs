@@ -156,6 +156,8 @@ pub struct EventView {
     pub from_state: Option<CaseState>,
     pub to_state: Option<CaseState>,
     pub note: String,
+    /// The note in English, where yijia wrote it itself.
+    pub note_en: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -982,6 +984,7 @@ impl Services {
                 action: e.action,
                 from_state: e.from_state,
                 to_state: e.to_state,
+                note_en: yijia_domain::case::system_note_en(&e.note),
                 note: e.note,
             })
             .collect();

@@ -72,7 +72,7 @@ impl Services {
                 .iter()
                 .map(|(k, action, from, note)| Logged {
                     subject: Subject::from(k),
-                    actor: (None, "系统"),
+                    actor: (None, yijia_domain::case::SYSTEM_ACTOR),
                     action: *action,
                     from: Some(*from),
                     note,

@@ -496,3 +496,23 @@ async fn the_secretary_decides_exports_and_points_others_asked_for() {
     // an unknown kind is not found
     assert_eq!(send_form(&b, &app, "/approvals/lottery/1", &[("decision", "approve")]).await.0, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_timeline_line_yijia_wrote_reads_in_english_and_a_typed_one_as_typed() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff").await;
+    let (_, building, _) = crate::projects::neighbour(&app, &staff, "张大爷", "13812345678", "101").await;
+    let case = crate::projects::hazard(&app, &staff, building, "吊顶脱落").await;
+    let (st, v) =
+        app.post(&staff, &format!("/api/v1/cases/{case}/notes"), json!({"note": "已联系物业,明天上门"})).await;
+    assert!(st.is_success(), "{v}");
+    let (_, k) = app.get(&staff, &format!("/api/v1/cases/{case}")).await;
+    assert_eq!(k["timeline"][0]["note_en"].as_str().map(|s| s.starts_with("Assigned to ")), Some(true), "{k}");
+
+    let b = app.browser_as("staff").await;
+    b.get(format!("{}/lang/en?next=/", app.url)).send().await.unwrap();
+    let (_, html) = page(&b, &app, &format!("/cases/{case}")).await;
+    let timeline = html.split("class=\"ev-created\"").nth(1).unwrap();
+    assert!(timeline.contains("Assigned to ") && !timeline.contains("分派至"), "the line yijia wrote, in English");
+    assert!(html.contains("已联系物业,明天上门"), "what a person typed stays as typed");
+}
