@@ -516,3 +516,31 @@ async fn a_timeline_line_yijia_wrote_reads_in_english_and_a_typed_one_as_typed()
     assert!(timeline.contains("Assigned to ") && !timeline.contains("分派至"), "the line yijia wrote, in English");
     assert!(html.contains("已联系物业,明天上门"), "what a person typed stays as typed");
 }
+
+#[tokio::test]
+async fn a_promise_s_steps_fit_its_kind() {
+    let app = TestApp::spawn().await;
+    app.seed_demo_all().await;
+    let (st, v) = app.get(&app.token("secretary").await, "/api/v1/pledges?community=chengnan").await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let steps_of = |id: &serde_json::Value| -> Vec<String> {
+        let all = v["milestones"].as_array().unwrap();
+        all.iter().filter(|m| &m["pledge_id"] == id).map(|m| m["title"].as_str().unwrap().to_owned()).collect()
+    };
+    let (mut services, mut works) = (0, 0);
+    for p in v["pledges"].as_array().unwrap().iter().filter(|p| p["status"] == "committed") {
+        let (title, steps) = (p["title"].as_str().unwrap(), steps_of(&p["id"]));
+        if ["讲座", "食堂", "开放"].iter().any(|w| title.contains(w)) {
+            services += 1;
+            assert!(
+                steps.iter().all(|m| !m.contains("招标") && !m.contains("施工")),
+                "{title} is not built: {steps:?}"
+            );
+        }
+        if title.contains("屋面") || title.contains("充电棚") {
+            works += 1;
+            assert!(steps.iter().any(|m| m.contains("招标")), "{title} is tendered: {steps:?}");
+        }
+    }
+    assert!(services > 0 && works > 0, "the demo commits both kinds: {v}");
+}
