@@ -313,6 +313,23 @@ crate::labelled! {
 /// relapse.
 pub const DISPUTE_REVISITS_DAYS: [i64; 2] = [7, 30];
 
+/// The workflow's own steps from `state` to closed, for a hazard that an
+/// accepted repair project fixed: each move one the workflow has (the
+/// street office accepts what was escalated to it), never a jump.
+pub fn closing_path(state: CaseState) -> &'static [(Action, CaseState)] {
+    use Action as A;
+    use CaseState as S;
+    match state {
+        S::Submitted | S::Escalated => {
+            &[(A::Accept, S::Accepted), (A::Start, S::InProgress), (A::Resolve, S::Resolved), (A::Close, S::Closed)]
+        }
+        S::Accepted => &[(A::Start, S::InProgress), (A::Resolve, S::Resolved), (A::Close, S::Closed)],
+        S::InProgress => &[(A::Resolve, S::Resolved), (A::Close, S::Closed)],
+        S::Resolved => &[(A::Close, S::Closed)],
+        S::Closed | S::Rejected => &[],
+    }
+}
+
 /// The English of a timeline note yijia wrote itself (an assignment, a
 /// transfer, a sweep's reminder); `None` for what a person typed, which
 /// stays as typed. Names inside (第1网格, a project's title) stay too.
@@ -357,6 +374,22 @@ pub const SYSTEM_ACTOR: &str = "系统";
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_fixed_hazard_closes_by_the_workflow_s_own_moves() {
+        use super::*;
+        let ctx = Context { now: 0, resolved_at: None, reopen_window_ms: 0 };
+        for from in CaseState::ALL {
+            let mut at = from;
+            for (action, to) in closing_path(from) {
+                let part = if at == CaseState::Escalated { Part::Subdistrict } else { Part::Dispatcher };
+                assert_eq!(transition(at, *action, part, &ctx), Ok(*to), "{at:?} --{action:?}-->");
+                at = *to;
+            }
+            let done = matches!(at, CaseState::Closed | CaseState::Rejected);
+            assert!(done, "{from:?} ends closed (or stays rejected): {at:?}");
+        }
+    }
+
     #[test]
     fn notes_yijia_wrote_have_english_and_typed_ones_stay_as_typed() {
         for (zh, en) in [

@@ -1689,19 +1689,31 @@ fn stale() -> ServiceError {
 /// with the reason on its timeline. True when it was closed now.
 pub(crate) async fn close_by_project(tx: &mut Tx, caller: &Caller, case_id: i64, note: &str, now: i64) -> Result<bool> {
     let Some(mut k) = cases::get(tx, case_id).await? else { return Ok(false) };
-    if matches!(k.state, CaseState::Closed | CaseState::Rejected) {
+    let path = yijia_domain::case::closing_path(k.state);
+    if path.is_empty() {
         return Ok(false);
     }
     let from = k.state;
+    // each move on the timeline, as the workflow has them: the result and
+    // the closing say why
+    let mut lines = Vec::with_capacity(path.len());
+    for (action, to) in path {
+        let said = if matches!(action, Action::Resolve | Action::Close) { note } else { "" };
+        lines.push((EventKind::from(*action), k.state, *to, said));
+        k.state = *to;
+    }
     k.resolved_at = k.resolved_at.or(Some(now));
     k.closed_at = Some(now);
-    k.state = CaseState::Closed;
     reschedule(&mut k, now);
     if !cases::save(tx, &k, now).await? {
         return Err(stale());
     }
     k.version += 1;
-    log_event(tx, (&k).into(), (caller.user_id, &caller.display_name), EventKind::Close, Some(from), note, now).await?;
+    let actor = (caller.user_id, caller.display_name.as_str());
+    for (kind, was, to, said) in lines {
+        k.state = to;
+        log_event(tx, (&k).into(), actor, kind, Some(was), said, now).await?;
+    }
     let e = Event::ok("case_close", format!("case:{case_id}"), &k.org_path);
     record(tx, caller, now, &e.with(json!({ "from": from, "to": "closed", "by": "project" }))).await?;
     Ok(true)

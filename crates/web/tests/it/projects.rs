@@ -176,6 +176,21 @@ async fn funding_approved_spent_accepted_by_residents_closes_the_hazards_and_the
     for k in [ceiling, roof] {
         let (_, c) = app.get(&staff, &format!("/api/v1/cases/{k}")).await;
         assert_eq!(c["state"], "closed", "{c}");
+        // by the workflow's own moves, never a jump from 待受理 to 已关闭
+        let moves: Vec<(&str, &str)> = c["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] != "created")
+            .map(|e| (e["from_state"].as_str().unwrap_or(""), e["to_state"].as_str().unwrap_or("")))
+            .collect();
+        let expected = [
+            ("submitted", "accepted"),
+            ("accepted", "in_progress"),
+            ("in_progress", "resolved"),
+            ("resolved", "closed"),
+        ];
+        assert_eq!(moves, expected, "{c}");
     }
     // a new hazard on the building during the warranty links back
     let leak = hazard(&app, &staff, building, "屋顶又漏").await;
