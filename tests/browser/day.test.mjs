@@ -147,12 +147,19 @@ test('the secretary reads her ledger on a desktop, and a visitor the plain board
   await s.context.close();
 
   const v = await phone();
+  // a subdistrict of several communities: the plain address asks which, in pinyin order
   for (const path of ['/boards/spending', '/boards/pledges', '/honours']) {
     const res = await v.page.goto(`${BASE}${path}`);
     assert.equal(res.status(), 200, path);
-    assert.match(v.page.url(), /community=/, `${path} finds the community`);
+    const names = await v.page.$$eval('a[href*="community="]', as => as.map(a => a.textContent.trim()));
+    assert.ok(names.some(n => n.includes('城南社区')) && names.length >= 5, `${path} offers every community: ${names}`);
+    await Promise.all([v.page.waitForURL(/community=chengnan/), v.page.locator('a[href*="community=chengnan"]').first().click()]);
+    assert.equal(await v.page.locator('h1').count(), 1, `${path} opens 城南社区's board`);
   }
   await v.page.goto(`${BASE}/boards/poster`);
+  const first = await v.page.locator('a[href*="community="]').first().textContent();
+  assert.ok(first.includes('北苑社区'), `北苑 before 城南 before 东盛: ${first}`);
+  await v.page.goto(`${BASE}/boards/poster?community=chengnan`);
   assert.equal(await v.page.locator('.poster-code svg').count(), 3);
   await v.page.screenshot({ path: `${OUT}day-poster-390.png`, fullPage: true });
   assert.deepEqual(v.problems, []);

@@ -555,6 +555,10 @@ async fn serve(cfg: Config, demo: bool) -> Result<()> {
         if services > 0 {
             tracing::info!(services, "a month of the demo service station seeded");
         }
+        let neighbours = svc.fixtures().seed_demo_street().await.map_err(service_error)?;
+        if neighbours > 0 {
+            tracing::info!(neighbours, "the demo subdistrict's other communities seeded");
+        }
     }
     let listener =
         tokio::net::TcpListener::bind(&cfg.addr).await.with_context(|| format!("listening on {}", cfg.addr))?;

@@ -54,7 +54,7 @@ pub struct UnitFigures {
     /// This year's committed pledges and their mean progress (percent).
     pub pledges: i64,
     pub pledge_progress: Option<i64>,
-    /// Its boundary (GeoJSON geometry), when drawn.
+    /// Its boundary (GeoJSON geometry), when drawn: a community's is its grids'.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub boundary: Option<serde_json::Value>,
@@ -247,6 +247,27 @@ impl Services {
                     ..Default::default()
                 })
                 .collect();
+            // a community is drawn as its grids (only grids carry a boundary)
+            if !by_grid {
+                let mut shapes: HashMap<i64, Vec<serde_json::Value>> = HashMap::new();
+                for g in &grids {
+                    let Some(b) = g.boundary.as_deref().and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+                    else {
+                        continue;
+                    };
+                    let polygons = match b["type"].as_str() {
+                        Some("Polygon") => vec![b["coordinates"].clone()],
+                        Some("MultiPolygon") => b["coordinates"].as_array().cloned().unwrap_or_default(),
+                        _ => vec![],
+                    };
+                    shapes.entry(g.parent_id.unwrap_or_default()).or_default().extend(polygons);
+                }
+                for (u, n) in units.iter_mut().zip(&unit_nodes) {
+                    if let Some(polygons) = shapes.remove(&n.id).filter(|p| !p.is_empty()) {
+                        u.boundary = Some(serde_json::json!({ "type": "MultiPolygon", "coordinates": polygons }));
+                    }
+                }
+            }
             // the row a node's figures go to: a unit's own, or a grid's unit
             let mut unit_of: HashMap<i64, usize> = unit_nodes.iter().enumerate().map(|(i, u)| (u.id, i)).collect();
             let mut unit_of_code: HashMap<&str, usize> = HashMap::new();

@@ -94,11 +94,17 @@ impl Services {
     /// board without naming one (a poster printed with the plain address).
     pub async fn public_communities(&self) -> Result<Vec<PublicCommunity>> {
         let mut tx = self.db.conn().await?;
-        Ok(org::communities(&mut tx)
+        let mut list: Vec<PublicCommunity> = org::communities(&mut tx)
             .await?
             .into_iter()
             .map(|(code, name, subdistrict)| PublicCommunity { code, name, subdistrict })
-            .collect())
+            .collect();
+        // as a reader looks for a name: subdistrict, then community, in pinyin order
+        list.sort_by(|a, b| {
+            let by = yijia_domain::text::name_cmp;
+            by(&a.subdistrict, &b.subdistrict).then_with(|| by(&a.name, &b.name))
+        });
+        Ok(list)
     }
 
     /// The nodes the caller may see, in tree order: their subtrees and the

@@ -544,3 +544,48 @@ async fn a_promise_s_steps_fit_its_kind() {
     }
     assert!(services > 0 && works > 0, "the demo commits both kinds: {v}");
 }
+
+#[tokio::test]
+async fn the_street_office_sees_a_subdistrict_of_several_communities() {
+    let app = TestApp::spawn().await;
+    app.seed_demo_months(100, 40).await;
+    assert!(app.svc.fixtures().seed_demo_street().await.unwrap() > 300, "people in the other communities");
+    assert_eq!(app.svc.fixtures().seed_demo_street().await.unwrap(), 0, "once");
+    let officer = app.token("officer").await;
+    let (_, d) = app.get(&officer, "/api/v1/dashboard").await;
+    let month = &d["today"].as_str().unwrap()[..7];
+    let (st, r) = app.get(&officer, &format!("/api/v1/reports/monthly?month={month}")).await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let units = r["unit_months"].as_array().unwrap();
+    assert_eq!(units.len(), 5, "城南 and four more: {r}");
+    for u in units {
+        assert!(u["this_month"]["filed"].as_i64().unwrap() > 0, "each files cases: {u}");
+    }
+    // every grid is drawn, every community has people under plans and visits
+    let (_, tree) = app.get(&officer, "/api/v1/org").await;
+    let grids: Vec<&serde_json::Value> = tree.as_array().unwrap().iter().filter(|n| n["kind"] == "grid").collect();
+    assert!(grids.len() >= 6 + 4 * 3 && grids.iter().all(|g| g["boundary"].is_object()), "{tree}");
+    let (st, cov) = app.get(&officer, "/api/v1/coverage").await;
+    assert_eq!(st, StatusCode::OK, "{cov}");
+    let rows = cov["rows"].as_array().unwrap();
+    for code in ["dongsheng", "xinhua", "xiguan", "beiyuan"] {
+        let grid = format!("{code}-g01");
+        assert!(rows.iter().any(|r| r["grid"] == grid.as_str() && r["planned"].as_i64() > Some(0)), "{code} visited");
+    }
+}
+
+#[tokio::test]
+async fn the_subdistrict_map_draws_each_community_by_its_grids() {
+    let app = TestApp::spawn().await;
+    app.seed_demo_months(60, 10).await;
+    app.svc.fixtures().seed_demo_street().await.unwrap();
+    let (_, d) = app.get(&app.token("officer").await, "/api/v1/dashboard").await;
+    let units = d["units"].as_array().unwrap();
+    assert_eq!(units.len(), 5);
+    for u in units {
+        assert_eq!(u["boundary"]["type"], "MultiPolygon", "{} is drawn", u["name"]);
+    }
+    let (_, html) = page(&app.browser_as("officer").await, &app, "/dashboard").await;
+    assert!(html.contains("<svg") && !html.contains("还没有画出"), "the officer's map is drawn");
+    assert!(html.contains("东盛社区"), "named on the map");
+}

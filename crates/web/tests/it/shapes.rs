@@ -70,6 +70,12 @@ async fn the_main_views_keep_their_shape() {
     let (_, residents) = app.get(&secretary, "/api/v1/residents?per_page=20").await;
     let (_, cases) = app.get(&secretary, "/api/v1/cases?box=all&per_page=50").await;
     let (_, projects) = app.get(&secretary, "/api/v1/projects").await;
+    // a case open at the walk's first door, so that its shape is in the walk list
+    let (_, walk) = app.get(&worker, "/api/v1/walk-list").await;
+    let household = walk["stops"][0]["people"][0]["household_id"].clone();
+    let body = json!({"category": "fire", "description": "楼道内电动车充电", "household_id": household});
+    let (st, v) = app.post(&worker, "/api/v1/cases", body).await;
+    assert_eq!(st, reqwest::StatusCode::CREATED, "{v}");
     let views = json!({
         "me": view(&app, &secretary, "/api/v1/me").await,
         "org": view(&app, &secretary, "/api/v1/org").await,
