@@ -228,8 +228,8 @@ fn keys_rotate_reseals_everything_and_search_still_finds_people() {
 
     let o = yijia(p, &["keys", "rotate"], None);
     assert!(o.status.success(), "{}", out(&o));
-    // the 2,400 generated demo residents and the one added here
-    assert!(out(&o).contains("re-sealed the personal data of 2401 resident(s)"), "{}", out(&o));
+    // the 2,400 generated residents of 城南, the 520 of its four neighbours, and the one added here
+    assert!(out(&o).contains("re-sealed the personal data of 2921 resident(s)"), "{}", out(&o));
     let after = std::fs::read_to_string(p.join("master.key")).unwrap();
     assert_ne!(before, after);
     let file: serde_json::Value = serde_json::from_str(&after).unwrap();
