@@ -284,13 +284,21 @@ impl Schedule {
 
 /// The schedule of a case in `state` that was given until `accept_due` and
 /// `resolve_due` from `start`; `None` when no deadline counts (resolved,
-/// closed, rejected, or with the subdistrict).
+/// closed, rejected). One sent up is the street office's to take on
+/// within the time the community had to accept it, from `start` (when it
+/// was sent up): `accept_window`.
 pub fn schedule(state: CaseState, start: i64, accept_due: i64, resolve_due: i64) -> Option<Schedule> {
     match state {
         CaseState::Submitted => Some(Schedule::new(start, accept_due)),
         CaseState::Accepted | CaseState::InProgress => Some(Schedule::new(start, resolve_due)),
         _ => None,
     }
+}
+
+/// The street office's time to take on a case sent up at `escalated_at`:
+/// the community's own time to accept (at least an hour).
+pub fn escalated_schedule(escalated_at: i64, accept_window: i64) -> Schedule {
+    Schedule::new(escalated_at, escalated_at + accept_window.max(crate::time::HOUR_MS))
 }
 
 crate::labelled! {
@@ -356,6 +364,12 @@ pub fn system_note_en(note: &str) -> Option<String> {
     }
     if let Some(h) = between(note, "已超过受理时限 ", " 小时,请社区督办") {
         return Some(format!("{h} hours past the time to accept it: the community should follow it up"));
+    }
+    if let Some(h) = between(note, "已超过街道受理时限 ", " 小时") {
+        return Some(format!("{h} hours past the street office's time to take it on"));
+    }
+    if let Some(h) = between(note, "距街道受理时限还有 ", " 小时") {
+        return Some(format!("{h} hours left for the street office to take it on"));
     }
     if let Some(h) = between(note, "已超过办结时限 ", " 小时") {
         return Some(format!("{h} hours past the time to resolve it"));

@@ -13,7 +13,7 @@ use serde_json::json;
 use yijia_domain::Msg;
 use yijia_domain::case::{
     Action, CaseKind, CaseState, Channel, Context, DISPUTE_REVISITS_DAYS, EventKind, Part, Priority, Schedule,
-    Timeliness, allowed, handles_dispute, schedule, transition,
+    Timeliness, allowed, escalated_schedule, handles_dispute, schedule, transition,
 };
 use yijia_domain::org::{Boundary, OrgKind};
 use yijia_domain::phone::Phone;
@@ -424,7 +424,11 @@ pub(crate) fn summary(k: &cases::Case, now: i64) -> CaseSummary {
 pub(crate) fn reschedule(k: &mut cases::Case, now: i64) {
     let state = k.state;
     let start = if state == CaseState::Submitted { k.created_at } else { k.accepted_at.unwrap_or(k.created_at) };
-    match schedule(state, start, k.accept_due, k.resolve_due) {
+    let due = match (state, k.escalated_at) {
+        (CaseState::Escalated, Some(at)) => Some(escalated_schedule(at, k.accept_due - k.created_at)),
+        _ => schedule(state, start, k.accept_due, k.resolve_due),
+    };
+    match due {
         Some(s) => {
             k.due_at = Some(s.due);
             k.near_at = Some(s.near);

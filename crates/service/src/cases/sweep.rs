@@ -44,8 +44,17 @@ impl Services {
                 let (action, note) = if now < due_at {
                     k.next_alarm_at = Some(due_at);
                     report.reminded += 1;
-                    let what = if from == CaseState::Submitted { "受理" } else { "办结" };
+                    let what = match from {
+                        CaseState::Submitted => "受理",
+                        CaseState::Escalated => "街道受理",
+                        _ => "办结",
+                    };
                     (EventKind::Reminder, format!("距{what}时限还有 {} 小时", hours(due_at - now)))
+                } else if from == CaseState::Escalated {
+                    // the street office has not taken it on in time: flagged once
+                    k.next_alarm_at = None;
+                    report.overdue += 1;
+                    (EventKind::Overdue, format!("已超过街道受理时限 {} 小时", hours(now - due_at)))
                 } else if from == CaseState::Submitted {
                     k.next_alarm_at = None;
                     report.overdue += 1;

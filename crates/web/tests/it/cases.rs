@@ -272,6 +272,9 @@ async fn deadlines_remind_flag_and_escalate_through_the_job_runner() {
     // both the near time and the deadline passed while nobody looked: one escalation, no late reminder
     assert_eq!(timeline(&v), ["created", "reminder", "overdue", "accept", "escalate"]);
     assert_eq!(actions(&v), Vec::<String>::new());
+    // the street office has the community's time to accept it, from when it went up
+    assert!(v["due_at"].is_string(), "an escalated case shows its deadline: {v}");
+    assert_eq!(v["timeliness"], "on_time");
     let (_, up) = app.get(&officer, "/api/v1/cases?box=escalated").await;
     assert_eq!(ids(&up), [id]);
     let (_, seen) = app.get(&officer, &format!("/api/v1/cases/{id}")).await;

@@ -589,3 +589,30 @@ async fn the_subdistrict_map_draws_each_community_by_its_grids() {
     assert!(html.contains("<svg") && !html.contains("还没有画出"), "the officer's map is drawn");
     assert!(html.contains("东盛社区"), "named on the map");
 }
+
+#[tokio::test]
+async fn a_case_sent_up_has_a_time_for_the_street_office_and_is_flagged_when_it_passes() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff").await;
+    let (_, building, _) = crate::projects::neighbour(&app, &staff, "张大爷", "13812345678", "101").await;
+    let id = crate::projects::hazard(&app, &staff, building, "外墙空鼓").await;
+    let (_, v) = app.get(&staff, &format!("/api/v1/cases/{id}")).await;
+    let window =
+        chrono::DateTime::parse_from_rfc3339(v["due_at"].as_str().unwrap()).unwrap().timestamp_millis() - app.svc.now();
+    let body = json!({"action": "escalate", "version": v["version"], "note": "需街道协调资金"});
+    let (st, v) = app.post(&staff, &format!("/api/v1/cases/{id}/actions"), body).await;
+    assert_eq!((st, v["state"].as_str()), (StatusCode::OK, Some("escalated")), "{v}");
+    assert!(v["due_at"].is_string() && v["timeliness"] == "on_time", "{v}");
+
+    app.clock.advance(window + 60_000);
+    app.svc.sweep_case_deadlines().await.unwrap();
+    let officer = app.token("officer").await;
+    let (_, v) = app.get(&officer, &format!("/api/v1/cases/{id}")).await;
+    assert_eq!(v["timeliness"], "overdue", "{v}");
+    let last = v["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "overdue");
+    assert!(last["note"].as_str().unwrap().starts_with("已超过街道受理时限"), "{last}");
+    assert!(last["note_en"].as_str().unwrap().contains("street office's time"), "{last}");
+    let (_, late) = app.get(&officer, "/api/v1/cases?box=overdue").await;
+    assert!(late["items"].as_array().unwrap().iter().any(|k| k["id"] == id), "in the officer's late box");
+}
