@@ -106,6 +106,17 @@ impl Services {
         Ok(Approvals { waiting, decided })
     }
 
+    /// One item waiting for the caller's decision. Anything else (another
+    /// scope's, decided already, their own request) is refused, and the
+    /// refusal is in the audit log.
+    pub async fn awaiting(&self, caller: &Caller, kind: AwaitingKind, id: &str) -> Result<Awaiting> {
+        let found = self.approvals(caller).await?.waiting.into_iter().find(|a| a.kind == kind && a.id == id);
+        match found {
+            Some(a) => Ok(a),
+            None => Err(self.deny(caller, "approval_decide", &format!("{}:{id}", kind.code())).await),
+        }
+    }
+
     /// How many items wait for the caller: the figure in the menu.
     pub async fn approvals_waiting(&self, caller: &Caller) -> Result<usize> {
         Ok(self.approvals(caller).await?.waiting.len())

@@ -114,9 +114,12 @@ async fn decide(
     let note = Some(f.note.trim().to_owned()).filter(|n| !n.is_empty());
     let r = match kind {
         AwaitingKind::Funding | AwaitingKind::Expense if approve => {
-            let item =
-                st.svc.approvals(&c).await.page(lang)?.waiting.into_iter().find(|a| a.kind == kind && a.id == id);
-            let Some(item) = item else { return render(&st, &c, lang, gone(lang)).await };
+            // not waiting for this caller: refused by the service (and audited)
+            let item = match st.svc.awaiting(&c, kind, &id).await {
+                Ok(item) => item,
+                Err(ServiceError::NotFound) => return render(&st, &c, lang, gone(lang)).await,
+                Err(e) => return Err(e).page(lang),
+            };
             // an expense is approved whole; a funding application in part, if typed
             let amount = match (kind, f.approved.trim()) {
                 (AwaitingKind::Expense, _) | (_, "") => item.amount.unwrap_or_default(),

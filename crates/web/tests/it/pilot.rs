@@ -616,3 +616,30 @@ async fn a_case_sent_up_has_a_time_for_the_street_office_and_is_flagged_when_it_
     let (_, late) = app.get(&officer, "/api/v1/cases?box=overdue").await;
     assert!(late["items"].as_array().unwrap().iter().any(|k| k["id"] == id), "in the officer's late box");
 }
+
+#[tokio::test]
+async fn approving_money_that_does_not_wait_for_you_is_refused_and_audited() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff").await;
+    let secretary = app.token("secretary").await;
+    let (_, building, _) = crate::projects::neighbour(&app, &staff, "张大爷", "13812345678", "101").await;
+    let (_, p) = app.post(&secretary, "/api/v1/projects", json!({"title": "院墙重建", "buildings": [building]})).await;
+    let (_, v) = app
+        .post(&secretary, &format!("/api/v1/projects/{}/fundings", p["id"]), json!({"source": "city", "asked": 100}))
+        .await;
+    let funding = v["fundings"][0]["id"].as_i64().unwrap().to_string();
+    // the secretary asks; only the street office decides money
+    let b = app.browser_as("secretary").await;
+    let (st, html) = send_form(&b, &app, &format!("/approvals/funding/{funding}"), &[("decision", "approve")]).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("这一项已不在待审批中"), "said plainly");
+    assert!(!html.contains("壹元整"), "no confirmation of money she may not approve");
+    let denied = app.audit().await;
+    let object = format!("funding:{funding}");
+    assert!(
+        denied
+            .iter()
+            .any(|(action, outcome, obj)| action == "approval_decide" && *obj == object && outcome == "denied"),
+        "{denied:?}"
+    );
+}
