@@ -263,6 +263,7 @@ pub struct CoverageRow {
     /// A category code, or `own` for people under their own interval only.
     pub category: String,
     pub category_name: String,
+    pub category_name_en: String,
     /// Residents under a plan.
     pub planned: i64,
     /// Of them, visited on time all month (up to today in this month).
@@ -1328,14 +1329,27 @@ impl Services {
             let grid_of: HashMap<i64, &org::OrgNode> = grids.iter().map(|g| (g.id, g)).collect();
             // the categories that give each resident a plan, by their community's intervals
             let mut community: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
+            let mut community_name: HashMap<i64, String> = HashMap::new();
             {
                 let mut tx = self.db.conn().await?;
                 for g in &grids {
                     if let (Some(c), true) = (g.parent_id, g.parent_id.is_some_and(|c| !community.contains_key(&c))) {
                         community.insert(c, visits::intervals(&mut tx, c).await?);
+                        community_name.insert(c, org::by_id(&mut tx, c).await?.name);
                     }
                 }
             }
+            // 第1网格 is in every community: across several, name the community too
+            let grid_name: HashMap<i64, String> = grids
+                .iter()
+                .map(|g| {
+                    let name = match g.parent_id.and_then(|c| community_name.get(&c)) {
+                        Some(c) if community_name.len() > 1 => format!("{c} {}", g.name),
+                        _ => g.name.clone(),
+                    };
+                    (g.id, name)
+                })
+                .collect();
             let mut by_person: BTreeMap<i64, (&visits::Planned, Vec<String>)> = BTreeMap::new();
             for p in &planned {
                 let Some(g) = grid_of.get(&p.grid_id) else { continue };
@@ -1375,18 +1389,23 @@ impl Services {
                 }
             }
             let cat_name = |c: &str| match Category::parse(c) {
-                Some(c) => c.name_zh().to_owned(),
-                None if c == "own" => "单独设定".to_owned(),
-                None => "社区自定类别".to_owned(),
+                Some(c) => (c.name_zh(), c.name_en()),
+                None if c == "own" => ("单独设定", "own interval"),
+                None => ("社区自定类别", "community's own category"),
             };
             let share = |(n, ok): (i64, i64)| if n == 0 { 0.0 } else { (ok as f64 * 1000.0 / n as f64).round() / 10.0 };
             let rows = rows
                 .into_iter()
                 .map(|((month, grid, category), v)| CoverageRow {
                     month,
-                    grid_name: grids.iter().find(|g| g.code == grid).map(|g| g.name.clone()).unwrap_or_default(),
+                    grid_name: grids
+                        .iter()
+                        .find(|g| g.code == grid)
+                        .and_then(|g| grid_name.get(&g.id).cloned())
+                        .unwrap_or_default(),
                     grid,
-                    category_name: cat_name(&category),
+                    category_name: cat_name(&category).0.to_owned(),
+                    category_name_en: cat_name(&category).1.to_owned(),
                     category,
                     planned: v.0,
                     on_time: v.1,
@@ -1401,6 +1420,7 @@ impl Services {
                     grid_name: "合计".to_owned(),
                     category: String::new(),
                     category_name: "全部".to_owned(),
+                    category_name_en: "all".to_owned(),
                     planned: v.0,
                     on_time: v.1,
                     share: share(v),
@@ -1425,7 +1445,7 @@ impl Services {
                     OverdueRow {
                         resident_id: d.resident_id,
                         name: d.name,
-                        grid: grid_of.get(&d.grid_id).map(|g| g.name.clone()).unwrap_or_default(),
+                        grid: grid_name.get(&d.grid_id).cloned().unwrap_or_default(),
                         address,
                         last_contact_on: d.last_contact_on,
                         due_on: d.visit_due_on,
