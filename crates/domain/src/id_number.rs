@@ -202,7 +202,7 @@ impl IdNumber {
 /// first six and the last four characters kept (a bad row of a roster is
 /// shown to the importer without the whole number).
 pub fn mask_text(s: &str) -> String {
-    let chars: Vec<char> = s.trim().chars().collect();
+    let chars: Vec<char> = clean_digits(s).chars().collect();
     match chars.len() {
         0 => String::new(),
         n if n >= 12 => format!(
@@ -224,6 +224,8 @@ mod tests {
         assert_eq!(mask_text("220182199001011234"), "220182********1234");
         assert_eq!(mask_text(" 22018219900101123 "), "220182*******1123", "one digit short: still masked");
         assert_eq!(mask_text("12345"), "1****");
+        // a cell Excel keeps as text: the quote is no digit to show
+        assert_eq!(mask_text("'220104199001010796"), "220104********0796");
         assert_eq!(mask_text(""), "");
     }
 
