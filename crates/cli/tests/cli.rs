@@ -153,13 +153,15 @@ fn serve_demo_prints_the_url_and_the_logins() {
         .unwrap();
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut text = String::new();
-    for _ in 0..9 {
+    for _ in 0..14 {
         std::io::BufRead::read_line(&mut stdout, &mut text).unwrap();
     }
     child.kill().unwrap();
     let _ = child.wait();
     assert!(text.contains("http://127.0.0.1:"), "{text}");
-    for login in ["admin", "officer", "secretary", "staff", "worker1", "clerk", "resident", "chengnan-demo-2024"] {
+    for login in
+        ["admin", "officer", "secretary", "staff", "worker1", "worker6", "clerk", "resident", "chengnan-demo-2024"]
+    {
         assert!(text.contains(login), "{login} missing: {text}");
     }
 }

@@ -110,7 +110,7 @@ async fn another_grid_and_other_roles_get_404_on_every_route() {
     let resident = app.token("resident").await;
     let v = file(&app, &resident, json!({"category": "sanitation", "description": "垃圾桶满了三天没人清"})).await;
     let id = v["id"].as_i64().unwrap();
-    let w2 = app.add_user("worker2", Role::GridWorker, "chengnan-g02").await;
+    let w2 = app.token("worker2").await;
     let neighbour = app.add_user("neighbour", Role::Resident, "chengnan-g01").await;
     let clerk = app.token("clerk").await;
     let admin = app.token("admin").await;
@@ -704,7 +704,6 @@ async fn the_pages_file_handle_and_rate_a_case() {
     assert!(html.contains("4 ★") && !html.contains("name=\"rating\""));
 
     // another grid's worker: the page is not found
-    app.add_user("worker2", Role::GridWorker, "chengnan-g02").await;
     let w2 = app.browser_as("worker2").await;
     let (st, _) = page(&w2, format!("{}/cases/{id}", app.url)).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
@@ -786,7 +785,7 @@ async fn photos_are_checked_cleaned_and_shown_only_in_scope() {
     assert_eq!(count(&app).await, 2);
 
     // another grid's worker, an admin, another resident: 404 on the photo and on adding one
-    let w2 = app.add_user("worker2", Role::GridWorker, "chengnan-g02").await;
+    let w2 = app.token("worker2").await;
     let admin = app.token("admin").await;
     let other = app.add_user("neighbour", Role::Resident, "chengnan-g01").await;
     for t in [&w2, &admin, &other] {

@@ -86,8 +86,8 @@ async fn pages_show_the_tree_users_and_audit_log() {
         .post(format!("{}/users", app.url))
         .form(&[
             ("_csrf", csrf.as_str()),
-            ("username", "worker5"),
-            ("display_name", "周网格"),
+            ("username", "worker9"),
+            ("display_name", "钱网格"),
             ("password", "short"),
             ("role", "grid_worker"),
             ("scope", "chengnan-g05"),
@@ -101,8 +101,8 @@ async fn pages_show_the_tree_users_and_audit_log() {
         .post(format!("{}/users", app.url))
         .form(&[
             ("_csrf", csrf.as_str()),
-            ("username", "worker5"),
-            ("display_name", "周网格"),
+            ("username", "worker9"),
+            ("display_name", "钱网格"),
             ("password", "stairwell-walker-5"),
             ("role", "grid_worker"),
             ("scope", "chengnan-g05"),
@@ -110,11 +110,11 @@ async fn pages_show_the_tree_users_and_audit_log() {
         .send()
         .await
         .unwrap();
-    assert!(r.text().await.unwrap().contains("已新建用户 worker5"));
+    assert!(r.text().await.unwrap().contains("已新建用户 worker9"));
 
     // an htmx request gets just the row back
     let r = b
-        .post(format!("{}/users/worker5/disable", app.url))
+        .post(format!("{}/users/worker9/disable", app.url))
         .header("hx-request", "true")
         .header("x-csrf-token", &csrf)
         .send()
@@ -122,7 +122,7 @@ async fn pages_show_the_tree_users_and_audit_log() {
         .unwrap();
     let row = r.text().await.unwrap();
     assert!(
-        row.trim_start().starts_with("<tr id=\"user-") && row.contains("worker5") && row.contains("已停用"),
+        row.trim_start().starts_with("<tr id=\"user-") && row.contains("worker9") && row.contains("已停用"),
         "{row}"
     );
 }

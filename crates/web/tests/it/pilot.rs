@@ -231,7 +231,7 @@ async fn the_secretary_reads_a_ledger_in_pinyin_order_and_a_record_in_plain_word
     assert!(!html.contains("用 name"));
 
     // the record: times as people write them, names instead of usernames, the reason in words
-    let worker = app.add_user("worker3", yijia_domain::role::Role::GridWorker, "chengnan-g03").await;
+    let worker = app.token("worker3").await;
     assert_eq!(app.get(&worker, &format!("/api/v1/residents/{yu}")).await.0, StatusCode::OK);
     let csrf = html.split("hx-headers='{\"X-CSRF-Token\": \"").nth(1).unwrap().split('"').next().unwrap().to_owned();
     let r = b
@@ -572,6 +572,23 @@ async fn the_street_office_sees_a_subdistrict_of_several_communities() {
         let grid = format!("{code}-g01");
         assert!(rows.iter().any(|r| r["grid"] == grid.as_str() && r["planned"].as_i64() > Some(0)), "{code} visited");
     }
+    // 第1网格 is in every community: the officer's rows say which
+    let names: std::collections::BTreeSet<&str> = rows.iter().map(|r| r["grid_name"].as_str().unwrap()).collect();
+    assert!(names.contains("东盛社区 第1网格") && names.contains("城南社区 第1网格"), "{names:?}");
+    assert!(
+        cov["overdue"].as_array().unwrap().iter().all(|r| r["grid"].as_str().unwrap().contains("社区 第")),
+        "{cov}"
+    );
+    let b = app.browser_as("officer").await;
+    b.get(format!("{}/lang/en?next=/", app.url)).send().await.unwrap();
+    let (_, html) = page(&b, &app, "/coverage").await;
+    assert!(html.contains("Elderly living alone") && !html.contains("独居老人"), "categories in English");
+    // a secretary's own community needs no prefix
+    let (_, cov) = app.get(&app.token("secretary").await, "/api/v1/coverage").await;
+    assert!(
+        cov["rows"].as_array().unwrap().iter().all(|r| r["grid_name"].as_str().unwrap().starts_with('第')),
+        "{cov}"
+    );
 }
 
 #[tokio::test]

@@ -462,7 +462,7 @@ async fn edits_keep_what_is_not_given_and_refuse_a_stale_version() {
     assert!(text.contains("phone") && text.contains("household") && !text.contains("8888"), "{text}");
 
     // a grid worker of another grid, and a station clerk, cannot edit
-    let w2 = app.add_user("worker2", yijia_domain::role::Role::GridWorker, "chengnan-g02").await;
+    let w2 = app.token("worker2").await;
     let clerk = app.token("clerk").await;
     for t in [&w2, &clerk] {
         let (st, _) = app

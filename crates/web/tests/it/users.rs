@@ -11,27 +11,27 @@ fn user(username: &str, role: &str, scope: &str) -> Value {
 async fn a_secretary_manages_the_users_of_her_community() {
     let app = TestApp::spawn().await;
     let s = app.token("secretary").await;
-    let (st, v) = app.post(&s, "/api/v1/users", user("worker2", "grid_worker", "chengnan-g02")).await;
+    let (st, v) = app.post(&s, "/api/v1/users", user("worker7", "grid_worker", "chengnan-g02")).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     assert_eq!(v["grants"][0]["org_code"], "chengnan-g02");
-    assert_eq!(app.login_raw("worker2", "stairwell-walker-7").await.status(), StatusCode::OK);
+    assert_eq!(app.login_raw("worker7", "stairwell-walker-7").await.status(), StatusCode::OK);
 
-    let (st, _) = app.post(&s, "/api/v1/users", user("worker2", "grid_worker", "chengnan-g02")).await;
+    let (st, _) = app.post(&s, "/api/v1/users", user("worker7", "grid_worker", "chengnan-g02")).await;
     assert_eq!(st, StatusCode::CONFLICT);
     let (st, v) = app.post(&s, "/api/v1/users", user("boss", "secretary", "chengnan")).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
     let (st, v) = app.post(&s, "/api/v1/users", user("far", "grid_worker", "zhengyang")).await;
     assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("grants[0].scope")), "{v}");
-    let (st, v) = app.post(&s, "/api/v1/users", user("worker3", "grid_worker", "chengnan")).await;
+    let (st, v) = app.post(&s, "/api/v1/users", user("worker8", "grid_worker", "chengnan")).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "a grid worker belongs on a grid: {v}");
-    let mut weak = user("worker4", "grid_worker", "chengnan-g03");
+    let mut weak = user("worker9", "grid_worker", "chengnan-g03");
     weak["password"] = json!("password123");
     let (st, v) = app.post(&s, "/api/v1/users", weak).await;
     assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("password")));
 
     let (_, list) = app.get(&s, "/api/v1/users").await;
     let names: Vec<&str> = list["items"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
-    assert!(names.contains(&"worker2") && names.contains(&"resident"));
+    assert!(names.contains(&"worker7") && names.contains(&"resident"));
     assert!(!names.contains(&"admin") && !names.contains(&"officer"), "outside her community: {names:?}");
     assert_eq!(list["total"].as_i64(), Some(names.len() as i64));
 

@@ -391,7 +391,7 @@ async fn the_pages_walk_record_and_show_coverage() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "image/jpeg");
     // another grid's worker does not get it
-    let other = app.add_user("worker2", yijia_domain::role::Role::GridWorker, "chengnan-g02").await;
+    let other = app.token("worker2").await;
     let r = app.client().get(format!("{}/api/v1/visits/{id}/photo", app.url)).bearer_auth(&other).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
