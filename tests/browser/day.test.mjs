@@ -1,5 +1,6 @@
-// One day of the community as a pilot lives it, on the demo: the worker
-// walks her list in walking order, logs an "all well" and takes it back,
+// One day of the community as a pilot lives it, on the demo: the secretary
+// checks and imports the roster, and her worker's list stays a day's work;
+// the worker walks her list in walking order, logs an "all well" and takes it back,
 // logs a hazard whose photo lands on the case; the resident reads the result
 // before he rates, with nothing chosen for him; the secretary reads her
 // ledger; the street officer clears his 待我审批; a visitor opens the
@@ -21,6 +22,71 @@ async function api(tok, path) {
 }
 
 const count = async (page, id) => Number((await page.textContent(id)).trim());
+
+// What the worker's walk list holds: people on it, due today, late, and its height.
+async function walkList(page) {
+  await page.goto(`${BASE}/walk`);
+  return {
+    people: await page.locator('li.person').count(),
+    due: await count(page, '#n-due'),
+    late: await count(page, '#n-late'),
+    height: await page.evaluate(() => document.documentElement.scrollHeight),
+  };
+}
+
+// The community's on-time share this month, as the coverage page shows it.
+async function onTime(page) {
+  await page.goto(`${BASE}/coverage`);
+  return (await page.locator('#coverage-totals tbody tr').last().textContent()).replace(/\s+/g, ' ').trim();
+}
+
+test('the secretary checks, then imports the roster, and her worker\'s list stays a day\'s work', async () => {
+  const w = await phoneAs('worker1');
+  const before = await walkList(w.page);
+  const s = await phoneAs('secretary');
+  await s.page.setViewportSize({ width: 1366, height: 900 });
+  const coverage = await onTime(s.page);
+  const roster = new URL('../fixtures/roster-chengnan-2024.xlsx', import.meta.url).pathname;
+
+  // a check first: it says what it would do, and does nothing
+  await s.page.goto(`${BASE}/residents/import`);
+  await s.page.setInputFiles('input[name=file]', roster);
+  await s.page.click('button[name=dry_run]');
+  await s.page.locator('#imported').waitFor({ timeout: 60000 });
+  const checked = await s.page.textContent('#result');
+  assert.ok(checked.includes('检查结果(尚未导入)'), checked);
+  assert.match(checked, /人可导入/);
+  assert.doesNotMatch(checked, /人已导入/);
+  const bad = await s.page.$$eval('table.bad-rows tbody tr', rows => rows.map(r => [...r.cells].map(c => c.textContent.trim())));
+  assert.ok(bad.length > 0 && bad.every(r => r[2] !== '' && !/\d{17}[\dX]/.test(r[3])), `named, masked: ${JSON.stringify(bad)}`);
+  assert.deepEqual(await walkList(w.page), before, 'a check changes nobody\'s list');
+
+  // then for real: each grid's plans grow, first visits spread over days
+  await s.page.goto(`${BASE}/residents/import`);
+  await s.page.setInputFiles('input[name=file]', roster);
+  await s.page.click('button.primary');
+  await s.page.locator('#imported').waitFor({ timeout: 60000 });
+  assert.match(await s.page.textContent('#result'), /导入结果/);
+  assert.equal(await s.page.locator('ul.plans-joined li', { hasText: '暂无网格员' }).count(), 0, 'each grid names its worker');
+  const joined = s.page.locator('ul.plans-joined li', { hasText: '李网格' });
+  const line = await joined.first().textContent();
+  const gained = Number(await joined.first().locator('strong').nth(1).textContent());
+  const [from, to] = line.match(/\d{4}-\d{2}-\d{2}/g) ?? [];
+  assert.ok(gained > 0 && from && to && from < to, `李网格's new people, first visits over days: ${line}`);
+  await s.page.screenshot({ path: `${OUT}day-import-1366.png`, fullPage: true });
+
+  // her list grows by a day's share, not by everyone at once
+  const after = await walkList(w.page);
+  assert.ok(after.people - before.people < Math.max(8, gained / 4), `${gained} joined; the list went ${before.people} → ${after.people}`);
+  assert.ok(after.height < before.height * 2 + 2000, `a page she can walk: ${before.height} → ${after.height} px`);
+  assert.equal(after.late, before.late, 'nobody new is late on the first day');
+  // and nobody is on time or late before their first visit is due
+  assert.equal(await onTime(s.page), coverage, 'the on-time share is not moved by an import');
+  assert.deepEqual(s.problems, []);
+  assert.deepEqual(w.problems, []);
+  await s.context.close();
+  await w.context.close();
+});
 
 test('the worker walks in order, undoes a mistaken "all well" and carries a photo onto a hazard', async () => {
   const w = await phoneAs('worker1');
