@@ -96,11 +96,18 @@ impl MapSvg {
                     }
                     d.push_str("Z ");
                 }
-                // the label at the middle of the outer ring's corners
-                let label = a.label.clone().zip(rs.first()).map(|(label, ring)| {
-                    let n = ring.len() as f64;
-                    let (sx, sy) = ring.iter().fold((0.0, 0.0), |(sx, sy), (x, y)| (sx + x, sy + y));
-                    Point { x: format!("{:.1}", px(sx / n)), y: format!("{:.1}", py(sy / n)), label }
+                // the label at the middle of the whole shape: a community drawn
+                // by its grids is labelled across them, not on its first grid
+                let label = a.label.clone().filter(|_| !rs.is_empty()).map(|label| {
+                    let (mut lx0, mut ly0, mut lx1, mut ly1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+                    for (x, y) in rs.iter().flatten() {
+                        (lx0, ly0, lx1, ly1) = (lx0.min(*x), ly0.min(*y), lx1.max(*x), ly1.max(*y));
+                    }
+                    Point {
+                        x: format!("{:.1}", px((lx0 + lx1) / 2.0)),
+                        y: format!("{:.1}", py((ly0 + ly1) / 2.0)),
+                        label,
+                    }
                 });
                 Shape { d, href: a.href.clone(), fill: a.fill.clone(), label }
             })
@@ -144,5 +151,17 @@ mod tests {
         let label = m.shapes[0].label.as_ref().unwrap();
         assert_eq!((label.x.as_str(), label.y.as_str(), label.label.as_str()), ("100.0", "100.0", "第1网格 3"));
         assert_eq!(m.shapes[0].fill.as_deref(), Some("#ff0000"));
+    }
+
+    #[test]
+    fn a_community_of_grids_is_labelled_across_them() {
+        // two grids side by side, as a community is drawn: the label between them
+        let b: Value = serde_json::json!({"type": "MultiPolygon", "coordinates": [
+            [[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]],
+            [[[1.0, 0.0], [2.0, 0.0], [2.0, 1.0], [1.0, 1.0]]]]});
+        let a = Area { geometry: &b, href: None, label: Some("东盛社区 2".into()), fill: None };
+        let m = MapSvg::of_areas(&[a], &[]).unwrap();
+        let label = m.shapes[0].label.as_ref().unwrap();
+        assert_eq!((label.x.as_str(), label.y.as_str()), ("100.0", "55.0"));
     }
 }
