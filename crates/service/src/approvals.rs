@@ -89,7 +89,7 @@ impl Services {
         }
         for path in caller.scope_paths(POINT_KEEPERS) {
             for (a, community) in points::approvals_under(&mut tx, &path, since).await? {
-                all.push(adjustment(caller, a, community));
+                all.push(adjustment(caller, a, community)?);
             }
         }
         tx.commit().await?;
@@ -210,17 +210,17 @@ fn export(caller: &Caller, a: exports::Approval) -> Awaiting {
     }
 }
 
-fn adjustment(caller: &Caller, a: points::Approval, community_name: String) -> Awaiting {
+fn adjustment(caller: &Caller, a: points::Approval, community_name: String) -> Result<Awaiting> {
     #[derive(serde::Deserialize)]
     struct Leg {
         amount: i64,
         #[serde(default)]
         memo: String,
     }
-    // the legs were validated when asked; a memo missing here is only shown
-    let legs: Vec<Leg> = serde_json::from_str(&a.legs).unwrap_or_default();
+    // the legs were validated when asked; unreadable now is an error, never zero points
+    let legs: Vec<Leg> = serde_json::from_str(&a.legs)?;
     let memos: Vec<&str> = legs.iter().map(|l| l.memo.as_str()).filter(|m| !m.is_empty()).collect();
-    Awaiting {
+    Ok(Awaiting {
         kind: AwaitingKind::Points,
         can_decide: a.status == ApprovalStatus::Pending && caller.user_id.is_some() && caller.user_id != a.asked_by,
         id: a.client_id,
@@ -239,5 +239,5 @@ fn adjustment(caller: &Caller, a: points::Approval, community_name: String) -> A
         decided_at: a.decided_at.map(display),
         approved: None,
         note: a.reason.filter(|n| !n.is_empty()),
-    }
+    })
 }

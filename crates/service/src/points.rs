@@ -20,7 +20,7 @@ use crate::roles::{POINT_KEEPERS, POINT_READERS};
 use crate::{Caller, Result, ServiceError, Services};
 
 /// One transfer asked for: `amount` points from account `from` to `to`.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LegInput {
     pub from: i64,
     pub to: i64,
@@ -90,7 +90,7 @@ impl Posted {
 pub struct PointApproval {
     pub client_id: String,
     /// The transfers asked for, as sent.
-    pub transfers: serde_json::Value,
+    pub transfers: Vec<LegInput>,
     pub asked_by: String,
     pub asked_at: String,
     /// `pending`, `approved` or `rejected`.
@@ -545,7 +545,7 @@ impl Services {
             let com = self.caller_community(&mut tx, caller, POINT_KEEPERS, community).await?;
             let rows = store::pending_approvals(&mut tx, com.id).await?;
             tx.commit().await?;
-            Ok(rows.iter().map(approval_view).collect())
+            rows.iter().map(approval_view).collect()
         })
         .await
     }
@@ -790,16 +790,17 @@ fn posted(client_id: &str, applied: Applied) -> Posted {
     }
 }
 
-fn approval_view(a: &store::Approval) -> PointApproval {
-    PointApproval {
+/// Unreadable stored legs are an error: an approver never sees "0 points".
+fn approval_view(a: &store::Approval) -> Result<PointApproval> {
+    Ok(PointApproval {
         client_id: a.client_id.clone(),
-        transfers: serde_json::from_str(&a.legs).unwrap_or_default(),
+        transfers: serde_json::from_str(&a.legs)?,
         asked_by: a.asked_by_name.clone(),
         asked_at: rfc3339(a.asked_at),
         status: a.status,
         decided_by: a.decided_by.clone(),
         reason: a.reason.clone(),
-    }
+    })
 }
 
 /// The answer to an adjustment put aside: waiting, or rejected.

@@ -498,6 +498,24 @@ async fn the_secretary_decides_exports_and_points_others_asked_for() {
 }
 
 #[tokio::test]
+async fn points_waiting_whose_stored_transfers_cannot_be_read_are_an_error_never_zero() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff").await;
+    let (pool, _) = crate::points::accounts(&app, &staff).await;
+    let zhang = crate::points::resident(&app, &staff, "张阿姨").await;
+    let (st, _) =
+        app.post(&staff, "/api/v1/points/transfers", crate::points::one("flood", pool, zhang, 600, "award")).await;
+    assert_eq!(st, StatusCode::ACCEPTED);
+    let n = crate::tallies::exec(&app, "UPDATE point_approvals SET legs = '[{\"points\": 600}]'", &[]).await;
+    assert_eq!(n, 1);
+    let secretary = app.token("secretary").await;
+    for path in ["/api/v1/me/approvals", "/api/v1/points/approvals"] {
+        let (st, v) = app.get(&secretary, path).await;
+        assert_eq!(st, StatusCode::INTERNAL_SERVER_ERROR, "{path}: {v}");
+    }
+}
+
+#[tokio::test]
 async fn a_timeline_line_yijia_wrote_reads_in_english_and_a_typed_one_as_typed() {
     let app = TestApp::spawn().await;
     let staff = app.token("staff").await;

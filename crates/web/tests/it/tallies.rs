@@ -23,7 +23,7 @@ async fn kept_and_recounted(app: &TestApp) -> (Vec<Tally>, Vec<Tally>) {
 }
 
 /// Runs one statement with integer parameters.
-async fn exec(app: &TestApp, sql: &str, args: &[i64]) -> u64 {
+pub(crate) async fn exec(app: &TestApp, sql: &str, args: &[i64]) -> u64 {
     let mut tx = app.svc.db.write().await.unwrap();
     let n = yijia_store::on_tx!(&mut tx, c => {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
