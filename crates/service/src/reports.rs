@@ -215,7 +215,7 @@ pub fn report_workbook(r: &MonthlyReport) -> Result<Vec<u8>> {
     let ws = wb.add_worksheet().set_name(SHEETS[1]).map_err(xlsx)?;
     let mut cols: Vec<String> = vec![unit.to_owned(), "居民".into()];
     cols.extend(d.categories.iter().map(|c| c.name.clone()));
-    cols.extend(["走访对象", "超期未访", "7天内到期", "按时率(%)"].map(String::from));
+    cols.extend(["走访对象", "超期未访", "7天内到期", "未超期(%)"].map(String::from));
     for k in &d.total.cases {
         for what in ["在办", "临期", "逾期"] {
             cols.push(format!("{}{what}", k.kind_name));
