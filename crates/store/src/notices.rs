@@ -59,10 +59,11 @@ pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<Notice>> {
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
 }
 
-/// A community's notices, newest first (all of them: scheduled, current,
-/// ended and withdrawn).
+/// A community's notices, pinned first as residents see them, then newest
+/// first (all of them: scheduled, current, ended and withdrawn).
 pub async fn of_community(tx: &mut Tx, community_id: i64, limit: i64) -> Result<Vec<Notice>> {
-    let sql = format!("{SELECT} WHERE n.community_id = $1 ORDER BY n.publish_from DESC, n.id DESC LIMIT $2");
+    let sql =
+        format!("{SELECT} WHERE n.community_id = $1 ORDER BY n.pinned DESC, n.publish_from DESC, n.id DESC LIMIT $2");
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(community_id).bind(limit).fetch_all(c).await?))
 }
 

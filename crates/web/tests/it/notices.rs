@@ -77,6 +77,7 @@ async fn notices_reach_the_community_a_grid_or_a_building_in_their_window_and_re
         assert_eq!((st, v["read"].as_bool()), (StatusCode::OK, Some(true)), "{v}");
     }
     let (_, list) = app.get(&staff, "/api/v1/notices").await;
+    assert_eq!(titles(&list)[0], "冬季防火", "pinned heads the staff's list too, before the newer scheduled one");
     let reads =
         |list: &Value, id: i64| list.as_array().unwrap().iter().find(|n| n["id"] == id).unwrap()["reads"].clone();
     assert_eq!(reads(&list, id), 1, "read once however often opened");
