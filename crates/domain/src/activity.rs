@@ -93,6 +93,32 @@ crate::labelled! {
     }
 }
 
+crate::labelled! {
+    /// Where an activity stands in time and points, as a page names it.
+    pub enum Phase {
+        Upcoming = ("upcoming", "报名中", "Open for sign-up"),
+        UnderWay = ("under_way", "进行中", "Under way"),
+        /// Over, its attendance and points not yet confirmed.
+        Ended = ("ended", "待确认积分", "Ended, points to confirm"),
+        Cancelled = ("cancelled", "已取消", "Cancelled"),
+        Confirmed = ("confirmed", "已确认积分", "Points given"),
+    }
+}
+
+impl Phase {
+    /// Points are confirmed only once an activity is over: before then
+    /// nobody knows who came.
+    pub fn of(status: ActivityStatus, starts_at: i64, ends_at: i64, now: i64) -> Phase {
+        match status {
+            ActivityStatus::Cancelled => Phase::Cancelled,
+            ActivityStatus::Confirmed => Phase::Confirmed,
+            ActivityStatus::Open if now < starts_at => Phase::Upcoming,
+            ActivityStatus::Open if now < ends_at => Phase::UnderWay,
+            ActivityStatus::Open => Phase::Ended,
+        }
+    }
+}
+
 /// An activity as the organiser enters it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivityFields {
@@ -132,6 +158,15 @@ mod tests {
     use super::*;
 
     const H: i64 = 60 * MINUTE_MS;
+
+    #[test]
+    fn an_activity_is_upcoming_then_under_way_then_waits_for_its_points() {
+        let (start, end) = (10, 20);
+        let at = |now| Phase::of(ActivityStatus::Open, start, end, now);
+        assert_eq!([at(9), at(10), at(19), at(20)], [Phase::Upcoming, Phase::UnderWay, Phase::UnderWay, Phase::Ended]);
+        assert_eq!(Phase::of(ActivityStatus::Confirmed, start, end, 30), Phase::Confirmed);
+        assert_eq!(Phase::of(ActivityStatus::Cancelled, start, end, 0), Phase::Cancelled);
+    }
 
     #[test]
     fn hours_turn_into_points_by_the_minute() {

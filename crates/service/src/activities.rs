@@ -75,6 +75,9 @@ pub struct ActivityView {
     pub post_id: Option<i64>,
     /// `open`, `cancelled` or `confirmed`.
     pub status: ActivityStatus,
+    /// Where it stands now: `upcoming`, `under_way`, `ended` (points to
+    /// confirm), `cancelled` or `confirmed`.
+    pub phase: yijia_domain::activity::Phase,
     pub signed_up: usize,
     pub waiting: usize,
     pub signups: Vec<SignupView>,
@@ -94,7 +97,7 @@ fn signup_view(s: &Signup) -> SignupView {
     }
 }
 
-fn activity_view(a: &Activity, community: &str, signups: &[Signup]) -> ActivityView {
+fn activity_view(a: &Activity, community: &str, signups: &[Signup], now: i64) -> ActivityView {
     let count = |st: SignupStatus| signups.iter().filter(|s| s.status == st).count();
     ActivityView {
         id: a.id,
@@ -111,6 +114,7 @@ fn activity_view(a: &Activity, community: &str, signups: &[Signup]) -> ActivityV
         organiser: a.organiser.clone(),
         post_id: a.post_id,
         status: a.status,
+        phase: yijia_domain::activity::Phase::of(a.status, a.starts_at, a.ends_at, now),
         signed_up: count(SignupStatus::SignedUp),
         waiting: count(SignupStatus::Waiting),
         signups: signups.iter().map(signup_view).collect(),
@@ -197,7 +201,7 @@ impl Services {
             record(&mut tx, caller, now, &e.with(json!({ "title": new.title }))).await?;
             let a = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
             tx.commit().await?;
-            Ok(activity_view(&a, &com.code, &[]))
+            Ok(activity_view(&a, &com.code, &[], self.now()))
         })
         .await
     }
@@ -212,7 +216,7 @@ impl Services {
             let mut out = Vec::with_capacity(list.len());
             for a in &list {
                 let s = store::signups(&mut tx, a.id).await?;
-                out.push(ActivityView { signups: vec![], ..activity_view(a, &com.code, &s) });
+                out.push(ActivityView { signups: vec![], ..activity_view(a, &com.code, &s, self.now()) });
             }
             tx.commit().await?;
             Ok(out)
@@ -232,7 +236,7 @@ impl Services {
             for a in &list {
                 let s = store::signups(&mut tx, a.id).await?;
                 let mine = s.iter().filter(|x| x.resident_id == r.id).map(signup_view).collect();
-                out.push(ActivityView { signups: mine, ..activity_view(a, &com.code, &s) });
+                out.push(ActivityView { signups: mine, ..activity_view(a, &com.code, &s, self.now()) });
             }
             tx.commit().await?;
             Ok(out)
@@ -247,7 +251,7 @@ impl Services {
             let (a, com) = activity_in_scope(&mut tx, caller, id, crate::roles::POINT_READERS).await?;
             let s = store::signups(&mut tx, id).await?;
             tx.commit().await?;
-            Ok(activity_view(&a, &com.code, &s))
+            Ok(activity_view(&a, &com.code, &s, self.now()))
         })
         .await
     }
@@ -479,7 +483,7 @@ impl Services {
             let a = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
             let s = store::signups(&mut tx, id).await?;
             tx.commit().await?;
-            Ok(activity_view(&a, &com.code, &s))
+            Ok(activity_view(&a, &com.code, &s, self.now()))
         })
         .await
     }

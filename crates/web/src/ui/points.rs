@@ -279,8 +279,6 @@ struct ActivityPage {
     a: ActivityView,
     can_organise: bool,
     can_confirm: bool,
-    /// Over: points can be confirmed (before, the button says when).
-    ended: bool,
     flash: Flash,
 }
 
@@ -291,7 +289,6 @@ async fn render_activity(st: &AppState, c: &Caller, lang: Lang, id: i64, flash: 
         c: Chrome::for_caller(lang, c, "/activities", &format!("/activities/{id}")),
         can_organise: c.has_any(ORGANISERS) && a.status == yijia_domain::activity::ActivityStatus::Open,
         can_confirm: c.has_any(POINT_KEEPERS) && a.status == yijia_domain::activity::ActivityStatus::Open,
-        ended: chrono::DateTime::parse_from_rfc3339(&a.ends_at).is_ok_and(|e| e.timestamp_millis() <= st.svc.now()),
         a,
         flash,
     };

@@ -106,9 +106,21 @@ async fn volunteers_sign_up_wait_check_in_and_earn_points_once() {
     let b2 = app.browser_as("staff").await;
     let html = b2.get(format!("{}/activities/{id}", app.url)).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("id=\"confirm\" disabled") && html.contains("活动结束后才能确认"), "the page says so");
+    let phase = |html: &str| html.split("data-phase=\"").nth(1).map(|s| s.split('"').next().unwrap_or("").to_owned());
+    let url = format!("{}/activities", app.url);
+    let list = |b: reqwest::Client| {
+        let url = url.clone();
+        async move { b.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert_eq!(phase(&list(b2).await).as_deref(), Some("under_way"), "under way, not yet waiting for points");
+    let (_, v) = app.get(&staff, &format!("/api/v1/activities/{id}")).await;
+    assert_eq!(v["phase"], "under_way");
     app.clock.advance(60 * MINUTE_MS);
     clerk = app.token("clerk").await;
     staff = app.token("staff").await;
+    let html = list(app.browser_as("staff").await).await;
+    assert_eq!(phase(&html).as_deref(), Some("ended"), "{html}");
+    assert!(html.contains("待确认积分"), "over: its points wait to be confirmed");
 
     // a clerk does not give points; the staff confirm, once
     assert_eq!(app.post(&clerk, &format!("/api/v1/activities/{id}/confirm"), json!({})).await.0, StatusCode::NOT_FOUND);
