@@ -623,6 +623,8 @@ async fn the_subdistrict_map_draws_each_community_by_its_grids() {
     let (_, html) = page(&app.browser_as("officer").await, &app, "/dashboard").await;
     assert!(html.contains("<svg") && !html.contains("还没有画出"), "the officer's map is drawn");
     assert!(html.contains("东盛社区"), "named on the map");
+    // a snapshot's share is not called the month's on-time rate, which coverage gives
+    assert!(html.contains("未超期") && !html.contains("按时率") && html.contains("id=\"glance-note\""), "{html}");
 }
 
 #[tokio::test]
