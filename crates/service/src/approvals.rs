@@ -13,6 +13,7 @@ use yijia_domain::registry::ExportStatus;
 use yijia_domain::time::{DAY_MS, display};
 use yijia_store::{exports, points, projects};
 
+use crate::points::LegInput;
 use crate::roles::{EXPORT_APPROVERS, POINT_KEEPERS, PROJECT_APPROVERS};
 use crate::{Caller, Result, Services};
 
@@ -31,6 +32,8 @@ pub struct Awaiting {
     /// The project's title, the export's category (empty: all residents),
     /// the adjustment's memo.
     pub title: String,
+    /// The title in English where it is a name yijia gives (a category); else as `title`.
+    pub title_en: String,
     /// Where the money of a funding application is to come from.
     pub source: Option<Source>,
     /// The application's note, what was bought, why the export is needed.
@@ -89,7 +92,13 @@ impl Services {
         }
         for path in caller.scope_paths(POINT_KEEPERS) {
             for (a, community) in points::approvals_under(&mut tx, &path, since).await? {
-                all.push(adjustment(caller, a, community)?);
+                // the legs were validated when asked; unreadable now is an error, never zero points
+                let legs: Vec<LegInput> = serde_json::from_str(&a.legs)?;
+                let mut to = Vec::with_capacity(legs.len());
+                for l in &legs {
+                    to.push(account_name(&mut tx, l.to).await?);
+                }
+                all.push(adjustment(caller, a, community, &legs, &to));
             }
         }
         tx.commit().await?;
@@ -130,6 +139,7 @@ fn funding(f: projects::InProject<projects::Funding>) -> Awaiting {
         id: f.id.to_string(),
         project_id: Some(f.project_id),
         community_name,
+        title_en: project_title.clone(),
         title: project_title,
         source: Some(f.source),
         detail: f.note,
@@ -159,6 +169,7 @@ fn expense(x: projects::InProject<projects::Expense>) -> Awaiting {
         id: x.id.to_string(),
         project_id: Some(x.project_id),
         community_name,
+        title_en: project_title.clone(),
         title: project_title,
         source: None,
         detail: format!("{} · {} · {}", x.line_name, x.description, x.payee),
@@ -189,6 +200,10 @@ fn export(caller: &Caller, a: exports::Approval) -> Awaiting {
         id: a.id.to_string(),
         project_id: None,
         community_name: a.community_name,
+        title_en: match a.category.as_deref().map(yijia_domain::registry::Category::parse) {
+            Some(Some(c)) => c.name_en().to_owned(),
+            _ => a.category_name.clone().unwrap_or_default(),
+        },
         title: a.category_name.unwrap_or_default(),
         source: None,
         detail: a.reason,
@@ -210,25 +225,26 @@ fn export(caller: &Caller, a: exports::Approval) -> Awaiting {
     }
 }
 
-fn adjustment(caller: &Caller, a: points::Approval, community_name: String) -> Result<Awaiting> {
-    #[derive(serde::Deserialize)]
-    struct Leg {
-        amount: i64,
-        #[serde(default)]
-        memo: String,
-    }
-    // the legs were validated when asked; unreadable now is an error, never zero points
-    let legs: Vec<Leg> = serde_json::from_str(&a.legs)?;
+fn adjustment(
+    caller: &Caller,
+    a: points::Approval,
+    community_name: String,
+    legs: &[LegInput],
+    to: &[String],
+) -> Awaiting {
     let memos: Vec<&str> = legs.iter().map(|l| l.memo.as_str()).filter(|m| !m.is_empty()).collect();
-    Ok(Awaiting {
+    // who gets how many: the memo says why, this says to whom
+    let detail = legs.iter().zip(to).map(|(l, who)| format!("{who} {:+}", l.amount)).collect::<Vec<_>>().join(" · ");
+    Awaiting {
         kind: AwaitingKind::Points,
         can_decide: a.status == ApprovalStatus::Pending && caller.user_id.is_some() && caller.user_id != a.asked_by,
         id: a.client_id,
         project_id: None,
         community_name,
         title: memos.first().map(|m| (*m).to_owned()).unwrap_or_default(),
+        title_en: memos.first().map(|m| (*m).to_owned()).unwrap_or_default(),
         source: None,
-        detail: memos.join(" · "),
+        detail,
         amount: Some(legs.iter().map(|l| l.amount).sum()),
         asked_by: a.asked_by_name,
         asked_at: display(a.asked_at),
@@ -239,5 +255,14 @@ fn adjustment(caller: &Caller, a: points::Approval, community_name: String) -> R
         decided_at: a.decided_at.map(display),
         approved: None,
         note: a.reason.filter(|n| !n.is_empty()),
+    }
+}
+
+/// Whose account: the resident's name, or the community account's kind.
+async fn account_name(tx: &mut yijia_store::Tx, id: i64) -> Result<String> {
+    let Some(acc) = points::account(tx, id).await? else { return Ok(format!("#{id}")) };
+    Ok(match acc.resident_id {
+        Some(r) => yijia_store::residents::get(tx, r).await?.map(|r| r.name).unwrap_or_else(|| format!("#{id}")),
+        None => acc.kind.name_zh().to_owned(),
     })
 }

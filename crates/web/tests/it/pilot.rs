@@ -473,7 +473,9 @@ async fn the_secretary_decides_exports_and_points_others_asked_for() {
     let (_, hers) = app.get(&secretary, "/api/v1/me/approvals").await;
     let waits = |kind: &str| hers["waiting"].as_array().unwrap().iter().find(|a| a["kind"] == kind).cloned();
     assert_eq!(waits("points").map(|a| a["amount"].clone()), Some(json!(600)), "{hers}");
+    assert_eq!(waits("points").map(|a| a["detail"].clone()), Some(json!("张阿姨 +600")), "to whom: {hers}");
     assert_eq!(waits("export").map(|a| a["title"].clone()), Some(json!("独居老人")), "{hers}");
+    assert_eq!(waits("export").map(|a| a["title_en"].clone()), Some(json!("Elderly living alone")), "{hers}");
 
     let b = app.browser_as("secretary").await;
     // a refusal of points needs its reason, and says so; nothing is decided
