@@ -194,6 +194,8 @@ pub struct WalkList {
     pub overdue: i64,
     /// Past due by a second interval: the community has been told.
     pub escalated: i64,
+    /// Visits recorded today on these grids (any estate).
+    pub visited_today: i64,
     /// In walking order: by estate, building and entrance, doors in order.
     pub stops: Vec<WalkStop>,
     pub revisits: Vec<RevisitItem>,
@@ -969,6 +971,8 @@ impl Services {
             buildings.dedup();
             let beside = visits::cases_beside(&mut tx, &buildings).await?;
             let revisits = visits::revisits_due(&mut tx, &ids, end_of_day(today)).await?;
+            let visited_today: i64 =
+                visits::per_visitor(&mut tx, &ids, &ymd(today), &ymd(today)).await?.iter().map(|v| v.1).sum();
             drop(tx);
             let estate = estate.map(str::trim).filter(|e| !e.is_empty());
             let unplaced = || "未登记住址".to_owned();
@@ -1082,6 +1086,7 @@ impl Services {
                 due_today: counts.0,
                 overdue: counts.1,
                 escalated: counts.2,
+                visited_today,
                 stops,
                 revisits,
                 truncated,

@@ -50,6 +50,28 @@ impl Lang {
     pub fn t<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
         if self.en() { en } else { zh }
     }
+
+    /// A count with its unit: "3 票", "1 vote", "3 votes".
+    pub fn count(self, n: impl std::fmt::Display, zh: &str, one: &str, many: &str) -> String {
+        let n = n.to_string();
+        match self {
+            Lang::Zh => format!("{n} {zh}"),
+            Lang::En if n == "1" => format!("{n} {one}"),
+            Lang::En => format!("{n} {many}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_vote_many_votes() {
+        assert_eq!(Lang::En.count(1_i64, "票", "vote", "votes"), "1 vote");
+        assert_eq!(Lang::En.count(0_usize, "票", "vote", "votes"), "0 votes");
+        assert_eq!(Lang::Zh.count(1_i64, "票", "vote", "votes"), "1 票");
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Lang {

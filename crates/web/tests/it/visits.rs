@@ -502,7 +502,9 @@ async fn an_all_well_can_be_undone_within_the_minute_by_whoever_recorded_it() {
     let (st, v) =
         app.post(&worker, "/api/v1/visits", json!({"client_id": "phone-undo-0001", "resident_id": alone})).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
-    assert_eq!(people(&app.get(&worker, "/api/v1/walk-list").await.1), ["钱阿姨"]);
+    let walk = app.get(&worker, "/api/v1/walk-list").await.1;
+    assert_eq!(people(&walk), ["钱阿姨"]);
+    assert_eq!(walk["visited_today"], 1, "the day's visits are counted on the list, not from zero on each load");
     assert_eq!(visits_kept(&app).await, 1);
     // someone else may not take it back: not theirs, and the denial is audited
     let (st, _) = app.send(Method::DELETE, &secretary, &format!("/api/v1/visits/{}", v["id"]), json!(null)).await;
@@ -518,6 +520,7 @@ async fn an_all_well_can_be_undone_within_the_minute_by_whoever_recorded_it() {
     assert_eq!(st, StatusCode::NO_CONTENT, "{e}");
     let walk = app.get(&worker, "/api/v1/walk-list").await.1;
     assert_eq!(people(&walk), ["钱阿姨", "孙大爷"], "back on the list");
+    assert_eq!(walk["visited_today"], 0);
     let plan = app.get(&worker, &format!("/api/v1/residents/{alone}/plan")).await.1;
     assert_eq!(
         (plan["due_on"].as_str(), plan["last_contact_on"].as_str()),
