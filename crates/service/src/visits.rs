@@ -185,6 +185,14 @@ pub struct RevisitItem {
 }
 
 /// Today's walk for the caller.
+/// A community's visit intervals, with the community named.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CareIntervals {
+    pub community: String,
+    pub community_name: String,
+    pub items: Vec<IntervalView>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct WalkList {
     pub today: String,
@@ -1183,15 +1191,11 @@ impl Services {
     }
 
     /// A community's intervals, every built-in category with its default.
-    pub async fn care_intervals(
-        &self,
-        caller: &Caller,
-        community: Option<&str>,
-    ) -> Result<(String, Vec<IntervalView>)> {
+    pub async fn care_intervals(&self, caller: &Caller, community: Option<&str>) -> Result<CareIntervals> {
         self.denials_audited(caller, self.care_intervals_in(caller, community)).await
     }
 
-    async fn care_intervals_in(&self, caller: &Caller, community: Option<&str>) -> Result<(String, Vec<IntervalView>)> {
+    async fn care_intervals_in(&self, caller: &Caller, community: Option<&str>) -> Result<CareIntervals> {
         let mut tx = self.db.conn().await?;
         let com = self.plan_community(&mut tx, caller, community, COVERAGE_READERS).await?;
         let own = visits::intervals(&mut tx, com.id).await?;
@@ -1206,7 +1210,7 @@ impl Services {
                 days: own.iter().find(|(k, _)| k == c.code()).map(|(_, d)| *d),
             })
             .collect();
-        Ok((com.code, views))
+        Ok(CareIntervals { community: com.code, community_name: com.name, items: views })
     }
 
     /// Changes a community's interval for a category (none: the default)
@@ -1216,7 +1220,7 @@ impl Services {
         caller: &Caller,
         community: Option<&str>,
         input: IntervalInput,
-    ) -> Result<(String, Vec<IntervalView>)> {
+    ) -> Result<CareIntervals> {
         let Some(cat) = Category::parse(input.category.trim()).filter(|c| *c != Category::Child) else {
             return Err(ServiceError::invalid(
                 "category",

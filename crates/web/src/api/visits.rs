@@ -183,8 +183,8 @@ pub async fn care_intervals(
     lang: Lang,
     ApiQuery(q): ApiQuery<CommunityParam>,
 ) -> Result<Json<Intervals>, ApiError> {
-    let (community, items) = st.svc.care_intervals(&c, q.community.as_deref()).await.api(lang)?;
-    Ok(Json(Intervals { community, items }))
+    let i = st.svc.care_intervals(&c, q.community.as_deref()).await.api(lang)?;
+    Ok(Json(Intervals { community: i.community, items: i.items }))
 }
 
 /// Change a community's interval for a category (no `days`: back to the default). Everyone it
@@ -203,8 +203,8 @@ pub async fn set_care_interval(
     ApiQuery(q): ApiQuery<CommunityParam>,
     ApiJson(b): ApiJson<IntervalInput>,
 ) -> Result<Json<Intervals>, ApiError> {
-    let (community, items) = st.svc.set_care_interval(&c, q.community.as_deref(), b).await.api(lang)?;
-    Ok(Json(Intervals { community, items }))
+    let i = st.svc.set_care_interval(&c, q.community.as_deref(), b).await.api(lang)?;
+    Ok(Json(Intervals { community: i.community, items: i.items }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

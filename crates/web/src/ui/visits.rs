@@ -299,7 +299,9 @@ async fn render_coverage(
 ) -> PageResult {
     let cov = st.svc.coverage(c, org.as_deref(), 6).await.page(lang)?;
     let orgs = st.svc.visit_grids(c).await.page(lang)?;
-    let (community, intervals) = st.svc.care_intervals(c, None).await.unwrap_or_default();
+    // a street officer has no one community: no intervals to show him
+    let care = st.svc.care_intervals(c, None).await.unwrap_or_default();
+    let (community, intervals) = (care.community_name, care.items);
     let here = match &org {
         Some(o) => format!("/coverage?org={o}"),
         None => "/coverage".to_owned(),

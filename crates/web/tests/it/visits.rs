@@ -400,6 +400,7 @@ async fn the_pages_walk_record_and_show_coverage() {
     let html = sec.get(format!("{}/coverage", app.url)).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("李网格") && html.contains("id=\"workers\""), "visits per worker");
     assert!(html.contains("没有超期的人"), "吴奶奶 is due today, not overdue");
+    assert!(html.contains("<span class=\"muted\">城南社区</span>"), "the intervals name the community, not its code");
     let csrf = csrf_of(&html);
     let r = sec
         .post(format!("{}/coverage/intervals", app.url))
