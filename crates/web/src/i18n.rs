@@ -62,6 +62,13 @@ impl Lang {
     }
 }
 
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Lang::from_parts(parts))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,12 +78,5 @@ mod tests {
         assert_eq!(Lang::En.count(1_i64, "票", "vote", "votes"), "1 vote");
         assert_eq!(Lang::En.count(0_usize, "票", "vote", "votes"), "0 votes");
         assert_eq!(Lang::Zh.count(1_i64, "票", "vote", "votes"), "1 票");
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Lang {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Lang::from_parts(parts))
     }
 }
