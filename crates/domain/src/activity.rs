@@ -95,7 +95,7 @@ crate::labelled! {
 
 crate::labelled! {
     /// Where an activity stands in time and points, as a page names it.
-    pub enum Phase {
+    pub enum ActivityPhase {
         Upcoming = ("upcoming", "报名中", "Open for sign-up"),
         UnderWay = ("under_way", "进行中", "Under way"),
         /// Over, its attendance and points not yet confirmed.
@@ -105,16 +105,16 @@ crate::labelled! {
     }
 }
 
-impl Phase {
+impl ActivityPhase {
     /// Points are confirmed only once an activity is over: before then
     /// nobody knows who came.
-    pub fn of(status: ActivityStatus, starts_at: i64, ends_at: i64, now: i64) -> Phase {
+    pub fn of(status: ActivityStatus, starts_at: i64, ends_at: i64, now: i64) -> ActivityPhase {
         match status {
-            ActivityStatus::Cancelled => Phase::Cancelled,
-            ActivityStatus::Confirmed => Phase::Confirmed,
-            ActivityStatus::Open if now < starts_at => Phase::Upcoming,
-            ActivityStatus::Open if now < ends_at => Phase::UnderWay,
-            ActivityStatus::Open => Phase::Ended,
+            ActivityStatus::Cancelled => ActivityPhase::Cancelled,
+            ActivityStatus::Confirmed => ActivityPhase::Confirmed,
+            ActivityStatus::Open if now < starts_at => ActivityPhase::Upcoming,
+            ActivityStatus::Open if now < ends_at => ActivityPhase::UnderWay,
+            ActivityStatus::Open => ActivityPhase::Ended,
         }
     }
 }
@@ -162,10 +162,13 @@ mod tests {
     #[test]
     fn an_activity_is_upcoming_then_under_way_then_waits_for_its_points() {
         let (start, end) = (10, 20);
-        let at = |now| Phase::of(ActivityStatus::Open, start, end, now);
-        assert_eq!([at(9), at(10), at(19), at(20)], [Phase::Upcoming, Phase::UnderWay, Phase::UnderWay, Phase::Ended]);
-        assert_eq!(Phase::of(ActivityStatus::Confirmed, start, end, 30), Phase::Confirmed);
-        assert_eq!(Phase::of(ActivityStatus::Cancelled, start, end, 0), Phase::Cancelled);
+        let at = |now| ActivityPhase::of(ActivityStatus::Open, start, end, now);
+        assert_eq!(
+            [at(9), at(10), at(19), at(20)],
+            [ActivityPhase::Upcoming, ActivityPhase::UnderWay, ActivityPhase::UnderWay, ActivityPhase::Ended]
+        );
+        assert_eq!(ActivityPhase::of(ActivityStatus::Confirmed, start, end, 30), ActivityPhase::Confirmed);
+        assert_eq!(ActivityPhase::of(ActivityStatus::Cancelled, start, end, 0), ActivityPhase::Cancelled);
     }
 
     #[test]

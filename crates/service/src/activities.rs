@@ -77,7 +77,7 @@ pub struct ActivityView {
     pub status: ActivityStatus,
     /// Where it stands now: `upcoming`, `under_way`, `ended` (points to
     /// confirm), `cancelled` or `confirmed`.
-    pub phase: yijia_domain::activity::Phase,
+    pub phase: yijia_domain::activity::ActivityPhase,
     pub signed_up: usize,
     pub waiting: usize,
     pub signups: Vec<SignupView>,
@@ -114,7 +114,7 @@ fn activity_view(a: &Activity, community: &str, signups: &[Signup], now: i64) ->
         organiser: a.organiser.clone(),
         post_id: a.post_id,
         status: a.status,
-        phase: yijia_domain::activity::Phase::of(a.status, a.starts_at, a.ends_at, now),
+        phase: yijia_domain::activity::ActivityPhase::of(a.status, a.starts_at, a.ends_at, now),
         signed_up: count(SignupStatus::SignedUp),
         waiting: count(SignupStatus::Waiting),
         signups: signups.iter().map(signup_view).collect(),

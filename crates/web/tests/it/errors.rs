@@ -134,6 +134,10 @@ async fn the_openapi_document_covers_every_api_route() {
     assert_eq!(schemas["ActivityStatus"]["enum"], serde_json::json!(["open", "cancelled", "confirmed"]));
     assert_eq!(schemas["CaseState"]["enum"][2], "in_progress");
     assert_eq!(schemas["RuleKind"]["enum"], serde_json::json!(["per_hour", "fixed"]));
+    // two types of one name share one schema, and one of them is documented wrong
+    // (an activity's `Phase` overwrote the pledges' year phase)
+    assert_eq!(schemas["Phase"]["enum"][0], "proposing");
+    assert_eq!(schemas["ActivityPhase"]["enum"][0], "upcoming");
     let (_, table) = yijia_web::app(yijia_web::AppState {
         svc: app.svc.clone(),
         cfg: yijia_web::WebConfig { tls: false, trusted_proxies: vec![] },
