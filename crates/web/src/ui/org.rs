@@ -29,6 +29,8 @@ struct NodeLine {
 struct OrgPage {
     c: Chrome,
     nodes: Vec<NodeLine>,
+    /// Codes are for those who edit the tree (and the API); others read names.
+    show_codes: bool,
 }
 
 async fn org_tree(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
@@ -37,7 +39,8 @@ async fn org_tree(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Page
         .into_iter()
         .map(|n| NodeLine { kind_name: lang.name(n.kind), code: n.code, name: n.name, depth: n.depth })
         .collect();
-    Ok(OrgPage { c: Chrome::for_caller(lang, &c, "/org", "/org"), nodes }.into_response())
+    let show_codes = c.has_any(ORG_EDITORS);
+    Ok(OrgPage { c: Chrome::for_caller(lang, &c, "/org", "/org"), nodes, show_codes }.into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -48,7 +51,8 @@ struct OrgNodePage {
     kind_name: &'static str,
     parent: Option<String>,
     children: Vec<(String, String)>,
-    estates: Vec<(String, Option<String>)>,
+    /// An estate and its grid: (code, name).
+    estates: Vec<(String, Option<(String, String)>)>,
     map: Option<super::map::MapSvg>,
     editable: bool,
     is_grid: bool,
@@ -82,8 +86,18 @@ async fn render_node(st: &AppState, c: &Caller, lang: Lang, code: &str, message:
         c: Chrome::for_caller(lang, c, "/org", &here),
         kind_name: lang.name(node.kind),
         parent: node.parent.clone(),
+        estates: detail
+            .estates
+            .into_iter()
+            .map(|e| {
+                let grid = e.grid.map(|g| {
+                    let name = detail.children.iter().find(|ch| ch.code == g).map(|ch| ch.name.clone());
+                    (g.clone(), name.unwrap_or(g))
+                });
+                (e.name, grid)
+            })
+            .collect(),
         children: detail.children.into_iter().map(|ch| (ch.code, ch.name)).collect(),
-        estates: detail.estates.into_iter().map(|e| (e.name, e.grid)).collect(),
         map,
         editable: editable || (c.has_any(ORG_EDITORS) && child_kind.is_some()),
         is_grid: node.kind == OrgKind::Grid,

@@ -75,6 +75,12 @@ async fn pages_show_the_tree_users_and_audit_log() {
     assert!(html.contains("城南社区") && html.contains("第6网格"));
     let (_, html) = page(&b, &app, "/org/chengnan-g03").await;
     assert!(html.contains("<svg") && html.contains("grid-shape"), "the grid is drawn from its boundary");
+    // codes are for those who edit the tree; a grid worker reads names
+    let w = login(&app, "worker1").await;
+    for path in ["/org", "/org/chengnan-g01"] {
+        let (_, html) = page(&w, &app, path).await;
+        assert!(html.contains("第1网格") && !html.contains("<code>"), "{path}: {html}");
+    }
     let (_, html) = page(&b, &app, "/users").await;
     assert!(html.contains("worker1") && !html.contains("officer"));
     let (_, html) = page(&b, &app, "/audit").await;
