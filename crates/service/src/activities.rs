@@ -216,7 +216,7 @@ impl Services {
             let mut out = Vec::with_capacity(list.len());
             for a in &list {
                 let s = store::signups(&mut tx, a.id).await?;
-                out.push(ActivityView { signups: vec![], ..activity_view(a, &com.code, &s, self.now()) });
+                out.push(ActivityView { signups: vec![], ..activity_view(a, &com.code, &s, now) });
             }
             tx.commit().await?;
             Ok(out)
@@ -236,7 +236,7 @@ impl Services {
             for a in &list {
                 let s = store::signups(&mut tx, a.id).await?;
                 let mine = s.iter().filter(|x| x.resident_id == r.id).map(signup_view).collect();
-                out.push(ActivityView { signups: mine, ..activity_view(a, &com.code, &s, self.now()) });
+                out.push(ActivityView { signups: mine, ..activity_view(a, &com.code, &s, now) });
             }
             tx.commit().await?;
             Ok(out)

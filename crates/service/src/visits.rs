@@ -1405,20 +1405,23 @@ impl Services {
             let share = |(n, ok): (i64, i64)| if n == 0 { 0.0 } else { (ok as f64 * 1000.0 / n as f64).round() / 10.0 };
             let rows = rows
                 .into_iter()
-                .map(|((month, grid, category), v)| CoverageRow {
-                    month,
-                    grid_name: grids
-                        .iter()
-                        .find(|g| g.code == grid)
-                        .and_then(|g| grid_name.get(&g.id).cloned())
-                        .unwrap_or_default(),
-                    grid,
-                    category_name: cat_name(&category).0.to_owned(),
-                    category_name_en: cat_name(&category).1.to_owned(),
-                    category,
-                    planned: v.0,
-                    on_time: v.1,
-                    share: share(v),
+                .map(|((month, grid, category), v)| {
+                    let names = cat_name(&category);
+                    CoverageRow {
+                        month,
+                        grid_name: grids
+                            .iter()
+                            .find(|g| g.code == grid)
+                            .and_then(|g| grid_name.get(&g.id).cloned())
+                            .unwrap_or_default(),
+                        grid,
+                        category_name: names.0.to_owned(),
+                        category_name_en: names.1.to_owned(),
+                        category,
+                        planned: v.0,
+                        on_time: v.1,
+                        share: share(v),
+                    }
                 })
                 .collect();
             let totals = totals
