@@ -49,6 +49,28 @@ pub struct Config {
     /// `none`. Unset: secretaries, street officers and admins (the demo:
     /// none, so that its printed logins work).
     pub require_totp: Option<String>,
+    /// The address people open yijia at; links in messages start with it.
+    /// Unset: `http://` and `addr`.
+    pub public_url: Option<String>,
+    /// `aliyun` or `tencent`; unset: no SMS.
+    pub sms_provider: Option<String>,
+    /// The provider's base URL; unset: the provider's own.
+    pub sms_endpoint: Option<String>,
+    pub sms_key_id: Option<String>,
+    pub sms_key_secret: Option<SecretString>,
+    /// The signature registered with the provider, without 【】.
+    pub sms_sign_name: Option<String>,
+    /// Tencent: the SMS application's id (`SmsSdkAppId`).
+    pub sms_app_id: Option<String>,
+    /// Tencent: the region; unset: `ap-guangzhou`.
+    pub sms_region: Option<String>,
+    /// The provider's template for each topic: `case_resolved=SMS_1,…`.
+    pub sms_templates: Option<String>,
+    /// SMS one phone may get in a day (emergencies aside).
+    pub sms_daily_cap: i64,
+    /// `smtp://host:port` or `smtps://user:password@host`; unset: no email.
+    pub smtp_url: Option<SecretString>,
+    pub smtp_from: Option<String>,
 }
 
 /// The roles that must log in with a second factor when nothing says otherwise.
@@ -75,6 +97,16 @@ impl std::fmt::Debug for Config {
             .field("webhooks_allow_private", &self.webhooks_allow_private)
             .field("personal_reads_per_hour", &self.personal_reads_per_hour)
             .field("require_totp", &self.require_totp)
+            .field("public_url", &self.public_url)
+            .field("sms_provider", &self.sms_provider)
+            .field("sms_endpoint", &self.sms_endpoint)
+            .field("sms_key_id", &self.sms_key_id)
+            .field("sms_sign_name", &self.sms_sign_name)
+            .field("sms_app_id", &self.sms_app_id)
+            .field("sms_templates", &self.sms_templates)
+            .field("sms_daily_cap", &self.sms_daily_cap)
+            .field("smtp_url", &self.smtp_url.as_ref().map(|u| redact(u.expose_secret())))
+            .field("smtp_from", &self.smtp_from)
             .finish()
     }
 }
@@ -99,6 +131,7 @@ struct Defaults {
     trusted_proxies: &'static str,
     webhooks_allow_private: bool,
     personal_reads_per_hour: i64,
+    sms_daily_cap: i64,
 }
 
 /// Values given as flags; `None` leaves the lower layers' value.
@@ -131,6 +164,7 @@ impl Config {
             trusted_proxies: "",
             webhooks_allow_private: false,
             personal_reads_per_hour: 300,
+            sms_daily_cap: 10,
         };
         let file = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("yijia.toml"));
         Figment::from(Serialized::defaults(defaults))
@@ -171,6 +205,69 @@ impl Config {
             .collect()
     }
 
+    /// How people are told; a provider half set up is an error that names
+    /// what is missing.
+    pub fn notify(&self) -> Result<yijia_service::notify::NotifySettings, String> {
+        use yijia_service::notify::{NotifySettings, SmsProvider, SmsSettings, SmtpSettings};
+        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        let sms = match given(&self.sms_provider) {
+            None => None,
+            Some(p) => {
+                let provider: SmsProvider = p.parse()?;
+                let need = |name: &str, v: Option<String>| {
+                    v.ok_or_else(|| format!("sms_provider is set: {name} is needed too"))
+                };
+                let templates = given(&self.sms_templates)
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(|t| {
+                        let (topic, code) =
+                            t.split_once('=').ok_or(format!("sms_templates: '{t}' is not topic=TEMPLATE"))?;
+                        let topic = yijia_domain::notify::Topic::from_code(topic.trim())
+                            .ok_or(format!("sms_templates: '{topic}' is not a topic"))?;
+                        Ok((topic, code.trim().to_owned()))
+                    })
+                    .collect::<Result<Vec<_>, String>>()?;
+                let endpoint = given(&self.sms_endpoint).unwrap_or_else(|| match provider {
+                    SmsProvider::Aliyun => "https://dysmsapi.aliyuncs.com/".into(),
+                    SmsProvider::Tencent => "https://sms.tencentcloudapi.com/".into(),
+                });
+                let secret = self.sms_key_secret.clone().filter(|s| !s.expose_secret().is_empty());
+                Some(SmsSettings {
+                    provider,
+                    endpoint,
+                    key_id: need("sms_key_id", given(&self.sms_key_id))?,
+                    key_secret: secret.ok_or("sms_provider is set: sms_key_secret is needed too")?,
+                    sign_name: need("sms_sign_name", given(&self.sms_sign_name))?,
+                    app_id: match provider {
+                        SmsProvider::Tencent => need("sms_app_id", given(&self.sms_app_id))?,
+                        SmsProvider::Aliyun => String::new(),
+                    },
+                    region: given(&self.sms_region).unwrap_or_else(|| "ap-guangzhou".into()),
+                    templates,
+                })
+            }
+        };
+        let smtp = match self.smtp_url.as_ref().filter(|u| !u.expose_secret().is_empty()) {
+            None => None,
+            Some(url) => {
+                let from = given(&self.smtp_from).ok_or("smtp_url is set: smtp_from is needed too")?;
+                let s = SmtpSettings { url: url.clone(), from };
+                yijia_service::notify::send::Email::new(&s).map_err(|e| format!("smtp: {e}"))?;
+                Some(s)
+            }
+        };
+        Ok(NotifySettings {
+            public_url: given(&self.public_url).unwrap_or_else(|| format!("http://{}", self.addr)),
+            sms,
+            smtp,
+            sms_daily_cap: self.sms_daily_cap,
+            ..NotifySettings::default()
+        })
+    }
+
     pub fn settings(&self) -> Result<yijia_service::Settings, String> {
         use yijia_domain::time::{HOUR_MS, MINUTE_MS};
         Ok(yijia_service::Settings {
@@ -188,6 +285,7 @@ impl Config {
             webhooks_allow_private: self.webhooks_allow_private,
             personal_reads_per_hour: self.personal_reads_per_hour,
             require_totp: self.require_totp()?,
+            notify: self.notify()?,
             ..Default::default()
         })
     }

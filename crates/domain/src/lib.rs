@@ -10,6 +10,7 @@ pub mod device;
 pub mod error;
 pub mod id_number;
 pub mod label;
+pub mod notify;
 pub mod org;
 pub mod password;
 pub mod phone;

@@ -1,6 +1,7 @@
 //! Background work from the job table. Every server runs a runner; a job is
 //! claimed with a lease, so each runs once even with many servers, and one
-//! whose runner died is taken over when its lease ends.
+//! whose runner died is taken over when its lease ends. Between jobs the
+//! runner dispatches notifications (`notify::dispatch`).
 
 use std::time::Duration;
 
@@ -137,7 +138,15 @@ impl Services {
                     false
                 }
             };
-            if !worked {
+            // the dispatcher tells people of what happened, between jobs
+            let told = match self.dispatch(&runner).await {
+                Ok(d) => !d.is_idle(),
+                Err(e) => {
+                    tracing::warn!(error = %crate::error::Report(&e), "notifications: dispatch");
+                    false
+                }
+            };
+            if !worked && !told {
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                     _ = stop.changed() => {}

@@ -25,6 +25,7 @@ pub mod invitations;
 pub mod jobs;
 pub mod keys;
 pub mod notices;
+pub mod notify;
 pub mod org;
 pub mod photos;
 pub mod pledges;
@@ -85,6 +86,8 @@ pub struct Settings {
     /// library); the server's configuration defaults to secretaries,
     /// street officers and admins.
     pub require_totp: Vec<yijia_domain::role::Role>,
+    /// How people are told: the providers and their limits.
+    pub notify: notify::NotifySettings,
 }
 
 impl Default for Settings {
@@ -104,6 +107,7 @@ impl Default for Settings {
             webhooks_allow_private: false,
             personal_reads_per_hour: 300,
             require_totp: Vec::new(),
+            notify: notify::NotifySettings::default(),
         }
     }
 }
@@ -123,6 +127,8 @@ pub struct Services {
     pub(crate) case_writer: Arc<GroupWriter<cases::writer::NewCases>>,
     /// Redemptions to settle, a group per commit (SQLite).
     pub(crate) shop_writer: Arc<GroupWriter<shop_writer::Redemptions>>,
+    /// The SMS provider and the mail server, when set up.
+    pub(crate) senders: Arc<notify::Senders>,
 }
 
 impl Services {
@@ -132,6 +138,12 @@ impl Services {
         let scratch = std::env::temp_dir().join(format!("yijia-files-{}", uuid::Uuid::new_v4().simple()));
         let files = Arc::new(files::LocalFolder::new(scratch));
         webhooks::install_tls();
+        let senders = notify::Senders::new(&settings.notify).unwrap_or_else(|e| {
+            // the server checks the settings before it starts; a library
+            // user with a bad mail server gets no email, and the log says why
+            tracing::error!(error = %error::Report(&e), "notifications: a provider could not be set up");
+            notify::Senders::default()
+        });
         Self {
             db,
             clock,
@@ -141,6 +153,7 @@ impl Services {
             files,
             case_writer: Arc::default(),
             shop_writer: Arc::default(),
+            senders: Arc::new(senders),
         }
     }
 

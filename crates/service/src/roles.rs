@@ -157,3 +157,10 @@ pub const BOOKERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::Stat
 /// Who sees a service's free slots: station staff, the street office, residents.
 pub const SLOT_READERS: &[Role] =
     &[Role::Secretary, Role::CommunityStaff, Role::StationClerk, Role::StreetOfficer, Role::Resident];
+
+// ---- notify ------------------------------------------------------------------
+
+/// Who reads the delivery log of what went out to people, and puts a
+/// parked message back in the queue: the admin for everywhere, the
+/// secretary and the street officer for their own area.
+pub const DELIVERY_READERS: &[Role] = &[Role::Admin, Role::Secretary, Role::StreetOfficer];

@@ -15,6 +15,7 @@ pub mod exports;
 pub mod jobs;
 pub mod meta;
 pub mod notices;
+pub mod notify;
 pub mod org;
 pub mod places;
 pub mod pledges;

@@ -206,3 +206,29 @@ pub async fn expire_invitations(tx: &mut Tx, resident_id: i64, now: i64) -> Resu
     on_tx!(tx, c => sqlx::query(sql).bind(resident_id).bind(now).execute(c).await?.rows_affected());
     Ok(())
 }
+
+/// What the dispatcher needs of a person: where their phone is.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct NotifyProfile {
+    pub id: i64,
+    pub resident_id: Option<i64>,
+    pub work_phone: Option<String>,
+    pub disabled_at: Option<i64>,
+}
+
+pub async fn notify_profiles(tx: &mut Tx, ids: &[i64]) -> Result<Vec<NotifyProfile>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT id, resident_id, work_phone, disabled_at FROM users WHERE id IN ({})",
+        crate::sql::id_list(ids)
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(c).await?))
+}
+
+/// A resident's uid and sealed phone (the uid binds the seal).
+pub async fn resident_phone(tx: &mut Tx, resident_id: i64) -> Result<Option<(String, Option<String>)>> {
+    let sql = "SELECT uid, phone_sealed FROM residents WHERE id = $1";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(resident_id).fetch_optional(c).await?))
+}

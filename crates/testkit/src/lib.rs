@@ -5,6 +5,8 @@
 //! what it was doing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod providers;
+
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

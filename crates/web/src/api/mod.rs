@@ -13,6 +13,7 @@ pub(crate) mod exports;
 mod integrations;
 mod me;
 mod notices;
+mod notify;
 mod org;
 mod pledges;
 mod points;
@@ -253,6 +254,13 @@ pub fn routes(r: Routes) -> Routes {
         .api(Roles(RESIDENTS), Scope::Own, documented!(stations::my_stations))
         .api(Roles(RESIDENTS), Scope::Own, documented!(stations::my_appointments))
         .api(Roles(CASE_HANDLERS), Scope::Object, documented!(visits::finish_revisit))
+        .api(LoggedIn, Scope::Own, documented!(notify::my_messages))
+        .api(LoggedIn, Scope::Own, documented!(notify::unread_messages))
+        .api(LoggedIn, Scope::Own, documented!(notify::read_messages))
+        .api(LoggedIn, Scope::Own, documented!(notify::my_preferences))
+        .api(LoggedIn, Scope::Own, documented!(notify::set_my_preferences))
+        .api(Roles(DELIVERY_READERS), Scope::Grants, documented!(notify::deliveries))
+        .api(Roles(DELIVERY_READERS), Scope::Object, documented!(notify::requeue_delivery))
 }
 
 /// 200 while the database answers.

@@ -18,6 +18,7 @@ mod export;
 mod jobs;
 mod me;
 mod notices;
+mod notify;
 mod open311;
 mod org;
 mod pages;

@@ -1,0 +1,426 @@
+//! The dispatcher: reads the outbox after its cursor, works out who is
+//! told what and through which channels (`fan_out`), and sends what is due
+//! (`send_due`). A delivery is claimed with a lease before it is sent; a
+//! sender that dies leaves it `sending`, and when the lease ends another
+//! sends it again under the same message id.
+
+use std::collections::{HashMap, HashSet};
+
+use futures_util::StreamExt as _;
+use serde::Serialize;
+use serde_json::json;
+use yijia_domain::notify::{DeliveryState, NotifyChannel, Params, QuietHours, Topic};
+use yijia_domain::phone::Phone;
+use yijia_domain::role::Role;
+use yijia_domain::time::{MINUTE_MS, start_of_day, to_local};
+use yijia_store::notify::{self, NewDelivery, NewMessage, Outcome};
+use yijia_store::{Tx, cases, org, users};
+
+use super::send::{Outgoing, SendError};
+use super::{aad_email, decode_channels};
+use crate::audit::{Event, record};
+use crate::{Caller, Result, ServiceError, Services};
+
+/// Outbox entries read per round.
+const FAN_OUT_BATCH: i64 = 500;
+/// Deliveries claimed per round, and sent at once.
+const SEND_BATCH: i64 = 200;
+const IN_FLIGHT: usize = 32;
+/// How long a sender holds what it claimed.
+const LEASE_MS: i64 = MINUTE_MS;
+const FIRST_BACKOFF_MS: i64 = 30_000;
+
+/// What one round of the dispatcher did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Dispatched {
+    /// Outbox events read.
+    pub events: usize,
+    pub messages: u64,
+    pub queued: u64,
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+    pub parked: usize,
+}
+
+impl Dispatched {
+    pub fn is_idle(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// Who is told: an account, or a reporter known only by the phone on a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Who {
+    User(i64),
+    Reporter(i64),
+}
+
+struct Told {
+    event_key: String,
+    topic: Topic,
+    params: Params,
+    urgent: bool,
+    org_path: String,
+    who: Vec<Who>,
+}
+
+fn backoff(attempts: i64) -> i64 {
+    FIRST_BACKOFF_MS << (attempts - 1).clamp(0, 10)
+}
+
+impl Services {
+    /// One round: fan out new events, then send one batch of what is due.
+    pub async fn dispatch(&self, runner: &str) -> Result<Dispatched> {
+        let mut d = self.fan_out().await?;
+        let s = self.send_due(runner).await?;
+        d.sent = s.sent;
+        d.retried = s.retried;
+        d.failed = s.failed;
+        d.parked = s.parked;
+        Ok(d)
+    }
+
+    /// Turns the outbox's new events into messages and deliveries, and
+    /// moves the cursor past them, in one transaction.
+    pub async fn fan_out(&self) -> Result<Dispatched> {
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let cursor = notify::lock_cursor(&mut tx).await?;
+        let entries = notify::outbox_after(&mut tx, cursor, FAN_OUT_BATCH).await?;
+        let Some(last) = entries.last().map(|e| e.id) else {
+            tx.commit().await?;
+            return Ok(Dispatched::default());
+        };
+        let mut told = Vec::new();
+        for e in &entries {
+            if let Some(t) = self.who_is_told(&mut tx, e).await? {
+                told.push(t);
+            }
+        }
+        let (messages, queued) = self.queue(&mut tx, &told, now).await?;
+        notify::set_cursor(&mut tx, last).await?;
+        tx.commit().await?;
+        Ok(Dispatched { events: entries.len(), messages, queued, ..Default::default() })
+    }
+
+    /// Who an outbox event concerns, and what they are told.
+    async fn who_is_told(&self, tx: &mut Tx, e: &cases::OutboxEntry) -> Result<Option<Told>> {
+        let Some(action) = e.event.strip_prefix("case.") else { return Ok(None) };
+        let Some(id) = e.object.strip_prefix("case:").and_then(|i| i.parse::<i64>().ok()) else { return Ok(None) };
+        let Some(k) = cases::get(tx, id).await? else { return Ok(None) };
+        let reporter = match k.reporter_user_id {
+            Some(u) => Some(Who::User(u)),
+            None => k.reporter_phone_sealed.as_ref().map(|_| Who::Reporter(k.id)),
+        };
+        let assignee = k.assignee_id.map(Who::User);
+        let (topic, who): (Topic, Vec<Who>) = match action {
+            "accept" => (Topic::CaseAccepted, reporter.into_iter().collect()),
+            "resolve" => (Topic::CaseResolved, reporter.into_iter().collect()),
+            "reopen" => (Topic::CaseReopened, assignee.into_iter().collect()),
+            // a new case is its grid's workers' until one takes it
+            "created" | "transfer" => match (assignee, k.grid_id) {
+                (Some(a), _) => (Topic::CaseAssigned, vec![a]),
+                (None, Some(grid)) => (Topic::CaseAssigned, self.holders(tx, Role::GridWorker, grid).await?),
+                (None, None) => return Ok(None),
+            },
+            "reminder" => (Topic::CaseNearDeadline, assignee.into_iter().collect()),
+            "overdue" => (Topic::CaseOverdue, assignee.into_iter().collect()),
+            "escalate" => (Topic::CaseEscalated, self.escalation_staff(tx, k.community_id).await?),
+            _ => return Ok(None),
+        };
+        if who.is_empty() {
+            return Ok(None);
+        }
+        let path = format!("/cases/{id}");
+        let mut params = Params::default().with("no", id.to_string());
+        if topic == Topic::CaseNearDeadline {
+            let due = k.due_at.map(|d| to_local(d).format("%m-%d %H:%M").to_string()).unwrap_or_default();
+            params = params.with("due", due);
+        }
+        let params = params
+            .with("link", format!("{}{path}", self.settings.notify.public_url.trim_end_matches('/')))
+            .with("path", path);
+        Ok(Some(Told {
+            event_key: format!("outbox:{}", e.id),
+            topic,
+            params,
+            urgent: false,
+            org_path: e.org_path.clone(),
+            who,
+        }))
+    }
+
+    async fn holders(&self, tx: &mut Tx, role: Role, org_id: i64) -> Result<Vec<Who>> {
+        Ok(users::holders(tx, role, &[org_id]).await?.into_iter().map(|h| Who::User(h.user.id)).collect())
+    }
+
+    /// The community's secretaries and its subdistrict's street officers.
+    async fn escalation_staff(&self, tx: &mut Tx, community_id: i64) -> Result<Vec<Who>> {
+        let mut who = self.holders(tx, Role::Secretary, community_id).await?;
+        if let Some(parent) = org::by_id(tx, community_id).await?.parent_id {
+            who.extend(self.holders(tx, Role::StreetOfficer, parent).await?);
+        }
+        Ok(who)
+    }
+
+    /// Writes the in-app messages and queues a delivery per person and
+    /// chosen outbound channel that has an address; answers the counts.
+    async fn queue(&self, tx: &mut Tx, told: &[Told], now: i64) -> Result<(u64, u64)> {
+        let ids: Vec<i64> = told
+            .iter()
+            .flat_map(|t| t.who.iter())
+            .filter_map(|w| match w {
+                Who::User(u) => Some(*u),
+                Who::Reporter(_) => None,
+            })
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let people = users::notify_profiles(tx, &ids).await?;
+        let people: HashMap<i64, users::NotifyProfile> = people.into_iter().map(|p| (p.id, p)).collect();
+        let settings: HashMap<i64, notify::Settings> =
+            notify::settings_of(tx, &ids).await?.into_iter().map(|s| (s.user_id, s)).collect();
+        let mut chosen: HashMap<(i64, Topic), Vec<NotifyChannel>> = HashMap::new();
+        for (u, topic, stored) in notify::choices_of(tx, &ids).await? {
+            chosen.insert((u, topic), decode_channels(&stored)?);
+        }
+        let params: Vec<String> = told
+            .iter()
+            .map(|t| serde_json::to_string(&t.params))
+            .collect::<Result<_, _>>()
+            .map_err(|e| ServiceError::caused("message params", e))?;
+        let mut messages = Vec::new();
+        let mut deliveries = Vec::new();
+        for (t, params) in told.iter().zip(&params) {
+            for who in &t.who {
+                let (recipient, channels, quiet, sms_at, email_at) = match who {
+                    Who::User(u) => {
+                        let Some(p) = people.get(u).filter(|p| p.disabled_at.is_none()) else { continue };
+                        let channels =
+                            chosen.get(&(*u, t.topic)).cloned().unwrap_or_else(|| t.topic.default_channels().to_vec());
+                        let s = settings.get(u);
+                        let quiet =
+                            s.map_or(QuietHours::default(), |s| QuietHours { from: s.quiet_from, to: s.quiet_to });
+                        let sms = match (p.resident_id, &p.work_phone) {
+                            (Some(r), _) => Some(format!("resident:{r}")),
+                            (None, Some(_)) => Some(format!("staff:{u}")),
+                            (None, None) => None,
+                        };
+                        let email = s.and_then(|s| s.email_sealed.as_ref()).map(|_| format!("email:{u}"));
+                        (format!("user:{u}"), channels, quiet, sms, email)
+                    }
+                    Who::Reporter(case) => (
+                        format!("case:{case}:reporter"),
+                        t.topic.default_channels().to_vec(),
+                        QuietHours::default(),
+                        Some(format!("case:{case}")),
+                        None,
+                    ),
+                };
+                if let Who::User(u) = who
+                    && channels.contains(&NotifyChannel::InApp)
+                {
+                    messages.push(NewMessage {
+                        user_id: *u,
+                        event_key: &t.event_key,
+                        topic: t.topic,
+                        params,
+                        urgent: t.urgent,
+                        now,
+                    });
+                }
+                let next_at = if t.urgent { now } else { quiet.release(now) };
+                for channel in NotifyChannel::OUTBOUND {
+                    let address = match channel {
+                        NotifyChannel::Sms => sms_at.clone(),
+                        NotifyChannel::Email => email_at.clone(),
+                        NotifyChannel::InApp => None,
+                    };
+                    let Some(address_ref) = address.filter(|_| channels.contains(&channel)) else { continue };
+                    if self.senders.of(channel).is_none() {
+                        continue;
+                    }
+                    deliveries.push(NewDelivery {
+                        message_id: uuid::Uuid::now_v7().simple().to_string(),
+                        event_key: &t.event_key,
+                        recipient: recipient.clone(),
+                        user_id: match who {
+                            Who::User(u) => Some(*u),
+                            Who::Reporter(_) => None,
+                        },
+                        channel,
+                        topic: t.topic,
+                        params,
+                        urgent: t.urgent,
+                        org_path: &t.org_path,
+                        address_ref,
+                        next_at,
+                        now,
+                    });
+                }
+            }
+        }
+        let m = notify::insert_messages(tx, &messages).await?;
+        let d = notify::insert_deliveries(tx, &deliveries).await?;
+        Ok((m, d))
+    }
+
+    /// Claims what is due and sends it, a batch at a time, many at once.
+    pub async fn send_due(&self, runner: &str) -> Result<Dispatched> {
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let batch = notify::claim(&mut tx, runner, now, now + LEASE_MS, SEND_BATCH).await?;
+        tx.commit().await?;
+        if batch.is_empty() {
+            return Ok(Dispatched::default());
+        }
+        // one person's messages through one channel go in order (accepted
+        // before resolved); different people's go at once
+        let mut groups: Vec<Vec<notify::Delivery>> = Vec::new();
+        let mut index: HashMap<(String, NotifyChannel), usize> = HashMap::new();
+        for d in batch {
+            let key = (d.recipient.clone(), d.channel);
+            let i = *index.entry(key).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            groups[i].push(d);
+        }
+        let results: Vec<(notify::Delivery, Attempt)> = futures_util::stream::iter(groups)
+            .map(|group| async move {
+                let mut out = Vec::with_capacity(group.len());
+                for d in group {
+                    let a = self.attempt(&d).await;
+                    out.push((d, a));
+                }
+                out
+            })
+            .buffer_unordered(IN_FLIGHT)
+            .flat_map(futures_util::stream::iter)
+            .collect()
+            .await;
+        let now = self.now();
+        let mut done = Dispatched::default();
+        let mut sent_ids = Vec::new();
+        let mut tx = self.db.write().await?;
+        for (d, a) in &results {
+            let address = (a.masked.as_deref(), a.index.as_deref());
+            let outcome = match &a.result {
+                Ok(Ok(provider_id)) => {
+                    done.sent += 1;
+                    sent_ids.push(d.id);
+                    Outcome::Sent { provider_id }
+                }
+                Ok(Err(SendError::Retry(why))) if d.attempts < self.settings.notify.attempts => {
+                    done.retried += 1;
+                    Outcome::Later { at: now + backoff(d.attempts), error: Some(why), counts: true }
+                }
+                Ok(Err(SendError::Retry(why))) => {
+                    done.parked += 1;
+                    Outcome::Ended { state: DeliveryState::Parked, error: why }
+                }
+                Ok(Err(SendError::Refused(why))) | Err(why) => {
+                    done.failed += 1;
+                    Outcome::Ended { state: DeliveryState::Failed, error: why }
+                }
+            };
+            if !notify::settle(&mut tx, d.id, runner, address, outcome, now).await? {
+                tracing::warn!(delivery = d.id, "a delivery's lease ended while it was being sent");
+            }
+        }
+        if !sent_ids.is_empty() {
+            let e = Event::ok("notify_sent", "deliveries".into(), "/root/");
+            record(&mut tx, &Caller::system(), now, &e.with(json!({ "deliveries": sent_ids }))).await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// Looks up and unseals the address, checks the stop list and the cap,
+    /// and sends.
+    async fn attempt(&self, d: &notify::Delivery) -> Attempt {
+        let mut a = Attempt { masked: None, index: None, result: Err(String::new()) };
+        a.result = match self.address(d, &mut a).await {
+            Ok(Some(to)) => match self.senders.of(d.channel) {
+                Some(sender) => {
+                    let params: Params = serde_json::from_str(&d.params).unwrap_or_default();
+                    let m = Outgoing { message_id: &d.message_id, to: &to, topic: d.topic, params: &params };
+                    Ok(sender.send(&m).await)
+                }
+                None => Err("没有配置此渠道 / this channel is not set up".into()),
+            },
+            Ok(None) => Err(a.result.err().filter(|e| !e.is_empty()).unwrap_or_else(|| "没有地址 / no address".into())),
+            Err(e) => Ok(Err(SendError::Retry(format!("lookup: {e}")))),
+        };
+        a
+    }
+
+    /// The address to send to, unsealed here and nowhere else; `None` with
+    /// the reason in `a.result` when the message must not go.
+    async fn address(&self, d: &notify::Delivery, a: &mut Attempt) -> Result<Option<String>> {
+        let mut tx = self.db.conn().await?;
+        let (kind, id) = d.address_ref.split_once(':').unwrap_or_default();
+        let id: i64 = id.parse().unwrap_or_default();
+        let plain = match kind {
+            "resident" => match users::resident_phone(&mut tx, id).await? {
+                Some((uid, Some(sealed))) => Some(self.keys.open(&crate::registry::aad_phone(&uid), &sealed)?),
+                _ => None,
+            },
+            "case" => match cases::get(&mut tx, id).await? {
+                Some(k) => match (&k.reporter_phone_sealed, &k.token) {
+                    (Some(sealed), Some(token)) => Some(self.keys.open(&crate::cases::aad_phone(token), sealed)?),
+                    _ => None,
+                },
+                None => None,
+            },
+            "staff" => users::find_by_id(&mut tx, id).await?.and_then(|u| u.work_phone),
+            "email" => match notify::settings_of(&mut tx, &[id]).await?.into_iter().next() {
+                Some(s) => match s.email_sealed {
+                    Some(sealed) => Some(self.keys.open(&aad_email(id), &sealed)?),
+                    None => None,
+                },
+                None => None,
+            },
+            _ => None,
+        };
+        let Some(plain) = plain else { return Ok(None) };
+        if d.channel == NotifyChannel::Email {
+            a.masked = Some(super::mask_email(&plain));
+            return Ok(Some(plain));
+        }
+        let phone = match Phone::parse(&plain) {
+            Ok(p @ Phone::Mobile(_)) => p,
+            Ok(p) => {
+                a.masked = Some(p.masked());
+                a.result = Err("不是手机号,不能收短信 / not a mobile number".into());
+                return Ok(None);
+            }
+            Err(_) => return Ok(None),
+        };
+        let normalized = phone.normalized();
+        let index = self.keys.blind("phone", &normalized)?;
+        a.masked = Some(phone.masked());
+        a.index = Some(index.clone());
+        if notify::sms_stopped(&mut tx, &index).await? {
+            a.result = Err("已退订短信 / SMS stopped by the recipient".into());
+            return Ok(None);
+        }
+        let today = start_of_day(to_local(self.now()).date_naive());
+        if !d.urgent && notify::sent_to(&mut tx, &index, today).await? >= self.settings.notify.sms_daily_cap {
+            a.result =
+                Err(format!("已达每日上限 {} 条 / the daily cap is reached", self.settings.notify.sms_daily_cap));
+            return Ok(None);
+        }
+        Ok(Some(normalized))
+    }
+}
+
+/// What became of one try: the masked address and the phone's blind
+/// index when known, and the provider's answer, or why it was not sent
+/// (`Err`).
+struct Attempt {
+    masked: Option<String>,
+    index: Option<String>,
+    result: std::result::Result<std::result::Result<String, SendError>, String>,
+}

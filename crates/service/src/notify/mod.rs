@@ -1,0 +1,433 @@
+//! Telling people what concerns them. Events come from the outbox; the
+//! dispatcher (`dispatch.rs`, in the job runner) turns each into an in-app
+//! message and a delivery per person and outbound channel, and sends those
+//! through the providers (`send.rs`). Here: each person's own messages and
+//! choices, and the delivery log.
+
+mod dispatch;
+pub mod send;
+pub mod sign;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use yijia_domain::Label;
+use yijia_domain::notify::{Audience, DeliveryState, NotifyChannel, Params, QuietHours, Topic, render};
+use yijia_domain::role::Role;
+use yijia_domain::time::rfc3339;
+use yijia_store::notify;
+
+pub use dispatch::Dispatched;
+pub use send::{SmsProvider, SmsSettings, SmtpSettings};
+
+use crate::audit::{Event, record};
+use crate::roles::DELIVERY_READERS;
+use crate::{Caller, Page, PageReq, Result, ServiceError, Services};
+
+/// How yijia reaches people (the CLI fills it from configuration).
+#[derive(Debug, Clone)]
+pub struct NotifySettings {
+    /// The address people open yijia at; links in messages start with it.
+    pub public_url: String,
+    pub sms: Option<SmsSettings>,
+    pub smtp: Option<SmtpSettings>,
+    /// SMS one phone may get in a day; emergencies are not held back.
+    pub sms_daily_cap: i64,
+    /// Tries of one message before it is parked for an admin.
+    pub attempts: i64,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        Self { public_url: "http://127.0.0.1:8080".into(), sms: None, smtp: None, sms_daily_cap: 10, attempts: 3 }
+    }
+}
+
+/// The providers, built once from the settings.
+#[derive(Debug, Default)]
+pub(crate) struct Senders {
+    pub sms: Option<Box<dyn send::Sender>>,
+    pub email: Option<Box<dyn send::Sender>>,
+}
+
+impl Senders {
+    pub fn new(s: &NotifySettings) -> Result<Self> {
+        Ok(Self {
+            sms: s.sms.clone().map(send::sms_sender),
+            email: match &s.smtp {
+                Some(smtp) => Some(Box::new(send::Email::new(smtp)?)),
+                None => None,
+            },
+        })
+    }
+
+    fn of(&self, channel: NotifyChannel) -> Option<&dyn send::Sender> {
+        match channel {
+            NotifyChannel::Sms => self.sms.as_deref(),
+            NotifyChannel::Email => self.email.as_deref(),
+            NotifyChannel::InApp => None,
+        }
+    }
+}
+
+/// A message in the bell.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct MessageView {
+    pub id: i64,
+    pub topic: Topic,
+    pub topic_name: String,
+    pub topic_name_en: String,
+    pub text: String,
+    pub text_en: String,
+    /// Where the message leads, inside yijia.
+    pub link: Option<String>,
+    pub urgent: bool,
+    pub created_at: String,
+    pub read: bool,
+}
+
+/// One's messages, newest first, and how many are unread.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Messages {
+    pub items: Vec<MessageView>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+    pub unread: i64,
+}
+
+/// A topic and the channels chosen for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TopicChoice {
+    pub topic: Topic,
+    pub channels: Vec<NotifyChannel>,
+}
+
+/// What a person chose: where and when they are told.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PreferencesView {
+    /// Masked (`z***@example.com`); set it to be told by email.
+    pub email: Option<String>,
+    /// Routine messages wait until quiet hours end; emergencies do not.
+    pub quiet_from: String,
+    pub quiet_to: String,
+    pub topics: Vec<TopicView>,
+    /// Whether an SMS provider and a mail server are set up here.
+    pub sms_available: bool,
+    pub email_available: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TopicView {
+    pub topic: Topic,
+    pub name: String,
+    pub name_en: String,
+    pub channels: Vec<NotifyChannel>,
+}
+
+/// A change to one's preferences; what is left out stays as it was.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreferencesInput {
+    /// An email address; an empty string removes it.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// `22:00`
+    #[serde(default)]
+    pub quiet_from: Option<String>,
+    /// `07:00`; the same as `quiet_from` turns quiet hours off.
+    #[serde(default)]
+    pub quiet_to: Option<String>,
+    #[serde(default)]
+    pub topics: Vec<TopicChoice>,
+}
+
+/// One line of the delivery log.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct DeliveryView {
+    pub id: i64,
+    /// Sent to the provider with the message (OutId, SessionContext).
+    pub message_id: String,
+    pub channel: NotifyChannel,
+    pub channel_name: String,
+    pub topic: Topic,
+    pub topic_name: String,
+    pub state: DeliveryState,
+    pub state_name: String,
+    /// The address, masked, once the message was looked at for sending.
+    pub to: Option<String>,
+    pub attempts: i64,
+    pub error: Option<String>,
+    pub provider_id: Option<String>,
+    pub urgent: bool,
+    pub created_at: String,
+    /// When it goes next (queued), or went last.
+    pub next_at: String,
+    pub sent_at: Option<String>,
+    pub delivered_at: Option<String>,
+}
+
+fn delivery_view(d: notify::Delivery, en: bool) -> DeliveryView {
+    DeliveryView {
+        id: d.id,
+        message_id: d.message_id,
+        channel: d.channel,
+        channel_name: d.channel.name(en).to_owned(),
+        topic: d.topic,
+        topic_name: d.topic.name(en).to_owned(),
+        state: d.state,
+        state_name: d.state.name(en).to_owned(),
+        to: d.address_masked,
+        attempts: d.attempts,
+        error: d.error,
+        provider_id: d.provider_id,
+        urgent: d.urgent,
+        created_at: rfc3339(d.created_at),
+        next_at: rfc3339(d.next_at),
+        sent_at: d.sent_at.map(rfc3339),
+        delivered_at: d.delivered_at.map(rfc3339),
+    }
+}
+
+fn message_view(m: notify::Message) -> MessageView {
+    let params: Params = serde_json::from_str(&m.params).unwrap_or_default();
+    let link = params.0.iter().find(|(k, _)| k == "path").map(|(_, v)| v.clone());
+    MessageView {
+        id: m.id,
+        topic: m.topic,
+        topic_name: m.topic.name_zh().to_owned(),
+        topic_name_en: m.topic.name_en().to_owned(),
+        text: render(m.topic, &params, false),
+        text_en: render(m.topic, &params, true),
+        link,
+        urgent: m.urgent,
+        created_at: rfc3339(m.created_at),
+        read: m.read_at.is_some(),
+    }
+}
+
+/// Channels as stored: a comma list of codes; an unknown code is an error.
+pub(crate) fn decode_channels(stored: &str) -> Result<Vec<NotifyChannel>> {
+    stored
+        .split(',')
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            NotifyChannel::from_code(c).ok_or_else(|| {
+                ServiceError::internal(format!("unknown channel '{c}' stored in notify_choices.channels"))
+            })
+        })
+        .collect()
+}
+
+fn encode_channels(channels: &[NotifyChannel]) -> String {
+    NotifyChannel::ALL.iter().filter(|c| channels.contains(c)).map(|c| c.code()).collect::<Vec<_>>().join(",")
+}
+
+fn aad_email(user_id: i64) -> String {
+    format!("notify_settings.email:{user_id}")
+}
+
+/// `z***@example.com`
+fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+        None => "***".into(),
+    }
+}
+
+/// The topics a person may be told of.
+fn topics_for(caller: &Caller) -> Vec<Topic> {
+    let resident = caller.has_any(&[Role::Resident]);
+    let staff = caller.grants.iter().any(|g| g.role != Role::Resident);
+    Topic::ALL
+        .into_iter()
+        .filter(|t| match t.audience() {
+            Audience::Residents => resident,
+            Audience::Staff => staff,
+        })
+        .collect()
+}
+
+impl Services {
+    fn own_id(caller: &Caller) -> Result<i64> {
+        caller.user_id.ok_or_else(ServiceError::forbidden)
+    }
+
+    /// One's messages, newest first.
+    pub async fn messages(&self, caller: &Caller, page: PageReq) -> Result<Messages> {
+        let me = Self::own_id(caller)?;
+        let mut tx = self.db.conn().await?;
+        let (total, unread) = notify::message_counts(&mut tx, me).await?;
+        let rows = notify::messages(&mut tx, me, page.per_page, page.offset()).await?;
+        Ok(Messages {
+            items: rows.into_iter().map(message_view).collect(),
+            total,
+            page: page.page,
+            per_page: page.per_page,
+            unread,
+        })
+    }
+
+    /// How many of one's messages are unread (the bell).
+    pub async fn unread_messages(&self, caller: &Caller) -> Result<i64> {
+        let Some(me) = caller.user_id else { return Ok(0) };
+        let mut tx = self.db.conn().await?;
+        Ok(notify::unread(&mut tx, me).await?)
+    }
+
+    /// Marks one message read, or all of them with `None`.
+    pub async fn read_messages(&self, caller: &Caller, id: Option<i64>) -> Result<u64> {
+        let me = Self::own_id(caller)?;
+        let mut tx = self.db.write().await?;
+        if let Some(id) = id
+            && !notify::message_exists(&mut tx, me, id).await?
+        {
+            return Err(ServiceError::NotFound);
+        }
+        let n = notify::mark_read(&mut tx, me, id, self.now()).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    pub async fn preferences(&self, caller: &Caller) -> Result<PreferencesView> {
+        let me = Self::own_id(caller)?;
+        let mut tx = self.db.conn().await?;
+        let settings = notify::settings_of(&mut tx, &[me]).await?.into_iter().next();
+        let chosen = notify::choices_of(&mut tx, &[me]).await?;
+        let quiet =
+            settings.as_ref().map_or(QuietHours::default(), |s| QuietHours { from: s.quiet_from, to: s.quiet_to });
+        let mut topics = Vec::new();
+        for t in topics_for(caller) {
+            let channels = match chosen.iter().find(|(_, topic, _)| *topic == t) {
+                Some((_, _, stored)) => decode_channels(stored)?,
+                None => t.default_channels().to_vec(),
+            };
+            topics.push(TopicView { topic: t, name: t.name_zh().into(), name_en: t.name_en().into(), channels });
+        }
+        Ok(PreferencesView {
+            email: settings.and_then(|s| s.email_masked),
+            quiet_from: QuietHours::show(quiet.from),
+            quiet_to: QuietHours::show(quiet.to),
+            topics,
+            sms_available: self.senders.sms.is_some(),
+            email_available: self.senders.email.is_some(),
+        })
+    }
+
+    /// Changes one's own preferences; all or nothing.
+    pub async fn set_preferences(&self, caller: &Caller, input: &PreferencesInput) -> Result<PreferencesView> {
+        let me = Self::own_id(caller)?;
+        let mine = topics_for(caller);
+        for (i, c) in input.topics.iter().enumerate() {
+            if !mine.contains(&c.topic) {
+                return Err(ServiceError::invalid(
+                    &format!("topics[{i}].topic"),
+                    format!("「{}」不是发给您的消息", c.topic.name_zh()),
+                    format!("'{}' is not told to you", c.topic.name_en()),
+                ));
+            }
+        }
+        let time = |field: &str, v: &Option<String>| -> Result<Option<i64>> {
+            match v {
+                None => Ok(None),
+                Some(s) => QuietHours::parse_time(s).map(Some).ok_or_else(|| {
+                    ServiceError::invalid(field, "时间须为 时:分,如 22:00", "a time of day such as 22:00")
+                }),
+            }
+        };
+        let from = time("quiet_from", &input.quiet_from)?;
+        let to = time("quiet_to", &input.quiet_to)?;
+        let email = match input.email.as_deref().map(str::trim) {
+            None => None,
+            Some("") => Some(None),
+            Some(e) => {
+                let ok = e.chars().count() <= 254 && e.parse::<lettre::Address>().is_ok();
+                if !ok {
+                    return Err(ServiceError::invalid(
+                        "email",
+                        "邮箱地址格式不对,如 name@example.com",
+                        "not an email address such as name@example.com",
+                    ));
+                }
+                Some(Some(e.to_owned()))
+            }
+        };
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let old = notify::settings_of(&mut tx, &[me]).await?.into_iter().next();
+        let quiet = old.as_ref().map_or(QuietHours::default(), |s| QuietHours { from: s.quiet_from, to: s.quiet_to });
+        let (email_sealed, email_masked) = match &email {
+            None => {
+                (old.as_ref().and_then(|s| s.email_sealed.clone()), old.as_ref().and_then(|s| s.email_masked.clone()))
+            }
+            Some(None) => (None, None),
+            Some(Some(e)) => (Some(self.keys.seal(&aad_email(me), e)?), Some(mask_email(e))),
+        };
+        let saved = notify::Settings {
+            user_id: me,
+            email_sealed,
+            email_masked,
+            quiet_from: from.unwrap_or(quiet.from),
+            quiet_to: to.unwrap_or(quiet.to),
+        };
+        notify::save_settings(&mut tx, &saved, now).await?;
+        for c in &input.topics {
+            notify::set_choice(&mut tx, me, c.topic, &encode_channels(&c.channels)).await?;
+        }
+        let detail = json!({
+            "email": email.as_ref().map(|e| e.as_deref().map(mask_email)),
+            "quiet": [QuietHours::show(saved.quiet_from), QuietHours::show(saved.quiet_to)],
+            "topics": input.topics.len(),
+        });
+        let e = Event::ok("notify_preferences", format!("user:{me}"), caller.home_path());
+        record(&mut tx, caller, now, &e.with(detail)).await?;
+        tx.commit().await?;
+        self.preferences(caller).await
+    }
+
+    /// The delivery log of the caller's area, newest first.
+    pub async fn deliveries(
+        &self,
+        caller: &Caller,
+        state: Option<DeliveryState>,
+        page: PageReq,
+        en: bool,
+    ) -> Result<Page<DeliveryView>> {
+        if !caller.has_any(DELIVERY_READERS) {
+            return Err(ServiceError::forbidden());
+        }
+        let mut items = Vec::new();
+        let mut total = 0;
+        let mut tx = self.db.conn().await?;
+        // an area's paths never nest: the widest grant covers the rest
+        for path in caller.scope_paths(DELIVERY_READERS) {
+            let (rows, n) = notify::deliveries(&mut tx, &path, state, page.per_page, page.offset()).await?;
+            total += n;
+            items.extend(rows.into_iter().map(|d| delivery_view(d, en)));
+        }
+        items.truncate(page.per_page as usize);
+        Ok(Page::of(items, total, page))
+    }
+
+    /// Puts a parked or failed message back in the queue.
+    pub async fn requeue_delivery(&self, caller: &Caller, id: i64) -> Result<DeliveryView> {
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let d = notify::delivery(&mut tx, id).await?;
+            let mine = |d: &notify::Delivery| caller.covers(DELIVERY_READERS, &d.org_path);
+            let d = ServiceError::in_reach(d, mine, "delivery_requeue", format!("delivery:{id}"))?;
+            if !notify::requeue(&mut tx, id, now).await? {
+                return Err(ServiceError::conflict(
+                    "只有已搁置或发送失败的消息可以重发",
+                    "only a parked or failed message can be sent again",
+                ));
+            }
+            let e = Event::ok("delivery_requeue", format!("delivery:{id}"), &d.org_path);
+            record(&mut tx, caller, now, &e.with(json!({ "message_id": d.message_id }))).await?;
+            let d = notify::delivery(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+            tx.commit().await?;
+            Ok(delivery_view(d, false))
+        })
+        .await
+    }
+}

@@ -1,0 +1,137 @@
+//! What people are told: one's messages (the bell), one's preferences,
+//! and the delivery log of what went out through the providers.
+
+use super::prelude::*;
+use serde::Serialize;
+use yijia_domain::notify::DeliveryState;
+use yijia_service::notify::{DeliveryView, Messages, PreferencesInput, PreferencesView};
+use yijia_service::{Page, PageReq};
+
+/// Your messages, newest first, and how many are unread.
+#[utoipa::path(get, path = "/api/v1/messages", tag = "notify", params(PageParams),
+    responses(
+        (status = 200, description = "Your messages", body = Messages),
+        (status = 422, description = "page or per_page out of range", body = ErrorBody),
+    ))]
+pub async fn my_messages(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiQuery(q): ApiQuery<PageParams>,
+) -> Result<Json<Messages>, ApiError> {
+    let page = PageReq::new(q.page, q.per_page).api(lang)?;
+    Ok(Json(st.svc.messages(&c, page).await.api(lang)?))
+}
+
+/// How many of your messages are unread.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Unread {
+    pub unread: i64,
+}
+
+/// The bell's count: how many of your messages are unread.
+#[utoipa::path(get, path = "/api/v1/messages/unread", tag = "notify",
+    responses((status = 200, description = "The count", body = Unread)))]
+pub async fn unread_messages(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Result<Json<Unread>, ApiError> {
+    Ok(Json(Unread { unread: st.svc.unread_messages(&c).await.api(lang)? }))
+}
+
+/// Which message to mark read.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadInput {
+    /// One message; left out, all of them.
+    #[serde(default)]
+    pub id: Option<i64>,
+}
+
+/// How many messages changed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Changed {
+    pub changed: u64,
+}
+
+/// Mark one message read, or all of them.
+#[utoipa::path(post, path = "/api/v1/messages/read", tag = "notify", request_body = ReadInput,
+    responses(
+        (status = 200, description = "Marked", body = Changed),
+        (status = 404, description = "No such message of yours", body = ErrorBody),
+    ))]
+pub async fn read_messages(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiJson(b): ApiJson<ReadInput>,
+) -> Result<Json<Changed>, ApiError> {
+    Ok(Json(Changed { changed: st.svc.read_messages(&c, b.id).await.api(lang)? }))
+}
+
+/// How you are told: your email, quiet hours, and channels per kind of message.
+#[utoipa::path(get, path = "/api/v1/me/notifications", tag = "notify",
+    responses((status = 200, description = "Your preferences", body = PreferencesView)))]
+pub async fn my_preferences(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+) -> Result<Json<PreferencesView>, ApiError> {
+    Ok(Json(st.svc.preferences(&c).await.api(lang)?))
+}
+
+/// Change how you are told; what is left out stays as it was.
+#[utoipa::path(put, path = "/api/v1/me/notifications", tag = "notify", request_body = PreferencesInput,
+    responses(
+        (status = 200, description = "Your preferences, changed", body = PreferencesView),
+        (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
+    ))]
+pub async fn set_my_preferences(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiJson(b): ApiJson<PreferencesInput>,
+) -> Result<Json<PreferencesView>, ApiError> {
+    Ok(Json(st.svc.set_preferences(&c, &b).await.api(lang)?))
+}
+
+/// Which deliveries.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryParams {
+    /// Only those in this state (`parked`: waiting for you).
+    pub state: Option<DeliveryState>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// What went out to people in your area through SMS and email, newest first; addresses masked.
+#[utoipa::path(get, path = "/api/v1/deliveries", tag = "notify", params(DeliveryParams),
+    responses(
+        (status = 200, description = "The deliveries", body = Page<DeliveryView>),
+        (status = 422, description = "page or per_page out of range", body = ErrorBody),
+    ))]
+pub async fn deliveries(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiQuery(q): ApiQuery<DeliveryParams>,
+) -> Result<Json<Page<DeliveryView>>, ApiError> {
+    let page = PageReq::new(q.page, q.per_page).api(lang)?;
+    Ok(Json(st.svc.deliveries(&c, q.state, page, lang.en()).await.api(lang)?))
+}
+
+/// Send a parked or failed message again.
+#[utoipa::path(post, path = "/api/v1/deliveries/{id}/requeue", tag = "notify",
+    params(("id" = i64, Path, description = "Delivery id")),
+    responses(
+        (status = 200, description = "Queued again", body = DeliveryView),
+        (status = 404, description = "No such delivery in your area", body = ErrorBody),
+        (status = 409, description = "It is not parked or failed", body = ErrorBody),
+    ))]
+pub async fn requeue_delivery(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<DeliveryView>, ApiError> {
+    Ok(Json(st.svc.requeue_delivery(&c, id).await.api(lang)?))
+}
