@@ -56,11 +56,13 @@ pub struct Config {
     pub sms_provider: Option<String>,
     /// The provider's base URL; unset: the provider's own.
     pub sms_endpoint: Option<String>,
+    #[serde(default, deserialize_with = "text")]
     pub sms_key_id: Option<String>,
     pub sms_key_secret: Option<SecretString>,
     /// The signature registered with the provider, without 【】.
     pub sms_sign_name: Option<String>,
     /// Tencent: the SMS application's id (`SmsSdkAppId`).
+    #[serde(default, deserialize_with = "text")]
     pub sms_app_id: Option<String>,
     /// Tencent: the region; unset: `ap-guangzhou`.
     pub sms_region: Option<String>,
@@ -71,6 +73,23 @@ pub struct Config {
     /// `smtp://host:port` or `smtps://user:password@host`; unset: no email.
     pub smtp_url: Option<SecretString>,
     pub smtp_from: Option<String>,
+}
+
+/// A value that is text even when it looks like a number: an environment
+/// variable `1400006666` is read as an integer, but an app id is a name.
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        S(String),
+        U(u64),
+        I(i64),
+    }
+    Ok(Option::<Text>::deserialize(d)?.map(|t| match t {
+        Text::S(s) => s,
+        Text::U(n) => n.to_string(),
+        Text::I(n) => n.to_string(),
+    }))
 }
 
 /// The roles that must log in with a second factor when nothing says otherwise.
@@ -333,6 +352,41 @@ mod tests {
             jail.set_env("YIJIA_REQUIRE_TOTP", "admin,boss");
             let c = Config::load(None, Overrides::default()).map_err(|e| *e)?;
             assert!(c.require_totp().unwrap_err().contains("'boss'"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_provider_half_set_up_names_what_is_missing() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None, Overrides::default()).map_err(|e| *e)?;
+            let n = c.notify().map_err(|e| e.to_string())?;
+            assert!(n.sms.is_none() && n.smtp.is_none());
+            assert_eq!(n.public_url, "http://127.0.0.1:8080");
+            jail.set_env("YIJIA_SMS_PROVIDER", "tencent");
+            jail.set_env("YIJIA_SMS_KEY_ID", "AKID1");
+            jail.set_env("YIJIA_SMS_KEY_SECRET", "s");
+            jail.set_env("YIJIA_SMS_SIGN_NAME", "驿家");
+            let c = Config::load(None, Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(c.notify().err().as_deref(), Some("sms_provider is set: sms_app_id is needed too"));
+            jail.set_env("YIJIA_SMS_APP_ID", "1400006666");
+            jail.set_env("YIJIA_SMS_TEMPLATES", "case_resolved=1111, case_lost=2");
+            let c = Config::load(None, Overrides::default()).map_err(|e| *e)?;
+            assert!(c.notify().unwrap_err().contains("'case_lost' is not a topic"));
+            jail.set_env("YIJIA_SMS_TEMPLATES", "case_resolved=1111");
+            jail.set_env("YIJIA_SMTP_URL", "smtp://mail.example.cn:587");
+            let c = Config::load(None, Overrides::default()).map_err(|e| *e)?;
+            assert_eq!(c.notify().err().as_deref(), Some("smtp_url is set: smtp_from is needed too"));
+            jail.set_env("YIJIA_SMTP_FROM", "驿家 <notify@example.cn>");
+            let c = Config::load(None, Overrides::default()).map_err(|e| *e)?;
+            let n = c.notify().map_err(|e| e.to_string())?;
+            let sms = n.sms.ok_or("sms")?;
+            assert_eq!(sms.endpoint, "https://sms.tencentcloudapi.com/");
+            assert_eq!(sms.templates, vec![(yijia_domain::notify::Topic::CaseResolved, "1111".to_owned())]);
+            assert!(!format!("{c:?}").contains("key_secret"), "the secret is never printed");
+            jail.set_env("YIJIA_SMS_PROVIDER", "yunpian");
+            let c = Config::load(None, Overrides::default()).map_err(|e| *e)?;
+            assert!(c.notify().unwrap_err().contains("'yunpian'"));
             Ok(())
         });
     }

@@ -17,6 +17,7 @@ mod login;
 mod map;
 mod nav;
 mod notices;
+mod notify;
 mod org;
 mod pledges;
 mod points;
@@ -52,5 +53,6 @@ pub fn routes(r: Routes) -> Routes {
     let r = pledges::routes(r);
     let r = boards::routes(r);
     let r = approvals::routes(r);
+    let r = notify::routes(r);
     account::routes(r)
 }

@@ -198,6 +198,13 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
     if c.has_any(USER_MANAGERS) {
         v.push(("/users", l.t("用户", "Users"), l.t("账户、角色授权、停用", "Accounts, role grants, disabling")));
     }
+    if c.has_any(yijia_service::roles::DELIVERY_READERS) {
+        v.push((
+            "/deliveries",
+            l.t("发送记录", "Deliveries"),
+            l.t("短信、邮件发到了没有,失败的重发", "Whether SMS and email went out; send failed ones again"),
+        ));
+    }
     if c.has_any(AUDIT_READERS) {
         v.push((
             "/audit",
@@ -205,6 +212,11 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             l.t("登录、拒绝访问与每一次修改", "Logins, denials and every change"),
         ));
     }
+    v.push((
+        "/notifications",
+        l.t("通知设置", "How I am told"),
+        l.t("短信、邮件、免打扰时段", "SMS, email, quiet hours"),
+    ));
     v.push((
         "/account",
         l.t("账户安全", "Account security"),

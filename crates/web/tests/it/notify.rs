@@ -358,3 +358,49 @@ async fn preferences_are_checked_field_by_field_and_messages_are_ones_own() {
     let (_, u) = app.get(&resident, "/api/v1/messages/unread").await;
     assert_eq!(u["unread"], 1, "the other stays unread");
 }
+
+#[tokio::test]
+async fn the_pages_ring_the_bell_open_a_message_and_save_preferences() {
+    let r = rig(Provider::Aliyun, false).await;
+    let app = &r.app;
+    let worker = app.token("worker1").await;
+    let id = walk_in(app).await;
+    act(app, &worker, id, "accept").await;
+    dispatch(app).await;
+
+    // the bell on every page asks for the count; worker1 was told of the new case
+    let b = app.browser_as("worker1").await;
+    let home = b.get(format!("{}/", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("hx-get=\"/messages/count\""), "the bell is on the page");
+    let count = b.get(format!("{}/messages/count", app.url)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(count, "<span class=\"count\">1</span>");
+    let page = b.get(format!("{}/messages", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("新派单：编号{id}")), "{page}");
+    let csrf = page.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let mid = page.split("data-id=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let res =
+        b.post(format!("{}/messages/{mid}/open", app.url)).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(res.headers()["location"], format!("/cases/{id}"), "it leads to the case");
+    let count = b.get(format!("{}/messages/count", app.url)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(count, "", "read now");
+
+    // preferences: a bad time is said so, and nothing is saved
+    let form = [("_csrf", csrf.as_str()), ("quiet_from", "25:00"), ("quiet_to", "07:00"), ("case_overdue.sms", "1")];
+    let res = b.post(format!("{}/notifications", app.url)).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("22:00"), "the message shows the form of a time");
+    let form = [("_csrf", csrf.as_str()), ("quiet_from", "23:00"), ("quiet_to", "06:30"), ("case_overdue.sms", "1")];
+    let res = b.post(format!("{}/notifications", app.url)).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, p) = app.get(&worker, "/api/v1/me/notifications").await;
+    assert_eq!((p["quiet_from"].as_str(), p["quiet_to"].as_str()), (Some("23:00"), Some("06:30")));
+    let overdue = p["topics"].as_array().unwrap().iter().find(|t| t["topic"] == "case_overdue").unwrap();
+    assert_eq!(overdue["channels"], json!(["sms"]), "only what was ticked");
+
+    // the secretary's delivery log, masked; a worker has none
+    let s = app.browser_as("secretary").await;
+    let log = s.get(format!("{}/deliveries", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(log.contains("138****1111") && !log.contains("13800001111"), "{log}");
+    let res = b.get(format!("{}/deliveries", app.url)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
