@@ -70,6 +70,9 @@ pub struct Config {
     pub sms_templates: Option<String>,
     /// SMS one phone may get in a day (emergencies aside).
     pub sms_daily_cap: i64,
+    /// The secret in the addresses the provider pushes receipts and
+    /// replies to; unset: none are taken.
+    pub sms_callback_token: Option<SecretString>,
     /// `smtp://host:port` or `smtps://user:password@host`; unset: no email.
     pub smtp_url: Option<SecretString>,
     pub smtp_from: Option<String>,
@@ -266,6 +269,7 @@ impl Config {
                     },
                     region: given(&self.sms_region).unwrap_or_else(|| "ap-guangzhou".into()),
                     templates,
+                    callback_token: self.sms_callback_token.clone().filter(|t| t.expose_secret().len() >= 16),
                 })
             }
         };

@@ -17,6 +17,8 @@ use yijia_service::notify::sign;
 
 pub const KEY_ID: &str = "LTAI-test-key";
 pub const KEY_SECRET: &str = "test-secret-do-not-use";
+/// Where the provider pushes receipts and replies: `/api/v1/sms/…/TOKEN`.
+pub const CALLBACK_TOKEN: &str = "cb-7d1f0c2a";
 
 /// One SMS the provider accepted.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +103,7 @@ impl SmsServer {
             app_id: "1400006666".into(),
             region: "ap-guangzhou".into(),
             templates: vec![],
+            callback_token: Some(CALLBACK_TOKEN.to_owned().into()),
         }
     }
 

@@ -431,3 +431,136 @@ impl Services {
         .await
     }
 }
+
+/// Words a reply may be to stop SMS (回复TD退订).
+const STOP_WORDS: [&str; 5] = ["TD", "T", "N", "退订", "取消"];
+
+/// A provider's delivery receipt: the message (by either id), and whether
+/// the phone got it.
+#[derive(Debug, Clone, PartialEq)]
+struct Receipt {
+    key: String,
+    delivered: bool,
+    error: Option<String>,
+}
+
+/// A provider's report of a reply from a phone.
+#[derive(Debug, Clone, PartialEq)]
+struct Reply {
+    phone: String,
+    text: String,
+}
+
+fn list_of(v: serde_json::Value) -> Vec<serde_json::Value> {
+    match v {
+        serde_json::Value::Array(items) => items,
+        other => vec![other],
+    }
+}
+
+fn field<'a>(v: &'a serde_json::Value, name: &str) -> &'a str {
+    v.get(name).and_then(|x| x.as_str()).unwrap_or_default()
+}
+
+fn receipts(provider: SmsProvider, body: serde_json::Value) -> Result<Vec<Receipt>> {
+    let mut out = Vec::new();
+    for (i, r) in list_of(body).into_iter().enumerate() {
+        let got = match provider {
+            // help.aliyun.com/document_detail/101867.html
+            SmsProvider::Aliyun => {
+                let key = [field(&r, "out_id"), field(&r, "biz_id")].into_iter().find(|k| !k.is_empty());
+                key.zip(r.get("success").and_then(|s| s.as_bool())).map(|(key, ok)| Receipt {
+                    key: key.to_owned(),
+                    delivered: ok,
+                    error: (!ok).then(|| format!("{}: {}", field(&r, "err_code"), field(&r, "err_msg"))),
+                })
+            }
+            // tencentcloud.com/document/product/382/43547
+            SmsProvider::Tencent => match (field(&r, "sid"), field(&r, "report_status")) {
+                ("", _) => None,
+                (sid, status @ ("SUCCESS" | "FAIL")) => Some(Receipt {
+                    key: sid.to_owned(),
+                    delivered: status == "SUCCESS",
+                    error: (status == "FAIL").then(|| format!("{}: {}", field(&r, "errmsg"), field(&r, "description"))),
+                }),
+                _ => None,
+            },
+        };
+        let Some(got) = got else {
+            return Err(ServiceError::invalid(&format!("[{i}]"), "不是回执", "not a delivery receipt"));
+        };
+        out.push(got);
+    }
+    Ok(out)
+}
+
+fn replies(provider: SmsProvider, body: serde_json::Value) -> Result<Vec<Reply>> {
+    let mut out = Vec::new();
+    for (i, r) in list_of(body).into_iter().enumerate() {
+        let (phone, text) = match provider {
+            SmsProvider::Aliyun => (field(&r, "phone_number"), field(&r, "content")),
+            SmsProvider::Tencent => (field(&r, "mobile"), field(&r, "text")),
+        };
+        if phone.is_empty() {
+            return Err(ServiceError::invalid(&format!("[{i}]"), "不是上行短信", "not a reply"));
+        }
+        out.push(Reply { phone: phone.to_owned(), text: text.to_owned() });
+    }
+    Ok(out)
+}
+
+impl Services {
+    /// The SMS provider's callback is ours only with the token set up for
+    /// it; any other token is not found.
+    fn callback_provider(&self, token: &str) -> Result<SmsProvider> {
+        use secrecy::ExposeSecret as _;
+        use subtle::ConstantTimeEq as _;
+        let sms = self.settings.notify.sms.as_ref().ok_or(ServiceError::NotFound)?;
+        let mine = sms.callback_token.as_ref().ok_or(ServiceError::NotFound)?;
+        if bool::from(mine.expose_secret().as_bytes().ct_eq(token.as_bytes())) {
+            Ok(sms.provider)
+        } else {
+            Err(ServiceError::NotFound)
+        }
+    }
+
+    /// Delivery receipts pushed by the provider; answers how many matched.
+    pub async fn sms_receipts(&self, token: &str, body: serde_json::Value) -> Result<(SmsProvider, usize)> {
+        let provider = self.callback_provider(token)?;
+        let got = receipts(provider, body)?;
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let mut matched = 0;
+        for r in &got {
+            if notify::receipt(&mut tx, &r.key, r.delivered, r.error.as_deref(), now).await? {
+                matched += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok((provider, matched))
+    }
+
+    /// Replies from phones pushed by the provider: 退订 / TD stops SMS to
+    /// that phone; answers how many stopped.
+    pub async fn sms_replies(&self, token: &str, body: serde_json::Value) -> Result<(SmsProvider, usize)> {
+        let provider = self.callback_provider(token)?;
+        let got = replies(provider, body)?;
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let mut stopped = 0;
+        for r in &got {
+            let word = r.text.trim().to_uppercase();
+            if !STOP_WORDS.contains(&word.as_str()) {
+                continue;
+            }
+            let Ok(phone) = yijia_domain::phone::Phone::parse(r.phone.trim_start_matches("+86")) else { continue };
+            let index = self.keys.blind("phone", &phone.normalized())?;
+            notify::stop_sms(&mut tx, &index, now).await?;
+            let e = Event::ok("sms_stop", format!("phone:{}", phone.masked()), "/root/");
+            record(&mut tx, &Caller::system(), now, &e.with(json!({ "reply": word }))).await?;
+            stopped += 1;
+        }
+        tx.commit().await?;
+        Ok((provider, stopped))
+    }
+}

@@ -69,6 +69,9 @@ pub struct SmsSettings {
     /// The provider's template for each topic; a topic not listed is sent
     /// with its own code as the template's.
     pub templates: Vec<(Topic, String)>,
+    /// The secret part of the addresses the provider pushes receipts and
+    /// replies to (`/api/v1/sms/receipts/TOKEN`); unset: none are taken.
+    pub callback_token: Option<SecretString>,
 }
 
 impl SmsSettings {

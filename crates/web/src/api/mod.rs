@@ -261,6 +261,8 @@ pub fn routes(r: Routes) -> Routes {
         .api(LoggedIn, Scope::Own, documented!(notify::set_my_preferences))
         .api(Roles(DELIVERY_READERS), Scope::Grants, documented!(notify::deliveries))
         .api(Roles(DELIVERY_READERS), Scope::Object, documented!(notify::requeue_delivery))
+        .api(Public, Scope::None, documented!(notify::sms_receipts))
+        .api(Public, Scope::None, documented!(notify::sms_replies))
 }
 
 /// 200 while the database answers.

@@ -135,3 +135,58 @@ pub async fn requeue_delivery(
 ) -> Result<Json<DeliveryView>, ApiError> {
     Ok(Json(st.svc.requeue_delivery(&c, id).await.api(lang)?))
 }
+
+/// The provider's acknowledgement, in the shape it asks for.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum SmsAck {
+    /// Alibaba Cloud: `{"code": 0, "msg": "接收成功"}`
+    Aliyun { code: i64, msg: String },
+    /// Tencent Cloud: `{"result": 0, "errmsg": "OK"}`
+    Tencent { result: i64, errmsg: String },
+}
+
+fn ack(p: yijia_service::notify::SmsProvider) -> SmsAck {
+    match p {
+        yijia_service::notify::SmsProvider::Aliyun => SmsAck::Aliyun { code: 0, msg: "接收成功".into() },
+        yijia_service::notify::SmsProvider::Tencent => SmsAck::Tencent { result: 0, errmsg: "OK".into() },
+    }
+}
+
+/// The SMS provider pushes delivery receipts here (Alibaba Cloud's SmsReport, Tencent Cloud's status callback).
+#[utoipa::path(post, path = "/api/v1/sms/receipts/{token}", tag = "notify",
+    params(("token" = String, Path, description = "The secret set up as sms_callback_token")),
+    request_body = Object,
+    responses(
+        (status = 200, description = "Taken", body = SmsAck),
+        (status = 404, description = "Not a callback set up here", body = ErrorBody),
+        (status = 422, description = "Not receipts in the provider's shape", body = ErrorBody),
+    ))]
+pub async fn sms_receipts(
+    State(st): State<AppState>,
+    lang: Lang,
+    ApiPath(token): ApiPath<String>,
+    ApiJson(b): ApiJson<serde_json::Value>,
+) -> Result<Json<SmsAck>, ApiError> {
+    let (provider, _) = st.svc.sms_receipts(&token, b).await.api(lang)?;
+    Ok(Json(ack(provider)))
+}
+
+/// The SMS provider pushes replies from phones here; 退订 or TD stops SMS to that phone.
+#[utoipa::path(post, path = "/api/v1/sms/replies/{token}", tag = "notify",
+    params(("token" = String, Path, description = "The secret set up as sms_callback_token")),
+    request_body = Object,
+    responses(
+        (status = 200, description = "Taken", body = SmsAck),
+        (status = 404, description = "Not a callback set up here", body = ErrorBody),
+        (status = 422, description = "Not replies in the provider's shape", body = ErrorBody),
+    ))]
+pub async fn sms_replies(
+    State(st): State<AppState>,
+    lang: Lang,
+    ApiPath(token): ApiPath<String>,
+    ApiJson(b): ApiJson<serde_json::Value>,
+) -> Result<Json<SmsAck>, ApiError> {
+    let (provider, _) = st.svc.sms_replies(&token, b).await.api(lang)?;
+    Ok(Json(ack(provider)))
+}

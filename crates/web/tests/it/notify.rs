@@ -404,3 +404,63 @@ async fn the_pages_ring_the_bell_open_a_message_and_save_preferences() {
     let res = b.get(format!("{}/deliveries", app.url)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn receipts_mark_delivered_and_a_reply_of_td_stops_sms_to_that_phone() {
+    use yijia_testkit::providers::CALLBACK_TOKEN;
+    for provider in [Provider::Aliyun, Provider::Tencent] {
+        let r = rig(provider, false).await;
+        let app = &r.app;
+        let worker = app.token("worker1").await;
+        let id = walk_in(app).await;
+        act(app, &worker, id, "accept").await;
+        dispatch(app).await;
+        let got = r.sms.got();
+        assert_eq!(got.len(), 1);
+        let client = app.client();
+        let post = |path: String, body: Value| {
+            let client = client.clone();
+            async move {
+                let res = client.post(format!("{}{path}", app.url)).json(&body).send().await.unwrap();
+                (res.status(), res.json::<Value>().await.unwrap())
+            }
+        };
+        let (receipt, ack, reply) = match provider {
+            Provider::Aliyun => (
+                json!([{"phone_number": "13800001111", "send_time": "2026-12-04 12:00:00", "report_time": "2026-12-04 12:00:05",
+                        "success": true, "err_code": "DELIVERED", "err_msg": "用户接收成功", "sms_size": "1",
+                        "biz_id": got[0].provider_id, "out_id": got[0].message_id}]),
+                json!({"code": 0, "msg": "接收成功"}),
+                json!([{"phone_number": "13800001111", "send_time": "2026-12-04 12:01:00", "content": "TD",
+                        "sign_name": "驿家", "dest_code": "1234", "sequence_id": 1}]),
+            ),
+            Provider::Tencent => (
+                json!([{"user_receive_time": "2026-12-04 12:00:05", "nationcode": "86", "mobile": "13800001111",
+                        "report_status": "SUCCESS", "errmsg": "DELIVRD", "description": "用户短信送达成功", "sid": got[0].provider_id}]),
+                json!({"result": 0, "errmsg": "OK"}),
+                json!({"extend": "", "mobile": "13800001111", "nationcode": "86", "sign": "驿家", "text": "退订", "time": 1_764_820_860}),
+            ),
+        };
+        // a wrong token is nobody's callback
+        let (st, _) = post("/api/v1/sms/receipts/guess".into(), receipt.clone()).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        let (st, v) = post("/api/v1/sms/receipts/cb-7d1f0c2a".into(), json!([{"what": 1}])).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        let (st, v) = post(format!("/api/v1/sms/receipts/{CALLBACK_TOKEN}"), receipt).await;
+        assert_eq!((st, &v), (StatusCode::OK, &ack), "{provider:?}");
+        let log = deliveries(app, "").await;
+        assert_eq!(log[0]["state"], "delivered", "{log:?}");
+        assert!(log[0]["delivered_at"].is_string());
+
+        // she replies TD: resolving her request sends her no SMS, and the log says why
+        let (st, v) = post(format!("/api/v1/sms/replies/{CALLBACK_TOKEN}"), reply).await;
+        assert_eq!((st, &v), (StatusCode::OK, &ack));
+        act(app, &worker, id, "resolve").await;
+        dispatch(app).await;
+        assert_eq!(r.sms.got().len(), 1, "{provider:?}: stopped");
+        let log = deliveries(app, "").await;
+        assert_eq!(log[0]["state"], "failed");
+        assert!(log[0]["error"].as_str().unwrap().contains("退订"), "{log:?}");
+        assert!(app.audit().await.iter().any(|(a, _, o)| a == "sms_stop" && o == "phone:138****1111"));
+    }
+}
