@@ -9,18 +9,25 @@ use chrono::Timelike;
 use crate::time::{MINUTE_MS, to_local};
 
 crate::labelled! {
-    stored in "deliveries.channel";
+    stored in "deliveries.channel, staff_groups.kind";
     /// How a message reaches a person. In-app needs no provider.
     pub enum NotifyChannel {
         InApp = ("in_app", "站内消息", "In-app"),
         Sms = ("sms", "短信", "SMS"),
         Email = ("email", "邮件", "Email"),
+        /// A staff work group's robot: a grid's or a community's group.
+        WeCom = ("wecom", "企业微信群", "WeCom group"),
+        DingTalk = ("dingtalk", "钉钉群", "DingTalk group"),
     }
 }
 
 impl NotifyChannel {
     /// The channels that go out through a provider, held by quiet hours.
     pub const OUTBOUND: [NotifyChannel; 2] = [NotifyChannel::Sms, NotifyChannel::Email];
+    /// What a person chooses among; work groups are set up by the community.
+    pub const PERSONAL: [NotifyChannel; 3] = [NotifyChannel::InApp, NotifyChannel::Sms, NotifyChannel::Email];
+    /// The robots of staff work groups.
+    pub const GROUPS: [NotifyChannel; 2] = [NotifyChannel::WeCom, NotifyChannel::DingTalk];
 }
 
 crate::labelled! {

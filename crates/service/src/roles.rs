@@ -164,3 +164,5 @@ pub const SLOT_READERS: &[Role] =
 /// parked message back in the queue: the admin for everywhere, the
 /// secretary and the street officer for their own area.
 pub const DELIVERY_READERS: &[Role] = &[Role::Admin, Role::Secretary, Role::StreetOfficer];
+/// Who sets up the robots of a grid's or a community's staff work group.
+pub const GROUP_KEEPERS: &[Role] = &[Role::Secretary, Role::Admin];

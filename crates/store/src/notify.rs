@@ -384,3 +384,70 @@ pub async fn sms_stopped(tx: &mut Tx, phone_index: &str) -> Result<bool> {
         .bind(phone_index).fetch_one(c).await?);
     Ok(n > 0)
 }
+
+// ---- staff work groups ----
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StaffGroup {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_path: String,
+    pub org_name: String,
+    pub kind: NotifyChannel,
+    pub name: String,
+    pub url_sealed: String,
+    pub secret_sealed: Option<String>,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+pub struct NewStaffGroup<'a> {
+    pub org_id: i64,
+    pub org_path: &'a str,
+    pub kind: NotifyChannel,
+    pub name: &'a str,
+    pub url_sealed: &'a str,
+    pub secret_sealed: Option<&'a str>,
+    pub created_by: &'a str,
+    pub now: i64,
+}
+
+const GROUP_COLUMNS: &str = "s.id, s.org_id, s.org_path, o.name AS org_name, s.kind, s.name, s.url_sealed, \
+     s.secret_sealed, s.created_by, s.created_at FROM staff_groups s JOIN org_nodes o ON o.id = s.org_id";
+
+pub async fn insert_group(tx: &mut Tx, g: &NewStaffGroup<'_>) -> Result<i64> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO staff_groups (org_id, org_path, kind, name, url_sealed, secret_sealed, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+        .bind(g.org_id).bind(g.org_path).bind(g.kind).bind(g.name).bind(g.url_sealed).bind(g.secret_sealed)
+        .bind(g.created_by).bind(g.now).fetch_one(c).await?))
+}
+
+/// The groups in use, by place and name.
+pub async fn groups(tx: &mut Tx) -> Result<Vec<StaffGroup>> {
+    let sql = format!("SELECT {GROUP_COLUMNS} WHERE s.removed_at IS NULL ORDER BY s.org_path, s.name, s.id");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(c).await?))
+}
+
+pub async fn group(tx: &mut Tx, id: i64) -> Result<Option<StaffGroup>> {
+    let sql = format!("SELECT {GROUP_COLUMNS} WHERE s.id = $1 AND s.removed_at IS NULL");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+}
+
+/// The groups of the places a case lies in: its grid's and its community's.
+pub async fn groups_over(tx: &mut Tx, paths: &[&str]) -> Result<Vec<StaffGroup>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let sql = format!("SELECT {GROUP_COLUMNS} WHERE s.removed_at IS NULL AND s.org_path = $1 ORDER BY s.id");
+        let rows: Vec<StaffGroup> =
+            on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(*p).fetch_all(c).await?);
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+pub async fn remove_group(tx: &mut Tx, id: i64, now: i64) -> Result<bool> {
+    let n = on_tx!(tx, c => sqlx::query("UPDATE staff_groups SET removed_at = $2 WHERE id = $1 AND removed_at IS NULL")
+        .bind(id).bind(now).execute(&mut *c).await?.rows_affected());
+    Ok(n == 1)
+}

@@ -209,6 +209,61 @@ fn tencent(log: &mut Log, headers: &HeaderMap, body: &[u8], n: usize) -> Value {
         "RequestId": format!("req-{n}")}})
 }
 
+/// One message a group robot got: the query (DingTalk's `timestamp` and
+/// `sign`) and the JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RobotPost {
+    pub path: String,
+    pub signed: bool,
+    pub body: Value,
+}
+
+/// A WeCom or DingTalk group robot: answers `{"errcode":0}`, checking a
+/// DingTalk signature (`timestamp` + "\n" + secret, HMAC-SHA256, base64)
+/// when the request carries one; a wrong signature gets errcode 310000.
+pub struct RobotServer {
+    pub url: String,
+    pub posts: Arc<Mutex<Vec<RobotPost>>>,
+}
+
+pub const DINGTALK_SECRET: &str = "SECexample";
+
+impl RobotServer {
+    pub async fn start() -> Self {
+        let posts = Arc::new(Mutex::new(Vec::new()));
+        let p = posts.clone();
+        let app =
+            axum::Router::new().fallback(axum::routing::post(move |uri: axum::http::Uri, body: axum::Json<Value>| {
+                let p = p.clone();
+                async move {
+                    let query: Vec<(String, String)> =
+                        serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
+                    let get = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+                    let signed = match (get("timestamp"), get("sign")) {
+                        (Some(t), Some(s)) => {
+                            let expected = sign::dingtalk(t.parse().unwrap_or_default(), DINGTALK_SECRET).unwrap();
+                            if s != expected {
+                                return axum::Json(json!({"errcode": 310000, "errmsg": "sign not match"}));
+                            }
+                            true
+                        }
+                        _ => false,
+                    };
+                    p.lock().unwrap().push(RobotPost { path: uri.path().to_owned(), signed, body: body.0 });
+                    axum::Json(json!({"errcode": 0, "errmsg": "ok"}))
+                }
+            }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { url, posts }
+    }
+
+    pub fn posts(&self) -> Vec<RobotPost> {
+        self.posts.lock().unwrap().clone()
+    }
+}
+
 /// A Python with `aiosmtpd`: `YIJIA_AIOSMTPD_PYTHON`, or a virtual
 /// environment in the cache made once (PyPI is reachable where tests run).
 fn aiosmtpd_python() -> PathBuf {

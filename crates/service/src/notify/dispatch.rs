@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use futures_util::StreamExt as _;
 use serde::Serialize;
 use serde_json::json;
-use yijia_domain::notify::{DeliveryState, NotifyChannel, Params, QuietHours, Topic};
+use yijia_domain::notify::{Audience, DeliveryState, NotifyChannel, Params, QuietHours, Topic};
 use yijia_domain::phone::Phone;
 use yijia_domain::role::Role;
 use yijia_domain::time::{MINUTE_MS, start_of_day, to_local};
@@ -63,6 +63,8 @@ struct Told {
     urgent: bool,
     org_path: String,
     who: Vec<Who>,
+    /// Staff work groups told too: (group, its robot's kind).
+    groups: Vec<(i64, NotifyChannel)>,
 }
 
 fn backoff(attempts: i64) -> i64 {
@@ -141,6 +143,16 @@ impl Services {
         let params = params
             .with("link", format!("{}{path}", self.settings.notify.public_url.trim_end_matches('/')))
             .with("path", path);
+        let groups = match topic.audience() {
+            Audience::Staff => {
+                let mut paths = vec![k.community_path.as_str()];
+                if k.org_path != k.community_path {
+                    paths.push(k.org_path.as_str());
+                }
+                notify::groups_over(tx, &paths).await?.into_iter().map(|g| (g.id, g.kind)).collect()
+            }
+            Audience::Residents => vec![],
+        };
         Ok(Some(Told {
             event_key: format!("outbox:{}", e.id),
             topic,
@@ -148,6 +160,7 @@ impl Services {
             urgent: false,
             org_path: e.org_path.clone(),
             who,
+            groups,
         }))
     }
 
@@ -235,7 +248,7 @@ impl Services {
                     let address = match channel {
                         NotifyChannel::Sms => sms_at.clone(),
                         NotifyChannel::Email => email_at.clone(),
-                        NotifyChannel::InApp => None,
+                        _ => None,
                     };
                     let Some(address_ref) = address.filter(|_| channels.contains(&channel)) else { continue };
                     if self.senders.of(channel).is_none() {
@@ -259,6 +272,24 @@ impl Services {
                         now,
                     });
                 }
+            }
+        }
+        for (t, params) in told.iter().zip(&params) {
+            for (group, kind) in &t.groups {
+                deliveries.push(NewDelivery {
+                    message_id: uuid::Uuid::now_v7().simple().to_string(),
+                    event_key: &t.event_key,
+                    recipient: format!("group:{group}"),
+                    user_id: None,
+                    channel: *kind,
+                    topic: t.topic,
+                    params,
+                    urgent: t.urgent,
+                    org_path: &t.org_path,
+                    address_ref: format!("group:{group}"),
+                    next_at: if t.urgent { now } else { QuietHours::default().release(now) },
+                    now,
+                });
             }
         }
         let m = notify::insert_messages(tx, &messages).await?;
@@ -342,10 +373,16 @@ impl Services {
     async fn attempt(&self, d: &notify::Delivery) -> Attempt {
         let mut a = Attempt { masked: None, index: None, result: Err(String::new()) };
         a.result = match self.address(d, &mut a).await {
-            Ok(Some(to)) => match self.senders.of(d.channel) {
+            Ok(Some((to, secret))) => match self.senders.of(d.channel) {
                 Some(sender) => {
                     let params: Params = serde_json::from_str(&d.params).unwrap_or_default();
-                    let m = Outgoing { message_id: &d.message_id, to: &to, topic: d.topic, params: &params };
+                    let m = Outgoing {
+                        message_id: &d.message_id,
+                        to: &to,
+                        topic: d.topic,
+                        params: &params,
+                        secret: secret.as_deref(),
+                    };
                     Ok(sender.send(&m).await)
                 }
                 None => Err("没有配置此渠道 / this channel is not set up".into()),
@@ -358,10 +395,21 @@ impl Services {
 
     /// The address to send to, unsealed here and nowhere else; `None` with
     /// the reason in `a.result` when the message must not go.
-    async fn address(&self, d: &notify::Delivery, a: &mut Attempt) -> Result<Option<String>> {
+    async fn address(&self, d: &notify::Delivery, a: &mut Attempt) -> Result<Option<(String, Option<String>)>> {
         let mut tx = self.db.conn().await?;
         let (kind, id) = d.address_ref.split_once(':').unwrap_or_default();
         let id: i64 = id.parse().unwrap_or_default();
+        if kind == "group" {
+            let Some(g) = notify::group(&mut tx, id).await? else {
+                a.result = Err("工作群已移除 / the work group was removed".into());
+                return Ok(None);
+            };
+            let aad = super::aad_group(g.org_id, &g.name);
+            let url = self.keys.open(&aad, &g.url_sealed)?;
+            let secret = g.secret_sealed.map(|s| self.keys.open(&aad, &s)).transpose()?;
+            a.masked = Some(format!("{} · {}", g.org_name, g.name));
+            return Ok(Some((url, secret)));
+        }
         let plain = match kind {
             "resident" => match users::resident_phone(&mut tx, id).await? {
                 Some((uid, Some(sealed))) => Some(self.keys.open(&crate::registry::aad_phone(&uid), &sealed)?),
@@ -387,7 +435,7 @@ impl Services {
         let Some(plain) = plain else { return Ok(None) };
         if d.channel == NotifyChannel::Email {
             a.masked = Some(super::mask_email(&plain));
-            return Ok(Some(plain));
+            return Ok(Some((plain, None)));
         }
         let phone = match Phone::parse(&plain) {
             Ok(p @ Phone::Mobile(_)) => p,
@@ -412,7 +460,7 @@ impl Services {
                 Err(format!("已达每日上限 {} 条 / the daily cap is reached", self.settings.notify.sms_daily_cap));
             return Ok(None);
         }
-        Ok(Some(normalized))
+        Ok(Some((normalized, None)))
     }
 }
 

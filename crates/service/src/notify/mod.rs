@@ -47,6 +47,7 @@ impl Default for NotifySettings {
 pub(crate) struct Senders {
     pub sms: Option<Box<dyn send::Sender>>,
     pub email: Option<Box<dyn send::Sender>>,
+    pub robots: send::Robots,
 }
 
 impl Senders {
@@ -57,6 +58,7 @@ impl Senders {
                 Some(smtp) => Some(Box::new(send::Email::new(smtp)?)),
                 None => None,
             },
+            robots: send::Robots::default(),
         })
     }
 
@@ -64,6 +66,7 @@ impl Senders {
         match channel {
             NotifyChannel::Sms => self.sms.as_deref(),
             NotifyChannel::Email => self.email.as_deref(),
+            NotifyChannel::WeCom | NotifyChannel::DingTalk => Some(&self.robots),
             NotifyChannel::InApp => None,
         }
     }
@@ -219,7 +222,7 @@ pub(crate) fn decode_channels(stored: &str) -> Result<Vec<NotifyChannel>> {
 }
 
 fn encode_channels(channels: &[NotifyChannel]) -> String {
-    NotifyChannel::ALL.iter().filter(|c| channels.contains(c)).map(|c| c.code()).collect::<Vec<_>>().join(",")
+    NotifyChannel::PERSONAL.iter().filter(|c| channels.contains(c)).map(|c| c.code()).collect::<Vec<_>>().join(",")
 }
 
 fn aad_email(user_id: i64) -> String {
@@ -318,6 +321,13 @@ impl Services {
         let me = Self::own_id(caller)?;
         let mine = topics_for(caller);
         for (i, c) in input.topics.iter().enumerate() {
+            if let Some(ch) = c.channels.iter().find(|ch| !NotifyChannel::PERSONAL.contains(ch)) {
+                return Err(ServiceError::invalid(
+                    &format!("topics[{i}].channels"),
+                    format!("「{}」由社区设置,不能个人选择", ch.name_zh()),
+                    format!("'{}' is set up by the community, not chosen per person", ch.name_en()),
+                ));
+            }
             if !mine.contains(&c.topic) {
                 return Err(ServiceError::invalid(
                     &format!("topics[{i}].topic"),
@@ -562,5 +572,182 @@ impl Services {
         }
         tx.commit().await?;
         Ok((provider, stopped))
+    }
+}
+
+pub(crate) fn aad_group(org_id: i64, name: &str) -> String {
+    format!("staff_groups:{org_id}:{name}")
+}
+
+/// A staff work group told through its robot.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct StaffGroupView {
+    pub id: i64,
+    /// The grid or community whose group it is.
+    pub scope: String,
+    pub scope_name: String,
+    pub kind: NotifyChannel,
+    pub kind_name: String,
+    pub name: String,
+    /// The robot's host; the key in its address is never shown again.
+    pub host: String,
+    /// DingTalk: requests are signed with the group's secret.
+    pub signed: bool,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+/// A work group's robot to add.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffGroupInput {
+    /// A grid's or a community's code.
+    pub scope: String,
+    /// `wecom` or `dingtalk`.
+    pub kind: NotifyChannel,
+    /// What the group is called (第1网格工作群).
+    pub name: String,
+    /// The robot's webhook address, with its key.
+    pub url: String,
+    /// DingTalk's signing secret (`SEC…`), when the robot is set to sign.
+    #[serde(default)]
+    pub secret: Option<String>,
+}
+
+impl Services {
+    fn group_view(&self, g: notify::StaffGroup, code: String, en: bool) -> Result<StaffGroupView> {
+        let url = self.keys.open(&aad_group(g.org_id, &g.name), &g.url_sealed)?;
+        Ok(StaffGroupView {
+            id: g.id,
+            scope: code,
+            scope_name: g.org_name,
+            kind: g.kind,
+            kind_name: g.kind.name(en).to_owned(),
+            name: g.name,
+            host: reqwest::Url::parse(&url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default(),
+            signed: g.secret_sealed.is_some(),
+            created_by: g.created_by,
+            created_at: rfc3339(g.created_at),
+        })
+    }
+
+    /// Adds a work group's robot for a grid or a community.
+    pub async fn add_staff_group(&self, caller: &Caller, input: &StaffGroupInput) -> Result<StaffGroupView> {
+        use crate::roles::GROUP_KEEPERS;
+        if !caller.has_any(GROUP_KEEPERS) {
+            return Err(ServiceError::forbidden());
+        }
+        let name = input.name.trim();
+        if name.is_empty() || name.chars().count() > 40 {
+            return Err(ServiceError::invalid("name", "群名须为 1–40 个字", "a name of 1–40 characters"));
+        }
+        let url = input.url.trim();
+        let official = match input.kind {
+            NotifyChannel::WeCom => "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=",
+            NotifyChannel::DingTalk => "https://oapi.dingtalk.com/robot/send?access_token=",
+            _ => {
+                return Err(ServiceError::invalid("kind", "须为 wecom 或 dingtalk", "wecom or dingtalk"));
+            }
+        };
+        // a test rig's robot listens on this machine (as webhooks may)
+        let parsed = reqwest::Url::parse(url).ok().filter(|u| matches!(u.scheme(), "http" | "https"));
+        let ok = url.len() <= 500
+            && if self.settings.webhooks_allow_private {
+                parsed.is_some()
+            } else {
+                url.starts_with(official) && url.len() > official.len()
+            };
+        if !ok {
+            return Err(ServiceError::invalid(
+                "url",
+                format!("须为机器人的 Webhook 地址,以 {official} 开头"),
+                format!("the robot's webhook address, starting {official}"),
+            ));
+        }
+        let secret = input.secret.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        match (input.kind, secret) {
+            (NotifyChannel::WeCom, Some(_)) => {
+                return Err(ServiceError::invalid(
+                    "secret",
+                    "企业微信机器人没有加签密钥",
+                    "a WeCom robot has no secret",
+                ));
+            }
+            (NotifyChannel::DingTalk, Some(s)) if !s.starts_with("SEC") || s.len() > 100 => {
+                return Err(ServiceError::invalid(
+                    "secret",
+                    "加签密钥以 SEC 开头",
+                    "the signing secret starts with SEC",
+                ));
+            }
+            _ => {}
+        }
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let node = yijia_store::org::by_code(&mut tx, input.scope.trim())
+            .await?
+            .filter(|n| matches!(n.kind, yijia_domain::org::OrgKind::Grid | yijia_domain::org::OrgKind::Community))
+            .filter(|n| caller.covers(GROUP_KEEPERS, &n.path));
+        let Some(node) = node else {
+            return Err(ServiceError::invalid(
+                "scope",
+                format!("您范围内没有网格或社区「{}」", input.scope),
+                format!("no grid or community '{}' in your scope", input.scope),
+            ));
+        };
+        let aad = aad_group(node.id, name);
+        let url_sealed = self.keys.seal(&aad, url)?;
+        let secret_sealed = secret.map(|s| self.keys.seal(&aad, s)).transpose()?;
+        let id = notify::insert_group(
+            &mut tx,
+            &notify::NewStaffGroup {
+                org_id: node.id,
+                org_path: &node.path,
+                kind: input.kind,
+                name,
+                url_sealed: &url_sealed,
+                secret_sealed: secret_sealed.as_deref(),
+                created_by: &caller.display_name,
+                now,
+            },
+        )
+        .await?;
+        let e = Event::ok("staff_group_add", format!("staff_group:{id}"), &node.path);
+        record(&mut tx, caller, now, &e.with(json!({ "kind": input.kind, "name": name }))).await?;
+        let g = notify::group(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+        tx.commit().await?;
+        self.group_view(g, node.code, false)
+    }
+
+    /// The work groups in the caller's reach.
+    pub async fn staff_groups(&self, caller: &Caller, en: bool) -> Result<Vec<StaffGroupView>> {
+        use crate::roles::GROUP_KEEPERS;
+        if !caller.has_any(GROUP_KEEPERS) {
+            return Err(ServiceError::forbidden());
+        }
+        let mut tx = self.db.conn().await?;
+        let mut out = Vec::new();
+        for g in notify::groups(&mut tx).await?.into_iter().filter(|g| caller.covers(GROUP_KEEPERS, &g.org_path)) {
+            let code = yijia_store::org::by_id(&mut tx, g.org_id).await?.code;
+            out.push(self.group_view(g, code, en)?);
+        }
+        Ok(out)
+    }
+
+    pub async fn remove_staff_group(&self, caller: &Caller, id: i64) -> Result<()> {
+        use crate::roles::GROUP_KEEPERS;
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let g = notify::group(&mut tx, id).await?;
+            let mine = |g: &notify::StaffGroup| caller.covers(GROUP_KEEPERS, &g.org_path);
+            let g = ServiceError::in_reach(g, mine, "staff_group_remove", format!("staff_group:{id}"))?;
+            notify::remove_group(&mut tx, id, now).await?;
+            record(&mut tx, caller, now, &Event::ok("staff_group_remove", format!("staff_group:{id}"), &g.org_path))
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 }

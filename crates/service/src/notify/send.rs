@@ -19,6 +19,8 @@ pub struct Outgoing<'a> {
     pub to: &'a str,
     pub topic: Topic,
     pub params: &'a Params,
+    /// A DingTalk robot's signing secret.
+    pub secret: Option<&'a str>,
 }
 
 /// Why a message did not go.
@@ -319,6 +321,54 @@ impl Email {
 }
 
 impl Sender for Email {
+    fn send<'a>(&'a self, m: &'a Outgoing<'a>) -> BoxFuture<'a, Result<String, SendError>> {
+        Box::pin(self.go(m))
+    }
+}
+
+/// The robots of staff work groups: WeCom (企业微信) and DingTalk (钉钉), a
+/// JSON text message posted to the group's address; DingTalk's signed with
+/// the group's secret when it has one.
+#[derive(Debug)]
+pub struct Robots {
+    client: reqwest::Client,
+}
+
+impl Default for Robots {
+    fn default() -> Self {
+        Self { client: http() }
+    }
+}
+
+/// Answers that mean "too many, try later": WeCom 45009, DingTalk 130101.
+const ROBOT_BUSY: [i64; 2] = [45009, 130101];
+
+impl Robots {
+    async fn go(&self, m: &Outgoing<'_>) -> Result<String, SendError> {
+        let mut url = reqwest::Url::parse(m.to).map_err(|e| SendError::Refused(format!("address: {e}")))?;
+        if let Some(secret) = m.secret {
+            let timestamp = chrono::Utc::now().timestamp_millis();
+            let sign = sign::dingtalk(timestamp, secret).map_err(|e| SendError::Refused(e.to_string()))?;
+            url.query_pairs_mut().append_pair("timestamp", &timestamp.to_string()).append_pair("sign", &sign);
+        }
+        let content = format!("【驿家】{}", render(m.topic, m.params, false));
+        let body = json!({"msgtype": "text", "text": {"content": content}});
+        let r = self.client.post(url).json(&body).send().await.map_err(network)?;
+        let v = answer(r).await?;
+        match v["errcode"].as_i64() {
+            Some(0) => Ok(m.message_id.to_owned()),
+            Some(code) if ROBOT_BUSY.contains(&code) => {
+                Err(SendError::Retry(format!("{code}: {}", v["errmsg"].as_str().unwrap_or_default())))
+            }
+            Some(code) => Err(SendError::Refused(format!("{code}: {}", v["errmsg"].as_str().unwrap_or_default()))),
+            None => {
+                Err(SendError::Retry(format!("no errcode: {}", v.to_string().chars().take(120).collect::<String>())))
+            }
+        }
+    }
+}
+
+impl Sender for Robots {
     fn send<'a>(&'a self, m: &'a Outgoing<'a>) -> BoxFuture<'a, Result<String, SendError>> {
         Box::pin(self.go(m))
     }

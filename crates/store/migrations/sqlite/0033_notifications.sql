@@ -84,3 +84,20 @@ CREATE TABLE sms_stops (
     phone_index TEXT PRIMARY KEY,
     at INTEGER NOT NULL
 );
+
+-- Staff work groups (a grid's, a community's) told through their robot:
+-- WeCom or DingTalk. The robot's address holds its key: sealed, with the
+-- DingTalk signing secret.
+CREATE TABLE staff_groups (
+    id INTEGER PRIMARY KEY,
+    org_id INTEGER NOT NULL REFERENCES org_nodes (id),
+    org_path TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    url_sealed TEXT NOT NULL,
+    secret_sealed TEXT,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    removed_at INTEGER
+);
+CREATE INDEX staff_groups_path ON staff_groups (org_path);

@@ -263,6 +263,9 @@ pub fn routes(r: Routes) -> Routes {
         .api(Roles(DELIVERY_READERS), Scope::Object, documented!(notify::requeue_delivery))
         .api(Public, Scope::None, documented!(notify::sms_receipts))
         .api(Public, Scope::None, documented!(notify::sms_replies))
+        .api(Roles(GROUP_KEEPERS), Scope::Grants, documented!(notify::staff_groups))
+        .api(Roles(GROUP_KEEPERS), Scope::Named, documented!(notify::add_staff_group))
+        .api(Roles(GROUP_KEEPERS), Scope::Object, documented!(notify::remove_staff_group))
 }
 
 /// 200 while the database answers.

@@ -4,7 +4,9 @@
 use super::prelude::*;
 use serde::Serialize;
 use yijia_domain::notify::DeliveryState;
-use yijia_service::notify::{DeliveryView, Messages, PreferencesInput, PreferencesView};
+use yijia_service::notify::{
+    DeliveryView, Messages, PreferencesInput, PreferencesView, StaffGroupInput, StaffGroupView,
+};
 use yijia_service::{Page, PageReq};
 
 /// Your messages, newest first, and how many are unread.
@@ -189,4 +191,47 @@ pub async fn sms_replies(
 ) -> Result<Json<SmsAck>, ApiError> {
     let (provider, _) = st.svc.sms_replies(&token, b).await.api(lang)?;
     Ok(Json(ack(provider)))
+}
+
+/// The robots of the staff work groups in your reach.
+#[utoipa::path(get, path = "/api/v1/staff-groups", tag = "notify",
+    responses((status = 200, description = "The groups", body = Vec<StaffGroupView>)))]
+pub async fn staff_groups(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+) -> Result<Json<Vec<StaffGroupView>>, ApiError> {
+    Ok(Json(st.svc.staff_groups(&c, lang.en()).await.api(lang)?))
+}
+
+/// Tell a grid's or a community's staff work group through its WeCom or DingTalk robot.
+#[utoipa::path(post, path = "/api/v1/staff-groups", tag = "notify", request_body = StaffGroupInput,
+    responses(
+        (status = 201, description = "Added", body = StaffGroupView),
+        (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
+    ))]
+pub async fn add_staff_group(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiJson(b): ApiJson<StaffGroupInput>,
+) -> Result<(StatusCode, Json<StaffGroupView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(st.svc.add_staff_group(&c, &b).await.api(lang)?)))
+}
+
+/// Stop telling a work group.
+#[utoipa::path(post, path = "/api/v1/staff-groups/{id}/remove", tag = "notify",
+    params(("id" = i64, Path, description = "Group id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "No such group in your reach", body = ErrorBody),
+    ))]
+pub async fn remove_staff_group(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, ApiError> {
+    st.svc.remove_staff_group(&c, id).await.api(lang)?;
+    Ok(StatusCode::NO_CONTENT)
 }

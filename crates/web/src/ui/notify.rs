@@ -90,6 +90,7 @@ impl PreferencesPage {
             NotifyChannel::InApp => true,
             NotifyChannel::Sms => self.p.sms_available,
             NotifyChannel::Email => self.p.email_available,
+            NotifyChannel::WeCom | NotifyChannel::DingTalk => false,
         }
     }
 }
@@ -102,7 +103,7 @@ async fn render_preferences(st: &AppState, c: &yijia_service::Caller, lang: Lang
     let p = st.svc.preferences(c).await.page(lang)?;
     let status = flash.status();
     let chrome = Chrome::for_caller(lang, c, "/notifications", "/notifications");
-    let page = PreferencesPage { c: chrome, p, channels: NotifyChannel::ALL.to_vec(), flash };
+    let page = PreferencesPage { c: chrome, p, channels: NotifyChannel::PERSONAL.to_vec(), flash };
     Ok((status, page).into_response())
 }
 
@@ -121,7 +122,7 @@ async fn save_preferences(
         .iter()
         .map(|t| TopicChoice {
             topic: t.topic,
-            channels: NotifyChannel::ALL
+            channels: NotifyChannel::PERSONAL
                 .into_iter()
                 .filter(|ch| pairs.iter().any(|(n, _)| *n == format!("{}.{}", t.topic.code(), ch.code())))
                 .collect(),

@@ -464,3 +464,66 @@ async fn receipts_mark_delivered_and_a_reply_of_td_stops_sms_to_that_phone() {
         assert!(app.audit().await.iter().any(|(a, _, o)| a == "sms_stop" && o == "phone:138****1111"));
     }
 }
+
+#[tokio::test]
+async fn a_grids_work_groups_hear_of_its_new_cases_through_their_robots() {
+    use yijia_testkit::providers::{DINGTALK_SECRET, RobotServer};
+    let robots = RobotServer::start().await;
+    let settings = Settings { webhooks_allow_private: true, ..Settings::default() };
+    let app = TestApp::spawn_with(settings).await;
+    at_hour(&app, 12);
+    let secretary = app.token("secretary").await;
+    let add = |body: Value| {
+        let (app, secretary) = (&app, secretary.clone());
+        async move { app.post(&secretary, "/api/v1/staff-groups", body).await }
+    };
+    let (st, w) = add(json!({"scope": "chengnan-g01", "kind": "wecom", "name": "第1网格工作群",
+                              "url": format!("{}/cgi-bin/webhook/send?key=k1", robots.url)}))
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{w}");
+    assert_eq!((w["host"].as_str(), w["scope_name"].as_str()), (Some("127.0.0.1"), Some("第1网格")));
+    assert!(!w.to_string().contains("k1"), "the key is not shown again");
+    let (st, d) = add(json!({"scope": "chengnan", "kind": "dingtalk", "name": "城南社区两委群",
+                              "url": format!("{}/robot/send?access_token=t1", robots.url), "secret": DINGTALK_SECRET}))
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{d}");
+    assert_eq!(d["signed"], true);
+    for (body, field) in [
+        (json!({"scope": "chengnan", "kind": "wecom", "name": "", "url": "https://x.cn/"}), "name"),
+        (json!({"scope": "chengnan", "kind": "email", "name": "群", "url": "https://x.cn/"}), "kind"),
+        (json!({"scope": "chengnan", "kind": "wecom", "name": "群", "url": "ftp://x.cn/"}), "url"),
+        (
+            json!({"scope": "chengnan", "kind": "wecom", "name": "群", "url": "https://x.cn/", "secret": "SEC1"}),
+            "secret",
+        ),
+        (json!({"scope": "dongsheng", "kind": "wecom", "name": "群", "url": "https://x.cn/"}), "scope"),
+    ] {
+        let (st, e) = add(body.clone()).await;
+        assert_eq!((st, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{body}: {e}");
+    }
+
+    // a case filed in grid 1: both groups hear of it, the DingTalk one signed
+    walk_in(&app).await;
+    dispatch(&app).await;
+    let posts = robots.posts();
+    assert_eq!(posts.len(), 2, "{posts:?}");
+    let wecom = posts.iter().find(|p| p.path.starts_with("/cgi-bin")).unwrap();
+    let ding = posts.iter().find(|p| p.path.starts_with("/robot")).unwrap();
+    assert!(ding.signed && !wecom.signed);
+    let text = wecom.body["text"]["content"].as_str().unwrap();
+    assert!(text.starts_with("【驿家】新派单：编号"), "{text}");
+    assert!(!text.contains('王'), "no name goes to a group");
+    let log = deliveries(&app, "").await;
+    let groups: Vec<&str> = log.iter().filter_map(|d| d["to"].as_str()).collect();
+    assert!(groups.contains(&"第1网格 · 第1网格工作群") && groups.contains(&"城南社区 · 城南社区两委群"), "{log:?}");
+
+    // removed: no more
+    let id = w["id"].as_i64().unwrap();
+    let (st, _) = app.post(&secretary, &format!("/api/v1/staff-groups/{id}/remove"), json!({})).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    walk_in(&app).await;
+    dispatch(&app).await;
+    assert_eq!(robots.posts().len(), 3, "only the community's group this time");
+    let (_, list) = app.get(&secretary, "/api/v1/staff-groups").await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+}
