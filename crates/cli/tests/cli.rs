@@ -207,6 +207,14 @@ fn keys_rotate_reseals_everything_and_search_still_finds_people() {
             .json(&serde_json::json!({"name": "王奶奶", "grid": "chengnan-g01", "id_number": id, "phone": "13600001234",
                 "categories": [{"category": "disabled", "details": {"kind": "视力", "grade": "一级"}}]}))
             .send().await.unwrap().json().await.unwrap();
+            // a work group's robot address, and an email to be told at, are sealed too
+            let group = serde_json::json!({"scope": "chengnan", "kind": "wecom", "name": "两委群",
+                "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k-rotate"});
+            let r = c.post(format!("{url}/api/v1/staff-groups")).bearer_auth(&t).json(&group).send().await.unwrap();
+            assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+            let email = serde_json::json!({"email": "zhang.shuji@example.cn"});
+            let r = c.put(format!("{url}/api/v1/me/notifications")).bearer_auth(&t).json(&email).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
             v["id"].as_i64().unwrap()
         });
     // a grid worker's second factor is sealed too, and must open after
@@ -254,6 +262,8 @@ fn keys_rotate_reseals_everything_and_search_still_finds_people() {
         assert_eq!(v["value"]["disabled"]["grade"], "一级");
         let (_, v) = call(&c, Method::GET, &format!("{url}/api/v1/residents?q=136-0000-1234"), &t, None).await;
         assert_eq!(v["total"], 1, "the blind index follows the new key: {v}");
+        let (_, groups) = call(&c, Method::GET, &format!("{url}/api/v1/staff-groups"), &t, None).await;
+        assert_eq!(groups[0]["host"], "qyapi.weixin.qq.com", "the robot's address opens under the new key: {groups}");
         let r = c.get(format!("{url}/api/v1/residents/{rid}/plan")).bearer_auth(&t).send().await.unwrap();
         let plan: serde_json::Value = r.json().await.unwrap();
         assert_eq!(plan["visits"][0]["notes"], "血压偏高,已提醒复查", "visit notes open under the new key: {plan}");

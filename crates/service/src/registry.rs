@@ -981,8 +981,9 @@ impl Services {
         let notes = self.reseal_visit_notes().await?;
         let mut tx = self.db.write().await?;
         let factors = crate::two_factor::reseal(&mut tx, keys).await?;
+        let contacts = crate::notify::reseal(&mut tx, keys).await?;
         let e = Event::ok("keys_rotate", format!("key:{}", keys.active_id()), "/root/");
-        let detail = json!({ "residents": n, "visit_notes": notes, "second_factors": factors });
+        let detail = json!({ "residents": n, "visit_notes": notes, "second_factors": factors, "notify": contacts });
         record(&mut tx, caller, self.now(), &e.with(detail)).await?;
         tx.commit().await?;
         Ok(n)

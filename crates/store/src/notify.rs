@@ -451,3 +451,29 @@ pub async fn remove_group(tx: &mut Tx, id: i64, now: i64) -> Result<bool> {
         .bind(id).bind(now).execute(&mut *c).await?.rows_affected());
     Ok(n == 1)
 }
+
+// ---- key rotation ----
+
+/// Every sealed email address: (user, sealed).
+pub async fn sealed_emails(tx: &mut Tx) -> Result<Vec<(i64, String)>> {
+    let sql = "SELECT user_id, email_sealed FROM notify_settings WHERE email_sealed IS NOT NULL ORDER BY user_id";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).fetch_all(c).await?))
+}
+
+pub async fn set_email_sealed(tx: &mut Tx, user_id: i64, sealed: &str) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE notify_settings SET email_sealed = $2 WHERE user_id = $1")
+        .bind(user_id).bind(sealed).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+/// Every group's sealed address and secret, removed ones too.
+pub async fn sealed_groups(tx: &mut Tx) -> Result<Vec<(i64, i64, String, String, Option<String>)>> {
+    let sql = "SELECT id, org_id, name, url_sealed, secret_sealed FROM staff_groups ORDER BY id";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).fetch_all(c).await?))
+}
+
+pub async fn set_group_sealed(tx: &mut Tx, id: i64, url: &str, secret: Option<&str>) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE staff_groups SET url_sealed = $2, secret_sealed = $3 WHERE id = $1")
+        .bind(id).bind(url).bind(secret).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}

@@ -318,11 +318,14 @@ impl Services {
             });
             groups[i].push(d);
         }
+        // SMS this batch sends to each phone, for the daily cap
+        let counted: std::sync::Mutex<HashMap<String, i64>> = std::sync::Mutex::default();
+        let counted = &counted;
         let results: Vec<(notify::Delivery, Attempt)> = futures_util::stream::iter(groups)
             .map(|group| async move {
                 let mut out = Vec::with_capacity(group.len());
                 for d in group {
-                    let a = self.attempt(&d).await;
+                    let a = self.attempt(&d, counted).await;
                     out.push((d, a));
                 }
                 out
@@ -370,9 +373,9 @@ impl Services {
 
     /// Looks up and unseals the address, checks the stop list and the cap,
     /// and sends.
-    async fn attempt(&self, d: &notify::Delivery) -> Attempt {
+    async fn attempt(&self, d: &notify::Delivery, counted: &std::sync::Mutex<HashMap<String, i64>>) -> Attempt {
         let mut a = Attempt { masked: None, index: None, result: Err(String::new()) };
-        a.result = match self.address(d, &mut a).await {
+        a.result = match self.address(d, &mut a, counted).await {
             Ok(Some((to, secret))) => match self.senders.of(d.channel) {
                 Some(sender) => {
                     let params: Params = serde_json::from_str(&d.params).unwrap_or_default();
@@ -395,7 +398,12 @@ impl Services {
 
     /// The address to send to, unsealed here and nowhere else; `None` with
     /// the reason in `a.result` when the message must not go.
-    async fn address(&self, d: &notify::Delivery, a: &mut Attempt) -> Result<Option<(String, Option<String>)>> {
+    async fn address(
+        &self,
+        d: &notify::Delivery,
+        a: &mut Attempt,
+        counted: &std::sync::Mutex<HashMap<String, i64>>,
+    ) -> Result<Option<(String, Option<String>)>> {
         let mut tx = self.db.conn().await?;
         let (kind, id) = d.address_ref.split_once(':').unwrap_or_default();
         let id: i64 = id.parse().unwrap_or_default();
@@ -455,9 +463,17 @@ impl Services {
             return Ok(None);
         }
         let today = start_of_day(to_local(self.now()).date_naive());
-        if !d.urgent && notify::sent_to(&mut tx, &index, today).await? >= self.settings.notify.sms_daily_cap {
-            a.result =
-                Err(format!("已达每日上限 {} 条 / the daily cap is reached", self.settings.notify.sms_daily_cap));
+        let before = notify::sent_to(&mut tx, &index, today).await?;
+        // counted as sent from here: a failure to send costs a slot of the day
+        let this_batch = {
+            let mut c = counted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let n = c.entry(index.clone()).or_insert(0);
+            *n += 1;
+            *n - 1
+        };
+        let cap = self.settings.notify.sms_daily_cap;
+        if !d.urgent && before + this_batch >= cap {
+            a.result = Err(format!("已达每日上限 {cap} 条 / the daily cap is reached"));
             return Ok(None);
         }
         Ok(Some((normalized, None)))

@@ -751,3 +751,23 @@ impl Services {
         .await
     }
 }
+
+/// Seals every email address and work group robot again under the active
+/// key (after a rotation); answers how many values.
+pub(crate) async fn reseal(tx: &mut yijia_store::Tx, keys: &crate::keys::Keyring) -> Result<usize> {
+    let mut n = 0;
+    for (user_id, sealed) in notify::sealed_emails(tx).await? {
+        let plain = zeroize::Zeroizing::new(keys.open(&aad_email(user_id), &sealed)?);
+        notify::set_email_sealed(tx, user_id, &keys.seal(&aad_email(user_id), &plain)?).await?;
+        n += 1;
+    }
+    for (id, org_id, name, url, secret) in notify::sealed_groups(tx).await? {
+        let aad = aad_group(org_id, &name);
+        let url = zeroize::Zeroizing::new(keys.open(&aad, &url)?);
+        let secret = secret.map(|s| keys.open(&aad, &s).map(zeroize::Zeroizing::new)).transpose()?;
+        let secret = secret.map(|s| keys.seal(&aad, &s)).transpose()?;
+        notify::set_group_sealed(tx, id, &keys.seal(&aad, &url)?, secret.as_deref()).await?;
+        n += 1;
+    }
+    Ok(n)
+}

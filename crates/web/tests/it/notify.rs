@@ -20,6 +20,10 @@ struct Rig {
 }
 
 async fn rig(provider: Provider, with_email: bool) -> Rig {
+    rig_capped(provider, with_email, NotifySettings::default().sms_daily_cap).await
+}
+
+async fn rig_capped(provider: Provider, with_email: bool, sms_daily_cap: i64) -> Rig {
     let sms = SmsServer::start(provider).await;
     let smtp = if with_email { Some(SmtpServer::start().await) } else { None };
     let notify = NotifySettings {
@@ -28,6 +32,7 @@ async fn rig(provider: Provider, with_email: bool) -> Rig {
         smtp: smtp
             .as_ref()
             .map(|s| SmtpSettings { url: s.url.clone().into(), from: "驿家 <notify@yijia.example.cn>".into() }),
+        sms_daily_cap,
         ..NotifySettings::default()
     };
     let app = TestApp::spawn_with(Settings { notify, ..Settings::default() }).await;
@@ -526,4 +531,19 @@ async fn a_grids_work_groups_hear_of_its_new_cases_through_their_robots() {
     assert_eq!(robots.posts().len(), 3, "only the community's group this time");
     let (_, list) = app.get(&secretary, "/api/v1/staff-groups").await;
     assert_eq!(list.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn one_phone_gets_no_more_than_the_daily_cap() {
+    let r = rig_capped(Provider::Aliyun, false, 1).await;
+    let app = &r.app;
+    let worker = app.token("worker1").await;
+    let id = walk_in(app).await;
+    act(app, &worker, id, "accept").await;
+    act(app, &worker, id, "resolve").await;
+    dispatch(app).await;
+    assert_eq!(r.sms.got().len(), 1, "one a day");
+    let log = deliveries(app, "?state=failed").await;
+    assert_eq!(log.len(), 1);
+    assert!(log[0]["error"].as_str().unwrap().contains("每日上限 1 条"), "{log:?}");
 }
