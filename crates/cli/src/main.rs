@@ -559,6 +559,9 @@ async fn serve(cfg: Config, demo: bool) -> Result<()> {
         if neighbours > 0 {
             tracing::info!(neighbours, "the demo subdistrict's other communities seeded");
         }
+        if seeded {
+            svc.fixtures().past_is_not_news().await.map_err(service_error)?;
+        }
     }
     let listener =
         tokio::net::TcpListener::bind(&cfg.addr).await.with_context(|| format!("listening on {}", cfg.addr))?;

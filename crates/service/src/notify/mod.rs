@@ -192,15 +192,19 @@ fn delivery_view(d: notify::Delivery, en: bool) -> DeliveryView {
 }
 
 fn message_view(m: notify::Message) -> MessageView {
-    let params: Params = serde_json::from_str(&m.params).unwrap_or_default();
+    let mut params: Params = serde_json::from_str(&m.params).unwrap_or_default();
     let link = params.0.iter().find(|(k, _)| k == "path").map(|(_, v)| v.clone());
+    // in the app the message is a link itself: its text need not spell one
+    params.0.retain(|(k, _)| k != "link");
+    let params = params.with("link", "");
+    let words = |en: bool| render(m.topic, &params, en).trim_end_matches(['：', ':', ' ']).to_owned();
     MessageView {
         id: m.id,
         topic: m.topic,
         topic_name: m.topic.name_zh().to_owned(),
         topic_name_en: m.topic.name_en().to_owned(),
-        text: render(m.topic, &params, false),
-        text_en: render(m.topic, &params, true),
+        text: words(false),
+        text_en: words(true),
         link,
         urgent: m.urgent,
         created_at: rfc3339(m.created_at),

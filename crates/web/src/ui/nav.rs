@@ -213,11 +213,6 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
         ));
     }
     v.push((
-        "/notifications",
-        l.t("通知设置", "How I am told"),
-        l.t("短信、邮件、免打扰时段", "SMS, email, quiet hours"),
-    ));
-    v.push((
         "/account",
         l.t("账户安全", "Account security"),
         l.t("密码、两步验证、登录的设备", "Password, two-step login, devices logged in"),

@@ -102,7 +102,7 @@ async fn preferences_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang)
 async fn render_preferences(st: &AppState, c: &yijia_service::Caller, lang: Lang, flash: Flash) -> PageResult {
     let p = st.svc.preferences(c).await.page(lang)?;
     let status = flash.status();
-    let chrome = Chrome::for_caller(lang, c, "/notifications", "/notifications");
+    let chrome = Chrome::for_caller(lang, c, "/account", "/notifications");
     let page = PreferencesPage { c: chrome, p, channels: NotifyChannel::PERSONAL.to_vec(), flash };
     Ok((status, page).into_response())
 }
