@@ -269,7 +269,12 @@ impl Config {
                     },
                     region: given(&self.sms_region).unwrap_or_else(|| "ap-guangzhou".into()),
                     templates,
-                    callback_token: self.sms_callback_token.clone().filter(|t| t.expose_secret().len() >= 16),
+                    callback_token: match self.sms_callback_token.clone().filter(|t| !t.expose_secret().is_empty()) {
+                        Some(t) if t.expose_secret().len() < 16 => {
+                            return Err("sms_callback_token: at least 16 characters (openssl rand -hex 16)".into());
+                        }
+                        t => t,
+                    },
                 })
             }
         };
@@ -282,13 +287,15 @@ impl Config {
                 Some(s)
             }
         };
-        Ok(NotifySettings {
-            public_url: given(&self.public_url).unwrap_or_else(|| format!("http://{}", self.addr)),
-            sms,
-            smtp,
-            sms_daily_cap: self.sms_daily_cap,
-            ..NotifySettings::default()
-        })
+        let public_url = match given(&self.public_url) {
+            Some(u) => u,
+            // a link in an SMS must reach people, not this machine's listening address
+            None if sms.is_some() || smtp.is_some() => {
+                return Err("public_url: the address people open yijia at is needed for SMS and email links".into());
+            }
+            None => format!("http://{}", self.addr),
+        };
+        Ok(NotifySettings { public_url, sms, smtp, sms_daily_cap: self.sms_daily_cap, ..NotifySettings::default() })
     }
 
     pub fn settings(&self) -> Result<yijia_service::Settings, String> {
@@ -367,6 +374,7 @@ mod tests {
             let n = c.notify().map_err(|e| e.to_string())?;
             assert!(n.sms.is_none() && n.smtp.is_none());
             assert_eq!(n.public_url, "http://127.0.0.1:8080");
+            jail.set_env("YIJIA_PUBLIC_URL", "https://yijia.example.cn");
             jail.set_env("YIJIA_SMS_PROVIDER", "tencent");
             jail.set_env("YIJIA_SMS_KEY_ID", "AKID1");
             jail.set_env("YIJIA_SMS_KEY_SECRET", "s");
@@ -388,6 +396,13 @@ mod tests {
             assert_eq!(sms.endpoint, "https://sms.tencentcloudapi.com/");
             assert_eq!(sms.templates, vec![(yijia_domain::notify::Topic::CaseResolved, "1111".to_owned())]);
             assert!(!format!("{c:?}").contains("key_secret"), "the secret is never printed");
+            jail.set_env("YIJIA_SMS_CALLBACK_TOKEN", "short");
+            let c = Config::load(None, Overrides::default()).map_err(|e| *e)?;
+            assert!(c.notify().unwrap_err().contains("at least 16"));
+            jail.set_env("YIJIA_SMS_CALLBACK_TOKEN", "");
+            jail.set_env("YIJIA_PUBLIC_URL", "");
+            let c = Config::load(None, Overrides::default()).map_err(|e| *e)?;
+            assert!(c.notify().unwrap_err().starts_with("public_url"), "links must reach people");
             jail.set_env("YIJIA_SMS_PROVIDER", "yunpian");
             let c = Config::load(None, Overrides::default()).map_err(|e| *e)?;
             assert!(c.notify().unwrap_err().contains("'yunpian'"));

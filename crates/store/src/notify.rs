@@ -8,25 +8,25 @@ use crate::cases::OutboxEntry;
 use crate::residents::placeholders;
 use crate::{Backend, Result, Tx, on_tx};
 
-// ---- the cursor ----
+// ---- the outbox entries not yet told ----
 
-/// Locks the dispatcher's cursor for this transaction and answers it: a
-/// second server reading the outbox at the same moment waits here.
-pub async fn lock_cursor(tx: &mut Tx) -> Result<i64> {
-    let sql = "UPDATE notify_cursor SET outbox_id = outbox_id WHERE name = 'fanout' RETURNING outbox_id";
-    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).fetch_one(c).await?))
+/// Takes up to `limit` outbox entries nobody has told of yet, oldest
+/// first, locked for this transaction: a second server skips them.
+pub async fn untold(tx: &mut Tx, limit: i64) -> Result<Vec<OutboxEntry>> {
+    let skip = if tx.backend() == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+    let sql = format!(
+        "SELECT id, at, event, org_path, object, payload FROM outbox WHERE told_at IS NULL ORDER BY id LIMIT $1{skip}"
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(c).await?))
 }
 
-pub async fn set_cursor(tx: &mut Tx, outbox_id: i64) -> Result<()> {
-    on_tx!(tx, c => sqlx::query("UPDATE notify_cursor SET outbox_id = $1 WHERE name = 'fanout'")
-        .bind(outbox_id).execute(&mut *c).await?.rows_affected());
+pub async fn mark_told(tx: &mut Tx, ids: &[i64], now: i64) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!("UPDATE outbox SET told_at = $1 WHERE id IN ({})", crate::sql::id_list(ids));
+    on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).execute(&mut *c).await?.rows_affected());
     Ok(())
-}
-
-/// Outbox entries after `after`, oldest first.
-pub async fn outbox_after(tx: &mut Tx, after: i64, limit: i64) -> Result<Vec<OutboxEntry>> {
-    let sql = "SELECT id, at, event, org_path, object, payload FROM outbox WHERE id > $1 ORDER BY id LIMIT $2";
-    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(after).bind(limit).fetch_all(c).await?))
 }
 
 // ---- in-app messages ----
@@ -224,7 +224,8 @@ pub async fn settle(
     let held = "WHERE id = $1 AND claimed_by = $2 AND state = 'sending'";
     let n = match outcome {
         Outcome::Sent { provider_id } => on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE deliveries SET state = 'sent', provider_id = $3, sent_at = $4, lease_until = NULL, error = NULL, \
+            "UPDATE deliveries SET provider_id = $3, sent_at = $4, lease_until = NULL, error = NULL, \
+             state = CASE WHEN delivered_at IS NULL THEN 'sent' ELSE 'delivered' END, \
              address_masked = $5, address_index = $6 {held}")))
             .bind(id).bind(runner).bind(provider_id).bind(now).bind(masked).bind(index)
             .execute(&mut *c).await?.rows_affected()),
@@ -244,12 +245,15 @@ pub async fn settle(
 
 /// A provider's receipt: delivered, or failed with its reason. Matched by
 /// the provider's id for the message, or by the message id it was sent
-/// with; answers whether a delivery matched.
+/// with (a receipt may come before the sender has recorded the send: it is
+/// kept, and the send then records it delivered); answers whether a
+/// delivery matched.
 pub async fn receipt(tx: &mut Tx, key: &str, delivered: bool, error: Option<&str>, at: i64) -> Result<bool> {
     let n = if delivered {
         on_tx!(tx, c => sqlx::query(
-            "UPDATE deliveries SET state = 'delivered', delivered_at = $2 \
-             WHERE (provider_id = $1 OR message_id = $1) AND state IN ('sent', 'delivered')")
+            "UPDATE deliveries SET delivered_at = $2, \
+             state = CASE WHEN state = 'sending' THEN state ELSE 'delivered' END \
+             WHERE (provider_id = $1 OR message_id = $1) AND state IN ('sending', 'sent', 'delivered')")
             .bind(key).bind(at).execute(&mut *c).await?.rows_affected())
     } else {
         on_tx!(tx, c => sqlx::query(
@@ -271,16 +275,20 @@ pub async fn delivery(tx: &mut Tx, id: i64) -> Result<Option<Delivery>> {
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
 }
 
-/// Deliveries under `path`, newest first, optionally in one state.
+/// Deliveries under any of `paths`, newest first, optionally in one state.
 pub async fn deliveries(
     tx: &mut Tx,
-    path: &str,
+    paths: &[String],
     state: Option<DeliveryState>,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Delivery>, i64)> {
+    if paths.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
     let mut args = crate::sql::Args::default();
-    let mut filter = args.prefix("org_path", path);
+    let areas: Vec<String> = paths.iter().map(|p| args.prefix("org_path", p)).collect();
+    let mut filter = format!("({})", areas.join(" OR "));
     if let Some(s) = state {
         filter = format!("{filter} AND state = {}", args.push(s.code()));
     }
@@ -478,11 +486,10 @@ pub async fn set_group_sealed(tx: &mut Tx, id: i64, url: &str, secret: Option<&s
     Ok(())
 }
 
-/// Moves the cursor past every event there is: what happened so far is
-/// not news (a demo's made-up past).
+/// Marks every event there is told: what happened so far is not news (a
+/// demo's made-up past).
 pub async fn skip_to_present(tx: &mut Tx) -> Result<()> {
-    on_tx!(tx, c => sqlx::query(
-        "UPDATE notify_cursor SET outbox_id = (SELECT COALESCE(MAX(id), 0) FROM outbox) WHERE name = 'fanout'")
+    on_tx!(tx, c => sqlx::query("UPDATE outbox SET told_at = 0 WHERE told_at IS NULL")
         .execute(&mut *c).await?.rows_affected());
     Ok(())
 }

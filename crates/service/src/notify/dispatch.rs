@@ -74,8 +74,10 @@ fn backoff(attempts: i64) -> i64 {
 impl Services {
     /// One round: fan out new events, then send one batch of what is due.
     pub async fn dispatch(&self, runner: &str) -> Result<Dispatched> {
-        let mut d = self.fan_out().await?;
+        // what is queued goes out even while an event cannot be worked out
+        let fanned = self.fan_out().await;
         let s = self.send_due(runner).await?;
+        let mut d = fanned?;
         d.sent = s.sent;
         d.retried = s.retried;
         d.failed = s.failed;
@@ -83,17 +85,16 @@ impl Services {
         Ok(d)
     }
 
-    /// Turns the outbox's new events into messages and deliveries, and
-    /// moves the cursor past them, in one transaction.
+    /// Turns the outbox's untold events into messages and deliveries, and
+    /// marks them told, in one transaction.
     pub async fn fan_out(&self) -> Result<Dispatched> {
         let now = self.now();
         let mut tx = self.db.write().await?;
-        let cursor = notify::lock_cursor(&mut tx).await?;
-        let entries = notify::outbox_after(&mut tx, cursor, FAN_OUT_BATCH).await?;
-        let Some(last) = entries.last().map(|e| e.id) else {
+        let entries = notify::untold(&mut tx, FAN_OUT_BATCH).await?;
+        if entries.is_empty() {
             tx.commit().await?;
             return Ok(Dispatched::default());
-        };
+        }
         let mut told = Vec::new();
         for e in &entries {
             if let Some(t) = self.who_is_told(&mut tx, e).await? {
@@ -101,7 +102,8 @@ impl Services {
             }
         }
         let (messages, queued) = self.queue(&mut tx, &told, now).await?;
-        notify::set_cursor(&mut tx, last).await?;
+        let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
+        notify::mark_told(&mut tx, &ids, now).await?;
         tx.commit().await?;
         Ok(Dispatched { events: entries.len(), messages, queued, ..Default::default() })
     }
@@ -321,12 +323,21 @@ impl Services {
         // SMS this batch sends to each phone, for the daily cap
         let counted: std::sync::Mutex<HashMap<String, i64>> = std::sync::Mutex::default();
         let counted = &counted;
-        let results: Vec<(notify::Delivery, Attempt)> = futures_util::stream::iter(groups)
+        let started = std::time::Instant::now();
+        let settled: Vec<Result<Settled>> = futures_util::stream::iter(groups)
             .map(|group| async move {
                 let mut out = Vec::with_capacity(group.len());
                 for d in group {
+                    // a send takes at most 15 s: none starts after half the
+                    // lease, so none is still going when another server may
+                    // take it; what is left goes back to the queue, now
+                    if started.elapsed() > std::time::Duration::from_millis((LEASE_MS / 2) as u64) {
+                        let later = Outcome::Later { at: self.now(), error: None, counts: false };
+                        out.push(self.settle_one(&d, runner, None, later).await.map(|_| Settled::Released));
+                        continue;
+                    }
                     let a = self.attempt(&d, counted).await;
-                    out.push((d, a));
+                    out.push(self.record_attempt(&d, runner, &a).await);
                 }
                 out
             })
@@ -334,41 +345,65 @@ impl Services {
             .flat_map(futures_util::stream::iter)
             .collect()
             .await;
-        let now = self.now();
         let mut done = Dispatched::default();
         let mut sent_ids = Vec::new();
-        let mut tx = self.db.write().await?;
-        for (d, a) in &results {
-            let address = (a.masked.as_deref(), a.index.as_deref());
-            let outcome = match &a.result {
-                Ok(Ok(provider_id)) => {
+        for s in settled {
+            match s? {
+                Settled::Sent(id) => {
                     done.sent += 1;
-                    sent_ids.push(d.id);
-                    Outcome::Sent { provider_id }
+                    sent_ids.push(id);
                 }
-                Ok(Err(SendError::Retry(why))) if d.attempts < self.settings.notify.attempts => {
-                    done.retried += 1;
-                    Outcome::Later { at: now + backoff(d.attempts), error: Some(why), counts: true }
-                }
-                Ok(Err(SendError::Retry(why))) => {
-                    done.parked += 1;
-                    Outcome::Ended { state: DeliveryState::Parked, error: why }
-                }
-                Ok(Err(SendError::Refused(why))) | Err(why) => {
-                    done.failed += 1;
-                    Outcome::Ended { state: DeliveryState::Failed, error: why }
-                }
-            };
-            if !notify::settle(&mut tx, d.id, runner, address, outcome, now).await? {
-                tracing::warn!(delivery = d.id, "a delivery's lease ended while it was being sent");
+                Settled::Retried => done.retried += 1,
+                Settled::Parked => done.parked += 1,
+                Settled::Failed => done.failed += 1,
+                Settled::Released | Settled::Lost => {}
             }
         }
         if !sent_ids.is_empty() {
+            let now = self.now();
+            let mut tx = self.db.write().await?;
             let e = Event::ok("notify_sent", "deliveries".into(), "/root/");
             record(&mut tx, &Caller::system(), now, &e.with(json!({ "deliveries": sent_ids }))).await?;
+            tx.commit().await?;
         }
-        tx.commit().await?;
         Ok(done)
+    }
+
+    /// Records what became of one try, at once: a result is not lost with
+    /// the rest of its batch.
+    async fn record_attempt(&self, d: &notify::Delivery, runner: &str, a: &Attempt) -> Result<Settled> {
+        let address = (a.masked.as_deref(), a.index.as_deref());
+        let now = self.now();
+        let (outcome, kind) = match &a.result {
+            Ok(Ok(provider_id)) => (Outcome::Sent { provider_id }, Settled::Sent(d.id)),
+            Ok(Err(SendError::Retry(why))) if d.attempts < self.settings.notify.attempts => {
+                let later = Outcome::Later { at: now + backoff(d.attempts), error: Some(why), counts: true };
+                (later, Settled::Retried)
+            }
+            Ok(Err(SendError::Retry(why))) => {
+                (Outcome::Ended { state: DeliveryState::Parked, error: why }, Settled::Parked)
+            }
+            Ok(Err(SendError::Refused(why))) | Err(why) => {
+                (Outcome::Ended { state: DeliveryState::Failed, error: why }, Settled::Failed)
+            }
+        };
+        Ok(if self.settle_one(d, runner, Some(address), outcome).await? { kind } else { Settled::Lost })
+    }
+
+    async fn settle_one(
+        &self,
+        d: &notify::Delivery,
+        runner: &str,
+        address: Option<(Option<&str>, Option<&str>)>,
+        outcome: Outcome<'_>,
+    ) -> Result<bool> {
+        let mut tx = self.db.write().await?;
+        let held = notify::settle(&mut tx, d.id, runner, address.unwrap_or_default(), outcome, self.now()).await?;
+        tx.commit().await?;
+        if !held {
+            tracing::warn!(delivery = d.id, "a delivery's lease ended while it was being sent");
+        }
+        Ok(held)
     }
 
     /// Looks up and unseals the address, checks the stop list and the cap,
@@ -386,7 +421,13 @@ impl Services {
                         params: &params,
                         secret: secret.as_deref(),
                     };
-                    Ok(sender.send(&m).await)
+                    // a provider's answer may quote the address: the log keeps it masked
+                    let masked = a.masked.clone().unwrap_or_else(|| "***".into());
+                    let scrub = |why: String| why.replace(&format!("+86{to}"), &masked).replace(to.as_str(), &masked);
+                    Ok(sender.send(&m).await.map_err(|e| match e {
+                        SendError::Retry(why) => SendError::Retry(scrub(why)),
+                        SendError::Refused(why) => SendError::Refused(scrub(why)),
+                    }))
                 }
                 None => Err("没有配置此渠道 / this channel is not set up".into()),
             },
@@ -478,6 +519,18 @@ impl Services {
         }
         Ok(Some((normalized, None)))
     }
+}
+
+/// What one delivery of a batch came to.
+enum Settled {
+    Sent(i64),
+    Retried,
+    Parked,
+    Failed,
+    /// Not tried: the batch ran out of time, and it is queued again.
+    Released,
+    /// Another server holds it now (this one's lease ended).
+    Lost,
 }
 
 /// What became of one try: the masked address and the phone's blind

@@ -409,17 +409,10 @@ impl Services {
         if !caller.has_any(DELIVERY_READERS) {
             return Err(ServiceError::forbidden());
         }
-        let mut items = Vec::new();
-        let mut total = 0;
         let mut tx = self.db.conn().await?;
-        // an area's paths never nest: the widest grant covers the rest
-        for path in caller.scope_paths(DELIVERY_READERS) {
-            let (rows, n) = notify::deliveries(&mut tx, &path, state, page.per_page, page.offset()).await?;
-            total += n;
-            items.extend(rows.into_iter().map(|d| delivery_view(d, en)));
-        }
-        items.truncate(page.per_page as usize);
-        Ok(Page::of(items, total, page))
+        let paths = caller.scope_paths(DELIVERY_READERS);
+        let (rows, total) = notify::deliveries(&mut tx, &paths, state, page.per_page, page.offset()).await?;
+        Ok(Page::of(rows.into_iter().map(|d| delivery_view(d, en)).collect(), total, page))
     }
 
     /// Puts a parked or failed message back in the queue.

@@ -100,8 +100,9 @@ fn http() -> reqwest::Client {
         .unwrap_or_default()
 }
 
+/// A network error, without its address: a robot's holds its key.
 fn network(e: reqwest::Error) -> SendError {
-    SendError::Retry(format!("network: {e}"))
+    SendError::Retry(format!("network: {}", e.without_url()))
 }
 
 async fn answer(r: reqwest::Response) -> Result<Value, SendError> {

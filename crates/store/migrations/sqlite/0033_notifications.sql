@@ -1,14 +1,13 @@
--- Telling people. The dispatcher reads the outbox after its cursor and
+-- Telling people. The dispatcher reads the outbox entries not yet told and
 -- turns each event into an in-app message and a delivery per person and
 -- outbound channel: once per (event, person, channel), by the unique keys.
 
--- How far the dispatcher has read the outbox; it starts at the present,
--- so that upgrading does not tell everyone of the past.
-CREATE TABLE notify_cursor (
-    name TEXT PRIMARY KEY,
-    outbox_id INTEGER NOT NULL
-);
-INSERT INTO notify_cursor (name, outbox_id) SELECT 'fanout', COALESCE(MAX(id), 0) FROM outbox;
+-- When the dispatcher told people of each outbox entry. Entries are taken
+-- by this mark, not by a cursor over ids: on PostgreSQL a lower id may
+-- commit after a higher one. What is there at upgrade is not news.
+ALTER TABLE outbox ADD COLUMN told_at INTEGER;
+UPDATE outbox SET told_at = 0;
+CREATE INDEX outbox_untold ON outbox (id) WHERE told_at IS NULL;
 
 -- The bell: messages in the app, in words chosen when read (zh or en).
 CREATE TABLE messages (

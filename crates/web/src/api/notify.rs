@@ -109,6 +109,7 @@ pub struct DeliveryParams {
 #[utoipa::path(get, path = "/api/v1/deliveries", tag = "notify", params(DeliveryParams),
     responses(
         (status = 200, description = "The deliveries", body = Page<DeliveryView>),
+        (status = 404, description = "Your role does not read the delivery log", body = ErrorBody),
         (status = 422, description = "page or per_page out of range", body = ErrorBody),
     ))]
 pub async fn deliveries(
@@ -195,7 +196,10 @@ pub async fn sms_replies(
 
 /// The robots of the staff work groups in your reach.
 #[utoipa::path(get, path = "/api/v1/staff-groups", tag = "notify",
-    responses((status = 200, description = "The groups", body = Vec<StaffGroupView>)))]
+    responses(
+        (status = 200, description = "The groups", body = Vec<StaffGroupView>),
+        (status = 404, description = "Your role does not keep work groups", body = ErrorBody),
+    ))]
 pub async fn staff_groups(
     State(st): State<AppState>,
     Auth(c): Auth,
@@ -208,6 +212,7 @@ pub async fn staff_groups(
 #[utoipa::path(post, path = "/api/v1/staff-groups", tag = "notify", request_body = StaffGroupInput,
     responses(
         (status = 201, description = "Added", body = StaffGroupView),
+        (status = 404, description = "Your role does not keep work groups", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
     ))]
 pub async fn add_staff_group(

@@ -117,6 +117,12 @@ async fn save_preferences(
 ) -> PageResult {
     let field = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned());
     let current = st.svc.preferences(&c).await.page(lang)?;
+    let available = |ch: &NotifyChannel| match ch {
+        NotifyChannel::Sms => current.sms_available,
+        NotifyChannel::Email => current.email_available,
+        _ => true,
+    };
+    // a channel not set up here is shown but not sent: its choice stays
     let topics = current
         .topics
         .iter()
@@ -124,16 +130,19 @@ async fn save_preferences(
             topic: t.topic,
             channels: NotifyChannel::PERSONAL
                 .into_iter()
-                .filter(|ch| pairs.iter().any(|(n, _)| *n == format!("{}.{}", t.topic.code(), ch.code())))
+                .filter(|ch| match available(ch) {
+                    true => pairs.iter().any(|(n, _)| *n == format!("{}.{}", t.topic.code(), ch.code())),
+                    false => t.channels.contains(ch),
+                })
                 .collect(),
         })
         .collect();
-    let input = PreferencesInput {
-        email: field("email"),
-        quiet_from: field("quiet_from"),
-        quiet_to: field("quiet_to"),
-        topics,
+    // an empty box keeps the address; the tick removes it
+    let email = match field("email_remove") {
+        Some(_) => Some(String::new()),
+        None => field("email").filter(|e| !e.is_empty()),
     };
+    let input = PreferencesInput { email, quiet_from: field("quiet_from"), quiet_to: field("quiet_to"), topics };
     match st.svc.set_preferences(&c, &input).await {
         Ok(_) => {
             let ok = Flash { ok: Some(lang.t("已保存", "Saved").to_owned()), error: None };

@@ -166,7 +166,7 @@ async fn a_resolved_case_texts_the_reporter_and_emails_the_worker_who_chose_emai
     assert!(app.audit().await.iter().any(|(a, _, _)| a == "notify_sent"));
 
     // the same events again send nothing
-    exec(app, "UPDATE notify_cursor SET outbox_id = 0", &[]).await;
+    exec(app, "UPDATE outbox SET told_at = NULL", &[]).await;
     dispatch(app).await;
     assert_eq!(r.sms.got().len(), 2);
     assert_eq!(r.smtp.as_ref().unwrap().received().len(), 1);
@@ -400,7 +400,26 @@ async fn the_pages_ring_the_bell_open_a_message_and_save_preferences() {
     let (_, p) = app.get(&worker, "/api/v1/me/notifications").await;
     assert_eq!((p["quiet_from"].as_str(), p["quiet_to"].as_str()), (Some("23:00"), Some("06:30")));
     let overdue = p["topics"].as_array().unwrap().iter().find(|t| t["topic"] == "case_overdue").unwrap();
-    assert_eq!(overdue["channels"], json!(["sms"]), "only what was ticked");
+    assert_eq!(overdue["channels"], json!(["sms", "email"]), "what was ticked, and email kept: not set up here");
+
+    // an email given once stays when the form is saved with the box empty, and goes when told to
+    let (st, _) =
+        app.send(reqwest::Method::PUT, &worker, "/api/v1/me/notifications", json!({"email": "li@example.cn"})).await;
+    assert_eq!(st, StatusCode::OK);
+    let save = |extra: Option<(&'static str, &'static str)>| {
+        let mut form = vec![("_csrf", csrf.clone()), ("quiet_from", "23:00".into()), ("quiet_to", "06:30".into())];
+        form.push(("email", String::new()));
+        if let Some((k, v)) = extra {
+            form.push((k, v.into()));
+        }
+        b.post(format!("{}/notifications", app.url)).form(&form).send()
+    };
+    assert_eq!(save(None).await.unwrap().status(), StatusCode::OK);
+    let (_, p) = app.get(&worker, "/api/v1/me/notifications").await;
+    assert_eq!(p["email"], "l***@example.cn", "an empty box keeps the address");
+    assert_eq!(save(Some(("email_remove", "1"))).await.unwrap().status(), StatusCode::OK);
+    let (_, p) = app.get(&worker, "/api/v1/me/notifications").await;
+    assert_eq!(p["email"], Value::Null);
 
     // the secretary's delivery log, masked; a worker has none
     let s = app.browser_as("secretary").await;
@@ -546,4 +565,26 @@ async fn one_phone_gets_no_more_than_the_daily_cap() {
     let log = deliveries(app, "?state=failed").await;
     assert_eq!(log.len(), 1);
     assert!(log[0]["error"].as_str().unwrap().contains("每日上限 1 条"), "{log:?}");
+}
+
+/// On PostgreSQL a transaction may commit an outbox entry with a lower id
+/// after one with a higher id was told of: it is told of all the same.
+#[tokio::test]
+async fn an_event_that_commits_late_is_still_told() {
+    let r = rig(Provider::Aliyun, false).await;
+    let app = &r.app;
+    let worker = app.token("worker1").await;
+    let first = walk_in(app).await;
+    act(app, &worker, first, "accept").await;
+    // the acceptance is not visible yet (told_at -1 stands for "not committed")
+    exec(app, "UPDATE outbox SET told_at = -1 WHERE event = 'case.accept'", &[]).await;
+    let second = walk_in(app).await;
+    act(app, &worker, second, "accept").await;
+    dispatch(app).await;
+    assert_eq!(r.sms.got().len(), 1, "the later event is told of first");
+    exec(app, "UPDATE outbox SET told_at = NULL WHERE told_at = -1", &[]).await;
+    dispatch(app).await;
+    let got = r.sms.got();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!((got[1].template.as_str(), &got[1].params["no"]), ("case_accepted", &json!(first.to_string())));
 }
