@@ -376,7 +376,7 @@ async fn the_pages_ring_the_bell_open_a_message_and_save_preferences() {
     // the bell on every page asks for the count; worker1 was told of the new case
     let b = app.browser_as("worker1").await;
     let home = b.get(format!("{}/", app.url)).send().await.unwrap().text().await.unwrap();
-    assert!(home.contains("hx-get=\"/messages/count\""), "the bell is on the page");
+    assert!(home.contains("id=\"bell\"") && home.contains("/static/bell.js"), "the bell is on the page");
     let count = b.get(format!("{}/messages/count", app.url)).send().await.unwrap().text().await.unwrap();
     assert_eq!(count, "<span class=\"count\">1</span>");
     let page = b.get(format!("{}/messages", app.url)).send().await.unwrap().text().await.unwrap();
