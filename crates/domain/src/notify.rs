@@ -60,6 +60,9 @@ crate::labelled! {
         CaseNearDeadline = ("case_near_deadline", "案件临期", "Case near its deadline"),
         CaseOverdue = ("case_overdue", "案件超期", "Case overdue"),
         CaseEscalated = ("case_escalated", "案件上报街道", "Case escalated"),
+        /// An emergency broadcast: every channel, quiet hours and the daily
+        /// cap overridden; not a choice on the preferences page.
+        Emergency = ("emergency", "紧急广播", "Emergency broadcast"),
     }
 }
 
@@ -68,12 +71,15 @@ crate::labelled! {
 pub enum Audience {
     Residents,
     Staff,
+    /// Whoever is in the area: no one opts out.
+    Everyone,
 }
 
 impl Topic {
     pub fn audience(self) -> Audience {
         match self {
             Topic::CaseAccepted | Topic::CaseResolved => Audience::Residents,
+            Topic::Emergency => Audience::Everyone,
             _ => Audience::Staff,
         }
     }
@@ -84,6 +90,7 @@ impl Topic {
         match self.audience() {
             Audience::Residents => &[NotifyChannel::InApp, NotifyChannel::Sms],
             Audience::Staff => &[NotifyChannel::InApp, NotifyChannel::Email],
+            Audience::Everyone => &NotifyChannel::PERSONAL,
         }
     }
 
@@ -115,6 +122,8 @@ impl Topic {
             Topic::CaseEscalated => {
                 ("案件（编号{no}）已上报街道，请查看。{link}", "Case no. {no} was escalated to the subdistrict. {link}")
             }
+            // the reason is what the sender typed, within `broadcast::REASON_MAX`
+            Topic::Emergency => ("{level}预警：{reason}，详见{link}", "{level_en} warning: {reason}. See {link}"),
         }
     }
 
@@ -272,7 +281,10 @@ mod tests {
         let longest = Params::default()
             .with("no", "9999999")
             .with("due", "12-31 23:59")
-            .with("link", "https://yijia.example.cn/cases/9999999");
+            .with("link", "https://yijia.example.cn/cases/9999999")
+            .with("level", "三级")
+            .with("level_en", "Level 3")
+            .with("reason", "字".repeat(crate::broadcast::REASON_MAX));
         for topic in Topic::ALL {
             let text = format!("【驿家】{}", render(topic, &longest, false));
             assert_eq!(sms_parts(&text), 1, "{topic:?}: {} characters: {text}", text.chars().count());

@@ -146,7 +146,7 @@ impl Services {
             .with("link", format!("{}{path}", self.settings.notify.public_url.trim_end_matches('/')))
             .with("path", path);
         let groups = match topic.audience() {
-            Audience::Staff => {
+            Audience::Staff | Audience::Everyone => {
                 let mut paths = vec![k.community_path.as_str()];
                 if k.org_path != k.community_path {
                     paths.push(k.org_path.as_str());

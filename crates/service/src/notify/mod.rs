@@ -250,6 +250,7 @@ fn topics_for(caller: &Caller) -> Vec<Topic> {
         .filter(|t| match t.audience() {
             Audience::Residents => resident,
             Audience::Staff => staff,
+            Audience::Everyone => false,
         })
         .collect()
 }
