@@ -58,7 +58,9 @@ impl Level {
     /// `1`, `一级` or `一`.
     pub fn parse(s: &str) -> Option<Level> {
         let s = s.trim();
-        Level::ALL.into_iter().find(|l| l.code() == s || l.name_zh() == s || (!s.is_empty() && l.name_zh().starts_with(s)))
+        Level::ALL
+            .into_iter()
+            .find(|l| l.code() == s || l.name_zh() == s || (!s.is_empty() && l.name_zh().starts_with(s)))
     }
 }
 

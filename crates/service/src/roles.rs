@@ -166,3 +166,9 @@ pub const SLOT_READERS: &[Role] =
 pub const DELIVERY_READERS: &[Role] = &[Role::Admin, Role::Secretary, Role::StreetOfficer];
 /// Who sets up the robots of a grid's or a community's staff work group.
 pub const GROUP_KEEPERS: &[Role] = &[Role::Secretary, Role::Admin];
+
+/// Who sends an emergency broadcast: the secretary for her community, the
+/// street officer for his subdistrict (which a second officer confirms).
+pub const BROADCASTERS: &[Role] = &[Role::Secretary, Role::StreetOfficer];
+/// Staff who see the broadcasts of their area.
+pub const BROADCAST_READERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::GridWorker, Role::StreetOfficer];

@@ -44,6 +44,11 @@ pub async fn estates(tx: &mut Tx, community_id: i64, grid_id: Option<i64>) -> Re
     )
 }
 
+pub async fn estate(tx: &mut Tx, id: i64) -> Result<Option<Estate>> {
+    let sql = format!("SELECT {COLS} FROM estates e LEFT JOIN org_nodes g ON g.id = e.grid_id WHERE e.id = $1");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await?))
+}
+
 pub async fn estate_by_name(tx: &mut Tx, community_id: i64, name: &str) -> Result<Option<i64>> {
     let sql = "SELECT id FROM estates WHERE community_id = $1 AND name = $2";
     Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(community_id).bind(name).fetch_optional(c).await?))

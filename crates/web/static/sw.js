@@ -1,7 +1,7 @@
 // Keeps today's walk list for places without signal: the list is fetched
 // from the network when it can be and kept; without a network the kept copy
 // is shown. Only the walk list and the static assets are kept.
-var CACHE = 'yijia-walk-v2';
+var CACHE = 'yijia-walk-v3';
 var ASSETS = ['/static/app.css', '/static/walk.js', '/static/htmx.min.js', '/static/icon.svg', '/static/bell.js'];
 
 self.addEventListener('install', function (e) {

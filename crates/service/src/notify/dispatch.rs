@@ -9,12 +9,13 @@ use std::collections::{HashMap, HashSet};
 use futures_util::StreamExt as _;
 use serde::Serialize;
 use serde_json::json;
+use yijia_domain::broadcast::Area;
 use yijia_domain::notify::{Audience, DeliveryState, NotifyChannel, Params, QuietHours, Topic};
 use yijia_domain::phone::Phone;
 use yijia_domain::role::Role;
 use yijia_domain::time::{MINUTE_MS, start_of_day, to_local};
 use yijia_store::notify::{self, NewDelivery, NewMessage, Outcome};
-use yijia_store::{Tx, cases, org, users};
+use yijia_store::{Tx, broadcasts, cases, org, users};
 
 use super::send::{Outgoing, SendError};
 use super::{aad_email, decode_channels};
@@ -54,6 +55,8 @@ impl Dispatched {
 enum Who {
     User(i64),
     Reporter(i64),
+    /// A resident with a phone and no account (an emergency broadcast).
+    Resident(i64),
 }
 
 struct Told {
@@ -110,6 +113,9 @@ impl Services {
 
     /// Who an outbox event concerns, and what they are told.
     async fn who_is_told(&self, tx: &mut Tx, e: &cases::OutboxEntry) -> Result<Option<Told>> {
+        if e.event == "broadcast.sent" {
+            return self.broadcast_told(tx, e).await;
+        }
         let Some(action) = e.event.strip_prefix("case.") else { return Ok(None) };
         let Some(id) = e.object.strip_prefix("case:").and_then(|i| i.parse::<i64>().ok()) else { return Ok(None) };
         let Some(k) = cases::get(tx, id).await? else { return Ok(None) };
@@ -166,6 +172,59 @@ impl Services {
         }))
     }
 
+    /// An emergency broadcast: everyone living in its area, its grids'
+    /// workers, its communities' secretaries and staff, the subdistrict's
+    /// officers for a subdistrict-wide one, and the work groups of them all.
+    async fn broadcast_told(&self, tx: &mut Tx, e: &cases::OutboxEntry) -> Result<Option<Told>> {
+        let Some(id) = e.object.strip_prefix("broadcast:").and_then(|i| i.parse::<i64>().ok()) else {
+            return Ok(None);
+        };
+        let Some(b) = broadcasts::get(tx, id).await? else { return Ok(None) };
+        let mut who = Vec::new();
+        for r in broadcasts::residents_in(tx, &b).await? {
+            match r.user_id {
+                Some(u) => who.push(Who::User(u)),
+                None if r.has_phone => who.push(Who::Resident(r.resident_id)),
+                None => {}
+            }
+        }
+        let grids = b.grids();
+        let (grid_paths, communities) = broadcasts::paths_of_grids(tx, &grids).await?;
+        let community_ids: Vec<i64> = communities.iter().map(|(id, _)| *id).collect();
+        for h in users::holders(tx, Role::GridWorker, &grids).await? {
+            who.push(Who::User(h.user.id));
+        }
+        for role in [Role::Secretary, Role::CommunityStaff] {
+            for h in users::holders(tx, role, &community_ids).await? {
+                who.push(Who::User(h.user.id));
+            }
+        }
+        if b.area == Area::Subdistrict {
+            who.extend(self.holders(tx, Role::StreetOfficer, b.org_id).await?);
+        }
+        let mut seen = HashSet::new();
+        who.retain(|w| seen.insert(*w));
+        let mut paths: Vec<&str> = communities.iter().map(|(_, p)| p.as_str()).collect();
+        paths.extend(grid_paths.iter().map(String::as_str));
+        let groups = notify::groups_over(tx, &paths).await?.into_iter().map(|g| (g.id, g.kind)).collect();
+        let path = format!("/broadcasts/{id}");
+        let params = Params::default()
+            .with("level", b.level.name_zh())
+            .with("level_en", b.level.name_en())
+            .with("reason", b.reason.clone())
+            .with("link", format!("{}{path}", self.settings.notify.public_url.trim_end_matches('/')))
+            .with("path", path);
+        Ok(Some(Told {
+            event_key: format!("broadcast:{id}"),
+            topic: Topic::Emergency,
+            params,
+            urgent: true,
+            org_path: e.org_path.clone(),
+            who,
+            groups,
+        }))
+    }
+
     async fn holders(&self, tx: &mut Tx, role: Role, org_id: i64) -> Result<Vec<Who>> {
         Ok(users::holders(tx, role, &[org_id]).await?.into_iter().map(|h| Who::User(h.user.id)).collect())
     }
@@ -187,7 +246,7 @@ impl Services {
             .flat_map(|t| t.who.iter())
             .filter_map(|w| match w {
                 Who::User(u) => Some(*u),
-                Who::Reporter(_) => None,
+                Who::Reporter(_) | Who::Resident(_) => None,
             })
             .collect::<HashSet<_>>()
             .into_iter()
@@ -232,6 +291,13 @@ impl Services {
                         Some(format!("case:{case}")),
                         None,
                     ),
+                    Who::Resident(r) => (
+                        format!("resident:{r}"),
+                        t.topic.default_channels().to_vec(),
+                        QuietHours::default(),
+                        Some(format!("resident:{r}")),
+                        None,
+                    ),
                 };
                 if let Who::User(u) = who
                     && channels.contains(&NotifyChannel::InApp)
@@ -262,7 +328,7 @@ impl Services {
                         recipient: recipient.clone(),
                         user_id: match who {
                             Who::User(u) => Some(*u),
-                            Who::Reporter(_) => None,
+                            Who::Reporter(_) | Who::Resident(_) => None,
                         },
                         channel,
                         topic: t.topic,

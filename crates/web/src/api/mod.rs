@@ -6,6 +6,7 @@ mod account;
 mod activities;
 mod audit;
 mod auth;
+mod broadcasts;
 mod cases;
 mod dashboard;
 mod duty;
@@ -254,6 +255,12 @@ pub fn routes(r: Routes) -> Routes {
         .api(Roles(RESIDENTS), Scope::Own, documented!(stations::my_stations))
         .api(Roles(RESIDENTS), Scope::Own, documented!(stations::my_appointments))
         .api(Roles(CASE_HANDLERS), Scope::Object, documented!(visits::finish_revisit))
+        .api(Roles(BROADCAST_READERS), Scope::Grants, documented!(broadcasts::list_broadcasts))
+        .api(Roles(BROADCASTERS), Scope::Named, documented!(broadcasts::send_broadcast))
+        .api(LoggedIn, Scope::Own, documented!(broadcasts::current_broadcasts))
+        .api(LoggedIn, Scope::Object, documented!(broadcasts::get_broadcast))
+        .api(Roles(BROADCASTERS), Scope::Object, documented!(broadcasts::confirm_broadcast))
+        .api(Roles(BROADCASTERS), Scope::Object, documented!(broadcasts::end_broadcast))
         .api(LoggedIn, Scope::Own, documented!(notify::my_messages))
         .api(LoggedIn, Scope::Own, documented!(notify::unread_messages))
         .api(LoggedIn, Scope::Own, documented!(notify::read_messages))

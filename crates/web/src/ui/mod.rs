@@ -10,6 +10,7 @@ mod account;
 mod approvals;
 mod audit;
 mod boards;
+mod broadcasts;
 mod cases;
 mod dashboard;
 mod form;
@@ -54,5 +55,6 @@ pub fn routes(r: Routes) -> Routes {
     let r = boards::routes(r);
     let r = approvals::routes(r);
     let r = notify::routes(r);
+    let r = broadcasts::routes(r);
     account::routes(r)
 }

@@ -168,6 +168,16 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             ),
         ));
     }
+    if c.has_any(yijia_service::roles::BROADCAST_READERS) {
+        v.push((
+            "/broadcasts",
+            l.t("紧急广播", "Emergency broadcasts"),
+            l.t(
+                "寒潮停暖、停水、险情:一栋楼到全街道,所有渠道同时发出",
+                "Heating off, water off, danger: a building to a subdistrict, every channel at once",
+            ),
+        ));
+    }
     if c.has_any(yijia_service::roles::NOTICE_READERS) {
         v.push((
             "/notices",

@@ -13,13 +13,13 @@ use yijia_testkit::providers::{Provider, SmsServer, SmtpServer};
 use crate::helpers::TestApp;
 use crate::tallies::exec;
 
-struct Rig {
-    app: TestApp,
-    sms: SmsServer,
+pub(crate) struct Rig {
+    pub(crate) app: TestApp,
+    pub(crate) sms: SmsServer,
     smtp: Option<SmtpServer>,
 }
 
-async fn rig(provider: Provider, with_email: bool) -> Rig {
+pub(crate) async fn rig(provider: Provider, with_email: bool) -> Rig {
     rig_capped(provider, with_email, NotifySettings::default().sms_daily_cap).await
 }
 
@@ -41,13 +41,13 @@ async fn rig_capped(provider: Provider, with_email: bool, sms_daily_cap: i64) ->
 }
 
 /// Today at `hour` o'clock, Beijing time: quiet hours depend on it.
-fn at_hour(app: &TestApp, hour: i64) {
+pub(crate) fn at_hour(app: &TestApp, hour: i64) {
     let today = to_local(crate::helpers::now_ms()).date_naive();
     app.clock.set(start_of_day(today) + hour * HOUR_MS);
 }
 
 /// Runs the dispatcher until it has nothing to do.
-async fn dispatch(app: &TestApp) {
+pub(crate) async fn dispatch(app: &TestApp) {
     for _ in 0..50 {
         if app.svc.dispatch("test").await.unwrap().is_idle() {
             return;

@@ -1,0 +1,433 @@
+//! Emergency broadcasts (紧急广播): the secretary warns a building, an
+//! estate, grids or her community; the street officer any of those or his
+//! whole subdistrict, which a second officer confirms before it goes. The
+//! dispatcher tells everyone in the area through every channel they have,
+//! quiet hours and the daily cap overridden; those told see a banner on
+//! every page until it ends.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use yijia_domain::Label;
+use yijia_domain::broadcast::{Area, BroadcastState, Level, REASON_MAX, TEXT_MAX};
+use yijia_domain::org::OrgKind;
+use yijia_domain::role::Role;
+use yijia_domain::time::rfc3339;
+use yijia_store::broadcasts::{self as store, Broadcast, NewBroadcast};
+use yijia_store::{Tx, cases, org, places};
+
+use crate::audit::{Event, record};
+use crate::cases::catalogue::community_of;
+use crate::fields::text;
+use crate::roles::{BROADCAST_READERS, BROADCASTERS};
+use crate::{Caller, Result, ServiceError, Services};
+
+/// A broadcast to send.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BroadcastInput {
+    /// `1` (the gravest), `2` or `3`.
+    pub level: Level,
+    /// In the SMS with the level and a link: at most 16 characters (寒潮停暖).
+    pub reason: String,
+    /// The full text, on the banner and the broadcast's page.
+    pub body: String,
+    pub area: Area,
+    /// For `building`.
+    #[serde(default)]
+    pub building_id: Option<i64>,
+    /// For `estate`.
+    #[serde(default)]
+    pub estate_id: Option<i64>,
+    /// For `grids`: their codes, all in one community.
+    #[serde(default)]
+    pub grids: Vec<String>,
+    /// For `community` and `subdistrict`: its code; left out, your own.
+    #[serde(default)]
+    pub org: Option<String>,
+}
+
+/// How many deliveries stand in one state.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct StateCount {
+    pub state: String,
+    pub state_name: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct BroadcastView {
+    pub id: i64,
+    pub level: Level,
+    pub level_name: String,
+    pub reason: String,
+    pub body: String,
+    pub area: Area,
+    /// Whom it is for, to read: 丁香花园 3号楼, 第一网格、第二网格, 城南社区.
+    pub area_name: String,
+    /// The community or subdistrict it lies in.
+    pub org: String,
+    pub org_name: String,
+    pub state: BroadcastState,
+    pub state_name: String,
+    pub sent_by: String,
+    pub confirmed_by: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub ended_by: Option<String>,
+    /// For staff: how many were told in the app, and how the SMS and
+    /// emails stand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub told_in_app: Option<i64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deliveries: Vec<StateCount>,
+    /// Whether the caller may confirm it (a second street officer).
+    pub can_confirm: bool,
+    /// Whether the caller may end it.
+    pub can_end: bool,
+}
+
+/// What the sending form offers: the places of one community, and the
+/// subdistrict for a street officer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BroadcastOptions {
+    pub community: (String, String),
+    pub subdistrict: Option<(String, String)>,
+    pub grids: Vec<(String, String)>,
+    pub estates: Vec<(i64, String)>,
+    pub buildings: Vec<(i64, String)>,
+}
+
+/// The sender's community or subdistrict, the area's grids and its name.
+struct Target {
+    node: org::OrgNode,
+    building_id: Option<i64>,
+    estate_id: Option<i64>,
+    grids: Vec<i64>,
+    name: String,
+}
+
+fn can_end(caller: &Caller, b: &Broadcast) -> bool {
+    b.state != BroadcastState::Ended && caller.covers(BROADCASTERS, &b.org_path)
+}
+
+fn can_confirm(caller: &Caller, b: &Broadcast) -> bool {
+    b.state == BroadcastState::Awaiting
+        && caller.user_id != Some(b.sent_by)
+        && caller.covers(&[Role::StreetOfficer], &b.org_path)
+}
+
+impl Services {
+    async fn broadcast_view(&self, tx: &mut Tx, caller: &Caller, b: Broadcast, en: bool) -> Result<BroadcastView> {
+        let node = org::by_id(tx, b.org_id).await?;
+        let staff = caller.covers(BROADCAST_READERS, &b.org_path);
+        let (told, deliveries) = if staff {
+            let counts = store::delivery_counts(tx, b.id).await?;
+            let counts = counts
+                .into_iter()
+                .map(|(state, count)| {
+                    let name = yijia_domain::notify::DeliveryState::from_code(&state).map(|s| s.name(en));
+                    StateCount { state_name: name.unwrap_or_default().to_owned(), state, count }
+                })
+                .collect();
+            (Some(store::message_count(tx, b.id).await?), counts)
+        } else {
+            (None, vec![])
+        };
+        Ok(BroadcastView {
+            id: b.id,
+            level: b.level,
+            level_name: b.level.name(en).to_owned(),
+            reason: b.reason.clone(),
+            body: b.body.clone(),
+            area: b.area,
+            area_name: b.area_name.clone(),
+            org: node.code,
+            org_name: node.name,
+            state: b.state,
+            state_name: b.state.name(en).to_owned(),
+            sent_by: b.sent_by_name.clone(),
+            confirmed_by: b.confirmed_by_name.clone(),
+            created_at: rfc3339(b.created_at),
+            started_at: b.started_at.map(rfc3339),
+            ended_at: b.ended_at.map(rfc3339),
+            ended_by: b.ended_by_name.clone(),
+            told_in_app: told,
+            deliveries,
+            can_confirm: can_confirm(caller, &b),
+            can_end: can_end(caller, &b),
+        })
+    }
+
+    /// Works out what the input's area is, within the caller's reach.
+    async fn target(&self, tx: &mut Tx, caller: &Caller, input: &BroadcastInput) -> Result<Target> {
+        let outside = |field: &str, zh: &str, en: &str| Err(ServiceError::invalid(field, zh, en));
+        match input.area {
+            Area::Building => {
+                let Some(id) = input.building_id else {
+                    return outside("building_id", "请选择楼栋", "choose the building");
+                };
+                let info = places::building_info(tx, id).await?;
+                let com = match info {
+                    Some(i) => Some((org::by_id(tx, i.community_id).await?, i)),
+                    None => None,
+                };
+                let Some((node, info)) = com.filter(|(c, _)| caller.covers(BROADCASTERS, &c.path)) else {
+                    return outside("building_id", "您范围内没有这栋楼", "no such building in your reach");
+                };
+                let grids = store::grids_of_place(tx, Some(id), None).await?;
+                let name = format!("{} {}", info.estate, info.name);
+                Ok(Target { node, building_id: Some(id), estate_id: None, grids, name })
+            }
+            Area::Estate => {
+                let Some(id) = input.estate_id else {
+                    return outside("estate_id", "请选择小区", "choose the estate");
+                };
+                let com = match places::estate(tx, id).await? {
+                    Some(e) => Some((org::by_id(tx, e.community_id).await?, e)),
+                    None => None,
+                };
+                let Some((node, estate)) = com.filter(|(c, _)| caller.covers(BROADCASTERS, &c.path)) else {
+                    return outside("estate_id", "您范围内没有这个小区", "no such estate in your reach");
+                };
+                let grids = store::grids_of_place(tx, None, Some(id)).await?;
+                Ok(Target { node, building_id: None, estate_id: Some(id), grids, name: estate.name })
+            }
+            Area::Grids => {
+                if input.grids.is_empty() || input.grids.len() > 50 {
+                    return outside("grids", "请选择 1–50 个网格", "choose 1–50 grids");
+                }
+                let mut found = Vec::new();
+                for code in &input.grids {
+                    let g = org::by_code(tx, code.trim()).await?.filter(|g| g.kind == OrgKind::Grid);
+                    let Some(g) = g.filter(|g| caller.covers(BROADCASTERS, &g.path)) else {
+                        return Err(ServiceError::invalid(
+                            "grids",
+                            format!("您范围内没有网格「{code}」"),
+                            format!("no grid '{code}' in your reach"),
+                        ));
+                    };
+                    if !found.iter().any(|f: &org::OrgNode| f.id == g.id) {
+                        found.push(g);
+                    }
+                }
+                let Some(node) = community_of(tx, &found[0].path).await? else {
+                    return Err(ServiceError::internal("a grid outside any community"));
+                };
+                if found.iter().any(|g| !g.path.starts_with(&node.path)) {
+                    return outside("grids", "网格须在同一社区", "the grids must be in one community");
+                }
+                let name = found.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join("、");
+                let grids = found.iter().map(|g| g.id).collect();
+                Ok(Target { node, building_id: None, estate_id: None, grids, name })
+            }
+            Area::Community | Area::Subdistrict => {
+                let kind = if input.area == Area::Community { OrgKind::Community } else { OrgKind::Subdistrict };
+                let roles: &[Role] = if input.area == Area::Community { BROADCASTERS } else { &[Role::StreetOfficer] };
+                let node = match input.org.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                    Some(code) => org::by_code(tx, code).await?,
+                    None => match caller.grants.iter().find(|g| roles.contains(&g.role)) {
+                        Some(g) => org::by_code(tx, &g.org_code).await?,
+                        None => None,
+                    },
+                };
+                let Some(node) = node.filter(|n| n.kind == kind && caller.covers(roles, &n.path)) else {
+                    return if kind == OrgKind::Community {
+                        outside("org", "请指明您范围内的社区", "name a community in your reach")
+                    } else {
+                        outside(
+                            "org",
+                            "只有街道干部可向全街道广播",
+                            "only a street officer broadcasts to a subdistrict",
+                        )
+                    };
+                };
+                let grids = store::grids_under(tx, &node.path).await?;
+                let name = node.name.clone();
+                Ok(Target { node, building_id: None, estate_id: None, grids, name })
+            }
+        }
+    }
+
+    /// The places a broadcast may go to in one community.
+    pub async fn broadcast_options(&self, caller: &Caller, community: Option<&str>) -> Result<BroadcastOptions> {
+        self.denials_audited(caller, async {
+            let mut tx = self.db.read().await?;
+            let com = self.caller_community(&mut tx, caller, BROADCASTERS, community).await?;
+            let grids = org::children(&mut tx, com.id).await?;
+            let grids = grids.into_iter().filter(|g| g.kind == OrgKind::Grid).map(|g| (g.code, g.name)).collect();
+            let estates = places::estates(&mut tx, com.id, None).await?.into_iter().map(|e| (e.id, e.name)).collect();
+            let buildings = places::buildings_of(&mut tx, com.id).await?;
+            let buildings = buildings.into_iter().map(|b| (b.id, format!("{} {}", b.estate, b.name))).collect();
+            let subdistrict = match com.parent_id {
+                Some(p) => Some(org::by_id(&mut tx, p).await?),
+                None => None,
+            };
+            let subdistrict = subdistrict
+                .filter(|s| s.kind == OrgKind::Subdistrict && caller.covers(&[Role::StreetOfficer], &s.path))
+                .map(|s| (s.code, s.name));
+            Ok(BroadcastOptions { community: (com.code, com.name), subdistrict, grids, estates, buildings })
+        })
+        .await
+    }
+
+    /// Sends a broadcast, or (subdistrict-wide) holds it for a second
+    /// street officer.
+    pub async fn send_broadcast(&self, caller: &Caller, input: &BroadcastInput, en: bool) -> Result<BroadcastView> {
+        let Some(user_id) = caller.user_id.filter(|_| caller.has_any(BROADCASTERS)) else {
+            return Err(ServiceError::forbidden());
+        };
+        let reason = text("reason", &input.reason, REASON_MAX)?;
+        let body = text("body", &input.body, TEXT_MAX)?;
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let t = self.target(&mut tx, caller, input).await?;
+            if t.grids.is_empty() {
+                return Err(ServiceError::invalid("area", "这一范围内没有住户", "nobody lives in this area"));
+            }
+            let state = if input.area.needs_confirmation() { BroadcastState::Awaiting } else { BroadcastState::Active };
+            let id = store::insert(
+                &mut tx,
+                &NewBroadcast {
+                    org_id: t.node.id,
+                    org_path: &t.node.path,
+                    level: input.level,
+                    reason: &reason,
+                    body: &body,
+                    area: input.area,
+                    building_id: t.building_id,
+                    estate_id: t.estate_id,
+                    grid_ids: &t.grids,
+                    area_name: &t.name,
+                    state,
+                    sent_by: user_id,
+                    sent_by_name: &caller.display_name,
+                    now,
+                },
+            )
+            .await?;
+            let e = Event::ok("broadcast_send", format!("broadcast:{id}"), &t.node.path);
+            let detail = json!({ "level": input.level, "area": input.area, "area_name": t.name, "state": state });
+            record(&mut tx, caller, now, &e.with(detail)).await?;
+            if state == BroadcastState::Active {
+                tell(&mut tx, id, input.level, &t.node.path, now).await?;
+            }
+            let b = store::get(&mut tx, id).await?.ok_or_else(|| ServiceError::internal("broadcast just sent"))?;
+            let view = self.broadcast_view(&mut tx, caller, b, en).await?;
+            tx.commit().await?;
+            Ok(view)
+        })
+        .await
+    }
+
+    /// A second street officer lets a subdistrict-wide broadcast go.
+    pub async fn confirm_broadcast(&self, caller: &Caller, id: i64, en: bool) -> Result<BroadcastView> {
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let b = self.broadcast_in_reach(&mut tx, caller, id, "broadcast_confirm").await?;
+            if b.state != BroadcastState::Awaiting {
+                return Err(ServiceError::conflict(
+                    "这条广播不在等待确认",
+                    "this broadcast is not awaiting confirmation",
+                ));
+            }
+            if caller.user_id == Some(b.sent_by) {
+                return Err(ServiceError::conflict("须由另一位街道干部确认", "another street officer must confirm it"));
+            }
+            if !can_confirm(caller, &b) {
+                return Err(ServiceError::denied("broadcast_confirm", format!("broadcast:{id}")));
+            }
+            let user_id = caller.user_id.ok_or_else(ServiceError::forbidden)?;
+            if !store::confirm(&mut tx, id, user_id, &caller.display_name, now).await? {
+                return Err(ServiceError::conflict("这条广播已被处理", "this broadcast was dealt with meanwhile"));
+            }
+            record(&mut tx, caller, now, &Event::ok("broadcast_confirm", format!("broadcast:{id}"), &b.org_path))
+                .await?;
+            tell(&mut tx, id, b.level, &b.org_path, now).await?;
+            let b = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+            let view = self.broadcast_view(&mut tx, caller, b, en).await?;
+            tx.commit().await?;
+            Ok(view)
+        })
+        .await
+    }
+
+    /// Ends a broadcast: its banner goes; what was sent stays on record.
+    pub async fn end_broadcast(&self, caller: &Caller, id: i64, en: bool) -> Result<BroadcastView> {
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let b = self.broadcast_in_reach(&mut tx, caller, id, "broadcast_end").await?;
+            if !can_end(caller, &b) {
+                return Err(ServiceError::conflict("这条广播已结束", "this broadcast has ended"));
+            }
+            store::end(&mut tx, id, &caller.display_name, now).await?;
+            record(&mut tx, caller, now, &Event::ok("broadcast_end", format!("broadcast:{id}"), &b.org_path)).await?;
+            let b = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+            let view = self.broadcast_view(&mut tx, caller, b, en).await?;
+            tx.commit().await?;
+            Ok(view)
+        })
+        .await
+    }
+
+    /// A broadcast staff in its area may see (senders may act on it).
+    async fn broadcast_in_reach(&self, tx: &mut Tx, caller: &Caller, id: i64, action: &str) -> Result<Broadcast> {
+        let b = store::get(tx, id).await?;
+        let mine = |b: &Broadcast| caller.covers(BROADCASTERS, &b.org_path);
+        ServiceError::in_reach(b, mine, action, format!("broadcast:{id}"))
+    }
+
+    /// The broadcasts of the caller's area, newest first.
+    pub async fn broadcasts(&self, caller: &Caller, en: bool) -> Result<Vec<BroadcastView>> {
+        if !caller.has_any(BROADCAST_READERS) {
+            return Err(ServiceError::forbidden());
+        }
+        let mut tx = self.db.read().await?;
+        let found = store::within(&mut tx, &caller.scope_paths(BROADCAST_READERS), 100).await?;
+        let mut out = Vec::with_capacity(found.len());
+        for b in found {
+            out.push(self.broadcast_view(&mut tx, caller, b, en).await?);
+        }
+        Ok(out)
+    }
+
+    /// One broadcast: for staff of its area, and for whoever was told of it.
+    pub async fn broadcast(&self, caller: &Caller, id: i64, en: bool) -> Result<BroadcastView> {
+        self.denials_audited(caller, async {
+            let mut tx = self.db.read().await?;
+            let b = store::get(&mut tx, id).await?;
+            let told = match (&b, caller.user_id) {
+                (Some(_), Some(u)) => store::was_told(&mut tx, id, u).await?,
+                _ => false,
+            };
+            let paths = caller.scope_paths(BROADCAST_READERS);
+            let mine = |b: &Broadcast| {
+                told || paths.iter().any(|p| b.org_path.starts_with(p.as_str()) || p.starts_with(&b.org_path))
+            };
+            let b = ServiceError::in_reach(b, mine, "broadcast_read", format!("broadcast:{id}"))?;
+            self.broadcast_view(&mut tx, caller, b, en).await
+        })
+        .await
+    }
+
+    /// The active broadcasts the caller was told of or sent: the banner.
+    pub async fn current_broadcasts(&self, caller: &Caller, en: bool) -> Result<Vec<BroadcastView>> {
+        let Some(user_id) = caller.user_id else { return Ok(vec![]) };
+        let mut tx = self.db.read().await?;
+        let mut out = Vec::new();
+        for b in store::current_for(&mut tx, user_id).await? {
+            out.push(self.broadcast_view(&mut tx, caller, b, en).await?);
+        }
+        Ok(out)
+    }
+}
+
+/// Puts the broadcast in the outbox: the dispatcher tells the area.
+async fn tell(tx: &mut Tx, id: i64, level: Level, org_path: &str, now: i64) -> Result<()> {
+    let payload = json!({ "id": id, "level": level }).to_string();
+    cases::push_outbox(tx, now, "broadcast.sent", org_path, &format!("broadcast:{id}"), &payload).await?;
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! Emergency broadcasts: the secretary's or the officer's form and list,
+//! one broadcast's page (confirm, end, how the sending stands), and the
+//! banner every page asks for.
+
+use super::prelude::*;
+use yijia_domain::broadcast::{Area, Level};
+use yijia_service::Caller;
+use yijia_service::broadcasts::{BroadcastInput, BroadcastOptions, BroadcastView};
+use yijia_service::roles::{BROADCAST_READERS, BROADCASTERS};
+
+use super::form::{Flash, again};
+
+pub fn routes(r: Routes) -> Routes {
+    use Policy::*;
+    r.get("/broadcasts", Roles(BROADCAST_READERS), Scope::Grants, list_page)
+        .post("/broadcasts", Roles(BROADCASTERS), Scope::Named, send)
+        .get("/broadcasts/banner", LoggedIn, Scope::Own, banner)
+        .get("/broadcasts/{id}", LoggedIn, Scope::Object, one_page)
+        .post("/broadcasts/{id}/confirm", Roles(BROADCASTERS), Scope::Object, confirm)
+        .post("/broadcasts/{id}/end", Roles(BROADCASTERS), Scope::Object, end)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "broadcasts.html")]
+struct ListPage {
+    c: Chrome,
+    list: Vec<BroadcastView>,
+    options: Option<BroadcastOptions>,
+    levels: Vec<Level>,
+    form: SendForm,
+    flash: Flash,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Params {
+    community: Option<String>,
+}
+
+async fn render_list(
+    st: &AppState,
+    c: &Caller,
+    lang: Lang,
+    community: Option<&str>,
+    form: SendForm,
+    flash: Flash,
+) -> PageResult {
+    let list = st.svc.broadcasts(c, lang.en()).await.page(lang)?;
+    let options =
+        if c.has_any(BROADCASTERS) { Some(st.svc.broadcast_options(c, community).await.page(lang)?) } else { None };
+    let status = flash.status();
+    let chrome = Chrome::for_caller(lang, c, "/broadcasts", "/broadcasts");
+    Ok((status, ListPage { c: chrome, list, options, levels: Level::ALL.to_vec(), form, flash }).into_response())
+}
+
+async fn list_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
+    if c.has_any(BROADCASTERS) && super::must_choose_community(&c, BROADCASTERS, q.community.as_deref()) {
+        return super::choose_community(&st, &c, lang, "/broadcasts", lang.t("紧急广播", "Emergency broadcasts")).await;
+    }
+    render_list(&st, &c, lang, q.community.as_deref(), SendForm::default(), Flash::default()).await
+}
+
+/// The form as typed: kept when it is shown again with an error.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct SendForm {
+    level: String,
+    reason: String,
+    body: String,
+    /// `community:CODE`, `subdistrict:CODE`, `grid:CODE`, `estate:ID`, `building:ID`.
+    to: String,
+    community: String,
+}
+
+async fn send(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<SendForm>) -> PageResult {
+    let r = async {
+        let level = Level::parse(&f.level)
+            .ok_or_else(|| yijia_service::ServiceError::invalid("level", "请选择级别", "choose a level"))?;
+        let mut input = BroadcastInput {
+            level,
+            reason: f.reason.clone(),
+            body: f.body.clone(),
+            area: Area::Community,
+            building_id: None,
+            estate_id: None,
+            grids: vec![],
+            org: None,
+        };
+        let number = |s: &str, field: &str| {
+            s.parse::<i64>().map_err(|_| yijia_service::ServiceError::invalid(field, "请选择", "choose one"))
+        };
+        match f.to.split_once(':') {
+            Some(("building", id)) => {
+                input.area = Area::Building;
+                input.building_id = Some(number(id, "building_id")?);
+            }
+            Some(("estate", id)) => {
+                input.area = Area::Estate;
+                input.estate_id = Some(number(id, "estate_id")?);
+            }
+            Some(("grid", code)) => {
+                input.area = Area::Grids;
+                input.grids = vec![code.to_owned()];
+            }
+            Some(("subdistrict", code)) => {
+                input.area = Area::Subdistrict;
+                input.org = Some(code.to_owned());
+            }
+            Some(("community", code)) => input.org = Some(code.to_owned()),
+            _ => return Err(yijia_service::ServiceError::invalid("to", "请选择范围", "choose where it goes")),
+        }
+        st.svc.send_broadcast(&c, &input, lang.en()).await
+    };
+    match r.await {
+        Ok(b) => Ok(Redirect::to(&format!("/broadcasts/{}", b.id)).into_response()),
+        Err(e) => {
+            let flash = again(e, lang)?;
+            let community = Some(f.community.clone()).filter(|s| !s.is_empty());
+            render_list(&st, &c, lang, community.as_deref(), f, flash).await
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "broadcast.html")]
+struct OnePage {
+    c: Chrome,
+    b: BroadcastView,
+    flash: Flash,
+}
+
+async fn render_one(st: &AppState, c: &Caller, lang: Lang, id: i64, flash: Flash) -> PageResult {
+    let b = st.svc.broadcast(c, id, lang.en()).await.page(lang)?;
+    let status = flash.status();
+    let active = if c.has_any(BROADCAST_READERS) { "/broadcasts" } else { "/" };
+    let chrome = Chrome::for_caller(lang, c, active, &format!("/broadcasts/{id}"));
+    Ok((status, OnePage { c: chrome, b, flash }).into_response())
+}
+
+async fn one_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
+    render_one(&st, &c, lang, id, Flash::default()).await
+}
+
+async fn confirm(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
+    match st.svc.confirm_broadcast(&c, id, lang.en()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/broadcasts/{id}")).into_response()),
+        Err(e) => render_one(&st, &c, lang, id, again(e, lang)?).await,
+    }
+}
+
+async fn end(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
+    match st.svc.end_broadcast(&c, id, lang.en()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/broadcasts/{id}")).into_response()),
+        Err(e) => render_one(&st, &c, lang, id, again(e, lang)?).await,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "broadcast_banner.html")]
+struct Banner {
+    l: Lang,
+    list: Vec<BroadcastView>,
+}
+
+/// The banner of the broadcasts the caller was told of, asked for by every
+/// page when it loads and every 30 s.
+async fn banner(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
+    let list = st.svc.current_broadcasts(&c, lang.en()).await.page(lang)?;
+    Ok(Banner { l: lang, list }.into_response())
+}
