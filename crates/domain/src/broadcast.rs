@@ -35,6 +35,36 @@ crate::labelled! {
     }
 }
 
+crate::labelled! {
+    stored in "rollcall_people.state";
+    /// Where one vulnerable person stands in a roll-call (报平安).
+    pub enum Answer {
+        Pending = ("pending", "待联系", "Not yet tried"),
+        Safe = ("safe", "平安", "Safe"),
+        /// Opens an emergency case with the place filled in.
+        NeedsHelp = ("needs_help", "需要帮助", "Needs help"),
+        /// Tried and not reached: try again.
+        NotReached = ("not_reached", "未联系上", "Not reached"),
+    }
+}
+
+crate::labelled! {
+    stored in "rollcall_people.answered_as";
+    /// Who gave the answer.
+    pub enum AnsweredAs {
+        Worker = ("worker", "网格员", "Grid worker"),
+        Own = ("self", "本人", "Themselves"),
+        Family = ("family", "家人", "Family"),
+    }
+}
+
+impl Answer {
+    /// Reached: the person's state is known.
+    pub fn reached(self) -> bool {
+        matches!(self, Answer::Safe | Answer::NeedsHelp)
+    }
+}
+
 /// The reason goes into the SMS with the level and a link: this many
 /// characters keep it one message (see `notify`'s length test).
 pub const REASON_MAX: usize = 16;

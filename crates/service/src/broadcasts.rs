@@ -8,8 +8,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::Label;
-use yijia_domain::broadcast::{Area, BroadcastState, Level, REASON_MAX, TEXT_MAX};
+use yijia_domain::broadcast::{Answer, AnsweredAs, Area, BroadcastState, Level, REASON_MAX, TEXT_MAX};
 use yijia_domain::org::OrgKind;
+use yijia_domain::registry::Category;
 use yijia_domain::role::Role;
 use yijia_domain::time::rfc3339;
 use yijia_store::broadcasts::{self as store, Broadcast, NewBroadcast};
@@ -44,6 +45,10 @@ pub struct BroadcastInput {
     /// For `community` and `subdistrict`: its code; left out, your own.
     #[serde(default)]
     pub org: Option<String>,
+    /// 报平安: open a roll-call of the residents in the area who are in any
+    /// of these categories (elderly_alone, disabled, pregnant …).
+    #[serde(default)]
+    pub rollcall: Vec<Category>,
 }
 
 /// How many deliveries stand in one state.
@@ -85,6 +90,11 @@ pub struct BroadcastView {
     pub can_confirm: bool,
     /// Whether the caller may end it.
     pub can_end: bool,
+    /// It has a roll-call (报平安).
+    pub rollcall: bool,
+    /// For a resident on its roll-call: whom he may answer "我平安" for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub answer_for: Vec<MineToAnswer>,
 }
 
 /// What the sending form offers: the places of one community, and the
@@ -156,6 +166,8 @@ impl Services {
             deliveries,
             can_confirm: can_confirm(caller, &b),
             can_end: can_end(caller, &b),
+            rollcall: store::rollcall_of(tx, b.id).await?.is_some(),
+            answer_for: self.mine_to_answer(tx, caller, &b, en).await?,
         })
     }
 
@@ -314,6 +326,14 @@ impl Services {
                 tell(&mut tx, id, input.level, &t.node.path, now).await?;
             }
             let b = store::get(&mut tx, id).await?.ok_or_else(|| ServiceError::internal("broadcast just sent"))?;
+            if !input.rollcall.is_empty() {
+                let mut codes: Vec<&'static str> = input.rollcall.iter().map(|c| c.code()).collect();
+                codes.sort_unstable();
+                codes.dedup();
+                let (_, n) = store::open_rollcall(&mut tx, &b, &codes, now).await?;
+                let e = Event::ok("rollcall_open", format!("broadcast:{id}"), &t.node.path);
+                record(&mut tx, caller, now, &e.with(json!({ "categories": codes, "people": n }))).await?;
+            }
             let view = self.broadcast_view(&mut tx, caller, b, en).await?;
             tx.commit().await?;
             Ok(view)
@@ -430,4 +450,355 @@ async fn tell(tx: &mut Tx, id: i64, level: Level, org_path: &str, now: i64) -> R
     let payload = json!({ "id": id, "level": level }).to_string();
     cases::push_outbox(tx, now, "broadcast.sent", org_path, &format!("broadcast:{id}"), &payload).await?;
     Ok(())
+}
+
+// ---- the roll-call (报平安) -------------------------------------------------
+
+/// One grid's line on the board, or the whole roll-call's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Tally {
+    /// The grid's code; empty for the whole.
+    pub grid: String,
+    pub grid_name: String,
+    pub total: i64,
+    pub safe: i64,
+    pub needs_help: i64,
+    pub not_reached: i64,
+    pub pending: i64,
+    /// Reached (safe or needing help), in whole percent.
+    pub percent: i64,
+}
+
+impl Tally {
+    fn add(&mut self, state: Answer, n: i64) {
+        self.total += n;
+        match state {
+            Answer::Safe => self.safe += n,
+            Answer::NeedsHelp => self.needs_help += n,
+            Answer::NotReached => self.not_reached += n,
+            Answer::Pending => self.pending += n,
+        }
+        self.percent = if self.total == 0 { 100 } else { (self.safe + self.needs_help) * 100 / self.total };
+    }
+}
+
+/// The live board of a roll-call.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RollcallBoard {
+    pub broadcast_id: i64,
+    pub categories: Vec<String>,
+    pub opened_at: String,
+    /// When the last person was reached: the roll-call is closed.
+    pub closed_at: Option<String>,
+    pub all: Tally,
+    pub grids: Vec<Tally>,
+}
+
+/// A person to reach, in walking order.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RollcallPerson {
+    pub resident_id: i64,
+    pub name: String,
+    /// 丁香花园 3号楼 2单元 301
+    pub address: String,
+    pub grid_name: String,
+    pub categories: Vec<String>,
+    pub state: Answer,
+    pub state_name: String,
+    pub tries: i64,
+    pub answered_as: Option<String>,
+    /// The emergency case opened when they needed help.
+    pub case_id: Option<i64>,
+}
+
+/// An answer for one person.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerInput {
+    pub resident_id: i64,
+    /// `safe`, `needs_help` or `not_reached`.
+    pub answer: Answer,
+    /// What they need (for `needs_help`), at most 200 characters.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// What an answer came to: the emergency case opened for one who needs help.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Answered {
+    pub answer: Answer,
+    pub case_id: Option<i64>,
+}
+
+/// "我平安": a resident for himself, or for a family member.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SafeInput {
+    /// A family member in your household; left out, yourself.
+    #[serde(default)]
+    pub resident_id: Option<i64>,
+}
+
+/// What a resident may answer for on a broadcast's page.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct MineToAnswer {
+    pub resident_id: i64,
+    /// The first character of the name: 张**.
+    pub name: String,
+    pub own: bool,
+    pub state: Answer,
+    pub state_name: String,
+}
+
+fn address(p: &store::Person) -> String {
+    [&p.estate, &p.building, &p.entrance, &p.door]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Services {
+    /// The roll-call of a broadcast staff may see, with the broadcast.
+    async fn rollcall_in_reach(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        id: i64,
+        action: &str,
+    ) -> Result<(Broadcast, store::Rollcall)> {
+        let b = store::get(tx, id).await?;
+        let paths = caller.scope_paths(BROADCAST_READERS);
+        let mine =
+            |b: &Broadcast| paths.iter().any(|p| b.org_path.starts_with(p.as_str()) || p.starts_with(&b.org_path));
+        let b = ServiceError::in_reach(b, mine, action, format!("broadcast:{id}"))?;
+        let Some(r) = store::rollcall_of(tx, id).await? else { return Err(ServiceError::NotFound) };
+        Ok((b, r))
+    }
+
+    /// The live board: reached, safe, needing help, not reached, per grid.
+    pub async fn rollcall_board(&self, caller: &Caller, id: i64, en: bool) -> Result<RollcallBoard> {
+        self.denials_audited(caller, async {
+            let mut tx = self.db.read().await?;
+            let (_, r) = self.rollcall_in_reach(&mut tx, caller, id, "rollcall_read").await?;
+            let paths = caller.scope_paths(BROADCAST_READERS);
+            let mut all = Tally::default();
+            let mut grids: Vec<Tally> = Vec::new();
+            for (grid_id, code, name, state, n) in store::rollcall_counts(&mut tx, r.id).await? {
+                let path = org::by_id(&mut tx, grid_id).await?.path;
+                if !paths.iter().any(|p| path.starts_with(p.as_str())) {
+                    continue;
+                }
+                all.add(state, n);
+                match grids.last_mut().filter(|g| g.grid == code) {
+                    Some(g) => g.add(state, n),
+                    None => {
+                        let mut g = Tally { grid: code, grid_name: name, ..Tally::default() };
+                        g.add(state, n);
+                        grids.push(g);
+                    }
+                }
+            }
+            if all.total == 0 {
+                all.percent = 100;
+            }
+            let categories =
+                r.categories.split(',').filter_map(|c| Category::from_code(c).map(|c| c.name(en).to_owned())).collect();
+            Ok(RollcallBoard {
+                broadcast_id: id,
+                categories,
+                opened_at: rfc3339(r.opened_at),
+                closed_at: r.closed_at.map(rfc3339),
+                all,
+                grids,
+            })
+        })
+        .await
+    }
+
+    /// The people of a roll-call in the caller's grids, in walking order.
+    pub async fn rollcall_people(
+        &self,
+        caller: &Caller,
+        id: i64,
+        grid: Option<&str>,
+        state: Option<Answer>,
+        en: bool,
+    ) -> Result<Vec<RollcallPerson>> {
+        self.denials_audited(caller, async {
+            let mut tx = self.db.read().await?;
+            let (b, r) = self.rollcall_in_reach(&mut tx, caller, id, "rollcall_read").await?;
+            let grid_ids = match grid.map(str::trim).filter(|g| !g.is_empty()) {
+                Some(code) => match org::by_code(&mut tx, code).await?.filter(|g| g.kind == OrgKind::Grid) {
+                    Some(g) => Some(vec![g.id]),
+                    None => return Err(ServiceError::invalid("grid", "没有这个网格", "no such grid")),
+                },
+                None => None,
+            };
+            let found = store::rollcall_people(&mut tx, r.id, grid_ids.as_deref(), state).await?;
+            let found: Vec<store::Person> =
+                found.into_iter().filter(|p| caller.covers(BROADCAST_READERS, &p.grid_path)).collect();
+            let ids: Vec<i64> = found.iter().map(|p| p.resident_id).collect();
+            let wanted: Vec<&str> = r.categories.split(',').collect();
+            let mut cats: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+            for (rid, code) in store::categories_of(&mut tx, &ids).await? {
+                if let Some(c) = Category::from_code(&code).filter(|c| wanted.contains(&c.code())) {
+                    cats.entry(rid).or_default().push(c.name(en).to_owned());
+                }
+            }
+            drop(tx);
+            // names and homes of the vulnerable: a read that is audited
+            let e = Event::ok("rollcall_read", format!("broadcast:{id}"), &b.org_path);
+            let mut w = self.db.write().await?;
+            record(&mut w, caller, self.now(), &e.with(json!({ "people": ids.len() }))).await?;
+            w.commit().await?;
+            Ok(found
+                .into_iter()
+                .map(|p| RollcallPerson {
+                    resident_id: p.resident_id,
+                    address: address(&p),
+                    categories: cats.remove(&p.resident_id).unwrap_or_default(),
+                    state_name: p.state.name(en).to_owned(),
+                    answered_as: p.answered_as.map(|a| a.name(en).to_owned()),
+                    name: p.name,
+                    grid_name: p.grid_name,
+                    state: p.state,
+                    tries: p.tries,
+                    case_id: p.case_id,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// A grid worker's (or the secretary's) answer for one person; one who
+    /// needs help gets an emergency case at their home.
+    pub async fn answer_rollcall(&self, caller: &Caller, id: i64, input: &AnswerInput) -> Result<Answered> {
+        if input.answer == Answer::Pending {
+            return Err(ServiceError::invalid(
+                "answer",
+                "请选择平安、需要帮助或未联系上",
+                "safe, needs_help or not_reached",
+            ));
+        }
+        let note = crate::fields::optional_text("note", input.note.as_deref(), 200)?;
+        let (b, r, p) = self
+            .denials_audited(caller, async {
+                let mut tx = self.db.read().await?;
+                let (b, r) = self.rollcall_in_reach(&mut tx, caller, id, "rollcall_answer").await?;
+                let p = store::rollcall_person(&mut tx, r.id, input.resident_id).await?;
+                let mine = |p: &store::Person| caller.covers(BROADCAST_READERS, &p.grid_path);
+                let p = ServiceError::in_reach(p, mine, "rollcall_answer", format!("resident:{}", input.resident_id))?;
+                Ok((b, r, p))
+            })
+            .await?;
+        if b.state != BroadcastState::Active {
+            return Err(ServiceError::conflict("广播未在进行", "the broadcast is not active"));
+        }
+        // one case per person: answering "needs help" again does not open another
+        let case_id = match (input.answer, p.case_id) {
+            (Answer::NeedsHelp, None) => {
+                let description = format!(
+                    "紧急广播「{}」报平安：{}需要帮助。{}",
+                    b.reason,
+                    yijia_domain::notify::initial(&p.name),
+                    note
+                );
+                let case = crate::cases::CaseInput {
+                    category: "elderly_help".into(),
+                    priority: Some(yijia_domain::case::Priority::Emergency),
+                    title: Some(format!("报平安：需要帮助（{}）", b.reason)),
+                    description: description.trim().to_owned(),
+                    channel: Some(yijia_domain::case::Channel::Visit),
+                    household_id: p.household_id,
+                    // the grid's code is the last step of its path
+                    grid: p
+                        .household_id
+                        .is_none()
+                        .then(|| p.grid_path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned()),
+                    residents: vec![p.resident_id],
+                    ..Default::default()
+                };
+                Some(self.create_case(caller, &case).await?.summary.id)
+            }
+            _ => None,
+        };
+        let now = self.now();
+        let mut tx = self.db.write().await?;
+        let a = store::NewAnswer {
+            rollcall_id: r.id,
+            resident_id: p.resident_id,
+            state: input.answer,
+            by: caller.user_id,
+            answered_as: AnsweredAs::Worker,
+            case_id,
+            now,
+        };
+        store::answer(&mut tx, &a).await?;
+        let e = Event::ok("rollcall_answer", format!("resident:{}", p.resident_id), &p.grid_path);
+        record(&mut tx, caller, now, &e.with(json!({ "broadcast": id, "answer": input.answer, "case": case_id })))
+            .await?;
+        tx.commit().await?;
+        Ok(Answered { answer: input.answer, case_id: case_id.or(p.case_id) })
+    }
+
+    /// What the caller (a resident) may answer "我平安" for: himself and
+    /// the family in his household on the broadcast's roll-call.
+    async fn mine_to_answer(&self, tx: &mut Tx, caller: &Caller, b: &Broadcast, en: bool) -> Result<Vec<MineToAnswer>> {
+        let Some(own) = caller.resident_id else { return Ok(vec![]) };
+        let Some(r) = store::rollcall_of(tx, b.id).await?.filter(|_| b.state == BroadcastState::Active) else {
+            return Ok(vec![]);
+        };
+        let household = yijia_store::residents::get(tx, own).await?.and_then(|r| r.household_id);
+        let people = match household {
+            Some(h) => store::rollcall_household(tx, r.id, h).await?,
+            None => store::rollcall_person(tx, r.id, own).await?.into_iter().collect(),
+        };
+        Ok(people
+            .into_iter()
+            .map(|p| MineToAnswer {
+                resident_id: p.resident_id,
+                name: yijia_domain::notify::initial(&p.name),
+                own: p.resident_id == own,
+                state_name: p.state.name(en).to_owned(),
+                state: p.state,
+            })
+            .collect())
+    }
+
+    /// "我平安": a resident answers for himself or a family member.
+    pub async fn answer_safe(&self, caller: &Caller, id: i64, input: &SafeInput) -> Result<()> {
+        let Some(own) = caller.resident_id else { return Err(ServiceError::forbidden()) };
+        let who = input.resident_id.unwrap_or(own);
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let mut tx = self.db.write().await?;
+            let mine = match store::get(&mut tx, id).await? {
+                Some(b) => self.mine_to_answer(&mut tx, caller, &b, false).await?,
+                None => vec![],
+            };
+            let Some(m) = mine.into_iter().find(|m| m.resident_id == who) else {
+                return Err(ServiceError::denied("rollcall_safe", format!("broadcast:{id}")));
+            };
+            let r = store::rollcall_of(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+            let p = store::rollcall_person(&mut tx, r.id, who).await?.ok_or(ServiceError::NotFound)?;
+            let a = store::NewAnswer {
+                rollcall_id: r.id,
+                resident_id: who,
+                state: Answer::Safe,
+                by: caller.user_id,
+                answered_as: if m.own { AnsweredAs::Own } else { AnsweredAs::Family },
+                case_id: None,
+                now,
+            };
+            store::answer(&mut tx, &a).await?;
+            let e = Event::ok("rollcall_safe", format!("resident:{who}"), &p.grid_path);
+            record(&mut tx, caller, now, &e.with(json!({ "broadcast": id }))).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
 }

@@ -1,6 +1,6 @@
 //! Emergency broadcasts and their roll-calls (报平安).
 
-use yijia_domain::broadcast::{Area, BroadcastState, Level};
+use yijia_domain::broadcast::{Answer, AnsweredAs, Area, BroadcastState, Level};
 
 use crate::sql::bind_args;
 use crate::{Result, Tx, on_tx};
@@ -137,7 +137,7 @@ pub struct Reached {
 
 /// The residents living in a broadcast's area.
 pub async fn residents_in(tx: &mut Tx, b: &Broadcast) -> Result<Vec<Reached>> {
-    let (filter, arg) = area_filter(b);
+    let (filter, arg) = area_filter(b, 1);
     let sql = format!(
         "SELECT r.id AS resident_id, u.id AS user_id, r.phone_sealed IS NOT NULL AS has_phone FROM residents r \
          LEFT JOIN users u ON u.resident_id = r.id AND u.disabled_at IS NULL WHERE {filter} ORDER BY r.id"
@@ -148,16 +148,18 @@ pub async fn residents_in(tx: &mut Tx, b: &Broadcast) -> Result<Vec<Reached>> {
     }))
 }
 
-/// Which residents a broadcast's area holds, as SQL over `residents r`.
-fn area_filter(b: &Broadcast) -> (String, Option<i64>) {
+/// Which residents a broadcast's area holds, as SQL over `residents r`,
+/// with its one parameter (if any) as `$at`.
+fn area_filter(b: &Broadcast, at: usize) -> (String, Option<i64>) {
     match (b.area, b.building_id, b.estate_id) {
         (Area::Building, Some(id), _) => {
-            ("r.household_id IN (SELECT id FROM households WHERE building_id = $1)".into(), Some(id))
+            (format!("r.household_id IN (SELECT id FROM households WHERE building_id = ${at})"), Some(id))
         }
         (Area::Estate, _, Some(id)) => (
-            "r.household_id IN (SELECT h.id FROM households h JOIN buildings x ON x.id = h.building_id \
-             WHERE x.estate_id = $1)"
-                .into(),
+            format!(
+                "r.household_id IN (SELECT h.id FROM households h JOIN buildings x ON x.id = h.building_id \
+                 WHERE x.estate_id = ${at})"
+            ),
             Some(id),
         ),
         _ => (format!("r.grid_id IN ({})", crate::sql::id_list(&b.grids())), None),
@@ -210,4 +212,148 @@ pub async fn paths_of_grids(tx: &mut Tx, grid_ids: &[i64]) -> Result<(Vec<String
     let g = on_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(grids)).fetch_all(&mut *c).await?);
     let a = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(above)).fetch_all(&mut *c).await?);
     Ok((g, a))
+}
+
+// ---- the roll-call (报平安) ----
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Rollcall {
+    pub id: i64,
+    pub broadcast_id: i64,
+    /// Category codes, comma-separated.
+    pub categories: String,
+    pub opened_at: i64,
+    pub closed_at: Option<i64>,
+}
+
+/// Opens a broadcast's roll-call of the residents in its area who are in
+/// any of `categories` (codes of the built-in categories); answers its id
+/// and how many people it holds.
+pub async fn open_rollcall(tx: &mut Tx, b: &Broadcast, categories: &[&'static str], now: i64) -> Result<(i64, u64)> {
+    let id: i64 = on_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO rollcalls (broadcast_id, categories, opened_at) VALUES ($1, $2, $3) RETURNING id")
+        .bind(b.id).bind(categories.join(",")).bind(now).fetch_one(c).await?);
+    let (filter, arg) = area_filter(b, 2);
+    // the codes are the domain's own constants, never input
+    let codes = categories.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "INSERT INTO rollcall_people (rollcall_id, resident_id, grid_id, state) \
+         SELECT $1, r.id, r.grid_id, 'pending' FROM residents r WHERE {filter} AND EXISTS \
+         (SELECT 1 FROM resident_categories k WHERE k.resident_id = r.id AND k.category IN ({codes}))"
+    );
+    let n = on_tx!(tx, c => {
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id);
+        match arg { Some(a) => q.bind(a), None => q }.execute(&mut *c).await?.rows_affected()
+    });
+    Ok((id, n))
+}
+
+pub async fn rollcall_of(tx: &mut Tx, broadcast_id: i64) -> Result<Option<Rollcall>> {
+    let sql = "SELECT id, broadcast_id, categories, opened_at, closed_at FROM rollcalls WHERE broadcast_id = $1";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(broadcast_id).fetch_optional(c).await?))
+}
+
+/// One grid's people in one state: (grid id, grid code, grid name, state, count).
+pub async fn rollcall_counts(tx: &mut Tx, rollcall_id: i64) -> Result<Vec<(i64, String, String, Answer, i64)>> {
+    let sql = "SELECT p.grid_id, o.code, o.name, p.state, COUNT(*) FROM rollcall_people p \
+               JOIN org_nodes o ON o.id = p.grid_id WHERE p.rollcall_id = $1 \
+               GROUP BY p.grid_id, o.code, o.name, p.state ORDER BY o.code, p.state";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(rollcall_id).fetch_all(c).await?))
+}
+
+/// A person on a roll-call, where they live, and their answer.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Person {
+    pub resident_id: i64,
+    pub household_id: Option<i64>,
+    pub grid_id: i64,
+    pub grid_path: String,
+    pub grid_name: String,
+    pub name: String,
+    pub estate: Option<String>,
+    pub building: Option<String>,
+    pub entrance: Option<String>,
+    pub door: Option<String>,
+    pub state: Answer,
+    pub tries: i64,
+    pub answered_at: Option<i64>,
+    pub answered_as: Option<AnsweredAs>,
+    pub case_id: Option<i64>,
+}
+
+const PERSON: &str = "SELECT p.resident_id, r.household_id, p.grid_id, o.path AS grid_path, o.name AS grid_name, \
+     r.name, e.name AS estate, b.name AS building, h.entrance, h.door, p.state, p.tries, p.answered_at, \
+     p.answered_as, p.case_id FROM rollcall_people p JOIN residents r ON r.id = p.resident_id \
+     JOIN org_nodes o ON o.id = p.grid_id LEFT JOIN households h ON h.id = r.household_id \
+     LEFT JOIN buildings b ON b.id = h.building_id LEFT JOIN estates e ON e.id = b.estate_id";
+
+/// A roll-call's people in walking order (estate, building, entrance,
+/// door), optionally of some grids and in one state.
+pub async fn rollcall_people(
+    tx: &mut Tx,
+    rollcall_id: i64,
+    grid_ids: Option<&[i64]>,
+    state: Option<Answer>,
+) -> Result<Vec<Person>> {
+    let grids = match grid_ids {
+        Some([]) => return Ok(vec![]),
+        Some(ids) => format!(" AND p.grid_id IN ({})", crate::sql::id_list(ids)),
+        None => String::new(),
+    };
+    let sql = format!(
+        "{PERSON} WHERE p.rollcall_id = $1{grids} AND ($2 IS NULL OR p.state = $2) \
+         ORDER BY e.name, length(b.name), b.name, h.entrance, length(h.door), h.door, r.id"
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(rollcall_id).bind(state).fetch_all(c).await?))
+}
+
+pub async fn rollcall_person(tx: &mut Tx, rollcall_id: i64, resident_id: i64) -> Result<Option<Person>> {
+    let sql = format!("{PERSON} WHERE p.rollcall_id = $1 AND p.resident_id = $2");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(rollcall_id).bind(resident_id)
+        .fetch_optional(c).await?))
+}
+
+/// The people of a roll-call living in one household.
+pub async fn rollcall_household(tx: &mut Tx, rollcall_id: i64, household_id: i64) -> Result<Vec<Person>> {
+    let sql = format!("{PERSON} WHERE p.rollcall_id = $1 AND r.household_id = $2 ORDER BY r.id");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(rollcall_id).bind(household_id)
+        .fetch_all(c).await?))
+}
+
+/// The categories (of `codes`) each of some residents is in.
+pub async fn categories_of(tx: &mut Tx, resident_ids: &[i64]) -> Result<Vec<(i64, String)>> {
+    if resident_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT resident_id, category FROM resident_categories WHERE resident_id IN ({}) ORDER BY resident_id, category",
+        crate::sql::id_list(resident_ids)
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(c).await?))
+}
+
+pub struct NewAnswer {
+    pub rollcall_id: i64,
+    pub resident_id: i64,
+    pub state: Answer,
+    pub by: Option<i64>,
+    pub answered_as: AnsweredAs,
+    pub case_id: Option<i64>,
+    pub now: i64,
+}
+
+/// Records an answer, and closes the roll-call when nobody is left to
+/// reach (or opens it again when someone is).
+pub async fn answer(tx: &mut Tx, a: &NewAnswer) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE rollcall_people SET state = $3, tries = tries + 1, answered_at = $4, answered_by = $5, \
+         answered_as = $6, case_id = COALESCE($7, case_id) WHERE rollcall_id = $1 AND resident_id = $2")
+        .bind(a.rollcall_id).bind(a.resident_id).bind(a.state).bind(a.now).bind(a.by).bind(a.answered_as)
+        .bind(a.case_id).execute(&mut *c).await?.rows_affected());
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE rollcalls SET closed_at = CASE WHEN EXISTS (SELECT 1 FROM rollcall_people p \
+         WHERE p.rollcall_id = $1 AND p.state IN ('pending', 'not_reached')) THEN NULL \
+         ELSE COALESCE(closed_at, $2) END WHERE id = $1")
+        .bind(a.rollcall_id).bind(a.now).execute(&mut *c).await?.rows_affected());
+    Ok(())
 }

@@ -2,7 +2,10 @@
 //! one, end one; the current ones for the banner.
 
 use super::prelude::*;
-use yijia_service::broadcasts::{BroadcastInput, BroadcastView};
+use yijia_domain::broadcast::Answer;
+use yijia_service::broadcasts::{
+    AnswerInput, Answered, BroadcastInput, BroadcastView, RollcallBoard, RollcallPerson, SafeInput,
+};
 
 /// The broadcasts of your area, newest first.
 #[utoipa::path(get, path = "/api/v1/broadcasts", tag = "broadcasts",
@@ -94,4 +97,85 @@ pub async fn end_broadcast(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<BroadcastView>, ApiError> {
     Ok(Json(st.svc.end_broadcast(&c, id, lang.en()).await.api(lang)?))
+}
+
+/// The roll-call's live board: reached, safe, needing help and not reached, per grid.
+#[utoipa::path(get, path = "/api/v1/broadcasts/{id}/rollcall", tag = "broadcasts",
+    params(("id" = i64, Path, description = "Broadcast id")),
+    responses(
+        (status = 200, description = "The board", body = RollcallBoard),
+        (status = 404, description = "No such roll-call in your reach", body = ErrorBody),
+    ))]
+pub async fn rollcall_board(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<RollcallBoard>, ApiError> {
+    Ok(Json(st.svc.rollcall_board(&c, id, lang.en()).await.api(lang)?))
+}
+
+/// Which people to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PeopleQuery {
+    /// One grid's code.
+    pub grid: Option<String>,
+    pub state: Option<Answer>,
+}
+
+/// The people to reach in your grids, in walking order.
+#[utoipa::path(get, path = "/api/v1/broadcasts/{id}/rollcall/people", tag = "broadcasts",
+    params(("id" = i64, Path, description = "Broadcast id"), PeopleQuery),
+    responses(
+        (status = 200, description = "The people", body = Vec<RollcallPerson>),
+        (status = 404, description = "No such roll-call in your reach", body = ErrorBody),
+        (status = 422, description = "No such grid", body = ErrorBody),
+    ))]
+pub async fn rollcall_people(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<PeopleQuery>,
+) -> Result<Json<Vec<RollcallPerson>>, ApiError> {
+    Ok(Json(st.svc.rollcall_people(&c, id, q.grid.as_deref(), q.state, lang.en()).await.api(lang)?))
+}
+
+/// Answer for one person: safe, needs help (an emergency case opens at their home), or not reached.
+#[utoipa::path(post, path = "/api/v1/broadcasts/{id}/rollcall/answer", tag = "broadcasts", request_body = AnswerInput,
+    params(("id" = i64, Path, description = "Broadcast id")),
+    responses(
+        (status = 200, description = "Recorded", body = Answered),
+        (status = 404, description = "No such person on a roll-call in your reach", body = ErrorBody),
+        (status = 409, description = "The broadcast has ended", body = ErrorBody),
+        (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
+    ))]
+pub async fn answer_rollcall(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<AnswerInput>,
+) -> Result<Json<Answered>, ApiError> {
+    Ok(Json(st.svc.answer_rollcall(&c, id, &b).await.api(lang)?))
+}
+
+/// 我平安: answer for yourself, or a family member in your household.
+#[utoipa::path(post, path = "/api/v1/broadcasts/{id}/safe", tag = "broadcasts", request_body = SafeInput,
+    params(("id" = i64, Path, description = "Broadcast id")),
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 404, description = "Nobody of yours on its roll-call", body = ErrorBody),
+    ))]
+pub async fn answer_safe(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<SafeInput>,
+) -> Result<StatusCode, ApiError> {
+    st.svc.answer_safe(&c, id, &b).await.api(lang)?;
+    Ok(StatusCode::NO_CONTENT)
 }

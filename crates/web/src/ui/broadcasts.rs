@@ -3,10 +3,15 @@
 //! banner every page asks for.
 
 use super::prelude::*;
-use yijia_domain::broadcast::{Area, Level};
+use std::collections::HashMap;
+
+use yijia_domain::broadcast::{Answer, Area, Level};
+use yijia_domain::registry::Category;
 use yijia_service::Caller;
-use yijia_service::broadcasts::{BroadcastInput, BroadcastOptions, BroadcastView};
-use yijia_service::roles::{BROADCAST_READERS, BROADCASTERS};
+use yijia_service::broadcasts::{
+    AnswerInput, BroadcastInput, BroadcastOptions, BroadcastView, RollcallBoard, RollcallPerson, SafeInput,
+};
+use yijia_service::roles::{BROADCAST_READERS, BROADCASTERS, RESIDENTS};
 
 use super::form::{Flash, again};
 
@@ -18,7 +23,15 @@ pub fn routes(r: Routes) -> Routes {
         .get("/broadcasts/{id}", LoggedIn, Scope::Object, one_page)
         .post("/broadcasts/{id}/confirm", Roles(BROADCASTERS), Scope::Object, confirm)
         .post("/broadcasts/{id}/end", Roles(BROADCASTERS), Scope::Object, end)
+        .get("/broadcasts/{id}/board", Roles(BROADCAST_READERS), Scope::Object, board)
+        .get("/broadcasts/{id}/rollcall", Roles(BROADCAST_READERS), Scope::Object, people_page)
+        .post("/broadcasts/{id}/rollcall/answer", Roles(BROADCAST_READERS), Scope::Object, answer)
+        .post("/broadcasts/{id}/safe", Roles(RESIDENTS), Scope::Object, safe)
 }
+
+/// The categories a roll-call is usually of, offered on the form.
+const VULNERABLE: [Category; 5] =
+    [Category::ElderlyAlone, Category::Disabled, Category::Pregnant, Category::Hardship, Category::Child];
 
 #[derive(Template, WebTemplate)]
 #[template(path = "broadcasts.html")]
@@ -27,8 +40,15 @@ struct ListPage {
     list: Vec<BroadcastView>,
     options: Option<BroadcastOptions>,
     levels: Vec<Level>,
+    vulnerable: Vec<Category>,
     form: SendForm,
     flash: Flash,
+}
+
+impl ListPage {
+    fn ticked(&self, c: &Category) -> bool {
+        self.form.extra.contains_key(&format!("rc.{}", c.code()))
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -50,7 +70,16 @@ async fn render_list(
         if c.has_any(BROADCASTERS) { Some(st.svc.broadcast_options(c, community).await.page(lang)?) } else { None };
     let status = flash.status();
     let chrome = Chrome::for_caller(lang, c, "/broadcasts", "/broadcasts");
-    Ok((status, ListPage { c: chrome, list, options, levels: Level::ALL.to_vec(), form, flash }).into_response())
+    let page = ListPage {
+        c: chrome,
+        list,
+        options,
+        levels: Level::ALL.to_vec(),
+        vulnerable: VULNERABLE.to_vec(),
+        form,
+        flash,
+    };
+    Ok((status, page).into_response())
 }
 
 async fn list_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Query<Params>) -> PageResult {
@@ -70,6 +99,9 @@ struct SendForm {
     /// `community:CODE`, `subdistrict:CODE`, `grid:CODE`, `estate:ID`, `building:ID`.
     to: String,
     community: String,
+    /// `rc.CODE`: a roll-call of that category.
+    #[serde(flatten)]
+    extra: HashMap<String, String>,
 }
 
 async fn send(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Form<SendForm>) -> PageResult {
@@ -85,6 +117,7 @@ async fn send(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Fo
             estate_id: None,
             grids: vec![],
             org: None,
+            rollcall: VULNERABLE.into_iter().filter(|c| f.extra.contains_key(&format!("rc.{}", c.code()))).collect(),
         };
         let number = |s: &str, field: &str| {
             s.parse::<i64>().map_err(|_| yijia_service::ServiceError::invalid(field, "请选择", "choose one"))
@@ -126,15 +159,128 @@ async fn send(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Form(f): Fo
 struct OnePage {
     c: Chrome,
     b: BroadcastView,
+    board: Option<RollcallBoard>,
     flash: Flash,
 }
 
 async fn render_one(st: &AppState, c: &Caller, lang: Lang, id: i64, flash: Flash) -> PageResult {
     let b = st.svc.broadcast(c, id, lang.en()).await.page(lang)?;
+    let board = if b.rollcall && c.has_any(BROADCAST_READERS) {
+        Some(st.svc.rollcall_board(c, id, lang.en()).await.page(lang)?)
+    } else {
+        None
+    };
     let status = flash.status();
     let active = if c.has_any(BROADCAST_READERS) { "/broadcasts" } else { "/" };
     let chrome = Chrome::for_caller(lang, c, active, &format!("/broadcasts/{id}"));
-    Ok((status, OnePage { c: chrome, b, flash }).into_response())
+    Ok((status, OnePage { c: chrome, b, board, flash }).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "rollcall_board.html")]
+struct BoardFragment {
+    l: Lang,
+    board: RollcallBoard,
+}
+
+/// The board alone: the broadcast's page asks for it every 10 s.
+async fn board(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
+    let board = st.svc.rollcall_board(&c, id, lang.en()).await.page(lang)?;
+    Ok(BoardFragment { l: lang, board }.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "rollcall.html")]
+struct PeoplePage {
+    c: Chrome,
+    b: BroadcastView,
+    people: Vec<RollcallPerson>,
+    grid: String,
+    state: String,
+    flash: Flash,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PeopleQuery {
+    grid: String,
+    state: String,
+}
+
+impl PeopleQuery {
+    fn back(&self, id: i64) -> String {
+        format!("/broadcasts/{id}/rollcall?grid={}&state={}", self.grid, self.state)
+    }
+}
+
+async fn render_people(st: &AppState, c: &Caller, lang: Lang, id: i64, q: PeopleQuery, flash: Flash) -> PageResult {
+    let b = st.svc.broadcast(c, id, lang.en()).await.page(lang)?;
+    let state = Answer::from_code(&q.state);
+    let people = st.svc.rollcall_people(c, id, Some(q.grid.as_str()), state, lang.en()).await.page(lang)?;
+    let status = flash.status();
+    let chrome = Chrome::for_caller(lang, c, "/broadcasts", &q.back(id));
+    Ok((status, PeoplePage { c: chrome, b, people, grid: q.grid, state: q.state, flash }).into_response())
+}
+
+async fn people_page(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Query(q): Query<PeopleQuery>,
+) -> PageResult {
+    render_people(&st, &c, lang, id, q, Flash::default()).await
+}
+
+#[derive(Deserialize)]
+struct AnswerForm {
+    resident_id: i64,
+    answer: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    grid: String,
+    #[serde(default)]
+    state: String,
+}
+
+async fn answer(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<AnswerForm>,
+) -> PageResult {
+    let q = PeopleQuery { grid: f.grid, state: f.state };
+    let r = match Answer::from_code(&f.answer) {
+        Some(a) => {
+            let input = AnswerInput { resident_id: f.resident_id, answer: a, note: Some(f.note) };
+            st.svc.answer_rollcall(&c, id, &input).await
+        }
+        None => Err(yijia_service::ServiceError::invalid("answer", "请选择", "choose one")),
+    };
+    match r {
+        Ok(_) => Ok(Redirect::to(&format!("{}#p-{}", q.back(id), f.resident_id)).into_response()),
+        Err(e) => render_people(&st, &c, lang, id, q, again(e, lang)?).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct SafeForm {
+    resident_id: i64,
+}
+
+async fn safe(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<SafeForm>,
+) -> PageResult {
+    match st.svc.answer_safe(&c, id, &SafeInput { resident_id: Some(f.resident_id) }).await {
+        Ok(()) => Ok(Redirect::to(&format!("/broadcasts/{id}")).into_response()),
+        Err(e) => render_one(&st, &c, lang, id, again(e, lang)?).await,
+    }
 }
 
 async fn one_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {

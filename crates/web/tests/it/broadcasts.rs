@@ -232,3 +232,104 @@ async fn a_subdistrict_wide_broadcast_goes_only_when_a_second_officer_confirms()
     let audit = app.audit().await;
     assert!(audit.iter().any(|(a, o, _)| a == "broadcast_confirm" && o == "ok"));
 }
+
+#[tokio::test]
+async fn a_rollcall_reaches_every_vulnerable_person_and_closes_when_all_are_reached() {
+    let app = TestApp::spawn().await;
+    home_building(&app).await;
+    let secretary = app.token("secretary").await;
+    let worker = app.token("worker1").await;
+    let alone = "SELECT COUNT(*) FROM residents r JOIN org_nodes o ON o.id = r.grid_id JOIN resident_categories k \
+                 ON k.resident_id = r.id AND k.category = 'elderly_alone' WHERE o.code LIKE $1";
+    let total = scalar(&app, alone, "chengnan-g%").await;
+    let in_grid1 = scalar(&app, alone, "chengnan-g01").await;
+    assert!(total >= 5 && in_grid1 >= 1, "the demo has elderly people living alone: {total}, {in_grid1}");
+    // the resident account answers for himself: one of them
+    let own = scalar(
+        &app,
+        "SELECT r.id FROM residents r JOIN org_nodes o ON o.id = r.grid_id JOIN resident_categories k \
+         ON k.resident_id = r.id AND k.category = 'elderly_alone' WHERE o.code = $1 ORDER BY r.id DESC LIMIT 1",
+        "chengnan-g01",
+    )
+    .await;
+    exec(&app, "UPDATE users SET resident_id = $1 WHERE username = 'resident'", &[own]).await;
+    let resident = app.token("resident").await;
+
+    let body = json!({"level": "1", "reason": "寒潮停暖", "body": "请各位网格员逐户确认独居老人平安。",
+                      "area": "community", "rollcall": ["elderly_alone"]});
+    let (st, b) = app.post(&secretary, "/api/v1/broadcasts", body).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    assert_eq!(b["rollcall"], true);
+    let id = b["id"].as_i64().unwrap();
+    dispatch(&app).await;
+    let board = |token: String| {
+        let app = &app;
+        async move {
+            let (st, v) = app.get(&token, &format!("/api/v1/broadcasts/{id}/rollcall")).await;
+            assert_eq!(st, StatusCode::OK, "{v}");
+            v
+        }
+    };
+    let v = board(secretary.clone()).await;
+    assert_eq!((v["all"]["total"].as_i64(), v["all"]["pending"].as_i64()), (Some(total), Some(total)), "{v}");
+    assert_eq!(v["all"]["percent"], 0);
+    assert_eq!(v["categories"], json!(["独居老人"]));
+
+    // the worker's list: her grid's, each of them living alone
+    let (st, people) = app.get(&worker, &format!("/api/v1/broadcasts/{id}/rollcall/people")).await;
+    assert_eq!(st, StatusCode::OK, "{people}");
+    let people = people.as_array().unwrap().clone();
+    assert_eq!(people.len() as i64, in_grid1);
+    assert!(people.iter().all(|p| p["categories"] == json!(["独居老人"]) && p["grid_name"] == "第1网格"), "{people:?}");
+    let (_, everyone) = app.get(&secretary, &format!("/api/v1/broadcasts/{id}/rollcall/people")).await;
+    let everyone = everyone.as_array().unwrap().clone();
+    assert_eq!(everyone.len() as i64, total);
+    let ids: Vec<i64> = everyone.iter().map(|p| p["resident_id"].as_i64().unwrap()).filter(|r| *r != own).collect();
+    let answer = |who: i64, answer: &str| {
+        let (app, worker) = (&app, secretary.clone());
+        let body = json!({"resident_id": who, "answer": answer, "note": "家里暖气不热，老人咳嗽"});
+        async move { app.post(&worker, &format!("/api/v1/broadcasts/{id}/rollcall/answer"), body).await }
+    };
+    let (st, a) = answer(ids[0], "safe").await;
+    assert_eq!((st, a["case_id"].clone()), (StatusCode::OK, Value::Null), "{a}");
+    let (st, help) = answer(ids[1], "needs_help").await;
+    assert_eq!(st, StatusCode::OK, "{help}");
+    let case = help["case_id"].as_i64().expect("an emergency case opens");
+    let (_, k) = app.get(&secretary, &format!("/api/v1/cases/{case}")).await;
+    assert_eq!(k["priority"], "emergency", "{k}");
+    assert!(k["address"].as_str().is_some_and(|a| !a.is_empty()), "the place is filled in: {k}");
+    let (_, again) = answer(ids[1], "needs_help").await;
+    assert_eq!(again["case_id"].as_i64(), Some(case), "no second case for the same person");
+    let (st, _) = answer(ids[2], "not_reached").await;
+    assert_eq!(st, StatusCode::OK);
+    let v = board(secretary.clone()).await;
+    assert_eq!(v["all"]["not_reached"], 1, "{v}");
+    let (st, _) = answer(ids[2], "safe").await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = answer(ids[0], "pending").await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("answer")), "{v}");
+
+    // 我平安, from the resident himself
+    let (_, seen) = app.get(&resident, &format!("/api/v1/broadcasts/{id}")).await;
+    assert_eq!(seen["answer_for"][0]["own"], true, "{seen}");
+    let (st, v) = app.post(&resident, &format!("/api/v1/broadcasts/{id}/safe"), json!({})).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{v}");
+    let (st, _) = app.post(&resident, &format!("/api/v1/broadcasts/{id}/safe"), json!({"resident_id": ids[3]})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "not his household");
+
+    // the rest, then the board stands at 100 % and the roll-call is closed
+    for who in &ids[3..] {
+        assert_eq!(answer(*who, "safe").await.0, StatusCode::OK);
+    }
+    let v = board(secretary.clone()).await;
+    assert_eq!((v["all"]["percent"].as_i64(), v["all"]["needs_help"].as_i64()), (Some(100), Some(1)), "{v}");
+    assert!(v["closed_at"].is_string(), "{v}");
+    let (_, p) = app.get(&secretary, &format!("/api/v1/broadcasts/{id}/rollcall/people?state=safe")).await;
+    assert_eq!(p.as_array().unwrap().len() as i64, total - 1);
+    assert!(p.as_array().unwrap().iter().any(|x| x["answered_as"] == "本人"), "{p}");
+    let audit = app.audit().await;
+    for action in ["rollcall_open", "rollcall_answer", "rollcall_safe", "rollcall_read"] {
+        assert!(audit.iter().any(|(a, o, _)| a == action && o == "ok"), "{action} audited");
+    }
+    assert!(audit.iter().any(|(a, o, _)| a == "rollcall_safe" && o == "denied"));
+}
