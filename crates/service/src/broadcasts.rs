@@ -419,8 +419,12 @@ impl Services {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
             let b = store::get(&mut tx, id).await?;
+            // told of it, or on its roll-call (before the dispatcher has run)
             let told = match (&b, caller.user_id) {
-                (Some(_), Some(u)) => store::was_told(&mut tx, id, u).await?,
+                (Some(b), Some(u)) => {
+                    store::was_told(&mut tx, id, u).await?
+                        || !self.mine_to_answer(&mut tx, caller, b, en).await?.is_empty()
+                }
                 _ => false,
             };
             let paths = caller.scope_paths(BROADCAST_READERS);

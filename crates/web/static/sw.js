@@ -1,8 +1,10 @@
-// Keeps today's walk list for places without signal: the list is fetched
-// from the network when it can be and kept; without a network the kept copy
-// is shown. Only the walk list and the static assets are kept.
-var CACHE = 'yijia-walk-v3';
-var ASSETS = ['/static/app.css', '/static/walk.js', '/static/htmx.min.js', '/static/icon.svg', '/static/bell.js'];
+// Keeps today's walk list and a roll-call's list (报平安) for places without
+// signal: a list is fetched from the network when it can be and kept;
+// without a network the kept copy is shown. Only those lists and the static
+// assets are kept.
+var CACHE = 'yijia-walk-v4';
+var ASSETS = ['/static/app.css', '/static/walk.js', '/static/rollcall.js', '/static/htmx.min.js', '/static/icon.svg',
+  '/static/bell.js'];
 
 self.addEventListener('install', function (e) {
   e.waitUntil(caches.open(CACHE).then(function (c) { return c.addAll(ASSETS); }).then(function () { return self.skipWaiting(); }));
@@ -19,7 +21,7 @@ self.addEventListener('fetch', function (e) {
   if (req.method !== 'GET') return;
   var url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
-  var walk = url.pathname === '/walk';
+  var walk = url.pathname === '/walk' || /^\/broadcasts\/\d+\/rollcall$/.test(url.pathname);
   if (!walk && url.pathname.indexOf('/static/') !== 0) return;
   e.respondWith(fetch(req).then(function (res) {
     // a login page after an expired session is not today's list
@@ -31,7 +33,7 @@ self.addEventListener('fetch', function (e) {
   }).catch(function () {
     return caches.open(CACHE).then(function (c) {
       return c.match(walk ? url.pathname + url.search : req).then(function (hit) {
-        return hit || (walk ? c.match('/walk') : undefined) || Response.error();
+        return hit || (walk ? c.match(url.pathname) : undefined) || Response.error();
       });
     });
   }));

@@ -200,6 +200,15 @@ struct PeoplePage {
     flash: Flash,
 }
 
+impl PeoplePage {
+    /// Each answer's name, for the script that marks an answer made offline.
+    fn names(&self) -> String {
+        let l = self.c.l;
+        let names: HashMap<&str, &str> = Answer::ALL.iter().map(|a| (a.code(), l.name(a))).collect();
+        serde_json::to_string(&names).unwrap_or_default()
+    }
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct PeopleQuery {
