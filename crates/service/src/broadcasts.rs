@@ -86,6 +86,10 @@ pub struct BroadcastView {
     pub told_in_app: Option<i64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub deliveries: Vec<StateCount>,
+    /// For staff: residents of the area no channel reaches (no phone, no
+    /// account): to be told at the door.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreachable: Option<i64>,
     /// Whether the caller may confirm it (a second street officer).
     pub can_confirm: bool,
     /// Whether the caller may end it.
@@ -131,6 +135,7 @@ impl Services {
     async fn broadcast_view(&self, tx: &mut Tx, caller: &Caller, b: Broadcast, en: bool) -> Result<BroadcastView> {
         let node = org::by_id(tx, b.org_id).await?;
         let staff = caller.covers(BROADCAST_READERS, &b.org_path);
+        let unreachable = if staff { Some(store::unreachable_in(tx, &b).await?) } else { None };
         let (told, deliveries) = if staff {
             let counts = store::delivery_counts(tx, b.id).await?;
             let counts = counts
@@ -164,6 +169,7 @@ impl Services {
             ended_by: b.ended_by_name.clone(),
             told_in_app: told,
             deliveries,
+            unreachable,
             can_confirm: can_confirm(caller, &b),
             can_end: can_end(caller, &b),
             rollcall: store::rollcall_of(tx, b.id).await?.is_some(),

@@ -148,6 +148,19 @@ pub async fn residents_in(tx: &mut Tx, b: &Broadcast) -> Result<Vec<Reached>> {
     }))
 }
 
+/// Residents in the area no channel reaches: no phone and no account.
+pub async fn unreachable_in(tx: &mut Tx, b: &Broadcast) -> Result<i64> {
+    let (filter, arg) = area_filter(b, 1);
+    let sql = format!(
+        "SELECT COUNT(*) FROM residents r WHERE {filter} AND r.phone_sealed IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM users u WHERE u.resident_id = r.id AND u.disabled_at IS NULL)"
+    );
+    Ok(on_tx!(tx, c => {
+        let q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+        match arg { Some(a) => q.bind(a), None => q }.fetch_one(c).await?
+    }))
+}
+
 /// Which residents a broadcast's area holds, as SQL over `residents r`,
 /// with its one parameter (if any) as `$at`.
 fn area_filter(b: &Broadcast, at: usize) -> (String, Option<i64>) {

@@ -127,6 +127,14 @@ async fn a_building_is_warned_at_night_through_every_channel_and_the_banner_stay
     let (_, mine) = app.get(&secretary, &format!("/api/v1/broadcasts/{id}")).await;
     assert!(mine["told_in_app"].as_i64().unwrap() >= 1, "{mine}");
     assert!(mine["deliveries"].as_array().unwrap().iter().any(|d| d["state"] == "sent"), "{mine}");
+    let nobody = scalar(
+        app,
+        "SELECT COUNT(*) FROM residents r JOIN households h ON h.id = r.household_id WHERE r.phone_sealed IS NULL \
+         AND h.building_id = CAST($1 AS BIGINT) AND NOT EXISTS (SELECT 1 FROM users u WHERE u.resident_id = r.id)",
+        &building.to_string(),
+    )
+    .await;
+    assert_eq!(mine["unreachable"].as_i64(), Some(nobody), "those no channel reaches are counted: {mine}");
     let (st, ended) = app.post(&secretary, &format!("/api/v1/broadcasts/{id}/end"), json!({})).await;
     assert_eq!((st, ended["state"].as_str()), (StatusCode::OK, Some("ended")), "{ended}");
     assert!(current(app, &resident).await.is_empty());
