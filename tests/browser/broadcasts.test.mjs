@@ -33,8 +33,8 @@ test('a level-one broadcast for one building, and its roll-call to 100 %', async
   await s.page.fill('#broadcast-form input[name=reason]', '寒潮停暖');
   await s.page.fill('#broadcast-form textarea[name=body]', '今晚零下25度，9号楼供暖中断，正在抢修。独居老人请注意保暖，有困难请打社区电话。');
   await s.page.selectOption('#broadcast-form select[name=to]', { label: '丁香花园三期 9号楼' });
-  await s.page.check('input[name="rc.elderly_alone"]');
-  await s.page.check('input[name="rc.disabled"]');
+  await s.page.locator('label.chip', { hasText: '独居老人' }).click();
+  await s.page.locator('label.chip', { hasText: '残障人员' }).click();
   await s.page.screenshot({ path: `${OUT}broadcast-form.png`, fullPage: true });
   await Promise.all([s.page.waitForURL(/\/broadcasts\/\d+$/), s.page.click('#broadcast-form button[type=submit]')]);
   const id = s.page.url().split('/').pop();

@@ -132,9 +132,18 @@ fn can_confirm(caller: &Caller, b: &Broadcast) -> bool {
 }
 
 impl Services {
-    async fn broadcast_view(&self, tx: &mut Tx, caller: &Caller, b: Broadcast, en: bool) -> Result<BroadcastView> {
+    /// A broadcast as the caller sees it; `detailed`: with the counts of
+    /// how it went and what he may answer (its own page, not a list).
+    async fn broadcast_view(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        b: Broadcast,
+        en: bool,
+        detailed: bool,
+    ) -> Result<BroadcastView> {
         let node = org::by_id(tx, b.org_id).await?;
-        let staff = caller.covers(BROADCAST_READERS, &b.org_path);
+        let staff = detailed && caller.covers(BROADCAST_READERS, &b.org_path);
         let unreachable = if staff { Some(store::unreachable_in(tx, &b).await?) } else { None };
         let (told, deliveries) = if staff {
             let counts = store::delivery_counts(tx, b.id).await?;
@@ -173,7 +182,7 @@ impl Services {
             can_confirm: can_confirm(caller, &b),
             can_end: can_end(caller, &b),
             rollcall: store::rollcall_of(tx, b.id).await?.is_some(),
-            answer_for: self.mine_to_answer(tx, caller, &b, en).await?,
+            answer_for: if detailed { self.mine_to_answer(tx, caller, &b, en).await? } else { vec![] },
         })
     }
 
@@ -190,9 +199,12 @@ impl Services {
                     Some(i) => Some((org::by_id(tx, i.community_id).await?, i)),
                     None => None,
                 };
-                let Some((node, info)) = com.filter(|(c, _)| caller.covers(BROADCASTERS, &c.path)) else {
-                    return outside("building_id", "您范围内没有这栋楼", "no such building in your reach");
+                let Some((node, info)) = com else {
+                    return outside("building_id", "没有这栋楼", "no such building");
                 };
+                if !caller.covers(BROADCASTERS, &node.path) {
+                    return Err(ServiceError::denied("broadcast_send", format!("building:{id}")));
+                }
                 let grids = store::grids_of_place(tx, Some(id), None).await?;
                 let name = format!("{} {}", info.estate, info.name);
                 Ok(Target { node, building_id: Some(id), estate_id: None, grids, name })
@@ -205,9 +217,12 @@ impl Services {
                     Some(e) => Some((org::by_id(tx, e.community_id).await?, e)),
                     None => None,
                 };
-                let Some((node, estate)) = com.filter(|(c, _)| caller.covers(BROADCASTERS, &c.path)) else {
-                    return outside("estate_id", "您范围内没有这个小区", "no such estate in your reach");
+                let Some((node, estate)) = com else {
+                    return outside("estate_id", "没有这个小区", "no such estate");
                 };
+                if !caller.covers(BROADCASTERS, &node.path) {
+                    return Err(ServiceError::denied("broadcast_send", format!("estate:{id}")));
+                }
                 let grids = store::grids_of_place(tx, None, Some(id)).await?;
                 Ok(Target { node, building_id: None, estate_id: Some(id), grids, name: estate.name })
             }
@@ -218,13 +233,16 @@ impl Services {
                 let mut found = Vec::new();
                 for code in &input.grids {
                     let g = org::by_code(tx, code.trim()).await?.filter(|g| g.kind == OrgKind::Grid);
-                    let Some(g) = g.filter(|g| caller.covers(BROADCASTERS, &g.path)) else {
+                    let Some(g) = g else {
                         return Err(ServiceError::invalid(
                             "grids",
-                            format!("您范围内没有网格「{code}」"),
-                            format!("no grid '{code}' in your reach"),
+                            format!("没有网格「{code}」"),
+                            format!("no grid '{code}'"),
                         ));
                     };
+                    if !caller.covers(BROADCASTERS, &g.path) {
+                        return Err(ServiceError::denied("broadcast_send", format!("org:{}", g.code)));
+                    }
                     if !found.iter().any(|f: &org::OrgNode| f.id == g.id) {
                         found.push(g);
                     }
@@ -340,7 +358,7 @@ impl Services {
                 let e = Event::ok("rollcall_open", format!("broadcast:{id}"), &t.node.path);
                 record(&mut tx, caller, now, &e.with(json!({ "categories": codes, "people": n }))).await?;
             }
-            let view = self.broadcast_view(&mut tx, caller, b, en).await?;
+            let view = self.broadcast_view(&mut tx, caller, b, en, true).await?;
             tx.commit().await?;
             Ok(view)
         })
@@ -373,7 +391,7 @@ impl Services {
                 .await?;
             tell(&mut tx, id, b.level, &b.org_path, now).await?;
             let b = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
-            let view = self.broadcast_view(&mut tx, caller, b, en).await?;
+            let view = self.broadcast_view(&mut tx, caller, b, en, true).await?;
             tx.commit().await?;
             Ok(view)
         })
@@ -392,7 +410,7 @@ impl Services {
             store::end(&mut tx, id, &caller.display_name, now).await?;
             record(&mut tx, caller, now, &Event::ok("broadcast_end", format!("broadcast:{id}"), &b.org_path)).await?;
             let b = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
-            let view = self.broadcast_view(&mut tx, caller, b, en).await?;
+            let view = self.broadcast_view(&mut tx, caller, b, en, true).await?;
             tx.commit().await?;
             Ok(view)
         })
@@ -415,7 +433,7 @@ impl Services {
         let found = store::within(&mut tx, &caller.scope_paths(BROADCAST_READERS), 100).await?;
         let mut out = Vec::with_capacity(found.len());
         for b in found {
-            out.push(self.broadcast_view(&mut tx, caller, b, en).await?);
+            out.push(self.broadcast_view(&mut tx, caller, b, en, false).await?);
         }
         Ok(out)
     }
@@ -438,7 +456,7 @@ impl Services {
                 told || paths.iter().any(|p| b.org_path.starts_with(p.as_str()) || p.starts_with(&b.org_path))
             };
             let b = ServiceError::in_reach(b, mine, "broadcast_read", format!("broadcast:{id}"))?;
-            self.broadcast_view(&mut tx, caller, b, en).await
+            self.broadcast_view(&mut tx, caller, b, en, true).await
         })
         .await
     }
@@ -449,7 +467,7 @@ impl Services {
         let mut tx = self.db.read().await?;
         let mut out = Vec::new();
         for b in store::current_for(&mut tx, user_id).await? {
-            out.push(self.broadcast_view(&mut tx, caller, b, en).await?);
+            out.push(self.broadcast_view(&mut tx, caller, b, en, false).await?);
         }
         Ok(out)
     }
@@ -707,34 +725,6 @@ impl Services {
         if b.state != BroadcastState::Active {
             return Err(ServiceError::conflict("广播未在进行", "the broadcast is not active"));
         }
-        // one case per person: answering "needs help" again does not open another
-        let case_id = match (input.answer, p.case_id) {
-            (Answer::NeedsHelp, None) => {
-                let description = format!(
-                    "紧急广播「{}」报平安：{}需要帮助。{}",
-                    b.reason,
-                    yijia_domain::notify::initial(&p.name),
-                    note
-                );
-                let case = crate::cases::CaseInput {
-                    category: "elderly_help".into(),
-                    priority: Some(yijia_domain::case::Priority::Emergency),
-                    title: Some(format!("报平安：需要帮助（{}）", b.reason)),
-                    description: description.trim().to_owned(),
-                    channel: Some(yijia_domain::case::Channel::Visit),
-                    household_id: p.household_id,
-                    // the grid's code is the last step of its path
-                    grid: p
-                        .household_id
-                        .is_none()
-                        .then(|| p.grid_path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned()),
-                    residents: vec![p.resident_id],
-                    ..Default::default()
-                };
-                Some(self.create_case(caller, &case).await?.summary.id)
-            }
-            _ => None,
-        };
         let now = self.now();
         let mut tx = self.db.write().await?;
         let a = store::NewAnswer {
@@ -743,15 +733,48 @@ impl Services {
             state: input.answer,
             by: caller.user_id,
             answered_as: AnsweredAs::Worker,
-            case_id,
             now,
         };
-        store::answer(&mut tx, &a).await?;
+        let changed = store::answer(&mut tx, &a).await?;
+        let had_case = store::rollcall_person(&mut tx, r.id, p.resident_id).await?.and_then(|p| p.case_id);
         let e = Event::ok("rollcall_answer", format!("resident:{}", p.resident_id), &p.grid_path);
-        record(&mut tx, caller, now, &e.with(json!({ "broadcast": id, "answer": input.answer, "case": case_id })))
-            .await?;
+        record(&mut tx, caller, now, &e.with(json!({ "broadcast": id, "answer": input.answer }))).await?;
         tx.commit().await?;
-        Ok(Answered { answer: input.answer, case_id: case_id.or(p.case_id) })
+        // one case per person: only the answer that turned them to "needs
+        // help" opens one, and only if none was opened before
+        if input.answer != Answer::NeedsHelp || !changed || had_case.is_some() {
+            return Ok(Answered { answer: input.answer, case_id: had_case });
+        }
+        let description =
+            format!("紧急广播「{}」报平安：{}需要帮助。{}", b.reason, yijia_domain::notify::initial(&p.name), note);
+        let mut case = crate::cases::CaseInput {
+            category: "elderly_help".into(),
+            priority: Some(yijia_domain::case::Priority::Emergency),
+            title: Some(format!("报平安：需要帮助（{}）", b.reason)),
+            description: description.trim().to_owned(),
+            channel: Some(yijia_domain::case::Channel::Visit),
+            household_id: p.household_id,
+            // the grid's code is the last step of its path
+            grid: p
+                .household_id
+                .is_none()
+                .then(|| p.grid_path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned()),
+            residents: vec![p.resident_id],
+            ..Default::default()
+        };
+        // a community that retired 为老服务 still gets the case, as 其他诉求
+        let filed = match self.create_case(caller, &case).await {
+            Err(ServiceError::Invalid(i)) if i.field == "category" => {
+                case.category = "other_request".into();
+                self.create_case(caller, &case).await?
+            }
+            other => other?,
+        };
+        let case_id = filed.summary.id;
+        let mut tx = self.db.write().await?;
+        store::set_case(&mut tx, r.id, p.resident_id, case_id).await?;
+        tx.commit().await?;
+        Ok(Answered { answer: input.answer, case_id: Some(case_id) })
     }
 
     /// What the caller (a resident) may answer "我平安" for: himself and
@@ -794,13 +817,19 @@ impl Services {
             };
             let r = store::rollcall_of(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
             let p = store::rollcall_person(&mut tx, r.id, who).await?.ok_or(ServiceError::NotFound)?;
+            if p.state == Answer::NeedsHelp {
+                // the grid worker is on it: the case closes it, not a button
+                return Err(ServiceError::conflict(
+                    "网格员正在处理求助,请等候联系",
+                    "the grid worker is dealing with the call for help",
+                ));
+            }
             let a = store::NewAnswer {
                 rollcall_id: r.id,
                 resident_id: who,
                 state: Answer::Safe,
                 by: caller.user_id,
                 answered_as: if m.own { AnsweredAs::Own } else { AnsweredAs::Family },
-                case_id: None,
                 now,
             };
             store::answer(&mut tx, &a).await?;

@@ -120,10 +120,15 @@ pub async fn confirm(tx: &mut Tx, id: i64, by: i64, name: &str, now: i64) -> Res
     Ok(n == 1)
 }
 
+/// Ends a broadcast; what is still queued for it is not sent.
 pub async fn end(tx: &mut Tx, id: i64, name: &str, now: i64) -> Result<bool> {
     let n = on_tx!(tx, c => sqlx::query(
         "UPDATE broadcasts SET state = 'ended', ended_at = $2, ended_by_name = $3 WHERE id = $1 AND state <> 'ended'")
-        .bind(id).bind(now).bind(name).execute(c).await?.rows_affected());
+        .bind(id).bind(now).bind(name).execute(&mut *c).await?.rows_affected());
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE deliveries SET state = 'failed', error = '广播已结束 / the broadcast ended' \
+         WHERE event_key = $1 AND state = 'queued'")
+        .bind(format!("broadcast:{id}")).execute(&mut *c).await?.rows_affected());
     Ok(n == 1)
 }
 
@@ -258,6 +263,11 @@ pub async fn open_rollcall(tx: &mut Tx, b: &Broadcast, categories: &[&'static st
         let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id);
         match arg { Some(a) => q.bind(a), None => q }.execute(&mut *c).await?.rows_affected()
     });
+    if n == 0 {
+        // nobody to reach: done at once
+        on_tx!(tx, c => sqlx::query("UPDATE rollcalls SET closed_at = $2 WHERE id = $1")
+            .bind(id).bind(now).execute(&mut *c).await?.rows_affected());
+    }
     Ok((id, n))
 }
 
@@ -315,7 +325,7 @@ pub async fn rollcall_people(
     };
     let sql = format!(
         "{PERSON} WHERE p.rollcall_id = $1{grids} AND ($2 IS NULL OR p.state = $2) \
-         ORDER BY e.name, length(b.name), b.name, h.entrance, length(h.door), h.door, r.id"
+         ORDER BY (e.name IS NULL), e.name, length(b.name), b.name, h.entrance, length(h.door), h.door, r.id"
     );
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(rollcall_id).bind(state).fetch_all(c).await?))
 }
@@ -351,22 +361,35 @@ pub struct NewAnswer {
     pub state: Answer,
     pub by: Option<i64>,
     pub answered_as: AnsweredAs,
-    pub case_id: Option<i64>,
     pub now: i64,
 }
 
 /// Records an answer, and closes the roll-call when nobody is left to
-/// reach (or opens it again when someone is).
-pub async fn answer(tx: &mut Tx, a: &NewAnswer) -> Result<()> {
+/// reach (or opens it again when someone is); answers whether the person's
+/// state changed to it (two answers of "needs help" at once: one changes
+/// it, and only that one opens a case).
+pub async fn answer(tx: &mut Tx, a: &NewAnswer) -> Result<bool> {
+    // the row lock of the first statement orders two answers at once
+    let changed = on_tx!(tx, c => sqlx::query(
+        "UPDATE rollcall_people SET state = $3 WHERE rollcall_id = $1 AND resident_id = $2 AND state <> $3")
+        .bind(a.rollcall_id).bind(a.resident_id).bind(a.state).execute(&mut *c).await?.rows_affected());
     on_tx!(tx, c => sqlx::query(
         "UPDATE rollcall_people SET state = $3, tries = tries + 1, answered_at = $4, answered_by = $5, \
-         answered_as = $6, case_id = COALESCE($7, case_id) WHERE rollcall_id = $1 AND resident_id = $2")
+         answered_as = $6 WHERE rollcall_id = $1 AND resident_id = $2")
         .bind(a.rollcall_id).bind(a.resident_id).bind(a.state).bind(a.now).bind(a.by).bind(a.answered_as)
-        .bind(a.case_id).execute(&mut *c).await?.rows_affected());
+        .execute(&mut *c).await?.rows_affected());
     on_tx!(tx, c => sqlx::query(
         "UPDATE rollcalls SET closed_at = CASE WHEN EXISTS (SELECT 1 FROM rollcall_people p \
          WHERE p.rollcall_id = $1 AND p.state IN ('pending', 'not_reached')) THEN NULL \
          ELSE COALESCE(closed_at, $2) END WHERE id = $1")
         .bind(a.rollcall_id).bind(a.now).execute(&mut *c).await?.rows_affected());
+    Ok(changed == 1)
+}
+
+/// The emergency case opened for a person who needs help.
+pub async fn set_case(tx: &mut Tx, rollcall_id: i64, resident_id: i64, case_id: i64) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE rollcall_people SET case_id = $3 WHERE rollcall_id = $1 AND resident_id = $2 AND case_id IS NULL")
+        .bind(rollcall_id).bind(resident_id).bind(case_id).execute(&mut *c).await?.rows_affected());
     Ok(())
 }

@@ -38,24 +38,29 @@
   }
 
   var sending = false;
+  var stopped = false;
   function flush() {
     var q = load();
-    if (!q.length || sending || !navigator.onLine) { showQueue(); return; }
+    if (!q.length || sending || stopped || !navigator.onLine) { showQueue(); return; }
     sending = true;
     var a = q[0];
+    var wait = 1000;
     post(a).then(function (res) {
-      if (res.status === 401) { show(root.dataset.relogin); return false; }
-      // refused for good (ended, not hers): dropped, and said
-      if (!res.ok && res.status !== 503) {
+      // logged out: kept until she logs in again and opens the list
+      if (res.status === 401) { stopped = true; show(root.dataset.relogin); return false; }
+      if (res.ok) return true;
+      // refused for good (the broadcast ended, not hers, a bad answer): dropped, and said
+      if (res.status === 404 || res.status === 409 || res.status === 422) {
         return res.json().then(function (b) { show((b.error && b.error.message) || String(res.status)); return true; });
       }
-      return res.ok;
+      wait = 10000;
+      return false;
     }).then(function (drop) {
       if (drop) { save(load().slice(1)); mark(a, false); }
-    }).catch(function () {}).then(function () {
+    }).catch(function () { wait = 10000; }).then(function () {
       sending = false;
       showQueue();
-      if (load().length && navigator.onLine) setTimeout(flush, 1000);
+      if (load().length && navigator.onLine && !stopped) setTimeout(flush, wait);
     });
   }
 

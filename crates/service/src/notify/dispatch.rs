@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use futures_util::StreamExt as _;
 use serde::Serialize;
 use serde_json::json;
-use yijia_domain::broadcast::Area;
+use yijia_domain::broadcast::{Area, BroadcastState};
 use yijia_domain::notify::{Audience, DeliveryState, NotifyChannel, Params, QuietHours, Topic};
 use yijia_domain::phone::Phone;
 use yijia_domain::role::Role;
@@ -179,7 +179,10 @@ impl Services {
         let Some(id) = e.object.strip_prefix("broadcast:").and_then(|i| i.parse::<i64>().ok()) else {
             return Ok(None);
         };
-        let Some(b) = broadcasts::get(tx, id).await? else { return Ok(None) };
+        // one ended before it was fanned out tells nobody
+        let Some(b) = broadcasts::get(tx, id).await?.filter(|b| b.state == BroadcastState::Active) else {
+            return Ok(None);
+        };
         let mut who = Vec::new();
         for r in broadcasts::residents_in(tx, &b).await? {
             match r.user_id {

@@ -217,8 +217,13 @@ struct PeopleQuery {
 }
 
 impl PeopleQuery {
+    /// The list again; only a grid code's characters and a known state go
+    /// into the address.
     fn back(&self, id: i64) -> String {
-        format!("/broadcasts/{id}/rollcall?grid={}&state={}", self.grid, self.state)
+        let grid: String =
+            self.grid.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').take(64).collect();
+        let state = Answer::from_code(&self.state).map_or("", |a| a.code());
+        format!("/broadcasts/{id}/rollcall?grid={grid}&state={state}")
     }
 }
 

@@ -340,4 +340,41 @@ async fn a_rollcall_reaches_every_vulnerable_person_and_closes_when_all_are_reac
         assert!(audit.iter().any(|(a, o, _)| a == action && o == "ok"), "{action} audited");
     }
     assert!(audit.iter().any(|(a, o, _)| a == "rollcall_safe" && o == "denied"));
+
+    // two answers of "needs help" at once open one case, not two
+    let cases = "SELECT COUNT(*) FROM cases WHERE title LIKE $1";
+    let before = scalar(&app, cases, "报平安%").await;
+    let (x, y) = tokio::join!(answer(ids[0], "needs_help"), answer(ids[0], "needs_help"));
+    assert_eq!((x.0, y.0), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(scalar(&app, cases, "报平安%").await, before + 1, "{} {}", x.1, y.1);
+    // one who needs help is not turned safe by a button at home
+    assert_eq!(answer(own, "needs_help").await.0, StatusCode::OK);
+    let (st, v) = app.post(&resident, &format!("/api/v1/broadcasts/{id}/safe"), json!({})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    let (_, seen) = app.get(&resident, &format!("/api/v1/broadcasts/{id}")).await;
+    assert_eq!(seen["answer_for"][0]["state"], "needs_help", "{seen}");
+}
+
+#[tokio::test]
+async fn a_broadcast_ended_before_it_went_out_sends_nothing_more() {
+    let r = rig(Provider::Aliyun, false).await;
+    let app = &r.app;
+    at_hour(app, 12);
+    let secretary = app.token("secretary").await;
+    let building = home_building(app).await;
+    // ended before the dispatcher saw it: nobody is told
+    let (_, b) = app.post(&secretary, "/api/v1/broadcasts", heating_off(building)).await;
+    let id = b["id"].as_i64().unwrap();
+    app.post(&secretary, &format!("/api/v1/broadcasts/{id}/end"), json!({})).await;
+    dispatch(app).await;
+    assert!(r.sms.got().is_empty());
+    // ended while its SMS were queued: they are not sent
+    let (_, b) = app.post(&secretary, "/api/v1/broadcasts", heating_off(building)).await;
+    let id = b["id"].as_i64().unwrap();
+    app.svc.fan_out().await.unwrap();
+    let queued = scalar(app, "SELECT COUNT(*) FROM deliveries WHERE event_key = $1", &format!("broadcast:{id}")).await;
+    assert!(queued > 0);
+    app.post(&secretary, &format!("/api/v1/broadcasts/{id}/end"), json!({})).await;
+    dispatch(app).await;
+    assert!(r.sms.got().is_empty(), "a mistake ended at once reaches nobody");
 }
