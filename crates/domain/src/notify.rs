@@ -60,6 +60,14 @@ crate::labelled! {
         CaseNearDeadline = ("case_near_deadline", "案件临期", "Case near its deadline"),
         CaseOverdue = ("case_overdue", "案件超期", "Case overdue"),
         CaseEscalated = ("case_escalated", "案件上报街道", "Case escalated"),
+        RedemptionReady = ("redemption_ready", "兑换待领取", "Redemption ready"),
+        AppointmentTomorrow = ("appointment_tomorrow", "明日预约", "Appointment tomorrow"),
+        VoteOpen = ("vote_open", "验收投票", "Vote open"),
+        Notice = ("notice", "社区公告", "Community notice"),
+        VisitsOverdue = ("visits_overdue", "走访逾期", "Visits overdue"),
+        /// Each morning, for grid workers, secretaries and street officers:
+        /// what is overdue, near, waiting for approval.
+        DailyDigest = ("daily_digest", "每日待办", "Daily digest"),
         /// An emergency broadcast: every channel, quiet hours and the daily
         /// cap overridden; not a choice on the preferences page.
         Emergency = ("emergency", "紧急广播", "Emergency broadcast"),
@@ -78,15 +86,25 @@ pub enum Audience {
 impl Topic {
     pub fn audience(self) -> Audience {
         match self {
-            Topic::CaseAccepted | Topic::CaseResolved => Audience::Residents,
+            Topic::CaseAccepted
+            | Topic::CaseResolved
+            | Topic::RedemptionReady
+            | Topic::AppointmentTomorrow
+            | Topic::VoteOpen
+            | Topic::Notice => Audience::Residents,
             Topic::Emergency => Audience::Everyone,
             _ => Audience::Staff,
         }
     }
 
     /// The channels a person gets when they have chosen none: residents
-    /// hear of their own requests by SMS, staff by email when they gave one.
+    /// hear of their own affairs by SMS, staff by email when they gave one;
+    /// notices and votes, told to whole buildings, stay in the app unless
+    /// one asks for more.
     pub fn default_channels(self) -> &'static [NotifyChannel] {
+        if matches!(self, Topic::Notice | Topic::VoteOpen) {
+            return &[NotifyChannel::InApp];
+        }
         match self.audience() {
             Audience::Residents => &[NotifyChannel::InApp, NotifyChannel::Sms],
             Audience::Staff => &[NotifyChannel::InApp, NotifyChannel::Email],
@@ -122,6 +140,29 @@ impl Topic {
             Topic::CaseEscalated => {
                 ("案件（编号{no}）已上报街道，请查看。{link}", "Case no. {no} was escalated to the subdistrict. {link}")
             }
+            Topic::RedemptionReady => (
+                "您兑换的物品已备好，请凭取货码到驿站领取：{link}",
+                "Your redeemed item is ready: collect it at the station with your pickup code. {link}",
+            ),
+            Topic::AppointmentTomorrow => (
+                "您预约的服务在{when}，请按时到站：{link}",
+                "Your appointment is at {when}; please come on time. {link}",
+            ),
+            Topic::VoteOpen => (
+                "您楼栋的修缮项目已完工，请参加验收投票：{link}",
+                "A repair on your building is finished: please vote on it. {link}",
+            ),
+            Topic::Notice => ("社区发布了新公告，请查看：{link}", "Your community posted a notice: {link}"),
+            Topic::VisitsOverdue => (
+                "您的网格有{count}人已过走访日期，请安排走访：{link}",
+                "{count} people in your grids are past their visit date. {link}",
+            ),
+            // its link is the home page, not a case
+            Topic::DailyDigest => (
+                "待办：超期{late}件，临期{near}件，待审批{approvals}项，未走访{visits}人：{link}",
+                "Today: {late} cases overdue, {near} near their deadline, {approvals} awaiting approval, \
+                 {visits} visits overdue. {link}",
+            ),
             // the reason is what the sender typed, within `broadcast::REASON_MAX`
             Topic::Emergency => ("{level}预警：{reason}，详见{link}", "{level_en} warning: {reason}. See {link}"),
         }
@@ -281,11 +322,21 @@ mod tests {
         let longest = Params::default()
             .with("no", "9999999")
             .with("due", "12-31 23:59")
-            .with("link", "https://yijia.example.cn/cases/9999999")
             .with("level", "三级")
             .with("level_en", "Level 3")
-            .with("reason", "字".repeat(crate::broadcast::REASON_MAX));
+            .with("reason", "字".repeat(crate::broadcast::REASON_MAX))
+            .with("when", "12-31 23:59")
+            .with("count", "99999")
+            .with("late", "99999")
+            .with("near", "99999")
+            .with("approvals", "999")
+            .with("visits", "99999");
         for topic in Topic::ALL {
+            let link = match topic {
+                Topic::DailyDigest => "https://yijia.example.cn/",
+                _ => "https://yijia.example.cn/cases/9999999",
+            };
+            let longest = longest.clone().with("link", link);
             let text = format!("【驿家】{}", render(topic, &longest, false));
             assert_eq!(sms_parts(&text), 1, "{topic:?}: {} characters: {text}", text.chars().count());
             assert!(!text.contains('{'), "{topic:?}: {text}");

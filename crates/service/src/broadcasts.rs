@@ -539,6 +539,20 @@ pub struct RollcallPerson {
     pub case_id: Option<i64>,
 }
 
+/// One in a broadcast's area no channel reaches (no phone, no account):
+/// to be told at the door.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct UnreachablePerson {
+    pub resident_id: i64,
+    pub name: String,
+    /// 丁香花园 3号楼 2单元 301
+    pub address: String,
+    pub grid_name: String,
+}
+
+/// At most this many are listed; the count on the broadcast is exact.
+pub const UNREACHABLE_LISTED: i64 = 2000;
+
 /// An answer for one person.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -578,14 +592,9 @@ pub struct MineToAnswer {
     pub state_name: String,
 }
 
-fn address(p: &store::Person) -> String {
-    [&p.estate, &p.building, &p.entrance, &p.door]
-        .into_iter()
-        .flatten()
-        .filter(|s| !s.is_empty())
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(" ")
+/// 丁香花园 3号楼 2单元 301
+fn address(h: &store::Home) -> String {
+    [&h.estate, &h.building, &h.entrance, &h.door].into_iter().flatten().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(" ")
 }
 
 impl Services {
@@ -597,13 +606,45 @@ impl Services {
         id: i64,
         action: &str,
     ) -> Result<(Broadcast, store::Rollcall)> {
+        let b = self.staff_broadcast(tx, caller, id, action).await?;
+        let Some(r) = store::rollcall_of(tx, id).await? else { return Err(ServiceError::NotFound) };
+        Ok((b, r))
+    }
+
+    /// A broadcast whose area meets the caller's staff scope.
+    async fn staff_broadcast(&self, tx: &mut Tx, caller: &Caller, id: i64, action: &str) -> Result<Broadcast> {
         let b = store::get(tx, id).await?;
         let paths = caller.scope_paths(BROADCAST_READERS);
         let mine =
             |b: &Broadcast| paths.iter().any(|p| b.org_path.starts_with(p.as_str()) || p.starts_with(&b.org_path));
-        let b = ServiceError::in_reach(b, mine, action, format!("broadcast:{id}"))?;
-        let Some(r) = store::rollcall_of(tx, id).await? else { return Err(ServiceError::NotFound) };
-        Ok((b, r))
+        ServiceError::in_reach(b, mine, action, format!("broadcast:{id}"))
+    }
+
+    /// Who in a broadcast's area (and the caller's grids) no channel
+    /// reaches, in walking order: names and homes, a read that is audited.
+    pub async fn unreachable_people(&self, caller: &Caller, id: i64) -> Result<Vec<UnreachablePerson>> {
+        self.denials_audited(caller, async {
+            let mut tx = self.db.read().await?;
+            let b = self.staff_broadcast(&mut tx, caller, id, "unreachable_read").await?;
+            let found = store::unreachable_people(&mut tx, &b, UNREACHABLE_LISTED).await?;
+            drop(tx);
+            let found: Vec<store::Unreached> =
+                found.into_iter().filter(|p| caller.covers(BROADCAST_READERS, &p.home.grid_path)).collect();
+            let e = Event::ok("unreachable_read", format!("broadcast:{id}"), &b.org_path);
+            let mut w = self.db.write().await?;
+            record(&mut w, caller, self.now(), &e.with(json!({ "people": found.len() }))).await?;
+            w.commit().await?;
+            Ok(found
+                .into_iter()
+                .map(|p| UnreachablePerson {
+                    resident_id: p.resident_id,
+                    address: address(&p.home),
+                    name: p.home.name,
+                    grid_name: p.home.grid_name,
+                })
+                .collect())
+        })
+        .await
     }
 
     /// The live board: reached, safe, needing help, not reached, per grid.
@@ -614,8 +655,7 @@ impl Services {
             let paths = caller.scope_paths(BROADCAST_READERS);
             let mut all = Tally::default();
             let mut grids: Vec<Tally> = Vec::new();
-            for (grid_id, code, name, state, n) in store::rollcall_counts(&mut tx, r.id).await? {
-                let path = org::by_id(&mut tx, grid_id).await?.path;
+            for (path, code, name, state, n) in store::rollcall_counts(&mut tx, r.id).await? {
                 if !paths.iter().any(|p| path.starts_with(p.as_str())) {
                     continue;
                 }
@@ -667,7 +707,7 @@ impl Services {
             };
             let found = store::rollcall_people(&mut tx, r.id, grid_ids.as_deref(), state).await?;
             let found: Vec<store::Person> =
-                found.into_iter().filter(|p| caller.covers(BROADCAST_READERS, &p.grid_path)).collect();
+                found.into_iter().filter(|p| caller.covers(BROADCAST_READERS, &p.home.grid_path)).collect();
             let ids: Vec<i64> = found.iter().map(|p| p.resident_id).collect();
             let wanted: Vec<&str> = r.categories.split(',').collect();
             let mut cats: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
@@ -686,12 +726,12 @@ impl Services {
                 .into_iter()
                 .map(|p| RollcallPerson {
                     resident_id: p.resident_id,
-                    address: address(&p),
+                    address: address(&p.home),
                     categories: cats.remove(&p.resident_id).unwrap_or_default(),
                     state_name: p.state.name(en).to_owned(),
                     answered_as: p.answered_as.map(|a| a.name(en).to_owned()),
-                    name: p.name,
-                    grid_name: p.grid_name,
+                    name: p.home.name,
+                    grid_name: p.home.grid_name,
                     state: p.state,
                     tries: p.tries,
                     case_id: p.case_id,
@@ -717,7 +757,7 @@ impl Services {
                 let mut tx = self.db.read().await?;
                 let (b, r) = self.rollcall_in_reach(&mut tx, caller, id, "rollcall_answer").await?;
                 let p = store::rollcall_person(&mut tx, r.id, input.resident_id).await?;
-                let mine = |p: &store::Person| caller.covers(BROADCAST_READERS, &p.grid_path);
+                let mine = |p: &store::Person| caller.covers(BROADCAST_READERS, &p.home.grid_path);
                 let p = ServiceError::in_reach(p, mine, "rollcall_answer", format!("resident:{}", input.resident_id))?;
                 Ok((b, r, p))
             })
@@ -737,7 +777,7 @@ impl Services {
         };
         let changed = store::answer(&mut tx, &a).await?;
         let had_case = store::rollcall_person(&mut tx, r.id, p.resident_id).await?.and_then(|p| p.case_id);
-        let e = Event::ok("rollcall_answer", format!("resident:{}", p.resident_id), &p.grid_path);
+        let e = Event::ok("rollcall_answer", format!("resident:{}", p.resident_id), &p.home.grid_path);
         record(&mut tx, caller, now, &e.with(json!({ "broadcast": id, "answer": input.answer }))).await?;
         tx.commit().await?;
         // one case per person: only the answer that turned them to "needs
@@ -746,7 +786,7 @@ impl Services {
             return Ok(Answered { answer: input.answer, case_id: had_case });
         }
         let description =
-            format!("紧急广播「{}」报平安：{}需要帮助。{}", b.reason, yijia_domain::notify::initial(&p.name), note);
+            format!("紧急广播「{}」报平安：{}需要帮助。{}", b.reason, yijia_domain::notify::initial(&p.home.name), note);
         let mut case = crate::cases::CaseInput {
             category: "elderly_help".into(),
             priority: Some(yijia_domain::case::Priority::Emergency),
@@ -758,7 +798,7 @@ impl Services {
             grid: p
                 .household_id
                 .is_none()
-                .then(|| p.grid_path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned()),
+                .then(|| p.home.grid_path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned()),
             residents: vec![p.resident_id],
             ..Default::default()
         };
@@ -793,7 +833,7 @@ impl Services {
             .into_iter()
             .map(|p| MineToAnswer {
                 resident_id: p.resident_id,
-                name: yijia_domain::notify::initial(&p.name),
+                name: yijia_domain::notify::initial(&p.home.name),
                 own: p.resident_id == own,
                 state_name: p.state.name(en).to_owned(),
                 state: p.state,
@@ -833,7 +873,7 @@ impl Services {
                 now,
             };
             store::answer(&mut tx, &a).await?;
-            let e = Event::ok("rollcall_safe", format!("resident:{who}"), &p.grid_path);
+            let e = Event::ok("rollcall_safe", format!("resident:{who}"), &p.home.grid_path);
             record(&mut tx, caller, now, &e.with(json!({ "broadcast": id }))).await?;
             tx.commit().await?;
             Ok(())

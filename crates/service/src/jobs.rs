@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use yijia_domain::time::MINUTE_MS;
+use yijia_domain::time::{HOUR_MS, MINUTE_MS};
 use yijia_store::{jobs, sessions};
 
 use crate::{Result, ServiceError, Services};
@@ -22,6 +22,12 @@ pub const CASE_DEADLINES: &str = "case_deadlines";
 
 /// Carries outbox events to the webhooks. Every minute.
 pub const WEBHOOKS: &str = "webhooks";
+
+/// Tells residents of tomorrow's appointments. Daily at 18:00.
+pub const APPOINTMENTS_TOMORROW: &str = "appointments_tomorrow";
+
+/// Staff's daily digest, and on Mondays the visits overdue. Daily at 08:00.
+pub const STAFF_MORNING: &str = "staff_morning";
 
 const LEASE_MS: i64 = 5 * MINUTE_MS;
 /// Login attempts are kept this long (the lockout window is much shorter).
@@ -98,6 +104,16 @@ impl Services {
                 tracing::debug!(?r, "case deadlines");
                 Ok(())
             }
+            APPOINTMENTS_TOMORROW => {
+                let d = self.tell_appointments_tomorrow().await?;
+                tracing::info!(messages = d.messages, queued = d.queued, "appointments tomorrow");
+                Ok(())
+            }
+            STAFF_MORNING => {
+                let d = self.tell_staff_morning().await?;
+                tracing::info!(messages = d.messages, queued = d.queued, "staff morning");
+                Ok(())
+            }
             WEBHOOKS => {
                 let r = self.deliver_webhooks().await?;
                 tracing::debug!(?r, "webhooks");
@@ -115,6 +131,10 @@ impl Services {
         self.enqueue(WEBHOOKS, json!({}), Some(&format!("webhooks:{minute}")), self.now()).await?;
         let day = yijia_domain::time::to_local(self.now()).date_naive();
         self.enqueue(PREGNANCY_ENDS, json!({}), Some(&format!("pregnancy:{day}")), self.now()).await?;
+        let midnight = yijia_domain::time::start_of_day(day);
+        self.enqueue(STAFF_MORNING, json!({}), Some(&format!("morning:{day}")), midnight + 8 * HOUR_MS).await?;
+        let evening = midnight + 18 * HOUR_MS;
+        self.enqueue(APPOINTMENTS_TOMORROW, json!({}), Some(&format!("appointments:{day}")), evening).await?;
         Ok(())
     }
 

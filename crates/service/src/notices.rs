@@ -219,6 +219,10 @@ impl Services {
                 now,
             };
             let id = store::insert(&mut tx, &new).await?;
+            // its readers are told when it is published
+            let object = format!("notice:{id}");
+            let payload = json!({ "notice": id }).to_string();
+            yijia_store::cases::push_outbox(&mut tx, from, "notice.posted", &com.path, &object, &payload).await?;
             let e = Event::ok("notice", format!("notice:{id}"), &com.path);
             record(&mut tx, caller, now, &e.with(json!({ "title": title }))).await?;
             let n = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;

@@ -750,7 +750,14 @@ impl Services {
                         }
                         p.started_at = Some(now);
                     }
-                    (Stage::Working, Stage::Voting) => p.voting_at = Some(now),
+                    (Stage::Working, Stage::Voting) => {
+                        p.voting_at = Some(now);
+                        // the residents of its buildings are told the vote is open
+                        let path = org::by_id(tx, p.community_id).await?.path;
+                        let payload = json!({ "project": p.id }).to_string();
+                        let object = format!("project:{}", p.id);
+                        cases::push_outbox(tx, now, "project.vote_open", &path, &object, &payload).await?;
+                    }
                     _ => {
                         return Err(ServiceError::conflict(
                             format!("项目处于「{}」,不能改为「{}」", from.name_zh(), to.name_zh()),

@@ -632,6 +632,8 @@ pub(crate) async fn redeem_one(db: &Db, caller: &Caller, c: &Checked) -> Result<
         at: now,
     };
     store::insert_stock_change(&mut tx, &change).await?;
+    let object = format!("redemption:{id}");
+    yijia_store::cases::push_outbox(&mut tx, now, "redemption.ready", &person.grid_path, &object, &ready(id)).await?;
     let e = Event::ok("shop_redeem", format!("redemption:{id}"), &person.grid_path);
     let detail = json!({ "item": item.id, "resident": person.id, "quantity": quantity, "points": points });
     record(&mut tx, caller, now, &e.with(detail)).await?;
@@ -704,6 +706,11 @@ fn item_fields(input: &ItemInput) -> Result<ItemFields> {
         return Err(ServiceError::invalid("description", "说明不超过 500 字", "at most 500 characters"));
     }
     Ok(f)
+}
+
+/// The outbox payload of `redemption.ready`: the id, nothing personal.
+pub(crate) fn ready(id: i64) -> String {
+    json!({ "redemption": id }).to_string()
 }
 
 pub(crate) fn redeemed(client_id: &str, applied: Applied, r: Option<Redemption>) -> Redeemed {

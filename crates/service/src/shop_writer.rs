@@ -11,6 +11,7 @@ use serde_json::json;
 use yijia_domain::Msg;
 use yijia_domain::points::{AccountKind, TransferKind};
 use yijia_domain::shop::{self as rules, RedemptionStatus};
+use yijia_store::cases::NewOutbox;
 use yijia_store::points::{self as ledger, NewTransfer, Request};
 use yijia_store::shop::{self as store, Item, NewRedemption, NewStockChange, Redemption};
 use yijia_store::{Db, org};
@@ -322,6 +323,23 @@ async fn settle(db: &Db, jobs: &[Job]) -> Result<Vec<Result<Redeemed>>> {
     if !events.is_empty() {
         record_many(&mut tx, &events).await?;
     }
+    // the residents are told their items wait for them
+    let told: Vec<(String, String, i64)> = planned
+        .iter()
+        .filter_map(|p| id_of(p).map(|id| (format!("redemption:{id}"), crate::shop::ready(id), jobs[p.job].c.now)))
+        .collect();
+    let outbox: Vec<NewOutbox<'_>> = planned
+        .iter()
+        .zip(&told)
+        .map(|(p, (object, payload, at))| NewOutbox {
+            at: *at,
+            event: "redemption.ready",
+            org_path: &p.path,
+            object,
+            payload,
+        })
+        .collect();
+    yijia_store::cases::push_outbox_many(&mut tx, &outbox).await?;
     let mut replays: HashMap<String, Redemption> = HashMap::new();
     for o in &outcomes {
         if let Outcome::Replay(r) = o

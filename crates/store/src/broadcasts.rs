@@ -166,6 +166,49 @@ pub async fn unreachable_in(tx: &mut Tx, b: &Broadcast) -> Result<i64> {
     }))
 }
 
+/// Who someone is and where they live: the parts of a walking order.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Home {
+    pub grid_path: String,
+    pub grid_name: String,
+    pub name: String,
+    pub estate: Option<String>,
+    pub building: Option<String>,
+    pub entrance: Option<String>,
+    pub door: Option<String>,
+}
+
+/// Estate, building, entrance, door (numbers in their order), those with
+/// no home last: over `residents r`, `households h`, `buildings x`,
+/// `estates e`.
+const WALKING_ORDER: &str =
+    "(e.name IS NULL), e.name, length(x.name), x.name, h.entrance, length(h.door), h.door, r.id";
+
+/// One in the area no channel reaches, to be told at the door.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Unreached {
+    pub resident_id: i64,
+    #[sqlx(flatten)]
+    pub home: Home,
+}
+
+/// The residents in the area no channel reaches, in walking order.
+pub async fn unreachable_people(tx: &mut Tx, b: &Broadcast, limit: i64) -> Result<Vec<Unreached>> {
+    let (filter, arg) = area_filter(b, 1);
+    let sql = format!(
+        "SELECT r.id AS resident_id, o.path AS grid_path, o.name AS grid_name, r.name, e.name AS estate, \
+         x.name AS building, h.entrance, h.door FROM residents r JOIN org_nodes o ON o.id = r.grid_id \
+         LEFT JOIN households h ON h.id = r.household_id LEFT JOIN buildings x ON x.id = h.building_id \
+         LEFT JOIN estates e ON e.id = x.estate_id WHERE {filter} AND r.phone_sealed IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM users u WHERE u.resident_id = r.id AND u.disabled_at IS NULL) \
+         ORDER BY {WALKING_ORDER} LIMIT {limit}"
+    );
+    Ok(on_tx!(tx, c => {
+        let q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        match arg { Some(a) => q.bind(a), None => q }.fetch_all(c).await?
+    }))
+}
+
 /// Which residents a broadcast's area holds, as SQL over `residents r`,
 /// with its one parameter (if any) as `$at`.
 fn area_filter(b: &Broadcast, at: usize) -> (String, Option<i64>) {
@@ -276,11 +319,12 @@ pub async fn rollcall_of(tx: &mut Tx, broadcast_id: i64) -> Result<Option<Rollca
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(broadcast_id).fetch_optional(c).await?))
 }
 
-/// One grid's people in one state: (grid id, grid code, grid name, state, count).
-pub async fn rollcall_counts(tx: &mut Tx, rollcall_id: i64) -> Result<Vec<(i64, String, String, Answer, i64)>> {
-    let sql = "SELECT p.grid_id, o.code, o.name, p.state, COUNT(*) FROM rollcall_people p \
+/// One grid's people in one state: (grid path, grid code, grid name,
+/// state, count), in the order of the grids' codes.
+pub async fn rollcall_counts(tx: &mut Tx, rollcall_id: i64) -> Result<Vec<(String, String, String, Answer, i64)>> {
+    let sql = "SELECT o.path, o.code, o.name, p.state, COUNT(*) FROM rollcall_people p \
                JOIN org_nodes o ON o.id = p.grid_id WHERE p.rollcall_id = $1 \
-               GROUP BY p.grid_id, o.code, o.name, p.state ORDER BY o.code, p.state";
+               GROUP BY o.path, o.code, o.name, p.state ORDER BY o.code, p.state";
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(rollcall_id).fetch_all(c).await?))
 }
 
@@ -290,13 +334,8 @@ pub struct Person {
     pub resident_id: i64,
     pub household_id: Option<i64>,
     pub grid_id: i64,
-    pub grid_path: String,
-    pub grid_name: String,
-    pub name: String,
-    pub estate: Option<String>,
-    pub building: Option<String>,
-    pub entrance: Option<String>,
-    pub door: Option<String>,
+    #[sqlx(flatten)]
+    pub home: Home,
     pub state: Answer,
     pub tries: i64,
     pub answered_at: Option<i64>,
@@ -305,10 +344,10 @@ pub struct Person {
 }
 
 const PERSON: &str = "SELECT p.resident_id, r.household_id, p.grid_id, o.path AS grid_path, o.name AS grid_name, \
-     r.name, e.name AS estate, b.name AS building, h.entrance, h.door, p.state, p.tries, p.answered_at, \
+     r.name, e.name AS estate, x.name AS building, h.entrance, h.door, p.state, p.tries, p.answered_at, \
      p.answered_as, p.case_id FROM rollcall_people p JOIN residents r ON r.id = p.resident_id \
      JOIN org_nodes o ON o.id = p.grid_id LEFT JOIN households h ON h.id = r.household_id \
-     LEFT JOIN buildings b ON b.id = h.building_id LEFT JOIN estates e ON e.id = b.estate_id";
+     LEFT JOIN buildings x ON x.id = h.building_id LEFT JOIN estates e ON e.id = x.estate_id";
 
 /// A roll-call's people in walking order (estate, building, entrance,
 /// door), optionally of some grids and in one state.
@@ -324,8 +363,7 @@ pub async fn rollcall_people(
         None => String::new(),
     };
     let sql = format!(
-        "{PERSON} WHERE p.rollcall_id = $1{grids} AND ($2 IS NULL OR p.state = $2) \
-         ORDER BY (e.name IS NULL), e.name, length(b.name), b.name, h.entrance, length(h.door), h.door, r.id"
+        "{PERSON} WHERE p.rollcall_id = $1{grids} AND ($2 IS NULL OR p.state = $2) ORDER BY {WALKING_ORDER}"
     );
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(rollcall_id).bind(state).fetch_all(c).await?))
 }

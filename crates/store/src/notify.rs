@@ -10,14 +10,17 @@ use crate::{Backend, Result, Tx, on_tx};
 
 // ---- the outbox entries not yet told ----
 
-/// Takes up to `limit` outbox entries nobody has told of yet, oldest
-/// first, locked for this transaction: a second server skips them.
-pub async fn untold(tx: &mut Tx, limit: i64) -> Result<Vec<OutboxEntry>> {
+/// Takes up to `limit` outbox entries nobody has told of yet and whose
+/// time has come (a notice is told when it is published, which may be
+/// after it was posted), oldest first, locked for this transaction: a
+/// second server skips them.
+pub async fn untold(tx: &mut Tx, now: i64, limit: i64) -> Result<Vec<OutboxEntry>> {
     let skip = if tx.backend() == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
     let sql = format!(
-        "SELECT id, at, event, org_path, object, payload FROM outbox WHERE told_at IS NULL ORDER BY id LIMIT $1{skip}"
+        "SELECT id, at, event, org_path, object, payload FROM outbox WHERE told_at IS NULL AND at <= $1 ORDER BY id \
+         LIMIT $2{skip}"
     );
-    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(c).await?))
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).bind(limit).fetch_all(c).await?))
 }
 
 pub async fn mark_told(tx: &mut Tx, ids: &[i64], now: i64) -> Result<()> {

@@ -169,6 +169,15 @@ pub async fn station_appointments(tx: &mut Tx, station_id: i64, from: i64, to: i
         .fetch_all(c).await?))
 }
 
+/// Every appointment still booked that starts between two times.
+pub async fn booked_between(tx: &mut Tx, from: i64, to: i64) -> Result<Vec<Appointment>> {
+    let sql = format!(
+        "{APPOINTMENT_SELECT} WHERE a.starts_at >= $1 AND a.starts_at < $2 AND a.status = 'booked' \
+         ORDER BY a.starts_at, a.id"
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(c).await?))
+}
+
 /// A resident's appointments from `from` on (and those just past), soonest first.
 pub async fn resident_appointments(tx: &mut Tx, resident_id: i64, from: i64) -> Result<Vec<Appointment>> {
     let sql = format!("{APPOINTMENT_SELECT} WHERE a.resident_id = $1 AND a.starts_at >= $2 ORDER BY a.starts_at, a.id");

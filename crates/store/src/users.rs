@@ -114,6 +114,42 @@ pub async fn holders(tx: &mut Tx, role: Role, org_ids: &[i64]) -> Result<Vec<Hol
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(role.code()).fetch_all(c).await?))
 }
 
+/// Every grant of these roles, of enabled users, by user.
+pub async fn grants_with(tx: &mut Tx, roles: &[Role]) -> Result<Vec<Grant>> {
+    if roles.is_empty() {
+        return Ok(vec![]);
+    }
+    let codes: Vec<String> = roles.iter().map(|r| format!("'{}'", r.code())).collect();
+    let sql = format!(
+        "SELECT {GRANT_COLS} FROM grants g JOIN org_nodes o ON o.id = g.org_id JOIN users u ON u.id = g.user_id \
+         WHERE g.role IN ({}) AND u.disabled_at IS NULL ORDER BY g.user_id, g.id",
+        codes.join(", ")
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(c).await?))
+}
+
+/// The enabled accounts of residents living in these grids and, if given,
+/// these buildings.
+pub async fn resident_accounts(tx: &mut Tx, grids: Option<&[i64]>, buildings: Option<&[i64]>) -> Result<Vec<i64>> {
+    let mut filter = Vec::new();
+    for (column, ids) in [("r.grid_id", grids), ("h.building_id", buildings)] {
+        match ids {
+            Some([]) => return Ok(vec![]),
+            Some(ids) => filter.push(format!("{column} IN ({})", crate::sql::id_list(ids))),
+            None => {}
+        }
+    }
+    if filter.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT u.id FROM users u JOIN residents r ON r.id = u.resident_id \
+         LEFT JOIN households h ON h.id = r.household_id WHERE u.disabled_at IS NULL AND {} ORDER BY u.id",
+        filter.join(" AND ")
+    );
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(c).await?))
+}
+
 /// A page of users holding at least one grant inside `path` (or, with the
 /// root path, all users), ordered by username, and the total.
 pub async fn list_within(tx: &mut Tx, path: &str, limit: i64, offset: i64) -> Result<(Vec<User>, i64)> {

@@ -12,10 +12,12 @@ use serde_json::json;
 use yijia_domain::broadcast::{Area, BroadcastState};
 use yijia_domain::notify::{Audience, DeliveryState, NotifyChannel, Params, QuietHours, Topic};
 use yijia_domain::phone::Phone;
+use yijia_domain::project::Stage;
 use yijia_domain::role::Role;
+use yijia_domain::shop::RedemptionStatus;
 use yijia_domain::time::{MINUTE_MS, start_of_day, to_local};
 use yijia_store::notify::{self, NewDelivery, NewMessage, Outcome};
-use yijia_store::{Tx, broadcasts, cases, org, users};
+use yijia_store::{Tx, broadcasts, cases, notices, org, projects, shop, users};
 
 use super::send::{Outgoing, SendError};
 use super::{aad_email, decode_channels};
@@ -52,22 +54,22 @@ impl Dispatched {
 
 /// Who is told: an account, or a reporter known only by the phone on a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Who {
+pub(super) enum Who {
     User(i64),
     Reporter(i64),
     /// A resident with a phone and no account (an emergency broadcast).
     Resident(i64),
 }
 
-struct Told {
-    event_key: String,
-    topic: Topic,
-    params: Params,
-    urgent: bool,
-    org_path: String,
-    who: Vec<Who>,
+pub(super) struct Told {
+    pub(super) event_key: String,
+    pub(super) topic: Topic,
+    pub(super) params: Params,
+    pub(super) urgent: bool,
+    pub(super) org_path: String,
+    pub(super) who: Vec<Who>,
     /// Staff work groups told too: (group, its robot's kind).
-    groups: Vec<(i64, NotifyChannel)>,
+    pub(super) groups: Vec<(i64, NotifyChannel)>,
 }
 
 fn backoff(attempts: i64) -> i64 {
@@ -93,7 +95,7 @@ impl Services {
     pub async fn fan_out(&self) -> Result<Dispatched> {
         let now = self.now();
         let mut tx = self.db.write().await?;
-        let entries = notify::untold(&mut tx, FAN_OUT_BATCH).await?;
+        let entries = notify::untold(&mut tx, now, FAN_OUT_BATCH).await?;
         if entries.is_empty() {
             tx.commit().await?;
             return Ok(Dispatched::default());
@@ -113,8 +115,10 @@ impl Services {
 
     /// Who an outbox event concerns, and what they are told.
     async fn who_is_told(&self, tx: &mut Tx, e: &cases::OutboxEntry) -> Result<Option<Told>> {
-        if e.event == "broadcast.sent" {
-            return self.broadcast_told(tx, e).await;
+        match e.event.as_str() {
+            "broadcast.sent" => return self.broadcast_told(tx, e).await,
+            "redemption.ready" | "project.vote_open" | "notice.posted" => return self.residents_told(tx, e).await,
+            _ => {}
         }
         let Some(action) = e.event.strip_prefix("case.") else { return Ok(None) };
         let Some(id) = e.object.strip_prefix("case:").and_then(|i| i.parse::<i64>().ok()) else { return Ok(None) };
@@ -148,9 +152,7 @@ impl Services {
             let due = k.due_at.map(|d| to_local(d).format("%m-%d %H:%M").to_string()).unwrap_or_default();
             params = params.with("due", due);
         }
-        let params = params
-            .with("link", format!("{}{path}", self.settings.notify.public_url.trim_end_matches('/')))
-            .with("path", path);
+        let params = self.link_to(params, path);
         let groups = match topic.audience() {
             Audience::Staff | Audience::Everyone => {
                 let mut paths = vec![k.community_path.as_str()];
@@ -170,6 +172,72 @@ impl Services {
             who,
             groups,
         }))
+    }
+
+    /// A resident's own affair (a redemption ready), or news for where they
+    /// live (a vote open on their building, a notice published): told if it
+    /// still holds when the dispatcher comes to it.
+    async fn residents_told(&self, tx: &mut Tx, e: &cases::OutboxEntry) -> Result<Option<Told>> {
+        let Some(id) = e.object.split_once(':').and_then(|(_, i)| i.parse::<i64>().ok()) else { return Ok(None) };
+        let (topic, path, who) = match e.event.as_str() {
+            "redemption.ready" => {
+                let Some(r) = shop::redemption(tx, id).await?.filter(|r| r.status == RedemptionStatus::Waiting) else {
+                    return Ok(None);
+                };
+                (
+                    Topic::RedemptionReady,
+                    "/me/shop".to_owned(),
+                    users::user_of_resident(tx, r.resident_id).await?.into_iter().collect(),
+                )
+            }
+            "project.vote_open" => {
+                if projects::get(tx, id).await?.is_none_or(|p| p.stage != Stage::Voting) {
+                    return Ok(None);
+                }
+                let buildings: Vec<i64> = projects::buildings(tx, id).await?.iter().map(|b| b.id).collect();
+                (
+                    Topic::VoteOpen,
+                    "/me/projects".to_owned(),
+                    users::resident_accounts(tx, None, Some(&buildings)).await?,
+                )
+            }
+            _ => {
+                let now = self.now();
+                let Some(n) = notices::get(tx, id)
+                    .await?
+                    .filter(|n| n.withdrawn_at.is_none() && n.publish_until.is_none_or(|u| u > now))
+                else {
+                    return Ok(None);
+                };
+                let grids = match n.grid_id {
+                    Some(g) => vec![g],
+                    None => org::children(tx, n.community_id).await?.iter().map(|g| g.id).collect(),
+                };
+                let buildings: Option<Vec<i64>> = n.building_id.map(|b| vec![b]);
+                let who = users::resident_accounts(tx, Some(&grids), buildings.as_deref()).await?;
+                (Topic::Notice, format!("/me/notices/{id}"), who)
+            }
+        };
+        if who.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Told {
+            event_key: format!("outbox:{}", e.id),
+            topic,
+            params: self.link_to(Params::default(), path),
+            urgent: false,
+            org_path: e.org_path.clone(),
+            who: who.into_iter().map(Who::User).collect(),
+            groups: vec![],
+        }))
+    }
+
+    /// Adds the message's link: the full address for SMS and email, the
+    /// path for the bell.
+    pub(super) fn link_to(&self, params: Params, path: String) -> Params {
+        params
+            .with("link", format!("{}{path}", self.settings.notify.public_url.trim_end_matches('/')))
+            .with("path", path)
     }
 
     /// An emergency broadcast: everyone living in its area, its grids'
@@ -214,9 +282,8 @@ impl Services {
         let params = Params::default()
             .with("level", b.level.name_zh())
             .with("level_en", b.level.name_en())
-            .with("reason", b.reason.clone())
-            .with("link", format!("{}{path}", self.settings.notify.public_url.trim_end_matches('/')))
-            .with("path", path);
+            .with("reason", b.reason.clone());
+        let params = self.link_to(params, path);
         Ok(Some(Told {
             event_key: format!("broadcast:{id}"),
             topic: Topic::Emergency,
@@ -243,7 +310,7 @@ impl Services {
 
     /// Writes the in-app messages and queues a delivery per person and
     /// chosen outbound channel that has an address; answers the counts.
-    async fn queue(&self, tx: &mut Tx, told: &[Told], now: i64) -> Result<(u64, u64)> {
+    pub(super) async fn queue(&self, tx: &mut Tx, told: &[Told], now: i64) -> Result<(u64, u64)> {
         let ids: Vec<i64> = told
             .iter()
             .flat_map(|t| t.who.iter())

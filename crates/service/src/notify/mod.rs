@@ -4,6 +4,7 @@
 //! through the providers (`send.rs`). Here: each person's own messages and
 //! choices, and the delivery log.
 
+mod daily;
 mod dispatch;
 pub mod send;
 pub mod sign;

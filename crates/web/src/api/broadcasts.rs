@@ -4,7 +4,7 @@
 use super::prelude::*;
 use yijia_domain::broadcast::Answer;
 use yijia_service::broadcasts::{
-    AnswerInput, Answered, BroadcastInput, BroadcastView, RollcallBoard, RollcallPerson, SafeInput,
+    AnswerInput, Answered, BroadcastInput, BroadcastView, RollcallBoard, RollcallPerson, SafeInput, UnreachablePerson,
 };
 
 /// The broadcasts of your area, newest first.
@@ -141,6 +141,23 @@ pub async fn rollcall_people(
     ApiQuery(q): ApiQuery<PeopleQuery>,
 ) -> Result<Json<Vec<RollcallPerson>>, ApiError> {
     Ok(Json(st.svc.rollcall_people(&c, id, q.grid.as_deref(), q.state, lang.en()).await.api(lang)?))
+}
+
+/// Who in the area (and your grids) no channel reaches, no phone and no
+/// account, in walking order: to be told at the door. At most 2,000.
+#[utoipa::path(get, path = "/api/v1/broadcasts/{id}/unreachable", tag = "broadcasts",
+    params(("id" = i64, Path, description = "Broadcast id")),
+    responses(
+        (status = 200, description = "The people", body = Vec<UnreachablePerson>),
+        (status = 404, description = "No such broadcast in your reach", body = ErrorBody),
+    ))]
+pub async fn unreachable_people(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<UnreachablePerson>>, ApiError> {
+    Ok(Json(st.svc.unreachable_people(&c, id).await.api(lang)?))
 }
 
 /// Answer for one person: safe, needs help (an emergency case opens at their home), or not reached.

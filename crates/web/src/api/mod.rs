@@ -263,6 +263,7 @@ pub fn routes(r: Routes) -> Routes {
         .api(Roles(BROADCASTERS), Scope::Object, documented!(broadcasts::end_broadcast))
         .api(Roles(BROADCAST_READERS), Scope::Object, documented!(broadcasts::rollcall_board))
         .api(Roles(BROADCAST_READERS), Scope::Object, documented!(broadcasts::rollcall_people))
+        .api(Roles(BROADCAST_READERS), Scope::Object, documented!(broadcasts::unreachable_people))
         .api(Roles(BROADCAST_READERS), Scope::Object, documented!(broadcasts::answer_rollcall))
         .api(Roles(RESIDENTS), Scope::Object, documented!(broadcasts::answer_safe))
         .api(LoggedIn, Scope::Own, documented!(notify::my_messages))

@@ -10,6 +10,7 @@ use yijia_domain::registry::Category;
 use yijia_service::Caller;
 use yijia_service::broadcasts::{
     AnswerInput, BroadcastInput, BroadcastOptions, BroadcastView, RollcallBoard, RollcallPerson, SafeInput,
+    UnreachablePerson,
 };
 use yijia_service::roles::{BROADCAST_READERS, BROADCASTERS, RESIDENTS};
 
@@ -26,6 +27,7 @@ pub fn routes(r: Routes) -> Routes {
         .get("/broadcasts/{id}/board", Roles(BROADCAST_READERS), Scope::Object, board)
         .get("/broadcasts/{id}/rollcall", Roles(BROADCAST_READERS), Scope::Object, people_page)
         .post("/broadcasts/{id}/rollcall/answer", Roles(BROADCAST_READERS), Scope::Object, answer)
+        .get("/broadcasts/{id}/unreachable", Roles(BROADCAST_READERS), Scope::Object, unreachable_page)
         .post("/broadcasts/{id}/safe", Roles(RESIDENTS), Scope::Object, safe)
 }
 
@@ -244,6 +246,22 @@ async fn people_page(
     Query(q): Query<PeopleQuery>,
 ) -> PageResult {
     render_people(&st, &c, lang, id, q, Flash::default()).await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "unreachable.html")]
+struct UnreachablePage {
+    c: Chrome,
+    b: BroadcastView,
+    people: Vec<UnreachablePerson>,
+}
+
+/// Who no channel reaches, to be told at the door.
+async fn unreachable_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
+    let b = st.svc.broadcast(&c, id, lang.en()).await.page(lang)?;
+    let people = st.svc.unreachable_people(&c, id).await.page(lang)?;
+    let chrome = Chrome::for_caller(lang, &c, "/broadcasts", &format!("/broadcasts/{id}/unreachable"));
+    Ok(UnreachablePage { c: chrome, b, people }.into_response())
 }
 
 #[derive(Deserialize)]

@@ -127,6 +127,15 @@ async fn a_building_is_warned_at_night_through_every_channel_and_the_banner_stay
     let (_, mine) = app.get(&secretary, &format!("/api/v1/broadcasts/{id}")).await;
     assert!(mine["told_in_app"].as_i64().unwrap() >= 1, "{mine}");
     assert!(mine["deliveries"].as_array().unwrap().iter().any(|d| d["state"] == "sent"), "{mine}");
+    // (one more lost his phone since)
+    exec(
+        app,
+        "UPDATE residents SET phone_sealed = NULL WHERE id = (SELECT MIN(r.id) FROM residents r \
+         JOIN households h ON h.id = r.household_id WHERE h.building_id = $1 \
+         AND NOT EXISTS (SELECT 1 FROM users u WHERE u.resident_id = r.id))",
+        &[building],
+    )
+    .await;
     let nobody = scalar(
         app,
         "SELECT COUNT(*) FROM residents r JOIN households h ON h.id = r.household_id WHERE r.phone_sealed IS NULL \
@@ -134,7 +143,29 @@ async fn a_building_is_warned_at_night_through_every_channel_and_the_banner_stay
         &building.to_string(),
     )
     .await;
+    let (_, mine) = app.get(&secretary, &format!("/api/v1/broadcasts/{id}")).await;
+    assert!(nobody > 0);
     assert_eq!(mine["unreachable"].as_i64(), Some(nobody), "those no channel reaches are counted: {mine}");
+    // and listed by name and home, for the grid's workers to knock on their doors
+    let (st, list) = app.get(&secretary, &format!("/api/v1/broadcasts/{id}/unreachable")).await;
+    assert_eq!(st, StatusCode::OK, "{list}");
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len() as i64, nobody, "{list:?}");
+    assert!(
+        list.iter().all(|p| p["address"].as_str().unwrap().contains("号楼") && p["grid_name"] == "第1网格"),
+        "{list:?}"
+    );
+    let worker = app.token("worker1").await;
+    assert_eq!(app.get(&worker, &format!("/api/v1/broadcasts/{id}/unreachable")).await.1, json!(list));
+    let other = app.token("worker2").await;
+    assert_eq!(app.get(&other, &format!("/api/v1/broadcasts/{id}/unreachable")).await.1, json!([]), "not her grid");
+    assert_eq!(app.get(&resident, &format!("/api/v1/broadcasts/{id}/unreachable")).await.0, StatusCode::NOT_FOUND);
+    let page =
+        app.browser_as("worker1").await.get(format!("{}/broadcasts/{id}/unreachable", app.url)).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains(list[0]["name"].as_str().unwrap()) && html.contains("需上门告知"), "{html}");
+    let reads = app.audit().await.into_iter().filter(|(a, o, obj)| a == "unreachable_read" && o == "ok" && *obj == key);
+    assert_eq!(reads.count(), 4, "every list of names read is audited");
     let (st, ended) = app.post(&secretary, &format!("/api/v1/broadcasts/{id}/end"), json!({})).await;
     assert_eq!((st, ended["state"].as_str()), (StatusCode::OK, Some("ended")), "{ended}");
     assert!(current(app, &resident).await.is_empty());

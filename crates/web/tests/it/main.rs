@@ -34,6 +34,7 @@ mod shapes;
 mod shop;
 mod stations;
 mod tallies;
+mod told;
 mod two_factor;
 mod users;
 mod visits;

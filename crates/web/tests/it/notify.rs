@@ -333,7 +333,15 @@ async fn preferences_are_checked_field_by_field_and_messages_are_ones_own() {
     };
     let (_, p) = app.get(&resident, "/api/v1/me/notifications").await;
     let topics: Vec<&str> = p["topics"].as_array().unwrap().iter().map(|t| t["topic"].as_str().unwrap()).collect();
-    assert_eq!(topics, ["case_accepted", "case_resolved"], "a resident is told of his own requests");
+    assert_eq!(
+        topics,
+        ["case_accepted", "case_resolved", "redemption_ready", "appointment_tomorrow", "vote_open", "notice"],
+        "a resident is told of his own affairs and of where he lives, not of staff's work"
+    );
+    let channels =
+        |t: &str| p["topics"].as_array().unwrap().iter().find(|x| x["topic"] == t).unwrap()["channels"].clone();
+    assert_eq!(channels("case_resolved"), json!(["in_app", "sms"]));
+    assert_eq!(channels("notice"), json!(["in_app"]), "a notice to a whole building goes by SMS only if asked");
     assert_eq!(p["sms_available"], false, "no provider set up here");
     for (body, field) in [
         (json!({"quiet_from": "25:00"}), "quiet_from"),

@@ -12,6 +12,11 @@ async fn resident_with_points(app: &TestApp, token: &str, name: &str, points: i6
     let (st, v) = app.post(token, "/api/v1/residents", body).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let id = v["id"].as_i64().unwrap();
+    (id, award(app, token, id, points).await)
+}
+
+/// Gives a resident points from the pool; answers their account.
+pub(crate) async fn award(app: &TestApp, token: &str, id: i64, points: i64) -> i64 {
     let account = app.get(token, &format!("/api/v1/residents/{id}/points")).await.1["id"].as_i64().unwrap();
     if points > 0 {
         let (_, accounts) = app.get(token, "/api/v1/points/accounts").await;
@@ -27,7 +32,7 @@ async fn resident_with_points(app: &TestApp, token: &str, name: &str, points: i6
             assert_eq!(st, StatusCode::CREATED, "{v}");
         }
     }
-    (id, account)
+    account
 }
 
 pub(crate) async fn item(app: &TestApp, token: &str, name: &str, price: i64, stock: i64, limit: Option<i64>) -> i64 {

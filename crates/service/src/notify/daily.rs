@@ -1,0 +1,150 @@
+//! What is told by the clock rather than on an event: tomorrow's
+//! appointments in the evening; in the morning each grid worker's,
+//! secretary's and street officer's digest and, on Mondays, each grid
+//! worker's visits overdue. A message's key holds its day, so a job run
+//! twice tells nobody twice.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Days, Timelike, Weekday};
+use yijia_domain::notify::{Params, Topic};
+use yijia_domain::role::Role;
+use yijia_domain::time::{DAY_MS, start_of_day, to_local};
+use yijia_store::{broadcasts, dashboard, stations, users, visits};
+
+use super::dispatch::{Dispatched, Told, Who};
+use crate::{Caller, Result, Services};
+
+/// Who gets the daily digest.
+const DIGESTED: &[Role] = &[Role::GridWorker, Role::Secretary, Role::StreetOfficer];
+/// A digest not sent by noon (the server was down) waits for tomorrow's.
+const DIGEST_LAST_HOUR: u32 = 12;
+
+/// One person's morning figures, over their whole scope.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Figures {
+    late: i64,
+    near: i64,
+    approvals: i64,
+    visits: i64,
+}
+
+impl Services {
+    /// Tells each resident with an account of tomorrow's appointments.
+    pub async fn tell_appointments_tomorrow(&self) -> Result<Dispatched> {
+        let now = self.now();
+        let Some(tomorrow) = to_local(now).date_naive().checked_add_days(Days::new(1)) else {
+            return Ok(Dispatched::default());
+        };
+        let from = start_of_day(tomorrow);
+        let mut tx = self.db.write().await?;
+        let mut paths: HashMap<i64, String> = HashMap::new();
+        let mut told = Vec::new();
+        for a in stations::booked_between(&mut tx, from, from + DAY_MS).await? {
+            let Some(user) = users::user_of_resident(&mut tx, a.resident_id).await? else { continue };
+            let org_path = match paths.get(&a.station_id) {
+                Some(p) => p.clone(),
+                None => {
+                    let Some(s) = stations::station(&mut tx, a.station_id).await? else { continue };
+                    let p = yijia_store::org::by_id(&mut tx, s.community_id).await?.path;
+                    paths.insert(a.station_id, p.clone());
+                    p
+                }
+            };
+            let when = to_local(a.starts_at).format("%m-%d %H:%M").to_string();
+            told.push(Told {
+                event_key: format!("appointment:{}:tomorrow", a.id),
+                topic: Topic::AppointmentTomorrow,
+                params: self.link_to(Params::default().with("when", when), "/me/stations".to_owned()),
+                urgent: false,
+                org_path,
+                who: vec![Who::User(user)],
+                groups: vec![],
+            });
+        }
+        let (messages, queued) = self.queue(&mut tx, &told, now).await?;
+        tx.commit().await?;
+        Ok(Dispatched { messages, queued, ..Default::default() })
+    }
+
+    /// The morning's digest for staff (only to those with something in
+    /// it) and, on Mondays, each grid worker's visits overdue.
+    pub async fn tell_staff_morning(&self) -> Result<Dispatched> {
+        let now = self.now();
+        let local = to_local(now);
+        if local.hour() >= DIGEST_LAST_HOUR {
+            return Ok(Dispatched::default());
+        }
+        let today = local.date_naive();
+        let Some(yesterday) = today.checked_sub_days(Days::new(1)) else { return Ok(Dispatched::default()) };
+        let yesterday = yesterday.to_string();
+        let grants = {
+            let mut tx = self.db.read().await?;
+            let g = users::grants_with(&mut tx, DIGESTED).await?;
+            tx.commit().await?;
+            g
+        };
+        let mut by_user: Vec<(i64, Vec<users::Grant>)> = Vec::new();
+        for g in grants {
+            match by_user.last_mut() {
+                Some((u, gs)) if *u == g.user_id => gs.push(g),
+                _ => by_user.push((g.user_id, vec![g])),
+            }
+        }
+        let mut told = Vec::new();
+        for (user, grants) in by_user {
+            let caller = Caller { user_id: Some(user), grants: crate::auth::to_grants(grants), ..Caller::operator() };
+            let paths = caller.scope_paths(DIGESTED);
+            let mut f = Figures { approvals: self.approvals_waiting(&caller).await? as i64, ..Figures::default() };
+            let mut own_visits = 0;
+            {
+                let mut tx = self.db.read().await?;
+                for path in &paths {
+                    for o in dashboard::open_cases(&mut tx, path, now).await? {
+                        f.late += o.late;
+                        f.near += o.near;
+                    }
+                    let grids = broadcasts::grids_under(&mut tx, path).await?;
+                    let due: i64 = visits::due_counts(&mut tx, &grids, &yesterday).await?.iter().map(|(_, n)| n).sum();
+                    f.visits += due;
+                    if caller.grants.iter().any(|g| g.role == Role::GridWorker && g.org_path == *path) {
+                        own_visits += due;
+                    }
+                }
+                tx.commit().await?;
+            }
+            let org_path = paths.first().cloned().unwrap_or_default();
+            if f != Figures::default() {
+                let params = Params::default()
+                    .with("late", f.late.to_string())
+                    .with("near", f.near.to_string())
+                    .with("approvals", f.approvals.to_string())
+                    .with("visits", f.visits.to_string());
+                told.push(Told {
+                    event_key: format!("digest:{today}"),
+                    topic: Topic::DailyDigest,
+                    params: self.link_to(params, "/".to_owned()),
+                    urgent: false,
+                    org_path: org_path.clone(),
+                    who: vec![Who::User(user)],
+                    groups: vec![],
+                });
+            }
+            if today.weekday() == Weekday::Mon && own_visits > 0 {
+                told.push(Told {
+                    event_key: format!("visits:{today}"),
+                    topic: Topic::VisitsOverdue,
+                    params: self.link_to(Params::default().with("count", own_visits.to_string()), "/walk".to_owned()),
+                    urgent: false,
+                    org_path,
+                    who: vec![Who::User(user)],
+                    groups: vec![],
+                });
+            }
+        }
+        let mut tx = self.db.write().await?;
+        let (messages, queued) = self.queue(&mut tx, &told, now).await?;
+        tx.commit().await?;
+        Ok(Dispatched { messages, queued, ..Default::default() })
+    }
+}
