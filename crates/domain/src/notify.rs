@@ -68,6 +68,9 @@ crate::labelled! {
         /// Each morning, for grid workers, secretaries and street officers:
         /// what is overdue, near, waiting for approval.
         DailyDigest = ("daily_digest", "每日待办", "Daily digest"),
+        /// Each morning, the count of unread messages about the topics a
+        /// person chose daily, on the channels chosen for them.
+        Summary = ("summary", "消息汇总", "Summary of messages"),
         /// An emergency broadcast: every channel, quiet hours and the daily
         /// cap overridden; not a choice on the preferences page.
         Emergency = ("emergency", "紧急广播", "Emergency broadcast"),
@@ -81,6 +84,8 @@ pub enum Audience {
     Staff,
     /// Whoever is in the area: no one opts out.
     Everyone,
+    /// Told on the channels chosen for other topics (the daily summary).
+    Chosen,
 }
 
 impl Topic {
@@ -93,6 +98,7 @@ impl Topic {
             | Topic::VoteOpen
             | Topic::Notice => Audience::Residents,
             Topic::Emergency => Audience::Everyone,
+            Topic::Summary => Audience::Chosen,
             _ => Audience::Staff,
         }
     }
@@ -109,6 +115,7 @@ impl Topic {
             Audience::Residents => &[NotifyChannel::InApp, NotifyChannel::Sms],
             Audience::Staff => &[NotifyChannel::InApp, NotifyChannel::Email],
             Audience::Everyone => &NotifyChannel::PERSONAL,
+            Audience::Chosen => &[],
         }
     }
 
@@ -163,6 +170,7 @@ impl Topic {
                 "Today: {late} cases overdue, {near} near their deadline, {approvals} awaiting approval, \
                  {visits} visits overdue. {link}",
             ),
+            Topic::Summary => ("您有{count}条未读消息：{link}", "You have {count} unread messages: {link}"),
             // the reason is what the sender typed, within `broadcast::REASON_MAX`
             Topic::Emergency => ("{level}预警：{reason}，详见{link}", "{level_en} warning: {reason}. See {link}"),
         }

@@ -594,7 +594,13 @@ pub struct MineToAnswer {
 
 /// 丁香花园 3号楼 2单元 301
 fn address(h: &store::Home) -> String {
-    [&h.estate, &h.building, &h.entrance, &h.door].into_iter().flatten().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(" ")
+    [&h.estate, &h.building, &h.entrance, &h.door]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl Services {
@@ -785,8 +791,12 @@ impl Services {
         if input.answer != Answer::NeedsHelp || !changed || had_case.is_some() {
             return Ok(Answered { answer: input.answer, case_id: had_case });
         }
-        let description =
-            format!("紧急广播「{}」报平安：{}需要帮助。{}", b.reason, yijia_domain::notify::initial(&p.home.name), note);
+        let description = format!(
+            "紧急广播「{}」报平安：{}需要帮助。{}",
+            b.reason,
+            yijia_domain::notify::initial(&p.home.name),
+            note
+        );
         let mut case = crate::cases::CaseInput {
             category: "elderly_help".into(),
             priority: Some(yijia_domain::case::Priority::Emergency),

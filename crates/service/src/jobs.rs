@@ -26,8 +26,9 @@ pub const WEBHOOKS: &str = "webhooks";
 /// Tells residents of tomorrow's appointments. Daily at 18:00.
 pub const APPOINTMENTS_TOMORROW: &str = "appointments_tomorrow";
 
-/// Staff's daily digest, and on Mondays the visits overdue. Daily at 08:00.
-pub const STAFF_MORNING: &str = "staff_morning";
+/// Staff's daily digest, on Mondays the visits overdue, and everyone's
+/// summary of the topics they chose daily. Daily at 08:00.
+pub const MORNING: &str = "morning";
 
 const LEASE_MS: i64 = 5 * MINUTE_MS;
 /// Login attempts are kept this long (the lockout window is much shorter).
@@ -109,9 +110,9 @@ impl Services {
                 tracing::info!(messages = d.messages, queued = d.queued, "appointments tomorrow");
                 Ok(())
             }
-            STAFF_MORNING => {
-                let d = self.tell_staff_morning().await?;
-                tracing::info!(messages = d.messages, queued = d.queued, "staff morning");
+            MORNING => {
+                let d = self.tell_morning().await?;
+                tracing::info!(messages = d.messages, queued = d.queued, "morning");
                 Ok(())
             }
             WEBHOOKS => {
@@ -132,7 +133,7 @@ impl Services {
         let day = yijia_domain::time::to_local(self.now()).date_naive();
         self.enqueue(PREGNANCY_ENDS, json!({}), Some(&format!("pregnancy:{day}")), self.now()).await?;
         let midnight = yijia_domain::time::start_of_day(day);
-        self.enqueue(STAFF_MORNING, json!({}), Some(&format!("morning:{day}")), midnight + 8 * HOUR_MS).await?;
+        self.enqueue(MORNING, json!({}), Some(&format!("morning:{day}")), midnight + 8 * HOUR_MS).await?;
         let evening = midnight + 18 * HOUR_MS;
         self.enqueue(APPOINTMENTS_TOMORROW, json!({}), Some(&format!("appointments:{day}")), evening).await?;
         Ok(())

@@ -362,9 +362,8 @@ pub async fn rollcall_people(
         Some(ids) => format!(" AND p.grid_id IN ({})", crate::sql::id_list(ids)),
         None => String::new(),
     };
-    let sql = format!(
-        "{PERSON} WHERE p.rollcall_id = $1{grids} AND ($2 IS NULL OR p.state = $2) ORDER BY {WALKING_ORDER}"
-    );
+    let sql =
+        format!("{PERSON} WHERE p.rollcall_id = $1{grids} AND ($2 IS NULL OR p.state = $2) ORDER BY {WALKING_ORDER}");
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(rollcall_id).bind(state).fetch_all(c).await?))
 }
 

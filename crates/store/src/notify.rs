@@ -357,22 +357,44 @@ pub async fn save_settings(tx: &mut Tx, s: &Settings, now: i64) -> Result<()> {
 }
 
 /// (user, topic, channels as stored: a comma list of codes)
-pub async fn choices_of(tx: &mut Tx, user_ids: &[i64]) -> Result<Vec<(i64, Topic, String)>> {
+/// Each person's choice per topic: (user, topic, channels, daily).
+pub async fn choices_of(tx: &mut Tx, user_ids: &[i64]) -> Result<Vec<(i64, Topic, String, bool)>> {
     if user_ids.is_empty() {
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT user_id, topic, channels FROM notify_choices WHERE user_id IN ({})",
+        "SELECT user_id, topic, channels, digest FROM notify_choices WHERE user_id IN ({})",
         crate::sql::id_list(user_ids)
     );
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(c).await?))
 }
 
-pub async fn set_choice(tx: &mut Tx, user_id: i64, topic: Topic, channels: &str) -> Result<()> {
+/// The topics chosen daily, of enabled users, by user: (user, topic, channels).
+pub async fn daily_choices(tx: &mut Tx) -> Result<Vec<(i64, Topic, String)>> {
+    let sql = "SELECT c.user_id, c.topic, c.channels FROM notify_choices c JOIN users u ON u.id = c.user_id \
+               WHERE c.digest = $1 AND u.disabled_at IS NULL ORDER BY c.user_id, c.topic";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(true).fetch_all(c).await?))
+}
+
+/// How many of a person's messages about these topics since `since` are unread.
+pub async fn unread_since(tx: &mut Tx, user_id: i64, topics: &[Topic], since: i64) -> Result<i64> {
+    if topics.is_empty() {
+        return Ok(0);
+    }
+    let codes: Vec<String> = topics.iter().map(|t| format!("'{}'", t.code())).collect();
+    let sql = format!(
+        "SELECT COUNT(*) FROM messages WHERE user_id = $1 AND read_at IS NULL AND created_at >= $2 \
+         AND topic IN ({})",
+        codes.join(", ")
+    );
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(since).fetch_one(c).await?))
+}
+
+pub async fn set_choice(tx: &mut Tx, user_id: i64, topic: Topic, channels: &str, digest: bool) -> Result<()> {
     on_tx!(tx, c => sqlx::query(
-        "INSERT INTO notify_choices (user_id, topic, channels) VALUES ($1, $2, $3) \
-         ON CONFLICT (user_id, topic) DO UPDATE SET channels = excluded.channels")
-        .bind(user_id).bind(topic).bind(channels).execute(&mut *c).await?.rows_affected());
+        "INSERT INTO notify_choices (user_id, topic, channels, digest) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id, topic) DO UPDATE SET channels = excluded.channels, digest = excluded.digest")
+        .bind(user_id).bind(topic).bind(channels).bind(digest).execute(&mut *c).await?.rows_affected());
     Ok(())
 }
 

@@ -1,16 +1,16 @@
 //! What is told by the clock rather than on an event: tomorrow's
 //! appointments in the evening; in the morning each grid worker's,
-//! secretary's and street officer's digest and, on Mondays, each grid
-//! worker's visits overdue. A message's key holds its day, so a job run
-//! twice tells nobody twice.
+//! secretary's and street officer's digest, on Mondays each grid worker's
+//! visits overdue, and everyone's summary of the topics they chose daily.
+//! A message's key holds its day, so a job run twice tells nobody twice.
 
 use std::collections::HashMap;
 
 use chrono::{Datelike, Days, Timelike, Weekday};
-use yijia_domain::notify::{Params, Topic};
+use yijia_domain::notify::{NotifyChannel, Params, Topic};
 use yijia_domain::role::Role;
 use yijia_domain::time::{DAY_MS, start_of_day, to_local};
-use yijia_store::{broadcasts, dashboard, stations, users, visits};
+use yijia_store::{broadcasts, dashboard, notify, stations, users, visits};
 
 use super::dispatch::{Dispatched, Told, Who};
 use crate::{Caller, Result, Services};
@@ -60,6 +60,70 @@ impl Services {
                 org_path,
                 who: vec![Who::User(user)],
                 groups: vec![],
+                channels: None,
+            });
+        }
+        let (messages, queued) = self.queue(&mut tx, &told, now).await?;
+        tx.commit().await?;
+        Ok(Dispatched { messages, queued, ..Default::default() })
+    }
+
+    /// The morning: staff's digests and everyone's summary.
+    pub async fn tell_morning(&self) -> Result<Dispatched> {
+        if to_local(self.now()).hour() >= DIGEST_LAST_HOUR {
+            return Ok(Dispatched::default());
+        }
+        let staff = self.tell_staff_morning().await?;
+        let summaries = self.tell_summaries().await?;
+        Ok(Dispatched {
+            messages: staff.messages + summaries.messages,
+            queued: staff.queued + summaries.queued,
+            ..Default::default()
+        })
+    }
+
+    /// Each person who chose topics daily: how many of the last day's
+    /// messages about them are unread, once, on the SMS and email they chose
+    /// for those topics (nothing when all are read).
+    async fn tell_summaries(&self) -> Result<Dispatched> {
+        let now = self.now();
+        let today = to_local(now).date_naive();
+        let mut tx = self.db.write().await?;
+        let mut by_user: Vec<(i64, Vec<Topic>, Vec<NotifyChannel>)> = Vec::new();
+        for (user, topic, stored) in notify::daily_choices(&mut tx).await? {
+            let channels = super::decode_channels(&stored)?;
+            if by_user.last().is_none_or(|(u, _, _)| *u != user) {
+                by_user.push((user, vec![], vec![]));
+            }
+            if let Some((_, topics, outbound)) = by_user.last_mut() {
+                topics.push(topic);
+                for c in channels {
+                    if NotifyChannel::OUTBOUND.contains(&c) && !outbound.contains(&c) {
+                        outbound.push(c);
+                    }
+                }
+            }
+        }
+        let mut told = Vec::new();
+        for (user, topics, outbound) in by_user {
+            if outbound.is_empty() {
+                continue;
+            }
+            let count = notify::unread_since(&mut tx, user, &topics, now - DAY_MS).await?;
+            if count == 0 {
+                continue;
+            }
+            let org_path =
+                users::grants_of(&mut tx, user).await?.into_iter().next().map_or("/".to_owned(), |g| g.org_path);
+            told.push(Told {
+                event_key: format!("summary:{today}"),
+                topic: Topic::Summary,
+                params: self.link_to(Params::default().with("count", count.to_string()), "/messages".to_owned()),
+                urgent: false,
+                org_path,
+                who: vec![Who::User(user)],
+                groups: vec![],
+                channels: Some(outbound),
             });
         }
         let (messages, queued) = self.queue(&mut tx, &told, now).await?;
@@ -69,12 +133,9 @@ impl Services {
 
     /// The morning's digest for staff (only to those with something in
     /// it) and, on Mondays, each grid worker's visits overdue.
-    pub async fn tell_staff_morning(&self) -> Result<Dispatched> {
+    async fn tell_staff_morning(&self) -> Result<Dispatched> {
         let now = self.now();
         let local = to_local(now);
-        if local.hour() >= DIGEST_LAST_HOUR {
-            return Ok(Dispatched::default());
-        }
         let today = local.date_naive();
         let Some(yesterday) = today.checked_sub_days(Days::new(1)) else { return Ok(Dispatched::default()) };
         let yesterday = yesterday.to_string();
@@ -128,6 +189,7 @@ impl Services {
                     org_path: org_path.clone(),
                     who: vec![Who::User(user)],
                     groups: vec![],
+                    channels: None,
                 });
             }
             if today.weekday() == Weekday::Mon && own_visits > 0 {
@@ -139,6 +201,7 @@ impl Services {
                     org_path,
                     who: vec![Who::User(user)],
                     groups: vec![],
+                    channels: None,
                 });
             }
         }

@@ -29,6 +29,8 @@ const FAN_OUT_BATCH: i64 = 500;
 /// Deliveries claimed per round, and sent at once.
 const SEND_BATCH: i64 = 200;
 const IN_FLIGHT: usize = 32;
+/// Results recorded in one commit, at most.
+const SETTLE_BATCH: usize = 64;
 /// How long a sender holds what it claimed.
 const LEASE_MS: i64 = MINUTE_MS;
 const FIRST_BACKOFF_MS: i64 = 30_000;
@@ -70,6 +72,8 @@ pub(super) struct Told {
     pub(super) who: Vec<Who>,
     /// Staff work groups told too: (group, its robot's kind).
     pub(super) groups: Vec<(i64, NotifyChannel)>,
+    /// Channels that stand for everyone's own choice (the daily summary).
+    pub(super) channels: Option<Vec<NotifyChannel>>,
 }
 
 fn backoff(attempts: i64) -> i64 {
@@ -161,7 +165,7 @@ impl Services {
                 }
                 notify::groups_over(tx, &paths).await?.into_iter().map(|g| (g.id, g.kind)).collect()
             }
-            Audience::Residents => vec![],
+            Audience::Residents | Audience::Chosen => vec![],
         };
         Ok(Some(Told {
             event_key: format!("outbox:{}", e.id),
@@ -171,6 +175,7 @@ impl Services {
             org_path: e.org_path.clone(),
             who,
             groups,
+            channels: None,
         }))
     }
 
@@ -229,6 +234,7 @@ impl Services {
             org_path: e.org_path.clone(),
             who: who.into_iter().map(Who::User).collect(),
             groups: vec![],
+            channels: None,
         }))
     }
 
@@ -292,6 +298,7 @@ impl Services {
             org_path: e.org_path.clone(),
             who,
             groups,
+            channels: None,
         }))
     }
 
@@ -326,8 +333,12 @@ impl Services {
         let settings: HashMap<i64, notify::Settings> =
             notify::settings_of(tx, &ids).await?.into_iter().map(|s| (s.user_id, s)).collect();
         let mut chosen: HashMap<(i64, Topic), Vec<NotifyChannel>> = HashMap::new();
-        for (u, topic, stored) in notify::choices_of(tx, &ids).await? {
+        let mut daily: HashSet<(i64, Topic)> = HashSet::new();
+        for (u, topic, stored, digest) in notify::choices_of(tx, &ids).await? {
             chosen.insert((u, topic), decode_channels(&stored)?);
+            if digest {
+                daily.insert((u, topic));
+            }
         }
         let params: Vec<String> = told
             .iter()
@@ -341,8 +352,13 @@ impl Services {
                 let (recipient, channels, quiet, sms_at, email_at) = match who {
                     Who::User(u) => {
                         let Some(p) = people.get(u).filter(|p| p.disabled_at.is_none()) else { continue };
-                        let channels =
-                            chosen.get(&(*u, t.topic)).cloned().unwrap_or_else(|| t.topic.default_channels().to_vec());
+                        let mut channels = t.channels.clone().unwrap_or_else(|| {
+                            chosen.get(&(*u, t.topic)).cloned().unwrap_or_else(|| t.topic.default_channels().to_vec())
+                        });
+                        // chosen daily: in the bell now, by SMS and email in the morning's summary
+                        if !t.urgent && daily.contains(&(*u, t.topic)) {
+                            channels = vec![NotifyChannel::InApp];
+                        }
                         let s = settings.get(u);
                         let quiet =
                             s.map_or(QuietHours::default(), |s| QuietHours { from: s.quiet_from, to: s.quiet_to });
@@ -460,31 +476,51 @@ impl Services {
         let counted: std::sync::Mutex<HashMap<String, i64>> = std::sync::Mutex::default();
         let counted = &counted;
         let started = std::time::Instant::now();
-        let settled: Vec<Result<Settled>> = futures_util::stream::iter(groups)
-            .map(|group| async move {
-                let mut out = Vec::with_capacity(group.len());
-                for d in group {
-                    // a send takes at most 15 s: none starts after half the
-                    // lease, so none is still going when another server may
-                    // take it; what is left goes back to the queue, now
-                    if started.elapsed() > std::time::Duration::from_millis((LEASE_MS / 2) as u64) {
-                        let later = Outcome::Later { at: self.now(), error: None, counts: false };
-                        out.push(self.settle_one(&d, runner, None, later).await.map(|_| Settled::Released));
-                        continue;
+        // what has come back is recorded together, one commit for many,
+        // while the rest are still being sent
+        let (back, mut results) = tokio::sync::mpsc::unbounded_channel();
+        let send = async move {
+            futures_util::stream::iter(groups)
+                .map(|group| async move {
+                    let mut out = Vec::with_capacity(group.len());
+                    for d in group {
+                        // a send takes at most 15 s: none starts after half
+                        // the lease, so none is still going when another
+                        // server may take it; what is left goes back to the
+                        // queue, now
+                        if started.elapsed() > std::time::Duration::from_millis((LEASE_MS / 2) as u64) {
+                            out.push((d, None));
+                            continue;
+                        }
+                        let a = self.attempt(&d, counted).await;
+                        out.push((d, Some(a)));
                     }
-                    let a = self.attempt(&d, counted).await;
-                    out.push(self.record_attempt(&d, runner, &a).await);
-                }
-                out
-            })
-            .buffer_unordered(IN_FLIGHT)
-            .flat_map(futures_util::stream::iter)
-            .collect()
-            .await;
+                    out
+                })
+                .buffer_unordered(IN_FLIGHT)
+                .for_each(|out| {
+                    for tried in out {
+                        // the receiver lives until every sender is done
+                        let _ = back.send(tried);
+                    }
+                    std::future::ready(())
+                })
+                .await;
+        };
+        let keep = async {
+            let mut settled = Vec::new();
+            let mut tried = Vec::with_capacity(SETTLE_BATCH);
+            while results.recv_many(&mut tried, SETTLE_BATCH).await > 0 {
+                settled.push(self.record_attempts(&tried, runner).await);
+                tried.clear();
+            }
+            settled
+        };
+        let ((), settled) = tokio::join!(send, keep);
         let mut done = Dispatched::default();
         let mut sent_ids = Vec::new();
-        for s in settled {
-            match s? {
+        for s in settled.into_iter().map(|s| s.map(Vec::into_iter)).collect::<Result<Vec<_>>>()?.into_iter().flatten() {
+            match s {
                 Settled::Sent(id) => {
                     done.sent += 1;
                     sent_ids.push(id);
@@ -505,41 +541,48 @@ impl Services {
         Ok(done)
     }
 
-    /// Records what became of one try, at once: a result is not lost with
-    /// the rest of its batch.
-    async fn record_attempt(&self, d: &notify::Delivery, runner: &str, a: &Attempt) -> Result<Settled> {
-        let address = (a.masked.as_deref(), a.index.as_deref());
-        let now = self.now();
-        let (outcome, kind) = match &a.result {
-            Ok(Ok(provider_id)) => (Outcome::Sent { provider_id }, Settled::Sent(d.id)),
-            Ok(Err(SendError::Retry(why))) if d.attempts < self.settings.notify.attempts => {
-                let later = Outcome::Later { at: now + backoff(d.attempts), error: Some(why), counts: true };
-                (later, Settled::Retried)
-            }
-            Ok(Err(SendError::Retry(why))) => {
-                (Outcome::Ended { state: DeliveryState::Parked, error: why }, Settled::Parked)
-            }
-            Ok(Err(SendError::Refused(why))) | Err(why) => {
-                (Outcome::Ended { state: DeliveryState::Failed, error: why }, Settled::Failed)
-            }
-        };
-        Ok(if self.settle_one(d, runner, Some(address), outcome).await? { kind } else { Settled::Lost })
-    }
-
-    async fn settle_one(
+    /// Records what became of the tries that have come back, in one
+    /// transaction (`None`: not tried, queued again). A server that dies
+    /// before it commits leaves them `sending`: sent again, under the same
+    /// message ids, when the lease ends.
+    async fn record_attempts(
         &self,
-        d: &notify::Delivery,
+        tried: &[(notify::Delivery, Option<Attempt>)],
         runner: &str,
-        address: Option<(Option<&str>, Option<&str>)>,
-        outcome: Outcome<'_>,
-    ) -> Result<bool> {
+    ) -> Result<Vec<Settled>> {
+        let now = self.now();
         let mut tx = self.db.write().await?;
-        let held = notify::settle(&mut tx, d.id, runner, address.unwrap_or_default(), outcome, self.now()).await?;
-        tx.commit().await?;
-        if !held {
-            tracing::warn!(delivery = d.id, "a delivery's lease ended while it was being sent");
+        let mut out = Vec::with_capacity(tried.len());
+        for (d, a) in tried {
+            let Some(a) = a else {
+                let later = Outcome::Later { at: now, error: None, counts: false };
+                notify::settle(&mut tx, d.id, runner, (None, None), later, now).await?;
+                out.push(Settled::Released);
+                continue;
+            };
+            let address = (a.masked.as_deref(), a.index.as_deref());
+            let (outcome, kind) = match &a.result {
+                Ok(Ok(provider_id)) => (Outcome::Sent { provider_id }, Settled::Sent(d.id)),
+                Ok(Err(SendError::Retry(why))) if d.attempts < self.settings.notify.attempts => {
+                    let later = Outcome::Later { at: now + backoff(d.attempts), error: Some(why), counts: true };
+                    (later, Settled::Retried)
+                }
+                Ok(Err(SendError::Retry(why))) => {
+                    (Outcome::Ended { state: DeliveryState::Parked, error: why }, Settled::Parked)
+                }
+                Ok(Err(SendError::Refused(why))) | Err(why) => {
+                    (Outcome::Ended { state: DeliveryState::Failed, error: why }, Settled::Failed)
+                }
+            };
+            if notify::settle(&mut tx, d.id, runner, address, outcome, now).await? {
+                out.push(kind);
+            } else {
+                tracing::warn!(delivery = d.id, "a delivery's lease ended while it was being sent");
+                out.push(Settled::Lost);
+            }
         }
-        Ok(held)
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// Looks up and unseals the address, checks the stop list and the cap,
@@ -639,6 +682,10 @@ impl Services {
             a.result = Err("已退订短信 / SMS stopped by the recipient".into());
             return Ok(None);
         }
+        // an emergency is not held back by the cap: no need to count
+        if d.urgent {
+            return Ok(Some((normalized, None)));
+        }
         let today = start_of_day(to_local(self.now()).date_naive());
         let before = notify::sent_to(&mut tx, &index, today).await?;
         // counted as sent from here: a failure to send costs a slot of the day
@@ -649,7 +696,7 @@ impl Services {
             *n - 1
         };
         let cap = self.settings.notify.sms_daily_cap;
-        if !d.urgent && before + this_batch >= cap {
+        if before + this_batch >= cap {
             a.result = Err(format!("已达每日上限 {cap} 条 / the daily cap is reached"));
             return Ok(None);
         }

@@ -104,6 +104,10 @@ pub struct Messages {
 pub struct TopicChoice {
     pub topic: Topic,
     pub channels: Vec<NotifyChannel>,
+    /// Daily: its SMS and email wait for one summary each morning (its
+    /// in-app messages still come at once).
+    #[serde(default)]
+    pub digest: bool,
 }
 
 /// What a person chose: where and when they are told.
@@ -126,6 +130,7 @@ pub struct TopicView {
     pub name: String,
     pub name_en: String,
     pub channels: Vec<NotifyChannel>,
+    pub digest: bool,
 }
 
 /// A change to one's preferences; what is left out stays as it was.
@@ -251,7 +256,7 @@ fn topics_for(caller: &Caller) -> Vec<Topic> {
         .filter(|t| match t.audience() {
             Audience::Residents => resident,
             Audience::Staff => staff,
-            Audience::Everyone => false,
+            Audience::Everyone | Audience::Chosen => false,
         })
         .collect()
 }
@@ -306,11 +311,12 @@ impl Services {
             settings.as_ref().map_or(QuietHours::default(), |s| QuietHours { from: s.quiet_from, to: s.quiet_to });
         let mut topics = Vec::new();
         for t in topics_for(caller) {
-            let channels = match chosen.iter().find(|(_, topic, _)| *topic == t) {
-                Some((_, _, stored)) => decode_channels(stored)?,
-                None => t.default_channels().to_vec(),
+            let (channels, digest) = match chosen.iter().find(|(_, topic, _, _)| *topic == t) {
+                Some((_, _, stored, digest)) => (decode_channels(stored)?, *digest),
+                None => (t.default_channels().to_vec(), false),
             };
-            topics.push(TopicView { topic: t, name: t.name_zh().into(), name_en: t.name_en().into(), channels });
+            let (name, name_en) = (t.name_zh().into(), t.name_en().into());
+            topics.push(TopicView { topic: t, name, name_en, channels, digest });
         }
         Ok(PreferencesView {
             email: settings.and_then(|s| s.email_masked),
@@ -387,7 +393,7 @@ impl Services {
         };
         notify::save_settings(&mut tx, &saved, now).await?;
         for c in &input.topics {
-            notify::set_choice(&mut tx, me, c.topic, &encode_channels(&c.channels)).await?;
+            notify::set_choice(&mut tx, me, c.topic, &encode_channels(&c.channels), c.digest).await?;
         }
         let detail = json!({
             "email": email.as_ref().map(|e| e.as_deref().map(mask_email)),

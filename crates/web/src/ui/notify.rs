@@ -135,6 +135,7 @@ async fn save_preferences(
                     false => t.channels.contains(ch),
                 })
                 .collect(),
+            digest: pairs.iter().any(|(n, _)| *n == format!("{}.digest", t.topic.code())),
         })
         .collect();
     // an empty box keeps the address; the tick removes it

@@ -225,9 +225,9 @@ async fn staff_hear_each_morning_what_is_late_near_and_waiting_and_on_mondays_th
         day = day.succ_opt().unwrap();
     }
     app.clock.set(start_of_day(day) + 13 * HOUR_MS);
-    assert_eq!(app.svc.tell_staff_morning().await.unwrap().messages, 0, "after noon it waits for tomorrow");
+    assert_eq!(app.svc.tell_morning().await.unwrap().messages, 0, "after noon it waits for tomorrow");
     app.clock.set(start_of_day(day) + 8 * HOUR_MS);
-    app.svc.tell_staff_morning().await.unwrap();
+    app.svc.tell_morning().await.unwrap();
 
     let yesterday = day.pred_opt().unwrap().to_string();
     let overdue = count(
@@ -260,8 +260,59 @@ async fn staff_hear_each_morning_what_is_late_near_and_waiting_and_on_mondays_th
     assert!(o[0]["text"].as_str().unwrap().contains("待审批1项"), "the officer approves the export: {o:?}");
 
     // once a day, however often the job runs
-    assert_eq!(app.svc.tell_staff_morning().await.unwrap().queued, 0);
+    assert_eq!(app.svc.tell_morning().await.unwrap().queued, 0);
     assert_eq!(messages(app, "worker1").await.len(), w0 + 2);
     dispatch(app).await;
     assert_eq!(r.sms.refused(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn notices_chosen_daily_ring_the_bell_at_once_and_come_as_one_sms_next_morning() {
+    let r = rig(Provider::Aliyun, false).await;
+    let app = &r.app;
+    let (_, building, me) = neighbour(app, "张大爷", "13812345678", "101").await;
+    dispatch(app).await;
+    let before = r.sms.got().len();
+    let body = json!({"topics": [{"topic": "notice", "channels": ["in_app", "sms"], "digest": true}]});
+    let (st, p) = app.send(reqwest::Method::PUT, &me, "/api/v1/me/notifications", body).await;
+    assert_eq!(st, StatusCode::OK, "{p}");
+    let chosen = p["topics"].as_array().unwrap().iter().find(|t| t["topic"] == "notice").unwrap().clone();
+    assert_eq!((chosen["digest"].clone(), chosen["channels"].clone()), (json!(true), json!(["in_app", "sms"])));
+
+    let secretary = app.token("secretary").await;
+    for title in ["8号楼停水通知", "8号楼电梯检修"] {
+        let (st, n) = app
+            .post(&secretary, "/api/v1/notices", json!({"title": title, "body": "x", "building_id": building}))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{n}");
+    }
+    dispatch(app).await;
+    assert_eq!(r.sms.got().len(), before, "no SMS at once");
+    assert_eq!(topics(&messages(app, "13812345678").await), ["notice", "notice"], "the bell at once");
+
+    // the next morning at eight: one SMS for both, once
+    let tomorrow = to_local(app.svc.now()).date_naive().checked_add_days(Days::new(1)).unwrap();
+    app.clock.set(start_of_day(tomorrow) + 8 * HOUR_MS);
+    app.svc.tell_morning().await.unwrap();
+    dispatch(app).await;
+    let got = r.sms.got();
+    assert_eq!(got.len(), before + 1, "{got:?}");
+    let sms = got.last().unwrap();
+    assert_eq!((sms.phone.as_str(), sms.template.as_str()), ("13812345678", "summary"));
+    assert_eq!(sms.params, json!({"count": "2", "link": "https://yijia.example.cn/messages"}));
+    assert_eq!(
+        topics(&messages(app, "13812345678").await),
+        ["notice", "notice"],
+        "the summary is not a message itself"
+    );
+    assert_eq!(app.svc.tell_morning().await.unwrap().queued, 0);
+
+    // read them, and the morning after says nothing
+    let me = resident_token(app, "13812345678").await;
+    let (st, v) = app.post(&me, "/api/v1/messages/read", json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    app.clock.advance(24 * HOUR_MS);
+    assert_eq!(app.svc.tell_morning().await.unwrap().queued, 0);
+    dispatch(app).await;
+    assert_eq!(r.sms.got().len(), before + 1);
 }

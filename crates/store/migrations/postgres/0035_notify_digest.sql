@@ -1,0 +1,3 @@
+-- A topic chosen "daily": its SMS and email wait for one summary each
+-- morning (its in-app messages still come at once).
+ALTER TABLE notify_choices ADD COLUMN digest BOOLEAN NOT NULL DEFAULT FALSE;
