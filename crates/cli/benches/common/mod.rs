@@ -136,6 +136,8 @@ pub fn yijia(dir: &Path, url: Option<&str>) -> Command {
     // benches measure speed: one user seeds a million points and reads
     // thousands of records, far past the limits a person meets
     cmd.env("YIJIA_POINTS_APPROVAL_LIMIT", "100000000").env("YIJIA_PERSONAL_READS_PER_HOUR", "100000000");
+    // and time reads, not logins: the bench's officers have no second factor
+    cmd.env("YIJIA_REQUIRE_TOTP", "none");
     match url {
         Some(u) => cmd.env("YIJIA_DATABASE_URL", u),
         None => cmd.env_remove("YIJIA_DATABASE_URL"),
