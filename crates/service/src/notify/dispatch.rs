@@ -472,7 +472,7 @@ impl Services {
             });
             groups[i].push(d);
         }
-        // SMS this batch sends to each phone, for the daily cap
+        // SMS to each phone today, before this batch and in it, for the daily cap
         let counted: std::sync::Mutex<HashMap<String, i64>> = std::sync::Mutex::default();
         let counted = &counted;
         let started = std::time::Instant::now();
@@ -686,17 +686,22 @@ impl Services {
         if d.urgent {
             return Ok(Some((normalized, None)));
         }
-        let today = start_of_day(to_local(self.now()).date_naive());
-        let before = notify::sent_to(&mut tx, &index, today).await?;
+        // what went to this phone today before this batch, read once: the
+        // batch's own sends are committed while it runs and counted here
+        let seen = counted.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains_key(&index);
+        let before = match seen {
+            true => 0,
+            false => notify::sent_to(&mut tx, &index, start_of_day(to_local(self.now()).date_naive())).await?,
+        };
         // counted as sent from here: a failure to send costs a slot of the day
-        let this_batch = {
+        let used = {
             let mut c = counted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let n = c.entry(index.clone()).or_insert(0);
+            let n = c.entry(index.clone()).or_insert(before);
             *n += 1;
             *n - 1
         };
         let cap = self.settings.notify.sms_daily_cap;
-        if before + this_batch >= cap {
+        if used >= cap {
             a.result = Err(format!("已达每日上限 {cap} 条 / the daily cap is reached"));
             return Ok(None);
         }
