@@ -9,7 +9,8 @@
   function fill(url, el) {
     if (!el) return;
     fetch(url, { credentials: 'same-origin' })
-      .then(function (r) { return r.ok ? r.text() : null; })
+      // a session that ended answers with the login page: leave things be
+      .then(function (r) { return r.ok && !r.redirected ? r.text() : null; })
       .then(function (t) { if (t !== null) el.innerHTML = t; })
       .catch(function () {});
   }
