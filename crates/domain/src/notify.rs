@@ -103,6 +103,16 @@ impl Topic {
         }
     }
 
+    /// Whether a person may choose it daily (its SMS and email in the
+    /// morning's summary): not what comes once a day anyway, nor what is
+    /// about tomorrow, nor an emergency.
+    pub fn may_be_daily(self) -> bool {
+        !matches!(
+            self,
+            Topic::DailyDigest | Topic::VisitsOverdue | Topic::AppointmentTomorrow | Topic::Emergency | Topic::Summary
+        )
+    }
+
     /// The channels a person gets when they have chosen none: residents
     /// hear of their own affairs by SMS, staff by email when they gave one;
     /// notices and votes, told to whole buildings, stay in the app unless

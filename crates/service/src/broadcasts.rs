@@ -278,7 +278,7 @@ impl Services {
                         )
                     };
                 };
-                let grids = store::grids_under(tx, &node.path).await?;
+                let grids = org::grids_under(tx, &node.path).await?;
                 let name = node.name.clone();
                 Ok(Target { node, building_id: None, estate_id: None, grids, name })
             }

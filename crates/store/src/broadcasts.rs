@@ -241,13 +241,6 @@ pub async fn grids_of_place(tx: &mut Tx, building_id: Option<i64>, estate_id: Op
     Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(id).fetch_all(c).await?))
 }
 
-/// The grids under an org node (itself, if it is one).
-pub async fn grids_under(tx: &mut Tx, path: &str) -> Result<Vec<i64>> {
-    let upper = format!("{path}\u{10FFFF}");
-    let sql = "SELECT id FROM org_nodes WHERE kind = 'grid' AND path >= $1 AND path < $2 ORDER BY id";
-    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(path).bind(upper).fetch_all(c).await?))
-}
-
 /// How the deliveries of a broadcast stand: (state code, count).
 pub async fn delivery_counts(tx: &mut Tx, id: i64) -> Result<Vec<(String, i64)>> {
     let sql = "SELECT state, COUNT(*) FROM deliveries WHERE event_key = $1 GROUP BY state ORDER BY state";

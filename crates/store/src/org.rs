@@ -89,6 +89,13 @@ pub async fn children(tx: &mut Tx, parent_id: i64) -> Result<Vec<OrgNode>> {
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(parent_id).fetch_all(c).await?))
 }
 
+/// The grids under an org node (itself, if it is one).
+pub async fn grids_under(tx: &mut Tx, path: &str) -> Result<Vec<i64>> {
+    let upper = format!("{path}\u{10FFFF}");
+    let sql = "SELECT id FROM org_nodes WHERE kind = 'grid' AND path >= $1 AND path < $2 ORDER BY id";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(path).bind(upper).fetch_all(c).await?))
+}
+
 pub async fn update(tx: &mut Tx, id: i64, name: &str, boundary: Option<&str>, now: i64) -> Result<OrgNode> {
     let sql = format!("UPDATE org_nodes SET name = $2, boundary = $3, updated_at = $4 WHERE id = $1 RETURNING {COLS}");
     let n: Option<OrgNode> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))

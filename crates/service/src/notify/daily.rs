@@ -10,7 +10,7 @@ use chrono::{Datelike, Days, Timelike, Weekday};
 use yijia_domain::notify::{NotifyChannel, Params, Topic};
 use yijia_domain::role::Role;
 use yijia_domain::time::{DAY_MS, start_of_day, to_local};
-use yijia_store::{broadcasts, dashboard, notify, stations, users, visits};
+use yijia_store::{dashboard, notify, org, stations, users, visits};
 
 use super::dispatch::{Dispatched, Told, Who};
 use crate::{Caller, Result, Services};
@@ -46,7 +46,7 @@ impl Services {
                 Some(p) => p.clone(),
                 None => {
                     let Some(s) = stations::station(&mut tx, a.station_id).await? else { continue };
-                    let p = yijia_store::org::by_id(&mut tx, s.community_id).await?.path;
+                    let p = org::by_id(&mut tx, s.community_id).await?.path;
                     paths.insert(a.station_id, p.clone());
                     p
                 }
@@ -165,7 +165,7 @@ impl Services {
                         f.late += o.late;
                         f.near += o.near;
                     }
-                    let grids = broadcasts::grids_under(&mut tx, path).await?;
+                    let grids = org::grids_under(&mut tx, path).await?;
                     let due: i64 = visits::due_counts(&mut tx, &grids, &yesterday).await?.iter().map(|(_, n)| n).sum();
                     f.visits += due;
                     if caller.grants.iter().any(|g| g.role == Role::GridWorker && g.org_path == *path) {

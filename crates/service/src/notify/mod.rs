@@ -340,6 +340,13 @@ impl Services {
                     format!("'{}' is set up by the community, not chosen per person", ch.name_en()),
                 ));
             }
+            if c.digest && !c.topic.may_be_daily() {
+                return Err(ServiceError::invalid(
+                    &format!("topics[{i}].digest"),
+                    format!("「{}」不能改为每日汇总", c.topic.name_zh()),
+                    format!("'{}' cannot be told daily", c.topic.name_en()),
+                ));
+            }
             if !mine.contains(&c.topic) {
                 return Err(ServiceError::invalid(
                     &format!("topics[{i}].topic"),

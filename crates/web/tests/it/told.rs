@@ -276,6 +276,10 @@ async fn notices_chosen_daily_ring_the_bell_at_once_and_come_as_one_sms_next_mor
     let body = json!({"topics": [{"topic": "notice", "channels": ["in_app", "sms"], "digest": true}]});
     let (st, p) = app.send(reqwest::Method::PUT, &me, "/api/v1/me/notifications", body).await;
     assert_eq!(st, StatusCode::OK, "{p}");
+    // tomorrow's appointment in the next morning's summary would come too late
+    let late = json!({"topics": [{"topic": "appointment_tomorrow", "channels": ["sms"], "digest": true}]});
+    let (st, v) = app.send(reqwest::Method::PUT, &me, "/api/v1/me/notifications", late).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("topics[0].digest")), "{v}");
     let chosen = p["topics"].as_array().unwrap().iter().find(|t| t["topic"] == "notice").unwrap().clone();
     assert_eq!((chosen["digest"].clone(), chosen["channels"].clone()), (json!(true), json!(["in_app", "sms"])));
 
