@@ -60,6 +60,9 @@ crate::labelled! {
         CaseNearDeadline = ("case_near_deadline", "案件临期", "Case near its deadline"),
         CaseOverdue = ("case_overdue", "案件超期", "Case overdue"),
         CaseEscalated = ("case_escalated", "案件上报街道", "Case escalated"),
+        /// Something waits for this person's decision: money, an export in
+        /// full, a points adjustment (told when it is asked).
+        ApprovalAsked = ("approval_asked", "待我审批", "Awaiting my approval"),
         RedemptionReady = ("redemption_ready", "兑换待领取", "Redemption ready"),
         AppointmentTomorrow = ("appointment_tomorrow", "明日预约", "Appointment tomorrow"),
         VoteOpen = ("vote_open", "验收投票", "Vote open"),
@@ -157,6 +160,7 @@ impl Topic {
             Topic::CaseEscalated => {
                 ("案件（编号{no}）已上报街道，请查看。{link}", "Case no. {no} was escalated to the subdistrict. {link}")
             }
+            Topic::ApprovalAsked => ("有一项{what}等您审批：{link}", "Waiting for your approval: {what_en}. {link}"),
             Topic::RedemptionReady => (
                 "您兑换的物品已备好，请凭取货码到驿站领取：{link}",
                 "Your redeemed item is ready: collect it at the station with your pickup code. {link}",
@@ -348,7 +352,9 @@ mod tests {
             .with("late", "99999")
             .with("near", "99999")
             .with("approvals", "999")
-            .with("visits", "99999");
+            .with("visits", "99999")
+            .with("what", "完整信息导出")
+            .with("what_en", "Full-data export");
         for topic in Topic::ALL {
             let link = match topic {
                 Topic::DailyDigest => "https://yijia.example.cn/",

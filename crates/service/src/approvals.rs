@@ -10,8 +10,9 @@ pub use yijia_domain::approval::AwaitingKind;
 use yijia_domain::points::ApprovalStatus;
 use yijia_domain::project::{ExpenseStatus, FundingStatus, Source};
 use yijia_domain::registry::ExportStatus;
+use yijia_domain::role::Role;
 use yijia_domain::time::{DAY_MS, display};
-use yijia_store::{exports, points, projects};
+use yijia_store::{Tx, cases, exports, points, projects};
 
 use crate::points::LegInput;
 use crate::roles::{EXPORT_APPROVERS, POINT_KEEPERS, PROJECT_APPROVERS};
@@ -130,6 +131,54 @@ impl Services {
     pub async fn approvals_waiting(&self, caller: &Caller) -> Result<usize> {
         Ok(self.approvals(caller).await?.waiting.len())
     }
+}
+
+/// Who decides an item of this kind, within their scope.
+pub(crate) fn deciders(kind: AwaitingKind) -> &'static [Role] {
+    match kind {
+        AwaitingKind::Funding | AwaitingKind::Expense => PROJECT_APPROVERS,
+        AwaitingKind::Export => EXPORT_APPROVERS,
+        AwaitingKind::Points => POINT_KEEPERS,
+    }
+}
+
+/// Where an item waiting for a decision was asked, and by whom.
+pub(crate) struct Asked<'a> {
+    pub kind: AwaitingKind,
+    pub id: &'a str,
+    pub community_id: i64,
+    pub community_path: &'a str,
+    pub asked_by: Option<i64>,
+}
+
+/// Puts an ask into the outbox in the ask's own transaction: the
+/// dispatcher tells those who may decide it.
+pub(crate) async fn tell_deciders(tx: &mut Tx, now: i64, a: &Asked<'_>) -> Result<()> {
+    let payload = serde_json::json!({ "community": a.community_id, "asked_by": a.asked_by }).to_string();
+    let object = format!("{}:{}", a.kind.code(), a.id);
+    cases::push_outbox(tx, now, "approval.asked", a.community_path, &object, &payload).await?;
+    Ok(())
+}
+
+/// Whether an item still waits for a decision (one decided before the
+/// dispatcher came to it tells nobody).
+pub(crate) async fn still_waiting(tx: &mut Tx, kind: AwaitingKind, id: &str) -> Result<bool> {
+    let num = || id.parse::<i64>().ok();
+    Ok(match kind {
+        AwaitingKind::Funding => match num() {
+            Some(n) => projects::funding(tx, n).await?.is_some_and(|f| f.status == FundingStatus::Applied),
+            None => false,
+        },
+        AwaitingKind::Expense => match num() {
+            Some(n) => projects::expense(tx, n).await?.is_some_and(|x| x.status == ExpenseStatus::Pending),
+            None => false,
+        },
+        AwaitingKind::Export => match num() {
+            Some(n) => exports::get(tx, n).await?.is_some_and(|a| a.status == ExportStatus::Pending),
+            None => false,
+        },
+        AwaitingKind::Points => points::approval(tx, id).await?.is_some_and(|a| a.status == ApprovalStatus::Pending),
+    })
 }
 
 fn funding(f: projects::InProject<projects::Funding>) -> Awaiting {

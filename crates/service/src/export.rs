@@ -11,6 +11,7 @@ use yijia_domain::registry::Category;
 use yijia_domain::registry::ExportStatus;
 use yijia_store::{exports, org, residents};
 
+use crate::approvals::{Asked, AwaitingKind, tell_deciders};
 use crate::audit::{Event, record};
 use crate::categories::CategoryDef;
 use crate::registry::{aad_id, aad_phone, years_before};
@@ -233,6 +234,15 @@ impl Services {
             now,
         };
         let id = exports::insert(&mut tx, &new).await?;
+        let sid = id.to_string();
+        let asked = Asked {
+            kind: AwaitingKind::Export,
+            id: &sid,
+            community_id: com.id,
+            community_path: &com.path,
+            asked_by: Some(user),
+        };
+        tell_deciders(&mut tx, now, &asked).await?;
         let e = Event::ok("export_request", format!("export:{id}"), &com.path);
         record(&mut tx, caller, now, &e.with(json!({ "category": category.as_ref().map(|c| c.code.as_str()) })))
             .await?;

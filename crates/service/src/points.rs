@@ -15,6 +15,7 @@ use yijia_domain::{Invalid, Msg};
 use yijia_store::points::{self as store, Account, NewTransfer, Request, Transfer};
 use yijia_store::{Tx, org};
 
+use crate::approvals::{Asked, AwaitingKind, tell_deciders};
 use crate::audit::{Event, record};
 use crate::roles::{POINT_KEEPERS, POINT_READERS};
 use crate::{Caller, Result, ServiceError, Services};
@@ -416,6 +417,14 @@ impl Services {
                         reason: None,
                     };
                     store::insert_approval(&mut tx, &ap).await?;
+                    let asked = Asked {
+                        kind: AwaitingKind::Points,
+                        id: &client_id,
+                        community_id: com.id,
+                        community_path: &com.path,
+                        asked_by: caller.user_id,
+                    };
+                    tell_deciders(&mut tx, now, &asked).await?;
                     let e = Event::ok("points_approval_ask", format!("points:{client_id}"), &com.path);
                     record(&mut tx, caller, now, &e.with(json!({ "transfers": ap.legs }))).await?;
                     tx.commit().await?;

@@ -17,6 +17,7 @@ use yijia_domain::time::{rfc3339, to_local};
 use yijia_store::projects::{self as store, Expense, Funding, NewExpense, Project};
 use yijia_store::{Tx, cases, org, places};
 
+use crate::approvals::{Asked, AwaitingKind, tell_deciders};
 use crate::audit::{Event, record};
 use crate::error::on_conflict;
 use crate::fields::{optional_text, text};
@@ -556,6 +557,7 @@ impl Services {
         let asked = Fen::checked("asked", input.asked)?;
         let note = optional_text("note", input.note.as_deref(), 500)?;
         let by = caller.display_name.clone();
+        let asked_by = caller.user_id;
         self.project_change(caller, id, PROJECT_MANAGERS, "funding_apply", move |tx, p, now| {
             Box::pin(async move {
                 if p.stage == Stage::Accepted {
@@ -565,6 +567,7 @@ impl Services {
                     ));
                 }
                 let fid = store::add_funding(tx, p.id, source.code(), asked.0, &note, &by, now).await?;
+                ask_decision(tx, now, AwaitingKind::Funding, fid, p.community_id, asked_by).await?;
                 Ok(json!({ "funding": fid, "source": source.code(), "asked": asked.0 }))
             })
         })
@@ -622,6 +625,7 @@ impl Services {
             return Err(ServiceError::invalid("spent_on", "支出日期不能在将来", "an expense cannot be in the future"));
         }
         let by = caller.display_name.clone();
+        let asked_by = caller.user_id;
         let status = if rules::needs_street_approval(amount, STREET_LIMIT) {
             ExpenseStatus::Pending
         } else {
@@ -656,6 +660,9 @@ impl Services {
                     now,
                 };
                 let xid = store::add_expense(tx, &new).await?;
+                if status == ExpenseStatus::Pending {
+                    ask_decision(tx, now, AwaitingKind::Expense, xid, p.community_id, asked_by).await?;
+                }
                 Ok(json!({ "expense": xid, "amount": amount.0, "status": status }))
             })
         })
@@ -1146,4 +1153,18 @@ impl Services {
             file_name: format!("project-{}-{}-{}.{ext}", f.project_id, f.kind, f.id),
         })
     }
+}
+
+/// Money asked of the street officer: he is told.
+async fn ask_decision(
+    tx: &mut Tx,
+    now: i64,
+    kind: AwaitingKind,
+    id: i64,
+    community_id: i64,
+    asked_by: Option<i64>,
+) -> Result<()> {
+    let path = org::by_id(tx, community_id).await?.path;
+    let id = id.to_string();
+    tell_deciders(tx, now, &Asked { kind, id: &id, community_id, community_path: &path, asked_by }).await
 }

@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use futures_util::StreamExt as _;
 use serde::Serialize;
 use serde_json::json;
+use yijia_domain::approval::AwaitingKind;
 use yijia_domain::broadcast::{Area, BroadcastState};
 use yijia_domain::notify::{Audience, DeliveryState, NotifyChannel, Params, QuietHours, Topic};
 use yijia_domain::phone::Phone;
@@ -21,6 +22,7 @@ use yijia_store::{Tx, broadcasts, cases, notices, org, projects, shop, users};
 
 use super::send::{Outgoing, SendError};
 use super::{aad_email, decode_channels};
+use crate::approvals;
 use crate::audit::{Event, record};
 use crate::{Caller, Result, ServiceError, Services};
 
@@ -122,6 +124,7 @@ impl Services {
         match e.event.as_str() {
             "broadcast.sent" => return self.broadcast_told(tx, e).await,
             "redemption.ready" | "project.vote_open" | "notice.posted" => return self.residents_told(tx, e).await,
+            "approval.asked" => return self.deciders_told(tx, e).await,
             _ => {}
         }
         let Some(action) = e.event.strip_prefix("case.") else { return Ok(None) };
@@ -233,6 +236,51 @@ impl Services {
             urgent: false,
             org_path: e.org_path.clone(),
             who: who.into_iter().map(Who::User).collect(),
+            groups: vec![],
+            channels: None,
+        }))
+    }
+
+    /// Something asked for a decision: everyone who may decide it, over
+    /// the community or above, but not the one who asked.
+    async fn deciders_told(&self, tx: &mut Tx, e: &cases::OutboxEntry) -> Result<Option<Told>> {
+        let Some((kind, id)) = e.object.split_once(':').and_then(|(k, i)| Some((AwaitingKind::from_code(k)?, i)))
+        else {
+            return Ok(None);
+        };
+        if !approvals::still_waiting(tx, kind, id).await? {
+            return Ok(None);
+        }
+        let payload: serde_json::Value = serde_json::from_str(&e.payload)?;
+        let Some(community) = payload["community"].as_i64() else { return Ok(None) };
+        let asked_by = payload["asked_by"].as_i64();
+        let mut orgs = Vec::new();
+        let mut at = Some(community);
+        while let Some(o) = at {
+            orgs.push(o);
+            at = org::by_id(tx, o).await?.parent_id;
+        }
+        let mut who = Vec::new();
+        for role in approvals::deciders(kind) {
+            for h in users::holders(tx, *role, &orgs).await? {
+                if Some(h.user.id) != asked_by {
+                    who.push(Who::User(h.user.id));
+                }
+            }
+        }
+        let mut seen = HashSet::new();
+        who.retain(|w| seen.insert(*w));
+        if who.is_empty() {
+            return Ok(None);
+        }
+        let params = Params::default().with("what", kind.name_zh()).with("what_en", kind.name_en());
+        Ok(Some(Told {
+            event_key: format!("outbox:{}", e.id),
+            topic: Topic::ApprovalAsked,
+            params: self.link_to(params, "/approvals".to_owned()),
+            urgent: false,
+            org_path: e.org_path.clone(),
+            who,
             groups: vec![],
             channels: None,
         }))

@@ -254,6 +254,8 @@ fn topics_for(caller: &Caller) -> Vec<Topic> {
     Topic::ALL
         .into_iter()
         .filter(|t| match t.audience() {
+            // only those who decide something hear that it waits for them
+            _ if *t == Topic::ApprovalAsked => caller.has_any(crate::roles::APPROVERS),
             Audience::Residents => resident,
             Audience::Staff => staff,
             Audience::Everyone | Audience::Chosen => false,

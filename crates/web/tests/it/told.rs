@@ -320,3 +320,62 @@ async fn notices_chosen_daily_ring_the_bell_at_once_and_come_as_one_sms_next_mor
     dispatch(app).await;
     assert_eq!(r.sms.got().len(), before + 1);
 }
+
+#[tokio::test]
+async fn those_who_decide_hear_when_something_is_asked_of_them_but_not_the_asker_nor_once_it_is_decided() {
+    let r = rig(Provider::Aliyun, false).await;
+    let app = &r.app;
+    let (staff, secretary, officer) =
+        (app.token("staff").await, app.token("secretary").await, app.token("officer").await);
+    let (_, building, _) = neighbour(app, "张大爷", "13812345678", "101").await;
+    dispatch(app).await;
+    let before = |who: &'static str| async move { messages(app, who).await.len() };
+    let (s0, o0, st0) = (before("secretary").await, before("officer").await, before("staff").await);
+
+    // money asked of the street officer: he hears of it, with a link to 待我审批
+    let (st, p) =
+        app.post(&secretary, "/api/v1/projects", json!({"title": "8号楼屋面防水", "buildings": [building]})).await;
+    assert_eq!(st, StatusCode::CREATED, "{p}");
+    let fundings = format!("/api/v1/projects/{}/fundings", p["id"]);
+    let (st, v) = app.post(&secretary, &fundings, json!({"source": "city", "asked": 3_000_000})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    // an export in full asked by staff: the secretary and the officer may decide it
+    let body = json!({"community": "chengnan", "reason": "报送街道年度统计名单"});
+    let (st, v) = app.post(&staff, "/api/v1/exports", body).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    dispatch(app).await;
+
+    let o = messages(app, "officer").await;
+    assert_eq!(o.len(), o0 + 2, "{o:?}");
+    assert_eq!(topics(&o[..2]), ["approval_asked", "approval_asked"]);
+    let texts: Vec<&str> = o[..2].iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert!(texts.contains(&"有一项资金申请等您审批"), "{texts:?}");
+    assert!(texts.contains(&"有一项完整信息导出等您审批"), "{texts:?}");
+    assert_eq!(o[0]["link"], "/approvals");
+    let s = messages(app, "secretary").await;
+    assert_eq!(topics(&s[..s.len() - s0]), ["approval_asked"], "the export, not her own application: {s:?}");
+    assert_eq!(messages(app, "staff").await.len(), st0, "not the one who asked");
+
+    // one decided before the dispatcher comes to it tells nobody
+    let (_, v) = app.post(&secretary, &fundings, json!({"source": "residents", "asked": 100_000})).await;
+    let id = v["fundings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["status"] == "applied" && f["asked"] == 100_000)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (st, v) = app
+        .post(&officer, &format!("/api/v1/fundings/{id}/decision"), json!({"approve": false, "note": "居民自筹另议"}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    dispatch(app).await;
+    assert_eq!(messages(app, "officer").await.len(), o0 + 2);
+
+    // only those who decide something are offered the choice
+    let (_, prefs) = app.get(&app.token("worker1").await, "/api/v1/me/notifications").await;
+    assert!(!prefs.to_string().contains("approval_asked"), "{prefs}");
+    let (_, prefs) = app.get(&app.token("officer").await, "/api/v1/me/notifications").await;
+    assert!(prefs.to_string().contains("approval_asked"), "{prefs}");
+}
