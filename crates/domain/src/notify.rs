@@ -186,7 +186,7 @@ impl Topic {
             ),
             Topic::Summary => ("您有{count}条未读消息：{link}", "You have {count} unread messages: {link}"),
             // the reason is what the sender typed, within `broadcast::REASON_MAX`
-            Topic::Emergency => ("{level}预警：{reason}，详见{link}", "{level_en} warning: {reason}. See {link}"),
+            Topic::Emergency => ("{level}预警：{reason}。{link}", "{level_en} warning: {reason}. {link}"),
         }
     }
 
@@ -365,6 +365,19 @@ mod tests {
             assert_eq!(sms_parts(&text), 1, "{topic:?}: {} characters: {text}", text.chars().count());
             assert!(!text.contains('{'), "{topic:?}: {text}");
             assert!(!render(topic, &longest, true).contains('{'), "{topic:?}");
+        }
+    }
+
+    #[test]
+    fn the_link_stands_last_after_a_stop_so_the_in_app_text_without_it_reads_whole() {
+        for topic in Topic::ALL {
+            let (zh, en) = topic.words();
+            if !zh.contains("{link}") {
+                continue;
+            }
+            let (zh, en) = (zh.strip_suffix("{link}"), en.strip_suffix("{link}"));
+            assert!(zh.is_some_and(|t| t.ends_with(['：', '。'])), "{topic:?}: {zh:?}");
+            assert!(en.is_some_and(|t| t.ends_with(". ") || t.ends_with(": ")), "{topic:?}: {en:?}");
         }
     }
 

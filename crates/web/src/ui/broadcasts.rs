@@ -253,7 +253,28 @@ async fn people_page(
 struct UnreachablePage {
     c: Chrome,
     b: BroadcastView,
-    people: Vec<UnreachablePerson>,
+    people: usize,
+    doors: Vec<Door>,
+}
+
+/// One knock tells a household: the people of one home together.
+struct Door {
+    address: String,
+    grid_name: String,
+    names: Vec<String>,
+}
+
+/// The list comes in walking order, so a home's people are neighbours.
+fn doors(people: Vec<UnreachablePerson>) -> Vec<Door> {
+    let mut out: Vec<Door> = Vec::new();
+    for p in people {
+        let home = |d: &Door| !p.address.is_empty() && d.address == p.address && d.grid_name == p.grid_name;
+        match out.last_mut().filter(|d| home(d)) {
+            Some(d) => d.names.push(p.name),
+            None => out.push(Door { address: p.address, grid_name: p.grid_name, names: vec![p.name] }),
+        }
+    }
+    out
 }
 
 /// Who no channel reaches, to be told at the door.
@@ -261,7 +282,7 @@ async fn unreachable_page(State(st): State<AppState>, Auth(c): Auth, lang: Lang,
     let b = st.svc.broadcast(&c, id, lang.en()).await.page(lang)?;
     let people = st.svc.unreachable_people(&c, id).await.page(lang)?;
     let chrome = Chrome::for_caller(lang, &c, "/broadcasts", &format!("/broadcasts/{id}/unreachable"));
-    Ok(UnreachablePage { c: chrome, b, people }.into_response())
+    Ok(UnreachablePage { c: chrome, b, people: people.len(), doors: doors(people) }.into_response())
 }
 
 #[derive(Deserialize)]
@@ -345,4 +366,29 @@ struct Banner {
 async fn banner(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
     let list = st.svc.current_broadcasts(&c, lang.en()).await.page(lang)?;
     Ok(Banner { l: lang, list }.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(id: i64, name: &str, address: &str) -> UnreachablePerson {
+        UnreachablePerson {
+            resident_id: id, name: name.into(), address: address.into(), grid_name: "第1网格".into()
+        }
+    }
+
+    #[test]
+    fn the_people_of_one_home_are_one_knock_and_those_with_no_home_each_their_own() {
+        let list = vec![
+            person(1, "梁玉燕", "丁香花园 1号楼 2单元 504"),
+            person(2, "梁强", "丁香花园 1号楼 2单元 504"),
+            person(3, "张丽", "丁香花园 1号楼 4单元 302"),
+            person(4, "王五", ""),
+            person(5, "赵六", ""),
+        ];
+        let d = doors(list);
+        let names: Vec<Vec<String>> = d.iter().map(|d| d.names.clone()).collect();
+        assert_eq!(names, [vec!["梁玉燕", "梁强"], vec!["张丽"], vec!["王五"], vec!["赵六"]]);
+    }
 }
