@@ -55,6 +55,7 @@ test('a secretary turns on two-step login and logs in with the code', async () =
   const { context, page, problems } = await chromium.phone();
   await logIn(page, username);
 
+  await page.click('label[for=menu-open]');
   await page.click('a[href="/account"]');
   await page.waitForURL(`${BASE}/account`);
   await page.screenshot({ path: `${OUT}account-390.png`, fullPage: true });
@@ -80,7 +81,8 @@ test('a secretary turns on two-step login and logs in with the code', async () =
 
   // log out; the password alone now leads to the code
   await page.click('a.button.primary');
-  await page.click('header form button');
+  await page.click('label[for=menu-open]');
+  await page.click('button.logout');
   await page.waitForURL(/\/login/);
   await page.fill('input[name=username]', username);
   await page.fill('input[name=password]', PASSWORD);

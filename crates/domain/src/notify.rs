@@ -77,6 +77,9 @@ crate::labelled! {
         /// An emergency broadcast: every channel, quiet hours and the daily
         /// cap overridden; not a choice on the preferences page.
         Emergency = ("emergency", "紧急广播", "Emergency broadcast"),
+        /// A one-time code a resident asked for to log in: sent at once by
+        /// SMS to that phone alone, never kept as a message.
+        LoginCode = ("login_code", "登录验证码", "Login code"),
     }
 }
 
@@ -89,6 +92,8 @@ pub enum Audience {
     Everyone,
     /// Told on the channels chosen for other topics (the daily summary).
     Chosen,
+    /// Whoever asked for it, by SMS (a login code): not a choice.
+    Asker,
 }
 
 impl Topic {
@@ -102,6 +107,7 @@ impl Topic {
             | Topic::Notice => Audience::Residents,
             Topic::Emergency => Audience::Everyone,
             Topic::Summary => Audience::Chosen,
+            Topic::LoginCode => Audience::Asker,
             _ => Audience::Staff,
         }
     }
@@ -112,7 +118,12 @@ impl Topic {
     pub fn may_be_daily(self) -> bool {
         !matches!(
             self,
-            Topic::DailyDigest | Topic::VisitsOverdue | Topic::AppointmentTomorrow | Topic::Emergency | Topic::Summary
+            Topic::DailyDigest
+                | Topic::VisitsOverdue
+                | Topic::AppointmentTomorrow
+                | Topic::Emergency
+                | Topic::Summary
+                | Topic::LoginCode
         )
     }
 
@@ -129,6 +140,7 @@ impl Topic {
             Audience::Staff => &[NotifyChannel::InApp, NotifyChannel::Email],
             Audience::Everyone => &NotifyChannel::PERSONAL,
             Audience::Chosen => &[],
+            Audience::Asker => &[NotifyChannel::Sms],
         }
     }
 
@@ -185,6 +197,10 @@ impl Topic {
                  {visits} visits overdue. {link}",
             ),
             Topic::Summary => ("您有{count}条未读消息：{link}", "You have {count} unread messages: {link}"),
+            Topic::LoginCode => (
+                "您的登录验证码是{code}，5分钟内有效，请勿告诉他人。",
+                "Your login code is {code}; it expires in 5 minutes. Tell no one.",
+            ),
             // the reason is what the sender typed, within `broadcast::REASON_MAX`
             Topic::Emergency => ("{level}预警：{reason}。{link}", "{level_en} warning: {reason}. {link}"),
         }
@@ -354,7 +370,8 @@ mod tests {
             .with("approvals", "999")
             .with("visits", "99999")
             .with("what", "完整信息导出")
-            .with("what_en", "Full-data export");
+            .with("what_en", "Full-data export")
+            .with("code", "999999");
         for topic in Topic::ALL {
             let link = match topic {
                 Topic::DailyDigest => "https://yijia.example.cn/",

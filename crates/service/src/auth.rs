@@ -243,7 +243,7 @@ impl Services {
         }
         // Attempts and lockouts are kept under a keyed hash of the name, so
         // that a password typed as a name is not kept either.
-        let key = format!("h:{}", &self.keys.blind("login", &name)?[..32]);
+        let key = self.login_key(&name)?;
         let lock = sessions::lockout_until(&mut tx, &key).await?;
         let user = match validate_username(&name) {
             Ok(_) => users::by_username(&mut tx, &name).await?,
@@ -315,8 +315,29 @@ impl Services {
             return Err(bad_credentials());
         };
 
-        sessions::record_attempt(&mut tx, &key, ip, now, true).await?;
-        sessions::clear_lockout(&mut tx, &key).await?;
+        self.open_session(tx, &key, user, factor, from, now).await
+    }
+
+    /// Attempts and lockouts of a login name (a resident's is her phone),
+    /// kept under a keyed hash: the password and the SMS code count alike.
+    pub(crate) fn login_key(&self, name: &str) -> Result<String> {
+        Ok(format!("h:{}", &self.keys.blind("login", name)?[..32]))
+    }
+
+    /// A login that passed: the attempt recorded, the lockout cleared, a
+    /// session opened and the login audited with how it was made.
+    pub(crate) async fn open_session(
+        &self,
+        mut tx: Tx,
+        key: &str,
+        user: users::User,
+        factor: &str,
+        from: &Origin,
+        now: i64,
+    ) -> Result<LoggedIn> {
+        let ip = from.ip.as_str();
+        sessions::record_attempt(&mut tx, key, ip, now, true).await?;
+        sessions::clear_lockout(&mut tx, key).await?;
         let token = random_token();
         let csrf_token = random_token();
         sessions::insert(
@@ -334,7 +355,13 @@ impl Services {
         .await?;
         let view = self.user_view(&mut tx, user).await?;
         let must_enrol = factor == "password" && self.totp_required_for(&view.grants);
-        let who = Caller { user_id: Some(view.id), username: view.username.clone(), ..anonymous };
+        let who = Caller {
+            user_id: Some(view.id),
+            username: view.username.clone(),
+            ip: ip.to_owned(),
+            grants: vec![],
+            ..Caller::operator()
+        };
         let home = view.grants.first().map(|g| g.org_path.clone()).unwrap_or_else(|| "/root/".to_owned());
         let e = Event::ok("login", format!("user:{}", view.id), &home);
         record(&mut tx, &who, now, &e.with(json!({ "factor": factor, "must_enrol": must_enrol }))).await?;

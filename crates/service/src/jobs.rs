@@ -90,7 +90,8 @@ impl Services {
                 let mut tx = self.db.write().await?;
                 let ended =
                     sessions::delete_expired(&mut tx, now - s.session_idle_ms, now - s.session_absolute_ms).await?;
-                let pruned = sessions::prune_attempts(&mut tx, now - ATTEMPTS_KEPT_MS).await?;
+                let pruned = sessions::prune_attempts(&mut tx, now - ATTEMPTS_KEPT_MS).await?
+                    + sessions::prune_login_codes(&mut tx, now - ATTEMPTS_KEPT_MS).await?;
                 tx.commit().await?;
                 tracing::debug!(ended, pruned, "sweep");
                 Ok(())

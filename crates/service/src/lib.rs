@@ -25,6 +25,7 @@ pub mod import;
 pub mod invitations;
 pub mod jobs;
 pub mod keys;
+pub mod login_codes;
 pub mod notices;
 pub mod notify;
 pub mod org;

@@ -129,3 +129,64 @@ pub async fn with_user(tx: &mut Tx, token_hash: &str) -> Result<Option<SessionUs
                LEFT JOIN user_totp t ON t.user_id = s.user_id WHERE s.token_hash = $1";
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(token_hash).fetch_optional(c).await?))
 }
+
+/// A one-time SMS code for logging in, as kept: hashes only.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct LoginCode {
+    pub id: i64,
+    pub code_hash: String,
+    pub expires_at: i64,
+    pub attempts: i64,
+}
+
+pub async fn insert_login_code(
+    tx: &mut Tx,
+    phone_key: &str,
+    code_hash: &str,
+    ip: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    let sql = "INSERT INTO login_codes (phone_key, code_hash, ip, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
+    on_tx!(tx, c => sqlx::query(sql).bind(phone_key).bind(code_hash).bind(ip).bind(now).bind(expires_at)
+        .execute(c).await?.rows_affected());
+    Ok(())
+}
+
+/// Codes sent to a phone since `since`, and the latest one's time.
+pub async fn login_codes_to(tx: &mut Tx, phone_key: &str, since: i64) -> Result<(i64, Option<i64>)> {
+    let sql = "SELECT COUNT(*), MAX(created_at) FROM login_codes WHERE phone_key = $1 AND created_at >= $2";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(phone_key).bind(since).fetch_one(c).await?))
+}
+
+/// Codes asked from an address since `since`.
+pub async fn login_codes_from(tx: &mut Tx, ip: &str, since: i64) -> Result<i64> {
+    let sql = "SELECT COUNT(*) FROM login_codes WHERE ip = $1 AND created_at >= $2";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(ip).bind(since).fetch_one(c).await?))
+}
+
+/// The phone's latest code still unused and unexpired: only the newest
+/// counts, so asking again retires the one before.
+pub async fn live_login_code(tx: &mut Tx, phone_key: &str, now: i64) -> Result<Option<LoginCode>> {
+    let sql = "SELECT id, code_hash, expires_at, attempts FROM login_codes WHERE phone_key = $1 \
+               AND id = (SELECT MAX(id) FROM login_codes WHERE phone_key = $1) AND used_at IS NULL AND expires_at > $2";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(phone_key).bind(now).fetch_optional(c).await?))
+}
+
+pub async fn count_login_code_attempt(tx: &mut Tx, id: i64) -> Result<()> {
+    let sql = "UPDATE login_codes SET attempts = attempts + 1 WHERE id = $1";
+    on_tx!(tx, c => sqlx::query(sql).bind(id).execute(c).await?.rows_affected());
+    Ok(())
+}
+
+/// Marks a code used; false if another request used it first.
+pub async fn use_login_code(tx: &mut Tx, id: i64, now: i64) -> Result<bool> {
+    let sql = "UPDATE login_codes SET used_at = $2 WHERE id = $1 AND used_at IS NULL";
+    Ok(on_tx!(tx, c => sqlx::query(sql).bind(id).bind(now).execute(c).await?.rows_affected()) == 1)
+}
+
+/// Forgets codes created before `before`.
+pub async fn prune_login_codes(tx: &mut Tx, before: i64) -> Result<u64> {
+    let sql = "DELETE FROM login_codes WHERE created_at < $1";
+    Ok(on_tx!(tx, c => sqlx::query(sql).bind(before).execute(c).await?.rows_affected()))
+}

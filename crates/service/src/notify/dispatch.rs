@@ -168,7 +168,7 @@ impl Services {
                 }
                 notify::groups_over(tx, &paths).await?.into_iter().map(|g| (g.id, g.kind)).collect()
             }
-            Audience::Residents | Audience::Chosen => vec![],
+            Audience::Residents | Audience::Chosen | Audience::Asker => vec![],
         };
         Ok(Some(Told {
             event_key: format!("outbox:{}", e.id),

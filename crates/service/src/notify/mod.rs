@@ -258,7 +258,7 @@ fn topics_for(caller: &Caller) -> Vec<Topic> {
             _ if *t == Topic::ApprovalAsked => caller.has_any(crate::roles::APPROVERS),
             Audience::Residents => resident,
             Audience::Staff => staff,
-            Audience::Everyone | Audience::Chosen => false,
+            Audience::Everyone | Audience::Chosen | Audience::Asker => false,
         })
         .collect()
 }

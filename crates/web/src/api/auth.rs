@@ -47,6 +47,11 @@ pub async fn login(
 ) -> Result<Response, ApiError> {
     let from = crate::policy::origin(ip, &headers);
     let li = st.svc.login(&body.username, &body.password, body.totp.as_deref(), &from).await.api(lang)?;
+    Ok(logged_in(&st, li))
+}
+
+/// The answer to a login that passed: the token, and the session cookie.
+fn logged_in(st: &AppState, li: yijia_service::auth::LoggedIn) -> Response {
     let answer = LoginResponse {
         token: li.token.clone(),
         csrf_token: li.csrf_token,
@@ -57,7 +62,67 @@ pub async fn login(
     if let Ok(v) = HeaderValue::from_str(&session_cookie(&li.token, st.cfg.tls)) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
-    Ok(res)
+    res
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeRequest {
+    /// A resident's 11-digit mobile number, the one she logs in with.
+    #[schema(max_length = 20)]
+    pub phone: String,
+}
+
+/// Send a one-time login code by SMS to a resident's phone. The answer is
+/// the same whether or not the number has an account; staff log in with
+/// their password.
+#[utoipa::path(post, path = "/api/v1/auth/sms-code", tag = "auth", request_body = CodeRequest,
+    responses(
+        (status = 202, description = "If the number is a resident's account, a code is on its way (valid 5 minutes)"),
+        (status = 409, description = "This site sends no SMS, or the SMS did not go out", body = ErrorBody),
+        (status = 422, description = "Not a mobile number", body = ErrorBody),
+        (status = 429, description = "A code was sent a moment ago, or too many codes asked for", body = ErrorBody),
+    ))]
+pub async fn sms_code(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    lang: Lang,
+    ApiJson(body): ApiJson<CodeRequest>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let from = crate::policy::origin(ip, &headers);
+    st.svc.send_login_code(&body.phone, &from).await.api(lang)?;
+    Ok(axum::http::StatusCode::ACCEPTED)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeLogin {
+    #[schema(max_length = 20)]
+    pub phone: String,
+    /// The 6 digits of the SMS.
+    #[schema(max_length = 6)]
+    pub code: String,
+}
+
+/// Log in as a resident with the code sent by SMS; answers as `login`.
+#[utoipa::path(post, path = "/api/v1/auth/sms-login", tag = "auth", request_body = CodeLogin,
+    responses(
+        (status = 200, description = "Logged in", body = LoginResponse),
+        (status = 401, description = "Wrong, used or expired code, or the account is locked", body = ErrorBody),
+        (status = 422, description = "Not a mobile number, or the code is not 6 digits", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address", body = ErrorBody),
+    ))]
+pub async fn sms_login(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    lang: Lang,
+    ApiJson(body): ApiJson<CodeLogin>,
+) -> Result<Response, ApiError> {
+    let from = crate::policy::origin(ip, &headers);
+    let li = st.svc.login_with_code(&body.phone, &body.code, &from).await.api(lang)?;
+    Ok(logged_in(&st, li))
 }
 
 /// End this session.

@@ -70,6 +70,8 @@ pub fn routes(r: Routes) -> Routes {
     use Policy::*;
     r.get("/healthz", Public, Scope::None, healthz)
         .api(Public, Scope::None, documented!(auth::login))
+        .api(Public, Scope::None, documented!(auth::sms_code))
+        .api(Public, Scope::None, documented!(auth::sms_login))
         .api(LoggedIn, Scope::Own, documented!(auth::logout))
         .api(LoggedIn, Scope::Own, documented!(auth::me))
         .api(LoggedIn, Scope::Own, documented!(auth::change_password))
@@ -282,7 +284,7 @@ pub fn routes(r: Routes) -> Routes {
 
 /// 200 while the database answers.
 async fn healthz(axum::extract::State(st): axum::extract::State<crate::AppState>) -> Result<&'static str, ApiError> {
-    st.svc.db.ping().await.map_err(|e| ApiError::from_service(&ServiceError::from(e), Lang::Zh))?;
+    st.svc.db.ping().await.map_err(|e| ApiError::from_service(&ServiceError::from(e), Lang::ZH))?;
     Ok("ok")
 }
 

@@ -12,11 +12,11 @@ fn answer(p: Posted, lang: Lang) -> Result<(StatusCode, Json<Posted>), ApiError>
         return Ok((StatusCode::ACCEPTED, Json(p)));
     }
     if p.status == "rejected" {
-        let message = if lang == Lang::En { p.message_en } else { p.message };
+        let message = if lang.en() { p.message_en } else { p.message };
         return Err(ApiError::new(StatusCode::CONFLICT, "rejected", message.unwrap_or_default(), None));
     }
     if !p.done() {
-        let message = if lang == Lang::En { p.message_en } else { p.message };
+        let message = if lang.en() { p.message_en } else { p.message };
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "insufficient_points",

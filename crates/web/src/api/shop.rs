@@ -108,7 +108,7 @@ pub(super) fn answer(r: Redeemed, lang: Lang) -> Result<(StatusCode, Json<Redeem
             Some("limit") => "over_limit",
             _ => "insufficient_points",
         };
-        let message = if lang == Lang::En { r.message_en } else { r.message };
+        let message = if lang.en() { r.message_en } else { r.message };
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message.unwrap_or_default(), r.field));
     }
     Ok((if r.replayed { StatusCode::OK } else { StatusCode::CREATED }, Json(r)))

@@ -14,7 +14,9 @@ pub fn routes(r: Routes) -> Routes {
     use Policy::*;
     r.get("/login", Public, Scope::None, login_page)
         .post("/login", Public, Scope::None, login_submit)
+        .post("/login/sms", Public, Scope::None, sms_submit)
         .get("/lang/{lang}", Public, Scope::None, set_lang)
+        .get("/large/{on}", Public, Scope::None, set_large)
         .get("/join", Public, Scope::None, join_page)
         .post("/join", Public, Scope::None, join_submit)
         .post("/logout", LoggedIn, Scope::Own, logout)
@@ -34,6 +36,33 @@ struct LoginPage {
     /// The second step: the code, with the name and password carried over.
     second: bool,
     password: String,
+    /// Residents may log in with an SMS code: the site sends SMS.
+    sms_on: bool,
+    sms: SmsBox,
+}
+
+/// The SMS-code login's part of the page.
+#[derive(Default)]
+struct SmsBox {
+    phone: String,
+    /// The code went out: to which (masked) number.
+    sent: Option<String>,
+    error: Option<String>,
+}
+
+impl LoginPage {
+    fn new(st: &AppState, lang: Lang, next: String) -> Self {
+        LoginPage {
+            c: Chrome::anonymous(lang, "/login"),
+            error: None,
+            next,
+            username: String::new(),
+            second: false,
+            password: String::new(),
+            sms_on: st.svc.sends_sms(),
+            sms: SmsBox::default(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -49,16 +78,8 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-async fn login_page(lang: Lang, Query(q): Query<NextParam>) -> Response {
-    LoginPage {
-        c: Chrome::anonymous(lang, "/login"),
-        error: None,
-        next: safe_next(q.next.as_deref()),
-        username: String::new(),
-        second: false,
-        password: String::new(),
-    }
-    .into_response()
+async fn login_page(State(st): State<AppState>, lang: Lang, Query(q): Query<NextParam>) -> Response {
+    LoginPage::new(&st, lang, safe_next(q.next.as_deref())).into_response()
 }
 
 #[derive(Deserialize)]
@@ -88,11 +109,7 @@ async fn login_submit(
                 (false, true) => "/password".to_owned(),
                 (false, false) => next,
             };
-            let mut res = Redirect::to(&target).into_response();
-            if let Ok(v) = HeaderValue::from_str(&session_cookie(&li.token, st.cfg.tls)) {
-                res.headers_mut().insert(header::SET_COOKIE, v);
-            }
-            Ok(res)
+            Ok(into_session(&st, &target, &li.token))
         }
         Err(e) => {
             // the password was right: the second step asks for the code,
@@ -104,18 +121,76 @@ async fn login_submit(
             let error = fixable(e, lang)?;
             let error = if asked { None } else { Some(error) };
             let page = LoginPage {
-                c: Chrome::anonymous(lang, "/login"),
                 error,
-                next,
                 username: f.username,
                 password: if second { f.password } else { String::new() },
                 second,
+                ..LoginPage::new(&st, lang, next)
             };
             let mut res = (status, page).into_response();
             res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             Ok(res)
         }
     }
+}
+
+#[derive(Deserialize)]
+struct SmsForm {
+    phone: String,
+    #[serde(default)]
+    code: String,
+    /// `send` for a code, `login` with it.
+    action: String,
+    next: Option<String>,
+}
+
+/// A resident's login with an SMS code: first the code is sent, then the
+/// same form, with the number kept, takes it.
+async fn sms_submit(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
+    lang: Lang,
+    Form(f): Form<SmsForm>,
+) -> PageResult {
+    let next = safe_next(f.next.as_deref());
+    if cross_site(&headers) {
+        return Err(cross_site_refused()).page(lang);
+    }
+    let from = crate::policy::origin(ip, &headers);
+    let page = |sms: SmsBox| LoginPage { sms, ..LoginPage::new(&st, lang, next.clone()) };
+    let outcome = if f.action == "login" {
+        match st.svc.login_with_code(&f.phone, &f.code, &from).await {
+            Ok(li) => return Ok(into_session(&st, &next, &li.token)),
+            Err(e) => Err(e),
+        }
+    } else {
+        st.svc.send_login_code(&f.phone, &from).await
+    };
+    let (status, sms) = match outcome {
+        Ok(()) => {
+            let shown = yijia_domain::phone::Phone::parse(&f.phone).map(|p| p.masked()).unwrap_or_default();
+            (StatusCode::OK, SmsBox { phone: f.phone, sent: Some(shown), error: None })
+        }
+        Err(e) => {
+            let status = describe(&e, lang).0;
+            // a code asked for was sent before: the field stays for it
+            let error = fixable(e, lang)?;
+            (status, SmsBox { phone: f.phone, sent: (f.action == "login").then(String::new), error: Some(error) })
+        }
+    };
+    let mut res = (status, page(sms)).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// A login that passed: on to `target`, with the session's cookie.
+fn into_session(st: &AppState, target: &str, token: &str) -> Response {
+    let mut res = Redirect::to(target).into_response();
+    if let Ok(v) = HeaderValue::from_str(&session_cookie(token, st.cfg.tls)) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
 }
 
 /// A login or sign-up form sent from another site.
@@ -125,8 +200,18 @@ fn cross_site_refused() -> ServiceError {
 
 async fn set_lang(Path(lang): Path<String>, Query(q): Query<NextParam>) -> Response {
     let lang = if lang == "en" { "en" } else { "zh" };
-    let mut res = Redirect::to(&safe_next(q.next.as_deref())).into_response();
-    let cookie = format!("lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax");
+    remember("lang", lang, q.next.as_deref())
+}
+
+/// 长辈模式 on (`/large/1`) or off (`/large/0`), for this browser.
+async fn set_large(Path(on): Path<String>, Query(q): Query<NextParam>) -> Response {
+    remember(Lang::LARGE_COOKIE, if on == "1" { "1" } else { "0" }, q.next.as_deref())
+}
+
+/// Remembers a reader's choice for a year and goes back to the page.
+fn remember(name: &str, value: &str, next: Option<&str>) -> Response {
+    let mut res = Redirect::to(&safe_next(next)).into_response();
+    let cookie = format!("{name}={value}; Path=/; Max-Age=31536000; SameSite=Lax");
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }

@@ -13,6 +13,7 @@ mod audit;
 mod auth;
 mod broadcasts;
 mod cases;
+mod codes;
 mod dashboard;
 mod errors;
 mod export;

@@ -149,6 +149,26 @@ async fn english_on_request_and_readable_error_pages() {
 }
 
 #[tokio::test]
+async fn large_text_is_one_switch_away_remembered_with_the_language_and_never_leaves_the_site() {
+    let app = TestApp::spawn().await;
+    let b = app.browser();
+    let (_, html) = page(&b, &app, "/login").await;
+    assert!(!html.contains("class=\"large\"") && html.contains("href=\"/large/1?next=/login\""), "{html}");
+    let r = b.get(format!("{}/large/1?next=/login", app.url)).send().await.unwrap();
+    assert_eq!(r.headers()["location"], "/login");
+    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("large=1;") && cookie.contains("Max-Age=31536000"), "{cookie}");
+    b.get(format!("{}/lang/en?next=/", app.url)).send().await.unwrap();
+    let (_, html) = page(&b, &app, "/login").await;
+    assert!(html.contains("<html lang=\"en\" class=\"large\">"), "both choices hold: {html}");
+    assert!(html.contains("href=\"/large/0?next=/login\""), "the switch turns it off: {html}");
+    let r = b.get(format!("{}/large/0?next=https://evil.example/", app.url)).send().await.unwrap();
+    assert_eq!(r.headers()["location"], "/", "never to another site");
+    let (_, html) = page(&b, &app, "/login").await;
+    assert!(html.contains("<html lang=\"en\">"), "{html}");
+}
+
+#[tokio::test]
 async fn the_vendored_charts_script_goes_gzipped_to_browsers_that_take_it() {
     let app = TestApp::spawn().await;
     let url = format!("{}/static/echarts.common.min.js", app.url);
