@@ -135,3 +135,47 @@ test('a notice is read aloud with the browser\'s own speech', async () => {
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('his pickup codes and appointments stay readable without signal, and the phone can install yijia', async () => {
+  const { context, page, problems } = await chromium.phone();
+  await logIn(page, 'resident');
+
+  // installable: a manifest with a name, a start, and icons that load
+  const href = await page.getAttribute('link[rel=manifest]', 'href');
+  const m = await (await page.request.get(`${BASE}${href}`)).json();
+  assert.deepEqual([m.short_name, m.start_url, m.display], ['驿家', '/', 'standalone']);
+  assert.ok(m.icons.some(i => i.sizes === '192x192') && m.icons.some(i => i.sizes === '512x512'));
+  for (const icon of m.icons) {
+    const r = await page.request.get(`${BASE}${icon.src}`);
+    assert.equal(r.status(), 200, icon.src);
+    assert.equal(r.headers()['content-type'], icon.type, icon.src);
+  }
+
+  // a towel redeemed: its code
+  await page.goto(`${BASE}/me/shop`);
+  const towel = page.locator('li.item', { hasText: '毛巾' });
+  await Promise.all([page.waitForURL(/redeemed=\d+/), towel.getByRole('button', { name: '兑换' }).click()]);
+  const code = (await page.textContent('#pickup-code')).trim();
+  // once the worker controls his pages, each is kept as he last saw it
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  await page.reload();
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await page.goto(`${BASE}/me/shop`);
+  await page.goto(`${BASE}/me/stations`);
+  const stations = await page.textContent('main');
+
+  await context.setOffline(true);
+  await page.goto(`${BASE}/me/shop`);
+  assert.ok((await page.textContent('main')).includes(code), 'the pickup code, without signal');
+  await page.goto(`${BASE}/me/stations`);
+  assert.equal(await page.textContent('main'), stations, 'his appointments page as he last saw it, without signal');
+  await page.screenshot({ path: `${OUT}elders-shop-offline-390.png`, fullPage: true });
+  await context.setOffline(false);
+
+  // logged out, the phone forgets them
+  await page.click('label[for=menu-open]');
+  await Promise.all([page.waitForURL(/\/login/), page.click('button.logout')]);
+  await page.waitForFunction(async () => !(await caches.has('yijia-mine')));
+  assert.deepEqual(problems.filter(p => !/ERR_INTERNET_DISCONNECTED/.test(p)), []);
+  await context.close();
+});
