@@ -106,7 +106,25 @@ fn bad_credentials() -> ServiceError {
     ServiceError::Unauthenticated(Msg::new("用户名或密码不正确", "wrong username or password"))
 }
 
-fn locked() -> ServiceError {
+/// What a failed login was, for `login_failed`.
+pub(crate) struct Failed<'a> {
+    pub key: &'a str,
+    /// The audit's object: `user:ID`, or `login:` and a keyed hash.
+    pub attempted: &'a str,
+    pub outcome: &'static str,
+    pub factor: Option<&'static str>,
+    /// The name's lockout, if it had one: failures before its end are spent.
+    pub lock: Option<(i64, i64)>,
+}
+
+pub(crate) fn too_many_from_address() -> ServiceError {
+    ServiceError::RateLimited(Msg::new(
+        "登录尝试过于频繁,请稍后再试",
+        "too many login attempts from this address; try again later",
+    ))
+}
+
+pub(crate) fn locked() -> ServiceError {
     ServiceError::Locked(Msg::new(
         "登录失败次数过多,该账户已暂时锁定,请 30 分钟后再试",
         "too many failed logins: this account is locked for 30 minutes",
@@ -236,10 +254,7 @@ impl Services {
 
         let mut tx = self.db.read().await?;
         if sessions::attempts_from_ip(&mut tx, ip, now - s.ip_window_ms).await? >= s.ip_attempts {
-            return Err(ServiceError::RateLimited(Msg::new(
-                "登录尝试过于频繁,请稍后再试",
-                "too many login attempts from this address; try again later",
-            )));
+            return Err(too_many_from_address());
         }
         // Attempts and lockouts are kept under a keyed hash of the name, so
         // that a password typed as a name is not kept either.
@@ -283,28 +298,13 @@ impl Services {
             _ => Ok("password"),
         };
         let (Some(user), true, true, Ok(factor)) = (user, password_ok, enabled, factor) else {
-            sessions::record_attempt(&mut tx, &key, ip, now, false).await?;
-            let since = [
-                now - s.lockout_window_ms,
-                sessions::last_success(&mut tx, &key).await?.unwrap_or(0) + 1,
-                lock.map(|l| l.1).unwrap_or(0),
-            ]
-            .into_iter()
-            .max()
-            .unwrap_or(now);
-            let failures = sessions::failures_since(&mut tx, &key, since).await?;
             let outcome = match (password_ok, enabled) {
                 (false, _) => "failed",
                 (true, false) => "disabled",
                 (true, true) => "totp_failed",
             };
-            let e = Event { outcome, ..Event::ok("login", attempted.clone(), "/root/") };
-            record(&mut tx, &anonymous, now, &e.with(json!({ "failures": failures }))).await?;
-            if failures >= s.lockout_failures {
-                sessions::set_lockout(&mut tx, &key, now, now + s.lockout_ms).await?;
-                let e = Event::ok("lockout", attempted, "/root/");
-                record(&mut tx, &anonymous, now, &e.with(json!({ "until": now + s.lockout_ms }))).await?;
-            }
+            let failed = Failed { key: &key, attempted: &attempted, outcome, factor: None, lock };
+            self.login_failed(&mut tx, &anonymous, &failed, now).await?;
             tx.commit().await?;
             if outcome == "totp_failed" {
                 return Err(ServiceError::Unauthenticated(Msg::new(
@@ -316,6 +316,35 @@ impl Services {
         };
 
         self.open_session(tx, &key, user, factor, from, now).await
+    }
+
+    /// A failed login: the attempt recorded and audited with the failures
+    /// since the last success or lockout, and the name locked at the limit
+    /// (audited too). The password and the SMS code share it.
+    pub(crate) async fn login_failed(&self, tx: &mut Tx, who: &Caller, f: &Failed<'_>, now: i64) -> Result<()> {
+        let s = &self.settings;
+        sessions::record_attempt(tx, f.key, &who.ip, now, false).await?;
+        let since = [
+            now - s.lockout_window_ms,
+            sessions::last_success(tx, f.key).await?.unwrap_or(0) + 1,
+            f.lock.map(|l| l.1).unwrap_or(0),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(now);
+        let failures = sessions::failures_since(tx, f.key, since).await?;
+        let e = Event { outcome: f.outcome, ..Event::ok("login", f.attempted.to_owned(), "/root/") };
+        let detail = match f.factor {
+            Some(factor) => json!({ "failures": failures, "factor": factor }),
+            None => json!({ "failures": failures }),
+        };
+        record(tx, who, now, &e.with(detail)).await?;
+        if failures >= s.lockout_failures {
+            sessions::set_lockout(tx, f.key, now, now + s.lockout_ms).await?;
+            let e = Event::ok("lockout", f.attempted.to_owned(), "/root/");
+            record(tx, who, now, &e.with(json!({ "until": now + s.lockout_ms }))).await?;
+        }
+        Ok(())
     }
 
     /// Attempts and lockouts of a login name (a resident's is her phone),

@@ -17,7 +17,7 @@ use yijia_domain::time::{HOUR_MS, MINUTE_MS};
 use yijia_store::{sessions, users};
 
 use crate::audit::{Event, record};
-use crate::auth::{LoggedIn, Origin};
+use crate::auth::{Failed, LoggedIn, Origin, locked, too_many_from_address};
 use crate::notify::send::Outgoing;
 use crate::{Caller, Result, ServiceError, Services};
 
@@ -139,16 +139,11 @@ impl Services {
         let key = self.login_key(&phone)?;
         let mut tx = self.db.write().await?;
         if sessions::attempts_from_ip(&mut tx, ip, now - s.ip_window_ms).await? >= s.ip_attempts {
-            return Err(ServiceError::RateLimited(Msg::new(
-                "登录尝试过于频繁,请稍后再试",
-                "too many login attempts from this address; try again later",
-            )));
+            return Err(too_many_from_address());
         }
-        if sessions::lockout_until(&mut tx, &key).await?.is_some_and(|(_, until)| until > now) {
-            return Err(ServiceError::Locked(Msg::new(
-                "登录失败次数过多,该账户已暂时锁定,请 30 分钟后再试",
-                "too many failed logins: this account is locked for 30 minutes",
-            )));
+        let lock = sessions::lockout_until(&mut tx, &key).await?;
+        if lock.is_some_and(|(_, until)| until > now) {
+            return Err(locked());
         }
         let live = sessions::live_login_code(&mut tx, &key, now).await?.filter(|c| c.attempts < CODE_TRIES);
         let right = self.keys.blind("login_code", &format!("{phone}:{code}"))?;
@@ -161,14 +156,9 @@ impl Services {
             if let Some(c) = &live {
                 sessions::count_login_code_attempt(&mut tx, c.id).await?;
             }
-            sessions::record_attempt(&mut tx, &key, ip, now, false).await?;
-            let failures = sessions::failures_since(&mut tx, &key, now - s.lockout_window_ms).await?;
-            let e = Event { outcome: "failed", ..Event::ok("login", format!("login:{}", &key[2..18]), "/root/") };
-            record(&mut tx, &anonymous(ip), now, &e.with(json!({ "factor": "sms_code", "failures": failures })))
-                .await?;
-            if failures >= s.lockout_failures {
-                sessions::set_lockout(&mut tx, &key, now, now + s.lockout_ms).await?;
-            }
+            let attempted = format!("login:{}", &key[2..18]);
+            let failed = Failed { key: &key, attempted: &attempted, outcome: "failed", factor: Some("sms_code"), lock };
+            self.login_failed(&mut tx, &anonymous(ip), &failed, now).await?;
             tx.commit().await?;
             return Err(bad_code());
         };

@@ -113,6 +113,8 @@ async fn five_wrong_codes_end_the_code_and_lock_the_account_like_wrong_passwords
     let r = rig(Provider::Aliyun, false).await;
     let app = &r.app;
     linked_resident(app, "李奶奶", "13912345678").await;
+    // failures count from after the last success (joining logged her in)
+    app.clock.advance(1000);
     assert_eq!(ask(app, "13912345678").await.0, StatusCode::ACCEPTED);
     let code = last_code(&r.sms, "13912345678");
     let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -123,6 +125,8 @@ async fn five_wrong_codes_end_the_code_and_lock_the_account_like_wrong_passwords
     assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("account_locked")), "{v}");
     let r2 = app.login_raw("13912345678", crate::helpers::PASSWORD).await;
     assert_eq!(r2.status(), StatusCode::UNAUTHORIZED, "the password is locked out too");
+    let audit = app.audit().await;
+    assert!(audit.iter().any(|(a, _, _)| a == "lockout"), "the lockout is audited, as for passwords");
 }
 
 #[tokio::test]
