@@ -43,6 +43,16 @@ export async function token(user) {
   return (await r.json()).token;
 }
 
+// The API as a bearer token's holder: GET, or POST with a JSON body; the answer's JSON.
+export async function api(tok, path, body) {
+  const r = await fetch(`${BASE}${path}`, {
+    method: body ? 'POST' : 'GET',
+    headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return r.json();
+}
+
 // Where the tests leave their screenshots.
 export const OUT = new URL('./out/', import.meta.url).pathname;
 mkdirSync(OUT, { recursive: true });

@@ -6,17 +6,9 @@
 // Expects a fresh `yijia serve --demo` at YIJIA_URL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, OUT, chromiumForFile, token } from './lib.mjs';
+import { BASE, OUT, api, chromiumForFile, token } from './lib.mjs';
 
 const { phone: blank, phoneAs } = chromiumForFile();
-const api = async (tok, path, body) => {
-  const r = await fetch(`${BASE}${path}`, {
-    method: body ? 'POST' : 'GET',
-    headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return r.json();
-};
 const fen = (yuan) => Math.round(Number(yuan.replace(/[¥,\s]/g, '')) * 100);
 
 test('funding approved, expenses entered, residents accept, the hazard closes and the board adds up', async () => {

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod approval;
 pub mod audit;
+pub mod ballot;
 pub mod broadcast;
 pub mod care;
 pub mod case;

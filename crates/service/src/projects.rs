@@ -10,10 +10,12 @@ use chrono::Months;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::Msg;
+use yijia_domain::ballot::ByChannel;
 use yijia_domain::org::OrgKind;
 use yijia_domain::project::{self as rules, ExpenseStatus, Fen, FundingStatus, Source, Stage};
 use yijia_domain::role::Role;
 use yijia_domain::time::{rfc3339, to_local};
+use yijia_store::ballots::Cast;
 use yijia_store::projects::{self as store, Expense, Funding, NewExpense, Project};
 use yijia_store::{Tx, cases, org, places};
 
@@ -208,6 +210,8 @@ pub struct Votes {
     pub accept: i64,
     pub reject: i64,
     pub quorum: i64,
+    /// All the votes by how they came in: every channel counts toward the quorum.
+    pub by_channel: ByChannel,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -319,7 +323,7 @@ async fn project_view(tx: &mut Tx, p: &Project, community: &str) -> Result<Proje
         _ => vec![],
     };
     let warranty_cases = case_refs(tx, &warranty).await?;
-    let (yes, no) = store::tally(tx, p.id).await?;
+    let (yes, no, by_channel) = store::tally(tx, p.id).await?;
     let stage = p.stage;
     Ok(ProjectView {
         id: p.id,
@@ -361,7 +365,7 @@ async fn project_view(tx: &mut Tx, p: &Project, community: &str) -> Result<Proje
                 note: m.note.clone(),
             })
             .collect(),
-        votes: Votes { accept: yes, reject: no, quorum: p.quorum },
+        votes: Votes { accept: yes, reject: no, quorum: p.quorum, by_channel },
         files: store::files(tx, p.id)
             .await?
             .into_iter()
@@ -795,7 +799,7 @@ impl Services {
                 if p.stage != Stage::Voting {
                     return Err(ServiceError::conflict("项目不在验收投票中", "the project is not being voted on"));
                 }
-                let (yes, no) = store::tally(tx, p.id).await?;
+                let (yes, no, _) = store::tally(tx, p.id).await?;
                 let mut p = p.clone();
                 let carried = rules::accepted(yes, no, p.quorum);
                 let mut closed = Vec::new();
@@ -871,14 +875,18 @@ impl Services {
             if p.stage != Stage::Voting {
                 return Err(ServiceError::conflict("现在不是验收投票时间", "the project is not being voted on now"));
             }
-            if !store::vote(&mut tx, id, r.id, input.accept, now).await? {
-                return Err(ServiceError::conflict("您已投过票", "you have voted already"));
+            if !store::vote(&mut tx, id, r.id, input.accept, &Cast::PHONE, now).await? {
+                let before = store::cast_of(&mut tx, id, r.id).await?;
+                return Err(before.map_or_else(
+                    || ServiceError::conflict("您已投过票", "you have voted already"),
+                    |c| crate::ballots::already_in(&c),
+                ));
             }
             let e = Event::ok("project_vote", format!("project:{id}"), &com.path);
             record(&mut tx, caller, now, &e).await?;
-            let (yes, no) = store::tally(&mut tx, id).await?;
+            let (yes, no, by_channel) = store::tally(&mut tx, id).await?;
             tx.commit().await?;
-            Ok(Votes { accept: yes, reject: no, quorum: p.quorum })
+            Ok(Votes { accept: yes, reject: no, quorum: p.quorum, by_channel })
         })
         .await
     }

@@ -113,6 +113,8 @@ pub const EXPORT_APPROVERS: &[Role] = &[Role::Secretary, Role::StreetOfficer];
 pub const PROJECT_MANAGERS: &[Role] = &[Role::Secretary, Role::CommunityStaff];
 /// Who approves funding, and expenses above the community's limit.
 pub const PROJECT_APPROVERS: &[Role] = &[Role::StreetOfficer];
+/// Who carry a ballot door to door and record the votes of residents in their grids.
+pub const BALLOT_RECORDERS: &[Role] = &[Role::GridWorker, Role::CommunityStaff, Role::Secretary];
 pub const PROJECT_READERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::StreetOfficer, Role::GridWorker];
 
 // ---- points ------------------------------------------------------------------

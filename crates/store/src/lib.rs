@@ -9,6 +9,7 @@ mod sql;
 
 pub mod activities;
 pub mod audit;
+pub mod ballots;
 pub mod broadcasts;
 pub mod cases;
 pub mod dashboard;

@@ -5,6 +5,9 @@ use serde::Serialize;
 
 use yijia_domain::project::{ExpenseStatus, FundingStatus, Source, Stage};
 
+use yijia_domain::ballot::{ByChannel, Channel};
+
+use crate::ballots::{Cast, CastVote};
 use crate::{Result, Tx, on_tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -341,28 +344,68 @@ pub async fn finish_milestone(tx: &mut Tx, id: i64, done_on: &str, note: &str) -
     Ok(n == 1)
 }
 
-/// A resident's vote; false when they had voted already.
-pub async fn vote(tx: &mut Tx, project_id: i64, resident_id: i64, accept: bool, now: i64) -> Result<bool> {
+/// A resident's vote; false when they had voted already (by any channel).
+pub async fn vote(
+    tx: &mut Tx,
+    project_id: i64,
+    resident_id: i64,
+    accept: bool,
+    cast: &Cast<'_>,
+    now: i64,
+) -> Result<bool> {
     let n = on_tx!(tx, c => sqlx::query(
-        "INSERT INTO acceptance_votes (project_id, resident_id, accept, voted_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT DO NOTHING")
-        .bind(project_id).bind(resident_id).bind(accept).bind(now).execute(&mut *c).await?.rows_affected());
+        "INSERT INTO acceptance_votes (project_id, resident_id, accept, voted_at, channel, recorded_by, slip, witness) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING")
+        .bind(project_id).bind(resident_id).bind(accept).bind(now).bind(cast.channel).bind(cast.recorded_by)
+        .bind(cast.slip).bind(cast.witness).execute(&mut *c).await?.rows_affected());
     Ok(n == 1)
 }
 
-/// (yes, no) votes so far.
-pub async fn tally(tx: &mut Tx, project_id: i64) -> Result<(i64, i64)> {
-    let rows: Vec<(bool, i64)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT accept, COUNT(*) FROM acceptance_votes WHERE project_id = $1 GROUP BY accept")
+/// (yes, no) votes so far, and all of them by how they came in.
+pub async fn tally(tx: &mut Tx, project_id: i64) -> Result<(i64, i64, ByChannel)> {
+    let rows: Vec<(bool, Channel, i64)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT accept, channel, COUNT(*) FROM acceptance_votes WHERE project_id = $1 GROUP BY accept, channel")
         .bind(project_id).fetch_all(c).await?);
-    let get = |b: bool| rows.iter().find(|(a, _)| *a == b).map_or(0, |(_, n)| *n);
-    Ok((get(true), get(false)))
+    let (mut yes, mut no, mut by) = (0, 0, ByChannel::default());
+    for (accept, channel, n) in rows {
+        if accept {
+            yes += n
+        } else {
+            no += n
+        }
+        by.add(channel, n);
+    }
+    Ok((yes, no, by))
 }
 
 pub async fn my_vote(tx: &mut Tx, project_id: i64, resident_id: i64) -> Result<Option<bool>> {
     Ok(on_tx!(tx, c => sqlx::query_scalar(
         "SELECT accept FROM acceptance_votes WHERE project_id = $1 AND resident_id = $2")
         .bind(project_id).bind(resident_id).fetch_optional(c).await?))
+}
+
+/// Every vote on a project as it was cast, with its choice.
+pub async fn casts(tx: &mut Tx, project_id: i64) -> Result<Vec<(bool, CastVote)>> {
+    let rows: Vec<AcceptanceCast> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT accept, resident_id, channel, recorded_by, slip, witness, voted_at AS at FROM acceptance_votes \
+         WHERE project_id = $1 ORDER BY resident_id")
+        .bind(project_id).fetch_all(c).await?);
+    Ok(rows.into_iter().map(|r| (r.accept, r.cast)).collect())
+}
+
+/// One resident's vote as it was cast.
+pub async fn cast_of(tx: &mut Tx, project_id: i64, resident_id: i64) -> Result<Option<CastVote>> {
+    Ok(on_tx!(tx, c => sqlx::query_as(
+        "SELECT resident_id, channel, recorded_by, slip, witness, voted_at AS at FROM acceptance_votes \
+         WHERE project_id = $1 AND resident_id = $2")
+        .bind(project_id).bind(resident_id).fetch_optional(c).await?))
+}
+
+#[derive(sqlx::FromRow)]
+struct AcceptanceCast {
+    accept: bool,
+    #[sqlx(flatten)]
+    cast: CastVote,
 }
 
 /// Clears the votes of a round that did not carry, for the next.

@@ -47,3 +47,28 @@ pub async fn read(mut form: Multipart, file_field: &str) -> Result<Upload, (Stat
         }
     }
 }
+
+impl Upload {
+    /// A text field as sent, or empty.
+    pub fn text(&self, name: &str) -> &str {
+        self.fields.get(name).map_or("", String::as_str)
+    }
+
+    /// A whole number field, required.
+    pub fn whole(&self, name: &str) -> Result<i64, yijia_service::ServiceError> {
+        let s = self.text(name).trim();
+        if s.is_empty() {
+            return Err(yijia_service::ServiceError::invalid(name, "请填写这一项", "this is needed"));
+        }
+        s.parse().map_err(|_| yijia_service::ServiceError::invalid(name, "应为整数", "a whole number is needed"))
+    }
+
+    /// A yes-or-no field: `true`/`yes` or `false`/`no`, required.
+    pub fn yes_no(&self, name: &str) -> Result<bool, yijia_service::ServiceError> {
+        match self.text(name).trim() {
+            "true" | "yes" => Ok(true),
+            "false" | "no" => Ok(false),
+            _ => Err(yijia_service::ServiceError::invalid(name, "请选择同意或不同意", "choose yes or no")),
+        }
+    }
+}

@@ -231,6 +231,13 @@ pub fn routes(r: Routes) -> Routes {
             documented!(projects::add_file).with_body_limit(crate::PHOTO_BODY_LIMIT),
         )
         .api(Roles(PROJECT_READERS), Scope::Object, documented!(projects::get_file))
+        .api(Roles(BALLOT_RECORDERS), Scope::Object, documented!(projects::project_ballot))
+        .api(
+            Roles(BALLOT_RECORDERS),
+            Scope::Object,
+            documented!(projects::record_paper_vote).with_body_limit(crate::PHOTO_BODY_LIMIT),
+        )
+        .api(Roles(RESIDENT_READERS), Scope::Object, documented!(projects::vote_slip))
         .api(Public, Scope::None, documented!(projects::board_photo))
         .api(Roles(PLEDGE_READERS), Scope::Grants, documented!(pledges::pledge_year))
         .api(Roles(PLEDGE_UPDATERS), Scope::Named, documented!(pledges::propose))

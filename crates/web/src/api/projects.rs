@@ -2,6 +2,7 @@
 //! and the public spending board.
 
 use super::prelude::*;
+use yijia_service::ballots::{BallotView, PaperVote};
 use yijia_service::projects::{
     ExpenseDecision, ExpenseInput, FileTarget, FundingDecision, FundingInput, LineInput, MilestoneDone, MilestoneInput,
     ProjectInput, ProjectView, SpendingBoard, StageInput, VoteInput, Votes,
@@ -341,4 +342,85 @@ pub async fn board_photo(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::response::Response, ApiError> {
     Ok(super::cases::photo_attachment(st.svc.board_photo(id).await.api(lang)?))
+}
+
+/// The acceptance ballot of one of the project's buildings: who lives there (names only, no ID
+/// numbers), door by door, and who has voted and how. For the grid worker to carry and record on.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/ballots/{building}", tag = "projects",
+    params(("id" = i64, Path, description = "Project id"), ("building" = i64, Path, description = "Building id")),
+    responses(
+        (status = 200, description = "The ballot", body = BallotView),
+        (status = 404, description = "No such building in the project, or none of it in your grids", body = ErrorBody),
+    ))]
+pub async fn project_ballot(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath((id, building)): ApiPath<(i64, i64)>,
+) -> Result<Json<BallotView>, ApiError> {
+    Ok(Json(st.svc.project_ballot(&c, id, building).await.api(lang)?))
+}
+
+/// A paper or door-to-door vote, as the form carries it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PaperVoteForm {
+    resident_id: i64,
+    /// `true` (accept) or `false`.
+    accept: bool,
+    /// Who saw the resident vote; needed when no slip is photographed. At most 40 characters.
+    witness: Option<String>,
+    /// The signed slip: one JPEG, PNG or WebP, at most 10 MB.
+    #[schema(value_type = Option<String>, format = Binary)]
+    slip: Option<Vec<u8>>,
+}
+
+/// Record a resident's vote cast on paper or at the door, with the signed slip's photo or a
+/// witness. One vote a resident, whatever the channel; it counts toward the quorum like any other.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/paper-votes", tag = "projects",
+    params(("id" = i64, Path, description = "Project id")),
+    request_body(content = PaperVoteForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The votes so far", body = Votes),
+        (status = 400, description = "Not a multipart body", body = ErrorBody),
+        (status = 404, description = "No such project, or the resident is not in your grids", body = ErrorBody),
+        (status = 409, description = "Not being voted on, or the resident's vote is already in", body = ErrorBody),
+        (status = 413, description = "Too large", body = ErrorBody),
+        (status = 415, description = "Not multipart", body = ErrorBody),
+        (status = 422, description = "A field is wrong, or neither slip nor witness", body = ErrorBody),
+    ))]
+pub async fn record_paper_vote(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    form: crate::upload::ApiForm,
+) -> Result<Json<Votes>, ApiError> {
+    let u = crate::upload::read_api(form, "slip").await?;
+    let r = async {
+        let input = PaperVote {
+            resident_id: u.whole("resident_id")?,
+            accept: u.yes_no("accept")?,
+            witness: u.text("witness").to_owned(),
+        };
+        st.svc.record_project_vote(&c, id, input, u.files).await
+    };
+    Ok(Json(r.await.api(lang)?))
+}
+
+/// The photo of a resident's signed slip.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/votes/{resident}/slip", tag = "projects",
+    params(("id" = i64, Path, description = "Project id"), ("resident" = i64, Path, description = "Resident id")),
+    responses(
+        (status = 200, description = "The photo", content(
+            (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"))),
+        (status = 404, description = "No slip, or not in your scope", body = ErrorBody),
+    ))]
+pub async fn vote_slip(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath((id, resident)): ApiPath<(i64, i64)>,
+) -> Result<axum::response::Response, ApiError> {
+    Ok(super::cases::photo_attachment(st.svc.project_vote_slip(&c, id, resident).await.api(lang)?))
 }

@@ -4,12 +4,13 @@
 
 use super::prelude::*;
 use yijia_domain::project::Fen;
+use yijia_service::ballots::{BallotView, PaperVote};
 use yijia_service::cases::{CaseBox, CaseQuery, CaseSummary};
 use yijia_service::projects::{
     ExpenseInput, FileRef, FileTarget, FundingInput, LineInput, MilestoneDone, MilestoneInput, ProjectInput,
     ProjectView, SpendingBoard, StageInput, VoteInput,
 };
-use yijia_service::roles::{PROJECT_APPROVERS, PROJECT_MANAGERS, PROJECT_READERS, RESIDENTS};
+use yijia_service::roles::{BALLOT_RECORDERS, PROJECT_APPROVERS, PROJECT_MANAGERS, PROJECT_READERS, RESIDENTS};
 use yijia_service::{Caller, PageReq, ServiceError};
 
 use super::form::{Flash, again, then_to, whole};
@@ -27,6 +28,14 @@ pub fn routes(r: Routes) -> Routes {
         .post("/projects/{id}/stage", Roles(PROJECT_MANAGERS), Scope::Object, stage)
         .post("/projects/{id}/count-votes", Roles(PROJECT_MANAGERS), Scope::Object, count_votes)
         .upload("/projects/{id}/files", crate::PHOTO_BODY_LIMIT, Roles(PROJECT_MANAGERS), Scope::Object, file_add)
+        .get("/projects/{id}/ballots/{building}", Roles(BALLOT_RECORDERS), Scope::Object, ballot)
+        .upload(
+            "/projects/{id}/paper-votes",
+            crate::PHOTO_BODY_LIMIT,
+            Roles(BALLOT_RECORDERS),
+            Scope::Object,
+            paper_vote,
+        )
         .get("/me/projects", Roles(RESIDENTS), Scope::Own, my_projects)
         .post("/me/projects/{id}/vote", Roles(RESIDENTS), Scope::Own, my_vote)
         .get("/boards/spending", Public, Scope::None, board)
@@ -135,6 +144,8 @@ struct ProjectPage {
     p: ProjectView,
     may_manage: bool,
     may_approve: bool,
+    /// Whether the caller carries ballots door to door.
+    may_record: bool,
     today: String,
     flash: Flash,
 }
@@ -148,6 +159,7 @@ async fn render_project(st: &AppState, c: &Caller, lang: Lang, id: i64, flash: F
         c: Chrome::for_caller(lang, c, "/projects", &here),
         p,
         may_manage: c.has_any(PROJECT_MANAGERS),
+        may_record: c.has_any(BALLOT_RECORDERS),
         may_approve: c.has_any(PROJECT_APPROVERS),
         today,
         flash,
@@ -378,4 +390,62 @@ async fn board(State(st): State<AppState>, lang: Lang, Query(q): Query<BoardPara
     let b = st.svc.spending_board(q.community.as_deref().unwrap_or("")).await.page(lang)?;
     let here = format!("/boards/spending?community={}", b.community);
     Ok(BoardPage { c: Chrome::anonymous(lang, &here), b }.into_response())
+}
+
+// ---- the ballot a grid worker carries ---------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "ballot.html")]
+struct BallotPage {
+    c: Chrome,
+    b: BallotView,
+    flash: Flash,
+}
+
+async fn render_ballot(st: &AppState, c: &Caller, lang: Lang, id: i64, building: i64, flash: Flash) -> PageResult {
+    let b = st.svc.project_ballot(c, id, building).await.page(lang)?;
+    let status = flash.status();
+    let page = BallotPage { c: Chrome::for_caller(lang, c, "/projects", &format!("/projects/{id}")), b, flash };
+    Ok((status, page).into_response())
+}
+
+async fn ballot(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path((id, building)): Path<(i64, i64)>,
+    Query(q): Query<Params>,
+) -> PageResult {
+    let ok = q.ok.map(|_| lang.t("这一票已记下。", "The vote is recorded.").to_owned());
+    render_ballot(&st, &c, lang, id, building, Flash { ok, error: None }).await
+}
+
+async fn paper_vote(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    form: axum::extract::Multipart,
+) -> PageResult {
+    let u = crate::upload::read(form, "slip").await.map_err(|(_, m)| ServiceError::invalid("slip", m.clone(), m));
+    let building = u.as_ref().ok().and_then(|u| u.text("building").parse::<i64>().ok());
+    let r = async {
+        let u = u?;
+        let input = PaperVote {
+            resident_id: u.whole("resident_id")?,
+            accept: u.yes_no("accept")?,
+            witness: u.text("witness").to_owned(),
+        };
+        st.svc.record_project_vote(&c, id, input, u.files).await
+    };
+    let r = r.await;
+    match building {
+        Some(b) => {
+            then_to(r, &format!("/projects/{id}/ballots/{b}?ok=1#ballot"), lang, |f| {
+                render_ballot(&st, &c, lang, id, b, f)
+            })
+            .await
+        }
+        None => after(&st, &c, lang, id, r).await,
+    }
 }

@@ -138,6 +138,11 @@ impl TestApp {
         yijia_testkit::call(&self.client(), reqwest::Method::GET, &format!("{}{path}", self.url), token, None).await
     }
 
+    /// A GET answered as it is (a file, a page), with the token.
+    pub async fn fetch(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client().get(format!("{}{path}", self.url)).bearer_auth(token).send().await.unwrap()
+    }
+
     pub async fn send(&self, method: reqwest::Method, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
         yijia_testkit::call(&self.client(), method, &format!("{}{path}", self.url), token, Some(&body)).await
     }

@@ -11,6 +11,7 @@ mod import;
 mod activities;
 mod audit;
 mod auth;
+mod ballots;
 mod broadcasts;
 mod cases;
 mod codes;

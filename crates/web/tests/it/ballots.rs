@@ -1,0 +1,173 @@
+//! Votes for residents without a phone: the grid worker's ballot of a
+//! building, paper votes recorded with a slip's photo or a witness, one
+//! vote a resident whatever the channel, totals by channel, and the
+//! quorum counting them all.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+use crate::projects::neighbour;
+
+/// A project on `building` with its work finished and the vote open.
+pub(crate) async fn voting_project(app: &TestApp, building: i64, quorum: i64) -> i64 {
+    let secretary = app.token("secretary").await;
+    let officer = app.token("officer").await;
+    let body = json!({"title": "8号楼屋面防水", "buildings": [building], "quorum": quorum});
+    let (st, p) = app.post(&secretary, "/api/v1/projects", body).await;
+    assert_eq!(st, StatusCode::CREATED, "{p}");
+    let id = p["id"].as_i64().unwrap();
+    let url = |s: &str| format!("/api/v1/projects/{id}{s}");
+    app.post(&secretary, &url("/budget"), json!({"name": "屋面", "amount": 1_000_000})).await;
+    let (_, p) = app.post(&secretary, &url("/fundings"), json!({"source": "subdistrict", "asked": 1_000_000})).await;
+    let funding = p["fundings"][0]["id"].as_i64().unwrap();
+    app.post(&officer, &format!("/api/v1/fundings/{funding}/decision"), json!({"approve": true})).await;
+    let (st, p) = app.post(&secretary, &url("/stage"), json!({"to": "working"})).await;
+    assert_eq!(st, StatusCode::OK, "{p}");
+    let (st, p) = app.post(&secretary, &url("/stage"), json!({"to": "voting"})).await;
+    assert_eq!((st, p["stage"].as_str()), (StatusCode::OK, Some("voting")), "{p}");
+    id
+}
+
+/// A resident of 8号楼 in grid 1 with no account and no phone.
+async fn without_phone(app: &TestApp, staff: &str, name: &str, door: &str) -> i64 {
+    let id_number = if door == "201" { json!("110101194501010019") } else { Value::Null };
+    let body = json!({"name": name, "grid": "chengnan-g01", "relation": "户主", "residence": "permanent",
+        "id_number": id_number,
+        "household": {"estate": "丁香花园三期", "building": "8号楼", "entrance": "1单元", "door": door}});
+    let (st, r) = app.post(staff, "/api/v1/residents", body).await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    r["id"].as_i64().unwrap()
+}
+
+/// A paper vote as a multipart form: the resident, `true`/`false`, a witness (or none), a slip (or none).
+async fn paper(
+    app: &TestApp,
+    token: &str,
+    project: i64,
+    vote: (i64, &str, &str),
+    slip: Option<Vec<u8>>,
+) -> (StatusCode, Value) {
+    let (resident, accept, witness) = vote;
+    let mut form = reqwest::multipart::Form::new()
+        .text("resident_id", resident.to_string())
+        .text("accept", accept.to_owned())
+        .text("witness", witness.to_owned());
+    if let Some(b) = slip {
+        form = form.part("slip", reqwest::multipart::Part::bytes(b).file_name("slip.jpg"));
+    }
+    let url = format!("{}/api/v1/projects/{project}/paper-votes", app.url);
+    let r = app.client().post(url).bearer_auth(token).multipart(form).send().await.unwrap();
+    let st = r.status();
+    (st, r.json::<Value>().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_worker_records_paper_votes_once_each_and_the_quorum_counts_every_channel() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff").await;
+    let worker = app.token("worker1").await;
+    let other_grid = app.token("worker2").await;
+    let secretary = app.token("secretary").await;
+    let (zhang_id, building, zhang) = neighbour(&app, &staff, "张大爷", "13812345678", "101").await;
+    let (li_id, _, li) = neighbour(&app, &staff, "李奶奶", "13912345678", "102").await;
+    let liu = without_phone(&app, &staff, "刘奶奶", "201").await;
+    let id = voting_project(&app, building, 3).await;
+
+    // the ballot: names door by door, no ID numbers, audited
+    let (st, b) = app.get(&worker, &format!("/api/v1/projects/{id}/ballots/{building}")).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let names: Vec<&str> = b["doors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["people"].as_array().unwrap())
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["张大爷", "李奶奶", "刘奶奶"], "{b}");
+    assert!(!b.to_string().contains("110101"), "no ID numbers on a ballot: {b}");
+    assert!(
+        app.audit()
+            .await
+            .iter()
+            .any(|(a, o, obj)| a == "project_ballot" && o == "ok" && *obj == format!("project:{id}"))
+    );
+    // another grid's worker reaches neither the ballot nor the vote, and the denial is audited
+    let (st, _) = app.get(&other_grid, &format!("/api/v1/projects/{id}/ballots/{building}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _) = paper(&app, &other_grid, id, (liu, "true", "邻居"), None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let denied = app.audit().await;
+    assert!(denied.iter().any(|(a, o, _)| a == "project_ballot" && o == "denied"), "{denied:?}");
+    assert!(denied.iter().any(|(a, o, _)| a == "project_vote_record" && o == "denied"), "{denied:?}");
+
+    // neither slip nor witness: refused by name, nothing kept
+    let (st, v) = paper(&app, &worker, id, (liu, "true", ""), None).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("witness")), "{v}");
+    let (st, v) = paper(&app, &worker, id, (liu, "maybe", "邻居"), None).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("accept")), "{v}");
+    let (st, v) = paper(&app, &worker, id, (liu, "true", ""), Some(b"not a photo".to_vec())).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("photo")), "{v}");
+    let (_, p) = app.get(&secretary, &format!("/api/v1/projects/{id}")).await;
+    assert_eq!(p["votes"]["by_channel"], json!({"phone": 0, "proxy": 0, "paper": 0}), "{p}");
+
+    // 刘奶奶's signed slip, photographed
+    let slip = yijia_service::photos::sample_jpeg_with_gps(64, 48);
+    let (st, v) = paper(&app, &worker, id, (liu, "true", ""), Some(slip)).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!((v["accept"].as_i64(), v["by_channel"]["paper"].as_i64()), (Some(1), Some(1)), "{v}");
+    // and only once
+    let (st, v) = paper(&app, &worker, id, (liu, "false", "女儿"), None).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("已经记下"), "{v}");
+
+    // 张大爷 voted at the door before a witness; his phone is then told his vote is in
+    let (st, _) = paper(&app, &worker, id, (zhang_id, "false", "邻居王阿姨"), None).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = app.post(&zhang, &format!("/api/v1/me/projects/{id}/vote"), json!({"accept": true})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("已经记下") && msg.contains("李网格"), "{msg}");
+    // 李奶奶 voted on her phone; the worker's paper vote for her is refused
+    let (st, _) = app.post(&li, &format!("/api/v1/me/projects/{id}/vote"), json!({"accept": true})).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = paper(&app, &worker, id, (li_id, "true", "邻居"), None).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("手机"), "{v}");
+
+    // the totals by channel, the ballot showing who voted how
+    let (_, p) = app.get(&secretary, &format!("/api/v1/projects/{id}")).await;
+    assert_eq!(p["votes"]["by_channel"], json!({"phone": 1, "proxy": 0, "paper": 2}), "{p}");
+    let (_, b) = app.get(&worker, &format!("/api/v1/projects/{id}/ballots/{building}")).await;
+    let liu_line = &b["doors"][2]["people"][0];
+    assert_eq!(
+        (
+            liu_line["vote"]["channel"].as_str(),
+            liu_line["vote"]["recorded_by"].as_str(),
+            liu_line["vote"]["slip"].as_bool()
+        ),
+        (Some("paper"), Some("李网格"), Some(true)),
+        "{b}"
+    );
+    // the slip photo, cleaned of its GPS, to staff over the grid only
+    let r = app.fetch(&secretary, &format!("/api/v1/projects/{id}/votes/{liu}/slip")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.unwrap();
+    assert!(bytes.starts_with(&[0xff, 0xd8]) && !bytes.windows(4).any(|w| w == b"GPS\0"), "a cleaned JPEG");
+    let r = app.fetch(&other_grid, &format!("/api/v1/projects/{id}/votes/{liu}/slip")).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app.fetch(&secretary, &format!("/api/v1/projects/{id}/votes/{zhang_id}/slip")).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "a witnessed vote has no slip");
+
+    // every vote recorded is audited with the resident it was for
+    let recorded = app.audit().await.into_iter().filter(|(a, o, _)| a == "project_vote_record" && o == "ok").count();
+    assert_eq!(recorded, 2);
+
+    // three votes of three channels meet the quorum of three: 2 accept, 1 not
+    let (st, p) = app.post(&secretary, &format!("/api/v1/projects/{id}/count-votes"), json!({})).await;
+    assert_eq!((st, p["stage"].as_str()), (StatusCode::OK, Some("accepted")), "{p}");
+    // recorded after the vote closed: refused
+    let late = without_phone(&app, &staff, "赵爷爷", "202").await;
+    let (st, _) = paper(&app, &worker, id, (late, "true", "邻居"), None).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+}
