@@ -77,6 +77,9 @@ test('a resident switches to 长辈模式 and every resident page stays usable a
     assert.ok(m.sideways <= 0, `${path}: scrolls sideways by ${m.sideways} px`);
   }
   await page.goto(`${BASE}/`);
+  // fewer words: the tiles keep their names and lose the lines explaining them
+  assert.ok(await page.isVisible('.tile strong'));
+  assert.equal(await page.isVisible('.tile span'), false, 'no explaining line under a tile');
   await page.screenshot({ path: `${OUT}elders-home-large-390.png`, fullPage: true });
 
   // remembered: a new page, and after logging in again

@@ -19,6 +19,7 @@ pub mod phone;
 pub mod pledge;
 pub mod points;
 pub mod project;
+pub mod proxy;
 pub mod registry;
 pub mod role;
 pub mod roster;

@@ -43,7 +43,23 @@ pub(crate) async fn record_many(tx: &mut Tx, items: &[(&Caller, i64, Event<'_>)]
     let texts: Vec<[String; 3]> = items
         .iter()
         .map(|(caller, _, e)| {
-            let detail = if e.detail.is_null() { String::new() } else { e.detail.to_string() };
+            // what a family member does for a resident says so, whatever it is
+            let detail = match (&caller.proxy, &e.detail) {
+                (Some(p), Value::Object(m)) => {
+                    let mut m = m.clone();
+                    m.insert("proxy_for".into(), caller.resident_id.into());
+                    m.insert("proxy".into(), p.id.into());
+                    Value::Object(m).to_string()
+                }
+                (Some(p), d) if d.is_null() => {
+                    serde_json::json!({ "proxy_for": caller.resident_id, "proxy": p.id }).to_string()
+                }
+                (Some(p), d) => {
+                    serde_json::json!({ "proxy_for": caller.resident_id, "proxy": p.id, "detail": d }).to_string()
+                }
+                (None, d) if d.is_null() => String::new(),
+                (None, d) => d.to_string(),
+            };
             [mask_mobiles(&caller.username), mask_mobiles(&e.object), mask_mobiles(&detail)]
         })
         .collect();

@@ -422,6 +422,10 @@ impl Services {
             return Err(session_over());
         }
         let grants = to_grants(users::grants_of(&mut conn, s.user_id).await?);
+        let proxy = match s.resident_id {
+            Some(_) => None,
+            None => crate::proxies::acting_for(&mut conn, s.user_id, &s.display_name, now).await?,
+        };
         drop(conn);
         let must_enrol = !s.totp && self.totp_required_for(&grants);
         if now - s.last_seen_at > TOUCH_EVERY_MS {
@@ -429,17 +433,25 @@ impl Services {
             sessions::touch(&mut tx, &th, now).await?;
             tx.commit().await?;
         }
+        let (resident_id, display_name, proxy) = match proxy {
+            // what a family member does is recorded under both names
+            Some((resident_id, grant)) => {
+                (Some(resident_id), format!("{}(由家属{}代办)", grant.resident_name, grant.family_name), Some(grant))
+            }
+            None => (s.resident_id, s.display_name, None),
+        };
         let caller = Caller {
             user_id: Some(s.user_id),
             username: s.username,
-            display_name: s.display_name,
+            display_name,
             grants,
             ip: ip.to_owned(),
             csrf_token: Some(s.csrf_token),
             token_hash: Some(th.clone()),
             password_set_at: s.password_set_at,
             api_key: None,
-            resident_id: s.resident_id,
+            resident_id,
+            proxy,
             must_enrol,
             two_factor: s.totp,
         };

@@ -70,6 +70,14 @@ fn cast_view(accept: bool, c: CastVote) -> CastView {
     CastView { accept, channel: c.channel, recorded_by: c.recorded_by, witness: c.witness, slip: c.slip.is_some() }
 }
 
+/// How a resident's own vote comes in: his phone, or his family member's.
+pub(crate) fn own_cast(caller: &Caller) -> Cast<'_> {
+    match &caller.proxy {
+        Some(p) => Cast { channel: Channel::Proxy, recorded_by: Some(&p.family_name), slip: None, witness: None },
+        None => Cast::PHONE,
+    }
+}
+
 /// What a resident who already voted is told, whoever cast it.
 pub(crate) fn already_in(c: &CastVote) -> ServiceError {
     match (c.channel, &c.recorded_by) {

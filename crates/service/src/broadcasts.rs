@@ -853,7 +853,9 @@ impl Services {
 
     /// "我平安": a resident answers for himself or a family member.
     pub async fn answer_safe(&self, caller: &Caller, id: i64, input: &SafeInput) -> Result<()> {
-        let Some(own) = caller.resident_id else { return Err(ServiceError::forbidden()) };
+        let Some(own) = caller.resident_id.filter(|_| caller.proxy.is_none()) else {
+            return Err(ServiceError::forbidden());
+        };
         let who = input.resident_id.unwrap_or(own);
         let now = self.now();
         self.denials_audited(caller, async {

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use yijia_domain::org::{OrgKind, path_covers};
+use yijia_domain::proxy::{Act, Acts};
 use yijia_domain::role::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -29,8 +30,11 @@ pub struct Caller {
     pub(crate) password_set_at: i64,
     /// Set when an Open311 client files with an API key.
     pub(crate) api_key: Option<i64>,
-    /// The resident record a resident's account is linked to.
+    /// The resident record a resident's account is linked to; for a
+    /// family member acting for a resident (`proxy`), that resident's.
     pub resident_id: Option<i64>,
+    /// A family member acting for a resident (代办): the link.
+    pub proxy: Option<ProxyGrant>,
     /// A role of theirs needs a second factor and they have none yet: the
     /// session may only set one up.
     pub(crate) must_enrol: bool,
@@ -38,7 +42,26 @@ pub struct Caller {
     pub(crate) two_factor: bool,
 }
 
+/// What a family member's session may do for the resident it acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyGrant {
+    pub id: i64,
+    pub acts: Acts,
+    /// The family member's own name, and the resident's.
+    pub family_name: String,
+    pub resident_name: String,
+}
+
 impl Caller {
+    /// The resident this caller may act as for `act`: their own record, or
+    /// for a family member the resident's when the resident allowed it.
+    pub fn resident_for(&self, act: Act) -> Option<i64> {
+        match &self.proxy {
+            Some(p) if !p.acts.allows(act) => None,
+            _ => self.resident_id,
+        }
+    }
+
     /// The operator at the command line: may do what an admin may, and
     /// bootstrap the first users.
     pub fn operator() -> Self {
@@ -59,6 +82,7 @@ impl Caller {
             password_set_at: 0,
             api_key: None,
             resident_id: None,
+            proxy: None,
             must_enrol: false,
             two_factor: false,
         }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::Msg;
 use yijia_domain::phone::Phone;
+use yijia_domain::proxy::Act;
 use yijia_domain::role::Role;
 use yijia_domain::time::{DAY_MS, rfc3339};
 use yijia_domain::user::{invitation_code, normalize_invitation_code};
@@ -44,7 +45,7 @@ pub struct JoinInput {
     pub password: String,
 }
 
-fn bad_code() -> ServiceError {
+pub(crate) fn bad_code() -> ServiceError {
     ServiceError::invalid(
         "code",
         "邀请码不正确、已使用或已过期,请向网格员索取新的邀请码",
@@ -109,7 +110,14 @@ impl Services {
         let inv = users::invitation(&mut tx, &token_hash(&code)).await?;
         tx.commit().await?;
         let Some(inv) = inv.filter(|i| i.used_at.is_none() && i.expires_at > now) else {
-            return self.join_refused(ip, now).await;
+            // a family member's code, given when staff linked them to a resident
+            let mut tx = self.db.read().await?;
+            let proxy = yijia_store::proxies::by_code(&mut tx, &token_hash(&code), now).await?;
+            tx.commit().await?;
+            return match proxy {
+                Some(p) => self.join_as_family(p, &phone, &input.password, ip, now).await,
+                None => self.join_refused(ip, now).await,
+            };
         };
         self.settings.password_policy.check(&input.password, &phone)?;
         let hash = hash_blocking(input.password.clone()).await?;
@@ -171,7 +179,7 @@ impl Services {
         Ok(view)
     }
 
-    async fn join_refused<T>(&self, ip: &str, now: i64) -> Result<T> {
+    pub(crate) async fn join_refused<T>(&self, ip: &str, now: i64) -> Result<T> {
         let mut tx = self.db.write().await?;
         sessions::record_attempt(&mut tx, "join", ip, now, false).await?;
         tx.commit().await?;
@@ -180,7 +188,7 @@ impl Services {
 }
 
 /// A resident acting with a code, before any session: the audit's actor.
-fn resident_at(user: &users::User, ip: &str) -> Caller {
+pub(crate) fn resident_at(user: &users::User, ip: &str) -> Caller {
     Caller {
         user_id: Some(user.id),
         username: user.username.clone(),
@@ -230,14 +238,42 @@ impl Services {
 /// The caller's own resident record and its community, for a resident's
 /// account; any other account is refused.
 pub(crate) async fn own_record(tx: &mut Tx, caller: &Caller) -> Result<(residents::Resident, org::OrgNode)> {
-    let id = own_resident_id(caller)?;
+    record_of(tx, own_resident_id(caller)?).await
+}
+
+/// The resident record the caller acts as for `act` (a family member
+/// acting for him only when he allowed it).
+pub(crate) async fn own_record_as(
+    tx: &mut Tx,
+    caller: &Caller,
+    act: Act,
+) -> Result<(residents::Resident, org::OrgNode)> {
+    record_of(tx, own_resident_as(caller, Some(act))?).await
+}
+
+async fn record_of(tx: &mut Tx, id: i64) -> Result<(residents::Resident, org::OrgNode)> {
     let r = residents::get(tx, id).await?.ok_or(ServiceError::NotFound)?;
     let com = community_of(tx, &r.grid_path).await?.ok_or(ServiceError::NotFound)?;
     Ok((r, com))
 }
 
-/// The resident record a resident's account is linked to.
+/// The resident record a resident's account is linked to (a family
+/// member's session reaches it only through `own_resident_as`).
 pub(crate) fn own_resident_id(caller: &Caller) -> Result<i64> {
+    own_resident_as(caller, None)
+}
+
+/// The resident the caller acts as for `act`: their own record, or the
+/// resident a family member acts for when he allowed `act`.
+pub(crate) fn own_resident_as(caller: &Caller, act: Option<Act>) -> Result<i64> {
+    if let Some(p) = &caller.proxy
+        && !act.is_some_and(|a| p.acts.allows(a))
+    {
+        return Err(ServiceError::Forbidden(Msg::new(
+            format!("{} 没有授权您代办这件事", p.resident_name),
+            format!("{} has not let you do this for them", p.resident_name),
+        )));
+    }
     caller.resident_id.filter(|_| caller.has_any(&[Role::Resident])).ok_or_else(|| {
         ServiceError::Forbidden(Msg::new(
             "这个账号没有关联居民档案,请向网格员索取邀请码",

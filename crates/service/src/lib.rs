@@ -34,6 +34,7 @@ pub mod photos;
 pub mod pledges;
 pub mod points;
 pub mod projects;
+pub mod proxies;
 pub mod registry;
 pub mod reports;
 pub mod roles;

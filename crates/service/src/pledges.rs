@@ -8,8 +8,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::Msg;
+use yijia_domain::ballot::ByChannel;
 use yijia_domain::org::OrgKind;
 use yijia_domain::pledge::{self as rules, Phase, PledgeStatus};
+use yijia_domain::proxy::Act;
 use yijia_domain::role::Role;
 use yijia_domain::time::rfc3339;
 use yijia_store::pledges::{self as store, Pledge, PledgeYear};
@@ -18,7 +20,7 @@ use yijia_store::{Tx, org};
 use crate::audit::{Event, record};
 use crate::error::on_conflict;
 use crate::fields::text;
-use crate::invitations::own_record;
+use crate::invitations::own_record_as;
 pub use crate::projects::{MilestoneDone, MilestoneInput};
 use crate::roles::{PLEDGE_MANAGERS, PLEDGE_READERS, PLEDGE_UPDATERS};
 use crate::{Caller, Result, ServiceError, Services};
@@ -80,6 +82,8 @@ pub struct Verdict {
     /// The mean satisfaction (1–5) in tenths: 42 is 4.2.
     pub satisfaction_tenths: i64,
     pub judged: i64,
+    /// The verdicts by how they came in.
+    pub judged_by_channel: ByChannel,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -95,6 +99,8 @@ pub struct PledgeView {
     pub owner: Option<String>,
     pub progress: i64,
     pub votes: i64,
+    /// The votes by how they came in.
+    pub votes_by_channel: ByChannel,
     pub verdict: Option<Verdict>,
     /// For a resident: whether they voted for it, and whether they judged it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -163,10 +169,20 @@ fn pledge_view(p: &Pledge) -> PledgeView {
         owner: p.owner.clone(),
         progress: p.progress,
         votes: p.votes,
+        votes_by_channel: ByChannel {
+            phone: p.votes - p.proxy_votes - p.paper_votes,
+            proxy: p.proxy_votes,
+            paper: p.paper_votes,
+        },
         verdict: rules::verdict(p.kept, p.not_kept, p.satisfaction_sum).map(|(kept, s)| Verdict {
             kept,
             satisfaction_tenths: s,
             judged: p.kept + p.not_kept,
+            judged_by_channel: ByChannel {
+                phone: p.kept + p.not_kept - p.proxy_verdicts - p.paper_verdicts,
+                proxy: p.proxy_verdicts,
+                paper: p.paper_verdicts,
+            },
         }),
         my_vote: None,
         my_verdict: None,
@@ -278,7 +294,7 @@ async fn committed_while_working(tx: &mut Tx, caller: &Caller, id: i64) -> Resul
 
 /// A pledge of the resident's own community, with its year.
 async fn own_pledge(tx: &mut Tx, caller: &Caller, id: i64) -> Result<(Pledge, org::OrgNode, PledgeYear, i64)> {
-    let (r, com) = own_record(tx, caller).await?;
+    let (r, com) = own_record_as(tx, caller, Act::Vote).await?;
     let found = store::get(tx, id).await?;
     let p = ServiceError::in_reach(found, |p| p.community_id == com.id, "pledge", format!("pledge:{id}"))?;
     let y = store::year(tx, com.id, p.year).await?.ok_or(ServiceError::NotFound)?;
@@ -420,7 +436,7 @@ impl Services {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let (r, com) = own_record(&mut tx, caller).await?;
+            let (r, com) = own_record_as(&mut tx, caller, Act::Vote).await?;
             let y = current_year(&mut tx, com.id).await?;
             let v = self.insert_proposal(&mut tx, caller, &com, &y, &title, &description, Some(r.id), now).await?;
             tx.commit().await?;
@@ -650,7 +666,7 @@ impl Services {
     pub async fn my_pledges(&self, caller: &Caller) -> Result<YearView> {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let (r, com) = own_record(&mut tx, caller).await?;
+            let (r, com) = own_record_as(&mut tx, caller, Act::Vote).await?;
             let y = current_year(&mut tx, com.id).await?;
             let mut v = year_view(&mut tx, &com, &y, false).await?;
             let mine = store::votes_of(&mut tx, com.id, y.year, r.id).await?;
@@ -688,7 +704,7 @@ impl Services {
                     format!("{} votes each: yours are used", y.votes_per_resident),
                 ));
             }
-            store::vote(&mut tx, id, rid, now).await?;
+            store::vote(&mut tx, id, rid, &crate::ballots::own_cast(caller), now).await?;
             record(&mut tx, caller, now, &Event::ok("pledge_vote", format!("pledge:{id}"), &com.path)).await?;
             let p = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
             tx.commit().await?;
@@ -712,7 +728,8 @@ impl Services {
             if p.status != PledgeStatus::Committed {
                 return Err(ServiceError::conflict("只评议承诺办理的实事", "only committed pledges are judged"));
             }
-            if !store::judge(&mut tx, id, rid, input.kept, input.satisfaction, now).await? {
+            let verdict = (input.kept, input.satisfaction);
+            if !store::judge(&mut tx, id, rid, verdict, &crate::ballots::own_cast(caller), now).await? {
                 return Err(ServiceError::conflict("您已评议过这一项", "you have judged this one already"));
             }
             record(&mut tx, caller, now, &Event::ok("pledge_verdict", format!("pledge:{id}"), &com.path)).await?;

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::points::{self as rules, AccountKind, ApprovalStatus, Leg, TransferKind};
+use yijia_domain::proxy::Act;
 use yijia_domain::role::Role;
 use yijia_domain::time::{rfc3339, to_local};
 use yijia_domain::{Invalid, Msg};
@@ -704,7 +705,7 @@ impl Services {
         let (month, from, to) = month_range(month, now)?;
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let (r, com) = crate::invitations::own_record(&mut tx, caller).await?;
+            let (r, com) = crate::invitations::own_record_as(&mut tx, caller, Act::Points).await?;
             let a = store::ensure_account(&mut tx, com.id, AccountKind::Resident.code(), Some(r.id), now).await?;
             let st = statement_of(&mut tx, &a, &com.code, month.clone(), &from, &to).await?;
             tx.commit().await?;

@@ -13,9 +13,9 @@ use yijia_domain::Msg;
 use yijia_domain::ballot::ByChannel;
 use yijia_domain::org::OrgKind;
 use yijia_domain::project::{self as rules, ExpenseStatus, Fen, FundingStatus, Source, Stage};
+use yijia_domain::proxy::Act;
 use yijia_domain::role::Role;
 use yijia_domain::time::{rfc3339, to_local};
-use yijia_store::ballots::Cast;
 use yijia_store::projects::{self as store, Expense, Funding, NewExpense, Project};
 use yijia_store::{Tx, cases, org, places};
 
@@ -24,7 +24,7 @@ use crate::audit::{Event, record};
 use crate::error::on_conflict;
 use crate::fields::{optional_text, text};
 use crate::files::BoxFuture;
-use crate::invitations::own_record;
+use crate::invitations::own_record_as;
 use crate::roles::{PROJECT_APPROVERS, PROJECT_MANAGERS, PROJECT_READERS};
 use crate::{Caller, Result, ServiceError, Services};
 
@@ -836,7 +836,7 @@ impl Services {
     pub async fn my_projects(&self, caller: &Caller) -> Result<Vec<ProjectView>> {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let (r, com) = own_record(&mut tx, caller).await?;
+            let (r, com) = own_record_as(&mut tx, caller, Act::Vote).await?;
             let Some(building) = building_of(&mut tx, r.household_id).await? else {
                 return Ok(vec![]);
             };
@@ -864,7 +864,7 @@ impl Services {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
-            let (r, com) = own_record(&mut tx, caller).await?;
+            let (r, com) = own_record_as(&mut tx, caller, Act::Vote).await?;
             let building = building_of(&mut tx, r.household_id).await?;
             let found = store::get(&mut tx, id).await?;
             let p =
@@ -875,7 +875,7 @@ impl Services {
             if p.stage != Stage::Voting {
                 return Err(ServiceError::conflict("现在不是验收投票时间", "the project is not being voted on now"));
             }
-            if !store::vote(&mut tx, id, r.id, input.accept, &Cast::PHONE, now).await? {
+            if !store::vote(&mut tx, id, r.id, input.accept, &crate::ballots::own_cast(caller), now).await? {
                 let before = store::cast_of(&mut tx, id, r.id).await?;
                 return Err(before.map_or_else(
                     || ServiceError::conflict("您已投过票", "you have voted already"),

@@ -151,6 +151,9 @@ pub const IMPORTERS: &[Role] = &[Role::Secretary, Role::CommunityStaff];
 
 /// Residents acting for themselves.
 pub const RESIDENTS: &[Role] = &[Role::Resident];
+/// Who may end a family proxy: the resident or the family member (both
+/// hold the resident role), or staff who register residents.
+pub const PROXY_ENDERS: &[Role] = &[Role::GridWorker, Role::CommunityStaff, Role::Secretary, Role::Resident];
 /// The shop's goods are seen by those who read it and the community's residents.
 pub const ITEM_VIEWERS: &[Role] =
     &[Role::Secretary, Role::CommunityStaff, Role::StationClerk, Role::StreetOfficer, Role::Resident];

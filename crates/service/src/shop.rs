@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::Msg;
 use yijia_domain::points::{self as rules, AccountKind, Leg, TransferKind};
+use yijia_domain::proxy::Act;
 use yijia_domain::shop::{self, ItemFields, RedemptionStatus};
 use yijia_domain::time::{rfc3339, to_local};
 use yijia_store::shop::{self as store, Item, NewItem, NewRedemption, NewStockChange, Redemption};
@@ -271,7 +272,7 @@ impl Services {
     /// failed. On SQLite redemptions sent at the same moment share a commit
     /// (`shop_writer`).
     pub async fn redeem(&self, caller: &Caller, input: RedeemInput) -> Result<Redeemed> {
-        if !caller.has_any(SHOP_CLERKS) && caller.resident_id != Some(input.resident_id) {
+        if !caller.has_any(SHOP_CLERKS) && caller.resident_for(Act::Points) != Some(input.resident_id) {
             return Err(ServiceError::forbidden());
         }
         let client_id = input.client_id.trim().to_owned();
@@ -303,7 +304,7 @@ impl Services {
 
     /// A resident redeems an item for themself.
     pub async fn redeem_mine(&self, caller: &Caller, input: MyRedeemInput) -> Result<Redeemed> {
-        let me = crate::invitations::own_resident_id(caller)?;
+        let me = crate::invitations::own_resident_as(caller, Some(Act::Points))?;
         let input = RedeemInput {
             client_id: input.client_id,
             resident_id: me,
@@ -317,7 +318,7 @@ impl Services {
     pub async fn my_shop_items(&self, caller: &Caller) -> Result<Vec<ItemView>> {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let (_, com) = crate::invitations::own_record(&mut tx, caller).await?;
+            let (_, com) = crate::invitations::own_record_as(&mut tx, caller, Act::Points).await?;
             let items = store::items(&mut tx, com.id, false).await?;
             tx.commit().await?;
             Ok(items.iter().map(|i| item_view(i, &com.code)).collect())
@@ -329,7 +330,7 @@ impl Services {
     pub async fn my_redemptions(&self, caller: &Caller) -> Result<Vec<RedemptionView>> {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let (r, _) = crate::invitations::own_record(&mut tx, caller).await?;
+            let (r, _) = crate::invitations::own_record_as(&mut tx, caller, Act::Points).await?;
             let rows = store::of_resident(&mut tx, r.id, 200).await?;
             tx.commit().await?;
             Ok(rows.iter().map(redemption_view).collect())
@@ -372,7 +373,7 @@ impl Services {
     async fn item_photo_in(&self, caller: &Caller, id: i64) -> Result<crate::cases::PhotoFile> {
         let mut tx = self.db.read().await?;
         let item = store::item(&mut tx, id).await?;
-        let own = match crate::invitations::own_record(&mut tx, caller).await {
+        let own = match crate::invitations::own_record_as(&mut tx, caller, Act::Points).await {
             Ok((_, com)) => Some(com.id),
             Err(_) => None,
         };
@@ -687,7 +688,8 @@ async fn free_pickup_code(tx: &mut Tx) -> Result<String> {
 /// (the resident's community is checked with the item's by `refusal`).
 pub(crate) fn may_redeem(caller: &Caller, community_path: &str, resident_id: i64) -> bool {
     caller.covers(SHOP_CLERKS, community_path)
-        || (caller.resident_id == Some(resident_id) && caller.has_any(&[yijia_domain::role::Role::Resident]))
+        || (caller.resident_for(Act::Points) == Some(resident_id)
+            && caller.has_any(&[yijia_domain::role::Role::Resident]))
 }
 
 /// A community whose shop the caller keeps; a denial names `object`.

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::Msg;
+use yijia_domain::proxy::Act;
 use yijia_domain::role::Role;
 use yijia_domain::station::{self as rules, AppointmentStatus, Booking, OpeningHours};
 use yijia_domain::time::{DAY_MS, MINUTE_MS, rfc3339, start_of_day, to_local};
@@ -16,7 +17,7 @@ use yijia_store::{Tx, org};
 use crate::audit::{Event, record};
 use crate::error::on_conflict;
 use crate::fields::{date_or_today, text, time as time_field};
-use crate::invitations::own_record;
+use crate::invitations::own_record_as;
 use crate::roles::{STATION_CLERKS, STATION_READERS};
 use crate::{Caller, Result, ServiceError, Services};
 
@@ -309,7 +310,7 @@ async fn service_in_scope(
 
 /// A resident's own station service: one of their community's.
 async fn own_service(tx: &mut Tx, caller: &Caller, id: i64) -> Result<(store::Service, Station, i64)> {
-    let (r, com) = own_record(tx, caller).await?;
+    let (r, com) = own_record_as(tx, caller, Act::Book).await?;
     let Some(svc) = store::service(tx, id).await? else { return Err(ServiceError::NotFound) };
     let found = store::station(tx, svc.station_id).await?;
     let st = ServiceError::in_reach(found, |s| s.community_id == com.id, "station_service", format!("service:{id}"))?;
@@ -409,7 +410,7 @@ impl Services {
     pub async fn my_stations(&self, caller: &Caller) -> Result<Vec<StationView>> {
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let (_, com) = own_record(&mut tx, caller).await?;
+            let (_, com) = own_record_as(&mut tx, caller, Act::Book).await?;
             let out = stations_of(&mut tx, &com, true).await?;
             tx.commit().await?;
             Ok(out)
@@ -573,7 +574,7 @@ impl Services {
             let Some(a) = store::appointment(&mut tx, id).await? else { return Err(ServiceError::NotFound) };
             let st = store::station(&mut tx, a.station_id).await?.ok_or(ServiceError::NotFound)?;
             let com = org::by_id(&mut tx, st.community_id).await?;
-            let own = caller.resident_id == Some(a.resident_id) && caller.has_any(&[Role::Resident]);
+            let own = caller.resident_for(Act::Book) == Some(a.resident_id) && caller.has_any(&[Role::Resident]);
             if !own && !caller.covers(STATION_CLERKS, &com.path) {
                 return Err(ServiceError::denied("appointment", format!("appointment:{id}")));
             }
@@ -613,7 +614,7 @@ impl Services {
         let now = self.now();
         self.denials_audited(caller, async {
             let mut tx = self.db.read().await?;
-            let (r, _) = own_record(&mut tx, caller).await?;
+            let (r, _) = own_record_as(&mut tx, caller, Act::Book).await?;
             let list = store::resident_appointments(&mut tx, r.id, now - 7 * DAY_MS).await?;
             tx.commit().await?;
             Ok(list.iter().map(appointment_view).collect())

@@ -23,6 +23,7 @@ pub mod places;
 pub mod pledges;
 pub mod points;
 pub mod projects;
+pub mod proxies;
 pub mod residents;
 pub mod sessions;
 pub mod shop;

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use yijia_domain::pledge::{Phase, PledgeStatus};
 
+use crate::ballots::Cast;
 use crate::{Result, Tx, on_tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -55,13 +56,23 @@ pub struct Pledge {
     pub owner: Option<String>,
     pub progress: i64,
     pub votes: i64,
+    /// Of the votes, those a family member cast, and those staff recorded on paper.
+    pub proxy_votes: i64,
+    pub paper_votes: i64,
     pub kept: i64,
     pub not_kept: i64,
     pub satisfaction_sum: i64,
+    /// Of the verdicts, those by proxy and on paper.
+    pub proxy_verdicts: i64,
+    pub paper_verdicts: i64,
 }
 
 const SELECT: &str = "SELECT p.id, p.community_id, p.year, p.title, p.description, p.proposed_by, p.status, p.owner, \
      p.progress, (SELECT COUNT(*) FROM pledge_votes v WHERE v.pledge_id = p.id) AS votes, \
+     (SELECT COUNT(*) FROM pledge_votes v WHERE v.pledge_id = p.id AND v.channel = 'proxy') AS proxy_votes, \
+     (SELECT COUNT(*) FROM pledge_votes v WHERE v.pledge_id = p.id AND v.channel = 'paper') AS paper_votes, \
+     (SELECT COUNT(*) FROM pledge_verdicts d WHERE d.pledge_id = p.id AND d.channel = 'proxy') AS proxy_verdicts, \
+     (SELECT COUNT(*) FROM pledge_verdicts d WHERE d.pledge_id = p.id AND d.channel = 'paper') AS paper_verdicts, \
      (SELECT COUNT(*) FROM pledge_verdicts d WHERE d.pledge_id = p.id AND d.kept) AS kept, \
      (SELECT COUNT(*) FROM pledge_verdicts d WHERE d.pledge_id = p.id AND NOT d.kept) AS not_kept, \
      (SELECT CAST(COALESCE(SUM(d.satisfaction), 0) AS BIGINT) FROM pledge_verdicts d WHERE d.pledge_id = p.id) \
@@ -101,10 +112,12 @@ pub async fn set_status(tx: &mut Tx, id: i64, status: PledgeStatus, owner: Optio
 }
 
 /// A resident's vote; false when they had voted for it already.
-pub async fn vote(tx: &mut Tx, pledge_id: i64, resident_id: i64, now: i64) -> Result<bool> {
+pub async fn vote(tx: &mut Tx, pledge_id: i64, resident_id: i64, cast: &Cast<'_>, now: i64) -> Result<bool> {
     let n = on_tx!(tx, c => sqlx::query(
-        "INSERT INTO pledge_votes (pledge_id, resident_id, voted_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-        .bind(pledge_id).bind(resident_id).bind(now).execute(&mut *c).await?.rows_affected());
+        "INSERT INTO pledge_votes (pledge_id, resident_id, voted_at, channel, recorded_by, slip, witness) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING")
+        .bind(pledge_id).bind(resident_id).bind(now).bind(cast.channel).bind(cast.recorded_by).bind(cast.slip)
+        .bind(cast.witness).execute(&mut *c).await?.rows_affected());
     Ok(n == 1)
 }
 
@@ -155,14 +168,15 @@ pub async fn judge(
     tx: &mut Tx,
     pledge_id: i64,
     resident_id: i64,
-    kept: bool,
-    satisfaction: i64,
+    (kept, satisfaction): (bool, i64),
+    cast: &Cast<'_>,
     now: i64,
 ) -> Result<bool> {
     let n = on_tx!(tx, c => sqlx::query(
-        "INSERT INTO pledge_verdicts (pledge_id, resident_id, kept, satisfaction, at) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT DO NOTHING")
-        .bind(pledge_id).bind(resident_id).bind(kept).bind(satisfaction).bind(now).execute(&mut *c).await?
+        "INSERT INTO pledge_verdicts (pledge_id, resident_id, kept, satisfaction, at, channel, recorded_by, slip, witness) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING")
+        .bind(pledge_id).bind(resident_id).bind(kept).bind(satisfaction).bind(now).bind(cast.channel)
+        .bind(cast.recorded_by).bind(cast.slip).bind(cast.witness).execute(&mut *c).await?
         .rows_affected());
     Ok(n == 1)
 }

@@ -12,10 +12,12 @@ pub struct Chrome {
     pub links: Vec<(&'static str, &'static str)>,
     pub active: &'static str,
     pub here: String,
+    /// For a family member acting for a resident: his name and what they may do.
+    pub acting: Option<(String, String)>,
 }
 
 impl Chrome {
     pub fn anonymous(l: Lang, here: &str) -> Self {
-        Self { l, user: None, csrf: String::new(), links: vec![], active: "", here: here.to_owned() }
+        Self { l, user: None, csrf: String::new(), links: vec![], active: "", here: here.to_owned(), acting: None }
     }
 }

@@ -22,6 +22,8 @@ pub async fn read_api(form: ApiForm, file_field: &str) -> Result<Upload, ApiErro
 #[derive(Debug, Default)]
 pub struct Upload {
     pub fields: HashMap<String, String>,
+    /// Every value of a field sent more than once (ticked boxes), in order.
+    pub lists: HashMap<String, Vec<String>>,
     pub files: Vec<Vec<u8>>,
 }
 
@@ -39,7 +41,9 @@ pub async fn read(mut form: Multipart, file_field: &str) -> Result<Upload, (Stat
                         u.files.push(data.to_vec());
                     }
                 } else {
-                    u.fields.insert(name, String::from_utf8_lossy(&data).into_owned());
+                    let value = String::from_utf8_lossy(&data).into_owned();
+                    u.lists.entry(name.clone()).or_default().push(value.clone());
+                    u.fields.insert(name, value);
                 }
             }
             Ok(None) => return Ok(u),
@@ -52,6 +56,12 @@ impl Upload {
     /// A text field as sent, or empty.
     pub fn text(&self, name: &str) -> &str {
         self.fields.get(name).map_or("", String::as_str)
+    }
+
+    /// Every value of a field, each split at commas (`acts=requests,vote` or ticked boxes).
+    pub fn list(&self, name: &str) -> Vec<String> {
+        let values = self.lists.get(name).map_or(&[][..], Vec::as_slice);
+        values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()
     }
 
     /// A whole number field, required.

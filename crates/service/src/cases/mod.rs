@@ -591,6 +591,9 @@ impl Services {
         if !caller.has_any(CASE_FILERS) {
             return Err(ServiceError::forbidden());
         }
+        if caller.proxy.is_some() {
+            crate::invitations::own_resident_as(caller, Some(yijia_domain::proxy::Act::Requests))?;
+        }
         let resident_only = !caller.has_any(CASE_HANDLERS);
         let description = crate::fields::text_between("description", &input.description, 1, 2000)?;
         let channel = if resident_only {

@@ -20,6 +20,7 @@ mod pledges;
 mod points;
 mod prelude;
 mod projects;
+mod proxies;
 mod residents;
 mod shop;
 mod stations;
@@ -168,6 +169,15 @@ pub fn routes(r: Routes) -> Routes {
         .api(Roles(POINT_READERS), Scope::Grants, documented!(shop::shop_report))
         .api(Roles(REGISTRARS), Scope::Object, documented!(me::invite_resident))
         .api(Public, Scope::None, documented!(me::join))
+        .api(Roles(RESIDENT_READERS), Scope::Object, documented!(proxies::list_proxies))
+        .api(
+            Roles(REGISTRARS),
+            Scope::Object,
+            documented!(proxies::link_proxy).with_body_limit(crate::PHOTO_BODY_LIMIT),
+        )
+        .api(Roles(PROXY_ENDERS), Scope::Object, documented!(proxies::end_proxy))
+        .api(Roles(REGISTRARS), Scope::Object, documented!(proxies::renew_proxy))
+        .api(Roles(RESIDENTS), Scope::Own, documented!(proxies::my_proxies))
         .api(Roles(RESIDENTS), Scope::Own, documented!(me::check_me))
         .api(Roles(RESIDENTS), Scope::Own, documented!(me::my_honour_consent))
         .api(Roles(RESIDENTS), Scope::Own, documented!(me::set_my_honour_consent))

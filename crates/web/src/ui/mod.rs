@@ -24,6 +24,8 @@ mod pledges;
 mod points;
 mod prelude;
 mod projects;
+mod proxies;
+pub(crate) use proxies::proxy_input;
 mod residents;
 mod show;
 mod stations;
@@ -51,6 +53,7 @@ pub fn routes(r: Routes) -> Routes {
     let r = dashboard::routes(r);
     let r = notices::routes(r);
     let r = projects::routes(r);
+    let r = proxies::routes(r);
     let r = pledges::routes(r);
     let r = boards::routes(r);
     let r = approvals::routes(r);

@@ -3,6 +3,7 @@
 
 use super::prelude::*;
 use yijia_domain::org::OrgKind;
+use yijia_domain::proxy::Act;
 use yijia_domain::role::Role;
 use yijia_service::Caller;
 use yijia_service::roles::{AUDIT_READERS, ORG_VIEWERS, USER_MANAGERS};
@@ -22,6 +23,10 @@ impl Chrome {
             links: if c.must_enrol() { vec![] } else { links(l, c).into_iter().map(|(h, t, _)| (h, t)).collect() },
             active,
             here: here.to_owned(),
+            acting: c.proxy.as_ref().map(|p| {
+                let acts: Vec<&str> = p.acts.list().iter().map(|a| l.name(*a)).collect();
+                (p.resident_name.clone(), acts.join(l.t("、", ", ")))
+            }),
         }
     }
 }
@@ -74,7 +79,9 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             l.t("事件", "Cases"),
             l.t("诉求、矛盾纠纷与安全隐患,按时限办理", "Requests, disputes and hazards, on time"),
         ));
-    } else if c.has_any(yijia_service::roles::CASE_FILERS) {
+    } else if c.has_any(yijia_service::roles::CASE_FILERS)
+        && c.proxy.as_ref().is_none_or(|p| p.acts.allows(Act::Requests))
+    {
         v.push((
             "/cases",
             l.t("我的诉求", "My requests"),
@@ -97,43 +104,68 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
         ));
     }
     if c.resident_id.is_some() && c.has_any(&[Role::Resident]) {
+        // a family member acting for a resident sees only what he allowed
+        let may = |act: Option<Act>| match (&c.proxy, act) {
+            (None, _) => true,
+            (Some(p), Some(a)) => p.acts.allows(a),
+            (Some(_), None) => false,
+        };
+        if may(Some(Act::Points)) {
+            v.push((
+                "/me/points",
+                l.t("我的积分", "My points"),
+                l.t("积分余额与每月明细", "Balance and monthly statement"),
+            ));
+        }
+        if may(None) {
+            v.push((
+                "/me/activities",
+                l.t("志愿活动", "Volunteering"),
+                l.t("报名参加,按时长得积分", "Sign up, earn points for your time"),
+            ));
+        }
+        if may(Some(Act::Points)) {
+            v.push((
+                "/me/shop",
+                l.t("爱心超市", "Love-points shop"),
+                l.t("用积分兑换米、油等日用品", "Spend points on rice, oil and everyday goods"),
+            ));
+        }
+        if may(Some(Act::Book)) {
+            v.push((
+                "/me/stations",
+                l.t("服务站预约", "Station services"),
+                l.t(
+                    "量血压、理发、法律咨询等,在手机上预约",
+                    "Blood-pressure checks, haircuts, legal advice: book on your phone",
+                ),
+            ));
+        }
+        if may(Some(Act::Vote)) {
+            v.push((
+                "/me/pledges",
+                l.t("十件实事", "Ten practical things"),
+                l.t("提建议、投票、看进展、年终评议", "Propose, vote, follow, judge at the year's end"),
+            ));
+        }
+        if may(Some(Act::Vote)) {
+            v.push((
+                "/me/projects",
+                l.t("楼栋修缮", "Building repairs"),
+                l.t("看资金和进度,完工后投票验收", "See the money and the work; vote when it is finished"),
+            ));
+        }
+        if may(None) {
+            v.push((
+                "/me/honours",
+                l.t("光荣榜", "Honours"),
+                l.t("每月志愿标兵,自己决定是否署名", "The month's volunteers; you choose whether you are named"),
+            ));
+        }
         v.push((
-            "/me/points",
-            l.t("我的积分", "My points"),
-            l.t("积分余额与每月明细", "Balance and monthly statement"),
-        ));
-        v.push((
-            "/me/activities",
-            l.t("志愿活动", "Volunteering"),
-            l.t("报名参加,按时长得积分", "Sign up, earn points for your time"),
-        ));
-        v.push((
-            "/me/shop",
-            l.t("爱心超市", "Love-points shop"),
-            l.t("用积分兑换米、油等日用品", "Spend points on rice, oil and everyday goods"),
-        ));
-        v.push((
-            "/me/stations",
-            l.t("服务站预约", "Station services"),
-            l.t(
-                "量血压、理发、法律咨询等,在手机上预约",
-                "Blood-pressure checks, haircuts, legal advice: book on your phone",
-            ),
-        ));
-        v.push((
-            "/me/pledges",
-            l.t("十件实事", "Ten practical things"),
-            l.t("提建议、投票、看进展、年终评议", "Propose, vote, follow, judge at the year's end"),
-        ));
-        v.push((
-            "/me/projects",
-            l.t("楼栋修缮", "Building repairs"),
-            l.t("看资金和进度,完工后投票验收", "See the money and the work; vote when it is finished"),
-        ));
-        v.push((
-            "/me/honours",
-            l.t("光荣榜", "Honours"),
-            l.t("每月志愿标兵,自己决定是否署名", "The month's volunteers; you choose whether you are named"),
+            "/me/proxies",
+            l.t("家属代办", "Family proxy"),
+            l.t("谁可以替您办事,或您在替谁办事", "Who may act for you, or for whom you act"),
         ));
     }
     if c.has_any(yijia_service::roles::ORGANISERS) {

@@ -30,6 +30,7 @@ mod pledges;
 mod points;
 mod policy;
 mod projects;
+mod proxies;
 mod reports;
 mod residents;
 mod shapes;

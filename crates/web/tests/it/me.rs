@@ -13,7 +13,7 @@ use crate::shop::item;
 
 pub(crate) const PASSWORD: &str = "Zhang-daye-1949";
 
-async fn join(app: &TestApp, code: &str, phone: &str) -> (StatusCode, Value) {
+pub(crate) async fn join(app: &TestApp, code: &str, phone: &str) -> (StatusCode, Value) {
     let r = app
         .client()
         .post(format!("{}/api/v1/join", app.url))

@@ -130,7 +130,7 @@ async fn every_route_s_scope_matches_its_path() {
     keys.sort_unstable();
     keys.dedup();
     assert_eq!(keys.len(), table.len(), "a method and path routed twice");
-    assert_eq!(api, 206, "the API's operations");
+    assert_eq!(api, 211, "the API's operations");
 }
 
 #[tokio::test]
@@ -192,6 +192,16 @@ async fn every_route_audits_a_denial_of_another_communitys_object() {
     let (_, residents) = app.get(&staff, "/api/v1/residents?per_page=1").await;
     let rid = residents["items"][0]["id"].as_i64().unwrap();
     let (_, account) = app.get(&staff, &format!("/api/v1/residents/{rid}/points")).await;
+    // a family proxy of one of Chengnan's residents
+    let form = reqwest::multipart::Form::new()
+        .text("family_name", "家属")
+        .text("phone", "13600009999")
+        .text("relation", "女儿")
+        .text("acts", "vote")
+        .text("consent", "in_person");
+    let url = format!("{}/api/v1/residents/{rid}/proxies", app.url);
+    let res = app.client().post(url).bearer_auth(&staff).multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
     let pool = accounts.as_array().unwrap().iter().find(|a| a["kind"] == "pool").unwrap()["id"].clone();
     let big = serde_json::json!({"client_id": "big-1", "transfers": [{"from": pool, "to": account["id"], "amount": 900, "memo": "表彰"}]});
     assert_eq!(app.post(&staff, "/api/v1/points/transfers", big).await.0, StatusCode::ACCEPTED);
