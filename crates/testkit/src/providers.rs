@@ -60,9 +60,32 @@ pub struct SmsServer {
 
 impl SmsServer {
     pub async fn start(provider: Provider) -> Self {
+        Self::start_on(provider, "127.0.0.1:0").await
+    }
+
+    /// On a given address; besides the provider's API at `/`, `GET /got`
+    /// answers what it accepted (for tests that drive a browser).
+    pub async fn start_on(provider: Provider, addr: &str) -> Self {
         let log = Arc::new(Mutex::new(Log::default()));
         let l = log.clone();
+        let seen = log.clone();
         let app = axum::Router::new().route(
+            "/got",
+            axum::routing::get(move || {
+                let seen = seen.clone();
+                async move {
+                    let got: Vec<Value> = seen
+                        .lock()
+                        .unwrap()
+                        .got
+                        .iter()
+                        .map(|g| json!({"phone": g.phone, "template": g.template, "params": g.params}))
+                        .collect();
+                    axum::Json(got)
+                }
+            }),
+        );
+        let app = app.route(
             "/",
             axum::routing::post(move |headers: HeaderMap, body: Bytes| {
                 let l = l.clone();
@@ -82,7 +105,7 @@ impl SmsServer {
                 }
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Self { url, provider, log }
