@@ -169,6 +169,12 @@ impl Services {
     pub(crate) async fn reached<T>(&self, caller: &Caller, looked: Result<T>) -> Result<T> {
         match looked {
             Err(ServiceError::Denied { action, object }) => Err(self.deny(caller, &action, &object).await),
+            // a family proxy reaching beyond what the resident allowed is refused in words, and logged
+            Err(ServiceError::Forbidden(m)) if caller.proxy.is_some() => {
+                let object = format!("resident:{}", caller.resident_id.unwrap_or(0));
+                let _ = self.deny(caller, "proxy_beyond", &object).await;
+                Err(ServiceError::Forbidden(m))
+            }
             r => r,
         }
     }

@@ -421,11 +421,18 @@ impl Services {
             tx.commit().await?;
             return Err(session_over());
         }
-        let grants = to_grants(users::grants_of(&mut conn, s.user_id).await?);
+        let mut grants = to_grants(users::grants_of(&mut conn, s.user_id).await?);
         let proxy = match s.resident_id {
             Some(_) => None,
             None => crate::proxies::acting_for(&mut conn, s.user_id, &s.display_name, now).await?,
         };
+        // a family member's account whose links ended or lapsed reaches nothing of the community
+        if s.resident_id.is_none()
+            && proxy.is_none()
+            && yijia_store::proxies::ever_of_user(&mut conn, s.user_id).await?
+        {
+            grants.retain(|g| g.role != yijia_domain::role::Role::Resident);
+        }
         drop(conn);
         let must_enrol = !s.totp && self.totp_required_for(&grants);
         if now - s.last_seen_at > TOUCH_EVERY_MS {

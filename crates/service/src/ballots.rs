@@ -8,6 +8,7 @@ use serde_json::json;
 use yijia_domain::ballot::{self as rules, Channel};
 use yijia_domain::project::Stage;
 use yijia_store::ballots::{Cast, CastVote};
+use yijia_store::pledges;
 use yijia_store::projects as store;
 use yijia_store::{Tx, places, residents};
 
@@ -54,6 +55,25 @@ pub struct BallotView {
     pub doors: Vec<BallotDoor>,
     /// Doors of this building in grids outside your scope are not shown.
     pub partial: bool,
+}
+
+/// A resident's pledge vote (or, with `verdict`, his year-end verdict) that staff record.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct PaperPledge {
+    pub resident_id: i64,
+    /// Who saw the resident vote; needed when no slip is photographed.
+    #[serde(default)]
+    pub witness: String,
+    /// For a verdict at the year's end: kept or not, and satisfaction.
+    #[serde(default)]
+    pub verdict: Option<PaperVerdict>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+pub struct PaperVerdict {
+    pub kept: bool,
+    /// 1 to 5.
+    pub satisfaction: i64,
 }
 
 /// A vote a grid worker or staff records for a resident.
@@ -148,26 +168,91 @@ impl Services {
         input: PaperVote,
         uploads: Vec<Vec<u8>>,
     ) -> Result<crate::projects::Votes> {
+        let witness = rules::evidence(&input.witness, !uploads.is_empty())?;
+        let slip = self.keep_slip(uploads).await?;
+        let r = self.record_project_vote_tx(caller, project_id, &input, slip.as_deref(), witness.as_deref()).await;
+        self.unless_recorded(&r, slip.as_deref()).await;
+        r
+    }
+
+    /// Keeps the photo of a signed slip (one at most), cleaned; its stored name.
+    async fn keep_slip(&self, uploads: Vec<Vec<u8>>) -> Result<Option<String>> {
         if uploads.len() > 1 {
             return Err(ServiceError::invalid("slip", "只需一张选票照片", "one photo of the slip"));
         }
-        let witness = rules::evidence(&input.witness, !uploads.is_empty())?;
-        let slip = match uploads.into_iter().next() {
-            Some(u) => {
-                let photo = crate::photos::clean_gated(u, crate::photos::clean).await?;
-                let name = format!("slip-{}.{}", uuid::Uuid::new_v4().simple(), photo.extension);
-                self.files.put(&name, photo.bytes).await?;
-                Some(name)
-            }
-            None => None,
-        };
-        let r = self.record_project_vote_tx(caller, project_id, &input, slip.as_deref(), witness.as_deref()).await;
+        let Some(u) = uploads.into_iter().next() else { return Ok(None) };
+        let photo = crate::photos::clean_gated(u, crate::photos::clean).await?;
+        let name = format!("slip-{}.{}", uuid::Uuid::new_v4().simple(), photo.extension);
+        self.files.put(&name, photo.bytes).await?;
+        Ok(Some(name))
+    }
+
+    /// Forgets the slip of a vote that was not recorded.
+    async fn unless_recorded<T>(&self, r: &Result<T>, slip: Option<&str>) {
         if r.is_err()
-            && let Some(name) = &slip
+            && let Some(name) = slip
             && let Err(e) = self.files.remove(name).await
         {
             tracing::warn!(file = %name, error = %crate::error::Report(&e), "an unrecorded slip stays behind");
         }
+    }
+
+    /// Records a resident's paper or door-to-door vote on a pledge (or his
+    /// verdict on one at the year's end), with the slip's photo or a witness.
+    pub async fn record_pledge_ballot(
+        &self,
+        caller: &Caller,
+        pledge_id: i64,
+        input: PaperPledge,
+        uploads: Vec<Vec<u8>>,
+    ) -> Result<crate::pledges::PledgeView> {
+        let witness = rules::evidence(&input.witness, !uploads.is_empty())?;
+        let slip = self.keep_slip(uploads).await?;
+        let now = self.now();
+        let r = self
+            .denials_audited(caller, async {
+                let object = format!("pledge:{pledge_id}");
+                let mut tx = self.db.write().await?;
+                let found = pledges::get(&mut tx, pledge_id).await?.ok_or(ServiceError::NotFound)?;
+                let r = residents::get(&mut tx, input.resident_id).await?;
+                let com = yijia_store::org::by_id(&mut tx, found.community_id).await?;
+                let Some(r) = r.filter(|r| caller.covers(BALLOT_RECORDERS, &r.grid_path)) else {
+                    return Err(ServiceError::denied("pledge_vote_record", object));
+                };
+                if !yijia_domain::org::path_covers(&com.path, &r.grid_path) {
+                    return Err(ServiceError::invalid(
+                        "resident_id",
+                        "这位居民不在这个社区",
+                        "this resident is not of the pledge's community",
+                    ));
+                }
+                let y = pledges::year(&mut tx, com.id, found.year).await?.ok_or(ServiceError::NotFound)?;
+                let cast = Cast {
+                    channel: Channel::Paper,
+                    recorded_by: Some(&caller.display_name),
+                    slip: slip.as_deref(),
+                    witness: witness.as_deref(),
+                };
+                let (action, detail) = match input.verdict {
+                    None => {
+                        crate::pledges::cast_vote(&mut tx, (&found, &y), r.id, &cast, now).await?;
+                        ("pledge_vote_record", json!({ "resident": r.id }))
+                    }
+                    Some(v) => {
+                        crate::pledges::cast_verdict(&mut tx, (&found, &y), r.id, (v.kept, v.satisfaction), &cast, now)
+                            .await?;
+                        ("pledge_verdict_record", json!({ "resident": r.id, "kept": v.kept }))
+                    }
+                };
+                let e = Event::ok(action, object, &r.grid_path)
+                    .with(json!({ "detail": detail, "slip": slip.is_some(), "witness": witness }));
+                record(&mut tx, caller, now, &e).await?;
+                let p = pledges::get(&mut tx, pledge_id).await?.ok_or(ServiceError::NotFound)?;
+                tx.commit().await?;
+                Ok(crate::pledges::pledge_view(&p))
+            })
+            .await;
+        self.unless_recorded(&r, slip.as_deref()).await;
         r
     }
 

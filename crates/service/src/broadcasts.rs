@@ -830,7 +830,8 @@ impl Services {
     /// What the caller (a resident) may answer "我平安" for: himself and
     /// the family in his household on the broadcast's roll-call.
     async fn mine_to_answer(&self, tx: &mut Tx, caller: &Caller, b: &Broadcast, en: bool) -> Result<Vec<MineToAnswer>> {
-        let Some(own) = caller.resident_id else { return Ok(vec![]) };
+        // a family proxy answers nothing for the household
+        let Some(own) = caller.resident_id.filter(|_| caller.proxy.is_none()) else { return Ok(vec![]) };
         let Some(r) = store::rollcall_of(tx, b.id).await?.filter(|_| b.state == BroadcastState::Active) else {
             return Ok(vec![]);
         };

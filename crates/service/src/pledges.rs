@@ -14,6 +14,7 @@ use yijia_domain::pledge::{self as rules, Phase, PledgeStatus};
 use yijia_domain::proxy::Act;
 use yijia_domain::role::Role;
 use yijia_domain::time::rfc3339;
+use yijia_store::ballots::Cast;
 use yijia_store::pledges::{self as store, Pledge, PledgeYear};
 use yijia_store::{Tx, org};
 
@@ -158,7 +159,8 @@ pub struct PledgesBoard {
     pub years: Vec<YearView>,
 }
 
-fn pledge_view(p: &Pledge) -> PledgeView {
+/// A pledge as its readers see it.
+pub(crate) fn pledge_view(p: &Pledge) -> PledgeView {
     PledgeView {
         id: p.id,
         year: p.year,
@@ -290,6 +292,78 @@ async fn committed_while_working(tx: &mut Tx, caller: &Caller, id: i64) -> Resul
         return Err(ServiceError::conflict("只有承诺办理的实事报告进展", "progress is for committed pledges"));
     }
     Ok((p, com))
+}
+
+/// Whether a vote is the resident's own (his phone, his family's) or staff's on paper: what he is told.
+fn by_himself(cast: &Cast<'_>) -> bool {
+    cast.channel != yijia_domain::ballot::Channel::Paper
+}
+
+/// A resident's vote for a shortlisted pledge, however it comes in: once
+/// each, so many a year.
+pub(crate) async fn cast_vote(
+    tx: &mut Tx,
+    (p, y): (&Pledge, &PledgeYear),
+    rid: i64,
+    cast: &Cast<'_>,
+    now: i64,
+) -> Result<()> {
+    if y.phase != Phase::Voting {
+        return Err(wrong_phase(y, Phase::Voting));
+    }
+    if p.status != PledgeStatus::Shortlisted {
+        return Err(ServiceError::conflict("这项建议不在候选名单上", "that proposal is not on the ballot"));
+    }
+    let used = store::votes_of(tx, p.community_id, y.year, rid).await?;
+    let (you_zh, you_en) = if by_himself(cast) { ("您", "you") } else { ("这位居民", "this resident") };
+    if used.contains(&p.id) {
+        return Err(ServiceError::conflict(
+            format!("{you_zh}已为这一项投过票"),
+            format!("{you_en} voted for this one already"),
+        ));
+    }
+    if used.len() as i64 >= y.votes_per_resident {
+        return Err(ServiceError::conflict(
+            format!("每人最多投 {} 票,{you_zh}的票已用完", y.votes_per_resident),
+            format!("{} votes each: {you_en} used them all", y.votes_per_resident),
+        ));
+    }
+    if !store::vote(tx, p.id, rid, cast, now).await? {
+        return Err(ServiceError::conflict(
+            format!("{you_zh}已为这一项投过票"),
+            format!("{you_en} voted for this one already"),
+        ));
+    }
+    Ok(())
+}
+
+/// A resident's verdict on a committed pledge at the year's end, once,
+/// however it comes in.
+pub(crate) async fn cast_verdict(
+    tx: &mut Tx,
+    (p, y): (&Pledge, &PledgeYear),
+    rid: i64,
+    verdict: (bool, i64),
+    cast: &Cast<'_>,
+    now: i64,
+) -> Result<()> {
+    if !(1..=5).contains(&verdict.1) {
+        return Err(ServiceError::invalid("satisfaction", "满意度 1 到 5", "satisfaction is 1 to 5"));
+    }
+    if y.phase != Phase::Judging {
+        return Err(wrong_phase(y, Phase::Judging));
+    }
+    if p.status != PledgeStatus::Committed {
+        return Err(ServiceError::conflict("只评议承诺办理的实事", "only committed pledges are judged"));
+    }
+    if !store::judge(tx, p.id, rid, verdict, cast, now).await? {
+        let (you_zh, you_en) = if by_himself(cast) { ("您", "you") } else { ("这位居民", "this resident") };
+        return Err(ServiceError::conflict(
+            format!("{you_zh}已评议过这一项"),
+            format!("{you_en} judged this one already"),
+        ));
+    }
+    Ok(())
 }
 
 /// A pledge of the resident's own community, with its year.
@@ -688,23 +762,7 @@ impl Services {
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
             let (p, com, y, rid) = own_pledge(&mut tx, caller, id).await?;
-            if y.phase != Phase::Voting {
-                return Err(wrong_phase(&y, Phase::Voting));
-            }
-            if p.status != PledgeStatus::Shortlisted {
-                return Err(ServiceError::conflict("这项建议不在候选名单上", "that proposal is not on the ballot"));
-            }
-            let used = store::votes_of(&mut tx, com.id, y.year, rid).await?;
-            if used.contains(&id) {
-                return Err(ServiceError::conflict("您已为这一项投过票", "you have voted for this one already"));
-            }
-            if used.len() as i64 >= y.votes_per_resident {
-                return Err(ServiceError::conflict(
-                    format!("每人最多投 {} 票,您的票已用完", y.votes_per_resident),
-                    format!("{} votes each: yours are used", y.votes_per_resident),
-                ));
-            }
-            store::vote(&mut tx, id, rid, &crate::ballots::own_cast(caller), now).await?;
+            cast_vote(&mut tx, (&p, &y), rid, &crate::ballots::own_cast(caller), now).await?;
             record(&mut tx, caller, now, &Event::ok("pledge_vote", format!("pledge:{id}"), &com.path)).await?;
             let p = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
             tx.commit().await?;
@@ -722,16 +780,8 @@ impl Services {
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
             let (p, com, y, rid) = own_pledge(&mut tx, caller, id).await?;
-            if y.phase != Phase::Judging {
-                return Err(wrong_phase(&y, Phase::Judging));
-            }
-            if p.status != PledgeStatus::Committed {
-                return Err(ServiceError::conflict("只评议承诺办理的实事", "only committed pledges are judged"));
-            }
             let verdict = (input.kept, input.satisfaction);
-            if !store::judge(&mut tx, id, rid, verdict, &crate::ballots::own_cast(caller), now).await? {
-                return Err(ServiceError::conflict("您已评议过这一项", "you have judged this one already"));
-            }
+            cast_verdict(&mut tx, (&p, &y), rid, verdict, &crate::ballots::own_cast(caller), now).await?;
             record(&mut tx, caller, now, &Event::ok("pledge_verdict", format!("pledge:{id}"), &com.path)).await?;
             let p = store::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
             tx.commit().await?;

@@ -88,7 +88,9 @@ fn view(p: Proxy, resident_name: &str, now: i64) -> Result<ProxyView> {
         id: p.id,
         resident_id: p.resident_id,
         resident_name: resident_name.to_owned(),
-        live: p.ended_at.is_none() && p.expires_at > now,
+        live: p.ended_at.is_none()
+            && p.expires_at > now
+            && (p.user_id.is_some() || p.code_expires_at.is_some_and(|t| t > now)),
         family_name: p.family_name,
         relation: p.relation,
         acts: acts.list().to_vec(),
@@ -323,8 +325,11 @@ impl Services {
             if !caller.covers(REGISTRARS, &r.grid_path) {
                 return Err(ServiceError::denied("proxy_renew", format!("proxy:{id}")));
             }
-            if !store::renew(&mut tx, id, now + rules::PROXY_MS).await? {
-                return Err(ServiceError::conflict("代办已经结束,请重新登记", "it has ended: link them again"));
+            if !store::renew(&mut tx, id, now + rules::PROXY_MS, now).await? {
+                return Err(ServiceError::conflict(
+                    "代办已经结束或过期,请重新征得居民同意后登记",
+                    "it has ended or lapsed: link them again with the resident's consent",
+                ));
             }
             let e = Event::ok("proxy_renew", format!("proxy:{id}"), &r.grid_path).with(json!({ "resident": r.id }));
             self.proxy_changed(tx, caller, &e, id, &r.name, now).await

@@ -89,6 +89,14 @@ pub async fn by_code(tx: &mut Tx, code_hash: &str, now: i64) -> Result<Option<Pr
     )
 }
 
+/// Whether an account was ever a family member's (it holds the resident
+/// role for the links only).
+pub async fn ever_of_user(tx: &mut Tx, user_id: i64) -> Result<bool> {
+    let n: i64 = on_tx!(tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM proxies WHERE user_id = $1")
+        .bind(user_id).fetch_one(c).await?);
+    Ok(n > 0)
+}
+
 /// Gives a waiting link its account (the code is spent); false when it was taken meanwhile.
 pub async fn activate(tx: &mut Tx, id: i64, user_id: i64) -> Result<bool> {
     let n = on_tx!(tx, c => sqlx::query(
@@ -106,9 +114,11 @@ pub async fn end(tx: &mut Tx, id: i64, by: &str, reason: &str, now: i64) -> Resu
     Ok(n == 1)
 }
 
-/// Renews a live link to `expires_at`; false when it has ended.
-pub async fn renew(tx: &mut Tx, id: i64, expires_at: i64) -> Result<bool> {
-    let n = on_tx!(tx, c => sqlx::query("UPDATE proxies SET expires_at = $2 WHERE id = $1 AND ended_at IS NULL")
-        .bind(id).bind(expires_at).execute(&mut *c).await?.rows_affected());
+/// Renews a live link to `expires_at`; false when it has ended or lapsed
+/// (a lapsed link needs the resident's consent again).
+pub async fn renew(tx: &mut Tx, id: i64, expires_at: i64, now: i64) -> Result<bool> {
+    let n = on_tx!(tx, c => sqlx::query(
+        "UPDATE proxies SET expires_at = $2 WHERE id = $1 AND ended_at IS NULL AND expires_at > $3")
+        .bind(id).bind(expires_at).bind(now).execute(&mut *c).await?.rows_affected());
     Ok(n == 1)
 }

@@ -259,6 +259,16 @@ pub fn routes(r: Routes) -> Routes {
         .api(Roles(RESIDENTS), Scope::Own, documented!(pledges::my_pledges))
         .api(Roles(RESIDENTS), Scope::Own, documented!(pledges::propose_mine))
         .api(Roles(RESIDENTS), Scope::Own, documented!(pledges::vote_mine))
+        .api(
+            Roles(BALLOT_RECORDERS),
+            Scope::Object,
+            documented!(pledges::record_paper_pledge_vote).with_body_limit(crate::PHOTO_BODY_LIMIT),
+        )
+        .api(
+            Roles(BALLOT_RECORDERS),
+            Scope::Object,
+            documented!(pledges::record_paper_pledge_verdict).with_body_limit(crate::PHOTO_BODY_LIMIT),
+        )
         .api(Roles(RESIDENTS), Scope::Own, documented!(pledges::judge_mine))
         .api(Public, Scope::None, documented!(pledges::pledges_board))
         .api(Public, Scope::None, documented!(pledges::board_pledge_photo))

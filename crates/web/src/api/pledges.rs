@@ -7,6 +7,8 @@ use yijia_service::pledges::{
     ProgressInput, ProposalInput, ShortlistInput, UpdateView, VerdictInput, YearInput, YearView,
 };
 
+use yijia_service::ballots::{PaperPledge, PaperVerdict};
+
 use super::cases::PhotoUpload;
 use super::points::CommunityParam;
 use super::projects::BoardCommunity;
@@ -309,4 +311,80 @@ pub async fn pledges_board(
     ApiQuery(q): ApiQuery<BoardCommunity>,
 ) -> Result<Json<PledgesBoard>, ApiError> {
     Ok(Json(st.svc.pledges_board(&q.community).await.api(lang)?))
+}
+
+/// A pledge vote or verdict as the form carries it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PaperPledgeForm {
+    resident_id: i64,
+    /// Who saw the resident vote; needed when no slip is photographed. At most 40 characters.
+    witness: Option<String>,
+    /// For a verdict only: `true` (kept) or `false`.
+    kept: Option<bool>,
+    /// For a verdict only: 1 to 5.
+    satisfaction: Option<i64>,
+    /// The signed slip: one JPEG, PNG or WebP, at most 10 MB.
+    #[schema(value_type = Option<String>, format = Binary)]
+    slip: Option<Vec<u8>>,
+}
+
+async fn paper_pledge(
+    st: &AppState,
+    c: &yijia_service::Caller,
+    id: i64,
+    u: crate::upload::Upload,
+    verdict: bool,
+) -> Result<PledgeView, yijia_service::ServiceError> {
+    let verdict = match verdict {
+        true => Some(PaperVerdict { kept: u.yes_no("kept")?, satisfaction: u.whole("satisfaction")? }),
+        false => None,
+    };
+    let input = PaperPledge { resident_id: u.whole("resident_id")?, witness: u.text("witness").to_owned(), verdict };
+    st.svc.record_pledge_ballot(c, id, input, u.files).await
+}
+
+/// Record a resident's vote for a shortlisted pledge cast on paper or at the door, with the
+/// signed slip's photo or a witness; it counts like any other within his votes for the year.
+#[utoipa::path(post, path = "/api/v1/pledges/{id}/paper-votes", tag = "pledges",
+    params(("id" = i64, Path, description = "Pledge id")),
+    request_body(content = PaperPledgeForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The pledge with its votes", body = PledgeView),
+        (status = 404, description = "No such pledge, or the resident is not in your grids", body = ErrorBody),
+        (status = 409, description = "Not voting now, not on the ballot, voted already, or no votes left", body = ErrorBody),
+        (status = 413, description = "Too large", body = ErrorBody),
+        (status = 422, description = "A field is wrong, or neither slip nor witness", body = ErrorBody),
+    ))]
+pub async fn record_paper_pledge_vote(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    form: crate::upload::ApiForm,
+) -> Result<Json<PledgeView>, ApiError> {
+    let u = crate::upload::read_api(form, "slip").await?;
+    Ok(Json(paper_pledge(&st, &c, id, u, false).await.api(lang)?))
+}
+
+/// Record a resident's year-end verdict on a committed pledge given on paper or at the door.
+#[utoipa::path(post, path = "/api/v1/pledges/{id}/paper-verdicts", tag = "pledges",
+    params(("id" = i64, Path, description = "Pledge id")),
+    request_body(content = PaperPledgeForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The pledge with its verdict", body = PledgeView),
+        (status = 404, description = "No such pledge, or the resident is not in your grids", body = ErrorBody),
+        (status = 409, description = "Not judging now, not committed, or judged already", body = ErrorBody),
+        (status = 413, description = "Too large", body = ErrorBody),
+        (status = 422, description = "A field is wrong, or neither slip nor witness", body = ErrorBody),
+    ))]
+pub async fn record_paper_pledge_verdict(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    form: crate::upload::ApiForm,
+) -> Result<Json<PledgeView>, ApiError> {
+    let u = crate::upload::read_api(form, "slip").await?;
+    Ok(Json(paper_pledge(&st, &c, id, u, true).await.api(lang)?))
 }

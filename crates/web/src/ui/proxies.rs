@@ -123,12 +123,13 @@ async fn end(
     Form(f): Form<EndForm>,
 ) -> PageResult {
     let r = st.svc.end_proxy(&c, id, EndProxyInput { reason: Some(f.reason) }).await;
-    // back to a page of ours only
-    let back = if f.back.starts_with("/residents/") || f.back == "/me/proxies" { f.back } else { "/".to_owned() };
-    match (r, back.as_str()) {
-        (Ok(_), _) => Ok(Redirect::to(&format!("{back}?ok=1")).into_response()),
-        (Err(e), "/me/proxies") => render_mine(&st, &c, lang, super::form::again(e, lang)?).await,
-        (Err(e), _) => Err(e).page(lang),
+    // back where the form was: the resident's own page, or staff's
+    let mine = f.back == "/me/proxies";
+    match r {
+        Ok(_) if mine => Ok(Redirect::to("/me/proxies?ok=1").into_response()),
+        Ok(v) => Ok(Redirect::to(&format!("/residents/{}/proxies?ok=1", v.resident_id)).into_response()),
+        Err(e) if mine => render_mine(&st, &c, lang, super::form::again(e, lang)?).await,
+        Err(e) => Err(e).page(lang),
     }
 }
 

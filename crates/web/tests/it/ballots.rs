@@ -49,15 +49,27 @@ async fn paper(
     slip: Option<Vec<u8>>,
 ) -> (StatusCode, Value) {
     let (resident, accept, witness) = vote;
-    let mut form = reqwest::multipart::Form::new()
-        .text("resident_id", resident.to_string())
-        .text("accept", accept.to_owned())
-        .text("witness", witness.to_owned());
+    let fields =
+        [("resident_id", resident.to_string()), ("accept", accept.to_owned()), ("witness", witness.to_owned())];
+    multipart(app, token, &format!("/api/v1/projects/{project}/paper-votes"), &fields, slip).await
+}
+
+/// Posts a form with text fields and, maybe, a slip's photo.
+async fn multipart(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    fields: &[(&str, String)],
+    slip: Option<Vec<u8>>,
+) -> (StatusCode, Value) {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.clone());
+    }
     if let Some(b) = slip {
         form = form.part("slip", reqwest::multipart::Part::bytes(b).file_name("slip.jpg"));
     }
-    let url = format!("{}/api/v1/projects/{project}/paper-votes", app.url);
-    let r = app.client().post(url).bearer_auth(token).multipart(form).send().await.unwrap();
+    let r = app.client().post(format!("{}{path}", app.url)).bearer_auth(token).multipart(form).send().await.unwrap();
     let st = r.status();
     (st, r.json::<Value>().await.unwrap_or(Value::Null))
 }
@@ -170,4 +182,74 @@ async fn a_worker_records_paper_votes_once_each_and_the_quorum_counts_every_chan
     let late = without_phone(&app, &staff, "赵爷爷", "202").await;
     let (st, _) = paper(&app, &worker, id, (late, "true", "邻居"), None).await;
     assert_eq!(st, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn pledge_votes_and_verdicts_on_paper_count_once_within_the_limit() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff").await;
+    let worker = app.token("worker1").await;
+    let secretary = app.token("secretary").await;
+    let (zhang_id, _, zhang) = neighbour(&app, &staff, "张大爷", "13812345678", "101").await;
+    let liu = without_phone(&app, &staff, "刘奶奶", "201").await;
+    app.post(&secretary, "/api/v1/pledges/years", json!({"year": 2026, "votes_per_resident": 1})).await;
+    let mut ids = Vec::new();
+    for title in ["楼道装扶手", "老年食堂"] {
+        let (_, p) = app.post(&staff, "/api/v1/pledges", json!({"title": title})).await;
+        let id = p["id"].as_i64().unwrap();
+        app.post(&secretary, &format!("/api/v1/pledges/{id}/shortlist"), json!({"shortlisted": true})).await;
+        ids.push(id);
+    }
+    let (rails, canteen) = (ids[0], ids[1]);
+    let vote = |id: i64, resident: i64, witness: &str| {
+        let fields = [("resident_id", resident.to_string()), ("witness", witness.to_owned())];
+        let (app, worker) = (&app, worker.clone());
+        async move { multipart(app, &worker, &format!("/api/v1/pledges/{id}/paper-votes"), &fields, None).await }
+    };
+    // not while proposals are still coming in
+    assert_eq!(vote(rails, liu, "邻居").await.0, StatusCode::CONFLICT);
+    let (st, y) = app.post(&secretary, "/api/v1/pledges/years/2026/advance", json!({})).await;
+    assert_eq!((st, y["phase"].as_str()), (StatusCode::OK, Some("voting")), "{y}");
+
+    // 刘奶奶's one vote, at the door before a witness; a second is beyond her limit
+    let (st, v) = vote(rails, liu, "").await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("witness")), "{v}");
+    let (st, p) = vote(rails, liu, "邻居王阿姨").await;
+    assert_eq!(st, StatusCode::OK, "{p}");
+    assert_eq!(p["votes_by_channel"], json!({"phone": 0, "proxy": 0, "paper": 1}), "{p}");
+    let (st, v) = vote(canteen, liu, "邻居王阿姨").await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("这位居民的票已用完"), "{v}");
+    // 张大爷 voted on his phone: his paper vote for the same is refused
+    let (st, _) = app.post(&zhang, &format!("/api/v1/me/pledges/{rails}/vote"), json!({})).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = vote(rails, zhang_id, "邻居").await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    let (_, y) = app.get(&secretary, "/api/v1/pledges").await;
+    let p = y["pledges"].as_array().unwrap().iter().find(|p| p["id"] == rails).unwrap().clone();
+    assert_eq!(
+        (p["votes"].as_i64(), p["votes_by_channel"].clone()),
+        (Some(2), json!({"phone": 1, "proxy": 0, "paper": 1}))
+    );
+
+    // at the year's end her verdict, with the signed slip photographed
+    app.post(&secretary, "/api/v1/pledges/years/2026/advance", json!({"commit": 1})).await;
+    let (st, y) = app.post(&secretary, "/api/v1/pledges/years/2026/advance", json!({})).await;
+    assert_eq!((st, y["phase"].as_str()), (StatusCode::OK, Some("judging")), "{y}");
+    let verdict = |satisfaction: &str| {
+        let fields =
+            [("resident_id", liu.to_string()), ("kept", "true".to_owned()), ("satisfaction", satisfaction.to_owned())];
+        let (app, worker) = (&app, worker.clone());
+        let slip = yijia_service::photos::sample_jpeg_with_gps(64, 48);
+        async move { multipart(app, &worker, &format!("/api/v1/pledges/{rails}/paper-verdicts"), &fields, Some(slip)).await }
+    };
+    let (st, v) = verdict("9").await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("satisfaction")), "{v}");
+    let (st, p) = verdict("5").await;
+    assert_eq!(st, StatusCode::OK, "{p}");
+    assert_eq!(p["verdict"]["judged_by_channel"]["paper"], 1, "{p}");
+    assert_eq!(verdict("4").await.0, StatusCode::CONFLICT, "once");
+    let log = app.audit().await;
+    assert_eq!(log.iter().filter(|(a, o, _)| a == "pledge_vote_record" && o == "ok").count(), 1);
+    assert_eq!(log.iter().filter(|(a, o, _)| a == "pledge_verdict_record" && o == "ok").count(), 1);
 }

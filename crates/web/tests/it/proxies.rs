@@ -107,6 +107,7 @@ async fn a_son_acts_for_his_father_within_what_he_allowed_and_everyone_sees_it()
     let (st, v) = app.get(&son, "/api/v1/me/points").await;
     assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
     assert!(v["error"]["message"].as_str().unwrap().contains("没有授权"), "{v}");
+    assert!(app.audit().await.iter().any(|(a, o, _)| a == "proxy_beyond" && o == "denied"), "and it is logged");
     // the log says a family member did it, for whom
     let mut tx = app.db.db.read().await.unwrap();
     let log = yijia_store::audit::chunk(&mut tx, 0, 100_000).await.unwrap();
@@ -131,7 +132,8 @@ async fn a_son_acts_for_his_father_within_what_he_allowed_and_everyone_sees_it()
             k["reporter_name"].as_str().unwrap().to_owned()
         }
     };
-    assert_eq!(filed_as(son.clone()).await, "张小明", "ended: what he files is his own, not for his father");
+    let (st, _) = app.post(&son, "/api/v1/cases", body.clone()).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "ended: his account reaches nothing of the community");
     assert!(
         app.audit().await.iter().any(|(a, o, obj)| a == "proxy_end" && o == "ok" && *obj == format!("proxy:{proxy}"))
     );
@@ -151,5 +153,9 @@ async fn a_son_acts_for_his_father_within_what_he_allowed_and_everyone_sees_it()
     assert_eq!(filed_as(son).await, "张大爷(由家属张小明代办)", "renewed: still live");
     app.clock.advance(100 * DAY_MS);
     let son = resident_token(&app, son_phone).await;
-    assert_eq!(filed_as(son).await, "张小明", "a year after renewal: lapsed");
+    let (st, _) = app.post(&son, "/api/v1/cases", body).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "a year after renewal: lapsed");
+    let worker = app.token("worker1").await;
+    let (st, v) = app.post(&worker, &format!("/api/v1/proxies/{again}/renew"), json!({})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "a lapsed link needs consent again: {v}");
 }
