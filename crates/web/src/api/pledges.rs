@@ -352,8 +352,10 @@ async fn paper_pledge(
     responses(
         (status = 200, description = "The pledge with its votes", body = PledgeView),
         (status = 404, description = "No such pledge, or the resident is not in your grids", body = ErrorBody),
+        (status = 400, description = "Not a multipart body", body = ErrorBody),
         (status = 409, description = "Not voting now, not on the ballot, voted already, or no votes left", body = ErrorBody),
         (status = 413, description = "Too large", body = ErrorBody),
+        (status = 415, description = "Not multipart", body = ErrorBody),
         (status = 422, description = "A field is wrong, or neither slip nor witness", body = ErrorBody),
     ))]
 pub async fn record_paper_pledge_vote(
@@ -374,8 +376,10 @@ pub async fn record_paper_pledge_vote(
     responses(
         (status = 200, description = "The pledge with its verdict", body = PledgeView),
         (status = 404, description = "No such pledge, or the resident is not in your grids", body = ErrorBody),
+        (status = 400, description = "Not a multipart body", body = ErrorBody),
         (status = 409, description = "Not judging now, not committed, or judged already", body = ErrorBody),
         (status = 413, description = "Too large", body = ErrorBody),
+        (status = 415, description = "Not multipart", body = ErrorBody),
         (status = 422, description = "A field is wrong, or neither slip nor witness", body = ErrorBody),
     ))]
 pub async fn record_paper_pledge_verdict(

@@ -103,7 +103,11 @@ pub async fn renew_proxy(
 
 /// For a resident: who may act for him. For a family member: whom they act for.
 #[utoipa::path(get, path = "/api/v1/me/proxies", tag = "me",
-    responses((status = 200, description = "The links", body = Vec<ProxyView>)))]
+    responses(
+        (status = 200, description = "The links", body = Vec<ProxyView>),
+        (status = 403, description = "No resident record linked", body = ErrorBody),
+        (status = 404, description = "Not a resident's account", body = ErrorBody),
+    ))]
 pub async fn my_proxies(
     State(st): State<AppState>,
     Auth(c): Auth,
