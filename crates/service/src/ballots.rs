@@ -10,7 +10,7 @@ use yijia_domain::project::Stage;
 use yijia_store::ballots::{Cast, CastVote};
 use yijia_store::pledges;
 use yijia_store::projects as store;
-use yijia_store::{Tx, places, residents};
+use yijia_store::{places, residents};
 
 use crate::audit::{Event, record};
 use crate::cases::PhotoFile;
@@ -273,7 +273,7 @@ impl Services {
             let Some(r) = r.filter(|r| caller.covers(BALLOT_RECORDERS, &r.grid_path)) else {
                 return Err(ServiceError::denied("project_vote_record", object));
             };
-            if !lives_in(&mut tx, r.household_id, project_id).await? {
+            if !crate::projects::lives_in(&mut tx, r.household_id, project_id).await? {
                 return Err(ServiceError::invalid(
                     "resident_id",
                     "这位居民不住在这个项目的楼里",
@@ -329,19 +329,7 @@ impl Services {
             })
             .await?;
         let bytes = self.files.get(&name).await?;
-        let ext = name.rsplit('.').next().unwrap_or("jpg");
-        let content_type = match ext {
-            "png" => "image/png",
-            "webp" => "image/webp",
-            _ => "image/jpeg",
-        };
+        let (content_type, ext) = crate::photos::kept_as(&name);
         Ok(PhotoFile { bytes, content_type: content_type.to_owned(), file_name: format!("slip-{resident_id}.{ext}") })
     }
-}
-
-/// Whether a household is in one of a project's buildings.
-pub(crate) async fn lives_in(tx: &mut Tx, household: Option<i64>, project_id: i64) -> Result<bool> {
-    let Some(h) = household else { return Ok(false) };
-    let Some(a) = places::address(tx, h).await? else { return Ok(false) };
-    Ok(store::buildings(tx, project_id).await?.iter().any(|b| b.id == a.building_id))
 }

@@ -88,6 +88,16 @@ fn refused(zh: &str, en: &str) -> ServiceError {
     ServiceError::invalid("photo", zh, en)
 }
 
+/// What a photo kept under `name` (by its extension, as `clean` gave it) is:
+/// its content type and extension.
+pub fn kept_as(name: &str) -> (&'static str, &'static str) {
+    match name.rsplit('.').next() {
+        Some("png") => ("image/png", "png"),
+        Some("webp") => ("image/webp", "webp"),
+        _ => ("image/jpeg", "jpg"),
+    }
+}
+
 /// Checks and cleans one upload.
 pub fn clean(upload: &[u8]) -> Result<Photo> {
     if upload.is_empty() {

@@ -865,11 +865,10 @@ impl Services {
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
             let (r, com) = own_record_as(&mut tx, caller, Act::Vote).await?;
-            let building = building_of(&mut tx, r.household_id).await?;
             let found = store::get(&mut tx, id).await?;
             let p =
                 ServiceError::in_reach(found, |p| p.community_id == com.id, "project_vote", format!("project:{id}"))?;
-            if !store::buildings(&mut tx, id).await?.iter().any(|b| Some(b.id) == building) {
+            if !lives_in(&mut tx, r.household_id, id).await? {
                 return Err(ServiceError::denied("project_vote", format!("project:{id}")));
             }
             if p.stage != Stage::Voting {
@@ -890,6 +889,12 @@ impl Services {
         })
         .await
     }
+}
+
+/// Whether a household is in one of a project's buildings.
+pub(crate) async fn lives_in(tx: &mut Tx, household: Option<i64>, project_id: i64) -> Result<bool> {
+    let Some(building) = building_of(tx, household).await? else { return Ok(false) };
+    Ok(store::buildings(tx, project_id).await?.iter().any(|b| b.id == building))
 }
 
 async fn building_of(tx: &mut Tx, household: Option<i64>) -> Result<Option<i64>> {
