@@ -6,8 +6,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yijia_domain::ballot::{self as rules, Channel};
+use yijia_domain::pledge::{Phase, PledgeStatus};
 use yijia_domain::project::Stage;
-use yijia_store::ballots::{Cast, CastVote};
+use yijia_store::ballots::{Cast, CastBy, CastVote};
 use yijia_store::pledges;
 use yijia_store::projects as store;
 use yijia_store::{places, residents};
@@ -57,6 +58,67 @@ pub struct BallotView {
     pub partial: bool,
 }
 
+/// A pledge on a paper ballot, numbered as printed.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct BallotChoice {
+    pub no: i64,
+    pub pledge_id: i64,
+    pub title: String,
+}
+
+/// A resident's pledge vote (or verdict) as it came in, by the pledge's number.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PledgeCastView {
+    pub no: i64,
+    pub pledge_id: i64,
+    pub channel: Channel,
+    pub recorded_by: Option<String>,
+    pub witness: Option<String>,
+    pub slip: bool,
+}
+
+/// One resident on a pledge ballot: what is in for them, and what is left.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PledgeBallotLine {
+    pub resident_id: i64,
+    pub name: String,
+    pub casts: Vec<PledgeCastView>,
+    /// Votes left while voting; pledges not yet judged while judging.
+    pub left: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PledgeBallotDoor {
+    pub entrance: String,
+    pub door: String,
+    pub people: Vec<PledgeBallotLine>,
+}
+
+/// The pledge ballot of one building for the community's current year:
+/// while voting, the shortlist; while judging, the committed pledges.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PledgeBallotView {
+    pub community_name: String,
+    pub year: i64,
+    pub phase: Phase,
+    /// Votes (or verdicts) can be recorded now.
+    pub open: bool,
+    pub votes_per_resident: i64,
+    pub choices: Vec<BallotChoice>,
+    pub building_id: i64,
+    pub building: String,
+    pub doors: Vec<PledgeBallotDoor>,
+    /// Doors of this building in grids outside your scope are not shown.
+    pub partial: bool,
+}
+
+/// A building the caller may carry a ballot to.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct BallotBuilding {
+    pub id: i64,
+    pub name: String,
+}
+
 /// A resident's pledge vote (or, with `verdict`, his year-end verdict) that staff record.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct PaperPledge {
@@ -90,6 +152,21 @@ fn cast_view(accept: bool, c: CastVote) -> CastView {
     CastView { accept, channel: c.channel, recorded_by: c.recorded_by, witness: c.witness, slip: c.slip.is_some() }
 }
 
+/// On a resident's own pages: who put his vote in, when it was not his phone.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct VotedBy {
+    pub channel: Channel,
+    /// The family member acting for him, or the staff who recorded it.
+    pub recorded_by: String,
+}
+
+pub(crate) fn voted_by(c: CastBy) -> Option<VotedBy> {
+    match (c.channel, c.recorded_by) {
+        (Channel::Phone, _) | (_, None) => None,
+        (channel, Some(recorded_by)) => Some(VotedBy { channel, recorded_by }),
+    }
+}
+
 /// How a resident's own vote comes in: his phone, or his family member's.
 pub(crate) fn own_cast(caller: &Caller) -> Cast<'_> {
     match &caller.proxy {
@@ -109,6 +186,31 @@ pub(crate) fn already_in(c: &CastVote) -> ServiceError {
     }
 }
 
+/// The grids of a building the caller carries ballots in, and whether
+/// some of its doors are in grids beyond them.
+async fn visible_grids(tx: &mut yijia_store::Tx, caller: &Caller, building_id: i64) -> Result<(Vec<String>, bool)> {
+    let grids = places::building_grid_paths(tx, building_id).await?;
+    let visible: Vec<String> = grids.iter().filter(|g| caller.covers(BALLOT_RECORDERS, g)).cloned().collect();
+    let partial = visible.len() < grids.len();
+    Ok((visible, partial))
+}
+
+/// A building's residents door by door, each made into a ballot line.
+fn by_door<L>(
+    rows: Vec<residents::AtDoor>,
+    mut line: impl FnMut(residents::Resident) -> L,
+) -> Vec<(String, String, Vec<L>)> {
+    let mut doors: Vec<(String, String, Vec<L>)> = Vec::new();
+    for at in rows {
+        let l = line(at.resident);
+        match doors.last_mut() {
+            Some((e, d, people)) if *e == at.entrance && *d == at.door => people.push(l),
+            _ => doors.push((at.entrance, at.door, vec![l])),
+        }
+    }
+    doors
+}
+
 impl Services {
     /// The ballot of one of a project's buildings, for the worker to carry
     /// and to record on: who lives there (names only) and who has voted.
@@ -123,25 +225,20 @@ impl Services {
                 .into_iter()
                 .find(|b| b.id == building_id)
                 .ok_or(ServiceError::NotFound)?;
-            let grids = places::building_grid_paths(&mut tx, building_id).await?;
-            let visible: Vec<String> = grids.iter().filter(|g| caller.covers(BALLOT_RECORDERS, g)).cloned().collect();
+            let (visible, partial) = visible_grids(&mut tx, caller, building_id).await?;
             if visible.is_empty() {
                 return Err(ServiceError::denied("project_ballot", object));
             }
             let rows = residents::in_building(&mut tx, building_id, &visible).await?;
             let casts = store::casts(&mut tx, project_id).await?;
             let com = yijia_store::org::by_id(&mut tx, p.community_id).await?;
-            let mut doors: Vec<BallotDoor> = Vec::new();
-            for at in rows {
-                let vote =
-                    casts.iter().find(|(_, c)| c.resident_id == at.resident.id).map(|(a, c)| cast_view(*a, c.clone()));
-                let line = BallotLine { resident_id: at.resident.id, name: at.resident.name, vote };
-                match doors.last_mut() {
-                    Some(d) if d.entrance == at.entrance && d.door == at.door => d.people.push(line),
-                    _ => doors.push(BallotDoor { entrance: at.entrance, door: at.door, people: vec![line] }),
-                }
-            }
-            let seen: usize = doors.iter().map(|d| d.people.len()).sum();
+            let doors = by_door(rows, |r| {
+                let vote = casts.iter().find(|(_, c)| c.resident_id == r.id).map(|(a, c)| cast_view(*a, c.clone()));
+                BallotLine { resident_id: r.id, name: r.name, vote }
+            });
+            let seen: usize = doors.iter().map(|(_, _, p)| p.len()).sum();
+            let doors =
+                doors.into_iter().map(|(entrance, door, people)| BallotDoor { entrance, door, people }).collect();
             let e =
                 Event::ok("project_ballot", object, &com.path).with(json!({ "building": building_id, "people": seen }));
             record(&mut tx, caller, now, &e).await?;
@@ -153,7 +250,7 @@ impl Services {
                 building: format!("{} {}", b.estate, b.name),
                 open: p.stage == Stage::Voting,
                 doors,
-                partial: visible.len() < grids.len(),
+                partial,
             })
         })
         .await
@@ -206,54 +303,161 @@ impl Services {
         input: PaperPledge,
         uploads: Vec<Vec<u8>>,
     ) -> Result<crate::pledges::PledgeView> {
+        let mut v = self.record_pledge_ballots(caller, &[pledge_id], input, uploads).await?;
+        v.pop().ok_or(ServiceError::NotFound)
+    }
+
+    /// Records a resident's paper votes for several pledges of a year at
+    /// once (one slip, the choices on it), all or none.
+    pub async fn record_pledge_ballots(
+        &self,
+        caller: &Caller,
+        pledge_ids: &[i64],
+        input: PaperPledge,
+        uploads: Vec<Vec<u8>>,
+    ) -> Result<Vec<crate::pledges::PledgeView>> {
         let witness = rules::evidence(&input.witness, !uploads.is_empty())?;
+        if pledge_ids.is_empty() {
+            return Err(ServiceError::invalid("pledge", "请选择实事", "choose the pledges voted for"));
+        }
+        if pledge_ids.len() > 20 || (input.verdict.is_some() && pledge_ids.len() > 1) {
+            return Err(ServiceError::invalid("pledge", "选择的实事太多", "too many pledges chosen"));
+        }
         let slip = self.keep_slip(uploads).await?;
         let now = self.now();
         let r = self
             .denials_audited(caller, async {
-                let object = format!("pledge:{pledge_id}");
                 let mut tx = self.db.write().await?;
-                let found = pledges::get(&mut tx, pledge_id).await?.ok_or(ServiceError::NotFound)?;
                 let r = residents::get(&mut tx, input.resident_id).await?;
-                let com = yijia_store::org::by_id(&mut tx, found.community_id).await?;
-                let Some(r) = r.filter(|r| caller.covers(BALLOT_RECORDERS, &r.grid_path)) else {
-                    return Err(ServiceError::denied("pledge_vote_record", object));
-                };
-                if !yijia_domain::org::path_covers(&com.path, &r.grid_path) {
-                    return Err(ServiceError::invalid(
-                        "resident_id",
-                        "这位居民不在这个社区",
-                        "this resident is not of the pledge's community",
-                    ));
+                let mut out = Vec::with_capacity(pledge_ids.len());
+                for &pledge_id in pledge_ids {
+                    let object = format!("pledge:{pledge_id}");
+                    let found = pledges::get(&mut tx, pledge_id).await?.ok_or(ServiceError::NotFound)?;
+                    let com = yijia_store::org::by_id(&mut tx, found.community_id).await?;
+                    let Some(r) = r.as_ref().filter(|r| caller.covers(BALLOT_RECORDERS, &r.grid_path)) else {
+                        return Err(ServiceError::denied("pledge_vote_record", object));
+                    };
+                    if !yijia_domain::org::path_covers(&com.path, &r.grid_path) {
+                        return Err(ServiceError::invalid(
+                            "resident_id",
+                            "这位居民不在这个社区",
+                            "this resident is not of the pledge's community",
+                        ));
+                    }
+                    let y = pledges::year(&mut tx, com.id, found.year).await?.ok_or(ServiceError::NotFound)?;
+                    let cast = Cast {
+                        channel: Channel::Paper,
+                        recorded_by: Some(&caller.display_name),
+                        slip: slip.as_deref(),
+                        witness: witness.as_deref(),
+                    };
+                    let (action, detail) = match input.verdict {
+                        None => {
+                            crate::pledges::cast_vote(&mut tx, (&found, &y), r.id, &cast, now).await?;
+                            ("pledge_vote_record", json!({ "resident": r.id }))
+                        }
+                        Some(v) => {
+                            let verdict = (v.kept, v.satisfaction);
+                            crate::pledges::cast_verdict(&mut tx, (&found, &y), r.id, verdict, &cast, now).await?;
+                            ("pledge_verdict_record", json!({ "resident": r.id, "kept": v.kept }))
+                        }
+                    };
+                    let e = Event::ok(action, object, &r.grid_path)
+                        .with(json!({ "detail": detail, "slip": slip.is_some(), "witness": witness }));
+                    record(&mut tx, caller, now, &e).await?;
+                    let p = pledges::get(&mut tx, pledge_id).await?.ok_or(ServiceError::NotFound)?;
+                    out.push(crate::pledges::pledge_view(&p));
                 }
-                let y = pledges::year(&mut tx, com.id, found.year).await?.ok_or(ServiceError::NotFound)?;
-                let cast = Cast {
-                    channel: Channel::Paper,
-                    recorded_by: Some(&caller.display_name),
-                    slip: slip.as_deref(),
-                    witness: witness.as_deref(),
-                };
-                let (action, detail) = match input.verdict {
-                    None => {
-                        crate::pledges::cast_vote(&mut tx, (&found, &y), r.id, &cast, now).await?;
-                        ("pledge_vote_record", json!({ "resident": r.id }))
-                    }
-                    Some(v) => {
-                        crate::pledges::cast_verdict(&mut tx, (&found, &y), r.id, (v.kept, v.satisfaction), &cast, now)
-                            .await?;
-                        ("pledge_verdict_record", json!({ "resident": r.id, "kept": v.kept }))
-                    }
-                };
-                let e = Event::ok(action, object, &r.grid_path)
-                    .with(json!({ "detail": detail, "slip": slip.is_some(), "witness": witness }));
-                record(&mut tx, caller, now, &e).await?;
-                let p = pledges::get(&mut tx, pledge_id).await?.ok_or(ServiceError::NotFound)?;
                 tx.commit().await?;
-                Ok(crate::pledges::pledge_view(&p))
+                Ok(out)
             })
             .await;
         self.unless_recorded(&r, slip.as_deref()).await;
         r
+    }
+
+    /// The pledge ballot of a building for its community's current year,
+    /// for the worker to carry and to record on.
+    pub async fn pledge_ballot(&self, caller: &Caller, building_id: i64) -> Result<PledgeBallotView> {
+        let now = self.now();
+        self.denials_audited(caller, async {
+            let object = format!("building:{building_id}");
+            let mut tx = self.db.write().await?;
+            let b = places::building_info(&mut tx, building_id).await?.ok_or(ServiceError::NotFound)?;
+            let (visible, partial) = visible_grids(&mut tx, caller, building_id).await?;
+            if visible.is_empty() {
+                return Err(ServiceError::denied("pledge_ballot", object));
+            }
+            let com = yijia_store::org::by_id(&mut tx, b.community_id).await?;
+            let y = pledges::years(&mut tx, com.id).await?.into_iter().next().ok_or_else(|| {
+                ServiceError::conflict(
+                    "社区今年还没有开始征集十件实事",
+                    "the community has not opened this year's pledges",
+                )
+            })?;
+            let judging = matches!(y.phase, Phase::Working | Phase::Judging | Phase::Closed);
+            let wanted = if judging { PledgeStatus::Committed } else { PledgeStatus::Shortlisted };
+            let mut list = pledges::of_year(&mut tx, com.id, y.year).await?;
+            list.retain(|p| p.status == wanted);
+            list.sort_by_key(|p| p.id);
+            let choices: Vec<BallotChoice> =
+                (1..).zip(&list).map(|(no, p)| BallotChoice { no, pledge_id: p.id, title: p.title.clone() }).collect();
+            let casts = pledges::casts_in_building(&mut tx, judging, (com.id, y.year), building_id).await?;
+            let rows = residents::in_building(&mut tx, building_id, &visible).await?;
+            let each = if judging { choices.len() as i64 } else { y.votes_per_resident };
+            let doors = by_door(rows, |r| {
+                let casts: Vec<PledgeCastView> = casts
+                    .iter()
+                    .filter(|(_, c)| c.resident_id == r.id)
+                    .filter_map(|(pledge_id, c)| {
+                        let no = choices.iter().find(|x| x.pledge_id == *pledge_id)?.no;
+                        Some(PledgeCastView {
+                            no,
+                            pledge_id: *pledge_id,
+                            channel: c.channel,
+                            recorded_by: c.recorded_by.clone(),
+                            witness: c.witness.clone(),
+                            slip: c.slip.is_some(),
+                        })
+                    })
+                    .collect();
+                PledgeBallotLine { resident_id: r.id, name: r.name, left: (each - casts.len() as i64).max(0), casts }
+            });
+            let seen: usize = doors.iter().map(|(_, _, p)| p.len()).sum();
+            let e = Event::ok("pledge_ballot", object, &com.path).with(json!({ "year": y.year, "people": seen }));
+            record(&mut tx, caller, now, &e).await?;
+            tx.commit().await?;
+            Ok(PledgeBallotView {
+                community_name: com.name,
+                year: y.year,
+                phase: y.phase,
+                open: matches!(y.phase, Phase::Voting | Phase::Judging),
+                votes_per_resident: y.votes_per_resident,
+                choices,
+                building_id,
+                building: format!("{} {}", b.estate, b.name),
+                doors: doors
+                    .into_iter()
+                    .map(|(entrance, door, people)| PledgeBallotDoor { entrance, door, people })
+                    .collect(),
+                partial,
+            })
+        })
+        .await
+    }
+
+    /// The buildings of a community with homes in the caller's grids: the
+    /// ballots they may carry.
+    pub async fn ballot_buildings(&self, caller: &Caller, community: Option<&str>) -> Result<Vec<BallotBuilding>> {
+        if !caller.has_any(BALLOT_RECORDERS) {
+            return Ok(vec![]);
+        }
+        let mut tx = self.db.read().await?;
+        let com = self.caller_community(&mut tx, caller, crate::roles::PLEDGE_READERS, community).await?;
+        let paths = caller.scope_paths(BALLOT_RECORDERS);
+        let list = places::buildings_in_grids(&mut tx, com.id, &paths).await?;
+        tx.commit().await?;
+        Ok(list.into_iter().map(|b| BallotBuilding { id: b.id, name: format!("{} {}", b.estate, b.name) }).collect())
     }
 
     async fn record_project_vote_tx(

@@ -14,11 +14,12 @@ use yijia_domain::pledge::{self as rules, Phase, PledgeStatus};
 use yijia_domain::proxy::Act;
 use yijia_domain::role::Role;
 use yijia_domain::time::rfc3339;
-use yijia_store::ballots::Cast;
+use yijia_store::ballots::{Cast, CastBy};
 use yijia_store::pledges::{self as store, Pledge, PledgeYear};
 use yijia_store::{Tx, org};
 
 use crate::audit::{Event, record};
+use crate::ballots::{VotedBy, voted_by};
 use crate::error::on_conflict;
 use crate::fields::text;
 use crate::invitations::own_record_as;
@@ -108,6 +109,11 @@ pub struct PledgeView {
     pub my_vote: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub my_verdict: Option<bool>,
+    /// Who put them in, when not the resident's own phone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub my_vote_by: Option<VotedBy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub my_verdict_by: Option<VotedBy>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -188,6 +194,8 @@ pub(crate) fn pledge_view(p: &Pledge) -> PledgeView {
         }),
         my_vote: None,
         my_verdict: None,
+        my_vote_by: None,
+        my_verdict_by: None,
     }
 }
 
@@ -743,12 +751,16 @@ impl Services {
             let (r, com) = own_record_as(&mut tx, caller, Act::Vote).await?;
             let y = current_year(&mut tx, com.id).await?;
             let mut v = year_view(&mut tx, &com, &y, false).await?;
-            let mine = store::votes_of(&mut tx, com.id, y.year, r.id).await?;
-            let judged = store::judged_by(&mut tx, com.id, y.year, r.id).await?;
+            let mine = store::casts_of(&mut tx, false, com.id, y.year, r.id).await?;
+            let judged = store::casts_of(&mut tx, true, com.id, y.year, r.id).await?;
             tx.commit().await?;
+            let of = |list: &[(i64, CastBy)], id| list.iter().find(|(p, _)| *p == id).map(|(_, c)| c.clone());
             for p in &mut v.pledges {
-                p.my_vote = Some(mine.contains(&p.id));
-                p.my_verdict = Some(judged.contains(&p.id));
+                let (vote, verdict) = (of(&mine, p.id), of(&judged, p.id));
+                p.my_vote = Some(vote.is_some());
+                p.my_verdict = Some(verdict.is_some());
+                p.my_vote_by = vote.and_then(voted_by);
+                p.my_verdict_by = verdict.and_then(voted_by);
             }
             v.my_votes_left = (y.phase == Phase::Voting).then(|| y.votes_per_resident - mine.len() as i64);
             Ok(v)

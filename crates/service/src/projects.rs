@@ -244,6 +244,9 @@ pub struct ProjectView {
     /// For a resident of its buildings: their vote.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub my_vote: Option<bool>,
+    /// Who put it in, when not the resident's own phone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub my_vote_by: Option<crate::ballots::VotedBy>,
 }
 
 fn funding_view(f: &Funding) -> FundingView {
@@ -379,6 +382,7 @@ async fn project_view(tx: &mut Tx, p: &Project, community: &str) -> Result<Proje
             })
             .collect(),
         my_vote: None,
+        my_vote_by: None,
     })
 }
 
@@ -845,6 +849,8 @@ impl Services {
             for p in &list {
                 let mut v = project_view(&mut tx, p, &com.code).await?;
                 v.my_vote = store::my_vote(&mut tx, p.id, r.id).await?;
+                let cast = store::cast_of(&mut tx, p.id, r.id).await?;
+                v.my_vote_by = cast.and_then(|c| crate::ballots::voted_by(c.by()));
                 // a resident sees the money and the work, not who was paid
                 v.files.retain(|f| matches!(f.kind.as_str(), "before" | "after"));
                 for x in &mut v.expenses {

@@ -30,3 +30,17 @@ pub struct CastVote {
     pub witness: Option<String>,
     pub at: i64,
 }
+
+/// Who put a resident's vote in: his channel and, unless it was his own
+/// phone, the family member or staff who recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CastBy {
+    pub channel: Channel,
+    pub recorded_by: Option<String>,
+}
+
+impl CastVote {
+    pub fn by(&self) -> CastBy {
+        CastBy { channel: self.channel, recorded_by: self.recorded_by.clone() }
+    }
+}

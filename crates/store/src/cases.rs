@@ -166,6 +166,8 @@ pub struct Case {
     pub lat: Option<f64>,
     pub address: String,
     pub reporter_user_id: Option<i64>,
+    /// The resident it was filed for (by himself or his family member).
+    pub reporter_resident_id: Option<i64>,
     pub reporter_name: String,
     pub reporter_phone_sealed: Option<String>,
     pub created_by: Option<i64>,
@@ -196,7 +198,7 @@ const COLS: &str = "k.id, k.community_id, cm.code AS community_code, cm.name AS 
     cm.path AS community_path, k.grid_id, g.code AS grid_code, g.name AS grid_name, k.org_path, k.kind, \
     k.category_id, cc.code AS category_code, cc.name AS category_name, cc.name_en AS category_name_en, k.priority, \
     k.state, k.title, k.description, k.channel, k.building_id, k.household_id, k.lon, k.lat, k.address, \
-    k.reporter_user_id, k.reporter_name, k.reporter_phone_sealed, k.created_by, k.created_by_name, k.assignee_id, \
+    k.reporter_user_id, k.reporter_resident_id, k.reporter_name, k.reporter_phone_sealed, k.created_by, k.created_by_name, k.assignee_id, \
     k.assignee_name, k.accept_due, k.resolve_due, k.due_at, k.near_at, k.next_alarm_at, k.accepted_at, \
     k.resolved_at, k.closed_at, k.escalated_at, k.rating, k.rating_comment, k.rated_at, k.at_risk, \
     k.dispute_sealed, k.token, k.version, k.created_at, k.updated_at";
@@ -222,6 +224,7 @@ pub struct NewCase<'a> {
     pub lat: Option<f64>,
     pub address: &'a str,
     pub reporter_user_id: Option<i64>,
+    pub reporter_resident_id: Option<i64>,
     pub reporter_name: &'a str,
     pub reporter_phone_sealed: Option<&'a str>,
     pub created_by: Option<i64>,
@@ -240,7 +243,7 @@ pub struct NewCase<'a> {
 const INSERT_COLS: &str = "community_id, grid_id, org_path, kind, category_id, priority, state, open, title, \
     description, channel, building_id, household_id, lon, lat, address, reporter_user_id, reporter_name, \
     reporter_phone_sealed, created_by, created_by_name, accept_due, resolve_due, due_at, near_at, next_alarm_at, \
-    at_risk, token, created_at, updated_at, dispute_sealed";
+    at_risk, token, created_at, updated_at, dispute_sealed, reporter_resident_id";
 
 pub async fn insert(tx: &mut Tx, k: &NewCase<'_>) -> Result<i64> {
     let ids = insert_many(tx, std::slice::from_ref(k)).await?;
@@ -253,7 +256,7 @@ pub async fn insert_many(tx: &mut Tx, rows: &[NewCase<'_>]) -> Result<Vec<i64>> 
     for chunk in rows.chunks(500) {
         let sql = format!(
             "INSERT INTO cases ({INSERT_COLS}) VALUES {} RETURNING id, token",
-            crate::residents::placeholders(tx.backend(), chunk.len(), 31)
+            crate::residents::placeholders(tx.backend(), chunk.len(), 32)
         );
         let got: Vec<(i64, Option<String>)> = on_tx!(tx, c => {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
@@ -265,7 +268,7 @@ pub async fn insert_many(tx: &mut Tx, rows: &[NewCase<'_>]) -> Result<Vec<i64>> 
                     .bind(k.reporter_user_id).bind(k.reporter_name).bind(k.reporter_phone_sealed).bind(k.created_by)
                     .bind(k.created_by_name).bind(k.accept_due).bind(k.resolve_due).bind(k.due_at).bind(k.near_at)
                     .bind(k.next_alarm_at).bind(k.at_risk).bind(k.token).bind(k.now).bind(k.now)
-                    .bind(k.dispute_sealed);
+                    .bind(k.dispute_sealed).bind(k.reporter_resident_id);
             }
             q.fetch_all(&mut *c).await?
         });
@@ -320,7 +323,7 @@ pub struct Filter {
     /// Only those not placed in a grid (the dispatch list).
     pub unplaced: bool,
     pub assignee: Option<i64>,
-    pub reporter: Option<i64>,
+    pub reporter: Option<Reporter>,
     pub kind: Option<CaseKind>,
     pub state: Option<CaseState>,
     /// A category by its code (one per community).
@@ -329,6 +332,14 @@ pub struct Filter {
     pub overdue_at: Option<i64>,
     /// Open and near (not past) their deadline at this time.
     pub near_at: Option<i64>,
+}
+
+/// A resident's own requests: those his account filed, and those filed for
+/// his record (by him or by his family member acting for him).
+#[derive(Debug, Clone, Copy)]
+pub struct Reporter {
+    pub user: i64,
+    pub resident: Option<i64>,
 }
 
 fn filter_sql(f: &Filter, args: &mut Args) -> String {
@@ -343,10 +354,17 @@ fn filter_sql(f: &Filter, args: &mut Args) -> String {
     if f.unplaced {
         conds.push("k.grid_id IS NULL".to_owned());
     }
-    for (col, v) in [("k.assignee_id", f.assignee), ("k.reporter_user_id", f.reporter)] {
-        if let Some(v) = v {
-            conds.push(format!("{col} = {}", args.push(v)));
-        }
+    if let Some(v) = f.assignee {
+        conds.push(format!("k.assignee_id = {}", args.push(v)));
+    }
+    match f.reporter {
+        Some(Reporter { user, resident: Some(r) }) => conds.push(format!(
+            "(k.reporter_user_id = {} OR k.reporter_resident_id = {})",
+            args.push(user),
+            args.push(r)
+        )),
+        Some(Reporter { user, resident: None }) => conds.push(format!("k.reporter_user_id = {}", args.push(user))),
+        None => {}
     }
     if let Some(code) = &f.category_code {
         conds.push(format!(

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::sql::{Args, bind_args};
 use crate::{Result, Tx, on_tx};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -208,6 +209,24 @@ pub async fn buildings_of(tx: &mut Tx, community_id: i64) -> Result<Vec<Building
     let sql = "SELECT b.id, b.name, e.name AS estate, e.community_id FROM buildings b \
                JOIN estates e ON e.id = b.estate_id WHERE e.community_id = $1 ORDER BY e.name, length(b.name), b.name";
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(community_id).fetch_all(c).await?))
+}
+
+/// The buildings of a community with homes in grids under any of `paths`,
+/// by estate and name.
+pub async fn buildings_in_grids(tx: &mut Tx, community_id: i64, paths: &[String]) -> Result<Vec<BuildingInfo>> {
+    if paths.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut args = Args::default();
+    let com = args.push(community_id);
+    let ranges: Vec<String> = paths.iter().map(|p| args.prefix("o.path", p)).collect();
+    let sql = format!(
+        "SELECT b.id, b.name, e.name AS estate, e.community_id FROM buildings b JOIN estates e ON e.id = b.estate_id \
+         WHERE e.community_id = {com} AND EXISTS (SELECT 1 FROM households h JOIN org_nodes o ON o.id = h.grid_id \
+         WHERE h.building_id = b.id AND ({})) ORDER BY e.name, length(b.name), b.name",
+        ranges.join(" OR ")
+    );
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
 }
 
 /// The grids under `path` that have a boundary: id, path, GeoJSON.

@@ -2,9 +2,10 @@
 
 use serde::Serialize;
 
+use yijia_domain::ballot::Channel;
 use yijia_domain::pledge::{Phase, PledgeStatus};
 
-use crate::ballots::Cast;
+use crate::ballots::{Cast, CastBy, CastVote};
 use crate::{Result, Tx, on_tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -182,11 +183,51 @@ pub async fn judge(
 }
 
 /// The pledges of a year a resident has judged.
-pub async fn judged_by(tx: &mut Tx, community_id: i64, year: i64, resident_id: i64) -> Result<Vec<i64>> {
-    Ok(on_tx!(tx, c => sqlx::query_scalar(
-        "SELECT d.pledge_id FROM pledge_verdicts d JOIN pledges p ON p.id = d.pledge_id \
-         WHERE p.community_id = $1 AND p.year = $2 AND d.resident_id = $3")
-        .bind(community_id).bind(year).bind(resident_id).fetch_all(c).await?))
+/// The pledge votes of a year (or verdicts) of the residents of one
+/// building, as each was cast: `(pledge, cast)`.
+pub async fn casts_in_building(
+    tx: &mut Tx,
+    verdicts: bool,
+    (community_id, year): (i64, i64),
+    building_id: i64,
+) -> Result<Vec<(i64, CastVote)>> {
+    let table = if verdicts { "pledge_verdicts" } else { "pledge_votes" };
+    let at = if verdicts { "at" } else { "voted_at" };
+    let sql = format!(
+        "SELECT v.pledge_id, v.resident_id, v.channel, v.recorded_by, v.slip, v.witness, v.{at} AS at \
+         FROM {table} v JOIN pledges p ON p.id = v.pledge_id JOIN residents r ON r.id = v.resident_id \
+         JOIN households h ON h.id = r.household_id \
+         WHERE p.community_id = $1 AND p.year = $2 AND h.building_id = $3 ORDER BY v.pledge_id"
+    );
+    let rows: Vec<PledgeCast> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(community_id).bind(year).bind(building_id).fetch_all(c).await?);
+    Ok(rows.into_iter().map(|r| (r.pledge_id, r.cast)).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct PledgeCast {
+    pledge_id: i64,
+    #[sqlx(flatten)]
+    cast: CastVote,
+}
+
+/// A resident's pledge votes of a year, or his verdicts: the pledge and how
+/// each came in (his phone, his family member, or paper and who recorded it).
+pub async fn casts_of(
+    tx: &mut Tx,
+    verdicts: bool,
+    community_id: i64,
+    year: i64,
+    resident_id: i64,
+) -> Result<Vec<(i64, CastBy)>> {
+    let table = if verdicts { "pledge_verdicts" } else { "pledge_votes" };
+    let sql = format!(
+        "SELECT v.pledge_id, v.channel, v.recorded_by FROM {table} v JOIN pledges p ON p.id = v.pledge_id \
+         WHERE p.community_id = $1 AND p.year = $2 AND v.resident_id = $3 ORDER BY v.pledge_id"
+    );
+    let rows: Vec<(i64, Channel, Option<String>)> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(community_id).bind(year).bind(resident_id).fetch_all(c).await?);
+    Ok(rows.into_iter().map(|(id, channel, recorded_by)| (id, CastBy { channel, recorded_by })).collect())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]

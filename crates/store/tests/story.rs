@@ -621,6 +621,7 @@ fn new_case<'a>(com: &org::OrgNode, grid: Option<&'a org::OrgNode>, category_id:
         lat: Some(44.8182),
         address: "丁香花园三期3栋",
         reporter_user_id: None,
+        reporter_resident_id: None,
         reporter_name: "李网格",
         reporter_phone_sealed: None,
         created_by: None,

@@ -17,6 +17,7 @@ use yijia_domain::case::{
 };
 use yijia_domain::org::{Boundary, OrgKind};
 use yijia_domain::phone::Phone;
+use yijia_domain::proxy::Act;
 use yijia_domain::role::Role;
 use yijia_domain::time::{DAY_MS, rfc3339};
 use yijia_store::{Tx, cases, org, places, residents};
@@ -367,7 +368,10 @@ pub fn metres(a: (f64, f64), b: (f64, f64)) -> f64 {
 /// The part(s) the caller plays for a case; empty when it is none of theirs.
 pub(crate) fn parts_of(caller: &Caller, k: &cases::Case) -> Vec<Part> {
     let mut p = Vec::new();
-    if caller.user_id.is_some() && caller.user_id == k.reporter_user_id {
+    let filed_for = |r| k.reporter_resident_id == Some(r);
+    if (caller.user_id.is_some() && caller.user_id == k.reporter_user_id)
+        || (caller.has_any(CASE_FILERS) && caller.resident_for(Act::Requests).is_some_and(filed_for))
+    {
         p.push(Part::Reporter);
     }
     if (k.grid_id.is_some() && caller.covers(GRID_HANDLERS, &k.org_path))
@@ -592,7 +596,7 @@ impl Services {
             return Err(ServiceError::forbidden());
         }
         if caller.proxy.is_some() {
-            crate::invitations::own_resident_as(caller, Some(yijia_domain::proxy::Act::Requests))?;
+            crate::invitations::own_resident_as(caller, Some(Act::Requests))?;
         }
         let resident_only = !caller.has_any(CASE_HANDLERS);
         let description = crate::fields::text_between("description", &input.description, 1, 2000)?;
@@ -735,6 +739,7 @@ impl Services {
             lat: placed.lat,
             address: placed.address.clone(),
             reporter_user_id: if resident_only { caller.user_id } else { None },
+            reporter_resident_id: if resident_only { caller.resident_for(Act::Requests) } else { None },
             reporter_name,
             reporter_phone_sealed: phone_sealed,
             created_by: caller.user_id,
@@ -1103,6 +1108,7 @@ impl Services {
             let Some(me) = caller.user_id.filter(|_| caller.has_any(CASE_FILERS)) else {
                 return Err(ServiceError::forbidden());
             };
+            let me = cases::Reporter { user: me, resident: caller.resident_for(Act::Requests) };
             f.reporter = Some(me);
             counts_filter.reporter = Some(me);
         } else {

@@ -43,6 +43,7 @@ fn new_case(k: &cases::Case) -> cases::NewCase<'_> {
         lat: k.lat,
         address: &k.address,
         reporter_user_id: k.reporter_user_id,
+        reporter_resident_id: k.reporter_resident_id,
         reporter_name: &k.reporter_name,
         reporter_phone_sealed: k.reporter_phone_sealed.as_deref(),
         created_by: k.created_by,

@@ -259,6 +259,7 @@ pub fn routes(r: Routes) -> Routes {
         .api(Roles(RESIDENTS), Scope::Own, documented!(pledges::my_pledges))
         .api(Roles(RESIDENTS), Scope::Own, documented!(pledges::propose_mine))
         .api(Roles(RESIDENTS), Scope::Own, documented!(pledges::vote_mine))
+        .api(Roles(BALLOT_RECORDERS), Scope::Object, documented!(pledges::pledge_ballot))
         .api(
             Roles(BALLOT_RECORDERS),
             Scope::Object,

@@ -7,7 +7,7 @@ use yijia_service::pledges::{
     ProgressInput, ProposalInput, ShortlistInput, UpdateView, VerdictInput, YearInput, YearView,
 };
 
-use yijia_service::ballots::{PaperPledge, PaperVerdict};
+use yijia_service::ballots::{PaperPledge, PaperVerdict, PledgeBallotView};
 
 use super::cases::PhotoUpload;
 use super::points::CommunityParam;
@@ -342,6 +342,25 @@ async fn paper_pledge(
     };
     let input = PaperPledge { resident_id: u.whole("resident_id")?, witness: u.text("witness").to_owned(), verdict };
     st.svc.record_pledge_ballot(c, id, input, u.files).await
+}
+
+/// The pledge ballot of one building for its community's current year: the shortlist while
+/// voting (the committed pledges while judging), numbered as printed, and the residents door by
+/// door (names only) with what is in for each and how it came in. For the grid worker to carry.
+#[utoipa::path(get, path = "/api/v1/pledges/ballots/{building}", tag = "pledges",
+    params(("building" = i64, Path, description = "Building id")),
+    responses(
+        (status = 200, description = "The ballot", body = PledgeBallotView),
+        (status = 404, description = "No such building, or none of it in your grids", body = ErrorBody),
+        (status = 409, description = "The community has opened no pledge year", body = ErrorBody),
+    ))]
+pub async fn pledge_ballot(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(building): ApiPath<i64>,
+) -> Result<Json<PledgeBallotView>, ApiError> {
+    Ok(Json(st.svc.pledge_ballot(&c, building).await.api(lang)?))
 }
 
 /// Record a resident's vote for a shortlisted pledge cast on paper or at the door, with the

@@ -2,11 +2,13 @@
 //! propose, vote and judge on their phones; the public board needs no login.
 
 use super::prelude::*;
+use yijia_domain::pledge::Phase;
+use yijia_service::ballots::{BallotBuilding, PaperPledge, PaperVerdict, PledgeBallotLine, PledgeBallotView};
 use yijia_service::pledges::{
     AdvanceInput, MilestoneDone, MilestoneInput, OwnerInput, PledgeMilestoneView, PledgesBoard, ProgressInput,
     ProposalInput, ShortlistInput, UpdateView, VerdictInput, YearInput, YearView,
 };
-use yijia_service::roles::{PLEDGE_MANAGERS, PLEDGE_READERS, PLEDGE_UPDATERS, RESIDENTS};
+use yijia_service::roles::{BALLOT_RECORDERS, PLEDGE_MANAGERS, PLEDGE_READERS, PLEDGE_UPDATERS, RESIDENTS};
 use yijia_service::{Caller, ServiceError};
 
 use super::form::{Flash, then_to, whole};
@@ -22,6 +24,8 @@ pub fn routes(r: Routes) -> Routes {
         .post("/pledges/{id}/progress", Roles(PLEDGE_UPDATERS), Scope::Object, progress)
         .post("/pledges/{id}/milestones", Roles(PLEDGE_UPDATERS), Scope::Object, milestone_add)
         .post("/pledges/milestones/{m}/done", Roles(PLEDGE_UPDATERS), Scope::Object, milestone_done)
+        .get("/pledges/ballots/{building}", Roles(BALLOT_RECORDERS), Scope::Object, ballot)
+        .post("/pledges/ballots/{building}", Roles(BALLOT_RECORDERS), Scope::Object, paper_ballot)
         .get("/me/pledges", Roles(RESIDENTS), Scope::Own, my_pledges)
         .post("/me/pledges", Roles(RESIDENTS), Scope::Own, my_propose)
         .post("/me/pledges/{id}/vote", Roles(RESIDENTS), Scope::Own, my_vote)
@@ -82,6 +86,8 @@ struct PledgesPage {
     next_year: i64,
     may_manage: bool,
     may_update: bool,
+    /// The buildings whose paper ballots the caller carries.
+    ballots: Vec<BallotBuilding>,
     today: String,
     flash: Flash,
 }
@@ -94,6 +100,12 @@ async fn render(st: &AppState, c: &Caller, lang: Lang, q: &Params, flash: Flash)
         Err(e) => return Err(e).page(lang),
     };
     let next_year = y.as_ref().map_or_else(|| yijia_domain::time::year_of(st.svc.now()), |y| y.year + 1);
+    let ballots = match &y {
+        Some(y) if matches!(y.phase, Phase::Voting | Phase::Judging) => {
+            st.svc.ballot_buildings(c, q.community.as_deref()).await.page(lang)?
+        }
+        _ => vec![],
+    };
     let status = flash.status();
     let page = PledgesPage {
         c: Chrome::for_caller(lang, c, "/pledges", "/pledges"),
@@ -101,6 +113,7 @@ async fn render(st: &AppState, c: &Caller, lang: Lang, q: &Params, flash: Flash)
         next_year,
         may_manage: c.has_any(PLEDGE_MANAGERS),
         may_update: c.has_any(PLEDGE_UPDATERS),
+        ballots,
         today: today(st),
         flash,
     };
@@ -233,6 +246,66 @@ async fn milestone_done(
 ) -> PageResult {
     let r = st.svc.finish_pledge_milestone(&c, m, f).await;
     back(&st, &c, lang, r).await
+}
+
+// ---- the paper ballot a grid worker carries ------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pledge_ballot.html")]
+struct BallotPage {
+    c: Chrome,
+    b: PledgeBallotView,
+    flash: Flash,
+}
+
+/// Whether this resident's vote (or verdict) on that pledge is in.
+pub(crate) fn cast_on(line: &PledgeBallotLine, pledge_id: &i64) -> bool {
+    line.casts.iter().any(|x| x.pledge_id == *pledge_id)
+}
+
+async fn render_ballot(st: &AppState, c: &Caller, lang: Lang, building: i64, flash: Flash) -> PageResult {
+    let b = st.svc.pledge_ballot(c, building).await.page(lang)?;
+    let status = flash.status();
+    Ok((status, BallotPage { c: Chrome::for_caller(lang, c, "/pledges", "/pledges"), b, flash }).into_response())
+}
+
+async fn ballot(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(building): Path<i64>,
+    Query(q): Query<Params>,
+) -> PageResult {
+    let ok = q.ok.map(|_| lang.t("已记下。", "Recorded.").to_owned());
+    render_ballot(&st, &c, lang, building, Flash { ok, error: None }).await
+}
+
+/// A resident's paper votes (the pledges ticked on one slip), or his verdict on one pledge.
+async fn paper_ballot(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(building): Path<i64>,
+    form: axum::extract::Multipart,
+) -> PageResult {
+    let r = async {
+        let u =
+            crate::upload::read(form, "slip").await.map_err(|(_, m)| ServiceError::invalid("slip", m.clone(), m))?;
+        let mut pledges = Vec::new();
+        for p in u.list("pledge") {
+            pledges.push(whole("pledge", &p, lang)?);
+        }
+        let verdict = match u.text("kept") {
+            "" => None,
+            _ => Some(PaperVerdict { kept: u.yes_no("kept")?, satisfaction: u.whole("satisfaction")? }),
+        };
+        let input =
+            PaperPledge { resident_id: u.whole("resident_id")?, witness: u.text("witness").to_owned(), verdict };
+        st.svc.record_pledge_ballots(&c, &pledges, input, u.files).await
+    };
+    let r = r.await;
+    then_to(r, &format!("/pledges/ballots/{building}?ok=1#ballot"), lang, |f| render_ballot(&st, &c, lang, building, f))
+        .await
 }
 
 // ---- the resident ---------------------------------------------------------------

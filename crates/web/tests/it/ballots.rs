@@ -6,7 +6,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, csrf_of};
 use crate::projects::neighbour;
 
 /// A project on `building` with its work finished and the vote open.
@@ -249,7 +249,96 @@ async fn pledge_votes_and_verdicts_on_paper_count_once_within_the_limit() {
     assert_eq!(st, StatusCode::OK, "{p}");
     assert_eq!(p["verdict"]["judged_by_channel"]["paper"], 1, "{p}");
     assert_eq!(verdict("4").await.0, StatusCode::CONFLICT, "once");
+    // 张大爷's verdict given at the door: his own page says who recorded it, his phone vote says nothing
+    let fields = [
+        ("resident_id", zhang_id.to_string()),
+        ("kept", "false".to_owned()),
+        ("satisfaction", "2".to_owned()),
+        ("witness", "邻居".to_owned()),
+    ];
+    let (st, v) = multipart(&app, &worker, &format!("/api/v1/pledges/{rails}/paper-verdicts"), &fields, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, y) = app.get(&zhang, "/api/v1/me/pledges").await;
+    let p = y["pledges"].as_array().unwrap().iter().find(|p| p["id"] == rails).unwrap().clone();
+    assert_eq!((&p["my_vote"], &p["my_vote_by"]), (&json!(true), &Value::Null), "{p}");
+    assert_eq!(p["my_verdict_by"], json!({"channel": "paper", "recorded_by": "李网格"}), "{p}");
     let log = app.audit().await;
     assert_eq!(log.iter().filter(|(a, o, _)| a == "pledge_vote_record" && o == "ok").count(), 1);
-    assert_eq!(log.iter().filter(|(a, o, _)| a == "pledge_verdict_record" && o == "ok").count(), 1);
+    assert_eq!(log.iter().filter(|(a, o, _)| a == "pledge_verdict_record" && o == "ok").count(), 2);
+}
+
+#[tokio::test]
+async fn a_worker_carries_a_pledge_ballot_and_records_a_slip_of_choices_at_once() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff").await;
+    let worker = app.token("worker1").await;
+    let secretary = app.token("secretary").await;
+    let (zhang_id, building, zhang) = neighbour(&app, &staff, "张大爷", "13812345678", "101").await;
+    let liu = without_phone(&app, &staff, "刘奶奶", "201").await;
+    app.post(&secretary, "/api/v1/pledges/years", json!({"year": 2026, "votes_per_resident": 2})).await;
+    let mut ids = Vec::new();
+    for title in ["楼道装扶手", "老年食堂", "加装电梯"] {
+        let (_, p) = app.post(&staff, "/api/v1/pledges", json!({"title": title})).await;
+        let id = p["id"].as_i64().unwrap();
+        app.post(&secretary, &format!("/api/v1/pledges/{id}/shortlist"), json!({"shortlisted": true})).await;
+        ids.push(id);
+    }
+    app.post(&secretary, "/api/v1/pledges/years/2026/advance", json!({})).await;
+    app.post(&zhang, &format!("/api/v1/me/pledges/{}/vote", ids[1]), json!({})).await;
+
+    // the ballot: the shortlist numbered as printed, the doors with names only
+    let (st, b) = app.get(&worker, &format!("/api/v1/pledges/ballots/{building}")).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let titles: Vec<_> =
+        b["choices"].as_array().unwrap().iter().map(|c| (c["no"].clone(), c["title"].clone())).collect();
+    assert_eq!(titles, [(json!(1), json!("楼道装扶手")), (json!(2), json!("老年食堂")), (json!(3), json!("加装电梯"))]);
+    assert!(!b.to_string().contains("110101194501010019"), "no ID numbers on a ballot");
+    let line = |b: &Value, id: i64| {
+        let doors = b["doors"].as_array().unwrap();
+        doors.iter().flat_map(|d| d["people"].as_array().unwrap().clone()).find(|p| p["resident_id"] == id).unwrap()
+    };
+    assert_eq!(line(&b, zhang_id)["casts"][0]["no"], 2, "{b}");
+    assert_eq!((line(&b, zhang_id)["left"].as_i64(), line(&b, liu)["left"].as_i64()), (Some(1), Some(2)));
+    // another grid's worker has no ballot here, and the denial is audited
+    let (st, _) = app.get(&app.token("worker2").await, &format!("/api/v1/pledges/ballots/{building}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(app.audit().await.iter().any(|(a, o, _)| a == "pledge_ballot" && o == "denied"));
+
+    // on the page: 刘奶奶's slip, two choices ticked, recorded at once
+    let page = app.browser_as("worker1").await;
+    let url = format!("{}/pledges/ballots/{building}", app.url);
+    let html = page.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("刘奶奶") && html.contains("加装电梯"), "{html}");
+    let form = |chosen: &[i64]| {
+        let mut f = reqwest::multipart::Form::new()
+            .text("_csrf", csrf_of(&html))
+            .text("resident_id", liu.to_string())
+            .text("witness", "")
+            .part(
+                "slip",
+                reqwest::multipart::Part::bytes(yijia_service::photos::sample_jpeg_with_gps(64, 48)).file_name("s.jpg"),
+            );
+        for p in chosen {
+            f = f.text("pledge", p.to_string());
+        }
+        f
+    };
+    // three ticks for two votes: refused whole, nothing kept
+    let r = page.post(&url).multipart(form(&ids)).send().await.unwrap();
+    let (st, text) = (r.status(), r.text().await.unwrap());
+    assert!(st.is_client_error() && text.contains("票已用完"), "{st} {text}");
+    assert_eq!(line(&app.get(&worker, &format!("/api/v1/pledges/ballots/{building}")).await.1, liu)["left"], 2);
+    let r = page.post(&url).multipart(form(&[ids[0], ids[2]])).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, b) = app.get(&worker, &format!("/api/v1/pledges/ballots/{building}")).await;
+    let nos: Vec<_> = line(&b, liu)["casts"].as_array().unwrap().iter().map(|c| c["no"].as_i64().unwrap()).collect();
+    assert_eq!((nos, line(&b, liu)["left"].as_i64()), (vec![1, 3], Some(0)), "{b}");
+    assert_eq!(line(&b, liu)["casts"][0]["slip"], true);
+    let (_, y) = app.get(&secretary, "/api/v1/pledges").await;
+    let paper: i64 =
+        y["pledges"].as_array().unwrap().iter().map(|p| p["votes_by_channel"]["paper"].as_i64().unwrap()).sum();
+    assert_eq!(paper, 2);
+    // the pledges page offers the ballot of each building in her grids
+    let html = page.get(format!("{}/pledges", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("href=\"/pledges/ballots/{building}\"")), "{html}");
 }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use yijia_domain::role::Role;
 use yijia_domain::time::MINUTE_MS;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, csrf_of};
 
 async fn file(app: &TestApp, token: &str, body: Value) -> Value {
     let (st, v) = app.post(token, "/api/v1/cases", body).await;
@@ -26,7 +26,7 @@ fn timeline(v: &Value) -> Vec<String> {
     v["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect()
 }
 
-fn ids(v: &Value) -> Vec<i64> {
+pub(crate) fn ids(v: &Value) -> Vec<i64> {
     v["items"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect()
 }
 
@@ -609,11 +609,6 @@ async fn the_demo_has_cases_in_every_state() {
         }
     }
     assert!(swept.len() > 5, "reminders at many times: {swept:?}");
-}
-
-/// The CSRF token of a page's forms.
-fn csrf_of(html: &str) -> String {
-    html.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned()
 }
 
 async fn page(b: &reqwest::Client, url: String) -> (StatusCode, String) {

@@ -198,3 +198,8 @@ pub fn sheets(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
         })
         .collect()
 }
+
+/// The CSRF token of a page's forms.
+pub fn csrf_of(html: &str) -> String {
+    html.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned()
+}

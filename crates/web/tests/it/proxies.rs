@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use yijia_domain::time::DAY_MS;
 
 use crate::ballots::voting_project;
+use crate::cases::ids;
 use crate::helpers::TestApp;
 use crate::me::{join, resident_token};
 use crate::projects::neighbour;
@@ -95,6 +96,18 @@ async fn a_son_acts_for_his_father_within_what_he_allowed_and_everyone_sees_it()
     assert_eq!(st, StatusCode::CREATED, "{k}");
     let (_, seen) = app.get(&staff, &format!("/api/v1/cases/{}", k["id"])).await;
     assert!(seen.to_string().contains("张大爷(由家属张小明代办)"), "{seen}");
+    // the father has it among his own requests, and the son follows the father's own
+    let (st, own) =
+        app.post(&father_token, "/api/v1/cases", json!({"category": "repair", "description": "门铃坏了"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{own}");
+    let (_, his) = app.get(&father_token, "/api/v1/cases").await;
+    assert_eq!(ids(&his), [own["id"].as_i64().unwrap(), k["id"].as_i64().unwrap()], "{his}");
+    let (st, v) = app.get(&father_token, &format!("/api/v1/cases/{}", k["id"])).await;
+    assert_eq!((st, v["reporter_name"].as_str()), (StatusCode::OK, Some("张大爷(由家属张小明代办)")), "{v}");
+    let (_, sons) = app.get(&son, "/api/v1/cases").await;
+    assert_eq!(ids(&sons), ids(&his), "{sons}");
+    let (st, _) = app.get(&son, &format!("/api/v1/cases/{}", own["id"])).await;
+    assert_eq!(st, StatusCode::OK);
     // and votes for him: it counts as a proxy vote, once
     let id = voting_project(&app, building, 1).await;
     let (st, v) = app.post(&son, &format!("/api/v1/me/projects/{id}/vote"), json!({"accept": true})).await;
@@ -103,6 +116,12 @@ async fn a_son_acts_for_his_father_within_what_he_allowed_and_everyone_sees_it()
     let (st, v) = app.post(&father_token, &format!("/api/v1/me/projects/{id}/vote"), json!({"accept": false})).await;
     assert_eq!(st, StatusCode::CONFLICT, "{v}");
     assert!(v["error"]["message"].as_str().unwrap().contains("张小明"), "his father is told who voted: {v}");
+    let (_, mine) = app.get(&father_token, "/api/v1/me/projects").await;
+    let p = mine.as_array().unwrap().iter().find(|p| p["id"] == id).unwrap();
+    assert_eq!(
+        (&p["my_vote"], &p["my_vote_by"]),
+        (&json!(true), &json!({"channel": "proxy", "recorded_by": "张小明"}))
+    );
     // what the father did not allow stays closed: his points
     let (st, v) = app.get(&son, "/api/v1/me/points").await;
     assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
@@ -134,6 +153,8 @@ async fn a_son_acts_for_his_father_within_what_he_allowed_and_everyone_sees_it()
     };
     let (st, _) = app.post(&son, "/api/v1/cases", body.clone()).await;
     assert_eq!(st, StatusCode::NOT_FOUND, "ended: his account reaches nothing of the community");
+    let (st, _) = app.get(&son, &format!("/api/v1/cases/{}", own["id"])).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "nor his father's requests");
     assert!(
         app.audit().await.iter().any(|(a, o, obj)| a == "proxy_end" && o == "ok" && *obj == format!("proxy:{proxy}"))
     );

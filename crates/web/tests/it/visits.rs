@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use yijia_domain::time::DAY_MS;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, csrf_of};
 
 fn person(name: &str, grid: &str, door: &str, categories: &[&str]) -> Value {
     let cats: Vec<Value> = categories.iter().map(|c| json!({"category": c})).collect();
@@ -328,10 +328,6 @@ async fn dispute_revisits_come_onto_the_walk_list_when_due() {
     let (st, _) = app.post(&worker, &format!("/api/v1/cases/{id}/revisits/{rid}"), json!({"note": "again"})).await;
     assert_eq!(st, StatusCode::CONFLICT);
     assert!(app.get(&worker, "/api/v1/walk-list").await.1["revisits"].as_array().unwrap().is_empty());
-}
-
-fn csrf_of(html: &str) -> String {
-    html.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned()
 }
 
 #[tokio::test]
