@@ -1,7 +1,7 @@
 // A son acts for his mother (代办): the grid worker links him on the
 // mother's page with her consent given in person; he signs up with the
 // code, logs in with his own number, files a request and votes on her
-// building's repair for her; staff see "由家属代办" on both.
+// building's repair for her; staff and her own pages see "由家属代办".
 // Expects a fresh `yijia serve --demo` at YIJIA_URL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,7 +80,8 @@ test('a son linked by staff files a request and votes for his mother; staff see 
   await s.page.goto(`${BASE}/me/projects`);
   const card = s.page.locator(`section.project[data-id="${p.id}"]`);
   await Promise.all([s.page.waitForURL(/\?ok=1/), card.getByRole('button', { name: '同意验收' }).click()]);
-  assert.ok((await card.textContent()).includes('您已投票'));
+  const voted = await card.textContent();
+  assert.ok(voted.includes('您已投票') && voted.includes('由家属王小军代办'), voted);
   await s.page.screenshot({ path: `${OUT}family-voted.png`, fullPage: true });
 
   // staff see who did it
