@@ -10,7 +10,7 @@ use crate::error::Invalid;
 crate::labelled! {
     stored in "acceptance_votes.channel, pledge_votes.channel, pledge_verdicts.channel";
     /// How a vote came in.
-    pub enum Channel {
+    pub enum VoteChannel {
         /// The resident on their own account.
         Phone = ("phone", "手机", "Phone"),
         /// A family member acting for the resident (代办).
@@ -31,11 +31,11 @@ pub struct ByChannel {
 
 impl ByChannel {
     /// Adds `n` votes that came in by `channel`.
-    pub fn add(&mut self, channel: Channel, n: i64) {
+    pub fn add(&mut self, channel: VoteChannel, n: i64) {
         match channel {
-            Channel::Phone => self.phone += n,
-            Channel::Proxy => self.proxy += n,
-            Channel::Paper => self.paper += n,
+            VoteChannel::Phone => self.phone += n,
+            VoteChannel::Proxy => self.proxy += n,
+            VoteChannel::Paper => self.paper += n,
         }
     }
 
@@ -88,13 +88,13 @@ mod tests {
     #[test]
     fn channels_add_up_and_decode_strictly() {
         let mut by = ByChannel::default();
-        by.add(Channel::Phone, 3);
-        by.add(Channel::Paper, 2);
-        by.add(Channel::Proxy, 1);
+        by.add(VoteChannel::Phone, 3);
+        by.add(VoteChannel::Paper, 2);
+        by.add(VoteChannel::Proxy, 1);
         assert_eq!((by.phone, by.proxy, by.paper, by.total()), (3, 1, 2, 6));
-        for c in Channel::ALL {
-            assert_eq!(Channel::from_code(c.code()), Some(c));
+        for c in VoteChannel::ALL {
+            assert_eq!(VoteChannel::from_code(c.code()), Some(c));
         }
-        assert_eq!(Channel::from_code("sms"), None);
+        assert_eq!(VoteChannel::from_code("sms"), None);
     }
 }

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use yijia_domain::ballot::{self as rules, Channel};
+use yijia_domain::ballot::{self as rules, VoteChannel};
 use yijia_domain::pledge::{Phase, PledgeStatus};
 use yijia_domain::project::Stage;
 use yijia_store::ballots::{Cast, CastBy, CastVote};
@@ -30,7 +30,7 @@ pub struct BallotLine {
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CastView {
     pub accept: bool,
-    pub channel: Channel,
+    pub channel: VoteChannel,
     /// Who recorded it (staff, or the family member acting); none for the resident's own phone.
     pub recorded_by: Option<String>,
     pub witness: Option<String>,
@@ -71,7 +71,7 @@ pub struct BallotChoice {
 pub struct PledgeCastView {
     pub no: i64,
     pub pledge_id: i64,
-    pub channel: Channel,
+    pub channel: VoteChannel,
     pub recorded_by: Option<String>,
     pub witness: Option<String>,
     pub slip: bool,
@@ -155,14 +155,14 @@ fn cast_view(accept: bool, c: CastVote) -> CastView {
 /// On a resident's own pages: who put his vote in, when it was not his phone.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct VotedBy {
-    pub channel: Channel,
+    pub channel: VoteChannel,
     /// The family member acting for him, or the staff who recorded it.
     pub recorded_by: String,
 }
 
 pub(crate) fn voted_by(c: CastBy) -> Option<VotedBy> {
     match (c.channel, c.recorded_by) {
-        (Channel::Phone, _) | (_, None) => None,
+        (VoteChannel::Phone, _) | (_, None) => None,
         (channel, Some(recorded_by)) => Some(VotedBy { channel, recorded_by }),
     }
 }
@@ -170,7 +170,7 @@ pub(crate) fn voted_by(c: CastBy) -> Option<VotedBy> {
 /// How a resident's own vote comes in: his phone, or his family member's.
 pub(crate) fn own_cast(caller: &Caller) -> Cast<'_> {
     match &caller.proxy {
-        Some(p) => Cast { channel: Channel::Proxy, recorded_by: Some(&p.family_name), slip: None, witness: None },
+        Some(p) => Cast { channel: VoteChannel::Proxy, recorded_by: Some(&p.family_name), slip: None, witness: None },
         None => Cast::PHONE,
     }
 }
@@ -178,7 +178,7 @@ pub(crate) fn own_cast(caller: &Caller) -> Cast<'_> {
 /// What a resident who already voted is told, whoever cast it.
 pub(crate) fn already_in(c: &CastVote) -> ServiceError {
     match (c.channel, &c.recorded_by) {
-        (Channel::Phone, _) | (_, None) => ServiceError::conflict("您已投过票", "you have voted already"),
+        (VoteChannel::Phone, _) | (_, None) => ServiceError::conflict("您已投过票", "you have voted already"),
         (ch, Some(by)) => ServiceError::conflict(
             format!("您的票已经记下了({},{by} 记录),不能再投", ch.name_zh()),
             format!("your vote is already in ({}, recorded by {by}): it cannot be cast again", ch.name_en()),
@@ -346,7 +346,7 @@ impl Services {
                     }
                     let y = pledges::year(&mut tx, com.id, found.year).await?.ok_or(ServiceError::NotFound)?;
                     let cast = Cast {
-                        channel: Channel::Paper,
+                        channel: VoteChannel::Paper,
                         recorded_by: Some(&caller.display_name),
                         slip: slip.as_deref(),
                         witness: witness.as_deref(),
@@ -487,13 +487,13 @@ impl Services {
             if p.stage != Stage::Voting {
                 return Err(ServiceError::conflict("现在不是验收投票时间", "the project is not being voted on now"));
             }
-            let cast = Cast { channel: Channel::Paper, recorded_by: Some(&caller.display_name), slip, witness };
+            let cast = Cast { channel: VoteChannel::Paper, recorded_by: Some(&caller.display_name), slip, witness };
             if !store::vote(&mut tx, project_id, r.id, input.accept, &cast, now).await? {
                 let before = store::cast_of(&mut tx, project_id, r.id).await?;
                 return Err(before.map_or_else(
                     || ServiceError::conflict("这位居民已投过票", "this resident has voted already"),
                     |c| match c.channel {
-                        Channel::Phone => ServiceError::conflict(
+                        VoteChannel::Phone => ServiceError::conflict(
                             "这位居民已在手机上投过票",
                             "this resident has voted on their phone already",
                         ),

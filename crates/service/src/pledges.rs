@@ -304,7 +304,7 @@ async fn committed_while_working(tx: &mut Tx, caller: &Caller, id: i64) -> Resul
 
 /// Whether a vote is the resident's own (his phone, his family's) or staff's on paper: what he is told.
 fn by_himself(cast: &Cast<'_>) -> bool {
-    cast.channel != yijia_domain::ballot::Channel::Paper
+    cast.channel != yijia_domain::ballot::VoteChannel::Paper
 }
 
 /// A resident's vote for a shortlisted pledge, however it comes in: once

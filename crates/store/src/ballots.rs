@@ -3,13 +3,13 @@
 
 use serde::Serialize;
 
-use yijia_domain::ballot::Channel;
+use yijia_domain::ballot::VoteChannel;
 
 /// How a vote is being cast: the resident's phone carries nothing else;
 /// a proxy or staff name themselves, and paper brings a slip or a witness.
 #[derive(Debug, Clone, Copy)]
 pub struct Cast<'a> {
-    pub channel: Channel,
+    pub channel: VoteChannel,
     pub recorded_by: Option<&'a str>,
     /// The stored file name of the signed slip's photo.
     pub slip: Option<&'a str>,
@@ -17,14 +17,14 @@ pub struct Cast<'a> {
 }
 
 impl Cast<'static> {
-    pub const PHONE: Cast<'static> = Cast { channel: Channel::Phone, recorded_by: None, slip: None, witness: None };
+    pub const PHONE: Cast<'static> = Cast { channel: VoteChannel::Phone, recorded_by: None, slip: None, witness: None };
 }
 
 /// A vote as it was cast.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct CastVote {
     pub resident_id: i64,
-    pub channel: Channel,
+    pub channel: VoteChannel,
     pub recorded_by: Option<String>,
     pub slip: Option<String>,
     pub witness: Option<String>,
@@ -35,7 +35,7 @@ pub struct CastVote {
 /// phone, the family member or staff who recorded it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CastBy {
-    pub channel: Channel,
+    pub channel: VoteChannel,
     pub recorded_by: Option<String>,
 }
 

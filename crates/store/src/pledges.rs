@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use yijia_domain::ballot::Channel;
+use yijia_domain::ballot::VoteChannel;
 use yijia_domain::pledge::{Phase, PledgeStatus};
 
 use crate::ballots::{Cast, CastBy, CastVote};
@@ -225,7 +225,7 @@ pub async fn casts_of(
         "SELECT v.pledge_id, v.channel, v.recorded_by FROM {table} v JOIN pledges p ON p.id = v.pledge_id \
          WHERE p.community_id = $1 AND p.year = $2 AND v.resident_id = $3 ORDER BY v.pledge_id"
     );
-    let rows: Vec<(i64, Channel, Option<String>)> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+    let rows: Vec<(i64, VoteChannel, Option<String>)> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(community_id).bind(year).bind(resident_id).fetch_all(c).await?);
     Ok(rows.into_iter().map(|(id, channel, recorded_by)| (id, CastBy { channel, recorded_by })).collect())
 }

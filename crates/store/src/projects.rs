@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use yijia_domain::project::{ExpenseStatus, FundingStatus, Source, Stage};
 
-use yijia_domain::ballot::{ByChannel, Channel};
+use yijia_domain::ballot::{ByChannel, VoteChannel};
 
 use crate::ballots::{Cast, CastVote};
 use crate::{Result, Tx, on_tx};
@@ -363,7 +363,7 @@ pub async fn vote(
 
 /// (yes, no) votes so far, and all of them by how they came in.
 pub async fn tally(tx: &mut Tx, project_id: i64) -> Result<(i64, i64, ByChannel)> {
-    let rows: Vec<(bool, Channel, i64)> = on_tx!(tx, c => sqlx::query_as(
+    let rows: Vec<(bool, VoteChannel, i64)> = on_tx!(tx, c => sqlx::query_as(
         "SELECT accept, channel, COUNT(*) FROM acceptance_votes WHERE project_id = $1 GROUP BY accept, channel")
         .bind(project_id).fetch_all(c).await?);
     let (mut yes, mut no, mut by) = (0, 0, ByChannel::default());
