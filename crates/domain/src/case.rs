@@ -346,6 +346,9 @@ pub fn system_note_en(note: &str) -> Option<String> {
     if note == "待社区分派" {
         return Some("Waiting for the community to assign it".into());
     }
+    if note == crate::life::DECEASED_NOTE {
+        return Some("The person who filed it has died (recorded in the register): closed".into());
+    }
     if note == "超过办结时限,自动上报街道" {
         return Some("Past the time to resolve: sent up to the subdistrict".into());
     }

@@ -12,6 +12,7 @@ pub mod device;
 pub mod error;
 pub mod id_number;
 pub mod label;
+pub mod life;
 pub mod notify;
 pub mod org;
 pub mod password;

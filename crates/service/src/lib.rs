@@ -26,6 +26,7 @@ pub mod import;
 pub mod invitations;
 pub mod jobs;
 pub mod keys;
+pub mod life;
 pub mod login_codes;
 pub mod notices;
 pub mod notify;

@@ -816,7 +816,7 @@ impl Services {
                     );
                     let note = format!("修缮项目「{}」经居民验收通过,隐患已消除", p.title);
                     for k in store::case_ids(tx, p.id).await? {
-                        if crate::cases::close_by_project(tx, &who, k, &note, now).await? {
+                        if crate::cases::close_for(tx, &who, k, &note, "project", now).await? {
                             closed.push(k);
                         }
                     }

@@ -129,6 +129,9 @@ pub struct ResidentView {
     pub categories: Vec<CategoryView>,
     /// Stated data that contradicts the ID number, for a person to check.
     pub flags: Vec<Flag>,
+    /// On the register, moved away or deceased, and since which day.
+    pub status: yijia_domain::life::Status,
+    pub status_on: Option<String>,
     pub version: i64,
 }
 
@@ -186,6 +189,8 @@ pub struct ResidentFilter {
     /// An exact ID number or phone number.
     pub q: Option<String>,
     pub sort: ResidentSort,
+    /// Those moved away or deceased; by default, those on the register.
+    pub status: Option<yijia_domain::life::Status>,
 }
 
 /// The order of a resident list (a domain type, shared with the store).
@@ -582,13 +587,15 @@ impl Services {
             notes: r.notes,
             categories,
             flags: serde_json::from_str(&r.flags).unwrap_or_default(),
+            status: r.status,
+            status_on: r.status_on,
             version: r.version,
         }
     }
 
     /// A resident in the caller's scope; anyone else is "not found", and
     /// the attempt is audited.
-    async fn resident_in_scope(
+    pub(crate) async fn resident_in_scope(
         &self,
         caller: &Caller,
         id: i64,
@@ -846,6 +853,7 @@ impl Services {
                 .map(|e| yijia_domain::roster::entrance_name(&yijia_domain::roster::Cell::Text(e.to_owned()))),
             door: f.door.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
             sort: f.sort,
+            status: f.status,
             category: category.filter(|c| !c.derived).map(|c| c.code),
             // pinyin is searched in lower case without spaces: "Cui xh" → "cuixh"
             name: f

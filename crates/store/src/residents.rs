@@ -5,6 +5,7 @@ use serde::Serialize;
 pub use yijia_domain::registry::ResidentSort as Sort;
 
 use yijia_domain::id_number::Sex;
+use yijia_domain::life::{Change, Informant, Status};
 use yijia_domain::registry::Residence;
 
 use crate::sql::{Args, bind_args};
@@ -37,6 +38,9 @@ pub struct Resident {
     /// sealed details and `=name` when the community made it: read with the
     /// row, not one statement more.
     pub categories: Option<String>,
+    /// Here, moved away or deceased, and since which day.
+    pub status: Status,
+    pub status_on: Option<String>,
 }
 
 /// One of a resident's categories as read with the row.
@@ -78,7 +82,7 @@ const COLS: &str = "r.id, r.uid, r.grid_id, o.code AS grid_code, o.name AS grid_
                     (SELECT group_concat(rc.category || CASE WHEN rc.details_sealed IS NULL THEN '' ELSE '+' END \
                     || COALESCE('=' || cc.name, ''), ',') FROM resident_categories rc \
                     LEFT JOIN community_categories cc ON rc.category = 'c' || cc.id \
-                    WHERE rc.resident_id = r.id) AS categories";
+                    WHERE rc.resident_id = r.id) AS categories, r.status, r.status_on";
 
 /// `COLS` for this backend: PostgreSQL calls `group_concat` `string_agg`.
 fn cols(tx: &Tx) -> std::borrow::Cow<'static, str> {
@@ -331,7 +335,7 @@ pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<Resident>> {
 pub async fn in_household(tx: &mut Tx, household_id: i64) -> Result<Vec<Resident>> {
     let sql = format!(
         "SELECT {} FROM residents r JOIN org_nodes o ON o.id = r.grid_id WHERE r.household_id = $1 \
-         ORDER BY r.relation <> '户主', r.birth_date IS NULL, r.birth_date, r.id",
+         AND r.status = 'present' ORDER BY r.relation <> '户主', r.birth_date IS NULL, r.birth_date, r.id",
         cols(tx)
     );
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(household_id).fetch_all(c).await?))
@@ -378,6 +382,8 @@ pub struct Filter {
     pub entrance: Option<String>,
     pub door: Option<String>,
     pub sort: Sort,
+    /// Those with this status; `None`, those on the register.
+    pub status: Option<Status>,
 }
 
 /// The `ORDER BY` of a sort order; unknown birth dates and addresses last.
@@ -397,6 +403,7 @@ fn filter_sql(f: &Filter, args: &mut Args) -> String {
     let mut conds = Vec::new();
     let ranges: Vec<String> = f.paths.iter().map(|p| args.prefix("o.path", p)).collect();
     conds.push(format!("({})", ranges.join(" OR ")));
+    conds.push(format!("r.status = {}", args.push(f.status.unwrap_or_default().code())));
     if let Some(c) = &f.category {
         conds.push(format!(
             "EXISTS (SELECT 1 FROM resident_categories rc WHERE rc.resident_id = r.id AND rc.category = {})",
@@ -564,7 +571,7 @@ pub async fn category_counts(tx: &mut Tx, path: &str, born_after: &str) -> Resul
                WHERE o.path >= $1 AND o.path < $2 AND h.n <> 0 \
                UNION ALL \
                SELECT o.code, 'child', (SELECT COUNT(*) FROM residents r \
-               WHERE r.grid_id = o.id AND r.birth_date > $3) FROM org_nodes o \
+               WHERE r.grid_id = o.id AND r.birth_date > $3 AND r.status = 'present') FROM org_nodes o \
                WHERE o.path >= $1 AND o.path < $2 AND o.kind = 'grid'";
     let rows: Vec<(String, String, i64)> =
         on_tx!(tx, c => sqlx::query_as(sql).bind(path).bind(&upper).bind(born_after).fetch_all(c).await?);
@@ -649,7 +656,7 @@ pub async fn in_building(tx: &mut Tx, building_id: i64, paths: &[String]) -> Res
     let ranges: Vec<String> = paths.iter().map(|p| args.prefix("o.path", p)).collect();
     let sql = format!(
         "SELECT {}, h.entrance, h.door FROM residents r JOIN org_nodes o ON o.id = r.grid_id \
-         JOIN households h ON h.id = r.household_id WHERE h.building_id = {building} AND ({}) \
+         JOIN households h ON h.id = r.household_id WHERE h.building_id = {building} AND r.status = 'present' AND ({}) \
          ORDER BY h.entrance, length(h.door), h.door, h.id, r.relation <> '户主', r.id",
         cols(tx),
         ranges.join(" OR ")
@@ -670,4 +677,61 @@ pub async fn grid_paths(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(i64, String, St
         ph.join(", ")
     );
     Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
+}
+
+/// A change in a resident's life, as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct LifeEvent {
+    pub id: i64,
+    pub resident_id: i64,
+    pub kind: Change,
+    pub on_date: String,
+    pub reason: String,
+    pub source: Informant,
+    /// What the change did, as JSON.
+    pub detail: String,
+    pub by_user: String,
+    pub by_name: String,
+    pub at: i64,
+}
+
+/// A change to record: the kind, its day, why, who told, what it did.
+pub struct NewLifeEvent<'a> {
+    pub resident_id: i64,
+    pub kind: Change,
+    pub on_date: &'a str,
+    pub reason: &'a str,
+    pub source: Informant,
+    pub detail: &'a str,
+    pub by_user: &'a str,
+    pub by_name: &'a str,
+    pub at: i64,
+}
+
+/// Moves a resident to a status since a day, if still at `version`; and
+/// writes the change into the record's history. False when stale.
+pub async fn change_status(tx: &mut Tx, version: i64, e: &NewLifeEvent<'_>) -> Result<bool> {
+    let to = e.kind.to();
+    let on = (to != Status::Present).then_some(e.on_date);
+    let n = on_tx!(tx, c => sqlx::query(
+        "UPDATE residents SET status = $1, status_on = $2, updated_at = $3, version = version + 1 \
+         WHERE id = $4 AND version = $5")
+        .bind(to).bind(on).bind(e.at).bind(e.resident_id).bind(version).execute(c).await?.rows_affected());
+    if n == 0 {
+        return Ok(false);
+    }
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO resident_events (resident_id, kind, on_date, reason, source, detail, by_user, by_name, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        .bind(e.resident_id).bind(e.kind).bind(e.on_date).bind(e.reason).bind(e.source).bind(e.detail)
+        .bind(e.by_user).bind(e.by_name).bind(e.at).execute(c).await?.rows_affected());
+    Ok(true)
+}
+
+/// A resident's life events, oldest first.
+pub async fn life_of(tx: &mut Tx, resident_id: i64) -> Result<Vec<LifeEvent>> {
+    Ok(on_tx!(tx, c => sqlx::query_as(
+        "SELECT id, resident_id, kind, on_date, reason, source, detail, by_user, by_name, at FROM resident_events \
+         WHERE resident_id = $1 ORDER BY id")
+        .bind(resident_id).fetch_all(c).await?))
 }

@@ -99,10 +99,11 @@ fn recount_sql(backend: Backend) -> String {
 }
 
 /// People per grid and category counted from the rows (category '' is
-/// everyone).
-const HEADCOUNT_SQL: &str = "SELECT grid_id, '' AS category, COUNT(*) AS n FROM residents GROUP BY grid_id \
+/// everyone on the register).
+const HEADCOUNT_SQL: &str = "SELECT grid_id, '' AS category, COUNT(*) AS n FROM residents \
+    WHERE status = 'present' GROUP BY grid_id \
     UNION ALL SELECT r.grid_id, rc.category, COUNT(*) FROM resident_categories rc \
-    JOIN residents r ON r.id = rc.resident_id GROUP BY r.grid_id, rc.category";
+    JOIN residents r ON r.id = rc.resident_id WHERE r.status = 'present' GROUP BY r.grid_id, rc.category";
 
 /// Every tally counted afresh from the rows, in order (people too, as in
 /// `kept`).

@@ -277,6 +277,15 @@ pub struct Plan {
     pub first_due_on: Option<String>,
 }
 
+/// Ends a resident's plan (they left the register): off the walk list and
+/// the coverage at once; the last contact stays.
+pub async fn end_plan(tx: &mut Tx, resident_id: i64) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE care_plans SET due_on = NULL, days = NULL, first_due_on = NULL WHERE resident_id = $1")
+        .bind(resident_id).execute(c).await?.rows_affected());
+    Ok(())
+}
+
 /// Writes the plans, a statement for many.
 pub async fn set_plans(tx: &mut Tx, plans: &[Plan]) -> Result<()> {
     for chunk in plans.chunks(BATCH) {
@@ -373,7 +382,7 @@ pub async fn plan_inputs(tx: &mut Tx, whose: Whose<'_>) -> Result<Vec<PlanInput>
          o.parent_id AS community_id, r.household_id, r.visit_interval_days, cp.last_contact_on, \
          cp.due_on AS visit_due_on, cp.days AS plan_days, cp.first_due_on, {cats} AS cats, {own} AS own \
          FROM residents r {org} LEFT JOIN care_plans cp ON cp.resident_id = r.id \
-         WHERE {cond} ORDER BY r.id"
+         WHERE {cond} AND r.status = 'present' ORDER BY r.id"
     );
     let mut rows: Vec<PlanInput> =
         on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?);

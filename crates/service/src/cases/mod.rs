@@ -1696,11 +1696,19 @@ fn stale() -> ServiceError {
     ))
 }
 
-/// Closes a case that a repair project fixed, when the residents accept
-/// the work: the project's acceptance is the authority, so whatever state
-/// the case was in (short of closed or rejected) it is resolved and closed,
-/// with the reason on its timeline. True when it was closed now.
-pub(crate) async fn close_by_project(tx: &mut Tx, caller: &Caller, case_id: i64, note: &str, now: i64) -> Result<bool> {
+/// Closes a case on an authority beyond its workflow: a repair project the
+/// residents accepted (`by` "project"), or the death of the person who
+/// filed it ("resident_deceased"). Whatever state the case was in (short
+/// of closed or rejected) it is resolved and closed, with the reason on its
+/// timeline. True when it was closed now.
+pub(crate) async fn close_for(
+    tx: &mut Tx,
+    caller: &Caller,
+    case_id: i64,
+    note: &str,
+    by: &str,
+    now: i64,
+) -> Result<bool> {
     let Some(mut k) = cases::get(tx, case_id).await? else { return Ok(false) };
     let path = yijia_domain::case::closing_path(k.state);
     if path.is_empty() {
@@ -1728,6 +1736,6 @@ pub(crate) async fn close_by_project(tx: &mut Tx, caller: &Caller, case_id: i64,
         log_event(tx, (&k).into(), actor, kind, Some(was), said, now).await?;
     }
     let e = Event::ok("case_close", format!("case:{case_id}"), &k.org_path);
-    record(tx, caller, now, &e.with(json!({ "from": from, "to": "closed", "by": "project" }))).await?;
+    record(tx, caller, now, &e.with(json!({ "from": from, "to": "closed", "by": by }))).await?;
     Ok(true)
 }

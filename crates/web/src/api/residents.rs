@@ -1,6 +1,7 @@
 use super::prelude::*;
 use yijia_service::categories::CategoryDef;
 use yijia_service::households::{BuildingView, HouseholdView};
+use yijia_service::life::{LifeEventView, LifeInput, LifeOutcome};
 use yijia_service::registry::ResidentEdit;
 use yijia_service::registry::{
     CategoryChange, GridCounts, HistoryView, RecordView, ResidentFilter, ResidentInput, ResidentView, Unmasked,
@@ -36,6 +37,8 @@ pub struct ResidentParams {
     pub door: Option<String>,
     /// name (default), oldest, youngest, address or newest.
     pub sort: Option<yijia_service::registry::ResidentSort>,
+    /// present (default: on the register), moved_away or deceased.
+    pub status: Option<yijia_domain::life::Status>,
 }
 
 /// Residents in your scope, masked, by name.
@@ -65,6 +68,7 @@ pub async fn list_residents(
         entrance: q.entrance,
         door: q.door,
         sort: q.sort.unwrap_or_default(),
+        status: q.status,
     };
     Ok(Json(st.svc.list_residents(&c, f, page).await.api(lang)?))
 }
@@ -183,6 +187,47 @@ pub async fn change_category(
     ApiJson(b): ApiJson<CategoryChange>,
 ) -> Result<Json<ResidentView>, ApiError> {
     Ok(Json(st.svc.change_category(&c, id, b).await.api(lang)?))
+}
+
+/// Record a change in the resident's life (moved away, deceased, back on the register), with
+/// its day, reason and source. It does at once what it means: off the walk list, the counts and
+/// the coverage; the account disabled and family links ended; the points back to the pool (the
+/// published rule); for a death, the requests they filed closed with a note. Coming back plans
+/// them again and enables an account the change disabled.
+#[utoipa::path(post, path = "/api/v1/residents/{id}/life", tag = "residents", request_body = LifeInput,
+    params(("id" = i64, Path, description = "Resident id")),
+    responses(
+        (status = 200, description = "The record's status and what the change did", body = LifeOutcome),
+        (status = 403, description = "CSRF token missing", body = ErrorBody),
+        (status = 404, description = "No such resident within your scope", body = ErrorBody),
+        (status = 409, description = "The record changed since you read it", body = ErrorBody),
+        (status = 422, description = "A change the record does not allow, a date in the future or before birth, or no reason", body = ErrorBody),
+    ))]
+pub async fn change_life(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<LifeInput>,
+) -> Result<Json<LifeOutcome>, ApiError> {
+    Ok(Json(st.svc.change_life(&c, id, b).await.api(lang)?))
+}
+
+/// The changes in the resident's life, oldest first: each with its day, reason, source, who
+/// recorded it and what it did.
+#[utoipa::path(get, path = "/api/v1/residents/{id}/life", tag = "residents",
+    params(("id" = i64, Path, description = "Resident id")),
+    responses(
+        (status = 200, description = "Oldest first", body = Vec<LifeEventView>),
+        (status = 404, description = "No such resident within your scope", body = ErrorBody),
+    ))]
+pub async fn life_events(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<LifeEventView>>, ApiError> {
+    Ok(Json(st.svc.life_of(&c, id).await.api(lang)?))
 }
 
 /// Who added or removed which category, when and why.

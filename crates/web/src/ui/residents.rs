@@ -3,6 +3,7 @@
 
 use super::prelude::*;
 use yijia_domain::id_number::Sex;
+use yijia_domain::life::Change;
 use yijia_domain::org::OrgKind;
 use yijia_domain::registry::{Category, Residence};
 use yijia_service::households::{BuildingView, DoorView, HouseholdView};
@@ -33,6 +34,7 @@ pub fn routes(r: Routes) -> Routes {
         .post("/residents/{id}/unmask", Roles(RESIDENT_READERS), Scope::Object, unmask)
         .post("/residents/{id}/invitation", Roles(REGISTRARS), Scope::Object, invite)
         .post("/residents/{id}/categories", Roles(REGISTRARS), Scope::Object, change_category)
+        .post("/residents/{id}/life", Roles(REGISTRARS), Scope::Object, change_life)
         .get("/residents/import", Roles(IMPORTERS), Scope::Grants, import_form)
         .get("/residents/import/template", Roles(IMPORTERS), Scope::Grants, import_template)
         .get("/residents/categories", Roles(RESIDENT_READERS), Scope::Grants, categories_page)
@@ -118,6 +120,8 @@ struct ListPage {
     door: String,
     sort: String,
     sorts: Vec<(&'static str, &'static str)>,
+    status: String,
+    statuses: Vec<(&'static str, &'static str)>,
     categories: Vec<(String, String)>,
     grids: Vec<(String, String)>,
     can_add: bool,
@@ -152,6 +156,8 @@ struct ListQuery {
     grid: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sort: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
     /// never put back into links: it is an ID number or phone
     #[serde(skip_serializing)]
     q: Option<String>,
@@ -174,6 +180,7 @@ async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
         entrance: None,
         door: q.door.clone(),
         sort: q.sort.as_deref().and_then(ResidentSort::from_code).unwrap_or_default(),
+        status: q.status.as_deref().and_then(yijia_domain::life::Status::from_code),
     };
     let req = PageReq::new(Some(page), Some(50)).page(lang)?;
     let (items, total, error) = match st.svc.list_residents(&c, filter, req).await {
@@ -232,6 +239,8 @@ async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
         door: q.door.unwrap_or_default(),
         sort: q.sort.unwrap_or_default(),
         sorts: ResidentSort::ALL.iter().map(|s| (s.code(), lang.name(*s))).collect(),
+        status: q.status.unwrap_or_default(),
+        statuses: yijia_domain::life::Status::ALL.iter().map(|s| (s.code(), lang.name(*s))).collect(),
         categories: category_options(&st, &c, lang).await?,
         grids,
         can_add: c.has_any(REGISTRARS),
@@ -259,6 +268,10 @@ struct DetailPage {
     /// The care plan and latest visits (none: not for this caller).
     plan: Option<yijia_service::visits::PlanView>,
     can_visit: bool,
+    /// The record's life events, and the changes it allows now.
+    life: Vec<yijia_service::life::LifeEventView>,
+    changes: Vec<Change>,
+    today: String,
 }
 
 async fn show(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Path(id): Path<i64>) -> PageResult {
@@ -269,6 +282,8 @@ async fn render_record(st: &AppState, c: &Caller, lang: Lang, id: i64, error: Op
     let r = st.svc.get_resident(c, id).await.page(lang)?;
     let views = st.svc.record_views(c, id).await.page(lang)?;
     let history = st.svc.category_history(c, id).await.page(lang)?;
+    let life = st.svc.life_of(c, id).await.page(lang)?;
+    let changes = Change::ALL.into_iter().filter(|x| x.allowed_from(r.status).is_ok()).collect();
     // a station clerk reads names, not visits
     let plan = if c.has_any(yijia_service::roles::COVERAGE_READERS) {
         Some(st.svc.resident_plan(c, id).await.page(lang)?)
@@ -290,6 +305,9 @@ async fn render_record(st: &AppState, c: &Caller, lang: Lang, id: i64, error: Op
         error,
         plan,
         can_visit: c.has_any(yijia_service::roles::VISITORS),
+        life,
+        changes,
+        today: yijia_domain::time::to_local(st.svc.now()).format("%Y-%m-%d").to_string(),
         r,
     }
     .into_response())
@@ -355,6 +373,42 @@ async fn change_category(
     };
     match st.svc.change_category(&c, id, change).await {
         Ok(_) => Ok(Redirect::to(&format!("/residents/{id}")).into_response()),
+        Err(e) => {
+            let msg = fixable(e, lang)?;
+            render_record(&st, &c, lang, id, Some(msg)).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct LifeForm {
+    change: String,
+    on: String,
+    reason: String,
+    source: String,
+    version: String,
+}
+
+async fn change_life(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Form(f): Form<LifeForm>,
+) -> PageResult {
+    let r = async {
+        let unknown = |field: &str| ServiceError::invalid(field, "请从列表中选择", "choose one from the list");
+        let input = yijia_service::life::LifeInput {
+            change: Change::from_code(&f.change).ok_or_else(|| unknown("change"))?,
+            on: f.on,
+            reason: f.reason,
+            source: yijia_domain::life::Informant::from_code(&f.source).ok_or_else(|| unknown("source"))?,
+            version: super::form::whole("version", &f.version, lang)?,
+        };
+        st.svc.change_life(&c, id, input).await
+    };
+    match r.await {
+        Ok(_) => Ok(Redirect::to(&format!("/residents/{id}#life")).into_response()),
         Err(e) => {
             let msg = fixable(e, lang)?;
             render_record(&st, &c, lang, id, Some(msg)).await

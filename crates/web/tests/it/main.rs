@@ -19,6 +19,7 @@ mod dashboard;
 mod errors;
 mod export;
 mod jobs;
+mod life;
 mod me;
 mod notices;
 mod notify;

@@ -70,7 +70,7 @@ async fn tallies_equal_a_full_recount_after_the_demo_and_random_changes() {
         let grid = grids[rng.random_range(0..grids.len())];
         let visit = visits[rng.random_range(0..visits.len())];
         let later = rng.random_range(0..90) * DAY + rng.random_range(0..DAY);
-        match rng.random_range(0..12) {
+        match rng.random_range(0..14) {
             0 => exec(&app, "UPDATE cases SET accepted_at = created_at + $1 WHERE id = $2", &[later, case]).await,
             1 => exec(&app, "UPDATE cases SET accepted_at = NULL WHERE id = $1", &[case]).await,
             2 => exec(&app, "UPDATE cases SET resolved_at = created_at + $1 WHERE id = $2", &[later, case]).await,
@@ -102,6 +102,14 @@ async fn tallies_equal_a_full_recount_after_the_demo_and_random_changes() {
                 exec(&app, sql, &[person]).await
             }
             10 => exec(&app, "DELETE FROM resident_categories WHERE resident_id = $1", &[person]).await,
+            // off the register and back, sometimes moving grid in the same statement
+            11 => {
+                let status = ["moved_away", "deceased"][usize::from(rng.random_bool(0.5))];
+                exec(&app, &format!("UPDATE residents SET status = '{status}' WHERE id = $1"), &[person]).await
+            }
+            12 => {
+                exec(&app, "UPDATE residents SET status = 'present', grid_id = $1 WHERE id = $2", &[grid, person]).await
+            }
             _ => {
                 let sql = format!(
                     "UPDATE resident_categories SET category = 'custom_{round}' WHERE resident_id = $1 \
@@ -113,6 +121,7 @@ async fn tallies_equal_a_full_recount_after_the_demo_and_random_changes() {
     }
     // several rows at once, as a bulk correction would
     exec(&app, "UPDATE residents SET grid_id = $1 WHERE id % 9 = 0", &[grids[0]]).await;
+    exec(&app, "UPDATE residents SET status = 'moved_away' WHERE id % 11 = 0", &[]).await;
     exec(
         &app,
         "UPDATE cases SET resolved_at = resolved_at + $1 WHERE resolved_at IS NOT NULL AND id % 7 = 0",

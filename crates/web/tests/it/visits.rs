@@ -8,7 +8,7 @@ use yijia_domain::time::DAY_MS;
 
 use crate::helpers::{TestApp, csrf_of};
 
-fn person(name: &str, grid: &str, door: &str, categories: &[&str]) -> Value {
+pub(crate) fn person(name: &str, grid: &str, door: &str, categories: &[&str]) -> Value {
     let cats: Vec<Value> = categories.iter().map(|c| json!({"category": c})).collect();
     json!({
         "name": name, "grid": grid,
@@ -17,7 +17,7 @@ fn person(name: &str, grid: &str, door: &str, categories: &[&str]) -> Value {
     })
 }
 
-async fn add(app: &TestApp, token: &str, body: Value) -> (i64, i64) {
+pub(crate) async fn add(app: &TestApp, token: &str, body: Value) -> (i64, i64) {
     let (st, v) = app.post(token, "/api/v1/residents", body).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let household = app.get(token, &format!("/api/v1/residents/{}", v["id"])).await.1["address"]["household_id"]
@@ -26,7 +26,7 @@ async fn add(app: &TestApp, token: &str, body: Value) -> (i64, i64) {
     (v["id"].as_i64().unwrap(), household)
 }
 
-fn people(walk: &Value) -> Vec<String> {
+pub(crate) fn people(walk: &Value) -> Vec<String> {
     walk["stops"]
         .as_array()
         .unwrap()

@@ -1,0 +1,205 @@
+//! A resident's life in the registry: moved away, deceased, back again.
+//! Each change is dated, with its reason and source, written into the
+//! record's history and the audit log, and does at once what it means:
+//! off the walk list, the counts and the coverage, the account disabled,
+//! family links ended, the points settled by the published rule, and for
+//! a death the requests they filed closed with a note. Back on the
+//! register, they are planned again and an account the change disabled
+//! is enabled again; the history stays.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use yijia_domain::life::{self as rules, Change, Informant, Status};
+use yijia_domain::points::{Leg, TransferKind};
+use yijia_store::{Tx, cases, points, proxies, residents, sessions, users, visits};
+
+use crate::audit::{Event, record};
+use crate::roles::{REGISTRARS, RESIDENT_READERS};
+use crate::visits::FirstDue;
+use crate::{Caller, Result, ServiceError, Services};
+
+/// A change to record.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct LifeInput {
+    pub change: Change,
+    /// The day it happened, `YYYY-MM-DD` (not after today).
+    pub on: String,
+    /// Why, 2–200 characters.
+    pub reason: String,
+    pub source: Informant,
+    /// The record's version as read: the change is refused when it moved since.
+    pub version: i64,
+}
+
+/// A change in the record's history.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct LifeEventView {
+    pub change: Change,
+    pub on: String,
+    pub reason: String,
+    pub source: Informant,
+    pub by_name: String,
+    /// RFC 3339
+    pub at: String,
+    /// What the change did.
+    pub effects: Effects,
+}
+
+/// What a change did, kept with it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Effects {
+    /// The account it disabled (or, coming back, enabled again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<i64>,
+    #[serde(default)]
+    pub proxies_ended: usize,
+    /// Points sent back to the community's pool.
+    #[serde(default)]
+    pub points_settled: i64,
+    /// Requests they filed, closed (a death only).
+    #[serde(default)]
+    pub cases_closed: Vec<i64>,
+}
+
+/// The record's status after a change, and what it did.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct LifeOutcome {
+    pub status: Status,
+    pub status_on: Option<String>,
+    pub effects: Effects,
+    pub version: i64,
+}
+
+fn event_view(e: residents::LifeEvent) -> Result<LifeEventView> {
+    Ok(LifeEventView {
+        change: e.kind,
+        on: e.on_date,
+        reason: e.reason,
+        source: e.source,
+        by_name: e.by_name,
+        at: yijia_domain::time::rfc3339(e.at),
+        effects: serde_json::from_str(&e.detail)?,
+    })
+}
+
+impl Services {
+    /// Records a change in a resident's life and does what it means, in one
+    /// transaction.
+    pub async fn change_life(&self, caller: &Caller, id: i64, input: LifeInput) -> Result<LifeOutcome> {
+        let r = self.resident_in_scope(caller, id, REGISTRARS, "resident_life").await?;
+        input.change.allowed_from(r.status)?;
+        let now = self.now();
+        let today = yijia_domain::time::to_local(now).date_naive();
+        let birth = r.birth_date.as_deref().and_then(|b| chrono::NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
+        let on = rules::change_date(&input.on, birth, today)?.format("%Y-%m-%d").to_string();
+        let reason = rules::change_reason(&input.reason)?;
+        let mut tx = self.db.write().await?;
+        let leaving = input.change.to() != Status::Present;
+        let mut effects = Effects::default();
+        let mut ended_sessions = None;
+        if leaving {
+            visits::end_plan(&mut tx, id).await?;
+            if let Some(uid) = users::user_of_resident(&mut tx, id).await?
+                && users::by_id(&mut tx, uid).await?.disabled_at.is_none()
+            {
+                users::set_disabled(&mut tx, uid, Some(now)).await?;
+                sessions::delete_for_user(&mut tx, uid).await?;
+                effects.account = Some(uid);
+                ended_sessions = Some(uid);
+            }
+            for p in proxies::of_resident(&mut tx, id).await? {
+                let why = format!("居民{}", input.change.name_zh());
+                if proxies::end(&mut tx, p.id, &caller.display_name, &why, now).await? {
+                    effects.proxies_ended += 1;
+                    if let Some(u) = p.user_id {
+                        sessions::delete_for_user(&mut tx, u).await?;
+                        self.sessions.remove_user(u);
+                    }
+                }
+            }
+            effects.points_settled = self.settle_points(&mut tx, caller, &r, now).await?;
+            if input.change == Change::Deceased {
+                let user = users::user_of_resident(&mut tx, id).await?;
+                for k in cases::open_filed_for(&mut tx, id, user).await? {
+                    if crate::cases::close_for(&mut tx, caller, k, rules::DECEASED_NOTE, "resident_deceased", now)
+                        .await?
+                    {
+                        effects.cases_closed.push(k);
+                    }
+                }
+            }
+        } else {
+            // an account the last change disabled comes back with the person
+            let before = residents::life_of(&mut tx, id).await?;
+            let last = before.iter().rev().find(|e| e.kind != Change::Returned);
+            let disabled: Option<Effects> = last.map(|e| serde_json::from_str(&e.detail)).transpose()?;
+            if let Some(uid) = disabled.and_then(|d| d.account) {
+                users::set_disabled(&mut tx, uid, None).await?;
+                effects.account = Some(uid);
+            }
+        }
+        let detail = serde_json::to_string(&effects)?;
+        let e = residents::NewLifeEvent {
+            resident_id: id,
+            kind: input.change,
+            on_date: &on,
+            reason: &reason,
+            source: input.source,
+            detail: &detail,
+            by_user: &caller.username,
+            by_name: &caller.display_name,
+            at: now,
+        };
+        if !residents::change_status(&mut tx, input.version, &e).await? {
+            return Err(ServiceError::conflict(
+                "这条记录刚被别人改过,请刷新后再试",
+                "someone else changed this record meanwhile; reload it and try again",
+            ));
+        }
+        if !leaving {
+            self.replan(&mut tx, visits::Whose::Residents(&[id]), FirstDue::Today).await?;
+        }
+        let ev = Event::ok("resident_life", format!("resident:{id}"), &r.grid_path).with(json!({
+            "change": input.change, "on": on, "source": input.source, "effects": effects,
+        }));
+        record(&mut tx, caller, now, &ev).await?;
+        let after = residents::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+        tx.commit().await?;
+        if let Some(uid) = ended_sessions {
+            self.sessions.remove_user(uid);
+        }
+        Ok(LifeOutcome { status: after.status, status_on: after.status_on, effects, version: after.version })
+    }
+
+    /// A resident's life events, oldest first.
+    pub async fn life_of(&self, caller: &Caller, id: i64) -> Result<Vec<LifeEventView>> {
+        self.resident_in_scope(caller, id, RESIDENT_READERS, "resident_view").await?;
+        let mut tx = self.db.read().await?;
+        let list = residents::life_of(&mut tx, id).await?;
+        tx.commit().await?;
+        list.into_iter().map(event_view).collect()
+    }
+
+    /// The published rule: the balance back to the community's pool, in one
+    /// transfer; how many points moved.
+    async fn settle_points(&self, tx: &mut Tx, caller: &Caller, r: &residents::Resident, now: i64) -> Result<i64> {
+        let Some(account) = points::account_of_resident(tx, r.id).await? else { return Ok(0) };
+        if account.balance <= 0 {
+            return Ok(0);
+        }
+        let pool = points::ensure_account(tx, account.community_id, "pool", None, now).await?;
+        let client_id = format!("life:{}:{now}", r.id);
+        let leg = Leg {
+            debit: account.id,
+            credit: pool.id,
+            amount: account.balance,
+            kind: TransferKind::Adjust,
+            memo: "居民迁出或去世,积分按规则转回社区积分池".to_owned(),
+        };
+        let req = crate::points::Req { client_id: &client_id, fp: &client_id, community_id: account.community_id };
+        match crate::points::post(tx, caller, req, &[(leg, None)], now).await? {
+            crate::points::Applied::Done(_) => Ok(account.balance),
+            _ => Err(ServiceError::conflict("积分结算没有完成,请重试", "the points could not be settled; try again")),
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! A resident's life in the registry over HTTP: a 独居老人 who died is gone
+//! from the walk list, the dashboard and the coverage in the same request,
+//! his account is refused, his points go back to the pool and his open
+//! request is closed; the tallies equal a recount; a wrong entry undone
+//! brings him back with his history.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+use crate::visits::{add, people, person};
+
+/// The dashboard's people in grid 1, and its 独居老人.
+async fn grid_one(app: &TestApp, token: &str) -> (i64, i64) {
+    let (_, d) = app.get(token, "/api/v1/dashboard").await;
+    let u = d["units"].as_array().unwrap().iter().find(|u| u["code"] == "chengnan-g01").unwrap().clone();
+    (u["people"].as_i64().unwrap(), u["categories"]["elderly_alone"].as_i64().unwrap_or(0))
+}
+
+/// Who the coverage of grid 1 lists as overdue.
+async fn overdue(app: &TestApp, token: &str) -> Vec<String> {
+    let (_, cov) = app.get(token, "/api/v1/coverage?org=chengnan-g01&months=1").await;
+    let rows = cov["overdue"].as_array().unwrap_or_else(|| panic!("{cov}"));
+    rows.iter().map(|r| r["name"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn a_deceased_elder_leaves_every_count_at_once_and_a_wrong_entry_undone_brings_him_back() {
+    let app = TestApp::spawn().await;
+    let secretary = app.token("secretary").await;
+    let (sun, _) = add(&app, &secretary, person("孙大爷", "chengnan-g01", "502", &["elderly_alone"])).await;
+    crate::me::link(&app, sun, "13912340000").await;
+    // a week and a day without a visit: overdue
+    app.clock.advance(8 * yijia_domain::time::DAY_MS);
+    let (secretary, staff) = (app.token("secretary").await, app.token("staff").await);
+    let worker = app.token("worker1").await;
+    let token = crate::me::resident_token(&app, "13912340000").await;
+    // ten points earned, and a request of his still open
+    let (pool, _) = crate::points::accounts(&app, &staff).await;
+    let (_, account) = app.get(&staff, &format!("/api/v1/residents/{sun}/points")).await;
+    let account = account["id"].as_i64().unwrap();
+    let (st, v) =
+        app.post(&staff, "/api/v1/points/transfers", crate::points::one("sun-1", pool, account, 10, "award")).await;
+    assert!(st.is_success(), "{v}");
+    let (st, k) = app.post(&token, "/api/v1/cases", json!({"category": "repair", "description": "厨房水管滴水"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{k}");
+    let before = grid_one(&app, &secretary).await;
+    assert!(overdue(&app, &secretary).await.contains(&"孙大爷".to_owned()));
+    assert!(people(&app.get(&worker, "/api/v1/walk-list").await.1).contains(&"孙大爷".to_owned()));
+    let (_, r) = app.get(&worker, &format!("/api/v1/residents/{sun}")).await;
+    let version = r["version"].as_i64().unwrap();
+
+    // what the change must carry, each refused by name, nothing changed
+    let life = |change: &str, on: &str, reason: &str, version: i64| json!({"change": change, "on": on, "reason": reason, "source": "family", "version": version});
+    let today = yijia_domain::time::to_local(app.svc.now()).date_naive();
+    let tomorrow = (today + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
+    let today = today.format("%Y-%m-%d").to_string();
+    let url = format!("/api/v1/residents/{sun}/life");
+    for (body, field) in [
+        (life("deceased", &tomorrow, "家属告知病故", version), "on"),
+        (life("deceased", &today, "", version), "reason"),
+        (life("returned", &today, "搬回来了", version), "change"),
+    ] {
+        let (st, v) = app.post(&worker, &url, body).await;
+        assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{v}");
+    }
+    let (st, _) = app.post(&worker, &url, life("deceased", &today, "家属告知病故", version - 1)).await;
+    assert_eq!(st, StatusCode::CONFLICT, "a stale record");
+    let (st, _) = app.post(&app.token("worker2").await, &url, life("deceased", &today, "家属告知病故", version)).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "another grid's worker");
+    assert!(app.audit().await.iter().any(|(a, o, _)| a == "resident_life" && o == "denied"));
+    assert_eq!(grid_one(&app, &secretary).await, before, "nothing changed");
+
+    // the family says he died today
+    let (st, out) = app.post(&worker, &url, life("deceased", &today, "家属告知病故", version)).await;
+    assert_eq!(st, StatusCode::OK, "{out}");
+    assert_eq!((out["status"].as_str(), out["status_on"].as_str()), (Some("deceased"), Some(today.as_str())));
+    assert_eq!(out["effects"]["points_settled"], 10, "{out}");
+    assert_eq!(out["effects"]["cases_closed"], json!([k["id"]]), "{out}");
+    assert!(out["effects"]["account"].is_i64(), "{out}");
+    // gone from the walk list, the dashboard and the coverage at once
+    assert!(!people(&app.get(&worker, "/api/v1/walk-list").await.1).contains(&"孙大爷".to_owned()));
+    let (people_before, alone_before) = before;
+    assert_eq!(grid_one(&app, &secretary).await, (people_before - 1, alone_before - 1));
+    assert!(!overdue(&app, &secretary).await.contains(&"孙大爷".to_owned()));
+    let (_, list) = app.get(&worker, "/api/v1/residents?name=孙大爷").await;
+    assert_eq!(list["total"], 0, "not on the register: {list}");
+    let (_, list) = app.get(&worker, "/api/v1/residents?name=孙大爷&status=deceased").await;
+    assert_eq!(list["items"][0]["status"], "deceased", "{list}");
+    // his account is refused, his points went to the pool, his request is closed with a note
+    let (st, _) = app.get(&token, "/api/v1/me/points").await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let r = app.login_raw("13912340000", crate::me::PASSWORD).await;
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let (_, a) = app.get(&staff, &format!("/api/v1/residents/{sun}/points")).await;
+    assert_eq!(a["balance"], 0, "{a}");
+    let (_, case) = app.get(&staff, &format!("/api/v1/cases/{}", k["id"])).await;
+    assert_eq!(case["state"], "closed", "{case}");
+    assert!(case.to_string().contains(yijia_domain::life::DECEASED_NOTE), "{case}");
+    assert_eq!(app.svc.tallies_check().await.unwrap().1, Vec::<String>::new(), "the tallies equal a recount");
+
+    // a wrong entry: he is back, planned, counted and able to log in; the history keeps both
+    let (_, r) = app.get(&worker, &format!("/api/v1/residents/{sun}")).await;
+    let v2 = r["version"].as_i64().unwrap();
+    let (st, out) = app.post(&worker, &url, life("returned", &today, "登记有误,系同名邻居", v2)).await;
+    assert_eq!((st, out["status"].as_str()), (StatusCode::OK, Some("present")), "{out}");
+    assert_eq!(grid_one(&app, &secretary).await, (people_before, alone_before));
+    assert!(people(&app.get(&worker, "/api/v1/walk-list").await.1).contains(&"孙大爷".to_owned()));
+    assert!(out["effects"]["account"].is_i64(), "his account comes back: {out}");
+    let r = app.login_raw("13912340000", crate::me::PASSWORD).await;
+    assert!(r.status().is_success(), "{} {}", r.status(), r.text().await.unwrap());
+    let (_, h) = app.get(&worker, &url).await;
+    let kinds: Vec<_> = h.as_array().unwrap().iter().map(|e| e["change"].clone()).collect();
+    assert_eq!(kinds, [json!("deceased"), json!("returned")], "{h}");
+    assert_eq!(h[0]["source"], "family");
+    assert_eq!(app.svc.tallies_check().await.unwrap().1, Vec::<String>::new());
+    let log = app.audit().await;
+    assert_eq!(log.iter().filter(|(a, o, _)| a == "resident_life" && o == "ok").count(), 2);
+}
