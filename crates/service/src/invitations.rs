@@ -64,6 +64,7 @@ impl Services {
             if !caller.covers(REGISTRARS, &r.grid_path) {
                 return Err(ServiceError::denied("resident_invite", format!("resident:{resident_id}")));
             }
+            crate::life::on_register(&r)?;
             // with an account already, the code is the way back in after a
             // forgotten password: it sets a new one
             let for_reset = users::user_of_resident(&mut tx, r.id).await?.is_some();
@@ -124,6 +125,7 @@ impl Services {
 
         let mut tx = self.db.write().await?;
         let r = residents::get(&mut tx, inv.resident_id).await?.ok_or(ServiceError::NotFound)?;
+        crate::life::on_register(&r)?;
         if let Some(user_id) = users::user_of_resident(&mut tx, r.id).await? {
             return self.reset_by_code(tx, &inv.code_hash, (user_id, &r.grid_path), &phone, &hash, ip, now).await;
         }

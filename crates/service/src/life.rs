@@ -82,6 +82,18 @@ fn event_view(e: residents::LifeEvent) -> Result<LifeEventView> {
     })
 }
 
+/// Refuses what only a person on the register can be given (an account,
+/// a family link): someone who moved away or died.
+pub(crate) fn on_register(r: &residents::Resident) -> Result<()> {
+    match r.status {
+        Status::Present => Ok(()),
+        s => Err(ServiceError::conflict(
+            format!("这位居民{},不在册", s.name_zh()),
+            format!("this resident is not on the register ({})", s.name_en().to_lowercase()),
+        )),
+    }
+}
+
 impl Services {
     /// Records a change in a resident's life and does what it means, in one
     /// transaction.

@@ -176,6 +176,7 @@ impl Services {
                 let Some(r) = r.filter(|r| caller.covers(REGISTRARS, &r.grid_path)) else {
                     return Err(ServiceError::denied("proxy_link", format!("resident:{resident_id}")));
                 };
+                crate::life::on_register(&r)?;
                 let account = users::by_username(&mut tx, &phone).await?;
                 let user_id = match &account {
                     Some(u) => {
@@ -325,6 +326,7 @@ impl Services {
             if !caller.covers(REGISTRARS, &r.grid_path) {
                 return Err(ServiceError::denied("proxy_renew", format!("proxy:{id}")));
             }
+            crate::life::on_register(&r)?;
             if !store::renew(&mut tx, id, now + rules::PROXY_MS, now).await? {
                 return Err(ServiceError::conflict(
                     "代办已经结束或过期,请重新征得居民同意后登记",
@@ -378,6 +380,7 @@ impl Services {
         let hash = hash_blocking(password.to_owned()).await?;
         let mut tx = self.db.write().await?;
         let r = residents::get(&mut tx, p.resident_id).await?.ok_or(ServiceError::NotFound)?;
+        crate::life::on_register(&r)?;
         let taken = || Msg::new(format!("手机号 {phone} 已注册,请直接登录"), format!("{phone} has an account: log in"));
         let user = on_conflict(users::insert(&mut tx, phone, &p.family_name, &hash, now).await, taken)?;
         if !store::activate(&mut tx, p.id, user.id).await? {

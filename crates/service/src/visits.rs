@@ -381,7 +381,10 @@ fn planned(
     today: NaiveDate,
     first: FirstDue,
 ) -> Plan {
-    let days = plan_interval(p.categories.iter().map(String::as_str), community, p.visit_interval_days);
+    // off the register (moved away, deceased): under no plan, whatever else
+    let days = plan_interval(p.categories.iter().map(String::as_str), community, p.visit_interval_days)
+        .filter(|_| p.on_register);
+    let next = next.filter(|_| p.on_register);
     let due = match (next, days) {
         (Some(n), _) => Some(n),
         // never contacted: due since they came under a plan

@@ -322,6 +322,8 @@ pub struct PlanInput {
     pub visit_due_on: Option<String>,
     pub plan_days: Option<i64>,
     pub first_due_on: Option<String>,
+    /// On the register (not moved away or deceased): only they are planned.
+    pub on_register: bool,
     /// Their categories' codes, comma-separated (read with the row).
     cats: Option<String>,
     /// Their community's own intervals, `code=days` comma-separated.
@@ -380,9 +382,10 @@ pub async fn plan_inputs(tx: &mut Tx, whose: Whose<'_>) -> Result<Vec<PlanInput>
     let sql = format!(
         "SELECT r.id AS resident_id, r.grid_id, o.code AS grid_code, o.path AS grid_path, \
          o.parent_id AS community_id, r.household_id, r.visit_interval_days, cp.last_contact_on, \
-         cp.due_on AS visit_due_on, cp.days AS plan_days, cp.first_due_on, {cats} AS cats, {own} AS own \
+         cp.due_on AS visit_due_on, cp.days AS plan_days, cp.first_due_on, {cats} AS cats, {own} AS own, \
+         r.status = 'present' AS on_register \
          FROM residents r {org} LEFT JOIN care_plans cp ON cp.resident_id = r.id \
-         WHERE {cond} AND r.status = 'present' ORDER BY r.id"
+         WHERE {cond} ORDER BY r.id"
     );
     let mut rows: Vec<PlanInput> =
         on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?);

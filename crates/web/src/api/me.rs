@@ -21,6 +21,7 @@ use crate::policy::ClientIp;
     responses(
         (status = 201, description = "The code", body = InvitationView),
         (status = 404, description = "No such resident in your grids", body = ErrorBody),
+        (status = 409, description = "The resident moved away or died: not on the register", body = ErrorBody),
     ))]
 pub async fn invite_resident(
     State(st): State<AppState>,
@@ -38,7 +39,7 @@ pub async fn invite_resident(
 #[utoipa::path(post, path = "/api/v1/join", tag = "me", request_body = JoinInput,
     responses(
         (status = 201, description = "The account (new, or with its new password): now log in", body = UserView),
-        (status = 409, description = "That mobile number has an account", body = ErrorBody),
+        (status = 409, description = "That mobile number has an account, or the resident is no longer on the register", body = ErrorBody),
         (status = 422, description = "Wrong, used or expired code; bad number or password", body = ErrorBody),
         (status = 429, description = "Too many attempts from this address", body = ErrorBody),
     ))]

@@ -48,7 +48,7 @@ pub struct ProxyForm {
         (status = 201, description = "The link", body = ProxyView),
         (status = 400, description = "Not a multipart body", body = ErrorBody),
         (status = 404, description = "Not in your scope", body = ErrorBody),
-        (status = 409, description = "That family member acts for another resident already", body = ErrorBody),
+        (status = 409, description = "That family member acts for another resident already, or the resident is not on the register", body = ErrorBody),
         (status = 413, description = "Too large", body = ErrorBody),
         (status = 415, description = "Not multipart", body = ErrorBody),
         (status = 422, description = "A field is wrong: which and why", body = ErrorBody),
@@ -90,7 +90,7 @@ pub async fn end_proxy(
     responses(
         (status = 200, description = "The link, renewed", body = ProxyView),
         (status = 404, description = "Not in your scope", body = ErrorBody),
-        (status = 409, description = "It has ended", body = ErrorBody),
+        (status = 409, description = "It has ended, or the resident is not on the register", body = ErrorBody),
     ))]
 pub async fn renew_proxy(
     State(st): State<AppState>,

@@ -83,6 +83,17 @@ async fn a_deceased_elder_leaves_every_count_at_once_and_a_wrong_entry_undone_br
     let (people_before, alone_before) = before;
     assert_eq!(grid_one(&app, &secretary).await, (people_before - 1, alone_before - 1));
     assert!(!overdue(&app, &secretary).await.contains(&"孙大爷".to_owned()));
+    // his record still opens, saying so, with no plan and his visits kept
+    let (st, plan) = app.get(&worker, &format!("/api/v1/residents/{sun}/plan")).await;
+    assert_eq!((st, plan["due_on"].clone()), (StatusCode::OK, json!(null)), "{plan}");
+    let page = app.browser_as("worker1").await.get(format!("{}/residents/{sun}", app.url)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("id=\"status\"") && html.contains("已故") && html.contains("家属告知病故"), "{html}");
+    // no account or family link is given to someone off the register
+    let (st, v) = app.post(&worker, &format!("/api/v1/residents/{sun}/invitation"), json!({})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("不在册"), "{v}");
     let (_, list) = app.get(&worker, "/api/v1/residents?name=孙大爷").await;
     assert_eq!(list["total"], 0, "not on the register: {list}");
     let (_, list) = app.get(&worker, "/api/v1/residents?name=孙大爷&status=deceased").await;
