@@ -142,6 +142,23 @@ pub struct Unmasked {
     pub value: serde_json::Value,
 }
 
+/// On a resident's own phone: who looked at his record, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct MyRecordView {
+    /// RFC 3339
+    pub at: String,
+    /// Their name.
+    pub who_name: String,
+    /// Their role (grid worker, community staff…).
+    pub who_role: Option<Role>,
+    /// `resident_view` (read the record), `resident_unmask` (showed a field
+    /// in full), `visit_read`, `resident_edit`, …
+    pub action: String,
+    /// For an unmask: the field shown, and the reason given.
+    pub field: Option<String>,
+    pub reason: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RecordView {
     /// RFC 3339
@@ -909,37 +926,77 @@ impl Services {
     pub async fn record_views(&self, caller: &Caller, id: i64) -> Result<Vec<RecordView>> {
         self.resident_in_scope(caller, id, RESIDENT_READERS, "resident_views").await?;
         let mut conn = self.db.conn().await?;
-        let rows = store_audit::by_object(&mut conn, &format!("resident:{id}"), 200).await?;
-        let mut people: std::collections::HashMap<i64, (String, Option<Role>)> = std::collections::HashMap::new();
-        for actor in rows.iter().filter_map(|e| e.actor_id) {
-            if let std::collections::hash_map::Entry::Vacant(v) = people.entry(actor)
-                && let Some(u) = yijia_store::users::find_by_id(&mut conn, actor).await?
-            {
-                let role = yijia_store::users::grants_of(&mut conn, actor).await?.first().map(|g| g.role);
-                v.insert((u.display_name, role));
-            }
-        }
-        Ok(rows
+        views_of_record(&mut conn, id).await
+    }
+
+    /// For a resident, on his own phone: who read, showed in full or changed
+    /// his record, when, in what role and why (DESIGN section 6). Staff by
+    /// name and role, never their login; his own reads left out. A family
+    /// member acting for him does not see it.
+    pub async fn my_record_views(&self, caller: &Caller) -> Result<Vec<MyRecordView>> {
+        let id = crate::invitations::own_resident_id(caller)?;
+        let mut conn = self.db.conn().await?;
+        let list = views_of_record(&mut conn, id).await?;
+        Ok(list
             .into_iter()
-            .map(|e| {
-                let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
-                let (who_name, who_role) = match e.actor_id.and_then(|a| people.get(&a)) {
-                    Some((name, role)) => (name.clone(), *role),
-                    None => (yijia_domain::phone::mask_mobiles(&e.actor_name), None),
-                };
-                RecordView {
-                    at: yijia_domain::time::rfc3339(e.at),
-                    who: yijia_domain::phone::mask_mobiles(&e.actor_name),
-                    who_name,
-                    who_role,
-                    field: detail["field"].as_str().map(str::to_owned),
-                    reason: detail["reason"].as_str().map(yijia_domain::phone::mask_mobiles),
-                    action: e.action,
-                    detail: yijia_domain::phone::mask_mobiles(&e.detail),
-                }
+            .filter(|v| STAFF_LOOKS.contains(&v.action.as_str()) && v.who_role.is_some_and(|r| r != Role::Resident))
+            .map(|v| MyRecordView {
+                at: v.at,
+                who_name: v.who_name,
+                who_role: v.who_role,
+                action: v.action,
+                field: v.field,
+                reason: v.reason,
             })
             .collect())
     }
+}
+
+/// What staff do with a record that its resident is shown.
+const STAFF_LOOKS: &[&str] = &[
+    "resident_view",
+    "resident_unmask",
+    "visit_read",
+    "resident_edit",
+    "resident_category",
+    "resident_life",
+    "care_plan",
+    "proxy_link",
+    "resident_invite",
+];
+
+/// Who read, showed or changed a record, newest first.
+async fn views_of_record(conn: &mut Tx, id: i64) -> Result<Vec<RecordView>> {
+    let rows = store_audit::by_object(conn, &format!("resident:{id}"), 200).await?;
+    let mut people: std::collections::HashMap<i64, (String, Option<Role>)> = std::collections::HashMap::new();
+    for actor in rows.iter().filter_map(|e| e.actor_id) {
+        if let std::collections::hash_map::Entry::Vacant(v) = people.entry(actor)
+            && let Some(u) = yijia_store::users::find_by_id(conn, actor).await?
+        {
+            let role = yijia_store::users::grants_of(conn, actor).await?.first().map(|g| g.role);
+            v.insert((u.display_name, role));
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|e| {
+            let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
+            let (who_name, who_role) = match e.actor_id.and_then(|a| people.get(&a)) {
+                Some((name, role)) => (name.clone(), *role),
+                None => (yijia_domain::phone::mask_mobiles(&e.actor_name), None),
+            };
+            RecordView {
+                at: yijia_domain::time::rfc3339(e.at),
+                who: yijia_domain::phone::mask_mobiles(&e.actor_name),
+                who_name,
+                who_role,
+                field: detail["field"].as_str().map(str::to_owned),
+                reason: detail["reason"].as_str().map(yijia_domain::phone::mask_mobiles),
+                action: e.action,
+                detail: yijia_domain::phone::mask_mobiles(&e.detail),
+            }
+        })
+        .collect())
 }
 
 impl Services {

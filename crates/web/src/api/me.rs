@@ -8,6 +8,7 @@ use yijia_service::auth::UserView;
 use yijia_service::honours::HonourConsent;
 use yijia_service::invitations::{GridContact, InvitationView, JoinInput};
 use yijia_service::points::Statement;
+use yijia_service::registry::MyRecordView;
 use yijia_service::shop::{ItemView, MyRedeemInput, Redeemed, RedemptionView};
 
 use super::points::MonthParam;
@@ -62,6 +63,22 @@ pub async fn join(
     ))]
 pub async fn my_approvals(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Result<Json<Approvals>, ApiError> {
     Ok(Json(st.svc.approvals(&c).await.api(lang)?))
+}
+
+/// For a resident: who read, showed in full or changed his record, when, in what role and why.
+/// Staff by name and role; his own reads left out. Not for a family member acting for him.
+#[utoipa::path(get, path = "/api/v1/me/record-views", tag = "me",
+    responses(
+        (status = 200, description = "Newest first", body = Vec<MyRecordView>),
+        (status = 403, description = "No resident record linked, or a family member's account", body = ErrorBody),
+        (status = 404, description = "Not a resident's account", body = ErrorBody),
+    ))]
+pub async fn my_record_views(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+) -> Result<Json<Vec<MyRecordView>>, ApiError> {
+    Ok(Json(st.svc.my_record_views(&c).await.api(lang)?))
 }
 
 /// For a resident: the grid workers of their grid, with the phones they are called on at work.

@@ -190,6 +190,7 @@ pub fn routes(r: Routes) -> Routes {
         .api(Roles(ORGANISERS), Scope::Object, documented!(duty::check_code))
         .api(Roles(RESIDENTS), Scope::Own, documented!(me::my_points))
         .api(Roles(RESIDENTS), Scope::Own, documented!(me::my_grid_workers))
+        .api(Roles(RESIDENTS), Scope::Own, documented!(me::my_record_views))
         .api(Roles(APPROVERS), Scope::Grants, documented!(me::my_approvals))
         .api(Roles(RESIDENTS), Scope::Own, documented!(me::my_activities))
         .api(Roles(RESIDENTS), Scope::Own, documented!(me::sign_me_up))

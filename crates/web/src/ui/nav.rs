@@ -162,6 +162,13 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
                 l.t("每月志愿标兵,自己决定是否署名", "The month's volunteers; you choose whether you are named"),
             ));
         }
+        if c.proxy.is_none() {
+            v.push((
+                "/me/record",
+                l.t("谁看过我的信息", "Who looked at my record"),
+                l.t("工作人员何时、为何查看您的档案", "When and why staff read your record"),
+            ));
+        }
         v.push((
             "/me/proxies",
             l.t("家属代办", "Family proxy"),

@@ -11,7 +11,9 @@ use yijia_service::registry::{
     CategoryInput, HouseholdInput, RecordView, ResidentEdit, ResidentFilter, ResidentInput, ResidentSort, ResidentView,
 };
 use yijia_service::roles::FULL_EXPORTERS;
-use yijia_service::roles::{CATEGORY_MAKERS, EXPORT_APPROVERS, IMPORTERS, REGISTRARS, RESIDENT_READERS, UNMASKERS};
+use yijia_service::roles::{
+    CATEGORY_MAKERS, EXPORT_APPROVERS, IMPORTERS, REGISTRARS, RESIDENT_READERS, RESIDENTS, UNMASKERS,
+};
 use yijia_service::{Caller, PageReq, ServiceError};
 
 use super::fixable;
@@ -35,6 +37,7 @@ pub fn routes(r: Routes) -> Routes {
         .post("/residents/{id}/invitation", Roles(REGISTRARS), Scope::Object, invite)
         .post("/residents/{id}/categories", Roles(REGISTRARS), Scope::Object, change_category)
         .post("/residents/{id}/life", Roles(REGISTRARS), Scope::Object, change_life)
+        .get("/me/record", Roles(RESIDENTS), Scope::Own, my_record)
         .get("/residents/import", Roles(IMPORTERS), Scope::Grants, import_form)
         .get("/residents/import/template", Roles(IMPORTERS), Scope::Grants, import_template)
         .get("/residents/categories", Roles(RESIDENT_READERS), Scope::Grants, categories_page)
@@ -313,26 +316,39 @@ async fn render_record(st: &AppState, c: &Caller, lang: Lang, id: i64, error: Op
     .into_response())
 }
 
+/// What an audit action or a history change means, for the person reading.
+pub(crate) fn label<'a>(l: &Lang, code: &'a str) -> &'a str {
+    match code {
+        "resident_view" => l.t("查看了档案", "viewed the record"),
+        "resident_unmask" => l.t("查看了完整信息", "showed data in full"),
+        "resident_add" => l.t("登记", "registered"),
+        "resident_category" => l.t("调整了类别", "changed categories"),
+        "visit_read" => l.t("查看了走访记录", "read the visits"),
+        "care_plan" => l.t("调整了走访间隔", "changed the visit interval"),
+        "resident_edit" => l.t("修改了信息", "edited the record"),
+        "resident_life" => l.t("登记了在册变动", "recorded a change on the register"),
+        "resident_invite" => l.t("生成了账号邀请码", "made an invitation code"),
+        "proxy_link" => l.t("登记了家属代办", "linked a family proxy"),
+        "added" => l.t("加入", "added"),
+        "removed" => l.t("移出", "removed"),
+        "changed" => l.t("修改", "changed"),
+        other => other,
+    }
+}
+
+/// A protected field by name.
+pub(crate) fn field_name(l: &Lang, field: &str) -> &'static str {
+    match field {
+        "id_number" => l.t("身份证号", "ID number"),
+        "phone" => l.t("电话", "phone"),
+        "details" => l.t("类别详情", "category details"),
+        _ => "",
+    }
+}
+
 impl DetailPage {
-    /// What an audit action or a history change means, for the person reading.
     fn label<'a>(&self, code: &'a str) -> &'a str {
-        let l = self.c.l;
-        match code {
-            "resident_view" => l.t("查看了档案", "viewed the record"),
-            "resident_unmask" => l.t("查看了完整信息", "showed data in full"),
-            "resident_add" => l.t("登记", "registered"),
-            "resident_category" => l.t("调整了类别", "changed categories"),
-            "visit_read" => l.t("查看了走访记录", "read the visits"),
-            "care_plan" => l.t("调整了走访间隔", "changed the visit interval"),
-            "resident_edit" => l.t("修改了信息", "edited the record"),
-            "resident_life" => l.t("登记了在册变动", "recorded a change on the register"),
-            "resident_invite" => l.t("生成了账号邀请码", "made an invitation code"),
-            "proxy_link" => l.t("登记了家属代办", "linked a family proxy"),
-            "added" => l.t("加入", "added"),
-            "removed" => l.t("移出", "removed"),
-            "changed" => l.t("修改", "changed"),
-            other => other,
-        }
+        label(&self.c.l, code)
     }
 
     /// A reason the system wrote in both languages (`登记 / registered`),
@@ -345,14 +361,22 @@ impl DetailPage {
     }
 
     fn field_name(&self, field: &str) -> &'static str {
-        let l = self.c.l;
-        match field {
-            "id_number" => l.t("身份证号", "ID number"),
-            "phone" => l.t("电话", "phone"),
-            "details" => l.t("类别详情", "category details"),
-            _ => "",
-        }
+        field_name(&self.c.l, field)
     }
+}
+
+// ---- the resident: who looked at my record ------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "my_record.html")]
+struct MyRecordPage {
+    c: Chrome,
+    views: Vec<yijia_service::registry::MyRecordView>,
+}
+
+async fn my_record(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> PageResult {
+    let views = st.svc.my_record_views(&c).await.page(lang)?;
+    Ok(MyRecordPage { c: Chrome::for_caller(lang, &c, "/me/record", "/me/record"), views }.into_response())
 }
 
 #[derive(Deserialize)]

@@ -128,3 +128,49 @@ async fn a_deceased_elder_leaves_every_count_at_once_and_a_wrong_entry_undone_br
     let log = app.audit().await;
     assert_eq!(log.iter().filter(|(a, o, _)| a == "resident_life" && o == "ok").count(), 2);
 }
+
+#[tokio::test]
+async fn a_resident_sees_on_his_phone_who_read_and_unmasked_his_record_and_why() {
+    let app = TestApp::spawn().await;
+    let secretary = app.token("secretary").await;
+    let (zhang, token) = crate::me::linked_resident(&app, "张大爷", "13912345678").await;
+    let (other, _) = crate::me::linked_resident(&app, "李奶奶", "13912345679").await;
+    let (st, none) = app.get(&token, "/api/v1/me/record-views").await;
+    assert_eq!(st, StatusCode::OK, "{none}");
+    let before = none.as_array().unwrap().len();
+
+    // the secretary reads his record and shows his phone, with a reason; and reads a neighbour's
+    app.get(&secretary, &format!("/api/v1/residents/{zhang}")).await;
+    let body = json!({"field": "phone", "reason": "核实高龄津贴联系方式"});
+    let (st, _) = app.post(&secretary, &format!("/api/v1/residents/{zhang}/unmask"), body).await;
+    assert_eq!(st, StatusCode::OK);
+    app.get(&secretary, &format!("/api/v1/residents/{other}")).await;
+
+    let (_, seen) = app.get(&token, "/api/v1/me/record-views").await;
+    let seen = seen.as_array().unwrap();
+    assert_eq!(seen.len(), before + 2, "his two, not his neighbour's: {seen:?}");
+    let unmask = &seen[0];
+    assert_eq!(
+        (unmask["action"].as_str(), unmask["field"].as_str(), unmask["reason"].as_str()),
+        (Some("resident_unmask"), Some("phone"), Some("核实高龄津贴联系方式"))
+    );
+    assert_eq!((unmask["who_name"].as_str(), unmask["who_role"].as_str()), (Some("王小红"), Some("secretary")));
+    assert!(unmask.get("who").is_none() && unmask.get("detail").is_none(), "no logins, no raw detail: {unmask}");
+    assert_eq!(seen[1]["action"], "resident_view");
+    // the same on his page, in words
+    let b = app.browser();
+    let r = b
+        .post(format!("{}/login", app.url))
+        .form(&[("username", "13912345678"), ("password", crate::me::PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = b.get(format!("{}/me/record", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("查看了完整信息") && html.contains("核实高龄津贴联系方式") && html.contains("王小红"),
+        "{html}"
+    );
+    // staff have no such page of their own
+    assert_eq!(app.get(&secretary, "/api/v1/me/record-views").await.0, StatusCode::NOT_FOUND);
+}
