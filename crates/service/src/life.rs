@@ -108,7 +108,8 @@ impl Services {
         let mut tx = self.db.write().await?;
         let leaving = input.change.to() != Status::Present;
         let mut effects = Effects::default();
-        let mut ended_sessions = None;
+        // sessions whose cached grants change, dropped once the change is in
+        let mut forget: Vec<i64> = Vec::new();
         if leaving {
             visits::end_plan(&mut tx, id).await?;
             if let Some(uid) = users::user_of_resident(&mut tx, id).await?
@@ -117,16 +118,14 @@ impl Services {
                 users::set_disabled(&mut tx, uid, Some(now)).await?;
                 sessions::delete_for_user(&mut tx, uid).await?;
                 effects.account = Some(uid);
-                ended_sessions = Some(uid);
+                forget.push(uid);
             }
             for p in proxies::of_resident(&mut tx, id).await? {
                 let why = format!("居民{}", input.change.name_zh());
                 if proxies::end(&mut tx, p.id, &caller.display_name, &why, now).await? {
                     effects.proxies_ended += 1;
-                    if let Some(u) = p.user_id {
-                        sessions::delete_for_user(&mut tx, u).await?;
-                        self.sessions.remove_user(u);
-                    }
+                    // their own account stays theirs: only what it held for him goes
+                    forget.extend(p.user_id);
                 }
             }
             effects.points_settled = self.settle_points(&mut tx, caller, &r, now).await?;
@@ -177,7 +176,7 @@ impl Services {
         record(&mut tx, caller, now, &ev).await?;
         let after = residents::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
         tx.commit().await?;
-        if let Some(uid) = ended_sessions {
+        for uid in forget {
             self.sessions.remove_user(uid);
         }
         Ok(LifeOutcome { status: after.status, status_on: after.status_on, effects, version: after.version })

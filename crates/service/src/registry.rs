@@ -926,20 +926,23 @@ impl Services {
     pub async fn record_views(&self, caller: &Caller, id: i64) -> Result<Vec<RecordView>> {
         self.resident_in_scope(caller, id, RESIDENT_READERS, "resident_views").await?;
         let mut conn = self.db.conn().await?;
-        views_of_record(&mut conn, id).await
+        Ok(views_of_record(&mut conn, id).await?.into_iter().map(|l| l.view).collect())
     }
 
     /// For a resident, on his own phone: who read, showed in full or changed
     /// his record, when, in what role and why (DESIGN section 6). Staff by
-    /// name and role, never their login; his own reads left out. A family
-    /// member acting for him does not see it.
+    /// name and role (none when they hold no grant now), never their login;
+    /// his own reads and refused attempts left out. A family member acting
+    /// for him does not see it.
     pub async fn my_record_views(&self, caller: &Caller) -> Result<Vec<MyRecordView>> {
         let id = crate::invitations::own_resident_id(caller)?;
         let mut conn = self.db.conn().await?;
         let list = views_of_record(&mut conn, id).await?;
+        // what was done to his record by others: refused attempts read nothing
         Ok(list
             .into_iter()
-            .filter(|v| STAFF_LOOKS.contains(&v.action.as_str()) && v.who_role.is_some_and(|r| r != Role::Resident))
+            .filter(|l| l.done && l.actor != caller.user_id && STAFF_LOOKS.contains(&l.view.action.as_str()))
+            .map(|l| l.view)
             .map(|v| MyRecordView {
                 at: v.at,
                 who_name: v.who_name,
@@ -966,7 +969,15 @@ const STAFF_LOOKS: &[&str] = &[
 ];
 
 /// Who read, showed or changed a record, newest first.
-async fn views_of_record(conn: &mut Tx, id: i64) -> Result<Vec<RecordView>> {
+/// A line of a record's log: what staff see, whether it was done (not
+/// refused), and by which account.
+struct Looked {
+    view: RecordView,
+    done: bool,
+    actor: Option<i64>,
+}
+
+async fn views_of_record(conn: &mut Tx, id: i64) -> Result<Vec<Looked>> {
     let rows = store_audit::by_object(conn, &format!("resident:{id}"), 200).await?;
     let mut people: std::collections::HashMap<i64, (String, Option<Role>)> = std::collections::HashMap::new();
     for actor in rows.iter().filter_map(|e| e.actor_id) {
@@ -985,7 +996,7 @@ async fn views_of_record(conn: &mut Tx, id: i64) -> Result<Vec<RecordView>> {
                 Some((name, role)) => (name.clone(), *role),
                 None => (yijia_domain::phone::mask_mobiles(&e.actor_name), None),
             };
-            RecordView {
+            let view = RecordView {
                 at: yijia_domain::time::rfc3339(e.at),
                 who: yijia_domain::phone::mask_mobiles(&e.actor_name),
                 who_name,
@@ -994,7 +1005,8 @@ async fn views_of_record(conn: &mut Tx, id: i64) -> Result<Vec<RecordView>> {
                 reason: detail["reason"].as_str().map(yijia_domain::phone::mask_mobiles),
                 action: e.action,
                 detail: yijia_domain::phone::mask_mobiles(&e.detail),
-            }
+            };
+            Looked { view, done: e.outcome == "ok", actor: e.actor_id }
         })
         .collect())
 }

@@ -210,8 +210,14 @@ pub async fn unreachable_people(tx: &mut Tx, b: &Broadcast, limit: i64) -> Resul
 }
 
 /// Which residents a broadcast's area holds, as SQL over `residents r`,
-/// with its one parameter (if any) as `$at`.
+/// with its one parameter (if any) as `$at`: those on the register only
+/// (someone who moved away or died is not texted, walked to or counted).
 fn area_filter(b: &Broadcast, at: usize) -> (String, Option<i64>) {
+    let (area, arg) = area_only(b, at);
+    (format!("r.status = 'present' AND {area}"), arg)
+}
+
+fn area_only(b: &Broadcast, at: usize) -> (String, Option<i64>) {
     match (b.area, b.building_id, b.estate_id) {
         (Area::Building, Some(id), _) => {
             (format!("r.household_id IN (SELECT id FROM households WHERE building_id = ${at})"), Some(id))

@@ -68,6 +68,11 @@ async fn a_building_is_warned_at_night_through_every_channel_and_the_banner_stay
     let resident = app.token("resident").await;
     let building = home_building(app).await;
     assert!(current(app, &resident).await.is_empty());
+    // someone of the building died: his number is not texted
+    let gone = "UPDATE residents SET status = 'deceased' WHERE id = (SELECT MAX(r.id) FROM residents r \
+                JOIN households h ON h.id = r.household_id WHERE h.building_id = $1 AND r.phone_sealed IS NOT NULL \
+                AND r.id <> (SELECT resident_id FROM users WHERE username = 'resident'))";
+    assert_eq!(exec(app, gone, &[building]).await, 1);
 
     let (st, b) = app.post(&secretary, "/api/v1/broadcasts", heating_off(building)).await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
@@ -80,7 +85,7 @@ async fn a_building_is_warned_at_night_through_every_channel_and_the_banner_stay
     let phones = scalar(
         app,
         "SELECT COUNT(*) FROM residents r JOIN households h ON h.id = r.household_id \
-         WHERE r.phone_sealed IS NOT NULL AND h.building_id = CAST($1 AS BIGINT)",
+         WHERE r.phone_sealed IS NOT NULL AND r.status = 'present' AND h.building_id = CAST($1 AS BIGINT)",
         &building.to_string(),
     )
     .await;

@@ -145,6 +145,9 @@ async fn a_resident_sees_on_his_phone_who_read_and_unmasked_his_record_and_why()
     let (st, _) = app.post(&secretary, &format!("/api/v1/residents/{zhang}/unmask"), body).await;
     assert_eq!(st, StatusCode::OK);
     app.get(&secretary, &format!("/api/v1/residents/{other}")).await;
+    // another grid's worker tries and is refused: she read nothing of his
+    let (st, _) = app.get(&app.token("worker2").await, &format!("/api/v1/residents/{zhang}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
 
     let (_, seen) = app.get(&token, "/api/v1/me/record-views").await;
     let seen = seen.as_array().unwrap();
