@@ -79,7 +79,12 @@ impl Change {
 }
 
 /// The day of a change: not in the future, not before the person was born.
-pub fn change_date(s: &str, birth: Option<NaiveDate>, today: NaiveDate) -> Result<NaiveDate, Invalid> {
+pub fn change_date(
+    s: &str,
+    birth: Option<NaiveDate>,
+    last: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<NaiveDate, Invalid> {
     let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| Invalid::new("on", "日期格式为 2026-12-01", "a date is written 2026-12-01"))?;
     if d > today {
@@ -87,6 +92,13 @@ pub fn change_date(s: &str, birth: Option<NaiveDate>, today: NaiveDate) -> Resul
     }
     if birth.is_some_and(|b| d < b) {
         return Err(Invalid::new("on", "日期不能早于出生日期", "the date cannot be before the birth date"));
+    }
+    if let Some(last) = last.filter(|l| d < *l) {
+        return Err(Invalid::new(
+            "on",
+            format!("日期不能早于上一次变动({last})"),
+            format!("the date cannot be before the last change ({last})"),
+        ));
     }
     Ok(d)
 }
@@ -103,6 +115,12 @@ pub fn change_reason(s: &str) -> Result<String, Invalid> {
 
 /// The note on the timeline of a request closed because the person who
 /// filed it died.
+/// Which open cases a death closes: the person's own requests. A hazard or
+/// a dispute they reported is still there for others.
+pub fn closes_at_death(kind: crate::case::CaseKind) -> bool {
+    kind == crate::case::CaseKind::Request
+}
+
 pub const DECEASED_NOTE: &str = "反映人已登记去世,事项关闭";
 
 /// The published rule for the points of a resident who leaves the register
@@ -144,10 +162,16 @@ mod tests {
     #[test]
     fn a_change_is_dated_between_birth_and_today() {
         let today = day("2026-12-05");
-        assert_eq!(change_date("2026-12-01", Some(day("1940-03-02")), today).unwrap(), day("2026-12-01"));
-        assert_eq!(change_date("2026-12-06", None, today).unwrap_err().field, "on");
-        assert_eq!(change_date("1939-01-01", Some(day("1940-03-02")), today).unwrap_err().field, "on");
-        assert_eq!(change_date("12/01/2026", None, today).unwrap_err().field, "on");
+        assert_eq!(change_date("2026-12-01", Some(day("1940-03-02")), None, today).unwrap(), day("2026-12-01"));
+        assert_eq!(change_date("2026-12-06", None, None, today).unwrap_err().field, "on");
+        assert_eq!(change_date("1939-01-01", Some(day("1940-03-02")), None, today).unwrap_err().field, "on");
+        assert_eq!(change_date("12/01/2026", None, None, today).unwrap_err().field, "on");
+        // not before the change it follows; the same day is fine
+        let last = Some(day("2026-11-20"));
+        assert!(change_date("2026-11-19", None, last, today).unwrap_err().msg.zh.contains("2026-11-20"));
+        assert_eq!(change_date("2026-11-20", None, last, today).unwrap(), day("2026-11-20"));
+        assert!(closes_at_death(crate::case::CaseKind::Request));
+        assert!(!closes_at_death(crate::case::CaseKind::Hazard));
         assert!(change_reason("去").is_err() && change_reason(&"长".repeat(201)).is_err());
         assert_eq!(change_reason(" 家属告知,12月1日病故 ").unwrap(), "家属告知,12月1日病故");
     }

@@ -288,6 +288,9 @@ impl Services {
                     let Some(r) = yijia_store::residents::get(&mut tx, rid).await? else {
                         return Err(ServiceError::invalid("resident_id", "没有这位居民", "no such resident"));
                     };
+                    if join {
+                        crate::life::on_register(&r)?;
+                    }
                     (a, com, r)
                 }
                 None => {

@@ -329,6 +329,9 @@ impl Services {
             .denials_audited(caller, async {
                 let mut tx = self.db.write().await?;
                 let r = residents::get(&mut tx, input.resident_id).await?;
+                if let Some(r) = &r {
+                    crate::life::on_register(r)?;
+                }
                 let mut out = Vec::with_capacity(pledge_ids.len());
                 for &pledge_id in pledge_ids {
                     let object = format!("pledge:{pledge_id}");
@@ -477,6 +480,7 @@ impl Services {
             let Some(r) = r.filter(|r| caller.covers(BALLOT_RECORDERS, &r.grid_path)) else {
                 return Err(ServiceError::denied("project_vote_record", object));
             };
+            crate::life::on_register(&r)?;
             if !crate::projects::lives_in(&mut tx, r.household_id, project_id).await? {
                 return Err(ServiceError::invalid(
                     "resident_id",

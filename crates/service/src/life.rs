@@ -9,12 +9,15 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use yijia_domain::case::CaseKind;
 use yijia_domain::life::{self as rules, Change, Informant, Status};
 use yijia_domain::points::{Leg, TransferKind};
-use yijia_store::{Tx, cases, points, proxies, residents, sessions, users, visits};
+use yijia_domain::shop::RedemptionStatus;
+use yijia_domain::station::AppointmentStatus;
+use yijia_store::{Tx, cases, points, proxies, residents, sessions, shop, stations, users, visits};
 
 use crate::audit::{Event, record};
-use crate::roles::{REGISTRARS, RESIDENT_READERS};
+use crate::roles::{LIFE_READERS, REGISTRARS};
 use crate::visits::FirstDue;
 use crate::{Caller, Result, ServiceError, Services};
 
@@ -59,6 +62,13 @@ pub struct Effects {
     /// Requests they filed, closed (a death only).
     #[serde(default)]
     pub cases_closed: Vec<i64>,
+    /// Shop redemptions waiting for pickup, cancelled (their points back
+    /// before the balance is settled).
+    #[serde(default)]
+    pub redemptions_cancelled: usize,
+    /// Station appointments still to come, cancelled.
+    #[serde(default)]
+    pub appointments_cancelled: usize,
 }
 
 /// The record's status after a change, and what it did.
@@ -103,9 +113,11 @@ impl Services {
         let now = self.now();
         let today = yijia_domain::time::to_local(now).date_naive();
         let birth = r.birth_date.as_deref().and_then(|b| chrono::NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
-        let on = rules::change_date(&input.on, birth, today)?.format("%Y-%m-%d").to_string();
         let reason = rules::change_reason(&input.reason)?;
         let mut tx = self.db.write().await?;
+        let before = residents::life_of(&mut tx, id).await?;
+        let last = before.last().and_then(|e| chrono::NaiveDate::parse_from_str(&e.on_date, "%Y-%m-%d").ok());
+        let on = rules::change_date(&input.on, birth, last, today)?.format("%Y-%m-%d").to_string();
         let leaving = input.change.to() != Status::Present;
         let mut effects = Effects::default();
         // sessions whose cached grants change, dropped once the change is in
@@ -128,10 +140,29 @@ impl Services {
                     forget.extend(p.user_id);
                 }
             }
+            let why = format!("居民{},兑换取消", input.change.name_zh());
+            for w in shop::of_resident(&mut tx, id, 500).await? {
+                if w.status == RedemptionStatus::Waiting
+                    && crate::shop::cancel_waiting(&mut tx, caller, &w, &why, now).await?.is_some()
+                {
+                    effects.redemptions_cancelled += 1;
+                }
+            }
+            for a in stations::resident_appointments(&mut tx, id, now).await? {
+                if a.status == AppointmentStatus::Booked
+                    && stations::set_appointment_status(&mut tx, a.id, AppointmentStatus::Cancelled, now).await?
+                {
+                    effects.appointments_cancelled += 1;
+                }
+            }
             effects.points_settled = self.settle_points(&mut tx, caller, &r, now).await?;
             if input.change == Change::Deceased {
                 let user = users::user_of_resident(&mut tx, id).await?;
-                for k in cases::open_filed_for(&mut tx, id, user).await? {
+                let mut open = Vec::new();
+                for kind in CaseKind::ALL.into_iter().filter(|k| rules::closes_at_death(*k)) {
+                    open.extend(cases::open_filed_for(&mut tx, id, user, kind).await?);
+                }
+                for k in open {
                     if crate::cases::close_for(&mut tx, caller, k, rules::DECEASED_NOTE, "resident_deceased", now)
                         .await?
                     {
@@ -140,11 +171,13 @@ impl Services {
                 }
             }
         } else {
-            // an account the last change disabled comes back with the person
-            let before = residents::life_of(&mut tx, id).await?;
-            let last = before.iter().rev().find(|e| e.kind != Change::Returned);
-            let disabled: Option<Effects> = last.map(|e| serde_json::from_str(&e.detail)).transpose()?;
-            if let Some(uid) = disabled.and_then(|d| d.account) {
+            // the account a change since the last return disabled (moved
+            // away, then recorded dead, say) comes back with the person
+            let mut disabled = Vec::new();
+            for e in before.iter().rev().take_while(|e| e.kind != Change::Returned) {
+                disabled.extend(serde_json::from_str::<Effects>(&e.detail)?.account);
+            }
+            if let Some(uid) = users::user_of_resident(&mut tx, id).await?.filter(|u| disabled.contains(u)) {
                 users::set_disabled(&mut tx, uid, None).await?;
                 effects.account = Some(uid);
             }
@@ -183,10 +216,16 @@ impl Services {
     }
 
     /// A resident's life events, oldest first.
+    /// Reading the reasons is audited (`resident_life_read`) when there are
+    /// any; a station clerk does not read them.
     pub async fn life_of(&self, caller: &Caller, id: i64) -> Result<Vec<LifeEventView>> {
-        self.resident_in_scope(caller, id, RESIDENT_READERS, "resident_view").await?;
-        let mut tx = self.db.read().await?;
+        let r = self.resident_in_scope(caller, id, LIFE_READERS, "resident_life_read").await?;
+        let mut tx = self.db.write().await?;
         let list = residents::life_of(&mut tx, id).await?;
+        if !list.is_empty() {
+            let e = Event::ok("resident_life_read", format!("resident:{id}"), &r.grid_path);
+            record(&mut tx, caller, self.now(), &e).await?;
+        }
         tx.commit().await?;
         list.into_iter().map(event_view).collect()
     }
@@ -194,7 +233,9 @@ impl Services {
     /// The published rule: the balance back to the community's pool, in one
     /// transfer; how many points moved.
     async fn settle_points(&self, tx: &mut Tx, caller: &Caller, r: &residents::Resident, now: i64) -> Result<i64> {
-        let Some(account) = points::account_of_resident(tx, r.id).await? else { return Ok(0) };
+        let Some(found) = points::account_of_resident(tx, r.id).await? else { return Ok(0) };
+        // the balance as locked, not as read before a redemption landed
+        let Some(account) = points::lock_accounts(tx, &[found.id]).await?.into_iter().next() else { return Ok(0) };
         if account.balance <= 0 {
             return Ok(0);
         }

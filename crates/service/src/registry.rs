@@ -963,6 +963,7 @@ const STAFF_LOOKS: &[&str] = &[
     "resident_edit",
     "resident_category",
     "resident_life",
+    "resident_life_read",
     "care_plan",
     "proxy_link",
     "resident_invite",

@@ -443,40 +443,11 @@ impl Services {
         self.denials_audited(caller, async {
             let mut tx = self.db.write().await?;
             let (r, com) = self.redemption_in_scope(&mut tx, caller, id).await?;
-            if !store::close(&mut tx, id, RedemptionStatus::Cancelled, &caller.display_name, now, Some(&reason)).await?
-            {
+            let Some(points) = cancel_waiting(&mut tx, caller, &r, &reason, now).await? else {
                 return Err(not_waiting(&r));
-            }
-            store::move_stock(&mut tx, r.item_id, r.quantity).await?;
-            let change = NewStockChange {
-                item_id: r.item_id,
-                change: r.quantity,
-                reason: "取消兑换",
-                redemption_id: Some(id),
-                by_name: &caller.display_name,
-                at: now,
             };
-            store::insert_stock_change(&mut tx, &change).await?;
-            let taken = ledger::transfers_of(&mut tx, &r.client_id).await?;
-            let Some(t) = taken.first() else {
-                return Err(ServiceError::internal(format!("redemption {id} has no transfer")));
-            };
-            let refund_id = format!("cancel-redemption-{id}");
-            let leg = Leg {
-                debit: t.credit_id,
-                credit: t.debit_id,
-                amount: t.amount,
-                kind: TransferKind::Refund,
-                memo: reason.clone(),
-            };
-            let fp = rules::fingerprint(std::slice::from_ref(&leg));
-            let req = Req { client_id: &refund_id, fp: &fp, community_id: com.id };
-            // the shop's account may go below zero: a refund always goes
-            if !matches!(crate::points::post(&mut tx, caller, req, &[(leg, None)], now).await?, Applied::Done(_)) {
-                return Err(ServiceError::internal(format!("the refund of redemption {id} did not go")));
-            }
             let e = Event::ok("shop_cancel", format!("redemption:{id}"), &com.path);
-            record(&mut tx, caller, now, &e.with(json!({ "reason": reason, "points": t.amount }))).await?;
+            record(&mut tx, caller, now, &e.with(json!({ "reason": reason, "points": points }))).await?;
             let r = store::redemption(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
             tx.commit().await?;
             Ok(redemption_view(&r))
@@ -779,4 +750,49 @@ pub(crate) fn redemption_view(r: &Redemption) -> RedemptionView {
         closed_by: r.closed_by.clone(),
         cancel_reason: r.cancel_reason.clone(),
     }
+}
+
+/// Cancels a waiting redemption in the caller's transaction: the stock and
+/// the points go back. The points refunded, or None when it was no longer
+/// waiting.
+pub(crate) async fn cancel_waiting(
+    tx: &mut Tx,
+    caller: &Caller,
+    r: &Redemption,
+    reason: &str,
+    now: i64,
+) -> Result<Option<i64>> {
+    let id = r.id;
+    if !store::close(tx, id, RedemptionStatus::Cancelled, &caller.display_name, now, Some(reason)).await? {
+        return Ok(None);
+    }
+    store::move_stock(tx, r.item_id, r.quantity).await?;
+    let change = NewStockChange {
+        item_id: r.item_id,
+        change: r.quantity,
+        reason: "取消兑换",
+        redemption_id: Some(id),
+        by_name: &caller.display_name,
+        at: now,
+    };
+    store::insert_stock_change(tx, &change).await?;
+    let taken = ledger::transfers_of(tx, &r.client_id).await?;
+    let Some(t) = taken.first() else {
+        return Err(ServiceError::internal(format!("redemption {id} has no transfer")));
+    };
+    let refund_id = format!("cancel-redemption-{id}");
+    let leg = Leg {
+        debit: t.credit_id,
+        credit: t.debit_id,
+        amount: t.amount,
+        kind: TransferKind::Refund,
+        memo: reason.to_owned(),
+    };
+    let fp = rules::fingerprint(std::slice::from_ref(&leg));
+    let req = Req { client_id: &refund_id, fp: &fp, community_id: r.community_id };
+    // the shop's account may go below zero: a refund always goes
+    if !matches!(crate::points::post(tx, caller, req, &[(leg, None)], now).await?, Applied::Done(_)) {
+        return Err(ServiceError::internal(format!("the refund of redemption {id} did not go")));
+    }
+    Ok(Some(t.amount))
 }

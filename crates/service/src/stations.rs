@@ -510,13 +510,14 @@ impl Services {
                 Some(rid) => {
                     let (_, st, com) = service_in_scope(&mut tx, caller, service_id, STATION_CLERKS).await?;
                     let r = yijia_store::residents::get(&mut tx, rid).await?;
-                    if !r.is_some_and(|r| yijia_domain::org::path_covers(&com.path, &r.grid_path)) {
+                    let Some(r) = r.filter(|r| yijia_domain::org::path_covers(&com.path, &r.grid_path)) else {
                         return Err(ServiceError::invalid(
                             "resident_id",
                             "本社区没有这位居民",
                             "no such resident in this community",
                         ));
-                    }
+                    };
+                    crate::life::on_register(&r)?;
                     (store::service_for_booking(&mut tx, service_id).await?, st, rid, com.path)
                 }
             };
@@ -702,7 +703,10 @@ impl Services {
                         (Some(rid), _) => {
                             let r = yijia_store::residents::get(&mut tx, rid).await?;
                             match r.filter(|r| yijia_domain::org::path_covers(&com.path, &r.grid_path)) {
-                                Some(r) => (Some(r.id), r.name),
+                                Some(r) => {
+                                    crate::life::on_register(&r)?;
+                                    (Some(r.id), r.name)
+                                }
                                 None => {
                                     return Err(ServiceError::invalid(
                                         "resident_id",

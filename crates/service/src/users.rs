@@ -183,6 +183,11 @@ impl Services {
         if caller.user_id == Some(u.id) && disabled {
             return Err(ServiceError::invalid("username", "不能停用自己的账户", "you cannot disable your own account"));
         }
+        if !disabled && let Some(rid) = users::resident_of(&mut tx, u.id).await? {
+            // a resident's account comes back with the person, not by hand
+            let r = yijia_store::residents::get(&mut tx, rid).await?.ok_or(ServiceError::NotFound)?;
+            crate::life::on_register(&r)?;
+        }
         users::set_disabled(&mut tx, u.id, disabled.then_some(now)).await?;
         let ended = if disabled { sessions::delete_for_user(&mut tx, u.id).await? } else { 0 };
         self.sessions.remove_user(u.id);

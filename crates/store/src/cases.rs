@@ -866,8 +866,9 @@ pub async fn outbox_after(tx: &mut Tx, after: i64, path: &str, limit: i64) -> Re
 }
 
 /// The open requests filed for a resident, by his record or by his account.
-pub async fn open_filed_for(tx: &mut Tx, resident_id: i64, user_id: Option<i64>) -> Result<Vec<i64>> {
+pub async fn open_filed_for(tx: &mut Tx, resident_id: i64, user_id: Option<i64>, kind: CaseKind) -> Result<Vec<i64>> {
     Ok(on_tx!(tx, c => sqlx::query_scalar(
-        "SELECT id FROM cases WHERE open = 1 AND (reporter_resident_id = $1 OR reporter_user_id = $2) ORDER BY id")
-        .bind(resident_id).bind(user_id).fetch_all(c).await?))
+        "SELECT id FROM cases WHERE open = 1 AND kind = $3 \
+         AND (reporter_resident_id = $1 OR reporter_user_id = $2) ORDER BY id")
+        .bind(resident_id).bind(user_id).bind(kind.code()).fetch_all(c).await?))
 }

@@ -136,7 +136,7 @@ pub fn routes(r: Routes) -> Routes {
         .api(Roles(RESIDENT_READERS), Scope::Object, documented!(residents::unmask_resident))
         .api(Roles(RESIDENT_READERS), Scope::Object, documented!(residents::resident_views))
         .api(Roles(REGISTRARS), Scope::Object, documented!(residents::change_life))
-        .api(Roles(RESIDENT_READERS), Scope::Object, documented!(residents::life_events))
+        .api(Roles(LIFE_READERS), Scope::Object, documented!(residents::life_events))
         .api(Roles(COVERAGE_READERS), Scope::Grants, documented!(visits::walk_list))
         .api(Roles(POINT_KEEPERS), Scope::Named, documented!(points::transfer))
         .api(Roles(POINT_KEEPERS), Scope::Object, documented!(points::reverse))

@@ -186,9 +186,15 @@ async fn list(State(st): State<AppState>, Auth(c): Auth, lang: Lang, Query(q): Q
         status: q.status.as_deref().and_then(yijia_domain::life::Status::from_code),
     };
     let req = PageReq::new(Some(page), Some(50)).page(lang)?;
-    let (items, total, error) = match st.svc.list_residents(&c, filter, req).await {
-        Ok(p) => (p.items, p.total, None),
-        Err(e) => (vec![], 0, Some(fixable(e, lang)?)),
+    let unknown = q.status.as_deref().is_some_and(|s| !s.is_empty() && filter.status.is_none());
+    // a status not in the list is said, not read as "on the register"
+    let (items, total, error) = if unknown {
+        (vec![], 0, Some(lang.t("请从列表中选择在册状态", "choose a register status from the list").to_owned()))
+    } else {
+        match st.svc.list_residents(&c, filter, req).await {
+            Ok(p) => (p.items, p.total, None),
+            Err(e) => (vec![], 0, Some(fixable(e, lang)?)),
+        }
     };
     let residents = items
         .into_iter()
@@ -285,7 +291,8 @@ async fn render_record(st: &AppState, c: &Caller, lang: Lang, id: i64, error: Op
     let r = st.svc.get_resident(c, id).await.page(lang)?;
     let views = st.svc.record_views(c, id).await.page(lang)?;
     let history = st.svc.category_history(c, id).await.page(lang)?;
-    let life = st.svc.life_of(c, id).await.page(lang)?;
+    let life =
+        if c.has_any(yijia_service::roles::LIFE_READERS) { st.svc.life_of(c, id).await.page(lang)? } else { vec![] };
     let changes = Change::ALL.into_iter().filter(|x| x.allowed_from(r.status).is_ok()).collect();
     // a station clerk reads names, not visits
     let plan = if c.has_any(yijia_service::roles::COVERAGE_READERS) {
@@ -327,6 +334,7 @@ pub(crate) fn label<'a>(l: &Lang, code: &'a str) -> &'a str {
         "care_plan" => l.t("调整了走访间隔", "changed the visit interval"),
         "resident_edit" => l.t("修改了信息", "edited the record"),
         "resident_life" => l.t("登记了在册变动", "recorded a change on the register"),
+        "resident_life_read" => l.t("查看了在册变动", "read the changes on the register"),
         "resident_invite" => l.t("生成了账号邀请码", "made an invitation code"),
         "proxy_link" => l.t("登记了家属代办", "linked a family proxy"),
         "added" => l.t("加入", "added"),

@@ -177,3 +177,103 @@ async fn a_resident_sees_on_his_phone_who_read_and_unmasked_his_record_and_why()
     // staff have no such page of their own
     assert_eq!(app.get(&secretary, "/api/v1/me/record-views").await.0, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn leaving_the_register_cancels_what_waits_and_nothing_new_is_given_until_she_returns() {
+    use chrono::Days;
+    use yijia_domain::time::{HOUR_MS, rfc3339, start_of_day, to_local};
+    let app = TestApp::spawn().await;
+    let (staff, clerk, worker) = (app.token("staff").await, app.token("clerk").await, app.token("worker1").await);
+    let (zhou, token) = crate::me::linked_resident(&app, "周奶奶", "13912340001").await;
+    let account = crate::shop::award(&app, &staff, zhou, 50).await;
+    // rice waiting at the counter, a check booked for tomorrow, a hazard and a request she reported
+    let rice = crate::shop::item(&app, &clerk, "大米 5kg", 20, 3, None).await;
+    let body = json!({"client_id": "zhou-1", "resident_id": zhou, "item_id": rice, "quantity": 1});
+    let (st, v) = app.post(&clerk, "/api/v1/shop/redemptions", body).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let body = json!({"name": "春城驿家党群服务站", "address": "丁香花园三期南门", "hours": "1-7 08:00-11:00"});
+    let sid = app.post(&clerk, "/api/v1/stations", body).await.1["id"].as_i64().unwrap();
+    let bp = json!({"name": "量血压", "by_appointment": true, "slot_minutes": 20, "capacity": 2});
+    let bp = app.post(&clerk, &format!("/api/v1/stations/{sid}/services"), bp).await.1["id"].as_i64().unwrap();
+    let tomorrow = to_local(app.svc.now()).date_naive().checked_add_days(Days::new(1)).unwrap();
+    let nine = rfc3339(start_of_day(tomorrow) + 9 * HOUR_MS);
+    let book = format!("/api/v1/station-services/{bp}/appointments");
+    let (st, appt) = app.post(&token, &book, json!({"starts_at": nine})).await;
+    assert_eq!(st, StatusCode::CREATED, "{appt}");
+    let mut kinds = vec![];
+    for category in ["fire", "repair"] {
+        let body = json!({"category": category, "description": "楼道里堆满了纸箱"});
+        let (st, k) = app.post(&token, "/api/v1/cases", body).await;
+        assert_eq!(st, StatusCode::CREATED, "{k}");
+        kinds.push(k["id"].as_i64().unwrap());
+    }
+    let [hazard, request] = kinds[..] else { unreachable!() };
+
+    // she moved away last week: the rice is cancelled and its points go to the pool with the rest
+    let url = format!("/api/v1/residents/{zhou}/life");
+    let day = |n: u64| to_local(app.svc.now()).date_naive().checked_sub_days(Days::new(n)).unwrap().to_string();
+    let life = |change: &str, on: String, v: i64| json!({"change": change, "on": on, "reason": "女儿接去外地同住", "source": "family", "version": v});
+    let (st, out) = app.post(&worker, &url, life("moved_away", day(7), version(&app, &worker, zhou).await)).await;
+    assert_eq!(st, StatusCode::OK, "{out}");
+    assert_eq!(
+        (&out["effects"]["redemptions_cancelled"], &out["effects"]["appointments_cancelled"]),
+        (&json!(1), &json!(1)),
+        "{out}"
+    );
+    assert_eq!(out["effects"]["points_settled"], 50, "the refund is settled too: {out}");
+    assert!(out["effects"]["cases_closed"].as_array().unwrap().is_empty(), "moving away closes nothing");
+    let (_, a) = app.get(&staff, &format!("/api/v1/points/accounts/{account}/statement")).await;
+    assert_eq!(a["closing"], 0, "{a}");
+    let (_, d) = app.get(&clerk, &format!("/api/v1/stations/{sid}/day?date={tomorrow}")).await;
+    let a = d["appointments"].as_array().unwrap().iter().find(|a| a["id"] == appt["id"]).cloned();
+    assert_eq!(a.map(|a| a["status"].clone()), Some(json!("cancelled")), "{d}");
+
+    // nothing new is given to her: a booking, a sign-up, her account by hand
+    let body = json!({"starts_at": nine, "resident_id": zhou});
+    let (st, v) = app.post(&clerk, &book, body).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("不在册"), "{v}");
+    let now = app.svc.now();
+    let act = json!({"title": "清理楼道杂物", "place": "8号楼", "capacity": 5,
+        "starts_at": rfc3339(now + HOUR_MS), "ends_at": rfc3339(now + 3 * HOUR_MS), "points_rule": "fixed", "points": 5});
+    let act = app.post(&clerk, "/api/v1/activities", act).await.1["id"].as_i64().unwrap();
+    let (st, v) = app.post(&clerk, &format!("/api/v1/activities/{act}/signups"), json!({"resident_id": zhou})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    let admin = app.token("admin").await;
+    let (st, v) = app.post(&admin, "/api/v1/users/13912340001/enable", json!({})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "her account comes back with her, not by hand: {v}");
+
+    // then recorded dead: not before the move; her request closes, the hazard stays for the others
+    let (st, v) = app.post(&worker, &url, life("deceased", day(8), version(&app, &worker, zhou).await)).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("on")), "{v}");
+    let (st, out) = app.post(&worker, &url, life("deceased", day(2), version(&app, &worker, zhou).await)).await;
+    assert_eq!(st, StatusCode::OK, "{out}");
+    assert_eq!(out["effects"]["cases_closed"], json!([request]), "{out}");
+    assert_eq!(app.get(&staff, &format!("/api/v1/cases/{hazard}")).await.1["state"], "submitted");
+
+    // why she left is read by her worker and the office, audited, and not by the station's clerk
+    assert_eq!(app.get(&clerk, &url).await.0, StatusCode::NOT_FOUND);
+    let page = app.browser_as("clerk").await.get(format!("{}/residents/{zhou}", app.url)).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("已故") && !html.contains("女儿接去外地同住"), "the clerk sees the status, not why: {html}");
+    let (st, h) = app.get(&staff, &url).await;
+    assert_eq!((st, h.as_array().map(Vec::len)), (StatusCode::OK, Some(2)), "{h}");
+    assert!(
+        app.audit()
+            .await
+            .iter()
+            .any(|(a, o, obj)| a == "resident_life_read" && o == "ok" && *obj == format!("resident:{zhou}"))
+    );
+
+    // it was a wrong entry after all: back on the register, the account the move disabled comes back
+    let (st, out) = app.post(&worker, &url, life("returned", day(0), version(&app, &worker, zhou).await)).await;
+    assert_eq!(st, StatusCode::OK, "{out}");
+    assert!(out["effects"]["account"].is_i64(), "{out}");
+    let r = app.login_raw("13912340001", crate::me::PASSWORD).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(app.svc.tallies_check().await.unwrap().1, Vec::<String>::new());
+}
+
+async fn version(app: &TestApp, token: &str, id: i64) -> i64 {
+    app.get(token, &format!("/api/v1/residents/{id}")).await.1["version"].as_i64().unwrap()
+}
