@@ -76,6 +76,14 @@ pub struct Config {
     /// `smtp://host:port` or `smtps://user:password@host`; unset: no email.
     pub smtp_url: Option<SecretString>,
     pub smtp_from: Option<String>,
+    /// Where the server puts its own backups; unset: it takes none.
+    pub backup_dir: Option<PathBuf>,
+    /// The age public keys (`age1…`, a comma list) backups are encrypted to.
+    pub backup_recipients: Option<String>,
+    /// Hours between scheduled backups.
+    pub backup_every_hours: i64,
+    /// Scheduled backups kept; older ones are removed.
+    pub backup_keep: usize,
 }
 
 /// A value that is text even when it looks like a number: an environment
@@ -129,6 +137,10 @@ impl std::fmt::Debug for Config {
             .field("sms_daily_cap", &self.sms_daily_cap)
             .field("smtp_url", &self.smtp_url.as_ref().map(|u| redact(u.expose_secret())))
             .field("smtp_from", &self.smtp_from)
+            .field("backup_dir", &self.backup_dir)
+            .field("backup_recipients", &self.backup_recipients)
+            .field("backup_every_hours", &self.backup_every_hours)
+            .field("backup_keep", &self.backup_keep)
             .finish()
     }
 }
@@ -154,6 +166,8 @@ struct Defaults {
     webhooks_allow_private: bool,
     personal_reads_per_hour: i64,
     sms_daily_cap: i64,
+    backup_every_hours: i64,
+    backup_keep: usize,
 }
 
 /// Values given as flags; `None` leaves the lower layers' value.
@@ -187,6 +201,8 @@ impl Config {
             webhooks_allow_private: false,
             personal_reads_per_hour: 300,
             sms_daily_cap: 10,
+            backup_every_hours: 24,
+            backup_keep: 7,
         };
         let file = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("yijia.toml"));
         Figment::from(Serialized::defaults(defaults))

@@ -1,5 +1,6 @@
 //! `yijia`: one binary for the server and the operator's commands.
 
+mod backup;
 mod config;
 
 use std::io::Read;
@@ -85,6 +86,28 @@ enum Command {
     /// The dashboard's monthly tallies: check them against a recount, or rebuild them.
     #[command(subcommand)]
     Tallies(TalliesCmd),
+    /// Take a backup while the server runs (SQLite): the database and the
+    /// files, encrypted to an age public key, never with the master key.
+    Backup {
+        /// The file to write (it must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// An age public key (age1…) to encrypt to, repeatable [default: backup_recipients].
+        #[arg(long = "recipient", value_name = "AGE1…")]
+        recipients: Vec<String>,
+    },
+    /// Restore a backup into a new data directory (--data-dir), and check
+    /// the audit chain, the tallies and the seals before saying done.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// The age identity file that opens it.
+        #[arg(long, value_name = "FILE")]
+        identity: PathBuf,
+        /// A copy of the master.key that sealed it [or YIJIA_MASTER_KEY].
+        #[arg(long, value_name = "FILE")]
+        master_key: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -171,6 +194,13 @@ enum KeysCmd {
     /// Make a new key, re-seal every protected value with it, then drop the
     /// old one. Safe to run again after an interruption: it resumes.
     Rotate,
+    /// Make an age key pair for backups: the identity goes into FILE (keep
+    /// it off the server), the public key is printed (give it to `yijia
+    /// backup --recipient` or backup_recipients).
+    BackupKeygen {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -318,6 +348,11 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             user(&svc, cmd).await.map(|_| ok)
         }
         Command::Keys(KeysCmd::Rotate) => rotate_keys(&cfg).await.map(|_| ok),
+        Command::Keys(KeysCmd::BackupKeygen { out }) => backup::keygen(&out).map(|_| ok),
+        Command::Backup { out, recipients } => backup::take(&cfg, &out, &recipients).await.map(|_| ok),
+        Command::Restore { file, identity, master_key } => {
+            backup::restore(&cfg, &file, &identity, master_key.as_deref()).await.map(|_| ok)
+        }
         Command::Apikey(cmd) => {
             let svc = services(&cfg, open(&cfg).await?)?;
             let op = yijia_service::Caller::operator();
@@ -515,6 +550,8 @@ async fn serve(cfg: Config, demo: bool) -> Result<()> {
         (None, true) => Config { require_totp: Some("none".into()), ..cfg },
         _ => cfg,
     };
+    // a schedule half set up stops the start, not the first backup a day later
+    let schedule = backup::schedule(&cfg)?;
     let db = open(&cfg).await?;
     let svc = services(&cfg, db)?;
     svc.ensure_case_catalogues().await.map_err(service_error)?;
@@ -579,13 +616,21 @@ async fn serve(cfg: Config, demo: bool) -> Result<()> {
     let runner = format!("{}-{}", std::process::id(), local.port());
     let jobs = {
         let svc = svc.clone();
+        let stop_rx = stop_rx.clone();
         tokio::spawn(async move { svc.run_jobs(runner, stop_rx).await })
     };
+    let backups = schedule.map(|s| {
+        let svc = svc.clone();
+        tokio::spawn(async move { svc.run_backups(s, stop_rx).await })
+    });
     let trusted_proxies = cfg.trusted_proxies().map_err(anyhow::Error::msg)?;
     let state = yijia_web::AppState { svc: svc.clone(), cfg: yijia_web::WebConfig { tls: cfg.tls, trusted_proxies } };
     yijia_web::serve(listener, state, shutdown_signal()).await?;
     let _ = stop_tx.send(true);
     let _ = jobs.await;
+    if let Some(b) = backups {
+        let _ = b.await;
+    }
     // the last requests' queued writes are committed before the process ends
     svc.stop().await;
     Ok(())

@@ -14,6 +14,8 @@ pub trait FileStore: Send + Sync + std::fmt::Debug {
     fn put<'a>(&'a self, name: &'a str, bytes: Vec<u8>) -> BoxFuture<'a, Result<()>>;
     fn get<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Vec<u8>>>;
     fn remove<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<()>>;
+    /// Every name kept (for a backup).
+    fn names(&self) -> BoxFuture<'_, Result<Vec<String>>>;
 }
 
 /// Files in a folder of the local disk.
@@ -30,15 +32,19 @@ impl LocalFolder {
     /// The path of a name we made; anything else is refused, so no name can
     /// reach outside the folder.
     fn path(&self, name: &str) -> Result<PathBuf> {
-        let ok = !name.is_empty()
-            && name.len() <= 80
-            && !name.starts_with('.')
-            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
-        if !ok {
+        if !is_stored_name(name) {
             return Err(ServiceError::internal(format!("not a stored file name: {name:?}")));
         }
         Ok(self.root.join(name))
     }
+}
+
+/// A name the server makes up: lower-case letters, digits, dots and dashes.
+pub fn is_stored_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 80
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
 }
 
 fn io(what: &str, e: std::io::Error) -> ServiceError {
@@ -77,6 +83,25 @@ impl FileStore for LocalFolder {
             }
         })
     }
+
+    fn names(&self) -> BoxFuture<'_, Result<Vec<String>>> {
+        Box::pin(async move {
+            let mut dir = match tokio::fs::read_dir(&self.root).await {
+                Ok(d) => d,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+                Err(e) => return Err(io("listing the files", e)),
+            };
+            let mut names = Vec::new();
+            while let Some(e) = dir.next_entry().await.map_err(|e| io("listing the files", e))? {
+                // half-written files (".name.part") are not kept ones
+                if let Some(n) = e.file_name().to_str().filter(|n| is_stored_name(n)) {
+                    names.push(n.to_owned());
+                }
+            }
+            names.sort();
+            Ok(names)
+        })
+    }
 }
 
 #[cfg(test)]
@@ -88,8 +113,11 @@ mod tests {
     async fn a_folder_keeps_files_by_our_names_only() {
         let dir = tempfile::tempdir().unwrap();
         let f = LocalFolder::new(dir.path().join("files"));
+        assert!(f.names().await.unwrap().is_empty(), "no folder yet");
         f.put("abc.jpg", b"x".to_vec()).await.unwrap();
         assert_eq!(f.get("abc.jpg").await.unwrap(), b"x");
+        std::fs::write(dir.path().join("files/.def.jpg.part"), b"half").unwrap();
+        assert_eq!(f.names().await.unwrap(), ["abc.jpg"]);
         for bad in ["../etc/passwd", "/abs", "a/b.jpg", ".hidden", "", "A.JPG"] {
             assert!(f.get(bad).await.is_err(), "{bad}");
             assert!(f.put(bad, vec![]).await.is_err(), "{bad}");

@@ -6,6 +6,7 @@ pub mod activities;
 pub mod approvals;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod ballots;
 pub mod broadcasts;
 pub mod caller;

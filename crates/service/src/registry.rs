@@ -1013,6 +1013,31 @@ async fn views_of_record(conn: &mut Tx, id: i64) -> Result<Vec<Looked>> {
 }
 
 impl Services {
+    /// Opens the sealed ID numbers and phones of up to `sample` residents
+    /// with the keyring (after a restore: is this the key that sealed
+    /// them?). Answers how many values opened and how many did not.
+    pub async fn seals_open(&self, caller: &Caller, sample: i64) -> Result<(usize, usize)> {
+        if !caller.is_operator() {
+            return Err(ServiceError::forbidden());
+        }
+        let keys = self.keys();
+        let mut tx = self.db.read().await?;
+        let rows = residents::sealed_batch(&mut tx, 0, sample).await?;
+        tx.commit().await?;
+        let (mut opened, mut failed) = (0, 0);
+        for r in rows {
+            let fields = [(aad_id(&r.uid), r.id_number_sealed), (aad_phone(&r.uid), r.phone_sealed)];
+            for (aad, sealed) in fields {
+                match sealed.map(|s| keys.open(&aad, &s)) {
+                    Some(Ok(_)) => opened += 1,
+                    Some(Err(_)) => failed += 1,
+                    None => {}
+                }
+            }
+        }
+        Ok((opened, failed))
+    }
+
     /// Re-seals every protected value with the active key and recomputes
     /// the blind indexes, in batches of 500 rows, each batch in one
     /// transaction. Run after `Keyring::rotate`; values under any key in

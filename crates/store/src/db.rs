@@ -201,6 +201,22 @@ impl Db {
         Ok(())
     }
 
+    /// A consistent copy of the whole database into a new file, while others
+    /// go on writing: SQLite's `VACUUM INTO` reads one snapshot (everything
+    /// committed before it began) and writes it compacted. None on
+    /// PostgreSQL, whose copy is `pg_dump`'s.
+    pub async fn snapshot_into(&self, path: &std::path::Path) -> Result<bool> {
+        match self {
+            Db::Sqlite(p) => {
+                let Some(path) = path.to_str() else { return Err(StoreError::Broken("a snapshot path is not UTF-8")) };
+                let mut c = p.acquire().await?;
+                sqlx::query("VACUUM INTO $1").bind(path).execute(&mut *c).await?;
+                Ok(true)
+            }
+            Db::Postgres(_) => Ok(false),
+        }
+    }
+
     /// A transaction that will write. On SQLite it takes the write lock at
     /// once (`BEGIN IMMEDIATE`), so it never fails half-way on a busy lock;
     /// and the writers of this process take turns before that, in a queue,

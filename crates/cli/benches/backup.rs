@@ -1,0 +1,112 @@
+//! Backup and restore of the 1.2-million city on SQLite, each against its
+//! raw floor measured in the same run:
+//!
+//! - `yijia backup` (the snapshot, the files, tar, age) against SQLite's own
+//!   `VACUUM INTO` of the same database alone: within 2×;
+//! - `yijia restore` (decrypt, unpack, then the audit chain, the tallies and
+//!   the seals checked) against copying the database file and running
+//!   `yijia audit verify` and `yijia tallies check` on it: within 2×.
+//!
+//!     cargo bench -p yijia --bench backup
+//!
+//! The city is made once into `YIJIA_BENCH_DIR` and reused;
+//! `YIJIA_BENCH_RESIDENTS` makes a smaller one. On PostgreSQL the copy is
+//! `pg_dump`'s (docs/backup.md): this bench says so and stops.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches fail loudly
+
+use std::process::Command;
+use std::time::Instant;
+
+use yijia_store::Db;
+
+#[macro_use]
+mod common;
+use common::{Row, env_or, yijia};
+
+const GRIDS: usize = 3_000;
+
+fn secs(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64()
+}
+
+fn ok(cmd: &mut Command) -> String {
+    let o = cmd.output().unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{said}");
+    said
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::var(yijia_store::testing::ENV).is_ok() {
+        println!("PostgreSQL: backups are pg_dump's (docs/backup.md); nothing to time here");
+        return;
+    }
+    let residents = env_or("YIJIA_BENCH_RESIDENTS", 1_200_000);
+    let (dir, _) = common::bench_place("bench-backup", &format!("yijia_backup_{residents}")).await;
+    let db = common::gen_city(&dir, None, residents, GRIDS).await;
+    let people = scalar!(&db, i64, "SELECT COUNT(*) FROM residents");
+    let work = tempfile::tempdir_in(dir.parent().unwrap()).unwrap();
+    let (identity, public) = (work.path().join("id.txt"), {
+        let out = ok(yijia(&dir, None).args(["keys", "backup-keygen", "--out"]).arg(work.path().join("id.txt")));
+        out.lines().next().unwrap().trim().to_owned()
+    });
+
+    // raw: SQLite's own consistent copy, nothing else
+    let raw_copy = work.path().join("raw.db");
+    let t = Instant::now();
+    exec!(&db, "VACUUM INTO $1", raw_copy.to_str().unwrap());
+    let raw_backup = secs(t);
+    let db_bytes = std::fs::metadata(&raw_copy).unwrap().len();
+    db.close().await;
+
+    let out = work.path().join("city.tar.age");
+    let t = Instant::now();
+    ok(yijia(&dir, None).args(["backup", "--recipient", &public, "--out"]).arg(&out));
+    let backup = secs(t);
+    let backup_bytes = std::fs::metadata(&out).unwrap().len();
+
+    // raw: a plain copy of the file, then the same two checks on it
+    let plain = work.path().join("plain");
+    std::fs::create_dir(&plain).unwrap();
+    let t = Instant::now();
+    std::fs::copy(&raw_copy, plain.join("yijia.db")).unwrap();
+    std::fs::copy(dir.join("master.key"), plain.join("master.key")).unwrap();
+    ok(yijia(&plain, None).args(["audit", "verify"]));
+    ok(yijia(&plain, None).args(["tallies", "check"]));
+    let raw_restore = secs(t);
+
+    let restored = work.path().join("restored");
+    let t = Instant::now();
+    let said = ok(yijia(&restored, None)
+        .arg("restore")
+        .arg(&out)
+        .arg("--identity")
+        .arg(&identity)
+        .arg("--master-key")
+        .arg(dir.join("master.key")));
+    let restore = secs(t);
+    assert!(said.contains("tallies exact"), "{said}");
+
+    let mb = |b: u64| format!("{:.0} MB", b as f64 / 1e6);
+    let rows = [
+        Row {
+            what: format!("`yijia backup` of {people} residents ({} → {})", mb(db_bytes), mb(backup_bytes)),
+            value: format!("{backup:.1} s"),
+            raw: format!("{raw_backup:.1} s (VACUUM INTO)"),
+            ratio: backup / raw_backup,
+            target: "≤ 2×".into(),
+            ok: backup <= 2.0 * raw_backup,
+        },
+        Row {
+            what: "`yijia restore`, checked (audit, tallies, seals)".into(),
+            value: format!("{restore:.1} s"),
+            raw: format!("{raw_restore:.1} s (copy + audit verify + tallies check)"),
+            ratio: restore / raw_restore,
+            target: "≤ 2×".into(),
+            ok: restore <= 2.0 * raw_restore,
+        },
+    ];
+    common::report("backup, SQLite", &rows);
+}

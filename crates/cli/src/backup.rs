@@ -1,0 +1,181 @@
+//! `yijia backup`, `yijia restore` and `yijia keys backup-keygen`: the
+//! operator's side of `yijia_service::backup`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use yijia_service::backup::{self, Manifest};
+use yijia_service::keys::{ENV_KEY, KEY_FILE, Keyring};
+use yijia_service::{Caller, Services, SystemClock};
+
+use crate::config::Config;
+use crate::{open, service_error, services};
+
+/// The recipients given on the command line, else those of the configuration.
+pub fn recipients(given: &[String], cfg: &Config) -> Result<Vec<age::x25519::Recipient>> {
+    let list: Vec<String> = if given.is_empty() {
+        cfg.backup_recipients.as_deref().unwrap_or_default().split(',').map(str::to_owned).collect()
+    } else {
+        given.to_vec()
+    };
+    let list: Vec<_> = list
+        .iter()
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty())
+        .map(backup::recipient)
+        .collect::<Result<_, _>>()
+        .map_err(service_error)?;
+    if list.is_empty() {
+        bail!(
+            "no recipient: give --recipient age1… (or set backup_recipients); make a key pair with `yijia keys backup-keygen`"
+        );
+    }
+    Ok(list)
+}
+
+pub async fn take(cfg: &Config, out: &Path, given: &[String]) -> Result<()> {
+    let recipients = recipients(given, cfg)?;
+    let svc = services(cfg, open(cfg).await?)?;
+    let started = std::time::Instant::now();
+    let r = svc.backup(out, &recipients).await.map_err(service_error)?;
+    println!(
+        "backup written to {} ({} bytes; database {} bytes, {} file(s); taken at {}) in {:.1} s",
+        r.path.display(),
+        r.bytes,
+        r.database_bytes,
+        r.manifest.files,
+        r.manifest.taken_at,
+        started.elapsed().as_secs_f64()
+    );
+    println!("it does not hold the master key: keep a copy of {KEY_FILE} apart from it");
+    Ok(())
+}
+
+/// Writes a new age identity (mode 0600) and prints its public key.
+pub fn keygen(out: &Path) -> Result<()> {
+    use age::secrecy::ExposeSecret;
+    let id = age::x25519::Identity::generate();
+    let public = id.to_public().to_string();
+    let text = format!(
+        "# yijia backup identity: it opens every backup encrypted to\n# public key: {public}\n{}\n",
+        id.to_string().expose_secret()
+    );
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    let mut f = o.open(out).with_context(|| format!("creating {} (it must not exist)", out.display()))?;
+    std::io::Write::write_all(&mut f, text.as_bytes()).with_context(|| format!("writing {}", out.display()))?;
+    println!("{public}");
+    eprintln!("identity written to {}: keep it off the server; backups are encrypted to the key above", out.display());
+    Ok(())
+}
+
+/// Restores a backup into the (new or empty) data directory, and says done
+/// only once the audit chain, the tallies and the seals check out;
+/// otherwise nothing is left behind.
+pub async fn restore(cfg: &Config, file: &Path, identity: &Path, master_key: Option<&Path>) -> Result<()> {
+    if !cfg.database_url().starts_with("sqlite:") {
+        bail!("restore works on SQLite; on PostgreSQL use pg_restore (see docs/backup.md)");
+    }
+    let target = cfg.data_dir.clone();
+    if target.exists() && std::fs::read_dir(&target)?.next().is_some() {
+        bail!("{} is not empty: restore into a new data directory", target.display());
+    }
+    let env_key = std::env::var(ENV_KEY).ok().filter(|k| !k.trim().is_empty());
+    if master_key.is_none() && env_key.is_none() {
+        bail!(
+            "a backup never holds the master key: give --master-key (a copy of the {KEY_FILE} that sealed it) or set {ENV_KEY}"
+        );
+    }
+    let ids = backup::identities(identity).map_err(service_error)?;
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "data".into());
+    let scratch = target.with_file_name(format!(".{name}.restoring-{}", std::process::id()));
+    let started = std::time::Instant::now();
+    let manifest = {
+        let (file, scratch) = (file.to_owned(), scratch.clone());
+        tokio::task::spawn_blocking(move || backup::unpack(&file, &ids, &scratch))
+            .await
+            .context("unpacking the backup")?
+            .map_err(service_error)?
+    };
+    let checked = check(cfg, &scratch, &manifest, master_key, env_key.as_deref()).await;
+    if let Err(e) = checked {
+        let _ = std::fs::remove_dir_all(&scratch);
+        return Err(e.context("the restore is not done; nothing was kept"));
+    }
+    if target.exists() {
+        std::fs::remove_dir(&target).with_context(|| format!("replacing the empty {}", target.display()))?;
+    }
+    std::fs::rename(&scratch, &target).with_context(|| format!("moving the restore into {}", target.display()))?;
+    println!(
+        "restored the backup of {} into {} in {:.1} s: start the server with --data-dir {}",
+        manifest.taken_at,
+        target.display(),
+        started.elapsed().as_secs_f64(),
+        target.display()
+    );
+    Ok(())
+}
+
+async fn check(cfg: &Config, dir: &Path, m: &Manifest, master_key: Option<&Path>, env_key: Option<&str>) -> Result<()> {
+    if let Some(k) = master_key {
+        let dest = dir.join(KEY_FILE);
+        std::fs::copy(k, &dest).with_context(|| format!("copying {}", k.display()))?;
+        #[cfg(unix)]
+        std::fs::set_permissions(&dest, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    }
+    let ring =
+        Keyring::load_or_create(dir, if master_key.is_some() { None } else { env_key }).map_err(service_error)?;
+    let have = ring.key_ids();
+    if let Some(missing) = m.keys.iter().find(|k| !have.contains(&k.as_str())) {
+        bail!("this master key ({}) did not seal the backup: it needs key {missing}", have.join(", "));
+    }
+    let restored = Config { data_dir: dir.to_owned(), database_url: None, ..cfg.clone() };
+    let db = open(&restored).await?;
+    let settings = restored.settings().map_err(anyhow::Error::msg)?;
+    let svc = Services::new(db, Arc::new(SystemClock), settings, Arc::new(ring))
+        .with_files(Arc::new(yijia_service::files::LocalFolder::new(dir.join(backup::FILES))));
+    let result = verify(&svc).await;
+    svc.db.close().await;
+    result
+}
+
+async fn verify(svc: &Services) -> Result<()> {
+    match svc.audit_verify().await.map_err(service_error)? {
+        yijia_service::audit::Verification::Intact { entries } => println!("audit log intact: {entries} entries"),
+        yijia_service::audit::Verification::Broken { seq, problem } => {
+            bail!("the audit log is broken at entry {seq}: {problem}")
+        }
+    }
+    let (n, differences) = svc.tallies_check().await.map_err(service_error)?;
+    if let Some(first) = differences.first() {
+        bail!("the tallies differ from a recount in {} figures, the first: {first}", differences.len());
+    }
+    println!("tallies exact: {n} figures");
+    let (opened, failed) = svc.seals_open(&Caller::operator(), 1_000).await.map_err(service_error)?;
+    if failed > 0 {
+        bail!("{failed} sealed field(s) do not open with this master key");
+    }
+    println!("sealed fields open: {opened} checked");
+    Ok(())
+}
+
+/// The folder, interval and count of scheduled backups, when set.
+pub fn schedule(cfg: &Config) -> Result<Option<backup::Schedule>> {
+    let Some(dir) = cfg.backup_dir.clone().filter(|d| !d.as_os_str().is_empty()) else { return Ok(None) };
+    let recipients = recipients(&[], cfg).context("backup_dir is set")?;
+    if !(1..=24 * 7).contains(&cfg.backup_every_hours) {
+        bail!("backup_every_hours: between 1 and 168");
+    }
+    if !(1..=1000).contains(&cfg.backup_keep) {
+        bail!("backup_keep: between 1 and 1000");
+    }
+    Ok(Some(backup::Schedule {
+        dir,
+        recipients,
+        every_ms: cfg.backup_every_hours * yijia_domain::time::HOUR_MS,
+        keep: cfg.backup_keep,
+    }))
+}

@@ -1,0 +1,381 @@
+//! Backups: a consistent copy of the database taken while the server runs,
+//! with the stored files, in one tar stream encrypted to the operator's age
+//! recipients. The master key is never in it: whoever holds a backup and not
+//! the key reads names and counts, never a sealed field. A restore unpacks
+//! into a new directory; the caller checks the audit chain, the tallies and
+//! the seals before it calls the restore done (see the `yijia restore`
+//! command and docs/backup.md).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Result, ServiceError, Services};
+
+/// The first entry of every backup.
+pub const MANIFEST: &str = "yijia-backup.json";
+/// The database in a backup (and in a data directory).
+pub const DATABASE: &str = "yijia.db";
+/// Where the stored files go in a backup (and in a data directory).
+pub const FILES: &str = "files";
+const FORMAT: u32 = 1;
+
+/// What a backup says of itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: u32,
+    /// The yijia version that took it.
+    pub yijia: String,
+    /// RFC 3339, when the database snapshot began: everything committed
+    /// before it is in.
+    pub taken_at: String,
+    /// The ids of the master keys that sealed its personal data (the key
+    /// itself is never in a backup).
+    pub keys: Vec<String>,
+    pub files: usize,
+}
+
+/// What a backup wrote.
+#[derive(Debug, Clone)]
+pub struct BackupReport {
+    pub path: PathBuf,
+    pub manifest: Manifest,
+    /// The encrypted file's size.
+    pub bytes: u64,
+    /// The database snapshot's size.
+    pub database_bytes: u64,
+}
+
+fn io(what: impl Into<String>, e: impl Into<crate::error::BoxError>) -> ServiceError {
+    ServiceError::caused(what, e)
+}
+
+/// An operator's age recipient (`age1…`), read strictly.
+pub fn recipient(s: &str) -> Result<age::x25519::Recipient> {
+    s.trim().parse().map_err(|e: &str| {
+        ServiceError::invalid(
+            "recipient",
+            format!("不是 age 公钥(age1…):{e}"),
+            format!("not an age public key (age1…): {e}"),
+        )
+    })
+}
+
+/// The identities in an age identity file (`AGE-SECRET-KEY-1…` lines, as
+/// `yijia keys backup-keygen` or `age-keygen` writes them).
+pub fn identities(path: &Path) -> Result<Vec<age::x25519::Identity>> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(path).map_err(|e| io(format!("reading {}", path.display()), e))?,
+    );
+    let ids: Vec<age::x25519::Identity> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .map(|l| l.parse().map_err(|e: &str| ServiceError::internal(format!("{}: {e}", path.display()))))
+        .collect::<Result<_>>()?;
+    if ids.is_empty() {
+        return Err(ServiceError::internal(format!("{} holds no age identity (AGE-SECRET-KEY-1…)", path.display())));
+    }
+    Ok(ids)
+}
+
+/// Removes a scratch directory on every way out.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// What the writer thread is handed, in archive order.
+enum Part {
+    /// A file on disk, under a name in the archive.
+    Path(PathBuf, String),
+    Bytes(String, Vec<u8>),
+}
+
+/// Writes the parts into a tar stream encrypted to the recipients, into
+/// `out` (mode 0600); answers the bytes written.
+fn write_archive(
+    out: &Path,
+    recipients: &[age::x25519::Recipient],
+    parts: tokio::sync::mpsc::Receiver<Part>,
+) -> Result<u64> {
+    let mut parts = parts;
+    let file = create_private(out)?;
+    let encryptor = age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+        .map_err(|e| io("encrypting the backup", e))?;
+    let stream = encryptor
+        .wrap_output(std::io::BufWriter::with_capacity(1 << 20, file))
+        .map_err(|e| io("encrypting the backup", e))?;
+    let mut tar = tar::Builder::new(stream);
+    while let Some(part) = parts.blocking_recv() {
+        match part {
+            Part::Path(path, name) => {
+                let mut f = std::fs::File::open(&path).map_err(|e| io(format!("reading {}", path.display()), e))?;
+                tar.append_file(&name, &mut f).map_err(|e| io("writing the backup", e))?;
+            }
+            Part::Bytes(name, bytes) => {
+                let mut h = tar::Header::new_gnu();
+                h.set_size(bytes.len() as u64);
+                h.set_mode(0o600);
+                h.set_cksum();
+                tar.append_data(&mut h, &name, bytes.as_slice()).map_err(|e| io("writing the backup", e))?;
+            }
+        }
+    }
+    let stream = tar.into_inner().map_err(|e| io("writing the backup", e))?;
+    let mut w = stream.finish().map_err(|e| io("finishing the backup", e))?;
+    w.flush().map_err(|e| io("writing the backup", e))?;
+    let file = w.into_inner().map_err(|e| io("writing the backup", e.into_error()))?;
+    file.sync_all().map_err(|e| io("writing the backup", e))?;
+    Ok(file.metadata().map_err(|e| io("writing the backup", e))?.len())
+}
+
+fn create_private(path: &Path) -> Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path).map_err(|e| io(format!("creating {}", path.display()), e))
+}
+
+impl Services {
+    /// Takes a backup into `out` (which must not exist) while the server
+    /// goes on: the database as of the moment the copy began, then the
+    /// stored files (written before the rows that name them, so every
+    /// file the copy names is there). Written aside and renamed at the end:
+    /// a file named `out` is always a whole backup.
+    pub async fn backup(&self, out: &Path, recipients: &[age::x25519::Recipient]) -> Result<BackupReport> {
+        if recipients.is_empty() {
+            return Err(ServiceError::invalid(
+                "recipient",
+                "请给出备份加密用的 age 公钥",
+                "give the age public key the backup is encrypted to",
+            ));
+        }
+        if out.exists() {
+            return Err(ServiceError::conflict(
+                format!("{} 已存在,备份不会覆盖它", out.display()),
+                format!("{} exists; a backup never overwrites one", out.display()),
+            ));
+        }
+        let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let scratch = Scratch(dir.join(format!(".yijia-backup-{id}")));
+        std::fs::create_dir(&scratch.0).map_err(|e| io(format!("creating {}", scratch.0.display()), e))?;
+        let snapshot = scratch.0.join(DATABASE);
+        let taken_at = yijia_domain::time::rfc3339(self.now());
+        if !self.db.snapshot_into(&snapshot).await? {
+            return Err(ServiceError::conflict(
+                "PostgreSQL 的数据库请用 pg_dump 备份(见 docs/backup.md)",
+                "on PostgreSQL, back the database up with pg_dump (see docs/backup.md)",
+            ));
+        }
+        let database_bytes = std::fs::metadata(&snapshot).map_err(|e| io("reading the snapshot", e))?.len();
+        let names = self.files.names().await?;
+        let manifest = Manifest {
+            format: FORMAT,
+            yijia: env!("CARGO_PKG_VERSION").to_owned(),
+            taken_at,
+            keys: self.keys.key_ids().into_iter().map(str::to_owned).collect(),
+            files: names.len(),
+        };
+        let partial = scratch.0.join("backup.partial");
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        let writer = {
+            let (partial, recipients) = (partial.clone(), recipients.to_vec());
+            tokio::task::spawn_blocking(move || write_archive(&partial, &recipients, rx))
+        };
+        let feed = async {
+            let send = |p: Part| tx.send(p);
+            send(Part::Bytes(MANIFEST.to_owned(), serde_json::to_vec_pretty(&manifest)?)).await.ok();
+            send(Part::Path(snapshot.clone(), DATABASE.to_owned())).await.ok();
+            for name in &names {
+                match self.files.get(name).await {
+                    Ok(bytes) => send(Part::Bytes(format!("{FILES}/{name}"), bytes)).await.ok(),
+                    // removed since it was listed (a vote round cleared, say)
+                    Err(ServiceError::NotFound) => continue,
+                    Err(e) => return Err(e),
+                };
+            }
+            Ok::<(), ServiceError>(())
+        };
+        let fed = feed.await;
+        drop(tx);
+        let bytes = writer.await.map_err(|e| io("writing the backup", e))??;
+        fed?;
+        std::fs::rename(&partial, out).map_err(|e| io(format!("writing {}", out.display()), e))?;
+        Ok(BackupReport { path: out.to_owned(), manifest, bytes, database_bytes })
+    }
+}
+
+/// Unpacks a backup into `into`, a directory that must not exist yet, and
+/// answers its manifest. Only what a backup holds is taken: the manifest
+/// first, the database, and stored files by the names the server makes.
+/// On any failure nothing is left behind.
+pub fn unpack(file: &Path, identities: &[age::x25519::Identity], into: &Path) -> Result<Manifest> {
+    if into.exists() {
+        return Err(ServiceError::conflict(
+            format!("{} 已存在,请恢复到一个新的目录", into.display()),
+            format!("{} exists: restore into a new directory", into.display()),
+        ));
+    }
+    std::fs::create_dir_all(into).map_err(|e| io(format!("creating {}", into.display()), e))?;
+    let guard = Scratch(into.to_owned());
+    let manifest = unpack_into(file, identities, into)?;
+    std::mem::forget(guard);
+    Ok(manifest)
+}
+
+fn unpack_into(file: &Path, identities: &[age::x25519::Identity], into: &Path) -> Result<Manifest> {
+    let f = std::fs::File::open(file).map_err(|e| io(format!("reading {}", file.display()), e))?;
+    let decryptor = age::Decryptor::new_buffered(std::io::BufReader::with_capacity(1 << 20, f))
+        .map_err(|e| io(format!("{} is not an age-encrypted backup", file.display()), e))?;
+    let reader = decryptor.decrypt(identities.iter().map(|i| i as &dyn age::Identity)).map_err(|e| {
+        io(format!("{}: none of the given identities opens it (was it encrypted to another key?)", file.display()), e)
+    })?;
+    let mut archive = tar::Archive::new(reader);
+    let mut manifest: Option<Manifest> = None;
+    let mut has_db = false;
+    for entry in archive.entries().map_err(|e| io("reading the backup", e))? {
+        let mut entry = entry.map_err(|e| io("reading the backup", e))?;
+        let name = entry.path().map_err(|e| io("reading the backup", e))?.to_string_lossy().into_owned();
+        let target = match name.as_str() {
+            MANIFEST => {
+                let m: Manifest = serde_json::from_reader(&mut entry).map_err(|e| io("reading the manifest", e))?;
+                if m.format != FORMAT {
+                    return Err(ServiceError::internal(format!(
+                        "backup format {} is not one this yijia reads ({FORMAT})",
+                        m.format
+                    )));
+                }
+                manifest = Some(m);
+                continue;
+            }
+            _ if manifest.is_none() => {
+                return Err(ServiceError::internal("the backup does not begin with its manifest"));
+            }
+            DATABASE => {
+                has_db = true;
+                into.join(DATABASE)
+            }
+            n => match n.strip_prefix(FILES).and_then(|r| r.strip_prefix('/')) {
+                Some(stored) if crate::files::is_stored_name(stored) => {
+                    std::fs::create_dir_all(into.join(FILES)).map_err(|e| io("creating the files folder", e))?;
+                    into.join(FILES).join(stored)
+                }
+                _ => return Err(ServiceError::internal(format!("the backup holds an unexpected entry {n:?}"))),
+            },
+        };
+        let mut out = create_private(&target)?;
+        std::io::copy(&mut entry, &mut out).map_err(|e| io(format!("writing {}", target.display()), e))?;
+        out.sync_all().map_err(|e| io(format!("writing {}", target.display()), e))?;
+    }
+    match manifest {
+        Some(m) if has_db => Ok(m),
+        _ => Err(ServiceError::internal("the backup holds no database: it is cut short or not a yijia backup")),
+    }
+}
+
+/// Backups the server takes by itself, into a folder, keeping the newest.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub dir: PathBuf,
+    pub recipients: Vec<age::x25519::Recipient>,
+    /// Between two backups, in ms.
+    pub every_ms: i64,
+    /// How many to keep; older ones are removed after a new one is whole.
+    pub keep: usize,
+}
+
+const PREFIX: &str = "yijia-";
+const SUFFIX: &str = ".tar.age";
+
+/// When a scheduled backup's name says it was taken (ms), if it is one.
+fn taken_at(name: &str) -> Option<i64> {
+    let stamp = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
+    let t = chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%d-%H%M%S").ok()?;
+    Some(t.and_utc().timestamp_millis())
+}
+
+/// The scheduled backups in a folder, oldest first.
+fn scheduled_in(dir: &Path) -> Result<Vec<(i64, PathBuf)>> {
+    let mut found = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
+        Err(e) => return Err(io(format!("reading {}", dir.display()), e)),
+    };
+    for e in entries {
+        let e = e.map_err(|e| io(format!("reading {}", dir.display()), e))?;
+        if let Some(at) = e.file_name().to_str().and_then(taken_at) {
+            found.push((at, e.path()));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+impl Services {
+    /// Takes a scheduled backup when the newest in the folder is older than
+    /// the schedule's interval, then removes all but the newest `keep`.
+    /// Answers the backup taken, if one was due.
+    pub async fn scheduled_backup(&self, s: &Schedule) -> Result<Option<BackupReport>> {
+        let now = self.now();
+        let before = scheduled_in(&s.dir)?;
+        if before.last().is_some_and(|(at, _)| now - at < s.every_ms) {
+            return Ok(None);
+        }
+        std::fs::create_dir_all(&s.dir).map_err(|e| io(format!("creating {}", s.dir.display()), e))?;
+        let stamp = chrono::DateTime::from_timestamp_millis(now).unwrap_or_default().format("%Y%m%d-%H%M%S");
+        let report = self.backup(&s.dir.join(format!("{PREFIX}{stamp}{SUFFIX}")), &s.recipients).await?;
+        let all = scheduled_in(&s.dir)?;
+        for (_, old) in all.iter().take(all.len().saturating_sub(s.keep.max(1))) {
+            std::fs::remove_file(old).map_err(|e| io(format!("removing {}", old.display()), e))?;
+        }
+        Ok(Some(report))
+    }
+
+    /// Runs the schedule until told to stop, looking once a minute.
+    pub async fn run_backups(&self, s: Schedule, mut stop: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            match self.scheduled_backup(&s).await {
+                Ok(Some(r)) => tracing::info!(path = %r.path.display(), bytes = r.bytes, "backup taken"),
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %crate::error::Report(&e), "scheduled backup failed"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_scheduled_backup_is_known_by_its_name_only() {
+        assert_eq!(taken_at("yijia-20261205-031500.tar.age"), Some(1_796_440_500_000));
+        for other in ["yijia-20261205.tar.age", "yijia-20261205-031500.tar", "x-20261205-031500.tar.age"] {
+            assert_eq!(taken_at(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn a_recipient_is_read_strictly() {
+        let id = age::x25519::Identity::generate();
+        let public = id.to_public().to_string();
+        assert!(recipient(&format!(" {public} ")).is_ok());
+        assert!(matches!(recipient("age1nope"), Err(ServiceError::Invalid(i)) if i.field == "recipient"));
+    }
+}
