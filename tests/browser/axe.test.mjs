@@ -12,7 +12,7 @@ const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.mi
 
 const PAGES = {
   resident: ['/', '/cases', '/cases/new', '/me/points', '/me/activities', '/me/shop', '/me/stations', '/me/projects',
-    '/me/pledges', '/me/notices', '/me/honours', '/me/record', '/honours', '/account', '/messages', '/notifications'],
+    '/me/pledges', '/me/notices', '/me/honours', '/me/record', '/me/data', '/honours', '/account', '/messages', '/notifications'],
   secretary: ['/', '/approvals', '/dashboard', '/reports/monthly', '/org', '/residents', '/residents/new', '/cases',
     '/broadcasts', '/notices', '/projects', '/pledges', '/activities', '/duty', '/users', '/deliveries', '/audit'],
   worker1: ['/walk', '/coverage', '/cases/new'],

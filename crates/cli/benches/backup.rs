@@ -2,7 +2,8 @@
 //! raw floor measured in the same run:
 //!
 //! - `yijia backup` (the snapshot, the files, tar, age) against SQLite's own
-//!   `VACUUM INTO` of the same database alone: within 2×;
+//!   `VACUUM INTO` of the same database and one plain copy of that file (the
+//!   least a consistent copy into one archive writes): within 1.5×;
 //! - `yijia restore` (decrypt, unpack, then the audit chain, the tallies and
 //!   the seals checked) against copying the database file and running
 //!   `yijia audit verify` and `yijia tallies check` on it: within 2×.
@@ -53,11 +54,16 @@ async fn main() {
         out.lines().next().unwrap().trim().to_owned()
     });
 
-    // raw: SQLite's own consistent copy, nothing else
+    // raw: SQLite's own consistent copy, then that file copied once more
+    // (yijia writes its archive from the snapshot the same way)
     let raw_copy = work.path().join("raw.db");
     let t = Instant::now();
     exec!(&db, "VACUUM INTO $1", raw_copy.to_str().unwrap());
+    let vacuum = secs(t);
+    std::fs::copy(&raw_copy, work.path().join("raw-archive.db")).unwrap();
+    std::fs::File::open(work.path().join("raw-archive.db")).unwrap().sync_all().unwrap();
     let raw_backup = secs(t);
+    std::fs::remove_file(work.path().join("raw-archive.db")).unwrap();
     let db_bytes = std::fs::metadata(&raw_copy).unwrap().len();
     db.close().await;
 
@@ -94,10 +100,10 @@ async fn main() {
         Row {
             what: format!("`yijia backup` of {people} residents ({} → {})", mb(db_bytes), mb(backup_bytes)),
             value: format!("{backup:.1} s"),
-            raw: format!("{raw_backup:.1} s (VACUUM INTO)"),
+            raw: format!("{raw_backup:.1} s (VACUUM INTO {vacuum:.1} s + a copy)"),
             ratio: backup / raw_backup,
-            target: "≤ 2×".into(),
-            ok: backup <= 2.0 * raw_backup,
+            target: "≤ 1.5×".into(),
+            ok: backup <= 1.5 * raw_backup,
         },
         Row {
             what: "`yijia restore`, checked (audit, tallies, seals)".into(),

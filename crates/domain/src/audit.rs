@@ -44,6 +44,40 @@ pub fn entry_hash(prev_hash: &str, e: &EntryFields<'_>) -> String {
     hex::encode(h.finalize())
 }
 
+/// What an audited action on a record, or a change in its categories,
+/// means for the person reading: (code, zh, en).
+pub const RECORD_ACTIONS: &[(&str, &str, &str)] = &[
+    ("resident_view", "查看了档案", "viewed the record"),
+    ("resident_unmask", "查看了完整信息", "showed data in full"),
+    ("resident_add", "登记", "registered"),
+    ("resident_category", "调整了类别", "changed categories"),
+    ("visit_read", "查看了走访记录", "read the visits"),
+    ("care_plan", "调整了走访间隔", "changed the visit interval"),
+    ("resident_edit", "修改了信息", "edited the record"),
+    ("resident_life", "登记了在册变动", "recorded a change on the register"),
+    ("resident_life_read", "查看了在册变动", "read the changes on the register"),
+    ("data_copy", "导出了个人信息副本", "made a copy of the data"),
+    ("resident_invite", "生成了账号邀请码", "made an invitation code"),
+    ("proxy_link", "登记了家属代办", "linked a family proxy"),
+    ("added", "加入", "added"),
+    ("removed", "移出", "removed"),
+    ("changed", "修改", "changed"),
+];
+
+/// An action's words, or the code itself when it has none.
+pub fn record_action(code: &str, en: bool) -> &str {
+    match RECORD_ACTIONS.iter().find(|(c, ..)| *c == code) {
+        Some((_, zh, e)) => {
+            if en {
+                e
+            } else {
+                zh
+            }
+        }
+        None => code,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,31 @@ crate::labelled! {
     }
 }
 
+crate::labelled! {
+    /// What a resident voted on.
+    pub enum VoteOn {
+        /// Whether a repair project is accepted (验收).
+        Project = ("project", "维修验收", "Repair acceptance"),
+        /// A pledge chosen for the year (民生实事).
+        Pledge = ("pledge", "实事投票", "Pledge vote"),
+        /// At the year's end: was the pledge kept.
+        Verdict = ("verdict", "实事评议", "Pledge verdict"),
+    }
+}
+
+impl VoteOn {
+    /// What a yes or a no says here: (zh, en).
+    pub fn choice(self, yes: bool) -> (&'static str, &'static str) {
+        match (self, yes) {
+            (VoteOn::Project, true) => ("同意验收", "accept"),
+            (VoteOn::Project, false) => ("不同意", "reject"),
+            (VoteOn::Pledge, _) => ("投了一票", "voted for"),
+            (VoteOn::Verdict, true) => ("已兑现", "kept"),
+            (VoteOn::Verdict, false) => ("未兑现", "not kept"),
+        }
+    }
+}
+
 /// Votes counted by how they came in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

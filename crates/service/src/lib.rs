@@ -14,6 +14,7 @@ pub mod cases;
 pub mod categories;
 pub mod clock;
 pub mod dashboard;
+pub mod data_copy;
 pub mod duty;
 pub mod error;
 pub mod export;

@@ -80,6 +80,11 @@ pub struct LifeOutcome {
     pub version: i64,
 }
 
+/// A record's life events, oldest first, read in the caller's transaction.
+pub(crate) async fn events_of(tx: &mut Tx, id: i64) -> Result<Vec<LifeEventView>> {
+    residents::life_of(tx, id).await?.into_iter().map(event_view).collect()
+}
+
 fn event_view(e: residents::LifeEvent) -> Result<LifeEventView> {
     Ok(LifeEventView {
         change: e.kind,

@@ -716,7 +716,7 @@ impl Services {
 }
 
 /// An account's entries between `from` and `to`, with the running balance.
-async fn statement_of(
+pub(crate) async fn statement_of(
     tx: &mut Tx,
     a: &store::Account,
     community: &str,

@@ -937,22 +937,50 @@ impl Services {
     pub async fn my_record_views(&self, caller: &Caller) -> Result<Vec<MyRecordView>> {
         let id = crate::invitations::own_resident_id(caller)?;
         let mut conn = self.db.conn().await?;
-        let list = views_of_record(&mut conn, id).await?;
-        // what was done to his record by others: refused attempts read nothing
-        Ok(list
-            .into_iter()
-            .filter(|l| l.done && l.actor != caller.user_id && STAFF_LOOKS.contains(&l.view.action.as_str()))
-            .map(|l| l.view)
-            .map(|v| MyRecordView {
-                at: v.at,
-                who_name: v.who_name,
-                who_role: v.who_role,
-                action: v.action,
-                field: v.field,
-                reason: v.reason,
-            })
-            .collect())
+        looked_by_others(&mut conn, id, caller.user_id).await
     }
+
+    /// The sealed fields of a record opened, for a copy of the person's own
+    /// data: ID number, phone, and each category's details.
+    pub(crate) fn open_personal(
+        &self,
+        r: &residents::Resident,
+        categories: &[residents::CategoryRow],
+    ) -> Result<OpenedFields> {
+        let keys = self.keys();
+        let id_number = r.id_number_sealed.as_ref().map(|s| keys.open(&aad_id(&r.uid), s)).transpose()?;
+        let phone = r.phone_sealed.as_ref().map(|s| keys.open(&aad_phone(&r.uid), s)).transpose()?;
+        let mut details = std::collections::BTreeMap::new();
+        for c in categories {
+            if let Some(s) = &c.details_sealed {
+                let plain = keys.open(&aad_details(&r.uid, &c.category), s)?;
+                details.insert(c.category.clone(), serde_json::from_str(&plain)?);
+            }
+        }
+        Ok((id_number, phone, details))
+    }
+}
+
+/// A record's ID number, phone and category details, opened.
+pub(crate) type OpenedFields = (Option<String>, Option<String>, std::collections::BTreeMap<String, serde_json::Value>);
+
+/// Who read, showed in full or changed a record, but its own account
+/// (`own`): what its resident is shown. Refused attempts read nothing.
+pub(crate) async fn looked_by_others(conn: &mut Tx, id: i64, own: Option<i64>) -> Result<Vec<MyRecordView>> {
+    let list = views_of_record(conn, id).await?;
+    Ok(list
+        .into_iter()
+        .filter(|l| l.done && (own.is_none() || l.actor != own) && STAFF_LOOKS.contains(&l.view.action.as_str()))
+        .map(|l| l.view)
+        .map(|v| MyRecordView {
+            at: v.at,
+            who_name: v.who_name,
+            who_role: v.who_role,
+            action: v.action,
+            field: v.field,
+            reason: v.reason,
+        })
+        .collect())
 }
 
 /// What staff do with a record that its resident is shown.
@@ -964,6 +992,7 @@ const STAFF_LOOKS: &[&str] = &[
     "resident_category",
     "resident_life",
     "resident_life_read",
+    "data_copy",
     "care_plan",
     "proxy_link",
     "resident_invite",
@@ -1253,35 +1282,41 @@ impl Services {
     pub async fn category_history(&self, caller: &Caller, id: i64) -> Result<Vec<HistoryView>> {
         let r = self.resident_in_scope(caller, id, RESIDENT_READERS, "resident_history").await?;
         let mut conn = self.db.conn().await?;
-        let rows = residents::history_of(&mut conn, id).await?;
-        let customs = residents::customs(&mut conn, std::slice::from_ref(&r.grid_path)).await?;
-        let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-        for h in &rows {
-            if !names.contains_key(&h.by_user) {
-                let name = match yijia_store::users::by_username(&mut conn, &h.by_user).await? {
-                    Some(u) => u.display_name,
-                    None => h.by_user.clone(),
-                };
-                names.insert(h.by_user.clone(), name);
-            }
-        }
-        Ok(rows
-            .into_iter()
-            .filter_map(|h| {
-                let name = match Category::parse(&h.category) {
-                    Some(c) => c.name_zh().to_owned(),
-                    None => customs.iter().find(|c| c.code() == h.category)?.name.clone(),
-                };
-                Some(HistoryView {
-                    category: h.category,
-                    name,
-                    change: h.change,
-                    reason: h.reason,
-                    by_name: names.get(&h.by_user).cloned().unwrap_or_default(),
-                    by: h.by_user,
-                    at: yijia_domain::time::rfc3339(h.at),
-                })
-            })
-            .collect())
+        history_views(&mut conn, &r).await
     }
+}
+
+/// A record's category changes, with the names of categories and of who
+/// changed them.
+pub(crate) async fn history_views(conn: &mut Tx, r: &residents::Resident) -> Result<Vec<HistoryView>> {
+    let rows = residents::history_of(conn, r.id).await?;
+    let customs = residents::customs(conn, std::slice::from_ref(&r.grid_path)).await?;
+    let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for h in &rows {
+        if !names.contains_key(&h.by_user) {
+            let name = match yijia_store::users::by_username(conn, &h.by_user).await? {
+                Some(u) => u.display_name,
+                None => h.by_user.clone(),
+            };
+            names.insert(h.by_user.clone(), name);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .filter_map(|h| {
+            let name = match Category::parse(&h.category) {
+                Some(c) => c.name_zh().to_owned(),
+                None => customs.iter().find(|c| c.code() == h.category)?.name.clone(),
+            };
+            Some(HistoryView {
+                category: h.category,
+                name,
+                change: h.change,
+                reason: h.reason,
+                by_name: names.get(&h.by_user).cloned().unwrap_or_default(),
+                by: h.by_user,
+                at: yijia_domain::time::rfc3339(h.at),
+            })
+        })
+        .collect())
 }

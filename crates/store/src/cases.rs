@@ -872,3 +872,12 @@ pub async fn open_filed_for(tx: &mut Tx, resident_id: i64, user_id: Option<i64>,
          AND (reporter_resident_id = $1 OR reporter_user_id = $2) ORDER BY id")
         .bind(resident_id).bind(user_id).bind(kind.code()).fetch_all(c).await?))
 }
+
+/// Every case filed for a resident or by his account, oldest first (for a
+/// copy of his data).
+pub async fn filed_for(tx: &mut Tx, resident_id: i64, user_id: Option<i64>) -> Result<Vec<Case>> {
+    let sql = format!(
+        "SELECT {COLS} FROM {FROM} WHERE k.reporter_resident_id = $1 OR k.reporter_user_id = $2 ORDER BY k.id LIMIT 10000"
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(resident_id).bind(user_id).fetch_all(c).await?))
+}

@@ -2,9 +2,11 @@
 //! it, and then their points, activities and shop, all for themself only.
 
 use super::prelude::*;
+use axum::response::Response;
 use yijia_service::activities::{ActivityView, SignupView};
 use yijia_service::approvals::Approvals;
 use yijia_service::auth::UserView;
+use yijia_service::data_copy::DataCopy;
 use yijia_service::honours::HonourConsent;
 use yijia_service::invitations::{GridContact, InvitationView, JoinInput};
 use yijia_service::points::Statement;
@@ -79,6 +81,38 @@ pub async fn my_record_views(
     lang: Lang,
 ) -> Result<Json<Vec<MyRecordView>>, ApiError> {
     Ok(Json(st.svc.my_record_views(&c).await.api(lang)?))
+}
+
+/// For a resident: a copy of everything held about him (PIPL art. 45): his record in full,
+/// categories and their history, changes on the register, visits (not the workers' sealed
+/// notes), requests, points, votes, and who looked at his record and why. Audited. Not for a
+/// family member acting for him.
+#[utoipa::path(get, path = "/api/v1/me/data-copy", tag = "me",
+    responses(
+        (status = 200, description = "The copy", body = DataCopy),
+        (status = 403, description = "No resident record linked, or a family member's account", body = ErrorBody),
+        (status = 404, description = "Not a resident's account", body = ErrorBody),
+    ))]
+pub async fn my_data_copy(State(st): State<AppState>, Auth(c): Auth, lang: Lang) -> Result<Json<DataCopy>, ApiError> {
+    Ok(Json(st.svc.my_data_copy(&c).await.api(lang)?))
+}
+
+/// The same copy as an Excel workbook, a sheet per part.
+#[utoipa::path(get, path = "/api/v1/me/data-copy.xlsx", tag = "me",
+    responses(
+        (status = 200, description = "The workbook",
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, description = "No resident record linked, or a family member's account", body = ErrorBody),
+        (status = 404, description = "Not a resident's account", body = ErrorBody),
+    ))]
+pub async fn my_data_copy_workbook(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+) -> Result<Response, ApiError> {
+    let copy = st.svc.my_data_copy(&c).await.api(lang)?;
+    let book = yijia_service::data_copy::workbook(&copy, lang.en()).api(lang)?;
+    Ok(crate::download::xlsx("my-data.xlsx", book))
 }
 
 /// For a resident: the grid workers of their grid, with the phones they are called on at work.

@@ -118,6 +118,35 @@ pub struct UnmaskRequest {
     pub reason: String,
 }
 
+/// Why staff make a copy of a resident's data for him.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct DataCopyRequest {
+    /// For whom and why (2–200 characters); kept in the audit log, and shown to the resident.
+    pub reason: String,
+}
+
+/// A copy of everything held about a resident, made for him by staff (he has no phone, say),
+/// with a reason: the record in full, categories, history, visits without sealed notes,
+/// requests, points, votes, who looked. Audited; the resident sees it among who looked.
+#[utoipa::path(post, path = "/api/v1/residents/{id}/data-copy", tag = "residents", request_body = DataCopyRequest,
+    params(("id" = i64, Path, description = "Resident id")),
+    responses(
+        (status = 200, description = "The copy", body = yijia_service::data_copy::DataCopy),
+        (status = 403, description = "CSRF token missing", body = ErrorBody),
+        (status = 404, description = "No such resident within your scope", body = ErrorBody),
+        (status = 422, description = "No reason", body = ErrorBody),
+        (status = 429, description = "Too many records read in the last hour", body = ErrorBody),
+    ))]
+pub async fn resident_data_copy(
+    State(st): State<AppState>,
+    Auth(c): Auth,
+    lang: Lang,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<DataCopyRequest>,
+) -> Result<Json<yijia_service::data_copy::DataCopy>, ApiError> {
+    Ok(Json(st.svc.data_copy_for(&c, id, &body.reason).await.api(lang)?))
+}
+
 /// Show one protected field in full, with a reason (audited).
 #[utoipa::path(post, path = "/api/v1/residents/{id}/unmask", tag = "residents", request_body = UnmaskRequest,
     params(("id" = i64, Path, description = "Resident id")),

@@ -13,6 +13,7 @@ mod boards;
 mod broadcasts;
 mod cases;
 mod dashboard;
+mod data_copy;
 mod form;
 mod login;
 mod map;
@@ -46,6 +47,7 @@ pub fn routes(r: Routes) -> Routes {
     let r = users::routes(r);
     let r = audit::routes(r);
     let r = residents::routes(r);
+    let r = data_copy::routes(r);
     let r = cases::routes(r);
     let r = visits::routes(r);
     let r = points::routes(r);

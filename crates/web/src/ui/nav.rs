@@ -168,6 +168,14 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
                 l.t("谁看过我的信息", "Who looked at my record"),
                 l.t("工作人员何时、为何查看您的档案", "When and why staff read your record"),
             ));
+            v.push((
+                "/me/data",
+                l.t("我的信息副本", "A copy of my data"),
+                l.t(
+                    "社区保存的关于您的全部信息,可打印、可下载",
+                    "Everything the community holds about you, to print or download",
+                ),
+            ));
         }
         v.push((
             "/me/proxies",

@@ -269,6 +269,8 @@ struct DetailPage {
     sex: &'static str,
     residence: &'static str,
     can_unmask: bool,
+    /// May make a copy of the resident's data for them.
+    can_copy: bool,
     can_edit: bool,
     views: Vec<RecordView>,
     history: Vec<yijia_service::registry::HistoryView>,
@@ -301,6 +303,7 @@ async fn render_record(st: &AppState, c: &Caller, lang: Lang, id: i64, error: Op
         None
     };
     let here = format!("/residents/{id}");
+    let can_copy = c.has_any(UNMASKERS);
     let can_unmask = c.has_any(UNMASKERS)
         && (r.id_number.is_some() || r.phone.is_some() || r.categories.iter().any(|c| c.has_details));
     Ok(DetailPage {
@@ -308,6 +311,7 @@ async fn render_record(st: &AppState, c: &Caller, lang: Lang, id: i64, error: Op
         sex: sex_name(lang, r.sex),
         residence: lang.name(r.residence),
         can_unmask,
+        can_copy,
         can_edit: c.has_any(REGISTRARS),
         views,
         history,
@@ -325,23 +329,7 @@ async fn render_record(st: &AppState, c: &Caller, lang: Lang, id: i64, error: Op
 
 /// What an audit action or a history change means, for the person reading.
 pub(crate) fn label<'a>(l: &Lang, code: &'a str) -> &'a str {
-    match code {
-        "resident_view" => l.t("查看了档案", "viewed the record"),
-        "resident_unmask" => l.t("查看了完整信息", "showed data in full"),
-        "resident_add" => l.t("登记", "registered"),
-        "resident_category" => l.t("调整了类别", "changed categories"),
-        "visit_read" => l.t("查看了走访记录", "read the visits"),
-        "care_plan" => l.t("调整了走访间隔", "changed the visit interval"),
-        "resident_edit" => l.t("修改了信息", "edited the record"),
-        "resident_life" => l.t("登记了在册变动", "recorded a change on the register"),
-        "resident_life_read" => l.t("查看了在册变动", "read the changes on the register"),
-        "resident_invite" => l.t("生成了账号邀请码", "made an invitation code"),
-        "proxy_link" => l.t("登记了家属代办", "linked a family proxy"),
-        "added" => l.t("加入", "added"),
-        "removed" => l.t("移出", "removed"),
-        "changed" => l.t("修改", "changed"),
-        other => other,
-    }
+    yijia_domain::audit::record_action(code, l.en())
 }
 
 /// A protected field by name.

@@ -16,6 +16,7 @@ mod broadcasts;
 mod cases;
 mod codes;
 mod dashboard;
+mod data_copy;
 mod errors;
 mod export;
 mod jobs;
