@@ -29,6 +29,20 @@ crate::labelled! {
         Deceased = ("deceased", "去世", "Died"),
         /// Moved back, or a wrong entry undone.
         Returned = ("returned", "恢复在册", "Back on the register"),
+        /// To another household or grid of the same community.
+        Moved = ("moved", "社区内迁居", "Moved within the community"),
+        /// To another community in yijia, which took the record over.
+        Transferred = ("transferred", "转至其他社区", "Transferred to another community"),
+    }
+}
+
+crate::labelled! {
+    stored in "transfers.state";
+    /// A transfer to another community, as the receiving community decides.
+    pub enum TransferState {
+        Pending = ("pending", "待接收", "Waiting"),
+        Accepted = ("accepted", "已接收", "Accepted"),
+        Refused = ("refused", "未接收", "Refused"),
     }
 }
 
@@ -51,8 +65,13 @@ impl Change {
         match self {
             Change::MovedAway => Status::MovedAway,
             Change::Deceased => Status::Deceased,
-            Change::Returned => Status::Present,
+            Change::Returned | Change::Moved | Change::Transferred => Status::Present,
         }
+    }
+
+    /// Recorded with the register form; a move and a transfer have their own.
+    pub fn by_hand(self) -> bool {
+        matches!(self, Change::MovedAway | Change::Deceased | Change::Returned)
     }
 
     /// Whether a resident in `from` can go through this change: away from
@@ -60,7 +79,12 @@ impl Change {
     /// someone who moved away may later be known to have died.
     pub fn allowed_from(self, from: Status) -> Result<(), Invalid> {
         match (from, self) {
-            (Status::Present, Change::MovedAway | Change::Deceased) => Ok(()),
+            (Status::Present, Change::MovedAway | Change::Deceased | Change::Moved | Change::Transferred) => Ok(()),
+            (Status::MovedAway, Change::Moved | Change::Transferred) => Err(Invalid::new(
+                "change",
+                "这位居民已登记迁出;如已搬回,请先恢复在册",
+                "this resident is recorded as moved away; if they came back, put them on the register first",
+            )),
             (Status::MovedAway, Change::Deceased | Change::Returned) => Ok(()),
             (Status::Deceased, Change::Returned) => Ok(()),
             (Status::Present, Change::Returned) => {

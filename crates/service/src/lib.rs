@@ -30,6 +30,7 @@ pub mod jobs;
 pub mod keys;
 pub mod life;
 pub mod login_codes;
+pub mod moves;
 pub mod notices;
 pub mod notify;
 pub mod org;

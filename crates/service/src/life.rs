@@ -80,6 +80,16 @@ pub struct LifeOutcome {
     pub version: i64,
 }
 
+/// A change's day checked: not after today, before the birth date or before
+/// the record's last change.
+pub(crate) async fn checked_day(tx: &mut Tx, r: &residents::Resident, on: &str, now: i64) -> Result<String> {
+    let today = yijia_domain::time::to_local(now).date_naive();
+    let birth = r.birth_date.as_deref().and_then(|b| chrono::NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
+    let before = residents::life_of(tx, r.id).await?;
+    let last = before.last().and_then(|e| chrono::NaiveDate::parse_from_str(&e.on_date, "%Y-%m-%d").ok());
+    Ok(rules::change_date(on, birth, last, today)?.format("%Y-%m-%d").to_string())
+}
+
 /// A record's life events, oldest first, read in the caller's transaction.
 pub(crate) async fn events_of(tx: &mut Tx, id: i64) -> Result<Vec<LifeEventView>> {
     residents::life_of(tx, id).await?.into_iter().map(event_view).collect()
@@ -114,6 +124,13 @@ impl Services {
     /// transaction.
     pub async fn change_life(&self, caller: &Caller, id: i64, input: LifeInput) -> Result<LifeOutcome> {
         let r = self.resident_in_scope(caller, id, REGISTRARS, "resident_life").await?;
+        if !input.change.by_hand() {
+            return Err(ServiceError::invalid(
+                "change",
+                "迁居和转至其他社区请用“迁居/转出”",
+                "a move or a transfer has its own form (move)",
+            ));
+        }
         input.change.allowed_from(r.status)?;
         let now = self.now();
         let today = yijia_domain::time::to_local(now).date_naive();
@@ -146,21 +163,7 @@ impl Services {
                 }
             }
             let why = format!("居民{},兑换取消", input.change.name_zh());
-            for w in shop::of_resident(&mut tx, id, 500).await? {
-                if w.status == RedemptionStatus::Waiting
-                    && crate::shop::cancel_waiting(&mut tx, caller, &w, &why, now).await?.is_some()
-                {
-                    effects.redemptions_cancelled += 1;
-                }
-            }
-            for a in stations::resident_appointments(&mut tx, id, now).await? {
-                if a.status == AppointmentStatus::Booked
-                    && stations::set_appointment_status(&mut tx, a.id, AppointmentStatus::Cancelled, now).await?
-                {
-                    effects.appointments_cancelled += 1;
-                }
-            }
-            effects.points_settled = self.settle_points(&mut tx, caller, &r, now).await?;
+            self.settle_with_community(&mut tx, caller, &r, &why, now, &mut effects).await?;
             if input.change == Change::Deceased {
                 let user = users::user_of_resident(&mut tx, id).await?;
                 let mut open = Vec::new();
@@ -233,6 +236,37 @@ impl Services {
         }
         tx.commit().await?;
         list.into_iter().map(event_view).collect()
+    }
+
+    /// What leaving a community's books means, in the caller's transaction:
+    /// its shop's waiting redemptions and its stations' coming appointments
+    /// cancelled (the points back first), then the balance settled by the
+    /// published rule.
+    pub(crate) async fn settle_with_community(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        r: &residents::Resident,
+        why: &str,
+        now: i64,
+        effects: &mut Effects,
+    ) -> Result<()> {
+        for w in shop::of_resident(tx, r.id, 500).await? {
+            if w.status == RedemptionStatus::Waiting
+                && crate::shop::cancel_waiting(tx, caller, &w, why, now).await?.is_some()
+            {
+                effects.redemptions_cancelled += 1;
+            }
+        }
+        for a in stations::resident_appointments(tx, r.id, now).await? {
+            if a.status == AppointmentStatus::Booked
+                && stations::set_appointment_status(tx, a.id, AppointmentStatus::Cancelled, now).await?
+            {
+                effects.appointments_cancelled += 1;
+            }
+        }
+        effects.points_settled = self.settle_points(tx, caller, r, now).await?;
+        Ok(())
     }
 
     /// The published rule: the balance back to the community's pool, in one

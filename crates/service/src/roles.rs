@@ -65,6 +65,8 @@ pub const REGISTRARS: &[Role] = &[Role::GridWorker, Role::CommunityStaff, Role::
 /// Who reads records (station clerks see names, never ID numbers).
 pub const RESIDENT_READERS: &[Role] =
     &[Role::GridWorker, Role::CommunityStaff, Role::Secretary, Role::StreetOfficer, Role::StationClerk];
+/// Who takes a resident over from another community, or says no.
+pub const TRANSFER_DECIDERS: &[Role] = &[Role::CommunityStaff, Role::Secretary];
 /// Who reads why a record left the register (not a station clerk).
 pub const LIFE_READERS: &[Role] = &[Role::GridWorker, Role::CommunityStaff, Role::Secretary, Role::StreetOfficer];
 /// Who may show a protected field in full, with a reason.

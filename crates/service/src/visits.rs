@@ -1122,12 +1122,24 @@ impl Services {
                     object: format!("resident:{resident_id}"),
                 });
             }
-            let opens = caller.covers(VISITORS, &p.grid_path) || caller.covers(&[Role::StreetOfficer], &p.grid_path);
             let list = visits::of_resident(&mut tx, resident_id, 50).await?;
+            // notes open where the visit was made: a resident transferred
+            // here brings his visits, not the last community's notes
+            let here = org::by_id(&mut tx, p.grid_id).await?;
+            let mut where_made: std::collections::HashMap<i64, org::OrgNode> = std::collections::HashMap::new();
+            for v in &list {
+                if let std::collections::hash_map::Entry::Vacant(e) = where_made.entry(v.grid_id) {
+                    e.insert(org::by_id(&mut tx, v.grid_id).await?);
+                }
+            }
+            let opens_at = |path: &str| caller.covers(VISITORS, path) || caller.covers(&[Role::StreetOfficer], path);
             let grid = p.grid_code.clone();
             let mut views = Vec::with_capacity(list.len());
             let mut opened = 0;
             for v in &list {
+                let opens = where_made.get(&v.grid_id).is_some_and(|made| {
+                    opens_at(&made.path) || (made.parent_id == here.parent_id && opens_at(&here.path))
+                });
                 let notes = match (&v.notes_sealed, opens) {
                     (Some(s), true) => {
                         opened += 1;

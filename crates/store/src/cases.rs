@@ -881,3 +881,23 @@ pub async fn filed_for(tx: &mut Tx, resident_id: i64, user_id: Option<i64>) -> R
     );
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(resident_id).bind(user_id).fetch_all(c).await?))
 }
+
+/// Open cases of a kind filed for a resident (or by his account) in one
+/// grid, moved to another grid of the same community: who follows them up
+/// follows the person. Answers their ids.
+pub async fn move_open_filed(
+    tx: &mut Tx,
+    resident_id: i64,
+    user_id: Option<i64>,
+    kind: CaseKind,
+    from_grid: i64,
+    to_grid: i64,
+    to_path: &str,
+) -> Result<Vec<i64>> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar(
+        "UPDATE cases SET grid_id = $5, org_path = $6, version = version + 1 \
+         WHERE open = 1 AND kind = $3 AND grid_id = $4 AND (reporter_resident_id = $1 OR reporter_user_id = $2) \
+         RETURNING id")
+        .bind(resident_id).bind(user_id).bind(kind.code()).bind(from_grid).bind(to_grid).bind(to_path)
+        .fetch_all(c).await?))
+}

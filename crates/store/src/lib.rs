@@ -30,6 +30,7 @@ pub mod shop;
 pub mod stations;
 pub mod tallies;
 pub mod totp;
+pub mod transfers;
 pub mod users;
 pub mod visits;
 

@@ -720,12 +720,38 @@ pub async fn change_status(tx: &mut Tx, version: i64, e: &NewLifeEvent<'_>) -> R
     if n == 0 {
         return Ok(false);
     }
+    insert_event(tx, e).await?;
+    Ok(true)
+}
+
+/// Moves a resident to another grid and household (of this community or,
+/// on a transfer, another), if still at `version`, and writes the change
+/// into the record's history. False when stale.
+pub async fn move_to(
+    tx: &mut Tx,
+    version: i64,
+    grid_id: i64,
+    household_id: Option<i64>,
+    e: &NewLifeEvent<'_>,
+) -> Result<bool> {
+    let n = on_tx!(tx, c => sqlx::query(
+        "UPDATE residents SET grid_id = $1, household_id = $2, updated_at = $3, version = version + 1 \
+         WHERE id = $4 AND version = $5")
+        .bind(grid_id).bind(household_id).bind(e.at).bind(e.resident_id).bind(version).execute(c).await?.rows_affected());
+    if n == 0 {
+        return Ok(false);
+    }
+    insert_event(tx, e).await?;
+    Ok(true)
+}
+
+async fn insert_event(tx: &mut Tx, e: &NewLifeEvent<'_>) -> Result<()> {
     on_tx!(tx, c => sqlx::query(
         "INSERT INTO resident_events (resident_id, kind, on_date, reason, source, detail, by_user, by_name, at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
         .bind(e.resident_id).bind(e.kind).bind(e.on_date).bind(e.reason).bind(e.source).bind(e.detail)
         .bind(e.by_user).bind(e.by_name).bind(e.at).execute(c).await?.rows_affected());
-    Ok(true)
+    Ok(())
 }
 
 /// A resident's life events, oldest first.

@@ -84,6 +84,13 @@ pub async fn add_grant(tx: &mut Tx, user_id: i64, role: &str, org_id: i64, now: 
     Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(user_id).bind(role).bind(org_id).bind(now).fetch_one(c).await?))
 }
 
+/// A resident's own account follows him to another grid.
+pub async fn move_resident_grants(tx: &mut Tx, user_id: i64, from_org: i64, to_org: i64) -> Result<()> {
+    let sql = "UPDATE grants SET org_id = $3 WHERE user_id = $1 AND role = 'resident' AND org_id = $2";
+    on_tx!(tx, c => sqlx::query(sql).bind(user_id).bind(from_org).bind(to_org).execute(c).await?.rows_affected());
+    Ok(())
+}
+
 pub async fn grants_of(tx: &mut Tx, user_id: i64) -> Result<Vec<Grant>> {
     let sql = format!(
         "SELECT {GRANT_COLS} FROM grants g JOIN org_nodes o ON o.id = g.org_id WHERE g.user_id = $1 ORDER BY g.id"

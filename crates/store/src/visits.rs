@@ -279,6 +279,14 @@ pub struct Plan {
 
 /// Ends a resident's plan (they left the register): off the walk list and
 /// the coverage at once; the last contact stays.
+/// A resident's plan follows them to another grid (its due day is computed
+/// again by the caller).
+pub async fn move_plan(tx: &mut Tx, resident_id: i64, grid_id: i64) -> Result<()> {
+    let sql = "UPDATE care_plans SET grid_id = $2 WHERE resident_id = $1";
+    on_tx!(tx, c => sqlx::query(sql).bind(resident_id).bind(grid_id).execute(c).await?.rows_affected());
+    Ok(())
+}
+
 pub async fn end_plan(tx: &mut Tx, resident_id: i64) -> Result<()> {
     on_tx!(tx, c => sqlx::query(
         "UPDATE care_plans SET due_on = NULL, days = NULL, first_due_on = NULL WHERE resident_id = $1")

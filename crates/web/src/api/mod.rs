@@ -13,6 +13,7 @@ mod duty;
 pub(crate) mod exports;
 mod integrations;
 mod me;
+mod moves;
 mod notices;
 mod notify;
 mod org;
@@ -138,6 +139,11 @@ pub fn routes(r: Routes) -> Routes {
         .api(Roles(REGISTRARS), Scope::Object, documented!(residents::change_life))
         .api(Roles(LIFE_READERS), Scope::Object, documented!(residents::life_events))
         .api(Roles(UNMASKERS), Scope::Object, documented!(residents::resident_data_copy))
+        .api(Roles(REGISTRARS), Scope::Object, documented!(moves::move_resident))
+        .api(Roles(REGISTRARS), Scope::Object, documented!(moves::request_transfer))
+        .api(Roles(REGISTRARS), Scope::Grants, documented!(moves::transfers))
+        .api(Roles(TRANSFER_DECIDERS), Scope::Object, documented!(moves::accept_transfer))
+        .api(Roles(TRANSFER_DECIDERS), Scope::Object, documented!(moves::refuse_transfer))
         .api(Roles(COVERAGE_READERS), Scope::Grants, documented!(visits::walk_list))
         .api(Roles(POINT_KEEPERS), Scope::Named, documented!(points::transfer))
         .api(Roles(POINT_KEEPERS), Scope::Object, documented!(points::reverse))

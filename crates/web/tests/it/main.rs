@@ -22,6 +22,7 @@ mod export;
 mod jobs;
 mod life;
 mod me;
+mod moves;
 mod notices;
 mod notify;
 mod open311;
