@@ -36,6 +36,14 @@ pub fn recipients(given: &[String], cfg: &Config) -> Result<Vec<age::x25519::Rec
 
 pub async fn take(cfg: &Config, out: &Path, given: &[String]) -> Result<()> {
     let recipients = recipients(given, cfg)?;
+    // the key that sealed the data, never a new one made here by mistake
+    let env_key = std::env::var(ENV_KEY).is_ok_and(|k| !k.trim().is_empty());
+    if !env_key && !cfg.data_dir.join(KEY_FILE).exists() {
+        bail!(
+            "no master key: neither {ENV_KEY} nor {} (give the server's key, so the backup names the key that sealed it)",
+            cfg.data_dir.join(KEY_FILE).display()
+        );
+    }
     let svc = services(cfg, open(cfg).await?)?;
     let started = std::time::Instant::now();
     let r = svc.backup(out, &recipients).await.map_err(service_error)?;
@@ -48,6 +56,9 @@ pub async fn take(cfg: &Config, out: &Path, given: &[String]) -> Result<()> {
         r.manifest.taken_at,
         started.elapsed().as_secs_f64()
     );
+    if r.files_gone > 0 {
+        println!("{} file(s) removed while it was taken are not in it", r.files_gone);
+    }
     println!("it does not hold the master key: keep a copy of {KEY_FILE} apart from it");
     Ok(())
 }
@@ -165,6 +176,9 @@ async fn verify(svc: &Services) -> Result<()> {
 /// The folder, interval and count of scheduled backups, when set.
 pub fn schedule(cfg: &Config) -> Result<Option<backup::Schedule>> {
     let Some(dir) = cfg.backup_dir.clone().filter(|d| !d.as_os_str().is_empty()) else { return Ok(None) };
+    if !cfg.database_url().starts_with("sqlite:") {
+        bail!("backup_dir: the server backs up SQLite; on PostgreSQL use pg_dump (docs/backup.md)");
+    }
     let recipients = recipients(&[], cfg).context("backup_dir is set")?;
     if !(1..=24 * 7).contains(&cfg.backup_every_hours) {
         bail!("backup_every_hours: between 1 and 168");

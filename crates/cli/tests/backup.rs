@@ -130,6 +130,21 @@ async fn a_backup_under_load_restores_whole_and_checked() {
     assert!(before.len() >= 3 && during > before.len(), "load ran before and during: {} then {during}", before.len());
     server.stop();
 
+    let left: Vec<String> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".yijia-backup-"))
+        .collect();
+    assert!(left.is_empty(), "the snapshot in the clear is gone: {left:?}");
+    // a backup never makes a master key of its own
+    let empty = d.path().join("empty");
+    let o = run(yijia(&["backup", "--recipient", &public, "--out"])
+        .arg(d.path().join("x.tar.age"))
+        .arg("--data-dir")
+        .arg(&empty));
+    assert!(!o.status.success() && text(&o).contains("no master key"), "{}", text(&o));
+    assert!(!empty.join("master.key").exists());
+
     // encrypted: no SQLite page, no master key, only what a backup holds
     let bytes = std::fs::read(&out).unwrap();
     assert!(bytes.starts_with(b"age-encryption.org/v1"));

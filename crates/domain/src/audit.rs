@@ -64,6 +64,16 @@ pub const RECORD_ACTIONS: &[(&str, &str, &str)] = &[
     ("changed", "修改", "changed"),
 ];
 
+/// A protected field by name: (zh, en); empty for one it does not know.
+pub fn field_name(field: &str) -> (&'static str, &'static str) {
+    match field {
+        "id_number" => ("身份证号", "ID number"),
+        "phone" => ("电话", "phone"),
+        "details" => ("类别详情", "category details"),
+        _ => ("", ""),
+    }
+}
+
 /// An action's words, or the code itself when it has none.
 pub fn record_action(code: &str, en: bool) -> &str {
     match RECORD_ACTIONS.iter().find(|(c, ..)| *c == code) {

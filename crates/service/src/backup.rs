@@ -45,6 +45,8 @@ pub struct BackupReport {
     pub bytes: u64,
     /// The database snapshot's size.
     pub database_bytes: u64,
+    /// Files the snapshot named that were removed before they were copied.
+    pub files_gone: usize,
 }
 
 fn io(what: impl Into<String>, e: impl Into<crate::error::BoxError>) -> ServiceError {
@@ -78,6 +80,25 @@ pub fn identities(path: &Path) -> Result<Vec<age::x25519::Identity>> {
         return Err(ServiceError::internal(format!("{} holds no age identity (AGE-SECRET-KEY-1…)", path.display())));
     }
     Ok(ids)
+}
+
+const SCRATCH: &str = ".yijia-backup-";
+
+/// Removes what a backup killed half-way left behind (a day old or more:
+/// a backup running beside this one keeps its own).
+fn remove_stale_scratch(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age.as_secs() > 24 * 3600);
+        if old && e.file_name().to_string_lossy().starts_with(SCRATCH) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// Removes a scratch directory on every way out.
@@ -163,9 +184,14 @@ impl Services {
             ));
         }
         let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        remove_stale_scratch(dir);
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let scratch = Scratch(dir.join(format!(".yijia-backup-{id}")));
-        std::fs::create_dir(&scratch.0).map_err(|e| io(format!("creating {}", scratch.0.display()), e))?;
+        let scratch = Scratch(dir.join(format!("{SCRATCH}{id}")));
+        // the snapshot in it is the database in the clear: for this user only
+        let mut b = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        b.create(&scratch.0).map_err(|e| io(format!("creating {}", scratch.0.display()), e))?;
         let snapshot = scratch.0.join(DATABASE);
         let taken_at = yijia_domain::time::rfc3339(self.now());
         if !self.db.snapshot_into(&snapshot).await? {
@@ -193,22 +219,29 @@ impl Services {
             let send = |p: Part| tx.send(p);
             send(Part::Bytes(MANIFEST.to_owned(), serde_json::to_vec_pretty(&manifest)?)).await.ok();
             send(Part::Path(snapshot.clone(), DATABASE.to_owned())).await.ok();
+            let mut gone = 0;
             for name in &names {
                 match self.files.get(name).await {
                     Ok(bytes) => send(Part::Bytes(format!("{FILES}/{name}"), bytes)).await.ok(),
                     // removed since it was listed (a vote round cleared, say)
-                    Err(ServiceError::NotFound) => continue,
+                    Err(ServiceError::NotFound) => {
+                        gone += 1;
+                        continue;
+                    }
                     Err(e) => return Err(e),
                 };
             }
-            Ok::<(), ServiceError>(())
+            Ok::<usize, ServiceError>(gone)
         };
         let fed = feed.await;
         drop(tx);
         let bytes = writer.await.map_err(|e| io("writing the backup", e))??;
-        fed?;
+        let files_gone = fed?;
+        if files_gone > 0 {
+            tracing::warn!(files_gone, "files removed while the backup was taken are not in it");
+        }
         std::fs::rename(&partial, out).map_err(|e| io(format!("writing {}", out.display()), e))?;
-        Ok(BackupReport { path: out.to_owned(), manifest, bytes, database_bytes })
+        Ok(BackupReport { path: out.to_owned(), manifest, bytes, database_bytes, files_gone })
     }
 }
 
@@ -339,19 +372,26 @@ impl Services {
         Ok(Some(report))
     }
 
-    /// Runs the schedule until told to stop, looking once a minute.
+    /// Runs the schedule until told to stop, looking once a minute; after a
+    /// failure (a full disk, say) it tries again an hour later, not at once.
     pub async fn run_backups(&self, s: Schedule, mut stop: tokio::sync::watch::Receiver<bool>) {
         loop {
             if *stop.borrow() {
                 return;
             }
-            match self.scheduled_backup(&s).await {
-                Ok(Some(r)) => tracing::info!(path = %r.path.display(), bytes = r.bytes, "backup taken"),
-                Ok(None) => {}
-                Err(e) => tracing::error!(error = %crate::error::Report(&e), "scheduled backup failed"),
-            }
+            let wait = match self.scheduled_backup(&s).await {
+                Ok(Some(r)) => {
+                    tracing::info!(path = %r.path.display(), bytes = r.bytes, "backup taken");
+                    60
+                }
+                Ok(None) => 60,
+                Err(e) => {
+                    tracing::error!(error = %crate::error::Report(&e), "scheduled backup failed; trying again in an hour");
+                    3600
+                }
+            };
             tokio::select! {
-                _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+                _ = tokio::time::sleep(std::time::Duration::from_secs(wait)) => {}
                 _ = stop.changed() => {}
             }
         }

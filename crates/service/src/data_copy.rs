@@ -86,6 +86,38 @@ pub struct CopyVote {
     pub at: String,
 }
 
+impl DataCopy {
+    /// Each category's details by the category's name, as `key: value`
+    /// text (a copy for a person, not for a program).
+    pub fn details_text(&self, en: bool) -> Vec<(String, String)> {
+        self.category_details
+            .iter()
+            .map(|(code, d)| {
+                let name = self
+                    .record
+                    .categories
+                    .iter()
+                    .find(|c| c.category == *code)
+                    .map(|c| if en { c.name_en.clone() } else { c.name.clone() })
+                    .unwrap_or_else(|| code.clone());
+                let text = match d {
+                    serde_json::Value::Object(m) => m
+                        .iter()
+                        .map(|(k, v)| match v {
+                            serde_json::Value::String(s) => format!("{k}: {s}"),
+                            v => format!("{k}: {v}"),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    serde_json::Value::String(s) => s.clone(),
+                    v => v.to_string(),
+                };
+                (name, text)
+            })
+            .collect()
+    }
+}
+
 /// Why staff make a copy for someone: 2–200 characters.
 fn reason_of(s: &str) -> Result<String> {
     let s = s.trim();
@@ -144,6 +176,8 @@ impl Services {
         let visits = visits::of_resident(tx, id, 10_000)
             .await?
             .into_iter()
+            // a visit to his household is about him only when it names him
+            .filter(|v| v.resident_id == Some(id))
             .map(|v| CopyVisit {
                 on: v.visited_on,
                 mode: v.mode,
@@ -187,7 +221,7 @@ impl Services {
                 at: yijia_domain::time::rfc3339(v.at),
             })
             .collect();
-        let looked = crate::registry::looked_by_others(tx, id, user).await?;
+        let looked = crate::registry::looked_by_others(tx, id, user, 100_000).await?;
         let address = match r.household_id {
             Some(h) => yijia_store::places::address(tx, h).await?,
             None => None,
@@ -258,8 +292,8 @@ pub fn workbook(c: &DataCopy, en: bool) -> Result<Vec<u8>> {
         vec![t("人员类别", "Categories").into(), categories.join(", ")],
         vec![t("备注", "Notes").into(), r.notes.clone()],
     ];
-    for (code, d) in &c.category_details {
-        record.push(vec![format!("{}:{code}", t("类别详情", "Category details")), d.to_string()]);
+    for (name, text) in c.details_text(en) {
+        record.push(vec![format!("{}:{name}", t("类别详情", "Category details")), text]);
     }
     record.push(vec![t("副本生成时间", "Copy made at").into(), at(&c.made_at)]);
     sheet(&mut wb, t("档案", "Record"), &[t("项目", "Item"), t("内容", "Value")], &record)?;
@@ -372,7 +406,11 @@ pub fn workbook(c: &DataCopy, en: bool) -> Result<Vec<u8>> {
                 v.who_name.clone(),
                 v.who_role.map(|r| n(r, en)).unwrap_or_default(),
                 yijia_domain::audit::record_action(&v.action, en).to_owned(),
-                v.field.clone().unwrap_or_default(),
+                v.field
+                    .as_deref()
+                    .map(|f| t(yijia_domain::audit::field_name(f).0, yijia_domain::audit::field_name(f).1))
+                    .unwrap_or_default()
+                    .to_owned(),
                 v.reason.clone().unwrap_or_default(),
             ]
         })

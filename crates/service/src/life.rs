@@ -224,6 +224,18 @@ impl Services {
     }
 
     /// A resident's life events, oldest first.
+    /// For the record's page: the life events when the caller may read
+    /// them there (not a station clerk), else none, and no refusal.
+    pub async fn life_on_page(&self, caller: &Caller, id: i64) -> Result<Vec<LifeEventView>> {
+        let mut conn = self.db.conn().await?;
+        let r = residents::get(&mut conn, id).await?.ok_or(ServiceError::NotFound)?;
+        drop(conn);
+        if !caller.covers(LIFE_READERS, &r.grid_path) {
+            return Ok(vec![]);
+        }
+        self.life_of(caller, id).await
+    }
+
     /// Reading the reasons is audited (`resident_life_read`) when there are
     /// any; a station clerk does not read them.
     pub async fn life_of(&self, caller: &Caller, id: i64) -> Result<Vec<LifeEventView>> {

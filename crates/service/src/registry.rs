@@ -926,7 +926,7 @@ impl Services {
     pub async fn record_views(&self, caller: &Caller, id: i64) -> Result<Vec<RecordView>> {
         self.resident_in_scope(caller, id, RESIDENT_READERS, "resident_views").await?;
         let mut conn = self.db.conn().await?;
-        Ok(views_of_record(&mut conn, id).await?.into_iter().map(|l| l.view).collect())
+        Ok(views_of_record(&mut conn, id, 200).await?.into_iter().map(|l| l.view).collect())
     }
 
     /// For a resident, on his own phone: who read, showed in full or changed
@@ -937,7 +937,7 @@ impl Services {
     pub async fn my_record_views(&self, caller: &Caller) -> Result<Vec<MyRecordView>> {
         let id = crate::invitations::own_resident_id(caller)?;
         let mut conn = self.db.conn().await?;
-        looked_by_others(&mut conn, id, caller.user_id).await
+        looked_by_others(&mut conn, id, caller.user_id, 200).await
     }
 
     /// The sealed fields of a record opened, for a copy of the person's own
@@ -966,8 +966,13 @@ pub(crate) type OpenedFields = (Option<String>, Option<String>, std::collections
 
 /// Who read, showed in full or changed a record, but its own account
 /// (`own`): what its resident is shown. Refused attempts read nothing.
-pub(crate) async fn looked_by_others(conn: &mut Tx, id: i64, own: Option<i64>) -> Result<Vec<MyRecordView>> {
-    let list = views_of_record(conn, id).await?;
+pub(crate) async fn looked_by_others(
+    conn: &mut Tx,
+    id: i64,
+    own: Option<i64>,
+    limit: i64,
+) -> Result<Vec<MyRecordView>> {
+    let list = views_of_record(conn, id, limit).await?;
     Ok(list
         .into_iter()
         .filter(|l| l.done && (own.is_none() || l.actor != own) && STAFF_LOOKS.contains(&l.view.action.as_str()))
@@ -1007,8 +1012,8 @@ struct Looked {
     actor: Option<i64>,
 }
 
-async fn views_of_record(conn: &mut Tx, id: i64) -> Result<Vec<Looked>> {
-    let rows = store_audit::by_object(conn, &format!("resident:{id}"), 200).await?;
+async fn views_of_record(conn: &mut Tx, id: i64, limit: i64) -> Result<Vec<Looked>> {
+    let rows = store_audit::by_object(conn, &format!("resident:{id}"), limit).await?;
     let mut people: std::collections::HashMap<i64, (String, Option<Role>)> = std::collections::HashMap::new();
     for actor in rows.iter().filter_map(|e| e.actor_id) {
         if let std::collections::hash_map::Entry::Vacant(v) = people.entry(actor)

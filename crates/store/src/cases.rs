@@ -869,7 +869,7 @@ pub async fn outbox_after(tx: &mut Tx, after: i64, path: &str, limit: i64) -> Re
 pub async fn open_filed_for(tx: &mut Tx, resident_id: i64, user_id: Option<i64>, kind: CaseKind) -> Result<Vec<i64>> {
     Ok(on_tx!(tx, c => sqlx::query_scalar(
         "SELECT id FROM cases WHERE open = 1 AND kind = $3 \
-         AND (reporter_resident_id = $1 OR reporter_user_id = $2) ORDER BY id")
+         AND (reporter_resident_id = $1 OR (reporter_user_id = $2 AND reporter_resident_id IS NULL)) ORDER BY id")
         .bind(resident_id).bind(user_id).bind(kind.code()).fetch_all(c).await?))
 }
 
@@ -877,7 +877,8 @@ pub async fn open_filed_for(tx: &mut Tx, resident_id: i64, user_id: Option<i64>,
 /// copy of his data).
 pub async fn filed_for(tx: &mut Tx, resident_id: i64, user_id: Option<i64>) -> Result<Vec<Case>> {
     let sql = format!(
-        "SELECT {COLS} FROM {FROM} WHERE k.reporter_resident_id = $1 OR k.reporter_user_id = $2 ORDER BY k.id LIMIT 10000"
+        "SELECT {COLS} FROM {FROM} WHERE k.reporter_resident_id = $1 \
+         OR (k.reporter_user_id = $2 AND k.reporter_resident_id IS NULL) ORDER BY k.id LIMIT 10000"
     );
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(resident_id).bind(user_id).fetch_all(c).await?))
 }
@@ -896,7 +897,8 @@ pub async fn move_open_filed(
 ) -> Result<Vec<i64>> {
     Ok(on_tx!(tx, c => sqlx::query_scalar(
         "UPDATE cases SET grid_id = $5, org_path = $6, version = version + 1 \
-         WHERE open = 1 AND kind = $3 AND grid_id = $4 AND (reporter_resident_id = $1 OR reporter_user_id = $2) \
+         WHERE open = 1 AND kind = $3 AND grid_id = $4 \
+         AND (reporter_resident_id = $1 OR (reporter_user_id = $2 AND reporter_resident_id IS NULL)) \
          RETURNING id")
         .bind(resident_id).bind(user_id).bind(kind.code()).bind(from_grid).bind(to_grid).bind(to_path)
         .fetch_all(c).await?))

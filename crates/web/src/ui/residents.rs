@@ -293,9 +293,9 @@ async fn render_record(st: &AppState, c: &Caller, lang: Lang, id: i64, error: Op
     let r = st.svc.get_resident(c, id).await.page(lang)?;
     let views = st.svc.record_views(c, id).await.page(lang)?;
     let history = st.svc.category_history(c, id).await.page(lang)?;
-    let life =
-        if c.has_any(yijia_service::roles::LIFE_READERS) { st.svc.life_of(c, id).await.page(lang)? } else { vec![] };
-    let changes = Change::ALL.into_iter().filter(|x| x.allowed_from(r.status).is_ok()).collect();
+    let life = st.svc.life_on_page(c, id).await.page(lang)?;
+    // a move and a transfer have their own way in
+    let changes = Change::ALL.into_iter().filter(|x| x.by_hand() && x.allowed_from(r.status).is_ok()).collect();
     // a station clerk reads names, not visits
     let plan = if c.has_any(yijia_service::roles::COVERAGE_READERS) {
         Some(st.svc.resident_plan(c, id).await.page(lang)?)
@@ -334,12 +334,8 @@ pub(crate) fn label<'a>(l: &Lang, code: &'a str) -> &'a str {
 
 /// A protected field by name.
 pub(crate) fn field_name(l: &Lang, field: &str) -> &'static str {
-    match field {
-        "id_number" => l.t("身份证号", "ID number"),
-        "phone" => l.t("电话", "phone"),
-        "details" => l.t("类别详情", "category details"),
-        _ => "",
-    }
+    let (zh, en) = yijia_domain::audit::field_name(field);
+    l.t(zh, en)
 }
 
 impl DetailPage {

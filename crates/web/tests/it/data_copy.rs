@@ -47,6 +47,11 @@ async fn a_resident_gets_everything_held_about_him_and_nothing_about_anyone_else
         let (st, v) = app.post(&worker, "/api/v1/visits", body).await;
         assert!(st.is_success(), "{v}");
     }
+    // a visit to his door that names nobody is not about him
+    let household = app.get(&staff, &format!("/api/v1/residents/{zhang}")).await.1["address"]["household_id"].clone();
+    let body = json!({"client_id": "copy-visit-door", "household_id": household});
+    let (st, v) = app.post(&worker, "/api/v1/visits", body).await;
+    assert!(st.is_success(), "{v}");
     let (st, k) = app.post(&token, "/api/v1/cases", json!({"category": "repair", "description": "厨房水管滴水"})).await;
     assert_eq!(st, StatusCode::CREATED, "{k}");
     crate::shop::award(&app, &staff, zhang, 30).await;
@@ -126,6 +131,7 @@ async fn a_resident_gets_everything_held_about_him_and_nothing_about_anyone_else
         "{html}"
     );
     assert!(!html.contains("李桂兰"));
+    assert!(html.contains("grade: 二级") && !html.contains("{&quot;"), "details in words, not JSON: {html}");
     let r = b.get(format!("{}/me/data.xlsx", app.url)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     // the worker's form: a reason, then the page or the workbook
