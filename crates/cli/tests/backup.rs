@@ -53,6 +53,13 @@ async fn call(c: &reqwest::Client, base: &str, token: &str, path: &str, body: Op
     yijia_testkit::call(c, method, &format!("{base}{path}"), token, body.as_ref()).await
 }
 
+/// `yijia restore` of a backup with its identity and master key, into `dir`.
+fn restore(out: &Path, identity: &Path, key: &Path, dir: &Path) -> Command {
+    let mut cmd = yijia(&["restore"]);
+    cmd.arg(out).arg("--identity").arg(identity).arg("--master-key").arg(key).arg("--data-dir").arg(dir);
+    cmd
+}
+
 /// A key pair made by `yijia keys backup-keygen`: (identity file, public key).
 fn keygen(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
     let id = dir.join(name);
@@ -165,11 +172,7 @@ async fn a_backup_under_load_restores_whole_and_checked() {
     let o = run(yijia(&["restore"]).arg(&out).arg("--identity").arg(&identity).arg("--data-dir").arg(&restored));
     assert!(!o.status.success() && text(&o).contains("--master-key"), "{}", text(&o));
     let (other, _) = keygen(d.path(), "another-identity.txt");
-    let o = run(yijia(&["restore"])
-        .arg(&out)
-        .args(["--identity".as_ref(), other.as_os_str(), "--master-key".as_ref(), data.join("master.key").as_os_str()])
-        .arg("--data-dir")
-        .arg(&restored));
+    let o = run(&mut restore(&out, &other, &data.join("master.key"), &restored));
     assert!(!o.status.success() && text(&o).contains("identities"), "{}", text(&o));
     let o = run(yijia(&["restore"])
         .arg(&out)
@@ -177,29 +180,11 @@ async fn a_backup_under_load_restores_whole_and_checked() {
         .env("YIJIA_MASTER_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
     assert!(!o.status.success() && text(&o).contains("did not seal"), "another master key: {}", text(&o));
     assert!(!restored.exists(), "nothing kept");
-    let o = run(yijia(&["restore"])
-        .arg(&out)
-        .args([
-            "--identity".as_ref(),
-            identity.as_os_str(),
-            "--master-key".as_ref(),
-            data.join("master.key").as_os_str(),
-        ])
-        .arg("--data-dir")
-        .arg(&data));
+    let o = run(&mut restore(&out, &identity, &data.join("master.key"), &data));
     assert!(!o.status.success() && text(&o).contains("not empty"), "{}", text(&o));
 
     // the restore: checked before it says done
-    let o = run(yijia(&["restore"])
-        .arg(&out)
-        .args([
-            "--identity".as_ref(),
-            identity.as_os_str(),
-            "--master-key".as_ref(),
-            data.join("master.key").as_os_str(),
-        ])
-        .arg("--data-dir")
-        .arg(&restored));
+    let o = run(&mut restore(&out, &identity, &data.join("master.key"), &restored));
     let said = text(&o);
     assert!(o.status.success(), "{said}");
     assert!(said.contains("audit log intact") && said.contains("tallies exact") && said.contains("sealed fields open"));

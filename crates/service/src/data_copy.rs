@@ -408,7 +408,8 @@ pub fn workbook(c: &DataCopy, en: bool) -> Result<Vec<u8>> {
                 yijia_domain::audit::record_action(&v.action, en).to_owned(),
                 v.field
                     .as_deref()
-                    .map(|f| t(yijia_domain::audit::field_name(f).0, yijia_domain::audit::field_name(f).1))
+                    .map(yijia_domain::audit::field_name)
+                    .map(|(zh, e)| t(zh, e))
                     .unwrap_or_default()
                     .to_owned(),
                 v.reason.clone().unwrap_or_default(),

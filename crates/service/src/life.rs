@@ -82,10 +82,14 @@ pub struct LifeOutcome {
 
 /// A change's day checked: not after today, before the birth date or before
 /// the record's last change.
-pub(crate) async fn checked_day(tx: &mut Tx, r: &residents::Resident, on: &str, now: i64) -> Result<String> {
+pub(crate) fn checked_day(
+    r: &residents::Resident,
+    before: &[residents::LifeEvent],
+    on: &str,
+    now: i64,
+) -> Result<String> {
     let today = yijia_domain::time::to_local(now).date_naive();
     let birth = r.birth_date.as_deref().and_then(|b| chrono::NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
-    let before = residents::life_of(tx, r.id).await?;
     let last = before.last().and_then(|e| chrono::NaiveDate::parse_from_str(&e.on_date, "%Y-%m-%d").ok());
     Ok(rules::change_date(on, birth, last, today)?.format("%Y-%m-%d").to_string())
 }
@@ -127,19 +131,16 @@ impl Services {
         if !input.change.by_hand() {
             return Err(ServiceError::invalid(
                 "change",
-                "迁居和转至其他社区请用“迁居/转出”",
-                "a move or a transfer has its own form (move)",
+                "社区内迁居和转至其他社区另行办理,不在这里登记",
+                "a move or a transfer is recorded on its own, not here",
             ));
         }
         input.change.allowed_from(r.status)?;
         let now = self.now();
-        let today = yijia_domain::time::to_local(now).date_naive();
-        let birth = r.birth_date.as_deref().and_then(|b| chrono::NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
         let reason = rules::change_reason(&input.reason)?;
         let mut tx = self.db.write().await?;
         let before = residents::life_of(&mut tx, id).await?;
-        let last = before.last().and_then(|e| chrono::NaiveDate::parse_from_str(&e.on_date, "%Y-%m-%d").ok());
-        let on = rules::change_date(&input.on, birth, last, today)?.format("%Y-%m-%d").to_string();
+        let on = checked_day(&r, &before, &input.on, now)?;
         let leaving = input.change.to() != Status::Present;
         let mut effects = Effects::default();
         // sessions whose cached grants change, dropped once the change is in

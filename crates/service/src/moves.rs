@@ -145,7 +145,8 @@ impl Services {
         let reason = rules::change_reason(&input.reason)?;
         let now = self.now();
         let mut tx = self.db.write().await?;
-        let on = crate::life::checked_day(&mut tx, &r, &input.on, now).await?;
+        let before = residents::life_of(&mut tx, id).await?;
+        let on = crate::life::checked_day(&r, &before, &input.on, now)?;
         let from = org::by_id(&mut tx, r.grid_id).await?;
         let community = from.parent_id.ok_or(ServiceError::NotFound)?;
         let to = grid_of(&mut tx, &input.grid, community).await?;
@@ -215,7 +216,8 @@ impl Services {
         }
         let now = self.now();
         let mut tx = self.db.write().await?;
-        let on = crate::life::checked_day(&mut tx, &r, &input.on, now).await?;
+        let before = residents::life_of(&mut tx, id).await?;
+        let on = crate::life::checked_day(&r, &before, &input.on, now)?;
         let from = crate::cases::catalogue::community_of(&mut tx, &r.grid_path).await?.ok_or(ServiceError::NotFound)?;
         let to = match org::by_code(&mut tx, input.community.trim()).await? {
             Some(c) if c.kind == OrgKind::Community && c.id != from.id => c,
