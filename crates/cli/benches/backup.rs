@@ -1,11 +1,12 @@
 //! Backup and restore of the 1.2-million city on SQLite, each against its
 //! raw floor measured in the same run:
 //!
-//! - `yijia backup` (the snapshot, the files, tar, age) against SQLite's own
+//! - `yijia backup` (the snapshot with the residents' keys zeroed, the files,
+//!   tar, age, and the keys file beside it) against SQLite's own
 //!   `VACUUM INTO` of the same database and one plain copy of that file (the
 //!   least a consistent copy into one archive writes): within 1.5×;
-//! - `yijia restore` (decrypt, unpack, then the audit chain, the tallies and
-//!   the seals checked) against copying the database file and running
+//! - `yijia restore` (decrypt, unpack, the residents' keys read back, then the
+//!   audit chain, the tallies and the seals checked) against copying the database file and running
 //!   `yijia audit verify` and `yijia tallies check` on it: within 2×.
 //!
 //!     cargo bench -p yijia --bench backup
@@ -91,7 +92,9 @@ async fn main() {
         .arg("--identity")
         .arg(&identity)
         .arg("--master-key")
-        .arg(dir.join("master.key")));
+        .arg(dir.join("master.key"))
+        .arg("--data-keys")
+        .arg(work.path().join("data-keys.age")));
     let restore = secs(t);
     assert!(said.contains("tallies exact"), "{said}");
 

@@ -59,7 +59,33 @@ pub async fn take(cfg: &Config, out: &Path, given: &[String]) -> Result<()> {
     if r.files_gone > 0 {
         println!("{} file(s) removed while it was taken are not in it", r.files_gone);
     }
+    println!(
+        "the residents' own keys ({}) went to {} beside it: a restore needs the newest one",
+        r.data_keys,
+        out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).join(backup::DATA_KEYS).display()
+    );
     println!("it does not hold the master key: keep a copy of {KEY_FILE} apart from it");
+    Ok(())
+}
+
+/// `yijia keys export-data`: the residents' own keys into one file.
+pub async fn export_data_keys(cfg: &Config, out: &Path, given: &[String]) -> Result<()> {
+    let recipients = recipients(given, cfg)?;
+    let svc = services(cfg, open(cfg).await?)?;
+    let n = svc.write_data_keys(out, &recipients).await.map_err(service_error)?;
+    println!("{n} residents' keys written to {}", out.display());
+    Ok(())
+}
+
+/// `yijia keys load-data`: the keys read back; those without one erased.
+pub async fn load_data_keys(cfg: &Config, file: &Path, identity: &Path) -> Result<()> {
+    let ids = backup::identities(identity).map_err(service_error)?;
+    let svc = services(cfg, open(cfg).await?)?;
+    let (taken, erased) = svc.restore_data_keys(&Caller::operator(), file, &ids).await.map_err(service_error)?;
+    println!("residents' own keys: {taken} taken from {}", file.display());
+    if erased > 0 {
+        println!("{erased} person(s) without a key (erased since) erased here too");
+    }
     Ok(())
 }
 
@@ -86,7 +112,17 @@ pub fn keygen(out: &Path) -> Result<()> {
 /// Restores a backup into the (new or empty) data directory, and says done
 /// only once the audit chain, the tallies and the seals check out;
 /// otherwise nothing is left behind.
-pub async fn restore(cfg: &Config, file: &Path, identity: &Path, master_key: Option<&Path>) -> Result<()> {
+/// The keys a restore needs besides the backup.
+pub struct RestoreKeys<'a> {
+    /// The age identity that opens the backup and the keys file.
+    pub identity: &'a Path,
+    pub master_key: Option<&'a Path>,
+    /// The newest `data-keys.age`.
+    pub data_keys: &'a Path,
+}
+
+pub async fn restore(cfg: &Config, file: &Path, keys: &RestoreKeys<'_>) -> Result<()> {
+    let (identity, master_key) = (keys.identity, keys.master_key);
     if !cfg.database_url().starts_with("sqlite:") {
         bail!("restore works on SQLite; on PostgreSQL use pg_restore (see docs/backup.md)");
     }
@@ -111,7 +147,7 @@ pub async fn restore(cfg: &Config, file: &Path, identity: &Path, master_key: Opt
             .context("unpacking the backup")?
             .map_err(service_error)?
     };
-    let checked = check(cfg, &scratch, &manifest, master_key, env_key.as_deref()).await;
+    let checked = check(cfg, &scratch, &manifest, keys, env_key.as_deref()).await;
     if let Err(e) = checked {
         let _ = std::fs::remove_dir_all(&scratch);
         return Err(e.context("the restore is not done; nothing was kept"));
@@ -130,7 +166,8 @@ pub async fn restore(cfg: &Config, file: &Path, identity: &Path, master_key: Opt
     Ok(())
 }
 
-async fn check(cfg: &Config, dir: &Path, m: &Manifest, master_key: Option<&Path>, env_key: Option<&str>) -> Result<()> {
+async fn check(cfg: &Config, dir: &Path, m: &Manifest, keys: &RestoreKeys<'_>, env_key: Option<&str>) -> Result<()> {
+    let master_key = keys.master_key;
     if let Some(k) = master_key {
         let dest = dir.join(KEY_FILE);
         std::fs::copy(k, &dest).with_context(|| format!("copying {}", k.display()))?;
@@ -148,7 +185,17 @@ async fn check(cfg: &Config, dir: &Path, m: &Manifest, master_key: Option<&Path>
     let settings = restored.settings().map_err(anyhow::Error::msg)?;
     let svc = Services::new(db, Arc::new(SystemClock), settings, Arc::new(ring))
         .with_files(Arc::new(yijia_service::files::LocalFolder::new(dir.join(backup::FILES))));
-    let result = verify(&svc).await;
+    let result = async {
+        let ids = backup::identities(keys.identity).map_err(service_error)?;
+        let (taken, erased) =
+            svc.restore_data_keys(&Caller::operator(), keys.data_keys, &ids).await.map_err(service_error)?;
+        println!("residents' own keys: {taken} taken from {}", keys.data_keys.display());
+        if erased > 0 {
+            println!("{erased} person(s) erased after this backup was taken stay erased");
+        }
+        verify(&svc).await
+    }
+    .await;
     svc.db.close().await;
     result
 }

@@ -107,6 +107,10 @@ enum Command {
         /// A copy of the master.key that sealed it [or YIJIA_MASTER_KEY].
         #[arg(long, value_name = "FILE")]
         master_key: Option<PathBuf>,
+        /// The newest data-keys.age (the residents' own keys, written
+        /// beside every backup and after every erasure).
+        #[arg(long, value_name = "FILE")]
+        data_keys: PathBuf,
     },
 }
 
@@ -200,6 +204,24 @@ enum KeysCmd {
     BackupKeygen {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+    },
+    /// Write the residents' own keys to FILE (age-encrypted to the
+    /// recipients), replacing it: beside a PostgreSQL dump, or after an
+    /// erasure.
+    ExportData {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// age1… (repeat for several) [default: backup_recipients]
+        #[arg(long = "recipient", value_name = "AGE1…")]
+        recipients: Vec<String>,
+    },
+    /// Read the residents' own keys back from the newest keys file (after
+    /// restoring a database, on PostgreSQL by pg_restore); whoever has no
+    /// key in it is erased.
+    LoadData {
+        file: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        identity: PathBuf,
     },
 }
 
@@ -349,9 +371,17 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
         Command::Keys(KeysCmd::Rotate) => rotate_keys(&cfg).await.map(|_| ok),
         Command::Keys(KeysCmd::BackupKeygen { out }) => backup::keygen(&out).map(|_| ok),
+        Command::Keys(KeysCmd::ExportData { out, recipients }) => {
+            backup::export_data_keys(&cfg, &out, &recipients).await.map(|_| ok)
+        }
+        Command::Keys(KeysCmd::LoadData { file, identity }) => {
+            backup::load_data_keys(&cfg, &file, &identity).await.map(|_| ok)
+        }
         Command::Backup { out, recipients } => backup::take(&cfg, &out, &recipients).await.map(|_| ok),
-        Command::Restore { file, identity, master_key } => {
-            backup::restore(&cfg, &file, &identity, master_key.as_deref()).await.map(|_| ok)
+        Command::Restore { file, identity, master_key, data_keys } => {
+            let keys =
+                backup::RestoreKeys { identity: &identity, master_key: master_key.as_deref(), data_keys: &data_keys };
+            backup::restore(&cfg, &file, &keys).await.map(|_| ok)
         }
         Command::Apikey(cmd) => {
             let svc = services(&cfg, open(&cfg).await?)?;

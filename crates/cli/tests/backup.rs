@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,21 +20,8 @@ use serde_json::{Value, json};
 use yijia_store::{Db, DbOptions};
 use yijia_testkit::{Served, wait_ready};
 
-const PASSWORD: &str = "chengnan-demo-2024";
-
-fn yijia(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_yijia"));
-    cmd.args(args).env_remove("YIJIA_MASTER_KEY").env_remove("YIJIA_DATABASE_URL").env_remove("YIJIA_BACKUP_DIR");
-    cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
+mod common;
+use common::{PASSWORD, keygen, run, text, yijia};
 
 fn serve(dir: &Path, demo: bool, envs: &[(&str, &str)]) -> Served {
     let mut cmd = yijia(&["serve", "--addr", "127.0.0.1:0", "--data-dir"]);
@@ -54,20 +41,12 @@ async fn call(c: &reqwest::Client, base: &str, token: &str, path: &str, body: Op
 }
 
 /// `yijia restore` of a backup with its identity and master key, into `dir`.
+/// The residents' own keys are beside the backup.
 fn restore(out: &Path, identity: &Path, key: &Path, dir: &Path) -> Command {
     let mut cmd = yijia(&["restore"]);
     cmd.arg(out).arg("--identity").arg(identity).arg("--master-key").arg(key).arg("--data-dir").arg(dir);
+    cmd.arg("--data-keys").arg(out.with_file_name("data-keys.age"));
     cmd
-}
-
-/// A key pair made by `yijia keys backup-keygen`: (identity file, public key).
-fn keygen(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
-    let id = dir.join(name);
-    let o = run(yijia(&["keys", "backup-keygen", "--out"]).arg(&id));
-    assert!(o.status.success(), "{}", text(&o));
-    let public = String::from_utf8(o.stdout).unwrap().trim().to_owned();
-    assert!(public.starts_with("age1"), "{public}");
-    (id, public)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -169,7 +148,15 @@ async fn a_backup_under_load_restores_whole_and_checked() {
 
     // a restore without the master key, with another's identity, or into a used directory keeps nothing
     let restored = d.path().join("restored");
-    let o = run(yijia(&["restore"]).arg(&out).arg("--identity").arg(&identity).arg("--data-dir").arg(&restored));
+    let keys = out.with_file_name("data-keys.age");
+    let o = run(yijia(&["restore"])
+        .arg(&out)
+        .arg("--identity")
+        .arg(&identity)
+        .arg("--data-dir")
+        .arg(&restored)
+        .arg("--data-keys")
+        .arg(&keys));
     assert!(!o.status.success() && text(&o).contains("--master-key"), "{}", text(&o));
     let (other, _) = keygen(d.path(), "another-identity.txt");
     let o = run(&mut restore(&out, &other, &data.join("master.key"), &restored));
@@ -177,6 +164,8 @@ async fn a_backup_under_load_restores_whole_and_checked() {
     let o = run(yijia(&["restore"])
         .arg(&out)
         .args(["--identity".as_ref(), identity.as_os_str(), "--data-dir".as_ref(), restored.as_os_str()])
+        .arg("--data-keys")
+        .arg(&keys)
         .env("YIJIA_MASTER_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
     assert!(!o.status.success() && text(&o).contains("did not seal"), "another master key: {}", text(&o));
     assert!(!restored.exists(), "nothing kept");
@@ -188,6 +177,7 @@ async fn a_backup_under_load_restores_whole_and_checked() {
     let said = text(&o);
     assert!(o.status.success(), "{said}");
     assert!(said.contains("audit log intact") && said.contains("tallies exact") && said.contains("sealed fields open"));
+    assert!(said.contains("residents' own keys:"), "{said}");
 
     // every redemption answered before the backup began is in it
     let url = format!("sqlite://{}", restored.join("yijia.db").display());
@@ -241,15 +231,17 @@ async fn the_server_takes_its_own_backups_and_keeps_the_newest() {
     for _ in 0..100 {
         names = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         names.sort();
-        if names.iter().any(|n| n.starts_with("yijia-2026") && !n.starts_with("yijia-202611")) {
+        if names.iter().any(|n| n.starts_with("yijia-2026") && !n.starts_with("yijia-202611"))
+            && names.iter().any(|n| n == "data-keys.age")
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     server.stop();
-    assert_eq!(names.len(), 4, "three backups kept, and what is not one: {names:?}");
-    assert_eq!(&names[..2], ["notes.txt", "yijia-20261104-020000.tar.age"]);
-    assert_eq!(names[2], "yijia-20261105-020000.tar.age");
+    assert_eq!(names.len(), 5, "three backups kept, the keys beside them, and what is not one: {names:?}");
+    assert_eq!(&names[..3], ["data-keys.age", "notes.txt", "yijia-20261104-020000.tar.age"]);
+    assert_eq!(names[3], "yijia-20261105-020000.tar.age");
 
     // a schedule half set up stops the start and says why
     let o = run(yijia(&["serve", "--addr", "127.0.0.1:0", "--data-dir"])

@@ -22,6 +22,7 @@ pub mod points;
 pub mod project;
 pub mod proxy;
 pub mod registry;
+pub mod rights;
 pub mod role;
 pub mod roster;
 pub mod shop;

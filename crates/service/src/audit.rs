@@ -258,6 +258,7 @@ impl Services {
         let mut tx = self.db.read().await?;
         let mut prev = GENESIS.to_owned();
         let mut expected_seq = 1;
+        let mut erasures = std::collections::HashMap::new();
         loop {
             let chunk = store::chunk(&mut tx, expected_seq - 1, 1000).await?;
             if chunk.is_empty() {
@@ -268,6 +269,11 @@ impl Services {
                     Some(format!("entry {expected_seq} is missing (next is {})", e.seq))
                 } else if e.prev_hash != prev {
                     Some(format!("entry {} does not point at entry {}", e.seq, e.seq - 1))
+                } else if let Some(by) = e.erased_by {
+                    // emptied by an erasure: what was in it can no longer be
+                    // checked, but its hash is still bound into the next
+                    // entry, and the erasure that emptied it must say so
+                    erasure_problem(&mut tx, &e, by, &mut erasures).await?
                 } else if entry_hash(&prev, &e.fields()) != e.hash {
                     Some(format!("entry {} was changed after it was written", e.seq))
                 } else {
@@ -290,6 +296,36 @@ impl Services {
         }
         Ok(Verification::Intact { entries: expected_seq - 1 })
     }
+}
+
+/// Why an entry emptied by erasure `by` does not check out, if it does not:
+/// `by` must come after it, be an erasure, and be about the same person
+/// (the entry is about them, or their own account wrote it).
+async fn erasure_problem(
+    tx: &mut yijia_store::Tx,
+    e: &store::Entry,
+    by: i64,
+    erasures: &mut std::collections::HashMap<i64, Option<(String, Option<i64>)>>,
+) -> Result<Option<String>> {
+    if let std::collections::hash_map::Entry::Vacant(slot) = erasures.entry(by) {
+        let found = match store::get(tx, by).await? {
+            Some(x) if x.action == "resident_erase" && x.erased_by.is_none() && x.seq > e.seq => {
+                let user = match x.object.strip_prefix("resident:").and_then(|id| id.parse().ok()) {
+                    Some(id) => yijia_store::users::user_of_resident(tx, id).await?,
+                    None => None,
+                };
+                Some((x.object, user))
+            }
+            _ => None,
+        };
+        slot.insert(found);
+    }
+    Ok(match erasures.get(&by) {
+        Some(Some((object, user))) if *object == e.object || (e.actor_id.is_some() && e.actor_id == *user) => {
+            (!e.detail.is_empty()).then(|| format!("entry {} was emptied by erasure {by} but still holds text", e.seq))
+        }
+        _ => Some(format!("entry {} says erasure {by} emptied it, and no such erasure did", e.seq)),
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

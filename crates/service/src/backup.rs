@@ -5,6 +5,12 @@
 //! into a new directory; the caller checks the audit chain, the tallies and
 //! the seals before it calls the restore done (see the `yijia restore`
 //! command and docs/backup.md).
+//!
+//! Nor are the residents' own data keys in it (they are zeroed in the
+//! snapshot): they go to one file beside it, `data-keys.age`, replaced at
+//! every backup and after every erasure. A restore needs the newest one; a
+//! person erased since a backup was taken has no key in it, and their
+//! sealed fields in that backup stay closed for good.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,6 +26,9 @@ pub const DATABASE: &str = "yijia.db";
 /// Where the stored files go in a backup (and in a data directory).
 pub const FILES: &str = "files";
 const FORMAT: u32 = 1;
+/// The residents' own keys (wrapped by the master key), beside the backups.
+pub const DATA_KEYS: &str = "data-keys.age";
+const DATA_KEYS_HEADER: &str = "yijia-data-keys 1";
 
 /// What a backup says of itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +56,8 @@ pub struct BackupReport {
     pub database_bytes: u64,
     /// Files the snapshot named that were removed before they were copied.
     pub files_gone: usize,
+    /// Residents' keys written to `data-keys.age` beside it.
+    pub data_keys: usize,
 }
 
 fn io(what: impl Into<String>, e: impl Into<crate::error::BoxError>) -> ServiceError {
@@ -241,7 +252,9 @@ impl Services {
             tracing::warn!(files_gone, "files removed while the backup was taken are not in it");
         }
         std::fs::rename(&partial, out).map_err(|e| io(format!("writing {}", out.display()), e))?;
-        Ok(BackupReport { path: out.to_owned(), manifest, bytes, database_bytes, files_gone })
+        // read after the snapshot: someone erased meanwhile has no key here
+        let data_keys = self.write_data_keys(&dir.join(DATA_KEYS), recipients).await?;
+        Ok(BackupReport { path: out.to_owned(), manifest, bytes, database_bytes, files_gone, data_keys })
     }
 }
 
@@ -313,6 +326,141 @@ fn unpack_into(file: &Path, identities: &[age::x25519::Identity], into: &Path) -
     }
 }
 
+impl Services {
+    /// Writes every resident's own key (wrapped by the master key) to `out`,
+    /// encrypted to the recipients, replacing it whole; how many.
+    pub async fn write_data_keys(&self, out: &Path, recipients: &[age::x25519::Recipient]) -> Result<usize> {
+        let partial = out.with_extension("age.partial");
+        let _ = std::fs::remove_file(&partial);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<yijia_store::erasure::KeyRow>>(4);
+        let writer = {
+            let (partial, recipients) = (partial.clone(), recipients.to_vec());
+            tokio::task::spawn_blocking(move || -> Result<usize> {
+                let file = create_private(&partial)?;
+                let encryptor = age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+                    .map_err(|e| io("encrypting the data keys", e))?;
+                let mut w = encryptor
+                    .wrap_output(std::io::BufWriter::with_capacity(1 << 20, file))
+                    .map_err(|e| io("encrypting the data keys", e))?;
+                let fail = |e: std::io::Error| io("writing the data keys", e);
+                writeln!(w, "{DATA_KEYS_HEADER}").map_err(fail)?;
+                let mut n = 0;
+                while let Some(rows) = rx.blocking_recv() {
+                    for (id, uid, wrapped) in rows {
+                        writeln!(w, "{id}\t{uid}\t{wrapped}").map_err(fail)?;
+                        n += 1;
+                    }
+                }
+                let mut w = w.finish().map_err(fail)?;
+                w.flush().map_err(fail)?;
+                let file = w.into_inner().map_err(|e| io("writing the data keys", e.into_error()))?;
+                file.sync_all().map_err(fail)?;
+                Ok(n)
+            })
+        };
+        let feed = async {
+            // one snapshot of the keys, read in batches
+            let mut read = self.db.read().await?;
+            let mut after = 0;
+            loop {
+                let rows = yijia_store::erasure::key_batch(&mut read, after, 5000).await?;
+                let Some(last) = rows.last() else { break };
+                after = last.0;
+                if tx.send(rows).await.is_err() {
+                    break;
+                }
+            }
+            read.commit().await?;
+            Ok::<(), ServiceError>(())
+        };
+        let fed = feed.await;
+        drop(tx);
+        let n = writer.await.map_err(|e| io("writing the data keys", e))??;
+        fed?;
+        std::fs::rename(&partial, out).map_err(|e| io(format!("writing {}", out.display()), e))?;
+        Ok(n)
+    }
+
+    /// After a restore: takes the residents' keys from the newest keys file
+    /// (only those of people in this database, by id and uid), then erases
+    /// whoever has sealed fields and no key (erased since the backup was
+    /// taken), so that they come back nameless. Answers (keys taken, people
+    /// erased).
+    pub async fn restore_data_keys(
+        &self,
+        caller: &crate::Caller,
+        file: &Path,
+        identities: &[age::x25519::Identity],
+    ) -> Result<(usize, usize)> {
+        if !caller.is_operator() {
+            return Err(ServiceError::forbidden());
+        }
+        let f = std::fs::File::open(file).map_err(|e| io(format!("reading {}", file.display()), e))?;
+        let decryptor = age::Decryptor::new_buffered(std::io::BufReader::with_capacity(1 << 20, f))
+            .map_err(|e| io(format!("{} is not an age-encrypted keys file", file.display()), e))?;
+        let reader = decryptor
+            .decrypt(identities.iter().map(|i| i as &dyn age::Identity))
+            .map_err(|e| io(format!("{}: none of the given identities opens it", file.display()), e))?;
+        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(reader));
+        match lines.next() {
+            Some(Ok(h)) if h == DATA_KEYS_HEADER => {}
+            _ => return Err(ServiceError::internal(format!("{} is not a yijia data keys file", file.display()))),
+        }
+        let mut taken = 0;
+        let mut batch: Vec<(i64, String, String)> = Vec::with_capacity(5000);
+        let flush = async |batch: &mut Vec<(i64, String, String)>| -> Result<usize> {
+            if batch.is_empty() {
+                return Ok(0);
+            }
+            let mut tx = self.db.write().await?;
+            let ids: Vec<i64> = batch.iter().map(|b| b.0).collect();
+            let here: std::collections::HashMap<i64, String> =
+                yijia_store::residents::uids_of(&mut tx, &ids).await?.into_iter().collect();
+            let rows: Vec<(i64, String)> =
+                batch.drain(..).filter(|(id, uid, _)| here.get(id) == Some(uid)).map(|(id, _, w)| (id, w)).collect();
+            yijia_store::erasure::replace_keys(&mut tx, &rows).await?;
+            tx.commit().await?;
+            Ok(rows.len())
+        };
+        for line in lines {
+            let line = line.map_err(|e| io("reading the data keys", e))?;
+            let mut parts = line.splitn(3, '\t');
+            let (Some(id), Some(uid), Some(wrapped)) = (parts.next(), parts.next(), parts.next()) else {
+                return Err(ServiceError::internal("a line of the data keys file is cut short"));
+            };
+            let id = id.parse().map_err(|e| io("a resident id in the data keys file", e))?;
+            batch.push((id, uid.to_owned(), wrapped.to_owned()));
+            if batch.len() == 5000 {
+                taken += flush(&mut batch).await?;
+            }
+        }
+        taken += flush(&mut batch).await?;
+        // who has no key any more was erased after the backup was taken
+        let mut conn = self.db.conn().await?;
+        let keyless = yijia_store::erasure::without_key(&mut conn).await?;
+        drop(conn);
+        let now = self.now();
+        let mut erased = 0;
+        for chunk in keyless.chunks(200) {
+            let mut tx = self.db.write().await?;
+            let mut gone = Vec::new();
+            for id in chunk {
+                let Some(r) = yijia_store::residents::get(&mut tx, *id).await? else { continue };
+                let why = serde_json::json!({ "why": "restore", "erased": "after this backup was taken" });
+                if let Some((_, g)) = self.erase_in(&mut tx, caller, &r, why, now).await? {
+                    gone.push(g);
+                }
+            }
+            tx.commit().await?;
+            for g in &gone {
+                self.after_erasure(g).await;
+            }
+            erased += gone.len();
+        }
+        Ok((taken, erased))
+    }
+}
+
 /// Backups the server takes by itself, into a folder, keeping the newest.
 #[derive(Debug, Clone)]
 pub struct Schedule {
@@ -375,9 +523,27 @@ impl Services {
     /// Runs the schedule until told to stop, looking once a minute; after a
     /// failure (a full disk, say) it tries again an hour later, not at once.
     pub async fn run_backups(&self, s: Schedule, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut keys_of = None;
         loop {
             if *stop.borrow() {
                 return;
+            }
+            // after an erasure the keys file is written again at once, so
+            // that it holds no key of someone erased
+            let erased = match self.db.conn().await {
+                Ok(mut c) => yijia_store::erasure::last_erased_at(&mut c).await.ok().flatten(),
+                Err(_) => None,
+            };
+            if keys_of.is_some_and(|k| k != erased) {
+                match self.write_data_keys(&s.dir.join(DATA_KEYS), &s.recipients).await {
+                    Ok(n) => {
+                        tracing::info!(keys = n, "data keys written again after an erasure");
+                        keys_of = Some(erased);
+                    }
+                    Err(e) => tracing::error!(error = %crate::error::Report(&e), "writing the data keys"),
+                }
+            } else {
+                keys_of = Some(erased);
             }
             let wait = match self.scheduled_backup(&s).await {
                 Ok(Some(r)) => {

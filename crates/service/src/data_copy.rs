@@ -168,7 +168,8 @@ impl Services {
         let id = r.id;
         let user = users::user_of_resident(tx, id).await?;
         let categories = residents::categories(tx, id).await?;
-        let (id_number, phone, category_details) = self.open_personal(&r, &categories)?;
+        let own = self.own_key(tx, id).await?;
+        let (id_number, phone, category_details) = self.open_personal(&r, &categories, own.as_ref())?;
         let mut category_history = crate::registry::history_views(tx, &r).await?;
         // names, never logins
         category_history.iter_mut().for_each(|h| h.by.clear());

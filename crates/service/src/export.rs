@@ -36,8 +36,16 @@ pub const HEADERS: [&str; 12] = [
 ];
 
 impl Unmask<'_> {
-    fn open(&self, sealed: Option<&str>, aad: &str) -> Result<String> {
-        Ok(sealed.map(|s| self.keys.open(aad, s)).transpose()?.unwrap_or_default())
+    /// A row's ID number and phone in full, with the person's own key.
+    fn open(&self, r: &residents::ExportRow) -> Result<(String, String)> {
+        let own = r.own_key.as_deref().map(|w| self.keys.unwrap_data_key(&r.uid, w)).transpose()?;
+        let open = |sealed: Option<&str>, aad: &str| -> Result<String> {
+            Ok(sealed.map(|s| self.keys.open_with(own.as_ref(), aad, s)).transpose()?.unwrap_or_default())
+        };
+        Ok((
+            open(r.id_number_sealed.as_deref(), &aad_id(&r.uid))?,
+            open(r.phone_sealed.as_deref(), &aad_phone(&r.uid))?,
+        ))
     }
 }
 
@@ -402,10 +410,7 @@ fn workbook(
             let notes =
                 [residence, r.notes.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(";");
             let (id, phone) = match unmask {
-                Some(u) => (
-                    u.open(r.id_number_sealed.as_deref(), &aad_id(&r.uid))?,
-                    u.open(r.phone_sealed.as_deref(), &aad_phone(&r.uid))?,
-                ),
+                Some(u) => u.open(r)?,
                 None => (r.id_number_masked.clone().unwrap_or_default(), r.phone_masked.clone().unwrap_or_default()),
             };
             let (id, phone) = if sees_ids { (id.as_str(), phone.as_str()) } else { ("", "") };

@@ -30,6 +30,9 @@ pub const APPOINTMENTS_TOMORROW: &str = "appointments_tomorrow";
 /// summary of the topics they chose daily. Daily at 08:00.
 pub const MORNING: &str = "morning";
 
+/// Daily, at 02:00: the data of people whose community's retention ran out
+/// since they left or died is erased.
+pub const RETENTION: &str = "retention";
 const LEASE_MS: i64 = 5 * MINUTE_MS;
 /// Login attempts are kept this long (the lockout window is much shorter).
 const ATTEMPTS_KEPT_MS: i64 = 7 * 24 * 60 * MINUTE_MS;
@@ -101,6 +104,11 @@ impl Services {
                 tracing::info!(ended, "pregnancies past their due date ended");
                 Ok(())
             }
+            RETENTION => {
+                let erased = self.erase_expired().await?;
+                tracing::info!(erased, "people past their community's retention erased");
+                Ok(())
+            }
             CASE_DEADLINES => {
                 let r = self.sweep_case_deadlines().await?;
                 tracing::debug!(?r, "case deadlines");
@@ -134,6 +142,7 @@ impl Services {
         let day = yijia_domain::time::to_local(self.now()).date_naive();
         self.enqueue(PREGNANCY_ENDS, json!({}), Some(&format!("pregnancy:{day}")), self.now()).await?;
         let midnight = yijia_domain::time::start_of_day(day);
+        self.enqueue(RETENTION, json!({}), Some(&format!("retention:{day}")), midnight + 2 * HOUR_MS).await?;
         self.enqueue(MORNING, json!({}), Some(&format!("morning:{day}")), midnight + 8 * HOUR_MS).await?;
         let evening = midnight + 18 * HOUR_MS;
         self.enqueue(APPOINTMENTS_TOMORROW, json!({}), Some(&format!("appointments:{day}")), evening).await?;

@@ -4,6 +4,11 @@
 //!
 //! The keys live in `master.key` in the data directory (mode 0600, created
 //! on first start) or come from `YIJIA_MASTER_KEY`; never in the database.
+//!
+//! A resident's own fields are sealed with a data key of their own (`v2.`),
+//! stored wrapped by the master key in `resident_keys`, a table no backup
+//! carries: erasing a person destroys that key, and with it every copy of
+//! their sealed fields, old backups included (crypto-shredding).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -161,24 +166,96 @@ impl Keyring {
         let (Some("v1"), Some(id), Some(body)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(crypto_error("read"));
         };
-        let bytes = URL_SAFE_NO_PAD.decode(body).map_err(|_| crypto_error("decode"))?;
-        if bytes.len() < 12 + 16 {
-            return Err(crypto_error("decode"));
-        }
-        let (nonce, ct) = bytes.split_at(12);
-        let nonce = Nonce::try_from(nonce).map_err(|_| crypto_error("decode"))?;
-        let plain = self
-            .cipher(id)?
-            .decrypt(&nonce, Payload { msg: ct, aad: aad.as_bytes() })
-            .map_err(|_| crypto_error("open"))?;
-        String::from_utf8(plain).map_err(|_| crypto_error("decode"))
+        open_body(&self.cipher(id)?, aad, body)
     }
 
-    /// Whether a sealed value was sealed with the active key.
+    /// Whether a sealed value was sealed with the active key (a person's
+    /// own key is re-wrapped, not its values re-sealed).
     pub fn is_current(&self, sealed: &str) -> bool {
-        sealed.split('.').nth(1) == Some(self.active.as_str())
+        sealed.starts_with("v2.") || sealed.split('.').nth(1) == Some(self.active.as_str())
     }
 
+    /// A new data key for the resident `uid`, and that key wrapped by the
+    /// active master key for `resident_keys`.
+    pub fn new_data_key(&self, uid: &str) -> Result<(DataKey, String)> {
+        let key = DataKey(Zeroizing::new(rand::random::<[u8; 32]>()));
+        let wrapped = self.seal(&aad_data_key(uid), &STANDARD.encode(key.0.as_slice()))?;
+        Ok((key, wrapped))
+    }
+
+    /// The resident's data key from its wrapped form.
+    pub fn unwrap_data_key(&self, uid: &str, wrapped: &str) -> Result<DataKey> {
+        let b64 = Zeroizing::new(self.open(&aad_data_key(uid), wrapped)?);
+        Ok(DataKey(decode_key(&b64)?))
+    }
+
+    /// The data key wrapped again by the active master key (rotation).
+    pub fn rewrap_data_key(&self, uid: &str, wrapped: &str) -> Result<String> {
+        let b64 = Zeroizing::new(self.open(&aad_data_key(uid), wrapped)?);
+        self.seal(&aad_data_key(uid), &b64)
+    }
+
+    /// Opens a field of a resident: sealed by the master key (`v1.`, from
+    /// before people had keys of their own) or by their own key (`v2.`).
+    /// Without their key (erased) a `v2.` value does not open.
+    pub fn open_with(&self, own: Option<&DataKey>, aad: &str, sealed: &str) -> Result<String> {
+        match (sealed.strip_prefix("v2."), own) {
+            (None, _) => self.open(aad, sealed),
+            (Some(body), Some(k)) => k.open(aad, body),
+            (Some(_), None) => Err(ServiceError::internal("this person's data key is gone (erased)")),
+        }
+    }
+}
+
+fn aad_data_key(uid: &str) -> String {
+    format!("resident_keys:{uid}")
+}
+
+/// One resident's own key for their sealed fields.
+#[derive(Clone)]
+pub struct DataKey(Key);
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey")
+    }
+}
+
+impl DataKey {
+    fn cipher(&self) -> Result<Aes256Gcm> {
+        Aes256Gcm::new_from_slice(self.0.as_slice()).map_err(|_| crypto_error("load the key for"))
+    }
+
+    /// `v2.<nonce and ciphertext, base64url>`, the field and row bound in as
+    /// with the master key.
+    pub fn seal(&self, aad: &str, plain: &str) -> Result<String> {
+        let nonce = Nonce::generate();
+        let ct = self
+            .cipher()?
+            .encrypt(&nonce, Payload { msg: plain.as_bytes(), aad: aad.as_bytes() })
+            .map_err(|_| crypto_error("seal"))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        Ok(format!("v2.{}", URL_SAFE_NO_PAD.encode(out)))
+    }
+
+    fn open(&self, aad: &str, body: &str) -> Result<String> {
+        open_body(&self.cipher()?, aad, body)
+    }
+}
+
+fn open_body(cipher: &Aes256Gcm, aad: &str, body: &str) -> Result<String> {
+    let bytes = URL_SAFE_NO_PAD.decode(body).map_err(|_| crypto_error("decode"))?;
+    if bytes.len() < 12 + 16 {
+        return Err(crypto_error("decode"));
+    }
+    let (nonce, ct) = bytes.split_at(12);
+    let nonce = Nonce::try_from(nonce).map_err(|_| crypto_error("decode"))?;
+    let plain = cipher.decrypt(&nonce, Payload { msg: ct, aad: aad.as_bytes() }).map_err(|_| crypto_error("open"))?;
+    String::from_utf8(plain).map_err(|_| crypto_error("decode"))
+}
+
+impl Keyring {
     /// The blind index of a normalised value: the same value always gives
     /// the same index (so it can be searched), but without the key nobody
     /// can go back from the index to the value.
@@ -250,6 +327,32 @@ mod tests {
         k.retire_old();
         assert!(k.open("f:1", &old).is_err());
         assert_eq!(k.open("f:1", &resealed).unwrap(), "x");
+    }
+
+    #[test]
+    fn a_persons_own_key_opens_their_fields_and_nothing_once_destroyed() {
+        let mut k = Keyring::generate();
+        let (own, wrapped) = k.new_data_key("u1").unwrap();
+        let s = own.seal("residents.phone:u1", "13812345678").unwrap();
+        assert!(s.starts_with("v2.") && k.is_current(&s));
+        assert!(!format!("{own:?}").contains("1381"));
+        let back = k.unwrap_data_key("u1", &wrapped).unwrap();
+        assert_eq!(k.open_with(Some(&back), "residents.phone:u1", &s).unwrap(), "13812345678");
+        assert!(k.open_with(Some(&back), "residents.phone:u2", &s).is_err(), "another row");
+        assert!(k.unwrap_data_key("u2", &wrapped).is_err(), "a key is bound to its person");
+        assert!(k.open_with(None, "residents.phone:u1", &s).is_err(), "without the key, nothing");
+        let (other, _) = k.new_data_key("u1").unwrap();
+        assert!(k.open_with(Some(&other), "residents.phone:u1", &s).is_err());
+        // master-sealed values still open, with or without a person's key
+        let old = k.seal("residents.phone:u1", "x").unwrap();
+        assert_eq!(k.open_with(Some(&back), "residents.phone:u1", &old).unwrap(), "x");
+        // rotation re-wraps the key; the values stay as they are
+        k.rotate();
+        let rewrapped = k.rewrap_data_key("u1", &wrapped).unwrap();
+        k.retire_old();
+        assert!(k.unwrap_data_key("u1", &wrapped).is_err());
+        let again = k.unwrap_data_key("u1", &rewrapped).unwrap();
+        assert_eq!(k.open_with(Some(&again), "residents.phone:u1", &s).unwrap(), "13812345678");
     }
 
     #[test]

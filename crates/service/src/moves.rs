@@ -254,6 +254,17 @@ impl Services {
         Ok(view(t, false))
     }
 
+    /// Where a resident may be transferred: every other community in yijia,
+    /// (code, name, subdistrict).
+    pub async fn transfer_targets(&self, caller: &Caller, id: i64) -> Result<Vec<(String, String, String)>> {
+        let r = self.resident_in_scope(caller, id, REGISTRARS, "transfer_request").await?;
+        let mut tx = self.db.read().await?;
+        let here = crate::cases::catalogue::community_of(&mut tx, &r.grid_path).await?;
+        let list = org::communities(&mut tx).await?;
+        tx.commit().await?;
+        Ok(list.into_iter().filter(|(code, _, _)| here.as_ref().is_none_or(|h| h.code != *code)).collect())
+    }
+
     /// The transfers into and out of the caller's communities, waiting ones
     /// first.
     pub async fn transfers(&self, caller: &Caller) -> Result<Vec<ResidentTransfer>> {

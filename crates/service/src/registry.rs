@@ -16,6 +16,7 @@ use yijia_store::{Tx, audit as store_audit, org, places, residents};
 
 use crate::audit::{Event, record};
 use crate::error::on_conflict;
+use crate::keys::DataKey;
 use crate::roles::{REGISTRARS, RESIDENT_READERS, UNMASKERS};
 use crate::visits::FirstDue;
 use crate::{Caller, Page, PageReq, Result, ServiceError, Services};
@@ -186,6 +187,9 @@ pub(crate) struct Prepared {
     /// Categories the community made (codes), held without details.
     pub custom: Vec<String>,
     pub flags: Vec<Flag>,
+    /// The person's own key, and its wrapped form when it is new.
+    pub own: DataKey,
+    pub wrapped: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -329,7 +333,7 @@ impl Services {
 
     /// Checks a resident's data and seals what is personal; no IO.
     pub(crate) fn prepare(&self, input: &ResidentInput, grid_id: i64, now: i64) -> Result<Prepared> {
-        self.prepare_as(input, grid_id, now, uuid::Uuid::new_v4())
+        self.prepare_as(input, grid_id, now, uuid::Uuid::new_v4(), None)
     }
 
     /// `prepare` with the row's uid chosen by the caller (generated data
@@ -340,6 +344,7 @@ impl Services {
         grid_id: i64,
         now: i64,
         uid: uuid::Uuid,
+        own: Option<DataKey>,
     ) -> Result<Prepared> {
         let name = validate_person_name(&input.name)?;
         let pinyin = yijia_domain::registry::name_pinyin(&name);
@@ -412,6 +417,10 @@ impl Services {
 
         let keys = self.keys();
         let uid = uid.to_string();
+        let (own, wrapped) = match own {
+            Some(k) => (k, None),
+            None => keys.new_data_key(&uid).map(|(k, w)| (k, Some(w)))?,
+        };
         let new = residents::NewResident {
             grid_id,
             household_id: None,
@@ -420,10 +429,10 @@ impl Services {
             name: name.clone(),
             sex,
             birth_date: birth.map(|b| b.to_string()),
-            id_number_sealed: id.as_ref().map(|i| keys.seal(&aad_id(&uid), i.as_str())).transpose()?,
+            id_number_sealed: id.as_ref().map(|i| own.seal(&aad_id(&uid), i.as_str())).transpose()?,
             id_number_index: id.as_ref().map(|i| keys.blind("id_number", i.as_str())).transpose()?,
             id_number_masked: id.as_ref().map(IdNumber::masked),
-            phone_sealed: phone.as_ref().map(|p| keys.seal(&aad_phone(&uid), &p.normalized())).transpose()?,
+            phone_sealed: phone.as_ref().map(|p| own.seal(&aad_phone(&uid), &p.normalized())).transpose()?,
             phone_index: phone.as_ref().map(|p| keys.blind("phone", &p.normalized())).transpose()?,
             phone_masked: phone.as_ref().map(Phone::masked),
             relation,
@@ -433,7 +442,7 @@ impl Services {
             now,
             uid: uid.clone(),
         };
-        Ok(Prepared { new, cats, custom: vec![], flags })
+        Ok(Prepared { new, cats, custom: vec![], flags, own, wrapped })
     }
 
     /// Stores a prepared resident and their categories in `tx`.
@@ -457,7 +466,6 @@ impl Services {
         by: &str,
         first: FirstDue,
     ) -> Result<Vec<i64>> {
-        let keys = self.keys();
         let mut ids = Vec::with_capacity(batch.len());
         for chunk in batch.chunks(residents::BATCH) {
             let rows: Vec<residents::NewResident> = chunk
@@ -468,9 +476,14 @@ impl Services {
                 Msg::new("该身份证号已登记,请先查找此人", "this ID number is registered already; look the person up")
             })?;
             let mut sealed = Vec::new();
+            let mut own = Vec::new();
             for ((p, _), id) in chunk.iter().zip(&chunk_ids) {
+                if let Some(w) = &p.wrapped {
+                    own.push((*id, w.clone()));
+                }
                 for (c, details) in &p.cats {
-                    let s = details.as_deref().map(|d| keys.seal(&aad_details(&p.new.uid, c.code()), d)).transpose()?;
+                    let s =
+                        details.as_deref().map(|d| p.own.seal(&aad_details(&p.new.uid, c.code()), d)).transpose()?;
                     sealed.push((*id, c.code(), s, p.new.now));
                 }
                 for code in &p.custom {
@@ -489,6 +502,7 @@ impl Services {
                 })
                 .collect();
             residents::add_categories(tx, &cats).await?;
+            yijia_store::erasure::insert_keys(tx, &own).await?;
             // those whose categories carry a care plan are due for a visit
             self.replan(tx, yijia_store::visits::Whose::Residents(&chunk_ids), first).await?;
             ids.extend(chunk_ids);
@@ -636,8 +650,13 @@ impl Services {
     pub async fn update_resident(&self, caller: &Caller, id: i64, edit: ResidentEdit) -> Result<ResidentView> {
         let r = self.resident_in_scope(caller, id, REGISTRARS, "resident_edit").await?;
         let keys = self.keys();
+        let mut conn = self.db.conn().await?;
+        let own = self.own_key(&mut conn, id).await?;
+        drop(conn);
         // what is not given stays: a sealed value is opened only to be sealed again
-        let kept = |sealed: &Option<String>, aad: String| sealed.as_deref().map(|s| keys.open(&aad, s)).transpose();
+        let kept = |sealed: &Option<String>, aad: String| {
+            sealed.as_deref().map(|s| keys.open_with(own.as_ref(), &aad, s)).transpose()
+        };
         let id_number = match edit.id_number.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(s) => Some(s.to_owned()),
             None => kept(&r.id_number_sealed, aad_id(&r.uid))?,
@@ -662,7 +681,7 @@ impl Services {
         };
         let uid = uuid::Uuid::parse_str(&r.uid).map_err(|e| ServiceError::caused("a stored resident uid", e))?;
         let now = self.now();
-        let p = self.prepare_as(&input, r.grid_id, now, uid)?;
+        let p = self.prepare_as(&input, r.grid_id, now, uid, own)?;
         let mut tx = self.db.write().await?;
         let household_id = match &edit.household {
             Some(h) => {
@@ -675,6 +694,9 @@ impl Services {
         let updated = on_conflict(residents::update(&mut tx, id, edit.version, &new).await, || {
             Msg::new("该身份证号已登记给另一位居民", "this ID number belongs to another resident")
         })?;
+        if let (true, Some(w)) = (updated, p.wrapped) {
+            yijia_store::erasure::insert_keys(&mut tx, &[(id, w)]).await?;
+        }
         if !updated {
             return Err(ServiceError::Conflict(Msg::new(
                 "这条记录在您打开后已被他人修改,请刷新后再改",
@@ -713,9 +735,12 @@ impl Services {
         let keys = self.keys();
         let mut tx = self.db.write().await?;
         let mut ended = Vec::new();
-        for h in residents::holders(&mut tx, Category::Pregnant.code()).await? {
+        let holders = residents::holders(&mut tx, Category::Pregnant.code()).await?;
+        let own = self.own_keys(&mut tx, &holders.iter().map(|h| h.resident_id).collect::<Vec<_>>()).await?;
+        for h in holders {
             let Some(sealed) = &h.details_sealed else { continue };
-            let details = keys.open(&aad_details(&h.uid, Category::Pregnant.code()), sealed)?;
+            let aad = aad_details(&h.uid, Category::Pregnant.code());
+            let details = keys.open_with(own.get(&h.resident_id), &aad, sealed)?;
             let due = serde_json::from_str::<serde_json::Value>(&details)
                 .ok()
                 .and_then(|d| d.get("due_date").and_then(|v| v.as_str()).map(str::to_owned))
@@ -774,20 +799,22 @@ impl Services {
         let mut tx = self.db.write().await?;
         let e = Event::ok("resident_unmask", format!("resident:{id}"), &r.grid_path);
         record(&mut tx, caller, self.now(), &e.with(json!({ "field": field, "reason": reason }))).await?;
+        let own = self.own_key(&mut tx, id).await?;
+        let own = own.as_ref();
         let value = match field {
             "id_number" => match &r.id_number_sealed {
-                Some(s) => json!(keys.open(&aad_id(&r.uid), s)?),
+                Some(s) => json!(keys.open_with(own, &aad_id(&r.uid), s)?),
                 None => serde_json::Value::Null,
             },
             "phone" => match &r.phone_sealed {
-                Some(s) => json!(keys.open(&aad_phone(&r.uid), s)?),
+                Some(s) => json!(keys.open_with(own, &aad_phone(&r.uid), s)?),
                 None => serde_json::Value::Null,
             },
             "details" => {
                 let mut m = serde_json::Map::new();
                 for c in residents::categories(&mut tx, id).await? {
                     if let Some(s) = &c.details_sealed {
-                        let plain = keys.open(&aad_details(&r.uid, &c.category), s)?;
+                        let plain = keys.open_with(own, &aad_details(&r.uid, &c.category), s)?;
                         m.insert(c.category, serde_json::from_str(&plain).unwrap_or(serde_json::Value::Null));
                     }
                 }
@@ -946,14 +973,15 @@ impl Services {
         &self,
         r: &residents::Resident,
         categories: &[residents::CategoryRow],
+        own: Option<&DataKey>,
     ) -> Result<OpenedFields> {
         let keys = self.keys();
-        let id_number = r.id_number_sealed.as_ref().map(|s| keys.open(&aad_id(&r.uid), s)).transpose()?;
-        let phone = r.phone_sealed.as_ref().map(|s| keys.open(&aad_phone(&r.uid), s)).transpose()?;
+        let id_number = r.id_number_sealed.as_ref().map(|s| keys.open_with(own, &aad_id(&r.uid), s)).transpose()?;
+        let phone = r.phone_sealed.as_ref().map(|s| keys.open_with(own, &aad_phone(&r.uid), s)).transpose()?;
         let mut details = std::collections::BTreeMap::new();
         for c in categories {
             if let Some(s) = &c.details_sealed {
-                let plain = keys.open(&aad_details(&r.uid, &c.category), s)?;
+                let plain = keys.open_with(own, &aad_details(&r.uid, &c.category), s)?;
                 details.insert(c.category.clone(), serde_json::from_str(&plain)?);
             }
         }
@@ -1001,6 +1029,11 @@ const STAFF_LOOKS: &[&str] = &[
     "care_plan",
     "proxy_link",
     "resident_invite",
+    "record_request",
+    "record_request_answer",
+    "resident_move",
+    "transfer_request",
+    "transfer_accept",
 ];
 
 /// Who read, showed or changed a record, newest first.
@@ -1037,7 +1070,8 @@ async fn views_of_record(conn: &mut Tx, id: i64, limit: i64) -> Result<Vec<Looke
                 who_name,
                 who_role,
                 field: detail["field"].as_str().map(str::to_owned),
-                reason: detail["reason"].as_str().map(yijia_domain::phone::mask_mobiles),
+                // an answer to his request reads as its reason
+                reason: detail["reason"].as_str().or(detail["answer"].as_str()).map(yijia_domain::phone::mask_mobiles),
                 action: e.action,
                 detail: yijia_domain::phone::mask_mobiles(&e.detail),
             };
@@ -1057,12 +1091,13 @@ impl Services {
         let keys = self.keys();
         let mut tx = self.db.read().await?;
         let rows = residents::sealed_batch(&mut tx, 0, sample).await?;
+        let own = self.own_keys(&mut tx, &rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
         tx.commit().await?;
         let (mut opened, mut failed) = (0, 0);
         for r in rows {
             let fields = [(aad_id(&r.uid), r.id_number_sealed), (aad_phone(&r.uid), r.phone_sealed)];
             for (aad, sealed) in fields {
-                match sealed.map(|s| keys.open(&aad, &s)) {
+                match sealed.map(|s| keys.open_with(own.get(&r.id), &aad, &s)) {
                     Some(Ok(_)) => opened += 1,
                     Some(Err(_)) => failed += 1,
                     None => {}
@@ -1091,24 +1126,49 @@ impl Services {
                 break;
             };
             after = last.id;
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            // each person's key wrapped again by the active master key;
+            // those from before keys of their own get one now
+            let mut own = std::collections::HashMap::new();
+            let mut new_keys = Vec::new();
+            for (id, uid, wrapped) in yijia_store::erasure::keys_of(&mut tx, &ids).await? {
+                if !keys.is_current(&wrapped) {
+                    yijia_store::erasure::set_key(&mut tx, id, &keys.rewrap_data_key(&uid, &wrapped)?).await?;
+                }
+                own.insert(id, keys.unwrap_data_key(&uid, &wrapped)?);
+            }
+            for r in &rows {
+                if !own.contains_key(&r.id) && r.erased_at.is_none() {
+                    let (k, w) = keys.new_data_key(&r.uid)?;
+                    own.insert(r.id, k);
+                    new_keys.push((r.id, w));
+                }
+            }
+            yijia_store::erasure::insert_keys(&mut tx, &new_keys).await?;
             for r in rows {
+                let Some(k) = own.get(&r.id) else { continue };
+                // a value under the master key moves under the person's own
+                let reseal = |aad: &str, s: &str| -> Result<(zeroize::Zeroizing<String>, String)> {
+                    let plain = zeroize::Zeroizing::new(keys.open_with(Some(k), aad, s)?);
+                    let sealed = if s.starts_with("v2.") { s.to_owned() } else { k.seal(aad, &plain)? };
+                    Ok((plain, sealed))
+                };
                 let mut out = residents::Resealed::default();
                 if let Some(s) = &r.id_number_sealed {
-                    let plain = zeroize::Zeroizing::new(keys.open(&aad_id(&r.uid), s)?);
-                    out.id_number_sealed = Some(keys.seal(&aad_id(&r.uid), &plain)?);
+                    let (plain, sealed) = reseal(&aad_id(&r.uid), s)?;
+                    out.id_number_sealed = Some(sealed);
                     out.id_number_index = Some(keys.blind("id_number", &plain)?);
                 }
                 if let Some(s) = &r.phone_sealed {
-                    let plain = zeroize::Zeroizing::new(keys.open(&aad_phone(&r.uid), s)?);
-                    out.phone_sealed = Some(keys.seal(&aad_phone(&r.uid), &plain)?);
+                    let (plain, sealed) = reseal(&aad_phone(&r.uid), s)?;
+                    out.phone_sealed = Some(sealed);
                     out.phone_index = Some(keys.blind("phone", &plain)?);
                 }
                 residents::update_sealed(&mut tx, r.id, &out).await?;
                 for c in residents::categories(&mut tx, r.id).await? {
-                    if let Some(s) = &c.details_sealed {
-                        let aad = aad_details(&r.uid, &c.category);
-                        let plain = zeroize::Zeroizing::new(keys.open(&aad, s)?);
-                        residents::update_details(&mut tx, r.id, &c.category, &keys.seal(&aad, &plain)?).await?;
+                    if let Some(s) = c.details_sealed.as_deref().filter(|s| !s.starts_with("v2.")) {
+                        let (_, sealed) = reseal(&aad_details(&r.uid, &c.category), s)?;
+                        residents::update_details(&mut tx, r.id, &c.category, &sealed).await?;
                     }
                 }
                 n += 1;
@@ -1138,10 +1198,21 @@ impl Services {
                 return Ok(n);
             };
             after = last.0;
-            for (id, client_id, sealed) in &rows {
+            let people: Vec<i64> = rows.iter().filter_map(|r| r.3).collect();
+            let own = self.own_keys(&mut tx, &people).await?;
+            for (id, client_id, sealed, resident) in &rows {
                 let aad = crate::visits::aad_notes(client_id);
-                let plain = zeroize::Zeroizing::new(keys.open(&aad, sealed)?);
-                yijia_store::visits::set_notes_sealed(&mut tx, *id, &keys.seal(&aad, &plain)?).await?;
+                // notes about one person move under their own key
+                let k = resident.and_then(|r| own.get(&r));
+                if sealed.starts_with("v2.") && k.is_some() {
+                    continue;
+                }
+                let plain = zeroize::Zeroizing::new(keys.open_with(k, &aad, sealed)?);
+                let again = match k {
+                    Some(k) => k.seal(&aad, &plain)?,
+                    None => keys.seal(&aad, &plain)?,
+                };
+                yijia_store::visits::set_notes_sealed(&mut tx, *id, &again).await?;
                 n += 1;
             }
             tx.commit().await?;
@@ -1250,7 +1321,12 @@ impl Services {
                     Some(category) => check_details(0, &CategoryInput { category, details: ch.details.clone() })?,
                     None => None,
                 };
-                let sealed = details.as_deref().map(|d| self.keys().seal(&aad_details(&r.uid, code), d)).transpose()?;
+                let sealed = match details.as_deref() {
+                    Some(d) => {
+                        Some(self.own_key_or_new(&mut tx, id, &r.uid).await?.seal(&aad_details(&r.uid, code), d)?)
+                    }
+                    None => None,
+                };
                 on_conflict(
                     residents::add_category(&mut tx, id, code, sealed.as_deref(), reason, &caller.username, now).await,
                     || Msg::new(format!("已是「{}」", def.name), format!("already '{}'", def.name_en)),

@@ -181,3 +181,12 @@ pub const GROUP_KEEPERS: &[Role] = &[Role::Secretary, Role::Admin];
 pub const BROADCASTERS: &[Role] = &[Role::Secretary, Role::StreetOfficer];
 /// Staff who see the broadcasts of their area.
 pub const BROADCAST_READERS: &[Role] = &[Role::Secretary, Role::CommunityStaff, Role::GridWorker, Role::StreetOfficer];
+
+// ---- a person's rights -------------------------------------------------------
+
+/// Who reads the requests about records (corrections, erasures).
+pub const RECORD_REQUEST_READERS: &[Role] = &[Role::Secretary, Role::CommunityStaff];
+/// Who answers them, and so decides an erasure.
+pub const RECORD_REQUEST_DECIDERS: &[Role] = &[Role::Secretary];
+/// Who sets how long the data of people who left is kept.
+pub const RETENTION_SETTERS: &[Role] = &[Role::Secretary];

@@ -184,6 +184,20 @@ pub struct RevisitItem {
     pub overdue: bool,
 }
 
+/// A household where someone died lately, offered for a last visit to the
+/// family (it leaves the list once the household is visited, or after 30 days).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct LastVisitItem {
+    pub household_id: i64,
+    /// Who died, and on which day.
+    pub name: String,
+    pub died_on: String,
+    pub address: String,
+}
+
+/// How long after a death the last visit is offered.
+const LAST_VISIT_DAYS: u64 = 30;
+
 /// Today's walk for the caller.
 /// A community's visit intervals, with the community named.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -207,6 +221,8 @@ pub struct WalkList {
     /// In walking order: by estate, building and entrance, doors in order.
     pub stops: Vec<WalkStop>,
     pub revisits: Vec<RevisitItem>,
+    /// Households where someone died lately, not visited since.
+    pub last_visits: Vec<LastVisitItem>,
     /// More were due than the list holds.
     pub truncated: bool,
     /// The estates on the whole list and how many are due in each, for a
@@ -340,6 +356,20 @@ fn today_of(now: i64) -> NaiveDate {
 /// A stored day (written by the server, so read leniently).
 fn date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// A visit's notes sealed: with the person's own key when the visit was to
+/// one person, else (a household) with the master key.
+pub(crate) fn seal_notes(
+    keys: &crate::keys::Keyring,
+    own: Option<&crate::keys::DataKey>,
+    client_id: &str,
+    notes: &str,
+) -> Result<String> {
+    match own {
+        Some(k) => k.seal(&aad_notes(client_id), notes),
+        None => keys.seal(&aad_notes(client_id), notes),
+    }
 }
 
 pub(crate) fn aad_notes(client_id: &str) -> String {
@@ -678,9 +708,14 @@ impl Services {
         let mut community: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
         let mut results: Vec<Result<usize>> = Vec::with_capacity(rows.len());
         let mut news: Vec<visits::NewVisit<'_>> = Vec::new();
+        // notes about one person are sealed with their own key
+        let own = self.own_keys(&mut tx, &resident_ids).await?;
         let sealed: Vec<Option<String>> = rows
             .iter()
-            .map(|(c, _, _)| c.notes.as_deref().map(|n| self.keys.seal(&aad_notes(&c.input.client_id), n)).transpose())
+            .map(|(c, _, _)| {
+                let k = c.input.resident_id.and_then(|r| own.get(&r));
+                c.notes.as_deref().map(|n| seal_notes(&self.keys, k, &c.input.client_id, n)).transpose()
+            })
             .collect::<Result<_>>()?;
         let on: Vec<String> = rows.iter().map(|(c, _, _)| ymd(c.visited_on)).collect();
         let next: Vec<Option<String>> = rows.iter().map(|(c, _, _)| c.next.map(ymd)).collect();
@@ -982,6 +1017,21 @@ impl Services {
             buildings.dedup();
             let beside = visits::cases_beside(&mut tx, &buildings).await?;
             let revisits = visits::revisits_due(&mut tx, &ids, end_of_day(today)).await?;
+            let since = ymd(today - chrono::Days::new(LAST_VISIT_DAYS));
+            let last_visits = visits::last_visits_due(&mut tx, &ids, &since)
+                .await?
+                .into_iter()
+                .map(|l| LastVisitItem {
+                    household_id: l.household_id,
+                    name: l.name,
+                    died_on: l.died_on,
+                    address: [l.estate, l.building, l.entrance, l.door]
+                        .into_iter()
+                        .filter(|p| !p.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                })
+                .collect();
             let visited_today: i64 =
                 visits::per_visitor(&mut tx, &ids, &ymd(today), &ymd(today)).await?.iter().map(|v| v.1).sum();
             drop(tx);
@@ -1100,6 +1150,7 @@ impl Services {
                 visited_today,
                 stops,
                 revisits,
+                last_visits,
                 truncated,
                 estates,
                 estate: estate.map(str::to_owned),
@@ -1123,6 +1174,7 @@ impl Services {
                 });
             }
             let list = visits::of_resident(&mut tx, resident_id, 50).await?;
+            let own = self.own_key(&mut tx, resident_id).await?;
             // notes open where the visit was made: a resident transferred
             // here brings his visits, not the last community's notes
             let here = org::by_id(&mut tx, p.grid_id).await?;
@@ -1143,7 +1195,7 @@ impl Services {
                 let notes = match (&v.notes_sealed, opens) {
                     (Some(s), true) => {
                         opened += 1;
-                        Some(self.keys.open(&aad_notes(&v.client_id), s)?)
+                        Some(self.keys.open_with(own.as_ref(), &aad_notes(&v.client_id), s)?)
                     }
                     _ => None,
                 };

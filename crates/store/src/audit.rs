@@ -20,6 +20,8 @@ pub struct Entry {
     pub detail: String,
     pub prev_hash: String,
     pub hash: String,
+    /// the erasure that emptied its personal fields
+    pub erased_by: Option<i64>,
 }
 
 impl Entry {
@@ -72,6 +74,8 @@ impl NewEntry<'_> {
 }
 
 const COLS: &str = "seq, at, actor_id, actor_name, action, outcome, object, org_path, ip, detail, prev_hash, hash";
+const READ: &str =
+    "seq, at, actor_id, actor_name, action, outcome, object, org_path, ip, detail, prev_hash, hash, erased_by";
 
 /// Appends an entry in the caller's transaction. Bumping the head row first
 /// takes its lock, so concurrent appenders queue and the chain never forks.
@@ -159,7 +163,7 @@ pub async fn append_many(tx: &mut Tx, entries: &[NewEntry<'_>]) -> Result<Vec<i6
 
 /// Entries after `after_seq`, in order, at most `limit`: for walking the chain.
 pub async fn chunk(tx: &mut Tx, after_seq: i64, limit: i64) -> Result<Vec<Entry>> {
-    let sql = format!("SELECT {COLS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
+    let sql = format!("SELECT {READ} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
     Ok(
         on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(after_seq).bind(limit).fetch_all(c).await?),
     )
@@ -181,7 +185,7 @@ pub struct Filter {
 pub async fn list(tx: &mut Tx, f: &Filter, limit: i64, offset: i64) -> Result<(Vec<Entry>, i64)> {
     let upper = format!("{}\u{10FFFF}", f.path);
     let cond = "org_path >= $1 AND org_path < $2 AND ($3 IS NULL OR action = $3) AND ($4 IS NULL OR actor_id = $4)";
-    let sql = format!("SELECT {COLS} FROM audit_log WHERE {cond} ORDER BY seq DESC LIMIT $5 OFFSET $6");
+    let sql = format!("SELECT {READ} FROM audit_log WHERE {cond} ORDER BY seq DESC LIMIT $5 OFFSET $6");
     let count_sql = format!("SELECT COUNT(*) FROM audit_log WHERE {cond}");
     let rows: Vec<Entry> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(&f.path).bind(&upper).bind(f.action.as_deref()).bind(f.actor_id).bind(limit).bind(offset)
@@ -197,7 +201,7 @@ pub async fn list(tx: &mut Tx, f: &Filter, limit: i64, offset: i64) -> Result<(V
 pub async fn between(tx: &mut Tx, path: &str, from: i64, to: i64, after_seq: i64, limit: i64) -> Result<Vec<Entry>> {
     let upper = format!("{path}\u{10FFFF}");
     let sql = format!(
-        "SELECT {COLS} FROM audit_log WHERE org_path >= $1 AND org_path < $2 AND at >= $3 AND at < $4 AND seq > $5 \
+        "SELECT {READ} FROM audit_log WHERE org_path >= $1 AND org_path < $2 AND at >= $3 AND at < $4 AND seq > $5 \
          ORDER BY seq LIMIT $6"
     );
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
@@ -220,6 +224,30 @@ pub async fn count_since(tx: &mut Tx, actor: i64, since: i64, actions: &[&str]) 
 
 /// The entries about one object (`resident:42`), newest first.
 pub async fn by_object(tx: &mut Tx, object: &str, limit: i64) -> Result<Vec<Entry>> {
-    let sql = format!("SELECT {COLS} FROM audit_log WHERE object = $1 ORDER BY seq DESC LIMIT $2");
+    let sql = format!("SELECT {READ} FROM audit_log WHERE object = $1 ORDER BY seq DESC LIMIT $2");
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(object).bind(limit).fetch_all(c).await?))
+}
+
+/// One entry by its number.
+pub async fn get(tx: &mut Tx, seq: i64) -> Result<Option<Entry>> {
+    let sql = format!("SELECT {READ} FROM audit_log WHERE seq = $1");
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(seq).fetch_optional(c).await?))
+}
+
+/// Empties the personal fields of the entries about `object`, and those a
+/// person's own account wrote (`actor`), naming the erasure entry `by`; the
+/// hashes and links stay. How many were emptied.
+pub async fn erase_about(tx: &mut Tx, object: &str, actor: Option<i64>, by: i64) -> Result<u64> {
+    // his own entries first: those about himself lose his name and address too
+    let own = match actor {
+        Some(actor) => on_tx!(tx, c => sqlx::query(
+            "UPDATE audit_log SET detail = '', actor_name = '', ip = '', erased_by = $2 \
+             WHERE actor_id = $1 AND erased_by IS NULL AND seq < $2")
+            .bind(actor).bind(by).execute(&mut *c).await?.rows_affected()),
+        None => 0,
+    };
+    let about = on_tx!(tx, c => sqlx::query(
+        "UPDATE audit_log SET detail = '', erased_by = $2 WHERE object = $1 AND erased_by IS NULL AND seq < $2")
+        .bind(object).bind(by).execute(&mut *c).await?.rows_affected());
+    Ok(about + own)
 }

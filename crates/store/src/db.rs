@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{Connection, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::{Result, StoreError};
 
@@ -111,7 +111,10 @@ impl Db {
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
                     .pragma("mmap_size", "268435456")
-                    .pragma("cache_size", "-65536");
+                    .pragma("cache_size", "-65536")
+                    // what is deleted or shortened is overwritten with zeros, so
+                    // that an erased person's data is not left in free space
+                    .pragma("secure_delete", "ON");
                 // a connection to a file does not go stale: no ping (a round
                 // trip to sqlx's worker thread) before every use
                 let pool = SqlitePoolOptions::new()
@@ -208,12 +211,37 @@ impl Db {
     pub async fn snapshot_into(&self, path: &std::path::Path) -> Result<bool> {
         match self {
             Db::Sqlite(p) => {
-                let Some(path) = path.to_str() else { return Err(StoreError::Broken("a snapshot path is not UTF-8")) };
+                let Some(name) = path.to_str() else { return Err(StoreError::Broken("a snapshot path is not UTF-8")) };
                 let mut c = p.acquire().await?;
-                sqlx::query("VACUUM INTO $1").bind(path).execute(&mut *c).await?;
+                sqlx::query("VACUUM INTO $1").bind(name).execute(&mut *c).await?;
+                drop(c);
+                // no backup carries the residents' own keys: their rows are
+                // overwritten with zeros in the copy
+                let co = SqliteConnectOptions::new()
+                    .filename(path)
+                    .journal_mode(SqliteJournalMode::Off)
+                    .pragma("secure_delete", "ON");
+                let mut c = sqlx::SqliteConnection::connect_with(&co).await?;
+                sqlx::query("DELETE FROM resident_keys").execute(&mut c).await?;
+                c.close().await?;
                 Ok(true)
             }
             Db::Postgres(_) => Ok(false),
+        }
+    }
+
+    /// Moves everything in SQLite's write-ahead log into the database file
+    /// and empties the log, so that what was erased is not left in it;
+    /// false when readers kept it busy. Nothing to do on PostgreSQL.
+    pub async fn checkpoint(&self) -> Result<bool> {
+        match self {
+            Db::Sqlite(p) => {
+                let mut c = p.acquire().await?;
+                let (busy, _, _): (i64, i64, i64) =
+                    sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&mut *c).await?;
+                Ok(busy == 0)
+            }
+            Db::Postgres(_) => Ok(true),
         }
     }
 

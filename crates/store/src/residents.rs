@@ -41,6 +41,8 @@ pub struct Resident {
     /// Here, moved away or deceased, and since which day.
     pub status: Status,
     pub status_on: Option<String>,
+    /// When the person's data was erased (the row stays, nameless).
+    pub erased_at: Option<i64>,
 }
 
 /// One of a resident's categories as read with the row.
@@ -82,7 +84,7 @@ const COLS: &str = "r.id, r.uid, r.grid_id, o.code AS grid_code, o.name AS grid_
                     (SELECT group_concat(rc.category || CASE WHEN rc.details_sealed IS NULL THEN '' ELSE '+' END \
                     || COALESCE('=' || cc.name, ''), ',') FROM resident_categories rc \
                     LEFT JOIN community_categories cc ON rc.category = 'c' || cc.id \
-                    WHERE rc.resident_id = r.id) AS categories, r.status, r.status_on";
+                    WHERE rc.resident_id = r.id) AS categories, r.status, r.status_on, r.erased_at";
 
 /// `COLS` for this backend: PostgreSQL calls `group_concat` `string_agg`.
 fn cols(tx: &Tx) -> std::borrow::Cow<'static, str> {
@@ -523,6 +525,19 @@ pub async fn history_of(tx: &mut Tx, resident_id: i64) -> Result<Vec<HistoryRow>
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(resident_id).fetch_all(c).await?))
 }
 
+/// The uids of these residents (those that exist).
+pub async fn uids_of(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(BATCH) {
+        let list = chunk.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+        let sql = format!("SELECT id, uid FROM residents WHERE id IN ({list})");
+        out.extend(
+            on_tx!(tx, c => sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?),
+        );
+    }
+    Ok(out)
+}
+
 /// The sealed fields of a row, for re-sealing under a new key.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct SealedRow {
@@ -530,10 +545,12 @@ pub struct SealedRow {
     pub uid: String,
     pub id_number_sealed: Option<String>,
     pub phone_sealed: Option<String>,
+    pub erased_at: Option<i64>,
 }
 
 pub async fn sealed_batch(tx: &mut Tx, after_id: i64, limit: i64) -> Result<Vec<SealedRow>> {
-    let sql = "SELECT id, uid, id_number_sealed, phone_sealed FROM residents WHERE id > $1 ORDER BY id LIMIT $2";
+    let sql = "SELECT id, uid, id_number_sealed, phone_sealed, erased_at FROM residents WHERE id > $1 \
+               ORDER BY id LIMIT $2";
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(after_id).bind(limit).fetch_all(c).await?))
 }
 
@@ -600,6 +617,8 @@ pub struct ExportRow {
     pub notes: String,
     /// Stored category codes, comma-separated.
     pub categories: Option<String>,
+    /// The person's own key, wrapped.
+    pub own_key: Option<String>,
 }
 
 /// Everyone the filter finds, by grid and name, with addresses.
@@ -612,7 +631,8 @@ pub async fn export_rows(tx: &mut Tx, f: &Filter) -> Result<Vec<ExportRow>> {
     let sql = format!(
         "SELECT r.uid, r.id_number_sealed, r.phone_sealed, o.code AS grid_code, o.name AS grid_name, r.name, r.sex, r.birth_date, r.id_number_masked, \
          r.phone_masked, e.name AS estate, b.name AS building, h.entrance, h.door, r.residence, r.notes, \
-         (SELECT {agg} FROM resident_categories rc WHERE rc.resident_id = r.id) AS categories \
+         (SELECT {agg} FROM resident_categories rc WHERE rc.resident_id = r.id) AS categories, \
+         (SELECT k.wrapped FROM resident_keys k WHERE k.resident_id = r.id) AS own_key \
          FROM {FROM} WHERE {cond} ORDER BY o.code, r.name, r.id",
         agg = match tx.backend() {
             crate::Backend::Sqlite => "group_concat(rc.category, ',')",

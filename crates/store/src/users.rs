@@ -271,7 +271,11 @@ pub async fn notify_profiles(tx: &mut Tx, ids: &[i64]) -> Result<Vec<NotifyProfi
 }
 
 /// A resident's uid and sealed phone (the uid binds the seal).
-pub async fn resident_phone(tx: &mut Tx, resident_id: i64) -> Result<Option<(String, Option<String>)>> {
-    let sql = "SELECT uid, phone_sealed FROM residents WHERE id = $1";
+/// A resident's uid, sealed phone and own key (wrapped).
+pub type SealedPhone = (String, Option<String>, Option<String>);
+
+pub async fn resident_phone(tx: &mut Tx, resident_id: i64) -> Result<Option<SealedPhone>> {
+    let sql = "SELECT r.uid, r.phone_sealed, k.wrapped FROM residents r \
+               LEFT JOIN resident_keys k ON k.resident_id = r.id WHERE r.id = $1";
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(resident_id).fetch_optional(c).await?))
 }

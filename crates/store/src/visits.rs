@@ -541,6 +541,42 @@ pub async fn revisits_due(tx: &mut Tx, grid_ids: &[i64], until: i64) -> Result<V
     Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
 }
 
+/// A household where someone died lately and no one has visited since: the
+/// worker is offered a last visit, to the family.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct LastVisit {
+    pub resident_id: i64,
+    pub name: String,
+    pub household_id: i64,
+    pub died_on: String,
+    pub estate: String,
+    pub building: String,
+    pub entrance: String,
+    pub door: String,
+}
+
+/// Households on these grids where someone died on or after `since`
+/// (`YYYY-MM-DD`) with no visit to the household since that day.
+pub async fn last_visits_due(tx: &mut Tx, grid_ids: &[i64], since: &str) -> Result<Vec<LastVisit>> {
+    if grid_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut args = Args::default();
+    let since = args.push(since);
+    let grids: Vec<String> = grid_ids.iter().map(|g| args.push(*g)).collect();
+    let sql = format!(
+        "SELECT r.id AS resident_id, r.name, r.household_id, r.status_on AS died_on, e.name AS estate, \
+         b.name AS building, h.entrance, h.door \
+         FROM residents r JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id \
+         JOIN estates e ON e.id = b.estate_id \
+         WHERE r.status = 'deceased' AND r.erased_at IS NULL AND r.status_on >= {since} AND r.grid_id IN ({}) \
+         AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.household_id = r.household_id AND v.visited_on >= r.status_on) \
+         ORDER BY r.status_on, r.id LIMIT 50",
+        grids.join(", ")
+    );
+    Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
+}
+
 /// A resident under a plan in a category (`None`: by their own interval
 /// only), for coverage.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -614,10 +650,14 @@ pub async fn per_visitor(tx: &mut Tx, grid_ids: &[i64], from: &str, to: &str) ->
     Ok(on_tx!(tx, c => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(&mut *c).await?))
 }
 
-/// Visits with sealed notes after `after_id`, at most `limit`, by id: (id,
-/// client id, sealed notes), for sealing again under a new key.
-pub async fn sealed_notes(tx: &mut Tx, after_id: i64, limit: i64) -> Result<Vec<(i64, String, String)>> {
-    let sql = "SELECT id, client_id, notes_sealed FROM visits WHERE id > $1 AND notes_sealed IS NOT NULL \
+/// A visit with sealed notes: its id, client id, the notes and whom the
+/// visit was to (when one person).
+pub type SealedNotes = (i64, String, String, Option<i64>);
+
+/// Visits with sealed notes after `after_id`, at most `limit`, by id, for
+/// sealing again under a new key.
+pub async fn sealed_notes(tx: &mut Tx, after_id: i64, limit: i64) -> Result<Vec<SealedNotes>> {
+    let sql = "SELECT id, client_id, notes_sealed, resident_id FROM visits WHERE id > $1 AND notes_sealed IS NOT NULL \
                ORDER BY id LIMIT $2";
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(after_id).bind(limit).fetch_all(c).await?))
 }

@@ -230,8 +230,16 @@ async fn audit_log_is_a_chain_and_append_only() {
     assert_eq!(audit::list(&mut tx, &f, 10, 0).await.unwrap().1, 0);
     tx.commit().await.unwrap();
 
-    // The database itself refuses to change or remove an entry.
-    for sql in ["UPDATE audit_log SET action = 'x' WHERE seq = 1", "DELETE FROM audit_log WHERE seq = 2"] {
+    // The database itself refuses to change or remove an entry; an erasure
+    // may only empty the personal fields, naming a later entry, once.
+    for sql in [
+        "UPDATE audit_log SET action = 'x' WHERE seq = 1",
+        "DELETE FROM audit_log WHERE seq = 2",
+        "UPDATE audit_log SET detail = '', erased_by = 1 WHERE seq = 2",
+        "UPDATE audit_log SET detail = 'other', erased_by = 3 WHERE seq = 1",
+        "UPDATE audit_log SET detail = '', outcome = 'denied', erased_by = 3 WHERE seq = 1",
+        "UPDATE audit_log SET detail = '', hash = 'x', erased_by = 3 WHERE seq = 1",
+    ] {
         let r = match &t.db {
             yijia_store::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
             yijia_store::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
@@ -239,6 +247,25 @@ async fn audit_log_is_a_chain_and_append_only() {
         let e = r.expect_err(sql).to_string();
         assert!(e.contains("append-only"), "{e}");
     }
+    let mut tx = t.db.write().await.unwrap();
+    assert_eq!(audit::erase_about(&mut tx, "org:1", None, 3).await.unwrap(), 0, "nothing about it");
+    tx.commit().await.unwrap();
+    let sql = "UPDATE audit_log SET detail = '', ip = '', actor_name = '', erased_by = 3 WHERE seq = 1";
+    match &t.db {
+        yijia_store::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        yijia_store::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+    }
+    .expect("an erasure empties an entry");
+    let mut tx = t.db.read().await.unwrap();
+    let e = audit::get(&mut tx, 1).await.unwrap().unwrap();
+    assert_eq!((e.detail.as_str(), e.erased_by, e.hash), ("", Some(3), all[0].hash.clone()), "its hash stays");
+    tx.commit().await.unwrap();
+    let again = "UPDATE audit_log SET detail = '', erased_by = 2 WHERE seq = 1";
+    let r = match &t.db {
+        yijia_store::Db::Sqlite(p) => sqlx::query(again).execute(p).await.map(|_| ()),
+        yijia_store::Db::Postgres(p) => sqlx::query(again).execute(p).await.map(|_| ()),
+    };
+    assert!(r.is_err(), "emptied once");
 }
 
 #[tokio::test]

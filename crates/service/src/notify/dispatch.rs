@@ -688,7 +688,10 @@ impl Services {
         }
         let plain = match kind {
             "resident" => match users::resident_phone(&mut tx, id).await? {
-                Some((uid, Some(sealed))) => Some(self.keys.open(&crate::registry::aad_phone(&uid), &sealed)?),
+                Some((uid, Some(sealed), own)) => {
+                    let own = own.map(|w| self.keys.unwrap_data_key(&uid, &w)).transpose()?;
+                    Some(self.keys.open_with(own.as_ref(), &crate::registry::aad_phone(&uid), &sealed)?)
+                }
                 _ => None,
             },
             "case" => match cases::get(&mut tx, id).await? {

@@ -23,6 +23,7 @@ mod prelude;
 mod projects;
 mod proxies;
 mod residents;
+mod rights;
 mod shop;
 mod stations;
 mod users;
@@ -144,6 +145,11 @@ pub fn routes(r: Routes) -> Routes {
         .api(Roles(REGISTRARS), Scope::Grants, documented!(moves::transfers))
         .api(Roles(TRANSFER_DECIDERS), Scope::Object, documented!(moves::accept_transfer))
         .api(Roles(TRANSFER_DECIDERS), Scope::Object, documented!(moves::refuse_transfer))
+        .api(Roles(REGISTRARS), Scope::Object, documented!(rights::ask_for_resident))
+        .api(Roles(RECORD_REQUEST_READERS), Scope::Grants, documented!(rights::record_requests))
+        .api(Roles(RECORD_REQUEST_DECIDERS), Scope::Object, documented!(rights::answer_record_request))
+        .api(Roles(LIFE_READERS), Scope::Object, documented!(rights::retention))
+        .api(Roles(RETENTION_SETTERS), Scope::Object, documented!(rights::set_retention))
         .api(Roles(COVERAGE_READERS), Scope::Grants, documented!(visits::walk_list))
         .api(Roles(POINT_KEEPERS), Scope::Named, documented!(points::transfer))
         .api(Roles(POINT_KEEPERS), Scope::Object, documented!(points::reverse))
@@ -200,6 +206,8 @@ pub fn routes(r: Routes) -> Routes {
         .api(Roles(RESIDENTS), Scope::Own, documented!(me::my_record_views))
         .api(Roles(RESIDENTS), Scope::Own, documented!(me::my_data_copy))
         .api(Roles(RESIDENTS), Scope::Own, documented!(me::my_data_copy_workbook))
+        .api(Roles(RESIDENTS), Scope::Own, documented!(rights::ask_about_my_record))
+        .api(Roles(RESIDENTS), Scope::Own, documented!(rights::my_record_requests))
         .api(Roles(APPROVERS), Scope::Grants, documented!(me::my_approvals))
         .api(Roles(RESIDENTS), Scope::Own, documented!(me::my_activities))
         .api(Roles(RESIDENTS), Scope::Own, documented!(me::sign_me_up))

@@ -73,6 +73,26 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
             l.t("按类别归档的居民信息", "Residents, archived by category"),
         ));
     }
+    if c.has_any(yijia_service::roles::REGISTRARS) {
+        v.push((
+            "/transfers",
+            l.t("转入转出", "Transfers"),
+            l.t(
+                "转到其他社区的居民,以及等本社区接收的",
+                "Residents moving to another community, and those to take over",
+            ),
+        ));
+    }
+    if c.has_any(yijia_service::roles::RECORD_REQUEST_READERS) {
+        v.push((
+            "/record-requests",
+            l.t("更正与删除申请", "Corrections and erasures"),
+            l.t(
+                "居民对自己信息的更正、删除申请,以及信息保存期限",
+                "Residents asking to correct or erase their data, and how long it is kept",
+            ),
+        ));
+    }
     if c.has_any(yijia_service::roles::CASE_HANDLERS) {
         v.push((
             "/cases",
@@ -175,6 +195,11 @@ fn links(l: Lang, c: &Caller) -> Vec<(&'static str, &'static str, &'static str)>
                     "社区保存的关于您的全部信息,可打印、可下载",
                     "Everything the community holds about you, to print or download",
                 ),
+            ));
+            v.push((
+                "/me/requests",
+                l.t("更正或删除我的信息", "Correct or erase my data"),
+                l.t("信息有误请更正;迁出或去世后可申请删除", "Ask for a correction; after moving away, an erasure"),
             ));
         }
         v.push((

@@ -72,7 +72,11 @@ async fn community_options(st: &AppState, c: &Caller, l: Lang) -> Result<Vec<(St
     Ok(tree.into_iter().filter(|n| n.kind == OrgKind::Community).map(|n| (n.code, n.name)).collect())
 }
 
-async fn grid_options(st: &AppState, c: &Caller, l: Lang) -> Result<Vec<(String, String)>, super::PageError> {
+pub(super) async fn grid_options(
+    st: &AppState,
+    c: &Caller,
+    l: Lang,
+) -> Result<Vec<(String, String)>, super::PageError> {
     let tree = st.svc.org_tree(c).await.page(l)?;
     Ok(tree
         .into_iter()

@@ -109,6 +109,17 @@ async fn a_deceased_elder_leaves_every_count_at_once_and_a_wrong_entry_undone_br
     assert_eq!(case["state"], "closed", "{case}");
     assert!(case.to_string().contains(yijia_domain::life::DECEASED_NOTE), "{case}");
     assert_eq!(app.svc.tallies_check().await.unwrap().1, Vec::<String>::new(), "the tallies equal a recount");
+    // the worker is offered a last visit to his home, until someone calls
+    let (_, walk) = app.get(&worker, "/api/v1/walk-list").await;
+    let last = walk["last_visits"].as_array().unwrap_or_else(|| panic!("{walk}"));
+    assert_eq!((last.len(), last[0]["name"].as_str()), (1, Some("孙大爷")), "{walk}");
+    let html = app.browser_as("worker1").await.get(format!("{}/walk", app.url)).send().await.unwrap();
+    assert!(html.text().await.unwrap().contains("id=\"last-visits\""), "on the walk page");
+    let body = json!({"client_id": "sun-last-visit-1", "household_id": last[0]["household_id"], "notes": "慰问家属"});
+    let (st, v) = app.post(&worker, "/api/v1/visits", body).await;
+    assert!(st.is_success(), "{v}");
+    let (_, walk) = app.get(&worker, "/api/v1/walk-list").await;
+    assert_eq!(walk["last_visits"], json!([]), "visited: off the list");
 
     // a wrong entry: he is back, planned, counted and able to log in; the history keeps both
     let (_, r) = app.get(&worker, &format!("/api/v1/residents/{sun}")).await;
@@ -116,7 +127,9 @@ async fn a_deceased_elder_leaves_every_count_at_once_and_a_wrong_entry_undone_br
     let (st, out) = app.post(&worker, &url, life("returned", &today, "登记有误,系同名邻居", v2)).await;
     assert_eq!((st, out["status"].as_str()), (StatusCode::OK, Some("present")), "{out}");
     assert_eq!(grid_one(&app, &secretary).await, (people_before, alone_before));
-    assert!(people(&app.get(&worker, "/api/v1/walk-list").await.1).contains(&"孙大爷".to_owned()));
+    // planned again (the visit to his home just now counts as contact)
+    let (_, plan) = app.get(&worker, &format!("/api/v1/residents/{sun}/plan")).await;
+    assert!(plan["due_on"].is_string(), "{plan}");
     assert!(out["effects"]["account"].is_i64(), "his account comes back: {out}");
     let r = app.login_raw("13912340000", crate::me::PASSWORD).await;
     assert!(r.status().is_success(), "{} {}", r.status(), r.text().await.unwrap());

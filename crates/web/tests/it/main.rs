@@ -36,6 +36,7 @@ mod projects;
 mod proxies;
 mod reports;
 mod residents;
+mod rights;
 mod shapes;
 mod shop;
 mod stations;

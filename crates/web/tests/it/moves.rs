@@ -155,3 +155,75 @@ async fn a_resident_moves_within_the_community_and_to_another_and_back() {
         assert!(log.iter().any(|(a, o, _)| a == action && o == "ok"), "{action} audited");
     }
 }
+
+/// The same on the pages: the record's moving page, a refusal said on the
+/// page, the transfer sent, and the other community taking him over from
+/// its inbox.
+#[tokio::test]
+async fn moving_and_transfers_work_from_the_pages() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff").await;
+    let (wu, _) = add(&app, &staff, person("吴大娘", "chengnan-g01", "603", &["elderly_alone"])).await;
+    beiyuan(&app).await;
+    let b = app.browser_as("staff").await;
+    let page = b.get(format!("{}/residents/{wu}", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("/residents/{wu}/move")), "the record links to moving");
+    let page = b.get(format!("{}/residents/{wu}/move", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("北苑社区") && page.contains("move-form") && page.contains("transfer-form"), "{page}");
+    let csrf = crate::helpers::csrf_of(&page);
+    let version = version(&app, &staff, wu).await.to_string();
+    let day = today(&app);
+    let within = |reason: &'static str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("version", version.clone()),
+            ("grid", "chengnan-g02".into()),
+            ("estate", "丁香花园三期".into()),
+            ("building", "9号楼".into()),
+            ("entrance", String::new()),
+            ("door", "202".into()),
+            ("on", day.clone()),
+            ("source", "resident".into()),
+            ("reason", reason.into()),
+        ]
+    };
+    let r = b.post(format!("{}/residents/{wu}/move", app.url)).form(&within("")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("id=\"error\""), "said on the page");
+    let r = b.post(format!("{}/residents/{wu}/move", app.url)).form(&within("搬到女儿家")).send().await.unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let (_, rec) = app.get(&staff, &format!("/api/v1/residents/{wu}")).await;
+    assert_eq!(rec["grid"], "chengnan-g02");
+
+    let transfer = [
+        ("_csrf", csrf.as_str()),
+        ("community", "beiyuan"),
+        ("address", "北苑小区5号楼"),
+        ("on", day.as_str()),
+        ("source", "family"),
+        ("reason", "随女儿迁往北苑"),
+    ];
+    let r = b.post(format!("{}/residents/{wu}/transfer", app.url)).form(&transfer).send().await.unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let page = b.get(format!("{}/transfers", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("吴大娘") && !page.contains("accept-"), "sent, not ours to accept: {page}");
+
+    let other = app.browser_as("beiyuan-staff").await;
+    let page = other.get(format!("{}/transfers", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("吴大娘") && page.contains("accept-"), "{page}");
+    let tid = page.split("id=\"accept-").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let csrf = crate::helpers::csrf_of(&page);
+    let accept = [
+        ("_csrf", csrf.as_str()),
+        ("grid", "beiyuan-g01"),
+        ("estate", "北苑小区"),
+        ("building", "5号楼"),
+        ("entrance", ""),
+        ("door", "301"),
+    ];
+    let r = other.post(format!("{}/transfers/{tid}/accept", app.url)).form(&accept).send().await.unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let (st, _) = app.get(&staff, &format!("/api/v1/residents/{wu}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "no longer ours");
+    assert_eq!(app.svc.tallies_check().await.unwrap().1, Vec::<String>::new());
+}

@@ -1,0 +1,175 @@
+//! Each resident's own data key (wrapped), and erasing a person: their
+//! personal fields emptied everywhere, their key destroyed, the row kept
+//! for the counts.
+
+use crate::{Result, Tx, on_tx};
+
+/// Stores residents' wrapped data keys, a few statements for many.
+pub async fn insert_keys(tx: &mut Tx, rows: &[(i64, String)]) -> Result<()> {
+    write_keys(tx, rows, "").await
+}
+
+/// Stores keys read back from a keys file (after a restore), replacing any.
+pub async fn replace_keys(tx: &mut Tx, rows: &[(i64, String)]) -> Result<()> {
+    write_keys(tx, rows, "ON CONFLICT (resident_id) DO UPDATE SET wrapped = excluded.wrapped").await
+}
+
+async fn write_keys(tx: &mut Tx, rows: &[(i64, String)], on_conflict: &str) -> Result<()> {
+    for chunk in rows.chunks(crate::residents::BATCH) {
+        let sql = format!(
+            "INSERT INTO resident_keys (resident_id, wrapped) VALUES {} {on_conflict}",
+            crate::residents::placeholders(tx.backend(), chunk.len(), 2)
+        );
+        on_tx!(tx, c => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for (id, wrapped) in chunk {
+                q = q.bind(*id).bind(wrapped.as_str());
+            }
+            q.execute(&mut *c).await?.rows_affected()
+        });
+    }
+    Ok(())
+}
+
+/// A resident's id, uid and wrapped key.
+pub type KeyRow = (i64, String, String);
+
+/// The wrapped keys of these residents (those that have one).
+pub async fn keys_of(tx: &mut Tx, ids: &[i64]) -> Result<Vec<KeyRow>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(crate::residents::BATCH) {
+        let list = chunk.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT r.id, r.uid, k.wrapped FROM resident_keys k JOIN residents r ON r.id = k.resident_id \
+             WHERE k.resident_id IN ({list})"
+        );
+        out.extend(on_tx!(tx, c => sqlx::query_as::<_, KeyRow>(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?));
+    }
+    Ok(out)
+}
+
+/// Keys after `after_id`, in order: for re-wrapping and for the keys file.
+pub async fn key_batch(tx: &mut Tx, after_id: i64, limit: i64) -> Result<Vec<KeyRow>> {
+    let sql = "SELECT r.id, r.uid, k.wrapped FROM resident_keys k JOIN residents r ON r.id = k.resident_id \
+               WHERE k.resident_id > $1 ORDER BY k.resident_id LIMIT $2";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(after_id).bind(limit).fetch_all(c).await?))
+}
+
+/// When the latest erasure happened, if any.
+pub async fn last_erased_at(tx: &mut Tx) -> Result<Option<i64>> {
+    let sql = "SELECT MAX(erased_at) FROM residents WHERE erased_at IS NOT NULL";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).fetch_one(c).await?))
+}
+
+pub async fn set_key(tx: &mut Tx, resident_id: i64, wrapped: &str) -> Result<()> {
+    let sql = "UPDATE resident_keys SET wrapped = $2 WHERE resident_id = $1";
+    on_tx!(tx, c => sqlx::query(sql).bind(resident_id).bind(wrapped).execute(c).await?.rows_affected());
+    Ok(())
+}
+
+/// Residents whose sealed fields need a key they do not have: after a
+/// restore from a backup older than their erasure.
+pub async fn without_key(tx: &mut Tx) -> Result<Vec<i64>> {
+    let sql = "SELECT r.id FROM residents r WHERE r.erased_at IS NULL \
+               AND NOT EXISTS (SELECT 1 FROM resident_keys k WHERE k.resident_id = r.id) \
+               AND (r.id_number_sealed LIKE 'v2.%' OR r.phone_sealed LIKE 'v2.%' \
+                    OR EXISTS (SELECT 1 FROM resident_categories c WHERE c.resident_id = r.id \
+                               AND c.details_sealed LIKE 'v2.%') \
+                    OR EXISTS (SELECT 1 FROM visits v WHERE v.resident_id = r.id AND v.notes_sealed LIKE 'v2.%')) \
+               ORDER BY r.id";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).fetch_all(c).await?))
+}
+
+/// What an erasure leaves for the caller to remove outside the database.
+#[derive(Debug, Default)]
+pub struct Erased {
+    /// stored files (visit photos of the person)
+    pub files: Vec<String>,
+    /// the person's own account, now emptied and disabled
+    pub user_id: Option<i64>,
+}
+
+/// Empties the person's personal fields everywhere in `tx`: the record
+/// (name, birth date, ID number and phone with their indexes, notes),
+/// category details, visit notes and photos, the name and phone on
+/// requests they filed and service records, their account; and destroys
+/// their data key. The row, its categories and its history stay, named
+/// `anon`, so that counts and links still add up. None when already erased.
+pub async fn erase(tx: &mut Tx, resident_id: i64, anon: &str, now: i64) -> Result<Option<Erased>> {
+    let n = on_tx!(tx, c => sqlx::query(
+        "UPDATE residents SET name = $2, name_pinyin = '', name_initials = '', birth_date = NULL, \
+         id_number_sealed = NULL, id_number_index = NULL, id_number_masked = NULL, phone_sealed = NULL, \
+         phone_index = NULL, phone_masked = NULL, notes = '', flags = '[]', erased_at = $3, updated_at = $3, \
+         version = version + 1 WHERE id = $1 AND erased_at IS NULL")
+        .bind(resident_id).bind(anon).bind(now).execute(&mut *c).await?.rows_affected());
+    if n == 0 {
+        return Ok(None);
+    }
+    let files: Vec<String> = on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT photo_file FROM visits WHERE resident_id = $1 AND photo_file IS NOT NULL")
+        .bind(resident_id).fetch_all(&mut *c).await?);
+    let user_id: Option<i64> = on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM users WHERE resident_id = $1")
+        .bind(resident_id).fetch_optional(&mut *c).await?);
+    let by_id = [
+        "DELETE FROM resident_keys WHERE resident_id = $1",
+        "UPDATE resident_categories SET details_sealed = NULL WHERE resident_id = $1",
+        "UPDATE visits SET notes_sealed = NULL, photo_file = NULL, photo_type = NULL WHERE resident_id = $1",
+        "UPDATE record_requests SET body = '', evidence = '' WHERE resident_id = $1",
+    ];
+    for sql in by_id {
+        on_tx!(tx, c => sqlx::query(sql).bind(resident_id).execute(&mut *c).await?.rows_affected());
+    }
+    let named = [
+        "UPDATE service_records SET person_name = $2 WHERE resident_id = $1",
+        "UPDATE cases SET reporter_name = $2, reporter_phone_sealed = NULL WHERE reporter_resident_id = $1",
+    ];
+    for sql in named {
+        on_tx!(tx, c => sqlx::query(sql).bind(resident_id).bind(anon).execute(&mut *c).await?.rows_affected());
+    }
+    if let Some(user) = user_id {
+        let own = [
+            "UPDATE cases SET reporter_name = $2, reporter_phone_sealed = NULL \
+             WHERE reporter_user_id = $1 AND reporter_resident_id IS NULL",
+            "UPDATE record_requests SET asked_by_name = $2 WHERE asked_by = $1",
+        ];
+        for sql in own {
+            on_tx!(tx, c => sqlx::query(sql).bind(user).bind(anon).execute(&mut *c).await?.rows_affected());
+        }
+        // the username may have been his phone number
+        let sql = "UPDATE users SET display_name = $2, username = 'erased-' || id, password_hash = '!', \
+                   work_phone = NULL, disabled_at = COALESCE(disabled_at, $3) WHERE id = $1";
+        on_tx!(tx, c => sqlx::query(sql).bind(user).bind(anon).bind(now).execute(&mut *c).await?.rows_affected());
+        for sql in ["DELETE FROM sessions WHERE user_id = $1", "DELETE FROM notify_settings WHERE user_id = $1"] {
+            on_tx!(tx, c => sqlx::query(sql).bind(user).execute(&mut *c).await?.rows_affected());
+        }
+    }
+    Ok(Some(Erased { files, user_id }))
+}
+
+/// A person off the register whose data may be due for erasure: their id,
+/// the day they left and their community's retention in years.
+pub type LeftRow = (i64, String, i64);
+
+/// People who left on or before `cutoff` (`YYYY-MM-DD`) and are not erased,
+/// at most `limit`, with their community's retention.
+pub async fn left_before(tx: &mut Tx, cutoff: &str, limit: i64) -> Result<Vec<LeftRow>> {
+    let sql = "SELECT r.id, r.status_on, c.retention_years FROM residents r \
+               JOIN org_nodes g ON g.id = r.grid_id JOIN org_nodes c ON c.id = g.parent_id \
+               WHERE r.status <> 'present' AND r.erased_at IS NULL AND r.status_on IS NOT NULL \
+               AND r.status_on <= $1 ORDER BY r.status_on, r.id LIMIT $2";
+    let rows: Vec<(i64, String, i32)> =
+        on_tx!(tx, c => sqlx::query_as(sql).bind(cutoff).bind(limit).fetch_all(c).await?);
+    Ok(rows.into_iter().map(|(id, on, years)| (id, on, i64::from(years))).collect())
+}
+
+/// Sets how many years a community keeps the data of people who left.
+pub async fn set_retention(tx: &mut Tx, community_id: i64, years: i64) -> Result<bool> {
+    let sql = "UPDATE org_nodes SET retention_years = $2 WHERE id = $1 AND kind = 'community'";
+    Ok(on_tx!(tx, c => sqlx::query(sql).bind(community_id).bind(years as i32).execute(c).await?.rows_affected()) > 0)
+}
+
+pub async fn retention(tx: &mut Tx, community_id: i64) -> Result<i64> {
+    let sql = "SELECT retention_years FROM org_nodes WHERE id = $1";
+    let y: i32 = on_tx!(tx, c => sqlx::query_scalar(sql).bind(community_id).fetch_one(c).await?);
+    Ok(i64::from(y))
+}

@@ -1,0 +1,234 @@
+//! A person's rights over their record: a correction asked on the phone and
+//! answered by the secretary in the record's history; an erasure refused
+//! while he is on the register and granted once he moved away, after which
+//! his name, ID number, phone, details and notes are gone, his account is
+//! refused, the audit entries about him are emptied and the chain still
+//! verifies; a community's retention erases those who left long enough ago.
+
+use chrono::NaiveDate;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use yijia_domain::id_number::{IdNumber, Sex};
+use yijia_service::audit::Verification;
+
+use crate::helpers::TestApp;
+
+fn person(name: &str, serial: u16, phone: &str) -> Value {
+    let id = IdNumber::from_parts("220182", NaiveDate::from_ymd_opt(1950, 6, 1).unwrap(), serial, Sex::Male).unwrap();
+    json!({
+        "name": name, "grid": "chengnan-g01", "id_number": id.as_str(), "phone": phone,
+        "household": {"estate": "丁香花园三期", "building": "9号楼", "entrance": "1单元", "door": format!("{serial}")},
+        "relation": "户主", "residence": "permanent",
+        "categories": [{"category": "disabled", "details": {"kind": "肢体", "grade": "二级"}}]
+    })
+}
+
+async fn put(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    yijia_testkit::call(&app.client(), Method::PUT, &format!("{}{path}", app.url), token, Some(&body)).await
+}
+
+/// Records that he moved away on `on`.
+async fn moved_away(app: &TestApp, token: &str, id: i64, on: &str) {
+    let (_, r) = app.get(token, &format!("/api/v1/residents/{id}")).await;
+    let body = json!({"change": "moved_away", "on": on, "reason": "随子女去外地", "source": "family", "version": r["version"]});
+    let (st, v) = app.post(token, &format!("/api/v1/residents/{id}/life"), body).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+}
+
+#[tokio::test]
+async fn a_correction_is_answered_and_an_erasure_leaves_only_counts() {
+    let app = TestApp::spawn().await;
+    let (staff, secretary) = (app.token("staff").await, app.token("secretary").await);
+    let (st, v) = app.post(&staff, "/api/v1/residents", person("欧阳守正", 731, "13911112222")).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let ouyang = v["id"].as_i64().unwrap();
+    let (_, token) = crate::me::link(&app, ouyang, "13911112222").await;
+    let worker = app.token("worker1").await;
+    let visit = json!({"client_id": "rights-visit-0001", "resident_id": ouyang, "notes": "家中有药品过期"});
+    assert!(app.post(&worker, "/api/v1/visits", visit).await.0.is_success());
+
+    // a correction, on his phone; bad input is refused by field
+    for (body, field) in [
+        (json!({"kind": "correction", "body": "x"}), "body"),
+        (json!({"kind": "correction", "body": "出生日期错了", "reason": "代办"}), "reason"),
+        (json!({"kind": "correction", "body": "出生日期错了", "evidence": "证".repeat(1001)}), "evidence"),
+    ] {
+        let (st, v) = app.post(&token, "/api/v1/me/record-requests", body).await;
+        assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{v}");
+    }
+    let ask = json!({"kind": "correction", "body": "出生日期应为1950年6月2日", "evidence": "户口本第3页"});
+    let (st, q) = app.post(&token, "/api/v1/me/record-requests", ask).await;
+    assert_eq!(st, StatusCode::CREATED, "{q}");
+    let qid = q["id"].as_i64().unwrap();
+    let (_, list) = app.get(&staff, "/api/v1/record-requests").await;
+    let mine = list.as_array().unwrap().iter().find(|x| x["id"] == qid).unwrap();
+    assert_eq!((mine["state"].as_str(), mine["can_answer"].as_bool()), (Some("waiting"), Some(false)), "{mine}");
+    // staff read, the secretary answers; another community's staff see nothing
+    let answer = json!({"done": true, "answer": "已核对户口本并更正"});
+    let url = format!("/api/v1/record-requests/{qid}/answer");
+    assert_eq!(app.post(&staff, &url, answer.clone()).await.0, StatusCode::NOT_FOUND, "staff do not answer");
+    let (st, short) = app.post(&secretary, &url, json!({"done": true, "answer": "好"})).await;
+    assert_eq!((st, short["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("answer")));
+    let (st, a) = app.post(&secretary, &url, answer.clone()).await;
+    assert_eq!((st, a["state"].as_str()), (StatusCode::OK, Some("done")), "{a}");
+    assert_eq!(app.post(&secretary, &url, answer).await.0, StatusCode::CONFLICT, "answered once");
+    let (_, mine) = app.get(&token, "/api/v1/me/record-requests").await;
+    assert_eq!(mine[0]["answer"], "已核对户口本并更正");
+    // and it is in his record's history, as he sees it
+    let (_, views) = app.get(&token, "/api/v1/me/record-views").await;
+    let answered = views.as_array().unwrap().iter().find(|v| v["action"] == "record_request_answer").unwrap();
+    assert_eq!(answered["reason"], "已核对户口本并更正", "{views}");
+
+    // an erasure while he is on the register: refused, nothing changed
+    let ask = json!({"kind": "erasure", "body": "我要搬走了,请删除我的信息"});
+    let (_, q) = app.post(&token, "/api/v1/me/record-requests", ask).await;
+    let url = format!("/api/v1/record-requests/{}/answer", q["id"]);
+    let (st, v) = app.post(&secretary, &url, json!({"done": true, "answer": "同意删除"})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    let (_, r) = app.get(&staff, &format!("/api/v1/residents/{ouyang}")).await;
+    assert_eq!(r["name"], "欧阳守正");
+
+    // he moves away; staff ask for him (he handed back his phone), the secretary grants
+    let today = yijia_domain::time::to_local(app.svc.now()).date_naive().format("%Y-%m-%d").to_string();
+    moved_away(&app, &staff, ouyang, &today).await;
+    let ask = json!({"kind": "erasure", "body": "本人已迁往外省,要求删除", "reason": "本人电话告知社区"});
+    let (st, v) = app.post(&staff, &format!("/api/v1/residents/{ouyang}/record-requests"), ask).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let asked = v["id"].as_i64().unwrap();
+    let no_reason = json!({"kind": "erasure", "body": "本人已迁往外省"});
+    let (st, v) = app.post(&staff, &format!("/api/v1/residents/{ouyang}/record-requests"), no_reason).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")));
+    let url = format!("/api/v1/record-requests/{asked}/answer");
+    let (st, done) = app.post(&secretary, &url, json!({"done": true, "answer": "已迁出,依申请删除"})).await;
+    assert_eq!(st, StatusCode::OK, "{done}");
+    assert!(done["erasure"]["audit_entries_emptied"].as_u64().unwrap() > 3, "{done}");
+
+    // nothing personal is left; the row stays for the counts
+    let (st, r) = app.get(&staff, &format!("/api/v1/residents/{ouyang}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(r["name"], format!("已删除 #{ouyang}"));
+    assert!(r["id_number"].is_null() && r["phone"].is_null() && r["birth_date"].is_null(), "{r}");
+    let body = json!({"field": "details", "reason": "核对"});
+    let (_, d) = app.post(&secretary, &format!("/api/v1/residents/{ouyang}/unmask"), body).await;
+    assert_eq!(d["value"], json!({}), "no details: {d}");
+    let (_, plan) = app.get(&worker, &format!("/api/v1/residents/{ouyang}/plan")).await;
+    assert!(plan["visits"].as_array().unwrap().iter().all(|v| v["notes"].is_null()), "{plan}");
+    let (st, _) = app.get(&token, "/api/v1/me/record-requests").await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "his sessions ended");
+    assert_eq!(app.login_raw("13911112222", crate::me::PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+    for q in ["name=欧阳&status=moved_away", "q=13911112222&status=moved_away", "status=moved_away"] {
+        let (st, list) = app.get(&staff, &format!("/api/v1/residents?{q}")).await;
+        assert_eq!(st, StatusCode::OK, "{list}");
+        let names: Vec<&str> = list["items"].as_array().unwrap().iter().filter_map(|r| r["name"].as_str()).collect();
+        assert!(!names.contains(&"欧阳守正"), "not found by name or phone: {q} {names:?}");
+    }
+    {
+        let mut tx = app.db.db.read().await.unwrap();
+        let keys = yijia_store::erasure::keys_of(&mut tx, &[ouyang]).await.unwrap();
+        assert!(keys.is_empty(), "his key is destroyed");
+        let about = yijia_store::audit::by_object(&mut tx, &format!("resident:{ouyang}"), 1000).await.unwrap();
+        let erase = about.iter().find(|e| e.action == "resident_erase").unwrap();
+        assert!(
+            about.iter().filter(|e| e.seq < erase.seq).all(|e| e.detail.is_empty() && e.erased_by == Some(erase.seq))
+        );
+        assert!(!erase.detail.contains("欧阳"), "{}", erase.detail);
+        tx.commit().await.unwrap();
+    }
+    assert!(matches!(app.svc.audit_verify().await.unwrap(), Verification::Intact { .. }));
+    assert_eq!(app.svc.tallies_check().await.unwrap().1, Vec::<String>::new());
+    let (_, list) = app.get(&secretary, "/api/v1/record-requests").await;
+    let granted = list.as_array().unwrap().iter().find(|x| x["state"] == "done" && x["kind"] == "erasure").unwrap();
+    assert_eq!(
+        (granted["body"].as_str(), granted["resident_name"].clone()),
+        (Some(""), json!(format!("已删除 #{ouyang}")))
+    );
+}
+
+#[tokio::test]
+async fn retention_erases_those_who_left_long_enough_ago() {
+    let app = TestApp::spawn().await;
+    let (staff, secretary) = (app.token("staff").await, app.token("secretary").await);
+    let (st, v) = app.post(&staff, "/api/v1/residents", person("司马远行", 735, "13911113333")).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let sima = v["id"].as_i64().unwrap();
+    let (st, v) = app.post(&staff, "/api/v1/residents", person("诸葛留守", 737, "13911114444")).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let zhuge = v["id"].as_i64().unwrap();
+    let today = yijia_domain::time::to_local(app.svc.now()).date_naive();
+    moved_away(&app, &staff, sima, &today.format("%Y-%m-%d").to_string()).await;
+
+    let (st, r) = app.get(&staff, "/api/v1/org/chengnan/retention").await;
+    assert_eq!((st, r["years"].as_i64()), (StatusCode::OK, Some(3)), "{r}");
+    let (st, v) = put(&app, &secretary, "/api/v1/org/chengnan/retention", json!({"years": 0})).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("years")));
+    let (st, _) = put(&app, &staff, "/api/v1/org/chengnan/retention", json!({"years": 1})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "only the secretary");
+    let (st, r) = put(&app, &secretary, "/api/v1/org/chengnan/retention", json!({"years": 1})).await;
+    assert_eq!((st, r["years"].as_i64()), (StatusCode::OK, Some(1)));
+
+    // a year later to the day he is still kept; the day after, erased
+    let day = |d: NaiveDate| yijia_domain::time::start_of_day(d) + 10 * 3_600_000;
+    app.clock.set(day(today + chrono::Months::new(12)));
+    assert_eq!(app.svc.erase_expired().await.unwrap(), 0);
+    app.clock.set(day(today + chrono::Months::new(12) + chrono::Days::new(1)));
+    assert_eq!(app.svc.erase_expired().await.unwrap(), 1);
+    assert_eq!(app.svc.erase_expired().await.unwrap(), 0, "once");
+    // a year on, the sessions have ended
+    let (staff, secretary) = (app.token("staff").await, app.token("secretary").await);
+    let (_, r) = app.get(&staff, &format!("/api/v1/residents/{sima}")).await;
+    assert_eq!(r["name"], format!("已删除 #{sima}"));
+    let (_, r) = app.get(&staff, &format!("/api/v1/residents/{zhuge}")).await;
+    assert_eq!((r["name"].as_str(), r["phone"].as_str().is_some()), (Some("诸葛留守"), true), "who stays is kept");
+    let body = json!({"field": "phone", "reason": "核对联系方式"});
+    let (_, p) = app.post(&secretary, &format!("/api/v1/residents/{zhuge}/unmask"), body).await;
+    assert_eq!(p["value"], "13911114444");
+    assert!(matches!(app.svc.audit_verify().await.unwrap(), Verification::Intact { .. }));
+    assert_eq!(app.svc.tallies_check().await.unwrap().1, Vec::<String>::new());
+}
+
+/// On the pages: the resident asks on his phone, the secretary answers from
+/// the inbox, and sets the retention.
+#[tokio::test]
+async fn requests_are_asked_and_answered_on_the_pages() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff").await;
+    let (st, v) = app.post(&staff, "/api/v1/residents", person("上官明理", 739, "13911115555")).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    crate::me::link(&app, id, "13911115555").await;
+    let b = app.browser();
+    let form = [("username", "13911115555"), ("password", crate::me::PASSWORD), ("next", "/")];
+    assert_eq!(b.post(format!("{}/login", app.url)).form(&form).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    let home = b.get(format!("{}/", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("/me/requests"), "in his menu");
+    let page = b.get(format!("{}/me/requests", app.url)).send().await.unwrap().text().await.unwrap();
+    let csrf = crate::helpers::csrf_of(&page);
+    let ask = |body: &'static str| {
+        [("_csrf", csrf.clone()), ("kind", "correction".into()), ("body", body.into()), ("evidence", "身份证".into())]
+    };
+    let r = b.post(format!("{}/me/requests", app.url)).form(&ask("x")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = b.post(format!("{}/me/requests", app.url)).form(&ask("电话号码已换,新号码当面告知")).send().await.unwrap();
+    assert!(r.status().is_redirection());
+    let page = b.get(format!("{}/me/requests?done=1", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("电话号码已换") && page.contains("id=\"done\""), "{page}");
+
+    let s = app.browser_as("secretary").await;
+    let page = s.get(format!("{}/record-requests", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("上官明理") && page.contains("retention-chengnan"), "{page}");
+    let csrf = crate::helpers::csrf_of(&page);
+    let rid = page.split("id=\"request-").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let answer = [("_csrf", csrf.as_str()), ("decision", "done"), ("answer", "已当面核对并更新电话")];
+    let r = s.post(format!("{}/record-requests/{rid}/answer", app.url)).form(&answer).send().await.unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let years = [("_csrf", csrf.as_str()), ("community", "chengnan"), ("years", "abc")];
+    let r = s.post(format!("{}/record-requests/retention", app.url)).form(&years).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let years = [("_csrf", csrf.as_str()), ("community", "chengnan"), ("years", "5")];
+    let r = s.post(format!("{}/record-requests/retention", app.url)).form(&years).send().await.unwrap();
+    assert!(r.status().is_redirection());
+    let (_, r) = app.get(&staff, "/api/v1/org/chengnan/retention").await;
+    assert_eq!(r["years"], 5);
+    let page = b.get(format!("{}/me/requests", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("已当面核对并更新电话"), "he reads the answer");
+}
