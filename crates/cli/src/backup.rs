@@ -81,7 +81,7 @@ pub async fn export_data_keys(cfg: &Config, out: &Path, given: &[String]) -> Res
 pub async fn load_data_keys(cfg: &Config, file: &Path, identity: &Path) -> Result<()> {
     let ids = backup::identities(identity).map_err(service_error)?;
     let svc = services(cfg, open(cfg).await?)?;
-    let (taken, erased) = svc.restore_data_keys(&Caller::operator(), file, &ids).await.map_err(service_error)?;
+    let (taken, erased) = svc.restore_data_keys(&Caller::operator(), file, &ids, None).await.map_err(service_error)?;
     println!("residents' own keys: {taken} taken from {}", file.display());
     if erased > 0 {
         println!("{erased} person(s) without a key (erased since) erased here too");
@@ -117,8 +117,9 @@ pub struct RestoreKeys<'a> {
     /// The age identity that opens the backup and the keys file.
     pub identity: &'a Path,
     pub master_key: Option<&'a Path>,
-    /// The newest `data-keys.age`.
-    pub data_keys: &'a Path,
+    /// The newest `data-keys.age` (not needed for a backup from before
+    /// residents had keys of their own).
+    pub data_keys: Option<&'a Path>,
 }
 
 pub async fn restore(cfg: &Config, file: &Path, keys: &RestoreKeys<'_>) -> Result<()> {
@@ -187,11 +188,22 @@ async fn check(cfg: &Config, dir: &Path, m: &Manifest, keys: &RestoreKeys<'_>, e
         .with_files(Arc::new(yijia_service::files::LocalFolder::new(dir.join(backup::FILES))));
     let result = async {
         let ids = backup::identities(keys.identity).map_err(service_error)?;
-        let (taken, erased) =
-            svc.restore_data_keys(&Caller::operator(), keys.data_keys, &ids).await.map_err(service_error)?;
-        println!("residents' own keys: {taken} taken from {}", keys.data_keys.display());
-        if erased > 0 {
-            println!("{erased} person(s) erased after this backup was taken stay erased");
+        match keys.data_keys {
+            Some(file) => {
+                let (taken, erased) = svc
+                    .restore_data_keys(&Caller::operator(), file, &ids, Some(&m.taken_at))
+                    .await
+                    .map_err(service_error)?;
+                println!("residents' own keys: {taken} taken from {}", file.display());
+                if erased > 0 {
+                    println!("{erased} person(s) erased after this backup was taken stay erased");
+                }
+            }
+            // a backup from before residents had keys of their own needs none
+            None if svc.needs_data_keys().await.map_err(service_error)? => {
+                bail!("this backup holds residents' own keys: give the newest data-keys.age with --data-keys")
+            }
+            None => println!("no residents' own keys in this backup"),
         }
         verify(&svc).await
     }

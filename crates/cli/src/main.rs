@@ -110,7 +110,7 @@ enum Command {
         /// The newest data-keys.age (the residents' own keys, written
         /// beside every backup and after every erasure).
         #[arg(long, value_name = "FILE")]
-        data_keys: PathBuf,
+        data_keys: Option<PathBuf>,
     },
 }
 
@@ -379,8 +379,11 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
         Command::Backup { out, recipients } => backup::take(&cfg, &out, &recipients).await.map(|_| ok),
         Command::Restore { file, identity, master_key, data_keys } => {
-            let keys =
-                backup::RestoreKeys { identity: &identity, master_key: master_key.as_deref(), data_keys: &data_keys };
+            let keys = backup::RestoreKeys {
+                identity: &identity,
+                master_key: master_key.as_deref(),
+                data_keys: data_keys.as_deref(),
+            };
             backup::restore(&cfg, &file, &keys).await.map(|_| ok)
         }
         Command::Apikey(cmd) => {

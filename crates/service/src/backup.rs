@@ -29,6 +29,8 @@ const FORMAT: u32 = 1;
 /// The residents' own keys (wrapped by the master key), beside the backups.
 pub const DATA_KEYS: &str = "data-keys.age";
 const DATA_KEYS_HEADER: &str = "yijia-data-keys 1";
+/// In the keys file, in place of a key: this person was erased.
+const ERASED: &str = "-";
 
 /// What a backup says of itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -333,6 +335,7 @@ impl Services {
         let partial = out.with_extension("age.partial");
         let _ = std::fs::remove_file(&partial);
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<yijia_store::erasure::KeyRow>>(4);
+        let written_at = yijia_domain::time::rfc3339(self.now());
         let writer = {
             let (partial, recipients) = (partial.clone(), recipients.to_vec());
             tokio::task::spawn_blocking(move || -> Result<usize> {
@@ -343,7 +346,7 @@ impl Services {
                     .wrap_output(std::io::BufWriter::with_capacity(1 << 20, file))
                     .map_err(|e| io("encrypting the data keys", e))?;
                 let fail = |e: std::io::Error| io("writing the data keys", e);
-                writeln!(w, "{DATA_KEYS_HEADER}").map_err(fail)?;
+                writeln!(w, "{DATA_KEYS_HEADER} {written_at}").map_err(fail)?;
                 let mut n = 0;
                 while let Some(rows) = rx.blocking_recv() {
                     for (id, uid, wrapped) in rows {
@@ -370,6 +373,18 @@ impl Services {
                     break;
                 }
             }
+            // and who was erased, by id and uid with no key (`-`): a restore
+            // erases them again, whatever the backup held of them
+            let mut after = 0;
+            loop {
+                let rows = yijia_store::erasure::erased_batch(&mut read, after, 5000).await?;
+                let Some(last) = rows.last() else { break };
+                after = last.0;
+                let rows = rows.into_iter().map(|(id, uid)| (id, uid, ERASED.to_owned())).collect();
+                if tx.send(rows).await.is_err() {
+                    break;
+                }
+            }
             read.commit().await?;
             Ok::<(), ServiceError>(())
         };
@@ -391,6 +406,7 @@ impl Services {
         caller: &crate::Caller,
         file: &Path,
         identities: &[age::x25519::Identity],
+        not_before: Option<&str>,
     ) -> Result<(usize, usize)> {
         if !caller.is_operator() {
             return Err(ServiceError::forbidden());
@@ -402,10 +418,21 @@ impl Services {
             .decrypt(identities.iter().map(|i| i as &dyn age::Identity))
             .map_err(|e| io(format!("{}: none of the given identities opens it", file.display()), e))?;
         let mut lines = std::io::BufRead::lines(std::io::BufReader::new(reader));
-        match lines.next() {
-            Some(Ok(h)) if h == DATA_KEYS_HEADER => {}
+        let written_at = match lines.next() {
+            Some(Ok(h)) if h.starts_with(DATA_KEYS_HEADER) => h[DATA_KEYS_HEADER.len()..].trim().to_owned(),
             _ => return Err(ServiceError::internal(format!("{} is not a yijia data keys file", file.display()))),
+        };
+        // an older keys file would erase everyone who came after it
+        let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+        if let (Some(backup), Some(keys)) = (not_before.and_then(parse), parse(&written_at))
+            && keys < backup
+        {
+            return Err(ServiceError::conflict(
+                format!("密钥文件({written_at})比备份还旧,请用最新的 data-keys.age"),
+                format!("the keys file ({written_at}) is older than the backup: give the newest data-keys.age"),
+            ));
         }
+        let mut erased_since: Vec<(i64, String)> = Vec::new();
         let mut taken = 0;
         let mut batch: Vec<(i64, String, String)> = Vec::with_capacity(5000);
         let flush = async |batch: &mut Vec<(i64, String, String)>| -> Result<usize> {
@@ -429,6 +456,10 @@ impl Services {
                 return Err(ServiceError::internal("a line of the data keys file is cut short"));
             };
             let id = id.parse().map_err(|e| io("a resident id in the data keys file", e))?;
+            if wrapped == ERASED {
+                erased_since.push((id, uid.to_owned()));
+                continue;
+            }
             batch.push((id, uid.to_owned(), wrapped.to_owned()));
             if batch.len() == 5000 {
                 taken += flush(&mut batch).await?;
@@ -437,7 +468,14 @@ impl Services {
         taken += flush(&mut batch).await?;
         // who has no key any more was erased after the backup was taken
         let mut conn = self.db.conn().await?;
-        let keyless = yijia_store::erasure::without_key(&mut conn).await?;
+        let mut keyless = yijia_store::erasure::without_key(&mut conn).await?;
+        // those the keys file says were erased, when they are these same people
+        let ids: Vec<i64> = erased_since.iter().map(|e| e.0).collect();
+        let here: std::collections::HashMap<i64, String> =
+            yijia_store::residents::uids_of(&mut conn, &ids).await?.into_iter().collect();
+        keyless.extend(erased_since.iter().filter(|(id, uid)| here.get(id) == Some(uid)).map(|e| e.0));
+        keyless.sort_unstable();
+        keyless.dedup();
         drop(conn);
         let now = self.now();
         let mut erased = 0;
@@ -458,6 +496,16 @@ impl Services {
             erased += gone.len();
         }
         Ok((taken, erased))
+    }
+}
+
+impl Services {
+    /// Whether this database has residents with keys of their own (a
+    /// restore of it needs the keys file).
+    pub async fn needs_data_keys(&self) -> Result<bool> {
+        let mut conn = self.db.conn().await?;
+        Ok(!yijia_store::erasure::key_batch(&mut conn, 0, 1).await?.is_empty()
+            || !yijia_store::erasure::without_key(&mut conn).await?.is_empty())
     }
 }
 

@@ -44,6 +44,17 @@ pub struct RetentionInput {
     pub years: i64,
 }
 
+/// An erased record takes no change: what is left of it is counts.
+pub(crate) fn not_erased(r: &residents::Resident) -> Result<()> {
+    match r.erased_at {
+        Some(_) => Err(ServiceError::conflict(
+            "此人的个人信息已删除,记录不能再修改",
+            "this person's data was erased; the record takes no change",
+        )),
+        None => Ok(()),
+    }
+}
+
 impl Services {
     /// The person's own data key, when they have one (records from before
     /// keys of their own get one at `yijia keys rotate`).
@@ -128,11 +139,17 @@ impl Services {
         let today = yijia_domain::time::to_local(now).date_naive();
         let min_years = *rights::RETENTION_YEARS.start();
         let cutoff = (today - chrono::Months::new(12 * min_years)).format("%Y-%m-%d").to_string();
-        let mut erased = 0;
+        let (mut erased, mut after) = (0, (String::new(), 0));
         loop {
             let mut tx = self.db.write().await?;
-            let due: Vec<i64> = erasure::left_before(&mut tx, &cutoff, 200)
-                .await?
+            let rows = erasure::left_before(&mut tx, &cutoff, (&after.0, after.1), 200).await?;
+            let Some(last) = rows.last() else {
+                tx.commit().await?;
+                return Ok(erased);
+            };
+            after = (last.1.clone(), last.0);
+            // each community keeps them its own number of years
+            let due: Vec<i64> = rows
                 .into_iter()
                 .filter(|(_, on, years)| {
                     chrono::NaiveDate::parse_from_str(on, "%Y-%m-%d")
@@ -156,10 +173,6 @@ impl Services {
                 self.after_erasure(g).await;
             }
             erased += gone.len();
-            // those left are kept longer by their community: done
-            if gone.len() < 200 {
-                return Ok(erased);
-            }
         }
     }
 

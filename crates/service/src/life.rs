@@ -128,6 +128,7 @@ impl Services {
     /// transaction.
     pub async fn change_life(&self, caller: &Caller, id: i64, input: LifeInput) -> Result<LifeOutcome> {
         let r = self.resident_in_scope(caller, id, REGISTRARS, "resident_life").await?;
+        crate::erasure::not_erased(&r)?;
         if !input.change.by_hand() {
             return Err(ServiceError::invalid(
                 "change",

@@ -141,6 +141,7 @@ impl Services {
     /// open requests and his account's grant follow.
     pub async fn move_resident(&self, caller: &Caller, id: i64, input: MoveInput) -> Result<MoveOutcome> {
         let r = self.resident_in_scope(caller, id, REGISTRARS, "resident_move").await?;
+        crate::erasure::not_erased(&r)?;
         Change::Moved.allowed_from(r.status)?;
         let reason = rules::change_reason(&input.reason)?;
         let now = self.now();
@@ -204,6 +205,7 @@ impl Services {
         input: ResidentTransferInput,
     ) -> Result<ResidentTransfer> {
         let r = self.resident_in_scope(caller, id, REGISTRARS, "transfer_request").await?;
+        crate::erasure::not_erased(&r)?;
         Change::Transferred.allowed_from(r.status)?;
         let reason = rules::change_reason(&input.reason)?;
         let address = input.address.trim();

@@ -137,7 +137,7 @@ impl Services {
             body: &body,
             evidence: &evidence,
             for_reason: reason.as_deref(),
-            asked_by: caller.user_id.unwrap_or_default(),
+            asked_by: caller.user_id,
             asked_by_name: &caller.display_name,
             at: now,
         };
@@ -208,7 +208,9 @@ impl Services {
             }
             let r = residents::get(&mut tx, q.resident_id).await?.ok_or(ServiceError::NotFound)?;
             let to = if input.done { RequestState::Done } else { RequestState::Refused };
-            store::decide(&mut tx, rid, to, &caller.display_name, &answer, now).await?;
+            if !store::decide(&mut tx, rid, to, &caller.display_name, &answer, now).await? {
+                return Err(ServiceError::conflict("这个申请刚被答复过", "this request was just answered"));
+            }
             let e = Event::ok("record_request_answer", format!("resident:{}", r.id), &r.grid_path)
                 .with(json!({ "request": rid, "kind": q.kind.code(), "state": to.code(), "answer": answer }));
             record(&mut tx, caller, now, &e).await?;

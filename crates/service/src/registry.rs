@@ -649,6 +649,7 @@ impl Services {
     /// changed, never their values.
     pub async fn update_resident(&self, caller: &Caller, id: i64, edit: ResidentEdit) -> Result<ResidentView> {
         let r = self.resident_in_scope(caller, id, REGISTRARS, "resident_edit").await?;
+        crate::erasure::not_erased(&r)?;
         let keys = self.keys();
         let mut conn = self.db.conn().await?;
         let own = self.own_key(&mut conn, id).await?;
@@ -1297,6 +1298,7 @@ impl Services {
         if !caller.covers(REGISTRARS, &r.grid_path) {
             return Err(ServiceError::forbidden());
         }
+        crate::erasure::not_erased(&r)?;
         let reason = ch.reason.trim();
         if reason.chars().count() < 2 || reason.chars().count() > 200 {
             return Err(ServiceError::invalid("reason", "请写明原因(2–200 字)", "give a reason (2–200 characters)"));

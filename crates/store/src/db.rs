@@ -215,14 +215,15 @@ impl Db {
                 let mut c = p.acquire().await?;
                 sqlx::query("VACUUM INTO $1").bind(name).execute(&mut *c).await?;
                 drop(c);
-                // no backup carries the residents' own keys: their rows are
-                // overwritten with zeros in the copy
+                // no backup carries the residents' own keys: each row is
+                // blanked in the copy (what it held overwritten with zeros),
+                // so that a restore knows who had one
                 let co = SqliteConnectOptions::new()
                     .filename(path)
                     .journal_mode(SqliteJournalMode::Off)
                     .pragma("secure_delete", "ON");
                 let mut c = sqlx::SqliteConnection::connect_with(&co).await?;
-                sqlx::query("DELETE FROM resident_keys").execute(&mut c).await?;
+                sqlx::query("UPDATE resident_keys SET wrapped = ''").execute(&mut c).await?;
                 c.close().await?;
                 Ok(true)
             }

@@ -55,6 +55,12 @@ pub async fn key_batch(tx: &mut Tx, after_id: i64, limit: i64) -> Result<Vec<Key
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(after_id).bind(limit).fetch_all(c).await?))
 }
 
+/// Erased residents after `after_id`, in order: (id, uid), for the keys file.
+pub async fn erased_batch(tx: &mut Tx, after_id: i64, limit: i64) -> Result<Vec<(i64, String)>> {
+    let sql = "SELECT id, uid FROM residents WHERE erased_at IS NOT NULL AND id > $1 ORDER BY id LIMIT $2";
+    Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(after_id).bind(limit).fetch_all(c).await?))
+}
+
 /// When the latest erasure happened, if any.
 pub async fn last_erased_at(tx: &mut Tx) -> Result<Option<i64>> {
     let sql = "SELECT MAX(erased_at) FROM residents WHERE erased_at IS NOT NULL";
@@ -67,15 +73,18 @@ pub async fn set_key(tx: &mut Tx, resident_id: i64, wrapped: &str) -> Result<()>
     Ok(())
 }
 
-/// Residents whose sealed fields need a key they do not have: after a
-/// restore from a backup older than their erasure.
+/// Residents who must have been erased after the backup they were restored
+/// from: their key row is still blank (the snapshot blanks them all, the
+/// keys file refills those still kept), or they have sealed fields of their
+/// own and no key at all.
 pub async fn without_key(tx: &mut Tx) -> Result<Vec<i64>> {
     let sql = "SELECT r.id FROM residents r WHERE r.erased_at IS NULL \
-               AND NOT EXISTS (SELECT 1 FROM resident_keys k WHERE k.resident_id = r.id) \
+               AND (EXISTS (SELECT 1 FROM resident_keys k WHERE k.resident_id = r.id AND k.wrapped = '') \
+               OR NOT EXISTS (SELECT 1 FROM resident_keys k WHERE k.resident_id = r.id) \
                AND (r.id_number_sealed LIKE 'v2.%' OR r.phone_sealed LIKE 'v2.%' \
                     OR EXISTS (SELECT 1 FROM resident_categories c WHERE c.resident_id = r.id \
                                AND c.details_sealed LIKE 'v2.%') \
-                    OR EXISTS (SELECT 1 FROM visits v WHERE v.resident_id = r.id AND v.notes_sealed LIKE 'v2.%')) \
+                    OR EXISTS (SELECT 1 FROM visits v WHERE v.resident_id = r.id AND v.notes_sealed LIKE 'v2.%'))) \
                ORDER BY r.id";
     Ok(on_tx!(tx, c => sqlx::query_scalar(sql).fetch_all(c).await?))
 }
@@ -105,16 +114,25 @@ pub async fn erase(tx: &mut Tx, resident_id: i64, anon: &str, now: i64) -> Resul
     if n == 0 {
         return Ok(None);
     }
-    let files: Vec<String> = on_tx!(tx, c => sqlx::query_scalar(
-        "SELECT photo_file FROM visits WHERE resident_id = $1 AND photo_file IS NOT NULL")
+    let mut files: Vec<String> = on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT photo_file FROM visits WHERE resident_id = $1 AND photo_file IS NOT NULL \
+         UNION ALL SELECT consent_file FROM proxies WHERE resident_id = $1 AND consent_file IS NOT NULL")
         .bind(resident_id).fetch_all(&mut *c).await?);
+    files.sort();
+    files.dedup();
     let user_id: Option<i64> = on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM users WHERE resident_id = $1")
         .bind(resident_id).fetch_optional(&mut *c).await?);
     let by_id = [
         "DELETE FROM resident_keys WHERE resident_id = $1",
         "UPDATE resident_categories SET details_sealed = NULL WHERE resident_id = $1",
         "UPDATE visits SET notes_sealed = NULL, photo_file = NULL, photo_type = NULL WHERE resident_id = $1",
-        "UPDATE record_requests SET body = '', evidence = '' WHERE resident_id = $1",
+        "UPDATE record_requests SET body = '', evidence = '', for_reason = NULL, answer = '' WHERE resident_id = $1",
+        // what staff wrote about him: why he left, where he went
+        "UPDATE resident_events SET reason = '', detail = '{}' WHERE resident_id = $1",
+        "UPDATE category_history SET reason = '' WHERE resident_id = $1",
+        "UPDATE transfers SET new_address = '', reason = '', decision_note = '' WHERE resident_id = $1",
+        // the family who acted for him: the link's evidence, not the family member's own account
+        "UPDATE proxies SET consent = '', consent_file = NULL WHERE resident_id = $1",
     ];
     for sql in by_id {
         on_tx!(tx, c => sqlx::query(sql).bind(resident_id).execute(&mut *c).await?.rows_affected());
@@ -151,14 +169,15 @@ pub async fn erase(tx: &mut Tx, resident_id: i64, anon: &str, now: i64) -> Resul
 pub type LeftRow = (i64, String, i64);
 
 /// People who left on or before `cutoff` (`YYYY-MM-DD`) and are not erased,
-/// at most `limit`, with their community's retention.
-pub async fn left_before(tx: &mut Tx, cutoff: &str, limit: i64) -> Result<Vec<LeftRow>> {
+/// after `after` (day, id), at most `limit`, with their community's retention.
+pub async fn left_before(tx: &mut Tx, cutoff: &str, after: (&str, i64), limit: i64) -> Result<Vec<LeftRow>> {
     let sql = "SELECT r.id, r.status_on, c.retention_years FROM residents r \
                JOIN org_nodes g ON g.id = r.grid_id JOIN org_nodes c ON c.id = g.parent_id \
                WHERE r.status <> 'present' AND r.erased_at IS NULL AND r.status_on IS NOT NULL \
-               AND r.status_on <= $1 ORDER BY r.status_on, r.id LIMIT $2";
-    let rows: Vec<(i64, String, i32)> =
-        on_tx!(tx, c => sqlx::query_as(sql).bind(cutoff).bind(limit).fetch_all(c).await?);
+               AND r.status_on <= $1 AND (r.status_on > $2 OR (r.status_on = $2 AND r.id > $3)) \
+               ORDER BY r.status_on, r.id LIMIT $4";
+    let rows: Vec<(i64, String, i32)> = on_tx!(tx, c => sqlx::query_as(sql)
+        .bind(cutoff).bind(after.0).bind(after.1).bind(limit).fetch_all(c).await?);
     Ok(rows.into_iter().map(|(id, on, years)| (id, on, i64::from(years))).collect())
 }
 

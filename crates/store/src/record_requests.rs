@@ -35,7 +35,7 @@ pub struct NewRequest<'a> {
     pub body: &'a str,
     pub evidence: &'a str,
     pub for_reason: Option<&'a str>,
-    pub asked_by: i64,
+    pub asked_by: Option<i64>,
     pub asked_by_name: &'a str,
     pub at: i64,
 }

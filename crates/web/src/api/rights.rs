@@ -11,6 +11,7 @@ use yijia_service::record_requests::{RecordRequestAnswer, RecordRequestInput, Re
     responses(
         (status = 201, description = "Waiting for the secretary", body = RecordRequestView),
         (status = 403, description = "CSRF token missing, or a family member acting for him", body = ErrorBody),
+        (status = 404, description = "Not a resident's account", body = ErrorBody),
         (status = 422, description = "No text, too long, or a reason given by the person himself", body = ErrorBody),
     ))]
 pub async fn ask_about_my_record(
@@ -27,6 +28,7 @@ pub async fn ask_about_my_record(
     responses(
         (status = 200, description = "Newest first", body = Vec<RecordRequestView>),
         (status = 403, description = "A family member acting for him", body = ErrorBody),
+        (status = 404, description = "Not a resident's account", body = ErrorBody),
     ))]
 pub async fn my_record_requests(
     State(st): State<AppState>,

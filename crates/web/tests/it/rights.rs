@@ -136,6 +136,14 @@ async fn a_correction_is_answered_and_an_erasure_leaves_only_counts() {
     }
     assert!(matches!(app.svc.audit_verify().await.unwrap(), Verification::Intact { .. }));
     assert_eq!(app.svc.tallies_check().await.unwrap().1, Vec::<String>::new());
+    // what is left takes no change: no edit, no category, no return to the register
+    let edit = json!({"name": "欧阳守正", "version": r["version"]});
+    assert_eq!(put(&app, &staff, &format!("/api/v1/residents/{ouyang}"), edit).await.0, StatusCode::CONFLICT);
+    let back =
+        json!({"change": "returned", "on": today, "reason": "搬回来了", "source": "family", "version": r["version"]});
+    assert_eq!(app.post(&staff, &format!("/api/v1/residents/{ouyang}/life"), back).await.0, StatusCode::CONFLICT);
+    let cat = json!({"action": "add", "category": "elderly_alone", "reason": "核实"});
+    assert_eq!(app.post(&staff, &format!("/api/v1/residents/{ouyang}/categories"), cat).await.0, StatusCode::CONFLICT);
     let (_, list) = app.get(&secretary, "/api/v1/record-requests").await;
     let granted = list.as_array().unwrap().iter().find(|x| x["state"] == "done" && x["kind"] == "erasure").unwrap();
     assert_eq!(
