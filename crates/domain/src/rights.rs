@@ -43,6 +43,8 @@ pub fn request_text(field: &str, s: &str, min: usize, max: usize) -> Result<Stri
 /// it says otherwise.
 pub const DEFAULT_RETENTION_YEARS: u32 = 3;
 pub const RETENTION_YEARS: std::ops::RangeInclusive<u32> = 1..=30;
+/// How many of one person's requests may wait for an answer at once.
+pub const WAITING_REQUESTS: i64 = 10;
 
 /// What an erased person's record is called from then on: the number
 /// only, so that counts and links still add up.

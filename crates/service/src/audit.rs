@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use yijia_domain::audit::{GENESIS, entry_hash};
+use yijia_domain::audit::{GENESIS, KeptDigest, entry_hash};
 use yijia_domain::phone::mask_mobiles;
 use yijia_store::{Tx, audit as store};
 
@@ -259,6 +259,8 @@ impl Services {
         let mut prev = GENESIS.to_owned();
         let mut expected_seq = 1;
         let mut erasures = std::collections::HashMap::new();
+        // per erasure, the digest of what the entries it emptied keep
+        let mut kept: std::collections::HashMap<i64, KeptDigest> = std::collections::HashMap::new();
         loop {
             let chunk = store::chunk(&mut tx, expected_seq - 1, 1000).await?;
             if chunk.is_empty() {
@@ -273,9 +275,13 @@ impl Services {
                     // emptied by an erasure: what was in it can no longer be
                     // checked, but its hash is still bound into the next
                     // entry, and the erasure that emptied it must say so
-                    erasure_problem(&mut tx, &e, by, &mut erasures).await?
+                    let problem = erasure_problem(&mut tx, &e, by, &mut erasures).await?;
+                    kept.entry(by).or_default().add(&e.fields(), &e.hash);
+                    problem
                 } else if entry_hash(&prev, &e.fields()) != e.hash {
                     Some(format!("entry {} was changed after it was written", e.seq))
+                } else if e.action == "resident_erase" {
+                    kept_problem(&e, kept.remove(&e.seq).unwrap_or_default())
                 } else {
                     None
                 };
@@ -326,6 +332,15 @@ async fn erasure_problem(
         }
         _ => Some(format!("entry {} says erasure {by} emptied it, and no such erasure did", e.seq)),
     })
+}
+
+/// Whether what the entries emptied by erasure `e` keep matches the digest
+/// written into it. An erasure from before the digest has none to check.
+fn kept_problem(e: &store::Entry, found: KeptDigest) -> Option<String> {
+    let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
+    let said = detail.get("kept").and_then(|k| k.as_str())?;
+    (said != found.finish())
+        .then(|| format!("the entries erasure {} emptied were changed, added to or taken from since", e.seq))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

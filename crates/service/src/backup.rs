@@ -229,6 +229,7 @@ impl Services {
             tokio::task::spawn_blocking(move || write_archive(&partial, &recipients, rx))
         };
         let feed = async {
+            let tx = tx; // owned: dropped when the feed ends, which ends the writer
             let send = |p: Part| tx.send(p);
             send(Part::Bytes(MANIFEST.to_owned(), serde_json::to_vec_pretty(&manifest)?)).await.ok();
             send(Part::Path(snapshot.clone(), DATABASE.to_owned())).await.ok();
@@ -246,16 +247,21 @@ impl Services {
             }
             Ok::<usize, ServiceError>(gone)
         };
-        let fed = feed.await;
-        drop(tx);
-        let bytes = writer.await.map_err(|e| io("writing the backup", e))??;
-        let files_gone = fed?;
+        let archive = async {
+            let fed = feed.await;
+            let bytes = writer.await.map_err(|e| io("writing the backup", e))??;
+            Ok::<_, ServiceError>((bytes, fed?))
+        };
+        // the keys at the same time, read after the snapshot: someone erased
+        // meanwhile has no key here
+        let keys_file = dir.join(DATA_KEYS);
+        let (archived, data_keys) = tokio::join!(archive, self.write_data_keys(&keys_file, recipients));
+        let (bytes, files_gone) = archived?;
         if files_gone > 0 {
             tracing::warn!(files_gone, "files removed while the backup was taken are not in it");
         }
         std::fs::rename(&partial, out).map_err(|e| io(format!("writing {}", out.display()), e))?;
-        // read after the snapshot: someone erased meanwhile has no key here
-        let data_keys = self.write_data_keys(&dir.join(DATA_KEYS), recipients).await?;
+        let data_keys = data_keys?;
         Ok(BackupReport { path: out.to_owned(), manifest, bytes, database_bytes, files_gone, data_keys })
     }
 }
@@ -334,7 +340,8 @@ impl Services {
     pub async fn write_data_keys(&self, out: &Path, recipients: &[age::x25519::Recipient]) -> Result<usize> {
         let partial = out.with_extension("age.partial");
         let _ = std::fs::remove_file(&partial);
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<yijia_store::erasure::KeyRow>>(4);
+        // blocks of lines, each with how many it holds
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<(usize, String)>(4);
         let written_at = yijia_domain::time::rfc3339(self.now());
         let writer = {
             let (partial, recipients) = (partial.clone(), recipients.to_vec());
@@ -348,11 +355,9 @@ impl Services {
                 let fail = |e: std::io::Error| io("writing the data keys", e);
                 writeln!(w, "{DATA_KEYS_HEADER} {written_at}").map_err(fail)?;
                 let mut n = 0;
-                while let Some(rows) = rx.blocking_recv() {
-                    for (id, uid, wrapped) in rows {
-                        writeln!(w, "{id}\t{uid}\t{wrapped}").map_err(fail)?;
-                        n += 1;
-                    }
+                while let Some((lines, block)) = rx.blocking_recv() {
+                    writeln!(w, "{block}").map_err(fail)?;
+                    n += lines;
                 }
                 let mut w = w.finish().map_err(fail)?;
                 w.flush().map_err(fail)?;
@@ -365,11 +370,10 @@ impl Services {
             // one snapshot of the keys, read in batches
             let mut read = self.db.read().await?;
             let mut after = 0;
-            loop {
-                let rows = yijia_store::erasure::key_batch(&mut read, after, 5000).await?;
-                let Some(last) = rows.last() else { break };
-                after = last.0;
-                if tx.send(rows).await.is_err() {
+            while let Some((last, block)) = yijia_store::erasure::key_lines(&mut read, after, 5000).await? {
+                after = last;
+                let lines = block.bytes().filter(|b| *b == b'\n').count() + 1;
+                if tx.send((lines, block)).await.is_err() {
                     break;
                 }
             }
@@ -380,8 +384,8 @@ impl Services {
                 let rows = yijia_store::erasure::erased_batch(&mut read, after, 5000).await?;
                 let Some(last) = rows.last() else { break };
                 after = last.0;
-                let rows = rows.into_iter().map(|(id, uid)| (id, uid, ERASED.to_owned())).collect();
-                if tx.send(rows).await.is_err() {
+                let block = rows.iter().map(|(id, uid)| format!("{id}\t{uid}\t{ERASED}")).collect::<Vec<_>>();
+                if tx.send((block.len(), block.join("\n"))).await.is_err() {
                     break;
                 }
             }
@@ -440,14 +444,10 @@ impl Services {
                 return Ok(0);
             }
             let mut tx = self.db.write().await?;
-            let ids: Vec<i64> = batch.iter().map(|b| b.0).collect();
-            let here: std::collections::HashMap<i64, String> =
-                yijia_store::residents::uids_of(&mut tx, &ids).await?.into_iter().collect();
-            let rows: Vec<(i64, String)> =
-                batch.drain(..).filter(|(id, uid, _)| here.get(id) == Some(uid)).map(|(id, _, w)| (id, w)).collect();
-            yijia_store::erasure::replace_keys(&mut tx, &rows).await?;
+            let n = yijia_store::erasure::load_keys(&mut tx, batch).await?;
             tx.commit().await?;
-            Ok(rows.len())
+            batch.clear();
+            Ok(n as usize)
         };
         for line in lines {
             let line = line.map_err(|e| io("reading the data keys", e))?;

@@ -17,8 +17,8 @@ use yijia_store::broadcasts::{self as store, Broadcast, NewBroadcast};
 use yijia_store::{Tx, cases, org, places};
 
 use crate::audit::{Event, record};
-use crate::cases::catalogue::community_of;
 use crate::fields::text;
+use crate::org::community_of;
 use crate::roles::{BROADCAST_READERS, BROADCASTERS};
 use crate::{Caller, Result, ServiceError, Services};
 

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use yijia_domain::audit::KeptDigest;
 use yijia_domain::life::Status;
 use yijia_domain::org::OrgKind;
 use yijia_domain::rights;
@@ -95,13 +96,34 @@ impl Services {
         why: Value,
         now: i64,
     ) -> Result<Option<(ErasureOutcome, erasure::Erased)>> {
+        if r.erased_at.is_some() {
+            return Ok(None);
+        }
         let object = format!("resident:{}", r.id);
+        // what will be emptied, fixed until the end of the transaction: its
+        // digest goes into the erasure's own entry (audit verify checks it)
+        store_audit::lock_head(tx).await?;
+        let user = yijia_store::users::user_of_resident(tx, r.id).await?;
+        let mut kept = KeptDigest::default();
+        let entries = store_audit::to_erase(tx, &object, user).await?;
+        for e in &entries {
+            kept.add(&e.fields(), &e.hash);
+        }
+        let mut why = why;
+        if let Some(o) = why.as_object_mut() {
+            o.insert("emptied".into(), entries.len().into());
+            o.insert("kept".into(), kept.finish().into());
+        }
         record(tx, caller, now, &Event::ok("resident_erase", object.clone(), &r.grid_path).with(why)).await?;
         let (seq, _) = store_audit::head(tx).await?;
         let Some(gone) = erasure::erase(tx, r.id, &rights::erased_name(r.id), now).await? else {
             return Ok(None);
         };
         let emptied = store_audit::erase_about(tx, &object, gone.user_id, seq).await?;
+        if emptied != entries.len() as u64 {
+            let said = format!("an erasure emptied {emptied} audit entries and digested {}", entries.len());
+            return Err(ServiceError::internal(said));
+        }
         let outcome =
             ErasureOutcome { resident: r.id, audit_entries_emptied: emptied, files_removed: gone.files.len() };
         Ok(Some((outcome, gone)))
@@ -192,11 +214,9 @@ impl Services {
     pub async fn retentions(&self, caller: &Caller) -> Result<Vec<RetentionView>> {
         let mut tx = self.db.read().await?;
         let mut out = Vec::new();
-        for p in caller.scope_paths(RETENTION_SETTERS) {
-            for c in org::subtree(&mut tx, &p).await?.into_iter().filter(|n| n.kind == OrgKind::Community) {
-                let years = erasure::retention(&mut tx, c.id).await?;
-                out.push(RetentionView { community: c.code, community_name: c.name, years });
-            }
+        for c in crate::org::communities_in(&mut tx, &caller.scope_paths(RETENTION_SETTERS)).await? {
+            let years = erasure::retention(&mut tx, c.id).await?;
+            out.push(RetentionView { community: c.code, community_name: c.name, years });
         }
         tx.commit().await?;
         Ok(out)

@@ -15,8 +15,8 @@ use yijia_store::{Tx, org, residents, sessions, users};
 
 use crate::audit::{Event, record};
 use crate::auth::{UserView, hash_blocking, token_hash};
-use crate::cases::catalogue::community_of;
 use crate::error::on_conflict;
+use crate::org::community_of;
 use crate::roles::REGISTRARS;
 use crate::{Caller, Result, ServiceError, Services};
 

@@ -127,8 +127,7 @@ impl Services {
     /// Records a change in a resident's life and does what it means, in one
     /// transaction.
     pub async fn change_life(&self, caller: &Caller, id: i64, input: LifeInput) -> Result<LifeOutcome> {
-        let r = self.resident_in_scope(caller, id, REGISTRARS, "resident_life").await?;
-        crate::erasure::not_erased(&r)?;
+        let r = self.resident_to_change(caller, id, REGISTRARS, "resident_life").await?;
         if !input.change.by_hand() {
             return Err(ServiceError::invalid(
                 "change",

@@ -140,8 +140,7 @@ impl Services {
     /// one transaction: the record, his plan (due again from that day), his
     /// open requests and his account's grant follow.
     pub async fn move_resident(&self, caller: &Caller, id: i64, input: MoveInput) -> Result<MoveOutcome> {
-        let r = self.resident_in_scope(caller, id, REGISTRARS, "resident_move").await?;
-        crate::erasure::not_erased(&r)?;
+        let r = self.resident_to_change(caller, id, REGISTRARS, "resident_move").await?;
         Change::Moved.allowed_from(r.status)?;
         let reason = rules::change_reason(&input.reason)?;
         let now = self.now();
@@ -204,8 +203,7 @@ impl Services {
         id: i64,
         input: ResidentTransferInput,
     ) -> Result<ResidentTransfer> {
-        let r = self.resident_in_scope(caller, id, REGISTRARS, "transfer_request").await?;
-        crate::erasure::not_erased(&r)?;
+        let r = self.resident_to_change(caller, id, REGISTRARS, "transfer_request").await?;
         Change::Transferred.allowed_from(r.status)?;
         let reason = rules::change_reason(&input.reason)?;
         let address = input.address.trim();
@@ -220,7 +218,7 @@ impl Services {
         let mut tx = self.db.write().await?;
         let before = residents::life_of(&mut tx, id).await?;
         let on = crate::life::checked_day(&r, &before, &input.on, now)?;
-        let from = crate::cases::catalogue::community_of(&mut tx, &r.grid_path).await?.ok_or(ServiceError::NotFound)?;
+        let from = crate::org::community_of(&mut tx, &r.grid_path).await?.ok_or(ServiceError::NotFound)?;
         let to = match org::by_code(&mut tx, input.community.trim()).await? {
             Some(c) if c.kind == OrgKind::Community && c.id != from.id => c,
             _ => {
@@ -261,7 +259,7 @@ impl Services {
     pub async fn transfer_targets(&self, caller: &Caller, id: i64) -> Result<Vec<(String, String, String)>> {
         let r = self.resident_in_scope(caller, id, REGISTRARS, "transfer_request").await?;
         let mut tx = self.db.read().await?;
-        let here = crate::cases::catalogue::community_of(&mut tx, &r.grid_path).await?;
+        let here = crate::org::community_of(&mut tx, &r.grid_path).await?;
         let list = org::communities(&mut tx).await?;
         tx.commit().await?;
         Ok(list.into_iter().filter(|(code, _, _)| here.as_ref().is_none_or(|h| h.code != *code)).collect())
@@ -275,19 +273,7 @@ impl Services {
             return Err(ServiceError::forbidden());
         }
         let mut tx = self.db.read().await?;
-        let mut ids = Vec::new();
-        for p in &paths {
-            let nodes = org::subtree(&mut tx, p).await?;
-            ids.extend(nodes.iter().filter(|n| n.kind == OrgKind::Community).map(|n| n.id));
-            // a grid worker: her grids' community
-            if let Some(community) =
-                nodes.iter().find(|n| n.path == *p && n.kind == OrgKind::Grid).and_then(|g| g.parent_id)
-            {
-                ids.push(community);
-            }
-        }
-        ids.sort_unstable();
-        ids.dedup();
+        let ids: Vec<i64> = crate::org::communities_in(&mut tx, &paths).await?.iter().map(|c| c.id).collect();
         let list = transfers::of_communities(&mut tx, &ids, 200).await?;
         let mut out = Vec::with_capacity(list.len());
         for t in list {

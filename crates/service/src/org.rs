@@ -8,7 +8,7 @@ use serde_json::json;
 use yijia_domain::Msg;
 use yijia_domain::org::{Boundary, OrgCode, OrgKind, child_path, validate_org_name};
 use yijia_domain::role::Role;
-use yijia_store::{org, places};
+use yijia_store::{Tx, org, places};
 
 use crate::audit::{Event, record};
 use crate::error::on_conflict;
@@ -25,6 +25,33 @@ pub struct OrgNodeView {
     /// The grid boundary as a GeoJSON geometry, when it has one.
     #[schema(value_type = Option<Object>)]
     pub boundary: Option<serde_json::Value>,
+}
+
+/// The community a node lies in (itself when it is one).
+pub(crate) async fn community_of(tx: &mut Tx, path: &str) -> Result<Option<org::OrgNode>> {
+    // /root/<subdistrict>/<community>/…: the community is the third level
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if parts.len() < 3 {
+        return Ok(None);
+    }
+    Ok(org::by_code(tx, parts[2]).await?.filter(|n| n.kind == OrgKind::Community))
+}
+
+/// The communities under the caller's scope paths: those in each subtree,
+/// and a grid's own community for a grid worker; each once, by id.
+pub(crate) async fn communities_in(tx: &mut Tx, paths: &[String]) -> Result<Vec<org::OrgNode>> {
+    let mut found: BTreeMap<i64, org::OrgNode> = BTreeMap::new();
+    for p in paths {
+        for n in org::subtree(tx, p).await? {
+            if n.kind == OrgKind::Community {
+                found.insert(n.id, n);
+            }
+        }
+        if let Some(c) = community_of(tx, p).await? {
+            found.insert(c.id, c);
+        }
+    }
+    Ok(found.into_values().collect())
 }
 
 fn depth(path: &str) -> usize {

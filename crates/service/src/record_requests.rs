@@ -128,8 +128,17 @@ impl Services {
         }
         let now = self.now();
         let mut tx = self.db.write().await?;
-        let community =
-            crate::cases::catalogue::community_of(&mut tx, &r.grid_path).await?.ok_or(ServiceError::NotFound)?;
+        // one person cannot flood the secretary's list
+        if store::waiting_of(&mut tx, r.id).await? >= rights::WAITING_REQUESTS {
+            return Err(ServiceError::conflict(
+                format!("已有 {} 件申请在等待答复,请等社区答复后再提", rights::WAITING_REQUESTS),
+                format!(
+                    "{} requests already wait for an answer; please wait for the community to answer them",
+                    rights::WAITING_REQUESTS
+                ),
+            ));
+        }
+        let community = crate::org::community_of(&mut tx, &r.grid_path).await?.ok_or(ServiceError::NotFound)?;
         let q = store::NewRequest {
             resident_id: r.id,
             community_id: community.id,
@@ -165,11 +174,7 @@ impl Services {
             return Err(ServiceError::forbidden());
         }
         let mut tx = self.db.read().await?;
-        let mut ids = Vec::new();
-        for p in &paths {
-            let nodes = org::subtree(&mut tx, p).await?;
-            ids.extend(nodes.iter().filter(|n| n.kind == yijia_domain::org::OrgKind::Community).map(|n| n.id));
-        }
+        let ids: Vec<i64> = crate::org::communities_in(&mut tx, &paths).await?.iter().map(|c| c.id).collect();
         let list = store::of_communities(&mut tx, &ids, 300).await?;
         let mut out = Vec::with_capacity(list.len());
         for q in list {

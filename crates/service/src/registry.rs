@@ -643,13 +643,26 @@ impl Services {
         }
     }
 
+    /// A resident in the caller's scope whose record may still change: an
+    /// erased one takes no edit (409).
+    pub(crate) async fn resident_to_change(
+        &self,
+        caller: &Caller,
+        id: i64,
+        roles: &[Role],
+        action: &str,
+    ) -> Result<residents::Resident> {
+        let r = self.resident_in_scope(caller, id, roles, action).await?;
+        crate::erasure::not_erased(&r)?;
+        Ok(r)
+    }
+
     /// Changes a resident's own data (not their grid or categories). Fields
     /// left out keep their value; the edit is refused when the record
     /// changed since `version` was read. The audit log names the fields
     /// changed, never their values.
     pub async fn update_resident(&self, caller: &Caller, id: i64, edit: ResidentEdit) -> Result<ResidentView> {
-        let r = self.resident_in_scope(caller, id, REGISTRARS, "resident_edit").await?;
-        crate::erasure::not_erased(&r)?;
+        let r = self.resident_to_change(caller, id, REGISTRARS, "resident_edit").await?;
         let keys = self.keys();
         let mut conn = self.db.conn().await?;
         let own = self.own_key(&mut conn, id).await?;
@@ -1294,11 +1307,10 @@ pub struct HistoryView {
 impl Services {
     /// Adds or removes a category, with the reason in its history.
     pub async fn change_category(&self, caller: &Caller, id: i64, ch: CategoryChange) -> Result<ResidentView> {
-        let r = self.resident_in_scope(caller, id, RESIDENT_READERS, "resident_category").await?;
+        let r = self.resident_to_change(caller, id, RESIDENT_READERS, "resident_category").await?;
         if !caller.covers(REGISTRARS, &r.grid_path) {
             return Err(ServiceError::forbidden());
         }
-        crate::erasure::not_erased(&r)?;
         let reason = ch.reason.trim();
         if reason.chars().count() < 2 || reason.chars().count() > 200 {
             return Err(ServiceError::invalid("reason", "请写明原因(2–200 字)", "give a reason (2–200 characters)"));

@@ -234,6 +234,23 @@ pub async fn get(tx: &mut Tx, seq: i64) -> Result<Option<Entry>> {
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(seq).fetch_optional(c).await?))
 }
 
+/// Holds the head of the chain until the transaction ends, so that no
+/// entry is appended meanwhile (SQLite's write transaction holds it
+/// already).
+pub async fn lock_head(tx: &mut Tx) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(c).await?.rows_affected());
+    Ok(())
+}
+
+/// The entries `erase_about` would empty now, in order.
+pub async fn to_erase(tx: &mut Tx, object: &str, actor: Option<i64>) -> Result<Vec<Entry>> {
+    let sql = format!(
+        "SELECT {READ} FROM audit_log WHERE object = $1 AND erased_by IS NULL \
+         UNION SELECT {READ} FROM audit_log WHERE actor_id = $2 AND erased_by IS NULL ORDER BY seq"
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(object).bind(actor).fetch_all(c).await?))
+}
+
 /// Empties the personal fields of the entries about `object`, and those a
 /// person's own account wrote (`actor`), naming the erasure entry `by`; the
 /// hashes and links stay. How many were emptied.

@@ -6,18 +6,43 @@ use crate::{Result, Tx, on_tx};
 
 /// Stores residents' wrapped data keys, a few statements for many.
 pub async fn insert_keys(tx: &mut Tx, rows: &[(i64, String)]) -> Result<()> {
-    write_keys(tx, rows, "").await
+    write_keys(tx, rows).await
 }
 
-/// Stores keys read back from a keys file (after a restore), replacing any.
-pub async fn replace_keys(tx: &mut Tx, rows: &[(i64, String)]) -> Result<()> {
-    write_keys(tx, rows, "ON CONFLICT (resident_id) DO UPDATE SET wrapped = excluded.wrapped").await
+/// Stores keys read back from a keys file (after a restore), replacing any:
+/// each `(id, uid, wrapped)` only where the resident with that id has that
+/// uid here, so a keys file of another database gives nothing. How many.
+pub async fn load_keys(tx: &mut Tx, rows: &[(i64, String, String)]) -> Result<u64> {
+    let mut n = 0;
+    for chunk in rows.chunks(crate::residents::BATCH) {
+        let values = (0..chunk.len())
+            .map(|i| match tx.backend() {
+                crate::Backend::Sqlite => "(CAST(? AS BIGINT), ?, ?)".to_owned(),
+                crate::Backend::Postgres => format!("(CAST(${} AS BIGINT), ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        // WHERE true: SQLite reads ON CONFLICT after a join only so
+        let sql = format!(
+            "INSERT INTO resident_keys (resident_id, wrapped) SELECT r.id, v.column3 FROM (VALUES {values}) AS v \
+             JOIN residents r ON r.id = v.column1 AND r.uid = v.column2 WHERE true \
+             ON CONFLICT (resident_id) DO UPDATE SET wrapped = excluded.wrapped"
+        );
+        n += on_tx!(tx, c => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for (id, uid, wrapped) in chunk {
+                q = q.bind(*id).bind(uid.as_str()).bind(wrapped.as_str());
+            }
+            q.execute(&mut *c).await?.rows_affected()
+        });
+    }
+    Ok(n)
 }
 
-async fn write_keys(tx: &mut Tx, rows: &[(i64, String)], on_conflict: &str) -> Result<()> {
+async fn write_keys(tx: &mut Tx, rows: &[(i64, String)]) -> Result<()> {
     for chunk in rows.chunks(crate::residents::BATCH) {
         let sql = format!(
-            "INSERT INTO resident_keys (resident_id, wrapped) VALUES {} {on_conflict}",
+            "INSERT INTO resident_keys (resident_id, wrapped) VALUES {}",
             crate::residents::placeholders(tx.backend(), chunk.len(), 2)
         );
         on_tx!(tx, c => {
@@ -53,6 +78,18 @@ pub async fn key_batch(tx: &mut Tx, after_id: i64, limit: i64) -> Result<Vec<Key
     let sql = "SELECT r.id, r.uid, k.wrapped FROM resident_keys k JOIN residents r ON r.id = k.resident_id \
                WHERE k.resident_id > $1 ORDER BY k.resident_id LIMIT $2";
     Ok(on_tx!(tx, c => sqlx::query_as(sql).bind(after_id).bind(limit).fetch_all(c).await?))
+}
+
+/// The keys file's lines after `after_id`, at most `limit`, in order, each
+/// `id<TAB>uid<TAB>wrapped`, joined by newlines in the database (one row
+/// back instead of thousands): the last id and the text; None at the end.
+pub async fn key_lines(tx: &mut Tx, after_id: i64, limit: i64) -> Result<Option<(i64, String)>> {
+    let sql = "SELECT MAX(id), string_agg(line, $3 ORDER BY id) FROM (SELECT r.id AS id, \
+               CAST(r.id AS TEXT) || $4 || r.uid || $4 || k.wrapped AS line FROM resident_keys k \
+               JOIN residents r ON r.id = k.resident_id WHERE k.resident_id > $1 ORDER BY k.resident_id LIMIT $2) AS b";
+    let (last, text): (Option<i64>, Option<String>) =
+        on_tx!(tx, c => sqlx::query_as(sql).bind(after_id).bind(limit).bind("\n").bind("\t").fetch_one(c).await?);
+    Ok(last.zip(text))
 }
 
 /// Erased residents after `after_id`, in order: (id, uid), for the keys file.
@@ -98,12 +135,25 @@ pub struct Erased {
     pub user_id: Option<i64>,
 }
 
+/// Empties deliveries to him (`$1` in the condition) and stops the unsent.
+macro_rules! forget_deliveries {
+    ($where:literal) => {
+        concat!(
+            "UPDATE deliveries SET params = '{}', address_masked = NULL, address_index = NULL, ",
+            "error = CASE WHEN state IN ('queued', 'sending', 'parked') THEN '已删除 / erased' ELSE error END, ",
+            "state = CASE WHEN state IN ('queued', 'sending', 'parked') THEN 'failed' ELSE state END ",
+            $where
+        )
+    };
+}
+
 /// Empties the person's personal fields everywhere in `tx`: the record
 /// (name, birth date, ID number and phone with their indexes, notes),
 /// category details, visit notes and photos, the name and phone on
-/// requests they filed and service records, their account; and destroys
-/// their data key. The row, its categories and its history stay, named
-/// `anon`, so that counts and links still add up. None when already erased.
+/// requests they filed and service records, what was sent to them, their
+/// account; and destroys their data key. The row, its categories and its
+/// history stay, named `anon`, so that counts and links still add up. None
+/// when already erased.
 pub async fn erase(tx: &mut Tx, resident_id: i64, anon: &str, now: i64) -> Result<Option<Erased>> {
     let n = on_tx!(tx, c => sqlx::query(
         "UPDATE residents SET name = $2, name_pinyin = '', name_initials = '', birth_date = NULL, \
@@ -137,6 +187,11 @@ pub async fn erase(tx: &mut Tx, resident_id: i64, anon: &str, now: i64) -> Resul
     for sql in by_id {
         on_tx!(tx, c => sqlx::query(sql).bind(resident_id).execute(&mut *c).await?.rows_affected());
     }
+    // what was sent to his phone or email: the words, the masked address,
+    // the number's blind index; an unsent one is not sent
+    let email = user_id.map_or_else(String::new, |u| format!("email:{u}"));
+    on_tx!(tx, c => sqlx::query(forget_deliveries!("WHERE address_ref IN ($1, $2)"))
+        .bind(format!("resident:{resident_id}")).bind(email).execute(&mut *c).await?.rows_affected());
     let named = [
         "UPDATE service_records SET person_name = $2 WHERE resident_id = $1",
         "UPDATE cases SET reporter_name = $2, reporter_phone_sealed = NULL WHERE reporter_resident_id = $1",
@@ -157,7 +212,13 @@ pub async fn erase(tx: &mut Tx, resident_id: i64, anon: &str, now: i64) -> Resul
         let sql = "UPDATE users SET display_name = $2, username = 'erased-' || id, password_hash = '!', \
                    work_phone = NULL, disabled_at = COALESCE(disabled_at, $3) WHERE id = $1";
         on_tx!(tx, c => sqlx::query(sql).bind(user).bind(anon).bind(now).execute(&mut *c).await?.rows_affected());
-        for sql in ["DELETE FROM sessions WHERE user_id = $1", "DELETE FROM notify_settings WHERE user_id = $1"] {
+        let gone = [
+            "DELETE FROM sessions WHERE user_id = $1",
+            "DELETE FROM notify_settings WHERE user_id = $1",
+            "DELETE FROM notify_choices WHERE user_id = $1",
+            "DELETE FROM messages WHERE user_id = $1",
+        ];
+        for sql in gone {
             on_tx!(tx, c => sqlx::query(sql).bind(user).execute(&mut *c).await?.rows_affected());
         }
     }

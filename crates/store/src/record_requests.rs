@@ -54,6 +54,12 @@ pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<RecordRequest>> {
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
 }
 
+/// How many of a person's requests wait for an answer.
+pub async fn waiting_of(tx: &mut Tx, resident_id: i64) -> Result<i64> {
+    let sql = "SELECT COUNT(*) FROM record_requests WHERE resident_id = $1 AND state = 'waiting'";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(resident_id).fetch_one(c).await?))
+}
+
 /// A person's requests, newest first.
 pub async fn of_resident(tx: &mut Tx, resident_id: i64) -> Result<Vec<RecordRequest>> {
     let sql = format!("{SELECT} WHERE q.resident_id = $1 ORDER BY q.id DESC LIMIT 200");

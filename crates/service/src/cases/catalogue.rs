@@ -189,7 +189,7 @@ impl Services {
                 // the community above (or at) the caller's first grant of these roles
                 let grant = caller.grants.iter().find(|g| roles.contains(&g.role));
                 match grant {
-                    Some(g) => community_of(tx, &g.org_path).await?,
+                    Some(g) => crate::org::community_of(tx, &g.org_path).await?,
                     None => None,
                 }
             }
@@ -319,14 +319,4 @@ pub(crate) fn works_in(caller: &Caller, roles: &[Role], path: &str) -> bool {
         .grants
         .iter()
         .any(|g| roles.contains(&g.role) && (g.org_path.starts_with(path) || path.starts_with(&g.org_path)))
-}
-
-/// The community a node lies in (itself when it is one).
-pub(crate) async fn community_of(tx: &mut Tx, path: &str) -> Result<Option<org::OrgNode>> {
-    // /root/<subdistrict>/<community>/…: the community is the third level
-    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    if parts.len() < 3 {
-        return Ok(None);
-    }
-    Ok(org::by_code(tx, parts[2]).await?.filter(|n| n.kind == OrgKind::Community))
 }

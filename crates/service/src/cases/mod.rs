@@ -23,10 +23,11 @@ use yijia_domain::time::{DAY_MS, rfc3339};
 use yijia_store::{Tx, cases, org, places, residents};
 
 use crate::audit::{Event, record};
+use crate::org::community_of;
 use crate::roles::{CASE_FILERS, CASE_HANDLERS, DISPATCHERS, GRID_HANDLERS, SUBDISTRICT_HANDLERS};
 use crate::{Caller, Page, PageReq, Result, ServiceError, Services, photos};
+use catalogue::works_in;
 pub use catalogue::{CaseCategoryInput, CaseCategoryView, DeadlineView};
-use catalogue::{community_of, works_in};
 pub use sweep::SweepReport;
 use writer::NewCaseRows;
 

@@ -12,6 +12,7 @@ use yijia_service::record_requests::{RecordRequestAnswer, RecordRequestInput, Re
         (status = 201, description = "Waiting for the secretary", body = RecordRequestView),
         (status = 403, description = "CSRF token missing, or a family member acting for him", body = ErrorBody),
         (status = 404, description = "Not a resident's account", body = ErrorBody),
+        (status = 409, description = "Ten of his requests already wait for an answer", body = ErrorBody),
         (status = 422, description = "No text, too long, or a reason given by the person himself", body = ErrorBody),
     ))]
 pub async fn ask_about_my_record(
@@ -46,6 +47,7 @@ pub async fn my_record_requests(
         (status = 201, description = "Waiting for the secretary", body = RecordRequestView),
         (status = 403, description = "CSRF token missing", body = ErrorBody),
         (status = 404, description = "No such resident within your scope", body = ErrorBody),
+        (status = 409, description = "Ten of his requests already wait for an answer", body = ErrorBody),
         (status = 422, description = "No text, too long, or no reason", body = ErrorBody),
     ))]
 pub async fn ask_for_resident(

@@ -78,10 +78,20 @@ pub(super) async fn grid_options(
     l: Lang,
 ) -> Result<Vec<(String, String)>, super::PageError> {
     let tree = st.svc.org_tree(c).await.page(l)?;
-    Ok(tree
+    // names, never codes; with the community's name when grids of more
+    // than one are offered (every community has its 第1网格)
+    let names: std::collections::HashMap<&str, &str> =
+        tree.iter().map(|n| (n.code.as_str(), n.name.as_str())).collect();
+    let grids: Vec<_> = tree.iter().filter(|n| n.kind == OrgKind::Grid).collect();
+    let first = grids.first().map(|g| g.parent.clone());
+    let several = grids.iter().any(|g| Some(g.parent.clone()) != first);
+    Ok(grids
         .into_iter()
-        .filter(|n| n.kind == OrgKind::Grid)
-        .map(|n| (n.code.clone(), format!("{} ({})", n.name, n.code)))
+        .map(|g| {
+            let community = g.parent.as_deref().and_then(|p| names.get(p)).filter(|_| several);
+            let label = community.map_or_else(|| g.name.clone(), |com| format!("{com} · {}", g.name));
+            (g.code.clone(), label)
+        })
         .collect())
 }
 

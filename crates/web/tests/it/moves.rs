@@ -170,6 +170,7 @@ async fn moving_and_transfers_work_from_the_pages() {
     assert!(page.contains(&format!("/residents/{wu}/move")), "the record links to moving");
     let page = b.get(format!("{}/residents/{wu}/move", app.url)).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("北苑社区") && page.contains("move-form") && page.contains("transfer-form"), "{page}");
+    assert!(!page.contains("(chengnan-g0"), "grids by name, not code: {page}");
     let csrf = crate::helpers::csrf_of(&page);
     let version = version(&app, &staff, wu).await.to_string();
     let day = today(&app);

@@ -35,6 +35,24 @@ async fn moved_away(app: &TestApp, token: &str, id: i64, on: &str) {
     assert_eq!(st, StatusCode::OK, "{v}");
 }
 
+/// Registers someone in grid 1: his id.
+async fn add(app: &TestApp, token: &str, name: &str, serial: u16, phone: &str) -> i64 {
+    let (st, v) = app.post(token, "/api/v1/residents", person(name, serial, phone)).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    v["id"].as_i64().unwrap()
+}
+
+/// He moves away today, staff ask for his erasure and the secretary grants it.
+async fn erased_on_request(app: &TestApp, staff: &str, secretary: &str, id: i64) {
+    let today = yijia_domain::time::to_local(app.svc.now()).date_naive().format("%Y-%m-%d").to_string();
+    moved_away(app, staff, id, &today).await;
+    let ask = json!({"kind": "erasure", "body": "本人已迁往外省,要求删除", "reason": "本人电话告知社区"});
+    let (_, q) = app.post(staff, &format!("/api/v1/residents/{id}/record-requests"), ask).await;
+    let url = format!("/api/v1/record-requests/{}/answer", q["id"]);
+    let (st, done) = app.post(secretary, &url, json!({"done": true, "answer": "已迁出,依申请删除"})).await;
+    assert_eq!(st, StatusCode::OK, "{done}");
+}
+
 #[tokio::test]
 async fn a_correction_is_answered_and_an_erasure_leaves_only_counts() {
     let app = TestApp::spawn().await;
@@ -98,6 +116,39 @@ async fn a_correction_is_answered_and_an_erasure_leaves_only_counts() {
     let no_reason = json!({"kind": "erasure", "body": "本人已迁往外省"});
     let (st, v) = app.post(&staff, &format!("/api/v1/residents/{ouyang}/record-requests"), no_reason).await;
     assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")));
+    // something was sent to him, and something waits to be sent
+    let uid = {
+        use yijia_domain::notify::{NotifyChannel, Topic};
+        use yijia_store::notify::{self, NewDelivery, NewMessage};
+        let params = json!({"name": "欧阳守正"}).to_string();
+        let mut tx = app.db.db.write().await.unwrap();
+        let uid = yijia_store::users::user_of_resident(&mut tx, ouyang).await.unwrap().unwrap();
+        let at = app.svc.now();
+        let event_key = "rights-test";
+        let message =
+            NewMessage { user_id: uid, event_key, topic: Topic::CaseAccepted, params: &params, urgent: false, now: at };
+        notify::insert_messages(&mut tx, &[message]).await.unwrap();
+        let sms = |n: u8| NewDelivery {
+            message_id: format!("rights-test-{n}"),
+            event_key,
+            recipient: format!("user:{uid}:{n}"),
+            user_id: Some(uid),
+            channel: NotifyChannel::Sms,
+            topic: Topic::CaseAccepted,
+            params: &params,
+            urgent: false,
+            org_path: "/",
+            address_ref: format!("resident:{ouyang}"),
+            next_at: at,
+            now: at,
+        };
+        notify::insert_deliveries(&mut tx, &[sms(0), sms(1)]).await.unwrap();
+        tx.commit().await.unwrap();
+        let sent =
+            "UPDATE deliveries SET state = 'sent', address_masked = '139****2222' WHERE message_id = 'rights-test-0'";
+        crate::tallies::exec(&app, sent, &[]).await;
+        uid
+    };
     let url = format!("/api/v1/record-requests/{asked}/answer");
     let (st, done) = app.post(&secretary, &url, json!({"done": true, "answer": "已迁出,依申请删除"})).await;
     assert_eq!(st, StatusCode::OK, "{done}");
@@ -132,6 +183,12 @@ async fn a_correction_is_answered_and_an_erasure_leaves_only_counts() {
             about.iter().filter(|e| e.seq < erase.seq).all(|e| e.detail.is_empty() && e.erased_by == Some(erase.seq))
         );
         assert!(!erase.detail.contains("欧阳"), "{}", erase.detail);
+        let sent: Vec<_> = yijia_store::notify::of_event(&mut tx, "rights-test").await.unwrap();
+        let sent: Vec<_> =
+            sent.iter().map(|d| (d.state.code(), d.params.as_str(), d.address_masked.as_deref())).collect();
+        assert_eq!(sent, [("sent", "{}", None), ("failed", "{}", None)], "emptied; the unsent one stopped");
+        let bell = yijia_store::notify::messages(&mut tx, uid, 10, 0).await.unwrap();
+        assert!(bell.is_empty(), "his bell is empty");
         tx.commit().await.unwrap();
     }
     assert!(matches!(app.svc.audit_verify().await.unwrap(), Verification::Intact { .. }));
@@ -194,6 +251,118 @@ async fn retention_erases_those_who_left_long_enough_ago() {
     assert_eq!(app.svc.tallies_check().await.unwrap().1, Vec::<String>::new());
 }
 
+/// What an emptied entry keeps (its time, action, outcome) is still
+/// checked: the erasure's own entry holds its digest, so someone who gets
+/// around the database and changes one is found.
+#[tokio::test]
+async fn an_emptied_entry_changed_behind_the_database_is_found() {
+    let app = TestApp::spawn().await;
+    let (staff, secretary) = (app.token("staff").await, app.token("secretary").await);
+    let id = add(&app, &staff, "东方已远", 741, "13911116666").await;
+    let unmask = json!({"field": "phone", "reason": "电话回访"});
+    assert_eq!(app.post(&secretary, &format!("/api/v1/residents/{id}/unmask"), unmask).await.0, StatusCode::OK);
+    erased_on_request(&app, &staff, &secretary, id).await;
+    assert!(matches!(app.svc.audit_verify().await.unwrap(), Verification::Intact { .. }));
+
+    // the unmasking, emptied: someone turns it into a refusal
+    let unmasked = {
+        let mut tx = app.db.db.read().await.unwrap();
+        let about = yijia_store::audit::by_object(&mut tx, &format!("resident:{id}"), 100).await.unwrap();
+        tx.commit().await.unwrap();
+        about.into_iter().find(|e| e.action == "resident_unmask").unwrap()
+    };
+    assert!(unmasked.erased_by.is_some() && unmasked.detail.is_empty());
+    let change = format!("UPDATE audit_log SET outcome = 'denied' WHERE seq = {}", unmasked.seq);
+    match &app.db.db {
+        yijia_store::Db::Sqlite(p) => {
+            sqlx::query("DROP TRIGGER audit_log_no_update").execute(p).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(change)).execute(p).await.unwrap();
+        }
+        yijia_store::Db::Postgres(p) => {
+            sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change").execute(p).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(change)).execute(p).await.unwrap();
+        }
+    }
+    match app.svc.audit_verify().await.unwrap() {
+        Verification::Broken { problem, .. } => assert!(problem.contains("were changed"), "{problem}"),
+        v => panic!("the change was not found: {v:?}"),
+    }
+}
+
+/// The keys file on both backends: written while the server runs, read
+/// back into a copy whose keys were blanked (as in a backup); everyone's
+/// key returns, whoever it lists as erased stays erased, and a key is taken
+/// only for the same person (id and uid).
+#[tokio::test]
+async fn the_keys_file_brings_back_every_key_and_no_erased_person() {
+    let app = TestApp::spawn().await;
+    let (staff, secretary) = (app.token("staff").await, app.token("secretary").await);
+    let stays = add(&app, &staff, "慕容常在", 743, "13911117777").await;
+    let goes = add(&app, &staff, "慕容已去", 745, "13911118888").await;
+    let well = add(&app, &staff, "慕容安好", 747, "13911119999").await;
+    erased_on_request(&app, &staff, &secretary, goes).await;
+    let entries = |v: Verification| match v {
+        Verification::Intact { entries } => entries,
+        v => panic!("{v:?}"),
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let identity = age::x25519::Identity::generate();
+    let file = dir.path().join("data-keys.age");
+    let written = app.svc.write_data_keys(&file, &[identity.to_public()]).await.unwrap();
+    let with_key = {
+        let mut tx = app.db.db.read().await.unwrap();
+        let n = yijia_store::erasure::key_batch(&mut tx, 0, 100_000).await.unwrap().len();
+        tx.commit().await.unwrap();
+        n
+    };
+    assert_eq!(written, with_key + 1, "every key, and the erased one by name only");
+    // a copy as a backup holds it: each key blanked; one belongs to someone else now
+    crate::tallies::exec(&app, "UPDATE resident_keys SET wrapped = ''", &[]).await;
+    crate::tallies::exec(&app, "UPDATE residents SET uid = 'someone-else' WHERE id = $1", &[stays]).await;
+    let operator = yijia_service::Caller::operator();
+    let before = entries(app.svc.audit_verify().await.unwrap());
+    let (taken, erased) =
+        app.svc.restore_data_keys(&operator, &file, std::slice::from_ref(&identity), None).await.unwrap();
+    assert!(with_key >= 2, "{with_key}");
+    assert_eq!((taken, erased), (with_key - 1, 1), "all but his; and he, keyless now, is erased");
+    let erasures = entries(app.svc.audit_verify().await.unwrap()) - before;
+    assert_eq!(erasures, 1, "one erasure more (the keyless one), none again for the erased");
+    let (_, r) = app.get(&staff, &format!("/api/v1/residents/{goes}")).await;
+    assert_eq!(r["name"], format!("已删除 #{goes}"), "stays erased");
+    // the others' sealed fields open again
+    let body = json!({"field": "phone", "reason": "电话回访"});
+    let (st, p) = app.post(&secretary, &format!("/api/v1/residents/{well}/unmask"), body).await;
+    assert_eq!((st, p["value"].as_str()), (StatusCode::OK, Some("13911119999")), "{p}");
+}
+
+/// One person cannot flood the secretary's list: ten requests may wait at
+/// once; the eleventh is refused until one is answered.
+#[tokio::test]
+async fn a_person_has_at_most_ten_requests_waiting() {
+    let app = TestApp::spawn().await;
+    let (staff, secretary) = (app.token("staff").await, app.token("secretary").await);
+    let id = add(&app, &staff, "上官多问", 739, "13911115555").await;
+    let (_, token) = crate::me::link(&app, id, "13911115555").await;
+    let mut first = None;
+    for i in 0..10 {
+        let ask = json!({"kind": "correction", "body": format!("第{i}处写错了")});
+        let (st, q) = app.post(&token, "/api/v1/me/record-requests", ask).await;
+        assert_eq!(st, StatusCode::CREATED, "{q}");
+        first = first.or(q["id"].as_i64());
+    }
+    let ask = json!({"kind": "correction", "body": "还有一处写错了"});
+    let (st, v) = app.post(&token, "/api/v1/me/record-requests", ask.clone()).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("10"), "{v}");
+    let (_, mine) = app.get(&token, "/api/v1/me/record-requests").await;
+    assert_eq!(mine.as_array().unwrap().len(), 10, "nothing stored");
+    let url = format!("/api/v1/record-requests/{}/answer", first.unwrap());
+    let (st, _) = app.post(&secretary, &url, json!({"done": true, "answer": "已更正"})).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(app.post(&token, "/api/v1/me/record-requests", ask).await.0, StatusCode::CREATED);
+}
+
 /// On the pages: the resident asks on his phone, the secretary answers from
 /// the inbox, and sets the retention.
 #[tokio::test]
@@ -224,6 +393,7 @@ async fn requests_are_asked_and_answered_on_the_pages() {
     let s = app.browser_as("secretary").await;
     let page = s.get(format!("{}/record-requests", app.url)).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("上官明理") && page.contains("retention-chengnan"), "{page}");
+    assert!(page.contains("还没有答复过的申请"), "the answered card says it is empty");
     let csrf = crate::helpers::csrf_of(&page);
     let rid = page.split("id=\"request-").nth(1).unwrap().split('"').next().unwrap().to_owned();
     let answer = [("_csrf", csrf.as_str()), ("decision", "done"), ("answer", "已当面核对并更新电话")];
@@ -237,6 +407,8 @@ async fn requests_are_asked_and_answered_on_the_pages() {
     assert!(r.status().is_redirection());
     let (_, r) = app.get(&staff, "/api/v1/org/chengnan/retention").await;
     assert_eq!(r["years"], 5);
+    let page = s.get(format!("{}/record-requests", app.url)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("id=\"answered-{rid}\"")) && !page.contains("还没有答复过的申请"), "{page}");
     let page = b.get(format!("{}/me/requests", app.url)).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("已当面核对并更新电话"), "he reads the answer");
 }
