@@ -444,10 +444,15 @@ impl Services {
                 return Ok(0);
             }
             let mut tx = self.db.write().await?;
-            let n = yijia_store::erasure::load_keys(&mut tx, batch).await?;
+            // only for the same person: a keys file of another database gives nothing
+            let ids: Vec<i64> = batch.iter().map(|b| b.0).collect();
+            let here: std::collections::HashMap<i64, String> =
+                yijia_store::residents::uids_of(&mut tx, &ids).await?.into_iter().collect();
+            let rows: Vec<(i64, String)> =
+                batch.drain(..).filter(|(id, uid, _)| here.get(id) == Some(uid)).map(|(id, _, w)| (id, w)).collect();
+            yijia_store::erasure::replace_keys(&mut tx, &rows).await?;
             tx.commit().await?;
-            batch.clear();
-            Ok(n as usize)
+            Ok(rows.len())
         };
         for line in lines {
             let line = line.map_err(|e| io("reading the data keys", e))?;

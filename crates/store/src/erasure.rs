@@ -6,43 +6,18 @@ use crate::{Result, Tx, on_tx};
 
 /// Stores residents' wrapped data keys, a few statements for many.
 pub async fn insert_keys(tx: &mut Tx, rows: &[(i64, String)]) -> Result<()> {
-    write_keys(tx, rows).await
+    write_keys(tx, rows, "").await
 }
 
-/// Stores keys read back from a keys file (after a restore), replacing any:
-/// each `(id, uid, wrapped)` only where the resident with that id has that
-/// uid here, so a keys file of another database gives nothing. How many.
-pub async fn load_keys(tx: &mut Tx, rows: &[(i64, String, String)]) -> Result<u64> {
-    let mut n = 0;
-    for chunk in rows.chunks(crate::residents::BATCH) {
-        let values = (0..chunk.len())
-            .map(|i| match tx.backend() {
-                crate::Backend::Sqlite => "(CAST(? AS BIGINT), ?, ?)".to_owned(),
-                crate::Backend::Postgres => format!("(CAST(${} AS BIGINT), ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3),
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        // WHERE true: SQLite reads ON CONFLICT after a join only so
-        let sql = format!(
-            "INSERT INTO resident_keys (resident_id, wrapped) SELECT r.id, v.column3 FROM (VALUES {values}) AS v \
-             JOIN residents r ON r.id = v.column1 AND r.uid = v.column2 WHERE true \
-             ON CONFLICT (resident_id) DO UPDATE SET wrapped = excluded.wrapped"
-        );
-        n += on_tx!(tx, c => {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-            for (id, uid, wrapped) in chunk {
-                q = q.bind(*id).bind(uid.as_str()).bind(wrapped.as_str());
-            }
-            q.execute(&mut *c).await?.rows_affected()
-        });
-    }
-    Ok(n)
+/// Stores keys read back from a keys file (after a restore), replacing any.
+pub async fn replace_keys(tx: &mut Tx, rows: &[(i64, String)]) -> Result<()> {
+    write_keys(tx, rows, "ON CONFLICT (resident_id) DO UPDATE SET wrapped = excluded.wrapped").await
 }
 
-async fn write_keys(tx: &mut Tx, rows: &[(i64, String)]) -> Result<()> {
+async fn write_keys(tx: &mut Tx, rows: &[(i64, String)], on_conflict: &str) -> Result<()> {
     for chunk in rows.chunks(crate::residents::BATCH) {
         let sql = format!(
-            "INSERT INTO resident_keys (resident_id, wrapped) VALUES {}",
+            "INSERT INTO resident_keys (resident_id, wrapped) VALUES {} {on_conflict}",
             crate::residents::placeholders(tx.backend(), chunk.len(), 2)
         );
         on_tx!(tx, c => {

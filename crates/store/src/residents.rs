@@ -529,11 +529,16 @@ pub async fn history_of(tx: &mut Tx, resident_id: i64) -> Result<Vec<HistoryRow>
 pub async fn uids_of(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(i64, String)>> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(BATCH) {
+        // joined in the database: one row back for the chunk, not one each
+        // (a restore asks this for every resident)
         let list = chunk.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
-        let sql = format!("SELECT id, uid FROM residents WHERE id IN ({list})");
-        out.extend(
-            on_tx!(tx, c => sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?),
-        );
+        let sql = format!("SELECT string_agg(CAST(id AS TEXT) || ' ' || uid, ',') FROM residents WHERE id IN ({list})");
+        let joined: Option<String> =
+            on_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *c).await?);
+        for pair in joined.as_deref().unwrap_or_default().split(',').filter(|p| !p.is_empty()) {
+            let (id, uid) = pair.split_once(' ').ok_or(StoreError::Broken("a resident uid list"))?;
+            out.push((id.parse().map_err(|_| StoreError::Broken("a resident id"))?, uid.to_owned()));
+        }
     }
     Ok(out)
 }
