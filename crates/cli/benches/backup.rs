@@ -3,11 +3,15 @@
 //!
 //! - `yijia backup` (the snapshot with the residents' keys zeroed, the files,
 //!   tar, age, and the keys file beside it) against SQLite's own
-//!   `VACUUM INTO` of the same database and one plain copy of that file (the
-//!   least a consistent copy into one archive writes): within 1.5×;
-//! - `yijia restore` (decrypt, unpack, the residents' keys read back, then the
-//!   audit chain, the tallies and the seals checked) against copying the database file and running
-//!   `yijia audit verify` and `yijia tallies check` on it: within 2×.
+//!   `VACUUM INTO` of the same database, one plain copy of that file (the
+//!   least a consistent copy into one archive writes) and the keys table
+//!   written to a file of its own (which crypto-shredding keeps apart from
+//!   every backup): within 1.5×;
+//! - `yijia restore` (decrypt, unpack, the residents' keys read back, then
+//!   the audit chain, the tallies and the seals checked) against copying
+//!   the database file, writing the keys from that file back into it with
+//!   plain batched upserts, and running `yijia audit verify` and `yijia
+//!   tallies check` on it: within 2×.
 //!
 //!     cargo bench -p yijia --bench backup
 //!
@@ -63,6 +67,16 @@ async fn main() {
     let vacuum = secs(t);
     std::fs::copy(&raw_copy, work.path().join("raw-archive.db")).unwrap();
     std::fs::File::open(work.path().join("raw-archive.db")).unwrap().sync_all().unwrap();
+    // the keys apart, in one statement, joined in the database
+    let raw_keys = work.path().join("raw-keys.txt");
+    let keys: String = scalar!(
+        &db,
+        String,
+        "SELECT string_agg(CAST(r.id AS TEXT) || char(9) || r.uid || char(9) || k.wrapped, char(10)) \
+         FROM resident_keys k JOIN residents r ON r.id = k.resident_id"
+    );
+    std::fs::write(&raw_keys, keys).unwrap();
+    std::fs::File::open(&raw_keys).unwrap().sync_all().unwrap();
     let raw_backup = secs(t);
     std::fs::remove_file(work.path().join("raw-archive.db")).unwrap();
     let db_bytes = std::fs::metadata(&raw_copy).unwrap().len();
@@ -80,6 +94,37 @@ async fn main() {
     let t = Instant::now();
     std::fs::copy(&raw_copy, plain.join("yijia.db")).unwrap();
     std::fs::copy(dir.join("master.key"), plain.join("master.key")).unwrap();
+    {
+        let url = format!("sqlite://{}", plain.join("yijia.db").display());
+        let db = Db::connect(&url, &yijia_store::DbOptions { max_connections: 1, pg_schema: None }).await.unwrap();
+        let text = std::fs::read_to_string(&raw_keys).unwrap();
+        let lines: Vec<(i64, &str)> = text
+            .lines()
+            .map(|l| {
+                let mut f = l.split('\t');
+                (f.next().unwrap().parse().unwrap(), f.nth(1).unwrap())
+            })
+            .collect();
+        for batch in lines.chunks(5000) {
+            let mut tx = db.write().await.unwrap();
+            for rows in batch.chunks(500) {
+                let values = vec!["(?, ?)"; rows.len()].join(", ");
+                let sql = format!(
+                    "INSERT INTO resident_keys (resident_id, wrapped) VALUES {values} \
+                     ON CONFLICT (resident_id) DO UPDATE SET wrapped = excluded.wrapped"
+                );
+                yijia_store::on_tx!(&mut tx, c => {
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (id, wrapped) in rows {
+                        q = q.bind(*id).bind(*wrapped);
+                    }
+                    q.execute(&mut *c).await.unwrap();
+                });
+            }
+            tx.commit().await.unwrap();
+        }
+        db.close().await;
+    }
     ok(yijia(&plain, None).args(["audit", "verify"]));
     ok(yijia(&plain, None).args(["tallies", "check"]));
     let raw_restore = secs(t);
@@ -103,7 +148,7 @@ async fn main() {
         Row {
             what: format!("`yijia backup` of {people} residents ({} → {})", mb(db_bytes), mb(backup_bytes)),
             value: format!("{backup:.1} s"),
-            raw: format!("{raw_backup:.1} s (VACUUM INTO {vacuum:.1} s + a copy)"),
+            raw: format!("{raw_backup:.1} s (VACUUM INTO {vacuum:.1} s + a copy + the keys to a file)"),
             ratio: backup / raw_backup,
             target: "≤ 1.5×".into(),
             ok: backup <= 1.5 * raw_backup,
@@ -111,7 +156,7 @@ async fn main() {
         Row {
             what: "`yijia restore`, checked (audit, tallies, seals)".into(),
             value: format!("{restore:.1} s"),
-            raw: format!("{raw_restore:.1} s (copy + audit verify + tallies check)"),
+            raw: format!("{raw_restore:.1} s (copy + keys back + audit verify + tallies check)"),
             ratio: restore / raw_restore,
             target: "≤ 2×".into(),
             ok: restore <= 2.0 * raw_restore,
