@@ -67,16 +67,28 @@ async fn main() {
     let vacuum = secs(t);
     std::fs::copy(&raw_copy, work.path().join("raw-archive.db")).unwrap();
     std::fs::File::open(work.path().join("raw-archive.db")).unwrap().sync_all().unwrap();
-    // the keys apart, in one statement, joined in the database
+    // the keys apart, 5,000 lines a statement, joined in the database
     let raw_keys = work.path().join("raw-keys.txt");
-    let keys: String = scalar!(
-        &db,
-        String,
-        "SELECT string_agg(CAST(r.id AS TEXT) || char(9) || r.uid || char(9) || k.wrapped, char(10)) \
-         FROM resident_keys k JOIN residents r ON r.id = k.resident_id"
-    );
-    std::fs::write(&raw_keys, keys).unwrap();
-    std::fs::File::open(&raw_keys).unwrap().sync_all().unwrap();
+    {
+        use std::io::Write as _;
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&raw_keys).unwrap());
+        let mut after = 0_i64;
+        loop {
+            let (last, block): (Option<i64>, Option<String>) = rows!(
+                &db,
+                (Option<i64>, Option<String>),
+                "SELECT MAX(id), string_agg(line, char(10)) FROM (SELECT r.id AS id, \
+                 CAST(r.id AS TEXT) || char(9) || r.uid || char(9) || k.wrapped AS line FROM resident_keys k \
+                 JOIN residents r ON r.id = k.resident_id WHERE k.resident_id > $1 ORDER BY k.resident_id LIMIT 5000)",
+                after
+            )
+            .remove(0);
+            let (Some(last), Some(block)) = (last, block) else { break };
+            writeln!(out, "{block}").unwrap();
+            after = last;
+        }
+        out.into_inner().unwrap().sync_all().unwrap();
+    }
     let raw_backup = secs(t);
     std::fs::remove_file(work.path().join("raw-archive.db")).unwrap();
     let db_bytes = std::fs::metadata(&raw_copy).unwrap().len();
