@@ -36,6 +36,12 @@ fn secs(t: Instant) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
+/// Lets the disk write back what the step before left in the page cache,
+/// so that no timed step pays for the one before it.
+fn settle() {
+    assert!(Command::new("sync").status().unwrap().success());
+}
+
 fn ok(cmd: &mut Command) -> String {
     let o = cmd.output().unwrap();
     let said = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
@@ -62,6 +68,7 @@ async fn main() {
     // raw: SQLite's own consistent copy, then that file copied once more
     // (yijia writes its archive from the snapshot the same way)
     let raw_copy = work.path().join("raw.db");
+    settle();
     let t = Instant::now();
     exec!(&db, "VACUUM INTO $1", raw_copy.to_str().unwrap());
     let vacuum = secs(t);
@@ -95,6 +102,7 @@ async fn main() {
     db.close().await;
 
     let out = work.path().join("city.tar.age");
+    settle();
     let t = Instant::now();
     ok(yijia(&dir, None).args(["backup", "--recipient", &public, "--out"]).arg(&out));
     let backup = secs(t);
@@ -103,6 +111,7 @@ async fn main() {
     // raw: a plain copy of the file, then the same two checks on it
     let plain = work.path().join("plain");
     std::fs::create_dir(&plain).unwrap();
+    settle();
     let t = Instant::now();
     std::fs::copy(&raw_copy, plain.join("yijia.db")).unwrap();
     std::fs::copy(dir.join("master.key"), plain.join("master.key")).unwrap();
@@ -142,6 +151,7 @@ async fn main() {
     let raw_restore = secs(t);
 
     let restored = work.path().join("restored");
+    settle();
     let t = Instant::now();
     let said = ok(yijia(&restored, None)
         .arg("restore")
