@@ -468,9 +468,15 @@ impl Services {
             batch.push((id, uid.to_owned(), wrapped.to_owned()));
             if batch.len() == 5000 {
                 taken += flush(&mut batch).await?;
+                let mut tx = self.db.write().await?;
+                taken -= yijia_store::erasure::drop_erased_keys(&mut tx).await? as usize;
+                tx.commit().await?;
             }
         }
         taken += flush(&mut batch).await?;
+        let mut tx = self.db.write().await?;
+        taken -= yijia_store::erasure::drop_erased_keys(&mut tx).await? as usize;
+        tx.commit().await?;
         // who has no key any more was erased after the backup was taken
         let mut conn = self.db.conn().await?;
         let mut keyless = yijia_store::erasure::without_key(&mut conn).await?;

@@ -100,12 +100,16 @@ impl Services {
             return Ok(None);
         }
         let object = format!("resident:{}", r.id);
-        // what will be emptied, fixed until the end of the transaction: its
-        // digest goes into the erasure's own entry (audit verify checks it)
+        // the head held to the end: what will be emptied stays as read, and
+        // a second erasure of him waits, then finds him erased
         store_audit::lock_head(tx).await?;
-        let user = yijia_store::users::user_of_resident(tx, r.id).await?;
+        let Some(gone) = erasure::erase(tx, r.id, &rights::erased_name(r.id), now).await? else {
+            return Ok(None);
+        };
+        // a digest of what the emptied entries keep goes into the erasure's
+        // own entry (audit verify checks it)
         let mut kept = KeptDigest::default();
-        let entries = store_audit::to_erase(tx, &object, user).await?;
+        let entries = store_audit::to_erase(tx, &object, gone.user_id).await?;
         for e in &entries {
             kept.add(&e.fields(), &e.hash);
         }
@@ -116,9 +120,6 @@ impl Services {
         }
         record(tx, caller, now, &Event::ok("resident_erase", object.clone(), &r.grid_path).with(why)).await?;
         let (seq, _) = store_audit::head(tx).await?;
-        let Some(gone) = erasure::erase(tx, r.id, &rights::erased_name(r.id), now).await? else {
-            return Ok(None);
-        };
         let emptied = store_audit::erase_about(tx, &object, gone.user_id, seq).await?;
         if emptied != entries.len() as u64 {
             let said = format!("an erasure emptied {emptied} audit entries and digested {}", entries.len());

@@ -128,13 +128,14 @@ impl Services {
         }
         let now = self.now();
         let mut tx = self.db.write().await?;
-        // one person cannot flood the secretary's list
-        if store::waiting_of(&mut tx, r.id).await? >= rights::WAITING_REQUESTS {
+        // one person cannot flood the secretary's list; counted by kind, so
+        // that corrections never stand in the way of an erasure
+        if store::waiting_of(&mut tx, r.id, input.kind).await? >= rights::WAITING_REQUESTS {
+            let n = rights::WAITING_REQUESTS;
             return Err(ServiceError::conflict(
-                format!("已有 {} 件申请在等待答复,请等社区答复后再提", rights::WAITING_REQUESTS),
+                format!("已有 {n} 件同类申请在等待答复,请等社区答复后再提"),
                 format!(
-                    "{} requests already wait for an answer; please wait for the community to answer them",
-                    rights::WAITING_REQUESTS
+                    "{n} requests of this kind already wait for an answer; please wait for the community to answer them"
                 ),
             ));
         }

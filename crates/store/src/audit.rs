@@ -245,26 +245,29 @@ pub async fn lock_head(tx: &mut Tx) -> Result<()> {
 /// The entries `erase_about` would empty now, in order.
 pub async fn to_erase(tx: &mut Tx, object: &str, actor: Option<i64>) -> Result<Vec<Entry>> {
     let sql = format!(
-        "SELECT {READ} FROM audit_log WHERE object = $1 AND erased_by IS NULL \
-         UNION SELECT {READ} FROM audit_log WHERE actor_id = $2 AND erased_by IS NULL ORDER BY seq"
+        "SELECT {READ} FROM audit_log WHERE object = $1 AND erased_by IS NULL AND action <> 'resident_erase' \
+         UNION SELECT {READ} FROM audit_log WHERE actor_id = $2 AND erased_by IS NULL \
+         AND action <> 'resident_erase' ORDER BY seq"
     );
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(object).bind(actor).fetch_all(c).await?))
 }
 
 /// Empties the personal fields of the entries about `object`, and those a
 /// person's own account wrote (`actor`), naming the erasure entry `by`; the
-/// hashes and links stay. How many were emptied.
+/// hashes and links stay. An erasure's own entry is never emptied: it
+/// holds the digest that checks the others. How many were emptied.
 pub async fn erase_about(tx: &mut Tx, object: &str, actor: Option<i64>, by: i64) -> Result<u64> {
     // his own entries first: those about himself lose his name and address too
     let own = match actor {
         Some(actor) => on_tx!(tx, c => sqlx::query(
             "UPDATE audit_log SET detail = '', actor_name = '', ip = '', erased_by = $2 \
-             WHERE actor_id = $1 AND erased_by IS NULL AND seq < $2")
+             WHERE actor_id = $1 AND erased_by IS NULL AND seq < $2 AND action <> 'resident_erase'")
             .bind(actor).bind(by).execute(&mut *c).await?.rows_affected()),
         None => 0,
     };
     let about = on_tx!(tx, c => sqlx::query(
-        "UPDATE audit_log SET detail = '', erased_by = $2 WHERE object = $1 AND erased_by IS NULL AND seq < $2")
+        "UPDATE audit_log SET detail = '', erased_by = $2 WHERE object = $1 AND erased_by IS NULL AND seq < $2 \
+         AND action <> 'resident_erase'")
         .bind(object).bind(by).execute(&mut *c).await?.rows_affected());
     Ok(about + own)
 }

@@ -85,6 +85,13 @@ pub async fn set_key(tx: &mut Tx, resident_id: i64, wrapped: &str) -> Result<()>
     Ok(())
 }
 
+/// Removes any key of someone erased (a keys file older than the erasure
+/// may hold it): an erased person has none.
+pub async fn drop_erased_keys(tx: &mut Tx) -> Result<u64> {
+    let sql = "DELETE FROM resident_keys WHERE resident_id IN (SELECT id FROM residents WHERE erased_at IS NOT NULL)";
+    Ok(on_tx!(tx, c => sqlx::query(sql).execute(c).await?.rows_affected()))
+}
+
 /// Residents who must have been erased after the backup they were restored
 /// from: their key row is still blank (the snapshot blanks them all, the
 /// keys file refills those still kept), or they have sealed fields of their
@@ -180,6 +187,11 @@ pub async fn erase(tx: &mut Tx, resident_id: i64, anon: &str, now: i64) -> Resul
     let email = user_id.map_or_else(String::new, |u| format!("email:{u}"));
     on_tx!(tx, c => sqlx::query(forget_deliveries!("WHERE address_ref IN ($1, $2)"))
         .bind(format!("resident:{resident_id}")).bind(email).execute(&mut *c).await?.rows_affected());
+    // and to the phone he gave on the cases he reported
+    on_tx!(tx, c => sqlx::query(forget_deliveries!(
+        "WHERE address_ref IN (SELECT 'case:' || CAST(id AS TEXT) FROM cases \
+         WHERE reporter_resident_id = $1 OR (reporter_user_id = $2 AND reporter_resident_id IS NULL))"))
+        .bind(resident_id).bind(user_id).execute(&mut *c).await?.rows_affected());
     let named = [
         "UPDATE service_records SET person_name = $2 WHERE resident_id = $1",
         "UPDATE cases SET reporter_name = $2, reporter_phone_sealed = NULL WHERE reporter_resident_id = $1",

@@ -54,10 +54,10 @@ pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<RecordRequest>> {
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
 }
 
-/// How many of a person's requests wait for an answer.
-pub async fn waiting_of(tx: &mut Tx, resident_id: i64) -> Result<i64> {
-    let sql = "SELECT COUNT(*) FROM record_requests WHERE resident_id = $1 AND state = 'waiting'";
-    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(resident_id).fetch_one(c).await?))
+/// How many of a person's requests of a kind wait for an answer.
+pub async fn waiting_of(tx: &mut Tx, resident_id: i64, kind: RequestKind) -> Result<i64> {
+    let sql = "SELECT COUNT(*) FROM record_requests WHERE resident_id = $1 AND kind = $2 AND state = 'waiting'";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(resident_id).bind(kind).fetch_one(c).await?))
 }
 
 /// A person's requests, newest first.

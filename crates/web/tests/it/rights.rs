@@ -336,8 +336,8 @@ async fn the_keys_file_brings_back_every_key_and_no_erased_person() {
     assert_eq!((st, p["value"].as_str()), (StatusCode::OK, Some("13911119999")), "{p}");
 }
 
-/// One person cannot flood the secretary's list: ten requests may wait at
-/// once; the eleventh is refused until one is answered.
+/// One person cannot flood the secretary's list: ten requests of a kind may
+/// wait at once; the eleventh is refused until one is answered.
 #[tokio::test]
 async fn a_person_has_at_most_ten_requests_waiting() {
     let app = TestApp::spawn().await;
@@ -357,6 +357,9 @@ async fn a_person_has_at_most_ten_requests_waiting() {
     assert!(v["error"]["message"].as_str().unwrap().contains("10"), "{v}");
     let (_, mine) = app.get(&token, "/api/v1/me/record-requests").await;
     assert_eq!(mine.as_array().unwrap().len(), 10, "nothing stored");
+    // corrections waiting never stand in the way of an erasure
+    let erase = json!({"kind": "erasure", "body": "我要搬走了,请删除我的信息"});
+    assert_eq!(app.post(&token, "/api/v1/me/record-requests", erase).await.0, StatusCode::CREATED);
     let url = format!("/api/v1/record-requests/{}/answer", first.unwrap());
     let (st, _) = app.post(&secretary, &url, json!({"done": true, "answer": "已更正"})).await;
     assert_eq!(st, StatusCode::OK);
