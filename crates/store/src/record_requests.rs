@@ -54,8 +54,14 @@ pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<RecordRequest>> {
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
 }
 
-/// How many of a person's requests of a kind wait for an answer.
+/// How many of a person's requests of a kind wait for an answer; his row
+/// stays locked to the end of `tx`, so two asked at once count in turn
+/// (SQLite's write transaction does that already).
 pub async fn waiting_of(tx: &mut Tx, resident_id: i64, kind: RequestKind) -> Result<i64> {
+    if tx.backend() == crate::Backend::Postgres {
+        let lock = "SELECT id FROM residents WHERE id = $1 FOR UPDATE";
+        on_tx!(tx, c => sqlx::query(lock).bind(resident_id).fetch_optional(&mut *c).await?.is_some());
+    }
     let sql = "SELECT COUNT(*) FROM record_requests WHERE resident_id = $1 AND kind = $2 AND state = 'waiting'";
     Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(resident_id).bind(kind).fetch_one(c).await?))
 }
